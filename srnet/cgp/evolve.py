@@ -1,0 +1,237 @@
+"""The (1+lambda) evolution strategy: stopping rules, restarts, history.
+
+:func:`evolve` is the engine's driver.  The generations themselves run inside
+numba (:func:`srnet.cgp._kernels.evolve_generations`) in chunks sized to take
+a few tens of milliseconds; between chunks Python checks the wall clock,
+restarts stagnating runs, records history and calls the user's callback.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numba
+import numpy as np
+
+from srnet.cgp import _kernels
+from srnet.cgp.genome import Genome, GenomeSpec
+from srnet.cgp.primitives import ARITIES
+
+FITNESS_MODES = {"scaled": _kernels.FITNESS_SCALED, "lstsq": _kernels.FITNESS_LSTSQ}
+MUTATIONS = {"point": _kernels.MUTATION_POINT, "single": _kernels.MUTATION_SINGLE_ACTIVE}
+
+_CHUNK_SECONDS = 0.05  # wall time one numba chunk aims for
+_MAX_CHUNK = 1 << 16
+
+
+@dataclass
+class Progress:
+    """What a callback sees between chunks of generations."""
+
+    generation: int
+    evaluations: int
+    seconds: float
+    fitness: float
+    restarts: int
+
+
+@dataclass
+class EvolutionResult:
+    """Outcome of :func:`evolve`.
+
+    ``history`` holds one row ``(generation, evaluations, seconds, fitness)``
+    each time the best fitness improved, plus the final state: enough to draw
+    a convergence curve without storing every generation.
+    """
+
+    genome: Genome
+    fitness: float
+    generations: int
+    evaluations: int
+    node_evaluations: int
+    seconds: float
+    restarts: int
+    stop_reason: str
+    history: np.ndarray = field(repr=False)
+
+    @property
+    def gp_ops_per_second(self) -> float:
+        """Node evaluations x samples per second of wall time, all included."""
+        return self.node_evaluations / self.seconds if self.seconds > 0 else math.nan
+
+
+def as_feature_rows(X) -> np.ndarray:
+    """(n_samples, n_inputs) data as the engine's (n_inputs, n_samples) float64."""
+    return np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
+
+
+def fitness_of(genome: Genome, X_rows: np.ndarray, Y_rows: np.ndarray, mode: str = "scaled",
+               ridge: float = 1e-8) -> float:
+    """Fitness of one genome on feature rows X_rows and target rows Y_rows."""
+    F = outputs_of(genome, X_rows)
+    return float(_kernels.fitness_of(F, Y_rows, FITNESS_MODES[mode], ridge))
+
+
+def outputs_of(genome: Genome, X_rows: np.ndarray) -> np.ndarray:
+    """Raw outputs (n_outputs, n_samples) of a genome on feature rows."""
+    return _kernels.evaluate_outputs(genome.nodes, genome.outputs, genome.constant_values(), ARITIES, X_rows)
+
+
+def _seed_from(random_state) -> int:
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**63 - 1))
+    return int(np.random.default_rng(random_state).integers(0, 2**63 - 1))
+
+
+def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness: str = "scaled",
+           ridge: float = 1e-8, n_offspring: int = 4, mutation: str = "single", mutation_rate: float = 0.05,
+           max_generations: int | None = None, max_evaluations: int | None = None,
+           max_seconds: float | None = None, target_fitness: float = 0.0,
+           restart_after: int | None = None, initial: Genome | None = None, random_state=None,
+           n_threads: int | None = None, callback: Callable[[Progress], bool | None] | None = None
+           ) -> EvolutionResult:
+    """Evolve a genome with the (1+lambda) strategy.
+
+    Parameters
+    ----------
+    spec : GenomeSpec
+        Shape of the genomes.
+    X_rows : ndarray of shape (n_inputs, n_samples)
+        Inputs, one row per feature (see :func:`as_feature_rows`).
+    Y_rows : ndarray of shape (n_targets, n_samples)
+        Targets.  With ``fitness="scaled"`` there is one row per output, each
+        fitted as ``a * output + b``; with ``"lstsq"`` all rows are fitted
+        jointly from all outputs by ridge least squares.
+    n_offspring : int
+        lambda, offspring per generation.
+    mutation : {"single", "point"}
+        Single-active-gene mutation, or point mutation at ``mutation_rate``.
+    max_generations, max_evaluations, max_seconds, target_fitness
+        Stopping rules; the first one met stops the run.  At least one of the
+        three budgets must be given.
+    restart_after : int or None
+        Restart from a random genome after this many generations without
+        improvement; the best genome found is kept.
+    initial : Genome or None
+        Start from this genome instead of a random one.
+    random_state : int, Generator or None
+        Same seed, same result, for any number of threads (with a generation
+        or evaluation budget; a wall-clock budget stops wherever time runs out).
+    n_threads : int or None
+        Threads for evaluating offspring; None uses numba's default.
+    callback : callable or None
+        Called between chunks with a :class:`Progress`; returning True stops.
+    """
+    if max_generations is None and max_evaluations is None and max_seconds is None:
+        raise ValueError("give a budget: max_generations, max_evaluations or max_seconds")
+    if fitness not in FITNESS_MODES:
+        raise ValueError(f"unknown fitness {fitness!r}; valid: {', '.join(FITNESS_MODES)}")
+    if mutation not in MUTATIONS:
+        raise ValueError(f"unknown mutation {mutation!r}; valid: {', '.join(MUTATIONS)}")
+    if n_offspring < 1:
+        raise ValueError(f"n_offspring must be >= 1, got {n_offspring}")
+    if not 0.0 < mutation_rate <= 1.0:
+        raise ValueError(f"mutation_rate must be in (0, 1], got {mutation_rate}")
+    X_rows = np.ascontiguousarray(X_rows, dtype=np.float64)
+    Y_rows = np.ascontiguousarray(Y_rows, dtype=np.float64)
+    if X_rows.shape[0] != spec.n_inputs:
+        raise ValueError(f"X has {X_rows.shape[0]} input rows but the genome spec expects {spec.n_inputs}")
+    if Y_rows.shape[1] != X_rows.shape[1]:
+        raise ValueError(f"X has {X_rows.shape[1]} samples but Y has {Y_rows.shape[1]}")
+    if fitness == "scaled" and Y_rows.shape[0] != spec.n_outputs:
+        raise ValueError(f"scaled fitness needs one target row per output: {Y_rows.shape[0]} rows, "
+                         f"{spec.n_outputs} outputs")
+
+    mode = FITNESS_MODES[fitness]
+    operator = MUTATIONS[mutation]
+    run_seed = _seed_from(random_state)
+    threads = numba.get_num_threads() if n_threads is None else max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    parallel = threads > 1 and n_offspring > 1
+    grid = spec.grid()
+    pool = spec.pool_array
+
+    def start_genome(restart: int) -> Genome:
+        if initial is not None and restart == 0:
+            return initial.copy()
+        return Genome.random(spec, np.random.default_rng([run_seed, restart]))
+
+    def score(genome: Genome) -> float:
+        return float(_kernels.fitness_of(outputs_of(genome, X_rows), Y_rows, mode, ridge))
+
+    t0 = time.perf_counter()
+    restarts = 0
+    parent = start_genome(0)
+    parent_fitness = score(parent)
+    best, best_fitness = parent.copy(), parent_fitness
+    generation = 0
+    evaluations = 1
+    node_evaluations = parent.n_active() * X_rows.shape[1]
+    last_improvement = 0
+    history = [(0, evaluations, 0.0, best_fitness)]
+    chunk = 8
+    stop_reason = ""
+    previous_threads = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        while True:
+            elapsed = time.perf_counter() - t0
+            if best_fitness <= target_fitness:
+                stop_reason = "target_fitness"
+            elif max_generations is not None and generation >= max_generations:
+                stop_reason = "max_generations"
+            elif max_evaluations is not None and evaluations >= max_evaluations:
+                stop_reason = "max_evaluations"
+            elif max_seconds is not None and elapsed >= max_seconds:
+                stop_reason = "max_seconds"
+            if stop_reason:
+                break
+            if callback is not None and callback(Progress(generation, evaluations, elapsed, best_fitness, restarts)):
+                stop_reason = "callback"
+                break
+            if restart_after is not None and generation - last_improvement >= restart_after:
+                restarts += 1
+                parent = start_genome(restarts)
+                parent_fitness = score(parent)
+                evaluations += 1
+                last_improvement = generation
+            n_gen = chunk
+            if max_generations is not None:
+                n_gen = min(n_gen, max_generations - generation)
+            if max_evaluations is not None:
+                n_gen = min(n_gen, max(1, (max_evaluations - evaluations + n_offspring - 1) // n_offspring))
+            if restart_after is not None:
+                n_gen = min(n_gen, max(1, restart_after - (generation - last_improvement)))
+            trace = np.empty(n_gen)
+            fitness_before = parent_fitness
+            t_chunk = time.perf_counter()
+            done, n_eval, n_ops, parent_fitness = _kernels.evolve_generations(
+                grid, spec.function_codes, ARITIES, pool, X_rows, Y_rows, mode, ridge,
+                parent.nodes, parent.outputs, parent.constants, parent_fitness, n_offspring, operator,
+                mutation_rate, run_seed + restarts, generation, n_gen, target_fitness, parallel, threads, trace)
+            chunk_seconds = time.perf_counter() - t_chunk
+            elapsed = time.perf_counter() - t0
+            # the parent's fitness never increases between restarts, so the
+            # parent after the chunk is the best of the chunk
+            steps = np.flatnonzero(np.diff(np.concatenate(([fitness_before], trace[:done]))) < 0)
+            if steps.size:
+                last_improvement = generation + int(steps[-1]) + 1
+            if parent_fitness < best_fitness:
+                best_fitness = float(parent_fitness)
+                best = parent.copy()
+                history.append((generation + done, evaluations + n_eval, elapsed, best_fitness))
+            generation += done
+            evaluations += n_eval
+            node_evaluations += n_ops
+            if chunk_seconds < _CHUNK_SECONDS / 2 and done == n_gen:
+                chunk = min(chunk * 2, _MAX_CHUNK)
+            elif chunk_seconds > _CHUNK_SECONDS * 2:
+                chunk = max(1, chunk // 2)
+    finally:
+        numba.set_num_threads(previous_threads)
+    seconds = time.perf_counter() - t0
+    history.append((generation, evaluations, seconds, best_fitness))
+    return EvolutionResult(best, best_fitness, generation, evaluations, node_evaluations, seconds, restarts,
+                           stop_reason, np.array(history, dtype=np.float64))

@@ -1,0 +1,283 @@
+"""The primitive table: the one place where a CGP function is defined.
+
+Every backend derives from this table:
+
+* ``kernel``  numba array kernel ``kernel(a, b, out)`` used by the engine,
+* ``numpy``   the plain NumPy form, the oracle the kernels are tested against
+  and the backend of the NumPy export,
+* ``sympy``   the exact mathematical form used for formulas,
+* ``torch``   the differentiable form used by torch exports and activations.
+
+All primitives take two arguments; unary primitives ignore the second one, so
+that a genome node always has two connection genes (standard CGP).
+
+Protected semantics (identical in numba, NumPy and torch):
+
+* ``div(a, b)``  = 1 where ``|b| <= PROTECTION_EPS`` (a division by ~0),
+* ``log(a)``     = log|a|, and 0 where ``|a| <= PROTECTION_EPS``,
+* ``sqrt(a)``    = sqrt|a|,
+* ``exp(a)``     = exp(min(a, EXP_MAX)), so exp never overflows, even in float32,
+* ``square``, ``cube`` and ``tan`` are not clipped: an overflow gives inf, and
+  a non-finite output makes an individual's fitness infinite (never a crash).
+
+NaN propagates through every primitive (each protection test is written so
+that NaN fails it).  The sympy forms are the exact mathematics: they agree
+with the protected forms wherever no protection fires (``log(Abs(a))`` and
+``sqrt(Abs(a))`` spell out the absolute value, so they agree everywhere).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import sympy
+import torch
+from numba import njit
+
+from srnet.cgp import _vecmath
+
+PROTECTION_EPS = 1e-10
+EXP_MAX = 80.0
+
+_JIT = dict(fastmath={"contract"}, error_model="numpy", cache=True)
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """One CGP function and all its backends (see the module docstring)."""
+
+    name: str
+    arity: int
+    kernel: Callable
+    numpy: Callable
+    sympy: Callable
+    torch: Callable
+    protection: str = ""
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name!r}, arity={self.arity})"
+
+
+def _elementwise(scalar):
+    """Numba array kernel applying a scalar ``f(a, b)`` element by element."""
+
+    @njit(**_JIT)
+    def kernel(a, b, out):
+        for i in range(out.size):
+            out[i] = scalar(a[i], b[i])
+
+    return kernel
+
+
+def _unary_array(vector_fn):
+    """Numba array kernel for a unary vector routine ``vector_fn(a, out)``."""
+
+    @njit(**_JIT)
+    def kernel(a, b, out):
+        vector_fn(a, out)
+
+    return kernel
+
+
+# --- scalar numba bodies (inlined into the element-wise loops) --------------
+
+@njit(inline="always", **_JIT)
+def _add(a, b):
+    return a + b
+
+
+@njit(inline="always", **_JIT)
+def _sub(a, b):
+    return a - b
+
+
+@njit(inline="always", **_JIT)
+def _mul(a, b):
+    return a * b
+
+
+@njit(inline="always", **_JIT)
+def _div(a, b):
+    return 1.0 if abs(b) <= PROTECTION_EPS else a / b
+
+
+@njit(inline="always", **_JIT)
+def _sqrt(a, b):
+    return math.sqrt(abs(a))
+
+
+@njit(inline="always", **_JIT)
+def _square(a, b):
+    return a * a
+
+
+@njit(inline="always", **_JIT)
+def _log(a, b):
+    x = abs(a)
+    r = _vecmath.log_normal(x)
+    r = x if x == math.inf else r
+    r = 0.0 if x <= PROTECTION_EPS else r
+    return r if x == x else x
+
+
+@njit(inline="always", **_JIT)
+def _tan(a, b):
+    return math.tan(a)
+
+
+@njit(inline="always", **_JIT)
+def _exp(a, b):
+    return math.exp(min(a, EXP_MAX)) if a == a else a
+
+
+@njit(inline="always", **_JIT)
+def _tanh(a, b):
+    return math.tanh(a)
+
+
+@njit(inline="always", **_JIT)
+def _sigmoid(a, b):
+    # the two branches keep exp's argument <= 0: no overflow either way
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+@njit(inline="always", **_JIT)
+def _abs(a, b):
+    return abs(a)
+
+
+@njit(inline="always", **_JIT)
+def _neg(a, b):
+    return -a
+
+
+@njit(inline="always", **_JIT)
+def _cube(a, b):
+    return a * a * a
+
+
+# --- NumPy oracle forms -----------------------------------------------------
+
+def _np_div(a, b):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(np.abs(b) <= PROTECTION_EPS, 1.0, a / np.where(b == 0, 1.0, b))
+
+
+def _np_log(a, b):
+    x = np.abs(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x <= PROTECTION_EPS, 0.0, np.log(np.where(x <= PROTECTION_EPS, 1.0, x)))
+
+
+def _np_exp(a, b):
+    with np.errstate(over="ignore"):
+        return np.exp(np.minimum(a, EXP_MAX))
+
+
+def _np_sigmoid(a, b):
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _np(fn):
+    """Wrap a NumPy ufunc-style expression so overflow warnings stay quiet."""
+
+    def wrapped(a, b):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(a, b)
+
+    return wrapped
+
+
+# --- torch forms (safe gradients: the unused branch of a where never sees a
+#     singular value, so it cannot leak NaN into the backward pass) ----------
+
+def _t_div(a, b):
+    singular = b.abs() <= PROTECTION_EPS
+    return torch.where(singular, torch.ones_like(a * b), a / torch.where(singular, torch.ones_like(b), b))
+
+
+def _t_sqrt(a, b):
+    return torch.sqrt(a.abs().clamp_min(torch.finfo(a.dtype).tiny))
+
+
+def _t_log(a, b):
+    x = a.abs()
+    small = x <= PROTECTION_EPS
+    return torch.where(small, torch.zeros_like(x), torch.log(torch.where(small, torch.ones_like(x), x)))
+
+
+def _t_exp(a, b):
+    return torch.exp(a.clamp_max(EXP_MAX))
+
+
+_DIV_NOTE = f"1 where |b| <= {PROTECTION_EPS:g}"
+_LOG_NOTE = f"log|a|; 0 where |a| <= {PROTECTION_EPS:g}"
+
+PRIMITIVES: tuple[Primitive, ...] = (
+    Primitive("add", 2, _elementwise(_add), _np(lambda a, b: a + b), lambda a, b: a + b, torch.add),
+    Primitive("sub", 2, _elementwise(_sub), _np(lambda a, b: a - b), lambda a, b: a - b, torch.sub),
+    Primitive("mul", 2, _elementwise(_mul), _np(lambda a, b: a * b), lambda a, b: a * b, torch.mul),
+    Primitive("div", 2, _elementwise(_div), _np_div, lambda a, b: a / b, _t_div, _DIV_NOTE),
+    Primitive("sqrt", 1, _elementwise(_sqrt), _np(lambda a, b: np.sqrt(np.abs(a))),
+              lambda a, b: sympy.sqrt(sympy.Abs(a)), _t_sqrt, "sqrt|a|"),
+    Primitive("square", 1, _elementwise(_square), _np(lambda a, b: a * a), lambda a, b: a**2,
+              lambda a, b: a * a, "overflow gives inf"),
+    Primitive("log", 1, _elementwise(_log), _np_log, lambda a, b: sympy.log(sympy.Abs(a)), _t_log, _LOG_NOTE),
+    Primitive("sin", 1, _unary_array(_vecmath.vsin), _np(lambda a, b: np.sin(a)), lambda a, b: sympy.sin(a),
+              lambda a, b: torch.sin(a)),
+    Primitive("cos", 1, _unary_array(_vecmath.vcos), _np(lambda a, b: np.cos(a)), lambda a, b: sympy.cos(a),
+              lambda a, b: torch.cos(a)),
+    Primitive("tan", 1, _elementwise(_tan), _np(lambda a, b: np.tan(a)), lambda a, b: sympy.tan(a),
+              lambda a, b: torch.tan(a), "unbounded near pi/2 + k pi"),
+    Primitive("exp", 1, _elementwise(_exp), _np_exp, lambda a, b: sympy.exp(a), _t_exp,
+              f"exp(min(a, {EXP_MAX:g}))"),
+    Primitive("tanh", 1, _elementwise(_tanh), _np(lambda a, b: np.tanh(a)), lambda a, b: sympy.tanh(a),
+              lambda a, b: torch.tanh(a)),
+    Primitive("sigmoid", 1, _elementwise(_sigmoid), _np_sigmoid, lambda a, b: 1 / (1 + sympy.exp(-a)),
+              lambda a, b: torch.sigmoid(a)),
+    Primitive("abs", 1, _elementwise(_abs), _np(lambda a, b: np.abs(a)), lambda a, b: sympy.Abs(a),
+              lambda a, b: a.abs()),
+    Primitive("neg", 1, _elementwise(_neg), _np(lambda a, b: -a), lambda a, b: -a, lambda a, b: -a),
+    Primitive("cube", 1, _elementwise(_cube), _np(lambda a, b: a * a * a), lambda a, b: a**3,
+              lambda a, b: a * a * a, "overflow gives inf"),
+)
+
+PRIMITIVE_CODES: dict[str, int] = {p.name: code for code, p in enumerate(PRIMITIVES)}
+
+ARITIES = np.array([p.arity for p in PRIMITIVES], dtype=np.int32)
+
+#: The SRNet paper's function set (Luo et al., GECCO 2022).
+PAPER_FUNCTIONS: tuple[str, ...] = ("add", "sub", "mul", "div", "sqrt", "square", "log", "sin", "cos", "tan")
+
+
+def primitive(name: str) -> Primitive:
+    """The primitive called ``name``; an unknown name lists the valid ones."""
+    try:
+        return PRIMITIVES[PRIMITIVE_CODES[name]]
+    except KeyError:
+        valid = ", ".join(PRIMITIVE_CODES)
+        raise ValueError(f"unknown primitive {name!r}; valid primitives: {valid}") from None
+
+
+def function_codes(names) -> np.ndarray:
+    """Engine codes (int32 array) of a function set given by name.
+
+    ``names`` is an iterable of primitive names, or one comma-separated string
+    such as ``"add,sub,mul,sin"``.  Duplicates and unknown names are errors.
+    """
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    names = list(names)
+    if not names:
+        raise ValueError("the function set is empty; give at least one primitive")
+    if len(set(names)) != len(names):
+        raise ValueError(f"the function set repeats a primitive: {names}")
+    return np.array([PRIMITIVE_CODES[primitive(n).name] for n in names], dtype=np.int32)

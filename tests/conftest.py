@@ -1,0 +1,40 @@
+"""Shared fixtures: where the optional shared data lives, and seeding."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared_path(env_var: str, default: Path) -> Path | None:
+    path = Path(os.environ.get(env_var, default))
+    return path if path.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def gecco_dir() -> Path:
+    """The SRNet paper's reference networks (``../shared/srnet_gecco``), or skip."""
+    path = _shared_path("SRNET_GECCO_DIR", REPO_ROOT.parent / "shared" / "srnet_gecco")
+    if path is None:
+        pytest.skip("SRNet reference networks not found (set SRNET_GECCO_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pmlb_cache() -> Path:
+    """A local PMLB cache (``../shared/pmlb``), or skip."""
+    path = _shared_path("SRNET_PMLB_CACHE", REPO_ROOT.parent / "shared" / "pmlb")
+    if path is None:
+        pytest.skip("PMLB cache not found (set SRNET_PMLB_CACHE)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _deterministic_torch():
+    torch.manual_seed(0)
+    np.random.seed(0)
+    yield
