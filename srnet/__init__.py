@@ -1,3 +1,7 @@
 """srnet: open trained neural networks up into mathematics."""
 
 __version__ = "0.1.0"
+
+from srnet.estimators import CGPRegressor  # noqa: E402
+
+__all__ = ["CGPRegressor", "__version__"]

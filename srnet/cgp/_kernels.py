@@ -15,14 +15,17 @@ mutations touched no active gene are not evaluated at all.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from collections import namedtuple
+from pathlib import Path
 
 import numpy as np
 from numba import literal_unroll, njit, prange
 from numba.core.errors import NumbaExperimentalFeatureWarning
 
+from srnet.cgp import _vecmath
 from srnet.cgp.primitives import PRIMITIVES
 
 # Dispatching over the tuple of primitive kernels uses numba's "first-class
@@ -31,7 +34,37 @@ from srnet.cgp.primitives import PRIMITIVES
 warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning, module=r"srnet\.cgp\._kernels")
 warnings.filterwarnings("ignore", message="First-class function type feature is experimental")
 
-_JIT = dict(fastmath={"contract"}, error_model="numpy", cache=True)
+_JIT = _vecmath.JIT_OPTIONS
+
+
+def _drop_stale_numba_cache():
+    """Delete this package's numba cache when any engine source changed.
+
+    numba invalidates a cached function only when its own file changes, but
+    the kernels here inline code from primitives.py and _vecmath.py: after an
+    edit there, the cache would silently run the old primitives.
+    """
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("_vecmath.py", "primitives.py", "_kernels.py"):
+        digest.update((here / name).read_bytes())
+    cache = here / "__pycache__"
+    stamp = cache / "engine-sources.sha256"
+    try:
+        if stamp.read_text() == digest.hexdigest():
+            return
+    except OSError:
+        pass
+    try:
+        cache.mkdir(exist_ok=True)
+        for path in list(cache.glob("*.nbi")) + list(cache.glob("*.nbc")):
+            path.unlink(missing_ok=True)
+        stamp.write_text(digest.hexdigest())
+    except OSError:  # a read-only install: nothing cached could be stale
+        pass
+
+
+_drop_stale_numba_cache()
 
 #: Scalars describing the node grid (see GenomeSpec.grid).
 Grid = namedtuple("Grid", "n_inputs n_constants n_rows n_columns levels_back n_pool")

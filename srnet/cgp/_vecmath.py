@@ -18,9 +18,11 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
+# The engine's numba options, shared by every kernel module.
 # error_model="numpy" lets divisions vectorise (no ZeroDivisionError checks);
 # "contract" allows fused multiply-adds, which only make results more exact.
-_JIT = dict(fastmath={"contract"}, error_model="numpy", cache=True)
+JIT_OPTIONS = dict(fastmath={"contract"}, error_model="numpy", cache=True)
+_JIT = JIT_OPTIONS
 
 
 @intrinsic

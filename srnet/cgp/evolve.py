@@ -218,10 +218,13 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
             steps = np.flatnonzero(np.diff(np.concatenate(([fitness_before], trace[:done]))) < 0)
             if steps.size:
                 last_improvement = generation + int(steps[-1]) + 1
-            if parent_fitness < best_fitness:
+            if parent_fitness <= best_fitness:
+                # ties too: the parent drifts neutrally within a chunk, and taking
+                # the latest one makes the result independent of chunk boundaries
+                if parent_fitness < best_fitness:
+                    history.append((generation + done, evaluations + n_eval, elapsed, float(parent_fitness)))
                 best_fitness = float(parent_fitness)
                 best = parent.copy()
-                history.append((generation + done, evaluations + n_eval, elapsed, best_fitness))
             generation += done
             evaluations += n_eval
             node_evaluations += n_ops

@@ -42,7 +42,7 @@ from srnet.cgp import _vecmath
 PROTECTION_EPS = 1e-10
 EXP_MAX = 80.0
 
-_JIT = dict(fastmath={"contract"}, error_model="numpy", cache=True)
+_JIT = _vecmath.JIT_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -196,6 +196,17 @@ def _np(fn):
     return wrapped
 
 
+# --- sympy forms: exact maths; where an argument is identically 0 the
+#     protection always fires, so its value is exact there too -------------
+
+def _sympy_div(a, b):
+    return sympy.Integer(1) if b == 0 else a / b
+
+
+def _sympy_log(a, b):
+    return sympy.Integer(0) if a == 0 else sympy.log(sympy.Abs(a))
+
+
 # --- torch forms (safe gradients: the unused branch of a where never sees a
 #     singular value, so it cannot leak NaN into the backward pass) ----------
 
@@ -205,7 +216,9 @@ def _t_div(a, b):
 
 
 def _t_sqrt(a, b):
-    return torch.sqrt(a.abs().clamp_min(torch.finfo(a.dtype).tiny))
+    # exact 0 at 0, and a zero (not NaN) gradient there
+    x = a.abs()
+    return torch.where(x == 0, torch.zeros_like(x), torch.sqrt(x.clamp_min(torch.finfo(x.dtype).tiny)))
 
 
 def _t_log(a, b):
@@ -225,12 +238,12 @@ PRIMITIVES: tuple[Primitive, ...] = (
     Primitive("add", 2, _elementwise(_add), _np(lambda a, b: a + b), lambda a, b: a + b, torch.add),
     Primitive("sub", 2, _elementwise(_sub), _np(lambda a, b: a - b), lambda a, b: a - b, torch.sub),
     Primitive("mul", 2, _elementwise(_mul), _np(lambda a, b: a * b), lambda a, b: a * b, torch.mul),
-    Primitive("div", 2, _elementwise(_div), _np_div, lambda a, b: a / b, _t_div, _DIV_NOTE),
+    Primitive("div", 2, _elementwise(_div), _np_div, _sympy_div, _t_div, _DIV_NOTE),
     Primitive("sqrt", 1, _elementwise(_sqrt), _np(lambda a, b: np.sqrt(np.abs(a))),
               lambda a, b: sympy.sqrt(sympy.Abs(a)), _t_sqrt, "sqrt|a|"),
     Primitive("square", 1, _elementwise(_square), _np(lambda a, b: a * a), lambda a, b: a**2,
               lambda a, b: a * a, "overflow gives inf"),
-    Primitive("log", 1, _elementwise(_log), _np_log, lambda a, b: sympy.log(sympy.Abs(a)), _t_log, _LOG_NOTE),
+    Primitive("log", 1, _elementwise(_log), _np_log, _sympy_log, _t_log, _LOG_NOTE),
     Primitive("sin", 1, _unary_array(_vecmath.vsin), _np(lambda a, b: np.sin(a)), lambda a, b: sympy.sin(a),
               lambda a, b: torch.sin(a)),
     Primitive("cos", 1, _unary_array(_vecmath.vcos), _np(lambda a, b: np.cos(a)), lambda a, b: sympy.cos(a),

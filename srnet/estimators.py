@@ -1,0 +1,163 @@
+"""scikit-learn estimators over the CGP engine."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from srnet.cgp.evolve import as_feature_rows, evolve, outputs_of
+from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
+from srnet.cgp.primitives import PAPER_FUNCTIONS
+from srnet.expr.program import Program
+from srnet.expr.symbolic import make_symbols, simplify, to_sympy
+
+
+def linear_scaling(F: np.ndarray, Y: np.ndarray):
+    """Per-output least-squares ``Y[:, j] ~ a_j * F[:, j] + b_j``.
+
+    Same rule as the engine's fitness (a constant output gets a = 0).
+    Returns ``(a, b)`` arrays of length n_outputs.
+    """
+    mean_f, mean_y = F.mean(axis=0), Y.mean(axis=0)
+    dF, dY = F - mean_f, Y - mean_y
+    s_ff = (dF * dF).sum(axis=0)
+    s_fy = (dF * dY).sum(axis=0)
+    n = F.shape[0]
+    scalable = s_ff > 1e-24 * n * np.maximum(mean_f * mean_f, 1e-300)
+    a = np.where(scalable, s_fy / np.where(scalable, s_ff, 1.0), 0.0)
+    return a, mean_y - a * mean_f
+
+
+class CGPRegressor(RegressorMixin, BaseEstimator):
+    """Symbolic regression by Cartesian Genetic Programming.
+
+    A (1+lambda) evolution strategy over CGP genomes, evaluated by compiled
+    numba kernels, with each output linearly scaled (``y ~ a * f(X) + b``
+    solved exactly) so that scale and offset never have to be evolved.
+
+    Parameters
+    ----------
+    n_columns, n_rows : int, default=30, 1
+        The node grid.
+    levels_back : int or None, default=None
+        How many columns back a node may read (None: all).
+    functions : tuple of str or str, default=the SRNet paper's ten
+        Primitive names (see ``srnet.cgp.primitives``), or "add,sub,...".
+    n_constants : int, default=1
+        Ephemeral constants (extra inputs drawn from ``constant_pool``).
+    constant_pool : tuple of float, default=(1, 2, 3, 0.5)
+    n_offspring : int, default=4
+        lambda of the (1+lambda) strategy.
+    mutation : {"point", "single"}, default="point"
+        Point mutation at ``mutation_rate``, or single-active-gene mutation.
+    mutation_rate : float, default=0.05
+    max_generations, max_evaluations : int or None, default=None
+    max_seconds : float or None, default=5.0
+        Budgets; the first one reached stops the search.
+    tol : float, default=1e-12
+        Stop once the mean squared error falls below ``tol * var(y)``.
+    restart_after : int or None, default=2000
+        Restart from a random genome after this many generations without
+        improvement, keeping the best genome found.
+    simplify_seconds : float, default=2.0
+        Time allowed to simplify ``expression_`` (0: only cheap clean-ups).
+    random_state : int, Generator or None, default=None
+    n_threads : int or None, default=None
+        Threads used to evaluate offspring (None: numba's default).
+
+    Attributes
+    ----------
+    expression_ : sympy.Expr or list of sympy.Expr
+        The fitted formula (one per target for a 2-D ``y``).
+    program_ : srnet.expr.Program
+        The formula as data: evaluate it, export it to torch, save it as JSON.
+    genome_ : srnet.cgp.Genome
+    fitness_ : float
+        Training mean squared error.
+    history_ : ndarray of shape (k, 4)
+        ``(generation, evaluations, seconds, fitness)`` at each improvement.
+    n_generations_, n_evaluations_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X had string column names.
+    """
+
+    def __init__(self, *, n_columns=30, n_rows=1, levels_back=None, functions=PAPER_FUNCTIONS, n_constants=1,
+                 constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=4, mutation="point", mutation_rate=0.05,
+                 max_generations=None, max_evaluations=None, max_seconds=5.0, tol=1e-12, restart_after=2000,
+                 simplify_seconds=2.0, random_state=None, n_threads=None):
+        self.n_columns = n_columns
+        self.n_rows = n_rows
+        self.levels_back = levels_back
+        self.functions = functions
+        self.n_constants = n_constants
+        self.constant_pool = constant_pool
+        self.n_offspring = n_offspring
+        self.mutation = mutation
+        self.mutation_rate = mutation_rate
+        self.max_generations = max_generations
+        self.max_evaluations = max_evaluations
+        self.max_seconds = max_seconds
+        self.tol = tol
+        self.restart_after = restart_after
+        self.simplify_seconds = simplify_seconds
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    def fit(self, X, y, callback=None):
+        """Evolve a formula for y from X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        callback : callable, optional
+            Called with a :class:`srnet.cgp.Progress` between chunks of
+            generations; returning True stops the search.
+        """
+        X, y = validate_data(self, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
+        if X.shape[0] < 2:
+            raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
+        Y = y.reshape(len(y), -1)
+        spread = Y.var(axis=0)
+        if np.any(spread == 0):
+            raise ValueError("y is constant: there is no formula to find (every target needs some variance)")
+        spec = GenomeSpec(n_inputs=X.shape[1], n_outputs=Y.shape[1], n_rows=self.n_rows, n_columns=self.n_columns,
+                          levels_back=self.levels_back, functions=self.functions, n_constants=self.n_constants,
+                          constant_pool=self.constant_pool)
+        X_rows = as_feature_rows(X)
+        result = evolve(spec, X_rows, np.ascontiguousarray(Y.T), fitness="scaled", n_offspring=self.n_offspring,
+                        mutation=self.mutation, mutation_rate=self.mutation_rate,
+                        max_generations=self.max_generations, max_evaluations=self.max_evaluations,
+                        max_seconds=self.max_seconds, target_fitness=self.tol * float(spread.mean()),
+                        restart_after=self.restart_after, random_state=self.random_state,
+                        n_threads=self.n_threads, callback=callback)
+        a, b = linear_scaling(outputs_of(result.genome, X_rows).T, Y)
+        self.genome_ = result.genome
+        self.program_ = Program.from_genome(result.genome, np.diag(a), b)
+        self.fitness_ = result.fitness
+        self.history_ = result.history
+        self.n_generations_ = result.generations
+        self.n_evaluations_ = result.evaluations
+        names = getattr(self, "feature_names_in_", None)
+        symbols = make_symbols(X.shape[1], None if names is None else list(names),
+                               positive=np.all(X > 0, axis=0))
+        formulas = [simplify(f, self.simplify_seconds) for f in to_sympy(self.program_, symbols)]
+        self._single_target = y.ndim == 1
+        self.expression_ = formulas[0] if self._single_target else formulas
+        return self
+
+    def predict(self, X):
+        """The formula's value at each row of X: (n_samples,) or (n_samples, n_targets)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        F = outputs_of(self.genome_, as_feature_rows(X)).T
+        with np.errstate(over="ignore", invalid="ignore"):
+            Y = F @ self.program_.weights + self.program_.intercept
+        return Y[:, 0] if self._single_target else Y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,191 @@
+"""Programs: the exportable form of an evolved expression.
+
+A :class:`Program` is the active part of a genome, renumbered compactly, plus
+the linear map applied to its outputs (the linear scaling or least-squares
+weights found by the engine).  It is plain data (integers and floats), so it
+round-trips through JSON exactly, and every backend walks the same steps
+through the primitive table: NumPy here, sympy in :mod:`srnet.expr.symbolic`,
+torch in :mod:`srnet.expr.torch_module`.  No strings are generated or
+executed anywhere.
+
+Addresses inside a program: ``0 .. n_inputs-1`` are inputs, then one address
+per constant, then one per step (in order).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from srnet.cgp.genome import Genome
+from srnet.cgp.primitives import ARITIES, PRIMITIVES, primitive
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Program:
+    """A straight-line program over the primitive table.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Number of input variables.
+    constants : tuple of float
+        Constant values, addressed right after the inputs.
+    steps : tuple of (str, int, int)
+        ``(primitive name, first address, second address)``; unary
+        primitives ignore the second address (stored as 0).
+    outputs : tuple of int
+        Addresses of the raw outputs ``f_1 .. f_m``.
+    weights : ndarray of shape (m, n_targets)
+        Linear map of the raw outputs; the program computes
+        ``[f_1 .. f_m] @ weights + intercept``.
+    intercept : ndarray of shape (n_targets,)
+    """
+
+    n_inputs: int
+    constants: tuple[float, ...]
+    steps: tuple[tuple[str, int, int], ...]
+    outputs: tuple[int, ...]
+    weights: np.ndarray = field(repr=False)
+    intercept: np.ndarray = field(repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "weights", np.atleast_2d(np.asarray(self.weights, dtype=np.float64)))
+        object.__setattr__(self, "intercept", np.atleast_1d(np.asarray(self.intercept, dtype=np.float64)))
+        problem = self._problem()
+        if problem:
+            raise ValueError(f"invalid program: {problem}")
+
+    def _problem(self) -> str:
+        if self.n_inputs < 0:
+            return "n_inputs is negative"
+        base = self.n_inputs + len(self.constants)
+        for k, (name, a, b) in enumerate(self.steps):
+            prim = primitive(name)  # unknown names raise with the list of valid ones
+            for address in (a, b)[: prim.arity]:
+                if not 0 <= address < base + k:
+                    return f"step {k} ({name}) reads address {address}, not computed before it"
+        top = base + len(self.steps)
+        if any(not 0 <= o < top for o in self.outputs):
+            return f"an output address is outside [0, {top})"
+        if self.weights.shape != (len(self.outputs), self.intercept.size):
+            return (f"weights have shape {self.weights.shape}, expected "
+                    f"({len(self.outputs)}, {self.intercept.size})")
+        if not (np.all(np.isfinite(self.weights)) and np.all(np.isfinite(self.intercept))):
+            return "weights or intercept are not finite"
+        if not all(np.isfinite(self.constants)):
+            return "a constant is not finite"
+        return ""
+
+    @property
+    def n_targets(self) -> int:
+        return self.intercept.size
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.steps)
+
+    @classmethod
+    def from_genome(cls, genome: Genome, weights=None, intercept=None) -> "Program":
+        """The active graph of ``genome`` followed by a linear map of its outputs.
+
+        Without ``weights``/``intercept`` the outputs pass through unchanged.
+        """
+        spec = genome.spec
+        active = [int(node) for node in genome.active_nodes()]
+        reads = []  # addresses read, in evaluation order
+        for node in active:
+            code, a, b = (int(v) for v in genome.nodes[node])
+            reads += [a, b][: ARITIES[code]]
+        reads += [int(o) for o in genome.outputs]
+        # constants get addresses in order of first use; unused ones are dropped
+        constant_slots = list(dict.fromkeys(a for a in reads if spec.n_inputs <= a < spec.n_sources))
+        mapping = {a: a for a in range(spec.n_inputs)}
+        mapping.update({slot: spec.n_inputs + k for k, slot in enumerate(constant_slots)})
+        first_step = spec.n_inputs + len(constant_slots)
+        mapping.update({spec.n_sources + node: first_step + k for k, node in enumerate(active)})
+        steps = []
+        for node in active:
+            code, a, b = (int(v) for v in genome.nodes[node])
+            steps.append((PRIMITIVES[code].name, mapping[a], mapping[b] if ARITIES[code] == 2 else 0))
+        constants = tuple(float(spec.constant_pool[genome.constants[slot - spec.n_inputs]])
+                          for slot in constant_slots)
+        outputs = tuple(mapping[int(o)] for o in genome.outputs)
+        m = spec.n_outputs
+        if weights is None:
+            weights = np.eye(m)
+        if intercept is None:
+            intercept = np.zeros(np.atleast_2d(weights).shape[1])
+        return cls(spec.n_inputs, constants, tuple(steps), outputs, weights, intercept)
+
+    # ---------------------------------------------------------------- numpy
+
+    def raw_outputs(self, X) -> np.ndarray:
+        """Raw outputs (n_samples, m) before the linear map, by plain NumPy."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_inputs:
+            raise ValueError(f"X must have shape (n_samples, {self.n_inputs}), got {X.shape}")
+        n = X.shape[0]
+        values = [X[:, i] for i in range(self.n_inputs)]
+        values += [np.full(n, c) for c in self.constants]
+        for name, a, b in self.steps:
+            prim = primitive(name)
+            values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
+        return np.column_stack([values[o] for o in self.outputs]) if self.outputs else np.empty((n, 0))
+
+    def __call__(self, X) -> np.ndarray:
+        """Evaluate with NumPy: (n_samples, n_targets), or (n_samples,) for one target."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            Y = self.raw_outputs(X) @ self.weights + self.intercept
+        return Y[:, 0] if self.n_targets == 1 else Y
+
+    # ----------------------------------------------------------------- json
+
+    def to_dict(self) -> dict:
+        return {
+            "format": "srnet.program",
+            "version": FORMAT_VERSION,
+            "n_inputs": self.n_inputs,
+            "constants": list(self.constants),
+            "steps": [list(s) for s in self.steps],
+            "outputs": list(self.outputs),
+            "weights": self.weights.tolist(),
+            "intercept": self.intercept.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Program":
+        """Rebuild a program from :meth:`to_dict` output, validating everything."""
+        if not isinstance(data, dict) or data.get("format") != "srnet.program":
+            raise ValueError("not an srnet program (missing 'format': 'srnet.program')")
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError(f"unsupported program format version {data.get('version')!r}")
+        try:
+            steps = tuple((str(name), int(a), int(b)) for name, a, b in data["steps"])
+            return cls(int(data["n_inputs"]), tuple(float(c) for c in data["constants"]), steps,
+                       tuple(int(o) for o in data["outputs"]), data["weights"], data["intercept"])
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"malformed srnet program: {error}") from None
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> "Program":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"program JSON is corrupt: {error}") from None
+        return cls.from_dict(data)
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Program) and self.n_inputs == other.n_inputs
+                and self.constants == other.constants and self.steps == other.steps
+                and self.outputs == other.outputs and np.array_equal(self.weights, other.weights)
+                and np.array_equal(self.intercept, other.intercept))
+
+    __hash__ = None

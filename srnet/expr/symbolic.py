@@ -1,0 +1,180 @@
+"""Programs as sympy expressions: building, simplifying, measuring, printing.
+
+Expressions are built node by node from the primitive table's sympy forms,
+never by parsing generated text.  Simplification can take unbounded time in
+sympy, so :func:`simplify` runs it in a forked child process that is killed
+at the deadline (falling back to a cheap in-process clean-up where forking
+is impossible, e.g. inside daemonic worker processes).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from typing import Sequence
+
+import sympy
+
+from srnet.cgp.primitives import primitive
+from srnet.expr.program import Program
+
+
+def make_symbols(n: int, names: Sequence[str] | None = None, positive: Sequence[bool] | None = None):
+    """Real sympy symbols ``x0 .. x{n-1}`` (or ``names``), optionally positive.
+
+    Declaring an input positive (when all its data are) lets sympy drop
+    ``Abs`` from ``sqrt(Abs(x))`` and ``log(Abs(x))``.
+    """
+    names = [f"x{i}" for i in range(n)] if names is None else [str(v) for v in names]
+    if len(names) != n:
+        raise ValueError(f"{len(names)} names given for {n} inputs")
+    positive = [False] * n if positive is None else list(positive)
+    return tuple(sympy.Symbol(name, real=True, positive=True) if pos else sympy.Symbol(name, real=True)
+                 for name, pos in zip(names, positive))
+
+
+def raw_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Expr]:
+    """The raw outputs f_1..f_m of ``program`` as sympy expressions of ``symbols``.
+
+    ``symbols`` may be any sympy expressions (used to compose layers).
+    """
+    if len(symbols) != program.n_inputs:
+        raise ValueError(f"{len(symbols)} symbols given for a program of {program.n_inputs} inputs")
+    values = list(symbols) + [sympy.Float(c) if c != int(c) else sympy.Integer(int(c)) for c in program.constants]
+    for name, a, b in program.steps:
+        values.append(primitive(name).sympy(values[a], values[b]))
+    return [values[o] for o in program.outputs]
+
+
+def to_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Expr]:
+    """Each target of ``program`` (raw outputs through the linear map), with
+    constant sub-expressions such as ``cos(1) + sqrt(2)`` folded to numbers."""
+    raw = raw_sympy(program, symbols)
+    return [fold_constants(linear_combination(raw, program.weights[:, t], program.intercept[t]))
+            for t in range(program.n_targets)]
+
+
+def fold_constants(expr: sympy.Expr) -> sympy.Expr:
+    """Replace every symbol-free, non-rational sub-expression by its value."""
+    return expr.replace(lambda e: e.is_number and not e.is_Rational and not e.is_Float and e.is_finite,
+                        lambda e: sympy.Float(e.evalf(17)))
+
+
+def linear_combination(terms, weights, intercept) -> sympy.Expr:
+    """``intercept + sum(w * term)`` with float coefficients, skipping zero weights."""
+    expr = sympy.Float(float(intercept)) if intercept != 0 else sympy.Integer(0)
+    for w, term in zip(weights, terms):
+        if w in (1, -1):  # keep x, not 1.0*x
+            expr += int(w) * term
+        elif w != 0:
+            expr += sympy.Float(float(w)) * term
+    return expr
+
+
+def complexity(expr: sympy.Expr) -> int:
+    """Number of nodes of the expression tree (symbols, numbers, operations)."""
+    return sum(1 for _ in sympy.preorder_traversal(expr))
+
+
+def round_constants(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
+    """Round every float in ``expr`` to ``digits`` significant decimals and turn
+    floats within rounding of a simple rational (1/2, 2, -3, ...) into it.
+    Floats below 1e-9 in magnitude (round-off residue of folded constants)
+    become 0."""
+    replacements = {}
+    for number in expr.atoms(sympy.Float):
+        value = float(number)
+        if abs(value) < 1e-9:
+            replacements[number] = sympy.Integer(0)
+            continue
+        rounded = float(f"{value:.{digits}g}")
+        rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1), rational=True)
+        close = abs(float(rational) - value) <= 10 ** -(digits + 1) * max(1.0, abs(value))
+        replacements[number] = rational if close and rational.q <= 12 else sympy.Float(rounded, digits)
+    return expr.xreplace(replacements)
+
+
+def _cheap_simplify(expr: sympy.Expr) -> sympy.Expr:
+    """Fast clean-ups that rarely blow up: combine powers, cancel fractions."""
+    expr = sympy.powsimp(expr)
+    if sympy.count_ops(expr) <= 200:
+        expr = sympy.cancel(expr) if not expr.has(sympy.sin, sympy.cos, sympy.tan, sympy.log) else expr
+    return expr
+
+
+def _simplify_child(expr, connection):
+    try:
+        connection.send(sympy.simplify(expr))
+    except Exception:  # sympy failures are not fatal: the parent keeps the input
+        connection.send(None)
+    finally:
+        connection.close()
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and not multiprocessing.current_process().daemon
+
+
+def simplify(expr: sympy.Expr, seconds: float = 5.0) -> sympy.Expr:
+    """``sympy.simplify`` with a deadline; the cheap clean-up when time runs out.
+
+    The result is kept only if it is no larger than the input.
+    """
+    cheap = _cheap_simplify(expr)
+    if seconds <= 0 or not _can_fork():
+        return cheap
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_simplify_child, args=(cheap, sender), daemon=True)
+    child.start()
+    sender.close()
+    result = None
+    try:
+        if receiver.poll(seconds):
+            result = receiver.recv()
+    except (EOFError, OSError):
+        result = None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receiver.close()
+    if result is None or complexity(result) > complexity(cheap):
+        return cheap
+    return result
+
+
+def latex(expr: sympy.Expr, digits: int = 4) -> str:
+    """LaTeX with floats shown to ``digits`` significant figures."""
+    shown = expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)})
+    return sympy.latex(shown)
+
+
+def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, seconds: float = 10.0) -> bool:
+    """Whether ``candidate`` equals ``truth`` after rounding its constants.
+
+    Symbols are matched by name; both are simplified (difference and ratio).
+    """
+    by_name = {s.name: s for s in truth.free_symbols}
+    candidate = candidate.xreplace({s: by_name.get(s.name, s) for s in candidate.free_symbols})
+    candidate = round_constants(fold_constants(candidate), digits)
+    difference = candidate - truth
+    for test in (difference, candidate / truth - 1, sympy.logcombine(difference, force=True)):
+        if simplify(test, seconds) == 0:
+            return True
+    return False
+
+
+def evaluate_sympy(expr: sympy.Expr, symbols, X) -> list[float]:
+    """Evaluate ``expr`` at each row of X exactly through sympy (slow; for tests
+    and checks).  Non-real or infinite results become NaN."""
+    out = []
+    for row in X:
+        value = expr.xreplace({s: sympy.Float(float(v), 30) for s, v in zip(symbols, row)}).evalf(20)
+        try:
+            number = complex(value)
+            out.append(number.real if abs(number.imag) <= 1e-12 * max(1.0, abs(number.real)) else math.nan)
+        except TypeError:
+            out.append(math.nan)
+    return out

@@ -1,0 +1,71 @@
+"""CGPRegressor: scikit-learn conformance, exact recovery, bad input."""
+
+import numpy as np
+import pytest
+import sympy
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from srnet.benchmarks import get_benchmark
+from srnet.estimators import CGPRegressor
+from srnet.expr.symbolic import is_equivalent
+
+FAST = dict(max_generations=300, max_seconds=None, simplify_seconds=0, random_state=0)
+
+
+@parametrize_with_checks([CGPRegressor(**FAST)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_nguyen_1_is_recovered_exactly_with_a_fixed_seed():
+    bench = get_benchmark("nguyen-1")
+    X, y = bench.sample(20, random_state=0)
+    model = CGPRegressor(functions=("add", "sub", "mul", "div"), n_columns=20, max_generations=20000,
+                         max_seconds=None, random_state=3).fit(X, y)
+    x = sympy.Symbol("x0", real=True)
+    assert is_equivalent(model.expression_, bench.formula(x))
+    assert model.score(X, y) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_predict_equals_the_exported_program_and_formula():
+    X, y = get_benchmark("nguyen-9").sample(100, random_state=0)
+    model = CGPRegressor(max_generations=2000, max_seconds=None, random_state=1).fit(X, y)
+    np.testing.assert_allclose(model.predict(X), model.program_(X), rtol=1e-10, atol=1e-12)
+    x0, x1 = sorted(model.expression_.free_symbols, key=str)
+    for row, want in zip(X[:5], model.predict(X[:5])):
+        got = float(model.expression_.xreplace({x0: row[0], x1: row[1]}).evalf())
+        assert got == pytest.approx(want, rel=1e-8, abs=1e-10)
+
+
+def test_multi_output_targets_each_get_a_formula():
+    X = np.random.default_rng(0).uniform(-1, 1, (80, 2))
+    Y = np.column_stack([X[:, 0] * X[:, 1], np.sin(X[:, 0])])
+    model = CGPRegressor(functions=("add", "mul", "sin"), n_columns=10, max_generations=5000, max_seconds=None,
+                         random_state=0).fit(X, Y)
+    assert model.predict(X).shape == (80, 2)
+    assert len(model.expression_) == 2
+    assert model.score(X, Y) > 0.999
+
+
+@pytest.mark.parametrize("X, y, message", [
+    (np.array([[0.0], [np.nan], [1.0]]), np.ones(3), "NaN"),
+    (np.array([[0.0], [np.inf], [1.0]]), np.arange(3.0), "infinity"),
+    (np.arange(3.0)[:, None], np.array([0.0, np.nan, 1.0]), "NaN"),
+    (np.zeros((0, 2)), np.zeros(0), "0 sample"),
+    (np.arange(6.0).reshape(3, 2), np.arange(4.0), "inconsistent numbers of samples"),
+    (np.arange(3.0), np.arange(3.0), "Expected 2D array"),
+    (np.arange(6.0).reshape(3, 2), np.full(3, 2.5), "y is constant"),
+    (np.array([["a"], ["b"], ["c"]], dtype=object), np.arange(3.0), "could not convert"),
+])
+def test_bad_input_gives_a_clear_error(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        CGPRegressor(**FAST).fit(X, y)
+
+
+def test_unknown_primitive_and_wrong_width_at_predict():
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20.0)
+    with pytest.raises(ValueError, match="unknown primitive 'sine'"):
+        CGPRegressor(functions=("add", "sine"), **FAST).fit(X, y)
+    model = CGPRegressor(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features"):
+        model.predict(np.zeros((2, 3)))

@@ -1,0 +1,72 @@
+"""The (1+lambda) driver: reproducibility, stopping rules, restarts, history."""
+
+import numpy as np
+import pytest
+
+from srnet.cgp import GenomeSpec, as_feature_rows, evolve, fitness_of
+from srnet.benchmarks import get_benchmark
+
+SPEC = GenomeSpec(n_inputs=1, n_columns=20, functions=("add", "sub", "mul", "div", "sin", "cos"))
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = get_benchmark("nguyen-5").sample(50, random_state=1)
+    return as_feature_rows(X), y[None, :]
+
+
+@pytest.mark.parametrize("mutation", ["point", "single"])
+def test_same_seed_same_result_with_one_thread_or_many(data, mutation):
+    runs = [evolve(SPEC, *data, max_generations=300, random_state=5, mutation=mutation, n_threads=t)
+            for t in (1, 2, 2)]
+    for run in runs[1:]:
+        assert np.array_equal(run.genome.nodes, runs[0].genome.nodes)
+        assert run.fitness == runs[0].fitness
+    other = evolve(SPEC, *data, max_generations=300, random_state=6, mutation=mutation)
+    assert not np.array_equal(other.genome.nodes, runs[0].genome.nodes)
+
+
+def test_reported_fitness_is_the_genomes_fitness_and_history_never_worsens(data):
+    result = evolve(SPEC, *data, max_generations=500, n_offspring=4, random_state=0, restart_after=100)
+    assert result.fitness == pytest.approx(fitness_of(result.genome, *data), rel=1e-12)
+    fitness = result.history[:, 3]
+    assert np.all(np.diff(fitness) <= 0)
+    assert result.history[-1, 0] == result.generations == 500
+    assert result.restarts >= 1
+    assert result.stop_reason == "max_generations"
+
+
+def test_each_budget_stops_the_run(data):
+    assert evolve(SPEC, *data, max_evaluations=200, random_state=0).evaluations in range(200, 205)
+    timed = evolve(SPEC, *data, max_seconds=0.3, random_state=0)
+    assert timed.stop_reason == "max_seconds" and 0.3 <= timed.seconds < 1.5
+    X_rows, _ = data
+    target = evolve(SPEC, X_rows, X_rows[:1] ** 2 + 1, max_generations=100000, target_fitness=1e-20,
+                    random_state=0)
+    assert target.stop_reason == "target_fitness" and target.fitness <= 1e-20
+    calls = []
+    stopped = evolve(SPEC, *data, max_generations=10**6, random_state=0,
+                     callback=lambda p: calls.append(p.generation) or len(calls) >= 3)
+    assert stopped.stop_reason == "callback" and len(calls) == 3
+
+
+def test_lstsq_fitness_fits_several_targets_jointly():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (100, 2))
+    # two targets that are linear maps of sin(x0) and x0*x1
+    H = np.column_stack([np.sin(X[:, 0]) + 2 * X[:, 0] * X[:, 1], 3 - np.sin(X[:, 0])])
+    spec = GenomeSpec(n_inputs=2, n_outputs=2, n_columns=10, functions=("add", "mul", "sin"))
+    result = evolve(spec, as_feature_rows(X), H.T.copy(), fitness="lstsq", ridge=0.0, max_generations=20000,
+                    target_fitness=1e-24, random_state=1)
+    assert result.fitness < 1e-24 * H.var()
+
+
+def test_bad_arguments_are_rejected(data):
+    with pytest.raises(ValueError, match="give a budget"):
+        evolve(SPEC, *data)
+    with pytest.raises(ValueError, match="unknown fitness 'mae'"):
+        evolve(SPEC, *data, fitness="mae", max_generations=1)
+    with pytest.raises(ValueError, match="X has 2 input rows"):
+        evolve(SPEC, np.zeros((2, 50)), data[1], max_generations=1)
+    with pytest.raises(ValueError, match="50 samples but Y has 3"):
+        evolve(SPEC, data[0], np.zeros((1, 3)), max_generations=1)

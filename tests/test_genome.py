@@ -1,0 +1,116 @@
+"""Genomes: golden genomes, active-node decoding, mutation validity, seeding."""
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srnet.cgp import _kernels
+from srnet.cgp.genome import Genome, GenomeSpec, validity_problem
+from srnet.cgp.primitives import ARITIES, PRIMITIVE_CODES
+from srnet.expr import Program, to_sympy
+
+C = PRIMITIVE_CODES
+x = sympy.Symbol("x", real=True)
+y = sympy.Symbol("y", real=True)
+
+
+def golden(nodes, outputs, constants=(), n_inputs=1, n_columns=None, functions=("add", "mul", "sin", "div", "sqrt"),
+           pool=(1.0, 2.0, 3.0, 0.5)):
+    spec = GenomeSpec(n_inputs=n_inputs, n_outputs=len(outputs), n_columns=n_columns or len(nodes),
+                      functions=functions, n_constants=len(constants), constant_pool=pool)
+    return Genome(spec, np.array(nodes), np.array(outputs), np.array(constants))
+
+
+GOLDEN = [
+    # sin(x^2) + x: n0 = x*x, n1 = sin(n0), n2 = n1 + x
+    (golden([[C["mul"], 0, 0], [C["sin"], 1, 0], [C["add"], 2, 0]], [3]), [x], sympy.sin(x**2) + x, [0, 1, 2]),
+    # an inactive node in the middle: n1 = sqrt(x) is never read
+    (golden([[C["mul"], 0, 0], [C["sqrt"], 0, 0], [C["add"], 1, 0]], [3]), [x], x**2 + x, [0, 2]),
+    # constants: address 1 is the pool value 3 (index 2): x / 3
+    (golden([[C["div"], 0, 1]], [2], constants=[2]), [x], x / 3, [0]),
+    # two inputs, two outputs, one reading an input directly: [x*y, y]
+    (golden([[C["mul"], 0, 1]], [2, 1], n_inputs=2), [x, y], None, [0]),
+    # unary node ignores its second gene: sin(x), whatever address 2 says
+    (golden([[C["mul"], 0, 0], [C["sin"], 0, 1]], [2]), [x], sympy.sin(x), [1]),
+]
+
+
+@pytest.mark.parametrize("genome, symbols, formula, active", GOLDEN)
+def test_golden_genomes_decode_to_their_formula(genome, symbols, formula, active):
+    assert genome.active_nodes().tolist() == active
+    exprs = to_sympy(Program.from_genome(genome), symbols)
+    if formula is None:
+        assert exprs == [x * y, y]
+    else:
+        assert sympy.simplify(exprs[0] - formula) == 0
+
+
+def test_invalid_genomes_are_rejected_with_the_reason():
+    spec = GenomeSpec(n_inputs=1, n_columns=3, levels_back=1, functions=("add", "sin"), n_constants=0)
+    good = [[C["add"], 0, 0], [C["sin"], 1, 0], [C["add"], 2, 0]]
+    assert Genome(spec, np.array(good), np.array([3]), np.zeros(0)).n_active() == 3
+    with pytest.raises(ValueError, match="outside levels-back"):
+        Genome(spec, np.array([[C["add"], 0, 0], [C["sin"], 1, 0], [C["add"], 1, 0]]), np.array([3]), np.zeros(0))
+    with pytest.raises(ValueError, match="not in the function set"):
+        Genome(spec, np.array([[C["mul"], 0, 0]] * 3), np.array([3]), np.zeros(0))
+    with pytest.raises(ValueError, match="output address"):
+        Genome(spec, np.array(good), np.array([9]), np.zeros(0))
+    with pytest.raises(ValueError, match="shape"):
+        Genome(spec, np.array(good[:2]), np.array([3]), np.zeros(0))
+
+
+specs = st.builds(
+    GenomeSpec,
+    n_inputs=st.integers(1, 4), n_outputs=st.integers(1, 3), n_rows=st.integers(1, 3), n_columns=st.integers(1, 12),
+    levels_back=st.one_of(st.none(), st.integers(1, 5)),
+    functions=st.lists(st.sampled_from(sorted(PRIMITIVE_CODES)), min_size=1, max_size=6, unique=True).map(tuple),
+    n_constants=st.integers(0, 2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(spec=specs, seed=st.integers(0, 2**32), rate=st.floats(0.01, 1.0), single=st.booleans())
+def test_mutation_always_yields_valid_genomes_and_flags_phenotype_changes(spec, seed, rate, single):
+    parent = Genome.random(spec, seed)
+    assert validity_problem(parent) == ""
+    n = 8
+    nodes = np.empty((n, spec.n_nodes, 3), np.int32)
+    outputs = np.empty((n, spec.n_outputs), np.int32)
+    constants = np.empty((n, spec.n_constants), np.int32)
+    changed = np.empty(n, bool)
+    _kernels.mutate(spec.grid(), spec.function_codes, ARITIES, parent.nodes, parent.outputs, parent.constants,
+                    _kernels.MUTATION_SINGLE_ACTIVE if single else _kernels.MUTATION_POINT, rate, seed, 3,
+                    nodes, outputs, constants, changed)
+    for i in range(n):
+        child = Genome(spec, nodes[i], outputs[i], constants[i])  # validates
+        assert changed[i] == (not parent.same_phenotype(child))
+
+
+def test_single_active_mutation_changes_the_phenotype():
+    spec = GenomeSpec(n_inputs=2, n_columns=20, functions=("add", "mul", "sin", "cos"))
+    parent = Genome.random(spec, 1)
+    n = 50
+    nodes = np.empty((n, spec.n_nodes, 3), np.int32)
+    outputs = np.empty((n, 1), np.int32)
+    constants = np.empty((n, 1), np.int32)
+    changed = np.empty(n, bool)
+    _kernels.mutate(spec.grid(), spec.function_codes, ARITIES, parent.nodes, parent.outputs, parent.constants,
+                    _kernels.MUTATION_SINGLE_ACTIVE, 0.1, 5, 0, nodes, outputs, constants, changed)
+    assert changed.all()
+
+
+def test_same_seed_same_genome_and_different_seeds_differ():
+    spec = GenomeSpec(n_inputs=3, n_columns=15)
+    a, b, c = Genome.random(spec, 42), Genome.random(spec, 42), Genome.random(spec, 43)
+    assert np.array_equal(a.nodes, b.nodes) and np.array_equal(a.outputs, b.outputs)
+    assert not np.array_equal(a.nodes, c.nodes)
+
+
+def test_spec_rejects_bad_parameters():
+    with pytest.raises(ValueError, match="n_inputs must be a positive integer"):
+        GenomeSpec(n_inputs=0)
+    with pytest.raises(ValueError, match="unknown primitive 'foo'"):
+        GenomeSpec(n_inputs=1, functions=("add", "foo"))
+    with pytest.raises(ValueError, match="constant_pool is empty"):
+        GenomeSpec(n_inputs=1, n_constants=1, constant_pool=())

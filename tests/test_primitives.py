@@ -1,0 +1,92 @@
+"""The primitive table: every backend column computes the same function."""
+
+import math
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from srnet.cgp.primitives import (EXP_MAX, PAPER_FUNCTIONS, PRIMITIVES, PROTECTION_EPS, function_codes,
+                                  primitive)
+from _oracle import SPECIAL_VALUES
+
+rng = np.random.default_rng(7)
+GRID = np.concatenate([SPECIAL_VALUES, -SPECIAL_VALUES, rng.standard_normal(500) * 5,
+                       rng.uniform(-1e9, 1e9, 50), [np.inf, -np.inf, np.nan]])
+A, B = np.meshgrid(GRID, GRID[::7])
+A, B = A.ravel().copy(), B.ravel().copy()
+
+
+def numba_values(prim, a, b):
+    out = np.empty_like(a)
+    prim.kernel(a, b, out)
+    return out
+
+
+@pytest.mark.parametrize("prim", PRIMITIVES, ids=lambda p: p.name)
+def test_numba_kernel_matches_numpy_oracle(prim):
+    got = numba_values(prim, A, B)
+    want = prim.numpy(A, B)
+    np.testing.assert_allclose(got, want, rtol=4e-16 * 8, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("prim", PRIMITIVES, ids=lambda p: p.name)
+def test_torch_form_matches_numpy_oracle(prim):
+    got = prim.torch(torch.from_numpy(A), torch.from_numpy(B)).numpy()
+    want = prim.numpy(A, B)
+    np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-300, equal_nan=True)
+
+
+@pytest.mark.parametrize("prim", PRIMITIVES, ids=lambda p: p.name)
+def test_sympy_form_matches_where_no_protection_fires(prim):
+    a, b = sympy.symbols("a b", real=True)
+    expr = prim.sympy(a, b)
+    checked = 0
+    for x, y in zip(A[::41], B[::41]):
+        if not (np.isfinite(x) and np.isfinite(y)) or abs(x) > 1e6 or abs(y) > 1e6:
+            continue
+        if prim.name == "div" and abs(y) <= PROTECTION_EPS or prim.name == "log" and abs(x) <= PROTECTION_EPS:
+            continue
+        if prim.name == "exp" and x > EXP_MAX:
+            continue
+        want = float(prim.numpy(np.array([x]), np.array([y]))[0])
+        got = complex(expr.xreplace({a: sympy.Float(x, 30), b: sympy.Float(y, 30)}).evalf(25))
+        if not math.isfinite(want):
+            continue
+        assert got.imag == 0
+        assert got.real == pytest.approx(want, rel=1e-12, abs=1e-300)
+        checked += 1
+    assert checked > 20
+
+
+def test_protected_cases_have_the_documented_values():
+    div, log, sqrt, exp = (primitive(n) for n in ("div", "log", "sqrt", "exp"))
+    zero = np.array([0.0, 1e-11, -1e-11])
+    assert np.all(numba_values(div, np.array([5.0, 5.0, 5.0]), zero) == 1.0)
+    assert np.all(numba_values(log, zero, zero) == 0.0)
+    assert numba_values(sqrt, np.array([-4.0]), np.zeros(1))[0] == 2.0
+    assert numba_values(exp, np.array([1000.0]), np.zeros(1))[0] == math.exp(EXP_MAX)
+    # NaN is never swallowed by a protection test
+    for prim in PRIMITIVES:
+        assert np.isnan(numba_values(prim, np.array([np.nan]), np.array([np.nan]))[0]), prim.name
+
+
+def test_torch_gradients_are_finite_at_protected_points():
+    x = torch.tensor([0.0, 1e-12, -3.0, 2.0], dtype=torch.float64, requires_grad=True)
+    for name in ("div", "log", "sqrt", "exp"):
+        prim = primitive(name)
+        y = prim.torch(torch.ones_like(x), x) if name == "div" else prim.torch(x, x)
+        (grad,) = torch.autograd.grad(y.sum(), x)
+        assert torch.all(torch.isfinite(grad)), name
+
+
+def test_default_set_is_the_papers_and_unknown_names_list_the_valid_ones():
+    assert PAPER_FUNCTIONS == ("add", "sub", "mul", "div", "sqrt", "square", "log", "sin", "cos", "tan")
+    assert [PRIMITIVES[c].name for c in function_codes("add, sin,cos")] == ["add", "sin", "cos"]
+    with pytest.raises(ValueError, match=r"unknown primitive 'sine'.*valid primitives: add, sub"):
+        function_codes(["add", "sine"])
+    with pytest.raises(ValueError, match="repeats"):
+        function_codes(["add", "add"])
+    with pytest.raises(ValueError, match="empty"):
+        function_codes([])

@@ -1,0 +1,106 @@
+"""Programs: JSON round trips, validation, torch export, sympy export."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from srnet.cgp import Genome, GenomeSpec
+from srnet.expr import Program, ProgramModule, complexity, latex, make_symbols, round_constants, simplify, to_sympy
+from srnet.expr.symbolic import is_equivalent
+
+
+@pytest.fixture
+def program():
+    spec = GenomeSpec(n_inputs=2, n_outputs=2, n_columns=12, n_constants=2)
+    genome = Genome.random(spec, 11)
+    return Program.from_genome(genome, weights=[[2.0, 0.5], [-1.0, 3.0]], intercept=[0.25, -4.0])
+
+
+def test_json_round_trip_reproduces_outputs_exactly(program):
+    again = Program.from_json(program.to_json())
+    assert again == program
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    np.testing.assert_array_equal(again(X), program(X))
+
+
+def test_corrupt_or_foreign_json_gives_clear_errors(program):
+    with pytest.raises(ValueError, match="corrupt"):
+        Program.from_json(program.to_json()[:-5])
+    with pytest.raises(ValueError, match="not an srnet program"):
+        Program.from_json(json.dumps({"steps": []}))
+    data = program.to_dict()
+    data["steps"] = [["sine", 0, 0]]
+    with pytest.raises(ValueError, match="unknown primitive 'sine'"):
+        Program.from_dict(data)
+    data = program.to_dict()
+    data["outputs"] = [999]
+    with pytest.raises(ValueError, match="output address"):
+        Program.from_dict(data)
+    data = program.to_dict()
+    data["steps"] = [["add", 0, 5]]
+    with pytest.raises(ValueError, match="not computed before it"):
+        Program.from_dict(data)
+
+
+def test_wrong_input_width_is_an_error(program):
+    with pytest.raises(ValueError, match=r"shape \(n_samples, 2\)"):
+        program(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"\(batch, 2\)"):
+        ProgramModule(program)(torch.zeros(3, 3))
+
+
+def test_torch_module_matches_numpy_and_its_weights_train():
+    # y = 3 sin(x) + 1 from a program computing sin(x), weights starting at 1, 0
+    program = Program(1, (), (("sin", 0, 0),), (1,), [[1.0]], [0.0])
+    module = ProgramModule(program)
+    x = torch.linspace(-3, 3, 64, dtype=torch.float64).unsqueeze(1)
+    np.testing.assert_allclose(module(x).detach().numpy()[:, 0], program(x.numpy()), rtol=1e-14)
+    target = 3 * torch.sin(x) + 1
+    optimiser = torch.optim.Adam(module.parameters(), lr=0.05)
+    for _ in range(400):
+        optimiser.zero_grad()
+        loss = ((module(x) - target) ** 2).mean()
+        loss.backward()
+        optimiser.step()
+    trained = module.to_program()
+    assert trained.weights[0, 0] == pytest.approx(3.0, abs=1e-3)
+    assert trained.intercept[0] == pytest.approx(1.0, abs=1e-3)
+    assert set(module.state_dict()) == {"constants", "weights", "intercept"}
+
+
+def test_sympy_export_composes_and_prints(program):
+    x0, x1 = make_symbols(2)
+    exprs = to_sympy(program, (x0, x1))
+    X = np.random.default_rng(3).uniform(0.5, 2.0, size=(5, 2))
+    for t, expr in enumerate(exprs):
+        for row, want in zip(X, program(X)[:, t]):
+            got = float(expr.xreplace({x0: row[0], x1: row[1]}).evalf())
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
+    assert latex(sympy.Float(0.123456789) * x0) == "0.1235 x_{0}"
+    assert complexity(x0 + sympy.sin(x1)) == 4
+
+
+def test_round_constants_and_equivalence():
+    x = sympy.Symbol("x", real=True)
+    approx = 0.50000001 * x**2 + 1.9999999 * x
+    assert round_constants(approx) == x**2 / 2 + 2 * x
+    assert is_equivalent(approx, x * (x + 4) / 2)
+    assert not is_equivalent(0.51 * x**2, x**2 / 2)
+
+
+def test_simplify_simplifies_and_respects_its_deadline():
+    x, y = sympy.symbols("x y", real=True)
+    messy = (x**2 - 1) / (x - 1) + sympy.sin(x) ** 2 + sympy.cos(x) ** 2
+    assert simplify(messy, seconds=10) == x + 2
+    # the cheap path (no time) returns an equivalent form
+    assert sympy.simplify(simplify(messy, seconds=0) - (x + 2)) == 0
+    # sympy.simplify needs minutes on this; the deadline cuts it off
+    slow = sum(sympy.sin(k * x + y) ** 2 * sympy.cos(x - k * y) / (1 + sympy.tan(x * y + k)) for k in range(1, 7))
+    start = time.perf_counter()
+    result = simplify(slow, seconds=0.5)
+    assert time.perf_counter() - start < 3.0
+    assert result.free_symbols == {x, y}
