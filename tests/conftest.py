@@ -9,6 +9,10 @@ import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+# Tests train tiny networks: one thread each is fastest, and xdist already
+# runs one test process per core.
+torch.set_num_threads(1)
+
 
 def _shared_path(env_var: str, default: Path) -> Path | None:
     path = Path(os.environ.get(env_var, default))

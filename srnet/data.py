@@ -1,0 +1,305 @@
+"""Tables in, validated float64 matrices out.
+
+Everything srnet explains starts as a matrix ``X`` of shape (n_samples,
+n_features).  :func:`check_matrix` is the one place the package turns user
+input into such a matrix and says, in one line, what is wrong with it;
+:func:`load_table` reads the file formats and PMLB datasets the command line
+and the experiments accept.
+
+pandas and pmlb are imported inside the readers that need them: together they
+take about half a second to import, and validating a matrix should not pay it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import numpy as np
+
+PMLB_CACHE_ENV = "SRNET_PMLB_CACHE"
+PMLB_TARGET = "target"  # the label column of every PMLB table
+
+_DELIMITERS = {".csv": ",", ".tsv": "\t", ".txt": r"\s+"}
+_ARRAY_SUFFIXES = (".npy", ".npz")
+
+
+def check_matrix(X, name: str = "X") -> np.ndarray:
+    """Validate a 2-D numeric array and return it as float64, C-contiguous.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Numbers, or strings that parse as numbers.
+    name : str, default="X"
+        What to call the array in error messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features), dtype float64
+        A C-contiguous copy, or ``X`` itself when it already is one.
+
+    Raises
+    ------
+    ValueError
+        One line naming the problem: not 2-D, empty, non-numeric cells, or
+        NaN/inf values (with the position of the first one).
+    """
+    raw = np.asarray(X)
+    if raw.ndim != 2:
+        hint = "; reshape a single feature with .reshape(-1, 1)" if raw.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features); got {raw.ndim}-D "
+            f"with shape {raw.shape}{hint}"
+        )
+    if raw.size == 0:
+        raise ValueError(f"{name} is empty: shape {raw.shape}")
+    if raw.dtype.kind == "c":
+        raise ValueError(f"{name} is complex ({raw.dtype}); srnet needs real numbers")
+    try:
+        matrix = np.ascontiguousarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} contains non-numeric values{_first_non_numeric(raw)}") from None
+    finite = np.isfinite(matrix)
+    if not finite.all():
+        row, column = np.argwhere(~finite)[0]
+        raise ValueError(
+            f"{name} contains {int((~finite).sum())} NaN/inf values "
+            f"(first at row {row}, column {column})"
+        )
+    return matrix
+
+
+def _first_non_numeric(raw: np.ndarray) -> str:
+    """Where the first cell that ``float`` rejects is, for an error message."""
+    for (row, column), cell in np.ndenumerate(raw):
+        try:
+            float(cell)
+        except (TypeError, ValueError):
+            return f" (first at row {row}, column {column}: {cell!r})"
+    return ""
+
+
+def check_vector(y, n_samples: int, name: str = "y") -> np.ndarray:
+    """Validate a 1-D numeric target of known length; return it as float64.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, 1)
+    n_samples : int
+        The number of rows of the matching ``X``.
+    name : str, default="y"
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), dtype float64
+
+    Raises
+    ------
+    ValueError
+        As :func:`check_matrix`, or when the length differs from ``n_samples``.
+    """
+    raw = np.asarray(y)
+    if raw.ndim == 2 and raw.shape[1] == 1:
+        raw = raw[:, 0]
+    if raw.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (n_samples,); got shape {raw.shape}")
+    vector = check_matrix(raw.reshape(-1, 1), name)[:, 0]
+    if vector.shape[0] != n_samples:
+        raise ValueError(f"{name} has {vector.shape[0]} values but X has {n_samples} rows")
+    return vector
+
+
+def load_table(source, *, target=None, pmlb_cache=None):
+    """Read a data table from a file or the PMLB collection.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A file, chosen by suffix: ``.csv`` / ``.tsv`` (a header row is
+        detected: a first row with any non-numeric cell), whitespace-separated
+        ``.txt``, each optionally ``.gz``-compressed; ``.npy`` (a 2-D array);
+        ``.npz`` (arrays ``X`` and optionally ``y``, or a single 2-D array).
+        Any string that is neither an existing file nor has one of those
+        suffixes is taken as a PMLB dataset name.
+    target : None, "last", int or str, default=None
+        Which column is the target ``y``: None for none (but PMLB datasets
+        always split off their ``target`` column, and ``.npz`` files their
+        ``y`` array), ``"last"``, a column index, or a header name.
+    pmlb_cache : path-like, optional
+        Folder of PMLB tables (``<cache>/<name>/<name>.tsv.gz``).  Defaults to
+        the ``SRNET_PMLB_CACHE`` environment variable, else
+        ``~/.cache/srnet/pmlb`` (under ``$XDG_CACHE_HOME`` when set).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), dtype float64
+    y : ndarray of shape (n_samples,), dtype float64, or None
+    feature_names : list of str
+        Header names where the source has them, else ``x0``, ``x1``, ...
+
+    Raises
+    ------
+    FileNotFoundError
+        A missing file, or a PMLB dataset that is neither cached nor
+        downloadable (the message names the folder searched).
+    ValueError
+        Unknown PMLB names (with close matches), bad targets, bad values.
+    """
+    path = Path(source)
+    if path.is_file():
+        return _load_file(path, target)
+    if _table_suffix(path) is not None or path.suffix in _ARRAY_SUFFIXES:
+        raise FileNotFoundError(f"no such file: '{path}'")
+    return _load_pmlb(str(source), target, pmlb_cache)
+
+
+def _table_suffix(path: Path) -> str | None:
+    """The delimited-text suffix of ``path`` (ignoring ``.gz``), or None."""
+    suffixes = path.suffixes[-2:]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    return suffix if suffix in _DELIMITERS else None
+
+
+def _load_file(path: Path, target):
+    if path.suffix in _ARRAY_SUFFIXES:
+        try:
+            if path.suffix == ".npz":
+                return _load_npz(path, target)
+            return _split_target(np.load(path, allow_pickle=False), None, target, path.name)
+        except ValueError as error:
+            if "allow_pickle" not in str(error):
+                raise
+            raise ValueError(
+                f"'{path.name}' holds Python objects, which srnet does not unpickle; save a numeric array"
+            ) from None
+    suffix = _table_suffix(path)
+    if suffix is None:
+        raise ValueError(
+            f"cannot tell the format of '{path}': use .csv, .tsv, .txt (optionally .gz), .npy or .npz"
+        )
+    table, names = _read_delimited(path, _DELIMITERS[suffix])
+    return _split_target(table, names, target, path.name)
+
+
+def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] | None]:
+    """Read a text table; the first row is a header when any cell is not a number."""
+    import pandas as pd
+
+    try:
+        first = pd.read_csv(path, sep=delimiter, header=None, nrows=1, dtype=str).iloc[0]
+    except (pd.errors.EmptyDataError, IndexError):
+        raise ValueError(f"'{path}' holds no data") from None
+    has_header = not all(_is_number(cell) for cell in first)
+    frame = pd.read_csv(path, sep=delimiter, header=0 if has_header else None)
+    names = [str(column).strip() for column in frame.columns] if has_header else None
+    return frame.to_numpy(), names
+
+
+def _is_number(cell) -> bool:
+    try:
+        float(cell)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _load_npz(path: Path, target):
+    with np.load(path, allow_pickle=False) as archive:
+        keys = list(archive.keys())
+        if "X" in keys:
+            if target is not None:
+                raise ValueError(f"'{path.name}' holds an array X (and y); leave target=None")
+            X = check_matrix(archive["X"])
+            y = check_vector(archive["y"], X.shape[0]) if "y" in keys else None
+            return X, y, _default_names(X.shape[1])
+        if len(keys) != 1:
+            raise ValueError(
+                f"'{path.name}' must hold arrays 'X' (and 'y') or one 2-D array; it holds {keys}"
+            )
+        return _split_target(archive[keys[0]], None, target, path.name)
+
+
+def _split_target(table, names: list[str] | None, target, label: str):
+    """Cut the target column out of a 2-D table and validate both parts."""
+    table = np.asarray(table)
+    if table.ndim != 2:
+        raise ValueError(f"'{label}' must hold a 2-D table; got shape {table.shape}")
+    names = names or _default_names(table.shape[1])
+    if target is None:
+        return check_matrix(table), None, names
+    column = _target_column(target, names, label)
+    features = [j for j in range(table.shape[1]) if j != column]
+    if not features:
+        raise ValueError(f"'{label}' has only the target column and no features")
+    X = check_matrix(table[:, features])
+    y = check_vector(table[:, column], X.shape[0], name=f"target column '{names[column]}'")
+    return X, y, [names[j] for j in features]
+
+
+def _target_column(target, names: list[str], label: str) -> int:
+    n_columns = len(names)
+    if target == "last":
+        return n_columns - 1
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not -n_columns <= target < n_columns:
+            raise ValueError(f"target column {target} is out of range for '{label}' with {n_columns} columns")
+        return int(target) % n_columns
+    if isinstance(target, str):
+        if target not in names:
+            raise ValueError(f"'{label}' has no column '{target}'; columns: {', '.join(names)}")
+        return names.index(target)
+    raise ValueError(f"target must be None, 'last', a column index or a column name; got {target!r}")
+
+
+def _default_names(n_features: int) -> list[str]:
+    return [f"x{j}" for j in range(n_features)]
+
+
+def pmlb_cache_dir(pmlb_cache=None) -> Path:
+    """The folder PMLB tables are read from (and downloaded to).
+
+    Parameters
+    ----------
+    pmlb_cache : path-like, optional
+        Used when given; else ``$SRNET_PMLB_CACHE``; else
+        ``$XDG_CACHE_HOME/srnet/pmlb`` (``~/.cache/srnet/pmlb``).
+
+    Returns
+    -------
+    Path
+    """
+    if pmlb_cache is not None:
+        return Path(pmlb_cache)
+    if os.environ.get(PMLB_CACHE_ENV):
+        return Path(os.environ[PMLB_CACHE_ENV])
+    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache_home) / "srnet" / "pmlb"
+
+
+def _load_pmlb(name: str, target, pmlb_cache):
+    import pmlb
+
+    cache = pmlb_cache_dir(pmlb_cache)
+    cached = (cache / name / f"{name}.tsv.gz").is_file()
+    if not cached and name not in pmlb.dataset_names:
+        known = sorted(set(pmlb.dataset_names) | set(pmlb.classification_dataset_names)
+                       | set(pmlb.regression_dataset_names))
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"'{name}' is neither a file nor a PMLB dataset{hint}")
+    try:  # dropna=False: missing values are reported by check_matrix, not dropped silently
+        frame = pmlb.fetch_data(name, local_cache_dir=str(cache), dropna=False)
+    except OSError as error:  # urllib's URLError is an OSError
+        if cached:
+            raise
+        raise FileNotFoundError(
+            f"PMLB dataset '{name}' is not in the cache folder '{cache}' and could not be "
+            f"downloaded ({error}); put {name}/{name}.tsv.gz there, or point "
+            f"pmlb_cache= or ${PMLB_CACHE_ENV} at a folder that has it"
+        ) from None
+    names = [str(column) for column in frame.columns]
+    return _split_target(frame.to_numpy(), names, PMLB_TARGET if target is None else target, name)

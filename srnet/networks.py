@@ -1,0 +1,350 @@
+"""Build MLPs from a short spec and load trained ones without unpickling code.
+
+An architecture string names the layer widths and activations of an MLP,
+``mlp:3-16-16-1:sigmoid`` or, for a classifier with a softmax head,
+``mlp:14-100-100-2:sigmoid:softmax``.  :func:`build_mlp` turns the parsed spec
+into a module in one of two layouts:
+
+``"sequential"``
+    ``nn.Sequential(Linear, act, Linear, act, ..., Linear[, out_act])``;
+    state_dict keys ``0.weight``, ``2.weight``, ...
+``"paper"``
+    the SRNet paper's layout (Luo et al., GECCO 2022): blocks ``fc1 .. fcN``,
+    hidden blocks ``Sequential(Linear, act)`` (keys ``fcK.0.weight``), the last
+    a plain ``Linear`` (keys ``fcN.weight``) or, with an output activation,
+    ``Sequential(Linear, out_act)`` (keys ``fcN.0.weight``).  It is built as an
+    ``nn.Sequential`` with named children, so ``model.fc1`` works, the paper's
+    state_dicts load, and the module can be scripted.
+
+:func:`load_network` reads TorchScript files, or state_dicts through
+``torch.load(..., weights_only=True)`` (never arbitrary pickles), inferring the
+layout and, when the spec omits them, the widths from the tensor names and
+shapes. 
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "identity": nn.Identity,
+}
+OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": lambda: nn.Softmax(dim=1)}
+LAYOUTS = ("sequential", "paper")
+
+_EXAMPLE = "'mlp:3-16-16-1:sigmoid' or 'mlp:14-100-100-2:sigmoid:softmax'"
+_PAPER_KEY = re.compile(r"fc(\d+)(\.0)?\.(weight|bias)")
+_SEQUENTIAL_KEY = re.compile(r"(\d+)\.(weight|bias)")
+
+
+@dataclass(frozen=True)
+class MLPSpec:
+    """Layer widths and activations of an MLP.
+
+    Attributes
+    ----------
+    widths : tuple of int, or None
+        ``(n_inputs, hidden_1, ..., n_outputs)``; None when they are to be
+        read from a state_dict's shapes.
+    activation : str
+        Hidden activation, a key of ``ACTIVATIONS``.
+    output_activation : str or None
+        Applied after the last Linear (a key of ``OUTPUT_ACTIVATIONS``), or
+        None for a linear output.
+    """
+
+    widths: tuple[int, ...] | None
+    activation: str
+    output_activation: str | None = None
+
+    def __post_init__(self):
+        if self.widths is not None and (len(self.widths) < 2 or min(self.widths) < 1):
+            raise ValueError(f"layer widths {self.widths} need an input and an output width, all positive")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation '{self.activation}'; choose from {', '.join(ACTIVATIONS)}")
+        if self.output_activation is not None and self.output_activation not in OUTPUT_ACTIVATIONS:
+            raise ValueError(
+                f"unknown output activation '{self.output_activation}'; "
+                f"choose from {', '.join(OUTPUT_ACTIVATIONS)}"
+            )
+
+    def __str__(self) -> str:
+        parts = ["mlp"]
+        if self.widths is not None:
+            parts.append("-".join(map(str, self.widths)))
+        parts.append(self.activation)
+        if self.output_activation is not None:
+            parts.append(self.output_activation)
+        return ":".join(parts)
+
+
+def parse_architecture(text: str) -> MLPSpec:
+    """Parse ``mlp:<widths>:<activation>[:<output activation>]``.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``"mlp:3-4-4-1:sigmoid"``, ``"mlp:14-100-100-2:sigmoid:softmax"``,
+        or without widths (``"mlp:sigmoid"``) to take them from the weights.
+        An output activation ``identity`` means none.
+
+    Returns
+    -------
+    MLPSpec
+
+    Raises
+    ------
+    ValueError
+        For anything else, with an example of the format.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"architecture must be a string like {_EXAMPLE}; got {type(text).__name__}")
+    parts = text.strip().lower().split(":")
+    if parts[0] != "mlp" or len(parts) < 2:
+        raise ValueError(f"architecture '{text}' must look like {_EXAMPLE}")
+    rest = parts[1:]
+    widths = _parse_widths(rest.pop(0), text) if rest[0][:1].isdigit() else None
+    if not rest or len(rest) > 2:
+        raise ValueError(
+            f"architecture '{text}' must name one hidden activation and at most one output "
+            f"activation, like {_EXAMPLE}"
+        )
+    output_activation = rest[1] if len(rest) == 2 else None
+    return MLPSpec(widths, rest[0], None if output_activation == "identity" else output_activation)
+
+
+def _parse_widths(field: str, text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(width) for width in field.split("-"))
+    except ValueError:
+        raise ValueError(
+            f"layer widths '{field}' in '{text}' must be integers joined by '-', like 3-16-16-1"
+        ) from None
+
+
+def build_mlp(spec: MLPSpec | str, *, layout: str = "sequential") -> nn.Module:
+    """A freshly initialised float32 MLP.
+
+    Parameters
+    ----------
+    spec : MLPSpec or str
+        Architecture, with widths.
+    layout : {"sequential", "paper"}, default="sequential"
+        Module layout; see the module docstring.
+
+    Returns
+    -------
+    nn.Sequential
+        Initialised by torch's default (global RNG) initialisers.
+    """
+    if isinstance(spec, str):
+        spec = parse_architecture(spec)
+    if spec.widths is None:
+        raise ValueError(f"architecture '{spec}' gives no layer widths; write them like {_EXAMPLE}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout '{layout}'; choose from {', '.join(LAYOUTS)}")
+    linears = [nn.Linear(n_in, n_out) for n_in, n_out in zip(spec.widths[:-1], spec.widths[1:])]
+    head = OUTPUT_ACTIVATIONS[spec.output_activation]() if spec.output_activation else None
+    if layout == "sequential":
+        modules = []
+        for linear in linears[:-1]:
+            modules += [linear, ACTIVATIONS[spec.activation]()]
+        modules.append(linears[-1])
+        return nn.Sequential(*modules, *([head] if head else []))
+    blocks = OrderedDict(
+        (f"fc{k}", nn.Sequential(linear, ACTIVATIONS[spec.activation]()))
+        for k, linear in enumerate(linears[:-1], start=1)
+    )
+    blocks[f"fc{len(linears)}"] = nn.Sequential(linears[-1], head) if head else linears[-1]
+    return nn.Sequential(blocks)
+
+
+def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
+    """Load a trained network from a TorchScript file or a state_dict file.
+
+    Parameters
+    ----------
+    path : path-like
+        A TorchScript archive (``torch.jit.save``) or a state_dict
+        (``torch.save(model.state_dict(), path)``) in either layout.
+    architecture : MLPSpec or str, optional
+        Required for state_dicts, ignored for TorchScript (which carries its
+        own structure).  Widths may be omitted (``"mlp:sigmoid"``) to read them
+        from the weight shapes.
+
+    Returns
+    -------
+    nn.Module
+        In eval mode, on the CPU, in the dtype of the stored weights.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        An unreadable file, a pickled model rather than a state_dict, a
+        missing architecture, or an architecture that does not fit the weights.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such network file: '{path}'")
+    if _is_torchscript(path):
+        try:
+            return torch.jit.load(str(path), map_location="cpu").eval()
+        except RuntimeError as error:
+            raise ValueError(f"cannot read '{path}' as a TorchScript file: {_first_line(error)}") from None
+    state_dict = read_state_dict(path)
+    if architecture is None:
+        raise ValueError(
+            f"'{path}' holds a state_dict, which needs an architecture such as "
+            f"'mlp:3-16-16-1:sigmoid' (or 'mlp:sigmoid' to read the widths from the weights)"
+        )
+    spec = parse_architecture(architecture) if isinstance(architecture, str) else architecture
+    return network_from_state_dict(state_dict, spec)
+
+
+def _is_torchscript(path: Path) -> bool:
+    """TorchScript archives hold compiled code under ``<archive>/code/``."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any("/code/" in name for name in archive.namelist())
+
+
+def read_state_dict(path) -> dict[str, torch.Tensor]:
+    """Read a state_dict with ``weights_only=True``, explaining each failure.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    dict of str to Tensor
+    """
+    try:
+        loaded = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as error:  # a corrupt file can fail anywhere inside the unpickler
+        if isinstance(error, pickle.UnpicklingError) and "weights only load failed" in str(error).lower():
+            raise ValueError(
+                f"'{path}' holds a pickled Python object (a whole model?), which srnet will not "
+                f"unpickle because that can run arbitrary code; save model.state_dict() with "
+                f"torch.save, or a TorchScript file with torch.jit.save"
+            ) from None
+        raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None
+    if not isinstance(loaded, dict) or not all(
+        isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in loaded.items()
+    ):
+        described = (
+            f"a dict with keys {list(loaded)[:5]}" if isinstance(loaded, dict) else type(loaded).__name__
+        )
+        raise ValueError(f"'{path}' holds {described}, not a state_dict of named tensors")
+    return dict(loaded)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) -> nn.Module:
+    """Build the MLP that ``state_dict`` belongs to and load it.
+
+    The layout comes from the tensor names, and the widths from the weight
+    shapes when ``spec.widths`` is None.
+
+    Parameters
+    ----------
+    state_dict : dict of str to Tensor
+    spec : MLPSpec
+
+    Returns
+    -------
+    nn.Module
+        In eval mode, in the dtype of the weights.
+
+    Raises
+    ------
+    ValueError
+        Naming the first tensor that the architecture does not match.
+    """
+    layout, weights = _linear_weights(state_dict)
+    if layout == "paper":
+        _check_paper_head(weights, spec)
+    if spec.widths is None:
+        spec = MLPSpec(_widths(weights), spec.activation, spec.output_activation)
+    model = build_mlp(spec, layout=layout)
+    _check_shapes(model.state_dict(), state_dict, spec)
+    model.to(weights[0][1].dtype)
+    model.load_state_dict(state_dict)
+    return model.eval()
+
+
+def _linear_weights(state_dict) -> tuple[str, list[tuple[str, torch.Tensor]]]:
+    """The layout, and the Linear weights ``(name, tensor)`` in forward order."""
+    keys = list(state_dict)
+    for layout, pattern in (("paper", _PAPER_KEY), ("sequential", _SEQUENTIAL_KEY)):
+        matches = [pattern.fullmatch(key) for key in keys]
+        if keys and all(matches):
+            weights = sorted(
+                (int(match.group(1)), key) for match, key in zip(matches, keys) if key.endswith("weight")
+            )
+            if any(state_dict[key].ndim != 2 for _, key in weights):
+                break
+            return layout, [(key, state_dict[key]) for _, key in weights]
+    raise ValueError(
+        f"unrecognised state_dict keys {keys[:4]}: srnet loads MLPs saved as nn.Sequential "
+        f"('0.weight', '2.weight', ...) or in the SRNet paper's layout ('fc1.0.weight', ..., 'fcN.weight')"
+    )
+
+
+def _check_paper_head(weights, spec: MLPSpec) -> None:
+    """In the paper layout the last block's keys tell whether an output activation follows."""
+    last = weights[-1][0]
+    if last.endswith(".0.weight") and spec.output_activation is None:
+        raise ValueError(
+            f"the weights end in a block ('{last}': an output activation follows the last Linear) "
+            f"but architecture '{spec}' has none; add it, e.g. '{spec}:softmax'"
+        )
+    if not last.endswith(".0.weight") and spec.output_activation is not None:
+        raise ValueError(
+            f"the weights end in a plain Linear ('{last}') but architecture '{spec}' "
+            f"has output activation '{spec.output_activation}'"
+        )
+
+
+def _check_shapes(expected: dict, found: dict, spec: MLPSpec) -> None:
+    """Name the first tensor on which the architecture and the file disagree."""
+    for key, tensor in expected.items():
+        if key not in found:
+            raise ValueError(
+                f"architecture '{spec}' needs tensor '{key}' {tuple(tensor.shape)}, which the file lacks"
+            )
+        if found[key].shape != tensor.shape:
+            raise ValueError(
+                f"architecture '{spec}' does not match the weights: tensor '{key}' is "
+                f"{tuple(found[key].shape)} in the file but {tuple(tensor.shape)} in the architecture"
+            )
+    for key, tensor in found.items():
+        if key not in expected:
+            raise ValueError(
+                f"the file has tensor '{key}' {tuple(tensor.shape)}, which architecture '{spec}' lacks"
+            )
+
+
+def _widths(weights) -> tuple[int, ...]:
+    """``(n_inputs, *layer outputs)`` from the Linear weights in forward order."""
+    return (int(weights[0][1].shape[1]), *(int(weight.shape[0]) for _, weight in weights))

@@ -1,0 +1,251 @@
+"""srnet.data: matrix validation and table loading."""
+
+import gzip
+import urllib.error
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srnet.data import PMLB_CACHE_ENV, check_matrix, check_vector, load_table, pmlb_cache_dir
+
+TABLE = np.array([[1.0, 2.5, -3.0], [4.0, 5.0, 6.25], [7.5, 8.0, 9.0], [0.0, -1.0, 2.0]])
+
+
+# --- check_matrix -----------------------------------------------------------
+
+
+def test_check_matrix_returns_float64_c_contiguous():
+    fortran = np.asfortranarray(np.arange(6, dtype=np.int32).reshape(3, 2))
+    matrix = check_matrix(fortran)
+    assert matrix.dtype == np.float64
+    assert matrix.flags.c_contiguous
+    np.testing.assert_array_equal(matrix, [[0, 1], [2, 3], [4, 5]])
+
+
+def test_check_matrix_keeps_a_valid_array_without_copying():
+    X = np.ones((3, 2))
+    assert check_matrix(X) is X
+
+
+def test_check_matrix_parses_numeric_strings():
+    np.testing.assert_array_equal(check_matrix([["1", "2.5"], ["-3", "4e1"]]), [[1, 2.5], [-3, 40]])
+
+
+def test_check_matrix_reports_the_first_nan_or_inf():
+    X = np.zeros((8, 4))
+    X[5, 2] = np.nan
+    X[6, 0] = np.inf
+    X[7, 3] = -np.inf
+    with pytest.raises(ValueError, match=r"^X contains 3 NaN/inf values \(first at row 5, column 2\)$"):
+        check_matrix(X)
+
+
+def test_check_matrix_names_the_array_in_messages():
+    with pytest.raises(ValueError, match=r"^X_test contains 1 NaN/inf values"):
+        check_matrix([[np.nan]], name="X_test")
+
+
+def test_check_matrix_reports_the_first_non_numeric_cell():
+    X = np.array([[1, 2], [3, "abc"], [None, 4]], dtype=object)
+    with pytest.raises(ValueError, match=r"^X contains non-numeric values \(first at row 1, column 1: 'abc'\)$"):
+        check_matrix(X)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.ones(5), r"X must be 2-D \(n_samples, n_features\); got 1-D with shape \(5,\); reshape"),
+        (np.ones((2, 2, 2)), r"X must be 2-D .*got 3-D with shape \(2, 2, 2\)$"),
+        (np.float64(3.0), r"X must be 2-D .*got 0-D"),
+        (np.ones((0, 3)), r"^X is empty: shape \(0, 3\)$"),
+        (np.ones((4, 0)), r"^X is empty: shape \(4, 0\)$"),
+        (np.ones((2, 2), dtype=complex), r"^X is complex"),
+    ],
+)
+def test_check_matrix_rejects_bad_shapes_and_types(X, message):
+    with pytest.raises(ValueError, match=message):
+        check_matrix(X)
+
+
+def test_check_vector_flattens_a_column_and_checks_length():
+    np.testing.assert_array_equal(check_vector([[1], [2], [3]], 3), [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"^y has 3 values but X has 4 rows$"):
+        check_vector([1, 2, 3], 4)
+    with pytest.raises(ValueError, match=r"^y must be 1-D \(n_samples,\); got shape \(2, 2\)$"):
+        check_vector(np.ones((2, 2)), 2)
+    with pytest.raises(ValueError, match=r"^y contains 1 NaN/inf values \(first at row 1, column 0\)$"):
+        check_vector([1.0, np.inf], 2)
+
+
+# --- load_table: files --------------------------------------------------------
+
+
+def _write_text(path, text):
+    if path.suffix == ".gz":
+        with gzip.open(path, "wt") as handle:
+            handle.write(text)
+    else:
+        path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    "filename, delimiter",
+    [("t.csv", ","), ("t.tsv", "\t"), ("t.txt", " "), ("t.txt.gz", "  "), ("t.csv.gz", ",")],
+)
+def test_headerless_text_round_trips(tmp_path, filename, delimiter):
+    path = tmp_path / filename
+    _write_text(path, "\n".join(delimiter.join(str(v) for v in row) for row in TABLE) + "\n")
+    X, y, names = load_table(path, target="last")
+    np.testing.assert_array_equal(X, TABLE[:, :2])
+    np.testing.assert_array_equal(y, TABLE[:, 2])
+    assert names == ["x0", "x1"]
+
+
+def test_csv_header_is_detected_and_target_chosen_by_name(tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame(TABLE, columns=["mass", "speed", "energy"]).to_csv(path, index=False)
+    X, y, names = load_table(path, target="speed")
+    np.testing.assert_array_equal(X, TABLE[:, [0, 2]])
+    np.testing.assert_array_equal(y, TABLE[:, 1])
+    assert names == ["mass", "energy"]
+
+
+def test_target_none_keeps_every_column_and_int_target_counts_from_either_end(tmp_path):
+    path = tmp_path / "t.tsv"
+    pd.DataFrame(TABLE, columns=["a", "b", "c"]).to_csv(path, sep="\t", index=False)
+    X, y, names = load_table(path)
+    np.testing.assert_array_equal(X, TABLE)
+    assert y is None and names == ["a", "b", "c"]
+    X, y, names = load_table(path, target=0)
+    np.testing.assert_array_equal(y, TABLE[:, 0])
+    assert names == ["b", "c"]
+    _, y, _ = load_table(path, target=-2)
+    np.testing.assert_array_equal(y, TABLE[:, 1])
+
+
+def test_npy_round_trips(tmp_path):
+    path = tmp_path / "t.npy"
+    np.save(path, TABLE)
+    X, y, names = load_table(path, target="last")
+    np.testing.assert_array_equal(X, TABLE[:, :2])
+    np.testing.assert_array_equal(y, TABLE[:, 2])
+    assert names == ["x0", "x1"]
+
+
+def test_npz_with_x_and_y_round_trips(tmp_path):
+    path = tmp_path / "t.npz"
+    np.savez(path, X=TABLE[:, :2], y=TABLE[:, 2])
+    X, y, _ = load_table(path)
+    np.testing.assert_array_equal(X, TABLE[:, :2])
+    np.testing.assert_array_equal(y, TABLE[:, 2])
+
+
+def test_npz_with_one_array_behaves_like_npy(tmp_path):
+    path = tmp_path / "t.npz"
+    np.savez(path, table=TABLE)
+    X, y, _ = load_table(path, target=1)
+    np.testing.assert_array_equal(X, TABLE[:, [0, 2]])
+    np.testing.assert_array_equal(y, TABLE[:, 1])
+
+
+def test_file_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"^no such file: '.*missing\.csv'$"):
+        load_table(tmp_path / "missing.csv")
+    headerless = tmp_path / "h.csv"
+    headerless.write_text("1,2\n3,4\n")
+    with pytest.raises(ValueError, match=r"^'h\.csv' has no column 'y'; columns: x0, x1$"):
+        load_table(headerless, target="y")
+    with pytest.raises(ValueError, match=r"^target column 5 is out of range for 'h\.csv' with 2 columns$"):
+        load_table(headerless, target=5)
+    with pytest.raises(ValueError, match=r"^target must be None, 'last', a column index or a column name"):
+        load_table(headerless, target=1.5)
+    single = tmp_path / "single.csv"
+    single.write_text("1\n2\n")
+    with pytest.raises(ValueError, match=r"has only the target column and no features$"):
+        load_table(single, target="last")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match=r"holds no data$"):
+        load_table(empty)
+    odd = tmp_path / "t.xlsx"
+    odd.write_text("x")
+    with pytest.raises(ValueError, match=r"^cannot tell the format of"):
+        load_table(odd)
+
+
+def test_bad_cells_in_a_file_are_located(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n3,oops\n")
+    with pytest.raises(ValueError, match=r"^X contains non-numeric values \(first at row 1, column 1: 'oops'\)$"):
+        load_table(path)
+    path.write_text("a,b\n1,2\n3,\n")
+    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf values \(first at row 1, column 1\)$"):
+        load_table(path)
+
+
+def test_npz_errors(tmp_path):
+    both = tmp_path / "both.npz"
+    np.savez(both, X=TABLE, y=TABLE[:, 0])
+    with pytest.raises(ValueError, match=r"holds an array X \(and y\); leave target=None$"):
+        load_table(both, target="last")
+    many = tmp_path / "many.npz"
+    np.savez(many, a=TABLE, b=TABLE)
+    with pytest.raises(ValueError, match=r"must hold arrays 'X' \(and 'y'\) or one 2-D array; it holds \['a', 'b'\]$"):
+        load_table(many)
+    flat = tmp_path / "flat.npy"
+    np.save(flat, np.ones(3))
+    with pytest.raises(ValueError, match=r"^'flat\.npy' must hold a 2-D table; got shape \(3,\)$"):
+        load_table(flat)
+    objects = tmp_path / "objects.npy"
+    np.save(objects, np.array([[{"a": 1}]], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match=r"^'objects\.npy' holds Python objects, which srnet does not unpickle"):
+        load_table(objects)
+
+
+# --- load_table: PMLB ---------------------------------------------------------
+
+
+def test_pmlb_dataset_from_the_shared_cache(pmlb_cache):
+    X, y, names = load_table("analcatdata_aids", pmlb_cache=pmlb_cache)
+    frame = pd.read_csv(pmlb_cache / "analcatdata_aids" / "analcatdata_aids.tsv.gz", sep="\t")
+    assert names == [c for c in frame.columns if c != "target"]
+    np.testing.assert_array_equal(X, frame.drop(columns="target").to_numpy(dtype=float))
+    np.testing.assert_array_equal(y, frame["target"].to_numpy(dtype=float))
+
+
+def test_pmlb_cache_comes_from_the_environment(pmlb_cache, monkeypatch):
+    monkeypatch.setenv(PMLB_CACHE_ENV, str(pmlb_cache))
+    assert pmlb_cache_dir() == pmlb_cache
+    X, _, _ = load_table("analcatdata_aids")
+    assert X.shape == (50, 4)
+
+
+def test_default_pmlb_cache_is_a_user_cache_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv(PMLB_CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert pmlb_cache_dir() == tmp_path / "srnet" / "pmlb"
+    monkeypatch.setenv(PMLB_CACHE_ENV, str(tmp_path / "from_env"))
+    assert pmlb_cache_dir() == tmp_path / "from_env"
+    assert pmlb_cache_dir(tmp_path / "argument") == tmp_path / "argument"
+
+
+def test_uncached_pmlb_dataset_without_network_says_where_it_looked(tmp_path, monkeypatch):
+    import pmlb
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(pmlb, "fetch_data", offline)
+    with pytest.raises(FileNotFoundError) as error:
+        load_table("analcatdata_aids", pmlb_cache=tmp_path)
+    message = str(error.value)
+    assert f"not in the cache folder '{tmp_path}'" in message
+    assert "SRNET_PMLB_CACHE" in message and "analcatdata_aids/analcatdata_aids.tsv.gz" in message
+
+
+def test_unknown_pmlb_name_suggests_close_names(tmp_path):
+    with pytest.raises(ValueError, match=r"^'analcatdata_aid' is neither a file nor a PMLB dataset; did you mean 'analcatdata_aids'"):
+        load_table("analcatdata_aid", pmlb_cache=tmp_path)
+    with pytest.raises(ValueError, match=r"^'zzzzqqq' is neither a file nor a PMLB dataset$"):
+        load_table("zzzzqqq", pmlb_cache=tmp_path)

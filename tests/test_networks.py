@@ -1,0 +1,185 @@
+"""srnet.networks: architecture specs, building, loading, reference networks."""
+
+import zipfile
+
+import pytest
+import torch
+from torch import nn
+
+from srnet.networks import MLPSpec, build_mlp, load_network, parse_architecture
+
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
+
+
+
+# --- parse_architecture --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, spec",
+    [
+        ("mlp:3-4-4-1:sigmoid", MLPSpec((3, 4, 4, 1), "sigmoid")),
+        ("MLP:14-100-100-2:Sigmoid:softmax", MLPSpec((14, 100, 100, 2), "sigmoid", "softmax")),
+        ("mlp:2-1:identity:identity", MLPSpec((2, 1), "identity")),
+        ("mlp:tanh", MLPSpec(None, "tanh")),
+        ("mlp:relu:softmax", MLPSpec(None, "relu", "softmax")),
+    ],
+)
+def test_parse_architecture(text, spec):
+    assert parse_architecture(text) == spec
+
+
+def test_spec_string_round_trips():
+    for text in ["mlp:3-4-4-1:sigmoid", "mlp:14-100-2:gelu:softmax", "mlp:silu"]:
+        assert str(parse_architecture(text)) == text
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("sigmoid", r"must look like 'mlp:3-16-16-1:sigmoid'"),
+        ("mlp", r"must look like"),
+        ("mlp:3-x-1:sigmoid", r"layer widths '3-x-1' in 'mlp:3-x-1:sigmoid' must be integers joined by '-'"),
+        ("mlp:3:sigmoid", r"need an input and an output width"),
+        ("mlp:3-0-1:sigmoid", r"need an input and an output width, all positive"),
+        ("mlp:3-4-1", r"must name one hidden activation"),
+        ("mlp:3-4-1:sigmoid:softmax:relu", r"at most one output activation"),
+        ("mlp:3-4-1:swish", r"unknown activation 'swish'; choose from sigmoid, tanh, relu, gelu, silu, identity"),
+        ("mlp:3-4-1:sigmoid:sparsemax", r"unknown output activation 'sparsemax'; choose from .*softmax"),
+    ],
+)
+def test_parse_architecture_errors(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_architecture(text)
+
+
+# --- build_mlp ----------------------------------------------------------------------
+
+
+def test_sequential_layout():
+    model = build_mlp("mlp:3-5-4-2:tanh")
+    assert [type(m) for m in model] == [nn.Linear, nn.Tanh, nn.Linear, nn.Tanh, nn.Linear]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    assert model(torch.zeros(7, 3)).shape == (7, 2)
+
+
+def test_paper_layout_matches_the_papers_keys():
+    model = build_mlp("mlp:2-4-4-4-1:sigmoid", layout="paper")
+    assert list(model.state_dict()) == [
+        "fc1.0.weight", "fc1.0.bias", "fc2.0.weight", "fc2.0.bias",
+        "fc3.0.weight", "fc3.0.bias", "fc4.weight", "fc4.bias",
+    ]
+    assert isinstance(model.fc2[1], nn.Sigmoid) and isinstance(model.fc4, nn.Linear)
+
+
+def test_paper_layout_classifier_ends_in_softmax_block():
+    model = build_mlp("mlp:4-6-3:sigmoid:softmax", layout="paper")
+    assert list(model.state_dict())[-2:] == ["fc2.0.weight", "fc2.0.bias"]
+    probabilities = model(torch.randn(5, 4))
+    torch.testing.assert_close(probabilities.sum(dim=1), torch.ones(5))
+
+
+def test_build_mlp_errors():
+    with pytest.raises(ValueError, match=r"architecture 'mlp:sigmoid' gives no layer widths"):
+        build_mlp("mlp:sigmoid")
+    with pytest.raises(ValueError, match=r"unknown layout 'keras'; choose from sequential, paper"):
+        build_mlp("mlp:2-1:sigmoid", layout="keras")
+
+
+# --- load_network ---------------------------------------------------------------------
+
+
+def _same_function(a, b, n_inputs):
+    x = torch.randn(16, n_inputs)
+    with torch.no_grad():
+        torch.testing.assert_close(a(x), b(x))
+
+
+@pytest.mark.parametrize("layout", ["sequential", "paper"])
+@pytest.mark.parametrize("architecture", ["mlp:3-5-4-2:tanh", "mlp:tanh"])
+def test_state_dict_round_trip_infers_layout_and_widths(tmp_path, layout, architecture):
+    original = build_mlp("mlp:3-5-4-2:tanh", layout=layout)
+    torch.save(original.state_dict(), tmp_path / "net.pt")
+    loaded = load_network(tmp_path / "net.pt", architecture)
+    assert list(loaded.state_dict()) == list(original.state_dict())
+    assert not loaded.training
+    _same_function(original, loaded, 3)
+
+
+def test_float64_weights_give_a_float64_model(tmp_path):
+    original = build_mlp("mlp:2-3-1:sigmoid").double()
+    torch.save(original.state_dict(), tmp_path / "net.pt")
+    loaded = load_network(tmp_path / "net.pt", "mlp:sigmoid")
+    assert next(loaded.parameters()).dtype == torch.float64
+
+
+def test_torchscript_round_trip(tmp_path):
+    original = build_mlp("mlp:2-4-4-1:sigmoid", layout="paper")
+    torch.jit.save(torch.jit.script(original), tmp_path / "net.pt")
+    loaded = load_network(tmp_path / "net.pt")
+    assert isinstance(loaded, torch.jit.ScriptModule)
+    _same_function(original, loaded, 2)
+
+
+def test_paper_classifier_needs_its_softmax_named(tmp_path):
+    torch.save(build_mlp("mlp:4-6-3:sigmoid:softmax", layout="paper").state_dict(), tmp_path / "net.pt")
+    with pytest.raises(ValueError, match=r"the weights end in a block \('fc2\.0\.weight'.*add it, e\.g\. 'mlp:sigmoid:softmax'"):
+        load_network(tmp_path / "net.pt", "mlp:sigmoid")
+    torch.save(build_mlp("mlp:4-6-3:sigmoid", layout="paper").state_dict(), tmp_path / "plain.pt")
+    with pytest.raises(ValueError, match=r"end in a plain Linear \('fc2\.weight'\) but architecture 'mlp:sigmoid:softmax'"):
+        load_network(tmp_path / "plain.pt", "mlp:sigmoid:softmax")
+
+
+def test_mismatched_architecture_names_tensor_and_shapes(tmp_path):
+    torch.save(build_mlp("mlp:3-4-4-1:sigmoid", layout="paper").state_dict(), tmp_path / "net.pt")
+    with pytest.raises(ValueError, match=(
+        r"^architecture 'mlp:3-5-4-1:sigmoid' does not match the weights: tensor 'fc1\.0\.weight' "
+        r"is \(4, 3\) in the file but \(5, 3\) in the architecture$"
+    )):
+        load_network(tmp_path / "net.pt", "mlp:3-5-4-1:sigmoid")
+    with pytest.raises(ValueError, match=r"^architecture 'mlp:3-4-1:sigmoid' needs tensor 'fc2\.weight' \(1, 4\), which the file lacks$"):
+        load_network(tmp_path / "net.pt", "mlp:3-4-1:sigmoid")
+    torch.save(build_mlp("mlp:3-4-4-1:sigmoid").state_dict(), tmp_path / "sequential.pt")
+    with pytest.raises(ValueError, match=r"^the file has tensor '4\.weight' \(1, 4\), which architecture 'mlp:3-4-4:sigmoid' lacks$"):
+        load_network(tmp_path / "sequential.pt", "mlp:3-4-4:sigmoid")
+
+
+def test_state_dict_needs_an_architecture(tmp_path):
+    torch.save(build_mlp("mlp:2-1:sigmoid").state_dict(), tmp_path / "net.pt")
+    with pytest.raises(ValueError, match=r"holds a state_dict, which needs an architecture such as"):
+        load_network(tmp_path / "net.pt")
+
+
+def test_pickled_whole_model_is_refused_with_advice(tmp_path):
+    torch.save(build_mlp("mlp:2-3-1:sigmoid"), tmp_path / "whole.pt")
+    with pytest.raises(ValueError) as error:
+        load_network(tmp_path / "whole.pt", "mlp:sigmoid")
+    message = str(error.value)
+    assert "pickled Python object" in message and "state_dict()" in message and "torch.jit.save" in message
+    assert "\n" not in message
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no such network file"):
+        load_network(tmp_path / "missing.pt", "mlp:sigmoid")
+    (tmp_path / "junk.pt").write_bytes(b"this is not a network")
+    with pytest.raises(ValueError, match=r"^cannot read '.*junk\.pt' as a PyTorch file: "):
+        load_network(tmp_path / "junk.pt", "mlp:sigmoid")
+    good = tmp_path / "good.pt"
+    torch.save(build_mlp("mlp:2-8-1:sigmoid").state_dict(), good)
+    (tmp_path / "truncated.pt").write_bytes(good.read_bytes()[:200])
+    with pytest.raises(ValueError, match=r"^cannot read '.*truncated\.pt' as a PyTorch file: "):
+        load_network(tmp_path / "truncated.pt", "mlp:sigmoid")
+    with zipfile.ZipFile(tmp_path / "broken_script.pt", "w") as archive:
+        archive.writestr("archive/code/__torch__.py", "garbage")
+    with pytest.raises(ValueError, match=r"^cannot read '.*broken_script\.pt' as a TorchScript file: "):
+        load_network(tmp_path / "broken_script.pt")
+
+
+def test_files_that_are_not_state_dicts(tmp_path):
+    torch.save({"epoch": 3, "model": {"0.weight": torch.zeros(1, 1)}}, tmp_path / "checkpoint.pt")
+    with pytest.raises(ValueError, match=r"holds a dict with keys \['epoch', 'model'\], not a state_dict"):
+        load_network(tmp_path / "checkpoint.pt", "mlp:sigmoid")
+    torch.save({"encoder.weight": torch.zeros(2, 2)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match=r"unrecognised state_dict keys \['encoder\.weight'\]"):
+        load_network(tmp_path / "other.pt", "mlp:sigmoid")

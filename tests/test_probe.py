@@ -1,0 +1,295 @@
+"""srnet.probe: recording layer outputs with hooks, and choosing the layers."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from srnet.networks import build_mlp
+from srnet.probe import LayerRecorder, plan_layers, probe
+
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
+
+
+class PaperMLP(nn.Module):
+    """The SRNet paper's own style: fcK attributes chained in forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid())
+        self.fc2 = nn.Sequential(nn.Linear(4, 3), nn.Sigmoid())
+        self.fc3 = nn.Linear(3, 1)
+
+    def forward(self, x):
+        return self.fc3(self.fc2(self.fc1(x)))
+
+
+class Residual(nn.Module):
+    """Children that do not run in plain order: x + f(x)."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = nn.Linear(2, 2)
+        self.head = nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.head(x + self.inner(x))
+
+
+class Exploding(nn.Module):
+    def forward(self, x):
+        raise RuntimeError("boom")
+
+
+class Sqrt(nn.Module):
+    def forward(self, x):
+        return torch.sqrt(x)
+
+
+class GradRecorder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.grad_enabled = []
+
+    def forward(self, x):
+        self.grad_enabled.append(torch.is_grad_enabled())
+        return x
+
+
+@pytest.fixture
+def X():
+    return np.random.default_rng(0).uniform(-2, 2, size=(50, 2))
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _affine(linear, x):
+    return x @ linear.weight.detach().double().numpy().T + linear.bias.detach().double().numpy()
+
+
+def _no_hooks_left(model):
+    return all(not module._forward_hooks for module in model.modules())
+
+
+# --- default layers -------------------------------------------------------------
+
+
+def test_sequential_mlp_records_activations_and_output(X):
+    model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    plan = plan_layers(model)
+    assert plan.names == ("1", "3", "4") and plan.widths == (4, 3, 1)
+    assert plan.n_features == 2 and not plan.is_classifier and plan.output == "4"
+    h1, h2, out = probe(model, X)
+    expected_h1 = _sigmoid(_affine(model[0], X))
+    expected_h2 = np.tanh(_affine(model[2], expected_h1))
+    np.testing.assert_allclose(h1, expected_h1, atol=1e-6)
+    np.testing.assert_allclose(h2, expected_h2, atol=1e-6)
+    np.testing.assert_allclose(out, _affine(model[4], expected_h2), atol=1e-5)
+    assert all(a.dtype == np.float64 and a.flags.c_contiguous for a in (h1, h2, out))
+
+
+def test_paper_style_module_records_its_top_level_blocks(X):
+    model = PaperMLP()
+    plan = plan_layers(model)
+    assert plan.names == ("fc1", "fc2", "fc3") and plan.widths == (4, 3, 1)
+    h1, h2, out = probe(model, X)
+    np.testing.assert_allclose(h1, _sigmoid(_affine(model.fc1[0], X)), atol=1e-6)
+    np.testing.assert_allclose(out, model(torch.tensor(X, dtype=torch.float32)).detach().numpy(), atol=1e-6)
+
+
+def test_paper_classifier_explains_logits_not_probabilities(X):
+    model = build_mlp("mlp:2-5-5-3:sigmoid:softmax", layout="paper")
+    plan = plan_layers(model)
+    assert plan.is_classifier and plan.names == ("fc1", "fc2", "fc3.0") and plan.output == "fc3.0"
+    assert plan.widths == (5, 5, 3)
+    h1, h2, logits = probe(model, X)
+    np.testing.assert_allclose(logits, _affine(model.fc3[0], h2), atol=1e-5)
+    assert not np.allclose(logits.sum(axis=1), 1.0)
+
+
+def test_sequential_classifier_skips_a_trailing_softmax(X):
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3), nn.LogSoftmax(dim=1))
+    plan = plan_layers(model)
+    assert plan.is_classifier and plan.names == ("1", "2") and plan.output == "2"
+    assert "logits" in str(plan) and "softmax skipped" in str(plan)
+
+
+def test_single_child_wrapper_is_looked_through(X):
+    class Wrapper(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1))
+
+        def forward(self, x):
+            return self.net(x)
+
+    assert plan_layers(Wrapper()).names == ("net.1", "net.2")
+
+
+def test_plan_describes_layers_for_reports():
+    text = str(plan_layers(build_mlp("mlp:3-4-2:tanh", layout="paper")))
+    assert text.splitlines()[0] == "network with 3 inputs"
+    assert "fc1" in text and "width 4" in text and "hidden" in text and "output" in text
+
+
+# --- named layers ----------------------------------------------------------------
+
+
+def test_named_layers_are_returned_in_forward_order(X):
+    model = PaperMLP()
+    h1, pre_activation = probe(model, X, layers=["fc2.0", "fc1"])
+    np.testing.assert_allclose(pre_activation, _affine(model.fc2[0], h1), atol=1e-6)
+    assert plan_layers(model, ["fc2.0", "fc1"]).widths == (4, 3)
+
+
+def test_unknown_layer_lists_the_valid_names(X):
+    with pytest.raises(ValueError, match=r"^unknown layer 'fc9'; valid names: fc1, fc1\.0, fc1\.1, fc2, fc2\.0, fc2\.1, fc3$"):
+        probe(PaperMLP(), X, layers=["fc9"])
+    with pytest.raises(ValueError, match=r"^layers is empty"):
+        probe(PaperMLP(), X, layers=[])
+
+
+# --- running -----------------------------------------------------------------------
+
+
+def test_batching_does_not_change_the_result(X):
+    model = PaperMLP()
+    whole = probe(model, X)
+    for ours, reference in zip(probe(model, X, batch_size=7), whole):
+        assert ours.shape == reference.shape
+        np.testing.assert_allclose(ours, reference, rtol=1e-6)  # kernels differ by batch shape
+    with pytest.raises(ValueError, match=r"^batch_size must be a positive integer; got 0$"):
+        probe(model, X, batch_size=0)
+
+
+def test_float64_model_gets_float64_inputs(X):
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1)).double()
+    h1, _ = probe(model, X)
+    np.testing.assert_allclose(h1, _sigmoid(_affine(model[0], X)), rtol=1e-14)
+
+
+def test_eval_mode_and_no_grad_then_flags_restored(X):
+    recorder = GradRecorder()
+    model = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.5), recorder, nn.Linear(8, 1))
+    model.train()
+    model[3].eval()  # mixed flags must come back exactly
+    first, second = probe(model, X)[-1], probe(model, X)[-1]
+    np.testing.assert_array_equal(first, second)  # dropout was off
+    assert recorder.grad_enabled and not any(recorder.grad_enabled)
+    assert [m.training for m in model.modules()] == [True, True, True, True, False]
+
+
+def test_hooks_are_removed_after_success(X):
+    model = PaperMLP()
+    probe(model, X)
+    assert _no_hooks_left(model)
+
+
+def test_hooks_are_removed_when_the_forward_pass_raises(X):
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), Exploding(), nn.Linear(3, 1))
+    with pytest.raises(RuntimeError, match="boom"):
+        probe(model, X, layers=["0", "1", "3"])
+    assert _no_hooks_left(model)
+
+
+def test_layer_recorder_holds_hooks_only_inside_the_block():
+    model = PaperMLP()
+    with LayerRecorder(model, ["fc1", "fc3"]) as recorder:
+        assert len(model.fc1._forward_hooks) == 1 and len(model.fc3._forward_hooks) == 1
+        model(torch.zeros(4, 2))
+        batch = recorder.pop_batch()
+    assert _no_hooks_left(model)
+    assert set(batch) == {"fc1", "fc3"} and batch["fc1"].shape == (4, 4)
+
+
+def test_a_layer_that_runs_twice_is_an_error(X):
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.layer(self.layer(x))
+
+    model = Twice()
+    with pytest.raises(ValueError, match=r"^layer 'layer' ran 2 times in one forward pass"):
+        probe(model, X)
+    assert _no_hooks_left(model)
+
+
+# --- TorchScript --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layers", [None, ["fc1", "fc2.0", "fc3"]])
+def test_scripted_modules_match_the_originals(X, layers):
+    model = build_mlp("mlp:2-4-3-1:sigmoid", layout="paper")
+    custom = PaperMLP()
+    custom.load_state_dict(model.state_dict())
+    expected = probe(model, X, layers=layers)
+    for scripted in (torch.jit.script(model), torch.jit.script(custom)):
+        assert plan_layers(scripted, layers) == plan_layers(model, layers)
+        for ours, reference in zip(probe(scripted, X, layers=layers), expected):
+            np.testing.assert_allclose(ours, reference, rtol=1e-6, atol=1e-7)
+
+
+def test_scripted_classifier_records_logits(X):
+    model = build_mlp("mlp:2-4-3:sigmoid:softmax", layout="paper")
+    logits = probe(torch.jit.script(model), X)[-1]
+    np.testing.assert_allclose(logits, probe(model, X)[-1], rtol=1e-6, atol=1e-7)
+
+
+def test_undecomposable_scripted_module_is_refused(X):
+    with pytest.raises(ValueError, match=r"^cannot probe TorchScript module Residual: running its children in order does not reproduce"):
+        probe(torch.jit.script(Residual()), X)
+
+
+def test_traced_modules_are_refused_because_their_children_cannot_be_called(X):
+    with pytest.raises(ValueError, match=r"^cannot probe TorchScript module PaperMLP: .*Trace submodules cannot be called"):
+        probe(torch.jit.trace(PaperMLP(), torch.zeros(1, 2)), X)
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+def test_wrong_number_of_columns():
+    with pytest.raises(ValueError, match=r"^X has 3 columns but the network's first layer expects 2$"):
+        probe(PaperMLP(), np.zeros((5, 3)))
+
+
+def test_non_finite_and_empty_inputs():
+    X = np.zeros((5, 2))
+    X[1, 1] = np.nan
+    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf values \(first at row 1, column 1\)$"):
+        probe(PaperMLP(), X)
+    with pytest.raises(ValueError, match=r"^X is empty"):
+        probe(PaperMLP(), np.zeros((0, 2)))
+
+
+def test_non_finite_outputs_name_the_layer():
+    model = nn.Sequential()
+    model.add_module("fc1", nn.Linear(1, 1))
+    model.add_module("fc2", nn.Sequential(nn.Linear(1, 1), Sqrt()))
+    model.add_module("fc3", nn.Linear(1, 1))
+    with torch.no_grad():
+        for linear in (model.fc1, model.fc2[0]):
+            linear.weight.fill_(1.0)
+            linear.bias.zero_()
+    X = np.linspace(1, 2, 200).reshape(-1, 1)
+    X[[3, 50, 199]] *= -1
+    with pytest.raises(ValueError, match=r"^the network produced non-finite outputs at layer 'fc2' for 3 of 200 rows$"):
+        probe(model, X)
+
+
+def test_models_without_linear_layers_are_refused():
+    with pytest.raises(ValueError, match=r"built from nn\.Linear layers; Sequential has none"):
+        plan_layers(nn.Sequential(nn.Sigmoid()))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_model_gets_inputs_on_its_device(X):
+    model = PaperMLP()
+    expected = probe(model, X)
+    for ours, reference in zip(probe(model.cuda(), X), expected):
+        np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)

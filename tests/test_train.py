@@ -1,0 +1,109 @@
+"""srnet.train: small MLPs trained deterministically."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from srnet.probe import probe
+from srnet.train import train_mlp
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny networks train fastest on one thread; on a busy machine, much faster."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def curve():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(200, 1))
+    return X, np.sin(2 * X[:, 0]) + 0.5 * X[:, 0]
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(-1.5, 0.6, size=(60, 2)), rng.normal(1.5, 0.6, size=(60, 2))])
+    return X, np.array(["cat"] * 60 + ["dog"] * 60)
+
+
+def test_fits_a_smooth_curve_quickly(curve):
+    X, y = curve
+    start = time.perf_counter()
+    model, record = train_mlp(X, y, hidden=(8, 8), activation="sigmoid")
+    elapsed = time.perf_counter() - start
+    prediction = probe(model, X)[-1][:, 0]
+    r2 = 1 - np.sum((prediction - y) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert r2 > 0.99
+    assert record.final_loss == pytest.approx(np.mean((prediction - y) ** 2), rel=1e-4)
+    assert record.accuracy is None and record.classes is None and record.epochs == 1000
+    assert elapsed < 10  # under 1 s on one idle core
+    assert isinstance(model[-1], nn.Linear) and not model.training
+
+
+def test_same_seed_same_network_and_global_rng_untouched(curve):
+    X, y = curve
+    state = torch.get_rng_state()
+    first, _ = train_mlp(X, y, hidden=(4,), epochs=5, random_state=3)
+    second, _ = train_mlp(X, y, hidden=(4,), epochs=5, random_state=3)
+    third, _ = train_mlp(X, y, hidden=(4,), epochs=5, random_state=4)
+    assert torch.equal(torch.get_rng_state(), state)
+    for key, tensor in first.state_dict().items():
+        assert torch.equal(tensor, second.state_dict()[key])
+    assert not torch.equal(first[0].weight, third[0].weight)
+
+
+def test_classification_trains_on_logits_with_any_labels(blobs):
+    X, y = blobs
+    model, record = train_mlp(X, y, hidden=(6,), task="classification", epochs=100, lr=0.05)
+    assert list(record.classes) == ["cat", "dog"]
+    assert record.accuracy > 0.95
+    logits = probe(model, X)[-1]
+    assert logits.shape == (120, 2)
+    assert np.mean(record.classes[logits.argmax(axis=1)] == y) == pytest.approx(record.accuracy)
+    assert not np.allclose(logits.sum(axis=1), 1.0)  # no softmax inside the module
+
+
+def test_paper_layout_and_multi_output_regression(curve):
+    X, y = curve
+    targets = np.c_[y, -y]
+    model, record = train_mlp(X, targets, hidden=(5, 5), epochs=3, layout="paper")
+    assert list(model.state_dict())[:2] == ["fc1.0.weight", "fc1.0.bias"]
+    assert model.fc3.weight.shape == (2, 5)
+    assert np.isfinite(record.final_loss)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"task": "ranking"}, r"unknown task 'ranking'; choose from regression, classification"),
+        ({"layout": "keras"}, r"unknown layout 'keras'"),
+        ({"activation": "swish"}, r"unknown activation 'swish'"),
+        ({"epochs": 0}, r"epochs must be an integer >= 1; got 0"),
+        ({"batch_size": 2.5}, r"batch_size must be an integer >= 1; got 2\.5"),
+        ({"random_state": -1}, r"random_state must be an integer >= 0; got -1"),
+        ({"lr": 0.0}, r"lr must be positive; got 0\.0"),
+        ({"hidden": (4, 0)}, r"need an input and an output width, all positive"),
+    ],
+)
+def test_bad_parameters(curve, kwargs, message):
+    X, y = curve
+    with pytest.raises(ValueError, match=message):
+        train_mlp(X, y, epochs=kwargs.pop("epochs", 1), **kwargs)
+
+
+def test_bad_targets(curve):
+    X, y = curve
+    with pytest.raises(ValueError, match=r"^y has 199 values but X has 200 rows$"):
+        train_mlp(X, y[:-1], epochs=1)
+    with pytest.raises(ValueError, match=r"needs at least 2 classes; y has only \[1\.0\]"):
+        train_mlp(X, np.ones(200), task="classification", epochs=1)
+    with pytest.raises(ValueError, match=r"y must hold one label per row of X \(200\); got shape \(3,\)"):
+        train_mlp(X, ["a", "b", "a"], task="classification", epochs=1)
