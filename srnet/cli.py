@@ -3,39 +3,126 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
+
+DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
+
+
+def _print_explanation(model) -> None:
+    for layer in model.report()["layers"]:
+        print(f"  layer {layer['index']} ({layer['name']}, {layer['width']} units, R2 {layer['r2']:.6f}): "
+              f"F = {layer['expression']}")
+    print("the network, step by step (exact, in the network's inputs):")
+    for name, expr in model.formula_steps_:
+        print(f"  {name} = {expr}")
+
+
+def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=None, extra=None,
+                       others=None) -> dict:
+    """report.json and the plots of an explanation, in out_dir."""
+    from srnet.plots import plot_convergence, plot_layer_fits, plot_network_vs_formula
+    from srnet.probe import probe
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = model.report()
+    report.update(extra or {})
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=float))
+    plots = [plot_convergence(model.history_, out_dir / "convergence.png")]
+    targets = probe(network, X, model.layer_names_)
+    plots.append(plot_layer_fits(targets, model.predict_layers(X), model.layer_names_, out_dir / "layers.png"))
+    if not model.is_classifier_:
+        plots += plot_network_vs_formula(lambda Z: probe(network, Z, model.layer_names_)[-1], model.predict, X,
+                                         out_dir / "network_vs_formula", feature_names=feature_names, box=box,
+                                         others=others)
+    print(f"wrote {out_dir / 'report.json'} and {', '.join(p.name for p in plots)}")
+    return report
+
+
+def _explainer(args):
+    from srnet.extract import SRNet
+
+    return SRNet(preset=args.preset, max_seconds=args.seconds, random_state=args.seed, progress=True,
+                 max_generations=args.generations)
 
 
 def _demo(args) -> int:
-    from srnet.benchmarks import get_benchmark
-    from srnet.estimators import CGPRegressor
-    from srnet.expr.symbolic import is_equivalent, latex
+    import torch
 
-    bench = get_benchmark(args.benchmark)
+    from srnet.benchmarks import get_benchmark
+    from srnet.train import train_mlp
+
+    bench = get_benchmark(DEMO_BENCHMARK)
     X, y = bench.sample(random_state=args.seed)
-    X_test, y_test = bench.sample(1000, random_state=args.seed + 1)
-    print(f"srnet demo: symbolic regression of {bench.name}: y = {bench.expression()}")
-    print(f"{len(y)} training points in {bench.box}, {args.seconds:g} s budget, seed {args.seed}")
-    model = CGPRegressor(max_seconds=args.seconds, random_state=args.seed)
-    model.fit(X, y)
-    print(f"formula : {model.expression_}")
-    print(f"latex   : {latex(model.expression_)}")
-    print(f"train R2: {model.score(X, y):.6f}   test R2: {model.score(X_test, y_test):.6f}")
-    print(f"search  : {model.n_generations_} generations, {model.n_evaluations_} evaluations")
-    truth = bench.formula(*(s for s in sorted(model.expression_.free_symbols, key=str)))
-    print(f"exact recovery: {'yes' if is_equivalent(model.expression_, truth) else 'no'}")
+    print(f"srnet demo: a 1-8-8-1 sigmoid network learns y = {bench.expression()} on {len(y)} points, "
+          f"then srnet explains it")
+    torch.set_num_threads(1)  # a network this small trains fastest on one thread
+    network, record = train_mlp(X, y, hidden=(8, 8), activation="sigmoid", epochs=1500, random_state=args.seed)
+    print(f"network trained in {record.seconds:.1f} s (final MSE {record.final_loss:.2e})")
+    model = _explainer(args).fit(network, X, feature_names=list(bench.variables))
+    _print_explanation(model)
+    print(f"fitness {model.fitness_:.3g}, output R2 {model.output_r2_:.6f}, "
+          f"{model.n_generations_} generations in {model.search_seconds_:.1f} s")
+    _write_explanation(model, network, X, Path(args.out), feature_names=list(bench.variables),
+                       extra={"benchmark": bench.name}, others={"true function": bench.truth})
     return 0
+
+
+def _explain(args) -> int:
+    from srnet.loading import load_workload
+
+    workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
+                             pmlb_cache=args.pmlb_cache)
+    print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
+    model = _explainer(args).fit(workload.model, workload.X, layers=args.layers,
+                                 feature_names=workload.feature_names)
+    _print_explanation(model)
+    extra = {"network": workload.name}
+    if model.is_classifier_:
+        extra["agreement_train"] = model.agreement_
+        if workload.X_test is not None:
+            from srnet.probe import probe
+
+            network_class = probe(workload.model, workload.X_test, model.layer_names_)[-1].argmax(axis=1)
+            extra["agreement_test"] = float((model.predict_class(workload.X_test) == network_class).mean())
+        print(f"agreement with the network's class: " + ", ".join(
+            f"{k.split('_')[1]} {v:.1%}" for k, v in extra.items() if k.startswith("agreement")))
+    print(f"fitness {model.fitness_:.4g}, output R2 {model.output_r2_:.6f}, output RMSE {model.output_rmse_:.4g}")
+    box = workload.boxes["training"] if workload.boxes else None
+    _write_explanation(model, workload.model, workload.X, Path(args.out), feature_names=workload.feature_names,
+                       box=box, extra=extra)
+    return 0
+
+
+def _add_search_options(parser, seconds: float) -> None:
+    parser.add_argument("--preset", default="default", choices=["default", "paper"],
+                        help="search settings (default: srnet's; 'paper': the SRNet paper's)")
+    parser.add_argument("--seconds", type=float, default=seconds, help=f"search budget (default: {seconds:g})")
+    parser.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srnet", description="Open trained neural networks up into mathematics.")
     parser.add_argument("--version", action="version", version=f"srnet {__import__('srnet').__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run the built-in example end to end (no downloads)")
-    demo.add_argument("--benchmark", default="nguyen-7", help="built-in benchmark (default: nguyen-7)")
-    demo.add_argument("--seconds", type=float, default=10.0, help="search budget in seconds (default: 10)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+    demo = commands.add_parser("demo", help="train a small network on a built-in benchmark and explain it")
+    _add_search_options(demo, seconds=15.0)
+    demo.add_argument("--out", default="srnet-demo", help="output folder (default: ./srnet-demo)")
     demo.set_defaults(run=_demo)
+
+    explain = commands.add_parser("explain", help="explain a trained network layer by layer")
+    explain.add_argument("model", help="TorchScript file, state_dict file (with --arch), or reference folder")
+    explain.add_argument("--data", help="CSV/TSV/NPY/.txt(.gz) file or PMLB dataset name")
+    explain.add_argument("--out", required=True, help="output folder for report.json and plots")
+    explain.add_argument("--arch", help="architecture of a state_dict, e.g. mlp:3-4-4-1:sigmoid")
+    explain.add_argument("--target", help="target column to drop from the data ('last', index or name)")
+    explain.add_argument("--layers", nargs="+", help="module names to explain (default: hidden blocks + output)")
+    explain.add_argument("--pmlb-cache", help="folder of PMLB tables (default: $SRNET_PMLB_CACHE)")
+    _add_search_options(explain, seconds=30.0)
+    explain.set_defaults(run=_explain)
     return parser
 
 
@@ -43,7 +130,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except ValueError as error:  # bad input: one clear line, no traceback
+    except (ValueError, FileNotFoundError) as error:  # bad input: one clear line, no traceback
         print(f"srnet {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -80,6 +80,15 @@ MUTATION_SINGLE_ACTIVE = 1
 
 BLOCK = 256  # samples evaluated per node pass: the workspace stays in L1/L2
 
+#: Below this many (offspring x samples) per generation, starting threads
+#: costs more than it saves: evaluate serially.
+PARALLEL_MIN_WORK = 20_000
+
+
+def worth_parallel(n_threads: int, n_individuals: int, n_samples: int) -> bool:
+    """Whether evaluating a population in parallel pays off."""
+    return n_threads > 1 and n_individuals > 1 and n_individuals * n_samples >= PARALLEL_MIN_WORK
+
 _KERNELS = tuple(p.kernel for p in PRIMITIVES)
 
 
@@ -87,7 +96,7 @@ _KERNELS = tuple(p.kernel for p in PRIMITIVES)
 # random numbers: splitmix64, one independent stream per offspring
 # --------------------------------------------------------------------------
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -102,19 +111,19 @@ def stream_seed(run_seed, generation, index):
     return _mix(z ^ (np.uint64(index) * np.uint64(0x8CB92BA72F3D8DD7)))
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _next(state):
     state[0] += np.uint64(0x9E3779B97F4A7C15)
     return _mix(state[0])
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _below(state, k):
     """Uniform integer in [0, k)."""
     return np.int64(np.float64(_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0) * k)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _uniform(state):
     return np.float64(_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
@@ -123,13 +132,13 @@ def _uniform(state):
 # genes
 # --------------------------------------------------------------------------
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _n_connection_choices(grid, column):
     first = max(0, column - grid.levels_back)
     return grid.n_inputs + grid.n_constants + (column - first) * grid.n_rows
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _connection(grid, column, r):
     """The r-th legal address for a node of ``column``."""
     n_sources = grid.n_inputs + grid.n_constants
@@ -226,7 +235,7 @@ def same_phenotype(nodes_a, outputs_a, constants_a, nodes_b, outputs_b, constant
     return True
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, state):
     """Give one gene a new legal value; returns False if it has no other value."""
     n_nodes = nodes.shape[0]
@@ -275,7 +284,7 @@ def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, state)
     return True
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _gene_is_active(grid, gene, n_outputs, parent_nodes, active, used_sources, arities):
     n_nodes = parent_nodes.shape[0]
     if gene < 3 * n_nodes:
@@ -343,7 +352,7 @@ def _apply(code, a, b, out):
         index += 1
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _row(address, X, const_rows, node_rows, start, stop, n_inputs, n_sources):
     """The values of an address over samples start..stop (a view, no copy)."""
     if address < n_inputs:

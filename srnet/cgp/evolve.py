@@ -149,7 +149,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     operator = MUTATIONS[mutation]
     run_seed = _seed_from(random_state)
     threads = numba.get_num_threads() if n_threads is None else max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    parallel = threads > 1 and n_offspring > 1
+    parallel = _kernels.worth_parallel(threads, n_offspring, X_rows.shape[1])
     grid = spec.grid()
     pool = spec.pool_array
 

@@ -84,37 +84,37 @@ def _unary_array(vector_fn):
 
 # --- scalar numba bodies (inlined into the element-wise loops) --------------
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _add(a, b):
     return a + b
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _sub(a, b):
     return a - b
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _mul(a, b):
     return a * b
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _div(a, b):
     return 1.0 if abs(b) <= PROTECTION_EPS else a / b
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _sqrt(a, b):
     return math.sqrt(abs(a))
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _square(a, b):
     return a * a
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _log(a, b):
     x = abs(a)
     r = _vecmath.log_normal(x)
@@ -123,22 +123,22 @@ def _log(a, b):
     return r if x == x else x
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _tan(a, b):
     return math.tan(a)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _exp(a, b):
     return math.exp(min(a, EXP_MAX)) if a == a else a
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _tanh(a, b):
     return math.tanh(a)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _sigmoid(a, b):
     # the two branches keep exp's argument <= 0: no overflow either way
     if a >= 0.0:
@@ -147,17 +147,17 @@ def _sigmoid(a, b):
     return e / (1.0 + e)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _abs(a, b):
     return abs(a)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _neg(a, b):
     return -a
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _cube(a, b):
     return a * a * a
 

@@ -116,13 +116,15 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and not multiprocessing.current_process().daemon
 
 
-def simplify(expr: sympy.Expr, seconds: float = 5.0) -> sympy.Expr:
+def simplify(expr: sympy.Expr, seconds: float = 5.0, max_complexity: int = 400) -> sympy.Expr:
     """``sympy.simplify`` with a deadline; the cheap clean-up when time runs out.
 
-    The result is kept only if it is no larger than the input.
+    Expressions larger than ``max_complexity`` nodes only get the cheap
+    clean-up (sympy.simplify would not finish on them anyway).  The result
+    is kept only if it is no larger than the input.
     """
     cheap = _cheap_simplify(expr)
-    if seconds <= 0 or not _can_fork():
+    if seconds <= 0 or not _can_fork() or complexity(cheap) > max_complexity:
         return cheap
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
@@ -158,11 +160,13 @@ def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, sec
     """
     by_name = {s.name: s for s in truth.free_symbols}
     candidate = candidate.xreplace({s: by_name.get(s.name, s) for s in candidate.free_symbols})
-    candidate = round_constants(fold_constants(candidate), digits)
-    difference = candidate - truth
-    for test in (difference, candidate / truth - 1, sympy.logcombine(difference, force=True)):
-        if simplify(test, seconds) == 0:
-            return True
+    # rounding first keeps exact constants such as 3*E/2; folding first
+    # cancels numeric residue such as -1.9545 + cos(1) + sqrt(2)
+    for rounded in (round_constants(candidate, digits), round_constants(fold_constants(candidate), digits)):
+        difference = rounded - truth
+        for test in (difference, rounded / truth - 1, sympy.logcombine(difference, force=True)):
+            if simplify(test, seconds) == 0:
+                return True
     return False
 
 

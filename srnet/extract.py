@@ -1,0 +1,384 @@
+"""The SRNet estimator: probe a trained network, explain each layer, compose.
+
+``SRNet().fit(model, X)`` records every explained layer's activations with
+:func:`srnet.probe.probe`, evolves one CGP chromosome per layer with
+:class:`srnet.layers.LayerwiseSearch`, refits each layer's linear map on all
+rows, and composes the layers into one formula of the network's inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numba
+import numpy as np
+import sympy
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from srnet.cgp import _kernels
+from srnet.cgp.evolve import _seed_from, as_feature_rows
+from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
+from srnet.cgp.primitives import ARITIES
+from srnet.data import check_matrix
+from srnet.expr.symbolic import (complexity, fold_constants, latex, linear_combination, make_symbols, raw_sympy,
+                                 simplify, to_sympy)
+from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
+from srnet.probe import plan_layers, probe
+
+_PRESET_KEYS = ("form", "n_rows", "n_columns", "levels_back", "functions", "n_offspring", "mutation",
+                "mutation_rate")
+
+
+def r2_score_rows(target: np.ndarray, approximation: np.ndarray) -> float:
+    """R^2 over all units of a layer (rows = units): 1 - SSE / SST."""
+    sse = float(np.sum((target - approximation) ** 2))
+    sst = float(np.sum((target - target.mean(axis=1, keepdims=True)) ** 2))
+    return 1.0 - sse / sst if sst > 0 else (1.0 if sse == 0 else -math.inf)
+
+
+class SRNet(BaseEstimator):
+    """Explain a trained network with one symbolic formula per layer.
+
+    Parameters
+    ----------
+    preset : {"default", "paper"}, default="default"
+        Search settings used for every parameter left as None below.
+        ``"paper"``: the SRNet paper's (5x5 grid, full levels-back, its ten
+        functions, lambda=199, point mutation 0.4, 5000 generations, one
+        output per layer).  ``"default"``: srnet's, tuned for speed and
+        fidelity (multi-output chromosomes, 1x20 grid, lambda=8).
+    form : {"multi", "paper"} or None
+        ``"paper"``: h_k ~ f_k(h_{k-1}) w_k + b_k; ``"multi"``:
+        h_k ~ [F_k(h_{k-1}), 1] W_k with ``n_outputs`` outputs per chromosome.
+    n_outputs : int or list of int, default=3
+        Outputs m of each layer's chromosome in the multi form.
+    n_rows, n_columns, levels_back, functions, n_offspring, mutation, mutation_rate
+        CGP grid and evolution strategy (None: from the preset).
+    n_constants : int, default=1
+    constant_pool : tuple of float, default=(1, 2, 3, 0.5)
+    max_generations, max_seconds : int, float or None
+        Budget; None for both uses the preset's (default: 30 s; paper: 5000
+        generations).
+    max_samples : int, default=2000
+        Larger data are subsampled for the search; the final linear maps and
+        all reported figures use every row.
+    teacher_forcing : bool, default=False
+        Feed layer k the network's true layer k-1 (per-layer diagnosis)
+        instead of its approximation (composable formulas).
+    ridge : float, default=1e-8
+        Relative ridge of the per-layer least squares.
+    simplify_seconds : float, default=5.0
+    random_state : int or None
+    n_threads : int or None
+    progress : bool, default=False
+        Show a progress bar during the search.
+
+    Attributes
+    ----------
+    layer_expressions_ : list of list of sympy.Expr
+        Per explained layer, one expression per unit, in that layer's inputs
+        (``x0..`` for the first, ``h{k}_{j}`` for later ones).
+    layer_features_ : list of list of sympy.Expr
+        Per layer, the chromosome's outputs F_k (the shared hidden semantics).
+    expression_ : sympy.Expr or list of sympy.Expr
+        The composed formula of the network output(s) in the network inputs.
+    programs_ : list of srnet.expr.Program
+    layer_mse_, layer_r2_ : list of float
+    fitness_ : float
+        The paper's fitness: mean hidden-layer MSE + output MSE (all rows).
+    output_r2_, output_rmse_ : float
+    is_classifier_ : bool
+    agreement_ : float or None
+        Classifiers: share of rows where the formula's argmax equals the
+        network's predicted class.
+    history_ : ndarray of shape (k, 3)
+        ``(generation, seconds, search fitness)`` at each improvement.
+    """
+
+    def __init__(self, *, preset="default", form=None, n_outputs=3, n_rows=None, n_columns=None, levels_back=None,
+                 functions=None, n_constants=1, constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=None,
+                 mutation=None, mutation_rate=None, max_generations=None, max_seconds=None, max_samples=2000,
+                 teacher_forcing=False, ridge=1e-8, simplify_seconds=5.0, random_state=None, n_threads=None,
+                 progress=False):
+        self.preset = preset
+        self.form = form
+        self.n_outputs = n_outputs
+        self.n_rows = n_rows
+        self.n_columns = n_columns
+        self.levels_back = levels_back
+        self.functions = functions
+        self.n_constants = n_constants
+        self.constant_pool = constant_pool
+        self.n_offspring = n_offspring
+        self.mutation = mutation
+        self.mutation_rate = mutation_rate
+        self.max_generations = max_generations
+        self.max_seconds = max_seconds
+        self.max_samples = max_samples
+        self.teacher_forcing = teacher_forcing
+        self.ridge = ridge
+        self.simplify_seconds = simplify_seconds
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.progress = progress
+
+    # ------------------------------------------------------------------ fit
+
+    def settings(self) -> dict:
+        """The search settings in effect: the preset, overridden by parameters.
+
+        A budget given here (``max_seconds`` or ``max_generations``) replaces
+        the preset's budget as a whole.
+        """
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; valid: {', '.join(PRESETS)}")
+        settings = dict(PRESETS[self.preset])
+        for key in _PRESET_KEYS:
+            if getattr(self, key) is not None:
+                settings[key] = getattr(self, key)
+        if self.max_seconds is not None or self.max_generations is not None:
+            settings["max_seconds"] = self.max_seconds
+            settings["max_generations"] = self.max_generations
+        return settings
+
+    def fit(self, model, X, *, layers=None, feature_names=None, callback=None):
+        """Probe ``model`` on ``X`` and explain every recorded layer.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            A trained network (see :func:`srnet.probe.plan_layers` for which
+            layers are explained by default; softmax heads are explained
+            through their logits).
+        X : array-like of shape (n_samples, n_features)
+        layers : list of str or None
+            Module names to explain instead of the default layers.
+        feature_names : list of str or None
+            Names of the inputs in the formulas (default x0, x1, ...).
+        callback : callable or None
+            ``callback(search, seconds)`` after each generation; True stops.
+        """
+        X = check_matrix(X)
+        plan = plan_layers(model, layers)
+        activations = probe(model, X, layers)
+        self.layer_names_ = list(plan.names)
+        return self.fit_activations(X, activations, classification=plan.is_classifier,
+                                    feature_names=feature_names, callback=callback)
+
+    def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None):
+        """Explain recorded activations (one (n, width) array per layer, the
+        network output last) of a network whose inputs were ``X``."""
+        X = check_matrix(X)
+        targets = self._check_activations(X, activations)
+        settings = self.settings()
+        started = time.perf_counter()
+        run_seed = _seed_from(self.random_state)
+        if not hasattr(self, "layer_names_") or len(self.layer_names_) != len(targets):
+            self.layer_names_ = [f"layer{k + 1}" for k in range(len(targets))]
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_ = (list(feature_names) if feature_names is not None
+                               else [f"x{j}" for j in range(X.shape[1])])
+        if len(self.feature_names_) != X.shape[1]:
+            raise ValueError(f"{len(self.feature_names_)} feature names for {X.shape[1]} columns of X")
+        self.is_classifier_ = bool(classification)
+
+        rows = np.arange(X.shape[0])
+        if X.shape[0] > self.max_samples:
+            rows = np.sort(np.random.default_rng([run_seed, 1]).choice(X.shape[0], self.max_samples, replace=False))
+        specs = make_specs(X.shape[1], [t.shape[0] for t in targets], form=settings["form"], n_outputs=self.n_outputs,
+                           n_rows=settings["n_rows"], n_columns=settings["n_columns"],
+                           levels_back=settings["levels_back"], functions=settings["functions"],
+                           n_constants=self.n_constants, constant_pool=self.constant_pool)
+        threads = self.n_threads or numba.get_num_threads()
+        search = LayerwiseSearch(specs, as_feature_rows(X[rows]), [np.ascontiguousarray(t[:, rows]) for t in targets],
+                                 n_offspring=settings["n_offspring"], mutation=settings["mutation"],
+                                 mutation_rate=settings["mutation_rate"], ridge=self.ridge,
+                                 teacher_forcing=self.teacher_forcing, run_seed=run_seed, n_threads=threads)
+        history = [(0, 0.0, search.fitness)]
+
+        bar = _progress_bar(self.progress, settings)
+
+        def on_generation(state, seconds):
+            if state.fitness < history[-1][2]:
+                history.append((state.generation, seconds, state.fitness))
+            if bar is not None:
+                bar.set_postfix(fitness=f"{state.fitness:.4g}", refresh=False)
+                bar.update(1 if settings["max_seconds"] is None else seconds - bar.n)
+            return bool(callback(state, seconds)) if callback is not None else False
+
+        try:
+            self.stop_reason_ = search.run(max_generations=settings["max_generations"],
+                                           max_seconds=settings["max_seconds"], callback=on_generation)
+        finally:
+            if bar is not None:
+                bar.close()
+        self.search_seconds_ = time.perf_counter() - started
+        history.append((search.generation, self.search_seconds_, search.fitness))
+        self.history_ = np.array(history, dtype=np.float64)
+        self.n_generations_ = search.generation
+        self.n_evaluations_ = search.evaluations
+        self.genomes_ = search.genomes()
+
+        inputs = as_feature_rows(X)
+        self.programs_, self.layer_mse_, approximations = fit_layer_programs(
+            self.genomes_, inputs, targets, self.ridge, self.teacher_forcing)
+        self.layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, approximations)]
+        self.fitness_ = paper_fitness(self.layer_mse_)
+        self.output_r2_ = self.layer_r2_[-1]
+        self.output_rmse_ = math.sqrt(self.layer_mse_[-1])
+        self.agreement_ = (float(np.mean(approximations[-1].argmax(axis=0) == targets[-1].argmax(axis=0)))
+                           if classification else None)
+        self._compose(X)
+        self.wall_seconds_ = time.perf_counter() - started
+        return self
+
+    def _check_activations(self, X, activations) -> list[np.ndarray]:
+        if not isinstance(activations, (list, tuple)) or not activations:
+            raise ValueError("activations must be a non-empty list of (n_samples, width) arrays, one per layer")
+        targets = []
+        for k, layer in enumerate(activations):
+            layer = np.asarray(layer, dtype=np.float64)
+            if layer.ndim == 1:
+                layer = layer[:, None]
+            if layer.ndim != 2 or layer.shape[0] != X.shape[0]:
+                raise ValueError(f"layer {k + 1}'s activations have shape {layer.shape}; expected "
+                                 f"({X.shape[0]}, width) to match the {X.shape[0]} rows of X")
+            bad = ~np.isfinite(layer)
+            if bad.any():
+                raise ValueError(f"layer {k + 1}'s activations contain {int(bad.sum())} NaN/inf values")
+            targets.append(as_feature_rows(layer))
+        return targets
+
+    # -------------------------------------------------------------- formulas
+
+    def _symbols(self, k: int):
+        """Symbols of the inputs of explained layer k (0-based)."""
+        if k == 0:
+            return self.input_symbols_
+        width = self.programs_[k - 1].n_targets
+        return tuple(sympy.Symbol(f"h{k}_{j}", real=True) for j in range(width))
+
+    def _compose(self, X):
+        self.input_symbols_ = make_symbols(X.shape[1], self.feature_names_, positive=np.all(X > 0, axis=0))
+        self.layer_features_ = []
+        self.layer_expressions_ = []
+        self.formula_steps_ = []
+        previous_units = None  # layer k-1's units as affine maps of its feature symbols
+        for k, program in enumerate(self.programs_):
+            symbols = self._symbols(k)
+            raw = [simplify(fold_constants(f), 0) for f in raw_sympy(program, symbols)]
+            self.layer_features_.append(raw)
+            self.layer_expressions_.append(to_sympy(program, symbols))
+            staged = (raw if previous_units is None or self.teacher_forcing
+                      else [f.xreplace(dict(zip(symbols, previous_units))) for f in raw])
+            is_output = k == len(self.programs_) - 1
+            if is_output and len(program.outputs) == 1 and program.n_targets == 1:
+                # one feature, one output: y = w f + b reads best written out
+                self.formula_steps_.append((sympy.Symbol("y"), simplify(
+                    fold_constants(program.weights[0, 0] * staged[0] + program.intercept[0]), 0)))
+                break
+            names = [sympy.Symbol(f"f{k + 1}_{i}", real=True) for i in range(len(raw))]
+            self.formula_steps_ += list(zip(names, staged))
+            previous_units = [fold_constants(linear_combination(names, program.weights[:, j], program.intercept[j]))
+                              for j in range(program.n_targets)]
+            if is_output:
+                outputs = [sympy.Symbol("y" if len(previous_units) == 1 else f"y{j}") for j in range(len(previous_units))]
+                self.formula_steps_ += list(zip(outputs, previous_units))
+        composed = None
+        if not self.teacher_forcing:
+            composed = list(self.layer_expressions_[0])
+            for k in range(1, len(self.programs_)):
+                mapping = dict(zip(self._symbols(k), composed))
+                composed = [e.xreplace(mapping) for e in self.layer_expressions_[k]]
+            composed = [simplify(e, self.simplify_seconds) for e in composed]
+        self.expression_ = None if composed is None else (composed[0] if len(composed) == 1 else composed)
+
+    # ------------------------------------------------------------ prediction
+
+    def predict_layers(self, X) -> list[np.ndarray]:
+        """Each explained layer's approximation (n_samples, width), chained
+        from X exactly as the composed formula computes it."""
+        check_is_fitted(self, "programs_")
+        X = check_matrix(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} columns but SRNet was fitted on {self.n_features_in_}")
+        rows = as_feature_rows(X)
+        out = []
+        for genome, program in zip(self.genomes_, self.programs_):
+            F = _kernels.evaluate_outputs(genome.nodes, genome.outputs, genome.constant_values(), ARITIES, rows)
+            with np.errstate(over="ignore", invalid="ignore"):
+                rows = np.ascontiguousarray(program.weights.T @ F + program.intercept[:, None])
+            out.append(rows.T.copy())
+        return out
+
+    def predict(self, X) -> np.ndarray:
+        """The composed formula at each row: (n,) for one output, else (n, n_outputs)."""
+        output = self.predict_layers(X)[-1]
+        return output[:, 0] if output.shape[1] == 1 else output
+
+    def predict_class(self, X) -> np.ndarray:
+        """Classifiers: the class whose formula (logit) is largest."""
+        if not getattr(self, "is_classifier_", False):
+            raise ValueError("predict_class needs a classification network (one with a softmax head)")
+        return self.predict_layers(X)[-1].argmax(axis=1)
+
+    # ---------------------------------------------------------------- report
+
+    def report(self) -> dict:
+        """Everything worth keeping about the fit, as JSON-ready data."""
+        check_is_fitted(self, "programs_")
+        layers = []
+        for k, (program, features) in enumerate(zip(self.programs_, self.layer_features_)):
+            text = ", ".join(str(f) for f in features)
+            layers.append({
+                "index": k + 1,
+                "name": self.layer_names_[k],
+                "width": program.n_targets,
+                "expression": f"[{text}]",
+                "latex": r"\left[" + ", ".join(latex(f) for f in features) + r"\right]",
+                "mse": self.layer_mse_[k],
+                "r2": self.layer_r2_[k],
+                "complexity": sum(complexity(f) for f in features),
+                "program": program.to_dict(),
+            })
+        expressions = self.expression_ if isinstance(self.expression_, list) else [self.expression_]
+        return {
+            "layers": layers,
+            "expression": None if self.expression_ is None else (
+                [str(e) for e in expressions] if len(expressions) > 1 else str(expressions[0])),
+            "latex": None if self.expression_ is None else [latex(e) for e in expressions],
+            "complexity": None if self.expression_ is None else sum(complexity(e) for e in expressions),
+            "formula_steps": [f"{name} = {expr}" for name, expr in self.formula_steps_],
+            "fitness": self.fitness_,
+            "output_r2": self.output_r2_,
+            "output_rmse": self.output_rmse_,
+            "agreement": self.agreement_,
+            "is_classifier": self.is_classifier_,
+            "feature_names": self.feature_names_,
+            "inputs_assumed_positive": [s.name for s in self.input_symbols_ if s.is_positive],
+            "generations": self.n_generations_,
+            "evaluations": self.n_evaluations_,
+            "search_seconds": self.search_seconds_,
+            "wall_seconds": self.wall_seconds_,
+            "stop_reason": self.stop_reason_,
+            "seed": self.random_state,
+            "preset": self.preset,
+            "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.settings().items()},
+            "teacher_forcing": self.teacher_forcing,
+        }
+
+
+def _progress_bar(enabled: bool, settings: dict):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    if settings["max_seconds"] is None:
+        return tqdm(total=settings["max_generations"], unit="gen", desc="srnet")
+    return tqdm(total=settings["max_seconds"], unit="s", desc="srnet",
+                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}")
+
+
+__all__ = ["SRNet", "r2_score_rows"]

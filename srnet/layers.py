@@ -1,0 +1,269 @@
+"""SRNet: explain a network layer by layer with one CGP chromosome per layer.
+
+Layer k of the network is approximated from layer k-1's *approximation*
+(layer 1 reads the network's inputs), so the composed formula is exactly what
+:meth:`SRNet.predict` evaluates::
+
+    h_k ~= [F_k(h_{k-1}), 1] @ W_k
+
+``F_k`` is an m-output CGP chromosome and ``W_k`` the exact (ridge) least
+squares map from its outputs to the layer's units.  With ``form="paper"``,
+m = 1: every unit of layer k is ``w_kj * f_k(h_{k-1}) + b_kj``, the form of
+Luo et al. (GECCO 2022), whose Newton steps for w and b are replaced here by
+the exact least-squares solution.
+
+The search is the paper's MNNCGP-ES: a (1+lambda) strategy over the whole
+multi-chromosome genome where, every generation, each layer in order picks
+the best of its candidate chromosomes on that layer's error given the layer
+before it; the assembled genome replaces the parent if it is not worse.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from srnet.cgp import _kernels
+from srnet.cgp.evolve import MUTATIONS, as_feature_rows
+from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
+from srnet.cgp.primitives import ARITIES, PAPER_FUNCTIONS
+from srnet.expr.program import Program
+
+FORMS = ("multi", "paper")
+
+#: Settings of the SRNet paper (5x5 grid, full levels-back, its ten functions,
+#: lambda = 199, point mutation at 0.4, 5000 generations, one output per layer)
+#: and srnet's own default, tuned for speed and fidelity.
+PRESETS = {
+    "paper": dict(form="paper", n_rows=5, n_columns=5, levels_back=None, functions=PAPER_FUNCTIONS,
+                  n_offspring=199, mutation="point", mutation_rate=0.4, max_generations=5000, max_seconds=None),
+    "default": dict(form="multi", n_rows=1, n_columns=20, levels_back=None, functions=PAPER_FUNCTIONS,
+                    n_offspring=8, mutation="point", mutation_rate=0.08, max_generations=None, max_seconds=30.0),
+}
+
+
+@dataclass
+class LayerSearchState:
+    """One layer of a multi-chromosome individual, with its cached results."""
+
+    nodes: np.ndarray
+    outputs: np.ndarray
+    constants: np.ndarray
+    mse: float
+    approximation: np.ndarray  # (width, n): this layer's approximation, rows = units
+
+    def copy(self) -> "LayerSearchState":
+        return LayerSearchState(self.nodes.copy(), self.outputs.copy(), self.constants.copy(), self.mse,
+                                self.approximation)
+
+
+def layer_approximation(nodes, outputs, constants_values, inputs, targets, ridge):
+    """Fit one layer: returns (approximation (width, n), W, intercept, mse)."""
+    F = _kernels.evaluate_outputs(nodes, outputs, constants_values, ARITIES, inputs)
+    if not np.all(np.isfinite(F)):
+        return None, None, None, math.inf
+    W, intercept = _kernels.lstsq_fit(F, targets, ridge)
+    approximation = W.T @ F + intercept[:, None]
+    mse = float(np.mean((targets - approximation) ** 2))
+    return approximation, W, intercept, (mse if math.isfinite(mse) else math.inf)
+
+
+def paper_fitness(layer_mses) -> float:
+    """The SRNet paper's fitness: mean hidden-layer MSE + output-layer MSE."""
+    layer_mses = list(layer_mses)
+    hidden = layer_mses[:-1]
+    return (float(np.mean(hidden)) if hidden else 0.0) + layer_mses[-1]
+
+
+class LayerwiseSearch:
+    """The MNNCGP-ES over per-layer targets (arrays in, genomes out).
+
+    Parameters
+    ----------
+    specs : list of GenomeSpec
+        One chromosome shape per explained layer.
+    inputs : ndarray of shape (n_inputs, n)
+        The network's inputs, one row per feature.
+    targets : list of ndarray of shape (width_k, n)
+        Each explained layer's activations, one row per unit.
+    teacher_forcing : bool
+        Feed layer k the network's true layer k-1 instead of its approximation.
+    """
+
+    def __init__(self, specs, inputs, targets, *, n_offspring, mutation, mutation_rate, ridge, teacher_forcing,
+                 run_seed, n_threads):
+        self.specs = specs
+        self.inputs = inputs
+        self.targets = targets
+        self.n_offspring = n_offspring
+        self.operator = MUTATIONS[mutation]
+        self.mutation_rate = mutation_rate
+        self.ridge = ridge
+        self.teacher_forcing = teacher_forcing
+        self.run_seed = run_seed
+        self.threads = n_threads
+        self.parallel = _kernels.worth_parallel(n_threads, n_offspring + 1, inputs.shape[1])
+        n_layers = len(specs)
+        self.generation = 0
+        self.evaluations = 0
+        self.node_evaluations = 0
+        self.parent = []
+        rng = np.random.default_rng([run_seed, 0])
+        for k, spec in enumerate(specs):
+            genome = Genome.random(spec, rng)
+            self.parent.append(LayerSearchState(genome.nodes, genome.outputs, genome.constants, math.inf, None))
+        self._refresh(self.parent, first_changed=0)
+        self.fitness = paper_fitness(s.mse for s in self.parent)
+        self._buffers = [self._allocate(spec) for spec in specs]
+        assert len(self.parent) == n_layers
+
+    def _allocate(self, spec):
+        count = self.n_offspring + 1  # the offspring, then the parent's chromosome
+        return dict(nodes=np.empty((count, spec.n_nodes, 3), np.int32),
+                    outputs=np.empty((count, spec.n_outputs), np.int32),
+                    constants=np.empty((count, spec.n_constants), np.int32),
+                    changed=np.empty(count, np.bool_), fitness=np.empty(count),
+                    n_active=np.zeros(count, np.int64))
+
+    def layer_input(self, chain, k):
+        if k == 0:
+            return self.inputs
+        return self.targets[k - 1] if self.teacher_forcing else chain[k - 1].approximation
+
+    def _refresh(self, chain, first_changed):
+        """Recompute cached approximations and errors from layer ``first_changed`` on."""
+        for k in range(first_changed, len(chain)):
+            state = chain[k]
+            values = self.specs[k].pool_array[state.constants]
+            approximation, _, _, mse = layer_approximation(state.nodes, state.outputs, values,
+                                                           self.layer_input(chain, k), self.targets[k], self.ridge)
+            state.approximation = approximation if approximation is not None else np.full_like(self.targets[k],
+                                                                                                np.nan)
+            state.mse = mse
+
+    def step(self):
+        """One generation: every layer in order picks its best candidate."""
+        chain = []
+        same_input_as_parent = True
+        for k, spec in enumerate(self.specs):
+            parent = self.parent[k]
+            buf = self._buffers[k]
+            layer_input = self.layer_input(chain, k)
+            lam = self.n_offspring
+            _kernels.mutate(spec.grid(), spec.function_codes, ARITIES, parent.nodes, parent.outputs,
+                            parent.constants, self.operator, self.mutation_rate,
+                            self.run_seed + 7919 * (k + 1), self.generation,
+                            buf["nodes"][:lam], buf["outputs"][:lam], buf["constants"][:lam], buf["changed"][:lam])
+            buf["nodes"][lam] = parent.nodes
+            buf["outputs"][lam] = parent.outputs
+            buf["constants"][lam] = parent.constants
+            changed = buf["changed"]
+            if same_input_as_parent or self.teacher_forcing:
+                changed[lam] = False
+                parent_mse = parent.mse
+            else:
+                # the parent's chromosome reads a new input: it needs a new score,
+                # and so do offspring that compute exactly what it computes
+                changed[:] = True
+                parent_mse = math.inf
+            evaluate = (_kernels.evaluate_population_parallel if self.parallel
+                        else _kernels.evaluate_population_serial)
+            evaluate(buf["nodes"], buf["outputs"], buf["constants"], spec.pool_array, ARITIES, layer_input,
+                     self.targets[k], _kernels.FITNESS_LSTSQ, self.ridge, changed, self.threads, buf["fitness"],
+                     buf["n_active"])
+            fitness = np.where(changed, buf["fitness"], parent_mse)
+            self.evaluations += int(changed.sum())
+            self.node_evaluations += int(buf["n_active"][changed].sum()) * layer_input.shape[1]
+            best = int(np.argmin(fitness))  # first minimum: offspring win ties (neutral drift)
+            winner = LayerSearchState(buf["nodes"][best].copy(), buf["outputs"][best].copy(),
+                                      buf["constants"][best].copy(), float(fitness[best]), None)
+            same_input_as_parent = same_input_as_parent and best == lam
+            if same_input_as_parent:
+                winner.approximation = parent.approximation
+                winner.mse = parent.mse
+            else:
+                values = spec.pool_array[winner.constants]
+                approximation, _, _, winner.mse = layer_approximation(winner.nodes, winner.outputs, values,
+                                                                      layer_input, self.targets[k], self.ridge)
+                winner.approximation = approximation if approximation is not None else np.full_like(
+                    self.targets[k], np.nan)
+            chain.append(winner)
+        self.generation += 1
+        fitness = paper_fitness(s.mse for s in chain)
+        if fitness <= self.fitness:
+            self.parent = chain
+            self.fitness = fitness
+        return self.fitness
+
+    def run(self, *, max_generations=None, max_seconds=None, target_fitness=0.0, callback=None):
+        """Step until a budget is spent; returns the stop reason."""
+        t0 = time.perf_counter()
+        previous_threads = numba.get_num_threads()
+        numba.set_num_threads(self.threads)
+        try:
+            while True:
+                if self.fitness <= target_fitness:
+                    return "target_fitness"
+                if max_generations is not None and self.generation >= max_generations:
+                    return "max_generations"
+                elapsed = time.perf_counter() - t0
+                if max_seconds is not None and elapsed >= max_seconds:
+                    return "max_seconds"
+                self.step()
+                if callback is not None and callback(self, elapsed):
+                    return "callback"
+        finally:
+            numba.set_num_threads(previous_threads)
+
+    def genomes(self):
+        return [Genome(spec, s.nodes, s.outputs, s.constants) for spec, s in zip(self.specs, self.parent)]
+
+
+def make_specs(input_width, layer_widths, *, form, n_outputs, n_rows, n_columns, levels_back, functions,
+               n_constants, constant_pool):
+    """One GenomeSpec per explained layer."""
+    if form not in FORMS:
+        raise ValueError(f"unknown form {form!r}; valid: {', '.join(FORMS)}")
+    n_layers = len(layer_widths)
+    if form == "paper":
+        per_layer = [1] * n_layers
+    elif isinstance(n_outputs, (int, np.integer)):
+        per_layer = [int(n_outputs)] * n_layers
+    else:
+        per_layer = [int(m) for m in n_outputs]
+        if len(per_layer) != n_layers:
+            raise ValueError(f"n_outputs lists {len(per_layer)} values for {n_layers} explained layers")
+    if any(m < 1 for m in per_layer):
+        raise ValueError(f"n_outputs must be >= 1 per layer, got {per_layer}")
+    widths = [input_width] + list(layer_widths)
+    return [GenomeSpec(n_inputs=widths[k], n_outputs=per_layer[k], n_rows=n_rows, n_columns=n_columns,
+                       levels_back=levels_back, functions=functions, n_constants=n_constants,
+                       constant_pool=constant_pool) for k in range(n_layers)]
+
+
+def fit_layer_programs(genomes, inputs, targets, ridge, teacher_forcing=False):
+    """Final per-layer programs with W refitted on all rows; and per-layer MSEs.
+
+    ``inputs`` (n_inputs, n) and ``targets`` (list of (width, n)) are the full data.
+    """
+    programs, mses, approximations = [], [], []
+    layer_input = inputs
+    for k, genome in enumerate(genomes):
+        approximation, W, intercept, mse = layer_approximation(genome.nodes, genome.outputs,
+                                                               genome.constant_values(), layer_input, targets[k],
+                                                               ridge)
+        if approximation is None:
+            raise ValueError(f"layer {k + 1}'s formula is not finite on the data")
+        programs.append(Program.from_genome(genome, W, intercept))
+        mses.append(mse)
+        approximations.append(approximation)
+        layer_input = targets[k] if teacher_forcing else approximation
+    return programs, mses, approximations
+
+
+__all__ = ["FORMS", "PRESETS", "LayerwiseSearch", "fit_layer_programs", "make_specs", "paper_fitness",
+           "DEFAULT_CONSTANT_POOL", "as_feature_rows"]

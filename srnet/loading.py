@@ -1,0 +1,70 @@
+"""Turn command-line arguments into a network and the data to explain it on.
+
+A MODEL argument is a TorchScript file, a state_dict file (with an
+architecture spec), or a reference folder of ``shared/srnet_gecco``; a DATA
+argument is a file or a PMLB name (see :func:`srnet.data.load_table`).  A
+reference folder brings its own data and the paper's boxes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from srnet.data import load_table
+from srnet.networks import load_network
+from srnet.probe import plan_layers
+from srnet.reference import load_reference
+
+
+@dataclass
+class Workload:
+    """A network with the data to explain it on.
+
+    ``X_test`` are extra points (a classifier's test split); ``boxes`` the
+    paper's training/validation/test boxes for reference networks.
+    """
+
+    name: str
+    model: nn.Module
+    X: np.ndarray
+    feature_names: list[str]
+    X_test: np.ndarray | None = None
+    boxes: dict | None = None
+    is_classifier: bool = False
+
+
+def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, pmlb_cache=None) -> Workload:
+    """Resolve MODEL and DATA arguments (see the module docstring).
+
+    Data files keep only the network's input columns: with ``target`` set
+    (e.g. ``"last"``) that column is dropped, and a PMLB table's target
+    column always is.
+    """
+    path = Path(model_arg)
+    if path.is_dir():
+        if not (path / "nn_module.pt").is_file():
+            raise ValueError(f"'{path}' is a folder without nn_module.pt: not a reference network")
+        reference = load_reference(path)
+        X, names = reference.X, reference.feature_names
+        if data_arg is not None:
+            X, _, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache)
+        elif X is None:
+            raise ValueError(f"reference network '{reference.name}' ships no data: pass --data "
+                             f"(e.g. the PMLB name '{reference.name}')")
+        workload = Workload(reference.name, reference.model, X, list(names), reference.X_test,
+                            reference.boxes, reference.task == "classification")
+    else:
+        if data_arg is None:
+            raise ValueError("--data is required unless MODEL is a reference network folder")
+        model = load_network(path, architecture)
+        X, _, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache)
+        workload = Workload(path.stem, model, X, list(names), is_classifier=plan_layers(model).is_classifier)
+    expected = plan_layers(workload.model).n_features
+    if workload.X.shape[1] != expected:
+        hint = "" if target else " (if the data include a target column, pass --target last)"
+        raise ValueError(f"the data have {workload.X.shape[1]} columns but the network expects {expected}{hint}")
+    return workload

@@ -1,0 +1,166 @@
+"""SRNet: layer-wise explanation of trained networks, composition, reports."""
+
+import json
+
+import numpy as np
+import pytest
+import sympy
+import torch
+from torch import nn
+
+from srnet.cli import main
+from srnet.expr.symbolic import evaluate_sympy, is_equivalent
+from srnet.extract import SRNet
+from srnet.train import train_mlp
+
+QUICK = dict(max_seconds=None, simplify_seconds=0, random_state=0, n_threads=1)
+
+
+def hand_set_network():
+    """y = sigmoid(2x + 1) - 3 sigmoid(x) + 0.5, exactly representable by CGP."""
+    net = nn.Sequential(nn.Linear(1, 2), nn.Sigmoid(), nn.Linear(2, 1)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[2.0], [1.0]]))
+        net[0].bias.copy_(torch.tensor([1.0, 0.0]))
+        net[2].weight.copy_(torch.tensor([[1.0, -3.0]]))
+        net[2].bias.copy_(torch.tensor([0.5]))
+    return net
+
+
+@pytest.fixture(scope="module")
+def small_regression():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (150, 2))
+    y = np.sin(X[:, 0]) + X[:, 0] * X[:, 1]
+    net, _ = train_mlp(X, y, hidden=(4, 4), activation="sigmoid", epochs=300, random_state=0)
+    return net, X
+
+
+def test_a_network_with_a_known_formula_is_recovered():
+    X = np.linspace(-3, 3, 120)[:, None]
+    settings = dict(QUICK, random_state=1)  # a seed whose run finds the exact form within the budget
+    model = SRNet(functions=("add", "mul", "sigmoid"), n_outputs=2, n_columns=8, constant_pool=(1.0, 2.0),
+                  max_generations=3000, **settings).fit(hand_set_network(), X, feature_names=["x"])
+    assert model.fitness_ < 1e-12
+    x = sympy.Symbol("x", real=True)
+    truth = 1 / (1 + sympy.exp(-2 * x - 1)) - 3 / (1 + sympy.exp(-x)) + sympy.Rational(1, 2)
+    assert is_equivalent(model.expression_, truth)
+
+
+def test_composed_formula_equals_predict_and_the_chained_layer_formulas(small_regression):
+    net, X = small_regression
+    model = SRNet(max_generations=300, **QUICK).fit(net, X)
+    rows = X[:6]
+    composed = evaluate_sympy(model.expression_, model.input_symbols_, rows)
+    np.testing.assert_allclose(composed, model.predict(rows), rtol=1e-9, atol=1e-9)
+    # chain the per-layer formulas by hand: layer k reads layer k-1's values
+    values = rows
+    for k, expressions in enumerate(model.layer_expressions_):
+        symbols = model.input_symbols_ if k == 0 else [sympy.Symbol(f"h{k}_{j}", real=True)
+                                                       for j in range(values.shape[1])]
+        values = np.column_stack([evaluate_sympy(e, symbols, values) for e in expressions])
+    np.testing.assert_allclose(values[:, 0], model.predict(rows), rtol=1e-9, atol=1e-9)
+    layers = model.predict_layers(X)
+    assert [a.shape for a in layers] == [(150, 4), (150, 4), (150, 1)]
+
+
+def test_same_seed_same_explanation_and_the_fit_beats_a_constant(small_regression):
+    net, X = small_regression
+    a = SRNet(max_generations=200, **QUICK).fit(net, X)
+    b = SRNet(max_generations=200, **QUICK).fit(net, X)
+    assert a.fitness_ == b.fitness_ and str(a.expression_) == str(b.expression_)
+    assert a.output_r2_ > 0.9 and all(r2 > 0.5 for r2 in a.layer_r2_)
+
+
+def test_paper_form_has_one_feature_per_layer_and_paper_preset_settings(small_regression):
+    net, X = small_regression
+    model = SRNet(form="paper", max_generations=100, **QUICK).fit(net, X)
+    assert [len(f) for f in model.layer_features_] == [1, 1, 1]
+    paper = SRNet(preset="paper").settings()
+    assert (paper["n_rows"], paper["n_columns"], paper["n_offspring"], paper["mutation_rate"],
+            paper["max_generations"]) == (5, 5, 199, 0.4, 5000)
+
+
+def test_teacher_forcing_explains_each_layer_from_the_true_previous_layer(small_regression):
+    net, X = small_regression
+    model = SRNet(teacher_forcing=True, max_generations=150, **QUICK).fit(net, X)
+    assert model.expression_ is None
+    assert len(model.layer_mse_) == 3 and np.all(np.isfinite(model.layer_mse_))
+
+
+def test_classifier_logits_are_explained_and_agreement_reported():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    net, _ = train_mlp(X, y, hidden=(6,), activation="sigmoid", task="classification", epochs=200,
+                       random_state=0)
+    net = nn.Sequential(*net, nn.Softmax(dim=1))
+    model = SRNet(max_generations=300, **QUICK).fit(net, X)
+    assert model.is_classifier_
+    assert model.agreement_ >= 0.95
+    logits = net[:-1](torch.from_numpy(X).float()).detach().numpy()
+    assert np.mean(model.predict_class(X) == logits.argmax(axis=1)) == pytest.approx(model.agreement_)
+
+
+def test_bad_input_gives_clear_errors(small_regression):
+    net, X = small_regression
+    with pytest.raises(ValueError, match="X has 3 columns but the network's first layer expects 2"):
+        SRNet(max_generations=5, **QUICK).fit(net, np.zeros((10, 3)))
+    with pytest.raises(ValueError, match=r"layer 2's activations have shape \(9, 4\)"):
+        SRNet(max_generations=5, **QUICK).fit_activations(X[:10], [np.zeros((10, 4)), np.zeros((9, 4))])
+    with pytest.raises(ValueError, match="contain 1 NaN/inf"):
+        SRNet(max_generations=5, **QUICK).fit_activations(X[:2], [np.array([[0.0], [np.nan]])])
+    broken = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1))
+    with torch.no_grad():
+        broken[2].bias.fill_(float("nan"))
+    with pytest.raises(ValueError, match="non-finite outputs at layer '2'"):
+        SRNet(max_generations=5, **QUICK).fit(broken, X)
+    with pytest.raises(ValueError, match="unknown preset 'fast'"):
+        SRNet(preset="fast").fit(net, X)
+    with pytest.raises(ValueError, match="unknown form 'tree'"):
+        SRNet(form="tree", max_generations=5, **QUICK).fit(net, X)
+    model = SRNet(max_generations=5, **QUICK).fit(net, X)
+    with pytest.raises(ValueError, match="X has 1 columns but SRNet was fitted on 2"):
+        model.predict(np.zeros((3, 1)))
+
+
+def test_explain_command_writes_the_report_and_plots(tmp_path, small_regression, capsys):
+    net, X = small_regression
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.savetxt(tmp_path / "data.csv", X, delimiter=",", header="a,b", comments="")
+    out = tmp_path / "out"
+    code = main(["explain", str(tmp_path / "net.pt"), "--data", str(tmp_path / "data.csv"), "--arch",
+                 "mlp:2-4-4-1:sigmoid", "--out", str(out), "--generations", "50", "--seed", "3"])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    for key in ("layers", "expression", "fitness", "output_r2", "output_rmse", "wall_seconds", "seed", "preset"):
+        assert key in report
+    assert report["seed"] == 3 and report["preset"] == "default"
+    assert [layer["index"] for layer in report["layers"]] == [1, 2, 3]
+    assert {"expression", "latex", "mse", "r2", "complexity"} <= set(report["layers"][0])
+    assert "a" in report["feature_names"] and report["layers"][0]["name"] == "1"
+    for name in ("convergence.png", "layers.png", "network_vs_formula.png"):
+        assert (out / name).stat().st_size > 1000
+    assert "layer 1" in capsys.readouterr().out
+
+
+def test_explain_command_reports_bad_files_in_one_line(tmp_path, capsys):
+    (tmp_path / "junk.pt").write_bytes(b"not a torch file")
+    np.savetxt(tmp_path / "data.csv", np.zeros((4, 2)), delimiter=",")
+    code = main(["explain", str(tmp_path / "junk.pt"), "--data", str(tmp_path / "data.csv"), "--arch",
+                 "mlp:sigmoid", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("srnet explain: error:") and "\n" not in err
+    net = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1))
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    code = main(["explain", str(tmp_path / "net.pt"), "--data", str(tmp_path / "data.csv"), "--arch",
+                 "mlp:2-5-1:sigmoid", "--out", str(tmp_path / "o")])
+    assert code == 2 and "does not match the weights" in capsys.readouterr().err
+
+
+def test_reference_network_is_explained_better_than_the_paper(gecco_dir):
+    from srnet.reference import load_reference
+
+    reference = load_reference(gecco_dir / "regression" / "kkk0")
+    model = SRNet(max_generations=400, **QUICK).fit(reference.model, reference.X)
+    assert model.fitness_ < reference.paper_fitness.best
