@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import types
 import warnings
 from collections import namedtuple
 from pathlib import Path
@@ -78,7 +79,7 @@ FITNESS_LSTSQ = 1
 MUTATION_POINT = 0
 MUTATION_SINGLE_ACTIVE = 1
 
-BLOCK = 256  # samples evaluated per node pass: the workspace stays in L1/L2
+BLOCK = 1024  # samples per node pass: long enough to amortise the dispatch, short enough for L2
 
 #: Below this many (offspring x samples) per generation, starting threads
 #: costs more than it saves: evaluate serially.
@@ -537,6 +538,38 @@ def fitness_of(F, Y, mode, ridge):
     return lstsq_mse(F, Y, ridge)
 
 
+@njit(**_JIT)
+def evaluate_share(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, needs_eval, slot, n_slots,
+                   fitness, n_active):
+    """Evaluate individuals slot, slot + n_slots, ... with one workspace."""
+    population, n_nodes, _ = nodes.shape
+    n_outputs = outputs.shape[1]
+    n_constants = constants.shape[1]
+    n_sources = X.shape[0] + n_constants
+    F = np.empty((n_outputs, X.shape[1]))
+    node_rows = np.empty((n_nodes, BLOCK))
+    const_rows = np.empty((max(n_constants, 1), BLOCK))
+    constant_values = np.empty(n_constants)
+    order = np.empty(n_nodes, dtype=np.int32)
+    active = np.empty(n_nodes, dtype=np.bool_)
+    used = np.empty(n_sources, dtype=np.bool_)
+    for i in range(slot, population, n_slots):
+        if not needs_eval[i]:
+            continue
+        mark_active(nodes[i], outputs[i], n_sources, arities, active, used)
+        count = 0
+        for node in range(n_nodes):
+            if active[node]:
+                order[count] = node
+                count += 1
+        for c in range(n_constants):
+            constant_values[c] = pool[constants[i, c]]
+        evaluate_outputs_into(nodes[i], outputs[i], constant_values, arities, X, order, count, F,
+                              node_rows, const_rows)
+        fitness[i] = fitness_of(F, Y, mode, ridge)
+        n_active[i] = count
+
+
 def _evaluate_population(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, needs_eval, n_slots,
                          fitness, n_active):
     """Fitness of every individual with needs_eval set (others untouched).
@@ -544,38 +577,23 @@ def _evaluate_population(nodes, outputs, constants, pool, arities, X, Y, mode, r
     Work is split into ``n_slots`` interleaved shares, each with its own
     workspace, so the result does not depend on the number of threads.
     """
-    population, n_nodes, _ = nodes.shape
-    n_outputs = outputs.shape[1]
-    n_constants = constants.shape[1]
-    n_sources = X.shape[0] + n_constants
-    n = X.shape[1]
     for slot in prange(n_slots):
-        F = np.empty((n_outputs, n))
-        node_rows = np.empty((n_nodes, BLOCK))
-        const_rows = np.empty((max(n_constants, 1), BLOCK))
-        constant_values = np.empty(n_constants)
-        order = np.empty(n_nodes, dtype=np.int32)
-        active = np.empty(n_nodes, dtype=np.bool_)
-        used = np.empty(n_sources, dtype=np.bool_)
-        for i in range(slot, population, n_slots):
-            if not needs_eval[i]:
-                continue
-            mark_active(nodes[i], outputs[i], n_sources, arities, active, used)
-            count = 0
-            for node in range(n_nodes):
-                if active[node]:
-                    order[count] = node
-                    count += 1
-            for c in range(n_constants):
-                constant_values[c] = pool[constants[i, c]]
-            evaluate_outputs_into(nodes[i], outputs[i], constant_values, arities, X, order, count, F,
-                                  node_rows, const_rows)
-            fitness[i] = fitness_of(F, Y, mode, ridge)
-            n_active[i] = count
+        evaluate_share(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, needs_eval, slot, n_slots,
+                       fitness, n_active)
 
 
-evaluate_population_parallel = njit(parallel=True, **_JIT)(_evaluate_population)
-evaluate_population_serial = njit(**_JIT)(_evaluate_population)
+def _variant(function, name: str):
+    """A copy of ``function`` under another name, so that two compilations of
+    one source (parallel and serial) get distinct code and cache entries."""
+    copy = types.FunctionType(function.__code__, function.__globals__, name, function.__defaults__,
+                              function.__closure__)
+    copy.__qualname__ = name
+    return copy
+
+
+evaluate_population_parallel = njit(parallel=True, **_JIT)(_variant(_evaluate_population,
+                                                                     "evaluate_population_parallel"))
+evaluate_population_serial = njit(**_JIT)(_variant(_evaluate_population, "evaluate_population_serial"))
 
 
 @njit(**_JIT)
@@ -634,3 +652,41 @@ def evolve_generations(grid, codes, arities, pool, X, Y, mode, ridge, parent_nod
         if parent_fitness <= target_fitness:
             break
     return done, evaluations, node_evaluations, parent_fitness
+
+
+_WARM = []
+
+
+def warm_up():
+    """Compile (or load from the cache) every kernel a search calls, once per
+    process, so that a search's wall-clock budget is spent searching."""
+    if _WARM:
+        return
+    from srnet.cgp.primitives import ARITIES
+
+    grid = Grid(1, 1, 1, 2, 2, 2)
+    codes = np.array([0, 7], dtype=np.int32)
+    pool = np.array([1.0, 2.0])
+    X = np.linspace(0.1, 1.0, 8).reshape(1, 8)
+    Y = np.ascontiguousarray(np.vstack([X[0] ** 2]))
+    nodes = np.array([[0, 0, 1], [7, 2, 0]], dtype=np.int32)
+    outputs = np.array([3], dtype=np.int32)
+    constants = np.array([0], dtype=np.int32)
+    population = (np.ascontiguousarray(np.repeat(nodes[None], 2, 0)),
+                  np.ascontiguousarray(np.repeat(outputs[None], 2, 0)),
+                  np.ascontiguousarray(np.repeat(constants[None], 2, 0)))
+    changed = np.ones(2, dtype=np.bool_)
+    fitness = np.empty(2)
+    n_active = np.zeros(2, dtype=np.int64)
+    for mode in (FITNESS_SCALED, FITNESS_LSTSQ):
+        for evaluate in (evaluate_population_serial, evaluate_population_parallel):
+            evaluate(*population, pool, ARITIES, X, Y, mode, 1e-8, changed, 2, fitness, n_active)
+        for parallel in (False, True):
+            evolve_generations(grid, codes, ARITIES, pool, X, Y, mode, 1e-8, nodes.copy(), outputs.copy(),
+                               constants.copy(), 1.0, 2, MUTATION_POINT, 0.5, 1, 0, 1, 0.0, parallel, 2,
+                               np.empty(1))
+    F = evaluate_outputs(nodes, outputs, pool[constants], ARITIES, X)
+    lstsq_fit(F, Y, 1e-8)
+    mutate(grid, codes, ARITIES, nodes, outputs, constants, MUTATION_POINT, 0.5, 1, 0, *population, changed)
+    random_genomes(grid, codes, 1, np.array([1], dtype=np.int64))
+    _WARM.append(True)

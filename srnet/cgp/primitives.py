@@ -61,25 +61,32 @@ class Primitive:
         return f"Primitive({self.name!r}, arity={self.arity})"
 
 
-def _elementwise(scalar):
+def _named(function, name: str):
+    """``function`` renamed: numba names compiled code and cache files after
+    the qualified name, and two kernels made by one factory under one name
+    would be confused once loaded from the cache (one primitive running
+    another's code)."""
+    function.__name__ = function.__qualname__ = name
+    return function
+
+
+def _elementwise(name: str, scalar):
     """Numba array kernel applying a scalar ``f(a, b)`` element by element."""
 
-    @njit(**_JIT)
     def kernel(a, b, out):
         for i in range(out.size):
             out[i] = scalar(a[i], b[i])
 
-    return kernel
+    return njit(**_JIT)(_named(kernel, f"kernel_{name}"))
 
 
-def _unary_array(vector_fn):
+def _unary_array(name: str, vector_fn):
     """Numba array kernel for a unary vector routine ``vector_fn(a, out)``."""
 
-    @njit(**_JIT)
     def kernel(a, b, out):
         vector_fn(a, out)
 
-    return kernel
+    return njit(**_JIT)(_named(kernel, f"kernel_{name}"))
 
 
 # --- scalar numba bodies (inlined into the element-wise loops) --------------
@@ -235,31 +242,31 @@ _DIV_NOTE = f"1 where |b| <= {PROTECTION_EPS:g}"
 _LOG_NOTE = f"log|a|; 0 where |a| <= {PROTECTION_EPS:g}"
 
 PRIMITIVES: tuple[Primitive, ...] = (
-    Primitive("add", 2, _elementwise(_add), _np(lambda a, b: a + b), lambda a, b: a + b, torch.add),
-    Primitive("sub", 2, _elementwise(_sub), _np(lambda a, b: a - b), lambda a, b: a - b, torch.sub),
-    Primitive("mul", 2, _elementwise(_mul), _np(lambda a, b: a * b), lambda a, b: a * b, torch.mul),
-    Primitive("div", 2, _elementwise(_div), _np_div, _sympy_div, _t_div, _DIV_NOTE),
-    Primitive("sqrt", 1, _elementwise(_sqrt), _np(lambda a, b: np.sqrt(np.abs(a))),
+    Primitive("add", 2, _elementwise("add", _add), _np(lambda a, b: a + b), lambda a, b: a + b, torch.add),
+    Primitive("sub", 2, _elementwise("sub", _sub), _np(lambda a, b: a - b), lambda a, b: a - b, torch.sub),
+    Primitive("mul", 2, _elementwise("mul", _mul), _np(lambda a, b: a * b), lambda a, b: a * b, torch.mul),
+    Primitive("div", 2, _elementwise("div", _div), _np_div, _sympy_div, _t_div, _DIV_NOTE),
+    Primitive("sqrt", 1, _elementwise("sqrt", _sqrt), _np(lambda a, b: np.sqrt(np.abs(a))),
               lambda a, b: sympy.sqrt(sympy.Abs(a)), _t_sqrt, "sqrt|a|"),
-    Primitive("square", 1, _elementwise(_square), _np(lambda a, b: a * a), lambda a, b: a**2,
+    Primitive("square", 1, _elementwise("square", _square), _np(lambda a, b: a * a), lambda a, b: a**2,
               lambda a, b: a * a, "overflow gives inf"),
-    Primitive("log", 1, _elementwise(_log), _np_log, _sympy_log, _t_log, _LOG_NOTE),
-    Primitive("sin", 1, _unary_array(_vecmath.vsin), _np(lambda a, b: np.sin(a)), lambda a, b: sympy.sin(a),
+    Primitive("log", 1, _elementwise("log", _log), _np_log, _sympy_log, _t_log, _LOG_NOTE),
+    Primitive("sin", 1, _unary_array("sin", _vecmath.vsin), _np(lambda a, b: np.sin(a)), lambda a, b: sympy.sin(a),
               lambda a, b: torch.sin(a)),
-    Primitive("cos", 1, _unary_array(_vecmath.vcos), _np(lambda a, b: np.cos(a)), lambda a, b: sympy.cos(a),
+    Primitive("cos", 1, _unary_array("cos", _vecmath.vcos), _np(lambda a, b: np.cos(a)), lambda a, b: sympy.cos(a),
               lambda a, b: torch.cos(a)),
-    Primitive("tan", 1, _elementwise(_tan), _np(lambda a, b: np.tan(a)), lambda a, b: sympy.tan(a),
+    Primitive("tan", 1, _elementwise("tan", _tan), _np(lambda a, b: np.tan(a)), lambda a, b: sympy.tan(a),
               lambda a, b: torch.tan(a), "unbounded near pi/2 + k pi"),
-    Primitive("exp", 1, _elementwise(_exp), _np_exp, lambda a, b: sympy.exp(a), _t_exp,
+    Primitive("exp", 1, _elementwise("exp", _exp), _np_exp, lambda a, b: sympy.exp(a), _t_exp,
               f"exp(min(a, {EXP_MAX:g}))"),
-    Primitive("tanh", 1, _elementwise(_tanh), _np(lambda a, b: np.tanh(a)), lambda a, b: sympy.tanh(a),
+    Primitive("tanh", 1, _elementwise("tanh", _tanh), _np(lambda a, b: np.tanh(a)), lambda a, b: sympy.tanh(a),
               lambda a, b: torch.tanh(a)),
-    Primitive("sigmoid", 1, _elementwise(_sigmoid), _np_sigmoid, lambda a, b: 1 / (1 + sympy.exp(-a)),
+    Primitive("sigmoid", 1, _elementwise("sigmoid", _sigmoid), _np_sigmoid, lambda a, b: 1 / (1 + sympy.exp(-a)),
               lambda a, b: torch.sigmoid(a)),
-    Primitive("abs", 1, _elementwise(_abs), _np(lambda a, b: np.abs(a)), lambda a, b: sympy.Abs(a),
+    Primitive("abs", 1, _elementwise("abs", _abs), _np(lambda a, b: np.abs(a)), lambda a, b: sympy.Abs(a),
               lambda a, b: a.abs()),
-    Primitive("neg", 1, _elementwise(_neg), _np(lambda a, b: -a), lambda a, b: -a, lambda a, b: -a),
-    Primitive("cube", 1, _elementwise(_cube), _np(lambda a, b: a * a * a), lambda a, b: a**3,
+    Primitive("neg", 1, _elementwise("neg", _neg), _np(lambda a, b: -a), lambda a, b: -a, lambda a, b: -a),
+    Primitive("cube", 1, _elementwise("cube", _cube), _np(lambda a, b: a * a * a), lambda a, b: a**3,
               lambda a, b: a * a * a, "overflow gives inf"),
 )
 

@@ -160,6 +160,9 @@ def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, sec
     """
     by_name = {s.name: s for s in truth.free_symbols}
     candidate = candidate.xreplace({s: by_name.get(s.name, s) for s in candidate.free_symbols})
+    # even functions forget the sign of their argument: cos|y| is cos y
+    candidate = candidate.replace(lambda e: isinstance(e, (sympy.cos, sympy.cosh)) and isinstance(e.args[0], sympy.Abs),
+                                  lambda e: e.func(e.args[0].args[0]))
     # rounding first keeps exact constants such as 3*E/2; folding first
     # cancels numeric residue such as -1.9545 + cos(1) + sqrt(2)
     for rounded in (round_constants(candidate, digits), round_constants(fold_constants(candidate), digits)):
