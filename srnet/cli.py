@@ -86,13 +86,51 @@ def _explain(args) -> int:
 
             network_class = probe(workload.model, workload.X_test, model.layer_names_)[-1].argmax(axis=1)
             extra["agreement_test"] = float((model.predict_class(workload.X_test) == network_class).mean())
-        print(f"agreement with the network's class: " + ", ".join(
+        print("agreement with the network's class: " + ", ".join(
             f"{k.split('_')[1]} {v:.1%}" for k, v in extra.items() if k.startswith("agreement")))
     print(f"fitness {model.fitness_:.4g}, output R2 {model.output_r2_:.6f}, output RMSE {model.output_rmse_:.4g}")
     box = workload.boxes["training"] if workload.boxes else None
     _write_explanation(model, workload.model, workload.X, Path(args.out), feature_names=workload.feature_names,
                        box=box, extra=extra)
     return 0
+
+
+def _compare(args) -> int:
+    from srnet.compare import compare, write_comparison
+    from srnet.explain import EXPLAINERS, NetworkFunction
+    from srnet.loading import load_workload
+
+    workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
+                             pmlb_cache=args.pmlb_cache)
+    names = [n.strip() for n in args.explainers.split(",") if n.strip()]
+    unknown = [n for n in names if n not in EXPLAINERS]
+    if unknown:
+        raise ValueError(f"unknown explainer {unknown[0]!r}; valid: {', '.join(EXPLAINERS)}")
+    explainers = {}
+    for name in names:
+        if name in ("srnet", "cgp_direct"):
+            explainers[name] = EXPLAINERS[name](seconds=args.seconds)
+        else:
+            explainers[name] = EXPLAINERS[name]()
+    network = NetworkFunction(workload.model, args.layers)
+    print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")
+    comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,
+                         n_points=args.points, random_state=args.seed)
+    print(comparison.table())
+    written = write_comparison(comparison, network, args.out, feature_names=workload.feature_names,
+                               extra={"network": workload.name, "seed": args.seed})
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def _add_loading_options(parser) -> None:
+    parser.add_argument("model", help="TorchScript file, state_dict file (with --arch), or reference folder")
+    parser.add_argument("--data", help="CSV/TSV/NPY/.txt(.gz) file or PMLB dataset name")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--arch", help="architecture of a state_dict, e.g. mlp:3-4-4-1:sigmoid")
+    parser.add_argument("--target", help="target column to drop from the data ('last', index or name)")
+    parser.add_argument("--layers", nargs="+", help="module names to explain (default: hidden blocks + output)")
+    parser.add_argument("--pmlb-cache", help="folder of PMLB tables (default: $SRNET_PMLB_CACHE)")
 
 
 def _add_search_options(parser, seconds: float) -> None:
@@ -114,15 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     explain = commands.add_parser("explain", help="explain a trained network layer by layer")
-    explain.add_argument("model", help="TorchScript file, state_dict file (with --arch), or reference folder")
-    explain.add_argument("--data", help="CSV/TSV/NPY/.txt(.gz) file or PMLB dataset name")
-    explain.add_argument("--out", required=True, help="output folder for report.json and plots")
-    explain.add_argument("--arch", help="architecture of a state_dict, e.g. mlp:3-4-4-1:sigmoid")
-    explain.add_argument("--target", help="target column to drop from the data ('last', index or name)")
-    explain.add_argument("--layers", nargs="+", help="module names to explain (default: hidden blocks + output)")
-    explain.add_argument("--pmlb-cache", help="folder of PMLB tables (default: $SRNET_PMLB_CACHE)")
+    _add_loading_options(explain)
     _add_search_options(explain, seconds=30.0)
     explain.set_defaults(run=_explain)
+
+    comparing = commands.add_parser("compare", help="measure SRNet, LIME, MAPLE, ... against the network")
+    _add_loading_options(comparing)
+    comparing.add_argument("--explainers", default="srnet,lime,maple,cgp_direct",
+                           help="comma-separated (default: srnet,lime,maple,cgp_direct; also gplearn)")
+    comparing.add_argument("--seconds", type=float, default=10.0,
+                           help="budget of each formula search (default: 10)")
+    comparing.add_argument("--points", type=int, default=1000, help="evaluation points per box (default: 1000)")
+    comparing.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    comparing.set_defaults(run=_compare)
     return parser
 
 

@@ -303,3 +303,16 @@ def _load_pmlb(name: str, target, pmlb_cache):
         ) from None
     names = [str(column) for column in frame.columns]
     return _split_target(frame.to_numpy(), names, PMLB_TARGET if target is None else target, name)
+
+
+def widen_box(box, factor: float = 0.5) -> np.ndarray:
+    """A box widened by ``factor`` of its width on each side, (n_inputs, 2)."""
+    box = np.asarray(box, dtype=np.float64)
+    width = box[:, 1] - box[:, 0]
+    return np.column_stack([box[:, 0] - factor * width, box[:, 1] + factor * width])
+
+
+def data_box(X) -> np.ndarray:
+    """The bounding box of the rows of X, (n_inputs, 2)."""
+    X = np.asarray(X, dtype=np.float64)
+    return np.column_stack([X.min(axis=0), X.max(axis=0)])

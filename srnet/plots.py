@@ -14,18 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-
-def widen_box(box, factor: float = 0.5) -> np.ndarray:
-    """A box widened by ``factor`` of its width on each side, (n_inputs, 2)."""
-    box = np.asarray(box, dtype=np.float64)
-    width = box[:, 1] - box[:, 0]
-    return np.column_stack([box[:, 0] - factor * width, box[:, 1] + factor * width])
-
-
-def data_box(X) -> np.ndarray:
-    """The bounding box of the rows of X, (n_inputs, 2)."""
-    X = np.asarray(X, dtype=np.float64)
-    return np.column_stack([X.min(axis=0), X.max(axis=0)])
+from srnet.data import data_box, widen_box  # noqa: E402
 
 
 def _save(fig, path) -> Path:
@@ -129,3 +118,52 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
     if train_box.shape[0] == 2:
         return [plot_surfaces_2d(curves, train_box, wide, f"{path_stem}.png", labels=names[:2])]
     return []
+
+
+def plot_fidelity(records, path, title="fidelity to the network") -> Path:
+    """Bars per explainer and domain: RMSE (regression) or agreement (classification)."""
+    domains = list(dict.fromkeys(r["domain"] for r in records))
+    names = list(dict.fromkeys(r["explainer"] for r in records))
+    classification = records[0]["agreement"] is not None
+    key = "agreement" if classification else "rmse"
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(names), 4))
+    width = 0.8 / len(domains)
+    for d, domain in enumerate(domains):
+        values = [next(r[key] for r in records if r["explainer"] == name and r["domain"] == domain)
+                  for name in names]
+        ax.bar(np.arange(len(names)) + d * width, values, width, label=domain)
+    ax.set_xticks(np.arange(len(names)) + width * (len(domains) - 1) / 2, names)
+    if classification:
+        ax.set_ylabel("agreement with the network's class")
+        ax.set_ylim(0, 1.02)
+    else:
+        ax.set_ylabel("RMSE against the network (log scale)")
+        ax.set_yscale("log")
+    ax.legend()
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_points=40,
+                             feature_names=None) -> Path:
+    """Predicted class over a grid of two inputs (the others fixed at the
+    training median), one panel per classifier (label -> f(X) -> scores)."""
+    X = np.asarray(X, dtype=np.float64)
+    i, j = features
+    fixed = np.median(X, axis=0) if fixed is None else np.asarray(fixed, dtype=np.float64)
+    box = data_box(X[:, [i, j]])
+    g0, g1 = np.linspace(*box[0], n_points), np.linspace(*box[1], n_points)
+    A, B = np.meshgrid(g0, g1)
+    grid = np.tile(fixed, (A.size, 1))
+    grid[:, i], grid[:, j] = A.ravel(), B.ravel()
+    fig, axes = plt.subplots(1, len(classifiers), figsize=(3.8 * len(classifiers), 3.6), squeeze=False)
+    names = feature_names or [f"x{k}" for k in range(X.shape[1])]
+    for ax, (label, f) in zip(axes[0], classifiers.items()):
+        classes = np.asarray(f(grid)).argmax(axis=1).reshape(A.shape)
+        ax.pcolormesh(A, B, classes, shading="auto", cmap="tab10", vmin=0, vmax=9, alpha=0.8)
+        ax.scatter(X[:, i], X[:, j], s=3, c="k", alpha=0.3)
+        ax.set_title(label)
+        ax.set_xlabel(names[i])
+        ax.set_ylabel(names[j])
+    fig.suptitle("predicted class (other inputs at their median)")
+    return _save(fig, path)

@@ -170,6 +170,19 @@ class Explainer(BaseEstimator, ABC):
         """
         return self._unstack(self._predict(self._check_query(X)))
 
+    def predict_around(self, anchors, X) -> np.ndarray:
+        """Predict at ``X[i]`` with what was learnt about ``anchors[i]``.
+
+        A global explainer has one model for everywhere, so this is
+        ``predict(X)``; local surrogates override it to evaluate the local
+        model built at each anchor at the nearby point ``X[i]``, which is how
+        an explanation's fidelity *around* a point is measured.
+        """
+        anchors = self._check_query(anchors)
+        if len(anchors) != len(as_points(X)):
+            raise ValueError(f"{len(anchors)} anchors for {len(as_points(X))} points")
+        return self.predict(X)
+
     def _check_query(self, X) -> np.ndarray:
         """Points to explain, checked against what the explainer was fitted on."""
         check_is_fitted(self)
@@ -234,6 +247,14 @@ class LocalLinearExplainer(Explainer):
     def _predict(self, X: np.ndarray) -> np.ndarray:
         intercepts, coefs = self._local_models(X)
         return intercepts + np.einsum("nmd,nd->nm", coefs, X)
+
+    def predict_around(self, anchors, X) -> np.ndarray:
+        """Each anchor's local model evaluated at the matching row of ``X``."""
+        anchors, X = self._check_query(anchors), self._check_query(X)
+        if len(anchors) != len(X):
+            raise ValueError(f"{len(anchors)} anchors for {len(X)} points")
+        intercepts, coefs = self._local_models(anchors)
+        return self._unstack(intercepts + np.einsum("nmd,nd->nm", coefs, X))
 
     @abstractmethod
     def _local_models(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,162 @@
+"""Explain the SRNet paper's own networks and set the figures beside the paper's.
+
+    python experiments/srnet_gecco.py --gecco-dir ../shared/srnet_gecco [--seeds 5] [--seconds 30]
+        [--preset default] [--jobs 2] [--json PATH] [--only kkk0,adult]
+
+Regression: fitness (the paper's: mean hidden-layer MSE + output MSE) on the
+network's recorded inputs, median and best over seeds, output R^2 and wall
+time, beside the paper's logged best and mean of 30 runs.  Classification:
+agreement of the formula's argmax with the network's class on the authors'
+train/test split (adult: a seeded 75/25 split of its PMLB table).  Each run
+uses one core; ``--jobs`` runs that many at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+REGRESSION = ["kkk0", "kkk1", "kkk2", "kkk3", "kkk4", "kkk5",
+              "feynman0", "feynman1", "feynman2", "feynman3", "feynman4", "feynman5"]
+CLASSIFICATION = ["adult", "agaricus_lepiota", "analcatdata_aids", "breast", "car"]
+
+
+def classification_split(reference, pmlb_cache, seed=0):
+    """The authors' split, or for adult a seeded 75/25 split of PMLB's table."""
+    if reference.X is not None:
+        return reference.X, reference.X_test
+    from srnet.data import load_table
+
+    X, _, _ = load_table(reference.name, pmlb_cache=pmlb_cache)
+    order = np.random.default_rng(seed).permutation(len(X))
+    cut = int(0.75 * len(X))
+    return X[order[:cut]], X[order[cut:]]
+
+
+def run_one(task):
+    """One (network, seed) run; returns a flat dict of figures."""
+    import torch
+
+    torch.set_num_threads(1)
+    from srnet.extract import SRNet
+    from srnet.probe import probe
+    from srnet.reference import load_reference
+
+    kind, name, seed, args = task
+    reference = load_reference(Path(args["gecco_dir"]) / kind / name)
+    model = SRNet(preset=args["preset"], max_seconds=args["seconds"], random_state=seed, n_threads=1,
+                  simplify_seconds=2.0)
+    started = time.perf_counter()
+    if kind == "regression":
+        model.fit(reference.model, reference.X)
+        X_test = None
+    else:
+        X_train, X_test = classification_split(reference, args["pmlb_cache"])
+        model.fit(reference.model, X_train)
+    result = {"name": name, "kind": kind, "seed": seed, "fitness": model.fitness_, "output_r2": model.output_r2_,
+              "layer_mse": model.layer_mse_, "generations": model.n_generations_,
+              "wall_seconds": time.perf_counter() - started, "search_seconds": model.search_seconds_}
+    if kind == "classification":
+        result["agreement_train"] = model.agreement_
+        if X_test is not None:
+            network = probe(reference.model, X_test, model.layer_names_)[-1].argmax(axis=1)
+            result["agreement_test"] = float(np.mean(model.predict_class(X_test) == network))
+    return result
+
+
+def summarise(runs, references):
+    records = []
+    for name in [n for n in REGRESSION + CLASSIFICATION if any(r["name"] == n for r in runs)]:
+        mine = [r for r in runs if r["name"] == name]
+        fitness = np.array([r["fitness"] for r in mine])
+        record = {"name": name, "fitness_median": float(np.median(fitness)), "fitness_best": float(fitness.min()),
+                  "output_r2_median": float(np.median([r["output_r2"] for r in mine])),
+                  "wall_seconds_median": float(np.median([r["wall_seconds"] for r in mine])),
+                  "generations_median": float(np.median([r["generations"] for r in mine])),
+                  "seeds": len(mine)}
+        reference = references[name]
+        if reference.paper_fitness is not None:
+            record.update(paper_fitness_best=reference.paper_fitness.best,
+                          paper_fitness_mean=reference.paper_fitness.mean,
+                          paper_minutes=reference.paper_fitness.minutes)
+        if mine[0]["kind"] == "classification":
+            record["agreement_train"] = float(np.median([r["agreement_train"] for r in mine]))
+            tests = [r["agreement_test"] for r in mine if "agreement_test" in r]
+            record["agreement_test"] = float(np.median(tests)) if tests else None
+            if reference.paper_agreement:
+                record["paper_agreement_train"], record["paper_agreement_test"] = (
+                    v / 100 for v in reference.paper_agreement["srnet"])
+        records.append(record)
+    return records
+
+
+def print_table(records):
+    print(f"\n{'network':<18}{'fitness median':>15}{'best':>11}{'paper best':>12}{'paper mean':>12}"
+          f"{'median<=paper best':>20}{'R2 median':>11}{'seconds':>9}{'paper min':>10}")
+    for r in records:
+        if "paper_fitness_best" not in r:
+            continue
+        wins = "yes" if r["fitness_median"] <= r["paper_fitness_best"] else "NO"
+        print(f"{r['name']:<18}{r['fitness_median']:>15.3g}{r['fitness_best']:>11.3g}{r['paper_fitness_best']:>12.3g}"
+              f"{r['paper_fitness_mean']:>12.3g}{wins:>20}{r['output_r2_median']:>11.6f}"
+              f"{r['wall_seconds_median']:>9.1f}{r['paper_minutes']:>10.0f}")
+    classified = [r for r in records if "agreement_train" in r]
+    if classified:
+        print(f"\n{'network':<18}{'agreement train':>16}{'test':>8}{'paper train':>13}{'paper test':>12}"
+              f"{'seconds':>9}")
+        for r in classified:
+            test = "n/a" if r["agreement_test"] is None else f"{r['agreement_test']:.1%}"
+            print(f"{r['name']:<18}{r['agreement_train']:>16.1%}{test:>8}"
+                  f"{r.get('paper_agreement_train', float('nan')):>13.1%}"
+                  f"{r.get('paper_agreement_test', float('nan')):>12.1%}{r['wall_seconds_median']:>9.1f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", "../shared/srnet_gecco"))
+    parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE", "../shared/pmlb"))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--preset", default="default", choices=["default", "paper"])
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once, one core each")
+    parser.add_argument("--only", help="comma-separated network names")
+    parser.add_argument("--json", help="write the per-network records here")
+    args = parser.parse_args(argv)
+    from srnet.reference import load_reference
+
+    gecco = Path(args.gecco_dir)
+    if not gecco.is_dir():
+        parser.error(f"no reference networks at '{gecco}' (set --gecco-dir or SRNET_GECCO_DIR)")
+    names = [(k, n) for k, group in (("regression", REGRESSION), ("classification", CLASSIFICATION)) for n in group]
+    if args.only:
+        wanted = set(args.only.split(","))
+        names = [(k, n) for k, n in names if n in wanted]
+    settings = {"gecco_dir": str(gecco), "pmlb_cache": args.pmlb_cache, "seconds": args.seconds,
+                "preset": args.preset}
+    tasks = [(kind, name, seed, settings) for kind, name in names for seed in range(args.seeds)]
+    print(f"{len(tasks)} runs ({len(names)} networks x {args.seeds} seeds), {args.seconds:g} s each, "
+          f"preset '{args.preset}', {args.jobs} at once")
+    runs = []
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for result in pool.map(run_one, tasks):
+            runs.append(result)
+            extra = (f" agreement {result['agreement_train']:.1%}/{result.get('agreement_test', float('nan')):.1%}"
+                     if "agreement_train" in result else "")
+            print(f"  {result['name']:<17} seed {result['seed']}: fitness {result['fitness']:.4g}, "
+                  f"R2 {result['output_r2']:.6f}, {result['generations']} generations{extra}", flush=True)
+    references = {name: load_reference(gecco / kind / name) for kind, name in names}
+    records = summarise(runs, references)
+    print_table(records)
+    if args.json:
+        Path(args.json).write_text(json.dumps(records, indent=2))
+        print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

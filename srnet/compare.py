@@ -1,0 +1,237 @@
+"""How faithfully each explainer reproduces a network, inside and outside its data.
+
+Every explainer is fitted on the same network and training points, then
+asked to predict the network at the same evaluation points:
+
+* regression: points drawn uniformly from the training box
+  (``interpolation``) and from a wider box around it (``extrapolation``): the
+  paper's test box for its reference networks, else the training range
+  widened by 50 % on each side;
+* classification: the training rows (``train``) and held-out rows (``test``).
+
+The network labels every point.  Metrics per explainer and domain: RMSE and
+R^2 against the network (class probabilities for classifiers), agreement
+with the network's class (classifiers), the seconds the explainer took (fit
+and predictions), and the size of its explanation.
+
+Two protocols, both reported:
+
+* at the point (``rmse``, ``r2``, ``agreement``), the SRNet paper's: a local
+  surrogate explains each evaluation point and predicts there.  LIME queries
+  the network at the explained point itself, so far from the data (where its
+  other samples get no weight) it returns the network's own value there;
+* around the point (``*_around``): each evaluation point is moved by a small
+  random step (5 % of the training box's width per input), and every
+  explainer predicts the network there, local surrogates with the model they
+  built at the original point.  This is the fidelity of the explanation
+  itself, not of a lookup.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from srnet.data import check_matrix, data_box, widen_box
+from srnet.explain.base import Explainer, LocalLinearExplainer
+from srnet.explain.network import NetworkFunction
+
+REGRESSION_DOMAINS = ("interpolation", "extrapolation")
+CLASSIFICATION_DOMAINS = ("train", "test")
+NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width
+
+
+def check_box(box, n_features: int, name: str) -> np.ndarray:
+    """A box as an (n_features, 2) array of finite, increasing ranges."""
+    box = np.asarray(box, dtype=np.float64)
+    if box.shape != (n_features, 2):
+        raise ValueError(f"the {name} box has shape {box.shape}; expected ({n_features}, 2): one (low, high) "
+                         f"per input")
+    if not np.all(np.isfinite(box)):
+        raise ValueError(f"the {name} box has non-finite bounds")
+    empty = np.flatnonzero(box[:, 1] <= box[:, 0])
+    if empty.size:
+        raise ValueError(f"the {name} box is empty along input {int(empty[0])}: "
+                         f"[{box[empty[0], 0]:g}, {box[empty[0], 1]:g}]")
+    return box
+
+
+def uniform_points(box: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.uniform(box[:, 0], box[:, 1], size=(n, box.shape[0]))
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`: records plus what the plots need."""
+
+    task: str
+    records: list[dict]
+    points: dict[str, np.ndarray]
+    network_outputs: dict[str, np.ndarray]
+    predictions: dict[str, dict[str, np.ndarray]]
+    explainers: dict[str, Explainer] = field(repr=False)
+    boxes: dict[str, np.ndarray] | None = None
+
+    def table(self) -> str:
+        """The records as an aligned text table."""
+        lines = [f"{'explainer':<12}{'domain':<15}{'rmse':>11}{'r2':>10}{'agreement':>11}{'rmse around':>13}"
+                 f"{'agr. around':>12}{'seconds':>9}{'size':>6}"]
+        for r in self.records:
+            agreement = "" if r["agreement"] is None else f"{r['agreement']:.1%}"
+            around = "" if r["agreement_around"] is None else f"{r['agreement_around']:.1%}"
+            lines.append(f"{r['explainer']:<12}{r['domain']:<15}{r['rmse']:>11.4g}{r['r2']:>10.4f}{agreement:>11}"
+                         f"{r['rmse_around']:>13.4g}{around:>12}{r['seconds']:>9.1f}{r['size']:>6}")
+        return "\n".join(lines)
+
+
+def _metrics(network: np.ndarray, predicted: np.ndarray, task: str) -> dict:
+    network = network.reshape(len(network), -1)
+    predicted = predicted.reshape(len(predicted), -1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        residual = predicted - network
+        sse = float(np.sum(residual * residual))
+    sst = float(np.sum((network - network.mean(axis=0)) ** 2))
+    rmse = math.sqrt(sse / network.size) if math.isfinite(sse) else math.inf
+    r2 = (1.0 - sse / sst) if sst > 0 and math.isfinite(sse) else (1.0 if sse == 0 else -math.inf)
+    agreement = float(np.mean(predicted.argmax(axis=1) == network.argmax(axis=1))) if task == "classification" \
+        else None
+    return {"rmse": rmse, "r2": r2, "agreement": agreement}
+
+
+def _at_and_around(explainer: Explainer, X: np.ndarray, nearby: np.ndarray):
+    """Predictions at X and, with what was learnt at X, at the nearby points
+    (one set of local models serves both)."""
+    if isinstance(explainer, LocalLinearExplainer):
+        intercepts, coefs = explainer.local_models(X)
+        if explainer.task_ == "regression":
+            return intercepts + np.sum(coefs * X, axis=1), intercepts + np.sum(coefs * nearby, axis=1)
+        return (intercepts + np.einsum("nmd,nd->nm", coefs, X),
+                intercepts + np.einsum("nmd,nd->nm", coefs, nearby))
+    return explainer.predict(X), explainer.predict(nearby)
+
+
+def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer], *, task: str | None = None,
+            X_test=None, boxes: dict | None = None, n_points: int = 1000, random_state=None) -> Comparison:
+    """Fit every explainer on ``X_train`` and measure it against the network.
+
+    Parameters
+    ----------
+    network : NetworkFunction
+    X_train : array-like of shape (n, n_features)
+    explainers : dict of name -> unfitted Explainer
+    task : {"regression", "classification"} or None
+        Checked against the network (a classifier has a softmax head); None
+        takes the network's.
+    X_test : array-like, optional
+        Classification: held-out rows (default: a seeded quarter of X_train
+        is held out).
+    boxes : dict, optional
+        Regression: ``"training"`` and ``"test"`` boxes ((n_features, 2)),
+        and optionally ``"validation"`` (points for MAPLE's model selection).
+        Default: the data's bounding box, and that box widened by 50 %.
+    n_points : int, default 1000
+        Evaluation points per regression domain.
+    """
+    rng = np.random.default_rng(random_state)
+    X_train = check_matrix(X_train, "X_train")
+    n_features = network.plan.n_features
+    if X_train.shape[1] != n_features:
+        raise ValueError(f"X_train has {X_train.shape[1]} columns but the network expects {n_features}")
+    task = task or network.task
+    if task != network.task:
+        raise ValueError(f"the network is a {network.task} network (softmax head: {network.is_classifier}), "
+                         f"but task={task!r} was asked")
+    if not explainers:
+        raise ValueError("no explainers to compare")
+    X_valid = None
+    used_boxes = None
+    if task == "regression":
+        boxes = boxes or {}
+        training = check_box(boxes.get("training", data_box(X_train)), n_features, "training")
+        test = check_box(boxes.get("test", widen_box(training)), n_features, "test")
+        used_boxes = {"training": training, "test": test}
+        points = {"interpolation": uniform_points(training, n_points, rng),
+                  "extrapolation": uniform_points(test, n_points, rng)}
+        if "validation" in boxes:
+            X_valid = uniform_points(check_box(boxes["validation"], n_features, "validation"), n_points, rng)
+    else:
+        if X_test is None:
+            order = rng.permutation(len(X_train))
+            cut = max(1, int(0.75 * len(X_train)))
+            X_train, X_test = X_train[order[:cut]], X_train[order[cut:]]
+        X_test = check_matrix(X_test, "X_test")
+        if X_test.shape[1] != n_features:
+            raise ValueError(f"X_test has {X_test.shape[1]} columns but the network expects {n_features}")
+        points = {"train": X_train, "test": X_test}
+    network_outputs = {domain: network(X) for domain, X in points.items()}
+    spread = data_box(X_train) if task == "classification" else used_boxes["training"]
+    steps = NEIGHBOURHOOD * (spread[:, 1] - spread[:, 0])
+    nearby = {domain: X + rng.normal(size=X.shape) * steps for domain, X in points.items()}
+    network_nearby = {domain: network(X) for domain, X in nearby.items()}
+
+    records, predictions, fitted = [], {}, {}
+    for name, explainer in explainers.items():
+        started = time.perf_counter()
+        explainer.fit(network, X_train, X_valid=X_valid, task=task, random_state=int(rng.integers(2**31)))
+        answers = {domain: _at_and_around(explainer, X, nearby[domain]) for domain, X in points.items()}
+        seconds = time.perf_counter() - started
+        predictions[name] = {domain: at for domain, (at, _) in answers.items()}
+        around = {domain: near for domain, (_, near) in answers.items()}
+        fitted[name] = explainer
+        for domain in points:
+            record = {"explainer": name, "domain": domain}
+            record.update(_metrics(network_outputs[domain], predictions[name][domain], task))
+            record.update({f"{key}_around": value for key, value in
+                           _metrics(network_nearby[domain], around[domain], task).items()})
+            record.update(seconds=seconds, size=int(explainer.size_))
+            records.append(record)
+    return Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes)
+
+
+def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:
+    """The two inputs with the largest standardised spread (for 2-D plots)."""
+    spread = np.std(X, axis=0) / (np.abs(np.mean(X, axis=0)) + np.std(X, axis=0) + 1e-300)
+    first, second = np.argsort(-spread)[:2]
+    return int(first), int(second)
+
+
+def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, *, feature_names=None,
+                     extra: dict | None = None) -> list:
+    """compare.json, compare.csv and the plots of a comparison in ``out_dir``.
+
+    Plots: fidelity bars; for 1-D/2-D regression the network and every
+    explainer across both boxes; for classifiers, decision boundaries on the
+    two most varied inputs.
+    """
+    import csv
+    import json
+    from pathlib import Path
+
+    from srnet import plots
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {"task": comparison.task, "records": comparison.records, **(extra or {})}
+    if comparison.boxes:
+        payload["boxes"] = {k: v.tolist() for k, v in comparison.boxes.items()}
+    (out_dir / "compare.json").write_text(json.dumps(payload, indent=2))
+    with open(out_dir / "compare.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(comparison.records[0]))
+        writer.writeheader()
+        writer.writerows(comparison.records)
+    written = [out_dir / "compare.json", out_dir / "compare.csv",
+               plots.plot_fidelity(comparison.records, out_dir / "fidelity.png")]
+    functions = {"network": network, **{name: e.predict for name, e in comparison.explainers.items()}}
+    if comparison.task == "regression" and comparison.boxes["training"].shape[0] <= 2:
+        training, test = comparison.boxes["training"], comparison.boxes["test"]
+        draw = plots.plot_curves_1d if training.shape[0] == 1 else plots.plot_surfaces_2d
+        written.append(draw(functions, training, test, out_dir / "explainers.png"))
+    elif comparison.task == "classification":
+        X = comparison.points["train"]
+        written.append(plots.plot_decision_boundaries(functions, X, most_varied_inputs(X),
+                                                      out_dir / "decision_boundaries.png",
+                                                      feature_names=feature_names))
+    return written

@@ -1,0 +1,107 @@
+"""The fidelity comparison: every explainer on the same network and points."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from srnet.compare import compare, write_comparison
+from srnet.explain import (CGPDirectExplainer, Explainer, LimeExplainer, MapleExplainer, NetworkFunction,
+                           SRNetExplainer)
+from srnet.train import train_mlp
+
+FAST_SRNET = dict(seconds=None, srnet_params=dict(max_generations=150, n_threads=1, simplify_seconds=0))
+FAST_CGP = dict(seconds=None, regressor_params=dict(max_generations=3000, n_threads=1, simplify_seconds=0))
+
+
+class ConstantExplainer(Explainer):
+    """A deliberately broken explainer: the mean of the network's answers."""
+
+    name = "constant"
+
+    def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
+        self.mean_ = Y_train.mean(axis=0)
+        self.size_ = 1
+
+    def _predict(self, X):
+        return np.tile(self.mean_, (len(X), 1))
+
+
+@pytest.fixture(scope="module")
+def linear_network():
+    net = nn.Sequential(nn.Linear(2, 1)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 2.0]]))
+        net[0].bias.fill_(0.5)
+    return NetworkFunction(net)
+
+
+@pytest.fixture(scope="module")
+def small_network():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (200, 2))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2
+    net, _ = train_mlp(X, y, hidden=(5, 5), activation="sigmoid", epochs=400, random_state=0)
+    return NetworkFunction(net), X
+
+
+def test_every_explainer_predicts_a_linear_network_exactly(linear_network):
+    X = np.random.default_rng(1).uniform(-1, 1, (120, 2))
+    explainers = {"srnet": SRNetExplainer(**FAST_SRNET), "lime": LimeExplainer(num_samples=500, alpha=1e-10),
+                  "maple": MapleExplainer(n_estimators=30), "cgp_direct": CGPDirectExplainer(**FAST_CGP)}
+    result = compare(linear_network, X, explainers, n_points=40, random_state=0)
+    for record in result.records:
+        assert record["rmse"] < 1e-6, record
+        assert record["rmse_around"] < 1e-6, record
+
+
+def test_comparison_reports_every_metric_and_a_broken_explainer_scores_worse(small_network, tmp_path):
+    network, X = small_network
+    explainers = {"srnet": SRNetExplainer(**FAST_SRNET), "lime": LimeExplainer(num_samples=300),
+                  "maple": MapleExplainer(n_estimators=30), "constant": ConstantExplainer()}
+    result = compare(network, X, explainers, n_points=60, random_state=0)
+    assert {(r["explainer"], r["domain"]) for r in result.records} == {
+        (e, d) for e in explainers for d in ("interpolation", "extrapolation")}
+    for r in result.records:
+        for key in ("rmse", "r2", "rmse_around", "r2_around", "seconds", "size"):
+            assert np.isfinite(r[key]), (r, key)
+        assert r["agreement"] is None
+    by = {(r["explainer"], r["domain"]): r for r in result.records}
+    for name in ("srnet", "lime", "maple"):
+        assert by[(name, "interpolation")]["rmse"] < by[("constant", "interpolation")]["rmse"]
+        assert by[(name, "interpolation")]["r2"] > 0.9
+    assert by[("constant", "interpolation")]["r2"] < 0.01
+    written = write_comparison(result, network, tmp_path)
+    assert {p.name for p in written} == {"compare.json", "compare.csv", "fidelity.png", "explainers.png"}
+    assert (tmp_path / "compare.csv").read_text().count("\n") == 1 + len(result.records)
+
+
+def test_classifiers_are_compared_on_agreement():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(240, 2))
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+    net, _ = train_mlp(X, y, hidden=(4,), activation="sigmoid", task="classification", epochs=200,
+                       random_state=0)
+    network = NetworkFunction(nn.Sequential(*net, nn.Softmax(dim=1)))
+    result = compare(network, X, {"maple": MapleExplainer(n_estimators=30), "constant": ConstantExplainer(),
+                                  "srnet": SRNetExplainer(**FAST_SRNET)}, random_state=0)
+    by = {(r["explainer"], r["domain"]): r for r in result.records}
+    assert by[("srnet", "test")]["agreement"] >= 0.9 and by[("maple", "test")]["agreement"] >= 0.9
+    assert by[("constant", "test")]["agreement"] < by[("maple", "test")]["agreement"]
+
+
+def test_bad_input_is_rejected_clearly(small_network, linear_network):
+    network, X = small_network
+    with pytest.raises(ValueError, match="X_train has 3 columns but the network expects 2"):
+        compare(network, np.zeros((10, 3)), {"c": ConstantExplainer()})
+    with pytest.raises(ValueError, match="regression network .* but task='classification'"):
+        compare(network, X, {"c": ConstantExplainer()}, task="classification")
+    with pytest.raises(ValueError, match="the test box is empty along input 1"):
+        compare(network, X, {"c": ConstantExplainer()}, boxes={"test": [(-1, 1), (2, 2)]})
+    with pytest.raises(ValueError, match=r"training box has shape \(1, 2\)"):
+        compare(network, X, {"c": ConstantExplainer()}, boxes={"training": [(-1, 1)]})
+    explainer = ConstantExplainer().fit(network, X)
+    with pytest.raises(ValueError, match="X has 3 columns but the explainer was fitted on 2"):
+        explainer.predict(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="SRNet explains a torch network layer by layer"):
+        SRNetExplainer(**FAST_SRNET).fit(lambda Z: Z.sum(axis=1), X)
