@@ -201,6 +201,7 @@ class LayerwiseSearch:
 
     def run(self, *, max_generations=None, max_seconds=None, target_fitness=0.0, callback=None):
         """Step until a budget is spent; returns the stop reason."""
+        _kernels.warm_up()
         t0 = time.perf_counter()
         previous_threads = numba.get_num_threads()
         numba.set_num_threads(self.threads)
