@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project root
+
 REGRESSION = ["kkk0", "kkk1", "kkk2", "kkk3", "kkk4", "kkk5",
               "feynman0", "feynman1", "feynman2", "feynman3", "feynman4", "feynman5"]
 CLASSIFICATION = ["adult", "agaricus_lepiota", "analcatdata_aids", "breast", "car"]
@@ -119,8 +121,8 @@ def print_table(records):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", "../shared/srnet_gecco"))
-    parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE", "../shared/pmlb"))
+    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", SHARED / "srnet_gecco"))
+    parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE", SHARED / "pmlb"))
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--preset", default="default", choices=["default", "paper"])
@@ -137,7 +139,7 @@ def main(argv=None):
     if args.only:
         wanted = set(args.only.split(","))
         names = [(k, n) for k, n in names if n in wanted]
-    settings = {"gecco_dir": str(gecco), "pmlb_cache": args.pmlb_cache, "seconds": args.seconds,
+    settings = {"gecco_dir": str(gecco), "pmlb_cache": str(args.pmlb_cache), "seconds": args.seconds,
                 "preset": args.preset}
     tasks = [(kind, name, seed, settings) for kind, name in names for seed in range(args.seeds)]
     print(f"{len(tasks)} runs ({len(names)} networks x {args.seeds} seeds), {args.seconds:g} s each, "

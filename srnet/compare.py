@@ -42,6 +42,7 @@ from srnet.explain.network import NetworkFunction
 REGRESSION_DOMAINS = ("interpolation", "extrapolation")
 CLASSIFICATION_DOMAINS = ("train", "test")
 NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width
+VALIDATION_WIDENING = 0.25  # default validation box: the training box widened by a quarter on each side
 
 
 def check_box(box, n_features: int, name: str) -> np.ndarray:
@@ -129,11 +130,15 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         Classification: held-out rows (default: a seeded quarter of X_train
         is held out).
     boxes : dict, optional
-        Regression: ``"training"`` and ``"test"`` boxes ((n_features, 2)),
-        and optionally ``"validation"`` (points for MAPLE's model selection).
-        Default: the data's bounding box, and that box widened by 50 %.
+        Regression: ``"training"``, ``"validation"`` and ``"test"`` boxes
+        ((n_features, 2)).  The network labels ``n_points`` validation points
+        for the explainers (MAPLE selects features on them; formulas learn
+        from them as the SRNet paper did); test-box points are never shown to
+        an explainer.  Defaults: the data's bounding box, that box widened by
+        25 % (validation) and by 50 % (test) on each side.
     n_points : int, default 1000
-        Evaluation points per regression domain.
+        Evaluation points per domain (regression: drawn from each box;
+        classification: a seeded sample of the rows when there are more).
     """
     rng = np.random.default_rng(random_state)
     X_train = check_matrix(X_train, "X_train")
@@ -155,8 +160,10 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         used_boxes = {"training": training, "test": test}
         points = {"interpolation": uniform_points(training, n_points, rng),
                   "extrapolation": uniform_points(test, n_points, rng)}
-        if "validation" in boxes:
-            X_valid = uniform_points(check_box(boxes["validation"], n_features, "validation"), n_points, rng)
+        validation = check_box(boxes.get("validation", widen_box(training, VALIDATION_WIDENING)), n_features,
+                               "validation")
+        used_boxes["validation"] = validation
+        X_valid = uniform_points(validation, n_points, rng)
     else:
         if X_test is None:
             order = rng.permutation(len(X_train))
@@ -165,7 +172,9 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         X_test = check_matrix(X_test, "X_test")
         if X_test.shape[1] != n_features:
             raise ValueError(f"X_test has {X_test.shape[1]} columns but the network expects {n_features}")
-        points = {"train": X_train, "test": X_test}
+        # explainers learn from all of X_train; they are measured on at most n_points rows of each
+        points = {domain: X if len(X) <= n_points else X[np.sort(rng.choice(len(X), n_points, replace=False))]
+                  for domain, X in (("train", X_train), ("test", X_test))}
     network_outputs = {domain: network(X) for domain, X in points.items()}
     spread = data_box(X_train) if task == "classification" else used_boxes["training"]
     steps = NEIGHBOURHOOD * (spread[:, 1] - spread[:, 0])

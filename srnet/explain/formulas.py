@@ -11,6 +11,10 @@
 
 For classifiers, formulas give logits; ``predict`` returns their softmax, so
 every explainer answers in the network's own units (class probabilities).
+
+Formulas are global, so they learn from every point the network labelled for
+them: the training points and, when given, the validation points (the SRNet
+paper fitted its formulas on both).
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ import numpy as np
 from srnet.explain.base import Explainer
 from srnet.explain.network import NetworkFunction, softmax
 from srnet.expr.symbolic import complexity
+
+
+def _learning_points(X_train, X_valid):
+    return X_train if X_valid is None else np.vstack([X_train, X_valid])
 
 
 def _network_targets(predict, X_train, task):
@@ -58,7 +66,7 @@ class SRNetExplainer(Explainer):
                              "not a bare function")
         params = {"simplify_seconds": 2.0, **(self.srnet_params or {})}
         self.model_ = SRNet(max_seconds=self.seconds, random_state=int(rng.integers(2**31)), **params)
-        self.model_.fit(predict.module, X_train, layers=predict.layers)
+        self.model_.fit(predict.module, _learning_points(X_train, X_valid), layers=predict.layers)
         expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
             self.model_.expression_]
         self.size_ = sum(complexity(e) for e in expressions)
@@ -82,7 +90,8 @@ class CGPDirectExplainer(Explainer):
 
         params = {"simplify_seconds": 2.0, **(self.regressor_params or {})}
         self.model_ = CGPRegressor(max_seconds=self.seconds, random_state=int(rng.integers(2**31)), **params)
-        self.model_.fit(X_train, _network_targets(predict, X_train, self.task_))
+        X = _learning_points(X_train, X_valid)
+        self.model_.fit(X, _network_targets(predict, X, self.task_))
         expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
             self.model_.expression_]
         self.size_ = sum(complexity(e) for e in expressions)
@@ -113,13 +122,14 @@ class GplearnExplainer(Explainer):
             raise ValueError("gplearn is not installed: pip install 'srnet[bench]'")
         from gplearn.genetic import SymbolicRegressor
 
-        targets = _network_targets(predict, X_train, self.task_).reshape(len(X_train), -1)
+        X = _learning_points(X_train, X_valid)
+        targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
         self.models_ = []
         for column in targets.T:
             model = SymbolicRegressor(population_size=self.population_size, generations=self.generations,
                                       function_set=self.function_set, random_state=int(rng.integers(2**31)),
                                       n_jobs=1)
-            self.models_.append(model.fit(X_train, column))
+            self.models_.append(model.fit(X, column))
         self.size_ = sum(model._program.length_ for model in self.models_)
 
     def _predict(self, X):

@@ -1,0 +1,172 @@
+"""Fidelity of SRNet, LIME, MAPLE, direct CGP and gplearn on the SRNet paper's networks.
+
+    python experiments/compare_explainers.py --gecco-dir ../shared/srnet_gecco [--trials 10] [--json PATH]
+        [--seconds 10] [--points 1000] [--jobs 2] [--only kkk0,adult] [--explainers srnet,lime,...]
+
+Regression (12 networks): every explainer learns from the network's recorded
+inputs and points of the paper's validation box (MAPLE selects features on
+them; the formulas are fitted on both, as the paper's SRNet was), and is
+measured against the network on points drawn from the paper's training box
+(interpolation) and test box (extrapolation).  SRNet runs in the paper's form
+(one feature per layer) unless --srnet-form multi.  Classification (5
+networks): agreement with the network's class on the authors' train/test
+split (adult: a seeded 75/25 split of its PMLB table).  Figures are means
+over trials with standard deviations; see srnet.compare for the two
+protocols (at the point, and around it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from srnet_gecco import CLASSIFICATION, REGRESSION, SHARED, classification_split
+
+METRICS = ("rmse", "r2", "agreement", "rmse_around", "r2_around", "agreement_around", "seconds", "size")
+
+
+def make_explainers(names, seconds, srnet_form):
+    from srnet.explain import EXPLAINERS, CGPDirectExplainer, LimeExplainer, SRNetExplainer, gplearn_available
+
+    made = {}
+    for name in names:
+        if name == "srnet":
+            made[name] = SRNetExplainer(seconds=seconds, srnet_params={"form": srnet_form})
+        elif name == "cgp_direct":
+            made[name] = CGPDirectExplainer(seconds=seconds)
+        elif name == "lime":
+            made[name] = LimeExplainer(num_samples=1000, progress=False)  # the paper's LIME samples per point
+        elif name == "gplearn":
+            if gplearn_available():
+                made[name] = EXPLAINERS[name]()
+        else:
+            made[name] = EXPLAINERS[name]()
+    return made
+
+
+def run_trial(task):
+    """One (network, trial): the comparison's records, tagged."""
+    import torch
+
+    torch.set_num_threads(1)
+    from srnet.compare import compare
+    from srnet.explain import NetworkFunction
+    from srnet.reference import load_reference
+
+    kind, name, trial, settings = task
+    reference = load_reference(Path(settings["gecco_dir"]) / kind / name)
+    network = NetworkFunction(reference.model)
+    explainers = make_explainers(settings["explainers"], settings["seconds"], settings["srnet_form"])
+    if kind == "regression":
+        result = compare(network, reference.X, explainers, boxes=reference.boxes, n_points=settings["points"],
+                         random_state=trial)
+    else:
+        X_train, X_test = classification_split(reference, settings["pmlb_cache"])
+        result = compare(network, X_train, explainers, X_test=X_test, n_points=settings["points"],
+                         random_state=trial)
+    return [{"network": name, "trial": trial, **record} for record in result.records]
+
+
+def aggregate(rows):
+    groups = defaultdict(list)
+    for row in rows:
+        groups[(row["network"], row["explainer"], row["domain"])].append(row)
+    records = []
+    for (network, explainer, domain), group in groups.items():
+        record = {"network": network, "explainer": explainer, "domain": domain, "trials": len(group)}
+        for metric in METRICS:
+            values = [r[metric] for r in group if r.get(metric) is not None]
+            finite = [v for v in values if np.isfinite(v)]
+            record[metric] = float(np.mean(finite)) if finite else (None if not values else float("inf"))
+            record[f"{metric}_std"] = float(np.std(finite)) if finite else None
+        records.append(record)
+    return records
+
+
+def _cell(record, metric, percent=False):
+    if record is None or record[metric] is None:
+        return "-"
+    if percent:
+        return f"{record[metric]:.1%}±{record[metric + '_std']:.1%}"
+    return f"{record[metric]:.3g}±{record[metric + '_std']:.2g}"
+
+
+def print_tables(records, explainers):
+    index = {(r["network"], r["explainer"], r["domain"]): r for r in records}
+    networks = [n for n in REGRESSION if any(k[0] == n for k in index)]
+    for domain in ("interpolation", "extrapolation"):
+        for metric in ("rmse", "rmse_around"):
+            print(f"\n{domain} {metric.replace('_', ' ')} against the network (mean ± std over trials)")
+            print(f"{'network':<10}" + "".join(f"{e:>20}" for e in explainers) + "  srnet best?")
+            wins = 0
+            for network in networks:
+                cells = [index.get((network, e, domain)) for e in explainers]
+                values = {e: c[metric] for e, c in zip(explainers, cells) if c is not None}
+                rivals = [values[e] for e in ("lime", "maple") if e in values]
+                win = "srnet" in values and all(values["srnet"] < v for v in rivals)
+                wins += win
+                print(f"{network:<10}" + "".join(f"{_cell(c, metric):>20}" for c in cells)
+                      + ("  yes" if win else "  NO"))
+            print(f"srnet lower than both LIME and MAPLE on {wins} of {len(networks)} networks")
+    classified = [n for n in CLASSIFICATION if any(k[0] == n for k in index)]
+    if classified:
+        for metric in ("agreement", "agreement_around"):
+            print(f"\n{metric.replace('_', ' ')} with the network's class, train / test")
+            print(f"{'network':<18}" + "".join(f"{e:>34}" for e in explainers) + "  srnet >= maple (test)?")
+            for network in classified:
+                cells = []
+                for e in explainers:
+                    train, test = index.get((network, e, "train")), index.get((network, e, "test"))
+                    cells.append(f"{_cell(train, metric, True)} / {_cell(test, metric, True)}")
+                srnet, maple = index.get((network, "srnet", "test")), index.get((network, "maple", "test"))
+                ok = srnet is not None and maple is not None and srnet[metric] >= maple[metric]
+                print(f"{network:<18}" + "".join(f"{c:>34}" for c in cells) + ("  yes" if ok else "  NO"))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", SHARED / "srnet_gecco"))
+    parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE", SHARED / "pmlb"))
+    parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=10.0, help="budget of each formula search")
+    parser.add_argument("--points", type=int, default=1000, help="evaluation points per domain")
+    parser.add_argument("--explainers", default="srnet,lime,maple,cgp_direct,gplearn")
+    parser.add_argument("--srnet-form", default="paper", choices=["paper", "multi"],
+                        help="SRNet's layer form (default: the paper's, one feature per layer)")
+    parser.add_argument("--jobs", type=int, default=1, help="trials at once, one core each")
+    parser.add_argument("--only", help="comma-separated network names")
+    parser.add_argument("--json", help="write the aggregated records here")
+    args = parser.parse_args(argv)
+    gecco = Path(args.gecco_dir)
+    if not gecco.is_dir():
+        parser.error(f"no reference networks at '{gecco}' (set --gecco-dir or SRNET_GECCO_DIR)")
+    explainers = [e.strip() for e in args.explainers.split(",") if e.strip()]
+    names = [(k, n) for k, group in (("regression", REGRESSION), ("classification", CLASSIFICATION)) for n in group]
+    if args.only:
+        names = [(k, n) for k, n in names if n in set(args.only.split(","))]
+    settings = {"gecco_dir": str(gecco), "pmlb_cache": str(args.pmlb_cache), "seconds": args.seconds,
+                "points": args.points, "explainers": explainers, "srnet_form": args.srnet_form}
+    tasks = [(kind, name, trial, settings) for kind, name in names for trial in range(args.trials)]
+    print(f"{len(tasks)} trials ({len(names)} networks x {args.trials}), explainers {', '.join(explainers)}, "
+          f"{args.jobs} at once")
+    rows = []
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for result in pool.map(run_trial, tasks):
+            rows += result
+            print(f"  {result[0]['network']} trial {result[0]['trial']} done", flush=True)
+    records = aggregate(rows)
+    present = [e for e in explainers if any(r["explainer"] == e for r in records)]
+    print_tables(records, present)
+    if args.json:
+        Path(args.json).write_text(json.dumps(records, indent=2))
+        print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
