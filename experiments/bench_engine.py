@@ -42,7 +42,6 @@ import numpy as np
 
 import srnet
 from srnet.benchmarks import get_benchmark
-
 from srnet.cgp import Genome, GenomeSpec, as_feature_rows, evaluate_population, evolve
 
 FUNCTIONS = ("add", "sub", "mul", "div", "sin", "cos", "log", "sqrt")

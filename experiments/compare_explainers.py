@@ -25,7 +25,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-
 from srnet_gecco import CLASSIFICATION, REGRESSION, SHARED, classification_split
 
 METRICS = ("rmse", "r2", "agreement", "rmse_around", "r2_around", "agreement_around", "seconds", "size")

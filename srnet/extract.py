@@ -22,8 +22,16 @@ from srnet.cgp.evolve import _seed_from, as_feature_rows
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.primitives import ARITIES
 from srnet.data import check_matrix
-from srnet.expr.symbolic import (complexity, fold_constants, latex, linear_combination, make_symbols, raw_sympy,
-                                 simplify, to_sympy)
+from srnet.expr.symbolic import (
+    complexity,
+    fold_constants,
+    latex,
+    linear_combination,
+    make_symbols,
+    raw_sympy,
+    simplify,
+    to_sympy,
+)
 from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.probe import plan_layers, probe
 
@@ -284,7 +292,8 @@ class SRNet(BaseEstimator):
             previous_units = [fold_constants(linear_combination(names, program.weights[:, j], program.intercept[j]))
                               for j in range(program.n_targets)]
             if is_output:
-                outputs = [sympy.Symbol("y" if len(previous_units) == 1 else f"y{j}") for j in range(len(previous_units))]
+                single = len(previous_units) == 1
+                outputs = [sympy.Symbol("y" if single else f"y{j}") for j in range(len(previous_units))]
                 self.formula_steps_ += list(zip(outputs, previous_units))
         composed = None
         if not self.teacher_forcing:

@@ -19,7 +19,7 @@ into a module in one of two layouts:
 :func:`load_network` reads TorchScript files, or state_dicts through
 ``torch.load(..., weights_only=True)`` (never arbitrary pickles), inferring the
 layout and, when the spec omits them, the widths from the tensor names and
-shapes. 
+shapes.
 """
 
 from __future__ import annotations

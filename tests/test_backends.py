@@ -7,10 +7,10 @@ import math
 import numpy as np
 import sympy
 import torch
+from _oracle import protected_inputs, protection_fired, stable_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _oracle import protected_inputs, protection_fired, stable_rows
 from srnet.cgp import Genome, GenomeSpec, as_feature_rows, outputs_of
 from srnet.cgp.primitives import PRIMITIVE_CODES
 from srnet.expr import Program, ProgramModule, make_symbols

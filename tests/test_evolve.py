@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from srnet.cgp import GenomeSpec, as_feature_rows, evolve, fitness_of
 from srnet.benchmarks import get_benchmark
+from srnet.cgp import GenomeSpec, as_feature_rows, evolve, fitness_of
 
 SPEC = GenomeSpec(n_inputs=1, n_columns=20, functions=("add", "sub", "mul", "div", "sin", "cos"))
 

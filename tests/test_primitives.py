@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import sympy
 import torch
-
-from srnet.cgp.primitives import (EXP_MAX, PAPER_FUNCTIONS, PRIMITIVES, PROTECTION_EPS, function_codes,
-                                  primitive)
 from _oracle import SPECIAL_VALUES
+
+from srnet.cgp.primitives import EXP_MAX, PAPER_FUNCTIONS, PRIMITIVES, PROTECTION_EPS, function_codes, primitive
 
 rng = np.random.default_rng(7)
 GRID = np.concatenate([SPECIAL_VALUES, -SPECIAL_VALUES, rng.standard_normal(500) * 5,

@@ -6,8 +6,7 @@ import torch
 from torch import nn
 
 from srnet.compare import compare, write_comparison
-from srnet.explain import (CGPDirectExplainer, Explainer, LimeExplainer, MapleExplainer, NetworkFunction,
-                           SRNetExplainer)
+from srnet.explain import CGPDirectExplainer, Explainer, LimeExplainer, MapleExplainer, NetworkFunction, SRNetExplainer
 from srnet.train import train_mlp
 
 FAST_SRNET = dict(seconds=None, srnet_params=dict(max_generations=150, n_threads=1, simplify_seconds=0))
