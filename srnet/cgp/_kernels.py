@@ -479,63 +479,86 @@ def solve_ridge(G, C, ridge):
 
 
 @njit(**_JIT)
-def lstsq_fit(F, H, ridge):
-    """Least-squares map [F, 1] -> H: returns (W (m x T), intercept (T,))."""
+def _normal_equations(F, H):
+    """Means of F's rows, and the centred Gram matrix G = Fc Fc' (m x m) and
+    cross products C = Fc H' (m x T), by BLAS: centring F alone suffices,
+    since the rows of Fc sum to zero."""
     m, n = F.shape
-    T = H.shape[0]
-    mean_f = np.zeros(m)
-    mean_h = np.zeros(T)
+    mean_f = np.empty(m)
+    Fc = np.empty((m, n))
     for j in range(m):
         mean_f[j] = F[j].sum() / n
-    for t in range(T):
-        mean_h[t] = H[t].sum() / n
-    G = np.zeros((m, m))
-    C = np.zeros((m, T))
-    for i in range(n):
-        for j in range(m):
-            dj = F[j, i] - mean_f[j]
-            for k in range(j + 1):
-                G[j, k] += dj * (F[k, i] - mean_f[k])
-            for t in range(T):
-                C[j, t] += dj * (H[t, i] - mean_h[t])
-    for j in range(m):
-        for k in range(j):
-            G[k, j] = G[j, k]
+        for i in range(n):
+            Fc[j, i] = F[j, i] - mean_f[j]
+    return mean_f, np.dot(Fc, Fc.T), np.dot(Fc, H.T)
+
+
+@njit(**_JIT)
+def target_sst(H):
+    """Total sum of squares of H's rows about their means (over all targets)."""
+    total = 0.0
+    for t in range(H.shape[0]):
+        row = H[t]
+        mean = row.sum() / row.size
+        for i in range(row.size):
+            d = row[i] - mean
+            total += d * d
+    return total
+
+
+@njit(**_JIT)
+def lstsq_fit(F, H, ridge):
+    """Least-squares map [F, 1] -> H: returns (W (m x T), intercept (T,))."""
+    mean_f, G, C = _normal_equations(F, H)
     W = solve_ridge(G, C, ridge)
-    intercept = mean_h.copy()
-    for t in range(T):
-        for j in range(m):
+    n = F.shape[1]
+    intercept = np.empty(H.shape[0])
+    for t in range(H.shape[0]):
+        intercept[t] = H[t].sum() / n
+        for j in range(F.shape[0]):
             intercept[t] -= W[j, t] * mean_f[j]
     return W, intercept
 
 
 @njit(**_JIT)
-def lstsq_mse(F, H, ridge):
-    """MSE (over all samples and targets) of the ridge least-squares fit."""
+def lstsq_mse(F, H, ridge, h_sst):
+    """MSE (over all samples and targets) of the ridge least-squares fit.
+
+    SSE = SST - 2 tr(C'W) + tr(W'GW), exact for any W, so no pass over the
+    residuals is needed; ``h_sst`` is :func:`target_sst` of H, the same for
+    every candidate, computed once by the caller.
+    """
     for j in range(F.shape[0]):
         if not np.all(np.isfinite(F[j])):
             return math.inf
-    W, intercept = lstsq_fit(F, H, ridge)
-    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(intercept))):
+    _, G, C = _normal_equations(F, H)
+    W = solve_ridge(G, C, ridge)
+    if not np.all(np.isfinite(W)):
         return math.inf
-    m, n = F.shape
-    T = H.shape[0]
-    sse = 0.0
+    m, T = C.shape
+    sse = h_sst
     for t in range(T):
-        for i in range(n):
-            r = H[t, i] - intercept[t]
-            for j in range(m):
-                r -= W[j, t] * F[j, i]
-            sse += r * r
-    mse = sse / (n * T)
+        for j in range(m):
+            sse -= 2.0 * C[j, t] * W[j, t]
+            s = 0.0
+            for k in range(m):
+                s += G[j, k] * W[k, t]
+            sse += W[j, t] * s
+    mse = max(sse, 0.0) / (F.shape[1] * T)
     return mse if math.isfinite(mse) else math.inf
 
 
 @njit(**_JIT)
-def fitness_of(F, Y, mode, ridge):
+def fitness_with(F, Y, mode, ridge, y_sst):
+    """Fitness of outputs F against Y; ``y_sst`` = target_sst(Y), precomputed."""
     if mode == FITNESS_SCALED:
         return scaled_mse(F, Y)
-    return lstsq_mse(F, Y, ridge)
+    return lstsq_mse(F, Y, ridge, y_sst)
+
+
+@njit(**_JIT)
+def fitness_of(F, Y, mode, ridge):
+    return fitness_with(F, Y, mode, ridge, target_sst(Y))
 
 
 @njit(**_JIT)
@@ -547,6 +570,7 @@ def evaluate_share(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, 
     n_constants = constants.shape[1]
     n_sources = X.shape[0] + n_constants
     F = np.empty((n_outputs, X.shape[1]))
+    y_sst = target_sst(Y)
     node_rows = np.empty((n_nodes, BLOCK))
     const_rows = np.empty((max(n_constants, 1), BLOCK))
     constant_values = np.empty(n_constants)
@@ -566,7 +590,7 @@ def evaluate_share(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, 
             constant_values[c] = pool[constants[i, c]]
         evaluate_outputs_into(nodes[i], outputs[i], constant_values, arities, X, order, count, F,
                               node_rows, const_rows)
-        fitness[i] = fitness_of(F, Y, mode, ridge)
+        fitness[i] = fitness_with(F, Y, mode, ridge, y_sst)
         n_active[i] = count
 
 
