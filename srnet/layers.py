@@ -24,7 +24,6 @@ import math
 import time
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from srnet.cgp import _kernels
@@ -203,9 +202,7 @@ class LayerwiseSearch:
         """Step until a budget is spent; returns the stop reason."""
         _kernels.warm_up()
         t0 = time.perf_counter()
-        previous_threads = numba.get_num_threads()
-        numba.set_num_threads(self.threads)
-        try:
+        with _kernels.engine_threads(self.threads):
             while True:
                 if self.fitness <= target_fitness:
                     return "target_fitness"
@@ -217,8 +214,6 @@ class LayerwiseSearch:
                 self.step()
                 if callback is not None and callback(self, elapsed):
                     return "callback"
-        finally:
-            numba.set_num_threads(previous_threads)
 
     def genomes(self):
         return [Genome(spec, s.nodes, s.outputs, s.constants) for spec, s in zip(self.specs, self.parent)]

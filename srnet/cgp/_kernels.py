@@ -15,6 +15,7 @@ mutations touched no active gene are not evaluated at all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import types
@@ -22,6 +23,7 @@ import warnings
 from collections import namedtuple
 from pathlib import Path
 
+import numba
 import numpy as np
 from numba import literal_unroll, njit, prange
 from numba.core.errors import NumbaExperimentalFeatureWarning
@@ -676,6 +678,25 @@ def evolve_generations(grid, codes, arities, pool, X, Y, mode, ridge, parent_nod
         if parent_fitness <= target_fitness:
             break
     return done, evaluations, node_evaluations, parent_fitness
+
+
+@contextlib.contextmanager
+def engine_threads(n_threads: int):
+    """Run the engine on ``n_threads`` numba threads, with single-threaded BLAS.
+
+    The engine's BLAS calls are small (m x n by n x T products): BLAS's own
+    thread pool only adds contention, badly so on a busy machine, and the
+    engine parallelises over candidates itself.
+    """
+    from threadpoolctl import threadpool_limits
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 _WARM = []

@@ -105,14 +105,10 @@ def evaluate_population(spec: GenomeSpec, nodes, outputs, constants, X_rows, Y_r
     fitness_out = np.empty(count)
     n_active = np.zeros(count, dtype=np.int64)
     evaluate = _kernels.evaluate_population_parallel if n_threads > 1 else _kernels.evaluate_population_serial
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
-    try:
+    with _kernels.engine_threads(n_threads):
         evaluate(nodes, outputs, constants, spec.pool_array, ARITIES, np.ascontiguousarray(X_rows, dtype=np.float64),
                  np.ascontiguousarray(Y_rows, dtype=np.float64), FITNESS_MODES[fitness], ridge,
                  np.ones(count, dtype=np.bool_), max(1, n_threads), fitness_out, n_active)
-    finally:
-        numba.set_num_threads(previous)
     return fitness_out, n_active
 
 
@@ -210,9 +206,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     history = [(0, evaluations, 0.0, best_fitness)]
     chunk = 8
     stop_reason = ""
-    previous_threads = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    try:
+    with _kernels.engine_threads(threads):
         while True:
             elapsed = time.perf_counter() - t0
             if best_fitness <= target_fitness:
@@ -269,8 +263,6 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
                 chunk = min(chunk * 2, _MAX_CHUNK)
             elif chunk_seconds > _CHUNK_SECONDS * 2:
                 chunk = max(1, chunk // 2)
-    finally:
-        numba.set_num_threads(previous_threads)
     seconds = time.perf_counter() - t0
     history.append((generation, evaluations, seconds, best_fitness))
     return EvolutionResult(best, best_fitness, generation, evaluations, node_evaluations, seconds, restarts,
