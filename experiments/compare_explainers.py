@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from srnet_gecco import CLASSIFICATION, REGRESSION, SHARED, classification_split
+from srnet_gecco import CLASSIFICATION, REGRESSION, SHARED, classification_split, reference_networks
 
 METRICS = ("rmse", "r2", "agreement", "rmse_around", "r2_around", "agreement_around", "seconds", "size")
 
@@ -143,12 +143,8 @@ def main(argv=None):
     parser.add_argument("--json", help="write the aggregated records here")
     args = parser.parse_args(argv)
     gecco = Path(args.gecco_dir)
-    if not gecco.is_dir():
-        parser.error(f"no reference networks at '{gecco}' (set --gecco-dir or SRNET_GECCO_DIR)")
+    names = reference_networks(parser, gecco, args.only)
     explainers = [e.strip() for e in args.explainers.split(",") if e.strip()]
-    names = [(k, n) for k, group in (("regression", REGRESSION), ("classification", CLASSIFICATION)) for n in group]
-    if args.only:
-        names = [(k, n) for k, n in names if n in set(args.only.split(","))]
     settings = {"gecco_dir": str(gecco), "pmlb_cache": str(args.pmlb_cache), "seconds": args.seconds,
                 "points": args.points, "explainers": explainers, "srnet_form": args.srnet_form}
     tasks = [(kind, name, trial, settings) for kind, name in names for trial in range(args.trials)]

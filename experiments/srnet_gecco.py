@@ -29,6 +29,20 @@ REGRESSION = ["kkk0", "kkk1", "kkk2", "kkk3", "kkk4", "kkk5",
 CLASSIFICATION = ["adult", "agaricus_lepiota", "analcatdata_aids", "breast", "car"]
 
 
+def reference_networks(parser, gecco_dir, only=None):
+    """(kind, name) of the paper's networks to run; ``only`` filters by name."""
+    if not Path(gecco_dir).is_dir():
+        parser.error(f"no reference networks at '{gecco_dir}' (set --gecco-dir or SRNET_GECCO_DIR)")
+    names = [(k, n) for k, group in (("regression", REGRESSION), ("classification", CLASSIFICATION)) for n in group]
+    if only:
+        wanted = set(only.split(","))
+        unknown = wanted - {n for _, n in names}
+        if unknown:
+            parser.error(f"unknown network(s): {', '.join(sorted(unknown))}")
+        names = [(k, n) for k, n in names if n in wanted]
+    return names
+
+
 def classification_split(reference, pmlb_cache, seed=0):
     """The authors' split, or for adult a seeded 75/25 split of PMLB's table."""
     if reference.X is not None:
@@ -133,12 +147,7 @@ def main(argv=None):
     from srnet.reference import load_reference
 
     gecco = Path(args.gecco_dir)
-    if not gecco.is_dir():
-        parser.error(f"no reference networks at '{gecco}' (set --gecco-dir or SRNET_GECCO_DIR)")
-    names = [(k, n) for k, group in (("regression", REGRESSION), ("classification", CLASSIFICATION)) for n in group]
-    if args.only:
-        wanted = set(args.only.split(","))
-        names = [(k, n) for k, n in names if n in wanted]
+    names = reference_networks(parser, gecco, args.only)
     settings = {"gecco_dir": str(gecco), "pmlb_cache": str(args.pmlb_cache), "seconds": args.seconds,
                 "preset": args.preset}
     tasks = [(kind, name, seed, settings) for kind, name in names for seed in range(args.seeds)]
