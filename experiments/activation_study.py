@@ -1,0 +1,322 @@
+"""Activations found by symbolic regression, injected into small networks.
+
+The neuro-symbolic activation study: does a formula found by CGP, used as the
+activation of a small "Light" network, buy accuracy per parameter against a
+large "Heavy" network and against ReLU/GELU/SiLU?
+
+Per dataset and seed (80/20 stratified split, features standardised with the
+training statistics, labels one-vs-rest: the most frequent class against the
+rest for multi-class sets):
+
+* the activation is found on the training split only (default route
+  ``data``: CGP symbolic regression of the labels on a subsample, every
+  input then replaced by x, standardised; route ``search``: the evolved-
+  activation search, scored on a validation part of the training split);
+  a degenerate formula (e.g. satimage's band differences x_i - x_j, which
+  cancel when every input becomes x) is reported and the route retried
+  with another seed (``--attempts``); when every attempt is degenerate the
+  search route is used instead (``--fallback search``), and the formula
+  list, CSV and JSON say which route each activation came from;
+* models: Heavy d-200-100-1 (BatchNorm, ReLU, dropout 0.3); Light d-64-32-1
+  with ReLU, GELU, SiLU; Hybrid-Specialist (Light with the activation found
+  on the same dataset); Hybrid-Transfer (Light with the activation found on
+  the transfer source, ``magic`` by default: physics -> land cover and spam);
+* Adam, learning rate 1e-3, batch 1024, 15 epochs; every model of a seed
+  starts from weights seeded by that seed.
+
+Reported per model: accuracy, ROC AUC, parameters, efficiency
+E = AUC / log10(parameters), gain = E / E(Heavy) - 1 and AUC - AUC(Heavy)
+(per seed, then mean +- std over seeds); the formulas; a plot of each
+activation beside ReLU/GELU/SiLU; CSV and JSON files in ``--out``.
+
+``magic`` (MAGIC gamma telescope) stands in for HIGGS and ``satimage`` for
+Forest Cover.  PMLB tables are read by ``pmlb.fetch_data(...,
+local_cache_dir=...)`` from ``--pmlb-cache`` (default ``$SRNET_PMLB_CACHE``,
+else ``../shared/pmlb`` next to the repository).
+
+Run ``python experiments/activation_study.py [--datasets magic,satimage,spambase]
+[--seeds 42,43,44] [--device auto] [--epochs 15] [--json PATH] [--out DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from srnet.activations import (
+    DegenerateActivationError,
+    ExpressionActivation,
+    activation_from_data,
+    fit_and_score,
+    heavy_network,
+    light_network,
+    one_vs_rest,
+    resolve_device,
+    search_activation,
+    seeded,
+    split,
+    standardize,
+)
+from srnet.data import PMLB_CACHE_ENV, load_table
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINES = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU"}
+MODEL_ORDER = ("Heavy", "Light-ReLU", "Light-GELU", "Light-SiLU", "Hybrid-Specialist", "Hybrid-Transfer")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", default="magic,satimage,spambase")
+    parser.add_argument("--seeds", default="42,43,44")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1, ...")
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--route", choices=("data", "search"), default="data")
+    parser.add_argument("--search-seconds", type=float, default=30.0, help="budget of each activation search")
+    parser.add_argument("--search-samples", type=int, default=2000, help="rows each search sees")
+    parser.add_argument("--attempts", type=int, default=3, help="tries per route (new seed after a degenerate formula)")
+    parser.add_argument("--fallback", choices=("search", "data", "none"), default="search",
+                        help="route used when --route gives only degenerate formulas")
+    parser.add_argument("--transfer-source", default="magic")
+    parser.add_argument("--affine", action="store_true", help="learnable a*g(b*x + c) + d around found formulas")
+    parser.add_argument("--pmlb-cache", default=None)
+    parser.add_argument("--out", default=str(REPO / "runs" / "activation_study"))
+    parser.add_argument("--json", default=None, help="also write the JSON report here")
+    return parser.parse_args(argv)
+
+
+def pmlb_cache(option) -> str:
+    if option:
+        return option
+    return os.environ.get(PMLB_CACHE_ENV) or str(REPO.parent / "shared" / "pmlb")
+
+
+# ------------------------------------------------------------------ finding
+
+def run_route(route: str, args, X_train, y_train, state: int):
+    if route == "data":
+        return activation_from_data(X_train, y_train, max_seconds=args.search_seconds,
+                                    max_samples=args.search_samples, affine=args.affine, random_state=state)
+    # the search is scored on a validation part of the training split, never on the test split
+    X_fit, X_val, y_fit, y_val = split(X_train, y_train, random_state=state)
+    found = search_activation(X_fit, y_fit, X_val, y_val, max_seconds=args.search_seconds,
+                              max_samples=args.search_samples, random_state=state,
+                              device=resolve_device(args.device))
+    if args.affine:
+        found.activation = ExpressionActivation(found.activation.program, affine=True,
+                                                label=found.activation.label)
+    return found
+
+
+def find_activation(args, X_train, y_train, seed: int):
+    """The route's activation on the training split, retried with other seeds
+    on degenerate formulas, then (``--fallback search``) by the search route;
+    returns (FoundActivation or None, list of rejection messages)."""
+    rejected = []
+    routes = [args.route] + ([args.fallback] if args.fallback not in ("none", args.route) else [])
+    for k, route in enumerate(routes):
+        if k:
+            print(f"    route {args.route} gave only degenerate formulas: falling back to route {route}")
+        for attempt in range(args.attempts):
+            try:
+                return run_route(route, args, X_train, y_train, seed * 1000 + attempt), rejected
+            except DegenerateActivationError as error:
+                rejected.append(f"{route}, attempt {attempt + 1}: {error}")
+                print(f"    {route}, attempt {attempt + 1}: rejected: {error}")
+    return None, rejected
+
+
+# ------------------------------------------------------------------ summary
+
+def mean_std(values) -> tuple[float, float]:
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def summarise(runs):
+    heavy = {(r["dataset"], r["seed"]): r for r in runs if r["model"] == "Heavy"}
+    for r in runs:
+        base = heavy.get((r["dataset"], r["seed"]))
+        r["gain_vs_heavy"] = (r["efficiency"] / base["efficiency"] - 1.0) if base else math.nan
+        r["auc_vs_heavy"] = (r["roc_auc"] - base["roc_auc"]) if base else math.nan
+    rows = []
+    keys = sorted({(r["dataset"], r["model"]) for r in runs},
+                  key=lambda k: (k[0], MODEL_ORDER.index(k[1]) if k[1] in MODEL_ORDER else 99))
+    for dataset, model in keys:
+        group = [r for r in runs if r["dataset"] == dataset and r["model"] == model]
+        row = {"dataset": dataset, "model": model, "seeds": len(group), "activation": group[0]["activation"],
+               "parameters": group[0]["parameters"]}
+        for metric in ("accuracy", "roc_auc", "efficiency", "gain_vs_heavy", "auc_vs_heavy", "seconds"):
+            row[metric], row[metric + "_std"] = mean_std(r[metric] for r in group)
+        rows.append(row)
+    return rows
+
+
+def print_table(rows) -> None:
+    header = (f"{'dataset':<10} {'model':<18} {'params':>7} {'accuracy':>15} {'ROC AUC':>15} "
+              f"{'E=AUC/log10(P)':>15} {'gain vs Heavy':>15} {'dAUC vs Heavy':>15}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        def pm(key, scale=1.0, digits=4, r=r):
+            return f"{r[key] * scale:.{digits}f}±{r[key + '_std'] * scale:.{digits}f}"
+        print(f"{r['dataset']:<10} {r['model']:<18} {r['parameters']:>7d} {pm('accuracy'):>15} {pm('roc_auc'):>15} "
+              f"{pm('efficiency'):>15} {pm('gain_vs_heavy', 100, 1) + '%':>15} {pm('auc_vs_heavy'):>15}")
+
+
+def plot_activations(found, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = list(dict.fromkeys(f["dataset"] for f in found))
+    if not datasets:
+        return
+    x = torch.linspace(-4, 4, 401)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4), squeeze=False)
+    references = {"ReLU": torch.relu(x), "GELU": torch.nn.functional.gelu(x), "SiLU": torch.nn.functional.silu(x)}
+    for ax, dataset in zip(axes[0], datasets):
+        for name, y in references.items():
+            ax.plot(x, y, "--", lw=1, label=name)
+        for f in (f for f in found if f["dataset"] == dataset):
+            with torch.no_grad():
+                y = f["module"].cpu()(x)
+            label = f"seed {f['seed']}: {f['formula']}"
+            ax.plot(x, y, lw=2, label=label if len(label) < 60 else label[:57] + "...")
+        ax.set_title(f"activations found on {dataset}")
+        ax.set_xlabel("x")
+        ax.set_ylim(-3, 5)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_csv(rows, path: Path) -> None:
+    if not rows:
+        return
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# --------------------------------------------------------------------- main
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    device = resolve_device(args.device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = pmlb_cache(args.pmlb_cache)
+    needed = list(dict.fromkeys(([args.transfer_source] if args.transfer_source else []) + datasets))
+    print(f"activation study: datasets {', '.join(datasets)}; seeds {seeds}; device {device}; "
+          f"route {args.route} ({args.search_seconds:g} s); {args.epochs} epochs, batch {args.batch_size}, "
+          f"lr {args.lr:g}; PMLB cache {cache}")
+
+    tables, info = {}, {}
+    for name in needed:
+        X, y, _ = load_table(name, pmlb_cache=cache)
+        labels, positive = one_vs_rest(y)
+        tables[name] = (X, labels)
+        info[name] = {"rows": int(X.shape[0]), "features": int(X.shape[1]), "classes": int(np.unique(y).size),
+                      "positive_class": positive, "positive_share": float(labels.mean())}
+        print(f"  {name}: {X.shape[0]} rows, {X.shape[1]} features, {info[name]['classes']} classes, "
+              f"positive = class {positive:g} ({100 * labels.mean():.1f}%)")
+
+    started = time.perf_counter()
+    runs, found_list = [], []
+    for seed in seeds:
+        splits, found = {}, {}
+        for name in needed:
+            X, labels = tables[name]
+            X_train, X_test, y_train, y_test = split(X, labels, random_state=seed)
+            X_train, X_test = standardize(X_train, X_test)
+            splits[name] = (X_train, y_train, X_test, y_test)
+            print(f"[seed {seed}] {name}: finding an activation ({args.route})")
+            result, rejected = find_activation(args, X_train, y_train, seed)
+            found[name] = result
+            entry = {"dataset": name, "seed": seed, "route": None, "rejected": rejected,
+                     "formula": None if result is None else result.formula}
+            if result is not None:
+                print(f"    g(x) = {result.formula}   [route {result.route}, {result.activation.n_nodes} nodes, "
+                      f"{result.seconds:.1f} s; from {result.source}]")
+                entry.update({k: v for k, v in result.to_dict().items() if k != "formula"})
+                found_list.append({**entry, "module": result.activation})
+            else:
+                entry["activation"] = None
+                print(f"    no usable activation after {args.attempts} attempts")
+                found_list.append(entry)
+        for name in datasets:
+            data = splits[name]
+            d = data[0].shape[1]
+            models = [("Heavy", "relu+bn+dropout", lambda d=d: heavy_network(d))]
+            models += [(f"Light-{label}", a, lambda a=a, d=d: light_network(d, a)) for a, label in BASELINES.items()]
+            if found[name] is not None:
+                act = found[name].activation
+                models.append(("Hybrid-Specialist", f"[{found[name].route}] {act.formula}",
+                               lambda act=act, d=d: light_network(d, act)))
+            source = args.transfer_source
+            if source and source != name and found.get(source) is not None:
+                act = found[source].activation
+                models.append(("Hybrid-Transfer", f"[{found[source].route} on {source}] {act.formula}",
+                               lambda act=act, d=d: light_network(d, act)))
+            for model_name, activation, build in models:
+                model = seeded(build, seed)
+                scores = fit_and_score(model, data, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                                       device=device, random_state=seed)
+                runs.append({"dataset": name, "seed": seed, "model": model_name, "activation": activation, **scores})
+                print(f"    {name:<9} {model_name:<18} acc {scores['accuracy']:.4f}  AUC {scores['roc_auc']:.4f}  "
+                      f"params {scores['parameters']:>6d}  E {scores['efficiency']:.4f}  ({scores['seconds']:.1f} s)")
+
+    summary = summarise(runs)
+    print()
+    print_table(summary)
+    print("\nformulas found:")
+    for f in found_list:
+        print(f"  {f['dataset']:<9} seed {f['seed']} [{f['route']}]: {f['formula']}"
+              + (f"   ({len(f['rejected'])} degenerate formulas rejected first)" if f["rejected"] else ""))
+    plot_activations([f for f in found_list if "module" in f], out / "activations.png")
+    write_csv(runs, out / "results.csv")
+    write_csv(summary, out / "summary.csv")
+    report = {
+        "settings": {k: v for k, v in vars(args).items()},
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+        "wall_seconds": time.perf_counter() - started,
+        "datasets": info,
+        "activations": [{k: v for k, v in f.items() if k != "module"} for f in found_list],
+        "runs": runs,
+        "summary": summary,
+    }
+    text = json.dumps(report, indent=1, default=float)
+    (out / "report.json").write_text(text)
+    if args.json:
+        Path(args.json).write_text(text)
+    print(f"\nwrote {out / 'results.csv'}, {out / 'summary.csv'}, {out / 'report.json'}, {out / 'activations.png'}"
+          + (f", {args.json}" if args.json else "") + f" ({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

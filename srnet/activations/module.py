@@ -1,0 +1,332 @@
+"""Expressions as torch activation functions.
+
+:class:`ExpressionActivation` applies a one-variable :class:`~srnet.expr.Program`
+element-wise: it walks the program's steps through the primitive table's torch
+forms, so it computes what the engine computes (protected division, log|a|,
+sqrt|a|, exp clipped at 80), differentiably, on any device and under
+``torch.compile`` (the steps are a straight line of element-wise ops, which
+inductor fuses into one kernel; the backward recomputes them from x).  No
+source text is generated or executed.
+
+Saved as JSON (the program plus the affine parameters), never pickled.
+
+Compiling: ``torch.compile(network)`` inlines the activations into the
+network's graph.  Compiling many different activation modules on their own
+(``torch.compile(activation)`` for each formula, as a benchmark or a search
+might) makes one dynamo cache entry per formula for the shared ``forward``;
+beyond ``torch._dynamo.config.recompile_limit`` (8 by default) dynamo falls
+back to eager, so raise that limit first.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import sympy
+import torch
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from srnet.activations.from_sympy import program_from_sympy
+from srnet.activations.programs import (
+    CHECK_RANGE,
+    VARIABLE,
+    DegenerateActivationError,
+    check_activation,
+    check_one_variable,
+    formula_text,
+)
+from srnet.cgp.genome import Genome
+from srnet.cgp.primitives import primitive
+from srnet.expr.program import Program
+from srnet.expr.symbolic import fold_constants, to_sympy
+
+FORMAT = "srnet.activation"
+FORMAT_VERSION = 1
+_AFFINE = ("a", "b", "c", "d")
+_AFFINE_INIT = {"a": 1.0, "b": 1.0, "c": 0.0, "d": 0.0}
+
+
+def _execution_plan(program: Program):
+    """Steps with constant sub-expressions evaluated once (float64, NumPy
+    forms), constants compacted: (constants, steps (fn, a, b), outputs)."""
+    n_const = len(program.constants)
+    known = {1 + k: float(c) for k, c in enumerate(program.constants)}  # address -> constant value
+    where = {0: ("x", 0)}
+    constants: list[float] = []
+    steps: list[tuple] = []
+
+    def constant_ref(value: float):
+        constants.append(value)
+        return ("c", len(constants) - 1)
+
+    for k, (name, a, b) in enumerate(program.steps):
+        prim = primitive(name)
+        args = (a, b)[: prim.arity]
+        address = 1 + n_const + k
+        if all(arg in known for arg in args):
+            with np.errstate(all="ignore"):
+                va = np.array([known[a]])
+                known[address] = float(prim.numpy(va, np.array([known[b]]) if prim.arity == 2 else va)[0])
+            continue
+        refs = []
+        for arg in args:
+            if arg not in where:
+                where[arg] = constant_ref(known[arg])
+            refs.append(where[arg])
+        steps.append((prim.torch, refs[0], refs[1] if prim.arity == 2 else refs[0]))
+        where[address] = ("s", len(steps) - 1)
+    outputs = []
+    for o in program.outputs:
+        if o not in where:
+            where[o] = constant_ref(known[o])
+        outputs.append(where[o])
+
+    def index(ref):  # value list: [x, constants..., steps...]
+        kind, i = ref
+        return 0 if kind == "x" else 1 + i if kind == "c" else 1 + len(constants) + i
+
+    return (tuple(constants), tuple((fn, index(a), index(b)) for fn, a, b in steps),
+            tuple(index(o) for o in outputs))
+
+
+# ------------------------------------------------------------------ module
+
+class ExpressionActivation(nn.Module):
+    """An element-wise activation ``g(x)`` given by a one-variable formula.
+
+    ``forward(x) = g(x)``, or with ``affine``: ``a * g(b * x + c) + d`` with
+    learnable scalars a, b, c, d (initialised 1, 1, 0, 0 unless given).
+
+    Parameters
+    ----------
+    program : Program
+        One input, one target (see :func:`collapse_inputs` for formulas of
+        several variables).
+    affine : bool or mapping, default=False
+        Add the learnable affine wrapper; a mapping ``{"a": .., "b": ..,
+        "c": .., "d": ..}`` gives its initial values.
+    check_range : (float, float) or None, default=(-5, 5)
+        Reject a formula that is constant, not finite, beyond float32, or
+        has a pole, jump or singular slope on this range
+        (:class:`DegenerateActivationError`, see :func:`check_activation`);
+        None skips the check.
+    label : str or None
+        Free text kept with the activation (where it came from).
+
+    Attributes
+    ----------
+    program : Program
+        The formula, exactly as saved in JSON.
+    constants : Tensor (buffer)
+        Float64 constants of the execution plan (cast to the input's dtype).
+    a, b, c, d : nn.Parameter or None
+        The affine parameters (float32 scalars), None without ``affine``.
+    """
+
+    def __init__(self, program: Program, *, affine: bool | Mapping[str, float] = False,
+                 check_range=CHECK_RANGE, label: str | None = None):
+        super().__init__()
+        check_one_variable(program)
+        if check_range is not None:
+            check_activation(program, check_range)
+        self.program = program
+        self.check_range = None if check_range is None else tuple(float(v) for v in check_range)
+        self.label = label
+        constants, self._steps, self._outputs = _execution_plan(program)
+        self.register_buffer("constants", torch.tensor(constants, dtype=torch.float64).reshape(-1))
+        weights = program.weights[:, 0]
+        self._plain = bool(len(self._outputs) == 1 and weights[0] == 1.0 and program.intercept[0] == 0.0)
+        self.register_buffer("out_weights", torch.tensor(weights, dtype=torch.float64))
+        self.register_buffer("out_intercept", torch.tensor(float(program.intercept[0]), dtype=torch.float64))
+        initial = _affine_values(affine)
+        for name in _AFFINE:
+            value = None if initial is None else nn.Parameter(torch.tensor(initial[name], dtype=torch.float32))
+            self.register_parameter(name, value)
+        self._formula = None
+
+    # ------------------------------------------------------------ builders
+
+    @classmethod
+    def from_sympy(cls, expr, variable: sympy.Symbol | None = None, *, protected: bool = False,
+                   **kwargs) -> ExpressionActivation:
+        """An activation from a one-variable sympy expression.
+
+        ``variable`` defaults to the expression's only free symbol.  See
+        :mod:`srnet.activations.from_sympy` for the supported forms and
+        ``protected``; other keywords go to the constructor.
+        """
+        if isinstance(expr, str):
+            raise TypeError("give a sympy expression, not a string: srnet does not parse text")
+        expr = sympy.sympify(expr) if isinstance(expr, (int, float)) else expr
+        if not isinstance(expr, sympy.Expr):
+            raise TypeError(f"expected a sympy expression, got {type(expr).__name__}")
+        free = sorted(expr.free_symbols, key=str)
+        if variable is None:
+            if not free:
+                raise DegenerateActivationError(f"{expr} has no variable: a constant cannot be an activation")
+            if len(free) > 1:
+                raise ValueError(f"{expr} has {len(free)} variables ({', '.join(map(str, free))}), but an "
+                                 "activation is a function of one; substitute one variable for all of them "
+                                 "(srnet.activations.collapse_variables) or pass variable=")
+            variable = free[0]
+        elif any(s != variable for s in free):
+            others = ", ".join(str(s) for s in free if s != variable)
+            raise ValueError(f"{expr} depends on {others} besides the variable {variable}; an activation "
+                             "is a function of one variable")
+        return cls(program_from_sympy(expr, [variable], protected=protected), **kwargs)
+
+    @classmethod
+    def from_genome(cls, genome: Genome, weights=None, intercept=None, **kwargs) -> ExpressionActivation:
+        """An activation from a one-input CGP genome (and an optional output map)."""
+        return cls(Program.from_genome(genome, weights, intercept), **kwargs)
+
+    # ------------------------------------------------------------- forward
+
+    def g(self, x: torch.Tensor) -> torch.Tensor:
+        """The formula alone, without the affine wrapper."""
+        values = [x]
+        if self.constants.numel():
+            c = self.constants.to(dtype=x.dtype)
+            values += [c[i] for i in range(c.shape[0])]
+        for fn, a, b in self._steps:
+            values.append(fn(values[a], values[b]))
+        if self._plain:
+            out = values[self._outputs[0]]
+        else:
+            w = self.out_weights.to(dtype=x.dtype)
+            out = self.out_intercept.to(dtype=x.dtype) + values[self._outputs[0]] * w[0]
+            for j in range(1, len(self._outputs)):
+                out = out + values[self._outputs[j]] * w[j]
+        return out if out.shape == x.shape else out.expand_as(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _compiling() and torch.is_grad_enabled():
+            # Under torch.compile, have the backward recompute everything from x
+            # (one fused kernel reading x and the output gradient) instead of
+            # letting the partitioner save intermediates: saved boolean masks of
+            # the protected ops make inductor's CPU kernels many times slower.
+            return checkpoint(self._apply_affine, x, use_reentrant=False, preserve_rng_state=False)
+        return self._apply_affine(x)
+
+    def _apply_affine(self, x: torch.Tensor) -> torch.Tensor:
+        if self.a is None:
+            return self.g(x)
+        return self.a * self.g(self.b * x + self.c) + self.d
+
+    # -------------------------------------------------------------- formula
+
+    @property
+    def affine(self) -> bool:
+        return self.a is not None
+
+    @property
+    def n_nodes(self) -> int:
+        """Primitive applications in the formula (the program's steps)."""
+        return self.program.n_steps
+
+    def sympy(self, variable: sympy.Symbol = VARIABLE) -> sympy.Expr:
+        """The activation as a sympy expression (the affine parameters included)."""
+        g = to_sympy(self.program, (variable,))[0]
+        if self.a is None:
+            return g
+        a, b, c, d = (sympy.Float(float(getattr(self, name).detach())) for name in _AFFINE)
+        return fold_constants(a * g.xreplace({variable: b * variable + c}) + d)
+
+    @property
+    def formula(self) -> str:
+        """The formula g(x) as text, floats to 4 significant digits."""
+        if self._formula is None:
+            self._formula = formula_text(self.program)
+        return self._formula
+
+    def extra_repr(self) -> str:
+        text = f"g(x) = {self.formula}"
+        if self.a is not None:
+            values = ", ".join(f"{name}={float(getattr(self, name).detach()):.4g}" for name in _AFFINE)
+            text = f"a*g(b*x + c) + d, {text}, {values}"
+        return text
+
+    # ----------------------------------------------------------------- json
+
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "formula": self.formula,  # for readers; ignored when loading
+            "program": self.program.to_dict(),
+            "affine": None if self.a is None else {name: float(getattr(self, name).detach()) for name in _AFFINE},
+            "check_range": None if self.check_range is None else list(self.check_range),
+            "label": self.label,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ExpressionActivation:
+        """Rebuild an activation from :meth:`to_dict` output, validating it."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"not an srnet activation (missing 'format': '{FORMAT}')")
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError(f"unsupported activation format version {data.get('version')!r}")
+        if "program" not in data:
+            raise ValueError("malformed srnet activation: no 'program'")
+        try:
+            program = Program.from_dict(data["program"])
+        except ValueError as error:
+            raise ValueError(f"activation JSON: {error}") from None
+        check_range = data.get("check_range", list(CHECK_RANGE))
+        return cls(program, affine=data.get("affine") or False, check_range=check_range, label=data.get("label"))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> ExpressionActivation:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"activation JSON is corrupt: {error}") from None
+        return cls.from_dict(data)
+
+    def save(self, path) -> None:
+        Path(path).write_text(self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path) -> ExpressionActivation:
+        return cls.from_json(Path(path).read_text())
+
+    def clone(self) -> ExpressionActivation:
+        """An independent copy (own affine parameters), on the same device."""
+        copy = type(self).from_dict(self.to_dict())
+        return copy.to(self.constants.device)
+
+
+def _compiling() -> bool:
+    check = getattr(torch.compiler, "is_compiling", None)  # torch >= 2.3
+    return bool(check()) if check is not None else False
+
+
+def _affine_values(affine) -> dict | None:
+    if affine is False or affine is None:
+        return None
+    if affine is True:
+        return dict(_AFFINE_INIT)
+    if not isinstance(affine, Mapping):
+        raise TypeError(f"affine must be a bool or a mapping of a, b, c, d; got {type(affine).__name__}")
+    if set(affine) != set(_AFFINE):
+        raise ValueError(f"affine values need exactly the keys a, b, c, d; got {sorted(affine)}")
+    values = {}
+    for name in _AFFINE:
+        try:
+            values[name] = float(affine[name])
+        except (TypeError, ValueError):
+            raise ValueError(f"affine parameter {name} must be a number, got {affine[name]!r}") from None
+        if not math.isfinite(values[name]):
+            raise ValueError(f"affine parameter {name} is not finite ({values[name]})")
+    return values
+
+
+__all__ = ["ExpressionActivation"]

@@ -1,0 +1,226 @@
+"""One-variable programs as activation candidates: check, collapse, simplify, scale.
+
+Helpers shared by every route to an activation:
+
+* :func:`collapse_inputs` (and :func:`collapse_variables` for sympy):
+  substitute one variable x for every input (the formula's shape along the
+  diagonal x_1 = ... = x_d = x becomes the activation);
+* :func:`check_activation`: reject constant, non-finite or singular formulas
+  (:class:`DegenerateActivationError`, never replaced by the identity);
+* :func:`simplify_program`: drop what collapsing leaves behind (x - x, ...),
+  keeping the function's values;
+* :func:`standardize_program`: rescale a formula to zero mean and unit
+  standard deviation under a standard normal input (the usual scale of a
+  pre-activation), by changing its output map only.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import numpy as np
+import sympy
+
+from srnet.activations.from_sympy import program_from_sympy
+from srnet.cgp.primitives import primitive
+from srnet.expr.program import Program
+from srnet.expr.symbolic import to_sympy
+
+#: Range on which formulas are checked by default (standardised pre-activations
+#: rarely leave it).
+CHECK_RANGE = (-5.0, 5.0)
+_CHECK_POINTS = 2001  # coarse grid of the check; it is refined _REFINE-fold
+_REFINE = 8
+_SPECIAL_POINTS = (0.0, 1e-12, -1e-12)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+VARIABLE = sympy.Symbol("x", real=True)
+
+
+class DegenerateActivationError(ValueError):
+    """A formula that cannot serve as an activation (constant, not finite, singular)."""
+
+
+# ----------------------------------------------------------------- helpers
+
+def formula_text(program: Program, digits: int = 4) -> str:
+    expr = to_sympy(program, (VARIABLE,))[0]
+    return str(expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)}))
+
+
+def check_one_variable(program: Program, what: str = "program") -> None:
+    if not isinstance(program, Program):
+        raise TypeError(f"expected an srnet.expr.Program, got {type(program).__name__}")
+    if program.n_inputs != 1:
+        raise ValueError(f"the {what} has {program.n_inputs} inputs, but an activation is a function of one "
+                         "variable; substitute x for every input with srnet.activations.collapse_inputs(program)")
+    if program.n_targets != 1:
+        raise ValueError(f"the {what} has {program.n_targets} targets; an activation needs exactly one "
+                         "(collapse_inputs(program, output=j) keeps raw output j)")
+
+
+def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
+    """Raise :class:`DegenerateActivationError` unless ``program`` (one input,
+    one target) is a usable activation on ``value_range``.
+
+    The formula is evaluated (NumPy, the engine's semantics) on 16001 evenly
+    spaced points of the range plus 0 and +-1e-12 (where the protections
+    fire).  Rejected: a value that is not finite or beyond float32; a
+    constant; a pole, a jump or a wildly singular slope inside the range
+    (``1/(x + 0.5)``, ``tan(x)``, ``x/|x|``, ``sin(log|x|)``): its steepest
+    secant grows more than 4-fold when the step shrinks 8-fold, to over 100
+    times its typical slope.  Such a formula is not finite, or not trainable,
+    there even when no grid point falls on the singular point itself.  Mild
+    singular slopes pass (``sqrt|x|``; ``log|x|``, which the protection
+    bounds below by log(1e-10)).
+    """
+    check_one_variable(program)
+    low, high = (float(v) for v in value_range)
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"value_range must be two finite numbers low < high, got {value_range!r}")
+    grid = np.linspace(low, high, (_CHECK_POINTS - 1) * _REFINE + 1)
+    specials = np.array([p for p in _SPECIAL_POINTS if low <= p <= high])
+    x = np.concatenate([grid, specials])
+    g = program(x[:, None])
+    span = f"[{low:g}, {high:g}]"
+    bad = ~np.isfinite(g)
+    if bad.any():
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} is not finite on {span} "
+            f"(g({x[bad][0]:.6g}) = {g[bad][0]}); it cannot be an activation")
+    peak = np.abs(g).max()
+    if peak > _FLOAT32_MAX:
+        where = x[np.argmax(np.abs(g))]
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} overflows float32 on {span} "
+            f"(|g({where:.6g})| = {peak:.3g}); it cannot be an activation")
+    spread = float(np.std(g))
+    if not spread > 1e-9 * max(1.0, float(np.abs(g).mean())):
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} is constant on {span} (std {spread:.3g}); "
+            "a constant activation is rejected (it is never replaced by the identity)")
+    # Slopes on a grid offset from round numbers (a protected value at one
+    # isolated point, such as div(x*x, x) = 1 at x = 0, is harmless), as
+    # secants over one step and over _REFINE steps from every point: near a
+    # pole or a jump, the steepest secant grows about _REFINE-fold with the
+    # resolution; near log|x| 3- to _REFINE-fold (it depends on where the
+    # grid falls); near sqrt|x| about sqrt(_REFINE)-fold; elsewhere it
+    # barely changes.
+    n = (_CHECK_POINTS - 1) * _REFINE + 1
+    step = (high - low) / n
+    shifted = low + (np.arange(n) + 1 / math.pi) * step
+    on_grid = program(shifted[:, None])
+    bad = ~np.isfinite(on_grid) | (np.abs(on_grid) > _FLOAT32_MAX)
+    if bad.any():
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} is not finite in float32 on {span} "
+            f"(g({shifted[bad][0]:.6g}) = {on_grid[bad][0]:.3g}); it cannot be an activation")
+    fine_slopes = np.abs(np.diff(on_grid)) / step
+    wide_slopes = np.abs(on_grid[_REFINE:] - on_grid[:-_REFINE]) / (_REFINE * step)
+    k = int(np.argmax(fine_slopes))
+    fine, where = float(fine_slopes[k]), float(0.5 * (shifted[k] + shifted[k + 1]))
+    coarse = float(np.max(wide_slopes))
+    typical = float(np.std(g)) / float(np.std(grid))
+    if fine > 4 * coarse and fine > 100 * typical:
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} has a pole, a jump or a singular slope near "
+            f"x = {where:.4g} (its steepest secant on {span} grows from {coarse:.3g} to {fine:.3g} when the "
+            f"step shrinks {_REFINE}-fold); it cannot be trained as an activation")
+
+
+def collapse_inputs(program: Program, output: int | None = None) -> Program:
+    """``program`` with every input replaced by the one variable x.
+
+    Assumption: what becomes the activation is the formula's shape along the
+    diagonal x_1 = ... = x_d = x.  Features that enter antisymmetrically
+    (``x3 - x5``) cancel there, and the result may be constant: check it.
+
+    Parameters
+    ----------
+    program : Program
+    output : int or None, default=None
+        None keeps the program's output map (it must have one target);
+        an index j keeps raw output j alone (weight 1, intercept 0), as for
+        one feature f_k of a layer's chromosome.
+    """
+    if not isinstance(program, Program):
+        raise TypeError(f"expected an srnet.expr.Program, got {type(program).__name__}")
+    n = program.n_inputs
+    if n < 1:
+        raise ValueError("the program has no inputs: there is no variable to collapse onto")
+
+    def remap(address: int) -> int:
+        return 0 if address < n else address - (n - 1)
+
+    steps = tuple((name, remap(a), remap(b) if primitive(name).arity == 2 else 0) for name, a, b in program.steps)
+    if output is None:
+        if program.n_targets != 1:
+            raise ValueError(f"the program has {program.n_targets} targets; pick one raw output with output=j "
+                             f"(0 <= j < {len(program.outputs)})")
+        outputs, weights, intercept = tuple(map(remap, program.outputs)), program.weights, program.intercept
+    else:
+        if not 0 <= output < len(program.outputs):
+            raise ValueError(f"output={output} but the program has {len(program.outputs)} raw outputs")
+        outputs, weights, intercept = (remap(program.outputs[output]),), [[1.0]], [0.0]
+    return Program(1, program.constants, steps, outputs, weights, intercept)
+
+
+def simplify_program(program: Program, value_range=CHECK_RANGE) -> Program:
+    """A shorter program for the same one-variable function, or ``program``.
+
+    The formula goes through sympy (whose automatic simplification drops what
+    collapsing inputs leaves behind: ``x - x``, ``sin(x)/sin(x)``, repeated
+    terms) and back through :func:`program_from_sympy`; the result is kept
+    only if it has fewer steps and computes the same values (to 1e-9) on
+    8001 points of ``value_range`` placed off round numbers, where protections
+    at isolated points (0/0 = 1) cannot tell the two apart.
+    """
+    check_one_variable(program)
+    try:
+        candidate = program_from_sympy(to_sympy(program, (VARIABLE,))[0], [VARIABLE], protected=True)
+    except ValueError:  # a form the converter does not know: keep the original
+        return program
+    if candidate.n_steps >= program.n_steps:
+        return program
+    low, high = (float(v) for v in value_range)
+    x = low + (np.arange(8001) + 1 / math.e) * (high - low) / 8001
+    before, after = program(x[:, None]), candidate(x[:, None])
+    scale = max(1.0, float(np.nanmax(np.abs(np.where(np.isfinite(before), before, np.nan)), initial=1.0)))
+    same = (np.isfinite(before) == np.isfinite(after)).all() and np.allclose(
+        before[np.isfinite(before)], after[np.isfinite(after)], rtol=1e-9, atol=1e-9 * scale)
+    return candidate if same else program
+
+
+def _normal_points(n: int = 2001) -> np.ndarray:
+    normal = statistics.NormalDist()
+    return np.array([normal.inv_cdf((i + 0.5) / n) for i in range(n)])
+
+
+def standardize_program(program: Program) -> Program:
+    """``(g - mean) / std`` with mean and std of g(x) for x ~ N(0, 1).
+
+    Only the output map changes (the formula keeps its shape); a formula
+    that is constant or not finite there raises :class:`DegenerateActivationError`.
+    """
+    check_one_variable(program)
+    g = program(_normal_points()[:, None])
+    if not np.all(np.isfinite(g)):
+        raise DegenerateActivationError(f"the formula g(x) = {formula_text(program)} is not finite "
+                                        "for standard normal inputs")
+    mean, std = float(g.mean()), float(g.std())
+    if not std > 1e-9 * max(1.0, abs(mean)):
+        raise DegenerateActivationError(f"the formula g(x) = {formula_text(program)} is constant for "
+                                        "standard normal inputs; it cannot be standardised")
+    intercept = (program.intercept - mean) / std
+    intercept[np.abs(intercept) < 1e-12] = 0.0  # round-off of an already centred formula
+    return Program(1, program.constants, program.steps, program.outputs, program.weights / std, intercept)
+
+
+def collapse_variables(expr: sympy.Expr, variable: sympy.Symbol = VARIABLE) -> sympy.Expr:
+    """``expr`` with every free symbol replaced by ``variable`` (see :func:`collapse_inputs`)."""
+    return expr.xreplace({s: variable for s in expr.free_symbols})
+
+
+__all__ = ["CHECK_RANGE", "VARIABLE", "DegenerateActivationError", "check_activation", "check_one_variable",
+           "collapse_inputs", "collapse_variables", "formula_text", "simplify_program", "standardize_program"]

@@ -1,0 +1,251 @@
+"""Routes from data or an explanation to an activation function.
+
+Every route ends in :class:`FoundActivation`: the activation, the formula it
+came from (before collapsing) and what the route measured.  Each states its
+assumptions; degenerate results (constant, not finite, or with a pole or a
+jump on the range checked: :func:`~srnet.activations.check_activation`)
+raise :class:`~srnet.activations.DegenerateActivationError`; they are never
+replaced by the identity.
+
+1. :func:`activation_from_data` (the neuro-symbolic study's route): symbolic
+   regression of a dataset's labels, then every input replaced by x.
+2. From an explanation of a trained network:
+   :func:`activation_from_layer` collapses the one-output chromosome f_k of
+   a layer (``SRNet(form="paper")``) the same way;
+   :func:`activation_from_neurons` fits one one-input chromosome g so that
+   every neuron's output is ~ g(its pre-activation).
+3. By search: :func:`srnet.activations.search.search_activation`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from srnet.activations.module import ExpressionActivation
+from srnet.activations.programs import (
+    CHECK_RANGE,
+    check_activation,
+    collapse_inputs,
+    simplify_program,
+    standardize_program,
+)
+from srnet.cgp.primitives import PAPER_FUNCTIONS
+from srnet.data import check_matrix, check_vector
+from srnet.estimators import CGPRegressor
+from srnet.expr.program import Program
+from srnet.expr.symbolic import fold_constants, make_symbols, raw_sympy, to_sympy
+
+
+@dataclass
+class FoundActivation:
+    """An activation and where it came from.
+
+    Attributes
+    ----------
+    activation : ExpressionActivation
+    route : str
+        ``"data"``, ``"layer"``, ``"neurons"`` or ``"search"``.
+    source : str
+        The formula the route found, before it was collapsed to one variable
+        and standardised.
+    seconds : float
+        Wall time of the route.
+    details : dict
+        Route-specific figures (fitness, generations, evaluations, ...).
+    """
+
+    activation: ExpressionActivation
+    route: str
+    source: str
+    seconds: float
+    details: dict = field(default_factory=dict)
+
+    @property
+    def formula(self) -> str:
+        return self.activation.formula
+
+    def to_dict(self) -> dict:
+        return {"route": self.route, "formula": self.formula, "source": self.source, "seconds": self.seconds,
+                "nodes": self.activation.n_nodes, "details": self.details, "activation": self.activation.to_dict()}
+
+
+def make_activation(program: Program, *, normalize: bool, simplify: bool = True, affine=False,
+                    check_range=CHECK_RANGE, label: str | None = None) -> ExpressionActivation:
+    """Check a one-variable program, simplify it, optionally standardise it,
+    and wrap it.
+
+    The degeneracy check runs on the formula as found (before standardising),
+    so a constant formula is reported as such; simplifying keeps only a
+    shorter program with the same values (:func:`simplify_program`).
+    """
+    if check_range is not None:
+        check_activation(program, check_range)
+    if simplify:
+        program = simplify_program(program, CHECK_RANGE if check_range is None else check_range)
+    if normalize:
+        program = standardize_program(program)
+    return ExpressionActivation(program, affine=affine, check_range=check_range, label=label)
+
+
+def _subsample(n: int, max_samples: int | None, rng: np.random.Generator) -> np.ndarray:
+    if max_samples is None or n <= max_samples:
+        return np.arange(n)
+    return np.sort(rng.choice(n, max_samples, replace=False))
+
+
+def activation_from_data(X, y, *, max_seconds: float = 30.0, max_generations: int | None = None,
+                         max_samples: int | None = 2000, functions=PAPER_FUNCTIONS, n_columns: int = 30,
+                         n_offspring: int = 4, normalize: bool = True, affine=False, check_range=CHECK_RANGE,
+                         random_state=None, n_threads: int | None = None) -> FoundActivation:
+    """Route 1: a formula of the labels, with every input replaced by x.
+
+    :class:`~srnet.CGPRegressor` fits ``y ~ a * f(x_1..x_d) + b`` (for 0/1
+    labels this is symbolic classification by least squares) on at most
+    ``max_samples`` random rows; the activation is the raw formula
+    ``f(x, ..., x)`` (a and b only fit the labels' scale).
+
+    Assumptions: the features are standardised (so one scale of x suits
+    them all), and the shape of f along the diagonal x_1 = ... = x_d is what
+    matters.  A formula whose features cancel there is rejected.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    max_seconds, max_generations : budgets of the CGP search (first reached stops it)
+    max_samples : int or None, default=2000
+    functions, n_columns, n_offspring : the CGP search space (see CGPRegressor)
+    normalize : bool, default=True
+        Standardise g to zero mean, unit variance for x ~ N(0, 1).
+    affine : bool, default=False
+        Give the activation the learnable wrapper a*g(b*x + c) + d.
+    check_range : (float, float), default=(-5, 5)
+    random_state : int or None
+    n_threads : int or None
+    """
+    started = time.perf_counter()
+    X = check_matrix(X)
+    y = check_vector(y, X.shape[0])
+    rows = _subsample(X.shape[0], max_samples, np.random.default_rng(random_state))
+    model = CGPRegressor(functions=functions, n_columns=n_columns, n_offspring=n_offspring,
+                         max_seconds=max_seconds, max_generations=max_generations, simplify_seconds=0,
+                         random_state=random_state, n_threads=n_threads)
+    model.fit(X[rows], y[rows])
+    raw = collapse_inputs(model.program_, output=0)
+    source = str(raw_formula(model.program_))
+    activation = make_activation(raw, normalize=normalize, affine=affine, check_range=check_range,
+                                 label=f"route 1 (labels): f = {source}")
+    details = {"fitness": float(model.fitness_), "generations": int(model.n_generations_),
+               "samples": len(rows), "n_features": int(X.shape[1])}
+    return FoundActivation(activation, "data", source, time.perf_counter() - started, details)
+
+
+def raw_formula(program: Program, symbols=None) -> sympy.Expr:
+    """The first raw output of ``program`` (before its output map) as sympy."""
+    symbols = make_symbols(program.n_inputs) if symbols is None else symbols
+    return fold_constants(raw_sympy(program, symbols)[0])
+
+
+def activation_from_layer(explainer, layer: int, *, feature: int | None = None, normalize: bool = True,
+                          affine=False, check_range=CHECK_RANGE) -> FoundActivation:
+    """Route 2a: a layer's hidden feature f_k, with every input replaced by x.
+
+    ``explainer`` is a fitted :class:`srnet.extract.SRNet`; with
+    ``form="paper"`` each layer k has one feature f_k and every unit is
+    ``w_kj * f_k(h_{k-1}) + b_kj``, so f_k is the layer's shared shape.  Its
+    inputs are the previous layer's units (the network inputs for k = 0);
+    the same diagonal assumption as :func:`activation_from_data` applies.
+
+    Parameters
+    ----------
+    explainer : SRNet
+        Fitted; ``explainer.programs_[layer]`` is used.
+    layer : int
+        Index into the explained layers (0 = first hidden layer).
+    feature : int or None
+        Which output of the layer's chromosome (needed when it has several,
+        as in the default ``form="multi"``).
+    """
+    started = time.perf_counter()
+    programs = getattr(explainer, "programs_", None)
+    if programs is None:
+        raise ValueError("the explainer is not fitted (no programs_); fit SRNet(form='paper') first")
+    if not -len(programs) <= layer < len(programs):
+        raise ValueError(f"layer={layer} but the explainer has {len(programs)} explained layers")
+    program = programs[layer]
+    m = len(program.outputs)
+    if feature is None:
+        if m != 1:
+            raise ValueError(f"layer {layer}'s chromosome has {m} features; pick one with feature=j, or explain "
+                             "the network with SRNet(form='paper') (one feature per layer)")
+        feature = 0
+    raw = collapse_inputs(program, output=feature)
+    features = getattr(explainer, "layer_features_", None)
+    source = str(features[layer][feature]) if features is not None else str(raw_formula(program))
+    activation = make_activation(raw, normalize=normalize, affine=affine, check_range=check_range,
+                                 label=f"route 2 (layer {layer} feature {feature}): f = {source}")
+    details = {"layer": int(layer % len(programs)), "feature": int(feature),
+               "layer_r2": float(explainer.layer_r2_[layer]) if hasattr(explainer, "layer_r2_") else None}
+    return FoundActivation(activation, "layer", source, time.perf_counter() - started, details)
+
+
+def neuron_pairs(model, X, pre: str, post: str) -> tuple[np.ndarray, np.ndarray]:
+    """Pre-activations and activations of one layer of ``model`` on ``X``.
+
+    ``pre`` and ``post`` are module names (``model.named_modules()``): the
+    Linear layer and the activation after it, e.g. ``"0"`` and ``"1"`` for
+    ``Sequential(Linear, ReLU, ...)``.  Returns two (n_samples, width) arrays.
+    """
+    from srnet.probe import probe
+
+    before, after = probe(model, X, layers=[pre, post])
+    if before.shape != after.shape:
+        raise ValueError(f"'{pre}' has width {before.shape[1]} but '{post}' has {after.shape[1]}: "
+                         "pick a Linear layer and the element-wise activation right after it")
+    return before, after
+
+
+def activation_from_neurons(pre, post, *, max_seconds: float = 10.0, max_generations: int | None = None,
+                            max_samples: int | None = 4000, functions=PAPER_FUNCTIONS, n_columns: int = 20,
+                            n_offspring: int = 4, normalize: bool = False, affine=False,
+                            check_range=CHECK_RANGE, random_state=None, n_threads=None) -> FoundActivation:
+    """Route 2b: one one-input formula g with every neuron's output ~ g(its pre-activation).
+
+    All (pre-activation, output) pairs of a layer are pooled, subsampled to
+    ``max_samples`` and fitted by :class:`~srnet.CGPRegressor` (one input).
+    The activation keeps the fitted scale (``normalize=False``), so g
+    approximates the network's own activation; the details give the fit's R^2.
+
+    Parameters
+    ----------
+    pre, post : array-like of shape (n_samples, width)
+        Pre-activations and outputs of the same units (see :func:`neuron_pairs`).
+    """
+    started = time.perf_counter()
+    pre = check_matrix(pre, "pre")
+    post = check_matrix(post, "post")
+    if pre.shape != post.shape:
+        raise ValueError(f"pre has shape {pre.shape} but post has {post.shape}; they must be the same units")
+    z, h = pre.reshape(-1), post.reshape(-1)
+    if np.ptp(h) == 0:
+        raise ValueError("every neuron output is the same value: there is no activation shape to fit")
+    rows = _subsample(z.size, max_samples, np.random.default_rng(random_state))
+    model = CGPRegressor(functions=functions, n_columns=n_columns, n_offspring=n_offspring,
+                         max_seconds=max_seconds, max_generations=max_generations, simplify_seconds=0,
+                         random_state=random_state, n_threads=n_threads)
+    model.fit(z[rows, None], h[rows])
+    program = model.program_
+    source = str(to_sympy(program, (sympy.Symbol("z", real=True),))[0])
+    activation = make_activation(program, normalize=normalize, affine=affine, check_range=check_range,
+                                 label=f"route 2 (neurons): h ~ {source}")
+    details = {"r2": float(model.score(z[:, None], h)), "generations": int(model.n_generations_),
+               "samples": len(rows), "pre_range": [float(z.min()), float(z.max())]}
+    return FoundActivation(activation, "neurons", source, time.perf_counter() - started, details)
+
+
+__all__ = ["FoundActivation", "activation_from_data", "activation_from_layer", "activation_from_neurons",
+           "make_activation", "neuron_pairs"]

@@ -1,0 +1,242 @@
+"""Route 3: evolve an activation, scored by training a small network with it.
+
+A (1+lambda) strategy over one-input CGP genomes (the engine's genome arrays
+and its single-active-gene mutation kernel), driven from Python because the
+fitness is not a formula's error but the validation loss of a network:
+
+1. each offspring's active graph becomes a one-variable program, which is
+   checked (constant / non-finite -> rejected at no training cost) and
+   standardised (zero mean, unit variance for x ~ N(0, 1));
+2. a light network (:func:`~srnet.activations.study_models.light_network`)
+   with that activation is trained briefly on a subsample, with the same
+   initial weights and batch order for every candidate (common random
+   numbers: differences come from the activation);
+3. its validation loss is the fitness, cached by the program's JSON (the
+   compact active graph), so a formula met again costs nothing.
+
+Offspring whose mutation touched no active gene compute the parent's formula
+and are skipped; ties favour the offspring (neutral drift, as in the engine).
+The wall budget is checked before every training run, so the search overruns
+it by at most one run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from srnet.activations.programs import CHECK_RANGE, VARIABLE, DegenerateActivationError
+from srnet.activations.routes import FoundActivation, make_activation, raw_formula
+from srnet.activations.study_models import light_network, resolve_device, seeded
+from srnet.cgp import _kernels
+from srnet.cgp.evolve import _seed_from
+from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
+from srnet.cgp.primitives import ARITIES
+from srnet.data import check_matrix, check_vector
+from srnet.expr.program import Program
+
+#: Functions of the search: smooth, cheap, and able to make the usual shapes
+#: (x*sigmoid(x), tanh, softplus-like, periodic).
+SEARCH_FUNCTIONS = ("add", "sub", "mul", "div", "square", "sin", "cos", "exp", "tanh", "sigmoid", "log", "sqrt")
+TASKS = ("binary", "regression")
+
+
+class _Scorer:
+    """Trains the light network with a candidate activation; the fitness cache."""
+
+    def __init__(self, X_train, y_train, X_val, y_val, *, task, hidden, epochs, lr, batch_size, device, seed,
+                 check_range):
+        self.device = resolve_device(device)
+        self.X_train = torch.as_tensor(X_train, dtype=torch.float32, device=self.device)
+        self.y_train = torch.as_tensor(y_train, dtype=torch.float32, device=self.device).reshape(-1, 1)
+        self.X_val = torch.as_tensor(X_val, dtype=torch.float32, device=self.device)
+        self.y_val = torch.as_tensor(y_val, dtype=torch.float32, device=self.device).reshape(-1, 1)
+        self.loss = nn.BCEWithLogitsLoss() if task == "binary" else nn.MSELoss()
+        self.hidden, self.epochs, self.lr, self.batch_size = hidden, epochs, lr, batch_size
+        self.seed, self.check_range = seed, check_range
+        self.cache: dict[str, float] = {}
+        self.hits = self.trained = self.rejected = 0
+
+    def activation(self, program: Program):
+        """The standardised activation of a program, or None if degenerate."""
+        try:
+            return make_activation(program, normalize=True, check_range=self.check_range)
+        except DegenerateActivationError:
+            return None
+
+    def fitness(self, program: Program) -> float:
+        key = program.to_json()
+        if key in self.cache:
+            self.hits += 1
+            return self.cache[key]
+        activation = self.activation(program)
+        if activation is None:
+            self.rejected += 1
+            value = math.inf
+        else:
+            self.trained += 1
+            value = self.train(activation)
+        self.cache[key] = value
+        return value
+
+    def train(self, activation: nn.Module) -> float:
+        model = seeded(light_network, self.seed, self.X_train.shape[1], activation, self.y_train.shape[1],
+                       hidden=self.hidden).to(self.device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=self.lr)
+        shuffler = torch.Generator().manual_seed(self.seed)
+        n = self.X_train.shape[0]
+        model.train()
+        for _ in range(self.epochs):
+            order = torch.randperm(n, generator=shuffler).to(self.device)
+            for first in range(0, n, self.batch_size):
+                rows = order[first : first + self.batch_size]
+                optimizer.zero_grad()
+                loss = self.loss(model(self.X_train[rows]), self.y_train[rows])
+                if not torch.isfinite(loss):
+                    return math.inf
+                loss.backward()
+                optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            value = float(self.loss(model(self.X_val), self.y_val))
+        return value if math.isfinite(value) else math.inf
+
+
+def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", max_seconds: float | None = 60.0,
+                      max_generations: int | None = None, max_evaluations: int | None = None,
+                      n_offspring: int = 4, n_columns: int = 8, functions=SEARCH_FUNCTIONS, n_constants: int = 1,
+                      constant_pool=DEFAULT_CONSTANT_POOL, hidden=(64, 32), epochs: int = 2, lr: float = 1e-3,
+                      batch_size: int = 256, max_samples: int | None = 4000, device="cpu",
+                      check_range=CHECK_RANGE, initial: Genome | None = None, random_state=None,
+                      callback: Callable[[int, float, int], bool | None] | None = None) -> FoundActivation:
+    """Route 3: evolve a one-variable activation whose fitness is a validation loss.
+
+    Parameters
+    ----------
+    X_train, y_train, X_val, y_val : arrays
+        Standardised features; 0/1 labels (``task="binary"``: binary
+        cross-entropy of one logit) or targets (``"regression"``: MSE).
+    max_seconds, max_generations, max_evaluations
+        Budgets; the first one reached stops the search (at least one).
+        ``max_evaluations`` counts training runs (cache hits and rejected
+        formulas are free).
+    n_offspring : int, default=4
+        lambda.
+    n_columns, functions, n_constants, constant_pool
+        The genome space (one input, one output, one row).
+    hidden, epochs, lr, batch_size
+        The light network each candidate trains and how briefly.
+    max_samples : int or None, default=4000
+        Training rows used by each run (a fixed random subsample).
+    device : str, default="cpu"
+    initial : Genome or None
+        Start from this genome; default: a random non-degenerate one.
+    random_state : int or None
+    callback : callable or None
+        ``callback(generation, best_fitness, training_runs)`` after every
+        generation; returning True stops.
+
+    Returns
+    -------
+    FoundActivation
+        The best activation (standardised); ``details`` has the fitness,
+        generations, training runs, cache hits, rejected formulas and the
+        history ``[(generation, seconds, fitness)]`` of improvements.
+    """
+    if max_seconds is None and max_generations is None and max_evaluations is None:
+        raise ValueError("give a budget: max_seconds, max_generations or max_evaluations")
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
+    if n_offspring < 1:
+        raise ValueError(f"n_offspring must be >= 1, got {n_offspring}")
+    started = time.perf_counter()
+    X_train, X_val = check_matrix(X_train, "X_train"), check_matrix(X_val, "X_val")
+    y_train, y_val = check_vector(y_train, X_train.shape[0], "y_train"), check_vector(y_val, X_val.shape[0], "y_val")
+    if X_val.shape[1] != X_train.shape[1]:
+        raise ValueError(f"X_train has {X_train.shape[1]} columns but X_val has {X_val.shape[1]}")
+    run_seed = _seed_from(random_state)
+    rng = np.random.default_rng([run_seed, 0])
+    if max_samples is not None and X_train.shape[0] > max_samples:
+        rows = np.sort(rng.choice(X_train.shape[0], max_samples, replace=False))
+        X_train, y_train = X_train[rows], y_train[rows]
+    spec = GenomeSpec(n_inputs=1, n_outputs=1, n_rows=1, n_columns=n_columns, functions=functions,
+                      n_constants=n_constants, constant_pool=constant_pool)
+    if initial is not None and initial.spec != spec:
+        raise ValueError("the initial genome's spec differs from the search's (n_columns, functions, constants)")
+    scorer = _Scorer(X_train, y_train, X_val, y_val, task=task, hidden=tuple(hidden), epochs=epochs, lr=lr,
+                     batch_size=batch_size, device=device, seed=run_seed % (2**31), check_range=check_range)
+
+    def out_of_time() -> bool:
+        return max_seconds is not None and time.perf_counter() - started >= max_seconds
+
+    parent = initial.copy() if initial is not None else _random_start(spec, scorer, rng)
+    parent_fitness = scorer.fitness(Program.from_genome(parent))
+    history = [(0, time.perf_counter() - started, parent_fitness)]
+    grid = spec.grid()
+    nodes = np.empty((n_offspring, spec.n_nodes, 3), dtype=np.int32)
+    outputs = np.empty((n_offspring, 1), dtype=np.int32)
+    constants = np.empty((n_offspring, spec.n_constants), dtype=np.int32)
+    changed = np.empty(n_offspring, dtype=np.bool_)
+    generation = 0
+    stop_reason = ""
+    while not stop_reason:
+        if max_generations is not None and generation >= max_generations:
+            stop_reason = "max_generations"
+            break
+        if out_of_time():
+            stop_reason = "max_seconds"
+            break
+        _kernels.mutate(grid, spec.function_codes, ARITIES, parent.nodes, parent.outputs, parent.constants,
+                        _kernels.MUTATION_SINGLE_ACTIVE, 0.0, run_seed, generation, nodes, outputs, constants,
+                        changed)
+        best_child, best_fitness = None, math.inf
+        for i in np.flatnonzero(changed):
+            if out_of_time():
+                stop_reason = "max_seconds"
+                break
+            if max_evaluations is not None and scorer.trained >= max_evaluations:
+                stop_reason = "max_evaluations"
+                break
+            # copies: the offspring buffers are overwritten by the next generation
+            child = Genome(spec, nodes[i].copy(), outputs[i].copy(), constants[i].copy())
+            value = scorer.fitness(Program.from_genome(child))
+            if best_child is None or value <= best_fitness:
+                best_child, best_fitness = child, value
+        generation += 1
+        # ties favour the offspring: neutral drift lets the search cross plateaus
+        if best_child is not None and best_fitness <= parent_fitness:
+            if best_fitness < parent_fitness:
+                history.append((generation, time.perf_counter() - started, best_fitness))
+            parent, parent_fitness = best_child, best_fitness
+        if callback is not None and callback(generation, parent_fitness, scorer.trained):
+            stop_reason = "callback"
+    if not math.isfinite(parent_fitness):
+        raise DegenerateActivationError(
+            f"the search found no usable activation in {scorer.trained} training runs "
+            f"({scorer.rejected} degenerate formulas rejected); give it a larger budget")
+    program = Program.from_genome(parent)
+    activation = make_activation(program, normalize=True, check_range=check_range,
+                                 label=f"route 3 (search): validation loss {parent_fitness:.4g}")
+    source = str(raw_formula(program, (VARIABLE,)))  # before standardising
+    details = {"fitness": parent_fitness, "generations": generation, "training_runs": scorer.trained,
+               "cache_hits": scorer.hits, "rejected": scorer.rejected, "stop_reason": stop_reason,
+               "history": [list(h) for h in history], "samples": int(X_train.shape[0])}
+    return FoundActivation(activation, "search", source, time.perf_counter() - started, details)
+
+
+def _random_start(spec: GenomeSpec, scorer: _Scorer, rng: np.random.Generator, tries: int = 10000) -> Genome:
+    """A random genome whose formula is a usable activation."""
+    for _ in range(tries):
+        genome = Genome.random(spec, rng)
+        if scorer.activation(Program.from_genome(genome)) is not None:
+            return genome
+    raise DegenerateActivationError(f"{tries} random genomes gave no usable activation; widen the function set "
+                                    "or the grid")
+
+
+__all__ = ["SEARCH_FUNCTIONS", "search_activation"]

@@ -1,0 +1,208 @@
+"""The networks, training loop and metrics of the activation study.
+
+Models (binary classification, one logit out):
+
+* :func:`heavy_network`: d -> 200 -> 100 -> 1 with BatchNorm, ReLU and
+  dropout 0.3 after each hidden Linear;
+* :func:`light_network`: d -> 64 -> 32 -> 1 with any activation (a name of
+  :data:`srnet.networks.ACTIVATIONS` or a module, copied per layer: an
+  :class:`~srnet.activations.ExpressionActivation` found by a route makes a
+  "Hybrid" network).
+
+Data: :func:`one_vs_rest` turns labels into 0/1 (the most frequent class
+against the rest when there are more than two classes), :func:`split` makes
+a stratified train/test split, :func:`standardize` scales with training
+statistics.  Metrics: accuracy, ROC AUC, parameters, and the efficiency
+``E = AUC / log10(parameters)`` (:func:`efficiency`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from srnet.networks import ACTIVATIONS
+
+# ------------------------------------------------------------------ devices
+
+def resolve_device(device="auto") -> torch.device:
+    """``"auto"``: CUDA when available, else CPU; anything else as given."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for, but torch sees no CUDA device (use --device auto or cpu)")
+    return device
+
+
+# ------------------------------------------------------------------- models
+
+def _activation_module(activation) -> nn.Module:
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation '{activation}'; choose from {', '.join(ACTIVATIONS)} "
+                             "or pass a module")
+        return ACTIVATIONS[activation]()
+    if isinstance(activation, nn.Module):
+        return copy.deepcopy(activation)  # each layer its own copy (own affine parameters, if any)
+    raise TypeError(f"activation must be a name or an nn.Module, got {type(activation).__name__}")
+
+
+def heavy_network(n_features: int, n_outputs: int = 1, *, hidden=(200, 100), dropout: float = 0.3) -> nn.Sequential:
+    """The study's large baseline: Linear -> BatchNorm -> ReLU -> Dropout per hidden layer."""
+    layers, width = [], n_features
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.ReLU(), nn.Dropout(dropout)]
+        width = size
+    return nn.Sequential(*layers, nn.Linear(width, n_outputs))
+
+
+def light_network(n_features: int, activation="relu", n_outputs: int = 1, *, hidden=(64, 32)) -> nn.Sequential:
+    """The study's small network: Linear -> activation per hidden layer."""
+    layers, width = [], n_features
+    for size in hidden:
+        layers += [nn.Linear(width, size), _activation_module(activation)]
+        width = size
+    return nn.Sequential(*layers, nn.Linear(width, n_outputs))
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters (BatchNorm's running statistics are buffers, not counted)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def efficiency(auc: float, n_parameters: int) -> float:
+    """``E = AUC / log10(parameters)``: accuracy bought per order of magnitude of size."""
+    if n_parameters <= 1:
+        raise ValueError(f"efficiency needs more than one parameter, got {n_parameters}")
+    return float(auc) / math.log10(n_parameters)
+
+
+# --------------------------------------------------------------------- data
+
+def one_vs_rest(y) -> tuple[np.ndarray, float]:
+    """0/1 labels: for two classes the larger label is 1; for more, the most
+    frequent class is 1 and every other class 0 (ties: the smallest label).
+    Returns ``(labels, positive class)``."""
+    y = np.asarray(y).reshape(-1)
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size < 2:
+        raise ValueError(f"one class only ({classes.tolist()}): nothing to classify")
+    positive = classes[-1] if classes.size == 2 else classes[np.argmax(counts)]
+    return (y == positive).astype(np.float64), positive.item()
+
+
+def split(X, y, *, test_size: float = 0.2, random_state: int = 0):
+    """Stratified train/test split: ``X_train, X_test, y_train, y_test``."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(X, y, test_size=test_size, random_state=random_state, stratify=y)
+
+
+def standardize(X_train, *others):
+    """Scale every array with the training mean and std (a constant column is
+    centred, not scaled).  Returns the scaled training array, then the others."""
+    X_train = np.asarray(X_train, dtype=np.float64)
+    mean = X_train.mean(axis=0)
+    std = X_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return tuple((np.asarray(X, dtype=np.float64) - mean) / std for X in (X_train, *others))
+
+
+# ----------------------------------------------------------------- training
+
+def train_binary(model: nn.Module, X, y, *, epochs: int = 15, lr: float = 1e-3, batch_size: int = 1024,
+                 device="cpu", random_state: int = 0) -> tuple[nn.Module, list[float]]:
+    """Adam on the binary cross-entropy of the model's logit; returns the model
+    (in eval mode, on ``device``) and the mean training loss of each epoch.
+
+    ``random_state`` seeds the shuffling and the dropout masks (the global
+    torch RNG is left as it was); seed the initial weights when building the
+    model (:func:`seeded`).
+    """
+    device = resolve_device(device)
+    model = model.to(device)
+    inputs = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
+    targets = torch.as_tensor(np.asarray(y), dtype=torch.float32, device=device).reshape(-1, 1)
+    if inputs.shape[0] != targets.shape[0]:
+        raise ValueError(f"X has {inputs.shape[0]} rows but y has {targets.shape[0]}")
+    loss_function = nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    shuffler = torch.Generator().manual_seed(int(random_state))
+    losses = []
+    model.train()
+    cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(int(random_state))  # dropout masks: same seed, same run
+        for _ in range(epochs):
+            order = torch.randperm(inputs.shape[0], generator=shuffler).to(device)
+            total = torch.zeros((), device=device)
+            for first in range(0, inputs.shape[0], batch_size):
+                rows = order[first : first + batch_size]
+                if rows.numel() < 2 and first > 0:  # a batch of 1 breaks BatchNorm; drop the remainder
+                    continue
+                optimizer.zero_grad()
+                loss = loss_function(model(inputs[rows]), targets[rows])
+                loss.backward()
+                optimizer.step()
+                total += loss.detach() * rows.numel()
+            losses.append(float(total) / inputs.shape[0])
+    model.eval()
+    return model, losses
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, X, *, device=None, batch_size: int = 8192) -> np.ndarray:
+    """The model's logits on X (eval mode), as a float64 vector."""
+    device = next(model.parameters()).device if device is None else resolve_device(device)
+    model.eval()
+    inputs = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    out = [model(inputs[i : i + batch_size].to(device)).reshape(-1).double().cpu()
+           for i in range(0, inputs.shape[0], batch_size)]
+    return torch.cat(out).numpy()
+
+
+def evaluate_binary(model: nn.Module, X, y) -> dict:
+    """Accuracy (logit > 0) and ROC AUC on (X, y); NaN AUC for non-finite logits."""
+    from sklearn.metrics import roc_auc_score
+
+    logits = predict_logits(model, X)
+    y = np.asarray(y).reshape(-1)
+    accuracy = float(np.mean((logits > 0) == (y > 0.5)))
+    auc = float(roc_auc_score(y, logits)) if np.all(np.isfinite(logits)) else math.nan
+    return {"accuracy": accuracy, "roc_auc": auc}
+
+
+def fit_and_score(model: nn.Module, data, *, epochs: int = 15, lr: float = 1e-3, batch_size: int = 1024,
+                  device="cpu", random_state: int = 0) -> dict:
+    """Train on ``data = (X_train, y_train, X_test, y_test)`` and report
+    accuracy, ROC AUC, parameters, efficiency, seconds and final loss."""
+    X_train, y_train, X_test, y_test = data
+    started = time.perf_counter()
+    model, losses = train_binary(model, X_train, y_train, epochs=epochs, lr=lr, batch_size=batch_size,
+                                 device=device, random_state=random_state)
+    scores = evaluate_binary(model, X_test, y_test)
+    n_parameters = count_parameters(model)
+    auc = scores["roc_auc"]
+    return {**scores, "parameters": n_parameters,
+            "efficiency": efficiency(auc, n_parameters) if math.isfinite(auc) else math.nan,
+            "seconds": time.perf_counter() - started, "final_loss": losses[-1] if losses else math.nan}
+
+
+def seeded(builder, seed: int, *args, **kwargs) -> nn.Module:
+    """``builder(*args, **kwargs)`` with torch's RNG seeded for the initial
+    weights, leaving the global RNG as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        return builder(*args, **kwargs)
+
+
+__all__ = ["count_parameters", "efficiency", "evaluate_binary", "fit_and_score", "heavy_network", "light_network",
+           "one_vs_rest", "predict_logits", "resolve_device", "seeded", "split", "standardize", "train_binary"]

@@ -1,0 +1,394 @@
+"""ExpressionActivation: the formula, its gradient, JSON, training, devices,
+and clear errors for bad input.
+
+Oracles: sympy (the exact formula and its exact derivative) wherever no
+protection fires, and the NumPy program (the engine's protected semantics)
+everywhere, protected points included.
+"""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy
+import torch
+from _oracle import SPECIAL_VALUES, protection_fired, stable_rows
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from srnet.activations import (
+    VARIABLE,
+    DegenerateActivationError,
+    ExpressionActivation,
+    check_activation,
+    collapse_inputs,
+    collapse_variables,
+    light_network,
+    program_from_sympy,
+    simplify_program,
+    standardize_program,
+    train_binary,
+)
+from srnet.cgp import Genome, GenomeSpec
+from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PRIMITIVES
+from srnet.expr import Program
+
+x = VARIABLE
+ALL = tuple(sorted(PRIMITIVE_CODES))
+SWISH = x / (1 + sympy.exp(-x))
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+
+one_input_specs = st.builds(GenomeSpec, n_inputs=st.just(1), n_outputs=st.just(1), n_rows=st.just(1),
+                            n_columns=st.integers(2, 8),
+                            functions=st.lists(st.sampled_from(ALL), min_size=2, max_size=8, unique=True).map(tuple),
+                            n_constants=st.integers(0, 2))
+
+
+def points(rng, n):
+    """Normal values mixed with the special ones (0, +-1e-12, negatives, large)."""
+    values = rng.standard_normal(n) * rng.choice([0.1, 1.0, 10.0], size=n)
+    mask = rng.random(n) < 0.4
+    values[mask] = rng.choice(SPECIAL_VALUES, size=mask.sum())
+    return values
+
+
+def value_and_grad(module, values, dtype=torch.float64):
+    values = np.asarray(values, dtype=np.float64)
+    t = torch.tensor(values, dtype=dtype, requires_grad=True)
+    y = module(t)
+    if not y.requires_grad:  # a formula without x (allowed when the check is off): flat
+        return y.detach().numpy(), np.zeros_like(values)
+    (grad,) = torch.autograd.grad(y.sum(), t)
+    return y.detach().numpy(), grad.numpy()
+
+
+def exact(expr, value, digits=30):
+    number = complex(expr.xreplace({x: sympy.Float(float(value), 40)}).evalf(digits))
+    return number.real if abs(number.imag) <= 1e-12 * max(1.0, abs(number.real)) else math.nan
+
+
+def same(a, b, rtol=1e-9):
+    return (a == b) | (np.isnan(a) & np.isnan(b)) | (np.isfinite(a) & np.isfinite(b)
+                                                     & np.isclose(a, b, rtol=rtol, atol=1e-12))
+
+
+def step_names(expr):
+    return [name for name, _, _ in program_from_sympy(expr, [x]).steps]
+
+
+# ------------------------------------------------- values and gradients
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=one_input_specs, seed=st.integers(0, 2**32))
+def test_output_and_gradient_match_sympy_and_the_engine(spec, seed):
+    program = Program.from_genome(Genome.random(spec, seed))
+    module = ExpressionActivation(program, check_range=None)  # raw semantics, degenerate formulas too
+    rng = np.random.default_rng(seed)
+    values = points(rng, 16)
+    values = values[np.abs(values) < 1e6]  # sympy's exact arithmetic on 1e200 is needlessly slow
+    got, grad = value_and_grad(module, values)
+    X = values[:, None]
+    # the engine's protected semantics everywhere (protected points included)
+    stable = stable_rows(program, X)
+    assert np.all(same(got[stable], program(X)[stable])), program.steps
+    assert not np.any(np.isnan(grad) & np.isfinite(got)), "a finite output must get a non-NaN gradient"
+    # the exact formula and its derivative where no protection fires
+    expr = module.sympy()
+    derivative = sympy.diff(expr, x)
+    keep = stable & ~protection_fired(program, X) & np.isfinite(got) & (np.abs(got) < 1e12)
+    for value, out, slope in zip(values[keep], got[keep], grad[keep]):
+        assert math.isclose(exact(expr, value), out, rel_tol=1e-7, abs_tol=1e-9), (expr, value)
+        want = exact(derivative, value)
+        nearby = exact(derivative, value * (1 + 1e-10) + 1e-12)
+        if not (math.isfinite(want) and abs(want) < 1e12 and math.isclose(want, nearby, rel_tol=1e-6)):
+            continue  # a kink or an ill-conditioned point: chaos, not a bug
+        assert math.isclose(slope, want, rel_tol=1e-6, abs_tol=1e-8), (expr, derivative, value)
+
+
+@pytest.mark.parametrize("expr, point, value, slope", [
+    (1 / x, 0.0, 1.0, 0.0),                         # div by ~0 -> 1, flat
+    (1 / x, 1e-12, 1.0, 0.0),
+    (1 / x, -1e-12, 1.0, 0.0),
+    (sympy.log(sympy.Abs(x)), 0.0, 0.0, 0.0),       # log|a| -> 0 near 0
+    (sympy.log(sympy.Abs(x)), -1e-12, 0.0, 0.0),
+    (sympy.log(sympy.Abs(x)), -2.0, math.log(2.0), -0.5),
+    (sympy.sqrt(sympy.Abs(x)), 0.0, 0.0, 0.0),      # sqrt|a|: finite gradient at 0
+    (sympy.sqrt(sympy.Abs(x)), -4.0, 2.0, -0.25),
+    (sympy.exp(x) / 1e30, 100.0, math.exp(EXP_MAX) / 1e30, 0.0),  # exp clipped at 80
+])
+def test_protected_points_follow_the_engine(expr, point, value, slope):
+    module = ExpressionActivation.from_sympy(expr, check_range=None)
+    got, grad = value_and_grad(module, [point])
+    assert got[0] == pytest.approx(value, rel=1e-12, abs=1e-300)
+    assert grad[0] == pytest.approx(slope, rel=1e-9, abs=1e-12)
+    assert got[0] == pytest.approx(module.program(np.array([[point]]))[0], rel=1e-12, abs=1e-300)
+
+
+def test_every_primitive_converts_from_its_own_sympy_form():
+    values = np.concatenate([np.linspace(-4, 4, 41), [0.0, 1e-12, -1e-12, 90.0]])
+    u = sympy.sin(x) + 2  # a second argument that is never ~0
+    for prim in PRIMITIVES:
+        expr = prim.sympy(x, u) if prim.arity == 2 else prim.sympy(x, x)
+        module = ExpressionActivation.from_sympy(expr, check_range=None)
+        with torch.no_grad():
+            got = module(torch.tensor(values, dtype=torch.float64)).numpy()
+        want = prim.numpy(values, np.sin(values) + 2) if prim.arity == 2 else prim.numpy(values, values)
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-12), prim.name
+
+
+def test_sympy_forms_map_to_the_primitives_themselves():
+    assert step_names(1 / (1 + sympy.exp(-x))) == ["sigmoid"]
+    assert step_names(sympy.sqrt(sympy.Abs(x))) == ["sqrt"]
+    assert step_names(sympy.log(sympy.Abs(x))) == ["log"]
+    assert step_names(x**3) == ["cube"]
+    assert step_names(x**5) == ["square", "square", "mul"]
+    assert step_names(x * sympy.sin(x) + sympy.sin(x)).count("sin") == 1  # shared sub-expression
+    program = program_from_sympy(3 * sympy.tanh(x) - 2, [x])  # scale and offset go to the output map
+    assert [s[0] for s in program.steps] == ["tanh"]
+    assert program.weights[0, 0] == 3 and program.intercept[0] == -2
+
+
+def test_float32_and_float64_keep_their_dtype():
+    module = ExpressionActivation.from_sympy(SWISH + 0.5 * sympy.cos(x))
+    for dtype in (torch.float32, torch.float64):
+        out = module(torch.linspace(-3, 3, 11, dtype=dtype))
+        assert out.dtype == dtype and out.shape == (11,)
+    batch = torch.randn(4, 5, 6)
+    assert module(batch).shape == batch.shape
+
+
+# --------------------------------------------------------------- JSON
+
+def test_json_round_trip_reproduces_outputs_exactly(tmp_path):
+    module = ExpressionActivation.from_sympy(sympy.tanh(x) * sympy.sqrt(sympy.Abs(x)) + sympy.pi / (1 + x**2),
+                                             affine=True, label="test")
+    with torch.no_grad():  # as if trained
+        for name, value in zip("abcd", (1.5, -0.75, 0.1, 0.3)):
+            getattr(module, name).fill_(value)
+    path = tmp_path / "activation.json"
+    module.save(path)
+    loaded = ExpressionActivation.load(path)
+    inputs = torch.tensor(np.concatenate([np.linspace(-6, 6, 101), SPECIAL_VALUES[:10]]), dtype=torch.float32)
+    with torch.no_grad():
+        assert torch.equal(module(inputs), loaded(inputs))
+        assert torch.equal(module(inputs.double()), loaded(inputs.double()))
+    assert loaded.program == module.program and loaded.label == "test"
+    assert json.loads(path.read_text())["affine"] == {"a": 1.5, "b": -0.75, "c": pytest.approx(0.1), "d":
+                                                      pytest.approx(0.3)}
+    assert loaded.to_dict() == module.to_dict()
+
+
+def test_repr_shows_the_formula():
+    module = ExpressionActivation.from_sympy(SWISH)
+    assert "x/(1 + exp(-x))" in repr(module)
+    assert "a*g(b*x + c) + d" in repr(ExpressionActivation.from_sympy(SWISH, affine=True))
+    assert "ExpressionActivation(g(x) = x/(1 + exp(-x)))" in repr(light_network(3, module))
+
+
+def test_sympy_of_an_affine_activation_matches_its_output():
+    module = ExpressionActivation.from_sympy(sympy.sin(x) + x, affine={"a": 2.0, "b": 0.5, "c": -1.0, "d": 3.0})
+    f = sympy.lambdify(x, module.sympy(), "numpy")
+    values = np.linspace(-3, 3, 13)
+    with torch.no_grad():
+        assert np.allclose(module(torch.tensor(values)).numpy(), f(values), rtol=1e-6)
+
+
+def test_state_dict_holds_constants_and_parameters():
+    module = ExpressionActivation.from_sympy(sympy.sin(x + 2) * 3 + x, affine=True)
+    keys = set(module.state_dict())
+    assert {"constants", "a", "b", "c", "d"} <= keys
+    twin = ExpressionActivation.from_dict(module.to_dict())
+    twin.load_state_dict(module.state_dict())
+
+
+# --------------------------------------------------------- bad input
+
+def test_unknown_primitive_in_json_is_a_clear_error():
+    data = ExpressionActivation.from_sympy(SWISH).to_dict()
+    data["program"]["steps"][0][0] = "erf"
+    with pytest.raises(ValueError, match="unknown primitive 'erf'; valid primitives: add"):
+        ExpressionActivation.from_dict(data)
+    with pytest.raises(ValueError, match="corrupt"):
+        ExpressionActivation.from_json("{not json")
+    with pytest.raises(ValueError, match="not an srnet activation"):
+        ExpressionActivation.from_dict({"format": "srnet.program"})
+    data = ExpressionActivation.from_sympy(SWISH).to_dict()
+    data["affine"] = {"a": 1.0, "b": 1.0}
+    with pytest.raises(ValueError, match="a, b, c, d"):
+        ExpressionActivation.from_dict(data)
+
+
+def test_two_variables_where_one_is_required():
+    y = sympy.Symbol("y")
+    with pytest.raises(ValueError, match=r"2 variables \(x, y\).*one"):
+        ExpressionActivation.from_sympy(x * sympy.sin(y))
+    with pytest.raises(ValueError, match="depends on y besides the variable x"):
+        ExpressionActivation.from_sympy(x * sympy.sin(y), variable=x)
+    spec = GenomeSpec(n_inputs=2, n_columns=5, functions=("add", "mul"))
+    with pytest.raises(ValueError, match="2 inputs.*collapse_inputs"):
+        ExpressionActivation.from_genome(Genome.random(spec, 0))
+    data = ExpressionActivation.from_sympy(SWISH).to_dict()
+    data["program"]["n_inputs"] = 2
+    with pytest.raises(ValueError, match="2 inputs"):
+        ExpressionActivation.from_dict(data)
+
+
+@pytest.mark.parametrize("expr, message", [
+    (sympy.Integer(3), "constant"),
+    (sympy.sin(x) ** 2 + sympy.cos(x) ** 2, "constant"),
+    (x - x + 2, "constant"),
+    (x**64, "overflows float32"),
+    (x**1024, "not finite"),
+    (1 / (x + 0.5), r"pole, a jump or a singular slope near x = -0\.(49|5)"),
+    (sympy.tan(x), "pole"),
+    (x / sympy.Abs(x), "jump"),
+    (sympy.sin(sympy.log(sympy.Abs(4 * x + 2))), "singular slope"),
+])
+def test_degenerate_formulas_are_rejected_never_replaced(expr, message):
+    with pytest.raises(DegenerateActivationError, match=message):
+        ExpressionActivation.from_sympy(expr)
+
+
+def test_a_non_finite_formula_in_json_is_rejected():
+    program = Program(1, (), tuple(("square", k, 0) for k in range(10)), (10,), [[1.0]], [0.0])  # x**1024
+    payload = ExpressionActivation(program, check_range=None).to_dict()
+    payload["check_range"] = [-5.0, 5.0]
+    with pytest.raises(DegenerateActivationError, match="not finite"):
+        ExpressionActivation.from_dict(payload)
+
+
+def test_unsupported_sympy_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"'erf' in erf\(x\) has no primitive.*supported: .*tanh"):
+        ExpressionActivation.from_sympy(sympy.erf(x))
+    with pytest.raises(ValueError, match="'Max'"):
+        ExpressionActivation.from_sympy(sympy.Max(x, 0))
+    with pytest.raises(ValueError, match="exponent 1/3"):
+        ExpressionActivation.from_sympy(sympy.cbrt(x))
+    with pytest.raises(TypeError, match="not a string"):
+        ExpressionActivation.from_sympy("x*sigmoid(x)")
+
+
+def test_log_and_sqrt_of_possibly_negative_arguments():
+    with pytest.raises(ValueError, match=r"log\(x\) is not real where x < 0.*Abs\(x\).*protected=True"):
+        ExpressionActivation.from_sympy(sympy.log(x))
+    with pytest.raises(ValueError, match="sqrt"):
+        ExpressionActivation.from_sympy(sympy.sqrt(x))
+    protected = ExpressionActivation.from_sympy(sympy.log(x), protected=True, check_range=None)
+    explicit = ExpressionActivation.from_sympy(sympy.log(sympy.Abs(x)), check_range=None)
+    assert protected.program == explicit.program
+    softplus = ExpressionActivation.from_sympy(sympy.log(1 + sympy.exp(x)))  # provably positive: accepted
+    grid = torch.linspace(-5, 5, 11)
+    with torch.no_grad():
+        assert torch.allclose(softplus(grid), torch.nn.functional.softplus(grid))
+
+
+# ---------------------------------------------------- collapse, scale
+
+def test_collapse_substitutes_x_for_every_input():
+    x0, x1, x2 = sympy.symbols("x0 x1 x2")
+    program = program_from_sympy(x0 * sympy.sin(x1) + 2 * x2, [x0, x1, x2])
+    collapsed = collapse_inputs(program)
+    values = np.linspace(-2, 2, 9)
+    assert np.allclose(collapsed(values[:, None]), values * np.sin(values) + 2 * values)
+    assert collapse_variables(x0 * sympy.sin(x1)) == x * sympy.sin(x)
+    with pytest.raises(DegenerateActivationError, match="constant"):
+        check_activation(collapse_inputs(program_from_sympy(x0 - x1, [x0, x1])))
+
+
+def test_simplify_drops_what_collapsing_leaves_and_keeps_the_values():
+    x0, x1, x2 = sympy.symbols("x0 x1 x2")
+    program = collapse_inputs(program_from_sympy(sympy.sin(x0 - x1) + sympy.sin(sympy.sin(x2)) * x0 / x1, [x0, x1, x2]))
+    simpler = simplify_program(program)  # sin(x - x) + sin(sin(x)) * x / x  ->  sin(sin(x))
+    assert [name for name, _, _ in simpler.steps] == ["sin", "sin"]
+    values = np.linspace(-5, 5, 1001)[:, None] + 1e-3
+    assert np.allclose(simpler(values), program(values), rtol=1e-12, atol=1e-12)
+    # not shorter or not the same function: the original is kept
+    swish = program_from_sympy(SWISH, [x])
+    assert simplify_program(swish) is swish
+
+
+def test_nested_roots_and_float_exponents():
+    assert step_names(sympy.Abs(x) ** sympy.Rational(3, 4)) == ["sqrt", "sqrt", "cube"]
+    assert step_names(sympy.Abs(x) ** sympy.Float(0.5)) == ["sqrt"]
+    values = np.array([[0.3], [2.0], [5.0]])
+    program = program_from_sympy((x**2 + 1) ** sympy.Rational(-5, 8), [x])
+    assert np.allclose(program(values), (values[:, 0] ** 2 + 1) ** -0.625, rtol=1e-12)
+
+
+def test_standardize_gives_zero_mean_unit_std_under_a_normal_input():
+    program = standardize_program(program_from_sympy(5 * sympy.tanh(2 * x) + x**2 + 3, [x]))
+    values = np.random.default_rng(0).standard_normal(200_000)
+    g = program(values[:, None])
+    assert abs(g.mean()) < 0.02 and abs(g.std() - 1) < 0.02
+
+
+# ------------------------------------------------------- training
+
+def test_a_network_with_an_expression_activation_trains():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((256, 2))
+    y = (X[:, 0] ** 2 + X[:, 1] ** 2 < 1.2).astype(np.float64)  # a circle: not linearly separable
+    activation = ExpressionActivation.from_sympy(SWISH, affine=True)
+    torch.manual_seed(0)
+    model = light_network(2, activation, hidden=(16, 16))
+    _, losses = train_binary(model, X, y, epochs=40, lr=1e-2, batch_size=64, random_state=0)
+    assert losses[-1] < 0.6 * losses[0]
+    first, second = model[1], model[3]
+    assert first is not second and first.a is not second.a  # each layer its own parameters
+    assert float(first.b.detach()) != 1.0  # the affine wrapper learned
+
+
+def test_compiles_in_one_graph_with_the_same_numbers():
+    module = ExpressionActivation.from_sympy(SWISH * sympy.cos(x) / (1 + x**2) + sympy.sqrt(sympy.Abs(x)),
+                                             affine=True)
+    compiled = torch.compile(module, backend="aot_eager", fullgraph=True)
+    values = np.concatenate([np.linspace(-5, 5, 51), [0.0, 1e-12]])
+    got, grad = value_and_grad(compiled, values, torch.float32)
+    want, want_grad = value_and_grad(module, values, torch.float32)
+    assert np.allclose(got, want, rtol=1e-6, atol=1e-6)
+    assert np.allclose(grad, want_grad, rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------- CUDA
+
+@needs_cuda
+def test_cuda_matches_cpu():
+    module = ExpressionActivation.from_sympy(SWISH + sympy.log(sympy.Abs(x)) / (x - 1), affine=True,
+                                             check_range=None)  # protected points on purpose
+    values = np.concatenate([np.linspace(-5, 5, 1001), [0.0, 1e-12, -1e-12, 1.0]])
+    cpu, cpu_grad = value_and_grad(module, values)
+    cuda = module.clone().cuda()
+    t = torch.tensor(values, dtype=torch.float64, device="cuda", requires_grad=True)
+    y = cuda(t)
+    (grad,) = torch.autograd.grad(y.sum(), t)
+    assert np.allclose(y.detach().cpu().numpy(), cpu, rtol=1e-12, atol=1e-12)
+    assert np.allclose(grad.cpu().numpy(), cpu_grad, rtol=1e-10, atol=1e-10)
+
+
+@needs_cuda
+def test_cuda_compiled_and_training():
+    module = ExpressionActivation.from_sympy(SWISH).cuda()
+    compiled = torch.compile(module)
+    t = torch.linspace(-5, 5, 4096, device="cuda")
+    assert torch.allclose(compiled(t), module(t), atol=1e-6)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((512, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.float64)
+    torch.manual_seed(0)
+    model = light_network(2, module, hidden=(16, 16))
+    _, losses = train_binary(model, X, y, epochs=30, lr=1e-2, batch_size=128, device="cuda")
+    assert losses[-1] < 0.8 * losses[0]
+    assert next(model.parameters()).is_cuda and model[1].constants.is_cuda
+
+
+@pytest.mark.slow
+def test_inductor_compiled_forward_and_backward_match_eager():
+    module = ExpressionActivation.from_sympy(sympy.log(sympy.Abs(x)) * sympy.tanh(x) + 1 / (x - 1), affine=True,
+                                             check_range=None)  # protected points on purpose
+    compiled = torch.compile(module)
+    values = np.concatenate([np.linspace(-5, 5, 1001), [0.0, 1e-12, -1e-12, 1.0]])
+    got, grad = value_and_grad(compiled, values, torch.float32)
+    want, want_grad = value_and_grad(module, values, torch.float32)
+    assert np.allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert np.allclose(grad, want_grad, rtol=1e-4, atol=1e-4)

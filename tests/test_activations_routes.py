@@ -1,0 +1,202 @@
+"""Routes to an activation (data, explanation, search) and the study's models."""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from srnet.activations import (
+    VARIABLE,
+    DegenerateActivationError,
+    ExpressionActivation,
+    activation_from_data,
+    activation_from_layer,
+    activation_from_neurons,
+    count_parameters,
+    efficiency,
+    fit_and_score,
+    heavy_network,
+    light_network,
+    neuron_pairs,
+    one_vs_rest,
+    program_from_sympy,
+    search_activation,
+    seeded,
+    split,
+    standardize,
+)
+from srnet.activations.search import _Scorer
+from srnet.data import load_table
+from srnet.extract import SRNet
+from srnet.train import train_mlp
+
+x = VARIABLE
+
+
+def normal_values(n=4001):
+    return np.random.default_rng(1).standard_normal(n)
+
+
+# ------------------------------------------------------------ route 1
+
+def test_route_from_data_collapses_the_label_formula():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+    found = activation_from_data(X, y, max_generations=300, max_seconds=None, functions=("add", "mul", "sin"),
+                                 random_state=0)
+    assert found.route == "data" and found.activation.program.n_inputs == 1
+    # the activation is the found formula with x substituted for x0, x1, x2, then standardised
+    source = sympy.sympify(found.source, locals={f"x{i}": sympy.Symbol(f"x{i}", real=True) for i in range(3)})
+    collapsed = sympy.lambdify(x, source.xreplace({s: x for s in source.free_symbols}), "numpy")
+    values = normal_values()
+    with torch.no_grad():
+        g = found.activation(torch.tensor(values)).numpy()
+    raw = collapsed(values) * np.ones_like(values)
+    assert abs(np.corrcoef(g, raw)[0, 1]) > 1 - 1e-9
+    assert abs(g.mean()) < 0.05 and abs(g.std() - 1) < 0.05
+
+
+def test_route_from_data_rejects_a_formula_that_cancels_on_the_diagonal():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 2))
+    y = X[:, 0] - X[:, 1]  # found exactly; x - x is constant
+    with pytest.raises(DegenerateActivationError, match="constant"):
+        activation_from_data(X, y, max_generations=2000, max_seconds=None, functions=("add", "sub"), random_state=0)
+
+
+# ------------------------------------------------------------ route 2
+
+def test_route_from_a_layer_feature():
+    h = sympy.symbols("h0 h1", real=True)
+    program = program_from_sympy(sympy.sin(h[0]) + h[1] ** 2, h)
+    # a paper-form layer: one feature, mapped to 4 units by per-unit weights
+    from srnet.expr import Program
+    layer = Program(2, program.constants, program.steps, program.outputs, np.ones((1, 4)), np.zeros(4))
+    explainer = SimpleNamespace(programs_=[layer], layer_features_=[[sympy.sin(h[0]) + h[1] ** 2]])
+    found = activation_from_layer(explainer, 0, normalize=False)
+    values = np.linspace(-3, 3, 13)
+    with torch.no_grad():
+        assert np.allclose(found.activation(torch.tensor(values)).numpy(), np.sin(values) + values**2)
+    assert found.source == "h1**2 + sin(h0)"
+    multi = Program(2, (), (("sin", 0, 0), ("cos", 1, 0)), (2, 3), np.ones((2, 4)), np.zeros(4))
+    with pytest.raises(ValueError, match="2 features; pick one with feature=j"):
+        activation_from_layer(SimpleNamespace(programs_=[multi]), 0)
+    assert "cos" in activation_from_layer(SimpleNamespace(programs_=[multi]), 0, feature=1).formula
+
+
+def test_route_from_a_real_explanation():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (150, 2))
+    model, _ = train_mlp(X, np.sin(X[:, 0]) + X[:, 1], hidden=(6,), activation="tanh", epochs=100, random_state=0)
+    explainer = SRNet(form="paper", max_generations=30, max_seconds=None, n_offspring=8, simplify_seconds=0,
+                      random_state=0).fit(model, X)
+    found = activation_from_layer(explainer, 0)
+    assert found.route == "layer" and found.details["layer"] == 0
+    # the layer's feature f_1(x0, x1), evaluated on the diagonal, up to the standardisation
+    values = normal_values()
+    f = explainer.programs_[0].raw_outputs(np.column_stack([values, values]))[:, 0]
+    with torch.no_grad():
+        g = found.activation(torch.tensor(values)).numpy()
+    assert abs(np.corrcoef(f, g)[0, 1]) > 1 - 1e-9
+
+
+def test_route_from_neurons_recovers_the_network_activation():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (150, 2))
+    model, _ = train_mlp(X, np.sin(X[:, 0]) + X[:, 1], hidden=(6,), activation="tanh", epochs=100, random_state=0)
+    pre, post = neuron_pairs(model, X, "0", "1")
+    found = activation_from_neurons(pre, post, max_generations=300, max_seconds=None,
+                                    functions=("add", "mul", "tanh", "sin"), random_state=0)
+    assert found.details["r2"] > 0.999
+    values = torch.linspace(-3, 3, 61, dtype=torch.float64)
+    with torch.no_grad():
+        assert torch.allclose(found.activation(values), torch.tanh(values), atol=1e-3)
+    with pytest.raises(ValueError, match="same units"):
+        activation_from_neurons(pre, post[:, :3], max_generations=1)
+
+
+# ------------------------------------------------------------ route 3
+
+def _blobs(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    y = (X[:, 0] * X[:, 1] + 0.3 * X[:, 2] > 0).astype(np.float64)
+    return X[: n * 3 // 4], y[: n * 3 // 4], X[n * 3 // 4 :], y[n * 3 // 4 :]
+
+
+def test_search_respects_its_budget_and_returns_a_usable_activation():
+    X, y, Xv, yv = _blobs()
+    found = search_activation(X, y, Xv, yv, max_evaluations=6, epochs=1, hidden=(8,), batch_size=64,
+                              n_columns=5, random_state=0)
+    assert found.route == "search"
+    assert found.details["training_runs"] <= 6 and math.isfinite(found.details["fitness"])
+    assert found.details["stop_reason"] == "max_evaluations"
+    with torch.no_grad():
+        assert torch.isfinite(found.activation(torch.linspace(-5, 5, 101))).all()
+    timed = search_activation(X, y, Xv, yv, max_seconds=0.5, epochs=1, hidden=(8,), n_columns=5, random_state=0)
+    assert timed.details["stop_reason"] == "max_seconds" and timed.seconds < 5
+
+
+def test_search_caches_fitness_and_rejects_degenerate_formulas_without_training():
+    X, y, Xv, yv = _blobs()
+    scorer = _Scorer(X, y, Xv, yv, task="binary", hidden=(8,), epochs=1, lr=1e-3, batch_size=64, device="cpu",
+                     seed=0, check_range=(-5.0, 5.0))
+    swish = program_from_sympy(x / (1 + sympy.exp(-x)), [x])
+    first = scorer.fitness(swish)
+    assert scorer.fitness(swish) == first and scorer.hits == 1 and scorer.trained == 1
+    assert scorer.fitness(program_from_sympy(sympy.sin(x) ** 2 + sympy.cos(x) ** 2, [x])) == math.inf
+    assert scorer.rejected == 1 and scorer.trained == 1
+    with pytest.raises(ValueError, match="budget"):
+        search_activation(X, y, Xv, yv, max_seconds=None)
+
+
+# ------------------------------------------------------- study models
+
+def test_study_networks_and_their_sizes():
+    assert count_parameters(heavy_network(10)) == 10 * 200 + 200 + 400 + 200 * 100 + 100 + 200 + 100 + 1
+    assert count_parameters(light_network(10, "gelu")) == 10 * 64 + 64 + 64 * 32 + 32 + 32 + 1
+    act = ExpressionActivation.from_sympy(sympy.tanh(x) + x / 4, affine=True)
+    hybrid = light_network(10, act)
+    assert count_parameters(hybrid) == count_parameters(light_network(10, "relu")) + 8
+    assert hybrid[1] is not act and hybrid[1].program == act.program
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        light_network(3, "swish")
+    assert efficiency(0.9, 1000) == pytest.approx(0.3)
+
+
+def test_labels_splits_and_scaling():
+    labels, positive = one_vs_rest([3, 1, 1, 2, 1, 3])
+    assert positive == 1 and labels.tolist() == [0, 1, 1, 0, 1, 0]
+    labels, positive = one_vs_rest([0, 1, 1, 0, 0])
+    assert positive == 1 and labels.tolist() == [0, 1, 1, 0, 0]
+    rng = np.random.default_rng(0)
+    X = rng.normal(5, 3, (100, 2))
+    y = (rng.random(100) < 0.3).astype(float)
+    X_train, X_test, _, y_test = split(X, y, random_state=1)
+    assert len(X_test) == 20 and abs(y_test.mean() - y.mean()) < 0.06
+    train, test = standardize(X_train, X_test)
+    assert np.allclose(train.mean(axis=0), 0) and np.allclose(train.std(axis=0), 1)
+    assert not np.allclose(test.mean(axis=0), 0)
+
+
+def test_fit_and_score_reports_the_study_metrics():
+    X, y, Xv, yv = _blobs(400)
+    act = ExpressionActivation.from_sympy(x / (1 + sympy.exp(-x)))
+    scores = fit_and_score(seeded(light_network, 0, 3, act), (X, y, Xv, yv), epochs=5, batch_size=64)
+    assert 0.5 <= scores["roc_auc"] <= 1 and 0 <= scores["accuracy"] <= 1
+    assert scores["efficiency"] == pytest.approx(scores["roc_auc"] / math.log10(scores["parameters"]))
+    heavy = fit_and_score(seeded(heavy_network, 0, 3), (X, y, Xv, yv), epochs=2, batch_size=64)
+    assert heavy["parameters"] > scores["parameters"]
+    torch.rand(3)  # whatever the global RNG did meanwhile, dropout repeats itself
+    again = fit_and_score(seeded(heavy_network, 0, 3), (X, y, Xv, yv), epochs=2, batch_size=64)
+    assert again["final_loss"] == heavy["final_loss"] and again["roc_auc"] == heavy["roc_auc"]
+
+
+def test_study_datasets_binarise(pmlb_cache):
+    X, y, _ = load_table("satimage", pmlb_cache=pmlb_cache)
+    labels, positive = one_vs_rest(y)
+    assert X.shape == (6435, 36) and positive == 1 and int(labels.sum()) == 1533
