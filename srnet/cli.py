@@ -123,6 +123,37 @@ def _compare(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from srnet.bench.runner import run_suite
+    from srnet.bench.suites import BatchSettings, parse_names, parse_seeds, parse_widths, resolve_suite
+
+    settings = BatchSettings(seconds=None if args.generations else args.seconds, generations=args.generations,
+                             explainers=parse_names(args.explainers, "explainers", allow_empty=True),
+                             hidden=parse_widths(args.hidden), activation=args.activation, epochs=args.epochs,
+                             max_rows=args.max_rows, n_points=args.points)
+    suite = resolve_suite(args.suite, seeds=parse_seeds(args.seeds), methods=parse_names(args.methods, "methods"),
+                          settings=settings, pmlb_cache=args.pmlb_cache, gecco_dir=args.gecco_dir,
+                          limit=args.limit, download=args.download)
+    for note in suite.notes:
+        print(note)
+    outcome = run_suite(suite, args.out, retry_failed=args.retry_failed, workers=args.workers,
+                        scheduler=args.scheduler, progress=not args.quiet, run_info={"argv": sys.argv[1:]})
+    print(f"{outcome.describe()}; results in {Path(args.out) / 'results'}; summarise with: srnet report {args.out}")
+    return 130 if outcome.interrupted else 0
+
+
+def _report(args) -> int:
+    from srnet.bench.report import write_report
+
+    report = write_report(args.dir, plots=not args.no_plots)
+    for path, why in report.corrupt:
+        print(f"corrupt result file {path.name} not counted: {why}")
+    for line in report.headline:
+        print(line)
+    print(f"{len(report.rows)} jobs; wrote {', '.join(p.name for p in report.written)} in {args.dir}")
+    return 0
+
+
 def _add_loading_options(parser) -> None:
     parser.add_argument("model", help="TorchScript file, state_dict file (with --arch), or reference folder")
     parser.add_argument("--data", help="CSV/TSV/NPY/.txt(.gz) file or PMLB dataset name")
@@ -165,6 +196,40 @@ def build_parser() -> argparse.ArgumentParser:
     comparing.add_argument("--points", type=int, default=1000, help="evaluation points per box (default: 1000)")
     comparing.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     comparing.set_defaults(run=_compare)
+
+    bench = commands.add_parser("bench", help="run the pipeline over a suite of datasets on Dask (resumable)")
+    bench.add_argument("suite", help="pmlb-classification, pmlb-regression, pmlb:NAME,..., nguyen[:NAME,...] "
+                                     "or srnet-gecco[:NAME,...]")
+    bench.add_argument("--out", required=True, help="result folder (re-running resumes it)")
+    bench.add_argument("--seeds", nargs="+", default=["0"], help="seeds, e.g. 0 1 2, 0,1,2 or 0-4 (default: 0)")
+    bench.add_argument("--methods", default="srnet", help="srnet and/or srnet-paper, comma-separated "
+                                                          "(default: srnet)")
+    bench.add_argument("--explainers", default="", help="extra explainers per job: lime,maple,cgp_direct,gplearn "
+                                                         "(default: none)")
+    bench.add_argument("--seconds", type=float, default=10.0, help="budget of each formula search (default: 10)")
+    bench.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
+    where = bench.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, help="local Dask workers (default: one per core)")
+    where.add_argument("--scheduler", help="run on an existing Dask cluster, e.g. tcp://HOST:8786")
+    bench.add_argument("--pmlb-cache", help="folder of PMLB tables (default: $SRNET_PMLB_CACHE, else "
+                                            "~/.cache/srnet/pmlb)")
+    bench.add_argument("--download", action="store_true", help="pmlb:NAME suites: fetch missing tables into the "
+                                                               "cache first")
+    bench.add_argument("--gecco-dir", help="the SRNet paper's reference networks (default: $SRNET_GECCO_DIR)")
+    bench.add_argument("--limit", type=int, default=None, help="only the suite's first K datasets")
+    bench.add_argument("--retry-failed", action="store_true", help="redo jobs whose recorded result is a failure")
+    bench.add_argument("--hidden", default="32,32", help="hidden widths of trained networks (default: 32,32)")
+    bench.add_argument("--activation", default="sigmoid", help="hidden activation (default: sigmoid)")
+    bench.add_argument("--epochs", type=int, default=None, help="training epochs (default: about 2000 steps)")
+    bench.add_argument("--max-rows", type=int, default=5000, help="training rows at most (default: 5000)")
+    bench.add_argument("--points", type=int, default=1000, help="evaluation points per domain (default: 1000)")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.set_defaults(run=_bench)
+
+    reporting = commands.add_parser("report", help="summarise a bench folder: summary.csv, summary.md, plots")
+    reporting.add_argument("dir", help="the --out folder of srnet bench")
+    reporting.add_argument("--no-plots", action="store_true", help="tables only")
+    reporting.set_defaults(run=_report)
     return parser
 
 

@@ -1,0 +1,446 @@
+"""What one batch job does: load, split, train, explain, measure.
+
+:func:`run_job` runs one :class:`srnet.bench.suites.JobSpec` wherever it is
+called (a Dask worker, usually) and returns the job's result payload, a
+JSON-ready dict.  It never raises for the job's own errors: a failure is a
+payload with ``status: "failed"`` and the error, so that one bad dataset does
+not stop a batch.  Writing the payload is the client's business
+(:mod:`srnet.bench.store`).
+
+Per job kind:
+
+* PMLB classification: drop rows with missing values (PMLB's default),
+  subsample to ``max_rows`` training rows (seeded,
+  stratified where every class has two rows), split 75/25 (same), standardise
+  the features with the training rows' mean and standard deviation, train a
+  softmax-headed MLP, explain it; metrics on the train and test rows.
+* PMLB regression: the same split and scaling, the target standardised too,
+  a regression MLP; metrics inside the training box and in a box 50 % wider
+  (:func:`srnet.compare.compare`), plus SRNet's R^2 on the held-out rows.
+* Nguyen: ``nguyen_rows`` points of the formula's box (raw units), a
+  regression MLP, the metrics as above.
+* SRNet reference networks: the paper's trained network itself, on its own
+  data and boxes (``adult``: a seeded split of PMLB's table).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+from srnet.bench.suites import METHODS, JobSpec
+
+BATCH_SIZE = 256  # train_mlp's mini-batch
+MIN_EPOCHS, MAX_EPOCHS = 20, 2000
+LIME_SAMPLES = 1000  # the SRNet paper's LIME samples per explained point
+PACKAGES = ("srnet", "numpy", "torch", "numba", "sympy", "scikit-learn", "pandas", "pmlb", "dask", "distributed")
+
+
+@dataclass
+class Prepared:
+    """A job's data, ready to train on and explain with."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray | None
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    feature_names: list[str]
+    info: dict = field(default_factory=dict)
+    boxes: dict | None = None
+    module: object = None  # a given network (reference networks); None: train one
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def run_job(spec: JobSpec) -> dict:
+    """Run one job and return its result payload (never raises for the job's errors).
+
+    Returns
+    -------
+    dict
+        ``job`` (identity, kind, source, task), ``status`` ("ok" or
+        "failed"), ``error`` (None, or type, message and traceback tail),
+        ``settings``, ``data``, ``network``, ``metrics``, ``formulas``,
+        ``timings`` (seconds: load, train, explain per explainer, total),
+        ``versions``, ``host``, ``started_at``, ``finished_at``.
+    """
+    started = time.perf_counter()
+    payload = {"job": {**spec.identity(), "kind": spec.kind, "source": spec.source, "task": spec.task},
+               "status": None, "error": None, "settings": spec.settings.to_dict(), "started_at": now()}
+    timings: dict = {}
+    try:
+        _one_thread()
+        payload.update(_run(spec, timings))
+        payload["status"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure of the job is recorded, not raised
+        payload["status"] = "failed"
+        payload["error"] = error_info(error)
+    timings["total"] = time.perf_counter() - started
+    payload.update(timings=timings, versions=versions(), host=host(), finished_at=now())
+    return to_jsonable(payload)
+
+
+def error_info(error: BaseException, max_lines: int = 25) -> dict:
+    """Type, message and the last lines of the traceback of ``error``."""
+    lines = "".join(traceback.format_exception(type(error), error, error.__traceback__)).splitlines()
+    return {"type": type(error).__name__, "message": str(error)[:2000],
+            "traceback": "\n".join(lines[-max_lines:])}
+
+
+def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def host() -> dict:
+    worker = None
+    try:
+        from distributed import get_worker
+
+        worker = get_worker().address
+    except (ImportError, ValueError):
+        pass
+    return {"hostname": socket.gethostname(), "pid": os.getpid(), "worker": worker}
+
+
+def _one_thread() -> None:
+    """One thread per job: the batch's parallelism is the workers'."""
+    import numba
+    import torch
+
+    torch.set_num_threads(1)
+    numba.set_num_threads(1)
+
+
+def _run(spec: JobSpec, timings: dict) -> dict:
+    started = time.perf_counter()
+    data = prepare_data(spec)
+    timings["load"] = time.perf_counter() - started
+    started = time.perf_counter()
+    if data.module is None:
+        module, network = train_network(spec, data)
+    else:
+        module, network = data.module, {"trained": False}
+    timings["train"] = time.perf_counter() - started
+    started = time.perf_counter()
+    metrics, formulas, explain_seconds = explain(spec, module, data)
+    timings["explain"] = explain_seconds
+    timings["explain_total"] = time.perf_counter() - started
+    network.update(_network_quality(module, data, spec.task))
+    return {"data": data.info, "network": network, "metrics": metrics, "formulas": formulas}
+
+
+# ------------------------------------------------------------------ data
+
+
+def prepare_data(spec: JobSpec) -> Prepared:
+    """Load, subsample, split and scale the job's data (see the module docstring)."""
+    if spec.kind == "pmlb":
+        X, y, names, dropped = load_pmlb(spec.source, spec.pmlb_cache)
+        prepared = split_rows(X, y, names, spec)
+        prepared.info["rows_dropped_missing"] = dropped
+        _standardise(prepared, target=spec.task == "regression")
+        return prepared
+    if spec.kind == "nguyen":
+        from srnet.benchmarks import get_benchmark
+
+        bench = get_benchmark(spec.source)
+        n_train = spec.settings.nguyen_rows
+        n_test = max(1, math.ceil(n_train * spec.settings.test_fraction / (1 - spec.settings.test_fraction)))
+        X_train, y_train = bench.sample(n_train, random_state=[spec.seed, 0])
+        X_test, y_test = bench.sample(n_test, random_state=[spec.seed, 1])
+        info = {"rows": n_train + n_test, "features": bench.n_inputs, "train_rows": n_train, "test_rows": n_test,
+                "truth": str(bench.expression()), "box": [list(b) for b in bench.box], "standardised": False}
+        return Prepared(X_train, y_train, X_test, y_test, list(bench.variables), info,
+                        boxes={"training": np.array(bench.box, dtype=np.float64)})
+    if spec.kind == "gecco":
+        return _reference_data(spec)
+    raise ValueError(f"unknown job kind {spec.kind!r}")
+
+
+def _reference_data(spec: JobSpec) -> Prepared:
+    from srnet.reference import load_reference
+
+    reference = load_reference(spec.source)
+    if reference.task != spec.task:
+        raise ValueError(f"reference network {reference.name} is a {reference.task} network, not {spec.task}")
+    info = {"reference": reference.name, "widths": list(reference.widths), "standardised": False,
+            "network_settings": reference.settings}
+    if reference.task == "regression":
+        info.update(rows=len(reference.X), features=reference.X.shape[1], train_rows=len(reference.X))
+        return Prepared(reference.X, reference.y, None, None, reference.feature_names, info,
+                        boxes=reference.boxes, module=reference.model)
+    if reference.X is not None:
+        prepared = Prepared(reference.X, reference.y, reference.X_test, reference.y_test,
+                            reference.feature_names, info)
+        info.update(rows=len(reference.X) + len(reference.X_test), features=reference.X.shape[1],
+                    train_rows=len(reference.X), test_rows=len(reference.X_test), split="authors'")
+    else:  # adult: no data shipped; a seeded split of PMLB's table
+        X, y, names, dropped = load_pmlb(reference.name, spec.pmlb_cache)
+        prepared = split_rows(X, y, names, spec)
+        prepared.info.update(info, split="seeded, of PMLB's table", rows_dropped_missing=dropped)
+    prepared.module = reference.model
+    return prepared
+
+
+def load_pmlb(name: str, pmlb_cache) -> tuple[np.ndarray, np.ndarray, list[str], int]:
+    """A PMLB table through ``pmlb.fetch_data`` (reading the cache folder, or
+    downloading into it): features, target, feature names, and how many rows
+    with missing values were dropped (as PMLB's own default does)."""
+    import pmlb
+
+    from srnet.data import PMLB_TARGET, check_matrix, check_vector, pmlb_cache_dir
+
+    cache = pmlb_cache_dir(pmlb_cache)
+    cached = (cache / name / f"{name}.tsv.gz").is_file()
+    if not cached and name not in pmlb.dataset_names:
+        raise FileNotFoundError(f"PMLB dataset {name!r} is neither in '{cache}' nor in PMLB's list")
+    try:
+        frame = pmlb.fetch_data(name, local_cache_dir=str(cache), dropna=False)
+    except OSError as error:  # urllib's errors are OSErrors
+        if cached:
+            raise
+        raise FileNotFoundError(f"PMLB dataset {name!r} is not in '{cache}' on this worker and could not be "
+                                f"downloaded ({error})") from None
+    complete = frame.dropna()
+    if not len(complete):
+        raise ValueError(f"every row of PMLB dataset {name!r} has a missing value")
+    features = complete.drop(columns=PMLB_TARGET)
+    X = check_matrix(features.to_numpy(), f"{name}'s features")
+    y = check_vector(complete[PMLB_TARGET].to_numpy(), len(X), f"{name}'s target")
+    return X, y, [str(c) for c in features.columns], int(len(frame) - len(complete))
+
+
+def split_rows(X, y, names, spec: JobSpec) -> Prepared:
+    """At most ``max_rows`` training rows, then a seeded train/test split
+    (stratified for classification where every class has two rows)."""
+    settings = spec.settings
+    classification = spec.task == "classification"
+    info = {"rows": int(len(X)), "features": int(X.shape[1])}
+    if classification:
+        info["classes"] = int(len(np.unique(y)))
+    keep = math.ceil(settings.max_rows / (1 - settings.test_fraction))
+    stratified = classification
+    if len(X) > keep:
+        X, _, y, _, stratified = _split(X, y, keep, spec.seed, stratified)
+        info["subsampled_to"] = keep
+    X_train, X_test, y_train, y_test, stratified = _split(X, y, 1 - settings.test_fraction, spec.seed + 1,
+                                                          stratified)
+    info.update(train_rows=int(len(X_train)), test_rows=int(len(X_test)), stratified=bool(stratified))
+    return Prepared(X_train, y_train, X_test, y_test, list(names), info)
+
+
+def _split(X, y, train_size, seed: int, stratify: bool):
+    from sklearn.model_selection import train_test_split
+
+    if stratify:
+        try:
+            return (*train_test_split(X, y, train_size=train_size, random_state=seed, stratify=y), True)
+        except ValueError:  # a class with one row, or more classes than test rows: split plainly
+            pass
+    return (*train_test_split(X, y, train_size=train_size, random_state=seed), False)
+
+
+def _standardise(prepared: Prepared, *, target: bool) -> None:
+    """Scale features (and a regression target) with the training rows' statistics, in place."""
+    mean = prepared.X_train.mean(axis=0)
+    scale = prepared.X_train.std(axis=0)
+    scale[scale == 0] = 1.0
+    prepared.X_train = (prepared.X_train - mean) / scale
+    prepared.X_test = (prepared.X_test - mean) / scale
+    prepared.info["standardised"] = {"features": True, "target": bool(target), "mean": mean.tolist(),
+                                     "scale": scale.tolist()}
+    if target:
+        y_mean, y_scale = float(prepared.y_train.mean()), float(prepared.y_train.std()) or 1.0
+        prepared.y_train = (prepared.y_train - y_mean) / y_scale
+        prepared.y_test = (prepared.y_test - y_mean) / y_scale
+        prepared.info["standardised"].update(target_mean=y_mean, target_scale=y_scale)
+
+
+# --------------------------------------------------------------- network
+
+
+def auto_epochs(n_rows: int, steps: int) -> int:
+    """Epochs for about ``steps`` mini-batch steps, within [20, 2000]."""
+    per_epoch = math.ceil(n_rows / BATCH_SIZE)
+    return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(steps / per_epoch))))
+
+
+def train_network(spec: JobSpec, data: Prepared):
+    """Train the job's MLP; a classifier gets a softmax head (what srnet's probe recognises)."""
+    from torch import nn
+
+    from srnet.train import train_mlp
+
+    settings = spec.settings
+    epochs = settings.epochs or auto_epochs(len(data.X_train), settings.steps)
+    module, record = train_mlp(data.X_train, data.y_train, hidden=tuple(settings.hidden),
+                               activation=settings.activation, task=spec.task, epochs=int(epochs),
+                               batch_size=BATCH_SIZE, random_state=spec.seed)
+    if spec.task == "classification":
+        module = nn.Sequential(*module, nn.Softmax(dim=1)).eval()
+        data.info["trained_classes"] = [_plain(c) for c in record.classes]
+    network = {"trained": True, "widths": [data.X_train.shape[1], *settings.hidden,
+                                           1 if record.classes is None else len(record.classes)],
+               "activation": settings.activation, "optimizer": "adam", "lr": 0.01, "batch_size": BATCH_SIZE,
+               "epochs": int(epochs), "final_loss": record.final_loss, "train_seconds": record.seconds}
+    return module, network
+
+
+def _network_quality(module, data: Prepared, task: str) -> dict:
+    """The network against the true labels/targets, on train and test rows."""
+    from srnet.explain import NetworkFunction
+
+    network = NetworkFunction(module)
+    quality = {}
+    for part, X, y in (("train", data.X_train, data.y_train), ("test", data.X_test, data.y_test)):
+        if X is None or y is None:
+            continue
+        output = network(X)
+        if task == "classification":
+            classes = np.asarray(data.info.get("trained_classes", np.unique(data.y_train)), dtype=np.float64)
+            predicted = classes[output.argmax(axis=1)] if len(classes) == output.shape[1] else output.argmax(axis=1)
+            quality[f"{part}_accuracy"] = float(np.mean(predicted == np.asarray(y, dtype=np.float64)))
+        else:
+            quality[f"{part}_r2"] = _r2(np.asarray(y, dtype=np.float64), output.reshape(len(X)))
+    return quality
+
+
+def _r2(target: np.ndarray, predicted: np.ndarray) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        sse = float(np.sum((target - predicted) ** 2))
+    sst = float(np.sum((target - target.mean()) ** 2))
+    if not math.isfinite(sse):
+        return -math.inf
+    return 1.0 - sse / sst if sst > 0 else (1.0 if sse == 0 else -math.inf)
+
+
+# --------------------------------------------------------------- explain
+
+
+def make_explainers(spec: JobSpec) -> dict:
+    """SRNet with the method's preset, then the batch's extra explainers."""
+    from srnet.explain import CGPDirectExplainer, GplearnExplainer, LimeExplainer, MapleExplainer, SRNetExplainer
+
+    settings = spec.settings
+    budget = ({"max_generations": int(settings.generations)} if settings.generations is not None else {})
+    seconds = None if settings.generations is not None else settings.seconds
+    explainers = {"srnet": SRNetExplainer(seconds=seconds, srnet_params={"preset": METHODS[spec.method],
+                                                                         "n_threads": 1, **budget})}
+    for name in settings.explainers:
+        if name == "lime":
+            explainers[name] = LimeExplainer(num_samples=LIME_SAMPLES, progress=False)
+        elif name == "maple":
+            explainers[name] = MapleExplainer(n_jobs=1)
+        elif name == "cgp_direct":
+            explainers[name] = CGPDirectExplainer(seconds=seconds, regressor_params={"n_threads": 1, **budget})
+        elif name == "gplearn":
+            explainers[name] = GplearnExplainer()
+        else:
+            raise ValueError(f"unknown explainer {name!r}")
+    return explainers
+
+
+def explain(spec: JobSpec, module, data: Prepared) -> tuple[dict, dict, dict]:
+    """Fit every explainer through :func:`srnet.compare.compare`; SRNet's own figures too.
+
+    Returns
+    -------
+    metrics : dict
+        ``explainers``: explainer -> domain -> compare's metrics (rmse, r2,
+        agreement, and their ``*_around``), ``size`` per explainer, and
+        ``srnet``: SRNet's own figures (fitness, layer R^2, agreement on all
+        train/test rows, complexity, generations, ...).
+    formulas : dict of str
+    seconds : dict
+        Explainer -> seconds it took (fit and predictions).
+    """
+    from srnet.compare import compare
+    from srnet.explain import NetworkFunction
+
+    network = NetworkFunction(module)
+    if network.task != spec.task:
+        raise ValueError(f"the network is a {network.task} network but the job is {spec.task}")
+    explainers = make_explainers(spec)
+    settings = spec.settings
+    if spec.task == "classification":
+        comparison = compare(network, data.X_train, explainers, X_test=data.X_test, n_points=settings.n_points,
+                             random_state=spec.seed)
+    else:
+        comparison = compare(network, data.X_train, explainers, boxes=data.boxes, n_points=settings.n_points,
+                             random_state=spec.seed)
+    by_explainer: dict = {}
+    seconds, sizes = {}, {}
+    for record in comparison.records:
+        name, domain = record["explainer"], record["domain"]
+        by_explainer.setdefault(name, {})[domain] = {key: record[key] for key in
+                                                     ("rmse", "r2", "agreement", "rmse_around", "r2_around",
+                                                      "agreement_around")}
+        seconds[name], sizes[name] = record["seconds"], record["size"]
+    model = comparison.explainers["srnet"].model_
+    report = model.report()
+    srnet = {"fitness": model.fitness_, "output_r2": model.output_r2_, "output_rmse": model.output_rmse_,
+             "layer_r2": list(model.layer_r2_), "layer_mse": list(model.layer_mse_),
+             "complexity": report["complexity"], "generations": model.n_generations_,
+             "evaluations": model.n_evaluations_, "search_seconds": model.search_seconds_,
+             "stop_reason": model.stop_reason_, "preset": model.preset}
+    if spec.task == "classification":
+        srnet["agreement_train"] = model.agreement_
+        if data.X_test is not None:
+            network_class = network(data.X_test).argmax(axis=1)
+            srnet["agreement_test"] = float(np.mean(model.predict_class(data.X_test) == network_class))
+    elif data.X_test is not None:
+        srnet["output_r2_test"] = _r2(network(data.X_test).reshape(len(data.X_test)),
+                                      np.asarray(model.predict(data.X_test)).reshape(len(data.X_test)))
+    formulas = {"srnet": report["expression"], "srnet_steps": report["formula_steps"],
+                "srnet_layers": [layer["expression"] for layer in report["layers"]]}
+    for name, explainer in comparison.explainers.items():
+        expression = getattr(getattr(explainer, "model_", None), "expression_", None)
+        if name != "srnet" and expression is not None:
+            formulas[name] = [str(e) for e in expression] if isinstance(expression, list) else str(expression)
+    metrics = {"explainers": by_explainer, "size": sizes, "srnet": srnet,
+               "srnet_programs": [layer["program"] for layer in report["layers"]],
+               "srnet_settings": report["settings"]}
+    return metrics, formulas, seconds
+
+
+# ------------------------------------------------------------------ JSON
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def to_jsonable(value):
+    """``value`` with numpy scalars/arrays, tuples and other objects turned
+    into plain JSON types (strings as the last resort)."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

@@ -1,0 +1,328 @@
+"""Aggregate a batch's result folder into a table, a Markdown summary and plots.
+
+:func:`write_report` reads every result file of ``DIR/results`` (corrupt ones
+are listed, never counted) and writes into ``DIR``:
+
+* ``summary.csv``: one row per job: identity, status, error, data sizes,
+  the network's own quality, SRNet's figures, every explainer's metrics per
+  domain (``<explainer>_<domain>_<metric>``, from :func:`srnet.compare.compare`),
+  timings and SRNet's formula;
+* ``summary.md``: a Markdown table per (dataset, method), means over seeds;
+* plots: fidelity per dataset for each explainer, SRNet vs MAPLE, time per
+  job, formula complexity vs fidelity.
+
+Fidelity is the agreement with the network's class on the test rows for
+classifiers, and R^2 against the network inside the training box
+(``interpolation``) for regression networks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from srnet.bench.store import ResultStore
+
+AGREEMENT_TARGET = 0.95
+R2_TARGET = 0.99
+FIDELITY = {"classification": ("test", "agreement"), "regression": ("interpolation", "r2")}
+_FIRST = ["dataset", "method", "seed", "status", "task", "kind", "error_type", "error_message", "rows", "features",
+          "classes", "train_rows", "test_rows", "network_train_accuracy", "network_test_accuracy",
+          "network_train_r2", "network_test_r2", "srnet_fitness", "srnet_output_r2", "srnet_agreement_train_all",
+          "srnet_agreement_test_all", "srnet_output_r2_test_rows", "srnet_complexity", "srnet_generations",
+          "fidelity", "load_seconds", "train_seconds", "explain_seconds", "total_seconds"]
+
+
+@dataclass
+class Report:
+    """What :func:`write_report` wrote and found."""
+
+    rows: list[dict]
+    corrupt: list[tuple[Path, str]]
+    written: list[Path] = field(default_factory=list)
+    headline: list[str] = field(default_factory=list)
+
+
+def summary_row(payload: dict) -> dict:
+    """One flat row of ``summary.csv`` for a result payload."""
+    job, data = payload["job"], payload.get("data") or {}
+    network, metrics = payload.get("network") or {}, payload.get("metrics") or {}
+    timings, error = payload.get("timings") or {}, payload.get("error") or {}
+    srnet = metrics.get("srnet") or {}
+    row = {"dataset": job["dataset"], "method": job["method"], "seed": job["seed"], "status": payload["status"],
+           "task": job.get("task"), "kind": job.get("kind"), "error_type": error.get("type"),
+           "error_message": (error.get("message") or "").splitlines()[0][:300] if error else None,
+           "rows": data.get("rows"), "features": data.get("features"), "classes": data.get("classes"),
+           "train_rows": data.get("train_rows"), "test_rows": data.get("test_rows")}
+    for key in ("train_accuracy", "test_accuracy", "train_r2", "test_r2"):
+        row[f"network_{key}"] = network.get(key)
+    row.update(srnet_fitness=srnet.get("fitness"), srnet_output_r2=srnet.get("output_r2"),
+               srnet_agreement_train_all=srnet.get("agreement_train"),
+               srnet_agreement_test_all=srnet.get("agreement_test"),
+               srnet_output_r2_test_rows=srnet.get("output_r2_test"), srnet_complexity=srnet.get("complexity"),
+               srnet_generations=srnet.get("generations"))
+    for explainer, domains in (metrics.get("explainers") or {}).items():
+        for domain, values in domains.items():
+            for metric, value in values.items():
+                row[f"{explainer}_{domain}_{metric}"] = value
+        row[f"{explainer}_size"] = (metrics.get("size") or {}).get(explainer)
+    for explainer, seconds in (timings.get("explain") or {}).items():
+        row[f"{explainer}_seconds"] = seconds
+    domain, metric = FIDELITY.get(job.get("task"), ("", ""))
+    row["fidelity"] = row.get(f"srnet_{domain}_{metric}")
+    row.update(load_seconds=timings.get("load"), train_seconds=timings.get("train"),
+               explain_seconds=timings.get("explain_total"), total_seconds=timings.get("total"))
+    formula = (payload.get("formulas") or {}).get("srnet")
+    row["srnet_formula"] = " ; ".join(formula) if isinstance(formula, list) else formula
+    return row
+
+
+def summary_frame(rows: list[dict]):
+    import pandas as pd
+
+    columns = list(_FIRST)
+    extra = sorted({key for row in rows for key in row} - set(columns) - {"srnet_formula"})
+    frame = pd.DataFrame(rows, columns=columns + extra + ["srnet_formula"])
+    if len(frame):
+        frame = frame.sort_values(["dataset", "method", "seed"], kind="stable").reset_index(drop=True)
+    return frame
+
+
+def write_report(folder, *, plots: bool = True) -> Report:
+    """Write ``summary.csv``, ``summary.md`` and the plots of a result folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``folder`` holds no ``results/`` folder.
+    """
+    store = ResultStore(folder)
+    if not store.results.is_dir():
+        raise FileNotFoundError(f"'{store.root}' holds no results/ folder: not an srnet bench output")
+    payloads, corrupt = store.load_all()
+    rows = [summary_row(p) for p in payloads]
+    frame = summary_frame(rows)
+    report = Report(rows, corrupt)
+    frame.to_csv(store.root / "summary.csv", index=False)
+    report.written.append(store.root / "summary.csv")
+    report.headline = headline(frame)
+    manifest = store.read_manifest()
+    (store.root / "summary.md").write_text(markdown(frame, corrupt, report.headline, manifest))
+    report.written.append(store.root / "summary.md")
+    if plots and len(frame):
+        report.written += write_plots(frame, store.root)
+    return report
+
+
+# -------------------------------------------------------------- tables
+
+
+def _fidelity_columns(frame, task: str) -> dict[str, str]:
+    """Explainer -> its fidelity column for ``task`` (compare's protocol)."""
+    domain, metric = FIDELITY[task]
+    suffix = f"_{domain}_{metric}"
+    return {c[: -len(suffix)]: c for c in frame.columns if c.endswith(suffix)}
+
+
+def headline(frame) -> list[str]:
+    """One line per task: how many datasets SRNet explained faithfully."""
+    lines = []
+    ok = frame[frame["status"] == "ok"]
+    for task, column, target, what in (("classification", "srnet_agreement_test_all", AGREEMENT_TARGET,
+                                        "test agreement"),
+                                       ("regression", "srnet_interpolation_r2", R2_TARGET, "interpolation R^2")):
+        part = ok[ok["task"] == task]
+        if not len(part) or column not in part:
+            continue
+        for method, rows in part.groupby("method"):
+            per_dataset = rows.groupby("dataset")[column].mean()
+            reached = int((per_dataset >= target).sum())
+            lines.append(f"{method}: {reached} of {len(per_dataset)} {task} datasets with SRNet {what} >= "
+                         f"{target:g} (mean over seeds)")
+    return lines
+
+
+def _cell(value, percent=False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if percent:
+        return f"{100 * value:.1f}"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.2e}"
+    return str(value)
+
+
+def markdown(frame, corrupt, lines, manifest) -> str:
+    """The Markdown summary: headline, one table per task, failures, corrupt files."""
+    n_ok = int((frame["status"] == "ok").sum()) if len(frame) else 0
+    out = ["# srnet bench summary", "",
+           f"{len(frame)} results: {n_ok} ok, {len(frame) - n_ok} failed; {len(corrupt)} corrupt file(s) "
+           f"not counted.", ""]
+    if manifest:
+        settings = ", ".join(f"{k}={v}" for k, v in manifest.get("settings", {}).items())
+        out += [f"Settings: {settings}.", ""]
+    out += [f"- {line}" for line in lines] + ([""] if lines else [])
+    for task in ("classification", "regression"):
+        part = frame[(frame["task"] == task)] if len(frame) else frame
+        if not len(part):
+            continue
+        out += table(part, task) + [""]
+    failed = frame[frame["status"] == "failed"] if len(frame) else frame
+    if len(failed):
+        out += ["## Failed jobs", "", "| dataset | method | seed | error |", "| --- | --- | --- | --- |"]
+        out += [f"| {r.dataset} | {r.method} | {r.seed} | {r.error_type}: {str(r.error_message)[:120]} |"
+                for r in failed.itertuples()]
+        out.append("")
+    if corrupt:
+        out += ["## Corrupt result files (not counted; `srnet bench` redoes them)", ""]
+        out += [f"- `{path.name}`: {why}" for path, why in corrupt] + [""]
+    return "\n".join(out)
+
+
+def table(part, task: str) -> list[str]:
+    """Means over seeds per (dataset, method) for one task."""
+    percent = task == "classification"
+    if percent:
+        own = [("SRNet train %", "srnet_agreement_train_all"), ("SRNet test %", "srnet_agreement_test_all"),
+               ("net test acc %", "network_test_accuracy")]
+    else:
+        own = [("SRNet R2 interp", "srnet_interpolation_r2"), ("SRNet R2 extrap", "srnet_extrapolation_r2"),
+               ("net test R2", "network_test_r2")]
+    others = {name: c for name, c in _fidelity_columns(part, task).items() if name != "srnet"}
+    label = "test %" if percent else "R2 interp"
+    columns = own + [(f"{name} {label}", c) for name, c in others.items()]
+    columns += [("complexity", "srnet_complexity"), ("seconds", "total_seconds")]
+    header = ["dataset", "method", "ok/jobs"] + [name for name, _ in columns]
+    lines = [f"## {task.capitalize()}", "", "| " + " | ".join(header) + " |",
+             "|" + "---|" * len(header)]
+    for (dataset, method), rows in part.groupby(["dataset", "method"], sort=True):
+        good = rows[rows["status"] == "ok"]
+        cells = [str(dataset), str(method), f"{len(good)}/{len(rows)}"]
+        for name, column in columns:
+            value = good[column].mean() if column in good and len(good) and good[column].notna().any() else None
+            cells.append(_cell(value, percent and "%" in name))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+# --------------------------------------------------------------- plots
+
+
+def _fidelity_value(frame, explainer: str, task: str):
+    domain, metric = FIDELITY[task]
+    column = f"{explainer}_{domain}_{metric}"
+    return frame[column] if column in frame else None
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(plt, fig, path: Path) -> Path:
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def write_plots(frame, folder: Path) -> list[Path]:
+    """The four plots of a summary frame; returns the files written."""
+    plt = _pyplot()
+    ok = frame[frame["status"] == "ok"]
+    written = []
+    tasks = [t for t in ("classification", "regression") if (ok["task"] == t).any()]
+    if not tasks:
+        return written
+
+    # 1. fidelity per dataset, one series per explainer (SRNet: per method)
+    fig, axes = plt.subplots(len(tasks), 1, squeeze=False, layout="constrained",
+                             figsize=(max(7.0, 0.13 * ok["dataset"].nunique() + 2), 4.2 * len(tasks)))
+    for ax, task in zip(axes[:, 0], tasks):
+        part = ok[ok["task"] == task]
+        series = {}
+        for method, rows in part.groupby("method"):
+            series[method] = rows.groupby("dataset")["fidelity"].mean()
+        for explainer, column in _fidelity_columns(part, task).items():
+            if explainer != "srnet":
+                series[explainer] = part.groupby("dataset")[column].mean()
+        order = series[next(iter(series))].sort_values().index
+        x = np.arange(len(order))
+        for k, (name, values) in enumerate(series.items()):
+            y = values.reindex(order).to_numpy(dtype=float)
+            if task == "regression":
+                y = np.clip(y, -1, 1)
+            ax.plot(x, y, "o", ms=3.5, color=f"C{k}", label=name, alpha=0.8)
+        ax.set_xticks(x)
+        ax.set_xticklabels(order, rotation=90, fontsize=max(4, min(8, 600 // max(len(order), 1))))
+        if task == "classification":
+            ax.axhline(AGREEMENT_TARGET, color="grey", lw=0.8, ls="--")
+            ax.set_ylabel("agreement with the network (test rows)")
+        else:
+            ax.set_ylabel("R^2 vs the network, training box (clipped at -1)")
+        ax.set_title(f"fidelity per {task} dataset")
+        ax.legend(fontsize=8)
+    written.append(_save(plt, fig, folder / "fidelity_per_dataset.png"))
+
+    # 2. SRNet vs MAPLE, one point per job
+    pairs = []
+    for task in tasks:
+        part = ok[ok["task"] == task]
+        maple = _fidelity_value(part, "maple", task)
+        if maple is not None:
+            pairs.append((task, part["fidelity"].to_numpy(float), maple.to_numpy(float)))
+    if pairs:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        for k, (task, srnet, maple) in enumerate(pairs):
+            ax.plot(np.clip(maple, -1, 1), np.clip(srnet, -1, 1), "o", ms=4, alpha=0.7, color=f"C{k}", label=task)
+        ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8)
+        low = min(np.nanmin(np.clip(np.concatenate([s, m]), -1, 1)) for _, s, m in pairs)
+        ax.set_xlim(min(low, 0.5) - 0.02, 1.02)
+        ax.set_ylim(min(low, 0.5) - 0.02, 1.02)
+        ax.set_xlabel("MAPLE fidelity")
+        ax.set_ylabel("SRNet fidelity")
+        ax.set_title("SRNet vs MAPLE (test agreement / R^2 interpolation)")
+        ax.legend(fontsize=8)
+        written.append(_save(plt, fig, folder / "srnet_vs_maple.png"))
+
+    # 3. time per job: load, train, explain
+    times = frame.assign(label=frame["dataset"] + " " + frame["method"] + " s" + frame["seed"].astype(str))
+    times = times.sort_values("total_seconds", na_position="first")
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.1 * len(times) + 2), 4.2))
+    x = np.arange(len(times))
+    bottom = np.zeros(len(times))
+    for k, part in enumerate(("load_seconds", "train_seconds", "explain_seconds")):
+        height = times[part].fillna(0).to_numpy(float)
+        ax.bar(x, height, bottom=bottom, color=f"C{k}", label=part.split("_")[0], width=0.85)
+        bottom += height
+    other = np.maximum(times["total_seconds"].fillna(0).to_numpy(float) - bottom, 0)
+    ax.bar(x, other, bottom=bottom, color="lightgrey", label="other", width=0.85)
+    ax.set_xticks(x)
+    ax.set_xticklabels(times["label"], rotation=90, fontsize=max(3, min(8, 600 // max(len(times), 1))))
+    ax.set_ylabel("seconds (on its worker)")
+    ax.set_title(f"time per job ({len(times)} jobs)")
+    ax.legend(fontsize=8)
+    written.append(_save(plt, fig, folder / "time_per_job.png"))
+
+    # 4. formula complexity vs fidelity
+    fig, axes = plt.subplots(1, len(tasks), squeeze=False, figsize=(5.2 * len(tasks), 4.2))
+    for ax, task in zip(axes[0], tasks):
+        part = ok[ok["task"] == task]
+        for k, (method, rows) in enumerate(part.groupby("method")):
+            y = rows["fidelity"].to_numpy(float)
+            ax.plot(rows["srnet_complexity"].to_numpy(float), np.clip(y, -1, 1) if task == "regression" else y,
+                    "o", ms=4, alpha=0.7, color=f"C{k}", label=method)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.set_xlabel("SRNet formula complexity (nodes)")
+        ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box")
+        ax.set_title(f"complexity vs fidelity ({task})")
+        ax.legend(fontsize=8)
+    written.append(_save(plt, fig, folder / "complexity_vs_fidelity.png"))
+    return written

@@ -1,0 +1,226 @@
+"""Run a batch on Dask: a local cluster of single-threaded workers, or an existing one.
+
+The client submits every job to do (``client.submit(run_job, spec,
+pure=False)``), consumes the futures with ``as_completed`` and writes each
+result the moment it arrives, so a batch killed at any point has lost at most
+the jobs that were running.  The client is the only writer: a worker that dies
+mid-job makes Dask reschedule the job on another worker (up to
+``allowed_failures`` times, then the job is recorded as failed with
+``KilledWorker``), and either way its future completes once, so each job's
+result is written once.
+
+Workers need srnet installed and, for PMLB jobs, the cache folder at the same
+path (or a network to download into it); they return payloads, never write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from srnet.bench.jobs import error_info, host, now, run_job, to_jsonable, versions
+from srnet.bench.store import Plan, ResultStore
+from srnet.bench.suites import JobSpec
+
+ALLOWED_FAILURES = 2  # worker deaths a job may cause before it is recorded as failed
+
+
+@dataclass
+class BatchOutcome:
+    """What :func:`run_batch` did."""
+
+    plan: Plan
+    ok: int = 0
+    failed: int = 0
+    unfinished: list[str] = field(default_factory=list)  # lost to the cluster or an interrupt; rerun to finish
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (job id, "Type: message")
+    seconds: float = 0.0  # first submission to last result
+    cluster_seconds: float = 0.0  # starting or connecting to the cluster
+    interrupted: bool = False
+    workers: int | None = None
+
+    def describe(self) -> str:
+        text = f"{self.ok} ok, {self.failed} failed in {self.seconds:.1f} s"
+        if self.unfinished:
+            text += f"; {len(self.unfinished)} unfinished (run the same command again to finish them)"
+        return text
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None, *,
+                allowed_failures: int = ALLOWED_FAILURES, timeout: float = 30.0):
+    """A Dask client: on ``scheduler`` (``tcp://host:port``), or on a fresh
+    ``LocalCluster`` of ``workers`` single-threaded worker processes (default:
+    one per core).  Closes what it started.
+
+    Local workers are not daemonic, so that sympy's simplification can run in
+    a child process with a deadline (:func:`srnet.expr.symbolic.simplify`).
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=timeout)
+        except (OSError, TimeoutError) as error:
+            raise ValueError(f"could not connect to the Dask scheduler at {scheduler}: {error}") from None
+        with client:
+            yield client
+        return
+    n_workers = int(workers or os.cpu_count() or 1)
+    if n_workers < 1:
+        raise ValueError(f"--workers must be >= 1; got {workers}")
+    # worker-saturation 1.0: a worker holds only the job it runs, so when a job kills its worker no
+    # innocent queued job is blamed (and counted towards allowed-failures) with it
+    config = {"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": allowed_failures,
+              "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(config):
+        # no dashboard; the scheduler's small HTTP server on a free loopback port, not on 8787
+        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR,
+                          host="127.0.0.1") as cluster, Client(cluster) as client:
+            yield client
+
+
+def failed_payload(job: JobSpec, error: BaseException) -> dict:
+    """A failure recorded by the client (the job raised on the worker, or killed it)."""
+    return to_jsonable({"job": {**job.identity(), "kind": job.kind, "source": job.source, "task": job.task},
+                        "status": "failed", "error": error_info(error), "settings": job.settings.to_dict(),
+                        "timings": {}, "versions": versions(), "host": {**host(), "recorded_by": "client"},
+                        "finished_at": now()})
+
+
+def _is_cluster_loss(future, error: BaseException) -> bool:
+    """A future that did not end in its task's own error (cancelled, or its
+    cluster lost): the job is left to a later run, not recorded as failed.
+    A job that killed ``allowed_failures`` workers ends in ``KilledWorker``,
+    which is the job's error."""
+    from concurrent.futures import CancelledError
+
+    return future.status != "error" or isinstance(error, CancelledError)
+
+
+def run_batch(jobs, store: ResultStore, client, *, retry_failed: bool = False, progress: bool = True,
+              job_function=run_job, plan: Plan | None = None, log=None) -> BatchOutcome:
+    """Run the jobs of ``jobs`` that ``store`` has no result for, on ``client``.
+
+    Parameters
+    ----------
+    jobs : list of JobSpec
+    store : ResultStore
+    client : distributed.Client
+    retry_failed : bool, default=False
+        Redo jobs whose recorded result is a failure.
+    progress : bool, default=True
+        A tqdm bar (done/failed/remaining, ETA) on stderr.
+    job_function : callable, default=run_job
+        ``job_function(spec) -> payload`` (tests swap in faulty ones).
+    plan : Plan, optional
+        A plan already made by ``store.plan(jobs)``.
+    log : callable, optional
+        Receives one-line messages (default: written above the bar).
+
+    Returns
+    -------
+    BatchOutcome
+    """
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    plan = plan or store.plan(jobs, retry_failed=retry_failed)
+    outcome = BatchOutcome(plan=plan, workers=len(client.scheduler_info().get("workers", {})))
+    if not plan.todo:
+        return outcome
+    bar = tqdm(total=len(plan.todo), unit="job", desc="srnet bench", file=sys.stderr, disable=not progress,
+               dynamic_ncols=True)
+    say = log or (lambda line: tqdm.write(line, file=sys.stderr))
+    token = uuid.uuid4().hex[:8]  # keys unique to this run, also on a shared cluster
+    started = time.perf_counter()
+    pending = {}
+    try:
+        for job in plan.todo:
+            future = client.submit(job_function, job, pure=False, key=f"srnet-bench-{job.job_id}-{token}")
+            pending[future.key] = (future, job)
+        for future in as_completed([f for f, _ in pending.values()]):
+            _, job = pending.pop(future.key)
+            try:
+                payload = future.result()
+            except Exception as error:  # noqa: BLE001 - the job's failure, or the cluster's
+                if _is_cluster_loss(future, error):
+                    outcome.unfinished.append(job.job_id)
+                    say(f"lost {job.job_id} to the cluster ({type(error).__name__}); it stays to do")
+                    bar.set_postfix(done=outcome.ok, failed=outcome.failed, remaining=len(pending), refresh=False)
+                    bar.update(1)
+                    continue
+                payload = failed_payload(job, error)
+            finally:
+                future.release()
+            if not isinstance(payload, dict) or payload.get("job", {}).get("id") != job.job_id:
+                payload = failed_payload(job, RuntimeError(f"the job function returned no result for {job.job_id}"))
+            store.write(payload)
+            if payload["status"] == "ok":
+                outcome.ok += 1
+            else:
+                outcome.failed += 1
+                message = f"{payload['error']['type']}: {payload['error']['message']}".splitlines()[0][:200]
+                outcome.failures.append((job.job_id, message))
+                say(f"failed {job.job_id}: {message}")
+            bar.set_postfix(done=outcome.ok, failed=outcome.failed, remaining=len(pending), refresh=False)
+            bar.update(1)
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+        outcome.unfinished += [job.job_id for _, job in pending.values()]
+        for future, _ in pending.values():
+            future.cancel()
+    finally:
+        bar.close()
+        outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def run_suite(suite, out, *, retry_failed: bool = False, workers: int | None = None, scheduler: str | None = None,
+              progress: bool = True, run_info: dict | None = None, log=print) -> BatchOutcome:
+    """Run a resolved :class:`srnet.bench.suites.Suite` into the folder ``out``.
+
+    Locks the folder (one batch at a time), checks its manifest, skips
+    finished jobs, moves corrupt results aside, and only then starts (or
+    connects to) a cluster, and only when there is something to do.
+
+    Raises
+    ------
+    ValueError
+        The folder is in use by another batch or holds results of other
+        settings; the scheduler is unreachable.
+    """
+    store = ResultStore(out)
+    with store.lock():
+        return _run_locked(suite, store, retry_failed=retry_failed, workers=workers, scheduler=scheduler,
+                           progress=progress, run_info=run_info, log=log)
+
+
+def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, progress, run_info, log):
+    settings = suite.jobs[0].settings
+    run = {"started_at": now(), "suite": suite.name, "jobs": len(suite.jobs), "datasets": len(suite.datasets),
+           "workers": workers, "scheduler": scheduler, "retry_failed": retry_failed, "host": host(),
+           "versions": versions(), **(run_info or {})}
+    store.open_batch(settings, run)
+    removed = store.clean_temporaries()
+    if removed:
+        log(f"removed {removed} temporary file(s) of an interrupted write")
+    plan = store.plan(suite.jobs, retry_failed=retry_failed)
+    for job_id, why in plan.corrupt:
+        log(f"corrupt result {job_id} ({why}): moved to {store.corrupt}/ and redone")
+    log(f"{suite.name}: {len(suite.jobs)} jobs ({len(suite.datasets)} datasets): {plan.describe()}")
+    if not plan.todo:
+        return BatchOutcome(plan=plan)
+    started = time.perf_counter()
+    with dask_client(workers, scheduler) as client:
+        cluster_seconds = time.perf_counter() - started
+        outcome = run_batch(suite.jobs, store, client, plan=plan, progress=progress)
+        outcome.cluster_seconds = cluster_seconds
+    return outcome

@@ -1,0 +1,302 @@
+"""The result folder of a batch: atomic result files, resume, corruption checks.
+
+Layout of ``DIR``::
+
+    batch.json                      the manifest: the settings every result shares, and each run
+    results/<job id>.json           one file per finished job (ok or failed)
+    corrupt/<job id>.json.<stamp>   result files that failed their check, kept aside
+
+A result file is ``{"schema", "sha256", "payload"}`` where ``sha256`` is the
+SHA-256 of the payload's canonical JSON (sorted keys, no spaces).  A file is
+valid only when it parses, its hash matches, and its payload names the job
+its file name says; a truncated or edited file is therefore detected, moved
+to ``corrupt/`` and the job redone, never counted.
+
+Every write goes to a temporary file in the same folder, is flushed and
+fsynced, then renamed over the target (``os.replace``, atomic on POSIX), and
+the folder is fsynced: a reader sees the old file or the new one, never half
+of one.  Only the client writes; workers return payloads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from srnet.bench.suites import BatchSettings, JobSpec
+
+RESULT_SCHEMA = "srnet.bench.result/1"
+MANIFEST_SCHEMA = "srnet.bench.batch/1"
+STATUSES = ("ok", "failed")
+_TMP_PREFIX = ".tmp-"
+
+
+class CorruptResult(ValueError):
+    """A result file that does not pass its integrity check."""
+
+
+def canonical_json(payload) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def digest(payload) -> str:
+    return hashlib.sha256(canonical_json(payload).encode("ascii")).hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically and durably (temp file, fsync, rename, fsync the folder)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(handle, 0o644)  # mkstemp's 0600 would hide results from the rest of a team
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def seal(payload: dict) -> dict:
+    """The file content for ``payload``: schema, hash, payload."""
+    return {"schema": RESULT_SCHEMA, "sha256": digest(payload), "payload": payload}
+
+
+def check_result(document, expected_id: str | None = None) -> dict:
+    """The payload of a parsed result file, or :class:`CorruptResult`."""
+    if not isinstance(document, dict) or document.get("schema") != RESULT_SCHEMA:
+        raise CorruptResult("not an srnet bench result (schema missing or unknown)")
+    payload = document.get("payload")
+    if not isinstance(payload, dict):
+        raise CorruptResult("no payload")
+    if document.get("sha256") != digest(payload):
+        raise CorruptResult("SHA-256 mismatch: the payload was changed or damaged")
+    job = payload.get("job")
+    if not isinstance(job, dict) or payload.get("status") not in STATUSES:
+        raise CorruptResult("payload without a job identity or a valid status")
+    if expected_id is not None and job.get("id") != expected_id:
+        raise CorruptResult(f"payload is job {job.get('id')!r}, not {expected_id!r}")
+    return payload
+
+
+def read_result(path: Path) -> dict:
+    """The payload of the result file at ``path``.
+
+    Raises
+    ------
+    CorruptResult
+        Unreadable, not JSON (e.g. truncated), wrong hash, or a payload of
+        another job than the file name says.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CorruptResult(f"unreadable: {error}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CorruptResult(f"not valid JSON (truncated?): {error}") from None
+    return check_result(document, expected_id=path.name[:-len(".json")])
+
+
+@dataclass
+class Plan:
+    """What a run over a job list has to do in a result folder."""
+
+    todo: list[JobSpec]
+    done: list[str] = field(default_factory=list)  # valid "ok" results, skipped
+    failed_kept: list[str] = field(default_factory=list)  # valid "failed" results, skipped (no --retry-failed)
+    retried: list[str] = field(default_factory=list)  # failed results to redo (--retry-failed)
+    corrupt: list[tuple[str, str]] = field(default_factory=list)  # (job id, why): moved aside, redone
+
+    def describe(self) -> str:
+        parts = [f"{len(self.todo)} to run", f"{len(self.done)} already done"]
+        if self.failed_kept:
+            parts.append(f"{len(self.failed_kept)} failed before (kept; --retry-failed redoes them)")
+        if self.retried:
+            parts.append(f"{len(self.retried)} failed before, retried")
+        if self.corrupt:
+            parts.append(f"{len(self.corrupt)} corrupt, redone")
+        return ", ".join(parts)
+
+
+class ResultStore:
+    """The result folder ``root`` of a batch (see the module docstring)."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.results = self.root / "results"
+        self.corrupt = self.root / "corrupt"
+        self.manifest_path = self.root / "batch.json"
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the folder for one batch at a time (``DIR/.lock``, released even on SIGKILL).
+
+        Raises
+        ------
+        ValueError
+            When another process holds it.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise ValueError(f"'{self.root}' is in use by another srnet bench (pid {holder}); wait for it to "
+                                 f"finish, or use another --out folder") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def path(self, job_id: str) -> Path:
+        return self.results / f"{job_id}.json"
+
+    # -------------------------------------------------------------- writes
+
+    def write(self, payload: dict) -> Path:
+        """Seal and atomically write a job's payload; returns its path."""
+        path = self.path(payload["job"]["id"])
+        atomic_write_text(path, json.dumps(seal(payload), indent=1, sort_keys=True) + "\n")
+        return path
+
+    def quarantine(self, job_id: str) -> Path | None:
+        """Move a bad result file aside (``corrupt/``), so it is redone and not counted."""
+        path = self.path(job_id)
+        if not path.exists():
+            return None
+        self.corrupt.mkdir(parents=True, exist_ok=True)
+        target = self.corrupt / f"{path.name}.{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        os.replace(path, target)
+        return target
+
+    def clean_temporaries(self) -> int:
+        """Remove temporary files left by a writer that was killed mid-write."""
+        removed = 0
+        for folder in (self.root, self.results):
+            if folder.is_dir():
+                for leftover in folder.glob(f"{_TMP_PREFIX}*"):
+                    leftover.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    # --------------------------------------------------------------- reads
+
+    def _status(self, job: JobSpec) -> str | None:
+        """``"ok"``, ``"failed"``, None (no file) -- or :class:`CorruptResult`."""
+        path = self.path(job.job_id)
+        if not path.exists():
+            return None
+        payload = read_result(path)
+        if payload.get("settings") != job.settings.to_dict():
+            raise ValueError(f"'{path}' was made with other settings than this batch's; use another --out "
+                             f"folder, or move that file away to redo it")
+        return payload["status"]
+
+    def plan(self, jobs, *, retry_failed: bool = False) -> Plan:
+        """Sort ``jobs`` into skipped and to-do; corrupt files are moved aside now.
+
+        Raises
+        ------
+        ValueError
+            A valid result made with other settings than its job's (a folder
+            whose manifest was removed or replaced).
+        """
+        plan = Plan(todo=[])
+        for job in jobs:
+            try:
+                status = self._status(job)
+            except CorruptResult as error:
+                self.quarantine(job.job_id)
+                plan.corrupt.append((job.job_id, str(error)))
+                plan.todo.append(job)
+                continue
+            if status == "ok":
+                plan.done.append(job.job_id)
+            elif status == "failed" and not retry_failed:
+                plan.failed_kept.append(job.job_id)
+            else:
+                if status == "failed":
+                    plan.retried.append(job.job_id)
+                plan.todo.append(job)
+        return plan
+
+    def load_all(self) -> tuple[list[dict], list[tuple[Path, str]]]:
+        """Every valid payload in ``results/`` (sorted by file name), and the
+        corrupt files with the reason (left in place)."""
+        payloads, corrupt = [], []
+        if not self.results.is_dir():
+            return payloads, corrupt
+        for path in sorted(self.results.glob("*.json")):
+            try:
+                payloads.append(read_result(path))
+            except CorruptResult as error:
+                corrupt.append((path, str(error)))
+        return payloads, corrupt
+
+    # ------------------------------------------------------------ manifest
+
+    def read_manifest(self) -> dict | None:
+        if not self.manifest_path.exists():
+            return None
+        try:
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"'{self.manifest_path}' is unreadable ({error}); move it away to start over "
+                             f"(the results are checked one by one anyway)") from None
+        if not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA:
+            raise ValueError(f"'{self.manifest_path}' is not an srnet batch manifest; choose another --out")
+        return manifest
+
+    def open_batch(self, settings: BatchSettings, run: dict) -> dict:
+        """Check ``settings`` against the folder's manifest (creating it for a new
+        folder) and record this run.
+
+        Raises
+        ------
+        ValueError
+            When the folder holds results of different settings: naming the
+            differences and how to proceed.
+        """
+        wanted = settings.to_dict()
+        manifest = self.read_manifest()
+        if manifest is None:
+            manifest = {"schema": MANIFEST_SCHEMA, "settings": wanted, "runs": []}
+        elif manifest.get("settings") != wanted:
+            raise ValueError(f"'{self.root}' holds results made with other settings "
+                             f"({_differences(manifest.get('settings') or {}, wanted)}); use another --out "
+                             f"folder, or repeat the folder's settings to resume it")
+        manifest["runs"].append(run)
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
+        self.results.mkdir(parents=True, exist_ok=True)
+        return manifest
+
+
+def _differences(have: dict, want: dict) -> str:
+    keys = sorted(set(have) | set(want))
+    parts = [f"{key}: folder {have.get(key)!r}, now {want.get(key)!r}" for key in keys
+             if have.get(key) != want.get(key)]
+    return "; ".join(parts)

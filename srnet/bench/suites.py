@@ -1,0 +1,440 @@
+"""Suites of batch jobs: a suite name resolved into a validated job list.
+
+A job is one (dataset, method, seed).  :func:`resolve_suite` turns a suite
+name into its jobs and checks everything a job will need that can be checked
+on the client (dataset names, cached tables, reference-network folders,
+methods, explainers, seeds) before any work starts, so that a mistake costs
+one clear error and no cluster.
+
+Suites
+------
+``pmlb-classification``, ``pmlb-regression``
+    Every dataset of PMLB's classification (regression) list that is in the
+    PMLB cache folder.
+``pmlb:NAME,NAME,...``
+    Those PMLB datasets; the task comes from PMLB's lists.
+``nguyen``, ``nguyen:nguyen-1,nguyen-7,...``
+    The Nguyen formulas (:data:`srnet.benchmarks.NGUYEN`), sampled.
+``srnet-gecco``, ``srnet-gecco:kkk0,adult,...``
+    The SRNet paper's trained reference networks (no training), with their
+    recorded data; ``adult`` ships no data and uses PMLB's table.
+
+Dataset ids are suite-independent: a PMLB dataset is its PMLB name (so
+``pmlb:adult`` and ``pmlb-classification`` share results), a Nguyen formula
+its benchmark name, and a reference network ``gecco-<name>``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from srnet.data import pmlb_cache_dir
+
+GECCO_DIR_ENV = "SRNET_GECCO_DIR"
+METHODS = {"srnet": "default", "srnet-paper": "paper"}  # method -> SRNet preset
+EXTRA_EXPLAINERS = ("lime", "maple", "cgp_direct", "gplearn")
+SUITES = ("pmlb-classification", "pmlb-regression", "pmlb:NAME,...", "nguyen", "nguyen:NAME,...", "srnet-gecco",
+          "srnet-gecco:NAME,...")
+KINDS = ("pmlb", "nguyen", "gecco")
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """What every job of a batch does, beyond its (dataset, method, seed).
+
+    These settings change results, so a result folder holds results of one
+    set of settings only (see :mod:`srnet.bench.store`).
+
+    Attributes
+    ----------
+    seconds : float or None, default=10.0
+        Wall budget of each formula search (SRNet, and cgp_direct).
+    generations : int or None, default=None
+        Generation budget instead of ``seconds`` (fixed work per job).
+    explainers : tuple of str, default=()
+        Extra explainers measured beside SRNet: ``lime``, ``maple``,
+        ``cgp_direct``, ``gplearn``.
+    hidden : tuple of int, default=(32, 32)
+        Hidden widths of the networks the batch trains.
+    activation : str, default="sigmoid"
+    epochs : int or None, default=None
+        None: enough epochs for about :attr:`steps` optimiser steps
+        (at least 20, at most 2000).
+    steps : int, default=2000
+    max_rows : int, default=5000
+        Training rows at most; larger datasets are subsampled (seeded,
+        stratified for classification) before the split.
+    test_fraction : float, default=0.25
+    n_points : int, default=1000
+        Evaluation points per domain of :func:`srnet.compare.compare`.
+    nguyen_rows : int, default=200
+        Training points sampled from a Nguyen formula's box.
+    """
+
+    seconds: float | None = 10.0
+    generations: int | None = None
+    explainers: tuple[str, ...] = ()
+    hidden: tuple[int, ...] = (32, 32)
+    activation: str = "sigmoid"
+    epochs: int | None = None
+    steps: int = 2000
+    max_rows: int = 5000
+    test_fraction: float = 0.25
+    n_points: int = 1000
+    nguyen_rows: int = 200
+
+    def validate(self) -> "BatchSettings":
+        from srnet.networks import ACTIVATIONS
+
+        if self.generations is not None:
+            if int(self.generations) < 1:
+                raise ValueError(f"--generations must be >= 1; got {self.generations}")
+        elif self.seconds is None or not self.seconds > 0:
+            raise ValueError(f"--seconds must be positive; got {self.seconds}")
+        unknown = [e for e in self.explainers if e not in EXTRA_EXPLAINERS]
+        if unknown:
+            raise ValueError(f"unknown explainer {unknown[0]!r}; valid: {', '.join(EXTRA_EXPLAINERS)} "
+                             f"(SRNet always runs)")
+        if "gplearn" in self.explainers:
+            from srnet.explain import gplearn_available
+
+            if not gplearn_available():
+                raise ValueError("explainer 'gplearn' needs gplearn: pip install 'srnet[bench]'")
+        if not self.hidden or any(int(w) < 1 for w in self.hidden):
+            raise ValueError(f"--hidden needs positive widths, e.g. 32,32; got {self.hidden}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATIONS)}")
+        for name in ("epochs", "steps", "max_rows", "n_points", "nguyen_rows"):
+            value = getattr(self, name)
+            if value is not None and int(value) < 1:
+                raise ValueError(f"{name.replace('_', '-')} must be >= 1; got {value}")
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"test fraction must be in (0, 1); got {self.test_fraction}")
+        return self
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["explainers"] = list(self.explainers)
+        data["hidden"] = list(self.hidden)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "BatchSettings":
+        data = dict(data)
+        data["explainers"] = tuple(data.get("explainers", ()))
+        data["hidden"] = tuple(data.get("hidden", (32, 32)))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job: everything a worker needs, and nothing it must look up.
+
+    Attributes
+    ----------
+    dataset : str
+        The suite-independent dataset id (see the module docstring).
+    method : str
+        A key of :data:`METHODS`.
+    seed : int
+    kind : {"pmlb", "nguyen", "gecco"}
+    source : str
+        PMLB name, benchmark name, or reference-network folder.
+    task : {"classification", "regression"}
+    settings : BatchSettings
+    pmlb_cache : str or None
+        Folder of PMLB tables (PMLB jobs, and the ``adult`` reference network).
+    """
+
+    dataset: str
+    method: str
+    seed: int
+    kind: str
+    source: str
+    task: str
+    settings: BatchSettings = field(default_factory=BatchSettings)
+    pmlb_cache: str | None = None
+
+    @property
+    def job_id(self) -> str:
+        return job_id(self.dataset, self.method, self.seed)
+
+    def identity(self) -> dict:
+        return {"id": self.job_id, "dataset": self.dataset, "method": self.method, "seed": self.seed}
+
+    def to_dict(self) -> dict:
+        return {**self.identity(), "kind": self.kind, "source": self.source, "task": self.task,
+                "settings": self.settings.to_dict(), "pmlb_cache": self.pmlb_cache}
+
+
+@dataclass
+class Suite:
+    """A resolved suite: its jobs and what the user should know about them."""
+
+    name: str
+    jobs: list[JobSpec]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def datasets(self) -> list[str]:
+        return list(dict.fromkeys(job.dataset for job in self.jobs))
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str) -> str:
+    """``name`` usable in a file name; names that had to change get a short
+    hash of the original, so two different names never share a file."""
+    cleaned = _SAFE.sub("_", name).strip("._") or "_"
+    if cleaned == name:
+        return name
+    return f"{cleaned}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def job_id(dataset: str, method: str, seed: int) -> str:
+    """The job's file-name-safe identity: ``<dataset>__<method>__seed<k>``."""
+    return f"{safe_name(dataset)}__{safe_name(method)}__seed{int(seed)}"
+
+
+def parse_seeds(text) -> tuple[int, ...]:
+    """Seeds from ``"0,1,2"``, ``["0", "1"]`` or ``"0-4"`` (inclusive range)."""
+    items = text if isinstance(text, (list, tuple)) else [text]
+    seeds = []
+    for item in items:
+        for part in str(item).replace(",", " ").split():
+            match = re.fullmatch(r"(\d+)-(\d+)", part)
+            if match:
+                low, high = int(match.group(1)), int(match.group(2))
+                if high < low:
+                    raise ValueError(f"empty seed range {part!r}")
+                seeds += range(low, high + 1)
+            elif part.isdigit():
+                seeds.append(int(part))
+            else:
+                raise ValueError(f"bad seed {part!r}: seeds are integers >= 0, like 0,1,2 or 0-4")
+    if not seeds:
+        raise ValueError("no seeds given")
+    return tuple(dict.fromkeys(seeds))
+
+
+def parse_names(text: str, what: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+    """Comma-separated names, stripped, without repeats."""
+    names = tuple(dict.fromkeys(n.strip() for n in str(text or "").split(",") if n.strip()))
+    if not names and not allow_empty:
+        raise ValueError(f"no {what} given")
+    return names
+
+
+def parse_widths(text) -> tuple[int, ...]:
+    """Hidden widths from ``"32,32"`` or ``"32-32"``."""
+    parts = [p for p in re.split(r"[,\s-]+", str(text).strip()) if p]
+    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"--hidden needs positive integer widths like 32,32; got {text!r}")
+    return tuple(int(p) for p in parts)
+
+
+def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: BatchSettings | None = None,
+                  pmlb_cache=None, gecco_dir=None, limit: int | None = None, download: bool = False) -> Suite:
+    """The jobs of ``suite``, validated.
+
+    Parameters
+    ----------
+    suite : str
+        See the module docstring.
+    seeds : sequence of int, default=(0,)
+    methods : sequence of str, default=("srnet",)
+        Keys of :data:`METHODS`.
+    settings : BatchSettings, optional
+    pmlb_cache : path-like, optional
+        Default: :func:`srnet.data.pmlb_cache_dir`.
+    gecco_dir : path-like, optional
+        The reference networks' folder; default ``$SRNET_GECCO_DIR``.
+    limit : int, optional
+        Keep only the suite's first ``limit`` datasets.
+    download : bool, default=False
+        ``pmlb:`` suites: fetch tables missing from the cache into it now
+        (needs a network); otherwise a missing table is an error.
+
+    Returns
+    -------
+    Suite
+
+    Raises
+    ------
+    ValueError, FileNotFoundError
+        One line saying what is wrong and how to fix it.
+    """
+    settings = (settings or BatchSettings()).validate()
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds or any(s < 0 for s in seeds):
+        raise ValueError(f"seeds must be integers >= 0; got {seeds}")
+    methods = tuple(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"unknown method {unknown[0] if unknown else ''!r}; valid: {', '.join(METHODS)}")
+    if limit is not None and int(limit) < 1:
+        raise ValueError(f"--limit must be >= 1; got {limit}")
+    head, _, tail = str(suite).partition(":")
+    notes: list[str] = []
+    if head in ("pmlb-classification", "pmlb-regression") and not tail:
+        cache = _existing_cache(pmlb_cache)
+        entries = _pmlb_suite(head.split("-")[1], cache, notes)
+    elif head == "pmlb" and tail:
+        cache = pmlb_cache_dir(pmlb_cache)
+        entries = _pmlb_names(parse_names(tail, "PMLB datasets"), cache, download)
+    elif head == "nguyen":
+        entries = _nguyen(parse_names(tail, "Nguyen benchmarks") if tail else None)
+        cache = None
+    elif head == "srnet-gecco":
+        cache = pmlb_cache_dir(pmlb_cache)
+        entries = _gecco(parse_names(tail, "reference networks") if tail else None, gecco_dir, cache, limit)
+    else:
+        raise ValueError(f"unknown suite {suite!r}; valid: {', '.join(SUITES)}")
+    if limit is not None and len(entries) > limit:
+        notes.append(f"--limit {limit}: the first {limit} of {len(entries)} datasets")
+        entries = entries[:limit]
+    jobs = [JobSpec(dataset, method, seed, kind, source, task, settings,
+                    None if cache is None else str(Path(cache).resolve()))
+            for dataset, kind, source, task in entries for method in methods for seed in seeds]
+    return Suite(str(suite), jobs, notes)
+
+
+# ------------------------------------------------------------------ PMLB
+
+
+def _cached(cache: Path, name: str) -> bool:
+    return (cache / name / f"{name}.tsv.gz").is_file()
+
+
+def _existing_cache(pmlb_cache) -> Path:
+    cache = pmlb_cache_dir(pmlb_cache)
+    if not cache.is_dir():
+        raise FileNotFoundError(f"the PMLB cache folder '{cache}' does not exist; point --pmlb-cache or "
+                                f"$SRNET_PMLB_CACHE at a folder of <name>/<name>.tsv.gz tables")
+    return cache
+
+
+def _pmlb_suite(task: str, cache: Path, notes: list[str]) -> list[tuple]:
+    import pmlb
+
+    listed = pmlb.classification_dataset_names if task == "classification" else pmlb.regression_dataset_names
+    present = [name for name in listed if _cached(cache, name)]
+    if not present:
+        raise FileNotFoundError(f"the PMLB cache folder '{cache}' holds none of PMLB's {len(listed)} {task} "
+                                f"datasets (<name>/<name>.tsv.gz); point --pmlb-cache or $SRNET_PMLB_CACHE at "
+                                f"a filled cache, or fetch tables with pmlb:NAME,... --download")
+    missing = [name for name in listed if not _cached(cache, name)]
+    if missing:
+        shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
+        notes.append(f"{len(missing)} PMLB {task} datasets are not in '{cache}' and are left out: {shown}")
+    return [(name, "pmlb", name, task) for name in present]
+
+
+def _pmlb_names(names, cache: Path, download: bool) -> list[tuple]:
+    import pmlb
+
+    classification = set(pmlb.classification_dataset_names)
+    regression = set(pmlb.regression_dataset_names)
+    known = set(pmlb.dataset_names) | classification | regression
+    for name in names:
+        if name not in known and not _cached(cache, name):
+            close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ValueError(f"unknown PMLB dataset {name!r}{hint}")
+    missing = [name for name in names if not _cached(cache, name)]
+    if missing and download:
+        _download(missing, cache)
+    elif missing:
+        raise FileNotFoundError(f"PMLB dataset{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                                f"{'are' if len(missing) > 1 else 'is'} not in the cache folder '{cache}'; "
+                                f"point --pmlb-cache or $SRNET_PMLB_CACHE at a folder that has "
+                                f"<name>/<name>.tsv.gz, or add --download to fetch them there")
+    entries = []
+    for name in names:
+        if name in classification:
+            task = "classification"
+        elif name in regression:
+            task = "regression"
+        else:
+            task = _guess_task(cache / name / f"{name}.tsv.gz")
+        entries.append((name, "pmlb", name, task))
+    return entries
+
+
+def _download(names, cache: Path) -> None:
+    import pmlb
+
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        try:
+            pmlb.fetch_data(name, local_cache_dir=str(cache))
+        except Exception as error:  # noqa: BLE001 - urllib, HTTP and pandas errors alike
+            raise FileNotFoundError(f"could not download PMLB dataset {name!r} into '{cache}': {error}") from None
+
+
+def _guess_task(path: Path) -> str:
+    """A table missing from PMLB's lists: classification when its target
+    holds few distinct integers."""
+    import numpy as np
+    import pandas as pd
+
+    target = pd.read_csv(path, sep="\t", usecols=["target"])["target"].to_numpy(dtype=np.float64)
+    integral = np.all(np.isfinite(target)) and np.all(target == np.round(target))
+    return "classification" if integral and len(np.unique(target)) <= 20 else "regression"
+
+
+# ------------------------------------------------------------ benchmarks
+
+
+def _nguyen(names) -> list[tuple]:
+    from srnet.benchmarks import NGUYEN
+
+    chosen = list(NGUYEN) if names is None else [n.lower() for n in names]
+    for name in chosen:
+        if name not in NGUYEN:
+            close = difflib.get_close_matches(name, list(NGUYEN), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ValueError(f"unknown Nguyen benchmark {name!r}{hint} (valid: nguyen-1 .. nguyen-12)")
+    return [(name, "nguyen", name, "regression") for name in chosen]
+
+
+def _gecco(names, gecco_dir, cache: Path, limit) -> list[tuple]:
+    if gecco_dir is None:
+        gecco_dir = os.environ.get(GECCO_DIR_ENV)
+    if not gecco_dir:
+        raise FileNotFoundError(f"suite srnet-gecco needs the reference networks' folder: pass --gecco-dir "
+                                f"(e.g. ../shared/srnet_gecco) or set ${GECCO_DIR_ENV}")
+    root = Path(gecco_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"the reference networks' folder '{root}' does not exist")
+    found = {}
+    for task in ("regression", "classification"):
+        folder = root / task
+        if folder.is_dir():
+            for net in sorted(folder.iterdir()):
+                if (net / "nn_module.pt").is_file():
+                    found[net.name] = (task, net)
+    if not found:
+        raise FileNotFoundError(f"'{root}' holds no reference networks (regression/<name>/nn_module.pt or "
+                                f"classification/<name>/nn_module.pt)")
+    chosen = list(found) if names is None else list(names)
+    for name in chosen:
+        if name not in found:
+            close = difflib.get_close_matches(name, list(found), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ValueError(f"unknown reference network {name!r}{hint} (in '{root}': {', '.join(found)})")
+    if limit is not None:
+        chosen = chosen[:limit]
+    for name in chosen:
+        task, folder = found[name]
+        if task == "classification" and not (folder / "train.txt.gz").is_file() and not _cached(cache, name):
+            raise FileNotFoundError(f"reference network {name!r} ships no data and its PMLB table is not in "
+                                    f"'{cache}': point --pmlb-cache or $SRNET_PMLB_CACHE at a PMLB cache, or "
+                                    f"leave it out (srnet-gecco:NAME,...)")
+    return [(f"gecco-{name}", "gecco", str(found[name][1].resolve()), found[name][0]) for name in chosen]

@@ -1,0 +1,108 @@
+"""``srnet bench`` and ``srnet report`` end to end: errors before work, kill and resume, corrupt files."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from srnet.bench.store import ResultStore, read_result
+from srnet.cli import main
+
+TINY = ["--generations", "5", "--epochs", "20", "--hidden", "4,4", "--points", "100", "--quiet"]
+
+
+def snapshot(store):
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in store.results.glob("*.json")}
+
+
+@pytest.fixture
+def no_cluster(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a cluster was started")
+
+    monkeypatch.setattr("srnet.bench.runner.dask_client", refuse)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["pmlb:irsi"], "unknown PMLB dataset 'irsi'; did you mean 'iris'"),
+    (["pmlb-classification"], "holds none of PMLB's"),
+    (["pmlb:iris,wine_recognition"], "not in the cache folder"),
+    (["nguyen", "--seeds", "x"], "bad seed"),
+])
+def test_clear_errors_before_any_work(tmp_path, capsys, no_cluster, argv, message):
+    empty = tmp_path / "cache"
+    empty.mkdir()
+    out = tmp_path / "out"
+    assert main(["bench", *argv, "--out", str(out), "--pmlb-cache", str(empty)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("srnet bench: error: ") and message in error
+    assert len(error.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_corrupt_result_is_redone_and_settings_are_guarded(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["bench", "nguyen:nguyen-1,nguyen-2", "--out", str(out), "--workers", "1", *TINY]
+    assert main(argv) == 0
+    store = ResultStore(out)
+    bad = store.path("nguyen-1__srnet__seed0")
+    bad.write_text(bad.read_text()[:200])  # truncated
+    kept = snapshot(store)["nguyen-2__srnet__seed0.json"]
+    capsys.readouterr()
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "corrupt result nguyen-1__srnet__seed0" in printed and "1 to run, 1 already done" in printed
+    assert read_result(bad)["status"] == "ok"
+    assert snapshot(store)["nguyen-2__srnet__seed0.json"] == kept
+    assert len(list(store.corrupt.iterdir())) == 1
+
+    assert main(["report", str(out)]) == 0
+    assert len((out / "summary.csv").read_text().strip().splitlines()) == 3  # header + 2 jobs
+    assert "nguyen-1" in (out / "summary.md").read_text()
+
+    changed = [a if a != "5" else "6" for a in argv]  # --generations 6
+    assert main(changed) == 2
+    assert "other settings (generations: folder 5, now 6)" in capsys.readouterr().err
+
+
+def test_killed_batch_resumes_without_losing_or_repeating_work(tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "srnet.cli", "bench", "nguyen", "--limit", "6", "--out", str(out),
+               "--seconds", "2", "--epochs", "20", "--hidden", "4,4", "--points", "100", "--workers", "2",
+               "--quiet"]
+    store = ResultStore(out)
+    with open(tmp_path / "first.log", "w") as log:
+        process = subprocess.Popen(command, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        deadline = time.monotonic() + 300
+        while not (store.results.is_dir() and list(store.results.glob("*.json"))):
+            assert process.poll() is None, (tmp_path / "first.log").read_text()
+            assert time.monotonic() < deadline, "no result within 300 s"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGKILL)  # the client, the cluster and its workers, mid-run
+        process.wait()
+    deadline = time.monotonic() + 30
+    while True:  # every process of the batch is gone
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "processes of the killed batch are still alive"
+        time.sleep(0.2)
+    finished = snapshot(store)
+    assert 1 <= len(finished) < 6, "the batch was not killed mid-run"
+
+    rerun = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{6 - len(finished)} to run, {len(finished)} already done" in rerun.stdout
+    results = {p.name: read_result(p) for p in store.results.glob("*.json")}
+    assert sorted(results) == sorted(f"nguyen-{k}__srnet__seed0.json" for k in range(1, 7))
+    assert all(r["status"] == "ok" for r in results.values())
+    after = snapshot(store)
+    assert all(after[name] == finished[name] for name in finished)  # not recomputed, not rewritten
+    assert not list(store.results.glob(".tmp-*")) and not store.corrupt.exists()
+    assert len(json.loads((out / "batch.json").read_text())["runs"]) == 2

@@ -1,0 +1,95 @@
+"""One job, run in this process: what it records, and how it fails."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from srnet.bench.jobs import auto_epochs, run_job, split_rows
+from srnet.bench.store import canonical_json
+from srnet.bench.suites import BatchSettings, JobSpec, resolve_suite
+
+TINY = BatchSettings(seconds=None, generations=5, hidden=(4, 4), epochs=20, max_rows=300, n_points=100,
+                     nguyen_rows=60)
+
+
+def check_common(result, job):
+    assert result["job"]["id"] == job.job_id
+    assert result["settings"] == job.settings.to_dict()
+    assert {"load", "train", "explain", "total"} <= set(result["timings"]) or result["status"] == "failed"
+    assert result["timings"]["total"] > 0
+    assert {"srnet", "python", "torch", "numpy", "numba", "dask"} <= set(result["versions"])
+    canonical_json(result)  # JSON-ready
+    json.loads(json.dumps(result))
+
+
+def test_nguyen_job_with_maple():
+    job = resolve_suite("nguyen:nguyen-1", settings=replace(TINY, explainers=("maple",))).jobs[0]
+    result = run_job(job)
+    assert result["status"] == "ok", result["error"]
+    check_common(result, job)
+    assert set(result["metrics"]["explainers"]) == {"srnet", "maple"}
+    assert set(result["metrics"]["explainers"]["srnet"]) == {"interpolation", "extrapolation"}
+    assert result["metrics"]["srnet"]["generations"] == 5
+    assert isinstance(result["formulas"]["srnet"], str)
+    assert result["data"]["truth"] and result["network"]["trained"]
+    assert -np.inf < result["metrics"]["srnet"]["output_r2_test"] <= 1
+
+
+def test_pmlb_classification_job(pmlb_cache):
+    job = resolve_suite("pmlb:analcatdata_aids", settings=TINY, pmlb_cache=pmlb_cache, seeds=(3,)).jobs[0]
+    result = run_job(job)
+    assert result["status"] == "ok", result["error"]
+    check_common(result, job)
+    srnet = result["metrics"]["srnet"]
+    assert 0 <= srnet["agreement_train"] <= 1 and 0 <= srnet["agreement_test"] <= 1
+    assert set(result["metrics"]["explainers"]["srnet"]) == {"train", "test"}
+    assert result["data"]["standardised"]["features"] and not result["data"]["standardised"]["target"]
+    assert result["data"]["train_rows"] + result["data"]["test_rows"] == result["data"]["rows"]
+    assert 0 <= result["network"]["test_accuracy"] <= 1
+    assert len(result["formulas"]["srnet"]) == result["data"]["classes"]  # one logit formula per class
+
+
+def test_reference_network_job(gecco_dir):
+    job = resolve_suite("srnet-gecco:kkk0", settings=TINY, gecco_dir=gecco_dir).jobs[0]
+    result = run_job(job)
+    assert result["status"] == "ok", result["error"]
+    assert result["job"]["dataset"] == "gecco-kkk0"
+    assert result["network"]["trained"] is False and result["timings"]["train"] < 1
+
+
+def test_a_failing_job_returns_its_error():
+    job = JobSpec("no_such_table", "srnet", 0, "pmlb", "no_such_table", "classification", TINY, "/nonexistent")
+    result = run_job(job)
+    assert result["status"] == "failed"
+    assert result["error"]["type"] in ("ValueError", "FileNotFoundError")
+    assert "no_such_table" in result["error"]["message"]
+    assert "Traceback" in result["error"]["traceback"]
+    check_common(result, job)
+
+
+def test_split_subsamples_and_falls_back_from_stratifying():
+    X = np.arange(2000.0).reshape(1000, 2)
+    y = np.r_[np.zeros(500), np.ones(499), 2.0]  # class 2 has one row: no stratified split
+    job = JobSpec("d", "srnet", 0, "pmlb", "d", "classification", replace(TINY, max_rows=300))
+    prepared = split_rows(X, y, ["a", "b"], job)
+    assert len(prepared.X_train) == 300 and len(prepared.X_test) == 100
+    assert prepared.info["subsampled_to"] == 400 and prepared.info["stratified"] is False
+    y = np.r_[np.zeros(800), np.ones(200)]
+    prepared = split_rows(X, y, ["a", "b"], job)
+    assert prepared.info["stratified"] is True
+    assert abs(prepared.y_train.mean() - 0.2) < 0.01 and abs(prepared.y_test.mean() - 0.2) < 0.02
+
+
+@pytest.mark.parametrize("rows, epochs", [(200, 2000), (3750, 134), (100000, 20)])
+def test_auto_epochs(rows, epochs):
+    assert auto_epochs(rows, 2000) == epochs
+
+
+def test_rows_with_missing_values_are_dropped(pmlb_cache):
+    job = resolve_suite("pmlb:penguins", settings=TINY, pmlb_cache=pmlb_cache).jobs[0]
+    result = run_job(job)
+    assert result["status"] == "ok", result["error"]
+    assert result["data"]["rows_dropped_missing"] > 0
+    assert result["data"]["train_rows"] + result["data"]["test_rows"] == result["data"]["rows"]

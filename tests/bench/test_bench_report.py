@@ -1,0 +1,69 @@
+"""``srnet report``: one row per job, corrupt files listed and not counted, the plots."""
+
+import pandas as pd
+import pytest
+
+from srnet.bench.report import write_report
+from srnet.bench.store import ResultStore
+from srnet.bench.suites import BatchSettings, resolve_suite
+
+
+def fake_payload(job, agreement, status="ok"):
+    domains = ("train", "test") if job.task == "classification" else ("interpolation", "extrapolation")
+    metric = {"rmse": 0.1, "r2": 0.9, "agreement": agreement, "rmse_around": 0.2, "r2_around": 0.8,
+              "agreement_around": agreement}
+    payload = {"job": {**job.identity(), "kind": job.kind, "source": job.source, "task": job.task},
+               "status": status, "settings": job.settings.to_dict(), "timings": {"total": 3.0}}
+    if status == "failed":
+        payload["error"] = {"type": "ValueError", "message": "bad table\nmore", "traceback": "..."}
+        return payload
+    payload.update(
+        data={"rows": 100, "features": 4, "classes": 2, "train_rows": 75, "test_rows": 25},
+        network={"trained": True, "train_accuracy": 0.9, "test_accuracy": 0.8},
+        metrics={"explainers": {"srnet": {d: metric for d in domains}, "maple": {d: metric for d in domains}},
+                 "size": {"srnet": 12, "maple": 10},
+                 "srnet": {"fitness": 0.01, "output_r2": 0.9, "agreement_train": agreement,
+                           "agreement_test": agreement, "complexity": 12, "generations": 5}},
+        formulas={"srnet": ["x0 + 1", "x1"]},
+        timings={"load": 0.1, "train": 1.0, "explain": {"srnet": 1.5, "maple": 0.3}, "explain_total": 1.8,
+                 "total": 3.0})
+    return payload
+
+
+@pytest.fixture
+def folder(tmp_path, pmlb_cache):
+    jobs = resolve_suite("pmlb:iris,car,breast", seeds=(0, 1), settings=BatchSettings(),
+                         pmlb_cache=pmlb_cache).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(BatchSettings(), {"run": 1})
+    for k, job in enumerate(jobs[:-2]):
+        store.write(fake_payload(job, agreement=0.85 + 0.05 * k))
+    store.write(fake_payload(jobs[-2], 0, status="failed"))
+    store.path(jobs[-1].job_id).write_text('{"schema": "srnet.bench.result/1"')  # truncated
+    return tmp_path
+
+
+def test_report_tables_and_plots(folder):
+    report = write_report(folder)
+    assert [path.name for path, _ in report.corrupt] == ["breast__srnet__seed1.json"]
+    frame = pd.read_csv(folder / "summary.csv")
+    assert len(frame) == 5  # the corrupt file is not a row
+    assert {"dataset", "method", "seed", "status", "srnet_test_agreement", "maple_test_agreement",
+            "srnet_agreement_test_all", "total_seconds", "srnet_formula"} <= set(frame.columns)
+    assert frame["status"].tolist().count("failed") == 1
+    assert frame.loc[frame["status"] == "failed", "error_message"].item() == "bad table"
+    markdown = (folder / "summary.md").read_text()
+    assert "| car | srnet | 2/2 | 97.5 | 97.5 | 80.0 |" in markdown and "| breast | srnet | 0/1 |" in markdown
+    assert "## Failed jobs" in markdown and "breast__srnet__seed1.json" in markdown
+    # iris 0.85/0.90, car 0.95/1.00 (means 0.875 and 0.975), breast: no valid ok result
+    assert report.headline == ["srnet: 1 of 2 classification datasets with SRNet test agreement >= 0.95 "
+                               "(mean over seeds)"]
+    names = {path.name for path in report.written}
+    assert {"fidelity_per_dataset.png", "srnet_vs_maple.png", "time_per_job.png",
+            "complexity_vs_fidelity.png"} <= names
+    assert all((folder / name).stat().st_size > 1000 for name in names)
+
+
+def test_report_of_a_folder_without_results(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no results/ folder"):
+        write_report(tmp_path)

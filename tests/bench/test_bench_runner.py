@@ -1,0 +1,111 @@
+"""Batches on a real Dask LocalCluster: one result per job, whatever happens to the workers."""
+
+import functools
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from srnet.bench.report import write_report
+from srnet.bench.runner import dask_client, run_batch, run_suite
+from srnet.bench.store import ResultStore, read_result
+from srnet.bench.suites import BatchSettings, resolve_suite
+
+TINY = BatchSettings(seconds=None, generations=5, hidden=(4, 4), epochs=20, max_rows=300, n_points=100,
+                     nguyen_rows=60)
+
+
+def quick_job(spec, marker_dir=None, die_on=None, fail_on=None, always_die_on=None):
+    """A stand-in for run_job that takes no time: it can kill its worker
+    (the first time it runs ``die_on``, or every time on ``always_die_on``)
+    or raise (on ``fail_on``)."""
+    if spec.job_id == always_die_on:
+        os._exit(1)
+    if spec.job_id == die_on:
+        marker = Path(marker_dir) / spec.job_id
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            os._exit(1)  # the worker process dies mid-job
+    if spec.job_id == fail_on:
+        raise RuntimeError("the job broke")
+    return {"job": spec.identity(), "status": "ok", "settings": spec.settings.to_dict(), "pid": os.getpid()}
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(2) as client:
+        yield client
+
+
+@pytest.fixture
+def jobs():
+    return resolve_suite("nguyen:nguyen-1,nguyen-2,nguyen-3,nguyen-4", settings=TINY).jobs
+
+
+def valid_results(store):
+    return {path.name: read_result(path) for path in sorted(store.results.glob("*.json"))}
+
+
+def test_a_worker_dying_mid_job_is_rescheduled_once(tmp_path, client, jobs):
+    store = ResultStore(tmp_path / "out")
+    victim = jobs[1].job_id
+    job = functools.partial(quick_job, marker_dir=str(tmp_path), die_on=victim)
+    outcome = run_batch(jobs, store, client, job_function=job, progress=False)
+    assert (outcome.ok, outcome.failed, outcome.unfinished) == (4, 0, [])
+    results = valid_results(store)
+    assert sorted(results) == sorted(f"{j.job_id}.json" for j in jobs)
+    dead_pid = int((tmp_path / victim).read_text())
+    assert results[f"{victim}.json"]["pid"] != dead_pid  # finished by another worker process
+    assert not list(store.results.glob(".tmp-*"))
+
+
+def test_a_job_that_keeps_killing_workers_is_recorded_as_failed(tmp_path, client, jobs):
+    store = ResultStore(tmp_path / "out")
+    job = functools.partial(quick_job, always_die_on=jobs[0].job_id)
+    outcome = run_batch(jobs, store, client, job_function=job, progress=False)
+    assert (outcome.ok, outcome.failed, outcome.unfinished) == (3, 1, [])
+    failure = read_result(store.path(jobs[0].job_id))
+    assert failure["error"]["type"] == "KilledWorker" and failure["host"]["recorded_by"] == "client"
+    assert len(valid_results(store)) == 4
+
+
+def test_failures_are_recorded_kept_and_retried_on_request(tmp_path, client, jobs):
+    store = ResultStore(tmp_path / "out")
+    broken = functools.partial(quick_job, fail_on=jobs[2].job_id)
+    outcome = run_batch(jobs, store, client, job_function=broken, progress=False)
+    assert (outcome.ok, outcome.failed) == (3, 1)
+    failure = read_result(store.path(jobs[2].job_id))
+    assert failure["status"] == "failed" and failure["error"]["type"] == "RuntimeError"
+    assert "the job broke" in failure["error"]["message"]
+    again = run_batch(jobs, store, client, job_function=quick_job, progress=False)
+    assert (again.ok, again.failed, again.plan.failed_kept) == (0, 0, [jobs[2].job_id])
+    retried = run_batch(jobs, store, client, job_function=quick_job, retry_failed=True, progress=False)
+    assert (retried.ok, retried.failed) == (1, 0)
+    assert read_result(store.path(jobs[2].job_id))["status"] == "ok"
+
+
+def test_three_pmlb_datasets_on_two_workers(tmp_path, pmlb_cache):
+    suite = resolve_suite("pmlb:iris,analcatdata_aids,prnn_synth", settings=TINY, pmlb_cache=pmlb_cache)
+    out = tmp_path / "batch"
+    outcome = run_suite(suite, out, workers=2, progress=False, log=lambda line: None)
+    assert (outcome.ok, outcome.failed, outcome.workers) == (3, 0, 2)
+    results = valid_results(ResultStore(out))
+    assert sorted(results) == sorted(f"{job.job_id}.json" for job in suite.jobs)
+    assert all(r["status"] == "ok" and r["job"]["task"] == "classification" for r in results.values())
+    report = write_report(out, plots=True)
+    assert len(report.rows) == 3 and not report.corrupt
+    assert {p.name for p in report.written} >= {"summary.csv", "summary.md", "fidelity_per_dataset.png",
+                                                "time_per_job.png", "complexity_vs_fidelity.png"}
+    # nothing to do on a re-run: no cluster is started
+    rerun = run_suite(suite, out, workers=2, progress=False, log=lambda line: None)
+    assert (rerun.ok, len(rerun.plan.done), rerun.cluster_seconds) == (0, 3, 0.0)
+
+
+def test_an_existing_cluster_through_its_scheduler_address(tmp_path, client):
+    suite = resolve_suite("nguyen:nguyen-1,nguyen-9", settings=replace(TINY, nguyen_rows=40))
+    outcome = run_suite(suite, tmp_path / "out", scheduler=client.scheduler.address, progress=False,
+                        log=lambda line: None)
+    assert (outcome.ok, outcome.failed, outcome.workers) == (2, 0, 2)
+    results = valid_results(ResultStore(tmp_path / "out"))
+    assert {r["host"]["worker"] for r in results.values()} <= set(client.scheduler_info()["workers"])

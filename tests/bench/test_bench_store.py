@@ -1,0 +1,110 @@
+"""Result files: atomic, self-checking, resumable; the manifest guards the settings."""
+
+import json
+
+import pytest
+
+from srnet.bench.store import CorruptResult, ResultStore, read_result
+from srnet.bench.suites import BatchSettings, resolve_suite
+
+
+def payload(job, status="ok", value=0.5):
+    return {"job": job.identity(), "status": status, "settings": job.settings.to_dict(),
+            "error": None if status == "ok" else {"type": "ValueError", "message": "boom", "traceback": ""},
+            "metrics": {"srnet": {"output_r2": value}}}
+
+
+@pytest.fixture
+def jobs():
+    return resolve_suite("nguyen:nguyen-1,nguyen-2,nguyen-3").jobs
+
+
+def test_round_trip_and_no_temporaries(tmp_path, jobs):
+    store = ResultStore(tmp_path)
+    path = store.write(payload(jobs[0], value=float("-inf")))
+    assert path.name == "nguyen-1__srnet__seed0.json"
+    assert read_result(path)["metrics"]["srnet"]["output_r2"] == float("-inf")
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_truncated_edited_and_misplaced_files_are_corrupt(tmp_path, jobs):
+    store = ResultStore(tmp_path)
+    path = store.write(payload(jobs[0]))
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+    with pytest.raises(CorruptResult, match="JSON"):
+        read_result(path)
+    document = json.loads(text)
+    document["payload"]["metrics"]["srnet"]["output_r2"] = 0.99  # valid JSON, wrong hash
+    path.write_text(json.dumps(document))
+    with pytest.raises(CorruptResult, match="SHA-256"):
+        read_result(path)
+    other = store.path(jobs[1].job_id)
+    other.write_text(text)  # a valid result under another job's name
+    with pytest.raises(CorruptResult, match="not 'nguyen-2"):
+        read_result(other)
+    path.write_text("")
+    with pytest.raises(CorruptResult):
+        read_result(path)
+
+
+def test_plan_skips_done_keeps_failed_and_redoes_corrupt(tmp_path, jobs):
+    store = ResultStore(tmp_path)
+    store.write(payload(jobs[0]))
+    store.write(payload(jobs[1], status="failed"))
+    store.path(jobs[2].job_id).write_text('{"schema": "srnet.bench.result/1", "sha')
+    plan = store.plan(jobs)
+    assert plan.done == [jobs[0].job_id]
+    assert plan.failed_kept == [jobs[1].job_id]
+    assert [job.job_id for job in plan.todo] == [jobs[2].job_id]
+    assert [job_id for job_id, _ in plan.corrupt] == [jobs[2].job_id]
+    assert not store.path(jobs[2].job_id).exists()  # moved aside, not counted
+    assert len(list(store.corrupt.iterdir())) == 1
+    retry = store.plan(jobs, retry_failed=True)
+    assert [job.job_id for job in retry.todo] == [jobs[1].job_id, jobs[2].job_id]
+    assert retry.retried == [jobs[1].job_id]
+
+
+def test_load_all_lists_corrupt_files(tmp_path, jobs):
+    store = ResultStore(tmp_path)
+    store.write(payload(jobs[0]))
+    store.path(jobs[1].job_id).write_text("{")
+    payloads, corrupt = store.load_all()
+    assert [p["job"]["id"] for p in payloads] == [jobs[0].job_id]
+    assert [path.name for path, _ in corrupt] == [f"{jobs[1].job_id}.json"]
+
+
+def test_leftover_temporaries_are_cleaned(tmp_path, jobs):
+    store = ResultStore(tmp_path)
+    store.write(payload(jobs[0]))
+    (store.results / ".tmp-nguyen-2__srnet__seed0.json.abc").write_text('{"half')
+    assert store.clean_temporaries() == 1
+    assert [p.name for p in store.results.iterdir()] == [f"{jobs[0].job_id}.json"]
+
+
+def test_manifest_refuses_other_settings(tmp_path):
+    store = ResultStore(tmp_path)
+    store.open_batch(BatchSettings(seconds=5.0), {"run": 1})
+    store.open_batch(BatchSettings(seconds=5.0), {"run": 2})
+    assert [run["run"] for run in store.read_manifest()["runs"]] == [1, 2]
+    with pytest.raises(ValueError, match=r"other settings \(seconds: folder 5.0, now 10.0\)"):
+        store.open_batch(BatchSettings(seconds=10.0), {"run": 3})
+
+
+def test_result_of_other_settings_is_refused(tmp_path):
+    store = ResultStore(tmp_path)
+    old = resolve_suite("nguyen:nguyen-1", settings=BatchSettings(seconds=5.0)).jobs[0]
+    store.write(payload(old))
+    new = resolve_suite("nguyen:nguyen-1", settings=BatchSettings(seconds=6.0)).jobs
+    with pytest.raises(ValueError, match="other settings"):
+        store.plan(new)
+
+
+def test_one_batch_at_a_time(tmp_path):
+    store = ResultStore(tmp_path)
+    with store.lock():
+        with pytest.raises(ValueError, match=r"in use by another srnet bench \(pid \d+\)"):
+            with ResultStore(tmp_path).lock():
+                pass
+    with store.lock():  # released
+        pass

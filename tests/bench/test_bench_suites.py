@@ -1,0 +1,102 @@
+"""Suite names resolve into validated job lists before any work starts."""
+
+import pytest
+
+from srnet.bench.suites import BatchSettings, job_id, parse_seeds, parse_widths, resolve_suite, safe_name
+
+
+def test_nguyen_suite_expands_datasets_methods_and_seeds():
+    suite = resolve_suite("nguyen", seeds=(0, 1), methods=("srnet", "srnet-paper"))
+    assert len(suite.jobs) == 12 * 2 * 2
+    assert suite.datasets[:2] == ["nguyen-1", "nguyen-2"]
+    first = suite.jobs[0]
+    assert (first.dataset, first.method, first.seed, first.task) == ("nguyen-1", "srnet", 0, "regression")
+    assert first.job_id == "nguyen-1__srnet__seed0"
+    assert len({job.job_id for job in suite.jobs}) == len(suite.jobs)
+
+
+def test_limit_and_named_subsets():
+    suite = resolve_suite("nguyen:nguyen-7,nguyen-1,nguyen-7", limit=1)
+    assert [job.dataset for job in suite.jobs] == ["nguyen-7"]
+    assert any("--limit 1" in note for note in suite.notes)
+
+
+@pytest.mark.parametrize("text, seeds", [("0", (0,)), ("0,1,2", (0, 1, 2)), (["3", "1"], (3, 1)), ("0-3", (0, 1, 2, 3)),
+                                         ("2 2", (2,))])
+def test_parse_seeds(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["-1", "a", "", "3-1"])
+def test_bad_seeds(text):
+    with pytest.raises(ValueError):
+        parse_seeds(text)
+
+
+def test_parse_widths():
+    assert parse_widths("32,32") == (32, 32)
+    assert parse_widths("8-4") == (8, 4)
+    with pytest.raises(ValueError, match="hidden"):
+        parse_widths("32,x")
+
+
+def test_safe_names_never_collide():
+    assert safe_name("iris") == "iris"
+    assert safe_name("a/b") != safe_name("a_b")
+    assert "/" not in job_id("a/b", "srnet", 0)
+
+
+def test_unknown_pmlb_name_suggests_close_matches(tmp_path):
+    with pytest.raises(ValueError, match="did you mean 'iris'"):
+        resolve_suite("pmlb:irsi", pmlb_cache=tmp_path)
+
+
+def test_empty_cache_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="holds none of PMLB's"):
+        resolve_suite("pmlb-classification", pmlb_cache=tmp_path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        resolve_suite("pmlb-regression", pmlb_cache=tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match="--download"):
+        resolve_suite("pmlb:iris", pmlb_cache=tmp_path)
+
+
+def test_pmlb_classification_suite_takes_what_the_cache_has(pmlb_cache):
+    suite = resolve_suite("pmlb-classification", pmlb_cache=pmlb_cache)
+    assert len(suite.jobs) >= 100
+    assert {job.task for job in suite.jobs} == {"classification"}
+    assert all((pmlb_cache / job.dataset / f"{job.dataset}.tsv.gz").is_file() for job in suite.jobs)
+    named = resolve_suite("pmlb:iris,1027_ESL", pmlb_cache=pmlb_cache)
+    assert [(job.dataset, job.task) for job in named.jobs] == [("iris", "classification"),
+                                                                ("1027_ESL", "regression")]
+
+
+def test_gecco_suite_needs_its_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SRNET_GECCO_DIR", raising=False)
+    with pytest.raises(FileNotFoundError, match="--gecco-dir"):
+        resolve_suite("srnet-gecco")
+    with pytest.raises(FileNotFoundError, match="no reference networks"):
+        resolve_suite("srnet-gecco", gecco_dir=tmp_path)
+
+
+def test_gecco_suite(gecco_dir, pmlb_cache):
+    suite = resolve_suite("srnet-gecco", gecco_dir=gecco_dir, pmlb_cache=pmlb_cache)
+    assert len(suite.jobs) == 17
+    assert "gecco-kkk0" in suite.datasets and "gecco-adult" in suite.datasets
+    with pytest.raises(ValueError, match="did you mean 'kkk0'"):
+        resolve_suite("srnet-gecco:kk0", gecco_dir=gecco_dir)
+
+
+@pytest.mark.parametrize("settings, match", [(BatchSettings(explainers=("shap",)), "unknown explainer"),
+                                             (BatchSettings(seconds=0), "seconds"),
+                                             (BatchSettings(activation="swish"), "activation"),
+                                             (BatchSettings(max_rows=0), "max-rows")])
+def test_bad_settings(settings, match):
+    with pytest.raises(ValueError, match=match):
+        resolve_suite("nguyen", settings=settings)
+
+
+def test_unknown_suite_and_method():
+    with pytest.raises(ValueError, match="unknown suite"):
+        resolve_suite("uci")
+    with pytest.raises(ValueError, match="unknown method"):
+        resolve_suite("nguyen", methods=("paper",))
