@@ -16,6 +16,7 @@ mutations touched no active gene are not evaluated at all.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import types
@@ -688,15 +689,25 @@ def engine_threads(n_threads: int):
     thread pool only adds contention, badly so on a busy machine, and the
     engine parallelises over candidates itself.
     """
-    from threadpoolctl import threadpool_limits
-
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1):
             yield
     finally:
         numba.set_num_threads(previous)
+
+
+@functools.cache
+def _blas_controller():
+    """The process's BLAS thread pools, found once.
+
+    Why cached: finding them scans every loaded library (about 4 ms), as long
+    as a whole population's evaluation; limiting known pools costs 15 us.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
 
 
 _WARM = []
