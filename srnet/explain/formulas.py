@@ -89,16 +89,29 @@ class CGPDirectExplainer(Explainer):
         from srnet.estimators import CGPRegressor
 
         params = {"simplify_seconds": 2.0, **(self.regressor_params or {})}
-        self.model_ = CGPRegressor(max_seconds=self.seconds, random_state=int(rng.integers(2**31)), **params)
         X = _learning_points(X_train, X_valid)
-        self.model_.fit(X, _network_targets(predict, X, self.task_))
-        expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
-            self.model_.expression_]
-        self.size_ = sum(complexity(e) for e in expressions)
+        targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
+        # A network output that never changes (a saturated classifier's logit) is explained by its value:
+        # there is no formula to search for, and the regressor rightly refuses a constant target.
+        self.constant_ = np.all(targets == targets[:1], axis=0)
+        self.values_ = targets[0].copy()
+        self.model_ = None
+        self.size_ = int(self.constant_.sum())
+        if not self.constant_.all():
+            varying = targets[:, ~self.constant_]
+            self.model_ = CGPRegressor(max_seconds=self.seconds, random_state=int(rng.integers(2**31)), **params)
+            self.model_.fit(X, varying[:, 0] if varying.shape[1] == 1 else varying)
+            expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
+                self.model_.expression_]
+            self.size_ += sum(complexity(e) for e in expressions)
 
     def _predict(self, X):
-        output = self.model_.predict(X).reshape(len(X), -1)
-        return softmax(output) if self.task_ == "classification" else output
+        output = np.tile(self.values_, (len(X), 1))
+        if self.model_ is not None:
+            output[:, ~self.constant_] = self.model_.predict(X).reshape(len(X), -1)
+        if self.task_ == "classification":
+            return softmax(output)
+        return output
 
 
 def gplearn_available() -> bool:

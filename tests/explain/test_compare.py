@@ -104,3 +104,17 @@ def test_bad_input_is_rejected_clearly(small_network, linear_network):
         explainer.predict(np.zeros((4, 3)))
     with pytest.raises(ValueError, match="SRNet explains a torch network layer by layer"):
         SRNetExplainer(**FAST_SRNET).fit(lambda Z: Z.sum(axis=1), X)
+
+
+def test_a_classifier_with_a_constant_logit_is_explained_by_its_value():
+    """A saturated logit (the paper's breast network) has no formula to find: cgp_direct keeps its value
+    and still fits the logit that varies, instead of refusing the whole network."""
+    net = nn.Sequential(nn.Linear(2, 2), nn.Softmax(dim=1)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[0.0, 0.0], [1.0, -2.0]]))
+        net[0].bias.copy_(torch.tensor([0.3, 0.0]))
+    network = NetworkFunction(net)
+    X = np.random.default_rng(2).uniform(-1, 1, (150, 2))
+    explainer = CGPDirectExplainer(**FAST_CGP).fit(network, X, task="classification", random_state=0)
+    assert explainer.constant_.tolist() == [True, False]
+    np.testing.assert_allclose(explainer.predict(X), network(X), atol=1e-6)
