@@ -164,6 +164,9 @@ def markdown(frame, corrupt, lines, manifest) -> str:
     if manifest:
         settings = ", ".join(f"{k}={v}" for k, v in manifest.get("settings", {}).items())
         out += [f"Settings: {settings}.", ""]
+        runs = [run for run in manifest.get("runs", []) if "wall_seconds" in run]
+        out += [f"- run started {run['started_at']}: {run['ok']} ok, {run['failed']} failed in "
+                f"{run['wall_seconds']:.0f} s wall" for run in runs] + ([""] if runs else [])
     out += [f"- {line}" for line in lines] + ([""] if lines else [])
     for task in ("classification", "regression"):
         part = frame[(frame["task"] == task)] if len(frame) else frame

@@ -223,4 +223,7 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
         cluster_seconds = time.perf_counter() - started
         outcome = run_batch(suite.jobs, store, client, plan=plan, progress=progress)
         outcome.cluster_seconds = cluster_seconds
+    store.close_batch(run["started_at"], {"finished_at": now(), "wall_seconds": time.perf_counter() - started,
+                                          "batch_seconds": outcome.seconds, "ok": outcome.ok,
+                                          "failed": outcome.failed, "unfinished": len(outcome.unfinished)})
     return outcome

@@ -295,6 +295,16 @@ class ResultStore:
         return manifest
 
 
+    def close_batch(self, started_at: str, outcome: dict) -> None:
+        """Add what a run did (``outcome``: finished_at, seconds, ok, failed, ...) to its manifest record."""
+        manifest = self.read_manifest()
+        for run in reversed(manifest["runs"]):
+            if run.get("started_at") == started_at:
+                run.update(outcome)
+                break
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
+
+
 def _differences(have: dict, want: dict) -> str:
     keys = sorted(set(have) | set(want))
     parts = [f"{key}: folder {have.get(key)!r}, now {want.get(key)!r}" for key in keys

@@ -109,3 +109,5 @@ def test_an_existing_cluster_through_its_scheduler_address(tmp_path, client):
     assert (outcome.ok, outcome.failed, outcome.workers) == (2, 0, 2)
     results = valid_results(ResultStore(tmp_path / "out"))
     assert {r["host"]["worker"] for r in results.values()} <= set(client.scheduler_info()["workers"])
+    run = ResultStore(tmp_path / "out").read_manifest()["runs"][-1]  # the run's wall time is kept for reports
+    assert (run["ok"], run["failed"], run["unfinished"]) == (2, 0, 0) and run["wall_seconds"] > 0
