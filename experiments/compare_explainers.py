@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from srnet_gecco import CLASSIFICATION, REGRESSION, SHARED, classification_split, reference_networks
+from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
 
 METRICS = ("rmse", "r2", "agreement", "rmse_around", "r2_around", "agreement_around", "seconds", "size")
 
@@ -130,16 +129,13 @@ def print_tables(records, explainers):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", SHARED / "srnet_gecco"))
-    parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE", SHARED / "pmlb"))
+    add_reference_options(parser, "trials")
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=10.0, help="budget of each formula search")
     parser.add_argument("--points", type=int, default=1000, help="evaluation points per domain")
     parser.add_argument("--explainers", default="srnet,lime,maple,cgp_direct,gplearn")
     parser.add_argument("--srnet-form", default="paper", choices=["paper", "multi"],
                         help="SRNet's layer form (default: the paper's, one feature per layer)")
-    parser.add_argument("--jobs", type=int, default=1, help="trials at once, one core each")
-    parser.add_argument("--only", help="comma-separated network names")
     parser.add_argument("--json", help="write the aggregated records here")
     args = parser.parse_args(argv)
     gecco = Path(args.gecco_dir)

@@ -29,6 +29,15 @@ REGRESSION = ["kkk0", "kkk1", "kkk2", "kkk3", "kkk4", "kkk5",
 CLASSIFICATION = ["adult", "agaricus_lepiota", "analcatdata_aids", "breast", "car"]
 
 
+def add_reference_options(parser, unit):
+    """The options every script over the paper's networks takes: where the networks and PMLB tables are,
+    which networks, and how many ``unit`` (runs, trials) at once."""
+    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", SHARED / "srnet_gecco"))
+    parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE", SHARED / "pmlb"))
+    parser.add_argument("--jobs", type=int, default=1, help=f"{unit} at once, one core each")
+    parser.add_argument("--only", help="comma-separated network names")
+
+
 def reference_networks(parser, gecco_dir, only=None):
     """(kind, name) of the paper's networks to run; ``only`` filters by name."""
     if not Path(gecco_dir).is_dir():
@@ -135,13 +144,10 @@ def print_table(records):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", SHARED / "srnet_gecco"))
-    parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE", SHARED / "pmlb"))
+    add_reference_options(parser, "runs")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--preset", default="default", choices=["default", "paper"])
-    parser.add_argument("--jobs", type=int, default=1, help="runs at once, one core each")
-    parser.add_argument("--only", help="comma-separated network names")
     parser.add_argument("--json", help="write the per-network records here")
     args = parser.parse_args(argv)
     from srnet.reference import load_reference
