@@ -7,6 +7,9 @@ filling the cache at the same time can then map one kernel's entry to
 another's machine code (a cached evaluator once ran ``add`` for ``sub``).
 """
 
+import subprocess
+import sys
+
 from numba.core.registry import CPUDispatcher
 
 from srnet.cgp import _kernels, _vecmath, primitives
@@ -36,3 +39,22 @@ def test_parallel_and_serial_evaluators_are_distinct_compilations():
     assert not _kernels.evaluate_population_serial.targetoptions.get("parallel")
     assert (_kernels.evaluate_population_parallel.py_func.__qualname__
             != _kernels.evaluate_population_serial.py_func.__qualname__)
+
+
+def test_first_class_function_warning_is_silenced_even_in_colour():
+    """numba reports dispatching over the kernel tuple as experimental, and
+    wraps the message in colour codes when colorama is installed; users must
+    see neither (seen on a GPU machine with colorama)."""
+    script = (
+        "import warnings\n"
+        "import srnet.cgp._kernels\n"
+        "from numba.core.errors import NumbaExperimentalFeatureWarning as W\n"
+        "for message in ('First-class function type feature is experimental',\n"
+        "                '\\x1b[1m\\x1b[1mFirst-class function type feature is experimental\\x1b[0m'):\n"
+        "    warnings.warn_explicit(message, W, '/site/srnet/cgp/_kernels.py', 608)\n"
+        "warnings.warn_explicit('another experimental feature', W, 'x.py', 1)\n"
+    )
+    result = subprocess.run([sys.executable, "-W", "default", "-c", script], capture_output=True, text=True,
+                            check=True)
+    assert "First-class function" not in result.stderr
+    assert "another experimental feature" in result.stderr  # only this warning is silenced

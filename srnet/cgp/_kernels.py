@@ -34,9 +34,10 @@ from srnet.cgp.primitives import PRIMITIVES
 
 # Dispatching over the tuple of primitive kernels uses numba's "first-class
 # function" machinery; the kernels are inlined, nothing experimental remains
-# in the generated code, so the warning is noise for our users.
-warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning, module=r"srnet\.cgp\._kernels")
-warnings.filterwarnings("ignore", message="First-class function type feature is experimental")
+# in the generated code, so the warning is noise for our users.  Numba wraps
+# the message in terminal colour codes when colorama is installed, hence ".*".
+warnings.filterwarnings("ignore", message=r".*First-class function type feature is experimental",
+                        category=NumbaExperimentalFeatureWarning)
 
 _JIT = _vecmath.JIT_OPTIONS
 
