@@ -18,8 +18,10 @@ Two figures per system:
 
 What each system's raw figure includes:
 
-* srnet: the population kernel (numba, float64): active-node decoding, every
-  node over blocks of samples, and the linearly scaled MSE of each program;
+* srnet: the population kernel (numba): active-node decoding, every node over
+  blocks of samples, and the linearly scaled MSE of each program; measured in
+  both of the engine's precisions, float64 (the default) and float32
+  (``precision="float32"``, like for like with pyoperon's single precision);
 * pyoperon: ``pyoperon.EvaluateTrees`` (C++, single precision, SIMD): the tree
   outputs only, no fitness; its variable leaves also multiply by a weight;
 * gplearn: ``_Program.execute`` (NumPy, float64): outputs only, no fitness.
@@ -135,10 +137,10 @@ def srnet_population(size: int = POPULATION, seed: int = 0):
     return spec, np.stack(kept_nodes), np.stack(kept_outputs), np.stack(kept_constants), np.array(counts)
 
 
-def bench_srnet_raw(seconds: float) -> dict:
+def bench_srnet_raw(seconds: float, precision: str) -> dict:
     spec, nodes, outputs, constants, counts = srnet_population()
     threads_all = numba.config.NUMBA_NUM_THREADS
-    out = {"mean_function_nodes": float(counts.mean()), "threads_all": threads_all}
+    out = {"mean_function_nodes": float(counts.mean()), "threads_all": threads_all, "precision": precision}
     for n in SAMPLE_SIZES:
         X_rows = as_feature_rows(sample_inputs(n))
         Y_rows = np.ascontiguousarray((np.sin(X_rows[0]) + X_rows[1] ** 2)[None, :])
@@ -146,7 +148,8 @@ def bench_srnet_raw(seconds: float) -> dict:
         for label, threads in (("1thread", 1), ("all", threads_all)):
 
             def run(threads=threads, X_rows=X_rows, Y_rows=Y_rows):
-                return evaluate_population(spec, nodes, outputs, constants, X_rows, Y_rows, n_threads=threads)
+                return evaluate_population(spec, nodes, outputs, constants, X_rows, Y_rows, n_threads=threads,
+                                           precision=precision)
 
             out[f"{label}_{n}"] = best_rate(run, ops, seconds)
         _, n_active = run()
@@ -259,7 +262,7 @@ def nguyen7():
     return get_benchmark("nguyen-7").sample(INRUN_SAMPLES, random_state=0)
 
 
-def inrun_srnet(seconds: float, n_threads: int) -> dict:
+def inrun_srnet(seconds: float, n_threads: int, precision: str = "float64") -> dict:
     """evolve() with CGPRegressor's defaults, run for the whole budget.
 
     target_fitness=0 keeps the run going for the full budget even if it finds
@@ -272,13 +275,13 @@ def inrun_srnet(seconds: float, n_threads: int) -> dict:
     spec = GenomeSpec(n_inputs=1, n_columns=30, functions=FUNCTIONS, n_constants=1)
     X_rows, Y_rows = as_feature_rows(X), np.ascontiguousarray(y[None, :])
     settings = {"n_offspring": 4, "mutation": "point", "mutation_rate": 0.05, "restart_after": 2000,
-                "n_threads": n_threads}
+                "n_threads": n_threads, "precision": precision}
     evolve(spec, X_rows, Y_rows, max_generations=2, random_state=1, **settings)
     result = evolve(spec, X_rows, Y_rows, max_seconds=seconds, target_fitness=0.0, random_state=0, **settings)
     return {"gpops_per_s": result.gp_ops_per_second, "seconds": result.seconds, "generations": result.generations,
             "evaluations": result.evaluations, "node_evaluations": result.node_evaluations,
             "mean_function_nodes": result.node_evaluations / max(result.evaluations, 1) / INRUN_SAMPLES,
-            "fitness": result.fitness, "threads": n_threads}
+            "fitness": result.fitness, "threads": n_threads, "precision": precision}
 
 
 def inrun_pyoperon(seconds: float) -> dict:
@@ -378,13 +381,15 @@ def main(argv=None) -> int:
               "will be low and noisy", flush=True)
 
     print("measuring raw evaluators ...", flush=True)
-    raw_srnet = bench_srnet_raw(args.raw_seconds)
+    raw_srnet = bench_srnet_raw(args.raw_seconds, "float64")
+    raw_srnet32 = bench_srnet_raw(args.raw_seconds, "float32")
     raw_operon = bench_pyoperon_raw(op, args.raw_seconds) if op is not None else None
     raw_gplearn = bench_gplearn_raw(args.raw_seconds) if gplearn is not None else None
 
     print(f"measuring in-run rates on Nguyen-7 ({INRUN_SAMPLES} samples, {args.seconds:g} s each) ...", flush=True)
     run_srnet = inrun_srnet(args.seconds, 1)
     run_srnet_all = inrun_srnet(args.seconds, numba.config.NUMBA_NUM_THREADS)
+    run_srnet32 = inrun_srnet(args.seconds, 1, "float32")
     run_operon = inrun_pyoperon(args.seconds) if op is not None else None
     run_gplearn = inrun_gplearn(args.seconds) if gplearn is not None else None
     load_after = load_average()
@@ -407,6 +412,11 @@ def main(argv=None) -> int:
         "pyoperon_gpops_per_s_all_10000": raw(raw_operon, "all_10000"),
         "gplearn_gpops_per_s_10000": raw(raw_gplearn, "1thread_10000"),
         "inrun_gpops_per_s_all": run_srnet_all["gpops_per_s"],
+        "gpops_per_s_1thread_float32": raw(raw_srnet32, "1thread_1000"),
+        "gpops_per_s_all_float32": raw(raw_srnet32, "all_1000"),
+        "gpops_per_s_1thread_10000_float32": raw(raw_srnet32, "1thread_10000"),
+        "gpops_per_s_all_10000_float32": raw(raw_srnet32, "all_10000"),
+        "inrun_gpops_per_s_float32": run_srnet32["gpops_per_s"],
         "threads_all": numba.config.NUMBA_NUM_THREADS,
         "cores": os.cpu_count(),
         "cpu_model": cpu_model(),
@@ -419,9 +429,10 @@ def main(argv=None) -> int:
         "srnet": srnet.__version__,
         "pyoperon": None if op is None else op.Version().splitlines()[0],
         "gplearn": None if gplearn is None else gplearn.__version__,
-        "details": {"raw": {"srnet": raw_srnet, "pyoperon": raw_operon, "gplearn": raw_gplearn},
-                    "inrun": {"srnet_1thread": run_srnet, "srnet_all": run_srnet_all, "pyoperon": run_operon,
-                              "gplearn": run_gplearn}},
+        "details": {"raw": {"srnet": raw_srnet, "srnet_float32": raw_srnet32, "pyoperon": raw_operon,
+                            "gplearn": raw_gplearn},
+                    "inrun": {"srnet_1thread": run_srnet, "srnet_all": run_srnet_all,
+                              "srnet_1thread_float32": run_srnet32, "pyoperon": run_operon, "gplearn": run_gplearn}},
     }
 
     all_threads = numba.config.NUMBA_NUM_THREADS
@@ -431,6 +442,9 @@ def main(argv=None) -> int:
     print(f"{'system':<32}{'threads':>8}{'1000 samples':>16}{'10000 samples':>16}")
     rows = [("srnet (numba, float64, +fitness)", "1", raw(raw_srnet, "1thread_1000"), raw(raw_srnet, "1thread_10000")),
             ("srnet", str(all_threads), raw(raw_srnet, "all_1000"), raw(raw_srnet, "all_10000")),
+            ("srnet (numba, float32, +fitness)", "1", raw(raw_srnet32, "1thread_1000"),
+             raw(raw_srnet32, "1thread_10000")),
+            ("srnet float32", str(all_threads), raw(raw_srnet32, "all_1000"), raw(raw_srnet32, "all_10000")),
             ("pyoperon (C++, float32)", "1", raw(raw_operon, "1thread_1000"), raw(raw_operon, "1thread_10000")),
             ("pyoperon", str(os.cpu_count()), raw(raw_operon, "all_1000"), raw(raw_operon, "all_10000")),
             ("gplearn (NumPy, float64)", "1", raw(raw_gplearn, "1thread_1000"), raw(raw_gplearn, "1thread_10000"))]
@@ -441,6 +455,7 @@ def main(argv=None) -> int:
     print(f"In-run rate: Nguyen-7, {INRUN_SAMPLES} samples, {args.seconds:g} s budget, wall time all included")
     print(f"{'system':<32}{'threads':>8}{'seconds':>9}{'evaluations':>13}{'fn nodes':>10}{'GP ops/s':>14}")
     runs = [("srnet evolve()", run_srnet), ("srnet evolve()", run_srnet_all),
+            ("srnet evolve(precision=float32)", run_srnet32),
             ("pyoperon SymbolicRegressor (est)", run_operon), ("gplearn SymbolicRegressor", run_gplearn)]
     for name, run in runs:
         if run is None:
@@ -451,8 +466,10 @@ def main(argv=None) -> int:
 
     print()
     print("Targets")
-    print("  srnet 1 thread / pyoperon 1 thread (raw, 1000 samples):",
+    print("  srnet 1 thread / pyoperon 1 thread (raw, 1000 samples), float64:",
           verdict(ratio(figures["gpops_per_s_1thread"], figures["pyoperon_gpops_per_s_1thread"]), 1))
+    print("  srnet 1 thread / pyoperon 1 thread (raw, 1000 samples), float32 like pyoperon:",
+          verdict(ratio(figures["gpops_per_s_1thread_float32"], figures["pyoperon_gpops_per_s_1thread"]), 1))
     print(f"  srnet {all_threads} threads / srnet 1 thread (raw, 1000 samples):",
           verdict(ratio(figures["gpops_per_s_all"], figures["gpops_per_s_1thread"]), 1.8))
     print("  srnet in-run / pyoperon in-run (1 thread each):",

@@ -65,6 +65,11 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
     random_state : int, Generator or None, default=None
     n_threads : int or None, default=None
         Threads used to evaluate offspring (None: numba's default).
+    precision : {"float64", "float32"}, default="float64"
+        What candidates are evaluated in during the search: float32 is faster
+        (twice the SIMD lanes; see :func:`srnet.cgp.evolve.search_dtype`),
+        float64 exact.  The formula, ``fitness_`` and predictions are float64
+        either way.
 
     Attributes
     ----------
@@ -86,7 +91,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
     def __init__(self, *, n_columns=30, n_rows=1, levels_back=None, functions=PAPER_FUNCTIONS, n_constants=1,
                  constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=4, mutation="point", mutation_rate=0.05,
                  max_generations=None, max_evaluations=None, max_seconds=5.0, tol=1e-12, restart_after=2000,
-                 simplify_seconds=2.0, random_state=None, n_threads=None):
+                 simplify_seconds=2.0, random_state=None, n_threads=None, precision="float64"):
         self.n_columns = n_columns
         self.n_rows = n_rows
         self.levels_back = levels_back
@@ -104,6 +109,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         self.simplify_seconds = simplify_seconds
         self.random_state = random_state
         self.n_threads = n_threads
+        self.precision = precision
 
     def fit(self, X, y, callback=None):
         """Evolve a formula for y from X.
@@ -132,7 +138,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                         max_generations=self.max_generations, max_evaluations=self.max_evaluations,
                         max_seconds=self.max_seconds, target_fitness=self.tol * float(spread.mean()),
                         restart_after=self.restart_after, random_state=self.random_state,
-                        n_threads=self.n_threads, callback=callback)
+                        n_threads=self.n_threads, callback=callback, precision=self.precision)
         a, b = linear_scaling(outputs_of(result.genome, X_rows).T, Y)
         self.genome_ = result.genome
         self.program_ = Program.from_genome(result.genome, np.diag(a), b)

@@ -19,45 +19,88 @@ def protected_inputs(rng, n_rows, n_cols):
 
 
 def _jittered_outputs(program, X, jitter):
-    """Raw outputs with every intermediate value nudged by ``jitter`` relative:
-    what a different (equally correct) libm would give."""
+    """Raw outputs with intermediate value k nudged by ``jitter[k]`` relative:
+    what a different (equally correct) libm, or a lower precision, would give."""
     n = X.shape[0]
     values = [X[:, i] for i in range(program.n_inputs)] + [np.full(n, c) for c in program.constants]
-    for name, a, b in program.steps:
+    for (name, a, b), nudge in zip(program.steps, jitter):
         prim = primitive(name)
-        values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]) * (1 + jitter))
+        values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]) * (1 + nudge))
     return np.column_stack([values[o] for o in program.outputs])
 
 
-def stable_rows(program, X, rtol=1e-7):
+def _nudges(n_steps, jitter):
+    """Per-step relative nudges of about ``jitter``: all up, all down, and
+    sign patterns in which every two steps move apart at least once (bit b of
+    the step's index), exposing cancellations (tanh(a) - tanh(b) near 1, a
+    tiny term lost beside a huge one) that a common nudge hides.  Magnitudes
+    vary (fixed seed), so a nudge never resonates with a special value (a
+    period of cos hit exactly by pi/2 * 1e10 * 1e-7)."""
+    steps = np.arange(n_steps)
+    signs = [np.ones(n_steps), -np.ones(n_steps)]
+    signs += [np.where((steps >> bit) & 1, 1.0, -1.0) for bit in range(max(1, int(n_steps - 1).bit_length()))]
+    scale = np.random.default_rng(0).uniform(0.5, 1.5, n_steps) * jitter
+    return [sign * scale for sign in signs]
+
+
+def stable_rows(program, X, rtol=1e-7, jitter=1e-14, atol=1e-12):
     """Rows whose outputs barely move when the inputs or any intermediate
-    value move by a few ulps (ill-conditioned rows are chaos, not bugs)."""
+    value move by a few ulps (ill-conditioned rows are chaos, not bugs);
+    ``jitter`` is the relative move of an intermediate value (a few float64
+    ulps by default; ~1e-7 stands for float32 rounding).  ``atol=0`` also
+    counts a tiny output that moves by orders of magnitude as unstable (a
+    protection threshold crossed in one precision but not the other)."""
     with np.errstate(all="ignore"):
         base = program.raw_outputs(X)
-        runs = [program.raw_outputs(X * (1 + 1e-13)), _jittered_outputs(program, X, 1e-14),
-                _jittered_outputs(program, X, -1e-14)]
+        runs = [program.raw_outputs(X * (1 + 10.3 * jitter))]
+        runs += [_jittered_outputs(program, X, nudges) for nudges in _nudges(len(program.steps), jitter)]
         stable = np.ones(X.shape[0], dtype=bool)
         for moved in runs:
-            close = np.isclose(base, moved, rtol=rtol, atol=1e-12) | (np.isnan(base) & np.isnan(moved))
+            close = np.isclose(base, moved, rtol=rtol, atol=atol) | (np.isnan(base) & np.isnan(moved))
             stable &= np.all(close, axis=1)
     return stable
+
+
+def _steps(program, X):
+    """Each step of ``program`` on X by the NumPy oracle: a list of
+    (primitive name, first argument, second argument, value), one array each
+    (a unary step's second argument repeats its first)."""
+    n = X.shape[0]
+    values = [X[:, i] for i in range(program.n_inputs)] + [np.full(n, c) for c in program.constants]
+    steps = []
+    with np.errstate(all="ignore"):
+        for name, a, b in program.steps:
+            prim = primitive(name)
+            second = values[b] if prim.arity == 2 else values[a]  # unary: b is unused
+            values.append(prim.numpy(values[a], second))
+            steps.append((name, values[a], second, values[-1]))
+    return steps
 
 
 def protection_fired(program, X):
     """Per row: did any step hit a protected case (where sympy's exact form
     differs from the engine's protected one)?"""
-    n = X.shape[0]
-    values = [X[:, i] for i in range(program.n_inputs)] + [np.full(n, c) for c in program.constants]
-    fired = np.zeros(n, dtype=bool)
-    with np.errstate(all="ignore"):
-        for name, a, b in program.steps:
-            prim = primitive(name)
+    fired = np.zeros(X.shape[0], dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for name, a, b, value in _steps(program, X):
             if name == "div":
-                fired |= np.abs(values[b]) <= PROTECTION_EPS * 10
+                fired |= np.abs(b) <= PROTECTION_EPS * 10
             elif name == "log":
-                fired |= np.abs(values[a]) <= PROTECTION_EPS * 10
+                fired |= np.abs(a) <= PROTECTION_EPS * 10
             elif name == "exp":
-                fired |= values[a] >= EXP_MAX
-            values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
-            fired |= ~np.isfinite(values[-1])
+                fired |= a >= EXP_MAX
+            fired |= ~np.isfinite(value)
     return fired
+
+
+def within_float32_range(program, X, largest=1e37, smallest=1e-30):
+    """Per row: does every intermediate value that is finite in float64 stay
+    well inside float32's range, 0 or between ``smallest`` and ``largest`` in
+    magnitude (beyond, float32 overflows, or underflows into subnormals with
+    few significant bits, where float64 does not: a difference of range, not
+    of arithmetic)?"""
+    inside = np.ones(X.shape[0], dtype=bool)
+    for _, _, _, value in _steps(program, X):
+        magnitude = np.abs(value)
+        inside &= ~(np.isfinite(value) & ((magnitude > largest) | ((magnitude < smallest) & (value != 0))))
+    return inside

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import sympy
 import torch
-from _oracle import protected_inputs, protection_fired, stable_rows
+from _oracle import protected_inputs, protection_fired, stable_rows, within_float32_range
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +42,23 @@ def test_numba_equals_numpy_program(spec, seed):
     slow = program.raw_outputs(X)
     rows = stable_rows(program, X)
     assert np.all(same(fast[rows], slow[rows], rtol=1e-9)), genome.describe()
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=specs, seed=st.integers(0, 2**32))
+def test_float32_evaluation_equals_float64_where_float32_can(spec, seed):
+    """The search's float32 precision: same genome, same values to float32
+    accuracy, wherever the row is well conditioned at float32's rounding and
+    stays inside float32's range; special values (0, tiny, inf, NaN) included."""
+    genome = Genome.random(spec, seed)
+    with np.errstate(over="ignore"):
+        X = protected_inputs(np.random.default_rng(seed), 64, spec.n_inputs).astype(np.float32).astype(np.float64)
+    program = Program.from_genome(genome)
+    exact = outputs_of(genome, as_feature_rows(X)).T
+    fast = outputs_of(genome, as_feature_rows(X).astype(np.float32)).T
+    assert fast.dtype == np.float32
+    rows = stable_rows(program, X, rtol=1e-4, jitter=1e-7, atol=0) & within_float32_range(program, X)
+    assert np.all(same(fast[rows].astype(np.float64), exact[rows], rtol=1e-3)), genome.describe()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

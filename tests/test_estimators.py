@@ -17,11 +17,12 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-def test_nguyen_1_is_recovered_exactly_with_a_fixed_seed():
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_nguyen_1_is_recovered_exactly_with_a_fixed_seed(precision):
     bench = get_benchmark("nguyen-1")
     X, y = bench.sample(20, random_state=0)
     model = CGPRegressor(functions=("add", "sub", "mul", "div"), n_columns=20, max_generations=20000,
-                         max_seconds=None, random_state=3).fit(X, y)
+                         max_seconds=None, random_state=3, precision=precision).fit(X, y)
     x = sympy.Symbol("x0", real=True)
     assert is_equivalent(model.expression_, bench.formula(x))
     assert model.score(X, y) == pytest.approx(1.0, abs=1e-12)

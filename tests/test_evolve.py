@@ -15,14 +15,15 @@ def data():
     return as_feature_rows(X), y[None, :]
 
 
+@pytest.mark.parametrize("precision", ["float64", "float32"])
 @pytest.mark.parametrize("mutation", ["point", "single"])
-def test_same_seed_same_result_with_one_thread_or_many(data, mutation):
-    runs = [evolve(SPEC, *data, max_generations=300, random_state=5, mutation=mutation, n_threads=t)
-            for t in (1, 2, 2)]
+def test_same_seed_same_result_with_one_thread_or_many(data, mutation, precision):
+    runs = [evolve(SPEC, *data, max_generations=300, random_state=5, mutation=mutation, n_threads=t,
+                   precision=precision) for t in (1, 2, 2)]
     for run in runs[1:]:
         assert np.array_equal(run.genome.nodes, runs[0].genome.nodes)
         assert run.fitness == runs[0].fitness
-    other = evolve(SPEC, *data, max_generations=300, random_state=6, mutation=mutation)
+    other = evolve(SPEC, *data, max_generations=300, random_state=6, mutation=mutation, precision=precision)
     assert not np.array_equal(other.genome.nodes, runs[0].genome.nodes)
 
 
@@ -34,6 +35,18 @@ def test_reported_fitness_is_the_genomes_fitness_and_history_never_worsens(data)
     assert result.history[-1, 0] == result.generations == 500
     assert result.restarts >= 1
     assert result.stop_reason == "max_generations"
+
+
+def test_float32_search_returns_the_float64_fitness_of_its_genome(data):
+    """float32 only speeds the search up: what comes back is measured in float64."""
+    X_rows, Y_rows = data
+    fast = evolve(SPEC, X_rows, Y_rows, max_generations=2000, random_state=0, precision="float32")
+    assert fast.fitness == fitness_of(fast.genome, X_rows, Y_rows)  # exactly: recomputed in float64
+    searched = fitness_of(fast.genome, X_rows.astype(np.float32), Y_rows)  # what the search saw
+    assert fast.history[-1, 3] == searched
+    assert fast.fitness == pytest.approx(searched, rel=1e-3, abs=1e-9)
+    exact = evolve(SPEC, X_rows, Y_rows, max_generations=2000, random_state=0)
+    assert exact.fitness < 1e-2 and fast.fitness < 1e-2  # both precisions learn Nguyen-5
 
 
 def test_each_budget_stops_the_run(data):
@@ -68,5 +81,7 @@ def test_bad_arguments_are_rejected(data):
         evolve(SPEC, *data, fitness="mae", max_generations=1)
     with pytest.raises(ValueError, match="X has 2 input rows"):
         evolve(SPEC, np.zeros((2, 50)), data[1], max_generations=1)
+    with pytest.raises(ValueError, match="unknown precision 'float16'; valid: float64, float32"):
+        evolve(SPEC, *data, max_generations=1, precision="float16")
     with pytest.raises(ValueError, match="50 samples but Y has 3"):
         evolve(SPEC, data[0], np.zeros((1, 3)), max_generations=1)

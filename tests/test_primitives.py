@@ -30,6 +30,29 @@ def test_numba_kernel_matches_numpy_oracle(prim):
     np.testing.assert_allclose(got, want, rtol=4e-16 * 8, atol=0, equal_nan=True)
 
 
+with np.errstate(over="ignore"):
+    A32, B32 = A.astype(np.float32), B.astype(np.float32)
+#: float32 error allowed: the polynomial sin/cos are accurate to about 1e-7
+#: absolute (a relative bound fails next to their roots), the rest to 2 ulp
+_ABSOLUTE_ERROR32 = {"sin": 1.5e-7, "cos": 1.5e-7}
+
+
+@pytest.mark.parametrize("prim", PRIMITIVES, ids=lambda p: p.name)
+def test_float32_kernel_matches_the_oracle_rounded_to_float32(prim):
+    """The search's float32 precision computes the same protected functions."""
+    got = numba_values(prim, A32, B32)
+    assert got.dtype == np.float32
+    with np.errstate(all="ignore"):
+        want = prim.numpy(A32.astype(np.float64), B32.astype(np.float64)).astype(np.float32)
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite], want[~finite])  # inf, -inf and NaN where the oracle has them
+    error = np.abs(got[finite].astype(np.float64) - want[finite])
+    allowed = 2 * np.spacing(np.abs(want[finite])).astype(np.float64) + _ABSOLUTE_ERROR32.get(prim.name, 0.0)
+    worst = np.argmax(error - allowed)
+    assert np.all(error <= allowed), (f"{prim.name}({A32[finite][worst]}, {B32[finite][worst]}) = {got[finite][worst]}, "
+                                      f"want {want[finite][worst]}")
+
+
 @pytest.mark.parametrize("prim", PRIMITIVES, ids=lambda p: p.name)
 def test_torch_form_matches_numpy_oracle(prim):
     got = prim.torch(torch.from_numpy(A), torch.from_numpy(B)).numpy()

@@ -391,9 +391,9 @@ def evaluate_outputs_into(nodes, outputs, constant_values, arities, X, order, co
 def evaluate_outputs(nodes, outputs, constant_values, arities, X):
     """Outputs (n_outputs x n_samples) of one genome; X is (n_inputs x n)."""
     order, count = active_nodes(nodes, outputs, X.shape[0] + constant_values.size, arities)
-    F = np.empty((outputs.size, X.shape[1]))
-    node_rows = np.empty((nodes.shape[0], BLOCK))
-    const_rows = np.empty((max(constant_values.size, 1), BLOCK))
+    F = np.empty((outputs.size, X.shape[1]), dtype=X.dtype)
+    node_rows = np.empty((nodes.shape[0], BLOCK), dtype=X.dtype)
+    const_rows = np.empty((max(constant_values.size, 1), BLOCK), dtype=X.dtype)
     evaluate_outputs_into(nodes, outputs, constant_values, arities, X, order, count, F, node_rows, const_rows)
     return F
 
@@ -573,10 +573,10 @@ def evaluate_share(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, 
     n_outputs = outputs.shape[1]
     n_constants = constants.shape[1]
     n_sources = X.shape[0] + n_constants
-    F = np.empty((n_outputs, X.shape[1]))
+    F = np.empty((n_outputs, X.shape[1]), dtype=X.dtype)  # X's precision: float64, or float32 for speed
     y_sst = target_sst(Y)
-    node_rows = np.empty((n_nodes, BLOCK))
-    const_rows = np.empty((max(n_constants, 1), BLOCK))
+    node_rows = np.empty((n_nodes, BLOCK), dtype=X.dtype)
+    const_rows = np.empty((max(n_constants, 1), BLOCK), dtype=X.dtype)
     constant_values = np.empty(n_constants)
     order = np.empty(n_nodes, dtype=np.int32)
     active = np.empty(n_nodes, dtype=np.bool_)
@@ -711,21 +711,23 @@ def _blas_controller():
     return ThreadpoolController().select(user_api="blas")
 
 
-_WARM = []
+_WARM = set()
 
 
-def warm_up():
-    """Compile (or load from the cache) every kernel a search calls, once per
-    process, so that a search's wall-clock budget is spent searching."""
-    if _WARM:
+def warm_up(dtype=np.float64):
+    """Compile (or load from the cache) every kernel a search calls for inputs
+    of ``dtype`` (float64 or float32), once per process, so that a search's
+    wall-clock budget is spent searching."""
+    dtype = np.dtype(dtype)
+    if dtype in _WARM:
         return
     from srnet.cgp.primitives import ARITIES
 
     grid = Grid(1, 1, 1, 2, 2, 2)
     codes = np.array([0, 7], dtype=np.int32)
     pool = np.array([1.0, 2.0])
-    X = np.linspace(0.1, 1.0, 8).reshape(1, 8)
-    Y = np.ascontiguousarray(np.vstack([X[0] ** 2]))
+    X = np.linspace(0.1, 1.0, 8).reshape(1, 8).astype(dtype)
+    Y = np.ascontiguousarray(np.vstack([X[0] ** 2]), dtype=np.float64)  # targets stay float64
     nodes = np.array([[0, 0, 1], [7, 2, 0]], dtype=np.int32)
     outputs = np.array([3], dtype=np.int32)
     constants = np.array([0], dtype=np.int32)
@@ -746,4 +748,4 @@ def warm_up():
     lstsq_fit(F, Y, 1e-8)
     mutate(grid, codes, ARITIES, nodes, outputs, constants, MUTATION_POINT, 0.5, 1, 0, *population, changed)
     random_genomes(grid, codes, 1, np.array([1], dtype=np.int64))
-    _WARM.append(True)
+    _WARM.add(dtype)

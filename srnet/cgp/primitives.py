@@ -61,15 +61,6 @@ class Primitive:
         return f"Primitive({self.name!r}, arity={self.arity})"
 
 
-def _named(function, name: str):
-    """``function`` renamed: numba names compiled code and cache files after
-    the qualified name, and two kernels made by one factory under one name
-    would be confused once loaded from the cache (one primitive running
-    another's code)."""
-    function.__name__ = function.__qualname__ = name
-    return function
-
-
 def _elementwise(name: str, scalar):
     """Numba array kernel applying a scalar ``f(a, b)`` element by element."""
 
@@ -77,7 +68,7 @@ def _elementwise(name: str, scalar):
         for i in range(out.size):
             out[i] = scalar(a[i], b[i])
 
-    return njit(**_JIT)(_named(kernel, f"kernel_{name}"))
+    return njit(**_JIT)(_vecmath._named(kernel, f"kernel_{name}"))
 
 
 def _unary_array(name: str, vector_fn):
@@ -86,7 +77,7 @@ def _unary_array(name: str, vector_fn):
     def kernel(a, b, out):
         vector_fn(a, out)
 
-    return njit(**_JIT)(_named(kernel, f"kernel_{name}"))
+    return njit(**_JIT)(_vecmath._named(kernel, f"kernel_{name}"))
 
 
 # --- scalar numba bodies (inlined into the element-wise loops) --------------
