@@ -10,7 +10,9 @@ for reference, ``compiled_ratio_vs_eager_gelu``).  Target: compiled <= 1.5x
 GELU for formulas of up to ~10 nodes.
 
 ``nodes`` is the number of primitive applications (program steps) of the
-formula.  The formulas are representative found ones (swish-, mish-, snake-
+formula.  The built-in formulas are also timed written by hand in plain
+torch (``handwritten_*`` in the JSON; mish as PyTorch's own kernel): the cost
+of the formula itself, without ExpressionActivation.  The formulas are representative found ones (swish-, mish-, snake-
 like, the shapes the study finds) plus, with ``--from-study PATH``, those of
 an activation study report (``runs/activation_study/report.json`` when it
 exists).
@@ -55,6 +57,18 @@ FORMULAS = {
     "log-protected": x * sympy.log(sympy.Abs(x) + 1),
 }
 BASELINES = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
+# The same formulas written by hand in plain torch (mish: PyTorch's own fused
+# kernel): what the formula costs without srnet, so that a ratio above the
+# target can be told apart from overhead of ExpressionActivation.
+HANDWRITTEN = {
+    "swish": lambda t: t / (1 + torch.exp(-t)),
+    "snake": lambda t: t + torch.sin(t) ** 2,
+    "mish": torch.nn.functional.mish,
+    "periodic": lambda t: 0.8952 * t - 0.2238 * torch.sin(t + 4) + 0.2238 * torch.cos(t) - 0.2385,
+    "rational": lambda t: t * torch.cos(t) / (1 + t**2) + torch.sqrt(torch.abs(t)) * torch.tanh(t),
+    "log-protected": lambda t: t * torch.log(torch.abs(t) + 1),
+}
+HAND = " (by hand)"
 
 
 def parse_args(argv=None):
@@ -129,6 +143,7 @@ def bench_device(device: torch.device, activations: dict, args) -> dict:
     grad_out = torch.randn(args.elements, generator=generator).to(device)
     modules = {name: cls().to(device) for name, cls in BASELINES.items()}
     modules.update({name: act.to(device) for name, act in activations.items()})
+    modules.update({name + HAND: fn for name, fn in HANDWRITTEN.items() if name in activations})
     eager = time_interleaved(modules, inputs, grad_out, args.rounds, args.warmup, device)
     compiled = {name: None for name in modules}
     if not args.no_compile:
@@ -159,6 +174,8 @@ def bench_device(device: torch.device, activations: dict, args) -> dict:
             "eager_ratio_vs_gelu": ratio(eager[name], gelu),
             "compiled_ratio_vs_gelu": ratio(compiled[name], gelu_compiled),
             "compiled_ratio_vs_eager_gelu": ratio(compiled[name], gelu),
+            "handwritten_eager_ratio_vs_gelu": ratio(eager.get(name + HAND), gelu),
+            "handwritten_compiled_ratio_vs_gelu": ratio(compiled.get(name + HAND), gelu_compiled),
             "eager_seconds": eager[name],
             "compiled_seconds": compiled[name],
         })
@@ -176,13 +193,15 @@ def fmt(value, digits=2):
 
 def print_table(result: dict) -> None:
     print(f"\n{result['device']} ({result['threads']} threads): time / GELU's time, forward+backward")
-    print(f"{'activation':<16} {'nodes':>5} {'eager':>7} {'compiled':>9}  formula")
+    print(f"{'activation':<16} {'nodes':>5} {'eager':>7} {'compiled':>9} {'by hand, compiled':>18}  formula")
     for name, row in result["baselines"].items():
         print(f"{name:<16} {'':>5} {fmt(row['eager_ratio_vs_gelu']):>7} {fmt(row['compiled_ratio_vs_gelu']):>9}")
     for row in result["formulas"]:
         flag = "" if row["compiled_ratio_vs_gelu"] is None or row["compiled_ratio_vs_gelu"] <= 1.5 else "  > 1.5x"
+        hand = row["handwritten_compiled_ratio_vs_gelu"]
         print(f"{row['name']:<16} {row['nodes']:>5} {fmt(row['eager_ratio_vs_gelu']):>7} "
-              f"{fmt(row['compiled_ratio_vs_gelu']):>9}  {row['formula']}{flag}")
+              f"{fmt(row['compiled_ratio_vs_gelu']):>9} {'' if hand is None else fmt(hand):>18}  "
+              f"{row['formula']}{flag}")
     gelu = result["baselines"]["gelu"]
     print(f"GELU itself: eager {fmt(gelu['eager_seconds'] * 1e3)} ms, compiled "
           f"{fmt(None if gelu['compiled_seconds'] is None else gelu['compiled_seconds'] * 1e3)} ms")
