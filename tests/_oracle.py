@@ -18,15 +18,24 @@ def protected_inputs(rng, n_rows, n_cols):
     return X
 
 
-def _jittered_outputs(program, X, jitter):
-    """Raw outputs with intermediate value k nudged by ``jitter[k]`` relative:
-    what a different (equally correct) libm, or a lower precision, would give."""
+def _values(program, X, nudges=None):
+    """Every value of ``program`` on X by the NumPy oracle: the inputs, the
+    constants, then one array per step; with ``nudges``, step k's value is
+    moved by ``nudges[k]`` relative (what a different, equally correct libm,
+    or a lower precision, would give)."""
     n = X.shape[0]
     values = [X[:, i] for i in range(program.n_inputs)] + [np.full(n, c) for c in program.constants]
-    for (name, a, b), nudge in zip(program.steps, jitter):
-        prim = primitive(name)
-        values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]) * (1 + nudge))
-    return np.column_stack([values[o] for o in program.outputs])
+    with np.errstate(all="ignore"):
+        for k, (name, a, b) in enumerate(program.steps):
+            prim = primitive(name)
+            value = prim.numpy(values[a], values[b] if prim.arity == 2 else values[a])
+            values.append(value if nudges is None else value * (1 + nudges[k]))
+    return values
+
+
+def _step_values(program, values):
+    """The per-step part of :func:`_values`."""
+    return values[program.n_inputs + len(program.constants):]
 
 
 def _nudges(n_steps, jitter):
@@ -53,7 +62,9 @@ def stable_rows(program, X, rtol=1e-7, jitter=1e-14, atol=1e-12):
     with np.errstate(all="ignore"):
         base = program.raw_outputs(X)
         runs = [program.raw_outputs(X * (1 + 10.3 * jitter))]
-        runs += [_jittered_outputs(program, X, nudges) for nudges in _nudges(len(program.steps), jitter)]
+        for nudges in _nudges(len(program.steps), jitter):
+            values = _values(program, X, nudges)
+            runs.append(np.column_stack([values[o] for o in program.outputs]))
         stable = np.ones(X.shape[0], dtype=bool)
         for moved in runs:
             close = np.isclose(base, moved, rtol=rtol, atol=atol) | (np.isnan(base) & np.isnan(moved))
@@ -61,34 +72,19 @@ def stable_rows(program, X, rtol=1e-7, jitter=1e-14, atol=1e-12):
     return stable
 
 
-def _steps(program, X):
-    """Each step of ``program`` on X by the NumPy oracle: a list of
-    (primitive name, first argument, second argument, value), one array each
-    (a unary step's second argument repeats its first)."""
-    n = X.shape[0]
-    values = [X[:, i] for i in range(program.n_inputs)] + [np.full(n, c) for c in program.constants]
-    steps = []
-    with np.errstate(all="ignore"):
-        for name, a, b in program.steps:
-            prim = primitive(name)
-            second = values[b] if prim.arity == 2 else values[a]  # unary: b is unused
-            values.append(prim.numpy(values[a], second))
-            steps.append((name, values[a], second, values[-1]))
-    return steps
-
-
 def protection_fired(program, X):
     """Per row: did any step hit a protected case (where sympy's exact form
     differs from the engine's protected one)?"""
+    values = _values(program, X)
     fired = np.zeros(X.shape[0], dtype=bool)
     with np.errstate(invalid="ignore"):
-        for name, a, b, value in _steps(program, X):
+        for (name, a, b), value in zip(program.steps, _step_values(program, values)):
             if name == "div":
-                fired |= np.abs(b) <= PROTECTION_EPS * 10
+                fired |= np.abs(values[b]) <= PROTECTION_EPS * 10
             elif name == "log":
-                fired |= np.abs(a) <= PROTECTION_EPS * 10
+                fired |= np.abs(values[a]) <= PROTECTION_EPS * 10
             elif name == "exp":
-                fired |= a >= EXP_MAX
+                fired |= values[a] >= EXP_MAX
             fired |= ~np.isfinite(value)
     return fired
 
@@ -100,7 +96,7 @@ def within_float32_range(program, X, largest=1e37, smallest=1e-30):
     few significant bits, where float64 does not: a difference of range, not
     of arithmetic)?"""
     inside = np.ones(X.shape[0], dtype=bool)
-    for _, _, _, value in _steps(program, X):
+    for value in _step_values(program, _values(program, X)):
         magnitude = np.abs(value)
         inside &= ~(np.isfinite(value) & ((magnitude > largest) | ((magnitude < smallest) & (value != 0))))
     return inside

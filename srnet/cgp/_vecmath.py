@@ -90,43 +90,28 @@ def _sincos_even64(x, quarter_turns):
     return -r if q >= 4.0 else r
 
 
-def _sin_array(name: str, sincos_even, zero, limit):
-    """Array sin over ``sincos_even`` (libm beyond ``limit``, NaN and inf)."""
+def _sincos_array(name: str, sincos_even, quarter_turns, odd: bool, libm, limit):
+    """Array sin (``quarter_turns`` 0, ``odd``) or cos (1, even) over
+    ``sincos_even``; ``libm`` (math.sin or math.cos) beyond ``limit``, NaN and inf."""
+    zero = quarter_turns - quarter_turns  # a zero of the kernel's precision
 
     def kernel(a, out):
         outside = False
         for i in range(a.size):
             x = a[i]
-            r = sincos_even(x, zero)
-            out[i] = -r if x < zero else r
+            r = sincos_even(x, quarter_turns)
+            out[i] = -r if odd and x < zero else r
             outside |= not (abs(x) <= limit)
         if outside:
             for i in range(a.size):
                 if not (abs(a[i]) <= limit):
-                    out[i] = math.sin(a[i])
+                    out[i] = libm(a[i])
 
     return njit(**_JIT)(_named(kernel, name))
 
 
-def _cos_array(name: str, sincos_even, one, limit):
-    """Array cos over ``sincos_even`` (libm beyond ``limit``, NaN and inf)."""
-
-    def kernel(a, out):
-        outside = False
-        for i in range(a.size):
-            x = a[i]
-            out[i] = sincos_even(x, one)
-            outside |= not (abs(x) <= limit)
-        if outside:
-            for i in range(a.size):
-                if not (abs(a[i]) <= limit):
-                    out[i] = math.cos(a[i])
-
-    return njit(**_JIT)(_named(kernel, name))
-
-
-_vsin64 = _sin_array("_vsin64", _sincos_even64, 0.0, SINCOS_EXACT_LIMIT)
-_vcos64 = _cos_array("_vcos64", _sincos_even64, 1.0, SINCOS_EXACT_LIMIT)
+_vsin64 = _sincos_array("_vsin64", _sincos_even64, 0.0, True, math.sin, SINCOS_EXACT_LIMIT)
+_vcos64 = _sincos_array("_vcos64", _sincos_even64, 1.0, False, math.cos, SINCOS_EXACT_LIMIT)
 
 
 # fdlibm e_log.c
@@ -193,8 +178,8 @@ def _sincos_even32(x, quarter_turns):
     return -r if q >= _FOUR32 else r
 
 
-_vsin32 = _sin_array("_vsin32", _sincos_even32, _ZERO32, SINCOS_EXACT_LIMIT32)
-_vcos32 = _cos_array("_vcos32", _sincos_even32, _ONE32, SINCOS_EXACT_LIMIT32)
+_vsin32 = _sincos_array("_vsin32", _sincos_even32, _ZERO32, True, math.sin, SINCOS_EXACT_LIMIT32)
+_vcos32 = _sincos_array("_vcos32", _sincos_even32, _ONE32, False, math.cos, SINCOS_EXACT_LIMIT32)
 
 
 # musl logf.c: mantissa reduced to [sqrt(2)/2, sqrt(2)), minimax polynomial.

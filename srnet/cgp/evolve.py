@@ -87,7 +87,7 @@ def search_dtype(precision: str) -> type:
 
     ``"float64"`` (the default everywhere) evaluates exactly like the exports;
     ``"float32"`` packs twice as many samples into each SIMD instruction, with
-    float32 sin/cos/log kernels (about 1.5-2x the evaluation speed here), at
+    float32 sin/cos/log kernels (about 1.9x the raw evaluation rate here), at
     the price of float32 rounding (a relative 1e-7 per node) and of float32's
     range (an intermediate beyond 3.4e38 overflows, and the candidate's fitness
     is infinite).  Fitness sums, linear scaling and the targets stay float64.
