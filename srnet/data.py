@@ -280,19 +280,34 @@ def pmlb_cache_dir(pmlb_cache=None) -> Path:
     return Path(cache_home) / "srnet" / "pmlb"
 
 
-def _load_pmlb(name: str, target, pmlb_cache):
+def pmlb_cached(cache, name: str) -> bool:
+    """Whether PMLB table ``name`` is in the cache folder ``cache``."""
+    return (Path(cache) / name / f"{name}.tsv.gz").is_file()
+
+
+def pmlb_name_hint(name: str) -> str:
+    """"; did you mean 'x'?" for a name close to PMLB's, else ""."""
+    import pmlb
+
+    known = sorted(set(pmlb.dataset_names) | set(pmlb.classification_dataset_names)
+                   | set(pmlb.regression_dataset_names))
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+def fetch_pmlb_frame(name: str, pmlb_cache=None):
+    """PMLB table ``name`` as a DataFrame, missing values kept (NaN), through
+    ``pmlb.fetch_data``: read from the cache folder, or downloaded into it.
+    A name that is neither cached nor PMLB's is a ValueError; a table that is
+    not cached and cannot be downloaded is a FileNotFoundError."""
     import pmlb
 
     cache = pmlb_cache_dir(pmlb_cache)
-    cached = (cache / name / f"{name}.tsv.gz").is_file()
+    cached = pmlb_cached(cache, name)
     if not cached and name not in pmlb.dataset_names:
-        known = sorted(set(pmlb.dataset_names) | set(pmlb.classification_dataset_names)
-                       | set(pmlb.regression_dataset_names))
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"'{name}' is neither a file nor a PMLB dataset{hint}")
-    try:  # dropna=False: missing values are reported by check_matrix, not dropped silently
-        frame = pmlb.fetch_data(name, local_cache_dir=str(cache), dropna=False)
+        raise ValueError(f"'{name}' is neither a file nor a PMLB dataset{pmlb_name_hint(name)}")
+    try:
+        return pmlb.fetch_data(name, local_cache_dir=str(cache), dropna=False)
     except OSError as error:  # urllib's URLError is an OSError
         if cached:
             raise
@@ -301,6 +316,11 @@ def _load_pmlb(name: str, target, pmlb_cache):
             f"downloaded ({error}); put {name}/{name}.tsv.gz there, or point "
             f"pmlb_cache= or ${PMLB_CACHE_ENV} at a folder that has it"
         ) from None
+
+
+def _load_pmlb(name: str, target, pmlb_cache):
+    # missing values are kept: check_matrix reports them, nothing is dropped silently
+    frame = fetch_pmlb_frame(name, pmlb_cache)
     names = [str(column) for column in frame.columns]
     return _split_target(frame.to_numpy(), names, PMLB_TARGET if target is None else target, name)
 

@@ -17,7 +17,8 @@ import numpy as np  # noqa: E402
 from srnet.data import data_box, widen_box  # noqa: E402
 
 
-def _save(fig, path) -> Path:
+def save_figure(fig, path) -> Path:
+    """Write ``fig`` as a PNG (folders made as needed) and close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, bbox_inches="tight")
@@ -39,7 +40,7 @@ def plot_convergence(history, path, title="search convergence") -> Path:
     ax.set_ylabel("fitness (mean hidden MSE + output MSE)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Path:
@@ -59,7 +60,7 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
         ax.set_xlabel("network")
         ax.set_ylabel("formula")
     fig.suptitle("each layer: formula vs network")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", title=None) -> Path:
@@ -76,7 +77,7 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
     ax.legend()
     ax.set_title(title or "network and explanations inside and outside the training range")
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None) -> Path:
@@ -102,7 +103,7 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
         ax.set_ylabel(labels[1])
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85)
     fig.suptitle(title or "network and explanations (white: training box)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, box=None,
@@ -141,7 +142,7 @@ def plot_fidelity(records, path, title="fidelity to the network") -> Path:
         ax.set_yscale("log")
     ax.legend()
     ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_points=40,
@@ -166,4 +167,4 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
         ax.set_xlabel(names[i])
         ax.set_ylabel(names[j])
     fig.suptitle("predicted class (other inputs at their median)")
-    return _save(fig, path)
+    return save_figure(fig, path)

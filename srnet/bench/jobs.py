@@ -75,7 +75,7 @@ def run_job(spec: JobSpec) -> dict:
         ``versions``, ``host``, ``started_at``, ``finished_at``.
     """
     started = time.perf_counter()
-    payload = {"job": {**spec.identity(), "kind": spec.kind, "source": spec.source, "task": spec.task},
+    payload = {"job": spec.description(),
                "status": None, "error": None, "settings": spec.settings.to_dict(), "started_at": now()}
     timings: dict = {}
     try:
@@ -204,21 +204,9 @@ def load_pmlb(name: str, pmlb_cache) -> tuple[np.ndarray, np.ndarray, list[str],
     """A PMLB table through ``pmlb.fetch_data`` (reading the cache folder, or
     downloading into it): features, target, feature names, and how many rows
     with missing values were dropped (as PMLB's own default does)."""
-    import pmlb
+    from srnet.data import PMLB_TARGET, check_matrix, check_vector, fetch_pmlb_frame
 
-    from srnet.data import PMLB_TARGET, check_matrix, check_vector, pmlb_cache_dir
-
-    cache = pmlb_cache_dir(pmlb_cache)
-    cached = (cache / name / f"{name}.tsv.gz").is_file()
-    if not cached and name not in pmlb.dataset_names:
-        raise FileNotFoundError(f"PMLB dataset {name!r} is neither in '{cache}' nor in PMLB's list")
-    try:
-        frame = pmlb.fetch_data(name, local_cache_dir=str(cache), dropna=False)
-    except OSError as error:  # urllib's errors are OSErrors
-        if cached:
-            raise
-        raise FileNotFoundError(f"PMLB dataset {name!r} is not in '{cache}' on this worker and could not be "
-                                f"downloaded ({error})") from None
+    frame = fetch_pmlb_frame(name, pmlb_cache)
     complete = frame.dropna()
     if not len(complete):
         raise ValueError(f"every row of PMLB dataset {name!r} has a missing value")
@@ -306,6 +294,7 @@ def train_network(spec: JobSpec, data: Prepared):
 
 def _network_quality(module, data: Prepared, task: str) -> dict:
     """The network against the true labels/targets, on train and test rows."""
+    from srnet.compare import rmse_r2
     from srnet.explain import NetworkFunction
 
     network = NetworkFunction(module)
@@ -319,17 +308,8 @@ def _network_quality(module, data: Prepared, task: str) -> dict:
             predicted = classes[output.argmax(axis=1)] if len(classes) == output.shape[1] else output.argmax(axis=1)
             quality[f"{part}_accuracy"] = float(np.mean(predicted == np.asarray(y, dtype=np.float64)))
         else:
-            quality[f"{part}_r2"] = _r2(np.asarray(y, dtype=np.float64), output.reshape(len(X)))
+            quality[f"{part}_r2"] = rmse_r2(np.asarray(y, dtype=np.float64), output.reshape(len(X)))[1]
     return quality
-
-
-def _r2(target: np.ndarray, predicted: np.ndarray) -> float:
-    with np.errstate(over="ignore", invalid="ignore"):
-        sse = float(np.sum((target - predicted) ** 2))
-    sst = float(np.sum((target - target.mean()) ** 2))
-    if not math.isfinite(sse):
-        return -math.inf
-    return 1.0 - sse / sst if sst > 0 else (1.0 if sse == 0 else -math.inf)
 
 
 # --------------------------------------------------------------- explain
@@ -372,7 +352,7 @@ def explain(spec: JobSpec, module, data: Prepared) -> tuple[dict, dict, dict]:
     seconds : dict
         Explainer -> seconds it took (fit and predictions).
     """
-    from srnet.compare import compare
+    from srnet.compare import compare, rmse_r2
     from srnet.explain import NetworkFunction
 
     network = NetworkFunction(module)
@@ -407,8 +387,8 @@ def explain(spec: JobSpec, module, data: Prepared) -> tuple[dict, dict, dict]:
             network_class = network(data.X_test).argmax(axis=1)
             srnet["agreement_test"] = float(np.mean(model.predict_class(data.X_test) == network_class))
     elif data.X_test is not None:
-        srnet["output_r2_test"] = _r2(network(data.X_test).reshape(len(data.X_test)),
-                                      np.asarray(model.predict(data.X_test)).reshape(len(data.X_test)))
+        srnet["output_r2_test"] = rmse_r2(network(data.X_test).reshape(len(data.X_test)),
+                                          np.asarray(model.predict(data.X_test)).reshape(len(data.X_test)))[1]
     formulas = {"srnet": report["expression"], "srnet_steps": report["formula_steps"],
                 "srnet_layers": [layer["expression"] for layer in report["layers"]]}
     for name, explainer in comparison.explainers.items():

@@ -220,24 +220,9 @@ def _fidelity_value(frame, explainer: str, task: str):
     return frame[column] if column in frame else None
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(plt, fig, path: Path) -> Path:
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
 def write_plots(frame, folder: Path) -> list[Path]:
     """The four plots of a summary frame; returns the files written."""
-    plt = _pyplot()
+    from srnet.plots import plt, save_figure
     ok = frame[frame["status"] == "ok"]
     written = []
     tasks = [t for t in ("classification", "regression") if (ok["task"] == t).any()]
@@ -271,7 +256,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
             ax.set_ylabel("R^2 vs the network, training box (clipped at -1)")
         ax.set_title(f"fidelity per {task} dataset")
         ax.legend(fontsize=8)
-    written.append(_save(plt, fig, folder / "fidelity_per_dataset.png"))
+    written.append(save_figure(fig, folder / "fidelity_per_dataset.png"))
 
     # 2. SRNet vs MAPLE, one point per job
     pairs = []
@@ -292,7 +277,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
         ax.set_ylabel("SRNet fidelity")
         ax.set_title("SRNet vs MAPLE (test agreement / R^2 interpolation)")
         ax.legend(fontsize=8)
-        written.append(_save(plt, fig, folder / "srnet_vs_maple.png"))
+        written.append(save_figure(fig, folder / "srnet_vs_maple.png"))
 
     # 3. time per job: load, train, explain
     times = frame.assign(label=frame["dataset"] + " " + frame["method"] + " s" + frame["seed"].astype(str))
@@ -311,7 +296,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
     ax.set_ylabel("seconds (on its worker)")
     ax.set_title(f"time per job ({len(times)} jobs)")
     ax.legend(fontsize=8)
-    written.append(_save(plt, fig, folder / "time_per_job.png"))
+    written.append(save_figure(fig, folder / "time_per_job.png"))
 
     # 4. formula complexity vs fidelity
     fig, axes = plt.subplots(1, len(tasks), squeeze=False, figsize=(5.2 * len(tasks), 4.2))
@@ -327,5 +312,5 @@ def write_plots(frame, folder: Path) -> list[Path]:
         ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box")
         ax.set_title(f"complexity vs fidelity ({task})")
         ax.legend(fontsize=8)
-    written.append(_save(plt, fig, folder / "complexity_vs_fidelity.png"))
+    written.append(save_figure(fig, folder / "complexity_vs_fidelity.png"))
     return written

@@ -89,7 +89,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
 
 def failed_payload(job: JobSpec, error: BaseException) -> dict:
     """A failure recorded by the client (the job raised on the worker, or killed it)."""
-    return to_jsonable({"job": {**job.identity(), "kind": job.kind, "source": job.source, "task": job.task},
+    return to_jsonable({"job": job.description(),
                         "status": "failed", "error": error_info(error), "settings": job.settings.to_dict(),
                         "timings": {}, "versions": versions(), "host": {**host(), "recorded_by": "client"},
                         "finished_at": now()})

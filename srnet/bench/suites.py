@@ -33,14 +33,13 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from srnet.data import pmlb_cache_dir
+from srnet.data import pmlb_cache_dir, pmlb_cached, pmlb_name_hint
 
 GECCO_DIR_ENV = "SRNET_GECCO_DIR"
 METHODS = {"srnet": "default", "srnet-paper": "paper"}  # method -> SRNet preset
 EXTRA_EXPLAINERS = ("lime", "maple", "cgp_direct", "gplearn")
 SUITES = ("pmlb-classification", "pmlb-regression", "pmlb:NAME,...", "nguyen", "nguyen:NAME,...", "srnet-gecco",
           "srnet-gecco:NAME,...")
-KINDS = ("pmlb", "nguyen", "gecco")
 
 
 @dataclass(frozen=True)
@@ -123,13 +122,6 @@ class BatchSettings:
         data["hidden"] = list(self.hidden)
         return data
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "BatchSettings":
-        data = dict(data)
-        data["explainers"] = tuple(data.get("explainers", ()))
-        data["hidden"] = tuple(data.get("hidden", (32, 32)))
-        return cls(**data)
-
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -167,9 +159,9 @@ class JobSpec:
     def identity(self) -> dict:
         return {"id": self.job_id, "dataset": self.dataset, "method": self.method, "seed": self.seed}
 
-    def to_dict(self) -> dict:
-        return {**self.identity(), "kind": self.kind, "source": self.source, "task": self.task,
-                "settings": self.settings.to_dict(), "pmlb_cache": self.pmlb_cache}
+    def description(self) -> dict:
+        """What a result file records of its job: identity, kind, source, task."""
+        return {**self.identity(), "kind": self.kind, "source": self.source, "task": self.task}
 
 
 @dataclass
@@ -308,10 +300,6 @@ def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: Batch
 # ------------------------------------------------------------------ PMLB
 
 
-def _cached(cache: Path, name: str) -> bool:
-    return (cache / name / f"{name}.tsv.gz").is_file()
-
-
 def _existing_cache(pmlb_cache) -> Path:
     cache = pmlb_cache_dir(pmlb_cache)
     if not cache.is_dir():
@@ -324,12 +312,13 @@ def _pmlb_suite(task: str, cache: Path, notes: list[str]) -> list[tuple]:
     import pmlb
 
     listed = pmlb.classification_dataset_names if task == "classification" else pmlb.regression_dataset_names
-    present = [name for name in listed if _cached(cache, name)]
+    present = [name for name in listed if pmlb_cached(cache, name)]
     if not present:
         raise FileNotFoundError(f"the PMLB cache folder '{cache}' holds none of PMLB's {len(listed)} {task} "
                                 f"datasets (<name>/<name>.tsv.gz); point --pmlb-cache or $SRNET_PMLB_CACHE at "
                                 f"a filled cache, or fetch tables with pmlb:NAME,... --download")
-    missing = [name for name in listed if not _cached(cache, name)]
+    cached = set(present)
+    missing = [name for name in listed if name not in cached]
     if missing:
         shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
         notes.append(f"{len(missing)} PMLB {task} datasets are not in '{cache}' and are left out: {shown}")
@@ -343,11 +332,9 @@ def _pmlb_names(names, cache: Path, download: bool) -> list[tuple]:
     regression = set(pmlb.regression_dataset_names)
     known = set(pmlb.dataset_names) | classification | regression
     for name in names:
-        if name not in known and not _cached(cache, name):
-            close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise ValueError(f"unknown PMLB dataset {name!r}{hint}")
-    missing = [name for name in names if not _cached(cache, name)]
+        if name not in known and not pmlb_cached(cache, name):
+            raise ValueError(f"unknown PMLB dataset {name!r}{pmlb_name_hint(name)}")
+    missing = [name for name in names if not pmlb_cached(cache, name)]
     if missing and download:
         _download(missing, cache)
     elif missing:
@@ -429,11 +416,9 @@ def _gecco(names, gecco_dir, cache: Path, limit) -> list[tuple]:
             close = difflib.get_close_matches(name, list(found), n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise ValueError(f"unknown reference network {name!r}{hint} (in '{root}': {', '.join(found)})")
-    if limit is not None:
-        chosen = chosen[:limit]
-    for name in chosen:
+    for name in chosen[:limit]:  # resolve_suite keeps only the first ``limit``: only those need data
         task, folder = found[name]
-        if task == "classification" and not (folder / "train.txt.gz").is_file() and not _cached(cache, name):
+        if task == "classification" and not (folder / "train.txt.gz").is_file() and not pmlb_cached(cache, name):
             raise FileNotFoundError(f"reference network {name!r} ships no data and its PMLB table is not in "
                                     f"'{cache}': point --pmlb-cache or $SRNET_PMLB_CACHE at a PMLB cache, or "
                                     f"leave it out (srnet-gecco:NAME,...)")

@@ -82,6 +82,8 @@ def test_gecco_suite(gecco_dir, pmlb_cache):
     suite = resolve_suite("srnet-gecco", gecco_dir=gecco_dir, pmlb_cache=pmlb_cache)
     assert len(suite.jobs) == 17
     assert "gecco-kkk0" in suite.datasets and "gecco-adult" in suite.datasets
+    limited = resolve_suite("srnet-gecco", gecco_dir=gecco_dir, pmlb_cache=pmlb_cache, limit=3)
+    assert len(limited.jobs) == 3 and any("--limit 3: the first 3 of 17" in note for note in limited.notes)
     with pytest.raises(ValueError, match="did you mean 'kkk0'"):
         resolve_suite("srnet-gecco:kk0", gecco_dir=gecco_dir)
 
