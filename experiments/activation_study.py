@@ -56,7 +56,6 @@ import torch
 
 from srnet.activations import (
     DegenerateActivationError,
-    ExpressionActivation,
     activation_from_data,
     fit_and_score,
     heavy_network,
@@ -111,13 +110,9 @@ def run_route(route: str, args, X_train, y_train, state: int):
                                     max_samples=args.search_samples, affine=args.affine, random_state=state)
     # the search is scored on a validation part of the training split, never on the test split
     X_fit, X_val, y_fit, y_val = split(X_train, y_train, random_state=state)
-    found = search_activation(X_fit, y_fit, X_val, y_val, max_seconds=args.search_seconds,
-                              max_samples=args.search_samples, random_state=state,
-                              device=resolve_device(args.device))
-    if args.affine:
-        found.activation = ExpressionActivation(found.activation.program, affine=True,
-                                                label=found.activation.label)
-    return found
+    return search_activation(X_fit, y_fit, X_val, y_val, max_seconds=args.search_seconds,
+                             max_samples=args.search_samples, affine=args.affine, random_state=state,
+                             device=resolve_device(args.device))
 
 
 def find_activation(args, X_train, y_train, seed: int):

@@ -139,6 +139,10 @@ def test_search_respects_its_budget_and_returns_a_usable_activation():
         assert torch.isfinite(found.activation(torch.linspace(-5, 5, 101))).all()
     timed = search_activation(X, y, Xv, yv, max_seconds=0.5, epochs=1, hidden=(8,), n_columns=5, random_state=0)
     assert timed.details["stop_reason"] == "max_seconds" and timed.seconds < 5
+    wrapped = search_activation(X, y, Xv, yv, max_evaluations=6, epochs=1, hidden=(8,), batch_size=64,
+                                n_columns=5, random_state=0, affine=True)
+    assert wrapped.activation.affine and not found.activation.affine  # same search, formula wrapped as a*g(b*x+c)+d
+    assert wrapped.activation.program == found.activation.program
 
 
 def test_search_caches_fitness_and_rejects_degenerate_formulas_without_training():

@@ -42,7 +42,7 @@ from srnet.activations.programs import (
 )
 from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import primitive
-from srnet.expr.program import Program
+from srnet.expr.program import Program, check_document, parse_json
 from srnet.expr.symbolic import fold_constants, to_sympy
 
 FORMAT = "srnet.activation"
@@ -267,10 +267,7 @@ class ExpressionActivation(nn.Module):
     @classmethod
     def from_dict(cls, data: dict) -> ExpressionActivation:
         """Rebuild an activation from :meth:`to_dict` output, validating it."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError(f"not an srnet activation (missing 'format': '{FORMAT}')")
-        if data.get("version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported activation format version {data.get('version')!r}")
+        check_document(data, FORMAT, FORMAT_VERSION, "activation")
         if "program" not in data:
             raise ValueError("malformed srnet activation: no 'program'")
         try:
@@ -285,11 +282,7 @@ class ExpressionActivation(nn.Module):
 
     @classmethod
     def from_json(cls, text: str) -> ExpressionActivation:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"activation JSON is corrupt: {error}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(text, "activation"))
 
     def save(self, path) -> None:
         Path(path).write_text(self.to_json() + "\n")

@@ -49,14 +49,14 @@ def formula_text(program: Program, digits: int = 4) -> str:
     return str(expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)}))
 
 
-def check_one_variable(program: Program, what: str = "program") -> None:
+def check_one_variable(program: Program) -> None:
     if not isinstance(program, Program):
         raise TypeError(f"expected an srnet.expr.Program, got {type(program).__name__}")
     if program.n_inputs != 1:
-        raise ValueError(f"the {what} has {program.n_inputs} inputs, but an activation is a function of one "
+        raise ValueError(f"the program has {program.n_inputs} inputs, but an activation is a function of one "
                          "variable; substitute x for every input with srnet.activations.collapse_inputs(program)")
     if program.n_targets != 1:
-        raise ValueError(f"the {what} has {program.n_targets} targets; an activation needs exactly one "
+        raise ValueError(f"the program has {program.n_targets} targets; an activation needs exactly one "
                          "(collapse_inputs(program, output=j) keeps raw output j)")
 
 

@@ -91,7 +91,8 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
     return ExpressionActivation(program, affine=affine, check_range=check_range, label=label)
 
 
-def _subsample(n: int, max_samples: int | None, rng: np.random.Generator) -> np.ndarray:
+def subsample_rows(n: int, max_samples: int | None, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of at most ``max_samples`` of ``n`` rows (all when None or n is small)."""
     if max_samples is None or n <= max_samples:
         return np.arange(n)
     return np.sort(rng.choice(n, max_samples, replace=False))
@@ -130,7 +131,7 @@ def activation_from_data(X, y, *, max_seconds: float = 30.0, max_generations: in
     started = time.perf_counter()
     X = check_matrix(X)
     y = check_vector(y, X.shape[0])
-    rows = _subsample(X.shape[0], max_samples, np.random.default_rng(random_state))
+    rows = subsample_rows(X.shape[0], max_samples, np.random.default_rng(random_state))
     model = CGPRegressor(functions=functions, n_columns=n_columns, n_offspring=n_offspring,
                          max_seconds=max_seconds, max_generations=max_generations, simplify_seconds=0,
                          random_state=random_state, n_threads=n_threads)
@@ -233,7 +234,7 @@ def activation_from_neurons(pre, post, *, max_seconds: float = 10.0, max_generat
     z, h = pre.reshape(-1), post.reshape(-1)
     if np.ptp(h) == 0:
         raise ValueError("every neuron output is the same value: there is no activation shape to fit")
-    rows = _subsample(z.size, max_samples, np.random.default_rng(random_state))
+    rows = subsample_rows(z.size, max_samples, np.random.default_rng(random_state))
     model = CGPRegressor(functions=functions, n_columns=n_columns, n_offspring=n_offspring,
                          max_seconds=max_seconds, max_generations=max_generations, simplify_seconds=0,
                          random_state=random_state, n_threads=n_threads)

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from srnet.activations.programs import CHECK_RANGE, VARIABLE, DegenerateActivationError
-from srnet.activations.routes import FoundActivation, make_activation, raw_formula
+from srnet.activations.routes import FoundActivation, make_activation, raw_formula, subsample_rows
 from srnet.activations.study_models import light_network, resolve_device, seeded
 from srnet.cgp import _kernels
 from srnet.cgp.evolve import _seed_from
@@ -112,7 +112,7 @@ def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", m
                       n_offspring: int = 4, n_columns: int = 8, functions=SEARCH_FUNCTIONS, n_constants: int = 1,
                       constant_pool=DEFAULT_CONSTANT_POOL, hidden=(64, 32), epochs: int = 2, lr: float = 1e-3,
                       batch_size: int = 256, max_samples: int | None = 4000, device="cpu",
-                      check_range=CHECK_RANGE, initial: Genome | None = None, random_state=None,
+                      check_range=CHECK_RANGE, affine=False, initial: Genome | None = None, random_state=None,
                       callback: Callable[[int, float, int], bool | None] | None = None) -> FoundActivation:
     """Route 3: evolve a one-variable activation whose fitness is a validation loss.
 
@@ -134,6 +134,9 @@ def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", m
     max_samples : int or None, default=4000
         Training rows used by each run (a fixed random subsample).
     device : str, default="cpu"
+    affine : bool or dict, default=False
+        Wrap the found formula as ``a*g(b*x + c) + d`` with learnable scalars
+        (as in routes 1 and 2; candidates are always scored without it).
     initial : Genome or None
         Start from this genome; default: a random non-degenerate one.
     random_state : int or None
@@ -161,9 +164,8 @@ def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", m
         raise ValueError(f"X_train has {X_train.shape[1]} columns but X_val has {X_val.shape[1]}")
     run_seed = _seed_from(random_state)
     rng = np.random.default_rng([run_seed, 0])
-    if max_samples is not None and X_train.shape[0] > max_samples:
-        rows = np.sort(rng.choice(X_train.shape[0], max_samples, replace=False))
-        X_train, y_train = X_train[rows], y_train[rows]
+    rows = subsample_rows(X_train.shape[0], max_samples, rng)
+    X_train, y_train = X_train[rows], y_train[rows]
     spec = GenomeSpec(n_inputs=1, n_outputs=1, n_rows=1, n_columns=n_columns, functions=functions,
                       n_constants=n_constants, constant_pool=constant_pool)
     if initial is not None and initial.spec != spec:
@@ -220,7 +222,7 @@ def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", m
             f"the search found no usable activation in {scorer.trained} training runs "
             f"({scorer.rejected} degenerate formulas rejected); give it a larger budget")
     program = Program.from_genome(parent)
-    activation = make_activation(program, normalize=True, check_range=check_range,
+    activation = make_activation(program, normalize=True, affine=affine, check_range=check_range,
                                  label=f"route 3 (search): validation loss {parent_fitness:.4g}")
     source = str(raw_formula(program, (VARIABLE,)))  # before standardising
     details = {"fitness": parent_fitness, "generations": generation, "training_runs": scorer.trained,

@@ -25,6 +25,22 @@ from srnet.cgp.primitives import ARITIES, PRIMITIVES, primitive
 FORMAT_VERSION = 1
 
 
+def check_document(data, format: str, version: int, what: str) -> None:
+    """A one-line ValueError unless ``data`` is a dict saved as ``format`` at ``version``."""
+    if not isinstance(data, dict) or data.get("format") != format:
+        raise ValueError(f"not an srnet {what} (missing 'format': '{format}')")
+    if data.get("version") != version:
+        raise ValueError(f"unsupported {what} format version {data.get('version')!r}")
+
+
+def parse_json(text: str, what: str):
+    """``json.loads``, with a one-line ValueError naming ``what`` for corrupt text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{what} JSON is corrupt: {error}") from None
+
+
 @dataclass(frozen=True)
 class Program:
     """A straight-line program over the primitive table.
@@ -160,10 +176,7 @@ class Program:
     @classmethod
     def from_dict(cls, data: dict) -> "Program":
         """Rebuild a program from :meth:`to_dict` output, validating everything."""
-        if not isinstance(data, dict) or data.get("format") != "srnet.program":
-            raise ValueError("not an srnet program (missing 'format': 'srnet.program')")
-        if data.get("version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported program format version {data.get('version')!r}")
+        check_document(data, "srnet.program", FORMAT_VERSION, "program")
         try:
             steps = tuple((str(name), int(a), int(b)) for name, a, b in data["steps"])
             return cls(int(data["n_inputs"]), tuple(float(c) for c in data["constants"]), steps,
@@ -176,11 +189,7 @@ class Program:
 
     @classmethod
     def from_json(cls, text: str) -> "Program":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"program JSON is corrupt: {error}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(text, "program"))
 
     def __eq__(self, other) -> bool:
         return (isinstance(other, Program) and self.n_inputs == other.n_inputs
