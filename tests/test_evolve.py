@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from srnet.benchmarks import get_benchmark
-from srnet.cgp import GenomeSpec, as_feature_rows, evolve, fitness_of
+from srnet.cgp import GenomeSpec, as_feature_rows, evolve, fitness_of, outputs_of
 
 SPEC = GenomeSpec(n_inputs=1, n_columns=20, functions=("add", "sub", "mul", "div", "sin", "cos"))
 
@@ -72,6 +72,12 @@ def test_lstsq_fitness_fits_several_targets_jointly():
     result = evolve(spec, as_feature_rows(X), H.T.copy(), fitness="lstsq", ridge=0.0, max_generations=20000,
                     target_fitness=1e-24, random_state=1)
     assert result.fitness < 1e-24 * H.var()
+    # the reported fitness is what least squares really achieves with that genome (once, a
+    # near-constant output cancelled the closed-form SSE to 0 at generation 3 while this was 3.98)
+    F = outputs_of(result.genome, as_feature_rows(X))
+    design = np.column_stack([F.T, np.ones(len(X))])
+    coef, *_ = np.linalg.lstsq(design, H, rcond=None)
+    assert np.mean((H - design @ coef) ** 2) < 1e-20 * H.var()
 
 
 def test_bad_arguments_are_rejected(data):

@@ -41,3 +41,116 @@ def test_non_finite_outputs_and_constant_outputs():
     constant = np.full((1, 10), 4.0)
     assert _kernels.fitness_of(constant, H, _kernels.FITNESS_SCALED, 1e-8) == pytest.approx(H.var())
     assert _kernels.fitness_of(constant, H, _kernels.FITNESS_LSTSQ, 1e-8) == pytest.approx(H.var())
+
+
+def _ridge_oracle(F, H, ridge):
+    """Ridge least squares of H on F's standardised rows by np.linalg.solve,
+    with rows constant to rounding dropped: (W, intercept, mse)."""
+    mean = F.mean(axis=1, keepdims=True)
+    centred = F - mean
+    norm = np.sqrt((centred ** 2).sum(axis=1))
+    kept = (centred ** 2).sum(axis=1) > 1e-20 * (F ** 2).sum(axis=1)
+    Z = centred[kept] / norm[kept, None]
+    Hc = H - H.mean(axis=1, keepdims=True)
+    V = np.linalg.solve(Z @ Z.T + ridge * np.eye(kept.sum()), Z @ Hc.T)
+    W = np.zeros((F.shape[0], H.shape[0]))
+    W[kept] = V / norm[kept, None]
+    intercept = H.mean(axis=1) - W.T @ mean[:, 0]
+    mse = np.mean((H - W.T @ F - intercept[:, None]) ** 2)
+    return W, intercept, mse
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(1, 4), T=st.integers(1, 5), n=st.integers(10, 200), seed=st.integers(0, 2**31),
+       ridge=st.sampled_from([1e-8, 1e-3, 0.1, 1.0]), scales=st.lists(st.sampled_from([1e-6, 1.0, 1e6]), min_size=4,
+                                                                       max_size=4))
+def test_ridge_fit_matches_numpy_on_standardised_outputs(m, T, n, seed, ridge, scales):
+    rng = np.random.default_rng(seed)
+    F = rng.normal(size=(m, n)) * np.array(scales[:m])[:, None] + 3.0
+    H = rng.normal(size=(T, m)) @ np.tanh(F) + rng.normal(size=(T, n))
+    W_want, b_want, mse_want = _ridge_oracle(F, H, ridge)
+    W, intercept = _kernels.lstsq_fit(F, H, ridge)
+    # a feature 3 + 1e-6 z keeps only ~10 digits of z: compare weights on the features' own scale
+    W_scaled, want_scaled = W * np.array(scales[:m])[:, None], W_want * np.array(scales[:m])[:, None]
+    np.testing.assert_allclose(W_scaled, want_scaled, rtol=1e-5, atol=1e-7 * np.abs(want_scaled).max())
+    # the intercept alone is ill-conditioned beside weights of 1e6: compare what the fit predicts
+    np.testing.assert_allclose(W.T @ F + intercept[:, None], W_want.T @ F + b_want[:, None], rtol=1e-6,
+                               atol=1e-6 * np.abs(H).max())
+    assert _kernels.lstsq_mse(F, H, ridge, _kernels.target_sst(H)) == pytest.approx(mse_want, rel=1e-7)
+
+
+@pytest.mark.parametrize("residue", [0.0, 1e-16, 3e-15])
+def test_a_near_constant_output_is_dropped_not_scaled_to_fit_rounding(residue):
+    """The defect: a constant chromosome output left ~1e-16 of rounding after
+    centring, W reached 1e15 and the closed-form SSE cancelled to 0."""
+    rng = np.random.default_rng(0)
+    n = 100
+    x = rng.uniform(-2, 2, n)
+    H = np.vstack([np.sin(x) + rng.normal(size=n), 3 - np.cos(3 * x)])
+    near_constant = 1.2345 + residue * rng.normal(size=n)
+    F = np.vstack([x, near_constant])
+    design = np.column_stack([x, np.ones(n)])  # the constant adds nothing to the intercept
+    coef, *_ = np.linalg.lstsq(design, H.T, rcond=None)
+    want = np.mean((H.T - design @ coef) ** 2)
+    for ridge in (0.0, 1e-8):
+        assert _kernels.lstsq_mse(F, H, ridge, _kernels.target_sst(H)) == pytest.approx(want, rel=1e-9)
+        W, intercept = _kernels.lstsq_fit(F, H, ridge)
+        assert np.all(W[1] == 0.0)
+        np.testing.assert_allclose(np.vstack([W[:1], intercept]), coef, rtol=1e-6)
+    only_constant = near_constant[None, :]
+    assert _kernels.lstsq_mse(only_constant, H, 0.0, _kernels.target_sst(H)) == pytest.approx(H.var(axis=1).mean())
+
+
+def test_a_near_perfect_fit_scores_its_true_residuals():
+    """Below the closed form's precision, the SSE comes from the residuals."""
+    rng = np.random.default_rng(1)
+    n = 500
+    F = rng.normal(size=(3, n)) * [[1e-3], [1.0], [1e4]] + [[5.0], [0.0], [-7.0]]
+    noise = 1e-9 * rng.normal(size=(2, n))
+    H = np.array([[2.0, -1.0, 3e-4], [0.5, 0.0, 1e-5]]) @ F + noise
+    design = np.column_stack([F.T, np.ones(n)])
+    coef, *_ = np.linalg.lstsq(design, H.T, rcond=None)
+    want = np.mean((H.T - design @ coef) ** 2)
+    got = _kernels.lstsq_mse(F, H, 0.0, _kernels.target_sst(H))
+    assert got == pytest.approx(want, rel=1e-4)
+    assert 0 < got
+
+
+def test_collinear_outputs_do_not_explode_the_weights():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=200)
+    F = np.vstack([x, x * (1 + 1e-15), np.exp(x)])
+    H = (3 * x + rng.normal(size=200))[None, :]
+    W, intercept = _kernels.lstsq_fit(F, H, 0.0)
+    assert np.abs(W).max() < 1e6
+    mse = _kernels.lstsq_mse(F, H, 0.0, _kernels.target_sst(H))
+    assert mse == pytest.approx(np.mean((H - W.T @ F - intercept[:, None]) ** 2), rel=1e-6)
+
+
+@pytest.mark.parametrize("ridge", [0.0, 1e-8, 1e-2])
+def test_lstsq_fitness_is_unchanged_when_one_output_is_rescaled(ridge):
+    """The ridge is relative to each output's own scale: a perfect feature of
+    scale 1e-3 beside an unrelated one of scale 1e3 still scores R^2 = 1."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, 300)
+    F = np.vstack([1e-3 * np.sin(x), 1e3 * rng.normal(size=300)])
+    H = np.vstack([np.sin(x), 2 - np.sin(x)])
+    base = _kernels.lstsq_mse(F, H, ridge, _kernels.target_sst(H))
+    assert base < (1e-6 if ridge <= 1e-8 else 1e-2) * H.var()
+    for factor in (1e6, 1e-6, -3.0):
+        scaled = F.copy()
+        scaled[0] *= factor
+        assert _kernels.lstsq_mse(scaled, H, ridge, _kernels.target_sst(H)) == pytest.approx(base, rel=1e-9, abs=1e-20)
+        scaled = F.copy()
+        scaled[1] *= factor
+        assert _kernels.lstsq_mse(scaled, H, ridge, _kernels.target_sst(H)) == pytest.approx(base, rel=1e-9, abs=1e-20)
+
+
+def test_scaled_mse_drops_near_constant_outputs_like_lstsq():
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=(1, 50))
+    near_constant = 7.0 + 1e-15 * rng.normal(size=(1, 50))
+    assert _kernels.scaled_mse(near_constant, y) == pytest.approx(y.var())
+    assert _kernels.lstsq_mse(near_constant, y, 0.0, _kernels.target_sst(y)) == pytest.approx(y.var())
+    float32 = (7.0 + 1e-7 * rng.normal(size=(1, 50))).astype(np.float32)  # float32 rounding, nothing more
+    assert _kernels.scaled_mse(float32, y) == pytest.approx(y.var())

@@ -30,6 +30,17 @@ from numba import literal_unroll, njit, prange
 from numba.core.errors import NumbaExperimentalFeatureWarning
 
 from srnet.cgp import _vecmath
+from srnet.cgp._fitness import (  # noqa: F401  (the engine's fitness, re-exported)
+    FITNESS_LSTSQ,
+    FITNESS_SCALED,
+    fitness_of,
+    fitness_with,
+    lstsq_fit,
+    lstsq_mse,
+    scaled_mse,
+    solve_ridge,
+    target_sst,
+)
 from srnet.cgp.primitives import PRIMITIVES
 
 # Dispatching over the tuple of primitive kernels uses numba's "first-class
@@ -51,7 +62,7 @@ def _drop_stale_numba_cache():
     """
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in ("_vecmath.py", "primitives.py", "_kernels.py"):
+    for name in ("_vecmath.py", "primitives.py", "_fitness.py", "_kernels.py"):
         digest.update((here / name).read_bytes())
     cache = here / "__pycache__"
     stamp = cache / "engine-sources.sha256"
@@ -73,11 +84,6 @@ _drop_stale_numba_cache()
 
 #: Scalars describing the node grid (see GenomeSpec.grid).
 Grid = namedtuple("Grid", "n_inputs n_constants n_rows n_columns levels_back n_pool")
-
-#: Fitness modes.  SCALED: output j is fitted to target row j as a*f + b.
-#: LSTSQ: all targets are fitted jointly as [F, 1] @ W by ridge least squares.
-FITNESS_SCALED = 0
-FITNESS_LSTSQ = 1
 
 #: Mutation operators.
 MUTATION_POINT = 0
@@ -396,173 +402,6 @@ def evaluate_outputs(nodes, outputs, constant_values, arities, X):
     const_rows = np.empty((max(constant_values.size, 1), BLOCK), dtype=X.dtype)
     evaluate_outputs_into(nodes, outputs, constant_values, arities, X, order, count, F, node_rows, const_rows)
     return F
-
-
-@njit(**_JIT)
-def scaled_mse(F, Y):
-    """Mean over outputs of the MSE of the best a*F[j] + b against Y[j]."""
-    n_outputs, n = F.shape
-    total = 0.0
-    for j in range(n_outputs):
-        f = F[j]
-        y = Y[j]
-        mean_f = 0.0
-        mean_y = 0.0
-        for i in range(n):
-            mean_f += f[i]
-            mean_y += y[i]
-        mean_f /= n
-        mean_y /= n
-        s_ff = 0.0
-        s_fy = 0.0
-        for i in range(n):
-            d = f[i] - mean_f
-            s_ff += d * d
-            s_fy += d * (y[i] - mean_y)
-        if not (math.isfinite(s_ff) and math.isfinite(s_fy)):
-            return math.inf
-        # an output that is constant up to rounding cannot be scaled: a = 0
-        scale = s_fy / s_ff if s_ff > 1e-24 * n * max(mean_f * mean_f, 1e-300) else 0.0
-        offset = mean_y - scale * mean_f
-        sse = 0.0
-        for i in range(n):
-            r = y[i] - scale * f[i] - offset
-            sse += r * r
-        total += sse / n
-    total /= n_outputs
-    return total if math.isfinite(total) else math.inf
-
-
-@njit(**_JIT)
-def solve_ridge(G, C, ridge):
-    """Solve (G + ridge' I) W = C for a symmetric PSD G by Cholesky.
-
-    ``ridge'`` is ``ridge`` times the mean diagonal of G (scale-free), raised
-    tenfold until the factorisation succeeds, so a singular G (duplicate or
-    constant outputs) still gives the minimum-norm-like stable answer.
-    """
-    m = G.shape[0]
-    scale = 0.0
-    for j in range(m):
-        scale += G[j, j]
-    scale = max(scale / m, 1e-300)
-    L = np.zeros((m, m))
-    jitter = ridge
-    for _ in range(40):
-        ok = True
-        for j in range(m):
-            s = G[j, j] + jitter * scale
-            for k in range(j):
-                s -= L[j, k] * L[j, k]
-            if not s > 0.0:
-                ok = False
-                break
-            L[j, j] = math.sqrt(s)
-            for i in range(j + 1, m):
-                t = G[i, j]
-                for k in range(j):
-                    t -= L[i, k] * L[j, k]
-                L[i, j] = t / L[j, j]
-        if ok:
-            break
-        jitter = max(jitter * 10.0, 1e-14)
-    W = np.empty_like(C)
-    for t in range(C.shape[1]):
-        z = np.empty(m)
-        for i in range(m):
-            s = C[i, t]
-            for k in range(i):
-                s -= L[i, k] * z[k]
-            z[i] = s / L[i, i]
-        for i in range(m - 1, -1, -1):
-            s = z[i]
-            for k in range(i + 1, m):
-                s -= L[k, i] * W[k, t]
-            W[i, t] = s / L[i, i]
-    return W
-
-
-@njit(**_JIT)
-def _normal_equations(F, H):
-    """Means of F's rows, and the centred Gram matrix G = Fc Fc' (m x m) and
-    cross products C = Fc H' (m x T), by BLAS: centring F alone suffices,
-    since the rows of Fc sum to zero."""
-    m, n = F.shape
-    mean_f = np.empty(m)
-    Fc = np.empty((m, n))
-    for j in range(m):
-        mean_f[j] = F[j].sum() / n
-        for i in range(n):
-            Fc[j, i] = F[j, i] - mean_f[j]
-    return mean_f, np.dot(Fc, Fc.T), np.dot(Fc, H.T)
-
-
-@njit(**_JIT)
-def target_sst(H):
-    """Total sum of squares of H's rows about their means (over all targets)."""
-    total = 0.0
-    for t in range(H.shape[0]):
-        row = H[t]
-        mean = row.sum() / row.size
-        for i in range(row.size):
-            d = row[i] - mean
-            total += d * d
-    return total
-
-
-@njit(**_JIT)
-def lstsq_fit(F, H, ridge):
-    """Least-squares map [F, 1] -> H: returns (W (m x T), intercept (T,))."""
-    mean_f, G, C = _normal_equations(F, H)
-    W = solve_ridge(G, C, ridge)
-    n = F.shape[1]
-    intercept = np.empty(H.shape[0])
-    for t in range(H.shape[0]):
-        intercept[t] = H[t].sum() / n
-        for j in range(F.shape[0]):
-            intercept[t] -= W[j, t] * mean_f[j]
-    return W, intercept
-
-
-@njit(**_JIT)
-def lstsq_mse(F, H, ridge, h_sst):
-    """MSE (over all samples and targets) of the ridge least-squares fit.
-
-    SSE = SST - 2 tr(C'W) + tr(W'GW), exact for any W, so no pass over the
-    residuals is needed; ``h_sst`` is :func:`target_sst` of H, the same for
-    every candidate, computed once by the caller.
-    """
-    for j in range(F.shape[0]):
-        if not np.all(np.isfinite(F[j])):
-            return math.inf
-    _, G, C = _normal_equations(F, H)
-    W = solve_ridge(G, C, ridge)
-    if not np.all(np.isfinite(W)):
-        return math.inf
-    m, T = C.shape
-    sse = h_sst
-    for t in range(T):
-        for j in range(m):
-            sse -= 2.0 * C[j, t] * W[j, t]
-            s = 0.0
-            for k in range(m):
-                s += G[j, k] * W[k, t]
-            sse += W[j, t] * s
-    mse = max(sse, 0.0) / (F.shape[1] * T)
-    return mse if math.isfinite(mse) else math.inf
-
-
-@njit(**_JIT)
-def fitness_with(F, Y, mode, ridge, y_sst):
-    """Fitness of outputs F against Y; ``y_sst`` = target_sst(Y), precomputed."""
-    if mode == FITNESS_SCALED:
-        return scaled_mse(F, Y)
-    return lstsq_mse(F, Y, ridge, y_sst)
-
-
-@njit(**_JIT)
-def fitness_of(F, Y, mode, ridge):
-    return fitness_with(F, Y, mode, ridge, target_sst(Y))
 
 
 @njit(**_JIT)

@@ -1,0 +1,281 @@
+"""Numba fitness kernels: per-output linear scaling and joint least squares.
+
+Both fitnesses fit a linear map from a candidate's outputs F (m x n) to the
+targets, exactly, and score its mean squared error.  Two rules keep the score
+honest, i.e. equal to what the fitted formula really computes:
+
+* An output that is constant up to rounding (its variance is below
+  ``CONSTANT_VARIANCE`` times its mean square) carries no signal: it is
+  dropped (weight 0), never scaled up by 1e15 to fit rounding noise.
+* Least squares works on standardised outputs, so its ridge is relative to
+  each output's own scale: multiplying one output by 1e6 changes nothing.
+
+The least-squares SSE comes from the normal equations (no pass over the
+residuals) when that is exact enough, and from the residuals when the closed
+form has cancelled most of its digits (a near-perfect fit).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
+
+#: Fitness modes.  SCALED: output j is fitted to target row j as a*f + b.
+#: LSTSQ: all targets are fitted jointly as [F, 1] @ W by ridge least squares.
+FITNESS_SCALED = 0
+FITNESS_LSTSQ = 1
+
+#: An output whose variance is at most this times its mean square is
+#: constant up to rounding (a coefficient of variation below 1e-10; float64
+#: rounding leaves about 1e-32, float32's about 1e-15 -- see _constant_limit).
+CONSTANT_VARIANCE = 1e-20
+CONSTANT_VARIANCE_FLOAT32 = 1e-10
+
+#: The closed-form SSE keeps about -log10(CANCELLATION) of float64's digits:
+#: below this fraction of the terms it was computed from, it is recomputed
+#: from the residuals.
+CANCELLATION = 1e-6
+
+#: A Cholesky pivot below this fraction of its diagonal counts as singular
+#: (the ridge is raised): it bounds the condition number of the solved system.
+PIVOT = 1e-12
+
+
+@njit(inline="always", **_JIT)
+def _constant_limit(F):
+    """The relative variance below which a row of F is constant up to rounding."""
+    return CONSTANT_VARIANCE_FLOAT32 if F.itemsize == 4 else CONSTANT_VARIANCE
+
+
+@njit(inline="always", **_JIT)
+def _is_constant(s_ff, n, mean, limit):
+    """Whether centred sum of squares s_ff of n values of mean ``mean`` is rounding noise."""
+    return not s_ff > limit * (s_ff + n * mean * mean)
+
+
+@njit(**_JIT)
+def scaled_mse(F, Y):
+    """Mean over outputs of the MSE of the best a*F[j] + b against Y[j]."""
+    n_outputs, n = F.shape
+    limit = _constant_limit(F)
+    total = 0.0
+    for j in range(n_outputs):
+        f = F[j]
+        y = Y[j]
+        mean_f = 0.0
+        mean_y = 0.0
+        for i in range(n):
+            mean_f += f[i]
+            mean_y += y[i]
+        mean_f /= n
+        mean_y /= n
+        s_ff = 0.0
+        s_fy = 0.0
+        for i in range(n):
+            d = f[i] - mean_f
+            s_ff += d * d
+            s_fy += d * (y[i] - mean_y)
+        if not (math.isfinite(s_ff) and math.isfinite(s_fy)):
+            return math.inf
+        scale = 0.0 if _is_constant(s_ff, n, mean_f, limit) else s_fy / s_ff
+        offset = mean_y - scale * mean_f
+        sse = 0.0
+        for i in range(n):
+            r = y[i] - scale * f[i] - offset
+            sse += r * r
+        total += sse / n
+    total /= n_outputs
+    return total if math.isfinite(total) else math.inf
+
+
+@njit(**_JIT)
+def solve_ridge(G, C, ridge):
+    """Solve (G + ridge' I) W = C for a symmetric PSD G by Cholesky.
+
+    ``ridge'`` is ``ridge`` times the mean diagonal of G; the callers pass a
+    G of standardised rows, whose diagonal is constant, so the ridge is
+    relative to every row's own scale.  A pivot below ``PIVOT`` times its
+    diagonal (collinear rows) raises the ridge tenfold until the
+    factorisation is well conditioned, so W never explodes to fit rounding.
+    """
+    m = G.shape[0]
+    scale = 0.0
+    for j in range(m):
+        scale += G[j, j]
+    scale = max(scale / m, 1e-300)
+    L = np.zeros((m, m))
+    jitter = ridge
+    for _ in range(40):
+        ok = True
+        for j in range(m):
+            diagonal = G[j, j] + jitter * scale
+            s = diagonal
+            for k in range(j):
+                s -= L[j, k] * L[j, k]
+            if not s > PIVOT * diagonal:
+                ok = False
+                break
+            L[j, j] = math.sqrt(s)
+            for i in range(j + 1, m):
+                t = G[i, j]
+                for k in range(j):
+                    t -= L[i, k] * L[j, k]
+                L[i, j] = t / L[j, j]
+        if ok:
+            break
+        jitter = max(jitter * 10.0, 1e-14)
+    W = np.empty_like(C)
+    z = np.empty(m)
+    for t in range(C.shape[1]):
+        for i in range(m):
+            s = C[i, t]
+            for k in range(i):
+                s -= L[i, k] * z[k]
+            z[i] = s / L[i, i]
+        for i in range(m - 1, -1, -1):
+            s = z[i]
+            for k in range(i + 1, m):
+                s -= L[k, i] * W[k, t]
+            W[i, t] = s / L[i, i]
+    return W
+
+
+@njit(**_JIT)
+def _standardised_system(F, H):
+    """The least-squares system of the non-constant rows of F, standardised.
+
+    Returns (kept row indices, their means, their norms, Z, G = Z Z', C = Z H')
+    where Z holds the kept rows centred and divided by their norms
+    sqrt(sum (f - mean)^2), so G has a unit diagonal.  Centring F alone
+    suffices for the cross products, since Z's rows sum to zero.
+    """
+    m, n = F.shape
+    limit = _constant_limit(F)
+    mean = np.empty(m)
+    norm = np.empty(m)
+    kept = np.empty(m, dtype=np.int64)
+    count = 0
+    for j in range(m):
+        mu = F[j].sum() / n
+        s = 0.0
+        for i in range(n):
+            d = F[j, i] - mu
+            s += d * d
+        if not _is_constant(s, n, mu, limit):
+            kept[count] = j
+            mean[count] = mu
+            norm[count] = math.sqrt(s)
+            count += 1
+    Z = np.empty((count, n))
+    for r in range(count):
+        j = kept[r]
+        inverse = 1.0 / norm[r]
+        for i in range(n):
+            Z[r, i] = (F[j, i] - mean[r]) * inverse
+    return kept[:count], mean[:count], norm[:count], Z, np.dot(Z, Z.T), np.dot(Z, H.T)
+
+
+@njit(**_JIT)
+def target_sst(H):
+    """Total sum of squares of H's rows about their means (over all targets)."""
+    total = 0.0
+    for t in range(H.shape[0]):
+        row = H[t]
+        mean = row.sum() / row.size
+        for i in range(row.size):
+            d = row[i] - mean
+            total += d * d
+    return total
+
+
+@njit(**_JIT)
+def lstsq_fit(F, H, ridge):
+    """Least-squares map [F, 1] -> H: returns (W (m x T), intercept (T,)).
+
+    Constant rows of F get weight 0; the ridge is relative to each row's scale.
+    """
+    m, n = F.shape
+    T = H.shape[0]
+    kept, mean, norm, _, G, C = _standardised_system(F, H)
+    W = np.zeros((m, T))
+    if kept.size:
+        V = solve_ridge(G, C, ridge)
+        for r in range(kept.size):
+            for t in range(T):
+                W[kept[r], t] = V[r, t] / norm[r]
+    intercept = np.empty(T)
+    for t in range(T):
+        intercept[t] = H[t].sum() / n
+        for r in range(kept.size):
+            intercept[t] -= W[kept[r], t] * mean[r]
+    return W, intercept
+
+
+@njit(**_JIT)
+def _residual_sse(Z, V, H):
+    """SSE of centred H against V' Z, by a pass over the residuals."""
+    sse = 0.0
+    for t in range(H.shape[0]):
+        row = H[t]
+        mean = row.sum() / row.size
+        for i in range(row.size):
+            r = row[i] - mean
+            for k in range(Z.shape[0]):
+                r -= V[k, t] * Z[k, i]
+            sse += r * r
+    return sse
+
+
+@njit(**_JIT)
+def lstsq_mse(F, H, ridge, h_sst):
+    """MSE (over all samples and targets) of the ridge least-squares fit.
+
+    SSE = SST - 2 tr(C'V) + tr(V'GV), exact for any V, needs no pass over
+    the residuals; when it is below ``CANCELLATION`` times the terms it was
+    computed from, most of its digits cancelled and it is recomputed from the
+    residuals.  ``h_sst`` is :func:`target_sst` of H, the same for every
+    candidate, computed once by the caller.
+    """
+    for j in range(F.shape[0]):
+        if not np.all(np.isfinite(F[j])):
+            return math.inf
+    n_samples = F.shape[1]
+    T = H.shape[0]
+    _, _, _, Z, G, C = _standardised_system(F, H)
+    if Z.shape[0] == 0:
+        return h_sst / (n_samples * T)
+    V = solve_ridge(G, C, ridge)
+    if not np.all(np.isfinite(V)):
+        return math.inf
+    m = Z.shape[0]
+    cross = 0.0
+    quadratic = 0.0
+    for t in range(T):
+        for j in range(m):
+            cross += C[j, t] * V[j, t]
+            s = 0.0
+            for k in range(m):
+                s += G[j, k] * V[k, t]
+            quadratic += V[j, t] * s
+    sse = h_sst - 2.0 * cross + quadratic
+    if not sse > CANCELLATION * (h_sst + 2.0 * abs(cross) + quadratic):
+        sse = _residual_sse(Z, V, H)
+    mse = sse / (n_samples * T)
+    return mse if math.isfinite(mse) else math.inf
+
+
+@njit(**_JIT)
+def fitness_with(F, Y, mode, ridge, y_sst):
+    """Fitness of outputs F against Y; ``y_sst`` = target_sst(Y), precomputed."""
+    if mode == FITNESS_SCALED:
+        return scaled_mse(F, Y)
+    return lstsq_mse(F, Y, ridge, y_sst)
+
+
+@njit(**_JIT)
+def fitness_of(F, Y, mode, ridge):
+    return fitness_with(F, Y, mode, ridge, target_sst(Y))
