@@ -26,26 +26,16 @@ from pathlib import Path
 import numpy as np
 from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
 
+from srnet.explain import check_explainers
+
 METRICS = ("rmse", "r2", "agreement", "rmse_around", "r2_around", "agreement_around", "seconds", "size")
 
 
 def make_explainers(names, seconds, srnet_form):
-    from srnet.explain import EXPLAINERS, CGPDirectExplainer, LimeExplainer, SRNetExplainer, gplearn_available
+    """The trial's explainers, from srnet's one factory (its defaults; SRNet in ``srnet_form``)."""
+    from srnet.explain import make_explainers as build
 
-    made = {}
-    for name in names:
-        if name == "srnet":
-            made[name] = SRNetExplainer(seconds=seconds, srnet_params={"form": srnet_form})
-        elif name == "cgp_direct":
-            made[name] = CGPDirectExplainer(seconds=seconds)
-        elif name == "lime":
-            made[name] = LimeExplainer(num_samples=1000, progress=False)  # the paper's LIME samples per point
-        elif name == "gplearn":
-            if gplearn_available():
-                made[name] = EXPLAINERS[name]()
-        else:
-            made[name] = EXPLAINERS[name]()
-    return made
+    return build(names, seconds=seconds, srnet_params={"form": srnet_form})
 
 
 def run_trial(task):
@@ -140,7 +130,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     gecco = Path(args.gecco_dir)
     names = reference_networks(parser, gecco, args.only)
-    explainers = [e.strip() for e in args.explainers.split(",") if e.strip()]
+    try:
+        explainers = list(check_explainers(e.strip() for e in args.explainers.split(",") if e.strip()))
+    except ValueError as error:  # an unknown name or a missing package: one line, before any work
+        parser.error(str(error))
     settings = {"gecco_dir": str(gecco), "pmlb_cache": str(args.pmlb_cache), "seconds": args.seconds,
                 "points": args.points, "explainers": explainers, "srnet_form": args.srnet_form}
     tasks = [(kind, name, trial, settings) for kind, name in names for trial in range(args.trials)]

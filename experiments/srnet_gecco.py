@@ -70,6 +70,7 @@ def run_one(task):
 
     torch.set_num_threads(1)
     from srnet.extract import SRNet
+    from srnet.metrics import class_agreement
     from srnet.probe import probe
     from srnet.reference import load_reference
 
@@ -90,8 +91,8 @@ def run_one(task):
     if kind == "classification":
         result["agreement_train"] = model.agreement_
         if X_test is not None:
-            network = probe(reference.model, X_test, model.layer_names_)[-1].argmax(axis=1)
-            result["agreement_test"] = float(np.mean(model.predict_class(X_test) == network))
+            network = probe(reference.model, X_test, model.layer_names_)[-1]
+            result["agreement_test"] = class_agreement(model.predict_class(X_test), network)
     return result
 
 

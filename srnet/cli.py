@@ -62,56 +62,53 @@ def _demo(args) -> int:
     print(f"network trained in {record.seconds:.1f} s (final MSE {record.final_loss:.2e})")
     model = _explainer(args).fit(network, X, feature_names=list(bench.variables))
     _print_explanation(model)
-    print(f"fitness {model.fitness_:.3g}, output R2 {model.output_r2_:.6f}, "
-          f"{model.n_generations_} generations in {model.search_seconds_:.1f} s")
+    print(f"fitness {model.fitness_:.4g} (all {len(X)} rows), output R2 {model.output_r2_:.6f}")
     _write_explanation(model, network, X, Path(args.out), feature_names=list(bench.variables),
                        extra={"benchmark": bench.name}, others={"true function": bench.truth})
-    return 0
+    return _finish(model, args)
 
 
 def _explain(args) -> int:
-    from srnet.loading import load_workload
+    from srnet.loading import load_workload, network_fit
 
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache)
     print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
+    own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
+    for key, value in own.items():
+        print(f"the network itself: {key.split('_')[1]} {'n/a' if value is None else format(value, '.4f')}")
     model = _explainer(args).fit(workload.model, workload.X, layers=args.layers,
                                  feature_names=workload.feature_names)
     _print_explanation(model)
-    extra = {"network": workload.name}
+    extra = {"network": workload.name, "architecture": workload.architecture, **own,
+             "feature_symbols": model.feature_symbols_}
     if model.is_classifier_:
         extra["agreement_train"] = model.agreement_
         if workload.X_test is not None:
+            from srnet.metrics import class_agreement
             from srnet.probe import probe
 
-            network_class = probe(workload.model, workload.X_test, model.layer_names_)[-1].argmax(axis=1)
-            extra["agreement_test"] = float((model.predict_class(workload.X_test) == network_class).mean())
+            network_output = probe(workload.model, workload.X_test, model.layer_names_)[-1]
+            extra["agreement_test"] = class_agreement(model.predict_class(workload.X_test), network_output)
         print("agreement with the network's class: " + ", ".join(
             f"{k.split('_')[1]} {v:.1%}" for k, v in extra.items() if k.startswith("agreement")))
-    print(f"fitness {model.fitness_:.4g}, output R2 {model.output_r2_:.6f}, output RMSE {model.output_rmse_:.4g}")
+    print(f"fitness {model.fitness_:.4g} (all {len(workload.X)} rows), output R2 {model.output_r2_:.6f}, "
+          f"output RMSE {model.output_rmse_:.4g}")
     box = workload.boxes["training"] if workload.boxes else None
     _write_explanation(model, workload.model, workload.X, Path(args.out), feature_names=workload.feature_names,
                        box=box, extra=extra)
-    return 0
+    return _finish(model, args)
 
 
 def _compare(args) -> int:
     from srnet.compare import compare, write_comparison
-    from srnet.explain import EXPLAINERS, NetworkFunction
+    from srnet.explain import NetworkFunction, check_explainers, make_explainers
     from srnet.loading import load_workload
 
+    names = check_explainers(n.strip() for n in args.explainers.split(",") if n.strip())
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache)
-    names = [n.strip() for n in args.explainers.split(",") if n.strip()]
-    unknown = [n for n in names if n not in EXPLAINERS]
-    if unknown:
-        raise ValueError(f"unknown explainer {unknown[0]!r}; valid: {', '.join(EXPLAINERS)}")
-    explainers = {}
-    for name in names:
-        if name in ("srnet", "cgp_direct"):
-            explainers[name] = EXPLAINERS[name](seconds=args.seconds)
-        else:
-            explainers[name] = EXPLAINERS[name]()
+    explainers = make_explainers(names, seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)
     print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")
     comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,
@@ -233,13 +230,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Every budget and size option of every subcommand, checked by srnet.data.check_budget before anything runs.
+_BUDGET_OPTIONS = {"seconds": {}, "generations": dict(allow_none=True, integer=True), "points": dict(integer=True),
+                   "limit": dict(allow_none=True, integer=True), "workers": dict(allow_none=True, integer=True),
+                   "epochs": dict(allow_none=True, integer=True), "max_rows": dict(integer=True, minimum=10),
+                   "test_size": dict(positive=False)}
+
+
+def _check_budgets(args) -> None:
+    from srnet.data import check_budget
+
+    for key, rules in _BUDGET_OPTIONS.items():
+        if hasattr(args, key):
+            check_budget("--" + key.replace("_", "-"), getattr(args, key), **rules)
+    if getattr(args, "test_size", 0) >= 1:
+        raise ValueError(f"--test-size must be < 1 (a fraction of the rows), got {args.test_size}")
+
+
+def _finish(model, args) -> int:
+    """The time line of an explanation; exit status 130 after Ctrl-C."""
+    budget = (f"{model.settings()['max_seconds']:g} s" if model.settings()["max_seconds"] is not None
+              else f"{model.settings()['max_generations']} generations")
+    print(f"{model.n_generations_} generations; search {model.search_seconds_:.1f} s (budget {budget}), "
+          f"outside it: compile {model.compile_seconds_:.1f} s, set-up {model.setup_seconds_:.1f} s, "
+          f"compose {model.compose_seconds_:.1f} s, report and plots {args.report_seconds:.1f} s")
+    if model.stop_reason_ == "interrupted":
+        print(f"interrupted (Ctrl-C): {args.out} holds the best explanation found before it")
+        return 130
+    return 0
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_budgets(args)
         return args.run(args)
     except (ValueError, FileNotFoundError) as error:  # bad input: one clear line, no traceback
         print(f"srnet {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C (the first one stops the search): quit at once
+        print(f"srnet {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

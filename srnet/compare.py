@@ -29,7 +29,6 @@ Two protocols, both reported:
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -38,6 +37,7 @@ import numpy as np
 from srnet.data import check_matrix, data_box, widen_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.network import NetworkFunction
+from srnet.metrics import class_agreement, rmse_r2
 
 REGRESSION_DOMAINS = ("interpolation", "extrapolation")
 CLASSIFICATION_DOMAINS = ("train", "test")
@@ -88,27 +88,10 @@ class Comparison:
         return "\n".join(lines)
 
 
-def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
-    """RMSE and R^2 of ``predicted`` against ``target`` (rows = samples, one
-    or more columns): a non-finite prediction gives inf and -inf, never NaN;
-    a constant target gives R^2 1 when matched exactly, else -inf."""
-    target = target.reshape(len(target), -1)
-    predicted = predicted.reshape(len(predicted), -1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        residual = predicted - target
-        sse = float(np.sum(residual * residual))
-    sst = float(np.sum((target - target.mean(axis=0)) ** 2))
-    rmse = math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
-    r2 = (1.0 - sse / sst) if sst > 0 and math.isfinite(sse) else (1.0 if sse == 0 else -math.inf)
-    return rmse, r2
-
-
 def _metrics(network: np.ndarray, predicted: np.ndarray, task: str) -> dict:
     rmse, r2 = rmse_r2(network, predicted)
-    network = network.reshape(len(network), -1)
-    predicted = predicted.reshape(len(predicted), -1)
-    agreement = float(np.mean(predicted.argmax(axis=1) == network.argmax(axis=1))) if task == "classification" \
-        else None
+    agreement = (class_agreement(predicted.reshape(len(predicted), -1), network.reshape(len(network), -1))
+                 if task == "classification" else None)
     return {"rmse": rmse, "r2": r2, "agreement": agreement}
 
 

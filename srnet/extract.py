@@ -33,10 +33,13 @@ from srnet.expr.symbolic import (
     to_sympy,
 )
 from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
+from srnet.metrics import class_agreement
+from srnet.names import feature_symbols
+from srnet.networks import as_network
 from srnet.probe import plan_layers, probe
 
 _PRESET_KEYS = ("form", "n_rows", "n_columns", "levels_back", "functions", "n_offspring", "mutation",
-                "mutation_rate")
+                "mutation_rate", "selection")
 
 
 def r2_score_rows(target: np.ndarray, approximation: np.ndarray) -> float:
@@ -64,6 +67,12 @@ class SRNet(BaseEstimator):
         Outputs m of each layer's chromosome in the multi form.
     n_rows, n_columns, levels_back, functions, n_offspring, mutation, mutation_rate
         CGP grid and evolution strategy (None: from the preset).
+    selection : {"drift", "paper"} or None
+        ``"paper"``: the paper's rule (each layer picks among offspring only;
+        the parent is replaced only by a strictly better genome); ``"drift"``
+        (the default preset's): the parent's chromosome competes in each
+        layer's pick and ties are accepted (neutral drift).  See
+        :mod:`srnet.layers`.
     n_constants : int, default=1
     constant_pool : tuple of float, default=(1, 2, 3, 0.5)
     max_generations, max_seconds : int, float or None
@@ -74,7 +83,11 @@ class SRNet(BaseEstimator):
         all reported figures use every row.
     teacher_forcing : bool, default=False
         Feed layer k the network's true layer k-1 (per-layer diagnosis)
-        instead of its approximation (composable formulas).
+        instead of its approximation (composable formulas).  The formula's
+        own figures (``layer_r2_``, ``output_r2_``, ``fitness_``, ...) always
+        describe what :meth:`predict` computes, the layers chained; the
+        teacher-forced ones are ``teacher_forced_layer_mse_`` and
+        ``teacher_forced_layer_r2_``.
     ridge : float, default=1e-8
         Relative ridge of the per-layer least squares.
     simplify_seconds : float, default=5.0
@@ -94,9 +107,16 @@ class SRNet(BaseEstimator):
         The composed formula of the network output(s) in the network inputs.
     programs_ : list of srnet.expr.Program
     layer_mse_, layer_r2_ : list of float
+        Each layer's formula chained from the inputs (what predict_layers
+        computes) against the network's layer, on all rows.
+    teacher_forced_layer_mse_, teacher_forced_layer_r2_ : list of float or None
+        With ``teacher_forcing``: each layer's formula fed the network's own
+        previous layer.  None otherwise.
     fitness_ : float
-        The paper's fitness: mean hidden-layer MSE + output MSE (all rows).
+        The paper's fitness of the chained formulas: mean hidden-layer MSE +
+        output MSE (all rows).
     output_r2_, output_rmse_ : float
+        The formula (predict) against the network's output.
     is_classifier_ : bool
     agreement_ : float or None
         Classifiers: share of rows where the formula's argmax equals the
@@ -107,8 +127,8 @@ class SRNet(BaseEstimator):
 
     def __init__(self, *, preset="default", form=None, n_outputs=3, n_rows=None, n_columns=None, levels_back=None,
                  functions=None, n_constants=1, constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=None,
-                 mutation=None, mutation_rate=None, max_generations=None, max_seconds=None, max_samples=2000,
-                 teacher_forcing=False, ridge=1e-8, simplify_seconds=5.0, random_state=None, n_threads=None,
+                 mutation=None, mutation_rate=None, selection=None, max_generations=None, max_seconds=None,
+                 max_samples=2000, teacher_forcing=False, ridge=1e-8, simplify_seconds=5.0, random_state=None, n_threads=None,
                  progress=False):
         self.preset = preset
         self.form = form
@@ -122,6 +142,7 @@ class SRNet(BaseEstimator):
         self.n_offspring = n_offspring
         self.mutation = mutation
         self.mutation_rate = mutation_rate
+        self.selection = selection
         self.max_generations = max_generations
         self.max_seconds = max_seconds
         self.max_samples = max_samples
@@ -203,7 +224,8 @@ class SRNet(BaseEstimator):
         search = LayerwiseSearch(specs, as_feature_rows(X[rows]), [np.ascontiguousarray(t[:, rows]) for t in targets],
                                  n_offspring=settings["n_offspring"], mutation=settings["mutation"],
                                  mutation_rate=settings["mutation_rate"], ridge=self.ridge,
-                                 teacher_forcing=self.teacher_forcing, run_seed=run_seed, n_threads=threads)
+                                 teacher_forcing=self.teacher_forcing, run_seed=run_seed, n_threads=threads,
+                                 selection=settings["selection"])
         history = [(0, 0.0, search.fitness)]
 
         bar = _progress_bar(self.progress, settings)
@@ -230,17 +252,35 @@ class SRNet(BaseEstimator):
         self.genomes_ = search.genomes()
 
         inputs = as_feature_rows(X)
-        self.programs_, self.layer_mse_, approximations = fit_layer_programs(
+        self.programs_, layer_mse, approximations = fit_layer_programs(
             self.genomes_, inputs, targets, self.ridge, self.teacher_forcing)
+        self.teacher_forced_layer_mse_ = self.teacher_forced_layer_r2_ = None
+        if self.teacher_forcing:
+            self.teacher_forced_layer_mse_ = layer_mse
+            self.teacher_forced_layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, approximations)]
+            approximations = [a.T for a in self.predict_layers(X)]
+            layer_mse = [float(np.mean((t - a) ** 2)) for t, a in zip(targets, approximations)]
+        self.layer_mse_ = layer_mse
         self.layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, approximations)]
         self.fitness_ = paper_fitness(self.layer_mse_)
         self.output_r2_ = self.layer_r2_[-1]
         self.output_rmse_ = math.sqrt(self.layer_mse_[-1])
-        self.agreement_ = (float(np.mean(approximations[-1].argmax(axis=0) == targets[-1].argmax(axis=0)))
-                           if classification else None)
+        self.agreement_ = class_agreement(approximations[-1], targets[-1], axis=0) if classification else None
         self._compose(X)
+        self.compose_seconds_ = time.perf_counter() - composing
         self.wall_seconds_ = time.perf_counter() - started
         return self
+
+    def _checked_settings(self) -> dict:
+        """settings() with every budget and size checked (one line per problem)."""
+        settings = self.settings()
+        settings["max_seconds"] = check_budget("max_seconds", settings["max_seconds"], allow_none=True)
+        settings["max_generations"] = check_budget("max_generations", settings["max_generations"],
+                                                   allow_none=True, integer=True)
+        settings["n_offspring"] = check_budget("n_offspring", settings["n_offspring"], integer=True)
+        check_budget("max_samples", self.max_samples, integer=True, minimum=MIN_ROWS)
+        check_budget("simplify_seconds", self.simplify_seconds, positive=False)
+        return settings
 
     def _check_activations(self, X, activations) -> list[np.ndarray]:
         if not isinstance(activations, (list, tuple)) or not activations:
@@ -376,6 +416,8 @@ class SRNet(BaseEstimator):
             "preset": self.preset,
             "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.settings().items()},
             "teacher_forcing": self.teacher_forcing,
+            "teacher_forced_layer_mse": self.teacher_forced_layer_mse_,
+            "teacher_forced_layer_r2": self.teacher_forced_layer_r2_,
         }
 
 

@@ -15,7 +15,18 @@ the exact least-squares solution.
 The search is the paper's MNNCGP-ES: a (1+lambda) strategy over the whole
 multi-chromosome genome where, every generation, each layer in order picks
 the best of its candidate chromosomes on that layer's error given the layer
-before it; the assembled genome replaces the parent if it is not worse.
+before it, and the assembled genome may replace the parent.  Two selection
+rules (``SELECTIONS``):
+
+* ``"drift"`` (srnet's default): each layer picks among its offspring *and*
+  the parent's chromosome, ties going to an offspring, and the assembled
+  genome replaces the parent when it is not worse.  Keeping the parent's
+  chromosome in the pick means a good layer is never traded for a worse one
+  just because the layer before it changed; accepting ties is CGP's neutral
+  drift, which lets the search walk across plateaus.
+* ``"paper"`` (Luo et al.'s rule, used by ``preset="paper"``): each layer
+  picks among its offspring only, and the assembled genome replaces the
+  parent only when it is strictly better.
 """
 
 from __future__ import annotations
@@ -33,15 +44,18 @@ from srnet.cgp.primitives import ARITIES, PAPER_FUNCTIONS
 from srnet.expr.program import Program
 
 FORMS = ("multi", "paper")
+SELECTIONS = ("drift", "paper")
 
 #: Settings of the SRNet paper (5x5 grid, full levels-back, its ten functions,
 #: lambda = 199, point mutation at 0.4, 5000 generations, one output per layer)
 #: and srnet's own default, tuned for speed and fidelity.
 PRESETS = {
     "paper": dict(form="paper", n_rows=5, n_columns=5, levels_back=None, functions=PAPER_FUNCTIONS,
-                  n_offspring=199, mutation="point", mutation_rate=0.4, max_generations=5000, max_seconds=None),
+                  n_offspring=199, mutation="point", mutation_rate=0.4, selection="paper", max_generations=5000,
+                  max_seconds=None),
     "default": dict(form="multi", n_rows=1, n_columns=20, levels_back=None, functions=PAPER_FUNCTIONS,
-                    n_offspring=8, mutation="point", mutation_rate=0.08, max_generations=None, max_seconds=30.0),
+                    n_offspring=8, mutation="point", mutation_rate=0.08, selection="drift", max_generations=None,
+                    max_seconds=30.0),
 }
 
 
@@ -54,10 +68,6 @@ class LayerSearchState:
     constants: np.ndarray
     mse: float
     approximation: np.ndarray  # (width, n): this layer's approximation, rows = units
-
-    def copy(self) -> "LayerSearchState":
-        return LayerSearchState(self.nodes.copy(), self.outputs.copy(), self.constants.copy(), self.mse,
-                                self.approximation)
 
 
 def layer_approximation(nodes, outputs, constants_values, inputs, targets, ridge):
@@ -91,10 +101,15 @@ class LayerwiseSearch:
         Each explained layer's activations, one row per unit.
     teacher_forcing : bool
         Feed layer k the network's true layer k-1 instead of its approximation.
+    selection : {"drift", "paper"}
+        The selection rule (see the module's docstring).
     """
 
     def __init__(self, specs, inputs, targets, *, n_offspring, mutation, mutation_rate, ridge, teacher_forcing,
-                 run_seed, n_threads):
+                 run_seed, n_threads, selection="drift"):
+        if selection not in SELECTIONS:
+            raise ValueError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
+        self.selection = selection
         self.specs = specs
         self.inputs = inputs
         self.targets = targets
@@ -177,7 +192,8 @@ class LayerwiseSearch:
             fitness = np.where(changed, buf["fitness"], parent_mse)
             self.evaluations += int(changed.sum())
             self.node_evaluations += int(buf["n_active"][changed].sum()) * layer_input.shape[1]
-            best = int(np.argmin(fitness))  # first minimum: offspring win ties (neutral drift)
+            # first minimum: offspring win ties; the paper's rule never picks the parent's chromosome
+            best = int(np.argmin(fitness[:lam] if self.selection == "paper" else fitness))
             winner = LayerSearchState(buf["nodes"][best].copy(), buf["outputs"][best].copy(),
                                       buf["constants"][best].copy(), float(fitness[best]), None)
             same_input_as_parent = same_input_as_parent and best == lam
@@ -193,7 +209,7 @@ class LayerwiseSearch:
             chain.append(winner)
         self.generation += 1
         fitness = paper_fitness(s.mse for s in chain)
-        if fitness <= self.fitness:
+        if fitness < self.fitness or (fitness == self.fitness and self.selection == "drift"):
             self.parent = chain
             self.fitness = fitness
         return self.fitness
@@ -261,5 +277,5 @@ def fit_layer_programs(genomes, inputs, targets, ridge, teacher_forcing=False):
     return programs, mses, approximations
 
 
-__all__ = ["FORMS", "PRESETS", "LayerwiseSearch", "fit_layer_programs", "make_specs", "paper_fitness",
+__all__ = ["FORMS", "PRESETS", "SELECTIONS", "LayerwiseSearch", "fit_layer_programs", "make_specs", "paper_fitness",
            "DEFAULT_CONSTANT_POOL", "as_feature_rows"]

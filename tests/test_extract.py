@@ -85,7 +85,65 @@ def test_teacher_forcing_explains_each_layer_from_the_true_previous_layer(small_
     net, X = small_regression
     model = SRNet(teacher_forcing=True, max_generations=150, **QUICK).fit(net, X)
     assert model.expression_ is None
-    assert len(model.layer_mse_) == 3 and np.all(np.isfinite(model.layer_mse_))
+    assert len(model.teacher_forced_layer_mse_) == 3 and np.all(np.isfinite(model.teacher_forced_layer_mse_))
+    # the formula's own figures are those of predict (layers chained), never the teacher-forced ones
+    output = net(torch.from_numpy(X).float()).detach().double().numpy()[:, 0]
+    predicted = model.predict(X)
+    r2 = 1 - np.sum((output - predicted) ** 2) / np.sum((output - output.mean()) ** 2)
+    assert model.output_r2_ == pytest.approx(r2, rel=1e-6, abs=1e-9)
+    assert model.output_rmse_ == pytest.approx(np.sqrt(np.mean((output - predicted) ** 2)), rel=1e-6)
+    assert model.output_r2_ != model.teacher_forced_layer_r2_[-1]
+    report = model.report()
+    assert report["output_r2"] == model.output_r2_
+    assert report["teacher_forced_layer_r2"] == model.teacher_forced_layer_r2_
+
+
+def test_the_paper_selection_never_keeps_the_parents_chromosome_in_a_layer_pick(small_regression, monkeypatch):
+    """The paper's MNNCGP-ES builds each layer's chain from offspring only and
+    replaces the parent only when strictly better; srnet's drift rule lets the
+    parent's chromosome compete and accepts ties."""
+    from srnet import layers
+
+    net, X = small_regression
+    picks = {"paper": [], "drift": []}
+    argmin = np.argmin
+
+    def spy(values, *args, **kwargs):
+        picks[current].append(len(values))
+        return argmin(values, *args, **kwargs)
+
+    monkeypatch.setattr(layers.np, "argmin", spy)
+    results = {}
+    for current in ("paper", "drift"):
+        results[current] = SRNet(selection=current, n_offspring=4, max_generations=30, **QUICK).fit(net, X)
+    assert set(picks["paper"]) == {4} and set(picks["drift"]) == {5}
+    assert SRNet(preset="paper").settings()["selection"] == "paper"
+    assert SRNet().settings()["selection"] == "drift"
+    with pytest.raises(ValueError, match="unknown selection 'best'; valid: drift, paper"):
+        SRNet(selection="best", max_generations=1, **QUICK).fit(net, X)
+
+
+def test_the_paper_selection_replaces_the_parent_only_when_strictly_better():
+    from srnet.cgp.evolve import as_feature_rows
+    from srnet.layers import LayerwiseSearch, make_specs
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (60, 1))
+    target = [as_feature_rows(np.sin(X))]
+    specs = make_specs(1, [1], form="paper", n_outputs=1, n_rows=1, n_columns=4, levels_back=None,
+                       functions=("add", "mul"), n_constants=1, constant_pool=(1.0,))
+    for selection, replaced_on_tie in (("paper", False), ("drift", True)):
+        search = LayerwiseSearch(specs, as_feature_rows(X), target, n_offspring=4, mutation="point",
+                                 mutation_rate=0.3, ridge=1e-8, teacher_forcing=False, run_seed=1, n_threads=1,
+                                 selection=selection)
+        changes = 0
+        for _ in range(40):
+            before, fitness = search.parent, search.fitness
+            search.step()
+            assert search.fitness <= fitness
+            if search.fitness == fitness and search.parent is not before:
+                changes += 1
+        assert (changes > 0) == replaced_on_tie
 
 
 def test_classifier_logits_are_explained_and_agreement_reported():

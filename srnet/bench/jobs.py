@@ -40,7 +40,6 @@ from srnet.bench.suites import METHODS, JobSpec
 
 BATCH_SIZE = 256  # train_mlp's mini-batch
 MIN_EPOCHS, MAX_EPOCHS = 20, 2000
-LIME_SAMPLES = 1000  # the SRNet paper's LIME samples per explained point
 PACKAGES = ("srnet", "numpy", "torch", "numba", "sympy", "scikit-learn", "pandas", "pmlb", "dask", "distributed")
 
 
@@ -294,8 +293,8 @@ def train_network(spec: JobSpec, data: Prepared):
 
 def _network_quality(module, data: Prepared, task: str) -> dict:
     """The network against the true labels/targets, on train and test rows."""
-    from srnet.compare import rmse_r2
     from srnet.explain import NetworkFunction
+    from srnet.metrics import class_agreement, rmse_r2
 
     network = NetworkFunction(module)
     quality = {}
@@ -306,7 +305,7 @@ def _network_quality(module, data: Prepared, task: str) -> dict:
         if task == "classification":
             classes = np.asarray(data.info.get("trained_classes", np.unique(data.y_train)), dtype=np.float64)
             predicted = classes[output.argmax(axis=1)] if len(classes) == output.shape[1] else output.argmax(axis=1)
-            quality[f"{part}_accuracy"] = float(np.mean(predicted == np.asarray(y, dtype=np.float64)))
+            quality[f"{part}_accuracy"] = class_agreement(predicted, np.asarray(y, dtype=np.float64))
         else:
             quality[f"{part}_r2"] = rmse_r2(np.asarray(y, dtype=np.float64), output.reshape(len(X)))[1]
     return quality
@@ -315,27 +314,21 @@ def _network_quality(module, data: Prepared, task: str) -> dict:
 # --------------------------------------------------------------- explain
 
 
-def make_explainers(spec: JobSpec) -> dict:
-    """SRNet with the method's preset, then the batch's extra explainers."""
-    from srnet.explain import CGPDirectExplainer, GplearnExplainer, LimeExplainer, MapleExplainer, SRNetExplainer
+def explainer_budget(settings) -> dict:
+    """The formula searches' budget of a batch: its seconds or generations, one engine thread."""
+    generations = None if settings.generations is None else int(settings.generations)
+    return {"seconds": None if generations is not None else settings.seconds, "generations": generations,
+            "n_threads": 1}
 
-    settings = spec.settings
-    budget = ({"max_generations": int(settings.generations)} if settings.generations is not None else {})
-    seconds = None if settings.generations is not None else settings.seconds
-    explainers = {"srnet": SRNetExplainer(seconds=seconds, srnet_params={"preset": METHODS[spec.method],
-                                                                         "n_threads": 1, **budget})}
-    for name in settings.explainers:
-        if name == "lime":
-            explainers[name] = LimeExplainer(num_samples=LIME_SAMPLES, progress=False)
-        elif name == "maple":
-            explainers[name] = MapleExplainer(n_jobs=1)
-        elif name == "cgp_direct":
-            explainers[name] = CGPDirectExplainer(seconds=seconds, regressor_params={"n_threads": 1, **budget})
-        elif name == "gplearn":
-            explainers[name] = GplearnExplainer()
-        else:
-            raise ValueError(f"unknown explainer {name!r}")
-    return explainers
+
+def make_explainers(spec: JobSpec) -> dict:
+    """SRNet with the method's preset, then the batch's extra explainers
+    (:func:`srnet.explain.make_explainers`, the batch's budget)."""
+    from srnet.explain import factory
+
+    budget = explainer_budget(spec.settings)
+    return {"srnet": factory.make_explainer("srnet", **budget, srnet_params={"preset": METHODS[spec.method]}),
+            **factory.make_explainers(spec.settings.explainers, **budget)}
 
 
 def explain(spec: JobSpec, module, data: Prepared) -> tuple[dict, dict, dict]:
@@ -352,8 +345,9 @@ def explain(spec: JobSpec, module, data: Prepared) -> tuple[dict, dict, dict]:
     seconds : dict
         Explainer -> seconds it took (fit and predictions).
     """
-    from srnet.compare import compare, rmse_r2
+    from srnet.compare import compare
     from srnet.explain import NetworkFunction
+    from srnet.metrics import class_agreement, rmse_r2
 
     network = NetworkFunction(module)
     if network.task != spec.task:
@@ -384,8 +378,7 @@ def explain(spec: JobSpec, module, data: Prepared) -> tuple[dict, dict, dict]:
     if spec.task == "classification":
         srnet["agreement_train"] = model.agreement_
         if data.X_test is not None:
-            network_class = network(data.X_test).argmax(axis=1)
-            srnet["agreement_test"] = float(np.mean(model.predict_class(data.X_test) == network_class))
+            srnet["agreement_test"] = class_agreement(model.predict_class(data.X_test), network(data.X_test))
     elif data.X_test is not None:
         srnet["output_r2_test"] = rmse_r2(network(data.X_test).reshape(len(data.X_test)),
                                           np.asarray(model.predict(data.X_test)).reshape(len(data.X_test)))[1]

@@ -99,11 +99,9 @@ class BatchSettings:
         if unknown:
             raise ValueError(f"unknown explainer {unknown[0]!r}; valid: {', '.join(EXTRA_EXPLAINERS)} "
                              f"(SRNet always runs)")
-        if "gplearn" in self.explainers:
-            from srnet.explain import gplearn_available
+        from srnet.explain import check_explainers
 
-            if not gplearn_available():
-                raise ValueError("explainer 'gplearn' needs gplearn: pip install 'srnet[bench]'")
+        check_explainers(self.explainers)  # a missing optional package: one line naming it
         if not self.hidden or any(int(w) < 1 for w in self.hidden):
             raise ValueError(f"--hidden needs positive widths, e.g. 32,32; got {self.hidden}")
         if self.activation not in ACTIVATIONS:

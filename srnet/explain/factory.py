@@ -1,0 +1,92 @@
+"""The one way to build an explainer by name, with one set of defaults.
+
+The command line (``srnet compare``), the batch runs (``srnet bench``) and
+the experiments all call :func:`make_explainer`, so the same name and budget
+give the same explainer everywhere.  Only the budget varies between callers:
+
+* ``seconds`` / ``generations``: the search budget of the formula explainers
+  (``srnet``, ``cgp_direct``);
+* ``n_threads``: the engine threads of those searches;
+* ``srnet_params``: further :class:`srnet.extract.SRNet` settings (preset, form).
+
+Fixed defaults: LIME draws :data:`LIME_SAMPLES` samples per explained point
+(the SRNet paper's setting) without a progress bar; MAPLE and gplearn use
+their classes' defaults.  An explainer whose package is missing is an error
+naming the package, never silently left out.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from srnet.explain.base import Explainer
+from srnet.explain.formulas import CGPDirectExplainer, GplearnExplainer, SRNetExplainer
+from srnet.explain.lime_local import LimeExplainer
+from srnet.explain.maple import MapleExplainer
+
+LIME_SAMPLES = 1000  # the SRNet paper's LIME samples per explained point
+EXPLAINERS = {explainer.name: explainer for explainer in (SRNetExplainer, LimeExplainer, MapleExplainer,
+                                                           CGPDirectExplainer, GplearnExplainer)}
+OPTIONAL_PACKAGES = {"gplearn": "gplearn"}  # explainer -> the import it needs beyond srnet's own
+INSTALL_HINT = "pip install 'srnet[bench]'"
+
+
+def check_explainers(names) -> tuple[str, ...]:
+    """``names`` as a tuple, after checking each is known and its package installed.
+
+    Raises
+    ------
+    ValueError
+        One line: the unknown name and the valid ones, or the missing package.
+    """
+    names = tuple(names)
+    for name in names:
+        if name not in EXPLAINERS:
+            raise ValueError(f"unknown explainer {name!r}; valid: {', '.join(EXPLAINERS)}")
+        package = OPTIONAL_PACKAGES.get(name)
+        if package is not None and importlib.util.find_spec(package) is None:
+            raise ValueError(f"explainer {name!r} needs the package {package!r}, which is not installed: "
+                             f"{INSTALL_HINT}")
+    return names
+
+
+def make_explainer(name: str, *, seconds: float | None = 10.0, generations: int | None = None,
+                   n_threads: int | None = None, srnet_params: dict | None = None) -> Explainer:
+    """An unfitted explainer called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXPLAINERS`: ``srnet``, ``lime``, ``maple``,
+        ``cgp_direct``, ``gplearn``.
+    seconds : float or None, default=10.0
+        Wall budget of each formula search (``srnet``, ``cgp_direct``); None
+        for no time limit (give ``generations`` then).
+    generations : int or None, default=None
+        Generation budget of each formula search.
+    n_threads : int or None, default=None
+        Engine threads of each formula search (None: numba's default).
+    srnet_params : dict, optional
+        More :class:`srnet.extract.SRNet` settings for ``srnet`` (``preset``,
+        ``form``, ...).
+
+    Raises
+    ------
+    ValueError
+        See :func:`check_explainers`.
+    """
+    check_explainers([name])
+    engine = {key: value for key, value in (("n_threads", n_threads), ("max_generations", generations))
+              if value is not None}
+    if name == "srnet":
+        return SRNetExplainer(seconds=seconds, srnet_params={**engine, **(srnet_params or {})})
+    if name == "cgp_direct":
+        return CGPDirectExplainer(seconds=seconds, regressor_params=engine)
+    if name == "lime":
+        return LimeExplainer(num_samples=LIME_SAMPLES, progress=False)
+    return EXPLAINERS[name]()
+
+
+def make_explainers(names, **budget) -> dict[str, Explainer]:
+    """``{name: make_explainer(name, **budget)}``, every name checked before any is built."""
+    return {name: make_explainer(name, **budget) for name in check_explainers(names)}

@@ -1,0 +1,69 @@
+"""The project's single metric functions: how close an explanation is to its network.
+
+Every figure srnet reports about fidelity comes from here: :func:`rmse_r2`
+for outputs, :func:`class_agreement` for a classifier's classes.  This module
+needs only numpy, so the engine (``srnet.extract``), the comparison
+(``srnet.compare``), the command line and the batch runs can all use it
+without importing each other.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
+    """RMSE and R^2 of ``predicted`` against ``target`` (rows = samples, one
+    or more columns): a non-finite prediction gives inf and -inf, never NaN;
+    a constant target gives R^2 1 when matched exactly, else -inf."""
+    target = target.reshape(len(target), -1)
+    predicted = predicted.reshape(len(predicted), -1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        residual = predicted - target
+        sse = float(np.sum(residual * residual))
+    sst = float(np.sum((target - target.mean(axis=0)) ** 2))
+    rmse = math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
+    r2 = (1.0 - sse / sst) if sst > 0 and math.isfinite(sse) else (1.0 if sse == 0 else -math.inf)
+    return rmse, r2
+
+
+def _classes(values, axis: int, name: str) -> np.ndarray:
+    values = np.asarray(values)
+    if values.ndim == 1:
+        return values
+    if values.ndim == 2:
+        return values.argmax(axis=axis)
+    raise ValueError(f"{name} must be 1-D class labels or 2-D class scores; got shape {values.shape}")
+
+
+def class_agreement(predicted, reference, *, axis: int = 1) -> float:
+    """The fraction of samples on which two classifiers choose the same class.
+
+    Parameters
+    ----------
+    predicted, reference : array-like
+        Each either 1-D class labels (n_samples,), or 2-D class scores
+        (probabilities or logits) whose arg-max along ``axis`` is the class.
+    axis : {1, 0}, default=1
+        The class axis of 2-D scores: 1 when rows are samples, 0 when columns
+        are (srnet's feature-rows layout, (n_classes, n_samples)).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        When the two hold different numbers of samples, or none.
+    """
+    first, second = _classes(predicted, axis, "predicted"), _classes(reference, axis, "reference")
+    if first.shape != second.shape:
+        raise ValueError(f"class agreement needs as many predictions as reference classes; got "
+                         f"{first.shape[0]} and {second.shape[0]}")
+    if not first.size:
+        raise ValueError("class agreement of no samples")
+    return float(np.mean(first == second))

@@ -1,0 +1,99 @@
+"""One explainer factory: ``srnet compare``, ``srnet bench`` and the experiments build the same explainers."""
+
+import importlib
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from srnet.bench.jobs import explainer_budget, make_explainers as bench_explainers
+from srnet.bench.suites import BatchSettings, resolve_suite
+from srnet.cli import main
+from srnet.explain import EXPLAINERS, LimeExplainer, check_explainers, factory, make_explainer
+from srnet.explain.factory import LIME_SAMPLES
+from srnet.loading import Workload
+from srnet.networks import MLPSpec, build_mlp
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+NAMES = ("srnet", "lime", "maple", "cgp_direct", "gplearn")
+
+
+def same(first, second) -> bool:
+    return type(first) is type(second) and first.get_params() == second.get_params()
+
+
+@pytest.fixture
+def experiment(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    module = importlib.import_module("compare_explainers")
+    yield module
+    sys.modules.pop("compare_explainers", None)
+
+
+def cli_explainers(monkeypatch, tmp_path, names, seconds):
+    """What ``srnet compare --explainers NAMES`` hands to compare()."""
+    captured = {}
+
+    def fake_compare(network, X, explainers, **kwargs):
+        captured.update(explainers)
+        raise ValueError("captured")
+
+    model = build_mlp(MLPSpec((2, 3, 1), "sigmoid"))
+    monkeypatch.setattr("srnet.loading.load_workload",
+                        lambda *a, **k: Workload("tiny", model, np.zeros((4, 2)), ["a", "b"]))
+    monkeypatch.setattr("srnet.compare.compare", fake_compare)
+    assert main(["compare", "model.pt", "--data", "x.csv", "--out", str(tmp_path), "--explainers",
+                 ",".join(names), "--seconds", str(seconds)]) == 2
+    return captured
+
+
+def test_all_three_paths_build_the_same_explainers(monkeypatch, tmp_path, experiment):
+    names = [n for n in NAMES if n != "gplearn" or factory.importlib.util.find_spec("gplearn")]
+    from_cli = cli_explainers(monkeypatch, tmp_path, names, 7.0)
+    from_experiment = experiment.make_explainers(names, 7.0, "paper")
+    settings = replace(BatchSettings(seconds=7.0), explainers=tuple(n for n in names if n != "srnet"))
+    job = resolve_suite("nguyen:nguyen-1", settings=settings).jobs[0]
+    from_bench = bench_explainers(job)
+    assert list(from_cli) == list(from_experiment) == list(from_bench) == names
+    for name in names:
+        # the same factory, each path with its own budget only
+        assert same(from_cli[name], make_explainer(name, seconds=7.0))
+        assert same(from_experiment[name], make_explainer(name, seconds=7.0, srnet_params={"form": "paper"}))
+        budget = explainer_budget(settings)
+        params = {"srnet_params": {"preset": "default"}} if name == "srnet" else {}
+        assert same(from_bench[name], make_explainer(name, **budget, **params))
+        if name not in ("srnet", "cgp_direct"):  # no budget: identical everywhere
+            assert same(from_cli[name], from_experiment[name]) and same(from_cli[name], from_bench[name])
+    assert same(from_cli["cgp_direct"], from_experiment["cgp_direct"])
+    lime = from_cli["lime"]
+    assert isinstance(lime, LimeExplainer) and lime.num_samples == LIME_SAMPLES and lime.progress is False
+
+
+def test_unknown_name_lists_the_valid_ones(monkeypatch, tmp_path, capsys, experiment):
+    with pytest.raises(ValueError, match="unknown explainer 'shap'; valid: " + ", ".join(EXPLAINERS)):
+        make_explainer("shap")
+    with pytest.raises(ValueError, match="valid: srnet, lime"):
+        experiment.make_explainers(["srnet", "shap"], 1.0, "paper")
+    with pytest.raises(ValueError, match="unknown explainer 'shap'"):
+        resolve_suite("nguyen", settings=BatchSettings(explainers=("shap",)))
+    assert main(["compare", "model.pt", "--data", "x.csv", "--out", str(tmp_path), "--explainers", "srnet,shap"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == f"srnet compare: error: unknown explainer 'shap'; valid: {', '.join(EXPLAINERS)}"
+
+
+def test_a_missing_optional_package_is_one_clear_line(monkeypatch, tmp_path, capsys, experiment):
+    real = factory.importlib.util.find_spec
+    monkeypatch.setattr(factory.importlib.util, "find_spec", lambda name, *a: None if name == "gplearn" else
+                        real(name, *a))
+    message = "explainer 'gplearn' needs the package 'gplearn', which is not installed"
+    with pytest.raises(ValueError, match=message):
+        make_explainer("gplearn")
+    with pytest.raises(ValueError, match=message):  # no longer silently dropped
+        experiment.make_explainers(["srnet", "gplearn"], 1.0, "paper")
+    with pytest.raises(ValueError, match=message):
+        resolve_suite("nguyen", settings=BatchSettings(explainers=("gplearn",)))
+    assert main(["compare", "model.pt", "--data", "x.csv", "--out", str(tmp_path), "--explainers", "gplearn"]) == 2
+    assert message in capsys.readouterr().err
+    assert check_explainers(["srnet", "lime"]) == ("srnet", "lime")

@@ -1,0 +1,39 @@
+"""The single metric functions, and that every agreement figure comes from class_agreement."""
+
+import numpy as np
+import pytest
+
+from srnet.metrics import class_agreement
+
+
+def test_class_agreement_on_labels_and_scores():
+    scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    assert class_agreement(np.array([0, 1, 1, 1]), scores) == 0.75
+    assert class_agreement(scores, scores) == 1.0
+    assert class_agreement(scores.T, np.array([0, 1, 0, 0]), axis=0) == 0.75  # feature-rows layout
+    assert class_agreement(["a", "b"], np.array(["a", "a"])) == 0.5
+    assert isinstance(class_agreement([1], [1]), float)
+
+
+@pytest.mark.parametrize("first, second, match", [([0, 1], [0], "as many"), ([], [], "no samples"),
+                                                  (np.zeros((2, 2, 2)), [0, 1], "1-D class labels")])
+def test_class_agreement_refuses_mismatches(first, second, match):
+    with pytest.raises(ValueError, match=match):
+        class_agreement(first, second)
+
+
+def test_srnet_agreement_is_class_agreement():
+    """SRNet's own training agreement equals class_agreement of its predictions and the network."""
+    import torch
+    from torch import nn
+
+    from srnet.extract import SRNet
+    from srnet.networks import MLPSpec, build_mlp
+
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    module = nn.Sequential(*build_mlp(MLPSpec((2, 3, 2), "sigmoid")), nn.Softmax(dim=1)).eval()
+    model = SRNet(max_generations=3, max_seconds=None, random_state=0, n_threads=1, simplify_seconds=0.5).fit(
+        module, X)
+    with torch.no_grad():
+        network = module(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    assert model.agreement_ == class_agreement(model.predict_layers(X)[-1], network)
