@@ -348,3 +348,159 @@ def _check_shapes(expected: dict, found: dict, spec: MLPSpec) -> None:
 def _widths(weights) -> tuple[int, ...]:
     """``(n_inputs, *layer outputs)`` from the Linear weights in forward order."""
     return (int(weights[0][1].shape[1]), *(int(weight.shape[0]) for _, weight in weights))
+
+
+# ------------------------------------------------------------ other networks
+
+_SKLEARN_ACTIVATIONS = {"identity": nn.Identity, "logistic": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+_SCALERS = ("StandardScaler", "MinMaxScaler", "MaxAbsScaler")
+ACCEPTED = (
+    "a torch module (nn.Module), a TorchScript module, a state_dict with its architecture "
+    "(srnet.networks.network_from_state_dict, or --arch on the command line), or a fitted scikit-learn "
+    "MLPRegressor/MLPClassifier (alone or after a scaler in a Pipeline); for activations recorded "
+    "elsewhere use SRNet.fit_activations(X, activations)"
+)
+
+
+class Scale(nn.Module):
+    """Element-wise ``((x - shift) / divisor) * factor + offset``, with fixed
+    (buffer) vectors: a standardisation or a min-max scaling inside a network.
+
+    srnet folds it into the next linear map (it is never a layer of its own).
+    """
+
+    def __init__(self, shift=0.0, divisor=1.0, factor=1.0, offset=0.0, *, dtype=torch.float64):
+        super().__init__()
+        for name, value in (("shift", shift), ("divisor", divisor), ("factor", factor), ("offset", offset)):
+            self.register_buffer(name, torch.as_tensor(value, dtype=dtype).reshape(-1).clone())
+
+    def forward(self, x):
+        return (x - self.shift) / self.divisor * self.factor + self.offset
+
+
+class Exp(nn.Module):
+    """``exp(x)``: the output of a Poisson ``MLPRegressor``."""
+
+    def forward(self, x):
+        return torch.exp(x)
+
+
+def as_network(model) -> nn.Module:
+    """``model`` as a torch module srnet can probe.
+
+    Torch and TorchScript modules are returned as they are; a fitted
+    scikit-learn MLP (or a Pipeline of scalers and one) is converted by
+    :func:`from_sklearn`.
+
+    Raises
+    ------
+    TypeError
+        For anything else, in one line naming what is accepted.
+    """
+    if isinstance(model, nn.Module):
+        return model
+    if _sklearn_kind(model) is not None:
+        return from_sklearn(model)
+    if isinstance(model, dict) and model and all(isinstance(v, torch.Tensor) for v in model.values()):
+        raise TypeError(
+            "got a state_dict, which needs its architecture: build the network with "
+            "srnet.networks.network_from_state_dict(state_dict, parse_architecture('mlp:3-16-1:sigmoid'))"
+        )
+    if isinstance(model, (str, Path)):
+        raise TypeError(f"got a path ({str(model)!r}); load it with srnet.networks.load_network(path, "
+                        f"architecture) first. srnet explains {ACCEPTED}")
+    raise TypeError(f"srnet cannot explain a {type(model).__name__}; it explains {ACCEPTED}")
+
+
+def _sklearn_kind(model) -> str | None:
+    """"mlp" or "pipeline" for scikit-learn objects srnet converts, else None."""
+    module = type(model).__module__
+    if module.startswith("sklearn.neural_network") and type(model).__name__ in ("MLPRegressor", "MLPClassifier"):
+        return "mlp"
+    if module.startswith("sklearn.pipeline") and type(model).__name__ == "Pipeline":
+        return "pipeline"
+    return None
+
+
+def from_sklearn(estimator) -> nn.Sequential:
+    """The float64 torch network that computes what a fitted scikit-learn MLP computes.
+
+    Blocks ``fc1 .. fcN`` as in the paper layout: ``Sequential(Linear,
+    activation)`` per hidden layer (identity, logistic, tanh or relu), then
+    the output layer.  ``MLPRegressor``: a plain Linear, whose output is
+    ``predict``.  ``MLPClassifier``, multiclass: ``Sequential(Linear,
+    Softmax)``, whose output is ``predict_proba`` and whose logits srnet
+    explains.  Binary: the logistic output ``sigmoid(z)`` written exactly as
+    the two-class softmax of the logits ``(0, z)`` (scikit-learn's
+    ``predict_proba`` columns), so the classifier path (logits, class
+    agreement) applies; multilabel: ``Sequential(Linear, Sigmoid)``; Poisson regression:
+    ``Sequential(Linear, Exp)``.
+
+    A ``Pipeline`` of ``StandardScaler``/``MinMaxScaler``/``MaxAbsScaler``
+    steps (or ``"passthrough"``) ending in such an MLP becomes the same
+    network with a :class:`Scale` module in front (``scaler``), which srnet
+    folds into the first linear map: formulas are in the raw features.
+
+    Raises
+    ------
+    ValueError
+        An unfitted estimator, an unknown activation or pipeline step.
+    """
+    if _sklearn_kind(estimator) == "pipeline":
+        steps = [step for _, step in estimator.steps if step is not None and step != "passthrough"]
+        if not steps or _sklearn_kind(steps[-1]) != "mlp":
+            raise ValueError("a scikit-learn Pipeline must end in an MLPRegressor or MLPClassifier")
+        blocks = OrderedDict()
+        for k, step in enumerate(steps[:-1]):
+            blocks["scaler" if len(steps) == 2 else f"scaler{k + 1}"] = _scaler_module(step)
+        blocks.update(from_sklearn(steps[-1]).named_children())
+        return nn.Sequential(blocks).eval()
+    if _sklearn_kind(estimator) != "mlp":
+        raise TypeError(f"from_sklearn converts fitted MLPRegressor/MLPClassifier; got {type(estimator).__name__}")
+    if not hasattr(estimator, "coefs_"):
+        raise ValueError(f"this {type(estimator).__name__} is not fitted yet; call fit before explaining it")
+    if estimator.activation not in _SKLEARN_ACTIVATIONS:
+        raise ValueError(f"unknown scikit-learn activation {estimator.activation!r}")
+    linears = []
+    for weight, bias in zip(estimator.coefs_, estimator.intercepts_):
+        linear = nn.Linear(weight.shape[0], weight.shape[1], dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.as_tensor(weight.T, dtype=torch.float64))
+            linear.bias.copy_(torch.as_tensor(bias, dtype=torch.float64))
+        linears.append(linear)
+    blocks = OrderedDict(
+        (f"fc{k}", nn.Sequential(linear, _SKLEARN_ACTIVATIONS[estimator.activation]()))
+        for k, linear in enumerate(linears[:-1], start=1)
+    )
+    last, name, out = linears[-1], f"fc{len(linears)}", estimator.out_activation_
+    if out == "identity":
+        blocks[name] = last
+    elif out == "softmax":
+        blocks[name] = nn.Sequential(last, nn.Softmax(dim=1))
+    elif out == "logistic" and last.out_features == 1:  # binary: sigmoid(z) = softmax((0, z))[1]
+        pair = nn.Linear(last.in_features, 2, dtype=torch.float64)
+        with torch.no_grad():
+            pair.weight.copy_(torch.cat([torch.zeros_like(last.weight), last.weight]))
+            pair.bias.copy_(torch.cat([torch.zeros_like(last.bias), last.bias]))
+        blocks[name] = nn.Sequential(pair, nn.Softmax(dim=1))
+    elif out == "logistic":
+        blocks[name] = nn.Sequential(last, nn.Sigmoid())
+    elif out == "exp":  # MLPRegressor(loss="poisson")
+        blocks[name] = nn.Sequential(last, Exp())
+    else:
+        raise ValueError(f"unknown scikit-learn output activation {out!r}")
+    return nn.Sequential(blocks).eval()
+
+
+def _scaler_module(step) -> Scale:
+    kind = type(step).__name__
+    if kind not in _SCALERS or not type(step).__module__.startswith("sklearn.preprocessing"):
+        raise ValueError(f"srnet converts Pipelines of {', '.join(_SCALERS)} steps and one MLP; got {kind}")
+    if not hasattr(step, "scale_") and not hasattr(step, "mean_"):
+        raise ValueError(f"this {kind} is not fitted yet")
+    if kind == "StandardScaler":  # (x - mean_) / scale_, either part optional
+        return Scale(shift=0.0 if step.mean_ is None else step.mean_,
+                     divisor=1.0 if step.scale_ is None else step.scale_)
+    if kind == "MinMaxScaler":  # x * scale_ + min_
+        return Scale(factor=step.scale_, offset=step.min_)
+    return Scale(divisor=step.scale_)  # MaxAbsScaler: x / scale_

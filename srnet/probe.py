@@ -6,24 +6,34 @@ symbolic regression explains, layer by layer.
 
 Which layers, by default (:func:`plan_layers`)
 ----------------------------------------------
-The network's *chain* is its top-level children, in registration order,
-which is assumed to be the order ``forward`` runs them (true for
-``nn.Sequential`` and for the SRNet paper's networks; a wrapper with a single
-child is looked through).  A child's output is recorded when the next child
-starts with an ``nn.Linear`` (so it is a hidden representation), and the
-last child's output is recorded as the network output.  Hence:
+The network's *chain* is its leaf modules (those without children), in
+registration order, which is assumed to be the order ``forward`` runs them
+(true for ``nn.Sequential``, nested or not, and for the SRNet paper's
+networks).  Each leaf is an ``nn.Linear``, a softmax, an *affine* module
+found by trying it on a few inputs (a standardisation, a scaling,
+``nn.Identity``, ``nn.Dropout`` or ``nn.BatchNorm1d`` in eval mode, any
+other affine map), or a nonlinearity.  Affine modules belong to the
+neighbouring linear map: they never make a layer of their own, so the first
+explained layer's inputs are the raw features.  A nonlinearity's output is
+recorded when a linear map (an ``nn.Linear`` or a non-element-wise affine
+map) follows before the next nonlinearity, and the last leaf's output is
+recorded as the network output.  Each recorded layer is named by the widest
+module path that holds only that layer's modules and ends where it ends:
 
 * ``Sequential(Linear, Sigmoid, Linear, Sigmoid, Linear)`` records the two
   ``Sigmoid`` outputs and the last ``Linear``: ``["1", "3", "4"]``;
 * the paper's ``fc1 = Sequential(Linear, Sigmoid)``, ``fc2 = ...``,
-  ``fc3 = Linear`` records ``["fc1", "fc2", "fc3"]``.
+  ``fc3 = Linear`` records ``["fc1", "fc2", "fc3"]``;
+* ``body = Sequential(Linear, Tanh, Linear, Tanh)``, ``head = Linear``
+  records ``["body.1", "body.3", "head"]``;
+* ``Sequential(Standardise, Linear, Tanh, Dropout, Linear)`` records
+  ``["2", "4"]``: the standardisation and the dropout are folded.
 
 The softmax rule: a classifier's probabilities are a fixed squashing of its
 logits, and the logits are the part worth explaining.  When the chain ends
-in ``Softmax`` or ``LogSoftmax`` (as the last child, or as the last module
-inside the last child), the network counts as a classifier and the output
-recorded is the module feeding that softmax: ``"fc3.0"`` for the paper's
-``fc3 = Sequential(Linear, Softmax)``, ``"4"`` for
+in ``Softmax`` or ``LogSoftmax``, the network counts as a classifier and the
+output recorded is the module feeding that softmax: ``"fc3.0"`` for the
+paper's ``fc3 = Sequential(Linear, Softmax)``, ``"4"`` for
 ``Sequential(Linear, Sigmoid, ..., Linear, Softmax)`` with the last Linear at
 index 4.  Naming layers explicitly records exactly those modules.
 
@@ -45,8 +55,11 @@ import torch
 from torch import nn
 
 from srnet.data import check_matrix
+from srnet.networks import as_network
 
 _SOFTMAX_KINDS = ("Softmax", "LogSoftmax")
+# Known nonlinearities, not tried for affinity (anything else is tried).
+_NONLINEAR_KINDS = ("Sigmoid", "Tanh", "ReLU", "GELU", "SiLU", "ELU", "LeakyReLU", "Softplus", "Mish")
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,10 @@ class LayerPlan:
     output : str
         The layer explained as the network output: the last module, or for a
         classifier the module feeding its softmax (the logits).
+    folded : tuple of str
+        Affine modules other than ``nn.Linear`` (standardisations, Identity,
+        Dropout, BatchNorm in eval mode, ...): part of the neighbouring
+        linear map, so never a layer of their own by default.
     """
 
     names: tuple[str, ...]
@@ -73,6 +90,7 @@ class LayerPlan:
     n_features: int
     is_classifier: bool
     output: str
+    folded: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         kind = "classifier (softmax skipped; logits explained)" if self.is_classifier else "network"
@@ -80,6 +98,8 @@ class LayerPlan:
         for name, width in zip(self.names, self.widths):
             role = ("logits" if self.is_classifier else "output") if name == self.output else "hidden"
             lines.append(f"  {name:<16} width {width:<5} {role}")
+        if self.folded:
+            lines.append(f"  folded into the neighbouring linear maps: {', '.join(self.folded)}")
         return "\n".join(lines)
 
 
@@ -88,8 +108,9 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
 
     Parameters
     ----------
-    model : nn.Module
-        An MLP built from ``nn.Linear`` layers (TorchScript allowed).
+    model : nn.Module or fitted scikit-learn MLP
+        An MLP built from ``nn.Linear`` layers (TorchScript allowed); see
+        :func:`srnet.networks.as_network` for the other objects accepted.
     layers : sequence of str, optional
         Module names from ``model.named_modules()``; default: the hidden
         blocks and the output, as the module docstring describes.
@@ -103,12 +124,17 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
     ValueError
         For an unknown layer name (listing the valid ones), or a model without
         Linear layers or submodules.
+    TypeError
+        For an object that is not a network (naming what is accepted).
     """
+    model = as_network(model)
     modules = [(name, module) for name, module in model.named_modules() if name]
     linears = [module for _, module in modules if _is_linear(module)]
     if not linears:
         raise ValueError(f"srnet probes networks built from nn.Linear layers; {_kind(model)} has none")
-    default, output, is_classifier = _default_layers(model)
+    n_features = int(linears[0].weight.shape[1])
+    leaves = _classify_leaves(model, n_features)
+    default, output, is_classifier = _default_layers(model, leaves)
     if layers is None:
         names = default
     else:
@@ -121,14 +147,90 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
             if name not in known:
                 raise ValueError(f"unknown layer '{name}'; valid names: {', '.join(known)}")
         names = [name for name in known if name in set(layers)]
-    n_features = int(linears[0].weight.shape[1])
     return LayerPlan(
         names=tuple(names),
-        widths=tuple(_output_width(modules, name, n_features) for name in names),
+        widths=tuple(_output_width(leaves, name, n_features) for name in names),
         n_features=n_features,
         is_classifier=is_classifier,
         output=output,
+        folded=tuple(leaf.name for leaf in leaves if leaf.role in ("diagonal", "affine")),
     )
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A module without children, in forward (registration) order.
+
+    ``role``: "linear" (an nn.Linear), "affine" (another affine map, such as
+    a whitening matrix), "diagonal" (an element-wise affine map: Identity,
+    Dropout or BatchNorm in eval mode, a standardisation, a scaling),
+    "softmax", or "other" (a nonlinearity).  ``width``: its output width,
+    None where unknown.
+    """
+
+    name: str
+    kind: str
+    role: str
+    width: int | None
+
+
+def _classify_leaves(model: nn.Module, n_features: int) -> list[_Leaf]:
+    """Every leaf module with its role, found by trying it (in eval mode,
+    without gradients) on a few inputs of the width that reaches it."""
+    training = {module: module.training for module in model.modules()}
+    model.eval()
+    leaves, width = [], n_features
+    try:
+        with torch.no_grad():
+            for name, module in model.named_modules():
+                if not name or list(module.children()):
+                    continue
+                if _is_linear(module):
+                    role, width = "linear", int(module.weight.shape[0])
+                elif _is_softmax(module):
+                    role = "softmax"
+                else:
+                    role, out_width = _affine_role(module, width, model)
+                    width = out_width if out_width is not None else width
+                leaves.append(_Leaf(name, _kind(module), role, width))
+    finally:
+        for module, flag in training.items():
+            module.training = flag
+    return leaves
+
+
+def _affine_role(module: nn.Module, width: int | None, model: nn.Module) -> tuple[str, int | None]:
+    """("diagonal" | "affine" | "other", output width) of a non-Linear leaf.
+
+    The module is applied to the origin, the unit vectors and random points
+    (of both signs, spread over a few units); it is affine when its values at
+    the random points are those of the affine map through the first ones,
+    within the rounding of the network's dtype.
+    """
+    if width is None or _kind(module) in _NONLINEAR_KINDS:
+        return "other", None
+    parameter = next(model.parameters())
+    dtype = parameter.dtype if parameter.dtype.is_floating_point else torch.float64
+    generator = torch.Generator().manual_seed(0)
+    random = 3 * torch.randn(8, width, generator=generator, dtype=torch.float64)
+    basis = torch.cat([torch.zeros(1, width, dtype=torch.float64), torch.eye(width, dtype=torch.float64), random])
+    try:
+        values = module(basis.to(parameter.device, dtype))
+    except Exception:  # noqa: BLE001 - a module that cannot run alone is simply not folded
+        return "other", None
+    if not isinstance(values, torch.Tensor) or values.ndim != 2 or values.shape[0] != basis.shape[0]:
+        return "other", None
+    values = values.detach().to("cpu", torch.float64)
+    if not torch.isfinite(values).all():
+        return "other", values.shape[1]
+    offset, matrix = values[0], values[1 : width + 1] - values[0]
+    predicted = random @ matrix + offset
+    tolerance = (1e-9 if dtype == torch.float64 else 1e-4) * (1.0 + float(values.abs().max()))
+    if float((values[width + 1 :] - predicted).abs().max()) > tolerance:
+        return "other", values.shape[1]
+    if matrix.shape[0] == matrix.shape[1] and torch.equal(matrix, torch.diag(torch.diagonal(matrix))):
+        return "diagonal", values.shape[1]
+    return "affine", values.shape[1]
 
 
 def _kind(module: nn.Module) -> str:
@@ -150,49 +252,53 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _default_layers(model: nn.Module) -> tuple[list[str], str, bool]:
-    """Default layer names, the output layer, and whether a softmax was skipped."""
-    prefix, chain = "", list(model.named_children())
-    while len(chain) == 1 and list(chain[0][1].children()):
-        prefix = _join(prefix, chain[0][0])
-        chain = list(chain[0][1].named_children())
-    if not chain:
+def _default_layers(model: nn.Module, leaves: list[_Leaf]) -> tuple[list[str], str, bool]:
+    """Default layer names, the output layer, and whether a softmax was skipped.
+
+    A leaf ends a layer when it is a nonlinearity and the next nonlinearity
+    is reached through a linear map (a Linear or another non-element-wise
+    affine map, with any element-wise affine modules around it): those affine
+    modules belong to that linear map, never to a layer of their own.
+    """
+    if not leaves:
         raise ValueError(f"{_kind(model)} has no submodules to record")
-    if _is_softmax(chain[-1][1]) and len(chain) > 1:
-        chain = chain[:-1]
-        output, is_classifier = _join(prefix, chain[-1][0]), True
-    else:
-        logits = _logits_inside(_join(prefix, chain[-1][0]), chain[-1][1])
-        output, is_classifier = logits or _join(prefix, chain[-1][0]), logits is not None
-    hidden = [
-        _join(prefix, name)
-        for (name, _), (_, following) in zip(chain[:-1], chain[1:])
-        if _starts_with_linear(following)
-    ]
-    return [*hidden, output], output, is_classifier
+    is_classifier = leaves[-1].role == "softmax" and len(leaves) > 1
+    chain = leaves[:-1] if is_classifier else leaves
+    ends = []
+    for index, leaf in enumerate(chain[:-1]):
+        if leaf.role in ("other", "softmax"):
+            following = []
+            for later in chain[index + 1 :]:
+                if later.role in ("other", "softmax"):
+                    break
+                following.append(later.role)
+            if "linear" in following or "affine" in following:
+                ends.append(index)
+    ends.append(len(chain) - 1)
+    names, start = [], 0
+    for end in ends:
+        names.append(_block_name(leaves, start, end))
+        start = end + 1
+    return names, names[-1], is_classifier
 
 
-def _logits_inside(name: str, module: nn.Module) -> str | None:
-    """The module feeding a softmax that ends ``module``, or None without one."""
-    children = list(module.named_children())
-    if not children:
-        return None
-    if _is_softmax(children[-1][1]):
-        return _join(name, children[-2][0]) if len(children) > 1 else None
-    return _logits_inside(_join(name, children[-1][0]), children[-1][1])
+def _block_name(leaves: list[_Leaf], start: int, end: int) -> str:
+    """The widest module whose leaves all lie in ``leaves[start..end]`` and
+    end with ``leaves[end]`` (``fc1`` rather than ``fc1.1``)."""
+    path = leaves[end].name.split(".")
+    for depth in range(1, len(path) + 1):
+        candidate = ".".join(path[:depth])
+        inside = [i for i, leaf in enumerate(leaves) if leaf.name == candidate or leaf.name.startswith(candidate + ".")]
+        if inside and inside[0] >= start and inside[-1] == end:
+            return candidate
+    return leaves[end].name
 
 
-def _starts_with_linear(module: nn.Module) -> bool:
-    """Whether the first leaf module (in forward order) is a Linear."""
-    leaf = next(m for m in module.modules() if not list(m.children()))
-    return _is_linear(leaf)
-
-
-def _output_width(modules: list[tuple[str, nn.Module]], name: str, n_features: int) -> int:
-    """The out_features of the last Linear at or before the end of ``name``'s subtree."""
-    last = max(i for i, (other, _) in enumerate(modules) if other == name or other.startswith(name + "."))
-    widths = [int(module.weight.shape[0]) for _, module in modules[: last + 1] if _is_linear(module)]
-    return widths[-1] if widths else n_features
+def _output_width(leaves: list[_Leaf], name: str, n_features: int) -> int:
+    """The output width of the last leaf at or before the end of ``name``'s subtree."""
+    inside = [i for i, leaf in enumerate(leaves) if leaf.name == name or leaf.name.startswith(name + ".")]
+    width = leaves[inside[-1]].width if inside else None
+    return n_features if width is None else width
 
 
 class LayerRecorder:
@@ -272,7 +378,8 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
     ----------
     model : nn.Module
         An MLP of ``nn.Linear`` layers, or a TorchScript module whose
-        children run in order.
+        children run in order (or a fitted scikit-learn MLP, see
+        :func:`srnet.networks.as_network`).
     X : array-like of shape (n_samples, n_features)
     layers : sequence of str, optional
         Module names; default: see :func:`plan_layers`.
@@ -291,6 +398,7 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
         a non-finite layer output, or a TorchScript module that cannot be
         decomposed into its children.
     """
+    model = as_network(model)
     plan = plan_layers(model, layers)
     X = check_matrix(X)
     if X.shape[1] != plan.n_features:
