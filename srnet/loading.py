@@ -25,7 +25,9 @@ class Workload:
     """A network with the data to explain it on.
 
     ``X_test`` are extra points (a classifier's test split); ``boxes`` the
-    paper's training/validation/test boxes for reference networks.
+    paper's training/validation/test boxes for reference networks; ``y`` the
+    data's target column, when there is one; ``architecture`` the ``--arch``
+    a state_dict was built with.
     """
 
     name: str
@@ -35,6 +37,8 @@ class Workload:
     X_test: np.ndarray | None = None
     boxes: dict | None = None
     is_classifier: bool = False
+    y: np.ndarray | None = None
+    architecture: str | None = None
 
 
 def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, pmlb_cache=None) -> Workload:
@@ -49,22 +53,51 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
         if not (path / "nn_module.pt").is_file():
             raise ValueError(f"'{path}' is a folder without nn_module.pt: not a reference network")
         reference = load_reference(path)
-        X, names = reference.X, reference.feature_names
+        X, y, names = reference.X, reference.y, reference.feature_names
         if data_arg is not None:
-            X, _, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache)
+            X, y, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache)
         elif X is None:
             raise ValueError(f"reference network '{reference.name}' ships no data: pass --data "
                              f"(e.g. the PMLB name '{reference.name}')")
         workload = Workload(reference.name, reference.model, X, list(names), reference.X_test,
-                            reference.boxes, reference.task == "classification")
+                            reference.boxes, reference.task == "classification", y)
     else:
         if data_arg is None:
             raise ValueError("--data is required unless MODEL is a reference network folder")
         model = load_network(path, architecture)
-        X, _, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache)
-        workload = Workload(path.stem, model, X, list(names), is_classifier=plan_layers(model).is_classifier)
+        X, y, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache)
+        workload = Workload(path.stem, model, X, list(names), is_classifier=plan_layers(model).is_classifier, y=y,
+                            architecture=None if architecture is None else str(architecture))
     expected = plan_layers(workload.model).n_features
     if workload.X.shape[1] != expected:
         hint = "" if target else " (if the data include a target column, pass --target last)"
         raise ValueError(f"the data have {workload.X.shape[1]} columns but the network expects {expected}{hint}")
     return workload
+
+
+def network_fit(workload: Workload) -> dict:
+    """How well the network itself fits the data's target, when there is one.
+
+    Regression: ``network_r2`` (R^2 of the network's output against the
+    target); classifiers: ``network_accuracy`` (the arg-max logit against
+    the target's classes, sorted, as :func:`srnet.train.train_mlp` numbers
+    them).  A wrong architecture guess for a state_dict shows here as a poor
+    value.  Empty without a target.
+    """
+    from srnet.probe import probe
+
+    if workload.y is None:
+        return {}
+    y = np.asarray(workload.y)
+    output = probe(workload.model, workload.X, [plan_layers(workload.model).output])[0]
+    if workload.is_classifier:
+        classes, indices = np.unique(y, return_inverse=True)
+        if len(classes) != output.shape[1]:
+            return {"network_accuracy": None}
+        return {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1)))}
+    target = y.reshape(len(y), -1).astype(np.float64)
+    if target.shape[1] != output.shape[1]:
+        return {"network_r2": None}
+    sst = float(np.sum((target - target.mean(axis=0)) ** 2))
+    sse = float(np.sum((target - output) ** 2))
+    return {"network_r2": 1.0 - sse / sst if sst > 0 else None}
