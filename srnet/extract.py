@@ -177,18 +177,30 @@ class SRNet(BaseEstimator):
 
         Parameters
         ----------
-        model : torch.nn.Module
+        model : torch.nn.Module or fitted scikit-learn MLP
             A trained network (see :func:`srnet.probe.plan_layers` for which
             layers are explained by default; softmax heads are explained
-            through their logits).
+            through their logits; :func:`srnet.networks.as_network` for what
+            is accepted).
         X : array-like of shape (n_samples, n_features)
         layers : list of str or None
             Module names to explain instead of the default layers.
         feature_names : list of str or None
-            Names of the inputs in the formulas (default x0, x1, ...).
+            Names of the inputs in the formulas (default: a DataFrame's
+            columns, else x0, x1, ...); made unambiguous symbols by
+            :func:`srnet.names.feature_symbols` (``feature_symbols_``:
+            original name -> symbol).
         callback : callable or None
             ``callback(search, seconds)`` after each generation; True stops.
         """
+        if feature_names is None:
+            feature_names = getattr(X, "columns", getattr(model, "feature_names_in_", None))
+        self.feature_symbols_ = None
+        if feature_names is not None:
+            feature_names = [str(name) for name in feature_names]
+            self.feature_symbols_ = dict(zip(feature_names, feature_symbols(feature_names)))
+            feature_names = feature_symbols(feature_names)
+        model = as_network(model)
         X = check_matrix(X)
         plan = plan_layers(model, layers)
         activations = probe(model, X, layers)
