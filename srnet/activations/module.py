@@ -10,6 +10,12 @@ source text is generated or executed.
 
 Saved as JSON (the program plus the affine parameters), never pickled.
 
+TorchScript: ``torch.jit.script`` cannot compile the formula (a program of
+Python callables) and raises one line saying so; ``torch.jit.trace(network,
+example)`` records the operations instead and matches eager mode, for inputs
+of the example's dtype and device (the constants are cast to that dtype when
+tracing).
+
 Compiling: ``torch.compile(network)`` inlines the activations into the
 network's graph.  Compiling many different activation modules on their own
 (``torch.compile(activation)`` for each formula, as a benchmark or a search
@@ -138,6 +144,7 @@ class ExpressionActivation(nn.Module):
         self.check_range = None if check_range is None else tuple(float(v) for v in check_range)
         self.label = label
         constants, self._steps, self._outputs = _execution_plan(program)
+        self._n_constants = len(constants)
         self.register_buffer("constants", torch.tensor(constants, dtype=torch.float64).reshape(-1))
         weights = program.weights[:, 0]
         self._plain = bool(len(self._outputs) == 1 and weights[0] == 1.0 and program.intercept[0] == 0.0)
@@ -190,7 +197,7 @@ class ExpressionActivation(nn.Module):
     def g(self, x: torch.Tensor) -> torch.Tensor:
         """The formula alone, without the affine wrapper."""
         values = [x]
-        if self.constants.numel():
+        if self._n_constants:
             c = self.constants.to(dtype=x.dtype)
             values += [c[i] for i in range(c.shape[0])]
         for fn, a, b in self._steps:
@@ -202,6 +209,8 @@ class ExpressionActivation(nn.Module):
             out = self.out_intercept.to(dtype=x.dtype) + values[self._outputs[0]] * w[0]
             for j in range(1, len(self._outputs)):
                 out = out + values[self._outputs[j]] * w[j]
+        if torch.jit.is_tracing():  # a traced graph may not branch on shapes; expanding is a no-op view
+            return out.expand_as(x)
         return out if out.shape == x.shape else out.expand_as(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -212,6 +221,15 @@ class ExpressionActivation(nn.Module):
             # the protected ops make inductor's CPU kernels many times slower.
             return checkpoint(self._apply_affine, x, use_reentrant=False, preserve_rng_state=False)
         return self._apply_affine(x)
+
+    def __prepare_scriptable__(self):
+        # torch.jit.script asks every submodule for this before compiling: the
+        # formula's steps are Python callables from the primitive table, which
+        # TorchScript cannot compile, so say what works instead of failing deep
+        # inside the compiler.
+        raise TypeError("ExpressionActivation cannot be compiled by torch.jit.script (its formula is a "
+                        "program of Python callables); use torch.jit.trace(network, example_input) with an "
+                        "example of the dtype and device it will run on, or torch.compile")
 
     def _apply_affine(self, x: torch.Tensor) -> torch.Tensor:
         if self.a is None:
