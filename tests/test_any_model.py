@@ -1,0 +1,259 @@
+"""Any model a user has: scikit-learn MLPs, preprocessing inside the network,
+module-path layer names, feature names from DataFrames, TorchScript."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from torch import nn
+
+from srnet.activations import ExpressionActivation
+from srnet.cli import main
+from srnet.extract import SRNet
+from srnet.names import feature_symbols
+from srnet.networks import Scale, as_network, from_sklearn
+from srnet.probe import plan_layers, probe
+
+QUICK = dict(max_generations=5, simplify_seconds=0, random_state=0, n_threads=1)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3)) * [1.0, 4.0, 10.0] + [0.0, 3.0, -2.0]
+    y = np.sin(X[:, 0]) + 0.1 * X[:, 1] - 0.02 * X[:, 2]
+    return X, y
+
+
+def _fit(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
+
+
+def _outputs(model, X):
+    with torch.no_grad():
+        return model(torch.from_numpy(X)).numpy()
+
+
+# --- scikit-learn MLPs -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+def test_sklearn_regressor_becomes_a_torch_network_with_the_same_outputs(data, activation):
+    X, y = data
+    mlp = _fit(MLPRegressor(hidden_layer_sizes=(6, 5), activation=activation, max_iter=50, random_state=0), X, y)
+    network = from_sklearn(mlp)
+    np.testing.assert_allclose(_outputs(network, X)[:, 0], mlp.predict(X), rtol=0, atol=1e-12)
+    assert not plan_layers(mlp).is_classifier
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sklearn_classifier_probabilities_match_and_its_logits_are_explained(data, n_classes):
+    X, y = data
+    labels = np.digitize(y, np.quantile(y, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    mlp = _fit(MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=50, random_state=0), X, labels)
+    network = from_sklearn(mlp)
+    np.testing.assert_allclose(_outputs(network, X), mlp.predict_proba(X), rtol=0, atol=1e-12)
+    plan = plan_layers(mlp)
+    assert plan.is_classifier and plan.names == ("fc1", "fc2.0") and plan.widths == (5, n_classes)
+    logits = probe(mlp, X)[-1]
+    assert np.array_equal(logits.argmax(axis=1), mlp.predict(X))  # the logits' class is sklearn's class
+    model = SRNet(**QUICK).fit(mlp, X)
+    assert model.is_classifier_ and 0 <= model.agreement_ <= 1 and model.layer_names_ == ["fc1", "fc2.0"]
+
+
+def test_a_scaler_pipeline_is_folded_so_formulas_read_raw_features(data):
+    X, y = data
+    for scaler in (StandardScaler(), MinMaxScaler()):
+        pipeline = _fit(make_pipeline(scaler, MLPRegressor(hidden_layer_sizes=(4,), max_iter=50, random_state=0)),
+                        X, y)
+        np.testing.assert_allclose(_outputs(from_sklearn(pipeline), X)[:, 0], pipeline.predict(X), atol=1e-12)
+        plan = plan_layers(pipeline)
+        assert plan.names == ("fc1", "fc2") and plan.folded == ("scaler",)
+
+
+def test_sklearn_feature_names_are_the_default_names(data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    mlp = _fit(MLPRegressor(hidden_layer_sizes=(4,), max_iter=20, random_state=0), frame, y)
+    assert SRNet(**QUICK).fit(mlp, X).feature_names_ == ["a", "b", "c"]
+
+
+def test_anything_else_is_refused_in_one_line_naming_what_is_accepted(data):
+    X, _ = data
+    accepted = r"torch module.*TorchScript.*state_dict.*MLPRegressor/MLPClassifier.*SRNet\.fit_activations"
+    for thing in (object(), np.zeros((3, 3)), lambda x: x):
+        with pytest.raises(TypeError, match=accepted) as caught:
+            SRNet(**QUICK).fit(thing, X)
+        assert "\n" not in str(caught.value)
+    with pytest.raises(TypeError, match=r"^got a state_dict, which needs its architecture"):
+        plan_layers(nn.Linear(3, 1).state_dict())
+    with pytest.raises(TypeError, match=r"^got a path .*load_network"):
+        probe("net.pt", X)
+    with pytest.raises(ValueError, match=r"^this MLPRegressor is not fitted yet"):
+        as_network(MLPRegressor())
+
+
+# --- preprocessing inside the network ------------------------------------------------
+
+
+def _standardised_net():
+    torch.manual_seed(0)
+    mean, scale = torch.tensor([0.0, 3.0, -2.0], dtype=torch.float64), torch.tensor([1.0, 4.0, 10.0], dtype=torch.float64)
+    net = nn.Sequential(Scale(shift=mean, divisor=scale), nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1)).double()
+    folded = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1)).double()
+    with torch.no_grad():  # by hand: W ((x - m) / s) + b = (W / s) x + (b - W (m / s))
+        weight, bias = net[1].weight, net[1].bias
+        folded[0].weight.copy_(weight / scale)
+        folded[0].bias.copy_(bias - weight @ (mean / scale))
+        folded[2].load_state_dict(net[3].state_dict())
+    return net, folded
+
+
+def test_a_standardisation_module_is_folded_not_explained(data):
+    X, _ = data
+    net, folded = _standardised_net()
+    plan = plan_layers(net)
+    assert plan.names == ("2", "3") and plan.folded == ("0",) and plan.n_features == 3
+    assert plan_layers(folded).names == ("1", "2")
+    # the first explained layer reads the raw features: tanh(W (x - m) / s + b) of X itself
+    hidden, output = probe(net, X)
+    weight, bias = (p.detach().numpy() for p in (net[1].weight, net[1].bias))
+    np.testing.assert_allclose(hidden, np.tanh(((X - [0.0, 3.0, -2.0]) / [1.0, 4.0, 10.0]) @ weight.T + bias),
+                               rtol=0, atol=1e-12)
+    for ours, by_hand in zip(probe(net, X), probe(folded, X)):
+        np.testing.assert_allclose(ours, by_hand, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(output, _outputs(net, X), rtol=0, atol=1e-12)
+    # the explanation is the folded network's explanation
+    model, reference = SRNet(**QUICK).fit(net, X), SRNet(**QUICK).fit(folded, X)
+    assert len(model.programs_) == 2 and model.layer_names_ == ["2", "3"]
+    assert [g.nodes.tolist() for g in model.genomes_] == [g.nodes.tolist() for g in reference.genomes_]
+    np.testing.assert_allclose(model.layer_r2_, reference.layer_r2_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-9, atol=1e-9)
+    assert {s.name for s in model.layer_expressions_[0][0].free_symbols} <= {"x0", "x1", "x2"}
+
+
+def test_identity_dropout_batchnorm_and_affine_maps_fold_into_the_linear_maps(data):
+    X, _ = data
+    torch.manual_seed(0)
+    batchnorm = nn.BatchNorm1d(4)
+    with torch.no_grad():
+        batchnorm.running_mean.uniform_(-1, 1)
+        batchnorm.running_var.uniform_(0.5, 2)
+    net = nn.Sequential(nn.Identity(), nn.Linear(3, 4), batchnorm, nn.Sigmoid(), nn.Dropout(0.3),
+                        nn.Linear(4, 4), nn.Tanh(), nn.BatchNorm1d(4), nn.Linear(4, 1), nn.Identity()).double()
+    net.train()  # probing runs in eval mode, where dropout and batch norm are affine
+    plan = plan_layers(net)
+    assert plan.names == ("3", "6", "9") and plan.folded == ("0", "2", "4", "7", "9")
+    assert net.training and all(m.training for m in net.modules())
+    hidden = probe(net, X)
+    net.eval()
+    np.testing.assert_allclose(hidden[-1], _outputs(net, X), rtol=0, atol=1e-12)
+
+
+def test_nonlinear_modules_are_not_mistaken_for_affine_ones():
+    class Square(nn.Module):
+        def forward(self, x):
+            return x * x
+
+    for act in (nn.ReLU(), nn.LeakyReLU(), nn.Hardtanh(), nn.Softplus(), Square()):
+        assert plan_layers(nn.Sequential(nn.Linear(2, 3), act, nn.Linear(3, 1))).names == ("1", "2")
+
+
+# --- names -------------------------------------------------------------------------------------
+
+
+class BodyHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh())
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def test_layers_are_named_by_their_module_path(data):
+    X, _ = data
+    plan = plan_layers(BodyHead())
+    assert plan.names == ("body.1", "body.3", "head") and plan.widths == (4, 4, 1)
+    model = SRNet(**QUICK).fit(BodyHead(), X)
+    assert [layer["name"] for layer in model.report()["layers"]] == ["body.1", "body.3", "head"]
+
+
+def test_dataframe_columns_become_sanitised_feature_names(data):
+    X, _ = data
+    frame = pd.DataFrame(X, columns=["sepal-length", "2x", "sin"])
+    model = SRNet(**QUICK).fit(BodyHead(), frame)
+    assert model.feature_names_ == ["sepal_length", "x2x", "sin_"]
+    assert model.feature_symbols_ == {"sepal-length": "sepal_length", "2x": "x2x", "sin": "sin_"}
+    names = {s.name for s in model.input_symbols_}
+    assert names == {"sepal_length", "x2x", "sin_"}
+    # the printed formula reads back as the same expression
+    locals_ = {s.name: s for s in model.input_symbols_}
+    assert sympy.sympify(str(model.expression_), locals=locals_).free_symbols <= set(model.input_symbols_)
+
+
+def test_feature_symbols_are_identifiers_sympy_and_srnet_do_not_use():
+    symbols = feature_symbols(["sepal-length", "2x", "sin", "E", "I", "x0", "x0", "", 0, "y", "h1_0", "lambda",
+                               "petal width (cm)"])
+    assert symbols == ["sepal_length", "x2x", "sin_", "E_", "I_", "x0", "x0_2", "x7", "x0_3", "y_", "h1_0_",
+                       "lambda_", "petal_width_cm"]
+    assert all(s.isidentifier() for s in symbols)
+    assert feature_symbols(["a", "b_c"]) == ["a", "b_c"]
+
+
+def test_explain_command_records_the_architecture_and_the_networks_own_fit(tmp_path, data):
+    X, y = data
+    torch.manual_seed(0)
+    X, y = X[:, :2] / [1.0, 4.0], np.sin(X[:, 0])
+    net = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1)).double()
+    optimiser = torch.optim.LBFGS(net.parameters(), max_iter=200)
+    inputs, target = torch.from_numpy(X), torch.from_numpy(y)[:, None]
+
+    def closure():
+        optimiser.zero_grad()
+        loss = ((net(inputs) - target) ** 2).mean()
+        loss.backward()
+        return loss
+
+    optimiser.step(closure)
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.savetxt(tmp_path / "data.csv", np.column_stack([X, y]), delimiter=",", header="a-1,b,y", comments="")
+    reports = {}
+    for arch in ("mlp:2-4-1:sigmoid", "mlp:2-4-1:tanh"):
+        out = tmp_path / arch.replace(":", "_")
+        code = main(["explain", str(tmp_path / "net.pt"), "--data", str(tmp_path / "data.csv"), "--arch", arch,
+                     "--target", "last", "--out", str(out), "--generations", "5"])
+        assert code == 0
+        reports[arch] = json.loads((out / "report.json").read_text())
+    right, wrong = reports["mlp:2-4-1:sigmoid"], reports["mlp:2-4-1:tanh"]
+    assert right["architecture"] == "mlp:2-4-1:sigmoid" and right["network_r2"] > 0.95
+    assert wrong["network_r2"] < right["network_r2"] - 0.1
+    assert right["feature_symbols"] == {"a-1": "a_1", "b": "b"}
+
+
+# --- TorchScript ---------------------------------------------------------------------------------
+
+
+def test_scripting_an_expression_activation_says_to_trace_and_tracing_matches_eager():
+    x = sympy.Symbol("x")
+    network = nn.Sequential(nn.Linear(3, 4), ExpressionActivation.from_sympy(sympy.sin(2 * x) + x / 3, affine=True),
+                            nn.Linear(4, 1)).double()
+    with pytest.raises(TypeError, match=r"^ExpressionActivation cannot be compiled by torch\.jit\.script .*"
+                                        r"use torch\.jit\.trace") as caught:
+        torch.jit.script(network)
+    assert "\n" not in str(caught.value)
+    inputs = torch.randn(64, 3, dtype=torch.float64)
+    traced = torch.jit.trace(network, inputs[:2])
+    with torch.no_grad():
+        torch.testing.assert_close(traced(inputs), network(inputs), rtol=0, atol=1e-12)
