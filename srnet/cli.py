@@ -130,7 +130,7 @@ def _bench(args) -> int:
                              max_rows=args.max_rows, n_points=args.points)
     suite = resolve_suite(args.suite, seeds=parse_seeds(args.seeds), methods=parse_names(args.methods, "methods"),
                           settings=settings, pmlb_cache=args.pmlb_cache, gecco_dir=args.gecco_dir,
-                          limit=args.limit, download=args.download)
+                          limit=args.limit, download=args.download, task=args.task)
     for note in suite.notes:
         print(note)
     outcome = run_suite(suite, args.out, retry_failed=args.retry_failed, workers=args.workers,
@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--download", action="store_true", help="pmlb:NAME suites: fetch missing tables into the "
                                                                "cache first")
     bench.add_argument("--gecco-dir", help="the SRNet paper's reference networks (default: $SRNET_GECCO_DIR)")
+    bench.add_argument("--task", choices=("classification", "regression"),
+                       help="pmlb:NAME suites: run the tables as this task (default: PMLB's lists, else a guess "
+                            "from the labels, printed)")
     bench.add_argument("--limit", type=int, default=None, help="only the suite's first K datasets")
     bench.add_argument("--retry-failed", action="store_true", help="redo jobs whose recorded result is a failure")
     bench.add_argument("--hidden", default="32,32", help="hidden widths of trained networks (default: 32,32)")

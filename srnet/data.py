@@ -336,3 +336,74 @@ def data_box(X) -> np.ndarray:
     """The bounding box of the rows of X, (n_inputs, 2)."""
     X = np.asarray(X, dtype=np.float64)
     return np.column_stack([X.min(axis=0), X.max(axis=0)])
+
+
+# ---------------------------------------------------------------- labels
+
+TASKS = ("classification", "regression")
+MAX_GUESSED_CLASSES = 20  # most distinct integer labels a table is guessed to be a classification with
+
+
+def _numeric(labels: np.ndarray) -> bool:
+    return labels.dtype.kind in "iuf"
+
+
+def class_indices(labels) -> tuple[np.ndarray, np.ndarray]:
+    """Any label encoding as class indices 0..K-1.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        -1/1, floats, strings, booleans, non-contiguous integers, ...
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        The distinct original labels, sorted: class ``k`` is ``classes[k]``.
+    indices : ndarray of shape (n_samples,), dtype int64
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"class labels must be 1-D; got shape {labels.shape}")
+    if labels.dtype.kind == "O":
+        labels = labels.astype(str)
+    classes, indices = np.unique(labels, return_inverse=True)
+    return classes, indices.astype(np.int64).reshape(-1)
+
+
+def guess_task(labels) -> tuple[str, str]:
+    """A table's task from its label values alone, and why, in a few words.
+
+    Classification when the labels are not numbers, hold two distinct values
+    (-1/1, 0/1, 1.0/2.0, ...), or at most :data:`MAX_GUESSED_CLASSES`
+    distinct integers; regression otherwise.
+    """
+    labels = np.asarray(labels)
+    if not _numeric(labels):
+        return "classification", "its labels are not numbers"
+    distinct = np.unique(labels)
+    if len(distinct) == 2:
+        return "classification", f"2 distinct values: {distinct[0]:g}, {distinct[1]:g}"
+    if np.all(np.isfinite(distinct)) and np.all(distinct == np.round(distinct)) \
+            and len(distinct) <= MAX_GUESSED_CLASSES:
+        return "classification", f"{len(distinct)} distinct integers"
+    return "regression", f"{len(distinct)} distinct numbers"
+
+
+def check_task(labels, task: str, what: str) -> None:
+    """Refuse a task the labels cannot have, in one line.
+
+    Regression needs finite numbers; classification at least two distinct labels.
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
+    labels = np.asarray(labels)
+    if task == "regression":
+        if not _numeric(labels):
+            example = next((str(v) for v in labels if not _is_number(v)), str(labels[0]) if len(labels) else "")
+            raise ValueError(f"{what} cannot be a regression: its labels are not numbers (e.g. {example!r}); "
+                             f"use --task classification")
+        if not np.all(np.isfinite(labels)):
+            raise ValueError(f"{what} cannot be a regression: its target has NaN/inf values")
+    elif len(class_indices(labels)[0]) < 2:
+        raise ValueError(f"{what} cannot be a classification: its labels hold fewer than 2 classes")

@@ -152,9 +152,11 @@ def _run(spec: JobSpec, timings: dict) -> dict:
 def prepare_data(spec: JobSpec) -> Prepared:
     """Load, subsample, split and scale the job's data (see the module docstring)."""
     if spec.kind == "pmlb":
-        X, y, names, dropped = load_pmlb(spec.source, spec.pmlb_cache)
+        X, y, names, dropped, labels = load_pmlb(spec.source, spec.pmlb_cache, spec.task)
         prepared = split_rows(X, y, names, spec)
         prepared.info["rows_dropped_missing"] = dropped
+        if labels is not None:
+            prepared.info["class_labels"] = labels
         _standardise(prepared, target=spec.task == "regression")
         return prepared
     if spec.kind == "nguyen":
@@ -192,18 +194,32 @@ def _reference_data(spec: JobSpec) -> Prepared:
         info.update(rows=len(reference.X) + len(reference.X_test), features=reference.X.shape[1],
                     train_rows=len(reference.X), test_rows=len(reference.X_test), split="authors'")
     else:  # adult: no data shipped; a seeded split of PMLB's table
-        X, y, names, dropped = load_pmlb(reference.name, spec.pmlb_cache)
+        X, y, names, dropped, labels = load_pmlb(reference.name, spec.pmlb_cache, spec.task)
         prepared = split_rows(X, y, names, spec)
-        prepared.info.update(info, split="seeded, of PMLB's table", rows_dropped_missing=dropped)
+        prepared.info.update(info, split="seeded, of PMLB's table", rows_dropped_missing=dropped,
+                             class_labels=labels)
     prepared.module = reference.model
     return prepared
 
 
-def load_pmlb(name: str, pmlb_cache) -> tuple[np.ndarray, np.ndarray, list[str], int]:
+def load_pmlb(name: str, pmlb_cache, task: str = "regression"):
     """A PMLB table through ``pmlb.fetch_data`` (reading the cache folder, or
-    downloading into it): features, target, feature names, and how many rows
-    with missing values were dropped (as PMLB's own default does)."""
-    from srnet.data import PMLB_TARGET, check_matrix, check_vector, fetch_pmlb_frame
+    downloading into it).
+
+    Returns
+    -------
+    X : ndarray (n_rows, n_features), float64
+    y : ndarray (n_rows,)
+        Regression: the target, float64.  Classification: class indices
+        0..K-1 (int64), whatever the labels' encoding (-1/1, floats,
+        strings, non-contiguous integers).
+    feature_names : list of str
+    dropped : int
+        Rows with missing values dropped (as PMLB's own default does).
+    class_labels : list or None
+        Classification: the original label of each class index.
+    """
+    from srnet.data import PMLB_TARGET, check_matrix, check_task, check_vector, class_indices, fetch_pmlb_frame
 
     frame = fetch_pmlb_frame(name, pmlb_cache)
     complete = frame.dropna()
@@ -211,8 +227,14 @@ def load_pmlb(name: str, pmlb_cache) -> tuple[np.ndarray, np.ndarray, list[str],
         raise ValueError(f"every row of PMLB dataset {name!r} has a missing value")
     features = complete.drop(columns=PMLB_TARGET)
     X = check_matrix(features.to_numpy(), f"{name}'s features")
-    y = check_vector(complete[PMLB_TARGET].to_numpy(), len(X), f"{name}'s target")
-    return X, y, [str(c) for c in features.columns], int(len(frame) - len(complete))
+    target = complete[PMLB_TARGET].to_numpy()
+    check_task(target, task, f"PMLB dataset {name!r}")
+    if task == "classification":
+        classes, y = class_indices(target)
+        labels = [_plain(c) for c in classes]
+    else:
+        y, labels = check_vector(target, len(X), f"{name}'s target"), None
+    return X, y, [str(c) for c in features.columns], int(len(frame) - len(complete)), labels
 
 
 def split_rows(X, y, names, spec: JobSpec) -> Prepared:

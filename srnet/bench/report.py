@@ -18,6 +18,7 @@ classifiers, and R^2 against the network inside the training box
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ AGREEMENT_TARGET = 0.95
 R2_TARGET = 0.99
 FIDELITY = {"classification": ("test", "agreement"), "regression": ("interpolation", "r2")}
 _FIRST = ["dataset", "method", "seed", "status", "task", "kind", "error_type", "error_message", "rows", "features",
-          "classes", "train_rows", "test_rows", "network_train_accuracy", "network_test_accuracy",
+          "classes", "class_labels", "train_rows", "test_rows", "network_train_accuracy", "network_test_accuracy",
           "network_train_r2", "network_test_r2", "srnet_fitness", "srnet_output_r2", "srnet_agreement_train_all",
           "srnet_agreement_test_all", "srnet_output_r2_test_rows", "srnet_complexity", "srnet_generations",
           "fidelity", "load_seconds", "train_seconds", "explain_seconds", "total_seconds"]
@@ -56,6 +57,7 @@ def summary_row(payload: dict) -> dict:
            "task": job.get("task"), "kind": job.get("kind"), "error_type": error.get("type"),
            "error_message": (error.get("message") or "").splitlines()[0][:300] if error else None,
            "rows": data.get("rows"), "features": data.get("features"), "classes": data.get("classes"),
+           "class_labels": None if data.get("class_labels") is None else json.dumps(data["class_labels"]),
            "train_rows": data.get("train_rows"), "test_rows": data.get("test_rows")}
     for key in ("train_accuracy", "test_accuracy", "train_r2", "test_r2"):
         row[f"network_{key}"] = network.get(key)

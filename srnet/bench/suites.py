@@ -12,7 +12,8 @@ Suites
     Every dataset of PMLB's classification (regression) list that is in the
     PMLB cache folder.
 ``pmlb:NAME,NAME,...``
-    Those PMLB datasets; the task comes from PMLB's lists.
+    Those PMLB datasets.  The task is the user's (``task=``, ``--task``),
+    else PMLB's lists', else guessed from the labels (the guess is noted).
 ``nguyen``, ``nguyen:nguyen-1,nguyen-7,...``
     The Nguyen formulas (:data:`srnet.benchmarks.NGUYEN`), sampled.
 ``srnet-gecco``, ``srnet-gecco:kkk0,adult,...``
@@ -33,7 +34,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from srnet.data import pmlb_cache_dir, pmlb_cached, pmlb_name_hint
+import numpy as np
+
+from srnet.data import TASKS, check_task, guess_task, pmlb_cache_dir, pmlb_cached, pmlb_name_hint
 
 GECCO_DIR_ENV = "SRNET_GECCO_DIR"
 METHODS = {"srnet": "default", "srnet-paper": "paper"}  # method -> SRNet preset
@@ -230,7 +233,8 @@ def parse_widths(text) -> tuple[int, ...]:
 
 
 def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: BatchSettings | None = None,
-                  pmlb_cache=None, gecco_dir=None, limit: int | None = None, download: bool = False) -> Suite:
+                  pmlb_cache=None, gecco_dir=None, limit: int | None = None, download: bool = False,
+                  task: str | None = None) -> Suite:
     """The jobs of ``suite``, validated.
 
     Parameters
@@ -250,6 +254,11 @@ def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: Batch
     download : bool, default=False
         ``pmlb:`` suites: fetch tables missing from the cache into it now
         (needs a network); otherwise a missing table is an error.
+    task : {"classification", "regression"} or None, default=None
+        The task of every dataset, stated by the user: ``pmlb:`` suites run
+        their tables so (a table whose labels cannot be it is an error);
+        other suites only accept their own task.  None: PMLB's lists, else a
+        guess from the labels.
 
     Returns
     -------
@@ -270,20 +279,28 @@ def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: Batch
         raise ValueError(f"unknown method {unknown[0] if unknown else ''!r}; valid: {', '.join(METHODS)}")
     if limit is not None and int(limit) < 1:
         raise ValueError(f"--limit must be >= 1; got {limit}")
+    if task is not None and task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
     head, _, tail = str(suite).partition(":")
     notes: list[str] = []
     if head in ("pmlb-classification", "pmlb-regression") and not tail:
+        _own_task_only(head, head.split("-")[1], task)
         cache = _existing_cache(pmlb_cache)
         entries = _pmlb_suite(head.split("-")[1], cache, notes)
     elif head == "pmlb" and tail:
         cache = pmlb_cache_dir(pmlb_cache)
-        entries = _pmlb_names(parse_names(tail, "PMLB datasets"), cache, download)
+        entries = _pmlb_names(parse_names(tail, "PMLB datasets"), cache, download, task, notes)
     elif head == "nguyen":
+        _own_task_only(head, "regression", task)
         entries = _nguyen(parse_names(tail, "Nguyen benchmarks") if tail else None)
         cache = None
     elif head == "srnet-gecco":
         cache = pmlb_cache_dir(pmlb_cache)
         entries = _gecco(parse_names(tail, "reference networks") if tail else None, gecco_dir, cache, limit)
+        for dataset, _, _, own in entries:
+            if task is not None and own != task:
+                raise ValueError(f"--task {task} does not fit reference network {dataset!r}, a trained {own} "
+                                 f"network; leave --task out for srnet-gecco")
     else:
         raise ValueError(f"unknown suite {suite!r}; valid: {', '.join(SUITES)}")
     if limit is not None and len(entries) > limit:
@@ -323,7 +340,13 @@ def _pmlb_suite(task: str, cache: Path, notes: list[str]) -> list[tuple]:
     return [(name, "pmlb", name, task) for name in present]
 
 
-def _pmlb_names(names, cache: Path, download: bool) -> list[tuple]:
+def _own_task_only(suite: str, own: str, task: str | None) -> None:
+    if task is not None and task != own:
+        raise ValueError(f"--task {task} does not fit suite {suite}, whose datasets are {own} ones; "
+                         f"name tables with pmlb:NAME,... to state their task")
+
+
+def _pmlb_names(names, cache: Path, download: bool, task: str | None = None, notes: list | None = None) -> list:
     import pmlb
 
     classification = set(pmlb.classification_dataset_names)
@@ -340,15 +363,28 @@ def _pmlb_names(names, cache: Path, download: bool) -> list[tuple]:
                                 f"{'are' if len(missing) > 1 else 'is'} not in the cache folder '{cache}'; "
                                 f"point --pmlb-cache or $SRNET_PMLB_CACHE at a folder that has "
                                 f"<name>/<name>.tsv.gz, or add --download to fetch them there")
+    notes = [] if notes is None else notes
     entries = []
     for name in names:
-        if name in classification:
-            task = "classification"
-        elif name in regression:
-            task = "regression"
+        listed = "classification" if name in classification else "regression" if name in regression else None
+        if task is not None:  # the user's word, if the labels allow it
+            check_task(_labels(cache, name), task, f"PMLB dataset {name!r}")
+            if listed is not None and listed != task:
+                notes.append(f"{name}: run as {task} (--task); PMLB lists it as {listed}")
+            chosen = task
+        elif listed is not None:
+            chosen = listed
+            if listed == "regression":
+                distinct = np.unique(_labels(cache, name))
+                if len(distinct) == 2:  # PMLB lists banana and titanic (-1/1 labels) as regression
+                    notes.append(f"{name}: PMLB lists it as regression, but its target holds only 2 values "
+                                 f"({distinct[0]:g}, {distinct[1]:g}); add --task classification to run it "
+                                 f"as a classification")
         else:
-            task = _guess_task(cache / name / f"{name}.tsv.gz")
-        entries.append((name, "pmlb", name, task))
+            chosen, why = guess_task(_labels(cache, name))
+            notes.append(f"{name}: not in PMLB's lists; guessed {chosen} from its labels ({why}); "
+                         f"state it with --task")
+        entries.append((name, "pmlb", name, chosen))
     return entries
 
 
@@ -363,15 +399,14 @@ def _download(names, cache: Path) -> None:
             raise FileNotFoundError(f"could not download PMLB dataset {name!r} into '{cache}': {error}") from None
 
 
-def _guess_task(path: Path) -> str:
-    """A table missing from PMLB's lists: classification when its target
-    holds few distinct integers."""
-    import numpy as np
+def _labels(cache: Path, name: str) -> np.ndarray:
+    """The target column of a cached PMLB table, rows with a missing label left out."""
     import pandas as pd
 
-    target = pd.read_csv(path, sep="\t", usecols=["target"])["target"].to_numpy(dtype=np.float64)
-    integral = np.all(np.isfinite(target)) and np.all(target == np.round(target))
-    return "classification" if integral and len(np.unique(target)) <= 20 else "regression"
+    from srnet.data import PMLB_TARGET
+
+    column = pd.read_csv(cache / name / f"{name}.tsv.gz", sep="\t", usecols=[PMLB_TARGET])[PMLB_TARGET]
+    return column.dropna().to_numpy()
 
 
 # ------------------------------------------------------------ benchmarks

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from srnet.bench.jobs import explainer_budget, make_explainers as bench_explainers
+from srnet.bench.jobs import explainer_budget
+from srnet.bench.jobs import make_explainers as bench_explainers
 from srnet.bench.suites import BatchSettings, resolve_suite
 from srnet.cli import main
 from srnet.explain import EXPLAINERS, LimeExplainer, check_explainers, factory, make_explainer
@@ -44,8 +45,9 @@ def cli_explainers(monkeypatch, tmp_path, names, seconds):
     monkeypatch.setattr("srnet.loading.load_workload",
                         lambda *a, **k: Workload("tiny", model, np.zeros((4, 2)), ["a", "b"]))
     monkeypatch.setattr("srnet.compare.compare", fake_compare)
-    assert main(["compare", "model.pt", "--data", "x.csv", "--out", str(tmp_path), "--explainers",
-                 ",".join(names), "--seconds", str(seconds)]) == 2
+    (tmp_path / "model.pt").touch()  # the command checks the path before loading (faked here)
+    assert main(["compare", str(tmp_path / "model.pt"), "--data", "x.csv", "--out", str(tmp_path),
+                 "--explainers", ",".join(names), "--seconds", str(seconds)]) == 2
     return captured
 
 
