@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
+_STARTED = [time.perf_counter()]  # when main() started: the report's command_seconds
 
 
 def _print_explanation(model) -> None:
@@ -25,10 +27,11 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     from srnet.plots import plot_convergence, plot_layer_fits, plot_network_vs_formula
     from srnet.probe import probe
 
+    started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     report = model.report()
     report.update(extra or {})
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=float))
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=float))  # first, in case plots fail
     plots = [plot_convergence(model.history_, out_dir / "convergence.png")]
     targets = probe(network, X, model.layer_names_)
     plots.append(plot_layer_fits(targets, model.predict_layers(X), model.layer_names_, out_dir / "layers.png"))
@@ -36,6 +39,9 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
         plots += plot_network_vs_formula(lambda Z: probe(network, Z, model.layer_names_)[-1], model.predict, X,
                                          out_dir / "network_vs_formula", feature_names=feature_names, box=box,
                                          others=others)
+    report["report_seconds"] = time.perf_counter() - started
+    report["command_seconds"] = time.perf_counter() - _STARTED[0]
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=float))
     print(f"wrote {out_dir / 'report.json'} and {', '.join(p.name for p in plots)}")
     return report
 
@@ -63,16 +69,58 @@ def _demo(args) -> int:
     model = _explainer(args).fit(network, X, feature_names=list(bench.variables))
     _print_explanation(model)
     print(f"fitness {model.fitness_:.4g} (all {len(X)} rows), output R2 {model.output_r2_:.6f}")
-    _write_explanation(model, network, X, Path(args.out), feature_names=list(bench.variables),
-                       extra={"benchmark": bench.name}, others={"true function": bench.truth})
-    return _finish(model, args)
+    report = _write_explanation(model, network, X, Path(args.out), feature_names=list(bench.variables),
+                                extra={"benchmark": bench.name}, others={"true function": bench.truth})
+    return _finish(model, args, report)
+
+
+def _check_model_path(model_arg) -> None:
+    """A clear error for a MODEL path that is not there (before any other message)."""
+    if not Path(model_arg).exists():
+        raise FileNotFoundError(
+            f"no such model file or folder: '{model_arg}' (resolved from {Path.cwd()}); reference folders "
+            f"such as srnet_gecco/regression/kkk0 are not installed with srnet: see 'Reference networks' in "
+            f"the README")
+
+
+def _hold_out(workload, test_size: float, seed: int):
+    """The workload with a seeded fraction of its rows held out as X_test."""
+    import dataclasses
+
+    import numpy as np
+
+    if not test_size:
+        return workload
+    order = np.random.default_rng(seed).permutation(len(workload.X))
+    cut = len(order) - max(1, round(test_size * len(order)))
+    train, test = np.sort(order[:cut]), np.sort(order[cut:])
+    print(f"holding out {len(test)} of {len(order)} rows (--test-size {test_size:g}) to measure the formula on")
+    changes = dict(X=workload.X[train], X_test=workload.X[test])
+    if getattr(workload, "y", None) is not None:  # the data's target, where the loader keeps it
+        changes["y"] = workload.y[train]
+    return dataclasses.replace(workload, **changes)
+
+
+def _held_out_fit(model, workload) -> dict:
+    """The formula against the network on the held-out rows (regression; classifiers report agreement)."""
+    if workload.X_test is None or model.is_classifier_:
+        return {}
+    from srnet.compare import rmse_r2
+    from srnet.probe import probe
+
+    network_output = probe(workload.model, workload.X_test, model.layer_names_)[-1]
+    rmse, r2 = rmse_r2(network_output, model.predict_layers(workload.X_test)[-1])
+    print(f"on the {len(workload.X_test)} held-out rows: output R2 {r2:.6f}, output RMSE {rmse:.4g}")
+    return {"output_r2_test": r2, "output_rmse_test": rmse, "test_rows": len(workload.X_test)}
 
 
 def _explain(args) -> int:
     from srnet.loading import load_workload, network_fit
 
+    _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache)
+    workload = _hold_out(workload, args.test_size, args.seed)
     print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
     own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
     for key, value in own.items():
@@ -94,10 +142,11 @@ def _explain(args) -> int:
             f"{k.split('_')[1]} {v:.1%}" for k, v in extra.items() if k.startswith("agreement")))
     print(f"fitness {model.fitness_:.4g} (all {len(workload.X)} rows), output R2 {model.output_r2_:.6f}, "
           f"output RMSE {model.output_rmse_:.4g}")
+    extra.update(_held_out_fit(model, workload))
     box = workload.boxes["training"] if workload.boxes else None
-    _write_explanation(model, workload.model, workload.X, Path(args.out), feature_names=workload.feature_names,
-                       box=box, extra=extra)
-    return _finish(model, args)
+    report = _write_explanation(model, workload.model, workload.X, Path(args.out),
+                                feature_names=workload.feature_names, box=box, extra=extra)
+    return _finish(model, args, report)
 
 
 def _compare(args) -> int:
@@ -106,17 +155,25 @@ def _compare(args) -> int:
     from srnet.loading import load_workload
 
     names = check_explainers(n.strip() for n in args.explainers.split(",") if n.strip())
+    _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache)
     explainers = make_explainers(names, seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)
     print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")
     comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,
-                         n_points=args.points, random_state=args.seed)
+                         n_points=args.points, random_state=args.seed, progress=True)
+    if not comparison.records:
+        print("interrupted (Ctrl-C) before any explainer was measured: nothing written")
+        return 130
     print(comparison.table())
     written = write_comparison(comparison, network, args.out, feature_names=workload.feature_names,
                                extra={"network": workload.name, "seed": args.seed})
     print(f"wrote {', '.join(str(p) for p in written)}")
+    if comparison.interrupted:
+        measured = list(dict.fromkeys(r["explainer"] for r in comparison.records))
+        print(f"interrupted (Ctrl-C): only {', '.join(measured)} measured (the last one with its best so far)")
+        return 130
     return 0
 
 
@@ -182,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="explain a trained network layer by layer")
     _add_loading_options(explain)
     _add_search_options(explain, seconds=30.0)
+    explain.add_argument("--test-size", type=float, default=0.0,
+                         help="fraction of the data rows held out to measure the formula on (class agreement "
+                              "or R2 on unseen rows; default: 0, or the reference folder's test rows)")
     explain.set_defaults(run=_explain)
 
     comparing = commands.add_parser("compare", help="measure SRNet, LIME, MAPLE, ... against the network")
@@ -236,27 +296,30 @@ def build_parser() -> argparse.ArgumentParser:
 #: Every budget and size option of every subcommand, checked by srnet.data.check_budget before anything runs.
 _BUDGET_OPTIONS = {"seconds": {}, "generations": dict(allow_none=True, integer=True), "points": dict(integer=True),
                    "limit": dict(allow_none=True, integer=True), "workers": dict(allow_none=True, integer=True),
-                   "epochs": dict(allow_none=True, integer=True), "max_rows": dict(integer=True, minimum=10),
+                   "epochs": dict(allow_none=True, integer=True), "max_rows": dict(integer=True, minimum="MIN_ROWS"),
                    "test_size": dict(positive=False)}
 
 
 def _check_budgets(args) -> None:
-    from srnet.data import check_budget
+    from srnet.data import MIN_ROWS, check_budget
 
     for key, rules in _BUDGET_OPTIONS.items():
         if hasattr(args, key):
+            rules = {k: MIN_ROWS if v == "MIN_ROWS" else v for k, v in rules.items()}
             check_budget("--" + key.replace("_", "-"), getattr(args, key), **rules)
     if getattr(args, "test_size", 0) >= 1:
         raise ValueError(f"--test-size must be < 1 (a fraction of the rows), got {args.test_size}")
 
 
-def _finish(model, args) -> int:
+def _finish(model, args, report: dict) -> int:
     """The time line of an explanation; exit status 130 after Ctrl-C."""
-    budget = (f"{model.settings()['max_seconds']:g} s" if model.settings()["max_seconds"] is not None
-              else f"{model.settings()['max_generations']} generations")
-    print(f"{model.n_generations_} generations; search {model.search_seconds_:.1f} s (budget {budget}), "
+    settings = model.settings()
+    budget = (f"{settings['max_seconds']:g} s" if settings["max_seconds"] is not None
+              else f"{settings['max_generations']} generations")
+    print(f"{model.n_generations_} generations; search {model.search_seconds_:.1f} s (budget {budget}); "
           f"outside it: compile {model.compile_seconds_:.1f} s, set-up {model.setup_seconds_:.1f} s, "
-          f"compose {model.compose_seconds_:.1f} s, report and plots {args.report_seconds:.1f} s")
+          f"compose {model.compose_seconds_:.1f} s, report and plots {report['report_seconds']:.1f} s; "
+          f"whole command {report['command_seconds']:.1f} s")
     if model.stop_reason_ == "interrupted":
         print(f"interrupted (Ctrl-C): {args.out} holds the best explanation found before it")
         return 130
@@ -264,6 +327,7 @@ def _finish(model, args) -> int:
 
 
 def main(argv=None) -> int:
+    _STARTED[0] = time.perf_counter()
     args = build_parser().parse_args(argv)
     try:
         _check_budgets(args)

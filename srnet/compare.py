@@ -29,12 +29,13 @@ Two protocols, both reported:
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from srnet.data import check_matrix, data_box, widen_box
+from srnet.data import check_budget, check_matrix, check_rows, data_box, widen_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.metrics import class_agreement, rmse_r2
@@ -42,6 +43,7 @@ from srnet.metrics import class_agreement, rmse_r2
 REGRESSION_DOMAINS = ("interpolation", "extrapolation")
 CLASSIFICATION_DOMAINS = ("train", "test")
 NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width
+_CHUNK = 50  # points per progress-bar step for local explainers
 VALIDATION_WIDENING = 0.25  # default validation box: the training box widened by a quarter on each side
 
 
@@ -76,16 +78,31 @@ class Comparison:
     explainers: dict[str, Explainer] = field(repr=False)
     boxes: dict[str, np.ndarray] | None = None
 
+    interrupted: bool = False
+
     def table(self) -> str:
-        """The records as an aligned text table."""
-        lines = [f"{'explainer':<12}{'domain':<15}{'rmse':>11}{'r2':>10}{'agreement':>11}{'rmse around':>13}"
-                 f"{'agr. around':>12}{'seconds':>9}{'size':>6}"]
-        for r in self.records:
-            agreement = "" if r["agreement"] is None else f"{r['agreement']:.1%}"
-            around = "" if r["agreement_around"] is None else f"{r['agreement_around']:.1%}"
-            lines.append(f"{r['explainer']:<12}{r['domain']:<15}{r['rmse']:>11.4g}{r['r2']:>10.4f}{agreement:>11}"
-                         f"{r['rmse_around']:>13.4g}{around:>12}{r['seconds']:>9.1f}{r['size']:>6}")
-        return "\n".join(lines)
+        """The records as a text table whose columns never touch."""
+        def share(value):
+            return "" if value is None else f"{value:.1%}"
+
+        rows = [[r["explainer"], r["domain"], f"{r['rmse']:.4g}", f"{r['r2']:.4f}", share(r["agreement"]),
+                 f"{r['rmse_around']:.4g}", share(r["agreement_around"]), f"{r['seconds']:.1f}", str(r["size"])]
+                for r in self.records]
+        return format_table(["explainer", "domain", "rmse", "r2", "agreement", "rmse around", "agr. around",
+                             "seconds", "size"], rows, left=2)
+
+
+def format_table(header: list[str], rows: list[list[str]], *, left: int = 1, gap: int = 2) -> str:
+    """Text cells in columns as wide as their widest cell, ``gap`` spaces
+    apart (so neighbours never touch); the first ``left`` columns are
+    left-aligned, the others (numbers) right-aligned."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+
+    def line(cells):
+        return (" " * gap).join(str(c).ljust(w) if j < left else str(c).rjust(w)
+                                for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(header)] + [line(row) for row in rows])
 
 
 def _metrics(network: np.ndarray, predicted: np.ndarray, task: str) -> dict:
@@ -95,20 +112,43 @@ def _metrics(network: np.ndarray, predicted: np.ndarray, task: str) -> dict:
     return {"rmse": rmse, "r2": r2, "agreement": agreement}
 
 
-def _at_and_around(explainer: Explainer, X: np.ndarray, nearby: np.ndarray):
+def _at_and_around(explainer: Explainer, X: np.ndarray, nearby: np.ndarray, bar=None):
     """Predictions at X and, with what was learnt at X, at the nearby points
-    (one set of local models serves both)."""
+    (one set of local models serves both); ``bar`` counts the points done."""
     if isinstance(explainer, LocalLinearExplainer):
+        if bar is not None and len(X) > _CHUNK:  # one local model per point: in chunks, so the bar moves
+            parts = [_at_and_around(explainer, X[i:i + _CHUNK], nearby[i:i + _CHUNK], bar)
+                     for i in range(0, len(X), _CHUNK)]
+            return np.concatenate([at for at, _ in parts]), np.concatenate([near for _, near in parts])
         intercepts, coefs = explainer.local_models(X)
         if explainer.task_ == "regression":
-            return intercepts + np.sum(coefs * X, axis=1), intercepts + np.sum(coefs * nearby, axis=1)
-        return (intercepts + np.einsum("nmd,nd->nm", coefs, X),
-                intercepts + np.einsum("nmd,nd->nm", coefs, nearby))
-    return explainer.predict(X), explainer.predict(nearby)
+            answers = intercepts + np.sum(coefs * X, axis=1), intercepts + np.sum(coefs * nearby, axis=1)
+        else:
+            answers = (intercepts + np.einsum("nmd,nd->nm", coefs, X),
+                       intercepts + np.einsum("nmd,nd->nm", coefs, nearby))
+    else:
+        answers = explainer.predict(X), explainer.predict(nearby)
+    if bar is not None:
+        bar.update(len(X))
+    return answers
+
+
+def _progress(enabled: bool, name: str, domain: str, total: int):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"{name} {domain}", unit="pt", leave=True)
+
+
+def _interrupted(explainer: Explainer) -> bool:
+    """Whether Ctrl-C stopped the explainer's own search (it then keeps its best so far)."""
+    return getattr(getattr(explainer, "model_", None), "stop_reason_", None) == "interrupted"
 
 
 def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer], *, task: str | None = None,
-            X_test=None, boxes: dict | None = None, n_points: int = 1000, random_state=None) -> Comparison:
+            X_test=None, boxes: dict | None = None, n_points: int = 1000, random_state=None,
+            progress: bool = False) -> Comparison:
     """Fit every explainer on ``X_train`` and measure it against the network.
 
     Parameters
@@ -132,9 +172,17 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     n_points : int, default 1000
         Evaluation points per domain (regression: drawn from each box;
         classification: a seeded sample of the rows when there are more).
+    progress : bool, default False
+        A progress bar (on stderr) per explainer and point set.
+
+    Ctrl-C (KeyboardInterrupt) ends the comparison early: the explainer
+    whose search it stopped is measured with its best formula so far (an
+    explainer without a search of its own is dropped), later ones are
+    skipped, and ``Comparison.interrupted`` is True.
     """
     rng = np.random.default_rng(random_state)
-    X_train = check_matrix(X_train, "X_train")
+    n_points = check_budget("n_points", n_points, integer=True)
+    X_train = check_rows(check_matrix(X_train, "X_train"), name="X_train")
     n_features = network.plan.n_features
     if X_train.shape[1] != n_features:
         raise ValueError(f"X_train has {X_train.shape[1]} columns but the network expects {n_features}")
@@ -175,10 +223,28 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     network_nearby = {domain: network(X) for domain, X in nearby.items()}
 
     records, predictions, fitted = [], {}, {}
+    interrupted = False
     for name, explainer in explainers.items():
         started = time.perf_counter()
-        explainer.fit(network, X_train, X_valid=X_valid, task=task, random_state=int(rng.integers(2**31)))
-        answers = {domain: _at_and_around(explainer, X, nearby[domain]) for domain, X in points.items()}
+        bars = []
+        try:
+            if progress:
+                from tqdm.auto import tqdm
+
+                tqdm.write(f"fitting {name} ...", file=sys.stderr)
+            explainer.fit(network, X_train, X_valid=X_valid, task=task, random_state=int(rng.integers(2**31)))
+            interrupted = _interrupted(explainer)  # its search stopped early: measure it, then stop
+            answers = {}
+            for domain, X in points.items():
+                bars.append(_progress(progress, name, domain, len(X)))
+                answers[domain] = _at_and_around(explainer, X, nearby[domain], bars[-1])
+        except KeyboardInterrupt:  # Ctrl-C: keep the explainers measured so far
+            interrupted = True
+            break
+        finally:
+            for bar in bars:
+                if bar is not None:
+                    bar.close()
         seconds = time.perf_counter() - started
         predictions[name] = {domain: at for domain, (at, _) in answers.items()}
         around = {domain: near for domain, (_, near) in answers.items()}
@@ -188,9 +254,11 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
             record.update(_metrics(network_outputs[domain], predictions[name][domain], task))
             record.update({f"{key}_around": value for key, value in
                            _metrics(network_nearby[domain], around[domain], task).items()})
-            record.update(seconds=seconds, size=int(explainer.size_))
+            record.update(seconds=seconds, size=int(explainer.size_), interrupted=interrupted)
             records.append(record)
-    return Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes)
+        if interrupted:
+            break
+    return Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes, interrupted)
 
 
 def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:
@@ -216,7 +284,8 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    payload = {"task": comparison.task, "records": comparison.records, **(extra or {})}
+    payload = {"task": comparison.task, "interrupted": comparison.interrupted, "records": comparison.records,
+               **(extra or {})}
     if comparison.boxes:
         payload["boxes"] = {k: v.tolist() for k, v in comparison.boxes.items()}
     (out_dir / "compare.json").write_text(json.dumps(payload, indent=2))

@@ -13,6 +13,8 @@ take about half a second to import, and validating a matrix should not pay it.
 from __future__ import annotations
 
 import difflib
+import math
+import numbers
 import os
 from pathlib import Path
 
@@ -23,6 +25,73 @@ PMLB_TARGET = "target"  # the label column of every PMLB table
 
 _DELIMITERS = {".csv": ",", ".tsv": "\t", ".txt": r"\s+"}
 _ARRAY_SUFFIXES = (".npy", ".npz")
+
+#: Fewest rows srnet explains a network on: with fewer, a formula of a few
+#: nodes and a least-squares map fits any data, and its R^2 says nothing.
+MIN_ROWS = 10
+
+
+def check_budget(name: str, value, *, allow_none: bool = False, integer: bool = False, positive: bool = True,
+                 minimum=None):
+    """Validate a budget or a size (seconds, generations, rows, points, ...).
+
+    The one place srnet checks such numbers, in the API and the command line.
+
+    Parameters
+    ----------
+    name : str
+        What to call the value in the message (``"max_seconds"``, ``"--seconds"``).
+    value : number or None
+    allow_none : bool, default=False
+        None means "no such budget" and is returned as is.
+    integer : bool, default=False
+        The value must be a whole number (returned as ``int``).
+    positive : bool, default=True
+        The value must be > 0; else >= 0.
+    minimum : number or None
+        The value must be >= ``minimum`` (replaces the sign rule).
+
+    Returns
+    -------
+    int, float or None
+
+    Raises
+    ------
+    ValueError
+        One line naming the budget, the rule and the value: not a number,
+        NaN/inf, not whole, or too small.
+    """
+    if value is None:
+        if allow_none:
+            return None
+        raise ValueError(f"{name} is required")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {number}")
+    if integer:
+        if number != math.floor(number):
+            raise ValueError(f"{name} must be a whole number, got {value}")
+        number = int(number)
+    shown = int(number) if integer else value
+    if minimum is not None:
+        if number < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {shown}")
+    elif positive and number <= 0:
+        raise ValueError(f"{name} must be > 0, got {shown}")
+    elif number < 0:
+        raise ValueError(f"{name} must be >= 0, got {shown}")
+    return number
+
+
+def check_rows(X, minimum: int = MIN_ROWS, name: str = "X"):
+    """Refuse data with fewer than ``minimum`` rows (see :data:`MIN_ROWS`)."""
+    n = len(X)
+    if n < minimum:
+        raise ValueError(f"{name} has {n} row{'s' if n != 1 else ''}; srnet needs at least {minimum} to tell a "
+                         f"formula from noise")
+    return X
 
 
 def check_matrix(X, name: str = "X") -> np.ndarray:

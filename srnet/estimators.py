@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from srnet.cgp.evolve import as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
+from srnet.data import check_budget
 from srnet.expr.program import Program
 from srnet.expr.symbolic import make_symbols, simplify, to_sympy
 
@@ -83,6 +84,9 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
     history_ : ndarray of shape (k, 4)
         ``(generation, evaluations, seconds, fitness)`` at each improvement.
     n_generations_, n_evaluations_ : int
+    stop_reason_ : str
+        What ended the search; ``"interrupted"`` after Ctrl-C, which keeps the
+        best formula found so far.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
@@ -122,6 +126,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
             Called with a :class:`srnet.cgp.Progress` between chunks of
             generations; returning True stops the search.
         """
+        check_budget("simplify_seconds", self.simplify_seconds, positive=False)  # evolve checks the budgets
         X, y = validate_data(self, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
         if X.shape[0] < 2:
             raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
@@ -146,6 +151,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         self.history_ = result.history
         self.n_generations_ = result.generations
         self.n_evaluations_ = result.evaluations
+        self.stop_reason_ = result.stop_reason  # "interrupted" after Ctrl-C: the best formula so far
         names = getattr(self, "feature_names_in_", None)
         symbols = make_symbols(X.shape[1], None if names is None else list(names),
                                positive=np.all(X > 0, axis=0))

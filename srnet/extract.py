@@ -21,7 +21,7 @@ from srnet.cgp import _kernels
 from srnet.cgp.evolve import _seed_from, as_feature_rows
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_matrix
+from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows
 from srnet.expr.symbolic import (
     complexity,
     fold_constants,
@@ -77,7 +77,12 @@ class SRNet(BaseEstimator):
     constant_pool : tuple of float, default=(1, 2, 3, 0.5)
     max_generations, max_seconds : int, float or None
         Budget; None for both uses the preset's (default: 30 s; paper: 5000
-        generations).
+        generations).  Each must be > 0.  The seconds are search time: the
+        one-time kernel compilation (``compile_seconds_``) and the final
+        refit and composition (``compose_seconds_``) are reported apart.
+        Ctrl-C (KeyboardInterrupt) during the search stops it and keeps the
+        best explanation so far (``stop_reason_ == "interrupted"``).  X needs
+        at least :data:`srnet.data.MIN_ROWS` (10) rows.
     max_samples : int, default=2000
         Larger data are subsampled for the search; the final linear maps and
         all reported figures use every row.
@@ -211,10 +216,11 @@ class SRNet(BaseEstimator):
     def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None):
         """Explain recorded activations (one (n, width) array per layer, the
         network output last) of a network whose inputs were ``X``."""
+        started = time.perf_counter()
         X = check_matrix(X)
         targets = self._check_activations(X, activations)
-        settings = self.settings()
-        started = time.perf_counter()
+        check_rows(X)
+        settings = self._checked_settings()
         run_seed = _seed_from(self.random_state)
         if not hasattr(self, "layer_names_") or len(self.layer_names_) != len(targets):
             self.layer_names_ = [f"layer{k + 1}" for k in range(len(targets))]
@@ -233,6 +239,9 @@ class SRNet(BaseEstimator):
                            levels_back=settings["levels_back"], functions=settings["functions"],
                            n_constants=self.n_constants, constant_pool=self.constant_pool)
         threads = self.n_threads or numba.get_num_threads()
+        compiling = time.perf_counter()
+        _kernels.warm_up()  # once per process (the first run compiles or loads the kernels): not search time
+        self.compile_seconds_ = time.perf_counter() - compiling
         search = LayerwiseSearch(specs, as_feature_rows(X[rows]), [np.ascontiguousarray(t[:, rows]) for t in targets],
                                  n_offspring=settings["n_offspring"], mutation=settings["mutation"],
                                  mutation_rate=settings["mutation_rate"], ridge=self.ridge,
@@ -246,8 +255,8 @@ class SRNet(BaseEstimator):
             if state.fitness < history[-1][2]:
                 history.append((state.generation, seconds, state.fitness))
             if bar is not None:
-                bar.set_postfix(fitness=f"{state.fitness:.4g}", refresh=False)
-                bar.update(1 if settings["max_seconds"] is None else seconds - bar.n)
+                bar.set_postfix(search_fitness=f"{state.fitness:.4g}", refresh=False)
+                bar.update(1 if settings["max_seconds"] is None else min(seconds, bar.total) - bar.n)
             return bool(callback(state, seconds)) if callback is not None else False
 
         try:
@@ -256,7 +265,16 @@ class SRNet(BaseEstimator):
         finally:
             if bar is not None:
                 bar.close()
-        self.search_seconds_ = time.perf_counter() - started
+        if self.stop_reason_ == "interrupted" and self.progress:
+            import sys
+
+            print(f"interrupted after {search.generation} generations: composing the best explanation so far "
+                  f"(Ctrl-C again quits at once)", file=sys.stderr, flush=True)
+        self.search_seconds_ = search.search_seconds
+        self.search_fitness_ = search.fitness
+        self.search_rows_ = len(rows)
+        self.setup_seconds_ = time.perf_counter() - started - self.compile_seconds_ - self.search_seconds_
+        composing = time.perf_counter()
         history.append((search.generation, self.search_seconds_, search.fitness))
         self.history_ = np.array(history, dtype=np.float64)
         self.n_generations_ = search.generation
@@ -421,9 +439,15 @@ class SRNet(BaseEstimator):
             "inputs_assumed_positive": [s.name for s in self.input_symbols_ if s.is_positive],
             "generations": self.n_generations_,
             "evaluations": self.n_evaluations_,
+            "search_fitness": self.search_fitness_,
+            "search_rows": self.search_rows_,
+            "compile_seconds": self.compile_seconds_,
+            "setup_seconds": self.setup_seconds_,
             "search_seconds": self.search_seconds_,
+            "compose_seconds": self.compose_seconds_,
             "wall_seconds": self.wall_seconds_,
             "stop_reason": self.stop_reason_,
+            "interrupted": self.stop_reason_ == "interrupted",
             "seed": self.random_state,
             "preset": self.preset,
             "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.settings().items()},

@@ -34,7 +34,7 @@ from srnet.activations.programs import (
     standardize_program,
 )
 from srnet.cgp.primitives import PAPER_FUNCTIONS
-from srnet.data import check_matrix, check_vector
+from srnet.data import check_budget, check_matrix, check_vector
 from srnet.estimators import CGPRegressor
 from srnet.expr.program import Program
 from srnet.expr.symbolic import fold_constants, make_symbols, raw_sympy, to_sympy
@@ -93,6 +93,7 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
 
 def subsample_rows(n: int, max_samples: int | None, rng: np.random.Generator) -> np.ndarray:
     """Sorted indices of at most ``max_samples`` of ``n`` rows (all when None or n is small)."""
+    max_samples = check_budget("max_samples", max_samples, allow_none=True, integer=True)
     if max_samples is None or n <= max_samples:
         return np.arange(n)
     return np.sort(rng.choice(n, max_samples, replace=False))

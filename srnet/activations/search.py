@@ -37,7 +37,7 @@ from srnet.cgp import _kernels
 from srnet.cgp.evolve import _seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_matrix, check_vector
+from srnet.data import check_budget, check_matrix, check_vector
 from srnet.expr.program import Program
 
 #: Functions of the search: smooth, cheap, and able to make the usual shapes
@@ -151,6 +151,9 @@ def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", m
         generations, training runs, cache hits, rejected formulas and the
         history ``[(generation, seconds, fitness)]`` of improvements.
     """
+    max_seconds = check_budget("max_seconds", max_seconds, allow_none=True)
+    max_generations = check_budget("max_generations", max_generations, allow_none=True, integer=True)
+    max_evaluations = check_budget("max_evaluations", max_evaluations, allow_none=True, integer=True)
     if max_seconds is None and max_generations is None and max_evaluations is None:
         raise ValueError("give a budget: max_seconds, max_generations or max_evaluations")
     if task not in TASKS:

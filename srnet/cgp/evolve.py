@@ -19,6 +19,7 @@ import numpy as np
 from srnet.cgp import _kernels
 from srnet.cgp.genome import Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES
+from srnet.data import check_budget
 
 FITNESS_MODES = {"scaled": _kernels.FITNESS_SCALED, "lstsq": _kernels.FITNESS_LSTSQ}
 MUTATIONS = {"point": _kernels.MUTATION_POINT, "single": _kernels.MUTATION_SINGLE_ACTIVE}
@@ -63,6 +64,21 @@ class EvolutionResult:
     def gp_ops_per_second(self) -> float:
         """Node evaluations x samples per second of wall time, all included."""
         return self.node_evaluations / self.seconds if self.seconds > 0 else math.nan
+
+
+class StopOnInterrupt:
+    """Context manager: a KeyboardInterrupt (Ctrl-C) inside ends the block
+    quietly, and ``caught`` says so; the search keeps the best found so far.
+    A second Ctrl-C, after the block, interrupts as usual."""
+
+    caught = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        self.caught = kind is not None and issubclass(kind, KeyboardInterrupt)
+        return self.caught
 
 
 def as_feature_rows(X) -> np.ndarray:
@@ -165,7 +181,11 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         Single-active-gene mutation, or point mutation at ``mutation_rate``.
     max_generations, max_evaluations, max_seconds, target_fitness
         Stopping rules; the first one met stops the run.  At least one of the
-        three budgets must be given.
+        three budgets must be given, each > 0 (checked by
+        :func:`srnet.data.check_budget`).  The one-time kernel compilation
+        happens before the clock starts.  Ctrl-C (KeyboardInterrupt) also
+        stops it: the best genome so far is returned, with stop reason
+        ``"interrupted"``.
     restart_after : int or None
         Restart from a random genome after this many generations without
         improvement; the best genome found is kept.
@@ -184,14 +204,17 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         and ``target_fitness`` use the search's precision; the returned
         ``fitness`` is the best genome's, recomputed in float64.
     """
+    max_generations = check_budget("max_generations", max_generations, allow_none=True, integer=True)
+    max_evaluations = check_budget("max_evaluations", max_evaluations, allow_none=True, integer=True)
+    max_seconds = check_budget("max_seconds", max_seconds, allow_none=True)
+    restart_after = check_budget("restart_after", restart_after, allow_none=True, integer=True)
     if max_generations is None and max_evaluations is None and max_seconds is None:
         raise ValueError("give a budget: max_generations, max_evaluations or max_seconds")
     if fitness not in FITNESS_MODES:
         raise ValueError(f"unknown fitness {fitness!r}; valid: {', '.join(FITNESS_MODES)}")
     if mutation not in MUTATIONS:
         raise ValueError(f"unknown mutation {mutation!r}; valid: {', '.join(MUTATIONS)}")
-    if n_offspring < 1:
-        raise ValueError(f"n_offspring must be >= 1, got {n_offspring}")
+    n_offspring = check_budget("n_offspring", n_offspring, integer=True)
     if not 0.0 < mutation_rate <= 1.0:
         raise ValueError(f"mutation_rate must be in (0, 1], got {mutation_rate}")
     dtype = search_dtype(precision)
@@ -236,7 +259,8 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     history = [(0, evaluations, 0.0, best_fitness)]
     chunk = 8
     stop_reason = ""
-    with _kernels.engine_threads(threads):
+    interrupt = StopOnInterrupt()
+    with _kernels.engine_threads(threads), interrupt:
         while True:
             elapsed = time.perf_counter() - t0
             if best_fitness <= target_fitness:
@@ -294,6 +318,9 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
             elif chunk_seconds > _CHUNK_SECONDS * 2:
                 chunk = max(1, chunk // 2)
     seconds = time.perf_counter() - t0
+    if interrupt.caught:  # Ctrl-C may land between updates: score the kept genome afresh
+        stop_reason = "interrupted"
+        best_fitness = score(best)
     history.append((generation, evaluations, seconds, best_fitness))
     if X_search is not X_rows:
         best_fitness = score(best, X_rows)

@@ -1,0 +1,235 @@
+"""Budgets, sizes and Ctrl-C: one check for every budget, searches that keep
+their clock, and interrupts that keep the best explanation so far."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from srnet.cli import main
+from srnet.data import MIN_ROWS, check_budget
+from srnet.estimators import CGPRegressor
+from srnet.expr.program import Program
+from srnet.extract import SRNet
+from srnet.layers import paper_fitness
+from srnet.probe import probe
+
+QUICK = dict(simplify_seconds=0, random_state=0, n_threads=1)
+
+
+@pytest.mark.parametrize("value, rules, message", [
+    (0, {}, "must be > 0, got 0"),
+    (-5, {}, "must be > 0, got -5"),
+    (float("nan"), {}, "must be a finite number, got nan"),
+    (float("inf"), {}, "must be a finite number, got inf"),
+    (None, {}, "is required"),
+    ("10", {}, "must be a number"),
+    (True, {}, "must be a number"),
+    (2.5, dict(integer=True), "must be a whole number"),
+    (-1, dict(integer=True, allow_none=True), "must be > 0, got -1"),
+    (-0.5, dict(positive=False), "must be >= 0"),
+    (3, dict(integer=True, minimum=10), "must be >= 10, got 3"),
+])
+def test_check_budget_refuses_in_one_line(value, rules, message):
+    with pytest.raises(ValueError, match=message) as caught:
+        check_budget("budget", value, **rules)
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("budget ")
+
+
+def test_check_budget_accepts_and_normalises():
+    assert check_budget("s", 1e12) == 1e12
+    assert check_budget("g", 5.0, integer=True) == 5 and isinstance(check_budget("g", np.int64(5), integer=True), int)
+    assert check_budget("g", None, allow_none=True) is None
+    assert check_budget("s", 0, positive=False) == 0
+
+
+def tiny_network():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return np.random.default_rng(0).uniform(-1, 1, (60, 2))
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(max_seconds=-1), "max_seconds must be > 0"),
+    (dict(max_seconds=0), "max_seconds must be > 0"),
+    (dict(max_seconds=float("nan")), "max_seconds must be a finite number"),
+    (dict(max_generations=-1), "max_generations must be > 0"),
+    (dict(max_generations=2.5), "max_generations must be a whole number"),
+    (dict(max_generations=5, max_samples=3), "max_samples must be >= 10"),
+    (dict(max_generations=5, simplify_seconds=-1), "simplify_seconds must be >= 0"),
+])
+def test_srnet_refuses_bad_budgets(data, params, message):
+    with pytest.raises(ValueError, match=message):
+        SRNet(**{**QUICK, **params}).fit(tiny_network(), data)
+
+
+def test_srnet_refuses_too_few_rows(data):
+    with pytest.raises(ValueError, match=f"X has 1 row; srnet needs at least {MIN_ROWS}"):
+        SRNet(max_generations=5, **QUICK).fit(tiny_network(), data[:1])
+    SRNet(max_generations=2, **QUICK).fit(tiny_network(), data[:MIN_ROWS])  # the minimum itself is fine
+
+
+def test_engine_estimator_and_activation_routes_refuse_bad_budgets(data):
+    from srnet.activations.routes import activation_from_data
+    from srnet.activations.search import search_activation
+    from srnet.cgp.evolve import as_feature_rows, evolve
+    from srnet.cgp.genome import GenomeSpec
+
+    y = np.sin(data[:, 0])
+    with pytest.raises(ValueError, match="max_seconds must be > 0"):
+        CGPRegressor(max_seconds=-1).fit(data, y)
+    with pytest.raises(ValueError, match="max_generations must be > 0"):
+        CGPRegressor(max_seconds=None, max_generations=0).fit(data, y)
+    spec = GenomeSpec(n_inputs=2, n_outputs=1, n_columns=5)
+    with pytest.raises(ValueError, match="max_seconds must be a finite number"):
+        evolve(spec, as_feature_rows(data), y[None], max_seconds=float("nan"))
+    with pytest.raises(ValueError, match="max_evaluations must be > 0"):
+        evolve(spec, as_feature_rows(data), y[None], max_evaluations=-3)
+    with pytest.raises(ValueError, match="max_seconds must be > 0"):
+        activation_from_data(data, y, max_seconds=0)
+    with pytest.raises(ValueError, match="max_samples must be > 0"):
+        activation_from_data(data, y, max_seconds=1, max_samples=0)
+    with pytest.raises(ValueError, match="max_generations must be > 0"):
+        search_activation(data, y, data, y, max_seconds=None, max_generations=-1)
+
+
+def write_workload(folder, X):
+    net = tiny_network()
+    torch.save(net.state_dict(), folder / "net.pt")
+    np.savetxt(folder / "data.csv", X, delimiter=",")
+    return net, ["explain", str(folder / "net.pt"), "--data", str(folder / "data.csv"), "--arch",
+                 "mlp:2-3-1:sigmoid", "--out", str(folder / "out")]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["demo", "--seconds", "0"], "--seconds must be > 0"),
+    (["demo", "--generations", "-1"], "--generations must be > 0"),
+    (["demo", "--seconds", "nan"], "--seconds must be a finite number"),
+    (["demo", "--seconds", "-5"], "--seconds must be > 0"),
+    (["compare", "x", "--out", "o", "--seconds", "-1"], "--seconds must be > 0"),
+    (["compare", "x", "--out", "o", "--points", "0"], "--points must be > 0"),
+    (["bench", "nguyen", "--out", "o", "--max-rows", "3"], "--max-rows must be >= 10"),
+    (["bench", "nguyen", "--out", "o", "--workers", "0"], "--workers must be > 0"),
+    (["bench", "nguyen", "--out", "o", "--seconds", "inf"], "--seconds must be a finite number"),
+    (["explain", "x", "--out", "o", "--test-size", "1.5"], "--test-size must be < 1"),
+])
+def test_every_subcommand_refuses_bad_budgets_in_one_line(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"srnet {argv[0]}: error: {message}") and "\n" not in err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "srnet-demo").exists()
+
+
+def test_explain_refuses_a_one_row_csv_and_a_missing_model(tmp_path, data, capsys):
+    _, argv = write_workload(tmp_path, data[:1])
+    assert main(argv) == 2
+    assert "X has 1 row; srnet needs at least 10" in capsys.readouterr().err
+    assert main(["explain", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "no such model file or folder" in err and "--data is required" not in err and "README" in err
+
+
+def test_explain_keeps_its_budget_and_reports_the_time_outside_it(tmp_path, data, capsys):
+    _, argv = write_workload(tmp_path, data)
+    assert main(argv + ["--seconds", "1.5"]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert 1.5 <= report["search_seconds"] < 1.5 + 0.5  # the clock stops within a generation or two
+    parts = sum(report[k] for k in ("compile_seconds", "setup_seconds", "search_seconds", "compose_seconds"))
+    assert report["wall_seconds"] == pytest.approx(parts, abs=0.05)
+    assert report["command_seconds"] >= report["wall_seconds"] + report["report_seconds"] - 0.05
+    assert report["interrupted"] is False and report["stop_reason"] == "max_seconds"
+    out = capsys.readouterr().out
+    assert "search 1.5 s (budget 1.5 s)" in out and "compile" in out and "whole command" in out
+
+
+def test_explain_reports_held_out_rows(tmp_path, data, capsys):
+    _, argv = write_workload(tmp_path, data)
+    assert main(argv + ["--generations", "20", "--test-size", "0.25"]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["test_rows"] == 15 and math.isfinite(report["output_r2_test"])
+    assert "on the 15 held-out rows" in capsys.readouterr().out
+
+
+def stop_after(generations):
+    """A callback that raises KeyboardInterrupt, as Ctrl-C would, mid-search."""
+    def callback(state, *rest):
+        if getattr(state, "generation", 0) >= generations:
+            raise KeyboardInterrupt
+    return callback
+
+
+def test_ctrl_c_inside_srnet_fit_keeps_the_best_explanation_so_far(data):
+    net = tiny_network()
+    model = SRNet(max_seconds=1e12, **QUICK).fit(net, data, callback=stop_after(30))
+    assert model.stop_reason_ == "interrupted" and model.report()["interrupted"] is True
+    assert 30 <= model.n_generations_ <= 31
+    assert model.fitness_ == pytest.approx(model.search_fitness_, rel=1e-6)  # all rows are the search rows
+    assert np.all(np.isfinite(model.predict(data)))
+
+
+def test_ctrl_c_inside_cgp_regressor_fit_keeps_the_best_formula_so_far(data):
+    y = np.sin(data[:, 0]) + data[:, 1]
+    model = CGPRegressor(max_seconds=1e12, simplify_seconds=0, random_state=0, n_threads=1)
+    model.fit(data, y, callback=stop_after(50))
+    assert model.stop_reason_ == "interrupted"
+    assert model.fitness_ == pytest.approx(np.mean((model.predict(data) - y) ** 2), rel=1e-6)
+
+
+def _read_until(stream, marker, found: threading.Event, seen: list):
+    buffer = b""
+    while True:
+        chunk = stream.read1(4096) if hasattr(stream, "read1") else stream.read(1)
+        if not chunk:
+            return
+        buffer += chunk
+        seen.append(chunk)
+        if marker in buffer:
+            found.set()
+
+
+def test_sigint_stops_srnet_explain_and_writes_the_best_so_far(tmp_path, data):
+    net, argv = write_workload(tmp_path, data)
+    process = subprocess.Popen([sys.executable, "-m", "srnet.cli", *argv, "--seconds", "1e12"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    searching, seen = threading.Event(), []
+    reader = threading.Thread(target=_read_until, args=(process.stderr, b"search_fitness=", searching, seen),
+                              daemon=True)
+    reader.start()
+    try:
+        assert searching.wait(240), b"".join(seen).decode(errors="replace")[-2000:]
+        time.sleep(1.0)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    reader.join(5)
+    err = b"".join(seen).decode(errors="replace")
+    assert process.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "interrupted after" in err
+    assert "interrupted (Ctrl-C)" in out.decode()
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["interrupted"] is True and report["stop_reason"] == "interrupted"
+    # the report's formula is the best-so-far genome: its programs, chained on the data, give the
+    # fitness the search had reached when Ctrl-C came (all 60 rows are search rows)
+    targets = probe(net, data)
+    approximation, mses = data, []
+    for layer, target in zip(report["layers"], targets):
+        approximation = Program.from_dict(layer["program"])(approximation).reshape(len(data), -1)
+        mses.append(float(np.mean((approximation - target) ** 2)))
+    assert paper_fitness(mses) == pytest.approx(report["search_fitness"], rel=1e-6)
+    assert paper_fitness(mses) == pytest.approx(report["fitness"], rel=1e-9)
