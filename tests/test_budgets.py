@@ -233,3 +233,25 @@ def test_sigint_stops_srnet_explain_and_writes_the_best_so_far(tmp_path, data):
         mses.append(float(np.mean((approximation - target) ** 2)))
     assert paper_fitness(mses) == pytest.approx(report["search_fitness"], rel=1e-6)
     assert paper_fitness(mses) == pytest.approx(report["fitness"], rel=1e-9)
+
+
+def test_comparison_table_columns_never_touch():
+    from srnet.compare import Comparison, format_table
+
+    def record(name, domain, rmse, r2, seconds, size):
+        return {"explainer": name, "domain": domain, "rmse": rmse, "r2": r2, "agreement": None,
+                "rmse_around": rmse, "agreement_around": None, "seconds": seconds, "size": size}
+
+    records = [record("srnet", "interpolation", 291.0, -44866.8208, 1.0, 5),
+               record("a_very_long_explainer_name", "extrapolation", -1e300, -math.inf, 12345.6, 123456789),
+               record("m", "x", math.nan, 1.0, 0.0, 0)]
+    lines = Comparison("regression", records, {}, {}, {}, {}).table().splitlines()
+    header = lines[0].split()
+    assert header[:3] == ["explainer", "domain", "rmse"]
+    for line in lines[1:]:  # every cell stands apart (the two agreement cells are empty for regression)
+        assert len(line.split()) == 7
+    assert lines[1].split()[2:4] == ["291", "-44866.8208"]
+    # right-aligned numbers end in the same column
+    ends = {line.index(cell) + len(cell) for line, cell in zip(lines[1:], ["-44866.8208", "-inf", "1.0000"])}
+    assert len(ends) == 1
+    assert format_table(["a", "b"], [["x", "-1"], ["yy", "10"]]) == "a    b\nx   -1\nyy  10"
