@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from srnet.cgp._fitness import CONSTANT_VARIANCE
 from srnet.cgp.evolve import as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
@@ -25,7 +26,8 @@ def linear_scaling(F: np.ndarray, Y: np.ndarray):
     s_ff = (dF * dF).sum(axis=0)
     s_fy = (dF * dY).sum(axis=0)
     n = F.shape[0]
-    scalable = s_ff > 1e-24 * n * np.maximum(mean_f * mean_f, 1e-300)
+    # the engine's rule (srnet.cgp._fitness): variance at most CONSTANT_VARIANCE of the mean square is rounding
+    scalable = s_ff > CONSTANT_VARIANCE * (s_ff + n * mean_f * mean_f)
     a = np.where(scalable, s_fy / np.where(scalable, s_ff, 1.0), 0.0)
     return a, mean_y - a * mean_f
 

@@ -32,11 +32,16 @@ from srnet.expr.symbolic import (
     simplify,
     to_sympy,
 )
+from srnet.domain import as_domain, sample_box
+from srnet.formulas import Formula, candidate, direct_formulas, pareto_front, refine, select
 from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.metrics import class_agreement
 from srnet.names import feature_symbols
 from srnet.networks import as_network
 from srnet.probe import plan_layers, probe
+
+#: Points the constant refinement fits on (a random subset of the fit sample).
+REFINE_POINTS = 1000
 
 _PRESET_KEYS = ("form", "n_rows", "n_columns", "levels_back", "functions", "n_offspring", "mutation",
                 "mutation_rate", "selection")
@@ -85,7 +90,31 @@ class SRNet(BaseEstimator):
         at least :data:`srnet.data.MIN_ROWS` (10) rows.
     max_samples : int, default=2000
         Larger data are subsampled for the search; the final linear maps and
-        all reported figures use every row.
+        all reported figures use every row.  With a domain beyond the rows,
+        half the search sample is drawn from the domain.
+    domain : str, srnet.domain.Domain, sequence of (low, high) or None
+        Where the formula must be faithful (see :mod:`srnet.domain`):
+        ``"rows"``, ``"widen:F"``, ``"box:..."`` or (low, high) pairs,
+        ``"jitter:S"``; None means ``"auto"`` (the data's box widened 1.2-fold
+        for up to 4 inputs, the rows jittered by 0.1 std beyond).  Domain
+        points are labelled by probing the network: the search sees them,
+        selection uses a separate validation sample of the domain, and every
+        figure is reported per region (rows, domain, beyond a box).
+        :meth:`fit_activations` has no network to probe: it uses the rows.
+    direct_budget : float, default=0.25
+        Share of the budget spent on direct symbolic regression of the
+        network's output (several sizes), whose formulas join the layer-wise
+        one as candidates (0: the layer-wise formula only).  With a
+        generation budget, the direct searches get this share of the
+        evaluations.
+    refine : bool, default=True
+        Tune every constant of each candidate end-to-end against the network
+        (L-BFGS in torch); kept only where it lowers the validation error.
+    select : {"best", "accurate", "layerwise"} or int, default="best"
+        Which formula of the Pareto front becomes ``expression_`` and
+        ``predict``: the simplest within 0.001 validation R^2 of the most
+        accurate; the most accurate; the layer-wise chain (the SRNet
+        paper's formula); or the most accurate of at most N nodes.
     teacher_forcing : bool, default=False
         Feed layer k the network's true layer k-1 (per-layer diagnosis)
         instead of its approximation (composable formulas).  The formula's
@@ -109,7 +138,19 @@ class SRNet(BaseEstimator):
     layer_features_ : list of list of sympy.Expr
         Per layer, the chromosome's outputs F_k (the shared hidden semantics).
     expression_ : sympy.Expr or list of sympy.Expr
-        The composed formula of the network output(s) in the network inputs.
+        The selected whole-network formula of the output(s) in the network
+        inputs: exactly what :meth:`predict` computes.
+    layerwise_expression_ : sympy.Expr or list of sympy.Expr
+        The layer-wise chain composed into one formula (what
+        :meth:`predict_layers` ends with).
+    formula_ : srnet.formulas.Formula
+        The selected formula as data (JSON, torch through its programs).
+    pareto_ : list of dict
+        The Pareto front of candidate formulas by (complexity, validation
+        RMSE), simplest first: source, complexity, figures per region,
+        formula text (constants to 4 digits), poles found in the domain.
+    regions_ : dict
+        The selected formula's figures per region (rows, domain, beyond).
     programs_ : list of srnet.expr.Program
     layer_mse_, layer_r2_ : list of float
         Each layer's formula chained from the inputs (what predict_layers
@@ -133,7 +174,8 @@ class SRNet(BaseEstimator):
     def __init__(self, *, preset="default", form=None, n_outputs=3, n_rows=None, n_columns=None, levels_back=None,
                  functions=None, n_constants=1, constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=None,
                  mutation=None, mutation_rate=None, selection=None, max_generations=None, max_seconds=None,
-                 max_samples=2000, teacher_forcing=False, ridge=1e-8, simplify_seconds=5.0, random_state=None, n_threads=None,
+                 max_samples=2000, domain=None, direct_budget=0.25, refine=True, select="best",
+                 teacher_forcing=False, ridge=1e-8, simplify_seconds=5.0, random_state=None, n_threads=None,
                  progress=False):
         self.preset = preset
         self.form = form
@@ -151,6 +193,10 @@ class SRNet(BaseEstimator):
         self.max_generations = max_generations
         self.max_seconds = max_seconds
         self.max_samples = max_samples
+        self.domain = domain
+        self.direct_budget = direct_budget
+        self.refine = refine
+        self.select = select
         self.teacher_forcing = teacher_forcing
         self.ridge = ridge
         self.simplify_seconds = simplify_seconds
@@ -207,15 +253,42 @@ class SRNet(BaseEstimator):
             feature_names = feature_symbols(feature_names)
         model = as_network(model)
         X = check_matrix(X)
+        check_rows(X)
         plan = plan_layers(model, layers)
-        activations = probe(model, X, layers)
+        domain = as_domain(self.domain).resolved(X)
+        n_rows = min(len(X), self.max_samples)
+        rng = np.random.default_rng([_seed_from(self.random_state), 2])
+        # search (within the rows' budget), validation and beyond-the-box samples of the domain
+        parts = [X]
+        if domain.kind != "rows":
+            parts += [domain.sample(X, n_rows, rng), domain.sample(X, n_rows, rng)]
+            beyond = domain.beyond(X)
+            if beyond is not None:
+                parts.append(sample_box(beyond, n_rows, rng))
+        activations = probe(model, np.vstack(parts), layers)
+        bad = ~np.all(np.isfinite(activations[-1]), axis=1)
+        if bad[len(X):].any():
+            raise ValueError(f"the network returns NaN/inf at {int(bad[len(X):].sum())} of "
+                             f"{int(len(bad) - len(X))} points of the domain {domain.describe(X)}: choose a "
+                             f"domain where it is defined (--domain)")
+        cuts = np.cumsum([len(p) for p in parts])[:-1]
+        pieces = [np.split(a, cuts) for a in activations]
         self.layer_names_ = list(plan.names)
-        return self.fit_activations(X, activations, classification=plan.is_classifier,
-                                    feature_names=feature_names, callback=callback)
+        self.domain_ = domain.describe(X)
+        samples = {name: (points, [piece[i + 1] for piece in pieces])
+                   for i, (name, points) in enumerate(zip(("fit", "domain", "beyond"), parts[1:]))}
+        return self.fit_activations(X, [piece[0] for piece in pieces], classification=plan.is_classifier,
+                                    feature_names=feature_names, callback=callback, domain_samples=samples)
 
-    def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None):
+    def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None,
+                        domain_samples=None):
         """Explain recorded activations (one (n, width) array per layer, the
-        network output last) of a network whose inputs were ``X``."""
+        network output last) of a network whose inputs were ``X``.
+
+        ``domain_samples`` (set by :meth:`fit`): ``{"fit" | "domain" |
+        "beyond": (points, activations per layer)}``, the network probed on
+        its explanation domain.  Without it the domain is the rows.
+        """
         started = time.perf_counter()
         X = check_matrix(X)
         targets = self._check_activations(X, activations)
@@ -231,18 +304,38 @@ class SRNet(BaseEstimator):
             raise ValueError(f"{len(self.feature_names_)} feature names for {X.shape[1]} columns of X")
         self.is_classifier_ = bool(classification)
 
+        domain_samples = domain_samples or {}
+        if "fit" not in domain_samples:
+            self.domain_ = {"kind": "rows", "factor": None, "box": None}
+        search_size = self.max_samples // 2 if "fit" in domain_samples else self.max_samples
         rows = np.arange(X.shape[0])
-        if X.shape[0] > self.max_samples:
-            rows = np.sort(np.random.default_rng([run_seed, 1]).choice(X.shape[0], self.max_samples, replace=False))
+        if X.shape[0] > search_size:
+            rows = np.sort(np.random.default_rng([run_seed, 1]).choice(X.shape[0], search_size, replace=False))
+        search_X, search_targets = X[rows], [t[:, rows] for t in targets]
+        fit_X, fit_targets = X, targets  # where the final linear maps are fitted
+        if "fit" in domain_samples:
+            points, layers_there = domain_samples["fit"]
+            there = [as_feature_rows(a) for a in layers_there]
+            search_X = np.vstack([search_X, points[:search_size]])
+            search_targets = [np.hstack([t, d[:, :search_size]]) for t, d in zip(search_targets, there)]
+            fit_X = np.vstack([X, points])
+            fit_targets = [np.hstack([t, d]) for t, d in zip(targets, there)]
         specs = make_specs(X.shape[1], [t.shape[0] for t in targets], form=settings["form"], n_outputs=self.n_outputs,
                            n_rows=settings["n_rows"], n_columns=settings["n_columns"],
                            levels_back=settings["levels_back"], functions=settings["functions"],
                            n_constants=self.n_constants, constant_pool=self.constant_pool)
         threads = self.n_threads or numba.get_num_threads()
+        direct_share = 0.0 if self.teacher_forcing else check_budget("direct_budget", self.direct_budget,
+                                                                     positive=False)
+        if direct_share >= 1:
+            raise ValueError(f"direct_budget is a share of the budget in [0, 1), got {direct_share}")
+        total_seconds = settings["max_seconds"]
+        if total_seconds is not None:  # the layer-wise search gets the rest of the seconds
+            settings["max_seconds"] = total_seconds * (1 - direct_share)
         compiling = time.perf_counter()
         _kernels.warm_up()  # once per process (the first run compiles or loads the kernels): not search time
         self.compile_seconds_ = time.perf_counter() - compiling
-        search = LayerwiseSearch(specs, as_feature_rows(X[rows]), [np.ascontiguousarray(t[:, rows]) for t in targets],
+        search = LayerwiseSearch(specs, as_feature_rows(search_X), [np.ascontiguousarray(t) for t in search_targets],
                                  n_offspring=settings["n_offspring"], mutation=settings["mutation"],
                                  mutation_rate=settings["mutation_rate"], ridge=self.ridge,
                                  teacher_forcing=self.teacher_forcing, run_seed=run_seed, n_threads=threads,
@@ -281,23 +374,27 @@ class SRNet(BaseEstimator):
         self.n_evaluations_ = search.evaluations
         self.genomes_ = search.genomes()
 
-        inputs = as_feature_rows(X)
-        self.programs_, layer_mse, approximations = fit_layer_programs(
-            self.genomes_, inputs, targets, self.ridge, self.teacher_forcing)
+        self.programs_, _, _ = fit_layer_programs(self.genomes_, as_feature_rows(fit_X), fit_targets, self.ridge,
+                                                  self.teacher_forcing)
         self.teacher_forced_layer_mse_ = self.teacher_forced_layer_r2_ = None
-        if self.teacher_forcing:
-            self.teacher_forced_layer_mse_ = layer_mse
-            self.teacher_forced_layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, approximations)]
-            approximations = [a.T for a in self.predict_layers(X)]
-            layer_mse = [float(np.mean((t - a) ** 2)) for t, a in zip(targets, approximations)]
-        self.layer_mse_ = layer_mse
+        if self.teacher_forcing:  # each layer fed the network's own previous layer, on the rows
+            inputs = [X] + [t.T for t in targets[:-1]]
+            forced = [(p.raw_outputs(x) @ p.weights + p.intercept).T for p, x in zip(self.programs_, inputs)]
+            self.teacher_forced_layer_mse_ = [_mse(t, a) for t, a in zip(targets, forced)]
+            self.teacher_forced_layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, forced)]
+        # the layer-wise formula's own figures: the layers chained from the rows
+        approximations = [a.T for a in self.predict_layers(X)]
+        self.layer_mse_ = [_mse(t, a) for t, a in zip(targets, approximations)]
         self.layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, approximations)]
         self.fitness_ = paper_fitness(self.layer_mse_)
-        self.output_r2_ = self.layer_r2_[-1]
-        self.output_rmse_ = math.sqrt(self.layer_mse_[-1])
-        self.agreement_ = class_agreement(approximations[-1], targets[-1], axis=0) if classification else None
         self._compose(X)
         self.compose_seconds_ = time.perf_counter() - composing
+        self._select_formula(X, targets[-1].T, fit_X, fit_targets[-1].T, domain_samples, classification,
+                             direct_seconds=None if total_seconds is None else total_seconds * direct_share,
+                             direct_evaluations=(None if total_seconds is not None or not direct_share
+                                                 else int(search.evaluations * direct_share / (1 - direct_share))),
+                             run_seed=run_seed, threads=threads, settings=settings,
+                             interrupted=self.stop_reason_ == "interrupted")
         self.wall_seconds_ = time.perf_counter() - started
         return self
 
@@ -338,8 +435,64 @@ class SRNet(BaseEstimator):
         width = self.programs_[k - 1].n_targets
         return tuple(sympy.Symbol(f"h{k}_{j}", real=True) for j in range(width))
 
+    def _select_formula(self, X, output, fit_X, fit_output, domain_samples, classification, *, direct_seconds,
+                        direct_evaluations, run_seed, threads, settings, interrupted):
+        """Gather whole-network formulas (the layer-wise chain, direct ones),
+        refine their constants, keep the Pareto front and select one."""
+        started = time.perf_counter()
+        regions = {"rows": (X, output)}
+        for name in ("domain", "beyond"):
+            if name in domain_samples:
+                points, layers_there = domain_samples[name]
+                regions[name] = (points, layers_there[-1])
+        if "domain" not in regions:  # no network to probe: the rows are the domain
+            regions["domain"] = regions["rows"]
+        valid_X, valid_output = regions["domain"]
+        formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
+        if (direct_seconds or direct_evaluations) and not interrupted:
+            formulas += direct_formulas(fit_X, fit_output, functions=settings["functions"],
+                                        n_constants=self.n_constants, constant_pool=self.constant_pool,
+                                        max_seconds=direct_seconds, max_evaluations=direct_evaluations,
+                                        random_state=run_seed, n_threads=threads)
+        self.direct_seconds_ = time.perf_counter() - started
+        refining = time.perf_counter()
+        if self.refine and not interrupted:
+            sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
+            formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output)
+                                     for f in list(formulas)) if f is not None]
+        self.refine_seconds_ = time.perf_counter() - refining
+        seconds = self.simplify_seconds / max(1, len(formulas))
+        candidates = [candidate(f, self.input_symbols_, regions, valid_X, classification=classification,
+                                simplify_seconds=seconds,
+                                expressions=self._layerwise_list() if f.source == "layerwise" else None)
+                      for f in formulas]
+        if not candidates:  # teacher forcing: the chained layers are the only formula
+            self.formula_ = None
+            self.pareto_ = []
+            self.expression_ = None
+            self.regions_ = {}
+            figures = {"rmse": math.sqrt(self.layer_mse_[-1]), "r2": self.layer_r2_[-1]}
+            predicted = self.predict_layers(X)[-1]
+        else:
+            chosen = select(candidates, self.select)
+            self.formula_ = chosen.formula
+            self.pareto_ = [c.summary() for c in pareto_front(candidates)]
+            self.candidates_ = [c.summary() for c in candidates]
+            self.selected_ = chosen.summary()
+            self.expression_ = chosen.expressions[0] if len(chosen.expressions) == 1 else chosen.expressions
+            self.regions_ = chosen.figures
+            figures = chosen.figures["rows"]
+            predicted = self.formula_(X)
+        self.output_rmse_, self.output_r2_ = figures["rmse"], figures["r2"]
+        self.agreement_ = class_agreement(predicted, output) if classification else None
+        self.select_seconds_ = time.perf_counter() - started
+
+    def _layerwise_list(self):
+        e = self.layerwise_expression_
+        return list(e) if isinstance(e, list) else [e]
+
     def _compose(self, X):
-        self.input_symbols_ = make_symbols(X.shape[1], self.feature_names_, positive=np.all(X > 0, axis=0))
+        self.input_symbols_ = make_symbols(X.shape[1], self.feature_names_)  # real, no sign assumed from X
         self.layer_features_ = []
         self.layer_expressions_ = []
         self.formula_steps_ = []
@@ -372,7 +525,8 @@ class SRNet(BaseEstimator):
                 mapping = dict(zip(self._symbols(k), composed))
                 composed = [e.xreplace(mapping) for e in self.layer_expressions_[k]]
             composed = [simplify(e, self.simplify_seconds) for e in composed]
-        self.expression_ = None if composed is None else (composed[0] if len(composed) == 1 else composed)
+        self.layerwise_expression_ = None if composed is None else (
+            composed[0] if len(composed) == 1 else composed)
 
     # ------------------------------------------------------------ prediction
 
@@ -393,15 +547,24 @@ class SRNet(BaseEstimator):
         return out
 
     def predict(self, X) -> np.ndarray:
-        """The composed formula at each row: (n,) for one output, else (n, n_outputs)."""
-        output = self.predict_layers(X)[-1]
+        """The selected formula (``expression_``) at each row: (n,) for one
+        output, else (n, n_outputs).  With teacher forcing, the layers chained."""
+        check_is_fitted(self, "programs_")
+        if self.formula_ is None:
+            output = self.predict_layers(X)[-1]
+        else:
+            X = check_matrix(X)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has {X.shape[1]} columns but SRNet was fitted on {self.n_features_in_}")
+            output = self.formula_(X)
         return output[:, 0] if output.shape[1] == 1 else output
 
     def predict_class(self, X) -> np.ndarray:
         """Classifiers: the class whose formula (logit) is largest."""
         if not getattr(self, "is_classifier_", False):
             raise ValueError("predict_class needs a classification network (one with a softmax head)")
-        return self.predict_layers(X)[-1].argmax(axis=1)
+        output = self.predict(X)
+        return np.where(np.isfinite(output), output, -np.inf).argmax(axis=1)
 
     # ---------------------------------------------------------------- report
 
@@ -423,12 +586,28 @@ class SRNet(BaseEstimator):
                 "program": program.to_dict(),
             })
         expressions = self.expression_ if isinstance(self.expression_, list) else [self.expression_]
+        layerwise = self._layerwise_list() if self.layerwise_expression_ is not None else None
+
+        def one_or_list(values):
+            return values[0] if len(values) == 1 else values
+
+        selected = self.formula_ is not None
         return {
             "layers": layers,
-            "expression": None if self.expression_ is None else (
-                [str(e) for e in expressions] if len(expressions) > 1 else str(expressions[0])),
-            "latex": None if self.expression_ is None else [latex(e) for e in expressions],
-            "complexity": None if self.expression_ is None else sum(complexity(e) for e in expressions),
+            "expression": one_or_list(self.selected_["expression"]) if selected else None,
+            "expression_exact": one_or_list([str(e) for e in expressions]) if selected else None,
+            "latex": [latex(e) for e in expressions] if selected else None,
+            "complexity": self.selected_["complexity"] if selected else None,
+            "complexity_per_output": self.selected_["complexity_per_output"] if selected else None,
+            "formula_source": self.formula_.source if selected else None,
+            "formula": self.formula_.to_dict() if selected else None,
+            "singularities": self.selected_["singularities"] if selected else None,
+            "domain": self.domain_,
+            "regions": self.regions_,
+            "select": self.select,
+            "pareto": [{k: v for k, v in c.items() if k != "formula"} for c in self.pareto_],
+            "layerwise_expression": None if layerwise is None else one_or_list([str(e) for e in layerwise]),
+            "layerwise_complexity": None if layerwise is None else sum(complexity(e) for e in layerwise),
             "formula_steps": [f"{name} = {expr}" for name, expr in self.formula_steps_],
             "fitness": self.fitness_,
             "output_r2": self.output_r2_,
@@ -445,6 +624,9 @@ class SRNet(BaseEstimator):
             "setup_seconds": self.setup_seconds_,
             "search_seconds": self.search_seconds_,
             "compose_seconds": self.compose_seconds_,
+            "direct_seconds": self.direct_seconds_,
+            "refine_seconds": self.refine_seconds_,
+            "select_seconds": self.select_seconds_,
             "wall_seconds": self.wall_seconds_,
             "stop_reason": self.stop_reason_,
             "interrupted": self.stop_reason_ == "interrupted",
@@ -455,6 +637,12 @@ class SRNet(BaseEstimator):
             "teacher_forced_layer_mse": self.teacher_forced_layer_mse_,
             "teacher_forced_layer_r2": self.teacher_forced_layer_r2_,
         }
+
+
+def _mse(target, approximation) -> float:
+    with np.errstate(all="ignore"):
+        mse = float(np.mean((target - approximation) ** 2))
+    return mse if math.isfinite(mse) else math.inf
 
 
 def _progress_bar(enabled: bool, settings: dict):

@@ -59,7 +59,9 @@ def test_composed_formula_equals_predict_and_the_chained_layer_formulas(small_re
         symbols = model.input_symbols_ if k == 0 else [sympy.Symbol(f"h{k}_{j}", real=True)
                                                        for j in range(values.shape[1])]
         values = np.column_stack([evaluate_sympy(e, symbols, values) for e in expressions])
-    np.testing.assert_allclose(values[:, 0], model.predict(rows), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(values[:, 0], model.predict_layers(rows)[-1][:, 0], rtol=1e-9, atol=1e-9)
+    layerwise = evaluate_sympy(model.layerwise_expression_, model.input_symbols_, rows)
+    np.testing.assert_allclose(layerwise, values[:, 0], rtol=1e-9, atol=1e-9)
     layers = model.predict_layers(X)
     assert [a.shape for a in layers] == [(150, 4), (150, 4), (150, 1)]
 

@@ -120,10 +120,13 @@ def simplify(expr: sympy.Expr, seconds: float = 5.0, max_complexity: int = 400) 
     """``sympy.simplify`` with a deadline; the cheap clean-up when time runs out.
 
     Expressions larger than ``max_complexity`` nodes only get the cheap
-    clean-up (sympy.simplify would not finish on them anyway).  The result
-    is kept only if it is no larger than the input.
+    clean-up (sympy.simplify would not finish on them anyway).  Whatever is
+    smallest is kept: the input, its cheap clean-up or the simplified form
+    (putting sigmoids over a common denominator can multiply their size).
     """
     cheap = _cheap_simplify(expr)
+    if complexity(cheap) > complexity(expr):
+        cheap = expr
     if seconds <= 0 or not _can_fork() or complexity(cheap) > max_complexity:
         return cheap
     context = multiprocessing.get_context("fork")

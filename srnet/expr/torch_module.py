@@ -19,16 +19,21 @@ class ProgramModule(nn.Module):
 
     The output weights and intercept are parameters (fine-tune them with any
     optimiser, then read them back with :meth:`to_program`); constants are a
-    buffer, so everything lives in the ``state_dict``.
+    buffer, or parameters too with ``trainable_constants=True``; either way
+    everything lives in the ``state_dict``.
     """
 
-    def __init__(self, program: Program, dtype: torch.dtype = torch.float64):
+    def __init__(self, program: Program, dtype: torch.dtype = torch.float64, trainable_constants: bool = False):
         super().__init__()
         self.n_inputs = program.n_inputs
         self.steps = tuple((primitive(name).torch, primitive(name).arity, a, b) for name, a, b in program.steps)
         self._step_names = tuple(name for name, _, _ in program.steps)
         self.outputs = tuple(program.outputs)
-        self.register_buffer("constants", torch.tensor(program.constants, dtype=dtype).reshape(-1))
+        constants = torch.tensor(program.constants, dtype=dtype).reshape(-1)
+        if trainable_constants:
+            self.constants = nn.Parameter(constants)
+        else:
+            self.register_buffer("constants", constants)
         self.weights = nn.Parameter(torch.tensor(program.weights, dtype=dtype))
         self.intercept = nn.Parameter(torch.tensor(program.intercept, dtype=dtype))
 
@@ -36,7 +41,7 @@ class ProgramModule(nn.Module):
         if x.dim() != 2 or x.shape[1] != self.n_inputs:
             raise ValueError(f"expected input of shape (batch, {self.n_inputs}), got {tuple(x.shape)}")
         values = [x[:, i] for i in range(self.n_inputs)]
-        values += [c.expand(x.shape[0]) for c in self.constants.to(x.dtype)]
+        values += [c.expand(x.shape[0]) for c in self.constants.to(x.dtype).unbind(0)]
         for fn, arity, a, b in self.steps:
             values.append(fn(values[a], values[b] if arity == 2 else values[a]))
         return torch.stack([values[o] for o in self.outputs], dim=1)
@@ -47,5 +52,5 @@ class ProgramModule(nn.Module):
     def to_program(self) -> Program:
         """The program with the module's current (possibly trained) weights."""
         steps = tuple((name, a, b) for name, (_, _, a, b) in zip(self._step_names, self.steps))
-        return Program(self.n_inputs, tuple(self.constants.tolist()), steps, self.outputs,
+        return Program(self.n_inputs, tuple(self.constants.detach().tolist()), steps, self.outputs,
                        self.weights.detach().cpu().numpy(), self.intercept.detach().cpu().numpy())

@@ -1,0 +1,186 @@
+"""Explanation domains: where a formula of a network must be faithful.
+
+A network can be queried anywhere, so an explainer of a network is not bound
+to the rows it was given: it can label as many points as it likes, wherever
+the user will use the formula.  A :class:`Domain` says where that is and
+draws points there; :class:`srnet.extract.SRNet` labels them by probing the
+network, searches on one sample, selects and reports on another.
+
+Forms (``parse_domain`` reads each from a string, for the command line):
+
+=====================  =========================================================
+``"rows"``             the given rows only (what the SRNet paper fits)
+``"widen:F"``          the data's box, each range widened F-fold about its centre
+``"box:L,H;L,H;..."``  an explicit box, one ``low,high`` pair per input
+``"jitter:S"``         the rows moved by S x each input's standard deviation
+                       (a LIME-like neighbourhood, for many or categorical inputs)
+``"auto"``             ``widen:1.2`` for at most 4 inputs, else ``jitter:0.1``
+=====================  =========================================================
+
+Why ``auto``: a formula that holds only on the sample is not an explanation
+of the network; just beyond the data is where users extrapolate first, and
+where a formula fitted to the rows alone blows up (a saturating sigmoid
+explained by a polynomial).  A box is the natural neighbourhood for a few
+inputs; with many, most of a box is far from any data (off the data's
+manifold, where the network was never trained), so the rows are jittered
+instead.  20 % wider keeps the domain close to what the network has seen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Inputs up to which "auto" uses a widened box (beyond: jittered rows).
+AUTO_BOX_MAX_INPUTS = 4
+AUTO_WIDEN = 1.2
+AUTO_JITTER = 0.1
+#: The region "beyond" a box domain: the domain's box widened this much again.
+BEYOND_WIDEN = 1.5
+
+KINDS = ("rows", "widen", "box", "jitter", "auto")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where to be faithful: ``kind`` in KINDS, with its parameter.
+
+    ``factor`` (widen: > 0, usually >= 1; jitter: the scale, >= 0) and
+    ``box`` (an (n_inputs, 2) sequence of (low, high)) are used by their kind.
+    """
+
+    kind: str = "auto"
+    factor: float | None = None
+    box: tuple[tuple[float, float], ...] | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown domain {self.kind!r}; valid: {', '.join(KINDS)}")
+        if self.kind in ("widen", "jitter"):
+            factor = self.factor
+            if factor is None or isinstance(factor, bool) or not math.isfinite(float(factor)) or (
+                    float(factor) <= 0 if self.kind == "widen" else float(factor) < 0):
+                rule = "> 0" if self.kind == "widen" else ">= 0"
+                raise ValueError(f"domain {self.kind} needs a finite factor {rule}, got {factor!r}")
+        if self.kind == "box":
+            if self.box is None or not len(self.box):
+                raise ValueError("domain box needs one (low, high) pair per input")
+            box = np.asarray(self.box, dtype=np.float64)
+            if box.ndim != 2 or box.shape[1] != 2:
+                raise ValueError(f"domain box must be (low, high) pairs, got an array of shape {box.shape}")
+            if not np.all(np.isfinite(box)):
+                raise ValueError("domain box has a NaN or infinite bound")
+            inverted = np.flatnonzero(box[:, 0] >= box[:, 1])
+            if inverted.size:
+                j = int(inverted[0])
+                raise ValueError(f"domain box for input {j} is empty or inverted: low {box[j, 0]:g} >= "
+                                 f"high {box[j, 1]:g}")
+            object.__setattr__(self, "box", tuple((float(lo), float(hi)) for lo, hi in box))
+
+    def resolved(self, X: np.ndarray) -> "Domain":
+        """``auto`` made concrete for data X; a box checked against X's width."""
+        if self.kind == "auto":
+            if X.shape[1] <= AUTO_BOX_MAX_INPUTS:
+                return Domain("widen", AUTO_WIDEN)
+            return Domain("jitter", AUTO_JITTER)
+        if self.kind == "box" and len(self.box) != X.shape[1]:
+            raise ValueError(f"domain box has {len(self.box)} (low, high) pairs but X has {X.shape[1]} columns")
+        return self
+
+    def bounds(self, X: np.ndarray) -> np.ndarray | None:
+        """The domain's box as an (n_inputs, 2) array; None for rows and jitter."""
+        domain = self.resolved(X)
+        if domain.kind == "box":
+            return np.asarray(domain.box)
+        if domain.kind == "widen":
+            return widen(data_box(X), domain.factor)
+        return None
+
+    def sample(self, X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` points of the domain (the rows themselves, resampled, for ``rows``)."""
+        domain = self.resolved(X)
+        if domain.kind == "rows":
+            return X[rng.integers(0, len(X), n)]
+        if domain.kind == "jitter":
+            spread = X.std(axis=0)
+            centres = X[rng.integers(0, len(X), n)]
+            return centres + rng.normal(size=(n, X.shape[1])) * (domain.factor * spread)
+        box = domain.bounds(X)
+        return rng.uniform(box[:, 0], box[:, 1], size=(n, X.shape[1]))
+
+    def beyond(self, X: np.ndarray) -> np.ndarray | None:
+        """The box of the region just beyond a box domain (None for other kinds)."""
+        box = self.bounds(X)
+        return None if box is None else widen(box, BEYOND_WIDEN)
+
+    def describe(self, X: np.ndarray) -> dict:
+        """JSON-ready: the kind, its parameter and, for boxes, the bounds."""
+        domain = self.resolved(X)
+        box = domain.bounds(X)
+        return {"kind": domain.kind, "factor": domain.factor,
+                "box": None if box is None else box.tolist()}
+
+
+def data_box(X: np.ndarray) -> np.ndarray:
+    """Each input's (min, max) over the rows, as an (n_inputs, 2) array."""
+    return np.column_stack([X.min(axis=0), X.max(axis=0)])
+
+
+def widen(box: np.ndarray, factor: float) -> np.ndarray:
+    """Each (low, high) range scaled ``factor``-fold about its centre; a
+    zero-width range (a constant input) stays a point."""
+    centre = box.mean(axis=1)
+    half = (box[:, 1] - box[:, 0]) / 2 * factor
+    return np.column_stack([centre - half, centre + half])
+
+
+def sample_box(box: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.uniform(box[:, 0], box[:, 1], size=(n, box.shape[0]))
+
+
+def as_domain(value) -> Domain:
+    """A Domain from a Domain, None ("auto"), a string (see the module), or a
+    sequence of (low, high) pairs (a box)."""
+    if value is None:
+        return Domain("auto")
+    if isinstance(value, Domain):
+        return value
+    if isinstance(value, str):
+        return parse_domain(value)
+    try:
+        return Domain("box", box=tuple(tuple(pair) for pair in value))
+    except TypeError:
+        raise ValueError(f"domain must be a string ({', '.join(KINDS)}), a Domain or (low, high) pairs; "
+                         f"got {value!r}") from None
+
+
+def parse_domain(text: str) -> Domain:
+    """``rows``, ``auto``, ``widen:F``, ``jitter:S`` or ``box:L,H;L,H;...``."""
+    kind, _, argument = text.strip().partition(":")
+    kind = kind.strip().lower()
+    if kind in ("rows", "auto"):
+        if argument:
+            raise ValueError(f"domain {kind} takes no argument, got {text!r}")
+        return Domain(kind)
+    if kind in ("widen", "jitter"):
+        try:
+            return Domain(kind, float(argument))
+        except ValueError as error:
+            if "domain" in str(error):
+                raise
+            raise ValueError(f"domain {kind} needs a number, as in {kind}:1.5; got {text!r}") from None
+    if kind == "box":
+        try:
+            pairs = tuple(tuple(float(v) for v in part.split(",")) for part in argument.split(";") if part.strip())
+        except ValueError:
+            raise ValueError(f"domain box needs numbers, as in box:-1,1;0,2; got {text!r}") from None
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError(f"domain box needs low,high pairs separated by ';', as in box:-1,1;0,2; got {text!r}")
+        return Domain("box", box=pairs)
+    raise ValueError(f"unknown domain {text!r}; valid: rows, auto, widen:F, jitter:S, box:L,H;L,H;...")
+
+
+__all__ = ["AUTO_BOX_MAX_INPUTS", "BEYOND_WIDEN", "Domain", "KINDS", "as_domain", "data_box", "parse_domain",
+           "sample_box", "widen"]

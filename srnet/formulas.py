@@ -1,0 +1,318 @@
+"""Whole-network formulas: candidates, refined constants, poles, a Pareto front.
+
+A :class:`Formula` is a chain of programs from the network's inputs to its
+outputs: the layer-wise explanation (one program per explained layer, each
+reading the one before) or a direct symbolic regression of the network's
+output (one program).  Either is plain data, evaluated by NumPy through the
+primitive table, composed into sympy, refined in torch, saved as JSON.
+
+:class:`srnet.extract.SRNet` gathers several candidates (the layer-wise
+chain, direct formulas of several sizes, each also with refined constants),
+measures each on a validation sample of the explanation domain, keeps the
+Pareto front of (complexity, validation error) and selects one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import sympy
+
+from srnet.cgp.primitives import primitive
+from srnet.expr.program import Program
+from srnet.expr.symbolic import complexity, round_constants, simplify, to_sympy
+from srnet.metrics import class_agreement, rmse_r2
+
+#: Primitives whose protected branch means a pole (or log 0) when their
+#: argument changes sign inside a connected domain.
+_SIGN_CHANGE_POLES = {"div": ("denominator of div", 1), "log": ("argument of log", 0)}
+
+#: "best" selection: only formulas whose validation R^2 is within this of
+#: the most accurate one's are considered ...
+R2_TOLERANCE = 1e-3
+#: ... and a more complex one is worth it when it divides the validation
+#: MSE by 10 for at most this many more nodes.
+NODES_PER_DECADE = 10
+
+SELECT_RULES = ("best", "accurate", "layerwise")
+
+DISPLAY_DIGITS = 4
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A chain of programs: program k reads program k-1's outputs.
+
+    ``source`` says where it came from: ``"layerwise"`` or ``"direct-N"``
+    (a direct search with N nodes at most), with ``"+refined"`` once its
+    constants were tuned end-to-end against the network.
+    """
+
+    source: str
+    programs: tuple[Program, ...]
+
+    def __call__(self, X) -> np.ndarray:
+        """Outputs (n_samples, n_targets) at the rows of X, by NumPy."""
+        values = np.asarray(X, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            for program in self.programs:
+                values = program.raw_outputs(values) @ program.weights + program.intercept
+        return values
+
+    @property
+    def n_targets(self) -> int:
+        return self.programs[-1].n_targets
+
+    def expressions(self, symbols) -> list[sympy.Expr]:
+        """One sympy expression per output, in ``symbols`` (the inputs)."""
+        values = list(symbols)
+        for program in self.programs:
+            values = to_sympy(program, values)
+        return values
+
+    def to_dict(self) -> dict:
+        return {"format": "srnet.formula", "version": 1, "source": self.source,
+                "programs": [p.to_dict() for p in self.programs]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Formula":
+        if not isinstance(data, dict) or data.get("format") != "srnet.formula":
+            raise ValueError("not an srnet formula (missing 'format': 'srnet.formula')")
+        try:
+            return cls(str(data["source"]), tuple(Program.from_dict(p) for p in data["programs"]))
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"malformed srnet formula: {error}") from None
+
+
+@dataclass
+class Candidate:
+    """A formula with what a person reads (its simplified expressions) and
+    how faithful it is, per region."""
+
+    formula: Formula
+    expressions: list = field(repr=False)
+    complexity: int
+    figures: dict  # region -> {"rmse", "r2"[, "agreement"]}
+    singularities: list
+
+    @property
+    def validation_rmse(self) -> float:
+        return self.figures["domain"]["rmse"]
+
+    @property
+    def validation_r2(self) -> float:
+        return self.figures["domain"]["r2"]
+
+    def display(self, digits: int = DISPLAY_DIGITS) -> list[str]:
+        """The expressions with constants rounded to ``digits`` significant digits."""
+        return [str(round_constants(e, digits)) for e in self.expressions]
+
+    def summary(self) -> dict:
+        """JSON-ready: source, complexity, figures per region, formula text, poles."""
+        return {"source": self.formula.source, "complexity": self.complexity,
+                "complexity_per_output": [complexity(e) for e in self.expressions],
+                "figures": self.figures, "expression": self.display(), "singularities": self.singularities,
+                "formula": self.formula.to_dict()}
+
+
+def measure(formula: Formula, regions: dict, *, classification: bool = False) -> dict:
+    """Figures of ``formula`` per region: ``regions`` maps a name to (X, network output)."""
+    figures = {}
+    for name, (X, target) in regions.items():
+        predicted = formula(X)
+        rmse, r2 = rmse_r2(target, predicted)
+        figures[name] = {"rmse": rmse, "r2": r2}
+        if classification:
+            finite = np.where(np.isfinite(predicted), predicted, -np.inf)
+            figures[name]["agreement"] = class_agreement(finite, target)
+    return figures
+
+
+def singularities(formula: Formula, X: np.ndarray) -> list[str]:
+    """Poles a formula has inside the (connected) domain sampled by X.
+
+    A protected primitive switches branch where its argument crosses zero:
+    div's denominator (a pole), log's argument (log 0), tan's cos (a pole).
+    A continuous argument that takes both signs on a connected domain
+    crosses zero inside it, between the samples as well as on them.
+    """
+    found = []
+    values_in = np.asarray(X, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        for k, program in enumerate(formula.programs):
+            n = values_in.shape[0]
+            values = [values_in[:, i] for i in range(program.n_inputs)]
+            values += [np.full(n, c) for c in program.constants]
+            for step, (name, a, b) in enumerate(program.steps):
+                prim = primitive(name)
+                argument = None
+                if name in _SIGN_CHANGE_POLES:
+                    what, which = _SIGN_CHANGE_POLES[name]
+                    argument = values[(a, b)[which]]
+                elif name == "tan":
+                    what, argument = "argument of tan (an odd multiple of pi/2)", np.cos(values[a])
+                if argument is not None and np.any(argument > 0) and np.any(argument < 0):
+                    found.append(f"{'layer ' + str(k + 1) + ', ' if len(formula.programs) > 1 else ''}"
+                                 f"step {step + 1}: the {what} crosses 0 inside the domain")
+                values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
+            outputs = np.column_stack([values[o] for o in program.outputs])
+            values_in = outputs @ program.weights + program.intercept
+            if not np.all(np.isfinite(values_in)):
+                found.append(f"{'layer ' + str(k + 1) + ': ' if len(formula.programs) > 1 else ''}"
+                             f"non-finite values inside the domain")
+                break
+    return found
+
+
+def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarray, *, classification: bool,
+              simplify_seconds: float, expressions=None) -> Candidate:
+    """Measure and simplify one formula (``expressions``: already simplified ones)."""
+    if expressions is None:
+        expressions = [simplify(e, simplify_seconds) for e in formula.expressions(symbols)]
+    size = sum(complexity(e) for e in expressions)
+    return Candidate(formula, expressions, size, measure(formula, regions, classification=classification),
+                     singularities(formula, domain_points))
+
+
+def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, max_iterations: int = 200) -> Formula | None:
+    """Tune every constant of ``formula`` (its programs' constants, weights
+    and intercepts) end-to-end against the network by L-BFGS in float64,
+    structure unchanged.  Returns the refined formula only when it lowers
+    the validation MSE, else None."""
+    import torch
+
+    from srnet.expr.torch_module import ProgramModule
+
+    modules = torch.nn.ModuleList(ProgramModule(p, trainable_constants=True) for p in formula.programs)
+    x_fit = torch.as_tensor(np.asarray(X_fit, dtype=np.float64))
+    y_fit = torch.as_tensor(np.asarray(Y_fit, dtype=np.float64).reshape(len(X_fit), -1))
+    scale = y_fit.var(dim=0).clamp_min(1e-300)  # each output counts by its own scale
+
+    def forward(x):
+        for module in modules:
+            x = module(x)
+        return x
+
+    optimiser = torch.optim.LBFGS(modules.parameters(), lr=1.0, max_iter=max_iterations,
+                                  line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-14)
+
+    def closure():
+        optimiser.zero_grad()
+        loss = (((forward(x_fit) - y_fit) ** 2).mean(dim=0) / scale).sum()
+        if torch.isfinite(loss):
+            loss.backward()
+        return loss
+
+    try:
+        optimiser.step(closure)
+    except RuntimeError:  # a non-finite step inside the line search: keep the formula as it was
+        return None
+    try:
+        refined = replace(formula, source=formula.source + "+refined",
+                          programs=tuple(m.to_program() for m in modules))
+    except ValueError:  # non-finite constants
+        return None
+    before = _mse(formula(X_valid), Y_valid)
+    after = _mse(refined(X_valid), Y_valid)
+    return refined if after < before else None
+
+
+def _mse(predicted, target) -> float:
+    with np.errstate(all="ignore"):
+        value = float(np.mean((predicted.reshape(len(target), -1) - target.reshape(len(target), -1)) ** 2))
+    return value if math.isfinite(value) else math.inf
+
+
+def pareto_front(candidates: list[Candidate]) -> list[Candidate]:
+    """The non-dominated candidates by (complexity, validation RMSE), simplest
+    first: each is strictly more accurate than every simpler one."""
+    ordered = sorted(candidates, key=lambda c: (c.complexity, c.validation_rmse))
+    front = []
+    for c in ordered:
+        if not front or c.validation_rmse < front[-1].validation_rmse:
+            front.append(c)
+    return front
+
+
+def select(candidates: list[Candidate], rule="best") -> Candidate:
+    """Pick one formula (always one of the Pareto front, except for "layerwise").
+
+    ``"best"``: among formulas whose validation R^2 is within
+    ``R2_TOLERANCE`` of the most accurate one's, start from the simplest and
+    move to a more complex one whenever it divides the validation MSE by 10
+    per ``NODES_PER_DECADE`` nodes added, or better (a 12-node exact formula
+    beats a 10-node approximate one; a 2000-node one gaining a little over a
+    17-node one does not); ``"accurate"``: the most accurate;
+    ``"layerwise"``: the layer-wise chain (SRNet's own formula); an int N:
+    the most accurate with complexity <= N (the simplest if none is).
+    Formulas with a pole inside the domain are chosen only when every
+    formula has one.
+    """
+    if not candidates:
+        raise ValueError("no formula to select from")
+    pole_free = [c for c in candidates if not c.singularities]
+    pool = pareto_front(pole_free or candidates)
+    if isinstance(rule, (int, np.integer)) and not isinstance(rule, bool):
+        if rule < 1:
+            raise ValueError(f"a complexity cap must be >= 1, got {rule}")
+        within = [c for c in pool if c.complexity <= rule]
+        return min(within, key=lambda c: c.validation_rmse) if within else min(pool, key=lambda c: c.complexity)
+    if rule == "accurate":
+        return min(pool, key=lambda c: c.validation_rmse)
+    if rule == "layerwise":
+        layerwise = [c for c in candidates if c.formula.source.startswith("layerwise")]
+        if not layerwise:
+            raise ValueError("select='layerwise' needs the layer-wise formula among the candidates")
+        return min(layerwise, key=lambda c: c.validation_rmse)
+    if rule == "best":
+        best_r2 = max(c.validation_r2 for c in pool)
+        good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
+        chosen = good[0]
+        for c in good[1:]:
+            decades = math.log10(max(chosen.validation_rmse, 1e-150) / max(c.validation_rmse, 1e-150)) * 2
+            if decades * NODES_PER_DECADE >= c.complexity - chosen.complexity:
+                chosen = c
+        return chosen
+    raise ValueError(f"unknown select {rule!r}; valid: {', '.join(SELECT_RULES)} or a complexity cap (int)")
+
+
+__all__ = ["Candidate", "Formula", "R2_TOLERANCE", "SELECT_RULES", "candidate", "measure", "pareto_front",
+           "refine", "select", "singularities"]
+
+
+#: Node budgets (CGP columns, one row) of the direct searches: a spread of
+#: sizes, so the front has formulas from a few nodes to a few dozen.
+DIRECT_SIZES = (4, 8, 16, 32)
+
+
+def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_seconds=None, max_evaluations=None,
+                    random_state, n_threads, progress=None) -> list[Formula]:
+    """Direct symbolic regression of the network's outputs: one (1+lambda)
+    CGP search per size in DIRECT_SIZES, each output linearly scaled, the
+    budget (seconds or evaluations) shared equally.  Ctrl-C ends a search
+    with its best so far and skips the rest."""
+    from srnet.cgp.evolve import as_feature_rows, evolve, outputs_of
+    from srnet.cgp.genome import GenomeSpec
+    from srnet.estimators import linear_scaling
+
+    X_rows = as_feature_rows(X_fit)
+    Y = np.asarray(Y_fit, dtype=np.float64).reshape(len(X_fit), -1)
+    Y_rows = np.ascontiguousarray(Y.T)
+    share = len(DIRECT_SIZES)
+    formulas = []
+    for k, size in enumerate(DIRECT_SIZES):
+        spec = GenomeSpec(n_inputs=X_rows.shape[0], n_outputs=Y.shape[1], n_rows=1, n_columns=size,
+                          functions=functions, n_constants=n_constants, constant_pool=constant_pool)
+        result = evolve(spec, X_rows, Y_rows, fitness="scaled", n_offspring=4, mutation="single",
+                        max_seconds=None if max_seconds is None else max_seconds / share,
+                        max_evaluations=None if max_evaluations is None else max(1, max_evaluations // share),
+                        target_fitness=1e-14 * float(Y.var(axis=0).mean()), restart_after=None,
+                        random_state=None if random_state is None else [random_state, k],
+                        n_threads=n_threads, callback=None if progress is None else progress)
+        a, b = linear_scaling(outputs_of(result.genome, X_rows).T, Y)
+        formulas.append(Formula(f"direct-{size}", (Program.from_genome(result.genome, np.diag(a), b),)))
+        if result.stop_reason == "interrupted":
+            break
+    return formulas
