@@ -81,8 +81,12 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
 
 
 def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None) -> Path:
-    """2-D inputs: one heat map per function (label -> f(X)) over the wide box,
-    training box outlined, on a shared colour scale."""
+    """2-D inputs: one heat map per function (label -> f(X)) over the wide box
+    on a robust shared scale (values beyond it in the over/under colours), the
+    training box outlined; below, each function minus the first (the network)
+    on a symmetric log scale, so that a blow-up outside the box shows."""
+    from matplotlib.colors import SymLogNorm
+
     g0 = np.linspace(wide_box[0][0], wide_box[0][1], n_points)
     g1 = np.linspace(wide_box[1][0], wide_box[1][1], n_points)
     A, B = np.meshgrid(g0, g1)
@@ -91,18 +95,41 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
     for label, f in surfaces.items():
         with np.errstate(all="ignore"):
             values[label] = np.asarray(f(grid), dtype=np.float64).reshape(len(grid), -1)[:, 0].reshape(A.shape)
-    finite = np.concatenate([v[np.isfinite(v)] for v in values.values()])
+    reference_label, reference = next(iter(values.items()))
+    finite = reference[np.isfinite(reference)]
     low, high = (np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0))
-    fig, axes = plt.subplots(1, len(values), figsize=(4.2 * len(values), 3.8), squeeze=False)
-    for ax, (label, v) in zip(axes[0], values.items()):
-        image = ax.pcolormesh(A, B, v, vmin=low, vmax=high, shading="auto", cmap="viridis")
-        (x0, x1), (y0, y1) = train_box[0], train_box[1]
-        ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color="w", lw=1.2)
-        ax.set_title(label)
-        ax.set_xlabel(labels[0])
-        ax.set_ylabel(labels[1])
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85)
-    fig.suptitle(title or "network and explanations (white: training box)")
+    n = len(values)
+    fig, axes = plt.subplots(2, n, figsize=(4.0 * n, 7.4), squeeze=False, layout="constrained")
+    values_map = plt.get_cmap("viridis").with_extremes(over="red", under="black", bad="magenta")
+    with np.errstate(all="ignore"):
+        differences = {label: v - reference for label, v in values.items()}
+    spread = np.concatenate([np.abs(d[np.isfinite(d)]) for d in differences.values()] + [np.zeros(1)])
+    limit = max(float(spread.max()), 1e-12)
+    norm = SymLogNorm(linthresh=max(limit * 1e-3, 1e-9), vmin=-limit, vmax=limit)
+    difference_map = plt.get_cmap("RdBu_r").with_extremes(bad="magenta")
+    (x0, x1), (y0, y1) = train_box[0], train_box[1]
+    for k, (label, v) in enumerate(values.items()):
+        top, bottom = axes[0][k], axes[1][k]
+        image = top.pcolormesh(A, B, v, vmin=low, vmax=high, shading="auto", cmap=values_map)
+        top.set_title(label)
+        if k:
+            diff_image = bottom.pcolormesh(A, B, differences[label], norm=norm, shading="auto", cmap=difference_map)
+            bottom.set_title(f"{label} - {reference_label}")
+        else:
+            bottom.axis("off")
+        for ax in (top, bottom) if k else (top,):
+            ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color="white" if ax is top else "k", lw=1.5,
+                    ls="--")
+            ax.set_xlabel(labels[0])
+            ax.set_ylabel(labels[1])
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, extend="both",
+                 label=f"value (1-99 % of {reference_label}; red above, black below)")
+    if n > 1:
+        ticks = [-limit, -limit * 1e-2, 0.0, limit * 1e-2, limit]  # few ticks: symlog labels crowd near 0
+        bar = fig.colorbar(diff_image, ax=axes[1].tolist(), shrink=0.85, ticks=ticks,
+                           label=f"difference from {reference_label} (symlog)")
+        bar.ax.set_yticklabels([f"{t:.2g}" for t in ticks])
+    fig.suptitle(title or "network and explanations (dashed: training box)")
     return save_figure(fig, path)
 
 

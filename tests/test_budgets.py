@@ -255,3 +255,18 @@ def test_comparison_table_columns_never_touch():
     ends = {line.index(cell) + len(cell) for line, cell in zip(lines[1:], ["-44866.8208", "-inf", "1.0000"])}
     assert len(ends) == 1
     assert format_table(["a", "b"], [["x", "-1"], ["yy", "10"]]) == "a    b\nx   -1\nyy  10"
+
+
+def test_surface_plots_show_differences_from_the_network_and_the_training_box(tmp_path, monkeypatch):
+    from srnet import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.append(fig) or path)
+    box, wide = np.array([[-1, 1], [-1, 1.0]]), np.array([[-5, 5], [-5, 5.0]])
+    plots.plot_surfaces_2d({"network": lambda X: X[:, 0] * X[:, 1], "srnet": lambda X: np.exp(X[:, 0] ** 2)},
+                           box, wide, tmp_path / "s.png")
+    titles = [ax.get_title() for ax in figures[0].axes]
+    assert "srnet - network" in titles
+    difference = next(ax for ax in figures[0].axes if ax.get_title() == "srnet - network")
+    assert difference.collections[0].norm.vmax > 1e9  # the blow-up is on the scale, not clipped away
+    assert any(np.allclose(line.get_xdata(), [-1, 1, 1, -1, -1]) for line in difference.lines)
