@@ -155,8 +155,9 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         self.n_evaluations_ = result.evaluations
         self.stop_reason_ = result.stop_reason  # "interrupted" after Ctrl-C: the best formula so far
         names = getattr(self, "feature_names_in_", None)
-        symbols = make_symbols(X.shape[1], None if names is None else list(names),
-                               positive=np.all(X > 0, axis=0))
+        # plain real symbols: the formula must equal predict on every real input,
+        # not only on the training data's signs
+        symbols = make_symbols(X.shape[1], None if names is None else list(names))
         formulas = [simplify(f, self.simplify_seconds) for f in to_sympy(self.program_, symbols)]
         self._single_target = y.ndim == 1
         self.expression_ = formulas[0] if self._single_target else formulas

@@ -23,8 +23,11 @@ from srnet.expr.program import Program
 def make_symbols(n: int, names: Sequence[str] | None = None, positive: Sequence[bool] | None = None):
     """Real sympy symbols ``x0 .. x{n-1}`` (or ``names``), optionally positive.
 
-    Declaring an input positive (when all its data are) lets sympy drop
-    ``Abs`` from ``sqrt(Abs(x))`` and ``log(Abs(x))``.
+    Plain real symbols by default, so that a formula computes what the
+    protected program computes at every real input.  ``positive`` is for a
+    domain the caller explicitly declares (never one inferred from training
+    data): it lets sympy drop ``Abs`` from ``sqrt(Abs(x))`` and
+    ``log(Abs(x))``, and the formula is then only valid for positive inputs.
     """
     names = [f"x{i}" for i in range(n)] if names is None else [str(v) for v in names]
     if len(names) != n:
