@@ -6,8 +6,15 @@ import numpy as np
 
 from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 
-SPECIAL_VALUES = np.array([0.0, -0.0, 1e-12, -1e-12, 1e-10, -1e-10, 2e-10, 1.0, -1.0, 0.5, np.pi / 2, -np.pi,
-                           3.0, -7.5, 1e3, -1e4, 1e8, 3e8, 1e150, -1e200, 85.0, 700.0])
+#: subnormals (the smallest, mid-range, the largest) and the smallest normal:
+#: a flush to zero or a clamp at finfo.tiny in any backend shows there
+SUBNORMALS = np.array([5e-324, -5e-324, 1e-310, -1e-310, 2.225073858507201e-308, -2.2250738585072014e-308])
+
+SPECIAL_VALUES = np.concatenate([
+    [0.0, -0.0, 1e-12, -1e-12, 1e-10, -1e-10, 2e-10, 1.0, -1.0, 0.5, np.pi / 2, -np.pi,
+     3.0, -7.5, 1e3, -1e4, 1e8, 3e8, 1e150, -1e200, 85.0, 700.0],
+    SUBNORMALS,
+])
 
 
 def protected_inputs(rng, n_rows, n_cols):

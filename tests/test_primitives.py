@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy
 import torch
-from _oracle import SPECIAL_VALUES
+from _oracle import SPECIAL_VALUES, SUBNORMALS
 
 from srnet.cgp.primitives import EXP_MAX, PAPER_FUNCTIONS, PRIMITIVES, PROTECTION_EPS, function_codes, primitive
 
@@ -82,6 +82,36 @@ def test_sympy_form_matches_where_no_protection_fires(prim):
     assert checked > 20
 
 
+#: zeros of both signs, subnormals and a few normals, in every pairing
+EDGE = np.concatenate([[0.0, -0.0], SUBNORMALS, [1.0, -1.0, 2.0]])
+EA, EB = (v.ravel().copy() for v in np.meshgrid(EDGE, EDGE))
+
+
+@pytest.mark.parametrize("prim", PRIMITIVES, ids=lambda p: p.name)
+def test_every_backend_agrees_on_subnormals_and_signed_zeros(prim):
+    """No backend flushes subnormals, clamps at finfo.tiny or loses the sign
+    of a zero: numba and torch give the oracle's value (a subnormal result to
+    the last bit), and sympy's exact value rounds to it where no protection
+    fires."""
+    want = prim.numpy(EA, EB)
+    backends = {"numba": numba_values(prim, EA, EB),
+                "torch": prim.torch(torch.from_numpy(EA), torch.from_numpy(EB)).numpy()}
+    zeros = want == 0
+    for backend, got in backends.items():
+        np.testing.assert_allclose(got, want, rtol=4e-16 * 8, atol=0, equal_nan=True,
+                                   err_msg=f"{backend} {prim.name} at a={EA}, b={EB}")
+        wrong_sign = np.flatnonzero(np.signbit(got[zeros]) != np.signbit(want[zeros]))
+        assert wrong_sign.size == 0, (f"{backend} {prim.name}({EA[zeros][wrong_sign[0]]}, {EB[zeros][wrong_sign[0]]}) "
+                                      f"= {got[zeros][wrong_sign[0]]}, want {want[zeros][wrong_sign[0]]}")
+    a, b = sympy.symbols("a b", real=True)
+    expr = prim.sympy(a, b)
+    for x, y, value in zip(EA, EB, want):
+        if prim.name == "div" and abs(y) <= PROTECTION_EPS or prim.name == "log" and abs(x) <= PROTECTION_EPS:
+            continue
+        exact = complex(expr.xreplace({a: sympy.Float(x, 30), b: sympy.Float(y, 30)}).evalf(25))
+        assert exact.imag == 0 and exact.real == pytest.approx(value, rel=1e-12, abs=0), (prim.name, x, y)
+
+
 def test_protected_cases_have_the_documented_values():
     div, log, sqrt, exp = (primitive(n) for n in ("div", "log", "sqrt", "exp"))
     zero = np.array([0.0, 1e-11, -1e-11])
@@ -95,7 +125,7 @@ def test_protected_cases_have_the_documented_values():
 
 
 def test_torch_gradients_are_finite_at_protected_points():
-    x = torch.tensor([0.0, 1e-12, -3.0, 2.0], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([0.0, -0.0, 5e-324, -1e-310, 1e-12, -3.0, 2.0], dtype=torch.float64, requires_grad=True)
     for name in ("div", "log", "sqrt", "exp"):
         prim = primitive(name)
         y = prim.torch(torch.ones_like(x), x) if name == "div" else prim.torch(x, x)
@@ -112,3 +142,12 @@ def test_default_set_is_the_papers_and_unknown_names_list_the_valid_ones():
         function_codes(["add", "add"])
     with pytest.raises(ValueError, match="empty"):
         function_codes([])
+
+
+def test_torch_sqrt_gradient_is_zero_at_zero_and_finite_at_subnormals():
+    x = torch.tensor([0.0, -0.0, 5e-324, -1e-310, 4.0], dtype=torch.float64, requires_grad=True)
+    y = primitive("sqrt").torch(x, x)
+    assert y.tolist() == [0.0, 0.0, math.sqrt(5e-324), math.sqrt(1e-310), 2.0]
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    assert grad[0] == 0 and grad[1] == 0 and grad[4] == 0.25
+    assert torch.all(torch.isfinite(grad)) and grad[2] > 0 and grad[3] < 0

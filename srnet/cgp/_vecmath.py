@@ -100,7 +100,8 @@ def _sincos_array(name: str, sincos_even, quarter_turns, odd: bool, libm, limit)
         for i in range(a.size):
             x = a[i]
             r = sincos_even(x, quarter_turns)
-            out[i] = -r if odd and x < zero else r
+            # sin is odd: -sin|x| below 0, and sin(+-0) is +-0 (the sign of zero kept, as in libm)
+            out[i] = (-r if x < zero else (x if x == zero else r)) if odd else r
             outside |= not (abs(x) <= limit)
         if outside:
             for i in range(a.size):

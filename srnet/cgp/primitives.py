@@ -214,9 +214,12 @@ def _t_div(a, b):
 
 
 def _t_sqrt(a, b):
-    # exact 0 at 0, and a zero (not NaN) gradient there
+    # sqrt|a| bit for bit as NumPy (subnormals included: no clamp), exact 0 at
+    # +-0 with a zero (not NaN) gradient there, since the sqrt branch never
+    # sees 0; at the smallest subnormal the gradient is still finite (~1e161)
     x = a.abs()
-    return torch.where(x == 0, torch.zeros_like(x), torch.sqrt(x.clamp_min(torch.finfo(x.dtype).tiny)))
+    zero = x == 0
+    return torch.where(zero, torch.zeros_like(x), torch.sqrt(torch.where(zero, torch.ones_like(x), x)))
 
 
 def _t_log(a, b):
