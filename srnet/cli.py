@@ -208,12 +208,23 @@ def _report(args) -> int:
     return 0
 
 
+def _target(text: str):
+    """--target: an integer (negative counts from the end) is a column index,
+    'last' the last column, anything else a column name."""
+    text = text.strip()
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    return int(text) if digits.isascii() and digits.isdigit() else text
+
+
 def _add_loading_options(parser) -> None:
     parser.add_argument("model", help="TorchScript file, state_dict file (with --arch), or reference folder")
     parser.add_argument("--data", help="CSV/TSV/NPY/.txt(.gz) file or PMLB dataset name")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--arch", help="architecture of a state_dict, e.g. mlp:3-4-4-1:sigmoid")
-    parser.add_argument("--target", help="target column to drop from the data ('last', index or name)")
+    parser.add_argument("--target", type=_target,
+                        help="target column to drop from the data: an integer is a 0-based index (negative counts "
+                             "from the end; an index even where a column is named like a number), 'last' the last "
+                             "column, anything else a column name")
     parser.add_argument("--layers", nargs="+", help="module names to explain (default: hidden blocks + output)")
     parser.add_argument("--pmlb-cache", help="folder of PMLB tables (default: $SRNET_PMLB_CACHE)")
 

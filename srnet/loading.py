@@ -70,7 +70,7 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
                             architecture=None if architecture is None else str(architecture))
     expected = plan_layers(workload.model).n_features
     if workload.X.shape[1] != expected:
-        hint = "" if target else " (if the data include a target column, pass --target last)"
+        hint = "" if target is not None else " (if the data include a target column, pass --target last)"
         raise ValueError(f"the data have {workload.X.shape[1]} columns but the network expects {expected}{hint}")
     return workload
 

@@ -1,0 +1,66 @@
+"""``--target`` on the command line: an integer is a column index (as the help
+promises), 'last' the last column, anything else a column name; a bad one is
+one error line and exit code 2."""
+
+import numpy as np
+import pytest
+import torch
+
+from srnet.cli import build_parser, main
+from srnet.loading import load_workload
+from srnet.networks import build_mlp
+
+
+@pytest.fixture()
+def files(tmp_path):
+    """A 3-input network and a table of 4 columns, one of them named "2"."""
+    torch.save(build_mlp("mlp:3-4-1:sigmoid").state_dict(), tmp_path / "net.pt")
+    table = np.arange(20.0).reshape(5, 4) + np.array([0.0, 0.1, 0.2, 0.3])
+    (tmp_path / "data.csv").write_text("p,q,r,2\n" + "\n".join(",".join(f"{v:g}" for v in row) for row in table))
+    (tmp_path / "bare.csv").write_text("\n".join(",".join(f"{v:g}" for v in row) for row in table))
+    return tmp_path, table
+
+
+def loaded(files, data, target):
+    """The workload ``srnet explain`` would explain, from its parsed arguments."""
+    path, _ = files
+    args = build_parser().parse_args(["explain", str(path / "net.pt"), "--arch", "mlp:3-4-1:sigmoid",
+                                      "--data", str(path / data), "--out", str(path / "out"), "--target", target])
+    return load_workload(args.model, args.data, architecture=args.arch, target=args.target)
+
+
+@pytest.mark.parametrize("target, dropped", [("2", 2), ("0", 0), ("-1", 3), ("-4", 0), ("last", 3), ("q", 1)])
+def test_an_integer_is_an_index_last_is_last_and_anything_else_a_name(files, target, dropped):
+    _, table = files
+    workload = loaded(files, "data.csv", target)
+    kept = [j for j in range(4) if j != dropped]
+    np.testing.assert_array_equal(workload.X, table[:, kept])
+    assert workload.feature_names == [["p", "q", "r", "2"][j] for j in kept]
+
+
+def test_an_index_works_on_a_table_without_a_header(files):
+    _, table = files
+    np.testing.assert_array_equal(loaded(files, "bare.csv", "2").X, table[:, [0, 1, 3]])
+    np.testing.assert_array_equal(loaded(files, "bare.csv", "-1").X, table[:, :3])
+
+
+def test_the_help_says_an_integer_is_an_index():
+    explain = build_parser()._subparsers._group_actions[0].choices["explain"]
+    (action,) = [a for a in explain._actions if a.dest == "target"]
+    assert "integer is a 0-based index" in action.help and "named like a number" in action.help
+
+
+@pytest.mark.parametrize("target, message", [
+    ("7", r"target column 7 is out of range for 'data.csv' with 4 columns"),
+    ("-5", r"target column -5 is out of range for 'data.csv' with 4 columns"),
+    ("nope", r"'data.csv' has no column 'nope'; columns: p, q, r, 2"),
+])
+def test_a_bad_target_is_one_line_and_exit_code_2(files, capsys, target, message):
+    path, _ = files
+    code = main(["explain", str(path / "net.pt"), "--arch", "mlp:3-4-1:sigmoid", "--data", str(path / "data.csv"),
+                 "--out", str(path / "out"), f"--target={target}", "--generations", "1"])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("srnet explain: error: ") and message in lines[0]
+    assert "Traceback" not in captured.err + captured.out
