@@ -12,19 +12,45 @@ DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
 _STARTED = [time.perf_counter()]  # when main() started: the report's command_seconds
 
 
+_SHOWN_CHARACTERS = 160  # longer formulas are cut in the terminal (report.json has them whole)
+
+
+def _shown(text) -> str:
+    text = str(text)
+    if len(text) <= _SHOWN_CHARACTERS:
+        return text
+    return f"{text[:_SHOWN_CHARACTERS - 20]}... ({len(text)} characters: see report.json)"
+
+
 def _print_explanation(model) -> None:
-    for layer in model.report()["layers"]:
+    report = model.report()
+    print("layer by layer (each layer's features F from the layer before):")
+    for layer in report["layers"]:
         print(f"  layer {layer['index']} ({layer['name']}, {layer['width']} units, R2 {layer['r2']:.6f}): "
-              f"F = {layer['expression']}")
-    print("the network, step by step (exact, in the network's inputs):")
-    for name, expr in model.formula_steps_:
-        print(f"  {name} = {expr}")
+              f"F = {_shown(layer['expression'])}")
+    if model.formula_ is None:  # teacher forcing: no whole-network formula
+        return
+    regions = ", ".join(f"{name} {figures['r2']:.6f}" for name, figures in model.regions_.items())
+    print(f"the network as one formula ({report['formula_source']}, {report['complexity']} nodes; "
+          f"R2 against the network: {regions}):")
+    texts = model.selected_["expression"]
+    names = ["y"] if len(texts) == 1 else [f"y{j}" for j in range(len(texts))]
+    for name, text in zip(names, texts):
+        print(f"  {name} = {text}")
+    for problem in report["singularities"] or []:
+        print(f"  warning: {problem}")
+    print("Pareto front (nodes, R2 on the domain, formula; --complexity N selects another):")
+    for entry in model.pareto_:
+        mark = "  <- selected" if entry["source"] == report["formula_source"] else ""
+        poles = "  (pole in the domain)" if entry["singularities"] else ""
+        print(f"  {entry['complexity']:>6}  {entry['figures']['domain']['r2']:.6f}  "
+              f"{_shown('; '.join(entry['expression']))}{poles}{mark}")
 
 
 def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=None, extra=None,
                        others=None) -> dict:
     """report.json and the plots of an explanation, in out_dir."""
-    from srnet.plots import plot_convergence, plot_layer_fits, plot_network_vs_formula
+    from srnet.plots import plot_convergence, plot_layer_fits, plot_network_vs_formula, plot_pareto
     from srnet.probe import probe
 
     started = time.perf_counter()
@@ -33,6 +59,8 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     report.update(extra or {})
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=float))  # first, in case plots fail
     plots = [plot_convergence(model.history_, out_dir / "convergence.png")]
+    if model.formula_ is not None:
+        plots.append(plot_pareto(model.candidates_, model.formula_.source, out_dir / "pareto.png"))
     targets = probe(network, X, model.layer_names_)
     plots.append(plot_layer_fits(targets, model.predict_layers(X), model.layer_names_, out_dir / "layers.png"))
     if not model.is_classifier_:
@@ -50,7 +78,8 @@ def _explainer(args):
     from srnet.extract import SRNet
 
     return SRNet(preset=args.preset, max_seconds=args.seconds, random_state=args.seed, progress=True,
-                 max_generations=args.generations)
+                 max_generations=args.generations, domain=args.domain,
+                 select=args.complexity if args.complexity is not None else args.select)
 
 
 def _demo(args) -> int:
@@ -235,6 +264,24 @@ def _add_search_options(parser, seconds: float) -> None:
     parser.add_argument("--seconds", type=float, default=seconds, help=f"search budget (default: {seconds:g})")
     parser.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--domain", type=_domain, default=None,
+                        help="where the formula must be faithful: rows, widen:F (the data's box F-fold), "
+                             "box:L,H;L,H;... (one low,high pair per input), jitter:S (rows moved by S std) or "
+                             "auto (default: widen:1.2 for up to 4 inputs, else jitter:0.1)")
+    parser.add_argument("--select", default="best", choices=["best", "accurate", "layerwise"],
+                        help="which formula of the Pareto front to print: the simplest within 0.001 R2 of the "
+                             "most accurate (best, default), the most accurate, or SRNet's layer-wise chain")
+    parser.add_argument("--complexity", type=int, default=None, metavar="N",
+                        help="select the most accurate formula of at most N nodes instead")
+
+
+def _domain(text: str):
+    from srnet.domain import parse_domain
+
+    try:
+        return parse_domain(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     comparing = commands.add_parser("compare", help="measure SRNet, LIME, MAPLE, ... against the network")
     _add_loading_options(comparing)
     comparing.add_argument("--explainers", default="srnet,lime,maple,cgp_direct",
-                           help="comma-separated (default: srnet,lime,maple,cgp_direct; also gplearn)")
+                           help="comma-separated (default: srnet,lime,maple,cgp_direct; also gplearn, pyoperon)")
     comparing.add_argument("--seconds", type=float, default=10.0,
                            help="budget of each formula search (default: 10)")
     comparing.add_argument("--points", type=int, default=1000, help="evaluation points per box (default: 1000)")
@@ -272,8 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seeds", nargs="+", default=["0"], help="seeds, e.g. 0 1 2, 0,1,2 or 0-4 (default: 0)")
     bench.add_argument("--methods", default="srnet", help="srnet and/or srnet-paper, comma-separated "
                                                           "(default: srnet)")
-    bench.add_argument("--explainers", default="", help="extra explainers per job: lime,maple,cgp_direct,gplearn "
-                                                         "(default: none)")
+    bench.add_argument("--explainers", default="", help="extra explainers per job: lime,maple,cgp_direct,gplearn,"
+                                                         "pyoperon (default: none)")
     bench.add_argument("--seconds", type=float, default=10.0, help="budget of each formula search (default: 10)")
     bench.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     where = bench.add_mutually_exclusive_group()
@@ -308,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 _BUDGET_OPTIONS = {"seconds": {}, "generations": dict(allow_none=True, integer=True), "points": dict(integer=True),
                    "limit": dict(allow_none=True, integer=True), "workers": dict(allow_none=True, integer=True),
                    "epochs": dict(allow_none=True, integer=True), "max_rows": dict(integer=True, minimum="MIN_ROWS"),
-                   "test_size": dict(positive=False)}
+                   "test_size": dict(positive=False), "complexity": dict(allow_none=True, integer=True)}
 
 
 def _check_budgets(args) -> None:
@@ -327,9 +374,11 @@ def _finish(model, args, report: dict) -> int:
     settings = model.settings()
     budget = (f"{settings['max_seconds']:g} s" if settings["max_seconds"] is not None
               else f"{settings['max_generations']} generations")
-    print(f"{model.n_generations_} generations; search {model.search_seconds_:.1f} s (budget {budget}); "
+    print(f"{model.n_generations_} generations; search {model.search_seconds_:.1f} s layer-wise + "
+          f"{model.direct_seconds_:.1f} s direct (budget {budget}); "
           f"outside it: compile {model.compile_seconds_:.1f} s, set-up {model.setup_seconds_:.1f} s, "
-          f"compose {model.compose_seconds_:.1f} s, report and plots {report['report_seconds']:.1f} s; "
+          f"compose {model.compose_seconds_:.1f} s, refine and select "
+          f"{model.select_seconds_ - model.direct_seconds_:.1f} s, report and plots {report['report_seconds']:.1f} s; "
           f"whole command {report['command_seconds']:.1f} s")
     if model.stop_reason_ == "interrupted":
         print(f"interrupted (Ctrl-C): {args.out} holds the best explanation found before it")

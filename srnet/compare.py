@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from srnet.data import check_budget, check_matrix, check_rows, data_box, widen_box
+from srnet.domain import check_box, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.metrics import class_agreement, rmse_r2
@@ -45,25 +46,6 @@ CLASSIFICATION_DOMAINS = ("train", "test")
 NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width
 _CHUNK = 50  # points per progress-bar step for local explainers
 VALIDATION_WIDENING = 0.25  # default validation box: the training box widened by a quarter on each side
-
-
-def check_box(box, n_features: int, name: str) -> np.ndarray:
-    """A box as an (n_features, 2) array of finite, increasing ranges."""
-    box = np.asarray(box, dtype=np.float64)
-    if box.shape != (n_features, 2):
-        raise ValueError(f"the {name} box has shape {box.shape}; expected ({n_features}, 2): one (low, high) "
-                         f"per input")
-    if not np.all(np.isfinite(box)):
-        raise ValueError(f"the {name} box has non-finite bounds")
-    empty = np.flatnonzero(box[:, 1] <= box[:, 0])
-    if empty.size:
-        raise ValueError(f"the {name} box is empty along input {int(empty[0])}: "
-                         f"[{box[empty[0], 0]:g}, {box[empty[0], 1]:g}]")
-    return box
-
-
-def uniform_points(box: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.uniform(box[:, 0], box[:, 1], size=(n, box.shape[0]))
 
 
 @dataclass
@@ -199,12 +181,12 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         training = check_box(boxes.get("training", data_box(X_train)), n_features, "training")
         test = check_box(boxes.get("test", widen_box(training)), n_features, "test")
         used_boxes = {"training": training, "test": test}
-        points = {"interpolation": uniform_points(training, n_points, rng),
-                  "extrapolation": uniform_points(test, n_points, rng)}
+        points = {"interpolation": sample_box(training, n_points, rng),
+                  "extrapolation": sample_box(test, n_points, rng)}
         validation = check_box(boxes.get("validation", widen_box(training, VALIDATION_WIDENING)), n_features,
                                "validation")
         used_boxes["validation"] = validation
-        X_valid = uniform_points(validation, n_points, rng)
+        X_valid = sample_box(validation, n_points, rng)
     else:
         if X_test is None:
             order = rng.permutation(len(X_train))

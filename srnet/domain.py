@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from srnet.data import data_box, widen_box
+
 #: Inputs up to which "auto" uses a widened box (beyond: jittered rows).
 AUTO_BOX_MAX_INPUTS = 4
 AUTO_WIDEN = 1.2
@@ -64,19 +66,11 @@ class Domain:
                     float(factor) <= 0 if self.kind == "widen" else float(factor) < 0):
                 rule = "> 0" if self.kind == "widen" else ">= 0"
                 raise ValueError(f"domain {self.kind} needs a finite factor {rule}, got {factor!r}")
+            object.__setattr__(self, "factor", float(factor))  # a plain float: describe() stays JSON-ready
         if self.kind == "box":
             if self.box is None or not len(self.box):
-                raise ValueError("domain box needs one (low, high) pair per input")
-            box = np.asarray(self.box, dtype=np.float64)
-            if box.ndim != 2 or box.shape[1] != 2:
-                raise ValueError(f"domain box must be (low, high) pairs, got an array of shape {box.shape}")
-            if not np.all(np.isfinite(box)):
-                raise ValueError("domain box has a NaN or infinite bound")
-            inverted = np.flatnonzero(box[:, 0] >= box[:, 1])
-            if inverted.size:
-                j = int(inverted[0])
-                raise ValueError(f"domain box for input {j} is empty or inverted: low {box[j, 0]:g} >= "
-                                 f"high {box[j, 1]:g}")
+                raise ValueError("the domain box needs one (low, high) pair per input")
+            box = check_box(self.box, len(self.box), "domain")
             object.__setattr__(self, "box", tuple((float(lo), float(hi)) for lo, hi in box))
 
     def resolved(self, X: np.ndarray) -> "Domain":
@@ -107,8 +101,7 @@ class Domain:
             spread = X.std(axis=0)
             centres = X[rng.integers(0, len(X), n)]
             return centres + rng.normal(size=(n, X.shape[1])) * (domain.factor * spread)
-        box = domain.bounds(X)
-        return rng.uniform(box[:, 0], box[:, 1], size=(n, X.shape[1]))
+        return sample_box(domain.bounds(X), n, rng)
 
     def beyond(self, X: np.ndarray) -> np.ndarray | None:
         """The box of the region just beyond a box domain (None for other kinds)."""
@@ -123,20 +116,33 @@ class Domain:
                 "box": None if box is None else box.tolist()}
 
 
-def data_box(X: np.ndarray) -> np.ndarray:
-    """Each input's (min, max) over the rows, as an (n_inputs, 2) array."""
-    return np.column_stack([X.min(axis=0), X.max(axis=0)])
-
-
 def widen(box: np.ndarray, factor: float) -> np.ndarray:
     """Each (low, high) range scaled ``factor``-fold about its centre; a
     zero-width range (a constant input) stays a point."""
-    centre = box.mean(axis=1)
-    half = (box[:, 1] - box[:, 0]) / 2 * factor
-    return np.column_stack([centre - half, centre + half])
+    return widen_box(box, (factor - 1) / 2)
+
+
+def check_box(box, n_features: int, name: str) -> np.ndarray:
+    """A box as an (n_features, 2) array of finite, increasing ranges (one
+    line naming the problem otherwise)."""
+    try:
+        box = np.asarray(box, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"the {name} box must be (low, high) number pairs, got {box!r}") from None
+    if box.shape != (n_features, 2):
+        raise ValueError(f"the {name} box has shape {box.shape}; expected ({n_features}, 2): one (low, high) "
+                         f"per input")
+    if not np.all(np.isfinite(box)):
+        raise ValueError(f"the {name} box has non-finite bounds (NaN or inf)")
+    empty = np.flatnonzero(box[:, 1] <= box[:, 0])
+    if empty.size:
+        raise ValueError(f"the {name} box is empty along input {int(empty[0])} (empty or inverted): "
+                         f"[{box[empty[0], 0]:g}, {box[empty[0], 1]:g}]")
+    return box
 
 
 def sample_box(box: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` points drawn uniformly in an (n_inputs, 2) box."""
     return rng.uniform(box[:, 0], box[:, 1], size=(n, box.shape[0]))
 
 
@@ -182,5 +188,5 @@ def parse_domain(text: str) -> Domain:
     raise ValueError(f"unknown domain {text!r}; valid: rows, auto, widen:F, jitter:S, box:L,H;L,H;...")
 
 
-__all__ = ["AUTO_BOX_MAX_INPUTS", "BEYOND_WIDEN", "Domain", "KINDS", "as_domain", "data_box", "parse_domain",
+__all__ = ["AUTO_BOX_MAX_INPUTS", "BEYOND_WIDEN", "Domain", "KINDS", "as_domain", "check_box", "parse_domain",
            "sample_box", "widen"]

@@ -22,6 +22,7 @@ from srnet.cgp.evolve import _seed_from, as_feature_rows
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.primitives import ARITIES
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows
+from srnet.domain import as_domain, sample_box
 from srnet.expr.symbolic import (
     complexity,
     fold_constants,
@@ -29,11 +30,11 @@ from srnet.expr.symbolic import (
     linear_combination,
     make_symbols,
     raw_sympy,
+    round_constants,
     simplify,
     to_sympy,
 )
-from srnet.domain import as_domain, sample_box
-from srnet.formulas import Formula, candidate, direct_formulas, pareto_front, refine, select
+from srnet.formulas import DISPLAY_DIGITS, Formula, candidate, direct_formulas, pareto_front, refine, select
 from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.metrics import class_agreement
 from srnet.names import feature_symbols
@@ -573,7 +574,7 @@ class SRNet(BaseEstimator):
         check_is_fitted(self, "programs_")
         layers = []
         for k, (program, features) in enumerate(zip(self.programs_, self.layer_features_)):
-            text = ", ".join(str(f) for f in features)
+            text = ", ".join(str(round_constants(f, DISPLAY_DIGITS)) for f in features)  # exact: "program"
             layers.append({
                 "index": k + 1,
                 "name": self.layer_names_[k],
@@ -606,6 +607,7 @@ class SRNet(BaseEstimator):
             "regions": self.regions_,
             "select": self.select,
             "pareto": [{k: v for k, v in c.items() if k != "formula"} for c in self.pareto_],
+            "candidates": [{k: v for k, v in c.items() if k != "formula"} for c in getattr(self, "candidates_", [])],
             "layerwise_expression": None if layerwise is None else one_or_list([str(e) for e in layerwise]),
             "layerwise_complexity": None if layerwise is None else sum(complexity(e) for e in layerwise),
             "formula_steps": [f"{name} = {expr}" for name, expr in self.formula_steps_],

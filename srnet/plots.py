@@ -44,22 +44,35 @@ def plot_convergence(history, path, title="search convergence") -> Path:
 
 
 def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Path:
-    """One scatter per layer: network activation (x) vs formula (y), all units."""
+    """Per explained layer (all units): the formula against the network
+    (top), and the error formula - network against the network (bottom),
+    which shows what a parity plot hides at R^2 near 1."""
     n = len(targets)
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.6), squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=(3.8 * n, 6.4), squeeze=False, constrained_layout=True)
     rng = np.random.default_rng(0)
-    for ax, target, approx, name in zip(axes[0], targets, approximations, names):
+    for k, (target, approx, name) in enumerate(zip(targets, approximations, names)):
         t, a = np.ravel(target), np.ravel(approx)
+        with np.errstate(all="ignore"):
+            rmse = float(np.sqrt(np.mean((a - t) ** 2)))
+            r2 = 1 - np.sum((a - t) ** 2) / max(float(np.sum((t - t.mean()) ** 2)), 1e-300)
         if t.size > max_points:
             keep = rng.choice(t.size, max_points, replace=False)
             t, a = t[keep], a[keep]
-        ax.scatter(t, a, s=4, alpha=0.4)
-        low, high = float(min(t.min(), a.min())), float(max(t.max(), a.max()))
-        ax.plot([low, high], [low, high], color="k", lw=0.8)
-        ax.set_title(name)
-        ax.set_xlabel("network")
-        ax.set_ylabel("formula")
-    fig.suptitle("each layer: formula vs network")
+        top, bottom = axes[0, k], axes[1, k]
+        top.scatter(t, a, s=4, alpha=0.4)
+        finite = np.isfinite(a)
+        low = float(min(t.min(), a[finite].min())) if finite.any() else float(t.min())
+        high = float(max(t.max(), a[finite].max())) if finite.any() else float(t.max())
+        top.plot([low, high], [low, high], color="k", lw=0.8)
+        top.set_title(f"layer {k + 1} ({name}, {np.shape(target)[1] if np.ndim(target) == 2 else 1} units)\n"
+                      f"R\u00b2 {r2:.6f}, RMSE {rmse:.3g}", fontsize=9)
+        top.set_xlabel("network")
+        top.set_ylabel("formula")
+        bottom.scatter(t, a - t, s=4, alpha=0.4, color="tab:orange")
+        bottom.axhline(0, color="k", lw=0.8)
+        bottom.set_xlabel("network")
+        bottom.set_ylabel("formula - network")
+    fig.suptitle("each layer's formula against the network (all units, chained from the inputs)")
     return save_figure(fig, path)
 
 
@@ -194,4 +207,46 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
         ax.set_xlabel(names[i])
         ax.set_ylabel(names[j])
     fig.suptitle("predicted class (other inputs at their median)")
+    return save_figure(fig, path)
+
+
+def plot_pareto(candidates, selected_source, path, title="formulas of the network: size against fidelity") -> Path:
+    """Every candidate formula by complexity (nodes) and validation error on
+    the domain (1 - R^2, log scales, so near-perfect fits stay apart), the
+    Pareto front joined, the selected formula starred, each point labelled."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    points = []
+    for c in candidates:
+        error = max(1.0 - c["figures"]["domain"]["r2"], 1e-16) if np.isfinite(c["figures"]["domain"]["r2"]) else 1.0
+        points.append((c["complexity"], error, c["source"], bool(c["singularities"])))
+    points.sort()
+    front, best = [], np.inf
+    for size, error, source, poles in points:
+        if error < best:
+            front.append((size, error))
+            best = error
+    ax.plot(*zip(*front), "-", color="0.6", zorder=1, label="Pareto front")
+    labels = []  # (size, error, sources): points that nearly coincide on the plot share one label
+    for size, error, source, poles in points:
+        chosen = source == selected_source
+        ax.scatter(size, error, marker="*" if chosen else ("x" if poles else "o"), s=160 if chosen else 36,
+                   color="tab:red" if chosen else "tab:blue", zorder=2)
+        name = source + (" (pole)" if poles else "")
+        near = [g for g in labels if abs(np.log10(g[0] / size)) < 0.12 and abs(np.log10(g[1] / error)) < 0.3]
+        if near:
+            near[0][2].append(name)
+        else:
+            labels.append((size, error, [name]))
+    for size, error, sources in labels:
+        bases = {name.removesuffix("+refined") for name in sources}
+        text = (f"{bases.pop()} (+refined)" if len(bases) == 1 and len(sources) == 2 else ", ".join(sources))
+        ax.annotate(text, (size, error), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("complexity (nodes of the simplified formula)")
+    ax.set_ylabel("1 - R\u00b2 against the network (validation, domain)")
+    ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected")
+    ax.legend(loc="upper right")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
     return save_figure(fig, path)
