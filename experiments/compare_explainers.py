@@ -1,4 +1,4 @@
-"""Fidelity of SRNet, LIME, MAPLE, direct CGP and gplearn on the SRNet paper's networks.
+"""Fidelity of SRNet, LIME, MAPLE, direct CGP, gplearn and pyoperon on the SRNet paper's networks.
 
     python experiments/compare_explainers.py --gecco-dir ../shared/srnet_gecco [--trials 10] [--json PATH]
         [--seconds 10] [--points 1000] [--jobs 2] [--only kkk0,adult] [--explainers srnet,lime,...]
@@ -12,7 +12,20 @@ measured against the network on points drawn from the paper's training box
 networks): agreement with the network's class on the authors' train/test
 split (adult: a seeded 75/25 split of its PMLB table).  Figures are means
 over trials with standard deviations; see srnet.compare for the two
-protocols (at the point, and around it).
+protocols (at the point, and around it).  The formula searches (SRNet,
+cgp_direct, pyoperon) get the same wall budget, --seconds.
+
+Last, per regression network, the test box (extrapolation) in one table:
+every explainer's RMSE against the network at the point and around it,
+SRNet's selected formula complexity (nodes) and whether SRNet's RMSE is
+lower than MAPLE's (at the point, the paper's protocol), LIME's (around the
+point: at the point LIME looks the network up) and pyoperon's; a summary
+line counts the networks.  --json writes the aggregated records, that table
+(``test_box``) and the counts (``summary``).
+
+A quick look (a few minutes on 2 cores):
+
+    python experiments/compare_explainers.py --trials 1 --seconds 10 --points 200 --jobs 2 --json out.json
 """
 
 from __future__ import annotations
@@ -58,7 +71,12 @@ def run_trial(task):
         X_train, X_test = classification_split(reference, settings["pmlb_cache"])
         result = compare(network, X_train, explainers, X_test=X_test, n_points=settings["points"],
                          random_state=trial)
-    return [{"network": name, "trial": trial, **record} for record in result.records]
+    source = None
+    if "srnet" in result.explainers:  # the selected formula's origin: the layer-wise chain or a direct search
+        formula = getattr(result.explainers["srnet"].model_, "formula_", None)
+        source = None if formula is None else formula.source
+    return [{"network": name, "trial": trial, **record,
+             **({"formula_source": source} if record["explainer"] == "srnet" else {})} for record in result.records]
 
 
 def aggregate(rows):
@@ -73,8 +91,87 @@ def aggregate(rows):
             finite = [v for v in values if np.isfinite(v)]
             record[metric] = float(np.mean(finite)) if finite else (None if not values else float("inf"))
             record[f"{metric}_std"] = float(np.std(finite)) if finite else None
+        sources = sorted({r["formula_source"] for r in group if r.get("formula_source")})
+        if sources:
+            record["formula_source"] = ",".join(sources)
         records.append(record)
     return records
+
+
+#: Who SRNet must beat on the test box, with the protocol of the comparison:
+#: MAPLE at the point (the paper's), LIME around it (at the point LIME looks
+#: the network up), pyoperon (a global formula: both protocols agree).
+RIVALS = (("maple", "rmse"), ("lime", "rmse_around"), ("pyoperon", "rmse"))
+
+
+def _lower(mine, theirs) -> bool | None:
+    """mine < theirs, None when either is missing (an infinite RMSE loses)."""
+    if mine is None or theirs is None:
+        return None
+    return bool(mine < theirs)
+
+
+def test_box_summary(records, explainers) -> tuple[list[dict], dict]:
+    """Per regression network, the test box (extrapolation) figures: each
+    explainer's ``rmse`` and ``rmse_around``, SRNet's selected complexity and
+    whether SRNet beats each of :data:`RIVALS`; then the counts."""
+    index = {(r["network"], r["explainer"], r["domain"]): r for r in records}
+    rows = []
+    for network in [n for n in REGRESSION if any(k[0] == n and k[2] == "extrapolation" for k in index)]:
+        cells = {e: index.get((network, e, "extrapolation")) for e in explainers}
+        figures = {e: {"rmse": c["rmse"], "rmse_std": c["rmse_std"], "rmse_around": c["rmse_around"],
+                       "rmse_around_std": c["rmse_around_std"]} for e, c in cells.items() if c is not None}
+        srnet = cells.get("srnet")
+        beats = {}
+        for rival, metric in RIVALS:
+            if srnet is not None and rival in figures:
+                beats[rival] = _lower(srnet[metric], figures[rival][metric])
+        rows.append({"network": network, "rmse": figures,
+                     "srnet_complexity": None if srnet is None else srnet["size"],
+                     "srnet_formula_source": None if srnet is None else srnet.get("formula_source"),
+                     "srnet_beats": beats})
+    summary = {"networks": len(rows)}
+    for rival, metric in RIVALS:
+        compared = [r["srnet_beats"][rival] for r in rows if r["srnet_beats"].get(rival) is not None]
+        summary[f"srnet_beats_{rival}"] = sum(compared) if compared else None
+        summary[f"compared_with_{rival}"] = len(compared)
+    present = [rival for rival, _ in RIVALS if summary[f"compared_with_{rival}"]]
+    summary["srnet_beats_all"] = sum(all(r["srnet_beats"].get(rival) for rival in present) for r in rows) \
+        if present else None
+    return rows, summary
+
+
+def print_test_box(rows, summary, explainers):
+    """The test box table: RMSE at / around the point for every explainer."""
+    if not rows:
+        return
+    print("\ntest box (extrapolation): RMSE against the network, at the point / around it (mean over trials)")
+    width = 24
+    print(f"{'network':<10}" + "".join(f"{e:>{width}}" for e in explainers)
+          + f"{'srnet nodes':>13}  srnet lower than")
+    for row in rows:
+        cells = []
+        for e in explainers:
+            figures = row["rmse"].get(e)
+            cells.append("-" if figures is None else
+                         f"{_number(figures['rmse'])} / {_number(figures['rmse_around'])}")
+        complexity = "-" if row["srnet_complexity"] is None else f"{row['srnet_complexity']:.0f}"
+        verdict = ", ".join(f"{rival}{'' if beaten else ' NO'}" for rival, beaten in row["srnet_beats"].items()
+                            if beaten is not None)
+        print(f"{row['network']:<10}" + "".join(f"{c:>{width}}" for c in cells) + f"{complexity:>13}  {verdict}")
+    parts = [f"{label} on {summary[f'srnet_beats_{rival}']} of {summary[f'compared_with_{rival}']}"
+             for rival, label in (("maple", "MAPLE (at the point)"), ("lime", "LIME (around)"),
+                                  ("pyoperon", "pyoperon")) if summary[f"compared_with_{rival}"]]
+    if parts:
+        print(f"summary: SRNet's test-box RMSE is lower than {'; '.join(parts)} networks"
+              + ("" if summary["srnet_beats_all"] is None else
+                 f"; than all of them on {summary['srnet_beats_all']} of {summary['networks']}"))
+    else:
+        print("summary: no rival of SRNet (maple, lime, pyoperon) was measured")
+
+
+def _number(value) -> str:
+    return "-" if value is None else f"{value:.3g}"
 
 
 def _cell(record, metric, percent=False):
@@ -123,7 +220,7 @@ def main(argv=None):
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=10.0, help="budget of each formula search")
     parser.add_argument("--points", type=int, default=1000, help="evaluation points per domain")
-    parser.add_argument("--explainers", default="srnet,lime,maple,cgp_direct,gplearn")
+    parser.add_argument("--explainers", default="srnet,lime,maple,cgp_direct,gplearn,pyoperon")
     parser.add_argument("--srnet-form", default="paper", choices=["paper", "multi"],
                         help="SRNet's layer form (default: the paper's, one feature per layer)")
     parser.add_argument("--json", help="write the aggregated records here")
@@ -147,8 +244,12 @@ def main(argv=None):
     records = aggregate(rows)
     present = [e for e in explainers if any(r["explainer"] == e for r in records)]
     print_tables(records, present)
+    rows, summary = test_box_summary(records, present)
+    print_test_box(rows, summary, present)
     if args.json:
-        Path(args.json).write_text(json.dumps(records, indent=2))
+        Path(args.json).write_text(json.dumps({"settings": {k: v for k, v in settings.items() if k != "gecco_dir"},
+                                               "records": records, "test_box": rows, "summary": summary},
+                                              indent=2))
         print(f"\nwrote {args.json}")
 
 

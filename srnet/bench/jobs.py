@@ -407,7 +407,9 @@ def explain(spec: JobSpec, module, data: Prepared) -> tuple[dict, dict, dict]:
     formulas = {"srnet": report["expression"], "srnet_steps": report["formula_steps"],
                 "srnet_layers": [layer["expression"] for layer in report["layers"]]}
     for name, explainer in comparison.explainers.items():
-        expression = getattr(getattr(explainer, "model_", None), "expression_", None)
+        expression = getattr(explainer, "expression_", None)  # pyoperon keeps its formula itself
+        if expression is None:
+            expression = getattr(getattr(explainer, "model_", None), "expression_", None)
         if name != "srnet" and expression is not None:
             formulas[name] = [str(e) for e in expression] if isinstance(expression, list) else str(expression)
     metrics = {"explainers": by_explainer, "size": sizes, "srnet": srnet,

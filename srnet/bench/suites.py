@@ -40,7 +40,7 @@ from srnet.data import TASKS, check_task, guess_task, pmlb_cache_dir, pmlb_cache
 
 GECCO_DIR_ENV = "SRNET_GECCO_DIR"
 METHODS = {"srnet": "default", "srnet-paper": "paper"}  # method -> SRNet preset
-EXTRA_EXPLAINERS = ("lime", "maple", "cgp_direct", "gplearn")
+EXTRA_EXPLAINERS = ("lime", "maple", "cgp_direct", "gplearn", "pyoperon")
 SUITES = ("pmlb-classification", "pmlb-regression", "pmlb:NAME,...", "nguyen", "nguyen:NAME,...", "srnet-gecco",
           "srnet-gecco:NAME,...")
 
@@ -55,12 +55,12 @@ class BatchSettings:
     Attributes
     ----------
     seconds : float or None, default=10.0
-        Wall budget of each formula search (SRNet, and cgp_direct).
+        Wall budget of each formula search (SRNet, cgp_direct, pyoperon).
     generations : int or None, default=None
         Generation budget instead of ``seconds`` (fixed work per job).
     explainers : tuple of str, default=()
         Extra explainers measured beside SRNet: ``lime``, ``maple``,
-        ``cgp_direct``, ``gplearn``.
+        ``cgp_direct``, ``gplearn``, ``pyoperon``.
     hidden : tuple of int, default=(32, 32)
         Hidden widths of the networks the batch trains.
     activation : str, default="sigmoid"

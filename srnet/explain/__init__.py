@@ -1,14 +1,21 @@
 """Explainers of trained networks behind one interface: SRNet's formulas, a
-direct symbolic regression, gplearn, and the local-surrogate baselines LIME
+direct symbolic regression, gplearn, pyoperon, and the local-surrogate baselines LIME
 and MAPLE."""
 
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.factory import EXPLAINERS, check_explainers, make_explainer, make_explainers
-from srnet.explain.formulas import CGPDirectExplainer, GplearnExplainer, SRNetExplainer, gplearn_available
+from srnet.explain.formulas import (
+    CGPDirectExplainer,
+    GplearnExplainer,
+    PyoperonExplainer,
+    SRNetExplainer,
+    gplearn_available,
+    pyoperon_available,
+)
 from srnet.explain.lime_local import LimeExplainer
 from srnet.explain.maple import MapleExplainer
 from srnet.explain.network import NetworkFunction
 
 __all__ = ["EXPLAINERS", "CGPDirectExplainer", "Explainer", "GplearnExplainer", "LimeExplainer",
-           "LocalLinearExplainer", "MapleExplainer", "NetworkFunction", "SRNetExplainer", "check_explainers",
-           "gplearn_available", "make_explainer", "make_explainers"]
+           "LocalLinearExplainer", "MapleExplainer", "NetworkFunction", "PyoperonExplainer", "SRNetExplainer",
+           "check_explainers", "gplearn_available", "make_explainer", "make_explainers", "pyoperon_available"]

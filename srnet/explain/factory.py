@@ -5,8 +5,9 @@ the experiments all call :func:`make_explainer`, so the same name and budget
 give the same explainer everywhere.  Only the budget varies between callers:
 
 * ``seconds`` / ``generations``: the search budget of the formula explainers
-  (``srnet``, ``cgp_direct``);
-* ``n_threads``: the engine threads of those searches;
+  (``srnet``, ``cgp_direct``, ``pyoperon``: its ``max_time`` is the same
+  seconds, its ``generations`` its own);
+* ``n_threads``: the engine threads of those searches (pyoperon's threads too);
 * ``srnet_params``: further :class:`srnet.extract.SRNet` settings (preset, form).
 
 Fixed defaults: LIME draws :data:`LIME_SAMPLES` samples per explained point
@@ -20,14 +21,15 @@ from __future__ import annotations
 import importlib.util
 
 from srnet.explain.base import Explainer
-from srnet.explain.formulas import CGPDirectExplainer, GplearnExplainer, SRNetExplainer
+from srnet.explain.formulas import CGPDirectExplainer, GplearnExplainer, PyoperonExplainer, SRNetExplainer
 from srnet.explain.lime_local import LimeExplainer
 from srnet.explain.maple import MapleExplainer
 
 LIME_SAMPLES = 1000  # the SRNet paper's LIME samples per explained point
 EXPLAINERS = {explainer.name: explainer for explainer in (SRNetExplainer, LimeExplainer, MapleExplainer,
-                                                           CGPDirectExplainer, GplearnExplainer)}
-OPTIONAL_PACKAGES = {"gplearn": "gplearn"}  # explainer -> the import it needs beyond srnet's own
+                                                           CGPDirectExplainer, GplearnExplainer, PyoperonExplainer)}
+# explainer -> the import it needs beyond srnet's own
+OPTIONAL_PACKAGES = {"gplearn": "gplearn", "pyoperon": "pyoperon"}
 INSTALL_HINT = "pip install 'srnet[bench]'"
 
 
@@ -58,10 +60,10 @@ def make_explainer(name: str, *, seconds: float | None = 10.0, generations: int 
     ----------
     name : str
         A key of :data:`EXPLAINERS`: ``srnet``, ``lime``, ``maple``,
-        ``cgp_direct``, ``gplearn``.
+        ``cgp_direct``, ``gplearn``, ``pyoperon``.
     seconds : float or None, default=10.0
-        Wall budget of each formula search (``srnet``, ``cgp_direct``); None
-        for no time limit (give ``generations`` then).
+        Wall budget of each formula search (``srnet``, ``cgp_direct``,
+        ``pyoperon``); None for no time limit (give ``generations`` then).
     generations : int or None, default=None
         Generation budget of each formula search.
     n_threads : int or None, default=None
@@ -82,6 +84,8 @@ def make_explainer(name: str, *, seconds: float | None = 10.0, generations: int 
         return SRNetExplainer(seconds=seconds, srnet_params={**engine, **(srnet_params or {})})
     if name == "cgp_direct":
         return CGPDirectExplainer(seconds=seconds, regressor_params=engine)
+    if name == "pyoperon":
+        return PyoperonExplainer(seconds=seconds, generations=generations, n_threads=n_threads)
     if name == "lime":
         return LimeExplainer(num_samples=LIME_SAMPLES, progress=False)
     return EXPLAINERS[name]()

@@ -8,6 +8,10 @@
   logits) on its inputs with :class:`srnet.estimators.CGPRegressor`,
   without looking inside.
 * :class:`GplearnExplainer` does the same with gplearn, when installed.
+* :class:`PyoperonExplainer` does the same with pyoperon (Operon's C++
+  symbolic regression), when installed, at the same wall budget and threads
+  as SRNet; its formula is built node by node from pyoperon's tree
+  (:func:`operon_tree_to_sympy`), never by parsing text.
 
 For classifiers, formulas give logits; ``predict`` returns their softmax, so
 every explainer answers in the network's own units (class probabilities).
@@ -22,10 +26,11 @@ from __future__ import annotations
 import importlib.util
 
 import numpy as np
+import sympy
 
 from srnet.explain.base import Explainer
 from srnet.explain.network import NetworkFunction, softmax
-from srnet.expr.symbolic import complexity
+from srnet.expr.symbolic import complexity, make_symbols, simplify
 
 
 def _learning_points(X_train, X_valid):
@@ -147,4 +152,179 @@ class GplearnExplainer(Explainer):
 
     def _predict(self, X):
         output = np.column_stack([model.predict(X) for model in self.models_])
+        return softmax(output) if self.task_ == "classification" else output
+
+
+def pyoperon_available() -> bool:
+    return importlib.util.find_spec("pyoperon") is not None
+
+
+#: pyoperon's symbols for the engine's functions (PAPER_FUNCTIONS), with
+#: srnet's protected semantics where pyoperon has them: log|a| and sqrt|a|.
+PYOPERON_SYMBOLS = ("add", "sub", "mul", "div", "sqrtabs", "square", "logabs", "sin", "cos", "tan")
+
+_OPERON_UNARY = {
+    "Abs": sympy.Abs, "Acos": sympy.acos, "Asin": sympy.asin, "Atan": sympy.atan, "Ceil": sympy.ceiling,
+    "Cos": sympy.cos, "Cosh": sympy.cosh, "Exp": sympy.exp, "Floor": sympy.floor, "Log": sympy.log,
+    "Log1p": lambda a: sympy.log(1 + a), "Logabs": lambda a: sympy.log(sympy.Abs(a)), "Sin": sympy.sin,
+    "Sinh": sympy.sinh, "Sqrt": sympy.sqrt, "Sqrtabs": lambda a: sympy.sqrt(sympy.Abs(a)),
+    "Square": lambda a: a ** 2, "Tan": sympy.tan, "Tanh": sympy.tanh,
+    "Cbrt": lambda a: sympy.sign(a) * sympy.Abs(a) ** sympy.Rational(1, 3),  # std::cbrt: the real cube root
+}
+_OPERON_BINARY = {
+    "Aq": lambda a, b: a / sympy.sqrt(1 + b ** 2), "Pow": lambda a, b: a ** b,
+    "Powabs": lambda a, b: sympy.Abs(a) ** b, "Fmin": sympy.Min, "Fmax": sympy.Max,
+}
+
+
+def operon_tree_to_sympy(tree, symbols_by_hash: dict) -> sympy.Expr:
+    """The sympy expression of a pyoperon tree, read from its nodes.
+
+    An Operon tree is its nodes in postfix order: node ``i``'s first argument
+    is node ``i - 1`` and each further argument ends just before the previous
+    one's subtree (``Length`` is the number of a node's descendants).  A
+    variable leaf is ``Value * x``, a constant leaf its ``Value``; Add and Mul
+    may take any number of arguments, Sub and Div with one argument are
+    ``-a`` and ``1/a``.  Nothing is parsed from text, so no string reaches
+    sympy: the expression is exactly the tree pyoperon evaluates (in float64).
+
+    Parameters
+    ----------
+    tree : pyoperon.Tree
+    symbols_by_hash : dict of int to sympy.Symbol
+        The input each variable node's ``HashValue`` stands for.
+
+    Raises
+    ------
+    ValueError
+        A node type without a sympy form here (``Dyn``), or a variable hash
+        that is not an input.
+    """
+    nodes = list(tree.Nodes)
+
+    def build(i: int) -> sympy.Expr:
+        node = nodes[i]
+        kind = node.Type.name
+        if node.IsVariable:
+            if node.HashValue not in symbols_by_hash:
+                raise ValueError(f"pyoperon variable hash {node.HashValue} is not one of the inputs")
+            return sympy.Float(float(node.Value)) * symbols_by_hash[node.HashValue]
+        if node.IsConstant:
+            return sympy.Float(float(node.Value))
+        args, j = [], i - 1
+        for _ in range(node.Arity):
+            args.append(build(j))
+            j -= nodes[j].Length + 1
+        if kind == "Add":
+            return sympy.Add(*args)
+        if kind == "Mul":
+            return sympy.Mul(*args)
+        if kind == "Sub":
+            return -args[0] if len(args) == 1 else args[0] - sympy.Add(*args[1:])
+        if kind == "Div":
+            return 1 / args[0] if len(args) == 1 else args[0] / sympy.Mul(*args[1:])
+        if kind in _OPERON_UNARY and len(args) == 1:
+            return _OPERON_UNARY[kind](args[0])
+        if kind in _OPERON_BINARY and len(args) == 2:
+            return _OPERON_BINARY[kind](*args)
+        raise ValueError(f"pyoperon node {kind} with {len(args)} arguments has no sympy form here")
+
+    return build(len(nodes) - 1)
+
+
+class PyoperonExplainer(Explainer):
+    """pyoperon's SymbolicRegressor on the network's output (one per varying
+    logit for classifiers), at SRNet's wall budget.
+
+    Parameters
+    ----------
+    seconds : float or None, default 10.0
+        Wall budget of the whole fit, split evenly over the outputs searched;
+        pyoperon's ``max_time`` is whole seconds, so each search gets
+        ``max(1, round(seconds / n_outputs))`` (pyoperon checks it between
+        generations).  None: no time limit (give ``generations``).
+    generations : int or None, default None
+        pyoperon's own generation limit (not comparable with CGP generations).
+    n_threads : int or None, default None
+        pyoperon's threads (None: numba's default, as SRNet's engine).
+    allowed_symbols : tuple of str, default :data:`PYOPERON_SYMBOLS`
+        pyoperon's function symbols (``constant`` and ``variable`` are added).
+    simplify_seconds : float, default 2.0
+        Time for sympy to tidy the formula (0: as read from the tree).
+    regressor_params : dict, optional
+        Further :class:`pyoperon.sklearn.SymbolicRegressor` settings; its
+        other defaults are the wrapper's (population 1000, max length 50, no
+        Levenberg-Marquardt steps: ``optimizer_iterations=0``, as in
+        ``experiments/bench_nguyen.py``; more steps fit the data closer but,
+        on the paper's networks, extrapolated worse in a quick check).
+
+    Attributes
+    ----------
+    models_ : list of pyoperon.sklearn.SymbolicRegressor
+        One per varying output.
+    expression_ : sympy.Expr or list of sympy.Expr
+        The formula of each output in ``x0, x1, ...`` (constant outputs: their
+        value), read from pyoperon's trees (see :func:`operon_tree_to_sympy`).
+    size_ : int
+        Nodes of the formulas (:func:`srnet.expr.symbolic.complexity`), summed.
+    """
+
+    name = "pyoperon"
+
+    def __init__(self, seconds=10.0, generations=None, n_threads=None, allowed_symbols=PYOPERON_SYMBOLS,
+                 simplify_seconds=2.0, regressor_params=None):
+        self.seconds = seconds
+        self.generations = generations
+        self.n_threads = n_threads
+        self.allowed_symbols = allowed_symbols
+        self.simplify_seconds = simplify_seconds
+        self.regressor_params = regressor_params
+
+    def _regressor(self, n_searches: int, seed: int):
+        from pyoperon.sklearn import SymbolicRegressor
+
+        if self.seconds is None and self.generations is None:
+            raise ValueError("pyoperon needs a budget: seconds or generations")
+        threads = self.n_threads
+        if threads is None:
+            import numba
+
+            threads = numba.get_num_threads()
+        params = {"allowed_symbols": ",".join([*self.allowed_symbols, "constant", "variable"]),
+                  "n_threads": int(threads), "random_state": seed,
+                  # the wall budget is the limit: no generation or evaluation cap unless asked
+                  "generations": 10**9 if self.generations is None else int(self.generations),
+                  "max_evaluations": 10**15,
+                  "max_time": None if self.seconds is None else max(1, round(self.seconds / n_searches)),
+                  **(self.regressor_params or {})}
+        return SymbolicRegressor(**params)
+
+    def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
+        if not pyoperon_available():
+            raise ValueError("pyoperon is not installed: pip install 'srnet[bench]'")
+        X = _learning_points(X_train, X_valid)
+        targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
+        self.constant_ = np.all(targets == targets[:1], axis=0)  # a saturated logit: its value, no search
+        self.values_ = targets[0].copy()
+        self.symbols_ = make_symbols(X.shape[1])
+        self.models_ = []
+        expressions = []
+        n_searches = max(1, int((~self.constant_).sum()))
+        for column, constant in zip(targets.T, self.constant_):
+            if constant:
+                expressions.append(sympy.Float(float(column[0])))
+                continue
+            model = self._regressor(n_searches, int(rng.integers(2**31))).fit(X, column)
+            self.models_.append(model)
+            by_hash = {h: s for h, s in zip(model.variables_, self.symbols_)}  # variables_: input order
+            expressions.append(simplify(operon_tree_to_sympy(model.model_, by_hash), self.simplify_seconds))
+        self.expression_ = expressions[0] if len(expressions) == 1 else expressions
+        self.size_ = sum(complexity(e) for e in expressions)
+
+    def _predict(self, X):
+        output = np.tile(self.values_, (len(X), 1))
+        varying = np.flatnonzero(~self.constant_)
+        for j, model in zip(varying, self.models_):
+            with np.errstate(all="ignore"):
+                output[:, j] = np.asarray(model.predict(X), dtype=np.float64)
         return softmax(output) if self.task_ == "classification" else output

@@ -18,7 +18,8 @@ from srnet.loading import Workload
 from srnet.networks import MLPSpec, build_mlp
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
-NAMES = ("srnet", "lime", "maple", "cgp_direct", "gplearn")
+NAMES = ("srnet", "lime", "maple", "cgp_direct", "gplearn", "pyoperon")
+OPTIONAL = ("gplearn", "pyoperon")
 
 
 def same(first, second) -> bool:
@@ -52,7 +53,7 @@ def cli_explainers(monkeypatch, tmp_path, names, seconds):
 
 
 def test_all_three_paths_build_the_same_explainers(monkeypatch, tmp_path, experiment):
-    names = [n for n in NAMES if n != "gplearn" or factory.importlib.util.find_spec("gplearn")]
+    names = [n for n in NAMES if n not in OPTIONAL or factory.importlib.util.find_spec(n)]
     from_cli = cli_explainers(monkeypatch, tmp_path, names, 7.0)
     from_experiment = experiment.make_explainers(names, 7.0, "paper")
     settings = replace(BatchSettings(seconds=7.0), explainers=tuple(n for n in names if n != "srnet"))
@@ -66,7 +67,7 @@ def test_all_three_paths_build_the_same_explainers(monkeypatch, tmp_path, experi
         budget = explainer_budget(settings)
         params = {"srnet_params": {"preset": "default"}} if name == "srnet" else {}
         assert same(from_bench[name], make_explainer(name, **budget, **params))
-        if name not in ("srnet", "cgp_direct"):  # no budget: identical everywhere
+        if name not in ("srnet", "cgp_direct", "pyoperon"):  # no budget: identical everywhere
             assert same(from_cli[name], from_experiment[name]) and same(from_cli[name], from_bench[name])
     assert same(from_cli["cgp_direct"], from_experiment["cgp_direct"])
     lime = from_cli["lime"]
