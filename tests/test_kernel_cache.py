@@ -7,16 +7,22 @@ filling the cache at the same time can then map one kernel's entry to
 another's machine code (a cached evaluator once ran ``add`` for ``sub``).
 """
 
+import ast
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from numba.core.registry import CPUDispatcher
 
-from srnet.cgp import _kernels, _vecmath, primitives
+from srnet.cgp import _cache, _evaluation, _fitness, _kernels, _mutation, _random, _vecmath, primitives
+
+ENGINE = Path(_cache.__file__).resolve().parent
+KERNEL_MODULES = (_vecmath, primitives, _fitness, _random, _mutation, _evaluation, _kernels)
 
 
 def _dispatchers():
-    for module in (_vecmath, primitives, _kernels):
+    for module in KERNEL_MODULES:
         for name, value in vars(module).items():
             if isinstance(value, CPUDispatcher):
                 yield f"{module.__name__}.{name}", value
@@ -58,3 +64,43 @@ def test_first_class_function_warning_is_silenced_even_in_colour():
                             check=True)
     assert "First-class function" not in result.stderr
     assert "another experimental feature" in result.stderr  # only this warning is silenced
+
+
+def _compiles_kernels(path: Path) -> bool:
+    return "njit" in path.read_text() or "numba.extending" in path.read_text()
+
+
+def test_the_stale_cache_guard_hashes_every_file_with_kernels():
+    """numba re-checks only a kernel's own file; kernels inline code from the
+    other engine files, so every one of them must be in the guard's hash."""
+    with_kernels = {path.name for path in ENGINE.glob("*.py") if _compiles_kernels(path)}
+    assert with_kernels <= set(_cache.ENGINE_SOURCES), with_kernels - set(_cache.ENGINE_SOURCES)
+    assert {Path(module.__file__).name for module in KERNEL_MODULES} <= set(_cache.ENGINE_SOURCES)
+
+
+def test_every_kernel_module_runs_the_guard_before_importing_other_engine_code():
+    for name in _cache.ENGINE_SOURCES:
+        if name == "_cache.py":
+            continue
+        tree = ast.parse((ENGINE / name).read_text())
+        engine_imports = [node for node in tree.body if isinstance(node, ast.ImportFrom)
+                          and (node.module or "").startswith("srnet")]
+        assert engine_imports, name
+        first = engine_imports[0]
+        assert first.module == "srnet.cgp" and "_cache" in {alias.name for alias in first.names}, name
+
+
+def test_the_guard_drops_the_cache_when_any_engine_source_changes(tmp_path):
+    for name in _cache.ENGINE_SOURCES:
+        shutil.copy(ENGINE / name, tmp_path / name)
+    cache = tmp_path / "__pycache__"
+    assert _cache.drop_stale_numba_cache(tmp_path)  # first run: stamped
+    for name in _cache.ENGINE_SOURCES:
+        (cache / "kernel-1.py311.nbi").write_text("index")
+        (cache / "kernel-1.py311.1.nbc").write_text("code")
+        assert not _cache.drop_stale_numba_cache(tmp_path)  # unchanged sources: the cache stays
+        assert (cache / "kernel-1.py311.nbi").exists()
+        with open(tmp_path / name, "a") as source:
+            source.write("\n# edited\n")
+        assert _cache.drop_stale_numba_cache(tmp_path), name
+        assert not list(cache.glob("*.nb?")), name

@@ -37,7 +37,10 @@ import sympy
 import torch
 from numba import njit
 
-from srnet.cgp import _vecmath
+from srnet.cgp import (
+    _cache,  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
+    _vecmath,
+)
 
 PROTECTION_EPS = 1e-10
 EXP_MAX = 80.0
