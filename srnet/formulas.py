@@ -21,7 +21,7 @@ import numpy as np
 import sympy
 
 from srnet.cgp.primitives import primitive
-from srnet.expr.program import Program
+from srnet.expr.program import Program, check_document
 from srnet.expr.symbolic import complexity, round_constants, simplify, to_sympy
 from srnet.metrics import class_agreement, rmse_r2
 
@@ -78,12 +78,18 @@ class Formula:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Formula":
-        if not isinstance(data, dict) or data.get("format") != "srnet.formula":
-            raise ValueError("not an srnet formula (missing 'format': 'srnet.formula')")
+        check_document(data, "srnet.formula", 1, "formula")
         try:
-            return cls(str(data["source"]), tuple(Program.from_dict(p) for p in data["programs"]))
+            formula = cls(str(data["source"]), tuple(Program.from_dict(p) for p in data["programs"]))
         except (KeyError, TypeError) as error:
             raise ValueError(f"malformed srnet formula: {error}") from None
+        if not formula.programs:  # would compute the identity
+            raise ValueError("malformed srnet formula: no programs")
+        for k, (before, after) in enumerate(zip(formula.programs, formula.programs[1:])):
+            if after.n_inputs != before.n_targets:
+                raise ValueError(f"malformed srnet formula: program {k + 2} reads {after.n_inputs} values but "
+                                 f"program {k + 1} computes {before.n_targets}")
+        return formula
 
 
 @dataclass
