@@ -1,0 +1,277 @@
+"""Explanation domains (srnet.domain) and SRNet's use of them (issue 12).
+
+The domain must really be used: a network that saturates outside its data,
+explained on a widened box, stays faithful on that box; explained on its
+rows alone with functions that can blow up (square, cube), it does not.
+Bad domains are one clear line each; sampling stays where it says.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from srnet.domain import AUTO_BOX_MAX_INPUTS, Domain, as_domain, parse_domain
+from srnet.extract import SRNet
+
+QUICK = dict(max_seconds=None, simplify_seconds=0, random_state=0, n_threads=1)
+
+
+def saturating_network():
+    """y = tanh(2x) + 0.5 tanh(x + 0.5): nearly a cubic on [-1, 1], flat beyond."""
+    net = nn.Sequential(nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[2.0], [1.0]]))
+        net[0].bias.copy_(torch.tensor([0.0, 0.5]))
+        net[2].weight.copy_(torch.tensor([[1.0, 0.5]]))
+        net[2].bias.copy_(torch.tensor([0.0]))
+    return net
+
+
+def network_values(net, X):
+    with torch.no_grad():
+        return net(torch.as_tensor(X, dtype=torch.float64)).numpy()[:, 0]
+
+
+def rmse(a, b):
+    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
+
+
+# ------------------------------------------------------- the domain is used
+
+@pytest.fixture(scope="module")
+def saturation():
+    net = saturating_network()
+    X = np.linspace(-1, 1, 40)[:, None]
+    wide = np.random.default_rng(5).uniform(-2, 2, (300, 1))  # the widen:2 box of X
+    # the same polynomial-only search both times: only the domain differs
+    settings = dict(functions=("add", "sub", "mul", "square", "cube"), n_columns=8, max_generations=150,
+                    direct_budget=0, **QUICK)
+    widened = SRNet(domain="widen:2", **settings).fit(net, X)
+    rows = SRNet(domain="rows", **settings).fit(net, X)
+    return net, X, wide, widened, rows
+
+
+def test_a_saturating_network_explained_on_a_widened_box_stays_faithful_there(saturation):
+    net, X, wide, widened, _ = saturation
+    truth = network_values(net, wide)
+    assert np.std(truth) > 0.8  # the box is where the network flattens: a real test
+    assert rmse(widened.predict(wide), truth) < 0.2
+    assert rmse(widened.predict(X), network_values(net, X)) < 0.2
+    assert widened.domain_["kind"] == "widen" and widened.domain_["factor"] == 2
+    np.testing.assert_allclose(widened.domain_["box"], [[-2.0, 2.0]], atol=1e-12)
+    # the selected formula's figures are reported per region, the domain's on the domain
+    assert set(widened.regions_) == {"rows", "domain", "beyond"}
+    assert widened.regions_["domain"]["rmse"] < 0.2
+
+
+def test_the_same_network_explained_on_its_rows_alone_blows_up_on_the_widened_box(saturation):
+    net, X, wide, widened, rows = saturation
+    truth = network_values(net, wide)
+    assert rmse(rows.predict(X), network_values(net, X)) < 0.05  # a good fit where it was fitted ...
+    off = rmse(rows.predict(wide), truth)
+    assert off > 0.4, f"a polynomial fitted on [-1, 1] should leave a saturating net on [-2, 2], rmse {off}"
+    assert off > 3 * rmse(widened.predict(wide), truth)
+    assert rows.domain_ == {"kind": "rows", "factor": None, "box": None}
+    assert set(rows.regions_) == {"rows", "domain"}  # no box, so nothing beyond it
+
+
+# --------------------------------------------------------------- bad input
+
+def one_line(excinfo):
+    message = str(excinfo.value)
+    assert "\n" not in message and message
+    return message
+
+
+@pytest.mark.parametrize("box, match", [
+    ([(1.0, 0.0)], "empty or inverted"),
+    ([(0.0, 1.0), (2.0, 2.0)], "empty or inverted"),
+    ([(float("nan"), 1.0)], "NaN or inf"),
+    ([(0.0, float("inf"))], "NaN or inf"),
+    ([], "one \\(low, high\\) pair per input"),
+    ([(0.0, 1.0, 2.0)], "low, high"),
+])
+def test_bad_boxes_are_one_clear_line(box, match):
+    with pytest.raises(ValueError, match=match) as excinfo:
+        as_domain(box)
+    one_line(excinfo)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("box:1,0", "empty or inverted"),
+    ("box:nan,1", "NaN or inf"),
+    ("box:0,1;3", "low,high pairs"),
+    ("box:a,b", "numbers"),
+    ("sphere:2", "unknown domain"),
+    ("", "unknown domain"),
+    ("widen:", "needs a number"),
+    ("widen:0", "finite factor > 0"),
+    ("widen:-1", "finite factor > 0"),
+    ("widen:inf", "finite factor > 0"),
+    ("jitter:-0.1", "finite factor >= 0"),
+    ("jitter:nan", "finite factor >= 0"),
+    ("rows:3", "takes no argument"),
+])
+def test_bad_domain_strings_are_one_clear_line(text, match):
+    with pytest.raises(ValueError, match=match) as excinfo:
+        parse_domain(text)
+    one_line(excinfo)
+
+
+@pytest.mark.parametrize("value", [5, [1, 2], object()])
+def test_a_domain_of_the_wrong_type_is_one_clear_line(value):
+    with pytest.raises(ValueError, match="domain must be a string") as excinfo:
+        as_domain(value)
+    one_line(excinfo)
+
+
+def test_domain_kinds_and_factors_are_checked_on_construction():
+    with pytest.raises(ValueError, match="unknown domain 'ball'"):
+        Domain("ball")
+    with pytest.raises(ValueError, match="finite factor"):
+        Domain("widen")  # no factor
+    with pytest.raises(ValueError, match="finite factor"):
+        Domain("jitter", True)  # a bool is not a scale
+
+
+def test_a_box_of_the_wrong_width_for_X_fails_before_the_search():
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)).double()
+    X = np.random.default_rng(0).uniform(-1, 1, (30, 2))
+    with pytest.raises(ValueError, match="1 \\(low, high\\) pairs but X has 2 columns") as excinfo:
+        SRNet(domain=[(0, 1)], max_generations=10_000_000, **QUICK).fit(net, X)  # would run for ages
+    one_line(excinfo)
+
+
+class NaNBeyond(nn.Module):
+    """An activation defined on [-1.2, 1.2] only (NaN beyond)."""
+
+    def forward(self, x):
+        return torch.where(x.abs() > 1.2, torch.full_like(x, float("nan")), x)
+
+
+def nan_network():
+    net = nn.Sequential(nn.Linear(1, 1), NaNBeyond()).double()
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+        net[0].bias.fill_(0.0)
+    return net
+
+
+def test_a_domain_where_the_network_returns_nan_is_refused_in_one_line():
+    X = np.linspace(-1, 1, 30)[:, None]
+    with pytest.raises(ValueError, match="non-finite|NaN") as excinfo:
+        SRNet(domain="widen:2", max_generations=10_000_000, **QUICK).fit(nan_network(), X)
+    one_line(excinfo)
+    # the rows themselves and a box well inside [-1.2, 1.2] are fine
+    for domain in ("rows", "box:-0.7,0.7"):
+        model = SRNet(domain=domain, functions=("add", "mul"), n_columns=4, max_generations=20,
+                      direct_budget=0, refine=False, **QUICK).fit(nan_network(), X)
+        assert np.all(np.isfinite(model.predict(X)))
+
+
+@pytest.mark.xfail(strict=True, reason="SRNet.fit's 'returns NaN/inf ... points of the domain' check is never "
+                   "reached: probe() raises first, on rows and domain points stacked together ('non-finite "
+                   "outputs at layer ... for 43 of 120 rows' for 30 rows), without naming the domain")
+def test_a_domain_where_the_network_returns_nan_names_the_domain():
+    X = np.linspace(-1, 1, 30)[:, None]
+    with pytest.raises(ValueError, match="returns NaN/inf") as excinfo:
+        SRNet(domain="widen:2", max_generations=10_000_000, **QUICK).fit(nan_network(), X)
+    message = one_line(excinfo)
+    assert "domain" in message and "widen" in message
+
+
+@pytest.mark.xfail(strict=True, reason="the 'beyond' region (the domain's box widened 1.5x, a reported figure "
+                   "only) is probed at fit time, so NaN there refuses a domain where the network is defined")
+def test_a_domain_where_the_network_is_defined_is_accepted_even_if_it_is_nan_beyond():
+    X = np.linspace(-1, 1, 30)[:, None]
+    model = SRNet(domain="box:-1.1,1.1", functions=("add", "mul"), n_columns=4, max_generations=20,
+                  direct_budget=0, refine=False, **QUICK).fit(nan_network(), X)
+    assert model.regions_["domain"]["rmse"] < 1e-6
+
+
+# ----------------------------------------------------------------- sampling
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.uniform(-1, 3, 50), rng.normal(5, 2, 50), np.full(50, 0.25)])
+    return X
+
+
+def rows_of(points, X):
+    """Whether every point is (exactly) a row of X."""
+    return all(np.any(np.all(X == p, axis=1)) for p in points)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_box_samples_lie_inside_the_stated_box(seed):
+    X = np.zeros((12, 2))
+    domain = as_domain("box:-1,2;10,10.5")
+    points = domain.sample(X, 500, np.random.default_rng(seed))
+    assert points.shape == (500, 2)
+    assert np.all(points >= [-1, 10]) and np.all(points <= [2, 10.5])
+    np.testing.assert_array_equal(domain.bounds(X), [[-1, 2], [10, 10.5]])
+    assert np.all(domain.beyond(X)[:, 0] < [-1, 10]) and np.all(domain.beyond(X)[:, 1] > [2, 10.5])
+
+
+@pytest.mark.parametrize("factor", [0.5, 1.0, 2.0, 3.5])
+def test_widen_keeps_the_centre_and_scales_each_range(data, factor):
+    X = data
+    domain = Domain("widen", factor)
+    box = domain.bounds(X)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    np.testing.assert_allclose(box.mean(axis=1), (lo + hi) / 2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(box[:, 1] - box[:, 0], factor * (hi - lo), rtol=1e-12, atol=1e-12)
+    assert box[2, 0] == box[2, 1] == 0.25  # a constant input stays a point
+    points = domain.sample(X, 400, np.random.default_rng(0))
+    assert np.all(points >= box[:, 0]) and np.all(points <= box[:, 1])
+    assert np.all(points[:, 2] == 0.25)
+
+
+def test_rows_domain_returns_rows_of_X(data):
+    points = Domain("rows").sample(data, 200, np.random.default_rng(0))
+    assert points.shape == (200, 3) and rows_of(points, data)
+    assert Domain("rows").bounds(data) is None and Domain("rows").beyond(data) is None
+
+
+def test_jitter_scale_zero_returns_rows_and_a_positive_scale_moves_them(data):
+    still = Domain("jitter", 0.0).sample(data, 100, np.random.default_rng(0))
+    assert rows_of(still, data)
+    moved = Domain("jitter", 0.1).sample(data, 100, np.random.default_rng(0))
+    assert not rows_of(moved[:5], data)
+    # moved by about 0.1 std of each input (zero for a constant input)
+    step = moved - still  # same rng, same centres
+    np.testing.assert_allclose(step.std(axis=0)[:2], 0.1 * data.std(axis=0)[:2], rtol=0.3)
+    assert np.all(step[:, 2] == 0)
+    assert Domain("jitter", 0.1).bounds(data) is None
+
+
+def test_auto_is_a_widened_box_for_few_inputs_and_jitter_for_many():
+    few = np.random.default_rng(0).normal(size=(20, AUTO_BOX_MAX_INPUTS))
+    many = np.random.default_rng(0).normal(size=(20, AUTO_BOX_MAX_INPUTS + 1))
+    assert as_domain(None).resolved(few).kind == "widen"
+    assert as_domain("auto").resolved(many).kind == "jitter"
+    assert as_domain(None).describe(few)["kind"] == "widen"
+
+
+@pytest.mark.parametrize("domain", ["rows", "auto", "widen:1.5", "jitter:0.2", "box:-1,1;0,2;0,1",
+                                    Domain("widen", 2), Domain("jitter", 1)])
+def test_describe_is_json_ready_and_same_seed_gives_same_points(data, domain):
+    domain = as_domain(domain)
+    description = domain.describe(data)
+    assert json.loads(json.dumps(description)) == description
+    assert set(description) == {"kind", "factor", "box"}
+    a = domain.sample(data, 64, np.random.default_rng(7))
+    b = domain.sample(data, 64, np.random.default_rng(7))
+    c = domain.sample(data, 64, np.random.default_rng(8))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("factor", [np.float32(1.5), np.int64(2), np.float64(1.25)])
+def test_describe_is_json_ready_for_numpy_factors(data, factor):
+    description = Domain("widen", factor).describe(data)
+    assert json.loads(json.dumps(description))["factor"] == pytest.approx(float(factor))
