@@ -50,6 +50,7 @@ from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program, check_document, parse_json
 from srnet.expr.symbolic import fold_constants, to_sympy
+from srnet.expr.torch_module import torch_steps, walk_steps
 
 FORMAT = "srnet.activation"
 FORMAT_VERSION = 1
@@ -59,7 +60,8 @@ _AFFINE_INIT = {"a": 1.0, "b": 1.0, "c": 0.0, "d": 0.0}
 
 def _execution_plan(program: Program):
     """Steps with constant sub-expressions evaluated once (float64, NumPy
-    forms), constants compacted: (constants, steps (fn, a, b), outputs)."""
+    forms), constants compacted: (constants, steps for
+    :func:`~srnet.expr.torch_module.walk_steps`, outputs)."""
     n_const = len(program.constants)
     known = {1 + k: float(c) for k, c in enumerate(program.constants)}  # address -> constant value
     where = {0: ("x", 0)}
@@ -84,7 +86,7 @@ def _execution_plan(program: Program):
             if arg not in where:
                 where[arg] = constant_ref(known[arg])
             refs.append(where[arg])
-        steps.append((prim.torch, refs[0], refs[1] if prim.arity == 2 else refs[0]))
+        steps.append((name, refs[0], refs[1] if prim.arity == 2 else refs[0]))
         where[address] = ("s", len(steps) - 1)
     outputs = []
     for o in program.outputs:
@@ -96,7 +98,7 @@ def _execution_plan(program: Program):
         kind, i = ref
         return 0 if kind == "x" else 1 + i if kind == "c" else 1 + len(constants) + i
 
-    return (tuple(constants), tuple((fn, index(a), index(b)) for fn, a, b in steps),
+    return (tuple(constants), torch_steps((name, index(a), index(b)) for name, a, b in steps),
             tuple(index(o) for o in outputs))
 
 
@@ -200,8 +202,7 @@ class ExpressionActivation(nn.Module):
         if self._n_constants:
             c = self.constants.to(dtype=x.dtype)
             values += [c[i] for i in range(c.shape[0])]
-        for fn, a, b in self._steps:
-            values.append(fn(values[a], values[b]))
+        walk_steps(values, self._steps)
         if self._plain:
             out = values[self._outputs[0]]
         else:

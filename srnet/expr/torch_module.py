@@ -2,7 +2,9 @@
 
 The module walks the program's steps through each primitive's torch form,
 so it computes what the engine computes (protected semantics included), on
-any device, differentiably, and under ``torch.compile``.
+any device, differentiably, and under ``torch.compile``.  The walk itself
+(:func:`torch_steps` and :func:`walk_steps`) also serves
+:class:`srnet.activations.ExpressionActivation`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,32 @@ from torch import nn
 
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
+
+
+def torch_steps(steps) -> tuple:
+    """Program steps ``(name, a, b)`` as ``(torch form, a, b)`` for :func:`walk_steps`.
+
+    A unary primitive gets its first address twice (the table's forms take
+    two arguments and ignore the second), so the walk needs no arities.
+    """
+    plan = []
+    for name, a, b in steps:
+        prim = primitive(name)
+        plan.append((prim.torch, a, b if prim.arity == 2 else a))
+    return tuple(plan)
+
+
+def walk_steps(values: list, steps) -> list:
+    """Run ``steps`` (from :func:`torch_steps`) over ``values``, in place.
+
+    ``values`` holds a tensor per address before the first step (inputs, then
+    constants); each step appends ``fn(values[a], values[b])``.  A straight
+    line of element-wise torch calls: differentiable, traceable by
+    ``torch.jit.trace`` and fusable by ``torch.compile``.  Returns ``values``.
+    """
+    for fn, a, b in steps:
+        values.append(fn(values[a], values[b]))
+    return values
 
 
 class ProgramModule(nn.Module):
@@ -26,8 +54,8 @@ class ProgramModule(nn.Module):
     def __init__(self, program: Program, dtype: torch.dtype = torch.float64, trainable_constants: bool = False):
         super().__init__()
         self.n_inputs = program.n_inputs
-        self.steps = tuple((primitive(name).torch, primitive(name).arity, a, b) for name, a, b in program.steps)
-        self._step_names = tuple(name for name, _, _ in program.steps)
+        self.steps = torch_steps(program.steps)
+        self._program_steps = tuple(program.steps)
         self.outputs = tuple(program.outputs)
         constants = torch.tensor(program.constants, dtype=dtype).reshape(-1)
         if trainable_constants:
@@ -42,8 +70,7 @@ class ProgramModule(nn.Module):
             raise ValueError(f"expected input of shape (batch, {self.n_inputs}), got {tuple(x.shape)}")
         values = [x[:, i] for i in range(self.n_inputs)]
         values += [c.expand(x.shape[0]) for c in self.constants.to(x.dtype).unbind(0)]
-        for fn, arity, a, b in self.steps:
-            values.append(fn(values[a], values[b] if arity == 2 else values[a]))
+        walk_steps(values, self.steps)
         return torch.stack([values[o] for o in self.outputs], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -51,6 +78,5 @@ class ProgramModule(nn.Module):
 
     def to_program(self) -> Program:
         """The program with the module's current (possibly trained) weights."""
-        steps = tuple((name, a, b) for name, (_, _, a, b) in zip(self._step_names, self.steps))
-        return Program(self.n_inputs, tuple(self.constants.detach().tolist()), steps, self.outputs,
+        return Program(self.n_inputs, tuple(self.constants.detach().tolist()), self._program_steps, self.outputs,
                        self.weights.detach().cpu().numpy(), self.intercept.detach().cpu().numpy())
