@@ -5,10 +5,15 @@ Adam, on ``X`` and ``y`` exactly as given: nothing is standardised, because
 the formulas srnet extracts should be in the user's own units.  Sigmoid
 networks train best on inputs of order one; scale beforehand if yours are not
 (the SRNet paper's networks were trained on raw inputs).
+
+:func:`fit_network` is the minibatch loop itself, shared by :func:`train_mlp`,
+the activation study (:func:`srnet.activations.study_models.train_binary`) and
+the activation search (:func:`srnet.activations.search_activation`).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -45,6 +50,82 @@ class TrainingRecord:
     classes: np.ndarray | None
     epochs: int
     seconds: float
+
+
+def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, lr: float, random_state: int = 0,
+                device=None, skip_single_row_batches: bool = False, stop_on_nonfinite: bool = False) -> list[float]:
+    """Train ``model`` with Adam on shuffled minibatches of ``(X, y)``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Moved to ``device`` when one is given; left in eval mode.
+    X, y : tensors or arrays
+        Inputs and targets, one row each per sample.  Tensors are used as
+        they are (on ``device``); arrays become float32 tensors.
+    loss : callable
+        ``loss(model(X[rows]), y[rows])``, a mean over the rows.
+    epochs, batch_size, lr : int, int, float
+        Passes over the data, rows per step (the last batch may be smaller),
+        Adam's learning rate.
+    random_state : int, default=0
+        Seeds the shuffling (its own generator) and, inside the loop, torch's
+        global RNG (dropout masks), which is restored afterwards: same seed,
+        same run.  Seed the initial weights when building the model.
+    device : str, torch.device or None
+        None keeps the model and tensors where they are.
+    skip_single_row_batches : bool, default=False
+        Skip a last batch of one row (BatchNorm cannot train on it).
+    stop_on_nonfinite : bool, default=False
+        Stop at the first batch whose loss is not finite (checked before its
+        step); the returned list then ends with ``inf``.
+
+    Returns
+    -------
+    list of float
+        The mean training loss of each epoch (over the rows it trained on,
+        divided by all rows).
+    """
+    if device is not None:
+        device = torch.device(device)
+        model = model.to(device)
+    inputs = _as_tensor(X, device)
+    targets = _as_tensor(y, device)
+    if inputs.shape[0] != targets.shape[0]:
+        raise ValueError(f"X has {inputs.shape[0]} rows but y has {targets.shape[0]}")
+    n = inputs.shape[0]
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    shuffler = torch.Generator().manual_seed(int(random_state))
+    losses = []
+    model.train()
+    where = inputs.device
+    cuda = [where.index if where.index is not None else torch.cuda.current_device()] if where.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(int(random_state))  # dropout masks: same seed, same run
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=shuffler).to(where)
+            total = torch.zeros((), device=where)
+            for first in range(0, n, batch_size):
+                rows = order[first : first + batch_size]
+                if skip_single_row_batches and rows.numel() < 2 and first > 0:
+                    continue
+                optimizer.zero_grad()
+                value = loss(model(inputs[rows]), targets[rows])
+                if stop_on_nonfinite and not torch.isfinite(value):
+                    model.eval()
+                    return [*losses, math.inf]
+                value.backward()
+                optimizer.step()
+                total += value.detach() * rows.numel()
+            losses.append(float(total) / n)
+    model.eval()
+    return losses
+
+
+def _as_tensor(values, device) -> torch.Tensor:
+    if isinstance(values, torch.Tensor):
+        return values if device is None else values.to(device)
+    return torch.as_tensor(np.asarray(values), dtype=torch.float32, device=device)
 
 
 def train_mlp(
@@ -125,19 +206,10 @@ def train_mlp(
         torch.manual_seed(random_state)
         model = build_mlp(spec, layout=layout).to(device)
     inputs = torch.as_tensor(X, dtype=torch.float32, device=device)
-    shuffler = torch.Generator().manual_seed(random_state)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     start = time.perf_counter()
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(X.shape[0], generator=shuffler).to(device)
-        for first in range(0, X.shape[0], batch_size):
-            rows = order[first : first + batch_size]
-            optimizer.zero_grad()
-            loss_function(model(inputs[rows]), targets[rows]).backward()
-            optimizer.step()
+    fit_network(model, inputs, targets, loss_function, epochs=epochs, batch_size=batch_size, lr=lr,
+                random_state=random_state)
     seconds = time.perf_counter() - start
-    model.eval()
     with torch.no_grad():
         outputs = model(inputs)
         final_loss = float(loss_function(outputs, targets))

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from srnet.probe import probe
-from srnet.train import train_mlp
+from srnet.train import fit_network, train_mlp
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -107,3 +107,36 @@ def test_bad_targets(curve):
         train_mlp(X, np.ones(200), task="classification", epochs=1)
     with pytest.raises(ValueError, match=r"y must hold one label per row of X \(200\); got shape \(3,\)"):
         train_mlp(X, ["a", "b", "a"], task="classification", epochs=1)
+
+
+def _dropout_net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Dropout(0.3), nn.Linear(8, 1))
+
+
+def test_fit_network_is_seeded_and_leaves_the_global_rng_alone():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(65, 2)), rng.normal(size=(65, 1))
+    runs = [fit_network(_dropout_net(), X, y, nn.MSELoss(), epochs=3, batch_size=16, lr=1e-2, random_state=4)
+            for _ in range(2)]
+    assert runs[0] == runs[1] and len(runs[0]) == 3  # dropout masks and batch order from the seed
+    model = _dropout_net()
+    state = torch.random.get_rng_state()
+    fit_network(model, X, y, nn.MSELoss(), epochs=1, batch_size=16, lr=1e-2)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert not model.training
+
+
+def test_fit_network_stops_at_a_non_finite_loss_and_can_skip_single_row_batches():
+    X, y = np.ones((33, 2)), np.full((33, 1), np.nan)
+    assert fit_network(_dropout_net(), X, y, nn.MSELoss(), epochs=3, batch_size=16, lr=1e-2,
+                       stop_on_nonfinite=True) == [np.inf]
+    seen = []
+
+    def loss(out, target):
+        seen.append(out.shape[0])
+        return ((out - target) ** 2).mean()
+
+    fit_network(_dropout_net(), X, np.ones((33, 1)), loss, epochs=1, batch_size=16, lr=1e-2,
+                skip_single_row_batches=True)
+    assert seen == [16, 16]

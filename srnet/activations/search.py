@@ -39,6 +39,7 @@ from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES
 from srnet.data import check_budget, check_matrix, check_vector
 from srnet.expr.program import Program
+from srnet.train import fit_network
 
 #: Functions of the search: smooth, cheap, and able to make the usual shapes
 #: (x*sigmoid(x), tanh, softplus-like, periodic).
@@ -87,21 +88,10 @@ class _Scorer:
     def train(self, activation: nn.Module) -> float:
         model = seeded(light_network, self.seed, self.X_train.shape[1], activation, self.y_train.shape[1],
                        hidden=self.hidden).to(self.device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=self.lr)
-        shuffler = torch.Generator().manual_seed(self.seed)
-        n = self.X_train.shape[0]
-        model.train()
-        for _ in range(self.epochs):
-            order = torch.randperm(n, generator=shuffler).to(self.device)
-            for first in range(0, n, self.batch_size):
-                rows = order[first : first + self.batch_size]
-                optimizer.zero_grad()
-                loss = self.loss(model(self.X_train[rows]), self.y_train[rows])
-                if not torch.isfinite(loss):
-                    return math.inf
-                loss.backward()
-                optimizer.step()
-        model.eval()
+        losses = fit_network(model, self.X_train, self.y_train, self.loss, epochs=self.epochs,
+                             batch_size=self.batch_size, lr=self.lr, random_state=self.seed, stop_on_nonfinite=True)
+        if losses and not math.isfinite(losses[-1]):
+            return math.inf
         with torch.no_grad():
             value = float(self.loss(model(self.X_val), self.y_val))
         return value if math.isfinite(value) else math.inf

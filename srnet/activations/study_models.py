@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from srnet.networks import ACTIVATIONS
+from srnet.train import fit_network
 
 # ------------------------------------------------------------------ devices
 
@@ -131,30 +132,9 @@ def train_binary(model: nn.Module, X, y, *, epochs: int = 15, lr: float = 1e-3, 
     model = model.to(device)
     inputs = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
     targets = torch.as_tensor(np.asarray(y), dtype=torch.float32, device=device).reshape(-1, 1)
-    if inputs.shape[0] != targets.shape[0]:
-        raise ValueError(f"X has {inputs.shape[0]} rows but y has {targets.shape[0]}")
-    loss_function = nn.BCEWithLogitsLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    shuffler = torch.Generator().manual_seed(int(random_state))
-    losses = []
-    model.train()
-    cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(int(random_state))  # dropout masks: same seed, same run
-        for _ in range(epochs):
-            order = torch.randperm(inputs.shape[0], generator=shuffler).to(device)
-            total = torch.zeros((), device=device)
-            for first in range(0, inputs.shape[0], batch_size):
-                rows = order[first : first + batch_size]
-                if rows.numel() < 2 and first > 0:  # a batch of 1 breaks BatchNorm; drop the remainder
-                    continue
-                optimizer.zero_grad()
-                loss = loss_function(model(inputs[rows]), targets[rows])
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * rows.numel()
-            losses.append(float(total) / inputs.shape[0])
-    model.eval()
+    # a batch of 1 breaks BatchNorm: a remainder of one row is skipped
+    losses = fit_network(model, inputs, targets, nn.BCEWithLogitsLoss(), epochs=epochs, batch_size=batch_size,
+                         lr=lr, random_state=random_state, skip_single_row_batches=True)
     return model, losses
 
 
