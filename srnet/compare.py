@@ -95,21 +95,13 @@ def _metrics(network: np.ndarray, predicted: np.ndarray, task: str) -> dict:
 
 
 def _at_and_around(explainer: Explainer, X: np.ndarray, nearby: np.ndarray, bar=None):
-    """Predictions at X and, with what was learnt at X, at the nearby points
-    (one set of local models serves both); ``bar`` counts the points done."""
-    if isinstance(explainer, LocalLinearExplainer):
-        if bar is not None and len(X) > _CHUNK:  # one local model per point: in chunks, so the bar moves
-            parts = [_at_and_around(explainer, X[i:i + _CHUNK], nearby[i:i + _CHUNK], bar)
-                     for i in range(0, len(X), _CHUNK)]
-            return np.concatenate([at for at, _ in parts]), np.concatenate([near for _, near in parts])
-        intercepts, coefs = explainer.local_models(X)
-        if explainer.task_ == "regression":
-            answers = intercepts + np.sum(coefs * X, axis=1), intercepts + np.sum(coefs * nearby, axis=1)
-        else:
-            answers = (intercepts + np.einsum("nmd,nd->nm", coefs, X),
-                       intercepts + np.einsum("nmd,nd->nm", coefs, nearby))
-    else:
-        answers = explainer.predict(X), explainer.predict(nearby)
+    """:meth:`Explainer.predict_at_and_around`, with ``bar`` counting the
+    points done (local surrogates go in chunks, so that the bar moves)."""
+    if bar is not None and isinstance(explainer, LocalLinearExplainer) and len(X) > _CHUNK:
+        parts = [_at_and_around(explainer, X[i:i + _CHUNK], nearby[i:i + _CHUNK], bar)
+                 for i in range(0, len(X), _CHUNK)]
+        return np.concatenate([at for at, _ in parts]), np.concatenate([near for _, near in parts])
+    answers = explainer.predict_at_and_around(X, nearby)
     if bar is not None:
         bar.update(len(X))
     return answers

@@ -170,18 +170,28 @@ class Explainer(BaseEstimator, ABC):
         """
         return self._unstack(self._predict(self._check_query(X)))
 
-    def predict_around(self, anchors, X) -> np.ndarray:
-        """Predict at ``X[i]`` with what was learnt about ``anchors[i]``.
+    def predict_at_and_around(self, X, nearby) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions at ``X``, and at each ``nearby[i]`` with what was learnt about ``X[i]``.
 
         A global explainer has one model for everywhere, so this is
-        ``predict(X)``; local surrogates override it to evaluate the local
-        model built at each anchor at the nearby point ``X[i]``, which is how
-        an explanation's fidelity *around* a point is measured.
+        ``(predict(X), predict(nearby))``; local surrogates override it to
+        evaluate the local model built at each ``X[i]`` both there and at the
+        nearby point (one set of local models serves both), which is how an
+        explanation's fidelity *around* a point is measured
+        (:func:`srnet.compare.compare_explainers`).
+
+        Parameters
+        ----------
+        X, nearby : array-like of shape (n, n_features)
+
+        Returns
+        -------
+        at, around : ndarrays shaped like :meth:`predict`'s
         """
-        anchors = self._check_query(anchors)
-        if len(anchors) != len(as_points(X)):
-            raise ValueError(f"{len(anchors)} anchors for {len(as_points(X))} points")
-        return self.predict(X)
+        X, nearby = self._check_query(X), self._check_query(nearby)
+        if len(X) != len(nearby):
+            raise ValueError(f"{len(X)} points for {len(nearby)} nearby points")
+        return self.predict(X), self.predict(nearby)
 
     def _check_query(self, X) -> np.ndarray:
         """Points to explain, checked against what the explainer was fitted on."""
@@ -248,13 +258,15 @@ class LocalLinearExplainer(Explainer):
         intercepts, coefs = self._local_models(X)
         return intercepts + np.einsum("nmd,nd->nm", coefs, X)
 
-    def predict_around(self, anchors, X) -> np.ndarray:
-        """Each anchor's local model evaluated at the matching row of ``X``."""
-        anchors, X = self._check_query(anchors), self._check_query(X)
-        if len(anchors) != len(X):
-            raise ValueError(f"{len(anchors)} anchors for {len(X)} points")
-        intercepts, coefs = self._local_models(anchors)
-        return self._unstack(intercepts + np.einsum("nmd,nd->nm", coefs, X))
+    def predict_at_and_around(self, X, nearby) -> tuple[np.ndarray, np.ndarray]:
+        """The local model of each row of ``X`` evaluated there (``predict(X)``)
+        and at the matching row of ``nearby``."""
+        X, nearby = self._check_query(X), self._check_query(nearby)
+        if len(X) != len(nearby):
+            raise ValueError(f"{len(X)} points for {len(nearby)} nearby points")
+        intercepts, coefs = self._local_models(X)
+        return (self._unstack(intercepts + np.einsum("nmd,nd->nm", coefs, X)),
+                self._unstack(intercepts + np.einsum("nmd,nd->nm", coefs, nearby)))
 
     @abstractmethod
     def _local_models(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

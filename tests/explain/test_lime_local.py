@@ -157,3 +157,16 @@ def test_a_network_that_changes_its_number_of_classes_is_caught():
     lime = LimeExplainer(num_samples=100).fit(shifting_classifier, np.zeros((4, 2)), task="classification")
     with pytest.raises(ValueError, match="returned 3 classes but the explainer was fitted on 2"):
         lime.predict(np.zeros((1, 2)))
+
+
+def test_predict_at_and_around_uses_each_points_own_local_model(softmax_classifier):
+    rng = np.random.default_rng(1)
+    X_train = rng.uniform(-1, 1, (100, 2))
+    lime = LimeExplainer(num_samples=300).fit(softmax_classifier, X_train, task="classification", random_state=0)
+    X, nearby = X_train[:4], X_train[:4] + 0.05
+    at, around = lime.predict_at_and_around(X, nearby)
+    np.testing.assert_array_equal(at, lime.predict(X))
+    intercepts, coefs = lime.local_models(X)
+    np.testing.assert_allclose(around, intercepts + np.einsum("nmd,nd->nm", coefs, nearby))
+    with pytest.raises(ValueError, match="3 points for 4 nearby"):
+        lime.predict_at_and_around(X[:3], nearby)
