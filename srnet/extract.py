@@ -34,7 +34,16 @@ from srnet.expr.symbolic import (
     simplify,
     to_sympy,
 )
-from srnet.formulas import DISPLAY_DIGITS, Formula, candidate, direct_formulas, pareto_front, refine, select
+from srnet.formulas import (
+    DISPLAY_DIGITS,
+    Formula,
+    candidate,
+    check_select,
+    direct_formulas,
+    pareto_front,
+    refine,
+    select,
+)
 from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.metrics import class_agreement
 from srnet.names import feature_symbols
@@ -259,26 +268,27 @@ class SRNet(BaseEstimator):
         domain = as_domain(self.domain).resolved(X)
         n_rows = min(len(X), self.max_samples)
         rng = np.random.default_rng([_seed_from(self.random_state), 2])
-        # search (within the rows' budget), validation and beyond-the-box samples of the domain
-        parts = [X]
+        check_select(self.select)
+        activations = probe(model, X, layers)
+        samples = {}
         if domain.kind != "rows":
-            parts += [domain.sample(X, n_rows, rng), domain.sample(X, n_rows, rng)]
+            # search (within the rows' budget) and validation samples of the domain, and the region beyond a box
+            regions = {"fit": domain.sample(X, n_rows, rng), "domain": domain.sample(X, n_rows, rng)}
             beyond = domain.beyond(X)
             if beyond is not None:
-                parts.append(sample_box(beyond, n_rows, rng))
-        activations = probe(model, np.vstack(parts), layers)
-        bad = ~np.all(np.isfinite(activations[-1]), axis=1)
-        if bad[len(X):].any():
-            raise ValueError(f"the network returns NaN/inf at {int(bad[len(X):].sum())} of "
-                             f"{int(len(bad) - len(X))} points of the domain {domain.describe(X)}: choose a "
-                             f"domain where it is defined (--domain)")
-        cuts = np.cumsum([len(p) for p in parts])[:-1]
-        pieces = [np.split(a, cuts) for a in activations]
+                regions["beyond"] = sample_box(beyond, n_rows, rng)
+            for name, points in regions.items():
+                try:
+                    samples[name] = (points, probe(model, points, layers))
+                except ValueError as error:  # the probe refuses non-finite activations
+                    if name == "beyond":  # only a figure is lost: report the domain itself
+                        continue
+                    raise ValueError(f"the network returns NaN/inf on its explanation domain "
+                                     f"{domain.describe(X)} ({error}); choose a domain where it is defined "
+                                     f"(domain= / --domain)") from None
         self.layer_names_ = list(plan.names)
         self.domain_ = domain.describe(X)
-        samples = {name: (points, [piece[i + 1] for piece in pieces])
-                   for i, (name, points) in enumerate(zip(("fit", "domain", "beyond"), parts[1:]))}
-        return self.fit_activations(X, [piece[0] for piece in pieces], classification=plan.is_classifier,
+        return self.fit_activations(X, activations, classification=plan.is_classifier,
                                     feature_names=feature_names, callback=callback, domain_samples=samples)
 
     def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None,
@@ -454,7 +464,7 @@ class SRNet(BaseEstimator):
             formulas += direct_formulas(fit_X, fit_output, functions=settings["functions"],
                                         n_constants=self.n_constants, constant_pool=self.constant_pool,
                                         max_seconds=direct_seconds, max_evaluations=direct_evaluations,
-                                        random_state=run_seed, n_threads=threads)
+                                        random_state=run_seed, n_threads=threads, classification=classification)
         self.direct_seconds_ = time.perf_counter() - started
         refining = time.perf_counter()
         if self.refine and not interrupted:

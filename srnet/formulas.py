@@ -29,12 +29,20 @@ from srnet.metrics import class_agreement, rmse_r2
 #: argument changes sign inside a connected domain.
 _SIGN_CHANGE_POLES = {"div": ("denominator of div", 1), "log": ("argument of log", 0)}
 
+#: An argument of div or log whose smallest magnitude in the domain is below
+#: this fraction of its median magnitude nearly vanishes there: a likely pole
+#: even without a sign change (1/x^2, log x^2).
+TOUCHING_ZERO = 1e-3
+
 #: "best" selection: only formulas whose validation R^2 is within this of
 #: the most accurate one's are considered ...
 R2_TOLERANCE = 1e-3
 #: ... and a more complex one is worth it when it divides the validation
 #: MSE by 10 for at most this many more nodes.
 NODES_PER_DECADE = 10
+#: Classifiers: "best" is the simplest formula whose class agreement with the
+#: network on the validation domain is within this of the highest.
+AGREEMENT_TOLERANCE = 0.01
 
 SELECT_RULES = ("best", "accurate", "layerwise")
 
@@ -111,6 +119,17 @@ class Candidate:
     def validation_r2(self) -> float:
         return self.figures["domain"]["r2"]
 
+    @property
+    def validation_agreement(self) -> float | None:
+        return self.figures["domain"].get("agreement")
+
+    @property
+    def error(self) -> tuple:
+        """What "more accurate" means: validation RMSE; for classifiers,
+        disagreement with the network's class first, RMSE of the logits next."""
+        agreement = self.validation_agreement
+        return (self.validation_rmse,) if agreement is None else (1.0 - agreement, self.validation_rmse)
+
     def display(self, digits: int = DISPLAY_DIGITS) -> list[str]:
         """The expressions with constants rounded to ``digits`` significant digits."""
         return [str(round_constants(e, digits)) for e in self.expressions]
@@ -159,9 +178,12 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                     argument = values[(a, b)[which]]
                 elif name == "tan":
                     what, argument = "argument of tan (an odd multiple of pi/2)", np.cos(values[a])
+                where = f"{'layer ' + str(k + 1) + ', ' if len(formula.programs) > 1 else ''}step {step + 1}"
                 if argument is not None and np.any(argument > 0) and np.any(argument < 0):
-                    found.append(f"{'layer ' + str(k + 1) + ', ' if len(formula.programs) > 1 else ''}"
-                                 f"step {step + 1}: the {what} crosses 0 inside the domain")
+                    found.append(f"{where}: the {what} crosses 0 inside the domain")
+                elif argument is not None and _touches_zero(argument):
+                    found.append(f"{where}: the {what} comes within {TOUCHING_ZERO:g} of its typical size to 0 "
+                                 f"inside the domain (a likely pole)")
                 values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
             outputs = np.column_stack([values[o] for o in program.outputs])
             values_in = outputs @ program.weights + program.intercept
@@ -170,6 +192,16 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                              f"non-finite values inside the domain")
                 break
     return found
+
+
+def _touches_zero(argument: np.ndarray) -> bool:
+    """An argument that keeps its sign but nearly vanishes (1/x^2, log x^2):
+    its smallest magnitude is below TOUCHING_ZERO of its median magnitude."""
+    size = np.abs(argument[np.isfinite(argument)])
+    if not size.size:
+        return False
+    typical = float(np.median(size))
+    return typical > 0 and float(size.min()) < TOUCHING_ZERO * typical
 
 
 def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarray, *, classification: bool,
@@ -232,14 +264,24 @@ def _mse(predicted, target) -> float:
 
 
 def pareto_front(candidates: list[Candidate]) -> list[Candidate]:
-    """The non-dominated candidates by (complexity, validation RMSE), simplest
-    first: each is strictly more accurate than every simpler one."""
-    ordered = sorted(candidates, key=lambda c: (c.complexity, c.validation_rmse))
+    """The non-dominated candidates by (complexity, validation error; see
+    Candidate.error), simplest first: each is strictly more accurate than
+    every simpler one."""
+    ordered = sorted(candidates, key=lambda c: (c.complexity, c.error))
     front = []
     for c in ordered:
-        if not front or c.validation_rmse < front[-1].validation_rmse:
+        if not front or c.error < front[-1].error:
             front.append(c)
     return front
+
+
+def check_select(rule) -> None:
+    """A one-line ValueError unless ``rule`` is a select rule or a complexity cap >= 1."""
+    if isinstance(rule, (int, np.integer)) and not isinstance(rule, bool):
+        if rule < 1:
+            raise ValueError(f"a complexity cap must be >= 1, got {rule}")
+    elif not isinstance(rule, str) or rule not in SELECT_RULES:
+        raise ValueError(f"unknown select {rule!r}; valid: {', '.join(SELECT_RULES)} or a complexity cap (int)")
 
 
 def select(candidates: list[Candidate], rule="best") -> Candidate:
@@ -251,41 +293,45 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     per ``NODES_PER_DECADE`` nodes added, or better (a 12-node exact formula
     beats a 10-node approximate one; a 2000-node one gaining a little over a
     17-node one does not); ``"accurate"``: the most accurate;
-    ``"layerwise"``: the layer-wise chain (SRNet's own formula); an int N:
+    ``"layerwise"``: the layer-wise chain (SRNet's own formula; its refined
+    constants when refinement lowered the validation error); an int N:
     the most accurate with complexity <= N (the simplest if none is).
+    Classifiers are judged by class agreement with the network (see
+    Candidate.error): "best" is the simplest formula within
+    ``AGREEMENT_TOLERANCE`` of the highest agreement on the domain.
     Formulas with a pole inside the domain are chosen only when every
     formula has one.
     """
+    check_select(rule)
     if not candidates:
         raise ValueError("no formula to select from")
     pole_free = [c for c in candidates if not c.singularities]
     pool = pareto_front(pole_free or candidates)
     if isinstance(rule, (int, np.integer)) and not isinstance(rule, bool):
-        if rule < 1:
-            raise ValueError(f"a complexity cap must be >= 1, got {rule}")
         within = [c for c in pool if c.complexity <= rule]
-        return min(within, key=lambda c: c.validation_rmse) if within else min(pool, key=lambda c: c.complexity)
+        return min(within, key=lambda c: c.error) if within else min(pool, key=lambda c: c.complexity)
     if rule == "accurate":
-        return min(pool, key=lambda c: c.validation_rmse)
+        return min(pool, key=lambda c: c.error)
     if rule == "layerwise":
         layerwise = [c for c in candidates if c.formula.source.startswith("layerwise")]
         if not layerwise:
             raise ValueError("select='layerwise' needs the layer-wise formula among the candidates")
-        return min(layerwise, key=lambda c: c.validation_rmse)
-    if rule == "best":
-        best_r2 = max(c.validation_r2 for c in pool)
-        good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
-        chosen = good[0]
-        for c in good[1:]:
-            decades = math.log10(max(chosen.validation_rmse, 1e-150) / max(c.validation_rmse, 1e-150)) * 2
-            if decades * NODES_PER_DECADE >= c.complexity - chosen.complexity:
-                chosen = c
-        return chosen
-    raise ValueError(f"unknown select {rule!r}; valid: {', '.join(SELECT_RULES)} or a complexity cap (int)")
+        return min(layerwise, key=lambda c: c.error)
+    if pool[0].validation_agreement is not None:  # rule "best", for classifiers
+        best_agreement = max(c.validation_agreement for c in pool)
+        return next(c for c in pool if c.validation_agreement >= best_agreement - AGREEMENT_TOLERANCE)
+    best_r2 = max(c.validation_r2 for c in pool)  # rule "best", for regression
+    good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
+    chosen = good[0]
+    for c in good[1:]:
+        decades = math.log10(max(chosen.validation_rmse, 1e-150) / max(c.validation_rmse, 1e-150)) * 2
+        if decades * NODES_PER_DECADE >= c.complexity - chosen.complexity:
+            chosen = c
+    return chosen
 
 
-__all__ = ["Candidate", "Formula", "R2_TOLERANCE", "SELECT_RULES", "candidate", "measure", "pareto_front",
-           "refine", "select", "singularities"]
+__all__ = ["Candidate", "Formula", "R2_TOLERANCE", "SELECT_RULES", "candidate", "check_select", "measure",
+           "pareto_front", "refine", "select", "singularities"]
 
 
 #: Node budgets (CGP columns, one row) of the direct searches: a spread of
@@ -294,17 +340,25 @@ DIRECT_SIZES = (4, 8, 16, 32)
 
 
 def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_seconds=None, max_evaluations=None,
-                    random_state, n_threads, progress=None) -> list[Formula]:
+                    random_state, n_threads, classification=False, progress=None) -> list[Formula]:
     """Direct symbolic regression of the network's outputs: one (1+lambda)
     CGP search per size in DIRECT_SIZES, each output linearly scaled, the
     budget (seconds or evaluations) shared equally.  Ctrl-C ends a search
-    with its best so far and skips the rest."""
+    with its best so far and skips the rest.
+
+    A binary classifier's class depends only on the difference of its two
+    logits: that difference d is searched for, as one formula, and the
+    logits are written -d/2 and d/2 (same class everywhere, half the search).
+    """
     from srnet.cgp.evolve import as_feature_rows, evolve, outputs_of
     from srnet.cgp.genome import GenomeSpec
     from srnet.estimators import linear_scaling
 
     X_rows = as_feature_rows(X_fit)
     Y = np.asarray(Y_fit, dtype=np.float64).reshape(len(X_fit), -1)
+    binary = classification and Y.shape[1] == 2
+    if binary:
+        Y = Y[:, 1:] - Y[:, :1]
     Y_rows = np.ascontiguousarray(Y.T)
     share = len(DIRECT_SIZES)
     formulas = []
@@ -318,7 +372,9 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
                         random_state=None if random_state is None else [random_state, k],
                         n_threads=n_threads, callback=None if progress is None else progress)
         a, b = linear_scaling(outputs_of(result.genome, X_rows).T, Y)
-        formulas.append(Formula(f"direct-{size}", (Program.from_genome(result.genome, np.diag(a), b),)))
+        weights, intercept = (np.array([[-a[0] / 2, a[0] / 2]]), np.array([-b[0] / 2, b[0] / 2])) if binary else (
+            np.diag(a), b)
+        formulas.append(Formula(f"direct-{size}", (Program.from_genome(result.genome, weights, intercept),)))
         if result.stop_reason == "interrupted":
             break
     return formulas

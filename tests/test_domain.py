@@ -172,9 +172,6 @@ def test_a_domain_where_the_network_returns_nan_is_refused_in_one_line():
         assert np.all(np.isfinite(model.predict(X)))
 
 
-@pytest.mark.xfail(strict=True, reason="SRNet.fit's 'returns NaN/inf ... points of the domain' check is never "
-                   "reached: probe() raises first, on rows and domain points stacked together ('non-finite "
-                   "outputs at layer ... for 43 of 120 rows' for 30 rows), without naming the domain")
 def test_a_domain_where_the_network_returns_nan_names_the_domain():
     X = np.linspace(-1, 1, 30)[:, None]
     with pytest.raises(ValueError, match="returns NaN/inf") as excinfo:
@@ -183,8 +180,6 @@ def test_a_domain_where_the_network_returns_nan_names_the_domain():
     assert "domain" in message and "widen" in message
 
 
-@pytest.mark.xfail(strict=True, reason="the 'beyond' region (the domain's box widened 1.5x, a reported figure "
-                   "only) is probed at fit time, so NaN there refuses a domain where the network is defined")
 def test_a_domain_where_the_network_is_defined_is_accepted_even_if_it_is_nan_beyond():
     X = np.linspace(-1, 1, 30)[:, None]
     model = SRNet(domain="box:-1.1,1.1", functions=("add", "mul"), n_columns=4, max_generations=20,

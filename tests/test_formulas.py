@@ -315,8 +315,6 @@ def test_a_pole_inside_the_domain_is_flagged_and_one_outside_is_not():
     assert singularities(chain(1.0, 0.0, 0.0), 3 * both) == []  # x0^2 + 1 never crosses 0
 
 
-@pytest.mark.xfail(strict=True, reason="singularities() only sees an argument that changes sign: a denominator "
-                   "or log argument that touches 0 without crossing (1/x^2, log(x^2)) is a pole it misses")
 def test_an_even_pole_inside_the_domain_is_flagged():
     X = np.linspace(-1, 1, 101)[:, None] + 0.003
     inverse_square = Formula("direct-4", (Program(1, (1.0,), (("square", 0, 0), ("div", 1, 2)), (3,),
