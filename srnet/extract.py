@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp import _kernels
-from srnet.cgp.evolve import _seed_from, as_feature_rows
+from srnet.cgp.evolve import as_feature_rows, seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.primitives import ARITIES
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows
@@ -267,7 +267,7 @@ class SRNet(BaseEstimator):
         plan = plan_layers(model, layers)
         domain = as_domain(self.domain).resolved(X)
         n_rows = min(len(X), self.max_samples)
-        rng = np.random.default_rng([_seed_from(self.random_state), 2])
+        rng = np.random.default_rng([seed_from(self.random_state), 2])
         check_select(self.select)
         activations = probe(model, X, layers)
         samples = {}
@@ -305,7 +305,7 @@ class SRNet(BaseEstimator):
         targets = self._check_activations(X, activations)
         check_rows(X)
         settings = self._checked_settings()
-        run_seed = _seed_from(self.random_state)
+        run_seed = seed_from(self.random_state)
         if not hasattr(self, "layer_names_") or len(self.layer_names_) != len(targets):
             self.layer_names_ = [f"layer{k + 1}" for k in range(len(targets))]
         self.n_features_in_ = X.shape[1]

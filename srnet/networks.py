@@ -281,11 +281,11 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
     ValueError
         Naming the first tensor that the architecture does not match.
     """
-    layout, weights = _linear_weights(state_dict)
+    layout, weights = linear_weights(state_dict)
     if layout == "paper":
         _check_paper_head(weights, spec)
     if spec.widths is None:
-        spec = MLPSpec(_widths(weights), spec.activation, spec.output_activation)
+        spec = MLPSpec(widths_from_weights(weights), spec.activation, spec.output_activation)
     model = build_mlp(spec, layout=layout)
     _check_shapes(model.state_dict(), state_dict, spec)
     model.to(weights[0][1].dtype)
@@ -293,8 +293,10 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
     return model.eval()
 
 
-def _linear_weights(state_dict) -> tuple[str, list[tuple[str, torch.Tensor]]]:
-    """The layout, and the Linear weights ``(name, tensor)`` in forward order."""
+def linear_weights(state_dict) -> tuple[str, list[tuple[str, torch.Tensor]]]:
+    """The layout of an MLP's ``state_dict`` (``"paper"`` or ``"sequential"``,
+    see :func:`build_mlp`), and its Linear weights ``(name, tensor)`` in
+    forward order; a ValueError for keys of neither layout."""
     keys = list(state_dict)
     for layout, pattern in (("paper", _PAPER_KEY), ("sequential", _SEQUENTIAL_KEY)):
         matches = [pattern.fullmatch(key) for key in keys]
@@ -345,7 +347,7 @@ def _check_shapes(expected: dict, found: dict, spec: MLPSpec) -> None:
             )
 
 
-def _widths(weights) -> tuple[int, ...]:
+def widths_from_weights(weights) -> tuple[int, ...]:
     """``(n_inputs, *layer outputs)`` from the Linear weights in forward order."""
     return (int(weights[0][1].shape[1]), *(int(weight.shape[0]) for _, weight in weights))
 

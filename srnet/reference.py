@@ -22,7 +22,7 @@ import numpy as np
 from torch import nn
 
 from srnet.benchmarks import SRNET_GECCO
-from srnet.networks import MLPSpec, _linear_weights, _widths, network_from_state_dict, read_state_dict
+from srnet.networks import MLPSpec, linear_weights, network_from_state_dict, read_state_dict, widths_from_weights
 
 # Published facts copied from ../shared/srnet_gecco/README.md, keyed by
 # network name; the data files hold no such tables.
@@ -174,11 +174,11 @@ def load_reference(folder) -> ReferenceNetwork:
         raise FileNotFoundError(f"'{folder}' is not a reference network folder: it has no nn_module.pt")
     name = folder.name
     state_dict = read_state_dict(folder / "nn_module.pt")
-    _, weights = _linear_weights(state_dict)
+    _, weights = linear_weights(state_dict)
     classification = weights[-1][0].endswith(".0.weight")
     spec = MLPSpec(None, "sigmoid", "softmax" if classification else None)
     model = network_from_state_dict(state_dict, spec)
-    widths = _widths(weights)
+    widths = widths_from_weights(weights)
     settings_file = folder / "settings.json"
     settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
     X = y = X_test = y_test = activations = None

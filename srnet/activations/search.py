@@ -34,7 +34,7 @@ from srnet.activations.programs import CHECK_RANGE, VARIABLE, DegenerateActivati
 from srnet.activations.routes import FoundActivation, make_activation, raw_formula, subsample_rows
 from srnet.activations.study_models import light_network, resolve_device, seeded
 from srnet.cgp import _kernels
-from srnet.cgp.evolve import _seed_from
+from srnet.cgp.evolve import seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES
 from srnet.data import check_budget, check_matrix, check_vector
@@ -155,7 +155,7 @@ def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", m
     y_train, y_val = check_vector(y_train, X_train.shape[0], "y_train"), check_vector(y_val, X_val.shape[0], "y_val")
     if X_val.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_train has {X_train.shape[1]} columns but X_val has {X_val.shape[1]}")
-    run_seed = _seed_from(random_state)
+    run_seed = seed_from(random_state)
     rng = np.random.default_rng([run_seed, 0])
     rows = subsample_rows(X_train.shape[0], max_samples, rng)
     X_train, y_train = X_train[rows], y_train[rows]

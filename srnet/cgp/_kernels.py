@@ -30,10 +30,6 @@ from srnet.cgp import _cache  # noqa: F401  (first: drops a stale numba cache be
 from srnet.cgp._evaluation import (  # noqa: F401  (re-exported)
     BLOCK,
     PARALLEL_MIN_WORK,
-    _apply,
-    _evaluate_population,
-    _row,
-    _variant,
     evaluate_outputs,
     evaluate_outputs_into,
     evaluate_population_parallel,
@@ -56,17 +52,13 @@ from srnet.cgp._mutation import (  # noqa: F401  (re-exported)
     MUTATION_POINT,
     MUTATION_SINGLE_ACTIVE,
     Grid,
-    _connection,
-    _gene_is_active,
-    _mutate_gene,
-    _n_connection_choices,
     active_nodes,
     mark_active,
     mutate,
     random_genomes,
     same_phenotype,
 )
-from srnet.cgp._random import _below, _mix, _next, _uniform, stream_seed  # noqa: F401  (re-exported)
+from srnet.cgp._random import below, stream_seed, uniform  # noqa: F401  (re-exported)
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
 
 

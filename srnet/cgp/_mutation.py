@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from srnet.cgp import _cache  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
-from srnet.cgp._random import _below, _uniform, stream_seed
+from srnet.cgp._random import below, stream_seed, uniform
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
 
 #: Scalars describing the node grid (see GenomeSpec.grid).
@@ -51,13 +51,13 @@ def random_genomes(grid, codes, n_outputs, seeds):
         for node in range(n_nodes):
             column = node // grid.n_rows
             choices = _n_connection_choices(grid, column)
-            nodes[i, node, 0] = codes[_below(state, codes.size)]
-            nodes[i, node, 1] = _connection(grid, column, _below(state, choices))
-            nodes[i, node, 2] = _connection(grid, column, _below(state, choices))
+            nodes[i, node, 0] = codes[below(state, codes.size)]
+            nodes[i, node, 1] = _connection(grid, column, below(state, choices))
+            nodes[i, node, 2] = _connection(grid, column, below(state, choices))
         for j in range(n_outputs):
-            outputs[i, j] = _below(state, n_sources + n_nodes)
+            outputs[i, j] = below(state, n_sources + n_nodes)
         for c in range(grid.n_constants):
-            constants[i, c] = _below(state, grid.n_pool)
+            constants[i, c] = below(state, grid.n_pool)
     return nodes, outputs, constants
 
 
@@ -137,7 +137,7 @@ def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, state)
             old = nodes[node, 0]
             new = old
             while new == old:
-                new = codes[_below(state, codes.size)]
+                new = codes[below(state, codes.size)]
             nodes[node, 0] = new
             return True
         column = node // grid.n_rows
@@ -147,7 +147,7 @@ def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, state)
         old = nodes[node, slot]
         new = old
         while new == old:
-            new = _connection(grid, column, _below(state, choices))
+            new = _connection(grid, column, below(state, choices))
         nodes[node, slot] = new
         return True
     gene -= 3 * n_nodes
@@ -158,7 +158,7 @@ def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, state)
         old = outputs[gene]
         new = old
         while new == old:
-            new = _below(state, choices)
+            new = below(state, choices)
         outputs[gene] = new
         return True
     gene -= n_outputs
@@ -167,7 +167,7 @@ def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, state)
     old = constants[gene]
     new = old
     while new == old:
-        new = _below(state, grid.n_pool)
+        new = below(state, grid.n_pool)
     constants[gene] = new
     return True
 
@@ -211,14 +211,14 @@ def mutate(grid, codes, arities, parent_nodes, parent_outputs, parent_constants,
         touched_active = False
         if operator == MUTATION_SINGLE_ACTIVE:
             for _ in range(64 * n_genes):  # bounded: a genome may have no mutable active gene
-                gene = _below(state, n_genes)
+                gene = below(state, n_genes)
                 if _mutate_gene(grid, codes, n_outputs, gene, out_nodes[i], out_outputs[i], out_constants[i], state):
                     if _gene_is_active(grid, gene, n_outputs, parent_nodes, active, used, arities):
                         touched_active = True
                         break
         else:
             for gene in range(n_genes):
-                if _uniform(state) < rate:
+                if uniform(state) < rate:
                     if _mutate_gene(grid, codes, n_outputs, gene, out_nodes[i], out_outputs[i], out_constants[i],
                                     state):
                         if _gene_is_active(grid, gene, n_outputs, parent_nodes, active, used, arities):

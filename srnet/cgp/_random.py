@@ -33,11 +33,12 @@ def _next(state):
 
 
 @njit(**_JIT)
-def _below(state, k):
+def below(state, k):
     """Uniform integer in [0, k)."""
     return np.int64(np.float64(_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0) * k)
 
 
 @njit(**_JIT)
-def _uniform(state):
+def uniform(state):
+    """Uniform float in [0, 1)."""
     return np.float64(_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)

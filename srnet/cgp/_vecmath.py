@@ -31,7 +31,7 @@ JIT_OPTIONS = dict(fastmath={"contract"}, error_model="numpy", cache=True)
 _JIT = JIT_OPTIONS
 
 
-def _named(function, name: str):
+def named(function, name: str):
     """``function`` renamed: numba names compiled code and cache files after
     the qualified name, and two kernels made by one factory under one name
     would be confused once loaded from the cache (one kernel running
@@ -50,7 +50,7 @@ def _bitcast(name: str, source, target):
 
         return target(source), codegen
 
-    return intrinsic(_named(cast, name))
+    return intrinsic(named(cast, name))
 
 
 _float64_bits = _bitcast("_float64_bits", types.float64, types.int64)
@@ -110,7 +110,7 @@ def _sincos_array(name: str, sincos_even, quarter_turns, odd: bool, libm, limit)
                 if not (abs(a[i]) <= limit):
                     out[i] = libm(a[i])
 
-    return njit(**_JIT)(_named(kernel, name))
+    return njit(**_JIT)(named(kernel, name))
 
 
 _vsin64 = _sincos_array("_vsin64", _sincos_even64, 0.0, True, math.sin, SINCOS_EXACT_LIMIT)

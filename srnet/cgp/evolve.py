@@ -150,7 +150,10 @@ def evaluate_population(spec: GenomeSpec, nodes, outputs, constants, X_rows, Y_r
     return fitness_out, n_active
 
 
-def _seed_from(random_state) -> int:
+def seed_from(random_state) -> int:
+    """The run seed (an int in [0, 2**63 - 1)) of a ``random_state``: an int
+    or None (through NumPy's ``default_rng``), or a Generator (one draw from
+    it).  Every search derives its random streams from this one integer."""
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**63 - 1))
     return int(np.random.default_rng(random_state).integers(0, 2**63 - 1))
@@ -230,7 +233,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
 
     mode = FITNESS_MODES[fitness]
     operator = MUTATIONS[mutation]
-    run_seed = _seed_from(random_state)
+    run_seed = seed_from(random_state)
     threads = numba.get_num_threads() if n_threads is None else max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
     parallel = _kernels.worth_parallel(threads, n_offspring, X_rows.shape[1])
     grid = spec.grid()

@@ -71,7 +71,7 @@ def _elementwise(name: str, scalar):
         for i in range(out.size):
             out[i] = scalar(a[i], b[i])
 
-    return njit(**_JIT)(_vecmath._named(kernel, f"kernel_{name}"))
+    return njit(**_JIT)(_vecmath.named(kernel, f"kernel_{name}"))
 
 
 def _unary_array(name: str, vector_fn):
@@ -80,7 +80,7 @@ def _unary_array(name: str, vector_fn):
     def kernel(a, b, out):
         vector_fn(a, out)
 
-    return njit(**_JIT)(_vecmath._named(kernel, f"kernel_{name}"))
+    return njit(**_JIT)(_vecmath.named(kernel, f"kernel_{name}"))
 
 
 # --- scalar numba bodies (inlined into the element-wise loops) --------------
