@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from srnet.cgp._fitness import CONSTANT_VARIANCE
-from srnet.cgp.evolve import as_feature_rows, evolve, outputs_of
+from srnet.cgp.evolve import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
 from srnet.data import check_budget
@@ -53,7 +53,8 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
     n_offspring : int, default=4
         lambda of the (1+lambda) strategy.
     mutation : {"point", "single"}, default="point"
-        Point mutation at ``mutation_rate``, or single-active-gene mutation.
+        Point mutation at ``mutation_rate``, or single-active-gene mutation;
+        the default is :func:`srnet.cgp.evolve`'s (the Nguyen benchmark's setting).
     mutation_rate : float, default=0.05
     max_generations, max_evaluations : int or None, default=None
     max_seconds : float or None, default=5.0
@@ -95,7 +96,8 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, *, n_columns=30, n_rows=1, levels_back=None, functions=PAPER_FUNCTIONS, n_constants=1,
-                 constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=4, mutation="point", mutation_rate=0.05,
+                 constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=4, mutation=DEFAULT_MUTATION,
+                 mutation_rate=DEFAULT_MUTATION_RATE,
                  max_generations=None, max_evaluations=None, max_seconds=5.0, tol=1e-12, restart_after=2000,
                  simplify_seconds=2.0, random_state=None, n_threads=None, precision="float64"):
         self.n_columns = n_columns

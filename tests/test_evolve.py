@@ -91,3 +91,17 @@ def test_bad_arguments_are_rejected(data):
         evolve(SPEC, *data, max_generations=1, precision="float16")
     with pytest.raises(ValueError, match="50 samples but Y has 3"):
         evolve(SPEC, data[0], np.zeros((1, 3)), max_generations=1)
+
+
+def test_evolve_and_cgpregressor_share_one_default_mutation():
+    import inspect
+
+    from srnet.cgp.evolve import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE
+    from srnet.estimators import CGPRegressor
+
+    params = CGPRegressor().get_params()
+    signature = inspect.signature(evolve).parameters
+    assert (DEFAULT_MUTATION, DEFAULT_MUTATION_RATE) == ("point", 0.05)  # the Nguyen benchmark's setting
+    assert (params["mutation"], params["mutation_rate"]) == (DEFAULT_MUTATION, DEFAULT_MUTATION_RATE)
+    assert (signature["mutation"].default, signature["mutation_rate"].default) == (DEFAULT_MUTATION,
+                                                                                   DEFAULT_MUTATION_RATE)

@@ -23,6 +23,12 @@ from srnet.data import check_budget
 
 FITNESS_MODES = {"scaled": _kernels.FITNESS_SCALED, "lstsq": _kernels.FITNESS_LSTSQ}
 MUTATIONS = {"point": _kernels.MUTATION_POINT, "single": _kernels.MUTATION_SINGLE_ACTIVE}
+#: The default mutation of every CGP search (:func:`evolve`,
+#: :class:`srnet.estimators.CGPRegressor`): point mutation, each gene changed
+#: with probability 0.05 -- the setting the Nguyen benchmark
+#: (experiments/bench_nguyen.py) was tuned and measured with.
+DEFAULT_MUTATION = "point"
+DEFAULT_MUTATION_RATE = 0.05
 #: Precisions the search can evaluate genomes in (targets and fitness sums are always float64).
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
 
@@ -160,7 +166,8 @@ def seed_from(random_state) -> int:
 
 
 def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness: str = "scaled",
-           ridge: float = 1e-8, n_offspring: int = 4, mutation: str = "single", mutation_rate: float = 0.05,
+           ridge: float = 1e-8, n_offspring: int = 4, mutation: str = DEFAULT_MUTATION,
+           mutation_rate: float = DEFAULT_MUTATION_RATE,
            max_generations: int | None = None, max_evaluations: int | None = None,
            max_seconds: float | None = None, target_fitness: float = 0.0,
            restart_after: int | None = None, initial: Genome | None = None, random_state=None,
@@ -180,8 +187,9 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         jointly from all outputs by ridge least squares.
     n_offspring : int
         lambda, offspring per generation.
-    mutation : {"single", "point"}
-        Single-active-gene mutation, or point mutation at ``mutation_rate``.
+    mutation : {"point", "single"}, default="point"
+        Point mutation at ``mutation_rate`` (default 0.05), or single-active-gene
+        mutation (see :data:`DEFAULT_MUTATION`).
     max_generations, max_evaluations, max_seconds, target_fitness
         Stopping rules; the first one met stops the run.  At least one of the
         three budgets must be given, each > 0 (checked by
