@@ -65,8 +65,8 @@ from srnet.activations import (
     search_activation,
     seeded,
     split,
-    standardize,
 )
+from srnet.activations.study_models import standardise  # not yet exported by srnet.activations under this spelling
 from srnet.data import PMLB_CACHE_ENV, load_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -244,7 +244,7 @@ def main(argv=None) -> int:
         for name in needed:
             X, labels = tables[name]
             X_train, X_test, y_train, y_test = split(X, labels, random_state=seed)
-            X_train, X_test = standardize(X_train, X_test)
+            X_train, X_test = standardise(X_train, X_test)
             splits[name] = (X_train, y_train, X_test, y_test)
             print(f"[seed {seed}] {name}: finding an activation ({args.route})")
             result, rejected = find_activation(args, X_train, y_train, seed)

@@ -9,7 +9,7 @@ Helpers shared by every route to an activation:
   (:class:`DegenerateActivationError`, never replaced by the identity);
 * :func:`simplify_program`: drop what collapsing leaves behind (x - x, ...),
   keeping the function's values;
-* :func:`standardize_program`: rescale a formula to zero mean and unit
+* :func:`standardise_program`: rescale a formula to zero mean and unit
   standard deviation under a standard normal input (the usual scale of a
   pre-activation), by changing its output map only.
 """
@@ -197,7 +197,7 @@ def _normal_points(n: int = 2001) -> np.ndarray:
     return np.array([normal.inv_cdf((i + 0.5) / n) for i in range(n)])
 
 
-def standardize_program(program: Program) -> Program:
+def standardise_program(program: Program) -> Program:
     """``(g - mean) / std`` with mean and std of g(x) for x ~ N(0, 1).
 
     Only the output map changes (the formula keeps its shape); a formula
@@ -217,10 +217,15 @@ def standardize_program(program: Program) -> Program:
     return Program(1, program.constants, program.steps, program.outputs, program.weights / std, intercept)
 
 
+#: The American spelling, kept for existing callers; srnet spells it standardise.
+standardize_program = standardise_program
+
+
 def collapse_variables(expr: sympy.Expr, variable: sympy.Symbol = VARIABLE) -> sympy.Expr:
     """``expr`` with every free symbol replaced by ``variable`` (see :func:`collapse_inputs`)."""
     return expr.xreplace({s: variable for s in expr.free_symbols})
 
 
 __all__ = ["CHECK_RANGE", "VARIABLE", "DegenerateActivationError", "check_activation", "check_one_variable",
-           "collapse_inputs", "collapse_variables", "formula_text", "simplify_program", "standardize_program"]
+           "collapse_inputs", "collapse_variables", "formula_text", "simplify_program", "standardise_program",
+           "standardize_program"]

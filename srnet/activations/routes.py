@@ -31,7 +31,7 @@ from srnet.activations.programs import (
     check_activation,
     collapse_inputs,
     simplify_program,
-    standardize_program,
+    standardise_program,
 )
 from srnet.cgp.primitives import PAPER_FUNCTIONS
 from srnet.data import check_budget, check_matrix, check_vector
@@ -87,7 +87,7 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
     if simplify:
         program = simplify_program(program, CHECK_RANGE if check_range is None else check_range)
     if normalize:
-        program = standardize_program(program)
+        program = standardise_program(program)
     return ExpressionActivation(program, affine=affine, check_range=check_range, label=label)
 
 

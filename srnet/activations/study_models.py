@@ -11,7 +11,7 @@ Models (binary classification, one logit out):
 
 Data: :func:`one_vs_rest` turns labels into 0/1 (the most frequent class
 against the rest when there are more than two classes), :func:`split` makes
-a stratified train/test split, :func:`standardize` scales with training
+a stratified train/test split, :func:`standardise` scales with training
 statistics.  Metrics: accuracy, ROC AUC, parameters, and the efficiency
 ``E = AUC / log10(parameters)`` (:func:`efficiency`).
 """
@@ -107,7 +107,7 @@ def split(X, y, *, test_size: float = 0.2, random_state: int = 0):
     return train_test_split(X, y, test_size=test_size, random_state=random_state, stratify=y)
 
 
-def standardize(X_train, *others):
+def standardise(X_train, *others):
     """Scale every array with the training mean and std (a constant column is
     centred, not scaled).  Returns the scaled training array, then the others."""
     X_train = np.asarray(X_train, dtype=np.float64)
@@ -115,6 +115,10 @@ def standardize(X_train, *others):
     std = X_train.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     return tuple((np.asarray(X, dtype=np.float64) - mean) / std for X in (X_train, *others))
+
+
+#: The American spelling, kept for existing callers; srnet spells it standardise.
+standardize = standardise
 
 
 # ----------------------------------------------------------------- training
@@ -185,4 +189,5 @@ def seeded(builder, seed: int, *args, **kwargs) -> nn.Module:
 
 
 __all__ = ["count_parameters", "efficiency", "evaluate_binary", "fit_and_score", "heavy_network", "light_network",
-           "one_vs_rest", "predict_logits", "resolve_device", "seeded", "split", "standardize", "train_binary"]
+           "one_vs_rest", "predict_logits", "resolve_device", "seeded", "split", "standardise", "standardize",
+           "train_binary"]
