@@ -1,0 +1,167 @@
+"""Tests that fail when the code they check is broken (issue 11: mutation testing).
+
+Each test is an oracle or a property of what the code promises, and each one
+fails on a mutant that the rest of the suite let through:
+
+* each layer's pick in the layer-wise search is the *best* candidate, not
+  whichever came first (mutant: ``argmin`` replaced by offspring 0);
+* teacher forcing really feeds layer k the network's layer k-1 (mutant:
+  teacher forcing ignored by the search, or by the final refit);
+* MAPLE ranks features by DStump, each tree's root split credited with its
+  impurity decrease, ties by impurity importance (mutant: DStump dropped).
+"""
+
+import numpy as np
+import pytest
+
+from srnet.cgp import Genome, _kernels, as_feature_rows, outputs_of
+from srnet.explain import MapleExplainer
+from srnet.layers import LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
+
+
+def _layer_mse(genome, inputs, target):
+    """Oracle: the MSE of plain NumPy least squares of ``target`` on [outputs, 1]."""
+    F = outputs_of(genome, inputs)
+    design = np.column_stack([F.T, np.ones(F.shape[1])])
+    coef, *_ = np.linalg.lstsq(design, target.T, rcond=None)
+    return float(np.mean((target.T - design @ coef) ** 2))
+
+
+def _specs(layer_widths, n_columns=6):
+    return make_specs(1, layer_widths, form="multi", n_outputs=1, n_rows=1, n_columns=n_columns, levels_back=None,
+                      functions=("add", "sub", "mul", "sin"), n_constants=1, constant_pool=(1.0,))
+
+
+@pytest.mark.parametrize("selection", ["paper", "drift"])
+def test_each_layer_picks_its_best_offspring_not_the_first(selection, monkeypatch):
+    """With a stub mutation that hands the search known offspring (the worst
+    first, the best third), one generation must adopt the best: the search's
+    fitness is then the smallest of the candidates' least-squares errors."""
+    rng = np.random.default_rng(0)
+    x = as_feature_rows(rng.uniform(-2, 2, (80, 1)))
+    specs = _specs([2])
+    spec = specs[0]
+    truth = next(g for g in (Genome.random(spec, rng) for _ in range(500))
+                 if np.ptp(outputs_of(g, x)) > 1e-3 and np.all(np.isfinite(outputs_of(g, x))))
+    target = np.array([[2.0], [-0.5]]) @ outputs_of(truth, x) + np.array([[1.0], [3.0]])
+    others = [g for g in (Genome.random(spec, rng) for _ in range(200))
+              if np.all(np.isfinite(outputs_of(g, x))) and _layer_mse(g, x, target) > 1e-2][:3]
+    others.sort(key=lambda g: -_layer_mse(g, x, target))  # the worst is offspring 0
+    offspring = [others[0], others[1], truth, others[2]]
+    errors = [_layer_mse(g, x, target) for g in offspring]
+    assert errors[0] == max(errors) and errors[2] < 1e-12 < min(errors[:2] + errors[3:])
+
+    def stub_mutation(*args):
+        nodes, outputs, constants, changed = args[-4:]
+        for i, genome in enumerate(offspring):
+            nodes[i], outputs[i], constants[i] = genome.nodes, genome.outputs, genome.constants
+        changed[:] = True
+
+    search = LayerwiseSearch(specs, x, [target], n_offspring=len(offspring), mutation="point", mutation_rate=0.1,
+                             ridge=0.0, teacher_forcing=False, run_seed=3, n_threads=1, selection=selection)
+    assert search.fitness > 1e-6  # the random parent is not already perfect
+    monkeypatch.setattr(_kernels, "mutate", stub_mutation)
+    search.step()
+    assert search.fitness == pytest.approx(min(errors), abs=1e-12)
+    chosen = search.genomes()[0]
+    assert _layer_mse(chosen, x, target) == pytest.approx(min(errors), abs=1e-12)
+    np.testing.assert_array_equal(outputs_of(chosen, x), outputs_of(truth, x))
+
+
+def _two_layer_problem():
+    """Inputs and two layers' targets; layer 2 is a function of layer 1's true values."""
+    rng = np.random.default_rng(1)
+    x = as_feature_rows(rng.uniform(-2, 2, (120, 1)))
+    h1 = np.vstack([np.tanh(3 * x[0]) + 0.3 * np.cos(5 * x[0]), np.abs(x[0]) ** 1.5])
+    h2 = np.vstack([h1[0] * h1[1], np.sin(2 * h1[0]) - h1[1]])
+    return x, [h1, h2]
+
+
+def test_teacher_forcing_scores_each_layer_on_the_true_previous_layer():
+    """With teacher forcing, the fitness the search reports is the paper
+    fitness of each layer's chromosome fitted on the network's own previous
+    layer (an oracle by NumPy least squares), which differs from the same
+    chromosomes chained through their approximations; the final refit feeds
+    the true previous layer too."""
+    x, targets = _two_layer_problem()
+    specs = _specs([2, 2], n_columns=8)
+    for forcing in (True, False):
+        search = LayerwiseSearch(specs, x, targets, n_offspring=4, mutation="point", mutation_rate=0.1, ridge=0.0,
+                                 teacher_forcing=forcing, run_seed=5, n_threads=1, selection="drift")
+        search.run(max_generations=60)
+        first, second = search.genomes()
+        # layer 1's approximation, as chained layer-wise
+        F1 = outputs_of(first, x)
+        design = np.column_stack([F1.T, np.ones(F1.shape[1])])
+        approximation = (design @ np.linalg.lstsq(design, targets[0].T, rcond=None)[0]).T
+        forced = [_layer_mse(first, x, targets[0]), _layer_mse(second, targets[0], targets[1])]
+        chained = [forced[0], _layer_mse(second, approximation, targets[1])]
+        assert abs(forced[1] - chained[1]) > 1e-3 * max(forced[1], chained[1])  # the two readings differ
+        want = paper_fitness(forced if forcing else chained)
+        assert search.fitness == pytest.approx(want, rel=1e-6, abs=1e-12)
+        _, mses, _ = fit_layer_programs(search.genomes(), x, targets, 0.0, teacher_forcing=forcing)
+        assert mses == pytest.approx(forced if forcing else chained, rel=1e-6, abs=1e-12)
+
+
+def test_srnet_teacher_forcing_searches_on_the_teacher_forced_fitness():
+    """SRNet(teacher_forcing=True) on the rows alone: the fitness its search
+    optimised is the paper fitness of its layers fed the network's own
+    previous layers (teacher_forced_layer_mse_), not that of the chained ones."""
+    from srnet.extract import SRNet
+    from srnet.train import train_mlp
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (150, 2))
+    net, _ = train_mlp(X, np.sin(X[:, 0]) + X[:, 0] * X[:, 1], hidden=(4, 4), activation="sigmoid", epochs=300,
+                       random_state=0)
+    quick = dict(max_seconds=None, simplify_seconds=0, random_state=0, n_threads=1, domain="rows",
+                 max_generations=150)
+    forced = SRNet(teacher_forcing=True, **quick).fit(net, X)
+    forced_fitness = paper_fitness(forced.teacher_forced_layer_mse_)
+    assert forced.search_fitness_ == pytest.approx(forced_fitness, rel=1e-9)
+    assert abs(forced.fitness_ - forced_fitness) > 0.1 * forced_fitness  # chained layers score otherwise
+    chained = SRNet(teacher_forcing=False, **quick).fit(net, X)
+    assert chained.search_fitness_ == pytest.approx(chained.fitness_, rel=1e-9)
+
+
+def _dstump(maple):
+    """Oracle: DStump from the fitted trees, each root split's impurity decrease credited to its feature."""
+    scores = np.zeros(maple.X_train_.shape[1])
+    for tree in maple.supporting_forests_[0].estimators_:
+        t = tree.tree_
+        left, right = t.children_left[0], t.children_right[0]
+        if left >= 0:
+            n = t.weighted_n_node_samples
+            scores[t.feature[0]] += n[0] * t.impurity[0] - n[left] * t.impurity[left] - n[right] * t.impurity[right]
+    return scores
+
+
+def test_maple_ranks_features_by_dstump_not_by_impurity_importance():
+    """A unit step on x0 wins every root split, while a fast oscillation on x1
+    takes most of the forest's impurity importance: DStump puts x0 first,
+    the impurity importances would put x1 first."""
+    def step_and_wiggle(X):
+        return (X[:, 0] > 0.1).astype(float) + np.sin(15 * X[:, 1])
+
+    X = np.random.default_rng(0).uniform(-1, 1, (1500, 3))
+    maple = MapleExplainer(n_estimators=50, max_features=1.0).fit(step_and_wiggle, X, random_state=0)
+    impurity = maple.supporting_forests_[0].feature_importances_
+    dstump = _dstump(maple)
+    assert np.argmax(impurity) == 1 and np.argmax(dstump) == 0  # the two rankings disagree here
+    np.testing.assert_array_equal(maple.feature_ranking_, np.argsort(-dstump, kind="stable"))
+    np.testing.assert_array_equal(maple.selected_features_, maple.feature_ranking_[:len(maple.selected_features_)])
+
+
+def test_maple_breaks_dstump_ties_by_impurity_importance():
+    """With one input the root of every tree splits x0: DStump credits x1 and
+    x2 nothing, and the forest's impurity importance orders them."""
+    def mostly_x0(X):
+        return 3 * X[:, 0] + 0.2 * np.sin(6 * X[:, 2]) + 0.02 * X[:, 1]
+
+    X = np.random.default_rng(1).uniform(-1, 1, (800, 3))
+    maple = MapleExplainer(n_estimators=30, max_features=1.0).fit(mostly_x0, X, random_state=0)
+    dstump = _dstump(maple)
+    assert dstump[0] > 0 and dstump[1] == dstump[2] == 0
+    impurity = maple.supporting_forests_[0].feature_importances_
+    assert impurity[2] > impurity[1]
+    np.testing.assert_array_equal(maple.feature_ranking_, [0, 2, 1])
