@@ -52,7 +52,6 @@ Run ``python experiments/bench_nguyen.py [--seeds 5] [--seconds 10]
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
@@ -60,6 +59,7 @@ import time
 
 import numpy as np
 import sympy
+from _provenance import write_results
 
 import srnet
 from srnet import CGPRegressor
@@ -385,7 +385,8 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ",".join(METHODS))
     parser.add_argument("--pyoperon-iterations", type=int, default=0,
                         help="pyoperon's optimizer_iterations (local search steps; default 0, its wrapper's default)")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--json", metavar="PATH",
+                        help="also write the figures as JSON (under 'results', with provenance)")
     args = parser.parse_args(argv)
     options = {"pyoperon": {"optimizer_iterations": args.pyoperon_iterations}}
     problems = [get_benchmark(p).name for p in args.problems.split(",") if p.strip()]
@@ -422,8 +423,7 @@ def main(argv=None) -> int:
         payload["settings"] = {"seeds": args.seeds, "seconds": args.seconds, "problems": problems,
                                "functions": list(FUNCTIONS), "n_train": N_TRAIN, "n_test": N_TEST,
                                "pyoperon_optimizer_iterations": args.pyoperon_iterations}
-        with open(args.json, "w") as f:
-            json.dump(payload, f, indent=2)
+        write_results(args.json, payload)
         print(f"wrote {args.json}")
     return 0
 

@@ -31,12 +31,12 @@ A quick look (a few minutes on 2 cores):
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _provenance import write_results
 from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
 
 from srnet.explain import check_explainers
@@ -223,7 +223,7 @@ def main(argv=None):
     parser.add_argument("--explainers", default="srnet,lime,maple,cgp_direct,gplearn,pyoperon")
     parser.add_argument("--srnet-form", default="paper", choices=["paper", "multi"],
                         help="SRNet's layer form (default: the paper's, one feature per layer)")
-    parser.add_argument("--json", help="write the aggregated records here")
+    parser.add_argument("--json", help="write the aggregated records here (under 'results', with provenance)")
     args = parser.parse_args(argv)
     gecco = Path(args.gecco_dir)
     names = reference_networks(parser, gecco, args.only)
@@ -247,9 +247,8 @@ def main(argv=None):
     rows, summary = test_box_summary(records, present)
     print_test_box(rows, summary, present)
     if args.json:
-        Path(args.json).write_text(json.dumps({"settings": {k: v for k, v in settings.items() if k != "gecco_dir"},
-                                               "records": records, "test_box": rows, "summary": summary},
-                                              indent=2))
+        write_results(args.json, {"settings": {k: v for k, v in settings.items() if k != "gecco_dir"},
+                                  "records": records, "test_box": rows, "summary": summary})
         print(f"\nwrote {args.json}")
 
 

@@ -29,13 +29,13 @@ uses one core; ``--jobs`` runs that many at once.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _provenance import write_results
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project root
 
@@ -223,7 +223,7 @@ def main(argv=None):
     parser.add_argument("--domain", default=None,
                         help="SRNet's explanation domain (rows, auto, widen:F, box:..., jitter:S); default: the "
                              "paper's validation box with --points train+validation, else SRNet's default")
-    parser.add_argument("--json", help="write the per-network records here")
+    parser.add_argument("--json", help="write the per-network records here (under 'results', with provenance)")
     args = parser.parse_args(argv)
     from srnet.reference import load_reference
 
@@ -261,7 +261,7 @@ def main(argv=None):
     records = summarise(runs, references, args.points)
     print_table(records)
     if args.json:
-        Path(args.json).write_text(json.dumps(records, indent=2))
+        write_results(args.json, records)
         print(f"\nwrote {args.json}")
 
 

@@ -6,6 +6,8 @@
   checks and transformations of candidate formulas
   (:mod:`srnet.activations.programs`) and the sympy -> program converter
   (:mod:`srnet.activations.from_sympy`);
+* the activations srnet ships, by name (:func:`load_builtin`,
+  :mod:`srnet.activations.builtin`);
 * the routes to a formula: from a dataset's labels, from an explanation of a
   trained network (:mod:`srnet.activations.routes`), by an evolutionary
   search scored by training (:mod:`srnet.activations.search`);
@@ -13,6 +15,7 @@
   (:mod:`srnet.activations.study_models`).
 """
 
+from srnet.activations.builtin import builtin_names, load_builtin
 from srnet.activations.from_sympy import program_from_sympy, supported_forms
 from srnet.activations.module import ExpressionActivation
 from srnet.activations.programs import (
@@ -60,6 +63,7 @@ __all__ = [
     "activation_from_data",
     "activation_from_layer",
     "activation_from_neurons",
+    "builtin_names",
     "check_activation",
     "collapse_inputs",
     "collapse_variables",
@@ -69,6 +73,7 @@ __all__ = [
     "fit_and_score",
     "heavy_network",
     "light_network",
+    "load_builtin",
     "make_activation",
     "neuron_pairs",
     "one_vs_rest",

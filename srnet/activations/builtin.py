@@ -1,0 +1,66 @@
+"""Activations srnet ships, loaded by name.
+
+The formulas found by the project's activation study
+(``experiments/activation_study.py``) are saved as ``ExpressionActivation``
+JSON under ``data/activations/`` at the root of the source tree, with an
+``index.json`` that lists each one with its provenance and a few recorded
+values (``experiments/make_examples.py`` writes them all; see
+``data/activations/README.md``).  ``pip install -e .`` (the README's Quick
+start) keeps that folder where this module finds it: two levels above the
+package.  ``$SRNET_ACTIVATIONS_DIR`` points elsewhere.
+
+A name is a key of the index, never a path: anything else, ``../x`` and
+``a/b`` included, is refused in one line that lists the available names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from srnet.activations.module import ExpressionActivation
+
+ACTIVATIONS_DIR_ENV = "SRNET_ACTIVATIONS_DIR"
+INDEX = "index.json"
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+
+
+def builtin_dir() -> Path:
+    """The folder of shipped activations: ``$SRNET_ACTIVATIONS_DIR``, else ``data/activations`` of the source tree."""
+    override = os.environ.get(ACTIVATIONS_DIR_ENV)
+    folder = Path(override) if override else Path(__file__).resolve().parents[2] / "data" / "activations"
+    if not (folder / INDEX).is_file():
+        raise FileNotFoundError(f"no shipped activations at '{folder}' (no {INDEX}): they come with srnet's source "
+                                f"tree (pip install -e . from a clone), or set ${ACTIVATIONS_DIR_ENV}")
+    return folder
+
+
+def builtin_index() -> dict[str, dict]:
+    """Name -> entry of ``index.json`` (file, formula, provenance, recorded values)."""
+    data = json.loads((builtin_dir() / INDEX).read_text())
+    return {entry["name"]: entry for entry in data["activations"]}
+
+
+def builtin_names() -> list[str]:
+    """The names :func:`load_builtin` accepts, sorted."""
+    return sorted(builtin_index())
+
+
+def load_builtin(name: str) -> ExpressionActivation:
+    """A shipped activation by name, e.g. ``load_builtin("magic-transfer")``.
+
+    Raises
+    ------
+    ValueError
+        One line listing the available names, for any name that is not one
+        of them (paths and names with separators included).
+    """
+    index = builtin_index()
+    if not isinstance(name, str) or not _NAME.match(name) or name not in index:
+        raise ValueError(f"unknown activation {name!r}; available: {', '.join(sorted(index))}")
+    file = index[name]["file"]
+    if file != f"{name}.json":  # the index names files after their keys, nothing else
+        raise ValueError(f"index.json: activation {name!r} points at {file!r}, expected '{name}.json'")
+    return ExpressionActivation.load(builtin_dir() / file)
