@@ -7,7 +7,7 @@ import pytest
 import sympy
 import torch
 from _oracle import protection_fired, stable_rows
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
@@ -34,7 +34,7 @@ def assert_formula_equals_predict(formula_values, predicted, rows, context):
     predicted = np.asarray(predicted, dtype=np.float64)
     got = np.broadcast_to(np.asarray(formula_values), predicted.shape)
     check = rows & np.isfinite(predicted)
-    assert check.sum() > 0
+    assume(check.sum() > 0)  # a program whose protection fires on every row (log 0) leaves nothing to compare
     scale = np.maximum(1.0, np.abs(predicted[check]))
     real = np.abs(np.imag(got[check])) <= 1e-9 * scale
     close = np.abs(np.real(got[check]) - predicted[check]) <= 1e-6 * scale
