@@ -201,7 +201,13 @@ def table(part, task: str) -> list[str]:
     columns = own + [(f"{name} {label}", c) for name, c in others.items()]
     columns += [("complexity", "srnet_complexity"), ("seconds", "total_seconds")]
     header = ["dataset", "method", "ok/jobs"] + [name for name, _ in columns]
-    lines = [f"## {task.capitalize()}", "", "| " + " | ".join(header) + " |",
+    what = ("Columns: `SRNet train %` and `SRNet test %` are the agreement of the formula's class with the "
+            "network's class (not accuracy); `net test acc %` is the network's own accuracy against the labels; "
+            "other explainers' `test %` are their agreement with the network on the test rows."
+            if percent else
+            "Columns: R2 of each explainer against the network (not the labels), inside the training box "
+            "(`interp`) and in the wider test box (`extrap`); `net test R2` is the network against the labels.")
+    lines = [f"## {task.capitalize()}", "", what, "", "| " + " | ".join(header) + " |",
              "|" + "---|" * len(header)]
     for (dataset, method), rows in part.groupby(["dataset", "method"], sort=True):
         good = rows[rows["status"] == "ok"]
@@ -306,8 +312,13 @@ def write_plots(frame, folder: Path) -> list[Path]:
         part = ok[ok["task"] == task]
         for k, (method, rows) in enumerate(part.groupby("method")):
             y = rows["fidelity"].to_numpy(float)
-            ax.plot(rows["srnet_complexity"].to_numpy(float), np.clip(y, -1, 1) if task == "regression" else y,
-                    "o", ms=4, alpha=0.7, color=f"C{k}", label=method)
+            sizes = rows["srnet_complexity"].to_numpy(float)
+            y = np.clip(y, -1, 1) if task == "regression" else y
+            ax.plot(sizes, y, "o", ms=4, alpha=0.7, color=f"C{k}", label=method)
+            if len(part) <= 40:  # few enough points to name each one
+                for size, value, name in zip(sizes, y, rows["dataset"]):
+                    ax.annotate(str(name), (size, value), textcoords="offset points", xytext=(3, 3), fontsize=6,
+                                alpha=0.8)
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel("SRNet formula complexity (nodes)")

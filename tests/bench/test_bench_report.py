@@ -55,6 +55,7 @@ def test_report_tables_and_plots(folder):
     markdown = (folder / "summary.md").read_text()
     assert "| car | srnet | 2/2 | 97.5 | 97.5 | 80.0 |" in markdown and "| breast | srnet | 0/1 |" in markdown
     assert "## Failed jobs" in markdown and "breast__srnet__seed1.json" in markdown
+    assert "agreement of the formula's class with the network's class (not accuracy)" in markdown
     # iris 0.85/0.90, car 0.95/1.00 (means 0.875 and 0.975), breast: no valid ok result
     assert report.headline == ["srnet: 1 of 2 classification datasets with SRNet test agreement >= 0.95 "
                                "(mean over seeds)"]
