@@ -122,6 +122,11 @@ def test_srnet_teacher_forcing_searches_on_the_teacher_forced_fitness():
     assert abs(forced.fitness_ - forced_fitness) > 0.1 * forced_fitness  # chained layers score otherwise
     chained = SRNet(teacher_forcing=False, **quick).fit(net, X)
     assert chained.search_fitness_ == pytest.approx(chained.fitness_, rel=1e-9)
+    # the history records every improvement of the search, then where it ended
+    history = chained.history_
+    assert len(history) > 2 and np.all(np.diff(history[:-1, 2]) < 0)
+    assert history[-1, 0] == chained.n_generations_ and history[-1, 2] == chained.search_fitness_
+    assert {"compile_seconds", "search_seconds"} <= set(chained.report())
 
 
 def _dstump(maple):
@@ -165,3 +170,45 @@ def test_maple_breaks_dstump_ties_by_impurity_importance():
     impurity = maple.supporting_forests_[0].feature_importances_
     assert impurity[2] > impurity[1]
     np.testing.assert_array_equal(maple.feature_ranking_, [0, 2, 1])
+
+
+def test_a_seconds_budget_lets_the_layerwise_search_run_until_it_is_spent():
+    x, targets = _two_layer_problem()
+    search = LayerwiseSearch(_specs([2, 2]), x, targets, n_offspring=4, mutation="point", mutation_rate=0.1,
+                             ridge=1e-8, teacher_forcing=False, run_seed=0, n_threads=1)
+    assert search.run(max_seconds=0.3) == "max_seconds"
+    assert search.generation > 0 and search.search_seconds >= 0.3
+
+
+def test_comparison_table_has_one_aligned_row_per_record():
+    from srnet.compare import Comparison
+
+    records = [{"explainer": name, "domain": domain, "rmse": 0.5, "r2": 0.25, "agreement": None,
+                "rmse_around": 0.75, "agreement_around": 0.5, "seconds": 1.0, "size": 3}
+               for name in ("srnet", "maple") for domain in ("interpolation", "extrapolation")]
+    lines = Comparison("regression", records, {}, {}, {}, {}).table().splitlines()
+    assert lines[0].split() == ["explainer", "domain", "rmse", "r2", "agreement", "rmse", "around", "agr.",
+                                "around", "seconds", "size"]
+    assert [line.split()[:2] for line in lines[1:]] == [[r["explainer"], r["domain"]] for r in records]
+    assert lines[1].split()[2:] == ["0.5", "0.2500", "0.75", "50.0%", "1.0", "3"]
+
+
+def test_write_comparison_draws_no_decision_boundaries_for_a_regression():
+    import tempfile
+    from pathlib import Path
+
+    import torch
+    from torch import nn
+
+    from srnet.compare import compare, write_comparison
+    from srnet.explain import NetworkFunction
+
+    net = nn.Sequential(nn.Linear(3, 1)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 2.0, -1.0]]))
+    network = NetworkFunction(net)
+    X = np.random.default_rng(0).uniform(-1, 1, (80, 3))
+    result = compare(network, X, {"maple": MapleExplainer(n_estimators=10)}, n_points=20, random_state=0)
+    with tempfile.TemporaryDirectory() as out:
+        written = {p.name for p in write_comparison(result, network, Path(out))}
+    assert written == {"compare.json", "compare.csv", "fidelity.png"}
