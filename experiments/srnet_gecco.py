@@ -111,6 +111,15 @@ def run_one(task):
                if not scored else chain_figures(model, reference.model, X_fit))
     result = {"name": name, "kind": kind, "seed": seed, **figures, "generations": model.n_generations_,
               "wall_seconds": wall, "search_seconds": model.search_seconds_, "points": len(X_fit)}
+    if model.formula_ is not None:  # the whole-network formula a user reads, and the front it was chosen from
+        report = model.report()
+        result.update(selected_source=report["formula_source"], selected_complexity=report["complexity"],
+                      selected_regions=report["regions"], selected_expression=report["expression"],
+                      layerwise_complexity=report["layerwise_complexity"],
+                      pareto=[{"source": c["source"], "complexity": c["complexity"],
+                               "domain_r2": c["figures"]["domain"]["r2"],
+                               "agreement": c["figures"]["domain"].get("agreement"),
+                               "expression": c["expression"]} for c in report["pareto"]])
     if kind == "classification":
         result["agreement_train"] = model.agreement_
         if X_test is not None:
@@ -171,6 +180,12 @@ def summarise(runs, references, points="train"):
                   "wall_seconds_median": float(np.median([r["wall_seconds"] for r in mine])),
                   "generations_median": float(np.median([r["generations"] for r in mine])),
                   "seeds": len(mine), "points": points if mine[0]["kind"] == "regression" else "train"}
+        if "selected_complexity" in mine[0]:
+            record.update(selected_complexity_median=float(np.median([r["selected_complexity"] for r in mine])),
+                          selected_domain_r2_median=float(np.median([r["selected_regions"]["domain"]["r2"]
+                                                                     for r in mine])),
+                          layerwise_complexity_median=float(np.median([r["layerwise_complexity"] for r in mine])),
+                          pareto_first_seed=mine[0]["pareto"], selected_first_seed=mine[0]["selected_expression"])
         reference = references[name]
         if reference.paper_fitness is not None:
             record.update(paper_fitness_best=reference.paper_fitness.best,
@@ -200,6 +215,22 @@ def print_table(records):
         print(f"{r['name']:<18}{r['fitness_median']:>15.3g}{r['fitness_best']:>11.3g}{r['paper_fitness_best']:>12.3g}"
               f"{r['paper_fitness_mean']:>12.3g}{wins:>20}{r['output_r2_median']:>11.6f}"
               f"{r['wall_seconds_median']:>9.1f}{r['paper_minutes']:>10.0f}")
+    readable = [r for r in records if "selected_complexity_median" in r]
+    if readable:
+        print("\nthe selected whole-network formula (median over seeds; R2 against the network on the domain)")
+        print(f"{'network':<18}{'complexity':>11}{'domain R2':>11}{'layer-wise chain':>18}  formula (first seed)")
+        for r in readable:
+            formula = "; ".join(map(str, np.atleast_1d(r["selected_first_seed"])))[:100]
+            print(f"{r['name']:<18}{r['selected_complexity_median']:>11.0f}{r['selected_domain_r2_median']:>11.6f}"
+                  f"{r['layerwise_complexity_median']:>18.0f}  {formula}")
+        complexities = [r["selected_complexity_median"] for r in readable if "paper_fitness_best" in r]
+        if complexities:
+            print(f"median selected complexity over the {len(complexities)} regression networks: "
+                  f"{np.median(complexities):.0f} nodes")
+        for r in readable:
+            print(f"\nPareto front of {r['name']} (first seed): nodes, domain R2, formula")
+            for c in r["pareto_first_seed"]:
+                print(f"  {c['complexity']:>6}  {c['domain_r2']:.6f}  {'; '.join(c['expression'])[:110]}")
     classified = [r for r in records if "agreement_train" in r]
     if classified:
         print(f"\n{'network':<18}{'agreement train':>16}{'test':>8}{'paper train':>13}{'paper test':>12}"
