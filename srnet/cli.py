@@ -15,11 +15,11 @@ _STARTED = [time.perf_counter()]  # when main() started: the report's command_se
 _SHOWN_CHARACTERS = 160  # longer formulas are cut in the terminal (report.json has them whole)
 
 
-def _shown(text) -> str:
+def _shown(text, limit: int = _SHOWN_CHARACTERS) -> str:
     text = str(text)
-    if len(text) <= _SHOWN_CHARACTERS:
+    if len(text) <= limit:
         return text
-    return f"{text[:_SHOWN_CHARACTERS - 20]}... ({len(text)} characters: see report.json)"
+    return f"{text[:limit - 20]}... ({len(text)} characters: see report.json)"
 
 
 def _print_explanation(model) -> None:
@@ -36,11 +36,14 @@ def _print_explanation(model) -> None:
     texts = model.selected_["expression"]
     names = ["y"] if len(texts) == 1 else [f"y{j}" for j in range(len(texts))]
     for name, text in zip(names, texts):
-        print(f"  {name} = {text}")
+        print(f"  {name} = {_shown(text, 800)}")
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
     print("Pareto front (nodes, R2 on the domain, formula; --complexity N selects another):")
-    for entry in model.pareto_:
+    shown = list(model.pareto_)
+    if all(entry["source"] != report["formula_source"] for entry in shown):  # chosen for being pole-free
+        shown = sorted(shown + [model.selected_], key=lambda entry: entry["complexity"])
+    for entry in shown:
         mark = "  <- selected" if entry["source"] == report["formula_source"] else ""
         poles = "  (pole in the domain)" if entry["singularities"] else ""
         print(f"  {entry['complexity']:>6}  {entry['figures']['domain']['r2']:.6f}  "

@@ -135,6 +135,8 @@ class SRNet(BaseEstimator):
     ridge : float, default=1e-8
         Relative ridge of the per-layer least squares.
     simplify_seconds : float, default=5.0
+        Time for sympy to simplify every formula shown, in all (half for the
+        layer-wise composition, half shared by the other candidates).
     random_state : int or None
     n_threads : int or None
     progress : bool, default=False
@@ -472,7 +474,8 @@ class SRNet(BaseEstimator):
             formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output)
                                      for f in list(formulas)) if f is not None]
         self.refine_seconds_ = time.perf_counter() - refining
-        seconds = self.simplify_seconds / max(1, len(formulas))
+        # the other half of simplify_seconds, shared by every expression of every candidate
+        seconds = self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))
         candidates = [candidate(f, self.input_symbols_, regions, valid_X, classification=classification,
                                 simplify_seconds=seconds,
                                 expressions=self._layerwise_list() if f.source == "layerwise" else None)
@@ -535,7 +538,8 @@ class SRNet(BaseEstimator):
             for k in range(1, len(self.programs_)):
                 mapping = dict(zip(self._symbols(k), composed))
                 composed = [e.xreplace(mapping) for e in self.layer_expressions_[k]]
-            composed = [simplify(e, self.simplify_seconds) for e in composed]
+            # half of simplify_seconds for the layer-wise formula, half for the other candidates
+            composed = [simplify(e, self.simplify_seconds / 2 / len(composed)) for e in composed]
         self.layerwise_expression_ = None if composed is None else (
             composed[0] if len(composed) == 1 else composed)
 

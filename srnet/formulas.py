@@ -36,13 +36,16 @@ TOUCHING_ZERO = 1e-3
 
 #: "best" selection: only formulas whose validation R^2 is within this of
 #: the most accurate one's are considered ...
-R2_TOLERANCE = 1e-3
+R2_TOLERANCE = 1e-2
 #: ... and a more complex one is worth it when it divides the validation
 #: MSE by 10 for at most this many more nodes.
 NODES_PER_DECADE = 10
 #: Classifiers: "best" is the simplest formula whose class agreement with the
 #: network on the validation domain is within this of the highest.
 AGREEMENT_TOLERANCE = 0.01
+#: A formula with a pole inside the domain is chosen only when it beats every
+#: pole-free one by more than this (validation R^2, or class agreement).
+POLE_TOLERANCE = 0.05
 
 SELECT_RULES = ("best", "accurate", "layerwise")
 
@@ -284,6 +287,12 @@ def check_select(rule) -> None:
         raise ValueError(f"unknown select {rule!r}; valid: {', '.join(SELECT_RULES)} or a complexity cap (int)")
 
 
+def _quality(c: Candidate) -> float:
+    """Higher is better: class agreement for classifiers, else R^2 (validation)."""
+    agreement = c.validation_agreement
+    return c.validation_r2 if agreement is None else agreement
+
+
 def select(candidates: list[Candidate], rule="best") -> Candidate:
     """Pick one formula (always one of the Pareto front, except for "layerwise").
 
@@ -299,24 +308,28 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     Classifiers are judged by class agreement with the network (see
     Candidate.error): "best" is the simplest formula within
     ``AGREEMENT_TOLERANCE`` of the highest agreement on the domain.
-    Formulas with a pole inside the domain are chosen only when every
-    formula has one.
+    A formula with a pole inside the domain is passed over for pole-free
+    ones unless it beats all of them by more than ``POLE_TOLERANCE`` (a
+    network explained only by a formula with a narrow log spike is better
+    served by it than by a poor pole-free one; the report names the pole).
     """
     check_select(rule)
     if not candidates:
         raise ValueError("no formula to select from")
-    pole_free = [c for c in candidates if not c.singularities]
-    pool = pareto_front(pole_free or candidates)
-    if isinstance(rule, (int, np.integer)) and not isinstance(rule, bool):
-        within = [c for c in pool if c.complexity <= rule]
-        return min(within, key=lambda c: c.error) if within else min(pool, key=lambda c: c.complexity)
-    if rule == "accurate":
-        return min(pool, key=lambda c: c.error)
     if rule == "layerwise":
         layerwise = [c for c in candidates if c.formula.source.startswith("layerwise")]
         if not layerwise:
             raise ValueError("select='layerwise' needs the layer-wise formula among the candidates")
         return min(layerwise, key=lambda c: c.error)
+    pole_free = [c for c in candidates if not c.singularities]
+    best_of_all = max(_quality(c) for c in candidates)
+    pool = pareto_front(pole_free if pole_free and max(_quality(c) for c in pole_free) >=
+                        best_of_all - POLE_TOLERANCE else candidates)
+    if isinstance(rule, (int, np.integer)) and not isinstance(rule, bool):
+        within = [c for c in pool if c.complexity <= rule]
+        return min(within, key=lambda c: c.error) if within else min(pool, key=lambda c: c.complexity)
+    if rule == "accurate":
+        return min(pool, key=lambda c: c.error)
     if pool[0].validation_agreement is not None:  # rule "best", for classifiers
         best_agreement = max(c.validation_agreement for c in pool)
         return next(c for c in pool if c.validation_agreement >= best_agreement - AGREEMENT_TOLERANCE)
@@ -330,8 +343,8 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     return chosen
 
 
-__all__ = ["Candidate", "Formula", "R2_TOLERANCE", "SELECT_RULES", "candidate", "check_select", "measure",
-           "pareto_front", "refine", "select", "singularities"]
+__all__ = ["Candidate", "Formula", "POLE_TOLERANCE", "R2_TOLERANCE", "SELECT_RULES", "candidate", "check_select",
+           "measure", "pareto_front", "refine", "select", "singularities"]
 
 
 #: Node budgets (CGP columns, one row) of the direct searches: a spread of

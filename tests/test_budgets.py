@@ -2,9 +2,9 @@
 their clock, and interrupts that keep the best explanation so far."""
 
 import json
-import re
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
