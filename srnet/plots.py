@@ -78,18 +78,54 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
 
 def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", title=None) -> Path:
     """1-D inputs: each function in ``curves`` (label -> f(X)) across the wide
-    box, with the training range shaded."""
+    box, with the training range shaded (top), and each function's
+    difference from the network on a symmetric log scale (bottom), so a
+    formula that blows up outside the data shows instead of leaving the
+    picture.  The top panel's scale follows the network (a curve that leaves
+    it says so in the legend)."""
     x = np.linspace(wide_box[0][0], wide_box[0][1], n_points)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.axvspan(train_box[0][0], train_box[0][1], color="0.9", label="training range")
-    for (label, f), style in zip(curves.items(), ["-", "--", ":", "-.", (0, (3, 1, 1, 1))]):
+    values = {}
+    for label, f in curves.items():
         with np.errstate(all="ignore"):
-            y = np.asarray(f(x[:, None]), dtype=np.float64).reshape(len(x), -1)[:, 0]
-        ax.plot(x, y, linestyle=style, label=label)
-    ax.set_xlabel(xlabel)
-    ax.legend()
-    ax.set_title(title or "network and explanations inside and outside the training range")
-    ax.grid(alpha=0.3)
+            values[label] = np.asarray(f(x[:, None]), dtype=np.float64).reshape(len(x), -1)[:, 0]
+    reference = values.get("network")
+    has_difference = reference is not None and len(values) > 1
+    fig, axes = plt.subplots(2 if has_difference else 1, 1, figsize=(7, 6.4 if has_difference else 4),
+                             sharex=True, squeeze=False, constrained_layout=True)
+    top = axes[0, 0]
+    top.axvspan(train_box[0][0], train_box[0][1], color="0.9", label="training range")
+    low = high = None
+    if reference is not None and np.isfinite(reference).any():
+        low, high = float(np.nanmin(reference)), float(np.nanmax(reference))
+        margin = 0.5 * max(high - low, 1e-12)
+        low, high = low - margin, high + margin
+    styles = ["-", "--", ":", "-.", (0, (3, 1, 1, 1))]
+    for k, ((label, y), style) in enumerate(zip(values.items(), styles)):
+        leaves = low is not None and bool(np.any((y < low) | (y > high) | ~np.isfinite(y)))
+        top.plot(x, y, linestyle=style, color=f"C{k}", label=label + (" (leaves this view)" if leaves else ""))
+    if low is not None:
+        top.set_ylim(low, high)
+    top.legend(fontsize=8)
+    top.set_title(title or "network and explanations inside and outside the training range")
+    top.grid(alpha=0.3)
+    if has_difference:
+        bottom = axes[1, 0]
+        bottom.axvspan(train_box[0][0], train_box[0][1], color="0.9")
+        scale = max(float(np.nanstd(reference)), 1e-12)
+        for k, ((label, y), style) in enumerate(zip(values.items(), styles)):
+            if label != "network":  # same colour and style as above
+                with np.errstate(all="ignore"):
+                    bottom.plot(x, y - reference, linestyle=style, color=f"C{k}", label=label)
+        bottom.axhline(0, color="k", lw=0.8)
+        threshold = 1e-2 * scale
+        bottom.set_yscale("symlog", linthresh=threshold)
+        # decades only from ten times the linear zone out, so the labels around 0 stay apart
+        bottom.set_yticks([t for t in bottom.get_yticks() if t == 0 or abs(t) >= 10 * threshold])
+        bottom.set_ylabel("explanation - network")
+        bottom.grid(alpha=0.3)
+        bottom.set_xlabel(xlabel)
+    else:
+        top.set_xlabel(xlabel)
     return save_figure(fig, path)
 
 

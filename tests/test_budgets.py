@@ -275,3 +275,20 @@ def test_surface_plots_show_differences_from_the_network_and_the_training_box(tm
     difference = next(ax for ax in figures[0].axes if ax.get_title() == "srnet - network")
     assert difference.collections[0].norm.vmax > 1e9  # the blow-up is on the scale, not clipped away
     assert any(np.allclose(line.get_xdata(), [-1, 1, 1, -1, -1]) for line in difference.lines)
+
+
+def test_curve_plots_show_a_blow_up_outside_the_data_instead_of_losing_it(tmp_path, monkeypatch):
+    from srnet import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.append(fig) or path)
+    curves = {"network": lambda X: np.tanh(2 * X[:, 0]), "srnet": lambda X: 2 * X[:, 0] - X[:, 0] ** 3,
+              "lime": lambda X: np.tanh(2 * X[:, 0]) + 0.01}
+    plots.plot_curves_1d(curves, np.array([[-1.0, 1.0]]), np.array([[-3.0, 3.0]]), tmp_path / "c.png")
+    top, bottom = figures[0].axes
+    labels = [text.get_text() for text in top.get_legend().get_texts()]
+    assert "srnet (leaves this view)" in labels and "lime" in labels  # the scale follows the network
+    assert top.get_ylim()[1] < 3
+    assert bottom.get_yscale() == "symlog" and bottom.get_ylabel() == "explanation - network"
+    errors = {line.get_label(): np.abs(line.get_ydata()).max() for line in bottom.lines if line.get_label() != "_child1"}
+    assert errors["srnet"] > 10 and errors["lime"] == pytest.approx(0.01)  # the whole error, both sizes
