@@ -48,7 +48,7 @@ def make_explainers(names, seconds, srnet_form):
     """The trial's explainers, from srnet's one factory (its defaults; SRNet in ``srnet_form``)."""
     from srnet.explain import make_explainers as build
 
-    return build(names, seconds=seconds, srnet_params={"form": srnet_form})
+    return build(names, max_seconds=seconds, srnet_params={"form": srnet_form})
 
 
 def run_trial(task):

@@ -190,7 +190,7 @@ def _compare(args) -> int:
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache)
-    explainers = make_explainers(names, seconds=args.seconds)
+    explainers = make_explainers(names, max_seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)
     print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")
     comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,

@@ -356,7 +356,8 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
                     random_state, n_threads, classification=False, progress=None) -> list[Formula]:
     """Direct symbolic regression of the network's outputs: one (1+lambda)
     CGP search per size in DIRECT_SIZES, each output linearly scaled, the
-    budget (seconds or evaluations) shared equally.  Ctrl-C ends a search
+    budget (seconds or evaluations) shared in proportion to the sizes (a
+    4-node search converges long before a 32-node one).  Ctrl-C ends a search
     with its best so far and skips the rest.
 
     A binary classifier's class depends only on the difference of its two
@@ -373,14 +374,14 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
     if binary:
         Y = Y[:, 1:] - Y[:, :1]
     Y_rows = np.ascontiguousarray(Y.T)
-    share = len(DIRECT_SIZES)
     formulas = []
     for k, size in enumerate(DIRECT_SIZES):
+        share = size / sum(DIRECT_SIZES)
         spec = GenomeSpec(n_inputs=X_rows.shape[0], n_outputs=Y.shape[1], n_rows=1, n_columns=size,
                           functions=functions, n_constants=n_constants, constant_pool=constant_pool)
         result = evolve(spec, X_rows, Y_rows, fitness="scaled", n_offspring=4, mutation="single",
-                        max_seconds=None if max_seconds is None else max_seconds / share,
-                        max_evaluations=None if max_evaluations is None else max(1, max_evaluations // share),
+                        max_seconds=None if max_seconds is None else max_seconds * share,
+                        max_evaluations=None if max_evaluations is None else max(1, int(max_evaluations * share)),
                         target_fitness=1e-14 * float(Y.var(axis=0).mean()), restart_after=None,
                         random_state=None if random_state is None else [random_state, k],
                         n_threads=n_threads, callback=None if progress is None else progress)

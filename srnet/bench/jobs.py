@@ -339,7 +339,7 @@ def _network_quality(module, data: Prepared, task: str) -> dict:
 def explainer_budget(settings) -> dict:
     """The formula searches' budget of a batch: its seconds or generations, one engine thread."""
     generations = None if settings.generations is None else int(settings.generations)
-    return {"seconds": None if generations is not None else settings.seconds, "generations": generations,
+    return {"max_seconds": None if generations is not None else settings.seconds, "max_generations": generations,
             "n_threads": 1}
 
 

@@ -52,7 +52,7 @@ def check_explainers(names) -> tuple[str, ...]:
     return names
 
 
-def make_explainer(name: str, *, seconds: float | None = 10.0, generations: int | None = None,
+def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generations: int | None = None,
                    n_threads: int | None = None, srnet_params: dict | None = None) -> Explainer:
     """An unfitted explainer called ``name``.
 
@@ -61,10 +61,10 @@ def make_explainer(name: str, *, seconds: float | None = 10.0, generations: int 
     name : str
         A key of :data:`EXPLAINERS`: ``srnet``, ``lime``, ``maple``,
         ``cgp_direct``, ``gplearn``, ``pyoperon``.
-    seconds : float or None, default=10.0
+    max_seconds : float or None, default=10.0
         Wall budget of each formula search (``srnet``, ``cgp_direct``,
-        ``pyoperon``); None for no time limit (give ``generations`` then).
-    generations : int or None, default=None
+        ``pyoperon``); None for no time limit (give ``max_generations`` then).
+    max_generations : int or None, default=None
         Generation budget of each formula search.
     n_threads : int or None, default=None
         Engine threads of each formula search (None: numba's default).
@@ -78,14 +78,14 @@ def make_explainer(name: str, *, seconds: float | None = 10.0, generations: int 
         See :func:`check_explainers`.
     """
     check_explainers([name])
-    engine = {key: value for key, value in (("n_threads", n_threads), ("max_generations", generations))
+    engine = {key: value for key, value in (("n_threads", n_threads), ("max_generations", max_generations))
               if value is not None}
     if name == "srnet":
-        return SRNetExplainer(seconds=seconds, srnet_params={**engine, **(srnet_params or {})})
+        return SRNetExplainer(max_seconds=max_seconds, srnet_params={**engine, **(srnet_params or {})})
     if name == "cgp_direct":
-        return CGPDirectExplainer(seconds=seconds, regressor_params=engine)
+        return CGPDirectExplainer(max_seconds=max_seconds, regressor_params=engine)
     if name == "pyoperon":
-        return PyoperonExplainer(seconds=seconds, generations=generations, n_threads=n_threads)
+        return PyoperonExplainer(max_seconds=max_seconds, max_generations=max_generations, n_threads=n_threads)
     if name == "lime":
         return LimeExplainer(num_samples=LIME_SAMPLES, progress=False)
     return EXPLAINERS[name]()

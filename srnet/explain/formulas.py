@@ -51,7 +51,7 @@ class SRNetExplainer(Explainer):
 
     Parameters
     ----------
-    seconds : float, default 10.0
+    max_seconds : float, default 10.0
         Search budget.
     **srnet_params
         Passed to :class:`srnet.extract.SRNet` (preset, form, n_outputs, ...).
@@ -59,8 +59,8 @@ class SRNetExplainer(Explainer):
 
     name = "srnet"
 
-    def __init__(self, seconds=10.0, srnet_params=None):
-        self.seconds = seconds
+    def __init__(self, max_seconds=10.0, srnet_params=None):
+        self.max_seconds = max_seconds
         self.srnet_params = srnet_params
 
     def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
@@ -70,14 +70,14 @@ class SRNetExplainer(Explainer):
             raise ValueError("SRNet explains a torch network layer by layer: pass a NetworkFunction, "
                              "not a bare function")
         params = {"simplify_seconds": 2.0, **(self.srnet_params or {})}
-        self.model_ = SRNet(max_seconds=self.seconds, random_state=int(rng.integers(2**31)), **params)
+        self.model_ = SRNet(max_seconds=self.max_seconds, random_state=int(rng.integers(2**31)), **params)
         self.model_.fit(predict.module, _learning_points(X_train, X_valid), layers=predict.layers)
         expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
             self.model_.expression_]
         self.size_ = sum(complexity(e) for e in expressions)
 
     def _predict(self, X):
-        output = self.model_.predict_layers(X)[-1]
+        output = self.model_.predict(X).reshape(len(X), -1)  # the selected formula, whose size is size_
         return softmax(output) if self.task_ == "classification" else output
 
 
@@ -86,8 +86,8 @@ class CGPDirectExplainer(Explainer):
 
     name = "cgp_direct"
 
-    def __init__(self, seconds=10.0, regressor_params=None):
-        self.seconds = seconds
+    def __init__(self, max_seconds=10.0, regressor_params=None):
+        self.max_seconds = max_seconds
         self.regressor_params = regressor_params
 
     def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
@@ -104,7 +104,7 @@ class CGPDirectExplainer(Explainer):
         self.size_ = int(self.constant_.sum())
         if not self.constant_.all():
             varying = targets[:, ~self.constant_]
-            self.model_ = CGPRegressor(max_seconds=self.seconds, random_state=int(rng.integers(2**31)), **params)
+            self.model_ = CGPRegressor(max_seconds=self.max_seconds, random_state=int(rng.integers(2**31)), **params)
             self.model_.fit(X, varying[:, 0] if varying.shape[1] == 1 else varying)
             expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
                 self.model_.expression_]
@@ -238,12 +238,12 @@ class PyoperonExplainer(Explainer):
 
     Parameters
     ----------
-    seconds : float or None, default 10.0
+    max_seconds : float or None, default 10.0
         Wall budget of the whole fit, split evenly over the outputs searched;
         pyoperon's ``max_time`` is whole seconds, so each search gets
-        ``max(1, round(seconds / n_outputs))`` (pyoperon checks it between
-        generations).  None: no time limit (give ``generations``).
-    generations : int or None, default None
+        ``max(1, round(max_seconds / n_outputs))`` (pyoperon checks it between
+        generations).  None: no time limit (give ``max_generations``).
+    max_generations : int or None, default None
         pyoperon's own generation limit (not comparable with CGP generations).
     n_threads : int or None, default None
         pyoperon's threads (None: numba's default, as SRNet's engine).
@@ -271,10 +271,10 @@ class PyoperonExplainer(Explainer):
 
     name = "pyoperon"
 
-    def __init__(self, seconds=10.0, generations=None, n_threads=None, allowed_symbols=PYOPERON_SYMBOLS,
+    def __init__(self, max_seconds=10.0, max_generations=None, n_threads=None, allowed_symbols=PYOPERON_SYMBOLS,
                  simplify_seconds=2.0, regressor_params=None):
-        self.seconds = seconds
-        self.generations = generations
+        self.max_seconds = max_seconds
+        self.max_generations = max_generations
         self.n_threads = n_threads
         self.allowed_symbols = allowed_symbols
         self.simplify_seconds = simplify_seconds
@@ -283,8 +283,8 @@ class PyoperonExplainer(Explainer):
     def _regressor(self, n_searches: int, seed: int):
         from pyoperon.sklearn import SymbolicRegressor
 
-        if self.seconds is None and self.generations is None:
-            raise ValueError("pyoperon needs a budget: seconds or generations")
+        if self.max_seconds is None and self.max_generations is None:
+            raise ValueError("pyoperon needs a budget: max_seconds or max_generations")
         threads = self.n_threads
         if threads is None:
             import numba
@@ -293,9 +293,9 @@ class PyoperonExplainer(Explainer):
         params = {"allowed_symbols": ",".join([*self.allowed_symbols, "constant", "variable"]),
                   "n_threads": int(threads), "random_state": seed,
                   # the wall budget is the limit: no generation or evaluation cap unless asked
-                  "generations": 10**9 if self.generations is None else int(self.generations),
+                  "generations": 10**9 if self.max_generations is None else int(self.max_generations),
                   "max_evaluations": 10**15,
-                  "max_time": None if self.seconds is None else max(1, round(self.seconds / n_searches)),
+                  "max_time": None if self.max_seconds is None else max(1, round(self.max_seconds / n_searches)),
                   **(self.regressor_params or {})}
         return SymbolicRegressor(**params)
 

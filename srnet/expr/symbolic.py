@@ -119,7 +119,7 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and not multiprocessing.current_process().daemon
 
 
-def simplify(expr: sympy.Expr, seconds: float = 5.0, max_complexity: int = 400) -> sympy.Expr:
+def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 400) -> sympy.Expr:
     """``sympy.simplify`` with a deadline; the cheap clean-up when time runs out.
 
     Expressions larger than ``max_complexity`` nodes only get the cheap
@@ -130,7 +130,7 @@ def simplify(expr: sympy.Expr, seconds: float = 5.0, max_complexity: int = 400) 
     cheap = _cheap_simplify(expr)
     if complexity(cheap) > complexity(expr):
         cheap = expr
-    if seconds <= 0 or not _can_fork() or complexity(cheap) > max_complexity:
+    if max_seconds <= 0 or not _can_fork() or complexity(cheap) > max_complexity:
         return cheap
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
@@ -139,7 +139,7 @@ def simplify(expr: sympy.Expr, seconds: float = 5.0, max_complexity: int = 400) 
     sender.close()
     result = None
     try:
-        if receiver.poll(seconds):
+        if receiver.poll(max_seconds):
             result = receiver.recv()
     except (EOFError, OSError):
         result = None
@@ -159,7 +159,7 @@ def latex(expr: sympy.Expr, digits: int = 4) -> str:
     return sympy.latex(shown)
 
 
-def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, seconds: float = 10.0) -> bool:
+def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, max_seconds: float = 10.0) -> bool:
     """Whether ``candidate`` equals ``truth`` after rounding its constants.
 
     Symbols are matched by name; both are simplified (difference and ratio).
@@ -174,7 +174,7 @@ def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, sec
     for rounded in (round_constants(candidate, digits), round_constants(fold_constants(candidate), digits)):
         difference = rounded - truth
         for test in (difference, rounded / truth - 1, sympy.logcombine(difference, force=True)):
-            if simplify(test, seconds) == 0:
+            if simplify(test, max_seconds) == 0:
                 return True
     return False
 

@@ -9,8 +9,8 @@ from srnet.compare import compare, write_comparison
 from srnet.explain import CGPDirectExplainer, Explainer, LimeExplainer, MapleExplainer, NetworkFunction, SRNetExplainer
 from srnet.train import train_mlp
 
-FAST_SRNET = dict(seconds=None, srnet_params=dict(max_generations=150, n_threads=1, simplify_seconds=0))
-FAST_CGP = dict(seconds=None, regressor_params=dict(max_generations=3000, n_threads=1, simplify_seconds=0))
+FAST_SRNET = dict(max_seconds=None, srnet_params=dict(max_generations=150, n_threads=1, simplify_seconds=0))
+FAST_CGP = dict(max_seconds=None, regressor_params=dict(max_generations=3000, n_threads=1, simplify_seconds=0))
 
 
 class ConstantExplainer(Explainer):

@@ -62,8 +62,8 @@ def test_all_three_paths_build_the_same_explainers(monkeypatch, tmp_path, experi
     assert list(from_cli) == list(from_experiment) == list(from_bench) == names
     for name in names:
         # the same factory, each path with its own budget only
-        assert same(from_cli[name], make_explainer(name, seconds=7.0))
-        assert same(from_experiment[name], make_explainer(name, seconds=7.0, srnet_params={"form": "paper"}))
+        assert same(from_cli[name], make_explainer(name, max_seconds=7.0))
+        assert same(from_experiment[name], make_explainer(name, max_seconds=7.0, srnet_params={"form": "paper"}))
         budget = explainer_budget(settings)
         params = {"srnet_params": {"preset": "default"}} if name == "srnet" else {}
         assert same(from_bench[name], make_explainer(name, **budget, **params))

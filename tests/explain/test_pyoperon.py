@@ -26,19 +26,19 @@ def tiny_network():
 
 @needs_pyoperon
 def test_the_factory_gives_pyoperon_the_budget_seconds_and_threads():
-    explainer = make_explainer("pyoperon", seconds=7.0, n_threads=3)
+    explainer = make_explainer("pyoperon", max_seconds=7.0, n_threads=3)
     assert isinstance(explainer, PyoperonExplainer)
-    assert explainer.seconds == 7.0 and explainer.n_threads == 3
+    assert explainer.max_seconds == 7.0 and explainer.n_threads == 3
     regressor = explainer._regressor(1, 0)
     assert regressor.max_time == 7 and regressor.n_threads == 3
     assert explainer._regressor(2, 0).max_time == 4  # a classifier's outputs share the budget
-    assert make_explainer("pyoperon", seconds=0.2)._regressor(1, 0).max_time == 1  # pyoperon's least
+    assert make_explainer("pyoperon", max_seconds=0.2)._regressor(1, 0).max_time == 1  # pyoperon's least
 
 
 @needs_pyoperon
 def test_fits_a_tiny_network_fast_and_its_formula_is_its_predict(tiny_network):
     network, X = tiny_network
-    explainer = make_explainer("pyoperon", seconds=1.0, n_threads=1)
+    explainer = make_explainer("pyoperon", max_seconds=1.0, n_threads=1)
     started = time.perf_counter()
     explainer.fit(network, X, random_state=0)
     assert time.perf_counter() - started < 30
