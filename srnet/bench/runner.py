@@ -87,6 +87,42 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
             yield client
 
 
+def stop_local_workers(client, grace: float = 3.0) -> int:
+    """End a local cluster's worker processes (and what they started) at
+    once; returns how many processes there were.
+
+    Why: after Ctrl-C, closing a local cluster waits for the jobs its
+    workers are running, which can take minutes; their results are not
+    wanted (a later run redoes them).  Only call it for a cluster this
+    process started.
+    """
+    import psutil
+
+    try:
+        pids = list(client.run(os.getpid, nanny=False).values())
+    except Exception:  # noqa: BLE001 - a worker that cannot answer is left to the cluster's own shutdown
+        return 0
+    processes = []
+    for pid in pids:
+        try:
+            worker = psutil.Process(pid)
+            processes += worker.children(recursive=True) + [worker]
+        except psutil.NoSuchProcess:
+            pass
+    for process in processes:
+        try:
+            process.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(processes, timeout=grace)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    return len(processes)
+
+
 def failed_payload(job: JobSpec, error: BaseException) -> dict:
     """A failure recorded by the client (the job raised on the worker, or killed it)."""
     return to_jsonable({"job": job.description(),
@@ -223,6 +259,8 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
         cluster_seconds = time.perf_counter() - started
         outcome = run_batch(suite.jobs, store, client, plan=plan, progress=progress)
         outcome.cluster_seconds = cluster_seconds
+        if outcome.interrupted and scheduler is None:
+            stop_local_workers(client)
     store.close_batch(run["started_at"], {"finished_at": now(), "wall_seconds": time.perf_counter() - started,
                                           "batch_seconds": outcome.seconds, "ok": outcome.ok,
                                           "failed": outcome.failed, "unfinished": len(outcome.unfinished)})

@@ -112,3 +112,27 @@ def test_an_existing_cluster_through_its_scheduler_address(tmp_path, client):
     assert {r["host"]["worker"] for r in results.values()} <= set(client.scheduler_info()["workers"])
     run = ResultStore(tmp_path / "out").read_manifest()["runs"][-1]  # the run's wall time is kept for reports
     assert (run["ok"], run["failed"], run["unfinished"]) == (2, 0, 0) and run["wall_seconds"] > 0
+
+
+def _sleep_long(_):
+    import time
+
+    time.sleep(120)
+
+
+def test_after_ctrl_c_a_local_cluster_closes_without_waiting_for_running_jobs():
+    """Closing a local cluster waits for the jobs its workers run; after
+    Ctrl-C srnet bench ends those workers first, so it exits at once."""
+    import time
+
+    from srnet.bench.runner import dask_client, stop_local_workers
+
+    with dask_client(workers=1) as client:
+        future = client.submit(_sleep_long, 0, pure=False)
+        deadline = time.monotonic() + 60
+        while future.status == "pending" and not client.processing() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # the job is running on the worker
+        started = time.perf_counter()
+        assert stop_local_workers(client) >= 1
+    assert time.perf_counter() - started < 20
