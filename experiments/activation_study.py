@@ -53,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _provenance import write_results
 
 from srnet.activations import (
     DegenerateActivationError,
@@ -307,7 +308,7 @@ def main(argv=None) -> int:
     text = json.dumps(report, indent=1, default=float)
     (out / "report.json").write_text(text)
     if args.json:
-        Path(args.json).write_text(text)
+        write_results(args.json, json.loads(text))  # with the command, versions, date and host
     print(f"\nwrote {out / 'results.csv'}, {out / 'summary.csv'}, {out / 'report.json'}, {out / 'activations.png'}"
           + (f", {args.json}" if args.json else "") + f" ({time.perf_counter() - started:.0f} s)")
     return 0

@@ -32,7 +32,6 @@ Run ``python experiments/bench_engine.py [--seconds 10] [--json PATH]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -41,6 +40,7 @@ import time
 
 import numba
 import numpy as np
+from _provenance import write_results
 
 import srnet
 from srnet.benchmarks import get_benchmark
@@ -477,8 +477,7 @@ def main(argv=None) -> int:
     print(f"load average before {load_before}, after {load_after}")
 
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(figures, f, indent=2)
+        write_results(args.json, figures)  # with the command, versions, date and host
         print(f"wrote {args.json}")
     return 0
 

@@ -182,6 +182,8 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                 elif name == "tan":
                     what, argument = "argument of tan (an odd multiple of pi/2)", np.cos(values[a])
                 where = f"{'layer ' + str(k + 1) + ', ' if len(formula.programs) > 1 else ''}step {step + 1}"
+                if name == "div" and argument is not None and not _quotient_blows_up(values[a], argument):
+                    argument = None  # a removable singularity (x/x, sin(x)/x): the quotient stays bounded there
                 if argument is not None and np.any(argument > 0) and np.any(argument < 0):
                     found.append(f"{where}: the {what} crosses 0 inside the domain")
                 elif argument is not None and _touches_zero(argument):
@@ -195,6 +197,22 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                              f"non-finite values inside the domain")
                 break
     return found
+
+
+def _quotient_blows_up(numerator: np.ndarray, denominator: np.ndarray) -> bool:
+    """Whether a / b is far larger where |b| is smallest (a pole) than it
+    typically is; a quotient that stays bounded there (x/x, sin(x)/x) has
+    only a removable singularity."""
+    finite = np.isfinite(numerator) & np.isfinite(denominator)
+    if finite.sum() < 2:
+        return True
+    a, b = numerator[finite], denominator[finite]
+    size = np.abs(b)
+    nearest = np.argsort(size)[: max(1, len(b) // 50)]  # the 2 % of samples closest to the zero of b
+    with np.errstate(all="ignore"):
+        quotient = np.abs(a / np.where(size > 0, b, np.finfo(float).tiny))
+    typical = float(np.median(quotient))
+    return not float(np.max(quotient[nearest])) <= 10 * max(typical, 1e-300)
 
 
 def _touches_zero(argument: np.ndarray) -> bool:

@@ -432,3 +432,13 @@ def test_select_layerwise_and_a_cap_reach_the_estimator(explained):
     within = [p for p in capped.pareto_ if p["complexity"] <= 12]
     if within:
         assert capped.selected_["complexity"] <= 12
+
+
+def test_a_removable_singularity_is_not_a_pole():
+    """x/x and sin(x)/x have a denominator crossing 0 but a bounded quotient there."""
+    X = np.linspace(-1, 1, 101)[:, None] + 0.003
+    same = Formula("direct-4", (Program(1, (), (("div", 0, 0),), (1,), [[1.0]], [0.0]),))
+    sinc = Formula("direct-4", (Program(1, (), (("sin", 0, 0), ("div", 1, 0)), (2,), [[1.0]], [0.0]),))
+    inverse = Formula("direct-4", (Program(1, (1.0,), (("div", 1, 0),), (2,), [[1.0]], [0.0]),))
+    assert singularities(same, X) == [] and singularities(sinc, X) == []
+    assert singularities(inverse, X) == ["step 1: the denominator of div crosses 0 inside the domain"]
