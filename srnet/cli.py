@@ -63,7 +63,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=float))  # first, in case plots fail
     plots = [plot_convergence(model.history_, out_dir / "convergence.png")]
     if model.formula_ is not None:
-        plots.append(plot_pareto(model.candidates_, model.formula_.source, out_dir / "pareto.png"))
+        plots.append(plot_pareto(model.candidates_, model.pareto_, model.formula_.source, out_dir / "pareto.png"))
     targets = probe(network, X, model.layer_names_)
     plots.append(plot_layer_fits(targets, model.predict_layers(X), model.layer_names_, out_dir / "layers.png"))
     if not model.is_classifier_:

@@ -45,7 +45,7 @@ from srnet.formulas import (
     select,
 )
 from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
-from srnet.metrics import class_agreement
+from srnet.metrics import class_agreement, mse
 from srnet.names import feature_symbols
 from srnet.networks import as_network
 from srnet.probe import plan_layers, probe
@@ -393,11 +393,11 @@ class SRNet(BaseEstimator):
         if self.teacher_forcing:  # each layer fed the network's own previous layer, on the rows
             inputs = [X] + [t.T for t in targets[:-1]]
             forced = [(p.raw_outputs(x) @ p.weights + p.intercept).T for p, x in zip(self.programs_, inputs)]
-            self.teacher_forced_layer_mse_ = [_mse(t, a) for t, a in zip(targets, forced)]
+            self.teacher_forced_layer_mse_ = [mse(t, a) for t, a in zip(targets, forced)]
             self.teacher_forced_layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, forced)]
         # the layer-wise formula's own figures: the layers chained from the rows
         approximations = [a.T for a in self.predict_layers(X)]
-        self.layer_mse_ = [_mse(t, a) for t, a in zip(targets, approximations)]
+        self.layer_mse_ = [mse(t, a) for t, a in zip(targets, approximations)]
         self.layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, approximations)]
         self.fitness_ = paper_fitness(self.layer_mse_)
         self._compose(X)
@@ -481,8 +481,8 @@ class SRNet(BaseEstimator):
                                 expressions=self._layerwise_list() if f.source == "layerwise" else None)
                       for f in formulas]
         if not candidates:  # teacher forcing: the chained layers are the only formula
-            self.formula_ = None
-            self.pareto_ = []
+            self.formula_ = self.selected_ = None
+            self.pareto_, self.candidates_ = [], []
             self.expression_ = None
             self.regions_ = {}
             figures = {"rmse": math.sqrt(self.layer_mse_[-1]), "r2": self.layer_r2_[-1]}
@@ -490,9 +490,10 @@ class SRNet(BaseEstimator):
         else:
             chosen = select(candidates, self.select)
             self.formula_ = chosen.formula
-            self.pareto_ = [c.summary() for c in pareto_front(candidates)]
-            self.candidates_ = [c.summary() for c in candidates]
-            self.selected_ = chosen.summary()
+            self.candidates_ = [c.summary() for c in candidates]  # each rounds and prints its formulas: once
+            summary_of = {id(c): summary for c, summary in zip(candidates, self.candidates_)}
+            self.pareto_ = [summary_of[id(c)] for c in pareto_front(candidates)]
+            self.selected_ = summary_of[id(chosen)]
             self.expression_ = chosen.expressions[0] if len(chosen.expressions) == 1 else chosen.expressions
             self.regions_ = chosen.figures
             figures = chosen.figures["rows"]
@@ -621,7 +622,7 @@ class SRNet(BaseEstimator):
             "regions": self.regions_,
             "select": self.select,
             "pareto": [{k: v for k, v in c.items() if k != "formula"} for c in self.pareto_],
-            "candidates": [{k: v for k, v in c.items() if k != "formula"} for c in getattr(self, "candidates_", [])],
+            "candidates": [{k: v for k, v in c.items() if k != "formula"} for c in self.candidates_],
             "layerwise_expression": None if layerwise is None else one_or_list([str(e) for e in layerwise]),
             "layerwise_complexity": None if layerwise is None else sum(complexity(e) for e in layerwise),
             "formula_steps": [f"{name} = {expr}" for name, expr in self.formula_steps_],
@@ -653,12 +654,6 @@ class SRNet(BaseEstimator):
             "teacher_forced_layer_mse": self.teacher_forced_layer_mse_,
             "teacher_forced_layer_r2": self.teacher_forced_layer_r2_,
         }
-
-
-def _mse(target, approximation) -> float:
-    with np.errstate(all="ignore"):
-        mse = float(np.mean((target - approximation) ** 2))
-    return mse if math.isfinite(mse) else math.inf
 
 
 def _progress_bar(enabled: bool, settings: dict):

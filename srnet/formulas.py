@@ -23,7 +23,7 @@ import sympy
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program, check_document
 from srnet.expr.symbolic import complexity, round_constants, simplify, to_sympy
-from srnet.metrics import class_agreement, rmse_r2
+from srnet.metrics import class_agreement, mse, rmse_r2
 
 #: Primitives whose protected branch means a pole (or log 0) when their
 #: argument changes sign inside a connected domain.
@@ -273,15 +273,9 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, max_iterations: 
                           programs=tuple(m.to_program() for m in modules))
     except ValueError:  # non-finite constants
         return None
-    before = _mse(formula(X_valid), Y_valid)
-    after = _mse(refined(X_valid), Y_valid)
+    before = mse(Y_valid, formula(X_valid))
+    after = mse(Y_valid, refined(X_valid))
     return refined if after < before else None
-
-
-def _mse(predicted, target) -> float:
-    with np.errstate(all="ignore"):
-        value = float(np.mean((predicted.reshape(len(target), -1) - target.reshape(len(target), -1)) ** 2))
-    return value if math.isfinite(value) else math.inf
 
 
 def pareto_front(candidates: list[Candidate]) -> list[Candidate]:

@@ -1,7 +1,7 @@
 """The project's single metric functions: how close an explanation is to its network.
 
 Every figure srnet reports about fidelity comes from here: :func:`rmse_r2`
-for outputs, :func:`class_agreement` for a classifier's classes.  This module
+and :func:`mse` for outputs, :func:`class_agreement` for a classifier's classes.  This module
 needs only numpy, so the engine (``srnet.extract``), the comparison
 (``srnet.compare``), the command line and the batch runs can all use it
 without importing each other.
@@ -27,6 +27,15 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     rmse = math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
     r2 = (1.0 - sse / sst) if sst > 0 and math.isfinite(sse) else (1.0 if sse == 0 else -math.inf)
     return rmse, r2
+
+
+def mse(target: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean squared error of ``predicted`` against ``target`` (same number of
+    rows; any columns); a non-finite prediction gives inf, never NaN."""
+    target = np.asarray(target)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = float(np.mean((np.asarray(predicted).reshape(len(target), -1) - target.reshape(len(target), -1)) ** 2))
+    return value if math.isfinite(value) else math.inf
 
 
 def _classes(values, axis: int, name: str) -> np.ndarray:

@@ -246,22 +246,24 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
     return save_figure(fig, path)
 
 
-def plot_pareto(candidates, selected_source, path, title="formulas of the network: size against fidelity") -> Path:
+def plot_pareto(candidates, front, selected_source, path,
+                title="formulas of the network: size against fidelity") -> Path:
     """Every candidate formula by complexity (nodes) and validation error on
-    the domain (1 - R^2, log scales, so near-perfect fits stay apart), the
-    Pareto front joined, the selected formula starred, each point labelled."""
+    the domain (log scales, so near-perfect fits stay apart): 1 - R^2, or
+    1 - class agreement for classifiers.  ``front`` (SRNet's ``pareto_``, the
+    front selection worked on) is joined; the selected formula is starred,
+    each point labelled."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    points = []
-    for c in candidates:
-        error = max(1.0 - c["figures"]["domain"]["r2"], 1e-16) if np.isfinite(c["figures"]["domain"]["r2"]) else 1.0
-        points.append((c["complexity"], error, c["source"], bool(c["singularities"])))
-    points.sort()
-    front, best = [], np.inf
-    for size, error, source, poles in points:
-        if error < best:
-            front.append((size, error))
-            best = error
-    ax.plot(*zip(*front), "-", color="0.6", zorder=1, label="Pareto front")
+    classifier = candidates[0]["figures"]["domain"].get("agreement") is not None
+
+    def error(c) -> float:
+        domain = c["figures"]["domain"]
+        value = 1.0 - (domain["agreement"] if classifier else domain["r2"])
+        return max(value, 1e-16) if np.isfinite(value) else 1.0
+
+    points = sorted((c["complexity"], error(c), c["source"], bool(c["singularities"])) for c in candidates)
+    ax.plot([c["complexity"] for c in front], [error(c) for c in front], "-", color="0.6", zorder=1,
+            label="Pareto front")
     labels = []  # (size, error, sources): points that nearly coincide on the plot share one label
     for size, error, source, poles in points:
         chosen = source == selected_source
@@ -280,7 +282,8 @@ def plot_pareto(candidates, selected_source, path, title="formulas of the networ
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("complexity (nodes of the simplified formula)")
-    ax.set_ylabel("1 - R\u00b2 against the network (validation, domain)")
+    measure = "1 - class agreement" if classifier else "1 - R\u00b2"
+    ax.set_ylabel(f"{measure} against the network (validation, domain)")
     ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected")
     ax.legend(loc="upper right")
     ax.set_title(title)

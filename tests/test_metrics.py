@@ -1,9 +1,11 @@
 """The single metric functions, and that every agreement figure comes from class_agreement."""
 
+import math
+
 import numpy as np
 import pytest
 
-from srnet.metrics import class_agreement
+from srnet.metrics import class_agreement, mse
 
 
 def test_class_agreement_on_labels_and_scores():
@@ -37,3 +39,13 @@ def test_srnet_agreement_is_class_agreement():
     with torch.no_grad():
         network = module(torch.as_tensor(X, dtype=torch.float32)).numpy()
     assert model.agreement_ == class_agreement(model.predict_layers(X)[-1], network)
+
+
+def test_mse_is_the_mean_squared_residual_and_inf_for_a_non_finite_prediction():
+    rng = np.random.default_rng(0)
+    target, predicted = rng.normal(size=(20, 3)), rng.normal(size=(20, 3))
+    assert mse(target, predicted) == pytest.approx(np.mean((predicted - target) ** 2), rel=1e-15)
+    assert mse(target[:, 0], predicted[:, :1]) == pytest.approx(np.mean((predicted[:, 0] - target[:, 0]) ** 2))
+    broken = predicted.copy()
+    broken[3, 1] = np.nan
+    assert mse(target, broken) == math.inf
