@@ -131,19 +131,20 @@ class Mutator(ast.NodeTransformer):
                 node.ops[i] = flip()
         return node
 
-    def visit_BinOp(self, node):
+    def _swap_operator(self, node, suffix: str = ""):
+        """``a + b`` -> ``a - b`` (``suffix="="`` for ``a += b``), and so on by BINOP_SWAPS."""
         self.generic_visit(node)
         swap = BINOP_SWAPS.get(type(node.op))
-        if swap and self._site(node, f"{SYMBOLS[type(node.op)]} -> {SYMBOLS[swap]}: {ast.unparse(node)}"):
+        if swap and self._site(node, f"{SYMBOLS[type(node.op)]}{suffix} -> {SYMBOLS[swap]}{suffix}: "
+                                     f"{ast.unparse(node)}"):
             node.op = swap()
         return node
 
+    def visit_BinOp(self, node):
+        return self._swap_operator(node)
+
     def visit_AugAssign(self, node):
-        self.generic_visit(node)
-        swap = BINOP_SWAPS.get(type(node.op))
-        if swap and self._site(node, f"{SYMBOLS[type(node.op)]}= -> {SYMBOLS[swap]}=: {ast.unparse(node)}"):
-            node.op = swap()
-        return node
+        return self._swap_operator(node, "=")
 
     def visit_BoolOp(self, node):
         self.generic_visit(node)

@@ -1,6 +1,8 @@
 """Shared fixtures: where the optional shared data lives, and seeding."""
 
+import importlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,22 @@ def pmlb_cache() -> Path:
     if path is None:
         pytest.skip("PMLB cache not found (set SRNET_PMLB_CACHE)")
     return path
+
+
+@pytest.fixture
+def experiment_script(monkeypatch):
+    """``load(name)``: a script of ``experiments/`` imported as a module (the
+    scripts import each other by bare name), forgotten again after the test."""
+    loaded = []
+
+    def load(name: str):
+        monkeypatch.syspath_prepend(str(REPO_ROOT / "experiments"))
+        loaded.append(name)
+        return importlib.import_module(name)
+
+    yield load
+    for name in loaded:
+        sys.modules.pop(name, None)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ recorded when experiments/make_examples.py trained it; each shipped
 activation loads by name (never by path) and reproduces its recorded values.
 """
 
-import importlib
 import json
 import os
 import subprocess
@@ -126,11 +125,8 @@ def test_the_installed_package_reaches_data_from_outside_the_repository(tmp_path
 # ------------------------------------------------------------- provenance
 
 @pytest.fixture
-def provenance(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT / "experiments"))
-    module = importlib.import_module("_provenance")
-    yield module
-    sys.modules.pop("_provenance", None)
+def provenance(experiment_script):
+    return experiment_script("_provenance")
 
 
 def test_results_are_written_with_command_versions_date_and_host(tmp_path, provenance):

@@ -1,24 +1,15 @@
 """experiments/srnet_gecco.py --points train+validation: the paper's own point set (skips without shared data)."""
 
-import importlib
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from srnet.extract import SRNet
 from srnet.reference import load_reference
 
-EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
-
 
 @pytest.fixture
-def gecco_script(monkeypatch):
-    monkeypatch.syspath_prepend(str(EXPERIMENTS))
-    module = importlib.import_module("srnet_gecco")
-    yield module
-    sys.modules.pop("srnet_gecco", None)
+def gecco_script(experiment_script):
+    return experiment_script("srnet_gecco")
 
 
 def test_train_validation_scoring_uses_twice_the_points_from_the_twice_wider_box(gecco_dir, gecco_script):

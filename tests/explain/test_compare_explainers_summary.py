@@ -1,21 +1,13 @@
 """experiments/compare_explainers.py: the test-box table and the count of networks where SRNet wins."""
 
-import importlib
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
-
 
 @pytest.fixture
-def experiment(monkeypatch):
-    monkeypatch.syspath_prepend(str(EXPERIMENTS))
-    module = importlib.import_module("compare_explainers")
-    yield module
-    sys.modules.pop("compare_explainers", None)
+def experiment(experiment_script):
+    return experiment_script("compare_explainers")
 
 
 def record(network, explainer, rmse, rmse_around, size=10, domain="extrapolation"):

@@ -1,9 +1,6 @@
 """One explainer factory: ``srnet compare``, ``srnet bench`` and the experiments build the same explainers."""
 
-import importlib
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +14,6 @@ from srnet.explain.factory import LIME_SAMPLES
 from srnet.loading import Workload
 from srnet.networks import MLPSpec, build_mlp
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 NAMES = ("srnet", "lime", "maple", "cgp_direct", "gplearn", "pyoperon")
 OPTIONAL = ("gplearn", "pyoperon")
 
@@ -27,11 +23,8 @@ def same(first, second) -> bool:
 
 
 @pytest.fixture
-def experiment(monkeypatch):
-    monkeypatch.syspath_prepend(str(EXPERIMENTS))
-    module = importlib.import_module("compare_explainers")
-    yield module
-    sys.modules.pop("compare_explainers", None)
+def experiment(experiment_script):
+    return experiment_script("compare_explainers")
 
 
 def cli_explainers(monkeypatch, tmp_path, names, seconds):
