@@ -68,7 +68,13 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         Time allowed to simplify ``expression_`` (0: only cheap clean-ups).
     random_state : int, Generator or None, default=None
     n_threads : int or None, default=None
-        Threads used to evaluate offspring (None: numba's default).
+        Threads (None: numba's default).  On small data each thread evolves
+        its own island; on large data they share each generation's
+        evaluation (see :func:`srnet.cgp.evolve.choose_islands`).
+    islands : int or None, default=None
+        Independent populations with migration (None: chosen from the data's
+        size and ``n_threads``).  Same ``random_state`` and islands, same
+        formula (with a generation or evaluation budget).
     precision : {"float64", "float32"}, default="float64"
         What candidates are evaluated in during the search: float32 is faster
         (twice the SIMD lanes; see :func:`srnet.cgp.evolve.search_dtype`),
@@ -99,7 +105,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                  constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=4, mutation=DEFAULT_MUTATION,
                  mutation_rate=DEFAULT_MUTATION_RATE,
                  max_generations=None, max_evaluations=None, max_seconds=5.0, tol=1e-12, restart_after=2000,
-                 simplify_seconds=2.0, random_state=None, n_threads=None, precision="float64"):
+                 simplify_seconds=2.0, random_state=None, n_threads=None, islands=None, precision="float64"):
         self.n_columns = n_columns
         self.n_rows = n_rows
         self.levels_back = levels_back
@@ -117,6 +123,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         self.simplify_seconds = simplify_seconds
         self.random_state = random_state
         self.n_threads = n_threads
+        self.islands = islands
         self.precision = precision
 
     def fit(self, X, y, callback=None):
@@ -147,7 +154,8 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                         max_generations=self.max_generations, max_evaluations=self.max_evaluations,
                         max_seconds=self.max_seconds, target_fitness=self.tol * float(spread.mean()),
                         restart_after=self.restart_after, random_state=self.random_state,
-                        n_threads=self.n_threads, callback=callback, precision=self.precision)
+                        n_threads=self.n_threads, islands=self.islands, callback=callback,
+                        precision=self.precision)
         a, b = linear_scaling(outputs_of(result.genome, X_rows).T, Y)
         self.genome_ = result.genome
         self.program_ = Program.from_genome(result.genome, np.diag(a), b)

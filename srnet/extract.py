@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp import _kernels
+from srnet.cgp.driver import run
 from srnet.cgp.evolve import as_feature_rows, seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.primitives import ARITIES
@@ -179,8 +180,9 @@ class SRNet(BaseEstimator):
     agreement_ : float or None
         Classifiers: share of rows where the formula's argmax equals the
         network's predicted class.
-    history_ : ndarray of shape (k, 3)
-        ``(generation, seconds, search fitness)`` at each improvement.
+    history_ : ndarray of shape (k, 4)
+        ``(generation, evaluations, seconds, search fitness)`` at the start,
+        at each improvement and at the end (as :class:`srnet.CGPRegressor`'s).
     """
 
     def __init__(self, *, preset="default", form=None, n_outputs=3, n_rows=None, n_columns=None, levels_back=None,
@@ -254,7 +256,8 @@ class SRNet(BaseEstimator):
             :func:`srnet.names.feature_symbols` (``feature_symbols_``:
             original name -> symbol).
         callback : callable or None
-            ``callback(search, seconds)`` after each generation; True stops.
+            Called with a :class:`srnet.cgp.Progress` after each generation;
+            returning True stops the search.
         """
         if feature_names is None:
             feature_names = getattr(X, "columns", getattr(model, "feature_names_in_", None))
@@ -353,36 +356,32 @@ class SRNet(BaseEstimator):
                                  mutation_rate=settings["mutation_rate"], ridge=self.ridge,
                                  teacher_forcing=self.teacher_forcing, run_seed=run_seed, n_threads=threads,
                                  selection=settings["selection"])
-        history = [(0, 0.0, search.fitness)]
-
         bar = _progress_bar(self.progress, settings)
 
-        def on_generation(state, seconds):
-            if state.fitness < history[-1][2]:
-                history.append((state.generation, seconds, state.fitness))
+        def on_step(progress):
             if bar is not None:
-                bar.set_postfix(search_fitness=f"{state.fitness:.4g}", refresh=False)
-                bar.update(1 if settings["max_seconds"] is None else min(seconds, bar.total) - bar.n)
-            return bool(callback(state, seconds)) if callback is not None else False
+                bar.set_postfix(search_fitness=f"{progress.fitness:.4g}", refresh=False)
+                bar.update(1 if settings["max_seconds"] is None else min(progress.seconds, bar.total) - bar.n)
+            return bool(callback(progress)) if callback is not None else False
 
         try:
-            self.stop_reason_ = search.run(max_generations=settings["max_generations"],
-                                           max_seconds=settings["max_seconds"], callback=on_generation)
+            outcome = run(search, max_generations=settings["max_generations"], max_seconds=settings["max_seconds"],
+                          target_fitness=0.0, callback=on_step)
         finally:
             if bar is not None:
                 bar.close()
+        self.stop_reason_ = outcome.stop_reason
         if self.stop_reason_ == "interrupted" and self.progress:
             import sys
 
             print(f"interrupted after {search.generation} generations: composing the best explanation so far "
                   f"(Ctrl-C again quits at once)", file=sys.stderr, flush=True)
-        self.search_seconds_ = search.search_seconds
+        self.search_seconds_ = outcome.seconds
         self.search_fitness_ = search.fitness
         self.search_rows_ = len(rows)
         self.setup_seconds_ = time.perf_counter() - started - self.compile_seconds_ - self.search_seconds_
         composing = time.perf_counter()
-        history.append((search.generation, self.search_seconds_, search.fitness))
-        self.history_ = np.array(history, dtype=np.float64)
+        self.history_ = outcome.history
         self.n_generations_ = search.generation
         self.n_evaluations_ = search.evaluations
         self.genomes_ = search.genomes()

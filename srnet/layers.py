@@ -32,13 +32,12 @@ rules (``SELECTIONS``):
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from srnet.cgp import _kernels
-from srnet.cgp.evolve import MUTATIONS, StopOnInterrupt, as_feature_rows
+from srnet.cgp.evolve import MUTATIONS, as_feature_rows
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES, PAPER_FUNCTIONS
 from srnet.expr.program import Program
@@ -89,7 +88,9 @@ def paper_fitness(layer_mses) -> float:
 
 
 class LayerwiseSearch:
-    """The MNNCGP-ES over per-layer targets (arrays in, genomes out).
+    """The MNNCGP-ES over per-layer targets (arrays in, genomes out): a
+    strategy for the one driver, :func:`srnet.cgp.driver.run`, which owns the
+    budgets, the callback and Ctrl-C.
 
     Parameters
     ----------
@@ -159,8 +160,9 @@ class LayerwiseSearch:
                                                                                                 np.nan)
             state.mse = mse
 
-    def step(self):
-        """One generation: every layer in order picks its best candidate."""
+    def step(self, limits=None):
+        """One generation: every layer in order picks its best candidate
+        (``limits`` is not needed: one generation is always within them)."""
         chain = []
         same_input_as_parent = True
         for k, spec in enumerate(self.specs):
@@ -214,37 +216,9 @@ class LayerwiseSearch:
             self.fitness = fitness
         return self.fitness
 
-    def run(self, *, max_generations=None, max_seconds=None, target_fitness=0.0, callback=None):
-        """Step until a budget is spent; returns the stop reason.
-
-        The kernels are compiled before the clock starts; ``search_seconds``
-        is the time spent searching.  Ctrl-C (KeyboardInterrupt) stops the
-        search with the best genome so far and returns ``"interrupted"``.
-        """
-        _kernels.warm_up()
-        t0 = time.perf_counter()
-        reason = "interrupted"
-        interrupt = StopOnInterrupt()
-        with _kernels.engine_threads(self.threads), interrupt:
-            while True:
-                if self.fitness <= target_fitness:
-                    reason = "target_fitness"
-                    break
-                if max_generations is not None and self.generation >= max_generations:
-                    reason = "max_generations"
-                    break
-                elapsed = time.perf_counter() - t0
-                if max_seconds is not None and elapsed >= max_seconds:
-                    reason = "max_seconds"
-                    break
-                self.step()
-                if callback is not None and callback(self, time.perf_counter() - t0):
-                    reason = "callback"
-                    break
-        self.search_seconds = time.perf_counter() - t0
-        if interrupt.caught:  # Ctrl-C may land between updates: the kept parent's own fitness
-            self.fitness = paper_fitness(s.mse for s in self.parent)
-        return reason
+    def settle(self):
+        """After Ctrl-C, which may land between updates: the kept parent's own fitness."""
+        self.fitness = paper_fitness(s.mse for s in self.parent)
 
     def genomes(self):
         return [Genome(spec, s.nodes, s.outputs, s.constants) for spec, s in zip(self.specs, self.parent)]

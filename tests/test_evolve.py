@@ -18,13 +18,58 @@ def data():
 @pytest.mark.parametrize("precision", ["float64", "float32"])
 @pytest.mark.parametrize("mutation", ["point", "single"])
 def test_same_seed_same_result_with_one_thread_or_many(data, mutation, precision):
+    """One population gives the same result on any number of threads (they share its evaluation)."""
     runs = [evolve(SPEC, *data, max_generations=300, random_state=5, mutation=mutation, n_threads=t,
-                   precision=precision) for t in (1, 2, 2)]
+                   islands=1, precision=precision) for t in (1, 2, 2)]
     for run in runs[1:]:
         assert np.array_equal(run.genome.nodes, runs[0].genome.nodes)
         assert run.fitness == runs[0].fitness
     other = evolve(SPEC, *data, max_generations=300, random_state=6, mutation=mutation, precision=precision)
     assert not np.array_equal(other.genome.nodes, runs[0].genome.nodes)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_islands_same_seed_same_result_for_the_same_number_of_islands(data, threads):
+    """Islands step in lock step between migrations: a generation budget gives
+    the same result however the threads interleave, and the islands' shared
+    generation count is the budget."""
+    runs = [evolve(SPEC, *data, max_generations=5000, random_state=5, n_threads=threads, islands=3)
+            for _ in range(2)]
+    assert runs[0].islands == 3 and runs[0].generations == 5000
+    assert np.array_equal(runs[0].genome.nodes, runs[1].genome.nodes) and runs[0].fitness == runs[1].fitness
+    assert runs[0].fitness == pytest.approx(fitness_of(runs[0].genome, *data), rel=1e-12)
+    # three islands evaluate three populations' offspring
+    single = evolve(SPEC, *data, max_generations=5000, random_state=5, islands=1)
+    assert runs[0].evaluations > 2.5 * single.evaluations
+
+
+def test_small_data_on_several_threads_runs_islands_large_data_shares_the_evaluation():
+    from srnet.cgp.evolve import choose_islands
+
+    assert choose_islands(None, 1, 4, 50) == 1
+    assert choose_islands(None, 4, 4, 50) == 4
+    assert choose_islands(None, 4, 4, 10**6) == 1
+    assert choose_islands(2, 4, 4, 10**6) == 2
+    with pytest.raises(ValueError, match="islands"):
+        choose_islands(0, 4, 4, 50)
+
+
+def test_migration_moves_the_best_parent_to_the_worst_island(data):
+    from srnet.cgp.evolve import CGPSearch
+    from srnet.cgp.islands import Islands, island_seed
+
+    X_rows, Y_rows = data
+    members = [CGPSearch(SPEC, X_rows, Y_rows, mode=0, ridge=1e-8, n_offspring=4, operator=0, mutation_rate=0.05,
+                         run_seed=island_seed(3, i), restart_after=None, initial=None, parallel=False, threads=1)
+               for i in range(3)]
+    islands = Islands(members, n_threads=1)
+    fitness = [m.parent_fitness for m in members]
+    best, worst = int(np.argmin(fitness)), int(np.argmax(fitness))
+    assert fitness[best] < fitness[worst]
+    islands.migrate()
+    assert members[worst].parent_fitness == fitness[best]
+    assert np.array_equal(members[worst].parent.nodes, members[best].parent.nodes)
+    assert islands.fitness == min(fitness)
 
 
 def test_reported_fitness_is_the_genomes_fitness_and_history_never_worsens(data):
@@ -51,7 +96,7 @@ def test_float32_search_returns_the_float64_fitness_of_its_genome(data):
 
 def test_each_budget_stops_the_run(data):
     assert evolve(SPEC, *data, max_evaluations=200, random_state=0).evaluations in range(200, 205)
-    timed = evolve(SPEC, *data, max_seconds=0.3, random_state=0)
+    timed = evolve(SPEC, *data, max_seconds=0.3, target_fitness=-1.0, random_state=0)
     assert timed.stop_reason == "max_seconds" and 0.3 <= timed.seconds < 1.5
     X_rows, _ = data
     target = evolve(SPEC, X_rows, X_rows[:1] ** 2 + 1, max_generations=100000, target_fitness=1e-20,

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from srnet.cgp import Genome, _kernels, as_feature_rows, outputs_of
+from srnet.cgp.driver import run
 from srnet.explain import MapleExplainer
 from srnet.layers import LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 
@@ -88,7 +89,7 @@ def test_teacher_forcing_scores_each_layer_on_the_true_previous_layer():
     for forcing in (True, False):
         search = LayerwiseSearch(specs, x, targets, n_offspring=4, mutation="point", mutation_rate=0.1, ridge=0.0,
                                  teacher_forcing=forcing, run_seed=5, n_threads=1, selection="drift")
-        search.run(max_generations=60)
+        run(search, max_generations=60)
         first, second = search.genomes()
         # layer 1's approximation, as chained layer-wise
         F1 = outputs_of(first, x)
@@ -124,8 +125,9 @@ def test_srnet_teacher_forcing_searches_on_the_teacher_forced_fitness():
     assert chained.search_fitness_ == pytest.approx(chained.fitness_, rel=1e-9)
     # the history records every improvement of the search, then where it ended
     history = chained.history_
-    assert len(history) > 2 and np.all(np.diff(history[:-1, 2]) < 0)
-    assert history[-1, 0] == chained.n_generations_ and history[-1, 2] == chained.search_fitness_
+    assert len(history) > 2 and np.all(np.diff(history[:-1, 3]) < 0)
+    assert history[-1, 0] == chained.n_generations_ and history[-1, 3] == chained.search_fitness_
+    assert history[-1, 1] == chained.n_evaluations_
     assert {"compile_seconds", "search_seconds"} <= set(chained.report())
 
 
@@ -176,8 +178,9 @@ def test_a_seconds_budget_lets_the_layerwise_search_run_until_it_is_spent():
     x, targets = _two_layer_problem()
     search = LayerwiseSearch(_specs([2, 2]), x, targets, n_offspring=4, mutation="point", mutation_rate=0.1,
                              ridge=1e-8, teacher_forcing=False, run_seed=0, n_threads=1)
-    assert search.run(max_seconds=0.3) == "max_seconds"
-    assert search.generation > 0 and search.search_seconds >= 0.3
+    outcome = run(search, max_seconds=0.3)
+    assert outcome.stop_reason == "max_seconds"
+    assert search.generation > 0 and outcome.seconds >= 0.3
 
 
 def test_comparison_table_has_one_aligned_row_per_record():

@@ -1,8 +1,8 @@
 """The CGP engine: primitives, genomes, numba kernels, the (1+lambda) strategy."""
 
+from srnet.cgp.driver import Progress
 from srnet.cgp.evolve import (
     EvolutionResult,
-    Progress,
     as_feature_rows,
     evaluate_population,
     evolve,

@@ -27,7 +27,8 @@ from srnet.cgp import _cache  # noqa: F401  (first: drops a stale numba cache be
 # The engine's numba options, shared by every kernel module.
 # error_model="numpy" lets divisions vectorise (no ZeroDivisionError checks);
 # "contract" allows fused multiply-adds, which only make results more exact.
-JIT_OPTIONS = dict(fastmath={"contract"}, error_model="numpy", cache=True)
+# nogil: islands (srnet.cgp.islands) run kernels on several Python threads at once.
+JIT_OPTIONS = dict(fastmath={"contract"}, error_model="numpy", cache=True, nogil=True)
 _JIT = JIT_OPTIONS
 
 

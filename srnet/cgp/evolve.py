@@ -1,9 +1,10 @@
-"""The (1+lambda) evolution strategy: stopping rules, restarts, history.
+"""Evolve one CGP formula: the (1+lambda) strategy over genomes, with restarts.
 
-:func:`evolve` is the engine's driver.  The generations themselves run inside
-numba (:func:`srnet.cgp._kernels.evolve_generations`) in chunks sized to take
-a few tens of milliseconds; between chunks Python checks the wall clock,
-restarts stagnating runs, records history and calls the user's callback.
+:class:`CGPSearch` is the strategy (its generations run inside numba, in
+chunks of a few tens of milliseconds); :func:`evolve` validates the inputs,
+picks islands or shared evaluation for the threads, and hands the strategy to
+the one driver, :func:`srnet.cgp.driver.run`, which owns the budgets, the
+callback, Ctrl-C and the history.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import numba
 import numpy as np
 
 from srnet.cgp import _kernels
+from srnet.cgp.driver import Limits, Progress, check_budgets, run
 from srnet.cgp.genome import Genome, GenomeSpec
+from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
 from srnet.data import check_budget
 
@@ -37,23 +40,12 @@ _MAX_CHUNK = 1 << 16
 
 
 @dataclass
-class Progress:
-    """What a callback sees between chunks of generations."""
-
-    generation: int
-    evaluations: int
-    seconds: float
-    fitness: float
-    restarts: int
-
-
-@dataclass
 class EvolutionResult:
     """Outcome of :func:`evolve`.
 
     ``history`` holds one row ``(generation, evaluations, seconds, fitness)``
-    each time the best fitness improved, plus the final state: enough to draw
-    a convergence curve without storing every generation.
+    at the start, each time the best fitness improved and at the end: enough
+    to draw a convergence curve without storing every generation.
     """
 
     genome: Genome
@@ -65,26 +57,12 @@ class EvolutionResult:
     restarts: int
     stop_reason: str
     history: np.ndarray = field(repr=False)
+    islands: int = 1
 
     @property
     def gp_ops_per_second(self) -> float:
         """Node evaluations x samples per second of wall time, all included."""
         return self.node_evaluations / self.seconds if self.seconds > 0 else math.nan
-
-
-class StopOnInterrupt:
-    """Context manager: a KeyboardInterrupt (Ctrl-C) inside ends the block
-    quietly, and ``caught`` says so; the search keeps the best found so far.
-    A second Ctrl-C, after the block, interrupts as usual."""
-
-    caught = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, traceback):
-        self.caught = kind is not None and issubclass(kind, KeyboardInterrupt)
-        return self.caught
 
 
 def as_feature_rows(X) -> np.ndarray:
@@ -165,13 +143,124 @@ def seed_from(random_state) -> int:
     return int(np.random.default_rng(random_state).integers(0, 2**63 - 1))
 
 
+class CGPSearch:
+    """One (1+lambda) population of CGP genomes: a strategy for :func:`srnet.cgp.driver.run`.
+
+    The generations run inside numba (:func:`srnet.cgp._kernels.evolve_generations`)
+    in chunks sized to take about :data:`_CHUNK_SECONDS`; between chunks it
+    restarts a stagnating parent and keeps the best genome met.  Restarts and
+    mutations are seeded by ``(run_seed, restart, generation)``, so the result
+    does not depend on where chunks end.
+    """
+
+    def __init__(self, spec: GenomeSpec, X_search: np.ndarray, Y_rows: np.ndarray, *, mode: int, ridge: float,
+                 n_offspring: int, operator: int, mutation_rate: float, run_seed: int, restart_after: int | None,
+                 initial: Genome | None, parallel: bool, threads: int):
+        self.spec, self.X, self.Y, self.mode, self.ridge = spec, X_search, Y_rows, mode, ridge
+        self.n_offspring, self.operator, self.mutation_rate = n_offspring, operator, mutation_rate
+        self.run_seed, self.restart_after, self.initial = run_seed, restart_after, initial
+        self.parallel, self.threads = parallel, threads
+        self.grid = spec.grid()
+        self.restarts = 0
+        self.parent = self._start_genome(0)
+        self.parent_fitness = self.score(self.parent)
+        self.best, self.fitness = self.parent.copy(), self.parent_fitness
+        self.generation = 0
+        self.evaluations = 1
+        self.node_evaluations = self.parent.n_active() * X_search.shape[1]
+        self.last_improvement = 0
+        self.chunk = 8
+
+    def _start_genome(self, restart: int) -> Genome:
+        if self.initial is not None and restart == 0:
+            return self.initial.copy()
+        return Genome.random(self.spec, np.random.default_rng([self.run_seed, restart]))
+
+    def score(self, genome: Genome, X: np.ndarray | None = None) -> float:
+        """The fitness of ``genome`` on the search's data (or on ``X``)."""
+        return float(_kernels.fitness_of(outputs_of(genome, self.X if X is None else X), self.Y, self.mode,
+                                         self.ridge))
+
+    def step(self, limits: Limits) -> None:
+        """One chunk of generations, within ``limits``."""
+        if self.restart_after is not None and self.generation - self.last_improvement >= self.restart_after:
+            self.restarts += 1
+            self.parent = self._start_genome(self.restarts)
+            self.parent_fitness = self.score(self.parent)
+            self.evaluations += 1
+            self.last_improvement = self.generation
+        n_gen = self.chunk
+        if limits.generations is not None:
+            n_gen = min(n_gen, limits.generations)
+        if limits.evaluations is not None:
+            n_gen = min(n_gen, max(1, (limits.evaluations + self.n_offspring - 1) // self.n_offspring))
+        if self.restart_after is not None:
+            n_gen = min(n_gen, max(1, self.restart_after - (self.generation - self.last_improvement)))
+        n_gen = max(1, n_gen)
+        trace = np.empty(n_gen)
+        fitness_before = self.parent_fitness
+        started = time.perf_counter()
+        parent = self.parent
+        done, n_eval, n_ops, self.parent_fitness = _kernels.evolve_generations(
+            self.grid, self.spec.function_codes, ARITIES, self.spec.pool_array, self.X, self.Y, self.mode,
+            self.ridge, parent.nodes, parent.outputs, parent.constants, self.parent_fitness, self.n_offspring,
+            self.operator, self.mutation_rate, self.run_seed + self.restarts, self.generation, n_gen,
+            limits.target_fitness, self.parallel, self.threads, trace)
+        seconds = time.perf_counter() - started
+        improved = np.flatnonzero(np.diff(np.concatenate(([fitness_before], trace[:done]))) < 0)
+        if improved.size:
+            self.last_improvement = self.generation + int(improved[-1]) + 1
+        # the parent's fitness never increases between restarts, so the parent
+        # after the chunk is the best of the chunk; ties are taken too: the
+        # parent drifts neutrally within a chunk, and taking the latest one
+        # makes the result independent of chunk boundaries
+        if self.parent_fitness <= self.fitness:
+            self.fitness = float(self.parent_fitness)
+            self.best = self.parent.copy()
+        self.generation += done
+        self.evaluations += n_eval
+        self.node_evaluations += n_ops
+        if seconds < _CHUNK_SECONDS / 2 and done == n_gen:
+            self.chunk = min(self.chunk * 2, _MAX_CHUNK)
+        elif seconds > _CHUNK_SECONDS * 2:
+            self.chunk = max(1, self.chunk // 2)
+
+    def settle(self) -> None:
+        """After Ctrl-C, which may land between updates: the kept genome's own fitness."""
+        self.fitness = self.score(self.best)
+
+    def adopt(self, genome: Genome, fitness: float) -> None:
+        """Continue from ``genome`` (an island migrant), whose fitness is ``fitness``."""
+        self.parent, self.parent_fitness = genome.copy(), fitness
+        self.last_improvement = self.generation
+        if fitness <= self.fitness:
+            self.best, self.fitness = genome.copy(), fitness
+
+
+def choose_islands(islands: int | None, threads: int, n_offspring: int, n_samples: int) -> int:
+    """How many independent populations a search on ``threads`` threads runs.
+
+    ``None`` chooses from the work's size: when one generation's evaluation
+    is too small to share out (:func:`srnet.cgp._kernels.worth_parallel`),
+    threads would mostly wait for each other every generation, so each runs
+    its own island instead; on large data the threads share each
+    generation's evaluation and one population evolves.
+    """
+    if islands is not None:
+        return check_budget("islands", islands, integer=True)
+    if threads > 1 and not _kernels.worth_parallel(threads, n_offspring, n_samples):
+        return threads
+    return 1
+
+
 def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness: str = "scaled",
            ridge: float = 1e-8, n_offspring: int = 4, mutation: str = DEFAULT_MUTATION,
            mutation_rate: float = DEFAULT_MUTATION_RATE,
            max_generations: int | None = None, max_evaluations: int | None = None,
            max_seconds: float | None = None, target_fitness: float = 0.0,
            restart_after: int | None = None, initial: Genome | None = None, random_state=None,
-           n_threads: int | None = None, callback: Callable[[Progress], bool | None] | None = None,
+           n_threads: int | None = None, islands: int | None = None,
+           callback: Callable[[Progress], bool | None] | None = None,
            precision: str = "float64") -> EvolutionResult:
     """Evolve a genome with the (1+lambda) strategy.
 
@@ -191,36 +280,41 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         Point mutation at ``mutation_rate`` (default 0.05), or single-active-gene
         mutation (see :data:`DEFAULT_MUTATION`).
     max_generations, max_evaluations, max_seconds, target_fitness
-        Stopping rules; the first one met stops the run.  At least one of the
-        three budgets must be given, each > 0 (checked by
-        :func:`srnet.data.check_budget`).  The one-time kernel compilation
-        happens before the clock starts.  Ctrl-C (KeyboardInterrupt) also
-        stops it: the best genome so far is returned, with stop reason
-        ``"interrupted"``.
+        Stopping rules (:func:`srnet.cgp.driver.run`); the first one met stops
+        the run.  At least one of the three budgets must be given, each > 0.
+        With islands, generations count each island's generations (they run
+        side by side) and evaluations are summed over islands.  The one-time
+        kernel compilation happens before the clock starts.  Ctrl-C
+        (KeyboardInterrupt) also stops it: the best genome so far is
+        returned, with stop reason ``"interrupted"``.
     restart_after : int or None
         Restart from a random genome after this many generations without
         improvement; the best genome found is kept.
     initial : Genome or None
-        Start from this genome instead of a random one.
+        Start from this genome instead of a random one (every island does).
     random_state : int, Generator or None
-        Same seed, same result, for any number of threads (with a generation
-        or evaluation budget; a wall-clock budget stops wherever time runs out).
+        Same seed, same result for a given number of islands (with a
+        generation or evaluation budget; a wall-clock budget stops wherever
+        time runs out).  One island gives the same result for any number of
+        threads.
     n_threads : int or None
-        Threads for evaluating offspring; None uses numba's default.
+        Threads; None uses numba's default.
+    islands : int or None
+        Independent populations evolving side by side, one thread each, the
+        worst replaced by a copy of the best every :data:`MIGRATE_EVERY`
+        generations (:class:`srnet.cgp.islands.Islands`).  None chooses from
+        the work's size (:func:`choose_islands`): islands when the data are
+        too small to share one generation's evaluation between threads.
     callback : callable or None
-        Called between chunks with a :class:`Progress`; returning True stops.
+        Called after every chunk with a :class:`Progress`; returning True stops.
     precision : {"float64", "float32"}
         What candidates are evaluated in during the search (see
         :func:`search_dtype`: float32 is faster, float64 exact).  The history
         and ``target_fitness`` use the search's precision; the returned
         ``fitness`` is the best genome's, recomputed in float64.
     """
-    max_generations = check_budget("max_generations", max_generations, allow_none=True, integer=True)
-    max_evaluations = check_budget("max_evaluations", max_evaluations, allow_none=True, integer=True)
-    max_seconds = check_budget("max_seconds", max_seconds, allow_none=True)
+    check_budgets(max_generations, max_evaluations, max_seconds)
     restart_after = check_budget("restart_after", restart_after, allow_none=True, integer=True)
-    if max_generations is None and max_evaluations is None and max_seconds is None:
-        raise ValueError("give a budget: max_generations, max_evaluations or max_seconds")
     if fitness not in FITNESS_MODES:
         raise ValueError(f"unknown fitness {fitness!r}; valid: {', '.join(FITNESS_MODES)}")
     if mutation not in MUTATIONS:
@@ -239,101 +333,24 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         raise ValueError(f"scaled fitness needs one target row per output: {Y_rows.shape[0]} rows, "
                          f"{spec.n_outputs} outputs")
 
-    mode = FITNESS_MODES[fitness]
-    operator = MUTATIONS[mutation]
     run_seed = seed_from(random_state)
     threads = numba.get_num_threads() if n_threads is None else max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    parallel = _kernels.worth_parallel(threads, n_offspring, X_rows.shape[1])
-    grid = spec.grid()
-    pool = spec.pool_array
-
-    def start_genome(restart: int) -> Genome:
-        if initial is not None and restart == 0:
-            return initial.copy()
-        return Genome.random(spec, np.random.default_rng([run_seed, restart]))
-
+    n_islands = choose_islands(islands, threads, n_offspring, X_rows.shape[1])
     X_search = np.ascontiguousarray(X_rows, dtype=dtype)
-
-    def score(genome: Genome, X=X_search) -> float:
-        return float(_kernels.fitness_of(outputs_of(genome, X), Y_rows, mode, ridge))
-
+    settings = dict(mode=FITNESS_MODES[fitness], ridge=ridge, n_offspring=n_offspring, operator=MUTATIONS[mutation],
+                    mutation_rate=mutation_rate, restart_after=restart_after, initial=initial)
     _kernels.warm_up(dtype)
-    t0 = time.perf_counter()
-    restarts = 0
-    parent = start_genome(0)
-    parent_fitness = score(parent)
-    best, best_fitness = parent.copy(), parent_fitness
-    generation = 0
-    evaluations = 1
-    node_evaluations = parent.n_active() * X_rows.shape[1]
-    last_improvement = 0
-    history = [(0, evaluations, 0.0, best_fitness)]
-    chunk = 8
-    stop_reason = ""
-    interrupt = StopOnInterrupt()
-    with _kernels.engine_threads(threads), interrupt:
-        while True:
-            elapsed = time.perf_counter() - t0
-            if best_fitness <= target_fitness:
-                stop_reason = "target_fitness"
-            elif max_generations is not None and generation >= max_generations:
-                stop_reason = "max_generations"
-            elif max_evaluations is not None and evaluations >= max_evaluations:
-                stop_reason = "max_evaluations"
-            elif max_seconds is not None and elapsed >= max_seconds:
-                stop_reason = "max_seconds"
-            if stop_reason:
-                break
-            if callback is not None and callback(Progress(generation, evaluations, elapsed, best_fitness, restarts)):
-                stop_reason = "callback"
-                break
-            if restart_after is not None and generation - last_improvement >= restart_after:
-                restarts += 1
-                parent = start_genome(restarts)
-                parent_fitness = score(parent)
-                evaluations += 1
-                last_improvement = generation
-            n_gen = chunk
-            if max_generations is not None:
-                n_gen = min(n_gen, max_generations - generation)
-            if max_evaluations is not None:
-                n_gen = min(n_gen, max(1, (max_evaluations - evaluations + n_offspring - 1) // n_offspring))
-            if restart_after is not None:
-                n_gen = min(n_gen, max(1, restart_after - (generation - last_improvement)))
-            trace = np.empty(n_gen)
-            fitness_before = parent_fitness
-            t_chunk = time.perf_counter()
-            done, n_eval, n_ops, parent_fitness = _kernels.evolve_generations(
-                grid, spec.function_codes, ARITIES, pool, X_search, Y_rows, mode, ridge,
-                parent.nodes, parent.outputs, parent.constants, parent_fitness, n_offspring, operator,
-                mutation_rate, run_seed + restarts, generation, n_gen, target_fitness, parallel, threads, trace)
-            chunk_seconds = time.perf_counter() - t_chunk
-            elapsed = time.perf_counter() - t0
-            # the parent's fitness never increases between restarts, so the
-            # parent after the chunk is the best of the chunk
-            steps = np.flatnonzero(np.diff(np.concatenate(([fitness_before], trace[:done]))) < 0)
-            if steps.size:
-                last_improvement = generation + int(steps[-1]) + 1
-            if parent_fitness <= best_fitness:
-                # ties too: the parent drifts neutrally within a chunk, and taking
-                # the latest one makes the result independent of chunk boundaries
-                if parent_fitness < best_fitness:
-                    history.append((generation + done, evaluations + n_eval, elapsed, float(parent_fitness)))
-                best_fitness = float(parent_fitness)
-                best = parent.copy()
-            generation += done
-            evaluations += n_eval
-            node_evaluations += n_ops
-            if chunk_seconds < _CHUNK_SECONDS / 2 and done == n_gen:
-                chunk = min(chunk * 2, _MAX_CHUNK)
-            elif chunk_seconds > _CHUNK_SECONDS * 2:
-                chunk = max(1, chunk // 2)
-    seconds = time.perf_counter() - t0
-    if interrupt.caught:  # Ctrl-C may land between updates: score the kept genome afresh
-        stop_reason = "interrupted"
-        best_fitness = score(best)
-    history.append((generation, evaluations, seconds, best_fitness))
-    if X_search is not X_rows:
-        best_fitness = score(best, X_rows)
-    return EvolutionResult(best, best_fitness, generation, evaluations, node_evaluations, seconds, restarts,
-                           stop_reason, np.array(history, dtype=np.float64))
+    if n_islands == 1:
+        search = CGPSearch(spec, X_search, Y_rows, run_seed=run_seed, threads=threads,
+                           parallel=_kernels.worth_parallel(threads, n_offspring, X_rows.shape[1]), **settings)
+    else:
+        search = Islands([CGPSearch(spec, X_search, Y_rows, run_seed=island_seed(run_seed, i), threads=1,
+                                    parallel=False, **settings) for i in range(n_islands)], n_threads=threads)
+    with _kernels.engine_threads(threads):
+        outcome = run(search, max_generations=max_generations, max_evaluations=max_evaluations,
+                      max_seconds=max_seconds, target_fitness=target_fitness, callback=callback)
+    best, best_fitness = search.best, search.fitness
+    if X_search.dtype != np.float64:
+        best_fitness = search.score(best, X_rows)
+    return EvolutionResult(best, best_fitness, search.generation, search.evaluations, search.node_evaluations,
+                           outcome.seconds, search.restarts, outcome.stop_reason, outcome.history, n_islands)

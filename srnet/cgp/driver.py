@@ -1,0 +1,178 @@
+"""The one (1+lambda) driver: budgets, stopping rules, callback, Ctrl-C, history.
+
+Every search in srnet -- a CGP formula (:func:`srnet.cgp.evolve.evolve`),
+SRNet's layer-wise search (:class:`srnet.layers.LayerwiseSearch`) and the
+activation search (:func:`srnet.activations.search.search_activation`) -- is a
+*strategy* stepped by :func:`run`.  A strategy owns its population and knows
+how to advance it; the driver owns everything around that, so every search
+stops for the same reasons, in the same order, and reports the same way.
+
+A strategy has
+
+* ``generation``, ``evaluations`` (ints) and ``fitness`` (the best so far,
+  lower is better) attributes, kept current by ``step``;
+* ``step(limits)``: advance by at least one generation, at most what
+  :class:`Limits` leaves (a strategy may run several generations per call, as
+  the numba engine does in chunks of a few tens of milliseconds);
+* optionally ``settle()``: called after Ctrl-C, which may land in the middle of
+  an update, to make ``fitness`` the kept best's own again;
+* optionally ``restarts`` (int), reported in :class:`Progress`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from srnet.data import check_budget
+
+#: The order stopping rules are checked in; the first one met is the stop reason.
+STOP_REASONS = ("target_fitness", "max_generations", "max_evaluations", "max_seconds", "callback", "interrupted")
+
+
+@dataclass
+class Progress:
+    """What a callback sees after every step of a search."""
+
+    generation: int
+    evaluations: int
+    seconds: float
+    fitness: float
+    restarts: int = 0
+
+
+@dataclass
+class Limits:
+    """What is left of the budget for one step: a strategy must not run past it.
+
+    ``generations`` and ``evaluations`` are None when unbounded; ``deadline``
+    is a :func:`time.perf_counter` time or None.  A strategy whose step is
+    long and interruptible (one training run per evaluation) checks
+    :meth:`out_of_time` between evaluations; the numba engine bounds its
+    chunks instead.
+    """
+
+    generations: int | None
+    evaluations: int | None
+    deadline: float | None
+    target_fitness: float
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
+
+@dataclass
+class Outcome:
+    """How a run ended.
+
+    ``history`` holds one row ``(generation, evaluations, seconds, fitness)``
+    at the start, after every step that improved the best fitness, and at
+    the end: enough to draw a convergence curve.
+    """
+
+    stop_reason: str
+    seconds: float
+    history: np.ndarray = field(repr=False)
+
+
+class StopOnInterrupt:
+    """Context manager: a KeyboardInterrupt (Ctrl-C) inside ends the block
+    quietly, and ``caught`` says so; the search keeps the best found so far.
+    A second Ctrl-C, after the block, interrupts as usual."""
+
+    caught = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        self.caught = kind is not None and issubclass(kind, KeyboardInterrupt)
+        return self.caught
+
+
+def check_budgets(max_generations=None, max_evaluations=None, max_seconds=None):
+    """The three budgets, each checked (> 0, or None); at least one is needed."""
+    max_generations = check_budget("max_generations", max_generations, allow_none=True, integer=True)
+    max_evaluations = check_budget("max_evaluations", max_evaluations, allow_none=True, integer=True)
+    max_seconds = check_budget("max_seconds", max_seconds, allow_none=True)
+    if max_generations is None and max_evaluations is None and max_seconds is None:
+        raise ValueError("give a budget: max_generations, max_evaluations or max_seconds")
+    return max_generations, max_evaluations, max_seconds
+
+
+def _stop_reason(strategy, target_fitness, max_generations, max_evaluations, max_seconds, elapsed) -> str:
+    if strategy.fitness <= target_fitness:
+        return "target_fitness"
+    if max_generations is not None and strategy.generation >= max_generations:
+        return "max_generations"
+    if max_evaluations is not None and strategy.evaluations >= max_evaluations:
+        return "max_evaluations"
+    if max_seconds is not None and elapsed >= max_seconds:
+        return "max_seconds"
+    return ""
+
+
+def run(strategy, *, max_generations: int | None = None, max_evaluations: int | None = None,
+        max_seconds: float | None = None, target_fitness: float = -math.inf,
+        callback: Callable[[Progress], bool | None] | None = None) -> Outcome:
+    """Step ``strategy`` until a stopping rule is met.
+
+    Parameters
+    ----------
+    strategy
+        See the module's docstring.
+    max_generations, max_evaluations, max_seconds
+        Budgets (at least one, each > 0; checked by :func:`check_budgets`).
+        The clock starts here: compile kernels before calling.
+    target_fitness : float
+        Stop as soon as the best fitness is at or below it.
+    callback : callable or None
+        Called with a :class:`Progress` after every step; returning True
+        stops the run (stop reason ``"callback"``).
+
+    Returns
+    -------
+    Outcome
+        Ctrl-C (KeyboardInterrupt) during the run is caught: the strategy
+        keeps its best so far and the stop reason is ``"interrupted"``; a
+        second Ctrl-C, after the run, interrupts as usual.
+    """
+    max_generations, max_evaluations, max_seconds = check_budgets(max_generations, max_evaluations, max_seconds)
+    started = time.perf_counter()
+    deadline = None if max_seconds is None else started + max_seconds
+    history = [(strategy.generation, strategy.evaluations, 0.0, strategy.fitness)]
+    reason = ""
+    interrupt = StopOnInterrupt()
+    with interrupt:
+        while True:
+            elapsed = time.perf_counter() - started
+            reason = _stop_reason(strategy, target_fitness, max_generations, max_evaluations, max_seconds, elapsed)
+            if reason:
+                break
+            limits = Limits(None if max_generations is None else max_generations - strategy.generation,
+                            None if max_evaluations is None else max_evaluations - strategy.evaluations,
+                            deadline, target_fitness)
+            before = strategy.fitness
+            strategy.step(limits)
+            elapsed = time.perf_counter() - started
+            if strategy.fitness < before:
+                history.append((strategy.generation, strategy.evaluations, elapsed, strategy.fitness))
+            if callback is not None and callback(Progress(strategy.generation, strategy.evaluations, elapsed,
+                                                          strategy.fitness, getattr(strategy, "restarts", 0))):
+                reason = "callback"
+                break
+    seconds = time.perf_counter() - started
+    if interrupt.caught:
+        reason = "interrupted"
+        settle = getattr(strategy, "settle", None)
+        if settle is not None:
+            settle()
+    history.append((strategy.generation, strategy.evaluations, seconds, strategy.fitness))
+    return Outcome(reason, seconds, np.array(history, dtype=np.float64))
+
+
+__all__ = ["Limits", "Outcome", "Progress", "STOP_REASONS", "StopOnInterrupt", "check_budgets", "run"]

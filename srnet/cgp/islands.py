@@ -1,0 +1,142 @@
+"""Islands: several (1+lambda) populations evolving side by side on threads.
+
+One (1+lambda) search on small data cannot use many cores: one generation's
+evaluation is a few microseconds of work, and threads sharing it would spend
+their time waiting for each other.  Islands give each thread a population of
+its own, evolving independently (different random streams) without
+synchronising; every :data:`MIGRATE_EVERY` generations they meet, and the
+worst island continues from a copy of the best island's parent.  Independent
+populations reach a target sooner than one (the first to get there wins), and
+migration moves every island's effort toward the best region found.
+
+The engine's kernels release the GIL (``nogil``), so the islands' chunks run
+truly in parallel on Python threads.  Islands step in lock step between
+migrations, so with a generation or evaluation budget the same seed gives the
+same result for the same number of islands.
+
+:class:`Islands` is itself a strategy for :func:`srnet.cgp.driver.run`; its
+members are strategies with ``adopt(best, fitness)`` (see
+:class:`srnet.cgp.evolve.CGPSearch`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
+
+from srnet.cgp.driver import Limits
+
+#: Generations between migrations: rare enough that islands explore on their
+#: own (thousands of generations take milliseconds on small data), often
+#: enough that a stuck island does not waste a whole run.
+MIGRATE_EVERY = 2000
+
+
+def island_seed(run_seed: int, island: int) -> int:
+    """Island ``island``'s run seed: island 0 keeps the run's own seed, so one
+    island reproduces a search without islands."""
+    if island == 0:
+        return run_seed
+    return int(np.random.default_rng([run_seed, 104729, island]).integers(0, 2**62))
+
+
+class Islands:
+    """Strategies stepped side by side, with periodic migration of the best.
+
+    Parameters
+    ----------
+    members : list of strategies
+        Each with ``step(limits)``, ``generation``, ``evaluations``,
+        ``fitness``, ``best``, ``parent_fitness`` and ``adopt(genome, fitness)``.
+    n_threads : int
+        Threads stepping the members (at most one per member).
+    migrate_every : int
+        Generations between migrations.
+    """
+
+    def __init__(self, members, *, n_threads: int, migrate_every: int = MIGRATE_EVERY):
+        self.members = list(members)
+        self.n_threads = max(1, min(int(n_threads), len(self.members)))
+        self.migrate_every = int(migrate_every)
+        self.migrations = 0
+        self.generation = 0
+
+    # -- the strategy's view, summed or best over islands ---------------------
+    @property
+    def evaluations(self) -> int:
+        return sum(m.evaluations for m in self.members)
+
+    @property
+    def node_evaluations(self) -> int:
+        return sum(m.node_evaluations for m in self.members)
+
+    @property
+    def restarts(self) -> int:
+        return sum(m.restarts for m in self.members)
+
+    def _best_member(self):
+        # the first best: ties go to the lower island, so the choice is reproducible
+        return min(self.members, key=lambda m: m.fitness)
+
+    @property
+    def fitness(self) -> float:
+        return self._best_member().fitness
+
+    @property
+    def best(self):
+        return self._best_member().best
+
+    def score(self, genome, X=None) -> float:
+        return self.members[0].score(genome, X)
+
+    def step(self, limits: Limits) -> None:
+        """Every island up to the next migration (or the end of the budget), then migrate."""
+        boundary = (self.generation // self.migrate_every + 1) * self.migrate_every
+        if limits.generations is not None:
+            boundary = min(boundary, self.generation + limits.generations)
+        share = None if limits.evaluations is None else max(1, limits.evaluations // len(self.members))
+        target = self.generation + max(1, boundary - self.generation)
+
+        finished = threading.Event()  # an island reached the target, or Ctrl-C: everyone stops
+
+        def advance(member):
+            spent = member.evaluations
+            while member.generation < target and not limits.out_of_time() and not finished.is_set():
+                left = None if share is None else share - (member.evaluations - spent)
+                if left is not None and left <= 0:
+                    break
+                member.step(dataclasses.replace(limits, generations=target - member.generation, evaluations=left))
+                if member.fitness <= limits.target_fitness:
+                    finished.set()
+
+        with ThreadPoolExecutor(self.n_threads) as pool:
+            futures = [pool.submit(advance, member) for member in self.members]
+            try:
+                wait(futures)
+            except BaseException:  # Ctrl-C: let the running chunks finish before anyone reads the islands
+                finished.set()
+                wait(futures)
+                raise
+            for future in futures:
+                future.result()
+        self.generation = max(m.generation for m in self.members)
+        if self.generation % self.migrate_every == 0:
+            self.migrate()
+
+    def migrate(self) -> None:
+        """The worst island continues from the best island's parent."""
+        source = min(self.members, key=lambda m: m.parent_fitness)
+        worst = max(self.members, key=lambda m: m.parent_fitness)
+        if worst is not source and source.parent_fitness < worst.parent_fitness:
+            worst.adopt(source.parent, source.parent_fitness)
+            self.migrations += 1
+
+    def settle(self) -> None:
+        for member in self.members:
+            member.settle()
+
+
+__all__ = ["Islands", "MIGRATE_EVERY", "island_seed"]
