@@ -71,6 +71,7 @@ from srnet.expr.symbolic import (
     make_symbols,
     simplify,
 )
+from srnet.metrics import rmse_r2
 
 FUNCTIONS = ("add", "sub", "mul", "div", "sin", "cos", "log", "sqrt")
 METHODS = ("srnet", "gplearn", "pyoperon")
@@ -88,13 +89,9 @@ def try_import(name: str):
 
 
 def r2_score(y, prediction) -> float:
-    """Test R^2; -inf when the model predicts a non-finite value."""
-    prediction = np.asarray(prediction, dtype=np.float64).reshape(-1)
-    if not np.all(np.isfinite(prediction)):
-        return -math.inf
-    residual = float(np.sum((y - prediction) ** 2))
-    total = float(np.sum((y - y.mean()) ** 2))
-    return 1.0 - residual / total
+    """Test R^2 (srnet's one R^2, :func:`srnet.metrics.rmse_r2`); -inf when
+    the model predicts a non-finite value."""
+    return rmse_r2(np.asarray(y, dtype=np.float64), np.asarray(prediction, dtype=np.float64).reshape(-1))[1]
 
 
 def conversion_agrees(expr, symbols, X, prediction, points: int = 20) -> bool:

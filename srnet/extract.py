@@ -46,7 +46,7 @@ from srnet.formulas import (
     select,
 )
 from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
-from srnet.metrics import class_agreement, mse
+from srnet.metrics import class_agreement, mse, rmse_r2
 from srnet.names import feature_symbols
 from srnet.networks import as_network
 from srnet.probe import plan_layers, probe
@@ -56,13 +56,6 @@ REFINE_POINTS = 1000
 
 _PRESET_KEYS = ("form", "n_rows", "n_columns", "levels_back", "functions", "n_offspring", "mutation",
                 "mutation_rate", "selection")
-
-
-def r2_score_rows(target: np.ndarray, approximation: np.ndarray) -> float:
-    """R^2 over all units of a layer (rows = units): 1 - SSE / SST."""
-    sse = float(np.sum((target - approximation) ** 2))
-    sst = float(np.sum((target - target.mean(axis=1, keepdims=True)) ** 2))
-    return 1.0 - sse / sst if sst > 0 else (1.0 if sse == 0 else -math.inf)
 
 
 class SRNet(BaseEstimator):
@@ -393,11 +386,11 @@ class SRNet(BaseEstimator):
             inputs = [X] + [t.T for t in targets[:-1]]
             forced = [(p.raw_outputs(x) @ p.weights + p.intercept).T for p, x in zip(self.programs_, inputs)]
             self.teacher_forced_layer_mse_ = [mse(t, a) for t, a in zip(targets, forced)]
-            self.teacher_forced_layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, forced)]
+            self.teacher_forced_layer_r2_ = [rmse_r2(t.T, a.T)[1] for t, a in zip(targets, forced)]
         # the layer-wise formula's own figures: the layers chained from the rows
         approximations = [a.T for a in self.predict_layers(X)]
         self.layer_mse_ = [mse(t, a) for t, a in zip(targets, approximations)]
-        self.layer_r2_ = [r2_score_rows(t, a) for t, a in zip(targets, approximations)]
+        self.layer_r2_ = [rmse_r2(t.T, a.T)[1] for t, a in zip(targets, approximations)]
         self.fitness_ = paper_fitness(self.layer_mse_)
         self._compose(X)
         self.compose_seconds_ = time.perf_counter() - composing
@@ -666,4 +659,4 @@ def _progress_bar(enabled: bool, settings: dict):
                 bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}")
 
 
-__all__ = ["SRNet", "r2_score_rows"]
+__all__ = ["SRNet"]

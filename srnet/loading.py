@@ -15,6 +15,7 @@ import numpy as np
 from torch import nn
 
 from srnet.data import load_table
+from srnet.metrics import rmse_r2
 from srnet.networks import load_network
 from srnet.probe import plan_layers
 from srnet.reference import load_reference
@@ -98,6 +99,6 @@ def network_fit(workload: Workload) -> dict:
     target = y.reshape(len(y), -1).astype(np.float64)
     if target.shape[1] != output.shape[1]:
         return {"network_r2": None}
-    sst = float(np.sum((target - target.mean(axis=0)) ** 2))
-    sse = float(np.sum((target - output) ** 2))
-    return {"network_r2": 1.0 - sse / sst if sst > 0 else None}
+    if not np.any(target != target[0]):
+        return {"network_r2": None}  # a constant target has no R^2
+    return {"network_r2": rmse_r2(target, output)[1]}

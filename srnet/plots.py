@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from srnet.data import data_box, widen_box  # noqa: E402
+from srnet.metrics import rmse_r2  # noqa: E402
 
 
 def save_figure(fig, path) -> Path:
@@ -52,9 +53,7 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
     rng = np.random.default_rng(0)
     for k, (target, approx, name) in enumerate(zip(targets, approximations, names)):
         t, a = np.ravel(target), np.ravel(approx)
-        with np.errstate(all="ignore"):
-            rmse = float(np.sqrt(np.mean((a - t) ** 2)))
-            r2 = 1 - np.sum((a - t) ** 2) / max(float(np.sum((t - t.mean()) ** 2)), 1e-300)
+        rmse, r2 = rmse_r2(np.asarray(target, dtype=np.float64), np.asarray(approx, dtype=np.float64))
         if t.size > max_points:
             keep = rng.choice(t.size, max_points, replace=False)
             t, a = t[keep], a[keep]
