@@ -224,3 +224,29 @@ def test_reference_network_is_explained_better_than_the_paper(gecco_dir):
     reference = load_reference(gecco_dir / "regression" / "kkk0")
     model = SRNet(max_generations=400, **QUICK).fit(reference.model, reference.X)
     assert model.fitness_ < reference.paper_fitness.best
+
+
+def test_the_budget_is_shared_between_the_layerwise_search_and_the_direct_formulas(small_regression):
+    """direct_budget=0.25 of max_seconds=1.2: 0.9 s layer-wise, 0.3 s direct (each stops within a chunk)."""
+    net, X = small_regression
+    model = SRNet(max_seconds=1.2, direct_budget=0.25, simplify_seconds=0, random_state=0, n_threads=1,
+                  domain="rows").fit(net, X)
+    assert 0.9 <= model.search_seconds_ < 0.9 + 0.5
+    assert 0.3 * 0.8 <= model.direct_seconds_ < 0.3 + 0.5
+    assert model.stop_reason_ == "max_seconds"
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_fitted_sklearn_models_feature_names_name_the_formula_inputs():
+    """A scikit-learn model fitted on a DataFrame carries feature_names_in_:
+    the formula reads those names even when X is a plain array."""
+    pandas = pytest.importorskip("pandas")
+    from sklearn.neural_network import MLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (120, 2))
+    frame = pandas.DataFrame(X, columns=["speed", "mass-kg"])
+    mlp = MLPRegressor(hidden_layer_sizes=(4,), max_iter=200, random_state=0).fit(frame, X[:, 0] - X[:, 1])
+    model = SRNet(max_generations=20, **QUICK).fit(mlp, X)
+    assert model.feature_symbols_ == {"speed": "speed", "mass-kg": "mass_kg"}
+    assert {str(s) for s in model.input_symbols_} == {"speed", "mass_kg"}
