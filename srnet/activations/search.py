@@ -1,7 +1,8 @@
 """Route 3: evolve an activation, scored by training a small network with it.
 
 A (1+lambda) strategy over one-input CGP genomes (the engine's genome arrays
-and its single-active-gene mutation kernel), driven from Python because the
+and its single-active-gene mutation kernel), stepped by the one driver
+(:func:`srnet.cgp.driver.run`) a generation at a time, in Python because the
 fitness is not a formula's error but the validation loss of a network:
 
 1. each offspring's active graph becomes a one-variable program, which is
@@ -34,10 +35,11 @@ from srnet.activations.programs import CHECK_RANGE, VARIABLE, DegenerateActivati
 from srnet.activations.routes import FoundActivation, make_activation, raw_formula, subsample_rows
 from srnet.activations.study_models import light_network, resolve_device, seeded
 from srnet.cgp import _kernels
+from srnet.cgp.driver import Limits, Progress, check_budgets, run
 from srnet.cgp.evolve import seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_budget, check_matrix, check_vector
+from srnet.data import check_matrix, check_vector
 from srnet.expr.program import Program
 from srnet.train import fit_network
 
@@ -45,6 +47,53 @@ from srnet.train import fit_network
 #: (x*sigmoid(x), tanh, softplus-like, periodic).
 SEARCH_FUNCTIONS = ("add", "sub", "mul", "div", "square", "sin", "cos", "exp", "tanh", "sigmoid", "log", "sqrt")
 TASKS = ("binary", "regression")
+
+
+class _ActivationSearch:
+    """The (1+lambda) strategy over one-input genomes, for :func:`srnet.cgp.driver.run`.
+
+    One generation per step: the engine's single-active-gene mutation makes
+    lambda offspring; those whose mutation touched an active gene are scored
+    (one training run each, unless cached), the budget checked before each
+    run, so a step overruns the wall budget by at most one run; ties favour
+    the offspring (neutral drift lets the search cross plateaus).
+    """
+
+    def __init__(self, spec: GenomeSpec, scorer, parent: Genome, n_offspring: int, run_seed: int):
+        self.spec, self.scorer, self.run_seed = spec, scorer, run_seed
+        self.parent, self.fitness = parent, scorer.fitness(Program.from_genome(parent))
+        self.generation = 0
+        self.grid = spec.grid()
+        self.nodes = np.empty((n_offspring, spec.n_nodes, 3), dtype=np.int32)
+        self.outputs = np.empty((n_offspring, 1), dtype=np.int32)
+        self.constants = np.empty((n_offspring, spec.n_constants), dtype=np.int32)
+        self.changed = np.empty(n_offspring, dtype=np.bool_)
+
+    @property
+    def evaluations(self) -> int:
+        """Training runs (cache hits and rejected formulas are free)."""
+        return self.scorer.trained
+
+    def step(self, limits: Limits) -> None:
+        parent = self.parent
+        _kernels.mutate(self.grid, self.spec.function_codes, ARITIES, parent.nodes, parent.outputs,
+                        parent.constants, _kernels.MUTATION_SINGLE_ACTIVE, 0.0, self.run_seed, self.generation,
+                        self.nodes, self.outputs, self.constants, self.changed)
+        started_with = self.scorer.trained
+        best_child, best_fitness = None, math.inf
+        for i in np.flatnonzero(self.changed):
+            if limits.out_of_time():
+                break
+            if limits.evaluations is not None and self.scorer.trained - started_with >= limits.evaluations:
+                break
+            # copies: the offspring buffers are overwritten by the next generation
+            child = Genome(self.spec, self.nodes[i].copy(), self.outputs[i].copy(), self.constants[i].copy())
+            value = self.scorer.fitness(Program.from_genome(child))
+            if best_child is None or value <= best_fitness:
+                best_child, best_fitness = child, value
+        self.generation += 1
+        if best_child is not None and best_fitness <= self.fitness:
+            self.parent, self.fitness = best_child, best_fitness
 
 
 class _Scorer:
@@ -97,13 +146,15 @@ class _Scorer:
         return value if math.isfinite(value) else math.inf
 
 
-def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", max_seconds: float | None = 60.0,
-                      max_generations: int | None = None, max_evaluations: int | None = None,
+def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, task: str = "binary",
+                      max_seconds: float | None = 60.0, max_generations: int | None = None,
+                      max_evaluations: int | None = None,
                       n_offspring: int = 4, n_columns: int = 8, functions=SEARCH_FUNCTIONS, n_constants: int = 1,
                       constant_pool=DEFAULT_CONSTANT_POOL, hidden=(64, 32), epochs: int = 2, lr: float = 1e-3,
                       batch_size: int = 256, max_samples: int | None = 4000, device="cpu",
                       check_range=CHECK_RANGE, affine=False, initial: Genome | None = None, random_state=None,
-                      callback: Callable[[int, float, int], bool | None] | None = None) -> FoundActivation:
+                      callback: Callable[[Progress], bool | None] | None = None,
+                      scorer=None) -> FoundActivation:
     """Route 3: evolve a one-variable activation whose fitness is a validation loss.
 
     Parameters
@@ -131,8 +182,16 @@ def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", m
         Start from this genome; default: a random non-degenerate one.
     random_state : int or None
     callback : callable or None
-        ``callback(generation, best_fitness, training_runs)`` after every
-        generation; returning True stops.
+        Called with a :class:`srnet.cgp.Progress` after every generation
+        (its ``evaluations`` are training runs); returning True stops.
+        Ctrl-C stops the search and keeps the best activation so far.
+    scorer : object or None
+        Score candidates with this instead of the light network: any object
+        with ``fitness(program)`` (lower is better; cached by the scorer),
+        ``activation(program)`` (the standardised activation, or None if
+        degenerate) and the counters ``trained``, ``hits``, ``rejected``,
+        e.g. :class:`srnet.activations.language_model.LanguageModelScorer`.
+        The data arguments and the light network's settings are then unused.
 
     Returns
     -------
@@ -141,75 +200,38 @@ def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", m
         generations, training runs, cache hits, rejected formulas and the
         history ``[(generation, seconds, fitness)]`` of improvements.
     """
-    max_seconds = check_budget("max_seconds", max_seconds, allow_none=True)
-    max_generations = check_budget("max_generations", max_generations, allow_none=True, integer=True)
-    max_evaluations = check_budget("max_evaluations", max_evaluations, allow_none=True, integer=True)
-    if max_seconds is None and max_generations is None and max_evaluations is None:
-        raise ValueError("give a budget: max_seconds, max_generations or max_evaluations")
+    max_generations, max_evaluations, max_seconds = check_budgets(max_generations, max_evaluations, max_seconds)
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
     if n_offspring < 1:
         raise ValueError(f"n_offspring must be >= 1, got {n_offspring}")
     started = time.perf_counter()
-    X_train, X_val = check_matrix(X_train, "X_train"), check_matrix(X_val, "X_val")
-    y_train, y_val = check_vector(y_train, X_train.shape[0], "y_train"), check_vector(y_val, X_val.shape[0], "y_val")
-    if X_val.shape[1] != X_train.shape[1]:
-        raise ValueError(f"X_train has {X_train.shape[1]} columns but X_val has {X_val.shape[1]}")
     run_seed = seed_from(random_state)
     rng = np.random.default_rng([run_seed, 0])
-    rows = subsample_rows(X_train.shape[0], max_samples, rng)
-    X_train, y_train = X_train[rows], y_train[rows]
+    if scorer is None:
+        if X_train is None or y_train is None or X_val is None or y_val is None:
+            raise ValueError("give X_train, y_train, X_val and y_val, or a scorer")
+        X_train, X_val = check_matrix(X_train, "X_train"), check_matrix(X_val, "X_val")
+        y_train = check_vector(y_train, X_train.shape[0], "y_train")
+        y_val = check_vector(y_val, X_val.shape[0], "y_val")
+        if X_val.shape[1] != X_train.shape[1]:
+            raise ValueError(f"X_train has {X_train.shape[1]} columns but X_val has {X_val.shape[1]}")
+        rows = subsample_rows(X_train.shape[0], max_samples, rng)
+        X_train, y_train = X_train[rows], y_train[rows]
+        scorer = _Scorer(X_train, y_train, X_val, y_val, task=task, hidden=tuple(hidden), epochs=epochs, lr=lr,
+                         batch_size=batch_size, device=device, seed=run_seed % (2**31), check_range=check_range)
     spec = GenomeSpec(n_inputs=1, n_outputs=1, n_rows=1, n_columns=n_columns, functions=functions,
                       n_constants=n_constants, constant_pool=constant_pool)
     if initial is not None and initial.spec != spec:
         raise ValueError("the initial genome's spec differs from the search's (n_columns, functions, constants)")
-    scorer = _Scorer(X_train, y_train, X_val, y_val, task=task, hidden=tuple(hidden), epochs=epochs, lr=lr,
-                     batch_size=batch_size, device=device, seed=run_seed % (2**31), check_range=check_range)
-
-    def out_of_time() -> bool:
-        return max_seconds is not None and time.perf_counter() - started >= max_seconds
 
     parent = initial.copy() if initial is not None else _random_start(spec, scorer, rng)
-    parent_fitness = scorer.fitness(Program.from_genome(parent))
-    history = [(0, time.perf_counter() - started, parent_fitness)]
-    grid = spec.grid()
-    nodes = np.empty((n_offspring, spec.n_nodes, 3), dtype=np.int32)
-    outputs = np.empty((n_offspring, 1), dtype=np.int32)
-    constants = np.empty((n_offspring, spec.n_constants), dtype=np.int32)
-    changed = np.empty(n_offspring, dtype=np.bool_)
-    generation = 0
-    stop_reason = ""
-    while not stop_reason:
-        if max_generations is not None and generation >= max_generations:
-            stop_reason = "max_generations"
-            break
-        if out_of_time():
-            stop_reason = "max_seconds"
-            break
-        _kernels.mutate(grid, spec.function_codes, ARITIES, parent.nodes, parent.outputs, parent.constants,
-                        _kernels.MUTATION_SINGLE_ACTIVE, 0.0, run_seed, generation, nodes, outputs, constants,
-                        changed)
-        best_child, best_fitness = None, math.inf
-        for i in np.flatnonzero(changed):
-            if out_of_time():
-                stop_reason = "max_seconds"
-                break
-            if max_evaluations is not None and scorer.trained >= max_evaluations:
-                stop_reason = "max_evaluations"
-                break
-            # copies: the offspring buffers are overwritten by the next generation
-            child = Genome(spec, nodes[i].copy(), outputs[i].copy(), constants[i].copy())
-            value = scorer.fitness(Program.from_genome(child))
-            if best_child is None or value <= best_fitness:
-                best_child, best_fitness = child, value
-        generation += 1
-        # ties favour the offspring: neutral drift lets the search cross plateaus
-        if best_child is not None and best_fitness <= parent_fitness:
-            if best_fitness < parent_fitness:
-                history.append((generation, time.perf_counter() - started, best_fitness))
-            parent, parent_fitness = best_child, best_fitness
-        if callback is not None and callback(generation, parent_fitness, scorer.trained):
-            stop_reason = "callback"
+    search = _ActivationSearch(spec, scorer, parent, n_offspring, run_seed)
+    # the clock started before the first parent was trained: the budget covers it too
+    remaining = None if max_seconds is None else max(max_seconds - (time.perf_counter() - started), 1e-9)
+    outcome = run(search, max_generations=max_generations, max_evaluations=max_evaluations, max_seconds=remaining,
+                  callback=callback)
+    parent, parent_fitness = search.parent, search.fitness
     if not math.isfinite(parent_fitness):
         raise DegenerateActivationError(
             f"the search found no usable activation in {scorer.trained} training runs "
@@ -218,9 +240,10 @@ def search_activation(X_train, y_train, X_val, y_val, *, task: str = "binary", m
     activation = make_activation(program, normalize=True, affine=affine, check_range=check_range,
                                  label=f"route 3 (search): validation loss {parent_fitness:.4g}")
     source = str(raw_formula(program, (VARIABLE,)))  # before standardising
-    details = {"fitness": parent_fitness, "generations": generation, "training_runs": scorer.trained,
-               "cache_hits": scorer.hits, "rejected": scorer.rejected, "stop_reason": stop_reason,
-               "history": [list(h) for h in history], "samples": int(X_train.shape[0])}
+    details = {"fitness": parent_fitness, "generations": search.generation, "training_runs": scorer.trained,
+               "cache_hits": scorer.hits, "rejected": scorer.rejected, "stop_reason": outcome.stop_reason,
+               "history": outcome.history.tolist(),
+               "samples": None if X_train is None else int(X_train.shape[0])}
     return FoundActivation(activation, "search", source, time.perf_counter() - started, details)
 
 
