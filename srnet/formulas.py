@@ -38,8 +38,10 @@ TOUCHING_ZERO = 1e-3
 #: the most accurate one's are considered ...
 R2_TOLERANCE = 1e-2
 #: ... and a more complex one is worth it when it divides the validation
-#: MSE by 10 for at most this many more nodes.
-NODES_PER_DECADE = 10
+#: MSE by 10 for at most this many more nodes.  15: the demo's 26-node
+#: formula at R^2 0.99991 is preferred to a 9-node one at 0.997 (MSE / 32 for
+#: 17 more nodes); a 2000-node layer-wise chain never wins for a few decades.
+NODES_PER_DECADE = 15
 #: Classifiers: "best" is the simplest formula whose class agreement with the
 #: network on the validation domain is within this of the highest.
 AGREEMENT_TOLERANCE = 0.01
@@ -376,7 +378,7 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
     logits: that difference d is searched for, as one formula, and the
     logits are written -d/2 and d/2 (same class everywhere, half the search).
     """
-    from srnet.cgp.evolve import as_feature_rows, evolve, outputs_of
+    from srnet.cgp.evolve import DEFAULT_MUTATION, as_feature_rows, evolve, outputs_of
     from srnet.cgp.genome import GenomeSpec
     from srnet.estimators import linear_scaling
 
@@ -391,7 +393,10 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
         share = size / sum(DIRECT_SIZES)
         spec = GenomeSpec(n_inputs=X_rows.shape[0], n_outputs=Y.shape[1], n_rows=1, n_columns=size,
                           functions=functions, n_constants=n_constants, constant_pool=constant_pool)
-        result = evolve(spec, X_rows, Y_rows, fitness="scaled", n_offspring=4, mutation="single",
+        # point mutation (the engine's default): at equal time it found formulas with a higher
+        # validation R^2 than single-active-gene mutation on 11 of 12 (network, size) pairs of
+        # the paper's networks (validation boxes, 16 and 8 nodes, 4 s each)
+        result = evolve(spec, X_rows, Y_rows, fitness="scaled", n_offspring=4, mutation=DEFAULT_MUTATION,
                         max_seconds=None if max_seconds is None else max_seconds * share,
                         max_evaluations=None if max_evaluations is None else max(1, int(max_evaluations * share)),
                         target_fitness=1e-14 * float(Y.var(axis=0).mean()), restart_after=None,
