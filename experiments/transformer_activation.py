@@ -1,0 +1,375 @@
+"""Activations for transformers: evolved with a language-model fitness, and an MLP block explained.
+
+A byte-level decoder-only transformer (:class:`srnet.activations.language_model.TinyGPT`)
+learns the English text of Python's documentation (``pydoc_data.topics``, shipped with
+CPython; ``--corpus FILE`` for any UTF-8 text): the first 90 % for training, the last
+10 % for validation.
+
+1. **Search.** :func:`srnet.activations.search_activation` evolves one-variable
+   formulas; a candidate's fitness is the validation perplexity (on the first
+   ``search_validation_windows`` validation windows) of the model trained with it for
+   a short, fixed budget (the search config), from the same initial weights and batch
+   order for every candidate (seed 1000, apart from the table's seeds); cached; wall
+   budget ``--search-seconds``.  GELU is scored the same way as a reference.  The
+   best ``--search-top`` formulas of distinct shapes (not ``a g(+-x) + b`` of one
+   another, which the neighbouring layers would make the same) go on to the table.
+2. **Table.** GELU, ReLU, SiLU (``baseline``), the search's formulas (``search``),
+   the MLP activation study's formulas of ``data/activations/`` (``study``), each
+   trained at the full budget with ``--seeds`` seeds (0, 1, ...; the seed sets the
+   initial weights and the batch order, the same for every activation); validation
+   perplexity mean +- std (sample std over seeds) and training tokens/s.  For each
+   activation, the paired difference to GELU per seed; ``beats_gelu`` is true when its
+   mean perplexity is below GELU's by more than the larger of the two stds.
+   ``blog``: the published formulas of "Evolving Activation Functions: A Personal
+   Exploration with Transformers" (DEAP, GPT-2-like/T5-small/TinyGPT) could not be
+   read (only the post's opening is stored in the reference corpus; they are in no
+   repository this project can see), so no row is rebuilt from them: the JSON says so.
+3. **MLP block.** The last block's MLP of the GELU model of the first seed is probed
+   on training windows, both sides reduced to ``--block-directions`` principal
+   directions, the reduced map explained by :class:`srnet.SRNet` (budget
+   ``--block-seconds``) and the formula put in the block's place
+   (:mod:`srnet.activations.mlp_block`).  Perplexity and inference tokens/s before and
+   after, and for context: the block replaced by its mean output, by the best linear
+   map of the same directions, and the true block seen through the same directions
+   (the most any formula of those directions can reach).
+
+Configurations (printed at the start): ``cpu`` (2-layer, 64-dim, context 64; about
+20-25 min on a quiet 2-core machine), ``cuda`` (4-layer, 256-dim, context 128, a longer
+budget) chosen by ``--device auto`` when CUDA is present; ``--quick`` a tiny one to
+check the script (about 2 min).
+
+Run ``python experiments/transformer_activation.py [--device auto] [--seeds 3] [--json PATH] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+from _provenance import write_results
+
+from srnet.activations import builtin_names, load_builtin, resolve_device
+from srnet.activations.language_model import (
+    LanguageModelScorer,
+    LMConfig,
+    build_language_model,
+    encode,
+    eval_tokens_per_second,
+    load_corpus,
+    make_windows,
+    perplexity,
+    split_tokens,
+    train_language_model,
+)
+from srnet.activations.mlp_block import explain_block, principal_directions, probe_module, replace_module
+from srnet.activations.search import search_activation
+from srnet.metrics import rmse_r2
+
+SEARCH_SEED = 1000
+BASELINES = ("gelu", "relu", "silu")
+
+#: model and full training budget, the search's short budget, the other budgets
+CONFIGS = {
+    "cpu": {
+        "model": LMConfig(context=64, d_model=64, n_layers=2, n_heads=4, epochs=3, batch_size=32, lr=3e-3),
+        "search": {"epochs": 1, "max_train_windows": 2048},
+        "search_validation_windows": 256,
+        "search_seconds": 240.0,
+        "block_seconds": 60.0,
+        "block_probe_windows": 256,
+        "block_rows": 8000,
+    },
+    "cuda": {
+        "model": LMConfig(context=128, d_model=256, n_layers=4, n_heads=8, epochs=6, batch_size=32, lr=1e-3),
+        "search": {"epochs": 1, "max_train_windows": None},
+        "search_validation_windows": None,
+        "search_seconds": 600.0,
+        "block_seconds": 120.0,
+        "block_probe_windows": 256,
+        "block_rows": 16000,
+    },
+    "quick": {
+        "model": LMConfig(context=32, d_model=32, n_layers=2, n_heads=2, epochs=1, batch_size=32, lr=3e-3,
+                          max_train_windows=1500),
+        "search": {"epochs": 1, "max_train_windows": 256},
+        "search_validation_windows": 64,
+        "search_seconds": 15.0,
+        "block_seconds": 8.0,
+        "block_probe_windows": 64,
+        "block_rows": 2000,
+    },
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present, with the larger config), cpu, cuda")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per activation in the table (0, 1, ...)")
+    parser.add_argument("--json", default=None, help="write the results here (with provenance)")
+    parser.add_argument("--quick", action="store_true", help="tiny config: checks the script (~1 min)")
+    parser.add_argument("--corpus", default=None, help="a UTF-8 text file (default: pydoc_data.topics)")
+    parser.add_argument("--search-seconds", type=float, default=None, help="wall budget of the search")
+    parser.add_argument("--search-top", type=int, default=2, help="distinct found formulas retrained in the table")
+    parser.add_argument("--block-seconds", type=float, default=None, help="SRNet's budget for the MLP block")
+    parser.add_argument("--block-directions", type=int, default=8, help="principal directions kept on each side")
+    parser.add_argument("--threads", type=int, default=1, help="torch and numba threads on the CPU")
+    return parser.parse_args(argv)
+
+
+def mean_std(values) -> tuple[float, float]:
+    values = [v for v in values if math.isfinite(v)]
+    if not values:
+        return math.inf, math.nan
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def describe(name: str, config) -> str:
+    return f"{name}: " + ", ".join(f"{k}={v}" for k, v in config.items() if k != "model") + \
+        "; model " + ", ".join(f"{k}={v}" for k, v in config["model"].to_dict().items())
+
+
+# ------------------------------------------------------------------- search
+
+def same_shape(first, second) -> bool:
+    """Whether two activations are the same for the network: g2 = a g1(+-x) + b
+    (the neighbouring Linear layers absorb a, b and the sign of x), judged by
+    correlation (above 1 - 1e-6) on [-4, 4]."""
+    grid = torch.linspace(-4, 4, 801)
+    with torch.no_grad():
+        a, b, b_flipped = first(grid), second(grid), second(-grid)
+    return any(abs(float(torch.corrcoef(torch.stack([a, other]))[0, 1])) > 1 - 1e-6 for other in (b, b_flipped))
+
+
+def run_search(args, setup, train, validation, device):
+    model_config = dataclasses.replace(setup["model"], **setup["search"])
+    scorer = LanguageModelScorer(train, validation, model_config, random_state=SEARCH_SEED, device=device,
+                                 max_validation_windows=setup["search_validation_windows"])
+    seconds = args.search_seconds if args.search_seconds is not None else setup["search_seconds"]
+    started = time.perf_counter()
+    gelu_fitness = scorer.score(torch.nn.GELU())
+
+    def report(progress):
+        if progress.generation % 5 == 0:
+            print(f"    generation {progress.generation}: best perplexity {progress.fitness:.4f} "
+                  f"({progress.evaluations} training runs, {time.perf_counter() - started:.0f} s)", flush=True)
+
+    found = search_activation(scorer=scorer, max_seconds=seconds, random_state=SEARCH_SEED, callback=report)
+    top = []
+    for fitness, program in scorer.ranked():
+        activation = scorer.activation(program)
+        if activation is None or any(same_shape(activation, other) for _, other in top):
+            continue
+        top.append((fitness, activation))
+        if len(top) == args.search_top:
+            break
+    summary = {"config": model_config.to_dict(), "seed": SEARCH_SEED, "max_seconds": seconds,
+               "seconds": time.perf_counter() - started, "gelu_fitness": gelu_fitness,
+               "best_fitness": found.details["fitness"], "best_formula": found.formula, "source": found.source,
+               "generations": found.details["generations"], "training_runs": found.details["training_runs"],
+               "cache_hits": found.details["cache_hits"], "rejected": found.details["rejected"],
+               "stop_reason": found.details["stop_reason"], "history": found.details["history"],
+               "top": [{"formula": a.formula, "fitness": f, "activation": a.to_dict()} for f, a in top]}
+    print(f"  search: {summary['training_runs']} training runs, {summary['generations']} generations, "
+          f"{summary['cache_hits']} cache hits, {summary['rejected']} degenerate formulas rejected, "
+          f"{summary['seconds']:.0f} s; GELU scores {gelu_fitness:.4f} on the same budget")
+    for f, a in top:
+        print(f"    perplexity {f:.4f}: g(x) = {a.formula}")
+    return summary, [a for _, a in top]
+
+
+# -------------------------------------------------------------------- table
+
+def run_table(args, setup, candidates, train, validation, device):
+    config, seeds = setup["model"], list(range(args.seeds))
+    runs, kept = [], None
+    for name, source, activation in candidates:
+        for seed in seeds:
+            model = build_language_model(config, activation, random_state=seed).to(device)
+            run = train_language_model(model, train, validation, config, random_state=seed)
+            runs.append({"activation": name, "source": source, "seed": seed, "perplexity": run.perplexity,
+                         "tokens_per_s": run.tokens_per_s, "seconds": run.seconds, "diverged": run.diverged,
+                         "final_train_loss": run.losses[-1] if run.losses else math.nan})
+            print(f"    {name:<40} seed {seed}: perplexity {run.perplexity:.4f}, {run.tokens_per_s:,.0f} tokens/s, "
+                  f"{run.seconds:.1f} s", flush=True)
+            if name == "gelu" and kept is None:
+                kept = model  # the block to explain
+    gelu = {r["seed"]: r["perplexity"] for r in runs if r["activation"] == "gelu"}
+    rows = []
+    for name, source, _ in candidates:
+        group = [r for r in runs if r["activation"] == name]
+        mean, std = mean_std(r["perplexity"] for r in group)
+        differences = [r["perplexity"] - gelu[r["seed"]] for r in group if r["seed"] in gelu]
+        diff_mean, diff_std = mean_std(differences)
+        rows.append({"activation": name, "source": source, "perplexity_mean": mean, "perplexity_std": std,
+                     "tokens_per_s": statistics.fmean(r["tokens_per_s"] for r in group),
+                     "seeds": len(group), "diverged": sum(r["diverged"] for r in group),
+                     "vs_gelu_mean": diff_mean, "vs_gelu_std": diff_std})
+    gelu_row = next(r for r in rows if r["activation"] == "gelu")
+    for row in rows:
+        margin = max(row["perplexity_std"], gelu_row["perplexity_std"])
+        row["beats_gelu"] = bool(row["activation"] != "gelu"
+                                 and gelu_row["perplexity_mean"] - row["perplexity_mean"] > margin)
+    return rows, runs, kept
+
+
+def print_table(rows) -> None:
+    print(f"  {'activation':<42} {'source':<9} {'perplexity':>17} {'vs GELU (paired)':>18} {'tokens/s':>10}  beats")
+    for r in rows:
+        print(f"  {r['activation'][:42]:<42} {r['source']:<9} "
+              f"{r['perplexity_mean']:>8.4f} ± {r['perplexity_std']:<6.4f} "
+              f"{r['vs_gelu_mean']:>+8.4f} ± {r['vs_gelu_std']:<7.4f} {r['tokens_per_s']:>10,.0f}  "
+              f"{'yes' if r['beats_gelu'] else '-'}")
+
+
+# --------------------------------------------------------------- MLP block
+
+class _ThroughDirections(torch.nn.Module):
+    """The true block seen through the same principal directions (input
+    projected onto them, output too): the ceiling of any formula of them."""
+
+    def __init__(self, block, reduction_in, reduction_out):
+        super().__init__()
+        self.block = block
+        as_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+        self.register_buffer("in_mean", as_tensor(reduction_in.mean))
+        self.register_buffer("in_basis", as_tensor(reduction_in.components))
+        self.register_buffer("out_mean", as_tensor(reduction_out.mean))
+        self.register_buffer("out_basis", as_tensor(reduction_out.components))
+
+    def forward(self, x):
+        x = self.in_mean + (x - self.in_mean) @ self.in_basis.T @ self.in_basis
+        y = self.block(x)
+        return self.out_mean + (y - self.out_mean) @ self.out_basis.T @ self.out_basis
+
+
+def run_block(args, setup, model, train, validation, device):
+    name = f"blocks.{model.config.n_layers - 1}.mlp"
+    block = model.get_submodule(name)
+    seconds = args.block_seconds if args.block_seconds is not None else setup["block_seconds"]
+    k = args.block_directions
+    X, Y = probe_module(model, block, train[0][: setup["block_probe_windows"]], max_rows=setup["block_rows"],
+                        random_state=0)
+    explanation = explain_block(X, Y, n_inputs=k, n_outputs=k, n_features=4, max_seconds=seconds, random_state=0,
+                                n_threads=args.threads if device.type == "cpu" else None)
+    through = _ThroughDirections(block, principal_directions(X, k), principal_directions(Y, k))
+    before = perplexity(model, *validation)
+    replaced = replace_module(model, name, explanation.module)
+    after = perplexity(replaced, *validation)
+    speed_before = eval_tokens_per_second(model, validation[0])
+    speed_after = eval_tokens_per_second(replaced, validation[0])
+    context = {label: perplexity(replace_module(model, name, module), *validation)
+               for label, module in (("mean_output", explanation.mean), ("linear_same_directions", explanation.linear),
+                                     ("true_block_same_directions", through))}
+    with torch.no_grad():
+        where = next(model.parameters()).device
+        probed = torch.as_tensor(X, dtype=torch.float32, device=where)
+        r2_through = rmse_r2(Y, through.to(where)(probed).double().cpu().numpy())[1]
+    # the block itself seen through more or fewer directions: how many a formula would need
+    by_directions = {}
+    for n in sorted({2, 4, 8, 16, 32, k}):
+        if n <= min(X.shape[1], Y.shape[1]):
+            view = _ThroughDirections(block, principal_directions(X, n), principal_directions(Y, n))
+            by_directions[str(n)] = perplexity(replace_module(model, name, view), *validation)
+    result = {"perplexity_before": before, "perplexity_after": after, "tokens_per_s_before": speed_before,
+              "tokens_per_s_after": speed_after, "perplexity_increase": after / before - 1,
+              "block": name, "directions": k, "probe_rows": int(X.shape[0]), "max_seconds": seconds,
+              "perplexity_with": context, "r2_true_block_same_directions": r2_through,
+              "true_block_perplexity_by_directions": by_directions, **explanation.to_dict()}
+    print(f"  {name}: {k} directions in and out (variance kept: input {sum(explanation.explained_in):.3f}, "
+          f"output {sum(explanation.explained_out):.3f}); formula ({explanation.complexity} nodes, "
+          f"{explanation.module.formula.source}), R2 against the reduced map {explanation.r2_reduced:.4f}, "
+          f"against the block's output {explanation.r2_block:.4f} (ceiling {explanation.r2_ceiling:.4f}, "
+          f"linear {explanation.r2_linear:.4f})")
+    for j, formula in enumerate(explanation.formulas):
+        print(f"    u{j} = {formula}")
+    print(f"  perplexity {before:.4f} -> {after:.4f} ({100 * (after / before - 1):+.1f} %), "
+          f"tokens/s {speed_before:,.0f} -> {speed_after:,.0f} ({100 * (speed_after / speed_before - 1):+.1f} %)")
+    print("  for context, perplexity with the block replaced by: " + ", ".join(
+        f"{label} {value:.4f} ({100 * (value / before - 1):+.1f} %)" for label, value in context.items())
+        + f" (R2 of the last against the block {r2_through:.4f})")
+    print("  the true block through n directions: " + ", ".join(
+        f"n={n} {100 * (value / before - 1):+.1f} %" for n, value in by_directions.items()))
+    return result
+
+
+# --------------------------------------------------------------------- main
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    device = resolve_device(args.device)
+    if device.type == "cpu":
+        torch.set_num_threads(args.threads)
+        import numba
+
+        numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    kind = "quick" if args.quick else device.type if device.type in CONFIGS else "cpu"
+    setup = CONFIGS[kind]
+    if args.seeds < 1:
+        raise SystemExit("--seeds must be >= 1")
+    for name in ("cpu", "cuda"):
+        print(("* " if name == kind else "  ") + describe(name, CONFIGS[name]))
+    if kind == "quick":
+        print("* " + describe("quick", setup))
+    tokens = encode(load_corpus(args.corpus))
+    train_tokens, validation_tokens = split_tokens(tokens)
+    context = setup["model"].context
+    train = make_windows(train_tokens, context)
+    validation = make_windows(validation_tokens, context)
+    print(f"corpus: {len(tokens):,} bytes ({args.corpus or 'pydoc_data.topics'}); {train[0].shape[0]} training and "
+          f"{validation[0].shape[0]} validation windows of {context}; device {device}; config '{kind}'; "
+          f"seeds {list(range(args.seeds))}; {args.threads} CPU thread(s)")
+
+    print("\n1. search (language-model fitness)", flush=True)
+    search, found = run_search(args, setup, train, validation, device)
+
+    study = builtin_names()
+    if kind == "quick":
+        study = study[:1]
+    candidates = [(name, "baseline", name) for name in BASELINES]
+    candidates += [(a.formula, "search", a) for a in found]
+    candidates += [(f"{name}: {load_builtin(name).formula}", "study", load_builtin(name)) for name in study]
+    print(f"\n2. table: {len(candidates)} activations x {args.seeds} seeds at the full budget", flush=True)
+    rows, runs, gelu_model = run_table(args, setup, candidates, train, validation, device)
+    print()
+    print_table(rows)
+    winners = [r["activation"] for r in rows if r["source"] != "baseline" and r["beats_gelu"]]
+    print("  " + (f"below GELU by more than one std: {', '.join(winners)}" if winners else
+                  "no found activation is below GELU by more than one std"))
+
+    print("\n3. MLP block explained", flush=True)
+    block = run_block(args, setup, gelu_model, train, validation, device)
+
+    payload = {
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "config_name": kind,
+        "configs": {name: {**{k: v for k, v in c.items() if k != "model"}, "model": c["model"].to_dict()}
+                    for name, c in CONFIGS.items()},
+        "corpus": {"source": args.corpus or "pydoc_data.topics", "bytes": int(len(tokens)),
+                   "train_windows": int(train[0].shape[0]), "validation_windows": int(validation[0].shape[0])},
+        "seeds": list(range(args.seeds)),
+        "threads": args.threads,
+        "rows": rows,
+        "runs": runs,
+        "search": search,
+        "blog": {"formulas": [], "note": "the blog's published formulas could not be read (only the post's "
+                 "opening is in the reference corpus); none rebuilt"},
+        "mlp_block": block,
+        "wall_seconds": time.perf_counter() - started,
+    }
+    if args.json:
+        path = write_results(args.json, payload)
+        print(f"\nwrote {path}")
+    print(f"total {payload['wall_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,460 @@
+"""A small byte-level language model whose MLP activation is any torch module.
+
+What the transformer study (``experiments/transformer_activation.py``) and
+the activation search with a language-model fitness need:
+
+* a corpus: by default the English text of Python's own documentation that
+  every CPython ships (``pydoc_data.topics``, about 465 KB), or any UTF-8
+  text file (:func:`load_corpus`; an empty, binary or non-UTF-8 file is
+  refused in one line);
+* byte-level tokens (256 symbols, :func:`encode` / :func:`decode`) cut into
+  windows of ``context + 1`` bytes (:func:`make_windows`): the first
+  ``context`` are the inputs, the last ``context`` the targets;
+* :class:`TinyGPT`, a decoder-only pre-LayerNorm transformer (learned
+  positions, causal self-attention, an MLP ``Linear -> activation -> Linear``
+  per block, tied input and output embeddings) sized by :class:`LMConfig`;
+* training through the project's one loop, :func:`srnet.train.fit_network`
+  (the windows are its rows; the loss is the mean cross-entropy of every
+  next byte), validation perplexity ``exp(mean cross-entropy)``
+  (:func:`perplexity`) and throughput (:func:`train_language_model`,
+  :func:`eval_tokens_per_second`);
+* :class:`LanguageModelScorer`, the fitness of
+  :func:`srnet.activations.search_activation` (``scorer=``): the validation
+  perplexity after a short, fixed training budget, the same initial weights
+  and batch order for every candidate (common random numbers), cached by the
+  formula's JSON; :func:`search_lm_activation` runs that search.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from srnet.activations.programs import CHECK_RANGE, DegenerateActivationError
+from srnet.activations.routes import make_activation
+from srnet.activations.study_models import resolve_device, seeded
+from srnet.expr.program import Program
+from srnet.networks import ACTIVATIONS
+from srnet.train import fit_network
+
+VOCAB_SIZE = 256
+#: The default corpus: the docs topics shipped with CPython (``pydoc_data.topics``).
+DEFAULT_CORPUS = "pydoc"
+
+
+# ------------------------------------------------------------------- corpus
+
+def load_corpus(path=None) -> bytes:
+    """The corpus as UTF-8 bytes.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        A UTF-8 text file, or None (or ``"pydoc"``) for the text of Python's
+        documentation topics (``pydoc_data.topics``: every topic, in sorted
+        order of its name), which needs no download.
+
+    Raises
+    ------
+    ValueError
+        In one line, for a missing file, a folder, an empty file, a file with
+        NUL bytes (binary data) or one that is not valid UTF-8.
+    """
+    if path is None or path == DEFAULT_CORPUS:
+        from pydoc_data.topics import topics
+
+        return "".join(topics[name] for name in sorted(topics)).encode("utf-8")
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"corpus file '{path}' does not exist")
+    if not path.is_file():
+        raise ValueError(f"corpus '{path}' is not a file")
+    data = path.read_bytes()
+    if not data.strip():
+        raise ValueError(f"corpus file '{path}' is empty")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise ValueError(f"corpus file '{path}' is not text: it holds NUL bytes (binary data), the first at "
+                         f"byte {nul}")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"corpus file '{path}' is not UTF-8 text: invalid byte at position {error.start}") from None
+    return data
+
+
+def encode(text) -> np.ndarray:
+    """Byte-level tokens (uint8) of a str (UTF-8) or bytes."""
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    if not isinstance(text, (bytes, bytearray)):
+        raise TypeError(f"encode takes str or bytes, got {type(text).__name__}")
+    return np.frombuffer(bytes(text), dtype=np.uint8).copy()
+
+
+def decode(tokens) -> str:
+    """Text of byte tokens (invalid UTF-8 sequences become U+FFFD)."""
+    values = np.asarray(tokens)
+    if values.size and (values.min() < 0 or values.max() >= VOCAB_SIZE):
+        raise ValueError(f"tokens must lie in [0, {VOCAB_SIZE}), got {values.min()}..{values.max()}")
+    return values.astype(np.uint8).tobytes().decode("utf-8", errors="replace")
+
+
+def split_tokens(tokens, validation: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``1 - validation`` of the tokens for training, the rest (a
+    contiguous tail, never seen in training) for validation."""
+    tokens = np.asarray(tokens)
+    if not 0 < validation < 1:
+        raise ValueError(f"validation must be a fraction in (0, 1), got {validation}")
+    cut = int(round(len(tokens) * (1 - validation)))
+    return tokens[:cut], tokens[cut:]
+
+
+def make_windows(tokens, context: int, *, max_windows: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Non-overlapping windows: inputs ``(n, context)`` and next-byte targets
+    ``(n, context)`` (int64), in corpus order.  ``max_windows`` keeps the
+    first ones."""
+    tokens = np.asarray(tokens)
+    if context < 1:
+        raise ValueError(f"context must be >= 1, got {context}")
+    n = (len(tokens) - 1) // context
+    if n < 1:
+        raise ValueError(f"the text has {len(tokens)} bytes: too short for one window of {context + 1} bytes")
+    if max_windows is not None:
+        n = min(n, int(max_windows))
+    span = torch.as_tensor(tokens[: n * context + 1].astype(np.int64))
+    return span[:-1].reshape(n, context), span[1:].reshape(n, context)
+
+
+# -------------------------------------------------------------------- model
+
+@dataclass(frozen=True)
+class LMConfig:
+    """Size of :class:`TinyGPT` and how it is trained.
+
+    ``epochs`` passes over ``max_train_windows`` windows (None: all) of
+    ``context`` bytes, ``batch_size`` windows per Adam step at ``lr``.
+    """
+
+    context: int = 64
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    mlp_ratio: int = 4
+    epochs: int = 1
+    batch_size: int = 32
+    lr: float = 3e-3
+    max_train_windows: int | None = None
+
+    def __post_init__(self):
+        for name in ("context", "d_model", "n_layers", "n_heads", "mlp_ratio", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads})")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def activation_module(activation) -> nn.Module:
+    """A fresh module: a name of :data:`srnet.networks.ACTIVATIONS`, or a copy of a module."""
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation '{activation}'; choose from {', '.join(ACTIVATIONS)} "
+                             "or pass a module")
+        return ACTIVATIONS[activation]()
+    if isinstance(activation, nn.Module):
+        return copy.deepcopy(activation)  # each block its own copy (own affine parameters, if any)
+    raise TypeError(f"activation must be a name or an nn.Module, got {type(activation).__name__}")
+
+
+class MLP(nn.Module):
+    """The transformer's feed-forward block: ``fc -> act -> proj``."""
+
+    def __init__(self, d_model: int, hidden: int, activation):
+        super().__init__()
+        self.fc = nn.Linear(d_model, hidden)
+        self.act = activation_module(activation)
+        self.proj = nn.Linear(hidden, d_model)
+
+    def forward(self, x):
+        return self.proj(self.act(self.fc(x)))
+
+
+class SelfAttention(nn.Module):
+    """Causal multi-head self-attention."""
+
+    def __init__(self, d_model: int, n_heads: int):
+        super().__init__()
+        self.n_heads = n_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+
+    def forward(self, x):
+        batch, length, width = x.shape
+        q, k, v = self.qkv(x).split(width, dim=2)
+        heads = [t.view(batch, length, self.n_heads, width // self.n_heads).transpose(1, 2) for t in (q, k, v)]
+        y = F.scaled_dot_product_attention(*heads, is_causal=True)
+        return self.proj(y.transpose(1, 2).reshape(batch, length, width))
+
+
+class Block(nn.Module):
+    """Pre-LayerNorm block: ``x + attn(ln1(x))``, then ``x + mlp(ln2(x))``."""
+
+    def __init__(self, config: LMConfig, activation):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(config.d_model)
+        self.attn = SelfAttention(config.d_model, config.n_heads)
+        self.ln2 = nn.LayerNorm(config.d_model)
+        self.mlp = MLP(config.d_model, config.mlp_ratio * config.d_model, activation)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class TinyGPT(nn.Module):
+    """A decoder-only byte-level transformer: ``(batch, T)`` int64 -> logits ``(batch, T, 256)``.
+
+    Every block's MLP applies its own copy of ``activation`` (a name of
+    :data:`srnet.networks.ACTIVATIONS` or any module, e.g. an
+    :class:`~srnet.activations.ExpressionActivation`).  Weights start as in
+    GPT-2 (normal, std 0.02; residual projections scaled by the depth);
+    seed them with :func:`~srnet.activations.seeded`.
+    """
+
+    def __init__(self, config: LMConfig = LMConfig(), activation="gelu"):
+        super().__init__()
+        self.config = config
+        self.token = nn.Embedding(VOCAB_SIZE, config.d_model)
+        self.position = nn.Embedding(config.context, config.d_model)
+        self.blocks = nn.ModuleList(Block(config, activation) for _ in range(config.n_layers))
+        self.ln = nn.LayerNorm(config.d_model)
+        self.apply(self._init)
+        for name, parameter in self.named_parameters():
+            if name.endswith("proj.weight"):
+                nn.init.normal_(parameter, std=0.02 / math.sqrt(2 * config.n_layers))
+
+    @staticmethod
+    def _init(module):
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        length = idx.shape[1]
+        if length > self.config.context:
+            raise ValueError(f"input of {length} tokens is longer than the context ({self.config.context})")
+        x = self.token(idx) + self.position(torch.arange(length, device=idx.device))
+        for block in self.blocks:
+            x = block(x)
+        return self.ln(x) @ self.token.weight.T  # tied output embedding
+
+
+def build_language_model(config: LMConfig, activation="gelu", *, random_state: int = 0) -> TinyGPT:
+    """A :class:`TinyGPT` whose initial weights depend only on ``random_state``
+    (not on the activation, which holds no weights unless it is affine)."""
+    return seeded(TinyGPT, random_state, config, activation)
+
+
+# ----------------------------------------------------------------- training
+
+def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy (nats) of every next byte."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+@torch.no_grad()
+def perplexity(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, batch_size: int = 64) -> float:
+    """``exp`` of the mean cross-entropy over every target byte (inf when not finite)."""
+    model.eval()
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for first in range(0, inputs.shape[0], batch_size):
+        x = inputs[first : first + batch_size].to(device)
+        y = targets[first : first + batch_size].to(device)
+        total += float(lm_loss(model(x), y)) * y.numel()
+        count += y.numel()
+    mean = total / count
+    return math.exp(mean) if math.isfinite(mean) and mean < 700 else math.inf
+
+
+@dataclass
+class TrainingRun:
+    """What :func:`train_language_model` measured."""
+
+    perplexity: float
+    losses: list
+    seconds: float
+    tokens_per_s: float
+    diverged: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def train_language_model(model: nn.Module, train: tuple, validation: tuple, config: LMConfig, *,
+                         random_state: int = 0, device=None, stop_on_nonfinite: bool = True) -> TrainingRun:
+    """Train ``model`` with :func:`srnet.train.fit_network` on the windows
+    ``train = (inputs, targets)`` (the first ``config.max_train_windows``),
+    then measure its perplexity on ``validation``.
+
+    ``tokens_per_s`` is training throughput: target bytes trained on per
+    second of the loop (forward, backward and Adam step).
+    """
+    inputs, targets = train
+    if config.max_train_windows is not None:
+        inputs, targets = inputs[: config.max_train_windows], targets[: config.max_train_windows]
+    device = next(model.parameters()).device if device is None else resolve_device(device)
+    model = model.to(device)
+    inputs, targets = inputs.to(device), targets.to(device)
+    _synchronize(device)
+    started = time.perf_counter()
+    losses = fit_network(model, inputs, targets, lm_loss, epochs=config.epochs, batch_size=config.batch_size,
+                         lr=config.lr, random_state=random_state, stop_on_nonfinite=stop_on_nonfinite)
+    _synchronize(device)
+    seconds = time.perf_counter() - started
+    diverged = bool(losses) and not math.isfinite(losses[-1])
+    value = math.inf if diverged else perplexity(model, *validation)
+    tokens = targets.numel() * config.epochs
+    return TrainingRun(value, [float(v) for v in losses], seconds, tokens / seconds if seconds > 0 else math.inf,
+                       diverged)
+
+
+@torch.no_grad()
+def eval_tokens_per_second(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64,
+                           repeats: int = 3) -> float:
+    """Inference throughput: tokens per second of the forward pass over
+    ``inputs`` (the best of ``repeats`` timed passes, after one warm-up batch)."""
+    model.eval()
+    device = next(model.parameters()).device
+    inputs = inputs.to(device)
+    model(inputs[:batch_size])
+    best = math.inf
+    for _ in range(repeats):
+        _synchronize(device)
+        started = time.perf_counter()
+        for first in range(0, inputs.shape[0], batch_size):
+            model(inputs[first : first + batch_size])
+        _synchronize(device)
+        best = min(best, time.perf_counter() - started)
+    return inputs.numel() / best if best > 0 else math.inf
+
+
+def _synchronize(device) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# ------------------------------------------------------------------ fitness
+
+class LanguageModelScorer:
+    """Fitness of an activation formula: validation perplexity of a
+    :class:`TinyGPT` trained briefly with it.
+
+    The interface :func:`srnet.activations.search_activation` takes as
+    ``scorer=``: :meth:`fitness` (cached by the program's JSON),
+    :meth:`activation`, and the counters ``trained``, ``hits``,
+    ``rejected``.  Every candidate starts from the same weights and sees
+    the same batches (``random_state``): differences come from the
+    activation.
+
+    Parameters
+    ----------
+    train, validation : (inputs, targets)
+        Windows from :func:`make_windows`.
+    config : LMConfig
+        The short training budget (``epochs``, ``max_train_windows``).
+    random_state : int, default=0
+    device : str or torch.device, default="cpu"
+    check_range : (float, float), default=(-5, 5)
+        Range on which formulas are checked and standardised
+        (see :func:`~srnet.activations.make_activation`).
+    max_validation_windows : int or None, default=None
+        Score on the first windows of ``validation`` only.
+    """
+
+    def __init__(self, train, validation, config: LMConfig, *, random_state: int = 0, device="cpu",
+                 check_range=CHECK_RANGE, max_validation_windows: int | None = None):
+        self.device = resolve_device(device)
+        self.config = config
+        self.train_windows = tuple(t.to(self.device) for t in train)
+        self.validation = tuple(t[:max_validation_windows].to(self.device) for t in validation)
+        self.seed = int(random_state)
+        self.check_range = check_range
+        self.cache: dict[str, float] = {}
+        self.hits = self.trained = self.rejected = 0
+        self.seconds = 0.0
+
+    def activation(self, program: Program):
+        """The standardised activation of a program, or None if degenerate."""
+        try:
+            return make_activation(program, normalize=True, check_range=self.check_range)
+        except DegenerateActivationError:
+            return None
+
+    def fitness(self, program: Program) -> float:
+        key = program.to_json()
+        if key in self.cache:
+            self.hits += 1
+            return self.cache[key]
+        activation = self.activation(program)
+        if activation is None:
+            self.rejected += 1
+            value = math.inf
+        else:
+            self.trained += 1
+            value = self.score(activation)
+        self.cache[key] = value
+        return value
+
+    def score(self, activation) -> float:
+        """Validation perplexity after the short training, inf if it diverged."""
+        started = time.perf_counter()
+        model = build_language_model(self.config, activation, random_state=self.seed).to(self.device)
+        run = train_language_model(model, self.train_windows, self.validation, self.config, random_state=self.seed)
+        self.seconds += time.perf_counter() - started
+        return run.perplexity
+
+    def ranked(self) -> list[tuple[float, Program]]:
+        """Every finite fitness met so far with its program, best first."""
+        found = [(value, Program.from_json(key)) for key, value in self.cache.items() if math.isfinite(value)]
+        return sorted(found, key=lambda pair: pair[0])
+
+
+def search_lm_activation(train, validation, config: LMConfig, *, random_state: int = 0, device="cpu",
+                         max_validation_windows: int | None = None, **search):
+    """:func:`srnet.activations.search_activation` scored by
+    :class:`LanguageModelScorer`; ``search`` takes its budgets and genome
+    space (``max_seconds``, ``max_generations``, ``max_evaluations``,
+    ``n_offspring``, ``n_columns``, ``functions``, ...).
+
+    Returns ``(found, scorer)``: the :class:`~srnet.activations.FoundActivation`
+    (its ``details["fitness"]`` is the perplexity) and the scorer, whose
+    :meth:`~LanguageModelScorer.ranked` lists every formula scored.
+    """
+    from srnet.activations.search import search_activation
+
+    scorer = LanguageModelScorer(train, validation, config, random_state=random_state, device=device,
+                                 max_validation_windows=max_validation_windows)
+    found = search_activation(scorer=scorer, random_state=random_state, **search)
+    return found, scorer
+
+
+__all__ = ["DEFAULT_CORPUS", "VOCAB_SIZE", "LMConfig", "LanguageModelScorer", "TinyGPT", "TrainingRun",
+           "activation_module", "build_language_model", "decode", "encode", "eval_tokens_per_second", "load_corpus",
+           "lm_loss", "make_windows", "perplexity", "search_lm_activation", "split_tokens",
+           "train_language_model"]

@@ -1,0 +1,295 @@
+"""Explain one MLP block of a transformer and put the formula in its place.
+
+The SymTorch recipe, with srnet's search:
+
+1. probe the block: record its input and output at every token
+   (:func:`probe_module`);
+2. reduce both to a few principal directions (:func:`principal_directions`,
+   PCA by SVD): the input scores are whitened, ``z = (x - m_in) C_in^T / s``,
+   the output scores ``u = (y - m_out) C_out^T``;
+3. explain the reduced map ``z -> u`` with :class:`srnet.SRNet`
+   (``fit_activations``: the block's output scores as the one explained
+   layer, so the candidates are its multi-output chromosome with a
+   least-squares map, direct searches of several sizes, each refined by
+   L-BFGS; the Pareto front's selected formula is used);
+4. :class:`ExplainedBlock` computes ``m_out + f(z) C_out`` with the formula's
+   programs in torch, and :func:`replace_module` puts it in the block's
+   place.
+
+:func:`explain_block` returns a :class:`BlockExplanation` with the figures
+that say where fidelity is lost: the output PCA's ceiling, the formula
+against the reduced target, the replacement against the block's output, and
+the best linear map of the same directions as a baseline.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from srnet.data import check_budget, check_matrix
+from srnet.expr.torch_module import ProgramModule
+from srnet.formulas import Formula
+from srnet.metrics import rmse_r2
+
+# --------------------------------------------------------------------- probe
+
+@torch.no_grad()
+def probe_module(model: nn.Module, module: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64,
+                 max_rows: int | None = None, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The input and output of ``module`` (a submodule of ``model``) at
+    every position, as float64 rows ``(n, width_in)`` and ``(n, width_out)``,
+    while ``model`` runs on ``inputs`` in batches; ``max_rows`` keeps a
+    seeded random subset of the rows."""
+    recorded_in, recorded_out = [], []
+
+    def record(_module, args, output):
+        recorded_in.append(args[0].detach().reshape(-1, args[0].shape[-1]).double().cpu())
+        recorded_out.append(output.detach().reshape(-1, output.shape[-1]).double().cpu())
+
+    model.eval()
+    device = next(model.parameters()).device
+    handle = module.register_forward_hook(record)
+    try:
+        for first in range(0, inputs.shape[0], batch_size):
+            model(inputs[first : first + batch_size].to(device))
+    finally:
+        handle.remove()
+    if not recorded_in:
+        raise ValueError("the module was not called: is it a submodule of the model, and are there inputs?")
+    X, Y = torch.cat(recorded_in).numpy(), torch.cat(recorded_out).numpy()
+    if max_rows is not None and X.shape[0] > max_rows:
+        rows = np.sort(np.random.default_rng(random_state).choice(X.shape[0], int(max_rows), replace=False))
+        X, Y = X[rows], Y[rows]
+    return X, Y
+
+
+# ----------------------------------------------------------------------- PCA
+
+@dataclass(frozen=True)
+class Reduction:
+    """The top principal directions of some rows.
+
+    ``transform(X) = (X - mean) @ components.T / scale``; ``inverse`` maps
+    scores back.  ``scale`` is the score's standard deviation (whitened) or
+    ones; ``explained`` is the share of the total variance each direction holds.
+    """
+
+    mean: np.ndarray
+    components: np.ndarray
+    scale: np.ndarray
+    explained: np.ndarray
+
+    @property
+    def n_components(self) -> int:
+        return self.components.shape[0]
+
+    def transform(self, X) -> np.ndarray:
+        return (np.asarray(X, dtype=np.float64) - self.mean) @ self.components.T / self.scale
+
+    def inverse(self, Z) -> np.ndarray:
+        return self.mean + (np.asarray(Z, dtype=np.float64) * self.scale) @ self.components
+
+
+def principal_directions(X, n_components: int, *, whiten: bool = False) -> Reduction:
+    """PCA of the rows of X by SVD: the ``n_components`` directions of largest variance."""
+    X = check_matrix(X, "X")
+    n_components = check_budget("n_components", n_components, integer=True)
+    if n_components > min(X.shape):
+        raise ValueError(f"n_components = {n_components} exceeds min(rows, columns) = {min(X.shape)}")
+    mean = X.mean(axis=0)
+    _, singular, vt = np.linalg.svd(X - mean, full_matrices=False)
+    variance = singular**2 / max(1, X.shape[0] - 1)
+    total = variance.sum()
+    components = vt[:n_components]
+    # a deterministic sign: each direction's largest coordinate is positive
+    signs = np.sign(components[np.arange(n_components), np.abs(components).argmax(axis=1)])
+    components = components * np.where(signs == 0, 1.0, signs)[:, None]
+    scale = np.sqrt(variance[:n_components]) if whiten else np.ones(n_components)
+    scale = np.where(scale > 0, scale, 1.0)
+    explained = variance[:n_components] / total if total > 0 else np.zeros(n_components)
+    return Reduction(mean, components, scale, explained)
+
+
+# -------------------------------------------------------------------- module
+
+class ExplainedBlock(nn.Module):
+    """``x -> out.inverse(f(in.transform(x)))``: a formula ``f`` of a few
+    principal input scores, lifted back to the block's width.
+
+    Works on any leading shape ``(..., width_in)``; the formula runs in the
+    input's dtype through the programs' torch forms (no generated code).
+    """
+
+    def __init__(self, reduction_in: Reduction, reduction_out: Reduction, formula: Formula):
+        super().__init__()
+        as_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+        self.register_buffer("in_mean", as_tensor(reduction_in.mean))
+        self.register_buffer("in_map", as_tensor(reduction_in.components.T / reduction_in.scale))
+        self.register_buffer("out_mean", as_tensor(reduction_out.mean))
+        self.register_buffer("out_map", as_tensor(reduction_out.scale[:, None] * reduction_out.components))
+        self.programs = nn.ModuleList(ProgramModule(p, dtype=torch.float32) for p in formula.programs)
+        for parameter in self.programs.parameters():
+            parameter.requires_grad_(False)
+        self.formula = formula
+
+    def reduced(self, z: torch.Tensor) -> torch.Tensor:
+        """The formula on scores ``(n, n_in)`` -> ``(n, n_out)``."""
+        for program in self.programs:
+            z = program(z)
+        return z
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape
+        z = (x.reshape(-1, shape[-1]) - self.in_mean.to(x.dtype)) @ self.in_map.to(x.dtype)
+        y = self.out_mean.to(x.dtype) + self.reduced(z) @ self.out_map.to(x.dtype)
+        return y.reshape(*shape[:-1], y.shape[-1])
+
+
+class AffineBlock(nn.Module):
+    """``x -> b + x A``: a block replaced by a linear map (or a constant, A = 0)."""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray):
+        super().__init__()
+        self.register_buffer("weight", torch.as_tensor(np.asarray(weight), dtype=torch.float32))
+        self.register_buffer("bias", torch.as_tensor(np.asarray(bias), dtype=torch.float32))
+
+    def forward(self, x):
+        return self.bias.to(x.dtype) + x @ self.weight.to(x.dtype)
+
+
+def replace_module(model: nn.Module, name: str, module: nn.Module) -> nn.Module:
+    """A deep copy of ``model`` whose submodule ``name`` (e.g. ``"blocks.1.mlp"``) is ``module``."""
+    names = dict(model.named_modules())
+    if name not in names or not name:
+        raise ValueError(f"the model has no submodule '{name}'")
+    copied = copy.deepcopy(model)
+    parent_name, _, child = name.rpartition(".")
+    parent = copied.get_submodule(parent_name) if parent_name else copied
+    device = next(model.parameters()).device
+    setattr(parent, child, module.to(device))
+    return copied
+
+
+# ---------------------------------------------------------------- explaining
+
+@dataclass
+class BlockExplanation:
+    """What :func:`explain_block` found and measured (on the probe rows).
+
+    Attributes
+    ----------
+    module : ExplainedBlock
+        The formula in the block's form: put it in place with :func:`replace_module`.
+    formulas : list of str
+        The selected formula of each output score ``u_j``, in ``z0, z1, ...``.
+    r2_block : float
+        The replacement against the block's output (all ``width`` columns).
+    r2_reduced : float
+        The formula against the output scores ``u``.
+    r2_ceiling : float
+        The output's own projection onto its directions against the output:
+        the most any function of the scores can reach.
+    r2_linear : float
+        The best affine map of the same input scores, lifted the same way
+        (a baseline for ``r2_block``).
+    linear, mean : AffineBlock
+        That linear replacement, and the block replaced by its mean output.
+    explained_in, explained_out : list of float
+        Variance share of each kept direction.
+    complexity : int
+        Nodes of the selected formula (simplified).
+    pareto : list of dict
+        SRNet's Pareto front.
+    seconds : float
+    """
+
+    module: ExplainedBlock
+    formulas: list
+    r2_block: float
+    r2_reduced: float
+    r2_ceiling: float
+    r2_linear: float
+    linear: AffineBlock
+    mean: AffineBlock
+    explained_in: list
+    explained_out: list
+    complexity: int
+    pareto: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"formulas": self.formulas, "r2_block": self.r2_block, "r2_reduced": self.r2_reduced,
+                "r2_ceiling": self.r2_ceiling, "r2_linear": self.r2_linear, "explained_in": self.explained_in,
+                "explained_out": self.explained_out, "complexity": self.complexity,
+                "source": self.module.formula.source, "formula": self.module.formula.to_dict(),
+                "pareto": [{"source": entry["source"], "complexity": entry["complexity"],
+                            "r2": entry["figures"]["rows"]["r2"], "expression": entry["expression"]}
+                           for entry in self.pareto],
+                "seconds": self.seconds}
+
+
+def explain_block(inputs, outputs, *, n_inputs: int = 4, n_outputs: int = 4, max_seconds: float = 60.0,
+                  max_samples: int = 2000, n_features: int = 4, random_state: int = 0, n_threads=None,
+                  **srnet_params) -> BlockExplanation:
+    """Explain a block from its probed rows (:func:`probe_module`).
+
+    Parameters
+    ----------
+    inputs, outputs : arrays (n, width_in), (n, width_out)
+    n_inputs, n_outputs : int, default=4
+        Principal directions kept on each side.
+    max_seconds, max_samples, random_state, n_threads
+        SRNet's budget, search rows, seed and threads.
+    n_features : int, default=4
+        Outputs of the explaining chromosome (SRNet's ``n_outputs``).
+    srnet_params
+        Other :class:`srnet.SRNet` parameters.
+    """
+    from srnet.extract import SRNet
+
+    started = time.perf_counter()
+    X, Y = check_matrix(inputs, "inputs"), check_matrix(outputs, "outputs")
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"inputs have {X.shape[0]} rows but outputs have {Y.shape[0]}")
+    reduction_in = principal_directions(X, n_inputs, whiten=True)
+    reduction_out = principal_directions(Y, n_outputs)
+    Z, U = reduction_in.transform(X), reduction_out.transform(Y)
+    model = SRNet(n_outputs=n_features, max_seconds=max_seconds, max_samples=max_samples, random_state=random_state,
+                  n_threads=n_threads, **srnet_params)
+    model.fit_activations(Z, [U], feature_names=[f"z{j}" for j in range(n_inputs)])
+    module = ExplainedBlock(reduction_in, reduction_out, model.formula_)
+    with torch.no_grad():
+        replaced = module(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
+    # the best affine map of the same scores, for comparison
+    design = np.column_stack([Z, np.ones(len(Z))])
+    coef, *_ = np.linalg.lstsq(design, U, rcond=None)
+    lifted = (reduction_out.scale[:, None] * reduction_out.components)
+    weight = (reduction_in.components.T / reduction_in.scale) @ coef[:-1] @ lifted
+    bias = reduction_out.mean + (coef[-1] - reduction_in.mean @ (reduction_in.components.T / reduction_in.scale)
+                                 @ coef[:-1]) @ lifted
+    linear = AffineBlock(weight, bias)
+    mean = AffineBlock(np.zeros((X.shape[1], Y.shape[1])), Y.mean(axis=0))
+    expressions = model.expression_ if isinstance(model.expression_, list) else [model.expression_]
+    return BlockExplanation(
+        module=module,
+        formulas=list(model.selected_["expression"]) if model.selected_ else [str(e) for e in expressions],
+        r2_block=rmse_r2(Y, replaced)[1],
+        r2_reduced=rmse_r2(U, model.formula_(Z))[1],
+        r2_ceiling=rmse_r2(Y, reduction_out.inverse(U))[1],
+        r2_linear=rmse_r2(Y, X @ weight + bias)[1],
+        linear=linear, mean=mean,
+        explained_in=[float(v) for v in reduction_in.explained],
+        explained_out=[float(v) for v in reduction_out.explained],
+        complexity=int(model.selected_["complexity"]) if model.selected_ else -1,
+        pareto=list(model.pareto_),
+        seconds=time.perf_counter() - started)
+
+
+__all__ = ["AffineBlock", "BlockExplanation", "ExplainedBlock", "Reduction", "explain_block", "principal_directions",
+           "probe_module", "replace_module"]
