@@ -154,8 +154,11 @@ def run_search(args, setup, train, validation, device):
     started = time.perf_counter()
     gelu_fitness = scorer.score(torch.nn.GELU())
 
+    best = [math.inf]
+
     def report(progress):
-        if progress.generation % 5 == 0:
+        if progress.fitness < best[0] or progress.generation % 50 == 0:
+            best[0] = min(best[0], progress.fitness)
             print(f"    generation {progress.generation}: best perplexity {progress.fitness:.4f} "
                   f"({progress.evaluations} training runs, {time.perf_counter() - started:.0f} s)", flush=True)
 
