@@ -6,7 +6,11 @@ Every backend derives from this table:
 * ``numpy``   the plain NumPy form, the oracle the kernels are tested against
   and the backend of the NumPy export,
 * ``sympy``   the exact mathematical form used for formulas,
-* ``torch``   the differentiable form used by torch exports and activations.
+* ``torch``   the differentiable form used by torch exports and activations,
+* ``scalar``  the numba scalar body ``scalar(a, b)`` the array kernels apply
+  element by element (sin and cos: libm's, which the vector kernels match
+  within 2 ulp), compiled as a CUDA device function by the GPU evaluator
+  (:mod:`srnet.cgp.gpu`).
 
 All primitives take two arguments; unary primitives ignore the second one, so
 that a genome node always has two connection genes (standard CGP).
@@ -59,6 +63,7 @@ class Primitive:
     sympy: Callable
     torch: Callable
     protection: str = ""
+    scalar: Callable | None = None
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r}, arity={self.arity})"
@@ -130,8 +135,19 @@ def _tan(a, b):
 
 
 @njit(**_JIT)
+def _sin(a, b):
+    return math.sin(a)
+
+
+@njit(**_JIT)
+def _cos(a, b):
+    return math.cos(a)
+
+
+@njit(**_JIT)
 def _exp(a, b):
-    return math.exp(min(a, EXP_MAX)) if a == a else a
+    # a conditional, not min(a, EXP_MAX): numba's CUDA target has no min of float32 and float64
+    return math.exp(a if a < EXP_MAX else EXP_MAX) if a == a else a
 
 
 @njit(**_JIT)
@@ -239,32 +255,36 @@ _DIV_NOTE = f"1 where |b| <= {PROTECTION_EPS:g}"
 _LOG_NOTE = f"log|a|; 0 where |a| <= {PROTECTION_EPS:g}"
 
 PRIMITIVES: tuple[Primitive, ...] = (
-    Primitive("add", 2, _elementwise("add", _add), _np(lambda a, b: a + b), lambda a, b: a + b, torch.add),
-    Primitive("sub", 2, _elementwise("sub", _sub), _np(lambda a, b: a - b), lambda a, b: a - b, torch.sub),
-    Primitive("mul", 2, _elementwise("mul", _mul), _np(lambda a, b: a * b), lambda a, b: a * b, torch.mul),
-    Primitive("div", 2, _elementwise("div", _div), _np_div, _sympy_div, _t_div, _DIV_NOTE),
+    Primitive("add", 2, _elementwise("add", _add), _np(lambda a, b: a + b), lambda a, b: a + b, torch.add,
+              scalar=_add),
+    Primitive("sub", 2, _elementwise("sub", _sub), _np(lambda a, b: a - b), lambda a, b: a - b, torch.sub,
+              scalar=_sub),
+    Primitive("mul", 2, _elementwise("mul", _mul), _np(lambda a, b: a * b), lambda a, b: a * b, torch.mul,
+              scalar=_mul),
+    Primitive("div", 2, _elementwise("div", _div), _np_div, _sympy_div, _t_div, _DIV_NOTE, scalar=_div),
     Primitive("sqrt", 1, _elementwise("sqrt", _sqrt), _np(lambda a, b: np.sqrt(np.abs(a))),
-              lambda a, b: sympy.sqrt(sympy.Abs(a)), _t_sqrt, "sqrt|a|"),
+              lambda a, b: sympy.sqrt(sympy.Abs(a)), _t_sqrt, "sqrt|a|", scalar=_sqrt),
     Primitive("square", 1, _elementwise("square", _square), _np(lambda a, b: a * a), lambda a, b: a**2,
-              lambda a, b: a * a, "overflow gives inf"),
-    Primitive("log", 1, _elementwise("log", _log), _np_log, _sympy_log, _t_log, _LOG_NOTE),
+              lambda a, b: a * a, "overflow gives inf", scalar=_square),
+    Primitive("log", 1, _elementwise("log", _log), _np_log, _sympy_log, _t_log, _LOG_NOTE, scalar=_log),
     Primitive("sin", 1, _unary_array("sin", _vecmath.vsin), _np(lambda a, b: np.sin(a)), lambda a, b: sympy.sin(a),
-              lambda a, b: torch.sin(a)),
+              lambda a, b: torch.sin(a), scalar=_sin),
     Primitive("cos", 1, _unary_array("cos", _vecmath.vcos), _np(lambda a, b: np.cos(a)), lambda a, b: sympy.cos(a),
-              lambda a, b: torch.cos(a)),
+              lambda a, b: torch.cos(a), scalar=_cos),
     Primitive("tan", 1, _elementwise("tan", _tan), _np(lambda a, b: np.tan(a)), lambda a, b: sympy.tan(a),
-              lambda a, b: torch.tan(a), "unbounded near pi/2 + k pi"),
+              lambda a, b: torch.tan(a), "unbounded near pi/2 + k pi", scalar=_tan),
     Primitive("exp", 1, _elementwise("exp", _exp), _np_exp, lambda a, b: sympy.exp(a), _t_exp,
-              f"exp(min(a, {EXP_MAX:g}))"),
+              f"exp(min(a, {EXP_MAX:g}))", scalar=_exp),
     Primitive("tanh", 1, _elementwise("tanh", _tanh), _np(lambda a, b: np.tanh(a)), lambda a, b: sympy.tanh(a),
-              lambda a, b: torch.tanh(a)),
+              lambda a, b: torch.tanh(a), scalar=_tanh),
     Primitive("sigmoid", 1, _elementwise("sigmoid", _sigmoid), _np_sigmoid, lambda a, b: 1 / (1 + sympy.exp(-a)),
-              lambda a, b: torch.sigmoid(a)),
+              lambda a, b: torch.sigmoid(a), scalar=_sigmoid),
     Primitive("abs", 1, _elementwise("abs", _abs), _np(lambda a, b: np.abs(a)), lambda a, b: sympy.Abs(a),
-              lambda a, b: a.abs()),
-    Primitive("neg", 1, _elementwise("neg", _neg), _np(lambda a, b: -a), lambda a, b: -a, lambda a, b: -a),
+              lambda a, b: a.abs(), scalar=_abs),
+    Primitive("neg", 1, _elementwise("neg", _neg), _np(lambda a, b: -a), lambda a, b: -a, lambda a, b: -a,
+              scalar=_neg),
     Primitive("cube", 1, _elementwise("cube", _cube), _np(lambda a, b: a * a * a), lambda a, b: a**3,
-              lambda a, b: a * a * a, "overflow gives inf"),
+              lambda a, b: a * a * a, "overflow gives inf", scalar=_cube),
 )
 
 PRIMITIVE_CODES: dict[str, int] = {p.name: code for code, p in enumerate(PRIMITIVES)}

@@ -1,0 +1,321 @@
+"""The GPU population evaluator (srnet.cgp.gpu) against the CPU evaluator.
+
+Everywhere: the host halves (decoding genomes into programs, fitness from the
+device's sums) against the CPU engine, and the whole evaluator under numba's
+CUDA simulator, in a subprocess (NUMBA_ENABLE_CUDASIM must be set before
+numba.cuda is first imported), on small populations that fire every
+protection.  On a machine with a CUDA GPU: the real device, on larger data.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from srnet.cgp import Genome, GenomeSpec, _kernels, evaluate_population, outputs_of
+from srnet.cgp.gpu import (
+    FITNESS_MODES,
+    CudaEvaluator,
+    _moment_pairs,
+    compile_programs,
+    cuda_available,
+    finish_fitness,
+    simulating,
+)
+from srnet.cgp.primitives import ARITIES, PRIMITIVE_CODES, PRIMITIVES
+
+ALL_FUNCTIONS = tuple(PRIMITIVE_CODES)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def hand_genome(spec: GenomeSpec, steps, outputs, constants=None) -> Genome:
+    """A genome running ``steps`` [(function, a, b)] at nodes 0, 1, ...;
+    the other nodes add(x0, x0).  Addresses as in the spec (inputs, constants, nodes)."""
+    nodes = np.tile(np.array([PRIMITIVE_CODES["add"], 0, 0], dtype=np.int32), (spec.n_nodes, 1))
+    for k, (name, a, b) in enumerate(steps):
+        nodes[k] = (PRIMITIVE_CODES[name], a, b)
+    constants = np.zeros(spec.n_constants, dtype=np.int32) if constants is None else constants
+    return Genome(spec, nodes, np.array(outputs, dtype=np.int32), np.array(constants, dtype=np.int32))
+
+
+def stack(genomes):
+    return (np.stack([g.nodes for g in genomes]), np.stack([g.outputs for g in genomes]),
+            np.stack([g.constants for g in genomes]))
+
+
+def cases():
+    """(name, spec, genomes, X_rows, Y_rows, fitness, blocks_per_genome) checked on the simulator:
+    random genomes over every primitive, and programs that fire each protection."""
+    rng = np.random.default_rng(7)
+    x = np.concatenate([np.linspace(-6.0, 6.0, 33), [0.0, 1e-12, -1e-12, 2.0, 4.5]])
+    X1 = x[None, :]
+
+    # one input, one output; address 0 = x, 1 = the constant, nodes from 2
+    spec = GenomeSpec(n_inputs=1, n_outputs=1, n_columns=12, functions=ALL_FUNCTIONS, n_constants=1)
+    protected = [
+        hand_genome(spec, [("sub", 0, 0), ("div", 0, 2)], [3]),                 # x / 0 = 1: a constant output
+        hand_genome(spec, [("neg", 0, 0), ("log", 2, 0)], [3]),                 # log|-x|, 0 at x = 0
+        hand_genome(spec, [("sub", 0, 0), ("log", 2, 0)], [3]),                 # log 0 = 0: constant
+        hand_genome(spec, [("cube", 0, 0), ("exp", 2, 0)], [3]),                # exp(x^3), clipped at exp(80)
+        hand_genome(spec, [("cube", 0, 0), ("exp", 2, 0), ("square", 3, 0)], [4]),  # overflows float32: inf
+        hand_genome(spec, [], [0]),                                             # x itself
+        hand_genome(spec, [], [1], [3]),                                        # the constant 0.5
+        hand_genome(spec, [("sin", 0, 0)], [2]),                                # y's own shape: rescored
+        hand_genome(spec, [("square", 0, 0), ("neg", 2, 0), ("exp", 3, 0), ("div", 0, 4)], [5]),  # /~0 far out
+        hand_genome(spec, [("sigmoid", 0, 0), ("tanh", 2, 0), ("tan", 3, 0), ("abs", 4, 0), ("sqrt", 0, 0),
+                           ("mul", 5, 6), ("cos", 7, 0), ("sub", 8, 1)], [9], [2]),
+    ]
+    random = [Genome.random(spec, rng) for _ in range(14)]
+    y = 2.5 * np.sin(x) + 1.0
+    yield "scaled", spec, protected + random, X1, y[None, :], "scaled", None
+
+    spec2 = GenomeSpec(n_inputs=1, n_outputs=2, n_columns=10, functions=ALL_FUNCTIONS, n_constants=1)
+    two = [hand_genome(spec2, [("sin", 0, 0), ("square", 0, 0)], [2, 3]),     # both near perfect
+           hand_genome(spec2, [("sin", 0, 0)], [1, 2]),                       # a constant output
+           hand_genome(spec2, [("square", 0, 0), ("exp", 2, 0), ("cube", 3, 0)], [4, 3])]  # inf in one
+    Y2 = np.vstack([np.sin(x) - 3.0, 0.5 * x**2])
+    yield "scaled_two_outputs", spec2, two + [Genome.random(spec2, rng) for _ in range(6)], X1, Y2, "scaled", 3
+
+    # two inputs, three outputs, two targets; addresses 0, 1 = x0, x1, 2 = constant, nodes from 3
+    spec3 = GenomeSpec(n_inputs=2, n_outputs=3, n_columns=10, functions=ALL_FUNCTIONS, n_constants=1)
+    X2 = np.vstack([x, np.cos(3.0 * x)])
+    Y3 = np.vstack([2.0 * np.sin(x) + x**2 - X2[1], x**2 - 1.0])
+    lstsq = [hand_genome(spec3, [("sin", 0, 0), ("square", 0, 0)], [3, 4, 1]),  # exact: rescored
+             hand_genome(spec3, [], [0, 0, 2]),                                # collinear outputs, a constant
+             hand_genome(spec3, [], [2, 2, 2]),                                # all constant: SST
+             hand_genome(spec3, [("cube", 0, 0), ("exp", 3, 0), ("cube", 4, 0)], [5, 0, 1])]  # inf
+    yield "lstsq", spec3, lstsq + [Genome.random(spec3, rng) for _ in range(6)], X2, Y3, "lstsq", 2
+
+
+# --------------------------------------------------------------------------
+# the simulator, in a subprocess
+# --------------------------------------------------------------------------
+
+def simulator_results() -> dict:
+    """Run in the subprocess: the evaluator on every case; a bad population's error."""
+    assert simulating() and cuda_available()
+    results = {}
+    for name, spec, genomes, X_rows, Y_rows, fitness, blocks in cases():
+        evaluator = CudaEvaluator(X_rows, Y_rows, fitness, blocks_per_genome=blocks)
+        values, n_active = evaluator.evaluate(spec, *stack(genomes))
+        results[name] = {"fitness": values.tolist(), "n_active": n_active.tolist()}
+    nodes, outputs, constants = stack(genomes)
+    try:
+        evaluator.evaluate(spec, nodes[:, :-1], outputs, constants)
+    except ValueError as error:
+        results["bad_shape"] = str(error)
+    return results
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    environment = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=path)
+    process = subprocess.run([sys.executable, __file__], cwd=REPO_ROOT, env=environment, capture_output=True,
+                             text=True, timeout=300)
+    assert process.returncode == 0, process.stderr[-3000:]
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def cpu_reference(spec, genomes, X_rows, Y_rows, fitness):
+    return evaluate_population(spec, *stack(genomes), X_rows, Y_rows, fitness=fitness, precision="float32")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["scaled", "scaled_two_outputs", "lstsq"])
+def test_simulated_gpu_evaluator_matches_the_cpu_in_float32(simulated, case):
+    name, spec, genomes, X_rows, Y_rows, fitness, _ = next(c for c in cases() if c[0] == case)
+    expected, n_active = cpu_reference(spec, genomes, X_rows, Y_rows, fitness)
+    got = np.array(simulated[case]["fitness"])
+    assert simulated[case]["n_active"] == n_active.tolist()
+    np.testing.assert_allclose(got, expected, rtol=2e-4, atol=1e-9 * Y_rows.var(axis=1).sum())
+    assert np.isinf(got).any() and np.isfinite(got).any()  # the cases reach both
+
+
+@pytest.mark.slow
+def test_simulated_gpu_evaluator_protections_and_constant_outputs(simulated):
+    _, spec, genomes, X_rows, Y_rows, _, _ = next(cases())
+    got = np.array(simulated["scaled"]["fitness"][:10])
+    variance = Y_rows.var()
+    # x / 0, log 0 and the constant 0.5 are constant outputs: the fit is the mean, the MSE the variance
+    assert got[0] == pytest.approx(variance, rel=1e-12)
+    assert got[2] == pytest.approx(variance, rel=1e-12)
+    assert got[6] == pytest.approx(variance, rel=1e-12)
+    assert np.isfinite(got[3]) and got[4] == np.inf  # exp clipped at 80 stays finite, its square does not
+    assert got[7] < 1e-9 * variance  # sin x fits 2.5 sin x + 1 up to float32 rounding
+    assert "nodes has shape" in simulated["bad_shape"]
+
+
+# --------------------------------------------------------------------------
+# the host halves, in this process
+# --------------------------------------------------------------------------
+
+def interpret(program, count, operands, constant_values, X_rows, n_sources):
+    """Outputs of a decoded program, by the primitive table's NumPy forms (float64)."""
+    n_inputs = X_rows.shape[0]
+
+    def value(operand, values):
+        if operand < n_inputs:
+            return X_rows[operand]
+        if operand < n_sources:
+            return np.full(X_rows.shape[1], float(constant_values[operand - n_inputs]))
+        return values[operand - n_sources]
+
+    values = []
+    for op, a, b in program[:count]:
+        values.append(PRIMITIVES[op].numpy(value(a, values), value(b, values)))
+    return np.array([value(o, values) for o in operands])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_primitive_has_the_scalar_body_the_device_compiles(dtype):
+    """The table's scalar(a, b) is its NumPy form element by element, protections included."""
+    a = np.array([-1e3, -90.0, -3.0, -1.0, -1e-12, 0.0, 1e-12, 0.5, 2.0, 81.0, 1e3, np.nan, np.inf], dtype=dtype)
+    b = np.array([2.0, 0.0, 1e-11, -3.0, 1.0, 0.0, 5.0, -1e-12, 0.25, 7.0, -2.0, 1.0, 1.0], dtype=dtype)
+    for primitive in PRIMITIVES:
+        got = np.array([primitive.scalar(x, y) for x, y in zip(a, b)], dtype=dtype)
+        np.testing.assert_allclose(got, primitive.numpy(a, b).astype(dtype), rtol=4e-7, equal_nan=True,
+                                   err_msg=primitive.name)
+
+
+def test_decoded_programs_compute_the_genomes_outputs():
+    spec = GenomeSpec(n_inputs=2, n_outputs=2, n_columns=25, levels_back=8, n_constants=2,
+                      functions=("add", "sub", "mul", "div", "sin", "cos", "sqrt", "square", "log"))
+    rng = np.random.default_rng(3)
+    genomes = [Genome.random(spec, rng) for _ in range(30)]
+    X_rows = rng.uniform(-2.0, 2.0, (2, 64))
+    program, count, operands, constants = compile_programs(*stack(genomes), spec.pool_array, ARITIES, spec.n_inputs)
+    assert count.tolist() == [g.n_active() for g in genomes]
+    assert constants.dtype == np.float32 and program.dtype == np.int32
+    for g, genome in enumerate(genomes):
+        assert all(program[g, k, 1] < spec.n_sources + k and program[g, k, 2] < spec.n_sources + k
+                   for k in range(count[g]))  # operands are inputs, constants or earlier active nodes
+        got = interpret(program[g], count[g], operands[g], constants[g], X_rows, spec.n_sources)
+        np.testing.assert_allclose(got, outputs_of(genome, X_rows), rtol=1e-9, atol=1e-12)
+
+
+def device_sums(F, Y_rows, mode):
+    """What the device sums for outputs F (float32, m x n): a NumPy oracle of the moments kernel."""
+    m, T = F.shape[0], Y_rows.shape[0]
+    pairs_ff, pairs_fy, ff_index, fy_index = _moment_pairs(mode, m, T)
+    shift = F[:, :1].astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = F.astype(np.float64) - shift
+        Yc = Y_rows - Y_rows.mean(axis=1, keepdims=True)
+        sums = np.concatenate([d.sum(axis=1), [(d[j] * d[k]).sum() for j, k in pairs_ff],
+                               [(d[j] * Yc[t]).sum() for j, t in pairs_fy]])
+    return sums[None, :], shift.T, ff_index, fy_index, Yc
+
+
+@pytest.mark.parametrize("fitness", ["scaled", "lstsq"])
+def test_fitness_from_the_sums_is_the_cpu_fitness_of_float32_outputs(fitness):
+    mode = FITNESS_MODES[fitness]
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-3.0, 3.0, 200)
+    Y_rows = np.vstack([np.sin(x) + 0.1 * x, x**2 + 1.0])
+    F_cases = [np.vstack([np.sin(x) + 0.1 * x, x**2]),                  # near perfect: rescored
+               np.vstack([np.full_like(x, 3.0), x]),                     # a constant output
+               np.vstack([1000.0 + 1e-3 * x, np.cos(x)]),                # a large mean, small spread
+               np.vstack([x, 2.0 * x]),                                  # collinear
+               np.vstack([np.full_like(x, 1.0), np.full_like(x, -2.0)]),  # all constant
+               np.vstack([x, np.where(x > 2.5, np.inf, x)]),             # not finite
+               rng.normal(size=(2, 200))]
+    for F in F_cases:
+        F = F.astype(np.float32)
+        expected = _kernels.fitness_of(F, Y_rows, mode, 1e-8)
+        sums, shift, ff_index, fy_index, Yc = device_sums(F, Y_rows, mode)
+        s_yy = (Yc**2).sum(axis=1)
+        values, rescore, weights, offsets = finish_fitness(sums, shift, x.size, mode, 1e-8, ff_index, fy_index,
+                                                           Yc.sum(axis=1), s_yy)
+        got = values[0]
+        if rescore[0]:  # the residual pass, in NumPy
+            d = F.astype(np.float64) - shift.T
+            residual = Yc - offsets[0][:, None] - np.einsum("jt,ji->ti", weights[0], d)
+            got = (residual**2).sum() / (x.size * Y_rows.shape[0])
+        # (the CPU sums float32 rows in float32 for the least-squares means: 1000 + 1e-3 x loses digits there)
+        assert got == pytest.approx(expected, rel=1e-4, abs=1e-12 * s_yy.sum()), F[:, :3]
+    # the near-perfect fit's closed form cancels: it is rescored from its residuals
+    sums, shift, ff_index, fy_index, Yc = device_sums(F_cases[0].astype(np.float32), Y_rows, mode)
+    assert finish_fitness(sums, shift, x.size, mode, 1e-8, ff_index, fy_index, Yc.sum(axis=1),
+                          (Yc**2).sum(axis=1))[1][0]
+
+
+@pytest.mark.parametrize("fitness", ["scaled", "lstsq"])
+def test_a_near_perfect_fit_keeps_its_digits_next_to_a_large_target_offset(fitness):
+    """Outputs are shifted and summed in float64: a perfect fit to x^2 + 1000 scores
+    what the exact float64 fitness of the same float32 outputs is (~1e-15), not
+    float32 rounding of the offset."""
+    mode = FITNESS_MODES[fitness]
+    x = np.random.default_rng(2).uniform(-3.0, 3.0, 300)
+    Y_rows = np.vstack([np.sin(x), x**2 + 1000.0])
+    F = np.vstack([np.sin(x), x**2]).astype(np.float32)
+    exact = _kernels.fitness_of(F.astype(np.float64), Y_rows, mode, 1e-8)
+    sums, shift, ff_index, fy_index, Yc = device_sums(F, Y_rows, mode)
+    _, rescore, weights, offsets = finish_fitness(sums, shift, x.size, mode, 1e-8, ff_index, fy_index,
+                                                  Yc.sum(axis=1), (Yc**2).sum(axis=1))
+    assert rescore[0]
+    residual = Yc - offsets[0][:, None] - np.einsum("jt,ji->ti", weights[0], F.astype(np.float64) - shift.T)
+    assert (residual**2).sum() / (2 * x.size) == pytest.approx(exact, rel=1e-6, abs=1e-20)
+    assert exact < 1e-13
+
+
+def test_bad_settings_are_refused_in_one_line():
+    X_rows, Y_rows = np.ones((1, 10)), np.ones((1, 10))
+    with pytest.raises(ValueError, match="unknown fitness 'mse'"):
+        CudaEvaluator(X_rows, Y_rows, "mse")
+    with pytest.raises(ValueError, match="ridge must be"):
+        CudaEvaluator(X_rows, Y_rows, "lstsq", -1.0)
+    with pytest.raises(ValueError, match="threads_per_block must be a power of two"):
+        CudaEvaluator(X_rows, Y_rows, threads_per_block=96)
+    with pytest.raises(ValueError, match="blocks_per_genome"):
+        CudaEvaluator(X_rows, Y_rows, blocks_per_genome=0)
+    with pytest.raises(ValueError, match="X_rows has 10 samples but Y_rows has 9"):
+        CudaEvaluator(X_rows, np.ones((1, 9)))
+    with pytest.raises(ValueError, match="NaN/inf"):
+        CudaEvaluator(np.full((1, 10), np.nan), Y_rows)
+
+
+def test_cuda_available_answers_without_raising():
+    assert isinstance(cuda_available(), bool)
+
+
+# --------------------------------------------------------------------------
+# a real GPU
+# --------------------------------------------------------------------------
+
+needs_gpu = pytest.mark.skipif(simulating() or not cuda_available(), reason="no CUDA GPU")
+
+
+@needs_gpu
+@pytest.mark.parametrize("fitness", ["scaled", "lstsq"])
+def test_gpu_matches_the_cpu_on_larger_data(fitness):
+    spec = GenomeSpec(n_inputs=2, n_outputs=2, n_columns=40, levels_back=10, functions=ALL_FUNCTIONS,
+                      n_constants=2)
+    rng = np.random.default_rng(5)
+    genomes = [Genome.random(spec, rng) for _ in range(64)]
+    X_rows = rng.uniform(-3.0, 3.0, (2, 50_000))
+    Y_rows = np.vstack([np.sin(X_rows[0]) * X_rows[1], X_rows[0] ** 2])
+    evaluator = CudaEvaluator(X_rows, Y_rows, fitness)
+    got, n_active = evaluator.evaluate(spec, *stack(genomes))
+    expected, expected_active = cpu_reference(spec, genomes, X_rows, Y_rows, fitness)
+    assert np.array_equal(n_active, expected_active)
+    close = np.isclose(got, expected, rtol=1e-3, atol=1e-9 * Y_rows.var(axis=1).sum())
+    # libdevice's sin/cos/tan differ from the CPU's float32 kernels by an ulp or two,
+    # which a chaotic program (tan near its poles) may amplify: almost all agree
+    assert close.mean() >= 0.95, np.flatnonzero(~close)
+    again, _ = evaluator.evaluate(spec, *stack(genomes))
+    assert np.array_equal(got, again)  # no atomics: the same sums in the same order
+
+
+if __name__ == "__main__":  # the simulator subprocess of the fixture above
+    import warnings
+
+    # every simulated CUDA thread is a Python thread, and the simulator polls them:
+    # with the GIL handed over every 5 ms (the default) it mostly waits
+    sys.setswitchinterval(1e-4)
+    warnings.simplefilter("ignore", RuntimeWarning)  # NaN and inf of the protected cases, in NumPy scalars
+    print(json.dumps(simulator_results()))
