@@ -18,7 +18,7 @@ from pathlib import Path
 #: Every engine source whose code a cached kernel may contain.  A new kernel
 #: module must be added here (tests/test_kernel_cache.py checks it).
 ENGINE_SOURCES = ("_cache.py", "_vecmath.py", "primitives.py", "_fitness.py", "_random.py", "_mutation.py",
-                  "_evaluation.py", "_kernels.py")
+                  "_evaluation.py", "_kernels.py", "gpu.py")
 
 #: The file in the cache folder holding the hash the cache was filled with.
 STAMP = "engine-sources.sha256"
