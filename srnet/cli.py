@@ -323,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--methods", default="srnet", help="srnet and/or srnet-paper, comma-separated "
                                                           "(default: srnet)")
     bench.add_argument("--explainers", default="", help="extra explainers per job: lime,maple,cgp_direct,gplearn,"
-                                                         "pyoperon (default: none)")
+                                                         "pyoperon,xnet (default: none)")
     bench.add_argument("--seconds", type=float, default=10.0, help="budget of each formula search (default: 10)")
     bench.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     where = bench.add_mutually_exclusive_group()

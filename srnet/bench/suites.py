@@ -40,7 +40,7 @@ from srnet.data import TASKS, check_task, guess_task, pmlb_cache_dir, pmlb_cache
 
 GECCO_DIR_ENV = "SRNET_GECCO_DIR"
 METHODS = {"srnet": "default", "srnet-paper": "paper"}  # method -> SRNet preset
-EXTRA_EXPLAINERS = ("lime", "maple", "cgp_direct", "gplearn", "pyoperon")
+EXTRA_EXPLAINERS = ("lime", "maple", "cgp_direct", "gplearn", "pyoperon", "xnet")
 SUITES = ("pmlb-classification", "pmlb-regression", "pmlb:NAME,...", "nguyen", "nguyen:NAME,...", "srnet-gecco",
           "srnet-gecco:NAME,...")
 
@@ -60,7 +60,7 @@ class BatchSettings:
         Generation budget instead of ``seconds`` (fixed work per job).
     explainers : tuple of str, default=()
         Extra explainers measured beside SRNet: ``lime``, ``maple``,
-        ``cgp_direct``, ``gplearn``, ``pyoperon``.
+        ``cgp_direct``, ``gplearn``, ``pyoperon``, ``xnet``.
     hidden : tuple of int, default=(32, 32)
         Hidden widths of the networks the batch trains.
     activation : str, default="sigmoid"

@@ -1,5 +1,5 @@
 """Explainers of trained networks behind one interface: SRNet's formulas, a
-direct symbolic regression, gplearn, pyoperon, and the local-surrogate baselines LIME
+direct symbolic regression, X-Net, gplearn, pyoperon, and the local-surrogate baselines LIME
 and MAPLE."""
 
 from srnet.explain.base import Explainer, LocalLinearExplainer
@@ -9,6 +9,7 @@ from srnet.explain.formulas import (
     GplearnExplainer,
     PyoperonExplainer,
     SRNetExplainer,
+    XNetExplainer,
     gplearn_available,
     pyoperon_available,
 )
@@ -18,4 +19,5 @@ from srnet.explain.network import NetworkFunction
 
 __all__ = ["EXPLAINERS", "CGPDirectExplainer", "Explainer", "GplearnExplainer", "LimeExplainer",
            "LocalLinearExplainer", "MapleExplainer", "NetworkFunction", "PyoperonExplainer", "SRNetExplainer",
+           "XNetExplainer",
            "check_explainers", "gplearn_available", "make_explainer", "make_explainers", "pyoperon_available"]

@@ -6,7 +6,8 @@ give the same explainer everywhere.  Only the budget varies between callers:
 
 * ``seconds`` / ``generations``: the search budget of the formula explainers
   (``srnet``, ``cgp_direct``, ``pyoperon``: its ``max_time`` is the same
-  seconds, its ``generations`` its own);
+  seconds, its ``generations`` its own; ``xnet``: the seconds, and
+  generations as its iterations);
 * ``n_threads``: the engine threads of those searches (pyoperon's threads too);
 * ``srnet_params``: further :class:`srnet.extract.SRNet` settings (preset, form).
 
@@ -21,13 +22,20 @@ from __future__ import annotations
 import importlib.util
 
 from srnet.explain.base import Explainer
-from srnet.explain.formulas import CGPDirectExplainer, GplearnExplainer, PyoperonExplainer, SRNetExplainer
+from srnet.explain.formulas import (
+    CGPDirectExplainer,
+    GplearnExplainer,
+    PyoperonExplainer,
+    SRNetExplainer,
+    XNetExplainer,
+)
 from srnet.explain.lime_local import LimeExplainer
 from srnet.explain.maple import MapleExplainer
 
 LIME_SAMPLES = 1000  # the SRNet paper's LIME samples per explained point
 EXPLAINERS = {explainer.name: explainer for explainer in (SRNetExplainer, LimeExplainer, MapleExplainer,
-                                                           CGPDirectExplainer, GplearnExplainer, PyoperonExplainer)}
+                                                           CGPDirectExplainer, GplearnExplainer, PyoperonExplainer,
+                                                           XNetExplainer)}
 # explainer -> the import it needs beyond srnet's own
 OPTIONAL_PACKAGES = {"gplearn": "gplearn", "pyoperon": "pyoperon"}
 INSTALL_HINT = "pip install 'srnet[bench]'"
@@ -60,7 +68,7 @@ def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generatio
     ----------
     name : str
         A key of :data:`EXPLAINERS`: ``srnet``, ``lime``, ``maple``,
-        ``cgp_direct``, ``gplearn``, ``pyoperon``.
+        ``cgp_direct``, ``gplearn``, ``pyoperon``, ``xnet``.
     max_seconds : float or None, default=10.0
         Wall budget of each formula search (``srnet``, ``cgp_direct``,
         ``pyoperon``); None for no time limit (give ``max_generations`` then).
@@ -86,6 +94,9 @@ def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generatio
         return CGPDirectExplainer(max_seconds=max_seconds, regressor_params=engine)
     if name == "pyoperon":
         return PyoperonExplainer(max_seconds=max_seconds, max_generations=max_generations, n_threads=n_threads)
+    if name == "xnet":
+        params = {} if max_generations is None else {"max_iterations": max_generations}
+        return XNetExplainer(max_seconds=max_seconds, regressor_params=params)
     if name == "lime":
         return LimeExplainer(num_samples=LIME_SAMPLES, progress=False)
     return EXPLAINERS[name]()

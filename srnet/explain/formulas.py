@@ -7,6 +7,9 @@
 * :class:`CGPDirectExplainer` regresses the network's output (a classifier's
   logits) on its inputs with :class:`srnet.estimators.CGPRegressor`,
   without looking inside.
+* :class:`XNetExplainer` does the same with X-Net
+  (:class:`srnet.xnet.XNetRegressor`): a tree of neurons whose activations
+  are learnt, trained to the network's output.
 * :class:`GplearnExplainer` does the same with gplearn, when installed.
 * :class:`PyoperonExplainer` does the same with pyoperon (Operon's C++
   symbolic regression), when installed, at the same wall budget and threads
@@ -117,6 +120,50 @@ class CGPDirectExplainer(Explainer):
         if self.task_ == "classification":
             return softmax(output)
         return output
+
+
+class XNetExplainer(Explainer):
+    """X-Net (:class:`srnet.xnet.XNetRegressor`) fitted to the network's output
+    (a classifier's varying logits, one tree each).
+
+    Parameters
+    ----------
+    max_seconds : float or None, default 10.0
+        Wall budget of the search.
+    regressor_params : dict, optional
+        Further :class:`srnet.xnet.XNetRegressor` settings (``max_iterations``, ...).
+    """
+
+    name = "xnet"
+
+    def __init__(self, max_seconds=10.0, regressor_params=None):
+        self.max_seconds = max_seconds
+        self.regressor_params = regressor_params
+
+    def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
+        from srnet.xnet import XNetRegressor
+
+        params = {"simplify_seconds": 2.0, **(self.regressor_params or {})}
+        X = _learning_points(X_train, X_valid)
+        targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
+        self.constant_ = np.all(targets == targets[:1], axis=0)  # a saturated logit: its value, no search
+        self.values_ = targets[0].copy()
+        self.model_ = None
+        self.size_ = int(self.constant_.sum())
+        if not self.constant_.all():
+            varying = targets[:, ~self.constant_]
+            self.model_ = XNetRegressor(max_seconds=self.max_seconds, random_state=int(rng.integers(2**31)),
+                                        **params)
+            self.model_.fit(X, varying[:, 0] if varying.shape[1] == 1 else varying)
+            expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
+                self.model_.expression_]
+            self.size_ += sum(complexity(e) for e in expressions)
+
+    def _predict(self, X):
+        output = np.tile(self.values_, (len(X), 1))
+        if self.model_ is not None:
+            output[:, ~self.constant_] = self.model_.predict(X).reshape(len(X), -1)
+        return softmax(output) if self.task_ == "classification" else output
 
 
 def gplearn_available() -> bool:

@@ -1,0 +1,97 @@
+"""The constant half of X-Net's alternating training: steps on every neuron's weight and bias.
+
+Two step rules, each with a step size that follows the loss (a step that
+raises the loss is undone and the step shrunk; one that lowers it lets the
+next step grow):
+
+* ``"gradient"`` (the paper's): gradient descent with the gradient clipped by
+  norm and the learning rate times 1.1 after a good step, halved after a bad one;
+* ``"newton"``: Levenberg-Marquardt steps on the loss's quadratic model
+  (Gauss-Newton curvature), the damping divided by 3 after a good step and
+  multiplied by 4 after a bad one.  The Jacobian costs one backward pass
+  (:meth:`srnet.xnet.forward.Plan.linearize`), and trees have few constants,
+  so a step costs about what a gradient step does and converges in a few.
+
+Both work on the training forward pass, whose neuron outputs are clipped.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from srnet.xnet.forward import Plan
+from srnet.xnet.losses import derivatives, loss_value
+
+RULES = ("newton", "gradient")
+
+
+def _value(plan, X, Y, loss, w, b, clip) -> float:
+    with torch.no_grad():
+        value = float(loss_value(loss, plan.predict(X, w, b, clip), Y))
+    return value if math.isfinite(value) else math.inf
+
+
+def gradient_steps(plan: Plan, X, Y, loss: str, lr: float, steps: int, clip: float, grad_clip: float) -> float:
+    """``steps`` clipped gradient steps (stored back in the neurons); returns the adapted rate."""
+    w, b = plan.parameters(X.dtype, X.device)
+    best = None  # (loss, w, b, gw, gb) at the last accepted point
+    for _ in range(steps + 1):
+        w.requires_grad_(True)
+        b.requires_grad_(True)
+        value = loss_value(loss, plan.predict(X, w, b, clip), Y)
+        current = float(value.detach())
+        if best is not None and not current <= best[0]:
+            lr *= 0.5  # the step raised the loss: undo it
+            _, w, b, gw, gb = best
+        else:
+            if best is not None:
+                lr = min(lr * 1.1, 1e3)
+            gw, gb = torch.autograd.grad(value, (w, b))
+            gw, gb = torch.nan_to_num(gw, 0.0, 0.0, 0.0), torch.nan_to_num(gb, 0.0, 0.0, 0.0)
+            best = (current, w.detach(), b.detach(), gw, gb)
+            w, b = best[1], best[2]
+        norm = float(torch.sqrt((gw * gw).sum() + (gb * gb).sum()))
+        scale = lr * min(1.0, grad_clip / norm) if norm > 0 else 0.0
+        w, b = (w - scale * gw).detach(), (b - scale * gb).detach()
+    if best is not None:
+        plan.store(best[1], best[2])
+    return lr
+
+
+def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: float) -> float:
+    """``steps`` Levenberg-Marquardt steps (stored back in the neurons); returns the adapted damping."""
+    w, b = plan.parameters(X.dtype, X.device)
+    m = len(plan.nodes)
+    tree = torch.tensor(plan.tree_of, device=X.device)
+    same_tree = (tree[:, None] == tree[None, :]).repeat(2, 2)
+    current = _value(plan, X, Y, loss, w, b, clip)
+    for _ in range(steps):
+        if not math.isfinite(current):
+            break
+        _, raws, Z, J = plan.linearize(X, w, b, clip)
+        G, H = derivatives(loss, Z, Y)
+        A = torch.cat([J * raws, J]).nan_to_num(0.0, 0.0, 0.0)  # (2m, n): d root / d constant
+        g = (A * G.T[tree].repeat(2, 1)).sum(dim=1)
+        M = ((A * H.T[tree].repeat(2, 1)) @ A.T) * same_tree
+        diagonal = torch.diagonal(M).clamp(min=1e-12)
+        accepted = False
+        for _ in range(8):
+            try:
+                step = torch.linalg.solve(M + damping * torch.diag(diagonal), -g)
+            except RuntimeError:
+                step = None
+            if step is not None and torch.isfinite(step).all():
+                trial_w, trial_b = w + step[:m], b + step[m:]
+                value = _value(plan, X, Y, loss, trial_w, trial_b, clip)
+                if value < current:
+                    w, b, current = trial_w, trial_b, value
+                    damping = max(damping / 3.0, 1e-9)
+                    accepted = True
+                    break
+            damping = min(damping * 4.0, 1e9)
+        if not accepted:
+            break
+    plan.store(w, b)
+    return damping

@@ -1,0 +1,341 @@
+"""X-Net as scikit-learn estimators: :class:`XNetRegressor` and :class:`XNetClassifier`.
+
+Both validate their input, train a forest of X-Net trees (one per target, or
+per class logit) with :func:`srnet.xnet.train.train`, and keep the result as
+a :class:`srnet.expr.Program` (``program_``), from which ``predict`` and the
+sympy formula (``expression_``) both come: the formula is exactly what the
+estimator computes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from srnet.cgp.primitives import primitive
+from srnet.data import check_budget
+from srnet.expr.symbolic import make_symbols, simplify, to_sympy
+from srnet.xnet.constants import RULES
+from srnet.xnet.train import Settings, count_nodes, train
+from srnet.xnet.tree import to_program
+
+#: The default library: srnet's arithmetic and the paper's elementary functions.
+DEFAULT_FUNCTIONS = ("add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt", "square")
+TARGETS = ("newton", "gradient")
+ACCEPT = ("all", "improve")
+
+
+def split_library(functions) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Primitive names (a sequence or ``"add,mul,..."``) as (unary, binary), each checked."""
+    if isinstance(functions, str):
+        functions = [f.strip() for f in functions.split(",") if f.strip()]
+    names = list(functions)
+    if not names:
+        raise ValueError("functions is empty; give at least one primitive")
+    if len(set(names)) != len(names):
+        raise ValueError(f"functions repeats a primitive: {names}")
+    prims = [primitive(name) for name in names]  # unknown names: one line listing the valid ones
+    return (tuple(p.name for p in prims if p.arity == 1), tuple(p.name for p in prims if p.arity == 2))
+
+
+class _XNetBase(BaseEstimator):
+    """What both estimators share: parameters, their checks, the search, the formula."""
+
+    def __init__(self, *, functions=DEFAULT_FUNCTIONS, max_nodes=15, max_seconds=5.0, max_iterations=None,
+                 tol=1e-12, init_depth=2, constant_steps=5, constants="newton", target="newton", accept="all",
+                 patience=20, restart_after=100, parsimony=0.0, validation_fraction=None, clip=1e6,
+                 simplify_seconds=2.0,
+                 random_state=None, device="cpu", n_threads=1):
+        self.functions = functions
+        self.max_nodes = max_nodes
+        self.max_seconds = max_seconds
+        self.max_iterations = max_iterations
+        self.tol = tol
+        self.init_depth = init_depth
+        self.constant_steps = constant_steps
+        self.constants = constants
+        self.target = target
+        self.accept = accept
+        self.patience = patience
+        self.restart_after = restart_after
+        self.parsimony = parsimony
+        self.validation_fraction = validation_fraction
+        self.clip = clip
+        self.simplify_seconds = simplify_seconds
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+
+    def _settings(self) -> Settings:
+        unary, binary = split_library(self.functions)
+        if not binary and not unary:
+            raise ValueError("functions holds no usable primitive")
+        seconds = check_budget("max_seconds", self.max_seconds, allow_none=True)
+        iterations = check_budget("max_iterations", self.max_iterations, allow_none=True, integer=True)
+        if seconds is None and iterations is None:
+            raise ValueError("give a budget: max_seconds or max_iterations (both are None)")
+        for name, value, lowest in (("max_nodes", self.max_nodes, 1), ("init_depth", self.init_depth, 1),
+                                    ("constant_steps", self.constant_steps, 0), ("patience", self.patience, 1)):
+            check_budget(name, value, integer=True, minimum=lowest)
+        restart = check_budget("restart_after", self.restart_after, allow_none=True, integer=True, minimum=1)
+        for name, value, valid in (("constants", self.constants, RULES), ("target", self.target, TARGETS),
+                                   ("accept", self.accept, ACCEPT)):
+            if value not in valid:
+                raise ValueError(f"{name} must be one of {', '.join(valid)}; got {value!r}")
+        check_budget("tol", self.tol, positive=False)
+        check_budget("parsimony", self.parsimony, positive=False)
+        check_budget("clip", self.clip)
+        check_budget("simplify_seconds", self.simplify_seconds, positive=False)
+        return Settings(unary, binary, max_seconds=seconds, max_iterations=iterations, tol=float(self.tol),
+                        max_nodes=int(self.max_nodes), init_depth=int(self.init_depth),
+                        constant_steps=int(self.constant_steps), constants=self.constants, target=self.target,
+                        accept=self.accept, patience=int(self.patience), restart_after=restart,
+                        parsimony=float(self.parsimony), clip=float(self.clip))
+
+    def _search(self, X: np.ndarray, Y, loss: str, n_trees: int, scale=None, offset=None, strata=None):
+        """Train, then set every fitted attribute shared by both estimators.
+
+        ``Y``: the training targets as a tensor, one row per row of X;
+        ``strata``: labels to stratify the validation split by.
+        """
+        settings = self._settings()
+        fraction = self.validation_fraction
+        if fraction is None:
+            fraction = self._default_validation_fraction
+        fraction = check_budget("validation_fraction", fraction, positive=False)
+        if not fraction < 1:
+            raise ValueError(f"validation_fraction must be < 1, got {fraction}")
+        threads = check_budget("n_threads", self.n_threads, integer=True, minimum=1)
+        device = torch.device(self.device)
+        rng = np.random.default_rng(self.random_state)
+        X_t = torch.tensor(X, dtype=torch.float64, device=device)  # a copy: X may be read-only
+        rows, valid = self._split(len(X), fraction, strata, rng)
+        if valid is not None:
+            valid = (X_t[valid], Y[valid])
+            X_t, Y = X_t[rows], Y[rows]
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            result = train(X_t, Y, loss, n_trees, settings, rng, valid)
+        finally:
+            torch.set_num_threads(before)
+        self.trees_ = result.roots
+        self.program_ = to_program(result.roots, X.shape[1], scale, offset)
+        self.loss_ = result.loss
+        self.front_ = result.front
+        self.history_ = result.history
+        self.n_iterations_ = result.iterations
+        self.n_restarts_ = result.restarts
+        self.n_perturbations_ = result.perturbations
+        self.stop_reason_ = result.stop_reason
+        self.n_nodes_ = count_nodes(result.roots)
+        self.n_parameters_ = 2 * self.n_nodes_  # a weight and a bias per neuron
+        names = getattr(self, "feature_names_in_", None)
+        symbols = make_symbols(X.shape[1], None if names is None else list(names))
+        formulas = [simplify(f, self.simplify_seconds) for f in to_sympy(self.program_, symbols)]
+        self.expression_ = formulas[0] if len(formulas) == 1 else formulas
+        return self
+
+    @staticmethod
+    def _split(n: int, fraction: float, strata, rng):
+        """Training and validation row indices (validation None when there is none to hold out)."""
+        n_valid = int(round(fraction * n))
+        if n_valid < 1 or n - n_valid < 2:
+            return None, None
+        if strata is None:
+            order = rng.permutation(n)
+            return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+        valid = []
+        for label in np.unique(strata):
+            members = rng.permutation(np.flatnonzero(strata == label))
+            valid.extend(members[: int(round(fraction * len(members)))].tolist())
+        valid = np.sort(np.array(valid, dtype=int))
+        rows = np.setdiff1d(np.arange(n), valid)
+        if len(valid) == 0 or len(rows) < 2:
+            return None, None
+        return rows, valid
+
+    def _outputs(self, X) -> np.ndarray:
+        """The program's outputs at X, (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            return (self.program_.raw_outputs(X) @ self.program_.weights + self.program_.intercept)
+
+
+_PARAMETERS_DOC = """
+    Parameters
+    ----------
+    functions : sequence of str or str, default=DEFAULT_FUNCTIONS
+        The library: primitive names of :mod:`srnet.cgp.primitives` (unary
+        and binary), or ``"add,mul,sin"``; input variables are always in it.
+    max_nodes : int, default=15
+        Most neurons per tree.
+    max_seconds : float or None, default=5.0
+    max_iterations : int or None, default=None
+        Budgets (the first reached stops the search; at least one is needed).
+        Only an iteration budget (``max_seconds=None``) is reproducible run to
+        run with a fixed ``random_state``.
+    tol : float, default=1e-12
+        Stop once the training loss (for regression: the MSE of the
+        standardised target, 1 - R^2) is at most ``tol``.
+    init_depth : int, default=2
+        Depth of the random trees the search starts (and restarts) from.
+    constant_steps : int, default=5
+        Steps on the weights and biases per iteration.
+    constants : {"newton", "gradient"}, default="newton"
+        Levenberg-Marquardt steps, or the paper's clipped gradient steps (see
+        :mod:`srnet.xnet.constants`).
+    target : {"newton", "gradient"}, default="newton"
+        How neurons' target outputs come from the gradient (see
+        :func:`srnet.xnet.select.targets`).
+    accept : {"all", "improve"}, default="all"
+        Every neuron takes its best function (the paper), or only the single
+        change that lowers the loss most.
+    patience : int, default=20
+        Iterations without a 1 % improvement before a random neuron gets a
+        random function.
+    restart_after : int or None, default=100
+        Iterations without a 1 % improvement of the best before restarting
+        from random trees (None: never).
+    parsimony : float, default=0.0
+        Return the smallest forest whose loss (on the validation rows when
+        there are any, else on the training rows) is within this of the
+        least among the forests kept (the best of each size).
+    validation_fraction : float or None, default=None
+        Rows held out (stratified by class for the classifier) to choose the
+        forest returned; None: 0 for the regressor, 0.2 for the classifier
+        (whose loss can always be lowered by larger trees and logits).
+    clip : float, default=1e6
+        Bound on every neuron's output during training.
+    simplify_seconds : float, default=2.0
+        Time for sympy to tidy ``expression_`` (0: cheap clean-ups only).
+    random_state : int, Generator or None, default=None
+    device : str or torch.device, default="cpu"
+        Where torch trains (``"cuda"`` works; tiny data is fastest on CPU).
+    n_threads : int, default=1
+        torch's CPU threads during ``fit`` (restored afterwards): the tensors
+        are tiny, and more threads only add overhead.
+"""
+
+_ATTRIBUTES_DOC = """
+    trees_ : list of srnet.xnet.tree.Node
+        The trained trees (see :func:`srnet.xnet.tree.describe`).
+    program_ : srnet.expr.Program
+        The trees as data: evaluate, export to torch
+        (:class:`srnet.expr.ProgramModule`), save as JSON.
+    n_nodes_ : int
+        Neurons in all trees.
+    n_parameters_ : int
+        Weights and biases: two per neuron.
+    loss_ : float
+        Training loss of the returned forest.
+    front_ : list of (int, float)
+        The best training loss found for each forest size.
+    history_ : ndarray of shape (k, 4)
+        ``(iteration, seconds, loss, n_nodes)`` at each improvement.
+    n_iterations_, n_restarts_, n_perturbations_ : int
+    stop_reason_ : {"max_seconds", "max_iterations", "tol"}
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X had string column names.
+"""
+
+
+class XNetRegressor(RegressorMixin, _XNetBase):
+    _default_validation_fraction = 0.0
+
+    __doc__ = """Symbolic regression with X-Net: a tree of neurons that learn their activations.
+
+    Every neuron computes ``weight * f(children) + bias`` with ``f`` chosen
+    from the library during training; training alternates steps on the
+    constants with a step in which every neuron picks the function that best
+    produces the output the gradient asks of it (Li et al. 2024).  One tree
+    per target; the target is standardised for training and the formula
+    given in its units.
+""" + _PARAMETERS_DOC + """
+    Attributes
+    ----------
+    expression_ : sympy.Expr or list of sympy.Expr
+        The formula (one per target for a 2-D ``y``); it computes ``predict``.
+""" + _ATTRIBUTES_DOC
+
+    def fit(self, X, y):
+        """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
+        X, y = validate_data(self, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
+        if X.shape[0] < 2:
+            raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
+        Y = y.reshape(len(y), -1)
+        scale = Y.std(axis=0)
+        if np.any(scale == 0):
+            raise ValueError("y is constant: there is no formula to find (every target needs some variance)")
+        offset = Y.mean(axis=0)
+        self._single_target = y.ndim == 1
+        Y_t = torch.as_tensor((Y - offset) / scale, dtype=torch.float64, device=torch.device(self.device))
+        return self._search(X, Y_t, "mse", Y.shape[1], scale, offset)
+
+    def predict(self, X):
+        """The formula at each row of X: (n_samples,) or (n_samples, n_targets)."""
+        Y = self._outputs(X)
+        return Y[:, 0] if self._single_target else Y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class XNetClassifier(ClassifierMixin, _XNetBase):
+    _default_validation_fraction = 0.2
+
+    __doc__ = """Classification with X-Net: one tree per class logit (one logit for two classes).
+
+    Trained on the cross-entropy of the softmax of the logits (the logistic
+    loss of one logit for two classes) by the same alternating search as
+    :class:`XNetRegressor`.
+""" + _PARAMETERS_DOC + """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    expression_ : sympy.Expr or list of sympy.Expr
+        The logit (two classes: of ``classes_[1]``), or one logit per class.
+""" + _ATTRIBUTES_DOC
+
+    def fit(self, X, y):
+        """Train on X (n_samples, n_features) and class labels y (n_samples,)."""
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_, indices = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least 2")
+        device = torch.device(self.device)
+        if len(self.classes_) == 2:
+            Y = torch.as_tensor(indices.reshape(-1, 1), dtype=torch.float64, device=device)
+            return self._search(X, Y, "logistic", 1, strata=indices)
+        Y = torch.as_tensor(indices.reshape(-1), dtype=torch.long, device=device)
+        return self._search(X, Y, "softmax", len(self.classes_), strata=indices)
+
+    def decision_function(self, X):
+        """Logits: (n_samples,) for two classes, else (n_samples, n_classes)."""
+        Z = self._outputs(X)
+        return Z[:, 0] if Z.shape[1] == 1 else Z
+
+    def predict_proba(self, X):
+        """Class probabilities, (n_samples, n_classes)."""
+        Z = self._outputs(X)
+        with np.errstate(all="ignore"):
+            if Z.shape[1] == 1:
+                p = 1.0 / (1.0 + np.exp(-np.clip(Z[:, 0], -700, 700)))
+                return np.column_stack([1.0 - p, p])
+            shifted = Z - Z.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The most probable class of each row."""
+        Z = self._outputs(X)
+        index = (Z[:, 0] > 0).astype(int) if Z.shape[1] == 1 else np.argmax(Z, axis=1)
+        return self.classes_[index]

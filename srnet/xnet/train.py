@@ -1,0 +1,285 @@
+"""X-Net's training loop: alternating backpropagation on a forest of neuron trees.
+
+One iteration (Li et al. 2024, "alternating backpropagation"):
+
+1. **constants**: a few gradient steps on every neuron's weight and bias,
+   gradients clipped by norm, neuron outputs clipped during training, and an
+   adaptive learning rate that follows the loss (times 1.1 after a step that
+   lowered it; a step that raised it is undone and the rate halved);
+2. **activations**: every neuron's target output from the gradient
+   (:func:`srnet.xnet.select.targets`) and the selection step
+   (:func:`srnet.xnet.select.select`), which changes functions and, through
+   the substitution rules, the structure;
+3. **perturbation**: after ``patience`` iterations without improvement, a
+   random neuron gets a random function.
+
+Beyond the paper, for a budgeted search: after ``restart_after`` iterations
+without a new best the forest restarts from random trees; the best forest of
+each size is kept, its constants are polished by L-BFGS at the end (without
+clipping), and the smallest one whose loss is within ``parsimony`` of the best
+is returned.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from srnet.xnet.constants import gradient_steps, newton_steps
+from srnet.xnet.forward import Plan
+from srnet.xnet.losses import derivatives, loss_value
+from srnet.xnet.select import apply, apply_all, propose, targets
+from srnet.xnet.tree import LEAF, Node, n_nodes, postorder, random_tree, substitute
+
+POLISH_SHARE = 0.1  # of a time budget, kept for polishing the forests found
+
+
+@dataclass
+class Settings:
+    """How :func:`train` searches (the estimators' parameters, validated)."""
+
+    unary: tuple[str, ...]
+    binary: tuple[str, ...]
+    max_seconds: float | None = 5.0
+    max_iterations: int | None = None
+    tol: float = 1e-12
+    max_nodes: int = 15
+    init_depth: int = 2
+    constant_steps: int = 5
+    learning_rate: float = 0.01
+    grad_clip: float = 1.0
+    clip: float = 1e6
+    target: str = "newton"
+    margin: float = 0.0
+    patience: int = 20
+    min_improvement: float = 0.01
+    restart_after: int | None = 100
+    parsimony: float = 0.0
+    polish_iterations: int = 100
+    accept: str = "all"
+    constants: str = "newton"
+    top: int = 8
+
+
+@dataclass
+class Result:
+    roots: list[Node]
+    loss: float
+    front: list[tuple[int, float]]              # (nodes, polished loss) of each size kept
+    history: np.ndarray                          # (iteration, seconds, best loss, nodes) per improvement
+    iterations: int
+    restarts: int
+    perturbations: int
+    stop_reason: str
+    seconds: float = 0.0
+    _log: list = field(default_factory=list, repr=False)
+
+
+def _loss(plan: Plan, X, Y, loss: str, w, b, clip=None) -> float:
+    with torch.no_grad():
+        value = float(loss_value(loss, plan.predict(X, w, b, clip), Y))
+    return value if math.isfinite(value) else math.inf
+
+
+def selection_step(roots: list[Node], X, Y, loss: str, settings: Settings, rng) -> list[Node]:
+    """Targets from the gradient, then each neuron's choice of function.
+
+    ``accept="all"`` (the paper): every neuron takes its best candidate (see
+    :func:`srnet.xnet.select.apply_all`).  ``accept="improve"``: each of the
+    ``top`` best proposals is tried alone, and the one that lowers the loss
+    most is kept (none when none does).  Returns the new forest.
+    """
+    plan = Plan.of(roots)
+    outs_t, _, Z, J = plan.linearize(X, *plan.parameters(X.dtype, X.device), settings.clip)
+    with torch.no_grad():
+        G, H = derivatives(loss, Z, Y)
+        tree = torch.tensor(plan.tree_of, device=X.device)
+        target, weight = targets(outs_t, J, G.T[tree], H.T[tree], settings.target)
+        proposals = propose(plan, outs_t, target, weight, X, settings.unary, settings.binary,
+                            max_nodes=settings.max_nodes, clip=settings.clip, margin=settings.margin, rng=rng)
+    if settings.accept == "all":
+        apply_all(plan, proposals, settings.max_nodes)
+        return roots
+    current = float(loss_value(loss, Z, Y))
+    best, best_value = roots, current
+    for proposal in proposals[: settings.top]:
+        trial = [r.copy() for r in roots]
+        trial_plan = Plan.of(trial)
+        apply(trial_plan, proposal)
+        trial_plan = Plan.of(trial)
+        value = _loss(trial_plan, X, Y, loss, *trial_plan.parameters(X.dtype, X.device), settings.clip)
+        if value < best_value:
+            best, best_value = trial, value
+    return best
+
+
+def perturb(roots: list[Node], n_inputs: int, settings: Settings, rng) -> None:
+    """A random neuron of a random tree takes a random function (substitution rules apply)."""
+    t = int(rng.integers(len(roots)))
+    nodes = postorder(roots[t])
+    node = nodes[int(rng.integers(len(nodes)))]
+    room = settings.max_nodes - len(nodes)
+    options = [LEAF]
+    if node.arity >= 1 or room >= 1:
+        options += list(settings.unary)
+    if node.arity == 2 or (node.arity == 1 and room >= 1) or room >= 2:
+        options += list(settings.binary)
+    op = options[int(rng.integers(len(options)))]
+    arity = 0 if op == LEAF else (1 if op in settings.unary else 2)
+    need = arity - node.arity if node.arity else arity
+    new_vars = tuple(int(v) for v in rng.integers(n_inputs, size=max(0, need)))
+    substitute(node, op, new_vars=new_vars, keep=int(rng.integers(2)), var=int(rng.integers(n_inputs)))
+
+
+def polish(roots: list[Node], X, Y, loss: str, iterations: int) -> float:
+    """Levenberg-Marquardt on the weights and biases without clipping, to
+    convergence or ``iterations`` steps, in place when it lowers the loss.
+    Returns the loss."""
+    plan = Plan.of(roots)
+    before = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+    if iterations <= 0 or not math.isfinite(before):
+        return before
+    saved = [(n.weight, n.bias) for n in plan.nodes]
+    newton_steps(plan, X, Y, loss, 1e-3, iterations, None)
+    after = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+    if after < before:
+        return after
+    for node, (weight, bias) in zip(plan.nodes, saved):
+        node.weight, node.bias = weight, bias
+    return before
+
+
+def _random_forest(rng, n_inputs, n_trees, settings) -> list[Node]:
+    """Random trees of depth ``init_depth`` at most, each within ``max_nodes``."""
+    forest = []
+    for _ in range(n_trees):
+        for _ in range(100):
+            tree = random_tree(rng, n_inputs, settings.unary, settings.binary, settings.init_depth)
+            if n_nodes(tree) <= settings.max_nodes:
+                break
+        else:
+            tree = random_tree(rng, n_inputs, (), (), 1)  # a leaf
+        forest.append(tree)
+    return forest
+
+
+def tidy(roots: list[Node], X, Y, loss: str) -> float:
+    """Snap constants that are rounding noise (a bias within 1e-8 of 0, a
+    weight within 1e-8 of +-1) when the loss stays within rounding; the loss."""
+    plan = Plan.of(roots)
+    current = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+    for node in plan.nodes:
+        for name, value in (("bias", node.bias), ("weight", node.weight)):
+            snapped = 0.0 if name == "bias" else math.copysign(1.0, value)
+            if value == snapped or abs(value - snapped) > 1e-8:
+                continue
+            setattr(node, name, snapped)
+            trial = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+            if trial <= current * (1 + 1e-9) + 1e-24:
+                current = min(current, trial)
+            else:
+                setattr(node, name, value)
+    return current
+
+
+def _recentre(roots: list[Node]) -> None:
+    """Softmax logits only matter up to a common shift: keep the roots' biases centred."""
+    shift = sum(r.bias for r in roots) / len(roots)
+    for root in roots:
+        root.bias -= shift
+
+
+def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: Settings,
+          rng: np.random.Generator, valid=None) -> Result:
+    """Search a forest of ``n_trees`` trees minimising ``loss`` on ``(X, Y)``.
+
+    Stops at ``max_seconds`` or ``max_iterations`` (whichever first), or once
+    the loss is at most ``tol``; with a time budget, the last
+    :data:`POLISH_SHARE` of it polishes the forests kept (best first).  The
+    forest returned is the smallest whose loss -- on ``valid = (X, Y)`` when
+    given, else on the training data -- is within ``parsimony`` of the least.
+    See the module docstring for the loop.
+    """
+    start = time.perf_counter()
+    deadline = None if settings.max_seconds is None else start + settings.max_seconds
+    search_deadline = None if deadline is None else start + (1 - POLISH_SHARE) * settings.max_seconds
+    n_inputs = X.shape[1]
+    roots = _random_forest(rng, n_inputs, n_trees, settings)
+    kept: dict[int, tuple[float, list[Node]]] = {}  # nodes -> best loss, forest
+    best_loss = math.inf
+    run_best = math.inf
+    lr, damping = settings.learning_rate, 1e-3
+    history, stale, since_best = [], 0, 0
+    iterations = restarts = perturbations = 0
+    stop_reason = "max_iterations"
+    while True:
+        if settings.max_iterations is not None and iterations >= settings.max_iterations:
+            break
+        if search_deadline is not None and time.perf_counter() >= search_deadline:
+            stop_reason = "max_seconds"
+            break
+        iterations += 1
+        plan = Plan.of(roots)
+        if settings.constants == "gradient":
+            lr = gradient_steps(plan, X, Y, loss, lr, settings.constant_steps, settings.clip, settings.grad_clip)
+        else:
+            damping = newton_steps(plan, X, Y, loss, damping, settings.constant_steps, settings.clip)
+        if loss == "softmax":
+            _recentre(roots)
+        value = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+        size = len(plan.nodes)
+        if value < kept.get(size, (math.inf,))[0]:
+            kept[size] = (value, [r.copy() for r in roots])
+        if value < best_loss * (1.0 - settings.min_improvement):
+            since_best = 0
+        else:
+            since_best += 1
+        if value < best_loss:
+            best_loss = value
+            history.append((iterations, time.perf_counter() - start, value, size))
+            if value <= settings.tol:
+                stop_reason = "tol"
+                break
+        if value < run_best * (1.0 - settings.min_improvement):
+            run_best, stale = value, 0
+        else:
+            stale += 1
+        if settings.restart_after is not None and since_best >= settings.restart_after:
+            roots = _random_forest(rng, n_inputs, n_trees, settings)
+            restarts += 1
+            since_best = stale = 0
+            run_best, lr, damping = math.inf, settings.learning_rate, 1e-3
+            continue
+        if stale >= settings.patience:
+            perturb(roots, n_inputs, settings, rng)
+            perturbations += 1
+            stale, run_best = 0, math.inf
+            continue
+        roots = selection_step(roots, X, Y, loss, settings, rng)
+    front = []  # (size, training loss, forest), best training loss first
+    for size, (value, forest) in sorted(kept.items(), key=lambda item: (item[1][0], item[0])):
+        if not front or deadline is None or time.perf_counter() < deadline:
+            value = polish(forest, X, Y, loss, settings.polish_iterations)
+            if loss == "softmax":
+                _recentre(forest)
+            value = tidy(forest, X, Y, loss)
+        front.append((size, value, forest))
+    front.sort(key=lambda item: item[0])
+    if valid is None:
+        scores = [value for _, value, _ in front]
+    else:
+        scores = [_loss(plan, valid[0], valid[1], loss, *plan.parameters(X.dtype, X.device))
+                  for plan in (Plan.of(forest) for _, _, forest in front)]
+    least = min(scores)
+    chosen = next(item for item, score in zip(front, scores) if score <= least + settings.parsimony)
+    return Result([r.copy() for r in chosen[2]], chosen[1], [(s, v) for s, v, _ in front],
+                  np.array(history, dtype=np.float64).reshape(-1, 4), iterations, restarts, perturbations,
+                  stop_reason, time.perf_counter() - start)
+
+
+def count_nodes(roots) -> int:
+    return sum(n_nodes(r) for r in roots)

@@ -1,0 +1,283 @@
+"""X-Net: substitution rules, the selection step, recovery of a known formula, estimators, explainer."""
+
+import json
+
+import numpy as np
+import pytest
+import sympy
+import torch
+from sklearn.datasets import load_iris
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from torch import nn
+
+from srnet.bench.suites import BatchSettings
+from srnet.explain import NetworkFunction, XNetExplainer, make_explainer
+from srnet.expr import Program, ProgramModule, is_equivalent, make_symbols, to_sympy
+from srnet.expr.symbolic import evaluate_sympy
+from srnet.xnet import XNetClassifier, XNetRegressor
+from srnet.xnet.forward import Plan
+from srnet.xnet.losses import derivatives
+from srnet.xnet.select import apply_all, propose, targets
+from srnet.xnet.train import Settings, train
+from srnet.xnet.tree import LEAF, Node, check_tree, describe, leaf, n_nodes, substitute, to_program
+
+UNARY = ("sin", "cos", "exp", "log", "sqrt", "square")
+BINARY = ("add", "sub", "mul", "div")
+FAST = dict(max_seconds=None, max_iterations=15, simplify_seconds=0, random_state=0)
+
+
+def forward_matches_formula(roots, n_inputs, X):
+    """The trees' torch forward pass, the exported Program and its sympy formula agree at X."""
+    plan = Plan.of(roots)
+    X_t = torch.as_tensor(X)
+    network = plan.predict(X_t, *plan.parameters(torch.float64, "cpu")).numpy()
+    program = to_program(roots, n_inputs)
+    np.testing.assert_allclose(program.raw_outputs(X) @ program.weights + program.intercept, network,
+                               rtol=1e-12, atol=1e-12)
+    symbols = make_symbols(n_inputs)
+    for t, expr in enumerate(to_sympy(program, symbols)):
+        np.testing.assert_allclose(evaluate_sympy(expr, symbols, X), network[:, t], rtol=1e-9, atol=1e-9)
+
+
+def a_tree():
+    """sin(1.5 * mul(x0 + 0.5, 2 x1) - 0.2), each neuron with its own weight and bias."""
+    product = Node("mul", [leaf(0, 1.0, 0.5), leaf(1, 2.0)], weight=1.5, bias=-0.2)
+    return Node("sin", [product], weight=0.7, bias=0.1)
+
+
+POINTS = np.random.default_rng(0).uniform(0.2, 1.5, (25, 2))  # inputs of one sign: every function is defined
+
+
+# ------------------------------------------------------------------ rules
+
+@pytest.mark.parametrize("where, op, kwargs, shape", [
+    ("root", "cos", {}, "cos(mul(x0, x1))"),                           # 1: same arity, unary
+    ("product", "div", {}, "sin(div(x0, x1))"),                        # 1: same arity, binary
+    ("root", "add", {"new_vars": (1,)}, "add(mul(x0, x1), x1)"),       # 2: unary -> binary, keeps its child
+    ("product", "sqrt", {"keep": 1}, "sin(sqrt(x1))"),                 # 3: binary -> unary, keeps the child asked
+    ("product", LEAF, {"var": 1}, "sin(x1)"),                          # 4: to a leaf, drops the children
+    ("left", "log", {"new_vars": (1,)}, "sin(mul(log(x1), x1))"),      # 5: leaf -> unary
+    ("left", "sub", {"new_vars": (0, 1)}, "sin(mul(sub(x0, x1), x1))"),  # 5: leaf -> binary
+])
+def test_each_substitution_rule_keeps_a_valid_tree_whose_forward_pass_is_its_formula(where, op, kwargs, shape):
+    root = a_tree()
+    node = {"root": root, "product": root.children[0], "left": root.children[0].children[0]}[where]
+    substitute(node, op, **kwargs)
+    check_tree(root, 2)
+    assert describe(root) == shape
+    forward_matches_formula([root], 2, POINTS)
+
+
+def test_a_growing_rule_needs_its_new_leaves_and_check_tree_refuses_broken_trees():
+    with pytest.raises(ValueError, match="needs 2 new leaf variable"):
+        substitute(leaf(0), "mul", new_vars=(1,))
+    with pytest.raises(ValueError, match="has 1 children, needs 2"):
+        check_tree(Node("mul", [leaf(0)]), 1)
+    with pytest.raises(ValueError, match="reads x3"):
+        check_tree(leaf(3), 2)
+
+
+def test_a_forest_is_one_program_with_one_output_per_tree_and_it_round_trips_through_json():
+    forest = [a_tree(), Node("div", [leaf(1, 3.0, 1.0), leaf(0)], weight=-2.0, bias=0.5)]
+    forward_matches_formula(forest, 2, POINTS)
+    program = to_program(forest, 2, scale=[2.0, 3.0], offset=[1.0, -1.0])
+    assert Program.from_json(program.to_json()) == program
+    module = ProgramModule(program)
+    np.testing.assert_allclose(module(torch.as_tensor(POINTS)).detach().numpy(), program(POINTS), rtol=1e-12)
+
+
+# -------------------------------------------------------------- selection
+
+def proposals_for(roots, X, y):
+    plan = Plan.of(roots)
+    X_t, Y = torch.as_tensor(X), torch.as_tensor(y).reshape(-1, 1)
+    outs, _, Z, J = plan.linearize(X_t, *plan.parameters(torch.float64, "cpu"))
+    G, H = derivatives("mse", Z, Y)
+    target, weight = targets(outs, J, G.T[[0] * len(plan.nodes)], H.T[[0] * len(plan.nodes)])
+    found = propose(plan, outs, target, weight, X_t, UNARY, BINARY, max_nodes=15, clip=1e6, margin=0.0,
+                    rng=np.random.default_rng(0))
+    return plan, found
+
+
+def test_the_root_whose_target_is_a_library_function_of_its_inputs_picks_it_with_its_weight_and_bias():
+    X = POINTS
+    root = Node("add", [leaf(0), leaf(1)])
+    plan, found = proposals_for([root], X, 2.0 * X[:, 0] * X[:, 1] + 0.5)
+    best = found[0]
+    assert best.node == plan.roots[0] and best.candidate.op == "mul" and best.gain == pytest.approx(1.0)
+    assert (best.weight, best.bias) == (pytest.approx(2.0), pytest.approx(0.5))
+    apply_all(plan, found, max_nodes=15)
+    assert describe(root) == "mul(x0, x1)"
+    forward_matches_formula([root], 2, X)
+
+
+@pytest.mark.parametrize("truth, expected", [(np.cos, "cos(x0)"), (np.log, "log(x0)"), (np.exp, "exp(x0)")])
+def test_a_unary_neuron_picks_the_function_its_target_is(truth, expected):
+    root = Node("sin", [leaf(0)])
+    plan, found = proposals_for([root], POINTS, 3.0 * truth(POINTS[:, 0]) - 1.0)
+    assert found[0].candidate.op == expected[:3] and found[0].gain == pytest.approx(1.0)
+    apply_all(plan, found, max_nodes=15)
+    assert describe(root) == expected
+
+
+def test_selection_is_domain_aware():
+    # x0 changes sign: log, sqrt and a division by x0 are never offered there
+    X = np.random.default_rng(1).uniform(-1, 1, (40, 2))
+    root = Node("sin", [leaf(0)])
+    _, found = proposals_for([root], X, np.log(np.abs(X[:, 0])))
+    assert all(p.candidate.op not in ("log", "sqrt") for p in found if p.node == 1)
+    root = Node("add", [leaf(1), leaf(0)])
+    _, found = proposals_for([root], X, X[:, 1] / X[:, 0])
+    assert all(p.candidate.op != "div" for p in found if p.node == 2)
+
+
+def test_a_leaf_grows_into_the_function_of_two_inputs_its_target_is():
+    root = leaf(0)
+    plan, found = proposals_for([root], POINTS, POINTS[:, 0] / POINTS[:, 1])
+    assert found[0].candidate.op == "div" and found[0].candidate.new_vars == (0, 1)
+    apply_all(plan, found, max_nodes=15)
+    assert describe(root) == "div(x0, x1)" and n_nodes(root) == 3
+    _, found = proposals_for([leaf(0)], POINTS, POINTS[:, 0] / POINTS[:, 1])
+    plan = Plan.of([root := leaf(0)])
+    apply_all(plan, found, max_nodes=2)  # no room to grow by two
+    assert describe(root) == "x0"
+
+
+# --------------------------------------------------------------- training
+
+def test_x0_sin_x1_is_recovered_with_a_fixed_seed():
+    X = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    y = X[:, 0] * np.sin(X[:, 1])
+    model = XNetRegressor(max_seconds=None, max_iterations=50, random_state=0).fit(X, y)
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    assert is_equivalent(model.expression_, x0 * sympy.sin(x1))
+    assert model.score(X, y) == pytest.approx(1.0, abs=1e-12)
+    assert model.n_nodes_ == 4 and model.n_parameters_ == 8
+    assert model.stop_reason_ == "tol"
+
+
+@pytest.mark.parametrize("constants, target, accept", [("gradient", "gradient", "all"), ("newton", "newton", "improve")])
+def test_every_rule_variant_trains_and_its_formula_is_its_predict(constants, target, accept):
+    X = np.random.default_rng(2).uniform(0.5, 2.0, (40, 1))
+    y = np.log(X[:, 0]) + X[:, 0]
+    model = XNetRegressor(constants=constants, target=target, accept=accept, **{**FAST, "max_iterations": 60})
+    model.fit(X, y)
+    assert model.score(X, y) > 0.99
+    np.testing.assert_allclose(model.predict(X), model.program_(X), rtol=1e-12)
+    x0 = sympy.Symbol("x0", real=True)
+    # the simplified formula folds constants, so it agrees to rounding of well-conditioned sums only
+    np.testing.assert_allclose(evaluate_sympy(model.expression_, [x0], X[:8]), model.predict(X[:8]), rtol=1e-6)
+    assert model.history_.shape[1] == 4 and np.all(np.diff(model.history_[:, 2]) < 0)
+
+
+def test_the_same_seed_and_iteration_budget_give_the_same_formula():
+    X = np.random.default_rng(3).uniform(-1, 1, (30, 2))
+    y = X[:, 0] ** 2 + np.cos(X[:, 1])
+    first = XNetRegressor(**FAST).fit(X, y)
+    second = XNetRegressor(**FAST).fit(X, y)
+    assert first.program_ == second.program_ and first.n_iterations_ == 15
+
+
+def test_a_time_budget_is_kept():
+    X = np.random.default_rng(4).uniform(-1, 1, (50, 2))
+    y = np.sin(3 * X[:, 0]) * np.exp(X[:, 1]) + X[:, 1] ** 3
+    import time
+
+    start = time.perf_counter()
+    model = XNetRegressor(max_seconds=0.5, simplify_seconds=0, random_state=0).fit(X, y)
+    assert time.perf_counter() - start < 1.5 and model.stop_reason_ in ("max_seconds", "tol")
+
+
+def test_train_rejects_nothing_and_keeps_the_best_forest_of_each_size():
+    X = torch.as_tensor(POINTS)
+    Y = torch.as_tensor(np.sqrt(POINTS[:, :1]) - POINTS[:, 1:])
+    result = train(X, (Y - Y.mean()) / Y.std(), "mse", 1, Settings(UNARY, BINARY, max_seconds=None, max_iterations=40),
+                   np.random.default_rng(0))
+    sizes = [size for size, _ in result.front]
+    assert sizes == sorted(set(sizes)) and n_nodes(result.roots[0]) in sizes
+    assert result.loss == min(loss for _, loss in result.front)
+
+
+def test_multi_output_regression_gets_one_tree_per_target():
+    X = np.random.default_rng(5).uniform(-1, 1, (60, 2))
+    Y = np.column_stack([X[:, 0] * X[:, 1], np.sin(X[:, 0])])
+    model = XNetRegressor(**{**FAST, "max_iterations": 40}).fit(X, Y)
+    assert len(model.trees_) == 2 and len(model.expression_) == 2 and model.predict(X).shape == (60, 2)
+    assert model.score(X, Y) > 0.999
+
+
+def test_the_classifier_learns_iris_with_few_parameters():
+    X, y = load_iris(return_X_y=True)
+    model = XNetClassifier(**{**FAST, "max_iterations": 40}).fit(X, y)
+    assert model.score(X, y) > 0.9 and len(model.trees_) == 3 and model.n_parameters_ <= 90
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.array_equal(model.classes_[proba.argmax(axis=1)], model.predict(X))
+    binary = XNetClassifier(**{**FAST, "max_iterations": 20}).fit(X[y < 2], np.where(y[y < 2] == 1, "b", "a"))
+    assert len(binary.trees_) == 1 and binary.score(X[y < 2], np.where(y[y < 2] == 1, "b", "a")) > 0.95
+    assert binary.decision_function(X[:3]).shape == (3,)
+
+
+@pytest.mark.parametrize("X, y, message", [
+    (np.array([[0.0], [np.nan], [1.0]]), np.arange(3.0), "NaN"),
+    (np.arange(3.0)[:, None], np.array([0.0, np.inf, 1.0]), "infinity"),
+    (np.arange(6.0).reshape(3, 2), np.arange(4.0), "inconsistent numbers of samples"),
+    (np.arange(3.0), np.arange(3.0), "Expected 2D array"),
+    (np.arange(6.0).reshape(3, 2), np.full(3, 2.5), "y is constant"),
+    (np.zeros((1, 2)), np.zeros(1), "at least 2 samples"),
+])
+def test_bad_input_gives_a_clear_error(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        XNetRegressor(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"max_seconds": None, "max_iterations": None}, "give a budget"),
+    ({"max_iterations": 0}, "max_iterations must be > 0"),
+    ({"max_seconds": -1.0}, "max_seconds must be > 0"),
+    ({"functions": ("add", "sine")}, "unknown primitive 'sine'"),
+    ({"functions": ()}, "functions is empty"),
+    ({"constants": "adam"}, "constants must be one of newton, gradient"),
+    ({"max_nodes": 0}, "max_nodes must be >= 1"),
+    ({"validation_fraction": 1.0}, "validation_fraction must be < 1"),
+])
+def test_bad_parameters_give_a_clear_error(params, message):
+    X, y = POINTS, POINTS[:, 0]
+    with pytest.raises(ValueError, match=message):
+        XNetRegressor(**{**FAST, **params}).fit(X, y)
+
+
+def test_the_classifier_refuses_one_class_and_continuous_labels():
+    with pytest.raises(ValueError, match="only one class"):
+        XNetClassifier(**FAST).fit(POINTS, np.zeros(len(POINTS)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        XNetClassifier(**FAST).fit(POINTS, POINTS[:, 0])
+
+
+@parametrize_with_checks([XNetRegressor(max_seconds=None, max_iterations=3, simplify_seconds=0, random_state=0),
+                          XNetClassifier(max_seconds=None, max_iterations=3, simplify_seconds=0, random_state=0)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# -------------------------------------------------------------- explainer
+
+def test_xnet_is_an_explainer_of_the_factory_and_of_srnet_bench():
+    explainer = make_explainer("xnet", max_seconds=3.0, max_generations=7)
+    assert isinstance(explainer, XNetExplainer) and explainer.max_seconds == 3.0
+    assert explainer.regressor_params == {"max_iterations": 7}
+    assert BatchSettings(explainers=("xnet",)).validate().explainers == ("xnet",)
+
+
+def test_the_explainer_fits_a_network_and_predicts_with_its_formula():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1)).double()
+    X = np.random.default_rng(0).uniform(-1, 1, (60, 2))
+    network = NetworkFunction(net)
+    explainer = XNetExplainer(max_seconds=None, regressor_params={"max_iterations": 30})
+    explainer.fit(network, X, random_state=0)
+    outputs = network(X)
+    assert 1 - np.mean((explainer.predict(X) - outputs) ** 2) / np.var(outputs) > 0.99
+    np.testing.assert_allclose(explainer.predict(X), explainer.model_.program_(X))
+    assert explainer.size_ > 0
+    json.dumps(explainer.model_.program_.to_dict())
