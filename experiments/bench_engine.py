@@ -26,25 +26,46 @@ What each system's raw figure includes:
   outputs only, no fitness; its variable leaves also multiply by a weight;
 * gplearn: ``_Program.execute`` (NumPy, float64): outputs only, no fitness.
 
-Run ``python experiments/bench_engine.py [--seconds 10] [--json PATH]``.
+Three more tables:
+
+* scaling (``--threads 1,2,4,...``): the raw evaluator (float64) and the in-run
+  rate on Nguyen-7 per thread count (evolve() chooses islands or shared
+  evaluation itself from the work's size);
+* time to target, per thread count: the median wall time of ``evolve(...,
+  n_threads=t)`` until training R^2 >= 0.999 on Nguyen-1..12 (200 points, the
+  CGPRegressor defaults, ``--ttt-seeds`` seeds each; a run that does not get
+  there within ``--ttt-seconds`` counts as infinitely long), and, when the
+  SRNet paper's networks are there (``--gecco-dir``), the median search time of
+  ``SRNet(..., n_threads=t)`` until its search fitness (the paper's: mean
+  hidden-layer MSE + output MSE on its search points) reaches the paper's best
+  logged fitness on the 12 regression networks (fitted on the paper's points,
+  as ``srnet_gecco.py`` does; each result is then checked on all of them);
+* GPU (when a CUDA GPU is present): GP ops/s of :mod:`srnet.cgp.gpu` on the raw
+  evaluator's programs at 10k, 100k and 1M rows, beside the CPU evaluator on
+  all cores (float32, 100k rows).
+
+Run ``python experiments/bench_engine.py [--seconds 10] [--threads 1,2,4] [--json PATH]``;
+``--quick`` checks every table with small budgets in about a minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numba
 import numpy as np
 from _provenance import write_results
 
 import srnet
-from srnet.benchmarks import get_benchmark
-from srnet.cgp import Genome, GenomeSpec, as_feature_rows, evaluate_population, evolve
+from srnet.benchmarks import NGUYEN, get_benchmark
+from srnet.cgp import Genome, GenomeSpec, as_feature_rows, evaluate_population, evolve, gpu
 
 FUNCTIONS = ("add", "sub", "mul", "div", "sin", "cos", "log", "sqrt")
 ACTIVE_RANGE = (28, 32)  # function nodes per random program
@@ -53,6 +74,9 @@ SAMPLE_SIZES = (1000, 10000)
 N_INPUTS = 2
 INRUN_SAMPLES = 200
 REPEATS = 5
+SOLVED_R2 = 0.999  # time to target on Nguyen: training R^2 at least this
+GPU_ROWS = (10_000, 100_000, 1_000_000)
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project root
 
 
 # --------------------------------------------------------------------------
@@ -137,21 +161,29 @@ def srnet_population(size: int = POPULATION, seed: int = 0):
     return spec, np.stack(kept_nodes), np.stack(kept_outputs), np.stack(kept_constants), np.array(counts)
 
 
-def bench_srnet_raw(seconds: float, precision: str) -> dict:
+def bench_srnet_raw(seconds: float, precision: str, thread_counts=()) -> dict:
+    """The population kernel on one thread and on all, and on each of ``thread_counts``
+    (``by_threads[t][n]``: the rate on t threads over n samples)."""
     spec, nodes, outputs, constants, counts = srnet_population()
     threads_all = numba.config.NUMBA_NUM_THREADS
-    out = {"mean_function_nodes": float(counts.mean()), "threads_all": threads_all, "precision": precision}
+    out = {"mean_function_nodes": float(counts.mean()), "threads_all": threads_all, "precision": precision,
+           "by_threads": {}}
     for n in SAMPLE_SIZES:
         X_rows = as_feature_rows(sample_inputs(n))
         Y_rows = np.ascontiguousarray((np.sin(X_rows[0]) + X_rows[1] ** 2)[None, :])
         ops = float(counts.sum()) * n
-        for label, threads in (("1thread", 1), ("all", threads_all)):
+        for threads in sorted({1, threads_all, *thread_counts}):
 
             def run(threads=threads, X_rows=X_rows, Y_rows=Y_rows):
                 return evaluate_population(spec, nodes, outputs, constants, X_rows, Y_rows, n_threads=threads,
                                            precision=precision)
 
-            out[f"{label}_{n}"] = best_rate(run, ops, seconds)
+            rate = best_rate(run, ops, seconds)
+            out["by_threads"].setdefault(str(threads), {})[str(n)] = rate
+            if threads == 1:
+                out[f"1thread_{n}"] = rate
+            if threads == threads_all:
+                out[f"all_{n}"] = rate
         _, n_active = run()
         if not np.array_equal(n_active, counts):  # the kernel evaluated what we counted
             raise RuntimeError("the population kernel reported other active counts than were selected")
@@ -281,11 +313,12 @@ def inrun_srnet(seconds: float, n_threads: int, precision: str = "float64") -> d
     return {"gpops_per_s": result.gp_ops_per_second, "seconds": result.seconds, "generations": result.generations,
             "evaluations": result.evaluations, "node_evaluations": result.node_evaluations,
             "mean_function_nodes": result.node_evaluations / max(result.evaluations, 1) / INRUN_SAMPLES,
-            "fitness": result.fitness, "threads": n_threads, "precision": precision}
+            "fitness": result.fitness, "threads": n_threads, "precision": precision,
+            "islands": getattr(result, "islands", 1)}
 
 
-def inrun_pyoperon(seconds: float) -> dict:
-    """pyoperon.sklearn.SymbolicRegressor, one thread, max_time = the budget.
+def inrun_pyoperon(seconds: float, n_threads: int = 1) -> dict:
+    """pyoperon.sklearn.SymbolicRegressor on ``n_threads`` threads, max_time = the budget.
 
     Estimate: stats_["residual_evaluations"] (trees evaluated over all training
     rows) x mean function nodes of the final population (individuals_) x
@@ -297,7 +330,7 @@ def inrun_pyoperon(seconds: float) -> dict:
 
     X, y = nguyen7()
     model = SymbolicRegressor(allowed_symbols=",".join(_OPERON_SYMBOLS), max_time=max(1, round(seconds)),
-                              n_threads=1, generations=10**9, max_evaluations=10**15, random_state=0)
+                              n_threads=n_threads, generations=10**9, max_evaluations=10**15, random_state=0)
     t0 = time.perf_counter()
     model.fit(X, y)
     wall = time.perf_counter() - t0
@@ -305,7 +338,7 @@ def inrun_pyoperon(seconds: float) -> dict:
     mean_nodes = float(np.mean([operon_function_nodes(ind.Genotype) for ind in model.individuals_]))
     return {"gpops_per_s": evaluations * mean_nodes * INRUN_SAMPLES / wall, "seconds": wall,
             "generations": int(model.stats_["generations"]), "evaluations": evaluations,
-            "mean_function_nodes": mean_nodes, "threads": 1}
+            "mean_function_nodes": mean_nodes, "threads": n_threads}
 
 
 def inrun_gplearn(seconds: float) -> dict:
@@ -339,6 +372,137 @@ def inrun_gplearn(seconds: float) -> dict:
 
 
 # --------------------------------------------------------------------------
+# time to target
+# --------------------------------------------------------------------------
+
+def median_time(times) -> float:
+    """Median of run times, a run that missed its target counting as +inf (the
+    median is finite while at least half of the runs got there)."""
+    return float(np.median(np.asarray(times, dtype=np.float64))) if len(times) else float("nan")
+
+
+def nguyen_time_to_target(problem: str, seed: int, n_threads: int, budget: float) -> dict:
+    """Wall seconds of ``evolve(..., n_threads=n_threads)`` until training R^2 >= SOLVED_R2
+    on ``problem`` (200 points drawn with ``seed``; CGPRegressor's defaults), or inf."""
+    bench = get_benchmark(problem)
+    X, y = bench.sample(INRUN_SAMPLES, random_state=seed)
+    spec = GenomeSpec(n_inputs=X.shape[1], n_columns=30, functions=FUNCTIONS, n_constants=1)
+    # scaled fitness = the MSE of the best a * f + b: R^2 >= 0.999 is MSE <= 0.001 var(y)
+    target = (1.0 - SOLVED_R2) * float(np.var(y))
+    result = evolve(spec, as_feature_rows(X), np.ascontiguousarray(y[None, :]), max_seconds=budget,
+                    target_fitness=target, random_state=seed, n_offspring=4, mutation="point", mutation_rate=0.05,
+                    restart_after=2000, n_threads=n_threads)
+    reached = result.stop_reason == "target_fitness"
+    return {"problem": problem, "seed": seed, "threads": n_threads, "seconds": result.seconds if reached else math.inf,
+            "islands": getattr(result, "islands", 1), "generations": result.generations}
+
+
+def bench_nguyen_time_to_target(thread_counts, problems, seeds: int, budget: float) -> dict:
+    """Per thread count: the median time to target over every (problem, seed), and per problem."""
+    warm = get_benchmark("nguyen-1").sample(20, random_state=0)
+    for threads in thread_counts:  # compile (or load) every kernel before any clock starts
+        evolve(GenomeSpec(n_inputs=1, n_columns=30, functions=FUNCTIONS), as_feature_rows(warm[0]),
+               warm[1][None, :], max_generations=2, n_threads=threads)
+    out = {}
+    for threads in thread_counts:
+        runs = [nguyen_time_to_target(p, seed, threads, budget) for p in problems for seed in range(seeds)]
+        out[str(threads)] = {
+            "median_seconds": median_time([r["seconds"] for r in runs]),
+            "solved": sum(math.isfinite(r["seconds"]) for r in runs), "runs": len(runs),
+            "islands": runs[0]["islands"],
+            "by_problem": {p: median_time([r["seconds"] for r in runs if r["problem"] == p]) for p in problems}}
+        print(f"  Nguyen, {threads} thread(s): median {out[str(threads)]['median_seconds']:.3f} s, "
+              f"{out[str(threads)]['solved']}/{len(runs)} reached R^2 >= {SOLVED_R2}", flush=True)
+    return out
+
+
+def gecco_time_to_target(gecco_dir: Path, name: str, seed: int, n_threads: int, budget: float) -> dict:
+    """Search seconds of ``SRNet(..., n_threads=n_threads)`` until its search fitness reaches the
+    paper's best logged fitness of regression network ``name``, or inf; then the chained
+    formulas' fitness on all of the paper's points (the check srnet_gecco.py reports)."""
+    from srnet_gecco import chain_figures, paper_points
+
+    from srnet.extract import SRNet
+    from srnet.reference import load_reference
+
+    reference = load_reference(gecco_dir / "regression" / name)
+    target = reference.paper_fitness.best
+    X_fit, box = paper_points(reference)
+    reached_at = []
+
+    def stop_at_target(progress):
+        if progress.fitness <= target:
+            reached_at.append(progress.seconds)
+            return True
+        return False
+
+    # the layer-wise search alone: no direct formulas, refinement or simplification after it
+    model = SRNet(max_seconds=budget, random_state=seed, n_threads=n_threads, domain=[tuple(b) for b in box],
+                  direct_budget=0.0, refine=False, select="layerwise", simplify_seconds=0.0)
+    model.fit(reference.model, X_fit, callback=stop_at_target)
+    chain = chain_figures(model, reference.model, X_fit)["fitness"]
+    return {"network": name, "seed": seed, "threads": n_threads,
+            "seconds": reached_at[0] if reached_at else math.inf, "paper_best": target,
+            "search_fitness": model.search_fitness_, "chain_fitness": chain, "chain_at_target": chain <= target,
+            "generations": model.n_generations_}
+
+
+def bench_gecco_time_to_target(gecco_dir: Path, thread_counts, networks, seeds: int, budget: float) -> dict:
+    import torch
+
+    torch.set_num_threads(1)
+    out = {}
+    for threads in thread_counts:
+        runs = [gecco_time_to_target(gecco_dir, name, seed, threads, budget) for name in networks
+                for seed in range(seeds)]
+        out[str(threads)] = {
+            "median_seconds": median_time([r["seconds"] for r in runs]),
+            "reached": sum(math.isfinite(r["seconds"]) for r in runs), "runs": len(runs),
+            "chain_at_target": sum(r["chain_at_target"] for r in runs if math.isfinite(r["seconds"])),
+            "by_network": {n: median_time([r["seconds"] for r in runs if r["network"] == n]) for n in networks},
+            "runs_detail": runs}
+        print(f"  reference networks, {threads} thread(s): median {out[str(threads)]['median_seconds']:.2f} s, "
+              f"{out[str(threads)]['reached']}/{len(runs)} reached the paper's best", flush=True)
+    return out
+
+
+# --------------------------------------------------------------------------
+# GPU
+# --------------------------------------------------------------------------
+
+def bench_gpu(seconds: float) -> dict | None:
+    """GP ops/s of the CUDA evaluator on the raw benchmark's programs at GPU_ROWS rows,
+    and of the CPU evaluator on all cores (float32) at 100k rows; None without a GPU."""
+    if gpu.simulating() or not gpu.cuda_available():
+        return None
+    from numba import cuda
+
+    spec, nodes, outputs, constants, counts = srnet_population()
+    out = {"device": str(cuda.get_current_device().name), "rows": {}}
+    for n in GPU_ROWS:
+        X_rows = as_feature_rows(sample_inputs(n))
+        Y_rows = np.ascontiguousarray((np.sin(X_rows[0]) + X_rows[1] ** 2)[None, :])
+        evaluator = gpu.CudaEvaluator(X_rows, Y_rows)
+        started = time.perf_counter()
+        _, n_active = evaluator.evaluate(spec, nodes, outputs, constants)  # compiles the kernels once
+        first = time.perf_counter() - started
+        if not np.array_equal(n_active, counts):
+            raise RuntimeError("the GPU evaluator reported other active counts than were selected")
+        rate = best_rate(lambda: evaluator.evaluate(spec, nodes, outputs, constants), float(counts.sum()) * n,
+                         seconds)
+        out["rows"][str(n)] = {**rate, "first_call_seconds": first}
+        print(f"  GPU, {n} rows: {rate['best'] / 1e9:.1f} G GP ops/s", flush=True)
+    n = 100_000
+    X_rows = as_feature_rows(sample_inputs(n))
+    Y_rows = np.ascontiguousarray((np.sin(X_rows[0]) + X_rows[1] ** 2)[None, :])
+    threads_all = numba.config.NUMBA_NUM_THREADS
+    out["cpu_all_float32_100000"] = best_rate(
+        lambda: evaluate_population(spec, nodes, outputs, constants, X_rows, Y_rows, n_threads=threads_all,
+                                    precision="float32"), float(counts.sum()) * n, seconds)
+    return out
+
+
+# --------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------
 
@@ -360,38 +524,100 @@ def verdict(value: float | None, target: float) -> str:
     return f"{value:.2f}x (target >= {target:g}x): {'met' if value >= target else 'MISSED'}"
 
 
+def thread_counts(text: str | None) -> list[int]:
+    """``--threads`` as a sorted list (default 1, 2, 4, ... and all of numba's threads)."""
+    threads_all = numba.config.NUMBA_NUM_THREADS
+    if text is None:
+        counts = {1, threads_all}
+        t = 2
+        while t < threads_all:
+            counts.add(t)
+            t *= 2
+        return sorted(counts)
+    try:
+        counts = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise ValueError(f"--threads takes comma-separated integers, got {text!r}") from None
+    if not counts or counts[0] < 1 or counts[-1] > threads_all:
+        raise ValueError(f"--threads must lie in 1..{threads_all} (numba's threads), got {text!r}")
+    return counts
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="wall budget of each in-run evolution on Nguyen-7 (default 10)")
     parser.add_argument("--raw-seconds", type=float, default=2.0,
                         help="timing budget of each raw-evaluator measurement (default 2)")
+    parser.add_argument("--threads", help="thread counts of the scaling and time-to-target tables "
+                                          "(default 1,2,4,... and all)")
+    parser.add_argument("--ttt-seeds", type=int, default=5, help="seeds per Nguyen problem (default 5)")
+    parser.add_argument("--ttt-seconds", type=float, default=10.0,
+                        help="budget of each time-to-target run on Nguyen (default 10)")
+    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", SHARED / "srnet_gecco"),
+                        help="the SRNet paper's networks (skipped when absent)")
+    parser.add_argument("--gecco-seeds", type=int, default=3, help="seeds per reference network (default 3)")
+    parser.add_argument("--gecco-seconds", type=float, default=60.0,
+                        help="budget of each time-to-target run on a reference network (default 60)")
+    parser.add_argument("--quick", action="store_true",
+                        help="check every table in about a minute: tiny budgets, few problems and seeds")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
+    try:
+        threads = thread_counts(args.threads if args.threads or not args.quick
+                                else f"1,{min(2, numba.config.NUMBA_NUM_THREADS)}")
+    except ValueError as error:
+        parser.error(str(error))
+    problems = list(NGUYEN)
+    gecco_dir = Path(args.gecco_dir)
+    from srnet_gecco import REGRESSION
+
+    networks = list(REGRESSION)
+    if args.quick:
+        args.seconds, args.raw_seconds = 1.0, 0.2
+        args.ttt_seeds, args.ttt_seconds = 2, 2.0
+        args.gecco_seeds, args.gecco_seconds = 1, 10.0
+        problems, networks = ["nguyen-1", "nguyen-7", "nguyen-9"], ["kkk0", "feynman1"]
 
     op = try_import("pyoperon")
     gplearn = try_import("gplearn")
     load_before = load_average()
+    threads_all = numba.config.NUMBA_NUM_THREADS
     print(f"srnet {srnet.__version__} engine benchmark -- GP ops/s = function nodes x samples / second",
           flush=True)
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, numba threads {numba.config.NUMBA_NUM_THREADS}, "
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, numba threads {threads_all}, "
           f"load average {load_before}", flush=True)
     if load_before is not None and load_before > 0.5:
         print("warning: the machine is busy (load average > 0.5); timings, above all multi-threaded ones, "
               "will be low and noisy", flush=True)
 
     print("measuring raw evaluators ...", flush=True)
-    raw_srnet = bench_srnet_raw(args.raw_seconds, "float64")
+    raw_srnet = bench_srnet_raw(args.raw_seconds, "float64", threads)
     raw_srnet32 = bench_srnet_raw(args.raw_seconds, "float32")
     raw_operon = bench_pyoperon_raw(op, args.raw_seconds) if op is not None else None
     raw_gplearn = bench_gplearn_raw(args.raw_seconds) if gplearn is not None else None
 
     print(f"measuring in-run rates on Nguyen-7 ({INRUN_SAMPLES} samples, {args.seconds:g} s each) ...", flush=True)
-    run_srnet = inrun_srnet(args.seconds, 1)
-    run_srnet_all = inrun_srnet(args.seconds, numba.config.NUMBA_NUM_THREADS)
+    run_by_threads = {t: inrun_srnet(args.seconds, t) for t in sorted({1, threads_all, *threads})}
+    run_srnet, run_srnet_all = run_by_threads[1], run_by_threads[threads_all]
     run_srnet32 = inrun_srnet(args.seconds, 1, "float32")
     run_operon = inrun_pyoperon(args.seconds) if op is not None else None
+    run_operon_all = inrun_pyoperon(args.seconds, os.cpu_count() or 1) if op is not None else None
     run_gplearn = inrun_gplearn(args.seconds) if gplearn is not None else None
+
+    print(f"measuring time to target (Nguyen: {len(problems)} problems x {args.ttt_seeds} seeds, "
+          f"{args.ttt_seconds:g} s budget) ...", flush=True)
+    ttt_nguyen = bench_nguyen_time_to_target(threads, problems, args.ttt_seeds, args.ttt_seconds)
+    ttt_gecco = None
+    if gecco_dir.is_dir():
+        print(f"measuring time to the paper's best fitness ({len(networks)} reference networks x "
+              f"{args.gecco_seeds} seeds, {args.gecco_seconds:g} s budget) ...", flush=True)
+        ttt_gecco = bench_gecco_time_to_target(gecco_dir, threads, networks, args.gecco_seeds, args.gecco_seconds)
+    else:
+        print(f"no reference networks at {gecco_dir}: their time to target is skipped", flush=True)
+    gpu_figures = bench_gpu(args.raw_seconds)
+    if gpu_figures is None:
+        print("no CUDA GPU: the GPU table is skipped", flush=True)
     load_after = load_average()
 
     def raw(result, key):
@@ -417,7 +643,16 @@ def main(argv=None) -> int:
         "gpops_per_s_1thread_10000_float32": raw(raw_srnet32, "1thread_10000"),
         "gpops_per_s_all_10000_float32": raw(raw_srnet32, "all_10000"),
         "inrun_gpops_per_s_float32": run_srnet32["gpops_per_s"],
-        "threads_all": numba.config.NUMBA_NUM_THREADS,
+        "pyoperon_inrun_gpops_per_s_all": None if run_operon_all is None else run_operon_all["gpops_per_s"],
+        "threads_scaling": {str(t): {"raw_1000": raw_srnet["by_threads"][str(t)]["1000"]["best"],
+                                     "raw_10000": raw_srnet["by_threads"][str(t)]["10000"]["best"],
+                                     "inrun": run_by_threads[t]["gpops_per_s"],
+                                     "inrun_islands": run_by_threads[t]["islands"]} for t in threads},
+        "time_to_target_seconds": {t: r["median_seconds"] for t, r in ttt_nguyen.items()},
+        "time_to_target_problems": problems,
+        "time_to_target_seeds": args.ttt_seeds,
+        "time_to_target_budget_seconds": args.ttt_seconds,
+        "threads_all": threads_all,
         "cores": os.cpu_count(),
         "cpu_model": cpu_model(),
         "load_average_before": load_before,
@@ -432,31 +667,42 @@ def main(argv=None) -> int:
         "details": {"raw": {"srnet": raw_srnet, "srnet_float32": raw_srnet32, "pyoperon": raw_operon,
                             "gplearn": raw_gplearn},
                     "inrun": {"srnet_1thread": run_srnet, "srnet_all": run_srnet_all,
-                              "srnet_1thread_float32": run_srnet32, "pyoperon": run_operon, "gplearn": run_gplearn}},
+                              "srnet_1thread_float32": run_srnet32, "pyoperon": run_operon,
+                              "pyoperon_all": run_operon_all, "gplearn": run_gplearn,
+                              "srnet_by_threads": {str(t): run_by_threads[t] for t in threads}},
+                    "time_to_target": {"nguyen": ttt_nguyen, "reference_networks": ttt_gecco},
+                    "gpu": gpu_figures},
     }
+    if ttt_gecco is not None:
+        figures["time_to_target_seconds_reference"] = {t: r["median_seconds"] for t, r in ttt_gecco.items()}
+        figures["time_to_target_reference_networks"] = networks
+    if gpu_figures is not None:
+        figures["gpu_gpops_per_s"] = {n: r["best"] for n, r in gpu_figures["rows"].items()}
+        figures["gpu_device"] = gpu_figures["device"]
+        figures["cpu_all_float32_gpops_per_s_100000"] = gpu_figures["cpu_all_float32_100000"]["best"]
 
-    all_threads = numba.config.NUMBA_NUM_THREADS
     print()
     print(f"Raw evaluator: {POPULATION} random programs of {ACTIVE_RANGE[0]}..{ACTIVE_RANGE[1]} function nodes "
           f"({', '.join(FUNCTIONS)}); best of {REPEATS} repeats")
     print(f"{'system':<32}{'threads':>8}{'1000 samples':>16}{'10000 samples':>16}")
     rows = [("srnet (numba, float64, +fitness)", "1", raw(raw_srnet, "1thread_1000"), raw(raw_srnet, "1thread_10000")),
-            ("srnet", str(all_threads), raw(raw_srnet, "all_1000"), raw(raw_srnet, "all_10000")),
+            ("srnet", str(threads_all), raw(raw_srnet, "all_1000"), raw(raw_srnet, "all_10000")),
             ("srnet (numba, float32, +fitness)", "1", raw(raw_srnet32, "1thread_1000"),
              raw(raw_srnet32, "1thread_10000")),
-            ("srnet float32", str(all_threads), raw(raw_srnet32, "all_1000"), raw(raw_srnet32, "all_10000")),
+            ("srnet float32", str(threads_all), raw(raw_srnet32, "all_1000"), raw(raw_srnet32, "all_10000")),
             ("pyoperon (C++, float32)", "1", raw(raw_operon, "1thread_1000"), raw(raw_operon, "1thread_10000")),
             ("pyoperon", str(os.cpu_count()), raw(raw_operon, "all_1000"), raw(raw_operon, "all_10000")),
             ("gplearn (NumPy, float64)", "1", raw(raw_gplearn, "1thread_1000"), raw(raw_gplearn, "1thread_10000"))]
-    for name, threads, small, large in rows:
-        print(f"{name:<32}{threads:>8}{giga(small):>16}{giga(large):>16}")
+    for name, count, small, large in rows:
+        print(f"{name:<32}{count:>8}{giga(small):>16}{giga(large):>16}")
 
     print()
     print(f"In-run rate: Nguyen-7, {INRUN_SAMPLES} samples, {args.seconds:g} s budget, wall time all included")
     print(f"{'system':<32}{'threads':>8}{'seconds':>9}{'evaluations':>13}{'fn nodes':>10}{'GP ops/s':>14}")
     runs = [("srnet evolve()", run_srnet), ("srnet evolve()", run_srnet_all),
             ("srnet evolve(precision=float32)", run_srnet32),
-            ("pyoperon SymbolicRegressor (est)", run_operon), ("gplearn SymbolicRegressor", run_gplearn)]
+            ("pyoperon SymbolicRegressor (est)", run_operon), ("pyoperon SymbolicRegressor (est)", run_operon_all),
+            ("gplearn SymbolicRegressor", run_gplearn)]
     for name, run in runs:
         if run is None:
             print(f"{name:<32}{'':>8}{'':>9}{'':>13}{'':>10}{'not installed':>14}")
@@ -465,15 +711,69 @@ def main(argv=None) -> int:
               f"{run['mean_function_nodes']:>10.1f}{mega(run['gpops_per_s']):>14}")
 
     print()
+    print("Scaling with threads: raw evaluator (float64, best of repeats) and in-run rate on Nguyen-7 "
+          "(evolve() picks islands or shared evaluation)")
+    print(f"{'threads':>8}{'raw 1000':>14}{'raw 10000':>14}{'in-run':>12}{'islands':>9}"
+          f"{'raw x':>8}{'in-run x':>10}")
+    one = figures["threads_scaling"][str(threads[0])]
+    for t in threads:
+        row = figures["threads_scaling"][str(t)]
+        print(f"{t:>8}{giga(row['raw_1000']):>14}{giga(row['raw_10000']):>14}{mega(row['inrun']):>12}"
+              f"{row['inrun_islands']:>9}{row['raw_1000'] / one['raw_1000']:>8.2f}{row['inrun'] / one['inrun']:>10.2f}")
+
+    print()
+    print(f"Time to target, median over runs (a miss counts as infinitely long): Nguyen "
+          f"({len(problems)} problems x {args.ttt_seeds} seeds, training R^2 >= {SOLVED_R2}, "
+          f"{args.ttt_seconds:g} s budget)" + ("" if ttt_gecco is None else
+                                               f"; reference networks ({len(networks)} x {args.gecco_seeds} seeds, "
+                                               f"the paper's best fitness, {args.gecco_seconds:g} s budget)"))
+    print(f"{'threads':>8}{'Nguyen s':>11}{'solved':>9}{'x 1 thread':>12}"
+          + ("" if ttt_gecco is None else f"{'networks s':>12}{'reached':>9}{'x 1 thread':>12}"))
+    first = str(threads[0])
+    for t in map(str, threads):
+        n = ttt_nguyen[t]
+        line = (f"{t:>8}{n['median_seconds']:>11.3f}{n['solved']:>5}/{n['runs']:<3}"
+                f"{n['median_seconds'] / ttt_nguyen[first]['median_seconds']:>12.2f}")
+        if ttt_gecco is not None:
+            g = ttt_gecco[t]
+            line += (f"{g['median_seconds']:>12.2f}{g['reached']:>5}/{g['runs']:<3}"
+                     f"{g['median_seconds'] / ttt_gecco[first]['median_seconds']:>12.2f}")
+        print(line)
+    if ttt_gecco is not None:
+        checked = sum(ttt_gecco[t]["chain_at_target"] for t in ttt_gecco)
+        reached = sum(ttt_gecco[t]["reached"] for t in ttt_gecco)
+        print(f"  the chained formulas fitted where the search reached the target are at or below the paper's best "
+              f"on all of its points in {checked}/{reached} runs")
+
+    if gpu_figures is not None:
+        print()
+        print(f"GPU evaluator ({gpu_figures['device']}, float32, {POPULATION} programs, fitness on the device)")
+        print(f"{'rows':>10}{'GP ops/s':>14}{'first call s':>14}")
+        for n, row in gpu_figures["rows"].items():
+            print(f"{n:>10}{giga(row['best']):>14}{row['first_call_seconds']:>14.2f}")
+
+    print()
     print("Targets")
     print("  srnet 1 thread / pyoperon 1 thread (raw, 1000 samples), float64:",
           verdict(ratio(figures["gpops_per_s_1thread"], figures["pyoperon_gpops_per_s_1thread"]), 1))
     print("  srnet 1 thread / pyoperon 1 thread (raw, 1000 samples), float32 like pyoperon:",
           verdict(ratio(figures["gpops_per_s_1thread_float32"], figures["pyoperon_gpops_per_s_1thread"]), 1))
-    print(f"  srnet {all_threads} threads / srnet 1 thread (raw, 1000 samples):",
+    print(f"  srnet {threads_all} threads / srnet 1 thread (raw, 1000 samples):",
           verdict(ratio(figures["gpops_per_s_all"], figures["gpops_per_s_1thread"]), 1.8))
     print("  srnet in-run / pyoperon in-run (1 thread each):",
           verdict(ratio(figures["inrun_gpops_per_s"], figures["pyoperon_inrun_gpops_per_s"]), 1))
+    for label, ttt in (("Nguyen", figures["time_to_target_seconds"]),
+                       ("reference networks", figures.get("time_to_target_seconds_reference", {}))):
+        for t, limit in ((2, 0.6), (16, 0.15)):
+            value = ratio(ttt.get(str(t)), ttt.get("1"))
+            if value is not None:
+                print(f"  time to target ({label}), {t} threads / 1 thread: {value:.2f}x (target <= {limit}x): "
+                      f"{'met' if value <= limit else 'MISSED'}")
+    if gpu_figures is not None:
+        print("  GPU at 1M rows:", verdict(ratio(figures["gpu_gpops_per_s"]["1000000"], 1e11), 1), "of 1e11 GP ops/s")
+        print(f"  GPU / CPU on all {threads_all} threads (float32, 100k rows):",
+              verdict(ratio(figures["gpu_gpops_per_s"]["100000"], figures["cpu_all_float32_gpops_per_s_100000"]),
+                      20))
     print(f"load average before {load_before}, after {load_after}")
 
     if args.json:
