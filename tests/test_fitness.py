@@ -154,3 +154,15 @@ def test_scaled_mse_drops_near_constant_outputs_like_lstsq():
     assert _kernels.lstsq_mse(near_constant, y, 0.0, _kernels.target_sst(y)) == pytest.approx(y.var())
     float32 = (7.0 + 1e-7 * rng.normal(size=(1, 50))).astype(np.float32)  # float32 rounding, nothing more
     assert _kernels.scaled_mse(float32, y) == pytest.approx(y.var())
+
+
+def test_float32_outputs_with_a_large_offset_keep_the_fit_exact():
+    """The search's float32 outputs are summed in float64: an output 1000 + x
+    that fits its target exactly scores ~0, not the rounding of a float32 mean."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=2000)
+    F = (1000.0 + x)[None, :].astype(np.float32)
+    H = (3.0 * F.astype(np.float64) - 2.0)
+    exact = _kernels.lstsq_mse(F.astype(np.float64), H, 0.0, _kernels.target_sst(H))
+    single = _kernels.lstsq_mse(F, H, 0.0, _kernels.target_sst(H))
+    assert exact < 1e-12 and single < 1e-9 * H.var()

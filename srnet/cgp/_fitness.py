@@ -161,7 +161,10 @@ def _standardised_system(F, H):
     kept = np.empty(m, dtype=np.int64)
     count = 0
     for j in range(m):
-        mu = F[j].sum() / n
+        mu = 0.0  # a float64 sum: F may be float32, whose own sum loses the digits of a large offset
+        for i in range(n):
+            mu += F[j, i]
+        mu /= n
         s = 0.0
         for i in range(n):
             d = F[j, i] - mu
