@@ -80,6 +80,11 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         (twice the SIMD lanes; see :func:`srnet.cgp.evolve.search_dtype`),
         float64 exact.  The formula, ``fitness_`` and predictions are float64
         either way.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where candidates are evaluated: ``"cuda"`` on a CUDA GPU in float32,
+        the data resident on the device; ``"auto"`` on the GPU from
+        :data:`srnet.cgp.evolve.GPU_MIN_SAMPLES` samples when one is present
+        (see :func:`srnet.cgp.evolve.evolve`).
 
     Attributes
     ----------
@@ -105,7 +110,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                  constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=4, mutation=DEFAULT_MUTATION,
                  mutation_rate=DEFAULT_MUTATION_RATE,
                  max_generations=None, max_evaluations=None, max_seconds=5.0, tol=1e-12, restart_after=2000,
-                 simplify_seconds=2.0, random_state=None, n_threads=None, islands=None, precision="float64"):
+                 simplify_seconds=2.0, random_state=None, n_threads=None, islands=None, precision="float64", device="cpu"):
         self.n_columns = n_columns
         self.n_rows = n_rows
         self.levels_back = levels_back
@@ -124,6 +129,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.n_threads = n_threads
         self.islands = islands
+        self.device = device
         self.precision = precision
 
     def fit(self, X, y, callback=None):
@@ -155,7 +161,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                         max_seconds=self.max_seconds, target_fitness=self.tol * float(spread.mean()),
                         restart_after=self.restart_after, random_state=self.random_state,
                         n_threads=self.n_threads, islands=self.islands, callback=callback,
-                        precision=self.precision)
+                        precision=self.precision, device=self.device)
         a, b = linear_scaling(outputs_of(result.genome, X_rows).T, Y)
         self.genome_ = result.genome
         self.program_ = Program.from_genome(result.genome, np.diag(a), b)

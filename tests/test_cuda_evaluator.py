@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from srnet.cgp import Genome, GenomeSpec, _kernels, evaluate_population, outputs_of
+from srnet.cgp import Genome, GenomeSpec, _kernels, evaluate_population, evolve, fitness_of, outputs_of
 from srnet.cgp.gpu import (
     FITNESS_MODES,
     CudaEvaluator,
@@ -108,7 +108,24 @@ def simulator_results() -> dict:
         evaluator.evaluate(spec, nodes[:, :-1], outputs, constants)
     except ValueError as error:
         results["bad_shape"] = str(error)
+    results["evolve"] = [_evolve_on_the_gpu() for _ in range(2)]
     return results
+
+
+def _evolve_on_the_gpu() -> dict:
+    """A short evolve(device="cuda") run, as JSON."""
+    spec, X_rows, Y_rows = _evolve_problem()
+    result = evolve(spec, X_rows, Y_rows, max_generations=6, device="cuda", random_state=3)
+    return {"nodes": result.genome.nodes.tolist(), "outputs": result.genome.outputs.tolist(),
+            "constants": result.genome.constants.tolist(), "fitness": result.fitness,
+            "history": result.history[:, 3].tolist(), "generations": result.generations,
+            "evaluations": result.evaluations}
+
+
+def _evolve_problem():
+    spec = GenomeSpec(n_inputs=1, n_columns=8, functions=("add", "mul", "sin", "div"))
+    X_rows = np.linspace(-2.0, 2.0, 48)[None, :]
+    return spec, X_rows, np.sin(X_rows) + X_rows**2
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +294,34 @@ def test_bad_settings_are_refused_in_one_line():
         CudaEvaluator(X_rows, np.ones((1, 9)))
     with pytest.raises(ValueError, match="NaN/inf"):
         CudaEvaluator(np.full((1, 10), np.nan), Y_rows)
+
+
+@pytest.mark.slow
+def test_evolve_on_the_simulated_gpu_is_reproducible_and_reports_the_float64_fitness(simulated):
+    """evolve(device="cuda"): mutation and selection on the host, scores on the
+    device; the same seed gives the same genome, and the fitness returned is
+    the genome's own, recomputed in float64 on the host."""
+    first, second = simulated["evolve"]
+    assert first == second
+    spec, X_rows, Y_rows = _evolve_problem()
+    genome = Genome(spec, np.array(first["nodes"], np.int32), np.array(first["outputs"], np.int32),
+                    np.array(first["constants"], np.int32))
+    assert first["fitness"] == fitness_of(genome, X_rows, Y_rows)
+    assert first["generations"] == 6 and first["evaluations"] >= 1
+    assert np.all(np.diff(first["history"][:-1]) <= 0)
+
+
+def test_evolve_on_cuda_without_a_gpu_is_refused_in_one_line_and_auto_stays_on_the_cpu():
+    from srnet.cgp.evolve import GPU_MIN_SAMPLES, choose_device
+
+    spec, X_rows, Y_rows = _evolve_problem()
+    assert choose_device("auto", 1000) == "cpu"
+    assert choose_device("auto", GPU_MIN_SAMPLES) == ("cuda" if cuda_available() else "cpu")
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        choose_device("gpu", 10)
+    if not cuda_available():
+        with pytest.raises(ValueError, match="no CUDA GPU is available"):
+            evolve(spec, X_rows, Y_rows, max_generations=2, device="cuda")
 
 
 def test_cuda_available_answers_without_raising():

@@ -200,12 +200,7 @@ class CGPSearch:
         trace = np.empty(n_gen)
         fitness_before = self.parent_fitness
         started = time.perf_counter()
-        parent = self.parent
-        done, n_eval, n_ops, self.parent_fitness = _kernels.evolve_generations(
-            self.grid, self.spec.function_codes, ARITIES, self.spec.pool_array, self.X, self.Y, self.mode,
-            self.ridge, parent.nodes, parent.outputs, parent.constants, self.parent_fitness, self.n_offspring,
-            self.operator, self.mutation_rate, self.run_seed + self.restarts, self.generation, n_gen,
-            limits.target_fitness, self.parallel, self.threads, trace)
+        done, n_eval, n_ops, self.parent_fitness = self._generations(n_gen, limits.target_fitness, trace)
         seconds = time.perf_counter() - started
         improved = np.flatnonzero(np.diff(np.concatenate(([fitness_before], trace[:done]))) < 0)
         if improved.size:
@@ -225,6 +220,18 @@ class CGPSearch:
         elif seconds > _CHUNK_SECONDS * 2:
             self.chunk = max(1, self.chunk // 2)
 
+    def _generations(self, n_gen: int, target_fitness: float, trace: np.ndarray):
+        """Up to ``n_gen`` generations from the parent (updated in place), in
+        numba; returns (generations run, evaluations, node evaluations x
+        samples, the parent's fitness) and the parent's fitness per
+        generation in ``trace``."""
+        parent = self.parent
+        return _kernels.evolve_generations(
+            self.grid, self.spec.function_codes, ARITIES, self.spec.pool_array, self.X, self.Y, self.mode,
+            self.ridge, parent.nodes, parent.outputs, parent.constants, self.parent_fitness, self.n_offspring,
+            self.operator, self.mutation_rate, self.run_seed + self.restarts, self.generation, n_gen,
+            target_fitness, self.parallel, self.threads, trace)
+
     def settle(self) -> None:
         """After Ctrl-C, which may land between updates: the kept genome's own fitness."""
         self.fitness = self.score(self.best)
@@ -235,6 +242,80 @@ class CGPSearch:
         self.last_improvement = self.generation
         if fitness <= self.fitness:
             self.best, self.fitness = genome.copy(), fitness
+
+
+class CudaCGPSearch(CGPSearch):
+    """:class:`CGPSearch` with each generation's offspring evaluated on a CUDA
+    GPU (:class:`srnet.cgp.gpu.CudaEvaluator`, float32, the data resident on
+    the device); mutation and selection stay on the host, with the same
+    kernels and random streams, so only the precision of the scores differs
+    from a CPU search in float32."""
+
+    def __init__(self, spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness: str, **settings):
+        from srnet.cgp.gpu import CudaEvaluator
+
+        self.evaluator = CudaEvaluator(X_rows, Y_rows, fitness, settings["ridge"])
+        n = settings["n_offspring"]
+        self._nodes = np.empty((n, spec.n_nodes, 3), np.int32)
+        self._outputs = np.empty((n, spec.n_outputs), np.int32)
+        self._constants = np.empty((n, spec.n_constants), np.int32)
+        self._changed = np.empty(n, np.bool_)
+        super().__init__(spec, X_rows, Y_rows, parallel=False, threads=1, **settings)
+
+    def score(self, genome: Genome, X: np.ndarray | None = None) -> float:
+        """On the GPU in float32 (the search's view); on the host in float64 when ``X`` is given."""
+        if X is not None:
+            return super().score(genome, X)
+        fitness, _ = self.evaluator.evaluate(self.spec, genome.nodes[None], genome.outputs[None],
+                                             genome.constants[None])
+        return float(fitness[0])
+
+    def _generations(self, n_gen: int, target_fitness: float, trace: np.ndarray):
+        parent = self.parent
+        evaluations = node_evaluations = done = 0
+        for g in range(n_gen):
+            _kernels.mutate(self.grid, self.spec.function_codes, ARITIES, parent.nodes, parent.outputs,
+                            parent.constants, self.operator, self.mutation_rate, self.run_seed + self.restarts,
+                            self.generation + g, self._nodes, self._outputs, self._constants, self._changed)
+            changed = np.flatnonzero(self._changed)
+            fitness = np.full(self.n_offspring, self.parent_fitness)
+            if changed.size:
+                scores, n_active = self.evaluator.evaluate(self.spec, self._nodes[changed], self._outputs[changed],
+                                                           self._constants[changed])
+                fitness[changed] = scores
+                evaluations += changed.size
+                node_evaluations += int(n_active.sum()) * self.X.shape[1]
+            best = int(np.argmin(fitness))  # the first minimum, as the CPU kernel picks
+            if fitness[best] <= self.parent_fitness:  # ties go to the offspring: neutral drift
+                parent.nodes[:] = self._nodes[best]
+                parent.outputs[:] = self._outputs[best]
+                parent.constants[:] = self._constants[best]
+                self.parent_fitness = float(fitness[best])
+            trace[g] = self.parent_fitness
+            done = g + 1
+            if self.parent_fitness <= target_fitness:
+                break
+        return done, evaluations, node_evaluations, self.parent_fitness
+
+
+#: ``device="auto"`` evaluates on a CUDA GPU from this many samples on (below
+#: it, launching kernels and copying genomes costs more than the CPU's work).
+GPU_MIN_SAMPLES = 100_000
+DEVICES = ("cpu", "cuda", "auto")
+
+
+def choose_device(device: str, n_samples: int) -> str:
+    """"cpu" or "cuda" for ``device`` ("auto": a GPU when one is present and
+    the data have at least :data:`GPU_MIN_SAMPLES` samples)."""
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
+    if device == "auto":
+        if n_samples < GPU_MIN_SAMPLES:
+            return "cpu"
+        from srnet.cgp.gpu import cuda_available
+
+        return "cuda" if cuda_available() else "cpu"
+    return device
 
 
 def choose_islands(islands: int | None, threads: int, n_offspring: int, n_samples: int) -> int:
@@ -261,7 +342,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
            restart_after: int | None = None, initial: Genome | None = None, random_state=None,
            n_threads: int | None = None, islands: int | None = None,
            callback: Callable[[Progress], bool | None] | None = None,
-           precision: str = "float64") -> EvolutionResult:
+           precision: str = "float64", device: str = "cpu") -> EvolutionResult:
     """Evolve a genome with the (1+lambda) strategy.
 
     Parameters
@@ -312,6 +393,13 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         :func:`search_dtype`: float32 is faster, float64 exact).  The history
         and ``target_fitness`` use the search's precision; the returned
         ``fitness`` is the best genome's, recomputed in float64.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where offspring are evaluated.  ``"cuda"``: on a CUDA GPU, in float32,
+        the data resident on the device (:class:`CudaCGPSearch`; one
+        population, ``precision`` and ``islands`` do not apply; the returned
+        fitness is recomputed in float64 on the host); ``"auto"``: the GPU
+        for data of at least :data:`GPU_MIN_SAMPLES` samples when one is
+        present.  Without a GPU, ``"cuda"`` is refused in one line.
     """
     check_budgets(max_generations, max_evaluations, max_seconds)
     restart_after = check_budget("restart_after", restart_after, allow_none=True, integer=True)
@@ -335,12 +423,15 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
 
     run_seed = seed_from(random_state)
     threads = numba.get_num_threads() if n_threads is None else max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    n_islands = choose_islands(islands, threads, n_offspring, X_rows.shape[1])
-    X_search = np.ascontiguousarray(X_rows, dtype=dtype)
+    on_gpu = choose_device(device, X_rows.shape[1]) == "cuda"
+    n_islands = 1 if on_gpu else choose_islands(islands, threads, n_offspring, X_rows.shape[1])
+    X_search = np.ascontiguousarray(X_rows, dtype=np.float32 if on_gpu else dtype)
     settings = dict(mode=FITNESS_MODES[fitness], ridge=ridge, n_offspring=n_offspring, operator=MUTATIONS[mutation],
                     mutation_rate=mutation_rate, restart_after=restart_after, initial=initial)
     _kernels.warm_up(dtype)
-    if n_islands == 1:
+    if on_gpu:
+        search = CudaCGPSearch(spec, X_rows, Y_rows, fitness=fitness, run_seed=run_seed, **settings)
+    elif n_islands == 1:
         search = CGPSearch(spec, X_search, Y_rows, run_seed=run_seed, threads=threads,
                            parallel=_kernels.worth_parallel(threads, n_offspring, X_rows.shape[1]), **settings)
     else:
