@@ -208,7 +208,7 @@ def test_multi_output_regression_gets_one_tree_per_target():
 
 def test_the_classifier_learns_iris_with_few_parameters():
     X, y = load_iris(return_X_y=True)
-    model = XNetClassifier(**{**FAST, "max_iterations": 40}).fit(X, y)
+    model = XNetClassifier(**{**FAST, "max_iterations": 15}).fit(X, y)
     assert model.score(X, y) > 0.9 and len(model.trees_) == 3 and model.n_parameters_ <= 90
     proba = model.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)

@@ -188,7 +188,7 @@ class Proposal:
 
 
 def propose(plan, outs, target, weight, X, unary, binary, *, max_nodes: int, clip: float, margin: float,
-            rng: np.random.Generator, max_new_leaf_vars: int = 8) -> list[Proposal]:
+            rng: np.random.Generator, max_new_leaf_vars: int = 6) -> list[Proposal]:
     """Each neuron's best candidate that beats its current function, best gain first.
 
     A neuron's candidates are fitted (weight and bias, by weighted least

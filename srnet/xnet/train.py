@@ -61,6 +61,7 @@ class Settings:
     parsimony: float = 0.0
     polish_iterations: int = 100
     accept: str = "all"
+    selection_rows: int = 512
     constants: str = "newton"
     top: int = 8
 
@@ -88,11 +89,17 @@ def _loss(plan: Plan, X, Y, loss: str, w, b, clip=None) -> float:
 def selection_step(roots: list[Node], X, Y, loss: str, settings: Settings, rng) -> list[Node]:
     """Targets from the gradient, then each neuron's choice of function.
 
+    On more than ``selection_rows`` rows, a random batch of them is used.
+
     ``accept="all"`` (the paper): every neuron takes its best candidate (see
     :func:`srnet.xnet.select.apply_all`).  ``accept="improve"``: each of the
     ``top`` best proposals is tried alone, and the one that lowers the loss
     most is kept (none when none does).  Returns the new forest.
     """
+    if X.shape[0] > settings.selection_rows:  # a random batch of rows, fresh each iteration
+        rows = torch.as_tensor(np.sort(rng.choice(X.shape[0], settings.selection_rows, replace=False)),
+                               device=X.device)
+        X, Y = X[rows], Y[rows]
     plan = Plan.of(roots)
     outs_t, _, Z, J = plan.linearize(X, *plan.parameters(X.dtype, X.device), settings.clip)
     with torch.no_grad():
