@@ -1,12 +1,23 @@
 """Expressions as torch activation functions.
 
 :class:`ExpressionActivation` applies a one-variable :class:`~srnet.expr.Program`
-element-wise: it walks the program's steps through the primitive table's torch
-forms, so it computes what the engine computes (protected division, log|a|,
-sqrt|a|, exp clipped at 80), differentiably, on any device and under
-``torch.compile`` (the steps are a straight line of element-wise ops, which
-inductor fuses into one kernel; the backward recomputes them from x).  No
-source text is generated or executed.
+element-wise, computing what the engine computes (protected division, log|a|,
+sqrt|a|, exp clipped at 80), differentiably, on any device.  No source text is
+generated or executed.
+
+Two paths, the same numbers (float32 rounding aside):
+
+* fused (the default, ``fused=True``): the whole formula runs as one kernel
+  forward, which also computes the derivative g'(x) in forward mode through
+  the primitive table, and the backward is one product ``grad * g'(x)``
+  (:mod:`srnet.activations.fused`: numba on CPU, Triton on CUDA when it is
+  installed).  Under ``torch.compile`` the same forward-mode formula is a
+  straight line of torch operations, which inductor fuses into the
+  network's kernels (no graph break).  Second derivatives need ``fused=False``;
+* unfused (``fused=False``, or where no fused kernel runs: another device or
+  dtype, ``torch.jit.trace``): the module walks the program's steps through
+  the primitive table's torch forms, one operation per node, and autograd
+  differentiates them (to any order).
 
 Saved as JSON (the program plus the affine parameters), never pickled.
 
@@ -17,7 +28,7 @@ of the example's dtype and device (the constants are cast to that dtype when
 tracing).
 
 Compiling: ``torch.compile(network)`` inlines the activations into the
-network's graph.  Compiling many different activation modules on their own
+network's graph (``fullgraph=True`` holds).  Compiling many different activation modules on their own
 (``torch.compile(activation)`` for each formula, as a benchmark or a search
 might) makes one dynamo cache entry per formula for the shared ``forward``;
 beyond ``torch._dynamo.config.recompile_limit`` (8 by default) dynamo falls
@@ -38,6 +49,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from srnet.activations.from_sympy import program_from_sympy
+from srnet.activations.fused import FusedPlan, backend, forward_mode_apply, fused_apply
 from srnet.activations.programs import (
     CHECK_RANGE,
     VARIABLE,
@@ -60,8 +72,9 @@ _AFFINE_INIT = {"a": 1.0, "b": 1.0, "c": 0.0, "d": 0.0}
 
 def _execution_plan(program: Program):
     """Steps with constant sub-expressions evaluated once (float64, NumPy
-    forms), constants compacted: (constants, steps for
-    :func:`~srnet.expr.torch_module.walk_steps`, outputs)."""
+    forms), constants compacted: (constants, steps ``(name, a, b)``, outputs)
+    over the value list ``[x, constants..., steps...]`` (a unary step reads
+    ``a`` twice)."""
     n_const = len(program.constants)
     known = {1 + k: float(c) for k, c in enumerate(program.constants)}  # address -> constant value
     where = {0: ("x", 0)}
@@ -98,7 +111,7 @@ def _execution_plan(program: Program):
         kind, i = ref
         return 0 if kind == "x" else 1 + i if kind == "c" else 1 + len(constants) + i
 
-    return (tuple(constants), torch_steps((name, index(a), index(b)) for name, a, b in steps),
+    return (tuple(constants), tuple((name, index(a), index(b)) for name, a, b in steps),
             tuple(index(o) for o in outputs))
 
 
@@ -125,6 +138,10 @@ class ExpressionActivation(nn.Module):
         None skips the check.
     label : str or None
         Free text kept with the activation (where it came from).
+    fused : bool, default=True
+        Run the formula as one fused kernel each way where one exists (see
+        the module docstring); False walks the torch forms node by node
+        (needed for second derivatives).  A runtime choice, not saved in JSON.
 
     Attributes
     ----------
@@ -134,10 +151,12 @@ class ExpressionActivation(nn.Module):
         Float64 constants of the execution plan (cast to the input's dtype).
     a, b, c, d : nn.Parameter or None
         The affine parameters (float32 scalars), None without ``affine``.
+    fused : bool
+        Whether the fused path is used (may be changed at any time).
     """
 
     def __init__(self, program: Program, *, affine: bool | Mapping[str, float] = False,
-                 check_range=CHECK_RANGE, label: str | None = None):
+                 check_range=CHECK_RANGE, label: str | None = None, fused: bool = True):
         super().__init__()
         check_one_variable(program)
         if check_range is not None:
@@ -145,11 +164,16 @@ class ExpressionActivation(nn.Module):
         self.program = program
         self.check_range = None if check_range is None else tuple(float(v) for v in check_range)
         self.label = label
-        constants, self._steps, self._outputs = _execution_plan(program)
+        constants, steps, self._outputs = _execution_plan(program)
+        self._steps = torch_steps(steps)
         self._n_constants = len(constants)
         self.register_buffer("constants", torch.tensor(constants, dtype=torch.float64).reshape(-1))
         weights = program.weights[:, 0]
         self._plain = bool(len(self._outputs) == 1 and weights[0] == 1.0 and program.intercept[0] == 0.0)
+        self._fused_plan = FusedPlan(tuple(name for name, _, _ in steps), tuple((a, b) for _, a, b in steps),
+                                     constants, self._outputs, tuple(float(w) for w in weights),
+                                     float(program.intercept[0]))
+        self.fused = bool(fused)
         self.register_buffer("out_weights", torch.tensor(weights, dtype=torch.float64))
         self.register_buffer("out_intercept", torch.tensor(float(program.intercept[0]), dtype=torch.float64))
         initial = _affine_values(affine)
@@ -197,7 +221,7 @@ class ExpressionActivation(nn.Module):
     # ------------------------------------------------------------- forward
 
     def g(self, x: torch.Tensor) -> torch.Tensor:
-        """The formula alone, without the affine wrapper."""
+        """The formula alone, without the affine wrapper (the unfused walk through the torch forms)."""
         values = [x]
         if self._n_constants:
             c = self.constants.to(dtype=x.dtype)
@@ -215,12 +239,22 @@ class ExpressionActivation(nn.Module):
         return out if out.shape == x.shape else out.expand_as(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if _compiling() and torch.is_grad_enabled():
-            # Under torch.compile, have the backward recompute everything from x
-            # (one fused kernel reading x and the output gradient) instead of
-            # letting the partitioner save intermediates: saved boolean masks of
-            # the protected ops make inductor's CPU kernels many times slower.
-            return checkpoint(self._apply_affine, x, use_reentrant=False, preserve_rng_state=False)
+        if _compiling():
+            if self.fused:
+                # the formula and its derivative as one straight line of torch
+                # operations (forward mode): inductor fuses each way into one kernel
+                return self._apply_affine(x, lambda u: forward_mode_apply(self._fused_plan, u))
+            if torch.is_grad_enabled():
+                # Under torch.compile, have the backward recompute everything from x
+                # (one fused kernel reading x and the output gradient) instead of
+                # letting the partitioner save intermediates: saved boolean masks of
+                # the protected ops make inductor's CPU kernels many times slower.
+                return checkpoint(self._apply_affine, x, use_reentrant=False, preserve_rng_state=False)
+            return self._apply_affine(x)
+        if self.fused and not torch.jit.is_tracing():
+            kind = backend(self._fused_plan, x)
+            if kind is not None:
+                return self._apply_affine(x, lambda u: fused_apply(self._fused_plan, u, kind))
         return self._apply_affine(x)
 
     def __prepare_scriptable__(self):
@@ -232,10 +266,11 @@ class ExpressionActivation(nn.Module):
                         "program of Python callables); use torch.jit.trace(network, example_input) with an "
                         "example of the dtype and device it will run on, or torch.compile")
 
-    def _apply_affine(self, x: torch.Tensor) -> torch.Tensor:
+    def _apply_affine(self, x: torch.Tensor, g=None) -> torch.Tensor:
+        g = self.g if g is None else g
         if self.a is None:
-            return self.g(x)
-        return self.a * self.g(self.b * x + self.c) + self.d
+            return g(x)
+        return self.a * g(self.b * x + self.c) + self.d
 
     # -------------------------------------------------------------- formula
 
@@ -313,6 +348,7 @@ class ExpressionActivation(nn.Module):
     def clone(self) -> ExpressionActivation:
         """An independent copy (own affine parameters), on the same device."""
         copy = type(self).from_dict(self.to_dict())
+        copy.fused = self.fused
         return copy.to(self.constants.device)
 
 

@@ -1,0 +1,511 @@
+"""The fused CPU kernel of :mod:`srnet.activations.fused`: a program and its
+derivative over a float32 or float64 array in one pass (numba).
+
+The kernel interprets the program's op codes (the primitive table's engine
+codes) block by block, as the engine's evaluator does: each step runs as a
+tight loop over a block of elements held in L1/L2, so every primitive
+vectorises, and the dispatch costs one branch per step per block.  With
+``derivative`` it carries forward-mode derivatives ``dv/dx`` beside the
+values (the rules of :data:`srnet.activations.fused.DERIVATIVES`, which follow
+autograd of the primitives' torch forms, protected branches included).
+
+Where the engine's scalar primitives vectorise (add ... cube, protected div,
+sqrt|a|, log|a|, and :mod:`srnet.cgp._vecmath`'s sin and cos) they are called
+as they are; exp, tanh, sigmoid and tan get branch-free float32 versions here
+(Cephes' expf and tanhf), as numba calls libm one element at a time for them;
+in float64 they are libm's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+from numba import njit, prange
+from numba.extending import overload
+
+from srnet.cgp import _vecmath, primitives
+from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
+from srnet.cgp._vecmath import _bits_float32, log_normal, named
+from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PROTECTION_EPS
+
+# ------------------------------------------------------------------ stale cache guard
+
+#: Sources whose code the cached kernels below contain (they inline the
+#: engine's scalar primitives and vector maths).
+_SOURCES = (Path(primitives.__file__), Path(_vecmath.__file__), Path(__file__))
+_STAMP = "fused-cpu-sources.sha256"
+
+
+def _drop_stale_cache() -> None:
+    """numba invalidates a cache entry only when the function's own file
+    changes; drop this module's entries when an inlined source changed."""
+    digest = hashlib.sha256()
+    for path in _SOURCES:
+        digest.update(path.read_bytes())
+    cache = Path(__file__).resolve().parent / "__pycache__"
+    stamp = cache / _STAMP
+    try:
+        if stamp.read_text() == digest.hexdigest():
+            return
+    except OSError:
+        pass
+    try:
+        cache.mkdir(exist_ok=True)
+        for path in list(cache.glob(f"{Path(__file__).stem}.*.nbi")) + list(cache.glob(f"{Path(__file__).stem}.*.nbc")):
+            path.unlink(missing_ok=True)
+        stamp.write_text(digest.hexdigest())
+    except OSError:  # a read-only install: nothing cached could be stale
+        pass
+
+
+_drop_stale_cache()
+
+# ------------------------------------------------------------------ codes
+
+ADD, SUB, MUL, DIV = (PRIMITIVE_CODES[n] for n in ("add", "sub", "mul", "div"))
+SQRT, SQUARE, LOG, SIN, COS, TAN = (PRIMITIVE_CODES[n] for n in ("sqrt", "square", "log", "sin", "cos", "tan"))
+EXP, TANH, SIGMOID, ABS, NEG, CUBE = (PRIMITIVE_CODES[n] for n in ("exp", "tanh", "sigmoid", "abs", "neg", "cube"))
+
+#: The primitives this kernel implements (a program using another one has no fused CPU path).
+SUPPORTED = frozenset(("add", "sub", "mul", "div", "sqrt", "square", "log", "sin", "cos", "tan", "exp", "tanh",
+                       "sigmoid", "abs", "neg", "cube"))
+
+#: Elements per block: a row of each value and derivative stays in L1/L2.
+BLOCK = 1024
+#: Elements per parallel chunk (several blocks: the threads' share of work).
+CHUNK = 1 << 15
+
+# ------------------------------------------------------------------ float32 maths
+
+_f32 = np.float32
+_ONE32, _HALF32, _TWO32, _ZERO32 = _f32(1.0), _f32(0.5), _f32(2.0), _f32(0.0)
+_LOG2E32 = _f32(1.44269504088896341)
+_EXP_C1, _EXP_C2 = _f32(0.693359375), _f32(-2.12194440e-4)  # ln 2 in two parts (Cephes expf)
+_EXP_P0, _EXP_P1, _EXP_P2 = _f32(1.9875691500e-4), _f32(1.3981999507e-3), _f32(8.3334519073e-3)
+_EXP_P3, _EXP_P4, _EXP_P5 = _f32(4.1665795894e-2), _f32(1.6666665459e-1), _f32(5.0000001201e-1)
+_EXP_HI32, _EXP_LO32 = _f32(88.7228317), _f32(-103.972076)  # overflow to inf above, 0 below
+_TANH_SMALL = _f32(0.625)
+_TANH_P0, _TANH_P1, _TANH_P2 = _f32(-5.70498872745e-3), _f32(2.06390887954e-2), _f32(-5.37397155531e-2)
+_TANH_P3, _TANH_P4 = _f32(1.33314422036e-1), _f32(-3.33332819422e-1)
+_TANH_BIG = _f32(10.0)  # tanh rounds to 1 in float32 beyond 9.01
+_INF32 = _f32(np.inf)
+_EXP_MAX32 = _f32(EXP_MAX)
+_EPS32 = _f32(PROTECTION_EPS)
+_I127 = np.int32(127)
+_I23 = np.int32(23)
+_I64 = np.int32(64)
+
+
+@njit(inline="always", **_JIT)
+def _exp32(x):
+    """exp(x) in float32 for any x (inf above 88.7, subnormals then 0 below),
+    within 2 ulp of expf; NaN stays NaN.  Branch-free: vectorises."""
+    big = x > _EXP_HI32
+    t = min(max(x, _EXP_LO32), _EXP_HI32)
+    n = np.floor(t * _LOG2E32 + _HALF32)
+    r = (t - n * _EXP_C1) - n * _EXP_C2
+    rr = r * r
+    p = ((((((_EXP_P0 * r + _EXP_P1) * r + _EXP_P2) * r + _EXP_P3) * r + _EXP_P4) * r + _EXP_P5) * rr + r) + _ONE32
+    k = np.int32(n)
+    # 2**k in two factors, so that k down to -150 (subnormal results) is exact
+    low = k < -_I64
+    k1 = k + _I64 if low else k
+    s1 = _bits_float32((k1 + _I127) << _I23)
+    s2 = _bits_float32((_I127 - _I64) << _I23) if low else _ONE32
+    y = p * s1 * s2
+    y = _INF32 if big else y
+    return y if x == x else x
+
+
+@njit(inline="always", **_JIT)
+def _tanh32(x):
+    """tanh(x) in float32 (Cephes tanhf), within 2 ulp; branch-free."""
+    ax = abs(x)
+    z = x * x
+    small = ((((_TANH_P0 * z + _TANH_P1) * z + _TANH_P2) * z + _TANH_P3) * z + _TANH_P4) * z * x + x
+    e = _exp32(_TWO32 * min(ax, _TANH_BIG))
+    large = _ONE32 - _TWO32 / (e + _ONE32)
+    large = -large if x < _ZERO32 else large
+    r = small if ax < _TANH_SMALL else large
+    return r if x == x else x
+
+
+@njit(inline="always", **_JIT)
+def _sigmoid32(x):
+    """1 / (1 + exp(-x)) in float32, without overflow either side."""
+    e = _exp32(-abs(x))
+    r = _ONE32 / (_ONE32 + e)
+    return r if x >= _ZERO32 else e * r
+
+
+@njit(inline="always", **_JIT)
+def _exp64(x):
+    return math.exp(x)
+
+
+@njit(inline="always", **_JIT)
+def _tanh64(x):
+    return math.tanh(x)
+
+
+@njit(inline="always", **_JIT)
+def _sigmoid64(x):
+    return primitives._sigmoid(x, x)
+
+
+# ------------------------------------------------------------------ precision-generic maths
+# Chosen by the argument's type while numba compiles (as in _vecmath); the
+# float32 and float64 kernels below are inlined into the loops.
+
+def exp(x):
+    """exp(x) for float32 (:func:`_exp32`) or float64 (libm), from numba code."""
+    return math.exp(x)
+
+
+def tanh(x):
+    return math.tanh(x)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def sincos_even(x, quarter_turns):
+    """sin(|x| + quarter_turns * pi/2): :mod:`srnet.cgp._vecmath`'s kernels."""
+    return math.sin(abs(x) + quarter_turns * math.pi / 2)
+
+
+def sincos_limit(x):
+    """Where those kernels' argument reduction stops being exact (libm beyond)."""
+    return _vecmath.SINCOS_EXACT_LIMIT
+
+
+@overload(exp, jit_options=_JIT)
+def _exp_typed(x):
+    kernel = _exp32 if _vecmath._is_float32(x) else _exp64
+    return lambda x: kernel(x)
+
+
+@overload(tanh, jit_options=_JIT)
+def _tanh_typed(x):
+    kernel = _tanh32 if _vecmath._is_float32(x) else _tanh64
+    return lambda x: kernel(x)
+
+
+@overload(sigmoid, jit_options=_JIT)
+def _sigmoid_typed(x):
+    kernel = _sigmoid32 if _vecmath._is_float32(x) else _sigmoid64
+    return lambda x: kernel(x)
+
+
+@overload(sincos_even, jit_options=_JIT)
+def _sincos_even_typed(x, quarter_turns):
+    kernel = _vecmath._sincos_even32 if _vecmath._is_float32(x) else _vecmath._sincos_even64
+    return lambda x, quarter_turns: kernel(x, quarter_turns)
+
+
+@overload(sincos_limit, jit_options=_JIT)
+def _sincos_limit_typed(x):
+    limit = _vecmath.SINCOS_EXACT_LIMIT32 if _vecmath._is_float32(x) else _vecmath.SINCOS_EXACT_LIMIT
+    return lambda x: limit
+
+
+# ------------------------------------------------------------------ the kernel
+# Rows are addressed by index into one 2-d workspace (slicing a row per
+# step costs more than the step itself on a block of a thousand elements).
+
+@njit(**_JIT)
+def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
+    """vals[ro] = primitive ``code`` (vals[ia], vals[ib]) over n elements (the
+    engine's protected semantics) and, unless ``live`` is 0, ders[ro] = its
+    derivative in x from the arguments' (forward mode; the rules of
+    :data:`srnet.activations.fused.DERIVATIVES`, i.e. autograd of the
+    primitive's torch form).  ``live``: 0 no derivative, else which
+    arguments depend on x (1: a, 2: b, 3: both; unary steps: a)."""
+    derivative = live != 0
+    one = vals.dtype.type(1.0)
+    zero = vals.dtype.type(0.0)
+    half = vals.dtype.type(0.5)
+    two = vals.dtype.type(2.0)
+    three = vals.dtype.type(3.0)
+    eps = vals.dtype.type(PROTECTION_EPS)
+    # binary steps: ``live`` says which arguments depend on x (1: a, 2: b,
+    # 3: both); a constant's slope is not multiplied in (no 0 * inf = NaN
+    # where the other factor overflowed; autograd never forms that product)
+    if code == ADD:
+        for i in range(n):
+            vals[ro, i] = vals[ia, i] + vals[ib, i]
+        if live == 3:
+            for i in range(n):
+                ders[ro, i] = ders[ia, i] + ders[ib, i]
+        elif live != 0:
+            r = ia if live == 1 else ib
+            for i in range(n):
+                ders[ro, i] = ders[r, i]
+    elif code == SUB:
+        for i in range(n):
+            vals[ro, i] = vals[ia, i] - vals[ib, i]
+        if live == 3:
+            for i in range(n):
+                ders[ro, i] = ders[ia, i] - ders[ib, i]
+        elif live == 1:
+            for i in range(n):
+                ders[ro, i] = ders[ia, i]
+        elif live == 2:
+            for i in range(n):
+                ders[ro, i] = -ders[ib, i]
+    elif code == MUL:
+        for i in range(n):
+            vals[ro, i] = vals[ia, i] * vals[ib, i]
+        if live == 3:
+            for i in range(n):
+                ders[ro, i] = ders[ia, i] * vals[ib, i] + vals[ia, i] * ders[ib, i]
+        elif live == 1:
+            for i in range(n):
+                ders[ro, i] = ders[ia, i] * vals[ib, i]
+        elif live == 2:
+            for i in range(n):
+                ders[ro, i] = vals[ia, i] * ders[ib, i]
+    elif code == DIV:
+        for i in range(n):
+            b = vals[ib, i]
+            vals[ro, i] = one if abs(b) <= eps else vals[ia, i] / b
+        if live != 0:
+            for i in range(n):
+                b = vals[ib, i]
+                q = vals[ia, i] / b
+                if live == 3:
+                    g = (ders[ia, i] - q * ders[ib, i]) / b
+                elif live == 1:
+                    g = ders[ia, i] / b
+                else:
+                    g = -(q * ders[ib, i]) / b
+                ders[ro, i] = zero if abs(b) <= eps else g
+    elif code == SQRT:
+        for i in range(n):
+            vals[ro, i] = math.sqrt(abs(vals[ia, i]))
+        if derivative:
+            for i in range(n):
+                a = vals[ia, i]
+                g = half * ders[ia, i] / vals[ro, i]
+                g = -g if a < zero else g
+                ders[ro, i] = zero if a == zero else g
+    elif code == SQUARE:
+        for i in range(n):
+            a = vals[ia, i]
+            vals[ro, i] = a * a
+        if derivative:
+            for i in range(n):
+                ders[ro, i] = two * vals[ia, i] * ders[ia, i]
+    elif code == LOG:
+        # the engine's protected log|a| (primitives._log), its threshold in
+        # the array's precision, as torch compares a float32 tensor with 1e-10
+        inf = vals.dtype.type(np.inf)
+        for i in range(n):
+            a = abs(vals[ia, i])
+            r = log_normal(a)
+            r = a if a == inf else r
+            r = zero if a <= eps else r
+            vals[ro, i] = r if a == a else a
+        if derivative:
+            for i in range(n):
+                a = vals[ia, i]
+                g = ders[ia, i] / a
+                ders[ro, i] = zero if abs(a) <= eps else g
+    elif code == SIN or code == COS or code == TAN:
+        _trig_step(code, vals, ders, ia, ro, n, derivative)
+    elif code == EXP:
+        top = vals.dtype.type(EXP_MAX)
+        for i in range(n):
+            a = vals[ia, i]
+            vals[ro, i] = exp(top if a > top else a)
+        if derivative:
+            for i in range(n):
+                g = vals[ro, i] * ders[ia, i]
+                ders[ro, i] = g if vals[ia, i] <= top else zero
+    elif code == TANH:
+        for i in range(n):
+            vals[ro, i] = tanh(vals[ia, i])
+        if derivative:
+            for i in range(n):
+                t = vals[ro, i]
+                ders[ro, i] = (one - t * t) * ders[ia, i]
+    elif code == SIGMOID:
+        for i in range(n):
+            vals[ro, i] = sigmoid(vals[ia, i])
+        if derivative:
+            for i in range(n):
+                s = vals[ro, i]
+                ders[ro, i] = s * (one - s) * ders[ia, i]
+    elif code == ABS:
+        for i in range(n):
+            vals[ro, i] = abs(vals[ia, i])
+        if derivative:
+            for i in range(n):
+                a = vals[ia, i]
+                g = -ders[ia, i] if a < zero else ders[ia, i]
+                ders[ro, i] = zero if a == zero else g
+    elif code == NEG:
+        for i in range(n):
+            vals[ro, i] = -vals[ia, i]
+        if derivative:
+            for i in range(n):
+                ders[ro, i] = -ders[ia, i]
+    elif code == CUBE:
+        for i in range(n):
+            a = vals[ia, i]
+            vals[ro, i] = a * a * a
+        if derivative:
+            for i in range(n):
+                a = vals[ia, i]
+                ders[ro, i] = three * a * a * ders[ia, i]
+
+@njit(inline="always", **_JIT)
+def _sin_cos(x):
+    """(sin x, cos x) from one argument reduction."""
+    zero = x - x
+    s = sincos_even(x, zero)
+    s = -s if x < zero else (x if x == zero else s)  # sin is odd; sin(+-0) = +-0
+    return s, sincos_even(x, zero + 1)
+
+@njit(**_JIT)
+def _trig_step(code, vals, ders, ia, ro, n, derivative):
+    """sin, cos and tan and their derivatives (the engine's vector sin and
+    cos, :func:`srnet.cgp._vecmath.vsin`; libm beyond their exact range)."""
+    one = vals.dtype.type(1.0)
+    limit = sincos_limit(one)
+    outside = False
+    for i in range(n):
+        outside |= not (abs(vals[ia, i]) <= limit)
+    if code == SIN and derivative:
+        for i in range(n):
+            s, c = _sin_cos(vals[ia, i])
+            vals[ro, i] = s
+            ders[ro, i] = c * ders[ia, i]
+    elif code == SIN:
+        for i in range(n):
+            vals[ro, i] = _sin_cos(vals[ia, i])[0]
+    elif code == COS and derivative:
+        for i in range(n):
+            s, c = _sin_cos(vals[ia, i])
+            vals[ro, i] = c
+            ders[ro, i] = -s * ders[ia, i]
+    elif code == COS:
+        for i in range(n):
+            vals[ro, i] = _sin_cos(vals[ia, i])[1]
+    else:
+        for i in range(n):
+            s, c = _sin_cos(vals[ia, i])
+            vals[ro, i] = s / c
+        if derivative:
+            for i in range(n):
+                t = vals[ro, i]
+                ders[ro, i] = (one + t * t) * ders[ia, i]
+    if outside:  # rare: |x| beyond the exact reduction, inf or NaN
+        for i in range(n):
+            x = vals[ia, i]
+            if not (abs(x) <= limit):
+                s = math.sin(x)
+                c = math.cos(x)
+                vals[ro, i] = s if code == SIN else (c if code == COS else s / c)
+                if derivative:
+                    g = c if code == SIN else (-s if code == COS else one + (s / c) * (s / c))
+                    ders[ro, i] = g * ders[ia, i]
+
+
+@njit(**_JIT)
+def _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, start, stop):
+    """y[start:stop] (and dy, when it has elements) of the program over x[start:stop]."""
+    n_steps = codes.size
+    n_sources = 1 + constants.size
+    n_rows = n_sources + n_steps
+    tmp = n_rows  # a scratch row
+    scratch = np.empty(BLOCK, dtype=x.dtype)
+    derivative = dy.size > 0
+    # which values depend on x, and per step which arguments do (see _step)
+    live = np.zeros(n_rows, dtype=np.bool_)
+    live[0] = True
+    modes = np.zeros(max(n_steps, 1), dtype=np.int64)
+    for k in range(n_steps):
+        a, b = args[k, 0], args[k, 1]
+        live[n_sources + k] = live[a] or live[b]
+        if derivative:
+            modes[k] = (1 if live[a] else 0) + (2 if live[b] else 0)
+    dtype = x.dtype
+    vals = np.empty((n_rows + 1, BLOCK), dtype=dtype)
+    ders = np.empty((n_rows if derivative else 1, BLOCK), dtype=dtype)  # (unused row without derivative)
+    for c in range(constants.size):
+        vals[1 + c, :] = constants[c]
+    if derivative:
+        ders[0, :] = 1.0
+        for c in range(constants.size):
+            ders[1 + c, :] = 0.0
+    c0 = dtype.type(intercept)
+    for begin in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - begin)
+        # views of the block: an index like x[begin + i] could be negative as
+        # far as LLVM knows, and its wraparound check stops vectorisation
+        xb = x[begin:begin + n]
+        yb = y[begin:begin + n]
+        for i in range(n):
+            vals[0, i] = xb[i]
+        for k in range(n_steps):
+            _step(codes[k], vals, ders, args[k, 0], args[k, 1], n_sources + k, tmp, n, modes[k])
+            if derivative and modes[k] == 0:  # a step of constants alone (never after folding): flat
+                for i in range(n):
+                    ders[n_sources + k, i] = 0.0
+        _output_map(vals, outputs, weights, c0, yb, scratch, n, False)
+        if derivative:
+            _output_map(ders, outputs, weights, dtype.type(0.0), dy[begin:begin + n], scratch, n, True)
+
+
+@njit(**_JIT)
+def _output_map(rows, outputs, weights, intercept, out, scratch, n, slopes):
+    """out[:n] = intercept + sum_j weights[j] * rows[outputs[j], :n], each
+    product rounded as torch rounds it (through ``scratch``: a multiply-add
+    would turn x - |x| at x = -1e200 into a rounding error instead of 0); a
+    plain output (one, weight 1, no intercept) is copied (-0 stays -0).
+    With ``slopes`` (the derivative's map), an output of weight 0 adds
+    nothing (not 0 * inf = NaN where its slope overflowed)."""
+    o = outputs[0]
+    w = rows.dtype.type(weights[0])
+    if outputs.size == 1 and w == 1.0 and intercept == 0.0:
+        for i in range(n):
+            out[i] = rows[o, i]
+        return
+    for i in range(n):
+        out[i] = intercept
+    first = True
+    for j in range(outputs.size):
+        o = outputs[j]
+        w = rows.dtype.type(weights[j])
+        if slopes and w == 0.0:
+            continue
+        for i in range(n):
+            scratch[i] = rows[o, i] * w
+        if first:
+            for i in range(n):
+                out[i] = intercept + scratch[i]
+        else:
+            for i in range(n):
+                out[i] = out[i] + scratch[i]
+        first = False
+
+
+@njit(**_JIT)
+def run_serial(x, codes, args, constants, outputs, weights, intercept, y, dy):
+    """y = the program over all of x (and dy = its derivative, when dy is not empty), on one thread."""
+    _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, 0, x.size)
+
+
+def _run_chunks(x, codes, args, constants, outputs, weights, intercept, y, dy):
+    n_chunks = (x.size + CHUNK - 1) // CHUNK
+    for chunk in prange(n_chunks):
+        start = chunk * CHUNK
+        _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, start, min(x.size, start + CHUNK))
+
+
+run_parallel = njit(parallel=True, **_JIT)(named(_run_chunks, "run_parallel"))

@@ -1,0 +1,345 @@
+"""Fused activations: a formula and its derivative in one pass each way.
+
+:class:`~srnet.activations.ExpressionActivation` walks its program through the
+primitive table's torch forms: one kernel launch per node forward, about two
+per node backward.  The fused path runs the whole formula as one kernel:
+
+* forward, one pass over x computes ``y = g(x)`` and, when a gradient will be
+  needed, ``g'(x)`` beside it (forward-mode differentiation through the table:
+  :data:`DERIVATIVES` gives each primitive's derivative rule, which follows
+  autograd of the primitive's torch form, protected branches included);
+* backward is ``grad_y * g'(x)``, one element-wise product.
+
+Backends (:func:`backend`):
+
+* ``"cpu"``: a numba kernel interpreting the program's op codes block by
+  block (:mod:`srnet.activations._fused_cpu`), float32 and float64, on
+  ``torch.get_num_threads()`` threads;
+* ``"triton"``: on CUDA, a Triton kernel specialised on the program's op
+  codes and constants as compile-time parameters
+  (:mod:`srnet.activations._fused_triton`), when Triton is installed;
+* None: no fused path (another device or dtype, a primitive no backend
+  implements): the module walks the torch forms as before.
+
+Under ``torch.compile`` the activation takes a third route,
+:func:`forward_mode`: the same forward-mode rules written as a straight line
+of torch operations inside an autograd function, which inductor fuses into
+one kernel each way together with the neighbouring operations (no graph
+break, no opaque call).
+
+Second derivatives (``create_graph=True`` through the activation) are not
+available on the fused path: the backward raises a one-line error naming
+``fused=False``, which walks the torch forms and differentiates to any order.
+
+No source text is generated or executed: the kernels interpret the op codes
+(CPU) or are specialised by Triton on integer and float parameters (CUDA).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import torch
+
+from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PRIMITIVES, PROTECTION_EPS, primitive
+
+# ------------------------------------------------------------------ derivative rules
+
+def _where_zero(mask, value):
+    return torch.where(mask, torch.zeros_like(value), value)
+
+
+def _d_div(a, b, da, db, value):
+    singular = b.abs() <= PROTECTION_EPS
+    safe = torch.where(singular, torch.ones_like(b), b)
+    return _where_zero(singular, (da - (a / safe) * db) / safe)
+
+
+def _d_sqrt(a, b, da, db, value):
+    zero = a == 0
+    return _where_zero(zero, 0.5 * torch.sgn(a) * da / torch.where(zero, torch.ones_like(value), value))
+
+
+def _d_log(a, b, da, db, value):
+    small = a.abs() <= PROTECTION_EPS
+    return _where_zero(small, da / torch.where(small, torch.ones_like(a), a))
+
+
+def _d_exp(a, b, da, db, value):
+    return _where_zero(~(a <= EXP_MAX), value * da)
+
+
+#: Forward-mode derivative of each primitive: ``rule(a, b, da, db, value)`` is
+#: d value / dx, given the arguments, their derivatives in x and the value.
+#: Each rule is what autograd computes through the primitive's torch form
+#: (:data:`srnet.cgp.primitives.PRIMITIVES`): zero where a protection fires
+#: (div by ~0, log of ~0, exp clipped at 80), sqrt|a| with a zero slope at 0,
+#: abs with a zero slope at 0.  The fused kernels implement the same rules.
+DERIVATIVES = {
+    "add": lambda a, b, da, db, value: da + db,
+    "sub": lambda a, b, da, db, value: da - db,
+    "mul": lambda a, b, da, db, value: da * b + a * db,
+    "div": _d_div,
+    "sqrt": _d_sqrt,
+    "square": lambda a, b, da, db, value: 2.0 * a * da,
+    "log": _d_log,
+    "sin": lambda a, b, da, db, value: torch.cos(a) * da,
+    "cos": lambda a, b, da, db, value: -torch.sin(a) * da,
+    "tan": lambda a, b, da, db, value: (1.0 + value * value) * da,
+    "exp": _d_exp,
+    "tanh": lambda a, b, da, db, value: (1.0 - value * value) * da,
+    "sigmoid": lambda a, b, da, db, value: value * (1.0 - value) * da,
+    "abs": lambda a, b, da, db, value: torch.sgn(a) * da,
+    "neg": lambda a, b, da, db, value: -da,
+    "cube": lambda a, b, da, db, value: 3.0 * a * a * da,
+}
+assert set(DERIVATIVES) == {p.name for p in PRIMITIVES}, "every primitive needs a derivative rule"
+
+
+# ------------------------------------------------------------------ the plan
+
+@dataclass(frozen=True, eq=False)
+class FusedPlan:
+    """A one-variable program as the fused kernels read it.
+
+    Values are addressed 0 (x), 1 .. len(constants) (the constants), then one
+    address per step.  ``y = intercept + sum_j weights[j] * value[outputs[j]]``.
+    """
+
+    names: tuple[str, ...]
+    args: tuple[tuple[int, int], ...]
+    constants: tuple[float, ...]
+    outputs: tuple[int, ...]
+    weights: tuple[float, ...]
+    intercept: float
+
+    def __post_init__(self):
+        if len(self.names) != len(self.args) or len(self.outputs) != len(self.weights) or not self.outputs:
+            raise ValueError("malformed fused plan: one (a, b) per step and one weight per output are needed")
+        base = 1 + len(self.constants)
+        for k, (a, b) in enumerate(self.args):
+            if not (0 <= a < base + k and 0 <= b < base + k):
+                raise ValueError(f"malformed fused plan: step {k} reads a value not computed before it")
+        if any(not 0 <= o < base + len(self.names) for o in self.outputs):
+            raise ValueError("malformed fused plan: an output address is out of range")
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        """The steps' engine op codes (:data:`srnet.cgp.primitives.PRIMITIVE_CODES`)."""
+        return tuple(PRIMITIVE_CODES[name] for name in self.names)
+
+    @functools.cached_property
+    def arrays(self) -> tuple:
+        """The numba kernel's arguments, built once."""
+        return (np.array(self.codes, dtype=np.int32),
+                np.array(self.args, dtype=np.int32).reshape(-1, 2),
+                np.array(self.constants, dtype=np.float64),
+                np.array(self.outputs, dtype=np.int32),
+                np.array(self.weights, dtype=np.float64),
+                float(self.intercept))
+
+    @functools.cached_property
+    def cpu(self) -> bool:
+        """Whether the numba kernel implements every step."""
+        from srnet.activations import _fused_cpu
+
+        return set(self.names) <= _fused_cpu.SUPPORTED
+
+    @functools.cached_property
+    def triton(self) -> bool:
+        """Whether the Triton kernel can run (Triton installed) and implements every step."""
+        from srnet.activations import _fused_triton
+
+        return _fused_triton.available() and set(self.names) <= _fused_triton.SUPPORTED
+
+    @property
+    def plain(self) -> bool:
+        """Whether y is one value as it is (no output map)."""
+        return len(self.outputs) == 1 and self.weights[0] == 1.0 and self.intercept == 0.0
+
+
+def backend(plan: FusedPlan, x: torch.Tensor) -> str | None:
+    """The fused backend that runs ``plan`` on ``x``: "cpu", "triton" or None (none does)."""
+    if x.dtype not in (torch.float32, torch.float64):
+        return None
+    if x.device.type == "cpu":
+        return "cpu" if plan.cpu else None
+    if x.device.type == "cuda":
+        return "triton" if plan.triton else None
+    return None
+
+
+# ------------------------------------------------------------------ evaluation
+
+#: Below this many elements one thread does the work (starting threads costs more).
+PARALLEL_MIN_ELEMENTS = 1 << 17
+
+
+def evaluate(plan: FusedPlan, x: torch.Tensor, derivative: bool,
+             kind: str | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``(g(x), g'(x))`` by the fused kernel (``g'`` None without ``derivative``),
+    shaped like ``x``, no autograd.  ``kind`` forces a backend ("triton" on
+    CPU tensors runs Triton's interpreter, under ``TRITON_INTERPRET=1``); by
+    default :func:`backend` picks it, and a one-line ValueError says when
+    none runs."""
+    kind = kind or backend(plan, x)
+    if kind is None:
+        raise ValueError(f"no fused kernel for {x.dtype} tensors on {x.device.type} with primitives "
+                         f"{', '.join(sorted(set(plan.names)))}")
+    return _run(kind, plan, x, derivative)
+
+
+def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool):
+    x = x.detach()
+    if not x.is_contiguous():
+        x = x.contiguous()
+    y = torch.empty_like(x)
+    dy = torch.empty_like(x) if derivative else None
+    if kind == "triton":
+        from srnet.activations import _fused_triton
+
+        _fused_triton.run(plan, x, y, dy)
+    elif x.numel():
+        from srnet.activations import _fused_cpu
+
+        xs = x.numpy().reshape(-1)
+        ys = y.numpy().reshape(-1)
+        dys = _NO_DERIVATIVE[x.dtype] if dy is None else dy.numpy().reshape(-1)
+        threads = min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
+        if threads > 1 and xs.size >= PARALLEL_MIN_ELEMENTS:
+            previous = numba.get_num_threads()
+            numba.set_num_threads(threads)
+            try:
+                _fused_cpu.run_parallel(xs, *plan.arrays, ys, dys)
+            finally:
+                numba.set_num_threads(previous)
+        else:
+            _fused_cpu.run_serial(xs, *plan.arrays, ys, dys)
+    return y, dy
+
+
+_NO_DERIVATIVE = {torch.float32: np.empty(0, dtype=np.float32), torch.float64: np.empty(0, dtype=np.float64)}
+
+
+_SECOND_ORDER = ("second derivatives through a fused ExpressionActivation are not available; build it with "
+                 "fused=False (or set activation.fused = False) to differentiate twice")
+
+
+class _Fused(torch.autograd.Function):
+    """y = g(x) by the fused kernel; backward grad * g'(x), g' saved by the forward."""
+
+    @staticmethod
+    def forward(ctx, x, plan, kind):
+        y, dy = _run(kind, plan, x, derivative=True)
+        ctx.save_for_backward(dy)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        if torch.is_grad_enabled():
+            raise RuntimeError(_SECOND_ORDER)
+        (dy,) = ctx.saved_tensors
+        return grad * dy, None, None
+
+
+def fused_apply(plan: FusedPlan, x: torch.Tensor, kind: str | None = None) -> torch.Tensor:
+    """``g(x)`` by the fused kernel (``kind``: :func:`backend`'s answer, when
+    known), differentiable once (autograd)."""
+    kind = kind or backend(plan, x)
+    if kind is None:
+        raise ValueError(f"no fused kernel for {x.dtype} tensors on {x.device.type} with primitives "
+                         f"{', '.join(sorted(set(plan.names)))}")
+    if torch.is_grad_enabled() and x.requires_grad:
+        return _Fused.apply(x, plan, kind)
+    return _run(kind, plan, x, derivative=False)[0]
+
+
+# ------------------------------------------------------------------ the torch straight line
+
+def forward_mode(plan: FusedPlan, x: torch.Tensor, derivative: bool = True):
+    """``(g(x), g'(x))`` as a straight line of torch operations (the table's
+    torch forms and :data:`DERIVATIVES`): what inductor fuses under
+    ``torch.compile``, and the reference the kernels are tested against.
+    Derivatives known to be 0 (constants) or 1 (x) are not materialised."""
+    values = [x] + [torch.tensor(c, dtype=x.dtype, device=x.device) for c in plan.constants]
+    ders: list = [1.0] + [None] * len(plan.constants)
+    for name, (a, b) in zip(plan.names, plan.args):
+        prim = primitive(name)
+        va, vb = values[a], values[b]
+        value = prim.torch(va, vb)
+        values.append(value)
+        if derivative:
+            ders.append(_derivative(name, va, vb, ders[a], ders[b] if prim.arity == 2 else None, value))
+    y = None
+    dy = None
+    for o, w in zip(plan.outputs, plan.weights):
+        term = values[o] if w == 1.0 else values[o] * w
+        y = term if y is None else y + term
+        if derivative and ders[o] is not None and w != 0.0:  # (0 * an overflowed slope is not NaN)
+            d = ders[o] if w == 1.0 else ders[o] * w
+            dy = d if dy is None else dy + d
+    if plan.intercept != 0.0:
+        y = y + plan.intercept
+    y = y if y.shape == x.shape else y.expand_as(x)
+    if not derivative:
+        return y, None
+    if dy is None:
+        dy = torch.zeros_like(x)
+    elif not isinstance(dy, torch.Tensor):
+        dy = torch.full_like(x, float(dy))
+    return y, (dy if dy.shape == x.shape else dy.expand_as(x))
+
+
+def _times(d, t):
+    """d * t for a derivative d that may be None (0) or a Python float."""
+    if d is None:
+        return None
+    if isinstance(d, float):
+        return t if d == 1.0 else t * d
+    return d * t
+
+
+def _derivative(name, a, b, da, db, value):
+    """A rule of :data:`DERIVATIVES`, with derivatives known to be 0 (None)
+    or a constant (a Python float, 1.0 for x) folded away."""
+    if da is None and db is None:
+        return None
+    if name in ("add", "sub"):
+        if db is None:
+            return da
+        if da is None:
+            return db if name == "add" else (-db)
+        return da + db if name == "add" else da - db
+    if name == "mul":
+        left, right = _times(da, b), _times(db, a)
+        return right if left is None else left if right is None else left + right
+    return DERIVATIVES[name](a, b, 0.0 if da is None else da, 0.0 if db is None else db, value)
+
+
+class _ForwardMode(torch.autograd.Function):
+    """:func:`forward_mode` with the backward ``grad * g'(x)``: traced by
+    dynamo as torch operations, so inductor fuses each way into one kernel."""
+
+    @staticmethod
+    def forward(ctx, x, plan):
+        y, dy = forward_mode(plan, x, derivative=True)
+        ctx.save_for_backward(dy)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (dy,) = ctx.saved_tensors
+        return grad * dy, None
+
+
+def forward_mode_apply(plan: FusedPlan, x: torch.Tensor) -> torch.Tensor:
+    """``g(x)`` through :func:`forward_mode`, differentiable once."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        return _ForwardMode.apply(x, plan)
+    return forward_mode(plan, x, derivative=False)[0]
+
+
+__all__ = ["DERIVATIVES", "FusedPlan", "backend", "evaluate", "forward_mode", "forward_mode_apply", "fused_apply"]

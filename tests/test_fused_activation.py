@@ -1,0 +1,414 @@
+"""The fused path of ExpressionActivation: one kernel each way, the same
+numbers as walking the torch forms.
+
+Oracles: the unfused module (autograd through the primitive table's torch
+forms, protected branches included) for values and gradients, float32 and
+float64; torch.autograd.gradcheck in float64; the engine's NumPy program for
+values.  The Triton kernel runs under Triton's interpreter on CPU tensors
+(skipped without Triton) and is compiled for sm_90 without a GPU; CUDA tests
+skip without a device.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy
+import torch
+from _oracle import SPECIAL_VALUES, stable_rows, within_float32_range
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from srnet.activations import VARIABLE, ExpressionActivation, light_network, train_binary
+from srnet.activations import fused as fused_module
+from srnet.activations.fused import DERIVATIVES, FusedPlan, backend, evaluate, forward_mode
+from srnet.cgp import Genome, GenomeSpec
+from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PRIMITIVES
+from srnet.expr import Program
+
+x = VARIABLE
+ALL = tuple(sorted(PRIMITIVE_CODES))
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+
+#: Formulas covering every primitive, protected points inside [-6, 6] on purpose.
+FORMULAS = [
+    x / (1 + sympy.exp(-x)),                                                   # swish: sigmoid, mul
+    x * sympy.cos(x) / (1 + x**2) + sympy.sqrt(sympy.Abs(x)) * sympy.tanh(x),  # rational
+    sympy.log(sympy.Abs(x)) * sympy.tanh(x) + 1 / (x - 1),                     # log|x| and div by 0 at 1
+    1.5 * sympy.sin(2 * x + sympy.sin(2 * x)) - 0.25,                          # output map, constants
+    sympy.tan(x / 4) + x**3 / 50 - sympy.Abs(x) + sympy.exp(x) / 1e30,        # tan, cube, abs, exp
+    -sympy.cos(sympy.cos(sympy.sin(x))) + sympy.exp(-x**2),                    # neg, square
+    sympy.exp(x * 30) / 1e30,                                                  # exp clipped at 80 for x > 8/3
+    sympy.sqrt(sympy.Abs(x - 2)) - sympy.log(sympy.Abs(x + 3)),               # kinks at 2 and -3
+]
+GRID = np.concatenate([np.linspace(-6, 6, 2401), [0.0, -0.0, 1.0, 2.0, -3.0, 1e-12, -1e-12, 1e-10, -1e-10,
+                                                  1 + 1e-11, 8 / 3, 2.6, 2.7, 85.0, -85.0, 1e3, -1e4]])
+
+
+def activation(expr, **kwargs):
+    return ExpressionActivation.from_sympy(expr, check_range=None, **kwargs)
+
+
+def value_and_grad(module, values, dtype):
+    t = torch.tensor(np.asarray(values, dtype=np.float64), dtype=dtype, requires_grad=True)
+    y = module(t)
+    if not y.requires_grad:  # the unfused walk of a formula without x: flat
+        return y.detach().numpy().astype(np.float64), np.zeros(len(values)), y
+    (grad,) = torch.autograd.grad(y.sum(), t)
+    return y.detach().numpy().astype(np.float64), grad.numpy().astype(np.float64), y
+
+
+def assert_same(got, want, rtol, atol, what):
+    same = (got == want) | (np.isnan(got) & np.isnan(want)) | np.isclose(got, want, rtol=rtol, atol=atol)
+    assert same.all(), f"{what}: {np.flatnonzero(~same)[:5]} got {got[~same][:5]} want {want[~same][:5]}"
+
+
+# ------------------------------------------------- the two paths agree
+
+@pytest.mark.parametrize("dtype, rtol, atol", [(torch.float64, 1e-12, 1e-12), (torch.float32, 2e-5, 2e-5)])
+@pytest.mark.parametrize("expr", FORMULAS, ids=range(len(FORMULAS)))
+def test_fused_matches_unfused_values_and_gradients(expr, dtype, rtol, atol):
+    fused = activation(expr)
+    unfused = activation(expr, fused=False)
+    assert backend(fused._fused_plan, torch.zeros(1, dtype=dtype)) == "cpu"
+    got, grad, y = value_and_grad(fused, GRID, dtype)
+    assert y.grad_fn is not None and "Fused" in type(y.grad_fn).__name__  # the fused kernel ran
+    want, want_grad, _ = value_and_grad(unfused, GRID, dtype)
+    assert_same(got, want, rtol, atol, "values")
+    # the slope relative to its size: large slopes (near a pole) round in float32
+    assert_same(grad, want_grad, rtol, atol * max(1.0, np.nanmax(np.abs(want_grad[np.isfinite(want_grad)]))),
+                "gradients")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_protected_points_have_the_unfused_values_and_slopes_exactly(dtype):
+    cases = [(1 / x, [0.0, 1e-12, -1e-12, 1e-10]),
+             (sympy.log(sympy.Abs(x)), [0.0, -1e-12, 1e-10, -2.0]),
+             (sympy.sqrt(sympy.Abs(x)), [0.0, -0.0, -4.0, 5e-324 if dtype == torch.float64 else 1e-45]),
+             (sympy.exp(x) / 1e30, [EXP_MAX, EXP_MAX + 1e-3, 100.0, -100.0]),
+             (sympy.Abs(x), [0.0, -1.0, 1.0])]
+    for expr, points in cases:
+        got, grad, _ = value_and_grad(activation(expr), points, dtype)
+        want, want_grad, _ = value_and_grad(activation(expr, fused=False), points, dtype)
+        assert_same(got, want, 1e-6, 0, str(expr))
+        assert_same(grad, want_grad, 1e-6, 0, f"slope of {expr}")
+
+
+one_input_specs = st.builds(GenomeSpec, n_inputs=st.just(1), n_outputs=st.integers(1, 2), n_rows=st.just(1),
+                            n_columns=st.integers(2, 10),
+                            functions=st.lists(st.sampled_from(ALL), min_size=2, max_size=8, unique=True).map(tuple),
+                            n_constants=st.integers(0, 2))
+
+
+def slope_scale(plan, values):
+    """Per point, the largest |weight * d value_k / dx| over the program's
+    values: forward mode rounds each slope to a fraction of it, so a slope
+    that cancels (d(x**3) - d(x**3) at x = 1e8) is only known to that much
+    (reverse mode cancels the adjoints first and may do better or worse)."""
+    t = torch.tensor(values, dtype=torch.float64)
+    top = max(1.0, max(abs(w) for w in plan.weights))
+    scale = np.ones(len(values))
+    for k in range(1, 1 + len(plan.constants) + len(plan.names)):
+        single = FusedPlan(plan.names, plan.args, plan.constants, (k,), (1.0,), 0.0)
+        slope = np.abs(evaluate(single, t, derivative=True)[1].numpy())
+        scale = np.fmax(scale, np.where(np.isfinite(slope), slope, 0.0) * top)
+    return scale
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=one_input_specs, seed=st.integers(0, 2**32), weights=st.lists(st.floats(-3, 3), min_size=2, max_size=2))
+def test_random_programs_fused_and_unfused_agree(spec, seed, weights):
+    genome = Genome.random(spec, seed)
+    program = Program.from_genome(genome, np.array(weights[: spec.n_outputs])[:, None], [0.5])
+    fused, unfused = ExpressionActivation(program, check_range=None), ExpressionActivation(program, check_range=None,
+                                                                                           fused=False)
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal(64) * rng.choice([0.1, 1.0, 10.0], size=64)
+    values[:12] = rng.choice(SPECIAL_VALUES, size=12)
+    X = values[:, None]
+    # values: the two paths agree on every row where a few ulps do not change the outcome
+    got, grad, _ = value_and_grad(fused, values, torch.float64)
+    want, want_grad, _ = value_and_grad(unfused, values, torch.float64)
+    keep = stable_rows(program, X)
+    assert_same(got[keep], want[keep], 1e-10, 1e-12, str(program.steps))
+    # slopes, to rounding: a slope whose terms cancel is only known to a
+    # fraction of them, in either mode (unfused, 1/b - a/b**2 at a = b = 2e-10
+    # is 0 +- 2e-6; fused, d(x**3) - d(x**3) at x = 1e8 is 0 +- 4); rows whose
+    # unfused slope moves when x moves by 1e-12 (chaos) are left out
+    # (tests/test_activations.py holds the fused slopes to sympy's exact ones)
+    scale = slope_scale(fused._fused_plan, values)
+    moved = [value_and_grad(unfused, values * (1 + s * 1e-12), torch.float64)[1] for s in (-1, 1)]
+    steady = np.all([np.isclose(m, want_grad, rtol=1e-6, atol=1e-5) for m in moved], axis=0)
+    finite = keep & steady & np.isfinite(want) & np.isfinite(want_grad) & (np.abs(want_grad) < 1e6)
+    assert np.all(np.abs(grad - want_grad)[finite] <= 1e-6 * np.abs(want_grad[finite]) + 1e-5 + 1e-13 * scale[finite]), \
+        f"slopes of {program.steps}"
+    assert not np.any(np.isnan(grad) & np.isfinite(got) & ~np.isnan(want_grad)), program.steps
+    # float32: values as close as float32 rounding allows; slopes never much
+    # further from the float64 slope than the unfused float32 slope is, or
+    # than float32 rounding of the terms allows (sin(x)/x near 0 cancels)
+    got32, grad32, _ = value_and_grad(fused, values, torch.float32)
+    want32, want_grad32, _ = value_and_grad(unfused, values, torch.float32)
+    keep &= stable_rows(program, X, rtol=1e-4, jitter=3e-7) & within_float32_range(program, X)
+    keep &= np.abs(values) < 1e37
+    assert_same(got32[keep], want32[keep], 1e-4, 1e-6, str(program.steps))
+    finite = keep & np.isfinite(want32) & np.isfinite(want_grad) & np.isfinite(want_grad32) & (np.abs(want_grad) < 1e6)
+    error = np.abs(grad32 - want_grad)[finite]
+    unfused_error = np.abs(want_grad32 - want_grad)[finite]
+    assert np.all(error <= 4 * unfused_error + 1e-3 * np.abs(want_grad[finite]) + 5e-5 + 1e-6 * scale[finite]), \
+        f"float32 slopes of {program.steps}"
+
+
+def test_every_primitive_derivative_rule_is_autograd_of_its_torch_form():
+    values = torch.tensor(np.concatenate([np.linspace(-4, 4, 81), [0.0, 1e-12, -1e-12, 90.0, 80.0]]),
+                          dtype=torch.float64)
+    for prim in PRIMITIVES:
+        a = values.clone().requires_grad_(True)
+        b = torch.sin(a) + 2.5  # a second argument depending on x, never ~0
+        value = prim.torch(a, b if prim.arity == 2 else a)
+        (want,) = torch.autograd.grad(value.sum(), a)
+        with torch.no_grad():
+            av, bv = a.detach(), b.detach()
+            db = torch.cos(av) if prim.arity == 2 else torch.zeros_like(av)
+            rule = DERIVATIVES[prim.name](av, bv if prim.arity == 2 else av, torch.ones_like(av), db, value.detach())
+        assert torch.allclose(rule, want, rtol=1e-12, atol=1e-12, equal_nan=True), prim.name
+
+
+def test_the_torch_straight_line_matches_the_kernel():
+    t = torch.tensor(GRID, dtype=torch.float64)
+    for expr in FORMULAS:
+        plan = activation(expr)._fused_plan
+        y, dy = evaluate(plan, t, derivative=True)
+        y_line, dy_line = forward_mode(plan, t)
+        assert torch.allclose(y, y_line, rtol=1e-12, atol=1e-12, equal_nan=True), expr
+        assert torch.allclose(dy, dy_line, rtol=1e-10, atol=1e-10, equal_nan=True), expr
+
+
+def test_gradcheck_in_float64():
+    for expr in FORMULAS[:4] + [FORMULAS[5]]:
+        module = activation(expr, affine={"a": 1.3, "b": 0.7, "c": 0.2, "d": -0.1}).double()
+        points = torch.tensor([-2.7, -1.3, -0.4, 0.35, 1.7, 2.9], dtype=torch.float64, requires_grad=True)
+        assert torch.autograd.gradcheck(module, (points,)), expr
+
+
+# ------------------------------------------------------ shapes, dtypes
+
+def test_shapes_layouts_and_dtypes_without_a_fused_kernel():
+    module = activation(FORMULAS[1])
+    unfused = activation(FORMULAS[1], fused=False)
+    batch = torch.randn(6, 5, 4)
+    with torch.no_grad():
+        assert torch.equal(module(batch), module(batch.contiguous()))
+        strided = batch.transpose(0, 2)  # not contiguous
+        assert torch.allclose(module(strided), unfused(strided), rtol=1e-6, atol=1e-6)
+        assert module(strided).shape == strided.shape
+        assert module(torch.empty(0, 3)).shape == (0, 3)
+        assert module(torch.tensor(0.5)).shape == ()
+        half = torch.linspace(-2, 2, 9, dtype=torch.bfloat16)  # no fused kernel: the torch forms, same dtype
+        assert backend(module._fused_plan, half) is None
+        assert module(half).dtype == torch.bfloat16
+        assert torch.allclose(module(half).float(), unfused(half).float())
+
+
+def test_several_threads_give_the_one_thread_numbers():
+    module = activation(FORMULAS[1])
+    t = torch.randn(fused_module.PARALLEL_MIN_ELEMENTS + 12345, dtype=torch.float32) * 3
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        y1, dy1 = evaluate(module._fused_plan, t, derivative=True)
+        torch.set_num_threads(2)
+        y2, dy2 = evaluate(module._fused_plan, t, derivative=True)
+    finally:
+        torch.set_num_threads(previous)
+    assert torch.equal(y1, y2) and torch.equal(dy1, dy2)
+
+
+# ------------------------------------------------ autograd and training
+
+def test_second_derivatives_need_the_unfused_path():
+    t = torch.linspace(-2, 2, 7, dtype=torch.float64, requires_grad=True)
+    module = activation(sympy.sin(x) * x)
+    with pytest.raises(RuntimeError, match="second derivatives.*fused=False"):  # never a silent zero
+        torch.autograd.grad(module(t).sum(), t, create_graph=True)
+    module.fused = False
+    (grad,) = torch.autograd.grad(module(t).sum(), t, create_graph=True)
+    (second,) = torch.autograd.grad(grad.sum(), t)
+    v = t.detach()
+    assert torch.allclose(second, 2 * torch.cos(v) - v * torch.sin(v))
+
+
+def test_a_network_trains_on_the_fused_path():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((256, 2))
+    y = (X[:, 0] ** 2 + X[:, 1] ** 2 < 1.2).astype(np.float64)
+    act = activation(x / (1 + sympy.exp(-x)), affine=True)
+    torch.manual_seed(0)
+    model = light_network(2, act, hidden=(16, 16))
+    out = model(torch.tensor(X[:4], dtype=torch.float32))
+    names = []
+    stack = [out.grad_fn]
+    while stack:  # the fused autograd node is in the graph
+        node = stack.pop()
+        if node is not None:
+            names.append(type(node).__name__)
+            stack += [n for n, _ in node.next_functions]
+    assert any("Fused" in name for name in names)
+    _, losses = train_binary(model, X, y, epochs=40, lr=1e-2, batch_size=64, random_state=0)
+    assert losses[-1] < 0.6 * losses[0]
+    assert float(model[1].b.detach()) != 1.0  # the affine wrapper learned through the fused kernel
+
+
+def test_json_round_trip_keeps_fused_numbers(tmp_path):
+    module = activation(FORMULAS[2], affine={"a": 1.5, "b": -0.75, "c": 0.1, "d": 0.3}, label="fused")
+    path = tmp_path / "activation.json"
+    module.save(path)
+    loaded = ExpressionActivation.load(path)
+    assert loaded.fused and "fused" not in json.loads(path.read_text())  # a runtime choice, not saved
+    inputs = torch.tensor(GRID, dtype=torch.float32)
+    with torch.no_grad():
+        assert torch.equal(module(inputs), loaded(inputs))
+    clone = module.clone()
+    module.fused = False
+    assert not module.clone().fused and clone.fused
+
+
+def test_compiles_in_one_graph_fused():
+    module = activation(FORMULAS[1], affine=True)
+    network = torch.nn.Sequential(torch.nn.Linear(3, 8), module, torch.nn.Linear(8, 1))
+    compiled = torch.compile(network, backend="aot_eager", fullgraph=True)  # a graph break would raise
+    inputs = torch.randn(32, 3)
+    want = network(inputs)
+    got = compiled(inputs)
+    assert torch.allclose(got, want, rtol=1e-5, atol=1e-6)
+    got.sum().backward()
+    grads = [p.grad.clone() for p in network.parameters()]
+    network.zero_grad()
+    want.sum().backward()
+    for g, w in zip(grads, (p.grad for p in network.parameters())):
+        assert torch.allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_inductor_compiles_a_network_of_found_activations_without_graph_breaks():
+    torch._dynamo.reset()
+    network = light_network(4, activation(FORMULAS[2]), hidden=(16, 8))
+    compiled = torch.compile(network, fullgraph=True)
+    inputs = torch.randn(64, 4)
+    got = compiled(inputs)
+    assert torch.allclose(got, network(inputs), rtol=1e-4, atol=1e-5)
+    got.sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in network.parameters())
+
+
+# ------------------------------------------------------------ bad input
+
+def test_bad_input_is_a_clear_error():
+    plan = activation(FORMULAS[0])._fused_plan
+    with pytest.raises(ValueError, match="no fused kernel for torch.int64 tensors on cpu"):
+        evaluate(plan, torch.arange(3), derivative=False)
+    with pytest.raises(ValueError, match="step 0 reads a value not computed before it"):
+        FusedPlan(("sin",), ((1, 1),), (), (1,), (1.0,), 0.0)
+    with pytest.raises(ValueError, match="one weight per output"):
+        FusedPlan(("sin",), ((0, 0),), (), (1,), (), 0.0)
+
+
+# -------------------------------------------------------------- Triton
+
+# Triton's interpreter patches triton.language in the process that runs it
+# (and needs TRITON_INTERPRET set before triton is imported): it runs in a
+# child process, so that the compiler in this one stays untouched.
+_INTERPRETED = """
+import json, sys
+import numpy as np, sympy, torch
+from srnet.activations import VARIABLE as x, ExpressionActivation
+from srnet.activations.fused import evaluate, fused_apply
+formulas = [sympy.sympify(text, locals={"x": x}) for text in json.loads(sys.argv[1])]
+grid = torch.tensor(json.loads(sys.argv[2]), dtype=torch.float64)
+worst = {}
+for dtype in (torch.float32, torch.float64):
+    t = grid.to(dtype)
+    errors = []
+    for expr in formulas:
+        plan = ExpressionActivation.from_sympy(expr, check_range=None)._fused_plan
+        y, dy = evaluate(plan, t, derivative=True, kind="triton")
+        want, want_dy = evaluate(plan, t, derivative=True, kind="cpu")
+        scale = 1 + want_dy.abs()
+        errors.append(max(float(((y - want).abs() / (1 + want.abs())).nan_to_num(0).max()),
+                          float(((dy - want_dy).abs() / scale).nan_to_num(0).max()),
+                          float((y.isnan() != want.isnan()).sum() + (dy.isnan() != want_dy.isnan()).sum())))
+    a = t.clone().requires_grad_(True)  # through autograd, as the module runs it on CUDA
+    (grad,) = torch.autograd.grad(fused_apply(plan, a, "triton").sum(), a)
+    errors.append(float(((grad - want_dy).abs() / scale).nan_to_num(0).max()))
+    worst[str(dtype)] = errors
+print(json.dumps(worst))
+"""
+
+
+@pytest.mark.slow
+def test_triton_kernel_matches_the_cpu_kernel_under_the_interpreter():
+    pytest.importorskip("triton")
+    env = dict(os.environ, TRITON_INTERPRET="1")
+    texts = [str(expr) for expr in FORMULAS]
+    done = subprocess.run([sys.executable, "-c", _INTERPRETED, json.dumps(texts), json.dumps(GRID[::8].tolist())],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    worst = json.loads(done.stdout.strip().splitlines()[-1])
+    assert max(worst["torch.float32"]) < 2e-5, worst
+    assert max(worst["torch.float64"]) < 1e-7, worst  # the interpreter's tanh is Cephes' float polynomial
+
+
+def test_triton_kernel_compiles_for_an_h100_without_a_gpu():
+    """The real compiler (down to PTX and ptxas), not the interpreter: it
+    rejects what the interpreter lets through (e.g. a tuple growing inside a
+    runtime branch)."""
+    pytest.importorskip("triton")
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    from srnet.activations import _fused_triton
+
+    if _fused_triton.interpreting():
+        pytest.skip("TRITON_INTERPRET is set")
+    every = sum((getattr(sympy, f)(x) for f in ("sin", "cos", "tan", "exp", "tanh")), x / (x + 2))
+    every += sympy.log(sympy.Abs(x)) + sympy.sqrt(sympy.Abs(x)) + x**2 + x**3 - sympy.Abs(x) / (1 + sympy.exp(-x))
+    plan = activation(every)._fused_plan
+    assert {"sigmoid", "neg", "cube", "square", "abs", "sub"} <= set(plan.names) or len(set(plan.names)) >= 12
+    for dtype, derivative in (("fp32", True), ("fp64", False)):
+        constants = dict(_fused_triton.launch_arguments(plan, derivative), LIBDEVICE=True)
+        signature = {"x_ptr": f"*{dtype}", "y_ptr": f"*{dtype}", "dy_ptr": f"*{dtype}", "n": "i32",
+                     **{name: "constexpr" for name in constants}}
+        try:
+            kernel = triton.compile(ASTSource(fn=_fused_triton.fused_kernel, signature=signature,
+                                              constexprs=constants), target=GPUTarget("cuda", 90, 32))
+        except (FileNotFoundError, PermissionError) as error:  # no ptxas in this Triton build
+            pytest.skip(f"Triton's CUDA toolchain is missing: {error}")
+        assert "ptx" in kernel.asm and ".entry" in kernel.asm["ptx"]
+
+
+# ----------------------------------------------------------------- CUDA
+
+@needs_cuda
+def test_cuda_fused_matches_cpu_and_trains():
+    module = activation(FORMULAS[2], affine=True)
+    values = np.concatenate([np.linspace(-5, 5, 1001), [0.0, 1e-12, -1e-12, 1.0]])
+    cpu, cpu_grad, _ = value_and_grad(module, values, torch.float64)
+    cuda = module.clone().cuda()
+    t = torch.tensor(values, dtype=torch.float64, device="cuda", requires_grad=True)
+    y = cuda(t)
+    assert backend(cuda._fused_plan, t) == ("triton" if fused_module.FusedPlan.triton.func(cuda._fused_plan)
+                                             else None)
+    (grad,) = torch.autograd.grad(y.sum(), t)
+    assert np.allclose(y.detach().cpu().numpy(), cpu, rtol=1e-10, atol=1e-10)
+    assert np.allclose(grad.cpu().numpy(), cpu_grad, rtol=1e-8, atol=1e-8)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((512, 2))
+    labels = (X[:, 0] * X[:, 1] > 0).astype(np.float64)
+    torch.manual_seed(0)
+    model = light_network(2, activation(x / (1 + sympy.exp(-x))), hidden=(16, 16))
+    _, losses = train_binary(model, X, labels, epochs=30, lr=1e-2, batch_size=128, device="cuda")
+    assert losses[-1] < 0.8 * losses[0] and math.isfinite(losses[-1])
