@@ -281,3 +281,12 @@ def test_the_explainer_fits_a_network_and_predicts_with_its_formula():
     np.testing.assert_allclose(explainer.predict(X), explainer.model_.program_(X))
     assert explainer.size_ > 0
     json.dumps(explainer.model_.program_.to_dict())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_training_on_cuda_gives_a_formula_that_is_its_predict():
+    X = np.random.default_rng(6).uniform(-1, 1, (100, 2))
+    y = X[:, 0] * np.sin(X[:, 1])
+    model = XNetRegressor(device="cuda", max_seconds=None, max_iterations=50, random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.9999
+    np.testing.assert_allclose(model.predict(X), model.program_(X))
