@@ -213,6 +213,23 @@ def test_shapes_layouts_and_dtypes_without_a_fused_kernel():
         assert torch.allclose(module(half).float(), unfused(half).float())
 
 
+def test_the_backward_from_x_gives_the_saved_slope_numbers(monkeypatch):
+    """Large inputs are saved and the slope recomputed in the backward pass
+    (fused.CPU_RECOMPUTE_MIN_BYTES): the same numbers as saving g'(x)."""
+    t = torch.tensor(GRID, dtype=torch.float32)
+    for expr in FORMULAS:
+        module = activation(expr, affine={"a": 1.2, "b": 0.9, "c": 0.1, "d": 0.0})
+        results = []
+        for threshold in (1 << 62, 0):
+            monkeypatch.setattr(fused_module, "CPU_RECOMPUTE_MIN_BYTES", threshold)
+            a = t.clone().requires_grad_(True)
+            y = module(a)
+            grads = torch.autograd.grad((y * torch.cos(a.detach())).sum(), [a, module.b])
+            results.append((y.detach(), *grads))
+        for got, want in zip(*results):
+            assert torch.equal(got, want), expr
+
+
 def test_several_threads_give_the_one_thread_numbers():
     module = activation(FORMULAS[1])
     t = torch.randn(fused_module.PARALLEL_MIN_ELEMENTS + 12345, dtype=torch.float32) * 3
@@ -378,10 +395,12 @@ def test_triton_kernel_compiles_for_an_h100_without_a_gpu():
     every += sympy.log(sympy.Abs(x)) + sympy.sqrt(sympy.Abs(x)) + x**2 + x**3 - sympy.Abs(x) / (1 + sympy.exp(-x))
     plan = activation(every)._fused_plan
     assert {"sigmoid", "neg", "cube", "square", "abs", "sub"} <= set(plan.names) or len(set(plan.names)) >= 12
-    for dtype, derivative in (("fp32", True), ("fp64", False)):
-        constants = dict(_fused_triton.launch_arguments(plan, derivative), LIBDEVICE=True)
-        signature = {"x_ptr": f"*{dtype}", "y_ptr": f"*{dtype}", "dy_ptr": f"*{dtype}", "n": "i32",
-                     **{name: "constexpr" for name in constants}}
+    # the forward pass, the backward pass from x, and both at once
+    for dtype, value, derivative, scaled in (("fp32", True, False, False), ("fp32", False, True, True),
+                                             ("fp64", True, True, False)):
+        constants = dict(_fused_triton.launch_arguments(plan, value, derivative, scaled), LIBDEVICE=True)
+        signature = {"x_ptr": f"*{dtype}", "y_ptr": f"*{dtype}", "dy_ptr": f"*{dtype}", "grad_ptr": f"*{dtype}",
+                     "n": "i32", **{name: "constexpr" for name in constants}}
         try:
             kernel = triton.compile(ASTSource(fn=_fused_triton.fused_kernel, signature=signature,
                                               constexprs=constants), target=GPUTarget("cuda", 90, 32))

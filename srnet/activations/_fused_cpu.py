@@ -156,6 +156,65 @@ def _sigmoid64(x):
     return primitives._sigmoid(x, x)
 
 
+def _sincos_pair(four_over_pi, dp1, dp2, dp3, sin_poly, cos_poly, name):
+    """(sin x, cos x) for |x| within the exact reduction of
+    :mod:`srnet.cgp._vecmath` (Cephes' sin/cos, or sinf/cosf in float32):
+    its reduction and polynomials, both results from one reduction (two
+    calls of ``_sincos_even`` compute everything twice)."""
+    zero, half, one, two, eight = (type(dp1)(v) for v in (0.0, 0.5, 1.0, 2.0, 8.0))
+    eighth, four, six = type(dp1)(0.125), type(dp1)(4.0), type(dp1)(6.0)
+
+    def pair(x):
+        ax = abs(x)
+        octant = np.floor(ax * four_over_pi)
+        octant = octant + (octant - two * np.floor(octant * half))  # round up to even
+        z = ((ax - octant * dp1) - octant * dp2) - octant * dp3
+        zz = z * z
+        s = z + z * zz * sin_poly(zz)
+        c = one - half * zz + zz * zz * cos_poly(zz)
+        q = octant - eight * np.floor(octant * eighth)  # sin|x|: quadrant 0, 2, 4 or 6
+        swap = q == two or q == six
+        sin_abs = c if swap else s
+        sin_abs = -sin_abs if q >= four else sin_abs
+        qc = q + two  # cos|x| = sin(|x| + pi/2)
+        qc = qc - eight * np.floor(qc * eighth)
+        cos = s if swap else c
+        cos = -cos if qc >= four else cos
+        sin = -sin_abs if x < zero else (x if x == zero else sin_abs)  # odd; sin(+-0) = +-0
+        return sin, cos
+
+    return njit(inline="always", **_JIT)(named(pair, name))
+
+
+_V = _vecmath
+
+
+@njit(inline="always", **_JIT)
+def _sin_poly32(zz):
+    return (_V._S0_32 * zz + _V._S1_32) * zz + _V._S2_32
+
+
+@njit(inline="always", **_JIT)
+def _cos_poly32(zz):
+    return (_V._C0_32 * zz + _V._C1_32) * zz + _V._C2_32
+
+
+@njit(inline="always", **_JIT)
+def _sin_poly64(zz):
+    return ((((_V._S0 * zz + _V._S1) * zz + _V._S2) * zz + _V._S3) * zz + _V._S4) * zz + _V._S5
+
+
+@njit(inline="always", **_JIT)
+def _cos_poly64(zz):
+    return ((((_V._C0 * zz + _V._C1) * zz + _V._C2) * zz + _V._C3) * zz + _V._C4) * zz + _V._C5
+
+
+_sincos_pair32 = _sincos_pair(_V._FOUR_OVER_PI32, _V._DP1_32, _V._DP2_32, _V._DP3_32, _sin_poly32, _cos_poly32,
+                              "_sincos_pair32")
+_sincos_pair64 = _sincos_pair(np.float64(_V._FOUR_OVER_PI), np.float64(_V._DP1), np.float64(_V._DP2),
+                              np.float64(_V._DP3), _sin_poly64, _cos_poly64, "_sincos_pair64")
+
+
 # ------------------------------------------------------------------ precision-generic maths
 # Chosen by the argument's type while numba compiles (as in _vecmath); the
 # float32 and float64 kernels below are inlined into the loops.
@@ -173,9 +232,9 @@ def sigmoid(x):
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def sincos_even(x, quarter_turns):
-    """sin(|x| + quarter_turns * pi/2): :mod:`srnet.cgp._vecmath`'s kernels."""
-    return math.sin(abs(x) + quarter_turns * math.pi / 2)
+def sincos_pair(x):
+    """(sin x, cos x) from one argument reduction, float32 or float64 (see :func:`_sincos_pair`)."""
+    return math.sin(x), math.cos(x)
 
 
 def sincos_limit(x):
@@ -201,10 +260,10 @@ def _sigmoid_typed(x):
     return lambda x: kernel(x)
 
 
-@overload(sincos_even, jit_options=_JIT)
-def _sincos_even_typed(x, quarter_turns):
-    kernel = _vecmath._sincos_even32 if _vecmath._is_float32(x) else _vecmath._sincos_even64
-    return lambda x, quarter_turns: kernel(x, quarter_turns)
+@overload(sincos_pair, jit_options=_JIT)
+def _sincos_pair_typed(x):
+    kernel = _sincos_pair32 if _vecmath._is_float32(x) else _sincos_pair64
+    return lambda x: kernel(x)
 
 
 @overload(sincos_limit, jit_options=_JIT)
@@ -363,14 +422,6 @@ def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
                 a = vals[ia, i]
                 ders[ro, i] = three * a * a * ders[ia, i]
 
-@njit(inline="always", **_JIT)
-def _sin_cos(x):
-    """(sin x, cos x) from one argument reduction."""
-    zero = x - x
-    s = sincos_even(x, zero)
-    s = -s if x < zero else (x if x == zero else s)  # sin is odd; sin(+-0) = +-0
-    return s, sincos_even(x, zero + 1)
-
 @njit(**_JIT)
 def _trig_step(code, vals, ders, ia, ro, n, derivative):
     """sin, cos and tan and their derivatives (the engine's vector sin and
@@ -382,23 +433,23 @@ def _trig_step(code, vals, ders, ia, ro, n, derivative):
         outside |= not (abs(vals[ia, i]) <= limit)
     if code == SIN and derivative:
         for i in range(n):
-            s, c = _sin_cos(vals[ia, i])
+            s, c = sincos_pair(vals[ia, i])
             vals[ro, i] = s
             ders[ro, i] = c * ders[ia, i]
     elif code == SIN:
         for i in range(n):
-            vals[ro, i] = _sin_cos(vals[ia, i])[0]
+            vals[ro, i] = sincos_pair(vals[ia, i])[0]
     elif code == COS and derivative:
         for i in range(n):
-            s, c = _sin_cos(vals[ia, i])
+            s, c = sincos_pair(vals[ia, i])
             vals[ro, i] = c
             ders[ro, i] = -s * ders[ia, i]
     elif code == COS:
         for i in range(n):
-            vals[ro, i] = _sin_cos(vals[ia, i])[1]
+            vals[ro, i] = sincos_pair(vals[ia, i])[1]
     else:
         for i in range(n):
-            s, c = _sin_cos(vals[ia, i])
+            s, c = sincos_pair(vals[ia, i])
             vals[ro, i] = s / c
         if derivative:
             for i in range(n):
@@ -417,8 +468,10 @@ def _trig_step(code, vals, ders, ia, ro, n, derivative):
 
 
 @njit(**_JIT)
-def _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, start, stop):
-    """y[start:stop] (and dy, when it has elements) of the program over x[start:stop]."""
+def _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, grad, start, stop):
+    """y[start:stop] = g(x[start:stop]) (unless y is empty) and dy = g'(x)
+    (unless dy is empty), times grad (unless grad is empty: the backward
+    pass from x, ``grad * g'(x)``)."""
     n_steps = codes.size
     n_sources = 1 + constants.size
     n_rows = n_sources + n_steps
@@ -449,7 +502,6 @@ def _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, st
         # views of the block: an index like x[begin + i] could be negative as
         # far as LLVM knows, and its wraparound check stops vectorisation
         xb = x[begin:begin + n]
-        yb = y[begin:begin + n]
         for i in range(n):
             vals[0, i] = xb[i]
         for k in range(n_steps):
@@ -457,9 +509,15 @@ def _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, st
             if derivative and modes[k] == 0:  # a step of constants alone (never after folding): flat
                 for i in range(n):
                     ders[n_sources + k, i] = 0.0
-        _output_map(vals, outputs, weights, c0, yb, scratch, n, False)
+        if y.size:
+            _output_map(vals, outputs, weights, c0, y[begin:begin + n], scratch, n, False)
         if derivative:
-            _output_map(ders, outputs, weights, dtype.type(0.0), dy[begin:begin + n], scratch, n, True)
+            dyb = dy[begin:begin + n]
+            _output_map(ders, outputs, weights, dtype.type(0.0), dyb, scratch, n, True)
+            if grad.size:
+                gb = grad[begin:begin + n]
+                for i in range(n):
+                    dyb[i] = gb[i] * dyb[i]
 
 
 @njit(**_JIT)
@@ -496,16 +554,19 @@ def _output_map(rows, outputs, weights, intercept, out, scratch, n, slopes):
 
 
 @njit(**_JIT)
-def run_serial(x, codes, args, constants, outputs, weights, intercept, y, dy):
-    """y = the program over all of x (and dy = its derivative, when dy is not empty), on one thread."""
-    _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, 0, x.size)
+def run_serial(x, codes, args, constants, outputs, weights, intercept, y, dy, grad):
+    """On one thread, over all of x: y = g(x) unless y is empty; dy = g'(x)
+    unless dy is empty, times grad unless grad is empty."""
+    _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, grad, 0, x.size)
 
 
-def _run_chunks(x, codes, args, constants, outputs, weights, intercept, y, dy):
+def _run_chunks(x, codes, args, constants, outputs, weights, intercept, y, dy, grad):
     n_chunks = (x.size + CHUNK - 1) // CHUNK
     for chunk in prange(n_chunks):
         start = chunk * CHUNK
-        _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, start, min(x.size, start + CHUNK))
+        _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, grad, start,
+                   min(x.size, start + CHUNK))
 
 
+#: :func:`run_serial` on numba's threads, in chunks of CHUNK elements.
 run_parallel = njit(parallel=True, **_JIT)(named(_run_chunks, "run_parallel"))

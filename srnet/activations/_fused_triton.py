@@ -213,10 +213,13 @@ if triton is not None:
         return r
 
     @triton.jit
-    def fused_kernel(x_ptr, y_ptr, dy_ptr, n, CODES: tl.constexpr, ARG_A: tl.constexpr, ARG_B: tl.constexpr,
-                     CONSTANTS: tl.constexpr, OUTPUTS: tl.constexpr, WEIGHTS: tl.constexpr,
-                     LIVE_A: tl.constexpr, LIVE_B: tl.constexpr, INTERCEPT: tl.constexpr,
-                     DERIVATIVE: tl.constexpr, LIBDEVICE: tl.constexpr, BLOCK: tl.constexpr):
+    def fused_kernel(x_ptr, y_ptr, dy_ptr, grad_ptr, n, CODES: tl.constexpr, ARG_A: tl.constexpr,
+                     ARG_B: tl.constexpr, CONSTANTS: tl.constexpr, OUTPUTS: tl.constexpr, WEIGHTS: tl.constexpr,
+                     LIVE_A: tl.constexpr, LIVE_B: tl.constexpr, INTERCEPT: tl.constexpr, VALUE: tl.constexpr,
+                     DERIVATIVE: tl.constexpr, SCALED: tl.constexpr, LIBDEVICE: tl.constexpr,
+                     BLOCK: tl.constexpr):
+        """y = g(x) (with VALUE), dy = g'(x) (with DERIVATIVE), times the
+        gradient at grad_ptr (with SCALED: the backward pass from x)."""
         offsets = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
         mask = offsets < n
         x = tl.load(x_ptr + offsets, mask=mask, other=0.0)
@@ -230,40 +233,48 @@ if triton is not None:
                          LIVE_A[k], LIVE_B[k], LIBDEVICE)
             values = values + (v,)
             slopes = slopes + (d,)
-        y = _weighted(values[OUTPUTS[0]], WEIGHTS[0])
-        for j in tl.static_range(1, len(OUTPUTS)):
-            y = y + _weighted(values[OUTPUTS[j]], WEIGHTS[j])
-        if INTERCEPT != 0.0:
-            y = y + INTERCEPT
-        tl.store(y_ptr + offsets, y, mask=mask)
+        if VALUE:
+            y = _weighted(values[OUTPUTS[0]], WEIGHTS[0])
+            for j in tl.static_range(1, len(OUTPUTS)):
+                y = y + _weighted(values[OUTPUTS[j]], WEIGHTS[j])
+            if INTERCEPT != 0.0:
+                y = y + INTERCEPT
+            tl.store(y_ptr + offsets, y, mask=mask)
         if DERIVATIVE:  # an output of weight 0 adds nothing (not 0 * an overflowed slope)
             dy = _constant(0.0, x)
             for j in tl.static_range(len(OUTPUTS)):
                 dy = _add_weighted(dy, slopes[OUTPUTS[j]], WEIGHTS[j], j == 0)
+            if SCALED:
+                dy = tl.load(grad_ptr + offsets, mask=mask, other=0.0) * dy
             tl.store(dy_ptr + offsets, dy, mask=mask)
 
 
-
 @functools.lru_cache(maxsize=1024)
-def launch_arguments(plan, derivative: bool) -> dict:
+def launch_arguments(plan, value: bool, derivative: bool, scaled: bool) -> dict:
     """The kernel's compile-time parameters for ``plan`` (cached: a launch
     should cost Triton's dispatch only).  Do not modify the dict."""
     live = [True] + [False] * len(plan.constants)  # which values depend on x
     for a, b in plan.args:
         live.append(live[a] or live[b])
     return dict(CODES=plan.codes, ARG_A=tuple(a for a, _ in plan.args), ARG_B=tuple(b for _, b in plan.args),
-                LIVE_A=tuple(live[a] for a, _ in plan.args), LIVE_B=tuple(live[b] for _, b in plan.args),
                 CONSTANTS=tuple(float(c) for c in plan.constants), OUTPUTS=tuple(plan.outputs),
-                WEIGHTS=tuple(float(w) for w in plan.weights), INTERCEPT=float(plan.intercept),
-                DERIVATIVE=bool(derivative), LIBDEVICE=not interpreting(), BLOCK=BLOCK)
+                WEIGHTS=tuple(float(w) for w in plan.weights),
+                LIVE_A=tuple(live[a] for a, _ in plan.args), LIVE_B=tuple(live[b] for _, b in plan.args),
+                INTERCEPT=float(plan.intercept), VALUE=bool(value), DERIVATIVE=bool(derivative),
+                SCALED=bool(scaled), LIBDEVICE=not interpreting(), BLOCK=BLOCK)
 
 
-def run(plan, x: torch.Tensor, y: torch.Tensor, dy: torch.Tensor | None) -> None:
-    """y = g(x) (and dy = g'(x) unless dy is None) for contiguous tensors of one shape."""
+def run(plan, x: torch.Tensor, y: torch.Tensor | None, dy: torch.Tensor | None,
+        grad: torch.Tensor | None = None) -> None:
+    """y = g(x) unless y is None; dy = g'(x) unless dy is None, times grad
+    unless grad is None; contiguous tensors of one shape."""
     if triton is None:
         raise RuntimeError("Triton is not installed (pip install 'srnet[gpu]')")
     n = x.numel()
     if n:
         grid = ((n + BLOCK - 1) // BLOCK,)
+        constants = launch_arguments(plan, y is not None, dy is not None, grad is not None)
+        unused = x  # a pointer for outputs the kernel does not touch
         with torch.cuda.device(x.device) if x.is_cuda else contextlib.nullcontext():
-            fused_kernel[grid](x, y, y if dy is None else dy, n, **launch_arguments(plan, dy is not None))
+            fused_kernel[grid](x, unused if y is None else y, unused if dy is None else dy,
+                               unused if grad is None else grad, n, **constants)

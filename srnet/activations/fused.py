@@ -192,57 +192,81 @@ def evaluate(plan: FusedPlan, x: torch.Tensor, derivative: bool,
     return _run(kind, plan, x, derivative)
 
 
-def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool):
+def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool, value: bool = True,
+         grad: torch.Tensor | None = None):
+    """(y or None, dy or None): y = g(x) with ``value``, dy = g'(x) with
+    ``derivative``, times ``grad`` when given (the backward pass from x)."""
     x = x.detach()
     if not x.is_contiguous():
         x = x.contiguous()
-    y = torch.empty_like(x)
+    if grad is not None and not grad.is_contiguous():
+        grad = grad.contiguous()
+    y = torch.empty_like(x) if value else None
     dy = torch.empty_like(x) if derivative else None
     if kind == "triton":
         from srnet.activations import _fused_triton
 
-        _fused_triton.run(plan, x, y, dy)
+        _fused_triton.run(plan, x, y, dy, grad)
     elif x.numel():
         from srnet.activations import _fused_cpu
 
+        empty = _EMPTY[x.dtype]
         xs = x.numpy().reshape(-1)
-        ys = y.numpy().reshape(-1)
-        dys = _NO_DERIVATIVE[x.dtype] if dy is None else dy.numpy().reshape(-1)
+        ys = empty if y is None else y.numpy().reshape(-1)
+        dys = empty if dy is None else dy.numpy().reshape(-1)
+        gs = empty if grad is None else grad.detach().numpy().reshape(-1)
         threads = min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
         if threads > 1 and xs.size >= PARALLEL_MIN_ELEMENTS:
             previous = numba.get_num_threads()
             numba.set_num_threads(threads)
             try:
-                _fused_cpu.run_parallel(xs, *plan.arrays, ys, dys)
+                _fused_cpu.run_parallel(xs, *plan.arrays, ys, dys, gs)
             finally:
                 numba.set_num_threads(previous)
         else:
-            _fused_cpu.run_serial(xs, *plan.arrays, ys, dys)
+            _fused_cpu.run_serial(xs, *plan.arrays, ys, dys, gs)
     return y, dy
 
 
-_NO_DERIVATIVE = {torch.float32: np.empty(0, dtype=np.float32), torch.float64: np.empty(0, dtype=np.float64)}
+_EMPTY = {torch.float32: np.empty(0, dtype=np.float32), torch.float64: np.empty(0, dtype=np.float64)}
 
+#: On CPU, inputs of at least this many bytes are saved for the backward
+#: pass, which recomputes g'(x) times the gradient in one kernel; smaller
+#: ones save g'(x) from the forward pass (less work, one more tensor: cheap
+#: while the allocator reuses memory, but beyond glibc's mmap threshold of
+#: 32 MiB every tensor is fresh pages from the kernel).  On CUDA the
+#: backward always recomputes: the kernels are memory-bound, and reading x
+#: and the gradient moves the same bytes as GELU's backward.
+CPU_RECOMPUTE_MIN_BYTES = 32 << 20
 
 _SECOND_ORDER = ("second derivatives through a fused ExpressionActivation are not available; build it with "
                  "fused=False (or set activation.fused = False) to differentiate twice")
 
 
 class _Fused(torch.autograd.Function):
-    """y = g(x) by the fused kernel; backward grad * g'(x), g' saved by the forward."""
+    """y = g(x) by the fused kernel; backward grad * g'(x), from g' saved by
+    the forward pass or recomputed from x (:data:`CPU_RECOMPUTE_MIN_BYTES`)."""
 
     @staticmethod
     def forward(ctx, x, plan, kind):
-        y, dy = _run(kind, plan, x, derivative=True)
-        ctx.save_for_backward(dy)
+        ctx.plan, ctx.kind = plan, kind
+        ctx.recompute = kind == "triton" or x.numel() * x.element_size() >= CPU_RECOMPUTE_MIN_BYTES
+        if ctx.recompute:
+            y, _ = _run(kind, plan, x, derivative=False)
+            ctx.save_for_backward(x)
+        else:
+            y, dy = _run(kind, plan, x, derivative=True)
+            ctx.save_for_backward(dy)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         if torch.is_grad_enabled():
             raise RuntimeError(_SECOND_ORDER)
-        (dy,) = ctx.saved_tensors
-        return grad * dy, None, None
+        (saved,) = ctx.saved_tensors
+        if ctx.recompute:
+            return _run(ctx.kind, ctx.plan, saved, derivative=True, value=False, grad=grad)[1], None, None
+        return grad * saved, None, None
 
 
 def fused_apply(plan: FusedPlan, x: torch.Tensor, kind: str | None = None) -> torch.Tensor:
