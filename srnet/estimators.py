@@ -110,7 +110,8 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                  constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=4, mutation=DEFAULT_MUTATION,
                  mutation_rate=DEFAULT_MUTATION_RATE,
                  max_generations=None, max_evaluations=None, max_seconds=5.0, tol=1e-12, restart_after=2000,
-                 simplify_seconds=2.0, random_state=None, n_threads=None, islands=None, precision="float64", device="cpu"):
+                 simplify_seconds=2.0, random_state=None, n_threads=None, islands=None, precision="float64",
+                 device="cpu"):
         self.n_columns = n_columns
         self.n_rows = n_rows
         self.levels_back = levels_back

@@ -358,8 +358,9 @@ class SRNet(BaseEstimator):
             return bool(callback(progress)) if callback is not None else False
 
         try:
-            outcome = run(search, max_generations=settings["max_generations"], max_seconds=settings["max_seconds"],
-                          target_fitness=0.0, callback=on_step)
+            with _kernels.engine_threads(threads):  # numba threads, and single-threaded BLAS inside the kernels
+                outcome = run(search, max_generations=settings["max_generations"],
+                              max_seconds=settings["max_seconds"], target_fitness=0.0, callback=on_step)
         finally:
             if bar is not None:
                 bar.close()

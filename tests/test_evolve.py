@@ -43,10 +43,28 @@ def test_islands_same_seed_same_result_for_the_same_number_of_islands(data, thre
     assert runs[0].evaluations > 2.5 * single.evaluations
 
 
+def test_islands_reaching_the_target_give_the_same_result_however_threads_are_scheduled(data):
+    """The island that reaches the target at the earliest generation wins,
+    whatever the timing of the threads."""
+    X_rows, _ = data
+    target = X_rows[:1] ** 2 + 1
+    runs = [evolve(SPEC, X_rows, target, max_generations=100000, target_fitness=1e-20, random_state=2,
+                   n_threads=2, islands=4) for _ in range(5)]
+    assert all(r.stop_reason == "target_fitness" for r in runs)
+    for r in runs[1:]:
+        assert np.array_equal(r.genome.nodes, runs[0].genome.nodes) and r.generations == runs[0].generations
+
+
+def test_islands_keep_an_evaluation_budget_within_a_generation_per_island(data):
+    result = evolve(SPEC, *data, max_evaluations=200, random_state=0, n_threads=2, islands=3, target_fitness=-1.0)
+    assert result.stop_reason == "max_evaluations" and 200 <= result.evaluations < 200 + 3 * 4
+
+
 def test_small_data_on_several_threads_runs_islands_large_data_shares_the_evaluation():
     from srnet.cgp.evolve import choose_islands
 
     assert choose_islands(None, 1, 4, 50) == 1
+    assert choose_islands(None, None, 4, 50) == 1  # the machine's default threads: one island
     assert choose_islands(None, 4, 4, 50) == 4
     assert choose_islands(None, 4, 4, 10**6) == 1
     assert choose_islands(2, 4, 4, 10**6) == 2

@@ -39,7 +39,7 @@ from srnet.cgp.driver import Limits, Progress, check_budgets, run
 from srnet.cgp.evolve import seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_matrix, check_vector
+from srnet.data import check_budget, check_matrix, check_vector
 from srnet.expr.program import Program
 from srnet.train import fit_network
 
@@ -89,7 +89,7 @@ class _ActivationSearch:
             # copies: the offspring buffers are overwritten by the next generation
             child = Genome(self.spec, self.nodes[i].copy(), self.outputs[i].copy(), self.constants[i].copy())
             value = self.scorer.fitness(Program.from_genome(child))
-            if best_child is None or value <= best_fitness:
+            if best_child is None or value < best_fitness:  # the first best offspring, as the engine picks
                 best_child, best_fitness = child, value
         self.generation += 1
         if best_child is not None and best_fitness <= self.fitness:
@@ -198,13 +198,14 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     FoundActivation
         The best activation (standardised); ``details`` has the fitness,
         generations, training runs, cache hits, rejected formulas and the
-        history ``[(generation, seconds, fitness)]`` of improvements.
+        history ``[(generation, training runs, seconds, fitness)]`` at the
+        start, at each improvement and at the end (seconds counted from the
+        end of the first parent's training).
     """
     max_generations, max_evaluations, max_seconds = check_budgets(max_generations, max_evaluations, max_seconds)
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
-    if n_offspring < 1:
-        raise ValueError(f"n_offspring must be >= 1, got {n_offspring}")
+    n_offspring = check_budget("n_offspring", n_offspring, integer=True)
     started = time.perf_counter()
     run_seed = seed_from(random_state)
     rng = np.random.default_rng([run_seed, 0])

@@ -163,7 +163,9 @@ def run(strategy, *, max_generations: int | None = None, max_evaluations: int | 
                 history.append((strategy.generation, strategy.evaluations, elapsed, strategy.fitness))
             if callback is not None and callback(Progress(strategy.generation, strategy.evaluations, elapsed,
                                                           strategy.fitness, getattr(strategy, "restarts", 0))):
-                reason = "callback"
+                # a rule met by the same step comes first, as STOP_REASONS orders them
+                reason = _stop_reason(strategy, target_fitness, max_generations, max_evaluations, max_seconds,
+                                      elapsed) or "callback"
                 break
     seconds = time.perf_counter() - started
     if interrupt.caught:

@@ -192,8 +192,8 @@ class CGPSearch:
         n_gen = self.chunk
         if limits.generations is not None:
             n_gen = min(n_gen, limits.generations)
-        if limits.evaluations is not None:
-            n_gen = min(n_gen, max(1, (limits.evaluations + self.n_offspring - 1) // self.n_offspring))
+        if limits.evaluations is not None:  # whole generations within the budget; at least one
+            n_gen = min(n_gen, max(1, limits.evaluations // self.n_offspring))
         if self.restart_after is not None:
             n_gen = min(n_gen, max(1, self.restart_after - (self.generation - self.last_improvement)))
         n_gen = max(1, n_gen)
@@ -318,18 +318,19 @@ def choose_device(device: str, n_samples: int) -> str:
     return device
 
 
-def choose_islands(islands: int | None, threads: int, n_offspring: int, n_samples: int) -> int:
-    """How many independent populations a search on ``threads`` threads runs.
+def choose_islands(islands: int | None, threads: int | None, n_offspring: int, n_samples: int) -> int:
+    """How many independent populations a search runs.
 
-    ``None`` chooses from the work's size: when one generation's evaluation
-    is too small to share out (:func:`srnet.cgp._kernels.worth_parallel`),
-    threads would mostly wait for each other every generation, so each runs
-    its own island instead; on large data the threads share each
-    generation's evaluation and one population evolves.
+    ``None`` chooses from the work's size when the number of threads is
+    given (``threads``): when one generation's evaluation is too small to
+    share out (:func:`srnet.cgp._kernels.worth_parallel`), threads would
+    mostly wait for each other every generation, so each runs its own island
+    instead; on large data the threads share each generation's evaluation and
+    one population evolves.  ``threads=None``: one island.
     """
     if islands is not None:
         return check_budget("islands", islands, integer=True)
-    if threads > 1 and not _kernels.worth_parallel(threads, n_offspring, n_samples):
+    if threads is not None and threads > 1 and not _kernels.worth_parallel(threads, n_offspring, n_samples):
         return threads
     return 1
 
@@ -379,13 +380,18 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         time runs out).  One island gives the same result for any number of
         threads.
     n_threads : int or None
-        Threads; None uses numba's default.
+        Threads; None uses numba's default (for one population's evaluation).
     islands : int or None
-        Independent populations evolving side by side, one thread each, the
-        worst replaced by a copy of the best every :data:`MIGRATE_EVERY`
-        generations (:class:`srnet.cgp.islands.Islands`).  None chooses from
-        the work's size (:func:`choose_islands`): islands when the data are
-        too small to share one generation's evaluation between threads.
+        Independent populations evolving side by side, on the threads, the
+        worst replaced by a copy of the best every
+        :data:`srnet.cgp.islands.MIGRATE_EVERY` generations
+        (:class:`srnet.cgp.islands.Islands`).  None chooses from the work's
+        size (:func:`choose_islands`: islands when the data are too small to
+        share one generation's evaluation between threads), except that a
+        generation or evaluation budget with ``n_threads=None`` runs one
+        island, so that the seed gives the same formula on every machine.
+        With islands, ``max_evaluations`` may be passed by less than one
+        generation per island, and the callback is called once per migration.
     callback : callable or None
         Called after every chunk with a :class:`Progress`; returning True stops.
     precision : {"float64", "float32"}
@@ -424,7 +430,11 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     run_seed = seed_from(random_state)
     threads = numba.get_num_threads() if n_threads is None else max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
     on_gpu = choose_device(device, X_rows.shape[1]) == "cuda"
-    n_islands = 1 if on_gpu else choose_islands(islands, threads, n_offspring, X_rows.shape[1])
+    # a generation or evaluation budget promises the same formula on every machine: the
+    # machine's thread count then decides no islands unless n_threads is given
+    reproducible = n_threads is None and (max_generations is not None or max_evaluations is not None)
+    n_islands = 1 if on_gpu else choose_islands(islands, None if reproducible else threads, n_offspring,
+                                                X_rows.shape[1])
     X_search = np.ascontiguousarray(X_rows, dtype=np.float32 if on_gpu else dtype)
     settings = dict(mode=FITNESS_MODES[fitness], ridge=ridge, n_offspring=n_offspring, operator=MUTATIONS[mutation],
                     mutation_rate=mutation_rate, restart_after=restart_after, initial=initial)

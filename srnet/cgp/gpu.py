@@ -607,7 +607,9 @@ class CudaEvaluator:
             self._pairs[key] = _moment_pairs(self.mode, m, self.n_targets)
         pairs_ff, pairs_fy, ff_index, fy_index = self._pairs[key]
         n_sums = m + len(pairs_ff) + len(pairs_fy)
-        kernels = _kernels(_next_power_of_two(longest, 8), _next_power_of_two(m, 1),
+        # sized by the spec, not by this population's longest program: one compilation per
+        # spec, before a search's clock starts, rather than one each time programs grow
+        kernels = _kernels(_next_power_of_two(max(longest, spec.n_nodes), 8), _next_power_of_two(m, 1),
                            _next_power_of_two(n_sums, 1), self.threads)
         n_sources = spec.n_inputs + spec.n_constants
         d_program, d_count = cuda.to_device(program), cuda.to_device(count)

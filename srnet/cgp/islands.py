@@ -10,9 +10,11 @@ populations reach a target sooner than one (the first to get there wins), and
 migration moves every island's effort toward the best region found.
 
 The engine's kernels release the GIL (``nogil``), so the islands' chunks run
-truly in parallel on Python threads.  Islands step in lock step between
-migrations, so with a generation or evaluation budget the same seed gives the
-same result for the same number of islands.
+truly in parallel on Python threads.  Each island runs on its own between
+migrations, and they meet at fixed generations (multiples of
+:data:`MIGRATE_EVERY`), so with a generation or evaluation budget the same seed
+gives the same genome for the same number of islands, however the threads are
+scheduled; the driver (and a callback) sees the islands once per migration.
 
 :class:`Islands` is itself a strategy for :func:`srnet.cgp.driver.run`; its
 members are strategies with ``adopt(best, fitness)`` (see
@@ -22,6 +24,7 @@ members are strategies with ``adopt(best, fitness)`` (see
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -63,6 +66,7 @@ class Islands:
         self.migrate_every = int(migrate_every)
         self.migrations = 0
         self.generation = 0
+        self.winner = None
 
     # -- the strategy's view, summed or best over islands ---------------------
     @property
@@ -78,6 +82,8 @@ class Islands:
         return sum(m.restarts for m in self.members)
 
     def _best_member(self):
+        if self.winner is not None:  # reached the target first (see step)
+            return self.winner
         # the first best: ties go to the lower island, so the choice is reproducible
         return min(self.members, key=lambda m: m.fitness)
 
@@ -93,37 +99,49 @@ class Islands:
         return self.members[0].score(genome, X)
 
     def step(self, limits: Limits) -> None:
-        """Every island up to the next migration (or the end of the budget), then migrate."""
-        boundary = (self.generation // self.migrate_every + 1) * self.migrate_every
-        if limits.generations is not None:
-            boundary = min(boundary, self.generation + limits.generations)
-        share = None if limits.evaluations is None else max(1, limits.evaluations // len(self.members))
-        target = self.generation + max(1, boundary - self.generation)
+        """Every island up to the next migration (or the end of the budget), then migrate.
 
-        finished = threading.Event()  # an island reached the target, or Ctrl-C: everyone stops
+        Reaching the target is reproducible too: the island that reaches it
+        at the earliest generation wins (the lower island on a tie), whatever
+        the threads' timing.  Each island runs until it reaches the target or
+        passes the earliest generation at which another one did (a bound
+        that only falls), so every island that could win is run far enough.
+        """
+        end = (self.generation // self.migrate_every + 1) * self.migrate_every
+        if limits.generations is not None:
+            end = min(end, self.generation + limits.generations)
+        end = max(end, self.generation + 1)
+        share = None if limits.evaluations is None else max(1, limits.evaluations // len(self.members))
+        first_hit = [math.inf]  # the earliest generation at which an island reached the target
+        lock = threading.Lock()
+        interrupted = threading.Event()
 
         def advance(member):
             spent = member.evaluations
-            while member.generation < target and not limits.out_of_time() and not finished.is_set():
+            while not interrupted.is_set() and not limits.out_of_time():
+                horizon = min(end, first_hit[0])
                 left = None if share is None else share - (member.evaluations - spent)
-                if left is not None and left <= 0:
-                    break
-                member.step(dataclasses.replace(limits, generations=target - member.generation, evaluations=left))
-                if member.fitness <= limits.target_fitness:
-                    finished.set()
+                if member.generation >= horizon or (left is not None and left <= 0):
+                    return
+                member.step(dataclasses.replace(limits, generations=horizon - member.generation, evaluations=left))
+                if member.fitness <= limits.target_fitness:  # the kernel stops at the generation it got there
+                    with lock:
+                        first_hit[0] = min(first_hit[0], member.generation)
+                    return
 
-        with ThreadPoolExecutor(self.n_threads) as pool:
+        pool = ThreadPoolExecutor(self.n_threads)
+        try:
             futures = [pool.submit(advance, member) for member in self.members]
-            try:
-                wait(futures)
-            except BaseException:  # Ctrl-C: let the running chunks finish before anyone reads the islands
-                finished.set()
-                wait(futures)
-                raise
+            wait(futures)
             for future in futures:
                 future.result()
-        self.generation = max(m.generation for m in self.members)
-        if self.generation % self.migrate_every == 0:
+        finally:  # Ctrl-C too: the running chunks finish before anyone reads the islands
+            interrupted.set()
+            pool.shutdown(wait=True)
+            hits = [(m.generation, i) for i, m in enumerate(self.members) if m.fitness <= limits.target_fitness]
+            self.winner = self.members[min(hits)[1]] if hits else None
+            self.generation = self.winner.generation if hits else max(m.generation for m in self.members)
+        if self.winner is None and self.generation % self.migrate_every == 0:
             self.migrate()
 
     def migrate(self) -> None:
