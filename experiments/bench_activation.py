@@ -1,39 +1,53 @@
-"""Speed of expression activations against ReLU, GELU and SiLU.
+"""Found activations against the fastest GELU: kernels and training steps.
 
-For each formula: the time of one forward + backward pass (``y = act(x)``,
-then the gradient of ``y`` against a fixed random output gradient) on a
-tensor of 1M float32 elements, eager and ``torch.compile``d (default inductor
-backend), on the CPU and on CUDA when present.  Reported as ratios to GELU's
-time in the same mode: ``eager_ratio_vs_gelu`` = eager activation / eager
-GELU, ``compiled_ratio_vs_gelu`` = compiled activation / compiled GELU (and,
-for reference, ``compiled_ratio_vs_eager_gelu``).  Target: compiled <= 1.5x
-GELU for formulas of up to ~10 nodes.
+For each of 15 formulas (1 to 14 nodes: the built-in found activations and
+representative shapes), on one device:
 
-``nodes`` is the number of primitive applications (program steps) of the
-formula.  The built-in formulas are also timed written by hand in plain
-torch (``handwritten_*`` in the JSON; mish as PyTorch's own kernel): the cost
-of the formula itself, without ExpressionActivation.  The formulas are representative found ones (swish-, mish-, snake-
-like, the shapes the study finds) plus, with ``--from-study PATH``, those of
-an activation study report (``runs/activation_study/report.json`` when it
-exists).
+* **kernel**: one forward + backward pass (``y = act(x)``, then the gradient
+  of ``y`` against a fixed random output gradient) on 64k, 1M and 16M float32
+  elements, divided by the time of the *fastest GELU on that device*: PyTorch's
+  eager ``F.gelu`` or ``torch.compile``d GELU, whichever is faster at that
+  size.  The formula is timed as a user runs it: an ExpressionActivation,
+  eager (its fused kernel: numba on CPU, Triton on CUDA); also timed, for the
+  tables: compiled (``torch.compile`` of the module), unfused
+  (``fused=False``: one torch operation per node), and the same formula
+  written by hand in torch, eager and compiled;
+* **training**: steps per second of the activation study's Light network
+  (d-64-32-1, batch 1024, Adam) and of a small transformer block (width 128,
+  4 heads, MLP 512, pre-norm, 16 x 64 tokens), with the formula against the
+  same network with GELU, eager and with the whole model compiled.
 
-Timing: one CPU thread by default (``--threads``): per-core figures, which
-suffer least from other processes on a shared machine.  Every candidate is
-warmed up (compilation is not timed), then all are timed in interleaved
-rounds (one pass each per round) so that a change of machine load hits them
-alike; the median over rounds is kept.
-The load average before and after is stored.  If ``torch.compile`` fails,
-the script says so and writes null.
+JSON (``--json``, under ``results`` with provenance, see
+``experiments/_provenance.py``)::
 
-Run ``python experiments/bench_activation.py [--json PATH] [--rounds 30]``.
+    {"device": str,
+     "formulas": [{"formula": str, "nodes": int,
+                   "ratio_vs_fastest_gelu": {"65536": r, "1048576": r, "16777216": r},
+                   "train_step_ratio_vs_gelu": {"eager": r, "compiled": r}}, ...],
+     "details": {...every time, per formula, size, path and network...}}
+
+Ratios are times: the formula's time / GELU's (below 1 is faster).
+``train_step_ratio_vs_gelu`` is the worse of the two networks (both are in
+``details``); steps per second relative to GELU is its inverse.
+
+Targets (printed): CUDA, forward+backward <= 1.2x the fastest GELU at 1M and
+16M elements and <= 1.5x at 64k, training steps/s >= 0.9x GELU's; CPU on one
+thread, <= 1.5x for formulas of up to 10 nodes, training steps/s >= 0.8x.
+
+Timing: every candidate is warmed up (compilation is not timed), then all
+are timed in interleaved rounds (one pass each per round) so that a change of
+machine load hits them alike; the median over rounds is kept.  CPU runs use
+one thread (``torch.set_num_threads(1)``, also the fused kernel's).  Models
+and modules are compiled with static shapes (``dynamic=False``).
+
+Run ``python experiments/bench_activation.py --json data/results/bench_activation.json``
+(``--quick``: three formulas, few rounds, a check that everything runs).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -43,198 +57,302 @@ import sympy
 import torch
 import torch._dynamo
 from torch import nn
+from torch.nn import functional as F
 
-from srnet.activations import VARIABLE, ExpressionActivation
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import write_results  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+from srnet.activations import VARIABLE, ExpressionActivation, light_network, load_builtin  # noqa: E402
+
 x = VARIABLE
+SIZES = (65536, 1048576, 16777216)
+
+#: name -> (formula, the same formula written by hand in torch)
 FORMULAS = {
-    "swish": x / (1 + sympy.exp(-x)),
-    "snake": x + sympy.sin(x) ** 2,
-    "mish": x * sympy.tanh(sympy.log(1 + sympy.exp(x))),
-    "periodic": 0.8952 * x - 0.2238 * sympy.sin(x + 4) + 0.2238 * sympy.cos(x) - 0.2385,
-    "rational": x * sympy.cos(x) / (1 + x**2) + sympy.sqrt(sympy.Abs(x)) * sympy.tanh(x),
-    "log-protected": x * sympy.log(sympy.Abs(x) + 1),
+    "magic-sin": (lambda: load_builtin("magic-sin"), lambda t: 1.521 * torch.sin(t)),
+    "swish": (x / (1 + sympy.exp(-x)), lambda t: t * torch.sigmoid(t)),
+    "snake": (x + sympy.sin(x) ** 2, lambda t: t + torch.sin(t) ** 2),
+    "softplus": (sympy.log(1 + sympy.exp(x)), F.softplus),
+    "quick-gelu": (x / (1 + sympy.exp(-1.702 * x)), lambda t: t * torch.sigmoid(1.702 * t)),
+    "tanh-exp": (x * sympy.tanh(sympy.exp(x)), lambda t: t * torch.tanh(torch.exp(t))),
+    "cos-cos-sin": (lambda: load_builtin("cos-cos-sin"), lambda t: 8.955 * torch.cos(torch.cos(torch.sin(t))) - 6.181),
+    "magic-transfer": (lambda: load_builtin("magic-transfer"), lambda t: 1.641 * torch.sin(2 * t + torch.sin(2 * t))),
+    "log-protected": (x * sympy.log(sympy.Abs(x) + 1), lambda t: t * torch.log(torch.abs(t) + 1)),
+    "mish": (x * sympy.tanh(sympy.log(1 + sympy.exp(x))), F.mish),
+    "gelu-tanh": (0.5 * x * (1 + sympy.tanh(0.7978845608 * (x + 0.044715 * x**3))),
+                  lambda t: F.gelu(t, approximate="tanh")),
+    "periodic": (0.8952 * x - 0.2238 * sympy.sin(x + 4) + 0.2238 * sympy.cos(x) - 0.2385,
+                 lambda t: 0.8952 * t - 0.2238 * torch.sin(t + 4) + 0.2238 * torch.cos(t) - 0.2385),
+    "poly-rational": (x * (1 + 0.5 * x) / (1 + x**2) + 0.3 * x, lambda t: t * (1 + 0.5 * t) / (1 + t * t) + 0.3 * t),
+    "rational": (x * sympy.cos(x) / (1 + x**2) + sympy.sqrt(sympy.Abs(x)) * sympy.tanh(x),
+                 lambda t: t * torch.cos(t) / (1 + t**2) + torch.sqrt(torch.abs(t)) * torch.tanh(t)),
+    "bump-mix": (x * sympy.exp(-x**2) + sympy.tanh(x) * sympy.cos(x) ** 2 + sympy.log(1 + x**2) / (2 + x**2),
+                 lambda t: (t * torch.exp(-t * t) + torch.tanh(t) * torch.cos(t) ** 2
+                            + torch.log(1 + t * t) / (2 + t * t))),
 }
-BASELINES = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
-# The same formulas written by hand in plain torch (mish: PyTorch's own fused
-# kernel): what the formula costs without srnet, so that a ratio above the
-# target can be told apart from overhead of ExpressionActivation.
-HANDWRITTEN = {
-    "swish": lambda t: t / (1 + torch.exp(-t)),
-    "snake": lambda t: t + torch.sin(t) ** 2,
-    "mish": torch.nn.functional.mish,
-    "periodic": lambda t: 0.8952 * t - 0.2238 * torch.sin(t + 4) + 0.2238 * torch.cos(t) - 0.2385,
-    "rational": lambda t: t * torch.cos(t) / (1 + t**2) + torch.sqrt(torch.abs(t)) * torch.tanh(t),
-    "log-protected": lambda t: t * torch.log(torch.abs(t) + 1),
-}
-HAND = " (by hand)"
+QUICK = ("swish", "magic-transfer", "rational")
+BASELINES = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU}
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", default=None)
-    parser.add_argument("--elements", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--json", default=None, help="write the results here (with provenance)")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    parser.add_argument("--rounds", type=int, default=30, help="timed rounds per size (16M: a third)")
+    parser.add_argument("--train-steps", type=int, default=30, help="timed training steps per model")
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--devices", default=None, help="comma-separated; default cpu, and cuda when present")
-    parser.add_argument("--from-study", default=None, help="an activation_study report.json")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: per-core figures, steadier on a shared machine)")
-    parser.add_argument("--no-compile", action="store_true")
-    return parser.parse_args(argv)
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: the CPU target's)")
+    parser.add_argument("--formulas", default=None, help="comma-separated names (default: all 15)")
+    parser.add_argument("--features", type=int, default=32, help="inputs d of the Light network d-64-32-1")
+    parser.add_argument("--no-compile", action="store_true", help="skip every torch.compile")
+    parser.add_argument("--no-train", action="store_true", help="kernels only")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a check that it runs: {', '.join(QUICK)}; 3 rounds, 3 training steps")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.train_steps, args.warmup = 3, 3, 1
+        args.formulas = args.formulas or ",".join(QUICK)
+    return args
 
 
-def study_formulas(path) -> dict:
-    """Activations stored in an activation study report, by dataset and seed."""
-    report = json.loads(Path(path).read_text())
-    found = {}
-    for entry in report.get("activations", []):
-        if entry.get("activation"):
-            name = f"{entry['dataset']}-{entry['seed']}"
-            try:
-                found[name] = ExpressionActivation.from_dict(entry["activation"])
-            except ValueError as error:  # e.g. saved before a stricter check
-                print(f"  skipping {name} from the study: {error}")
-    return found
-
+# ------------------------------------------------------------------ timing
 
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
-def one_pass(fn, inputs, grad_out):
-    y = fn(inputs)
-    (grad,) = torch.autograd.grad(y, inputs, grad_out)
-    return grad
-
-
-def time_interleaved(candidates: dict, inputs, grad_out, rounds: int, warmup: int, device) -> dict:
-    """Median seconds of a forward+backward pass, per candidate (None: failed)."""
+def interleaved(candidates: dict, run, rounds: int, warmup: int, device) -> dict:
+    """Median seconds of ``run(candidate)`` per candidate, timed in
+    interleaved rounds (None where the warm-up failed, e.g. no compiler)."""
     usable = {}
-    for name, fn in candidates.items():
+    for name, candidate in candidates.items():
         try:
             for _ in range(warmup):
-                one_pass(fn, inputs, grad_out)
+                run(candidate)
             sync(device)
-            usable[name] = fn
-        except Exception as error:  # noqa: BLE001 - a compile failure must not stop the benchmark
-            print(f"  {name}: failed ({type(error).__name__}: {str(error).splitlines()[0][:120]})")
+            usable[name] = candidate
+        except Exception as error:  # noqa: BLE001 - one failure must not stop the benchmark
+            print(f"  {name}: failed ({type(error).__name__}: {str(error).splitlines()[0][:160]})")
     times = {name: [] for name in usable}
     for _ in range(rounds):
-        for name, fn in usable.items():
+        for name, candidate in usable.items():
             sync(device)
             start = time.perf_counter()
-            one_pass(fn, inputs, grad_out)
+            run(candidate)
             sync(device)
             times[name].append(time.perf_counter() - start)
     return {name: (statistics.median(times[name]) if name in times else None) for name in candidates}
+
+
+def compiled(fn):
+    return torch.compile(fn, dynamic=False)
 
 
 def ratio(a, b):
     return None if a is None or b is None else a / b
 
 
-def bench_device(device: torch.device, activations: dict, args) -> dict:
-    print(f"device {device}: {args.elements} float32 elements, forward+backward, {args.rounds} rounds")
-    generator = torch.Generator().manual_seed(0)
-    inputs = (torch.randn(args.elements, generator=generator) * 2).to(device).requires_grad_(True)
-    grad_out = torch.randn(args.elements, generator=generator).to(device)
-    modules = {name: cls().to(device) for name, cls in BASELINES.items()}
-    modules.update({name: act.to(device) for name, act in activations.items()})
-    modules.update({name + HAND: fn for name, fn in HANDWRITTEN.items() if name in activations})
-    eager = time_interleaved(modules, inputs, grad_out, args.rounds, args.warmup, device)
-    compiled = {name: None for name in modules}
-    if not args.no_compile:
-        # every ExpressionActivation shares one forward(): each formula is one
-        # more compiled entry for it, beyond dynamo's default limit of 8
-        dynamo_config = torch._dynamo.config
-        dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, 4 * len(modules))
-        compiled_modules = {}
-        for name, module in modules.items():
-            started = time.perf_counter()
-            try:
-                fn = torch.compile(module)
-                one_pass(fn, inputs, grad_out)
-                compiled_modules[name] = fn
-                print(f"  compiled {name} in {time.perf_counter() - started:.1f} s")
-            except Exception as error:  # noqa: BLE001 - reported, and null in the JSON
-                print(f"  torch.compile unavailable for {name}: {type(error).__name__}: "
-                      f"{str(error).splitlines()[0][:160]}")
-        if compiled_modules:
-            compiled.update(time_interleaved(compiled_modules, inputs, grad_out, args.rounds, args.warmup, device))
-    gelu, gelu_compiled = eager["gelu"], compiled["gelu"]
-    formulas = []
-    for name, act in activations.items():
-        formulas.append({
-            "name": name,
-            "formula": act.formula,
-            "nodes": act.n_nodes,
-            "eager_ratio_vs_gelu": ratio(eager[name], gelu),
-            "compiled_ratio_vs_gelu": ratio(compiled[name], gelu_compiled),
-            "compiled_ratio_vs_eager_gelu": ratio(compiled[name], gelu),
-            "handwritten_eager_ratio_vs_gelu": ratio(eager.get(name + HAND), gelu),
-            "handwritten_compiled_ratio_vs_gelu": ratio(compiled.get(name + HAND), gelu_compiled),
-            "eager_seconds": eager[name],
-            "compiled_seconds": compiled[name],
-        })
-    baselines = {name: {"eager_seconds": eager[name], "compiled_seconds": compiled[name],
-                        "eager_ratio_vs_gelu": ratio(eager[name], gelu),
-                        "compiled_ratio_vs_gelu": ratio(compiled[name], gelu_compiled)} for name in BASELINES}
-    return {"device": str(device),
-            "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
-            "threads": torch.get_num_threads(), "formulas": formulas, "baselines": baselines}
-
-
 def fmt(value, digits=2):
-    return "n/a" if value is None else f"{value:.{digits}f}"
+    return "  n/a" if value is None else f"{value:.{digits}f}"
 
 
-def print_table(result: dict) -> None:
-    print(f"\n{result['device']} ({result['threads']} threads): time / GELU's time, forward+backward")
-    print(f"{'activation':<16} {'nodes':>5} {'eager':>7} {'compiled':>9} {'by hand, compiled':>18}  formula")
-    for name, row in result["baselines"].items():
-        print(f"{name:<16} {'':>5} {fmt(row['eager_ratio_vs_gelu']):>7} {fmt(row['compiled_ratio_vs_gelu']):>9}")
-    for row in result["formulas"]:
-        flag = "" if row["compiled_ratio_vs_gelu"] is None or row["compiled_ratio_vs_gelu"] <= 1.5 else "  > 1.5x"
-        hand = row["handwritten_compiled_ratio_vs_gelu"]
-        print(f"{row['name']:<16} {row['nodes']:>5} {fmt(row['eager_ratio_vs_gelu']):>7} "
-              f"{fmt(row['compiled_ratio_vs_gelu']):>9} {'' if hand is None else fmt(hand):>18}  "
-              f"{row['formula']}{flag}")
-    gelu = result["baselines"]["gelu"]
-    print(f"GELU itself: eager {fmt(gelu['eager_seconds'] * 1e3)} ms, compiled "
-          f"{fmt(None if gelu['compiled_seconds'] is None else gelu['compiled_seconds'] * 1e3)} ms")
+# ------------------------------------------------------------------ kernels
 
+def kernel_times(activations: dict, hand: dict, device, args) -> dict:
+    """{size: {candidate: median seconds}} of one forward + backward pass."""
+    modules = {name: cls().to(device) for name, cls in BASELINES.items()}
+    modules.update({name: act for name, act in activations.items()})
+    unfused = {f"{name}|unfused": act.clone().to(device) for name, act in activations.items()}
+    for module in unfused.values():
+        module.fused = False
+    handwritten = {f"{name}|hand": fn for name, fn in hand.items()}
+    eager = {**modules, **unfused, **handwritten}
+    candidates = dict(eager)
+    if not args.no_compile:
+        candidates.update({f"{name}|compiled": compiled(fn) for name, fn in {**modules, **handwritten}.items()})
+    results = {}
+    for size in SIZES:
+        generator = torch.Generator().manual_seed(0)
+        inputs = (torch.randn(size, generator=generator) * 2).to(device).requires_grad_(True)
+        grad_out = torch.randn(size, generator=generator).to(device)
+
+        def run(fn, inputs=inputs, grad_out=grad_out):
+            (grad,) = torch.autograd.grad(fn(inputs), inputs, grad_out)
+            return grad
+
+        rounds = args.rounds if size <= 1 << 20 else max(3, args.rounds // 3)
+        started = time.perf_counter()
+        results[size] = interleaved(candidates, run, rounds, args.warmup, device)
+        print(f"  {size} elements: {len(candidates)} candidates x {rounds} rounds in "
+              f"{time.perf_counter() - started:.0f} s")
+        del inputs, grad_out, run
+    return results
+
+
+def fastest_gelu(times: dict):
+    found = [t for t in (times.get("gelu"), times.get("gelu|compiled")) if t is not None]
+    return min(found) if found else None
+
+
+# ------------------------------------------------------------------ training
+
+class TransformerBlock(nn.Module):
+    """A pre-norm transformer encoder block of width 128 (4 heads, MLP 512)."""
+
+    def __init__(self, activation: nn.Module, width: int = 128, heads: int = 4, hidden: int = 512):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(width)
+        self.attention = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(width)
+        self.mlp = nn.Sequential(nn.Linear(width, hidden), activation, nn.Linear(hidden, width))
+
+    def forward(self, tokens):
+        h = self.norm1(tokens)
+        tokens = tokens + self.attention(h, h, h, need_weights=False)[0]
+        return tokens + self.mlp(self.norm2(tokens))
+
+
+def train_candidates(activations: dict, device, args) -> dict:
+    """{network: {candidate: seconds per training step}}, eager and compiled."""
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(1024, args.features, generator=generator).to(device)
+    y = (torch.rand(1024, 1, generator=generator) < 0.5).float().to(device)
+    tokens = torch.randn(16, 64, 128, generator=generator).to(device)
+    target = torch.randn(16, 64, 128, generator=generator).to(device)
+    networks = {
+        "light": (lambda act: light_network(args.features, act), lambda m: F.binary_cross_entropy_with_logits(m(X), y)),
+        "transformer": (TransformerBlock, lambda m: F.mse_loss(m(tokens), target)),
+    }
+    results = {}
+    for network, (build, loss_of) in networks.items():
+        candidates = {}
+        for name, act in {"gelu": nn.GELU(), **activations}.items():
+            for mode in ("eager", "compiled"):
+                if mode == "compiled" and args.no_compile:
+                    continue
+                torch.manual_seed(0)
+                model = build(act.clone() if isinstance(act, ExpressionActivation) else act).to(device)
+                optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+                forward = compiled(model) if mode == "compiled" else model
+                candidates[f"{name}|{mode}"] = (forward, optimizer)
+
+        def step(candidate, loss_of=loss_of):
+            forward, optimizer = candidate
+            optimizer.zero_grad(set_to_none=True)
+            loss_of(forward).backward()
+            optimizer.step()
+
+        started = time.perf_counter()
+        results[network] = interleaved(candidates, step, args.train_steps, args.warmup, device)
+        print(f"  {network}: {len(candidates)} models x {args.train_steps} steps in "
+              f"{time.perf_counter() - started:.0f} s")
+    return results
+
+
+# ------------------------------------------------------------------ report
+
+def build_report(device, activations: dict, kernels: dict, training: dict | None) -> dict:
+    formulas, details = [], {"kernel_seconds": {str(s): t for s, t in kernels.items()},
+                             "train_step_seconds": training}
+    for name, act in activations.items():
+        ratios = {str(size): ratio(kernels[size][name], fastest_gelu(kernels[size])) for size in SIZES}
+        train = {"eager": None, "compiled": None}
+        if training:
+            for mode in train:
+                per_network = [ratio(times.get(f"{name}|{mode}"), times.get(f"gelu|{mode}"))
+                               for times in training.values()]
+                per_network = [r for r in per_network if r is not None]
+                train[mode] = max(per_network) if per_network else None
+        formulas.append({"formula": act.formula, "nodes": act.n_nodes, "ratio_vs_fastest_gelu": ratios,
+                         "train_step_ratio_vs_gelu": train})
+    names = {act.formula: name for name, act in activations.items()}
+    details["names"] = names
+    return {"device": device_name(device), "formulas": formulas, "details": details}
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
+
+
+def print_tables(device, activations: dict, kernels: dict, training: dict | None) -> None:
+    cuda = device.type == "cuda"
+    print(f"\n{device_name(device)}: forward+backward time / the fastest GELU's (eager or compiled, per size)")
+    for size in SIZES:
+        times = kernels[size]
+        best = fastest_gelu(times)
+        which = "compiled" if best is not None and best == times.get("gelu|compiled") else "eager"
+        print(f"\n{size} elements: fastest GELU = {which}, {fmt(best * 1e3 if best else None, 3)} ms")
+        print(f"{'activation':<16}{'nodes':>6}{'fused':>8}{'compiled':>10}{'unfused':>9}{'hand':>7}"
+              f"{'hand comp.':>11}  target")
+        for name in BASELINES:
+            print(f"{name:<16}{'':>6}{fmt(ratio(times[name], best)):>8}"
+                  f"{fmt(ratio(times.get(name + '|compiled'), best)):>10}")
+        for name, act in activations.items():
+            r = ratio(times[name], best)
+            limit = (1.5 if size == SIZES[0] else 1.2) if cuda else (1.5 if act.n_nodes <= 10 else None)
+            verdict = "" if limit is None or r is None else ("ok" if r <= limit else f"> {limit}x")
+            print(f"{name:<16}{act.n_nodes:>6}{fmt(r):>8}{fmt(ratio(times.get(name + '|compiled'), best)):>10}"
+                  f"{fmt(ratio(times.get(name + '|unfused'), best)):>9}{fmt(ratio(times.get(name + '|hand'), best)):>7}"
+                  f"{fmt(ratio(times.get(name + '|hand|compiled'), best)):>11}  {verdict}")
+    if not training:
+        return
+    target = 0.9 if cuda else 0.8
+    print(f"\ntraining steps/s relative to the same network with GELU (target >= {target}x)")
+    header = "".join(f"{network + ' ' + mode:>23}" for network in training for mode in ("eager", "compiled"))
+    print(f"{'activation':<16}{header}")
+    cells = []
+    for times in training.values():
+        for mode in ("eager", "compiled"):
+            seconds = times.get(f"gelu|{mode}")
+            cells.append(f"{fmt(None if seconds is None else 1e3 * seconds) + ' ms':>23}")
+    print(f"{'gelu (step)':<16}{''.join(cells)}")
+    for name in activations:
+        cells = []
+        for network, times in training.items():
+            for mode in ("eager", "compiled"):
+                r = ratio(times.get(f"gelu|{mode}"), times.get(f"{name}|{mode}"))  # steps/s ratio
+                cells.append(f"{fmt(r) + ('' if r is None or r >= target else ' <'):>23}")
+        print(f"{name:<16}{''.join(cells)}")
+
+
+# ------------------------------------------------------------------ main
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.threads:
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device.type == "cpu":
         torch.set_num_threads(args.threads)
-    activations = {name: ExpressionActivation.from_sympy(expr) for name, expr in FORMULAS.items()}
-    study = args.from_study or (REPO / "runs" / "activation_study" / "report.json")
-    if Path(study).is_file():
-        activations.update(study_formulas(study))
-        print(f"formulas from {study} included")
-    names = args.devices.split(",") if args.devices else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    load_before = os.getloadavg()
-    results = {}
+    torch._dynamo.config.recompile_limit = 10_000  # one entry per module, formula and size
+    torch._dynamo.config.accumulated_recompile_limit = 100_000
+    names = args.formulas.split(",") if args.formulas else list(FORMULAS)
+    unknown = [n for n in names if n not in FORMULAS]
+    if unknown:
+        raise SystemExit(f"unknown formula(s) {', '.join(unknown)}; choose from {', '.join(FORMULAS)}")
+    activations, hand = {}, {}
     for name in names:
-        device = torch.device(name)
-        results[str(device)] = bench_device(device, {k: v.clone() for k, v in activations.items()}, args)
-        print_table(results[str(device)])
-    load_after = os.getloadavg()
-    first = results[str(torch.device(names[0]))]
-    report = {"device": first["device"], "formulas": first["formulas"], "baselines": first["baselines"],
-              "devices": results, "elements": args.elements, "rounds": args.rounds, "torch": torch.__version__,
-              "python": sys.version.split()[0], "cpu_count": os.cpu_count(),
-              "load_average": {"before": load_before, "after": load_after}}
+        formula, by_hand = FORMULAS[name]
+        activations[name] = (formula() if callable(formula) else ExpressionActivation.from_sympy(formula)).to(device)
+        hand[name] = by_hand
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    print(f"{device_name(device)}: {len(activations)} formulas, sizes {', '.join(map(str, SIZES))}")
+    kernels = kernel_times(activations, hand, device, args)
+    training = None if args.no_train else train_candidates(activations, device, args)
+    print_tables(device, activations, kernels, training)
+    report = build_report(device, activations, kernels, training)
+    report["details"].update({"rounds": args.rounds, "train_steps": args.train_steps, "quick": args.quick,
+                              "load_average": {"before": load_before, "after": os.getloadavg()},
+                              "seconds": time.perf_counter() - started})
+    print(f"\n{time.perf_counter() - started:.0f} s; load average {load_before[0]:.2f} before, "
+          f"{os.getloadavg()[0]:.2f} after")
     if load_before[0] > 0.5 * (os.cpu_count() or 1):
-        print(f"\nwarning: the machine was busy (load average {load_before[0]:.2f} on {os.cpu_count()} cores); "
-              "ratios are fairer than absolute times, but both suffer")
+        print(f"warning: the machine was busy (load {load_before[0]:.2f} on {os.cpu_count()} cores): "
+              "ratios are fairer than times, but both suffer")
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1))
-        print(f"wrote {args.json}")
+        print(f"wrote {write_results(args.json, report)}")
     return 0
 
 

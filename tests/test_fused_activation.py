@@ -431,3 +431,56 @@ def test_cuda_fused_matches_cpu_and_trains():
     model = light_network(2, activation(x / (1 + sympy.exp(-x))), hidden=(16, 16))
     _, losses = train_binary(model, X, labels, epochs=30, lr=1e-2, batch_size=128, device="cuda")
     assert losses[-1] < 0.8 * losses[0] and math.isfinite(losses[-1])
+
+
+@needs_cuda
+def test_cuda_direct_launches_match_triton_dispatch():
+    pytest.importorskip("triton")
+    from srnet.activations import _fused_triton
+
+    module = activation(FORMULAS[1]).cuda()
+    t = torch.linspace(-5, 5, 100_003, device="cuda", requires_grad=True)  # a size no block divides
+    results = []
+    for fast in (False, True, True):  # Triton's dispatch, then the cached kernels launched directly
+        _fused_triton._FAST[0] = fast
+        y = module(t)
+        (grad,) = torch.autograd.grad(y.sum(), t)
+        results.append((y.detach(), grad))
+    assert _fused_triton._FAST[0] and _fused_triton._COMPILED, "direct launches failed: Triton's dispatch is used"
+    for y, grad in results[1:]:
+        assert torch.equal(y, results[0][0]) and torch.equal(grad, results[0][1])
+
+
+# ------------------------------------------------------------ benchmark
+
+def test_benchmark_report_has_the_issue_keys_and_ratios_to_the_fastest_gelu(experiment_script, tmp_path):
+    bench = experiment_script("bench_activation")
+    provenance = experiment_script("_provenance")
+    act = bench.ExpressionActivation.from_sympy(bench.FORMULAS["swish"][0])
+    kernels = {size: {"gelu": 2.0, "gelu|compiled": 1.0 if size > 65536 else 4.0, "swish": 3.0}
+               for size in bench.SIZES}
+    training = {"light": {"gelu|eager": 1.0, "gelu|compiled": 2.0, "swish|eager": 1.5, "swish|compiled": 2.0},
+                "transformer": {"gelu|eager": 2.0, "gelu|compiled": 2.0, "swish|eager": 2.2, "swish|compiled": 3.0}}
+    report = bench.build_report(torch.device("cpu"), {"swish": act}, kernels, training)
+    path = provenance.write_results(tmp_path / "bench.json", report)
+    results = provenance.read_results(path)
+    assert set(results) == {"device", "formulas", "details"}
+    (row,) = results["formulas"]
+    assert set(row) == {"formula", "nodes", "ratio_vs_fastest_gelu", "train_step_ratio_vs_gelu"}
+    assert row["nodes"] == 2 and row["formula"] == act.formula
+    # eager GELU (2.0) is the fastest at 64k, compiled (1.0) beyond
+    assert row["ratio_vs_fastest_gelu"] == {"65536": 1.5, "1048576": 3.0, "16777216": 3.0}
+    # the worse network per mode: eager max(1.5, 1.1), compiled max(1.0, 1.5)
+    assert row["train_step_ratio_vs_gelu"] == {"eager": 1.5, "compiled": 1.5}
+
+
+def test_benchmark_formulas_are_fifteen_of_at_most_fourteen_nodes(experiment_script):
+    bench = experiment_script("bench_activation")
+    sizes = []
+    for name, (formula, by_hand) in bench.FORMULAS.items():
+        act = formula() if callable(formula) else bench.ExpressionActivation.from_sympy(formula)
+        sizes.append(act.n_nodes)
+        t = torch.linspace(-4, 4, 101)
+        with torch.no_grad():  # the hand-written twin is the same function
+            assert torch.allclose(act(t), by_hand(t), rtol=1e-3, atol=1e-3), name
+    assert len(sizes) == 15 and max(sizes) == 14 and min(sizes) == 1
