@@ -2,12 +2,14 @@
 
 A byte-level decoder-only transformer (:class:`srnet.activations.language_model.TinyGPT`)
 learns the English text of Python's documentation (``pydoc_data.topics``, shipped with
-CPython; ``--corpus FILE`` for any UTF-8 text): the first 90 % for training, the last
-10 % for validation.
+CPython; ``--corpus FILE`` for any UTF-8 text): the first 90 % for training; of the
+held-out last 10 %, the first half is the search's validation and the second half the
+test, which only the table and the MLP block are measured on (the search never sees
+it, so the formulas it picked are not favoured by the figures that judge them).
 
 1. **Search.** :func:`srnet.activations.search_activation` evolves one-variable
-   formulas; a candidate's fitness is the validation perplexity (on the first
-   ``search_validation_windows`` validation windows) of the model trained with it for
+   formulas; a candidate's fitness is the search-validation perplexity (on the first
+   ``search_validation_windows`` search-validation windows) of the model trained with it for
    a short, fixed budget (the search config), from the same initial weights and batch
    order for every candidate (seed 1000, apart from the table's seeds); cached; wall
    budget ``--search-seconds``.  GELU is scored the same way as a reference.  The
@@ -16,7 +18,7 @@ CPython; ``--corpus FILE`` for any UTF-8 text): the first 90 % for training, the
 2. **Table.** GELU, ReLU, SiLU (``baseline``), the search's formulas (``search``),
    the MLP activation study's formulas of ``data/activations/`` (``study``), each
    trained at the full budget with ``--seeds`` seeds (0, 1, ...; the seed sets the
-   initial weights and the batch order, the same for every activation); validation
+   initial weights and the batch order, the same for every activation); test
    perplexity mean +- std (sample std over seeds) and training tokens/s.  For each
    activation, the paired difference to GELU per seed; ``beats_gelu`` is true when its
    mean perplexity is below GELU's by more than the larger of the two stds.
@@ -28,7 +30,7 @@ CPython; ``--corpus FILE`` for any UTF-8 text): the first 90 % for training, the
    on training windows, both sides reduced to ``--block-directions`` principal
    directions, the reduced map explained by :class:`srnet.SRNet` (budget
    ``--block-seconds``) and the formula put in the block's place
-   (:mod:`srnet.activations.mlp_block`).  Perplexity and inference tokens/s before and
+   (:mod:`srnet.activations.mlp_block`).  Test perplexity and inference tokens/s before and
    after, and for context: the block replaced by its mean output, by the best linear
    map of the same directions, and the true block seen through the same directions
    (the most any formula of those directions can reach).
@@ -50,7 +52,6 @@ import statistics
 import sys
 import time
 
-import numpy as np
 import torch
 from _provenance import write_results
 
@@ -67,11 +68,20 @@ from srnet.activations.language_model import (
     split_tokens,
     train_language_model,
 )
-from srnet.activations.mlp_block import explain_block, principal_directions, probe_module, replace_module
+from srnet.activations.mlp_block import (
+    ProjectedBlock,
+    explain_block,
+    principal_directions,
+    probe_module,
+    replace_module,
+)
 from srnet.activations.search import search_activation
+from srnet.data import check_budget
 from srnet.metrics import rmse_r2
 
 SEARCH_SEED = 1000
+#: share of the corpus held out (its tail): the first half validates the search, the second half is the test
+HELD_OUT = 0.1
 BASELINES = ("gelu", "relu", "silu")
 
 #: model and full training budget, the search's short budget, the other budgets
@@ -119,7 +129,15 @@ def parse_args(argv=None):
     parser.add_argument("--block-seconds", type=float, default=None, help="SRNet's budget for the MLP block")
     parser.add_argument("--block-directions", type=int, default=8, help="principal directions kept on each side")
     parser.add_argument("--threads", type=int, default=1, help="torch and numba threads on the CPU")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:  # one line per bad value, from the project's one checker
+        for option, minimum in (("seeds", 1), ("search_top", 1), ("block_directions", 1), ("threads", 1)):
+            check_budget(f"--{option.replace('_', '-')}", getattr(args, option), integer=True, minimum=minimum)
+        for option in ("search_seconds", "block_seconds"):
+            check_budget(f"--{option.replace('_', '-')}", getattr(args, option), allow_none=True)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    return args
 
 
 def mean_std(values) -> tuple[float, float]:
@@ -146,13 +164,14 @@ def same_shape(first, second) -> bool:
     return any(abs(float(torch.corrcoef(torch.stack([a, other]))[0, 1])) > 1 - 1e-6 for other in (b, b_flipped))
 
 
-def run_search(args, setup, train, validation, device):
+def run_search(args, setup, train, search_validation, device):
+    """The search, scored on the search-validation windows (never the test windows)."""
     model_config = dataclasses.replace(setup["model"], **setup["search"])
-    scorer = LanguageModelScorer(train, validation, model_config, random_state=SEARCH_SEED, device=device,
+    scorer = LanguageModelScorer(train, search_validation, model_config, random_state=SEARCH_SEED, device=device,
                                  max_validation_windows=setup["search_validation_windows"])
     seconds = args.search_seconds if args.search_seconds is not None else setup["search_seconds"]
     started = time.perf_counter()
-    gelu_fitness = scorer.score(torch.nn.GELU())
+    gelu_fitness = scorer.train(torch.nn.GELU())
 
     best = [math.inf]
 
@@ -169,7 +188,7 @@ def run_search(args, setup, train, validation, device):
         if activation is None or any(same_shape(activation, other) for _, other in top):
             continue
         top.append((fitness, activation))
-        if len(top) == args.search_top:
+        if len(top) >= args.search_top:
             break
     summary = {"config": model_config.to_dict(), "seed": SEARCH_SEED, "max_seconds": seconds,
                "seconds": time.perf_counter() - started, "gelu_fitness": gelu_fitness,
@@ -178,28 +197,31 @@ def run_search(args, setup, train, validation, device):
                "cache_hits": found.details["cache_hits"], "rejected": found.details["rejected"],
                "stop_reason": found.details["stop_reason"], "history": found.details["history"],
                "top": [{"formula": a.formula, "fitness": f, "activation": a.to_dict()} for f, a in top]}
+    summary["scored_on"] = "search-validation windows (not the test windows of the table)"
     print(f"  search: {summary['training_runs']} training runs, {summary['generations']} generations, "
           f"{summary['cache_hits']} cache hits, {summary['rejected']} degenerate formulas rejected, "
-          f"{summary['seconds']:.0f} s; GELU scores {gelu_fitness:.4f} on the same budget")
+          f"{summary['seconds']:.0f} s; GELU scores {gelu_fitness:.4f} on the same budget "
+          f"(search-validation perplexities)")
     for f, a in top:
-        print(f"    perplexity {f:.4f}: g(x) = {a.formula}")
+        print(f"    search-validation perplexity {f:.4f}: g(x) = {a.formula}")
     return summary, [a for _, a in top]
 
 
 # -------------------------------------------------------------------- table
 
-def run_table(args, setup, candidates, train, validation, device):
+def run_table(args, setup, candidates, train, test, device):
+    """Each candidate trained at the full budget with every seed, measured on the test windows."""
     config, seeds = setup["model"], list(range(args.seeds))
     runs, kept = [], None
     for name, source, activation in candidates:
         for seed in seeds:
             model = build_language_model(config, activation, random_state=seed).to(device)
-            run = train_language_model(model, train, validation, config, random_state=seed)
+            run = train_language_model(model, train, test, config, random_state=seed)
             runs.append({"activation": name, "source": source, "seed": seed, "perplexity": run.perplexity,
-                         "tokens_per_s": run.tokens_per_s, "seconds": run.seconds, "diverged": run.diverged,
-                         "final_train_loss": run.losses[-1] if run.losses else math.nan})
-            print(f"    {name:<40} seed {seed}: perplexity {run.perplexity:.4f}, {run.tokens_per_s:,.0f} tokens/s, "
-                  f"{run.seconds:.1f} s", flush=True)
+                         "tokens_per_s": run.tokens_per_s, "tokens": run.tokens, "seconds": run.seconds,
+                         "diverged": run.diverged, "final_train_loss": run.losses[-1] if run.losses else math.nan})
+            print(f"    {name:<40} seed {seed}: test perplexity {run.perplexity:.4f}, "
+                  f"{run.tokens_per_s:,.0f} tokens/s, {run.seconds:.1f} s", flush=True)
             if name == "gelu" and kept is None:
                 kept = model  # the block to explain
     gelu = {r["seed"]: r["perplexity"] for r in runs if r["activation"] == "gelu"}
@@ -222,7 +244,8 @@ def run_table(args, setup, candidates, train, validation, device):
 
 
 def print_table(rows) -> None:
-    print(f"  {'activation':<42} {'source':<9} {'perplexity':>17} {'vs GELU (paired)':>18} {'tokens/s':>10}  beats")
+    print(f"  {'activation':<42} {'source':<9} {'test perplexity':>17} {'vs GELU (paired)':>18} "
+          f"{'tokens/s':>10}  beats")
     for r in rows:
         print(f"  {r['activation'][:42]:<42} {r['source']:<9} "
               f"{r['perplexity_mean']:>8.4f} ± {r['perplexity_std']:<6.4f} "
@@ -232,26 +255,8 @@ def print_table(rows) -> None:
 
 # --------------------------------------------------------------- MLP block
 
-class _ThroughDirections(torch.nn.Module):
-    """The true block seen through the same principal directions (input
-    projected onto them, output too): the ceiling of any formula of them."""
-
-    def __init__(self, block, reduction_in, reduction_out):
-        super().__init__()
-        self.block = block
-        as_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
-        self.register_buffer("in_mean", as_tensor(reduction_in.mean))
-        self.register_buffer("in_basis", as_tensor(reduction_in.components))
-        self.register_buffer("out_mean", as_tensor(reduction_out.mean))
-        self.register_buffer("out_basis", as_tensor(reduction_out.components))
-
-    def forward(self, x):
-        x = self.in_mean + (x - self.in_mean) @ self.in_basis.T @ self.in_basis
-        y = self.block(x)
-        return self.out_mean + (y - self.out_mean) @ self.out_basis.T @ self.out_basis
-
-
-def run_block(args, setup, model, train, validation, device):
+def run_block(args, setup, model, train, test, device):
+    """Probe the last MLP block on training windows, explain it; perplexities and speeds on the test windows."""
     name = f"blocks.{model.config.n_layers - 1}.mlp"
     block = model.get_submodule(name)
     seconds = args.block_seconds if args.block_seconds is not None else setup["block_seconds"]
@@ -260,13 +265,13 @@ def run_block(args, setup, model, train, validation, device):
                         random_state=0)
     explanation = explain_block(X, Y, n_inputs=k, n_outputs=k, n_features=4, max_seconds=seconds, random_state=0,
                                 n_threads=args.threads if device.type == "cpu" else None)
-    through = _ThroughDirections(block, principal_directions(X, k), principal_directions(Y, k))
-    before = perplexity(model, *validation)
+    through = ProjectedBlock(block, principal_directions(X, k), principal_directions(Y, k))
+    before = perplexity(model, *test)
     replaced = replace_module(model, name, explanation.module)
-    after = perplexity(replaced, *validation)
-    speed_before = eval_tokens_per_second(model, validation[0])
-    speed_after = eval_tokens_per_second(replaced, validation[0])
-    context = {label: perplexity(replace_module(model, name, module), *validation)
+    after = perplexity(replaced, *test)
+    speed_before = eval_tokens_per_second(model, test[0])
+    speed_after = eval_tokens_per_second(replaced, test[0])
+    context = {label: perplexity(replace_module(model, name, module), *test)
                for label, module in (("mean_output", explanation.mean), ("linear_same_directions", explanation.linear),
                                      ("true_block_same_directions", through))}
     with torch.no_grad():
@@ -277,11 +282,12 @@ def run_block(args, setup, model, train, validation, device):
     by_directions = {}
     for n in sorted({2, 4, 8, 16, 32, k}):
         if n <= min(X.shape[1], Y.shape[1]):
-            view = _ThroughDirections(block, principal_directions(X, n), principal_directions(Y, n))
-            by_directions[str(n)] = perplexity(replace_module(model, name, view), *validation)
+            view = ProjectedBlock(block, principal_directions(X, n), principal_directions(Y, n))
+            by_directions[str(n)] = perplexity(replace_module(model, name, view), *test)
     result = {"perplexity_before": before, "perplexity_after": after, "tokens_per_s_before": speed_before,
               "tokens_per_s_after": speed_after, "perplexity_increase": after / before - 1,
-              "block": name, "directions": k, "probe_rows": int(X.shape[0]), "max_seconds": seconds,
+              "measured_on": "test windows", "block": name, "directions": k, "probe_rows": int(X.shape[0]),
+              "max_seconds": seconds,
               "perplexity_with": context, "r2_true_block_same_directions": r2_through,
               "true_block_perplexity_by_directions": by_directions, **explanation.to_dict()}
     print(f"  {name}: {k} directions in and out (variance kept: input {sum(explanation.explained_in):.3f}, "
@@ -291,7 +297,7 @@ def run_block(args, setup, model, train, validation, device):
           f"linear {explanation.r2_linear:.4f})")
     for j, formula in enumerate(explanation.formulas):
         print(f"    u{j} = {formula}")
-    print(f"  perplexity {before:.4f} -> {after:.4f} ({100 * (after / before - 1):+.1f} %), "
+    print(f"  test perplexity {before:.4f} -> {after:.4f} ({100 * (after / before - 1):+.1f} %), "
           f"tokens/s {speed_before:,.0f} -> {speed_after:,.0f} ({100 * (speed_after / speed_before - 1):+.1f} %)")
     print("  for context, perplexity with the block replaced by: " + ", ".join(
         f"{label} {value:.4f} ({100 * (value / before - 1):+.1f} %)" for label, value in context.items())
@@ -314,23 +320,27 @@ def main(argv=None) -> int:
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     kind = "quick" if args.quick else device.type if device.type in CONFIGS else "cpu"
     setup = CONFIGS[kind]
-    if args.seeds < 1:
-        raise SystemExit("--seeds must be >= 1")
     for name in ("cpu", "cuda"):
         print(("* " if name == kind else "  ") + describe(name, CONFIGS[name]))
     if kind == "quick":
         print("* " + describe("quick", setup))
     tokens = encode(load_corpus(args.corpus))
-    train_tokens, validation_tokens = split_tokens(tokens)
+    train_tokens, held_out = split_tokens(tokens, HELD_OUT)
+    search_tokens, test_tokens = split_tokens(held_out, 0.5)  # the search's validation, then the test
     context = setup["model"].context
-    train = make_windows(train_tokens, context)
-    validation = make_windows(validation_tokens, context)
-    print(f"corpus: {len(tokens):,} bytes ({args.corpus or 'pydoc_data.topics'}); {train[0].shape[0]} training and "
-          f"{validation[0].shape[0]} validation windows of {context}; device {device}; config '{kind}'; "
-          f"seeds {list(range(args.seeds))}; {args.threads} CPU thread(s)")
+    try:
+        train = make_windows(train_tokens, context)
+        search_validation = make_windows(search_tokens, context)
+        test = make_windows(test_tokens, context)
+    except ValueError as error:
+        raise SystemExit(f"error: the corpus is too short: {error}") from None
+    print(f"corpus: {len(tokens):,} bytes ({args.corpus or 'pydoc_data.topics'}); {train[0].shape[0]} training, "
+          f"{search_validation[0].shape[0]} search-validation and {test[0].shape[0]} test windows of {context} "
+          f"(the search scores on search-validation; the table and the MLP block report test perplexity); "
+          f"device {device}; config '{kind}'; seeds {list(range(args.seeds))}; {args.threads} CPU thread(s)")
 
-    print("\n1. search (language-model fitness)", flush=True)
-    search, found = run_search(args, setup, train, validation, device)
+    print("\n1. search (language-model fitness, on the search-validation windows)", flush=True)
+    search, found = run_search(args, setup, train, search_validation, device)
 
     study = builtin_names()
     if kind == "quick":
@@ -338,16 +348,17 @@ def main(argv=None) -> int:
     candidates = [(name, "baseline", name) for name in BASELINES]
     candidates += [(a.formula, "search", a) for a in found]
     candidates += [(f"{name}: {load_builtin(name).formula}", "study", load_builtin(name)) for name in study]
-    print(f"\n2. table: {len(candidates)} activations x {args.seeds} seeds at the full budget", flush=True)
-    rows, runs, gelu_model = run_table(args, setup, candidates, train, validation, device)
+    print(f"\n2. table: {len(candidates)} activations x {args.seeds} seeds at the full budget, test perplexity",
+          flush=True)
+    rows, runs, gelu_model = run_table(args, setup, candidates, train, test, device)
     print()
     print_table(rows)
     winners = [r["activation"] for r in rows if r["source"] != "baseline" and r["beats_gelu"]]
     print("  " + (f"below GELU by more than one std: {', '.join(winners)}" if winners else
                   "no found activation is below GELU by more than one std"))
 
-    print("\n3. MLP block explained", flush=True)
-    block = run_block(args, setup, gelu_model, train, validation, device)
+    print("\n3. MLP block explained (test perplexity)", flush=True)
+    block = run_block(args, setup, gelu_model, train, test, device)
 
     payload = {
         "device": str(device),
@@ -356,7 +367,13 @@ def main(argv=None) -> int:
         "configs": {name: {**{k: v for k, v in c.items() if k != "model"}, "model": c["model"].to_dict()}
                     for name, c in CONFIGS.items()},
         "corpus": {"source": args.corpus or "pydoc_data.topics", "bytes": int(len(tokens)),
-                   "train_windows": int(train[0].shape[0]), "validation_windows": int(validation[0].shape[0])},
+                   "train_windows": int(train[0].shape[0]),
+                   "search_validation_windows": int(search_validation[0].shape[0]),
+                   "test_windows": int(test[0].shape[0]),
+                   "split": f"first {1 - HELD_OUT:.0%} training; of the last {HELD_OUT:.0%}, the first half the "
+                            "search's validation, the second half the test"},
+        "measured_on": "rows (perplexity_mean, perplexity_std, beats_gelu) and mlp_block are test perplexities: "
+                       "windows the search never scored; search.*fitness are search-validation perplexities",
         "seeds": list(range(args.seeds)),
         "threads": args.threads,
         "rows": rows,

@@ -38,10 +38,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from srnet.activations.programs import CHECK_RANGE, DegenerateActivationError
-from srnet.activations.routes import make_activation
+from srnet.activations.programs import CHECK_RANGE
+from srnet.activations.scorer import ActivationScorer
 from srnet.activations.study_models import resolve_device, seeded
-from srnet.expr.program import Program
+from srnet.data import check_budget
 from srnet.networks import ACTIVATIONS
 from srnet.train import fit_network
 
@@ -155,14 +155,14 @@ class LMConfig:
     max_train_windows: int | None = None
 
     def __post_init__(self):
+        # one-line errors from the project's one checker; whole numbers are stored as int
         for name in ("context", "d_model", "n_layers", "n_heads", "mlp_ratio", "epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            object.__setattr__(self, name, check_budget(name, getattr(self, name), integer=True))
+        object.__setattr__(self, "max_train_windows",
+                           check_budget("max_train_windows", self.max_train_windows, allow_none=True, integer=True))
+        object.__setattr__(self, "lr", check_budget("lr", self.lr))
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads})")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -279,7 +279,19 @@ def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def perplexity(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, batch_size: int = 64) -> float:
-    """``exp`` of the mean cross-entropy over every target byte (inf when not finite)."""
+    """``exp`` of the mean cross-entropy over every target byte (inf when not finite).
+
+    Raises
+    ------
+    ValueError
+        In one line, when there are no windows (nothing to measure) or the
+        inputs and targets differ in rows.
+    """
+    if inputs.shape[0] == 0 or targets.numel() == 0:
+        raise ValueError("perplexity needs at least one validation window, got none")
+    if inputs.shape[0] != targets.shape[0]:
+        raise ValueError(f"inputs have {inputs.shape[0]} windows but targets have {targets.shape[0]}")
+    batch_size = check_budget("batch_size", batch_size, integer=True)
     model.eval()
     device = next(model.parameters()).device
     total, count = 0.0, 0
@@ -301,6 +313,7 @@ class TrainingRun:
     seconds: float
     tokens_per_s: float
     diverged: bool
+    tokens: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -312,8 +325,10 @@ def train_language_model(model: nn.Module, train: tuple, validation: tuple, conf
     ``train = (inputs, targets)`` (the first ``config.max_train_windows``),
     then measure its perplexity on ``validation``.
 
-    ``tokens_per_s`` is training throughput: target bytes trained on per
-    second of the loop (forward, backward and Adam step).
+    ``tokens`` counts the target bytes actually trained on (a run stopped
+    early by a non-finite loss counts the batches before it only) and
+    ``tokens_per_s`` is training throughput: those tokens per second of the
+    loop (forward, backward and Adam step).
     """
     inputs, targets = train
     if config.max_train_windows is not None:
@@ -323,15 +338,23 @@ def train_language_model(model: nn.Module, train: tuple, validation: tuple, conf
     inputs, targets = inputs.to(device), targets.to(device)
     _synchronize(device)
     started = time.perf_counter()
-    losses = fit_network(model, inputs, targets, lm_loss, epochs=config.epochs, batch_size=config.batch_size,
+    seen = [0, 0]  # target bytes of every batch the loss was computed on, of the last one
+
+    def loss(logits, batch_targets):
+        seen[0] += batch_targets.numel()
+        seen[1] = batch_targets.numel()
+        return lm_loss(logits, batch_targets)
+
+    losses = fit_network(model, inputs, targets, loss, epochs=config.epochs, batch_size=config.batch_size,
                          lr=config.lr, random_state=random_state, stop_on_nonfinite=stop_on_nonfinite)
     _synchronize(device)
     seconds = time.perf_counter() - started
     diverged = bool(losses) and not math.isfinite(losses[-1])
+    # fit_network stops on a non-finite loss before that batch's step: it was not trained on
+    tokens = seen[0] - (seen[1] if diverged and stop_on_nonfinite else 0)
     value = math.inf if diverged else perplexity(model, *validation)
-    tokens = targets.numel() * config.epochs
     return TrainingRun(value, [float(v) for v in losses], seconds, tokens / seconds if seconds > 0 else math.inf,
-                       diverged)
+                       diverged, tokens)
 
 
 @torch.no_grad()
@@ -361,15 +384,16 @@ def _synchronize(device) -> None:
 
 # ------------------------------------------------------------------ fitness
 
-class LanguageModelScorer:
+class LanguageModelScorer(ActivationScorer):
     """Fitness of an activation formula: validation perplexity of a
     :class:`TinyGPT` trained briefly with it.
 
     The interface :func:`srnet.activations.search_activation` takes as
-    ``scorer=``: :meth:`fitness` (cached by the program's JSON),
-    :meth:`activation`, and the counters ``trained``, ``hits``,
-    ``rejected``.  Every candidate starts from the same weights and sees
-    the same batches (``random_state``): differences come from the
+    ``scorer=``: the cache by the program's JSON, the counters and
+    :meth:`fitness` / :meth:`activation` are
+    :class:`~srnet.activations.scorer.ActivationScorer`'s; :meth:`train` is
+    the language model's.  Every candidate starts from the same weights and
+    sees the same batches (``random_state``): differences come from the
     activation.
 
     Parameters
@@ -384,55 +408,27 @@ class LanguageModelScorer:
         Range on which formulas are checked and standardised
         (see :func:`~srnet.activations.make_activation`).
     max_validation_windows : int or None, default=None
-        Score on the first windows of ``validation`` only.
+        Score on the first windows of ``validation`` only (at least one).
     """
 
     def __init__(self, train, validation, config: LMConfig, *, random_state: int = 0, device="cpu",
                  check_range=CHECK_RANGE, max_validation_windows: int | None = None):
+        super().__init__(check_range=check_range)
+        max_validation_windows = check_budget("max_validation_windows", max_validation_windows, allow_none=True,
+                                              integer=True)
+        if validation[0].shape[0] == 0:
+            raise ValueError("the scorer needs at least one validation window, got none")
         self.device = resolve_device(device)
         self.config = config
         self.train_windows = tuple(t.to(self.device) for t in train)
         self.validation = tuple(t[:max_validation_windows].to(self.device) for t in validation)
         self.seed = int(random_state)
-        self.check_range = check_range
-        self.cache: dict[str, float] = {}
-        self.hits = self.trained = self.rejected = 0
-        self.seconds = 0.0
 
-    def activation(self, program: Program):
-        """The standardised activation of a program, or None if degenerate."""
-        try:
-            return make_activation(program, normalize=True, check_range=self.check_range)
-        except DegenerateActivationError:
-            return None
-
-    def fitness(self, program: Program) -> float:
-        key = program.to_json()
-        if key in self.cache:
-            self.hits += 1
-            return self.cache[key]
-        activation = self.activation(program)
-        if activation is None:
-            self.rejected += 1
-            value = math.inf
-        else:
-            self.trained += 1
-            value = self.score(activation)
-        self.cache[key] = value
-        return value
-
-    def score(self, activation) -> float:
+    def train(self, activation) -> float:
         """Validation perplexity after the short training, inf if it diverged."""
-        started = time.perf_counter()
         model = build_language_model(self.config, activation, random_state=self.seed).to(self.device)
         run = train_language_model(model, self.train_windows, self.validation, self.config, random_state=self.seed)
-        self.seconds += time.perf_counter() - started
         return run.perplexity
-
-    def ranked(self) -> list[tuple[float, Program]]:
-        """Every finite fitness met so far with its program, best first."""
-        found = [(value, Program.from_json(key)) for key, value in self.cache.items() if math.isfinite(value)]
-        return sorted(found, key=lambda pair: pair[0])
 
 
 def search_lm_activation(train, validation, config: LMConfig, *, random_state: int = 0, device="cpu",

@@ -71,6 +71,16 @@ def probe_module(model: nn.Module, module: nn.Module, inputs: torch.Tensor, *, b
 
 # ----------------------------------------------------------------------- PCA
 
+def _transform(X, mean, components, scale):
+    """Scores of rows: the one formula of :meth:`Reduction.transform`, for NumPy arrays and torch tensors."""
+    return (X - mean) @ components.T / scale
+
+
+def _inverse(Z, mean, components, scale):
+    """Rows of scores: the one formula of :meth:`Reduction.inverse`, for NumPy arrays and torch tensors."""
+    return mean + (Z * scale) @ components
+
+
 @dataclass(frozen=True)
 class Reduction:
     """The top principal directions of some rows.
@@ -90,10 +100,37 @@ class Reduction:
         return self.components.shape[0]
 
     def transform(self, X) -> np.ndarray:
-        return (np.asarray(X, dtype=np.float64) - self.mean) @ self.components.T / self.scale
+        return _transform(np.asarray(X, dtype=np.float64), self.mean, self.components, self.scale)
 
     def inverse(self, Z) -> np.ndarray:
-        return self.mean + (np.asarray(Z, dtype=np.float64) * self.scale) @ self.components
+        return _inverse(np.asarray(Z, dtype=np.float64), self.mean, self.components, self.scale)
+
+    def module(self) -> ReductionModule:
+        """The same reduction in torch (buffers that follow the model's device)."""
+        return ReductionModule(self)
+
+
+class ReductionModule(nn.Module):
+    """A :class:`Reduction` in torch: the same :meth:`transform` and
+    :meth:`inverse` on tensors of any leading shape, in the input's dtype."""
+
+    def __init__(self, reduction: Reduction):
+        super().__init__()
+        for name in ("mean", "components", "scale"):
+            self.register_buffer(name, torch.as_tensor(np.asarray(getattr(reduction, name)), dtype=torch.float32))
+
+    def _buffers_as(self, x: torch.Tensor):
+        return tuple(b.to(x.dtype) for b in (self.mean, self.components, self.scale))
+
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        return _transform(x, *self._buffers_as(x))
+
+    def inverse(self, z: torch.Tensor) -> torch.Tensor:
+        return _inverse(z, *self._buffers_as(z))
+
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` seen through the directions: ``inverse(transform(x))``."""
+        return self.inverse(self.transform(x))
 
 
 def principal_directions(X, n_components: int, *, whiten: bool = False) -> Reduction:
@@ -128,11 +165,7 @@ class ExplainedBlock(nn.Module):
 
     def __init__(self, reduction_in: Reduction, reduction_out: Reduction, formula: Formula):
         super().__init__()
-        as_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
-        self.register_buffer("in_mean", as_tensor(reduction_in.mean))
-        self.register_buffer("in_map", as_tensor(reduction_in.components.T / reduction_in.scale))
-        self.register_buffer("out_mean", as_tensor(reduction_out.mean))
-        self.register_buffer("out_map", as_tensor(reduction_out.scale[:, None] * reduction_out.components))
+        self.reduction_in, self.reduction_out = reduction_in.module(), reduction_out.module()
         self.programs = nn.ModuleList(ProgramModule(p, dtype=torch.float32) for p in formula.programs)
         for parameter in self.programs.parameters():
             parameter.requires_grad_(False)
@@ -146,9 +179,23 @@ class ExplainedBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = x.shape
-        z = (x.reshape(-1, shape[-1]) - self.in_mean.to(x.dtype)) @ self.in_map.to(x.dtype)
-        y = self.out_mean.to(x.dtype) + self.reduced(z) @ self.out_map.to(x.dtype)
+        y = self.reduction_out.inverse(self.reduced(self.reduction_in.transform(x.reshape(-1, shape[-1]))))
         return y.reshape(*shape[:-1], y.shape[-1])
+
+
+class ProjectedBlock(nn.Module):
+    """The true block seen through principal directions: its input projected
+    onto ``reduction_in``'s directions, its output onto ``reduction_out``'s
+    (``out.project(block(in.project(x)))``): the most any formula of those
+    directions can reach."""
+
+    def __init__(self, block: nn.Module, reduction_in: Reduction, reduction_out: Reduction):
+        super().__init__()
+        self.block = block
+        self.reduction_in, self.reduction_out = reduction_in.module(), reduction_out.module()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.reduction_out.project(self.block(self.reduction_in.project(x)))
 
 
 class AffineBlock(nn.Module):
@@ -291,5 +338,5 @@ def explain_block(inputs, outputs, *, n_inputs: int = 4, n_outputs: int = 4, max
         seconds=time.perf_counter() - started)
 
 
-__all__ = ["AffineBlock", "BlockExplanation", "ExplainedBlock", "Reduction", "explain_block", "principal_directions",
-           "probe_module", "replace_module"]
+__all__ = ["AffineBlock", "BlockExplanation", "ExplainedBlock", "ProjectedBlock", "Reduction", "ReductionModule",
+           "explain_block", "principal_directions", "probe_module", "replace_module"]

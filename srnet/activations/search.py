@@ -33,6 +33,7 @@ from torch import nn
 
 from srnet.activations.programs import CHECK_RANGE, VARIABLE, DegenerateActivationError
 from srnet.activations.routes import FoundActivation, make_activation, raw_formula, subsample_rows
+from srnet.activations.scorer import ActivationScorer
 from srnet.activations.study_models import light_network, resolve_device, seeded
 from srnet.cgp import _kernels
 from srnet.cgp.driver import Limits, Progress, check_budgets, run
@@ -96,11 +97,13 @@ class _ActivationSearch:
             self.parent, self.fitness = best_child, best_fitness
 
 
-class _Scorer:
-    """Trains the light network with a candidate activation; the fitness cache."""
+class _Scorer(ActivationScorer):
+    """Trains the light network with a candidate activation; its validation loss is the fitness
+    (the cache and counters are :class:`~srnet.activations.scorer.ActivationScorer`'s)."""
 
     def __init__(self, X_train, y_train, X_val, y_val, *, task, hidden, epochs, lr, batch_size, device, seed,
                  check_range):
+        super().__init__(check_range=check_range)
         self.device = resolve_device(device)
         self.X_train = torch.as_tensor(X_train, dtype=torch.float32, device=self.device)
         self.y_train = torch.as_tensor(y_train, dtype=torch.float32, device=self.device).reshape(-1, 1)
@@ -108,31 +111,7 @@ class _Scorer:
         self.y_val = torch.as_tensor(y_val, dtype=torch.float32, device=self.device).reshape(-1, 1)
         self.loss = nn.BCEWithLogitsLoss() if task == "binary" else nn.MSELoss()
         self.hidden, self.epochs, self.lr, self.batch_size = hidden, epochs, lr, batch_size
-        self.seed, self.check_range = seed, check_range
-        self.cache: dict[str, float] = {}
-        self.hits = self.trained = self.rejected = 0
-
-    def activation(self, program: Program):
-        """The standardised activation of a program, or None if degenerate."""
-        try:
-            return make_activation(program, normalize=True, check_range=self.check_range)
-        except DegenerateActivationError:
-            return None
-
-    def fitness(self, program: Program) -> float:
-        key = program.to_json()
-        if key in self.cache:
-            self.hits += 1
-            return self.cache[key]
-        activation = self.activation(program)
-        if activation is None:
-            self.rejected += 1
-            value = math.inf
-        else:
-            self.trained += 1
-            value = self.train(activation)
-        self.cache[key] = value
-        return value
+        self.seed = seed
 
     def train(self, activation: nn.Module) -> float:
         model = seeded(light_network, self.seed, self.X_train.shape[1], activation, self.y_train.shape[1],
