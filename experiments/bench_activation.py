@@ -35,8 +35,12 @@ Targets (printed): CUDA, forward+backward <= 1.2x the fastest GELU at 1M and
 thread, <= 1.5x for formulas of up to 10 nodes, training steps/s >= 0.8x.
 
 Timing: every candidate is warmed up (compilation is not timed), then all
-are timed in interleaved rounds (one pass each per round) so that a change of
-machine load hits them alike; the median over rounds is kept.  CPU runs use
+are timed in interleaved rounds so that a change of machine load hits them
+alike: per round, each candidate runs once untimed (so that the caches and
+heap another candidate left behind are not charged to it: the unfused walk
+churns through many temporaries), then once timed; the fastest round is
+kept (``--statistic median`` for the median), the least disturbed by other
+processes on a shared machine.  CPU runs use
 one thread (``torch.set_num_threads(1)``, also the fused kernel's).  Models
 and modules are compiled with static shapes (``dynamic=False``).
 
@@ -106,12 +110,22 @@ def parse_args(argv=None):
     parser.add_argument("--features", type=int, default=32, help="inputs d of the Light network d-64-32-1")
     parser.add_argument("--no-compile", action="store_true", help="skip every torch.compile")
     parser.add_argument("--no-train", action="store_true", help="kernels only")
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated element counts (default 65536,1048576,16777216; the JSON keys)")
+    parser.add_argument("--steady-allocator", action="store_true",
+                        help="CPU: keep freed memory in glibc's heap (mallopt) instead of returning blocks of "
+                             "4-64 MiB to the system, which makes candidates pay page faults by how many fresh "
+                             "tensors they allocate and how the heap happens to lie")
+    parser.add_argument("--statistic", choices=("min", "median"), default="min",
+                        help="per candidate, the fastest round (default: least disturbed by other processes) "
+                             "or the median")
     parser.add_argument("--quick", action="store_true",
                         help=f"a check that it runs: {', '.join(QUICK)}; 3 rounds, 3 training steps")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.train_steps, args.warmup = 3, 3, 1
         args.formulas = args.formulas or ",".join(QUICK)
+    args.sizes = tuple(int(v) for v in args.sizes.split(",")) if args.sizes else SIZES
     return args
 
 
@@ -122,9 +136,13 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+STATISTIC = ["min"]  # --statistic
+
+
 def interleaved(candidates: dict, run, rounds: int, warmup: int, device) -> dict:
-    """Median seconds of ``run(candidate)`` per candidate, timed in
-    interleaved rounds (None where the warm-up failed, e.g. no compiler)."""
+    """Seconds of ``run(candidate)`` per candidate (the fastest round, or the
+    median: ``--statistic``), timed in interleaved rounds (None where the
+    warm-up failed, e.g. no compiler)."""
     usable = {}
     for name, candidate in candidates.items():
         try:
@@ -137,12 +155,14 @@ def interleaved(candidates: dict, run, rounds: int, warmup: int, device) -> dict
     times = {name: [] for name in usable}
     for _ in range(rounds):
         for name, candidate in usable.items():
+            run(candidate)  # untimed: what the previous candidate left in caches and heap is not its cost
             sync(device)
             start = time.perf_counter()
             run(candidate)
             sync(device)
             times[name].append(time.perf_counter() - start)
-    return {name: (statistics.median(times[name]) if name in times else None) for name in candidates}
+    pick = min if STATISTIC[0] == "min" else statistics.median
+    return {name: (pick(times[name]) if name in times else None) for name in candidates}
 
 
 def compiled(fn):
@@ -172,7 +192,7 @@ def kernel_times(activations: dict, hand: dict, device, args) -> dict:
     if not args.no_compile:
         candidates.update({f"{name}|compiled": compiled(fn) for name, fn in {**modules, **handwritten}.items()})
     results = {}
-    for size in SIZES:
+    for size in args.sizes:
         generator = torch.Generator().manual_seed(0)
         inputs = (torch.randn(size, generator=generator) * 2).to(device).requires_grad_(True)
         grad_out = torch.randn(size, generator=generator).to(device)
@@ -253,10 +273,11 @@ def train_candidates(activations: dict, device, args) -> dict:
 # ------------------------------------------------------------------ report
 
 def build_report(device, activations: dict, kernels: dict, training: dict | None) -> dict:
+    """The JSON of the module docstring from the timings (sizes as measured)."""
     formulas, details = [], {"kernel_seconds": {str(s): t for s, t in kernels.items()},
                              "train_step_seconds": training}
     for name, act in activations.items():
-        ratios = {str(size): ratio(kernels[size][name], fastest_gelu(kernels[size])) for size in SIZES}
+        ratios = {str(size): ratio(kernels[size][name], fastest_gelu(kernels[size])) for size in kernels}
         train = {"eager": None, "compiled": None}
         if training:
             for mode in train:
@@ -280,7 +301,7 @@ def device_name(device: torch.device) -> str:
 def print_tables(device, activations: dict, kernels: dict, training: dict | None) -> None:
     cuda = device.type == "cuda"
     print(f"\n{device_name(device)}: forward+backward time / the fastest GELU's (eager or compiled, per size)")
-    for size in SIZES:
+    for size in kernels:
         times = kernels[size]
         best = fastest_gelu(times)
         which = "compiled" if best is not None and best == times.get("gelu|compiled") else "eager"
@@ -292,7 +313,7 @@ def print_tables(device, activations: dict, kernels: dict, training: dict | None
                   f"{fmt(ratio(times.get(name + '|compiled'), best)):>10}")
         for name, act in activations.items():
             r = ratio(times[name], best)
-            limit = (1.5 if size == SIZES[0] else 1.2) if cuda else (1.5 if act.n_nodes <= 10 else None)
+            limit = (1.5 if size <= SIZES[0] else 1.2) if cuda else (1.5 if act.n_nodes <= 10 else None)
             verdict = "" if limit is None or r is None else ("ok" if r <= limit else f"> {limit}x")
             print(f"{name:<16}{act.n_nodes:>6}{fmt(r):>8}{fmt(ratio(times.get(name + '|compiled'), best)):>10}"
                   f"{fmt(ratio(times.get(name + '|unfused'), best)):>9}{fmt(ratio(times.get(name + '|hand'), best)):>7}"
@@ -320,11 +341,24 @@ def print_tables(device, activations: dict, kernels: dict, training: dict | None
 
 # ------------------------------------------------------------------ main
 
+def steady_allocator() -> None:
+    """glibc: no mmap for large blocks, no trimming of the heap's top (see --steady-allocator)."""
+    import ctypes
+
+    libc = ctypes.CDLL("libc.so.6")
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    if not (libc.mallopt(M_MMAP_THRESHOLD, 1 << 30) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 62)):
+        print("warning: mallopt failed; the allocator is as it was")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    STATISTIC[0] = args.statistic
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
+        if args.steady_allocator:
+            steady_allocator()
     torch._dynamo.config.recompile_limit = 10_000  # one entry per module, formula and size
     torch._dynamo.config.accumulated_recompile_limit = 100_000
     names = args.formulas.split(",") if args.formulas else list(FORMULAS)
@@ -338,12 +372,13 @@ def main(argv=None) -> int:
         hand[name] = by_hand
     load_before = os.getloadavg()
     started = time.perf_counter()
-    print(f"{device_name(device)}: {len(activations)} formulas, sizes {', '.join(map(str, SIZES))}")
+    print(f"{device_name(device)}: {len(activations)} formulas, sizes {', '.join(map(str, args.sizes))}")
     kernels = kernel_times(activations, hand, device, args)
     training = None if args.no_train else train_candidates(activations, device, args)
     print_tables(device, activations, kernels, training)
     report = build_report(device, activations, kernels, training)
     report["details"].update({"rounds": args.rounds, "train_steps": args.train_steps, "quick": args.quick,
+                              "statistic": args.statistic, "steady_allocator": args.steady_allocator,
                               "load_average": {"before": load_before, "after": os.getloadavg()},
                               "seconds": time.perf_counter() - started})
     print(f"\n{time.perf_counter() - started:.0f} s; load average {load_before[0]:.2f} before, "
