@@ -484,3 +484,12 @@ def test_benchmark_formulas_are_fifteen_of_at_most_fourteen_nodes(experiment_scr
         with torch.no_grad():  # the hand-written twin is the same function
             assert torch.allclose(act(t), by_hand(t), rtol=1e-3, atol=1e-3), name
     assert len(sizes) == 15 and max(sizes) == 14 and min(sizes) == 1
+
+
+def test_torch_func_transforms_take_the_unfused_path():
+    module = activation(sympy.sin(x) * x)
+    t = torch.linspace(-2, 2, 9, dtype=torch.float64)
+    grad = torch.func.grad(lambda u: module(u).sum())(t)
+    assert torch.allclose(grad, torch.sin(t) + t * torch.cos(t))
+    jacobian = torch.func.vmap(torch.func.grad(lambda u: module(u)))(t)
+    assert torch.allclose(jacobian, grad)

@@ -8,7 +8,14 @@ per node backward.  The fused path runs the whole formula as one kernel:
   needed, ``g'(x)`` beside it (forward-mode differentiation through the table:
   :data:`DERIVATIVES` gives each primitive's derivative rule, which follows
   autograd of the primitive's torch form, protected branches included);
-* backward is ``grad_y * g'(x)``, one element-wise product.
+* backward is ``grad_y * g'(x)``, one element-wise product; or, on CUDA and
+  for CPU inputs of :data:`CPU_RECOMPUTE_MIN_BYTES` or more, the forward
+  pass saves x and the backward is one kernel recomputing ``g'(x)`` times
+  ``grad_y`` (the bytes GELU's backward moves).
+
+Forward mode rounds a slope that cancels (``d(x**3) - d(x**3)``) to a
+fraction of its terms, where autograd cancels the adjoints first: the two
+paths agree to rounding of the terms, not always to the last bit.
 
 Backends (:func:`backend`):
 
@@ -30,6 +37,7 @@ break, no opaque call).
 Second derivatives (``create_graph=True`` through the activation) are not
 available on the fused path: the backward raises a one-line error naming
 ``fused=False``, which walks the torch forms and differentiates to any order.
+Under ``torch.func`` transforms the module walks the torch forms by itself.
 
 No source text is generated or executed: the kernels interpret the op codes
 (CPU) or are specialised by Triton on integer and float parameters (CUDA).

@@ -15,9 +15,9 @@ Two paths, the same numbers (float32 rounding aside):
   straight line of torch operations, which inductor fuses into the
   network's kernels (no graph break).  Second derivatives need ``fused=False``;
 * unfused (``fused=False``, or where no fused kernel runs: another device or
-  dtype, ``torch.jit.trace``): the module walks the program's steps through
-  the primitive table's torch forms, one operation per node, and autograd
-  differentiates them (to any order).
+  dtype, ``torch.jit.trace``, ``torch.func`` transforms): the module walks
+  the program's steps through the primitive table's torch forms, one
+  operation per node, and autograd differentiates them (to any order).
 
 Saved as JSON (the program plus the affine parameters), never pickled.
 
@@ -251,7 +251,7 @@ class ExpressionActivation(nn.Module):
                 # the protected ops make inductor's CPU kernels many times slower.
                 return checkpoint(self._apply_affine, x, use_reentrant=False, preserve_rng_state=False)
             return self._apply_affine(x)
-        if self.fused and not torch.jit.is_tracing():
+        if self.fused and not torch.jit.is_tracing() and not _functorch_active():
             kind = backend(self._fused_plan, x)
             if kind is not None:
                 return self._apply_affine(x, lambda u: fused_apply(self._fused_plan, u, kind))
@@ -350,6 +350,12 @@ class ExpressionActivation(nn.Module):
         copy = type(self).from_dict(self.to_dict())
         copy.fused = self.fused
         return copy.to(self.constants.device)
+
+
+def _functorch_active() -> bool:
+    """Under torch.func transforms (grad, vmap, jacrev, ...), which the fused kernels do not support."""
+    check = getattr(torch._C, "_are_functorch_transforms_active", None)
+    return bool(check()) if check is not None else False
 
 
 def _compiling() -> bool:
