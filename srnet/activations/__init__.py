@@ -12,7 +12,12 @@
   trained network (:mod:`srnet.activations.routes`), by an evolutionary
   search scored by training (:mod:`srnet.activations.search`);
 * the networks and metrics of the activation study
-  (:mod:`srnet.activations.study_models`).
+  (:mod:`srnet.activations.study_models`);
+* the fused kernels each way (:mod:`srnet.activations.fused`);
+* transformers: a byte-level language model whose MLP activation is any
+  module, and its perplexity as a search fitness
+  (:mod:`srnet.activations.language_model`), and a trained MLP block
+  explained through principal directions (:mod:`srnet.activations.mlp_block`).
 """
 
 from srnet.activations.builtin import builtin_names, load_builtin
