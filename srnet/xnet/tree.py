@@ -146,7 +146,12 @@ def to_program(roots, n_inputs: int, scale=None, offset=None) -> Program:
     ``add`` of its bias (left out when the weight is 1 or the bias 0); a
     root's weight and bias become the program's output map, times ``scale``
     plus ``offset`` per output (the target's standardisation).  The program
-    computes exactly what the trees compute, operation for operation.
+    computes what the trees compute, operation for operation inside the
+    trees; only the roots' map is regrouped (``raw * (w * s) + (b * s + o)``
+    for ``(w * raw + b) * s + o``, and a bias that cancels the offset to
+    rounding written as 0), so the two agree to rounding.  The estimators'
+    ``predict`` evaluates this program, so ``expression_`` is what
+    ``predict`` computes.
     """
     roots = list(roots)
     m = len(roots)
