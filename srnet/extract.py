@@ -652,11 +652,16 @@ class SRNet(BaseEstimator):
 def _progress_bar(enabled: bool, settings: dict):
     if not enabled:
         return None
+    import sys
+
     from tqdm.auto import tqdm
 
+    # a terminal redraws the bar in place; a log file (CI, nohup) would get every redraw appended
+    # on one line, so it gets one every few seconds
+    interval = 0.1 if sys.stderr.isatty() else 5.0
     if settings["max_seconds"] is None:
-        return tqdm(total=settings["max_generations"], unit="gen", desc="srnet")
-    return tqdm(total=settings["max_seconds"], unit="s", desc="srnet",
+        return tqdm(total=settings["max_generations"], unit="gen", desc="srnet", mininterval=interval)
+    return tqdm(total=settings["max_seconds"], unit="s", desc="srnet", mininterval=interval,
                 bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}")
 
 
