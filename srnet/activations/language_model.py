@@ -27,7 +27,6 @@ the activation search with a language-model fitness need:
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -40,9 +39,8 @@ from torch.nn import functional as F
 
 from srnet.activations.programs import CHECK_RANGE
 from srnet.activations.scorer import ActivationScorer
-from srnet.activations.study_models import resolve_device, seeded
+from srnet.activations.study_models import activation_module, resolve_device, seeded
 from srnet.data import check_budget
-from srnet.networks import ACTIVATIONS
 from srnet.train import fit_network
 
 VOCAB_SIZE = 256
@@ -166,18 +164,6 @@ class LMConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def activation_module(activation) -> nn.Module:
-    """A fresh module: a name of :data:`srnet.networks.ACTIVATIONS`, or a copy of a module."""
-    if isinstance(activation, str):
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation '{activation}'; choose from {', '.join(ACTIVATIONS)} "
-                             "or pass a module")
-        return ACTIVATIONS[activation]()
-    if isinstance(activation, nn.Module):
-        return copy.deepcopy(activation)  # each block its own copy (own affine parameters, if any)
-    raise TypeError(f"activation must be a name or an nn.Module, got {type(activation).__name__}")
 
 
 class MLP(nn.Module):

@@ -45,7 +45,9 @@ def resolve_device(device="auto") -> torch.device:
 
 # ------------------------------------------------------------------- models
 
-def _activation_module(activation) -> nn.Module:
+def activation_module(activation) -> nn.Module:
+    """A fresh module: a name of :data:`srnet.networks.ACTIVATIONS`, or a
+    copy of a module (each layer its own, with its own affine parameters)."""
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation '{activation}'; choose from {', '.join(ACTIVATIONS)} "
@@ -69,7 +71,7 @@ def light_network(n_features: int, activation="relu", n_outputs: int = 1, *, hid
     """The study's small network: Linear -> activation per hidden layer."""
     layers, width = [], n_features
     for size in hidden:
-        layers += [nn.Linear(width, size), _activation_module(activation)]
+        layers += [nn.Linear(width, size), activation_module(activation)]
         width = size
     return nn.Sequential(*layers, nn.Linear(width, n_outputs))
 

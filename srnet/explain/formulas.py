@@ -84,30 +84,31 @@ class SRNetExplainer(Explainer):
         return softmax(output) if self.task_ == "classification" else output
 
 
-class CGPDirectExplainer(Explainer):
-    """A direct CGP symbolic regression of the network's output on its inputs."""
-
-    name = "cgp_direct"
+class _DirectRegressionExplainer(Explainer):
+    """A formula regressor of srnet's fitted to the network's output on its
+    inputs (a classifier's varying logits, one formula each); subclasses
+    name the regressor (:meth:`_regressor`)."""
 
     def __init__(self, max_seconds=10.0, regressor_params=None):
         self.max_seconds = max_seconds
         self.regressor_params = regressor_params
 
-    def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
-        from srnet.estimators import CGPRegressor
+    def _regressor(self, random_state: int, params: dict):
+        raise NotImplementedError
 
+    def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
         params = {"simplify_seconds": 2.0, **(self.regressor_params or {})}
         X = _learning_points(X_train, X_valid)
         targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
         # A network output that never changes (a saturated classifier's logit) is explained by its value:
-        # there is no formula to search for, and the regressor rightly refuses a constant target.
+        # there is no formula to search for, and the regressors rightly refuse a constant target.
         self.constant_ = np.all(targets == targets[:1], axis=0)
         self.values_ = targets[0].copy()
         self.model_ = None
         self.size_ = int(self.constant_.sum())
         if not self.constant_.all():
             varying = targets[:, ~self.constant_]
-            self.model_ = CGPRegressor(max_seconds=self.max_seconds, random_state=int(rng.integers(2**31)), **params)
+            self.model_ = self._regressor(int(rng.integers(2**31)), params)
             self.model_.fit(X, varying[:, 0] if varying.shape[1] == 1 else varying)
             expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
                 self.model_.expression_]
@@ -117,12 +118,22 @@ class CGPDirectExplainer(Explainer):
         output = np.tile(self.values_, (len(X), 1))
         if self.model_ is not None:
             output[:, ~self.constant_] = self.model_.predict(X).reshape(len(X), -1)
-        if self.task_ == "classification":
-            return softmax(output)
-        return output
+        return softmax(output) if self.task_ == "classification" else output
 
 
-class XNetExplainer(Explainer):
+class CGPDirectExplainer(_DirectRegressionExplainer):
+    """A direct CGP symbolic regression (:class:`srnet.CGPRegressor`) of the
+    network's output on its inputs."""
+
+    name = "cgp_direct"
+
+    def _regressor(self, random_state, params):
+        from srnet.estimators import CGPRegressor
+
+        return CGPRegressor(max_seconds=self.max_seconds, random_state=random_state, **params)
+
+
+class XNetExplainer(_DirectRegressionExplainer):
     """X-Net (:class:`srnet.xnet.XNetRegressor`) fitted to the network's output
     (a classifier's varying logits, one tree each).
 
@@ -136,34 +147,10 @@ class XNetExplainer(Explainer):
 
     name = "xnet"
 
-    def __init__(self, max_seconds=10.0, regressor_params=None):
-        self.max_seconds = max_seconds
-        self.regressor_params = regressor_params
-
-    def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
+    def _regressor(self, random_state, params):
         from srnet.xnet import XNetRegressor
 
-        params = {"simplify_seconds": 2.0, **(self.regressor_params or {})}
-        X = _learning_points(X_train, X_valid)
-        targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
-        self.constant_ = np.all(targets == targets[:1], axis=0)  # a saturated logit: its value, no search
-        self.values_ = targets[0].copy()
-        self.model_ = None
-        self.size_ = int(self.constant_.sum())
-        if not self.constant_.all():
-            varying = targets[:, ~self.constant_]
-            self.model_ = XNetRegressor(max_seconds=self.max_seconds, random_state=int(rng.integers(2**31)),
-                                        **params)
-            self.model_.fit(X, varying[:, 0] if varying.shape[1] == 1 else varying)
-            expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
-                self.model_.expression_]
-            self.size_ += sum(complexity(e) for e in expressions)
-
-    def _predict(self, X):
-        output = np.tile(self.values_, (len(X), 1))
-        if self.model_ is not None:
-            output[:, ~self.constant_] = self.model_.predict(X).reshape(len(X), -1)
-        return softmax(output) if self.task_ == "classification" else output
+        return XNetRegressor(max_seconds=self.max_seconds, random_state=random_state, **params)
 
 
 def gplearn_available() -> bool:
