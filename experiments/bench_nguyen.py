@@ -121,21 +121,11 @@ def run_srnet(bench, X, y, X_test, seed, seconds) -> dict:
     # expression_ names inputs x0, x1, ...: rename them after the benchmark's variables (is_equivalent
     # matches symbols by name), declaring the sign of the benchmark's box, a domain we know: the formula
     # itself holds for every real input (sqrt|x|), the check reads it where the benchmark lives (sqrt x)
-    rename = {s: _declared_symbol(bench, int(s.name[1:])) for s in model.expression_.free_symbols}
+    rename = {s: bench.symbols()[int(s.name[1:])] for s in model.expression_.free_symbols}
     expr = model.expression_.xreplace(rename)
     return {"prediction": model.predict(X_test), "train_prediction": model.predict(X), "wall": wall,
             "time_to_solve": float(reached[0, 2]) if len(reached) else None,
             "size": complexity(model.expression_), "expr": expr, "simplified": True}
-
-
-def _declared_symbol(bench, j: int) -> sympy.Symbol:
-    """Input j of a benchmark as a symbol with the sign of its training box."""
-    low = min(bench.box[j])
-    if low > 0:
-        return sympy.Symbol(bench.variables[j], real=True, positive=True)
-    if low >= 0:
-        return sympy.Symbol(bench.variables[j], real=True, nonnegative=True)
-    return sympy.Symbol(bench.variables[j], real=True)
 
 
 def gplearn_to_sympy(program, symbols) -> sympy.Expr:

@@ -73,16 +73,6 @@ def r2(y, prediction) -> float:
     return rmse_r2(np.asarray(y, dtype=np.float64), np.asarray(prediction, dtype=np.float64))[1]
 
 
-def declared_symbol(bench, j: int) -> sympy.Symbol:
-    """Input j of a benchmark as a symbol with the sign of its box (as bench_nguyen.py checks exactness)."""
-    low = min(bench.box[j])
-    if low > 0:
-        return sympy.Symbol(bench.variables[j], real=True, positive=True)
-    if low >= 0:
-        return sympy.Symbol(bench.variables[j], real=True, nonnegative=True)
-    return sympy.Symbol(bench.variables[j], real=True)
-
-
 def exact(bench, expression, test_r2: float) -> bool:
     """Whether a formula in x0, x1, ... is the benchmark's, as written or expanded.
 
@@ -92,7 +82,7 @@ def exact(bench, expression, test_r2: float) -> bool:
     """
     if not test_r2 >= SOLVED_R2:
         return False
-    rename = {s: declared_symbol(bench, int(s.name[1:])) for s in expression.free_symbols}
+    rename = {s: bench.symbols()[int(s.name[1:])] for s in expression.free_symbols}
     candidate = expression.xreplace(rename)
     truth = bench.expression()
     return bool(is_equivalent(candidate, truth) or is_equivalent(sympy.expand(candidate), truth))

@@ -49,11 +49,16 @@ class Benchmark:
         return len(self.variables)
 
     def symbols(self, positive: bool | None = None) -> tuple[sympy.Symbol, ...]:
-        """Real symbols named after the variables; positive where the box is."""
+        """Real symbols named after the variables: positive where the box is,
+        nonnegative where it starts at 0 (``positive=None``); all positive or
+        all merely real with ``positive=True``/``False``."""
         out = []
         for name, (low, _) in zip(self.variables, self.box):
-            pos = low > 0 if positive is None else positive
-            out.append(sympy.Symbol(name, real=True, positive=True) if pos else sympy.Symbol(name, real=True))
+            if positive is None:
+                sign = {"positive": True} if low > 0 else {"nonnegative": True} if low >= 0 else {}
+            else:
+                sign = {"positive": True} if positive else {}
+            out.append(sympy.Symbol(name, real=True, **sign))
         return tuple(out)
 
     def expression(self) -> sympy.Expr:
