@@ -208,8 +208,11 @@ def _read_until(stream, marker, found: threading.Event, seen: list):
 
 def test_sigint_stops_srnet_explain_and_writes_the_best_so_far(tmp_path, data):
     net, argv = write_workload(tmp_path, data)
+    # the child gets the default SIGINT action even when the suite runs as a background job,
+    # which a shell starts with SIGINT ignored (a child inheriting that would never see Ctrl-C)
     process = subprocess.Popen([sys.executable, "-m", "srnet.cli", *argv, "--seconds", "1e12", "--domain", "rows"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     searching, seen = threading.Event(), []
     reader = threading.Thread(target=_read_until, args=(process.stderr, b"search_fitness=", searching, seen),
                               daemon=True)
