@@ -294,3 +294,29 @@ def test_training_on_cuda_gives_a_formula_that_is_its_predict():
     model = XNetRegressor(device="cuda", max_seconds=None, max_iterations=50, random_state=0).fit(X, y)
     assert model.score(X, y) > 0.9999
     np.testing.assert_allclose(model.predict(X), model.program_(X))
+
+
+def test_ctrl_c_inside_xnet_fit_keeps_the_best_forest_so_far(monkeypatch):
+    """A KeyboardInterrupt (Ctrl-C) mid-search stops it; the estimator keeps
+    the best forest found so far, and its formula is what predict computes."""
+    import srnet.xnet.train as xnet_train
+
+    calls = []
+    selection_step = xnet_train.selection_step
+
+    def interrupted_after_five(*args, **kwargs):
+        calls.append(1)
+        if len(calls) >= 5:
+            raise KeyboardInterrupt
+        return selection_step(*args, **kwargs)
+
+    monkeypatch.setattr(xnet_train, "selection_step", interrupted_after_five)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (60, 2))
+    y = X[:, 0] * np.sin(X[:, 1]) + X[:, 0] + 0.1 * rng.normal(size=60)  # noise: no formula meets tol
+    model = XNetRegressor(max_seconds=None, max_iterations=10_000, simplify_seconds=0, random_state=0).fit(X, y)
+    assert model.stop_reason_ == "interrupted" and len(calls) == 5
+    prediction = model.predict(X)
+    assert np.all(np.isfinite(prediction))
+    np.testing.assert_allclose(evaluate_sympy(model.expression_, make_symbols(2), X), prediction, rtol=1e-6,
+                               atol=1e-6)

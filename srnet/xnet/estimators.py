@@ -238,7 +238,9 @@ _ATTRIBUTES_DOC = """
     history_ : ndarray of shape (k, 4)
         ``(iteration, seconds, loss, n_nodes)`` at each improvement.
     n_iterations_, n_restarts_, n_perturbations_ : int
-    stop_reason_ : {"max_seconds", "max_iterations", "tol"}
+    stop_reason_ : {"max_seconds", "max_iterations", "tol", "interrupted"}
+        "interrupted": Ctrl-C (KeyboardInterrupt) stopped the search, and the
+        best forest found so far was kept (a second Ctrl-C quits at once).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from srnet.cgp.driver import StopOnInterrupt
 from srnet.xnet.constants import gradient_steps, newton_steps
 from srnet.xnet.forward import Plan
 from srnet.xnet.losses import derivatives, loss_value
@@ -223,53 +224,59 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
     history, stale, since_best = [], 0, 0
     iterations = restarts = perturbations = 0
     stop_reason = "max_iterations"
-    while True:
-        if settings.max_iterations is not None and iterations >= settings.max_iterations:
-            break
-        if search_deadline is not None and time.perf_counter() >= search_deadline:
-            stop_reason = "max_seconds"
-            break
-        iterations += 1
-        plan = Plan.of(roots)
-        if settings.constants == "gradient":
-            lr = gradient_steps(plan, X, Y, loss, lr, settings.constant_steps, settings.clip, settings.grad_clip)
-        else:
-            damping = newton_steps(plan, X, Y, loss, damping, settings.constant_steps, settings.clip)
-        if loss == "softmax":
-            _recentre(roots)
-        value = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
-        size = len(plan.nodes)
-        if value < kept.get(size, (math.inf,))[0]:
-            kept[size] = (value, [r.copy() for r in roots])
-        if value < best_loss * (1.0 - settings.min_improvement):
-            since_best = 0
-        else:
-            since_best += 1
-        if value < best_loss:
-            best_loss = value
-            history.append((iterations, time.perf_counter() - start, value, size))
-            if value <= settings.tol:
-                stop_reason = "tol"
+    interrupt = StopOnInterrupt()  # Ctrl-C: keep the best forests found so far
+    with interrupt:
+        while True:
+            if settings.max_iterations is not None and iterations >= settings.max_iterations:
                 break
-        if value < run_best * (1.0 - settings.min_improvement):
-            run_best, stale = value, 0
-        else:
-            stale += 1
-        if settings.restart_after is not None and since_best >= settings.restart_after:
-            roots = _random_forest(rng, n_inputs, n_trees, settings)
-            restarts += 1
-            since_best = stale = 0
-            run_best, lr, damping = math.inf, settings.learning_rate, 1e-3
-            continue
-        if stale >= settings.patience:
-            perturb(roots, n_inputs, settings, rng)
-            perturbations += 1
-            stale, run_best = 0, math.inf
-            continue
-        roots = selection_step(roots, X, Y, loss, settings, rng)
+            if search_deadline is not None and time.perf_counter() >= search_deadline:
+                stop_reason = "max_seconds"
+                break
+            iterations += 1
+            plan = Plan.of(roots)
+            if settings.constants == "gradient":
+                lr = gradient_steps(plan, X, Y, loss, lr, settings.constant_steps, settings.clip, settings.grad_clip)
+            else:
+                damping = newton_steps(plan, X, Y, loss, damping, settings.constant_steps, settings.clip)
+            if loss == "softmax":
+                _recentre(roots)
+            value = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+            size = len(plan.nodes)
+            if value < kept.get(size, (math.inf,))[0]:
+                kept[size] = (value, [r.copy() for r in roots])
+            if value < best_loss * (1.0 - settings.min_improvement):
+                since_best = 0
+            else:
+                since_best += 1
+            if value < best_loss:
+                best_loss = value
+                history.append((iterations, time.perf_counter() - start, value, size))
+                if value <= settings.tol:
+                    stop_reason = "tol"
+                    break
+            if value < run_best * (1.0 - settings.min_improvement):
+                run_best, stale = value, 0
+            else:
+                stale += 1
+            if settings.restart_after is not None and since_best >= settings.restart_after:
+                roots = _random_forest(rng, n_inputs, n_trees, settings)
+                restarts += 1
+                since_best = stale = 0
+                run_best, lr, damping = math.inf, settings.learning_rate, 1e-3
+                continue
+            if stale >= settings.patience:
+                perturb(roots, n_inputs, settings, rng)
+                perturbations += 1
+                stale, run_best = 0, math.inf
+                continue
+            roots = selection_step(roots, X, Y, loss, settings, rng)
+    if interrupt.caught:
+        stop_reason = "interrupted"
+        if not kept:  # nothing evaluated yet: nothing to keep
+            raise KeyboardInterrupt
     front = []  # (size, training loss, forest), best training loss first
     for size, (value, forest) in sorted(kept.items(), key=lambda item: (item[1][0], item[0])):
-        if not front or deadline is None or time.perf_counter() < deadline:
+        if not interrupt.caught and (not front or deadline is None or time.perf_counter() < deadline):
             value = polish(forest, X, Y, loss, settings.polish_iterations)
             if loss == "softmax":
                 _recentre(forest)
