@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import shlex
@@ -50,6 +51,17 @@ def provenance(argv=None) -> dict:
             "versions": versions(),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "host": host()}
+
+
+def finite_or_none(value):
+    """JSON has no infinities: a non-finite figure is written as null (in nested dicts and lists too)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite_or_none(v) for v in value]
+    return value
 
 
 def write_results(path, payload, *, argv=None) -> Path:

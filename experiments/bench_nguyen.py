@@ -59,7 +59,7 @@ import time
 
 import numpy as np
 import sympy
-from _provenance import write_results
+from _provenance import finite_or_none, write_results
 
 import srnet
 from srnet import CGPRegressor
@@ -307,17 +307,6 @@ def summarise_method(problems: dict) -> dict:
             "median_size": float(statistics.median(sizes)) if sizes else None,
             "median_sympy_size": median_or_none(sympy_sizes),
             "problems": problems}
-
-
-def finite_or_none(value):
-    """JSON has no infinities: a non-finite figure is written as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [finite_or_none(v) for v in value]
-    return value
 
 
 def fmt(value, spec) -> str:

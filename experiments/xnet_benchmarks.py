@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import sympy
 import torch
-from _provenance import write_results
+from _provenance import finite_or_none, write_results
 
 from srnet import XNetClassifier, XNetRegressor
 from srnet.benchmarks import NGUYEN, get_benchmark
@@ -297,16 +297,6 @@ def print_report(results: dict) -> None:
                   f"{row['mlp_parameters']:>8.0f}  {'yes' if ok else 'no'} ({100 * row['parameter_share']:.1f} %)")
         print(f"within 1 point with <= 10 % of the parameters on "
               f"{sum(r['within_1_point'] and r['parameter_share'] <= 0.1 for r in rows)} of {len(rows)} sets")
-
-
-def finite_or_none(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [finite_or_none(v) for v in value]
-    return value
 
 
 def main(argv=None) -> int:
