@@ -32,6 +32,26 @@ def linear_scaling(F: np.ndarray, Y: np.ndarray):
     return a, mean_y - a * mean_f
 
 
+def validate_regression(estimator, X, y):
+    """What every formula regressor checks in ``fit``: scikit-learn's
+    ``validate_data`` (float64, one or more targets), at least 2 samples,
+    and no constant target (there is no formula to find).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray, as validated (1-D for one target)
+    Y : ndarray of shape (n_samples, n_targets)
+    """
+    X, y = validate_data(estimator, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
+    if X.shape[0] < 2:
+        raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
+    Y = y.reshape(len(y), -1)
+    if np.any(Y.var(axis=0) == 0):
+        raise ValueError("y is constant: there is no formula to find (every target needs some variance)")
+    return X, y, Y
+
+
 class CGPRegressor(RegressorMixin, BaseEstimator):
     """Symbolic regression by Cartesian Genetic Programming.
 
@@ -145,13 +165,8 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
             generations; returning True stops the search.
         """
         check_budget("simplify_seconds", self.simplify_seconds, positive=False)  # evolve checks the budgets
-        X, y = validate_data(self, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
-        if X.shape[0] < 2:
-            raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
-        Y = y.reshape(len(y), -1)
+        X, y, Y = validate_regression(self, X, y)
         spread = Y.var(axis=0)
-        if np.any(spread == 0):
-            raise ValueError("y is constant: there is no formula to find (every target needs some variance)")
         spec = GenomeSpec(n_inputs=X.shape[1], n_outputs=Y.shape[1], n_rows=self.n_rows, n_columns=self.n_columns,
                           levels_back=self.levels_back, functions=self.functions, n_constants=self.n_constants,
                           constant_pool=self.constant_pool)

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from srnet.cgp.primitives import primitive
 from srnet.data import check_budget
+from srnet.estimators import validate_regression
 from srnet.expr.symbolic import make_symbols, simplify, to_sympy
 from srnet.xnet.constants import RULES
 from srnet.xnet.train import Settings, count_nodes, train
@@ -267,13 +268,8 @@ class XNetRegressor(RegressorMixin, _XNetBase):
 
     def fit(self, X, y):
         """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
-        X, y = validate_data(self, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
-        if X.shape[0] < 2:
-            raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
-        Y = y.reshape(len(y), -1)
+        X, y, Y = validate_regression(self, X, y)
         scale = Y.std(axis=0)
-        if np.any(scale == 0):
-            raise ValueError("y is constant: there is no formula to find (every target needs some variance)")
         offset = Y.mean(axis=0)
         self._single_target = y.ndim == 1
         Y_t = torch.as_tensor((Y - offset) / scale, dtype=torch.float64, device=torch.device(self.device))
