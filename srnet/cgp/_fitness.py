@@ -234,6 +234,26 @@ def _residual_sse(Z, V, H):
     return sse
 
 
+@njit(inline="always", **_JIT)
+def closed_form_sse(G, C, V, h_sst):
+    """The SSE of the least-squares solution V of (G, C) against targets of
+    total sum of squares h_sst, in closed form: h_sst - 2 tr(C'V) + tr(V'GV);
+    and the size of its terms (h_sst + 2 |tr(C'V)| + tr(V'GV)): when the SSE
+    is a tiny fraction of them (:data:`CANCELLATION`) it has lost its digits
+    and must come from the residuals."""
+    cross = 0.0
+    quadratic = 0.0
+    m = G.shape[0]
+    for t in range(C.shape[1]):
+        for j in range(m):
+            cross += C[j, t] * V[j, t]
+            s = 0.0
+            for k in range(m):
+                s += G[j, k] * V[k, t]
+            quadratic += V[j, t] * s
+    return h_sst - 2.0 * cross + quadratic, h_sst + 2.0 * abs(cross) + quadratic
+
+
 @njit(**_JIT)
 def lstsq_mse(F, H, ridge, h_sst):
     """MSE (over all samples and targets) of the ridge least-squares fit.
@@ -255,18 +275,8 @@ def lstsq_mse(F, H, ridge, h_sst):
     V = solve_ridge(G, C, ridge)
     if not np.all(np.isfinite(V)):
         return math.inf
-    m = Z.shape[0]
-    cross = 0.0
-    quadratic = 0.0
-    for t in range(T):
-        for j in range(m):
-            cross += C[j, t] * V[j, t]
-            s = 0.0
-            for k in range(m):
-                s += G[j, k] * V[k, t]
-            quadratic += V[j, t] * s
-    sse = h_sst - 2.0 * cross + quadratic
-    if not sse > CANCELLATION * (h_sst + 2.0 * abs(cross) + quadratic):
+    sse, terms = closed_form_sse(G, C, V, h_sst)
+    if not sse > CANCELLATION * terms:
         sse = _residual_sse(Z, V, H)
     mse = sse / (n_samples * T)
     return mse if math.isfinite(mse) else math.inf

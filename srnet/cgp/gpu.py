@@ -50,7 +50,14 @@ from srnet.cgp import (
     _cache,  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
     _vecmath,
 )
-from srnet.cgp._fitness import CANCELLATION, CONSTANT_VARIANCE_FLOAT32, FITNESS_LSTSQ, FITNESS_SCALED, solve_ridge
+from srnet.cgp._fitness import (
+    CANCELLATION,
+    CONSTANT_VARIANCE_FLOAT32,
+    FITNESS_LSTSQ,
+    FITNESS_SCALED,
+    closed_form_sse,
+    solve_ridge,
+)
 from srnet.cgp._mutation import mark_active
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
 from srnet.cgp.primitives import ARITIES, PRIMITIVES
@@ -464,21 +471,11 @@ def finish_fitness(sums, shift, n, mode, ridge, ff_index, fy_index, sum_yc, s_yy
         if not np.all(np.isfinite(V)):
             fitness[g] = math.inf
             continue
-        cross = 0.0
-        quadratic = 0.0
-        for t in range(T):
-            for r in range(count):
-                cross += C[r, t] * V[r, t]
-                s = 0.0
-                for q in range(count):
-                    s += G[r, q] * V[q, t]
-                quadratic += V[r, t] * s
-        sse = h_sst - 2.0 * cross + quadratic
+        sse, terms = closed_form_sse(G, C, V, h_sst)
         for r in range(count):
             for t in range(T):
                 weights[g, kept[r], t] = V[r, t] / norm[r]
                 offsets[g, t] -= V[r, t] / norm[r] * mean_d[kept[r]]
-        terms = h_sst + 2.0 * abs(cross) + quadratic
         rescore[g] = terms > 0.0 and not sse > CANCELLATION * terms
         mse = max(sse, 0.0) / (n * T)
         fitness[g] = mse if math.isfinite(mse) else math.inf
