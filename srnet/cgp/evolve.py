@@ -435,7 +435,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     reproducible = n_threads is None and (max_generations is not None or max_evaluations is not None)
     n_islands = 1 if on_gpu else choose_islands(islands, None if reproducible else threads, n_offspring,
                                                 X_rows.shape[1])
-    X_search = np.ascontiguousarray(X_rows, dtype=np.float32 if on_gpu else dtype)
+    X_search = X_rows if on_gpu else np.ascontiguousarray(X_rows, dtype=dtype)  # the GPU copies its own float32
     settings = dict(mode=FITNESS_MODES[fitness], ridge=ridge, n_offspring=n_offspring, operator=MUTATIONS[mutation],
                     mutation_rate=mutation_rate, restart_after=restart_after, initial=initial)
     _kernels.warm_up(dtype)
@@ -451,7 +451,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         outcome = run(search, max_generations=max_generations, max_evaluations=max_evaluations,
                       max_seconds=max_seconds, target_fitness=target_fitness, callback=callback)
     best, best_fitness = search.best, search.fitness
-    if X_search.dtype != np.float64:
+    if on_gpu or dtype != np.float64:  # the search scored in float32: the genome's own fitness in float64
         best_fitness = search.score(best, X_rows)
     return EvolutionResult(best, best_fitness, search.generation, search.evaluations, search.node_evaluations,
                            outcome.seconds, search.restarts, outcome.stop_reason, outcome.history, n_islands)
