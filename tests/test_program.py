@@ -98,9 +98,27 @@ def test_simplify_simplifies_and_respects_its_deadline():
     assert simplify(messy, max_seconds=10) == x + 2
     # the cheap path (no time) returns an equivalent form
     assert sympy.simplify(simplify(messy, max_seconds=0) - (x + 2)) == 0
+    # with time for cancelling only, the fraction is cancelled
+    assert simplify((x**2 - 1) / (x - 1), max_seconds=10) == x + 1
     # sympy.simplify needs minutes on this; the deadline cuts it off
     slow = sum(sympy.sin(k * x + y) ** 2 * sympy.cos(x - k * y) / (1 + sympy.tan(x * y + k)) for k in range(1, 7))
     start = time.perf_counter()
     result = simplify(slow, max_seconds=0.5)
     assert time.perf_counter() - start < 3.0
     assert result.free_symbols == {x, y}
+
+
+def test_simplify_keeps_its_deadline_when_cancelling_fractions_takes_minutes():
+    # a classifier's lifted formula: ratios of products of 6-input linear maps with float coefficients;
+    # sympy.cancel ran for minutes on one (PMLB mux6) while the deadline only covered sympy.simplify
+    xs = sympy.symbols("x0:6", real=True)
+    rng = np.random.default_rng(0)
+
+    def linear():
+        return sum(sympy.Float(rng.normal(), 15) * x for x in xs) + sympy.Float(rng.normal(), 15)
+
+    slow = linear() * linear() / (linear() * linear() + linear()) + linear() ** 2 / (linear() - linear() * linear())
+    start = time.perf_counter()
+    result = simplify(slow, max_seconds=1.0)
+    assert time.perf_counter() - start < 5.0
+    assert result.free_symbols == set(xs)

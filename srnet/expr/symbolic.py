@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import time
 from typing import Sequence
 
 import sympy
@@ -98,19 +99,23 @@ def round_constants(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
     return expr.xreplace(replacements)
 
 
-def _cheap_simplify(expr: sympy.Expr) -> sympy.Expr:
-    """Fast clean-ups that rarely blow up: combine powers, cancel fractions."""
-    expr = sympy.powsimp(expr)
-    if sympy.count_ops(expr) <= 200:
-        expr = sympy.cancel(expr) if not expr.has(sympy.sin, sympy.cos, sympy.tan, sympy.log) else expr
+def _cancel(expr: sympy.Expr) -> sympy.Expr:
+    """Fractions over a common denominator, cancelled (rational expressions
+    of modest size only: sympy's polynomial gcd can run for minutes on the
+    float coefficients of a classifier's many-input linear logits)."""
+    if sympy.count_ops(expr) <= 200 and not expr.has(sympy.sin, sympy.cos, sympy.tan, sympy.log):
+        return sympy.cancel(expr)
     return expr
 
 
 def _simplify_child(expr, connection):
+    """Send each better form as it is found: cancelled, then simplified."""
     try:
-        connection.send(sympy.simplify(expr))
-    except Exception:  # sympy failures are not fatal: the parent keeps the input
-        connection.send(None)
+        for step in (_cancel, sympy.simplify):
+            expr = step(expr)
+            connection.send(expr)
+    except Exception:  # sympy failures are not fatal: the parent keeps what it has
+        pass
     finally:
         connection.close()
 
@@ -120,37 +125,40 @@ def _can_fork() -> bool:
 
 
 def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 400) -> sympy.Expr:
-    """``sympy.simplify`` with a deadline; the cheap clean-up when time runs out.
+    """``sympy.simplify`` with a deadline; whatever is done when time runs out.
 
+    Powers are combined at once (cheap, never blows up); cancelling fractions
+    and ``sympy.simplify`` run in a child process that is killed at the
+    deadline (either can take minutes), each form sent as soon as it exists.
     Expressions larger than ``max_complexity`` nodes only get the cheap
-    clean-up (sympy.simplify would not finish on them anyway).  Whatever is
-    smallest is kept: the input, its cheap clean-up or the simplified form
-    (putting sigmoids over a common denominator can multiply their size).
+    clean-up (sympy would not finish on them anyway).  Whatever is smallest
+    is kept: the input, its clean-up or a simplified form (putting sigmoids
+    over a common denominator can multiply their size).
     """
-    cheap = _cheap_simplify(expr)
-    if complexity(cheap) > complexity(expr):
-        cheap = expr
-    if max_seconds <= 0 or not _can_fork() or complexity(cheap) > max_complexity:
-        return cheap
+    best = sympy.powsimp(expr)
+    if complexity(best) > complexity(expr):
+        best = expr
+    if max_seconds <= 0 or not _can_fork() or complexity(best) > max_complexity:
+        return best
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_simplify_child, args=(cheap, sender), daemon=True)
+    child = context.Process(target=_simplify_child, args=(best, sender), daemon=True)
+    deadline = time.monotonic() + max_seconds
     child.start()
     sender.close()
-    result = None
     try:
-        if receiver.poll(max_seconds):
+        while receiver.poll(max(0.0, deadline - time.monotonic())):
             result = receiver.recv()
-    except (EOFError, OSError):
-        result = None
+            if complexity(result) <= complexity(best):
+                best = result
+    except (EOFError, OSError):  # the child finished (or failed): keep what arrived
+        pass
     finally:
         if child.is_alive():
             child.kill()
         child.join()
         receiver.close()
-    if result is None or complexity(result) > complexity(cheap):
-        return cheap
-    return result
+    return best
 
 
 def latex(expr: sympy.Expr, digits: int = 4) -> str:
