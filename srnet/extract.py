@@ -116,9 +116,11 @@ class SRNet(BaseEstimator):
         (L-BFGS in torch); kept only where it lowers the validation error.
     select : {"best", "accurate", "layerwise"} or int, default="best"
         Which formula of the Pareto front becomes ``expression_`` and
-        ``predict``: the simplest within 0.001 validation R^2 of the most
-        accurate; the most accurate; the layer-wise chain (the SRNet
-        paper's formula); or the most accurate of at most N nodes.
+        ``predict``: a faithful formula as simple as its accuracy allows, or
+        when none is faithful the most accurate readable one
+        (:func:`srnet.formulas.select`); the most accurate; the layer-wise
+        chain (the SRNet paper's formula); or the most accurate of at most N
+        nodes.
     teacher_forcing : bool, default=False
         Feed layer k the network's true layer k-1 (per-layer diagnosis)
         instead of its approximation (composable formulas).  The formula's
