@@ -46,10 +46,10 @@ R2_TOLERANCE = 1e-2
 NODES_PER_DECADE = 15
 #: ... and when none is faithful, every formula is an approximation and
 #: "best" is the most accurate one a person can read: at most this many nodes
-#: (about two lines of print; the simplest formula if none is that small).
-#: Without it, a 22,000-node layer-wise chain at R^2 0.92 would beat a 52-node
-#: formula at 0.86 on the paper's Pagie-1 network, and nobody reads the former.
-READABLE_COMPLEXITY = 60
+#: (about one printed line; the simplest formula if none is that small).
+#: Without it, a 32,000-node layer-wise chain at R^2 0.92 would beat a 28-node
+#: formula at 0.80 on the paper's Pagie-1 network, and nobody reads the former.
+READABLE_COMPLEXITY = 30
 #: Classifiers: "best" is the simplest formula whose class agreement with the
 #: network on the validation domain is within this of the highest.
 AGREEMENT_TOLERANCE = 0.01
@@ -346,12 +346,9 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
         if not layerwise:
             raise ValueError("select='layerwise' needs the layer-wise formula among the candidates")
         return min(layerwise, key=lambda c: c.error)
-    pole_free = [c for c in candidates if not c.singularities]
-    best_of_all = max(_quality(c) for c in candidates)
-    pool = pareto_front(pole_free if pole_free and max(_quality(c) for c in pole_free) >=
-                        best_of_all - POLE_TOLERANCE else candidates)
     if isinstance(rule, (int, np.integer)) and not isinstance(rule, bool):
-        return _most_accurate_within(pool, rule)
+        return _most_accurate_within(candidates, rule)
+    pool = pareto_front(_pole_free_if_close(candidates))
     if rule == "accurate":
         return min(pool, key=lambda c: c.error)
     if pool[0].validation_agreement is not None:  # rule "best", for classifiers
@@ -359,7 +356,7 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
         return next(c for c in pool if c.validation_agreement >= best_agreement - AGREEMENT_TOLERANCE)
     best_r2 = max(c.validation_r2 for c in pool)  # rule "best", for regression
     if not best_r2 >= FAITHFUL_R2:
-        return _most_accurate_within(pool, READABLE_COMPLEXITY)
+        return _most_accurate_within(candidates, READABLE_COMPLEXITY)
     good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
     chosen = good[0]
     for c in good[1:]:
@@ -369,10 +366,24 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     return chosen
 
 
-def _most_accurate_within(pool: list[Candidate], cap: int) -> Candidate:
-    """The most accurate formula of at most ``cap`` nodes; the simplest if none is."""
-    within = [c for c in pool if c.complexity <= cap]
-    return min(within, key=lambda c: c.error) if within else min(pool, key=lambda c: c.complexity)
+def _pole_free_if_close(candidates: list[Candidate]) -> list[Candidate]:
+    """The pole-free candidates, unless a formula with a pole beats them all
+    by more than POLE_TOLERANCE (then all of them)."""
+    pole_free = [c for c in candidates if not c.singularities]
+    best_of_all = max(_quality(c) for c in candidates)
+    close = pole_free and max(_quality(c) for c in pole_free) >= best_of_all - POLE_TOLERANCE
+    return pole_free if close else candidates
+
+
+def _most_accurate_within(candidates: list[Candidate], cap: int) -> Candidate:
+    """The most accurate formula of at most ``cap`` nodes (poles judged among
+    those: a pole-free linear formula must not win by default when every
+    small formula of a log-shaped network has the log's pole); the simplest
+    if none is that small."""
+    within = [c for c in candidates if c.complexity <= cap]
+    if not within:
+        return min(pareto_front(_pole_free_if_close(candidates)), key=lambda c: c.complexity)
+    return min(_pole_free_if_close(within), key=lambda c: (c.error, c.complexity))
 
 
 __all__ = ["Candidate", "FAITHFUL_R2", "Formula", "POLE_TOLERANCE", "R2_TOLERANCE", "READABLE_COMPLEXITY",
