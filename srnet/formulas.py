@@ -248,13 +248,19 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
 def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, max_iterations: int = 200) -> Formula | None:
     """Tune every constant of ``formula`` (its programs' constants, weights
     and intercepts) end-to-end against the network by L-BFGS in float64,
-    structure unchanged.  Returns the refined formula only when it lowers
+    structure unchanged (a weight of exactly 0, such as the off-diagonal of
+    a classifier's lift, stays 0: otherwise every input would leak into
+    every term of the formula).  Returns the refined formula only when it lowers
     the validation MSE, else None."""
     import torch
 
     from srnet.expr.torch_module import ProgramModule
 
     modules = torch.nn.ModuleList(ProgramModule(p, trainable_constants=True) for p in formula.programs)
+    for module in modules:  # a weight that is exactly 0 is structure (a term absent): it stays 0
+        absent = module.weights.detach() == 0
+        if absent.any():
+            module.weights.register_hook(lambda grad, absent=absent: grad.masked_fill(absent, 0.0))
     x_fit = torch.as_tensor(np.asarray(X_fit, dtype=np.float64))
     y_fit = torch.as_tensor(np.asarray(Y_fit, dtype=np.float64).reshape(len(X_fit), -1))
     scale = y_fit.var(dim=0).clamp_min(1e-300)  # each output counts by its own scale
@@ -419,11 +425,20 @@ def linear_formula(X_fit, Y, *, binary=False) -> Formula:
     return Formula("linear", (Program(X.shape[1], (), (), tuple(range(X.shape[1])), W, b),))
 
 
-def _lift(linear: Program) -> Program:
-    """The inputs followed by the linear formula's outputs: [x, x W + b]."""
+#: A classifier's direct searches read its linear logits and this many of its
+#: inputs (those that move the logits most): a formula of a few dozen nodes
+#: uses a handful of inputs anyway, and with a thousand inputs the search
+#: would mostly mutate between unused ones.
+LIFT_INPUTS = 10
+
+
+def _lift(linear: Program, X) -> Program:
+    """The inputs that move the linear logits most, then the logits: [x_S, x W + b]."""
     n = linear.n_inputs
-    return Program(n, (), (), tuple(range(n)), np.hstack([np.eye(n), linear.weights]),
-                   np.concatenate([np.zeros(n), linear.intercept]))
+    influence = np.abs(linear.weights).sum(axis=1) * np.asarray(X, dtype=np.float64).std(axis=0)
+    kept = np.sort(np.argsort(-influence, kind="stable")[:LIFT_INPUTS])
+    return Program(n, (), (), tuple(range(n)), np.hstack([np.eye(n)[:, kept], linear.weights]),
+                   np.concatenate([np.zeros(len(kept)), linear.intercept]))
 
 
 def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_seconds=None, max_evaluations=None,
@@ -456,7 +471,7 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
     Y_rows = np.ascontiguousarray(Y.T)
     linear = linear_formula(X_fit, Y)
     formulas = [linear_formula(X_fit, Y, binary=True) if binary else linear]
-    lift = _lift(linear.programs[0]) if classification else None
+    lift = _lift(linear.programs[0], X_fit) if classification else None
     X_rows = as_feature_rows(X_fit if lift is None else lift(X_fit))
     for k, size in enumerate(DIRECT_SIZES):
         share = size / sum(DIRECT_SIZES)

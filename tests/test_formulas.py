@@ -514,9 +514,32 @@ def test_a_classifiers_direct_formulas_build_on_its_linear_logits():
                                n_threads=1, classification=True)
     linear, *direct = formulas
     assert linear.source == "linear" and len(linear.programs) == 1
-    assert all(len(f.programs) == 2 and f.programs[0].n_targets == 6 + 1 for f in direct)
+    assert all(len(f.programs) == 2 and f.programs[0].n_targets == 6 + 1 for f in direct)  # <= LIFT_INPUTS
     assert class_agreement(linear(X), logits) < 0.9
     assert max(class_agreement(f(X), logits) for f in direct) > 0.98
     x = sympy.symbols("x0:6", real=True)
     for f in direct:  # the chain composes into a formula of the inputs alone
         assert set().union(*(e.free_symbols for e in f.expressions(x))) <= set(x)
+
+
+def test_a_lift_keeps_the_inputs_that_move_the_logits_and_refining_keeps_absent_terms_absent():
+    from srnet.formulas import LIFT_INPUTS, _lift
+    from srnet.metrics import mse
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 30))
+    movers = [3, 17, 29]
+    d = X[:, movers] @ [2.0, -1.0, 0.5] + 0.05 * X[:, :10].sum(axis=1) + 0.3 * X[:, 3] ** 2
+    linear = linear_formula(X, d[:, None])
+    lift = _lift(linear.programs[0], X)
+    assert lift.n_targets == LIFT_INPUTS + 1
+    kept = [int(np.flatnonzero(lift.weights[:, j])[0]) for j in range(LIFT_INPUTS)]
+    assert set(movers) <= set(kept)
+    # refining the chain never turns an absent weight on (the lift's zeros stay zeros)
+    square = Program(LIFT_INPUTS + 1, (), (("square", kept.index(3), 0),), (LIFT_INPUTS, LIFT_INPUTS + 1),
+                     [[1.0], [0.2]], [0.0])
+    chain = Formula("direct-1", (lift, square))
+    refined = refine(chain, X[:300], d[:300, None], X[300:], d[300:, None])
+    assert refined is not None
+    assert np.array_equal(refined.programs[0].weights == 0, lift.weights == 0)
+    assert mse(d[300:, None], refined(X[300:])) < mse(d[300:, None], chain(X[300:]))

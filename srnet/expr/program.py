@@ -70,7 +70,10 @@ class Program:
     intercept: np.ndarray = field(repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "weights", np.atleast_2d(np.asarray(self.weights, dtype=np.float64)))
+        # C order: torch keeps a Fortran-ordered array's strides, and L-BFGS (refinement) cannot
+        # flatten the gradient of such a parameter with view(); np.linalg.solve returns Fortran order
+        object.__setattr__(self, "weights", np.ascontiguousarray(np.atleast_2d(np.asarray(self.weights,
+                                                                                         dtype=np.float64))))
         object.__setattr__(self, "intercept", np.atleast_1d(np.asarray(self.intercept, dtype=np.float64)))
         problem = self._problem()
         if problem:
