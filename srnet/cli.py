@@ -30,23 +30,28 @@ def _print_explanation(model) -> None:
               f"F = {_shown(layer['expression'])}")
     if model.formula_ is None:  # teacher forcing: no whole-network formula
         return
+    classifier = model.selected_["figures"]["domain"].get("agreement") is not None
     regions = ", ".join(f"{name} {figures['r2']:.6f}" for name, figures in model.regions_.items())
     print(f"the network as one formula ({report['formula_source']}, {report['complexity']} nodes; "
           f"R2 against the network: {regions}):")
     texts = model.selected_["expression"]
     names = ["y"] if len(texts) == 1 else [f"y{j}" for j in range(len(texts))]
-    for name, text in zip(names, texts):
-        print(f"  {name} = {_shown(text, 800)}")
+    sizes = model.selected_["complexity_per_output"]
+    for name, text, size in zip(names, texts, sizes):
+        print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes)" if len(texts) > 1 else ""))
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
-    print("Pareto front (nodes, R2 on the domain, formula; --complexity N selects another):")
+    judged = "class agreement and R2" if classifier else "R2"
+    print(f"Pareto front (nodes, {judged} on the domain, formula; --complexity N selects another):")
     shown = list(model.pareto_)
     if all(entry["source"] != report["formula_source"] for entry in shown):  # chosen for being pole-free
         shown = sorted(shown + [model.selected_], key=lambda entry: entry["complexity"])
     for entry in shown:
         mark = "  <- selected" if entry["source"] == report["formula_source"] else ""
         poles = "  (pole in the domain)" if entry["singularities"] else ""
-        print(f"  {entry['complexity']:>6}  {entry['figures']['domain']['r2']:.6f}  "
+        domain = entry["figures"]["domain"]
+        agreement = f"{100 * domain['agreement']:6.1f} %  " if classifier else ""
+        print(f"  {entry['complexity']:>6}  {agreement}{domain['r2']:.6f}  "
               f"{_shown('; '.join(entry['expression']))}{poles}{mark}")
 
 
