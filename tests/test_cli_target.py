@@ -64,3 +64,14 @@ def test_a_bad_target_is_one_line_and_exit_code_2(files, capsys, target, message
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("srnet explain: error: ") and message in lines[0]
     assert "Traceback" not in captured.err + captured.out
+
+
+def test_the_select_help_states_the_rule_srnet_applies():
+    # the command line imports srnet.formulas lazily, so its help repeats the numbers: they must agree
+    from srnet.formulas import AGREEMENT_TOLERANCE, FAITHFUL_R2, READABLE_COMPLEXITY
+
+    explain = build_parser()._subparsers._group_actions[0].choices["explain"]
+    text = next(a.help for a in explain._actions if "--select" in a.option_strings)
+    assert f"R2 >= {FAITHFUL_R2}" in text
+    assert f"<= {READABLE_COMPLEXITY} nodes" in text
+    assert f"within {round(100 * AGREEMENT_TOLERANCE)} point" in text
