@@ -136,10 +136,7 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-STATISTIC = ["min"]  # --statistic
-
-
-def interleaved(candidates: dict, run, rounds: int, warmup: int, device) -> dict:
+def interleaved(candidates: dict, run, rounds: int, warmup: int, device, statistic: str = "min") -> dict:
     """Seconds of ``run(candidate)`` per candidate (the fastest round, or the
     median: ``--statistic``), timed in interleaved rounds (None where the
     warm-up failed, e.g. no compiler)."""
@@ -161,7 +158,7 @@ def interleaved(candidates: dict, run, rounds: int, warmup: int, device) -> dict
             run(candidate)
             sync(device)
             times[name].append(time.perf_counter() - start)
-    pick = min if STATISTIC[0] == "min" else statistics.median
+    pick = min if statistic == "min" else statistics.median
     return {name: (pick(times[name]) if name in times else None) for name in candidates}
 
 
@@ -203,7 +200,7 @@ def kernel_times(activations: dict, hand: dict, device, args) -> dict:
 
         rounds = args.rounds if size <= 1 << 20 else max(3, args.rounds // 3)
         started = time.perf_counter()
-        results[size] = interleaved(candidates, run, rounds, args.warmup, device)
+        results[size] = interleaved(candidates, run, rounds, args.warmup, device, args.statistic)
         print(f"  {size} elements: {len(candidates)} candidates x {rounds} rounds in "
               f"{time.perf_counter() - started:.0f} s")
         del inputs, grad_out, run
@@ -264,7 +261,7 @@ def train_candidates(activations: dict, device, args) -> dict:
             optimizer.step()
 
         started = time.perf_counter()
-        results[network] = interleaved(candidates, step, args.train_steps, args.warmup, device)
+        results[network] = interleaved(candidates, step, args.train_steps, args.warmup, device, args.statistic)
         print(f"  {network}: {len(candidates)} models x {args.train_steps} steps in "
               f"{time.perf_counter() - started:.0f} s")
     return results
@@ -353,7 +350,6 @@ def steady_allocator() -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    STATISTIC[0] = args.statistic
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if device.type == "cpu":
         torch.set_num_threads(args.threads)

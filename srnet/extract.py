@@ -9,6 +9,7 @@ rows, and composes the layers into one formula of the network's inputs.
 from __future__ import annotations
 
 import math
+import sys
 import time
 
 import numba
@@ -654,8 +655,6 @@ class SRNet(BaseEstimator):
 def _progress_bar(enabled: bool, settings: dict):
     if not enabled:
         return None
-    import sys
-
     from tqdm.auto import tqdm
 
     # a terminal redraws the bar in place; a log file (CI, nohup) would get every redraw appended

@@ -514,7 +514,7 @@ def test_a_classifiers_direct_formulas_build_on_its_linear_logits():
                                n_threads=1, classification=True)
     linear, *direct = formulas
     assert linear.source == "linear" and len(linear.programs) == 1
-    assert all(len(f.programs) == 2 and f.programs[0].n_targets == 6 + 1 for f in direct)  # <= LIFT_INPUTS
+    assert all(len(f.programs) == 2 and f.programs[0].n_targets == 6 + 1 for f in direct)  # 6 inputs: all kept
     assert class_agreement(linear(X), logits) < 0.9
     assert max(class_agreement(f(X), logits) for f in direct) > 0.98
     x = sympy.symbols("x0:6", real=True)
