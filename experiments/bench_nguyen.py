@@ -121,7 +121,8 @@ def run_srnet(bench, X, y, X_test, seed, seconds) -> dict:
     # expression_ names inputs x0, x1, ...: rename them after the benchmark's variables (is_equivalent
     # matches symbols by name), declaring the sign of the benchmark's box, a domain we know: the formula
     # itself holds for every real input (sqrt|x|), the check reads it where the benchmark lives (sqrt x)
-    rename = {s: bench.symbols()[int(s.name[1:])] for s in model.expression_.free_symbols}
+    symbols = bench.symbols()
+    rename = {s: symbols[int(s.name[1:])] for s in model.expression_.free_symbols}
     expr = model.expression_.xreplace(rename)
     return {"prediction": model.predict(X_test), "train_prediction": model.predict(X), "wall": wall,
             "time_to_solve": float(reached[0, 2]) if len(reached) else None,

@@ -279,11 +279,12 @@ def run_block(args, setup, model, train, test, device):
         probed = torch.as_tensor(X, dtype=torch.float32, device=where)
         r2_through = rmse_r2(Y, through.to(where)(probed).double().cpu().numpy())[1]
     # the block itself seen through more or fewer directions: how many a formula would need
-    by_directions = {}
-    for n in sorted({2, 4, 8, 16, 32, k}):
+    by_directions = {str(k): context["true_block_same_directions"]}  # measured above
+    for n in sorted({2, 4, 8, 16, 32} - {k}):
         if n <= min(X.shape[1], Y.shape[1]):
             view = ProjectedBlock(block, principal_directions(X, n), principal_directions(Y, n))
             by_directions[str(n)] = perplexity(replace_module(model, name, view), *test)
+    by_directions = dict(sorted(by_directions.items(), key=lambda item: int(item[0])))
     result = {"perplexity_before": before, "perplexity_after": after, "tokens_per_s_before": speed_before,
               "tokens_per_s_after": speed_after, "perplexity_increase": after / before - 1,
               "measured_on": "test windows", "block": name, "directions": k, "probe_rows": int(X.shape[0]),

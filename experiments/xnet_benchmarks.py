@@ -82,7 +82,8 @@ def exact(bench, expression, test_r2: float) -> bool:
     """
     if not test_r2 >= SOLVED_R2:
         return False
-    rename = {s: bench.symbols()[int(s.name[1:])] for s in expression.free_symbols}
+    symbols = bench.symbols()
+    rename = {s: symbols[int(s.name[1:])] for s in expression.free_symbols}
     candidate = expression.xreplace(rename)
     truth = bench.expression()
     return bool(is_equivalent(candidate, truth) or is_equivalent(sympy.expand(candidate), truth))
