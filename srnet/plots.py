@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from srnet.data import data_box, widen_box  # noqa: E402
@@ -245,6 +246,28 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
     return save_figure(fig, path)
 
 
+#: Points whose labels would overlap share one: closer than this fraction of
+#: the axes' width and height (the width of a short label).
+LABEL_SPAN = (0.15, 0.05)
+
+
+def label_groups(ax, points) -> list[tuple[float, float, list[str]]]:
+    """Group labelled points ``(x, y, name)`` whose labels would overlap on
+    ``ax`` (scales and limits set): nearness is measured in axes fractions,
+    so a plot spanning less than a decade merges what one spanning ten
+    keeps apart.  Returns ``(x, y, names)`` per label, at its first point."""
+    to_axes = ax.transData + ax.transAxes.inverted()
+    groups = []  # (x, y, names, position in axes fractions)
+    for x, y, name in points:
+        where = to_axes.transform((x, y))
+        near = [g for g in groups if all(abs(g[3][k] - where[k]) < LABEL_SPAN[k] for k in (0, 1))]
+        if near:
+            near[0][2].append(name)
+        else:
+            groups.append((x, y, [name], where))
+    return [(x, y, names) for x, y, names, _ in groups]
+
+
 def plot_pareto(candidates, front, selected_source, path,
                 title="formulas of the network: size against fidelity") -> Path:
     """Every candidate formula by complexity (nodes) and validation error on
@@ -263,23 +286,23 @@ def plot_pareto(candidates, front, selected_source, path,
     points = sorted((c["complexity"], error(c), c["source"], bool(c["singularities"])) for c in candidates)
     ax.plot([c["complexity"] for c in front], [error(c) for c in front], "-", color="0.6", zorder=1,
             label="Pareto front")
-    labels = []  # (size, error, sources): points that nearly coincide on the plot share one label
     for size, error, source, poles in points:
         chosen = source == selected_source
         ax.scatter(size, error, marker="*" if chosen else ("x" if poles else "o"), s=160 if chosen else 36,
                    color="tab:red" if chosen else "tab:blue", zorder=2)
-        name = source + (" (pole)" if poles else "")
-        near = [g for g in labels if abs(np.log10(g[0] / size)) < 0.12 and abs(np.log10(g[1] / error)) < 0.3]
-        if near:
-            near[0][2].append(name)
-        else:
-            labels.append((size, error, [name]))
-    for size, error, sources in labels:
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.autoscale_view()
+    for size, error, sources in label_groups(ax, [(size, error, source + (" (pole)" if poles else ""))
+                                                  for size, error, source, poles in points]):
         bases = {name.removesuffix("+refined") for name in sources}
         text = (f"{bases.pop()} (+refined)" if len(bases) == 1 and len(sources) == 2 else ", ".join(sources))
         ax.annotate(text, (size, error), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    # node counts read as numbers (20, 50, 100, ...), not 2x10^1; minor ticks labelled at 2 and 5 only,
+    # so that an axis under a decade wide still has labels and they do not run into each other
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _: f"{v:g}" if round(v / 10 ** np.floor(np.log10(v))) in (2, 5) else ""))
     ax.set_xlabel("complexity (nodes of the simplified formula)")
     measure = "1 - class agreement" if classifier else "1 - R\u00b2"
     ax.set_ylabel(f"{measure} against the network (validation, domain)")

@@ -1,0 +1,24 @@
+"""Plots: labels of the Pareto plot are grouped by where they land on the axes, not in data units."""
+
+import matplotlib.pyplot as plt
+
+from srnet.plots import label_groups
+
+
+def _axes(ylim):
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(10, 1000)
+    ax.set_ylim(*ylim)
+    return fig, ax
+
+
+def test_points_whose_labels_would_overlap_share_one_and_others_keep_their_own():
+    points = [(150, 0.01, "a"), (210, 0.01, "b"), (150, 0.012, "c"), (900, 0.01, "d")]
+    fig, narrow = _axes((0.008, 0.07))  # under a decade high: 0.01 and 0.012 are far apart
+    assert label_groups(narrow, points) == [(150, 0.01, ["a", "b"]), (150, 0.012, ["c"]), (900, 0.01, ["d"])]
+    plt.close(fig)
+    fig, wide = _axes((1e-8, 1.0))  # eight decades: the same two errors land on one spot
+    assert label_groups(wide, points) == [(150, 0.01, ["a", "b", "c"]), (900, 0.01, ["d"])]
+    plt.close(fig)
