@@ -30,10 +30,15 @@ it, so the formulas it picked are not favoured by the figures that judge them).
    on training windows, both sides reduced to ``--block-directions`` principal
    directions, the reduced map explained by :class:`srnet.SRNet` (budget
    ``--block-seconds``) and the formula put in the block's place
-   (:mod:`srnet.activations.mlp_block`).  Test perplexity and inference tokens/s before and
-   after, and for context: the block replaced by its mean output, by the best linear
-   map of the same directions, and the true block seen through the same directions
-   (the most any formula of those directions can reach).
+   (:mod:`srnet.activations.mlp_block`); then every constant of that replacement (the
+   formula's and both sides' directions, structure unchanged) is tuned so that the model
+   with the formula predicts what the model with its block predicts
+   (:func:`~srnet.activations.mlp_block.distil_block`: KL on training windows, kept only
+   if it falls on the search-validation windows).  Test perplexity and inference
+   tokens/s before and after, with the formula as fitted and as distilled, and for
+   context: the block replaced by its mean output, by the best linear map of the same
+   directions (as fitted, and distilled the same way: what the formula's nonlinear
+   terms add), and the true block seen through the same directions.
 
 Configurations (printed at the start): ``cpu`` (2-layer, 64-dim, context 64; about
 20-25 min on a quiet 2-core machine), ``cuda`` (4-layer, 256-dim, context 128, a longer
@@ -70,6 +75,7 @@ from srnet.activations.language_model import (
 )
 from srnet.activations.mlp_block import (
     ProjectedBlock,
+    distil_block,
     explain_block,
     principal_directions,
     probe_module,
@@ -92,6 +98,7 @@ CONFIGS = {
         "search_validation_windows": 256,
         "search_seconds": 240.0,
         "block_seconds": 60.0,
+        "block_distil_steps": 2000,
         "block_probe_windows": 256,
         "block_rows": 8000,
     },
@@ -101,6 +108,7 @@ CONFIGS = {
         "search_validation_windows": None,
         "search_seconds": 600.0,
         "block_seconds": 120.0,
+        "block_distil_steps": 4000,
         "block_probe_windows": 256,
         "block_rows": 16000,
     },
@@ -111,6 +119,7 @@ CONFIGS = {
         "search_validation_windows": 64,
         "search_seconds": 15.0,
         "block_seconds": 8.0,
+        "block_distil_steps": 100,
         "block_probe_windows": 64,
         "block_rows": 2000,
     },
@@ -255,8 +264,9 @@ def print_table(rows) -> None:
 
 # --------------------------------------------------------------- MLP block
 
-def run_block(args, setup, model, train, test, device):
-    """Probe the last MLP block on training windows, explain it; perplexities and speeds on the test windows."""
+def run_block(args, setup, model, train, search_validation, test, device):
+    """Probe the last MLP block on training windows, explain it, distil it (training windows; kept by the
+    search-validation windows); perplexities and speeds on the test windows."""
     name = f"blocks.{model.config.n_layers - 1}.mlp"
     block = model.get_submodule(name)
     seconds = args.block_seconds if args.block_seconds is not None else setup["block_seconds"]
@@ -265,14 +275,19 @@ def run_block(args, setup, model, train, test, device):
                         random_state=0)
     explanation = explain_block(X, Y, n_inputs=k, n_outputs=k, n_features=4, max_seconds=seconds, random_state=0,
                                 n_threads=args.threads if device.type == "cpu" else None)
+    distilled, linear_distilled = (
+        distil_block(model, name, module, train[0], search_validation[0], steps=setup["block_distil_steps"],
+                     random_state=0) for module in (explanation.module, explanation.linear))
     through = ProjectedBlock(block, principal_directions(X, k), principal_directions(Y, k))
     before = perplexity(model, *test)
-    replaced = replace_module(model, name, explanation.module)
+    fitted = perplexity(replace_module(model, name, explanation.module), *test)
+    replaced = replace_module(model, name, distilled.module)
     after = perplexity(replaced, *test)
     speed_before = eval_tokens_per_second(model, test[0])
     speed_after = eval_tokens_per_second(replaced, test[0])
     context = {label: perplexity(replace_module(model, name, module), *test)
                for label, module in (("mean_output", explanation.mean), ("linear_same_directions", explanation.linear),
+                                     ("linear_same_directions_distilled", linear_distilled.module),
                                      ("true_block_same_directions", through))}
     with torch.no_grad():
         where = next(model.parameters()).device
@@ -287,6 +302,9 @@ def run_block(args, setup, model, train, test, device):
     by_directions = dict(sorted(by_directions.items(), key=lambda item: int(item[0])))
     result = {"perplexity_before": before, "perplexity_after": after, "tokens_per_s_before": speed_before,
               "tokens_per_s_after": speed_after, "perplexity_increase": after / before - 1,
+              "perplexity_after_fitted": fitted, "perplexity_increase_fitted": fitted / before - 1,
+              "after_is": "the distilled formula in the block's place (perplexity_after_fitted: as SRNet fitted it)",
+              "distilled": distilled.to_dict(), "linear_distilled": linear_distilled.to_dict(),
               "measured_on": "test windows", "block": name, "directions": k, "probe_rows": int(X.shape[0]),
               "max_seconds": seconds,
               "perplexity_with": context, "r2_true_block_same_directions": r2_through,
@@ -298,7 +316,14 @@ def run_block(args, setup, model, train, test, device):
           f"linear {explanation.r2_linear:.4f})")
     for j, formula in enumerate(explanation.formulas):
         print(f"    u{j} = {formula}")
-    print(f"  test perplexity {before:.4f} -> {after:.4f} ({100 * (after / before - 1):+.1f} %), "
+    kept = "kept" if distilled.kept else "not kept"
+    print(f"  distilled ({distilled.steps} steps, {distilled.seconds:.0f} s, {kept}):"
+          f" divergence from the model {distilled.kl_before:.4g} -> {distilled.kl_after:.4g} nats per byte "
+          f"(search-validation); {distilled.complexity} nodes")
+    for j, formula in enumerate(distilled.formulas):
+        print(f"    u{j} = {formula}")
+    print(f"  test perplexity {before:.4f} -> {fitted:.4f} as fitted ({100 * (fitted / before - 1):+.1f} %) -> "
+          f"{after:.4f} distilled ({100 * (after / before - 1):+.1f} %), "
           f"tokens/s {speed_before:,.0f} -> {speed_after:,.0f} ({100 * (speed_after / speed_before - 1):+.1f} %)")
     print("  for context, perplexity with the block replaced by: " + ", ".join(
         f"{label} {value:.4f} ({100 * (value / before - 1):+.1f} %)" for label, value in context.items())
@@ -359,7 +384,7 @@ def main(argv=None) -> int:
                   "no found activation is below GELU by more than one std"))
 
     print("\n3. MLP block explained (test perplexity)", flush=True)
-    block = run_block(args, setup, gelu_model, train, test, device)
+    block = run_block(args, setup, gelu_model, train, search_validation, test, device)
 
     payload = {
         "device": str(device),

@@ -14,7 +14,14 @@ The SymTorch recipe, with srnet's search:
    L-BFGS; the Pareto front's selected formula is used);
 4. :class:`ExplainedBlock` computes ``m_out + f(z) C_out`` with the formula's
    programs in torch, and :func:`replace_module` puts it in the block's
-   place.
+   place;
+5. optionally, :func:`distil_block` tunes every constant of that replacement
+   (the formula's constants, weights and intercepts, and both sides'
+   directions) so that the model with the formula in place predicts what the
+   model with its block predicts, structure unchanged.  A block's principal
+   directions are the ones that carry its variance, not the ones the rest of
+   the model reads: a formula that matches the reduced map can still move the
+   model's predictions more than the block's mean output does.
 
 :func:`explain_block` returns a :class:`BlockExplanation` with the figures
 that say where fidelity is lost: the output PCA's ceiling, the formula
@@ -25,6 +32,7 @@ the best linear map of the same directions as a baseline.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -33,8 +41,9 @@ import torch
 from torch import nn
 
 from srnet.data import check_budget, check_matrix
+from srnet.expr.symbolic import complexity, make_symbols, round_constants, simplify
 from srnet.expr.torch_module import ProgramModule
-from srnet.formulas import Formula, linear_formula
+from srnet.formulas import DISPLAY_DIGITS, Formula, linear_formula
 from srnet.metrics import rmse_r2
 
 # --------------------------------------------------------------------- probe
@@ -105,19 +114,34 @@ class Reduction:
     def inverse(self, Z) -> np.ndarray:
         return _inverse(np.asarray(Z, dtype=np.float64), self.mean, self.components, self.scale)
 
-    def module(self) -> ReductionModule:
-        """The same reduction in torch (buffers that follow the model's device)."""
-        return ReductionModule(self)
+    def module(self, *, trainable: bool = False) -> ReductionModule:
+        """The same reduction in torch (buffers, or parameters, that follow the model's device)."""
+        return ReductionModule(self, trainable=trainable)
 
 
 class ReductionModule(nn.Module):
     """A :class:`Reduction` in torch: the same :meth:`transform` and
-    :meth:`inverse` on tensors of any leading shape, in the input's dtype."""
+    :meth:`inverse` on tensors of any leading shape, in the input's dtype.
 
-    def __init__(self, reduction: Reduction):
+    With ``trainable=True`` the mean and the directions are parameters (for
+    :func:`distil_block`); otherwise buffers.  :meth:`to_reduction` reads them back.
+    """
+
+    def __init__(self, reduction: Reduction, *, trainable: bool = False):
         super().__init__()
+        self.explained = np.asarray(reduction.explained)
         for name in ("mean", "components", "scale"):
-            self.register_buffer(name, torch.as_tensor(np.asarray(getattr(reduction, name)), dtype=torch.float32))
+            value = torch.as_tensor(np.asarray(getattr(reduction, name)), dtype=torch.float32)
+            if trainable and name != "scale":
+                setattr(self, name, nn.Parameter(value))
+            else:
+                self.register_buffer(name, value)
+
+    def to_reduction(self) -> Reduction:
+        """The reduction with the module's current (possibly tuned) mean and directions."""
+        mean, components, scale = (getattr(self, name).detach().double().cpu().numpy()
+                                   for name in ("mean", "components", "scale"))
+        return Reduction(mean, components, scale, self.explained)
 
     def _buffers_as(self, x: torch.Tensor):
         return tuple(b.to(x.dtype) for b in (self.mean, self.components, self.scale))
@@ -161,15 +185,28 @@ class ExplainedBlock(nn.Module):
 
     Works on any leading shape ``(..., width_in)``; the formula runs in the
     input's dtype through the programs' torch forms (no generated code).
+    With ``trainable=True`` every constant (the programs' constants, weights
+    and intercepts, both reductions' means and directions) is a parameter that
+    requires a gradient; otherwise none does.  :meth:`frozen` reads the
+    current constants back into a plain block.
     """
 
-    def __init__(self, reduction_in: Reduction, reduction_out: Reduction, formula: Formula):
+    def __init__(self, reduction_in: Reduction, reduction_out: Reduction, formula: Formula, *,
+                 trainable: bool = False):
         super().__init__()
-        self.reduction_in, self.reduction_out = reduction_in.module(), reduction_out.module()
-        self.programs = nn.ModuleList(ProgramModule(p, dtype=torch.float32) for p in formula.programs)
+        self.reduction_in = reduction_in.module(trainable=trainable)
+        self.reduction_out = reduction_out.module(trainable=trainable)
+        self.programs = nn.ModuleList(ProgramModule(p, dtype=torch.float32, trainable_constants=trainable)
+                                      for p in formula.programs)
         for parameter in self.programs.parameters():
-            parameter.requires_grad_(False)
+            parameter.requires_grad_(trainable)
         self.formula = formula
+
+    def frozen(self, source: str | None = None) -> ExplainedBlock:
+        """A non-trainable block with this block's current constants (``source`` renames its formula)."""
+        formula = Formula(source or self.formula.source, tuple(p.to_program() for p in self.programs))
+        block = ExplainedBlock(self.reduction_in.to_reduction(), self.reduction_out.to_reduction(), formula)
+        return block.to(next(self.programs.parameters()).device)
 
     def reduced(self, z: torch.Tensor) -> torch.Tensor:
         """The formula on scores ``(n, n_in)`` -> ``(n, n_out)``."""
@@ -245,8 +282,10 @@ class BlockExplanation:
     r2_linear : float
         The best affine map of the same input scores, lifted the same way
         (a baseline for ``r2_block``).
-    linear, mean : AffineBlock
-        That linear replacement, and the block replaced by its mean output.
+    linear : ExplainedBlock
+        That linear replacement (srnet's linear formula of the same scores).
+    mean : AffineBlock
+        The block replaced by its mean output.
     explained_in, explained_out : list of float
         Variance share of each kept direction.
     complexity : int
@@ -262,7 +301,7 @@ class BlockExplanation:
     r2_reduced: float
     r2_ceiling: float
     r2_linear: float
-    linear: AffineBlock
+    linear: ExplainedBlock
     mean: AffineBlock
     explained_in: list
     explained_out: list
@@ -317,13 +356,10 @@ def explain_block(inputs, outputs, *, n_inputs: int = 4, n_outputs: int = 4, max
     module = ExplainedBlock(reduction_in, reduction_out, model.formula_)
     with torch.no_grad():
         replaced = module(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
-    # the best affine map of the same scores (srnet's linear formula), for comparison
-    (affine,) = linear_formula(Z, U).programs
-    lifted = (reduction_out.scale[:, None] * reduction_out.components)
-    whitening = reduction_in.components.T / reduction_in.scale
-    weight = whitening @ affine.weights @ lifted
-    bias = reduction_out.mean + (affine.intercept - reduction_in.mean @ whitening @ affine.weights) @ lifted
-    linear = AffineBlock(weight, bias)
+    # the best affine map of the same scores (srnet's linear formula), lifted the same way, for comparison
+    linear = ExplainedBlock(reduction_in, reduction_out, linear_formula(Z, U))
+    with torch.no_grad():
+        linear_rows = linear(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
     mean = AffineBlock(np.zeros((X.shape[1], Y.shape[1])), Y.mean(axis=0))
     expressions = model.expression_ if isinstance(model.expression_, list) else [model.expression_]
     return BlockExplanation(
@@ -332,7 +368,7 @@ def explain_block(inputs, outputs, *, n_inputs: int = 4, n_outputs: int = 4, max
         r2_block=rmse_r2(Y, replaced)[1],
         r2_reduced=rmse_r2(U, model.formula_(Z))[1],
         r2_ceiling=rmse_r2(Y, reduction_out.inverse(U))[1],
-        r2_linear=rmse_r2(Y, X @ weight + bias)[1],
+        r2_linear=rmse_r2(Y, linear_rows)[1],
         linear=linear, mean=mean,
         explained_in=[float(v) for v in reduction_in.explained],
         explained_out=[float(v) for v in reduction_out.explained],
@@ -341,5 +377,141 @@ def explain_block(inputs, outputs, *, n_inputs: int = 4, n_outputs: int = 4, max
         seconds=time.perf_counter() - started)
 
 
-__all__ = ["AffineBlock", "BlockExplanation", "ExplainedBlock", "ProjectedBlock", "Reduction", "ReductionModule",
-           "explain_block", "principal_directions", "probe_module", "replace_module"]
+# -------------------------------------------------------------- distilling
+
+@dataclass
+class Distillation:
+    """What :func:`distil_block` did.
+
+    Attributes
+    ----------
+    module : ExplainedBlock
+        The tuned replacement, or the given one unchanged when tuning did not
+        lower the validation divergence (``kept`` False).
+    kl_before, kl_after : float
+        Mean divergence per token (nats) of the model with the replacement
+        from the model with its block, on the validation windows, before and
+        after tuning (the tuned figure, whether kept or not).
+    formulas : list of str
+        The tuned formula of each output score, constants rounded for reading.
+    complexity : int
+        Its nodes (simplified).
+    steps, seconds : int, float
+    """
+
+    module: ExplainedBlock
+    kept: bool
+    kl_before: float
+    kl_after: float
+    formulas: list
+    complexity: int
+    steps: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return {"kept": self.kept, "kl_before": self.kl_before, "kl_after": self.kl_after,
+                "formulas": self.formulas, "complexity": self.complexity, "steps": self.steps,
+                "seconds": self.seconds, "source": self.module.formula.source,
+                "formula": self.module.formula.to_dict(),
+                "reduction_in": _reduction_dict(self.module.reduction_in.to_reduction()),
+                "reduction_out": _reduction_dict(self.module.reduction_out.to_reduction())}
+
+
+def _reduction_dict(reduction: Reduction) -> dict:
+    return {name: np.asarray(getattr(reduction, name)).tolist() for name in ("mean", "components", "scale")}
+
+
+def _divergence(teacher_logits: torch.Tensor, student_logits: torch.Tensor) -> torch.Tensor:
+    """Mean KL(teacher || student) per position over the last dimension (logits), in nats."""
+    teacher = torch.log_softmax(teacher_logits.float(), dim=-1)
+    student = torch.log_softmax(student_logits.float(), dim=-1)
+    return (teacher.exp() * (teacher - student)).sum(dim=-1).mean()
+
+
+@torch.no_grad()
+def _mean_divergence(model: nn.Module, replaced: nn.Module, windows: torch.Tensor, batch_size: int) -> float:
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for first in range(0, windows.shape[0], batch_size):
+        x = windows[first : first + batch_size].to(device)
+        total += float(_divergence(model(x), replaced(x))) * x.shape[0]
+        count += x.shape[0]
+    return total / count
+
+
+def _display(formula: Formula, simplify_seconds: float) -> tuple[list, int]:
+    """The formula's outputs as a person reads them (simplified, constants rounded) and their nodes."""
+    symbols = make_symbols(formula.programs[0].n_inputs, [f"z{j}" for j in range(formula.programs[0].n_inputs)])
+    expressions = [simplify(e, simplify_seconds) for e in formula.expressions(symbols)]
+    return ([str(round_constants(e, DISPLAY_DIGITS)) for e in expressions],
+            sum(complexity(e) for e in expressions))
+
+
+def distil_block(model: nn.Module, name: str, block: ExplainedBlock, inputs: torch.Tensor,
+                 validation: torch.Tensor, *, steps: int = 2000, lr: float = 3e-3, batch_size: int = 32,
+                 max_seconds: float | None = None, random_state: int = 0,
+                 simplify_seconds: float = 5.0) -> Distillation:
+    """Tune every constant of ``block`` in ``model``'s submodule ``name`` so
+    that the model with ``block`` in place predicts what the model predicts.
+
+    The model's outputs are read as logits over their last dimension (a
+    language model's next-token scores); the loss is the divergence
+    KL(model || model with ``block``) per position on batches of the windows
+    ``inputs``, minimised by Adam.  Tuned: the formula's constants, weights
+    and intercepts and both sides' means and directions; the formula's
+    structure is unchanged.  Kept only if the divergence on ``validation``
+    (windows not trained on) falls; ``model`` is left untouched.
+
+    Why: the block's principal directions carry its variance, but the rest of
+    the model may read other ones; matching the model's predictions instead of
+    the block's output puts the formula's few directions where they matter.
+    """
+    steps = check_budget("steps", steps, integer=True)
+    lr = check_budget("lr", lr)
+    batch_size = check_budget("batch_size", batch_size, integer=True)
+    if max_seconds is not None:
+        max_seconds = check_budget("max_seconds", max_seconds)
+    if inputs.shape[0] == 0 or validation.shape[0] == 0:
+        raise ValueError("distil_block needs training and validation windows, got none")
+    started = time.perf_counter()
+    student = ExplainedBlock(block.reduction_in.to_reduction(), block.reduction_out.to_reduction(), block.formula,
+                             trainable=True)
+    replaced = replace_module(model, name, student)
+    for parameter in replaced.parameters():
+        parameter.requires_grad_(False)
+    tuned = [p for p in student.parameters()]
+    for parameter in tuned:
+        parameter.requires_grad_(True)
+    model.eval()
+    replaced.eval()
+    before = _mean_divergence(model, replace_module(model, name, block), validation, batch_size)
+    optimizer = torch.optim.Adam(tuned, lr=lr)
+    generator = torch.Generator().manual_seed(random_state)
+    device = next(model.parameters()).device
+    done = 0
+    for done in range(1, steps + 1):
+        rows = torch.randint(0, inputs.shape[0], (batch_size,), generator=generator)
+        x = inputs[rows].to(device)
+        with torch.no_grad():
+            teacher = model(x)
+        loss = _divergence(teacher, replaced(x))
+        if not torch.isfinite(loss):
+            break
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if max_seconds is not None and time.perf_counter() - started >= max_seconds:
+            break
+    tuned_block = student.frozen(f"{block.formula.source}+distilled")
+    after = _mean_divergence(model, replace_module(model, name, tuned_block), validation, batch_size)
+    after = after if math.isfinite(after) else math.inf  # a diverged tuning
+    kept = after < before
+    module = tuned_block if kept else block
+    formulas, size = _display(module.formula, simplify_seconds)
+    return Distillation(module, kept, before, after, formulas, size, done,
+                        time.perf_counter() - started)
+
+
+__all__ = ["AffineBlock", "BlockExplanation", "Distillation", "ExplainedBlock", "ProjectedBlock", "Reduction",
+           "ReductionModule", "distil_block", "explain_block", "principal_directions", "probe_module",
+           "replace_module"]
