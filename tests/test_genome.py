@@ -87,6 +87,36 @@ def test_mutation_always_yields_valid_genomes_and_flags_phenotype_changes(spec, 
         assert changed[i] == (not parent.same_phenotype(child))
 
 
+@pytest.mark.parametrize("rate", [0.02, 0.05, 0.3, 1.0])
+def test_point_mutation_changes_each_gene_independently_at_its_rate(rate):
+    """The law of point mutation: every gene changes with probability ``rate``, independently (the kernel draws
+    the gaps between changed genes, not one number per gene): per-gene frequencies and the count per offspring
+    match Binomial(n_genes, rate) within 5 standard errors."""
+    spec = GenomeSpec(n_inputs=3, n_columns=30, functions=("add", "mul", "sub", "sin"), n_constants=2,
+                      constant_pool=(1.0, 2.0, 3.0, 4.0))
+    parent = Genome.random(spec, 7)
+    n = 4000
+    nodes = np.empty((n, spec.n_nodes, 3), np.int32)
+    outputs = np.empty((n, spec.n_outputs), np.int32)
+    constants = np.empty((n, spec.n_constants), np.int32)
+    changed = np.empty(n, bool)
+    _kernels.mutate(spec.grid(), spec.function_codes, ARITIES, parent.nodes, parent.outputs, parent.constants,
+                    _kernels.MUTATION_POINT, rate, 11, 0, nodes, outputs, constants, changed)
+    # every gene here has another legal value, so a drawn gene always changes
+    genes = np.hstack([(nodes != parent.nodes).reshape(n, -1), outputs != parent.outputs,
+                       constants != parent.constants])
+    n_genes = genes.shape[1]
+    assert n_genes == 3 * spec.n_nodes + spec.n_outputs + spec.n_constants
+    per_gene = genes.mean(axis=0)
+    assert np.all(np.abs(per_gene - rate) <= 5 * np.sqrt(rate * (1 - rate) / n) + 1e-12)
+    counts = genes.sum(axis=1)
+    assert abs(counts.mean() - n_genes * rate) <= 5 * np.sqrt(n_genes * rate * (1 - rate) / n) + 1e-12
+    assert abs(counts.var() - n_genes * rate * (1 - rate)) <= 0.15 * n_genes * rate * (1 - rate) + 1e-12
+    # independence: neighbouring genes change together as often as two independent ones would
+    together = (genes[:, :-1] & genes[:, 1:]).mean()
+    assert abs(together - rate**2) <= 5 * np.sqrt(rate**2 * (1 - rate**2) / (n * (n_genes - 1))) * 3 + 1e-12
+
+
 def test_single_active_mutation_changes_the_phenotype():
     spec = GenomeSpec(n_inputs=2, n_columns=20, functions=("add", "mul", "sin", "cos"))
     parent = Genome.random(spec, 1)
