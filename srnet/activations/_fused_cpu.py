@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 from numba import njit, prange
-from numba.extending import overload
 
 from srnet.cgp import _vecmath, primitives
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
@@ -242,34 +241,21 @@ def sincos_limit(x):
     return _vecmath.SINCOS_EXACT_LIMIT
 
 
-@overload(exp, jit_options=_JIT)
-def _exp_typed(x):
-    kernel = _exp32 if _vecmath._is_float32(x) else _exp64
-    return lambda x: kernel(x)
+@njit(inline="always", **_JIT)
+def _sincos_limit32(x):
+    return _vecmath.SINCOS_EXACT_LIMIT32
 
 
-@overload(tanh, jit_options=_JIT)
-def _tanh_typed(x):
-    kernel = _tanh32 if _vecmath._is_float32(x) else _tanh64
-    return lambda x: kernel(x)
+@njit(inline="always", **_JIT)
+def _sincos_limit64(x):
+    return _vecmath.SINCOS_EXACT_LIMIT
 
 
-@overload(sigmoid, jit_options=_JIT)
-def _sigmoid_typed(x):
-    kernel = _sigmoid32 if _vecmath._is_float32(x) else _sigmoid64
-    return lambda x: kernel(x)
-
-
-@overload(sincos_pair, jit_options=_JIT)
-def _sincos_pair_typed(x):
-    kernel = _sincos_pair32 if _vecmath._is_float32(x) else _sincos_pair64
-    return lambda x: kernel(x)
-
-
-@overload(sincos_limit, jit_options=_JIT)
-def _sincos_limit_typed(x):
-    limit = _vecmath.SINCOS_EXACT_LIMIT32 if _vecmath._is_float32(x) else _vecmath.SINCOS_EXACT_LIMIT
-    return lambda x: limit
+_vecmath.by_precision(exp, _exp32, _exp64)
+_vecmath.by_precision(tanh, _tanh32, _tanh64)
+_vecmath.by_precision(sigmoid, _sigmoid32, _sigmoid64)
+_vecmath.by_precision(sincos_pair, _sincos_pair32, _sincos_pair64)
+_vecmath.by_precision(sincos_limit, _sincos_limit32, _sincos_limit64)
 
 
 # ------------------------------------------------------------------ the kernel

@@ -16,6 +16,7 @@ serves both precisions.  Array functions are loops over whole arrays:
 ``kernel(a, out)`` writes ``out[i] = f(a[i])`` for every ``i``.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -236,19 +237,29 @@ def log_normal(x):
     return (_log_normal32 if isinstance(x, np.float32) else _log_normal64)(x)
 
 
-@overload(vsin, jit_options=_JIT)
-def _vsin_typed(a, out):
-    kernel = _vsin32 if _is_float32(a) else _vsin64
-    return lambda a, out: kernel(a, out)
+def by_precision(generic, kernel32, kernel64, **options) -> None:
+    """Make numba compile calls of ``generic`` into ``kernel32`` when its first
+    argument holds float32 values, else ``kernel64``, chosen while compiling
+    (``options``: numba's ``overload`` options, e.g. ``inline="always"``).
+    ``generic`` stays the plain-Python reference of the same maths, and takes
+    ``(x)`` (a scalar) or ``(a, out)`` (arrays): numba's inliner needs the
+    implementation's own signature, so both are spelled out."""
+
+    def pick(numba_type):
+        return kernel32 if _is_float32(numba_type) else kernel64
+
+    if list(inspect.signature(generic).parameters) == ["x"]:
+        @overload(generic, jit_options=_JIT, **options)
+        def _typed(x):
+            kernel = pick(x)
+            return lambda x: kernel(x)
+    else:
+        @overload(generic, jit_options=_JIT, **options)
+        def _typed(a, out):
+            kernel = pick(a)
+            return lambda a, out: kernel(a, out)
 
 
-@overload(vcos, jit_options=_JIT)
-def _vcos_typed(a, out):
-    kernel = _vcos32 if _is_float32(a) else _vcos64
-    return lambda a, out: kernel(a, out)
-
-
-@overload(log_normal, jit_options=_JIT, inline="always")
-def _log_normal_typed(x):
-    kernel = _log_normal32 if _is_float32(x) else _log_normal64
-    return lambda x: kernel(x)
+by_precision(vsin, _vsin32, _vsin64)
+by_precision(vcos, _vcos32, _vcos64)
+by_precision(log_normal, _log_normal32, _log_normal64, inline="always")
