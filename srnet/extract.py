@@ -467,7 +467,8 @@ class SRNet(BaseEstimator):
         refining = time.perf_counter()
         if self.refine and not interrupted:
             sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
-            formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output)
+            formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output,
+                                            classification=classification)
                                      for f in list(formulas)) if f is not None]
         self.refine_seconds_ = time.perf_counter() - refining
         # the other half of simplify_seconds, shared by every expression of every candidate

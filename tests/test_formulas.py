@@ -128,6 +128,30 @@ def test_refinement_is_not_fooled_by_a_fit_sample_that_disagrees_with_validation
     assert refine(truth, X_fit, wrong(X_fit), X_valid, truth(X_valid)) is None
 
 
+def test_a_classifier_is_refined_to_the_network_s_class_probabilities():
+    """A classifier's formula is refined to the network's class probabilities, not its logits: the least-squares
+    linear formula of a saturating network misplaces its boundary, the refined one (a logistic regression of the
+    network's own probabilities) finds it; adding a constant to every logit (the same probabilities) changes
+    nothing; least-squares refinement has nothing to gain from that start."""
+    from srnet.formulas import linear_formula
+    from srnet.metrics import class_agreement
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(1200, 2))
+    logit = 6 * np.tanh(3 * (X[:, 0] + 0.5 * X[:, 1] - 0.7)) + 2 * X[:, 0] ** 3
+    Y = np.column_stack([np.zeros(len(X)), logit])
+    X_fit, Y_fit, X_valid, Y_valid = X[:600], Y[:600], X[600:], Y[600:]
+    start = linear_formula(X_fit, Y_fit)
+    refined = refine(start, X_fit, Y_fit, X_valid, Y_valid, classification=True)
+    assert class_agreement(start(X_valid), Y_valid) < 0.97
+    assert refined is not None and class_agreement(refined(X_valid), Y_valid) > 0.985
+    shifted = refine(start, X_fit, Y_fit + 5.0, X_valid, Y_valid + 5.0, classification=True)
+    for a, b in zip(refined.programs, shifted.programs):
+        np.testing.assert_allclose(a.weights, b.weights, atol=1e-9)
+        np.testing.assert_allclose(a.intercept, b.intercept, atol=1e-9)
+    assert refine(start, X_fit, Y_fit, X_valid, Y_valid) is None
+
+
 @pytest.fixture(scope="module")
 def refined_chain():
     rng = np.random.default_rng(2)
