@@ -89,7 +89,13 @@ class Domain:
         if domain.kind == "box":
             return np.asarray(domain.box)
         if domain.kind == "widen":
-            return widen(data_box(X), domain.factor)
+            box = widen(data_box(X), domain.factor)
+            wide = _first_infinite(box)
+            if wide is not None:
+                raise ValueError(f"domain widen:{domain.factor:g} widens input {wide} of the data "
+                                 f"([{X[:, wide].min():g}, {X[:, wide].max():g}]) past the largest float; "
+                                 f"choose a smaller factor or an explicit box")
+            return box
         return None
 
     def sample(self, X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -104,9 +110,15 @@ class Domain:
         return sample_box(domain.bounds(X), n, rng)
 
     def beyond(self, X: np.ndarray) -> np.ndarray | None:
-        """The box of the region just beyond a box domain (None for other kinds)."""
+        """The box of the region just beyond a box domain: the box widened
+        BEYOND_WIDEN-fold.  None for other kinds, and None when the widened box
+        is not finite (a box near the largest float has no "beyond")."""
         box = self.bounds(X)
-        return None if box is None else widen(box, BEYOND_WIDEN)
+        if box is None:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            wider = widen(box, BEYOND_WIDEN)
+        return None if _first_infinite(wider) is not None else wider
 
     def describe(self, X: np.ndarray) -> dict:
         """JSON-ready: the kind, its parameter and, for boxes, the bounds."""
@@ -118,26 +130,47 @@ class Domain:
 
 def widen(box: np.ndarray, factor: float) -> np.ndarray:
     """Each (low, high) range scaled ``factor``-fold about its centre; a
-    zero-width range (a constant input) stays a point."""
-    return widen_box(box, (factor - 1) / 2)
+    zero-width range (a constant input) stays a point.  Bounds past the
+    largest float come back as +-inf (see :func:`_first_infinite`)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return widen_box(box, (factor - 1) / 2)
+
+
+def _first_infinite(box: np.ndarray) -> int | None:
+    """The first input whose range is not finite (a bound or the width
+    high - low is inf or NaN), or None: such a range cannot be sampled."""
+    box = np.asarray(box, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = ~(np.isfinite(box).all(axis=1) & np.isfinite(box[:, 1] - box[:, 0]))
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
 
 
 def check_box(box, n_features: int, name: str) -> np.ndarray:
-    """A box as an (n_features, 2) array of finite, increasing ranges (one
-    line naming the problem otherwise)."""
+    """A box as an (n_features, 2) array of finite ranges, low <= high, of
+    finite width (one line naming the problem otherwise).
+
+    A range with low == high is a valid, degenerate range: an input held at
+    one value (what :meth:`Domain.describe` reports for a constant input);
+    sampling gives that value and widening keeps it a point.
+    """
     try:
         box = np.asarray(box, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"the {name} box must be (low, high) number pairs, got {box!r}") from None
     if box.shape != (n_features, 2):
         raise ValueError(f"the {name} box has shape {box.shape}; expected ({n_features}, 2): one (low, high) "
                          f"per input")
     if not np.all(np.isfinite(box)):
         raise ValueError(f"the {name} box has non-finite bounds (NaN or inf)")
-    empty = np.flatnonzero(box[:, 1] <= box[:, 0])
-    if empty.size:
-        raise ValueError(f"the {name} box is empty along input {int(empty[0])} (empty or inverted): "
-                         f"[{box[empty[0], 0]:g}, {box[empty[0], 1]:g}]")
+    inverted = np.flatnonzero(box[:, 1] < box[:, 0])
+    if inverted.size:
+        i = int(inverted[0])
+        raise ValueError(f"the {name} box is inverted along input {i} (low > high): "
+                         f"[{box[i, 0]:g}, {box[i, 1]:g}]")
+    wide = _first_infinite(box)
+    if wide is not None:
+        raise ValueError(f"the {name} box is too wide along input {wide}: high - low of "
+                         f"[{box[wide, 0]:g}, {box[wide, 1]:g}] overflows a float; use a narrower range")
     return box
 
 

@@ -87,8 +87,11 @@ def one_line(excinfo):
 
 
 @pytest.mark.parametrize("box, match", [
-    ([(1.0, 0.0)], "empty or inverted"),
-    ([(0.0, 1.0), (2.0, 2.0)], "empty or inverted"),
+    ([(1.0, 0.0)], "inverted along input 0"),
+    ([(0.0, 1.0), (2.0, 1.5)], "inverted along input 1"),
+    ([(-1e308, 1e308)], "too wide along input 0"),
+    ([(0.0, 1.0), (-1.7e308, 1.7e308)], "too wide along input 1"),
+    ([(0.0, 10 ** 400)], "number pairs"),
     ([(float("nan"), 1.0)], "NaN or inf"),
     ([(0.0, float("inf"))], "NaN or inf"),
     ([], "one \\(low, high\\) pair per input"),
@@ -101,7 +104,9 @@ def test_bad_boxes_are_one_clear_line(box, match):
 
 
 @pytest.mark.parametrize("text, match", [
-    ("box:1,0", "empty or inverted"),
+    ("box:1,0", "inverted along input 0"),
+    ("box:-1e308,1e308;0,1", "too wide along input 0"),
+    ("box:0,1;nan,nan", "NaN or inf"),
     ("box:nan,1", "NaN or inf"),
     ("box:0,1;3", "low,high pairs"),
     ("box:a,b", "numbers"),
@@ -270,3 +275,70 @@ def test_describe_is_json_ready_and_same_seed_gives_same_points(data, domain):
 def test_describe_is_json_ready_for_numpy_factors(data, factor):
     description = Domain("widen", factor).describe(data)
     assert json.loads(json.dumps(description))["factor"] == pytest.approx(float(factor))
+
+
+# ------------------------------------------- extreme and degenerate ranges
+
+def test_a_box_of_finite_bounds_but_infinite_width_is_refused_in_one_line_naming_the_input():
+    """box:-1e308,1e308 has finite bounds, but high - low overflows: uniform
+    sampling over it used to raise OverflowError deep inside numpy."""
+    with pytest.raises(ValueError, match="box is too wide along input 0") as excinfo:
+        parse_domain("box:-1e308,1e308;0,1")
+    assert "-1e+308" in one_line(excinfo)
+
+
+@pytest.mark.parametrize("text", ["box:0,1.7e308", "box:-8e307,8e307", "box:1e308,1.7e308"])
+def test_the_widest_samplable_boxes_sample_finitely_and_have_no_beyond_past_the_largest_float(text):
+    X = np.zeros((5, 1))
+    domain = as_domain(text)
+    box = domain.bounds(X)
+    points = domain.sample(X, 200, np.random.default_rng(0))
+    assert np.all(np.isfinite(points)) and np.all(points >= box[:, 0]) and np.all(points <= box[:, 1])
+    # widened 1.5-fold these boxes pass the largest float: no "beyond" region rather than inf bounds
+    assert domain.beyond(X) is None
+
+
+def test_beyond_is_the_widened_box_whenever_that_is_finite():
+    X = np.zeros((5, 2))
+    for text in ("box:-1e307,1e307;0,1", "box:-1,1;0,1e300"):
+        domain = as_domain(text)
+        beyond = domain.beyond(X)
+        box = domain.bounds(X)
+        assert beyond is not None and np.all(np.isfinite(beyond))
+        np.testing.assert_allclose(beyond[:, 1] - beyond[:, 0], 1.5 * (box[:, 1] - box[:, 0]), rtol=1e-12)
+
+
+def test_a_widen_factor_that_pushes_the_data_box_past_the_largest_float_is_one_clear_line():
+    X = np.column_stack([np.linspace(-1, 1, 10), np.linspace(-1e300, 1e300, 10)])
+    domain = parse_domain("widen:1e10")
+    with pytest.raises(ValueError, match="widens input 1 of the data") as excinfo:
+        domain.sample(X, 10, np.random.default_rng(0))
+    one_line(excinfo)
+    assert np.all(np.isfinite(parse_domain("widen:10").sample(X, 10, np.random.default_rng(0))))
+
+
+def test_a_constant_input_described_as_a_point_range_is_a_valid_box_again():
+    """describe() of data with a constant input reports [3, 3]; passing that
+    box back used to fail with 'the domain box is empty along input 1'."""
+    X = np.column_stack([np.linspace(-1, 1, 20), np.full(20, 3.0)])
+    described = Domain("widen", 1.5).describe(X)["box"]
+    assert described[1] == [3.0, 3.0]
+    again = as_domain(described)
+    assert again.box == tuple(tuple(pair) for pair in described)
+    assert again.describe(X)["box"] == described
+    assert as_domain("box:-1,1;3,3").box == ((-1.0, 1.0), (3.0, 3.0))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_zero_width_range_samples_its_value_and_stays_a_point_when_widened(seed):
+    X = np.zeros((4, 3))
+    domain = as_domain([(-2.0, 5.0), (3.0, 3.0), (-1e300, -1e300)])
+    points = domain.sample(X, 300, np.random.default_rng(seed))
+    assert np.all(points[:, 1] == 3.0) and np.all(points[:, 2] == -1e300)
+    assert np.all(points[:, 0] >= -2) and np.all(points[:, 0] <= 5) and np.ptp(points[:, 0]) > 5
+    beyond = domain.beyond(X)
+    np.testing.assert_array_equal(beyond[1:], [[3.0, 3.0], [-1e300, -1e300]])
+    np.testing.assert_allclose(beyond[0], [-3.75, 6.75])
+    # a box domain of one point in every input: every sample is that point
+    point = as_domain("box:3,3;-0.5,-0.5").sample(X[:, :2], 50, np.random.default_rng(seed))
+    np.testing.assert_array_equal(point, np.tile([3.0, -0.5], (50, 1)))

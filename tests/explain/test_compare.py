@@ -95,8 +95,10 @@ def test_bad_input_is_rejected_clearly(small_network, linear_network):
         compare(network, np.zeros((10, 3)), {"c": ConstantExplainer()})
     with pytest.raises(ValueError, match="regression network .* but task='classification'"):
         compare(network, X, {"c": ConstantExplainer()}, task="classification")
-    with pytest.raises(ValueError, match="the test box is empty along input 1"):
-        compare(network, X, {"c": ConstantExplainer()}, boxes={"test": [(-1, 1), (2, 2)]})
+    with pytest.raises(ValueError, match="the test box is inverted along input 1"):
+        compare(network, X, {"c": ConstantExplainer()}, boxes={"test": [(-1, 1), (2, 1)]})
+    with pytest.raises(ValueError, match="the test box is too wide along input 0"):
+        compare(network, X, {"c": ConstantExplainer()}, boxes={"test": [(-1e308, 1e308), (0, 1)]})
     with pytest.raises(ValueError, match=r"training box has shape \(1, 2\)"):
         compare(network, X, {"c": ConstantExplainer()}, boxes={"training": [(-1, 1)]})
     explainer = ConstantExplainer().fit(network, X)
