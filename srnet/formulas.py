@@ -175,8 +175,12 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
     div's denominator (a pole), log's argument (log 0), tan's cos (a pole).
     A continuous argument that takes both signs on a connected domain
     crosses zero inside it, between the samples as well as on them.
+
+    Only live steps are checked (see :func:`live_steps`): a step whose value
+    reaches the formula's outputs with weight 0 only cannot put a pole in it.
     """
     found = []
+    live = live_steps(formula)
     values_in = np.asarray(X, dtype=np.float64)
     with np.errstate(all="ignore"):
         for k, program in enumerate(formula.programs):
@@ -186,7 +190,9 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
             for step, (name, a, b) in enumerate(program.steps):
                 prim = primitive(name)
                 argument = None
-                if name in _SIGN_CHANGE_POLES:
+                if step not in live[k]:
+                    pass  # its value is weighted 0 wherever it goes
+                elif name in _SIGN_CHANGE_POLES:
                     what, which = _SIGN_CHANGE_POLES[name]
                     argument = values[(a, b)[which]]
                 elif name == "tan":
@@ -207,6 +213,33 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                              f"non-finite values inside the domain")
                 break
     return found
+
+
+def live_steps(formula: Formula) -> list[set[int]]:
+    """Per program, the indices of the steps whose value can reach the
+    formula's outputs.
+
+    Walked from the last program to the first: a target column of the last
+    program is live; a raw output is live when its weight row is nonzero in
+    some live target column; a step is live when a live raw output or a live
+    step reads it (a unary step reads its first argument only); an input is
+    live when a live raw output or a live step reads it, and the previous
+    program's target column of the same index is live exactly then.
+    """
+    live: list[set[int]] = [set() for _ in formula.programs]
+    live_columns = np.ones(formula.n_targets, dtype=bool)
+    for k in range(len(formula.programs) - 1, -1, -1):
+        program = formula.programs[k]
+        base = program.n_inputs + len(program.constants)
+        used = np.any(program.weights[:, live_columns] != 0, axis=1)
+        reached = {address for address, on in zip(program.outputs, used) if on}
+        for step in range(len(program.steps) - 1, -1, -1):
+            if base + step in reached:
+                live[k].add(step)
+                name, a, b = program.steps[step]
+                reached.update((a, b)[: primitive(name).arity])
+        live_columns = np.array([i in reached for i in range(program.n_inputs)], dtype=bool)
+    return live
 
 
 def _quotient_blows_up(numerator: np.ndarray, denominator: np.ndarray) -> bool:
@@ -425,8 +458,8 @@ def _most_accurate_within(candidates: list[Candidate], cap: int) -> Candidate:
 
 
 __all__ = ["Candidate", "FAITHFUL_R2", "Formula", "POLE_TOLERANCE", "R2_TOLERANCE", "READABLE_COMPLEXITY",
-           "SELECT_RULES", "candidate", "check_select", "linear_formula", "measure", "pareto_front", "refine", "select",
-           "singularities"]
+           "SELECT_RULES", "candidate", "check_select", "linear_formula", "live_steps", "measure", "pareto_front",
+           "refine", "select", "singularities"]
 
 
 #: Node budgets (CGP columns, one row) of the direct searches: a spread of

@@ -30,6 +30,7 @@ from srnet.formulas import (
     Formula,
     candidate,
     linear_formula,
+    live_steps,
     pareto_front,
     refine,
     select,
@@ -391,6 +392,96 @@ def test_a_pole_in_a_later_layer_is_flagged_with_its_layer():
     second = Program(1, (1.0,), (("div", 1, 0),), (2,), [[1.0]], [0.0])
     found = singularities(Formula("layerwise", (first, second)), np.linspace(-1, 1, 11)[:, None] + 0.05)
     assert found == ["layer 2, step 1: the denominator of div crosses 0 inside the domain"]
+
+
+def constant_with_a_dead_pole(weight):
+    """y = weight * log(x) + 0 * x + 2: raw outputs [log x, x], weight rows [weight] and [0]."""
+    return Formula("direct-4", (Program(1, (), (("log", 0, 0),), (1, 0), [[weight], [0.0]], [2.0]),))
+
+
+def test_a_pole_weighted_zero_in_every_output_is_not_reported():
+    spanning = np.linspace(-1, 1, 101)[:, None] + 0.003
+    # the formula is the constant 2: its log step is computed but weighted 0
+    assert np.all(constant_with_a_dead_pole(0.0)(spanning) == 2.0)
+    assert singularities(constant_with_a_dead_pole(0.0), spanning) == []
+    # the same step with a nonzero weight is a pole
+    assert singularities(constant_with_a_dead_pole(0.5), spanning) == [
+        "step 1: the argument of log crosses 0 inside the domain"]
+    # a div whose only reader is weighted 0 (through a further step) is not reported either
+    dead_div = Program(1, (1.0,), (("div", 1, 0), ("square", 2, 0), ("add", 0, 1)), (3, 4), [[0.0], [1.0]],
+                       [0.0])
+    assert singularities(Formula("direct-8", (dead_div,)), spanning) == []
+    live_div = replace(dead_div, weights=np.array([[1e-6], [1.0]]))
+    assert singularities(Formula("direct-8", (live_div,)), spanning) == [
+        "step 1: the denominator of div crosses 0 inside the domain"]
+
+
+def test_a_pole_in_a_target_the_next_layer_ignores_is_not_reported():
+    X = np.linspace(-1, 1, 41)[:, None] + 0.01
+    # layer 1 computes [x, 1/x]; layer 2 reads its input 1 only as the ignored argument of a unary step
+    first = Program(1, (1.0,), (("div", 1, 0),), (0, 2), [[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])
+    ignores = Program(2, (), (("sin", 0, 1),), (2,), [[1.0]], [0.0])
+    assert singularities(Formula("layerwise", (first, ignores)), X) == []
+    # ... or reads it through a zero weight row
+    zero_row = Program(2, (), (), (0, 1), [[1.0], [0.0]], [0.0])
+    assert singularities(Formula("layerwise", (first, zero_row)), X) == []
+    # read by a binary step, or weighted, it is a pole of the formula
+    reads = Program(2, (), (("add", 0, 1),), (2,), [[1.0]], [0.0])
+    weighted = Program(2, (), (), (0, 1), [[1.0], [-0.25]], [0.0])
+    for second in (reads, weighted):
+        assert singularities(Formula("layerwise", (first, second)), X) == [
+            "layer 1, step 1: the denominator of div crosses 0 inside the domain"]
+
+
+def forward_live_oracle(formula):
+    """Which steps reach an output, by forward dependency sets (the
+    independent oracle of live_steps): every value carries the set of steps
+    (layer, step) it depends on through arguments read and nonzero weights."""
+    sources = None  # per input of the current program: set of (layer, step)
+    for k, program in enumerate(formula.programs):
+        values = [set() if sources is None else sources[i] for i in range(program.n_inputs)]
+        values += [set() for _ in program.constants]
+        for s, (name, a, b) in enumerate(program.steps):
+            arity = 2 if name in ("add", "sub", "mul", "div") else 1
+            values.append({(k, s)} | values[a] | (values[b] if arity == 2 else set()))
+        sources = [set().union(*(values[o] for o, w in zip(program.outputs, program.weights[:, j]) if w != 0))
+                   for j in range(program.n_targets)]
+    reached = set().union(*sources)
+    return [{s for (layer, s) in reached if layer == k} for k in range(len(formula.programs))]
+
+
+@st.composite
+def random_chains(draw):
+    names = ("add", "div", "log", "sin", "square", "mul")
+    n_inputs = draw(st.integers(1, 3))
+    programs = []
+    for _ in range(draw(st.integers(1, 3))):
+        n_constants = draw(st.integers(0, 2))
+        base = n_inputs + n_constants
+        steps = tuple((draw(st.sampled_from(names)), draw(st.integers(0, base + k - 1)),
+                       draw(st.integers(0, base + k - 1))) for k in range(draw(st.integers(0, 6))))
+        top = base + len(steps)
+        outputs = tuple(draw(st.lists(st.integers(0, top - 1), min_size=1, max_size=3)))
+        n_targets = draw(st.integers(1, 3))
+        weights = np.array(draw(st.lists(st.lists(st.sampled_from([0.0, 0.0, 1.0, -2.0]), min_size=n_targets,
+                                                  max_size=n_targets), min_size=len(outputs), max_size=len(outputs))))
+        programs.append(Program(n_inputs, (1.5,) * n_constants, steps, outputs, weights, np.zeros(n_targets)))
+        n_inputs = n_targets
+    return Formula("layerwise", tuple(programs))
+
+
+@settings(max_examples=300, deadline=None)
+@given(formula=random_chains())
+def test_live_steps_are_the_steps_an_output_depends_on(formula):
+    assert live_steps(formula) == forward_live_oracle(formula)
+    # a pole is only ever reported at a live step
+    X = np.random.default_rng(0).uniform(-1, 1, (40, formula.programs[0].n_inputs))
+    live = live_steps(formula)
+    for line in singularities(formula, X):
+        if "step" in line:
+            layer = int(line.split(",")[0].split()[1]) - 1 if line.startswith("layer") else 0
+            step = int(line.split("step ")[1].split(":")[0]) - 1
+            assert step in live[layer]
 
 
 def test_a_pole_loses_selection_even_when_it_is_more_accurate_on_the_samples():
