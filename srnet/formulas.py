@@ -476,8 +476,25 @@ def linear_formula(X_fit, Y, *, binary=False) -> Formula:
     A tiny ridge (relative to each input's spread) keeps collinear or
     constant inputs finite.  ``binary``: Y is the logit difference d, and the
     two logits are written -d/2 and d/2 (as in :func:`direct_formulas`).
+
+    X is (n_samples, n_inputs); Y is (n_samples, n_outputs), or (n_samples,)
+    for one output.  Other shapes, or fewer or more rows in Y than in X, are
+    one-line ValueErrors.
     """
     X = np.asarray(X_fit, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if X.ndim != 2 or not X.shape[0]:
+        raise ValueError(f"linear_formula needs X of shape (n_samples, n_inputs) with at least one row, "
+                         f"got shape {X.shape}")
+    if Y.ndim == 1:
+        Y = Y[:, None]  # one output
+    if Y.ndim != 2:
+        raise ValueError(f"linear_formula needs Y of shape (n_samples,) or (n_samples, n_outputs), got shape {Y.shape}")
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"linear_formula needs one row of Y per row of X: X has {X.shape[0]} rows, Y has {Y.shape[0]}")
+    if binary and Y.shape[1] != 1:
+        raise ValueError(f"linear_formula(binary=True) needs the one logit difference per row, got {Y.shape[1]} "
+                         f"outputs")
     mean_x, mean_y = X.mean(axis=0), Y.mean(axis=0)
     dX = X - mean_x
     gram = dX.T @ dX

@@ -658,3 +658,38 @@ def test_a_lift_keeps_the_inputs_that_move_the_logits_and_refining_keeps_absent_
     assert refined is not None
     assert np.array_equal(refined.programs[0].weights == 0, lift.weights == 0)
     assert mse(d[300:, None], refined(X[300:])) < mse(d[300:, None], chain(X[300:]))
+
+
+@pytest.mark.parametrize("n_inputs", [1, 3])
+def test_the_linear_formula_of_a_one_dimensional_target_is_its_least_squares_line(n_inputs):
+    """A 1-D Y used to fail with 'invalid program: weights have shape (1, 2), expected (2, 1)'."""
+    rng = np.random.default_rng(n_inputs)
+    X = rng.normal(size=(80, n_inputs))
+    y = X @ rng.normal(size=n_inputs) + 0.3 * np.cos(3 * X[:, 0]) - 1.5
+    design = np.column_stack([X, np.ones(len(X))])
+    coefficients = np.linalg.lstsq(design, y, rcond=None)[0]
+    formula = linear_formula(X, y)
+    assert formula.n_targets == 1 and formula(X).shape == (80, 1)
+    np.testing.assert_allclose(formula(X)[:, 0], design @ coefficients, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(formula.programs[0].weights[:, 0], coefficients[:-1], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(formula.programs[0].intercept, coefficients[-1:], rtol=1e-6, atol=1e-8)
+    # the same as the one-column target, and a list is as good as an array
+    np.testing.assert_array_equal(formula(X), linear_formula(X, y[:, None])(X))
+    np.testing.assert_array_equal(formula(X), linear_formula(X.tolist(), list(y))(X))
+    # binary: the 1-D logit difference d gives the logits -d/2 and d/2
+    logits = linear_formula(X, y, binary=True)(X)
+    np.testing.assert_allclose(logits[:, 1] - logits[:, 0], design @ coefficients, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("X, Y, match", [
+    (np.zeros((10, 2)), np.zeros(9), "X has 10 rows, Y has 9"),
+    (np.zeros((10, 2)), np.zeros((11, 2)), "X has 10 rows, Y has 11"),
+    (np.zeros((10, 2)), np.zeros((10, 1, 1)), r"Y of shape .* got shape \(10, 1, 1\)"),
+    (np.zeros(10), np.zeros(10), r"X of shape \(n_samples, n_inputs\)"),
+    (np.zeros((0, 2)), np.zeros(0), "at least one row"),
+    (np.zeros((10, 2)), np.zeros((10, 2)), "binary=True"),
+])
+def test_linear_formula_refuses_mismatched_shapes_in_one_line(X, Y, match):
+    with pytest.raises(ValueError, match=match) as excinfo:
+        linear_formula(X, Y, binary=match == "binary=True")
+    assert "\n" not in str(excinfo.value)
