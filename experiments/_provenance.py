@@ -18,12 +18,13 @@ from __future__ import annotations
 import datetime
 import importlib.metadata
 import json
-import math
 import os
 import platform
 import shlex
 import sys
 from pathlib import Path
+
+from srnet.jsonio import dumps
 
 PACKAGES = ("srnet", "numpy", "torch", "numba", "sympy", "scikit-learn", "pyoperon", "gplearn")
 
@@ -53,23 +54,12 @@ def provenance(argv=None) -> dict:
             "host": host()}
 
 
-def finite_or_none(value):
-    """JSON has no infinities: a non-finite figure is written as null (in nested dicts and lists too)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [finite_or_none(v) for v in value]
-    return value
-
-
 def write_results(path, payload, *, argv=None) -> Path:
     """Write ``{command, versions, date, host, results: payload}`` as indented JSON to ``path``."""
     path = Path(path)
     if path.parent != Path(""):
         path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**provenance(argv), "results": payload}, indent=2) + "\n")
+    path.write_text(dumps({**provenance(argv), "results": payload}, indent=2) + "\n")
     return path
 
 

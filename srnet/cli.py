@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -58,6 +57,7 @@ def _print_explanation(model) -> None:
 def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=None, extra=None,
                        others=None) -> dict:
     """report.json and the plots of an explanation, in out_dir."""
+    from srnet.jsonio import dumps
     from srnet.plots import plot_convergence, plot_layer_fits, plot_network_vs_formula, plot_pareto
     from srnet.probe import probe
 
@@ -65,7 +65,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     out_dir.mkdir(parents=True, exist_ok=True)
     report = model.report()
     report.update(extra or {})
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=float))  # first, in case plots fail
+    (out_dir / "report.json").write_text(dumps(report, indent=2))  # first, in case plots fail
     plots = [plot_convergence(model.history_, out_dir / "convergence.png")]
     if model.formula_ is not None:
         plots.append(plot_pareto(model.candidates_, model.pareto_, model.formula_.source, out_dir / "pareto.png"))
@@ -77,7 +77,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
                                          others=others)
     report["report_seconds"] = time.perf_counter() - started
     report["command_seconds"] = time.perf_counter() - _STARTED[0]
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=float))
+    (out_dir / "report.json").write_text(dumps(report, indent=2))
     print(f"wrote {out_dir / 'report.json'} and {', '.join(p.name for p in plots)}")
     return report
 
@@ -85,7 +85,8 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
 def _explainer(args):
     from srnet.extract import SRNet
 
-    return SRNet(preset=args.preset, max_seconds=args.seconds, random_state=args.seed, progress=True,
+    seconds = None if args.generations is not None else args.seconds  # --generations: instead of seconds
+    return SRNet(preset=args.preset, max_seconds=seconds, random_state=args.seed, progress=True,
                  max_generations=args.generations, domain=args.domain,
                  select=args.complexity if args.complexity is not None else args.select)
 
@@ -139,14 +140,14 @@ def _hold_out(workload, test_size: float, seed: int):
 
 
 def _held_out_fit(model, workload) -> dict:
-    """The formula against the network on the held-out rows (regression; classifiers report agreement)."""
+    """The selected formula against the network on the held-out rows (regression; classifiers report agreement)."""
     if workload.X_test is None or model.is_classifier_:
         return {}
     from srnet.compare import rmse_r2
     from srnet.probe import probe
 
     network_output = probe(workload.model, workload.X_test, model.layer_names_)[-1]
-    rmse, r2 = rmse_r2(network_output, model.predict_layers(workload.X_test)[-1])
+    rmse, r2 = rmse_r2(network_output, model.predict(workload.X_test).reshape(len(network_output), -1))
     print(f"on the {len(workload.X_test)} held-out rows: output R2 {r2:.6f}, output RMSE {rmse:.4g}")
     return {"output_r2_test": r2, "output_rmse_test": rmse, "test_rows": len(workload.X_test)}
 
@@ -365,7 +366,23 @@ def build_parser() -> argparse.ArgumentParser:
 _BUDGET_OPTIONS = {"seconds": {}, "generations": dict(allow_none=True, integer=True), "points": dict(integer=True),
                    "limit": dict(allow_none=True, integer=True), "workers": dict(allow_none=True, integer=True),
                    "epochs": dict(allow_none=True, integer=True), "max_rows": dict(integer=True, minimum="MIN_ROWS"),
-                   "test_size": dict(positive=False), "complexity": dict(allow_none=True, integer=True)}
+                   "test_size": dict(positive=False), "complexity": dict(allow_none=True, integer=True),
+                   "seed": dict(positive=False, integer=True)}
+
+
+def _check_output_folder(args) -> None:
+    """The --out folder of explain, demo and compare, checked before the search (a path that cannot become a
+    folder was refused only when the report was written, losing the result); nothing is created yet."""
+    import os
+
+    if args.command not in ("explain", "demo", "compare"):
+        return
+    path = Path(args.out).absolute()
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"--out '{args.out}' cannot be the output folder: '{existing}' is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out '{args.out}' cannot be the output folder: '{existing}' is not writable")
 
 
 def _check_budgets(args) -> None:
@@ -401,6 +418,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         _check_budgets(args)
+        _check_output_folder(args)
         return args.run(args)
     except (ValueError, FileNotFoundError) as error:  # bad input: one clear line, no traceback
         print(f"srnet {args.command}: error: {error}", file=sys.stderr)

@@ -251,10 +251,10 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
     two most varied inputs.
     """
     import csv
-    import json
     from pathlib import Path
 
     from srnet import plots
+    from srnet.jsonio import dumps
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -262,7 +262,7 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
                **(extra or {})}
     if comparison.boxes:
         payload["boxes"] = {k: v.tolist() for k, v in comparison.boxes.items()}
-    (out_dir / "compare.json").write_text(json.dumps(payload, indent=2))
+    (out_dir / "compare.json").write_text(dumps(payload, indent=2))
     with open(out_dir / "compare.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(comparison.records[0]))
         writer.writeheader()

@@ -262,6 +262,7 @@ class SRNet(BaseEstimator):
             feature_names = [str(name) for name in feature_names]
             self.feature_symbols_ = dict(zip(feature_names, feature_symbols(feature_names)))
             feature_names = feature_symbols(feature_names)
+        self._checked_settings()  # every parameter, before any probing or searching
         model = as_network(model)
         X = check_matrix(X)
         check_rows(X)
@@ -269,7 +270,6 @@ class SRNet(BaseEstimator):
         domain = as_domain(self.domain).resolved(X)
         n_rows = min(len(X), self.max_samples)
         rng = np.random.default_rng([seed_from(self.random_state), 2])
-        check_select(self.select)
         activations = probe(model, X, layers)
         samples = {}
         if domain.kind != "rows":
@@ -400,7 +400,9 @@ class SRNet(BaseEstimator):
         self.compose_seconds_ = time.perf_counter() - composing
         self._select_formula(X, targets[-1].T, fit_X, fit_targets[-1].T, domain_samples, classification,
                              direct_seconds=None if total_seconds is None else total_seconds * direct_share,
-                             direct_evaluations=(None if total_seconds is not None or not direct_share
+                             # a generation budget caps the direct searches' evaluations too (seconds alone
+                             # would let them outrun it, and an evaluation count is reproducible)
+                             direct_evaluations=(None if settings["max_generations"] is None or not direct_share
                                                  else int(search.evaluations * direct_share / (1 - direct_share))),
                              run_seed=run_seed, threads=threads, settings=settings,
                              interrupted=self.stop_reason_ == "interrupted")
@@ -416,6 +418,9 @@ class SRNet(BaseEstimator):
         settings["n_offspring"] = check_budget("n_offspring", settings["n_offspring"], integer=True)
         check_budget("max_samples", self.max_samples, integer=True, minimum=MIN_ROWS)
         check_budget("simplify_seconds", self.simplify_seconds, positive=False)
+        check_budget("ridge", self.ridge, positive=False)
+        check_budget("n_threads", self.n_threads, allow_none=True, integer=True)
+        check_select(self.select)
         return settings
 
     def _check_activations(self, X, activations) -> list[np.ndarray]:

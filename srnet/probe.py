@@ -75,7 +75,10 @@ class LayerPlan:
     n_features : int
         Input width of the first Linear layer.
     is_classifier : bool
-        Whether the network ends in a softmax (see the module docstring).
+        Whether the explained output is a classifier's logits: the network
+        ends in a softmax (see the module docstring) and the last explained
+        layer is the one feeding it.  Explaining a classifier only up to a
+        hidden layer explains hidden units, not class scores.
     output : str
         The layer explained as the network output: the last module, or for a
         classifier the module feeding its softmax (the logits).
@@ -151,7 +154,7 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
         names=tuple(names),
         widths=tuple(_output_width(leaves, name, n_features) for name in names),
         n_features=n_features,
-        is_classifier=is_classifier,
+        is_classifier=is_classifier and names[-1] == output,
         output=output,
         folded=tuple(leaf.name for leaf in leaves if leaf.role in ("diagonal", "affine")),
     )

@@ -1,6 +1,7 @@
 """Budgets, sizes and Ctrl-C: one check for every budget, searches that keep
 their clock, and interrupts that keep the best explanation so far."""
 
+import contextlib
 import json
 import math
 import os
@@ -295,3 +296,78 @@ def test_curve_plots_show_a_blow_up_outside_the_data_instead_of_losing_it(tmp_pa
     assert bottom.get_yscale() == "symlog" and bottom.get_ylabel() == "explanation - network"
     errors = {line.get_label(): np.abs(line.get_ydata()).max() for line in bottom.lines if line.get_label() != "_child1"}
     assert errors["srnet"] > 10 and errors["lime"] == pytest.approx(0.01)  # the whole error, both sizes
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["demo", "--seed", "-1"], "--seed must be >= 0"),
+    (["demo", "--seed", "2.5"], "invalid int value"),
+])
+def test_a_bad_seed_is_named(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) if "invalid" in message else contextlib.nullcontext():
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "--seed" in err
+
+
+@pytest.mark.parametrize("out", ["afile", "afile/sub"])
+def test_an_unusable_out_folder_is_refused_before_the_search(tmp_path, data, capsys, out):
+    _, argv = write_workload(tmp_path, data)
+    (tmp_path / "afile").write_text("not a folder")
+    argv[argv.index("--out") + 1] = str(tmp_path / out)
+    started = time.perf_counter()
+    assert main(argv + ["--seconds", "30"]) == 2
+    assert time.perf_counter() - started < 10  # refused at once, not after a 30 s search
+    err = capsys.readouterr().err.strip()
+    assert "cannot be the output folder" in err and "is a file" in err and "\n" not in err
+
+
+def test_generations_replace_seconds_and_bound_the_direct_searches(tmp_path, data, capsys):
+    """--generations is a budget instead of seconds: the direct searches get an evaluation cap in proportion,
+    so a huge --seconds beside it cannot make the command run on (it did: 25 % of the seconds)."""
+    _, argv = write_workload(tmp_path, data)
+    started = time.perf_counter()
+    assert main(argv + ["--generations", "20", "--seconds", "1e6"]) == 0
+    assert time.perf_counter() - started < 120
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["settings"]["max_seconds"] is None and report["settings"]["max_generations"] == 20
+    # and in the API, with both budgets, the generation budget caps the direct searches
+    model = SRNet(max_generations=5, max_seconds=1e6, **QUICK).fit(tiny_network(), data)
+    assert model.direct_seconds_ < 30
+
+
+def test_report_json_is_strict_json_when_a_figure_is_infinite(tmp_path, data, capsys):
+    """R^2 on one held-out row is -inf: report.json says null, which every JSON reader accepts."""
+    _, argv = write_workload(tmp_path, data)
+    assert main(argv + ["--generations", "5", "--test-size", "0.01"]) == 0
+    text = (tmp_path / "out" / "report.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    report = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-JSON constant {name}"))
+    assert report["output_r2_test"] is None and report["test_rows"] == 1
+
+
+def test_held_out_figures_are_those_of_the_selected_formula(tmp_path, data, capsys):
+    net, argv = write_workload(tmp_path, data)
+    assert main(argv + ["--generations", "30", "--test-size", "0.3", "--seed", "1"]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    order = np.random.default_rng(1).permutation(len(data))  # the CLI's hold-out, by hand
+    test = np.sort(order[len(order) - round(0.3 * len(order)):])
+    from srnet.formulas import Formula
+    from srnet.metrics import rmse_r2
+
+    formula = Formula.from_dict(report["formula"])
+    with torch.no_grad():
+        truth = net(torch.as_tensor(data[test], dtype=torch.float32)).double().numpy()
+    assert report["output_r2_test"] == pytest.approx(rmse_r2(truth, formula(data[test]))[1], abs=1e-6)
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(max_samples=None), "max_samples"), (dict(max_samples=-5), "max_samples"),
+    (dict(select="bogus"), "select"), (dict(ridge=float("nan")), "ridge"), (dict(ridge=-1.0), "ridge"),
+    (dict(n_threads=1.5), "n_threads"),
+])
+def test_srnet_checks_every_parameter_before_probing(data, params, message):
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=message):
+        SRNet(**{**QUICK, "max_seconds": 20, **params}).fit(tiny_network(), data)
+    assert time.perf_counter() - started < 5  # before the search, not after its 20 s

@@ -116,6 +116,18 @@ def test_sequential_classifier_skips_a_trailing_softmax(X):
     assert "logits" in str(plan) and "softmax skipped" in str(plan)
 
 
+def test_a_classifier_explained_up_to_a_hidden_layer_explains_hidden_units_not_classes(X):
+    """--layers ending at a hidden layer: its units are not class scores (no agreement, no argmax, no lift)."""
+    from srnet.extract import SRNet
+
+    model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 3), nn.Softmax(dim=1))
+    assert plan_layers(model).is_classifier
+    assert not plan_layers(model, ["1"]).is_classifier
+    assert plan_layers(model, ["1", "2"]).is_classifier
+    explained = SRNet(max_generations=5, simplify_seconds=0, random_state=0, n_threads=1).fit(model, X, layers=["1"])
+    assert explained.is_classifier_ is False and explained.agreement_ is None
+
+
 def test_single_child_wrapper_is_looked_through(X):
     class Wrapper(nn.Module):
         def __init__(self):
