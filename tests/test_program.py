@@ -46,6 +46,81 @@ def test_corrupt_or_foreign_json_gives_clear_errors(program):
         Program.from_dict(data)
 
 
+
+def small_document():
+    """y = sin(x0 + 1.5) + 2 x1 + 0.5: 2 inputs, a constant, two steps, two raw outputs, one target."""
+    return Program(2, (1.5,), (("add", 0, 2), ("sin", 3, 0)), (4, 1), [[1.0], [2.0]], [0.5]).to_dict()
+
+
+def edited(path, value):
+    """small_document() with the field at ``path`` (keys and indices) set to ``value``, or deleted."""
+    data = json.loads(json.dumps(small_document()))
+    *parents, last = path
+    target = data
+    for key in parents:
+        target = target[key]
+    if value is DELETE:
+        del target[last]
+    else:
+        target[last] = value
+    return data
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize("path, value, match", [
+    (("n_inputs",), 2.9, "n_inputs must be an integer, got 2.9"),
+    (("n_inputs",), 2.0, "n_inputs must be an integer, got 2.0"),  # integral floats are refused too
+    (("n_inputs",), True, "n_inputs must be an integer, got True"),
+    (("n_inputs",), "2", "n_inputs must be an integer, got '2'"),
+    (("n_inputs",), None, "n_inputs must be an integer, got None"),
+    (("n_inputs",), DELETE, "no 'n_inputs'"),
+    (("steps", 0, 1), 0.7, "step 0's first address must be an integer, got 0.7"),
+    (("steps", 1, 1), 3.0, "step 1's first address must be an integer, got 3.0"),
+    (("steps", 0, 2), 2.2, "step 0's second address must be an integer, got 2.2"),
+    (("steps", 0, 2), False, "step 0's second address must be an integer, got False"),
+    (("steps", 0), ["add", 0], r"step 0 must be \[name, address, address\], got \['add', 0\]"),
+    (("steps", 0), "add", r"step 0 must be \[name, address, address\]"),
+    (("steps", 0, 0), 3, "step 0's primitive name must be a string, got 3"),
+    (("steps",), None, "steps must be a list, got None"),
+    (("outputs", 1), 1.0, "output 1 must be an integer, got 1.0"),
+    (("outputs",), 4, "outputs must be a list, got 4"),
+    (("constants", 0), "1.5", "constant 0 must be a number, got '1.5'"),
+    (("constants", 0), True, "constant 0 must be a number, got True"),
+    (("constants", 0), 10 ** 400, "constant 0 is too large for a float"),
+    (("intercept",), [[0.5]], r"intercept must be 1-D .* got shape \(1, 1\)"),
+    (("intercept",), 0.5, "intercept must be a flat list of numbers, got 0.5"),
+    (("intercept",), ["0.5"], "intercept must hold numbers only"),
+    (("weights",), [1.0, 2.0], r"weights must be 2-D .* got shape \(2,\)"),
+    (("weights",), [[[1.0]], [[2.0]]], r"weights must be 2-D .* got shape \(2, 1, 1\)"),
+    (("weights",), [[1.0], [2.0, 3.0]], "weights must be a list of rows of numbers of equal length"),
+    (("weights",), [["1.0"], ["x"]], "weights must hold numbers only"),
+    (("weights",), [[True], [False]], "weights must hold numbers only"),
+    (("weights",), "abc", "weights must be a list of rows of numbers, got 'abc'"),
+])
+def test_a_malformed_program_document_is_one_clear_line(path, value, match):
+    with pytest.raises(ValueError, match="^malformed srnet program: " + match) as excinfo:
+        Program.from_dict(edited(path, value))
+    assert "\n" not in str(excinfo.value) and len(str(excinfo.value)) < 200
+
+
+def test_a_well_formed_program_document_round_trips_with_numpy_scalars_too():
+    data = small_document()
+    program = Program.from_dict(data)
+    assert program.to_dict() == data and Program.from_json(json.dumps(data)) == program
+    assert isinstance(program.n_inputs, int) and all(isinstance(a, int) for _, a, _ in program.steps)
+    numpy_typed = {**data, "n_inputs": np.int64(2), "constants": [np.float32(1.5)],
+                   "outputs": [np.int32(4), np.int64(1)], "weights": np.array([[1.0], [2.0]]),
+                   "intercept": [np.float64(0.5)]}
+    assert Program.from_dict(numpy_typed) == program
+    # integer weights and intercepts are numbers like any other
+    assert Program.from_dict({**data, "weights": [[1], [2]], "intercept": [0]}).weights.dtype == np.float64
+    with pytest.raises(ValueError, match="^malformed srnet program: weights must hold numbers only, got "
+                                         "\\[\\['x', 'x', 'x'") as excinfo:
+        Program.from_dict({**data, "weights": [["x"] * 500, ["y"] * 500]})  # a long value is cut, on one line
+    assert len(str(excinfo.value)) < 200
+
 def test_wrong_input_width_is_an_error(program):
     with pytest.raises(ValueError, match=r"shape \(n_samples, 2\)"):
         program(np.zeros((3, 3)))

@@ -41,6 +41,55 @@ def parse_json(text: str, what: str):
         raise ValueError(f"{what} JSON is corrupt: {error}") from None
 
 
+def _malformed(problem: str) -> ValueError:
+    return ValueError(f"malformed srnet program: {problem}")
+
+
+def _shown(value, limit: int = 60) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _sequence(value, name: str) -> list | tuple:
+    if not isinstance(value, (list, tuple)):
+        raise _malformed(f"{name} must be a list, got {_shown(value)}")
+    return value
+
+
+def _integer(value, name: str) -> int:
+    """An int (or NumPy integer) as a Python int; a bool or a float is refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise _malformed(f"{name} must be an integer, got {_shown(value)}")
+    return int(value)
+
+
+def _real(value, name: str) -> float:
+    """An int or float (or NumPy one) as a Python float; a bool or a string is refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise _malformed(f"{name} must be a number, got {_shown(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise _malformed(f"{name} is too large for a float: {_shown(value)}") from None
+
+
+def _numbers(value, ndim: int, name: str) -> np.ndarray:
+    """A ``ndim``-D float64 array from nested lists of real numbers (no strings, bools or ragged rows)."""
+    shape = "a list of rows" if ndim == 2 else "a flat list"
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        raise _malformed(f"{name} must be {shape} of numbers, got {_shown(value)}")
+    try:
+        array = np.asarray(value)
+    except (ValueError, OverflowError):
+        raise _malformed(f"{name} must be {shape} of numbers of equal length") from None
+    if array.ndim != ndim:
+        raise _malformed(f"{name} must be {ndim}-D ({shape} of numbers), got shape {array.shape}")
+    if array.size and array.dtype.kind not in "iuf":
+        raise _malformed(f"{name} must hold numbers only, got {_shown(value)}")
+    return array.astype(np.float64)
+
+
 @dataclass(frozen=True)
 class Program:
     """A straight-line program over the primitive table.
@@ -178,14 +227,33 @@ class Program:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Program":
-        """Rebuild a program from :meth:`to_dict` output, validating everything."""
+        """Rebuild a program from :meth:`to_dict` output, validating everything.
+
+        Nothing is coerced: ``n_inputs``, step addresses and output addresses
+        must be integers (a float, even an integral one such as 2.0, and a bool
+        are refused), step names strings, constants real numbers, ``weights``
+        a 2-D and ``intercept`` a 1-D list of real numbers.  Any other document
+        is a one-line ValueError, "malformed srnet program: ..." (or "invalid
+        program: ..." for well-typed fields that do not fit together).
+        """
         check_document(data, "srnet.program", FORMAT_VERSION, "program")
-        try:
-            steps = tuple((str(name), int(a), int(b)) for name, a, b in data["steps"])
-            return cls(int(data["n_inputs"]), tuple(float(c) for c in data["constants"]), steps,
-                       tuple(int(o) for o in data["outputs"]), data["weights"], data["intercept"])
-        except (KeyError, TypeError) as error:
-            raise ValueError(f"malformed srnet program: {error}") from None
+        missing = [key for key in ("n_inputs", "constants", "steps", "outputs", "weights", "intercept")
+                   if key not in data]
+        if missing:
+            raise _malformed(f"no {missing[0]!r}")
+        steps = []
+        for k, step in enumerate(_sequence(data["steps"], "steps")):
+            if not isinstance(step, (list, tuple)) or len(step) != 3:
+                raise _malformed(f"step {k} must be [name, address, address], got {_shown(step)}")
+            name, a, b = step
+            if not isinstance(name, str):
+                raise _malformed(f"step {k}'s primitive name must be a string, got {_shown(name)}")
+            steps.append((name, _integer(a, f"step {k}'s first address"), _integer(b, f"step {k}'s second address")))
+        return cls(_integer(data["n_inputs"], "n_inputs"),
+                   tuple(_real(c, f"constant {i}") for i, c in enumerate(_sequence(data["constants"], "constants"))),
+                   tuple(steps),
+                   tuple(_integer(o, f"output {i}") for i, o in enumerate(_sequence(data["outputs"], "outputs"))),
+                   _numbers(data["weights"], 2, "weights"), _numbers(data["intercept"], 1, "intercept"))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
