@@ -21,7 +21,7 @@ import numpy as np
 import sympy
 
 from srnet.cgp.primitives import primitive
-from srnet.expr.program import Program, check_document
+from srnet.expr.program import Program, _shown, check_document
 from srnet.expr.symbolic import complexity, round_constants, simplify, to_sympy
 from srnet.metrics import class_agreement, mse, rmse_r2
 
@@ -100,10 +100,15 @@ class Formula:
     @classmethod
     def from_dict(cls, data: dict) -> "Formula":
         check_document(data, "srnet.formula", 1, "formula")
-        try:
-            formula = cls(str(data["source"]), tuple(Program.from_dict(p) for p in data["programs"]))
-        except (KeyError, TypeError) as error:
-            raise ValueError(f"malformed srnet formula: {error}") from None
+        for key in ("source", "programs"):
+            if key not in data:
+                raise ValueError(f"malformed srnet formula: no {key!r}")
+        if not isinstance(data["source"], str):
+            raise ValueError(f"malformed srnet formula: source must be a string, got {_shown(data['source'])}")
+        if not isinstance(data["programs"], list):
+            raise ValueError(f"malformed srnet formula: programs must be a list of program documents, "
+                             f"got {_shown(data['programs'])}")
+        formula = cls(data["source"], tuple(Program.from_dict(p) for p in data["programs"]))
         if not formula.programs:  # would compute the identity
             raise ValueError("malformed srnet formula: no programs")
         for k, (before, after) in enumerate(zip(formula.programs, formula.programs[1:])):

@@ -197,6 +197,27 @@ def test_a_formula_document_that_is_not_one_is_one_line():
         Formula.from_dict(broken)
 
 
+
+DELETE_KEY = object()
+
+
+@pytest.mark.parametrize("edit, match", [
+    ({"source": None}, "source must be a string, got None"),
+    ({"source": 3}, "source must be a string, got 3"),
+    ({"programs": {"a": 1}}, "programs must be a list of program documents, got {'a': 1}"),
+    ({"programs": "ab"}, "programs must be a list of program documents, got 'ab'"),
+    ({"source": DELETE_KEY}, "no 'source'"),
+    ({"programs": DELETE_KEY}, "no 'programs'"),
+])
+def test_a_formula_document_with_a_source_or_programs_of_the_wrong_type_is_one_line(edit, match):
+    """source None used to load as the string 'None'; programs given as a dict or string were iterated."""
+    document = {**wave(1, 1, 0, 0).to_dict(), **edit}
+    document = {key: value for key, value in document.items() if value is not DELETE_KEY}
+    with pytest.raises(ValueError, match="^malformed srnet formula: " + match) as excinfo:
+        Formula.from_dict(document)
+    assert "\n" not in str(excinfo.value)
+
+
 def test_a_formula_document_without_programs_a_broken_chain_or_another_version_is_refused():
     # each used to load: no programs computed the identity (X came back as "the output")
     document = chain(1.0, 0.0, 0.0).to_dict()
