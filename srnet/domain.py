@@ -106,7 +106,12 @@ class Domain:
         if domain.kind == "jitter":
             spread = X.std(axis=0)
             centres = X[rng.integers(0, len(X), n)]
-            return centres + rng.normal(size=(n, X.shape[1])) * (domain.factor * spread)
+            with np.errstate(over="ignore", invalid="ignore"):
+                points = centres + rng.normal(size=(n, X.shape[1])) * (domain.factor * spread)
+            if not np.all(np.isfinite(points)):  # else the network would seem to return NaN/inf there
+                raise ValueError(f"domain jitter:{domain.factor:g} moves the rows past the largest float; "
+                                 f"use a smaller scale (in standard deviations of each input)")
+            return points
         return sample_box(domain.bounds(X), n, rng)
 
     def beyond(self, X: np.ndarray) -> np.ndarray | None:

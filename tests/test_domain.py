@@ -249,6 +249,14 @@ def test_jitter_scale_zero_returns_rows_and_a_positive_scale_moves_them(data):
     assert Domain("jitter", 0.1).bounds(data) is None
 
 
+def test_a_jitter_that_moves_rows_past_the_largest_float_is_one_clear_line(data):
+    """Not 'the network returns NaN/inf on its explanation domain': the domain itself is the problem."""
+    with pytest.raises(ValueError, match=r"jitter:1e\+308 moves the rows past the largest float") as error:
+        Domain("jitter", 1e308).sample(data, 50, np.random.default_rng(0))
+    assert "\n" not in str(error.value)
+    assert np.all(np.isfinite(Domain("jitter", 1e300).sample(data, 50, np.random.default_rng(0))))
+
+
 def test_auto_is_a_widened_box_for_few_inputs_and_jitter_for_many():
     few = np.random.default_rng(0).normal(size=(20, AUTO_BOX_MAX_INPUTS))
     many = np.random.default_rng(0).normal(size=(20, AUTO_BOX_MAX_INPUTS + 1))
