@@ -582,7 +582,7 @@ class SRNet(BaseEstimator):
         if not getattr(self, "is_classifier_", False):
             raise ValueError("predict_class needs a classification network (one with a softmax head)")
         output = self.predict(X)
-        return np.where(np.isfinite(output), output, -np.inf).argmax(axis=1)
+        return np.where(np.isfinite(output), output, -np.inf).argmax(axis=1)  # as class_agreement reads scores
 
     # ---------------------------------------------------------------- report
 

@@ -168,8 +168,7 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
         rmse, r2 = rmse_r2(target, predicted)
         figures[name] = {"rmse": rmse, "r2": r2}
         if classification:
-            finite = np.where(np.isfinite(predicted), predicted, -np.inf)
-            figures[name]["agreement"] = class_agreement(finite, target)
+            figures[name]["agreement"] = class_agreement(predicted, target)
     return figures
 
 

@@ -42,8 +42,8 @@ def _classes(values, axis: int, name: str) -> np.ndarray:
     values = np.asarray(values)
     if values.ndim == 1:
         return values
-    if values.ndim == 2:
-        return values.argmax(axis=axis)
+    if values.ndim == 2:  # a score that is not finite (NaN, an overflow) never chooses its class
+        return np.where(np.isfinite(values), values, -np.inf).argmax(axis=axis)
     raise ValueError(f"{name} must be 1-D class labels or 2-D class scores; got shape {values.shape}")
 
 
@@ -54,7 +54,9 @@ def class_agreement(predicted, reference, *, axis: int = 1) -> float:
     ----------
     predicted, reference : array-like
         Each either 1-D class labels (n_samples,), or 2-D class scores
-        (probabilities or logits) whose arg-max along ``axis`` is the class.
+        (probabilities or logits) whose arg-max along ``axis`` is the class
+        (a non-finite score counts as -inf: the class a formula's NaN or
+        overflow would pick is no choice at all, as in ``SRNet.predict_class``).
     axis : {1, 0}, default=1
         The class axis of 2-D scores: 1 when rows are samples, 0 when columns
         are (srnet's feature-rows layout, (n_classes, n_samples)).

@@ -17,6 +17,12 @@ def test_class_agreement_on_labels_and_scores():
     assert isinstance(class_agreement([1], [1]), float)
 
 
+def test_a_non_finite_score_never_chooses_its_class():
+    """NaN (argmax's first pick) and +inf from a formula's overflow are no choice; SRNet.predict_class agrees."""
+    scores = np.array([[np.nan, 0.2, 0.1], [1.0, np.inf, 0.5], [-np.inf, -5.0, -6.0], [np.nan, np.nan, 0.0]])
+    assert class_agreement(scores, np.array([1, 0, 1, 2])) == 1.0
+
+
 @pytest.mark.parametrize("first, second, match", [([0, 1], [0], "as many"), ([], [], "no samples"),
                                                   (np.zeros((2, 2, 2)), [0, 1], "1-D class labels")])
 def test_class_agreement_refuses_mismatches(first, second, match):
