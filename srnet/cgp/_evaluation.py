@@ -87,28 +87,35 @@ def evaluate_outputs(nodes, outputs, constant_values, arities, X):
     """Outputs (n_outputs x n_samples) of one genome; X is (n_inputs x n)."""
     order, count = active_nodes(nodes, outputs, X.shape[0] + constant_values.size, arities)
     F = np.empty((outputs.size, X.shape[1]), dtype=X.dtype)
-    node_rows = np.empty((nodes.shape[0], BLOCK), dtype=X.dtype)
-    const_rows = np.empty((max(constant_values.size, 1), BLOCK), dtype=X.dtype)
+    width = min(BLOCK, X.shape[1])  # a block is at most the data
+    node_rows = np.empty((nodes.shape[0], width), dtype=X.dtype)
+    const_rows = np.empty((max(constant_values.size, 1), width), dtype=X.dtype)
     evaluate_outputs_into(nodes, outputs, constant_values, arities, X, order, count, F, node_rows, const_rows)
     return F
 
 
 @njit(**_JIT)
-def evaluate_share(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, needs_eval, slot, n_slots,
-                   fitness, n_active):
-    """Evaluate individuals slot, slot + n_slots, ... with one workspace."""
+def new_workspace(n_nodes, n_outputs, n_constants, X):
+    """Scratch arrays of :func:`evaluate_share_with` for genomes of this shape over X: made once per
+    batch of generations, not once per generation."""
+    width = min(BLOCK, X.shape[1])  # a block is at most the data: 200 samples need 200 columns, not BLOCK
+    return (np.empty((n_outputs, X.shape[1]), dtype=X.dtype),  # X's precision: float64, or float32 for speed
+            np.empty((n_nodes, width), dtype=X.dtype),
+            np.empty((max(n_constants, 1), width), dtype=X.dtype),
+            np.empty(n_constants),
+            np.empty(n_nodes, dtype=np.int32),
+            np.empty(n_nodes, dtype=np.bool_),
+            np.empty(X.shape[0] + n_constants, dtype=np.bool_))
+
+
+@njit(**_JIT)
+def evaluate_share_with(workspace, y_sst, nodes, outputs, constants, pool, arities, X, Y, mode, ridge, needs_eval,
+                        slot, n_slots, fitness, n_active):
+    """Evaluate individuals slot, slot + n_slots, ... in ``workspace`` (:func:`new_workspace`);
+    ``y_sst``: :func:`target_sst` of Y."""
+    F, node_rows, const_rows, constant_values, order, active, used = workspace
     population, n_nodes, _ = nodes.shape
-    n_outputs = outputs.shape[1]
-    n_constants = constants.shape[1]
-    n_sources = X.shape[0] + n_constants
-    F = np.empty((n_outputs, X.shape[1]), dtype=X.dtype)  # X's precision: float64, or float32 for speed
-    y_sst = target_sst(Y)
-    node_rows = np.empty((n_nodes, BLOCK), dtype=X.dtype)
-    const_rows = np.empty((max(n_constants, 1), BLOCK), dtype=X.dtype)
-    constant_values = np.empty(n_constants)
-    order = np.empty(n_nodes, dtype=np.int32)
-    active = np.empty(n_nodes, dtype=np.bool_)
-    used = np.empty(n_sources, dtype=np.bool_)
+    n_sources = X.shape[0] + constants.shape[1]
     for i in range(slot, population, n_slots):
         if not needs_eval[i]:
             continue
@@ -118,12 +125,21 @@ def evaluate_share(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, 
             if active[node]:
                 order[count] = node
                 count += 1
-        for c in range(n_constants):
+        for c in range(constants.shape[1]):
             constant_values[c] = pool[constants[i, c]]
         evaluate_outputs_into(nodes[i], outputs[i], constant_values, arities, X, order, count, F,
                               node_rows, const_rows)
         fitness[i] = fitness_with(F, Y, mode, ridge, y_sst)
         n_active[i] = count
+
+
+@njit(**_JIT)
+def evaluate_share(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, needs_eval, slot, n_slots,
+                   fitness, n_active):
+    """Evaluate individuals slot, slot + n_slots, ... with a workspace of their own."""
+    workspace = new_workspace(nodes.shape[1], outputs.shape[1], constants.shape[1], X)
+    evaluate_share_with(workspace, target_sst(Y), nodes, outputs, constants, pool, arities, X, Y, mode, ridge,
+                        needs_eval, slot, n_slots, fitness, n_active)
 
 
 def _evaluate_population(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, needs_eval, n_slots,

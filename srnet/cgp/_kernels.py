@@ -35,6 +35,8 @@ from srnet.cgp._evaluation import (  # noqa: F401  (re-exported)
     evaluate_population_parallel,
     evaluate_population_serial,
     evaluate_share,
+    evaluate_share_with,
+    new_workspace,
     worth_parallel,
 )
 from srnet.cgp._fitness import (  # noqa: F401  (the engine's fitness, re-exported)
@@ -88,6 +90,9 @@ def evolve_generations(grid, codes, arities, pool, X, Y, mode, ridge, parent_nod
     node_evaluations = 0
     n = X.shape[1]
     done = 0
+    # one thread: one workspace and the target's sum of squares for every generation of the batch
+    workspace = new_workspace(n_nodes, parent_outputs.size, parent_constants.size, X)
+    y_sst = target_sst(Y)
     for g in range(n_generations):
         mutate(grid, codes, arities, parent_nodes, parent_outputs, parent_constants, operator, rate,
                run_seed, first_generation + g, nodes, outputs, constants, changed)
@@ -95,8 +100,8 @@ def evolve_generations(grid, codes, arities, pool, X, Y, mode, ridge, parent_nod
             evaluate_population_parallel(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, changed,
                                          n_slots, fitness, n_active)
         else:
-            evaluate_population_serial(nodes, outputs, constants, pool, arities, X, Y, mode, ridge, changed,
-                                       n_slots, fitness, n_active)
+            evaluate_share_with(workspace, y_sst, nodes, outputs, constants, pool, arities, X, Y, mode, ridge,
+                                changed, 0, 1, fitness, n_active)
         best = -1
         best_fitness = math.inf
         for i in range(n_offspring):
