@@ -38,9 +38,10 @@ def test_islands_same_seed_same_result_for_the_same_number_of_islands(data, thre
     assert runs[0].islands == 3 and runs[0].generations == 5000
     assert np.array_equal(runs[0].genome.nodes, runs[1].genome.nodes) and runs[0].fitness == runs[1].fitness
     assert runs[0].fitness == pytest.approx(fitness_of(runs[0].genome, *data), rel=1e-12)
-    # three islands evaluate three populations' offspring
+    # three islands evaluate three populations' offspring (only those that changed an active gene count, and
+    # how many do depends on each island's genomes: about 2.4-3x one island's here, never near 1x)
     single = evolve(SPEC, *data, max_generations=5000, random_state=5, islands=1)
-    assert runs[0].evaluations > 2.5 * single.evaluations
+    assert runs[0].evaluations > 2 * single.evaluations
 
 
 def test_islands_reaching_the_target_give_the_same_result_however_threads_are_scheduled(data):
