@@ -44,6 +44,13 @@ R2_TOLERANCE = 1e-2
 #: formula at R^2 0.99991 is preferred to a 9-node one at 0.997 (MSE / 32 for
 #: 17 more nodes); a 2000-node layer-wise chain never wins for a few decades.
 NODES_PER_DECADE = 15
+#: ... until the chosen formula reaches this R^2: beyond four nines a person
+#: gains little from more accuracy, so a decade of MSE is then worth only
+#: NODES_PER_DECADE_BEYOND more nodes (an exact formula two nodes larger still
+#: wins; a 32-node formula with a sin(x)^4/|x| correction at R^2 0.999996 does
+#: not beat the demo's 25-node one at 0.999985).
+ENOUGH_R2 = 0.9999
+NODES_PER_DECADE_BEYOND = 5
 #: ... and when none is faithful, every formula is an approximation and
 #: "best" is the most accurate one a person can read: at most this many nodes
 #: (about one printed line; the simplest formula if none is that small).
@@ -397,7 +404,8 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     ``FAITHFUL_R2``), among formulas whose validation R^2 is within
     ``R2_TOLERANCE`` of the most accurate one's, start from the simplest and
     move to a more complex one whenever it divides the validation MSE by 10
-    per ``NODES_PER_DECADE`` nodes added, or better (a 12-node exact formula
+    per ``NODES_PER_DECADE`` nodes added (``NODES_PER_DECADE_BEYOND`` once
+    the chosen one's R^2 reaches ``ENOUGH_R2``), or better (a 12-node exact formula
     beats a 10-node approximate one; a 2000-node one gaining a little over a
     17-node one does not); when none is, the most accurate formula of at
     most ``READABLE_COMPLEXITY`` nodes (an approximation either way: the
@@ -436,7 +444,8 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     chosen = good[0]
     for c in good[1:]:
         decades = math.log10(max(chosen.validation_rmse, 1e-150) / max(c.validation_rmse, 1e-150)) * 2
-        if decades * NODES_PER_DECADE >= c.complexity - chosen.complexity:
+        worth = NODES_PER_DECADE if chosen.validation_r2 < ENOUGH_R2 else NODES_PER_DECADE_BEYOND
+        if decades * worth >= c.complexity - chosen.complexity:
             chosen = c
     return chosen
 
@@ -461,7 +470,7 @@ def _most_accurate_within(candidates: list[Candidate], cap: int) -> Candidate:
     return min(_pole_free_if_close(within), key=lambda c: (c.error, c.complexity))
 
 
-__all__ = ["Candidate", "FAITHFUL_R2", "Formula", "POLE_TOLERANCE", "R2_TOLERANCE", "READABLE_COMPLEXITY",
+__all__ = ["Candidate", "ENOUGH_R2", "FAITHFUL_R2", "Formula", "POLE_TOLERANCE", "R2_TOLERANCE", "READABLE_COMPLEXITY",
            "SELECT_RULES", "candidate", "check_select", "linear_formula", "live_steps", "measure", "pareto_front",
            "refine", "select", "singularities"]
 

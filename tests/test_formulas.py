@@ -320,6 +320,15 @@ def test_best_prefers_an_exact_slightly_bigger_formula_to_an_approximate_smaller
     assert select([exact, approximate], "best") is exact
 
 
+def test_beyond_four_nines_best_pays_less_for_accuracy():
+    """The demo's front (one CI run): past R^2 0.9999, 7 more nodes for MSE / 3.75 are not worth it, while the
+    steps up to there are; an exact formula a few nodes larger still wins."""
+    front = [fake(12, math.sqrt(1 - 0.998693)), fake(19, math.sqrt(1 - 0.999818)),
+             fake(25, math.sqrt(1 - 0.999985)), fake(32, math.sqrt(1 - 0.999996)), fake(1682, 1e-4)]
+    assert select(front, "best").complexity == 25
+    assert select(front[:3] + [fake(27, 1e-9)], "best").complexity == 27
+
+
 def test_best_does_not_pay_for_a_huge_formula_that_gains_a_little():
     small, huge = fake(17, 1.0e-3), fake(2000, 0.9e-3)
     assert select([huge, small], "best") is small
