@@ -46,11 +46,13 @@ R2_TOLERANCE = 1e-2
 NODES_PER_DECADE = 15
 #: ... until the chosen formula reaches this R^2: beyond four nines a person
 #: gains little from more accuracy, so a decade of MSE is then worth only
-#: NODES_PER_DECADE_BEYOND more nodes (an exact formula two nodes larger still
-#: wins; a 32-node formula with a sin(x)^4/|x| correction at R^2 0.999996 does
-#: not beat the demo's 25-node one at 0.999985).
+#: NODES_PER_DECADE_BEYOND more nodes (a 32-node formula with a sin(x)^4/|x|
+#: correction at R^2 0.999996 does not beat the demo's 25-node one at
+#: 0.999985) -- unless the larger formula is the network's own function, exact
+#: to rounding (R^2 >= EXACT_R2), which holds everywhere, far beyond the data.
 ENOUGH_R2 = 0.9999
 NODES_PER_DECADE_BEYOND = 5
+EXACT_R2 = 1 - 1e-10
 #: ... and when none is faithful, every formula is an approximation and
 #: "best" is the most accurate one a person can read: at most this many nodes
 #: (about one printed line; the simplest formula if none is that small).
@@ -405,7 +407,8 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     ``R2_TOLERANCE`` of the most accurate one's, start from the simplest and
     move to a more complex one whenever it divides the validation MSE by 10
     per ``NODES_PER_DECADE`` nodes added (``NODES_PER_DECADE_BEYOND`` once
-    the chosen one's R^2 reaches ``ENOUGH_R2``), or better (a 12-node exact formula
+    the chosen one's R^2 reaches ``ENOUGH_R2``, unless the larger one is
+    exact, R^2 >= ``EXACT_R2``), or better (a 12-node exact formula
     beats a 10-node approximate one; a 2000-node one gaining a little over a
     17-node one does not); when none is, the most accurate formula of at
     most ``READABLE_COMPLEXITY`` nodes (an approximation either way: the
@@ -444,7 +447,8 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     chosen = good[0]
     for c in good[1:]:
         decades = math.log10(max(chosen.validation_rmse, 1e-150) / max(c.validation_rmse, 1e-150)) * 2
-        worth = NODES_PER_DECADE if chosen.validation_r2 < ENOUGH_R2 else NODES_PER_DECADE_BEYOND
+        worth = (NODES_PER_DECADE if chosen.validation_r2 < ENOUGH_R2 or c.validation_r2 >= EXACT_R2
+                 else NODES_PER_DECADE_BEYOND)
         if decades * worth >= c.complexity - chosen.complexity:
             chosen = c
     return chosen
@@ -470,9 +474,9 @@ def _most_accurate_within(candidates: list[Candidate], cap: int) -> Candidate:
     return min(_pole_free_if_close(within), key=lambda c: (c.error, c.complexity))
 
 
-__all__ = ["Candidate", "ENOUGH_R2", "FAITHFUL_R2", "Formula", "POLE_TOLERANCE", "R2_TOLERANCE", "READABLE_COMPLEXITY",
-           "SELECT_RULES", "candidate", "check_select", "linear_formula", "live_steps", "measure", "pareto_front",
-           "refine", "select", "singularities"]
+__all__ = ["Candidate", "ENOUGH_R2", "EXACT_R2", "FAITHFUL_R2", "Formula", "POLE_TOLERANCE", "R2_TOLERANCE",
+           "READABLE_COMPLEXITY", "SELECT_RULES", "candidate", "check_select", "linear_formula", "live_steps",
+           "measure", "pareto_front", "refine", "select", "singularities"]
 
 
 #: Node budgets (CGP columns, one row) of the direct searches: a spread of

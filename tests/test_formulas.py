@@ -327,6 +327,10 @@ def test_beyond_four_nines_best_pays_less_for_accuracy():
              fake(25, math.sqrt(1 - 0.999985)), fake(32, math.sqrt(1 - 0.999996)), fake(1682, 1e-4)]
     assert select(front, "best").complexity == 25
     assert select(front[:3] + [fake(27, 1e-9)], "best").complexity == 27
+    # the network's own function, exact to rounding, is worth its size (a hand-set network's layer-wise chain:
+    # 104 nodes at R^2 1 - 1e-15 against 22 nodes at 0.99998)
+    near, exact = fake(22, math.sqrt(1 - 0.99998)), fake(104, 2e-8)
+    assert select([near, exact], "best") is exact
 
 
 def test_best_does_not_pay_for_a_huge_formula_that_gains_a_little():
