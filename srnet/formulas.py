@@ -23,7 +23,7 @@ import sympy
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program, _shown, check_document
 from srnet.expr.symbolic import complexity, round_constants, simplify, to_sympy
-from srnet.metrics import class_agreement, mse, rmse_r2
+from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2
 
 #: Primitives whose protected branch means a pole (or log 0) when their
 #: argument changes sign inside a connected domain.
@@ -333,10 +333,8 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
                                   line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-14)
 
     if classification:
-        log_p = torch.log_softmax(y_fit, dim=1)
-
         def objective(out):
-            return (log_p.exp() * (log_p - torch.log_softmax(out, dim=1))).sum(dim=1).mean()
+            return class_divergence(y_fit, out)
     else:
         def objective(out):
             return (((out - y_fit) ** 2).mean(dim=0) / scale).sum()

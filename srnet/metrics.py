@@ -47,6 +47,16 @@ def _classes(values, axis: int, name: str) -> np.ndarray:
     raise ValueError(f"{name} must be 1-D class labels or 2-D class scores; got shape {values.shape}")
 
 
+def class_divergence(teacher_logits, student_logits):
+    """Mean KL(softmax(teacher) || softmax(student)), in nats, over every row
+    (or position), the class scores on the last axis: how far one classifier's
+    class probabilities are from another's.  Torch tensors, differentiable in
+    both (a loss for matching a network's classes: srnet.formulas.refine,
+    srnet.activations.mlp_block.distil_block)."""
+    teacher = teacher_logits.log_softmax(dim=-1)
+    return (teacher.exp() * (teacher - student_logits.log_softmax(dim=-1))).sum(dim=-1).mean()
+
+
 def class_agreement(predicted, reference, *, axis: int = 1) -> float:
     """The fraction of samples on which two classifiers choose the same class.
 

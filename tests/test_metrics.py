@@ -55,3 +55,21 @@ def test_mse_is_the_mean_squared_residual_and_inf_for_a_non_finite_prediction():
     broken = predicted.copy()
     broken[3, 1] = np.nan
     assert mse(target, broken) == math.inf
+
+
+def test_class_divergence_is_the_kl_of_the_softmaxes():
+    """Oracle: KL(p || q) of the two softmaxes by hand in NumPy, averaged over rows; zero for the same classifier
+    and for logits shifted by a constant (the same probabilities)."""
+    import torch
+
+    from srnet.metrics import class_divergence
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 7, 4))
+    p = np.exp(a) / np.exp(a).sum(axis=1, keepdims=True)
+    q = np.exp(b) / np.exp(b).sum(axis=1, keepdims=True)
+    want = np.mean(np.sum(p * np.log(p / q), axis=1))
+    ta, tb = torch.as_tensor(a), torch.as_tensor(b)
+    assert float(class_divergence(ta, tb)) == pytest.approx(want, rel=1e-12)
+    assert float(class_divergence(ta, ta + 3.0)) == pytest.approx(0.0, abs=1e-12)
+    assert float(class_divergence(ta[None], tb[None])) == pytest.approx(want, rel=1e-12)  # any leading shape

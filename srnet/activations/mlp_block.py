@@ -44,7 +44,7 @@ from srnet.data import check_budget, check_matrix
 from srnet.expr.symbolic import complexity, make_symbols, round_constants, simplify
 from srnet.expr.torch_module import ProgramModule
 from srnet.formulas import DISPLAY_DIGITS, Formula, linear_formula
-from srnet.metrics import rmse_r2
+from srnet.metrics import class_divergence, rmse_r2
 
 # --------------------------------------------------------------------- probe
 
@@ -421,20 +421,13 @@ def _reduction_dict(reduction: Reduction) -> dict:
     return {name: np.asarray(getattr(reduction, name)).tolist() for name in ("mean", "components", "scale")}
 
 
-def _divergence(teacher_logits: torch.Tensor, student_logits: torch.Tensor) -> torch.Tensor:
-    """Mean KL(teacher || student) per position over the last dimension (logits), in nats."""
-    teacher = torch.log_softmax(teacher_logits.float(), dim=-1)
-    student = torch.log_softmax(student_logits.float(), dim=-1)
-    return (teacher.exp() * (teacher - student)).sum(dim=-1).mean()
-
-
 @torch.no_grad()
 def _mean_divergence(model: nn.Module, replaced: nn.Module, windows: torch.Tensor, batch_size: int) -> float:
     device = next(model.parameters()).device
     total, count = 0.0, 0
     for first in range(0, windows.shape[0], batch_size):
         x = windows[first : first + batch_size].to(device)
-        total += float(_divergence(model(x), replaced(x))) * x.shape[0]
+        total += float(class_divergence(model(x), replaced(x))) * x.shape[0]
         count += x.shape[0]
     return total / count
 
@@ -494,7 +487,7 @@ def distil_block(model: nn.Module, name: str, block: ExplainedBlock, inputs: tor
         x = inputs[rows].to(device)
         with torch.no_grad():
             teacher = model(x)
-        loss = _divergence(teacher, replaced(x))
+        loss = class_divergence(teacher, replaced(x))
         if not torch.isfinite(loss):
             break
         optimizer.zero_grad()
