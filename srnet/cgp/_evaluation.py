@@ -86,10 +86,7 @@ def evaluate_outputs_into(nodes, outputs, constant_values, arities, X, order, co
 def evaluate_outputs(nodes, outputs, constant_values, arities, X):
     """Outputs (n_outputs x n_samples) of one genome; X is (n_inputs x n)."""
     order, count = active_nodes(nodes, outputs, X.shape[0] + constant_values.size, arities)
-    F = np.empty((outputs.size, X.shape[1]), dtype=X.dtype)
-    width = min(BLOCK, X.shape[1])  # a block is at most the data
-    node_rows = np.empty((nodes.shape[0], width), dtype=X.dtype)
-    const_rows = np.empty((max(constant_values.size, 1), width), dtype=X.dtype)
+    F, node_rows, const_rows = new_workspace(nodes.shape[0], outputs.size, constant_values.size, X)[:3]
     evaluate_outputs_into(nodes, outputs, constant_values, arities, X, order, count, F, node_rows, const_rows)
     return F
 
