@@ -69,19 +69,25 @@ specs = st.builds(
     n_constants=st.integers(0, 2))
 
 
+def offspring(spec, parent, n, operator, rate, seed, generation):
+    """n mutants of parent from the engine's kernel: (nodes, outputs, constants, changed)."""
+    nodes = np.empty((n, spec.n_nodes, 3), np.int32)
+    outputs = np.empty((n, spec.n_outputs), np.int32)
+    constants = np.empty((n, spec.n_constants), np.int32)
+    changed = np.empty(n, bool)
+    _kernels.mutate(spec.grid(), spec.function_codes, ARITIES, parent.nodes, parent.outputs, parent.constants,
+                    operator, rate, seed, generation, nodes, outputs, constants, changed)
+    return nodes, outputs, constants, changed
+
+
 @settings(max_examples=300, deadline=None)
 @given(spec=specs, seed=st.integers(0, 2**32), rate=st.floats(0.01, 1.0), single=st.booleans())
 def test_mutation_always_yields_valid_genomes_and_flags_phenotype_changes(spec, seed, rate, single):
     parent = Genome.random(spec, seed)
     assert validity_problem(parent) == ""
     n = 8
-    nodes = np.empty((n, spec.n_nodes, 3), np.int32)
-    outputs = np.empty((n, spec.n_outputs), np.int32)
-    constants = np.empty((n, spec.n_constants), np.int32)
-    changed = np.empty(n, bool)
-    _kernels.mutate(spec.grid(), spec.function_codes, ARITIES, parent.nodes, parent.outputs, parent.constants,
-                    _kernels.MUTATION_SINGLE_ACTIVE if single else _kernels.MUTATION_POINT, rate, seed, 3,
-                    nodes, outputs, constants, changed)
+    nodes, outputs, constants, changed = offspring(
+        spec, parent, n, _kernels.MUTATION_SINGLE_ACTIVE if single else _kernels.MUTATION_POINT, rate, seed, 3)
     for i in range(n):
         child = Genome(spec, nodes[i], outputs[i], constants[i])  # validates
         assert changed[i] == (not parent.same_phenotype(child))
@@ -89,19 +95,13 @@ def test_mutation_always_yields_valid_genomes_and_flags_phenotype_changes(spec, 
 
 @pytest.mark.parametrize("rate", [0.02, 0.05, 0.3, 1.0])
 def test_point_mutation_changes_each_gene_independently_at_its_rate(rate):
-    """The law of point mutation: every gene changes with probability ``rate``, independently (the kernel draws
-    the gaps between changed genes, not one number per gene): per-gene frequencies and the count per offspring
-    match Binomial(n_genes, rate) within 5 standard errors."""
+    """The law of point mutation: every gene changes with probability ``rate``, independently: per-gene
+    frequencies and the count per offspring match Binomial(n_genes, rate) within 5 standard errors."""
     spec = GenomeSpec(n_inputs=3, n_columns=30, functions=("add", "mul", "sub", "sin"), n_constants=2,
                       constant_pool=(1.0, 2.0, 3.0, 4.0))
     parent = Genome.random(spec, 7)
     n = 4000
-    nodes = np.empty((n, spec.n_nodes, 3), np.int32)
-    outputs = np.empty((n, spec.n_outputs), np.int32)
-    constants = np.empty((n, spec.n_constants), np.int32)
-    changed = np.empty(n, bool)
-    _kernels.mutate(spec.grid(), spec.function_codes, ARITIES, parent.nodes, parent.outputs, parent.constants,
-                    _kernels.MUTATION_POINT, rate, 11, 0, nodes, outputs, constants, changed)
+    nodes, outputs, constants, _ = offspring(spec, parent, n, _kernels.MUTATION_POINT, rate, 11, 0)
     # every gene here has another legal value, so a drawn gene always changes
     genes = np.hstack([(nodes != parent.nodes).reshape(n, -1), outputs != parent.outputs,
                        constants != parent.constants])
@@ -120,13 +120,7 @@ def test_point_mutation_changes_each_gene_independently_at_its_rate(rate):
 def test_single_active_mutation_changes_the_phenotype():
     spec = GenomeSpec(n_inputs=2, n_columns=20, functions=("add", "mul", "sin", "cos"))
     parent = Genome.random(spec, 1)
-    n = 50
-    nodes = np.empty((n, spec.n_nodes, 3), np.int32)
-    outputs = np.empty((n, 1), np.int32)
-    constants = np.empty((n, 1), np.int32)
-    changed = np.empty(n, bool)
-    _kernels.mutate(spec.grid(), spec.function_codes, ARITIES, parent.nodes, parent.outputs, parent.constants,
-                    _kernels.MUTATION_SINGLE_ACTIVE, 0.1, 5, 0, nodes, outputs, constants, changed)
+    *_, changed = offspring(spec, parent, 50, _kernels.MUTATION_SINGLE_ACTIVE, 0.1, 5, 0)
     assert changed.all()
 
 
