@@ -55,7 +55,7 @@ def summary_row(payload: dict) -> dict:
     srnet = metrics.get("srnet") or {}
     row = {"dataset": job["dataset"], "method": job["method"], "seed": job["seed"], "status": payload["status"],
            "task": job.get("task"), "kind": job.get("kind"), "error_type": error.get("type"),
-           "error_message": (error.get("message") or "").splitlines()[0][:300] if error else None,
+           "error_message": error_line(error) if error else None,
            "rows": data.get("rows"), "features": data.get("features"), "classes": data.get("classes"),
            "class_labels": None if data.get("class_labels") is None else json.dumps(data["class_labels"]),
            "train_rows": data.get("train_rows"), "test_rows": data.get("test_rows")}
@@ -80,6 +80,13 @@ def summary_row(payload: dict) -> dict:
     formula = (payload.get("formulas") or {}).get("srnet")
     row["srnet_formula"] = " ; ".join(formula) if isinstance(formula, list) else formula
     return row
+
+
+def error_line(error: dict) -> str:
+    """The first line of a failure's message; its type when the message is empty
+    (a bare ``assert`` or ``ValueError()``), so the row still says what failed."""
+    lines = (error.get("message") or "").splitlines()
+    return (lines[0] if lines else error.get("type") or "")[:300]
 
 
 def summary_frame(rows: list[dict]):

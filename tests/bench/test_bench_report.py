@@ -65,6 +65,18 @@ def test_report_tables_and_plots(folder):
     assert all((folder / name).stat().st_size > 1000 for name in names)
 
 
+def test_a_failure_without_a_message_is_listed_by_its_type(tmp_path):
+    job = resolve_suite("nguyen:nguyen-1", settings=BatchSettings()).jobs[0]
+    store = ResultStore(tmp_path)
+    store.open_batch(BatchSettings(), {"run": 1})
+    payload = fake_payload(job, 0, status="failed")
+    payload["error"].update(type="AssertionError", message="")  # a bare ``assert``
+    store.write(payload)
+    write_report(tmp_path, plots=False)
+    assert pd.read_csv(tmp_path / "summary.csv")["error_message"].item() == "AssertionError"
+    assert "| AssertionError: AssertionError |" in (tmp_path / "summary.md").read_text()
+
+
 def test_report_of_a_folder_without_results(tmp_path):
     with pytest.raises(FileNotFoundError, match="no results/ folder"):
         write_report(tmp_path)
