@@ -36,6 +36,7 @@ RESULT_SCHEMA = "srnet.bench.result/1"
 MANIFEST_SCHEMA = "srnet.bench.batch/1"
 STATUSES = ("ok", "failed")
 _TMP_PREFIX = ".tmp-"
+_MADE_FOR = ("task", "kind", "source")  # what a result must share with its job beyond the job id
 
 
 class CorruptResult(ValueError):
@@ -206,7 +207,13 @@ class ResultStore:
     # --------------------------------------------------------------- reads
 
     def _status(self, job: JobSpec) -> str | None:
-        """``"ok"``, ``"failed"``, None (no file) -- or :class:`CorruptResult`."""
+        """``"ok"``, ``"failed"``, None (no file) -- or :class:`CorruptResult`.
+
+        A job id names only dataset, method and seed, so the file's task, kind
+        and source are checked too: ``pmlb:NAME`` run as classification and
+        then with ``--task regression`` shares its ids, and must not reuse the
+        classifier's results.
+        """
         path = self.path(job.job_id)
         if not path.exists():
             return None
@@ -214,6 +221,11 @@ class ResultStore:
         if payload.get("settings") != job.settings.to_dict():
             raise ValueError(f"'{path}' was made with other settings than this batch's; use another --out "
                              f"folder, or move that file away to redo it")
+        wanted = {key: job.description()[key] for key in _MADE_FOR}
+        made_for = {key: payload["job"].get(key) for key in _MADE_FOR}
+        if made_for != wanted:
+            raise ValueError(f"'{path}' was made with other settings ({_differences(made_for, wanted)}); use "
+                             f"another --out folder, or move that file away to redo it")
         return payload["status"]
 
     def plan(self, jobs, *, retry_failed: bool = False) -> Plan:
@@ -223,7 +235,8 @@ class ResultStore:
         ------
         ValueError
             A valid result made with other settings than its job's (a folder
-            whose manifest was removed or replaced).
+            whose manifest was removed or replaced), or for another task, kind
+            or source than its job's.
         """
         plan = Plan(todo=[])
         for job in jobs:

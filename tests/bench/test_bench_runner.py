@@ -29,7 +29,7 @@ def quick_job(spec, marker_dir=None, die_on=None, fail_on=None, always_die_on=No
             os._exit(1)  # the worker process dies mid-job
     if spec.job_id == fail_on:
         raise RuntimeError("the job broke")
-    return {"job": spec.identity(), "status": "ok", "settings": spec.settings.to_dict(), "pid": os.getpid()}
+    return {"job": spec.description(), "status": "ok", "settings": spec.settings.to_dict(), "pid": os.getpid()}
 
 
 @pytest.fixture(scope="module")

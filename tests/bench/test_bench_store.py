@@ -9,7 +9,7 @@ from srnet.bench.suites import BatchSettings, resolve_suite
 
 
 def payload(job, status="ok", value=0.5):
-    return {"job": job.identity(), "status": status, "settings": job.settings.to_dict(),
+    return {"job": job.description(), "status": status, "settings": job.settings.to_dict(),
             "error": None if status == "ok" else {"type": "ValueError", "message": "boom", "traceback": ""},
             "metrics": {"srnet": {"output_r2": value}}}
 

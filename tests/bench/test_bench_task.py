@@ -9,6 +9,7 @@ import pytest
 
 from srnet.bench.jobs import run_job
 from srnet.bench.report import summary_row
+from srnet.bench.store import ResultStore
 from srnet.bench.suites import BatchSettings, resolve_suite
 from srnet.cli import main
 from srnet.data import class_indices
@@ -96,6 +97,18 @@ def test_task_overrides_the_guess_and_pmlb(cache, monkeypatch):
     stated = resolve_suite("pmlb:signs", settings=TINY, pmlb_cache=cache, task="classification")
     assert stated.notes == ["signs: run as classification (--task); PMLB lists it as regression"]
     check_classification(run_job(stated.jobs[0]), [-1.0, 1.0])
+
+
+def test_a_result_of_another_task_is_not_reused(cache, tmp_path):
+    """A job id is dataset, method, seed: the same table run with --task regression
+    must not take the classifier's result in the same folder as done."""
+    store = ResultStore(tmp_path / "out")
+    classifier = resolve_suite("pmlb:gaps", settings=TINY, pmlb_cache=cache).jobs[0]
+    store.write({"job": classifier.description(), "status": "ok", "settings": TINY.to_dict()})
+    regression = resolve_suite("pmlb:gaps", settings=TINY, pmlb_cache=cache, task="regression").jobs
+    assert regression[0].job_id == classifier.job_id
+    with pytest.raises(ValueError, match=r"other settings \(task: folder 'classification', now 'regression'\)"):
+        store.plan(regression)
 
 
 def test_task_from_the_command_line(cache, tmp_path, capsys, no_cluster, monkeypatch):
