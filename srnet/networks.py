@@ -217,11 +217,18 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
 
 
 def _is_torchscript(path: Path) -> bool:
-    """TorchScript archives hold compiled code under ``<archive>/code/``."""
+    """TorchScript archives hold compiled code under ``<archive>/code/``.
+
+    ``is_zipfile`` only finds the end record, so a damaged central directory
+    fails in ``ZipFile``: a ValueError naming the file, like other unreadable files.
+    """
     if not zipfile.is_zipfile(path):
         return False
-    with zipfile.ZipFile(path) as archive:
-        return any("/code/" in name for name in archive.namelist())
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any("/code/" in name for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None
 
 
 def read_state_dict(path) -> dict[str, torch.Tensor]:

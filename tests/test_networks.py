@@ -174,6 +174,13 @@ def test_unreadable_files(tmp_path):
         archive.writestr("archive/code/__torch__.py", "garbage")
     with pytest.raises(ValueError, match=r"^cannot read '.*broken_script\.pt' as a TorchScript file: "):
         load_network(tmp_path / "broken_script.pt")
+    script = tmp_path / "script.pt"
+    torch.jit.save(torch.jit.script(build_mlp("mlp:2-3-1:sigmoid")), script)
+    data = script.read_bytes()
+    at = data.index(b"PK\x01\x02")  # the first central directory entry
+    (tmp_path / "bad_directory.pt").write_bytes(data[:at] + b"XX" + data[at + 2:])
+    with pytest.raises(ValueError, match=r"^cannot read '.*bad_directory\.pt' as a PyTorch file: "):
+        load_network(tmp_path / "bad_directory.pt")
 
 
 def test_files_that_are_not_state_dicts(tmp_path):
