@@ -289,6 +289,9 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
         Naming the first tensor that the architecture does not match.
     """
     layout, weights = linear_weights(state_dict)
+    for key, tensor in state_dict.items():
+        if not tensor.is_floating_point():  # an MLP's weights are floats; the model cannot take another dtype
+            raise ValueError(f"tensor '{key}' is {tensor.dtype}, not floating point: not the weights of an MLP")
     if layout == "paper":
         _check_paper_head(weights, spec)
     if spec.widths is None:
@@ -303,7 +306,7 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
 def linear_weights(state_dict) -> tuple[str, list[tuple[str, torch.Tensor]]]:
     """The layout of an MLP's ``state_dict`` (``"paper"`` or ``"sequential"``,
     see :func:`build_mlp`), and its Linear weights ``(name, tensor)`` in
-    forward order; a ValueError for keys of neither layout."""
+    forward order; a ValueError for keys of neither layout, or without a 2-D weight."""
     keys = list(state_dict)
     for layout, pattern in (("paper", _PAPER_KEY), ("sequential", _SEQUENTIAL_KEY)):
         matches = [pattern.fullmatch(key) for key in keys]
@@ -311,11 +314,11 @@ def linear_weights(state_dict) -> tuple[str, list[tuple[str, torch.Tensor]]]:
             weights = sorted(
                 (int(match.group(1)), key) for match, key in zip(matches, keys) if key.endswith("weight")
             )
-            if any(state_dict[key].ndim != 2 for _, key in weights):
-                break
+            if not weights or any(state_dict[key].ndim != 2 for _, key in weights):
+                break  # an MLP has at least one Linear, and its weights are matrices
             return layout, [(key, state_dict[key]) for _, key in weights]
     raise ValueError(
-        f"unrecognised state_dict keys {keys[:4]}: srnet loads MLPs saved as nn.Sequential "
+        f"unrecognised state_dict keys {keys[:4]}: srnet loads MLPs (2-D Linear weights) saved as nn.Sequential "
         f"('0.weight', '2.weight', ...) or in the SRNet paper's layout ('fc1.0.weight', ..., 'fcN.weight')"
     )
 

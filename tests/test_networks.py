@@ -190,3 +190,13 @@ def test_files_that_are_not_state_dicts(tmp_path):
     torch.save({"encoder.weight": torch.zeros(2, 2)}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match=r"unrecognised state_dict keys \['encoder\.weight'\]"):
         load_network(tmp_path / "other.pt", "mlp:sigmoid")
+
+
+def test_state_dicts_that_are_not_float_mlps(tmp_path):
+    torch.save({"0.weight": torch.zeros(3, 2, dtype=torch.int64), "0.bias": torch.zeros(3, dtype=torch.int64)},
+               tmp_path / "integers.pt")
+    with pytest.raises(ValueError, match=r"^tensor '0\.weight' is torch\.int64, not floating point"):
+        load_network(tmp_path / "integers.pt", "mlp:sigmoid")
+    torch.save({"0.bias": torch.zeros(3)}, tmp_path / "biases.pt")
+    with pytest.raises(ValueError, match=r"^unrecognised state_dict keys \['0\.bias'\]: .*2-D Linear weights"):
+        load_network(tmp_path / "biases.pt", "mlp:sigmoid")
