@@ -371,11 +371,12 @@ _BUDGET_OPTIONS = {"seconds": {}, "generations": dict(allow_none=True, integer=T
 
 
 def _check_output_folder(args) -> None:
-    """The --out folder of explain, demo and compare, checked before the search (a path that cannot become a
-    folder was refused only when the report was written, losing the result); nothing is created yet."""
+    """The --out folder of explain, demo, compare and bench, checked before the search (a path that cannot become
+    a folder was refused only when the report was written, losing the result, or by a FileExistsError traceback
+    in bench); nothing is created yet."""
     import os
 
-    if args.command not in ("explain", "demo", "compare"):
+    if args.command not in ("explain", "demo", "compare", "bench"):
         return
     path = Path(args.out).absolute()
     existing = next(p for p in (path, *path.parents) if p.exists())

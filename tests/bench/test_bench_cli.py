@@ -44,6 +44,14 @@ def test_clear_errors_before_any_work(tmp_path, capsys, no_cluster, argv, messag
     assert not out.exists()
 
 
+def test_an_out_path_that_is_a_file_is_one_clear_line(tmp_path, capsys, no_cluster):
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    assert main(["bench", "nguyen:nguyen-1", "--out", str(taken), *TINY]) == 2
+    error = capsys.readouterr().err
+    assert error == f"srnet bench: error: --out '{taken}' cannot be the output folder: '{taken}' is a file\n"
+
+
 def test_corrupt_result_is_redone_and_settings_are_guarded(tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["bench", "nguyen:nguyen-1,nguyen-2", "--out", str(out), "--workers", "1", *TINY]
