@@ -192,6 +192,23 @@ def test_a_time_budget_is_kept():
     assert time.perf_counter() - start < 1.5 and model.stop_reason_ in ("max_seconds", "tol")
 
 
+@pytest.mark.parametrize("seconds", [1e-9, 1e-5])
+def test_a_tiny_time_budget_still_gives_a_formula(seconds):
+    X = np.random.default_rng(4).uniform(-1, 1, (40, 2))
+    y = X[:, 0] ** 2 + X[:, 1]
+    model = XNetRegressor(max_seconds=seconds, simplify_seconds=0, random_state=0).fit(X, y)
+    assert model.n_iterations_ == 1 and model.stop_reason_ in ("max_seconds", "tol")
+    assert np.isfinite(model.predict(X)).all() and model.expression_
+
+
+def test_one_iteration_keeps_a_forest_even_at_an_infinite_loss():
+    X = torch.as_tensor(POINTS)
+    Y = torch.full((len(POINTS), 1), 1e300, dtype=torch.float64)  # its squared error overflows
+    result = train(X, Y, "mse", 1, Settings(UNARY, BINARY, max_seconds=None, max_iterations=1),
+                   np.random.default_rng(0))
+    assert result.loss == np.inf and len(result.roots) == 1
+
+
 def test_train_rejects_nothing_and_keeps_the_best_forest_of_each_size():
     X = torch.as_tensor(POINTS)
     Y = torch.as_tensor(np.sqrt(POINTS[:, :1]) - POINTS[:, 1:])

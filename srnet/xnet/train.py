@@ -205,8 +205,8 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
           rng: np.random.Generator, valid=None) -> Result:
     """Search a forest of ``n_trees`` trees minimising ``loss`` on ``(X, Y)``.
 
-    Stops at ``max_seconds`` or ``max_iterations`` (whichever first), or once
-    the loss is at most ``tol``; with a time budget, the last
+    Stops at ``max_seconds`` (after one iteration at least) or
+    ``max_iterations`` (whichever first), or once the loss is at most ``tol``; with a time budget, the last
     :data:`POLISH_SHARE` of it polishes the forests kept (best first).  The
     forest returned is the smallest whose loss -- on ``valid = (X, Y)`` when
     given, else on the training data -- is within ``parsimony`` of the least.
@@ -229,7 +229,8 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
         while True:
             if settings.max_iterations is not None and iterations >= settings.max_iterations:
                 break
-            if search_deadline is not None and time.perf_counter() >= search_deadline:
+            # at least one iteration: however small the time budget, there is a forest to return
+            if iterations and search_deadline is not None and time.perf_counter() >= search_deadline:
                 stop_reason = "max_seconds"
                 break
             iterations += 1
@@ -242,7 +243,7 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
                 _recentre(roots)
             value = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
             size = len(plan.nodes)
-            if value < kept.get(size, (math.inf,))[0]:
+            if size not in kept or value < kept[size][0]:  # an infinite loss too: one iteration keeps a forest
                 kept[size] = (value, [r.copy() for r in roots])
             if value < best_loss * (1.0 - settings.min_improvement):
                 since_best = 0
