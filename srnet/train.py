@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from srnet.data import check_matrix, check_vector
+from srnet.data import check_budget, check_matrix, check_vector
 from srnet.networks import MLPSpec, build_mlp
 
 TASKS = ("regression", "classification")
@@ -187,12 +187,11 @@ def train_mlp(
     X = check_matrix(X)
     if task not in TASKS:
         raise ValueError(f"unknown task '{task}'; choose from {', '.join(TASKS)}")
-    limits = (("epochs", epochs, 1), ("batch_size", batch_size, 1), ("random_state", random_state, 0))
-    for name, value, smallest in limits:
-        if not isinstance(value, (int, np.integer)) or value < smallest:
-            raise ValueError(f"{name} must be an integer >= {smallest}; got {value!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive; got {lr!r}")
+    # the project's one rule for budgets: refuses booleans as counts and a NaN or infinite lr (a NaN network)
+    epochs = check_budget("epochs", epochs, integer=True)
+    batch_size = check_budget("batch_size", batch_size, integer=True)
+    random_state = check_budget("random_state", random_state, integer=True, positive=False)
+    lr = check_budget("lr", lr)
     if task == "regression":
         targets, classes = _regression_targets(y, X.shape[0]), None
         n_outputs, loss_function = targets.shape[1], nn.MSELoss()
