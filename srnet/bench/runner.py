@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from srnet.bench.jobs import error_info, host, now, run_job, to_jsonable, versions
 from srnet.bench.store import Plan, ResultStore
 from srnet.bench.suites import JobSpec
+from srnet.data import check_budget
 
 ALLOWED_FAILURES = 2  # worker deaths a job may cause before it is recorded as failed
 
@@ -51,6 +52,12 @@ class BatchOutcome:
         return text
 
 
+def check_workers(workers) -> int | None:
+    """``workers`` as an int >= 1, or None for the default (one per core);
+    0 or fewer is a ValueError, never taken as "not given"."""
+    return check_budget("workers", workers, allow_none=True, integer=True)
+
+
 @contextlib.contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None, *,
                 allowed_failures: int = ALLOWED_FAILURES, timeout: float = 30.0):
@@ -72,9 +79,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
         with client:
             yield client
         return
-    n_workers = int(workers or os.cpu_count() or 1)
-    if n_workers < 1:
-        raise ValueError(f"--workers must be >= 1; got {workers}")
+    n_workers = check_workers(workers)
+    if n_workers is None:
+        n_workers = os.cpu_count() or 1
     # worker-saturation 1.0: a worker holds only the job it runs, so when a job kills its worker no
     # innocent queued job is blamed (and counted towards allowed-failures) with it
     config = {"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": allowed_failures,
@@ -230,9 +237,11 @@ def run_suite(suite, out, *, retry_failed: bool = False, workers: int | None = N
     Raises
     ------
     ValueError
-        The folder is in use by another batch or holds results of other
-        settings; the scheduler is unreachable.
+        ``workers`` is not a whole number >= 1; the folder is in use by
+        another batch or holds results of other settings; the scheduler is
+        unreachable.
     """
+    check_workers(workers)  # before the folder is touched
     store = ResultStore(out)
     with store.lock():
         return _run_locked(suite, store, retry_failed=retry_failed, workers=workers, scheduler=scheduler,

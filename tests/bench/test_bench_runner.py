@@ -47,6 +47,18 @@ def valid_results(store):
     return {path.name: read_result(path) for path in sorted(store.results.glob("*.json"))}
 
 
+@pytest.mark.parametrize("workers, message", [(0, "workers must be > 0, got 0"), (-2, "workers must be > 0, got -2"),
+                                              (True, "workers must be a number, got True")])
+def test_a_worker_count_below_one_is_refused_before_any_work(tmp_path, workers, message):
+    suite = resolve_suite("nguyen:nguyen-1", settings=TINY)
+    with pytest.raises(ValueError, match=message):
+        run_suite(suite, tmp_path / "out", workers=workers, progress=False, log=lambda line: None)
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ValueError, match=message):
+        with dask_client(workers):
+            pass
+
+
 def test_a_worker_dying_mid_job_is_rescheduled_once(tmp_path, client, jobs):
     store = ResultStore(tmp_path / "out")
     victim = jobs[1].job_id
