@@ -171,9 +171,9 @@ def markdown(frame, corrupt, lines, manifest) -> str:
            f"{len(frame)} results: {n_ok} ok, {len(frame) - n_ok} failed; {len(corrupt)} corrupt file(s) "
            f"not counted.", ""]
     if manifest:
-        settings = ", ".join(f"{k}={v}" for k, v in manifest.get("settings", {}).items())
+        settings = ", ".join(f"{k}={v}" for k, v in manifest["settings"].items())
         out += [f"Settings: {settings}.", ""]
-        runs = [run for run in manifest.get("runs", []) if "wall_seconds" in run]
+        runs = [run for run in manifest["runs"] if "wall_seconds" in run]
         out += [f"- run started {run['started_at']}: {run['ok']} ok, {run['failed']} failed in "
                 f"{run['wall_seconds']:.0f} s wall" for run in runs] + ([""] if runs else [])
     out += [f"- {line}" for line in lines] + ([""] if lines else [])

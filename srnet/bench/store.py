@@ -273,6 +273,15 @@ class ResultStore:
     # ------------------------------------------------------------ manifest
 
     def read_manifest(self) -> dict | None:
+        """The folder's manifest, or None when it has none.
+
+        Raises
+        ------
+        ValueError
+            Unreadable, or not an srnet batch manifest: another schema, or
+            without its settings (a dict) and runs (a list of dicts), which
+            resuming and the report read.
+        """
         if not self.manifest_path.exists():
             return None
         try:
@@ -280,7 +289,9 @@ class ResultStore:
         except (OSError, json.JSONDecodeError) as error:
             raise ValueError(f"'{self.manifest_path}' is unreadable ({error}); move it away to start over "
                              f"(the results are checked one by one anyway)") from None
-        if not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA:
+        if not (isinstance(manifest, dict) and manifest.get("schema") == MANIFEST_SCHEMA
+                and isinstance(manifest.get("settings"), dict) and isinstance(manifest.get("runs"), list)
+                and all(isinstance(run, dict) for run in manifest["runs"])):
             raise ValueError(f"'{self.manifest_path}' is not an srnet batch manifest; choose another --out")
         return manifest
 
@@ -298,9 +309,9 @@ class ResultStore:
         manifest = self.read_manifest()
         if manifest is None:
             manifest = {"schema": MANIFEST_SCHEMA, "settings": wanted, "runs": []}
-        elif manifest.get("settings") != wanted:
+        elif manifest["settings"] != wanted:
             raise ValueError(f"'{self.root}' holds results made with other settings "
-                             f"({_differences(manifest.get('settings') or {}, wanted)}); use another --out "
+                             f"({_differences(manifest['settings'], wanted)}); use another --out "
                              f"folder, or repeat the folder's settings to resume it")
         manifest["runs"].append(run)
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")

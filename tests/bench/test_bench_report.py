@@ -77,6 +77,14 @@ def test_a_failure_without_a_message_is_listed_by_its_type(tmp_path):
     assert "| AssertionError: AssertionError |" in (tmp_path / "summary.md").read_text()
 
 
+def test_report_of_a_folder_whose_manifest_has_no_settings_dict(tmp_path):
+    store = ResultStore(tmp_path)
+    store.open_batch(BatchSettings(), {"run": 1})
+    store.manifest_path.write_text('{"schema": "srnet.bench.batch/1", "settings": "fast", "runs": []}')
+    with pytest.raises(ValueError, match="is not an srnet batch manifest"):
+        write_report(tmp_path, plots=False)
+
+
 def test_report_of_a_folder_without_results(tmp_path):
     with pytest.raises(FileNotFoundError, match="no results/ folder"):
         write_report(tmp_path)

@@ -91,6 +91,18 @@ def test_manifest_refuses_other_settings(tmp_path):
         store.open_batch(BatchSettings(seconds=10.0), {"run": 3})
 
 
+@pytest.mark.parametrize("manifest", [
+    {"schema": "srnet.bench.batch/1", "settings": {}},  # no runs
+    {"schema": "srnet.bench.batch/1", "settings": [], "runs": []},
+    {"schema": "srnet.bench.batch/1", "settings": {}, "runs": ["x"]},
+])
+def test_a_manifest_without_settings_or_runs_is_not_a_manifest(tmp_path, manifest):
+    store = ResultStore(tmp_path)
+    store.manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="is not an srnet batch manifest; choose another --out"):
+        store.open_batch(BatchSettings(), {"run": 1})
+
+
 def test_result_of_other_settings_is_refused(tmp_path):
     store = ResultStore(tmp_path)
     old = resolve_suite("nguyen:nguyen-1", settings=BatchSettings(seconds=5.0)).jobs[0]
