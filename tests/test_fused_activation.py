@@ -98,6 +98,15 @@ def test_protected_points_have_the_unfused_values_and_slopes_exactly(dtype):
         assert_same(grad, want_grad, 1e-6, 0, f"slope of {expr}")
 
 
+def test_float32_exp_underflows_to_zero_where_torch_does():
+    """Below ln(2**-150) expf rounds to 0; the kernel's polynomial at its
+    clamp gave the smallest subnormal, 1.4e-45, for every x down to -inf."""
+    points = [-103.0, -103.97, -103.9721, -104.0, -1000.0, -math.inf]
+    got, _, _ = value_and_grad(activation(sympy.exp(x)), points, torch.float32)
+    assert np.array_equal(got, torch.exp(torch.tensor(points, dtype=torch.float32)).double().numpy())
+    assert np.array_equal(got[2:], np.zeros(4))
+
+
 one_input_specs = st.builds(GenomeSpec, n_inputs=st.just(1), n_outputs=st.integers(1, 2), n_rows=st.just(1),
                             n_columns=st.integers(2, 10),
                             functions=st.lists(st.sampled_from(ALL), min_size=2, max_size=8, unique=True).map(tuple),

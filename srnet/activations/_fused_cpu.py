@@ -100,8 +100,10 @@ _I64 = np.int32(64)
 
 @njit(inline="always", **_JIT)
 def _exp32(x):
-    """exp(x) in float32 for any x (inf above 88.7, subnormals then 0 below),
-    within 2 ulp of expf; NaN stays NaN.  Branch-free: vectorises."""
+    """exp(x) in float32 for any x (inf above 88.7, subnormals then 0 below
+    -103.97, where expf rounds to 0: the polynomial at the clamp would give
+    the smallest subnormal), within 2 ulp of expf; NaN stays NaN.
+    Branch-free: vectorises."""
     big = x > _EXP_HI32
     t = min(max(x, _EXP_LO32), _EXP_HI32)
     n = np.floor(t * _LOG2E32 + _HALF32)
@@ -116,6 +118,7 @@ def _exp32(x):
     s2 = _bits_float32((_I127 - _I64) << _I23) if low else _ONE32
     y = p * s1 * s2
     y = _INF32 if big else y
+    y = _ZERO32 if x < _EXP_LO32 else y
     return y if x == x else x
 
 
