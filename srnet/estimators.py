@@ -80,7 +80,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
     max_seconds : float or None, default=5.0
         Budgets; the first one reached stops the search.
     tol : float, default=1e-12
-        Stop once the mean squared error falls below ``tol * var(y)``.
+        Stop once the mean squared error falls below ``tol * var(y)`` (a finite number >= 0).
     restart_after : int or None, default=2000
         Restart from a random genome after this many generations without
         improvement, keeping the best genome found.
@@ -165,6 +165,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
             generations; returning True stops the search.
         """
         check_budget("simplify_seconds", self.simplify_seconds, positive=False)  # evolve checks the budgets
+        tol = check_budget("tol", self.tol, positive=False)  # inf would stop at generation 0, 'abc' in a traceback
         X, y, Y = validate_regression(self, X, y)
         spread = Y.var(axis=0)
         spec = GenomeSpec(n_inputs=X.shape[1], n_outputs=Y.shape[1], n_rows=self.n_rows, n_columns=self.n_columns,
@@ -174,7 +175,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         result = evolve(spec, X_rows, np.ascontiguousarray(Y.T), fitness="scaled", n_offspring=self.n_offspring,
                         mutation=self.mutation, mutation_rate=self.mutation_rate,
                         max_generations=self.max_generations, max_evaluations=self.max_evaluations,
-                        max_seconds=self.max_seconds, target_fitness=self.tol * float(spread.mean()),
+                        max_seconds=self.max_seconds, target_fitness=tol * float(spread.mean()),
                         restart_after=self.restart_after, random_state=self.random_state,
                         n_threads=self.n_threads, islands=self.islands, callback=callback,
                         precision=self.precision, device=self.device)

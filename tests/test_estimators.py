@@ -63,6 +63,16 @@ def test_bad_input_gives_a_clear_error(X, y, message):
         CGPRegressor(**FAST).fit(X, y)
 
 
+@pytest.mark.parametrize("tol, message", [("abc", "tol must be a number, got 'abc'"),
+                                          (float("inf"), "tol must be a finite number, got inf"),
+                                          (float("nan"), "tol must be a finite number, got nan"),
+                                          (-1.0, "tol must be >= 0, got -1.0")])
+def test_bad_tol_gives_a_clear_error(tol, message):
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20.0)
+    with pytest.raises(ValueError, match=message):
+        CGPRegressor(**FAST, tol=tol).fit(X, y)
+
+
 def test_unknown_primitive_and_wrong_width_at_predict():
     X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20.0)
     with pytest.raises(ValueError, match="unknown primitive 'sine'"):
