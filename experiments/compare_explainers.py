@@ -2,12 +2,18 @@
 
     python experiments/compare_explainers.py --gecco-dir ../shared/srnet_gecco [--trials 10] [--json PATH]
         [--seconds 10] [--points 1000] [--jobs 2] [--only kkk0,adult] [--explainers srnet,lime,...]
+        [--learn-on validation|test]
 
 Regression (12 networks): every explainer learns from the network's recorded
 inputs and points of the paper's validation box (MAPLE selects features on
 them; the formulas are fitted on both, as the paper's SRNet was), and is
 measured against the network on points drawn from the paper's training box
-(interpolation) and test box (extrapolation).  SRNet runs in the paper's form
+(interpolation) and test box (extrapolation).  ``--learn-on test`` is the
+other protocol, the one a user who knows where the formula will be used
+runs: every explainer learns from points drawn from the test box itself
+(labelled by the network; a separate sample from the points it is measured
+on), as LIME is shown each point it explains; the test box is then no
+longer extrapolation for anyone.  SRNet runs in the paper's form
 (one feature per layer) unless --srnet-form multi.  Classification (5
 networks): agreement with the network's class on the authors' train/test
 split (adult: a seeded 75/25 split of its PMLB table).  Figures are means
@@ -44,11 +50,11 @@ from srnet.explain import check_explainers
 METRICS = ("rmse", "r2", "agreement", "rmse_around", "r2_around", "agreement_around", "seconds", "size")
 
 
-def make_explainers(names, seconds, srnet_form):
-    """The trial's explainers, from srnet's one factory (its defaults; SRNet in ``srnet_form``)."""
+def make_explainers(names, seconds, srnet_params):
+    """The trial's explainers, from srnet's one factory (its defaults; SRNet with ``srnet_params``)."""
     from srnet.explain import make_explainers as build
 
-    return build(names, max_seconds=seconds, srnet_params={"form": srnet_form})
+    return build(names, max_seconds=seconds, srnet_params=srnet_params)
 
 
 def run_trial(task):
@@ -63,9 +69,14 @@ def run_trial(task):
     kind, name, trial, settings = task
     reference = load_reference(Path(settings["gecco_dir"]) / kind / name)
     network = NetworkFunction(reference.model)
-    explainers = make_explainers(settings["explainers"], settings["seconds"], settings["srnet_form"])
+    srnet_params = {"form": settings["srnet_form"], "select": settings["srnet_select"],
+                    "direct_budget": settings["srnet_direct_budget"]}
+    explainers = make_explainers(settings["explainers"], settings["seconds"], srnet_params)
     if kind == "regression":
-        result = compare(network, reference.X, explainers, boxes=reference.boxes, n_points=settings["points"],
+        boxes = dict(reference.boxes)
+        if settings["learn_on"] == "test":  # every explainer is told where it will be measured
+            boxes["validation"] = boxes["test"]
+        result = compare(network, reference.X, explainers, boxes=boxes, n_points=settings["points"],
                          random_state=trial)
     else:
         X_train, X_test = classification_split(reference, settings["pmlb_cache"])
@@ -214,6 +225,11 @@ def print_tables(records, explainers):
                 print(f"{network:<18}" + "".join(f"{c:>34}" for c in cells) + ("  yes" if ok else "  NO"))
 
 
+def _select(text: str):
+    """A select rule of SRNet's, or a complexity cap (an int)."""
+    return int(text) if text.isdigit() else text
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_reference_options(parser, "trials")
@@ -223,6 +239,13 @@ def main(argv=None):
     parser.add_argument("--explainers", default="srnet,lime,maple,cgp_direct,gplearn,pyoperon")
     parser.add_argument("--srnet-form", default="paper", choices=["paper", "multi"],
                         help="SRNet's layer form (default: the paper's, one feature per layer)")
+    parser.add_argument("--srnet-select", default="best", type=_select,
+                        help="SRNet's select rule: best, accurate, layerwise or a complexity cap (default: best)")
+    parser.add_argument("--srnet-direct-budget", default=0.25, type=float,
+                        help="SRNet's share of the budget for direct searches (default: 0.25, SRNet's own)")
+    parser.add_argument("--learn-on", default="validation", choices=["validation", "test"],
+                        help="regression: the box whose network-labelled points every explainer learns from "
+                             "(default: the paper's validation box; test: the box it is measured on)")
     parser.add_argument("--json", help="write the aggregated records here (under 'results', with provenance)")
     args = parser.parse_args(argv)
     gecco = Path(args.gecco_dir)
@@ -232,10 +255,12 @@ def main(argv=None):
     except ValueError as error:  # an unknown name or a missing package: one line, before any work
         parser.error(str(error))
     settings = {"gecco_dir": str(gecco), "pmlb_cache": str(args.pmlb_cache), "seconds": args.seconds,
-                "points": args.points, "explainers": explainers, "srnet_form": args.srnet_form}
+                "points": args.points, "explainers": explainers, "srnet_form": args.srnet_form,
+                "learn_on": args.learn_on, "srnet_select": args.srnet_select,
+                "srnet_direct_budget": args.srnet_direct_budget}
     tasks = [(kind, name, trial, settings) for kind, name in names for trial in range(args.trials)]
     print(f"{len(tasks)} trials ({len(names)} networks x {args.trials}), explainers {', '.join(explainers)}, "
-          f"{args.jobs} at once")
+          f"{args.jobs} at once; regression explainers learn on the {args.learn_on} box")
     rows = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for result in pool.map(run_trial, tasks):
