@@ -48,7 +48,7 @@ def cli_explainers(monkeypatch, tmp_path, names, seconds):
 def test_all_three_paths_build_the_same_explainers(monkeypatch, tmp_path, experiment):
     names = [n for n in NAMES if n not in OPTIONAL or factory.importlib.util.find_spec(n)]
     from_cli = cli_explainers(monkeypatch, tmp_path, names, 7.0)
-    from_experiment = experiment.make_explainers(names, 7.0, "paper")
+    from_experiment = experiment.make_explainers(names, 7.0, {"form": "paper"})
     settings = replace(BatchSettings(seconds=7.0), explainers=tuple(n for n in names if n != "srnet"))
     job = resolve_suite("nguyen:nguyen-1", settings=settings).jobs[0]
     from_bench = bench_explainers(job)
@@ -71,7 +71,7 @@ def test_unknown_name_lists_the_valid_ones(monkeypatch, tmp_path, capsys, experi
     with pytest.raises(ValueError, match="unknown explainer 'shap'; valid: " + ", ".join(EXPLAINERS)):
         make_explainer("shap")
     with pytest.raises(ValueError, match="valid: srnet, lime"):
-        experiment.make_explainers(["srnet", "shap"], 1.0, "paper")
+        experiment.make_explainers(["srnet", "shap"], 1.0, {"form": "paper"})
     with pytest.raises(ValueError, match="unknown explainer 'shap'"):
         resolve_suite("nguyen", settings=BatchSettings(explainers=("shap",)))
     assert main(["compare", "model.pt", "--data", "x.csv", "--out", str(tmp_path), "--explainers", "srnet,shap"]) == 2
@@ -87,7 +87,7 @@ def test_a_missing_optional_package_is_one_clear_line(monkeypatch, tmp_path, cap
     with pytest.raises(ValueError, match=message):
         make_explainer("gplearn")
     with pytest.raises(ValueError, match=message):  # no longer silently dropped
-        experiment.make_explainers(["srnet", "gplearn"], 1.0, "paper")
+        experiment.make_explainers(["srnet", "gplearn"], 1.0, {"form": "paper"})
     with pytest.raises(ValueError, match=message):
         resolve_suite("nguyen", settings=BatchSettings(explainers=("gplearn",)))
     assert main(["compare", "model.pt", "--data", "x.csv", "--out", str(tmp_path), "--explainers", "gplearn"]) == 2
