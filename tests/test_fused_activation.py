@@ -172,6 +172,30 @@ def test_random_programs_fused_and_unfused_agree(spec, seed, weights):
         f"float32 slopes of {program.steps}"
 
 
+#: exp(x)**3 into a step that saturates: past x = 29.6 the slope of exp(x)**3
+#: overflows float32 while the last step's local derivative is exactly 0.
+SATURATING = {last: Program(1, (), (("exp", 0, 0), ("cube", 1, 0)) + steps, (2 + len(steps),), [[1.0]], [0.0])
+              for last, steps in (("tanh", (("tanh", 2, 0),)), ("sigmoid", (("sigmoid", 2, 0),)),
+                                  ("exp", (("neg", 2, 0), ("exp", 3, 0))))}
+SATURATED_POINTS = [-1.0, 0.0, 1.0, 29.0, 30.0, 81.0, 100.0]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("last", sorted(SATURATING))
+def test_a_step_with_a_zero_local_derivative_has_a_zero_slope_not_nan(last, dtype):
+    """Autograd multiplies the finite local derivatives from the output back
+    (0 * 3e26 = 0); forward mode carried the overflowed slope of exp(x)**3
+    into the saturated step (0 * inf = NaN) until a factor of exactly 0 gave 0."""
+    program = SATURATING[last]
+    _, want, _ = value_and_grad(ExpressionActivation(program, check_range=None, fused=False), SATURATED_POINTS, dtype)
+    assert np.isfinite(want).all() and (want[-4:] == 0).all()
+    _, grad, _ = value_and_grad(ExpressionActivation(program, check_range=None), SATURATED_POINTS, dtype)
+    plan = ExpressionActivation(program, check_range=None)._fused_plan
+    line = forward_mode(plan, torch.tensor(SATURATED_POINTS, dtype=dtype))[1].numpy()
+    for got, what in ((grad, "kernel"), (line, "torch straight line")):
+        assert_same(got.astype(np.float64), want, 1e-6, 0, f"{what}, {last}, {dtype}")
+
+
 def test_every_primitive_derivative_rule_is_autograd_of_its_torch_form():
     values = torch.tensor(np.concatenate([np.linspace(-4, 4, 81), [0.0, 1e-12, -1e-12, 90.0, 80.0]]),
                           dtype=torch.float64)
@@ -386,6 +410,39 @@ def test_triton_kernel_matches_the_cpu_kernel_under_the_interpreter():
     worst = json.loads(done.stdout.strip().splitlines()[-1])
     assert max(worst["torch.float32"]) < 2e-5, worst
     assert max(worst["torch.float64"]) < 1e-7, worst  # the interpreter's tanh is Cephes' float polynomial
+
+
+_INTERPRETED_SLOPES = """
+import json, sys
+import torch
+from srnet.activations import ExpressionActivation
+from srnet.activations.fused import evaluate
+from srnet.expr import Program
+points = json.loads(sys.argv[2])
+slopes = {}
+for name, data in json.loads(sys.argv[1]).items():
+    plan = ExpressionActivation(Program.from_dict(data), check_range=None)._fused_plan
+    for dtype in (torch.float32, torch.float64):
+        slopes[f"{name} {dtype}"] = evaluate(plan, torch.tensor(points, dtype=dtype), True, kind="triton")[1].tolist()
+print(json.dumps(slopes))
+"""
+
+
+@pytest.mark.slow
+def test_triton_kernel_gives_a_zero_slope_through_a_zero_local_derivative():
+    """The kernel's rules as the CPU kernel's: 0, not NaN, through a saturated step."""
+    pytest.importorskip("triton")
+    programs = {name: program.to_dict() for name, program in SATURATING.items()}
+    done = subprocess.run([sys.executable, "-c", _INTERPRETED_SLOPES, json.dumps(programs),
+                           json.dumps(SATURATED_POINTS)], env=dict(os.environ, TRITON_INTERPRET="1"),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    slopes = json.loads(done.stdout.strip().splitlines()[-1])
+    for name, program in SATURATING.items():
+        for dtype in (torch.float32, torch.float64):
+            plan = ExpressionActivation(program, check_range=None)._fused_plan
+            want = evaluate(plan, torch.tensor(SATURATED_POINTS, dtype=dtype), derivative=True)[1].double().numpy()
+            assert_same(np.array(slopes[f"{name} {dtype}"]), want, 2e-5, 0, f"{name}, {dtype}")  # exact zeros
 
 
 def test_triton_kernel_compiles_for_an_h100_without_a_gpu():

@@ -265,6 +265,15 @@ _vecmath.by_precision(sincos_limit, _sincos_limit32, _sincos_limit64)
 # Rows are addressed by index into one 2-d workspace (slicing a row per
 # step costs more than the step itself on a block of a thousand elements).
 
+@njit(inline="always", **_JIT)
+def _chain(factor, slope, zero):
+    """``factor * slope`` (a step's local derivative times its argument's
+    slope), and 0 where the factor is exactly 0: the argument's slope may
+    have overflowed to inf where autograd, multiplying the finite factors
+    from the output back, gets 0 (:func:`srnet.activations.fused._chain`)."""
+    return zero if factor == zero else factor * slope
+
+
 @njit(**_JIT)
 def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
     """vals[ro] = primitive ``code`` (vals[ia], vals[ib]) over n elements (the
@@ -310,13 +319,13 @@ def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
             vals[ro, i] = vals[ia, i] * vals[ib, i]
         if live == 3:
             for i in range(n):
-                ders[ro, i] = ders[ia, i] * vals[ib, i] + vals[ia, i] * ders[ib, i]
+                ders[ro, i] = _chain(vals[ib, i], ders[ia, i], zero) + _chain(vals[ia, i], ders[ib, i], zero)
         elif live == 1:
             for i in range(n):
-                ders[ro, i] = ders[ia, i] * vals[ib, i]
+                ders[ro, i] = _chain(vals[ib, i], ders[ia, i], zero)
         elif live == 2:
             for i in range(n):
-                ders[ro, i] = vals[ia, i] * ders[ib, i]
+                ders[ro, i] = _chain(vals[ia, i], ders[ib, i], zero)
     elif code == DIV:
         for i in range(n):
             b = vals[ib, i]
@@ -324,13 +333,12 @@ def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
         if live != 0:
             for i in range(n):
                 b = vals[ib, i]
-                q = vals[ia, i] / b
                 if live == 3:
-                    g = (ders[ia, i] - q * ders[ib, i]) / b
+                    g = _chain(one / b, ders[ia, i], zero) + _chain(-(vals[ia, i] / b) / b, ders[ib, i], zero)
                 elif live == 1:
-                    g = ders[ia, i] / b
+                    g = _chain(one / b, ders[ia, i], zero)
                 else:
-                    g = -(q * ders[ib, i]) / b
+                    g = _chain(-(vals[ia, i] / b) / b, ders[ib, i], zero)
                 ders[ro, i] = zero if abs(b) <= eps else g
     elif code == SQRT:
         for i in range(n):
@@ -338,16 +346,16 @@ def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
         if derivative:
             for i in range(n):
                 a = vals[ia, i]
-                g = half * ders[ia, i] / vals[ro, i]
-                g = -g if a < zero else g
-                ders[ro, i] = zero if a == zero else g
+                f = half / vals[ro, i]
+                f = -f if a < zero else f
+                ders[ro, i] = _chain(zero if a == zero else f, ders[ia, i], zero)
     elif code == SQUARE:
         for i in range(n):
             a = vals[ia, i]
             vals[ro, i] = a * a
         if derivative:
             for i in range(n):
-                ders[ro, i] = two * vals[ia, i] * ders[ia, i]
+                ders[ro, i] = _chain(two * vals[ia, i], ders[ia, i], zero)
     elif code == LOG:
         # the engine's protected log|a| (primitives._log), its threshold in
         # the array's precision, as torch compares a float32 tensor with 1e-10
@@ -361,8 +369,7 @@ def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
         if derivative:
             for i in range(n):
                 a = vals[ia, i]
-                g = ders[ia, i] / a
-                ders[ro, i] = zero if abs(a) <= eps else g
+                ders[ro, i] = _chain(zero if abs(a) <= eps else one / a, ders[ia, i], zero)
     elif code == SIN or code == COS or code == TAN:
         _trig_step(code, vals, ders, ia, ro, n, derivative)
     elif code == EXP:
@@ -372,30 +379,28 @@ def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
             vals[ro, i] = exp(top if a > top else a)
         if derivative:
             for i in range(n):
-                g = vals[ro, i] * ders[ia, i]
-                ders[ro, i] = g if vals[ia, i] <= top else zero
+                ders[ro, i] = _chain(vals[ro, i] if vals[ia, i] <= top else zero, ders[ia, i], zero)
     elif code == TANH:
         for i in range(n):
             vals[ro, i] = tanh(vals[ia, i])
         if derivative:
             for i in range(n):
                 t = vals[ro, i]
-                ders[ro, i] = (one - t * t) * ders[ia, i]
+                ders[ro, i] = _chain(one - t * t, ders[ia, i], zero)
     elif code == SIGMOID:
         for i in range(n):
             vals[ro, i] = sigmoid(vals[ia, i])
         if derivative:
             for i in range(n):
                 s = vals[ro, i]
-                ders[ro, i] = s * (one - s) * ders[ia, i]
+                ders[ro, i] = _chain(s * (one - s), ders[ia, i], zero)
     elif code == ABS:
         for i in range(n):
             vals[ro, i] = abs(vals[ia, i])
         if derivative:
             for i in range(n):
                 a = vals[ia, i]
-                g = -ders[ia, i] if a < zero else ders[ia, i]
-                ders[ro, i] = zero if a == zero else g
+                ders[ro, i] = _chain(zero if a == zero else (-one if a < zero else one), ders[ia, i], zero)
     elif code == NEG:
         for i in range(n):
             vals[ro, i] = -vals[ia, i]
@@ -409,13 +414,14 @@ def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
         if derivative:
             for i in range(n):
                 a = vals[ia, i]
-                ders[ro, i] = three * a * a * ders[ia, i]
+                ders[ro, i] = _chain(three * a * a, ders[ia, i], zero)
 
 @njit(**_JIT)
 def _trig_step(code, vals, ders, ia, ro, n, derivative):
     """sin, cos and tan and their derivatives (the engine's vector sin and
     cos, :func:`srnet.cgp._vecmath.vsin`; libm beyond their exact range)."""
     one = vals.dtype.type(1.0)
+    zero = vals.dtype.type(0.0)
     limit = sincos_limit(one)
     outside = False
     for i in range(n):
@@ -424,7 +430,7 @@ def _trig_step(code, vals, ders, ia, ro, n, derivative):
         for i in range(n):
             s, c = sincos_pair(vals[ia, i])
             vals[ro, i] = s
-            ders[ro, i] = c * ders[ia, i]
+            ders[ro, i] = _chain(c, ders[ia, i], zero)
     elif code == SIN:
         for i in range(n):
             vals[ro, i] = sincos_pair(vals[ia, i])[0]
@@ -432,7 +438,7 @@ def _trig_step(code, vals, ders, ia, ro, n, derivative):
         for i in range(n):
             s, c = sincos_pair(vals[ia, i])
             vals[ro, i] = c
-            ders[ro, i] = -s * ders[ia, i]
+            ders[ro, i] = _chain(-s, ders[ia, i], zero)
     elif code == COS:
         for i in range(n):
             vals[ro, i] = sincos_pair(vals[ia, i])[1]
@@ -443,7 +449,7 @@ def _trig_step(code, vals, ders, ia, ro, n, derivative):
         if derivative:
             for i in range(n):
                 t = vals[ro, i]
-                ders[ro, i] = (one + t * t) * ders[ia, i]
+                ders[ro, i] = _chain(one + t * t, ders[ia, i], zero)
     if outside:  # rare: |x| beyond the exact reduction, inf or NaN
         for i in range(n):
             x = vals[ia, i]
@@ -453,7 +459,7 @@ def _trig_step(code, vals, ders, ia, ro, n, derivative):
                 vals[ro, i] = s if code == SIN else (c if code == COS else s / c)
                 if derivative:
                     g = c if code == SIN else (-s if code == COS else one + (s / c) * (s / c))
-                    ders[ro, i] = g * ders[ia, i]
+                    ders[ro, i] = _chain(g, ders[ia, i], zero)
 
 
 @njit(**_JIT)

@@ -106,6 +106,12 @@ if triton is not None:
         return r
 
     @triton.jit
+    def _chain(factor, slope):
+        """factor * slope, 0 where the factor is exactly 0 (an overflowed
+        slope through a saturated step; srnet.activations.fused._chain)."""
+        return tl.where(factor == 0, _constant(0.0, factor), factor * slope)
+
+    @triton.jit
     def _step(code: tl.constexpr, a, b, da, db, LA: tl.constexpr, LB: tl.constexpr, LIBDEVICE: tl.constexpr):
         """(value, derivative) of one primitive (the engine's protected semantics;
         the derivative rules of srnet.activations.fused.DERIVATIVES)."""
@@ -132,66 +138,66 @@ if triton is not None:
         elif code == MUL:
             v = a * b
             if LA and LB:
-                d = da * b + a * db
+                d = _chain(b, da) + _chain(a, db)
             elif LA:
-                d = da * b
+                d = _chain(b, da)
             else:
-                d = a * db
+                d = _chain(a, db)
         elif code == DIV:
             singular = tl.abs(b) <= EPS
             safe = tl.where(singular, one, b)
             q = _div(a, safe)
             v = tl.where(singular, one, q)
             if LA and LB:
-                g = _div(da - q * db, safe)
+                g = _chain(_div(one, safe), da) + _chain(-_div(q, safe), db)
             elif LA:
-                g = _div(da, safe)
+                g = _chain(_div(one, safe), da)
             else:
-                g = -_div(q * db, safe)
+                g = _chain(-_div(q, safe), db)
             d = tl.where(singular, zero, g)
         elif code == SQRT:
             v = _sqrt(tl.abs(a))
-            g = _div(0.5 * da, tl.where(a == 0, one, v))
-            d = tl.where(a == 0, zero, tl.where(a < 0, -g, g))
+            f = _div(_constant(0.5, a), tl.where(a == 0, one, v))
+            d = _chain(tl.where(a == 0, zero, tl.where(a < 0, -f, f)), da)
         elif code == SQUARE:
             v = a * a
-            d = 2.0 * a * da
+            d = _chain(2.0 * a, da)
         elif code == LOG:
             small = tl.abs(a) <= EPS
             v = tl.where(small, zero, tl.log(tl.where(small, one, tl.abs(a))))
-            d = tl.where(small, zero, _div(da, tl.where(small, one, a)))
+            d = _chain(tl.where(small, zero, _div(one, tl.where(small, one, a))), da)
         elif code == SIN:
             v = tl.sin(a)
-            d = tl.cos(a) * da
+            d = _chain(tl.cos(a), da)
         elif code == COS:
             v = tl.cos(a)
-            d = -tl.sin(a) * da
+            d = _chain(-tl.sin(a), da)
         elif code == TAN:
             if LIBDEVICE:
                 v = libdevice.tan(a)
             else:
                 v = _div(tl.sin(a), tl.cos(a))
-            d = (1.0 + v * v) * da
+            d = _chain(1.0 + v * v, da)
         elif code == EXP:
             v = _exp(tl.where(a > TOP, _constant(TOP, a), a), LIBDEVICE)
-            d = tl.where(a <= TOP, v * da, zero)
+            d = _chain(tl.where(a <= TOP, v, zero), da)
         elif code == TANH:
             v = _tanh(a, LIBDEVICE)
-            d = (1.0 - v * v) * da
+            d = _chain(1.0 - v * v, da)
         elif code == SIGMOID:
             e = _exp(-tl.abs(a), LIBDEVICE)
             r = _div(one, 1.0 + e)
             v = tl.where(a >= 0, r, e * r)
-            d = v * (1.0 - v) * da
+            d = _chain(v * (1.0 - v), da)
         elif code == ABS:
             v = tl.abs(a)
-            d = tl.where(a == 0, zero, tl.where(a < 0, -da, da))
+            d = _chain(tl.where(a == 0, zero, tl.where(a < 0, -one, one)), da)
         elif code == NEG:
             v = -a
             d = -da
         else:  # CUBE
             v = a * a * a
-            d = 3.0 * a * a * da
+            d = _chain(3.0 * a * a, da)
         return v, d
 
     @triton.jit

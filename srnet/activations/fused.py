@@ -60,24 +60,33 @@ def _where_zero(mask, value):
     return torch.where(mask, torch.zeros_like(value), value)
 
 
+def _chain(factor, slope):
+    """``factor * slope``, the chain rule's product of a step's local
+    derivative and its argument's slope, and 0 wherever the factor is exactly
+    0 (tanh or sigmoid saturated, exp clipped): an argument's slope may have
+    overflowed to inf (or be NaN from such a product) where autograd, which
+    multiplies the finite factors from the output back, gets 0."""
+    return _where_zero(factor == 0, factor * slope)
+
+
 def _d_div(a, b, da, db, value):
     singular = b.abs() <= PROTECTION_EPS
     safe = torch.where(singular, torch.ones_like(b), b)
-    return _where_zero(singular, (da - (a / safe) * db) / safe)
+    return _where_zero(singular, _chain(1.0 / safe, da) + _chain(-(a / safe) / safe, db))
 
 
 def _d_sqrt(a, b, da, db, value):
     zero = a == 0
-    return _where_zero(zero, 0.5 * torch.sgn(a) * da / torch.where(zero, torch.ones_like(value), value))
+    return _chain(_where_zero(zero, 0.5 * torch.sgn(a) / torch.where(zero, torch.ones_like(value), value)), da)
 
 
 def _d_log(a, b, da, db, value):
     small = a.abs() <= PROTECTION_EPS
-    return _where_zero(small, da / torch.where(small, torch.ones_like(a), a))
+    return _chain(_where_zero(small, 1.0 / torch.where(small, torch.ones_like(a), a)), da)
 
 
 def _d_exp(a, b, da, db, value):
-    return _where_zero(~(a <= EXP_MAX), value * da)
+    return _chain(_where_zero(~(a <= EXP_MAX), value), da)
 
 
 #: Forward-mode derivative of each primitive: ``rule(a, b, da, db, value)`` is
@@ -85,24 +94,27 @@ def _d_exp(a, b, da, db, value):
 #: Each rule is what autograd computes through the primitive's torch form
 #: (:data:`srnet.cgp.primitives.PRIMITIVES`): zero where a protection fires
 #: (div by ~0, log of ~0, exp clipped at 80), sqrt|a| with a zero slope at 0,
-#: abs with a zero slope at 0.  The fused kernels implement the same rules.
+#: abs with a zero slope at 0.  Each local derivative multiplies its
+#: argument's slope through :func:`_chain`, so a factor of exactly 0 gives a
+#: slope of 0 (factors of +-1 are exact and need no guard).  The fused kernels
+#: implement the same rules.
 DERIVATIVES = {
     "add": lambda a, b, da, db, value: da + db,
     "sub": lambda a, b, da, db, value: da - db,
-    "mul": lambda a, b, da, db, value: da * b + a * db,
+    "mul": lambda a, b, da, db, value: _chain(b, da) + _chain(a, db),
     "div": _d_div,
     "sqrt": _d_sqrt,
-    "square": lambda a, b, da, db, value: 2.0 * a * da,
+    "square": lambda a, b, da, db, value: _chain(2.0 * a, da),
     "log": _d_log,
-    "sin": lambda a, b, da, db, value: torch.cos(a) * da,
-    "cos": lambda a, b, da, db, value: -torch.sin(a) * da,
-    "tan": lambda a, b, da, db, value: (1.0 + value * value) * da,
+    "sin": lambda a, b, da, db, value: _chain(torch.cos(a), da),
+    "cos": lambda a, b, da, db, value: _chain(-torch.sin(a), da),
+    "tan": lambda a, b, da, db, value: _chain(1.0 + value * value, da),
     "exp": _d_exp,
-    "tanh": lambda a, b, da, db, value: (1.0 - value * value) * da,
-    "sigmoid": lambda a, b, da, db, value: value * (1.0 - value) * da,
-    "abs": lambda a, b, da, db, value: torch.sgn(a) * da,
+    "tanh": lambda a, b, da, db, value: _chain(1.0 - value * value, da),
+    "sigmoid": lambda a, b, da, db, value: _chain(value * (1.0 - value), da),
+    "abs": lambda a, b, da, db, value: _chain(torch.sgn(a), da),
     "neg": lambda a, b, da, db, value: -da,
-    "cube": lambda a, b, da, db, value: 3.0 * a * a * da,
+    "cube": lambda a, b, da, db, value: _chain(3.0 * a * a, da),
 }
 assert set(DERIVATIVES) == {p.name for p in PRIMITIVES}, "every primitive needs a derivative rule"
 
@@ -325,15 +337,6 @@ def forward_mode(plan: FusedPlan, x: torch.Tensor, derivative: bool = True):
     return y, (dy if dy.shape == x.shape else dy.expand_as(x))
 
 
-def _times(d, t):
-    """d * t for a derivative d that may be None (0) or a Python float."""
-    if d is None:
-        return None
-    if isinstance(d, float):
-        return t if d == 1.0 else t * d
-    return d * t
-
-
 def _derivative(name, a, b, da, db, value):
     """A rule of :data:`DERIVATIVES`, with derivatives known to be 0 (None)
     or a constant (a Python float, 1.0 for x) folded away."""
@@ -346,7 +349,8 @@ def _derivative(name, a, b, da, db, value):
             return db if name == "add" else (-db)
         return da + db if name == "add" else da - db
     if name == "mul":
-        left, right = _times(da, b), _times(db, a)
+        left = None if da is None else _chain(b, da)
+        right = None if db is None else _chain(a, db)
         return right if left is None else left if right is None else left + right
     return DERIVATIVES[name](a, b, 0.0 if da is None else da, 0.0 if db is None else db, value)
 
