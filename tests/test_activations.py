@@ -202,6 +202,59 @@ def test_state_dict_holds_constants_and_parameters():
     twin.load_state_dict(module.state_dict())
 
 
+def both_paths(module, inputs):
+    """The module's output fused and unfused (its ``fused`` setting kept)."""
+    kept = module.fused
+    try:
+        outputs = []
+        for fused in (True, False):
+            module.fused = fused
+            with torch.no_grad():
+                outputs.append(module(inputs))
+        return outputs
+    finally:
+        module.fused = kept
+
+
+def test_a_state_dict_of_another_formula_is_refused_and_the_paths_keep_agreeing():
+    """The buffers used to take another formula's constants, which only the
+    unfused walk reads: the two paths computed different functions."""
+    first = ExpressionActivation.from_sympy(sympy.sin(x / 3) + x / 7, affine=True)
+    second = ExpressionActivation.from_sympy(sympy.sin(x / 5) + x / 7, affine=True)
+    inputs = torch.linspace(-4, 4, 9, dtype=torch.float64)
+    before = both_paths(second, inputs)
+    with pytest.raises(RuntimeError, match="constants holds another formula's numbers; this activation computes "
+                                           r"g\(x\) = 0.1429\*x \+ sin\(0.2\*x\)"):
+        second.load_state_dict(first.state_dict())
+    for got, want in zip(both_paths(second, inputs), before):
+        assert torch.equal(got, want)
+    # the same formula's state loads (the affine parameters), also saved in half precision
+    twin = ExpressionActivation.from_sympy(sympy.sin(x / 3) + x / 7, affine=True)
+    with torch.no_grad():
+        first.a.fill_(2.5)
+    state = {name: value.half() if name in ("constants", "out_weights") else value
+             for name, value in first.state_dict().items()}
+    twin.load_state_dict(state)
+    assert float(twin.a.detach()) == 2.5 and twin.constants.dtype == torch.float64
+    fused, unfused = both_paths(twin, inputs)
+    assert torch.equal(fused, both_paths(first, inputs)[0]) and torch.allclose(fused, unfused, rtol=1e-12)
+
+
+def test_a_dtype_round_trip_keeps_the_formula_s_exact_numbers():
+    """.bfloat16() used to round the constant buffers (1/3 to 0.3340) for
+    good, which only the unfused walk reads."""
+    module = ExpressionActivation.from_sympy(sympy.sin(x / 3) + x * 0.1234567891)
+    reference = ExpressionActivation.from_sympy(sympy.sin(x / 3) + x * 0.1234567891)
+    inputs = torch.linspace(-4, 4, 9)
+    module.bfloat16()
+    assert module.constants.dtype == torch.float64
+    assert torch.allclose(*both_paths(module, inputs.bfloat16()), rtol=1e-2)  # in bfloat16, the torch forms
+    module.float()
+    for got, want in zip(both_paths(module, inputs), both_paths(reference, inputs)):
+        assert torch.equal(got, want)
+    assert all(torch.equal(module.state_dict()[name], value) for name, value in reference.state_dict().items())
+
+
 # --------------------------------------------------------- bad input
 
 def test_unknown_primitive_in_json_is_a_clear_error():

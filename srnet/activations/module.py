@@ -147,8 +147,11 @@ class ExpressionActivation(nn.Module):
     ----------
     program : Program
         The formula, exactly as saved in JSON.
-    constants : Tensor (buffer)
-        Float64 constants of the execution plan (cast to the input's dtype).
+    constants, out_weights, out_intercept : Tensor (buffers)
+        The formula's numbers: the execution plan's constants and output map,
+        exact float64 (cast to the input's dtype when used).  They follow the
+        module's device but not its dtype, and a state_dict loads only if it
+        holds these same numbers (:meth:`_apply`, :meth:`_load_from_state_dict`).
     a, b, c, d : nn.Parameter or None
         The affine parameters (float32 scalars), None without ``affine``.
     fused : bool
@@ -167,15 +170,14 @@ class ExpressionActivation(nn.Module):
         constants, steps, self._outputs = _execution_plan(program)
         self._steps = torch_steps(steps)
         self._n_constants = len(constants)
-        self.register_buffer("constants", torch.tensor(constants, dtype=torch.float64).reshape(-1))
         weights = program.weights[:, 0]
         self._plain = bool(len(self._outputs) == 1 and weights[0] == 1.0 and program.intercept[0] == 0.0)
         self._fused_plan = FusedPlan(tuple(name for name, _, _ in steps), tuple((a, b) for _, a, b in steps),
                                      constants, self._outputs, tuple(float(w) for w in weights),
                                      float(program.intercept[0]))
         self.fused = bool(fused)
-        self.register_buffer("out_weights", torch.tensor(weights, dtype=torch.float64))
-        self.register_buffer("out_intercept", torch.tensor(float(program.intercept[0]), dtype=torch.float64))
+        for name, values in self._numbers().items():
+            self.register_buffer(name, torch.tensor(values, dtype=torch.float64))
         initial = _affine_values(affine)
         for name in _AFFINE:
             value = None if initial is None else nn.Parameter(torch.tensor(initial[name], dtype=torch.float32))
@@ -217,6 +219,46 @@ class ExpressionActivation(nn.Module):
     def from_genome(cls, genome: Genome, weights=None, intercept=None, **kwargs) -> ExpressionActivation:
         """An activation from a one-input CGP genome (and an optional output map)."""
         return cls(Program.from_genome(genome, weights, intercept), **kwargs)
+
+    # -------------------------------------------------------- the numbers
+
+    def _numbers(self) -> dict:
+        """The formula's numbers by buffer name, from the fused plan: the one
+        source both paths compute from."""
+        plan = self._fused_plan
+        return {"constants": plan.constants, "out_weights": plan.weights, "out_intercept": plan.intercept}
+
+    def _exact_numbers(self) -> None:
+        """Set the buffers to the formula's exact float64 numbers, on the device they are on."""
+        for name, values in self._numbers().items():
+            setattr(self, name, torch.tensor(values, dtype=torch.float64, device=getattr(self, name).device))
+
+    def _apply(self, fn, recurse=True):
+        # .to(device) moves the buffers; a dtype cast (.half(), .to(torch.bfloat16))
+        # would round the formula's numbers for good (1/3 is 0.3340 after a round
+        # trip through bfloat16) and the walk would no longer compute the fused
+        # plan's formula: the buffers get the exact numbers back.
+        super()._apply(fn, recurse)
+        self._exact_numbers()
+        return self
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # The formula (steps and numbers) is fixed when the module is built, from
+        # its program; a state_dict restores the affine parameters, and must hold
+        # this formula's numbers (at any precision it was saved in): another
+        # formula's would reach the unfused walk alone, which would then compute
+        # neither the fused plan's function nor the program's (JSON, sympy()).
+        for name, values in self._numbers().items():
+            saved = state_dict.get(prefix + name)
+            if isinstance(saved, torch.Tensor) and not torch.equal(
+                    saved.detach().cpu(), torch.tensor(values, dtype=torch.float64).to(saved.dtype)):
+                error_msgs.append(f"{prefix + name} holds another formula's numbers; this activation computes "
+                                  f"g(x) = {self.formula} (build the other formula's activation from its JSON)")
+                return
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        self._exact_numbers()  # not the numbers as saved in half precision
 
     # ------------------------------------------------------------- forward
 
