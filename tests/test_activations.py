@@ -257,6 +257,20 @@ def test_a_dtype_round_trip_keeps_the_formula_s_exact_numbers():
 
 # --------------------------------------------------------- bad input
 
+def test_a_unary_step_s_unused_second_address_is_never_read():
+    """Program.from_dict accepts any second address on a unary step (only the
+    addresses a step reads are checked); to_sympy read it all the same, so
+    repr() and to_json() of such an activation raised IndexError."""
+    document = {"format": "srnet.activation", "version": 1, "affine": None, "check_range": [-5, 5], "label": None,
+                "program": {"format": "srnet.program", "version": 1, "n_inputs": 1, "constants": [],
+                            "steps": [["sin", 0, 7]], "outputs": [1], "weights": [[1.0]], "intercept": [0.0]}}
+    module = ExpressionActivation.from_json(json.dumps(document))
+    assert "g(x) = sin(x)" in repr(module) and module.sympy() == sympy.sin(x)
+    assert ExpressionActivation.from_json(module.to_json()).program == module.program
+    with torch.no_grad():
+        assert torch.equal(module(torch.tensor([0.5])), torch.sin(torch.tensor([0.5])))
+
+
 def test_unknown_primitive_in_json_is_a_clear_error():
     data = ExpressionActivation.from_sympy(SWISH).to_dict()
     data["program"]["steps"][0][0] = "erf"

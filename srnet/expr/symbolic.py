@@ -41,13 +41,16 @@ def make_symbols(n: int, names: Sequence[str] | None = None, positive: Sequence[
 def raw_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Expr]:
     """The raw outputs f_1..f_m of ``program`` as sympy expressions of ``symbols``.
 
-    ``symbols`` may be any sympy expressions (used to compose layers).
+    ``symbols`` may be any sympy expressions (used to compose layers).  A
+    unary step's second address is not read, as in :meth:`Program.raw_outputs`
+    (it may be any integer: validation checks only the addresses a step reads).
     """
     if len(symbols) != program.n_inputs:
         raise ValueError(f"{len(symbols)} symbols given for a program of {program.n_inputs} inputs")
     values = list(symbols) + [sympy.Float(c) if c != int(c) else sympy.Integer(int(c)) for c in program.constants]
     for name, a, b in program.steps:
-        values.append(primitive(name).sympy(values[a], values[b]))
+        prim = primitive(name)
+        values.append(prim.sympy(values[a], values[b] if prim.arity == 2 else values[a]))
     return [values[o] for o in program.outputs]
 
 
