@@ -271,6 +271,17 @@ def test_a_unary_step_s_unused_second_address_is_never_read():
         assert torch.equal(module(torch.tensor([0.5])), torch.sin(torch.tensor([0.5])))
 
 
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.bool])
+@pytest.mark.parametrize("fused", [True, False])
+def test_a_non_floating_input_is_a_type_error(dtype, fused):
+    """sin(x/2) at tensor([1, 2, 3]) gave zeros: the constant 1/2, cast to int64, was 0."""
+    module = ExpressionActivation.from_sympy(sympy.sin(x / 2), fused=fused)
+    inputs = torch.tensor([1, 2, 3]).to(dtype)
+    for call in (module, module.g):
+        with pytest.raises(TypeError, match=f"ExpressionActivation needs a floating-point input, got {dtype}"):
+            call(inputs)
+
+
 def test_unknown_primitive_in_json_is_a_clear_error():
     data = ExpressionActivation.from_sympy(SWISH).to_dict()
     data["program"]["steps"][0][0] = "erf"

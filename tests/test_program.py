@@ -128,6 +128,14 @@ def test_wrong_input_width_is_an_error(program):
         ProgramModule(program)(torch.zeros(3, 3))
 
 
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.bool])
+def test_a_non_floating_input_is_a_type_error(dtype):
+    """The constants and weights were cast to the input's integer dtype and truncated."""
+    module = ProgramModule(Program(1, (0.5,), (("mul", 0, 1), ("sin", 2, 0)), (3,), [[2.5]], [0.3]))
+    with pytest.raises(TypeError, match=f"ProgramModule needs a floating-point input, got {dtype}; convert it"):
+        module(torch.ones(3, 1, dtype=dtype))
+
+
 def test_torch_module_matches_numpy_and_its_weights_train():
     # y = 3 sin(x) + 1 from a program computing sin(x), weights starting at 1, 0
     program = Program(1, (), (("sin", 0, 0),), (1,), [[1.0]], [0.0])

@@ -62,7 +62,7 @@ from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program, check_document, parse_json
 from srnet.expr.symbolic import fold_constants, to_sympy
-from srnet.expr.torch_module import torch_steps, walk_steps
+from srnet.expr.torch_module import check_floating, torch_steps, walk_steps
 
 FORMAT = "srnet.activation"
 FORMAT_VERSION = 1
@@ -121,7 +121,9 @@ class ExpressionActivation(nn.Module):
     """An element-wise activation ``g(x)`` given by a one-variable formula.
 
     ``forward(x) = g(x)``, or with ``affine``: ``a * g(b * x + c) + d`` with
-    learnable scalars a, b, c, d (initialised 1, 1, 0, 0 unless given).
+    learnable scalars a, b, c, d (initialised 1, 1, 0, 0 unless given), for
+    a floating-point x (an integer or bool input is a TypeError: the
+    constants, cast to its dtype, would be truncated).
 
     Parameters
     ----------
@@ -264,6 +266,7 @@ class ExpressionActivation(nn.Module):
 
     def g(self, x: torch.Tensor) -> torch.Tensor:
         """The formula alone, without the affine wrapper (the unfused walk through the torch forms)."""
+        check_floating(x, "ExpressionActivation")
         values = [x]
         if self._n_constants:
             c = self.constants.to(dtype=x.dtype)
@@ -281,6 +284,7 @@ class ExpressionActivation(nn.Module):
         return out if out.shape == x.shape else out.expand_as(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_floating(x, "ExpressionActivation")
         if _compiling():
             if self.fused:
                 # the formula and its derivative as one straight line of torch

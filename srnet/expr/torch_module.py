@@ -16,6 +16,15 @@ from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
 
 
+def check_floating(x: torch.Tensor, who: str) -> None:
+    """A one-line TypeError unless ``x`` is a floating-point tensor: the
+    program's constants are cast to the input's dtype, so an integer input
+    would truncate them (sin(x/2) at 1, 2, 3 gave 0, 0, 0); promoting it
+    silently would pick a precision for the caller."""
+    if not x.is_floating_point():
+        raise TypeError(f"{who} needs a floating-point input, got {x.dtype}; convert it first (e.g. x.float())")
+
+
 def torch_steps(steps) -> tuple:
     """Program steps ``(name, a, b)`` as ``(torch form, a, b)`` for :func:`walk_steps`.
 
@@ -43,7 +52,8 @@ def walk_steps(values: list, steps) -> list:
 
 
 class ProgramModule(nn.Module):
-    """``forward(x)`` = ``program(x)``: (batch, n_inputs) -> (batch, n_targets).
+    """``forward(x)`` = ``program(x)``: (batch, n_inputs) -> (batch, n_targets),
+    for a floating-point x (another dtype is a TypeError).
 
     The output weights and intercept are parameters (fine-tune them with any
     optimiser, then read them back with :meth:`to_program`); constants are a
@@ -66,6 +76,7 @@ class ProgramModule(nn.Module):
         self.intercept = nn.Parameter(torch.tensor(program.intercept, dtype=dtype))
 
     def raw_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        check_floating(x, "ProgramModule")
         if x.dim() != 2 or x.shape[1] != self.n_inputs:
             raise ValueError(f"expected input of shape (batch, {self.n_inputs}), got {tuple(x.shape)}")
         values = [x[:, i] for i in range(self.n_inputs)]
