@@ -282,6 +282,46 @@ def test_a_non_floating_input_is_a_type_error(dtype, fused):
             call(inputs)
 
 
+AFFINE = {"a": 1.5, "b": -0.75, "c": 0.1, "d": 0}
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("check_range", [1, 2, 3], "check_range must be [low, high], got [1, 2, 3]"),
+    ("check_range", 5, "check_range must be a list, got 5"),
+    ("check_range", "ab", "check_range must be a list, got 'ab'"),
+    ("check_range", {"a": 1, "b": 2}, "check_range must be a list, got {'a': 1, 'b': 2}"),
+    ("check_range", [0, 10**400], "check_range's high is too large for a float: 1000"),
+    ("check_range", ["-5", "5"], "check_range's low must be a number, got '-5'"),
+    ("check_range", [False, True], "check_range's low must be a number, got False"),
+    ("affine", {**AFFINE, "a": "1e3"}, "affine parameter a must be a number, got '1e3'"),
+    ("affine", {**AFFINE, "a": True}, "affine parameter a must be a number, got True"),
+    ("affine", {**AFFINE, "d": 10**400}, "affine parameter d is too large for a float: 1000"),
+    ("affine", {}, "affine must be null or an object of the numbers a, b, c, d, got {}"),
+    ("affine", {"a": 1.0}, "affine must be null or an object of the numbers a, b, c, d, got {'a': 1.0}"),
+    ("affine", True, "affine must be null or an object of the numbers a, b, c, d, got True"),
+    ("affine", [1, 1, 0, 0], "affine must be null or an object of the numbers a, b, c, d, got [1, 1, 0, 0]"),
+])
+def test_malformed_check_range_or_affine_in_json_is_a_one_line_error(field, value, message):
+    """These gave vague errors, OverflowError tracebacks, or were coerced
+    ("-5" to -5.0, [false, true] to (0, 1), {} to no affine wrapper)."""
+    data = ExpressionActivation.from_sympy(SWISH, affine=AFFINE).to_dict()
+    data[field] = value
+    with pytest.raises(ValueError) as excinfo:
+        ExpressionActivation.from_json(json.dumps(data))
+    assert str(excinfo.value).startswith(f"malformed srnet activation: {message}") and "\n" not in str(excinfo.value)
+
+
+def test_check_range_and_affine_in_json_may_be_null_integers_or_absent():
+    data = ExpressionActivation.from_sympy(SWISH).to_dict()
+    loaded = ExpressionActivation.from_dict({**data, "check_range": [-3, 3], "affine": {"a": 2, "b": 1, "c": 0, "d": 0}})
+    assert loaded.check_range == (-3.0, 3.0) and float(loaded.a.detach()) == 2.0
+    loaded = ExpressionActivation.from_dict({**data, "check_range": None, "affine": None})
+    assert loaded.check_range is None and not loaded.affine
+    data.pop("check_range")
+    data.pop("affine")
+    assert ExpressionActivation.from_dict(data).check_range == (-5.0, 5.0)
+
+
 def test_unknown_primitive_in_json_is_a_clear_error():
     data = ExpressionActivation.from_sympy(SWISH).to_dict()
     data["program"]["steps"][0][0] = "erf"

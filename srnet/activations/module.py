@@ -60,7 +60,7 @@ from srnet.activations.programs import (
 )
 from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import primitive
-from srnet.expr.program import Program, check_document, parse_json
+from srnet.expr.program import Program, _malformed, _real, _sequence, _shown, check_document, parse_json
 from srnet.expr.symbolic import fold_constants, to_sympy
 from srnet.expr.torch_module import check_floating, torch_steps, walk_steps
 
@@ -374,8 +374,8 @@ class ExpressionActivation(nn.Module):
             program = Program.from_dict(data["program"])
         except ValueError as error:
             raise ValueError(f"activation JSON: {error}") from None
-        check_range = data.get("check_range", list(CHECK_RANGE))
-        return cls(program, affine=data.get("affine") or False, check_range=check_range, label=data.get("label"))
+        return cls(program, affine=_affine_from_json(data.get("affine")),
+                   check_range=_check_range_from_json(data.get("check_range", CHECK_RANGE)), label=data.get("label"))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -407,6 +407,29 @@ def _functorch_active() -> bool:
 def _compiling() -> bool:
     check = getattr(torch.compiler, "is_compiling", None)  # torch >= 2.3
     return bool(check()) if check is not None else False
+
+
+def _check_range_from_json(value) -> tuple[float, float] | None:
+    """``check_range`` as :meth:`ExpressionActivation.to_dict` writes it: null
+    or [low, high], two numbers (checked as Program.from_dict checks numbers:
+    nothing coerced, a one-line "malformed srnet activation" otherwise)."""
+    if value is None:
+        return None
+    pair = _sequence(value, "check_range", "activation")
+    if len(pair) != 2:
+        raise _malformed(f"check_range must be [low, high], got {_shown(value)}", "activation")
+    return tuple(_real(v, f"check_range's {end}", "activation") for end, v in zip(("low", "high"), pair))
+
+
+def _affine_from_json(value) -> dict | bool:
+    """``affine`` as :meth:`ExpressionActivation.to_dict` writes it: null (no
+    affine wrapper) or an object of the numbers a, b, c, d."""
+    if value is None:
+        return False
+    if not isinstance(value, dict) or set(value) != set(_AFFINE):
+        raise _malformed(f"affine must be null or an object of the numbers a, b, c, d, got {_shown(value)}",
+                         "activation")
+    return {name: _real(value[name], f"affine parameter {name}", "activation") for name in _AFFINE}
 
 
 def _affine_values(affine) -> dict | None:

@@ -41,8 +41,8 @@ def parse_json(text: str, what: str):
         raise ValueError(f"{what} JSON is corrupt: {error}") from None
 
 
-def _malformed(problem: str) -> ValueError:
-    return ValueError(f"malformed srnet program: {problem}")
+def _malformed(problem: str, document: str = "program") -> ValueError:
+    return ValueError(f"malformed srnet {document}: {problem}")
 
 
 def _shown(value, limit: int = 60) -> str:
@@ -51,9 +51,9 @@ def _shown(value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _sequence(value, name: str) -> list | tuple:
+def _sequence(value, name: str, document: str = "program") -> list | tuple:
     if not isinstance(value, (list, tuple)):
-        raise _malformed(f"{name} must be a list, got {_shown(value)}")
+        raise _malformed(f"{name} must be a list, got {_shown(value)}", document)
     return value
 
 
@@ -64,14 +64,14 @@ def _integer(value, name: str) -> int:
     return int(value)
 
 
-def _real(value, name: str) -> float:
+def _real(value, name: str, document: str = "program") -> float:
     """An int or float (or NumPy one) as a Python float; a bool or a string is refused."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise _malformed(f"{name} must be a number, got {_shown(value)}")
+        raise _malformed(f"{name} must be a number, got {_shown(value)}", document)
     try:
         return float(value)
     except OverflowError:
-        raise _malformed(f"{name} is too large for a float: {_shown(value)}") from None
+        raise _malformed(f"{name} is too large for a float: {_shown(value)}", document) from None
 
 
 def _numbers(value, ndim: int, name: str) -> np.ndarray:
