@@ -29,7 +29,7 @@ def _print_explanation(model) -> None:
               f"F = {_shown(layer['expression'])}")
     if model.formula_ is None:  # teacher forcing: no whole-network formula
         return
-    classifier = model.selected_["figures"]["domain"].get("agreement") is not None
+    classifier = model.selected_["validation_agreement"] is not None
     regions = ", ".join(f"{name} {figures['r2']:.6f}" for name, figures in model.regions_.items())
     print(f"the network as one formula ({report['formula_source']}, {report['complexity']} nodes; "
           f"R2 against the network: {regions}):")
@@ -40,8 +40,8 @@ def _print_explanation(model) -> None:
         print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes)" if len(texts) > 1 else ""))
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
-    judged = "class agreement and R2" if classifier else "R2"
-    print(f"Pareto front (nodes, {judged} on the domain, formula; --complexity N selects another):")
+    judged = "class agreement (rows and domain alike) and R2 on the domain" if classifier else "R2 on the domain"
+    print(f"Pareto front (nodes, {judged}, formula; --complexity N selects another):")
     shown = list(model.pareto_)
     if all(entry["source"] != report["formula_source"] for entry in shown):  # chosen for being pole-free
         shown = sorted(shown + [model.selected_], key=lambda entry: entry["complexity"])
@@ -49,7 +49,7 @@ def _print_explanation(model) -> None:
         mark = "  <- selected" if entry["source"] == report["formula_source"] else ""
         poles = "  (pole in the domain)" if entry["singularities"] else ""
         domain = entry["figures"]["domain"]
-        agreement = f"{100 * domain['agreement']:6.1f} %  " if classifier else ""
+        agreement = f"{100 * entry['validation_agreement']:6.1f} %  " if classifier else ""
         print(f"  {entry['complexity']:>6}  {agreement}{domain['r2']:.6f}  "
               f"{_shown('; '.join(entry['expression']))}{poles}{mark}")
 

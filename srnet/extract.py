@@ -462,6 +462,13 @@ class SRNet(BaseEstimator):
         if "domain" not in regions:  # no network to probe: the rows are the domain
             regions["domain"] = regions["rows"]
         valid_X, valid_output = regions["domain"]
+        if classification and regions["domain"] is not regions["rows"]:
+            # a classifier's refinements are validated on its rows as much as on its domain, as
+            # selection weighs them (see Candidate.validation_agreement): as many rows as domain points
+            rows_X, rows_output = regions["rows"]
+            some = np.random.default_rng([run_seed, 4]).permutation(len(rows_X))[:len(valid_X)]
+            valid_X, valid_output = np.vstack([valid_X, rows_X[some]]), np.vstack([valid_output, rows_output[some]])
+        domain_X = regions["domain"][0]
         formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
         if (direct_seconds or direct_evaluations) and not interrupted:
             formulas += direct_formulas(fit_X, fit_output, functions=settings["functions"],
@@ -478,7 +485,7 @@ class SRNet(BaseEstimator):
         self.refine_seconds_ = time.perf_counter() - refining
         # the other half of simplify_seconds, shared by every expression of every candidate
         seconds = self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))
-        candidates = [candidate(f, self.input_symbols_, regions, valid_X, classification=classification,
+        candidates = [candidate(f, self.input_symbols_, regions, domain_X, classification=classification,
                                 simplify_seconds=seconds,
                                 expressions=self._layerwise_list() if f.source == "layerwise" else None)
                       for f in formulas]

@@ -270,17 +270,16 @@ def label_groups(ax, points) -> list[tuple[float, float, list[str]]]:
 
 def plot_pareto(candidates, front, selected_source, path,
                 title="formulas of the network: size against fidelity") -> Path:
-    """Every candidate formula by complexity (nodes) and validation error on
-    the domain (log scales, so near-perfect fits stay apart): 1 - R^2, or
-    1 - class agreement for classifiers.  ``front`` (SRNet's ``pareto_``, the
-    front selection worked on) is joined; the selected formula is starred,
-    each point labelled."""
+    """Every candidate formula by complexity (nodes) and validation error
+    (log scales, so near-perfect fits stay apart): 1 - R^2 on the domain, or
+    1 - class agreement for classifiers (as selection weighs it).
+    ``front`` (SRNet's ``pareto_``, the front selection worked on) is
+    joined; the selected formula is starred, each point labelled."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    classifier = candidates[0]["figures"]["domain"].get("agreement") is not None
+    classifier = candidates[0]["validation_agreement"] is not None
 
     def error(c) -> float:
-        domain = c["figures"]["domain"]
-        value = 1.0 - (domain["agreement"] if classifier else domain["r2"])
+        value = 1.0 - (c["validation_agreement"] if classifier else c["figures"]["domain"]["r2"])
         return max(value, 1e-16) if np.isfinite(value) else 1.0
 
     points = sorted((c["complexity"], error(c), c["source"], bool(c["singularities"])) for c in candidates)
@@ -304,8 +303,9 @@ def plot_pareto(candidates, front, selected_source, path,
     ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
         lambda v, _: f"{v:g}" if round(v / 10 ** np.floor(np.log10(v))) in (2, 5) else ""))
     ax.set_xlabel("complexity (nodes of the simplified formula)")
-    measure = "1 - class agreement" if classifier else "1 - R\u00b2"
-    ax.set_ylabel(f"{measure} against the network (validation, domain)")
+    measure = ("1 - class agreement against the network\n(validation: rows and domain alike)" if classifier
+               else "1 - R\u00b2 against the network (validation, domain)")
+    ax.set_ylabel(measure)
     ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected")
     ax.legend(loc="upper right")
     ax.set_title(title)

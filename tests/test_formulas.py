@@ -396,6 +396,31 @@ def test_selecting_from_nothing_is_one_clear_line():
         select([], "best")
 
 
+
+def classifier(complexity, domain, rows=None):
+    """A classifier's candidate: class agreement on the domain and (unless None) on the given rows."""
+    figures = {"domain": {"rmse": 1.0 - domain, "r2": domain, "agreement": domain}}
+    if rows is not None:
+        figures["rows"] = {"rmse": 1.0 - rows, "r2": rows, "agreement": rows}
+    return Candidate(Formula("direct-8", ()), [], complexity, figures, [])
+
+
+def test_a_classifier_is_selected_by_its_rows_as_much_as_by_its_domain():
+    # off the data's manifold the network answers one class, and a small formula matches that region alone
+    off_manifold = classifier(10, domain=0.96, rows=0.60)
+    both = classifier(40, domain=0.95, rows=0.85)
+    assert off_manifold.validation_agreement == pytest.approx(0.78)
+    assert both.validation_agreement == pytest.approx(0.90)
+    assert select([off_manifold, both], "best") is both
+    assert select([off_manifold, both], "accurate") is both
+    assert both.summary()["validation_agreement"] == pytest.approx(0.90)
+    # without separate rows (the rows are the domain) it is the domain's agreement, and the simplest
+    # formula within AGREEMENT_TOLERANCE of the best is still chosen
+    small, large = classifier(10, domain=0.95), classifier(40, domain=0.955)
+    assert small.validation_agreement == 0.95
+    assert select([small, large], "best") is small
+    assert select([small, large], "accurate") is large
+
 # --------------------------------------------------------------------- poles
 
 def test_a_pole_inside_the_domain_is_flagged_and_one_outside_is_not():
