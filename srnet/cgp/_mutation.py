@@ -124,9 +124,13 @@ def same_phenotype(nodes_a, outputs_a, constants_a, nodes_b, outputs_b, constant
 
 
 @njit(**_JIT)
-def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, state):
-    """Give one gene a new legal value; returns False if it has no other value."""
-    n_nodes = nodes.shape[0]
+def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, i, state):
+    """Give one gene of offspring ``i`` a new legal value; returns False if it has no other value.
+
+    The offspring is addressed by its index, not by views ``nodes[i]``: a view
+    is a new array (its reference count touched twice), which made a mutated
+    gene cost three times as much."""
+    n_nodes = nodes.shape[1]
     n_sources = grid.n_inputs + grid.n_constants
     if gene < 3 * n_nodes:
         node = gene // 3
@@ -134,41 +138,41 @@ def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, state)
         if slot == 0:
             if codes.size < 2:
                 return False
-            old = nodes[node, 0]
+            old = nodes[i, node, 0]
             new = old
             while new == old:
                 new = codes[below(state, codes.size)]
-            nodes[node, 0] = new
+            nodes[i, node, 0] = new
             return True
         column = node // grid.n_rows
         choices = _n_connection_choices(grid, column)
         if choices < 2:
             return False
-        old = nodes[node, slot]
+        old = nodes[i, node, slot]
         new = old
         while new == old:
             new = _connection(grid, column, below(state, choices))
-        nodes[node, slot] = new
+        nodes[i, node, slot] = new
         return True
     gene -= 3 * n_nodes
     if gene < n_outputs:
         choices = n_sources + n_nodes
         if choices < 2:
             return False
-        old = outputs[gene]
+        old = outputs[i, gene]
         new = old
         while new == old:
             new = below(state, choices)
-        outputs[gene] = new
+        outputs[i, gene] = new
         return True
     gene -= n_outputs
     if grid.n_pool < 2:
         return False
-    old = constants[gene]
+    old = constants[i, gene]
     new = old
     while new == old:
         new = below(state, grid.n_pool)
-    constants[gene] = new
+    constants[i, gene] = new
     return True
 
 
@@ -212,15 +216,14 @@ def mutate(grid, codes, arities, parent_nodes, parent_outputs, parent_constants,
         if operator == MUTATION_SINGLE_ACTIVE:
             for _ in range(64 * n_genes):  # bounded: a genome may have no mutable active gene
                 gene = below(state, n_genes)
-                if _mutate_gene(grid, codes, n_outputs, gene, out_nodes[i], out_outputs[i], out_constants[i], state):
+                if _mutate_gene(grid, codes, n_outputs, gene, out_nodes, out_outputs, out_constants, i, state):
                     if _gene_is_active(grid, gene, n_outputs, parent_nodes, active, used, arities):
                         touched_active = True
                         break
         else:
             for gene in range(n_genes):
                 if uniform(state) < rate:
-                    if _mutate_gene(grid, codes, n_outputs, gene, out_nodes[i], out_outputs[i], out_constants[i],
-                                    state):
+                    if _mutate_gene(grid, codes, n_outputs, gene, out_nodes, out_outputs, out_constants, i, state):
                         if _gene_is_active(grid, gene, n_outputs, parent_nodes, active, used, arities):
                             touched_active = True
         changed[i] = touched_active
