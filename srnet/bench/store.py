@@ -36,7 +36,10 @@ RESULT_SCHEMA = "srnet.bench.result/1"
 MANIFEST_SCHEMA = "srnet.bench.batch/1"
 STATUSES = ("ok", "failed")
 _TMP_PREFIX = ".tmp-"
-_MADE_FOR = ("task", "kind", "source")  # what a result must share with its job beyond the job id
+#: What a result must share with its job beyond the job id.  Not the source:
+#: for the paper's networks it is the folder's path, and a moved folder must
+#: still resume.
+_MADE_FOR = ("task", "kind")
 
 
 class CorruptResult(ValueError):
@@ -209,8 +212,8 @@ class ResultStore:
     def _status(self, job: JobSpec) -> str | None:
         """``"ok"``, ``"failed"``, None (no file) -- or :class:`CorruptResult`.
 
-        A job id names only dataset, method and seed, so the file's task, kind
-        and source are checked too: ``pmlb:NAME`` run as classification and
+        A job id names only dataset, method and seed, so the file's task and
+        kind are checked too: ``pmlb:NAME`` run as classification and
         then with ``--task regression`` shares its ids, and must not reuse the
         classifier's results.
         """
@@ -235,8 +238,8 @@ class ResultStore:
         ------
         ValueError
             A valid result made with other settings than its job's (a folder
-            whose manifest was removed or replaced), or for another task, kind
-            or source than its job's.
+            whose manifest was removed or replaced), or for another task or
+            kind than its job's.
         """
         plan = Plan(todo=[])
         for job in jobs:
