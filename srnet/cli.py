@@ -40,7 +40,10 @@ def _print_explanation(model) -> None:
         print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes)" if len(texts) > 1 else ""))
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
-    judged = "class agreement (rows and domain alike) and R2 on the domain" if classifier else "R2 on the domain"
+    judged = "R2 on the domain"
+    if classifier:
+        judged = ("class agreement (held-out rows and domain alike) and " if "held-out" in model.regions_
+                  else "class agreement and ") + judged
     print(f"Pareto front (nodes, {judged}, formula; --complexity N selects another):")
     shown = list(model.pareto_)
     if all(entry["source"] != report["formula_source"] for entry in shown):  # chosen for being pole-free

@@ -60,7 +60,7 @@ EXACT_R2 = 1 - 1e-10
 #: formula at 0.80 on the paper's Pagie-1 network, and nobody reads the former.
 READABLE_COMPLEXITY = 30
 #: Classifiers: "best" is the simplest formula whose class agreement with the
-#: network (rows and domain alike) is within this of the highest.
+#: network (held-out rows and domain alike) is within this of the highest.
 AGREEMENT_TOLERANCE = 0.01
 #: A formula with a pole inside the domain is chosen only when it beats every
 #: pole-free one by more than this (validation R^2, or class agreement).
@@ -149,18 +149,19 @@ class Candidate:
     @property
     def validation_agreement(self) -> float | None:
         """A classifier's agreement with the network's class: on the domain
-        and on the given rows, weighted equally (None for regression).
+        and on the rows held out of every fit (SRNet's "held-out" region),
+        weighted equally; the domain's alone without held-out rows (None for
+        regression).
 
-        Why the rows too: a classifier is read at its data, and a domain of
-        jittered rows can leave the data's manifold, where a network often
-        answers one class (on PMLB's Hill_Valley, a formula agreed on 96 % of
-        the domain and 59 % of the rows); the domain alone would select for
-        that region.  Without a separate domain (the rows are the domain)
-        this is the rows' agreement."""
+        Why the held-out rows too: a classifier is read at its data, and a
+        domain of jittered rows can leave the data's manifold, where a network
+        often answers one class (on PMLB's Hill_Valley, a formula agreed on
+        96 % of the domain and 59 % of the rows); the domain alone would
+        select for that region.  Held out, because the rows a formula was
+        fitted on favour formulas that learned them."""
         domain = self.figures["domain"].get("agreement")
-        if domain is None:
-            return None
-        return (domain + self.figures.get("rows", self.figures["domain"])["agreement"]) / 2
+        held_out = self.figures.get("held-out")
+        return domain if domain is None or held_out is None else (domain + held_out["agreement"]) / 2
 
     @property
     def error(self) -> tuple:
@@ -429,7 +430,7 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     constants when refinement lowered the validation error); an int N:
     the most accurate with complexity <= N (the simplest if none is).
     Classifiers are judged by class agreement with the network, on the
-    given rows and the domain alike (see Candidate.validation_agreement):
+    held-out rows and the domain alike (see Candidate.validation_agreement):
     "best" is the simplest formula within ``AGREEMENT_TOLERANCE`` of the
     highest agreement.
     A formula with a pole inside the domain is passed over for pole-free

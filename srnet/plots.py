@@ -303,8 +303,12 @@ def plot_pareto(candidates, front, selected_source, path,
     ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
         lambda v, _: f"{v:g}" if round(v / 10 ** np.floor(np.log10(v))) in (2, 5) else ""))
     ax.set_xlabel("complexity (nodes of the simplified formula)")
-    measure = ("1 - class agreement against the network\n(validation: rows and domain alike)" if classifier
-               else "1 - R\u00b2 against the network (validation, domain)")
+    if not classifier:
+        measure = "1 - R\u00b2 against the network (validation, domain)"
+    elif "held-out" in candidates[0]["figures"]:
+        measure = "1 - class agreement against the network\n(validation: held-out rows and domain alike)"
+    else:
+        measure = "1 - class agreement against the network (validation, domain)"
     ax.set_ylabel(measure)
     ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected")
     ax.legend(loc="upper right")

@@ -109,5 +109,5 @@ def test_readme_command_runs_as_written(args, tmp_path, quick_srnet, capsys):
     assert status == 0, captured.err[-2000:]
     assert (out / REPORTS[args[0]]).is_file(), captured.out[-2000:]
     if args[0] == "explain" and "softmax" in " ".join(args):  # a classifier: judged and sized per class logit
-        assert "Pareto front (nodes, class agreement (rows and domain alike) and R2 on the domain" in captured.out
+        assert "Pareto front (nodes, class agreement and R2 on the domain" in captured.out
         assert re.search(r"^  y2 = .*\(\d+ nodes\)$", captured.out, flags=re.MULTILINE), captured.out[-2000:]
