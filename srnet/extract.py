@@ -61,7 +61,7 @@ REFINE_POINTS = 1000
 #: learned them (100 % on the fitted rows of a 150-row table, 70 % on its test
 #: rows).  Fewer than HELD_OUT_MIN rows judge agreement too coarsely, and cost
 #: a small table too much of its fit: on PMLB's tables of under 200 rows,
-#: holding a fifth out lowered test agreement by 2.5 points on average.
+#: holding a fifth out lowered test agreement by 2.4 points on average.
 HELD_OUT_SHARE = 0.2
 HELD_OUT_MIN = 40
 HELD_OUT_MAX = 1000
