@@ -385,6 +385,10 @@ def test_unsupported_sympy_is_a_clear_error():
         ExpressionActivation.from_sympy(sympy.cbrt(x))
     with pytest.raises(TypeError, match="not a string"):
         ExpressionActivation.from_sympy("x*sigmoid(x)")
+    with pytest.raises(ValueError, match=r"integer power 1e\+300 is beyond srnet's 1024") as excinfo:
+        ExpressionActivation.from_sympy(x ** (10**300), check_range=None)  # recursed to a RecursionError
+    assert "\n" not in str(excinfo.value)
+    assert ExpressionActivation.from_sympy(x ** 1024, check_range=None).program.steps  # the largest: built
 
 
 def test_log_and_sqrt_of_possibly_negative_arguments():

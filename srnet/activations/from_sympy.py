@@ -105,6 +105,10 @@ def supported_forms() -> str:
     return _TABLE.supported()
 
 
+#: Largest integer power a formula may hold: x**1024 overflows float64 for
+#: |x| > 2, and larger exponents (sympy allows 10**300) would only recurse.
+MAX_INTEGER_POWER = 1024
+
 class _Builder:
     """Emits program steps for an expression, sharing repeated sub-expressions.
 
@@ -152,6 +156,9 @@ class _Builder:
 
     def power(self, ref, n: int):
         """ref**n for an integer n >= 1, by square/cube and repeated squaring."""
+        if n > MAX_INTEGER_POWER:
+            raise ValueError(f"the integer power {float(n):.4g} is beyond srnet's {MAX_INTEGER_POWER} (it overflows "
+                             f"float64 for any input above 2 in size)")
         if n == 1:
             return ref
         if n in _TABLE.powers:
