@@ -173,7 +173,9 @@ def markdown(frame, corrupt, lines, manifest) -> str:
     if manifest:
         settings = ", ".join(f"{k}={v}" for k, v in manifest["settings"].items())
         out += [f"Settings: {settings}.", ""]
-        runs = [run for run in manifest["runs"] if "wall_seconds" in run]
+        # the runs that closed (a killed run never did; a hand-edited one may lack a figure)
+        runs = [run for run in manifest["runs"] if all(key in run for key in ("started_at", "ok", "failed",
+                                                                               "wall_seconds"))]
         out += [f"- run started {run['started_at']}: {run['ok']} ok, {run['failed']} failed in "
                 f"{run['wall_seconds']:.0f} s wall" for run in runs] + ([""] if runs else [])
     out += [f"- {line}" for line in lines] + ([""] if lines else [])

@@ -1,5 +1,7 @@
 """``srnet report``: one row per job, corrupt files listed and not counted, the plots."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -83,6 +85,19 @@ def test_report_of_a_folder_whose_manifest_has_no_settings_dict(tmp_path):
     store.manifest_path.write_text('{"schema": "srnet.bench.batch/1", "settings": "fast", "runs": []}')
     with pytest.raises(ValueError, match="is not an srnet batch manifest"):
         write_report(tmp_path, plots=False)
+
+
+def test_a_manifest_run_without_its_figures_is_left_out_of_the_report(tmp_path):
+    job = resolve_suite("nguyen:nguyen-1", settings=BatchSettings()).jobs[0]
+    store = ResultStore(tmp_path)
+    store.open_batch(BatchSettings(), {"run": 1})
+    store.write(fake_payload(job, 0))
+    manifest = json.loads(store.manifest_path.read_text())
+    manifest["runs"] = [{"wall_seconds": 3.0}, {"started_at": "then", "ok": 1, "failed": 0, "wall_seconds": 4.0}]
+    store.manifest_path.write_text(json.dumps(manifest))  # the first run was hand-edited: KeyError before
+    write_report(tmp_path, plots=False)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "- run started then: 1 ok, 0 failed in 4 s wall" in summary and summary.count("- run started") == 1
 
 
 def test_report_of_a_folder_without_results(tmp_path):
