@@ -118,7 +118,7 @@ def run_one(task):
                       layerwise_complexity=report["layerwise_complexity"],
                       pareto=[{"source": c["source"], "complexity": c["complexity"],
                                "domain_r2": c["figures"]["domain"]["r2"],
-                               "agreement": c["figures"]["domain"].get("agreement"),
+                               "agreement": c["validation_agreement"],  # what selection weighed
                                "expression": c["expression"]} for c in report["pareto"]])
     if kind == "classification":
         result["agreement_train"] = model.agreement_

@@ -42,7 +42,7 @@ def _print_explanation(model) -> None:
         print(f"  warning: {problem}")
     judged = "R2 on the domain"
     if classifier:
-        judged = ("class agreement (held-out rows and domain alike) and " if "held-out" in model.regions_
+        judged = ("class agreement (validation rows and domain alike) and " if "validation-rows" in model.regions_
                   else "class agreement and ") + judged
     print(f"Pareto front (nodes, {judged}, formula; --complexity N selects another):")
     shown = list(model.pareto_)

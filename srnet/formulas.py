@@ -60,7 +60,7 @@ EXACT_R2 = 1 - 1e-10
 #: formula at 0.80 on the paper's Pagie-1 network, and nobody reads the former.
 READABLE_COMPLEXITY = 30
 #: Classifiers: "best" is the simplest formula whose class agreement with the
-#: network (held-out rows and domain alike) is within this of the highest.
+#: network (validation rows and domain alike) is within this of the highest.
 AGREEMENT_TOLERANCE = 0.01
 #: A formula with a pole inside the domain is chosen only when it beats every
 #: pole-free one by more than this (validation R^2, or class agreement).
@@ -149,19 +149,19 @@ class Candidate:
     @property
     def validation_agreement(self) -> float | None:
         """A classifier's agreement with the network's class: on the domain
-        and on the rows held out of every fit (SRNet's "held-out" region),
-        weighted equally; the domain's alone without held-out rows (None for
-        regression).
+        and on the rows held out of every fit to validate on (SRNet's
+        "validation-rows" region), weighted equally; the domain's alone
+        without them (None for regression).
 
-        Why the held-out rows too: a classifier is read at its data, and a
+        Why the validation rows too: a classifier is read at its data, and a
         domain of jittered rows can leave the data's manifold, where a network
         often answers one class (on PMLB's Hill_Valley, a formula agreed on
         96 % of the domain and 59 % of the rows); the domain alone would
         select for that region.  Held out, because the rows a formula was
         fitted on favour formulas that learned them."""
         domain = self.figures["domain"].get("agreement")
-        held_out = self.figures.get("held-out")
-        return domain if domain is None or held_out is None else (domain + held_out["agreement"]) / 2
+        rows = self.figures.get("validation-rows")
+        return domain if domain is None or rows is None else (domain + rows["agreement"]) / 2
 
     @property
     def error(self) -> tuple:
@@ -430,7 +430,7 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     constants when refinement lowered the validation error); an int N:
     the most accurate with complexity <= N (the simplest if none is).
     Classifiers are judged by class agreement with the network, on the
-    held-out rows and the domain alike (see Candidate.validation_agreement):
+    validation rows and the domain alike (see Candidate.validation_agreement):
     "best" is the simplest formula within ``AGREEMENT_TOLERANCE`` of the
     highest agreement.
     A formula with a pole inside the domain is passed over for pole-free

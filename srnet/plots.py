@@ -305,8 +305,8 @@ def plot_pareto(candidates, front, selected_source, path,
     ax.set_xlabel("complexity (nodes of the simplified formula)")
     if not classifier:
         measure = "1 - R\u00b2 against the network (validation, domain)"
-    elif "held-out" in candidates[0]["figures"]:
-        measure = "1 - class agreement against the network\n(validation: held-out rows and domain alike)"
+    elif "validation-rows" in candidates[0]["figures"]:
+        measure = "1 - class agreement against the network\n(validation: validation rows and domain alike)"
     else:
         measure = "1 - class agreement against the network (validation, domain)"
     ax.set_ylabel(measure)

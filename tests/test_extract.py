@@ -165,20 +165,20 @@ def test_classifier_logits_are_explained_and_agreement_reported():
     held, _ = held_out_rows(len(X), seed_from(QUICK["random_state"]))
     assert len(held) == 60
     held_agreement = np.mean(model.predict_class(X[held]) == logits[held].argmax(axis=1))
-    assert model.regions_["held-out"]["agreement"] == pytest.approx(held_agreement)
+    assert model.regions_["validation-rows"]["agreement"] == pytest.approx(held_agreement)
     assert model.selected_["validation_agreement"] == pytest.approx(
         (model.regions_["domain"]["agreement"] + held_agreement) / 2)
 
 
 def test_held_out_rows_are_a_seeded_fifth_disjoint_from_the_fitted_ones():
     held, fitted = held_out_rows(1003, 7)
-    assert len(held) == 201 and len(fitted) == 802
+    assert len(held) == 200 and len(fitted) == 803
     assert sorted(np.concatenate([held, fitted]).tolist()) == list(range(1003))
     assert np.array_equal(held_out_rows(1003, 7)[0], held) and not np.array_equal(held_out_rows(1003, 8)[0], held)
     assert len(held_out_rows(10**6, 7)[0]) == HELD_OUT_MAX
     assert len(held_out_rows(200, 7)[0]) == HELD_OUT_MIN
-    none, every = held_out_rows(195, 7)  # 39 rows would judge agreement too coarsely
-    assert none is None and np.array_equal(every, np.arange(195))
+    none, every = held_out_rows(199, 7)  # 39 rows would judge agreement too coarsely
+    assert none is None and np.array_equal(every, np.arange(199))
 
 
 def test_bad_input_gives_clear_errors(small_regression):

@@ -400,7 +400,7 @@ def test_selecting_from_nothing_is_one_clear_line():
 def classifier(complexity, domain, held_out=None, rows=None):
     """A classifier's candidate: class agreement on the domain and (unless None) on held-out and fitted rows."""
     figures = {"domain": {"rmse": 1.0 - domain, "r2": domain, "agreement": domain}}
-    for name, value in (("held-out", held_out), ("rows", rows)):
+    for name, value in (("validation-rows", held_out), ("rows", rows)):
         if value is not None:
             figures[name] = {"rmse": 1.0 - value, "r2": value, "agreement": value}
     return Candidate(Formula("direct-8", ()), [], complexity, figures, [])
