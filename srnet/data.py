@@ -31,6 +31,10 @@ _ARRAY_SUFFIXES = (".npy", ".npz")
 MIN_ROWS = 10
 
 
+#: Largest whole-number budget, size or seed (what the engine's int64 counters hold).
+LARGEST_INTEGER = 2**63 - 1
+
+
 def check_budget(name: str, value, *, allow_none: bool = False, integer: bool = False, positive: bool = True,
                  minimum=None):
     """Validate a budget or a size (seconds, generations, rows, points, ...).
@@ -67,10 +71,18 @@ def check_budget(name: str, value, *, allow_none: bool = False, integer: bool = 
         raise ValueError(f"{name} is required")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {number}")
-    if integer:
+    if integer and isinstance(value, numbers.Integral):
+        number = int(value)  # exactly: a seed of 2**53 + 1 is not 2**53
+        if number > LARGEST_INTEGER:
+            raise ValueError(f"{name} must be at most 2**63 - 1, got a number of {len(str(number))} digits")
+    else:
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float64
+            number = math.inf
+        if not math.isfinite(number):
+            raise ValueError(f"{name} must be a finite number, got {number}")
+    if integer and not isinstance(number, int):
         if number != math.floor(number):
             raise ValueError(f"{name} must be a whole number, got {value}")
         number = int(number)

@@ -40,6 +40,8 @@ QUICK = dict(simplify_seconds=0, random_state=0, n_threads=1)
     (-1, dict(integer=True, allow_none=True), "must be > 0, got -1"),
     (-0.5, dict(positive=False), "must be >= 0"),
     (3, dict(integer=True, minimum=10), "must be >= 10, got 3"),
+    (10**400, {}, "must be a finite number, got inf"),  # beyond float64: an OverflowError before
+    (10**400, dict(integer=True), r"must be at most 2\*\*63 - 1, got a number of 401 digits"),
 ])
 def test_check_budget_refuses_in_one_line(value, rules, message):
     with pytest.raises(ValueError, match=message) as caught:
@@ -52,6 +54,8 @@ def test_check_budget_accepts_and_normalises():
     assert check_budget("g", 5.0, integer=True) == 5 and isinstance(check_budget("g", np.int64(5), integer=True), int)
     assert check_budget("g", None, allow_none=True) is None
     assert check_budget("s", 0, positive=False) == 0
+    assert check_budget("seed", 2**53 + 1, integer=True) == 2**53 + 1  # exactly, not through a float
+    assert check_budget("seed", 2**63 - 1, integer=True) == 2**63 - 1
 
 
 def tiny_network():
