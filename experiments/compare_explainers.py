@@ -248,6 +248,14 @@ def main(argv=None):
                              "(default: the paper's validation box; test: the box it is measured on)")
     parser.add_argument("--json", help="write the aggregated records here (under 'results', with provenance)")
     args = parser.parse_args(argv)
+    from srnet.formulas import check_select
+
+    try:  # SRNet's own settings, before any work
+        check_select(args.srnet_select)
+    except ValueError as error:
+        parser.error(f"--srnet-select: {error}")
+    if not 0 <= args.srnet_direct_budget < 1:
+        parser.error(f"--srnet-direct-budget is a share of the budget in [0, 1), got {args.srnet_direct_budget}")
     gecco = Path(args.gecco_dir)
     names = reference_networks(parser, gecco, args.only)
     try:

@@ -83,9 +83,9 @@ def summary_row(payload: dict) -> dict:
 
 
 def error_line(error: dict) -> str:
-    """The first line of a failure's message; its type when the message is empty
-    (a bare ``assert`` or ``ValueError()``), so the row still says what failed."""
-    lines = (error.get("message") or "").splitlines()
+    """The first non-empty line of a failure's message; its type when there is
+    none (a bare ``assert`` or ``ValueError()``), so the row still says what failed."""
+    lines = [line for line in (error.get("message") or "").splitlines() if line.strip()]
     return (lines[0] if lines else error.get("type") or "")[:300]
 
 
@@ -187,8 +187,9 @@ def markdown(frame, corrupt, lines, manifest) -> str:
     failed = frame[frame["status"] == "failed"] if len(frame) else frame
     if len(failed):
         out += ["## Failed jobs", "", "| dataset | method | seed | error |", "| --- | --- | --- | --- |"]
-        out += [f"| {r.dataset} | {r.method} | {r.seed} | {r.error_type}: {str(r.error_message)[:120]} |"
-                for r in failed.itertuples()]
+        out += [f"| {r.dataset} | {r.method} | {r.seed} | "
+                + (r.error_type if r.error_message == r.error_type else f"{r.error_type}: {str(r.error_message)[:120]}")
+                + " |" for r in failed.itertuples()]
         out.append("")
     if corrupt:
         out += ["## Corrupt result files (not counted; `srnet bench` redoes them)", ""]

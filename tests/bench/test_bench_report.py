@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from srnet.bench.report import write_report
+from srnet.bench.report import error_line, write_report
 from srnet.bench.store import ResultStore
 from srnet.bench.suites import BatchSettings, resolve_suite
 
@@ -76,7 +76,8 @@ def test_a_failure_without_a_message_is_listed_by_its_type(tmp_path):
     store.write(payload)
     write_report(tmp_path, plots=False)
     assert pd.read_csv(tmp_path / "summary.csv")["error_message"].item() == "AssertionError"
-    assert "| AssertionError: AssertionError |" in (tmp_path / "summary.md").read_text()
+    assert "| AssertionError |" in (tmp_path / "summary.md").read_text()
+    assert error_line({"type": "ValueError", "message": "\n  \nthe table has no rows\nmore"}) == "the table has no rows"
 
 
 def test_report_of_a_folder_whose_manifest_has_no_settings_dict(tmp_path):

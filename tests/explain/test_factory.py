@@ -1,5 +1,6 @@
 """One explainer factory: ``srnet compare``, ``srnet bench`` and the experiments build the same explainers."""
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -77,6 +78,18 @@ def test_unknown_name_lists_the_valid_ones(monkeypatch, tmp_path, capsys, experi
     assert main(["compare", "model.pt", "--data", "x.csv", "--out", str(tmp_path), "--explainers", "srnet,shap"]) == 2
     error = capsys.readouterr().err.strip()
     assert error == f"srnet compare: error: unknown explainer 'shap'; valid: {', '.join(EXPLAINERS)}"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--srnet-select", "0"], "--srnet-select: a complexity cap must be >= 1, got 0"),
+    (["--srnet-select", "bestt"], "--srnet-select: unknown select 'bestt'"),
+    (["--srnet-direct-budget", "1.5"], r"--srnet-direct-budget is a share of the budget in \[0, 1\), got 1.5"),
+])
+def test_the_experiment_refuses_bad_srnet_settings_before_any_work(argv, message, tmp_path, capsys, experiment):
+    with pytest.raises(SystemExit) as caught:
+        experiment.main(["--gecco-dir", str(tmp_path / "nowhere"), *argv])
+    assert caught.value.code == 2
+    assert re.search(message, capsys.readouterr().err.strip().splitlines()[-1])
 
 
 def test_a_missing_optional_package_is_one_clear_line(monkeypatch, tmp_path, capsys, experiment):
