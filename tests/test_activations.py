@@ -293,6 +293,9 @@ AFFINE = {"a": 1.5, "b": -0.75, "c": 0.1, "d": 0}
     ("check_range", [0, 10**400], "check_range's high is too large for a float: 1000"),
     ("check_range", ["-5", "5"], "check_range's low must be a number, got '-5'"),
     ("check_range", [False, True], "check_range's low must be a number, got False"),
+    ("check_range", [5, 1], r"check_range must be two finite numbers low < high, got [5, 1]"),
+    ("check_range", [1, 1], r"check_range must be two finite numbers low < high, got [1, 1]"),
+    ("label", 3, "label must be a string or null, got 3"),
     ("affine", {**AFFINE, "a": "1e3"}, "affine parameter a must be a number, got '1e3'"),
     ("affine", {**AFFINE, "a": True}, "affine parameter a must be a number, got True"),
     ("affine", {**AFFINE, "d": 10**400}, "affine parameter d is too large for a float: 1000"),
@@ -302,8 +305,9 @@ AFFINE = {"a": 1.5, "b": -0.75, "c": 0.1, "d": 0}
     ("affine", [1, 1, 0, 0], "affine must be null or an object of the numbers a, b, c, d, got [1, 1, 0, 0]"),
 ])
 def test_malformed_check_range_or_affine_in_json_is_a_one_line_error(field, value, message):
-    """These gave vague errors, OverflowError tracebacks, or were coerced
-    ("-5" to -5.0, [false, true] to (0, 1), {} to no affine wrapper)."""
+    """These gave vague errors (naming a value_range the JSON does not have),
+    OverflowError tracebacks, or were coerced ("-5" to -5.0, [false, true] to
+    (0, 1), {} to no affine wrapper, a number as a label)."""
     data = ExpressionActivation.from_sympy(SWISH, affine=AFFINE).to_dict()
     data[field] = value
     with pytest.raises(ValueError) as excinfo:

@@ -375,7 +375,8 @@ class ExpressionActivation(nn.Module):
         except ValueError as error:
             raise ValueError(f"activation JSON: {error}") from None
         return cls(program, affine=_affine_from_json(data.get("affine")),
-                   check_range=_check_range_from_json(data.get("check_range", CHECK_RANGE)), label=data.get("label"))
+                   check_range=_check_range_from_json(data.get("check_range", CHECK_RANGE)),
+                   label=_label_from_json(data.get("label")))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -418,7 +419,17 @@ def _check_range_from_json(value) -> tuple[float, float] | None:
     pair = _sequence(value, "check_range", "activation")
     if len(pair) != 2:
         raise _malformed(f"check_range must be [low, high], got {_shown(value)}", "activation")
-    return tuple(_real(v, f"check_range's {end}", "activation") for end, v in zip(("low", "high"), pair))
+    low, high = (_real(v, f"check_range's {end}", "activation") for end, v in zip(("low", "high"), pair))
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise _malformed(f"check_range must be two finite numbers low < high, got {_shown(value)}", "activation")
+    return low, high
+
+
+def _label_from_json(value) -> str | None:
+    """``label``: null or a string (what the activation is called in tables and plots)."""
+    if value is not None and not isinstance(value, str):
+        raise _malformed(f"label must be a string or null, got {_shown(value)}", "activation")
+    return value
 
 
 def _affine_from_json(value) -> dict | bool:
