@@ -306,7 +306,7 @@ def plot_pareto(candidates, front, selected_source, path,
     if not classifier:
         measure = "1 - R\u00b2 against the network (validation, domain)"
     elif "validation-rows" in candidates[0]["figures"]:
-        measure = "1 - class agreement against the network\n(validation: validation rows and domain alike)"
+        measure = "1 - class agreement against the network\n(validation rows and domain alike)"
     else:
         measure = "1 - class agreement against the network (validation, domain)"
     ax.set_ylabel(measure)
