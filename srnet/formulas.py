@@ -21,8 +21,9 @@ import numpy as np
 import sympy
 
 from srnet.cgp.primitives import primitive
-from srnet.expr.program import Program, _shown, check_document
+from srnet.expr.program import Program
 from srnet.expr.symbolic import complexity, round_constants, simplify, to_sympy
+from srnet.jsonio import check_document, shown
 from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2
 
 #: Primitives whose protected branch means a pole (or log 0) when their
@@ -113,10 +114,10 @@ class Formula:
             if key not in data:
                 raise ValueError(f"malformed srnet formula: no {key!r}")
         if not isinstance(data["source"], str):
-            raise ValueError(f"malformed srnet formula: source must be a string, got {_shown(data['source'])}")
+            raise ValueError(f"malformed srnet formula: source must be a string, got {shown(data['source'])}")
         if not isinstance(data["programs"], list):
             raise ValueError(f"malformed srnet formula: programs must be a list of program documents, "
-                             f"got {_shown(data['programs'])}")
+                             f"got {shown(data['programs'])}")
         formula = cls(data["source"], tuple(Program.from_dict(p) for p in data["programs"]))
         if not formula.programs:  # would compute the identity
             raise ValueError("malformed srnet formula: no programs")

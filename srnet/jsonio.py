@@ -1,10 +1,14 @@
-"""JSON as strict parsers read it: srnet's reports and results files.
+"""JSON as srnet writes and reads it: results files, reports and saved documents.
 
 Python's ``json`` writes ``NaN`` and ``Infinity``, which are not JSON (jq,
 JavaScript and most other readers refuse the file).  A figure that is not
 finite (the R^2 of a constant target, the RMSE of a formula that overflows)
 is written as ``null`` instead, and NumPy scalars and arrays as plain numbers
 and lists.
+
+Reading, srnet's documents (programs, formulas, activations) are checked
+field by field: a corrupt or hand-edited file is one ValueError line naming
+the field, never a traceback or a silently wrong value.
 """
 
 from __future__ import annotations
@@ -34,3 +38,55 @@ def finite_or_none(value):
 def dumps(value, **kwargs) -> str:
     """``json.dumps`` of :func:`finite_or_none` (value): always valid JSON."""
     return json.dumps(finite_or_none(value), allow_nan=False, **kwargs)
+
+
+# ------------------------------------------------------------------ reading documents
+
+def check_document(data, format: str, version: int, what: str) -> None:
+    """A one-line ValueError unless ``data`` is a dict saved as ``format`` at ``version``."""
+    if not isinstance(data, dict) or data.get("format") != format:
+        raise ValueError(f"not an srnet {what} (missing 'format': '{format}')")
+    if data.get("version") != version:
+        raise ValueError(f"unsupported {what} format version {data.get('version')!r}")
+
+
+def parse_json(text: str, what: str):
+    """``json.loads``, with a one-line ValueError naming ``what`` for corrupt text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{what} JSON is corrupt: {error}") from None
+
+
+def malformed(problem: str, document: str = "program") -> ValueError:
+    """The one-line error of a document that parsed but does not hold what it must."""
+    return ValueError(f"malformed srnet {document}: {problem}")
+
+
+def shown(value, limit: int = 60) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def as_sequence(value, name: str, document: str = "program") -> list | tuple:
+    if not isinstance(value, (list, tuple)):
+        raise malformed(f"{name} must be a list, got {shown(value)}", document)
+    return value
+
+
+def as_integer(value, name: str, document: str = "program") -> int:
+    """An int (or NumPy integer) as a Python int; a bool or a float is refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise malformed(f"{name} must be an integer, got {shown(value)}", document)
+    return int(value)
+
+
+def as_real(value, name: str, document: str = "program") -> float:
+    """An int or float (or NumPy one) as a Python float; a bool or a string is refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise malformed(f"{name} must be a number, got {shown(value)}", document)
+    try:
+        return float(value)
+    except OverflowError:
+        raise malformed(f"{name} is too large for a float: {shown(value)}", document) from None

@@ -60,9 +60,10 @@ from srnet.activations.programs import (
 )
 from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import primitive
-from srnet.expr.program import Program, _malformed, _real, _sequence, _shown, check_document, parse_json
+from srnet.expr.program import Program
 from srnet.expr.symbolic import fold_constants, to_sympy
 from srnet.expr.torch_module import check_floating, torch_steps, walk_steps
+from srnet.jsonio import as_real, as_sequence, check_document, malformed, parse_json, shown
 
 FORMAT = "srnet.activation"
 FORMAT_VERSION = 1
@@ -416,19 +417,19 @@ def _check_range_from_json(value) -> tuple[float, float] | None:
     nothing coerced, a one-line "malformed srnet activation" otherwise)."""
     if value is None:
         return None
-    pair = _sequence(value, "check_range", "activation")
+    pair = as_sequence(value, "check_range", "activation")
     if len(pair) != 2:
-        raise _malformed(f"check_range must be [low, high], got {_shown(value)}", "activation")
-    low, high = (_real(v, f"check_range's {end}", "activation") for end, v in zip(("low", "high"), pair))
+        raise malformed(f"check_range must be [low, high], got {shown(value)}", "activation")
+    low, high = (as_real(v, f"check_range's {end}", "activation") for end, v in zip(("low", "high"), pair))
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise _malformed(f"check_range must be two finite numbers low < high, got {_shown(value)}", "activation")
+        raise malformed(f"check_range must be two finite numbers low < high, got {shown(value)}", "activation")
     return low, high
 
 
 def _label_from_json(value) -> str | None:
     """``label``: null or a string (what the activation is called in tables and plots)."""
     if value is not None and not isinstance(value, str):
-        raise _malformed(f"label must be a string or null, got {_shown(value)}", "activation")
+        raise malformed(f"label must be a string or null, got {shown(value)}", "activation")
     return value
 
 
@@ -438,9 +439,9 @@ def _affine_from_json(value) -> dict | bool:
     if value is None:
         return False
     if not isinstance(value, dict) or set(value) != set(_AFFINE):
-        raise _malformed(f"affine must be null or an object of the numbers a, b, c, d, got {_shown(value)}",
+        raise malformed(f"affine must be null or an object of the numbers a, b, c, d, got {shown(value)}",
                          "activation")
-    return {name: _real(value[name], f"affine parameter {name}", "activation") for name in _AFFINE}
+    return {name: as_real(value[name], f"affine parameter {name}", "activation") for name in _AFFINE}
 
 
 def _affine_values(affine) -> dict | None:

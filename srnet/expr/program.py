@@ -21,72 +21,24 @@ import numpy as np
 
 from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import ARITIES, PRIMITIVES, primitive
+from srnet.jsonio import as_integer, as_real, as_sequence, check_document, malformed, parse_json, shown
 
 FORMAT_VERSION = 1
-
-
-def check_document(data, format: str, version: int, what: str) -> None:
-    """A one-line ValueError unless ``data`` is a dict saved as ``format`` at ``version``."""
-    if not isinstance(data, dict) or data.get("format") != format:
-        raise ValueError(f"not an srnet {what} (missing 'format': '{format}')")
-    if data.get("version") != version:
-        raise ValueError(f"unsupported {what} format version {data.get('version')!r}")
-
-
-def parse_json(text: str, what: str):
-    """``json.loads``, with a one-line ValueError naming ``what`` for corrupt text."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{what} JSON is corrupt: {error}") from None
-
-
-def _malformed(problem: str, document: str = "program") -> ValueError:
-    return ValueError(f"malformed srnet {document}: {problem}")
-
-
-def _shown(value, limit: int = 60) -> str:
-    """``repr(value)`` on one line, cut to ``limit`` characters."""
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _sequence(value, name: str, document: str = "program") -> list | tuple:
-    if not isinstance(value, (list, tuple)):
-        raise _malformed(f"{name} must be a list, got {_shown(value)}", document)
-    return value
-
-
-def _integer(value, name: str) -> int:
-    """An int (or NumPy integer) as a Python int; a bool or a float is refused."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise _malformed(f"{name} must be an integer, got {_shown(value)}")
-    return int(value)
-
-
-def _real(value, name: str, document: str = "program") -> float:
-    """An int or float (or NumPy one) as a Python float; a bool or a string is refused."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise _malformed(f"{name} must be a number, got {_shown(value)}", document)
-    try:
-        return float(value)
-    except OverflowError:
-        raise _malformed(f"{name} is too large for a float: {_shown(value)}", document) from None
 
 
 def _numbers(value, ndim: int, name: str) -> np.ndarray:
     """A ``ndim``-D float64 array from nested lists of real numbers (no strings, bools or ragged rows)."""
     shape = "a list of rows" if ndim == 2 else "a flat list"
     if not isinstance(value, (list, tuple, np.ndarray)):
-        raise _malformed(f"{name} must be {shape} of numbers, got {_shown(value)}")
+        raise malformed(f"{name} must be {shape} of numbers, got {shown(value)}")
     try:
         array = np.asarray(value)
     except (ValueError, OverflowError):
-        raise _malformed(f"{name} must be {shape} of numbers of equal length") from None
+        raise malformed(f"{name} must be {shape} of numbers of equal length") from None
     if array.ndim != ndim:
-        raise _malformed(f"{name} must be {ndim}-D ({shape} of numbers), got shape {array.shape}")
+        raise malformed(f"{name} must be {ndim}-D ({shape} of numbers), got shape {array.shape}")
     if array.size and array.dtype.kind not in "iuf":
-        raise _malformed(f"{name} must hold numbers only, got {_shown(value)}")
+        raise malformed(f"{name} must hold numbers only, got {shown(value)}")
     return array.astype(np.float64)
 
 
@@ -240,19 +192,21 @@ class Program:
         missing = [key for key in ("n_inputs", "constants", "steps", "outputs", "weights", "intercept")
                    if key not in data]
         if missing:
-            raise _malformed(f"no {missing[0]!r}")
+            raise malformed(f"no {missing[0]!r}")
         steps = []
-        for k, step in enumerate(_sequence(data["steps"], "steps")):
+        for k, step in enumerate(as_sequence(data["steps"], "steps")):
             if not isinstance(step, (list, tuple)) or len(step) != 3:
-                raise _malformed(f"step {k} must be [name, address, address], got {_shown(step)}")
+                raise malformed(f"step {k} must be [name, address, address], got {shown(step)}")
             name, a, b = step
             if not isinstance(name, str):
-                raise _malformed(f"step {k}'s primitive name must be a string, got {_shown(name)}")
-            steps.append((name, _integer(a, f"step {k}'s first address"), _integer(b, f"step {k}'s second address")))
-        return cls(_integer(data["n_inputs"], "n_inputs"),
-                   tuple(_real(c, f"constant {i}") for i, c in enumerate(_sequence(data["constants"], "constants"))),
+                raise malformed(f"step {k}'s primitive name must be a string, got {shown(name)}")
+            steps.append((name, as_integer(a, f"step {k}'s first address"),
+                          as_integer(b, f"step {k}'s second address")))
+        constants = as_sequence(data["constants"], "constants")
+        return cls(as_integer(data["n_inputs"], "n_inputs"),
+                   tuple(as_real(c, f"constant {i}") for i, c in enumerate(constants)),
                    tuple(steps),
-                   tuple(_integer(o, f"output {i}") for i, o in enumerate(_sequence(data["outputs"], "outputs"))),
+                   tuple(as_integer(o, f"output {i}") for i, o in enumerate(as_sequence(data["outputs"], "outputs"))),
                    _numbers(data["weights"], 2, "weights"), _numbers(data["intercept"], 1, "intercept"))
 
     def to_json(self) -> str:
