@@ -18,8 +18,19 @@ from srnet.xnet import XNetClassifier, XNetRegressor
 from srnet.xnet.forward import Plan
 from srnet.xnet.losses import derivatives
 from srnet.xnet.select import apply_all, propose, targets
-from srnet.xnet.train import Settings, train
-from srnet.xnet.tree import LEAF, Node, check_tree, describe, leaf, n_nodes, substitute, to_program
+from srnet.xnet.train import Settings, polish, train
+from srnet.xnet.tree import (
+    LEAF,
+    Node,
+    check_tree,
+    describe,
+    leaf,
+    linear_tree,
+    n_nodes,
+    postorder,
+    substitute,
+    to_program,
+)
 
 UNARY = ("sin", "cos", "exp", "log", "sqrt", "square")
 BINARY = ("add", "sub", "mul", "div")
@@ -237,6 +248,85 @@ def test_the_classifier_learns_iris_with_few_parameters():
     binary = XNetClassifier(**{**FAST, "max_iterations": 20}).fit(X[y < 2], np.where(y[y < 2] == 1, "b", "a"))
     assert len(binary.trees_) == 1 and binary.score(X[y < 2], np.where(y[y < 2] == 1, "b", "a")) > 0.95
     assert binary.decision_function(X[:3]).shape == (3,)
+
+
+@pytest.mark.parametrize("n_inputs", [1, 2, 5, 13])
+def test_a_linear_tree_sums_every_input_once(n_inputs):
+    tree = linear_tree(np.random.default_rng(0), n_inputs)
+    check_tree(tree, n_inputs)
+    nodes = postorder(tree)
+    assert len(nodes) == 2 * n_inputs - 1
+    assert sorted(n.var for n in nodes if n.op == LEAF) == list(range(n_inputs))
+    assert {n.op for n in nodes if n.op != LEAF} <= {"add"}
+    X = np.random.default_rng(1).normal(size=(30, n_inputs))
+    forward_matches_formula([tree], n_inputs, X)
+    for node in nodes:
+        node.weight, node.bias = 1.0, 0.0
+    np.testing.assert_allclose(to_program([tree], n_inputs).raw_outputs(X)[:, 0], X.sum(axis=1), atol=1e-12)
+
+
+def test_auto_starts_a_small_classifier_linear_and_the_rest_random():
+    adds = ("add",)
+    assert XNetClassifier()._start(13, 3, adds) == ("linear", 25)        # wine: 75 neurons
+    assert XNetClassifier()._start(4, 3, adds) == ("linear", 15)         # iris: 15 neurons leave room to grow
+    assert XNetClassifier()._start(64, 10, adds) == ("random", 15)       # digits: 1270 neurons would be too many
+    assert XNetClassifier()._start(13, 3, ("mul",)) == ("random", 15)    # no add to sum with
+    assert XNetClassifier(max_nodes=20)._start(13, 3, adds) == ("random", 20)
+    assert XNetClassifier(init="random")._start(13, 3, adds) == ("random", 15)
+    assert XNetRegressor()._start(13, 1, adds) == ("random", 15)        # the paper's start for regression
+    assert XNetRegressor(init="linear", max_nodes=None)._start(13, 1, adds) == ("linear", 25)
+
+
+def test_a_linear_start_is_the_forest_of_the_first_iteration_and_learns_a_linear_rule():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 9))
+    y = (X @ rng.normal(size=9) > 0).astype(int)
+    first = XNetClassifier(**{**FAST, "max_iterations": 1, "validation_fraction": 0.0}).fit(X, y)
+    assert describe(first.trees_[0]).count("add") == 8 and all(f"x{j}" in describe(first.trees_[0]) for j in range(9))
+    assert first.score(X, y) > 0.97  # the constants of one iteration fit a linear rule
+    random_start = XNetClassifier(**{**FAST, "max_iterations": 1, "init": "random"}).fit(X, y)
+    assert n_nodes(random_start.trees_[0]) < 17
+
+
+def test_polish_with_validation_rows_never_raises_their_loss_and_without_them_converges():
+    from srnet.xnet.losses import loss_value
+
+    rng = np.random.default_rng(4)
+    X = torch.as_tensor(rng.normal(size=(120, 6)))
+    noisy = (X @ torch.as_tensor(rng.normal(size=6)) + 1.5 * torch.as_tensor(rng.normal(size=120)) > 0)
+    Y = noisy.double().reshape(-1, 1)
+    train_rows, valid_rows = slice(0, 40), slice(40, 120)  # few training rows: polishing overfits them
+    stopped_early = 0
+    for seed in range(5):
+        forest = [linear_tree(np.random.default_rng(seed), 6)]
+
+        def held(f):
+            p = Plan.of(f)
+            with torch.no_grad():
+                return float(loss_value("logistic", p.predict(X[valid_rows], *p.parameters(torch.float64, "cpu")),
+                                        Y[valid_rows]))
+
+        before = held(forest)
+        early = [t.copy() for t in forest]
+        polish(early, X[train_rows], Y[train_rows], "logistic", 100, (X[valid_rows], Y[valid_rows]))
+        assert held(early) <= before
+        full = [t.copy() for t in forest]
+        trained = polish(full, X[train_rows], Y[train_rows], "logistic", 100)
+        assert trained < polish([t.copy() for t in early], X[train_rows], Y[train_rows], "logistic", 0) + 1e-12
+        assert held(full) >= held(early)  # to convergence the training rows are fitted ever more sharply
+        stopped_early += held(full) > held(early)
+    assert stopped_early >= 3
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"init": "zeros"}, "init must be one of auto, random, linear; got 'zeros'"),
+    ({"init": "linear", "max_nodes": 2}, r"init='linear' needs max_nodes >= 3 \(2 x 2 inputs - 1\); got 2"),
+    ({"init": "linear", "functions": ("mul", "sin")}, "init='linear' sums the inputs with add neurons"),
+    ({"max_nodes": "many"}, "max_nodes"),
+])
+def test_bad_starts_give_a_clear_error(params, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        XNetClassifier(**{**FAST, **params}).fit(POINTS, (POINTS[:, 0] > 0.8).astype(int))
 
 
 @pytest.mark.parametrize("X, y, message", [

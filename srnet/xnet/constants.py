@@ -60,8 +60,21 @@ def gradient_steps(plan: Plan, X, Y, loss: str, lr: float, steps: int, clip: flo
     return lr
 
 
-def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: float) -> float:
-    """``steps`` Levenberg-Marquardt steps (stored back in the neurons); returns the adapted damping."""
+#: Damping bounds of the Levenberg-Marquardt steps.
+DAMPING_MIN, DAMPING_MAX = 1e-9, 1e9
+
+
+def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: float,
+                 tries: int | None = 8) -> float:
+    """``steps`` Levenberg-Marquardt steps (stored back in the neurons); returns the adapted damping.
+
+    A step that does not lower the loss is retried with 4x the damping, up
+    to ``tries`` times; then the steps stop.  Inside the search, a few tries
+    suffice, as the damping carries over from one iteration to the next;
+    a polish from scratch passes ``tries=None``: retry until the damping
+    reaches :data:`DAMPING_MAX`, so that a first step from a small damping
+    that overshoots does not end the polish at once.
+    """
     w, b = plan.parameters(X.dtype, X.device)
     m = len(plan.nodes)
     tree = torch.tensor(plan.tree_of, device=X.device)
@@ -77,7 +90,9 @@ def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: 
         M = ((A * H.T[tree].repeat(2, 1)) @ A.T) * same_tree
         diagonal = torch.diagonal(M).clamp(min=1e-12)
         accepted = False
-        for _ in range(8):
+        attempt = 0
+        while (attempt < tries) if tries is not None else damping < DAMPING_MAX:
+            attempt += 1
             try:
                 step = torch.linalg.solve(M + damping * torch.diag(diagonal), -g)
             except RuntimeError:
@@ -87,10 +102,10 @@ def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: 
                 value = _value(plan, X, Y, loss, trial_w, trial_b, clip)
                 if value < current:
                     w, b, current = trial_w, trial_b, value
-                    damping = max(damping / 3.0, 1e-9)
+                    damping = max(damping / 3.0, DAMPING_MIN)
                     accepted = True
                     break
-            damping = min(damping * 4.0, 1e9)
+            damping = min(damping * 4.0, DAMPING_MAX)
         if not accepted:
             break
     plan.store(w, b)

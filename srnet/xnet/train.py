@@ -13,11 +13,15 @@ One iteration (Li et al. 2024, "alternating backpropagation"):
 3. **perturbation**: after ``patience`` iterations without improvement, a
    random neuron gets a random function.
 
-Beyond the paper, for a budgeted search: after ``restart_after`` iterations
-without a new best the forest restarts from random trees; the best forest of
-each size is kept, its constants are polished by L-BFGS at the end (without
-clipping), and the smallest one whose loss is within ``parsimony`` of the best
-is returned.
+Beyond the paper, trees may start as a weighted sum of every input
+(``init="linear"``: the classifier's default where it is small) rather than
+as random trees: with many inputs, a random tree reads a few of them, and
+the selection step then has little to turn into a good logit.  And for a
+budgeted search: after ``restart_after`` iterations without a new best the
+forest restarts from its starting trees; the best forest of each size is
+kept, its constants are polished by Levenberg-Marquardt at the end (without
+clipping; early-stopped on the validation rows when there are any), and the
+smallest one whose loss is within ``parsimony`` of the best is returned.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from srnet.xnet.constants import gradient_steps, newton_steps
 from srnet.xnet.forward import Plan
 from srnet.xnet.losses import derivatives, loss_value
 from srnet.xnet.select import apply, apply_all, propose, targets
-from srnet.xnet.tree import LEAF, Node, n_nodes, postorder, random_tree, substitute
+from srnet.xnet.tree import LEAF, Node, linear_tree, n_nodes, postorder, random_tree, substitute
 
 POLISH_SHARE = 0.1  # of a time budget, kept for polishing the forests found
 
@@ -65,6 +69,7 @@ class Settings:
     selection_rows: int = 512
     constants: str = "newton"
     top: int = 8
+    init: str = "random"
 
 
 @dataclass
@@ -143,26 +148,59 @@ def perturb(roots: list[Node], n_inputs: int, settings: Settings, rng) -> None:
     substitute(node, op, new_vars=new_vars, keep=int(rng.integers(2)), var=int(rng.integers(n_inputs)))
 
 
-def polish(roots: list[Node], X, Y, loss: str, iterations: int) -> float:
-    """Levenberg-Marquardt on the weights and biases without clipping, to
-    convergence or ``iterations`` steps, in place when it lowers the loss.
-    Returns the loss."""
+#: Polishing with validation rows stops after this many steps that do not
+#: lower the validation loss (early stopping).
+POLISH_PATIENCE = 5
+
+
+def polish(roots: list[Node], X, Y, loss: str, iterations: int, valid=None) -> float:
+    """Levenberg-Marquardt on the weights and biases without clipping, in place.
+
+    Without ``valid``: to convergence or ``iterations`` steps, kept when it
+    lowers the training loss.  With ``valid = (X, Y)``: early stopping, the
+    constants of the step with the least validation loss are kept (the
+    starting ones included), and the steps stop after
+    :data:`POLISH_PATIENCE` steps without a better one: polished to
+    convergence, a classifier's logits fit the training rows ever more
+    sharply and generalise worse.  Returns the training loss."""
     plan = Plan.of(roots)
-    before = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
-    if iterations <= 0 or not math.isfinite(before):
-        return before
-    saved = [(n.weight, n.bias) for n in plan.nodes]
-    newton_steps(plan, X, Y, loss, 1e-3, iterations, None)
-    after = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
-    if after < before:
-        return after
-    for node, (weight, bias) in zip(plan.nodes, saved):
+
+    def losses():
+        train_loss = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+        held = train_loss if valid is None else _loss(plan, valid[0], valid[1], loss,
+                                                     *plan.parameters(X.dtype, X.device))
+        return train_loss, held
+
+    current, best = losses()
+    if iterations <= 0 or not math.isfinite(current):
+        return current
+    kept = ([(n.weight, n.bias) for n in plan.nodes], current)
+    damping, since = 1e-3, 0
+    for _ in range(iterations):
+        damping = newton_steps(plan, X, Y, loss, damping, 1, None, tries=None)
+        value, held = losses()
+        if not value < current:  # converged: no step lowers the training loss
+            break
+        current = value
+        if held < best:
+            best, since = held, 0
+            kept = ([(n.weight, n.bias) for n in plan.nodes], value)
+        else:
+            since += 1
+            if valid is not None and since >= POLISH_PATIENCE:
+                break
+    for node, (weight, bias) in zip(plan.nodes, kept[0]):
         node.weight, node.bias = weight, bias
-    return before
+    return kept[1]
 
 
 def _random_forest(rng, n_inputs, n_trees, settings) -> list[Node]:
-    """Random trees of depth ``init_depth`` at most, each within ``max_nodes``."""
+    """The trees a search starts and restarts from: with ``init="linear"``, a
+    weighted sum of every input each (the caller checked that it fits);
+    otherwise random trees of depth ``init_depth`` at most, each within
+    ``max_nodes``."""
+    if settings.init == "linear":
+        return [linear_tree(rng, n_inputs) for _ in range(n_trees)]
     forest = []
     for _ in range(n_trees):
         for _ in range(100):
@@ -208,8 +246,9 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
     Stops at ``max_seconds`` (after one iteration at least) or
     ``max_iterations`` (whichever first), or once the loss is at most ``tol``; with a time budget, the last
     :data:`POLISH_SHARE` of it polishes the forests kept (best first).  The
-    forest returned is the smallest whose loss -- on ``valid = (X, Y)`` when
-    given, else on the training data -- is within ``parsimony`` of the least.
+    best forest of each size is kept, and the forest returned is the
+    smallest whose loss -- on ``valid = (X, Y)`` when given, else on the
+    training data -- is within ``parsimony`` of the least.
     See the module docstring for the loop.
     """
     start = time.perf_counter()
@@ -243,8 +282,11 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
                 _recentre(roots)
             value = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
             size = len(plan.nodes)
-            if size not in kept or value < kept[size][0]:  # an infinite loss too: one iteration keeps a forest
-                kept[size] = (value, [r.copy() for r in roots])
+            # the best forest of each size, on the validation rows when there are any
+            score = value if valid is None else _loss(plan, valid[0], valid[1], loss,
+                                                      *plan.parameters(X.dtype, X.device))
+            if size not in kept or score < kept[size][0]:  # an infinite loss too: one iteration keeps a forest
+                kept[size] = (score, [r.copy() for r in roots])
             if value < best_loss * (1.0 - settings.min_improvement):
                 since_best = 0
             else:
@@ -275,13 +317,16 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
         stop_reason = "interrupted"
         if not kept:  # nothing evaluated yet: nothing to keep
             raise KeyboardInterrupt
-    front = []  # (size, training loss, forest), best training loss first
-    for size, (value, forest) in sorted(kept.items(), key=lambda item: (item[1][0], item[0])):
+    front = []  # (size, training loss, forest), polished best first
+    for size, (_, forest) in sorted(kept.items(), key=lambda item: (item[1][0], item[0])):
         if not interrupt.caught and (not front or deadline is None or time.perf_counter() < deadline):
-            value = polish(forest, X, Y, loss, settings.polish_iterations)
+            polish(forest, X, Y, loss, settings.polish_iterations, valid)
             if loss == "softmax":
                 _recentre(forest)
             value = tidy(forest, X, Y, loss)
+        else:
+            plan = Plan.of(forest)
+            value = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
         front.append((size, value, forest))
     front.sort(key=lambda item: item[0])
     if valid is None:

@@ -139,6 +139,22 @@ def random_tree(rng: np.random.Generator, n_inputs: int, unary, binary, max_dept
     return grow(1)
 
 
+def linear_tree(rng: np.random.Generator, n_inputs: int) -> Node:
+    """A weighted sum of every input: a balanced tree of ``add`` neurons over
+    one leaf per input (weights 1 and biases 0 with a little noise)."""
+
+    def jitter(node):
+        node.weight = float(1.0 + 0.1 * rng.standard_normal())
+        node.bias = float(0.1 * rng.standard_normal())
+        return node
+
+    level = [jitter(leaf(j)) for j in range(n_inputs)]
+    while len(level) > 1:
+        pairs = [jitter(Node("add", [level[k], level[k + 1]])) for k in range(0, len(level) - 1, 2)]
+        level = pairs + ([level[-1]] if len(level) % 2 else [])
+    return level[0]
+
+
 def to_program(roots, n_inputs: int, scale=None, offset=None) -> Program:
     """The trees (one per output) as one Program.
 
