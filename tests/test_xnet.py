@@ -265,23 +265,20 @@ def test_a_linear_tree_sums_every_input_once(n_inputs):
     np.testing.assert_allclose(to_program([tree], n_inputs).raw_outputs(X)[:, 0], X.sum(axis=1), atol=1e-12)
 
 
-def test_auto_starts_a_small_classifier_linear_and_the_rest_random():
-    adds = ("add",)
-    assert XNetClassifier()._start(13, 3, adds) == ("linear", 25)        # wine: 75 neurons
-    assert XNetClassifier()._start(4, 3, adds) == ("linear", 15)         # iris: 15 neurons leave room to grow
-    assert XNetClassifier()._start(64, 10, adds) == ("random", 15)       # digits: 1270 neurons would be too many
-    assert XNetClassifier()._start(13, 3, ("mul",)) == ("random", 15)    # no add to sum with
-    assert XNetClassifier(max_nodes=20)._start(13, 3, adds) == ("random", 20)
-    assert XNetClassifier(init="random")._start(13, 3, adds) == ("random", 15)
-    assert XNetRegressor()._start(13, 1, adds) == ("random", 15)        # the paper's start for regression
-    assert XNetRegressor(init="linear", max_nodes=None)._start(13, 1, adds) == ("linear", 25)
+def test_max_nodes_none_gives_a_linear_start_room_and_random_trees_fifteen():
+    adds = ("add", "mul")
+    assert XNetClassifier()._start(13, adds) == 15                       # the paper's random start
+    assert XNetClassifier(init="linear")._start(13, adds) == 25          # 13 leaves and 12 add neurons
+    assert XNetClassifier(init="linear")._start(4, adds) == 15           # room to grow beyond 7
+    assert XNetRegressor(init="linear", max_nodes=40)._start(13, adds) == 40
+    assert XNetRegressor(max_nodes=7)._start(13, adds) == 7
 
 
 def test_a_linear_start_is_the_forest_of_the_first_iteration_and_learns_a_linear_rule():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 9))
     y = (X @ rng.normal(size=9) > 0).astype(int)
-    first = XNetClassifier(**{**FAST, "max_iterations": 1, "validation_fraction": 0.0}).fit(X, y)
+    first = XNetClassifier(**{**FAST, "max_iterations": 1, "validation_fraction": 0.0, "init": "linear"}).fit(X, y)
     assert describe(first.trees_[0]).count("add") == 8 and all(f"x{j}" in describe(first.trees_[0]) for j in range(9))
     assert first.score(X, y) > 0.97  # the constants of one iteration fit a linear rule
     random_start = XNetClassifier(**{**FAST, "max_iterations": 1, "init": "random"}).fit(X, y)
@@ -319,7 +316,8 @@ def test_polish_with_validation_rows_never_raises_their_loss_and_without_them_co
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"init": "zeros"}, "init must be one of auto, random, linear; got 'zeros'"),
+    ({"init": "zeros"}, "init must be one of random, linear; got 'zeros'"),
+    ({"init": "auto"}, "init must be one of random, linear; got 'auto'"),
     ({"init": "linear", "max_nodes": 2}, r"init='linear' needs max_nodes >= 3 \(2 x 2 inputs - 1\); got 2"),
     ({"init": "linear", "functions": ("mul", "sin")}, "init='linear' sums the inputs with add neurons"),
     ({"max_nodes": "many"}, "max_nodes"),

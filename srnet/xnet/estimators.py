@@ -26,13 +26,9 @@ from srnet.xnet.tree import to_program
 #: The default library: srnet's arithmetic and the paper's elementary functions.
 DEFAULT_FUNCTIONS = ("add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt", "square")
 TARGETS = ("newton", "gradient")
-INITS = ("auto", "random", "linear")
-#: ``init="auto"`` starts a classifier's trees linear while the whole forest
-#: then has at most this many neurons: each selection step tries every
-#: library function on every neuron, so a linear start over many inputs and
-#: classes (e.g. 10 logits of 64 pixels: 1270 neurons) would leave the search
-#: only a handful of iterations.
-LINEAR_START_MAX_NEURONS = 256
+INITS = ("random", "linear")
+#: ``max_nodes=None``: neurons per tree (or room for a linear start, if more).
+DEFAULT_MAX_NODES = 15
 ACCEPT = ("all", "improve")
 
 
@@ -52,7 +48,7 @@ def split_library(functions) -> tuple[tuple[str, ...], tuple[str, ...]]:
 class _XNetBase(BaseEstimator):
     """What both estimators share: parameters, their checks, the search, the formula."""
 
-    def __init__(self, *, functions=DEFAULT_FUNCTIONS, max_nodes=15, init="auto", max_seconds=5.0,
+    def __init__(self, *, functions=DEFAULT_FUNCTIONS, max_nodes=None, init="random", max_seconds=5.0,
                  max_iterations=None, tol=1e-12, init_depth=2, constant_steps=5, constants="newton",
                  target="newton", accept="all", patience=20, restart_after=100, parsimony=0.0,
                  validation_fraction=None, clip=1e6, simplify_seconds=2.0, random_state=None, device="cpu",
@@ -78,36 +74,25 @@ class _XNetBase(BaseEstimator):
         self.device = device
         self.n_threads = n_threads
 
-    #: What ``init="auto"`` means for this estimator (see :meth:`_start`).
-    _auto_linear = False
-    #: ``max_nodes=None``: this many neurons per tree, or room for a linear start.
-    _default_max_nodes = 15
-
-    def _start(self, n_inputs: int, n_trees: int, binary) -> tuple[str, int]:
-        """``(init, max_nodes)`` resolved for the data: "linear" or "random",
-        and the neurons per tree (``max_nodes=None``: room for a linear
-        start when there is one, else :attr:`_default_max_nodes`)."""
+    def _start(self, n_inputs: int, binary) -> int:
+        """The neurons per tree, checked (``max_nodes=None``:
+        :data:`DEFAULT_MAX_NODES`, or room for a linear start if more)."""
         if self.init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}; got {self.init!r}")
         check_budget("max_nodes", self.max_nodes, allow_none=True, integer=True, minimum=1)
         linear_size = 2 * n_inputs - 1
-        init = self.init
-        if init == "auto":
-            fits = self.max_nodes is None or self.max_nodes >= linear_size
-            small = n_trees * linear_size <= LINEAR_START_MAX_NEURONS
-            init = "linear" if self._auto_linear and "add" in binary and fits and small else "random"
         max_nodes = self.max_nodes
         if max_nodes is None:
-            max_nodes = max(self._default_max_nodes, linear_size) if init == "linear" else self._default_max_nodes
-        if init == "linear":
+            max_nodes = max(DEFAULT_MAX_NODES, linear_size) if self.init == "linear" else DEFAULT_MAX_NODES
+        if self.init == "linear":
             if "add" not in binary:
                 raise ValueError("init='linear' sums the inputs with add neurons; add 'add' to functions")
             if max_nodes < linear_size:
                 raise ValueError(f"init='linear' needs max_nodes >= {linear_size} (2 x {n_inputs} inputs - 1); "
                                  f"got {max_nodes}")
-        return init, int(max_nodes)
+        return int(max_nodes)
 
-    def _settings(self, n_inputs: int, n_trees: int) -> Settings:
+    def _settings(self, n_inputs: int) -> Settings:
         unary, binary = split_library(self.functions)
         if not binary and not unary:
             raise ValueError("functions holds no usable primitive")
@@ -115,7 +100,7 @@ class _XNetBase(BaseEstimator):
         iterations = check_budget("max_iterations", self.max_iterations, allow_none=True, integer=True)
         if seconds is None and iterations is None:
             raise ValueError("give a budget: max_seconds or max_iterations (both are None)")
-        init, max_nodes = self._start(n_inputs, n_trees, binary)
+        max_nodes = self._start(n_inputs, binary)
         for name, value, lowest in (("init_depth", self.init_depth, 1),
                                     ("constant_steps", self.constant_steps, 0), ("patience", self.patience, 1)):
             check_budget(name, value, integer=True, minimum=lowest)
@@ -132,7 +117,7 @@ class _XNetBase(BaseEstimator):
                         max_nodes=max_nodes, init_depth=int(self.init_depth),
                         constant_steps=int(self.constant_steps), constants=self.constants, target=self.target,
                         accept=self.accept, patience=int(self.patience), restart_after=restart,
-                        parsimony=float(self.parsimony), clip=float(self.clip), init=init)
+                        parsimony=float(self.parsimony), clip=float(self.clip), init=self.init)
 
     def _search(self, X: np.ndarray, Y, loss: str, n_trees: int, scale=None, offset=None, strata=None):
         """Train, then set every fitted attribute shared by both estimators.
@@ -140,7 +125,7 @@ class _XNetBase(BaseEstimator):
         ``Y``: the training targets as a tensor, one row per row of X;
         ``strata``: labels to stratify the validation split by.
         """
-        settings = self._settings(X.shape[1], n_trees)
+        settings = self._settings(X.shape[1])
         fraction = self.validation_fraction
         if fraction is None:
             fraction = self._default_validation_fraction
@@ -211,17 +196,19 @@ _PARAMETERS_DOC = """
     functions : sequence of str or str, default=DEFAULT_FUNCTIONS
         The library: primitive names of :mod:`srnet.cgp.primitives` (unary
         and binary), or ``"add,mul,sin"``; input variables are always in it.
-    max_nodes : int or None, default=15 (regressor), None (classifier)
+    max_nodes : int or None, default=None
         Most neurons per tree.  None: 15, or room for a linear start
-        (2 x n_features - 1) when the trees start linear.
-    init : {"auto", "random", "linear"}, default="auto"
+        (2 x n_features - 1) when that is more; from 9 inputs on a linear
+        start then fills its tree, and the search reshapes it (functions
+        swapped, branches pruned) before it can grow.
+    init : {"random", "linear"}, default="random"
         How trees start (and restart): random trees of depth ``init_depth``
         (the paper), or a weighted sum of every input (``add`` neurons over
-        one leaf per input), from which the selection step bends the logit.
-        "auto": linear for the classifier when the forest then has at most
-        :data:`LINEAR_START_MAX_NEURONS` neurons and fits ``max_nodes``
-        (with many inputs a random tree reads only a few of them), random
-        otherwise and for the regressor.
+        one leaf per input), from which the selection step bends the
+        formula.  With many inputs a random tree reads only a few of them;
+        on the classification benchmarks (``experiments/xnet_benchmarks.py``)
+        a linear start gained 2-3 points of accuracy with 18 and 34 inputs,
+        and lost as much on iris (4 inputs) and on a 13-input set.
     max_seconds : float or None, default=5.0
     max_iterations : int or None, default=None
         Budgets (the first reached stops the search; at least one is needed).
@@ -248,7 +235,8 @@ _PARAMETERS_DOC = """
         random function.
     restart_after : int or None, default=100
         Iterations without a 1 % improvement of the best before restarting
-        from random trees (None: never).
+        from new starting trees, random or linear as ``init`` says (None:
+        never).
     parsimony : float, default=0.0
         Return the smallest forest whose loss (on the validation rows when
         there are any, else on the training rows) is within this of the
@@ -338,19 +326,6 @@ class XNetRegressor(RegressorMixin, _XNetBase):
 
 class XNetClassifier(ClassifierMixin, _XNetBase):
     _default_validation_fraction = 0.2
-    _auto_linear = True
-
-    def __init__(self, *, functions=DEFAULT_FUNCTIONS, max_nodes=None, init="auto", max_seconds=5.0,
-                 max_iterations=None, tol=1e-12, init_depth=2, constant_steps=5, constants="newton",
-                 target="newton", accept="all", patience=20, restart_after=100, parsimony=0.0,
-                 validation_fraction=None, clip=1e6, simplify_seconds=2.0, random_state=None, device="cpu",
-                 n_threads=1):
-        super().__init__(functions=functions, max_nodes=max_nodes, init=init, max_seconds=max_seconds,
-                         max_iterations=max_iterations, tol=tol, init_depth=init_depth,
-                         constant_steps=constant_steps, constants=constants, target=target, accept=accept,
-                         patience=patience, restart_after=restart_after, parsimony=parsimony,
-                         validation_fraction=validation_fraction, clip=clip, simplify_seconds=simplify_seconds,
-                         random_state=random_state, device=device, n_threads=n_threads)
 
     __doc__ = """Classification with X-Net: one tree per class logit (one logit for two classes).
 

@@ -14,14 +14,14 @@ One iteration (Li et al. 2024, "alternating backpropagation"):
    random neuron gets a random function.
 
 Beyond the paper, trees may start as a weighted sum of every input
-(``init="linear"``: the classifier's default where it is small) rather than
-as random trees: with many inputs, a random tree reads a few of them, and
-the selection step then has little to turn into a good logit.  And for a
-budgeted search: after ``restart_after`` iterations without a new best the
-forest restarts from its starting trees; the best forest of each size is
-kept, its constants are polished by Levenberg-Marquardt at the end (without
-clipping; early-stopped on the validation rows when there are any), and the
-smallest one whose loss is within ``parsimony`` of the best is returned.
+(``init="linear"``) rather than as random trees: with many inputs, a random
+tree reads a few of them, and the selection step has little to work from.
+And for a budgeted search: after ``restart_after`` iterations without a new
+best the forest restarts from new starting trees; the best forest of each
+size is kept, its constants are polished by Levenberg-Marquardt at the end
+(without clipping; early-stopped on the validation rows when there are any),
+and the smallest one whose loss is within ``parsimony`` of the best is
+returned.
 """
 
 from __future__ import annotations
@@ -285,8 +285,9 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
             # the best forest of each size, on the validation rows when there are any
             score = value if valid is None else _loss(plan, valid[0], valid[1], loss,
                                                       *plan.parameters(X.dtype, X.device))
-            if size not in kept or score < kept[size][0]:  # an infinite loss too: one iteration keeps a forest
-                kept[size] = (score, [r.copy() for r in roots])
+            # (an infinite loss too: one iteration keeps a forest; the training loss breaks ties)
+            if size not in kept or (score, value) < kept[size][:2]:
+                kept[size] = (score, value, [r.copy() for r in roots])
             if value < best_loss * (1.0 - settings.min_improvement):
                 since_best = 0
             else:
@@ -318,7 +319,7 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
         if not kept:  # nothing evaluated yet: nothing to keep
             raise KeyboardInterrupt
     front = []  # (size, training loss, forest), polished best first
-    for size, (_, forest) in sorted(kept.items(), key=lambda item: (item[1][0], item[0])):
+    for size, (_, _, forest) in sorted(kept.items(), key=lambda item: (item[1][0], item[1][1], item[0])):
         if not interrupt.caught and (not front or deadline is None or time.perf_counter() < deadline):
             polish(forest, X, Y, loss, settings.polish_iterations, valid)
             if loss == "softmax":
