@@ -20,8 +20,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp import _kernels
 from srnet.cgp.driver import run
-from srnet.cgp.evolve import as_feature_rows, seed_from
+from srnet.cgp.evolve import as_feature_rows, choose_islands, seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
+from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows
 from srnet.domain import as_domain, sample_box
@@ -54,6 +55,9 @@ from srnet.probe import plan_layers, probe
 
 #: Points the constant refinement fits on (a random subset of the fit sample).
 REFINE_POINTS = 1000
+#: Generations between the meetings of the layer-wise search's islands, where
+#: the driver's clock and callback see them (a few milliseconds).
+ISLANDS_MEET_EVERY = 25
 #: A classifier probed on its domain holds this share of its rows (at most
 #: HELD_OUT_MAX, and only when that is at least HELD_OUT_MIN) out of every
 #: fit, to select its formula on (with the domain): the rows are where its
@@ -110,7 +114,9 @@ class SRNet(BaseEstimator):
     constant_pool : tuple of float, default=(1, 2, 3, 0.5)
     max_generations, max_seconds : int, float or None
         Budget; None for both uses the preset's (default: 30 s; paper: 5000
-        generations).  Each must be > 0.  The seconds are search time: the
+        generations).  Each must be > 0.  With islands (see ``n_threads``)
+        the generations are each island's, and ``n_evaluations_`` sums them
+        over the islands.  The seconds are search time: the
         one-time kernel compilation (``compile_seconds_``) and the final
         refit and composition (``compose_seconds_``) are reported apart.
         Ctrl-C (KeyboardInterrupt) during the search stops it and keeps the
@@ -162,6 +168,13 @@ class SRNet(BaseEstimator):
         layer-wise composition, half shared by the other candidates).
     random_state : int or None
     n_threads : int or None
+        Threads of the search (None: numba's, every core).  On small data
+        (too little work per generation to share out) each thread evolves
+        a population of its own, and the best moves between them every
+        2000 generations (islands, :mod:`srnet.cgp.islands`); on large data
+        the threads share every generation's evaluation.  With a generation
+        budget and ``n_threads=None``, one population: the formula is then
+        the same on every machine.
     progress : bool, default=False
         Show a progress bar during the search.
 
@@ -208,6 +221,8 @@ class SRNet(BaseEstimator):
     history_ : ndarray of shape (k, 4)
         ``(generation, evaluations, seconds, search fitness)`` at the start,
         at each improvement and at the end (as :class:`srnet.CGPRegressor`'s).
+    n_islands_ : int
+        Populations the layer-wise search ran side by side (see ``n_threads``).
     """
 
     def __init__(self, *, preset="default", form=None, n_outputs=3, n_rows=None, n_columns=None, levels_back=None,
@@ -281,7 +296,8 @@ class SRNet(BaseEstimator):
             :func:`srnet.names.feature_symbols` (``feature_symbols_``:
             original name -> symbol).
         callback : callable or None
-            Called with a :class:`srnet.cgp.Progress` after each generation;
+            Called with a :class:`srnet.cgp.Progress` after each generation
+            (with islands, after every :data:`ISLANDS_MEET_EVERY`);
             returning True stops the search.
         """
         if feature_names is None:
@@ -378,17 +394,32 @@ class SRNet(BaseEstimator):
         compiling = time.perf_counter()
         _kernels.warm_up()  # once per process (the first run compiles or loads the kernels): not search time
         self.compile_seconds_ = time.perf_counter() - compiling
-        search = LayerwiseSearch(specs, as_feature_rows(search_X), [np.ascontiguousarray(t) for t in search_targets],
-                                 n_offspring=settings["n_offspring"], mutation=settings["mutation"],
-                                 mutation_rate=settings["mutation_rate"], ridge=self.ridge,
-                                 teacher_forcing=self.teacher_forcing, run_seed=run_seed, n_threads=threads,
-                                 selection=settings["selection"])
+        search_rows = as_feature_rows(search_X)
+        search_targets = [np.ascontiguousarray(t) for t in search_targets]
+        # a generation budget promises the same formula on every machine: the machine's
+        # thread count then decides no islands unless n_threads is given (as in evolve)
+        reproducible = self.n_threads is None and settings["max_generations"] is not None
+        self.n_islands_ = choose_islands(None, None if reproducible else threads, settings["n_offspring"] + 1,
+                                         search_rows.shape[1])
+
+        def population(seed, population_threads):
+            return LayerwiseSearch(specs, search_rows, search_targets, n_offspring=settings["n_offspring"],
+                                   mutation=settings["mutation"], mutation_rate=settings["mutation_rate"],
+                                   ridge=self.ridge, teacher_forcing=self.teacher_forcing, run_seed=seed,
+                                   n_threads=population_threads, selection=settings["selection"])
+
+        if self.n_islands_ == 1:
+            search = population(run_seed, threads)
+        else:  # small data: each thread evolves a population of its own
+            search = Islands([population(island_seed(run_seed, i), 1) for i in range(self.n_islands_)],
+                             n_threads=threads, meet_every=ISLANDS_MEET_EVERY)
         bar = _progress_bar(self.progress, settings)
 
         def on_step(progress):
             if bar is not None:
                 bar.set_postfix(search_fitness=f"{progress.fitness:.4g}", refresh=False)
-                bar.update(1 if settings["max_seconds"] is None else min(progress.seconds, bar.total) - bar.n)
+                bar.update((progress.generation if settings["max_seconds"] is None
+                            else min(progress.seconds, bar.total)) - bar.n)
             return bool(callback(progress)) if callback is not None else False
 
         try:
@@ -412,7 +443,7 @@ class SRNet(BaseEstimator):
         self.history_ = outcome.history
         self.n_generations_ = search.generation
         self.n_evaluations_ = search.evaluations
-        self.genomes_ = search.genomes()
+        self.genomes_ = search.best
 
         self.programs_, _, _ = fit_layer_programs(self.genomes_, as_feature_rows(fit_X), fit_targets, self.ridge,
                                                   self.teacher_forcing)
@@ -435,7 +466,7 @@ class SRNet(BaseEstimator):
                              # would let them outrun it, and an evaluation count is reproducible)
                              direct_evaluations=(None if settings["max_generations"] is None or not direct_share
                                                  else int(search.evaluations * direct_share / (1 - direct_share))),
-                             run_seed=run_seed, threads=threads, settings=settings,
+                             run_seed=run_seed, threads=None if reproducible else threads, settings=settings,
                              interrupted=self.stop_reason_ == "interrupted",
                              held_out=None if held is None else (X[held], targets[-1][:, held].T))
         self.wall_seconds_ = time.perf_counter() - started
@@ -683,6 +714,7 @@ class SRNet(BaseEstimator):
             "inputs_assumed_positive": [s.name for s in self.input_symbols_ if s.is_positive],
             "generations": self.n_generations_,
             "evaluations": self.n_evaluations_,
+            "islands": self.n_islands_,
             "search_fitness": self.search_fitness_,
             "search_rows": self.search_rows_,
             "compile_seconds": self.compile_seconds_,

@@ -31,6 +31,7 @@ rules (``SELECTIONS``):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -126,6 +127,7 @@ class LayerwiseSearch:
         self.generation = 0
         self.evaluations = 0
         self.node_evaluations = 0
+        self.restarts = 0  # never: a layer-wise search runs one population from start to end
         self.parent = []
         rng = np.random.default_rng([run_seed, 0])
         for k, spec in enumerate(specs):
@@ -220,8 +222,21 @@ class LayerwiseSearch:
         """After Ctrl-C, which may land between updates: the kept parent's own fitness."""
         self.fitness = paper_fitness(s.mse for s in self.parent)
 
-    def genomes(self):
+    # -- what islands (srnet.cgp.islands.Islands) need of a member ------------
+    @property
+    def parent_fitness(self) -> float:
+        return self.fitness  # the parent is the best so far: it is replaced only by one as good
+
+    @property
+    def best(self) -> list[Genome]:
+        """The parent's chromosomes, one genome per layer."""
         return [Genome(spec, s.nodes, s.outputs, s.constants) for spec, s in zip(self.specs, self.parent)]
+
+    def adopt(self, chain: list[LayerSearchState], fitness: float) -> None:
+        """Continue from ``chain`` (another island's parent, on the same data), whose fitness is ``fitness``."""
+        self.parent = [dataclasses.replace(s, nodes=s.nodes.copy(), outputs=s.outputs.copy(),
+                                           constants=s.constants.copy()) for s in chain]
+        self.fitness = fitness
 
 
 def make_specs(input_width, layer_widths, *, form, n_outputs, n_rows, n_columns, levels_back, functions,

@@ -269,3 +269,77 @@ def test_a_fitted_sklearn_models_feature_names_name_the_formula_inputs():
     model = SRNet(max_generations=20, **QUICK).fit(mlp, X)
     assert model.feature_symbols_ == {"speed": "speed", "mass-kg": "mass_kg"}
     assert {str(s) for s in model.input_symbols_} == {"speed", "mass_kg"}
+
+
+# ------------------------------------------------------------------ islands
+
+def _layerwise_members(seeds, X, targets):
+    from srnet.cgp.evolve import as_feature_rows
+    from srnet.layers import LayerwiseSearch, make_specs
+
+    specs = make_specs(X.shape[1], [t.shape[0] for t in targets], form="multi", n_outputs=2, n_rows=1,
+                       n_columns=8, levels_back=None, functions=("add", "sub", "mul", "sin"), n_constants=1,
+                       constant_pool=(1.0,))
+    return [LayerwiseSearch(specs, as_feature_rows(X), targets, n_offspring=4, mutation="point", mutation_rate=0.2,
+                            ridge=1e-8, teacher_forcing=False, run_seed=seed, n_threads=1) for seed in seeds]
+
+
+def _two_layer_targets(X):
+    from srnet.cgp.evolve import as_feature_rows
+
+    hidden = np.tanh(X @ np.array([[1.0, -0.5, 0.3], [0.4, 1.0, -1.0]]))
+    return [as_feature_rows(hidden), as_feature_rows(np.sin(hidden[:, :1]) + hidden[:, 1:2] * hidden[:, 2:])]
+
+
+def test_a_layerwise_migrant_is_copied_and_the_islands_meet_where_they_migrate():
+    from srnet.cgp.islands import Islands, island_seed
+
+    X = np.random.default_rng(0).uniform(-1, 1, (80, 2))
+    members = _layerwise_members([island_seed(3, i) for i in range(3)], X, _two_layer_targets(X))
+    for m in members:
+        for _ in range(30):
+            m.step()
+    fitness = [m.parent_fitness for m in members]
+    best, worst = int(np.argmin(fitness)), int(np.argmax(fitness))
+    assert fitness[best] < fitness[worst]
+    islands = Islands(members, n_threads=1, migrate_every=10, meet_every=5)
+    islands.migrate()
+    assert members[worst].parent_fitness == fitness[best] and islands.fitness == min(fitness)
+    for mine, theirs in zip(members[worst].best, members[best].best):
+        assert np.array_equal(mine.nodes, theirs.nodes)
+    kept = [g.nodes.copy() for g in members[best].best]
+    for _ in range(50):
+        members[worst].step()
+    assert all(np.array_equal(g.nodes, k) for g, k in zip(members[best].best, kept))  # the source is untouched
+    with pytest.raises(ValueError, match="meet_every"):
+        Islands(members, n_threads=1, migrate_every=10, meet_every=3)
+
+
+def test_islands_of_the_layerwise_search_give_the_same_formula_however_threads_are_scheduled():
+    from srnet.cgp.driver import run
+    from srnet.cgp.islands import Islands, island_seed
+
+    X = np.random.default_rng(1).uniform(-1, 1, (80, 2))
+    targets = _two_layer_targets(X)
+    results = []
+    for threads in (1, 2, 2):
+        islands = Islands(_layerwise_members([island_seed(7, i) for i in range(2)], X, targets), n_threads=threads,
+                          migrate_every=40, meet_every=20)
+        outcome = run(islands, max_generations=120)
+        assert outcome.stop_reason == "max_generations" and islands.generation == 120
+        results.append((islands.fitness, [g.nodes.tobytes() for g in islands.best]))
+    assert results[1] == results[0] and results[2] == results[0]
+
+
+def test_srnet_on_small_data_and_two_threads_runs_two_islands(small_regression):
+    net, X = small_regression
+    model = SRNet(**{**QUICK, "max_generations": 300, "n_threads": 2}).fit(net, X)
+    again = SRNet(**{**QUICK, "max_generations": 300, "n_threads": 2}).fit(net, X)
+    assert model.n_islands_ == 2 and model.report()["islands"] == 2
+    assert model.fitness_ == again.fitness_ and str(model.expression_) == str(again.expression_)
+    one = SRNet(**{**QUICK, "max_generations": 300}).fit(net, X)
+    assert one.n_islands_ == 1
+    default_threads = SRNet(**{**QUICK, "max_generations": 300, "n_threads": None}).fit(net, X)
+    assert default_threads.n_islands_ == 1  # a generation budget: the same formula on every machine
+    capped = SRNet(**{**QUICK, "max_generations": 300, "max_seconds": 60.0, "n_threads": None}).fit(net, X)
+    assert capped.n_islands_ == 1 and str(capped.expression_) == str(default_threads.expression_)

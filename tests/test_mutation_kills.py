@@ -64,7 +64,7 @@ def test_each_layer_picks_its_best_offspring_not_the_first(selection, monkeypatc
     monkeypatch.setattr(_kernels, "mutate", stub_mutation)
     search.step()
     assert search.fitness == pytest.approx(min(errors), abs=1e-12)
-    chosen = search.genomes()[0]
+    chosen = search.best[0]
     assert _layer_mse(chosen, x, target) == pytest.approx(min(errors), abs=1e-12)
     np.testing.assert_array_equal(outputs_of(chosen, x), outputs_of(truth, x))
 
@@ -90,7 +90,7 @@ def test_teacher_forcing_scores_each_layer_on_the_true_previous_layer():
         search = LayerwiseSearch(specs, x, targets, n_offspring=4, mutation="point", mutation_rate=0.1, ridge=0.0,
                                  teacher_forcing=forcing, run_seed=5, n_threads=1, selection="drift")
         run(search, max_generations=60)
-        first, second = search.genomes()
+        first, second = search.best
         # layer 1's approximation, as chained layer-wise
         F1 = outputs_of(first, x)
         design = np.column_stack([F1.T, np.ones(F1.shape[1])])
@@ -100,7 +100,7 @@ def test_teacher_forcing_scores_each_layer_on_the_true_previous_layer():
         assert abs(forced[1] - chained[1]) > 1e-3 * max(forced[1], chained[1])  # the two readings differ
         want = paper_fitness(forced if forcing else chained)
         assert search.fitness == pytest.approx(want, rel=1e-6, abs=1e-12)
-        _, mses, _ = fit_layer_programs(search.genomes(), x, targets, 0.0, teacher_forcing=forcing)
+        _, mses, _ = fit_layer_programs(search.best, x, targets, 0.0, teacher_forcing=forcing)
         assert mses == pytest.approx(forced if forcing else chained, rel=1e-6, abs=1e-12)
 
 
