@@ -242,9 +242,9 @@ _PARAMETERS_DOC = """
         there are any, else on the training rows) is within this of the
         least among the forests kept (the best of each size).
     validation_fraction : float or None, default=None
-        Rows held out (stratified by class for the classifier) to keep the
-        best forest of each size, to stop its final polish early, and to
-        choose the forest returned; None: 0 for the regressor, 0.2 for the
+        Rows held out (stratified by class for the classifier) to stop the
+        final polish of each forest kept early, and to choose the forest
+        returned; None: 0 for the regressor, 0.2 for the
         classifier (whose training loss can always be lowered by larger
         trees and logits).
     clip : float, default=1e6
@@ -272,8 +272,8 @@ _ATTRIBUTES_DOC = """
     loss_ : float
         Training loss of the returned forest.
     front_ : list of (int, float)
-        ``(size, training loss)`` of the forest kept for each size: the best
-        on the validation rows when there are any, else on the training rows.
+        ``(size, training loss)`` of the forest kept for each size (the best
+        training loss found), after its final polish.
     history_ : ndarray of shape (k, 4)
         ``(iteration, seconds, loss, n_nodes)`` at each improvement.
     n_iterations_, n_restarts_, n_perturbations_ : int
