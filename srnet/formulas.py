@@ -23,7 +23,7 @@ import sympy
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
 from srnet.expr.symbolic import complexity, round_constants, simplify, to_sympy
-from srnet.jsonio import check_document, shown
+from srnet.jsonio import check_document, malformed, shown
 from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2
 
 #: Primitives whose protected branch means a pole (or log 0) when their
@@ -112,19 +112,19 @@ class Formula:
         check_document(data, "srnet.formula", 1, "formula")
         for key in ("source", "programs"):
             if key not in data:
-                raise ValueError(f"malformed srnet formula: no {key!r}")
+                raise malformed(f"no {key!r}", "formula")
         if not isinstance(data["source"], str):
-            raise ValueError(f"malformed srnet formula: source must be a string, got {shown(data['source'])}")
+            raise malformed(f"source must be a string, got {shown(data['source'])}", "formula")
         if not isinstance(data["programs"], list):
-            raise ValueError(f"malformed srnet formula: programs must be a list of program documents, "
-                             f"got {shown(data['programs'])}")
+            raise malformed(f"programs must be a list of program documents, got {shown(data['programs'])}",
+                            "formula")
         formula = cls(data["source"], tuple(Program.from_dict(p) for p in data["programs"]))
         if not formula.programs:  # would compute the identity
-            raise ValueError("malformed srnet formula: no programs")
+            raise malformed("no programs", "formula")
         for k, (before, after) in enumerate(zip(formula.programs, formula.programs[1:])):
             if after.n_inputs != before.n_targets:
-                raise ValueError(f"malformed srnet formula: program {k + 2} reads {after.n_inputs} values but "
-                                 f"program {k + 1} computes {before.n_targets}")
+                raise malformed(f"program {k + 2} reads {after.n_inputs} values but program {k + 1} computes "
+                                f"{before.n_targets}", "formula")
         return formula
 
 

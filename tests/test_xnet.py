@@ -267,11 +267,11 @@ def test_a_linear_tree_sums_every_input_once(n_inputs):
 
 def test_max_nodes_none_gives_a_linear_start_room_and_random_trees_fifteen():
     adds = ("add", "mul")
-    assert XNetClassifier()._start(13, adds) == 15                       # the paper's random start
-    assert XNetClassifier(init="linear")._start(13, adds) == 25          # 13 leaves and 12 add neurons
-    assert XNetClassifier(init="linear")._start(4, adds) == 15           # room to grow beyond 7
-    assert XNetRegressor(init="linear", max_nodes=40)._start(13, adds) == 40
-    assert XNetRegressor(max_nodes=7)._start(13, adds) == 7
+    assert XNetClassifier()._max_nodes(13, adds) == 15                       # the paper's random start
+    assert XNetClassifier(init="linear")._max_nodes(13, adds) == 25          # 13 leaves and 12 add neurons
+    assert XNetClassifier(init="linear")._max_nodes(4, adds) == 15           # room to grow beyond 7
+    assert XNetRegressor(init="linear", max_nodes=40)._max_nodes(13, adds) == 40
+    assert XNetRegressor(max_nodes=7)._max_nodes(13, adds) == 7
 
 
 def test_a_linear_start_is_the_forest_of_the_first_iteration_and_learns_a_linear_rule():

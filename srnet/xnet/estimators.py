@@ -74,7 +74,7 @@ class _XNetBase(BaseEstimator):
         self.device = device
         self.n_threads = n_threads
 
-    def _start(self, n_inputs: int, binary) -> int:
+    def _max_nodes(self, n_inputs: int, binary) -> int:
         """The neurons per tree, checked (``max_nodes=None``:
         :data:`DEFAULT_MAX_NODES`, or room for a linear start if more)."""
         if self.init not in INITS:
@@ -100,7 +100,7 @@ class _XNetBase(BaseEstimator):
         iterations = check_budget("max_iterations", self.max_iterations, allow_none=True, integer=True)
         if seconds is None and iterations is None:
             raise ValueError("give a budget: max_seconds or max_iterations (both are None)")
-        max_nodes = self._start(n_inputs, binary)
+        max_nodes = self._max_nodes(n_inputs, binary)
         for name, value, lowest in (("init_depth", self.init_depth, 1),
                                     ("constant_steps", self.constant_steps, 0), ("patience", self.patience, 1)):
             check_budget(name, value, integer=True, minimum=lowest)

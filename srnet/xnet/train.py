@@ -166,10 +166,9 @@ def polish(roots: list[Node], X, Y, loss: str, iterations: int, valid=None) -> f
     plan = Plan.of(roots)
 
     def losses():
-        train_loss = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
-        held = train_loss if valid is None else _loss(plan, valid[0], valid[1], loss,
-                                                     *plan.parameters(X.dtype, X.device))
-        return train_loss, held
+        w, b = plan.parameters(X.dtype, X.device)
+        train_loss = _loss(plan, X, Y, loss, w, b)
+        return train_loss, (train_loss if valid is None else _loss(plan, valid[0], valid[1], loss, w, b))
 
     current, best = losses()
     if iterations <= 0 or not math.isfinite(current):

@@ -118,6 +118,13 @@ def substitute(node: Node, op: str, *, new_vars=(), keep: int = 0, var: int = 0)
     node.op = op  # rule 1 (same arity): only the function changes
 
 
+def _jittered(node: Node, rng: np.random.Generator) -> Node:
+    """``node`` with weight 1 and bias 0 plus a little noise, so that no two neurons start equal."""
+    node.weight = float(1.0 + 0.1 * rng.standard_normal())
+    node.bias = float(0.1 * rng.standard_normal())
+    return node
+
+
 def random_tree(rng: np.random.Generator, n_inputs: int, unary, binary, max_depth: int) -> Node:
     """A random tree of depth at most ``max_depth`` (the 'grow' method):
     weights 1 and biases 0 with a little noise, so that no two neurons start equal."""
@@ -132,9 +139,7 @@ def random_tree(rng: np.random.Generator, n_inputs: int, unary, binary, max_dept
                 node = Node(binary[int(rng.integers(len(binary)))], [grow(level + 1), grow(level + 1)])
         else:
             node = leaf(int(rng.integers(n_inputs)))
-        node.weight = float(1.0 + 0.1 * rng.standard_normal())
-        node.bias = float(0.1 * rng.standard_normal())
-        return node
+        return _jittered(node, rng)
 
     return grow(1)
 
@@ -142,15 +147,9 @@ def random_tree(rng: np.random.Generator, n_inputs: int, unary, binary, max_dept
 def linear_tree(rng: np.random.Generator, n_inputs: int) -> Node:
     """A weighted sum of every input: a balanced tree of ``add`` neurons over
     one leaf per input (weights 1 and biases 0 with a little noise)."""
-
-    def jitter(node):
-        node.weight = float(1.0 + 0.1 * rng.standard_normal())
-        node.bias = float(0.1 * rng.standard_normal())
-        return node
-
-    level = [jitter(leaf(j)) for j in range(n_inputs)]
+    level = [_jittered(leaf(j), rng) for j in range(n_inputs)]
     while len(level) > 1:
-        pairs = [jitter(Node("add", [level[k], level[k + 1]])) for k in range(0, len(level) - 1, 2)]
+        pairs = [_jittered(Node("add", [level[k], level[k + 1]]), rng) for k in range(0, len(level) - 1, 2)]
         level = pairs + ([level[-1]] if len(level) % 2 else [])
     return level[0]
 
