@@ -92,7 +92,12 @@ def protection_fired(program, X):
                 fired |= np.abs(values[a]) <= PROTECTION_EPS * 10
             elif name == "exp":
                 fired |= values[a] >= EXP_MAX
-            fired |= ~np.isfinite(value)
+            elif name in ("mul", "square", "cube"):
+                # underflow: nonzero factors rounded to 0, where the exact form keeps
+                # its slope (sqrt(x**2) at x = 1e-310 is sqrt|0| to the engine, |x| to sympy)
+                factors = values[a] != 0 if name != "mul" else (values[a] != 0) & (values[b] != 0)
+                fired |= factors & (value == 0)
+            fired |= ~np.isfinite(value) | ((value != 0) & (np.abs(value) < np.finfo(float).tiny))
     return fired
 
 
