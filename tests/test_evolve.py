@@ -91,6 +91,42 @@ def test_migration_moves_the_best_parent_to_the_worst_island(data):
     assert islands.fitness == min(fitness)
 
 
+def _island_threads():
+    import threading
+
+    return [t for t in threading.enumerate() if t.name.startswith("srnet-island")]
+
+
+@pytest.mark.parametrize("ending", ["budget", "callback", "error"])
+def test_islands_keep_their_threads_between_meetings_and_the_driver_lets_them_go(data, ending):
+    """One set of threads serves every meeting (not one per meeting), and the
+    run's end, however it comes, shuts them down."""
+    from srnet.cgp import driver
+    from srnet.cgp.evolve import CGPSearch
+    from srnet.cgp.islands import Islands, island_seed
+
+    X_rows, Y_rows = data
+    members = [CGPSearch(SPEC, X_rows, Y_rows, mode=0, ridge=1e-8, n_offspring=4, operator=0, mutation_rate=0.05,
+                         run_seed=island_seed(3, i), restart_after=None, initial=None, parallel=False, threads=1)
+               for i in range(2)]
+    islands = Islands(members, n_threads=2, migrate_every=20, meet_every=5)
+    seen = []
+
+    def callback(progress):
+        seen.append(set(_island_threads()))  # Thread objects: an ident may be reused by a new thread
+        if ending == "error" and len(seen) == 3:
+            raise RuntimeError("a callback that fails")
+        return ending == "callback" and len(seen) == 4
+
+    if ending == "error":
+        with pytest.raises(RuntimeError, match="fails"):
+            driver.run(islands, max_generations=60, callback=callback)
+    else:
+        driver.run(islands, max_generations=60, callback=callback)
+    assert len(seen) >= 3 and len(set().union(*seen)) <= 2  # the same (at most) two threads at every meeting
+    assert islands._executor is None and not _island_threads()
+
+
 def test_reported_fitness_is_the_genomes_fitness_and_history_never_worsens(data):
     result = evolve(SPEC, *data, max_generations=500, n_offspring=4, random_state=0, restart_after=100)
     assert result.fitness == pytest.approx(fitness_of(result.genome, *data), rel=1e-12)

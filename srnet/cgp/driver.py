@@ -16,11 +16,14 @@ A strategy has
   the numba engine does in chunks of a few tens of milliseconds);
 * optionally ``settle()``: called after Ctrl-C, which may land in the middle of
   an update, to make ``fitness`` the kept best's own again;
-* optionally ``restarts`` (int), reported in :class:`Progress`.
+* optionally ``restarts`` (int), reported in :class:`Progress`;
+* optionally ``close()``: called when the run ends, however it ends, to let
+  go of what the strategy holds between steps (islands keep their threads).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -116,6 +119,17 @@ def _stop_reason(strategy, target_fitness, max_generations, max_evaluations, max
     return ""
 
 
+@contextlib.contextmanager
+def _closing(strategy):
+    """Call the strategy's ``close()``, if it has one, however the run ends."""
+    try:
+        yield
+    finally:
+        close = getattr(strategy, "close", None)
+        if close is not None:
+            close()
+
+
 def run(strategy, *, max_generations: int | None = None, max_evaluations: int | None = None,
         max_seconds: float | None = None, target_fitness: float = -math.inf,
         callback: Callable[[Progress], bool | None] | None = None) -> Outcome:
@@ -147,7 +161,7 @@ def run(strategy, *, max_generations: int | None = None, max_evaluations: int | 
     history = [(strategy.generation, strategy.evaluations, 0.0, strategy.fitness)]
     reason = ""
     interrupt = StopOnInterrupt()
-    with interrupt:
+    with interrupt, _closing(strategy):
         while True:
             elapsed = time.perf_counter() - started
             reason = _stop_reason(strategy, target_fitness, max_generations, max_evaluations, max_seconds, elapsed)

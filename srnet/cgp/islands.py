@@ -83,6 +83,7 @@ class Islands:
         self.migrations = 0
         self.generation = 0
         self.winner = None
+        self._executor = None  # the threads, kept from one meeting to the next (see close)
 
     # -- the strategy's view, summed or best over islands ---------------------
     @property
@@ -146,15 +147,15 @@ class Islands:
                         first_hit[0] = min(first_hit[0], member.generation)
                     return
 
-        pool = ThreadPoolExecutor(self.n_threads)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.n_threads, thread_name_prefix="srnet-island")
+        futures = [self._executor.submit(advance, member) for member in self.members]
         try:
-            futures = [pool.submit(advance, member) for member in self.members]
-            wait(futures)
             for future in futures:
                 future.result()
         finally:  # Ctrl-C too: the running chunks finish before anyone reads the islands
             interrupted.set()
-            pool.shutdown(wait=True)
+            wait(futures)
             hits = [(m.generation, i) for i, m in enumerate(self.members) if m.fitness <= limits.target_fitness]
             self.winner = self.members[min(hits)[1]] if hits else None
             self.generation = self.winner.generation if hits else max(m.generation for m in self.members)
@@ -172,6 +173,14 @@ class Islands:
     def settle(self) -> None:
         for member in self.members:
             member.settle()
+
+    def close(self) -> None:
+        """Let the threads go (the driver calls this when its run ends; a later
+        step starts new ones).  Keeping them between meetings saves starting
+        and joining threads every ``meet_every`` generations (~0.2 ms each)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
 
 __all__ = ["Islands", "MIGRATE_EVERY", "island_seed"]
