@@ -183,38 +183,66 @@ def solve_ridge(G, C, ridge):
 def _standardised_system(F, H):
     """The least-squares system of the non-constant rows of F, standardised.
 
-    Returns (kept row indices, their means, their norms, Z, G = Z Z', C = Z H')
-    where Z holds the kept rows centred and divided by their norms
-    sqrt(sum (f - mean)^2), so G has a unit diagonal.  Centring F alone
-    suffices for the cross products, since Z's rows sum to zero.
+    Returns (finite, kept row indices, their means, their norms, G, C) where,
+    for Z the kept rows centred and divided by their norms sqrt(sum (f -
+    mean)^2), G = Z Z' (a unit diagonal) and C = Z Hc' with Hc the targets
+    centred; ``finite`` is False when F is not finite (or its sums overflow).
+
+    Every sum comes from two small matrix products of F's and H's rows, each
+    row shifted by its first value, with a row of ones for the plain sums
+    (the shifted-data algorithm: differences near a large offset are exact,
+    and since no value lies more than sqrt(n) standard deviations from the
+    mean, the centred sums lose at most ~n ulps).  Separate passes for each
+    row's mean and variance waited on one chain of additions each; for a
+    layer of three outputs and three targets over 800 samples this takes
+    half the time.  All sums are float64, whatever F's precision.
     """
     m, n = F.shape
+    T = H.shape[0]
     limit = _constant_limit(F)
+    shift_f = np.empty(m)
+    shift_h = np.empty(T)
+    for j in range(m):
+        shift_f[j] = F[j, 0]
+    for t in range(T):
+        shift_h[t] = H[t, 0]
+    # rows shifted by their first values, and a row of ones whose products are the sums
+    D = np.empty((m + 1, n))
+    for j in range(m):
+        D[j] = F[j] - shift_f[j]
+    D[m] = 1.0
+    E = np.empty((T, n))
+    for t in range(T):
+        E[t] = H[t] - shift_h[t]
+    ff = np.dot(D, D.T)  # ff[j, k] = sum (f_j - s_j)(f_k - s_k); ff[j, m] = sum (f_j - s_j)
+    fh = np.dot(D, E.T)  # fh[j, t] = sum (f_j - s_j)(h_t - r_t); fh[m, t] = sum (h_t - r_t)
+    sum_f = ff[:m, m]
+    sum_h = fh[m]
+    finite = True
+    for j in range(m):
+        finite = finite and math.isfinite(sum_f[j]) and math.isfinite(ff[j, j])
     mean = np.empty(m)
     norm = np.empty(m)
     kept = np.empty(m, dtype=np.int64)
     count = 0
     for j in range(m):
-        mu = 0.0  # a float64 sum: F may be float32, whose own sum loses the digits of a large offset
-        for i in range(n):
-            mu += F[j, i]
-        mu /= n
-        s = 0.0
-        for i in range(n):
-            d = F[j, i] - mu
-            s += d * d
+        mu = shift_f[j] + sum_f[j] / n
+        s = max(ff[j, j] - sum_f[j] * sum_f[j] / n, 0.0)
         if not _is_constant(s, n, mu, limit):
             kept[count] = j
             mean[count] = mu
             norm[count] = math.sqrt(s)
             count += 1
-    Z = np.empty((count, n))
+    G = np.empty((count, count))
+    C = np.empty((count, T))
     for r in range(count):
         j = kept[r]
-        inverse = 1.0 / norm[r]
-        for i in range(n):
-            Z[r, i] = (F[j, i] - mean[r]) * inverse
-    return kept[:count], mean[:count], norm[:count], Z, np.dot(Z, Z.T), np.dot(Z, H.T)
+        for q in range(r + 1):
+            k = kept[q]
+            G[r, q] = G[q, r] = (ff[j, k] - sum_f[j] * sum_f[k] / n) / (norm[r] * norm[q])
+        for t in range(T):
+            C[r, t] = (fh[j, t] - sum_f[j] * sum_h[t] / n) / norm[r]
+    return finite, kept[:count], mean[:count], norm[:count], G, C
 
 
 @njit(**_JIT)
@@ -238,7 +266,7 @@ def lstsq_fit(F, H, ridge):
     """
     m, n = F.shape
     T = H.shape[0]
-    kept, mean, norm, _, G, C = _standardised_system(F, H)
+    _, kept, mean, norm, G, C = _standardised_system(F, H)
     W = np.zeros((m, T))
     if kept.size:
         V = solve_ridge(G, C, ridge)
@@ -254,16 +282,17 @@ def lstsq_fit(F, H, ridge):
 
 
 @njit(**_JIT)
-def _residual_sse(Z, V, H):
-    """SSE of centred H against V' Z, by a pass over the residuals."""
+def _residual_sse(F, kept, mean, norm, V, H):
+    """SSE of centred H against V' Z (Z: F's kept rows standardised), by a
+    pass over the residuals."""
     sse = 0.0
     for t in range(H.shape[0]):
         row = H[t]
-        mean = row.sum() / row.size
+        centre = row.sum() / row.size
         for i in range(row.size):
-            r = row[i] - mean
-            for k in range(Z.shape[0]):
-                r -= V[k, t] * Z[k, i]
+            r = row[i] - centre
+            for q in range(kept.size):
+                r -= V[q, t] * (F[kept[q], i] - mean[q]) / norm[q]
             sse += r * r
     return sse
 
@@ -298,20 +327,19 @@ def lstsq_mse(F, H, ridge, h_sst):
     residuals.  ``h_sst`` is :func:`target_sst` of H, the same for every
     candidate, computed once by the caller.
     """
-    for j in range(F.shape[0]):
-        if not np.all(np.isfinite(F[j])):
-            return math.inf
     n_samples = F.shape[1]
     T = H.shape[0]
-    _, _, _, Z, G, C = _standardised_system(F, H)
-    if Z.shape[0] == 0:
+    finite, kept, mean, norm, G, C = _standardised_system(F, H)
+    if not finite:
+        return math.inf
+    if kept.size == 0:
         return h_sst / (n_samples * T)
     V = solve_ridge(G, C, ridge)
     if not np.all(np.isfinite(V)):
         return math.inf
     sse, terms = closed_form_sse(G, C, V, h_sst)
     if not sse > CANCELLATION * terms:
-        sse = _residual_sse(Z, V, H)
+        sse = _residual_sse(F, kept, mean, norm, V, H)
     mse = sse / (n_samples * T)
     return mse if math.isfinite(mse) else math.inf
 
