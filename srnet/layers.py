@@ -200,8 +200,12 @@ class LayerwiseSearch:
             best = int(np.argmin(fitness[:lam] if self.selection == "paper" else fitness))
             winner = LayerSearchState(buf["nodes"][best].copy(), buf["outputs"][best].copy(),
                                       buf["constants"][best].copy(), float(fitness[best]), None)
-            same_input_as_parent = same_input_as_parent and best == lam
-            if same_input_as_parent:
+            # unchanged: the parent's chromosome, or an offspring whose mutations all hit inactive genes,
+            # on the parent's input (a new input marks every candidate changed): it computes exactly what
+            # the parent's chromosome computes, so the next layer's input is the parent's too
+            identical = not changed[best]
+            same_input_as_parent = same_input_as_parent and identical
+            if identical:
                 winner.approximation = parent.approximation
                 winner.mse = parent.mse
             else:

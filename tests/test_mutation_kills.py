@@ -78,6 +78,32 @@ def _two_layer_problem():
     return x, [h1, h2]
 
 
+@pytest.mark.parametrize("forcing", [True, False])
+def test_cached_layer_approximations_are_always_those_of_the_parents_chromosomes(forcing):
+    """A layer whose pick computes what the parent's chromosome computed (the
+    parent's own, or an offspring mutated only in inactive genes) on the same
+    input keeps the parent's cached approximation, so the layer after it is
+    not rescored.  After every generation, the cache must equal a fresh
+    refit of the kept chromosomes, chained (or teacher-forced) as the search
+    reads them; and that shortcut must actually be taken."""
+    x, targets = _two_layer_problem()
+    specs = _specs([2, 2], n_columns=8)
+    search = LayerwiseSearch(specs, x, targets, n_offspring=4, mutation="point", mutation_rate=0.1, ridge=0.0,
+                             teacher_forcing=forcing, run_seed=7, n_threads=1, selection="drift")
+    shortcuts = 0
+    for _ in range(150):
+        before = search.parent
+        search.step()
+        _, mses, approximations = fit_layer_programs(search.best, x, targets, 0.0, teacher_forcing=forcing)
+        for k, state in enumerate(search.parent):
+            np.testing.assert_allclose(state.approximation, approximations[k], rtol=1e-12, atol=1e-14)
+            assert state.mse == pytest.approx(mses[k], rel=1e-9, abs=1e-15)
+            if state.approximation is before[k].approximation and not np.array_equal(state.nodes, before[k].nodes):
+                shortcuts += 1
+    assert search.fitness == pytest.approx(paper_fitness(mses), rel=1e-9, abs=1e-15)
+    assert shortcuts > 0
+
+
 def test_teacher_forcing_scores_each_layer_on_the_true_previous_layer():
     """With teacher forcing, the fitness the search reports is the paper
     fitness of each layer's chromosome fitted on the network's own previous
