@@ -71,21 +71,20 @@ class LayerSearchState:
 
 
 def layer_approximation(nodes, outputs, constants_values, inputs, targets, ridge):
-    """Fit one layer: returns (approximation (width, n), W, intercept, mse)."""
-    F = _kernels.evaluate_outputs(nodes, outputs, constants_values, ARITIES, inputs)
-    if not np.all(np.isfinite(F)):
+    """Fit one layer: returns (approximation (width, n), W, intercept, mse),
+    or (None, None, None, inf) when the chromosome is not finite on ``inputs``."""
+    finite, approximation, W, intercept, mse = _kernels.layer_fit(nodes, outputs, constants_values, ARITIES, inputs,
+                                                                   targets, ridge)
+    if not finite:
         return None, None, None, math.inf
-    W, intercept = _kernels.lstsq_fit(F, targets, ridge)
-    approximation = W.T @ F + intercept[:, None]
-    mse = float(np.mean((targets - approximation) ** 2))
-    return approximation, W, intercept, (mse if math.isfinite(mse) else math.inf)
+    return approximation, W, intercept, mse
 
 
 def paper_fitness(layer_mses) -> float:
     """The SRNet paper's fitness: mean hidden-layer MSE + output-layer MSE."""
-    layer_mses = list(layer_mses)
+    layer_mses = [float(mse) for mse in layer_mses]
     hidden = layer_mses[:-1]
-    return (float(np.mean(hidden)) if hidden else 0.0) + layer_mses[-1]
+    return (sum(hidden) / len(hidden) if hidden else 0.0) + layer_mses[-1]
 
 
 class LayerwiseSearch:
@@ -136,6 +135,9 @@ class LayerwiseSearch:
         self._refresh(self.parent, first_changed=0)
         self.fitness = paper_fitness(s.mse for s in self.parent)
         self._buffers = [self._allocate(spec) for spec in specs]
+        self._grids = [spec.grid() for spec in specs]
+        self._pools = [spec.pool_array for spec in specs]
+        self._target_ssts = [_kernels.target_sst(t) for t in targets]
         assert len(self.parent) == n_layers
 
     def _allocate(self, spec):
@@ -156,65 +158,36 @@ class LayerwiseSearch:
         for k in range(first_changed, len(chain)):
             state = chain[k]
             values = self.specs[k].pool_array[state.constants]
-            approximation, _, _, mse = layer_approximation(state.nodes, state.outputs, values,
-                                                           self.layer_input(chain, k), self.targets[k], self.ridge)
-            state.approximation = approximation if approximation is not None else np.full_like(self.targets[k],
-                                                                                                np.nan)
-            state.mse = mse
+            # a chromosome that is not finite here gets a NaN approximation and an infinite error
+            _, state.approximation, _, _, state.mse = _kernels.layer_fit(state.nodes, state.outputs, values, ARITIES,
+                                                                         self.layer_input(chain, k), self.targets[k],
+                                                                         self.ridge)
 
     def step(self, limits=None):
         """One generation: every layer in order picks its best candidate
-        (``limits`` is not needed: one generation is always within them)."""
+        (``limits`` is not needed: one generation is always within them).
+        Each layer's part is one compiled kernel (:func:`_kernels.layer_generation`)."""
         chain = []
         same_input_as_parent = True
         for k, spec in enumerate(self.specs):
             parent = self.parent[k]
             buf = self._buffers[k]
-            layer_input = self.layer_input(chain, k)
-            lam = self.n_offspring
-            _kernels.mutate(spec.grid(), spec.function_codes, ARITIES, parent.nodes, parent.outputs,
-                            parent.constants, self.operator, self.mutation_rate,
-                            self.run_seed + 7919 * (k + 1), self.generation,
-                            buf["nodes"][:lam], buf["outputs"][:lam], buf["constants"][:lam], buf["changed"][:lam])
-            buf["nodes"][lam] = parent.nodes
-            buf["outputs"][lam] = parent.outputs
-            buf["constants"][lam] = parent.constants
-            changed = buf["changed"]
-            if same_input_as_parent or self.teacher_forcing:
-                changed[lam] = False
-                parent_mse = parent.mse
-            else:
-                # the parent's chromosome reads a new input: it needs a new score,
-                # and so do offspring that compute exactly what it computes
-                changed[:] = True
-                parent_mse = math.inf
-            evaluate = (_kernels.evaluate_population_parallel if self.parallel
-                        else _kernels.evaluate_population_serial)
-            evaluate(buf["nodes"], buf["outputs"], buf["constants"], spec.pool_array, ARITIES, layer_input,
-                     self.targets[k], _kernels.FITNESS_LSTSQ, self.ridge, changed, self.threads, buf["fitness"],
-                     buf["n_active"])
-            fitness = np.where(changed, buf["fitness"], parent_mse)
-            self.evaluations += int(changed.sum())
-            self.node_evaluations += int(buf["n_active"][changed].sum()) * layer_input.shape[1]
-            # first minimum: offspring win ties; the paper's rule never picks the parent's chromosome
-            best = int(np.argmin(fitness[:lam] if self.selection == "paper" else fitness))
-            winner = LayerSearchState(buf["nodes"][best].copy(), buf["outputs"][best].copy(),
-                                      buf["constants"][best].copy(), float(fitness[best]), None)
-            # unchanged: the parent's chromosome, or an offspring whose mutations all hit inactive genes,
-            # on the parent's input (a new input marks every candidate changed): it computes exactly what
-            # the parent's chromosome computes, so the next layer's input is the parent's too
-            identical = not changed[best]
+            best, identical, mse, approximation, evaluations, node_evaluations = _kernels.layer_generation(
+                self._grids[k], spec.function_codes, ARITIES, self._pools[k], self.layer_input(chain, k),
+                self.targets[k], self._target_ssts[k], self.ridge, parent.nodes, parent.outputs, parent.constants,
+                parent.mse, same_input_as_parent or self.teacher_forcing, self.operator, self.mutation_rate,
+                self.run_seed + 7919 * (k + 1), self.generation, self.selection == "paper", self.parallel,
+                self.threads, buf["nodes"], buf["outputs"], buf["constants"], buf["changed"], buf["fitness"],
+                buf["n_active"])
+            self.evaluations += evaluations
+            self.node_evaluations += node_evaluations
+            # identical: the pick computes what the parent's chromosome computed, on the same input (the
+            # parent's own, or an offspring mutated only in inactive genes), so the next layer's input is
+            # the parent's too, and its parent's chromosome needs no new score
             same_input_as_parent = same_input_as_parent and identical
-            if identical:
-                winner.approximation = parent.approximation
-                winner.mse = parent.mse
-            else:
-                values = spec.pool_array[winner.constants]
-                approximation, _, _, winner.mse = layer_approximation(winner.nodes, winner.outputs, values,
-                                                                      layer_input, self.targets[k], self.ridge)
-                winner.approximation = approximation if approximation is not None else np.full_like(
-                    self.targets[k], np.nan)
-            chain.append(winner)
+            chain.append(LayerSearchState(buf["nodes"][best].copy(), buf["outputs"][best].copy(),
+                                          buf["constants"][best].copy(), mse,
+                                          parent.approximation if identical else approximation))
         self.generation += 1
         fitness = paper_fitness(s.mse for s in chain)
         if fitness < self.fitness or (fitness == self.fitness and self.selection == "drift"):

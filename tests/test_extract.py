@@ -101,29 +101,13 @@ def test_teacher_forcing_explains_each_layer_from_the_true_previous_layer(small_
     assert report["teacher_forced_layer_r2"] == model.teacher_forced_layer_r2_
 
 
-def test_the_paper_selection_never_keeps_the_parents_chromosome_in_a_layer_pick(small_regression, monkeypatch):
-    """The paper's MNNCGP-ES builds each layer's chain from offspring only and
-    replaces the parent only when strictly better; srnet's drift rule lets the
-    parent's chromosome compete and accepts ties."""
-    from srnet import layers
-
-    net, X = small_regression
-    picks = {"paper": [], "drift": []}
-    argmin = np.argmin
-
-    def spy(values, *args, **kwargs):
-        picks[current].append(len(values))
-        return argmin(values, *args, **kwargs)
-
-    monkeypatch.setattr(layers.np, "argmin", spy)
-    results = {}
-    for current in ("paper", "drift"):
-        results[current] = SRNet(selection=current, n_offspring=4, max_generations=30, **QUICK).fit(net, X)
-    assert set(picks["paper"]) == {4} and set(picks["drift"]) == {5}
+def test_srnet_selection_settings(small_regression):
+    """The paper's preset uses its selection rule, srnet's default drift (the
+    rules themselves: tests/test_mutation_kills.py); another is refused."""
     assert SRNet(preset="paper").settings()["selection"] == "paper"
     assert SRNet().settings()["selection"] == "drift"
     with pytest.raises(ValueError, match="unknown selection 'best'; valid: drift, paper"):
-        SRNet(selection="best", max_generations=1, **QUICK).fit(net, X)
+        SRNet(selection="best", max_generations=1, **QUICK).fit(*small_regression)
 
 
 def test_the_paper_selection_replaces_the_parent_only_when_strictly_better():

@@ -16,6 +16,7 @@ import pytest
 
 from srnet.cgp import Genome, _kernels, as_feature_rows, outputs_of
 from srnet.cgp.driver import run
+from srnet.cgp.primitives import ARITIES
 from srnet.explain import MapleExplainer
 from srnet.layers import LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 
@@ -33,40 +34,88 @@ def _specs(layer_widths, n_columns=6):
                       functions=("add", "sub", "mul", "sin"), n_constants=1, constant_pool=(1.0,))
 
 
-@pytest.mark.parametrize("selection", ["paper", "drift"])
-def test_each_layer_picks_its_best_offspring_not_the_first(selection, monkeypatch):
-    """With a stub mutation that hands the search known offspring (the worst
-    first, the best third), one generation must adopt the best: the search's
-    fitness is then the smallest of the candidates' least-squares errors."""
+def _candidates(genomes):
+    """The buffers of :func:`_kernels.layer_pick` holding ``genomes`` (the parent's chromosome last)."""
+    count = len(genomes)
+    return (np.ascontiguousarray([g.nodes for g in genomes]), np.ascontiguousarray([g.outputs for g in genomes]),
+            np.ascontiguousarray([g.constants for g in genomes]), np.ones(count, dtype=np.bool_), np.empty(count),
+            np.zeros(count, dtype=np.int64))
+
+
+def _pick(spec, x, target, genomes, selection, same_input=False, parent_mse=np.inf):
+    nodes, outputs, constants, changed, fitness, n_active = _candidates(genomes)
+    return _kernels.layer_pick(spec.pool_array, ARITIES, x, target, _kernels.target_sst(target), 0.0, parent_mse,
+                               same_input, selection == "paper", False, 1, nodes, outputs, constants, changed, fitness,
+                               n_active)
+
+
+def _known_candidates():
+    """A layer's target and genomes: one that fits it exactly, three that do not (the worst first)."""
     rng = np.random.default_rng(0)
     x = as_feature_rows(rng.uniform(-2, 2, (80, 1)))
-    specs = _specs([2])
-    spec = specs[0]
+    spec = _specs([2])[0]
     truth = next(g for g in (Genome.random(spec, rng) for _ in range(500))
                  if np.ptp(outputs_of(g, x)) > 1e-3 and np.all(np.isfinite(outputs_of(g, x))))
     target = np.array([[2.0], [-0.5]]) @ outputs_of(truth, x) + np.array([[1.0], [3.0]])
     others = [g for g in (Genome.random(spec, rng) for _ in range(200))
               if np.all(np.isfinite(outputs_of(g, x))) and _layer_mse(g, x, target) > 1e-2][:3]
-    others.sort(key=lambda g: -_layer_mse(g, x, target))  # the worst is offspring 0
+    others.sort(key=lambda g: -_layer_mse(g, x, target))
+    return spec, x, target, truth, others
+
+
+@pytest.mark.parametrize("selection", ["paper", "drift"])
+def test_each_layer_picks_its_best_offspring_not_the_first(selection):
+    """Given known offspring (the worst first, the best third) and a poor
+    parent's chromosome, a layer's pick is the best offspring, scored (MSE)
+    and fitted (approximation) as plain NumPy least squares has it."""
+    spec, x, target, truth, others = _known_candidates()
     offspring = [others[0], others[1], truth, others[2]]
     errors = [_layer_mse(g, x, target) for g in offspring]
     assert errors[0] == max(errors) and errors[2] < 1e-12 < min(errors[:2] + errors[3:])
+    best, identical, mse, approximation, evaluations, node_evaluations = _pick(spec, x, target,
+                                                                               offspring + [others[1]], selection)
+    assert best == 2 and not identical and evaluations == 5
+    assert mse == pytest.approx(min(errors), abs=1e-12)
+    np.testing.assert_allclose(approximation, target, atol=1e-9)
+    assert node_evaluations > 0 and node_evaluations % x.shape[1] == 0
 
-    def stub_mutation(*args):
-        nodes, outputs, constants, changed = args[-4:]
-        for i, genome in enumerate(offspring):
-            nodes[i], outputs[i], constants[i] = genome.nodes, genome.outputs, genome.constants
-        changed[:] = True
 
-    search = LayerwiseSearch(specs, x, [target], n_offspring=len(offspring), mutation="point", mutation_rate=0.1,
-                             ridge=0.0, teacher_forcing=False, run_seed=3, n_threads=1, selection=selection)
-    assert search.fitness > 1e-6  # the random parent is not already perfect
-    monkeypatch.setattr(_kernels, "mutate", stub_mutation)
-    search.step()
-    assert search.fitness == pytest.approx(min(errors), abs=1e-12)
-    chosen = search.best[0]
-    assert _layer_mse(chosen, x, target) == pytest.approx(min(errors), abs=1e-12)
-    np.testing.assert_array_equal(outputs_of(chosen, x), outputs_of(truth, x))
+def test_the_paper_selection_never_keeps_the_parents_chromosome_in_a_layer_pick():
+    """The paper's MNNCGP-ES builds each layer's chain from offspring only;
+    srnet's drift rule lets the parent's chromosome compete (and when it wins
+    on its own input, its cached approximation is kept: ``identical``)."""
+    spec, x, target, truth, others = _known_candidates()
+    candidates = others + [truth]  # the parent's chromosome is the best
+    parent_mse = _layer_mse(truth, x, target)
+    paper = _pick(spec, x, target, candidates, "paper", same_input=True, parent_mse=parent_mse)
+    drift = _pick(spec, x, target, candidates, "drift", same_input=True, parent_mse=parent_mse)
+    assert paper[0] == int(np.argmin([_layer_mse(g, x, target) for g in others])) and not paper[1]
+    assert drift[0] == 3 and drift[1] and drift[2] == parent_mse and drift[3].size == 0
+    assert paper[4] == drift[4] == 3  # the parent's chromosome was not rescored on its own input
+
+
+@pytest.mark.parametrize("same_input", [True, False])
+def test_an_offspring_mutated_only_in_inactive_genes_shares_the_parents_score(same_input):
+    """An unchanged offspring computes what the parent's chromosome computes:
+    it is not scored, gets the parent's score (on its own input, the cached
+    one; on a new input, the parent's chromosome's new score) and, being an
+    offspring, wins the tie.  Its approximation is the parent's cached one
+    only on the parent's own input."""
+    spec, x, target, truth, others = _known_candidates()
+    nodes, outputs, constants, changed, fitness, n_active = _candidates([others[0], truth, others[1], truth])
+    changed[1] = False
+    cached = 0.5  # a stale score on another input: must not be used on a new one
+    truth_mse = _layer_mse(truth, x, target)
+    best, identical, mse, approximation, evaluations, _ = _kernels.layer_pick(
+        spec.pool_array, ARITIES, x, target, _kernels.target_sst(target), 0.0, truth_mse if same_input else cached,
+        same_input, False, False, 1, nodes, outputs, constants, changed, fitness, n_active)
+    assert best == 1 and identical == same_input
+    assert evaluations == (2 if same_input else 3)
+    assert mse == pytest.approx(truth_mse, abs=1e-12)
+    if same_input:
+        assert approximation.size == 0
+    else:
+        np.testing.assert_allclose(approximation, target, atol=1e-9)
 
 
 def _two_layer_problem():

@@ -125,6 +125,109 @@ def evolve_generations(grid, codes, arities, pool, X, Y, mode, ridge, parent_nod
     return done, evaluations, node_evaluations, parent_fitness
 
 
+@njit(**_JIT)
+def layer_fit(nodes, outputs, constant_values, arities, X, Y, ridge):
+    """One layer of SRNet's layer-wise formula (:mod:`srnet.layers`): the
+    genome's outputs F over X, the exact ridge least-squares map [F, 1] -> Y,
+    and what it computes.
+
+    Returns (finite, approximation (T x n), W (m x T), intercept (T,), mse);
+    when F is not finite: (False, NaN approximation, zero map, inf).
+    """
+    F = evaluate_outputs(nodes, outputs, constant_values, arities, X)
+    T, n = Y.shape
+    approximation = np.empty((T, n))
+    for j in range(F.shape[0]):
+        for i in range(n):
+            if not math.isfinite(F[j, i]):
+                approximation[:] = np.nan
+                return False, approximation, np.zeros((F.shape[0], T)), np.zeros(T), math.inf
+    W, intercept = lstsq_fit(F, Y, ridge)
+    sse = 0.0
+    for t in range(T):
+        for i in range(n):
+            value = intercept[t]
+            for j in range(F.shape[0]):
+                value += W[j, t] * F[j, i]
+            approximation[t, i] = value
+            residual = Y[t, i] - value
+            sse += residual * residual
+    mse = sse / (T * n)
+    return True, approximation, W, intercept, (mse if math.isfinite(mse) else math.inf)
+
+
+@njit(**_JIT)
+def layer_generation(grid, codes, arities, pool, X, Y, y_sst, ridge, parent_nodes, parent_outputs, parent_constants,
+                     parent_mse, same_input, operator, rate, run_seed, generation, paper_selection, parallel, n_slots,
+                     nodes, outputs, constants, changed, fitness, n_active):
+    """One layer's part of a generation of SRNet's layer-wise search
+    (:class:`srnet.layers.LayerwiseSearch`), compiled end to end so that the
+    search's threads (islands) run it without Python's GIL: the parent's
+    mutants, then the parent's chromosome, written to the buffers of
+    ``n_offspring + 1`` candidates, scored and picked by :func:`layer_pick`
+    (whose values it returns).  ``same_input``: X is the input the parent's
+    chromosome was scored on (``parent_mse``)."""
+    lam = nodes.shape[0] - 1
+    mutate(grid, codes, arities, parent_nodes, parent_outputs, parent_constants, operator, rate, run_seed,
+           generation, nodes[:lam], outputs[:lam], constants[:lam], changed[:lam])
+    nodes[lam] = parent_nodes
+    outputs[lam] = parent_outputs
+    constants[lam] = parent_constants
+    return layer_pick(pool, arities, X, Y, y_sst, ridge, parent_mse, same_input, paper_selection, parallel, n_slots,
+                      nodes, outputs, constants, changed, fitness, n_active)
+
+
+@njit(**_JIT)
+def layer_pick(pool, arities, X, Y, y_sst, ridge, parent_mse, same_input, paper_selection, parallel, n_slots,
+               nodes, outputs, constants, changed, fitness, n_active):
+    """Score one layer's candidates and pick the best.
+
+    The buffers hold ``n_offspring + 1`` candidates, the parent's chromosome
+    last; ``changed[i]`` (for the offspring): candidate i differs from the
+    parent's chromosome in an active gene.  Only changed candidates are
+    scored: the others compute what the parent's chromosome computes, so
+    they share its score, ``parent_mse`` when X is the input it was scored
+    on (``same_input``), else its score on X (it is then scored).  The pick is
+    the first best candidate (offspring win ties), among the offspring only
+    under the paper's selection (``paper_selection``).
+
+    Returns (pick, identical, mse, approximation, evaluations, node
+    evaluations x samples): ``identical`` when the pick computes exactly what
+    the parent's chromosome computed on the same input (its approximation is
+    the parent's, and a 0 x 0 array is returned); else the pick's
+    approximation and MSE by :func:`layer_fit`.
+    """
+    lam = nodes.shape[0] - 1
+    changed[lam] = not same_input
+    if parallel:
+        evaluate_population_parallel(nodes, outputs, constants, pool, arities, X, Y, FITNESS_LSTSQ, ridge, changed,
+                                     n_slots, fitness, n_active)
+    else:
+        workspace = new_workspace(nodes.shape[1], outputs.shape[1], constants.shape[1], X)
+        evaluate_share_with(workspace, y_sst, nodes, outputs, constants, pool, arities, X, Y, FITNESS_LSTSQ, ridge,
+                            changed, 0, 1, fitness, n_active)
+    known = parent_mse if same_input else fitness[lam]
+    candidates = lam if paper_selection else lam + 1
+    best = 0
+    evaluations = 0
+    node_evaluations = 0
+    for i in range(lam + 1):
+        if changed[i]:
+            evaluations += 1
+            node_evaluations += n_active[i] * X.shape[1]
+        else:
+            fitness[i] = known
+        if i < candidates and fitness[i] < fitness[best]:
+            best = i
+    if same_input and not changed[best]:
+        return best, True, parent_mse, np.empty((0, 0)), evaluations, node_evaluations
+    constant_values = np.empty(constants.shape[1])
+    for c in range(constants.shape[1]):
+        constant_values[c] = pool[constants[best, c]]
+    _, approximation, _, _, mse = layer_fit(nodes[best], outputs[best], constant_values, arities, X, Y, ridge)
+    return best, False, mse, approximation, evaluations, node_evaluations
+
+
 @contextlib.contextmanager
 def engine_threads(n_threads: int):
     """Run the engine on ``n_threads`` numba threads, with single-threaded BLAS.
@@ -189,6 +292,12 @@ def warm_up(dtype=np.float64):
                                np.empty(1))
     F = evaluate_outputs(nodes, outputs, pool[constants], ARITIES, X)
     lstsq_fit(F, Y, 1e-8)
+    if dtype == np.float64:  # SRNet's layer-wise search runs in float64
+        buffers = tuple(np.ascontiguousarray(np.repeat(a[None], 3, 0)) for a in (nodes, outputs, constants))
+        for parallel in (False, True):
+            layer_generation(grid, codes, ARITIES, pool, X, Y, target_sst(Y), 1e-8, nodes, outputs, constants,
+                             math.inf, parallel, MUTATION_POINT, 0.5, 1, 0, parallel, parallel, 2, *buffers,
+                             np.ones(3, dtype=np.bool_), np.empty(3), np.zeros(3, dtype=np.int64))
     mutate(grid, codes, ARITIES, nodes, outputs, constants, MUTATION_POINT, 0.5, 1, 0, *population, changed)
     random_genomes(grid, codes, 1, np.array([1], dtype=np.int64))
     _WARM.add(dtype)
