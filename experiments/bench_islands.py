@@ -4,9 +4,9 @@
         [--seeds 2] [--seconds 8] [--threads 2] [--json PATH]
 
 On small data SRNet runs one population per thread (islands, see
-:mod:`srnet.cgp.islands`).  A layer-wise generation holds Python's GIL
-between its kernels, so two islands make about 1.5x the generations of one
-population, not 2x; and where the paper's best fitness is reached within a
+:mod:`srnet.cgp.islands`).  A layer-wise generation runs one compiled
+kernel per layer and holds Python's GIL between them, so two islands make
+1.2-1.7x the generations of one population, not 2x; and where the paper's best fitness is reached within a
 few hundred generations (``bench_engine.py``'s time to target) they reach it
 later than one population does.  This script measures what a user with a
 budget sees: the search fitness (the paper's, on its training + validation

@@ -10,9 +10,9 @@ populations reach a target sooner than one (the first to get there wins), and
 migration moves every island's effort toward the best region found.
 
 The engine's kernels release the GIL (``nogil``), so the islands' chunks run
-truly in parallel on Python threads (SRNet's layer-wise search, whose
-generations hold the GIL between kernels, gains less: 1.5x the generations
-per second on two threads).  Each island runs on its own between meetings,
+truly in parallel on Python threads (SRNet's layer-wise search runs one
+kernel per layer and holds the GIL only between them: two islands make
+1.2-1.7x the generations per second of one).  Each island runs on its own between meetings,
 and they meet at fixed generations (multiples of ``meet_every``, by default
 the migration interval :data:`MIGRATE_EVERY`), so with a generation or
 evaluation budget the same seed gives the same genome for the same number of
