@@ -293,6 +293,7 @@ def warm_up(dtype=np.float64):
     F = evaluate_outputs(nodes, outputs, pool[constants], ARITIES, X)
     lstsq_fit(F, Y, 1e-8)
     if dtype == np.float64:  # SRNet's layer-wise search runs in float64
+        layer_fit(nodes, outputs, pool[constants], ARITIES, X, Y, 1e-8)
         buffers = tuple(np.ascontiguousarray(np.repeat(a[None], 3, 0)) for a in (nodes, outputs, constants))
         for parallel in (False, True):
             layer_generation(grid, codes, ARITIES, pool, X, Y, target_sst(Y), 1e-8, nodes, outputs, constants,

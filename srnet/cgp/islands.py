@@ -12,8 +12,8 @@ migration moves every island's effort toward the best region found.
 The engine's kernels release the GIL (``nogil``), so the islands' chunks run
 truly in parallel on Python threads (SRNet's layer-wise search runs one
 kernel per layer and holds the GIL only between them: two islands make
-1.2-1.7x the generations per second of one).  Each island runs on its own between meetings,
-and they meet at fixed generations (multiples of ``meet_every``, by default
+1.2-1.7x the generations per second of one).  Each island runs on its own
+between meetings, and they meet at fixed generations (multiples of ``meet_every``, by default
 the migration interval :data:`MIGRATE_EVERY`), so with a generation or
 evaluation budget the same seed gives the same genome for the same number of
 islands, however the threads are scheduled; the driver (and a callback) sees
