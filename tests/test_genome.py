@@ -117,6 +117,47 @@ def test_point_mutation_changes_each_gene_independently_at_its_rate(rate):
     assert abs(together - rate**2) <= 5 * np.sqrt(rate**2 * (1 - rate**2) / (n * (n_genes - 1))) * 3 + 1e-12
 
 
+@pytest.mark.parametrize("single", [False, True])
+def test_a_mutated_gene_takes_every_other_legal_value_uniformly(single):
+    """A mutated gene's new value is uniform over its legal values other than the old one: functions from the
+    spec, connections to the sources and to the nodes within levels-back (an old connection to a source and one
+    to a node), outputs and constants; each count within 5 standard errors of uniform."""
+    spec = GenomeSpec(n_inputs=2, n_rows=2, n_columns=6, levels_back=2, functions=("add", "mul", "sub", "sin", "cos"),
+                      n_constants=1, constant_pool=(1.0, 2.0, 3.0, 4.0, 5.0))
+    parent = Genome.random(spec, 3)
+    n_sources = spec.n_inputs + spec.n_constants
+    last = spec.n_nodes - 1  # a node of column 5: it may read columns 3 and 4
+    parent.nodes[last, 1] = 1  # one connection to a source
+    parent.nodes[last, 2] = n_sources + 3 * spec.n_rows + 1  # one to a node of column 3
+    column = last // spec.n_rows
+    nodes_in_reach = list(range(n_sources + (column - 2) * spec.n_rows, n_sources + column * spec.n_rows))
+    legal = {
+        ("node", last, 0): [PRIMITIVE_CODES[f] for f in spec.functions],
+        ("node", last, 1): list(range(n_sources)) + nodes_in_reach,
+        ("node", last, 2): list(range(n_sources)) + nodes_in_reach,
+        ("output", 0, None): list(range(n_sources + spec.n_nodes)),
+        ("constant", 0, None): list(range(len(spec.constant_pool))),
+    }
+    n = 6000
+    operator = _kernels.MUTATION_SINGLE_ACTIVE if single else _kernels.MUTATION_POINT
+    nodes, outputs, constants, _ = offspring(spec, parent, n, operator, 1.0, 17, 0)
+    for (kind, index, slot), values in legal.items():
+        if kind == "node":
+            old, new = parent.nodes[index, slot], nodes[:, index, slot]
+        elif kind == "output":
+            old, new = parent.outputs[index], outputs[:, index]
+        else:
+            old, new = parent.constants[index], constants[:, index]
+        new = new[new != old]  # the offspring that mutated this gene
+        others = [v for v in values if v != old]
+        assert set(np.unique(new)) == set(others), (kind, slot)
+        if not single:  # at rate 1 every gene mutates, every time
+            assert new.size == n
+        expected = new.size / len(others)
+        counts = np.array([(new == v).sum() for v in others])
+        assert np.all(np.abs(counts - expected) <= 5 * np.sqrt(expected)), (kind, slot, counts)
+
+
 def test_single_active_mutation_changes_the_phenotype():
     spec = GenomeSpec(n_inputs=2, n_columns=20, functions=("add", "mul", "sin", "cos"))
     parent = Genome.random(spec, 1)

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from srnet.cgp import _cache  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
-from srnet.cgp._random import below, stream_seed, uniform
+from srnet.cgp._random import below, draw_bits, stream_seed
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
 
 #: Scalars describing the node grid (see GenomeSpec.grid).
@@ -124,69 +124,56 @@ def same_phenotype(nodes_a, outputs_a, constants_a, nodes_b, outputs_b, constant
 
 
 @njit(**_JIT)
-def _mutate_gene(grid, codes, n_outputs, gene, nodes, outputs, constants, i, state):
-    """Give one gene of offspring ``i`` a new legal value; returns False if it has no other value.
+def _gene_tables(grid, codes, arities, parent_nodes, parent_outputs, parent_constants, n_sources):
+    """Per gene of the genome, once per generation: how many legal values it
+    has (``choices``), the shift between a value and its index among them
+    (``offset``: a connection gene's values skip the nodes beyond
+    levels-back), and whether it is active in the parent (``active_gene``).
 
-    The offspring is addressed by its index, not by views ``nodes[i]``: a view
-    is a new array (its reference count touched twice), which made a mutated
-    gene cost three times as much."""
-    n_nodes = nodes.shape[1]
-    n_sources = grid.n_inputs + grid.n_constants
-    if gene < 3 * n_nodes:
-        node = gene // 3
-        slot = gene % 3
-        if slot == 0:
-            if codes.size < 2:
-                return False
-            old = nodes[i, node, 0]
-            new = old
-            while new == old:
-                new = codes[below(state, codes.size)]
-            nodes[i, node, 0] = new
-            return True
+    With them, :func:`mutate` draws a mutated gene's new value in one
+    step (no retry loop until it differs from the old one).
+    """
+    n_nodes = parent_nodes.shape[0]
+    n_outputs = parent_outputs.size
+    n_genes = 3 * n_nodes + n_outputs + parent_constants.size
+    choices = np.empty(n_genes, dtype=np.int64)
+    offset = np.zeros(n_genes, dtype=np.int64)
+    active_gene = np.empty(n_genes, dtype=np.bool_)
+    active = np.empty(n_nodes, dtype=np.bool_)
+    used = np.empty(n_sources, dtype=np.bool_)
+    mark_active(parent_nodes, parent_outputs, n_sources, arities, active, used)
+    for node in range(n_nodes):
         column = node // grid.n_rows
-        choices = _n_connection_choices(grid, column)
-        if choices < 2:
-            return False
-        old = nodes[i, node, slot]
-        new = old
-        while new == old:
-            new = _connection(grid, column, below(state, choices))
-        nodes[i, node, slot] = new
-        return True
-    gene -= 3 * n_nodes
-    if gene < n_outputs:
-        choices = n_sources + n_nodes
-        if choices < 2:
-            return False
-        old = outputs[i, gene]
-        new = old
-        while new == old:
-            new = below(state, choices)
-        outputs[i, gene] = new
-        return True
-    gene -= n_outputs
-    if grid.n_pool < 2:
-        return False
-    old = constants[i, gene]
-    new = old
-    while new == old:
-        new = below(state, grid.n_pool)
-    constants[i, gene] = new
-    return True
+        first = max(0, column - grid.levels_back)
+        connections = _n_connection_choices(grid, column)
+        arity = arities[parent_nodes[node, 0]]
+        choices[3 * node] = codes.size
+        choices[3 * node + 1] = connections
+        choices[3 * node + 2] = connections
+        offset[3 * node + 1] = first * grid.n_rows
+        offset[3 * node + 2] = first * grid.n_rows
+        active_gene[3 * node] = active[node]
+        active_gene[3 * node + 1] = active[node] and arity >= 1
+        active_gene[3 * node + 2] = active[node] and arity >= 2
+    for j in range(n_outputs):
+        choices[3 * n_nodes + j] = n_sources + n_nodes
+        active_gene[3 * n_nodes + j] = True
+    for c in range(parent_constants.size):
+        choices[3 * n_nodes + n_outputs + c] = grid.n_pool
+        active_gene[3 * n_nodes + n_outputs + c] = used[grid.n_inputs + c]
+    return choices, offset, active_gene
 
 
 @njit(**_JIT)
-def _gene_is_active(grid, gene, n_outputs, parent_nodes, active, used_sources, arities):
-    n_nodes = parent_nodes.shape[0]
-    if gene < 3 * n_nodes:
-        node = gene // 3
-        slot = gene % 3
-        return active[node] and (slot == 0 or slot <= arities[parent_nodes[node, 0]])
-    gene -= 3 * n_nodes
-    if gene < n_outputs:
-        return True
-    return used_sources[grid.n_inputs + gene - n_outputs]
+def _code_index(codes):
+    """The index of each function code in ``codes`` (-1 for codes not in it)."""
+    top = 0
+    for k in range(codes.size):
+        top = max(top, codes[k])
+    index = np.full(top + 1, -1, dtype=np.int64)
+    for k in range(codes.size):
+        index[codes[k]] = k
+    return index
 
 
 @njit(**_JIT)
@@ -199,13 +186,20 @@ def mutate(grid, codes, arities, parent_nodes, parent_outputs, parent_constants,
     Point mutation changes each gene with probability ``rate``; single-active
     mutation (Goldman & Punch) changes random genes until one is active.
     """
-    n_nodes = parent_nodes.shape[0]
-    n_outputs = parent_outputs.size
     n_sources = grid.n_inputs + grid.n_constants
-    n_genes = 3 * n_nodes + n_outputs + parent_constants.size
-    active = np.empty(n_nodes, dtype=np.bool_)
-    used = np.empty(n_sources, dtype=np.bool_)
-    mark_active(parent_nodes, parent_outputs, n_sources, arities, active, used)
+    choices, offset, active_gene = _gene_tables(grid, codes, arities, parent_nodes, parent_outputs,
+                                                parent_constants, n_sources)
+    code_index = _code_index(codes)
+    n_genes = choices.size
+    n_node_genes = 3 * parent_nodes.shape[0]
+    n_outputs = parent_outputs.size
+    single = operator == MUTATION_SINGLE_ACTIVE
+    # point mutation: a gene mutates when a uniform draw falls below
+    # ``rate``, compared as integers (the draw's 53 bits); single-active:
+    # random genes until an active one changed (bounded: a genome may have
+    # no mutable active gene)
+    threshold = np.uint64(min(max(rate, 0.0), 1.0) * 9007199254740992.0)
+    tries = 64 * n_genes if single else n_genes
     state = np.empty(1, dtype=np.uint64)
     for i in range(out_nodes.shape[0]):
         state[0] = stream_seed(run_seed, generation, i)
@@ -213,18 +207,41 @@ def mutate(grid, codes, arities, parent_nodes, parent_outputs, parent_constants,
         out_outputs[i] = parent_outputs
         out_constants[i] = parent_constants
         touched_active = False
-        if operator == MUTATION_SINGLE_ACTIVE:
-            for _ in range(64 * n_genes):  # bounded: a genome may have no mutable active gene
+        for t in range(tries):
+            if single:
                 gene = below(state, n_genes)
-                if _mutate_gene(grid, codes, n_outputs, gene, out_nodes, out_outputs, out_constants, i, state):
-                    if _gene_is_active(grid, gene, n_outputs, parent_nodes, active, used, arities):
-                        touched_active = True
-                        break
-        else:
-            for gene in range(n_genes):
-                if uniform(state) < rate:
-                    if _mutate_gene(grid, codes, n_outputs, gene, out_nodes, out_outputs, out_constants, i, state):
-                        if _gene_is_active(grid, gene, n_outputs, parent_nodes, active, used, arities):
-                            touched_active = True
+            elif draw_bits(state) < threshold:
+                gene = t
+            else:
+                continue
+            count = choices[gene]
+            if count < 2:  # no other legal value
+                continue
+            # the new value's index: one draw among the others (the old
+            # value's index is skipped).  Written out here, not called: a
+            # call taking the offspring arrays cost three times the work.
+            r = below(state, count - 1)
+            if gene < n_node_genes:
+                node = gene // 3
+                slot = gene - 3 * node
+                old = out_nodes[i, node, slot]
+                if slot == 0:
+                    r += r >= code_index[old]
+                    out_nodes[i, node, 0] = codes[r]
+                else:
+                    shift = offset[gene]
+                    r += r >= (old if old < n_sources else old - shift)
+                    out_nodes[i, node, slot] = r if r < n_sources else r + shift
+            elif gene < n_node_genes + n_outputs:
+                j = gene - n_node_genes
+                r += r >= out_outputs[i, j]
+                out_outputs[i, j] = r
+            else:
+                c = gene - n_node_genes - n_outputs
+                r += r >= out_constants[i, c]
+                out_constants[i, c] = r
+            if active_gene[gene]:
+                touched_active = True
+                if single:
+                    break
         changed[i] = touched_active
-

@@ -33,6 +33,12 @@ def _next(state):
 
 
 @njit(**_JIT)
+def draw_bits(state):
+    """53 uniform random bits, as an integer in [0, 2**53): ``uniform`` times 2**53."""
+    return _next(state) >> np.uint64(11)
+
+
+@njit(**_JIT)
 def below(state, k):
     """Uniform integer in [0, k)."""
     return np.int64(np.float64(_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0) * k)
