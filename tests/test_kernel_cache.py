@@ -70,37 +70,61 @@ def _compiles_kernels(path: Path) -> bool:
     return "njit" in path.read_text() or "numba.extending" in path.read_text()
 
 
-def test_the_stale_cache_guard_hashes_every_file_with_kernels():
+def test_the_cache_hash_covers_every_file_with_kernels():
     """numba re-checks only a kernel's own file; kernels inline code from the
-    other engine files, so every one of them must be in the guard's hash."""
-    with_kernels = {path.name for path in ENGINE.glob("*.py") if _compiles_kernels(path)}
-    assert with_kernels <= set(_cache.ENGINE_SOURCES), with_kernels - set(_cache.ENGINE_SOURCES)
-    assert {Path(module.__file__).name for module in KERNEL_MODULES} <= set(_cache.ENGINE_SOURCES)
+    other files, so every one of them must be in the hash naming the cache."""
+    with_kernels = {str(path.relative_to(_cache.PACKAGE)) for path in _cache.PACKAGE.rglob("*.py")
+                    if _compiles_kernels(path)}
+    assert with_kernels <= set(_cache.KERNEL_SOURCES), with_kernels - set(_cache.KERNEL_SOURCES)
+    assert {f"cgp/{Path(module.__file__).name}" for module in KERNEL_MODULES} <= set(_cache.KERNEL_SOURCES)
 
 
-def test_every_kernel_module_runs_the_guard_before_importing_other_engine_code():
-    for name in _cache.ENGINE_SOURCES:
-        if name == "_cache.py":
+def test_every_kernel_module_places_the_cache_before_importing_other_engine_code():
+    for name in _cache.KERNEL_SOURCES:
+        if name == "cgp/_cache.py":
             continue
-        tree = ast.parse((ENGINE / name).read_text())
+        tree = ast.parse((_cache.PACKAGE / name).read_text())
         engine_imports = [node for node in tree.body if isinstance(node, ast.ImportFrom)
                           and (node.module or "").startswith("srnet")]
         assert engine_imports, name
         first = engine_imports[0]
-        assert first.module == "srnet.cgp" and "_cache" in {alias.name for alias in first.names}, name
+        assert first.module == "srnet.cgp" and {"_cache", "_vecmath"} & {alias.name for alias in first.names}, name
 
 
-def test_the_guard_drops_the_cache_when_any_engine_source_changes(tmp_path):
-    for name in _cache.ENGINE_SOURCES:
-        shutil.copy(ENGINE / name, tmp_path / name)
-    cache = tmp_path / "__pycache__"
-    assert _cache.drop_stale_numba_cache(tmp_path)  # first run: stamped
-    for name in _cache.ENGINE_SOURCES:
-        (cache / "kernel-1.py311.nbi").write_text("index")
-        (cache / "kernel-1.py311.1.nbc").write_text("code")
-        assert not _cache.drop_stale_numba_cache(tmp_path)  # unchanged sources: the cache stays
-        assert (cache / "kernel-1.py311.nbi").exists()
+def test_the_hash_changes_when_any_kernel_source_changes(tmp_path):
+    for name in _cache.KERNEL_SOURCES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(_cache.PACKAGE / name, tmp_path / name)
+    assert _cache.sources_digest(tmp_path) == _cache.DIGEST
+    for name in _cache.KERNEL_SOURCES:
+        before = _cache.sources_digest(tmp_path)
         with open(tmp_path / name, "a") as source:
             source.write("\n# edited\n")
-        assert _cache.drop_stale_numba_cache(tmp_path), name
-        assert not list(cache.glob("*.nb?")), name
+        assert _cache.sources_digest(tmp_path) != before, name
+
+
+def test_kernels_are_cached_in_the_folder_of_this_hash():
+    """A process caches in the folder of the sources it imported, so one still
+    running old code after an edit can never fill the new code's cache."""
+    from srnet.activations import _fused_cpu
+
+    for label, dispatcher in list(_dispatchers()) + [("fused run_serial", _fused_cpu.run_serial)]:
+        locator = dispatcher._cache._impl.locator
+        assert isinstance(locator, _cache.KernelCacheLocator), label
+        assert Path(locator.get_cache_path()).name == _cache.FOLDER == "srnet-" + _cache.DIGEST[:16], label
+        assert locator.get_source_stamp() == _cache.DIGEST
+
+
+def test_pruning_removes_other_hashes_folders_and_keeps_this_one(tmp_path):
+    (tmp_path / _cache.FOLDER).mkdir()
+    (tmp_path / _cache.FOLDER / "kernel-1.py311.nbi").write_text("index")
+    (tmp_path / "srnet-0123456789abcdef").mkdir()
+    (tmp_path / "srnet-0123456789abcdef" / "kernel-1.py311.nbi").write_text("old index")
+    (tmp_path / "kernel-1.py311.1.nbc").write_text("a loose entry of an older srnet")
+    (tmp_path / "engine-sources.sha256").write_text("an older srnet's stamp")
+    (tmp_path / "module.cpython-311.pyc").write_text("not numba's")
+    removed = _cache.prune_other_folders(tmp_path)
+    assert sorted(p.name for p in removed) == ["engine-sources.sha256", "kernel-1.py311.1.nbc",
+                                               "srnet-0123456789abcdef"]
+    assert (tmp_path / _cache.FOLDER / "kernel-1.py311.nbi").exists()
+    assert (tmp_path / "module.cpython-311.pyc").exists()

@@ -18,49 +18,15 @@ in float64 they are libm's.
 
 from __future__ import annotations
 
-import hashlib
 import math
-from pathlib import Path
 
 import numpy as np
 from numba import njit, prange
 
-from srnet.cgp import _vecmath, primitives
+from srnet.cgp import _vecmath, primitives  # first: srnet.cgp._cache places the kernels' cache
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
 from srnet.cgp._vecmath import _bits_float32, log_normal, named
 from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PROTECTION_EPS
-
-# ------------------------------------------------------------------ stale cache guard
-
-#: Sources whose code the cached kernels below contain (they inline the
-#: engine's scalar primitives and vector maths).
-_SOURCES = (Path(primitives.__file__), Path(_vecmath.__file__), Path(__file__))
-_STAMP = "fused-cpu-sources.sha256"
-
-
-def _drop_stale_cache() -> None:
-    """numba invalidates a cache entry only when the function's own file
-    changes; drop this module's entries when an inlined source changed."""
-    digest = hashlib.sha256()
-    for path in _SOURCES:
-        digest.update(path.read_bytes())
-    cache = Path(__file__).resolve().parent / "__pycache__"
-    stamp = cache / _STAMP
-    try:
-        if stamp.read_text() == digest.hexdigest():
-            return
-    except OSError:
-        pass
-    try:
-        cache.mkdir(exist_ok=True)
-        for path in list(cache.glob(f"{Path(__file__).stem}.*.nbi")) + list(cache.glob(f"{Path(__file__).stem}.*.nbc")):
-            path.unlink(missing_ok=True)
-        stamp.write_text(digest.hexdigest())
-    except OSError:  # a read-only install: nothing cached could be stale
-        pass
-
-
-_drop_stale_cache()
 
 # ------------------------------------------------------------------ codes
 

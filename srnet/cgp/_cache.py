@@ -1,53 +1,127 @@
-"""The guard against stale numba caches of the CGP engine.
+"""Where srnet's compiled kernels are cached, so that a cache never runs stale code.
 
-numba invalidates a cached function only when its own file changes, but the
-engine's kernels inline code from other files (primitives.py, _vecmath.py,
-_fitness.py, _random.py, _mutation.py, _evaluation.py): after an edit there,
-the cache would silently run the old code.  This module hashes every engine
-source and deletes the package's numba cache when the hash changes.
+numba re-checks only a kernel's own file, but srnet's kernels inline code
+from other files (the primitives, the vector maths, the fitness, ...): after
+an edit there, an entry keyed on an unchanged file would silently run the
+old code.  So every srnet kernel is cached in a folder named after the hash
+of all the sources a kernel may contain, ``srnet-<hash>`` inside the folder
+numba would use (the package's ``__pycache__``, ``NUMBA_CACHE_DIR``, or the
+user-wide cache of a read-only install).  A process writes to the folder of
+the sources it imported: one still running old code after an edit fills the
+old folder, never the new one (deleting a single stamped cache on a change
+left that race open: an old process could write after a new one had
+stamped).  Folders of other hashes are removed when the engine is imported.
 
-Every kernel module imports this module before anything else of the engine,
-so the guard has run before any kernel is compiled or loaded from the cache.
+Every kernel module imports this module before anything else of srnet, so
+the locator is registered before any kernel is compiled or loaded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
-#: Every engine source whose code a cached kernel may contain.  A new kernel
-#: module must be added here (tests/test_kernel_cache.py checks it).
-ENGINE_SOURCES = ("_cache.py", "_vecmath.py", "primitives.py", "_fitness.py", "_random.py", "_mutation.py",
-                  "_evaluation.py", "_kernels.py", "gpu.py")
+from numba import config
+from numba.core.caching import (
+    CacheImpl,
+    InTreeCacheLocator,
+    UserProvidedCacheLocator,
+    UserWideCacheLocator,
+    _CacheLocator,
+)
 
-#: The file in the cache folder holding the hash the cache was filled with.
-STAMP = "engine-sources.sha256"
+#: The srnet package folder.
+PACKAGE = Path(__file__).resolve().parents[1]
+
+#: Every source whose code a cached kernel may contain, relative to the
+#: package.  A new kernel module must be added here (tests/test_kernel_cache.py
+#: checks it).
+KERNEL_SOURCES = ("cgp/_cache.py", "cgp/_vecmath.py", "cgp/primitives.py", "cgp/_fitness.py", "cgp/_random.py",
+                  "cgp/_mutation.py", "cgp/_evaluation.py", "cgp/_kernels.py", "cgp/gpu.py",
+                  "activations/_fused_cpu.py")
+
+#: Prefix of the cache folders (``srnet-`` and 16 hex digits of the hash).
+FOLDER_PREFIX = "srnet-"
 
 
-def drop_stale_numba_cache(directory: Path | str | None = None) -> bool:
-    """Delete the numba cache of the engine in ``directory`` (this package by
-    default) when any file of :data:`ENGINE_SOURCES` changed since the cache
-    was stamped; returns whether it was dropped.  A read-only install is left
-    alone: nothing could have been cached there from other sources."""
-    here = Path(__file__).resolve().parent if directory is None else Path(directory)
+def sources_digest(package: Path | str = PACKAGE) -> str:
+    """The hash of every file of :data:`KERNEL_SOURCES` under ``package``."""
     digest = hashlib.sha256()
-    for name in ENGINE_SOURCES:
-        digest.update((here / name).read_bytes())
-    cache = here / "__pycache__"
-    stamp = cache / STAMP
-    try:
-        if stamp.read_text() == digest.hexdigest():
-            return False
-    except OSError:
-        pass
-    try:
-        cache.mkdir(exist_ok=True)
-        for path in list(cache.glob("*.nbi")) + list(cache.glob("*.nbc")):
-            path.unlink(missing_ok=True)
-        stamp.write_text(digest.hexdigest())
-    except OSError:  # a read-only install: nothing cached could be stale
-        return False
-    return True
+    for name in KERNEL_SOURCES:
+        digest.update(name.encode() + b"\0")
+        digest.update((Path(package) / name).read_bytes())
+    return digest.hexdigest()
 
 
-drop_stale_numba_cache()
+DIGEST = sources_digest()
+FOLDER = FOLDER_PREFIX + DIGEST[:16]
+_KERNEL_FILES = frozenset(str(PACKAGE / name) for name in KERNEL_SOURCES)
+
+
+def prune_other_folders(base: Path | str, keep: str = FOLDER) -> list[Path]:
+    """Remove the srnet cache folders under ``base`` other than ``keep`` (and
+    the loose cache files and hash stamps an srnet from before these folders
+    left there);
+    returns what was removed.  Errors are ignored: a read-only cache, or a
+    folder another process is writing, stays."""
+    removed = []
+    base = Path(base)
+    if not base.is_dir():
+        return removed
+    for path in base.iterdir():
+        stale = (path.is_dir() and path.name.startswith(FOLDER_PREFIX) and path.name != keep) or \
+                (path.is_file() and path.suffix in (".nbi", ".nbc", ".sha256"))
+        if not stale:
+            continue
+        try:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+class KernelCacheLocator(_CacheLocator):
+    """numba's cache locator for srnet's kernels: numba's usual folder plus
+    :data:`FOLDER`, and the sources' hash as the freshness stamp."""
+
+    def __init__(self, py_func, base: str):
+        self._lineno = py_func.__code__.co_firstlineno
+        self._base = base
+        self._cache_path = str(Path(base) / FOLDER)
+
+    def get_cache_path(self):
+        return self._cache_path
+
+    def get_source_stamp(self):
+        return DIGEST
+
+    def get_disambiguator(self):
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if str(Path(py_file).resolve()) not in _KERNEL_FILES:
+            return None
+        # numba's own choice of folder, in its order: NUMBA_CACHE_DIR, else
+        # the package's __pycache__, else the user-wide cache
+        choices = (UserProvidedCacheLocator,) if config.CACHE_DIR else (InTreeCacheLocator, UserWideCacheLocator)
+        for choice in choices:
+            base = choice(py_func, py_file).get_cache_path()
+            locator = cls(py_func, base)
+            try:
+                locator.ensure_cache_path()
+            except OSError:
+                continue
+            if base not in _PRUNED:
+                _PRUNED.add(base)
+                prune_other_folders(base)
+            return locator
+        return None
+
+
+_PRUNED: set[str] = set()
+
+if KernelCacheLocator not in CacheImpl._locator_classes:
+    CacheImpl._locator_classes.insert(0, KernelCacheLocator)

@@ -14,7 +14,7 @@ import numpy as np
 from numba import literal_unroll, njit, prange
 from numba.core.errors import NumbaExperimentalFeatureWarning
 
-from srnet.cgp import _cache  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
+from srnet.cgp import _cache  # noqa: F401  (first: places the numba cache before any kernel is defined)
 from srnet.cgp._fitness import fitness_with, target_sst
 from srnet.cgp._mutation import active_nodes, mark_active
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT

@@ -6,7 +6,7 @@ strategy, the engine's threads and warm-up; and, re-exported so that
 * :mod:`srnet.cgp._mutation` -- random genomes, activity, mutation;
 * :mod:`srnet.cgp._evaluation` -- evaluation of genomes and populations;
 * :mod:`srnet.cgp._fitness` -- fitness (linear scaling, least squares);
-* :mod:`srnet.cgp._cache` -- the guard against a stale numba cache.
+* :mod:`srnet.cgp._cache` -- where the kernels are cached (never stale).
 
 Kernels see arrays and scalars only (no Python objects), so the Python layer
 validates and seeds and these loops stay compiled end to end.  Randomness is
@@ -26,7 +26,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from srnet.cgp import _cache  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
+from srnet.cgp import _cache  # noqa: F401  (first: places the numba cache before any kernel is defined)
 from srnet.cgp._evaluation import (  # noqa: F401  (re-exported)
     BLOCK,
     PARALLEL_MIN_WORK,

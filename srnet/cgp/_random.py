@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from srnet.cgp import _cache  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
+from srnet.cgp import _cache  # noqa: F401  (first: places the numba cache before any kernel is defined)
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
 
 

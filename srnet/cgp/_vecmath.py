@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
-from srnet.cgp import _cache  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
+from srnet.cgp import _cache  # noqa: F401  (first: places the numba cache before any kernel is defined)
 
 # The engine's numba options, shared by every kernel module.
 # error_model="numpy" lets divisions vectorise (no ZeroDivisionError checks);

@@ -47,7 +47,7 @@ from numba import config, cuda, njit  # importing numba.cuda starts no driver
 from numba.core.dispatcher import Dispatcher
 
 from srnet.cgp import (
-    _cache,  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
+    _cache,  # noqa: F401  (first: places the numba cache before any kernel is defined)
     _vecmath,
 )
 from srnet.cgp._fitness import (

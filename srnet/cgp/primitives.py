@@ -42,7 +42,7 @@ import torch
 from numba import njit
 
 from srnet.cgp import (
-    _cache,  # noqa: F401  (first: drops a stale numba cache before any kernel loads)
+    _cache,  # noqa: F401  (first: places the numba cache before any kernel is defined)
     _vecmath,
 )
 
