@@ -42,9 +42,11 @@ def worth_parallel(n_threads: int, n_individuals: int, n_samples: int) -> bool:
 _KERNELS = tuple(p.kernel for p in PRIMITIVES)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _apply(code, a, b, out):
-    """Run primitive ``code`` over the vectors a, b into out."""
+    """Run primitive ``code`` over the vectors a, b into out.  Inlined (numba
+    IR): called once per node and block, a call cost a fifth of a small
+    evaluation."""
     index = 0
     for kernel in literal_unroll(_KERNELS):
         if index == code:
@@ -52,7 +54,7 @@ def _apply(code, a, b, out):
         index += 1
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _row(address, X, const_rows, node_rows, start, stop, n_inputs, n_sources):
     """The values of an address over samples start..stop (a view, no copy)."""
     if address < n_inputs:
