@@ -127,6 +127,41 @@ def test_islands_keep_their_threads_between_meetings_and_the_driver_lets_them_go
     assert islands._executor is None and not _island_threads()
 
 
+def test_islands_that_lose_the_race_stop_soon_after_the_winner(data):
+    """When one island reaches the target, the others learn of it within an
+    eighth of the generations run: no island's chunk is longer (chunks sized
+    by time alone let them run as long again as the whole run, and two
+    islands took as long as one)."""
+    from srnet.cgp import driver
+    from srnet.cgp.evolve import CGPSearch
+    from srnet.cgp.islands import MIN_CHUNK, Islands, island_seed, overshoot_bound
+
+    assert [overshoot_bound(g) for g in (0, 100, 512, 800, 80000)] == [MIN_CHUNK, MIN_CHUNK, MIN_CHUNK, 100, 10000]
+    X_rows, _ = data
+    target = X_rows[:1] ** 3 + X_rows[:1] ** 2  # a target found after hundreds to thousands of generations
+    longest = 0
+    for seed in range(3):
+        members = [CGPSearch(SPEC, X_rows, target, mode=0, ridge=1e-8, n_offspring=4, operator=0,
+                             mutation_rate=0.05, run_seed=island_seed(seed, i), restart_after=None, initial=None,
+                             parallel=False, threads=1) for i in range(2)]
+        calls = []
+        for member in members:
+            member.chunk = 1 << 16  # as after a long quick run: time alone would not cut the chunk
+            step = member.step
+
+            def recorded(limits, member=member, step=step):
+                calls.append((member.generation, limits.generations))
+                step(limits)
+
+            member.step = recorded
+        islands = Islands(members, n_threads=2)
+        driver.run(islands, max_generations=5000, target_fitness=1e-12)
+        for generation, chunk in calls:  # so a loser learns of the winner within an eighth of the run
+            assert chunk <= overshoot_bound(generation), (seed, generation, chunk)
+        longest = max(longest, max(generation for generation, _ in calls))
+    assert longest >= 1024  # the bound grew past MIN_CHUNK in some run
+
+
 def test_reported_fitness_is_the_genomes_fitness_and_history_never_worsens(data):
     result = evolve(SPEC, *data, max_generations=500, n_offspring=4, random_state=0, restart_after=100)
     assert result.fitness == pytest.approx(fitness_of(result.genome, *data), rel=1e-12)

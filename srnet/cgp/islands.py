@@ -41,6 +41,23 @@ from srnet.cgp.driver import Limits
 MIGRATE_EVERY = 2000
 
 
+#: See :func:`overshoot_bound`.
+MIN_CHUNK = 64
+
+
+def overshoot_bound(generation: int) -> int:
+    """The most generations an island runs in one call at ``generation``:
+    an eighth of those it has run (at least :data:`MIN_CHUNK`).
+
+    When another island reaches the target, an island finishes the chunk it
+    is in before it learns of it; with chunks sized by time alone (they
+    double while they are quick) that chunk could be as long as the whole
+    run so far, and two islands then took as long as one.  Bounded this way,
+    the losers run at most about 1/8 past the winner's generation, for a few
+    dozen more calls over a run."""
+    return max(MIN_CHUNK, generation // 8)
+
+
 def island_seed(run_seed: int, island: int) -> int:
     """Island ``island``'s run seed: island 0 keeps the run's own seed, so one
     island reproduces a search without islands."""
@@ -141,7 +158,8 @@ class Islands:
                 left = None if share is None else share - (member.evaluations - spent)
                 if member.generation >= horizon or (left is not None and left <= 0):
                     return
-                member.step(dataclasses.replace(limits, generations=horizon - member.generation, evaluations=left))
+                chunk = min(horizon - member.generation, overshoot_bound(member.generation))
+                member.step(dataclasses.replace(limits, generations=chunk, evaluations=left))
                 if member.fitness <= limits.target_fitness:  # the kernel stops at the generation it got there
                     with lock:
                         first_hit[0] = min(first_hit[0], member.generation)
@@ -183,4 +201,4 @@ class Islands:
             self._executor = None
 
 
-__all__ = ["Islands", "MIGRATE_EVERY", "island_seed"]
+__all__ = ["Islands", "MIGRATE_EVERY", "MIN_CHUNK", "island_seed", "overshoot_bound"]
