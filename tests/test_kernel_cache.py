@@ -128,3 +128,50 @@ def test_pruning_removes_other_hashes_folders_and_keeps_this_one(tmp_path):
                                                "srnet-0123456789abcdef"]
     assert (tmp_path / _cache.FOLDER / "kernel-1.py311.nbi").exists()
     assert (tmp_path / "module.cpython-311.pyc").exists()
+
+
+def test_concurrent_processes_adding_signatures_never_cross_their_code(tmp_path):
+    """Two processes adding different signatures of one kernel at once: each
+    started from the same index, and the first one's data file is written
+    last (numba's numbered files then sent one signature to the other's
+    code).  Every signature found in the index loads its own data."""
+    first = _cache.KeyedIndexDataCacheFile(str(tmp_path), "kernel-1.py311", "stamp")
+    second = _cache.KeyedIndexDataCacheFile(str(tmp_path), "kernel-1.py311", "stamp")
+    stale = first._load_index()
+    second._load_index = lambda: dict(stale)  # it read the index before the first one wrote it
+    deferred = []
+    save_data = first._save_data
+    first._save_data = lambda name, data: deferred.append((name, data))
+    first.save(("float32 signature",), "float32 code")
+    second.save(("float64 signature",), "float64 code")
+    for name, data in deferred:
+        save_data(name, data)
+    fresh = _cache.KeyedIndexDataCacheFile(str(tmp_path), "kernel-1.py311", "stamp")
+    index = fresh._load_index()
+    assert index  # at least one entry survives
+    for key in index:
+        assert fresh.load(key) == key[0].replace("signature", "code")
+    assert fresh.load(("float64 signature",)) == "float64 code"  # the last index written
+
+
+def test_srnet_kernels_use_the_keyed_cache_files():
+    for label, dispatcher in _dispatchers():
+        assert isinstance(dispatcher._cache._cache_file, _cache.KeyedIndexDataCacheFile), label
+
+
+def test_an_integer_or_nan_target_fitness():
+    """An int target is a float to the kernels (no second compiled signature of
+    every kernel); NaN is a clear error."""
+    import numpy as np
+    import pytest
+
+    from srnet.cgp import GenomeSpec, evolve
+
+    spec = GenomeSpec(n_inputs=1, n_columns=5)
+    X = np.linspace(-1, 1, 20)[None, :]
+    before = len(_kernels.evolve_generations.signatures)
+    evolve(spec, X, X ** 2, max_generations=3, target_fitness=0, random_state=0)
+    evolve(spec, X, X ** 2, max_generations=3, target_fitness=0.0, random_state=0)
+    assert len(_kernels.evolve_generations.signatures) <= max(before, 1)
+    with pytest.raises(ValueError, match="target_fitness is NaN"):
+        evolve(spec, X, X ** 2, max_generations=3, target_fitness=float("nan"))

@@ -12,6 +12,13 @@ old folder, never the new one (deleting a single stamped cache on a change
 left that race open: an old process could write after a new one had
 stamped).  Folders of other hashes are removed when the engine is imported.
 
+Inside a folder, each compiled signature is stored in a file named after the
+signature (:class:`KeyedIndexDataCacheFile`), not numba's next free number:
+two processes adding different signatures of one kernel at once (pytest-xdist
+workers, Dask workers on a fresh install) could both take number N, and the
+index then sent one signature to the other's machine code (a segfault, seen
+with a float32 kernel run for a float64 call).
+
 Every kernel module imports this module before anything else of srnet, so
 the locator is registered before any kernel is compiled or loaded.
 """
@@ -24,7 +31,9 @@ from pathlib import Path
 
 from numba import config
 from numba.core.caching import (
+    Cache,
     CacheImpl,
+    IndexDataCacheFile,
     InTreeCacheLocator,
     UserProvidedCacheLocator,
     UserWideCacheLocator,
@@ -123,5 +132,34 @@ class KernelCacheLocator(_CacheLocator):
 
 _PRUNED: set[str] = set()
 
+
+class KeyedIndexDataCacheFile(IndexDataCacheFile):
+    """numba's index and data files, each signature's data in a file named
+    after the signature.  Processes adding different signatures at once then
+    never share a data file; one of them may lose its index entry (it is
+    compiled again when next needed), but no entry can point to another
+    signature's code.  The data file is written before the index that
+    points to it."""
+
+    def save(self, key, data):
+        data_name = self._data_name_pattern.replace("{number:d}", hashlib.sha256(repr(key).encode()).hexdigest()[:16])
+        self._save_data(data_name, data)
+        overloads = self._load_index()
+        if overloads.get(key) != data_name:
+            overloads[key] = data_name
+            self._save_index(overloads)
+
+
+def _keyed_cache_init(self, py_func):
+    """numba's Cache.__init__, then, for srnet's kernels, the keyed files."""
+    _numba_cache_init(self, py_func)
+    if isinstance(self._impl.locator, KernelCacheLocator):
+        self._cache_file = KeyedIndexDataCacheFile(cache_path=self._cache_path, filename_base=self._impl.filename_base,
+                                                   source_stamp=self._impl.locator.get_source_stamp())
+
+
 if KernelCacheLocator not in CacheImpl._locator_classes:
     CacheImpl._locator_classes.insert(0, KernelCacheLocator)
+if getattr(Cache.__init__, "__name__", "") != "_keyed_cache_init":
+    _numba_cache_init = Cache.__init__
+    Cache.__init__ = _keyed_cache_init

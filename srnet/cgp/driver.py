@@ -156,6 +156,9 @@ def run(strategy, *, max_generations: int | None = None, max_evaluations: int | 
         second Ctrl-C, after the run, interrupts as usual.
     """
     max_generations, max_evaluations, max_seconds = check_budgets(max_generations, max_evaluations, max_seconds)
+    target_fitness = float(target_fitness)  # an int would compile (and cache) another signature of every kernel
+    if math.isnan(target_fitness):
+        raise ValueError("target_fitness is NaN; give a number (-inf: no target)")
     started = time.perf_counter()
     deadline = None if max_seconds is None else started + max_seconds
     history = [(strategy.generation, strategy.evaluations, 0.0, strategy.fitness)]
