@@ -30,15 +30,22 @@ import shutil
 from pathlib import Path
 
 from numba import config
-from numba.core.caching import (
-    Cache,
-    CacheImpl,
-    IndexDataCacheFile,
-    InTreeCacheLocator,
-    UserProvidedCacheLocator,
-    UserWideCacheLocator,
-    _CacheLocator,
-)
+from numba.core import caching as _caching
+
+
+def _numba_class(name: str):
+    """A class of numba's cache machinery (public since numba 0.61, with a
+    leading underscore before)."""
+    return getattr(_caching, name, None) or getattr(_caching, "_" + name)
+
+
+Cache = _numba_class("Cache")
+CacheImpl = _numba_class("CacheImpl")
+IndexDataCacheFile = _numba_class("IndexDataCacheFile")
+InTreeCacheLocator = _numba_class("InTreeCacheLocator")
+UserProvidedCacheLocator = _numba_class("UserProvidedCacheLocator")
+UserWideCacheLocator = _numba_class("UserWideCacheLocator")
+_CacheLocator = _numba_class("CacheLocator")
 
 #: The srnet package folder.
 PACKAGE = Path(__file__).resolve().parents[1]

@@ -60,7 +60,7 @@ from srnet.cgp._mutation import (  # noqa: F401  (re-exported)
     random_genomes,
     same_phenotype,
 )
-from srnet.cgp._random import below, stream_seed, uniform  # noqa: F401  (re-exported)
+from srnet.cgp._random import below, draw_bits, stream_seed  # noqa: F401  (re-exported)
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
 
 

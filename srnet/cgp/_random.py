@@ -34,17 +34,12 @@ def _next(state):
 
 @njit(**_JIT)
 def draw_bits(state):
-    """53 uniform random bits, as an integer in [0, 2**53): ``uniform`` times 2**53."""
+    """53 uniform random bits, as an integer in [0, 2**53) (a uniform draw in
+    [0, 1) times 2**53: compared with an integer threshold, no conversion)."""
     return _next(state) >> np.uint64(11)
 
 
 @njit(**_JIT)
 def below(state, k):
     """Uniform integer in [0, k)."""
-    return np.int64(np.float64(_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0) * k)
-
-
-@njit(**_JIT)
-def uniform(state):
-    """Uniform float in [0, 1)."""
-    return np.float64(_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return np.int64(np.float64(draw_bits(state)) * (1.0 / 9007199254740992.0) * k)
