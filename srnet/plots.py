@@ -117,11 +117,14 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
                 with np.errstate(all="ignore"):
                     bottom.plot(x, y - reference, linestyle=style, color=f"C{k}", label=label)
         bottom.axhline(0, color="k", lw=0.8)
-        threshold = 1e-2 * scale
+        threshold = float(f"{1e-2 * scale:.1g}")  # a round number: it is a tick label
         bottom.set_yscale("symlog", linthresh=threshold)
-        # decades only from ten times the linear zone out, so the labels around 0 stay apart
-        bottom.set_yticks([t for t in bottom.get_yticks() if t == 0 or abs(t) >= 10 * threshold])
-        bottom.set_ylabel("explanation - network")
+        # the linear zone's edges (so a reader sees how small the errors near 0 are), then decades
+        # from ten times the zone out, so the labels around 0 stay apart
+        decades = [t for t in bottom.get_yticks() if abs(t) >= 10 * threshold]
+        bottom.set_yticks(sorted(decades + [-threshold, 0.0, threshold]))
+        bottom.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda t, _: f"{t:.2g}"))
+        bottom.set_ylabel(f"explanation - network\n(linear within ±{threshold:.2g}, log beyond)")
         bottom.grid(alpha=0.3)
         bottom.set_xlabel(xlabel)
     else:
