@@ -1,5 +1,6 @@
 """X-Net: substitution rules, the selection step, recovery of a known formula, estimators, explainer."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -210,6 +211,27 @@ def test_a_tiny_time_budget_still_gives_a_formula(seconds):
     model = XNetRegressor(max_seconds=seconds, simplify_seconds=0, random_state=0).fit(X, y)
     assert model.n_iterations_ == 1 and model.stop_reason_ in ("max_seconds", "tol")
     assert np.isfinite(model.predict(X)).all() and model.expression_
+
+
+def test_a_search_stuck_for_a_quarter_of_its_time_budget_restarts_however_few_its_iterations(monkeypatch):
+    """Slow iterations (0.05 s here, 0.1-0.2 s on PMLB's vehicle) never reach ``restart_after``:
+    a forest whose loss blew up stayed stuck to the end of the budget."""
+    import time
+
+    from srnet.xnet import train as train_module
+
+    def slow_and_stuck(roots, *args):  # no structural change: the loss stops improving
+        time.sleep(0.05)
+        return roots
+
+    monkeypatch.setattr(train_module, "selection_step", slow_and_stuck)
+    X = torch.as_tensor(POINTS)
+    Y = torch.as_tensor(np.random.default_rng(1).standard_normal((len(POINTS), 1)))  # noise: nothing to improve
+    settings = Settings(UNARY, BINARY, max_seconds=1.0, restart_after=10**6, patience=10**6)
+    result = train(X, Y, "mse", 1, settings, np.random.default_rng(0))
+    assert 2 <= result.restarts <= 4  # every quarter of the search's 0.9 s without a 1 % better best
+    never = dataclasses.replace(settings, restart_after=None)
+    assert train(X, Y, "mse", 1, never, np.random.default_rng(0)).restarts == 0  # None still means never
 
 
 def test_one_iteration_keeps_a_forest_even_at_an_infinite_loss():

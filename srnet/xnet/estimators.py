@@ -236,7 +236,7 @@ _PARAMETERS_DOC = """
     restart_after : int or None, default=100
         Iterations without a 1 % improvement of the best before restarting
         from new starting trees, random or linear as ``init`` says (None:
-        never).
+        never); with ``max_seconds``, a quarter of it without one restarts too.
     parsimony : float, default=0.0
         Return the smallest forest whose loss (on the validation rows when
         there are any, else on the training rows) is within this of the

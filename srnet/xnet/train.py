@@ -16,8 +16,9 @@ One iteration (Li et al. 2024, "alternating backpropagation"):
 Beyond the paper, trees may start as a weighted sum of every input
 (``init="linear"``) rather than as random trees: with many inputs, a random
 tree reads a few of them, and the selection step has little to work from.
-And for a budgeted search: after ``restart_after`` iterations without a new
-best the forest restarts from new starting trees; the best forest of each
+And for a budgeted search: after ``restart_after`` iterations (or
+:data:`STUCK_SHARE` of a time budget) without a new best the forest
+restarts from new starting trees; the best forest of each
 size is kept, its constants are polished by Levenberg-Marquardt at the end
 (without clipping; early-stopped on the validation rows when there are any),
 and the smallest one whose loss is within ``parsimony`` of the best is
@@ -41,6 +42,13 @@ from srnet.xnet.select import apply, apply_all, propose, targets
 from srnet.xnet.tree import LEAF, Node, linear_tree, n_nodes, postorder, random_tree, substitute
 
 POLISH_SHARE = 0.1  # of a time budget, kept for polishing the forests found
+
+#: With a time budget, a search also restarts after this share of it passes
+#: without a 1 % better best: where iterations are slow (hundreds of rows,
+#: dozens of inputs: 0.1-0.2 s each), ``restart_after`` iterations can outlast
+#: the budget, and a forest whose loss blew up (a division by a near-zero
+#: input) then stayed stuck to the end.
+STUCK_SHARE = 0.25
 
 
 @dataclass
@@ -260,6 +268,8 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
     run_best = math.inf
     lr, damping = settings.learning_rate, 1e-3
     history, stale, since_best = [], 0, 0
+    stuck_seconds = None if settings.max_seconds is None else STUCK_SHARE * settings.max_seconds
+    best_time = start  # when the best last improved by 1 %
     iterations = restarts = perturbations = 0
     stop_reason = "max_iterations"
     interrupt = StopOnInterrupt()  # Ctrl-C: keep the best forests found so far
@@ -286,7 +296,7 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
             if size not in kept or value < kept[size][0]:  # an infinite loss too: one iteration keeps a forest
                 kept[size] = (value, [r.copy() for r in roots])
             if value < best_loss * (1.0 - settings.min_improvement):
-                since_best = 0
+                since_best, best_time = 0, time.perf_counter()
             else:
                 since_best += 1
             if value < best_loss:
@@ -299,10 +309,12 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
                 run_best, stale = value, 0
             else:
                 stale += 1
-            if settings.restart_after is not None and since_best >= settings.restart_after:
+            stuck = stuck_seconds is not None and time.perf_counter() - best_time >= stuck_seconds
+            if settings.restart_after is not None and (since_best >= settings.restart_after or stuck):
                 roots = _random_forest(rng, n_inputs, n_trees, settings)
                 restarts += 1
                 since_best = stale = 0
+                best_time = time.perf_counter()
                 run_best, lr, damping = math.inf, settings.learning_rate, 1e-3
                 continue
             if stale >= settings.patience:
