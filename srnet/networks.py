@@ -245,12 +245,19 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
     try:
         loaded = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as error:  # a corrupt file can fail anywhere inside the unpickler
-        if isinstance(error, pickle.UnpicklingError) and "weights only load failed" in str(error).lower():
+        text = str(error).lower()
+        # refused by the weights-only unpickler: a torch.save of an object ("unsupported global"), a plain
+        # pickle (it starts with the pickle protocol byte 0x80), or bytes that are neither (damaged)
+        refused = isinstance(error, pickle.UnpicklingError) and "weights only load failed" in text
+        if refused and ("unsupported global" in text or _starts_like_a_pickle(path)):
             raise ValueError(
                 f"'{path}' holds a pickled Python object (a whole model?), which srnet will not "
                 f"unpickle because that can run arbitrary code; save model.state_dict() with "
                 f"torch.save, or a TorchScript file with torch.jit.save"
             ) from None
+        if refused or not (zipfile.is_zipfile(path) or _starts_like_a_pickle(path)):
+            raise ValueError(f"cannot read '{path}' as a PyTorch file: neither a torch.save archive, a pickle "
+                             f"nor a TorchScript file (damaged, or another format)") from None
         raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None
     if not isinstance(loaded, dict) or not all(
         isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in loaded.items()
@@ -260,6 +267,11 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
         )
         raise ValueError(f"'{path}' holds {described}, not a state_dict of named tensors")
     return dict(loaded)
+
+
+def _starts_like_a_pickle(path) -> bool:
+    with open(path, "rb") as file:
+        return file.read(1) == b"\x80"
 
 
 def _first_line(error: BaseException) -> str:

@@ -1,5 +1,6 @@
 """srnet.networks: architecture specs, building, loading, reference networks."""
 
+import pickle
 import zipfile
 
 import pytest
@@ -157,6 +158,20 @@ def test_pickled_whole_model_is_refused_with_advice(tmp_path):
     message = str(error.value)
     assert "pickled Python object" in message and "state_dict()" in message and "torch.jit.save" in message
     assert "\n" not in message
+    with open(tmp_path / "plain.pkl", "wb") as file:  # a plain pickle, not torch.save's archive
+        pickle.dump({"weight": object()}, file, protocol=4)
+    with pytest.raises(ValueError, match="pickled Python object"):
+        load_network(tmp_path / "plain.pkl", "mlp:sigmoid")
+
+
+@pytest.mark.parametrize("junk", [b"\x00\x01 damaged bytes", b"hello world"])
+def test_damaged_bytes_are_not_called_a_pickled_model(tmp_path, junk):
+    """The weights-only unpickler refuses them like a pickled model; the message must not say it is one."""
+    (tmp_path / "damaged.pt").write_bytes(junk)
+    with pytest.raises(ValueError, match=r"^cannot read '.*damaged\.pt' as a PyTorch file: ") as error:
+        load_network(tmp_path / "damaged.pt", "mlp:sigmoid")
+    assert "pickled Python object" not in str(error.value) and "\n" not in str(error.value)
+    assert "neither a torch.save archive, a pickle nor a TorchScript file" in str(error.value)
 
 
 def test_unreadable_files(tmp_path):
