@@ -106,9 +106,11 @@ def write_report(folder, *, plots: bool = True) -> Report:
     Raises
     ------
     FileNotFoundError
-        When ``folder`` holds no ``results/`` folder.
+        When ``folder`` does not exist or holds no ``results/`` folder.
     """
     store = ResultStore(folder)
+    if not store.root.is_dir():
+        raise FileNotFoundError(f"no such folder: '{store.root}'")
     if not store.results.is_dir():
         raise FileNotFoundError(f"'{store.root}' holds no results/ folder: not an srnet bench output")
     payloads, corrupt = store.load_all()

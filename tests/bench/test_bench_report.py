@@ -104,3 +104,6 @@ def test_a_manifest_run_without_its_figures_is_left_out_of_the_report(tmp_path):
 def test_report_of_a_folder_without_results(tmp_path):
     with pytest.raises(FileNotFoundError, match="no results/ folder"):
         write_report(tmp_path)
+    with pytest.raises(FileNotFoundError, match="^no such folder: '.*nowhere'$"):
+        write_report(tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()  # and none was made
