@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -243,7 +244,9 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
     dict of str to Tensor
     """
     try:
-        loaded = torch.load(path, weights_only=True, map_location="cpu")
+        with warnings.catch_warnings():  # a plain pickle: torch warns of its protocol, then refuses it
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            loaded = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as error:  # a corrupt file can fail anywhere inside the unpickler
         text = str(error).lower()
         # refused by the weights-only unpickler: a torch.save of an object ("unsupported global"), a plain
