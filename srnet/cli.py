@@ -247,7 +247,7 @@ def _bench(args) -> int:
     settings = BatchSettings(seconds=None if args.generations else args.seconds, generations=args.generations,
                              explainers=parse_names(args.explainers, "explainers", allow_empty=True),
                              hidden=parse_widths(args.hidden), activation=args.activation, epochs=args.epochs,
-                             max_rows=args.max_rows, n_points=args.points)
+                             early_stopping=args.early_stopping, max_rows=args.max_rows, n_points=args.points)
     suite = resolve_suite(args.suite, seeds=parse_seeds(args.seeds), methods=parse_names(args.methods, "methods"),
                           settings=settings, pmlb_cache=args.pmlb_cache, gecco_dir=args.gecco_dir,
                           limit=args.limit, download=args.download, task=args.task)
@@ -375,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--hidden", default="32,32", help="hidden widths of trained networks (default: 32,32)")
     bench.add_argument("--activation", default="sigmoid", help="hidden activation (default: sigmoid)")
     bench.add_argument("--epochs", type=int, default=None, help="training epochs (default: about 2000 steps)")
+    bench.add_argument("--early-stopping", type=float, default=0.2, metavar="F",
+                       help="share of a network's training rows held out to stop its training early, keeping its "
+                            "best weights (default: 0.2; 0: train on every row for all the epochs)")
     bench.add_argument("--max-rows", type=int, default=5000, help="training rows at most (default: 5000)")
     bench.add_argument("--points", type=int, default=1000, help="evaluation points per domain (default: 1000)")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")

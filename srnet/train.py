@@ -41,8 +41,12 @@ class TrainingRecord:
     classes : ndarray of shape (n_classes,) or None
         The label of each output unit, sorted; None for regression.
     epochs : int
+        Epochs run (fewer than asked when early stopping ended the run).
     seconds : float
         Wall time of the training loop.
+    best_epoch : int or None
+        With early stopping: the epoch (1-based) whose weights were kept, the
+        one with the least validation loss; None without.
     """
 
     final_loss: float
@@ -50,10 +54,12 @@ class TrainingRecord:
     classes: np.ndarray | None
     epochs: int
     seconds: float
+    best_epoch: int | None = None
 
 
 def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, lr: float, random_state: int = 0,
-                device=None, skip_single_row_batches: bool = False, stop_on_nonfinite: bool = False) -> list[float]:
+                device=None, skip_single_row_batches: bool = False, stop_on_nonfinite: bool = False,
+                validation=None, patience: int = 10, history: dict | None = None) -> list[float]:
     """Train ``model`` with Adam on shuffled minibatches of ``(X, y)``.
 
     Parameters
@@ -79,6 +85,14 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     stop_on_nonfinite : bool, default=False
         Stop at the first batch whose loss is not finite (checked before its
         step); the returned list then ends with ``inf``.
+    validation : (X, y) or None
+        Early stopping: after each epoch the loss on these rows (not trained
+        on); training stops after ``patience`` epochs without a lower one,
+        and the model keeps the weights of the epoch with the least.
+    patience : int, default=10
+    history : dict or None
+        With ``validation``, filled with ``validation_loss`` (one per epoch)
+        and ``best_epoch`` (1-based).
 
     Returns
     -------
@@ -94,6 +108,13 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     if inputs.shape[0] != targets.shape[0]:
         raise ValueError(f"X has {inputs.shape[0]} rows but y has {targets.shape[0]}")
     n = inputs.shape[0]
+    if validation is not None:
+        valid_inputs, valid_targets = _as_tensor(validation[0], device), _as_tensor(validation[1], device)
+        if valid_inputs.shape[0] != valid_targets.shape[0] or valid_inputs.shape[0] < 1:
+            raise ValueError(f"validation has {valid_inputs.shape[0]} rows of X and {valid_targets.shape[0]} of y")
+        patience = check_budget("patience", patience, integer=True)
+    best_loss, best_state, since_best = math.inf, None, 0
+    history = {} if history is None else history
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     shuffler = torch.Generator().manual_seed(int(random_state))
     losses = []
@@ -118,6 +139,22 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
                 optimizer.step()
                 total += value.detach() * rows.numel()
             losses.append(float(total) / n)
+            if validation is None:
+                continue
+            model.eval()
+            with torch.no_grad():
+                valid_loss = float(loss(model(valid_inputs), valid_targets))
+            model.train()
+            history.setdefault("validation_loss", []).append(valid_loss)
+            if valid_loss < best_loss:
+                best_loss, since_best, history["best_epoch"] = valid_loss, 0, len(losses)
+                best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
+            else:
+                since_best += 1
+                if since_best >= patience:
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return losses
 
@@ -141,6 +178,8 @@ def train_mlp(
     random_state: int = 0,
     device="cpu",
     layout: str = "sequential",
+    validation_fraction: float | None = None,
+    patience: int = 10,
 ) -> tuple[nn.Module, TrainingRecord]:
     """Train a float32 MLP with Adam.
 
@@ -171,6 +210,15 @@ def train_mlp(
     device : str or torch.device, default="cpu"
     layout : {"sequential", "paper"}, default="sequential"
         See :func:`srnet.networks.build_mlp`.
+    validation_fraction : float or None, default=None
+        Early stopping: hold out this share of the rows (stratified by class
+        when every class has two rows), stop after ``patience`` epochs
+        without a lower loss on them, and keep the weights of the best epoch
+        (as practitioners train: a network run to a fixed step count on a
+        small noisy table memorises it, 100 % on its training rows and near
+        chance on new ones).  None: train on every row for ``epochs``.
+    patience : int, default=10
+        Epochs without a better validation loss before stopping.
 
     Returns
     -------
@@ -205,15 +253,43 @@ def train_mlp(
         torch.manual_seed(random_state)
         model = build_mlp(spec, layout=layout).to(device)
     inputs = torch.as_tensor(X, dtype=torch.float32, device=device)
+    train_rows, valid_rows = _validation_split(X.shape[0], validation_fraction, None if classes is None else indices,
+                                               random_state)
+    validation = None if valid_rows is None else (inputs[valid_rows], targets[valid_rows])
+    history = {}
     start = time.perf_counter()
-    fit_network(model, inputs, targets, loss_function, epochs=epochs, batch_size=batch_size, lr=lr,
-                random_state=random_state)
+    losses = fit_network(model, inputs[train_rows], targets[train_rows], loss_function, epochs=epochs,
+                         batch_size=batch_size, lr=lr, random_state=random_state, validation=validation,
+                         patience=patience, history=history)
     seconds = time.perf_counter() - start
     with torch.no_grad():
         outputs = model(inputs)
         final_loss = float(loss_function(outputs, targets))
         accuracy = None if classes is None else float((outputs.argmax(dim=1) == targets).float().mean())
-    return model, TrainingRecord(final_loss, accuracy, classes, epochs, seconds)
+    return model, TrainingRecord(final_loss, accuracy, classes, len(losses), seconds, history.get("best_epoch"))
+
+
+def _validation_split(n_rows: int, fraction, labels, random_state: int):
+    """Row indices to train on and to stop early on (all rows and None without ``fraction``)."""
+    everything = torch.arange(n_rows)
+    if fraction is None:
+        return everything, None
+    fraction = check_budget("validation_fraction", fraction)
+    if not fraction < 1:
+        raise ValueError(f"validation_fraction must be < 1, got {fraction}")
+    n_valid = int(round(fraction * n_rows))
+    if n_valid < 1 or n_rows - n_valid < 1:
+        raise ValueError(f"validation_fraction={fraction} of {n_rows} rows leaves no row to train on or to validate "
+                         f"on")
+    from sklearn.model_selection import train_test_split
+
+    stratify = labels if labels is not None and np.bincount(labels).min() >= 2 else None
+    try:
+        train, valid = train_test_split(np.arange(n_rows), test_size=n_valid, random_state=random_state,
+                                        stratify=stratify)
+    except ValueError:  # fewer validation rows than classes: stratification is impossible
+        train, valid = train_test_split(np.arange(n_rows), test_size=n_valid, random_state=random_state)
+    return torch.as_tensor(np.sort(train)), torch.as_tensor(np.sort(valid))
 
 
 def _regression_targets(y, n_samples: int) -> np.ndarray:

@@ -142,3 +142,48 @@ def test_fit_network_stops_at_a_non_finite_loss_and_can_skip_single_row_batches(
     fit_network(_dropout_net(), X, np.ones((33, 1)), loss, epochs=1, batch_size=16, lr=1e-2,
                 skip_single_row_batches=True)
     assert seen == [16, 16]
+
+
+def test_early_stopping_keeps_the_weights_of_the_least_validation_loss_and_stops_after_patience():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(80, 2)), rng.normal(size=(80, 1))  # noise: the validation loss soon rises
+    Xv, yv = rng.normal(size=(40, 2)), rng.normal(size=(40, 1))
+    history = {}
+    model = _dropout_net()
+    losses = fit_network(model, X, y, nn.MSELoss(), epochs=500, batch_size=16, lr=3e-2, validation=(Xv, yv),
+                         patience=7, history=history)
+    best = int(np.argmin(history["validation_loss"]))
+    assert history["best_epoch"] == best + 1 and len(losses) == len(history["validation_loss"]) == best + 1 + 7 < 500
+    with torch.no_grad():  # the weights kept are those of the best epoch, not the last
+        kept = float(nn.MSELoss()(model(torch.as_tensor(Xv, dtype=torch.float32)),
+                                  torch.as_tensor(yv, dtype=torch.float32)))
+    assert kept == pytest.approx(min(history["validation_loss"]), rel=1e-6)
+    assert kept < history["validation_loss"][-1] and not model.training
+
+
+def test_train_mlp_holds_out_stratified_rows_to_stop_early():
+    from srnet.train import _validation_split
+
+    labels = np.array([0] * 60 + [1] * 60)
+    train, valid = _validation_split(120, 0.25, labels, random_state=0)
+    assert len(valid) == 30 and np.bincount(labels[valid.numpy()]).tolist() == [15, 15]  # stratified
+    assert sorted(train.tolist() + valid.tolist()) == list(range(120))  # disjoint, every row once
+    rng = np.random.default_rng(3)
+    noisy = rng.normal(size=(200, 5))
+    labels = (noisy[:, 0] + rng.normal(size=200) > 0).astype(int)  # a noisy table: memorising it is easy
+    _, record = train_mlp(noisy, labels, hidden=(32, 32), task="classification", epochs=2000,
+                          validation_fraction=0.25, patience=5)
+    assert record.best_epoch is not None and record.epochs == record.best_epoch + 5 < 2000
+    _, memorised = train_mlp(noisy, labels, hidden=(32, 32), task="classification", epochs=2000)
+    assert memorised.best_epoch is None and memorised.epochs == 2000
+    assert memorised.accuracy == 1.0 > record.accuracy  # without early stopping it learns the noise
+
+
+@pytest.mark.parametrize("fraction, message", [
+    (1.0, "validation_fraction must be < 1"), (-0.1, "validation_fraction must be > 0"),
+    (float("nan"), "validation_fraction must be a finite number"), (0.001, "leaves no row"),
+])
+def test_a_bad_validation_fraction_is_one_clear_line(blobs, fraction, message):
+    X, y = blobs
+    with pytest.raises(ValueError, match=message):
+        train_mlp(X, y, hidden=(4,), task="classification", epochs=2, validation_fraction=fraction)

@@ -39,6 +39,11 @@ import numpy as np
 from srnet.bench.suites import METHODS, JobSpec
 
 BATCH_SIZE = 256  # train_mlp's mini-batch
+#: Early stopping's patience, in optimiser steps (a tenth of the default
+#: 2000), and in epochs at least: a small table makes one step per epoch,
+#: and Adam's loss wavers over a few steps.
+PATIENCE_STEPS = 200
+MIN_PATIENCE = 10
 MIN_EPOCHS, MAX_EPOCHS = 20, 2000
 PACKAGES = ("srnet", "numpy", "torch", "numba", "sympy", "scikit-learn", "pandas", "pmlb", "dask", "distributed")
 
@@ -300,16 +305,20 @@ def train_network(spec: JobSpec, data: Prepared):
 
     settings = spec.settings
     epochs = settings.epochs or auto_epochs(len(data.X_train), settings.steps)
+    fraction = settings.early_stopping or None
+    patience = math.ceil(PATIENCE_STEPS / math.ceil(len(data.X_train) / BATCH_SIZE))
     module, record = train_mlp(data.X_train, data.y_train, hidden=tuple(settings.hidden),
                                activation=settings.activation, task=spec.task, epochs=int(epochs),
-                               batch_size=BATCH_SIZE, random_state=spec.seed)
+                               batch_size=BATCH_SIZE, random_state=spec.seed, validation_fraction=fraction,
+                               patience=max(MIN_PATIENCE, patience))
     if spec.task == "classification":
         module = nn.Sequential(*module, nn.Softmax(dim=1)).eval()
         data.info["trained_classes"] = [_plain(c) for c in record.classes]
     network = {"trained": True, "widths": [data.X_train.shape[1], *settings.hidden,
                                            1 if record.classes is None else len(record.classes)],
                "activation": settings.activation, "optimizer": "adam", "lr": 0.01, "batch_size": BATCH_SIZE,
-               "epochs": int(epochs), "final_loss": record.final_loss, "train_seconds": record.seconds}
+               "epochs": int(epochs), "epochs_run": record.epochs, "early_stopping": settings.early_stopping,
+               "best_epoch": record.best_epoch, "final_loss": record.final_loss, "train_seconds": record.seconds}
     return module, network
 
 

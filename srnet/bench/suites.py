@@ -68,6 +68,14 @@ class BatchSettings:
         None: enough epochs for about :attr:`steps` optimiser steps
         (at least 20, at most 2000).
     steps : int, default=2000
+    early_stopping : float, default=0.2
+        The share of its training rows a network holds out to stop training
+        early (after :data:`srnet.bench.jobs.PATIENCE_STEPS` steps without a
+        lower loss on them, keeping its best weights), as networks are
+        trained in practice; 0: every row, all the epochs.  Without it, a
+        network on a small noisy table memorises it (100 % of its training
+        rows, near chance on its test rows), and an explanation is asked to
+        copy noise.
     max_rows : int, default=5000
         Training rows at most; larger datasets are subsampled (seeded,
         stratified for classification) before the split.
@@ -85,6 +93,7 @@ class BatchSettings:
     activation: str = "sigmoid"
     epochs: int | None = None
     steps: int = 2000
+    early_stopping: float = 0.2
     max_rows: int = 5000
     test_fraction: float = 0.25
     n_points: int = 1000
@@ -113,6 +122,8 @@ class BatchSettings:
             value = getattr(self, name)
             if value is not None and int(value) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be >= 1; got {value}")
+        if not 0 <= self.early_stopping < 1:
+            raise ValueError(f"--early-stopping must be in [0, 1) (0: off); got {self.early_stopping}")
         if not 0 < self.test_fraction < 1:
             raise ValueError(f"test fraction must be in (0, 1); got {self.test_fraction}")
         return self

@@ -35,6 +35,14 @@ def test_nguyen_job_with_maple():
     assert isinstance(result["formulas"]["srnet"], str)
     assert result["data"]["truth"] and result["network"]["trained"]
     assert -np.inf < result["metrics"]["srnet"]["output_r2_test"] <= 1
+    network = result["network"]  # early stopping by default, recorded with the network
+    assert network["early_stopping"] == 0.2 and 1 <= network["best_epoch"] <= network["epochs_run"] <= 20
+
+
+def test_early_stopping_off_trains_every_epoch_on_every_row():
+    job = resolve_suite("nguyen:nguyen-1", settings=replace(TINY, early_stopping=0.0)).jobs[0]
+    network = run_job(job)["network"]
+    assert network["early_stopping"] == 0.0 and network["best_epoch"] is None and network["epochs_run"] == 20
 
 
 def test_pmlb_classification_job(pmlb_cache):

@@ -91,7 +91,9 @@ def test_gecco_suite(gecco_dir, pmlb_cache):
 @pytest.mark.parametrize("settings, match", [(BatchSettings(explainers=("shap",)), "unknown explainer"),
                                              (BatchSettings(seconds=0), "seconds"),
                                              (BatchSettings(activation="swish"), "activation"),
-                                             (BatchSettings(max_rows=0), "max-rows")])
+                                             (BatchSettings(max_rows=0), "max-rows"),
+                                             (BatchSettings(early_stopping=1.0), "early-stopping"),
+                                             (BatchSettings(early_stopping=float("nan")), "early-stopping")])
 def test_bad_settings(settings, match):
     with pytest.raises(ValueError, match=match):
         resolve_suite("nguyen", settings=settings)
