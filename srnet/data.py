@@ -425,6 +425,21 @@ TASKS = ("classification", "regression")
 MAX_GUESSED_CLASSES = 20  # most distinct integer labels a table is guessed to be a classification with
 
 
+def seeded_split(*arrays, train_size, random_state: int, stratify=None):
+    """scikit-learn's ``train_test_split``, stratified by ``stratify`` where
+    that is possible, else plain (a class with one row, or more classes than
+    rows on a side).  Returns the parts and whether they are stratified."""
+    from sklearn.model_selection import train_test_split
+
+    if stratify is not None:
+        try:
+            return (*train_test_split(*arrays, train_size=train_size, random_state=random_state,
+                                      stratify=stratify), True)
+        except ValueError:  # stratification impossible: split plainly
+            pass
+    return (*train_test_split(*arrays, train_size=train_size, random_state=random_state), False)
+
+
 def _numeric(labels: np.ndarray) -> bool:
     return labels.dtype.kind in "iuf"
 

@@ -252,13 +252,14 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
         # refused by the weights-only unpickler: a torch.save of an object ("unsupported global"), a plain
         # pickle (it starts with the pickle protocol byte 0x80), or bytes that are neither (damaged)
         refused = isinstance(error, pickle.UnpicklingError) and "weights only load failed" in text
-        if refused and ("unsupported global" in text or _starts_like_a_pickle(path)):
+        pickled = _starts_like_a_pickle(path)
+        if refused and ("unsupported global" in text or pickled):
             raise ValueError(
                 f"'{path}' holds a pickled Python object (a whole model?), which srnet will not "
                 f"unpickle because that can run arbitrary code; save model.state_dict() with "
                 f"torch.save, or a TorchScript file with torch.jit.save"
             ) from None
-        if refused or not (zipfile.is_zipfile(path) or _starts_like_a_pickle(path)):
+        if refused or not (pickled or zipfile.is_zipfile(path)):
             raise ValueError(f"cannot read '{path}' as a PyTorch file: neither a torch.save archive, a pickle "
                              f"nor a TorchScript file (damaged, or another format)") from None
         raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None

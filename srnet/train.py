@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from srnet.data import check_budget, check_matrix, check_vector
+from srnet.data import check_budget, check_matrix, check_vector, seeded_split
 from srnet.networks import MLPSpec, build_mlp
 
 TASKS = ("regression", "classification")
@@ -281,14 +281,8 @@ def _validation_split(n_rows: int, fraction, labels, random_state: int):
     if n_valid < 1 or n_rows - n_valid < 1:
         raise ValueError(f"validation_fraction={fraction} of {n_rows} rows leaves no row to train on or to validate "
                          f"on")
-    from sklearn.model_selection import train_test_split
-
-    stratify = labels if labels is not None and np.bincount(labels).min() >= 2 else None
-    try:
-        train, valid = train_test_split(np.arange(n_rows), test_size=n_valid, random_state=random_state,
-                                        stratify=stratify)
-    except ValueError:  # fewer validation rows than classes: stratification is impossible
-        train, valid = train_test_split(np.arange(n_rows), test_size=n_valid, random_state=random_state)
+    train, valid, _ = seeded_split(np.arange(n_rows), train_size=n_rows - n_valid, random_state=random_state,
+                                   stratify=labels)
     return torch.as_tensor(np.sort(train)), torch.as_tensor(np.sort(valid))
 
 

@@ -262,14 +262,9 @@ def split_rows(X, y, names, spec: JobSpec) -> Prepared:
 
 
 def _split(X, y, train_size, seed: int, stratify: bool):
-    from sklearn.model_selection import train_test_split
+    from srnet.data import seeded_split
 
-    if stratify:
-        try:
-            return (*train_test_split(X, y, train_size=train_size, random_state=seed, stratify=y), True)
-        except ValueError:  # a class with one row, or more classes than test rows: split plainly
-            pass
-    return (*train_test_split(X, y, train_size=train_size, random_state=seed), False)
+    return seeded_split(X, y, train_size=train_size, random_state=seed, stratify=y if stratify else None)
 
 
 def _standardise(prepared: Prepared, *, target: bool) -> None:
