@@ -21,22 +21,6 @@ def _shown(text, limit: int = _SHOWN_CHARACTERS) -> str:
     return f"{text[:limit - 20]}... ({len(text)} characters: see report.json)"
 
 
-def readable_alternative(pareto, selected, classifier: bool):
-    """When the selected formula is longer than a person reads
-    (:data:`srnet.formulas.READABLE_COMPLEXITY` nodes), the most faithful
-    pole-free formula of the front that is not, to point the user at; else None."""
-    from srnet.formulas import READABLE_COMPLEXITY
-
-    if selected["complexity"] <= READABLE_COMPLEXITY:
-        return None
-    short = [entry for entry in pareto if entry["complexity"] <= READABLE_COMPLEXITY and not entry["singularities"]]
-    if not short:
-        return None
-    if classifier:
-        return max(short, key=lambda entry: (entry["validation_agreement"], -entry["complexity"]))
-    return max(short, key=lambda entry: (entry["figures"]["domain"]["r2"], -entry["complexity"]))
-
-
 def _print_explanation(model) -> None:
     report = model.report()
     print("layer by layer (each layer's features F from the layer before):")
@@ -56,12 +40,13 @@ def _print_explanation(model) -> None:
         print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes)" if len(texts) > 1 else ""))
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
-    alternative = readable_alternative(model.pareto_, model.selected_, classifier)
+    alternative = model.readable_  # what --complexity 30 (or its own size) selects, when the selected is longer
     if alternative is not None:
         score = (f"class agreement {100 * alternative['validation_agreement']:.1f} %" if classifier
                  else f"R2 on the domain {alternative['figures']['domain']['r2']:.6f}")
+        poles = "; pole in the domain" if alternative["singularities"] else ""
         print(f"  too long to read? --complexity {alternative['complexity']} selects "
-              f"{'; '.join(alternative['expression'])}  ({score})")
+              f"{'; '.join(alternative['expression'])}  ({score}{poles})")
     judged = "R2 on the domain"
     if classifier:
         judged = ("class agreement (validation rows and domain alike) and " if "validation-rows" in model.regions_

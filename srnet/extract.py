@@ -39,6 +39,7 @@ from srnet.expr.symbolic import (
 )
 from srnet.formulas import (
     DISPLAY_DIGITS,
+    READABLE_COMPLEXITY,
     Formula,
     candidate,
     check_select,
@@ -199,6 +200,11 @@ class SRNet(BaseEstimator):
         first), simplest first: source, complexity, figures per region,
         ``validation_agreement`` (classifiers), formula text (constants to 4
         digits), poles found in the domain.
+    readable_ : dict or None
+        When the selected formula is longer than a person reads
+        (``READABLE_COMPLEXITY`` nodes), the summary of the one
+        ``select=READABLE_COMPLEXITY`` picks if that one is short enough (the
+        formula ``select=readable_["complexity"]`` selects too); else None.
     regions_ : dict
         The selected formula's figures per region (rows, domain, beyond a
         box, a classifier's validation-rows).
@@ -560,7 +566,7 @@ class SRNet(BaseEstimator):
                                 expressions=self._layerwise_list() if f.source == "layerwise" else None)
                       for f in formulas]
         if not candidates:  # teacher forcing: the chained layers are the only formula
-            self.formula_ = self.selected_ = None
+            self.formula_ = self.selected_ = self.readable_ = None
             self.pareto_, self.candidates_ = [], []
             self.expression_ = None
             self.regions_ = {}
@@ -573,6 +579,9 @@ class SRNet(BaseEstimator):
             summary_of = {id(c): summary for c, summary in zip(candidates, self.candidates_)}
             self.pareto_ = [summary_of[id(c)] for c in pareto_front(candidates)]
             self.selected_ = summary_of[id(chosen)]
+            readable = select(candidates, READABLE_COMPLEXITY)
+            self.readable_ = (summary_of[id(readable)] if chosen.complexity > READABLE_COMPLEXITY
+                              and readable.complexity <= READABLE_COMPLEXITY else None)
             self.expression_ = chosen.expressions[0] if len(chosen.expressions) == 1 else chosen.expressions
             self.regions_ = chosen.figures
             figures = chosen.figures["rows"]
@@ -697,6 +706,8 @@ class SRNet(BaseEstimator):
             "formula_source": self.formula_.source if selected else None,
             "formula": self.formula_.to_dict() if selected else None,
             "singularities": self.selected_["singularities"] if selected else None,
+            "readable": (None if not selected or self.readable_ is None
+                         else {k: v for k, v in self.readable_.items() if k != "formula"}),
             "domain": self.domain_,
             "regions": self.regions_,
             "select": self.select,

@@ -292,6 +292,8 @@ def test_select_picks_what_it_says(candidates, cap):
         assert capped.validation_rmse == min(c.validation_rmse for c in within)
         assert any(capped is c for c in within)
         assert not any(dominates(c, capped) for c in within)
+        # the choice under a cap is the choice under its own size: the CLI's "--complexity N selects ..." holds
+        assert select(candidates, capped.complexity) is capped
     else:
         assert capped.complexity == min(c.complexity for c in pool)
     assert select(candidates, np.int64(cap)) is capped
@@ -756,30 +758,21 @@ def test_linear_formula_refuses_mismatched_shapes_in_one_line(X, Y, match):
     assert "\n" not in str(excinfo.value)
 
 
-def _front_entry(complexity, r2, agreement=None, poles=()):
-    return {"complexity": complexity, "figures": {"domain": {"r2": r2}}, "validation_agreement": agreement,
-            "singularities": list(poles), "expression": [f"f{complexity}"], "source": f"direct-{complexity}"}
-
-
-def test_a_formula_too_long_to_read_points_to_the_most_faithful_readable_one():
-    from srnet.cli import readable_alternative
-
-    front = [_front_entry(5, 0.80, 0.90), _front_entry(14, 0.96, 0.97), _front_entry(25, 0.97, 0.95, ["pole at x=0"]),
-             _front_entry(30, 0.95, 0.97), _front_entry(2133, 0.994, 0.99)]
-    assert readable_alternative(front, front[-1], classifier=False) is front[1]  # 25 has a pole, 30 is less faithful
-    assert readable_alternative(front, front[-1], classifier=True) is front[1]  # a tie on agreement: the smaller
-    assert readable_alternative(front, front[1], classifier=False) is None  # the selected one is readable
-    assert readable_alternative(front[-1:], front[-1], classifier=False) is None  # nothing readable to offer
-
-
 def test_explain_prints_the_readable_alternative_to_a_long_formula(explained, capsys):
     from srnet.cli import _print_explanation
     from srnet.formulas import READABLE_COMPLEXITY
 
     X, _ = explained
     model = SRNet(select="layerwise", **E2E).fit(tiny_network(), X)
-    short = [p for p in model.pareto_ if p["complexity"] <= READABLE_COMPLEXITY and not p["singularities"]]
-    assert model.selected_["complexity"] > READABLE_COMPLEXITY and short
+    assert model.selected_["complexity"] > READABLE_COMPLEXITY
+    readable = model.readable_  # select(candidates, READABLE_COMPLEXITY), as the SRNet(select=30) would pick
+    assert readable is not None and readable["complexity"] <= READABLE_COMPLEXITY
+    within = [c for c in model.candidates_ if c["complexity"] <= READABLE_COMPLEXITY and not c["singularities"]]
+    assert readable["figures"]["domain"]["rmse"] == min(c["figures"]["domain"]["rmse"] for c in within)
+    assert model.report()["readable"]["source"] == readable["source"]
     _print_explanation(model)
-    best = max(short, key=lambda p: (p["figures"]["domain"]["r2"], -p["complexity"]))
-    assert f"too long to read? --complexity {best['complexity']} selects {best['expression'][0]}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"too long to read? --complexity {readable['complexity']} selects {readable['expression'][0]}" in out
+
+    short = SRNet(select=readable["complexity"], **E2E).fit(tiny_network(), X)
+    assert short.selected_["source"] == readable["source"] and short.readable_ is None
