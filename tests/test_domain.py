@@ -237,6 +237,14 @@ def test_rows_domain_returns_rows_of_X(data):
     assert Domain("rows").bounds(data) is None and Domain("rows").beyond(data) is None
 
 
+def test_a_rows_domain_resamples_every_row_evenly():
+    X = np.arange(10.0).reshape(5, 2)
+    points = Domain("rows").sample(X, 5000, np.random.default_rng(0))
+    counts = np.bincount((points[:, 0] / 2).astype(int), minlength=5)
+    assert counts.min() > 900 and counts.max() < 1100  # each of the 5 rows about 1000 times, the first too
+    assert np.array_equal(Domain("rows").sample(X[:1], 3, np.random.default_rng(0)), X[[0, 0, 0]])
+
+
 def test_jitter_scale_zero_returns_rows_and_a_positive_scale_moves_them(data):
     still = Domain("jitter", 0.0).sample(data, 100, np.random.default_rng(0))
     assert rows_of(still, data)

@@ -675,6 +675,45 @@ def test_the_linear_formula_is_the_least_squares_affine_map():
     np.testing.assert_allclose(linear_formula(with_constant, Y)(with_constant), expected, rtol=1e-6, atol=1e-6)
 
 
+def test_the_direct_searches_share_an_evaluation_budget_in_proportion_to_their_sizes(monkeypatch):
+    import importlib
+
+    from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
+    from srnet.cgp.primitives import PAPER_FUNCTIONS
+    from srnet.formulas import DIRECT_SIZES, direct_formulas
+
+    engine = importlib.import_module("srnet.cgp.evolve")  # the module (srnet.cgp.evolve is also the function)
+
+    runs, real_evolve = [], engine.evolve
+
+    def recording_evolve(spec, *args, **kwargs):
+        result = real_evolve(spec, *args, **kwargs)
+        runs.append((spec.n_columns, result.evaluations))
+        return result
+
+    monkeypatch.setattr(engine, "evolve", recording_evolve)
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    target = np.sin(3 * X[:, :1]) * np.exp(X[:, 1:] / 2) + X[:, :1] ** 3 / (1 + X[:, 1:] ** 2)  # none is exact
+    direct_formulas(X, target, functions=PAPER_FUNCTIONS, n_constants=1,
+                    constant_pool=DEFAULT_CONSTANT_POOL, max_evaluations=6000, random_state=0, n_threads=1)
+    assert [size for size, _ in runs] == list(DIRECT_SIZES)
+    for size, evaluations in runs:  # whole generations of 4 offspring, and the first parent
+        share = int(6000 * size / sum(DIRECT_SIZES))
+        assert share - 4 <= evaluations <= share + 4
+    assert sum(evaluations for _, evaluations in runs) <= 6000 + 4 * len(DIRECT_SIZES)
+
+
+def test_the_linear_formula_of_float32_outputs_is_solved_in_float64():
+    """Networks answer in float32: the least squares must not be solved in float32 (errors ~1e-7)."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 3)) + [0.0, 50.0, -20.0]
+    Y = (X @ [0.5, -2.0, 1.5] + 7.0 + 0.1 * np.sin(X[:, 0])).astype(np.float32)
+    exact = linear_formula(X, Y.astype(np.float64))
+    single = linear_formula(X, Y)
+    np.testing.assert_allclose(single.programs[0].weights, exact.programs[0].weights, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(single.programs[0].intercept, exact.programs[0].intercept, rtol=1e-12, atol=1e-12)
+
+
 def test_a_classifiers_direct_formulas_build_on_its_linear_logits():
     # a boundary the linear formula cannot draw (x0^2 + x1 > 0 over 6 inputs): a few nodes on top of
     # the linear logits can; each direct formula is the chain inputs -> [inputs, linear logits] -> CGP

@@ -179,6 +179,17 @@ def test_train_mlp_holds_out_stratified_rows_to_stop_early():
     assert memorised.accuracy == 1.0 > record.accuracy  # without early stopping it learns the noise
 
 
+@pytest.mark.parametrize("patience, message", [
+    (2.5, "patience must be a whole number"), (0, "patience must be > 0"), (float("nan"), "patience"),
+])
+def test_a_bad_patience_is_one_clear_line(patience, message):
+    X, y = np.zeros((8, 2)), np.zeros((8, 1))
+    with pytest.raises(ValueError, match=message) as excinfo:
+        fit_network(_dropout_net(), X, y, nn.MSELoss(), epochs=2, batch_size=4, lr=1e-2,
+                    validation=(X, y), patience=patience)
+    assert "\n" not in str(excinfo.value)
+
+
 @pytest.mark.parametrize("fraction, message", [
     (1.0, "validation_fraction must be < 1"), (-0.1, "validation_fraction must be > 0"),
     (float("nan"), "validation_fraction must be a finite number"), (0.001, "leaves no row"),
