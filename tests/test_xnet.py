@@ -88,12 +88,16 @@ def test_a_growing_rule_needs_its_new_leaves_and_check_tree_refuses_broken_trees
         check_tree(Node("mul", [leaf(0)]), 1)
     with pytest.raises(ValueError, match="reads x3"):
         check_tree(leaf(3), 2)
+    with pytest.raises(ValueError, match="reads x2"):  # inputs x0 and x1 only
+        check_tree(leaf(2), 2)
 
 
 def test_a_forest_is_one_program_with_one_output_per_tree_and_it_round_trips_through_json():
     forest = [a_tree(), Node("div", [leaf(1, 3.0, 1.0), leaf(0)], weight=-2.0, bias=0.5)]
     forward_matches_formula(forest, 2, POINTS)
     program = to_program(forest, 2, scale=[2.0, 3.0], offset=[1.0, -1.0])
+    np.testing.assert_allclose(program(POINTS), to_program(forest, 2)(POINTS) * [2.0, 3.0] + [1.0, -1.0],
+                               rtol=1e-12, atol=1e-12)  # each tree's own scale and offset
     assert Program.from_json(program.to_json()) == program
     module = ProgramModule(program)
     np.testing.assert_allclose(module(torch.as_tensor(POINTS)).detach().numpy(), program(POINTS), rtol=1e-12)
@@ -131,6 +135,40 @@ def test_a_unary_neuron_picks_the_function_its_target_is(truth, expected):
     assert found[0].candidate.op == expected[:3] and found[0].gain == pytest.approx(1.0)
     apply_all(plan, found, max_nodes=15)
     assert describe(root) == expected
+
+
+def test_a_binary_neuron_turned_unary_keeps_the_child_its_target_needs():
+    root = Node("mul", [leaf(0), leaf(1)])  # the target reads only the right child
+    plan, found = proposals_for([root], POINTS, 3.0 * np.sin(POINTS[:, 1]) - 1.0)
+    assert found[0].candidate.op == "sin" and found[0].candidate.keep == 1 and found[0].gain == pytest.approx(1.0)
+    apply_all(plan, found, max_nodes=15)
+    assert describe(root) == "sin(x1)"
+
+
+def test_a_random_perturbation_keeps_a_valid_tree_within_the_size_cap_and_can_reach_every_arity():
+    from srnet.xnet.train import perturb
+
+    settings = Settings(UNARY, BINARY, max_nodes=3)
+    reached = {"unary with room 1": set(), "leaf with room 2": set()}
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        for start, name in ((Node("sin", [leaf(0)]), "unary with room 1"), (leaf(1), "leaf with room 2")):
+            roots = [start]
+            perturb(roots, 2, settings, rng)
+            check_tree(roots[0], 2)
+            assert n_nodes(roots[0]) <= settings.max_nodes
+            reached[name].add(roots[0].arity)
+    assert reached == {"unary with room 1": {0, 1, 2}, "leaf with room 2": {0, 1, 2}}
+
+
+def test_random_trees_start_near_weight_one_and_bias_zero():
+    from srnet.xnet.tree import random_tree
+
+    nodes = [n for seed in range(30) for n in postorder(random_tree(np.random.default_rng(seed), 2, UNARY, BINARY, 3))]
+    weights, biases = np.array([n.weight for n in nodes]), np.array([n.bias for n in nodes])
+    assert len(set(weights.tolist())) == len(nodes)  # no two neurons start equal
+    assert np.abs(weights - 1).max() < 0.6 and np.abs(biases).max() < 0.6  # 0.1-sd noise: within 6 sd
+    assert 0.05 < biases.std() < 0.15
 
 
 def test_selection_is_domain_aware():
@@ -232,6 +270,23 @@ def test_a_search_stuck_for_a_quarter_of_its_time_budget_restarts_however_few_it
     assert 2 <= result.restarts <= 4  # every quarter of the search's 0.9 s without a 1 % better best
     never = dataclasses.replace(settings, restart_after=None)
     assert train(X, Y, "mse", 1, never, np.random.default_rng(0)).restarts == 0  # None still means never
+
+
+def test_a_stale_search_perturbs_a_neuron_and_counts_every_perturbation(monkeypatch):
+    import srnet.xnet.train as train_module
+
+    calls, real_perturb = [], train_module.perturb
+
+    def counted(*args):
+        calls.append(1)
+        return real_perturb(*args)
+
+    monkeypatch.setattr(train_module, "perturb", counted)
+    X = torch.as_tensor(POINTS)
+    Y = torch.as_tensor(np.random.default_rng(1).standard_normal((len(POINTS), 1)))  # noise: soon stale
+    settings = Settings(UNARY, BINARY, max_seconds=None, max_iterations=60, patience=2, restart_after=None)
+    result = train(X, Y, "mse", 1, settings, np.random.default_rng(0))
+    assert result.perturbations == len(calls) >= 3
 
 
 def test_one_iteration_keeps_a_forest_even_at_an_infinite_loss():

@@ -69,10 +69,6 @@ def n_nodes(root: Node) -> int:
     return len(postorder(root))
 
 
-def depth(root: Node) -> int:
-    return 1 + max((depth(c) for c in root.children), default=0)
-
-
 def check_tree(root: Node, n_inputs: int) -> None:
     """Raise ValueError unless every neuron has as many children as its function takes,
     every leaf reads an input and every constant is finite."""
