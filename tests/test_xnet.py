@@ -98,6 +98,8 @@ def test_a_forest_is_one_program_with_one_output_per_tree_and_it_round_trips_thr
     program = to_program(forest, 2, scale=[2.0, 3.0], offset=[1.0, -1.0])
     np.testing.assert_allclose(program(POINTS), to_program(forest, 2)(POINTS) * [2.0, 3.0] + [1.0, -1.0],
                                rtol=1e-12, atol=1e-12)  # each tree's own scale and offset
+    as_columns = to_program(forest, 2, scale=np.array([[2.0], [3.0]]), offset=np.array([[1.0], [-1.0]]))
+    assert as_columns == program  # one value per output, whatever the array's shape
     assert Program.from_json(program.to_json()) == program
     module = ProgramModule(program)
     np.testing.assert_allclose(module(torch.as_tensor(POINTS)).detach().numpy(), program(POINTS), rtol=1e-12)
