@@ -25,7 +25,7 @@ def _print_explanation(model) -> None:
     report = model.report()
     print("layer by layer (each layer's features F from the layer before):")
     for layer in report["layers"]:
-        print(f"  layer {layer['index']} ({layer['name']}, {layer['width']} units, R2 {layer['r2']:.6f}): "
+        print(f"  layer {layer['index']} (module '{layer['name']}', {layer['width']} units, R2 {layer['r2']:.6f}): "
               f"F = {_shown(layer['expression'])}")
     if model.formula_ is None:  # teacher forcing: no whole-network formula
         return

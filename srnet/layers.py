@@ -54,7 +54,7 @@ PRESETS = {
                   n_offspring=199, mutation="point", mutation_rate=0.4, selection="paper", max_generations=5000,
                   max_seconds=None),
     "default": dict(form="multi", n_rows=1, n_columns=20, levels_back=None, functions=PAPER_FUNCTIONS,
-                    n_offspring=8, mutation="point", mutation_rate=0.08, selection="drift", max_generations=None,
+                    n_offspring=32, mutation="point", mutation_rate=0.08, selection="drift", max_generations=None,
                     max_seconds=30.0),
 }
 
