@@ -579,8 +579,8 @@ class SRNet(BaseEstimator):
             summary_of = {id(c): summary for c, summary in zip(candidates, self.candidates_)}
             self.pareto_ = [summary_of[id(c)] for c in pareto_front(candidates)]
             self.selected_ = summary_of[id(chosen)]
-            readable = select(candidates, READABLE_COMPLEXITY)
-            self.readable_ = (summary_of[id(readable)] if chosen.complexity > READABLE_COMPLEXITY
+            readable = select(candidates, READABLE_COMPLEXITY) if chosen.complexity > READABLE_COMPLEXITY else None
+            self.readable_ = (summary_of[id(readable)] if readable is not None
                               and readable.complexity <= READABLE_COMPLEXITY else None)
             self.expression_ = chosen.expressions[0] if len(chosen.expressions) == 1 else chosen.expressions
             self.regions_ = chosen.figures
@@ -695,6 +695,9 @@ class SRNet(BaseEstimator):
         def one_or_list(values):
             return values[0] if len(values) == 1 else values
 
+        def without_formula(summary):  # a candidate's summary less its Formula object (the report is JSON)
+            return {k: v for k, v in summary.items() if k != "formula"}
+
         selected = self.formula_ is not None
         return {
             "layers": layers,
@@ -706,13 +709,12 @@ class SRNet(BaseEstimator):
             "formula_source": self.formula_.source if selected else None,
             "formula": self.formula_.to_dict() if selected else None,
             "singularities": self.selected_["singularities"] if selected else None,
-            "readable": (None if not selected or self.readable_ is None
-                         else {k: v for k, v in self.readable_.items() if k != "formula"}),
+            "readable": None if self.readable_ is None else without_formula(self.readable_),
             "domain": self.domain_,
             "regions": self.regions_,
             "select": self.select,
-            "pareto": [{k: v for k, v in c.items() if k != "formula"} for c in self.pareto_],
-            "candidates": [{k: v for k, v in c.items() if k != "formula"} for c in self.candidates_],
+            "pareto": [without_formula(c) for c in self.pareto_],
+            "candidates": [without_formula(c) for c in self.candidates_],
             "layerwise_expression": None if layerwise is None else one_or_list([str(e) for e in layerwise]),
             "layerwise_complexity": None if layerwise is None else sum(complexity(e) for e in layerwise),
             "formula_steps": [f"{name} = {expr}" for name, expr in self.formula_steps_],
