@@ -25,7 +25,8 @@ def _print_explanation(model) -> None:
     report = model.report()
     print("layer by layer (each layer's features F from the layer before):")
     for layer in report["layers"]:
-        print(f"  layer {layer['index']} (module '{layer['name']}', {layer['width']} units, R2 {layer['r2']:.6f}): "
+        units = f"{layer['width']} unit" + ("s" if layer["width"] != 1 else "")
+        print(f"  layer {layer['index']} (module '{layer['name']}', {units}, R2 {layer['r2']:.6f}): "
               f"F = {_shown(layer['expression'])}")
     if model.formula_ is None:  # teacher forcing: no whole-network formula
         return

@@ -271,6 +271,21 @@ def label_groups(ax, points) -> list[tuple[float, float, list[str]]]:
     return [(x, y, names) for x, y, names, _ in groups]
 
 
+def pareto_label(sources, sizes, with_poles) -> str:
+    """One label for candidates whose labels would overlap: a formula and its
+    refined constants as ``"direct-4 (+refined)"``; candidates of different
+    sizes with each one's node count (``"direct-8: 18, direct-16: 25"``), so
+    that a reader can tell which point is which; ``(pole)`` after any with a
+    singularity in the domain."""
+    names = [name + (" (pole)" if name in with_poles else "") for name in sources]
+    bases = {name.removesuffix("+refined") for name in sources}
+    if len(sources) == 2 and len(bases) == 1 and not with_poles.intersection(sources):
+        return f"{bases.pop()} (+refined)"
+    if len({sizes[name] for name in sources}) == 1:
+        return ", ".join(names)
+    return ", ".join(f"{name}: {sizes[source]}" for name, source in zip(names, sources))
+
+
 def plot_pareto(candidates, front, selected_source, path,
                 title="formulas of the network: size against fidelity") -> Path:
     """Every candidate formula by complexity (nodes) and validation error
@@ -295,11 +310,11 @@ def plot_pareto(candidates, front, selected_source, path,
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.autoscale_view()
-    for size, error, sources in label_groups(ax, [(size, error, source + (" (pole)" if poles else ""))
-                                                  for size, error, source, poles in points]):
-        bases = {name.removesuffix("+refined") for name in sources}
-        text = (f"{bases.pop()} (+refined)" if len(bases) == 1 and len(sources) == 2 else ", ".join(sources))
-        ax.annotate(text, (size, error), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    sizes = {source: size for size, _, source, _ in points}
+    with_poles = {source for _, _, source, poles in points if poles}
+    for size, error, sources in label_groups(ax, [(size, error, source) for size, error, source, _ in points]):
+        ax.annotate(pareto_label(sources, sizes, with_poles), (size, error), textcoords="offset points",
+                    xytext=(6, 4), fontsize=8)
     # node counts read as numbers (20, 50, 100, ...), not 2x10^1; minor ticks labelled at 2 and 5 only,
     # so that an axis under a decade wide still has labels and they do not run into each other
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))

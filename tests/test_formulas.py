@@ -812,6 +812,7 @@ def test_explain_prints_the_readable_alternative_to_a_long_formula(explained, ca
     _print_explanation(model)
     out = capsys.readouterr().out
     assert f"layer 1 (module '{model.layer_names_[0]}', " in out  # which module of the network each layer is
+    assert ", 1 unit, R2" in out and "1 units" not in out  # the output layer, in English
     assert f"too long to read? --complexity {readable['complexity']} selects {readable['expression'][0]}" in out
 
     short = SRNet(select=readable["complexity"], **E2E).fit(tiny_network(), X)

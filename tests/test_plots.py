@@ -1,8 +1,9 @@
-"""Plots: labels of the Pareto plot are grouped by where they land on the axes, not in data units."""
+"""Plots: labels of the Pareto plot are grouped by where they land on the axes, not in data units,
+and a shared label says which point is which."""
 
 import matplotlib.pyplot as plt
 
-from srnet.plots import label_groups
+from srnet.plots import label_groups, pareto_label
 
 
 def _axes(ylim):
@@ -22,3 +23,12 @@ def test_points_whose_labels_would_overlap_share_one_and_others_keep_their_own()
     fig, wide = _axes((1e-8, 1.0))  # eight decades: the same two errors land on one spot
     assert label_groups(wide, points) == [(150, 0.01, ["a", "b", "c"]), (900, 0.01, ["d"])]
     plt.close(fig)
+
+
+def test_a_shared_label_names_each_points_size_when_they_differ():
+    sizes = {"direct-8": 18, "direct-16": 25, "direct-4": 10, "direct-4+refined": 10, "linear": 5}
+    assert pareto_label(["direct-8", "direct-16"], sizes, set()) == "direct-8: 18, direct-16: 25"
+    assert pareto_label(["direct-4", "direct-4+refined"], sizes, set()) == "direct-4 (+refined)"
+    assert pareto_label(["direct-4", "direct-4+refined"], sizes, {"direct-4"}) == "direct-4 (pole), direct-4+refined"
+    assert pareto_label(["direct-8", "linear"], sizes, {"linear"}) == "direct-8: 18, linear (pole): 5"
+    assert pareto_label(["linear"], sizes, set()) == "linear"
