@@ -48,6 +48,7 @@ from srnet.formulas import (
     refine,
     select,
 )
+from srnet.jsonio import finite_or_none, shown
 from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.metrics import class_agreement, mse, rmse_r2
 from srnet.names import feature_symbols
@@ -306,15 +307,11 @@ class SRNet(BaseEstimator):
             (with islands, after every :data:`ISLANDS_MEET_EVERY`);
             returning True stops the search.
         """
-        if feature_names is None:
-            feature_names = getattr(X, "columns", getattr(model, "feature_names_in_", None))
-        self.feature_symbols_ = None
-        if feature_names is not None:
-            feature_names = [str(name) for name in feature_names]
-            self.feature_symbols_ = dict(zip(feature_names, feature_symbols(feature_names)))
-            feature_names = feature_symbols(feature_names)
+        if feature_names is None and getattr(X, "columns", None) is None:
+            feature_names = getattr(model, "feature_names_in_", None)
         self._checked_settings()  # every parameter, before any probing or searching
         model = as_network(model)
+        given = X  # a DataFrame's columns name the features (fit_activations reads them)
         X = check_matrix(X)
         check_rows(X)
         plan = plan_layers(model, layers)
@@ -340,7 +337,7 @@ class SRNet(BaseEstimator):
                                      f"(domain= / --domain)") from None
         self.layer_names_ = list(plan.names)
         self.domain_ = domain.describe(X)
-        return self.fit_activations(X, activations, classification=plan.is_classifier,
+        return self.fit_activations(given, activations, classification=plan.is_classifier,
                                     feature_names=feature_names, callback=callback, domain_samples=samples)
 
     def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None,
@@ -353,6 +350,19 @@ class SRNet(BaseEstimator):
         its explanation domain.  Without it the domain is the rows.
         """
         started = time.perf_counter()
+        columns = getattr(X, "columns", None)
+        # a DataFrame's columns: checked again at predict (feature_names_in_, as scikit-learn names it)
+        if columns is not None:
+            self.feature_names_in_ = np.array([str(c) for c in columns], dtype=object)
+        elif hasattr(self, "feature_names_in_"):  # a refit on an array: no names to check
+            del self.feature_names_in_
+        if feature_names is None:
+            feature_names = columns
+        self.feature_symbols_ = None
+        if feature_names is not None:
+            feature_names = [str(name) for name in feature_names]
+            self.feature_symbols_ = dict(zip(feature_names, feature_symbols(feature_names)))
+            feature_names = feature_symbols(feature_names)
         X = check_matrix(X)
         targets = self._check_activations(X, activations)
         check_rows(X)
@@ -634,14 +644,27 @@ class SRNet(BaseEstimator):
 
     # ------------------------------------------------------------ prediction
 
+    def _checked_input(self, X) -> np.ndarray:
+        """X as a checked float matrix of the fitted width; a DataFrame's
+        columns must be the ones fitted on, in the same order (the formula
+        reads inputs by position: reordered columns gave wrong numbers)."""
+        columns = getattr(X, "columns", None)
+        fitted = getattr(self, "feature_names_in_", None)
+        if columns is not None and fitted is not None and [str(c) for c in columns] != list(fitted):
+            same = sorted(str(c) for c in columns) == sorted(fitted)
+            raise ValueError(f"X's columns {'are in another order than' if same else 'differ from'} those SRNet "
+                             f"was fitted on ({shown(list(fitted))}); "
+                             f"{'reorder them' if same else 'pass the same features'}")
+        X = check_matrix(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} columns but SRNet was fitted on {self.n_features_in_}")
+        return X
+
     def predict_layers(self, X) -> list[np.ndarray]:
         """Each explained layer's approximation (n_samples, width), chained
         from X exactly as the composed formula computes it."""
         check_is_fitted(self, "programs_")
-        X = check_matrix(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} columns but SRNet was fitted on {self.n_features_in_}")
-        rows = as_feature_rows(X)
+        rows = as_feature_rows(self._checked_input(X))
         out = []
         for genome, program in zip(self.genomes_, self.programs_):
             F = _kernels.evaluate_outputs(genome.nodes, genome.outputs, genome.constant_values(), ARITIES, rows)
@@ -657,10 +680,7 @@ class SRNet(BaseEstimator):
         if self.formula_ is None:
             output = self.predict_layers(X)[-1]
         else:
-            X = check_matrix(X)
-            if X.shape[1] != self.n_features_in_:
-                raise ValueError(f"X has {X.shape[1]} columns but SRNet was fitted on {self.n_features_in_}")
-            output = self.formula_(X)
+            output = self.formula_(self._checked_input(X))
         return output[:, 0] if output.shape[1] == 1 else output
 
     def predict_class(self, X) -> np.ndarray:
@@ -699,7 +719,7 @@ class SRNet(BaseEstimator):
             return {k: v for k, v in summary.items() if k != "formula"}
 
         selected = self.formula_ is not None
-        return {
+        return finite_or_none({
             "layers": layers,
             "expression": one_or_list(self.selected_["expression"]) if selected else None,
             "expression_exact": one_or_list([str(e) for e in expressions]) if selected else None,
@@ -740,13 +760,14 @@ class SRNet(BaseEstimator):
             "wall_seconds": self.wall_seconds_,
             "stop_reason": self.stop_reason_,
             "interrupted": self.stop_reason_ == "interrupted",
-            "seed": self.random_state,
+            # an integer random_state reproduces the run; None or a Generator cannot be written down
+            "seed": self.random_state if isinstance(self.random_state, (int, np.integer)) else None,
             "preset": self.preset,
             "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.settings().items()},
             "teacher_forcing": self.teacher_forcing,
             "teacher_forced_layer_mse": self.teacher_forced_layer_mse_,
             "teacher_forced_layer_r2": self.teacher_forced_layer_r2_,
-        }
+        })
 
 
 def _progress_bar(enabled: bool, settings: dict):

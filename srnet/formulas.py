@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy
 
-from srnet.cgp.primitives import primitive
+from srnet.cgp.primitives import PROTECTION_EPS, primitive
 from srnet.expr.program import Program
 from srnet.expr.symbolic import complexity, round_constants, simplify, to_sympy
 from srnet.jsonio import check_document, malformed, shown
@@ -227,9 +227,16 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                 elif name == "tan":
                     what, argument = "argument of tan (an odd multiple of pi/2)", np.cos(values[a])
                 where = f"{'layer ' + str(k + 1) + ', ' if len(formula.programs) > 1 else ''}step {step + 1}"
+                # exact zeros (a binary or count input) fire the protection: even where the quotient has a
+                # limit (2x/x), the protected value (1) need not be it, and the printed formula is undefined
+                protected = (0 if argument is None or name not in _SIGN_CHANGE_POLES
+                             else int(np.sum(np.abs(argument) <= PROTECTION_EPS)))
                 if name == "div" and argument is not None and not _quotient_blows_up(values[a], argument):
                     argument = None  # a removable singularity (x/x, sin(x)/x): the quotient stays bounded there
-                if argument is not None and np.any(argument > 0) and np.any(argument < 0):
+                if protected:  # exact zeros (a binary or count input): the printed formula is undefined there
+                    found.append(f"{where}: the {what} is 0 at {protected} of {n} points, where the protected "
+                                 f"{name} gives {1 if name == 'div' else 0} (the formula as printed is undefined)")
+                elif argument is not None and np.any(argument > 0) and np.any(argument < 0):
                     found.append(f"{where}: the {what} crosses 0 inside the domain")
                 elif argument is not None and _touches_zero(argument):
                     found.append(f"{where}: the {what} comes within {TOUCHING_ZERO:g} of its typical size to 0 "

@@ -17,9 +17,16 @@ import numpy as np
 def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     """RMSE and R^2 of ``predicted`` against ``target`` (rows = samples, one
     or more columns): a non-finite prediction gives inf and -inf, never NaN;
-    a constant target gives R^2 1 when matched exactly, else -inf."""
-    target = target.reshape(len(target), -1)
-    predicted = predicted.reshape(len(predicted), -1)
+    a constant target gives R^2 1 when matched exactly, else -inf.
+
+    With several columns (a layer's units, a network's outputs) both are
+    pooled: R^2 is the share of the columns' total variance explained
+    (scikit-learn's ``multioutput="variance_weighted"``), so a nearly constant
+    unit of a layer does not swamp the figure; a column of small variance
+    counts for little in it.  Raises ValueError when the shapes differ
+    (broadcasting an (n,) prediction against an (n, 2) target is no metric).
+    """
+    target, predicted = _paired(target, predicted)
     with np.errstate(over="ignore", invalid="ignore"):
         residual = predicted - target
         sse = float(np.sum(residual * residual))
@@ -32,10 +39,23 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
 def mse(target: np.ndarray, predicted: np.ndarray) -> float:
     """Mean squared error of ``predicted`` against ``target`` (same number of
     rows; any columns); a non-finite prediction gives inf, never NaN."""
-    target = np.asarray(target)
+    target, predicted = _paired(target, predicted)
     with np.errstate(over="ignore", invalid="ignore"):
-        value = float(np.mean((np.asarray(predicted).reshape(len(target), -1) - target.reshape(len(target), -1)) ** 2))
+        value = float(np.mean((predicted - target) ** 2))
     return value if math.isfinite(value) else math.inf
+
+
+def _paired(target, predicted) -> tuple[np.ndarray, np.ndarray]:
+    """Both as (n_samples, n_columns) arrays of the same shape (a 1-D array is one column)."""
+    target, predicted = np.asarray(target, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
+    if target.ndim == 0 or predicted.ndim == 0:
+        raise ValueError("a metric needs arrays of samples, got a scalar")
+    target = target.reshape(len(target), -1)
+    predicted = predicted.reshape(len(predicted), -1)
+    if target.shape != predicted.shape:
+        raise ValueError(f"a metric needs predictions shaped like the target: got {predicted.shape} against "
+                         f"{target.shape}")
+    return target, predicted
 
 
 def _classes(values, axis: int, name: str) -> np.ndarray:

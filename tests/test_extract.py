@@ -255,6 +255,36 @@ def test_a_fitted_sklearn_models_feature_names_name_the_formula_inputs():
     assert {str(s) for s in model.input_symbols_} == {"speed", "mass_kg"}
 
 
+def test_a_dataframes_columns_name_the_formula_and_are_checked_at_predict(small_regression):
+    """fit_activations mapped no names (``E`` read as Euler's number, ``x-y`` as a subtraction), and
+    predict read a DataFrame's columns by position, so reordered columns gave wrong numbers silently."""
+    pandas = pytest.importorskip("pandas")
+    from srnet.probe import probe
+
+    net, X = small_regression
+    frame = pandas.DataFrame(X, columns=["E", "x-y"])
+    model = SRNet(max_generations=5, **QUICK).fit(net, frame)
+    assert list(model.feature_names_in_) == ["E", "x-y"] and model.feature_symbols_ == {"E": "E_", "x-y": "x_y"}
+    np.testing.assert_array_equal(model.predict(frame), model.predict(X))
+    with pytest.raises(ValueError, match=r"^X's columns are in another order than those SRNet was fitted on "
+                                         r"\(\['E', 'x-y'\]\); reorder them$"):
+        model.predict(frame[["x-y", "E"]])
+    with pytest.raises(ValueError, match="differ from those SRNet was fitted on"):
+        model.predict_layers(frame.rename(columns={"E": "F"}))
+    direct = SRNet(max_generations=5, **QUICK).fit_activations(X, probe(net, X), feature_names=["E", "x-y"])
+    assert {str(s) for s in direct.input_symbols_} == {"E_", "x_y"} and not hasattr(direct, "feature_names_in_")
+
+
+def test_the_report_is_json_with_numpy_typed_parameters(small_regression):
+    net, X = small_regression
+    model = SRNet(max_generations=5, select=np.int64(20), max_seconds=None, simplify_seconds=np.float32(0),
+                  random_state=np.int64(3), n_threads=1).fit(net, X)
+    report = json.loads(json.dumps(model.report(), allow_nan=False))
+    assert report["seed"] == 3 and report["select"] == 20
+    generator = SRNet(max_generations=5, **{**QUICK, "random_state": np.random.default_rng(0)}).fit(net, X)
+    assert json.loads(json.dumps(generator.report(), allow_nan=False))["seed"] is None
+
+
 # ------------------------------------------------------------------ islands
 
 def _layerwise_members(seeds, X, targets):

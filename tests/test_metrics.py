@@ -73,3 +73,30 @@ def test_class_divergence_is_the_kl_of_the_softmaxes():
     assert float(class_divergence(ta, tb)) == pytest.approx(want, rel=1e-12)
     assert float(class_divergence(ta, ta + 3.0)) == pytest.approx(0.0, abs=1e-12)
     assert float(class_divergence(ta[None], tb[None])) == pytest.approx(want, rel=1e-12)  # any leading shape
+
+
+def test_rmse_r2_matches_scikit_learn_and_pools_columns_by_variance():
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    from srnet.metrics import rmse_r2
+
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=(50, 3)) * [1.0, 10.0, 0.1]
+    predicted = target + rng.normal(scale=0.3, size=target.shape)
+    rmse, r2 = rmse_r2(target, predicted)
+    assert r2 == pytest.approx(r2_score(target, predicted, multioutput="variance_weighted"), rel=1e-12)
+    assert rmse == pytest.approx(math.sqrt(mean_squared_error(target, predicted)), rel=1e-12)
+    assert rmse_r2([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) == (0.0, 1.0)  # plain lists are arrays too
+
+
+@pytest.mark.parametrize("target, predicted", [
+    (np.zeros((3, 2)), np.zeros(3)),   # broadcast (3,) against (3, 2) gave a number
+    (np.zeros(3), np.zeros(4)),
+    (np.zeros((3, 2)), np.zeros((3, 3))),
+])
+def test_metrics_refuse_predictions_shaped_unlike_the_target(target, predicted):
+    from srnet.metrics import rmse_r2
+
+    for metric in (rmse_r2, mse):
+        with pytest.raises(ValueError, match="a metric needs predictions shaped like the target"):
+            metric(target, predicted)

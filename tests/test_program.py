@@ -10,7 +10,7 @@ import torch
 
 from srnet.cgp import Genome, GenomeSpec
 from srnet.expr import Program, ProgramModule, complexity, latex, make_symbols, round_constants, simplify, to_sympy
-from srnet.expr.symbolic import is_equivalent
+from srnet.expr.symbolic import _real_valued, is_equivalent
 
 
 @pytest.fixture
@@ -175,6 +175,18 @@ def test_round_constants_and_equivalence():
     assert not is_equivalent(0.51 * x**2, x**2 / 2)
 
 
+@pytest.mark.parametrize("scale", [3e-6, 1.0, 4.2e7])
+def test_round_constants_is_relative_to_the_formulas_own_scale(scale):
+    """Weights of 3e-6 (a network of inputs in the thousands) were rounded to 0 by an absolute tolerance."""
+    x = sympy.Symbol("x", real=True)
+    shown = round_constants(sympy.Float(1.234567 * scale) * x + sympy.Float(4.3e-10 * scale))
+    assert shown == sympy.Float(float(f"{1.234567 * scale:.3g}"), 3) * x  # the 4.3e-10-relative residue goes
+    doubled = round_constants(sympy.Float(2.00001 * scale) * x)
+    assert float(doubled / x) == pytest.approx(2 * scale, rel=1e-3) and (scale != 1.0 or doubled == 2 * x)
+    small = round_constants(sympy.Float(0.5 * scale) * x + sympy.Float(1e-6 * scale))
+    assert len(small.atoms(sympy.Float, sympy.Rational) - {sympy.Integer(1)}) == 2  # kept: 2e-6 of the largest
+
+
 def test_simplify_simplifies_and_respects_its_deadline():
     x, y = sympy.symbols("x y", real=True)
     messy = (x**2 - 1) / (x - 1) + sympy.sin(x) ** 2 + sympy.cos(x) ** 2
@@ -205,3 +217,22 @@ def test_simplify_keeps_its_deadline_when_cancelling_fractions_takes_minutes():
     result = simplify(slow, max_seconds=1.0)
     assert time.perf_counter() - start < 5.0
     assert result.free_symbols == set(xs)
+
+
+def test_a_program_built_from_lists_and_numpy_scalars_equals_its_json_round_trip():
+    built = Program(np.int64(1), [np.float32(0.5)], [["mul", np.int64(0), 1]], [np.int32(2)], [[1.0]], [0.0])
+    assert built.constants == (0.5,) and built.steps == (("mul", 0, 1),) and built.outputs == (2,)
+    assert Program.from_json(built.to_json()) == built
+
+
+def test_simplify_keeps_a_formula_real_valued_as_written():
+    """sympy rewrote sqrt(|x|)*|tan x| as |sqrt(x)*tan x|: equal in complex arithmetic, NaN in NumPy for x < 0."""
+    program = Program(1, (), (("tan", 0, 0), ("mul", 0, 1), ("mul", 1, 2), ("sqrt", 3, 0)), (4,), [[1.0]], [0.0])
+    symbols = make_symbols(1)
+    simplified = simplify(to_sympy(program, symbols)[0], max_seconds=10)
+    X = np.array([[-1.0], [-0.3], [0.5], [2.0]])
+    values = sympy.lambdify(symbols, simplified, "numpy")(X[:, 0])
+    np.testing.assert_allclose(values, program(X), rtol=1e-12)
+    x = symbols[0]
+    assert _real_valued(sympy.sqrt(sympy.Abs(x)) + sympy.log(x**2 + 1) + x ** -2)
+    assert not _real_valued(sympy.sqrt(x)) and not _real_valued(sympy.log(x)) and not _real_valued(x ** 1.5)

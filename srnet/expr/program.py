@@ -71,6 +71,15 @@ class Program:
     intercept: np.ndarray = field(repr=False)
 
     def __post_init__(self):
+        # plain Python numbers in tuples: a program built from lists or NumPy scalars equals its own JSON
+        # round trip and writes as JSON (np.float32 constants did not)
+        try:
+            object.__setattr__(self, "n_inputs", int(self.n_inputs))
+            object.__setattr__(self, "constants", tuple(float(c) for c in self.constants))
+            object.__setattr__(self, "steps", tuple((str(name), int(a), int(b)) for name, a, b in self.steps))
+            object.__setattr__(self, "outputs", tuple(int(o) for o in self.outputs))
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"invalid program: {error}") from None
         # C order: torch keeps a Fortran-ordered array's strides, and L-BFGS (refinement) cannot
         # flatten the gradient of such a parameter with view(); np.linalg.solve returns Fortran order
         object.__setattr__(self, "weights", np.ascontiguousarray(np.atleast_2d(np.asarray(self.weights,

@@ -86,20 +86,31 @@ def complexity(expr: sympy.Expr) -> int:
     return sum(1 for _ in sympy.preorder_traversal(expr))
 
 
+#: Floats below this share of the largest one in a formula are round-off residue (see round_constants).
+RESIDUE = 1e-9
+
+
 def round_constants(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
     """Round every float in ``expr`` to ``digits`` significant decimals and turn
-    floats within rounding of a simple rational (1/2, 2, -3, ...) into it.
-    Floats below 1e-9 in magnitude (round-off residue of folded constants)
-    become 0."""
+    floats within rounding of a simple nonzero rational (1/2, 2, -3, ...) into it.
+
+    Both are relative: a network's weights of 3e-6 stay 3e-6 (an absolute
+    tolerance rounded them to 0).  Only floats below 1e-9 of the largest one
+    in ``expr`` become 0: the round-off residue of folded constants (an
+    intercept of 4e-19 beside weights of 3e-6)."""
+    numbers = expr.atoms(sympy.Float)
+    largest = max((abs(float(n)) for n in numbers if math.isfinite(float(n))), default=0.0)
     replacements = {}
-    for number in expr.atoms(sympy.Float):
+    for number in numbers:
         value = float(number)
-        if abs(value) < 1e-9:
+        if not math.isfinite(value):
+            continue
+        if abs(value) < RESIDUE * largest:
             replacements[number] = sympy.Integer(0)
             continue
         rounded = float(f"{value:.{digits}g}")
-        rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1), rational=True)
-        close = abs(float(rational) - value) <= 10 ** -(digits + 1) * max(1.0, abs(value))
+        rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)
+        close = rational != 0 and abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value)
         replacements[number] = rational if close and rational.q <= 12 else sympy.Float(rounded, digits)
     return expr.xreplace(replacements)
 
@@ -129,6 +140,21 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and not multiprocessing.current_process().daemon
 
 
+def _real_valued(expr: sympy.Expr) -> bool:
+    """Whether every fractional power and log in ``expr`` has an argument sympy
+    knows is nonnegative (positive for log), so that NumPy evaluates it in
+    real arithmetic as it reads.  srnet's formulas are (sqrt|a|, log|a|), but
+    sympy may rewrite sqrt(|x|)*|tan x| as |sqrt(x)*tan x|: equal in complex
+    arithmetic, NaN for x < 0 when evaluated as written."""
+    for node in sympy.preorder_traversal(expr):
+        if node.is_Pow and node.exp.is_integer is not True and node.base.is_nonnegative is not True:
+            return False
+        if isinstance(node, sympy.log) and node.args[0].is_positive is not True \
+                and node.args[0].is_nonnegative is not True:
+            return False
+    return True
+
+
 def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 400) -> sympy.Expr:
     """``sympy.simplify`` with a deadline; whatever is done when time runs out.
 
@@ -138,11 +164,18 @@ def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 4
     Expressions larger than ``max_complexity`` nodes only get the cheap
     clean-up (sympy would not finish on them anyway).  Whatever is smallest
     is kept: the input, its clean-up or a simplified form (putting sigmoids
-    over a common denominator can multiply their size).
+    over a common denominator can multiply their size), as long as it stays
+    real-valued as written where the input was (:func:`_real_valued`).
     """
-    best = sympy.powsimp(expr)
-    if complexity(best) > complexity(expr):
-        best = expr
+    real = _real_valued(expr)
+
+    def better(form) -> bool:  # smaller, and as real as the input (see _real_valued)
+        return complexity(form) <= complexity(best) and (_real_valued(form) or not real)
+
+    best = expr
+    cleaned = sympy.powsimp(expr)
+    if better(cleaned):
+        best = cleaned
     if max_seconds <= 0 or not _can_fork() or complexity(best) > max_complexity:
         return best
     context = multiprocessing.get_context("fork")
@@ -154,7 +187,7 @@ def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 4
     try:
         while receiver.poll(max(0.0, deadline - time.monotonic())):
             result = receiver.recv()
-            if complexity(result) <= complexity(best):
+            if better(result):
                 best = result
     except (EOFError, OSError):  # the child finished (or failed): keep what arrived
         pass
