@@ -16,6 +16,8 @@ import difflib
 import math
 import numbers
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -199,7 +201,8 @@ def load_table(source, *, target=None, pmlb_cache=None):
     ----------
     source : str or path-like
         A file, chosen by suffix: ``.csv`` / ``.tsv`` (a header row is
-        detected: a first row with any non-numeric cell), whitespace-separated
+        detected: a first row with any non-numeric cell, or the column
+        numbers 0, 1, ... that pandas writes), whitespace-separated
         ``.txt``, each optionally ``.gz``-compressed; ``.npy`` (a 2-D array);
         ``.npz`` (arrays ``X`` and optionally ``y``, or a single 2-D array).
         Any string that is neither an existing file nor has one of those
@@ -216,7 +219,8 @@ def load_table(source, *, target=None, pmlb_cache=None):
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), dtype float64
-    y : ndarray of shape (n_samples,), dtype float64, or None
+    y : ndarray of shape (n_samples,), dtype float64 (or str, for a column of
+        text class labels), or None
     feature_names : list of str
         Header names where the source has them, else ``x0``, ``x1``, ...
 
@@ -231,24 +235,46 @@ def load_table(source, *, target=None, pmlb_cache=None):
     path = Path(source)
     if path.is_file():
         return _load_file(path, target)
-    if _table_suffix(path) is not None or path.suffix in _ARRAY_SUFFIXES:
+    if _table_suffix(path) is not None or path.suffix.lower() in _ARRAY_SUFFIXES:
         raise FileNotFoundError(f"no such file: '{path}'")
     return _load_pmlb(str(source), target, pmlb_cache)
 
 
 def _table_suffix(path: Path) -> str | None:
-    """The delimited-text suffix of ``path`` (ignoring ``.gz``), or None."""
-    suffixes = path.suffixes[-2:]
+    """The delimited-text suffix of ``path`` (ignoring ``.gz``; any case), or None."""
+    suffixes = [suffix.lower() for suffix in path.suffixes[-2:]]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
     suffix = suffixes[-1] if suffixes else ""
     return suffix if suffix in _DELIMITERS else None
 
 
+#: What a damaged file raises on reading (gzip, zip, codecs, a truncated stream).
+UNREADABLE = (OSError, EOFError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError)
+
+
 def _load_file(path: Path, target):
-    if path.suffix in _ARRAY_SUFFIXES:
+    """A file's table; a damaged one is one ValueError line naming it."""
+    try:
+        return _read_file(path, target)
+    except UnicodeDecodeError:
+        raise ValueError(f"cannot read '{path.name}': it is not UTF-8 text (save it as UTF-8)") from None
+    except UNREADABLE as error:
+        raise ValueError(f"cannot read '{path.name}' (damaged, or not what its suffix says?): "
+                         f"{type(error).__name__}: {error}") from None
+
+
+def _read_file(path: Path, target):
+    suffix = path.suffix.lower()
+    if suffix in _ARRAY_SUFFIXES:
+        with open(path, "rb") as stream:
+            magic = stream.read(6)
+        if not magic.startswith(b"\x93NUMPY" if suffix == ".npy" else b"PK"):
+            kind = "pickled Python objects, which srnet does not unpickle" if magic[:1] == b"\x80" else \
+                "no NumPy data (damaged, or another format)"
+            raise ValueError(f"'{path.name}' holds {kind}; save a numeric array with numpy.save / numpy.savez")
         try:
-            if path.suffix == ".npz":
+            if suffix == ".npz":
                 return _load_npz(path, target)
             return _split_target(np.load(path, allow_pickle=False), None, target, path.name)
         except ValueError as error:
@@ -274,7 +300,9 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
         first = pd.read_csv(path, sep=delimiter, header=None, nrows=1, dtype=str).iloc[0]
     except (pd.errors.EmptyDataError, IndexError):
         raise ValueError(f"'{path}' holds no data") from None
-    has_header = not all(_is_number(cell) for cell in first)
+    # pandas' DataFrame(X).to_csv(index=False) writes the column numbers 0, 1, ... as a header
+    numbered = [str(cell).strip() for cell in first] == [str(j) for j in range(len(first))] and len(first) > 1
+    has_header = numbered or not all(_is_number(cell) for cell in first)
     frame = pd.read_csv(path, sep=delimiter, header=0 if has_header else None)
     names = [str(column).strip() for column in frame.columns] if has_header else None
     return frame.to_numpy(), names
@@ -317,8 +345,20 @@ def _split_target(table, names: list[str] | None, target, label: str):
     if not features:
         raise ValueError(f"'{label}' has only the target column and no features")
     X = check_matrix(table[:, features])
-    y = check_vector(table[:, column], X.shape[0], name=f"target column '{names[column]}'")
+    y = _target_values(table[:, column], X.shape[0], names[column])
     return X, y, [names[j] for j in features]
+
+
+def _target_values(raw: np.ndarray, n_samples: int, name: str) -> np.ndarray:
+    """A target column: numbers as float64 (checked), or class labels as text
+    ("yes"/"no", "setosa", ...) when any cell is not a number."""
+    if not any(isinstance(cell, str) and not _is_number(cell) for cell in raw):
+        return check_vector(raw, n_samples, name=f"target column '{name}'")
+    missing = [row for row, cell in enumerate(raw) if not isinstance(cell, str) and not _is_number(cell)
+               or isinstance(cell, float) and math.isnan(cell)]
+    if missing:
+        raise ValueError(f"target column '{name}' holds text labels but row {missing[0]} has none")
+    return np.array([str(cell).strip() for cell in raw])
 
 
 def _target_column(target, names: list[str], label: str) -> int:
@@ -389,9 +429,10 @@ def fetch_pmlb_frame(name: str, pmlb_cache=None):
         raise ValueError(f"'{name}' is neither a file nor a PMLB dataset{pmlb_name_hint(name)}")
     try:
         return pmlb.fetch_data(name, local_cache_dir=str(cache), dropna=False)
-    except OSError as error:  # urllib's URLError is an OSError
+    except UNREADABLE as error:  # urllib's URLError is an OSError
         if cached:
-            raise
+            raise ValueError(f"the cached PMLB table '{name}' in '{cache}' cannot be read (damaged?): "
+                             f"{type(error).__name__}: {error}; delete it or put an intact copy there") from None
         raise FileNotFoundError(
             f"PMLB dataset '{name}' is not in the cache folder '{cache}' and could not be "
             f"downloaded ({error}); put {name}/{name}.tsv.gz there, or point "

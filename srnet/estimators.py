@@ -47,8 +47,15 @@ def validate_regression(estimator, X, y):
     if X.shape[0] < 2:
         raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
     Y = y.reshape(len(y), -1)
-    if np.any(Y.var(axis=0) == 0):
+    if np.any(np.ptp(Y, axis=0) == 0):
         raise ValueError("y is constant: there is no formula to find (every target needs some variance)")
+    with np.errstate(over="ignore", under="ignore"):
+        variance = Y.var(axis=0)
+    # squared errors are the fitness: beyond float64's range every formula scores inf (or 0), and the
+    # search stopped at generation 0 with a random formula
+    if not np.all(np.isfinite(variance)) or np.any(variance == 0):
+        raise ValueError(f"y's scale ({float(np.max(np.abs(Y))):.3g}) is outside what squared errors can hold "
+                         f"in float64; rescale y (e.g. divide it by its standard deviation)")
     return X, y, Y
 
 

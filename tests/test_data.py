@@ -1,6 +1,7 @@
 """srnet.data: matrix validation and table loading."""
 
 import gzip
+import re
 import urllib.error
 
 import numpy as np
@@ -201,6 +202,47 @@ def test_npz_errors(tmp_path):
     np.save(objects, np.array([[{"a": 1}]], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError, match=r"^'objects\.npy' holds Python objects, which srnet does not unpickle"):
         load_table(objects)
+
+
+def test_damaged_files_are_one_line_naming_the_file(tmp_path):
+    (tmp_path / "plain.csv.gz").write_text("1,2\n3,4\n")  # not gzipped
+    whole = gzip.compress(b"a,b\n" + b"1,2\n" * 2000)
+    (tmp_path / "cut.csv.gz").write_bytes(whole[: len(whole) // 2])
+    np.savez(tmp_path / "full.npz", X=TABLE)
+    archive = (tmp_path / "full.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(archive[: len(archive) // 2])
+    (tmp_path / "text.npy").write_text("hello\n")
+    (tmp_path / "latin.csv").write_bytes("caf\xe9,b\n1,2\n".encode("latin-1"))
+    expected = {"plain.csv.gz": "BadGzipFile", "cut.csv.gz": "EOFError", "cut.npz": "BadZipFile"}
+    for name, error in expected.items():
+        with pytest.raises(ValueError, match=rf"^cannot read '{re.escape(name)}' \(damaged, or not what its "
+                                             rf"suffix says\?\): {error}: ") as excinfo:
+            load_table(tmp_path / name)
+        assert "\n" not in str(excinfo.value)
+    with pytest.raises(ValueError, match=r"^'text\.npy' holds no NumPy data \(damaged, or another format\)"):
+        load_table(tmp_path / "text.npy")  # not "holds Python objects": it is no pickle either
+    with pytest.raises(ValueError, match=r"^cannot read 'latin\.csv': it is not UTF-8 text"):
+        load_table(tmp_path / "latin.csv")
+
+
+def test_a_header_of_column_numbers_is_a_header_and_suffixes_have_any_case(tmp_path):
+    """pandas' DataFrame(X).to_csv(index=False) writes the header 0,1: it was read as a row (0, 1)."""
+    values = np.random.default_rng(0).uniform(5, 6, (20, 2))
+    pd.DataFrame(values).to_csv(tmp_path / "numbered.CSV", index=False)
+    X, y, names = load_table(tmp_path / "numbered.CSV")
+    np.testing.assert_allclose(X, values)
+    assert names == ["0", "1"] and y is None
+    (tmp_path / "data.csv").write_text("1,0\n2,3\n")  # any other numeric first row stays data
+    assert load_table(tmp_path / "data.csv")[0].shape == (2, 2)
+
+
+def test_a_target_column_of_text_labels_is_kept_as_text(tmp_path):
+    (tmp_path / "classes.csv").write_text("a,b,label\n1,2,yes\n3,4,no\n5,6,yes\n")
+    X, y, names = load_table(tmp_path / "classes.csv", target="label")
+    assert X.shape == (3, 2) and list(y) == ["yes", "no", "yes"] and names == ["a", "b"]
+    (tmp_path / "gap.csv").write_text("a,label\n1,yes\n3,\n")
+    with pytest.raises(ValueError, match=r"^target column 'label' holds text labels but row 1 has none$"):
+        load_table(tmp_path / "gap.csv", target="label")
 
 
 # --- load_table: PMLB ---------------------------------------------------------

@@ -56,6 +56,8 @@ def test_multi_output_targets_each_get_a_formula():
     (np.arange(6.0).reshape(3, 2), np.arange(4.0), "inconsistent numbers of samples"),
     (np.arange(3.0), np.arange(3.0), "Expected 2D array"),
     (np.arange(6.0).reshape(3, 2), np.full(3, 2.5), "y is constant"),
+    (np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0]) * 1e160, r"y's scale \(3e\+160\) is outside"),
+    (np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0]) * 1e-200, r"y's scale \(3e-200\) is outside"),
     (np.array([["a"], ["b"], ["c"]], dtype=object), np.arange(3.0), "could not convert"),
 ])
 def test_bad_input_gives_a_clear_error(X, y, message):

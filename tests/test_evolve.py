@@ -240,3 +240,18 @@ def test_evolve_and_cgpregressor_share_one_default_mutation():
     assert (params["mutation"], params["mutation_rate"]) == (DEFAULT_MUTATION, DEFAULT_MUTATION_RATE)
     assert (signature["mutation"].default, signature["mutation_rate"].default) == (DEFAULT_MUTATION,
                                                                                    DEFAULT_MUTATION_RATE)
+
+
+@pytest.mark.parametrize("X, Y, match", [
+    (np.array([[0.1, np.nan, 0.3], [1.0, 2.0, 3.0]]), np.ones((1, 3)), r"^X_rows \(sample, input\) contains 1 NaN"),
+    (np.ones((2, 3)), np.array([[1.0, np.inf, 2.0]]), r"^Y_rows \(sample, target\) contains 1 NaN/inf"),
+    (np.ones((2, 3)), np.ones(3), r"^Y_rows must be 2-D \(one row per target, one column per sample\)"),
+    (np.ones((2, 0)), np.ones((1, 0)), r"^X_rows \(sample, input\) is empty"),
+])
+def test_evolve_refuses_bad_data_in_one_line(X, Y, match):
+    """A NaN in X silently took that input out of the search; a 1-D Y was an IndexError."""
+    with pytest.raises(ValueError, match=match):
+        evolve(GenomeSpec(n_inputs=2, n_outputs=1), X, Y, max_generations=5, random_state=0)
+    with pytest.raises(ValueError, match="^ridge must be a finite number"):
+        evolve(GenomeSpec(n_inputs=2, n_outputs=1), np.ones((2, 3)), np.ones((1, 3)), max_generations=5,
+               random_state=0, ridge=float("nan"))

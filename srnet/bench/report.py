@@ -149,7 +149,8 @@ def headline(frame) -> list[str]:
         if not len(part) or column not in part:
             continue
         for method, rows in part.groupby("method"):
-            per_dataset = rows.groupby("dataset")[column].mean()
+            # a seed without a finite figure (null: a formula that overflowed) keeps its dataset from the count
+            per_dataset = rows.groupby("dataset")[column].mean(skipna=False)
             reached = int((per_dataset >= target).sum())
             lines.append(f"{method}: {reached} of {len(per_dataset)} {task} datasets with SRNet {what} >= "
                          f"{target:g} (mean over seeds)")

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srnet.bench.suites import BatchSettings, JobSpec
+from srnet.jsonio import finite_or_none
 
 RESULT_SCHEMA = "srnet.bench.result/1"
 MANIFEST_SCHEMA = "srnet.bench.batch/1"
@@ -184,7 +185,8 @@ class ResultStore:
     def write(self, payload: dict) -> Path:
         """Seal and atomically write a job's payload; returns its path."""
         path = self.path(payload["job"]["id"])
-        atomic_write_text(path, json.dumps(seal(payload), indent=1, sort_keys=True) + "\n")
+        payload = finite_or_none(payload)  # valid JSON whatever the job returned (NaN, inf: null)
+        atomic_write_text(path, json.dumps(seal(payload), indent=1, sort_keys=True, allow_nan=False) + "\n")
         return path
 
     def quarantine(self, job_id: str) -> Path | None:

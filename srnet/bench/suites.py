@@ -206,8 +206,15 @@ def job_id(dataset: str, method: str, seed: int) -> str:
     return f"{safe_name(dataset)}__{safe_name(method)}__seed{int(seed)}"
 
 
+#: The largest seed: jobs hand ``seed + 1`` to scikit-learn, whose random_state is below 2**32.
+MAX_SEED = 2**32 - 2
+#: The most seeds one batch runs (a mistyped range such as 0-1000000000 is refused, not expanded).
+MAX_SEEDS = 10_000
+
+
 def parse_seeds(text) -> tuple[int, ...]:
-    """Seeds from ``"0,1,2"``, ``["0", "1"]`` or ``"0-4"`` (inclusive range)."""
+    """Seeds from ``"0,1,2"``, ``["0", "1"]`` or ``"0-4"`` (inclusive range),
+    each in [0, :data:`MAX_SEED`], at most :data:`MAX_SEEDS` of them."""
     items = text if isinstance(text, (list, tuple)) else [text]
     seeds = []
     for item in items:
@@ -217,11 +224,18 @@ def parse_seeds(text) -> tuple[int, ...]:
                 low, high = int(match.group(1)), int(match.group(2))
                 if high < low:
                     raise ValueError(f"empty seed range {part!r}")
-                seeds += range(low, high + 1)
+                if high - low + 1 + len(seeds) > MAX_SEEDS:
+                    raise ValueError(f"seed range {part!r} is too long: at most {MAX_SEEDS} seeds in a batch")
+                new = range(low, high + 1)
             elif part.isdigit():
-                seeds.append(int(part))
+                new = [int(part)]
             else:
                 raise ValueError(f"bad seed {part!r}: seeds are integers >= 0, like 0,1,2 or 0-4")
+            if max(new) > MAX_SEED:
+                raise ValueError(f"seed {max(new)} is too large: seeds go up to {MAX_SEED}")
+            seeds += new
+    if len(seeds) > MAX_SEEDS:
+        raise ValueError(f"too many seeds ({len(seeds)}): at most {MAX_SEEDS} in a batch")
     if not seeds:
         raise ValueError("no seeds given")
     return tuple(dict.fromkeys(seeds))
@@ -414,9 +428,14 @@ def _labels(cache: Path, name: str) -> np.ndarray:
     """The target column of a cached PMLB table, rows with a missing label left out."""
     import pandas as pd
 
-    from srnet.data import PMLB_TARGET
+    from srnet.data import PMLB_TARGET, UNREADABLE
 
-    column = pd.read_csv(cache / name / f"{name}.tsv.gz", sep="\t", usecols=[PMLB_TARGET])[PMLB_TARGET]
+    path = cache / name / f"{name}.tsv.gz"
+    try:
+        column = pd.read_csv(path, sep="\t", usecols=[PMLB_TARGET])[PMLB_TARGET]
+    except (*UNREADABLE, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        raise ValueError(f"the cached PMLB table '{path}' cannot be read (damaged?): {type(error).__name__}: "
+                         f"{error}; delete it or put an intact copy there") from None
     return column.dropna().to_numpy()
 
 

@@ -22,7 +22,7 @@ from srnet.cgp.driver import Limits, Progress, check_budgets, run
 from srnet.cgp.genome import Genome, GenomeSpec
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_budget
+from srnet.data import check_budget, check_matrix
 
 FITNESS_MODES = {"scaled": _kernels.FITNESS_SCALED, "lstsq": _kernels.FITNESS_LSTSQ}
 MUTATIONS = {"point": _kernels.MUTATION_POINT, "single": _kernels.MUTATION_SINGLE_ACTIVE}
@@ -132,6 +132,16 @@ def evaluate_population(spec: GenomeSpec, nodes, outputs, constants, X_rows, Y_r
                  np.ascontiguousarray(Y_rows, dtype=np.float64), FITNESS_MODES[fitness], ridge,
                  np.ones(count, dtype=np.bool_), max(1, n_threads), fitness_out, n_active)
     return fitness_out, n_active
+
+
+def _feature_rows(values, name: str, what: str) -> np.ndarray:
+    """``values`` (one row per {what}, one column per sample) checked as
+    :func:`srnet.data.check_matrix` checks a table: 2-D, non-empty, finite."""
+    values = np.asarray(values)
+    if values.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (one row per {what}, one column per sample); got shape {values.shape}")
+    # check_matrix reads samples as rows: a bad value is located as (sample, {what})
+    return np.ascontiguousarray(check_matrix(values.T, f"{name} (sample, {what})").T)
 
 
 def seed_from(random_state) -> int:
@@ -416,9 +426,10 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     n_offspring = check_budget("n_offspring", n_offspring, integer=True)
     if not 0.0 < mutation_rate <= 1.0:
         raise ValueError(f"mutation_rate must be in (0, 1], got {mutation_rate}")
+    ridge = check_budget("ridge", ridge, positive=False)
     dtype = search_dtype(precision)
-    X_rows = np.ascontiguousarray(X_rows, dtype=np.float64)
-    Y_rows = np.ascontiguousarray(Y_rows, dtype=np.float64)
+    # finite, 2-D, non-empty (a NaN in X silently took its input out of the search; 1-D Y was an IndexError)
+    X_rows, Y_rows = _feature_rows(X_rows, "X_rows", "input"), _feature_rows(Y_rows, "Y_rows", "target")
     if X_rows.shape[0] != spec.n_inputs:
         raise ValueError(f"X has {X_rows.shape[0]} input rows but the genome spec expects {spec.n_inputs}")
     if Y_rows.shape[1] != X_rows.shape[1]:

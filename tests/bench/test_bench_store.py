@@ -23,7 +23,12 @@ def test_round_trip_and_no_temporaries(tmp_path, jobs):
     store = ResultStore(tmp_path)
     path = store.write(payload(jobs[0], value=float("-inf")))
     assert path.name == "nguyen-1__srnet__seed0.json"
-    assert read_result(path)["metrics"]["srnet"]["output_r2"] == float("-inf")
+    assert read_result(path)["metrics"]["srnet"]["output_r2"] is None  # a non-finite figure is null: valid JSON
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    json.loads(path.read_text(), parse_constant=refuse)  # what a strict reader (jq, JavaScript) accepts
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 

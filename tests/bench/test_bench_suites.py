@@ -27,10 +27,16 @@ def test_parse_seeds(text, seeds):
     assert parse_seeds(text) == seeds
 
 
-@pytest.mark.parametrize("text", ["-1", "a", "", "3-1"])
-def test_bad_seeds(text):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("text, match", [
+    ("-1", "bad seed"), ("a", "bad seed"), ("", "no seeds"), ("3-1", "empty seed range"),
+    ("4294967295", "seed 4294967295 is too large: seeds go up to 4294967294"),  # sklearn refused seed + 1
+    ("0-1000000000", "seed range '0-1000000000' is too long: at most 10000"),  # expanded into memory before
+    ("0-9999,10000", "too many seeds"),
+])
+def test_bad_seeds(text, match):
+    with pytest.raises(ValueError, match=match):
         parse_seeds(text)
+    assert parse_seeds("4294967294") == (4294967294,) and len(parse_seeds("0-9999")) == 10_000
 
 
 def test_parse_widths():
