@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import numbers
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,9 @@ def _print_explanation(model) -> None:
     sizes = model.selected_["complexity_per_output"]
     for name, text, size in zip(names, texts, sizes):
         print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes)" if len(texts) > 1 else ""))
+    cap = model.select if isinstance(model.select, numbers.Integral) and not isinstance(model.select, bool) else None
+    if cap is not None and report["complexity"] > cap:  # select=N takes the simplest when none fits: say so
+        print(f"  note: no formula of <= {cap} nodes was found; this is the simplest ({report['complexity']} nodes)")
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
     alternative = model.readable_  # what --complexity 30 (or its own size) selects, when the selected is longer
@@ -294,7 +298,8 @@ def _add_search_options(parser, seconds: float) -> None:
                              "classifiers: the simplest within 1 point of the best class agreement), the most "
                              "accurate, or SRNet's layer-wise chain")
     parser.add_argument("--complexity", type=int, default=None, metavar="N",
-                        help="select the most accurate formula of at most N nodes instead")
+                        help="select the most accurate formula of at most N nodes instead (the simplest, "
+                             "with a note, when none is that small)")
 
 
 def _domain(text: str):
@@ -393,7 +398,9 @@ def _check_output_folder(args) -> None:
     if args.command not in ("explain", "demo", "compare", "bench"):
         return
     path = Path(args.out).absolute()
-    existing = next(p for p in (path, *path.parents) if p.exists())
+    existing = next(p for p in (path, *path.parents) if p.exists() or p.is_symlink())
+    if not existing.exists():  # a link to nothing: mkdir would fail only after the search
+        raise ValueError(f"--out '{args.out}' cannot be the output folder: '{existing}' is a broken link")
     if not existing.is_dir():
         raise ValueError(f"--out '{args.out}' cannot be the output folder: '{existing}' is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
@@ -435,7 +442,7 @@ def main(argv=None) -> int:
         _check_budgets(args)
         _check_output_folder(args)
         return args.run(args)
-    except (ValueError, FileNotFoundError) as error:  # bad input: one clear line, no traceback
+    except (ValueError, OSError) as error:  # bad input, a file that cannot be read or written: one line
         print(f"srnet {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # a second Ctrl-C (the first one stops the search): quit at once

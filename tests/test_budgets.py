@@ -319,16 +319,18 @@ def test_a_bad_seed_is_named(argv, message, capsys, tmp_path, monkeypatch):
     assert message in err and "--seed" in err
 
 
-@pytest.mark.parametrize("out", ["afile", "afile/sub"])
-def test_an_unusable_out_folder_is_refused_before_the_search(tmp_path, data, capsys, out):
+@pytest.mark.parametrize("out, why", [("afile", "is a file"), ("afile/sub", "is a file"),
+                                      ("dangling", "is a broken link"), ("dangling/sub", "is a broken link")])
+def test_an_unusable_out_folder_is_refused_before_the_search(tmp_path, data, capsys, out, why):
     _, argv = write_workload(tmp_path, data)
     (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")  # mkdir failed on it after the search
     argv[argv.index("--out") + 1] = str(tmp_path / out)
     started = time.perf_counter()
     assert main(argv + ["--seconds", "30"]) == 2
     assert time.perf_counter() - started < 10  # refused at once, not after a 30 s search
     err = capsys.readouterr().err.strip()
-    assert "cannot be the output folder" in err and "is a file" in err and "\n" not in err
+    assert "cannot be the output folder" in err and why in err and "\n" not in err
 
 
 def test_generations_replace_seconds_and_bound_the_direct_searches(tmp_path, data, capsys):

@@ -831,3 +831,9 @@ def test_explain_prints_the_readable_alternative_to_a_long_formula(explained, ca
 
     short = SRNet(select=readable["complexity"], **E2E).fit(tiny_network(), X)
     assert short.selected_["source"] == readable["source"] and short.readable_ is None
+    _print_explanation(capped)
+    assert "note: no formula" not in capsys.readouterr().out
+    tiny_cap = SRNet(select=1, **E2E).fit(tiny_network(), X)  # no formula has 1 node: the simplest, and a note
+    _print_explanation(tiny_cap)
+    assert (f"note: no formula of <= 1 nodes was found; this is the simplest ({tiny_cap.selected_['complexity']} "
+            f"nodes)") in capsys.readouterr().out
