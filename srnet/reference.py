@@ -14,7 +14,6 @@ layer's scale, not to float32 precision.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,8 @@ import numpy as np
 from torch import nn
 
 from srnet.benchmarks import SRNET_GECCO
+from srnet.data import UNREADABLE
+from srnet.jsonio import parse_json
 from srnet.networks import MLPSpec, linear_weights, network_from_state_dict, read_state_dict, widths_from_weights
 
 # Published facts copied from ../shared/srnet_gecco/README.md, keyed by
@@ -180,7 +181,7 @@ def load_reference(folder) -> ReferenceNetwork:
     model = network_from_state_dict(state_dict, spec)
     widths = widths_from_weights(weights)
     settings_file = folder / "settings.json"
-    settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
+    settings = parse_json(settings_file.read_text(), f"'{settings_file}'") if settings_file.is_file() else {}
     X = y = X_test = y_test = activations = None
     if classification:
         X, y = _read_split(folder / "train.txt.gz")
@@ -188,6 +189,8 @@ def load_reference(folder) -> ReferenceNetwork:
     else:
         X = _read_matrix(folder / "input.txt.gz")
         y = _read_matrix(folder / "data.txt.gz")[:, -1]
+        if len(y) != len(X):
+            raise ValueError(f"'{folder}': data.txt.gz has {len(y)} rows but input.txt.gz has {len(X)}")
         hidden = sorted(folder.glob("hidden*.txt.gz"), key=lambda path: int(path.name[6:].split(".")[0]))
         activations = [_read_matrix(path) for path in [*hidden, folder / "output.txt.gz"]]
     boxes = PAPER_BOXES.get(name)
@@ -211,8 +214,12 @@ def load_reference(folder) -> ReferenceNetwork:
 
 
 def _read_matrix(path: Path) -> np.ndarray:
-    """A whitespace text table as (n_rows, n_columns); one value a line is one column."""
-    return np.loadtxt(path, ndmin=2)
+    """A whitespace text table as (n_rows, n_columns); one value a line is one column.
+    A missing, damaged or non-numeric file is one ValueError line naming it."""
+    try:
+        return np.loadtxt(path, ndmin=2)
+    except (ValueError, *UNREADABLE) as error:
+        raise ValueError(f"cannot read '{path}': {type(error).__name__}: {error}") from None
 
 
 def _read_split(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -90,3 +90,17 @@ def test_paper_tables_cover_every_regression_network():
 def test_load_reference_needs_a_network_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"is not a reference network folder: it has no nn_module\.pt"):
         load_reference(tmp_path)
+
+
+def test_a_damaged_reference_folder_is_one_line_naming_the_file(gecco_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "kkk0"
+    shutil.copytree(gecco_dir / "regression" / "kkk0", folder)
+    (folder / "settings.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"settings\.json' JSON is corrupt"):
+        load_reference(folder)
+    (folder / "settings.json").unlink()
+    (folder / "hidden1.txt.gz").write_text("not gzip")
+    with pytest.raises(ValueError, match=r"^cannot read '.*hidden1\.txt\.gz': "):
+        load_reference(folder)
