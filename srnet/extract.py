@@ -167,7 +167,11 @@ class SRNet(BaseEstimator):
         Relative ridge of the per-layer least squares.
     simplify_seconds : float, default=5.0
         Time for sympy to simplify every formula shown, in all (half for the
-        layer-wise composition, half shared by the other candidates).
+        layer-wise composition, half shared by the other candidates).  The
+        search with ``max_generations`` is reproducible; a simplification
+        cut off by this limit on a busy machine can change a formula's
+        printed size and so, rarely, which one is selected: 0 makes the
+        selection exact across machines (formulas are then shown unsimplified).
     random_state : int or None
     n_threads : int or None
         Threads of the search (None: numba's, every core).  On small data

@@ -17,7 +17,7 @@ from torch import nn
 from srnet.data import load_table
 from srnet.metrics import rmse_r2
 from srnet.networks import load_network
-from srnet.probe import plan_layers
+from srnet.probe import accepts_width, plan_layers
 from srnet.reference import load_reference
 
 
@@ -70,7 +70,8 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
         workload = Workload(path.stem, model, X, list(names), is_classifier=plan_layers(model).is_classifier, y=y,
                             architecture=None if architecture is None else str(architecture))
     expected = plan_layers(workload.model).n_features
-    if workload.X.shape[1] != expected:
+    # a network that runs on the data's width but declares its layers out of order: the probe says so
+    if workload.X.shape[1] != expected and not accepts_width(workload.model, workload.X.shape[1]):
         hint = "" if target is not None else " (if the data include a target column, pass --target last)"
         raise ValueError(f"the data have {workload.X.shape[1]} columns but the network expects {expected}{hint}")
     return workload

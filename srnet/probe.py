@@ -405,6 +405,13 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
     plan = plan_layers(model, layers)
     X = check_matrix(X)
     if X.shape[1] != plan.n_features:
+        if accepts_width(model, X.shape[1]):  # the data fit: the layers are declared out of forward order
+            reason = (f"its first declared layer takes {plan.n_features} inputs, yet it runs on {X.shape[1]}: "
+                      f"its layers are not declared in the order forward runs them")
+            if isinstance(model, torch.jit.ScriptModule):
+                raise _undecomposable(model, reason)
+            raise ValueError(f"cannot probe {_kind(model)}: {reason}; declare them in that order "
+                             f"(srnet reads a network's layers in declaration order)")
         raise ValueError(
             f"X has {X.shape[1]} columns but the network's first layer expects {plan.n_features}"
         )
@@ -435,6 +442,18 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
                 f"for {bad_rows} of {array.shape[0]} rows"
             )
     return arrays
+
+
+def accepts_width(model, width: int) -> bool:
+    """Whether ``model`` runs on one row of ``width`` inputs (its first declared
+    Linear need not be the first it runs: a module that declares its output
+    layer first)."""
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, width, dtype=next(model.parameters()).dtype))
+    except Exception:  # any failure: not this width
+        return False
+    return True
 
 
 def _probe_hooked(model, batches, names) -> dict[str, list[np.ndarray]]:

@@ -305,3 +305,28 @@ def test_cuda_model_gets_inputs_on_its_device(X):
     expected = probe(model, X)
     for ours, reference in zip(probe(model.cuda(), X), expected):
         np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
+
+
+class _DeclaredBackwards(nn.Module):
+    """The output layer declared before the hidden one: forward runs them the other way round."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(4, 1)
+        self.hid = nn.Linear(2, 4)
+
+    def forward(self, x):
+        return self.out(torch.sigmoid(self.hid(x)))
+
+
+@pytest.mark.parametrize("scripted", [False, True])
+def test_layers_declared_out_of_forward_order_are_named_not_blamed_on_the_data(scripted):
+    """The data fit the network; the message blamed them ('X has 2 columns but ... expects 4')."""
+    model = _DeclaredBackwards().double()
+    model = torch.jit.script(model) if scripted else model
+    X = np.random.default_rng(0).uniform(-1, 1, (10, 2))
+    with pytest.raises(ValueError, match="its first declared layer takes 4 inputs, yet it runs on 2: its layers "
+                                         "are not declared in the order forward runs them"):
+        probe(model, X)
+    with pytest.raises(ValueError, match="X has 3 columns but the network's first layer expects 4"):
+        probe(model, np.zeros((10, 3)))  # a width it does not run on: the data's fault
