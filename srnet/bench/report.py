@@ -120,7 +120,11 @@ def write_report(folder, *, plots: bool = True) -> Report:
     frame.to_csv(store.root / "summary.csv", index=False)
     report.written.append(store.root / "summary.csv")
     report.headline = headline(frame)
-    manifest = store.read_manifest()
+    try:
+        manifest = store.read_manifest()
+    except ValueError as error:  # the results stand on their own (each checked): report them without it
+        manifest = None
+        report.headline.append(f"note: the batch's settings and runs are not shown: {error}")
     (store.root / "summary.md").write_text(markdown(frame, corrupt, report.headline, manifest))
     report.written.append(store.root / "summary.md")
     if plots and len(frame):

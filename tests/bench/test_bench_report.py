@@ -84,8 +84,12 @@ def test_report_of_a_folder_whose_manifest_has_no_settings_dict(tmp_path):
     store = ResultStore(tmp_path)
     store.open_batch(BatchSettings(), {"run": 1})
     store.manifest_path.write_text('{"schema": "srnet.bench.batch/1", "settings": "fast", "runs": []}')
-    with pytest.raises(ValueError, match="is not an srnet batch manifest"):
-        write_report(tmp_path, plots=False)
+    report = write_report(tmp_path, plots=False)  # it stopped between summary.csv and summary.md
+    assert report.headline[-1].startswith("note: the batch's settings and runs are not shown: ")
+    assert "is not an srnet batch manifest" in report.headline[-1]
+    assert (tmp_path / "summary.csv").exists() and (tmp_path / "summary.md").exists()
+    store.manifest_path.write_text("{truncated")
+    assert "is unreadable" in write_report(tmp_path, plots=False).headline[-1]
 
 
 def test_a_manifest_run_without_its_figures_is_left_out_of_the_report(tmp_path):
