@@ -13,11 +13,16 @@ import math
 
 import numpy as np
 
+#: A constant target is matched when the RMSE is within this share of its magnitude (rounding, not a fit).
+CONSTANT_MATCH = 1e-12
+
 
 def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     """RMSE and R^2 of ``predicted`` against ``target`` (rows = samples, one
     or more columns): a non-finite prediction gives inf and -inf, never NaN;
-    a constant target gives R^2 1 when matched exactly, else -inf.
+    a constant target gives R^2 1 when matched within rounding
+    (:data:`CONSTANT_MATCH` of its size: LIME's 1e-16 off a constant network
+    of 0.7 scored -inf beside an exact formula's 1), else -inf.
 
     With several columns (a layer's units, a network's outputs) both are
     pooled: R^2 is the share of the columns' total variance explained
@@ -32,7 +37,11 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
         sse = float(np.sum(residual * residual))
     sst = float(np.sum((target - target.mean(axis=0)) ** 2))
     rmse = math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
-    r2 = (1.0 - sse / sst) if sst > 0 and math.isfinite(sse) else (1.0 if sse == 0 else -math.inf)
+    rounding = CONSTANT_MATCH * float(np.max(np.abs(target)))  # the mean of a constant need not be exact
+    if sst > target.size * rounding**2:
+        r2 = 1.0 - sse / sst if math.isfinite(sse) else -math.inf
+    else:  # a constant target: matched within rounding or not at all
+        r2 = 1.0 if rmse <= rounding or sse == 0 else -math.inf
     return rmse, r2
 
 

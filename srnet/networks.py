@@ -527,8 +527,12 @@ def _scaler_module(step) -> Scale:
     if not hasattr(step, "scale_") and not hasattr(step, "mean_"):
         raise ValueError(f"this {kind} is not fitted yet")
     if kind == "StandardScaler":  # (x - mean_) / scale_, either part optional
-        return Scale(shift=0.0 if step.mean_ is None else step.mean_,
-                     divisor=1.0 if step.scale_ is None else step.scale_)
+        # with_mean=False still fits mean_ (for its variance) but does not subtract it
+        return Scale(shift=step.mean_ if step.with_mean and step.mean_ is not None else 0.0,
+                     divisor=step.scale_ if step.with_std and step.scale_ is not None else 1.0)
     if kind == "MinMaxScaler":  # x * scale_ + min_
+        if getattr(step, "clip", False):
+            raise ValueError("srnet does not convert MinMaxScaler(clip=True): a formula of the network would "
+                             "not clip its inputs; refit the Pipeline with clip=False")
         return Scale(factor=step.scale_, offset=step.min_)
     return Scale(divisor=step.scale_)  # MaxAbsScaler: x / scale_

@@ -429,7 +429,8 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
             if isinstance(model, torch.jit.ScriptModule):
                 recorded = _probe_scripted(model, batches, plan.names)
             else:
-                recorded = _probe_hooked(model, batches, plan.names)
+                output = plan.output if not plan.is_classifier and plan.output in plan.names else None
+                recorded = _probe_hooked(model, batches, plan.names, output)
     finally:
         for module, flag in training.items():
             module.training = flag
@@ -456,13 +457,29 @@ def accepts_width(model, width: int) -> bool:
     return True
 
 
-def _probe_hooked(model, batches, names) -> dict[str, list[np.ndarray]]:
+def _probe_hooked(model, batches, names, output=None) -> dict[str, list[np.ndarray]]:
+    """Record ``names`` by hooks.  ``output``: the layer explained as the
+    network's output, checked on the first batch to be what the network
+    returns (a forward that rescales or applies a functional softmax after
+    its last module returns something no recorded layer computes)."""
     recorded = {name: [] for name in names}
     with LayerRecorder(model, names) as recorder:
-        for batch in batches:
-            model(batch)
-            for name, output in recorder.pop_batch().items():
-                recorded[name].append(_to_numpy(name, output))
+        for index, batch in enumerate(batches):
+            final = model(batch)
+            outputs = recorder.pop_batch()
+            if index == 0 and output is not None and isinstance(final, torch.Tensor):
+                last = outputs[output]
+                if last.shape != final.shape and last.numel() == final.numel():
+                    last = last.reshape(final.shape)
+                if last.shape != final.shape or not torch.allclose(last, final, rtol=1e-5, atol=1e-6,
+                                                                   equal_nan=True):
+                    raise ValueError(
+                        f"{_kind(model)} returns something other than its last module '{output}' computes: "
+                        f"its forward does more after it (a rescaling, a functional softmax, ...); srnet explains "
+                        f"the modules it can see: make that step a module (nn.Softmax for class scores) or "
+                        f"explain the network without it")
+            for name, value in outputs.items():
+                recorded[name].append(_to_numpy(name, value))
     return recorded
 
 

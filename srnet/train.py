@@ -34,10 +34,11 @@ class TrainingRecord:
     Attributes
     ----------
     final_loss : float
-        On the whole training set after the last epoch, in eval mode: the MSE
-        (regression) or the mean cross-entropy (classification).
+        On the rows trained on (all of them, less the ``validation_fraction``
+        held out for early stopping) after the last epoch, in eval mode: the
+        MSE (regression) or the mean cross-entropy (classification).
     accuracy : float or None
-        Training accuracy of the arg-max class; None for regression.
+        Training accuracy of the arg-max class, on the same rows; None for regression.
     classes : ndarray of shape (n_classes,) or None
         The label of each output unit, sorted; None for regression.
     epochs : int
@@ -262,10 +263,11 @@ def train_mlp(
                          batch_size=batch_size, lr=lr, random_state=random_state, validation=validation,
                          patience=patience, history=history)
     seconds = time.perf_counter() - start
-    with torch.no_grad():
-        outputs = model(inputs)
-        final_loss = float(loss_function(outputs, targets))
-        accuracy = None if classes is None else float((outputs.argmax(dim=1) == targets).float().mean())
+    with torch.no_grad():  # on the rows trained on: the validation rows only stopped the training
+        outputs = model(inputs[train_rows])
+        final_loss = float(loss_function(outputs, targets[train_rows]))
+        accuracy = (None if classes is None
+                    else float((outputs.argmax(dim=1) == targets[train_rows]).float().mean()))
     return model, TrainingRecord(final_loss, accuracy, classes, len(losses), seconds, history.get("best_epoch"))
 
 
@@ -281,7 +283,8 @@ def _validation_split(n_rows: int, fraction, labels, random_state: int):
     if n_valid < 1 or n_rows - n_valid < 1:
         raise ValueError(f"validation_fraction={fraction} of {n_rows} rows leaves no row to train on or to validate "
                          f"on")
-    train, valid, _ = seeded_split(np.arange(n_rows), train_size=n_rows - n_valid, random_state=random_state,
+    # scikit-learn's random_state stops below 2**32; train_mlp's goes to 2**63 - 1
+    train, valid, _ = seeded_split(np.arange(n_rows), train_size=n_rows - n_valid, random_state=random_state % 2**32,
                                    stratify=labels)
     return torch.as_tensor(np.sort(train)), torch.as_tensor(np.sort(valid))
 

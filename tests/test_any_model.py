@@ -73,12 +73,19 @@ def test_sklearn_classifier_probabilities_match_and_its_logits_are_explained(dat
 
 def test_a_scaler_pipeline_is_folded_so_formulas_read_raw_features(data):
     X, y = data
-    for scaler in (StandardScaler(), MinMaxScaler()):
+    shifted = 3.0 + 2.0 * X  # off-centre: with_mean=False must not subtract the (still fitted) mean
+    for scaler in (StandardScaler(), MinMaxScaler(), StandardScaler(with_mean=False), StandardScaler(with_std=False)):
         pipeline = _fit(make_pipeline(scaler, MLPRegressor(hidden_layer_sizes=(4,), max_iter=50, random_state=0)),
-                        X, y)
-        np.testing.assert_allclose(_outputs(from_sklearn(pipeline), X)[:, 0], pipeline.predict(X), atol=1e-12)
+                        shifted, y)
+        for rows in (shifted, 3 * shifted):  # beyond the fitted range too
+            np.testing.assert_allclose(_outputs(from_sklearn(pipeline), rows)[:, 0], pipeline.predict(rows),
+                                       atol=1e-10)
         plan = plan_layers(pipeline)
         assert plan.names == ("fc1", "fc2") and plan.folded == ("scaler",)
+    clipping = _fit(make_pipeline(MinMaxScaler(clip=True), MLPRegressor(hidden_layer_sizes=(4,), max_iter=50,
+                                                                        random_state=0)), X, y)
+    with pytest.raises(ValueError, match=r"does not convert MinMaxScaler\(clip=True\)"):
+        from_sklearn(clipping)
 
 
 def test_sklearn_feature_names_are_the_default_names(data):

@@ -100,3 +100,12 @@ def test_metrics_refuse_predictions_shaped_unlike_the_target(target, predicted):
     for metric in (rmse_r2, mse):
         with pytest.raises(ValueError, match="a metric needs predictions shaped like the target"):
             metric(target, predicted)
+
+
+def test_a_constant_target_matched_within_rounding_has_r2_one():
+    from srnet.metrics import rmse_r2
+
+    target = np.full(20, 0.7)
+    assert rmse_r2(target, target + 1.4e-16)[1] == 1.0  # LIME's round-off on a constant network scored -inf
+    assert rmse_r2(target, target + 1e-6)[1] == -math.inf  # a real miss stays a miss
+    assert rmse_r2(np.zeros(5), np.zeros(5))[1] == 1.0 and rmse_r2(np.zeros(5), np.full(5, 1e-9))[1] == -math.inf

@@ -330,3 +330,22 @@ def test_layers_declared_out_of_forward_order_are_named_not_blamed_on_the_data(s
         probe(model, X)
     with pytest.raises(ValueError, match="X has 3 columns but the network's first layer expects 4"):
         probe(model, np.zeros((10, 3)))  # a width it does not run on: the data's fault
+
+
+class _RescaledOutput(nn.Module):
+    def __init__(self, after):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 3)).double()
+        self.after = after
+
+    def forward(self, x):
+        return self.after(self.net(x))
+
+
+@pytest.mark.parametrize("after", [lambda z: 10 * z + 3, lambda z: torch.softmax(z, dim=1)])
+def test_a_forward_that_works_on_after_its_last_module_is_refused(after):
+    """The output probed was the last Linear's, silently not what the network returns."""
+    X = np.random.default_rng(0).uniform(-1, 1, (10, 2))
+    with pytest.raises(ValueError, match="returns something other than its last module 'net.2' computes"):
+        probe(_RescaledOutput(after), X)
+    assert probe(_RescaledOutput(lambda z: z), X)[-1].shape == (10, 3)  # the identity: nothing hidden

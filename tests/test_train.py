@@ -177,6 +177,15 @@ def test_train_mlp_holds_out_stratified_rows_to_stop_early():
     _, memorised = train_mlp(noisy, labels, hidden=(32, 32), task="classification", epochs=2000)
     assert memorised.best_epoch is None and memorised.epochs == 2000
     assert memorised.accuracy == 1.0 > record.accuracy  # without early stopping it learns the noise
+    model, _ = train_mlp(noisy, labels, hidden=(32, 32), task="classification", epochs=2000,
+                         validation_fraction=0.25, patience=5)
+    train_rows, _ = _validation_split(200, 0.25, labels, random_state=0)
+    with torch.no_grad():  # accuracy and loss are the rows trained on, not the held-out ones mixed in
+        predicted = model(torch.as_tensor(noisy[train_rows.numpy()], dtype=torch.float32)).argmax(dim=1).numpy()
+    assert record.accuracy == pytest.approx(float(np.mean(predicted == labels[train_rows.numpy()])), abs=1e-6)
+    _, huge_seed = train_mlp(noisy, labels, hidden=(4,), task="classification", epochs=2,
+                             validation_fraction=0.25, random_state=2**62)  # sklearn refused seeds >= 2**32
+    assert huge_seed.epochs >= 1
 
 
 @pytest.mark.parametrize("patience, message", [

@@ -471,6 +471,10 @@ def test_the_explainer_fits_a_network_and_predicts_with_its_formula():
     np.testing.assert_allclose(explainer.predict(X), explainer.model_.program_(X))
     assert explainer.size_ > 0
     json.dumps(explainer.model_.program_.to_dict())
+    # the budget can come from regressor_params too ("got multiple values for keyword argument" before)
+    budgeted = XNetExplainer(regressor_params={"max_seconds": None, "max_iterations": 5}).fit(network, X[:20],
+                                                                                              random_state=0)
+    assert budgeted.model_.max_seconds is None and budgeted.model_.max_iterations == 5
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

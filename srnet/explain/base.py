@@ -77,8 +77,9 @@ def network_outputs(predict: Network, X: np.ndarray, task: str, n_outputs: int |
         if Y.ndim == 2 and Y.shape[1] == 1:
             Y = Y[:, 0]
         elif Y.ndim == 2:
-            raise ValueError(f"the network returned shape {Y.shape}, which looks like class probabilities; "
-                             "use task='classification'")
+            raise ValueError(f"the network returned {Y.shape[1]} outputs (shape {Y.shape}); explainers compare "
+                             f"one regression output at a time: explain each as its own function (the network's "
+                             f"column j), or use task='classification' for class probabilities")
         elif Y.ndim != 1:
             raise ValueError(f"a regression network must return shape (n,); it returned {Y.shape}")
     elif Y.ndim != 2 or Y.shape[1] < 2:

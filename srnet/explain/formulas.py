@@ -130,7 +130,8 @@ class CGPDirectExplainer(_DirectRegressionExplainer):
     def _regressor(self, random_state, params):
         from srnet.estimators import CGPRegressor
 
-        return CGPRegressor(max_seconds=self.max_seconds, random_state=random_state, **params)
+        # regressor_params may set the budget or the seed too (max_seconds=None for an iteration budget)
+        return CGPRegressor(**{"max_seconds": self.max_seconds, "random_state": random_state, **params})
 
 
 class XNetExplainer(_DirectRegressionExplainer):
@@ -150,7 +151,8 @@ class XNetExplainer(_DirectRegressionExplainer):
     def _regressor(self, random_state, params):
         from srnet.xnet import XNetRegressor
 
-        return XNetRegressor(max_seconds=self.max_seconds, random_state=random_state, **params)
+        # regressor_params may set the budget or the seed too (max_seconds=None for an iteration budget)
+        return XNetRegressor(**{"max_seconds": self.max_seconds, "random_state": random_state, **params})
 
 
 def gplearn_available() -> bool:

@@ -205,7 +205,7 @@ class MapleExplainer(LocalLinearExplainer):
             mean_z, mean_y, cov_zz, cov_zy = self._local_moments(X, ranking)
             offsets = (X - self._mean)[:, ranking] - mean_z
             for k in range(1, len(ranking) + 1):
-                slopes = np.linalg.solve(cov_zz[:, :k, :k] + np.diag(penalty[:k]), cov_zy[:, :k])
+                slopes = _solve(cov_zz[:, :k, :k] + np.diag(penalty[:k]), cov_zy[:, :k])
                 predictions = mean_y + np.einsum("nk,nko->no", offsets[:, :k], slopes)
                 squared_errors[k - 1] += np.sum((predictions - Y) ** 2)
         return squared_errors / Y_valid.size
@@ -217,10 +217,19 @@ class MapleExplainer(LocalLinearExplainer):
         for start in range(0, len(X), _CHUNK):
             rows = slice(start, start + _CHUNK)
             mean_z, mean_y, cov_zz, cov_zy = self._local_moments(X[rows], features)
-            slopes = np.linalg.solve(cov_zz + np.diag(self._penalty[features]), cov_zy)
+            slopes = _solve(cov_zz + np.diag(self._penalty[features]), cov_zy)
             intercepts[rows] = mean_y - np.einsum("nk,nko->no", mean_z + self._mean[features], slopes)
             coefs[rows, :, features] = slopes.transpose(0, 2, 1)
         return intercepts, coefs
+
+
+def _solve(A, B):
+    """Batched ``A x = B``; where a system is singular (alpha=0 with a constant
+    or collinear feature), the least-squares solution of least norm instead."""
+    try:
+        return np.linalg.solve(A, B)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(A) @ B
 
 
 def _root_split_importances(trees, n_features: int) -> np.ndarray:

@@ -3,8 +3,11 @@
 Both validate their input, train a forest of X-Net trees (one per target, or
 per class logit) with :func:`srnet.xnet.train.train`, and keep the result as
 a :class:`srnet.expr.Program` (``program_``), from which ``predict`` and the
-sympy formula (``expression_``) both come: the formula is exactly what the
-estimator computes.
+sympy formula (``expression_``) both come: the formula is what the
+estimator computes wherever no protection of the primitive table fires
+(``div`` by ~0 gives 1, ``log`` of ~0 gives 0, ``exp`` is capped at 80: the
+printed ``a/b``, ``log|a|`` and ``exp`` are the mathematics away from those
+points).
 """
 
 from __future__ import annotations
@@ -301,7 +304,8 @@ class XNetRegressor(RegressorMixin, _XNetBase):
     Attributes
     ----------
     expression_ : sympy.Expr or list of sympy.Expr
-        The formula (one per target for a 2-D ``y``); it computes ``predict``.
+        The formula (one per target for a 2-D ``y``); it computes ``predict``
+        (but where a protection fires: see the module docstring).
 """ + _ATTRIBUTES_DOC
 
     def fit(self, X, y):

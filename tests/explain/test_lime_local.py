@@ -118,7 +118,7 @@ def probabilities(X):
     (smooth, np.array([[0.0, np.nan]]), "regression", "X_train contains NaN or inf"),
     (smooth, np.zeros(4), "regression", r"X_train must be 2-D"),
     (smooth, np.zeros((4, 2)), "ranking", "unknown task 'ranking'"),
-    (probabilities, np.zeros((4, 2)), "regression", r"looks like class probabilities; use task='classification'"),
+    (probabilities, np.zeros((4, 2)), "regression", r"returned 2 outputs \(shape \(4, 2\)\); explainers compare one regression output at a time"),
     (smooth, np.zeros((4, 2)), "classification", r"needs class probabilities of shape \(n, n_classes >= 2\)"),
     (lambda X: np.zeros(len(X) + 1), np.zeros((4, 2)), "regression", r"returned shape \(5,\) for 4 points"),
     (lambda X: np.full(len(X), np.inf), np.zeros((4, 2)), "regression", "the network returned NaN or inf"),

@@ -135,3 +135,10 @@ def test_same_seed_same_explainer():
 def test_bad_parameters_are_named(params, X_train, message):
     with pytest.raises(ValueError, match=message):
         MapleExplainer(**params).fit(piecewise_linear, X_train)
+
+
+def test_alpha_zero_with_a_constant_feature_gives_the_least_squares_fit():
+    """alpha=0 is allowed, but a constant (or collinear) feature made every local system singular: LinAlgError."""
+    X = np.column_stack([uniform(80, 1, 3)[:, 0], np.ones(80)])
+    maple = MapleExplainer(n_estimators=20, alpha=0).fit(lambda Z: 2 * Z[:, 0] - 1, X, random_state=0)
+    np.testing.assert_allclose(maple.predict(X[:10]), 2 * X[:10, 0] - 1, atol=1e-8)
