@@ -518,3 +518,65 @@ def test_inductor_compiled_forward_and_backward_match_eager():
     want, want_grad = value_and_grad(module, values, torch.float32)
     assert np.allclose(got, want, rtol=1e-5, atol=1e-5)
     assert np.allclose(grad, want_grad, rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------------------------------ from a review
+
+@pytest.mark.parametrize("expr", [VARIABLE * sympy.exp(VARIABLE) / (sympy.exp(VARIABLE) + 1),
+                                  sympy.simplify(VARIABLE / (1 + sympy.exp(-VARIABLE))),
+                                  VARIABLE * sympy.exp(2 * VARIABLE) / (sympy.exp(2 * VARIABLE) + 1)])
+def test_logistic_quotients_stay_exact_beyond_the_exp_cap(expr):
+    """exp(u)/(exp(u) + 1) became sigmoid(-u) times the capped exp(u): SiLU gave 2e-7 at x = 100."""
+    module = ExpressionActivation.from_sympy(expr)
+    x = torch.tensor([3.0, 85.0, 100.0], dtype=torch.float64)
+    want = x * torch.sigmoid(x * (2 if expr.has(sympy.exp(2 * VARIABLE)) else 1))
+    torch.testing.assert_close(module(x), want)
+    assert "exp" not in [name for name, _, _ in module.program.steps]
+
+
+def test_a_network_of_found_activations_pickles_and_saves_whole(tmp_path):
+    """The primitive table's torch forms are lambdas: torch.save(model) raised PicklingError."""
+    import pickle
+
+    from srnet.expr import ProgramModule
+
+    network = torch.nn.Sequential(torch.nn.Linear(2, 3), ExpressionActivation.from_sympy(sympy.sin(VARIABLE) + VARIABLE),
+                                  torch.nn.Linear(3, 1))
+    torch.save(network, tmp_path / "whole.pt")
+    again = torch.load(tmp_path / "whole.pt", weights_only=False)  # our own file, written just now
+    x = torch.randn(5, 2)
+    torch.testing.assert_close(again(x), network(x))
+    module = ProgramModule(Program(1, (), (("sin", 0, 0),), (1,), [[2.0]], [0.5]))
+    ones = torch.ones(3, 1, dtype=torch.float64)
+    torch.testing.assert_close(pickle.loads(pickle.dumps(module))(ones), module(ones))
+
+
+@pytest.mark.parametrize("affine", [False, True])
+def test_forward_mode_autodiff_goes_through_the_activation(affine):
+    """A dual input took the fused path, whose autograd function dropped the tangent (None)."""
+    from torch.autograd import forward_ad
+
+    module = ExpressionActivation.from_sympy(sympy.sin(VARIABLE) + VARIABLE, affine=affine)
+    with forward_ad.dual_level():
+        out = module(forward_ad.make_dual(torch.tensor([0.0, 1.0]), torch.ones(2)))
+        tangent = forward_ad.unpack_dual(out).tangent
+    torch.testing.assert_close(tangent, 1 + torch.cos(torch.tensor([0.0, 1.0])))
+
+
+def test_a_formula_that_overflows_in_float32_is_rejected():
+    with pytest.raises(DegenerateActivationError, match="is not finite in float32 on"):
+        ExpressionActivation.from_sympy(VARIABLE**60 / (VARIABLE**60 + 1))
+
+
+def test_json_keeps_float64_affine_parameters_and_refuses_nan():
+    module = ExpressionActivation.from_sympy(sympy.sin(VARIABLE) + VARIABLE, affine=True).double()
+    with torch.no_grad():
+        module.a.fill_(1 / 3)
+    again = ExpressionActivation.from_json(module.to_json())
+    assert again.a.dtype == torch.float64 and again.a.item() == 1 / 3 and module.clone().a.item() == 1 / 3
+    assert ExpressionActivation.from_json(ExpressionActivation.from_sympy(VARIABLE, affine=True).to_json()
+                                          ).a.dtype == torch.float32
+    with torch.no_grad():
+        module.b.fill_(float("nan"))
+    with pytest.raises(ValueError, match="affine parameter b is nan: training diverged"):
+        module.to_json()

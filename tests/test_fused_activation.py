@@ -429,6 +429,23 @@ print(json.dumps(slopes))
 
 
 @pytest.mark.slow
+def test_triton_float64_protection_threshold_is_the_cpu_one():
+    """The float64 kernel compared with EPS rounded to float32 (1.0000000134e-10): 1/x^2 at x = 1e-5
+    (x^2 = 1.0000000000000002e-10) was protected (1) on the GPU and 1e10 everywhere else."""
+    pytest.importorskip("triton")
+    programs = {"inverse square": Program(1, (1.0,), (("square", 0, 0), ("div", 1, 2)), (3,), [[1.0]], [0.0])
+                .to_dict(), "log square": Program(1, (), (("square", 0, 0), ("log", 1, 0)), (2,), [[1.0]], [0.0])
+                .to_dict()}
+    values = _INTERPRETED_SLOPES.replace('kind="triton")[1]', 'kind="triton")[0]')
+    done = subprocess.run([sys.executable, "-c", values, json.dumps(programs), json.dumps([1e-5, -1e-5])],
+                          env=dict(os.environ, TRITON_INTERPRET="1"), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["inverse square torch.float64"] == pytest.approx([1e10, 1e10], rel=1e-12)
+    assert got["log square torch.float64"] == pytest.approx([np.log(1e-10)] * 2, rel=1e-12)
+
+
+@pytest.mark.slow
 def test_triton_kernel_gives_a_zero_slope_through_a_zero_local_derivative():
     """The kernel's rules as the CPU kernel's: 0, not NaN, through a saturated step."""
     pytest.importorskip("triton")

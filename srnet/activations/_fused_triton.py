@@ -144,7 +144,7 @@ if triton is not None:
             else:
                 d = _chain(a, db)
         elif code == DIV:
-            singular = tl.abs(b) <= EPS
+            singular = tl.abs(b) <= _constant(EPS, b)  # in the tensor's dtype: a float32 EPS widened wrongly
             safe = tl.where(singular, one, b)
             q = _div(a, safe)
             v = tl.where(singular, one, q)
@@ -163,7 +163,7 @@ if triton is not None:
             v = a * a
             d = _chain(2.0 * a, da)
         elif code == LOG:
-            small = tl.abs(a) <= EPS
+            small = tl.abs(a) <= _constant(EPS, a)
             v = tl.where(small, zero, tl.log(tl.where(small, one, tl.abs(a))))
             d = _chain(tl.where(small, zero, _div(one, tl.where(small, one, a))), da)
         elif code == SIN:

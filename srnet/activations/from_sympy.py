@@ -313,6 +313,29 @@ def _split_affine(expr):
     return _number(weight), core, _number(intercept)
 
 
+def _logistic_quotients(expr: sympy.Expr) -> sympy.Expr:
+    """``exp(u) / (exp(u) + 1)`` written as ``1 / (1 + exp(-u))`` (sympy's own
+    simplify of x*sigmoid(x) gives the first form).  Converted as it stands,
+    the denominator matches the table's sigmoid(-u) while ``exp(u)`` is the
+    table's exp, capped at EXP_MAX: for u > 80 the product collapsed (SiLU
+    gave 2e-7 at x = 100).  One exp, no cap: the quotient stays exact."""
+
+    def rewrite(product):
+        factors = list(product.args)
+        for k, factor in enumerate(factors):
+            if not (factor.is_Pow and factor.exp == -1 and factor.base.is_Add and len(factor.base.args) == 2):
+                continue
+            one, growth = sorted(factor.base.args, key=lambda a: a != 1)
+            if one != 1 or not isinstance(growth, sympy.exp) or growth not in factors:
+                continue
+            rest = [f for j, f in enumerate(factors) if j != k]
+            rest.remove(growth)
+            return sympy.Mul(*rest, 1 / (1 + sympy.exp(-growth.args[0])))
+        return product
+
+    return expr.replace(lambda e: e.is_Mul, rewrite)
+
+
 def program_from_sympy(expr, symbols: Sequence[sympy.Symbol], *, protected: bool = False) -> Program:
     """The :class:`Program` computing ``expr`` (one target) over ``symbols``.
 
@@ -356,7 +379,7 @@ def program_from_sympy(expr, symbols: Sequence[sympy.Symbol], *, protected: bool
         raise ValueError(f"{expr} uses {', '.join(unknown)}, which are not among the program's inputs "
                          f"({', '.join(map(str, symbols)) or 'none'})")
     # the variables of an activation are real: that lets sympy prove x**2 + 1 > 0
-    expr = expr.xreplace(real)
+    expr = _logistic_quotients(expr.xreplace(real))
     builder = _Builder([real[s] for s in symbols], protected)
     weight, core, intercept = _split_affine(expr)
     ref = builder.convert(core)

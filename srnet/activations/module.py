@@ -298,7 +298,7 @@ class ExpressionActivation(nn.Module):
                 # the protected ops make inductor's CPU kernels many times slower.
                 return checkpoint(self._apply_affine, x, use_reentrant=False, preserve_rng_state=False)
             return self._apply_affine(x)
-        if self.fused and not torch.jit.is_tracing() and not _functorch_active():
+        if self.fused and not torch.jit.is_tracing() and not _functorch_active() and not _dual(x):
             kind = backend(self._fused_plan, x)
             if kind is not None:
                 return self._apply_affine(x, lambda u: fused_apply(self._fused_plan, u, kind))
@@ -361,6 +361,8 @@ class ExpressionActivation(nn.Module):
             "formula": self.formula,  # for readers; ignored when loading
             "program": self.program.to_dict(),
             "affine": None if self.a is None else {name: float(getattr(self, name).detach()) for name in _AFFINE},
+            # the affine parameters' dtype: after .double() they hold float64 values a float32 would round
+            "affine_dtype": None if self.a is None else str(self.a.dtype).removeprefix("torch."),
             "check_range": None if self.check_range is None else list(self.check_range),
             "label": self.label,
         }
@@ -375,12 +377,26 @@ class ExpressionActivation(nn.Module):
             program = Program.from_dict(data["program"])
         except ValueError as error:
             raise ValueError(f"activation JSON: {error}") from None
-        return cls(program, affine=_affine_from_json(data.get("affine")),
-                   check_range=_check_range_from_json(data.get("check_range", CHECK_RANGE)),
-                   label=_label_from_json(data.get("label")))
+        module = cls(program, affine=_affine_from_json(data.get("affine")),
+                     check_range=_check_range_from_json(data.get("check_range", CHECK_RANGE)),
+                     label=_label_from_json(data.get("label")))
+        dtype = data.get("affine_dtype")
+        if dtype is not None and module.a is not None:
+            if dtype not in _AFFINE_DTYPES:
+                raise malformed(f"affine_dtype must be one of {', '.join(_AFFINE_DTYPES)}, got {shown(dtype)}",
+                                "activation")
+            for name in _AFFINE:
+                parameter = getattr(module, name)
+                parameter.data = torch.tensor(data["affine"][name], dtype=_AFFINE_DTYPES[dtype])
+        return module
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict())
+        data = self.to_dict()
+        bad = [name for name, value in (data["affine"] or {}).items() if not math.isfinite(value)]
+        if bad:  # NaN is not JSON, and a diverged activation is nothing to keep
+            raise ValueError(f"affine parameter {bad[0]} is {data['affine'][bad[0]]}: training diverged; "
+                             f"nothing to save")
+        return json.dumps(data, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str) -> ExpressionActivation:
@@ -397,6 +413,9 @@ class ExpressionActivation(nn.Module):
         """An independent copy (own affine parameters), on the same device."""
         copy = type(self).from_dict(self.to_dict())
         copy.fused = self.fused
+        if self.a is not None:
+            for name in _AFFINE:
+                getattr(copy, name).requires_grad_(getattr(self, name).requires_grad)
         return copy.to(self.constants.device)
 
 
@@ -404,6 +423,14 @@ def _functorch_active() -> bool:
     """Under torch.func transforms (grad, vmap, jacrev, ...), which the fused kernels do not support."""
     check = getattr(torch._C, "_are_functorch_transforms_active", None)
     return bool(check()) if check is not None else False
+
+
+def _dual(x: torch.Tensor) -> bool:
+    """Whether ``x`` carries a forward-mode tangent (torch.autograd.forward_ad),
+    which the fused kernels' autograd function would drop."""
+    from torch.autograd import forward_ad
+
+    return forward_ad.unpack_dual(x).tangent is not None
 
 
 def _compiling() -> bool:
@@ -431,6 +458,10 @@ def _label_from_json(value) -> str | None:
     if value is not None and not isinstance(value, str):
         raise malformed(f"label must be a string or null, got {shown(value)}", "activation")
     return value
+
+
+_AFFINE_DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
+                  "bfloat16": torch.bfloat16}
 
 
 def _affine_from_json(value) -> dict | bool:

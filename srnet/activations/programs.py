@@ -21,11 +21,13 @@ import statistics
 
 import numpy as np
 import sympy
+import torch
 
 from srnet.activations.from_sympy import program_from_sympy
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
 from srnet.expr.symbolic import to_sympy
+from srnet.expr.torch_module import ProgramModule
 
 #: Range on which formulas are checked by default (standardised pre-activations
 #: rarely leave it).
@@ -66,9 +68,10 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
 
     The formula is evaluated (NumPy, the engine's semantics) on 16001 evenly
     spaced points of the range plus 0 and +-1e-12 (where the protections
-    fire).  Rejected: a value that is not finite or beyond float32; a
-    constant; a pole, a jump or a wildly singular slope inside the range
-    (``1/(x + 0.5)``, ``tan(x)``, ``x/|x|``, ``sin(log|x|)``): its steepest
+    fire).  Rejected: a value that is not finite or beyond float32, or not
+    finite when computed in float32 (``x**60/(x**60 + 1)``: a step overflows
+    there); a constant; a pole, a jump or a wildly singular slope inside the
+    range (``1/(x + 0.5)``, ``tan(x)``, ``x/|x|``, ``sin(log|x|)``): its steepest
     secant grows more than 4-fold when the step shrinks 8-fold, to over 100
     times its typical slope.  Such a formula is not finite, or not trainable,
     there even when no grid point falls on the singular point itself.  Mild
@@ -89,6 +92,14 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
         raise DegenerateActivationError(
             f"the formula g(x) = {formula_text(program)} is not finite on {span} "
             f"(g({x[bad][0]:.6g}) = {g[bad][0]}); it cannot be an activation")
+    with torch.no_grad():  # float32, as networks run it: an intermediate such as x**60 overflows there
+        single = ProgramModule(program, dtype=torch.float32)(torch.as_tensor(x[:, None], dtype=torch.float32))
+    bad = ~torch.isfinite(single[:, 0]).numpy()
+    if bad.any():
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} is not finite in float32 on {span} "
+            f"(g({x[bad][0]:.6g}) = {float(single[bad.argmax(), 0])}: a step overflows float32); it cannot "
+            f"be an activation")
     peak = np.abs(g).max()
     if peak > _FLOAT32_MAX:
         where = x[np.argmax(np.abs(g))]

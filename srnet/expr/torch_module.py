@@ -25,6 +25,24 @@ def check_floating(x: torch.Tensor, who: str) -> None:
         raise TypeError(f"{who} needs a floating-point input, got {x.dtype}; convert it first (e.g. x.float())")
 
 
+class TorchForm:
+    """A primitive's torch form, held by name: the table's forms are lambdas,
+    which pickle cannot name, so a module holding them could not be
+    ``torch.save``-d whole, pickled or sent to another process."""
+
+    __slots__ = ("name", "_form")
+
+    def __init__(self, name: str):
+        self.name = name
+        self._form = primitive(name).torch
+
+    def __call__(self, a, b):
+        return self._form(a, b)
+
+    def __reduce__(self):
+        return TorchForm, (self.name,)
+
+
 def torch_steps(steps) -> tuple:
     """Program steps ``(name, a, b)`` as ``(torch form, a, b)`` for :func:`walk_steps`.
 
@@ -34,7 +52,7 @@ def torch_steps(steps) -> tuple:
     plan = []
     for name, a, b in steps:
         prim = primitive(name)
-        plan.append((prim.torch, a, b if prim.arity == 2 else a))
+        plan.append((TorchForm(name), a, b if prim.arity == 2 else a))
     return tuple(plan)
 
 
