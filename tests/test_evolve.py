@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from srnet.benchmarks import get_benchmark
-from srnet.cgp import GenomeSpec, as_feature_rows, evolve, fitness_of, outputs_of
+from srnet.cgp import Genome, GenomeSpec, as_feature_rows, evolve, fitness_of, outputs_of
 
 SPEC = GenomeSpec(n_inputs=1, n_columns=20, functions=("add", "sub", "mul", "div", "sin", "cos"))
 
@@ -255,3 +255,19 @@ def test_evolve_refuses_bad_data_in_one_line(X, Y, match):
     with pytest.raises(ValueError, match="^ridge must be a finite number"):
         evolve(GenomeSpec(n_inputs=2, n_outputs=1), np.ones((2, 3)), np.ones((1, 3)), max_generations=5,
                random_state=0, ridge=float("nan"))
+
+
+def test_public_helpers_check_their_arrays_and_evolve_its_initial_genome():
+    """Integer rows truncated every primitive (sin(1..3) gave 0); too few rows read past the array;
+    an initial genome of another spec ran with the wrong address map."""
+    sine = Genome(GenomeSpec(n_inputs=1, n_columns=1, functions=("sin",), n_constants=0),
+                  nodes=np.array([[7, 0, 0]]), outputs=np.array([1]), constants=np.zeros(0))
+    np.testing.assert_allclose(outputs_of(sine, np.array([[1, 2, 3]]))[0], np.sin([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"X_rows must be \(1, n_samples\), one row per input of the genome"):
+        outputs_of(sine, np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"Y_rows must be \(n_targets, 3\)"):
+        fitness_of(sine, np.ones((1, 3)), np.ones((1, 4)))
+    X = np.linspace(-1, 1, 50)[None]
+    other = Genome.random(GenomeSpec(n_inputs=1, n_columns=7), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="the initial genome was made for another spec: n_columns 7 vs 5"):
+        evolve(GenomeSpec(n_inputs=1, n_columns=5), X, X**2, max_generations=1, random_state=1, initial=other)

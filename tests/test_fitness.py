@@ -20,7 +20,8 @@ def test_lstsq_mse_equals_the_residuals_of_numpy_least_squares(m, T, n, seed, of
     want = np.mean((H.T - design @ coef) ** 2)
     got = _kernels.lstsq_mse(F, H, 0.0, _kernels.target_sst(H))
     assert got == pytest.approx(want, rel=1e-7, abs=1e-12 * H.var())
-    W, intercept = _kernels.lstsq_fit(F, H, 0.0)
+    W, intercept, finite = _kernels.lstsq_fit(F, H, 0.0)
+    assert finite
     np.testing.assert_allclose(np.vstack([W, intercept]), coef, rtol=1e-6, atol=1e-8)
 
 
@@ -69,7 +70,8 @@ def test_ridge_fit_matches_numpy_on_standardised_outputs(m, T, n, seed, ridge, s
     F = rng.normal(size=(m, n)) * np.array(scales[:m])[:, None] + 3.0
     H = rng.normal(size=(T, m)) @ np.tanh(F) + rng.normal(size=(T, n))
     W_want, b_want, mse_want = _ridge_oracle(F, H, ridge)
-    W, intercept = _kernels.lstsq_fit(F, H, ridge)
+    W, intercept, finite = _kernels.lstsq_fit(F, H, ridge)
+    assert finite
     # a feature 3 + 1e-6 z keeps only ~10 digits of z: compare weights on the features' own scale
     W_scaled, want_scaled = W * np.array(scales[:m])[:, None], W_want * np.array(scales[:m])[:, None]
     np.testing.assert_allclose(W_scaled, want_scaled, rtol=1e-5, atol=1e-7 * np.abs(want_scaled).max())
@@ -94,7 +96,8 @@ def test_a_near_constant_output_is_dropped_not_scaled_to_fit_rounding(residue):
     want = np.mean((H.T - design @ coef) ** 2)
     for ridge in (0.0, 1e-8):
         assert _kernels.lstsq_mse(F, H, ridge, _kernels.target_sst(H)) == pytest.approx(want, rel=1e-9)
-        W, intercept = _kernels.lstsq_fit(F, H, ridge)
+        W, intercept, finite = _kernels.lstsq_fit(F, H, ridge)
+        assert finite
         assert np.all(W[1] == 0.0)
         np.testing.assert_allclose(np.vstack([W[:1], intercept]), coef, rtol=1e-6)
     only_constant = near_constant[None, :]
@@ -121,7 +124,8 @@ def test_collinear_outputs_do_not_explode_the_weights():
     x = rng.normal(size=200)
     F = np.vstack([x, x * (1 + 1e-15), np.exp(x)])
     H = (3 * x + rng.normal(size=200))[None, :]
-    W, intercept = _kernels.lstsq_fit(F, H, 0.0)
+    W, intercept, finite = _kernels.lstsq_fit(F, H, 0.0)
+    assert finite
     assert np.abs(W).max() < 1e6
     mse = _kernels.lstsq_mse(F, H, 0.0, _kernels.target_sst(H))
     assert mse == pytest.approx(np.mean((H - W.T @ F - intercept[:, None]) ** 2), rel=1e-6)
@@ -166,3 +170,20 @@ def test_float32_outputs_with_a_large_offset_keep_the_fit_exact():
     exact = _kernels.lstsq_mse(F.astype(np.float64), H, 0.0, _kernels.target_sst(H))
     single = _kernels.lstsq_mse(F, H, 0.0, _kernels.target_sst(H))
     assert exact < 1e-12 and single < 1e-9 * H.var()
+
+
+def test_layer_fit_scores_an_overflowing_chromosome_as_the_search_does():
+    """lstsq_mse (the search) gave inf while layer_fit (the parent's recorded MSE) dropped the overflowing
+    output and gave a finite MSE for the same chromosome on the same data."""
+    from srnet.cgp import _kernels
+    from srnet.cgp.primitives import ARITIES
+
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 100))
+    Y = np.vstack([x[0], x[0] ** 2])
+    nodes, outputs = np.array([[2, 0, 1], [2, 0, 0]], np.int32), np.array([2, 3], np.int32)  # [x * c, x * x]
+    huge = np.array([1e160])
+    F = _kernels.evaluate_outputs(nodes, outputs, huge, ARITIES, x)
+    assert _kernels.fitness_of(F, Y, _kernels.FITNESS_LSTSQ, 1e-8) == np.inf
+    finite, approximation, _, _, error = _kernels.layer_fit(nodes, outputs, huge, ARITIES, x, Y, 1e-8)
+    assert not finite and error == np.inf and np.isnan(approximation).all()
+    assert _kernels.layer_fit(nodes, outputs, np.array([2.0]), ARITIES, x, Y, 1e-8)[4] < 1e-12  # x*2, x*x: exact

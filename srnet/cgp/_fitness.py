@@ -260,13 +260,15 @@ def target_sst(H):
 
 @njit(**_JIT)
 def lstsq_fit(F, H, ridge):
-    """Least-squares map [F, 1] -> H: returns (W (m x T), intercept (T,)).
+    """Least-squares map [F, 1] -> H: returns (W (m x T), intercept (T,), finite).
 
     Constant rows of F get weight 0; the ridge is relative to each row's scale.
+    ``finite`` is False where :func:`lstsq_mse` scores inf (F's sums
+    overflow): the map is then meaningless, and a caller must say so.
     """
     m, n = F.shape
     T = H.shape[0]
-    _, kept, mean, norm, G, C = _standardised_system(F, H)
+    finite, kept, mean, norm, G, C = _standardised_system(F, H)
     W = np.zeros((m, T))
     if kept.size:
         V = solve_ridge(G, C, ridge)
@@ -278,7 +280,7 @@ def lstsq_fit(F, H, ridge):
         intercept[t] = H[t].sum() / n
         for r in range(kept.size):
             intercept[t] -= W[kept[r], t] * mean[r]
-    return W, intercept
+    return W, intercept, finite
 
 
 @njit(**_JIT)

@@ -142,7 +142,10 @@ def layer_fit(nodes, outputs, constant_values, arities, X, Y, ridge):
             if not math.isfinite(F[j, i]):
                 approximation[:] = np.nan
                 return False, approximation, np.zeros((F.shape[0], T)), np.zeros(T), math.inf
-    W, intercept = lstsq_fit(F, Y, ridge)
+    W, intercept, finite = lstsq_fit(F, Y, ridge)
+    if not finite:  # its sums overflow: what the search scores inf (lstsq_mse) is not finite here either
+        approximation[:] = np.nan
+        return False, approximation, np.zeros((F.shape[0], T)), np.zeros(T), math.inf
     sse = 0.0
     for t in range(T):
         for i in range(n):

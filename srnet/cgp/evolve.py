@@ -9,6 +9,7 @@ callback, Ctrl-C and the history.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -74,11 +75,21 @@ def fitness_of(genome: Genome, X_rows: np.ndarray, Y_rows: np.ndarray, mode: str
                ridge: float = 1e-8) -> float:
     """Fitness of one genome on feature rows X_rows and target rows Y_rows."""
     F = outputs_of(genome, X_rows)
+    Y_rows = np.ascontiguousarray(Y_rows, dtype=np.float64)
+    if Y_rows.ndim != 2 or Y_rows.shape[1] != F.shape[1]:
+        raise ValueError(f"Y_rows must be (n_targets, {F.shape[1]}), one column per sample; got {Y_rows.shape}")
     return float(_kernels.fitness_of(F, Y_rows, FITNESS_MODES[mode], ridge))
 
 
 def outputs_of(genome: Genome, X_rows: np.ndarray) -> np.ndarray:
-    """Raw outputs (n_outputs, n_samples) of a genome on feature rows."""
+    """Raw outputs (n_outputs, n_samples) of a genome on feature rows
+    (n_inputs, n_samples), float32 or else float64 (integer rows truncated
+    every primitive's result; too few rows read past the array)."""
+    X_rows = np.asarray(X_rows)
+    X_rows = np.ascontiguousarray(X_rows, dtype=np.float32 if X_rows.dtype == np.float32 else np.float64)
+    if X_rows.ndim != 2 or X_rows.shape[0] != genome.spec.n_inputs:
+        raise ValueError(f"X_rows must be ({genome.spec.n_inputs}, n_samples), one row per input of the genome; "
+                         f"got {X_rows.shape}")
     return _kernels.evaluate_outputs(genome.nodes, genome.outputs, genome.constant_values(), ARITIES, X_rows)
 
 
@@ -427,6 +438,11 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     if not 0.0 < mutation_rate <= 1.0:
         raise ValueError(f"mutation_rate must be in (0, 1], got {mutation_rate}")
     ridge = check_budget("ridge", ridge, positive=False)
+    if initial is not None and initial.spec != spec:  # its genes address another grid: read out of bounds
+        names = [f.name for f in dataclasses.fields(spec) if f.compare]
+        differ = [f"{name} {getattr(initial.spec, name)!r} vs {getattr(spec, name)!r}"
+                  for name in names if getattr(initial.spec, name) != getattr(spec, name)]
+        raise ValueError(f"the initial genome was made for another spec: {'; '.join(differ)}")
     dtype = search_dtype(precision)
     # finite, 2-D, non-empty (a NaN in X silently took its input out of the search; 1-D Y was an IndexError)
     X_rows, Y_rows = _feature_rows(X_rows, "X_rows", "input"), _feature_rows(Y_rows, "Y_rows", "target")
