@@ -32,9 +32,15 @@ def _print_explanation(model) -> None:
     if model.formula_ is None:  # teacher forcing: no whole-network formula
         return
     classifier = model.selected_["validation_agreement"] is not None
-    regions = ", ".join(f"{name} {figures['r2']:.6f}" for name, figures in model.regions_.items())
+    if classifier:  # judged by its classes: a formula refined to the network's probabilities need not match logits
+        regions = ", ".join(f"{name} {100 * figures['agreement']:.1f} %" for name, figures in model.regions_.items()
+                            if figures.get("agreement") is not None)
+        measure = "class agreement with the network"
+    else:
+        regions = ", ".join(f"{name} {figures['r2']:.6f}" for name, figures in model.regions_.items())
+        measure = "R2 against the network"
     print(f"the network as one formula ({report['formula_source']}, {report['complexity']} nodes; "
-          f"R2 against the network: {regions}):")
+          f"{measure}: {regions}):")
     texts = model.selected_["expression"]
     names = ["y"] if len(texts) == 1 else [f"y{j}" for j in range(len(texts))]
     sizes = model.selected_["complexity_per_output"]
@@ -53,9 +59,9 @@ def _print_explanation(model) -> None:
         print(f"  too long to read? --complexity {alternative['complexity']} selects "
               f"{'; '.join(alternative['expression'])}  ({score}{poles})")
     judged = "R2 on the domain"
-    if classifier:
+    if classifier:  # the logits' R2: a formula refined to the network's probabilities can score low on it
         judged = ("class agreement (validation rows and domain alike) and " if "validation-rows" in model.regions_
-                  else "class agreement and ") + judged
+                  else "class agreement and ") + "logit R2 on the domain"
     print(f"Pareto front (nodes, {judged}, formula; --complexity N selects another):")
     shown = list(model.pareto_)
     if all(entry["source"] != report["formula_source"] for entry in shown):  # chosen for being pole-free
@@ -121,7 +127,7 @@ def _demo(args) -> int:
     print(f"network trained in {record.seconds:.1f} s (final MSE {record.final_loss:.2e})")
     model = _explainer(args).fit(network, X, feature_names=list(bench.variables))
     _print_explanation(model)
-    print(f"fitness {model.fitness_:.4g} (all {len(X)} rows), output R2 {model.output_r2_:.6f}")
+    print(_fit_figures(model, len(X)))
     report = _write_explanation(model, network, X, Path(args.out), feature_names=list(bench.variables),
                                 extra={"benchmark": bench.name}, others={"true function": bench.truth})
     return _finish(model, args, report)
@@ -152,6 +158,17 @@ def _hold_out(workload, test_size: float, seed: int):
     if getattr(workload, "y", None) is not None:  # the data's target, where the loader keeps it
         changes["y"] = workload.y[train]
     return dataclasses.replace(workload, **changes)
+
+
+def _fit_figures(model, n_rows: int) -> str:
+    """The figures of the two formulas on every row, each named: the selected
+    formula (predict) against the network, and the layer-wise chain's fitness."""
+    what = "logit R2 (its classes are what it is judged by)" if model.is_classifier_ else "output R2"
+    output = (f"selected formula against the network on all {n_rows} rows: {what} {model.output_r2_:.6f}, "
+              f"RMSE {model.output_rmse_:.4g}")
+    if model.fitness_ is None:
+        return output
+    return output + f"; layer-wise chain: the paper's fitness {model.fitness_:.4g}"
 
 
 def _held_out_fit(model, workload) -> dict:
@@ -193,8 +210,7 @@ def _explain(args) -> int:
             extra["agreement_test"] = class_agreement(model.predict_class(workload.X_test), network_output)
         print("agreement with the network's class: " + ", ".join(
             f"{k.split('_')[1]} {v:.1%}" for k, v in extra.items() if k.startswith("agreement")))
-    print(f"fitness {model.fitness_:.4g} (all {len(workload.X)} rows), output R2 {model.output_r2_:.6f}, "
-          f"output RMSE {model.output_rmse_:.4g}")
+    print(_fit_figures(model, len(workload.X)))
     extra.update(_held_out_fit(model, workload))
     box = workload.boxes["training"] if workload.boxes else None
     report = _write_explanation(model, workload.model, workload.X, Path(args.out),
@@ -273,7 +289,8 @@ def _add_loading_options(parser) -> None:
     parser.add_argument("model", help="TorchScript file, state_dict file (with --arch), or reference folder")
     parser.add_argument("--data", help="CSV/TSV/NPY/.txt(.gz) file or PMLB dataset name")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--arch", help="architecture of a state_dict, e.g. mlp:3-4-4-1:sigmoid")
+    parser.add_argument("--arch", help="architecture of a state_dict, e.g. mlp:3-4-4-1:sigmoid (a classifier: "
+                                       "mlp:4-16-3:tanh:softmax; mlp:sigmoid takes the widths from the weights)")
     parser.add_argument("--target", type=_target,
                         help="target column to drop from the data: an integer is a 0-based index (negative counts "
                              "from the end; an index even where a column is named like a number), 'last' the last "
@@ -332,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     comparing = commands.add_parser("compare", help="measure SRNet, LIME, MAPLE, ... against the network")
     _add_loading_options(comparing)
     comparing.add_argument("--explainers", default="srnet,lime,maple,cgp_direct",
-                           help="comma-separated (default: srnet,lime,maple,cgp_direct; also gplearn, pyoperon)")
+                           help="comma-separated (default: srnet,lime,maple,cgp_direct; also xnet, gplearn, pyoperon)")
     comparing.add_argument("--seconds", type=float, default=10.0,
                            help="budget of each formula search (default: 10)")
     comparing.add_argument("--points", type=int, default=1000, help="evaluation points per box (default: 1000)")

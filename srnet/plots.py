@@ -271,6 +271,22 @@ def label_groups(ax, points) -> list[tuple[float, float, list[str]]]:
     return [(x, y, names) for x, y, names, _ in groups]
 
 
+def node_count_axis(ax, sizes) -> None:
+    """An x axis of formula sizes (nodes) that always has readable numbers:
+    logarithmic when they span a decade or more, with node counts as numbers
+    (20, 50, 100, not 2x10^1) and minor ticks labelled at 2 and 5 only so that
+    labels do not run into each other; linear when they span less (11 to 19
+    nodes holds no log tick at all)."""
+    sizes = [s for s in sizes if s > 0]
+    if sizes and max(sizes) < 10 * min(sizes):
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        return
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _: f"{v:g}" if round(v / 10 ** np.floor(np.log10(v))) in (2, 5) else ""))
+
+
 def pareto_label(sources, sizes, with_poles) -> str:
     """One label for candidates whose labels would overlap: a formula and its
     refined constants as ``"direct-4 (+refined)"``; candidates of different
@@ -307,7 +323,7 @@ def plot_pareto(candidates, front, selected_source, path,
         chosen = source == selected_source
         ax.scatter(size, error, marker="*" if chosen else ("x" if poles else "o"), s=160 if chosen else 36,
                    color="tab:red" if chosen else "tab:blue", zorder=2)
-    ax.set_xscale("log")
+    node_count_axis(ax, [size for size, *_ in points])
     ax.set_yscale("log")
     ax.autoscale_view()
     sizes = {source: size for size, _, source, _ in points}
@@ -315,11 +331,6 @@ def plot_pareto(candidates, front, selected_source, path,
     for size, error, sources in label_groups(ax, [(size, error, source) for size, error, source, _ in points]):
         ax.annotate(pareto_label(sources, sizes, with_poles), (size, error), textcoords="offset points",
                     xytext=(6, 4), fontsize=8)
-    # node counts read as numbers (20, 50, 100, ...), not 2x10^1; minor ticks labelled at 2 and 5 only,
-    # so that an axis under a decade wide still has labels and they do not run into each other
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
-        lambda v, _: f"{v:g}" if round(v / 10 ** np.floor(np.log10(v))) in (2, 5) else ""))
     ax.set_xlabel("complexity (nodes of the simplified formula)")
     if not classifier:
         measure = "1 - R\u00b2 against the network (validation, domain)"

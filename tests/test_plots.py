@@ -32,3 +32,22 @@ def test_a_shared_label_names_each_points_size_when_they_differ():
     assert pareto_label(["direct-4", "direct-4+refined"], sizes, {"direct-4"}) == "direct-4 (pole), direct-4+refined"
     assert pareto_label(["direct-8", "linear"], sizes, {"linear"}) == "direct-8: 18, linear (pole): 5"
     assert pareto_label(["linear"], sizes, set()) == "linear"
+
+
+def test_a_node_count_axis_always_has_numbers():
+    """11 to 19 nodes on a log axis had no tick at all: the axis title sat under a blank axis."""
+    from srnet.plots import node_count_axis
+
+    fig, ax = plt.subplots()
+    ax.plot([11, 19], [0.5, 0.9], "o")
+    node_count_axis(ax, [11, 19])
+    fig.canvas.draw()
+    assert ax.get_xscale() == "linear" and [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    fig2, wide = plt.subplots()
+    wide.plot([5, 600], [0.5, 0.9], "o")
+    node_count_axis(wide, [5, 600])
+    fig2.canvas.draw()
+    labels = [t.get_text() for t in wide.get_xticklabels() if t.get_text()]
+    assert wide.get_xscale() == "log" and "10" in labels and "100" in labels  # numbers, not 10^1
+    plt.close(fig)
+    plt.close(fig2)

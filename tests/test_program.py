@@ -236,3 +236,13 @@ def test_simplify_keeps_a_formula_real_valued_as_written():
     x = symbols[0]
     assert _real_valued(sympy.sqrt(sympy.Abs(x)) + sympy.log(x**2 + 1) + x ** -2)
     assert not _real_valued(sympy.sqrt(x)) and not _real_valued(sympy.log(x)) and not _real_valued(x ** 1.5)
+
+
+def test_tidy_constants_drops_noise_and_keeps_full_precision():
+    from srnet.expr.symbolic import tidy_constants
+
+    x = sympy.Symbol("x", real=True)
+    noisy = sympy.Float(1.0) * sympy.log(x**2 + 1) + sympy.Float(2.220446049250313e-16)
+    assert tidy_constants(noisy) == sympy.log(x**2 + 1)  # CGPRegressor printed 1.0*log(...) + 2.22e-16
+    kept = sympy.Float(0.123456789012345) * x + sympy.Float(3.0000000001)
+    assert tidy_constants(kept) == kept  # real constants stay at full precision

@@ -109,5 +109,8 @@ def test_readme_command_runs_as_written(args, tmp_path, quick_srnet, capsys):
     assert status == 0, captured.err[-2000:]
     assert (out / REPORTS[args[0]]).is_file(), captured.out[-2000:]
     if args[0] == "explain" and "softmax" in " ".join(args):  # a classifier: judged and sized per class logit
-        assert "Pareto front (nodes, class agreement and R2 on the domain" in captured.out
+        assert "Pareto front (nodes, class agreement and logit R2 on the domain" in captured.out
+        # judged by its classes: agreement per region, not the logits' R2, heads the formula
+        assert re.search(r"^the network as one formula \(.*; class agreement with the network: rows \d+\.\d %",
+                         captured.out, flags=re.MULTILINE), captured.out[-2000:]
         assert re.search(r"^  y2 = .*\(\d+ nodes\)$", captured.out, flags=re.MULTILINE), captured.out[-2000:]

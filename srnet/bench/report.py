@@ -247,7 +247,7 @@ def _fidelity_value(frame, explainer: str, task: str):
 
 def write_plots(frame, folder: Path) -> list[Path]:
     """The four plots of a summary frame; returns the files written."""
-    from srnet.plots import plt, save_figure
+    from srnet.plots import node_count_axis, plt, save_figure
     ok = frame[frame["status"] == "ok"]
     written = []
     tasks = [t for t in ("classification", "regression") if (ok["task"] == t).any()]
@@ -336,8 +336,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 for size, value, name in zip(sizes, y, rows["dataset"]):
                     ax.annotate(str(name), (size, value), textcoords="offset points", xytext=(3, 3), fontsize=6,
                                 alpha=0.8)
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        node_count_axis(ax, part["srnet_complexity"].dropna().to_numpy(float))
         ax.set_xlabel("SRNet formula complexity (nodes)")
         ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box")
         ax.set_title(f"complexity vs fidelity ({task})")

@@ -260,7 +260,9 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
     plan = store.plan(suite.jobs, retry_failed=retry_failed)
     for job_id, why in plan.corrupt:
         log(f"corrupt result {job_id} ({why}): moved to {store.corrupt}/ and redone")
-    log(f"{suite.name}: {len(suite.jobs)} jobs ({len(suite.datasets)} datasets): {plan.describe()}")
+    jobs, datasets = len(suite.jobs), len(suite.datasets)
+    log(f"{suite.name}: {jobs} job{'s' * (jobs != 1)} ({datasets} dataset{'s' * (datasets != 1)}): "
+        f"{plan.describe()}")
     if not plan.todo:
         return BatchOutcome(plan=plan)
     started = time.perf_counter()

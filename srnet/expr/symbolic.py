@@ -90,6 +90,24 @@ def complexity(expr: sympy.Expr) -> int:
 RESIDUE = 1e-9
 
 
+def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12) -> sympy.Expr:
+    """``expr`` without float noise, its value kept to ``tolerance``: a float
+    within ``tolerance`` (relative) of an integer becomes it (``1.0*x`` is
+    ``x``), one below ``tolerance`` of the largest float becomes 0 (a
+    ``+ 2.2e-16`` left by the linear scaling); every other float is kept at
+    full precision (unlike :func:`round_constants`, which is for display)."""
+    numbers = [n for n in expr.atoms(sympy.Float) if math.isfinite(float(n))]
+    largest = max((abs(float(n)) for n in numbers), default=0.0)
+    replacements = {}
+    for number in numbers:
+        value = float(number)
+        if abs(value) < tolerance * largest:
+            replacements[number] = sympy.Integer(0)
+        elif abs(value - round(value)) <= tolerance * abs(value):
+            replacements[number] = sympy.Integer(round(value))
+    return expr.xreplace(replacements)
+
+
 def round_constants(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
     """Round every float in ``expr`` to ``digits`` significant decimals and turn
     floats within rounding of a simple nonzero rational (1/2, 2, -3, ...) into it.
