@@ -24,7 +24,8 @@ def _shown(text, limit: int = _SHOWN_CHARACTERS) -> str:
 
 def _print_explanation(model) -> None:
     report = model.report()
-    print("layer by layer (each layer's features F from the layer before):")
+    print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
+          "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:
         units = f"{layer['width']} unit" + ("s" if layer["width"] != 1 else "")
         print(f"  layer {layer['index']} (module '{layer['name']}', {units}, R2 {layer['r2']:.6f}): "
@@ -95,7 +96,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     if not model.is_classifier_:
         plots += plot_network_vs_formula(lambda Z: probe(network, Z, model.layer_names_)[-1], model.predict, X,
                                          out_dir / "network_vs_formula", feature_names=feature_names, box=box,
-                                         others=others)
+                                         others=others, domain_box=model.domain_.get("box"))
     report["report_seconds"] = time.perf_counter() - started
     report["command_seconds"] = time.perf_counter() - _STARTED[0]
     (out_dir / "report.json").write_text(dumps(report, indent=2))

@@ -76,9 +76,11 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
     return save_figure(fig, path)
 
 
-def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", title=None) -> Path:
+def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", title=None,
+                   domain_box=None) -> Path:
     """1-D inputs: each function in ``curves`` (label -> f(X)) across the wide
-    box, with the training range shaded (top), and each function's
+    box, with the training range shaded and the explanation domain's edges
+    dashed (``domain_box``, where the formula was asked to be faithful) (top), and each function's
     difference from the network on a symmetric log scale (bottom), so a
     formula that blows up outside the data shows instead of leaving the
     picture.  The top panel's scale follows the network (a curve that leaves
@@ -94,6 +96,9 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
                              sharex=True, squeeze=False, constrained_layout=True)
     top = axes[0, 0]
     top.axvspan(train_box[0][0], train_box[0][1], color="0.9", label="training range")
+    domain_edges = [] if domain_box is None else [float(v) for v in np.asarray(domain_box, dtype=float)[0]]
+    for k, edge in enumerate(domain_edges):
+        top.axvline(edge, color="0.5", lw=0.9, ls="--", label="explanation domain" if k == 0 else None)
     low = high = None
     if reference is not None and np.isfinite(reference).any():
         low, high = float(np.nanmin(reference)), float(np.nanmax(reference))
@@ -111,6 +116,8 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
     if has_difference:
         bottom = axes[1, 0]
         bottom.axvspan(train_box[0][0], train_box[0][1], color="0.9")
+        for edge in domain_edges:
+            bottom.axvline(edge, color="0.5", lw=0.9, ls="--")
         scale = max(float(np.nanstd(reference)), 1e-12)
         for k, ((label, y), style) in enumerate(zip(values.items(), styles)):
             if label != "network":  # same colour and style as above
@@ -124,7 +131,7 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
         decades = [t for t in bottom.get_yticks() if abs(t) >= 10 * threshold]
         bottom.set_yticks(sorted(decades + [-threshold, 0.0, threshold]))
         bottom.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda t, _: f"{t:.2g}"))
-        bottom.set_ylabel(f"explanation - network\n(linear within ±{threshold:.2g}, log beyond)")
+        bottom.set_ylabel(f"each curve - network\n(linear within ±{threshold:.2g}, log beyond)")
         bottom.grid(alpha=0.3)
         bottom.set_xlabel(xlabel)
     else:
@@ -186,15 +193,16 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
 
 
 def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, box=None,
-                            others=None) -> list[Path]:
+                            others=None, domain_box=None) -> list[Path]:
     """For 1-D or 2-D inputs: the network and the formula (and any ``others``,
-    label -> function) across the data's box widened by 50 % on each side."""
+    label -> function) across the data's box widened by 50 % on each side
+    (in 1-D, ``domain_box``: the explanation domain's edges)."""
     train_box = data_box(X) if box is None else np.asarray(box, dtype=np.float64)
     wide = widen_box(train_box)
     names = feature_names or [f"x{j}" for j in range(train_box.shape[0])]
     curves = {"network": network, "formula": formula, **(others or {})}
     if train_box.shape[0] == 1:
-        return [plot_curves_1d(curves, train_box, wide, f"{path_stem}.png", xlabel=names[0])]
+        return [plot_curves_1d(curves, train_box, wide, f"{path_stem}.png", xlabel=names[0], domain_box=domain_box)]
     if train_box.shape[0] == 2:
         return [plot_surfaces_2d(curves, train_box, wide, f"{path_stem}.png", labels=names[:2])]
     return []
