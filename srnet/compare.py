@@ -39,6 +39,7 @@ from srnet.data import check_budget, check_matrix, check_rows, data_box, widen_b
 from srnet.domain import check_box, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.network import NetworkFunction
+from srnet.expr.symbolic import round_constants
 from srnet.metrics import class_agreement, rmse_r2
 
 REGRESSION_DOMAINS = ("interpolation", "extrapolation")
@@ -70,8 +71,11 @@ class Comparison:
         rows = [[r["explainer"], r["domain"], f"{r['rmse']:.4g}", f"{r['r2']:.4f}", share(r["agreement"]),
                  f"{r['rmse_around']:.4g}", share(r["agreement_around"]), f"{r['seconds']:.1f}", str(r["size"])]
                 for r in self.records]
-        return format_table(["explainer", "domain", "rmse", "r2", "agreement", "rmse around", "agr. around",
-                             "seconds", "size"], rows, left=2)
+        table = format_table(["explainer", "domain", "rmse", "r2", "agreement", "rmse around", "agr. around",
+                              "seconds", "size"], rows, left=2)
+        formulas = {r["explainer"]: r["formula"] for r in self.records if r.get("formula")}
+        lines = [f"  {name}: {'; '.join(texts)}" for name, texts in formulas.items()]
+        return table + ("\nformulas compared:\n" + "\n".join(lines) if lines else "")
 
 
 def format_table(header: list[str], rows: list[list[str]], *, left: int = 1, gap: int = 2) -> str:
@@ -228,11 +232,21 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
             record.update(_metrics(network_outputs[domain], predictions[name][domain], task))
             record.update({f"{key}_around": value for key, value in
                            _metrics(network_nearby[domain], around[domain], task).items()})
-            record.update(seconds=seconds, size=int(explainer.size_), interrupted=interrupted)
+            record.update(seconds=seconds, size=int(explainer.size_), interrupted=interrupted,
+                          formula=_formula_text(explainer))
             records.append(record)
         if interrupted:
             break
     return Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes, interrupted)
+
+
+def _formula_text(explainer) -> list[str] | None:
+    """A formula explainer's formula per output, rounded for reading (None for
+    LIME and MAPLE, whose explanation is a local model per point)."""
+    formulas = getattr(explainer, "formulas_", None)
+    if formulas is None:
+        return None
+    return [str(round_constants(f, 4)) for f in formulas]
 
 
 def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:
@@ -266,7 +280,8 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
     with open(out_dir / "compare.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(comparison.records[0]))
         writer.writeheader()
-        writer.writerows(comparison.records)
+        writer.writerows({**r, "formula": "; ".join(r["formula"]) if r.get("formula") else ""}
+                         for r in comparison.records)
     written = [out_dir / "compare.json", out_dir / "compare.csv",
                plots.plot_fidelity(comparison.records, out_dir / "fidelity.png")]
     functions = {"network": network, **{name: e.predict for name, e in comparison.explainers.items()}}

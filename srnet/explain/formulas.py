@@ -78,6 +78,7 @@ class SRNetExplainer(Explainer):
         expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
             self.model_.expression_]
         self.size_ = sum(complexity(e) for e in expressions)
+        self.formulas_ = list(expressions)
 
     def _predict(self, X):
         output = self.model_.predict(X).reshape(len(X), -1)  # the selected formula, whose size is size_
@@ -106,6 +107,7 @@ class _DirectRegressionExplainer(Explainer):
         self.values_ = targets[0].copy()
         self.model_ = None
         self.size_ = int(self.constant_.sum())
+        self.formulas_ = [sympy.Float(float(v)) for v in self.values_]  # one per output, constants as they are
         if not self.constant_.all():
             varying = targets[:, ~self.constant_]
             self.model_ = self._regressor(int(rng.integers(2**31)), params)
@@ -113,6 +115,8 @@ class _DirectRegressionExplainer(Explainer):
             expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
                 self.model_.expression_]
             self.size_ += sum(complexity(e) for e in expressions)
+            for column, expression in zip(np.flatnonzero(~self.constant_), expressions):
+                self.formulas_[column] = expression
 
     def _predict(self, X):
         output = np.tile(self.values_, (len(X), 1))
@@ -356,6 +360,7 @@ class PyoperonExplainer(Explainer):
             expressions.append(simplify(operon_tree_to_sympy(model.model_, by_hash), self.simplify_seconds))
         self.expression_ = expressions[0] if len(expressions) == 1 else expressions
         self.size_ = sum(complexity(e) for e in expressions)
+        self.formulas_ = list(expressions)
 
     def _predict(self, X):
         output = np.tile(self.values_, (len(X), 1))

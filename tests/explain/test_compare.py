@@ -7,6 +7,7 @@ from torch import nn
 
 from srnet.compare import compare, write_comparison
 from srnet.explain import CGPDirectExplainer, Explainer, LimeExplainer, MapleExplainer, NetworkFunction, SRNetExplainer
+from srnet.expr.symbolic import round_constants
 from srnet.train import train_mlp
 
 FAST_SRNET = dict(max_seconds=None, srnet_params=dict(max_generations=150, n_threads=1, simplify_seconds=0))
@@ -70,6 +71,10 @@ def test_comparison_reports_every_metric_and_a_broken_explainer_scores_worse(sma
         assert by[(name, "interpolation")]["rmse"] < by[("constant", "interpolation")]["rmse"]
         assert by[(name, "interpolation")]["r2"] > 0.9
     assert by[("constant", "interpolation")]["r2"] < 0.01
+    # the formula compared is shown (it was only a size): SRNet's, rounded for reading; none for LIME and MAPLE
+    shown = by[("srnet", "interpolation")]["formula"]
+    assert shown == [str(round_constants(e, 4)) for e in explainers["srnet"].formulas_]
+    assert by[("lime", "interpolation")]["formula"] is None and f"  srnet: {shown[0]}" in result.table()
     written = write_comparison(result, network, tmp_path)
     assert {p.name for p in written} == {"compare.json", "compare.csv", "fidelity.png", "explainers.png"}
     assert (tmp_path / "compare.csv").read_text().count("\n") == 1 + len(result.records)
