@@ -506,6 +506,24 @@ __all__ = ["Candidate", "ENOUGH_R2", "EXACT_R2", "FAITHFUL_R2", "Formula", "POLE
 DIRECT_SIZES = (4, 8, 16, 32)
 
 
+def _linear_fit(X_fit, Y_fit, classification: bool):
+    """(Y as fitted, binary, the linear formula of Y): a binary classifier's
+    two logits as their difference (see :func:`direct_formulas`)."""
+    Y = np.asarray(Y_fit, dtype=np.float64).reshape(len(X_fit), -1)
+    binary = classification and Y.shape[1] == 2
+    if binary:
+        Y = Y[:, 1:] - Y[:, :1]
+    return Y, binary, linear_formula(X_fit, Y)
+
+
+def network_linear_formula(X_fit, Y_fit, *, classification: bool = False) -> Formula:
+    """The network's outputs as one affine map of its inputs (a binary
+    classifier's logits as -d/2, d/2): the first of :func:`direct_formulas`,
+    and all of them a search stopped by Ctrl-C still has time for."""
+    _, binary, linear = _linear_fit(X_fit, Y_fit, classification)
+    return _as_logits(linear) if binary else linear
+
+
 def linear_formula(X_fit, Y, *, binary=False) -> Formula:
     """The network's outputs as one affine map of its inputs, by least squares.
 
@@ -591,12 +609,8 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
     from srnet.cgp.genome import GenomeSpec
     from srnet.estimators import linear_scaling
 
-    Y = np.asarray(Y_fit, dtype=np.float64).reshape(len(X_fit), -1)
-    binary = classification and Y.shape[1] == 2
-    if binary:
-        Y = Y[:, 1:] - Y[:, :1]
+    Y, binary, linear = _linear_fit(X_fit, Y_fit, classification)
     Y_rows = np.ascontiguousarray(Y.T)
-    linear = linear_formula(X_fit, Y)
     formulas = [_as_logits(linear) if binary else linear]
     lift = _lift(linear.programs[0], X_fit) if classification else None
     X_rows = as_feature_rows(X_fit if lift is None else lift(X_fit))
