@@ -386,7 +386,10 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         Stopping rules (:func:`srnet.cgp.driver.run`); the first one met stops
         the run.  At least one of the three budgets must be given, each > 0.
         With islands, generations count each island's generations (they run
-        side by side) and evaluations are summed over islands.  The one-time
+        side by side) and evaluations are summed over islands (when one
+        reaches ``target_fitness``, the others' last chunks depend on thread
+        timing: the genome and generations are reproducible, that sum is
+        not).  The one-time
         kernel compilation happens before the clock starts.  Ctrl-C
         (KeyboardInterrupt) also stops it: the best genome so far is
         returned, with stop reason ``"interrupted"``.
