@@ -300,7 +300,7 @@ def test_curve_plots_show_a_blow_up_outside_the_data_instead_of_losing_it(tmp_pa
     labels = [text.get_text() for text in top.get_legend().get_texts()]
     assert "srnet (leaves this view)" in labels and "lime" in labels  # the scale follows the network
     assert top.get_ylim()[1] < 3
-    assert bottom.get_yscale() == "symlog" and bottom.get_ylabel().startswith("explanation - network")
+    assert bottom.get_yscale() == "symlog" and bottom.get_ylabel().startswith("each curve - network")
     # the linear zone's edges are labelled ticks, so a reader sees the size of the errors near 0
     threshold = bottom.yaxis.get_transform().linthresh
     assert threshold == pytest.approx(0.009)  # 1 % of the network's spread, rounded for its label

@@ -167,6 +167,8 @@ def _cell(value, percent=False) -> str:
     if percent:
         return f"{100 * value:.1f}"
     if isinstance(value, float):
+        if abs(value) <= 1:  # an R^2 of 0.9896 must not read 0.99 beside a ">= 0.99" headline
+            return f"{value:.4f}"
         return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.2e}"
     return str(value)
 

@@ -111,3 +111,10 @@ def test_report_of_a_folder_without_results(tmp_path):
     with pytest.raises(FileNotFoundError, match="^no such folder: '.*nowhere'$"):
         write_report(tmp_path / "nowhere")
     assert not (tmp_path / "nowhere").exists()  # and none was made
+
+
+def test_summary_cells_keep_the_digits_a_headline_threshold_needs():
+    from srnet.bench.report import _cell
+
+    assert _cell(0.9896) == "0.9896" and _cell(0.99) == "0.9900"  # 0.9896 read "0.99" beside ">= 0.99"
+    assert _cell(0.5, percent=True) == "50.0" and _cell(12345.6) == "1.23e+04" and _cell(None) == ""
