@@ -165,11 +165,8 @@ def _fit_figures(model, n_rows: int) -> str:
     """The figures of the two formulas on every row, each named: the selected
     formula (predict) against the network, and the layer-wise chain's fitness."""
     what = "logit R2 (its classes are what it is judged by)" if model.is_classifier_ else "output R2"
-    output = (f"selected formula against the network on all {n_rows} rows: {what} {model.output_r2_:.6f}, "
-              f"RMSE {model.output_rmse_:.4g}")
-    if model.fitness_ is None:
-        return output
-    return output + f"; layer-wise chain: the paper's fitness {model.fitness_:.4g}"
+    return (f"selected formula against the network on all {n_rows} rows: {what} {model.output_r2_:.6f}, "
+            f"RMSE {model.output_rmse_:.4g}; layer-wise chain: the paper's fitness {model.fitness_:.4g}")
 
 
 def _held_out_fit(model, workload) -> dict:

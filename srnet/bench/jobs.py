@@ -433,9 +433,8 @@ def _plain(value):
 
 def to_jsonable(value):
     """``value`` with numpy scalars/arrays, tuples and other objects turned
-    into plain JSON types (strings as the last resort), and non-finite floats
-    (the R^2 of a formula that overflowed) into None, as every results file
-    srnet writes (:mod:`srnet.jsonio`): ``NaN`` and ``Infinity`` are not JSON."""
+    into plain JSON types (strings as the last resort).  Non-finite floats
+    stay: :meth:`srnet.bench.store.ResultStore.write` writes them as null."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -443,9 +442,7 @@ def to_jsonable(value):
     if isinstance(value, np.ndarray):
         return to_jsonable(value.tolist())
     if isinstance(value, np.generic):
-        return to_jsonable(value.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, (bool, int, str)):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)

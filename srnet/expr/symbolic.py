@@ -96,16 +96,20 @@ def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12) -> sympy.Expr:
     ``x``), one below ``tolerance`` of the largest float becomes 0 (a
     ``+ 2.2e-16`` left by the linear scaling); every other float is kept at
     full precision (unlike :func:`round_constants`, which is for display)."""
+    expr = _without_residue(expr, tolerance)
+    near_integers = {}
+    for number in expr.atoms(sympy.Float):
+        value = float(number)
+        if math.isfinite(value) and abs(value - round(value)) <= tolerance * abs(value):
+            near_integers[number] = sympy.Integer(round(value))
+    return expr.xreplace(near_integers)
+
+
+def _without_residue(expr: sympy.Expr, share: float) -> sympy.Expr:
+    """``expr`` with every float below ``share`` of its largest finite float set to 0."""
     numbers = [n for n in expr.atoms(sympy.Float) if math.isfinite(float(n))]
     largest = max((abs(float(n)) for n in numbers), default=0.0)
-    replacements = {}
-    for number in numbers:
-        value = float(number)
-        if abs(value) < tolerance * largest:
-            replacements[number] = sympy.Integer(0)
-        elif abs(value - round(value)) <= tolerance * abs(value):
-            replacements[number] = sympy.Integer(round(value))
-    return expr.xreplace(replacements)
+    return expr.xreplace({n: sympy.Integer(0) for n in numbers if abs(float(n)) < share * largest})
 
 
 def round_constants(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
@@ -116,15 +120,11 @@ def round_constants(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
     tolerance rounded them to 0).  Only floats below 1e-9 of the largest one
     in ``expr`` become 0: the round-off residue of folded constants (an
     intercept of 4e-19 beside weights of 3e-6)."""
-    numbers = expr.atoms(sympy.Float)
-    largest = max((abs(float(n)) for n in numbers if math.isfinite(float(n))), default=0.0)
+    expr = _without_residue(expr, RESIDUE)
     replacements = {}
-    for number in numbers:
+    for number in expr.atoms(sympy.Float):
         value = float(number)
         if not math.isfinite(value):
-            continue
-        if abs(value) < RESIDUE * largest:
-            replacements[number] = sympy.Integer(0)
             continue
         rounded = float(f"{value:.{digits}g}")
         rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)
