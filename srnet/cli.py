@@ -28,7 +28,8 @@ def _print_explanation(model) -> None:
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:
         units = f"{layer['width']} unit" + ("s" if layer["width"] != 1 else "")
-        print(f"  layer {layer['index']} (module '{layer['name']}', {units}, R2 {layer['r2']:.6f}): "
+        r2 = "not finite" if layer["r2"] is None else f"{layer['r2']:.6f}"  # the report's JSON null
+        print(f"  layer {layer['index']} (module '{layer['name']}', {units}, R2 {r2}): "
               f"F = {_shown(layer['expression'])}")
     if model.formula_ is None:  # teacher forcing: no whole-network formula
         return

@@ -292,20 +292,43 @@ def _read_file(path: Path, target):
     return _split_target(table, names, target, path.name)
 
 
+#: Rows read to tell whether the first one is a header.
+HEADER_SAMPLE = 1000
+
+
 def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] | None]:
-    """Read a text table; the first row is a header when any cell is not a number."""
+    """Read a text table, its first row a header or not (:func:`_has_header`)."""
     import pandas as pd
 
     try:
-        first = pd.read_csv(path, sep=delimiter, header=None, nrows=1, dtype=str).iloc[0]
-    except (pd.errors.EmptyDataError, IndexError):
-        raise ValueError(f"'{path}' holds no data") from None
-    # pandas' DataFrame(X).to_csv(index=False) writes the column numbers 0, 1, ... as a header
-    numbered = [str(cell).strip() for cell in first] == [str(j) for j in range(len(first))] and len(first) > 1
-    has_header = numbered or not all(_is_number(cell) for cell in first)
+        head = pd.read_csv(path, sep=delimiter, header=None, nrows=HEADER_SAMPLE, dtype=str)
+    except pd.errors.EmptyDataError:
+        head = None
+    if head is None or not len(head):
+        raise ValueError(f"'{path}' holds no data")
+    has_header = _has_header(head)
     frame = pd.read_csv(path, sep=delimiter, header=0 if has_header else None)
     names = [str(column).strip() for column in frame.columns] if has_header else None
     return frame.to_numpy(), names
+
+
+def _has_header(head) -> bool:
+    """Whether the first row of ``head`` (the table's first rows, as text) names the columns.
+
+    It does when a cell of it is text over a column of numbers (a text cell
+    over a column of text is a class label, as in a headerless iris), or
+    when every cell of it is text; or when it is pandas' numbered header
+    (``DataFrame(X).to_csv(index=False)`` writes 0, 1, ...), unless the first
+    column goes on counting below it (1, 2, 3, ...: data starting with an
+    index column)."""
+    first, rest = [str(cell).strip() for cell in head.iloc[0]], head.iloc[1:]
+    if len(first) > 1 and first == [str(j) for j in range(len(first))]:
+        below = [str(cell).strip() for cell in rest.iloc[:, 0]]
+        return below != [str(j) for j in range(1, len(below) + 1)]
+    text = [j for j, cell in enumerate(first) if not _is_number(cell)]
+    if not text:
+        return False
+    return len(text) == len(first) or any(all(_is_number(cell) for cell in rest.iloc[:, j]) for j in text)
 
 
 def _is_number(cell) -> bool:

@@ -561,9 +561,10 @@ class SRNet(BaseEstimator):
             valid_output = np.vstack([valid_output[points], held_out[1][rows]])
         domain_X = regions["domain"][0]
         formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
-        if interrupted and not self.teacher_forcing:  # no time for searches, but a least-squares fit is instant
+        direct = bool(direct_seconds or direct_evaluations)  # direct_budget=0: the layer-wise chain alone
+        if interrupted and direct and not self.teacher_forcing:  # no time for searches; least squares is instant
             formulas.append(network_linear_formula(fit_X, fit_output, classification=classification))
-        elif direct_seconds or direct_evaluations:
+        elif direct:
             formulas += direct_formulas(fit_X, fit_output, functions=settings["functions"],
                                         n_constants=self.n_constants, constant_pool=self.constant_pool,
                                         max_seconds=direct_seconds, max_evaluations=direct_evaluations,

@@ -74,6 +74,9 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
     if workload.X.shape[1] != expected and not accepts_width(workload.model, workload.X.shape[1]):
         hint = "" if target is not None else " (if the data include a target column, pass --target last)"
         raise ValueError(f"the data have {workload.X.shape[1]} columns but the network expects {expected}{hint}")
+    if workload.y is not None and not workload.is_classifier and np.asarray(workload.y).dtype.kind in "USO":
+        raise ValueError("the target column holds text labels, but the network is a regressor (it does not end in "
+                         "Softmax or LogSoftmax): pass a numeric target, or a classifier")
     return workload
 
 

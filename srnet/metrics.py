@@ -19,7 +19,7 @@ CONSTANT_MATCH = 1e-12
 
 def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     """RMSE and R^2 of ``predicted`` against ``target`` (rows = samples, one
-    or more columns): a non-finite prediction gives inf and -inf, never NaN;
+    or more columns): a non-finite prediction or target gives inf and -inf, never NaN;
     a constant target gives R^2 1 when matched within rounding
     (:data:`CONSTANT_MATCH` of its size: LIME's 1e-16 off a constant network
     of 0.7 scored -inf beside an exact formula's 1), else -inf.
@@ -32,6 +32,8 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     (broadcasting an (n,) prediction against an (n, 2) target is no metric).
     """
     target, predicted = _paired(target, predicted)
+    if not np.all(np.isfinite(target)):  # no figure measures a match to inf or NaN
+        return math.inf, -math.inf
     with np.errstate(over="ignore", invalid="ignore"):
         residual = predicted - target
         sse = float(np.sum(residual * residual))

@@ -471,8 +471,9 @@ def _probe_hooked(model, batches, names, output=None) -> dict[str, list[np.ndarr
                 last = outputs[output]
                 if last.shape != final.shape and last.numel() == final.numel():
                     last = last.reshape(final.shape)
-                if last.shape != final.shape or not torch.allclose(last, final, rtol=1e-5, atol=1e-6,
-                                                                   equal_nan=True):
+                # in float64: a forward may cast after its last module (.double(), .float())
+                if last.shape != final.shape or not torch.allclose(last.double(), final.double(), rtol=1e-5,
+                                                                   atol=1e-6, equal_nan=True):
                     raise ValueError(
                         f"{_kind(model)} returns something other than its last module '{output}' computes: "
                         f"its forward does more after it (a rescaling, a functional softmax, ...); srnet explains "

@@ -181,7 +181,13 @@ def load_reference(folder) -> ReferenceNetwork:
     model = network_from_state_dict(state_dict, spec)
     widths = widths_from_weights(weights)
     settings_file = folder / "settings.json"
-    settings = parse_json(settings_file.read_text(), f"'{settings_file}'") if settings_file.is_file() else {}
+    settings = {}
+    if settings_file.is_file():
+        try:
+            text = settings_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"'{settings_file}' is not UTF-8 text: a damaged file?") from None
+        settings = parse_json(text, f"'{settings_file}'")
     X = y = X_test = y_test = activations = None
     if classification:
         X, y = _read_split(folder / "train.txt.gz")

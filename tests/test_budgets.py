@@ -192,6 +192,9 @@ def test_ctrl_c_inside_srnet_fit_keeps_the_best_explanation_so_far(data):
     # no time for the direct searches, but the instant least-squares formula is still a candidate (only the
     # 600-node chain was, R2 -2112 beyond the box)
     assert {c["source"] for c in model.candidates_} == {"layerwise", "linear"}
+    chain_only = SRNet(max_seconds=1e12, domain="rows", direct_budget=0, **QUICK).fit(net, data,
+                                                                                     callback=stop_after(30))
+    assert {c["source"] for c in chain_only.candidates_} == {"layerwise"}  # as asked: no direct formula
 
 
 def test_ctrl_c_inside_cgp_regressor_fit_keeps_the_best_formula_so_far(data):

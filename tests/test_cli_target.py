@@ -75,3 +75,16 @@ def test_the_select_help_states_the_rule_srnet_applies():
     assert f"R2 >= {FAITHFUL_R2}" in text
     assert f"<= {READABLE_COMPLEXITY} nodes" in text
     assert f"within {round(100 * AGREEMENT_TOLERANCE)} point" in text
+
+
+def test_text_labels_for_a_regression_network_are_named_in_one_line(files, capsys):
+    """The target's text reached float(): "could not convert string to float: np.str_('no')"."""
+    path, _ = files
+    (path / "labelled.csv").write_text("p,q,r,label\n" + "\n".join(f"{i},{i + 1},{i + 2},{'yes' if i % 2 else 'no'}"
+                                                                   for i in range(6)))
+    code = main(["explain", str(path / "net.pt"), "--arch", "mlp:3-4-1:sigmoid", "--data", str(path / "labelled.csv"),
+                 "--out", str(path / "out"), "--target", "last"])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "srnet explain: error: the target column holds text labels, but the network is a regressor (it does not end "
+        "in Softmax or LogSoftmax): pass a numeric target, or a classifier"]

@@ -234,6 +234,21 @@ def test_a_header_of_column_numbers_is_a_header_and_suffixes_have_any_case(tmp_p
     assert names == ["0", "1"] and y is None
     (tmp_path / "data.csv").write_text("1,0\n2,3\n")  # any other numeric first row stays data
     assert load_table(tmp_path / "data.csv")[0].shape == (2, 2)
+    (tmp_path / "counted.csv").write_text("0,1\n1,3\n2,5\n3,7\n")  # column 0 counts on: an index, not a header
+    X, y, names = load_table(tmp_path / "counted.csv", target="last")
+    assert X[:, 0].tolist() == [0, 1, 2, 3] and y.tolist() == [1, 3, 5, 7] and names == ["x0"]
+
+
+def test_a_headerless_table_with_text_labels_keeps_its_first_row(tmp_path):
+    """Text over a column of text is a class label, not a column name: the first flower was read as a header."""
+    rows = "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,virginica\n5.9,3.0,virginica\n"
+    (tmp_path / "iris.csv").write_text(rows)
+    X, y, names = load_table(tmp_path / "iris.csv", target="last")
+    assert X.shape == (4, 2) and X[0].tolist() == [5.1, 3.5] and names == ["x0", "x1"]
+    assert y.tolist() == ["setosa", "setosa", "virginica", "virginica"]
+    (tmp_path / "named.csv").write_text("length,width,species\n" + rows)  # names over numbers: a header
+    X, y, names = load_table(tmp_path / "named.csv", target="species")
+    assert X.shape == (4, 2) and names == ["length", "width"]
 
 
 def test_a_target_column_of_text_labels_is_kept_as_text(tmp_path):

@@ -837,3 +837,15 @@ def test_explain_prints_the_readable_alternative_to_a_long_formula(explained, ca
     _print_explanation(tiny_cap)
     assert (f"note: no formula of <= 1 nodes was found; this is the simplest ({tiny_cap.selected_['complexity']} "
             f"nodes)") in capsys.readouterr().out
+
+
+def test_explain_prints_a_layer_whose_r2_is_not_finite(explained, capsys):
+    """report() writes a layer R^2 of -inf as null (JSON); the printed line crashed on formatting None."""
+    from srnet.cli import _print_explanation
+
+    X, _ = explained
+    model = SRNet(**E2E).fit(tiny_network(), X)
+    model.layer_r2_[0] = -np.inf  # a layer chain that overflows on a row
+    assert model.report()["layers"][0]["r2"] is None
+    _print_explanation(model)
+    assert ", R2 not finite): F = " in capsys.readouterr().out

@@ -109,3 +109,12 @@ def test_a_constant_target_matched_within_rounding_has_r2_one():
     assert rmse_r2(target, target + 1.4e-16)[1] == 1.0  # LIME's round-off on a constant network scored -inf
     assert rmse_r2(target, target + 1e-6)[1] == -math.inf  # a real miss stays a miss
     assert rmse_r2(np.zeros(5), np.zeros(5))[1] == 1.0 and rmse_r2(np.zeros(5), np.full(5, 1e-9))[1] == -math.inf
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_a_non_finite_target_never_scores_a_match(bad):
+    """inf in the target made the rounding tolerance inf: R^2 1 for any prediction."""
+    from srnet.metrics import rmse_r2
+
+    assert rmse_r2([1.0, bad, 3.0], [1.0, 2.0, 3.0]) == (math.inf, -math.inf)
+    assert rmse_r2([[1.0, 2.0], [bad, 3.0]], [[1.0, 2.0], [bad, 3.0]]) == (math.inf, -math.inf)

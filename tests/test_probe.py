@@ -349,3 +349,5 @@ def test_a_forward_that_works_on_after_its_last_module_is_refused(after):
     with pytest.raises(ValueError, match="returns something other than its last module 'net.2' computes"):
         probe(_RescaledOutput(after), X)
     assert probe(_RescaledOutput(lambda z: z), X)[-1].shape == (10, 3)  # the identity: nothing hidden
+    # a cast after the last module changes no value: RuntimeError "Float did not match Double" before
+    assert probe(_RescaledOutput(lambda z: z.float()), X)[-1].shape == (10, 3)

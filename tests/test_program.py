@@ -225,6 +225,17 @@ def test_a_program_built_from_lists_and_numpy_scalars_equals_its_json_round_trip
     assert Program.from_json(built.to_json()) == built
 
 
+@pytest.mark.parametrize("fields", [
+    (2.9, (), (("add", 0, 1),), (2,)),        # n_inputs
+    (2, (), (("add", 0, 1.7),), (2,)),        # an address (was read as 1)
+    (2, (), (("add", 0, 1),), (np.float64(2.0),)),  # an output
+])
+def test_a_program_refuses_fractional_addresses_rather_than_truncating_them(fields):
+    n_inputs, constants, steps, outputs = fields
+    with pytest.raises(ValueError, match="invalid program: .* cannot be interpreted as an integer"):
+        Program(n_inputs, constants, steps, outputs, [[1.0]], [0.0])
+
+
 def test_simplify_keeps_a_formula_real_valued_as_written():
     """sympy rewrote sqrt(|x|)*|tan x| as |sqrt(x)*tan x|: equal in complex arithmetic, NaN in NumPy for x < 0."""
     program = Program(1, (), (("tan", 0, 0), ("mul", 0, 1), ("mul", 1, 2), ("sqrt", 3, 0)), (4,), [[1.0]], [0.0])
@@ -246,3 +257,28 @@ def test_tidy_constants_drops_noise_and_keeps_full_precision():
     assert tidy_constants(noisy) == sympy.log(x**2 + 1)  # CGPRegressor printed 1.0*log(...) + 2.22e-16
     kept = sympy.Float(0.123456789012345) * x + sympy.Float(3.0000000001)
     assert tidy_constants(kept) == kept  # real constants stay at full precision
+
+
+def test_only_a_sums_residue_is_zeroed_never_a_small_constant_that_matters():
+    """A float small beside the formula's largest is not residue: 0.0002 in exp(-0.0002*sqft) beside a price
+    of 450000 decides the formula, as 0.43 does inside 1e14*sin(x + 0.43); only a sum's float term tiny beside
+    the sum's own coefficients goes."""
+    from srnet.expr.symbolic import tidy_constants
+
+    x, sqft = sympy.symbols("x sqft", real=True)
+    price = sympy.Float(120000.0) + sympy.Float(450000.0) / (1 + sympy.Float(1.6487) * sympy.exp(
+        sympy.Float(-0.0002) * sqft))
+    assert round_constants(price) == 120000 + 450000 / (1 + sympy.Float(1.65, 3) * sympy.exp(
+        sympy.Float(-0.0002, 3) * sqft))
+    wave = sympy.Float(1e14) * sympy.sin(x + sympy.Float(0.4278))
+    assert tidy_constants(wave) == 10**14 * sympy.sin(x + sympy.Float(0.4278))
+    assert tidy_constants(sympy.Float(4e13) * sympy.sin(2 * x + sympy.Float(1.5))).has(sympy.Float(1.5))
+    inner = sympy.sin(sympy.Float(3e-6) * x + sympy.Float(4e-19)) + 1  # residue inside a function's sum too
+    assert round_constants(inner) == sympy.sin(sympy.Float(3e-6, 3) * x) + 1
+
+
+def test_rounding_a_zero_constant():
+    """A network whose output is exactly 0 gives the formula 0.0 (nsimplify's tolerance was 0: ZeroDivisionError)."""
+    x = sympy.Symbol("x", real=True)
+    assert round_constants(sympy.Float(0.0)) == 0
+    assert round_constants(sympy.Float(0.0) * x + sympy.Float(2.5)) == sympy.Rational(5, 2)

@@ -100,6 +100,9 @@ def test_a_damaged_reference_folder_is_one_line_naming_the_file(gecco_dir, tmp_p
     (folder / "settings.json").write_text("{not json")
     with pytest.raises(ValueError, match=r"settings\.json' JSON is corrupt"):
         load_reference(folder)
+    (folder / "settings.json").write_bytes(b"\x80\x81 binary")
+    with pytest.raises(ValueError, match=r"settings\.json' is not UTF-8 text: a damaged file\?$"):
+        load_reference(folder)
     (folder / "settings.json").unlink()
     (folder / "hidden1.txt.gz").write_text("not gzip")
     with pytest.raises(ValueError, match=r"^cannot read '.*hidden1\.txt\.gz': "):

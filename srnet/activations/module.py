@@ -382,7 +382,7 @@ class ExpressionActivation(nn.Module):
                      label=_label_from_json(data.get("label")))
         dtype = data.get("affine_dtype")
         if dtype is not None and module.a is not None:
-            if dtype not in _AFFINE_DTYPES:
+            if not isinstance(dtype, str) or dtype not in _AFFINE_DTYPES:
                 raise malformed(f"affine_dtype must be one of {', '.join(_AFFINE_DTYPES)}, got {shown(dtype)}",
                                 "activation")
             for name in _AFFINE:

@@ -92,6 +92,12 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
         raise DegenerateActivationError(
             f"the formula g(x) = {formula_text(program)} is not finite on {span} "
             f"(g({x[bad][0]:.6g}) = {g[bad][0]}); it cannot be an activation")
+    peak = np.abs(g).max()
+    if peak > _FLOAT32_MAX:  # the value itself (before an intermediate step's overflow, below)
+        where = x[np.argmax(np.abs(g))]
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} overflows float32 on {span} "
+            f"(|g({where:.6g})| = {peak:.3g}); it cannot be an activation")
     with torch.no_grad():  # float32, as networks run it: an intermediate such as x**60 overflows there
         single = ProgramModule(program, dtype=torch.float32)(torch.as_tensor(x[:, None], dtype=torch.float32))
     bad = ~torch.isfinite(single[:, 0]).numpy()
@@ -100,12 +106,6 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
             f"the formula g(x) = {formula_text(program)} is not finite in float32 on {span} "
             f"(g({x[bad][0]:.6g}) = {float(single[bad.argmax(), 0])}: a step overflows float32); it cannot "
             f"be an activation")
-    peak = np.abs(g).max()
-    if peak > _FLOAT32_MAX:
-        where = x[np.argmax(np.abs(g))]
-        raise DegenerateActivationError(
-            f"the formula g(x) = {formula_text(program)} overflows float32 on {span} "
-            f"(|g({where:.6g})| = {peak:.3g}); it cannot be an activation")
     spread = float(np.std(g))
     if not spread > 1e-9 * max(1.0, float(np.abs(g).mean())):
         raise DegenerateActivationError(

@@ -161,14 +161,18 @@ def headline(frame) -> list[str]:
     return lines
 
 
-def _cell(value, percent=False) -> str:
+def _cell(value, kind: str = "") -> str:
+    """A table cell.  ``kind``: "percent" (a share, shown in % to 0.1) or
+    "score" (an R^2, to 4 decimals within [-1, 1]): both rounded *down*, as
+    the headline counts them (an R^2 of 0.98996 must not read 0.9900 beside
+    ">= 0.99" not reached, nor 94.96 % read 95.0 %)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if percent:
-        return f"{100 * value:.1f}"
+    if kind == "percent":
+        return f"{math.floor(1000 * value) / 10:.1f}" if math.isfinite(value) else str(value)
+    if kind == "score" and math.isfinite(value) and abs(value) <= 1:
+        return f"{math.floor(1e4 * value) / 1e4:.4f}"
     if isinstance(value, float):
-        if abs(value) <= 1:  # an R^2 of 0.9896 must not read 0.99 beside a ">= 0.99" headline
-            return f"{value:.4f}"
         return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.2e}"
     return str(value)
 
@@ -228,13 +232,21 @@ def table(part, task: str) -> list[str]:
             "(`interp`) and in the wider test box (`extrap`); `net test R2` is the network against the labels.")
     lines = [f"## {task.capitalize()}", "", what, "", "| " + " | ".join(header) + " |",
              "|" + "---|" * len(header)]
+    gaps = False
     for (dataset, method), rows in part.groupby(["dataset", "method"], sort=True):
         good = rows[rows["status"] == "ok"]
         cells = [str(dataset), str(method), f"{len(good)}/{len(rows)}"]
         for name, column in columns:
             value = good[column].mean() if column in good and len(good) and good[column].notna().any() else None
-            cells.append(_cell(value, percent and "%" in name))
+            kind = "percent" if "%" in name else ("score" if "R2" in name else "")
+            cell = _cell(value, kind)
+            if cell and good[column].isna().any():  # as the headline counts it: a seed without a figure
+                cell, gaps = cell + "*", True
+            cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
+    if gaps:
+        lines += ["", "`*`: the mean of the seeds with a finite figure; at least one seed had none (a formula that "
+                      "overflowed), and the headline counts that dataset as not reached."]
     return lines
 
 

@@ -141,6 +141,10 @@ class Plan:
         return ", ".join(parts)
 
 
+class NotABatchManifest(ValueError):
+    """The folder's batch.json is JSON, but not an srnet batch manifest."""
+
+
 class ResultStore:
     """The result folder ``root`` of a batch (see the module docstring)."""
 
@@ -297,7 +301,7 @@ class ResultStore:
         if not (isinstance(manifest, dict) and manifest.get("schema") == MANIFEST_SCHEMA
                 and isinstance(manifest.get("settings"), dict) and isinstance(manifest.get("runs"), list)
                 and all(isinstance(run, dict) for run in manifest["runs"])):
-            raise ValueError(f"'{self.manifest_path}' is not an srnet batch manifest; choose another --out")
+            raise NotABatchManifest(f"'{self.manifest_path}' is not an srnet batch manifest")
         return manifest
 
     def open_batch(self, settings: BatchSettings, run: dict) -> dict:
@@ -311,7 +315,10 @@ class ResultStore:
             differences and how to proceed.
         """
         wanted = settings.to_dict()
-        manifest = self.read_manifest()
+        try:
+            manifest = self.read_manifest()
+        except NotABatchManifest as error:  # someone else's batch.json: the batch needs another folder
+            raise ValueError(f"{error}; choose another --out") from None
         if manifest is None:
             manifest = {"schema": MANIFEST_SCHEMA, "settings": wanted, "runs": []}
         elif manifest["settings"] != wanted:

@@ -151,7 +151,13 @@ def _feature_rows(values, name: str, what: str) -> np.ndarray:
     values = np.asarray(values)
     if values.ndim != 2:
         raise ValueError(f"{name} must be 2-D (one row per {what}, one column per sample); got shape {values.shape}")
-    # check_matrix reads samples as rows: a bad value is located as (sample, {what})
+    if values.dtype.kind in "fc":  # a NaN or inf located as the caller indexes the array
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row, sample = np.argwhere(bad)[0]
+            raise ValueError(f"{name} contains {int(bad.sum())} NaN/inf values (first at {what} {row}, "
+                             f"sample {sample})")
+    # check_matrix reads samples as rows: any other problem is named as (sample, {what})
     return np.ascontiguousarray(check_matrix(values.T, f"{name} (sample, {what})").T)
 
 

@@ -15,6 +15,7 @@ per constant, then one per step (in order).
 from __future__ import annotations
 
 import json
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,10 +75,12 @@ class Program:
         # plain Python numbers in tuples: a program built from lists or NumPy scalars equals its own JSON
         # round trip and writes as JSON (np.float32 constants did not)
         try:
-            object.__setattr__(self, "n_inputs", int(self.n_inputs))
+            # operator.index: NumPy integers are welcome, a float address (2.9) is refused, not truncated
+            object.__setattr__(self, "n_inputs", operator.index(self.n_inputs))
             object.__setattr__(self, "constants", tuple(float(c) for c in self.constants))
-            object.__setattr__(self, "steps", tuple((str(name), int(a), int(b)) for name, a, b in self.steps))
-            object.__setattr__(self, "outputs", tuple(int(o) for o in self.outputs))
+            object.__setattr__(self, "steps", tuple((str(name), operator.index(a), operator.index(b))
+                                                    for name, a, b in self.steps))
+            object.__setattr__(self, "outputs", tuple(operator.index(o) for o in self.outputs))
         except (TypeError, ValueError) as error:
             raise ValueError(f"invalid program: {error}") from None
         # C order: torch keeps a Fortran-ordered array's strides, and L-BFGS (refinement) cannot

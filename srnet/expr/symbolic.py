@@ -16,6 +16,7 @@ import time
 from typing import Sequence
 
 import sympy
+from sympy.core.traversal import bottom_up
 
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
@@ -86,15 +87,15 @@ def complexity(expr: sympy.Expr) -> int:
     return sum(1 for _ in sympy.preorder_traversal(expr))
 
 
-#: Floats below this share of the largest one in a formula are round-off residue (see round_constants).
+#: A sum's float term below this share of its largest coefficient is round-off residue (see round_constants).
 RESIDUE = 1e-9
 
 
 def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12) -> sympy.Expr:
     """``expr`` without float noise, its value kept to ``tolerance``: a float
     within ``tolerance`` (relative) of an integer becomes it (``1.0*x`` is
-    ``x``), one below ``tolerance`` of the largest float becomes 0 (a
-    ``+ 2.2e-16`` left by the linear scaling); every other float is kept at
+    ``x``), a sum's float term below ``tolerance`` of the sum's largest
+    coefficient becomes 0 (a ``+ 2.2e-16`` left by the linear scaling); every other float is kept at
     full precision (unlike :func:`round_constants`, which is for display)."""
     expr = _without_residue(expr, tolerance)
     near_integers = {}
@@ -106,10 +107,22 @@ def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12) -> sympy.Expr:
 
 
 def _without_residue(expr: sympy.Expr, share: float) -> sympy.Expr:
-    """``expr`` with every float below ``share`` of its largest finite float set to 0."""
-    numbers = [n for n in expr.atoms(sympy.Float) if math.isfinite(float(n))]
-    largest = max((abs(float(n)) for n in numbers), default=0.0)
-    return expr.xreplace({n: sympy.Integer(0) for n in numbers if abs(float(n)) < share * largest})
+    """``expr`` without the float term of a sum that is below ``share`` of the
+    largest coefficient of the sum's other terms (``3e-6*x + 4e-19``: the
+    round-off residue of folded constants).  Only such intercepts go: a
+    coefficient or a function's argument may be small beside the formula's
+    largest float and still matter (``1e14*sin(x + 0.43)``)."""
+
+    def drop(node):
+        if not node.is_Add:
+            return node
+        constant, rest = node.as_coeff_Add()
+        if not constant.is_Float or rest == 0 or not math.isfinite(float(constant)):
+            return node
+        scale = max(abs(float(term.as_coeff_Mul()[0])) for term in sympy.Add.make_args(rest))
+        return rest if math.isfinite(scale) and abs(float(constant)) < share * scale else node
+
+    return bottom_up(expr, drop)
 
 
 def round_constants(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
@@ -117,14 +130,17 @@ def round_constants(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
     floats within rounding of a simple nonzero rational (1/2, 2, -3, ...) into it.
 
     Both are relative: a network's weights of 3e-6 stay 3e-6 (an absolute
-    tolerance rounded them to 0).  Only floats below 1e-9 of the largest one
-    in ``expr`` become 0: the round-off residue of folded constants (an
-    intercept of 4e-19 beside weights of 3e-6)."""
+    tolerance rounded them to 0).  Only the float term of a sum below 1e-9 of
+    the sum's largest coefficient becomes 0: the round-off residue of folded
+    constants (an intercept of 4e-19 beside weights of 3e-6)."""
     expr = _without_residue(expr, RESIDUE)
     replacements = {}
     for number in expr.atoms(sympy.Float):
         value = float(number)
         if not math.isfinite(value):
+            continue
+        if value == 0:  # (nsimplify's tolerance would be 0)
+            replacements[number] = sympy.Integer(0)
             continue
         rounded = float(f"{value:.{digits}g}")
         rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)

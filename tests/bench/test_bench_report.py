@@ -86,7 +86,7 @@ def test_report_of_a_folder_whose_manifest_has_no_settings_dict(tmp_path):
     store.manifest_path.write_text('{"schema": "srnet.bench.batch/1", "settings": "fast", "runs": []}')
     report = write_report(tmp_path, plots=False)  # it stopped between summary.csv and summary.md
     assert report.headline[-1].startswith("note: the batch's settings and runs are not shown: ")
-    assert "is not an srnet batch manifest" in report.headline[-1]
+    assert "is not an srnet batch manifest" in report.headline[-1] and "--out" not in report.headline[-1]
     assert (tmp_path / "summary.csv").exists() and (tmp_path / "summary.md").exists()
     store.manifest_path.write_text("{truncated")
     assert "is unreadable" in write_report(tmp_path, plots=False).headline[-1]
@@ -116,5 +116,25 @@ def test_report_of_a_folder_without_results(tmp_path):
 def test_summary_cells_keep_the_digits_a_headline_threshold_needs():
     from srnet.bench.report import _cell
 
-    assert _cell(0.9896) == "0.9896" and _cell(0.99) == "0.9900"  # 0.9896 read "0.99" beside ">= 0.99"
-    assert _cell(0.5, percent=True) == "50.0" and _cell(12345.6) == "1.23e+04" and _cell(None) == ""
+    assert _cell(0.9896, "score") == "0.9896" and _cell(0.99, "score") == "0.9900"  # 0.9896 read "0.99"
+    # rounded down, as the headline counts: 0.98996 is not ">= 0.99", 94.96 % is not ">= 95 %"
+    assert _cell(0.98996, "score") == "0.9899" and _cell(0.9496, "percent") == "94.9"
+    assert _cell(-0.25, "score") == "-0.2500" and _cell(-65.3, "score") == "-65.3"
+    assert _cell(0.5, "percent") == "50.0" and _cell(12345.6) == "1.23e+04" and _cell(None) == ""
+    assert _cell(1.0) == "1" and _cell(2.5) == "2.5"  # seconds: no R^2 digits
+
+
+def test_summary_marks_a_mean_that_leaves_out_a_seed_without_a_figure():
+    import pandas as pd
+
+    from srnet.bench.report import table
+
+    rows = pd.DataFrame({"dataset": ["a", "a", "b", "b"], "method": ["m"] * 4, "status": ["ok"] * 4,
+                         "srnet_interpolation_r2": [0.995, None, 0.995, 0.996],
+                         "srnet_extrapolation_r2": [0.9, 0.9, 0.9, 0.9], "network_test_r2": [1.0] * 4,
+                         "srnet_complexity": [10] * 4, "total_seconds": [1.0] * 4})
+    lines = table(rows, "regression")
+    row_a = next(line for line in lines if line.startswith("| a |"))
+    row_b = next(line for line in lines if line.startswith("| b |"))
+    assert "| 0.9950* |" in row_a and "*" not in row_b
+    assert any(line.startswith("`*`: the mean of the seeds with a finite figure") for line in lines)

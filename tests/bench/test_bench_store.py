@@ -104,7 +104,7 @@ def test_manifest_refuses_other_settings(tmp_path):
 def test_a_manifest_without_settings_or_runs_is_not_a_manifest(tmp_path, manifest):
     store = ResultStore(tmp_path)
     store.manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(ValueError, match="is not an srnet batch manifest; choose another --out"):
+    with pytest.raises(ValueError, match="is not an srnet batch manifest; choose another --out$"):
         store.open_batch(BatchSettings(), {"run": 1})
 
 
