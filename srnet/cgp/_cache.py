@@ -32,6 +32,8 @@ from pathlib import Path
 from numba import config
 from numba.core import caching as _caching
 
+from srnet.cgp import _target  # noqa: F401  (first: numba's target, before anything is compiled)
+
 
 def _numba_class(name: str):
     """A class of numba's cache machinery (public since numba 0.61, with a
