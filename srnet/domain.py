@@ -13,7 +13,9 @@ Forms (``parse_domain`` reads each from a string, for the command line):
 ``"widen:F"``          the data's box, each range widened F-fold about its centre
 ``"box:L,H;L,H;..."``  an explicit box, one ``low,high`` pair per input
 ``"jitter:S"``         the rows moved by S x each input's standard deviation
-                       (a LIME-like neighbourhood, for many or categorical inputs)
+                       (a LIME-like neighbourhood, for many or categorical inputs:
+                       a categorical input takes another of its values with
+                       probability S, never one between them)
 ``"auto"``             ``widen:1.2`` for at most 4 inputs, else ``jitter:0.1``
 =====================  =========================================================
 
@@ -39,7 +41,7 @@ from srnet.data import data_box, widen_box
 AUTO_BOX_MAX_INPUTS = 4
 AUTO_WIDEN = 1.2
 AUTO_JITTER = 0.1
-#: The region "beyond" a box domain: the domain's box widened this much again.
+#: The region "beyond" a box domain: outside it, inside its box widened this much again.
 BEYOND_WIDEN = 1.5
 
 KINDS = ("rows", "widen", "box", "jitter", "auto")
@@ -111,19 +113,45 @@ class Domain:
             if not np.all(np.isfinite(points)):  # else the network would seem to return NaN/inf there
                 raise ValueError(f"domain jitter:{domain.factor:g} moves the rows past the largest float; "
                                  f"use a smaller scale (in standard deviations of each input)")
+            # a categorical input takes another of its own values (LIME's way), never one between them
+            for column in np.flatnonzero(categorical_columns(X)):
+                values = np.unique(X[:, column])
+                switch = rng.random(n) < min(1.0, domain.factor)
+                points[:, column] = np.where(switch, values[rng.integers(0, len(values), n)], centres[:, column])
             return points
         return sample_box(domain.bounds(X), n, rng)
 
     def beyond(self, X: np.ndarray) -> np.ndarray | None:
-        """The box of the region just beyond a box domain: the box widened
-        BEYOND_WIDEN-fold.  None for other kinds, and None when the widened box
-        is not finite (a box near the largest float has no "beyond")."""
+        """The outer box of the region just beyond a box domain: the box
+        widened BEYOND_WIDEN-fold (the region is what lies outside the domain
+        inside it: :meth:`sample_beyond`).  None for other kinds, and None
+        when the widened box is not finite (a box near the largest float has
+        no "beyond") or adds nothing (every input constant)."""
         box = self.bounds(X)
         if box is None:
             return None
         with np.errstate(over="ignore", invalid="ignore"):
             wider = widen(box, BEYOND_WIDEN)
-        return None if _first_infinite(wider) is not None else wider
+        if _first_infinite(wider) is not None or np.array_equal(wider, box):
+            return None
+        return wider
+
+    def sample_beyond(self, X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray | None:
+        """``n`` points beyond a box domain: uniform in :meth:`beyond`'s box,
+        outside the domain's own box (a third of the wider box for one input:
+        points drawn in the whole of it were mostly the domain again).  None
+        where :meth:`beyond` is None."""
+        outer = self.beyond(X)
+        if outer is None:
+            return None
+        inner = self.bounds(X)
+        kept, count = [], 0
+        while count < n:  # rejection: at least 1 - 1/1.5 of the outer box lies outside the inner one
+            points = sample_box(outer, 2 * n, rng)
+            outside = points[~np.all((points >= inner[:, 0]) & (points <= inner[:, 1]), axis=1)]
+            kept.append(outside)
+            count += len(outside)
+        return np.vstack(kept)[:n]
 
     def describe(self, X: np.ndarray) -> dict:
         """JSON-ready: the kind, its parameter and, for boxes, the bounds."""
@@ -131,6 +159,17 @@ class Domain:
         box = domain.bounds(X)
         return {"kind": domain.kind, "factor": domain.factor,
                 "box": None if box is None else box.tolist()}
+
+
+#: An input with at most this many distinct values, all integers, is categorical (jitter: see Domain.sample).
+MAX_CATEGORIES = 10
+
+
+def categorical_columns(X: np.ndarray) -> np.ndarray:
+    """(n_inputs,) bool: the inputs that take at most MAX_CATEGORIES distinct
+    integer values (0/1 flags, one-hot codes, small counts)."""
+    return np.array([np.unique(column).size <= MAX_CATEGORIES and bool(np.all(column == np.round(column)))
+                     for column in X.T], dtype=bool)
 
 
 def widen(box: np.ndarray, factor: float) -> np.ndarray:

@@ -25,7 +25,7 @@ from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows
-from srnet.domain import as_domain, sample_box
+from srnet.domain import as_domain
 from srnet.expr.symbolic import (
     complexity,
     fold_constants,
@@ -88,6 +88,10 @@ def held_out_rows(n: int, run_seed: int) -> tuple[np.ndarray | None, np.ndarray]
     order = np.random.default_rng([run_seed, 5]).permutation(n)
     return np.sort(order[:n_held]), np.sort(order[n_held:])
 
+
+#: Points of the domain the candidate formulas are checked for poles on (see
+#: :func:`srnet.formulas.singularities`), however few the rows.
+POLE_POINTS = 2000
 
 class SRNet(BaseEstimator):
     """Explain a trained network with one symbolic formula per layer.
@@ -328,9 +332,9 @@ class SRNet(BaseEstimator):
         if domain.kind != "rows":
             # search (within the rows' budget) and validation samples of the domain, and the region beyond a box
             regions = {"fit": domain.sample(X, n_rows, rng), "domain": domain.sample(X, n_rows, rng)}
-            beyond = domain.beyond(X)
+            beyond = domain.sample_beyond(X, n_rows, rng)
             if beyond is not None:
-                regions["beyond"] = sample_box(beyond, n_rows, rng)
+                regions["beyond"] = beyond
             for name, points in regions.items():
                 try:
                     samples[name] = (points, probe(model, points, layers))
@@ -340,6 +344,9 @@ class SRNet(BaseEstimator):
                     raise ValueError(f"the network returns NaN/inf on its explanation domain "
                                      f"{domain.describe(X)} ({error}); choose a domain where it is defined "
                                      f"(domain= / --domain)") from None
+            # where candidates are checked for poles: formulas only, no network, so as many points as it takes
+            # (on a validation sample of 50 points, 1/(x - 0.5) looked removable in 2 runs of 5)
+            samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)
         self.layer_names_ = list(plan.names)
         self.domain_ = domain.describe(X)
         return self.fit_activations(given, activations, classification=plan.is_classifier,
@@ -352,7 +359,8 @@ class SRNet(BaseEstimator):
 
         ``domain_samples`` (set by :meth:`fit`): ``{"fit" | "domain" |
         "beyond": (points, activations per layer)}``, the network probed on
-        its explanation domain.  Without it the domain is the rows.
+        its explanation domain, and ``"poles": (points, None)``, where the
+        formulas are checked for poles.  Without it the domain is the rows.
         """
         started = time.perf_counter()
         columns = getattr(X, "columns", None)
@@ -559,7 +567,7 @@ class SRNet(BaseEstimator):
             rows = np.random.default_rng([run_seed, 6]).permutation(len(held_out[0]))[:count]
             valid_X = np.vstack([valid_X[points], held_out[0][rows]])
             valid_output = np.vstack([valid_output[points], held_out[1][rows]])
-        domain_X = regions["domain"][0]
+        domain_X = domain_samples["poles"][0] if "poles" in domain_samples else regions["domain"][0]
         formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
         direct = bool(direct_seconds or direct_evaluations)  # direct_budget=0: the layer-wise chain alone
         if interrupted and direct and not self.teacher_forcing:  # no time for searches; least squares is instant

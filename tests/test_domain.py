@@ -358,3 +358,54 @@ def test_a_zero_width_range_samples_its_value_and_stays_a_point_when_widened(see
     # a box domain of one point in every input: every sample is that point
     point = as_domain("box:3,3;-0.5,-0.5").sample(X[:, :2], 50, np.random.default_rng(seed))
     np.testing.assert_array_equal(point, np.tile([3.0, -0.5], (50, 1)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_beyond_is_outside_the_domain_inside_the_wider_box(seed):
+    """Points drawn in the whole wider box were two thirds the domain again for one input."""
+    X = np.column_stack([np.linspace(-1, 1, 30), np.full(30, 3.0)])  # a constant input has no "beyond" of its own
+    domain = Domain("widen", 1.2)
+    inner, outer = domain.bounds(X), domain.beyond(X)
+    points = domain.sample_beyond(X, 500, np.random.default_rng(seed))
+    assert points.shape == (500, 2)
+    assert np.all((points >= outer[:, 0]) & (points <= outer[:, 1]))
+    assert not np.any(np.all((points >= inner[:, 0]) & (points <= inner[:, 1]), axis=1))
+    assert np.all(points[:, 1] == 3.0) and (points[:, 0] < 0).mean() == pytest.approx(0.5, abs=0.1)
+    assert as_domain("box:3,3;-0.5,-0.5").sample_beyond(X, 10, np.random.default_rng(seed)) is None  # a point
+    assert Domain("jitter", 0.1).sample_beyond(X, 10, np.random.default_rng(seed)) is None
+
+
+def test_jitter_keeps_a_categorical_input_on_its_own_values():
+    """A 0/1 flag jittered by 0.1 std took 2000 values such as -0.05 and 1.11, where the network never ran."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=200), rng.integers(0, 2, 200), rng.integers(0, 4, 200) * 2.0])
+    points = Domain("jitter", 0.25).sample(X, 4000, np.random.default_rng(1))
+    assert set(np.unique(points[:, 1])) <= {0.0, 1.0} and set(np.unique(points[:, 2])) <= {0.0, 2.0, 4.0, 6.0}
+    assert np.unique(points[:, 0]).size == 4000  # a continuous input is jittered as before
+    # each categorical input takes a random one of its values in a quarter of the points (the jitter's scale)
+    centres = X[np.random.default_rng(1).integers(0, len(X), 4000)]
+    assert (points[:, 1] != centres[:, 1]).mean() == pytest.approx(0.25 * 0.5, abs=0.03)
+    assert (points[:, 2] != centres[:, 2]).mean() == pytest.approx(0.25 * 0.75, abs=0.03)
+    np.testing.assert_array_equal(Domain("jitter", 0.0).sample(X, 50, np.random.default_rng(1)), centres[:50])
+
+
+def test_candidates_are_checked_for_poles_on_many_domain_points_however_few_the_rows(monkeypatch):
+    """On a validation sample as small as the rows (20), a pole such as 1/(x - 0.5) often looked removable."""
+    import srnet.extract as extract
+
+    checked = []
+    real = extract.candidate
+
+    def spy(formula, symbols, regions, domain_points, **kwargs):
+        checked.append(np.asarray(domain_points))
+        return real(formula, symbols, regions, domain_points, **kwargs)
+
+    monkeypatch.setattr(extract, "candidate", spy)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    X = np.linspace(0, 1, 20)[:, None]
+    model = SRNet(max_generations=10, max_seconds=None, n_threads=1, simplify_seconds=0, random_state=0,
+                  domain="widen:1.2").fit(net, X)
+    assert checked and all(points.shape == (extract.POLE_POINTS, 1) for points in checked)
+    low, high = np.asarray(model.domain_["box"][0])
+    assert all(points.min() >= low and points.max() <= high for points in checked)
