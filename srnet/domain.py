@@ -114,8 +114,7 @@ class Domain:
                 raise ValueError(f"domain jitter:{domain.factor:g} moves the rows past the largest float; "
                                  f"use a smaller scale (in standard deviations of each input)")
             # a categorical input takes another of its own values (LIME's way), never one between them
-            for column in np.flatnonzero(categorical_columns(X)):
-                values = np.unique(X[:, column])
+            for column, values in categories(X).items():
                 switch = rng.random(n) < min(1.0, domain.factor)
                 points[:, column] = np.where(switch, values[rng.integers(0, len(values), n)], centres[:, column])
             return points
@@ -127,24 +126,17 @@ class Domain:
         inside it: :meth:`sample_beyond`).  None for other kinds, and None
         when the widened box is not finite (a box near the largest float has
         no "beyond") or adds nothing (every input constant)."""
-        box = self.bounds(X)
-        if box is None:
-            return None
-        with np.errstate(over="ignore", invalid="ignore"):
-            wider = widen(box, BEYOND_WIDEN)
-        if _first_infinite(wider) is not None or np.array_equal(wider, box):
-            return None
-        return wider
+        return _beyond_box(self.bounds(X))
 
     def sample_beyond(self, X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray | None:
         """``n`` points beyond a box domain: uniform in :meth:`beyond`'s box,
         outside the domain's own box (a third of the wider box for one input:
         points drawn in the whole of it were mostly the domain again).  None
         where :meth:`beyond` is None."""
-        outer = self.beyond(X)
+        inner = self.bounds(X)
+        outer = _beyond_box(inner)
         if outer is None:
             return None
-        inner = self.bounds(X)
         kept, count = [], 0
         while count < n:  # rejection: at least 1 - 1/1.5 of the outer box lies outside the inner one
             points = sample_box(outer, 2 * n, rng)
@@ -165,11 +157,26 @@ class Domain:
 MAX_CATEGORIES = 10
 
 
-def categorical_columns(X: np.ndarray) -> np.ndarray:
-    """(n_inputs,) bool: the inputs that take at most MAX_CATEGORIES distinct
-    integer values (0/1 flags, one-hot codes, small counts)."""
-    return np.array([np.unique(column).size <= MAX_CATEGORIES and bool(np.all(column == np.round(column)))
-                     for column in X.T], dtype=bool)
+def categories(X: np.ndarray) -> dict[int, np.ndarray]:
+    """Input index -> its distinct values, for the inputs that take at most
+    MAX_CATEGORIES distinct integer values (0/1 flags, one-hot codes, small counts)."""
+    found = {}
+    for column in range(X.shape[1]):
+        values = np.unique(X[:, column])
+        if values.size <= MAX_CATEGORIES and np.all(values == np.round(values)):
+            found[column] = values
+    return found
+
+
+def _beyond_box(box: np.ndarray | None) -> np.ndarray | None:
+    """``box`` widened BEYOND_WIDEN-fold (see :meth:`Domain.beyond`), or None."""
+    if box is None:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        wider = widen(box, BEYOND_WIDEN)
+    if _first_infinite(wider) is not None or np.array_equal(wider, box):
+        return None
+    return wider
 
 
 def widen(box: np.ndarray, factor: float) -> np.ndarray:

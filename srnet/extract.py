@@ -93,6 +93,7 @@ def held_out_rows(n: int, run_seed: int) -> tuple[np.ndarray | None, np.ndarray]
 #: :func:`srnet.formulas.singularities`), however few the rows.
 POLE_POINTS = 2000
 
+
 class SRNet(BaseEstimator):
     """Explain a trained network with one symbolic formula per layer.
 
