@@ -25,7 +25,7 @@ from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows
-from srnet.domain import as_domain
+from srnet.domain import as_domain, sample_rows_box
 from srnet.expr.symbolic import (
     complexity,
     fold_constants,
@@ -568,7 +568,9 @@ class SRNet(BaseEstimator):
             rows = np.random.default_rng([run_seed, 6]).permutation(len(held_out[0]))[:count]
             valid_X = np.vstack([valid_X[points], held_out[0][rows]])
             valid_output = np.vstack([valid_output[points], held_out[1][rows]])
-        domain_X = domain_samples["poles"][0] if "poles" in domain_samples else regions["domain"][0]
+        # poles are looked for on many points: the domain's, or between the rows when they are the domain
+        domain_X = (domain_samples["poles"][0] if "poles" in domain_samples
+                    else sample_rows_box(X, POLE_POINTS, np.random.default_rng([run_seed, 7])))
         formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
         direct = bool(direct_seconds or direct_evaluations)  # direct_budget=0: the layer-wise chain alone
         if interrupted and direct and not self.teacher_forcing:  # no time for searches; least squares is instant

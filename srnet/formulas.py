@@ -22,7 +22,7 @@ import sympy
 
 from srnet.cgp.primitives import PROTECTION_EPS, primitive
 from srnet.expr.program import Program
-from srnet.expr.symbolic import complexity, round_constants, simplify, to_sympy
+from srnet.expr.symbolic import RESIDUE_POINTS, complexity, round_constants, simplify, to_sympy
 from srnet.jsonio import check_document, malformed, shown
 from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2
 
@@ -138,6 +138,9 @@ class Candidate:
     complexity: int
     figures: dict  # region -> {"rmse", "r2"[, "agreement"]}
     singularities: list
+    #: A few domain points (symbol name -> values) that size a sum's intercept before display drops it as
+    #: round-off (see round_constants); None: by the coefficients alone.
+    points: dict | None = field(default=None, repr=False)
 
     @property
     def validation_rmse(self) -> float:
@@ -173,7 +176,7 @@ class Candidate:
 
     def display(self, digits: int = DISPLAY_DIGITS) -> list[str]:
         """The expressions with constants rounded to ``digits`` significant digits."""
-        return [str(round_constants(e, digits)) for e in self.expressions]
+        return [str(round_constants(e, digits, self.points)) for e in self.expressions]
 
     def summary(self) -> dict:
         """JSON-ready: source, complexity, figures per region (and a
@@ -310,8 +313,10 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
     if expressions is None:
         expressions = [simplify(e, simplify_seconds) for e in formula.expressions(symbols)]
     size = sum(complexity(e) for e in expressions)
+    spread = np.linspace(0, len(domain_points) - 1, min(len(domain_points), RESIDUE_POINTS)).astype(int)
+    points = {symbol.name: domain_points[spread, j] for j, symbol in enumerate(symbols)}
     return Candidate(formula, expressions, size, measure(formula, regions, classification=classification),
-                     singularities(formula, domain_points))
+                     singularities(formula, domain_points), points)
 
 
 def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: bool = False,

@@ -251,6 +251,17 @@ def test_a_headerless_table_with_text_labels_keeps_its_first_row(tmp_path):
     assert X.shape == (4, 2) and names == ["length", "width"]
 
 
+@pytest.mark.parametrize("header", ["0,1,species", "2019,2020,species", "a,1,species"])
+def test_a_header_whose_only_word_names_a_text_column_is_a_header(tmp_path, header):
+    """``DataFrame(X).assign(species=...).to_csv(index=False)`` writes 0,1,species: the word
+    is not one of its column's labels, so the row names the columns (it was read as a flower
+    of class "species")."""
+    (tmp_path / "t.csv").write_text(header + "\n5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,virginica\n")
+    X, y, names = load_table(tmp_path / "t.csv", target="last")
+    assert X.shape == (3, 2) and names == header.split(",")[:2]
+    assert sorted(set(y)) == ["setosa", "virginica"]
+
+
 def test_a_target_column_of_text_labels_is_kept_as_text(tmp_path):
     (tmp_path / "classes.csv").write_text("a,b,label\n1,2,yes\n3,4,no\n5,6,yes\n")
     X, y, names = load_table(tmp_path / "classes.csv", target="label")

@@ -277,6 +277,29 @@ def test_only_a_sums_residue_is_zeroed_never_a_small_constant_that_matters():
     assert round_constants(inner) == sympy.sin(sympy.Float(3e-6, 3) * x) + 1
 
 
+def test_an_intercept_is_residue_only_when_tiny_beside_the_sums_values_where_the_formula_is_read():
+    """Inputs in SI units: 1.2e19*x + 0.5 for charges x ~ 1e-19.  Beside the coefficient 1.2e19 the
+    0.5 looked like residue and was dropped, so CGPRegressor's expression_ differed from predict by 0.5."""
+    from srnet.estimators import CGPRegressor
+    from srnet.expr.symbolic import tidy_constants
+
+    x = sympy.Symbol("x", real=True)
+    charges = {"x": np.linspace(1e-19, 3e-19, 40)}
+    law = sympy.Float(1.2e19) * x + sympy.Float(0.5)
+    assert tidy_constants(law, points=charges).has(sympy.Float(0.5)) and round_constants(law, 3, charges).has(sympy.Rational(1, 2))
+    assert round_constants(law) == 12 * 10**18 * x  # without points: by the coefficients alone
+    residue = sympy.Float(3e-6) * x + sympy.Float(4e-19)  # on inputs of order 1 the residue still goes
+    assert str(round_constants(residue, 3, {"x": np.linspace(-1, 1, 40)})) == "3.0e-6*x"
+    assert tidy_constants(sympy.sin(x) + sympy.Float(1e-20), points={"y": np.ones(3)}).has(sympy.Float(1e-20))
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1e-19, 3e-19, (200, 1))
+    model = CGPRegressor(max_generations=50, random_state=0, n_threads=1).fit(X, 1.2e19 * X[:, 0] + 0.5)
+    (symbol,) = model.expression_.free_symbols
+    shown = [float(model.expression_.subs(symbol, float(v))) for v in X[:5, 0]]
+    np.testing.assert_allclose(shown, model.predict(X[:5]), rtol=1e-9)
+
+
 def test_rounding_a_zero_constant():
     """A network whose output is exactly 0 gives the formula 0.0 (nsimplify's tolerance was 0: ZeroDivisionError)."""
     x = sympy.Symbol("x", real=True)

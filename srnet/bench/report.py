@@ -232,7 +232,8 @@ def table(part, task: str) -> list[str]:
             "(`interp`) and in the wider test box (`extrap`); `net test R2` is the network against the labels.")
     lines = [f"## {task.capitalize()}", "", what, "", "| " + " | ".join(header) + " |",
              "|" + "---|" * len(header)]
-    gaps = False
+    headline_column = "srnet_agreement_test_all" if percent else "srnet_interpolation_r2"  # what headline counts
+    gaps = set()  # the columns with a starred cell
     for (dataset, method), rows in part.groupby(["dataset", "method"], sort=True):
         good = rows[rows["status"] == "ok"]
         cells = [str(dataset), str(method), f"{len(good)}/{len(rows)}"]
@@ -240,13 +241,15 @@ def table(part, task: str) -> list[str]:
             value = good[column].mean() if column in good and len(good) and good[column].notna().any() else None
             kind = "percent" if "%" in name else ("score" if "R2" in name else "")
             cell = _cell(value, kind)
-            if cell and good[column].isna().any():  # as the headline counts it: a seed without a figure
-                cell, gaps = cell + "*", True
+            if cell and good[column].isna().any():  # a seed without a figure
+                cell = cell + "*"
+                gaps.add(column)
             cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
     if gaps:
         lines += ["", "`*`: the mean of the seeds with a finite figure; at least one seed had none (a formula that "
-                      "overflowed), and the headline counts that dataset as not reached."]
+                      "overflowed)" + (f"; in `{dict((c, n) for n, c in columns)[headline_column]}` the headline "
+                                       "counts that dataset as not reached." if headline_column in gaps else ".")]
     return lines
 
 

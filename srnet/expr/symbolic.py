@@ -15,6 +15,7 @@ import os
 import time
 from typing import Sequence
 
+import numpy as np
 import sympy
 from sympy.core.traversal import bottom_up
 
@@ -91,13 +92,15 @@ def complexity(expr: sympy.Expr) -> int:
 RESIDUE = 1e-9
 
 
-def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12) -> sympy.Expr:
+def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12, points: dict | None = None) -> sympy.Expr:
     """``expr`` without float noise, its value kept to ``tolerance``: a float
     within ``tolerance`` (relative) of an integer becomes it (``1.0*x`` is
     ``x``), a sum's float term below ``tolerance`` of the sum's largest
-    coefficient becomes 0 (a ``+ 2.2e-16`` left by the linear scaling); every other float is kept at
+    coefficient becomes 0 (a ``+ 2.2e-16`` left by the linear scaling), and,
+    given ``points`` (see :func:`round_constants`), below ``tolerance`` of
+    the rest of the sum's values there too; every other float is kept at
     full precision (unlike :func:`round_constants`, which is for display)."""
-    expr = _without_residue(expr, tolerance)
+    expr = _without_residue(expr, tolerance, points)
     near_integers = {}
     for number in expr.atoms(sympy.Float):
         value = float(number)
@@ -106,12 +109,36 @@ def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12) -> sympy.Expr:
     return expr.xreplace(near_integers)
 
 
-def _without_residue(expr: sympy.Expr, share: float) -> sympy.Expr:
+#: At most this many of ``points`` are read to size a sum (see _without_residue).
+RESIDUE_POINTS = 16
+
+
+def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None) -> sympy.Expr:
     """``expr`` without the float term of a sum that is below ``share`` of the
     largest coefficient of the sum's other terms (``3e-6*x + 4e-19``: the
-    round-off residue of folded constants).  Only such intercepts go: a
-    coefficient or a function's argument may be small beside the formula's
-    largest float and still matter (``1e14*sin(x + 0.43)``)."""
+    round-off residue of folded constants) and, given ``points`` (symbol name
+    -> values), below ``share`` of the other terms' largest value there: a
+    coefficient's size says nothing of a term's when the inputs are in SI
+    units (``1.2e19*x + 0.5`` for charges x ~ 1e-19), and the values do.  A
+    sum whose other terms cannot be evaluated there keeps its float.  Only
+    such intercepts go: a coefficient or a function's argument may be small
+    beside the formula's largest float and still matter
+    (``1e14*sin(x + 0.43)``)."""
+    columns = None if points is None else {name: np.asarray(values, dtype=np.float64).ravel()[:RESIDUE_POINTS]
+                                           for name, values in points.items()}
+
+    def small_there(constant: float, rest: sympy.Expr) -> bool:
+        names = [s.name for s in rest.free_symbols]
+        if any(name not in columns for name in names):
+            return False
+        count = min((columns[name].size for name in names), default=1)
+        largest = 0.0
+        for i in range(count):
+            value = rest.evalf(subs={s: columns[s.name][i] for s in rest.free_symbols})
+            if not value.is_real or not value.is_finite:
+                return False
+            largest = max(largest, abs(float(value)))
+        return abs(constant) < share * largest
 
     def drop(node):
         if not node.is_Add:
@@ -120,20 +147,25 @@ def _without_residue(expr: sympy.Expr, share: float) -> sympy.Expr:
         if not constant.is_Float or rest == 0 or not math.isfinite(float(constant)):
             return node
         scale = max(abs(float(term.as_coeff_Mul()[0])) for term in sympy.Add.make_args(rest))
-        return rest if math.isfinite(scale) and abs(float(constant)) < share * scale else node
+        if not (math.isfinite(scale) and abs(float(constant)) < share * scale):
+            return node
+        return rest if columns is None or small_there(float(constant), rest) else node
 
     return bottom_up(expr, drop)
 
 
-def round_constants(expr: sympy.Expr, digits: int = 3) -> sympy.Expr:
+def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = None) -> sympy.Expr:
     """Round every float in ``expr`` to ``digits`` significant decimals and turn
     floats within rounding of a simple nonzero rational (1/2, 2, -3, ...) into it.
 
     Both are relative: a network's weights of 3e-6 stay 3e-6 (an absolute
     tolerance rounded them to 0).  Only the float term of a sum below 1e-9 of
     the sum's largest coefficient becomes 0: the round-off residue of folded
-    constants (an intercept of 4e-19 beside weights of 3e-6)."""
-    expr = _without_residue(expr, RESIDUE)
+    constants (an intercept of 4e-19 beside weights of 3e-6).  ``points``
+    (symbol name -> values: a few inputs where the formula is read) make
+    that judgement on the values too: an intercept of 0.5 beside
+    ``1.2e19*x`` stays when x is about 1e-19."""
+    expr = _without_residue(expr, RESIDUE, points)
     replacements = {}
     for number in expr.atoms(sympy.Float):
         value = float(number)

@@ -137,4 +137,11 @@ def test_summary_marks_a_mean_that_leaves_out_a_seed_without_a_figure():
     row_a = next(line for line in lines if line.startswith("| a |"))
     row_b = next(line for line in lines if line.startswith("| b |"))
     assert "| 0.9950* |" in row_a and "*" not in row_b
-    assert any(line.startswith("`*`: the mean of the seeds with a finite figure") for line in lines)
+    note = next(line for line in lines if line.startswith("`*`: the mean of the seeds with a finite figure"))
+    assert "`SRNet R2 interp` the headline counts that dataset as not reached" in note
+    # a gap in a column the headline does not count: the note does not say it does
+    rows["srnet_interpolation_r2"], rows.loc[1, "srnet_extrapolation_r2"] = [0.995, 0.995, 0.995, 0.996], None
+    lines = table(rows, "regression")
+    assert "| 0.9000* |" in next(line for line in lines if line.startswith("| a |"))
+    note = next(line for line in lines if line.startswith("`*`: the mean of the seeds with a finite figure"))
+    assert "headline" not in note
