@@ -153,7 +153,7 @@ def _hold_out(workload, test_size: float, seed: int):
     if not test_size:
         return workload
     order = np.random.default_rng(seed).permutation(len(workload.X))
-    cut = len(order) - max(1, round(test_size * len(order)))
+    cut = len(order) - max(2, round(test_size * len(order)))  # R^2 needs two rows (one gave -inf)
     train, test = np.sort(order[:cut]), np.sort(order[cut:])
     print(f"holding out {len(test)} of {len(order)} rows (--test-size {test_size:g}) to measure the formula on")
     changes = dict(X=workload.X[train], X_test=workload.X[test])
@@ -230,7 +230,8 @@ def _compare(args) -> int:
     network = NetworkFunction(workload.model, args.layers)
     print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")
     comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,
-                         n_points=args.points, random_state=args.seed, progress=True)
+                         n_points=args.points, random_state=args.seed, progress=True,
+                         feature_names=workload.feature_names)
     if not comparison.records:
         print("interrupted (Ctrl-C) before any explainer was measured: nothing written")
         return 130
@@ -461,7 +462,12 @@ def main(argv=None) -> int:
     except (ValueError, OSError) as error:  # bad input, a file that cannot be read or written: one line
         print(f"srnet {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # a second Ctrl-C (the first one stops the search): quit at once
+    except (KeyboardInterrupt, SystemError) as error:  # a second Ctrl-C (the first one stops the search)
+        if isinstance(error, SystemError):  # numba's wrapping of a Ctrl-C, or a real error
+            from srnet.cgp.driver import is_interrupt  # (loaded: numba raised it)
+
+            if not is_interrupt(error):
+                raise
         print(f"srnet {args.command}: interrupted", file=sys.stderr)
         return 130
 

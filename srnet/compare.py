@@ -29,18 +29,22 @@ Two protocols, both reported:
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import sympy
 
+from srnet.cgp.driver import is_interrupt
 from srnet.data import check_budget, check_matrix, check_rows, data_box, widen_box
 from srnet.domain import check_box, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import round_constants
 from srnet.metrics import class_agreement, rmse_r2
+from srnet.names import feature_symbols
 
 REGRESSION_DOMAINS = ("interpolation", "extrapolation")
 CLASSIFICATION_DOMAINS = ("train", "test")
@@ -126,7 +130,7 @@ def _interrupted(explainer: Explainer) -> bool:
 
 def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer], *, task: str | None = None,
             X_test=None, boxes: dict | None = None, n_points: int = 1000, random_state=None,
-            progress: bool = False) -> Comparison:
+            progress: bool = False, feature_names=None) -> Comparison:
     """Fit every explainer on ``X_train`` and measure it against the network.
 
     Parameters
@@ -152,6 +156,9 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         classification: a seeded sample of the rows when there are more).
     progress : bool, default False
         A progress bar (on stderr) per explainer and point set.
+    feature_names : sequence of str, optional
+        The inputs' names: the formulas are printed in them (as
+        ``srnet explain`` prints its own), not in x0, x1, ...
 
     Ctrl-C (KeyboardInterrupt) ends the comparison early: the explainer
     whose search it stopped is measured with its best formula so far (an
@@ -160,6 +167,8 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     """
     rng = np.random.default_rng(random_state)
     n_points = check_budget("n_points", n_points, integer=True)
+    if n_points < 2:  # one point has no variance: R^2 -inf beside a tiny RMSE
+        raise ValueError(f"n_points must be >= 2 (R^2 needs two points), got {n_points}")
     X_train = check_rows(check_matrix(X_train, "X_train"), name="X_train")
     n_features = network.plan.n_features
     if X_train.shape[1] != n_features:
@@ -216,7 +225,9 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
             for domain, X in points.items():
                 bars.append(_progress(progress, name, domain, len(X)))
                 answers[domain] = _at_and_around(explainer, X, nearby[domain], bars[-1])
-        except KeyboardInterrupt:  # Ctrl-C: keep the explainers measured so far
+        except (KeyboardInterrupt, SystemError) as error:  # Ctrl-C: keep the explainers measured so far
+            if not is_interrupt(error):
+                raise
             interrupted = True
             break
         finally:
@@ -233,19 +244,26 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
             record.update({f"{key}_around": value for key, value in
                            _metrics(network_nearby[domain], around[domain], task).items()})
             record.update(seconds=seconds, size=int(explainer.size_), interrupted=interrupted,
-                          formula=_formula_text(explainer))
+                          formula=_formula_text(explainer, feature_names))
             records.append(record)
         if interrupted:
             break
     return Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes, interrupted)
 
 
-def _formula_text(explainer) -> list[str] | None:
-    """A formula explainer's formula per output, rounded for reading (None for
-    LIME and MAPLE, whose explanation is a local model per point)."""
+def _formula_text(explainer, feature_names=None) -> list[str] | None:
+    """A formula explainer's formula per output, rounded for reading, in the
+    features' names when given (explainers write x0, x1, ...; None for LIME
+    and MAPLE, whose explanation is a local model per point)."""
     formulas = getattr(explainer, "formulas_", None)
     if formulas is None:
         return None
+    if feature_names is not None:
+        named = feature_symbols(feature_names)
+        formulas = [f.xreplace({s: sympy.Symbol(named[int(s.name[1:])], **s.assumptions0)
+                                for s in f.free_symbols
+                                if re.fullmatch(r"x\d+", s.name) and int(s.name[1:]) < len(named)})
+                    for f in formulas]
     return [str(round_constants(f, 4)) for f in formulas]
 
 

@@ -343,7 +343,8 @@ def _load_npz(path: Path, target):
         keys = list(archive.keys())
         if "X" in keys:
             if target is not None:
-                raise ValueError(f"'{path.name}' holds an array X (and y); leave target=None")
+                raise ValueError(f"'{path.name}' holds an array X (and y), so no column is the target: give no "
+                                 f"target (no --target)")
             X = check_matrix(archive["X"])
             y = check_vector(archive["y"], X.shape[0]) if "y" in keys else None
             return X, y, _default_names(X.shape[1])

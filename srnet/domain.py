@@ -73,6 +73,9 @@ class Domain:
             if self.box is None or not len(self.box):
                 raise ValueError("the domain box needs one (low, high) pair per input")
             box = check_box(self.box, len(self.box), "domain")
+            if np.all(box[:, 0] == box[:, 1]):  # one point: the network is a constant there, every R^2 -inf
+                raise ValueError("the domain box is a single point (low == high on every input); give a range "
+                                 "to at least one input")
             object.__setattr__(self, "box", tuple((float(lo), float(hi)) for lo, hi in box))
 
     def resolved(self, X: np.ndarray) -> "Domain":
@@ -239,8 +242,12 @@ def sample_rows_box(X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarr
     """``n`` points of the rows' bounding box, each categorical input on its
     own values: between the rows, where a formula read on the rows alone
     (domain ``rows``) is still checked for poles (on 20 rows, 1/(x - 0.5)
-    looked removable in half of the draws)."""
-    points = sample_box(np.column_stack([X.min(axis=0), X.max(axis=0)]), n, rng)
+    looked removable in half of the draws).  Rows whose box is wider than
+    the largest float (values near +-1e308) are resampled as they are."""
+    box = np.column_stack([X.min(axis=0), X.max(axis=0)])
+    if _first_infinite(box) is not None:
+        return X[rng.integers(0, len(X), n)]
+    points = sample_box(box, n, rng)
     for column, values in categories(X).items():
         points[:, column] = values[rng.integers(0, len(values), n)]
     return points

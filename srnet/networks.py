@@ -81,6 +81,10 @@ class MLPSpec:
                 f"unknown output activation '{self.output_activation}'; "
                 f"choose from {', '.join(OUTPUT_ACTIVATIONS)}"
             )
+        if self.output_activation == "softmax" and self.widths is not None and self.widths[-1] < 2:
+            # a softmax of one output is the constant 1: every formula would "agree" with it
+            raise ValueError(f"a softmax head needs at least 2 outputs; this network has {self.widths[-1]} "
+                             f"(drop ':softmax' for a one-output network)")
 
     def __str__(self) -> str:
         parts = ["mlp"]
@@ -203,6 +207,9 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
     if not path.is_file():
         raise FileNotFoundError(f"no such network file: '{path}'")
     if _is_torchscript(path):
+        if architecture is not None:  # ignored, it was still recorded in the report as the network's
+            raise ValueError(f"'{path.name}' is a TorchScript archive, which carries its own architecture: "
+                             f"drop --arch ({architecture})")
         try:
             return torch.jit.load(str(path), map_location="cpu").eval()
         except RuntimeError as error:
@@ -333,8 +340,10 @@ def linear_weights(state_dict) -> tuple[str, list[tuple[str, torch.Tensor]]]:
             if not weights or any(state_dict[key].ndim != 2 for _, key in weights):
                 break  # an MLP has at least one Linear, and its weights are matrices
             return layout, [(key, state_dict[key]) for _, key in weights]
+    # name the keys that fit neither layout (an extra 'extra' beside valid '0.weight', ... was named by those)
+    strange = [key for key in keys if not (_PAPER_KEY.fullmatch(key) or _SEQUENTIAL_KEY.fullmatch(key))] or keys
     raise ValueError(
-        f"unrecognised state_dict keys {keys[:4]}: srnet loads MLPs (2-D Linear weights) saved as nn.Sequential "
+        f"unrecognised state_dict keys {strange[:4]}: srnet loads MLPs (2-D Linear weights) saved as nn.Sequential "
         f"('0.weight', '2.weight', ...) or in the SRNet paper's layout ('fc1.0.weight', ..., 'fcN.weight')"
     )
 

@@ -205,6 +205,32 @@ def test_ctrl_c_inside_cgp_regressor_fit_keeps_the_best_formula_so_far(data):
     assert model.fitness_ == pytest.approx(np.mean((model.predict(data) - y) ** 2), rel=1e-6)
 
 
+def test_ctrl_c_that_numba_wraps_in_a_system_error_still_keeps_the_best_so_far(data):
+    """Ctrl-C landing inside a compiled call reaches Python as numba's SystemError ("returned a result with
+    an exception set"), caused by the KeyboardInterrupt: with a generation budget `srnet explain` died with
+    that traceback and wrote nothing.  A SystemError of another cause still propagates."""
+    from srnet.cgp.driver import is_interrupt
+
+    def wrapped(generations):
+        def callback(state, *rest):
+            if getattr(state, "generation", 0) >= generations:
+                try:
+                    raise KeyboardInterrupt
+                except KeyboardInterrupt as interrupt:
+                    raise SystemError("CPUDispatcher(...) returned a result with an exception set") from interrupt
+        return callback
+
+    model = SRNet(max_generations=10**7, max_seconds=None, domain="rows", **QUICK)
+    model.fit(tiny_network(), data, callback=wrapped(30))
+    assert model.stop_reason_ == "interrupted" and 30 <= model.n_generations_ <= 31
+    assert not is_interrupt(SystemError("a real one")) and is_interrupt(KeyboardInterrupt())
+    with pytest.raises(SystemError, match="a real one"):
+        def broken(state, *rest):
+            raise SystemError("a real one")
+        CGPRegressor(max_generations=10**6, simplify_seconds=0, random_state=0, n_threads=1).fit(
+            data, data[:, 0], callback=broken)
+
+
 def _read_until(stream, marker, found: threading.Event, seen: list):
     buffer = b""
     while True:
@@ -354,13 +380,19 @@ def test_generations_replace_seconds_and_bound_the_direct_searches(tmp_path, dat
 
 
 def test_report_json_is_strict_json_when_a_figure_is_infinite(tmp_path, data, capsys):
-    """R^2 on one held-out row is -inf: report.json says null, which every JSON reader accepts."""
+    """An infinite figure is null in JSON, which every JSON reader accepts; and a tiny --test-size holds
+    out two rows, not one, whose R^2 was -inf beside an RMSE of 0.02."""
+    from srnet.jsonio import dumps
+
+    text = dumps({"output_r2_test": -math.inf, "rmse": math.nan, "nested": [math.inf, 1.5]})
+    assert json.loads(text, parse_constant=lambda name: pytest.fail(f"non-JSON constant {name}")) == {
+        "output_r2_test": None, "rmse": None, "nested": [None, 1.5]}
     _, argv = write_workload(tmp_path, data)
     assert main(argv + ["--generations", "5", "--test-size", "0.01"]) == 0
     text = (tmp_path / "out" / "report.json").read_text()
     assert "Infinity" not in text and "NaN" not in text
     report = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-JSON constant {name}"))
-    assert report["output_r2_test"] is None and report["test_rows"] == 1
+    assert report["test_rows"] == 2 and math.isfinite(report["output_r2_test"])
 
 
 def test_held_out_figures_are_those_of_the_selected_formula(tmp_path, data, capsys):

@@ -188,7 +188,7 @@ def test_bad_cells_in_a_file_are_located(tmp_path):
 def test_npz_errors(tmp_path):
     both = tmp_path / "both.npz"
     np.savez(both, X=TABLE, y=TABLE[:, 0])
-    with pytest.raises(ValueError, match=r"holds an array X \(and y\); leave target=None$"):
+    with pytest.raises(ValueError, match=r"holds an array X \(and y\), so no column is the target: give no target \(no --target\)$"):
         load_table(both, target="last")
     many = tmp_path / "many.npz"
     np.savez(many, a=TABLE, b=TABLE)

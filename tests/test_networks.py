@@ -48,6 +48,7 @@ def test_spec_string_round_trips():
         ("mlp:3-4-1:sigmoid:softmax:relu", r"at most one output activation"),
         ("mlp:3-4-1:swish", r"unknown activation 'swish'; choose from sigmoid, tanh, relu, gelu, silu, identity"),
         ("mlp:3-4-1:sigmoid:sparsemax", r"unknown output activation 'sparsemax'; choose from .*softmax"),
+        ("mlp:3-4-1:sigmoid:softmax", r"a softmax head needs at least 2 outputs; this network has 1"),
     ],
 )
 def test_parse_architecture_errors(text, message):
@@ -121,6 +122,9 @@ def test_torchscript_round_trip(tmp_path):
     loaded = load_network(tmp_path / "net.pt")
     assert isinstance(loaded, torch.jit.ScriptModule)
     _same_function(original, loaded, 2)
+    # an architecture beside it was ignored, yet recorded in the report as the network's
+    with pytest.raises(ValueError, match=r"TorchScript archive, which carries its own architecture: drop --arch"):
+        load_network(tmp_path / "net.pt", "mlp:2-4-4-3:tanh:softmax")
 
 
 def test_paper_classifier_needs_its_softmax_named(tmp_path):
@@ -208,6 +212,11 @@ def test_files_that_are_not_state_dicts(tmp_path):
     torch.save({"encoder.weight": torch.zeros(2, 2)}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match=r"unrecognised state_dict keys \['encoder\.weight'\]"):
         load_network(tmp_path / "other.pt", "mlp:sigmoid")
+    # one stray key among valid ones: the stray key is named (the valid ones were)
+    torch.save({"0.weight": torch.zeros(2, 2), "0.bias": torch.zeros(2), "extra": torch.zeros(1)},
+               tmp_path / "extra.pt")
+    with pytest.raises(ValueError, match=r"unrecognised state_dict keys \['extra'\]"):
+        load_network(tmp_path / "extra.pt", "mlp:sigmoid")
 
 
 def test_state_dicts_that_are_not_float_mlps(tmp_path):

@@ -109,6 +109,8 @@ def write_report(folder, *, plots: bool = True) -> Report:
         When ``folder`` does not exist or holds no ``results/`` folder.
     """
     store = ResultStore(folder)
+    if store.root.exists() and not store.root.is_dir():
+        raise NotADirectoryError(f"'{store.root}' is a file, not a folder: give the --out folder of srnet bench")
     if not store.root.is_dir():
         raise FileNotFoundError(f"no such folder: '{store.root}'")
     if not store.results.is_dir():

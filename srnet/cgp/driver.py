@@ -93,8 +93,17 @@ class StopOnInterrupt:
         return self
 
     def __exit__(self, kind, value, traceback):
-        self.caught = kind is not None and issubclass(kind, KeyboardInterrupt)
+        self.caught = is_interrupt(value)
         return self.caught
+
+
+def is_interrupt(error: BaseException | None) -> bool:
+    """Whether ``error`` is Ctrl-C: a KeyboardInterrupt, or the SystemError
+    numba raises when one lands inside a compiled call ("returned a result
+    with an exception set", caused by the KeyboardInterrupt)."""
+    if isinstance(error, KeyboardInterrupt):
+        return True
+    return isinstance(error, SystemError) and isinstance(error.__cause__ or error.__context__, KeyboardInterrupt)
 
 
 def check_budgets(max_generations=None, max_evaluations=None, max_seconds=None):
@@ -194,4 +203,4 @@ def run(strategy, *, max_generations: int | None = None, max_evaluations: int | 
     return Outcome(reason, seconds, np.array(history, dtype=np.float64))
 
 
-__all__ = ["Limits", "Outcome", "Progress", "STOP_REASONS", "StopOnInterrupt", "check_budgets", "run"]
+__all__ = ["Limits", "Outcome", "Progress", "STOP_REASONS", "StopOnInterrupt", "check_budgets", "is_interrupt", "run"]

@@ -110,6 +110,9 @@ def test_report_of_a_folder_without_results(tmp_path):
         write_report(tmp_path)
     with pytest.raises(FileNotFoundError, match="^no such folder: '.*nowhere'$"):
         write_report(tmp_path / "nowhere")
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(NotADirectoryError, match="^'.*afile' is a file, not a folder"):  # was "no such folder"
+        write_report(tmp_path / "afile")
     assert not (tmp_path / "nowhere").exists()  # and none was made
 
 

@@ -80,6 +80,17 @@ def test_comparison_reports_every_metric_and_a_broken_explainer_scores_worse(sma
     assert (tmp_path / "compare.csv").read_text().count("\n") == 1 + len(result.records)
 
 
+def test_formulas_compared_are_printed_in_the_features_names(linear_network):
+    """`srnet compare` printed cgp_direct's formula in x0, x1 where `srnet explain` prints q1, q2."""
+    X = np.random.default_rng(1).uniform(-1, 1, (120, 2))
+    result = compare(linear_network, X, {"cgp_direct": CGPDirectExplainer(**FAST_CGP)}, n_points=40,
+                     random_state=0, feature_names=["charge q1", "r"])
+    (shown,) = result.records[0]["formula"]
+    assert "charge_q1" in shown and "r" in shown and "x0" not in shown and "x1" not in shown, shown
+    plain = compare(linear_network, X, {"cgp_direct": CGPDirectExplainer(**FAST_CGP)}, n_points=40, random_state=0)
+    assert plain.records[0]["formula"][0] == shown.replace("charge_q1", "x0").replace("r", "x1")
+
+
 def test_classifiers_are_compared_on_agreement():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(240, 2))
@@ -104,6 +115,8 @@ def test_bad_input_is_rejected_clearly(small_network, linear_network):
         compare(network, X, {"c": ConstantExplainer()}, boxes={"test": [(-1, 1), (2, 1)]})
     with pytest.raises(ValueError, match="the test box is too wide along input 0"):
         compare(network, X, {"c": ConstantExplainer()}, boxes={"test": [(-1e308, 1e308), (0, 1)]})
+    with pytest.raises(ValueError, match=r"n_points must be >= 2 \(R\^2 needs two points\), got 1"):
+        compare(network, X, {"c": ConstantExplainer()}, n_points=1)
     with pytest.raises(ValueError, match=r"training box has shape \(1, 2\)"):
         compare(network, X, {"c": ConstantExplainer()}, boxes={"training": [(-1, 1)]})
     explainer = ConstantExplainer().fit(network, X)
