@@ -366,7 +366,12 @@ def _split_target(table, names: list[str] | None, target, label: str):
     column = _target_column(target, names, label)
     features = [j for j in range(table.shape[1]) if j != column]
     if not features:
-        raise ValueError(f"'{label}' has only the target column and no features")
+        cell = str(table[0, 0]) if table.size else ""
+        other = next((name for mark, name in ((";", "semicolons"), ("\t", "tabs"), (",", "commas"), (" ", "spaces"))
+                      if mark in cell.strip()), None)
+        hint = (f" (its rows are separated by {other}, which the file's suffix does not split on: "
+                f".csv splits on commas, .tsv on tabs, .txt on spaces)" if other else "")
+        raise ValueError(f"'{label}' has only the target column and no features{hint}")
     X = check_matrix(table[:, features])
     y = _target_values(table[:, column], X.shape[0], names[column])
     return X, y, [names[j] for j in features]

@@ -165,6 +165,10 @@ def test_file_errors(tmp_path):
     single.write_text("1\n2\n")
     with pytest.raises(ValueError, match=r"has only the target column and no features$"):
         load_table(single, target="last")
+    semicolons = tmp_path / "semi.csv"  # a European CSV: was diagnosed as a file without features
+    semicolons.write_text("a;b;c\n5.1;3.5;0\n4.9;3.0;1\n")
+    with pytest.raises(ValueError, match=r"no features \(its rows are separated by semicolons, which the file's"):
+        load_table(semicolons, target="last")
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     with pytest.raises(ValueError, match=r"holds no data$"):
