@@ -150,10 +150,15 @@ def _hold_out(workload, test_size: float, seed: int):
 
     import numpy as np
 
+    from srnet.data import MIN_ROWS
+
     if not test_size:
         return workload
     order = np.random.default_rng(seed).permutation(len(workload.X))
     cut = len(order) - max(2, round(test_size * len(order)))  # R^2 needs two rows (one gave -inf)
+    if cut < MIN_ROWS:
+        raise ValueError(f"--test-size {test_size:g} of {len(order)} rows leaves {cut} to explain, fewer than "
+                         f"{MIN_ROWS}; hold out fewer rows (or none: --test-size 0)")
     train, test = np.sort(order[:cut]), np.sort(order[cut:])
     print(f"holding out {len(test)} of {len(order)} rows (--test-size {test_size:g}) to measure the formula on")
     changes = dict(X=workload.X[train], X_test=workload.X[test])

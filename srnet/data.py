@@ -201,9 +201,9 @@ def load_table(source, *, target=None, pmlb_cache=None):
     ----------
     source : str or path-like
         A file, chosen by suffix: ``.csv`` / ``.tsv`` (a header row is
-        detected: a first row with a word that is not one of its column's
-        values below, or the column numbers 0, 1, ... that pandas writes;
-        see :func:`_has_header`), whitespace-separated
+        detected: a word over a column of numbers, or a word that is not one
+        of its column's values below beside whole numbers only, such as
+        ``0,1,species``; see :func:`_has_header`), whitespace-separated
         ``.txt``, each optionally ``.gz``-compressed; ``.npy`` (a 2-D array);
         ``.npz`` (arrays ``X`` and optionally ``y``, or a single 2-D array).
         Any string that is neither an existing file nor has one of those
@@ -316,18 +316,25 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
 def _has_header(head) -> bool:
     """Whether the first row of ``head`` (the table's first rows, as text) names the columns.
 
-    It does when a cell of it is text that is not one of its column's values
-    below (``species`` over labels, ``length`` over numbers; a headerless
-    iris's first ``Iris-setosa`` comes back below it: a class label), or when
-    it is pandas' numbered header (``DataFrame(X).to_csv(index=False)`` writes
-    0, 1, ...), unless the first column goes on counting below it (1, 2, 3,
-    ...: data starting with an index column)."""
+    It does when a cell of it is text over a column of numbers (``length``);
+    or when a cell of it is text that is not one of its column's values below
+    (``species`` over labels) and its numbers, if any, are whole numbers
+    written as such (``0,1,species``, ``2019,2020,country``): a headerless
+    table's first row holds measurements (``5.1,3.5,Iris-virginica``, its
+    label perhaps the only one of its class), and a text cell that comes
+    back below is a label either way; or when it is pandas' numbered header
+    (``DataFrame(X).to_csv(index=False)`` writes 0, 1, ...), unless the first
+    column goes on counting below it (1, 2, 3, ...: data starting with an
+    index column)."""
     first, rest = [str(cell).strip() for cell in head.iloc[0]], head.iloc[1:]
     if len(first) > 1 and first == [str(j) for j in range(len(first))]:
         below = [str(cell).strip() for cell in rest.iloc[:, 0]]
         return below != [str(j) for j in range(1, len(below) + 1)]
-    return any(not _is_number(cell) and cell not in {str(value).strip() for value in rest.iloc[:, j]}
-               for j, cell in enumerate(first))
+    text = [j for j, cell in enumerate(first) if not _is_number(cell)]
+    if any(all(_is_number(cell) for cell in rest.iloc[:, j]) for j in text):
+        return True
+    whole = all(cell.lstrip("+-").isdigit() for cell in first if _is_number(cell))
+    return whole and any(first[j] not in {str(value).strip() for value in rest.iloc[:, j]} for j in text)
 
 
 def _is_number(cell) -> bool:

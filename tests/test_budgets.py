@@ -420,3 +420,15 @@ def test_srnet_checks_every_parameter_before_probing(data, params, message):
     with pytest.raises(ValueError, match=message):
         SRNet(**{**QUICK, "max_seconds": 20, **params}).fit(tiny_network(), data)
     assert time.perf_counter() - started < 5  # before the search, not after its 20 s
+
+
+def test_a_test_size_that_leaves_too_few_rows_names_the_option():
+    """11 rows with --test-size 0.05 held out 2 and failed later with "X has 9 rows", not naming the option."""
+    from srnet.cli import _hold_out
+    from srnet.loading import Workload
+
+    workload = Workload("w", None, np.zeros((11, 2)), ["a", "b"])
+    with pytest.raises(ValueError, match=r"^--test-size 0.05 of 11 rows leaves 9 to explain, fewer than 10"):
+        _hold_out(workload, 0.05, 0)
+    held = _hold_out(Workload("w", None, np.arange(24.0).reshape(12, 2), ["a", "b"]), 0.05, 0)
+    assert held.X.shape == (10, 2) and held.X_test.shape == (2, 2)

@@ -266,6 +266,14 @@ def test_a_header_whose_only_word_names_a_text_column_is_a_header(tmp_path, head
     assert sorted(set(y)) == ["setosa", "virginica"]
 
 
+def test_a_headerless_first_row_whose_label_is_the_only_one_of_its_class_stays_data(tmp_path):
+    """Measurements (5.1, 3.5) under no header: the first flower's class appears once, and the row was read
+    as column names (a row and a class lost)."""
+    (tmp_path / "t.csv").write_text("5.1,3.5,Iris-virginica\n4.9,3.0,Iris-setosa\n4.7,3.2,Iris-setosa\n")
+    X, y, names = load_table(tmp_path / "t.csv", target="last")
+    assert X.shape == (3, 2) and names == ["x0", "x1"] and y[0] == "Iris-virginica"
+
+
 def test_a_target_column_of_text_labels_is_kept_as_text(tmp_path):
     (tmp_path / "classes.csv").write_text("a,b,label\n1,2,yes\n3,4,no\n5,6,yes\n")
     X, y, names = load_table(tmp_path / "classes.csv", target="label")

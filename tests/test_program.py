@@ -290,6 +290,7 @@ def test_an_intercept_is_residue_only_when_tiny_beside_the_sums_values_where_the
     assert round_constants(law) == 12 * 10**18 * x  # without points: by the coefficients alone
     residue = sympy.Float(3e-6) * x + sympy.Float(4e-19)  # on inputs of order 1 the residue still goes
     assert str(round_constants(residue, 3, {"x": np.linspace(-1, 1, 40)})) == "3.0e-6*x"
+    assert str(round_constants(residue, 3, {"x": np.zeros(16)})) == "3.0e-6*x"  # a flag that is 0 there: no say
     assert tidy_constants(sympy.sin(x) + sympy.Float(1e-20), points={"y": np.ones(3)}).has(sympy.Float(1e-20))
 
     rng = np.random.default_rng(0)

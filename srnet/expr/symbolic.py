@@ -138,7 +138,7 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
             if not value.is_real or not value.is_finite:
                 return False
             largest = max(largest, abs(float(value)))
-        return abs(constant) < share * largest
+        return largest == 0 or abs(constant) < share * largest  # 0 everywhere there: the values say nothing
 
     def drop(node):
         if not node.is_Add:
