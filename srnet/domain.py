@@ -244,7 +244,7 @@ def sample_rows_box(X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarr
     (domain ``rows``) is still checked for poles (on 20 rows, 1/(x - 0.5)
     looked removable in half of the draws).  Rows whose box is wider than
     the largest float (values near +-1e308) are resampled as they are."""
-    box = np.column_stack([X.min(axis=0), X.max(axis=0)])
+    box = data_box(X)
     if _first_infinite(box) is not None:
         return X[rng.integers(0, len(X), n)]
     points = sample_box(box, n, rng)

@@ -12,7 +12,7 @@ from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
 from srnet.data import check_budget
 from srnet.expr.program import Program
-from srnet.expr.symbolic import RESIDUE_POINTS, make_symbols, simplify, tidy_constants, to_sympy
+from srnet.expr.symbolic import make_symbols, residue_points, simplify, tidy_constants, to_sympy
 
 
 def linear_scaling(F: np.ndarray, Y: np.ndarray):
@@ -200,8 +200,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         symbols = make_symbols(X.shape[1], None if names is None else list(names))
         # an intercept is round-off only when it is tiny beside the formula's values on the data, not only
         # beside its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5)
-        spread = np.linspace(0, len(X) - 1, min(len(X), RESIDUE_POINTS)).astype(int)
-        points = {symbol.name: X[spread, j] for j, symbol in enumerate(symbols)}
+        points = residue_points(symbols, X)
         formulas = [simplify(tidy_constants(f, points=points), self.simplify_seconds)
                     for f in to_sympy(self.program_, symbols)]
         self._single_target = y.ndim == 1

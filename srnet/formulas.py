@@ -22,7 +22,7 @@ import sympy
 
 from srnet.cgp.primitives import PROTECTION_EPS, primitive
 from srnet.expr.program import Program
-from srnet.expr.symbolic import RESIDUE_POINTS, complexity, round_constants, simplify, to_sympy
+from srnet.expr.symbolic import complexity, residue_points, round_constants, simplify, to_sympy
 from srnet.jsonio import check_document, malformed, shown
 from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2
 
@@ -313,10 +313,8 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
     if expressions is None:
         expressions = [simplify(e, simplify_seconds) for e in formula.expressions(symbols)]
     size = sum(complexity(e) for e in expressions)
-    spread = np.linspace(0, len(domain_points) - 1, min(len(domain_points), RESIDUE_POINTS)).astype(int)
-    points = {symbol.name: domain_points[spread, j] for j, symbol in enumerate(symbols)}
     return Candidate(formula, expressions, size, measure(formula, regions, classification=classification),
-                     singularities(formula, domain_points), points)
+                     singularities(formula, domain_points), residue_points(symbols, domain_points))
 
 
 def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: bool = False,

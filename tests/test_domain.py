@@ -395,8 +395,8 @@ def test_jitter_keeps_a_categorical_input_on_its_own_values():
     np.testing.assert_array_equal(Domain("jitter", 0.0).sample(X, 50, np.random.default_rng(1)), centres[:50])
 
 
-def test_candidates_are_checked_for_poles_on_many_domain_points_however_few_the_rows(monkeypatch):
-    """On a validation sample as small as the rows (20), a pole such as 1/(x - 0.5) often looked removable."""
+def _pole_points(monkeypatch, domain):
+    """SRNet fitted on 20 rows of [0, 1] with ``domain``, and the points each candidate was checked for poles on."""
     import srnet.extract as extract
 
     checked = []
@@ -411,8 +411,14 @@ def test_candidates_are_checked_for_poles_on_many_domain_points_however_few_the_
     net = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)).double()
     X = np.linspace(0, 1, 20)[:, None]
     model = SRNet(max_generations=10, max_seconds=None, n_threads=1, simplify_seconds=0, random_state=0,
-                  domain="widen:1.2").fit(net, X)
+                  domain=domain).fit(net, X)
     assert checked and all(points.shape == (extract.POLE_POINTS, 1) for points in checked)
+    return model, checked
+
+
+def test_candidates_are_checked_for_poles_on_many_domain_points_however_few_the_rows(monkeypatch):
+    """On a validation sample as small as the rows (20), a pole such as 1/(x - 0.5) often looked removable."""
+    model, checked = _pole_points(monkeypatch, "widen:1.2")
     low, high = np.asarray(model.domain_["box"][0])
     assert all(points.min() >= low and points.max() <= high for points in checked)
 
@@ -421,23 +427,9 @@ def test_a_formula_read_on_the_rows_alone_is_checked_for_poles_between_them(monk
     """domain="rows" (the paper's setting) and fit_activations checked poles on the rows themselves: with 20
     rows, 1/(x - 0.5) was missed in half of the draws.  They are checked on points of the rows' box, each
     categorical input on its own values."""
-    import srnet.extract as extract
     from srnet.domain import sample_rows_box
 
-    checked = []
-    real = extract.candidate
-
-    def spy(formula, symbols, regions, domain_points, **kwargs):
-        checked.append(np.asarray(domain_points))
-        return real(formula, symbols, regions, domain_points, **kwargs)
-
-    monkeypatch.setattr(extract, "candidate", spy)
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)).double()
-    X = np.linspace(0, 1, 20)[:, None]
-    SRNet(max_generations=10, max_seconds=None, n_threads=1, simplify_seconds=0, random_state=0,
-          domain="rows").fit(net, X)
-    assert checked and all(points.shape == (extract.POLE_POINTS, 1) for points in checked)
+    _, checked = _pole_points(monkeypatch, "rows")
     assert all(points.min() >= 0 and points.max() <= 1 and np.abs(points - 0.5).min() < 1e-3 for points in checked)
     rng = np.random.default_rng(0)
     rows = np.column_stack([rng.normal(size=30), rng.integers(0, 3, 30)])

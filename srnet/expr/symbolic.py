@@ -113,6 +113,14 @@ def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12, points: dict | No
 RESIDUE_POINTS = 16
 
 
+def residue_points(symbols, X: np.ndarray) -> dict:
+    """``points`` for :func:`round_constants` and :func:`tidy_constants`:
+    RESIDUE_POINTS rows spread over X (its columns in ``symbols``' order), by
+    symbol name."""
+    spread = np.linspace(0, len(X) - 1, min(len(X), RESIDUE_POINTS)).astype(int)
+    return {symbol.name: X[spread, j] for j, symbol in enumerate(symbols)}
+
+
 def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None) -> sympy.Expr:
     """``expr`` without the float term of a sum that is below ``share`` of the
     largest coefficient of the sum's other terms (``3e-6*x + 4e-19``: the
