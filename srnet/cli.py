@@ -53,6 +53,8 @@ def _print_explanation(model) -> None:
         print(f"  note: no formula of <= {cap} nodes was found; this is the simplest ({report['complexity']} nodes)")
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
+    if model.domain_.get("note"):
+        print(f"  note: {model.domain_['note']}")
     alternative = model.readable_  # what --complexity 30 (or its own size) selects, when the selected is longer
     if alternative is not None:
         score = (f"class agreement {100 * alternative['validation_agreement']:.1f} %" if classifier

@@ -42,7 +42,7 @@ from srnet.data import check_budget, check_matrix, check_rows, data_box, widen_b
 from srnet.domain import check_box, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.network import NetworkFunction
-from srnet.expr.symbolic import round_constants
+from srnet.expr.symbolic import make_symbols, residue_points, round_constants
 from srnet.metrics import class_agreement, rmse_r2
 from srnet.names import feature_symbols
 
@@ -244,27 +244,31 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
             record.update({f"{key}_around": value for key, value in
                            _metrics(network_nearby[domain], around[domain], task).items()})
             record.update(seconds=seconds, size=int(explainer.size_), interrupted=interrupted,
-                          formula=_formula_text(explainer, feature_names))
+                          formula=_formula_text(explainer, feature_names, X_train))
             records.append(record)
         if interrupted:
             break
     return Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes, interrupted)
 
 
-def _formula_text(explainer, feature_names=None) -> list[str] | None:
-    """A formula explainer's formula per output, rounded for reading, in the
-    features' names when given (explainers write x0, x1, ...; None for LIME
-    and MAPLE, whose explanation is a local model per point)."""
+def _formula_text(explainer, feature_names=None, X=None) -> list[str] | None:
+    """A formula explainer's formula per output, rounded for reading (a sum's
+    intercept judged round-off by its size beside the sum's values at a few
+    rows of ``X``, when given: see :func:`srnet.expr.symbolic.round_constants`),
+    in the features' names when given (explainers write x0, x1, ...; None for
+    LIME and MAPLE, whose explanation is a local model per point)."""
     formulas = getattr(explainer, "formulas_", None)
     if formulas is None:
         return None
+    points = None if X is None else residue_points(make_symbols(X.shape[1]), X)
+    formulas = [round_constants(f, 4, points) for f in formulas]
     if feature_names is not None:
         named = feature_symbols(feature_names)
         formulas = [f.xreplace({s: sympy.Symbol(named[int(s.name[1:])], **s.assumptions0)
                                 for s in f.free_symbols
                                 if re.fullmatch(r"x\d+", s.name) and int(s.name[1:]) < len(named)})
                     for f in formulas]
-    return [str(round_constants(f, 4)) for f in formulas]
+    return [str(f) for f in formulas]
 
 
 def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:

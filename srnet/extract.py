@@ -219,6 +219,10 @@ class SRNet(BaseEstimator):
     regions_ : dict
         The selected formula's figures per region (rows, domain, beyond a
         box, a classifier's validation-rows).
+    domain_ : dict
+        The explanation domain as used: ``kind``, ``factor``, ``box`` (the
+        bounds, for boxes), and ``note``: why a region has no figures (the
+        network is NaN/inf beyond the box), else None.
     programs_ : list of srnet.expr.Program
     layer_mse_, layer_r2_ : list of float
         Each layer's formula chained from the inputs (what predict_layers
@@ -329,7 +333,7 @@ class SRNet(BaseEstimator):
         n_rows = min(len(X), self.max_samples)
         rng = np.random.default_rng([seed_from(self.random_state), 2])
         activations = probe(model, X, layers)
-        samples = {}
+        samples, skipped = {}, None
         if domain.kind != "rows":
             # search (within the rows' budget) and validation samples of the domain, and the region beyond a box
             regions = {"fit": domain.sample(X, n_rows, rng), "domain": domain.sample(X, n_rows, rng)}
@@ -340,7 +344,8 @@ class SRNet(BaseEstimator):
                 try:
                     samples[name] = (points, probe(model, points, layers))
                 except ValueError as error:  # the probe refuses non-finite activations
-                    if name == "beyond":  # only a figure is lost: report the domain itself
+                    if name == "beyond":  # only a figure is lost: say so, and report the domain itself
+                        skipped = f"no figures beyond the domain: the network returns NaN/inf there ({error})"
                         continue
                     raise ValueError(f"the network returns NaN/inf on its explanation domain "
                                      f"{domain.describe(X)} ({error}); choose a domain where it is defined "
@@ -349,7 +354,7 @@ class SRNet(BaseEstimator):
             # (on a validation sample of 50 points, 1/(x - 0.5) looked removable in 2 runs of 5)
             samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)
         self.layer_names_ = list(plan.names)
-        self.domain_ = domain.describe(X)
+        self.domain_ = {**domain.describe(X), "note": skipped}
         return self.fit_activations(given, activations, classification=plan.is_classifier,
                                     feature_names=feature_names, callback=callback, domain_samples=samples)
 
@@ -393,7 +398,7 @@ class SRNet(BaseEstimator):
 
         domain_samples = domain_samples or {}
         if "fit" not in domain_samples:
-            self.domain_ = {"kind": "rows", "factor": None, "box": None}
+            self.domain_ = {"kind": "rows", "factor": None, "box": None, "note": None}
         search_size = self.max_samples // 2 if "fit" in domain_samples else self.max_samples
         held, fitted = held_out_rows(X.shape[0], run_seed) if classification and "fit" in domain_samples else (
             None, np.arange(X.shape[0]))

@@ -74,7 +74,7 @@ def test_the_same_network_explained_on_its_rows_alone_blows_up_on_the_widened_bo
     off = rmse(rows.predict(wide), truth)
     assert off > 0.4, f"a polynomial fitted on [-1, 1] should leave a saturating net on [-2, 2], rmse {off}"
     assert off > 3 * rmse(widened.predict(wide), truth)
-    assert rows.domain_ == {"kind": "rows", "factor": None, "box": None}
+    assert rows.domain_ == {"kind": "rows", "factor": None, "box": None, "note": None}
     assert set(rows.regions_) == {"rows", "domain"}  # no box, so nothing beyond it
 
 
@@ -192,6 +192,13 @@ def test_a_domain_where_the_network_is_defined_is_accepted_even_if_it_is_nan_bey
     model = SRNet(domain="box:-1.1,1.1", functions=("add", "mul"), n_columns=4, max_generations=20,
                   direct_budget=0, refine=False, **QUICK).fit(nan_network(), X)
     assert model.regions_["domain"]["rmse"] < 1e-6
+    # the region beyond the box (to 1.1 + 1.1 = 2.2) is where it returns NaN: no figure there, and said why
+    assert "beyond" not in model.regions_
+    assert "NaN/inf" in model.domain_["note"] and "beyond" in model.domain_["note"]
+    assert model.report()["domain"]["note"] == model.domain_["note"]
+    inside = SRNet(domain="box:-0.5,0.5", functions=("add", "mul"), n_columns=4, max_generations=20,
+                   direct_budget=0, refine=False, **QUICK).fit(nan_network(), X)
+    assert "beyond" in inside.regions_ and inside.domain_["note"] is None
 
 
 # ----------------------------------------------------------------- sampling

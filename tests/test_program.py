@@ -287,7 +287,7 @@ def test_an_intercept_is_residue_only_when_tiny_beside_the_sums_values_where_the
     charges = {"x": np.linspace(1e-19, 3e-19, 40)}
     law = sympy.Float(1.2e19) * x + sympy.Float(0.5)
     assert tidy_constants(law, points=charges).has(sympy.Float(0.5)) and round_constants(law, 3, charges).has(sympy.Rational(1, 2))
-    assert round_constants(law) == 12 * 10**18 * x  # without points: by the coefficients alone
+    assert str(round_constants(law)) == "1.2e+19*x"  # without points: by the coefficients alone
     residue = sympy.Float(3e-6) * x + sympy.Float(4e-19)  # on inputs of order 1 the residue still goes
     assert str(round_constants(residue, 3, {"x": np.linspace(-1, 1, 40)})) == "3.0e-6*x"
     assert str(round_constants(residue, 3, {"x": np.zeros(16)})) == "3.0e-6*x"  # a flag that is 0 there: no say

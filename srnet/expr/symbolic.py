@@ -162,9 +162,15 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
     return bottom_up(expr, drop)
 
 
+#: A float becomes a rational only with a numerator below this: 120000 reads as 120000, but 1.2e19 as
+#: 1.2e+19, not as the integer 12000000000000002048 (the float's binary value) it equals.
+SIMPLE_NUMERATOR = 10**7
+
+
 def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = None) -> sympy.Expr:
     """Round every float in ``expr`` to ``digits`` significant decimals and turn
-    floats within rounding of a simple nonzero rational (1/2, 2, -3, ...) into it.
+    floats within rounding of a simple nonzero rational (1/2, 2, -3, ...; a
+    numerator below :data:`SIMPLE_NUMERATOR`) into it.
 
     Both are relative: a network's weights of 3e-6 stay 3e-6 (an absolute
     tolerance rounded them to 0).  Only the float term of a sum below 1e-9 of
@@ -185,7 +191,8 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
         rounded = float(f"{value:.{digits}g}")
         rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)
         close = rational != 0 and abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value)
-        replacements[number] = rational if close and rational.q <= 12 else sympy.Float(rounded, digits)
+        simple = close and rational.q <= 12 and abs(rational.p) < SIMPLE_NUMERATOR
+        replacements[number] = rational if simple else sympy.Float(rounded, digits)
     return expr.xreplace(replacements)
 
 

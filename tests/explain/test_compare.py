@@ -91,6 +91,22 @@ def test_formulas_compared_are_printed_in_the_features_names(linear_network):
     assert plain.records[0]["formula"][0] == shown.replace("charge_q1", "x0").replace("r", "x1")
 
 
+def test_a_compared_formulas_intercept_is_judged_by_the_values_on_the_data():
+    """An intercept tiny beside the coefficients but not beside the formula's values on the data (inputs in
+    SI units: charges ~ 1e-19) is no round-off: the formula shown keeps it (it dropped the 0.5)."""
+    from types import SimpleNamespace
+
+    import sympy
+
+    from srnet.compare import _formula_text
+
+    x0 = sympy.Symbol("x0", real=True)
+    fitted = SimpleNamespace(formulas_=[sympy.Float(1.2e19) * x0 + sympy.Float(0.5)])
+    X = np.random.default_rng(0).uniform(1e-19, 3e-19, (50, 1))
+    assert _formula_text(fitted, ["q"], X) == ["1.2e+19*q + 1/2"]
+    assert _formula_text(fitted, ["q"]) == ["1.2e+19*q"]  # without data: the coefficients' judgement alone
+
+
 def test_classifiers_are_compared_on_agreement():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(240, 2))
