@@ -194,6 +194,34 @@ def check_vector(y, n_samples: int, name: str = "y") -> np.ndarray:
     return vector
 
 
+def random_generator(random_state) -> np.random.Generator:
+    """NumPy's Generator of a ``random_state`` (None, a non-negative int or a
+    sequence of them, or a Generator, which is returned as it is), or one line
+    naming the parameter."""
+    if isinstance(random_state, np.random.Generator) or random_state is None:
+        return np.random.default_rng(random_state)
+
+    def seed(value):
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0
+
+    entropy = list(random_state) if isinstance(random_state, (list, tuple)) else [random_state]
+    if not entropy or not all(seed(v) for v in entropy):
+        raise ValueError(f"random_state must be None, a non-negative integer or a numpy Generator; "
+                         f"got {random_state!r}")
+    return np.random.default_rng(random_state)
+
+
+def check_binary_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
+    """``y`` (already numeric) if every value is 0 or 1: the binary
+    cross-entropy of labels 1/2 has no lower bound, and training on it ranks
+    nothing."""
+    values = np.unique(y)
+    if not np.isin(values, (0, 1)).all():
+        shown = ", ".join(f"{v:g}" for v in values[:5]) + (", ..." if len(values) > 5 else "")
+        raise ValueError(f"{name} must hold binary labels 0/1 for a binary task; got {shown}")
+    return y
+
+
 def load_table(source, *, target=None, pmlb_cache=None):
     """Read a data table from a file or the PMLB collection.
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import sympy
 import torch
+import torch.nn.functional as F
 from _oracle import SPECIAL_VALUES, protection_fired, stable_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -240,6 +241,26 @@ def test_a_state_dict_of_another_formula_is_refused_and_the_paths_keep_agreeing(
     assert torch.equal(fused, both_paths(first, inputs)[0]) and torch.allclose(fused, unfused, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_inputs_are_computed_in_float32_and_rounded_back(dtype):
+    """In float16 exp's cap of 80 was no cap (65504 is passed at x ~ 11): softplus(12) was inf and mish's
+    gradient NaN, where torch's own F.softplus and F.mish are finite; in bfloat16 the constants lost their
+    digits (8.955 -> 8.9375)."""
+    softplus = ExpressionActivation.from_sympy(sympy.log(1 + sympy.exp(x)))
+    mish = ExpressionActivation.from_sympy(x * sympy.tanh(sympy.log(1 + sympy.exp(x))))
+    wave = ExpressionActivation.from_sympy(sympy.Float(8.955) * sympy.cos(sympy.cos(sympy.sin(x))) - 6.181)
+    inputs = torch.tensor([-3.0, 0.5, 4.0, 12.0, 20.0])
+    for module in (softplus, mish, wave):
+        for path in (module, module.g):
+            low = inputs.to(dtype).requires_grad_(True)
+            out = path(low)
+            assert out.dtype == dtype
+            assert torch.equal(out, path(inputs).to(dtype))  # float32's answer, rounded once
+            (grad,) = torch.autograd.grad(out.sum(), low)
+            assert grad.dtype == dtype and torch.isfinite(grad).all()
+    assert torch.equal(softplus(inputs.to(dtype)), F.softplus(inputs).to(dtype))
+
+
 def test_a_dtype_round_trip_keeps_the_formula_s_exact_numbers():
     """.bfloat16() used to round the constant buffers (1/3 to 0.3340) for
     good, which only the unfused walk reads."""
@@ -349,6 +370,24 @@ def test_two_variables_where_one_is_required():
         ExpressionActivation.from_sympy(x * sympy.sin(y))
     with pytest.raises(ValueError, match="depends on y besides the variable x"):
         ExpressionActivation.from_sympy(x * sympy.sin(y), variable=x)
+    # a fitted formula's x0 is real; the user's Symbol("x0") is the same variable (it "depended on x0
+    # besides the variable x0"), and a variable that is no symbol says so
+    real_x0, plain_x0 = sympy.Symbol("x0", real=True), sympy.Symbol("x0")
+    made = ExpressionActivation.from_sympy(real_x0 * sympy.sin(real_x0), variable=plain_x0)
+    assert torch.allclose(made(torch.tensor([0.5, 2.0])), torch.tensor([0.5, 2.0]) * torch.sin(torch.tensor([0.5, 2.0])))
+    with pytest.raises(TypeError, match="variable must be a sympy Symbol, got 'x'"):
+        ExpressionActivation.from_sympy(x * sympy.sin(x), variable="x")
+
+
+@pytest.mark.parametrize("check_range", [(5, -5), "ab", (1, 2, 3), 5, (0, float("inf"))])
+def test_a_bad_check_range_is_named_in_one_line(check_range):
+    with pytest.raises(ValueError, match=r"^check_range must be two finite numbers \(low, high\) with low < high"):
+        ExpressionActivation.from_sympy(x * sympy.sin(x), check_range=check_range)
+
+
+def test_a_label_that_is_no_string_is_refused_where_it_is_given_not_when_loaded():
+    with pytest.raises(ValueError, match="label must be a string or None, got 5"):
+        ExpressionActivation.from_sympy(x * sympy.sin(x), label=5)
     spec = GenomeSpec(n_inputs=2, n_columns=5, functions=("add", "mul"))
     with pytest.raises(ValueError, match="2 inputs.*collapse_inputs"):
         ExpressionActivation.from_genome(Genome.random(spec, 0))

@@ -89,7 +89,7 @@ def test_srnet_refuses_too_few_rows(data):
 
 
 def test_engine_estimator_and_activation_routes_refuse_bad_budgets(data):
-    from srnet.activations.routes import activation_from_data
+    from srnet.activations.routes import activation_from_data, activation_from_neurons
     from srnet.activations.search import search_activation
     from srnet.cgp.evolve import as_feature_rows, evolve
     from srnet.cgp.genome import GenomeSpec
@@ -110,6 +110,13 @@ def test_engine_estimator_and_activation_routes_refuse_bad_budgets(data):
         activation_from_data(data, y, max_seconds=1, max_samples=0)
     with pytest.raises(ValueError, match="max_generations must be > 0"):
         search_activation(data, y, data, y, max_seconds=None, max_generations=-1)
+    for route in (activation_from_data, activation_from_neurons):  # the message names their own budgets
+        with pytest.raises(ValueError, match=r"^give a budget: max_seconds or max_generations \(both are None\)$"):
+            route(data, np.tanh(data), max_seconds=None)
+    with pytest.raises(ValueError, match="y_train must hold binary labels 0/1 for a binary task; got 1, 2"):
+        search_activation(data, (data[:, 0] > 0) + 1.0, data, y > 0, max_evaluations=3, epochs=1)
+    with pytest.raises(ValueError, match="y_val must hold binary labels 0/1"):
+        search_activation(data, data[:, 0] > 0, data, y, max_evaluations=3, epochs=1)
 
 
 def write_workload(folder, X):

@@ -430,11 +430,26 @@ def test_bad_input_gives_a_clear_error(X, y, message):
     ({"constants": "adam"}, "constants must be one of newton, gradient"),
     ({"max_nodes": 0}, "max_nodes must be >= 1"),
     ({"validation_fraction": 1.0}, "validation_fraction must be < 1"),
+    ({"random_state": -1}, "random_state must be None, a non-negative integer or a numpy Generator; got -1"),
+    ({"random_state": 1.5}, "random_state must be None"),
+    ({"random_state": "a"}, "random_state must be None"),
+    ({"functions": 123}, "functions must be primitive names"),
+    ({"functions": None}, "functions must be primitive names"),
+    ({"functions": ["add", 3]}, "functions must be primitive names"),
 ])
 def test_bad_parameters_give_a_clear_error(params, message):
     X, y = POINTS, POINTS[:, 0]
     with pytest.raises(ValueError, match=message):
         XNetRegressor(**{**FAST, **params}).fit(X, y)
+
+
+def test_every_class_keeps_training_rows_whatever_the_validation_fraction():
+    """With validation_fraction 0.75 both rows of a class of 2 went to validation: trained without it, the
+    classifier never predicted it, and nothing said so."""
+    labels = np.array([0] * 10 + [1] * 2)
+    for seed in range(5):
+        rows, valid = XNetClassifier._split(12, 0.75, labels, np.random.default_rng(seed))
+        assert set(labels[rows]) == {0, 1} and len(valid) == 9  # 8 of class 0 (of 10) and 1 of class 1 (of 2)
 
 
 def test_the_classifier_refuses_one_class_and_continuous_labels():

@@ -56,6 +56,7 @@ from srnet.activations.programs import (
     DegenerateActivationError,
     check_activation,
     check_one_variable,
+    check_range_bounds,
     formula_text,
 )
 from srnet.cgp.genome import Genome
@@ -166,9 +167,12 @@ class ExpressionActivation(nn.Module):
         super().__init__()
         check_one_variable(program)
         if check_range is not None:
+            check_range = check_range_bounds(check_range)
             check_activation(program, check_range)
+        if label is not None and not isinstance(label, str):  # JSON would keep it, and loading refuse it
+            raise ValueError(f"label must be a string or None, got {label!r}")
         self.program = program
-        self.check_range = None if check_range is None else tuple(float(v) for v in check_range)
+        self.check_range = check_range
         self.label = label
         constants, steps, self._outputs = _execution_plan(program)
         self._steps = torch_steps(steps)
@@ -212,7 +216,13 @@ class ExpressionActivation(nn.Module):
                                  "activation is a function of one; substitute one variable for all of them "
                                  "(srnet.activations.collapse_variables) or pass variable=")
             variable = free[0]
-        elif any(s != variable for s in free):
+        else:
+            if not isinstance(variable, sympy.Symbol):
+                raise TypeError(f"variable must be a sympy Symbol, got {variable!r}")
+            # the same name with other assumptions (x0 of a fitted formula is real) is the same variable
+            expr = expr.xreplace({s: variable for s in free if s.name == variable.name and s != variable})
+            free = sorted(expr.free_symbols, key=str)
+        if any(s != variable for s in free):
             others = ", ".join(str(s) for s in free if s != variable)
             raise ValueError(f"{expr} depends on {others} besides the variable {variable}; an activation "
                              "is a function of one variable")
@@ -268,6 +278,8 @@ class ExpressionActivation(nn.Module):
     def g(self, x: torch.Tensor) -> torch.Tensor:
         """The formula alone, without the affine wrapper (the unfused walk through the torch forms)."""
         check_floating(x, "ExpressionActivation")
+        if x.dtype in _HALF_DTYPES:
+            return self.g(x.float()).to(x.dtype)
         values = [x]
         if self._n_constants:
             c = self.constants.to(dtype=x.dtype)
@@ -286,6 +298,8 @@ class ExpressionActivation(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_floating(x, "ExpressionActivation")
+        if x.dtype in _HALF_DTYPES:
+            return self.forward(x.float()).to(x.dtype)
         if _compiling():
             if self.fused:
                 # the formula and its derivative as one straight line of torch
@@ -459,6 +473,11 @@ def _label_from_json(value) -> str | None:
         raise malformed(f"label must be a string or null, got {shown(value)}", "activation")
     return value
 
+
+#: Inputs computed in float32 and rounded back, as torch computes its own activations of half-precision
+#: tensors: in float16, exp's cap of 80 is no cap (65504 is reached at x ~ 11: softplus(12) was inf and
+#: mish's gradient NaN), and in bfloat16 the formula's constants lose their digits (8.955 -> 8.9375).
+_HALF_DTYPES = (torch.float16, torch.bfloat16)
 
 _AFFINE_DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
                   "bfloat16": torch.bfloat16}

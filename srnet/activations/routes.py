@@ -34,7 +34,7 @@ from srnet.activations.programs import (
     standardise_program,
 )
 from srnet.cgp.primitives import PAPER_FUNCTIONS
-from srnet.data import check_budget, check_matrix, check_vector
+from srnet.data import check_budget, check_matrix, check_vector, random_generator
 from srnet.estimators import CGPRegressor
 from srnet.expr.program import Program
 from srnet.expr.symbolic import fold_constants, make_symbols, raw_sympy, to_sympy
@@ -99,6 +99,14 @@ def subsample_rows(n: int, max_samples: int | None, rng: np.random.Generator) ->
     return np.sort(rng.choice(n, max_samples, replace=False))
 
 
+def _check_budget(max_seconds, max_generations) -> None:
+    """Both budgets checked, naming only these routes' own (the search's own message lists max_evaluations)."""
+    check_budget("max_seconds", max_seconds, allow_none=True)
+    check_budget("max_generations", max_generations, allow_none=True, integer=True)
+    if max_seconds is None and max_generations is None:
+        raise ValueError("give a budget: max_seconds or max_generations (both are None)")
+
+
 def activation_from_data(X, y, *, max_seconds: float = 30.0, max_generations: int | None = None,
                          max_samples: int | None = 2000, functions=PAPER_FUNCTIONS, n_columns: int = 30,
                          n_offspring: int = 4, normalize: bool = True, affine=False, check_range=CHECK_RANGE,
@@ -130,9 +138,10 @@ def activation_from_data(X, y, *, max_seconds: float = 30.0, max_generations: in
     n_threads : int or None
     """
     started = time.perf_counter()
+    _check_budget(max_seconds, max_generations)
     X = check_matrix(X)
     y = check_vector(y, X.shape[0])
-    rows = subsample_rows(X.shape[0], max_samples, np.random.default_rng(random_state))
+    rows = subsample_rows(X.shape[0], max_samples, random_generator(random_state))
     model = CGPRegressor(functions=functions, n_columns=n_columns, n_offspring=n_offspring,
                          max_seconds=max_seconds, max_generations=max_generations, simplify_seconds=0,
                          random_state=random_state, n_threads=n_threads)
@@ -228,6 +237,7 @@ def activation_from_neurons(pre, post, *, max_seconds: float = 10.0, max_generat
         Pre-activations and outputs of the same units (see :func:`neuron_pairs`).
     """
     started = time.perf_counter()
+    _check_budget(max_seconds, max_generations)
     pre = check_matrix(pre, "pre")
     post = check_matrix(post, "post")
     if pre.shape != post.shape:
@@ -235,7 +245,7 @@ def activation_from_neurons(pre, post, *, max_seconds: float = 10.0, max_generat
     z, h = pre.reshape(-1), post.reshape(-1)
     if np.ptp(h) == 0:
         raise ValueError("every neuron output is the same value: there is no activation shape to fit")
-    rows = subsample_rows(z.size, max_samples, np.random.default_rng(random_state))
+    rows = subsample_rows(z.size, max_samples, random_generator(random_state))
     model = CGPRegressor(functions=functions, n_columns=n_columns, n_offspring=n_offspring,
                          max_seconds=max_seconds, max_generations=max_generations, simplify_seconds=0,
                          random_state=random_state, n_threads=n_threads)

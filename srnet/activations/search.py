@@ -40,7 +40,7 @@ from srnet.cgp.driver import Limits, Progress, check_budgets, run
 from srnet.cgp.evolve import seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_budget, check_matrix, check_vector
+from srnet.data import check_binary_labels, check_budget, check_matrix, check_vector
 from srnet.expr.program import Program
 from srnet.train import fit_network
 
@@ -194,6 +194,9 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
         X_train, X_val = check_matrix(X_train, "X_train"), check_matrix(X_val, "X_val")
         y_train = check_vector(y_train, X_train.shape[0], "y_train")
         y_val = check_vector(y_val, X_val.shape[0], "y_val")
+        if task == "binary":
+            check_binary_labels(y_train, "y_train")
+            check_binary_labels(y_val, "y_val")
         if X_val.shape[1] != X_train.shape[1]:
             raise ValueError(f"X_train has {X_train.shape[1]} columns but X_val has {X_val.shape[1]}")
         rows = subsample_rows(X_train.shape[0], max_samples, rng)

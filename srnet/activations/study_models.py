@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from srnet.data import check_binary_labels
 from srnet.networks import ACTIVATIONS
 from srnet.train import fit_network
 
@@ -137,7 +138,8 @@ def train_binary(model: nn.Module, X, y, *, epochs: int = 15, lr: float = 1e-3, 
     device = resolve_device(device)
     model = model.to(device)
     inputs = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
-    targets = torch.as_tensor(np.asarray(y), dtype=torch.float32, device=device).reshape(-1, 1)
+    targets = torch.as_tensor(check_binary_labels(np.asarray(y, dtype=np.float64)), dtype=torch.float32,
+                              device=device).reshape(-1, 1)
     # a batch of 1 breaks BatchNorm: a remainder of one row is skipped
     losses = fit_network(model, inputs, targets, nn.BCEWithLogitsLoss(), epochs=epochs, batch_size=batch_size,
                          lr=lr, random_state=random_state, skip_single_row_batches=True)

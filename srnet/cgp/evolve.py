@@ -23,7 +23,7 @@ from srnet.cgp.driver import Limits, Progress, check_budgets, run
 from srnet.cgp.genome import Genome, GenomeSpec
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_budget, check_matrix
+from srnet.data import check_budget, check_matrix, random_generator
 
 FITNESS_MODES = {"scaled": _kernels.FITNESS_SCALED, "lstsq": _kernels.FITNESS_LSTSQ}
 MUTATIONS = {"point": _kernels.MUTATION_POINT, "single": _kernels.MUTATION_SINGLE_ACTIVE}
@@ -165,9 +165,7 @@ def seed_from(random_state) -> int:
     """The run seed (an int in [0, 2**63 - 1)) of a ``random_state``: an int
     or None (through NumPy's ``default_rng``), or a Generator (one draw from
     it).  Every search derives its random streams from this one integer."""
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**63 - 1))
-    return int(np.random.default_rng(random_state).integers(0, 2**63 - 1))
+    return int(random_generator(random_state).integers(0, 2**63 - 1))
 
 
 class CGPSearch:

@@ -12,6 +12,8 @@ points).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -19,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from srnet.cgp.primitives import primitive
-from srnet.data import check_budget
+from srnet.data import check_budget, random_generator
 from srnet.estimators import validate_regression
 from srnet.expr.symbolic import make_symbols, simplify, to_sympy
 from srnet.xnet.constants import RULES
@@ -39,7 +41,10 @@ def split_library(functions) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Primitive names (a sequence or ``"add,mul,..."``) as (unary, binary), each checked."""
     if isinstance(functions, str):
         functions = [f.strip() for f in functions.split(",") if f.strip()]
-    names = list(functions)
+    names = list(functions) if isinstance(functions, Iterable) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"functions must be primitive names (a list, or a string 'add,mul,sin'); got "
+                         f"{functions!r}")
     if not names:
         raise ValueError("functions is empty; give at least one primitive")
     if len(set(names)) != len(names):
@@ -137,7 +142,7 @@ class _XNetBase(BaseEstimator):
             raise ValueError(f"validation_fraction must be < 1, got {fraction}")
         threads = check_budget("n_threads", self.n_threads, integer=True, minimum=1)
         device = torch.device(self.device)
-        rng = np.random.default_rng(self.random_state)
+        rng = random_generator(self.random_state)
         X_t = torch.tensor(X, dtype=torch.float64, device=device)  # a copy: X may be read-only
         rows, valid = self._split(len(X), fraction, strata, rng)
         if valid is not None:
@@ -176,9 +181,9 @@ class _XNetBase(BaseEstimator):
             order = rng.permutation(n)
             return np.sort(order[n_valid:]), np.sort(order[:n_valid])
         valid = []
-        for label in np.unique(strata):
-            members = rng.permutation(np.flatnonzero(strata == label))
-            valid.extend(members[: int(round(fraction * len(members)))].tolist())
+        for label in np.unique(strata):  # every class keeps a row to train on (a fraction of 0.75 held out
+            members = rng.permutation(np.flatnonzero(strata == label))  # both rows of a class of 2)
+            valid.extend(members[: min(int(round(fraction * len(members))), len(members) - 1)].tolist())
         valid = np.sort(np.array(valid, dtype=int))
         rows = np.setdiff1d(np.arange(n), valid)
         if len(valid) == 0 or len(rows) < 2:
