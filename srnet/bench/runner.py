@@ -253,11 +253,12 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
     run = {"started_at": now(), "suite": suite.name, "jobs": len(suite.jobs), "datasets": len(suite.datasets),
            "workers": workers, "scheduler": scheduler, "retry_failed": retry_failed, "host": host(),
            "versions": versions(), **(run_info or {})}
-    store.open_batch(settings, run)
+    manifest = store.check_batch(settings)
     removed = store.clean_temporaries()
     if removed:
         log(f"removed {removed} temporary file(s) of an interrupted write")
-    plan = store.plan(suite.jobs, retry_failed=retry_failed)
+    plan = store.plan(suite.jobs, retry_failed=retry_failed)  # refuses results of other settings: before a write
+    store.open_batch(manifest, run)
     for job_id, why in plan.corrupt:
         log(f"corrupt result {job_id} ({why}): moved to {store.corrupt}/ and redone")
     jobs, datasets = len(suite.jobs), len(suite.datasets)

@@ -47,6 +47,14 @@ class CorruptResult(ValueError):
     """A result file that does not pass its integrity check."""
 
 
+class OtherSettings(ValueError):
+    """A valid result file made with other settings (or for another task or kind) than its job's."""
+
+    def __init__(self, path: Path, differences: str):
+        super().__init__(f"'{path}' was made with other settings ({differences})")
+        self.path, self.differences = path, differences
+
+
 def canonical_json(payload) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
@@ -227,14 +235,14 @@ class ResultStore:
         if not path.exists():
             return None
         payload = read_result(path)
-        if payload.get("settings") != job.settings.to_dict():
-            raise ValueError(f"'{path}' was made with other settings than this batch's; use another --out "
-                             f"folder, or move that file away to redo it")
+        made = payload.get("settings")
+        wanted = job.settings.to_dict()
+        if made != wanted:
+            raise OtherSettings(path, _differences(made if isinstance(made, dict) else {}, wanted))
         wanted = {key: job.description()[key] for key in _MADE_FOR}
         made_for = {key: payload["job"].get(key) for key in _MADE_FOR}
         if made_for != wanted:
-            raise ValueError(f"'{path}' was made with other settings ({_differences(made_for, wanted)}); use "
-                             f"another --out folder, or move that file away to redo it")
+            raise OtherSettings(path, _differences(made_for, wanted))
         return payload["status"]
 
     def plan(self, jobs, *, retry_failed: bool = False) -> Plan:
@@ -248,11 +256,14 @@ class ResultStore:
             kind than its job's.
         """
         plan = Plan(todo=[])
+        others = []
         for job in jobs:
             try:
                 status = self._status(job)
+            except OtherSettings as error:  # all of them named, before anything is moved or written
+                others.append(error)
+                continue
             except CorruptResult as error:
-                self.quarantine(job.job_id)
                 plan.corrupt.append((job.job_id, str(error)))
                 plan.todo.append(job)
                 continue
@@ -264,6 +275,14 @@ class ResultStore:
                 if status == "failed":
                     plan.retried.append(job.job_id)
                 plan.todo.append(job)
+        if others:
+            shown = "; ".join(f"{e.path.name} ({e.differences})" for e in others[:3])
+            more = f"; and {len(others) - 3} more" if len(others) > 3 else ""
+            raise ValueError(f"{len(others)} result file(s) in '{self.results}' made with other settings than "
+                             f"this batch's: {shown}{more}; use another --out folder, or move those files "
+                             f"away to redo them")
+        for job_id, _ in plan.corrupt:
+            self.quarantine(job_id)
         return plan
 
     def load_all(self) -> tuple[list[dict], list[tuple[Path, str]]]:
@@ -304,9 +323,10 @@ class ResultStore:
             raise NotABatchManifest(f"'{self.manifest_path}' is not an srnet batch manifest")
         return manifest
 
-    def open_batch(self, settings: BatchSettings, run: dict) -> dict:
-        """Check ``settings`` against the folder's manifest (creating it for a new
-        folder) and record this run.
+    def check_batch(self, settings: BatchSettings) -> dict:
+        """The folder's manifest for a batch of ``settings`` (a new one for a
+        new folder, or for one that holds no result yet), checked; nothing
+        is written (:meth:`open_batch` does, once the results are checked too).
 
         Raises
         ------
@@ -320,15 +340,20 @@ class ResultStore:
         except NotABatchManifest as error:  # someone else's batch.json: the batch needs another folder
             raise ValueError(f"{error}; choose another --out") from None
         if manifest is None:
-            manifest = {"schema": MANIFEST_SCHEMA, "settings": wanted, "runs": []}
-        elif manifest["settings"] != wanted:
+            return {"schema": MANIFEST_SCHEMA, "settings": wanted, "runs": []}
+        if manifest["settings"] != wanted:
+            if not any(self.results.glob("*.json")):  # a first run killed before any result: nothing to keep
+                return {**manifest, "settings": wanted}
             raise ValueError(f"'{self.root}' holds results made with other settings "
                              f"({_differences(manifest['settings'], wanted)}); use another --out "
                              f"folder, or repeat the folder's settings to resume it")
+        return manifest
+
+    def open_batch(self, manifest: dict, run: dict) -> None:
+        """Write ``manifest`` (from :meth:`check_batch`) with this run recorded."""
         manifest["runs"].append(run)
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
         self.results.mkdir(parents=True, exist_ok=True)
-        return manifest
 
 
     def close_batch(self, started_at: str, outcome: dict) -> None:

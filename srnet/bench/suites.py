@@ -99,6 +99,10 @@ class BatchSettings:
     n_points: int = 1000
     nguyen_rows: int = 200
 
+    def __post_init__(self):
+        # one batch whatever order the explainers are named in (each draws its seed in this order)
+        object.__setattr__(self, "explainers", tuple(sorted(set(self.explainers))))
+
     def validate(self) -> "BatchSettings":
         from srnet.networks import ACTIVATIONS
 
@@ -120,8 +124,10 @@ class BatchSettings:
             raise ValueError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATIONS)}")
         for name in ("epochs", "steps", "max_rows", "n_points", "nguyen_rows"):
             value = getattr(self, name)
-            if value is not None and int(value) < 1:
-                raise ValueError(f"{name.replace('_', '-')} must be >= 1; got {value}")
+            lowest = 2 if name == "n_points" else 1  # an R^2 needs two points (compare refused 1 in every job)
+            if value is not None and int(value) < lowest:
+                option = {"n_points": "points"}.get(name, name.replace("_", "-"))
+                raise ValueError(f"--{option} must be >= {lowest}; got {value}")
         if not 0 <= self.early_stopping < 1:
             raise ValueError(f"--early-stopping must be in [0, 1) (0: off); got {self.early_stopping}")
         if not 0 < self.test_fraction < 1:

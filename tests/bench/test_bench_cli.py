@@ -76,6 +76,14 @@ def test_corrupt_result_is_redone_and_settings_are_guarded(tmp_path, capsys):
     assert main(changed) == 2
     assert "other settings (generations: folder 5, now 6)" in capsys.readouterr().err
 
+    # without its manifest, the results themselves refuse other settings, and the refusal writes nothing:
+    # it wrote the other settings' manifest, after which the folder's own command was refused
+    (out / "batch.json").unlink()
+    assert main(changed) == 2
+    assert "nguyen-1__srnet__seed0.json (generations: folder 5, now 6)" in capsys.readouterr().err
+    assert not (out / "batch.json").exists()
+    assert main(argv) == 0 and "2 already done" in capsys.readouterr().out
+
 
 def test_killed_batch_resumes_without_losing_or_repeating_work(tmp_path):
     out = tmp_path / "out"

@@ -37,7 +37,7 @@ def folder(tmp_path, pmlb_cache):
     jobs = resolve_suite("pmlb:iris,car,breast", seeds=(0, 1), settings=BatchSettings(),
                          pmlb_cache=pmlb_cache).jobs
     store = ResultStore(tmp_path)
-    store.open_batch(BatchSettings(), {"run": 1})
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
     for k, job in enumerate(jobs[:-2]):
         store.write(fake_payload(job, agreement=0.85 + 0.05 * k))
     store.write(fake_payload(jobs[-2], 0, status="failed"))
@@ -70,7 +70,7 @@ def test_report_tables_and_plots(folder):
 def test_a_failure_without_a_message_is_listed_by_its_type(tmp_path):
     job = resolve_suite("nguyen:nguyen-1", settings=BatchSettings()).jobs[0]
     store = ResultStore(tmp_path)
-    store.open_batch(BatchSettings(), {"run": 1})
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
     payload = fake_payload(job, 0, status="failed")
     payload["error"].update(type="AssertionError", message="")  # a bare ``assert``
     store.write(payload)
@@ -82,7 +82,7 @@ def test_a_failure_without_a_message_is_listed_by_its_type(tmp_path):
 
 def test_report_of_a_folder_whose_manifest_has_no_settings_dict(tmp_path):
     store = ResultStore(tmp_path)
-    store.open_batch(BatchSettings(), {"run": 1})
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
     store.manifest_path.write_text('{"schema": "srnet.bench.batch/1", "settings": "fast", "runs": []}')
     report = write_report(tmp_path, plots=False)  # it stopped between summary.csv and summary.md
     assert report.headline[-1].startswith("note: the batch's settings and runs are not shown: ")
@@ -95,7 +95,7 @@ def test_report_of_a_folder_whose_manifest_has_no_settings_dict(tmp_path):
 def test_a_manifest_run_without_its_figures_is_left_out_of_the_report(tmp_path):
     job = resolve_suite("nguyen:nguyen-1", settings=BatchSettings()).jobs[0]
     store = ResultStore(tmp_path)
-    store.open_batch(BatchSettings(), {"run": 1})
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
     store.write(fake_payload(job, 0))
     manifest = json.loads(store.manifest_path.read_text())
     manifest["runs"] = [{"wall_seconds": 3.0}, {"started_at": "then", "ok": 1, "failed": 0, "wall_seconds": 4.0}]

@@ -87,13 +87,17 @@ def test_leftover_temporaries_are_cleaned(tmp_path, jobs):
     assert [p.name for p in store.results.iterdir()] == [f"{jobs[0].job_id}.json"]
 
 
-def test_manifest_refuses_other_settings(tmp_path):
+def test_manifest_refuses_other_settings_once_the_folder_holds_results(tmp_path, jobs):
     store = ResultStore(tmp_path)
-    store.open_batch(BatchSettings(seconds=5.0), {"run": 1})
-    store.open_batch(BatchSettings(seconds=5.0), {"run": 2})
-    assert [run["run"] for run in store.read_manifest()["runs"]] == [1, 2]
-    with pytest.raises(ValueError, match=r"other settings \(seconds: folder 5.0, now 10.0\)"):
-        store.open_batch(BatchSettings(seconds=10.0), {"run": 3})
+    store.open_batch(store.check_batch(BatchSettings(seconds=5.0)), {"run": 1})
+    # a first run killed before any result leaves nothing to keep: other settings take the folder
+    store.open_batch(store.check_batch(BatchSettings(seconds=6.0)), {"run": 2})
+    assert store.read_manifest()["settings"]["seconds"] == 6.0
+    store.write(payload(jobs[0]))
+    store.open_batch(store.check_batch(BatchSettings(seconds=6.0)), {"run": 3})
+    assert [run["run"] for run in store.read_manifest()["runs"]] == [1, 2, 3]
+    with pytest.raises(ValueError, match=r"other settings \(seconds: folder 6.0, now 10.0\)"):
+        store.check_batch(BatchSettings(seconds=10.0))
 
 
 @pytest.mark.parametrize("manifest", [
@@ -105,7 +109,7 @@ def test_a_manifest_without_settings_or_runs_is_not_a_manifest(tmp_path, manifes
     store = ResultStore(tmp_path)
     store.manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="is not an srnet batch manifest; choose another --out$"):
-        store.open_batch(BatchSettings(), {"run": 1})
+        store.check_batch(BatchSettings())
 
 
 def test_result_of_other_settings_is_refused(tmp_path):
@@ -113,7 +117,8 @@ def test_result_of_other_settings_is_refused(tmp_path):
     old = resolve_suite("nguyen:nguyen-1", settings=BatchSettings(seconds=5.0)).jobs[0]
     store.write(payload(old))
     new = resolve_suite("nguyen:nguyen-1", settings=BatchSettings(seconds=6.0)).jobs
-    with pytest.raises(ValueError, match="other settings"):
+    with pytest.raises(ValueError, match=r"1 result file\(s\) in .* made with other settings than this batch's: "
+                                         r"nguyen-1__srnet__seed0.json \(seconds: folder 5.0, now 6.0\); use another"):
         store.plan(new)
 
 

@@ -98,11 +98,19 @@ def test_gecco_suite(gecco_dir, pmlb_cache):
                                              (BatchSettings(seconds=0), "seconds"),
                                              (BatchSettings(activation="swish"), "activation"),
                                              (BatchSettings(max_rows=0), "max-rows"),
+                                             (BatchSettings(n_points=1), "^--points must be >= 2; got 1$"),
                                              (BatchSettings(early_stopping=1.0), "early-stopping"),
                                              (BatchSettings(early_stopping=float("nan")), "early-stopping")])
 def test_bad_settings(settings, match):
     with pytest.raises(ValueError, match=match):
         resolve_suite("nguyen", settings=settings)
+
+
+def test_the_explainers_order_names_one_batch():
+    """--explainers maple,cgp_direct then cgp_direct,maple on one folder was refused as other settings."""
+    first, second = BatchSettings(explainers=("maple", "cgp_direct")), BatchSettings(explainers=("cgp_direct", "maple"))
+    assert first == second and first.to_dict() == second.to_dict()
+    assert first.explainers == ("cgp_direct", "maple")
 
 
 def test_unknown_suite_and_method():

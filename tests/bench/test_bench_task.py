@@ -107,7 +107,8 @@ def test_a_result_of_another_task_is_not_reused(cache, tmp_path):
     store.write({"job": classifier.description(), "status": "ok", "settings": TINY.to_dict()})
     regression = resolve_suite("pmlb:gaps", settings=TINY, pmlb_cache=cache, task="regression").jobs
     assert regression[0].job_id == classifier.job_id
-    with pytest.raises(ValueError, match=r"other settings \(task: folder 'classification', now 'regression'\)"):
+    with pytest.raises(ValueError, match=r"other settings than this batch's: gaps__srnet__seed0.json \(task: "
+                                         r"folder 'classification', now 'regression'\)"):
         store.plan(regression)
     # the source is not compared: for the paper's networks it is a folder's path, and a moved folder resumes
     store.write({"job": {**classifier.description(), "source": "/a/moved/folder"}, "status": "ok",
