@@ -6,6 +6,7 @@ backend and returns the path, so it works on machines without a display.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -219,7 +220,15 @@ def plot_fidelity(records, path, title="fidelity to the network") -> Path:
     for d, domain in enumerate(domains):
         values = [next(r[key] for r in records if r["explainer"] == name and r["domain"] == domain)
                   for name in names]
-        ax.bar(np.arange(len(names)) + d * width, values, width, label=domain)
+        positions = np.arange(len(names)) + d * width
+        drawn = [value is not None and math.isfinite(value) and (classification or value > 0) for value in values]
+        ax.bar(positions[drawn], [v for v, ok in zip(values, drawn) if ok], width, label=domain, color=f"C{d}")
+        for x, value, ok in zip(positions, values, drawn):  # no bar to see on a log axis (0) or at all: say so
+            if not ok:
+                text = "none" if value is None or math.isnan(value) else (
+                    "inf (overflow)" if math.isinf(value) else f"{value:g} (exact)")
+                ax.text(x, 0.02, text, transform=ax.get_xaxis_transform(), rotation=90, ha="center", va="bottom",
+                        fontsize=8, color="crimson")
     ax.set_xticks(np.arange(len(names)) + width * (len(domains) - 1) / 2, names)
     if classification:
         ax.set_ylabel("agreement with the network's class")

@@ -51,3 +51,25 @@ def test_a_node_count_axis_always_has_numbers():
     assert wide.get_xscale() == "log" and "10" in labels and "100" in labels  # numbers, not 10^1
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_the_fidelity_bars_say_where_there_is_no_bar_to_see(tmp_path, monkeypatch):
+    """On the log axis an exact formula's RMSE of 0, an overflow's inf and a missing figure left no bar:
+    they looked like missing data, or like nothing at all."""
+    import srnet.plots as plots
+
+    shown = {}
+
+    def keep(fig, path):
+        shown["texts"] = [t.get_text() for t in fig.axes[0].texts]
+        shown["bars"] = len(fig.axes[0].patches)
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    records = [dict(explainer=e, domain=d, rmse=v, agreement=None) for e, d, v in (
+        ("srnet", "interpolation", 0.0), ("srnet", "extrapolation", float("inf")),
+        ("lime", "interpolation", 0.1), ("lime", "extrapolation", 0.2),
+        ("maple", "interpolation", None), ("maple", "extrapolation", 0.05))]
+    plots.plot_fidelity(records, tmp_path / "fidelity.png")
+    assert shown == {"texts": ["0 (exact)", "none", "inf (overflow)"], "bars": 3}

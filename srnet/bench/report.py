@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srnet.bench.store import ResultStore
+from srnet.bench.store import ResultStore, differences
 
 AGREEMENT_TARGET = 0.95
 R2_TARGET = 0.99
@@ -116,17 +116,23 @@ def write_report(folder, *, plots: bool = True) -> Report:
     if not store.results.is_dir():
         raise FileNotFoundError(f"'{store.root}' holds no results/ folder: not an srnet bench output")
     payloads, corrupt = store.load_all()
+    try:
+        manifest, unread = store.read_manifest(), None
+    except ValueError as error:  # the results stand on their own (each checked): report them without it
+        manifest, unread = None, f"note: the batch's settings and runs are not shown: {error}"
+    if manifest:  # a result of other settings (copied in by hand) must not count under the batch's settings
+        kept = [p for p in payloads if p.get("settings") == manifest["settings"]]
+        other = [p for p in payloads if p.get("settings") != manifest["settings"]]
+        corrupt = corrupt + [(store.path(p["job"]["id"]), "made with other settings than the batch's ("
+                              + differences(p["settings"] if isinstance(p.get("settings"), dict) else {},
+                                            manifest["settings"], ("file", "batch")) + ")") for p in other]
+        payloads = kept
     rows = [summary_row(p) for p in payloads]
     frame = summary_frame(rows)
     report = Report(rows, corrupt)
     frame.to_csv(store.root / "summary.csv", index=False)
     report.written.append(store.root / "summary.csv")
-    report.headline = headline(frame)
-    try:
-        manifest = store.read_manifest()
-    except ValueError as error:  # the results stand on their own (each checked): report them without it
-        manifest = None
-        report.headline.append(f"note: the batch's settings and runs are not shown: {error}")
+    report.headline = headline(frame) + ([unread] if unread else [])
     (store.root / "summary.md").write_text(markdown(frame, corrupt, report.headline, manifest))
     report.written.append(store.root / "summary.md")
     if plots and len(frame):
@@ -147,19 +153,24 @@ def _fidelity_columns(frame, task: str) -> dict[str, str]:
 def headline(frame) -> list[str]:
     """One line per task: how many datasets SRNet explained faithfully."""
     lines = []
-    ok = frame[frame["status"] == "ok"]
+    if not len(frame):
+        return lines
     for task, column, target, what in (("classification", "srnet_agreement_test_all", AGREEMENT_TARGET,
                                         "test agreement"),
                                        ("regression", "srnet_interpolation_r2", R2_TARGET, "interpolation R^2")):
-        part = ok[ok["task"] == task]
-        if not len(part) or column not in part:
+        part = frame[frame["task"] == task]
+        if not (part["status"] == "ok").any() or column not in part:
             continue
         for method, rows in part.groupby("method"):
-            # a seed without a finite figure (null: a formula that overflowed) keeps its dataset from the count
-            per_dataset = rows.groupby("dataset")[column].mean(skipna=False)
+            # a seed without a finite figure (null: a formula that overflowed) or that failed keeps its
+            # dataset from the count, and in the denominator
+            figures = rows[column].where(rows["status"] == "ok")
+            per_dataset = figures.groupby(rows["dataset"]).mean(skipna=False)
             reached = int((per_dataset >= target).sum())
+            failed = rows.loc[rows["status"] != "ok", "dataset"].nunique()
             lines.append(f"{method}: {reached} of {len(per_dataset)} {task} datasets with SRNet {what} >= "
-                         f"{target:g} (mean over seeds)")
+                         f"{target:g} (mean over seeds" + (f"; {failed} with a failed seed, not reached)"
+                                                           if failed else ")"))
     return lines
 
 
@@ -183,8 +194,8 @@ def markdown(frame, corrupt, lines, manifest) -> str:
     """The Markdown summary: headline, one table per task, failures, corrupt files."""
     n_ok = int((frame["status"] == "ok").sum()) if len(frame) else 0
     out = ["# srnet bench summary", "",
-           f"{len(frame)} results: {n_ok} ok, {len(frame) - n_ok} failed; {len(corrupt)} corrupt file(s) "
-           f"not counted.", ""]
+           f"{len(frame)} results: {n_ok} ok, {len(frame) - n_ok} failed; {len(corrupt)} file(s) not counted "
+           f"(corrupt, or of other settings).", ""]
     if manifest:
         settings = ", ".join(f"{k}={v}" for k, v in manifest["settings"].items())
         out += [f"Settings: {settings}.", ""]
@@ -207,7 +218,7 @@ def markdown(frame, corrupt, lines, manifest) -> str:
                 + " |" for r in failed.itertuples()]
         out.append("")
     if corrupt:
-        out += ["## Corrupt result files (not counted; `srnet bench` redoes them)", ""]
+        out += ["## Result files not counted (corrupt ones `srnet bench` moves aside and redoes)", ""]
         out += [f"- `{path.name}`: {why}" for path, why in corrupt] + [""]
     return "\n".join(out)
 
@@ -223,12 +234,16 @@ def table(part, task: str) -> list[str]:
                ("net test R2", "network_test_r2")]
     others = {name: c for name, c in _fidelity_columns(part, task).items() if name != "srnet"}
     label = "test %" if percent else "R2 interp"
+    if percent and others:  # theirs are measured on compare's sample of the test rows: SRNet's too, beside them
+        own.append(("SRNet sample %", "srnet_test_agreement"))
     columns = own + [(f"{name} {label}", c) for name, c in others.items()]
     columns += [("complexity", "srnet_complexity"), ("seconds", "total_seconds")]
     header = ["dataset", "method", "ok/jobs"] + [name for name, _ in columns]
     what = ("Columns: `SRNet train %` and `SRNet test %` are the agreement of the formula's class with the "
             "network's class (not accuracy); `net test acc %` is the network's own accuracy against the labels; "
-            "other explainers' `test %` are their agreement with the network on the test rows."
+            "other explainers' `test %` are their agreement with the network on a sample of at most --points "
+            "test rows, and `SRNet sample %` SRNet's on the same rows (compare like with like there; "
+            "`SRNet test %` counts every test row)."
             if percent else
             "Columns: R2 of each explainer against the network (not the labels), inside the training box "
             "(`interp`) and in the wider test box (`extrap`); `net test R2` is the network against the labels.")
@@ -266,6 +281,8 @@ def _fidelity_value(frame, explainer: str, task: str):
 
 def write_plots(frame, folder: Path) -> list[Path]:
     """The four plots of a summary frame; returns the files written."""
+    import pandas as pd
+
     from srnet.plots import node_count_axis, plt, save_figure
     ok = frame[frame["status"] == "ok"]
     written = []
@@ -284,7 +301,9 @@ def write_plots(frame, folder: Path) -> list[Path]:
         for explainer, column in _fidelity_columns(part, task).items():
             if explainer != "srnet":
                 series[explainer] = part.groupby("dataset")[column].mean()
-        order = series[next(iter(series))].sort_values().index
+        first = series[next(iter(series))]  # sorted by the first series, then every dataset only others have
+        order = first.sort_values().index.append(pd.Index(sorted(set().union(*(v.index for v in series.values()))
+                                                               - set(first.index))))
         x = np.arange(len(order))
         for k, (name, values) in enumerate(series.items()):
             y = values.reindex(order).to_numpy(dtype=float)
@@ -357,7 +376,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
                                 alpha=0.8)
         node_count_axis(ax, part["srnet_complexity"].dropna().to_numpy(float))
         ax.set_xlabel("SRNet formula complexity (nodes)")
-        ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box")
+        ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box (clipped at -1)")
         ax.set_title(f"complexity vs fidelity ({task})")
         ax.legend(fontsize=8)
     written.append(save_figure(fig, folder / "complexity_vs_fidelity.png"))

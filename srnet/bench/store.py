@@ -238,11 +238,11 @@ class ResultStore:
         made = payload.get("settings")
         wanted = job.settings.to_dict()
         if made != wanted:
-            raise OtherSettings(path, _differences(made if isinstance(made, dict) else {}, wanted))
+            raise OtherSettings(path, differences(made if isinstance(made, dict) else {}, wanted))
         wanted = {key: job.description()[key] for key in _MADE_FOR}
         made_for = {key: payload["job"].get(key) for key in _MADE_FOR}
         if made_for != wanted:
-            raise OtherSettings(path, _differences(made_for, wanted))
+            raise OtherSettings(path, differences(made_for, wanted))
         return payload["status"]
 
     def plan(self, jobs, *, retry_failed: bool = False) -> Plan:
@@ -345,7 +345,7 @@ class ResultStore:
             if not any(self.results.glob("*.json")):  # a first run killed before any result: nothing to keep
                 return {**manifest, "settings": wanted}
             raise ValueError(f"'{self.root}' holds results made with other settings "
-                             f"({_differences(manifest['settings'], wanted)}); use another --out "
+                             f"({differences(manifest['settings'], wanted)}); use another --out "
                              f"folder, or repeat the folder's settings to resume it")
         return manifest
 
@@ -366,8 +366,9 @@ class ResultStore:
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
 
 
-def _differences(have: dict, want: dict) -> str:
+def differences(have: dict, want: dict, words=("folder", "now")) -> str:
+    """The settings that differ, ``"key: folder A, now B; ..."`` (``words`` name the two sides)."""
     keys = sorted(set(have) | set(want))
-    parts = [f"{key}: folder {have.get(key)!r}, now {want.get(key)!r}" for key in keys
+    parts = [f"{key}: {words[0]} {have.get(key)!r}, {words[1]} {want.get(key)!r}" for key in keys
              if have.get(key) != want.get(key)]
     return "; ".join(parts)

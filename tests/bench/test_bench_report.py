@@ -58,9 +58,12 @@ def test_report_tables_and_plots(folder):
     assert "| car | srnet | 2/2 | 97.5 | 97.5 | 80.0 |" in markdown and "| breast | srnet | 0/1 |" in markdown
     assert "## Failed jobs" in markdown and "breast__srnet__seed1.json" in markdown
     assert "agreement of the formula's class with the network's class (not accuracy)" in markdown
-    # iris 0.85/0.90, car 0.95/1.00 (means 0.875 and 0.975), breast: no valid ok result
-    assert report.headline == ["srnet: 1 of 2 classification datasets with SRNet test agreement >= 0.95 "
-                               "(mean over seeds)"]
+    # iris 0.85/0.90, car 0.95/1.00 (means 0.875 and 0.975), breast: failed, so not reached (it was left out
+    # of the count: "1 of 2")
+    assert report.headline == ["srnet: 1 of 3 classification datasets with SRNet test agreement >= 0.95 "
+                               "(mean over seeds; 1 with a failed seed, not reached)"]
+    # beside MAPLE's agreement on compare's sample of the test rows, SRNet's on the same rows
+    assert "| SRNet test % | net test acc % | SRNet sample % | maple test % |" in markdown
     names = {path.name for path in report.written}
     assert {"fidelity_per_dataset.png", "srnet_vs_maple.png", "time_per_job.png",
             "complexity_vs_fidelity.png"} <= names
@@ -148,3 +151,15 @@ def test_summary_marks_a_mean_that_leaves_out_a_seed_without_a_figure():
     assert "| 0.9000* |" in next(line for line in lines if line.startswith("| a |"))
     note = next(line for line in lines if line.startswith("`*`: the mean of the seeds with a finite figure"))
     assert "headline" not in note
+
+
+def test_a_result_of_other_settings_copied_in_is_listed_not_counted(folder, pmlb_cache):
+    """srnet report counted a result made with other settings under the batch's settings line."""
+    store = ResultStore(folder)
+    job = resolve_suite("pmlb:iris", seeds=(2,), settings=BatchSettings(generations=5, seconds=None),
+                        pmlb_cache=pmlb_cache).jobs[0]
+    store.write(fake_payload(job, agreement=0.2))
+    report = write_report(folder)
+    listed = dict((path.name, why) for path, why in report.corrupt)
+    assert "generations: file 5, batch None" in listed["iris__srnet__seed2.json"]
+    assert len(pd.read_csv(folder / "summary.csv")) == 5  # not a row
