@@ -196,6 +196,22 @@ def test_a_step_with_a_zero_local_derivative_has_a_zero_slope_not_nan(last, dtyp
         assert_same(got.astype(np.float64), want, 1e-6, 0, f"{what}, {last}, {dtype}")
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_an_infinite_factor_on_a_slope_a_clipped_step_zeroed_gives_autograds_zero(dtype):
+    """mish at x = inf: x times the slope of tanh(softplus(x)), which the clipped exp made exactly 0.
+    Autograd gets 0 there (the clip masks the gradient) and a slope of 1 in all; the fused paths got
+    inf * 0 = NaN."""
+    mish = x * sympy.tanh(sympy.log(1 + sympy.exp(x)))
+    points = [-5.0, 0.5, 12.0, 100.0, math.inf]  # (at -inf mish is -inf * 0: NaN, its slope moot)
+    _, want, _ = value_and_grad(ExpressionActivation.from_sympy(mish, fused=False), points, dtype)
+    assert want[-1] == 1.0
+    _, grad, _ = value_and_grad(ExpressionActivation.from_sympy(mish), points, dtype)
+    plan = ExpressionActivation.from_sympy(mish)._fused_plan
+    line = forward_mode(plan, torch.tensor(points, dtype=dtype))[1].numpy()
+    for got, what in ((grad, "kernel"), (line, "torch straight line")):
+        assert_same(got.astype(np.float64), want, 1e-6, 0, f"{what}, {dtype}")
+
+
 def test_every_primitive_derivative_rule_is_autograd_of_its_torch_form():
     values = torch.tensor(np.concatenate([np.linspace(-4, 4, 81), [0.0, 1e-12, -1e-12, 90.0, 80.0]]),
                           dtype=torch.float64)

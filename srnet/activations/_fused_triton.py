@@ -107,9 +107,10 @@ if triton is not None:
 
     @triton.jit
     def _chain(factor, slope):
-        """factor * slope, 0 where the factor is exactly 0 (an overflowed
-        slope through a saturated step; srnet.activations.fused._chain)."""
-        return tl.where(factor == 0, _constant(0.0, factor), factor * slope)
+        """factor * slope, 0 where either is exactly 0 (an overflowed slope
+        through a saturated step, or an infinite factor on a slope a clipped
+        step zeroed; srnet.activations.fused._chain)."""
+        return tl.where((factor == 0) | (slope == 0), _constant(0.0, factor), factor * slope)
 
     @triton.jit
     def _step(code: tl.constexpr, a, b, da, db, LA: tl.constexpr, LB: tl.constexpr, LIBDEVICE: tl.constexpr):

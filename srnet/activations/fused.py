@@ -62,11 +62,13 @@ def _where_zero(mask, value):
 
 def _chain(factor, slope):
     """``factor * slope``, the chain rule's product of a step's local
-    derivative and its argument's slope, and 0 wherever the factor is exactly
-    0 (tanh or sigmoid saturated, exp clipped): an argument's slope may have
-    overflowed to inf (or be NaN from such a product) where autograd, which
+    derivative and its argument's slope, and 0 wherever either is exactly 0:
+    where the factor is (tanh or sigmoid saturated, exp clipped), an
+    argument's slope may have overflowed to inf (or be NaN from such a
+    product), and where the slope is (a clipped exp's argument), the factor
+    may be inf (x * tanh(softplus(x)) at x = inf), where autograd, which
     multiplies the finite factors from the output back, gets 0."""
-    return _where_zero(factor == 0, factor * slope)
+    return _where_zero((factor == 0) | (slope == 0), factor * slope)
 
 
 def _d_div(a, b, da, db, value):
