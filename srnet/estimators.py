@@ -13,6 +13,7 @@ from srnet.cgp.primitives import PAPER_FUNCTIONS
 from srnet.data import check_budget
 from srnet.expr.program import Program
 from srnet.expr.symbolic import make_symbols, residue_points, simplify, tidy_constants, to_sympy
+from srnet.progress import SearchProgress
 
 
 def linear_scaling(F: np.ndarray, Y: np.ndarray):
@@ -112,6 +113,9 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         the data resident on the device; ``"auto"`` on the GPU from
         :data:`srnet.cgp.evolve.GPU_MIN_SAMPLES` samples when one is present
         (see :func:`srnet.cgp.evolve.evolve`).
+    progress : bool, default=False
+        Show a progress bar (stderr) of the budget spent and the best
+        fitness so far.
 
     Attributes
     ----------
@@ -138,7 +142,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                  mutation_rate=DEFAULT_MUTATION_RATE,
                  max_generations=None, max_evaluations=None, max_seconds=5.0, tol=1e-12, restart_after=2000,
                  simplify_seconds=2.0, random_state=None, n_threads=None, islands=None, precision="float64",
-                 device="cpu"):
+                 device="cpu", progress=False):
         self.n_columns = n_columns
         self.n_rows = n_rows
         self.levels_back = levels_back
@@ -159,6 +163,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         self.islands = islands
         self.device = device
         self.precision = precision
+        self.progress = progress
 
     def fit(self, X, y, callback=None):
         """Evolve a formula for y from X.
@@ -179,13 +184,18 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                           levels_back=self.levels_back, functions=self.functions, n_constants=self.n_constants,
                           constant_pool=self.constant_pool)
         X_rows = as_feature_rows(X)
-        result = evolve(spec, X_rows, np.ascontiguousarray(Y.T), fitness="scaled", n_offspring=self.n_offspring,
-                        mutation=self.mutation, mutation_rate=self.mutation_rate,
-                        max_generations=self.max_generations, max_evaluations=self.max_evaluations,
-                        max_seconds=self.max_seconds, target_fitness=tol * float(spread.mean()),
-                        restart_after=self.restart_after, random_state=self.random_state,
-                        n_threads=self.n_threads, islands=self.islands, callback=callback,
-                        precision=self.precision, device=self.device)
+        with SearchProgress(self.progress, "CGPRegressor", self.max_seconds, self.max_generations) as bar:
+            def on_step(progress):
+                bar(progress.generation, progress.seconds, progress.fitness)
+                return bool(callback(progress)) if callback is not None else False
+
+            result = evolve(spec, X_rows, np.ascontiguousarray(Y.T), fitness="scaled",
+                            n_offspring=self.n_offspring, mutation=self.mutation, mutation_rate=self.mutation_rate,
+                            max_generations=self.max_generations, max_evaluations=self.max_evaluations,
+                            max_seconds=self.max_seconds, target_fitness=tol * float(spread.mean()),
+                            restart_after=self.restart_after, random_state=self.random_state,
+                            n_threads=self.n_threads, islands=self.islands, callback=on_step,
+                            precision=self.precision, device=self.device)
         a, b = linear_scaling(outputs_of(result.genome, X_rows).T, Y)
         self.genome_ = result.genome
         self.program_ = Program.from_genome(result.genome, np.diag(a), b)

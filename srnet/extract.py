@@ -55,6 +55,7 @@ from srnet.metrics import class_agreement, mse, rmse_r2
 from srnet.names import feature_symbols
 from srnet.networks import as_network
 from srnet.probe import plan_layers, probe
+from srnet.progress import SearchProgress
 
 #: Points the constant refinement fits on (a random subset of the fit sample).
 REFINE_POINTS = 1000
@@ -448,26 +449,16 @@ class SRNet(BaseEstimator):
         else:  # small data: each thread evolves a population of its own
             search = Islands([population(island_seed(run_seed, i), 1) for i in range(self.n_islands_)],
                              n_threads=threads, meet_every=ISLANDS_MEET_EVERY)
-        bar = _progress_bar(self.progress, settings)
+        with SearchProgress(self.progress, "srnet", settings["max_seconds"], settings["max_generations"]) as bar:
+            def on_step(progress):
+                bar(progress.generation, progress.seconds, progress.fitness)
+                return bool(callback(progress)) if callback is not None else False
 
-        def on_step(progress):
-            if bar is not None:
-                bar.set_postfix(search_fitness=f"{progress.fitness:.4g}", refresh=False)
-                bar.update((progress.generation if settings["max_seconds"] is None
-                            else min(progress.seconds, bar.total)) - bar.n)
-            return bool(callback(progress)) if callback is not None else False
-
-        try:
             with _kernels.engine_threads(threads):  # numba threads, and single-threaded BLAS inside the kernels
                 outcome = run(search, max_generations=settings["max_generations"],
                               max_seconds=settings["max_seconds"], target_fitness=0.0, callback=on_step)
-        finally:
-            if bar is not None:
-                bar.close()
         self.stop_reason_ = outcome.stop_reason
         if self.stop_reason_ == "interrupted" and self.progress:
-            import sys
-
             print(f"interrupted after {search.generation} generations: composing the best explanation so far "
                   f"(Ctrl-C again quits at once)", file=sys.stderr, flush=True)
         self.search_seconds_ = outcome.seconds
@@ -792,20 +783,6 @@ class SRNet(BaseEstimator):
             "teacher_forced_layer_mse": self.teacher_forced_layer_mse_,
             "teacher_forced_layer_r2": self.teacher_forced_layer_r2_,
         })
-
-
-def _progress_bar(enabled: bool, settings: dict):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    # a terminal redraws the bar in place; a log file (CI, nohup) would get every redraw appended
-    # on one line, so it gets one every few seconds
-    interval = 0.1 if sys.stderr.isatty() else 5.0
-    if settings["max_seconds"] is None:
-        return tqdm(total=settings["max_generations"], unit="gen", desc="srnet", mininterval=interval)
-    return tqdm(total=settings["max_seconds"], unit="s", desc="srnet", mininterval=interval,
-                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}")
 
 
 __all__ = ["SRNet"]

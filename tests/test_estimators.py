@@ -82,3 +82,20 @@ def test_unknown_primitive_and_wrong_width_at_predict():
     model = CGPRegressor(**FAST).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features"):
         model.predict(np.zeros((2, 3)))
+
+
+def test_progress_shows_a_bar_on_stderr_and_changes_nothing(capsys):
+    """Every estimator's search can show how far its budget is spent (SRNet's could; CGPRegressor's and
+    X-Net's ran silent however long their budget)."""
+    from srnet import XNetRegressor
+
+    X = np.random.default_rng(0).uniform(-1, 1, (60, 2))
+    y = X[:, 0] ** 2 + X[:, 1]
+    for make, budget in ((CGPRegressor, dict(max_seconds=None, max_generations=300, n_threads=1)),
+                         (XNetRegressor, dict(max_seconds=None, max_iterations=8))):
+        quiet = make(**budget, simplify_seconds=0, random_state=0).fit(X, y)
+        assert capsys.readouterr().err == ""
+        shown = make(**budget, simplify_seconds=0, random_state=0, progress=True).fit(X, y)
+        bar = capsys.readouterr().err
+        assert make.__name__ in bar and ("gen" in bar or "it" in bar), bar
+        assert str(shown.expression_) == str(quiet.expression_)

@@ -24,6 +24,7 @@ from srnet.cgp.primitives import primitive
 from srnet.data import check_budget, random_generator
 from srnet.estimators import validate_regression
 from srnet.expr.symbolic import make_symbols, simplify, to_sympy
+from srnet.progress import SearchProgress
 from srnet.xnet.constants import RULES
 from srnet.xnet.train import Settings, count_nodes, train
 from srnet.xnet.tree import to_program
@@ -60,7 +61,7 @@ class _XNetBase(BaseEstimator):
                  max_iterations=None, tol=1e-12, init_depth=2, constant_steps=5, constants="newton",
                  target="newton", accept="all", patience=20, restart_after=100, parsimony=0.0,
                  validation_fraction=None, clip=1e6, simplify_seconds=2.0, random_state=None, device="cpu",
-                 n_threads=1):
+                 n_threads=1, progress=False):
         self.functions = functions
         self.max_nodes = max_nodes
         self.init = init
@@ -81,6 +82,7 @@ class _XNetBase(BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
+        self.progress = progress
 
     def _max_nodes(self, n_inputs: int, binary) -> int:
         """The neurons per tree, checked (``max_nodes=None``:
@@ -151,7 +153,9 @@ class _XNetBase(BaseEstimator):
         before = torch.get_num_threads()
         torch.set_num_threads(threads)
         try:
-            result = train(X_t, Y, loss, n_trees, settings, rng, valid)
+            with SearchProgress(self.progress, type(self).__name__, settings.max_seconds, settings.max_iterations,
+                                unit="it", loss_name="loss") as bar:
+                result = train(X_t, Y, loss, n_trees, settings, rng, valid, on_iteration=bar)
         finally:
             torch.set_num_threads(before)
         self.trees_ = result.roots
@@ -265,6 +269,9 @@ _PARAMETERS_DOC = """
     n_threads : int, default=1
         torch's CPU threads during ``fit`` (restored afterwards): the tensors
         are tiny, and more threads only add overhead.
+    progress : bool, default=False
+        Show a progress bar (stderr) of the budget spent and the best
+        training loss so far.
 """
 
 _ATTRIBUTES_DOC = """

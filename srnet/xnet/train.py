@@ -247,7 +247,7 @@ def _recentre(roots: list[Node]) -> None:
 
 
 def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: Settings,
-          rng: np.random.Generator, valid=None) -> Result:
+          rng: np.random.Generator, valid=None, on_iteration=None) -> Result:
     """Search a forest of ``n_trees`` trees minimising ``loss`` on ``(X, Y)``.
 
     Stops at ``max_seconds`` (after one iteration at least) or
@@ -256,7 +256,8 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
     best forest of each size (by training loss) is kept, and the forest
     returned is the smallest whose loss -- on ``valid = (X, Y)`` when
     given, else on the training data -- is within ``parsimony`` of the least.
-    See the module docstring for the loop.
+    ``on_iteration(iterations, seconds, best_loss)`` is called after each
+    iteration (a progress bar).  See the module docstring for the loop.
     """
     start = time.perf_counter()
     deadline = None if settings.max_seconds is None else start + settings.max_seconds
@@ -299,6 +300,8 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
                 since_best, best_time = 0, time.perf_counter()
             else:
                 since_best += 1
+            if on_iteration is not None:
+                on_iteration(iterations, time.perf_counter() - start, min(value, best_loss))
             if value < best_loss:
                 best_loss = value
                 history.append((iterations, time.perf_counter() - start, value, size))

@@ -1,0 +1,57 @@
+"""A progress bar for searches (``progress=True`` of the estimators): how far
+the budget is spent, and the best loss so far, on stderr.
+
+One bar for every search (SRNet's layer-wise one, ``CGPRegressor``'s,
+X-Net's), so they all look and behave alike: against seconds when there is a
+time budget, else against generations (or iterations); redrawn in place on a
+terminal, and only every few seconds into a log file (CI, nohup), which would
+otherwise get every redraw appended to one line.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+class SearchProgress:
+    """``SearchProgress(enabled, desc, max_seconds, max_steps, unit)``;
+    call it with ``(steps, seconds, loss)`` as the search goes, and
+    :meth:`close` it (or use it as a context manager).  Disabled, it does
+    nothing (and imports nothing)."""
+
+    def __init__(self, enabled: bool, desc: str, max_seconds: float | None, max_steps: int | None,
+                 unit: str = "gen", loss_name: str = "search_fitness"):
+        self.bar = None
+        self.by_seconds = max_seconds is not None
+        self.loss_name = loss_name
+        if not enabled:
+            return
+        from tqdm.auto import tqdm
+
+        interval = 0.1 if sys.stderr.isatty() else 5.0
+        if self.by_seconds:
+            self.bar = tqdm(total=max_seconds, unit="s", desc=desc, mininterval=interval,
+                            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}")
+        else:
+            self.bar = tqdm(total=max_steps, unit=unit, desc=desc, mininterval=interval)
+
+    def __call__(self, steps: int, seconds: float, loss: float) -> None:
+        bar = self.bar
+        if bar is None:
+            return
+        bar.set_postfix({self.loss_name: f"{loss:.4g}"}, refresh=False)
+        done = min(seconds, bar.total) if self.by_seconds else steps
+        if bar.total is not None and not self.by_seconds:
+            done = min(done, bar.total)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
