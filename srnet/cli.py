@@ -277,7 +277,7 @@ def _report(args) -> int:
 
     report = write_report(args.dir, plots=not args.no_plots)
     for path, why in report.corrupt:
-        print(f"corrupt result file {path.name} not counted: {why}")
+        print(f"result file {path.name} not counted: {why}")
     for line in report.headline:
         print(line)
     print(f"{len(report.rows)} jobs; wrote {', '.join(p.name for p in report.written)} in {args.dir}")

@@ -38,7 +38,7 @@ import numpy as np
 import sympy
 
 from srnet.cgp.driver import is_interrupt
-from srnet.data import check_budget, check_matrix, check_rows, data_box, widen_box
+from srnet.data import check_budget, check_matrix, check_rows, data_box, random_generator, widen_box
 from srnet.domain import check_box, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.network import NetworkFunction
@@ -165,7 +165,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     explainer without a search of its own is dropped), later ones are
     skipped, and ``Comparison.interrupted`` is True.
     """
-    rng = np.random.default_rng(random_state)
+    rng = random_generator(random_state)
     n_points = check_budget("n_points", n_points, integer=True)
     if n_points < 2:  # one point has no variance: R^2 -inf beside a tiny RMSE
         raise ValueError(f"n_points must be >= 2 (R^2 needs two points), got {n_points}")

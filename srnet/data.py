@@ -195,20 +195,19 @@ def check_vector(y, n_samples: int, name: str = "y") -> np.ndarray:
 
 
 def random_generator(random_state) -> np.random.Generator:
-    """NumPy's Generator of a ``random_state`` (None, a non-negative int or a
-    sequence of them, or a Generator, which is returned as it is), or one line
-    naming the parameter."""
-    if isinstance(random_state, np.random.Generator) or random_state is None:
+    """NumPy's Generator of a ``random_state``: whatever
+    ``np.random.default_rng`` takes (None, a non-negative int or a sequence
+    of them, a SeedSequence, BitGenerator, RandomState, or a Generator,
+    returned as it is), or one line naming the parameter (a negative int, a
+    float, a string, a bool)."""
+    message = (f"random_state must be None, a non-negative integer (or a sequence of them), or a numpy "
+               f"Generator, RandomState or SeedSequence; got {random_state!r}")
+    if isinstance(random_state, (bool, np.bool_, float, str, bytes)):
+        raise ValueError(message)
+    try:
         return np.random.default_rng(random_state)
-
-    def seed(value):
-        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0
-
-    entropy = list(random_state) if isinstance(random_state, (list, tuple)) else [random_state]
-    if not entropy or not all(seed(v) for v in entropy):
-        raise ValueError(f"random_state must be None, a non-negative integer or a numpy Generator; "
-                         f"got {random_state!r}")
-    return np.random.default_rng(random_state)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
 
 
 def check_binary_labels(y: np.ndarray, name: str = "y") -> np.ndarray:

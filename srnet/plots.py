@@ -217,12 +217,14 @@ def plot_fidelity(records, path, title="fidelity to the network") -> Path:
     key = "agreement" if classification else "rmse"
     fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(names), 4))
     width = 0.8 / len(domains)
+    any_bar = False
     for d, domain in enumerate(domains):
         values = [next(r[key] for r in records if r["explainer"] == name and r["domain"] == domain)
                   for name in names]
         positions = np.arange(len(names)) + d * width
         drawn = [value is not None and math.isfinite(value) and (classification or value > 0) for value in values]
         ax.bar(positions[drawn], [v for v, ok in zip(values, drawn) if ok], width, label=domain, color=f"C{d}")
+        any_bar = any_bar or any(drawn)
         for x, value, ok in zip(positions, values, drawn):  # no bar to see on a log axis (0) or at all: say so
             if not ok:
                 text = "none" if value is None or math.isnan(value) else (
@@ -233,9 +235,12 @@ def plot_fidelity(records, path, title="fidelity to the network") -> Path:
     if classification:
         ax.set_ylabel("agreement with the network's class")
         ax.set_ylim(0, 1.02)
-    else:
+    elif any_bar:
         ax.set_ylabel("RMSE against the network (log scale)")
         ax.set_yscale("log")
+    else:  # every RMSE is 0, inf or missing: nothing a log axis can show (the notes say which)
+        ax.set_ylabel("RMSE against the network")
+        ax.set_ylim(0, 1)
     ax.legend()
     ax.set_title(title)
     return save_figure(fig, path)

@@ -113,6 +113,8 @@ def test_engine_estimator_and_activation_routes_refuse_bad_budgets(data):
     for route in (activation_from_data, activation_from_neurons):  # the message names their own budgets
         with pytest.raises(ValueError, match=r"^give a budget: max_seconds or max_generations \(both are None\)$"):
             route(data, np.tanh(data), max_seconds=None)
+        with pytest.raises(ValueError, match="^check_range must be two finite numbers"):  # before, not after, the search
+            route(data, np.tanh(data), max_seconds=1e6, check_range=(5, -5))
     with pytest.raises(ValueError, match="y_train must hold binary labels 0/1 for a binary task; got 1, 2"):
         search_activation(data, (data[:, 0] > 0) + 1.0, data, y > 0, max_evaluations=3, epochs=1)
     with pytest.raises(ValueError, match="y_val must hold binary labels 0/1"):

@@ -91,11 +91,24 @@ def test_progress_shows_a_bar_on_stderr_and_changes_nothing(capsys):
 
     X = np.random.default_rng(0).uniform(-1, 1, (60, 2))
     y = X[:, 0] ** 2 + X[:, 1]
-    for make, budget in ((CGPRegressor, dict(max_seconds=None, max_generations=300, n_threads=1)),
-                         (XNetRegressor, dict(max_seconds=None, max_iterations=8))):
+    for make, budget, unit in ((CGPRegressor, dict(max_seconds=None, max_generations=300, n_threads=1), "gen/s"),
+                               (XNetRegressor, dict(max_seconds=None, max_iterations=8), "it/s")):
         quiet = make(**budget, simplify_seconds=0, random_state=0).fit(X, y)
         assert capsys.readouterr().err == ""
         shown = make(**budget, simplify_seconds=0, random_state=0, progress=True).fit(X, y)
         bar = capsys.readouterr().err
-        assert make.__name__ in bar and ("gen" in bar or "it" in bar), bar
+        assert f"{make.__name__}:" in bar and unit in bar, bar
         assert str(shown.expression_) == str(quiet.expression_)
+
+
+def test_every_random_state_numpy_takes_is_a_seed_and_others_are_named():
+    """random_state=RandomState(0) (scikit-learn's usual kind), a SeedSequence or an integer array seeded
+    every search before the seed checks of this round refused them; a bool or a float is refused."""
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
+    y = X[:, 0] * X[:, 1]
+    quick = dict(max_seconds=None, max_generations=20, n_threads=1, simplify_seconds=0)
+    for seed in (np.random.RandomState(0), np.random.SeedSequence(0), np.array([1, 2]), np.random.PCG64(1), [3, 4]):
+        CGPRegressor(**quick, random_state=seed).fit(X, y)
+    for seed in (True, 1.5, -2, "a"):
+        with pytest.raises(ValueError, match="^random_state must be None, a non-negative integer"):
+            CGPRegressor(**quick, random_state=seed).fit(X, y)

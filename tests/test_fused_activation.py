@@ -210,6 +210,11 @@ def test_an_infinite_factor_on_a_slope_a_clipped_step_zeroed_gives_autograds_zer
     line = forward_mode(plan, torch.tensor(points, dtype=dtype))[1].numpy()
     for got, what in ((grad, "kernel"), (line, "torch straight line")):
         assert_same(got.astype(np.float64), want, 1e-6, 0, f"{what}, {dtype}")
+    # swish at inf: the fused slope is the limit, 1, where autograd gets inf * 0 = NaN in sigmoid's backward
+    swish = ExpressionActivation.from_sympy(x / (1 + sympy.exp(-x)))
+    _, grad, _ = value_and_grad(swish, [math.inf], dtype)
+    assert grad[0] == 1.0 and np.isnan(value_and_grad(ExpressionActivation.from_sympy(
+        x / (1 + sympy.exp(-x)), fused=False), [math.inf], dtype)[1][0])
 
 
 def test_every_primitive_derivative_rule_is_autograd_of_its_torch_form():

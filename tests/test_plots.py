@@ -73,3 +73,7 @@ def test_the_fidelity_bars_say_where_there_is_no_bar_to_see(tmp_path, monkeypatc
         ("maple", "interpolation", None), ("maple", "extrapolation", 0.05))]
     plots.plot_fidelity(records, tmp_path / "fidelity.png")
     assert shown == {"texts": ["0 (exact)", "none", "inf (overflow)"], "bars": 3}
+    # no bar at all (every formula exact): no log axis to fail on
+    plots.plot_fidelity([dict(explainer="srnet", domain="interpolation", rmse=0.0, agreement=None)],
+                        tmp_path / "exact.png")
+    assert shown == {"texts": ["0 (exact)"], "bars": 0}

@@ -235,9 +235,8 @@ _vecmath.by_precision(sincos_limit, _sincos_limit32, _sincos_limit64)
 def _chain(factor, slope, zero):
     """``factor * slope`` (a step's local derivative times its argument's
     slope), and 0 where either is exactly 0: the argument's slope may have
-    overflowed to inf, or the factor be inf on a slope a clipped step made
-    0, where autograd, multiplying the finite factors from the output back,
-    gets 0 (:func:`srnet.activations.fused._chain`)."""
+    overflowed to inf, or the factor be inf on a saturated step's slope of
+    0 (:func:`srnet.activations.fused._chain`)."""
     return zero if factor == zero or slope == zero else factor * slope
 
 

@@ -108,8 +108,8 @@ if triton is not None:
     @triton.jit
     def _chain(factor, slope):
         """factor * slope, 0 where either is exactly 0 (an overflowed slope
-        through a saturated step, or an infinite factor on a slope a clipped
-        step zeroed; srnet.activations.fused._chain)."""
+        through a saturated step, or an infinite factor on a saturated
+        step's slope of 0; srnet.activations.fused._chain)."""
         return tl.where((factor == 0) | (slope == 0), _constant(0.0, factor), factor * slope)
 
     @triton.jit

@@ -65,9 +65,12 @@ def _chain(factor, slope):
     derivative and its argument's slope, and 0 wherever either is exactly 0:
     where the factor is (tanh or sigmoid saturated, exp clipped), an
     argument's slope may have overflowed to inf (or be NaN from such a
-    product), and where the slope is (a clipped exp's argument), the factor
-    may be inf (x * tanh(softplus(x)) at x = inf), where autograd, which
-    multiplies the finite factors from the output back, gets 0."""
+    product), where autograd, which multiplies the finite factors from the
+    output back, gets 0; and where the slope is, the factor may be inf (x
+    times a saturated step at x = +-inf).  There the fused slope is the
+    limit (1 for mish and swish at +inf), where autograd gets 1 or NaN
+    depending on how the torch forms mask their gradients (mish: 1, swish:
+    inf * 0 in sigmoid's backward, NaN)."""
     return _where_zero((factor == 0) | (slope == 0), factor * slope)
 
 

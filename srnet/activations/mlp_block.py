@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from srnet.data import check_budget, check_matrix
+from srnet.data import check_budget, check_matrix, random_generator
 from srnet.expr.symbolic import complexity, make_symbols, round_constants, simplify
 from srnet.expr.torch_module import ProgramModule
 from srnet.formulas import DISPLAY_DIGITS, Formula, linear_formula
@@ -73,7 +73,7 @@ def probe_module(model: nn.Module, module: nn.Module, inputs: torch.Tensor, *, b
         raise ValueError("the module was not called: is it a submodule of the model, and are there inputs?")
     X, Y = torch.cat(recorded_in).numpy(), torch.cat(recorded_out).numpy()
     if max_rows is not None and X.shape[0] > max_rows:
-        rows = np.sort(np.random.default_rng(random_state).choice(X.shape[0], int(max_rows), replace=False))
+        rows = np.sort(random_generator(random_state).choice(X.shape[0], int(max_rows), replace=False))
         X, Y = X[rows], Y[rows]
     return X, Y
 

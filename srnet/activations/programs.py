@@ -62,14 +62,14 @@ def check_one_variable(program: Program) -> None:
                          "(collapse_inputs(program, output=j) keeps raw output j)")
 
 
-def check_range_bounds(value) -> tuple[float, float]:
-    """``(low, high)`` of a ``check_range``, or one line saying what it must be."""
+def check_range_bounds(value, name: str = "check_range") -> tuple[float, float]:
+    """``(low, high)`` of a range (the parameter ``name``), or one line saying what it must be."""
     try:
         low, high = (float(v) for v in value)
     except (TypeError, ValueError):
         low = high = math.nan
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"check_range must be two finite numbers (low, high) with low < high, or None; "
+        raise ValueError(f"{name} must be two finite numbers (low, high) with low < high, or None; "
                          f"got {value!r}")
     return low, high
 
@@ -91,7 +91,7 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
     bounds below by log(1e-10)).
     """
     check_one_variable(program)
-    low, high = check_range_bounds(value_range)
+    low, high = check_range_bounds(value_range, "value_range")
     grid = np.linspace(low, high, (_CHECK_POINTS - 1) * _REFINE + 1)
     specials = np.array([p for p in _SPECIAL_POINTS if low <= p <= high])
     x = np.concatenate([grid, specials])

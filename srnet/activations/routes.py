@@ -29,6 +29,7 @@ from srnet.activations.module import ExpressionActivation
 from srnet.activations.programs import (
     CHECK_RANGE,
     check_activation,
+    check_range_bounds,
     collapse_inputs,
     simplify_program,
     standardise_program,
@@ -99,8 +100,12 @@ def subsample_rows(n: int, max_samples: int | None, rng: np.random.Generator) ->
     return np.sort(rng.choice(n, max_samples, replace=False))
 
 
-def _check_budget(max_seconds, max_generations) -> None:
-    """Both budgets checked, naming only these routes' own (the search's own message lists max_evaluations)."""
+def _check_arguments(max_seconds, max_generations, check_range) -> None:
+    """Before the search: both budgets, naming only these routes' own (the search's own message lists
+    max_evaluations), and the range the found formula is checked on (checked after the search, a bad
+    one wasted the whole budget)."""
+    if check_range is not None:
+        check_range_bounds(check_range)
     check_budget("max_seconds", max_seconds, allow_none=True)
     check_budget("max_generations", max_generations, allow_none=True, integer=True)
     if max_seconds is None and max_generations is None:
@@ -138,7 +143,7 @@ def activation_from_data(X, y, *, max_seconds: float = 30.0, max_generations: in
     n_threads : int or None
     """
     started = time.perf_counter()
-    _check_budget(max_seconds, max_generations)
+    _check_arguments(max_seconds, max_generations, check_range)
     X = check_matrix(X)
     y = check_vector(y, X.shape[0])
     rows = subsample_rows(X.shape[0], max_samples, random_generator(random_state))
@@ -237,7 +242,7 @@ def activation_from_neurons(pre, post, *, max_seconds: float = 10.0, max_generat
         Pre-activations and outputs of the same units (see :func:`neuron_pairs`).
     """
     started = time.perf_counter()
-    _check_budget(max_seconds, max_generations)
+    _check_arguments(max_seconds, max_generations, check_range)
     pre = check_matrix(pre, "pre")
     post = check_matrix(post, "post")
     if pre.shape != post.shape:

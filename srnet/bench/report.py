@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srnet.bench.store import ResultStore, differences
+from srnet.bench.store import ResultStore, differences, same_settings
 
 AGREEMENT_TARGET = 0.95
 R2_TARGET = 0.99
@@ -121,8 +121,8 @@ def write_report(folder, *, plots: bool = True) -> Report:
     except ValueError as error:  # the results stand on their own (each checked): report them without it
         manifest, unread = None, f"note: the batch's settings and runs are not shown: {error}"
     if manifest:  # a result of other settings (copied in by hand) must not count under the batch's settings
-        kept = [p for p in payloads if p.get("settings") == manifest["settings"]]
-        other = [p for p in payloads if p.get("settings") != manifest["settings"]]
+        kept = [p for p in payloads if same_settings(p.get("settings"), manifest["settings"])]
+        other = [p for p in payloads if not same_settings(p.get("settings"), manifest["settings"])]
         corrupt = corrupt + [(store.path(p["job"]["id"]), "made with other settings than the batch's ("
                               + differences(p["settings"] if isinstance(p.get("settings"), dict) else {},
                                             manifest["settings"], ("file", "batch")) + ")") for p in other]
@@ -258,15 +258,16 @@ def table(part, task: str) -> list[str]:
             value = good[column].mean() if column in good and len(good) and good[column].notna().any() else None
             kind = "percent" if "%" in name else ("score" if "R2" in name else "")
             cell = _cell(value, kind)
-            if cell and good[column].isna().any():  # a seed without a figure
+            if cell and (good[column].isna().any() or len(good) < len(rows)):  # a seed without a figure
                 cell = cell + "*"
                 gaps.add(column)
             cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
     if gaps:
+        counted = dict((c, n) for n, c in columns).get(headline_column)
         lines += ["", "`*`: the mean of the seeds with a finite figure; at least one seed had none (a formula that "
-                      "overflowed)" + (f"; in `{dict((c, n) for n, c in columns)[headline_column]}` the headline "
-                                       "counts that dataset as not reached." if headline_column in gaps else ".")]
+                      "overflowed, or a job that failed)" + (f"; in `{counted}` the headline counts that dataset as "
+                                                             "not reached." if headline_column in gaps else ".")]
     return lines
 
 

@@ -237,7 +237,7 @@ class ResultStore:
         payload = read_result(path)
         made = payload.get("settings")
         wanted = job.settings.to_dict()
-        if made != wanted:
+        if not same_settings(made, wanted):
             raise OtherSettings(path, differences(made if isinstance(made, dict) else {}, wanted))
         wanted = {key: job.description()[key] for key in _MADE_FOR}
         made_for = {key: payload["job"].get(key) for key in _MADE_FOR}
@@ -341,7 +341,7 @@ class ResultStore:
             raise ValueError(f"{error}; choose another --out") from None
         if manifest is None:
             return {"schema": MANIFEST_SCHEMA, "settings": wanted, "runs": []}
-        if manifest["settings"] != wanted:
+        if not same_settings(manifest["settings"], wanted):
             if not any(self.results.glob("*.json")):  # a first run killed before any result: nothing to keep
                 return {**manifest, "settings": wanted}
             raise ValueError(f"'{self.root}' holds results made with other settings "
@@ -355,7 +355,6 @@ class ResultStore:
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
         self.results.mkdir(parents=True, exist_ok=True)
 
-
     def close_batch(self, started_at: str, outcome: dict) -> None:
         """Add what a run did (``outcome``: finished_at, seconds, ok, failed, ...) to its manifest record."""
         manifest = self.read_manifest()
@@ -364,6 +363,19 @@ class ResultStore:
                 run.update(outcome)
                 break
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
+
+
+def same_settings(have, want: dict) -> bool:
+    """Whether two settings dicts name one batch: equal, the explainers in any
+    order (a folder of an older srnet keeps the order they were named in)."""
+    if not isinstance(have, dict):
+        return False
+
+    def canonical(settings):
+        explainers = settings.get("explainers")
+        return {**settings, "explainers": sorted(explainers) if isinstance(explainers, list) else explainers}
+
+    return canonical(have) == canonical(want)
 
 
 def differences(have: dict, want: dict, words=("folder", "now")) -> str:

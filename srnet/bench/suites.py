@@ -126,8 +126,8 @@ class BatchSettings:
             value = getattr(self, name)
             lowest = 2 if name == "n_points" else 1  # an R^2 needs two points (compare refused 1 in every job)
             if value is not None and int(value) < lowest:
-                option = {"n_points": "points"}.get(name, name.replace("_", "-"))
-                raise ValueError(f"--{option} must be >= {lowest}; got {value}")
+                option = {"n_points": "--points", "epochs": "--epochs", "max_rows": "--max-rows"}.get(name, name)
+                raise ValueError(f"{option} must be >= {lowest}; got {value}")  # the CLI's name, where it has one
         if not 0 <= self.early_stopping < 1:
             raise ValueError(f"--early-stopping must be in [0, 1) (0: off); got {self.early_stopping}")
         if not 0 < self.test_fraction < 1:

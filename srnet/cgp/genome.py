@@ -22,6 +22,7 @@ import numpy as np
 
 from srnet.cgp import _kernels
 from srnet.cgp.primitives import ARITIES, PAPER_FUNCTIONS, PRIMITIVES, function_codes
+from srnet.data import random_generator
 
 DEFAULT_CONSTANT_POOL: tuple[float, ...] = (1.0, 2.0, 3.0, 0.5)
 
@@ -121,7 +122,7 @@ class Genome:
     @classmethod
     def random(cls, spec: GenomeSpec, random_state=None) -> "Genome":
         """A uniformly random valid genome."""
-        rng = np.random.default_rng(random_state)
+        rng = random_generator(random_state)
         seed = rng.integers(0, 2**63 - 1, dtype=np.int64)
         nodes, outputs, constants = _kernels.random_genomes(
             spec.grid(), spec.function_codes, spec.n_outputs, np.array([seed], dtype=np.int64))

@@ -22,6 +22,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from srnet.data import random_generator
+
 TASKS = ("regression", "classification")
 
 Network = Callable[[np.ndarray], np.ndarray]
@@ -154,7 +156,7 @@ class Explainer(BaseEstimator, ABC):
         self.task_ = task
         self.n_outputs_ = n_outputs
         self._fit(predict, X_train, Y_train.reshape(len(X_train), n_outputs), X_valid, Y_valid,
-                  np.random.default_rng(random_state))
+                  random_generator(random_state))
         return self
 
     def predict(self, X) -> np.ndarray:

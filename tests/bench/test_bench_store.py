@@ -130,3 +130,21 @@ def test_one_batch_at_a_time(tmp_path):
                 pass
     with store.lock():  # released
         pass
+
+
+def test_a_folder_of_an_older_srnet_with_its_explainers_in_another_order_resumes(tmp_path):
+    """Batches now run their explainers in one order; a folder written before, its explainers in the order
+    named, was refused with advice no command line could follow."""
+    from dataclasses import asdict
+
+    settings = BatchSettings(seconds=5.0, explainers=("maple", "lime"))
+    old_order = {**asdict(settings), "explainers": ["maple", "lime"], "hidden": list(settings.hidden)}
+    store = ResultStore(tmp_path)
+    store.results.mkdir(parents=True)
+    store.manifest_path.write_text(json.dumps({"schema": "srnet.bench.batch/1", "settings": old_order, "runs": []}))
+    job = resolve_suite("nguyen:nguyen-1", settings=settings).jobs[0]
+    store.write({**payload(job), "settings": old_order})
+    store.check_batch(settings)
+    assert store.plan([job]).done == [job.job_id]
+    with pytest.raises(ValueError, match="explainers"):
+        store.check_batch(BatchSettings(seconds=5.0, explainers=("maple",)))
