@@ -13,6 +13,7 @@ from srnet.cgp.primitives import PAPER_FUNCTIONS
 from srnet.data import check_budget
 from srnet.expr.program import Program
 from srnet.expr.symbolic import make_symbols, residue_points, simplify, tidy_constants, to_sympy
+from srnet.names import feature_symbols
 from srnet.progress import SearchProgress
 
 
@@ -33,6 +34,20 @@ def linear_scaling(F: np.ndarray, Y: np.ndarray):
     return a, mean_y - a * mean_f
 
 
+def symbol_names(estimator) -> list[str] | None:
+    """A fitted estimator's symbol names for its DataFrame's columns
+    (:func:`srnet.names.feature_symbols`: ``E`` -> ``E_``, not Euler's number;
+    ``2x`` -> ``x2x``), recorded as ``feature_symbols_`` (column -> symbol);
+    None (and ``feature_symbols_`` None) without column names."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        estimator.feature_symbols_ = None
+        return None
+    symbols = feature_symbols([str(n) for n in names])
+    estimator.feature_symbols_ = dict(zip((str(n) for n in names), symbols))
+    return symbols
+
+
 def validate_regression(estimator, X, y):
     """What every formula regressor checks in ``fit``: scikit-learn's
     ``validate_data`` (float64, one or more targets), at least 2 samples,
@@ -45,6 +60,13 @@ def validate_regression(estimator, X, y):
     Y : ndarray of shape (n_samples, n_targets)
     """
     X, y = validate_data(estimator, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
+    if y.dtype.kind not in "fiub":  # text: y_numeric converts only object arrays (numpy's own error leaked)
+        try:
+            y = y.astype(np.float64)
+        except ValueError:
+            raise ValueError(f"y must be numbers; got text such as '{y.flat[0]}'") from None
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or inf")
     if X.shape[0] < 2:
         raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
     Y = y.reshape(len(y), -1)
@@ -135,6 +157,10 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
+    feature_symbols_ : dict or None
+        Column name -> its symbol in ``expression_`` (``E`` -> ``E_``, not
+        Euler's number; ``sepal length`` -> ``sepal_length``); None without
+        column names.
     """
 
     def __init__(self, *, n_columns=30, n_rows=1, levels_back=None, functions=PAPER_FUNCTIONS, n_constants=1,
@@ -204,10 +230,9 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         self.n_generations_ = result.generations
         self.n_evaluations_ = result.evaluations
         self.stop_reason_ = result.stop_reason  # "interrupted" after Ctrl-C: the best formula so far
-        names = getattr(self, "feature_names_in_", None)
         # plain real symbols: the formula must equal predict on every real input,
         # not only on the training data's signs
-        symbols = make_symbols(X.shape[1], None if names is None else list(names))
+        symbols = make_symbols(X.shape[1], symbol_names(self))
         # an intercept is round-off only when it is tiny beside the formula's values on the data, not only
         # beside its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5)
         points = residue_points(symbols, X)

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp import _kernels
 from srnet.cgp.driver import run
-from srnet.cgp.evolve import as_feature_rows, choose_islands, seed_from
+from srnet.cgp.evolve import as_feature_rows, check_mutation, choose_islands, seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
@@ -217,6 +217,13 @@ class SRNet(BaseEstimator):
         (``READABLE_COMPLEXITY`` nodes), the summary of the one
         ``select=READABLE_COMPLEXITY`` picks if that one is short enough (the
         formula ``select=readable_["complexity"]`` selects too); else None.
+    classes_ : ndarray or None
+        A scikit-learn classifier's class labels (what :meth:`predict_class`
+        returns); None for other networks (it returns output indices).
+    feature_names_in_ : ndarray of str
+        The inputs' names (a DataFrame's columns, else the model's or
+        ``feature_names``), when known: a DataFrame given to ``predict``
+        must have these columns, in this order.
     regions_ : dict
         The selected formula's figures per region (rows, domain, beyond a
         box, a classifier's validation-rows).
@@ -322,9 +329,18 @@ class SRNet(BaseEstimator):
             (with islands, after every :data:`ISLANDS_MEET_EVERY`);
             returning True stops the search.
         """
-        if feature_names is None and getattr(X, "columns", None) is None:
-            feature_names = getattr(model, "feature_names_in_", None)
+        model_names = getattr(model, "feature_names_in_", None)  # a scikit-learn model fitted on a DataFrame
+        columns = getattr(X, "columns", None)
+        if model_names is not None and columns is not None and [str(c) for c in columns] != [
+                str(n) for n in model_names]:  # the network would be fed its inputs scrambled, and named wrongly
+            same = sorted(str(c) for c in columns) == sorted(str(n) for n in model_names)
+            raise ValueError(f"X's columns {'are in another order than' if same else 'differ from'} the features "
+                             f"the model was fitted on ({shown([str(n) for n in model_names])}); pass "
+                             f"X[model.feature_names_in_]")
+        if feature_names is None and columns is None:
+            feature_names = model_names
         self._checked_settings()  # every parameter, before any probing or searching
+        labels = getattr(model, "classes_", None)  # a scikit-learn classifier's labels, for predict_class
         model = as_network(model)
         given = X  # a DataFrame's columns name the features (fit_activations reads them)
         X = check_matrix(X)
@@ -356,11 +372,11 @@ class SRNet(BaseEstimator):
             samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)
         self.layer_names_ = list(plan.names)
         self.domain_ = {**domain.describe(X), "note": skipped}
-        return self.fit_activations(given, activations, classification=plan.is_classifier,
+        return self.fit_activations(given, activations, classification=plan.is_classifier, classes=labels,
                                     feature_names=feature_names, callback=callback, domain_samples=samples)
 
     def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None,
-                        domain_samples=None):
+                        domain_samples=None, classes=None):
         """Explain recorded activations (one (n, width) array per layer, the
         network output last) of a network whose inputs were ``X``.
 
@@ -368,16 +384,20 @@ class SRNet(BaseEstimator):
         "beyond": (points, activations per layer)}``, the network probed on
         its explanation domain, and ``"poles": (points, None)``, where the
         formulas are checked for poles.  Without it the domain is the rows.
+        ``classes``: the labels :meth:`predict_class` returns (a scikit-learn
+        classifier's ``classes_``; None: the outputs' indices).
         """
         started = time.perf_counter()
         columns = getattr(X, "columns", None)
-        # a DataFrame's columns: checked again at predict (feature_names_in_, as scikit-learn names it)
-        if columns is not None:
-            self.feature_names_in_ = np.array([str(c) for c in columns], dtype=object)
-        elif hasattr(self, "feature_names_in_"):  # a refit on an array: no names to check
-            del self.feature_names_in_
         if feature_names is None:
             feature_names = columns
+        # the inputs' names (a DataFrame's columns, else the model's or feature_names=): a DataFrame's columns
+        # are checked against them at predict (feature_names_in_, as scikit-learn names it)
+        names_in = columns if columns is not None else feature_names
+        if names_in is not None:
+            self.feature_names_in_ = np.array([str(c) for c in names_in], dtype=object)
+        elif hasattr(self, "feature_names_in_"):  # a refit on an array: no names to check
+            del self.feature_names_in_
         self.feature_symbols_ = None
         if feature_names is not None:
             feature_names = [str(name) for name in feature_names]
@@ -396,6 +416,7 @@ class SRNet(BaseEstimator):
         if len(self.feature_names_) != X.shape[1]:
             raise ValueError(f"{len(self.feature_names_)} feature names for {X.shape[1]} columns of X")
         self.is_classifier_ = bool(classification)
+        self.classes_ = None if classes is None or not classification else np.asarray(classes)
 
         domain_samples = domain_samples or {}
         if "fit" not in domain_samples:
@@ -505,6 +526,7 @@ class SRNet(BaseEstimator):
         settings["max_generations"] = check_budget("max_generations", settings["max_generations"],
                                                    allow_none=True, integer=True)
         settings["n_offspring"] = check_budget("n_offspring", settings["n_offspring"], integer=True)
+        check_mutation(settings["mutation"], settings["mutation_rate"])  # (a KeyError deep in the search)
         check_budget("max_samples", self.max_samples, integer=True, minimum=MIN_ROWS)
         check_budget("simplify_seconds", self.simplify_seconds, positive=False)
         check_budget("ridge", self.ridge, positive=False)
@@ -699,11 +721,15 @@ class SRNet(BaseEstimator):
         return output[:, 0] if output.shape[1] == 1 else output
 
     def predict_class(self, X) -> np.ndarray:
-        """Classifiers: the class whose formula (logit) is largest."""
-        if not getattr(self, "is_classifier_", False):
+        """Classifiers: the class whose formula (logit) is largest: a
+        scikit-learn classifier's label (``classes_``), else the output's index."""
+        check_is_fitted(self, "programs_")
+        if not self.is_classifier_:
             raise ValueError("predict_class needs a classification network (one with a softmax head)")
         output = self.predict(X)
-        return np.where(np.isfinite(output), output, -np.inf).argmax(axis=1)  # as class_agreement reads scores
+        index = np.where(np.isfinite(output), output, -np.inf).argmax(axis=1)  # as class_agreement reads scores
+        labels = getattr(self, "classes_", None)
+        return index if labels is None else labels[index]
 
     # ---------------------------------------------------------------- report
 

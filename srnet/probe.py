@@ -138,6 +138,8 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
     n_features = int(linears[0].weight.shape[1])
     leaves = _classify_leaves(model, n_features)
     default, output, is_classifier = _default_layers(model, leaves)
+    if is_classifier:
+        _check_softmax(dict(model.named_modules())[leaves[-1].name], leaves[-1])
     if layers is None:
         names = default
     else:
@@ -249,6 +251,19 @@ def _is_linear(module: nn.Module) -> bool:
 
 def _is_softmax(module: nn.Module) -> bool:
     return _kind(module) in _SOFTMAX_KINDS
+
+
+def _check_softmax(module: nn.Module, leaf: _Leaf) -> None:
+    """A softmax head must make class probabilities of each row: over the
+    last axis, of 2 classes or more (over the batch it mixes rows, and of one
+    output it is always 1: agreement 100 % whatever the formula)."""
+    dim = getattr(module, "dim", None)
+    if dim not in (None, -1, 1):
+        raise ValueError(f"the softmax head '{leaf.name}' normalises over dim={dim}, not over each row's outputs "
+                         f"(dim=-1): srnet explains classifiers whose softmax makes each row's class probabilities")
+    if leaf.width == 1:
+        raise ValueError(f"the softmax head '{leaf.name}' has one output, which is always 1: nothing to explain "
+                         f"(a two-class network has two outputs, or one logit without softmax)")
 
 
 def _join(prefix: str, name: str) -> str:

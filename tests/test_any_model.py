@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import sympy
 import torch
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -69,6 +69,14 @@ def test_sklearn_classifier_probabilities_match_and_its_logits_are_explained(dat
     assert np.array_equal(logits.argmax(axis=1), mlp.predict(X))  # the logits' class is sklearn's class
     model = SRNet(**QUICK).fit(mlp, X)
     assert model.is_classifier_ and 0 <= model.agreement_ <= 1 and model.layer_names_ == ["fc1", "fc2.0"]
+    # predict_class answers in the classifier's labels (it gave their indices: no match against mlp.predict)
+    words = np.array(["low", "mid", "high"])[labels]
+    named = _fit(MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=50, random_state=0), X, words)
+    explained = SRNet(**QUICK).fit(named, X)
+    assert set(explained.predict_class(X)) <= set(words) and list(explained.classes_) == list(named.classes_)
+    assert np.mean(explained.predict_class(X) == named.predict(X)) == explained.agreement_
+    with pytest.raises(NotFittedError):  # not "needs a classification network"
+        SRNet().predict_class(X)
 
 
 def test_a_scaler_pipeline_is_folded_so_formulas_read_raw_features(data):
@@ -92,7 +100,17 @@ def test_sklearn_feature_names_are_the_default_names(data):
     X, y = data
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     mlp = _fit(MLPRegressor(hidden_layer_sizes=(4,), max_iter=20, random_state=0), frame, y)
-    assert SRNet(**QUICK).fit(mlp, X).feature_names_ == ["a", "b", "c"]
+    model = SRNet(**QUICK).fit(mlp, X)
+    assert model.feature_names_ == ["a", "b", "c"]
+    # those names are checked at predict as a DataFrame's would be (reordered columns gave other numbers)
+    with pytest.raises(ValueError, match=r"^X's columns are in another order than those SRNet was fitted on"):
+        model.predict(frame[["c", "b", "a"]])
+    np.testing.assert_array_equal(model.predict(frame), model.predict(X))
+    # and a DataFrame of the model's features in another order is refused at fit: the network would read
+    # c as a (it explained the scrambled network, its formula named wrongly)
+    with pytest.raises(ValueError, match=r"^X's columns are in another order than the features the model was "
+                                         r"fitted on \(\['a', 'b', 'c'\]\); pass X\[model.feature_names_in_\]$"):
+        SRNet(**QUICK).fit(mlp, frame[["c", "b", "a"]])
 
 
 def test_anything_else_is_refused_in_one_line_naming_what_is_accepted(data):

@@ -76,6 +76,9 @@ def data():
     (dict(max_generations=2.5), "max_generations must be a whole number"),
     (dict(max_generations=5, max_samples=3), "max_samples must be >= 10"),
     (dict(max_generations=5, simplify_seconds=-1), "simplify_seconds must be >= 0"),
+    (dict(max_generations=5, mutation="Point"), "^unknown mutation 'Point'; valid: point, single$"),  # a KeyError
+    (dict(max_generations=5, mutation_rate=5), r"^mutation_rate must be in \(0, 1\], got 5$"),  # ran silently
+    (dict(max_generations=5, mutation_rate=0), "^mutation_rate must be > 0"),
 ])
 def test_srnet_refuses_bad_budgets(data, params, message):
     with pytest.raises(ValueError, match=message):

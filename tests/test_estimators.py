@@ -59,6 +59,8 @@ def test_multi_output_targets_each_get_a_formula():
     (np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0]) * 1e160, r"y's scale \(3e\+160\) is outside"),
     (np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0]) * 1e-200, r"y's scale \(3e-200\) is outside"),
     (np.array([["a"], ["b"], ["c"]], dtype=object), np.arange(3.0), "could not convert"),
+    (np.arange(6.0).reshape(3, 2), np.array(["low", "mid", "high"]), "^y must be numbers; got text such as 'low'$"),
+    (np.arange(6.0).reshape(3, 2), np.array(["1", "nan", "2"]), "^y contains NaN or inf$"),
 ])
 def test_bad_input_gives_a_clear_error(X, y, message):
     with pytest.raises(ValueError, match=message):
@@ -112,3 +114,24 @@ def test_every_random_state_numpy_takes_is_a_seed_and_others_are_named():
     for seed in (True, 1.5, -2, "a"):
         with pytest.raises(ValueError, match="^random_state must be None, a non-negative integer"):
             CGPRegressor(**quick, random_state=seed).fit(X, y)
+
+
+def test_column_names_become_unambiguous_symbols_in_every_estimators_formula():
+    """Columns E and pi were written into formulas as they are: str(expression_) read back gave Euler's
+    number and pi, constants, and 'sepal length' or '2x' did not read back at all."""
+    import pandas as pd
+    import sympy
+
+    from srnet import XNetRegressor
+
+    X = pd.DataFrame(np.random.default_rng(0).uniform(1, 2, (40, 3)), columns=["E", "pi", "sepal length"])
+    y = 2 * X["E"] + X["pi"] - X["sepal length"]
+    for model in (CGPRegressor(max_seconds=None, max_generations=200, n_threads=1, simplify_seconds=0, random_state=0),
+                  XNetRegressor(max_seconds=None, max_iterations=10, simplify_seconds=0, random_state=0)):
+        model.fit(X, y)
+        assert model.feature_symbols_ == {"E": "E_", "pi": "pi_", "sepal length": "sepal_length"}
+        assert {s.name for s in model.expression_.free_symbols} <= {"E_", "pi_", "sepal_length"}
+        read_back = sympy.sympify(str(model.expression_))
+        assert read_back.free_symbols and not read_back.has(sympy.E, sympy.pi), read_back
+    assert CGPRegressor(max_seconds=None, max_generations=5, n_threads=1, simplify_seconds=0).fit(
+        X.to_numpy(), y).feature_symbols_ is None

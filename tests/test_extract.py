@@ -272,7 +272,11 @@ def test_a_dataframes_columns_name_the_formula_and_are_checked_at_predict(small_
     with pytest.raises(ValueError, match="differ from those SRNet was fitted on"):
         model.predict_layers(frame.rename(columns={"E": "F"}))
     direct = SRNet(max_generations=5, **QUICK).fit_activations(X, probe(net, X), feature_names=["E", "x-y"])
-    assert {str(s) for s in direct.input_symbols_} == {"E_", "x_y"} and not hasattr(direct, "feature_names_in_")
+    # names given name the inputs too: a DataFrame at predict is checked against them
+    assert {str(s) for s in direct.input_symbols_} == {"E_", "x_y"} and list(direct.feature_names_in_) == ["E", "x-y"]
+    with pytest.raises(ValueError, match="in another order"):
+        direct.predict(frame[["x-y", "E"]])
+    assert not hasattr(SRNet(max_generations=5, **QUICK).fit_activations(X, probe(net, X)), "feature_names_in_")
 
 
 def test_the_report_is_json_with_numpy_typed_parameters(small_regression):

@@ -351,3 +351,22 @@ def test_a_forward_that_works_on_after_its_last_module_is_refused(after):
     assert probe(_RescaledOutput(lambda z: z), X)[-1].shape == (10, 3)  # the identity: nothing hidden
     # a cast after the last module changes no value: RuntimeError "Float did not match Double" before
     assert probe(_RescaledOutput(lambda z: z.float()), X)[-1].shape == (10, 3)
+
+
+def test_a_softmax_head_that_makes_no_class_probabilities_is_refused_in_one_line():
+    """A softmax over the batch (dim=0) mixes rows, and one over a single output is always 1 (agreement
+    100 % whatever the formula): both were explained as classifiers."""
+    import pytest
+    from torch import nn
+
+    from srnet.probe import plan_layers
+
+    def network(width, head):
+        return nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, width), head)
+
+    with pytest.raises(ValueError, match=r"^the softmax head '3' normalises over dim=0, not over each row's"):
+        plan_layers(network(3, nn.Softmax(dim=0)))
+    with pytest.raises(ValueError, match=r"^the softmax head '3' has one output, which is always 1"):
+        plan_layers(network(1, nn.Softmax(dim=-1)))
+    for head in (nn.Softmax(dim=-1), nn.Softmax(dim=1), nn.LogSoftmax(dim=-1)):
+        assert plan_layers(network(3, head)).is_classifier

@@ -161,6 +161,15 @@ def _feature_rows(values, name: str, what: str) -> np.ndarray:
     return np.ascontiguousarray(check_matrix(values.T, f"{name} (sample, {what})").T)
 
 
+def check_mutation(mutation, mutation_rate) -> None:
+    """The mutation operator's name and rate, or one line saying what they must be."""
+    if not isinstance(mutation, str) or mutation not in MUTATIONS:
+        raise ValueError(f"unknown mutation {mutation!r}; valid: {', '.join(MUTATIONS)}")
+    rate = check_budget("mutation_rate", mutation_rate)
+    if rate > 1.0:
+        raise ValueError(f"mutation_rate must be in (0, 1], got {mutation_rate}")
+
+
 def seed_from(random_state) -> int:
     """The run seed (an int in [0, 2**63 - 1)) of a ``random_state``: an int
     or None (through NumPy's ``default_rng``), or a Generator (one draw from
@@ -439,11 +448,8 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     restart_after = check_budget("restart_after", restart_after, allow_none=True, integer=True)
     if fitness not in FITNESS_MODES:
         raise ValueError(f"unknown fitness {fitness!r}; valid: {', '.join(FITNESS_MODES)}")
-    if mutation not in MUTATIONS:
-        raise ValueError(f"unknown mutation {mutation!r}; valid: {', '.join(MUTATIONS)}")
+    check_mutation(mutation, mutation_rate)
     n_offspring = check_budget("n_offspring", n_offspring, integer=True)
-    if not 0.0 < mutation_rate <= 1.0:
-        raise ValueError(f"mutation_rate must be in (0, 1], got {mutation_rate}")
     ridge = check_budget("ridge", ridge, positive=False)
     if initial is not None and initial.spec != spec:  # its genes address another grid: read out of bounds
         names = [f.name for f in dataclasses.fields(spec) if f.compare]

@@ -22,8 +22,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from srnet.cgp.primitives import primitive
 from srnet.data import check_budget, random_generator
-from srnet.estimators import validate_regression
-from srnet.expr.symbolic import make_symbols, simplify, to_sympy
+from srnet.estimators import symbol_names, validate_regression
+from srnet.expr.symbolic import make_symbols, residue_points, simplify, tidy_constants, to_sympy
 from srnet.progress import SearchProgress
 from srnet.xnet.constants import RULES
 from srnet.xnet.train import Settings, count_nodes, train
@@ -169,9 +169,10 @@ class _XNetBase(BaseEstimator):
         self.stop_reason_ = result.stop_reason
         self.n_nodes_ = count_nodes(result.roots)
         self.n_parameters_ = 2 * self.n_nodes_  # a weight and a bias per neuron
-        names = getattr(self, "feature_names_in_", None)
-        symbols = make_symbols(X.shape[1], None if names is None else list(names))
-        formulas = [simplify(f, self.simplify_seconds) for f in to_sympy(self.program_, symbols)]
+        symbols = make_symbols(X.shape[1], symbol_names(self))
+        points = residue_points(symbols, X)  # as CGPRegressor: 2.0*x0 + 1.0*x1 + 2.7e-15 reads 2*x0 + x1
+        formulas = [simplify(tidy_constants(f, points=points), self.simplify_seconds)
+                    for f in to_sympy(self.program_, symbols)]
         self.expression_ = formulas[0] if len(formulas) == 1 else formulas
         return self
 
@@ -298,6 +299,9 @@ _ATTRIBUTES_DOC = """
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
+    feature_symbols_ : dict or None
+        Column name -> its symbol in ``expression_`` (``E`` -> ``E_``, not
+        Euler's number); None without column names.
 """
 
 
