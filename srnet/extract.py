@@ -331,12 +331,8 @@ class SRNet(BaseEstimator):
         """
         model_names = getattr(model, "feature_names_in_", None)  # a scikit-learn model fitted on a DataFrame
         columns = getattr(X, "columns", None)
-        if model_names is not None and columns is not None and [str(c) for c in columns] != [
-                str(n) for n in model_names]:  # the network would be fed its inputs scrambled, and named wrongly
-            same = sorted(str(c) for c in columns) == sorted(str(n) for n in model_names)
-            raise ValueError(f"X's columns {'are in another order than' if same else 'differ from'} the features "
-                             f"the model was fitted on ({shown([str(n) for n in model_names])}); pass "
-                             f"X[model.feature_names_in_]")
+        # the network would be fed its inputs scrambled, and the formula name them wrongly
+        _check_columns(columns, model_names, "the features the model was fitted on", "pass X[model.feature_names_in_]")
         if feature_names is None and columns is None:
             feature_names = model_names
         self._checked_settings()  # every parameter, before any probing or searching
@@ -685,13 +681,8 @@ class SRNet(BaseEstimator):
         """X as a checked float matrix of the fitted width; a DataFrame's
         columns must be the ones fitted on, in the same order (the formula
         reads inputs by position: reordered columns gave wrong numbers)."""
-        columns = getattr(X, "columns", None)
-        fitted = getattr(self, "feature_names_in_", None)
-        if columns is not None and fitted is not None and [str(c) for c in columns] != list(fitted):
-            same = sorted(str(c) for c in columns) == sorted(fitted)
-            raise ValueError(f"X's columns {'are in another order than' if same else 'differ from'} those SRNet "
-                             f"was fitted on ({shown(list(fitted))}); "
-                             f"{'reorder them' if same else 'pass the same features'}")
+        _check_columns(getattr(X, "columns", None), getattr(self, "feature_names_in_", None),
+                       "those SRNet was fitted on")
         X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns but SRNet was fitted on {self.n_features_in_}")
@@ -809,6 +800,19 @@ class SRNet(BaseEstimator):
             "teacher_forced_layer_mse": self.teacher_forced_layer_mse_,
             "teacher_forced_layer_r2": self.teacher_forced_layer_r2_,
         })
+
+
+def _check_columns(columns, expected, whose: str, fix: str | None = None) -> None:
+    """A DataFrame's ``columns`` must be ``expected`` (when both are known),
+    in that order: formulas and networks read inputs by position."""
+    if columns is None or expected is None:
+        return
+    columns, expected = [str(c) for c in columns], [str(n) for n in expected]
+    if columns != expected:
+        same = sorted(columns) == sorted(expected)
+        fix = fix or ("reorder them" if same else "pass the same features")
+        raise ValueError(f"X's columns {'are in another order than' if same else 'differ from'} {whose} "
+                         f"({shown(expected)}); {fix}")
 
 
 __all__ = ["SRNet"]

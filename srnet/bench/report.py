@@ -366,11 +366,17 @@ def write_plots(frame, folder: Path) -> list[Path]:
     fig, axes = plt.subplots(1, len(tasks), squeeze=False, figsize=(5.2 * len(tasks), 4.2))
     for ax, task in zip(axes[0], tasks):
         part = ok[ok["task"] == task]
+        floor = -1.0 if task == "regression" else 0.0
         for k, (method, rows) in enumerate(part.groupby("method")):
             y = rows["fidelity"].to_numpy(float)
             sizes = rows["srnet_complexity"].to_numpy(float)
             y = np.clip(y, -1, 1) if task == "regression" else y
             ax.plot(sizes, y, "o", ms=4, alpha=0.7, color=f"C{k}", label=method)
+            missing = ~np.isfinite(y) & np.isfinite(sizes)  # no figure (a formula that overflowed): at the floor
+            if missing.any():
+                ax.plot(sizes[missing], np.full(missing.sum(), floor), "x", ms=6, color=f"C{k}",
+                        label=f"{method}: no figure (drawn at {floor:g})")
+                y = np.where(missing, floor, y)
             if len(part) <= 40:  # few enough points to name each one
                 for size, value, name in zip(sizes, y, rows["dataset"]):
                     ax.annotate(str(name), (size, value), textcoords="offset points", xytext=(3, 3), fontsize=6,

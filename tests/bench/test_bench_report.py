@@ -175,3 +175,21 @@ def test_a_dataset_with_a_failed_seed_is_starred_as_the_headline_counts_it(folde
     markdown = (folder / "summary.md").read_text()
     assert "| car | srnet | 1/2 | 95.0* |" in markdown and "or a job that failed" in markdown
     assert report.headline[0].startswith("srnet: 0 of 3")
+
+
+def test_a_job_without_a_figure_is_drawn_and_labelled_not_dropped(folder, pmlb_cache, monkeypatch):
+    """complexity_vs_fidelity.png left out a job whose figure was null (a formula that overflowed)."""
+    import srnet.plots
+
+    drawn = {}
+
+    def keep(fig, path):
+        drawn[path.name] = [line.get_label() for ax in fig.axes for line in ax.get_lines()]
+        srnet.plots.plt.close(fig)
+        return path
+
+    monkeypatch.setattr(srnet.plots, "save_figure", keep)
+    job = resolve_suite("pmlb:iris", seeds=(0,), settings=BatchSettings(), pmlb_cache=pmlb_cache).jobs[0]
+    ResultStore(folder).write(fake_payload(job, agreement=None))
+    write_report(folder)
+    assert "srnet: no figure (drawn at 0)" in drawn["complexity_vs_fidelity.png"]

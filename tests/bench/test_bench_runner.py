@@ -115,7 +115,7 @@ def test_three_pmlb_datasets_on_two_workers(tmp_path, pmlb_cache):
 
 
 def test_an_existing_cluster_through_its_scheduler_address(tmp_path, client):
-    client.wait_for_workers(2, timeout=60)  # earlier tests kill workers; their nannies bring them back
+    client.wait_for_workers(2, timeout=180)  # earlier tests kill workers; their nannies bring them back (slowly, under load)
     suite = resolve_suite("nguyen:nguyen-1,nguyen-9", settings=replace(TINY, nguyen_rows=40))
     outcome = run_suite(suite, tmp_path / "out", scheduler=client.scheduler.address, progress=False,
                         log=lambda line: None)
