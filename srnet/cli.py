@@ -44,10 +44,15 @@ def _print_explanation(model) -> None:
     print(f"the network as one formula ({report['formula_source']}, {report['complexity']} nodes; "
           f"{measure}: {regions}):")
     texts = model.selected_["expression"]
-    names = ["y"] if len(texts) == 1 else [f"y{j}" for j in range(len(texts))]
-    sizes = model.selected_["complexity_per_output"]
-    for name, text, size in zip(names, texts, sizes):
-        print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes)" if len(texts) > 1 else ""))
+    if model.selected_["decision"] is not None:  # two classes: the logit difference decides; a person reads it
+        labels = model.classes_ if getattr(model, "classes_", None) is not None else (0, 1)
+        print(f"  d = y1 - y0 = {_shown(model.selected_['decision'], 800)}\n"
+              f"  (class {labels[1]} where d > 0, else class {labels[0]}; the two logits y0, y1 are in report.json)")
+    else:
+        names = ["y"] if len(texts) == 1 else [f"y{j}" for j in range(len(texts))]
+        sizes = model.selected_["complexity_per_output"]
+        for name, text, size in zip(names, texts, sizes):
+            print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes)" if len(texts) > 1 else ""))
     cap = model.select if isinstance(model.select, numbers.Integral) and not isinstance(model.select, bool) else None
     if cap is not None and report["complexity"] > cap:  # select=N takes the simplest when none fits: say so
         print(f"  note: no formula of <= {cap} nodes was found; this is the simplest ({report['complexity']} nodes)")
@@ -61,7 +66,7 @@ def _print_explanation(model) -> None:
                  else f"R2 on the domain {alternative['figures']['domain']['r2']:.6f}")
         poles = "; pole in the domain" if alternative["singularities"] else ""
         print(f"  too long to read? --complexity {alternative['complexity']} selects "
-              f"{'; '.join(alternative['expression'])}  ({score}{poles})")
+              f"{_read(alternative)}  ({score}{poles})")
     judged = "R2 on the domain"
     if classifier:  # the logits' R2: a formula refined to the network's probabilities can score low on it
         judged = ("class agreement (validation rows and domain alike) and " if "validation-rows" in model.regions_
@@ -76,7 +81,13 @@ def _print_explanation(model) -> None:
         domain = entry["figures"]["domain"]
         agreement = f"{100 * entry['validation_agreement']:6.1f} %  " if classifier else ""
         print(f"  {entry['complexity']:>6}  {agreement}{domain['r2']:.6f}  "
-              f"{_shown('; '.join(entry['expression']))}{poles}{mark}")
+              f"{_shown(_read(entry))}{poles}{mark}")
+
+
+def _read(entry: dict) -> str:
+    """What a person reads of a candidate: a two-class classifier's logit difference (d = ...), else its
+    formulas (one per output)."""
+    return "; ".join(entry["expression"]) if entry["decision"] is None else f"d = {entry['decision']}"
 
 
 def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=None, extra=None,

@@ -141,6 +141,9 @@ class Candidate:
     #: A few domain points (symbol name -> values) that size a sum's intercept before display drops it as
     #: round-off (see round_constants); None: by the coefficients alone.
     points: dict | None = field(default=None, repr=False)
+    #: A two-class classifier's logit difference y1 - y0, what decides its class (None otherwise): what a
+    #: person reads, and what ``complexity`` counts (the logits -d/2, d/2 counted d twice).
+    decision: object = field(default=None, repr=False)
 
     @property
     def validation_rmse(self) -> float:
@@ -178,13 +181,18 @@ class Candidate:
         """The expressions with constants rounded to ``digits`` significant digits."""
         return [str(round_constants(e, digits, self.points)) for e in self.expressions]
 
+    def display_decision(self, digits: int = DISPLAY_DIGITS) -> str | None:
+        """A two-class classifier's logit difference, rounded as :meth:`display`; None otherwise."""
+        return None if self.decision is None else str(round_constants(self.decision, digits, self.points))
+
     def summary(self) -> dict:
         """JSON-ready: source, complexity, figures per region (and a
         classifier's agreement as selection weighs it), formula text, poles."""
         return {"source": self.formula.source, "complexity": self.complexity,
                 "complexity_per_output": [complexity(e) for e in self.expressions],
                 "figures": self.figures, "validation_agreement": self.validation_agreement,
-                "expression": self.display(), "singularities": self.singularities,
+                "expression": self.display(), "decision": self.display_decision(),
+                "singularities": self.singularities,
                 "formula": self.formula.to_dict()}
 
 
@@ -312,9 +320,11 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
     """Measure and simplify one formula (``expressions``: already simplified ones)."""
     if expressions is None:
         expressions = [simplify(e, simplify_seconds) for e in formula.expressions(symbols)]
-    size = sum(complexity(e) for e in expressions)
+    # a two-class classifier's class is the sign of y1 - y0: a person reads that one formula
+    decision = expressions[1] - expressions[0] if classification and len(expressions) == 2 else None
+    size = complexity(decision) if decision is not None else sum(complexity(e) for e in expressions)
     return Candidate(formula, expressions, size, measure(formula, regions, classification=classification),
-                     singularities(formula, domain_points), residue_points(symbols, domain_points))
+                     singularities(formula, domain_points), residue_points(symbols, domain_points), decision)
 
 
 def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: bool = False,

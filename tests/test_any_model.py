@@ -79,6 +79,23 @@ def test_sklearn_classifier_probabilities_match_and_its_logits_are_explained(dat
         SRNet().predict_class(X)
 
 
+
+def test_a_two_class_explanation_prints_the_logit_difference_that_decides(data, capsys):
+    """Two classes printed two formulas, -d/2 and d/2, and counted d twice: a person reads d."""
+    from srnet.cli import _print_explanation
+
+    X, y = data
+    words = np.where(y > np.median(y), "yes", "no")
+    mlp = _fit(MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=50, random_state=0), X, words)
+    model = SRNet(**QUICK).fit(mlp, X)
+    _print_explanation(model)
+    printed = capsys.readouterr().out
+    decision = model.selected_["decision"]
+    assert f"  d = y1 - y0 = {decision}\n  (class yes where d > 0, else class no;" in printed
+    assert "  y0 = " not in printed and model.report()["decision"] == decision
+    assert all(entry["decision"] is not None for entry in model.pareto_)
+
+
 def test_a_scaler_pipeline_is_folded_so_formulas_read_raw_features(data):
     X, y = data
     shifted = 3.0 + 2.0 * X  # off-centre: with_mean=False must not subtract the (still fitted) mean

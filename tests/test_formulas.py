@@ -753,6 +753,31 @@ def test_a_classifiers_direct_formulas_build_on_its_linear_logits():
         assert set().union(*(e.free_symbols for e in f.expressions(x))) <= set(x)
 
 
+def test_a_two_class_formula_is_read_and_counted_as_its_logit_difference():
+    """A binary classifier's logits -d/2, d/2 were counted as two formulas (twice d's nodes): --complexity N,
+    the readable threshold and the Pareto front saw double what a person reads, the difference d."""
+    from srnet.formulas import candidate, linear_formula
+    from srnet.metrics import class_agreement
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    d = (X[:, 0] - 2 * X[:, 1] + 0.5)[:, None]
+    binary = linear_formula(X, d, binary=True)
+    logits = binary(X)
+    x = sympy.symbols("x0:3", real=True)
+    regions = {"domain": (X, logits)}
+    two = candidate(binary, x, regions, X, classification=True, simplify_seconds=0)
+    from srnet.expr.symbolic import complexity
+
+    assert np.allclose(sympy.lambdify(x, two.decision)(*X.T), d[:, 0])  # y1 - y0 is d
+    assert two.complexity == complexity(two.decision) < sum(complexity(e) for e in two.expressions)
+    assert two.summary()["decision"].startswith("x0 - 2*x1") and class_agreement(logits, logits) == 1.0
+    three = candidate(linear_formula(X, np.column_stack([d, -d, 2 * d])), x, {"domain": (X, logits[:, :1].repeat(3, 1))},
+                      X, classification=True, simplify_seconds=0)
+    assert three.decision is None and three.summary()["decision"] is None
+    assert three.complexity == sum(complexity(e) for e in three.expressions)
+
+
 def test_a_lift_keeps_the_inputs_that_move_the_logits_and_refining_keeps_absent_terms_absent():
     from srnet.formulas import LIFT_INPUTS, _lift
     from srnet.metrics import mse
