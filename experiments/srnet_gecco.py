@@ -124,7 +124,7 @@ def run_one(task):
         result["agreement_train"] = model.agreement_
         if X_test is not None:
             network = probe(reference.model, X_test, model.layer_names_)[-1]
-            result["agreement_test"] = class_agreement(model.predict_class(X_test), network)
+            result["agreement_test"] = class_agreement(model.predict(X_test), network)
     return result
 
 

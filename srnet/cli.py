@@ -224,7 +224,7 @@ def _explain(args) -> int:
             from srnet.probe import probe
 
             network_output = probe(workload.model, workload.X_test, model.layer_names_)[-1]
-            extra["agreement_test"] = class_agreement(model.predict_class(workload.X_test), network_output)
+            extra["agreement_test"] = class_agreement(model.predict(workload.X_test), network_output)
         print("agreement with the network's class: " + ", ".join(
             f"{k.split('_')[1]} {v:.1%}" for k, v in extra.items() if k.startswith("agreement")))
     print(_fit_figures(model, len(workload.X)))

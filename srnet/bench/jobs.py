@@ -404,11 +404,12 @@ def explain(spec: JobSpec, module, data: Prepared) -> tuple[dict, dict, dict]:
     if spec.task == "classification":
         srnet["agreement_train"] = model.agreement_
         if data.X_test is not None:
-            srnet["agreement_test"] = class_agreement(model.predict_class(data.X_test), network(data.X_test))
+            srnet["agreement_test"] = class_agreement(model.predict(data.X_test), network(data.X_test))
     elif data.X_test is not None:
         srnet["output_r2_test"] = rmse_r2(network(data.X_test).reshape(len(data.X_test)),
                                           np.asarray(model.predict(data.X_test)).reshape(len(data.X_test)))[1]
-    formulas = {"srnet": report["expression"], "srnet_steps": report["formula_steps"],
+    formulas = {"srnet": report["expression"], "srnet_decision": report["decision"],
+                "srnet_steps": report["formula_steps"],
                 "srnet_layers": [layer["expression"] for layer in report["layers"]]}
     for name, explainer in comparison.explainers.items():
         expression = getattr(explainer, "expression_", None)  # pyoperon keeps its formula itself

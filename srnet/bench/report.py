@@ -77,7 +77,11 @@ def summary_row(payload: dict) -> dict:
     row["fidelity"] = row.get(f"srnet_{domain}_{metric}")
     row.update(load_seconds=timings.get("load"), train_seconds=timings.get("train"),
                explain_seconds=timings.get("explain_total"), total_seconds=timings.get("total"))
-    formula = (payload.get("formulas") or {}).get("srnet")
+    formulas = payload.get("formulas") or {}
+    formula, decision = formulas.get("srnet"), formulas.get("srnet_decision")
+    # a two-class network: the logit difference that decides, as srnet explain prints it
+    if decision:
+        formula = f"d = {decision}"
     row["srnet_formula"] = " ; ".join(formula) if isinstance(formula, list) else formula
     return row
 

@@ -57,6 +57,12 @@ def test_pmlb_classification_job(pmlb_cache):
     assert result["data"]["train_rows"] + result["data"]["test_rows"] == result["data"]["rows"]
     assert 0 <= result["network"]["test_accuracy"] <= 1
     assert len(result["formulas"]["srnet"]) == result["data"]["classes"]  # one logit formula per class
+    # two classes: the logit difference that decides is kept, and it is what summary.csv shows
+    assert (result["formulas"]["srnet_decision"] is not None) == (result["data"]["classes"] == 2)
+    from srnet.bench.report import summary_row
+
+    if result["data"]["classes"] == 2:
+        assert summary_row(result)["srnet_formula"] == f"d = {result['formulas']['srnet_decision']}"
 
 
 def test_reference_network_job(gecco_dir):
