@@ -57,6 +57,10 @@ from srnet.networks import as_network
 from srnet.probe import plan_layers, probe
 from srnet.progress import SearchProgress
 
+#: Activations beyond this magnitude (or below its inverse, and not 0) have squares that overflow (or
+#: underflow to 0) in float64: no figure of a formula against them means anything.
+SQUARABLE = 1e150
+
 #: Points the constant refinement fits on (a random subset of the fit sample).
 REFINE_POINTS = 1000
 #: Generations between the meetings of the layer-wise search's islands, where
@@ -544,6 +548,11 @@ class SRNet(BaseEstimator):
             bad = ~np.isfinite(layer)
             if bad.any():
                 raise ValueError(f"layer {k + 1}'s activations contain {int(bad.sum())} NaN/inf values")
+            peak = float(np.max(np.abs(layer))) if layer.size else 0.0
+            if peak > SQUARABLE or 0 < peak < 1 / SQUARABLE:  # squared errors overflow, or all round to 0
+                raise ValueError(f"layer {k + 1}'s activations are of scale {peak:.3g}, beyond what squared "
+                                 f"errors can hold in float64 (every formula would score inf, or R2 1); rescale "
+                                 f"the network's inputs or outputs")
             targets.append(as_feature_rows(layer))
         return targets
 

@@ -68,6 +68,19 @@ def data():
     return np.random.default_rng(0).uniform(-1, 1, (60, 2))
 
 
+@pytest.mark.parametrize("scale", [1e-200, 1e160])
+def test_srnet_refuses_a_network_whose_outputs_squares_do_not_fit_in_float64(data, scale):
+    """Outputs of about 1e-200 gave R2 1 and RMSE 0 to a formula that ignored an input; about 1e160, R2 -inf
+    and overflow warnings (CGPRegressor refused such targets; SRNet did not)."""
+    net = tiny_network().double()  # (in float32 these scales are 0 and inf)
+    with torch.no_grad():
+        net[-1].weight.mul_(scale)
+        net[-1].bias.mul_(scale)
+    with pytest.raises(ValueError, match=r"^layer 2's activations are of scale .*, beyond what squared errors can "
+                                         r"hold in float64"):
+        SRNet(**{**QUICK, "max_generations": 5}).fit(net, data)
+
+
 @pytest.mark.parametrize("params, message", [
     (dict(max_seconds=-1), "max_seconds must be > 0"),
     (dict(max_seconds=0), "max_seconds must be > 0"),

@@ -300,21 +300,26 @@ def write_plots(frame, folder: Path) -> list[Path]:
                              figsize=(max(7.0, 0.13 * ok["dataset"].nunique() + 2), 4.2 * len(tasks)))
     for ax, task in zip(axes[:, 0], tasks):
         part = ok[ok["task"] == task]
-        series = {}
+        series = {}  # a seed without a figure leaves its dataset without a mean, as the table stars it
         for method, rows in part.groupby("method"):
-            series[method] = rows.groupby("dataset")["fidelity"].mean()
+            series[method] = rows.groupby("dataset")["fidelity"].mean(skipna=False)
         for explainer, column in _fidelity_columns(part, task).items():
             if explainer != "srnet":
-                series[explainer] = part.groupby("dataset")[column].mean()
+                series[explainer] = part.groupby("dataset")[column].mean(skipna=False)
         first = series[next(iter(series))]  # sorted by the first series, then every dataset only others have
         order = first.sort_values().index.append(pd.Index(sorted(set().union(*(v.index for v in series.values()))
                                                                - set(first.index))))
         x = np.arange(len(order))
+        floor = -1.0 if task == "regression" else 0.0
         for k, (name, values) in enumerate(series.items()):
             y = values.reindex(order).to_numpy(dtype=float)
             if task == "regression":
                 y = np.clip(y, -1, 1)
             ax.plot(x, y, "o", ms=3.5, color=f"C{k}", label=name, alpha=0.8)
+            missing = np.isin(order, values.index) & ~np.isfinite(y)  # measured, but a seed has no figure
+            if missing.any():
+                ax.plot(x[missing], np.full(missing.sum(), floor), "x", ms=6, color=f"C{k}",
+                        label=f"{name}: a seed without a figure (drawn at {floor:g})")
         ax.set_xticks(x)
         ax.set_xticklabels(order, rotation=90, fontsize=max(4, min(8, 600 // max(len(order), 1))))
         if task == "classification":
