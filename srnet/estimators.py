@@ -211,16 +211,12 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                           constant_pool=self.constant_pool)
         X_rows = as_feature_rows(X)
         with SearchProgress(self.progress, "CGPRegressor", self.max_seconds, self.max_generations) as bar:
-            def on_step(progress):
-                bar(progress.generation, progress.seconds, progress.fitness)
-                return bool(callback(progress)) if callback is not None else False
-
             result = evolve(spec, X_rows, np.ascontiguousarray(Y.T), fitness="scaled",
                             n_offspring=self.n_offspring, mutation=self.mutation, mutation_rate=self.mutation_rate,
                             max_generations=self.max_generations, max_evaluations=self.max_evaluations,
                             max_seconds=self.max_seconds, target_fitness=tol * float(spread.mean()),
                             restart_after=self.restart_after, random_state=self.random_state,
-                            n_threads=self.n_threads, islands=self.islands, callback=on_step,
+                            n_threads=self.n_threads, islands=self.islands, callback=bar.following(callback),
                             precision=self.precision, device=self.device)
         a, b = linear_scaling(outputs_of(result.genome, X_rows).T, Y)
         self.genome_ = result.genome

@@ -470,14 +470,10 @@ class SRNet(BaseEstimator):
         else:  # small data: each thread evolves a population of its own
             search = Islands([population(island_seed(run_seed, i), 1) for i in range(self.n_islands_)],
                              n_threads=threads, meet_every=ISLANDS_MEET_EVERY)
-        with SearchProgress(self.progress, "srnet", settings["max_seconds"], settings["max_generations"]) as bar:
-            def on_step(progress):
-                bar(progress.generation, progress.seconds, progress.fitness)
-                return bool(callback(progress)) if callback is not None else False
-
-            with _kernels.engine_threads(threads):  # numba threads, and single-threaded BLAS inside the kernels
-                outcome = run(search, max_generations=settings["max_generations"],
-                              max_seconds=settings["max_seconds"], target_fitness=0.0, callback=on_step)
+        with (SearchProgress(self.progress, "srnet", settings["max_seconds"], settings["max_generations"]) as bar,
+              _kernels.engine_threads(threads)):  # numba threads, and single-threaded BLAS inside the kernels
+            outcome = run(search, max_generations=settings["max_generations"], max_seconds=settings["max_seconds"],
+                          target_fitness=0.0, callback=bar.following(callback))
         self.stop_reason_ = outcome.stop_reason
         if self.stop_reason_ == "interrupted" and self.progress:
             print(f"interrupted after {search.generation} generations: composing the best explanation so far "

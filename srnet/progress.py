@@ -40,10 +40,17 @@ class SearchProgress:
         if bar is None:
             return
         bar.set_postfix({self.loss_name: f"{loss:.4g}"}, refresh=False)
-        done = min(seconds, bar.total) if self.by_seconds else steps
-        if bar.total is not None and not self.by_seconds:
-            done = min(done, bar.total)
-        bar.update(done - bar.n)
+        done = seconds if self.by_seconds else steps
+        bar.update((done if bar.total is None else min(done, bar.total)) - bar.n)
+
+    def following(self, callback=None):
+        """A search driver's callback (called with a :class:`srnet.cgp.Progress`)
+        that moves the bar, then asks ``callback``, if any, whether to stop."""
+        def on_step(progress) -> bool:
+            self(progress.generation, progress.seconds, progress.fitness)
+            return bool(callback(progress)) if callback is not None else False
+
+        return on_step
 
     def close(self) -> None:
         if self.bar is not None:

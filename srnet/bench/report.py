@@ -128,8 +128,8 @@ def write_report(folder, *, plots: bool = True) -> Report:
         kept = [p for p in payloads if same_settings(p.get("settings"), manifest["settings"])]
         other = [p for p in payloads if not same_settings(p.get("settings"), manifest["settings"])]
         corrupt = corrupt + [(store.path(p["job"]["id"]), "made with other settings than the batch's ("
-                              + differences(p["settings"] if isinstance(p.get("settings"), dict) else {},
-                                            manifest["settings"], ("file", "batch")) + ")") for p in other]
+                              + differences(p.get("settings"), manifest["settings"], ("file", "batch")) + ")")
+                              for p in other]
         payloads = kept
     rows = [summary_row(p) for p in payloads]
     frame = summary_frame(rows)

@@ -238,7 +238,7 @@ class ResultStore:
         made = payload.get("settings")
         wanted = job.settings.to_dict()
         if not same_settings(made, wanted):
-            raise OtherSettings(path, differences(made if isinstance(made, dict) else {}, wanted))
+            raise OtherSettings(path, differences(made, wanted))
         wanted = {key: job.description()[key] for key in _MADE_FOR}
         made_for = {key: payload["job"].get(key) for key in _MADE_FOR}
         if made_for != wanted:
@@ -378,8 +378,10 @@ def same_settings(have, want: dict) -> bool:
     return canonical(have) == canonical(want)
 
 
-def differences(have: dict, want: dict, words=("folder", "now")) -> str:
-    """The settings that differ, ``"key: folder A, now B; ..."`` (``words`` name the two sides)."""
+def differences(have, want: dict, words=("folder", "now")) -> str:
+    """The settings that differ, ``"key: folder A, now B; ..."`` (``words`` name the two sides; ``have``
+    that is not a dict, a hand-edited file's, counts as none)."""
+    have = have if isinstance(have, dict) else {}
     keys = sorted(set(have) | set(want))
     parts = [f"{key}: {words[0]} {have.get(key)!r}, {words[1]} {want.get(key)!r}" for key in keys
              if have.get(key) != want.get(key)]
