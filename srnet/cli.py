@@ -51,8 +51,11 @@ def _print_explanation(model) -> None:
     else:
         names = ["y"] if len(texts) == 1 else [f"y{j}" for j in range(len(texts))]
         sizes = model.selected_["complexity_per_output"]
-        for name, text, size in zip(names, texts, sizes):
-            print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes)" if len(texts) > 1 else ""))
+        # each output's own R2: the pooled figure above weighs outputs by their variance
+        own = model.selected_["figures"]["domain"].get("r2_per_output") if not classifier else None
+        for j, (name, text, size) in enumerate(zip(names, texts, sizes)):
+            figure = "" if own is None else f"; R2 on the domain {own[j]:.6f}"
+            print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes{figure})" if len(texts) > 1 else ""))
     cap = model.select if isinstance(model.select, numbers.Integral) and not isinstance(model.select, bool) else None
     if cap is not None and report["complexity"] > cap:  # select=N takes the simplest when none fits: say so
         print(f"  note: no formula of <= {cap} nodes was found; this is the simplest ({report['complexity']} nodes)")

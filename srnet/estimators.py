@@ -34,11 +34,10 @@ def linear_scaling(F: np.ndarray, Y: np.ndarray):
     return a, mean_y - a * mean_f
 
 
-def symbol_names(estimator) -> list[str] | None:
-    """A fitted estimator's symbol names for its DataFrame's columns
-    (:func:`srnet.names.feature_symbols`: ``E`` -> ``E_``, not Euler's number;
-    ``2x`` -> ``x2x``), recorded as ``feature_symbols_`` (column -> symbol);
-    None (and ``feature_symbols_`` None) without column names."""
+def record_feature_symbols(estimator) -> list[str] | None:
+    """Record on a fitted estimator, as ``feature_symbols_`` (column -> symbol), the symbol names of its
+    DataFrame's columns (:func:`srnet.names.feature_symbols`: ``E`` -> ``E_``, not Euler's number;
+    ``2x`` -> ``x2x``), and return them; None (and ``feature_symbols_`` None) without column names."""
     names = getattr(estimator, "feature_names_in_", None)
     if names is None:
         estimator.feature_symbols_ = None
@@ -228,7 +227,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         self.stop_reason_ = result.stop_reason  # "interrupted" after Ctrl-C: the best formula so far
         # plain real symbols: the formula must equal predict on every real input,
         # not only on the training data's signs
-        symbols = make_symbols(X.shape[1], symbol_names(self))
+        symbols = make_symbols(X.shape[1], record_feature_symbols(self))
         # an intercept is round-off only when it is tiny beside the formula's values on the data, not only
         # beside its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5)
         points = residue_points(symbols, X)

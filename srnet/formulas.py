@@ -197,12 +197,20 @@ class Candidate:
 
 
 def measure(formula: Formula, regions: dict, *, classification: bool = False) -> dict:
-    """Figures of ``formula`` per region: ``regions`` maps a name to (X, network output)."""
+    """Figures of ``formula`` per region: ``regions`` maps a name to (X, network output).
+
+    With several outputs, ``r2_per_output`` stands beside the pooled ``r2``: the pooled figure weighs
+    each output by its variance, so a poor output of small variance hides in it."""
     figures = {}
     for name, (X, target) in regions.items():
         predicted = formula(X)
         rmse, r2 = rmse_r2(target, predicted)
         figures[name] = {"rmse": rmse, "r2": r2}
+        target = np.asarray(target)
+        if target.ndim == 2 and target.shape[1] > 1:
+            predicted = np.asarray(predicted).reshape(target.shape)
+            figures[name]["r2_per_output"] = [rmse_r2(target[:, j], predicted[:, j])[1]
+                                              for j in range(target.shape[1])]
         if classification:
             figures[name]["agreement"] = class_agreement(predicted, target)
     return figures

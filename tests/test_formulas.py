@@ -31,6 +31,7 @@ from srnet.formulas import (
     candidate,
     linear_formula,
     live_steps,
+    measure,
     pareto_front,
     refine,
     select,
@@ -874,3 +875,37 @@ def test_explain_prints_a_layer_whose_r2_is_not_finite(explained, capsys):
     assert model.report()["layers"][0]["r2"] is None
     _print_explanation(model)
     assert ", R2 not finite): F = " in capsys.readouterr().out
+
+
+def test_each_output_has_its_own_r2_beside_the_pooled_one():
+    """Pooled R2 weighs outputs by their variance: a poor output of small variance hides in it, so
+    every region also carries one figure per output (oracle: R2 of each column by NumPy)."""
+    x = np.linspace(-2, 2, 50)[:, None]
+    two = Formula("direct-4", (Program(1, (), (("sin", 0, 0),), (0, 1), [[100.0, 0.0], [0.0, 1.0]], [0.0, 0.0]),))
+    target = np.column_stack([100 * x[:, 0], np.cos(x[:, 0])])  # y0 exact, y1 wrong
+    figures = measure(two, {"domain": (x, target)})["domain"]
+    assert figures["r2"] > 0.99
+    predicted = two(x)
+    for j in range(2):
+        sst = np.sum((target[:, j] - target[:, j].mean()) ** 2)
+        assert figures["r2_per_output"][j] == pytest.approx(1 - np.sum((predicted[:, j] - target[:, j]) ** 2) / sst)
+    assert figures["r2_per_output"][0] == pytest.approx(1.0) and figures["r2_per_output"][1] < 0
+    assert "r2_per_output" not in measure(wave(1.0, 1.0, 0.0, 0.0), {"domain": (x, np.sin(x))})["domain"]
+
+
+def test_explain_prints_each_output_s_own_r2(explained, capsys):
+    from srnet.cli import _print_explanation
+
+    X, _ = explained
+    net = tiny_network()
+    two = nn.Sequential(net[0], net[1], nn.Linear(3, 2).double())
+    with torch.no_grad():
+        two[2].weight.copy_(torch.tensor([[1.5, -2.0, 0.7], [0.01, 0.02, -0.01]]))  # y1: small variance
+        two[2].bias.zero_()
+    model = SRNet(**E2E).fit(two, X)
+    _print_explanation(model)
+    out = capsys.readouterr().out
+    own = model.selected_["figures"]["domain"]["r2_per_output"]
+    assert len(own) == 2
+    for j in range(2):
+        assert f"({model.selected_['complexity_per_output'][j]} nodes; R2 on the domain {own[j]:.6f})" in out

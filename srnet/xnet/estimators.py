@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from srnet.cgp.primitives import primitive
 from srnet.data import check_budget, random_generator
-from srnet.estimators import symbol_names, validate_regression
+from srnet.estimators import record_feature_symbols, validate_regression
 from srnet.expr.symbolic import make_symbols, residue_points, simplify, tidy_constants, to_sympy
 from srnet.progress import SearchProgress
 from srnet.xnet.constants import RULES
@@ -169,7 +169,7 @@ class _XNetBase(BaseEstimator):
         self.stop_reason_ = result.stop_reason
         self.n_nodes_ = count_nodes(result.roots)
         self.n_parameters_ = 2 * self.n_nodes_  # a weight and a bias per neuron
-        symbols = make_symbols(X.shape[1], symbol_names(self))
+        symbols = make_symbols(X.shape[1], record_feature_symbols(self))
         points = residue_points(symbols, X)  # as CGPRegressor: 2.0*x0 + 1.0*x1 + 2.7e-15 reads 2*x0 + x1
         formulas = [simplify(tidy_constants(f, points=points), self.simplify_seconds)
                     for f in to_sympy(self.program_, symbols)]
