@@ -346,11 +346,28 @@ def test_a_linear_tree_sums_every_input_once(n_inputs):
 
 def test_max_nodes_none_gives_a_linear_start_room_and_random_trees_fifteen():
     adds = ("add", "mul")
-    assert XNetClassifier()._max_nodes(13, adds) == 15                       # the paper's random start
-    assert XNetClassifier(init="linear")._max_nodes(13, adds) == 25          # 13 leaves and 12 add neurons
-    assert XNetClassifier(init="linear")._max_nodes(4, adds) == 15           # room to grow beyond 7
-    assert XNetRegressor(init="linear", max_nodes=40)._max_nodes(13, adds) == 40
-    assert XNetRegressor(max_nodes=7)._max_nodes(13, adds) == 7
+    assert XNetClassifier()._max_nodes(13, adds, "random") == 15             # the paper's random start
+    assert XNetClassifier()._max_nodes(13, adds, "linear") == 25             # 13 leaves and 12 add neurons
+    assert XNetClassifier()._max_nodes(4, adds, "linear") == 15              # room to grow beyond 7
+    assert XNetRegressor(max_nodes=40)._max_nodes(13, adds, "linear") == 40
+    assert XNetRegressor(max_nodes=7)._max_nodes(13, adds, "random") == 7
+
+
+def test_auto_starts_linear_from_seventeen_inputs_when_the_sum_fits():
+    from srnet.xnet.estimators import AUTO_LINEAR_INPUTS
+
+    adds = ("add", "mul")
+    assert AUTO_LINEAR_INPUTS == 17
+    assert XNetClassifier()._init(16, adds) == "random" and XNetClassifier()._init(17, adds) == "linear"
+    assert XNetClassifier()._init(30, ("mul", "sub")) == "random"                    # no add to sum with
+    assert XNetClassifier(max_nodes=20)._init(30, adds) == "random"                  # the sum would not fit
+    assert XNetClassifier(max_nodes=np.int64(59))._init(30, adds) == "linear"
+    assert XNetClassifier(init="random")._init(30, adds) == "random"
+    assert XNetClassifier(init="linear")._init(2, adds) == "linear"
+    X = np.random.default_rng(0).normal(size=(40, 20))
+    y = (X[:, :10].sum(axis=1) > 0).astype(int)
+    model = XNetClassifier(max_iterations=1, simplify_seconds=0, random_state=0).fit(X, y)
+    assert model.trees_[0].op == "add" and model.n_nodes_ == 39   # started from the sum of all 20 inputs
 
 
 def test_a_linear_start_is_the_forest_of_the_first_iteration_and_learns_a_linear_rule():
@@ -395,8 +412,8 @@ def test_polish_with_validation_rows_never_raises_their_loss_and_without_them_co
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"init": "zeros"}, "init must be one of random, linear; got 'zeros'"),
-    ({"init": "auto"}, "init must be one of random, linear; got 'auto'"),
+    ({"init": "zeros"}, "init must be one of auto, random, linear; got 'zeros'"),
+    ({"init": None}, "init must be one of auto, random, linear; got None"),
     ({"init": "linear", "max_nodes": 2}, r"init='linear' needs max_nodes >= 3 \(2 x 2 inputs - 1\); got 2"),
     ({"init": "linear", "functions": ("mul", "sin")}, "init='linear' sums the inputs with add neurons"),
     ({"max_nodes": "many"}, "max_nodes"),

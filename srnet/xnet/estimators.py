@@ -12,6 +12,7 @@ points).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 
 import numpy as np
@@ -32,7 +33,11 @@ from srnet.xnet.tree import to_program
 #: The default library: srnet's arithmetic and the paper's elementary functions.
 DEFAULT_FUNCTIONS = ("add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt", "square")
 TARGETS = ("newton", "gradient")
-INITS = ("random", "linear")
+INITS = ("auto", "random", "linear")
+#: ``init="auto"`` starts linear from this many inputs on: a random start reads a few of them (a
+#: tree of 15 neurons has at most 8 leaves), and on the classification benchmarks a linear start
+#: gained 2-3 points from 18 inputs on while it lost about as much on sets of 4 and 13.
+AUTO_LINEAR_INPUTS = 17
 #: ``max_nodes=None``: neurons per tree (or room for a linear start, if more).
 DEFAULT_MAX_NODES = 15
 ACCEPT = ("all", "improve")
@@ -57,7 +62,7 @@ def split_library(functions) -> tuple[tuple[str, ...], tuple[str, ...]]:
 class _XNetBase(BaseEstimator):
     """What both estimators share: parameters, their checks, the search, the formula."""
 
-    def __init__(self, *, functions=DEFAULT_FUNCTIONS, max_nodes=None, init="random", max_seconds=5.0,
+    def __init__(self, *, functions=DEFAULT_FUNCTIONS, max_nodes=None, init="auto", max_seconds=5.0,
                  max_iterations=None, tol=1e-12, init_depth=2, constant_steps=5, constants="newton",
                  target="newton", accept="all", patience=20, restart_after=100, parsimony=0.0,
                  validation_fraction=None, clip=1e6, simplify_seconds=2.0, random_state=None, device="cpu",
@@ -84,17 +89,26 @@ class _XNetBase(BaseEstimator):
         self.n_threads = n_threads
         self.progress = progress
 
-    def _max_nodes(self, n_inputs: int, binary) -> int:
-        """The neurons per tree, checked (``max_nodes=None``:
-        :data:`DEFAULT_MAX_NODES`, or room for a linear start if more)."""
+    def _init(self, n_inputs: int, binary) -> str:
+        """``init`` checked, "auto" resolved: linear from :data:`AUTO_LINEAR_INPUTS` inputs on, when the
+        library has ``add`` and ``max_nodes`` leaves room for the sum; else random."""
         if self.init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}; got {self.init!r}")
+        if self.init != "auto":
+            return self.init
+        room = self.max_nodes is None or (isinstance(self.max_nodes, numbers.Integral)
+                                          and self.max_nodes >= 2 * n_inputs - 1)
+        return "linear" if n_inputs >= AUTO_LINEAR_INPUTS and "add" in binary and room else "random"
+
+    def _max_nodes(self, n_inputs: int, binary, init: str) -> int:
+        """The neurons per tree, checked (``max_nodes=None``:
+        :data:`DEFAULT_MAX_NODES`, or room for a linear start if more)."""
         check_budget("max_nodes", self.max_nodes, allow_none=True, integer=True, minimum=1)
         linear_size = 2 * n_inputs - 1
         max_nodes = self.max_nodes
         if max_nodes is None:
-            max_nodes = max(DEFAULT_MAX_NODES, linear_size) if self.init == "linear" else DEFAULT_MAX_NODES
-        if self.init == "linear":
+            max_nodes = max(DEFAULT_MAX_NODES, linear_size) if init == "linear" else DEFAULT_MAX_NODES
+        if init == "linear":
             if "add" not in binary:
                 raise ValueError("init='linear' sums the inputs with add neurons; add 'add' to functions")
             if max_nodes < linear_size:
@@ -110,7 +124,8 @@ class _XNetBase(BaseEstimator):
         iterations = check_budget("max_iterations", self.max_iterations, allow_none=True, integer=True)
         if seconds is None and iterations is None:
             raise ValueError("give a budget: max_seconds or max_iterations (both are None)")
-        max_nodes = self._max_nodes(n_inputs, binary)
+        init = self._init(n_inputs, binary)
+        max_nodes = self._max_nodes(n_inputs, binary, init)
         for name, value, lowest in (("init_depth", self.init_depth, 1),
                                     ("constant_steps", self.constant_steps, 0), ("patience", self.patience, 1)):
             check_budget(name, value, integer=True, minimum=lowest)
@@ -127,7 +142,7 @@ class _XNetBase(BaseEstimator):
                         max_nodes=max_nodes, init_depth=int(self.init_depth),
                         constant_steps=int(self.constant_steps), constants=self.constants, target=self.target,
                         accept=self.accept, patience=int(self.patience), restart_after=restart,
-                        parsimony=float(self.parsimony), clip=float(self.clip), init=self.init)
+                        parsimony=float(self.parsimony), clip=float(self.clip), init=init)
 
     def _search(self, X: np.ndarray, Y, loss: str, n_trees: int, scale=None, offset=None, strata=None):
         """Train, then set every fitted attribute shared by both estimators.
@@ -214,14 +229,16 @@ _PARAMETERS_DOC = """
         (2 x n_features - 1) when that is more; from 9 inputs on a linear
         start then fills its tree, and the search reshapes it (functions
         swapped, branches pruned) before it can grow.
-    init : {"random", "linear"}, default="random"
+    init : {"auto", "random", "linear"}, default="auto"
         How trees start (and restart): random trees of depth ``init_depth``
         (the paper), or a weighted sum of every input (``add`` neurons over
         one leaf per input), from which the selection step bends the
         formula.  With many inputs a random tree reads only a few of them;
         on the classification benchmarks (``experiments/xnet_benchmarks.py``)
-        a linear start gained 2-3 points of accuracy with 18 and 34 inputs,
-        and lost as much on iris (4 inputs) and on a 13-input set.
+        a linear start gained 2-3 points of accuracy with 18, 30 and 34 inputs,
+        and lost as much on iris (4 inputs) and on a 13-input set.  "auto":
+        linear from 17 inputs on (when ``functions`` has ``add`` and
+        ``max_nodes`` leaves room for the sum), else random.
     max_seconds : float or None, default=5.0
     max_iterations : int or None, default=None
         Budgets (the first reached stops the search; at least one is needed).
