@@ -129,6 +129,9 @@ def check_matrix(X, name: str = "X") -> np.ndarray:
         One line naming the problem: not 2-D, empty, non-numeric cells, or
         NaN/inf values (with the position of the first one).
     """
+    if type(X).__module__.split(".")[0] == "torch":  # a tensor: on the CPU, out of autograd, in a numpy dtype
+        X = X.detach().cpu()
+        X = X.double() if X.is_floating_point() else X
     raw = np.asarray(X)
     if raw.ndim != 2:
         hint = "; reshape a single feature with .reshape(-1, 1)" if raw.ndim == 1 else ""
@@ -283,8 +286,12 @@ UNREADABLE = (OSError, EOFError, zipfile.BadZipFile, zlib.error, UnicodeDecodeEr
 
 def _load_file(path: Path, target):
     """A file's table; a damaged one is one ValueError line naming it."""
+    import pandas as pd
+
     try:
         return _read_file(path, target)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:  # ragged rows, an empty stream
+        raise ValueError(f"cannot read '{path.name}' as a table: {_one_line(error)}") from None
     except UnicodeDecodeError:
         raise ValueError(f"cannot read '{path.name}': it is not UTF-8 text (save it as UTF-8)") from None
     except UNREADABLE as error:
@@ -337,6 +344,10 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
     has_header = _has_header(head)
     frame = pd.read_csv(path, sep=delimiter, header=0 if has_header else None)
     names = [str(column).strip() for column in frame.columns] if has_header else None
+    if names and (names[0] == "" or names[0].startswith("Unnamed: 0")) and len(frame) > 1 \
+            and frame.iloc[:, 0].tolist() == list(range(len(frame))):
+        raise ValueError(f"'{path.name}' starts with an unnamed column counting 0, 1, 2, ...: pandas' index, "
+                         f"written by to_csv; save the table with to_csv(..., index=False), or drop that column")
     return frame.to_numpy(), names
 
 
@@ -354,6 +365,8 @@ def _has_header(head) -> bool:
     column goes on counting below it (1, 2, 3, ...: data starting with an
     index column)."""
     first, rest = [str(cell).strip() for cell in head.iloc[0]], head.iloc[1:]
+    if len(first) > 2 and head.iloc[0].isna().iloc[0] and first[1:] == [str(j) for j in range(len(first) - 1)]:
+        return True  # DataFrame(X).to_csv() with its index: an empty corner cell, then 0, 1, ...
     if len(first) > 1 and first == [str(j) for j in range(len(first))]:
         below = [str(cell).strip() for cell in rest.iloc[:, 0]]
         return below != [str(j) for j in range(1, len(below) + 1)]
@@ -362,6 +375,10 @@ def _has_header(head) -> bool:
         return True
     whole = all(cell.lstrip("+-").isdigit() for cell in first if _is_number(cell))
     return whole and any(first[j] not in {str(value).strip() for value in rest.iloc[:, j]} for j in text)
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 def _is_number(cell) -> bool:
@@ -489,8 +506,13 @@ def fetch_pmlb_frame(name: str, pmlb_cache=None):
     cached = pmlb_cached(cache, name)
     if not cached and name not in pmlb.dataset_names:
         raise ValueError(f"'{name}' is neither a file nor a PMLB dataset{pmlb_name_hint(name)}")
+    import pandas as pd
+
     try:
         return pmlb.fetch_data(name, local_cache_dir=str(cache), dropna=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ValueError(f"the cached PMLB table '{name}' in '{cache}' cannot be read (damaged?): "
+                         f"{_one_line(error)}; delete it or put an intact copy there") from None
     except UNREADABLE as error:  # urllib's URLError is an OSError
         if cached:
             raise ValueError(f"the cached PMLB table '{name}' in '{cache}' cannot be read (damaged?): "
@@ -564,9 +586,21 @@ def class_indices(labels) -> tuple[np.ndarray, np.ndarray]:
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"class labels must be 1-D; got shape {labels.shape}")
+    missing = [i for i, value in enumerate(labels.tolist()) if value is None or value != value]  # None or NaN
+    if missing:
+        raise ValueError(f"class labels are missing (None or NaN) on {len(missing)} rows, first row {missing[0]}; "
+                         f"drop those rows or give them a class")
     if labels.dtype.kind == "O":
-        labels = labels.astype(str)
-    classes, indices = np.unique(labels, return_inverse=True)
+        texts = [value for value in labels.tolist() if isinstance(value, str)]
+        if texts and len(texts) != len(labels):  # 1 and "1" would become one class, or none compare
+            number = next(value for value in labels.tolist() if not isinstance(value, str))
+            raise ValueError(f"class labels mix text and other values (such as {texts[0]!r} and {number!r}); "
+                             f"give every label the same kind")
+        labels = labels.astype(str) if texts else labels
+    try:
+        classes, indices = np.unique(labels, return_inverse=True)
+    except TypeError:  # objects that do not compare
+        raise ValueError(f"class labels must be numbers or text; got values such as {labels[0]!r}") from None
     return classes, indices.astype(np.int64).reshape(-1)
 
 

@@ -94,6 +94,9 @@ class LayerPlan:
     is_classifier: bool
     output: str
     folded: tuple[str, ...] = ()
+    #: per recorded layer, the leaf module declared right after it (None after the last leaf): the module
+    #: that must run on the layer's output when the layers feed one another (no skip connection)
+    fed: tuple[str | None, ...] = ()
 
     def __str__(self) -> str:
         kind = "classifier (softmax skipped; logits explained)" if self.is_classifier else "network"
@@ -159,7 +162,14 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
         is_classifier=is_classifier and names[-1] == output,
         output=output,
         folded=tuple(leaf.name for leaf in leaves if leaf.role in ("diagonal", "affine")),
+        fed=tuple(_next_leaf(leaves, name) for name in names),
     )
+
+
+def _next_leaf(leaves: list[_Leaf], name: str) -> str | None:
+    """The leaf declared right after the last leaf of ``name``'s subtree (None when it is the last)."""
+    inside = [i for i, leaf in enumerate(leaves) if leaf.name == name or leaf.name.startswith(name + ".")]
+    return leaves[inside[-1] + 1].name if inside and inside[-1] + 1 < len(leaves) else None
 
 
 @dataclass(frozen=True)
@@ -366,7 +376,8 @@ class LayerRecorder:
 
     def _hook(self, name: str):
         def record(module, inputs, output):
-            self._outputs[name].append(output)
+            # a copy: a later in-place module (ReLU(inplace=True), h += ...) would rewrite what was recorded
+            self._outputs[name].append(output.detach().clone() if isinstance(output, torch.Tensor) else output)
 
         return record
 
@@ -422,7 +433,8 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
     if X.shape[1] != plan.n_features:
         if accepts_width(model, X.shape[1]):  # the data fit: the layers are declared out of forward order
             reason = (f"its first declared layer takes {plan.n_features} inputs, yet it runs on {X.shape[1]}: "
-                      f"its layers are not declared in the order forward runs them")
+                      f"its layers are not declared in the order forward runs them, or a module before its first "
+                      f"Linear changes the width (srnet's formulas read the Linear layers' inputs)")
             if isinstance(model, torch.jit.ScriptModule):
                 raise _undecomposable(model, reason)
             raise ValueError(f"cannot probe {_kind(model)}: {reason}; declare them in that order "
@@ -433,8 +445,8 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
     parameter = next(model.parameters())
-    batches = (
-        torch.from_numpy(X[start : start + batch_size]).to(parameter.device, parameter.dtype)
+    batches = (  # copies: an in-place first module (clamp_, ReLU(inplace=True)) must not write into X
+        torch.tensor(X[start : start + batch_size], dtype=parameter.dtype, device=parameter.device)
         for start in range(0, X.shape[0], batch_size)
     )
     training = {module: module.training for module in model.modules()}
@@ -445,7 +457,7 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
                 recorded = _probe_scripted(model, batches, plan.names)
             else:
                 output = plan.output if not plan.is_classifier and plan.output in plan.names else None
-                recorded = _probe_hooked(model, batches, plan.names, output)
+                recorded = _probe_hooked(model, batches, plan.names, output, dict(zip(plan.names, plan.fed)))
     finally:
         for module, flag in training.items():
             module.training = flag
@@ -463,40 +475,92 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
 def accepts_width(model, width: int) -> bool:
     """Whether ``model`` runs on one row of ``width`` inputs (its first declared
     Linear need not be the first it runs: a module that declares its output
-    layer first)."""
+    layer first).  Tried in eval mode, on the model's device; its training flags are restored (a try in
+    training mode would update BatchNorm's running statistics and draw Dropout's random numbers)."""
+    parameter = next(model.parameters())
+    training = {module: module.training for module in model.modules()}
+    model.eval()
     try:
         with torch.no_grad():
-            model(torch.zeros(1, width, dtype=next(model.parameters()).dtype))
+            model(torch.zeros(1, width, dtype=parameter.dtype, device=parameter.device))
     except Exception:  # any failure: not this width
         return False
+    finally:
+        for module, flag in training.items():
+            module.training = flag
     return True
 
 
-def _probe_hooked(model, batches, names, output=None) -> dict[str, list[np.ndarray]]:
+def _probe_hooked(model, batches, names, output=None, fed=None) -> dict[str, list[np.ndarray]]:
     """Record ``names`` by hooks.  ``output``: the layer explained as the
     network's output, checked on the first batch to be what the network
     returns (a forward that rescales or applies a functional softmax after
-    its last module returns something no recorded layer computes)."""
+    its last module returns something no recorded layer computes).  ``fed``:
+    layer -> the module declared after it, checked on the first batch to run
+    on that layer's output (a skip connection feeds it something else, and a
+    layer explained from the one before would describe another network)."""
     recorded = {name: [] for name in names}
-    with LayerRecorder(model, names) as recorder:
-        for index, batch in enumerate(batches):
-            final = model(batch)
-            outputs = recorder.pop_batch()
-            if index == 0 and output is not None and isinstance(final, torch.Tensor):
-                last = outputs[output]
-                if last.shape != final.shape and last.numel() == final.numel():
-                    last = last.reshape(final.shape)
-                # in float64: a forward may cast after its last module (.double(), .float())
-                if last.shape != final.shape or not torch.allclose(last.double(), final.double(), rtol=1e-5,
-                                                                   atol=1e-6, equal_nan=True):
-                    raise ValueError(
-                        f"{_kind(model)} returns something other than its last module '{output}' computes: "
-                        f"its forward does more after it (a rescaling, a functional softmax, ...); srnet explains "
-                        f"the modules it can see: make that step a module (nn.Softmax for class scores) or "
-                        f"explain the network without it")
-            for name, value in outputs.items():
-                recorded[name].append(_to_numpy(name, value))
+    inputs: dict[str, torch.Tensor] = {}
+    modules = dict(model.named_modules())
+    watched = {after for after in (fed or {}).values() if after is not None}
+
+    def remember(after):
+        def hook(module, args):
+            if after not in inputs and args and isinstance(args[0], torch.Tensor):
+                inputs[after] = args[0].detach().clone()
+        return hook
+
+    handles = [modules[after].register_forward_pre_hook(remember(after)) for after in watched]
+    try:
+        with LayerRecorder(model, names) as recorder:
+            for index, batch in enumerate(batches):
+                final = model(batch)
+                outputs = recorder.pop_batch()
+                if index == 0:
+                    for handle in handles:
+                        handle.remove()
+                    _check_fed(model, outputs, fed or {}, inputs)
+                    _check_output(model, outputs, output, final)
+                for name, value in outputs.items():
+                    recorded[name].append(_to_numpy(name, value))
+    finally:
+        for handle in handles:
+            handle.remove()
     return recorded
+
+
+def _check_fed(model, outputs: dict, fed: dict, inputs: dict) -> None:
+    """Each recorded layer's output is the input of the module declared after it, where that one ran."""
+    for name, after in fed.items():
+        if after is None or after not in inputs or not isinstance(outputs.get(name), torch.Tensor):
+            continue
+        mine, theirs = outputs[name], inputs[after]
+        if mine.numel() == theirs.numel() and torch.allclose(mine.reshape(theirs.shape).double(), theirs.double(),
+                                                             rtol=1e-5, atol=1e-6, equal_nan=True):
+            continue
+        raise ValueError(
+            f"in {_kind(model)}, module '{after}' (declared after layer '{name}') does not run on that layer's "
+            f"output: a skip connection (h + f(h)), a forward that combines layers, or one that runs its modules "
+            f"in another order than declared; srnet explains each layer "
+            f"from the one before, so name layers that feed one another (layers=[...]: a residual block as one "
+            f"module), or only the output module for a direct formula")
+
+
+def _check_output(model, outputs: dict, output, final) -> None:
+    """The layer explained as the output is what the network returns."""
+    if output is None or not isinstance(final, torch.Tensor):
+        return
+    last = outputs[output]
+    if last.shape != final.shape and last.numel() == final.numel():
+        last = last.reshape(final.shape)
+    # in float64: a forward may cast after its last module (.double(), .float())
+    if last.shape != final.shape or not torch.allclose(last.double(), final.double(), rtol=1e-5,
+                                                       atol=1e-6, equal_nan=True):
+        raise ValueError(
+            f"{_kind(model)} returns something other than its last module '{output}' computes: "
+            f"its forward does more after it (a rescaling, a functional softmax, ...); srnet explains "
+            f"the modules it can see: make that step a module (nn.Softmax for class scores) or "
+            f"explain the network without it")
 
 
 def _probe_scripted(model, batches, names) -> dict[str, list[np.ndarray]]:
@@ -524,7 +588,7 @@ def _run_children(module, x, name: str, wanted: set[str], outputs: dict) -> torc
     else:
         x = module(x)
     if name in wanted:
-        outputs[name] = x
+        outputs[name] = x.clone()  # a later in-place child would rewrite it
     return x
 
 

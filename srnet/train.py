@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from srnet.data import check_budget, check_matrix, check_vector, seeded_split
+from srnet.data import check_budget, check_matrix, check_vector, class_indices, seeded_split
 from srnet.networks import MLPSpec, build_mlp
 
 TASKS = ("regression", "classification")
@@ -69,7 +69,8 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
         Moved to ``device`` when one is given; left in eval mode.
     X, y : tensors or arrays
         Inputs and targets, one row each per sample.  Tensors are used as
-        they are (on ``device``); arrays become float32 tensors.
+        they are (on ``device``); arrays become tensors of the model's
+        floating dtype (float32 for most).
     loss : callable
         ``loss(model(X[rows]), y[rows])``, a mean over the rows.
     epochs, batch_size, lr : int, int, float
@@ -104,13 +105,14 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     if device is not None:
         device = torch.device(device)
         model = model.to(device)
-    inputs = _as_tensor(X, device)
-    targets = _as_tensor(y, device)
+    dtype = next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), torch.float32)
+    inputs = _as_tensor(X, device, dtype)
+    targets = _as_tensor(y, device, dtype)
     if inputs.shape[0] != targets.shape[0]:
         raise ValueError(f"X has {inputs.shape[0]} rows but y has {targets.shape[0]}")
     n = inputs.shape[0]
     if validation is not None:
-        valid_inputs, valid_targets = _as_tensor(validation[0], device), _as_tensor(validation[1], device)
+        valid_inputs, valid_targets = _as_tensor(validation[0], device, dtype), _as_tensor(validation[1], device, dtype)
         if valid_inputs.shape[0] != valid_targets.shape[0] or valid_inputs.shape[0] < 1:
             raise ValueError(f"validation has {valid_inputs.shape[0]} rows of X and {valid_targets.shape[0]} of y")
         patience = check_budget("patience", patience, integer=True)
@@ -160,10 +162,10 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     return losses
 
 
-def _as_tensor(values, device) -> torch.Tensor:
+def _as_tensor(values, device, dtype) -> torch.Tensor:
     if isinstance(values, torch.Tensor):
         return values if device is None else values.to(device)
-    return torch.as_tensor(np.asarray(values), dtype=torch.float32, device=device)
+    return torch.as_tensor(np.asarray(values), dtype=dtype, device=device)
 
 
 def train_mlp(
@@ -243,12 +245,14 @@ def train_mlp(
     lr = check_budget("lr", lr)
     if task == "regression":
         targets, classes = _regression_targets(y, X.shape[0]), None
+        _check_float32("y", targets)
         n_outputs, loss_function = targets.shape[1], nn.MSELoss()
         targets = torch.as_tensor(targets, dtype=torch.float32, device=device)
     else:
         classes, indices = _class_indices(y, X.shape[0])
         n_outputs, loss_function = len(classes), nn.CrossEntropyLoss()
         targets = torch.as_tensor(indices, dtype=torch.long, device=device)
+    _check_float32("X", X)
     spec = MLPSpec((X.shape[1], *hidden, n_outputs), activation)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(random_state)
@@ -261,14 +265,26 @@ def train_mlp(
     start = time.perf_counter()
     losses = fit_network(model, inputs[train_rows], targets[train_rows], loss_function, epochs=epochs,
                          batch_size=batch_size, lr=lr, random_state=random_state, validation=validation,
-                         patience=patience, history=history)
+                         patience=patience, history=history, stop_on_nonfinite=True)
     seconds = time.perf_counter() - start
     with torch.no_grad():  # on the rows trained on: the validation rows only stopped the training
         outputs = model(inputs[train_rows])
         final_loss = float(loss_function(outputs, targets[train_rows]))
         accuracy = (None if classes is None
                     else float((outputs.argmax(dim=1) == targets[train_rows]).float().mean()))
+    if not (losses and math.isfinite(losses[-1]) and math.isfinite(final_loss)):  # NaN weights: no network
+        raise ValueError(f"training diverged (the loss is not finite at epoch {len(losses)}); lower lr (got {lr:g})"
+                         + ("" if classes is not None else " or rescale y"))
     return model, TrainingRecord(final_loss, accuracy, classes, len(losses), seconds, history.get("best_epoch"))
+
+
+def _check_float32(name: str, values: np.ndarray) -> None:
+    """The network trains in float32: values beyond its range would become inf, and squared errors of
+    values beyond 1e19 overflow it (a loss of inf from the first step)."""
+    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    if largest > 1e18:
+        raise ValueError(f"{name} holds values up to {largest:.3g}, beyond what a float32 network trains on "
+                         f"(its squared errors overflow); rescale {name} (e.g. standardise it)")
 
 
 def _validation_split(n_rows: int, fraction, labels, random_state: int):
@@ -307,7 +323,7 @@ def _class_indices(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
         labels = labels.reshape(-1)
     elif labels.ndim != 1 or labels.shape[0] != n_samples:
         raise ValueError(f"y must hold one label per row of X ({n_samples}); got shape {labels.shape}")
-    classes, indices = np.unique(labels, return_inverse=True)
+    classes, indices = class_indices(labels)
     if len(classes) < 2:
         raise ValueError(f"classification needs at least 2 classes; y has only {classes.tolist()}")
     return classes, indices

@@ -329,3 +329,52 @@ def test_unknown_pmlb_name_suggests_close_names(tmp_path):
         load_table("analcatdata_aid", pmlb_cache=tmp_path)
     with pytest.raises(ValueError, match=r"^'zzzzqqq' is neither a file nor a PMLB dataset$"):
         load_table("zzzzqqq", pmlb_cache=tmp_path)
+
+
+def test_a_ragged_or_empty_table_is_one_line_naming_the_file(tmp_path):
+    (tmp_path / "ragged.csv").write_text("a,b,c\n1,2,3\n4,5,6\n7,8,9,10\n")
+    (tmp_path / "empty.csv.gz").write_bytes(gzip.compress(b""))
+    with pytest.raises(ValueError, match=r"^cannot read 'ragged\.csv' as a table: Error tokenizing data\. C error: "
+                                         r"Expected 3 fields in line 4, saw 4$"):
+        load_table(tmp_path / "ragged.csv")
+    with pytest.raises(ValueError, match=r"empty\.csv\.gz' holds no data") as excinfo:
+        load_table(tmp_path / "empty.csv.gz")
+    assert "\n" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize("frame", [pd.DataFrame(TABLE, columns=list("abc")), pd.DataFrame(TABLE)])
+def test_a_table_saved_with_pandas_index_is_refused_not_read_as_a_feature(tmp_path, frame):
+    """to_csv's default writes the index as an unnamed first column: it became feature x0 (0, 1, 2, ...), and a
+    numbered header behind an empty corner cell read as a NaN cell of the data."""
+    frame.to_csv(tmp_path / "indexed.csv")
+    with pytest.raises(ValueError, match=r"'indexed\.csv' starts with an unnamed column counting 0, 1, 2, \.\.\.: "
+                                         r"pandas' index.*index=False"):
+        load_table(tmp_path / "indexed.csv")
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    X, _, names = load_table(tmp_path / "plain.csv")
+    np.testing.assert_allclose(X, TABLE) and names == [str(c) for c in frame.columns]
+
+
+def test_torch_tensors_are_matrices_whatever_their_grad_or_precision():
+    torch = pytest.importorskip("torch")
+    values = torch.tensor([[1.5, 2.0], [3.0, -4.0]], requires_grad=True)
+    np.testing.assert_array_equal(check_matrix(values), [[1.5, 2.0], [3.0, -4.0]])
+    np.testing.assert_array_equal(check_matrix(values.detach().to(torch.bfloat16)), [[1.5, 2.0], [3.0, -4.0]])
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([1, "a"] * 10, r"class labels mix text and other values \(such as 'a' and 1\)"),
+    (["a", None] * 10, r"class labels are missing \(None or NaN\) on 10 rows, first row 1"),
+    (np.array([0.0, np.nan] * 10), r"class labels are missing \(None or NaN\) on 10 rows, first row 1"),
+    (pd.Series(["a", np.nan] * 10).to_numpy(), r"class labels are missing"),
+])
+def test_missing_or_mixed_class_labels_are_one_line(labels, message):
+    from srnet.data import class_indices
+    from srnet.train import train_mlp
+
+    with pytest.raises(ValueError, match=message):
+        class_indices(np.asarray(labels, dtype=object) if isinstance(labels, list) else labels)
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match=message + "|y contains 10 NaN/inf values"):
+        train_mlp(X, np.asarray(labels, dtype=object) if isinstance(labels, list) else labels,
+                  task="classification", epochs=1)

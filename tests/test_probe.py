@@ -370,3 +370,62 @@ def test_a_softmax_head_that_makes_no_class_probabilities_is_refused_in_one_line
         plan_layers(network(1, nn.Softmax(dim=-1)))
     for head in (nn.Softmax(dim=-1), nn.Softmax(dim=1), nn.LogSoftmax(dim=-1)):
         assert plan_layers(network(3, head)).is_classifier
+
+
+# ------------------------------------------------------------------ in-place modules, skips, the user's objects
+
+def test_a_later_in_place_module_does_not_rewrite_a_recorded_layer():
+    """The hook kept the module's own tensor: a ReLU(inplace=True) after it zeroed its negatives."""
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.ReLU(inplace=True), nn.Linear(4, 1))
+    with torch.no_grad():
+        truth = model[2](model[1](model[0](torch.tensor(X, dtype=torch.float32)))).double().numpy()
+    assert truth.min() < 0
+    for net in (model, torch.jit.script(model)):
+        np.testing.assert_allclose(probe(net, X, layers=["2", "4"])[0], truth, rtol=1e-6)
+
+
+def test_an_in_place_first_module_does_not_write_into_the_user_s_data():
+    model = nn.Sequential(nn.ReLU(inplace=True), nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    X = np.array([[3.0, -5.0], [0.5, 0.2]] * 5)
+    kept = X.copy()
+    probe(model, X)
+    np.testing.assert_array_equal(X, kept)
+
+
+def test_a_skip_connection_is_one_clear_line_not_a_layer_explained_from_the_wrong_input():
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l1, self.a1, self.l2, self.a2, self.l3 = (nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh(),
+                                                           nn.Linear(4, 1))
+
+        def forward(self, x):
+            h = self.a1(self.l1(x))
+            return self.l3(h + self.a2(self.l2(h)))
+
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(ValueError, match=r"module 'l3' \(declared after layer 'a2'\) does not run on that layer's "
+                                         r"output: a skip connection"):
+        probe(Residual(), X)
+    assert probe(Residual(), X, layers=["l3"])[0].shape == (10, 1)  # the output alone: a direct formula
+
+
+def test_trying_the_data_s_width_leaves_a_training_model_as_it_was():
+    """accepts_width ran the model in training mode: BatchNorm counted a batch, Dropout drew random numbers."""
+    class Net(nn.Module):  # declares its output layer first
+        def __init__(self):
+            super().__init__()
+            self.out, self.inp, self.bn, self.drop, self.act = (nn.Linear(8, 1), nn.Linear(3, 8), nn.BatchNorm1d(8),
+                                                                nn.Dropout(0.5), nn.Tanh())
+
+        def forward(self, x):
+            return self.out(self.drop(self.act(self.bn(self.inp(x)))))
+
+    net = Net().train()
+    state = torch.random.get_rng_state()
+    with pytest.raises(ValueError, match="not declared in the order forward runs them"):
+        probe(net, np.zeros((5, 3)))
+    assert int(net.bn.num_batches_tracked) == 0 and net.training and net.bn.training
+    assert torch.equal(torch.random.get_rng_state(), state)
