@@ -59,7 +59,9 @@ def validate_regression(estimator, X, y):
     Y : ndarray of shape (n_samples, n_targets)
     """
     X, y = validate_data(estimator, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
-    if y.dtype.kind not in "fiub":  # text: y_numeric converts only object arrays (numpy's own error leaked)
+    if y.dtype.kind == "b":  # np.ptp cannot subtract booleans
+        y = y.astype(np.float64)
+    if y.dtype.kind not in "fiu":  # text: y_numeric converts only object arrays (numpy's own error leaked)
         try:
             y = y.astype(np.float64)
         except ValueError:

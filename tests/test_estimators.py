@@ -135,3 +135,10 @@ def test_column_names_become_unambiguous_symbols_in_every_estimators_formula():
         assert read_back.free_symbols and not read_back.has(sympy.E, sympy.pi), read_back
     assert CGPRegressor(max_seconds=None, max_generations=5, n_threads=1, simplify_seconds=0).fit(
         X.to_numpy(), y).feature_symbols_ is None
+
+
+def test_a_boolean_target_is_fitted_as_zeros_and_ones():
+    """np.ptp cannot subtract booleans: fit crashed with numpy's own TypeError."""
+    X = np.linspace(-1, 1, 40)[:, None]
+    model = CGPRegressor(max_generations=20, random_state=0, simplify_seconds=0).fit(X, X[:, 0] > 0)
+    assert model.predict(X).shape == (40,)

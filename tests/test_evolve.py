@@ -267,9 +267,97 @@ def test_public_helpers_check_their_arrays_and_evolve_its_initial_genome():
     np.testing.assert_allclose(outputs_of(sine, np.array([[1, 2, 3]]))[0], np.sin([1.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match=r"X_rows must be \(1, n_samples\), one row per input of the genome"):
         outputs_of(sine, np.ones((2, 4)))
-    with pytest.raises(ValueError, match=r"Y_rows must be \(n_targets, 3\)"):
+    with pytest.raises(ValueError, match=r"X has 3 samples but Y has 4"):
         fitness_of(sine, np.ones((1, 3)), np.ones((1, 4)))
     X = np.linspace(-1, 1, 50)[None]
     other = Genome.random(GenomeSpec(n_inputs=1, n_columns=7), np.random.default_rng(0))
     with pytest.raises(ValueError, match="the initial genome was made for another spec: n_columns 7 vs 5"):
         evolve(GenomeSpec(n_inputs=1, n_columns=5), X, X**2, max_generations=1, random_state=1, initial=other)
+
+
+def test_evaluate_population_and_fitness_of_check_what_evolve_checks():
+    """evaluate_population took the spec's input count from X (2 rows for 1 input: every address shifted,
+    fitness 0.047 instead of 0) and read past Y; fitness_of read past a Y of too few rows."""
+    from srnet.cgp import evaluate_population
+
+    spec = GenomeSpec(n_inputs=1, n_outputs=2, n_columns=1, functions=("mul",), n_constants=0)
+    genome = Genome(spec, nodes=np.array([[spec.function_codes[0], 0, 0]]), outputs=np.array([0, 1]),
+                    constants=np.zeros(0, dtype=np.int32))
+    x = np.linspace(-1, 1, 50)[None]
+    Y = np.vstack([x, x * x])
+    population = genome.nodes[None], genome.outputs[None], genome.constants[None]
+    fitness, _ = evaluate_population(spec, *population, x, Y)
+    assert fitness[0] == pytest.approx(0.0, abs=1e-20) and fitness_of(genome, x, Y) == pytest.approx(0, abs=1e-20)
+    for X_rows, Y_rows, message in [(np.vstack([x, x]), Y, "X has 2 input rows but the genome spec expects 1"),
+                                    (x.T, Y, "X has 50 input rows"),
+                                    (x, Y[:, :10], "X has 50 samples but Y has 10"),
+                                    (x, Y[:1], "scaled fitness needs one target row per output: 1 rows, 2 outputs"),
+                                    (x, Y[0], r"Y_rows must be 2-D")]:
+        with pytest.raises(ValueError, match=message):
+            evaluate_population(spec, *population, X_rows, Y_rows)
+        with pytest.raises(ValueError, match=message):
+            fitness_of(genome, X_rows, Y_rows)
+    with pytest.raises(ValueError, match="unknown fitness 'foo'"):
+        evaluate_population(spec, *population, x, Y, fitness="foo")
+    with pytest.raises(ValueError, match="unknown fitness 'foo'"):
+        fitness_of(genome, x, Y, mode="foo")
+    with pytest.raises(ValueError, match=r"outputs has shape \(1, 1\); expected \(1, 2\)"):
+        evaluate_population(spec, population[0], population[1][:, :1], population[2], x, Y)
+    with pytest.raises(ValueError, match="n_threads must be > 0"):
+        evaluate_population(spec, *population, x, Y, n_threads=0)
+
+
+@pytest.mark.parametrize("n_threads, message", [("2", "n_threads must be a number"), (0, "n_threads must be > 0"),
+                                                (2.5, "n_threads must be a whole number, got 2.5"),
+                                                (True, "n_threads must be a number, got True")])
+def test_a_bad_thread_count_is_one_line(data, n_threads, message):
+    with pytest.raises(ValueError, match=message):
+        evolve(SPEC, *data, max_generations=1, n_threads=n_threads)
+
+
+def test_a_mutation_rate_too_small_to_mutate_is_refused_instead_of_looping_forever():
+    X = np.linspace(-1, 1, 20)[None]
+    with pytest.raises(ValueError, match=r"mutation_rate 1e-17 is too small to mutate any gene"):
+        evolve(GenomeSpec(1, n_columns=5), X, X**2, max_evaluations=50, mutation_rate=1e-17, random_state=0)
+    result = evolve(GenomeSpec(1, n_columns=5), X, X**2, max_generations=50, mutation_rate=2.0**-53, random_state=0)
+    assert result.generations == 50
+
+
+@pytest.mark.parametrize("X, message", [
+    (np.array([np.linspace(1e39, 2e39, 30)]), r"input 0 reaches 2e\+39, beyond float32's range"),
+    (np.array([1e6 + np.linspace(0, 8, 30)]), r"input 0 varies by 2\.39 \(std\) around 1e\+06: in float32"),
+])
+def test_a_float32_search_refuses_inputs_float32_cannot_hold(X, message):
+    """float32 turned 1e39 into inf, and x0 = 1e6 + U(0, 8) into a constant: random formulas, R2 0.1."""
+    Y = X - X.mean()
+    with pytest.raises(ValueError, match=message):
+        evolve(GenomeSpec(1), X, Y, max_generations=5, precision="float32", random_state=0)
+    assert evolve(GenomeSpec(1), X, Y, max_generations=5, random_state=0).generations == 5  # float64 is fine
+
+
+def test_a_thread_count_gives_the_same_islands_on_every_machine(data, monkeypatch):
+    """The islands came from n_threads clamped to the machine's cores: same seed, another formula elsewhere."""
+    import numba
+
+    runs = []
+    for cores in (1, 2):
+        monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", cores)
+        result = evolve(SPEC, *data, max_generations=30, random_state=3, n_threads=4)
+        runs.append((result.islands, result.fitness, result.genome.nodes.tobytes()))
+    assert runs[0] == runs[1] and runs[0][0] == 4
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("n_constants", 1.5, "n_constants must be an integer >= 0, got 1.5"),
+    ("n_constants", True, "n_constants must be an integer >= 0, got True"),
+    ("levels_back", 1.5, "levels_back must be an integer >= 1 or None, got 1.5"),
+    ("levels_back", "a", "levels_back must be an integer >= 1 or None"),
+    ("n_inputs", True, "n_inputs must be a positive integer, got True"),
+    ("functions", None, "functions must be primitive names"),
+    ("constant_pool", 5, "constant_pool must be a sequence of numbers, got 5"),
+    ("constant_pool", "ab", "constant_pool must be a sequence of numbers"),
+])
+def test_a_bad_genome_spec_is_one_line(field, value, message):
+    kwargs = {"n_inputs": 1, field: value}
+    with pytest.raises(ValueError, match=message):
+        GenomeSpec(**kwargs)

@@ -19,8 +19,9 @@ import numba
 import numpy as np
 
 from srnet.cgp import _kernels
+from srnet.cgp._fitness import CONSTANT_VARIANCE_FLOAT32
 from srnet.cgp.driver import Limits, Progress, check_budgets, run
-from srnet.cgp.genome import Genome, GenomeSpec
+from srnet.cgp.genome import Genome, GenomeSpec, check_population
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
 from srnet.data import check_budget, check_matrix, random_generator
@@ -73,12 +74,10 @@ def as_feature_rows(X) -> np.ndarray:
 
 def fitness_of(genome: Genome, X_rows: np.ndarray, Y_rows: np.ndarray, mode: str = "scaled",
                ridge: float = 1e-8) -> float:
-    """Fitness of one genome on feature rows X_rows and target rows Y_rows."""
-    F = outputs_of(genome, X_rows)
-    Y_rows = np.ascontiguousarray(Y_rows, dtype=np.float64)
-    if Y_rows.ndim != 2 or Y_rows.shape[1] != F.shape[1]:
-        raise ValueError(f"Y_rows must be (n_targets, {F.shape[1]}), one column per sample; got {Y_rows.shape}")
-    return float(_kernels.fitness_of(F, Y_rows, FITNESS_MODES[mode], ridge))
+    """Fitness of one genome on feature rows X_rows and target rows Y_rows
+    (checked as :func:`evolve` checks them)."""
+    _, Y_rows = check_problem(genome.spec, X_rows, Y_rows, mode)
+    return float(_kernels.fitness_of(outputs_of(genome, X_rows), Y_rows, FITNESS_MODES[mode], ridge))
 
 
 def outputs_of(genome: Genome, X_rows: np.ndarray) -> np.ndarray:
@@ -134,6 +133,11 @@ def evaluate_population(spec: GenomeSpec, nodes, outputs, constants, X_rows, Y_r
     outputs = np.ascontiguousarray(outputs, dtype=np.int32)
     constants = np.ascontiguousarray(constants, dtype=np.int32)
     dtype = search_dtype(precision)
+    X_rows, Y_rows = check_problem(spec, X_rows, Y_rows, fitness)  # too few rows read past the arrays
+    check_population(spec, nodes, outputs, constants)
+    n_threads = check_budget("n_threads", n_threads, integer=True)
+    if dtype == np.float32:
+        check_float32_rows(X_rows)
     count = nodes.shape[0]
     fitness_out = np.empty(count)
     n_active = np.zeros(count, dtype=np.int64)
@@ -143,6 +147,40 @@ def evaluate_population(spec: GenomeSpec, nodes, outputs, constants, X_rows, Y_r
                  np.ascontiguousarray(Y_rows, dtype=np.float64), FITNESS_MODES[fitness], ridge,
                  np.ones(count, dtype=np.bool_), max(1, n_threads), fitness_out, n_active)
     return fitness_out, n_active
+
+
+def check_problem(spec: GenomeSpec, X_rows, Y_rows, fitness: str) -> tuple[np.ndarray, np.ndarray]:
+    """X_rows (n_inputs, n) and Y_rows (n_targets, n) checked for ``spec`` and ``fitness``, as float64:
+    finite, 2-D, non-empty, one row per input of the spec, as many samples, and (scaled fitness) one target
+    row per output; one line naming the problem otherwise."""
+    if not isinstance(fitness, str) or fitness not in FITNESS_MODES:
+        raise ValueError(f"unknown fitness {fitness!r}; valid: {', '.join(FITNESS_MODES)}")
+    # finite, 2-D, non-empty (a NaN in X silently took its input out of the search; 1-D Y was an IndexError)
+    X_rows, Y_rows = _feature_rows(X_rows, "X_rows", "input"), _feature_rows(Y_rows, "Y_rows", "target")
+    if X_rows.shape[0] != spec.n_inputs:
+        raise ValueError(f"X has {X_rows.shape[0]} input rows but the genome spec expects {spec.n_inputs}")
+    if Y_rows.shape[1] != X_rows.shape[1]:
+        raise ValueError(f"X has {X_rows.shape[1]} samples but Y has {Y_rows.shape[1]}")
+    if fitness == "scaled" and Y_rows.shape[0] != spec.n_outputs:
+        raise ValueError(f"scaled fitness needs one target row per output: {Y_rows.shape[0]} rows, "
+                         f"{spec.n_outputs} outputs")
+    return X_rows, Y_rows
+
+
+def check_float32_rows(X_rows: np.ndarray) -> None:
+    """Inputs a float32 search can tell apart: within float32's range, and varying by more than float32
+    rounding relative to their size (an output that copies such an input scores as a constant, and the
+    search returned a random formula instead of x0 - 1e6 for x0 = 1e6 + U(0, 8))."""
+    largest = np.max(np.abs(X_rows), axis=1)
+    mean, spread = X_rows.mean(axis=1), X_rows.std(axis=1)
+    for j in range(X_rows.shape[0]):
+        if largest[j] > np.finfo(np.float32).max:
+            raise ValueError(f"input {j} reaches {largest[j]:.3g}, beyond float32's range: search in float64 "
+                             f"(precision='float64', on the CPU) or rescale it")
+        if 0 < spread[j] ** 2 <= CONSTANT_VARIANCE_FLOAT32 * (spread[j] ** 2 + mean[j] ** 2):
+            raise ValueError(f"input {j} varies by {spread[j]:.3g} (std) around {mean[j]:.6g}: in float32 that "
+                             f"is rounding, and a formula reading it scores as a constant; search in float64 "
+                             f"(precision='float64', on the CPU) or centre it")
 
 
 def _feature_rows(values, name: str, what: str) -> np.ndarray:
@@ -168,6 +206,14 @@ def check_mutation(mutation, mutation_rate) -> None:
     rate = check_budget("mutation_rate", mutation_rate)
     if rate > 1.0:
         raise ValueError(f"mutation_rate must be in (0, 1], got {mutation_rate}")
+    if rate < MIN_MUTATION_RATE:  # the kernel's threshold rate * 2**53 rounds to 0: no gene ever changes
+        raise ValueError(f"mutation_rate {mutation_rate:g} is too small to mutate any gene (at least "
+                         f"{MIN_MUTATION_RATE:.3g}, 2**-53)")
+
+
+#: The smallest mutation rate the mutation kernels resolve (they compare 53-bit random integers with
+#: rate * 2**53).
+MIN_MUTATION_RATE = 2.0**-53
 
 
 def seed_from(random_state) -> int:
@@ -446,8 +492,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     """
     check_budgets(max_generations, max_evaluations, max_seconds)
     restart_after = check_budget("restart_after", restart_after, allow_none=True, integer=True)
-    if fitness not in FITNESS_MODES:
-        raise ValueError(f"unknown fitness {fitness!r}; valid: {', '.join(FITNESS_MODES)}")
+    n_threads = check_budget("n_threads", n_threads, allow_none=True, integer=True)
     check_mutation(mutation, mutation_rate)
     n_offspring = check_budget("n_offspring", n_offspring, integer=True)
     ridge = check_budget("ridge", ridge, positive=False)
@@ -457,24 +502,19 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
                   for name in names if getattr(initial.spec, name) != getattr(spec, name)]
         raise ValueError(f"the initial genome was made for another spec: {'; '.join(differ)}")
     dtype = search_dtype(precision)
-    # finite, 2-D, non-empty (a NaN in X silently took its input out of the search; 1-D Y was an IndexError)
-    X_rows, Y_rows = _feature_rows(X_rows, "X_rows", "input"), _feature_rows(Y_rows, "Y_rows", "target")
-    if X_rows.shape[0] != spec.n_inputs:
-        raise ValueError(f"X has {X_rows.shape[0]} input rows but the genome spec expects {spec.n_inputs}")
-    if Y_rows.shape[1] != X_rows.shape[1]:
-        raise ValueError(f"X has {X_rows.shape[1]} samples but Y has {Y_rows.shape[1]}")
-    if fitness == "scaled" and Y_rows.shape[0] != spec.n_outputs:
-        raise ValueError(f"scaled fitness needs one target row per output: {Y_rows.shape[0]} rows, "
-                         f"{spec.n_outputs} outputs")
+    X_rows, Y_rows = check_problem(spec, X_rows, Y_rows, fitness)
 
     run_seed = seed_from(random_state)
-    threads = numba.get_num_threads() if n_threads is None else max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    threads = numba.get_num_threads() if n_threads is None else min(n_threads, numba.config.NUMBA_NUM_THREADS)
     on_gpu = choose_device(device, X_rows.shape[1]) == "cuda"
+    if on_gpu or dtype == np.float32:
+        check_float32_rows(X_rows)
     # a generation or evaluation budget promises the same formula on every machine: the
-    # machine's thread count then decides no islands unless n_threads is given
+    # machine's thread count then decides no islands unless n_threads is given, and a given
+    # n_threads decides them as asked (islands are Python threads: more than the cores is fine)
     reproducible = n_threads is None and (max_generations is not None or max_evaluations is not None)
-    n_islands = 1 if on_gpu else choose_islands(islands, None if reproducible else threads, n_offspring,
-                                                X_rows.shape[1])
+    n_islands = 1 if on_gpu else choose_islands(islands, None if reproducible else (n_threads or threads),
+                                                n_offspring, X_rows.shape[1])
     X_search = X_rows if on_gpu else np.ascontiguousarray(X_rows, dtype=dtype)  # the GPU copies its own float32
     settings = dict(mode=FITNESS_MODES[fitness], ridge=ridge, n_offspring=n_offspring, operator=MUTATIONS[mutation],
                     mutation_rate=mutation_rate, restart_after=restart_after, initial=initial)

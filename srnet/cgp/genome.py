@@ -16,6 +16,7 @@ columns ``c - levels_back .. c - 1``; outputs may read any address.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,10 @@ from srnet.cgp.primitives import ARITIES, PAPER_FUNCTIONS, PRIMITIVES, function_
 from srnet.data import random_generator
 
 DEFAULT_CONSTANT_POOL: tuple[float, ...] = (1.0, 2.0, 3.0, 0.5)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclass(frozen=True)
@@ -64,17 +69,25 @@ class GenomeSpec:
     def __post_init__(self):
         for name in ("n_inputs", "n_outputs", "n_rows", "n_columns"):
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
+            if not _is_count(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.n_constants < 0:
-            raise ValueError(f"n_constants must be >= 0, got {self.n_constants!r}")
+        if not _is_count(self.n_constants) or self.n_constants < 0:
+            raise ValueError(f"n_constants must be an integer >= 0, got {self.n_constants!r}")
+        if self.levels_back is not None and (not _is_count(self.levels_back) or self.levels_back < 1):
+            raise ValueError(f"levels_back must be an integer >= 1 or None, got {self.levels_back!r}")
+        functions = self.functions
+        if isinstance(functions, str):
+            functions = [n.strip() for n in functions.split(",") if n.strip()]
+        if not isinstance(functions, Iterable) or not all(isinstance(n, str) for n in functions):
+            raise ValueError(f"functions must be primitive names (a list, or 'add,mul,sin'), got {self.functions!r}")
+        object.__setattr__(self, "functions", tuple(functions))
+        try:
+            pool = tuple(float(c) for c in self.constant_pool)
+        except (TypeError, ValueError):
+            raise ValueError(f"constant_pool must be a sequence of numbers, got {self.constant_pool!r}") from None
+        object.__setattr__(self, "constant_pool", pool)
         if self.n_constants and not self.constant_pool:
             raise ValueError("constant_pool is empty but n_constants > 0")
-        if self.levels_back is not None and not 1 <= self.levels_back:
-            raise ValueError(f"levels_back must be >= 1 or None, got {self.levels_back!r}")
-        object.__setattr__(self, "functions", tuple(self.functions) if not isinstance(self.functions, str)
-                           else tuple(n.strip() for n in self.functions.split(",") if n.strip()))
-        object.__setattr__(self, "constant_pool", tuple(float(c) for c in self.constant_pool))
         if not np.all(np.isfinite(self.constant_pool)):
             raise ValueError("constant_pool must hold finite numbers")
         object.__setattr__(self, "function_codes", function_codes(self.functions))
@@ -100,6 +113,27 @@ class GenomeSpec:
         """The scalars the numba kernels need, as one tuple."""
         return _kernels.Grid(self.n_inputs, self.n_constants, self.n_rows, self.n_columns,
                              self.effective_levels_back, len(self.constant_pool))
+
+
+def check_population(spec: GenomeSpec, nodes: np.ndarray, outputs: np.ndarray, constants: np.ndarray) -> None:
+    """Stacked genomes of ``spec`` (P of them): the shapes, and every op code and address within the spec
+    (the kernels read whatever an address points at, past the arrays too); one line otherwise."""
+    population = nodes.shape[0] if nodes.ndim else -1
+    expected = {"nodes": (population, spec.n_nodes, 3), "outputs": (population, spec.n_outputs),
+                "constants": (population, spec.n_constants)}
+    for name, array in (("nodes", nodes), ("outputs", outputs), ("constants", constants)):
+        if array.shape != expected[name]:
+            raise ValueError(f"{name} has shape {array.shape}; expected {expected[name]} for this spec")
+    n_sources = spec.n_sources
+    if nodes.size and not (np.isin(nodes[:, :, 0], spec.function_codes).all()
+                           and (nodes[:, :, 1:] >= 0).all()
+                           and (nodes[:, :, 1:] < n_sources + np.arange(spec.n_nodes)[None, :, None]).all()):
+        raise ValueError("nodes holds an op code outside the spec's functions or an address that is not "
+                         "an earlier node, input or constant")
+    if outputs.size and not ((outputs >= 0).all() and (outputs < n_sources + spec.n_nodes).all()):
+        raise ValueError("outputs holds an address outside the genome")
+    if constants.size and not ((constants >= 0).all() and (constants < len(spec.constant_pool)).all()):
+        raise ValueError("constants holds an index outside the constant pool")
 
 
 @dataclass

@@ -60,6 +60,7 @@ from srnet.cgp._fitness import (
 )
 from srnet.cgp._mutation import mark_active
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
+from srnet.cgp.genome import check_population
 from srnet.cgp.primitives import ARITIES, PRIMITIVES
 from srnet.data import check_matrix
 
@@ -659,22 +660,7 @@ class CudaEvaluator:
         if self.mode == FITNESS_SCALED and self.n_targets != spec.n_outputs:
             raise ValueError(f"scaled fitness needs one target row per output: {self.n_targets} rows, "
                              f"{spec.n_outputs} outputs")
-        population = nodes.shape[0] if nodes.ndim else -1
-        expected = {"nodes": (population, spec.n_nodes, 3), "outputs": (population, spec.n_outputs),
-                    "constants": (population, spec.n_constants)}
-        for name, array in (("nodes", nodes), ("outputs", outputs), ("constants", constants)):
-            if array.shape != expected[name]:
-                raise ValueError(f"{name} has shape {array.shape}; expected {expected[name]} for this spec")
-        n_sources = spec.n_sources
-        if nodes.size and not (np.isin(nodes[:, :, 0], spec.function_codes).all()
-                               and (nodes[:, :, 1:] >= 0).all()
-                               and (nodes[:, :, 1:] < n_sources + np.arange(spec.n_nodes)[None, :, None]).all()):
-            raise ValueError("nodes holds an op code outside the spec's functions or an address that is not "
-                             "an earlier node, input or constant")
-        if outputs.size and not ((outputs >= 0).all() and (outputs < n_sources + spec.n_nodes).all()):
-            raise ValueError("outputs holds an address outside the genome")
-        if constants.size and not ((constants >= 0).all() and (constants < len(spec.constant_pool)).all()):
-            raise ValueError("constants holds an index outside the constant pool")
+        check_population(spec, nodes, outputs, constants)
 
 
 def evaluate_population_cuda(spec, nodes, outputs, constants, X_rows, Y_rows, *, fitness: str = "scaled",
