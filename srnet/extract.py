@@ -653,8 +653,10 @@ class SRNet(BaseEstimator):
             raw = [simplify(fold_constants(f), 0) for f in raw_sympy(program, symbols)]
             self.layer_features_.append(raw)
             self.layer_expressions_.append(to_sympy(program, symbols))
+            # the previous layer's units put in through the primitive table, not substituted into the printed
+            # features: a dead unit (exactly 0) made log|h| or x/h zoo where the program computes 0 or 1
             staged = (raw if previous_units is None or self.teacher_forcing
-                      else [f.xreplace(dict(zip(symbols, previous_units))) for f in raw])
+                      else [simplify(fold_constants(f), 0) for f in raw_sympy(program, previous_units)])
             is_output = k == len(self.programs_) - 1
             if is_output and len(program.outputs) == 1 and program.n_targets == 1:
                 # one feature, one output: y = w f + b reads best written out
@@ -671,10 +673,7 @@ class SRNet(BaseEstimator):
                 self.formula_steps_ += list(zip(outputs, previous_units))
         composed = None
         if not self.teacher_forcing:
-            composed = list(self.layer_expressions_[0])
-            for k in range(1, len(self.programs_)):
-                mapping = dict(zip(self._symbols(k), composed))
-                composed = [e.xreplace(mapping) for e in self.layer_expressions_[k]]
+            composed = Formula("layerwise", tuple(self.programs_)).expressions(self.input_symbols_)
             # half of simplify_seconds for the layer-wise formula, half for the other candidates
             composed = [simplify(e, self.simplify_seconds / 2 / len(composed)) for e in composed]
         self.layerwise_expression_ = None if composed is None else (

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy
 
-from srnet.cgp.primitives import PROTECTION_EPS, primitive
+from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.expr.program import Program
-from srnet.expr.symbolic import complexity, residue_points, round_constants, simplify, to_sympy
+from srnet.expr.symbolic import complexity, residue_points, round_faithfully, simplify, to_sympy
 from srnet.jsonio import check_document, malformed, shown
 from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2
 
@@ -178,12 +178,13 @@ class Candidate:
         return (self.validation_rmse,) if agreement is None else (1.0 - agreement, self.validation_rmse)
 
     def display(self, digits: int = DISPLAY_DIGITS) -> list[str]:
-        """The expressions with constants rounded to ``digits`` significant digits."""
-        return [str(round_constants(e, digits, self.points)) for e in self.expressions]
+        """The expressions with constants rounded to ``digits`` significant digits, or more where that
+        rounding would move a formula at the domain points (:func:`srnet.expr.symbolic.round_faithfully`)."""
+        return [str(round_faithfully(e, digits, self.points)) for e in self.expressions]
 
     def display_decision(self, digits: int = DISPLAY_DIGITS) -> str | None:
         """A two-class classifier's logit difference, rounded as :meth:`display`; None otherwise."""
-        return None if self.decision is None else str(round_constants(self.decision, digits, self.points))
+        return None if self.decision is None else str(round_faithfully(self.decision, digits, self.points))
 
     def summary(self) -> dict:
         """JSON-ready: source, complexity, figures per region (and a
@@ -260,6 +261,11 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                 elif argument is not None and _touches_zero(argument):
                     found.append(f"{where}: the {what} comes within {TOUCHING_ZERO:g} of its typical size to 0 "
                                  f"inside the domain (a likely pole)")
+                if name == "exp" and step in live[k]:  # the printed exp is not capped: it is not the model there
+                    capped = int(np.sum(values[a] > EXP_MAX))
+                    if capped:
+                        found.append(f"{where}: exp's argument exceeds {EXP_MAX:g} at {capped} of {n} points, "
+                                     f"where the model caps it (the formula as printed grows on)")
                 values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
             outputs = np.column_stack([values[o] for o in program.outputs])
             values_in = outputs @ program.weights + program.intercept

@@ -54,8 +54,10 @@ def parse_json(text: str, what: str):
     """``json.loads``, with a one-line ValueError naming ``what`` for corrupt text."""
     try:
         return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{what} JSON is corrupt: {error}") from None
+    except RecursionError:  # "[[[[..." nested past Python's stack
+        raise ValueError(f"{what} JSON is corrupt: nested too deeply") from None
+    except ValueError as error:  # JSONDecodeError, and integers past Python's digit limit
+        raise ValueError(f"{what} JSON is corrupt: {' '.join(str(error).split())}") from None
 
 
 def malformed(problem: str, document: str = "program") -> ValueError:

@@ -4,23 +4,27 @@ A formula printed as text must read back one way: ``sepal-length * 2`` reads
 as a subtraction, ``2x`` as a product, and a feature called ``sin``, ``E`` or
 ``I`` reads as sympy's sine, Euler's number or the imaginary unit.
 :func:`feature_symbols` maps each name to a symbol that is a Python
-identifier, is not a name sympy defines, does not look like srnet's own
-symbols (``h1_0``, ``f1_0``, ``y``, ``y0``) and is unique.  Names that
+identifier, is not a name sympy defines, is not a Python built-in (``min``, ``sum``), does not look like srnet's own
+symbols (``h1_0``, ``f1_0``, ``y``, ``y0``, ``d``, ``F``) and is unique.  Names that
 already qualify are kept as they are.
 """
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 
 import sympy
 
-_OWN_SYMBOLS = re.compile(r"(h\d+_\d+|f\d+_\d+|y\d*)")
+#: srnet's own symbols: layer units, layer features, outputs, and the printed ``d = y1 - y0`` and ``F = ...``.
+_OWN_SYMBOLS = re.compile(r"(h\d+_\d+|f\d+_\d+|y\d*|d|F)")
 
 
 def _taken(name: str) -> bool:
-    return keyword.iskeyword(name) or hasattr(sympy, name) or bool(_OWN_SYMBOLS.fullmatch(name))
+    # Python's built-ins too: sympify reads max*min as the functions (a formula that does not read back)
+    return (keyword.iskeyword(name) or hasattr(sympy, name) or hasattr(builtins, name)
+            or bool(_OWN_SYMBOLS.fullmatch(name)))
 
 
 def feature_symbols(names) -> list[str]:

@@ -254,6 +254,10 @@ def test_feature_symbols_are_identifiers_sympy_and_srnet_do_not_use():
                        "lambda_", "petal_width_cm"]
     assert all(s.isidentifier() for s in symbols)
     assert feature_symbols(["a", "b_c"]) == ["a", "b_c"]
+    # Python's built-ins and the printed d = y1 - y0 and F = ...: sympify read max*min as functions
+    assert feature_symbols(["min", "max", "sum", "d", "F"]) == ["min_", "max_", "sum_", "d_", "F_"]
+    min_, max_ = sympy.symbols("min_ max_")
+    assert sympy.sympify("2*max_*min_", locals={"min_": min_, "max_": max_}) == 2 * max_ * min_
 
 
 def test_explain_command_records_the_architecture_and_the_networks_own_fit(tmp_path, data):

@@ -361,3 +361,18 @@ def test_srnet_on_small_data_and_two_threads_runs_two_islands(small_regression):
     assert default_threads.n_islands_ == 1  # a generation budget: the same formula on every machine
     capped = SRNet(**{**QUICK, "max_generations": 300, "max_seconds": 60.0, "n_threads": None}).fit(net, X)
     assert capped.n_islands_ == 1 and str(capped.expression_) == str(default_threads.expression_)
+
+
+def test_a_dead_unit_composes_through_the_protected_primitives_not_into_zoo():
+    """Composing by substitution skipped the primitive table: a unit of exactly 0 (a dead ReLU's fit) put
+    log(0) into the next layer's log|h|, and the layer-wise formula printed as zoo where the program gives x0."""
+    from srnet.expr.program import Program
+
+    first = Program(1, (), (), (0,), np.array([[1.0, 0.0]]), np.array([0.0, 0.0]))  # h1_0 = x0, h1_1 = 0
+    second = Program(2, (), (("log", 1, 0), ("add", 0, 2)), (3,), np.array([[1.0]]), np.array([0.0]))
+    model = SRNet(simplify_seconds=0)
+    model.programs_, model.feature_names_, model.teacher_forcing = [first, second], ["x0"], False
+    model._compose(np.zeros((3, 1)))
+    x0 = model.input_symbols_[0]
+    assert model.layerwise_expression_ == x0
+    assert all(value.is_finite is not False and not value.has(sympy.zoo) for _, value in model.formula_steps_)

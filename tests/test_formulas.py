@@ -909,3 +909,34 @@ def test_explain_prints_each_output_s_own_r2(explained, capsys):
     assert len(own) == 2
     for j in range(2):
         assert f"({model.selected_['complexity_per_output'][j]} nodes; R2 on the domain {own[j]:.6f})" in out
+
+
+def test_a_displayed_formula_keeps_the_digits_that_its_terms_cancel_down_to():
+    """Each constant rounded alone to 4 digits: 0.1235*year - 248.1 for years near 2000 scored R2 0.965 against
+    its own network where the formula claimed 1."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(2000, 2020, 200), rng.uniform(-1, 1, 200)])
+    y = 0.1234567 * (X[:, 0] - 2010) + 0.3 * X[:, 1]
+    symbols = [sympy.Symbol("year", real=True), sympy.Symbol("z", real=True)]
+    shown_for = candidate(linear_formula(X, y), symbols, {"domain": (X, y[:, None])}, X, classification=False,
+                          simplify_seconds=0)
+    shown = shown_for.display()[0]
+    values = np.array(evaluate_sympy(sympy.sympify(shown, locals={s.name: s for s in symbols}), symbols, X[:50]))
+    assert np.max(np.abs(values - y[:50])) < 1e-3 * y.std()
+    easy = candidate(linear_formula(X[:, 1:], 0.3 * X[:, 1]), symbols[1:], {"domain": (X[:, 1:], 0.3 * X[:, 1:])},
+                     X[:, 1:], classification=False, simplify_seconds=0)
+    assert easy.display() == ["3*z/10"]  # where 4 digits are faithful, 4 digits
+
+
+def test_exp_capped_inside_the_domain_is_reported_where_the_printed_formula_is_not_the_model():
+    """1e-35*exp(3x) on [0, 40]: the model caps exp's argument at 80 (x > 26.7) and gives 0.55 at x = 30, the
+    printed formula 12204; nothing said so."""
+    from srnet.formulas import singularities
+
+    program = Program(1, (3.0,), (("mul", 0, 1), ("exp", 2, 0)), (3,), np.array([[1e-35]]), np.array([0.0]))
+    formula = Formula("direct-4", (program,))
+    inside = np.linspace(0, 40, 400)[:, None]
+    assert singularities(formula, inside) == [
+        f"step 2: exp's argument exceeds 80 at {int(np.sum(3 * inside > 80))} of 400 points, where the model caps "
+        f"it (the formula as printed grows on)"]
+    assert singularities(formula, np.linspace(0, 20, 400)[:, None]) == []

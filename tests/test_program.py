@@ -30,6 +30,10 @@ def test_json_round_trip_reproduces_outputs_exactly(program):
 def test_corrupt_or_foreign_json_gives_clear_errors(program):
     with pytest.raises(ValueError, match="corrupt"):
         Program.from_json(program.to_json()[:-5])
+    with pytest.raises(ValueError, match="^program JSON is corrupt: nested too deeply$"):
+        Program.from_json("[" * 100_000)  # a RecursionError
+    with pytest.raises(ValueError, match="^program JSON is corrupt: Exceeds the limit"):
+        Program.from_json('{"a": ' + "9" * 5000 + "}")  # int's digit limit, not naming the program
     with pytest.raises(ValueError, match="not an srnet program"):
         Program.from_json(json.dumps({"steps": []}))
     data = program.to_dict()
@@ -306,3 +310,27 @@ def test_rounding_a_zero_constant():
     x = sympy.Symbol("x", real=True)
     assert round_constants(sympy.Float(0.0)) == 0
     assert round_constants(sympy.Float(0.0) * x + sympy.Float(2.5)) == sympy.Rational(5, 2)
+
+
+@pytest.mark.parametrize("name, constant, value", [("div", 1.6e-19, 1.0), ("log", 1e-12, 0.0)])
+def test_a_constant_within_the_protection_is_protected_in_the_formula_too(name, constant, value):
+    """div(x, 1.6e-19) printed as 6.25e18*x where the program gives 1; x + log(1e-12) as x - 27.63."""
+    x = make_symbols(1)[0]
+    steps = ((name, 1, 0),) if name == "div" else ((name, 1, 0), ("add", 0, 2))
+    program = Program(1, (constant,), steps if name == "log" else (("div", 0, 1),), (len(steps) + 1,),
+                      [[1.0]], [0.0])
+    X = np.linspace(1, 5, 5)[:, None]
+    outputs = program.raw_outputs(X) @ program.weights + program.intercept
+    formula = to_sympy(program, [x])[0]
+    np.testing.assert_allclose([float(formula.subs(x, v)) for v in X[:, 0]], outputs[:, 0])
+    if name == "div":
+        assert not formula.free_symbols and float(formula) == value
+
+
+def test_a_constant_program_round_trips_through_json():
+    """Its (0, 1) weights were written as [] and read back as 1-D: refused."""
+    constant = Program(1, (), (), (), np.zeros((0, 1)), [3.0])
+    again = Program.from_json(constant.to_json())
+    assert again.to_dict() == constant.to_dict()
+    X = np.ones((4, 1))
+    np.testing.assert_array_equal(again.raw_outputs(X) @ again.weights + again.intercept, [[3.0]] * 4)

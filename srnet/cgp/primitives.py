@@ -213,15 +213,20 @@ def _np(fn):
     return wrapped
 
 
-# --- sympy forms: exact maths; where an argument is identically 0 the
-#     protection always fires, so its value is exact there too -------------
+# --- sympy forms: exact maths; where an argument is a number within the
+#     protection (0, or a constant such as 1.6e-19) the protection always
+#     fires, so its value is exact there too ---------------------------------
+
+def _protected_everywhere(value) -> bool:
+    return value == 0 or (value.is_number and value.is_real is not False and abs(float(value)) <= PROTECTION_EPS)
+
 
 def _sympy_div(a, b):
-    return sympy.Integer(1) if b == 0 else a / b
+    return sympy.Integer(1) if _protected_everywhere(b) else a / b
 
 
 def _sympy_log(a, b):
-    return sympy.Integer(0) if a == 0 else sympy.log(sympy.Abs(a))
+    return sympy.Integer(0) if _protected_everywhere(a) else sympy.log(sympy.Abs(a))
 
 
 # --- torch forms (safe gradients: the unused branch of a where never sees a

@@ -213,7 +213,9 @@ _OPERON_UNARY = {
 }
 _OPERON_BINARY = {
     "Aq": lambda a, b: a / sympy.sqrt(1 + b ** 2), "Pow": lambda a, b: a ** b,
-    "Powabs": lambda a, b: sympy.Abs(a) ** b, "Fmin": sympy.Min, "Fmax": sympy.Max,
+    # pyoperon 0.6's Fmin node computes the larger argument and Fmax the smaller (its own model string prints
+    # them so): mapped by what they compute, checked against pyoperon's predict in the tests
+    "Powabs": lambda a, b: sympy.Abs(a) ** b, "Fmin": sympy.Max, "Fmax": sympy.Min,
 }
 
 

@@ -215,11 +215,15 @@ class Program:
             steps.append((name, as_integer(a, f"step {k}'s first address"),
                           as_integer(b, f"step {k}'s second address")))
         constants = as_sequence(data["constants"], "constants")
+        intercept = _numbers(data["intercept"], 1, "intercept")
+        # a constant program (no outputs) writes its (0, n_targets) weights as []
+        weights = (np.zeros((0, intercept.size)) if isinstance(data["weights"], list) and not data["weights"]
+                   else _numbers(data["weights"], 2, "weights"))
         return cls(as_integer(data["n_inputs"], "n_inputs"),
                    tuple(as_real(c, f"constant {i}") for i, c in enumerate(constants)),
                    tuple(steps),
                    tuple(as_integer(o, f"output {i}") for i, o in enumerate(as_sequence(data["outputs"], "outputs"))),
-                   _numbers(data["weights"], 2, "weights"), _numbers(data["intercept"], 1, "intercept"))
+                   weights, intercept)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())

@@ -104,3 +104,23 @@ def test_a_bench_job_measures_pyoperon_and_keeps_its_formula():
     assert set(result["metrics"]["explainers"]) == {"srnet", "pyoperon"}
     assert result["metrics"]["size"]["pyoperon"] > 0
     assert isinstance(result["formulas"]["pyoperon"], str) and "x0" in result["formulas"]["pyoperon"]
+
+
+@needs_pyoperon
+@pytest.mark.parametrize("node", ["Fmin", "Fmax"])
+def test_min_and_max_nodes_are_read_as_pyoperon_computes_them(node):
+    """pyoperon 0.6's Fmin node computes the larger argument: read as Min, a converted formula differed from
+    predict by 25."""
+    import pyoperon
+    from pyoperon.sklearn import SymbolicRegressor
+
+    X = np.random.default_rng(2).uniform(-2, 2, (50, 2))
+    model = SymbolicRegressor(max_time=1, generations=1, population_size=10, n_threads=1, random_state=0)
+    model.fit(X, X[:, 0])
+    first, second = model.variables_
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    nodes = [pyoperon.Node.Variable(1.0), pyoperon.Node.Variable(1.0), pyoperon.Node(getattr(pyoperon.NodeType, node))]
+    nodes[0].HashValue, nodes[1].HashValue = second, first
+    tree = pyoperon.Tree(nodes).UpdateNodes()
+    values = sympy.lambdify((x0, x1), operon_tree_to_sympy(tree, {first: x0, second: x1}), "numpy")(*X.T)
+    np.testing.assert_allclose(values, model.evaluate_model(tree, X), rtol=1e-6)
