@@ -45,9 +45,12 @@ def _print_explanation(model) -> None:
           f"{measure}: {regions}):")
     texts = model.selected_["expression"]
     if model.selected_["decision"] is not None:  # two classes: the logit difference decides; a person reads it
-        labels = model.classes_ if getattr(model, "classes_", None) is not None else (0, 1)
+        labels = getattr(model, "classes_", None)  # without labels, the outputs: no class is named wrongly
+        labels = (("output 0", "output 1") if labels is None else
+                  tuple(f"class {int(v) if isinstance(v, numbers.Real) and float(v).is_integer() else v}"
+                        for v in labels[:2]))
         print(f"  d = y1 - y0 = {_shown(model.selected_['decision'], 800)}\n"
-              f"  (class {labels[1]} where d > 0, else class {labels[0]}; the two logits y0, y1 are in report.json)")
+              f"  ({labels[1]} where d > 0, else {labels[0]}; the two logits y0, y1 are in report.json)")
     else:
         names = ["y"] if len(texts) == 1 else [f"y{j}" for j in range(len(texts))]
         sizes = model.selected_["complexity_per_output"]
@@ -205,11 +208,13 @@ def _held_out_fit(model, workload) -> dict:
 
 
 def _explain(args) -> int:
+    from srnet.data import check_rows
     from srnet.loading import load_workload, network_fit
 
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache)
+    check_rows(workload.X)  # before any line that reads as a start: too few rows is the one line printed
     workload = _hold_out(workload, args.test_size, args.seed)
     print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
     own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
@@ -217,6 +222,14 @@ def _explain(args) -> int:
         print(f"the network itself: {key.split('_')[1]} {'n/a' if value is None else format(value, '.4f')}")
     model = _explainer(args).fit(workload.model, workload.X, layers=args.layers,
                                  feature_names=workload.feature_names)
+    if model.is_classifier_ and model.classes_ is None and workload.y is not None:
+        import numpy as np
+
+        from srnet.data import class_indices
+
+        labels = class_indices(np.asarray(workload.y).reshape(-1))[0]  # sorted: the network's outputs in order
+        if len(labels) == model.programs_[-1].n_targets:  # as network_fit numbers them
+            model.classes_ = labels
     _print_explanation(model)
     extra = {"network": workload.name, "architecture": workload.architecture, **own,
              "feature_symbols": model.feature_symbols_}
@@ -308,7 +321,8 @@ def _target(text: str):
 
 def _add_loading_options(parser) -> None:
     parser.add_argument("model", help="TorchScript file, state_dict file (with --arch), or reference folder")
-    parser.add_argument("--data", help="CSV/TSV/NPY/.txt(.gz) file or PMLB dataset name")
+    parser.add_argument("--data", help="a .csv, .tsv or .txt file (each optionally .gz), .npy, .npz, or a PMLB "
+                                       "dataset name")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--arch", help="architecture of a state_dict, e.g. mlp:3-4-4-1:sigmoid (a classifier: "
                                        "mlp:4-16-3:tanh:softmax; mlp:sigmoid takes the widths from the weights)")
@@ -432,9 +446,12 @@ def _check_output_folder(args) -> None:
     a folder was refused only when the report was written, losing the result, or by a FileExistsError traceback
     in bench); nothing is created yet."""
     import os
+    import tempfile
 
     if args.command not in ("explain", "demo", "compare", "bench"):
         return
+    if not str(args.out).strip():  # Path("") is the current folder: the report landed among the user's files
+        raise ValueError("--out must name a folder; got an empty name")
     path = Path(args.out).absolute()
     existing = next(p for p in (path, *path.parents) if p.exists() or p.is_symlink())
     if not existing.exists():  # a link to nothing: mkdir would fail only after the search
@@ -443,6 +460,11 @@ def _check_output_folder(args) -> None:
         raise ValueError(f"--out '{args.out}' cannot be the output folder: '{existing}' is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"--out '{args.out}' cannot be the output folder: '{existing}' is not writable")
+    try:  # os.access says yes to root where a folder still cannot be made (/proc): try one, and take it away
+        os.rmdir(tempfile.mkdtemp(prefix=".srnet-", dir=existing))
+    except OSError as error:
+        raise ValueError(f"--out '{args.out}' cannot be the output folder: no folder can be made in '{existing}' "
+                         f"({error.strerror or error})") from None
 
 
 def _check_budgets(args) -> None:

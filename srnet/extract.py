@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp import _kernels
-from srnet.cgp.driver import run
+from srnet.cgp.driver import FinishOnInterrupt, run
 from srnet.cgp.evolve import as_feature_rows, check_mutation, choose_islands, seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
@@ -60,6 +60,17 @@ from srnet.progress import SearchProgress
 #: Activations beyond this magnitude (or below its inverse, and not 0) have squares that overflow (or
 #: underflow to 0) in float64: no figure of a formula against them means anything.
 SQUARABLE = 1e150
+
+
+
+def _check_squarable(values: np.ndarray, what: str, advice: str = "rescale that input (e.g. standardise it)") -> None:
+    """Inputs whose squares fit in float64: beyond SQUARABLE, least squares and every figure overflow (numpy's
+    warnings, and a front of meaningless formulas)."""
+    peak = float(np.max(np.abs(values))) if values.size else 0.0
+    if peak > SQUARABLE:
+        raise ValueError(f"{what} reaches {peak:.3g}, beyond what squared errors can hold in float64 (every "
+                         f"formula would score inf); {advice}")
+
 
 #: Points the constant refinement fits on (a random subset of the fit sample).
 REFINE_POINTS = 1000
@@ -345,8 +356,12 @@ class SRNet(BaseEstimator):
         given = X  # a DataFrame's columns name the features (fit_activations reads them)
         X = check_matrix(X)
         check_rows(X)
+        _check_squarable(X, "X")
         plan = plan_layers(model, layers)
         domain = as_domain(self.domain).resolved(X)
+        box = domain.bounds(X)
+        if box is not None:
+            _check_squarable(np.asarray(box), "the explanation domain", "choose a smaller box")
         n_rows = min(len(X), self.max_samples)
         rng = np.random.default_rng([seed_from(self.random_state), 2])
         activations = probe(model, X, layers)
@@ -404,6 +419,7 @@ class SRNet(BaseEstimator):
             self.feature_symbols_ = dict(zip(feature_names, feature_symbols(feature_names)))
             feature_names = feature_symbols(feature_names)
         X = check_matrix(X)
+        _check_squarable(X, "X")
         targets = self._check_activations(X, activations)
         check_rows(X)
         settings = self._checked_settings()
@@ -482,11 +498,24 @@ class SRNet(BaseEstimator):
         self.search_fitness_ = search.fitness
         self.search_rows_ = len(rows)
         self.setup_seconds_ = time.perf_counter() - started - self.compile_seconds_ - self.search_seconds_
-        composing = time.perf_counter()
         self.history_ = outcome.history
         self.n_generations_ = search.generation
         self.n_evaluations_ = search.evaluations
         self.genomes_ = search.best
+        # after the search, a first Ctrl-C skips what is optional (direct searches, refinement, sympy's
+        # simplification) and still delivers the explanation
+        with FinishOnInterrupt("interrupted: finishing the explanation without the remaining direct searches, "
+                               "refinement and simplification (Ctrl-C again quits at once)",
+                               requested=self.stop_reason_ == "interrupted") as finishing:
+            self._finish(X, targets, fit_X, fit_targets, domain_samples, classification, search, settings,
+                         total_seconds, direct_share, run_seed, reproducible, threads, held, finishing)
+        self.wall_seconds_ = time.perf_counter() - started
+        return self
+
+    def _finish(self, X, targets, fit_X, fit_targets, domain_samples, classification, search, settings,
+                total_seconds, direct_share, run_seed, reproducible, threads, held, finishing):
+        """After the search: the layer programs, their figures, the composed formula and the selected one."""
+        composing = time.perf_counter()
 
         self.programs_, _, _ = fit_layer_programs(self.genomes_, as_feature_rows(fit_X), fit_targets, self.ridge,
                                                   self.teacher_forcing)
@@ -501,7 +530,7 @@ class SRNet(BaseEstimator):
         self.layer_mse_ = [mse(t, a) for t, a in zip(targets, approximations)]
         self.layer_r2_ = [rmse_r2(t.T, a.T)[1] for t, a in zip(targets, approximations)]
         self.fitness_ = paper_fitness(self.layer_mse_)
-        self._compose(X)
+        self._compose(X, finishing)
         self.compose_seconds_ = time.perf_counter() - composing
         self._select_formula(X, targets[-1].T, fit_X, fit_targets[-1].T, domain_samples, classification,
                              direct_seconds=None if total_seconds is None else total_seconds * direct_share,
@@ -510,10 +539,8 @@ class SRNet(BaseEstimator):
                              direct_evaluations=(None if settings["max_generations"] is None or not direct_share
                                                  else int(search.evaluations * direct_share / (1 - direct_share))),
                              run_seed=run_seed, threads=None if reproducible else threads, settings=settings,
-                             interrupted=self.stop_reason_ == "interrupted",
+                             interrupted=self.stop_reason_ == "interrupted", finishing=finishing,
                              held_out=None if held is None else (X[held], targets[-1][:, held].T))
-        self.wall_seconds_ = time.perf_counter() - started
-        return self
 
     def _checked_settings(self) -> dict:
         """settings() with every budget and size checked (one line per problem)."""
@@ -562,7 +589,8 @@ class SRNet(BaseEstimator):
         return tuple(sympy.Symbol(f"h{k}_{j}", real=True) for j in range(width))
 
     def _select_formula(self, X, output, fit_X, fit_output, domain_samples, classification, *, direct_seconds,
-                        direct_evaluations, run_seed, threads, settings, interrupted, held_out=None):
+                        direct_evaluations, run_seed, threads, settings, interrupted, finishing=None,
+                        held_out=None):
         """Gather whole-network formulas (the layer-wise chain, direct ones),
         refine their constants, keep the Pareto front and select one.
 
@@ -592,23 +620,26 @@ class SRNet(BaseEstimator):
                     else sample_rows_box(X, POLE_POINTS, np.random.default_rng([run_seed, 7])))
         formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
         direct = bool(direct_seconds or direct_evaluations)  # direct_budget=0: the layer-wise chain alone
+        interrupted = interrupted or (finishing is not None and finishing.requested)
         if interrupted and direct and not self.teacher_forcing:  # no time for searches; least squares is instant
             formulas.append(network_linear_formula(fit_X, fit_output, classification=classification))
         elif direct:
             formulas += direct_formulas(fit_X, fit_output, functions=settings["functions"],
                                         n_constants=self.n_constants, constant_pool=self.constant_pool,
                                         max_seconds=direct_seconds, max_evaluations=direct_evaluations,
-                                        random_state=run_seed, n_threads=threads, classification=classification)
+                                        random_state=run_seed, n_threads=threads, classification=classification,
+                                        progress=None if finishing is None else lambda _: finishing.requested)
         self.direct_seconds_ = time.perf_counter() - started
         refining = time.perf_counter()
-        if self.refine and not interrupted:
+        if self.refine and not (interrupted or (finishing is not None and finishing.requested)):
             sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
             formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output,
                                             classification=classification)
                                      for f in list(formulas)) if f is not None]
         self.refine_seconds_ = time.perf_counter() - refining
         # the other half of simplify_seconds, shared by every expression of every candidate
-        seconds = self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))
+        seconds = (0 if finishing is not None and finishing.requested
+                   else self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas)))
         candidates = [candidate(f, self.input_symbols_, regions, domain_X, classification=classification,
                                 simplify_seconds=seconds,
                                 expressions=self._layerwise_list() if f.source == "layerwise" else None)
@@ -642,7 +673,7 @@ class SRNet(BaseEstimator):
         e = self.layerwise_expression_
         return list(e) if isinstance(e, list) else [e]
 
-    def _compose(self, X):
+    def _compose(self, X, finishing=None):
         self.input_symbols_ = make_symbols(X.shape[1], self.feature_names_)  # real, no sign assumed from X
         self.layer_features_ = []
         self.layer_expressions_ = []
@@ -675,7 +706,8 @@ class SRNet(BaseEstimator):
         if not self.teacher_forcing:
             composed = Formula("layerwise", tuple(self.programs_)).expressions(self.input_symbols_)
             # half of simplify_seconds for the layer-wise formula, half for the other candidates
-            composed = [simplify(e, self.simplify_seconds / 2 / len(composed)) for e in composed]
+            composed = [simplify(e, 0 if finishing is not None and finishing.requested
+                                 else self.simplify_seconds / 2 / len(composed)) for e in composed]
         self.layerwise_expression_ = None if composed is None else (
             composed[0] if len(composed) == 1 else composed)
 

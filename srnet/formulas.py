@@ -659,6 +659,6 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
             np.diag(a), b)
         program = Program.from_genome(result.genome, weights, intercept)
         formulas.append(Formula(f"direct-{size}", (program,) if lift is None else (lift, program)))
-        if result.stop_reason == "interrupted":
+        if result.stop_reason in ("interrupted", "callback"):  # Ctrl-C, or the caller asked to finish
             break
     return formulas

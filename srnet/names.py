@@ -4,9 +4,10 @@ A formula printed as text must read back one way: ``sepal-length * 2`` reads
 as a subtraction, ``2x`` as a product, and a feature called ``sin``, ``E`` or
 ``I`` reads as sympy's sine, Euler's number or the imaginary unit.
 :func:`feature_symbols` maps each name to a symbol that is a Python
-identifier, is not a name sympy defines, is not a Python built-in (``min``, ``sum``), does not look like srnet's own
-symbols (``h1_0``, ``f1_0``, ``y``, ``y0``, ``d``, ``F``) and is unique.  Names that
-already qualify are kept as they are.
+identifier (letters of any script: ``β`` stays ``β``), is not a name sympy
+defines, is not a Python built-in (``min``, ``sum``), does not look like
+srnet's own symbols (``h1_0``, ``f1_0``, ``y``, ``y0``, ``d``, ``F``) and is
+unique.  Names that already qualify are kept as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import unicodedata
 
 import sympy
 
@@ -27,6 +29,10 @@ def _taken(name: str) -> bool:
             or bool(_OWN_SYMBOLS.fullmatch(name)))
 
 
+def _identifier(symbol: str) -> str:
+    return f"x{symbol}" if symbol and symbol[0].isdigit() else symbol
+
+
 def feature_symbols(names) -> list[str]:
     """One symbol name per feature name, in order (see the module docstring).
 
@@ -37,11 +43,12 @@ def feature_symbols(names) -> list[str]:
     symbols: list[str] = []
     used: set[str] = set()
     for j, name in enumerate(names):
-        symbol = re.sub(r"\W+", "_", str(name), flags=re.ASCII).strip("_")
+        # letters of any script stay (a column "β" reads as β, not x1); NFKC as Python reads identifiers
+        symbol = _identifier(re.sub(r"\W+", "_", unicodedata.normalize("NFKC", str(name))).strip("_"))
+        if symbol and not symbol.isidentifier():  # a character Python takes in no name
+            symbol = _identifier(re.sub(r"\W+", "_", str(name), flags=re.ASCII).strip("_"))
         if not symbol:
             symbol = f"x{j}"
-        elif symbol[0].isdigit():
-            symbol = f"x{symbol}"
         while _taken(symbol):
             symbol += "_"
         base, k = symbol, 2

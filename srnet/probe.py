@@ -572,8 +572,16 @@ def _probe_scripted(model, batches, names) -> dict[str, list[np.ndarray]]:
             final = _run_children(model, batch, "", set(names), outputs)
         except RuntimeError as error:
             raise _undecomposable(model, f"running its children in order failed ({error})") from None
-        if index == 0 and not torch.allclose(final, model(batch), rtol=1e-5, atol=1e-6, equal_nan=True):
-            raise _undecomposable(model, "running its children in order does not reproduce its output")
+        if index == 0:
+            try:
+                whole = model(batch)
+            except (RuntimeError, TypeError) as error:  # forward(x, y), or another signature
+                raise _undecomposable(model, "its forward does not run on one (n, inputs) tensor "
+                                             f"({' '.join(str(error).split())[:200]})") from None
+            if not isinstance(whole, torch.Tensor):
+                raise _undecomposable(model, f"its forward returns {type(whole).__name__}, not one tensor")
+            if not torch.allclose(final, whole, rtol=1e-5, atol=1e-6, equal_nan=True):
+                raise _undecomposable(model, "running its children in order does not reproduce its output")
         for name in names:
             recorded[name].append(_to_numpy(name, outputs[name]))
     return recorded

@@ -94,6 +94,31 @@ def test_a_two_class_explanation_prints_the_logit_difference_that_decides(data, 
     assert f"  d = y1 - y0 = {decision}\n  (class yes where d > 0, else class no;" in printed
     assert "  y0 = " not in printed and model.report()["decision"] == decision
     assert all(entry["decision"] is not None for entry in model.pareto_)
+    # a torch network knows no labels: its outputs are named, not classes 0 and 1 it may not have
+    model.classes_ = None
+    _print_explanation(model)
+    assert "(output 1 where d > 0, else output 0;" in capsys.readouterr().out
+    model.classes_ = np.array([1.0, 2.0])  # labels 1 and 2 of a data file, read as floats
+    _print_explanation(model)
+    assert "(class 2 where d > 0, else class 1;" in capsys.readouterr().out
+
+
+def test_explain_names_a_torch_classifier_s_classes_from_the_data_s_labels(tmp_path, capsys):
+    """The command printed "class 1 where d > 0, else class 0" for labels 1 and 2 (label 1 is where d < 0)."""
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).uniform(-1, 1, (80, 2))
+    labels = np.where(X[:, 0] + X[:, 1] > 0, 2, 1)
+    net = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2), nn.Softmax(dim=-1))
+    with torch.no_grad():
+        net[2].weight.copy_(torch.tensor([[-1.0, -1.0, -1.0, -1.0], [1.0, 1.0, 1.0, 1.0]]))
+        net[0].weight.copy_(torch.tensor([[1.0, 1.0]] * 4))
+        net[0].bias.zero_()
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.savetxt(tmp_path / "data.csv", np.column_stack([X, labels]), delimiter=",", header="a,b,label", comments="")
+    assert main(["explain", str(tmp_path / "net.pt"), "--arch", "mlp:2-4-2:tanh:softmax", "--data",
+                 str(tmp_path / "data.csv"), "--target", "last", "--out", str(tmp_path / "out"),
+                 "--generations", "5", "--seed", "0"]) == 0
+    assert "(class 2 where d > 0, else class 1;" in capsys.readouterr().out
 
 
 def test_a_scaler_pipeline_is_folded_so_formulas_read_raw_features(data):
@@ -256,6 +281,8 @@ def test_feature_symbols_are_identifiers_sympy_and_srnet_do_not_use():
     assert feature_symbols(["a", "b_c"]) == ["a", "b_c"]
     # Python's built-ins and the printed d = y1 - y0 and F = ...: sympify read max*min as functions
     assert feature_symbols(["min", "max", "sum", "d", "F"]) == ["min_", "max_", "sum_", "d_", "F_"]
+    # letters of other scripts are kept ("émile" read "mile", "β" read "x1"), as Python reads them (NFKC)
+    assert feature_symbols(["émile", "β", "naïve value", "ℌx", "²x"]) == ["émile", "β", "naïve_value", "Hx", "x2x"]
     min_, max_ = sympy.symbols("min_ max_")
     assert sympy.sympify("2*max_*min_", locals={"min_": min_, "max_": max_}) == 2 * max_ * min_
 

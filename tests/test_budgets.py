@@ -457,3 +457,14 @@ def test_a_test_size_that_leaves_too_few_rows_names_the_option():
         _hold_out(workload, 0.05, 0)
     held = _hold_out(Workload("w", None, np.arange(24.0).reshape(12, 2), ["a", "b"]), 0.05, 0)
     assert held.X.shape == (10, 2) and held.X_test.shape == (2, 2)
+
+
+def test_an_empty_out_folder_name_is_refused_not_the_current_folder(tmp_path, data, capsys, monkeypatch):
+    """Path("") is the current folder: --out "" wrote report.json and the plots among the user's files."""
+    _, argv = write_workload(tmp_path, data)
+    monkeypatch.chdir(tmp_path)
+    before = set(tmp_path.iterdir())
+    argv[argv.index("--out") + 1] = ""
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == "srnet explain: error: --out must name a folder; got an empty name"
+    assert set(tmp_path.iterdir()) == before

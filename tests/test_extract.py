@@ -376,3 +376,53 @@ def test_a_dead_unit_composes_through_the_protected_primitives_not_into_zoo():
     x0 = model.input_symbols_[0]
     assert model.layerwise_expression_ == x0
     assert all(value.is_finite is not False and not value.has(sympy.zoo) for _, value in model.formula_steps_)
+
+
+def test_a_first_ctrl_c_after_the_search_still_delivers_the_explanation(monkeypatch, capsys):
+    """After the search (direct searches, refinement, simplification: longer than a short search), Ctrl-C
+    lost everything; the first one now skips what is optional and the model is fitted; a second one quits."""
+    import os
+    import signal
+
+    import srnet.extract as extract
+
+    original = extract.direct_formulas
+
+    def pressed_once(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, as the direct searches start
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(extract, "direct_formulas", pressed_once)
+    X = np.random.default_rng(0).uniform(-1, 1, (60, 1))
+    net = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    model = SRNet(max_generations=20, n_columns=6, **{**QUICK, "simplify_seconds": 5}).fit(net, X)
+    assert model.expression_ is not None and model.selected_ is not None
+    assert not any(entry["source"].endswith("+refined") for entry in model.candidates_)  # refinement skipped
+    assert "interrupted: finishing the explanation" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
+
+    def pressed_twice(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(extract, "direct_formulas", pressed_twice)
+    with pytest.raises(KeyboardInterrupt):
+        SRNet(max_generations=20, n_columns=6, **QUICK).fit(net, X)
+
+
+@pytest.mark.parametrize("where", ["X", "domain"])
+def test_inputs_whose_squares_overflow_are_one_line(where):
+    """A cell of 1e300 (or a box to 1e200) gave numpy's overflow warnings and a front of meaningless formulas."""
+    X = np.random.default_rng(0).uniform(0, 1, (40, 2))
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)).double()
+    settings = dict(max_generations=2, n_columns=4, **QUICK)
+    if where == "X":
+        X[3, 1] = 1e300
+        with pytest.raises(ValueError, match=r"^X reaches 1e\+300, beyond what squared errors can hold"):
+            SRNet(**settings).fit(net, X)
+        with pytest.raises(ValueError, match=r"^X reaches 1e\+300"):
+            SRNet(**settings).fit_activations(X, [np.tanh(X[:, :1])])
+    else:
+        with pytest.raises(ValueError, match=r"^the explanation domain reaches 1e\+200.*choose a smaller box"):
+            SRNet(domain=[(0, 1e200), (0, 1)], **settings).fit(net, X)

@@ -429,3 +429,29 @@ def test_trying_the_data_s_width_leaves_a_training_model_as_it_was():
         probe(net, np.zeros((5, 3)))
     assert int(net.bn.num_batches_tracked) == 0 and net.training and net.bn.training
     assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_a_scripted_module_of_another_signature_is_one_line():
+    """forward(x, y) and a forward returning a tuple ended in torch's own traceback."""
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 1)
+
+        def forward(self, x, y):
+            return self.fc(x) + y
+
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 1)
+
+        def forward(self, x):
+            return self.fc(x), x
+
+    X = np.zeros((4, 3))
+    with pytest.raises(ValueError, match=r"its forward does not run on one \(n, inputs\) tensor \(forward\(\) is "
+                                         r"missing value for argument 'y'"):
+        probe(torch.jit.script(Two()), X)
+    with pytest.raises(ValueError, match="its forward returns tuple, not one tensor"):
+        probe(torch.jit.script(Pair()), X)

@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,6 +98,35 @@ class StopOnInterrupt:
     def __exit__(self, kind, value, traceback):
         self.caught = is_interrupt(value)
         return self.caught
+
+
+class FinishOnInterrupt:
+    """Context manager for the work after a search (composing, simplifying): the first Ctrl-C sets
+    ``requested`` and prints ``message`` instead of interrupting, so the caller can skip what is optional
+    and still deliver; a second one interrupts as usual.  Only in the main thread (the one Python delivers
+    signals to); elsewhere Ctrl-C interrupts as usual."""
+
+    def __init__(self, message: str | None = None, *, requested: bool = False):
+        self.message = message
+        self.requested = requested  # already (the search was interrupted): the next Ctrl-C quits
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        if self.message:
+            print(self.message, file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc_info) -> bool:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 def is_interrupt(error: BaseException | None) -> bool:

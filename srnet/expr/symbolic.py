@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import time
 from typing import Sequence
 
@@ -247,7 +248,9 @@ def _cancel(expr: sympy.Expr) -> sympy.Expr:
 
 
 def _simplify_child(expr, connection):
-    """Send each better form as it is found: cancelled, then simplified."""
+    """Send each better form as it is found: cancelled, then simplified.  Ctrl-C is the parent's to
+    handle (it kills this child): the child ignores it rather than dying with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         for step in (_cancel, sympy.simplify):
             expr = step(expr)
