@@ -62,7 +62,6 @@ from srnet.progress import SearchProgress
 SQUARABLE = 1e150
 
 
-
 def _check_squarable(values: np.ndarray, what: str, advice: str = "rescale that input (e.g. standardise it)") -> None:
     """Inputs whose squares fit in float64: beyond SQUARABLE, least squares and every figure overflow (numpy's
     warnings, and a front of meaningless formulas)."""
@@ -507,40 +506,33 @@ class SRNet(BaseEstimator):
         with FinishOnInterrupt("interrupted: finishing the explanation without the remaining direct searches, "
                                "refinement and simplification (Ctrl-C again quits at once)",
                                requested=self.stop_reason_ == "interrupted") as finishing:
-            self._finish(X, targets, fit_X, fit_targets, domain_samples, classification, search, settings,
-                         total_seconds, direct_share, run_seed, reproducible, threads, held, finishing)
+            composing = time.perf_counter()
+            self.programs_, _, _ = fit_layer_programs(self.genomes_, as_feature_rows(fit_X), fit_targets, self.ridge,
+                                                      self.teacher_forcing)
+            self.teacher_forced_layer_mse_ = self.teacher_forced_layer_r2_ = None
+            if self.teacher_forcing:  # each layer fed the network's own previous layer, on the rows
+                inputs = [X] + [t.T for t in targets[:-1]]
+                forced = [(p.raw_outputs(x) @ p.weights + p.intercept).T for p, x in zip(self.programs_, inputs)]
+                self.teacher_forced_layer_mse_ = [mse(t, a) for t, a in zip(targets, forced)]
+                self.teacher_forced_layer_r2_ = [rmse_r2(t.T, a.T)[1] for t, a in zip(targets, forced)]
+            # the layer-wise formula's own figures: the layers chained from the rows
+            approximations = [a.T for a in self.predict_layers(X)]
+            self.layer_mse_ = [mse(t, a) for t, a in zip(targets, approximations)]
+            self.layer_r2_ = [rmse_r2(t.T, a.T)[1] for t, a in zip(targets, approximations)]
+            self.fitness_ = paper_fitness(self.layer_mse_)
+            self._compose(X, finishing)
+            self.compose_seconds_ = time.perf_counter() - composing
+            self._select_formula(X, targets[-1].T, fit_X, fit_targets[-1].T, domain_samples, classification,
+                                 direct_seconds=None if total_seconds is None else total_seconds * direct_share,
+                                 # a generation budget caps the direct searches' evaluations too (seconds alone
+                                 # would let them outrun it, and an evaluation count is reproducible)
+                                 direct_evaluations=(None if settings["max_generations"] is None or not direct_share
+                                                     else int(search.evaluations * direct_share / (1 - direct_share))),
+                                 run_seed=run_seed, threads=None if reproducible else threads, settings=settings,
+                                 interrupted=self.stop_reason_ == "interrupted", finishing=finishing,
+                                 held_out=None if held is None else (X[held], targets[-1][:, held].T))
         self.wall_seconds_ = time.perf_counter() - started
         return self
-
-    def _finish(self, X, targets, fit_X, fit_targets, domain_samples, classification, search, settings,
-                total_seconds, direct_share, run_seed, reproducible, threads, held, finishing):
-        """After the search: the layer programs, their figures, the composed formula and the selected one."""
-        composing = time.perf_counter()
-
-        self.programs_, _, _ = fit_layer_programs(self.genomes_, as_feature_rows(fit_X), fit_targets, self.ridge,
-                                                  self.teacher_forcing)
-        self.teacher_forced_layer_mse_ = self.teacher_forced_layer_r2_ = None
-        if self.teacher_forcing:  # each layer fed the network's own previous layer, on the rows
-            inputs = [X] + [t.T for t in targets[:-1]]
-            forced = [(p.raw_outputs(x) @ p.weights + p.intercept).T for p, x in zip(self.programs_, inputs)]
-            self.teacher_forced_layer_mse_ = [mse(t, a) for t, a in zip(targets, forced)]
-            self.teacher_forced_layer_r2_ = [rmse_r2(t.T, a.T)[1] for t, a in zip(targets, forced)]
-        # the layer-wise formula's own figures: the layers chained from the rows
-        approximations = [a.T for a in self.predict_layers(X)]
-        self.layer_mse_ = [mse(t, a) for t, a in zip(targets, approximations)]
-        self.layer_r2_ = [rmse_r2(t.T, a.T)[1] for t, a in zip(targets, approximations)]
-        self.fitness_ = paper_fitness(self.layer_mse_)
-        self._compose(X, finishing)
-        self.compose_seconds_ = time.perf_counter() - composing
-        self._select_formula(X, targets[-1].T, fit_X, fit_targets[-1].T, domain_samples, classification,
-                             direct_seconds=None if total_seconds is None else total_seconds * direct_share,
-                             # a generation budget caps the direct searches' evaluations too (seconds alone
-                             # would let them outrun it, and an evaluation count is reproducible)
-                             direct_evaluations=(None if settings["max_generations"] is None or not direct_share
-                                                 else int(search.evaluations * direct_share / (1 - direct_share))),
-                             run_seed=run_seed, threads=None if reproducible else threads, settings=settings,
-                             interrupted=self.stop_reason_ == "interrupted", finishing=finishing,
-                             held_out=None if held is None else (X[held], targets[-1][:, held].T))
 
     def _checked_settings(self) -> dict:
         """settings() with every budget and size checked (one line per problem)."""
@@ -620,26 +612,27 @@ class SRNet(BaseEstimator):
                     else sample_rows_box(X, POLE_POINTS, np.random.default_rng([run_seed, 7])))
         formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
         direct = bool(direct_seconds or direct_evaluations)  # direct_budget=0: the layer-wise chain alone
-        interrupted = interrupted or (finishing is not None and finishing.requested)
-        if interrupted and direct and not self.teacher_forcing:  # no time for searches; least squares is instant
+        def finish_now() -> bool:  # the search was interrupted, or a Ctrl-C came since (FinishOnInterrupt)
+            return interrupted or (finishing is not None and finishing.requested)
+
+        if finish_now() and direct and not self.teacher_forcing:  # no time for searches; least squares is instant
             formulas.append(network_linear_formula(fit_X, fit_output, classification=classification))
         elif direct:
             formulas += direct_formulas(fit_X, fit_output, functions=settings["functions"],
                                         n_constants=self.n_constants, constant_pool=self.constant_pool,
                                         max_seconds=direct_seconds, max_evaluations=direct_evaluations,
                                         random_state=run_seed, n_threads=threads, classification=classification,
-                                        progress=None if finishing is None else lambda _: finishing.requested)
+                                        progress=lambda _: finish_now())
         self.direct_seconds_ = time.perf_counter() - started
         refining = time.perf_counter()
-        if self.refine and not (interrupted or (finishing is not None and finishing.requested)):
+        if self.refine and not finish_now():
             sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
             formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output,
                                             classification=classification)
                                      for f in list(formulas)) if f is not None]
         self.refine_seconds_ = time.perf_counter() - refining
         # the other half of simplify_seconds, shared by every expression of every candidate
-        seconds = (0 if finishing is not None and finishing.requested
-                   else self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas)))
+        seconds = 0 if finish_now() else self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))
         candidates = [candidate(f, self.input_symbols_, regions, domain_X, classification=classification,
                                 simplify_seconds=seconds,
                                 expressions=self._layerwise_list() if f.source == "layerwise" else None)

@@ -199,6 +199,11 @@ def _feature_rows(values, name: str, what: str) -> np.ndarray:
     return np.ascontiguousarray(check_matrix(values.T, f"{name} (sample, {what})").T)
 
 
+#: The smallest mutation rate the mutation kernels resolve (they compare 53-bit random integers with
+#: rate * 2**53).
+MIN_MUTATION_RATE = 2.0**-53
+
+
 def check_mutation(mutation, mutation_rate) -> None:
     """The mutation operator's name and rate, or one line saying what they must be."""
     if not isinstance(mutation, str) or mutation not in MUTATIONS:
@@ -209,11 +214,6 @@ def check_mutation(mutation, mutation_rate) -> None:
     if rate < MIN_MUTATION_RATE:  # the kernel's threshold rate * 2**53 rounds to 0: no gene ever changes
         raise ValueError(f"mutation_rate {mutation_rate:g} is too small to mutate any gene (at least "
                          f"{MIN_MUTATION_RATE:.3g}, 2**-53)")
-
-
-#: The smallest mutation rate the mutation kernels resolve (they compare 53-bit random integers with
-#: rate * 2**53).
-MIN_MUTATION_RATE = 2.0**-53
 
 
 def seed_from(random_state) -> int:
