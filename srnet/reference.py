@@ -197,7 +197,13 @@ def load_reference(folder) -> ReferenceNetwork:
         y = _read_matrix(folder / "data.txt.gz")[:, -1]
         if len(y) != len(X):
             raise ValueError(f"'{folder}': data.txt.gz has {len(y)} rows but input.txt.gz has {len(X)}")
-        hidden = sorted(folder.glob("hidden*.txt.gz"), key=lambda path: int(path.name[6:].split(".")[0]))
+        # hidden1 .. hiddenK, one per hidden layer of the network (a backup such as hidden1.old.txt.gz, or a
+        # missing hidden2, shifted every layer's recorded activations by one)
+        hidden = [folder / f"hidden{k}.txt.gz" for k in range(1, len(widths) - 1)]
+        missing = [path.name for path in hidden if not path.is_file()]
+        if missing:
+            raise ValueError(f"'{folder}' lacks {', '.join(missing)}: the network has {len(widths) - 2} hidden "
+                             f"layers, each with its recorded activations")
         activations = [_read_matrix(path) for path in [*hidden, folder / "output.txt.gz"]]
     boxes = PAPER_BOXES.get(name)
     return ReferenceNetwork(

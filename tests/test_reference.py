@@ -107,3 +107,21 @@ def test_a_damaged_reference_folder_is_one_line_naming_the_file(gecco_dir, tmp_p
     (folder / "hidden1.txt.gz").write_text("not gzip")
     with pytest.raises(ValueError, match=r"^cannot read '.*hidden1\.txt\.gz': "):
         load_reference(folder)
+
+
+def test_a_reference_folder_reads_one_recording_per_hidden_layer(gecco_dir, tmp_path):
+    """Every hidden*.txt.gz was read in name order: a backup hidden1.old.txt.gz shifted the layers, a missing
+    hidden2 too, and hidden1_copy.txt.gz gave a bare int() error."""
+    import shutil
+
+    folder = tmp_path / "kkk0"
+    shutil.copytree(gecco_dir / "regression" / "kkk0", folder)
+    reference = load_reference(folder)
+    shutil.copy(folder / "hidden1.txt.gz", folder / "hidden1_copy.txt.gz")
+    again = load_reference(folder)  # the copy is not a layer
+    assert len(again.activations) == len(reference.activations)
+    for mine, theirs in zip(again.activations, reference.activations):
+        np.testing.assert_array_equal(mine, theirs)
+    (folder / "hidden2.txt.gz").unlink()
+    with pytest.raises(ValueError, match=r"lacks hidden2\.txt\.gz: the network has \d+ hidden layers"):
+        load_reference(folder)
