@@ -367,8 +367,13 @@ def _check_shapes(expected: dict, found: dict, spec: MLPSpec) -> None:
     """Name the first tensor on which the architecture and the file disagree."""
     for key, tensor in expected.items():
         if key not in found:
+            plain = key.replace(".0.", ".")
+            hint = (f" (it has '{plain}': a module of its own whose forward applies the activations as functions, "
+                    f"F.relu(self.fc1(x)), which srnet cannot see in a state_dict; save it with "
+                    f"torch.jit.save(torch.jit.script(model)), or build it from nn.Linear and activation modules)"
+                    if plain != key and plain in found else "")
             raise ValueError(
-                f"architecture '{spec}' needs tensor '{key}' {tuple(tensor.shape)}, which the file lacks"
+                f"architecture '{spec}' needs tensor '{key}' {tuple(tensor.shape)}, which the file lacks{hint}"
             )
         if found[key].shape != tensor.shape:
             raise ValueError(
