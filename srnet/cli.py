@@ -330,7 +330,8 @@ def _add_loading_options(parser) -> None:
                         help="target column to drop from the data: an integer is a 0-based index (negative counts "
                              "from the end; an index even where a column is named like a number), 'last' the last "
                              "column, anything else a column name")
-    parser.add_argument("--layers", nargs="+", help="module names to explain (default: hidden blocks + output)")
+    parser.add_argument("--layers", nargs="+", help="module names to explain, read in the order forward runs them "
+                                                    "(default: hidden blocks + output)")
     parser.add_argument("--pmlb-cache", help="folder of PMLB tables (default: $SRNET_PMLB_CACHE)")
 
 
