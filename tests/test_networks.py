@@ -227,3 +227,20 @@ def test_state_dicts_that_are_not_float_mlps(tmp_path):
     torch.save({"0.bias": torch.zeros(3)}, tmp_path / "biases.pt")
     with pytest.raises(ValueError, match=r"^unrecognised state_dict keys \['0\.bias'\]: .*2-D Linear weights"):
         load_network(tmp_path / "biases.pt", "mlp:sigmoid")
+
+
+def test_a_state_dict_of_functional_activations_says_why_it_is_not_the_paper_s_layout(tmp_path):
+    """Keys fc1.weight, fc2.weight, ... (activations applied as functions) were read as the paper's layout, and
+    the error named a missing 'fc1.0.weight' without the cause."""
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.fc3 = nn.Linear(3, 8), nn.Linear(8, 8), nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+    torch.save(Functional().state_dict(), tmp_path / "functional.pt")
+    with pytest.raises(ValueError, match=r"needs tensor 'fc1\.0\.weight' \(8, 3\), which the file lacks \(it has "
+                                         r"'fc1\.weight': a module of its own whose forward applies the activations"):
+        load_network(tmp_path / "functional.pt", "mlp:relu")
