@@ -125,11 +125,18 @@ def check_population(spec: GenomeSpec, nodes: np.ndarray, outputs: np.ndarray, c
         if array.shape != expected[name]:
             raise ValueError(f"{name} has shape {array.shape}; expected {expected[name]} for this spec")
     n_sources = spec.n_sources
-    if nodes.size and not (np.isin(nodes[:, :, 0], spec.function_codes).all()
-                           and (nodes[:, :, 1:] >= 0).all()
-                           and (nodes[:, :, 1:] < n_sources + np.arange(spec.n_nodes)[None, :, None]).all()):
-        raise ValueError("nodes holds an op code outside the spec's functions or an address that is not "
-                         "an earlier node, input or constant")
+    if nodes.size:
+        # a table of the spec's op codes, and each node's larger address against its limit: called on every
+        # population evaluated, where np.isin and a broadcast over both addresses took 0.6 ms for 128
+        # genomes of 200 nodes (12 % of evaluating them on 1000 samples)
+        ops, first, second = nodes[:, :, 0], nodes[:, :, 1], nodes[:, :, 2]
+        known = np.zeros(int(spec.function_codes.max(initial=0)) + 1, dtype=bool)
+        known[spec.function_codes] = True
+        limits = n_sources + np.arange(spec.n_nodes)
+        if not (ops.min() >= 0 and ops.max() < len(known) and known[ops].all()
+                and min(first.min(), second.min()) >= 0 and (np.maximum(first, second) < limits).all()):
+            raise ValueError("nodes holds an op code outside the spec's functions or an address that is not "
+                             "an earlier node, input or constant")
     if outputs.size and not ((outputs >= 0).all() and (outputs < n_sources + spec.n_nodes).all()):
         raise ValueError("outputs holds an address outside the genome")
     if constants.size and not ((constants >= 0).all() and (constants < len(spec.constant_pool)).all()):
