@@ -529,7 +529,7 @@ class SRNet(BaseEstimator):
                                  direct_evaluations=(None if settings["max_generations"] is None or not direct_share
                                                      else int(search.evaluations * direct_share / (1 - direct_share))),
                                  run_seed=run_seed, threads=None if reproducible else threads, settings=settings,
-                                 interrupted=self.stop_reason_ == "interrupted", finishing=finishing,
+                                 finishing=finishing,
                                  held_out=None if held is None else (X[held], targets[-1][:, held].T))
         self.wall_seconds_ = time.perf_counter() - started
         return self
@@ -581,14 +581,14 @@ class SRNet(BaseEstimator):
         return tuple(sympy.Symbol(f"h{k}_{j}", real=True) for j in range(width))
 
     def _select_formula(self, X, output, fit_X, fit_output, domain_samples, classification, *, direct_seconds,
-                        direct_evaluations, run_seed, threads, settings, interrupted, finishing=None,
-                        held_out=None):
+                        direct_evaluations, run_seed, threads, settings, finishing, held_out=None):
         """Gather whole-network formulas (the layer-wise chain, direct ones),
         refine their constants, keep the Pareto front and select one.
 
         ``held_out``: a classifier's rows held out of every fit, (X, output),
         a region of their own ("validation-rows") that selection weighs as
-        much as the domain."""
+        much as the domain.  ``finishing``: the :class:`FinishOnInterrupt`
+        after the search; once it is requested, the optional steps are skipped."""
         started = time.perf_counter()
         regions = {"rows": (X, output)}
         for name in ("domain", "beyond"):
@@ -612,27 +612,26 @@ class SRNet(BaseEstimator):
                     else sample_rows_box(X, POLE_POINTS, np.random.default_rng([run_seed, 7])))
         formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
         direct = bool(direct_seconds or direct_evaluations)  # direct_budget=0: the layer-wise chain alone
-        def finish_now() -> bool:  # the search was interrupted, or a Ctrl-C came since (FinishOnInterrupt)
-            return interrupted or (finishing is not None and finishing.requested)
-
-        if finish_now() and direct and not self.teacher_forcing:  # no time for searches; least squares is instant
+        # finishing.requested: the search was interrupted, or a Ctrl-C came since (FinishOnInterrupt); then
+        # there is no time for searches, and least squares is instant
+        if finishing.requested and direct and not self.teacher_forcing:
             formulas.append(network_linear_formula(fit_X, fit_output, classification=classification))
         elif direct:
             formulas += direct_formulas(fit_X, fit_output, functions=settings["functions"],
                                         n_constants=self.n_constants, constant_pool=self.constant_pool,
                                         max_seconds=direct_seconds, max_evaluations=direct_evaluations,
                                         random_state=run_seed, n_threads=threads, classification=classification,
-                                        progress=lambda _: finish_now())
+                                        progress=lambda _: finishing.requested)
         self.direct_seconds_ = time.perf_counter() - started
         refining = time.perf_counter()
-        if self.refine and not finish_now():
+        if self.refine and not finishing.requested:
             sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
             formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output,
                                             classification=classification)
                                      for f in list(formulas)) if f is not None]
         self.refine_seconds_ = time.perf_counter() - refining
         # the other half of simplify_seconds, shared by every expression of every candidate
-        seconds = 0 if finish_now() else self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))
+        seconds = 0 if finishing.requested else self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))
         candidates = [candidate(f, self.input_symbols_, regions, domain_X, classification=classification,
                                 simplify_seconds=seconds,
                                 expressions=self._layerwise_list() if f.source == "layerwise" else None)

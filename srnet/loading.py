@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
-from srnet.data import load_table
+from srnet.data import class_indices, load_table
 from srnet.metrics import rmse_r2
 from srnet.networks import load_network
 from srnet.probe import accepts_width, plan_layers
@@ -96,7 +96,7 @@ def network_fit(workload: Workload) -> dict:
     y = np.asarray(workload.y)
     output = probe(workload.model, workload.X, [plan_layers(workload.model).output])[0]
     if workload.is_classifier:
-        classes, indices = np.unique(y, return_inverse=True)
+        classes, indices = class_indices(y.reshape(-1))  # as train_mlp numbers them, and explain names them
         if len(classes) != output.shape[1]:
             return {"network_accuracy": None}
         return {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1)))}
