@@ -207,6 +207,22 @@ def _held_out_fit(model, workload) -> dict:
     return {"output_r2_test": r2, "output_rmse_test": rmse, "test_rows": len(workload.X_test)}
 
 
+def _class_labels(workload, layers):
+    """The data's class labels, sorted as network_fit numbers the network's outputs: None without a target, for
+    a model that names its own (a scikit-learn classifier's classes_), or where their count is not the outputs'
+    (a regression network, or a layer explained instead of the output: predict_class names outputs by index)."""
+    if workload.y is None or getattr(workload.model, "classes_", None) is not None:
+        return None
+    import numpy as np
+
+    from srnet.data import class_indices
+    from srnet.probe import plan_layers
+
+    plan = plan_layers(workload.model, layers)
+    labels = class_indices(np.asarray(workload.y).reshape(-1))[0]
+    return labels if plan.is_classifier and len(labels) == plan.widths[-1] else None
+
+
 def _explain(args) -> int:
     from srnet.data import check_rows
     from srnet.loading import load_workload, network_fit
@@ -221,15 +237,7 @@ def _explain(args) -> int:
     for key, value in own.items():
         print(f"the network itself: {key.split('_')[1]} {'n/a' if value is None else format(value, '.4f')}")
     model = _explainer(args).fit(workload.model, workload.X, layers=args.layers,
-                                 feature_names=workload.feature_names)
-    if model.is_classifier_ and model.classes_ is None and workload.y is not None:
-        import numpy as np
-
-        from srnet.data import class_indices
-
-        labels = class_indices(np.asarray(workload.y).reshape(-1))[0]  # sorted: the network's outputs in order
-        if len(labels) == model.programs_[-1].n_targets:  # as network_fit numbers them
-            model.classes_ = labels
+                                 feature_names=workload.feature_names, classes=_class_labels(workload, args.layers))
     _print_explanation(model)
     extra = {"network": workload.name, "architecture": workload.architecture, **own,
              "feature_symbols": model.feature_symbols_}

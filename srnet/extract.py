@@ -62,13 +62,16 @@ from srnet.progress import SearchProgress
 SQUARABLE = 1e150
 
 
-def _check_squarable(values: np.ndarray, what: str, advice: str = "rescale that input (e.g. standardise it)") -> None:
-    """Inputs whose squares fit in float64: beyond SQUARABLE, least squares and every figure overflow (numpy's
-    warnings, and a front of meaningless formulas)."""
+def _check_squarable(values: np.ndarray, what: str, advice: str = "rescale that input (e.g. standardise it)",
+                     *, targets: bool = False) -> None:
+    """Values whose squares fit in float64: beyond SQUARABLE, least squares and every figure overflow (numpy's
+    warnings, and a front of meaningless formulas).  ``targets`` (values formulas are fitted to): a scale
+    below 1/SQUARABLE is refused too, since every squared error rounds to 0 and any formula scores R2 1."""
     peak = float(np.max(np.abs(values))) if values.size else 0.0
-    if peak > SQUARABLE:
-        raise ValueError(f"{what} reaches {peak:.3g}, beyond what squared errors can hold in float64 (every "
-                         f"formula would score inf); {advice}")
+    if peak > SQUARABLE or (targets and 0 < peak < 1 / SQUARABLE):
+        raise ValueError(f"{what} {'are of scale' if targets else 'reaches'} {peak:.3g}, beyond what squared "
+                         f"errors can hold in float64 (every formula would score {'inf, or R2 1' if targets else 'inf'}"
+                         f"); {advice}")
 
 
 #: Points the constant refinement fits on (a random subset of the fit sample).
@@ -320,7 +323,7 @@ class SRNet(BaseEstimator):
             settings["max_generations"] = self.max_generations
         return settings
 
-    def fit(self, model, X, *, layers=None, feature_names=None, callback=None):
+    def fit(self, model, X, *, layers=None, feature_names=None, classes=None, callback=None):
         """Probe ``model`` on ``X`` and explain every recorded layer.
 
         Parameters
@@ -338,6 +341,10 @@ class SRNet(BaseEstimator):
             columns, else x0, x1, ...); made unambiguous symbols by
             :func:`srnet.names.feature_symbols` (``feature_symbols_``:
             original name -> symbol).
+        classes : array-like or None
+            Classifiers: the label of each output, in order, which
+            :meth:`predict_class` returns (default: a scikit-learn
+            classifier's ``classes_``, else the outputs' indices).
         callback : callable or None
             Called with a :class:`srnet.cgp.Progress` after each generation
             (with islands, after every :data:`ISLANDS_MEET_EVERY`);
@@ -350,7 +357,7 @@ class SRNet(BaseEstimator):
         if feature_names is None and columns is None:
             feature_names = model_names
         self._checked_settings()  # every parameter, before any probing or searching
-        labels = getattr(model, "classes_", None)  # a scikit-learn classifier's labels, for predict_class
+        labels = classes if classes is not None else getattr(model, "classes_", None)  # for predict_class
         model = as_network(model)
         given = X  # a DataFrame's columns name the features (fit_activations reads them)
         X = check_matrix(X)
@@ -431,7 +438,9 @@ class SRNet(BaseEstimator):
         if len(self.feature_names_) != X.shape[1]:
             raise ValueError(f"{len(self.feature_names_)} feature names for {X.shape[1]} columns of X")
         self.is_classifier_ = bool(classification)
-        self.classes_ = None if classes is None or not classification else np.asarray(classes)
+        self.classes_ = None if classes is None or not classification else np.asarray(classes).reshape(-1)
+        if self.classes_ is not None and len(self.classes_) != targets[-1].shape[0]:
+            raise ValueError(f"{len(self.classes_)} class labels for the network's {targets[-1].shape[0]} outputs")
 
         domain_samples = domain_samples or {}
         if "fit" not in domain_samples:
@@ -563,11 +572,8 @@ class SRNet(BaseEstimator):
             bad = ~np.isfinite(layer)
             if bad.any():
                 raise ValueError(f"layer {k + 1}'s activations contain {int(bad.sum())} NaN/inf values")
-            peak = float(np.max(np.abs(layer))) if layer.size else 0.0
-            if peak > SQUARABLE or 0 < peak < 1 / SQUARABLE:  # squared errors overflow, or all round to 0
-                raise ValueError(f"layer {k + 1}'s activations are of scale {peak:.3g}, beyond what squared "
-                                 f"errors can hold in float64 (every formula would score inf, or R2 1); rescale "
-                                 f"the network's inputs or outputs")
+            _check_squarable(layer, f"layer {k + 1}'s activations", "rescale the network's inputs or outputs",
+                             targets=True)
             targets.append(as_feature_rows(layer))
         return targets
 

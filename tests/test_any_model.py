@@ -103,6 +103,21 @@ def test_a_two_class_explanation_prints_the_logit_difference_that_decides(data, 
     assert "(class 2 where d > 0, else class 1;" in capsys.readouterr().out
 
 
+def test_fit_takes_the_classes_a_torch_classifier_cannot_name(data):
+    """A torch classifier knows no labels: classes= gives them at fit (they were set on the model afterwards), and
+    a count other than the outputs' is one line."""
+    X, y = data
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 4), torch.nn.Tanh(), torch.nn.Linear(4, 2),
+                                  torch.nn.Softmax(dim=1))
+    model = SRNet(**QUICK).fit(network, X, classes=["no", "yes"])
+    index = probe(network, X)[-1].argmax(axis=1)
+    assert list(model.classes_) == ["no", "yes"]
+    assert np.mean(model.predict_class(X) == np.array(["no", "yes"])[index]) == model.agreement_
+    with pytest.raises(ValueError, match=r"^3 class labels for the network's 2 outputs$"):
+        SRNet(**QUICK).fit(network, X, classes=[0, 1, 2])
+
+
 def test_explain_names_a_torch_classifier_s_classes_from_the_data_s_labels(tmp_path, capsys):
     """The command printed "class 1 where d > 0, else class 0" for labels 1 and 2 (label 1 is where d < 0)."""
     torch.manual_seed(0)
