@@ -353,12 +353,12 @@ def test_max_nodes_none_gives_a_linear_start_room_and_random_trees_fifteen():
     assert XNetRegressor(max_nodes=7)._max_nodes(13, adds, "random") == 7
 
 
-def test_auto_starts_linear_from_seventeen_inputs_when_the_sum_fits():
+def test_auto_starts_linear_from_ten_inputs_when_the_sum_fits():
     from srnet.xnet.estimators import AUTO_LINEAR_INPUTS
 
     adds = ("add", "mul")
-    assert AUTO_LINEAR_INPUTS == 17
-    assert XNetClassifier()._init(16, adds) == "random" and XNetClassifier()._init(17, adds) == "linear"
+    assert AUTO_LINEAR_INPUTS == 10
+    assert XNetClassifier()._init(9, adds) == "random" and XNetClassifier()._init(10, adds) == "linear"
     assert XNetClassifier()._init(30, ("mul", "sub")) == "random"                    # no add to sum with
     assert XNetClassifier(max_nodes=20)._init(30, adds) == "random"                  # the sum would not fit
     assert XNetClassifier(max_nodes=np.int64(59))._init(30, adds) == "linear"
