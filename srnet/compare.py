@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,6 +124,12 @@ def _progress(enabled: bool, name: str, domain: str, total: int):
     return tqdm(total=total, desc=f"{name} {domain}", unit="pt", leave=True)
 
 
+def _explainer_seed(base_seed: int, name: str) -> int:
+    """An explainer's seed, from the run's and its own name: the same whichever other explainers run beside it
+    (drawn in turn from one generator, SRNet's formula changed when LIME was added to the run)."""
+    return int(np.random.SeedSequence([base_seed, zlib.crc32(name.encode())]).generate_state(1)[0] % 2**31)
+
+
 def _interrupted(explainer: Explainer) -> bool:
     """Whether Ctrl-C stopped the explainer's own search (it then keeps its best so far)."""
     return getattr(getattr(explainer, "model_", None), "stop_reason_", None) == "interrupted"
@@ -211,6 +218,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
 
     records, predictions, fitted = [], {}, {}
     interrupted = False
+    base_seed = int(rng.integers(2**31))
     for name, explainer in explainers.items():
         started = time.perf_counter()
         bars = []
@@ -219,7 +227,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
                 from tqdm.auto import tqdm
 
                 tqdm.write(f"fitting {name} ...", file=sys.stderr)
-            explainer.fit(network, X_train, X_valid=X_valid, task=task, random_state=int(rng.integers(2**31)))
+            explainer.fit(network, X_train, X_valid=X_valid, task=task, random_state=_explainer_seed(base_seed, name))
             interrupted = _interrupted(explainer)  # its search stopped early: measure it, then stop
             answers = {}
             for domain, X in points.items():

@@ -103,7 +103,7 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
         divided by all rows).
     """
     if device is not None:
-        device = torch.device(device)
+        device = torch_device(device)
         model = model.to(device)
     dtype = next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), torch.float32)
     inputs = _as_tensor(X, device, dtype)
@@ -166,6 +166,19 @@ def _as_tensor(values, device, dtype) -> torch.Tensor:
     if isinstance(values, torch.Tensor):
         return values if device is None else values.to(device)
     return torch.as_tensor(np.asarray(values), dtype=dtype, device=device)
+
+
+
+def torch_device(device) -> torch.device:
+    """``device`` (a name such as "cpu" or "cuda:0", or a torch.device) as a torch.device this torch can use,
+    else one line (torch's own errors are an AssertionError or a list of every device type it knows)."""
+    try:
+        checked = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda'; got {device!r}") from None
+    if checked.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: this torch has no CUDA device (use 'cpu')")
+    return checked
 
 
 def train_mlp(

@@ -261,6 +261,10 @@ def test_tidy_constants_drops_noise_and_keeps_full_precision():
     assert tidy_constants(noisy) == sympy.log(x**2 + 1)  # CGPRegressor printed 1.0*log(...) + 2.22e-16
     kept = sympy.Float(0.123456789012345) * x + sympy.Float(3.0000000001)
     assert tidy_constants(kept) == kept  # real constants stay at full precision
+    # a large intercept is not an integer within 1e-12 of itself: 1e12 + 0.1145 lost its 0.1145 (X-Net's y ~ 1e12)
+    offset = x + sympy.Float(1000000000000.1145)
+    assert tidy_constants(offset) == offset
+    assert tidy_constants(x + sympy.Float(3.0000000000000004)) == x + 3
 
 
 def test_only_a_sums_residue_is_zeroed_never_a_small_constant_that_matters():

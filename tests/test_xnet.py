@@ -411,12 +411,35 @@ def test_polish_with_validation_rows_never_raises_their_loss_and_without_them_co
     assert stopped_early >= 3
 
 
+def test_polish_past_the_deadline_takes_one_step(monkeypatch):
+    """The final polish ignored the clock: up to 100 Levenberg-Marquardt steps per forest after the budget
+    (max_seconds=0.5 took 5 s on 2000 rows x 12 inputs, 1 iteration of search)."""
+    import time
+
+    import srnet.xnet.train as xnet_train
+
+    calls = []
+    real = xnet_train.newton_steps
+    monkeypatch.setattr(xnet_train, "newton_steps", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(0)
+    X = torch.as_tensor(rng.normal(size=(200, 3)))
+    Y = torch.sin(X[:, :1]) + X[:, 1:2] ** 2
+    polish([linear_tree(np.random.default_rng(0), 3)], X, Y, "mse", 100, deadline=time.perf_counter() - 1)
+    assert len(calls) == 1
+    polish([linear_tree(np.random.default_rng(0), 3)], X, Y, "mse", 100, deadline=None)
+    assert len(calls) > 2
+
+
 @pytest.mark.parametrize("params, message", [
     ({"init": "zeros"}, "init must be one of auto, random, linear; got 'zeros'"),
     ({"init": None}, "init must be one of auto, random, linear; got None"),
     ({"init": "linear", "max_nodes": 2}, r"init='linear' needs max_nodes >= 3 \(2 x 2 inputs - 1\); got 2"),
     ({"init": "linear", "functions": ("mul", "sin")}, "init='linear' sums the inputs with add neurons"),
     ({"max_nodes": "many"}, "max_nodes"),
+    # torch's own errors: an AssertionError ("Torch not compiled with CUDA enabled"), a list of every device type
+    ({"device": "foo"}, r"^device must name a torch device such as 'cpu' or 'cuda'; got 'foo'$"),
+    pytest.param({"device": "cuda"}, r"^device 'cuda': this torch has no CUDA device",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is present")),
 ])
 def test_bad_starts_give_a_clear_error(params, message):
     with pytest.raises((ValueError, TypeError), match=message):

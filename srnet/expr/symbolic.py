@@ -95,8 +95,9 @@ RESIDUE = 1e-9
 
 def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12, points: dict | None = None) -> sympy.Expr:
     """``expr`` without float noise, its value kept to ``tolerance``: a float
-    within ``tolerance`` (relative) of an integer becomes it (``1.0*x`` is
-    ``x``), a sum's float term below ``tolerance`` of the sum's largest
+    within ``tolerance`` of an integer (relative, and absolute beyond 1: an
+    intercept of 1e12 + 0.11 is not 1e12 beside terms of size 1) becomes it
+    (``1.0*x`` is ``x``), a sum's float term below ``tolerance`` of the sum's largest
     coefficient becomes 0 (a ``+ 2.2e-16`` left by the linear scaling), and,
     given ``points`` (see :func:`round_constants`), below ``tolerance`` of
     the rest of the sum's values there too; every other float is kept at
@@ -105,7 +106,7 @@ def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12, points: dict | No
     near_integers = {}
     for number in expr.atoms(sympy.Float):
         value = float(number)
-        if math.isfinite(value) and abs(value - round(value)) <= tolerance * abs(value):
+        if math.isfinite(value) and abs(value - round(value)) <= tolerance * min(abs(value), 1.0):
             near_integers[number] = sympy.Integer(round(value))
     return expr.xreplace(near_integers)
 

@@ -26,6 +26,7 @@ from srnet.data import check_budget, random_generator
 from srnet.estimators import record_feature_symbols, validate_regression
 from srnet.expr.symbolic import make_symbols, residue_points, simplify, tidy_constants, to_sympy
 from srnet.progress import SearchProgress
+from srnet.train import torch_device
 from srnet.xnet.constants import RULES
 from srnet.xnet.train import Settings, count_nodes, train
 from srnet.xnet.tree import to_program
@@ -160,7 +161,7 @@ class _XNetBase(BaseEstimator):
         if not fraction < 1:
             raise ValueError(f"validation_fraction must be < 1, got {fraction}")
         threads = check_budget("n_threads", self.n_threads, integer=True, minimum=1)
-        device = torch.device(self.device)
+        device = torch_device(self.device)
         rng = random_generator(self.random_state)
         X_t = torch.tensor(X, dtype=torch.float64, device=device)  # a copy: X may be read-only
         rows, valid = self._split(len(X), fraction, strata, rng)
@@ -349,7 +350,7 @@ class XNetRegressor(RegressorMixin, _XNetBase):
         scale = Y.std(axis=0)
         offset = Y.mean(axis=0)
         self._single_target = y.ndim == 1
-        Y_t = torch.as_tensor((Y - offset) / scale, dtype=torch.float64, device=torch.device(self.device))
+        Y_t = torch.as_tensor((Y - offset) / scale, dtype=torch.float64, device=torch_device(self.device))
         return self._search(X, Y_t, "mse", Y.shape[1], scale, offset)
 
     def predict(self, X):
@@ -386,7 +387,7 @@ class XNetClassifier(ClassifierMixin, _XNetBase):
         self.classes_, indices = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least 2")
-        device = torch.device(self.device)
+        device = torch_device(self.device)
         if len(self.classes_) == 2:
             Y = torch.as_tensor(indices.reshape(-1, 1), dtype=torch.float64, device=device)
             return self._search(X, Y, "logistic", 1, strata=indices)

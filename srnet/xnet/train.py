@@ -161,7 +161,7 @@ def perturb(roots: list[Node], n_inputs: int, settings: Settings, rng) -> None:
 POLISH_PATIENCE = 5
 
 
-def polish(roots: list[Node], X, Y, loss: str, iterations: int, valid=None) -> float:
+def polish(roots: list[Node], X, Y, loss: str, iterations: int, valid=None, deadline=None) -> float:
     """Levenberg-Marquardt on the weights and biases without clipping, in place.
 
     Without ``valid``: to convergence or ``iterations`` steps, kept when it
@@ -170,7 +170,9 @@ def polish(roots: list[Node], X, Y, loss: str, iterations: int, valid=None) -> f
     starting ones included), and the steps stop after
     :data:`POLISH_PATIENCE` steps without a better one: polished to
     convergence, a classifier's logits fit the training rows ever more
-    sharply and generalise worse.  Returns the training loss."""
+    sharply and generalise worse.  After ``deadline`` (a perf_counter
+    time), only the first step is taken: the polish is part of the time
+    budget.  Returns the training loss."""
     plan = Plan.of(roots)
 
     def losses():
@@ -183,7 +185,9 @@ def polish(roots: list[Node], X, Y, loss: str, iterations: int, valid=None) -> f
         return current
     kept = ([(n.weight, n.bias) for n in plan.nodes], current)
     damping, since = 1e-3, 0
-    for _ in range(iterations):
+    for step in range(iterations):
+        if step and deadline is not None and time.perf_counter() >= deadline:
+            break
         damping = newton_steps(plan, X, Y, loss, damping, 1, None, tries=None)
         value, held = losses()
         if not value < current:  # converged: no step lowers the training loss
@@ -333,7 +337,7 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
     front = []  # (size, training loss, forest), best training loss first
     for size, (value, forest) in sorted(kept.items(), key=lambda item: (item[1][0], item[0])):
         if not interrupt.caught and (not front or deadline is None or time.perf_counter() < deadline):
-            polish(forest, X, Y, loss, settings.polish_iterations, valid)
+            polish(forest, X, Y, loss, settings.polish_iterations, valid, deadline)
             if loss == "softmax":
                 _recentre(forest)
             value = tidy(forest, X, Y, loss)

@@ -154,3 +154,15 @@ def test_a_classifier_with_a_constant_logit_is_explained_by_its_value():
     explainer = CGPDirectExplainer(**FAST_CGP).fit(network, X, task="classification", random_state=0)
     assert explainer.constant_.tolist() == [True, False]
     np.testing.assert_allclose(explainer.predict(X), network(X), atol=1e-6)
+
+
+def test_an_explainers_figures_do_not_depend_on_the_others_in_the_run(small_network):
+    """Each explainer's seed was the next draw of one generator: MAPLE alone and MAPLE after LIME were fitted
+    with different seeds (and SRNet's formula changed when LIME joined a run)."""
+    network, X = small_network
+    alone = compare(network, X, {"maple": MapleExplainer(n_estimators=20)}, n_points=30, random_state=3)
+    beside = compare(network, X, {"lime": LimeExplainer(num_samples=100), "maple": MapleExplainer(n_estimators=20)},
+                     n_points=30, random_state=3)
+    maple = [r for r in beside.records if r["explainer"] == "maple"]
+    assert [r["rmse"] for r in alone.records] == [r["rmse"] for r in maple]
+    assert [r["rmse_around"] for r in alone.records] == [r["rmse_around"] for r in maple]
