@@ -90,7 +90,7 @@ def test_protected_points_have_the_unfused_values_and_slopes_exactly(dtype):
              (sympy.log(sympy.Abs(x)), [0.0, -1e-12, 1e-10, -2.0]),
              (sympy.sqrt(sympy.Abs(x)), [0.0, -0.0, -4.0, 5e-324 if dtype == torch.float64 else 1e-45]),
              (sympy.exp(x) / 1e30, [EXP_MAX, EXP_MAX + 1e-3, 100.0, -100.0]),
-             (sympy.Abs(x), [0.0, -1.0, 1.0])]
+             (sympy.Abs(x), [0.0, -1.0, 1.0, math.nan])]  # |x|'s slope at NaN: 0, as torch.sgn (the kernels: 1)
     for expr, points in cases:
         got, grad, _ = value_and_grad(activation(expr), points, dtype)
         want, want_grad, _ = value_and_grad(activation(expr, fused=False), points, dtype)
@@ -589,6 +589,59 @@ def test_benchmark_formulas_are_fifteen_of_at_most_fourteen_nodes(experiment_scr
         with torch.no_grad():  # the hand-written twin is the same function
             assert torch.allclose(act(t), by_hand(t), rtol=1e-3, atol=1e-3), name
     assert len(sizes) == 15 and max(sizes) == 14 and min(sizes) == 1
+
+
+def test_a_dense_layout_is_kept_and_the_identity_is_a_new_tensor():
+    """channels_last came back row-major (the next conv paid a conversion); the unfused g(x) = x returned its input
+    itself (an in-place op on the output changed the caller's tensor)."""
+    module, unfused = activation(sympy.sin(x) / (x + 2)), activation(sympy.sin(x) / (x + 2), fused=False)
+    for layout in (torch.randn(2, 3, 4, 5).to(memory_format=torch.channels_last), torch.randn(5, 4).t()):
+        fused_in = layout.clone(memory_format=torch.preserve_format).requires_grad_(True)
+        walked_in = layout.clone(memory_format=torch.preserve_format).requires_grad_(True)
+        y, z = module(fused_in), unfused(walked_in)
+        assert y.stride() == z.stride() == layout.stride() and torch.allclose(y, z, atol=1e-6)
+        g = torch.randn_like(y)
+        y.backward(g), z.backward(g)
+        assert fused_in.grad.stride() == layout.stride() and torch.allclose(fused_in.grad, walked_in.grad, atol=1e-5)
+    identity, data = activation(x, fused=False), torch.zeros(3)
+    identity(data).add_(1)
+    assert torch.equal(data, torch.zeros(3))
+
+
+def test_traced_fake_and_dual_tensors_take_the_unfused_path():
+    """make_fx traced the fused kernel as empty_like (its graph returned uninitialised memory), FakeTensor and
+    nested tensors were refused by .numpy(), and a tangent on the affine parameters was dropped."""
+    from torch.func import functional_call
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    module = activation(sympy.sin(x) * x)
+    t = torch.linspace(-2, 2, 7)
+    for mode in ("real", "fake"):
+        assert torch.allclose(make_fx(module, tracing_mode=mode)(torch.randn(7))(t), torch.sin(t) * t)
+    nested = torch.nested.nested_tensor([torch.randn(3), torch.randn(5)], layout=torch.jagged)
+    assert torch.allclose(module(nested).values(), torch.sin(nested.values()) * nested.values())
+    affine = ExpressionActivation.from_sympy(sympy.sin(x), check_range=None, affine=dict(a=1.0, b=1.0, c=0.0, d=0.0))
+    with torch.autograd.forward_ad.dual_level():
+        b = torch.autograd.forward_ad.make_dual(torch.tensor(1.0), torch.tensor(1.0))
+        tangent = torch.autograd.forward_ad.unpack_dual(functional_call(affine, {"b": b}, (t,))).tangent
+    assert torch.allclose(tangent, torch.cos(t) * t)  # d sin(b t) / db at b = 1
+
+
+def test_an_activation_builds_and_exports_wherever_torch_puts_tensors():
+    """With torch's default device 'meta' no activation could be built (the float32 check called .numpy() on
+    it); torch.export in strict mode refused the unfused path's checkpoint; a list input was an AttributeError."""
+    torch.set_default_device("meta")
+    try:
+        module = activation(sympy.sin(x) * x, fused=False)
+    finally:
+        torch.set_default_device("cpu")
+    network = torch.nn.Sequential(torch.nn.Linear(3, 2), module)
+    exported = torch.export.export(network, (torch.randn(4, 3),), strict=True)
+    inputs = torch.randn(4, 3)
+    with torch.no_grad():
+        assert torch.allclose(exported.module()(inputs), network(inputs))
+    with pytest.raises(TypeError, match=r"^ExpressionActivation needs a torch.Tensor, got list"):
+        module([1.0, 2.0])
 
 
 def test_torch_func_transforms_take_the_unfused_path():

@@ -366,7 +366,8 @@ def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
         if derivative:
             for i in range(n):
                 a = vals[ia, i]
-                ders[ro, i] = _chain(zero if a == zero else (-one if a < zero else one), ders[ia, i], zero)
+                # sign(a), 0 at 0 and at NaN (as torch.sgn, the table's rule)
+                ders[ro, i] = _chain(-one if a < zero else (one if a > zero else zero), ders[ia, i], zero)
     elif code == NEG:
         for i in range(n):
             vals[ro, i] = -vals[ia, i]

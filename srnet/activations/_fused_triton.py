@@ -192,7 +192,7 @@ if triton is not None:
             d = _chain(v * (1.0 - v), da)
         elif code == ABS:
             v = tl.abs(a)
-            d = _chain(tl.where(a == 0, zero, tl.where(a < 0, -one, one)), da)
+            d = _chain(tl.where(a < 0, -one, tl.where(a > 0, one, zero)), da)  # 0 at 0 and NaN, as torch.sgn
         elif code == NEG:
             v = -a
             d = -da

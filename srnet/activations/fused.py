@@ -37,6 +37,11 @@ break, no opaque call).
 Second derivatives (``create_graph=True`` through the activation) are not
 available on the fused path: the backward raises a one-line error naming
 ``fused=False``, which walks the torch forms and differentiates to any order.
+Under ``torch.compile`` that error cannot be raised: inductor and aot_eager
+raise PyTorch's own "does not support double backward", but
+``backend="eager"`` returns second derivatives that miss the activation's
+(PyTorch traces an autograd function's backward once, without its graph):
+build the module with ``fused=False`` for those.
 Under ``torch.func`` transforms the module walks the torch forms by itself.
 
 No source text is generated or executed: the kernels interpret the op codes
@@ -222,8 +227,14 @@ def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool, value: b
     """(y or None, dy or None): y = g(x) with ``value``, dy = g'(x) with
     ``derivative``, times ``grad`` when given (the backward pass from x)."""
     x = x.detach()
+    back = None  # a dense layout other than row-major (channels_last, a transpose): computed in it, kept
     if not x.is_contiguous():
-        x = x.contiguous()
+        order = sorted(range(x.dim()), key=lambda d: -x.stride(d))
+        if x.permute(order).is_contiguous():
+            x, back = x.permute(order), [order.index(d) for d in range(x.dim())]
+            grad = None if grad is None else grad.permute(order)
+        else:
+            x = x.contiguous()
     if grad is not None and not grad.is_contiguous():
         grad = grad.contiguous()
     y = torch.empty_like(x) if value else None
@@ -250,6 +261,8 @@ def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool, value: b
                 numba.set_num_threads(previous)
         else:
             _fused_cpu.run_serial(xs, *plan.arrays, ys, dys, gs)
+    if back is not None:
+        y, dy = (None if t is None else t.permute(back) for t in (y, dy))
     return y, dy
 
 

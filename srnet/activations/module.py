@@ -294,6 +294,8 @@ class ExpressionActivation(nn.Module):
                 out = out + values[self._outputs[j]] * w[j]
         if torch.jit.is_tracing():  # a traced graph may not branch on shapes; expanding is a no-op view
             return out.expand_as(x)
+        if out is x:  # g(x) = x: a new tensor, as the fused path and torch's activations return
+            return x.clone()
         return out if out.shape == x.shape else out.expand_as(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -305,17 +307,19 @@ class ExpressionActivation(nn.Module):
                 # the formula and its derivative as one straight line of torch
                 # operations (forward mode): inductor fuses each way into one kernel
                 return self._apply_affine(x, lambda u: forward_mode_apply(self._fused_plan, u))
-            if torch.is_grad_enabled():
+            if torch.is_grad_enabled() and not _exporting():
                 # Under torch.compile, have the backward recompute everything from x
                 # (one fused kernel reading x and the output gradient) instead of
                 # letting the partitioner save intermediates: saved boolean masks of
                 # the protected ops make inductor's CPU kernels many times slower.
                 return checkpoint(self._apply_affine, x, use_reentrant=False, preserve_rng_state=False)
             return self._apply_affine(x)
-        if self.fused and not torch.jit.is_tracing() and not _functorch_active() and not _dual(x):
+        if self.fused and not torch.jit.is_tracing() and not _functorch_active() and _plain(x):
             kind = backend(self._fused_plan, x)
             if kind is not None:
-                return self._apply_affine(x, lambda u: fused_apply(self._fused_plan, u, kind))
+                # decided on u = b*x + c: a tangent may come from the affine parameters (or x)
+                return self._apply_affine(x, lambda u: self.g(u) if _dual(u) else fused_apply(self._fused_plan,
+                                                                                              u, kind))
         return self._apply_affine(x)
 
     def __prepare_scriptable__(self):
@@ -439,12 +443,25 @@ def _functorch_active() -> bool:
     return bool(check()) if check is not None else False
 
 
+def _plain(x: torch.Tensor) -> bool:
+    """A tensor the fused kernels can read: not a subclass (FakeTensor, a nested tensor) nor under a dispatch
+    mode (make_fx, FakeTensorMode), where the kernels' raw memory would be empty or refused."""
+    return (type(x) in (torch.Tensor, nn.Parameter) and not torch.overrides.has_torch_function((x,))
+            and torch._C._len_torch_dispatch_stack() == 0)
+
+
 def _dual(x: torch.Tensor) -> bool:
     """Whether ``x`` carries a forward-mode tangent (torch.autograd.forward_ad),
     which the fused kernels' autograd function would drop."""
     from torch.autograd import forward_ad
 
     return forward_ad.unpack_dual(x).tangent is not None
+
+
+def _exporting() -> bool:
+    """Under torch.export, whose strict mode refuses the checkpoint's tags."""
+    check = getattr(torch.compiler, "is_exporting", None)
+    return bool(check()) if check is not None else False
 
 
 def _compiling() -> bool:

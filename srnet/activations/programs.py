@@ -108,7 +108,9 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
         raise DegenerateActivationError(
             f"the formula g(x) = {formula_text(program)} overflows float32 on {span} "
             f"(|g({where:.6g})| = {peak:.3g}); it cannot be an activation")
-    with torch.no_grad():  # float32, as networks run it: an intermediate such as x**60 overflows there
+    # float32, as networks run it (an intermediate such as x**60 overflows there), on the CPU whatever
+    # torch's default device (under torch.set_default_device("meta") no activation could be built)
+    with torch.no_grad(), torch.device("cpu"):
         single = ProgramModule(program, dtype=torch.float32)(torch.as_tensor(x[:, None], dtype=torch.float32))
     bad = ~torch.isfinite(single[:, 0]).numpy()
     if bad.any():

@@ -21,6 +21,8 @@ def check_floating(x: torch.Tensor, who: str) -> None:
     program's constants are cast to the input's dtype, so an integer input
     would truncate them (sin(x/2) at 1, 2, 3 gave 0, 0, 0); promoting it
     silently would pick a precision for the caller."""
+    if not isinstance(x, torch.Tensor):  # a list or NumPy array: torch's modules take tensors only
+        raise TypeError(f"{who} needs a torch.Tensor, got {type(x).__name__}; convert it first (torch.as_tensor)")
     if not x.is_floating_point():
         raise TypeError(f"{who} needs a floating-point input, got {x.dtype}; convert it first (e.g. x.float())")
 
