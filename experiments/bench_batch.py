@@ -77,6 +77,14 @@ def run(suite, n_workers: int) -> dict:
             "load_average_before": load_before, "load_average_after": load_after}
 
 
+def _whole(text: str):
+    """A --workers entry as a number for check_workers (which names what is wrong with it)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"--workers takes whole numbers, e.g. 1,2; got {text.strip()!r}") from None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", default="nguyen", help="a suite of 12 datasets (default: nguyen)")
@@ -86,11 +94,15 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
 
+    from srnet.bench.runner import check_workers
     from srnet.bench.suites import BatchSettings, resolve_suite
 
-    settings = BatchSettings(seconds=None, generations=args.generations)
-    suite = resolve_suite(args.suite, settings=settings, pmlb_cache=args.pmlb_cache, limit=12)
-    counts = [int(w) for w in args.workers.split(",")]
+    try:  # bad options: one line, as srnet bench says them
+        settings = BatchSettings(seconds=None, generations=args.generations)
+        suite = resolve_suite(args.suite, settings=settings, pmlb_cache=args.pmlb_cache, limit=12)
+        counts = [check_workers(_whole(w)) for w in args.workers.split(",")]
+    except ValueError as error:
+        parser.error(str(error))
     load = load_average()
     print(f"bench_batch: {len(suite.jobs)} jobs of {args.suite}, {args.generations} generations each, "
           f"{os.cpu_count()} cores, load average {load}", flush=True)

@@ -88,10 +88,45 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
               "distributed.scheduler.worker-saturation": 1.0}
     with dask.config.set(config):
         # no dashboard; the scheduler's small HTTP server on a free loopback port, not on 8787
-        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        with LocalCluster(n_workers=0, threads_per_worker=1, processes=True, dashboard_address=None,
                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR,
                           host="127.0.0.1") as cluster, Client(cluster) as client:
+            _start_workers_deaf_to_ctrl_c(cluster, n_workers)
+            client.wait_for_workers(n_workers)
             yield client
+
+
+#: Seconds to wait for local worker processes to exist (spawned; importing their libraries takes longer).
+SPAWN_SECONDS = 60.0
+
+
+def _start_workers_deaf_to_ctrl_c(cluster, n_workers: int) -> None:
+    """Spawn the cluster's worker processes with SIGINT ignored, which they inherit: a Ctrl-C at the terminal
+    reaches the whole process group, and each worker printed a KeyboardInterrupt traceback from the libraries
+    it was importing.  The handler is back as soon as the processes exist, so a Ctrl-C while they import
+    stops the batch here, and the batch's own handling stops the workers (:func:`stop_local_workers`).
+    Only on the main thread (signal handlers live there)."""
+    import signal
+    import threading
+
+    import psutil
+
+    if threading.current_thread() is not threading.main_thread():
+        cluster.scale(n_workers)
+        return
+    me = psutil.Process()
+    before = {child.pid for child in me.children(recursive=True)}
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        cluster.scale(n_workers)
+        deadline = time.monotonic() + SPAWN_SECONDS
+        while time.monotonic() < deadline:
+            spawned = [c for c in me.children(recursive=True) if c.pid not in before]
+            if len(spawned) >= n_workers:  # exec'd: the ignored SIGINT is theirs now
+                break
+            time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def stop_local_workers(client, grace: float = 3.0) -> int:
@@ -184,7 +219,7 @@ def run_batch(jobs, store: ResultStore, client, *, retry_failed: bool = False, p
     say = log or (lambda line: tqdm.write(line, file=sys.stderr))
     token = uuid.uuid4().hex[:8]  # keys unique to this run, also on a shared cluster
     started = time.perf_counter()
-    pending = {}
+    pending, recorded = {}, set()
     try:
         for job in plan.todo:
             future = client.submit(job_function, job, pure=False, key=f"srnet-bench-{job.job_id}-{token}")
@@ -206,6 +241,7 @@ def run_batch(jobs, store: ResultStore, client, *, retry_failed: bool = False, p
             if not isinstance(payload, dict) or payload.get("job", {}).get("id") != job.job_id:
                 payload = failed_payload(job, RuntimeError(f"the job function returned no result for {job.job_id}"))
             store.write(payload)
+            recorded.add(job.job_id)
             if payload["status"] == "ok":
                 outcome.ok += 1
             else:
@@ -217,7 +253,9 @@ def run_batch(jobs, store: ResultStore, client, *, retry_failed: bool = False, p
             bar.update(1)
     except KeyboardInterrupt:
         outcome.interrupted = True
-        outcome.unfinished += [job.job_id for _, job in pending.values()]
+        # every job not written: pending, the one being written, and those not submitted yet
+        lost = set(outcome.unfinished)
+        outcome.unfinished += [job.job_id for job in plan.todo if job.job_id not in recorded | lost]
         for future, _ in pending.values():
             future.cancel()
     finally:

@@ -104,13 +104,15 @@ class BatchSettings:
         object.__setattr__(self, "explainers", tuple(sorted(set(self.explainers))))
 
     def validate(self) -> "BatchSettings":
+        """Every setting checked by the rules of the command line's options (srnet.data.check_budget), so that
+        settings built in Python fail here in one line, not in every job on the workers."""
+        from srnet.data import MIN_ROWS, check_budget
         from srnet.networks import ACTIVATIONS
 
         if self.generations is not None:
-            if int(self.generations) < 1:
-                raise ValueError(f"--generations must be >= 1; got {self.generations}")
-        elif self.seconds is None or not self.seconds > 0:
-            raise ValueError(f"--seconds must be positive; got {self.seconds}")
+            check_budget("--generations", self.generations, integer=True)
+        else:
+            check_budget("--seconds", self.seconds)
         unknown = [e for e in self.explainers if e not in EXTRA_EXPLAINERS]
         if unknown:
             raise ValueError(f"unknown explainer {unknown[0]!r}; valid: {', '.join(EXTRA_EXPLAINERS)} "
@@ -122,13 +124,12 @@ class BatchSettings:
             raise ValueError(f"--hidden needs positive widths, e.g. 32,32; got {self.hidden}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATIONS)}")
-        for name in ("epochs", "steps", "max_rows", "n_points", "nguyen_rows"):
-            value = getattr(self, name)
-            lowest = 2 if name == "n_points" else 1  # an R^2 needs two points (compare refused 1 in every job)
-            if value is not None and int(value) < lowest:
-                option = {"n_points": "--points", "epochs": "--epochs", "max_rows": "--max-rows"}.get(name, name)
-                raise ValueError(f"{option} must be >= {lowest}; got {value}")  # the CLI's name, where it has one
-        if not 0 <= self.early_stopping < 1:
+        for name, option, lowest in (("epochs", "--epochs", 1), ("steps", "steps", 1),
+                                     ("max_rows", "--max-rows", MIN_ROWS), ("n_points", "--points", 2),
+                                     ("nguyen_rows", "nguyen_rows", MIN_ROWS)):
+            # an R^2 needs two points (compare refused 1 in every job); a job needs MIN_ROWS rows to explain
+            check_budget(option, getattr(self, name), allow_none=True, integer=True, minimum=lowest)
+        if check_budget("--early-stopping", self.early_stopping, positive=False) >= 1:
             raise ValueError(f"--early-stopping must be in [0, 1) (0: off); got {self.early_stopping}")
         if not 0 < self.test_fraction < 1:
             raise ValueError(f"test fraction must be in (0, 1); got {self.test_fraction}")
@@ -451,7 +452,7 @@ def _labels(cache: Path, name: str) -> np.ndarray:
 def _nguyen(names) -> list[tuple]:
     from srnet.benchmarks import NGUYEN
 
-    chosen = list(NGUYEN) if names is None else [n.lower() for n in names]
+    chosen = list(NGUYEN) if names is None else list(dict.fromkeys(n.lower() for n in names))  # Nguyen-1 is nguyen-1
     for name in chosen:
         if name not in NGUYEN:
             close = difflib.get_close_matches(name, list(NGUYEN), n=3, cutoff=0.6)

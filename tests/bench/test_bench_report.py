@@ -128,6 +128,9 @@ def test_summary_cells_keep_the_digits_a_headline_threshold_needs():
     assert _cell(-0.25, "score") == "-0.2500" and _cell(-65.3, "score") == "-65.3"
     assert _cell(0.5, "percent") == "50.0" and _cell(12345.6) == "1.23e+04" and _cell(None) == ""
     assert _cell(1.0) == "1" and _cell(2.5) == "2.5"  # seconds: no R^2 digits
+    # floating point below the value it stands for: 0.0029 * 1e4 is 28.999999999999996, the mean of 0.95s 0.9499...
+    assert _cell(0.0029, "score") == "0.0029" and _cell(-0.81, "score") == "-0.8100"
+    assert _cell(sum([0.95] * 3) / 3, "percent") == "95.0"
 
 
 def test_summary_marks_a_mean_that_leaves_out_a_seed_without_a_figure():
@@ -195,3 +198,31 @@ def test_a_job_without_a_figure_is_drawn_and_labelled_not_dropped(folder, pmlb_c
     assert "srnet: no figure (drawn at 0)" in drawn["complexity_vs_fidelity.png"]
     # the per-dataset plot averaged the other seed alone (the table stars iris, the headline does not count it)
     assert "srnet: a seed without a figure (drawn at 0)" in drawn["fidelity_per_dataset.png"]
+
+
+def test_seeds_at_exactly_the_target_reach_it_and_fidelity_is_the_headlines(tmp_path, pmlb_cache):
+    """Three seeds at 19/20 averaged to 0.9499999999999998: "0 of 1 ... >= 0.95" and 94.9 in the table; and
+    summary.csv's fidelity was compare's sampled agreement, not the headline's (every test row)."""
+    jobs = resolve_suite("pmlb:iris", seeds=(0, 1, 2), settings=BatchSettings(), pmlb_cache=pmlb_cache).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    for job in jobs:
+        payload = fake_payload(job, agreement=0.5)  # compare's sample
+        payload["metrics"]["srnet"]["agreement_test"] = 19 / 20  # every test row
+        store.write(payload)
+    report = write_report(tmp_path, plots=False)
+    assert report.headline[0].startswith("srnet: 1 of 1 classification datasets")
+    assert "| iris | srnet | 3/3 |" in (tmp_path / "summary.md").read_text()
+    assert "95.0" in next(line for line in (tmp_path / "summary.md").read_text().splitlines() if "| iris |" in line)
+    assert list(pd.read_csv(tmp_path / "summary.csv")["fidelity"]) == [0.95] * 3
+
+
+def test_a_report_whose_every_fidelity_is_null_still_draws(tmp_path, pmlb_cache):
+    """srnet_vs_maple.png failed on NaN axis limits (every SRNet and MAPLE figure null: R2 -inf), and the plots
+    after it were never written."""
+    job = resolve_suite("pmlb:iris", seeds=(0,), settings=BatchSettings(), pmlb_cache=pmlb_cache).jobs[0]
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    store.write(fake_payload(job, agreement=None))
+    report = write_report(tmp_path)
+    assert {"srnet_vs_maple.png", "time_per_job.png", "complexity_vs_fidelity.png"} <= {p.name for p in report.written}

@@ -148,3 +148,22 @@ def test_after_ctrl_c_a_local_cluster_closes_without_waiting_for_running_jobs():
         started = time.perf_counter()
         assert stop_local_workers(client) >= 1
     assert time.perf_counter() - started < 20
+
+
+def test_ctrl_c_while_a_result_is_written_counts_every_job_not_written(tmp_path, client, jobs):
+    """The job being written when Ctrl-C landed was neither written nor counted unfinished (3 of 4 accounted)."""
+
+    class InterruptedStore(ResultStore):
+        writes = 0
+
+        def write(self, payload):
+            InterruptedStore.writes += 1
+            if InterruptedStore.writes == 2:
+                raise KeyboardInterrupt
+            return super().write(payload)
+
+    store = InterruptedStore(tmp_path / "out")
+    outcome = run_batch(jobs, store, client, job_function=quick_job, progress=False)
+    written = {read_result(path)["job"]["id"] for path in store.results.glob("*.json")}
+    assert outcome.interrupted and outcome.ok == len(written) == 1
+    assert sorted(outcome.unfinished) == sorted(job.job_id for job in jobs if job.job_id not in written)

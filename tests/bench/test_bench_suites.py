@@ -98,7 +98,11 @@ def test_gecco_suite(gecco_dir, pmlb_cache):
                                              (BatchSettings(seconds=0), "seconds"),
                                              (BatchSettings(activation="swish"), "activation"),
                                              (BatchSettings(max_rows=0), "max-rows"),
-                                             (BatchSettings(n_points=1), "^--points must be >= 2; got 1$"),
+                                             (BatchSettings(n_points=1), "^--points must be >= 2, got 1$"),
+                                             # every job failed on its worker (3 rows), or a bare int() error
+                                             (BatchSettings(max_rows=3), "^--max-rows must be >= 10, got 3$"),
+                                             (BatchSettings(seconds=float("inf")), "^--seconds must be a finite"),
+                                             (BatchSettings(generations=float("nan")), "^--generations must be a fin"),
                                              (BatchSettings(early_stopping=1.0), "early-stopping"),
                                              (BatchSettings(early_stopping=float("nan")), "early-stopping")])
 def test_bad_settings(settings, match):
@@ -118,3 +122,8 @@ def test_unknown_suite_and_method():
         resolve_suite("uci")
     with pytest.raises(ValueError, match="unknown method"):
         resolve_suite("nguyen", methods=("paper",))
+
+
+def test_a_nguyen_benchmark_named_twice_in_another_case_is_one_job():
+    """nguyen:Nguyen-1,nguyen-1 planned two jobs under one Dask key (names were lowercased after deduplication)."""
+    assert [job.dataset for job in resolve_suite("nguyen:Nguyen-1,nguyen-1").jobs] == ["nguyen-1"]
