@@ -410,6 +410,12 @@ class SRNet(BaseEstimator):
         """
         started = time.perf_counter()
         columns = getattr(X, "columns", None)
+        if columns is not None:  # as scikit-learn: a DataFrame's columns name the inputs when all are text
+            text = [isinstance(c, str) for c in columns]
+            if any(text) and not all(text):
+                raise ValueError("X's columns mix text and other names (e.g. 'a' and 1); name every column with "
+                                 "text (X.columns = X.columns.astype(str)), or none")
+            columns = columns if all(text) else None  # numbered: x0, x1, ... as for an array
         if feature_names is None:
             feature_names = columns
         # the inputs' names (a DataFrame's columns, else the model's or feature_names=): a DataFrame's columns

@@ -363,7 +363,7 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
     next), else None."""
     import torch
 
-    from srnet.expr.torch_module import ProgramModule
+    from srnet.expr.torch_module import ProgramModule, torch_threads
 
     modules = torch.nn.ModuleList(ProgramModule(p, trainable_constants=True) for p in formula.programs)
     for module in modules:  # a weight that is exactly 0 is structure (a term absent): it stays 0
@@ -397,7 +397,8 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
         return loss
 
     try:
-        optimiser.step(closure)
+        with torch_threads(1):  # one thread: the same formula on every machine (L-BFGS amplifies a sum's rounding)
+            optimiser.step(closure)
     except RuntimeError:  # a non-finite step inside the line search: keep the formula as it was
         return None
     try:

@@ -72,8 +72,10 @@ class SRNetExplainer(Explainer):
         if not isinstance(predict, NetworkFunction):
             raise ValueError("SRNet explains a torch network layer by layer: pass a NetworkFunction, "
                              "not a bare function")
-        params = {"simplify_seconds": 2.0, **(self.srnet_params or {})}
-        self.model_ = SRNet(max_seconds=self.max_seconds, random_state=int(rng.integers(2**31)), **params)
+        # srnet_params may set the budget or the seed too, as regressor_params may for cgp_direct
+        params = {"max_seconds": self.max_seconds, "random_state": int(rng.integers(2**31)), "simplify_seconds": 2.0,
+                  **(self.srnet_params or {})}
+        self.model_ = SRNet(**params)
         self.model_.fit(predict.module, _learning_points(X_train, X_valid), layers=predict.layers)
         expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
             self.model_.expression_]

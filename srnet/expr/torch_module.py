@@ -9,11 +9,25 @@ any device, differentiably, and under ``torch.compile``.  The walk itself
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """torch's CPU threads set to ``n`` inside the block, restored after: small tensors gain nothing from more,
+    and float64 sums split among threads round differently, so a result would depend on the machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def check_floating(x: torch.Tensor, who: str) -> None:

@@ -25,6 +25,7 @@ from srnet.cgp.primitives import primitive
 from srnet.data import check_budget, random_generator
 from srnet.estimators import record_feature_symbols, validate_regression
 from srnet.expr.symbolic import make_symbols, residue_points, simplify, tidy_constants, to_sympy
+from srnet.expr.torch_module import torch_threads
 from srnet.progress import SearchProgress
 from srnet.train import torch_device
 from srnet.xnet.constants import RULES
@@ -168,14 +169,9 @@ class _XNetBase(BaseEstimator):
         if valid is not None:
             valid = (X_t[valid], Y[valid])
             X_t, Y = X_t[rows], Y[rows]
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            with SearchProgress(self.progress, type(self).__name__, settings.max_seconds, settings.max_iterations,
-                                unit="it", loss_name="loss") as bar:
-                result = train(X_t, Y, loss, n_trees, settings, rng, valid, on_iteration=bar)
-        finally:
-            torch.set_num_threads(before)
+        with torch_threads(threads), SearchProgress(self.progress, type(self).__name__, settings.max_seconds,
+                                                     settings.max_iterations, unit="it", loss_name="loss") as bar:
+            result = train(X_t, Y, loss, n_trees, settings, rng, valid, on_iteration=bar)
         self.trees_ = result.roots
         self.program_ = to_program(result.roots, X.shape[1], scale, offset)
         self.loss_ = result.loss

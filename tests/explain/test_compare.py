@@ -166,3 +166,13 @@ def test_an_explainers_figures_do_not_depend_on_the_others_in_the_run(small_netw
     maple = [r for r in beside.records if r["explainer"] == "maple"]
     assert [r["rmse"] for r in alone.records] == [r["rmse"] for r in maple]
     assert [r["rmse_around"] for r in alone.records] == [r["rmse_around"] for r in maple]
+
+
+def test_srnet_params_may_set_the_budget_and_seed_as_regressor_params_do(small_network):
+    """SRNetExplainer(srnet_params={"max_seconds": None, ...}) was a TypeError (max_seconds given twice)."""
+    network, X = small_network
+    explainer = SRNetExplainer(srnet_params=dict(max_seconds=None, max_generations=10, random_state=5, n_threads=1,
+                                                 simplify_seconds=0))
+    explainer.fit(network, X, random_state=0)
+    assert explainer.model_.max_seconds is None and explainer.model_.random_state == 5
+    assert explainer.model_.n_generations_ <= 10 * 2  # the generation budget ran, not 10 s
