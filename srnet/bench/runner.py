@@ -120,13 +120,24 @@ def _start_workers_deaf_to_ctrl_c(cluster, n_workers: int) -> None:
     try:
         cluster.scale(n_workers)
         deadline = time.monotonic() + SPAWN_SECONDS
-        while time.monotonic() < deadline:
-            spawned = [c for c in me.children(recursive=True) if c.pid not in before]
-            if len(spawned) >= n_workers:  # exec'd: the ignored SIGINT is theirs now
-                break
+        while time.monotonic() < deadline and _spawned_workers(me, before) < n_workers:
             time.sleep(0.05)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _spawned_workers(me, before: set) -> int:
+    """New worker processes of ``me`` (multiprocessing's spawned children, not its resource tracker), running:
+    exec'd, so the ignored SIGINT is theirs."""
+    import psutil
+
+    count = 0
+    for child in me.children(recursive=True):
+        try:
+            count += child.pid not in before and "spawn_main" in " ".join(child.cmdline())
+        except psutil.Error:  # gone, or not readable yet
+            pass
+    return count
 
 
 def stop_local_workers(client, grace: float = 3.0) -> int:
