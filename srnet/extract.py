@@ -122,7 +122,8 @@ class SRNet(BaseEstimator):
         ``"paper"``: the SRNet paper's (5x5 grid, full levels-back, its ten
         functions, lambda=199, point mutation 0.4, 5000 generations, one
         output per layer).  ``"default"``: srnet's, tuned for speed and
-        fidelity (multi-output chromosomes, 1x20 grid, lambda=32).
+        fidelity (multi-output chromosomes, 1x20 grid, lambda=32, the
+        paper's functions and tanh: :data:`srnet.layers.DEFAULT_FUNCTIONS`).
     form : {"multi", "paper"} or None
         ``"paper"``: h_k ~ f_k(h_{k-1}) w_k + b_k; ``"multi"``:
         h_k ~ [F_k(h_{k-1}), 1] W_k with ``n_outputs`` outputs per chromosome.
