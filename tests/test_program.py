@@ -338,3 +338,22 @@ def test_a_constant_program_round_trips_through_json():
     assert again.to_dict() == constant.to_dict()
     X = np.ones((4, 1))
     np.testing.assert_array_equal(again.raw_outputs(X) @ again.weights + again.intercept, [[3.0]] * 4)
+
+
+def test_values_at_is_sympy_s_value_at_each_point():
+    """The rounding and residue checks evaluated formulas point by point through sympy's evalf: minutes on a
+    classifier's formula with tanh, and a ZeroDivisionError where a term divides by 0 at a point."""
+    from srnet.expr.symbolic import evaluate_sympy, round_faithfully, values_at
+
+    x, y = sympy.symbols("x y", real=True)
+    columns = {"x": np.array([-2.0, -0.5, 0.0, 0.5, 3.0, 7.25]), "y": np.array([1.0, 2.0, 3.0, 4.0, 5.0, -1.5])}
+    points = np.column_stack([columns["x"], columns["y"]])
+    for expr in (3 * sympy.tanh(x) + sympy.log(sympy.Abs(x)), sympy.sqrt(x) + y, sympy.pi * x**2 / y,
+                 sympy.exp(x) * sympy.cos(y) - sympy.tan(x / y), sympy.sin(x) ** sympy.Rational(1, 3),
+                 sympy.sinh(x) + sympy.Float(0.25), sympy.Integer(2), 1 / x + y):
+        want = np.array(evaluate_sympy(expr, (x, y), points), dtype=float)
+        want[~np.isfinite(want)] = np.nan
+        np.testing.assert_allclose(values_at(expr, columns, len(points)), want, rtol=1e-12, equal_nan=True,
+                                   err_msg=str(expr))
+    pole = sympy.Float(1.23456789) / x + sympy.Float(2.5) * y  # 1/x at x = 0 among the points
+    assert str(round_faithfully(pole, 4, columns)) == "5*y/2 + 1.235/x"

@@ -123,6 +123,49 @@ def residue_points(symbols, X: np.ndarray) -> dict:
     return {symbol.name: X[spread, j] for j, symbol in enumerate(symbols)}
 
 
+#: NumPy forms of the functions sympy writes srnet's formulas with (protected forms are sympy expressions of
+#: these: log|a|, a/b), for :func:`values_at`.
+_NUMPY_FUNCTIONS = {sympy.sin: np.sin, sympy.cos: np.cos, sympy.tan: np.tan, sympy.tanh: np.tanh,
+                    sympy.exp: np.exp, sympy.log: np.log, sympy.Abs: np.abs}
+
+
+def values_at(expr: sympy.Expr, columns: dict, count: int) -> np.ndarray:
+    """``expr`` at ``count`` points (``columns``: symbol name -> values), in float64 NumPy: a walk of the
+    tree (no code generated); non-real or non-finite values are NaN.  sympy's ``evalf(subs=...)`` point by
+    point took minutes on a classifier's formula with tanh (each call re-derives assumptions); a node of
+    another kind is evaluated that way still."""
+
+    def walk(node) -> np.ndarray:
+        if node.is_Symbol:
+            return np.asarray(columns[node.name][:count], dtype=np.float64)
+        if node.is_number:
+            try:
+                number = complex(node)
+            except (TypeError, ValueError):  # zoo, nan
+                return np.full(count, math.nan)
+            return np.full(count, number.real if number.imag == 0 else math.nan)
+        if node.is_Add or node.is_Mul:
+            parts = [walk(arg) for arg in node.args]
+            out = parts[0]
+            for part in parts[1:]:
+                out = out + part if node.is_Add else out * part
+            return out
+        if node.is_Pow:
+            return np.power(walk(node.base), walk(node.exp))
+        function = _NUMPY_FUNCTIONS.get(node.func)
+        if function is not None and len(node.args) == 1:
+            return function(walk(node.args[0]))
+        out = []
+        for i in range(count):
+            value = node.evalf(subs={s: columns[s.name][i] for s in node.free_symbols})
+            out.append(float(value) if value.is_real and value.is_finite else math.nan)
+        return np.array(out)
+
+    with np.errstate(all="ignore"):
+        values = walk(expr)
+    return np.where(np.isfinite(values), values, math.nan)
+
+
 def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None) -> sympy.Expr:
     """``expr`` without the float term of a sum that is below ``share`` of the
     largest coefficient of the sum's other terms (``3e-6*x + 4e-19``: the
@@ -142,12 +185,10 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
         if any(name not in columns for name in names):
             return False
         count = min((columns[name].size for name in names), default=1)
-        largest = 0.0
-        for i in range(count):
-            value = rest.evalf(subs={s: columns[s.name][i] for s in rest.free_symbols})
-            if not value.is_real or not value.is_finite:
-                return False
-            largest = max(largest, abs(float(value)))
+        values = values_at(rest, columns, count)
+        if not np.all(np.isfinite(values)):
+            return False
+        largest = float(np.max(np.abs(values), initial=0.0))
         return largest == 0 or abs(constant) < share * largest  # 0 everywhere there: the values say nothing
 
     def drop(node):
@@ -220,11 +261,7 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None) -> symp
     count = min(column.size for column in columns.values())
 
     def values(e):
-        out = []
-        for i in range(count):
-            value = e.evalf(subs={s: columns[s.name][i] for s in e.free_symbols})
-            out.append(float(value) if value.is_real and value.is_finite else math.nan)
-        return np.array(out)
+        return values_at(e, columns, count)
 
     exact = values(expr)
     if not np.all(np.isfinite(exact)):
