@@ -104,14 +104,17 @@ def _start_workers_deaf_to_ctrl_c(cluster, n_workers: int) -> None:
     """Spawn the cluster's worker processes with SIGINT ignored, which they inherit: a Ctrl-C at the terminal
     reaches the whole process group, and each worker printed a KeyboardInterrupt traceback from the libraries
     it was importing.  The handler is back as soon as the processes exist, so a Ctrl-C while they import
-    stops the batch here, and the batch's own handling stops the workers (:func:`stop_local_workers`).
-    Only on the main thread (signal handlers live there)."""
+    stops the batch here, and the batch's own handling stops the workers (:func:`stop_local_workers`)."""
     import signal
     import threading
 
+    import dask
     import psutil
 
-    if threading.current_thread() is not threading.main_thread():
+    # spawned workers are recognised by their command line (spawn_main): with Dask's other start methods
+    # (fork, forkserver), and off the main thread (signal handlers live there), the workers start as they are
+    if (threading.current_thread() is not threading.main_thread()
+            or dask.config.get("distributed.worker.multiprocessing-method", "spawn") != "spawn"):
         cluster.scale(n_workers)
         return
     me = psutil.Process()

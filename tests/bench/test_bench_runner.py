@@ -167,3 +167,18 @@ def test_ctrl_c_while_a_result_is_written_counts_every_job_not_written(tmp_path,
     written = {read_result(path)["job"]["id"] for path in store.results.glob("*.json")}
     assert outcome.interrupted and outcome.ok == len(written) == 1
     assert sorted(outcome.unfinished) == sorted(job.job_id for job in jobs if job.job_id not in written)
+
+
+def _sigint_ignored() -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+def test_local_workers_leave_ctrl_c_to_the_batch(client):
+    """A Ctrl-C at the terminal reaches the whole process group: each worker printed a KeyboardInterrupt
+    traceback from the libraries it was importing. The workers ignore it; the batch stops them."""
+    import signal
+
+    assert all(client.run(_sigint_ignored).values())
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the parent's handler is back
