@@ -358,7 +358,7 @@ class SRNet(BaseEstimator):
         if feature_names is None and columns is None:
             feature_names = model_names
         self._checked_settings()  # every parameter, before any probing or searching
-        labels = classes if classes is not None else getattr(model, "classes_", None)  # for predict_class
+        model_labels = getattr(model, "classes_", None)  # a scikit-learn classifier's, for predict_class
         model = as_network(model)
         given = X  # a DataFrame's columns name the features (fit_activations reads them)
         X = check_matrix(X)
@@ -394,7 +394,9 @@ class SRNet(BaseEstimator):
             samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)
         self.layer_names_ = list(plan.names)
         self.domain_ = {**domain.describe(X), "note": skipped}
-        return self.fit_activations(given, activations, classification=plan.is_classifier, classes=labels,
+        if classes is None and plan.is_classifier:  # (explained up to a hidden layer, its outputs are not classes)
+            classes = model_labels
+        return self.fit_activations(given, activations, classification=plan.is_classifier, classes=classes,
                                     feature_names=feature_names, callback=callback, domain_samples=samples)
 
     def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None,
@@ -445,7 +447,9 @@ class SRNet(BaseEstimator):
         if len(self.feature_names_) != X.shape[1]:
             raise ValueError(f"{len(self.feature_names_)} feature names for {X.shape[1]} columns of X")
         self.is_classifier_ = bool(classification)
-        self.classes_ = None if classes is None or not classification else np.asarray(classes).reshape(-1)
+        if classes is not None and not classification:
+            raise ValueError("classes= names a classifier's outputs; this network is not one (no softmax head)")
+        self.classes_ = None if classes is None else np.asarray(classes).reshape(-1)
         if self.classes_ is not None and len(self.classes_) != targets[-1].shape[0]:
             raise ValueError(f"{len(self.classes_)} class labels for the network's {targets[-1].shape[0]} outputs")
 

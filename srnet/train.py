@@ -168,7 +168,6 @@ def _as_tensor(values, device, dtype) -> torch.Tensor:
     return torch.as_tensor(np.asarray(values), dtype=dtype, device=device)
 
 
-
 def torch_device(device) -> torch.device:
     """``device`` (a name such as "cpu" or "cuda:0", or a torch.device) as a torch.device this torch can use,
     else one line (torch's own errors are an AssertionError or a list of every device type it knows)."""

@@ -116,6 +116,8 @@ def test_fit_takes_the_classes_a_torch_classifier_cannot_name(data):
     assert np.mean(model.predict_class(X) == np.array(["no", "yes"])[index]) == model.agreement_
     with pytest.raises(ValueError, match=r"^3 class labels for the network's 2 outputs$"):
         SRNet(**QUICK).fit(network, X, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"^classes= names a classifier's outputs; this network is not one"):
+        SRNet(**QUICK).fit(network[:3], X, classes=["no", "yes"])
 
 
 def test_explain_names_a_torch_classifier_s_classes_from_the_data_s_labels(tmp_path, capsys):
