@@ -169,16 +169,25 @@ def test_ctrl_c_while_a_result_is_written_counts_every_job_not_written(tmp_path,
     assert sorted(outcome.unfinished) == sorted(job.job_id for job in jobs if job.job_id not in written)
 
 
-def _sigint_ignored() -> bool:
-    import signal
 
+def test_local_workers_leave_ctrl_c_to_the_batch():
+    """A Ctrl-C at the terminal reaches the whole process group: each worker printed a KeyboardInterrupt
+    traceback from the libraries it was importing. The workers ignore it; the batch stops them. (In a fresh
+    process: signal handlers live on the main thread, which a test runner's worker may not be.)"""
+    import subprocess
+    import sys
+
+    script = """
+import signal
+from srnet.bench.runner import dask_client
+
+def ignored():
+    import signal
     return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
 
-
-def test_local_workers_leave_ctrl_c_to_the_batch(client):
-    """A Ctrl-C at the terminal reaches the whole process group: each worker printed a KeyboardInterrupt
-    traceback from the libraries it was importing. The workers ignore it; the batch stops them."""
-    import signal
-
-    assert all(client.run(_sigint_ignored).values())
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the parent's handler is back
+if __name__ == "__main__":
+    with dask_client(1) as client:
+        print(all(client.run(ignored).values()), signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["True", "True"], done.stderr[-2000:]
