@@ -800,7 +800,7 @@ class SRNet(BaseEstimator):
             "layers": layers,
             "expression": one_or_list(self.selected_["expression"]) if selected else None,
             "expression_exact": one_or_list([str(e) for e in expressions]) if selected else None,
-            "latex": [latex(e) for e in expressions] if selected else None,
+            "latex": self.selected_["latex"] if selected else None,  # as "expression" is printed
             "complexity": self.selected_["complexity"] if selected else None,
             "complexity_per_output": self.selected_["complexity_per_output"] if selected else None,
             "decision": self.selected_["decision"] if selected else None,

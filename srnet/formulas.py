@@ -144,6 +144,8 @@ class Candidate:
     #: A two-class classifier's logit difference y1 - y0, what decides its class (None otherwise): what a
     #: person reads, and what ``complexity`` counts (the logits -d/2, d/2 counted d twice).
     decision: object = field(default=None, repr=False)
+    #: The expressions (then the decision, if any) as printed: rounded by :meth:`rounded`, once.
+    shown: list | None = field(default=None, repr=False)
 
     @property
     def validation_rmse(self) -> float:
@@ -177,22 +179,33 @@ class Candidate:
         agreement = self.validation_agreement
         return (self.validation_rmse,) if agreement is None else (1.0 - agreement, self.validation_rmse)
 
+    def rounded(self, digits: int = DISPLAY_DIGITS) -> list:
+        """The expressions, then the decision if any, with constants rounded to ``digits`` significant
+        digits, or more where that rounding would move a formula at the domain points
+        (:func:`srnet.expr.symbolic.round_faithfully`): the formulas a person reads."""
+        if digits == DISPLAY_DIGITS and self.shown is not None:
+            return self.shown
+        decision = [] if self.decision is None else [self.decision]
+        return [round_faithfully(e, digits, self.points) for e in [*self.expressions, *decision]]
+
     def display(self, digits: int = DISPLAY_DIGITS) -> list[str]:
-        """The expressions with constants rounded to ``digits`` significant digits, or more where that
-        rounding would move a formula at the domain points (:func:`srnet.expr.symbolic.round_faithfully`)."""
-        return [str(round_faithfully(e, digits, self.points)) for e in self.expressions]
+        """The expressions as printed (see :meth:`rounded`)."""
+        return [str(e) for e in self.rounded(digits)[:len(self.expressions)]]
 
     def display_decision(self, digits: int = DISPLAY_DIGITS) -> str | None:
         """A two-class classifier's logit difference, rounded as :meth:`display`; None otherwise."""
-        return None if self.decision is None else str(round_faithfully(self.decision, digits, self.points))
+        return None if self.decision is None else str(self.rounded(digits)[-1])
 
     def summary(self) -> dict:
         """JSON-ready: source, complexity, figures per region (and a
-        classifier's agreement as selection weighs it), formula text, poles."""
+        classifier's agreement as selection weighs it), formula text and
+        LaTeX (as printed), poles."""
+        shown = self.rounded()[:len(self.expressions)]
         return {"source": self.formula.source, "complexity": self.complexity,
-                "complexity_per_output": [complexity(e) for e in self.expressions],
+                "complexity_per_output": [complexity(e) for e in shown],
                 "figures": self.figures, "validation_agreement": self.validation_agreement,
-                "expression": self.display(), "decision": self.display_decision(),
+                "expression": [str(e) for e in shown], "decision": self.display_decision(),
+                "latex": [sympy.latex(e) for e in shown],
                 "singularities": self.singularities,
                 "formula": self.formula.to_dict()}
 
@@ -336,9 +349,11 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
         expressions = [simplify(e, simplify_seconds) for e in formula.expressions(symbols)]
     # a two-class classifier's class is the sign of y1 - y0: a person reads that one formula
     decision = expressions[1] - expressions[0] if classification and len(expressions) == 2 else None
-    size = complexity(decision) if decision is not None else sum(complexity(e) for e in expressions)
-    return Candidate(formula, expressions, size, measure(formula, regions, classification=classification),
-                     singularities(formula, domain_points), residue_points(symbols, domain_points), decision)
+    unmeasured = Candidate(formula, expressions, 0, {}, [], residue_points(symbols, domain_points), decision)
+    shown = unmeasured.rounded()  # the nodes counted are those printed (a weight of 1.0000000002 reads 1)
+    size = complexity(shown[-1]) if decision is not None else sum(complexity(e) for e in shown)
+    return replace(unmeasured, complexity=size, figures=measure(formula, regions, classification=classification),
+                   singularities=singularities(formula, domain_points), shown=shown)
 
 
 def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: bool = False,

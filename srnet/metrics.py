@@ -34,16 +34,19 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     target, predicted = _paired(target, predicted)
     if not np.all(np.isfinite(target)):  # no figure measures a match to inf or NaN
         return math.inf, -math.inf
+    # sums of squares in units of the target's largest magnitude: targets beyond 1e154 have squares beyond
+    # float64 (sst was inf, and its bound an OverflowError)
+    unit = float(np.max(np.abs(target))) or 1.0
     with np.errstate(over="ignore", invalid="ignore"):
-        residual = predicted - target
+        residual = (predicted - target) / unit
         sse = float(np.sum(residual * residual))
-    sst = float(np.sum((target - target.mean(axis=0)) ** 2))
-    rmse = math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
-    rounding = CONSTANT_MATCH * float(np.max(np.abs(target)))  # the mean of a constant need not be exact
-    if sst > target.size * rounding**2:
+    centred = (target - target.mean(axis=0)) / unit
+    sst = float(np.sum(centred * centred))
+    rmse = unit * math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
+    if math.sqrt(sst / target.size) > CONSTANT_MATCH:  # the mean of a constant need not be exact
         r2 = 1.0 - sse / sst if math.isfinite(sse) else -math.inf
     else:  # a constant target: matched within rounding or not at all
-        r2 = 1.0 if rmse <= rounding or sse == 0 else -math.inf
+        r2 = 1.0 if rmse <= CONSTANT_MATCH * unit or sse == 0 else -math.inf
     return rmse, r2
 
 

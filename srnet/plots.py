@@ -165,7 +165,11 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
         differences = {label: v - reference for label, v in values.items()}
     spread = np.concatenate([np.abs(d[np.isfinite(d)]) for d in differences.values()] + [np.zeros(1)])
     limit = max(float(spread.max()), 1e-12)
-    norm = SymLogNorm(linthresh=max(limit * 1e-3, 1e-9), vmin=-limit, vmax=limit)
+    # the linear zone is sized by the network's spread, as the 1-D plot's: sized by the largest difference,
+    # one blow-up outside the box would push an error of a third of the spread inside it to near white
+    scale = max(float(np.std(finite)) if finite.size else 0.0, 1e-12)
+    threshold = min(float(f"{1e-2 * scale:.1g}"), limit / 10)
+    norm = SymLogNorm(linthresh=threshold, vmin=-limit, vmax=limit)
     difference_map = plt.get_cmap("RdBu_r").with_extremes(bad="magenta")
     (x0, x1), (y0, y1) = train_box[0], train_box[1]
     for k, (label, v) in enumerate(values.items()):
@@ -185,7 +189,7 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, extend="both",
                  label=f"value (1-99 % of {reference_label}; red above, black below)")
     if n > 1:
-        ticks = [-limit, -limit * 1e-2, 0.0, limit * 1e-2, limit]  # few ticks: symlog labels crowd near 0
+        ticks = [-limit, -threshold, 0.0, threshold, limit]  # few ticks: symlog labels crowd near 0
         bar = fig.colorbar(diff_image, ax=axes[1].tolist(), shrink=0.85, ticks=ticks,
                            label=f"difference from {reference_label} (symlog)")
         bar.ax.set_yticklabels([f"{t:.2g}" for t in ticks])
@@ -334,10 +338,19 @@ def plot_pareto(candidates, front, selected_source, path,
     fig, ax = plt.subplots(figsize=(7, 4.5))
     classifier = candidates[0]["validation_agreement"] is not None
 
-    def error(c) -> float:
-        value = 1.0 - (c["validation_agreement"] if classifier else c["figures"]["domain"]["r2"])
-        return max(value, 1e-16) if np.isfinite(value) else 1.0
+    def raw_error(c) -> float:
+        value = c["validation_agreement"] if classifier else c["figures"]["domain"]["r2"]
+        return math.inf if value is None else 1.0 - value  # None: -inf in a report (JSON)
 
+    # a formula that is not finite on the domain (R^2 -inf) is drawn above every other, not at 1 (below a
+    # formula at R^2 -0.5), and its label says so
+    ceiling = 10 * max([max(e, 1e-16) for e in map(raw_error, candidates) if np.isfinite(e)] + [1.0])
+
+    def error(c) -> float:
+        value = raw_error(c)
+        return max(value, 1e-16) if np.isfinite(value) else ceiling
+
+    not_finite = {c["source"] for c in candidates if not np.isfinite(raw_error(c))}
     points = sorted((c["complexity"], error(c), c["source"], bool(c["singularities"])) for c in candidates)
     ax.plot([c["complexity"] for c in front], [error(c) for c in front], "-", color="0.6", zorder=1,
             label="Pareto front")
@@ -351,8 +364,10 @@ def plot_pareto(candidates, front, selected_source, path,
     sizes = {source: size for size, _, source, _ in points}
     with_poles = {source for _, _, source, poles in points if poles}
     for size, error, sources in label_groups(ax, [(size, error, source) for size, error, source, _ in points]):
-        ax.annotate(pareto_label(sources, sizes, with_poles), (size, error), textcoords="offset points",
-                    xytext=(6, 4), fontsize=8)
+        label = pareto_label(sources, sizes, with_poles)
+        if not_finite.intersection(sources):
+            label += " (not finite)"
+        ax.annotate(label, (size, error), textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.set_xlabel("complexity (nodes of the simplified formula)")
     if not classifier:
         measure = "1 - R\u00b2 against the network (validation, domain)"

@@ -771,12 +771,13 @@ def test_a_two_class_formula_is_read_and_counted_as_its_logit_difference():
     from srnet.expr.symbolic import complexity
 
     assert np.allclose(sympy.lambdify(x, two.decision)(*X.T), d[:, 0])  # y1 - y0 is d
-    assert two.complexity == complexity(two.decision) < sum(complexity(e) for e in two.expressions)
+    shown = two.rounded()  # the logits, then the decision, as printed: what is counted
+    assert two.complexity == complexity(shown[-1]) < sum(complexity(e) for e in shown[:2])
     assert two.summary()["decision"].startswith("x0 - 2*x1") and class_agreement(logits, logits) == 1.0
     three = candidate(linear_formula(X, np.column_stack([d, -d, 2 * d])), x, {"domain": (X, logits[:, :1].repeat(3, 1))},
                       X, classification=True, simplify_seconds=0)
     assert three.decision is None and three.summary()["decision"] is None
-    assert three.complexity == sum(complexity(e) for e in three.expressions)
+    assert three.complexity == sum(complexity(e) for e in three.rounded())
 
 
 def test_a_lift_keeps_the_inputs_that_move_the_logits_and_refining_keeps_absent_terms_absent():
@@ -926,6 +927,41 @@ def test_a_displayed_formula_keeps_the_digits_that_its_terms_cancel_down_to():
     easy = candidate(linear_formula(X[:, 1:], 0.3 * X[:, 1]), symbols[1:], {"domain": (X[:, 1:], 0.3 * X[:, 1:])},
                      X[:, 1:], classification=False, simplify_seconds=0)
     assert easy.display() == ["3*z/10"]  # where 4 digits are faithful, 4 digits
+
+
+def test_the_printed_digits_are_checked_however_long_the_formula_and_wherever_it_is_finite():
+    """A formula past 300 operations was printed at 4 digits unchecked (a layer-wise chain scored 0.99999
+    against itself), and one non-finite point of 16 (log|b| at b = 0) left every other point unchecked."""
+    from srnet.expr.symbolic import round_faithfully, values_at
+
+    year, b = sympy.symbols("year b", real=True)
+    points = {"year": np.linspace(2000, 2020, 16), "b": np.r_[0.0, np.ones(15)]}
+    long_tail = sum(sympy.Float(1e-3 * k) * sympy.sin(year / (k + 1)) for k in range(80))  # > 300 operations
+    for expr in (sympy.Float(0.12345678) * year - sympy.Float(248.12346) + long_tail,
+                 sympy.Float(0.12345678) * year - sympy.Float(248.12346) + sympy.Float(0.01) * sympy.log(abs(b))):
+        shown = round_faithfully(expr, 4, points)
+        columns = {"year": points["year"][1:], "b": points["b"][1:]}
+        exact, printed = values_at(expr, columns, 15), values_at(shown, columns, 15)
+        assert np.max(np.abs(printed - exact)) <= 1e-3 * np.std(exact)
+
+
+def test_nodes_are_counted_on_the_formula_as_printed_and_its_latex_reads_the_same():
+    """A weight of 1.0000000002 and an intercept of 3e-17 were counted (6 nodes) but printed as sin(x0)
+    (2 nodes); the report's LaTeX rounded each constant alone where the text kept the digits that cancel."""
+    x = sympy.symbols("x0:1", real=True)
+    X = np.linspace(-2, 2, 50)[:, None]
+    program = Program(1, (), (("sin", 0, 0),), (1,), np.array([[1.0000000002]]), np.array([3e-17]))
+    c = candidate(Formula("direct-4", (program,)), x, {"domain": (X, np.sin(X))}, X, classification=False,
+                  simplify_seconds=0)
+    assert c.display() == ["sin(x0)"] and c.complexity == 2
+    rng = np.random.default_rng(0)
+    years = np.column_stack([rng.uniform(2000, 2020, 200)])
+    y = 0.12345678 * years[:, 0] - 248.12346
+    near = candidate(linear_formula(years, y), sympy.symbols("year", real=True, seq=True),
+                     {"domain": (years, y[:, None])}, years, classification=False, simplify_seconds=0)
+    summary = near.summary()
+    assert summary["latex"] == [sympy.latex(sympy.sympify(summary["expression"][0]))]
+    assert "248.1 " not in summary["latex"][0] + " "  # the digits that cancel are kept
 
 
 def test_exp_capped_inside_the_domain_is_reported_where_the_printed_formula_is_not_the_model():

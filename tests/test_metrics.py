@@ -87,6 +87,9 @@ def test_rmse_r2_matches_scikit_learn_and_pools_columns_by_variance():
     assert r2 == pytest.approx(r2_score(target, predicted, multioutput="variance_weighted"), rel=1e-12)
     assert rmse == pytest.approx(math.sqrt(mean_squared_error(target, predicted)), rel=1e-12)
     assert rmse_r2([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) == (0.0, 1.0)  # plain lists are arrays too
+    # the same figures in units of 1e200, whose squares float64 cannot hold (an OverflowError was raised)
+    huge_rmse, huge_r2 = rmse_r2(target * 1e200, predicted * 1e200)
+    assert huge_rmse == pytest.approx(rmse * 1e200, rel=1e-12) and huge_r2 == pytest.approx(r2, rel=1e-12)
 
 
 @pytest.mark.parametrize("target, predicted", [

@@ -1,7 +1,10 @@
 """Plots: labels of the Pareto plot are grouped by where they land on the axes, not in data units,
 and a shared label says which point is which."""
 
+import math
+
 import matplotlib.pyplot as plt
+import pytest
 
 from srnet.plots import label_groups, pareto_label
 
@@ -77,3 +80,57 @@ def test_the_fidelity_bars_say_where_there_is_no_bar_to_see(tmp_path, monkeypatc
     plots.plot_fidelity([dict(explainer="srnet", domain="interpolation", rmse=0.0, agreement=None)],
                         tmp_path / "exact.png")
     assert shown == {"texts": ["0 (exact)"], "bars": 0}
+
+
+def test_a_formula_not_finite_on_the_domain_is_drawn_above_every_other_and_says_so(tmp_path, monkeypatch):
+    """R^2 -inf was drawn at 1 - R^2 = 1: below a formula at R^2 -0.5, with nothing saying why."""
+    import srnet.plots as plots
+
+    shown = {}
+
+    def keep(fig, path):
+        ax = fig.axes[0]
+        shown["texts"] = [t.get_text() for t in ax.texts]
+        shown["points"] = [tuple(c.get_offsets()[0]) for c in ax.collections if len(c.get_offsets())]
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+
+    def summary(source, size, r2):
+        return {"source": source, "complexity": size, "validation_agreement": None, "singularities": [],
+                "figures": {"domain": {"r2": r2}}}
+
+    candidates = [summary("direct-4", 9, -0.5), summary("direct-16", 17, -math.inf), summary("layerwise", 40, None),
+                  summary("direct-8", 12, 0.99)]
+    plots.plot_pareto(candidates, [candidates[0], candidates[3]], "direct-8", tmp_path / "pareto.png")
+    errors = {size: error for size, error in shown["points"]}
+    assert errors[17] == errors[40] > errors[9] > errors[12] and errors[9] == pytest.approx(1.5)
+    assert sorted(t for t in shown["texts"] if "not finite" in t) == ["direct-16 (not finite)", "layerwise (not finite)"]
+
+
+def test_a_blow_up_outside_the_box_does_not_hide_the_error_inside_it(tmp_path, monkeypatch):
+    """The difference map's linear zone was a thousandth of the largest difference: a formula 0.3 off
+    everywhere in the box (the network's spread ~1) and 8000 off outside it showed near white inside."""
+    import numpy as np
+
+    import srnet.plots as plots
+
+    norms = []
+
+    def keep(fig, path):
+        norms.extend(c.norm for ax in fig.axes for c in ax.collections if hasattr(c.norm, "linthresh"))
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    box, wide = np.array([[-1.0, 1.0], [-1.0, 1.0]]), np.array([[-2.0, 2.0], [-2.0, 2.0]])
+
+    def network(X):
+        return np.tanh(X[:, 0] + X[:, 1])
+
+    def formula(X):
+        return network(X) + 0.3 + 8000.0 * (X[:, 0] > 1.8)
+
+    plots.plot_surfaces_2d({"network": network, "formula": formula}, box, wide, tmp_path / "s.png")
+    assert norms and all(norm(0.3) >= 0.65 for norm in norms)  # a third of the spread is clearly red

@@ -253,6 +253,21 @@ def test_simplify_keeps_a_formula_real_valued_as_written():
     assert not _real_valued(sympy.sqrt(x)) and not _real_valued(sympy.log(x)) and not _real_valued(x ** 1.5)
 
 
+def test_simplify_never_trades_a_finite_formula_for_an_infinite_one():
+    """x/(sin(x)**2 + cos(x)**2 - 1) is zoo*x on paper; the program's protected division gives x there, and
+    predict() 2.5 everywhere where the printed formula read zoo*x0 (3 nodes)."""
+    x = make_symbols(1)[0]
+    expr = 2 * x / (sympy.sin(x) ** 2 + sympy.cos(x) ** 2 - 1) + sympy.Rational(1, 2)
+    simplified = simplify(expr, max_seconds=10)
+    assert not simplified.has(sympy.zoo, sympy.nan, sympy.oo) and simplified.has(x)
+
+
+def test_a_constant_program_runs_in_torch_as_in_numpy():
+    program = Program(2, (), (), (), np.zeros((0, 1)), [2.0])  # no outputs: its intercept alone
+    X = np.array([[1.0, 2.0], [3.0, -4.0]])
+    assert ProgramModule(program)(torch.as_tensor(X)).detach().numpy().ravel().tolist() == program(X).tolist() == [2.0] * 2
+
+
 def test_tidy_constants_drops_noise_and_keeps_full_precision():
     from srnet.expr.symbolic import tidy_constants
 

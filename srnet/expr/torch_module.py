@@ -116,6 +116,8 @@ class ProgramModule(nn.Module):
         values = [x[:, i] for i in range(self.n_inputs)]
         values += [c.expand(x.shape[0]) for c in self.constants.to(x.dtype).unbind(0)]
         walk_steps(values, self.steps)
+        if not self.outputs:  # a constant program (its intercept alone)
+            return x.new_zeros((x.shape[0], 0))
         return torch.stack([values[o] for o in self.outputs], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
