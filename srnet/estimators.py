@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -47,6 +49,11 @@ def record_feature_symbols(estimator) -> list[str] | None:
     return symbols
 
 
+#: A target varying less than this has squared errors that underflow float64 (a 1e-162 target scored 0
+#: at generation 2 with a poor formula): refused, with advice to rescale.
+SMALLEST_VARIANCE = 1e-280
+
+
 def validate_regression(estimator, X, y):
     """What every formula regressor checks in ``fit``: scikit-learn's
     ``validate_data`` (float64, one or more targets), at least 2 samples,
@@ -77,7 +84,7 @@ def validate_regression(estimator, X, y):
         variance = Y.var(axis=0)
     # squared errors are the fitness: beyond float64's range every formula scores inf (or 0), and the
     # search stopped at generation 0 with a random formula
-    if not np.all(np.isfinite(variance)) or np.any(variance == 0):
+    if not np.all(np.isfinite(variance)) or np.any(variance < SMALLEST_VARIANCE):
         raise ValueError(f"y's scale ({float(np.max(np.abs(Y))):.3g}) is outside what squared errors can hold "
                          f"in float64; rescale y (e.g. divide it by its standard deviation)")
     return X, y, Y
@@ -220,6 +227,9 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                             n_threads=self.n_threads, islands=self.islands, callback=bar.following(callback),
                             precision=self.precision, device=self.device)
         a, b = linear_scaling(outputs_of(result.genome, X_rows).T, Y)
+        if not (math.isfinite(result.fitness) and np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            raise ValueError("no formula with finite outputs on the data was found within the budget; "
+                             "raise the budget, or rescale X (e.g. standardise it)")
         self.genome_ = result.genome
         self.program_ = Program.from_genome(result.genome, np.diag(a), b)
         self.fitness_ = result.fitness

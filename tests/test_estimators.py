@@ -142,3 +142,23 @@ def test_a_boolean_target_is_fitted_as_zeros_and_ones():
     X = np.linspace(-1, 1, 40)[:, None]
     model = CGPRegressor(max_generations=20, random_state=0, simplify_seconds=0).fit(X, X[:, 0] > 0)
     assert model.predict(X).shape == (40,)
+
+
+def test_a_target_whose_squared_errors_underflow_is_refused_in_one_line():
+    """y of scale 1e-162 has a variance of 5e-324: every squared error was 0, and the search stopped at
+    generation 2 claiming the target reached."""
+    X = np.linspace(1, 2, 50)[:, None]
+    with pytest.raises(ValueError, match="rescale y"):
+        CGPRegressor(max_generations=5).fit(X, 1e-162 * (X[:, 0] ** 3 + X[:, 0]))
+
+
+def test_no_finite_formula_within_the_budget_is_one_line_not_an_invalid_program():
+    X = np.linspace(-1, 1, 40)[:, None] * 1e160
+    refused = 0
+    for seed in range(20):  # some seeds find no formula whose outputs on X are finite in 3 generations
+        try:
+            CGPRegressor(max_generations=3, random_state=seed, n_threads=1).fit(X, (X[:, 0] / 1e160) ** 2)
+        except ValueError as error:
+            assert str(error).startswith("no formula with finite outputs on the data was found within the budget")
+            refused += 1
+    assert refused  # (seed 2 raised "invalid program: weights or intercept are not finite")

@@ -370,3 +370,23 @@ def test_a_bad_genome_spec_is_one_line(field, value, message):
     kwargs = {"n_inputs": 1, field: value}
     with pytest.raises(ValueError, match=message):
         GenomeSpec(**kwargs)
+
+
+def test_after_ctrl_c_the_parent_the_kernel_improved_is_kept(data):
+    """The kernel improves the parent in place; a Ctrl-C as it returns skipped the bookkeeping, and the
+    search returned its older, worse best (8 of 12 interrupted runs)."""
+    from srnet.cgp.evolve import CGPSearch
+
+    X_rows, target = data
+    search = CGPSearch(SPEC, X_rows, target, mode=0, ridge=1e-8, n_offspring=4, operator=0, mutation_rate=0.05,
+                       run_seed=3, restart_after=None, initial=None, parallel=False, threads=1)
+    stale_best, stale_fitness = search.best.copy(), search.fitness
+    better = evolve(SPEC, X_rows, target, max_generations=300, random_state=3).genome  # as if the kernel found it
+    search.parent = better.copy()
+    search.settle()
+    assert search.fitness == pytest.approx(fitness_of(better, X_rows, target), rel=1e-12)
+    assert search.fitness < stale_fitness
+    assert np.array_equal(search.best.nodes, better.nodes)
+    search.parent = stale_best  # a parent worse than the best (after a restart) is not taken
+    search.settle()
+    assert np.array_equal(search.best.nodes, better.nodes)

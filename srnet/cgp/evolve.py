@@ -313,8 +313,14 @@ class CGPSearch:
             target_fitness, self.parallel, self.threads, trace)
 
     def settle(self) -> None:
-        """After Ctrl-C, which may land between updates: the kept genome's own fitness."""
+        """After Ctrl-C, which may land between updates: the kept genome's own fitness, or the parent's
+        when better (the kernel improves the parent in place, and a Ctrl-C as it returns skips the
+        bookkeeping that would have made the parent the best)."""
         self.fitness = self.score(self.best)
+        parent_fitness = self.score(self.parent)
+        if parent_fitness <= self.fitness:
+            self.best, self.fitness = self.parent.copy(), parent_fitness
+        self.parent_fitness = parent_fitness
 
     def adopt(self, genome: Genome, fitness: float) -> None:
         """Continue from ``genome`` (an island migrant), whose fitness is ``fitness``."""
