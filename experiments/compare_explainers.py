@@ -37,6 +37,7 @@ A quick look (a few minutes on 2 cores):
 from __future__ import annotations
 
 import argparse
+import math
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -230,6 +231,18 @@ def _select(text: str):
     return int(text) if text.isdigit() else text
 
 
+def _direct_budget(text: str):
+    if text == "auto":
+        return text
+    try:
+        share = float(text)
+    except ValueError:
+        share = math.nan
+    if not 0 <= share < 1:
+        raise argparse.ArgumentTypeError(f"a share of the budget in [0, 1) or 'auto', got {text!r}")
+    return share
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_reference_options(parser, "trials")
@@ -241,8 +254,9 @@ def main(argv=None):
                         help="SRNet's layer form (default: the paper's, one feature per layer)")
     parser.add_argument("--srnet-select", default="best", type=_select,
                         help="SRNet's select rule: best, accurate, layerwise or a complexity cap (default: best)")
-    parser.add_argument("--srnet-direct-budget", default=0.25, type=float,
-                        help="SRNet's share of the budget for direct searches (default: 0.25, SRNet's own)")
+    parser.add_argument("--srnet-direct-budget", default="auto", type=_direct_budget,
+                        help="SRNet's share of the budget for direct searches, in [0, 1) (default: auto, SRNet's "
+                             "own: 0.75 for these regression networks, 0.25 for the classifiers)")
     parser.add_argument("--learn-on", default="validation", choices=["validation", "test"],
                         help="regression: the box whose network-labelled points every explainer learns from "
                              "(default: the paper's validation box; test: the box it is measured on)")
@@ -254,8 +268,6 @@ def main(argv=None):
         check_select(args.srnet_select)
     except ValueError as error:
         parser.error(f"--srnet-select: {error}")
-    if not 0 <= args.srnet_direct_budget < 1:
-        parser.error(f"--srnet-direct-budget is a share of the budget in [0, 1), got {args.srnet_direct_budget}")
     gecco = Path(args.gecco_dir)
     names = reference_networks(parser, gecco, args.only)
     try:

@@ -357,7 +357,8 @@ def _has_header(head) -> bool:
     It does when a cell of it is text over a column of numbers (``length``);
     or when a cell of it is text that is not one of its column's values below
     (``species`` over labels) and its numbers, if any, are whole numbers
-    written as such (``0,1,species``, ``2019,2020,country``): a headerless
+    written as such, counting up (``0,1,species``, ``2019,2020,country``;
+    ``3,0,1,versicolor`` is data): a headerless
     table's first row holds measurements (``5.1,3.5,Iris-virginica``, its
     label perhaps the only one of its class), and a text cell that comes
     back below is a label either way; or when it is pandas' numbered header
@@ -373,8 +374,12 @@ def _has_header(head) -> bool:
     text = [j for j, cell in enumerate(first) if not _is_number(cell)]
     if any(all(_is_number(cell) for cell in rest.iloc[:, j]) for j in text):
         return True
-    whole = all(cell.lstrip("+-").isdigit() for cell in first if _is_number(cell))
-    return whole and any(first[j] not in {str(value).strip() for value in rest.iloc[:, j]} for j in text)
+    numbers = [cell for cell in first if _is_number(cell)]
+    whole = all(cell.lstrip("+-").isdigit() for cell in numbers)
+    # names count up (0, 1, ...; 2019, 2020, ...): whole numbers in another order are a first row of data
+    # (3,0,1,versicolor, its label seen nowhere below, lost the row and named the columns x3, x0, x1)
+    counting = whole and all(int(b) - int(a) == 1 for a, b in zip(numbers, numbers[1:]))
+    return counting and any(first[j] not in {str(value).strip() for value in rest.iloc[:, j]} for j in text)
 
 
 def _one_line(error: Exception) -> str:

@@ -11,6 +11,7 @@ Forms (``parse_domain`` reads each from a string, for the command line):
 =====================  =========================================================
 ``"rows"``             the given rows only (what the SRNet paper fits)
 ``"widen:F"``          the data's box, each range widened F-fold about its centre
+                       (a categorical input on its own values)
 ``"box:L,H;L,H;..."``  an explicit box, one ``low,high`` pair per input
 ``"jitter:S"``         the rows moved by S x each input's standard deviation
                        (a LIME-like neighbourhood, for many or categorical inputs:
@@ -126,7 +127,8 @@ class Domain:
                 other += other >= np.searchsorted(values, centres[:, column])
                 points[:, column] = np.where(switch, values[other], centres[:, column])
             return points
-        return sample_box(domain.bounds(X), n, rng)
+        points = sample_box(domain.bounds(X), n, rng)
+        return _on_own_values(points, domain, X, rng)
 
     def beyond(self, X: np.ndarray) -> np.ndarray | None:
         """The outer box of the region just beyond a box domain: the box
@@ -141,14 +143,22 @@ class Domain:
         outside the domain's own box (a third of the wider box for one input:
         points drawn in the whole of it were mostly the domain again).  None
         where :meth:`beyond` is None."""
-        inner = self.bounds(X)
+        domain = self.resolved(X)
+        inner = domain.bounds(X)
         outer = _beyond_box(inner)
         if outer is None:
             return None
+        # a widened box keeps categorical inputs on their values: "beyond" is then beyond the other inputs
+        measured = np.ones(X.shape[1], dtype=bool)
+        if domain.kind == "widen":
+            measured[list(categories(X))] = False
+        if not measured.any() or np.array_equal(outer[measured], inner[measured]):
+            return None
         kept, count = [], 0
         while count < n:  # rejection: at least 1 - 1/1.5 of the outer box lies outside the inner one
-            points = sample_box(outer, 2 * n, rng)
-            outside = points[~np.all((points >= inner[:, 0]) & (points <= inner[:, 1]), axis=1)]
+            points = _on_own_values(sample_box(outer, 2 * n, rng), domain, X, rng)
+            within = (points >= inner[:, 0]) & (points <= inner[:, 1])
+            outside = points[~np.all(within[:, measured], axis=1)]
             kept.append(outside)
             count += len(outside)
         return np.vstack(kept)[:n]
@@ -174,6 +184,16 @@ def categories(X: np.ndarray) -> dict[int, np.ndarray]:
         if values.size <= MAX_CATEGORIES and np.all(values == np.round(values)):
             found[column] = values
     return found
+
+
+def _on_own_values(points: np.ndarray, domain: "Domain", X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A widened box's points with each categorical input (see :func:`categories`) on one of its own values,
+    as jittered rows and pole points keep them (a 0/1 flag took 0.27 or 1.04 at every point); a box the user
+    gave is sampled as written."""
+    if domain.kind == "widen":
+        for column, values in categories(X).items():
+            points[:, column] = values[rng.integers(0, len(values), len(points))]
+    return points
 
 
 def _beyond_box(box: np.ndarray | None) -> np.ndarray | None:

@@ -194,13 +194,18 @@ def _classify_leaves(model: nn.Module, n_features: int) -> list[_Leaf]:
     without gradients) on a few inputs of the width that reaches it."""
     training = {module: module.training for module in model.modules()}
     model.eval()
-    leaves, width = [], n_features
+    leaves, width, linear_names = [], n_features, []
     try:
         with torch.no_grad():
             for name, module in model.named_modules():
-                if not name or list(module.children()):
+                # a Linear is a leaf even with children (weight_norm, spectral_norm parametrize it with some),
+                # and what lies under it is not
+                if not name or any(name.startswith(linear + ".") for linear in linear_names):
+                    continue
+                if list(module.children()) and not _is_linear(module):
                     continue
                 if _is_linear(module):
+                    linear_names.append(name)
                     role, width = "linear", int(module.weight.shape[0])
                 elif _is_softmax(module):
                     role = "softmax"

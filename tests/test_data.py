@@ -272,6 +272,10 @@ def test_a_headerless_first_row_whose_label_is_the_only_one_of_its_class_stays_d
     (tmp_path / "t.csv").write_text("5.1,3.5,Iris-virginica\n4.9,3.0,Iris-setosa\n4.7,3.2,Iris-setosa\n")
     X, y, names = load_table(tmp_path / "t.csv", target="last")
     assert X.shape == (3, 2) and names == ["x0", "x1"] and y[0] == "Iris-virginica"
+    # whole numbers that do not count up are data too (the row was lost, and the columns named x3, x0, x1)
+    (tmp_path / "w.csv").write_text("3,0,1,versicolor\n2,1,0,setosa\n2,1,1,setosa\n1,0,0,virginica\n")
+    X, y, names = load_table(tmp_path / "w.csv", target="last")
+    assert X.shape == (4, 3) and names == ["x0", "x1", "x2"] and y[0] == "versicolor"
 
 
 def test_a_target_column_of_text_labels_is_kept_as_text(tmp_path):

@@ -402,6 +402,24 @@ def test_jitter_keeps_a_categorical_input_on_its_own_values():
     np.testing.assert_array_equal(Domain("jitter", 0.0).sample(X, 50, np.random.default_rng(1)), centres[:50])
 
 
+def test_a_widened_box_keeps_a_categorical_input_on_its_own_values_and_beyond_is_beyond_the_others():
+    """auto (widen:1.2 for up to 4 inputs) drew a 0/1 flag at 0.27 or 1.04 on every domain point, where the
+    network never ran; a box the user gives is sampled as written."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=200), rng.integers(0, 2, 200)])
+    domain = Domain("auto")
+    points = domain.sample(X, 2000, np.random.default_rng(1))
+    assert set(np.unique(points[:, 1])) == {0.0, 1.0} and np.unique(points[:, 0]).size == 2000
+    inner = domain.bounds(X)
+    beyond = domain.sample_beyond(X, 2000, np.random.default_rng(2))
+    assert set(np.unique(beyond[:, 1])) == {0.0, 1.0}
+    assert np.all((beyond[:, 0] < inner[0, 0]) | (beyond[:, 0] > inner[0, 1]))  # beyond the continuous input
+    flags = X[:, 1:]
+    assert Domain("widen", 1.5).sample_beyond(flags, 10, rng) is None  # flags alone: nothing beyond them
+    given = Domain("box", box=((-1, 1), (-0.5, 1.5))).sample(X, 500, np.random.default_rng(3))
+    assert np.unique(given[:, 1]).size == 500
+
+
 def _pole_points(monkeypatch, domain):
     """SRNet fitted on 20 rows of [0, 1] with ``domain``, and the points each candidate was checked for poles on."""
     import srnet.extract as extract

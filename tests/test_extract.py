@@ -165,6 +165,23 @@ def test_held_out_rows_are_a_seeded_fifth_disjoint_from_the_fitted_ones():
     assert none is None and np.array_equal(every, np.arange(199))
 
 
+def test_recorded_activations_as_tensors_with_gradients_and_fresh_layer_names(small_regression):
+    """Activations recorded with autograd on were a raw RuntimeError; a fit_activations after a fit kept the
+    probed modules' names for layers of another network; a one-logit 'classifier' agreed 100 % always."""
+    net, X = small_regression
+    model = SRNet(max_generations=5, **QUICK).fit(net, X)
+    assert model.layer_names_ != ["layer1", "layer2", "layer3"]
+    X_t = torch.as_tensor(X, dtype=next(net.parameters()).dtype)
+    h = torch.sigmoid(net[0](X_t))
+    assert h.requires_grad
+    model.fit_activations(X_t, [h, net(X_t)])
+    assert model.layer_names_ == ["layer1", "layer2"] and np.isfinite(model.output_r2_)
+    with pytest.raises(ValueError, match="^layer 1's activations are not an array of numbers"):
+        model.fit_activations(X, [[{"a": 1}] * len(X), net(X_t)])
+    with pytest.raises(ValueError, match="^classification needs one output"):
+        model.fit_activations(X, [h, net(X_t)], classification=True)
+
+
 def test_bad_input_gives_clear_errors(small_regression):
     net, X = small_regression
     with pytest.raises(ValueError, match="X has 3 columns but the network's first layer expects 2"):
@@ -237,6 +254,30 @@ def test_the_budget_is_shared_between_the_layerwise_search_and_the_direct_formul
     assert 0.9 <= model.search_seconds_ < 0.9 + 0.5
     assert 0.3 * 0.8 <= model.direct_seconds_ < 0.3 + 0.5
     assert model.stop_reason_ == "max_seconds"
+
+
+def test_auto_gives_a_regression_networks_direct_searches_three_quarters_and_a_classifiers_a_quarter(
+        small_regression, monkeypatch):
+    import srnet.extract as extract
+
+    asked = []
+    real = extract.direct_formulas
+
+    def spy(*args, max_evaluations=None, **kwargs):
+        asked.append(max_evaluations)
+        return real(*args, max_evaluations=max_evaluations, **kwargs)
+
+    monkeypatch.setattr(extract, "direct_formulas", spy)
+    net, X = small_regression
+    model = SRNet(max_generations=10, **QUICK).fit(net, X)
+    assert asked[-1] == int(model.n_evaluations_ * extract.DIRECT_BUDGET_REGRESSION
+                            / (1 - extract.DIRECT_BUDGET_REGRESSION)) == 3 * model.n_evaluations_
+    logits = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2), torch.nn.Softmax(-1))
+    model = SRNet(max_generations=10, **QUICK).fit(logits.double(), X)
+    assert asked[-1] == int(model.n_evaluations_ * extract.DIRECT_BUDGET_CLASSIFIER
+                            / (1 - extract.DIRECT_BUDGET_CLASSIFIER)) == model.n_evaluations_ // 3
+    with pytest.raises(ValueError, match=r"^direct_budget is a share of the budget in \[0, 1\) or 'auto', got 'x'"):
+        SRNet(max_generations=10, direct_budget="x", **QUICK).fit(net, X)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

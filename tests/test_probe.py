@@ -90,6 +90,22 @@ def test_sequential_mlp_records_activations_and_output(X):
     assert all(a.dtype == np.float64 and a.flags.c_contiguous for a in (h1, h2, out))
 
 
+@pytest.mark.parametrize("norm", ["weight_norm", "spectral_norm"])
+def test_linear_layers_under_a_parametrization_are_still_layers(X, norm):
+    """weight_norm gives each Linear child modules: it was no longer a leaf, every hidden layer vanished
+    and the plan named one 'output' of width 2."""
+    from torch.nn.utils import parametrizations
+
+    wrap = getattr(parametrizations, norm)
+    torch.manual_seed(0)
+    model = nn.Sequential(wrap(nn.Linear(2, 4)), nn.Sigmoid(), wrap(nn.Linear(4, 3)), nn.Tanh(), wrap(nn.Linear(3, 1)))
+    model.eval()  # (spectral_norm's power iteration moves the weights at each forward in training mode)
+    plan = plan_layers(model)
+    assert plan.names == ("1", "3", "4") and plan.widths == (4, 3, 1)
+    np.testing.assert_allclose(probe(model, X)[-1], model(torch.as_tensor(X, dtype=torch.float32)).detach().numpy(),
+                               atol=1e-6)
+
+
 def test_paper_style_module_records_its_top_level_blocks(X):
     model = PaperMLP()
     plan = plan_layers(model)

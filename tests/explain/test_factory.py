@@ -85,7 +85,7 @@ def test_unknown_name_lists_the_valid_ones(monkeypatch, tmp_path, capsys, experi
 @pytest.mark.parametrize("argv, message", [
     (["--srnet-select", "0"], "--srnet-select: a complexity cap must be >= 1, got 0"),
     (["--srnet-select", "bestt"], "--srnet-select: unknown select 'bestt'"),
-    (["--srnet-direct-budget", "1.5"], r"--srnet-direct-budget is a share of the budget in \[0, 1\), got 1.5"),
+    (["--srnet-direct-budget", "1.5"], r"--srnet-direct-budget: a share of the budget in \[0, 1\) or 'auto', got '1.5'"),
 ])
 def test_the_experiment_refuses_bad_srnet_settings_before_any_work(argv, message, tmp_path, capsys, experiment):
     with pytest.raises(SystemExit) as caught:

