@@ -368,7 +368,7 @@ def plot_pareto(candidates, front, selected_source, path,
         if not_finite.intersection(sources):
             label += " (not finite)"
         ax.annotate(label, (size, error), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    ax.set_xlabel("complexity (nodes of the simplified formula)")
+    ax.set_xlabel("complexity (nodes of the formula as printed)")
     if not classifier:
         measure = "1 - R\u00b2 against the network (validation, domain)"
     elif "validation-rows" in candidates[0]["figures"]:
