@@ -943,6 +943,9 @@ def test_the_printed_digits_are_checked_however_long_the_formula_and_wherever_it
         columns = {"year": points["year"][1:], "b": points["b"][1:]}
         exact, printed = values_at(expr, columns, 15), values_at(shown, columns, 15)
         assert np.max(np.abs(printed - exact)) <= 1e-3 * np.std(exact)
+    # past FAITHFUL_TRIES_OPS, rounded once to the most digits (each try rounds every constant again)
+    huge = sum(sympy.Float(0.123456789 + k) * sympy.sin(year / (k + 1)) for k in range(400))
+    assert sympy.count_ops(huge) > 1000 and "0.123456789*" in str(round_faithfully(huge, 4, points))
 
 
 def test_nodes_are_counted_on_the_formula_as_printed_and_its_latex_reads_the_same():

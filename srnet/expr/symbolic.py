@@ -242,6 +242,10 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
 #: Digits :func:`round_faithfully` tries after the first, and how close the rounded formula must stay.
 MORE_DIGITS = (6, 8, 12)
 FAITHFUL_ROUNDING = 1e-3
+#: Operations beyond which :func:`round_faithfully` rounds once, to the most digits, instead of trying
+#: each (every try rounds every constant again: a 6500-operation layer-wise chain took 14 s of a 30 s
+#: explanation); a formula that long is read for its shape, and copied exact.
+FAITHFUL_TRIES_OPS = 1000
 
 
 def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None) -> sympy.Expr:
@@ -251,7 +255,9 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None) -> symp
     difference to rounding each constant alone, and a formula printed beside R2 1 scored 0.965.  Formulas
     of any size are checked (a 700-node chain printed at 4 digits scored 0.99999 for 1.0), at the points
     where the exact formula is finite (a log of an input that is 0 at one point would not leave the rest
-    unchecked)."""
+    unchecked).  Past :data:`FAITHFUL_TRIES_OPS` operations, the most digits at once."""
+    if sympy.count_ops(expr) > FAITHFUL_TRIES_OPS:
+        return round_constants(expr, max(digits, MORE_DIGITS[-1]), points)
     rounded = round_constants(expr, digits, points)
     names = {s.name for s in expr.free_symbols}
     if points is None or not names or any(name not in points for name in names):
