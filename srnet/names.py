@@ -54,6 +54,8 @@ def feature_symbols(names) -> list[str]:
         base, k = symbol, 2
         while symbol in used:
             symbol, k = f"{base}_{k}", k + 1
+            if _taken(symbol):  # h1, h1 -> h1, h1_2 was srnet's own unit 2 of layer 1: h1_2_
+                symbol += "_"
         used.add(symbol)
         symbols.append(symbol)
     return symbols

@@ -24,6 +24,7 @@ shapes.
 
 from __future__ import annotations
 
+import functools
 import pickle
 import re
 import warnings
@@ -234,6 +235,11 @@ def _is_torchscript(path: Path) -> bool:
         return False
     try:
         with zipfile.ZipFile(path) as archive:
+            # torch reads its archives without checking their checksums: flipped bytes in a tensor loaded as
+            # other weights, silently
+            damaged = archive.testzip()
+            if damaged is not None:
+                raise ValueError(f"cannot read '{path}': its member '{damaged}' is damaged (checksum mismatch)")
             return any("/code/" in name for name in archive.namelist())
     except (zipfile.BadZipFile, OSError) as error:
         raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None
@@ -315,13 +321,18 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
     for key, tensor in state_dict.items():
         if not tensor.is_floating_point():  # an MLP's weights are floats; the model cannot take another dtype
             raise ValueError(f"tensor '{key}' is {tensor.dtype}, not floating point: not the weights of an MLP")
+        if tensor.layout != torch.strided:
+            raise ValueError(f"tensor '{key}' is {tensor.layout}, not dense: save the weights dense (.to_dense())")
     if layout == "paper":
         _check_paper_head(weights, spec)
     if spec.widths is None:
         spec = MLPSpec(widths_from_weights(weights), spec.activation, spec.output_activation)
+    with torch.device("meta"):  # shapes checked on a network without storage: a typo in a width (3-4000000000-1)
+        declared = build_mlp(spec, layout=layout).state_dict()  # would have allocated gigabytes first
+    _check_shapes(declared, state_dict, spec)
     model = build_mlp(spec, layout=layout)
-    _check_shapes(model.state_dict(), state_dict, spec)
-    model.to(weights[0][1].dtype)
+    # the widest of the weights' dtypes (a float64 layer after a bfloat16 one was rounded to bfloat16)
+    model.to(functools.reduce(torch.promote_types, (tensor.dtype for tensor in state_dict.values())))
     model.load_state_dict(state_dict)
     return model.eval()
 

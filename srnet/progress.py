@@ -22,14 +22,18 @@ class SearchProgress:
     def __init__(self, enabled: bool, desc: str, max_seconds: float | None, max_steps: int | None,
                  unit: str = "gen", loss_name: str = "search_fitness"):
         self.bar = None
-        self.by_seconds = max_seconds is not None
+        self.max_seconds, self.max_steps = max_seconds, max_steps
         self.loss_name = loss_name
         if not enabled:
             return
         from tqdm.auto import tqdm
 
         interval = 0.1 if sys.stderr.isatty() else 5.0
-        if self.by_seconds:
+        if max_seconds is not None and max_steps is not None:  # whichever budget runs out first: a percentage
+            # (counted in seconds alone, a run that ended at its generations read 0 % of 5 s)
+            self.bar = tqdm(total=100, desc=desc, mininterval=interval,
+                            bar_format="{l_bar}{bar}| {n:.0f}% of the budget{postfix}")
+        elif max_seconds is not None:
             self.bar = tqdm(total=max_seconds, unit="s", desc=desc, mininterval=interval,
                             bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}")
         else:
@@ -40,7 +44,10 @@ class SearchProgress:
         if bar is None:
             return
         bar.set_postfix({self.loss_name: f"{loss:.4g}"}, refresh=False)
-        done = seconds if self.by_seconds else steps
+        if self.max_seconds is not None and self.max_steps is not None:
+            done = 100 * max(seconds / self.max_seconds, steps / max(self.max_steps, 1))
+        else:
+            done = seconds if self.max_seconds is not None else steps
         bar.update((done if bar.total is None else min(done, bar.total)) - bar.n)
 
     def following(self, callback=None):

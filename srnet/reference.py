@@ -205,6 +205,13 @@ def load_reference(folder) -> ReferenceNetwork:
             raise ValueError(f"'{folder}' lacks {', '.join(missing)}: the network has {len(widths) - 2} hidden "
                              f"layers, each with its recorded activations")
         activations = [_read_matrix(path) for path in [*hidden, folder / "output.txt.gz"]]
+        # each file as the network says it is (a file cut short, or a layer saved narrower, loaded silently)
+        if X.shape[1] != widths[0]:
+            raise ValueError(f"'{folder}': input.txt.gz has {X.shape[1]} columns but the network {widths[0]} inputs")
+        for path, width, recorded in zip([*hidden, folder / "output.txt.gz"], widths[1:], activations):
+            if recorded.shape != (len(X), width):
+                raise ValueError(f"'{folder}': {path.name} holds {recorded.shape[0]} x {recorded.shape[1]} values; "
+                                 f"the network's layer has {width} units over the {len(X)} rows of input.txt.gz")
     boxes = PAPER_BOXES.get(name)
     return ReferenceNetwork(
         name=name,

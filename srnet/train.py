@@ -177,6 +177,11 @@ def torch_device(device) -> torch.device:
         raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda'; got {device!r}") from None
     if checked.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r}: this torch has no CUDA device (use 'cpu')")
+    try:  # mps, xpu, cuda:5 on a machine with one GPU: torch knows the type but cannot use the device
+        torch.empty(0, device=checked)
+    except (RuntimeError, AssertionError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"device {device!r} is not available here: {first} (use 'cpu')") from None
     return checked
 
 
@@ -252,6 +257,7 @@ def train_mlp(
         raise ValueError(f"unknown task '{task}'; choose from {', '.join(TASKS)}")
     # the project's one rule for budgets: refuses booleans as counts and a NaN or infinite lr (a NaN network)
     epochs = check_budget("epochs", epochs, integer=True)
+    device = torch_device(device)  # one line for a device this torch cannot use
     batch_size = check_budget("batch_size", batch_size, integer=True)
     random_state = check_budget("random_state", random_state, integer=True, positive=False)
     lr = check_budget("lr", lr)

@@ -162,3 +162,16 @@ def test_no_finite_formula_within_the_budget_is_one_line_not_an_invalid_program(
             assert str(error).startswith("no formula with finite outputs on the data was found within the budget")
             refused += 1
     assert refused  # (seed 2 raised "invalid program: weights or intercept are not finite")
+
+
+def test_renamed_duplicate_names_never_take_srnets_own_symbols_and_both_budgets_fill_the_bar(capsys):
+    """h1, h1 became h1, h1_2: srnet's own symbol for unit 2 of layer 1.  With a time and a generation budget
+    the bar counted seconds alone: a run that ended at its 30 generations read 0 % of 5 s."""
+    from srnet.names import _taken, feature_symbols
+
+    for names in (["h1", "h1", "h1"], ["f2", "f2"], ["y", "y"], ["a", "a", "a_2"]):
+        symbols = feature_symbols(names)
+        assert len(set(symbols)) == len(names) and not any(_taken(s) for s in symbols), symbols
+    X = np.random.default_rng(0).uniform(-1, 1, (60, 1))
+    CGPRegressor(max_seconds=60, max_generations=30, n_threads=1, progress=True, random_state=0).fit(X, X[:, 0] ** 3)
+    assert "100% of the budget" in capsys.readouterr().err

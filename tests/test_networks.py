@@ -150,6 +150,37 @@ def test_mismatched_architecture_names_tensor_and_shapes(tmp_path):
         load_network(tmp_path / "sequential.pt", "mlp:3-4-4:sigmoid")
 
 
+def test_a_damaged_mixed_sparse_or_misdeclared_state_dict_is_one_line_or_loaded_exactly(tmp_path):
+    """Flipped bytes inside a tensor loaded as other weights (torch does not check the archive's checksums);
+    a float64 layer after a bfloat16 one was rounded to bfloat16; sparse weights and a typo in a width (the
+    network was built, gigabytes perhaps, before the check) were tracebacks."""
+    path = tmp_path / "net.pt"
+    torch.save(build_mlp("mlp:1-2-1:identity").state_dict(), path)
+    with zipfile.ZipFile(path) as archive:
+        member = next(name for name in archive.namelist() if "/data/" in name)
+        info = archive.getinfo(member)
+    raw = bytearray(path.read_bytes())
+    local = info.header_offset  # the member's first byte: after its local header, name and extra field
+    start = local + 30 + int.from_bytes(raw[local + 26:local + 28], "little") + int.from_bytes(raw[local + 28:local + 30],
+                                                                                              "little")
+    raw[start] ^= 0xFF
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"is damaged \(checksum mismatch\)$"):
+        load_network(damaged, "mlp:sigmoid")
+    mixed = {"0.weight": torch.ones(2, 1, dtype=torch.bfloat16), "0.bias": torch.zeros(2, dtype=torch.bfloat16),
+             "2.weight": torch.tensor([[1.2345678, 0.0]], dtype=torch.float64), "2.bias": torch.zeros(1, dtype=torch.float64)}
+    torch.save(mixed, tmp_path / "mixed.pt")
+    assert load_network(tmp_path / "mixed.pt", "mlp:identity").state_dict()["2.weight"][0, 0].item() == 1.2345678
+    sparse = {k: v.to(torch.float32) for k, v in mixed.items()}
+    sparse["2.weight"] = sparse["2.weight"].to_sparse()
+    torch.save(sparse, tmp_path / "sparse.pt")
+    with pytest.raises(ValueError, match=r"^tensor '2\.weight' is torch\.sparse_coo, not dense"):
+        load_network(tmp_path / "sparse.pt", "mlp:identity")
+    with pytest.raises(ValueError, match=r"^architecture 'mlp:1-4000000000-1:identity' does not match the weights"):
+        load_network(path, "mlp:1-4000000000-1:identity")
+
+
 def test_state_dict_needs_an_architecture(tmp_path):
     torch.save(build_mlp("mlp:2-1:sigmoid").state_dict(), tmp_path / "net.pt")
     with pytest.raises(ValueError, match=r"holds a state_dict, which needs an architecture such as"):

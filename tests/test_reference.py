@@ -125,3 +125,18 @@ def test_a_reference_folder_reads_one_recording_per_hidden_layer(gecco_dir, tmp_
     (folder / "hidden2.txt.gz").unlink()
     with pytest.raises(ValueError, match=r"lacks hidden2\.txt\.gz: the network has \d+ hidden layers"):
         load_reference(folder)
+
+
+def test_recordings_that_do_not_fit_the_network_are_one_line(gecco_dir, tmp_path):
+    """A hidden layer's file cut short, or saved narrower than its layer, loaded silently."""
+    import gzip
+    import shutil
+
+    folder = tmp_path / "kkk0"
+    shutil.copytree(gecco_dir / "regression" / "kkk0", folder)
+    hidden = np.loadtxt(folder / "hidden1.txt.gz", ndmin=2)
+    for cut, why in ((hidden[:10], r"holds 10 x 3 values"), (hidden[:, :2], r"holds 200 x 2 values")):
+        with gzip.open(folder / "hidden1.txt.gz", "wt") as file:
+            np.savetxt(file, cut)
+        with pytest.raises(ValueError, match=rf"hidden1\.txt\.gz {why}; the network's layer has 3 units"):
+            load_reference(folder)

@@ -89,6 +89,8 @@ def test_paper_layout_and_multi_output_regression(curve):
         ({"lr": 0.0}, r"lr must be > 0, got 0\.0"),
         ({"lr": float("inf")}, r"lr must be a finite number, got inf"),
         ({"hidden": (4, 0)}, r"need an input and an output width, all positive"),
+        ({"device": "gpu"}, r"^device must name a torch device such as 'cpu' or 'cuda'; got 'gpu'$"),
+        ({"device": "xpu"}, r"^device 'xpu' is not available here: .* \(use 'cpu'\)$"),  # torch knows it, this one lacks it
     ],
 )
 def test_bad_parameters(curve, kwargs, message):
