@@ -41,14 +41,26 @@ def versions() -> dict:
 
 
 def host() -> dict:
-    return {"platform": platform.platform(), "machine": platform.machine(), "processor": platform.processor(),
+    return {"platform": platform.platform(), "machine": platform.machine(), "processor": cpu_model(),
             "cpus": os.cpu_count()}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (platform.processor() is '' on Linux, and figures depend on the host)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def provenance(argv=None) -> dict:
     """The metadata keys of :func:`write_results`, for the command ``argv`` (default: this process's)."""
     argv = sys.argv if argv is None else argv
-    return {"command": shlex.join(["python", *argv]),
+    return {"command": shlex.join(["python", *argv]), "cwd": os.getcwd(),
             "versions": versions(),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "host": host()}

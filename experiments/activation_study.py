@@ -68,7 +68,8 @@ from srnet.activations import (
     split,
 )
 from srnet.activations.study_models import standardise  # not yet exported by srnet.activations under this spelling
-from srnet.data import PMLB_CACHE_ENV, load_table
+from srnet.data import PMLB_CACHE_ENV, check_budget, load_table
+from srnet.jsonio import dumps
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINES = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU"}
@@ -94,7 +95,25 @@ def parse_args(argv=None):
     parser.add_argument("--pmlb-cache", default=None)
     parser.add_argument("--out", default=str(REPO / "runs" / "activation_study"))
     parser.add_argument("--json", default=None, help="also write the JSON report here")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:  # one line per bad value, from the project's one checker (epochs 0 reported untrained models)
+        for option in ("epochs", "batch_size", "attempts", "search_samples"):
+            check_budget(f"--{option.replace('_', '-')}", getattr(args, option), integer=True, minimum=1)
+        for option in ("lr", "search_seconds"):
+            check_budget(f"--{option.replace('_', '-')}", getattr(args, option))
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    try:
+        args.seed_list = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise SystemExit(f"error: --seeds must be whole numbers joined by ',', got {args.seeds!r}") from None
+    if not args.seed_list:
+        raise SystemExit("error: --seeds names no seed")
+    try:
+        args.device = resolve_device(args.device)
+    except ValueError as error:
+        raise SystemExit(f"error: --device: {error}") from None
+    return args
 
 
 def pmlb_cache(option) -> str:
@@ -137,8 +156,10 @@ def find_activation(args, X_train, y_train, seed: int):
 # ------------------------------------------------------------------ summary
 
 def mean_std(values) -> tuple[float, float]:
-    values = [v for v in values if v is not None and math.isfinite(v)]
-    if not values:
+    """Over seeds, None skipped; a seed whose figure is not finite (a NaN ROC AUC when the logits overflow)
+    makes the mean NaN: left out, the row still said 3 seeds."""
+    values = [v for v in values if v is not None]
+    if not values or not all(math.isfinite(v) for v in values):
         return math.nan, math.nan
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -218,8 +239,7 @@ def write_csv(rows, path: Path) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
-    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    device = resolve_device(args.device)
+    seeds, device = args.seed_list, args.device
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cache = pmlb_cache(args.pmlb_cache)
@@ -305,7 +325,8 @@ def main(argv=None) -> int:
         "runs": runs,
         "summary": summary,
     }
-    text = json.dumps(report, indent=1, default=float)
+    # NumPy numbers as floats, then NaN/inf as null (strict JSON, as write_results writes)
+    text = dumps(json.loads(json.dumps(report, default=float)), indent=1)
     (out / "report.json").write_text(text)
     if args.json:
         write_results(args.json, json.loads(text))  # with the command, versions, date and host

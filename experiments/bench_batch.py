@@ -23,13 +23,13 @@ The JSON holds ``jobs_per_minute_1_worker``, ``jobs_per_minute_2_workers``,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
 import tempfile
 import time
-from pathlib import Path
+
+from _provenance import write_results
 
 
 def load_average() -> float | None:
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     if result["speedup"] is not None:
         print(f"speedup 1 -> 2 workers: {result['speedup']:.2f}x (target >= 1.8x)")
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        write_results(args.json, result)  # with the command, versions, date and host
         print(f"wrote {args.json}")
     return 0
 

@@ -61,7 +61,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from _provenance import write_results
+from _provenance import cpu_model, write_results
 
 import srnet
 from srnet.benchmarks import NGUYEN, get_benchmark
@@ -111,17 +111,6 @@ def load_average() -> float | None:
         return os.getloadavg()[0]
     except OSError:
         return None
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def try_import(name: str):

@@ -59,6 +59,7 @@ import time
 
 import numpy as np
 import sympy
+from _options import check_numbers
 from _provenance import write_results
 
 import srnet
@@ -374,8 +375,12 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="PATH",
                         help="also write the figures as JSON (under 'results', with provenance)")
     args = parser.parse_args(argv)
+    check_numbers(parser, args, counts=("seeds",), budgets=("seconds",))
     options = {"pyoperon": {"optimizer_iterations": args.pyoperon_iterations}}
-    problems = [get_benchmark(p).name for p in args.problems.split(",") if p.strip()]
+    try:
+        problems = [get_benchmark(p).name for p in args.problems.split(",") if p.strip()]
+    except ValueError as error:  # an unknown name: one line listing the valid ones
+        parser.error(str(error))
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:

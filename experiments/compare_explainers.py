@@ -43,6 +43,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _options import check_numbers
 from _provenance import write_results
 from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
 
@@ -101,8 +102,13 @@ def aggregate(rows):
         for metric in METRICS:
             values = [r[metric] for r in group if r.get(metric) is not None]
             finite = [v for v in values if np.isfinite(v)]
-            record[metric] = float(np.mean(finite)) if finite else (None if not values else float("inf"))
-            record[f"{metric}_std"] = float(np.std(finite)) if finite else None
+            if len(finite) < len(values):  # a trial that overflowed: the mean is its figure (RMSE inf, R^2 -inf),
+                # not the mean of the others (an R^2 of -inf read +inf, and an infinite trial was left out)
+                record[metric] = float(next(v for v in values if not np.isfinite(v)))
+                record[f"{metric}_std"] = None
+            else:
+                record[metric] = float(np.mean(finite)) if finite else None
+                record[f"{metric}_std"] = float(np.std(finite)) if finite else None
         sources = sorted({r["formula_source"] for r in group if r.get("formula_source")})
         if sources:
             record["formula_source"] = ",".join(sources)
@@ -201,16 +207,19 @@ def print_tables(records, explainers):
         for metric in ("rmse", "rmse_around"):
             print(f"\n{domain} {metric.replace('_', ' ')} against the network (mean ± std over trials)")
             print(f"{'network':<10}" + "".join(f"{e:>20}" for e in explainers) + "  srnet best?")
-            wins = 0
+            wins = compared = 0
             for network in networks:
                 cells = [index.get((network, e, domain)) for e in explainers]
                 values = {e: c[metric] for e, c in zip(explainers, cells) if c is not None}
                 rivals = [values[e] for e in ("lime", "maple") if e in values]
-                win = "srnet" in values and all(values["srnet"] < v for v in rivals)
+                both = "srnet" in values and len(rivals) == 2 and None not in (values["srnet"], *rivals)
+                win = both and all(values["srnet"] < v for v in rivals)
+                compared += both
                 wins += win
                 print(f"{network:<10}" + "".join(f"{_cell(c, metric):>20}" for c in cells)
-                      + ("  yes" if win else "  NO"))
-            print(f"srnet lower than both LIME and MAPLE on {wins} of {len(networks)} networks")
+                      + ("  yes" if win else "  NO" if both else "  -"))
+            if compared:  # (without LIME and MAPLE both measured there is nothing to count)
+                print(f"srnet lower than both LIME and MAPLE on {wins} of {compared} networks")
     classified = [n for n in CLASSIFICATION if any(k[0] == n for k in index)]
     if classified:
         for metric in ("agreement", "agreement_around"):
@@ -262,6 +271,7 @@ def main(argv=None):
                              "(default: the paper's validation box; test: the box it is measured on)")
     parser.add_argument("--json", help="write the aggregated records here (under 'results', with provenance)")
     args = parser.parse_args(argv)
+    check_numbers(parser, args, counts=("jobs", "trials", "points"), budgets=("seconds",))
     from srnet.formulas import check_select
 
     try:  # SRNet's own settings, before any work

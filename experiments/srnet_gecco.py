@@ -35,6 +35,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _options import check_numbers
 from _provenance import write_results
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project root
@@ -258,6 +259,7 @@ def main(argv=None):
                              "paper's validation box with --points train+validation, else SRNet's default")
     parser.add_argument("--json", help="write the per-network records here (under 'results', with provenance)")
     args = parser.parse_args(argv)
+    check_numbers(parser, args, counts=("jobs", "seeds"), budgets=("seconds",))
     from srnet.reference import load_reference
 
     gecco = Path(args.gecco_dir)

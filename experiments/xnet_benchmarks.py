@@ -150,7 +150,12 @@ def run_mlp(X, y, X_test, y_test, seed, goal: float, widths, max_iter: int) -> d
 
 
 def mean_std(values) -> tuple[float | None, float | None]:
-    values = [v for v in values if v is not None and math.isfinite(v)]
+    """Over seeds, None (not measured) skipped; a seed whose figure is not finite (R^2 -inf) makes the mean
+    that figure: left out, the others' mean counted an unsolved problem as solved."""
+    values = [v for v in values if v is not None]
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        return float(bad[0]), None
     if not values:
         return None, None
     return float(statistics.fmean(values)), float(statistics.pstdev(values)) if len(values) > 1 else 0.0
@@ -329,7 +334,10 @@ def main(argv=None) -> int:
     if seeds < 1 or seconds <= 0 or class_seconds <= 0:
         parser.error("--seeds, --max-seconds and --classification-seconds must be positive")
     for name in problems:
-        get_benchmark(name)  # an unknown name: one line listing the valid ones
+        try:
+            get_benchmark(name)
+        except ValueError as error:  # an unknown name: one line listing the valid ones
+            parser.error(str(error))
     torch.set_num_threads(1)
     widths, mlp_iterations = ((16,), 1000) if quick else (MLP_WIDTHS, 5000)
     class_epochs = 100 if quick else 300

@@ -622,3 +622,19 @@ def test_json_keeps_float64_affine_parameters_and_refuses_nan():
         module.b.fill_(float("nan"))
     with pytest.raises(ValueError, match="affine parameter b is nan: training diverged"):
         module.to_json()
+
+
+def test_a_formula_of_make_symbols_converts_with_plain_symbols_of_the_same_name():
+    """make_symbols gives real symbols; program_from_sympy with a plain x0 said "uses x0, which are not among
+    the program's inputs (x0)"."""
+    import sympy
+
+    from srnet.activations import program_from_sympy
+    from srnet.activations.study_models import resolve_device
+    from srnet.expr.symbolic import make_symbols
+
+    x0 = make_symbols(1, ["x0"])[0]
+    program = program_from_sympy(x0**2 + 1, [sympy.Symbol("x0")])
+    assert program(np.array([[3.0]])).tolist() == [10.0]
+    with pytest.raises(ValueError, match="^device must name a torch device"):
+        resolve_device("bogus")

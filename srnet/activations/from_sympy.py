@@ -374,6 +374,9 @@ def program_from_sympy(expr, symbols: Sequence[sympy.Symbol], *, protected: bool
         raise TypeError(f"expected a sympy expression, got {type(expr).__name__}")
     symbols = list(symbols)
     real = {s: sympy.Symbol(s.name, real=True) for s in symbols}
+    # by name, as ExpressionActivation.from_sympy matches them: make_symbols' x0 is real, a plain x0 is not
+    by_name = {s.name: s for s in symbols}
+    expr = expr.xreplace({f: by_name[f.name] for f in expr.free_symbols if f.name in by_name and f not in real})
     unknown = sorted(str(s) for s in expr.free_symbols if s not in real)
     if unknown:
         raise ValueError(f"{expr} uses {', '.join(unknown)}, which are not among the program's inputs "

@@ -38,10 +38,9 @@ def resolve_device(device="auto") -> torch.device:
         return device
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for, but torch sees no CUDA device (use --device auto or cpu)")
-    return device
+    from srnet.train import torch_device
+
+    return torch_device(device)  # one line for a name torch does not know, or a device this machine lacks
 
 
 # ------------------------------------------------------------------- models

@@ -1,0 +1,21 @@
+"""One check of the scripts' numeric options: a bad value is one line from argparse, before any work
+(--jobs 0 or --seconds -1 was a traceback from a worker after the pool had started; --trials 0 wrote an
+empty JSON)."""
+
+from __future__ import annotations
+
+from srnet.data import check_budget
+
+
+def check_numbers(parser, args, *, counts=(), budgets=()) -> None:
+    """``counts``: options that are whole numbers >= 1; ``budgets``: options that are numbers > 0 (None
+    allowed, as "no budget")."""
+    try:
+        for option in counts:
+            value = getattr(args, option)
+            if value is not None:
+                check_budget(f"--{option.replace('_', '-')}", value, integer=True, minimum=1)
+        for option in budgets:
+            check_budget(f"--{option.replace('_', '-')}", getattr(args, option), allow_none=True)
+    except ValueError as error:
+        parser.error(str(error))
