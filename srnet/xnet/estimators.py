@@ -242,7 +242,9 @@ _PARAMETERS_DOC = """
     max_iterations : int or None, default=None
         Budgets (the first reached stops the search; at least one is needed).
         Only an iteration budget (``max_seconds=None``) is reproducible run to
-        run with a fixed ``random_state``.
+        run with a fixed ``random_state``.  The final polish of the best
+        forest may run past ``max_seconds``, at most as long again (a forest
+        of many inputs is left untrained otherwise).
     tol : float, default=1e-12
         Stop once the training loss (for regression: the MSE of the
         standardised target, 1 - R^2) is at most ``tol``.

@@ -337,7 +337,11 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
     front = []  # (size, training loss, forest), best training loss first
     for size, (value, forest) in sorted(kept.items(), key=lambda item: (item[1][0], item[0])):
         if not interrupt.caught and (not front or deadline is None or time.perf_counter() < deadline):
-            polish(forest, X, Y, loss, settings.polish_iterations, valid, deadline)
+            # the best forest's polish may run as long again as the budget (cut at the budget, a 64-input
+            # linear start of digits was left untrained: 14 % test accuracy, 95.6 % with 24 s more of it);
+            # the others' stop at the budget
+            until = deadline if front or deadline is None else deadline + settings.max_seconds
+            polish(forest, X, Y, loss, settings.polish_iterations, valid, until)
             if loss == "softmax":
                 _recentre(forest)
             value = tidy(forest, X, Y, loss)
