@@ -226,9 +226,15 @@ def main(argv=None) -> int:
             print(f"{site['index']:4d}  line {site['line']:4d}  {site['function']}: {site['mutation']}")
         return 0
     chosen = list(range(len(sites)))
-    if args.only:
+    if args.only is not None:  # (--only with no number, or --sample 0, ran every mutant)
+        unknown = [i for i in args.only if not 0 <= i < len(sites)]
+        if unknown or not args.only:
+            raise SystemExit(f"error: --only takes mutant numbers 0..{len(sites) - 1} (--list shows them); "
+                             f"got {args.only}")
         chosen = args.only
-    elif args.sample:
+    elif args.sample is not None:
+        if args.sample < 1:
+            raise SystemExit(f"error: --sample must be >= 1, got {args.sample}")
         chosen = sorted(random.Random(args.seed).sample(chosen, min(args.sample, len(chosen))))
 
     results = []

@@ -344,13 +344,16 @@ def main(argv=None) -> int:
         device = resolve_device(args.device)
     except ValueError as error:
         raise SystemExit(f"error: --device: {error}") from None
+    kind = "quick" if args.quick else device.type if device.type in CONFIGS else "cpu"
+    setup = CONFIGS[kind]
+    if args.block_directions > setup["model"].d_model:  # else step 3 fails, after the search and the table
+        raise SystemExit(f"error: --block-directions must be at most the model's width {setup['model'].d_model}, "
+                         f"got {args.block_directions}")
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
         import numba
 
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
-    kind = "quick" if args.quick else device.type if device.type in CONFIGS else "cpu"
-    setup = CONFIGS[kind]
     for name in ("cpu", "cuda"):
         print(("* " if name == kind else "  ") + describe(name, CONFIGS[name]))
     if kind == "quick":

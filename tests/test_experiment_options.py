@@ -1,0 +1,31 @@
+"""The benchmark scripts refuse bad options in one line, before any work (--jobs 0 was a traceback from a
+worker after the pool had started, --trials 0 wrote an empty JSON, --only 99999 an IndexError, --sample 0 ran
+all 373 mutants, --block-directions above the model's width failed after the search and the table)."""
+
+import pytest
+
+
+@pytest.mark.parametrize("script, argv, message", [
+    ("compare_explainers", ["--jobs", "0"], "--jobs must be >= 1, got 0"),
+    ("compare_explainers", ["--seconds", "-1"], "--seconds must be > 0, got -1.0"),
+    ("compare_explainers", ["--trials", "0"], "--trials must be >= 1, got 0"),
+    ("srnet_gecco", ["--seconds", "0"], "--seconds must be > 0, got 0.0"),
+    ("bench_nguyen", ["--problems", "foo"], "unknown benchmark 'foo'"),
+])
+def test_bad_numbers_and_names_are_one_line_from_argparse(experiment_script, capsys, script, argv, message):
+    with pytest.raises(SystemExit) as stop:
+        experiment_script(script).main(argv)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("script, argv, message", [
+    ("mutate_fitness", ["--only", "99999"], "error: --only takes mutant numbers 0.."),
+    ("mutate_fitness", ["--sample", "0"], "error: --sample must be >= 1, got 0"),
+    ("transformer_activation", ["--quick", "--device", "cpu", "--block-directions", "4000"],
+     "error: --block-directions must be at most the model's width"),
+    ("activation_study", ["--epochs", "0"], "error: --epochs must be >= 1, got 0"),
+])
+def test_bad_options_stop_before_any_work(experiment_script, script, argv, message):
+    with pytest.raises(SystemExit) as stop:
+        experiment_script(script).main(argv)
+    assert str(stop.value.code).startswith(message)
