@@ -127,8 +127,7 @@ class Domain:
                 other += other >= np.searchsorted(values, centres[:, column])
                 points[:, column] = np.where(switch, values[other], centres[:, column])
             return points
-        points = sample_box(domain.bounds(X), n, rng)
-        return _on_own_values(points, domain, X, rng)
+        return _on_own_values(sample_box(domain.bounds(X), n, rng), _kept_categories(domain, X), rng)
 
     def beyond(self, X: np.ndarray) -> np.ndarray | None:
         """The outer box of the region just beyond a box domain: the box
@@ -149,14 +148,14 @@ class Domain:
         if outer is None:
             return None
         # a widened box keeps categorical inputs on their values: "beyond" is then beyond the other inputs
+        own = _kept_categories(domain, X)
         measured = np.ones(X.shape[1], dtype=bool)
-        if domain.kind == "widen":
-            measured[list(categories(X))] = False
+        measured[list(own)] = False
         if not measured.any() or np.array_equal(outer[measured], inner[measured]):
             return None
         kept, count = [], 0
         while count < n:  # rejection: at least 1 - 1/1.5 of the outer box lies outside the inner one
-            points = _on_own_values(sample_box(outer, 2 * n, rng), domain, X, rng)
+            points = _on_own_values(sample_box(outer, 2 * n, rng), own, rng)
             within = (points >= inner[:, 0]) & (points <= inner[:, 1])
             outside = points[~np.all(within[:, measured], axis=1)]
             kept.append(outside)
@@ -186,13 +185,17 @@ def categories(X: np.ndarray) -> dict[int, np.ndarray]:
     return found
 
 
-def _on_own_values(points: np.ndarray, domain: "Domain", X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A widened box's points with each categorical input (see :func:`categories`) on one of its own values,
-    as jittered rows and pole points keep them (a 0/1 flag took 0.27 or 1.04 at every point); a box the user
-    gave is sampled as written."""
-    if domain.kind == "widen":
-        for column, values in categories(X).items():
-            points[:, column] = values[rng.integers(0, len(values), len(points))]
+def _kept_categories(domain: "Domain", X: np.ndarray) -> dict[int, np.ndarray]:
+    """The categorical inputs a box domain keeps on their own values (see :func:`categories`): a widened
+    box's, as jittered rows and pole points keep them (a 0/1 flag took 0.27 or 1.04 at every point); none of
+    a box the user gave, which is sampled as written."""
+    return categories(X) if domain.kind == "widen" else {}
+
+
+def _on_own_values(points: np.ndarray, own: dict[int, np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """``points`` with each input of ``own`` (input index -> its values) drawn among its values."""
+    for column, values in own.items():
+        points[:, column] = values[rng.integers(0, len(values), len(points))]
     return points
 
 

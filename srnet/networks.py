@@ -211,6 +211,7 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
         if architecture is not None:  # ignored, it was still recorded in the report as the network's
             raise ValueError(f"'{path.name}' is a TorchScript archive, which carries its own architecture: "
                              f"drop --arch ({architecture})")
+        _check_checksums(path)
         try:
             return torch.jit.load(str(path), map_location="cpu").eval()
         except RuntimeError as error:
@@ -235,14 +236,24 @@ def _is_torchscript(path: Path) -> bool:
         return False
     try:
         with zipfile.ZipFile(path) as archive:
-            # torch reads its archives without checking their checksums: flipped bytes in a tensor loaded as
-            # other weights, silently
-            damaged = archive.testzip()
-            if damaged is not None:
-                raise ValueError(f"cannot read '{path}': its member '{damaged}' is damaged (checksum mismatch)")
             return any("/code/" in name for name in archive.namelist())
     except (zipfile.BadZipFile, OSError) as error:
         raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None
+
+
+def _check_checksums(path: Path) -> None:
+    """A one-line ValueError when a member of a zip archive (torch.save's and TorchScript's format) fails its
+    checksum: torch reads its archives without checking them, so flipped bytes in a tensor loaded as other
+    weights, silently.  Files of torch's legacy format are not archives, and pass."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None
+    if damaged is not None:
+        raise ValueError(f"cannot read '{path}': its member '{damaged}' is damaged (checksum mismatch)")
 
 
 def read_state_dict(path) -> dict[str, torch.Tensor]:
@@ -256,6 +267,7 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
     -------
     dict of str to Tensor
     """
+    _check_checksums(path)
     try:
         with warnings.catch_warnings():  # a plain pickle: torch warns of its protocol, then refuses it
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)

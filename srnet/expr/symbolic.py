@@ -325,6 +325,10 @@ def _real_valued(expr: sympy.Expr) -> bool:
     return True
 
 
+#: What a finite formula must not simplify to (sympy's complex infinity, NaN and the infinities).
+_NOT_FINITE = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+
+
 def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 400) -> sympy.Expr:
     """``sympy.simplify`` with a deadline; whatever is done when time runs out.
 
@@ -339,12 +343,12 @@ def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 4
     """
     real = _real_valued(expr)
 
-    finite = not expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+    finite = not expr.has(*_NOT_FINITE)
 
     def better(form) -> bool:  # smaller, as real as the input (see _real_valued) and as finite
         # (x/(sin(x)**2 + cos(x)**2 - 1) is zoo*x on paper, where the program's protected division gives x)
         return (complexity(form) <= complexity(best) and (_real_valued(form) or not real)
-                and (not finite or not form.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)))
+                and (not finite or not form.has(*_NOT_FINITE)))
 
     best = expr
     cleaned = sympy.powsimp(expr)
@@ -373,10 +377,10 @@ def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 4
     return best
 
 
-def latex(expr: sympy.Expr, digits: int = 4, points: dict | None = None) -> str:
-    """LaTeX of ``expr`` rounded as its text is printed (:func:`round_faithfully` at ``points``, or
-    :func:`round_constants` without them): the two must read the same formula."""
-    return sympy.latex(round_faithfully(expr, digits, points))
+def latex(expr: sympy.Expr, digits: int = 4) -> str:
+    """LaTeX of ``expr`` rounded as its text is printed by :func:`round_constants` (a candidate's formulas,
+    rounded faithfully at its points, write their LaTeX from the rounded form): the two read the same."""
+    return sympy.latex(round_constants(expr, digits))
 
 
 def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, max_seconds: float = 10.0) -> bool:
