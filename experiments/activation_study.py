@@ -46,14 +46,15 @@ import json
 import math
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _options import check_numbers
 from _provenance import write_results
+from _summary import mean_std
 
 from srnet.activations import (
     DegenerateActivationError,
@@ -68,7 +69,7 @@ from srnet.activations import (
     split,
 )
 from srnet.activations.study_models import standardise  # not yet exported by srnet.activations under this spelling
-from srnet.data import PMLB_CACHE_ENV, check_budget, load_table
+from srnet.data import PMLB_CACHE_ENV, load_table
 from srnet.jsonio import dumps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,13 +97,9 @@ def parse_args(argv=None):
     parser.add_argument("--out", default=str(REPO / "runs" / "activation_study"))
     parser.add_argument("--json", default=None, help="also write the JSON report here")
     args = parser.parse_args(argv)
-    try:  # one line per bad value, from the project's one checker (epochs 0 reported untrained models)
-        for option in ("epochs", "batch_size", "attempts", "search_samples"):
-            check_budget(f"--{option.replace('_', '-')}", getattr(args, option), integer=True, minimum=1)
-        for option in ("lr", "search_seconds"):
-            check_budget(f"--{option.replace('_', '-')}", getattr(args, option))
-    except ValueError as error:
-        raise SystemExit(f"error: {error}") from None
+    # one line per bad value (epochs 0 reported untrained models)
+    check_numbers(parser, args, counts=("epochs", "batch_size", "attempts", "search_samples"),
+                  budgets=("lr", "search_seconds"))
     try:
         args.seed_list = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
@@ -154,15 +151,6 @@ def find_activation(args, X_train, y_train, seed: int):
 
 
 # ------------------------------------------------------------------ summary
-
-def mean_std(values) -> tuple[float, float]:
-    """Over seeds, None skipped; a seed whose figure is not finite (a NaN ROC AUC when the logits overflow)
-    makes the mean NaN: left out, the row still said 3 seeds."""
-    values = [v for v in values if v is not None]
-    if not values or not all(math.isfinite(v) for v in values):
-        return math.nan, math.nan
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
 
 def summarise(runs):
     heavy = {(r["dataset"], r["seed"]): r for r in runs if r["model"] == "Heavy"}

@@ -64,6 +64,7 @@ from torch import nn
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _options import check_numbers  # noqa: E402
 from _provenance import write_results  # noqa: E402
 
 from srnet.activations import VARIABLE, ExpressionActivation, light_network, load_builtin  # noqa: E402
@@ -121,11 +122,18 @@ def parse_args(argv=None):
                              "or the median")
     parser.add_argument("--quick", action="store_true",
                         help=f"a check that it runs: {', '.join(QUICK)}; 3 rounds, 3 training steps")
+    if parser.parse_known_args(argv)[0].quick:  # defaults only: an option given beside --quick still counts
+        parser.set_defaults(rounds=3, train_steps=3, warmup=1, formulas=",".join(QUICK))
     args = parser.parse_args(argv)
-    if args.quick:
-        args.rounds, args.train_steps, args.warmup = 3, 3, 1
-        args.formulas = args.formulas or ",".join(QUICK)
-    args.sizes = tuple(int(v) for v in args.sizes.split(",")) if args.sizes else SIZES
+    check_numbers(parser, args, counts=("rounds", "train_steps", "threads", "features"))
+    if args.warmup < 0:
+        parser.error(f"--warmup must be >= 0, got {args.warmup}")
+    try:
+        args.sizes = tuple(int(v) for v in args.sizes.split(",")) if args.sizes else SIZES
+    except ValueError:
+        parser.error(f"--sizes takes comma-separated whole numbers, got {args.sizes!r}")
+    if not args.sizes or min(args.sizes) < 1:
+        parser.error(f"--sizes must be element counts >= 1, got {args.sizes}")
     return args
 
 

@@ -61,6 +61,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from _options import check_numbers
 from _provenance import cpu_model, write_results
 
 import srnet
@@ -532,7 +533,7 @@ def thread_counts(text: str | None) -> list[int]:
     return counts
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="wall budget of each in-run evolution on Nguyen-7 (default 10)")
@@ -551,21 +552,29 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="check every table in about a minute: tiny budgets, few problems and seeds")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    if parser.parse_known_args(argv)[0].quick:
+        # tiny budgets as defaults: an option given beside --quick still counts
+        parser.set_defaults(seconds=1.0, raw_seconds=0.2, ttt_seeds=2, ttt_seconds=2.0, gecco_seeds=1,
+                            gecco_seconds=10.0, threads=f"1,{min(2, numba.config.NUMBA_NUM_THREADS)}")
     args = parser.parse_args(argv)
+    check_numbers(parser, args, counts=("ttt_seeds", "gecco_seeds"),
+                  budgets=("seconds", "raw_seconds", "ttt_seconds", "gecco_seconds"))
     try:
-        threads = thread_counts(args.threads if args.threads or not args.quick
-                                else f"1,{min(2, numba.config.NUMBA_NUM_THREADS)}")
+        args.thread_list = thread_counts(args.threads)
     except ValueError as error:
         parser.error(str(error))
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    threads = args.thread_list
     problems = list(NGUYEN)
     gecco_dir = Path(args.gecco_dir)
     from srnet_gecco import REGRESSION
 
     networks = list(REGRESSION)
     if args.quick:
-        args.seconds, args.raw_seconds = 1.0, 0.2
-        args.ttt_seeds, args.ttt_seconds = 2, 2.0
-        args.gecco_seeds, args.gecco_seconds = 1, 10.0
         problems, networks = ["nguyen-1", "nguyen-7", "nguyen-9"], ["kkk0", "feynman1"]
 
     op = try_import("pyoperon")

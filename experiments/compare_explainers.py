@@ -42,9 +42,9 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
 from _options import check_numbers
 from _provenance import write_results
+from _summary import mean_std
 from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
 
 from srnet.explain import check_explainers
@@ -101,14 +101,9 @@ def aggregate(rows):
         record = {"network": network, "explainer": explainer, "domain": domain, "trials": len(group)}
         for metric in METRICS:
             values = [r[metric] for r in group if r.get(metric) is not None]
-            finite = [v for v in values if np.isfinite(v)]
-            if len(finite) < len(values):  # a trial that overflowed: the mean is its figure (RMSE inf, R^2 -inf),
-                # not the mean of the others (an R^2 of -inf read +inf, and an infinite trial was left out)
-                record[metric] = float(next(v for v in values if not np.isfinite(v)))
-                record[f"{metric}_std"] = None
-            else:
-                record[metric] = float(np.mean(finite)) if finite else None
-                record[f"{metric}_std"] = float(np.std(finite)) if finite else None
+            # a trial that overflowed is the figure (RMSE inf, R^2 -inf), not left out of the mean
+            mean, std = mean_std(values) if values else (None, None)
+            record[metric], record[f"{metric}_std"] = mean, (None if std is None or math.isnan(std) else std)
         sources = sorted({r["formula_source"] for r in group if r.get("formula_source")})
         if sources:
             record["formula_source"] = ",".join(sources)

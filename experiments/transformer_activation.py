@@ -58,7 +58,9 @@ import sys
 import time
 
 import torch
+from _options import check_numbers
 from _provenance import write_results
+from _summary import mean_std
 
 from srnet.activations import builtin_names, load_builtin, resolve_device
 from srnet.activations.language_model import (
@@ -82,7 +84,6 @@ from srnet.activations.mlp_block import (
     replace_module,
 )
 from srnet.activations.search import search_activation
-from srnet.data import check_budget
 from srnet.metrics import rmse_r2
 
 SEARCH_SEED = 1000
@@ -139,23 +140,9 @@ def parse_args(argv=None):
     parser.add_argument("--block-directions", type=int, default=8, help="principal directions kept on each side")
     parser.add_argument("--threads", type=int, default=1, help="torch and numba threads on the CPU")
     args = parser.parse_args(argv)
-    try:  # one line per bad value, from the project's one checker
-        for option, minimum in (("seeds", 1), ("search_top", 1), ("block_directions", 1), ("threads", 1)):
-            check_budget(f"--{option.replace('_', '-')}", getattr(args, option), integer=True, minimum=minimum)
-        for option in ("search_seconds", "block_seconds"):
-            check_budget(f"--{option.replace('_', '-')}", getattr(args, option), allow_none=True)
-    except ValueError as error:
-        raise SystemExit(f"error: {error}") from None
+    check_numbers(parser, args, counts=("seeds", "search_top", "block_directions", "threads"),
+                  budgets=("search_seconds", "block_seconds"))
     return args
-
-
-def mean_std(values) -> tuple[float, float]:
-    """Over seeds; a diverged seed (perplexity inf) makes the mean inf: left out, a formula that diverged
-    on two seeds of three beat GELU on the third's figure."""
-    values = list(values)
-    if not values or not all(math.isfinite(v) for v in values):
-        return math.inf, math.nan
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 def describe(name: str, config) -> str:

@@ -49,7 +49,9 @@ from pathlib import Path
 import numpy as np
 import sympy
 import torch
+from _options import check_numbers
 from _provenance import write_results
+from _summary import mean_std
 
 from srnet import XNetClassifier, XNetRegressor
 from srnet.benchmarks import NGUYEN, get_benchmark
@@ -147,18 +149,6 @@ def run_mlp(X, y, X_test, y_test, seed, goal: float, widths, max_iter: int) -> d
     n_parameters = int(sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_))
     return {"r2": test_r2, "width": width, "parameters": n_parameters, "reached": bool(test_r2 >= goal),
             "seconds": seconds}
-
-
-def mean_std(values) -> tuple[float | None, float | None]:
-    """Over seeds, None (not measured) skipped; a seed whose figure is not finite (R^2 -inf) makes the mean
-    that figure: left out, the others' mean counted an unsolved problem as solved."""
-    values = [v for v in values if v is not None]
-    bad = [v for v in values if not math.isfinite(v)]
-    if bad:
-        return float(bad[0]), None
-    if not values:
-        return None, None
-    return float(statistics.fmean(values)), float(statistics.pstdev(values)) if len(values) > 1 else 0.0
 
 
 def summarise(runs: list[dict], keys) -> dict:
@@ -269,7 +259,7 @@ def classification(names, seeds: int, seconds: float, epochs: int, pmlb_cache: P
 # ------------------------------------------------------------------ report
 
 def fmt(value, spec) -> str:
-    return "-" if value is None else format(value, spec)
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
 
 
 def print_report(results: dict) -> None:
@@ -321,6 +311,7 @@ def main(argv=None) -> int:
                              "'' for none)")
     parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE") or str(REPO.parent / "shared/pmlb"))
     args = parser.parse_args(argv)
+    check_numbers(parser, args, counts=("seeds",), budgets=("max_seconds", "classification_seconds"))
     quick = args.quick
     seeds = args.seeds if args.seeds is not None else (1 if quick else 3)
     seconds = args.max_seconds if args.max_seconds is not None else (2.0 if quick else 5.0)
@@ -331,8 +322,6 @@ def main(argv=None) -> int:
     datasets = (args.datasets.split(",") if args.datasets is not None
                 else list(QUICK_SETS if quick else SKLEARN_SETS + PMLB_SETS))
     datasets = [d for d in datasets if d]
-    if seeds < 1 or seconds <= 0 or class_seconds <= 0:
-        parser.error("--seeds, --max-seconds and --classification-seconds must be positive")
     for name in problems:
         try:
             get_benchmark(name)

@@ -11,6 +11,13 @@ import pytest
     ("compare_explainers", ["--trials", "0"], "--trials must be >= 1, got 0"),
     ("srnet_gecco", ["--seconds", "0"], "--seconds must be > 0, got 0.0"),
     ("bench_nguyen", ["--problems", "foo"], "unknown benchmark 'foo'"),
+    ("activation_study", ["--epochs", "0"], "--epochs must be >= 1, got 0"),
+    ("transformer_activation", ["--seeds", "0"], "--seeds must be >= 1, got 0"),
+    ("xnet_benchmarks", ["--max-seconds", "nan"], "--max-seconds must be a finite number, got nan"),
+    ("bench_engine", ["--seconds", "-2"], "--seconds must be > 0, got -2.0"),
+    ("bench_engine", ["--quick", "--ttt-seeds", "0"], "--ttt-seeds must be >= 1, got 0"),
+    ("bench_activation", ["--rounds", "0"], "--rounds must be >= 1, got 0"),
+    ("bench_activation", ["--sizes", "64k"], "--sizes takes comma-separated whole numbers, got '64k'"),
 ])
 def test_bad_numbers_and_names_are_one_line_from_argparse(experiment_script, capsys, script, argv, message):
     with pytest.raises(SystemExit) as stop:
@@ -23,9 +30,20 @@ def test_bad_numbers_and_names_are_one_line_from_argparse(experiment_script, cap
     ("mutate_fitness", ["--sample", "0"], "error: --sample must be >= 1, got 0"),
     ("transformer_activation", ["--quick", "--device", "cpu", "--block-directions", "4000"],
      "error: --block-directions must be at most the model's width"),
-    ("activation_study", ["--epochs", "0"], "error: --epochs must be >= 1, got 0"),
 ])
 def test_bad_options_stop_before_any_work(experiment_script, script, argv, message):
     with pytest.raises(SystemExit) as stop:
         experiment_script(script).main(argv)
     assert str(stop.value.code).startswith(message)
+
+
+@pytest.mark.parametrize("script", ["bench_engine", "bench_activation"])
+def test_quick_sets_defaults_and_an_option_given_beside_it_still_counts(experiment_script, script):
+    parse = experiment_script(script).parse_args
+    assert parse(["--quick", "--seconds" if script == "bench_engine" else "--rounds", "7"]) is not None
+    quick = parse(["--quick"])
+    given = parse(["--quick", "--seconds" if script == "bench_engine" else "--rounds", "7"])
+    if script == "bench_engine":
+        assert quick.seconds == 1.0 and given.seconds == 7.0 and given.raw_seconds == 0.2
+    else:
+        assert quick.rounds == 3 and given.rounds == 7 and given.train_steps == 3

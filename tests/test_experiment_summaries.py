@@ -4,6 +4,8 @@ solved, and a formula that diverged on two seeds of three beat GELU on the third
 
 import math
 
+import numpy as np
+
 
 def test_a_trial_that_overflowed_is_the_comparisons_figure_not_left_out(experiment_script):
     compare = experiment_script("compare_explainers")
@@ -14,7 +16,17 @@ def test_a_trial_that_overflowed_is_the_comparisons_figure_not_left_out(experime
     assert records["srnet"]["r2"] == -math.inf and records["srnet"]["rmse"] == math.inf
     assert records["maple"]["rmse"] == math.inf and records["maple"]["trials"] == 2
     finite = compare.aggregate([dict(network="n", explainer="e", domain="d", rmse=v) for v in (1.0, 3.0)])[0]
-    assert finite["rmse"] == 2.0 and finite["rmse_std"] == 1.0
+    assert finite["rmse"] == 2.0 and finite["rmse_std"] == math.sqrt(2.0)  # the sample std, as every script's
+
+
+def test_every_script_summarises_seeds_with_the_one_mean_std(experiment_script):
+    one = experiment_script("_summary").mean_std
+    for script in ("compare_explainers", "xnet_benchmarks", "transformer_activation", "activation_study"):
+        assert experiment_script(script).mean_std is one, script
+    mean, std = one([1.0, 2.0, None, 6.0])
+    assert mean == 3.0 and std == float(np.std([1.0, 2.0, 6.0], ddof=1))
+    assert one([5.0]) == (5.0, 0.0)
+    assert all(math.isnan(v) for v in one([None, None]))
 
 
 def test_a_seed_that_diverged_is_the_mean_of_every_summary(experiment_script):

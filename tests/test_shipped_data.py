@@ -141,3 +141,18 @@ def test_results_are_written_with_command_versions_date_and_host(tmp_path, prove
     (tmp_path / "bare.json").write_text("{}")
     with pytest.raises(ValueError, match="not an experiment's results file"):
         provenance.read_results(tmp_path / "bare.json")
+
+
+def test_the_shipped_activations_match_a_fresh_regeneration_and_the_check_sees_a_change(experiment_script, tmp_path):
+    make = experiment_script("make_examples")
+    make.make_activations(tmp_path)
+    shipped = ROOT / "data" / "activations"
+    for name in ("index.json", *(f"{e['name']}.json" for e in make.found_activations())):
+        fresh = json.loads((tmp_path / name).read_text())
+        assert make.same_activation_file(json.loads((shipped / name).read_text()), fresh), name
+    changed = json.loads((tmp_path / "magic-sin.json").read_text())
+    changed["program"]["weights"] = [[1.522]]
+    assert not make.same_activation_file(json.loads((shipped / "magic-sin.json").read_text()), changed)
+    index = json.loads((tmp_path / "index.json").read_text())
+    index["activations"][0]["values"][-1] += 1e-9
+    assert not make.same_activation_file(json.loads((shipped / "index.json").read_text()), index)
