@@ -29,6 +29,7 @@ Two protocols, both reported:
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
@@ -39,7 +40,7 @@ import numpy as np
 import sympy
 
 from srnet.cgp.driver import is_interrupt
-from srnet.data import check_budget, check_matrix, check_rows, data_box, random_generator, widen_box
+from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, data_box, random_generator, widen_box
 from srnet.domain import check_box, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.network import NetworkFunction
@@ -203,8 +204,14 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         if X_test is None:
             order = rng.permutation(len(X_train))
             cut = max(1, int(0.75 * len(X_train)))
+            if cut < MIN_ROWS:
+                raise ValueError(f"X_train has {len(X_train)} rows; with a quarter held out as X_test, {cut} are "
+                                 f"left to learn from and srnet needs {MIN_ROWS}: pass X_test, or at least "
+                                 f"{math.ceil(MIN_ROWS / 0.75)} rows")
             X_train, X_test = X_train[order[:cut]], X_train[order[cut:]]
         X_test = check_matrix(X_test, "X_test")
+        if len(X_test) < 2:  # one row has no variance: R^2 -inf beside a tiny RMSE
+            raise ValueError(f"X_test must have >= 2 rows (R^2 needs two points), got {len(X_test)}")
         if X_test.shape[1] != n_features:
             raise ValueError(f"X_test has {X_test.shape[1]} columns but the network expects {n_features}")
         # explainers learn from all of X_train; they are measured on at most n_points rows of each
@@ -291,8 +298,9 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
     """compare.json, compare.csv and the plots of a comparison in ``out_dir``.
 
     Plots: fidelity bars; for 1-D/2-D regression the network and every
-    explainer across both boxes; for classifiers, decision boundaries on the
-    two most varied inputs.
+    explainer across both boxes; for classifiers of two or more inputs,
+    decision boundaries on the two most varied inputs.  Raises ValueError
+    when the comparison has no records.
     """
     import csv
     from pathlib import Path
@@ -300,6 +308,8 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
     from srnet import plots
     from srnet.jsonio import dumps
 
+    if not comparison.records:
+        raise ValueError("the comparison has no records (no explainer finished): nothing to write")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = {"task": comparison.task, "interrupted": comparison.interrupted, "records": comparison.records,
@@ -319,7 +329,7 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
         training, test = comparison.boxes["training"], comparison.boxes["test"]
         draw = plots.plot_curves_1d if training.shape[0] == 1 else plots.plot_surfaces_2d
         written.append(draw(functions, training, test, out_dir / "explainers.png"))
-    elif comparison.task == "classification":
+    elif comparison.task == "classification" and comparison.points["train"].shape[1] >= 2:  # a map needs two
         X = comparison.points["train"]
         written.append(plots.plot_decision_boundaries(functions, X, most_varied_inputs(X),
                                                       out_dir / "decision_boundaries.png",

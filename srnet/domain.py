@@ -101,6 +101,8 @@ class Domain:
                 raise ValueError(f"domain widen:{domain.factor:g} widens input {wide} of the data "
                                  f"([{X[:, wide].min():g}, {X[:, wide].max():g}]) past the largest float; "
                                  f"choose a smaller factor or an explicit box")
+            for column, values in _kept_categories(domain, X).items():  # drawn among their values: their range
+                box[column] = values[0], values[-1]
             return box
         return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 
 import numba
 import numpy as np
@@ -786,7 +787,12 @@ class SRNet(BaseEstimator):
         if not self.is_classifier_:
             raise ValueError("predict_class needs a classification network (one with a softmax head)")
         output = self.predict(X)
-        index = np.where(np.isfinite(output), output, -np.inf).argmax(axis=1)  # as class_agreement reads scores
+        finite = np.isfinite(output)
+        index = np.where(finite, output, -np.inf).argmax(axis=1)  # as class_agreement reads scores
+        lost = int(np.sum(~finite.any(axis=1)))
+        if lost:  # a label must be given; say that it is a guess
+            warnings.warn(f"the formula has no finite logit on {lost} of {len(output)} rows (an overflow or "
+                          "a NaN input): they get the first class", RuntimeWarning, stacklevel=2)
         labels = getattr(self, "classes_", None)
         return index if labels is None else labels[index]
 

@@ -34,17 +34,23 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     target, predicted = _paired(target, predicted)
     if not np.all(np.isfinite(target)):  # no figure measures a match to inf or NaN
         return math.inf, -math.inf
-    # sums of squares in units of the target's largest magnitude: targets beyond 1e154 have squares beyond
-    # float64 (sst was inf, and its bound an OverflowError)
+    # sums of squares in units of the target's largest magnitude (targets beyond 1e154 have squares beyond
+    # float64), the residuals' in units of their own largest (a target of 1e-300 against 1: squared in the
+    # target's units, the RMSE of 1 read inf)
     unit = float(np.max(np.abs(target))) or 1.0
     with np.errstate(over="ignore", invalid="ignore"):
-        residual = (predicted - target) / unit
-        sse = float(np.sum(residual * residual))
+        difference = predicted - target
+        finite = bool(np.all(np.isfinite(difference)))
+        scale = max(float(np.max(np.abs(difference))), unit) if finite else unit
+        residual = difference / scale
+        sse = float(np.sum(residual * residual)) if finite else math.inf
     centred = (target - target.mean(axis=0)) / unit
     sst = float(np.sum(centred * centred))
-    rmse = unit * math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
+    rmse = scale * math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
     if math.sqrt(sst / target.size) > CONSTANT_MATCH:  # the mean of a constant need not be exact
-        r2 = 1.0 - sse / sst if math.isfinite(sse) else -math.inf
+        # 1 - SSE/SST, each in its own units; a ratio beyond float64 is R^2 -inf
+        ratio = math.sqrt(sse / sst) * (scale / unit) if math.isfinite(sse) else math.inf
+        r2 = 1.0 - ratio * ratio if ratio < 1e150 else -math.inf
     else:  # a constant target: matched within rounding or not at all
         r2 = 1.0 if rmse <= CONSTANT_MATCH * unit or sse == 0 else -math.inf
     return rmse, r2
@@ -72,12 +78,16 @@ def _paired(target, predicted) -> tuple[np.ndarray, np.ndarray]:
     return target, predicted
 
 
-def _classes(values, axis: int, name: str) -> np.ndarray:
+def _classes(values, axis: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The class of each sample, and whether it has one: a score that is not finite (NaN, an overflow)
+    never chooses its class, and a sample with no finite score chooses none (its arg-max, 0, agreed with
+    every network that picked class 0)."""
     values = np.asarray(values)
     if values.ndim == 1:
-        return values
-    if values.ndim == 2:  # a score that is not finite (NaN, an overflow) never chooses its class
-        return np.where(np.isfinite(values), values, -np.inf).argmax(axis=axis)
+        return values, np.ones(values.shape, dtype=bool)
+    if values.ndim == 2:
+        finite = np.isfinite(values)
+        return np.where(finite, values, -np.inf).argmax(axis=axis), finite.any(axis=axis)
     raise ValueError(f"{name} must be 1-D class labels or 2-D class scores; got shape {values.shape}")
 
 
@@ -100,7 +110,8 @@ def class_agreement(predicted, reference, *, axis: int = 1) -> float:
         Each either 1-D class labels (n_samples,), or 2-D class scores
         (probabilities or logits) whose arg-max along ``axis`` is the class
         (a non-finite score counts as -inf: the class a formula's NaN or
-        overflow would pick is no choice at all, as in ``SRNet.predict_class``).
+        overflow would pick is no choice at all, as in ``SRNet.predict_class``;
+        a sample with no finite score agrees with nothing).
     axis : {1, 0}, default=1
         The class axis of 2-D scores: 1 when rows are samples, 0 when columns
         are (srnet's feature-rows layout, (n_classes, n_samples)).
@@ -115,10 +126,11 @@ def class_agreement(predicted, reference, *, axis: int = 1) -> float:
     ValueError
         When the two hold different numbers of samples, or none.
     """
-    first, second = _classes(predicted, axis, "predicted"), _classes(reference, axis, "reference")
+    (first, chose_first), (second, chose_second) = (_classes(predicted, axis, "predicted"),
+                                                    _classes(reference, axis, "reference"))
     if first.shape != second.shape:
         raise ValueError(f"class agreement needs as many predictions as reference classes; got "
                          f"{first.shape[0]} and {second.shape[0]}")
     if not first.size:
         raise ValueError("class agreement of no samples")
-    return float(np.mean(first == second))
+    return float(np.mean((first == second) & chose_first & chose_second))

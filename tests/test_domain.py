@@ -418,6 +418,9 @@ def test_a_widened_box_keeps_a_categorical_input_on_its_own_values_and_beyond_is
     assert Domain("widen", 1.5).sample_beyond(flags, 10, rng) is None  # flags alone: nothing beyond them
     given = Domain("box", box=((-1, 1), (-0.5, 1.5))).sample(X, 500, np.random.default_rng(3))
     assert np.unique(given[:, 1]).size == 500
+    # the box reported is the one sampled: a categorical input's range is its values' (widen:0.5 said [0.25, 0.75])
+    for factor in (0.5, 2.0):
+        assert Domain("widen", factor).describe(X)["box"][1] == [0.0, 1.0]
 
 
 def _pole_points(monkeypatch, domain):

@@ -152,6 +152,12 @@ def test_classifier_logits_are_explained_and_agreement_reported():
     assert model.regions_["validation-rows"]["agreement"] == pytest.approx(held_agreement)
     assert model.selected_["validation_agreement"] == pytest.approx(
         (model.regions_["domain"]["agreement"] + held_agreement) / 2)
+    # a row with no finite logit must get a label: it is said to be a guess
+    outputs = model.predict(X[:3])
+    outputs[1] = np.nan
+    model.predict = lambda rows: outputs
+    with pytest.warns(RuntimeWarning, match="no finite logit on 1 of 3 rows"):
+        model.predict_class(X[:3])
 
 
 def test_held_out_rows_are_a_seeded_fifth_disjoint_from_the_fitted_ones():

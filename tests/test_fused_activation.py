@@ -651,3 +651,33 @@ def test_torch_func_transforms_take_the_unfused_path():
     assert torch.allclose(grad, torch.sin(t) + t * torch.cos(t))
     jacobian = torch.func.vmap(torch.func.grad(lambda u: module(u)))(t)
     assert torch.allclose(jacobian, grad)
+
+
+@pytest.mark.parametrize("dtype, big", [(torch.float64, 1e200), (torch.float32, 1e20)])
+def test_an_output_listed_twice_has_autograds_slope_where_it_overflows(dtype, big):
+    """-2 x^3 + 0.5 x^3 through one node twice: the fused map summed -2 * inf + 0.5 * inf = NaN, autograd
+    (-2 + 0.5) * inf = -inf."""
+    program = Program(1, (), (("cube", 0, 0),), (1, 1), [[-2.0], [0.5]], [0.0])
+    slopes = []
+    for fused in (True, False):
+        x = torch.tensor([big, 1.0], dtype=dtype, requires_grad=True)
+        y = ExpressionActivation(program, check_range=None, fused=fused)(x)
+        slopes.append(torch.autograd.grad(y.sum(), x)[0])
+    assert slopes[0][0].item() == -math.inf and torch.equal(slopes[0], slopes[1])
+    assert slopes[0][1].item() == pytest.approx(-4.5)
+
+
+def test_a_formula_too_deep_to_print_still_prints_saves_and_is_refused_by_name(tmp_path):
+    from srnet.activations import DegenerateActivationError
+
+    chain = Program(1, (), tuple(("sin", k, 0) for k in range(200)), (200,), [[1.0]], [0.0])
+    activation = ExpressionActivation(chain, check_range=None)
+    assert "200 steps" in repr(activation)  # sympy's printer recursed past Python's limit
+    activation.save(tmp_path / "deep.json")
+    loaded = ExpressionActivation.load(tmp_path / "deep.json")
+    x = torch.linspace(-3, 3, 7, dtype=torch.float64)
+    assert torch.equal(loaded(x), activation(x))
+    steps = tuple(("sin", k, 0) for k in range(200)) + (("mul", 200, 0),) + tuple(("cube", 201 + k, 0)
+                                                                               for k in range(8))
+    with pytest.raises(DegenerateActivationError, match="209 steps"):  # was a RecursionError
+        ExpressionActivation(Program(1, (), steps, (len(steps),), [[1.0]], [0.0]))

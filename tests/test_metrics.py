@@ -121,3 +121,23 @@ def test_a_non_finite_target_never_scores_a_match(bad):
 
     assert rmse_r2([1.0, bad, 3.0], [1.0, 2.0, 3.0]) == (math.inf, -math.inf)
     assert rmse_r2([[1.0, 2.0], [bad, 3.0]], [[1.0, 2.0], [bad, 3.0]]) == (math.inf, -math.inf)
+
+
+def test_a_sample_with_no_finite_score_agrees_with_nothing():
+    # its arg-max was class 0: a formula NaN everywhere agreed with every row the network gave class 0
+    assert class_agreement(np.full((4, 2), np.nan), np.array([0, 0, 0, 1])) == 0.0
+    scores = np.array([[np.nan, np.nan], [2.0, 1.0], [np.inf, np.nan], [-np.inf, -np.inf]])
+    assert class_agreement(scores, np.array([0, 0, 1, 0])) == 0.25
+    assert class_agreement(np.array([0, 0]), np.full((2, 3), np.nan)) == 0.0
+
+
+def test_a_tiny_target_far_from_its_prediction_has_a_finite_rmse():
+    from srnet.metrics import rmse_r2
+
+    # in the target's units the residuals' squares overflowed: RMSE inf for a true RMSE of 1
+    assert rmse_r2(np.array([1e-300, 2e-300, 3e-300]), np.ones(3)) == (1.0, -math.inf)
+    assert rmse_r2(np.array([1e-310, 0.0, 0.0]), np.ones(3))[0] == pytest.approx(1.0)
+    target = np.array([1.0, 2.0, 4.0])
+    far = target * 1e300
+    rmse, r2 = rmse_r2(target, far)
+    assert rmse == pytest.approx(1e300 * np.sqrt(np.mean(((far - target) / 1e300) ** 2))) and r2 == -math.inf

@@ -4,6 +4,7 @@ import pickle
 import warnings
 import zipfile
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -275,3 +276,14 @@ def test_a_state_dict_of_functional_activations_says_why_it_is_not_the_paper_s_l
     with pytest.raises(ValueError, match=r"needs tensor 'fc1\.0\.weight' \(8, 3\), which the file lacks \(it has "
                                          r"'fc1\.weight': a module of its own whose forward applies the activations"):
         load_network(tmp_path / "functional.pt", "mlp:relu")
+
+
+def test_softmax_gives_an_infinite_logit_the_row_and_a_nan_logit_no_class():
+    from srnet.explain.network import softmax
+
+    probabilities = softmax(np.array([[np.inf, 0.0, 1.0], [np.inf, np.inf, -np.inf], [1.0, 2.0, -np.inf],
+                                      [np.nan, 1.0, 2.0], [-np.inf, -np.inf, -np.inf]]))
+    np.testing.assert_array_equal(probabilities[0], [1.0, 0.0, 0.0])  # inf - inf made the whole row NaN
+    np.testing.assert_array_equal(probabilities[1], [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(probabilities[2], [1 / (1 + np.e), np.e / (1 + np.e), 0.0])
+    assert np.isnan(probabilities[3]).all() and np.isnan(probabilities[4]).all()

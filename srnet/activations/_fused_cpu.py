@@ -11,9 +11,9 @@ autograd of the primitives' torch forms, protected branches included).
 
 Where the engine's scalar primitives vectorise (add ... cube, protected div,
 sqrt|a|, log|a|, and :mod:`srnet.cgp._vecmath`'s sin and cos) they are called
-as they are; exp, tanh, sigmoid and tan get branch-free float32 versions here
-(Cephes' expf and tanhf), as numba calls libm one element at a time for them;
-in float64 they are libm's.
+as they are; exp, tanh and sigmoid get branch-free float32 versions here
+(Cephes' expf and tanhf), as numba calls libm one element at a time for them
+(in float64 they are libm's), and tan is sin/cos of one shared reduction.
 """
 
 from __future__ import annotations

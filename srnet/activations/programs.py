@@ -47,8 +47,27 @@ class DegenerateActivationError(ValueError):
 # ----------------------------------------------------------------- helpers
 
 def formula_text(program: Program, digits: int = 4) -> str:
-    expr = to_sympy(program, (VARIABLE,))[0]
-    return str(expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)}))
+    """The formula in ``x``, constants at ``digits`` significant digits; a formula nested too deeply for
+    sympy's printer (about 200 steps: a RecursionError in repr, save and every error message) is named by
+    its size instead."""
+    try:
+        expr = to_sympy(program, (VARIABLE,))[0]
+        return str(expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)}))
+    except RecursionError:
+        return f"<a formula of {len(program.steps)} steps, nested too deeply to print>"
+
+
+def merge_repeated_outputs(program: Program) -> Program:
+    """``program`` with each output address listed once, its weights summed: the same function, and one
+    that every path computes alike (the fused derivative summed w1 * slope + w2 * slope, NaN where the
+    slope overflowed and autograd's (w1 + w2) * slope was inf)."""
+    if len(set(program.outputs)) == len(program.outputs):
+        return program
+    merged: dict[int, np.ndarray] = {}
+    for address, row in zip(program.outputs, program.weights):
+        merged[address] = merged[address] + row if address in merged else np.array(row, dtype=np.float64)
+    return Program(program.n_inputs, program.constants, program.steps, tuple(merged),
+                   np.array(list(merged.values())), program.intercept)
 
 
 def check_one_variable(program: Program) -> None:

@@ -56,8 +56,9 @@ class SRNetExplainer(Explainer):
     ----------
     max_seconds : float, default 10.0
         Search budget.
-    **srnet_params
-        Passed to :class:`srnet.extract.SRNet` (preset, form, n_outputs, ...).
+    srnet_params : dict, optional
+        Keyword arguments of :class:`srnet.extract.SRNet` (preset, form,
+        n_outputs, ...), e.g. ``srnet_params={"preset": "fast"}``.
     """
 
     name = "srnet"

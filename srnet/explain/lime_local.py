@@ -27,6 +27,7 @@ from lime.lime_tabular import LimeTabularExplainer
 from sklearn.linear_model import Ridge
 from tqdm.auto import tqdm
 
+from srnet.data import check_budget
 from srnet.explain.base import LocalLinearExplainer, network_outputs
 
 _PROGRESS_MIN_POINTS = 50  # below this many points a progress bar is noise
@@ -85,8 +86,9 @@ class LimeExplainer(LocalLinearExplainer):
         return self._explain_row(self._check_query(np.reshape(x, (1, -1)))[0])
 
     def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
-        if self.num_samples < 2:
-            raise ValueError(f"num_samples must be >= 2; got {self.num_samples}")
+        check_budget("num_samples", self.num_samples, integer=True, minimum=2)
+        check_budget("kernel_width", self.kernel_width, allow_none=True)  # 0 weighted every sample NaN
+        check_budget("alpha", self.alpha, positive=False)
         self.X_train_ = X_train
         self._network = functools.partial(network_outputs, predict, task=self.task_, n_outputs=self.n_outputs_)
         self._seed = int(rng.integers(2**31 - 1))

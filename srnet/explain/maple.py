@@ -144,8 +144,9 @@ class MapleExplainer(LocalLinearExplainer):
         """Split X_train into training and validation points."""
         n_valid = max(1, round(self.valid_fraction * len(X)))
         if n_valid >= len(X):
-            raise ValueError(f"MAPLE needs at least 2 points in X_train to hold some out for feature selection; "
-                             f"got {len(X)} (or pass X_valid)")
+            raise ValueError(f"MAPLE holds out valid_fraction={self.valid_fraction} of X_train for feature "
+                             f"selection: {n_valid} of its {len(X)} rows, leaving none to learn from (lower "
+                             f"valid_fraction, pass more rows, or pass X_valid)")
         order = rng.permutation(len(X))
         train, valid = order[n_valid:], order[:n_valid]
         return X[train], Y[train], X[valid], Y[valid]

@@ -176,3 +176,29 @@ def test_srnet_params_may_set_the_budget_and_seed_as_regressor_params_do(small_n
     explainer.fit(network, X, random_state=0)
     assert explainer.model_.max_seconds is None and explainer.model_.random_state == 5
     assert explainer.model_.n_generations_ <= 10 * 2  # the generation budget ran, not 10 s
+
+
+def _untrained_classifier(n_inputs):
+    torch.manual_seed(0)
+    return NetworkFunction(nn.Sequential(nn.Linear(n_inputs, 4), nn.Tanh(), nn.Linear(4, 2), nn.Softmax(dim=1)))
+
+
+def test_a_classifier_comparison_refuses_too_few_rows_to_split_and_a_one_row_test_set(tmp_path):
+    network = _untrained_classifier(2)
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    # 12 rows passed the row check, then 9 were left and SRNet named a count the user never gave
+    with pytest.raises(ValueError, match=r"X_train has 12 rows; with a quarter held out as X_test, 9 are left"):
+        compare(network, X, {"c": ConstantExplainer()}, random_state=0)
+    with pytest.raises(ValueError, match=r"X_test must have >= 2 rows \(R\^2 needs two points\), got 1"):
+        compare(network, X, {"c": ConstantExplainer()}, X_test=X[:1], random_state=0)
+
+
+def test_a_one_input_classifiers_comparison_is_written_and_an_empty_one_refused(tmp_path):
+    network = _untrained_classifier(1)
+    X = np.random.default_rng(0).normal(size=(40, 1))
+    result = compare(network, X, {"maple": MapleExplainer(n_estimators=10)}, random_state=0)
+    written = write_comparison(result, network, tmp_path)  # the decision map unpacked two inputs of one
+    assert {p.name for p in written} == {"compare.json", "compare.csv", "fidelity.png"}
+    result.records.clear()
+    with pytest.raises(ValueError, match="no records"):
+        write_comparison(result, network, tmp_path / "empty")

@@ -128,9 +128,16 @@ def test_bad_fit_inputs_are_named(network, X_train, task, message):
         LimeExplainer().fit(network, X_train, task=task)
 
 
-def test_too_few_samples_are_refused():
-    with pytest.raises(ValueError, match="num_samples must be >= 2; got 1"):
-        LimeExplainer(num_samples=1).fit(smooth, training_points())
+@pytest.mark.parametrize("settings, message", [
+    (dict(num_samples=1), "num_samples must be >= 2, got 1"),
+    (dict(num_samples=10.5), "num_samples must be a whole number, got 10.5"),
+    (dict(kernel_width=0), "kernel_width must be > 0, got 0"),  # fitted, then NaN sample weights at predict
+    (dict(kernel_width=-1.0), "kernel_width must be > 0, got -1.0"),
+    (dict(alpha=float("nan")), "alpha must be a finite number, got nan"),
+])
+def test_bad_settings_are_refused_at_fit(settings, message):
+    with pytest.raises(ValueError, match=message):
+        LimeExplainer(**settings).fit(smooth, training_points())
 
 
 def test_bad_query_points_are_named():

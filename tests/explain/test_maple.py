@@ -130,7 +130,7 @@ def test_same_seed_same_explainer():
     ({"forest": "extra_trees"}, uniform(50, 2, 0), "unknown forest 'extra_trees'"),
     ({"alpha": -1.0}, uniform(50, 2, 0), "alpha must be >= 0"),
     ({"valid_fraction": 1.5}, uniform(50, 2, 0), r"valid_fraction must be in \(0, 1\)"),
-    ({}, uniform(1, 2, 0), "at least 2 points in X_train"),
+    ({}, uniform(1, 2, 0), "1 of its 1 rows, leaving none to learn from"),
 ])
 def test_bad_parameters_are_named(params, X_train, message):
     with pytest.raises(ValueError, match=message):
