@@ -275,6 +275,7 @@ def launch_arguments(plan, value: bool, derivative: bool, scaled: bool) -> dict:
 #: launched directly, without Triton's per-call argument binding and cache
 #: lookup (tens of microseconds, as long as the kernel at 1M elements).
 _COMPILED: dict = {}
+_COMPILED_MAX = 4096
 _FAST = [True]  # cleared for good if a direct launch ever fails
 
 
@@ -306,4 +307,6 @@ def run(plan, x: torch.Tensor, y: torch.Tensor | None, dy: torch.Tensor | None,
                 _COMPILED.clear()
         compiled = fused_kernel[grid](*pointers, n, **constants)
         if _FAST[0] and hasattr(compiled, "function"):
+            if len(_COMPILED) >= _COMPILED_MAX:  # keyed by plan: a long search makes a new plan per formula
+                _COMPILED.clear()
             _COMPILED[key] = compiled
