@@ -260,13 +260,21 @@ def run_block(args, setup, model, train, search_validation, test, device):
     block = model.get_submodule(name)
     seconds = args.block_seconds if args.block_seconds is not None else setup["block_seconds"]
     k = args.block_directions
+    # each phase says what it does: the step ran for minutes without a line
+    print(f"  probing {name} ...", flush=True)
     X, Y = probe_module(model, block, train[0][: setup["block_probe_windows"]], max_rows=setup["block_rows"],
                         random_state=0)
+    print(f"  explaining it from {X.shape[0]:,} rows ({k} directions each side, SRNet {seconds:g} s) ...",
+          flush=True)
     explanation = explain_block(X, Y, n_inputs=k, n_outputs=k, n_features=4, max_seconds=seconds, random_state=0,
-                                n_threads=args.threads if device.type == "cpu" else None)
-    distilled, linear_distilled = (
-        distil_block(model, name, module, train[0], search_validation[0], steps=setup["block_distil_steps"],
-                     random_state=0) for module in (explanation.module, explanation.linear))
+                                n_threads=args.threads if device.type == "cpu" else None, progress=True)
+    distillations = {}
+    for label, module in (("formula", explanation.module), ("linear map", explanation.linear)):
+        print(f"  distilling the {label} into the model ({setup['block_distil_steps']} steps) ...", flush=True)
+        distillations[label] = distil_block(model, name, module, train[0], search_validation[0],
+                                            steps=setup["block_distil_steps"], random_state=0)
+    distilled, linear_distilled = distillations["formula"], distillations["linear map"]
+    print("  measuring test perplexities ...", flush=True)
     through = ProjectedBlock(block, principal_directions(X, k), principal_directions(Y, k))
     before = perplexity(model, *test)
     fitted = perplexity(replace_module(model, name, explanation.module), *test)
