@@ -14,7 +14,7 @@ from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
 from srnet.data import check_budget
 from srnet.expr.program import Program
-from srnet.expr.symbolic import make_symbols, residue_points, simplify, tidy_constants, to_sympy
+from srnet.expr.symbolic import make_symbols, residue_points, simplify_all, tidy_constants, to_sympy
 from srnet.names import feature_symbols
 from srnet.progress import SearchProgress
 
@@ -243,8 +243,8 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         # an intercept is round-off only when it is tiny beside the formula's values on the data, not only
         # beside its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5)
         points = residue_points(symbols, X)
-        formulas = [simplify(tidy_constants(f, points=points), self.simplify_seconds)
-                    for f in to_sympy(self.program_, symbols)]
+        formulas = simplify_all([tidy_constants(f, points=points) for f in to_sympy(self.program_, symbols)],
+                                self.simplify_seconds)
         self._single_target = y.ndim == 1
         self.expression_ = formulas[0] if self._single_target else formulas
         return self

@@ -22,7 +22,7 @@ import sympy
 
 from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.expr.program import Program
-from srnet.expr.symbolic import complexity, residue_points, round_faithfully, simplify, to_sympy
+from srnet.expr.symbolic import complexity, residue_points, round_faithfully, simplify_all, to_sympy
 from srnet.jsonio import check_document, malformed, shown
 from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2
 
@@ -346,7 +346,7 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
               simplify_seconds: float, expressions=None) -> Candidate:
     """Measure and simplify one formula (``expressions``: already simplified ones)."""
     if expressions is None:
-        expressions = [simplify(e, simplify_seconds) for e in formula.expressions(symbols)]
+        expressions = simplify_all(formula.expressions(symbols), simplify_seconds)
     # a two-class classifier's class is the sign of y1 - y0: a person reads that one formula
     decision = expressions[1] - expressions[0] if classification and len(expressions) == 2 else None
     unmeasured = Candidate(formula, expressions, 0, {}, [], residue_points(symbols, domain_points), decision)

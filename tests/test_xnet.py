@@ -29,6 +29,7 @@ from srnet.xnet.tree import (
     linear_tree,
     n_nodes,
     postorder,
+    random_tree,
     substitute,
     to_program,
 )
@@ -362,6 +363,7 @@ def test_auto_starts_linear_from_ten_inputs_when_the_sum_fits():
     assert XNetClassifier()._init(30, ("mul", "sub")) == "random"                    # no add to sum with
     assert XNetClassifier(max_nodes=20)._init(30, adds) == "random"                  # the sum would not fit
     assert XNetClassifier(max_nodes=np.int64(59))._init(30, adds) == "linear"
+    assert XNetClassifier(max_nodes=59.0)._init(30, adds) == "linear"  # a whole float: as 59 (it chose random)
     assert XNetClassifier(init="random")._init(30, adds) == "random"
     assert XNetClassifier(init="linear")._init(2, adds) == "linear"
     X = np.random.default_rng(0).normal(size=(40, 20))
@@ -585,3 +587,68 @@ def test_the_best_forests_polish_may_run_as_long_again_as_the_budget_and_the_oth
     XNetRegressor(max_seconds=0.3, random_state=0, simplify_seconds=0).fit(X, np.sin(X[:, 0]) + X[:, 1] ** 2)
     assert until and 0.6 <= until[0] - started < 0.6 + 0.5  # the budget's end, plus the budget again
     assert all(0.3 <= later - started < 0.3 + 0.5 for later in until[1:])  # the budget's end
+
+
+def test_a_deep_initial_depth_is_grown_within_max_nodes_in_no_time():
+    """A binary library's trees have 1.2 children per neuron: at init_depth 60 each try grew for seconds,
+    at 3000 Python's recursion limit was reached."""
+    import time
+
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    y = X[:, 0] * X[:, 1]
+    for depth in (60, 3000):
+        start = time.perf_counter()
+        model = XNetRegressor(functions="add,mul", init_depth=depth, max_nodes=9, max_iterations=2,
+                              max_seconds=None, simplify_seconds=0, random_state=0).fit(X, y)
+        assert time.perf_counter() - start < 5 and model.n_nodes_ <= 9
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        tree = random_tree(rng, 2, (), ("add", "mul"), 3000, max_nodes=9)
+        check_tree(tree, 2)
+        assert n_nodes(tree) <= 2 * 9 - 1  # neurons are only grown below the cap: each adds two nodes at most
+
+
+def test_a_2d_target_of_one_column_has_a_list_of_one_formula():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = X[:, 0] + X[:, 1]
+    assert isinstance(XNetRegressor(**FAST).fit(X, y[:, None]).expression_, list)
+    assert isinstance(XNetRegressor(**FAST).fit(X, y).expression_, sympy.Expr)
+
+
+def test_to_program_refuses_a_leaf_past_the_inputs_and_a_scale_of_the_wrong_length():
+    root = Node("add", [leaf(0, weight=3.0), leaf(2)])  # x2 of two inputs read the constant 3.0
+    with pytest.raises(ValueError, match="input"):
+        to_program([root], n_inputs=2)
+    with pytest.raises(ValueError, match=r"scale needs one value per tree \(1\), got 2"):
+        to_program([leaf(0)], n_inputs=2, scale=[1.0, 2.0])
+
+
+def test_a_large_forests_selection_stops_at_the_deadline_with_the_neurons_it_has_seen(monkeypatch):
+    """Candidates go a chunk of neurons at a time: a digits forest's 1270 neurons took 9 s past a 5 s
+    budget; after the deadline the neurons fitted so far propose."""
+    import srnet.xnet.select as select
+
+    rng = np.random.default_rng(0)
+    X = torch.tensor(rng.normal(size=(50, 40)))
+    roots = [linear_tree(rng, 40) for _ in range(3)]  # 3 x 79 neurons: two chunks
+    plan = Plan.of(roots)
+    outs, _, Z, J = plan.linearize(X, *plan.parameters(X.dtype, X.device), 1e6)
+    Y = torch.tensor(rng.integers(0, 3, 50))
+    G, H = derivatives("softmax", Z, Y)
+    tree = torch.tensor(plan.tree_of)
+    target, weight = targets(outs, J, G.T[tree], H.T[tree], "newton")
+    seen = []
+    real = select.candidates
+
+    def spy(*args, **kwargs):
+        seen.append(list(args[8]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(select, "candidates", spy)
+    common = dict(max_nodes=200, clip=1e6, margin=0.0, rng=np.random.default_rng(1))
+    everyone = propose(plan, outs, target, weight, X, UNARY, BINARY, **common)
+    assert sorted(sum(seen, [])) == list(range(len(plan.nodes))) and len(seen) == 2
+    seen.clear()
+    early = propose(plan, outs, target, weight, X, UNARY, BINARY, **common, deadline=0.0)
+    assert len(seen) == 1 and len(seen[0]) == select.NODES_PER_CHUNK
+    assert {p.node for p in early} <= set(seen[0]) and len(everyone) >= len(early)

@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from srnet.data import check_budget, check_matrix, random_generator
-from srnet.expr.symbolic import complexity, make_symbols, round_constants, simplify
+from srnet.expr.symbolic import complexity, make_symbols, round_constants, simplify_all
 from srnet.expr.torch_module import ProgramModule
 from srnet.formulas import DISPLAY_DIGITS, Formula, linear_formula
 from srnet.metrics import class_divergence, rmse_r2
@@ -435,7 +435,7 @@ def _mean_divergence(model: nn.Module, replaced: nn.Module, windows: torch.Tenso
 def _display(formula: Formula, simplify_seconds: float) -> tuple[list, int]:
     """The formula's outputs as a person reads them (simplified, constants rounded) and their nodes."""
     symbols = make_symbols(formula.programs[0].n_inputs, [f"z{j}" for j in range(formula.programs[0].n_inputs)])
-    expressions = [simplify(e, simplify_seconds) for e in formula.expressions(symbols)]
+    expressions = simplify_all(formula.expressions(symbols), simplify_seconds)
     return ([str(round_constants(e, DISPLAY_DIGITS)) for e in expressions],
             sum(complexity(e) for e in expressions))
 

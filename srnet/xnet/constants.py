@@ -18,6 +18,7 @@ Both work on the training forward pass, whose neuron outputs are clipped.
 from __future__ import annotations
 
 import math
+import time
 
 import torch
 
@@ -65,7 +66,7 @@ DAMPING_MIN, DAMPING_MAX = 1e-9, 1e9
 
 
 def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: float,
-                 tries: int | None = 8) -> float:
+                 tries: int | None = 8, deadline: float | None = None) -> float:
     """``steps`` Levenberg-Marquardt steps (stored back in the neurons); returns the adapted damping.
 
     A step that does not lower the loss is retried with 4x the damping, up
@@ -73,12 +74,21 @@ def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: 
     suffice, as the damping carries over from one iteration to the next;
     a polish from scratch passes ``tries=None``: retry until the damping
     reaches :data:`DAMPING_MAX`, so that a first step from a small damping
-    that overshoots does not end the polish at once.
+    that overshoots does not end the polish at once.  After ``deadline`` (a
+    perf_counter time) a step is tried once.
+
+    The curvature couples only the constants of one tree (each tree is one
+    output), so each tree's block is built and solved alone: for the ten
+    127-neuron trees of a digits classifier, ten 254-wide systems instead of
+    one 2540-wide one (about 100x fewer operations, the same step).
     """
     w, b = plan.parameters(X.dtype, X.device)
     m = len(plan.nodes)
     tree = torch.tensor(plan.tree_of, device=X.device)
-    same_tree = (tree[:, None] == tree[None, :]).repeat(2, 2)
+    blocks = []  # (output, the tree's constants: its weights, then its biases)
+    for t in sorted(set(plan.tree_of)):
+        nodes = torch.nonzero(tree == t).flatten()
+        blocks.append((t, torch.cat([nodes, nodes + m])))
     current = _value(plan, X, Y, loss, w, b, clip)
     for _ in range(steps):
         if not math.isfinite(current):
@@ -86,15 +96,21 @@ def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: 
         _, raws, Z, J = plan.linearize(X, w, b, clip)
         G, H = derivatives(loss, Z, Y)
         A = torch.cat([J * raws, J]).nan_to_num(0.0, 0.0, 0.0)  # (2m, n): d root / d constant
-        g = (A * G.T[tree].repeat(2, 1)).sum(dim=1)
-        M = ((A * H.T[tree].repeat(2, 1)) @ A.T) * same_tree
-        diagonal = torch.diagonal(M).clamp(min=1e-12)
+        systems = []
+        for t, index in blocks:
+            rows = A[index]
+            curvature = (rows * H[:, t]) @ rows.T
+            systems.append((index, curvature, torch.diagonal(curvature).clamp(min=1e-12), rows @ G[:, t]))
         accepted = False
         attempt = 0
         while (attempt < tries) if tries is not None else damping < DAMPING_MAX:
+            if attempt and deadline is not None and time.perf_counter() >= deadline:
+                break
             attempt += 1
+            step = torch.empty(2 * m, dtype=A.dtype, device=A.device)
             try:
-                step = torch.linalg.solve(M + damping * torch.diag(diagonal), -g)
+                for index, curvature, diagonal, gradient in systems:
+                    step[index] = torch.linalg.solve(curvature + damping * torch.diag(diagonal), -gradient)
             except RuntimeError:
                 step = None
             if step is not None and torch.isfinite(step).all():

@@ -12,7 +12,6 @@ points).
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable
 
 import numpy as np
@@ -24,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from srnet.cgp.primitives import primitive
 from srnet.data import check_budget, random_generator
 from srnet.estimators import record_feature_symbols, validate_regression
-from srnet.expr.symbolic import make_symbols, residue_points, simplify, tidy_constants, to_sympy
+from srnet.expr.symbolic import make_symbols, residue_points, simplify_all, tidy_constants, to_sympy
 from srnet.expr.torch_module import torch_threads
 from srnet.progress import SearchProgress
 from srnet.train import torch_device
@@ -100,8 +99,8 @@ class _XNetBase(BaseEstimator):
             raise ValueError(f"init must be one of {', '.join(INITS)}; got {self.init!r}")
         if self.init != "auto":
             return self.init
-        room = self.max_nodes is None or (isinstance(self.max_nodes, numbers.Integral)
-                                          and self.max_nodes >= 2 * n_inputs - 1)
+        max_nodes = check_budget("max_nodes", self.max_nodes, allow_none=True, integer=True, minimum=1)
+        room = max_nodes is None or max_nodes >= 2 * n_inputs - 1  # 19.0 as 19 (it chose random)
         return "linear" if n_inputs >= AUTO_LINEAR_INPUTS and "add" in binary and room else "random"
 
     def _max_nodes(self, n_inputs: int, binary, init: str) -> int:
@@ -148,11 +147,13 @@ class _XNetBase(BaseEstimator):
                         accept=self.accept, patience=int(self.patience), restart_after=restart,
                         parsimony=float(self.parsimony), clip=float(self.clip), init=init)
 
-    def _search(self, X: np.ndarray, Y, loss: str, n_trees: int, scale=None, offset=None, strata=None):
+    def _search(self, X: np.ndarray, Y, loss: str, n_trees: int, scale=None, offset=None, strata=None,
+                single: bool = True):
         """Train, then set every fitted attribute shared by both estimators.
 
         ``Y``: the training targets as a tensor, one row per row of X;
-        ``strata``: labels to stratify the validation split by.
+        ``strata``: labels to stratify the validation split by; ``single``:
+        one formula is ``expression_`` itself (else a list, even of one).
         """
         settings = self._settings(X.shape[1])
         fraction = self.validation_fraction
@@ -185,9 +186,10 @@ class _XNetBase(BaseEstimator):
         self.n_parameters_ = 2 * self.n_nodes_  # a weight and a bias per neuron
         symbols = make_symbols(X.shape[1], record_feature_symbols(self))
         points = residue_points(symbols, X)  # as CGPRegressor: 2.0*x0 + 1.0*x1 + 2.7e-15 reads 2*x0 + x1
-        formulas = [simplify(tidy_constants(f, points=points), self.simplify_seconds)
-                    for f in to_sympy(self.program_, symbols)]
-        self.expression_ = formulas[0] if len(formulas) == 1 else formulas
+        formulas = simplify_all([tidy_constants(f, points=points) for f in to_sympy(self.program_, symbols)],
+                                self.simplify_seconds)
+        # one formula for a 1-D y or a binary classifier; a list for a 2-D y, one column or more
+        self.expression_ = formulas[0] if len(formulas) == 1 and single else formulas
         return self
 
     @staticmethod
@@ -349,7 +351,7 @@ class XNetRegressor(RegressorMixin, _XNetBase):
         offset = Y.mean(axis=0)
         self._single_target = y.ndim == 1
         Y_t = torch.as_tensor((Y - offset) / scale, dtype=torch.float64, device=torch_device(self.device))
-        return self._search(X, Y_t, "mse", Y.shape[1], scale, offset)
+        return self._search(X, Y_t, "mse", Y.shape[1], scale, offset, single=self._single_target)
 
     def predict(self, X):
         """The formula at each row of X: (n_samples,) or (n_samples, n_targets)."""

@@ -19,6 +19,7 @@ constant.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,9 @@ from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.xnet.tree import LEAF, n_nodes, postorder, substitute
 
 #: functions whose argument must keep one sign (its singularity or kink is at 0)
+#: Neurons whose candidates are built and fitted together; a larger forest goes a chunk at a time, in random
+#: order, and stops at the deadline.
+NODES_PER_CHUNK = 128
 ONE_SIGNED = {"div": 1, "log": 0, "sqrt": 0}  # function -> which argument
 
 
@@ -101,19 +105,21 @@ def _fit(raw, target, weight):
     return w, mean_t - w * mean_r, error
 
 
-def candidates(plan, outs, X, unary, binary, tree_sizes, max_nodes: int, new_leaf_vars):
+def candidates(plan, outs, X, unary, binary, tree_sizes, max_nodes: int, new_leaf_vars, nodes=None):
     """Every function each neuron may take, and its raw output on the neuron's inputs.
 
     Returns ``(cands, raws, args_ok)``: a list of :class:`Candidate`, their raw
     outputs (n_cands, n) and whether each is admissible (n_cands,).  The
     neuron's current function is among them (same op, same children).
-    ``new_leaf_vars[k]``: the inputs new leaves of neuron k may read.
+    ``new_leaf_vars[k]``: the inputs new leaves of neuron k may read;
+    ``nodes``: the neurons' indices (default all).
     """
     cols = X.T  # (d, n)
     unary_args, unary_meta = [], []    # one argument row per (node, how)
     binary_args, binary_meta = [], []  # (left, right) per (node, how)
     leaf_meta = []
-    for k, node in enumerate(plan.nodes):
+    for k in (range(len(plan.nodes)) if nodes is None else nodes):
+        node = plan.nodes[k]
         room = max_nodes - tree_sizes[plan.tree_of[k]]
         removed = n_nodes(node) - 1  # becoming a leaf drops the children
         a = node.arity
@@ -188,14 +194,16 @@ class Proposal:
 
 
 def propose(plan, outs, target, weight, X, unary, binary, *, max_nodes: int, clip: float, margin: float,
-            rng: np.random.Generator, max_new_leaf_vars: int = 6) -> list[Proposal]:
+            rng: np.random.Generator, max_new_leaf_vars: int = 6, deadline: float | None = None) -> list[Proposal]:
     """Each neuron's best candidate that beats its current function, best gain first.
 
     A neuron's candidates are fitted (weight and bias, by weighted least
     squares) to its target; the best replaces the current function when its
     error is below ``(1 - margin)`` times the current function's.  Inputs of
     new leaves: all inputs, or a random ``max_new_leaf_vars`` of them per
-    neuron when there are more.
+    neuron when there are more.  Past ``deadline`` (a perf_counter time), the
+    neurons whose candidates were fitted so far propose (at least
+    :data:`NODES_PER_CHUNK` of them).
     """
     n_inputs = X.shape[1]
     tree_sizes = [0] * len(plan.roots)
@@ -208,9 +216,24 @@ def propose(plan, outs, target, weight, X, unary, binary, *, max_nodes: int, cli
         else:
             new_leaf_vars.append(sorted(rng.choice(n_inputs, max_new_leaf_vars, replace=False).tolist()))
     stacked = torch.stack(list(outs))
-    cands, raws, ok = candidates(plan, stacked, X, unary, binary, tree_sizes, max_nodes, new_leaf_vars)
-    ok &= (raws.abs() <= clip).all(dim=1)
-    node_of = torch.tensor([c.node for c in cands], device=X.device)
+    order = list(range(len(plan.nodes)))
+    if len(order) > NODES_PER_CHUNK:  # many neurons: a chunk at a time, in random order, until the deadline
+        order = rng.permutation(len(order)).tolist()
+    proposals = []
+    for begin in range(0, len(order), NODES_PER_CHUNK):
+        if begin and deadline is not None and time.perf_counter() >= deadline:
+            break  # the neurons seen so far propose (a digits forest's 1270 took 9 s, past a 5 s budget)
+        cands, raws, ok = candidates(plan, stacked, X, unary, binary, tree_sizes, max_nodes, new_leaf_vars,
+                                     order[begin:begin + NODES_PER_CHUNK])
+        proposals += _best_of_each(plan, cands, raws, ok, target, weight, clip, margin)
+    proposals.sort(key=lambda p: (-p.gain, p.node))
+    return proposals
+
+
+def _best_of_each(plan, cands, raws, ok, target, weight, clip: float, margin: float) -> list[Proposal]:
+    """Each neuron's best candidate among ``cands`` that beats its current function."""
+    ok = ok & (raws.abs() <= clip).all(dim=1)
+    node_of = torch.tensor([c.node for c in cands], device=raws.device)
     w, b, error = _fit(raws, target[node_of], weight[node_of])
     ok &= torch.isfinite(w) & torch.isfinite(b) & torch.isfinite(error)
     error = torch.where(ok, error, torch.full_like(error, float("inf"))).cpu().numpy()
@@ -228,7 +251,6 @@ def propose(plan, outs, target, weight, X, unary, binary, *, max_nodes: int, cli
         if error[c] < (1.0 - margin) * base or not np.isfinite(base):
             gain = 1.0 if not np.isfinite(base) or base == 0 else 1.0 - error[c] / base
             proposals.append(Proposal(k, cands[c], float(w[c]), float(b[c]), float(gain)))
-    proposals.sort(key=lambda p: (-p.gain, p.node))
     return proposals
 
 

@@ -100,7 +100,7 @@ def _loss(plan: Plan, X, Y, loss: str, w, b, clip=None) -> float:
     return value if math.isfinite(value) else math.inf
 
 
-def selection_step(roots: list[Node], X, Y, loss: str, settings: Settings, rng) -> list[Node]:
+def selection_step(roots: list[Node], X, Y, loss: str, settings: Settings, rng, deadline=None) -> list[Node]:
     """Targets from the gradient, then each neuron's choice of function.
 
     On more than ``selection_rows`` rows, a random batch of them is used.
@@ -108,7 +108,9 @@ def selection_step(roots: list[Node], X, Y, loss: str, settings: Settings, rng) 
     ``accept="all"`` (the paper): every neuron takes its best candidate (see
     :func:`srnet.xnet.select.apply_all`).  ``accept="improve"``: each of the
     ``top`` best proposals is tried alone, and the one that lowers the loss
-    most is kept (none when none does).  Returns the new forest.
+    most is kept (none when none does).  Returns the new forest.  Past
+    ``deadline``, only the neurons seen so far propose (see
+    :func:`srnet.xnet.select.propose`).
     """
     if X.shape[0] > settings.selection_rows:  # a random batch of rows, fresh each iteration
         rows = torch.as_tensor(np.sort(rng.choice(X.shape[0], settings.selection_rows, replace=False)),
@@ -121,7 +123,8 @@ def selection_step(roots: list[Node], X, Y, loss: str, settings: Settings, rng) 
         tree = torch.tensor(plan.tree_of, device=X.device)
         target, weight = targets(outs_t, J, G.T[tree], H.T[tree], settings.target)
         proposals = propose(plan, outs_t, target, weight, X, settings.unary, settings.binary,
-                            max_nodes=settings.max_nodes, clip=settings.clip, margin=settings.margin, rng=rng)
+                            max_nodes=settings.max_nodes, clip=settings.clip, margin=settings.margin, rng=rng,
+                            deadline=deadline)
     if settings.accept == "all":
         apply_all(plan, proposals, settings.max_nodes)
         return roots
@@ -188,7 +191,7 @@ def polish(roots: list[Node], X, Y, loss: str, iterations: int, valid=None, dead
     for step in range(iterations):
         if step and deadline is not None and time.perf_counter() >= deadline:
             break
-        damping = newton_steps(plan, X, Y, loss, damping, 1, None, tries=None)
+        damping = newton_steps(plan, X, Y, loss, damping, 1, None, tries=None, deadline=deadline)
         value, held = losses()
         if not value < current:  # converged: no step lowers the training loss
             break
@@ -215,7 +218,8 @@ def _random_forest(rng, n_inputs, n_trees, settings) -> list[Node]:
     forest = []
     for _ in range(n_trees):
         for _ in range(100):
-            tree = random_tree(rng, n_inputs, settings.unary, settings.binary, settings.init_depth)
+            tree = random_tree(rng, n_inputs, settings.unary, settings.binary, settings.init_depth,
+                               settings.max_nodes)
             if n_nodes(tree) <= settings.max_nodes:
                 break
         else:
@@ -276,6 +280,7 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
     stuck_seconds = None if settings.max_seconds is None else STUCK_SHARE * settings.max_seconds
     best_time = start  # when the best last improved by 1 %
     iterations = restarts = perturbations = 0
+    selection_seconds = 0.0  # how long the last selection step took
     stop_reason = "max_iterations"
     interrupt = StopOnInterrupt()  # Ctrl-C: keep the best forests found so far
     with interrupt:
@@ -291,7 +296,8 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
             if settings.constants == "gradient":
                 lr = gradient_steps(plan, X, Y, loss, lr, settings.constant_steps, settings.clip, settings.grad_clip)
             else:
-                damping = newton_steps(plan, X, Y, loss, damping, settings.constant_steps, settings.clip)
+                damping = newton_steps(plan, X, Y, loss, damping, settings.constant_steps, settings.clip,
+                                       deadline=search_deadline)
             if loss == "softmax":
                 _recentre(roots)
             value = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
@@ -316,6 +322,9 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
                 run_best, stale = value, 0
             else:
                 stale += 1
+            if search_deadline is not None and time.perf_counter() >= search_deadline:
+                stop_reason = "max_seconds"  # before a selection step whose forest would never be trained
+                break
             stuck = stuck_seconds is not None and time.perf_counter() - best_time >= stuck_seconds
             if settings.restart_after is not None and (since_best >= settings.restart_after or stuck):
                 roots = _random_forest(rng, n_inputs, n_trees, settings)
@@ -329,7 +338,12 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
                 perturbations += 1
                 stale, run_best = 0, math.inf
                 continue
-            roots = selection_step(roots, X, Y, loss, settings, rng)
+            if search_deadline is not None and time.perf_counter() + selection_seconds >= search_deadline:
+                stop_reason = "max_seconds"  # its forest would come after the deadline, untrained and unkept
+                break
+            began = time.perf_counter()
+            roots = selection_step(roots, X, Y, loss, settings, rng, search_deadline)
+            selection_seconds = time.perf_counter() - began  # the next one's estimate (9 s on digits' forest)
     if interrupt.caught:
         stop_reason = "interrupted"
         if not kept:  # nothing evaluated yet: nothing to keep
