@@ -15,7 +15,7 @@ Per job kind:
   the features with the training rows' mean and standard deviation, train a
   softmax-headed MLP, explain it; metrics on the train and test rows.
 * PMLB regression: the same split and scaling, the target standardised too,
-  a regression MLP; metrics inside the training box and in a box 50 % wider
+  a regression MLP; metrics inside the training box and in that box widened by 50 % on each side
   (:func:`srnet.compare.compare`), plus SRNet's R^2 on the held-out rows.
 * Nguyen: ``nguyen_rows`` points of the formula's box (raw units), a
   regression MLP, the metrics as above.

@@ -7,7 +7,7 @@ are listed, never counted) and writes into ``DIR``:
   the network's own quality, SRNet's figures, every explainer's metrics per
   domain (``<explainer>_<domain>_<metric>``, from :func:`srnet.compare.compare`),
   timings and SRNet's formula;
-* ``summary.md``: a Markdown table per (dataset, method), means over seeds;
+* ``summary.md``: a Markdown table per task, a row per (dataset, method), means over seeds;
 * plots: fidelity per dataset for each explainer, SRNet vs MAPLE, time per
   job, formula complexity vs fidelity.
 
@@ -116,6 +116,8 @@ def write_report(folder, *, plots: bool = True) -> Report:
     ------
     FileNotFoundError
         When ``folder`` does not exist or holds no ``results/`` folder.
+    NotADirectoryError
+        When ``folder`` is a file.
     """
     store = ResultStore(folder)
     if store.root.exists() and not store.root.is_dir():
@@ -129,11 +131,14 @@ def write_report(folder, *, plots: bool = True) -> Report:
         manifest, unread = store.read_manifest(), None
     except ValueError as error:  # the results stand on their own (each checked): report them without it
         manifest, unread = None, f"note: the batch's settings and runs are not shown: {error}"
-    if manifest:  # a result of other settings (copied in by hand) must not count under the batch's settings
-        kept = [p for p in payloads if same_settings(p.get("settings"), manifest["settings"])]
-        other = [p for p in payloads if not same_settings(p.get("settings"), manifest["settings"])]
-        corrupt = corrupt + [(store.path(p["job"]["id"]), "made with other settings than the batch's ("
-                              + differences(p.get("settings"), manifest["settings"], ("file", "batch")) + ")")
+    # a result of other settings (copied in by hand) must not count under the batch's settings; without a
+    # manifest, under those of most of the folder's results (all of them were averaged as seeds of one batch)
+    reference, whose = (manifest["settings"], "batch") if manifest else (_most_common_settings(payloads), "most")
+    if reference is not None:
+        kept = [p for p in payloads if same_settings(p.get("settings"), reference)]
+        other = [p for p in payloads if not same_settings(p.get("settings"), reference)]
+        corrupt = corrupt + [(store.path(p["job"]["id"]), f"made with other settings than the {whose}'s ("
+                              + differences(p.get("settings"), reference, ("file", whose)) + ")")
                               for p in other]
         payloads = kept
     rows = [summary_row(p) for p in payloads]
@@ -147,6 +152,20 @@ def write_report(folder, *, plots: bool = True) -> Report:
     if plots and len(frame):
         report.written += write_plots(frame, store.root)
     return report
+
+
+def _most_common_settings(payloads) -> dict | None:
+    """The settings most of ``payloads`` share (the first file's on a tie); None without any."""
+    groups: list[tuple[dict, int]] = []
+    for payload in payloads:
+        for k, (settings, count) in enumerate(groups):
+            if same_settings(payload.get("settings"), settings):
+                groups[k] = (settings, count + 1)
+                break
+        else:
+            if isinstance(payload.get("settings"), dict):
+                groups.append((payload["settings"], 1))
+    return max(groups, key=lambda group: group[1])[0] if groups else None
 
 
 # -------------------------------------------------------------- tables
@@ -168,8 +187,10 @@ def headline(frame) -> list[str]:
                                         "test agreement"),
                                        ("regression", "srnet_interpolation_r2", R2_TARGET, "interpolation R^2")):
         part = frame[frame["task"] == task]
-        if not (part["status"] == "ok").any() or column not in part:
+        if not len(part):
             continue
+        if column not in part:  # every job failed: none reached, and each is counted as failed
+            part = part.assign(**{column: math.nan})
         for method, rows in part.groupby("method"):
             # a seed without a finite figure (null: a formula that overflowed) or that failed keeps its
             # dataset from the count, and in the denominator
@@ -209,8 +230,9 @@ def markdown(frame, corrupt, lines, manifest) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in manifest["settings"].items())
         out += [f"Settings: {settings}.", ""]
         # the runs that closed (a killed run never did; a hand-edited one may lack a figure)
-        runs = [run for run in manifest["runs"] if all(key in run for key in ("started_at", "ok", "failed",
-                                                                               "wall_seconds"))]
+        runs = [run for run in manifest["runs"] if isinstance(run.get("started_at"), str)
+                and all(isinstance(run.get(key), (int, float)) and not isinstance(run.get(key), bool)
+                        for key in ("ok", "failed", "wall_seconds"))]
         out += [f"- run started {run['started_at']}: {run['ok']} ok, {run['failed']} failed in "
                 f"{run['wall_seconds']:.0f} s wall" for run in runs] + ([""] if runs else [])
     out += [f"- {line}" for line in lines] + ([""] if lines else [])

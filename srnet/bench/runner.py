@@ -310,17 +310,18 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
     if removed:
         log(f"removed {removed} temporary file(s) of an interrupted write")
     plan = store.plan(suite.jobs, retry_failed=retry_failed)  # refuses results of other settings: before a write
-    store.open_batch(manifest, run)
     for job_id, why in plan.corrupt:
         log(f"corrupt result {job_id} ({why}): moved to {store.corrupt}/ and redone")
     jobs, datasets = len(suite.jobs), len(suite.datasets)
     log(f"{suite.name}: {jobs} job{'s' * (jobs != 1)} ({datasets} dataset{'s' * (datasets != 1)}): "
         f"{plan.describe()}")
-    if not plan.todo:
+    if not plan.todo:  # a run that does nothing is not recorded (it stayed open in the manifest)
+        store.open_batch(manifest, None)
         return BatchOutcome(plan=plan)
     started = time.perf_counter()
-    with dask_client(workers, scheduler) as client:
+    with dask_client(workers, scheduler) as client:  # a bad scheduler fails here, before the run is recorded
         cluster_seconds = time.perf_counter() - started
+        store.open_batch(manifest, run)
         outcome = run_batch(suite.jobs, store, client, plan=plan, progress=progress)
         outcome.cluster_seconds = cluster_seconds
         if outcome.interrupted and scheduler is None:

@@ -171,6 +171,11 @@ class ResultStore:
         ValueError
             When another process holds it.
         """
+        for name, folder in (("results", True), ("corrupt", True), (".lock", False)):
+            path = self.root / name  # a file where a folder goes (or the reverse): one line, before any write
+            if path.exists() and path.is_dir() != folder:
+                raise ValueError(f"'{path}' is a {'file' if folder else 'folder'}, where srnet bench keeps its "
+                                 f"{'folder' if folder else 'lock file'}; move it away or use another --out")
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "a+") as handle:
             try:
@@ -314,7 +319,7 @@ class ResultStore:
             return None
         try:
             manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ValueError(f"'{self.manifest_path}' is unreadable ({error}); move it away to start over "
                              f"(the results are checked one by one anyway)") from None
         if not (isinstance(manifest, dict) and manifest.get("schema") == MANIFEST_SCHEMA
@@ -339,7 +344,12 @@ class ResultStore:
             manifest = self.read_manifest()
         except NotABatchManifest as error:  # someone else's batch.json: the batch needs another folder
             raise ValueError(f"{error}; choose another --out") from None
-        if manifest is None:
+        if manifest is None:  # its results say what they were made with (a manifest removed or lost)
+            others = [p for p in self.load_all()[0] if not same_settings(p.get("settings"), wanted)]
+            if others:
+                raise ValueError(f"'{self.root}' has no batch.json and {len(others)} result(s) made with other "
+                                 f"settings ({differences(others[0].get('settings'), wanted)}); use another "
+                                 f"--out folder, or repeat their settings to resume it")
             return {"schema": MANIFEST_SCHEMA, "settings": wanted, "runs": []}
         if not same_settings(manifest["settings"], wanted):
             if not any(self.results.glob("*.json")):  # a first run killed before any result: nothing to keep
@@ -349,11 +359,12 @@ class ResultStore:
                              f"folder, or repeat the folder's settings to resume it")
         return manifest
 
-    def open_batch(self, manifest: dict, run: dict) -> None:
-        """Write ``manifest`` (from :meth:`check_batch`) with this run recorded."""
-        manifest["runs"].append(run)
-        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
+    def open_batch(self, manifest: dict, run: dict | None) -> None:
+        """Write ``manifest`` (from :meth:`check_batch`) with this run recorded (None: no run)."""
         self.results.mkdir(parents=True, exist_ok=True)
+        if run is not None:
+            manifest["runs"].append(run)
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
 
     def close_batch(self, started_at: str, outcome: dict) -> None:
         """Add what a run did (``outcome``: finished_at, seconds, ok, failed, ...) to its manifest record."""

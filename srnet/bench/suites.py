@@ -258,7 +258,11 @@ def parse_names(text: str, what: str, *, allow_empty: bool = False) -> tuple[str
 
 def parse_widths(text) -> tuple[int, ...]:
     """Hidden widths from ``"32,32"`` or ``"32-32"``."""
-    parts = [p for p in re.split(r"[,\s-]+", str(text).strip()) if p]
+    text_ = str(text).strip()
+    # the whole text first: "-4" and "32,-4" split into widths 4 and (32, 4)
+    if not re.fullmatch(r"\d+(?:(?:\s*,\s*|\s+|-)\d+)*", text_):
+        raise ValueError(f"--hidden needs positive integer widths like 32,32; got {text!r}")
+    parts = [p for p in re.split(r"[,\s-]+", text_) if p]
     if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
         raise ValueError(f"--hidden needs positive integer widths like 32,32; got {text!r}")
     return tuple(int(p) for p in parts)
@@ -302,10 +306,10 @@ def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: Batch
         One line saying what is wrong and how to fix it.
     """
     settings = (settings or BatchSettings()).validate()
-    seeds = tuple(int(s) for s in seeds)
+    seeds = tuple(dict.fromkeys(int(s) for s in seeds))  # once each: a repeat ran its jobs twice under one id
     if not seeds or any(s < 0 for s in seeds):
         raise ValueError(f"seeds must be integers >= 0; got {seeds}")
-    methods = tuple(methods)
+    methods = tuple(dict.fromkeys(methods))
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"unknown method {unknown[0] if unknown else ''!r}; valid: {', '.join(METHODS)}")

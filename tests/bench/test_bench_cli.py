@@ -67,6 +67,10 @@ def test_corrupt_result_is_redone_and_settings_are_guarded(tmp_path, capsys):
     assert read_result(bad)["status"] == "ok"
     assert snapshot(store)["nguyen-2__srnet__seed0.json"] == kept
     assert len(list(store.corrupt.iterdir())) == 1
+    runs = json.loads((out / "batch.json").read_text())["runs"]
+    assert main(argv) == 0  # a run with nothing to do is not recorded (it stayed open, never finished)
+    assert json.loads((out / "batch.json").read_text())["runs"] == runs and len(runs) == 2
+    assert all("finished_at" in run for run in runs)
 
     assert main(["report", str(out)]) == 0
     assert len((out / "summary.csv").read_text().strip().splitlines()) == 3  # header + 2 jobs
@@ -80,8 +84,12 @@ def test_corrupt_result_is_redone_and_settings_are_guarded(tmp_path, capsys):
     # it wrote the other settings' manifest, after which the folder's own command was refused
     (out / "batch.json").unlink()
     assert main(changed) == 2
-    assert "nguyen-1__srnet__seed0.json (generations: folder 5, now 6)" in capsys.readouterr().err
+    assert "no batch.json and 2 result(s) made with other settings (generations: folder 5, now 6)" in \
+        capsys.readouterr().err
     assert not (out / "batch.json").exists()
+    # nor may another suite's jobs join them under other settings (only the suite's own files were checked)
+    assert main([a if a != "nguyen:nguyen-1,nguyen-2" else "nguyen:nguyen-3" for a in changed]) == 2
+    assert "made with other settings" in capsys.readouterr().err and not (out / "batch.json").exists()
     assert main(argv) == 0 and "2 already done" in capsys.readouterr().out
 
 

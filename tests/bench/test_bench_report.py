@@ -101,7 +101,8 @@ def test_a_manifest_run_without_its_figures_is_left_out_of_the_report(tmp_path):
     store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
     store.write(fake_payload(job, 0))
     manifest = json.loads(store.manifest_path.read_text())
-    manifest["runs"] = [{"wall_seconds": 3.0}, {"started_at": "then", "ok": 1, "failed": 0, "wall_seconds": 4.0}]
+    manifest["runs"] = [{"wall_seconds": 3.0}, {"started_at": "then", "ok": 1, "failed": 0, "wall_seconds": 4.0},
+                        {"started_at": "now", "ok": 1, "failed": 0, "wall_seconds": None}]  # a TypeError
     store.manifest_path.write_text(json.dumps(manifest))  # the first run was hand-edited: KeyError before
     write_report(tmp_path, plots=False)
     summary = (tmp_path / "summary.md").read_text()
@@ -226,3 +227,36 @@ def test_a_report_whose_every_fidelity_is_null_still_draws(tmp_path, pmlb_cache)
     store.write(fake_payload(job, agreement=None))
     report = write_report(tmp_path)
     assert {"srnet_vs_maple.png", "time_per_job.png", "complexity_vs_fidelity.png"} <= {p.name for p in report.written}
+
+
+def test_without_a_manifest_results_of_other_settings_are_listed_not_averaged(folder, pmlb_cache):
+    """Without batch.json every valid result was averaged as seeds of one batch, whatever its settings."""
+    store = ResultStore(folder)
+    store.manifest_path.unlink()
+    job = resolve_suite("pmlb:iris", seeds=(2,), settings=BatchSettings(generations=5, seconds=None),
+                        pmlb_cache=pmlb_cache).jobs[0]
+    store.write(fake_payload(job, agreement=0.2))
+    report = write_report(folder, plots=False)
+    listed = dict((path.name, why) for path, why in report.corrupt)
+    assert "other settings than the most's (generations: file 5, most None" in listed["iris__srnet__seed2.json"]
+    assert len(pd.read_csv(folder / "summary.csv")) == 5
+
+
+def test_a_binary_manifest_is_named_unreadable(tmp_path):
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    store.manifest_path.write_bytes(b"\xff\xfe")
+    assert "batch.json' is unreadable" in write_report(tmp_path, plots=False).headline[-1]
+    with pytest.raises(ValueError, match="batch.json' is unreadable"):
+        store.check_batch(BatchSettings())
+
+
+def test_the_headline_says_none_reached_when_every_job_failed(tmp_path):
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    for job in jobs:
+        store.write(fake_payload(job, 0, status="failed"))
+    report = write_report(tmp_path, plots=False)
+    assert report.headline == ["srnet: 0 of 2 regression datasets with SRNet interpolation R^2 >= 0.99 (mean over "
+                               "seeds; 2 with a failed seed, not reached)"]

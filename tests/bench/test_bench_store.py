@@ -132,6 +132,16 @@ def test_one_batch_at_a_time(tmp_path):
         pass
 
 
+@pytest.mark.parametrize("name, make", [("results", "file"), ("corrupt", "file"), (".lock", "folder")])
+def test_a_file_where_a_folder_goes_is_refused_before_anything_is_written(tmp_path, name, make):
+    path = tmp_path / name
+    path.mkdir() if make == "folder" else path.write_text("")
+    with pytest.raises(ValueError, match=f"'{path}' is a {make}, where srnet bench keeps"):
+        with ResultStore(tmp_path).lock():
+            pass
+    assert not (tmp_path / "batch.json").exists()
+
+
 def test_a_folder_of_an_older_srnet_with_its_explainers_in_another_order_resumes(tmp_path):
     """Batches now run their explainers in one order; a folder written before, its explainers in the order
     named, was refused with advice no command line could follow."""

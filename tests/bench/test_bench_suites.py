@@ -127,3 +127,15 @@ def test_unknown_suite_and_method():
 def test_a_nguyen_benchmark_named_twice_in_another_case_is_one_job():
     """nguyen:Nguyen-1,nguyen-1 planned two jobs under one Dask key (names were lowercased after deduplication)."""
     assert [job.dataset for job in resolve_suite("nguyen:Nguyen-1,nguyen-1").jobs] == ["nguyen-1"]
+
+
+@pytest.mark.parametrize("text", ["-4", "32,-4", "32--32", "4-", ",8"])
+def test_parse_widths_refuses_a_minus_sign_it_used_to_drop(text):
+    with pytest.raises(ValueError, match="positive integer widths"):
+        parse_widths(text)
+
+
+def test_repeated_seeds_and_methods_make_each_job_once():
+    suite = resolve_suite("nguyen:nguyen-1", seeds=[0, 0, 1], methods=["srnet", "srnet"])
+    ids = [job.job_id for job in suite.jobs]
+    assert len(ids) == len(set(ids)) == 2
