@@ -668,8 +668,21 @@ def test_an_output_listed_twice_has_autograds_slope_where_it_overflows(dtype, bi
 
 
 def test_a_formula_too_deep_to_print_still_prints_saves_and_is_refused_by_name(tmp_path):
+    import inspect
+
     from srnet.activations import DegenerateActivationError
 
+    # 300 frames above this one, as Python's default limit leaves a plain run (pytest-xdist's workers raise it)
+    depth = len(inspect.stack())
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 300)
+    try:
+        _deep_formulas(tmp_path, DegenerateActivationError)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _deep_formulas(tmp_path, DegenerateActivationError):
     chain = Program(1, (), tuple(("sin", k, 0) for k in range(200)), (200,), [[1.0]], [0.0])
     activation = ExpressionActivation(chain, check_range=None)
     assert "200 steps" in repr(activation)  # sympy's printer recursed past Python's limit
