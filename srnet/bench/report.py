@@ -289,6 +289,8 @@ def table(part, task: str) -> list[str]:
             value = good[column].mean() if column in good and len(good) and good[column].notna().any() else None
             kind = "percent" if "%" in name else ("score" if "R2" in name else "")
             cell = _cell(value, kind)
+            if column in good and len(good) and good[column].isna().all():  # no seed has a figure: say so
+                cell = "none"
             if cell and (good[column].isna().any() or len(good) < len(rows)):  # a seed without a figure
                 cell = cell + "*"
                 gaps.add(column)
@@ -296,9 +298,10 @@ def table(part, task: str) -> list[str]:
         lines.append("| " + " | ".join(cells) + " |")
     if gaps:
         counted = dict((c, n) for n, c in columns).get(headline_column)
-        lines += ["", "`*`: the mean of the seeds with a finite figure; at least one seed had none (a formula that "
-                      "overflowed, or a job that failed)" + (f"; in `{counted}` the headline counts that dataset as "
-                                                             "not reached." if headline_column in gaps else ".")]
+        lines += ["", "`*`: the mean of the seeds with a finite figure (`none`: no seed had one); at least one seed "
+                      "had none (a formula that overflowed, or a job that failed)"
+                  + (f"; in `{counted}` the headline counts that dataset as not reached." if headline_column in gaps
+                     else ".")]
     return lines
 
 

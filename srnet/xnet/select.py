@@ -28,10 +28,10 @@ import torch
 from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.xnet.tree import LEAF, n_nodes, postorder, substitute
 
-#: functions whose argument must keep one sign (its singularity or kink is at 0)
 #: Neurons whose candidates are built and fitted together; a larger forest goes a chunk at a time, in random
 #: order, and stops at the deadline.
 NODES_PER_CHUNK = 128
+#: functions whose argument must keep one sign (its singularity or kink is at 0)
 ONE_SIGNED = {"div": 1, "log": 0, "sqrt": 0}  # function -> which argument
 
 

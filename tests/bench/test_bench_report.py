@@ -155,6 +155,9 @@ def test_summary_marks_a_mean_that_leaves_out_a_seed_without_a_figure():
     assert "| 0.9000* |" in next(line for line in lines if line.startswith("| a |"))
     note = next(line for line in lines if line.startswith("`*`: the mean of the seeds with a finite figure"))
     assert "headline" not in note
+    # no seed with a figure: the cell says so (it was blank, without a star)
+    rows.loc[[0, 1], "srnet_extrapolation_r2"] = None
+    assert "| none* |" in next(line for line in table(rows, "regression") if line.startswith("| a |"))
 
 
 def test_a_result_of_other_settings_copied_in_is_listed_not_counted(folder, pmlb_cache):
