@@ -65,7 +65,8 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
         low = float(min(t.min(), a[finite].min())) if finite.any() else float(t.min())
         high = float(max(t.max(), a[finite].max())) if finite.any() else float(t.max())
         top.plot([low, high], [low, high], color="k", lw=0.8)
-        top.set_title(f"layer {k + 1} ({name}, {np.shape(target)[1] if np.ndim(target) == 2 else 1} units)\n"
+        units = np.shape(target)[1] if np.ndim(target) == 2 else 1
+        top.set_title(f"layer {k + 1} (module '{name}', {units} unit{'s' * (units != 1)})\n"
                       f"R\u00b2 {r2:.6f}, RMSE {rmse:.3g}", fontsize=9)
         top.set_xlabel("network")
         top.set_ylabel("formula")
