@@ -108,6 +108,7 @@ def run_one(task):
         X_test = None
     else:
         X_train, X_test = classification_split(reference, args["pmlb_cache"])
+        X_fit = X_train  # adult ships no split: reference.X is None, and len() of it failed after the fit
         model.fit(reference.model, X_train)
     wall = time.perf_counter() - started
     figures = ({"fitness": model.fitness_, "output_r2": model.output_r2_, "layer_mse": model.layer_mse_}

@@ -16,6 +16,7 @@ import difflib
 import math
 import numbers
 import os
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -81,13 +82,15 @@ def check_budget(name: str, value, *, allow_none: bool = False, integer: bool = 
         try:
             number = float(value)
         except OverflowError:  # an int beyond float64
-            number = math.inf
+            number = math.inf if value > 0 else -math.inf
         if not math.isfinite(number):
             raise ValueError(f"{name} must be a finite number, got {number}")
     if integer and not isinstance(number, int):
         if number != math.floor(number):
             raise ValueError(f"{name} must be a whole number, got {value}")
         number = int(number)
+        if number > LARGEST_INTEGER:  # 1e19 as a float: torch's seed and numpy's int64 overflowed
+            raise ValueError(f"{name} must be at most 2**63 - 1, got {value}")
     shown = int(number) if integer else value
     if minimum is not None:
         if number < minimum:
@@ -132,6 +135,8 @@ def check_matrix(X, name: str = "X") -> np.ndarray:
     if type(X).__module__.split(".")[0] == "torch":  # a tensor: on the CPU, out of autograd, in a numpy dtype
         X = X.detach().cpu()
         X = X.double() if X.is_floating_point() else X
+    if isinstance(X, np.ma.MaskedArray):  # a masked cell is missing: NaN (refused below), not its hidden value
+        X = np.ma.filled(X.astype(np.float64), np.nan) if X.dtype.kind in "biuf" else X.filled()
     raw = np.asarray(X)
     if raw.ndim != 2:
         hint = "; reshape a single feature with .reshape(-1, 1)" if raw.ndim == 1 else ""
@@ -143,8 +148,12 @@ def check_matrix(X, name: str = "X") -> np.ndarray:
         raise ValueError(f"{name} is empty: shape {raw.shape}")
     if raw.dtype.kind == "c":
         raise ValueError(f"{name} is complex ({raw.dtype}); srnet needs real numbers")
+    if raw.dtype.kind in "mM":  # dates became nanoseconds since 1970
+        raise ValueError(f"{name} holds dates or durations ({raw.dtype}); convert them to numbers first")
     try:
         matrix = np.ascontiguousarray(raw, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(f"{name} holds an integer beyond float64{_first_non_numeric(raw)}") from None
     except (TypeError, ValueError):
         raise ValueError(f"{name} contains non-numeric values{_first_non_numeric(raw)}") from None
     finite = np.isfinite(matrix)
@@ -162,6 +171,8 @@ def _first_non_numeric(raw: np.ndarray) -> str:
     for (row, column), cell in np.ndenumerate(raw):
         try:
             float(cell)
+        except OverflowError:
+            return f" (first at row {row}, column {column}: {len(str(cell))} digits)"
         except (TypeError, ValueError):
             return f" (first at row {row}, column {column}: {cell!r})"
     return ""
@@ -345,10 +356,20 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
     frame = pd.read_csv(path, sep=delimiter, header=0 if has_header else None)
     names = [str(column).strip() for column in frame.columns] if has_header else None
     if names and (names[0] == "" or names[0].startswith("Unnamed: 0")) and len(frame) > 1 \
-            and frame.iloc[:, 0].tolist() == list(range(len(frame))):
-        raise ValueError(f"'{path.name}' starts with an unnamed column counting 0, 1, 2, ...: pandas' index, "
-                         f"written by to_csv; save the table with to_csv(..., index=False), or drop that column")
+            and _is_row_index(frame.iloc[:, 0]):
+        raise ValueError(f"'{path.name}' starts with an unnamed column numbering the rows: an index written with "
+                         f"the table (pandas' to_csv, R's write.csv); save it without (to_csv(..., index=False), "
+                         f"write.csv(..., row.names=FALSE)), or drop that column")
     return frame.to_numpy(), names
+
+
+def _is_row_index(column) -> bool:
+    """Whether ``column`` numbers the rows: 0..n-1 (pandas) or 1..n (R), in any order (a shuffled frame)."""
+    try:
+        values = sorted(int(v) for v in column if float(v) == int(v))
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return len(values) == len(column) and values in (list(range(len(column))), list(range(1, len(column) + 1)))
 
 
 def _has_header(head) -> bool:
@@ -371,7 +392,8 @@ def _has_header(head) -> bool:
     if len(first) > 1 and first == [str(j) for j in range(len(first))]:
         below = [str(cell).strip() for cell in rest.iloc[:, 0]]
         return below != [str(j) for j in range(1, len(below) + 1)]
-    text = [j for j, cell in enumerate(first) if not _is_number(cell)]
+    # a name has a letter or a digit: ?, . or - over numbers is a missing value in a first row of data
+    text = [j for j, cell in enumerate(first) if not _is_number(cell) and any(c.isalnum() for c in cell)]
     if any(all(_is_number(cell) for cell in rest.iloc[:, j]) for j in text):
         return True
     numbers = [cell for cell in first if _is_number(cell)]
@@ -402,7 +424,10 @@ def _load_npz(path: Path, target):
                 raise ValueError(f"'{path.name}' holds an array X (and y), so no column is the target: give no "
                                  f"target (no --target)")
             X = check_matrix(archive["X"])
-            y = check_vector(archive["y"], X.shape[0]) if "y" in keys else None
+            y = archive["y"] if "y" in keys else None
+            if y is not None:  # text class labels as a CSV's (they were "non-numeric values")
+                y = (_target_values(y, X.shape[0], "y") if y.dtype.kind in "US" and y.ndim == 1
+                     else check_vector(y, X.shape[0]))
             return X, y, _default_names(X.shape[1])
         if len(keys) != 1:
             raise ValueError(
@@ -507,6 +532,9 @@ def fetch_pmlb_frame(name: str, pmlb_cache=None):
     not cached and cannot be downloaded is a FileNotFoundError."""
     import pmlb
 
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name) or name in (".", ".."):
+        # '../x' read <cache>/../x/../x.tsv.gz, and an absolute name ignored the cache
+        raise ValueError(f"'{name}' is neither a file nor a PMLB dataset name (letters, digits, _ . -)")
     cache = pmlb_cache_dir(pmlb_cache)
     cached = pmlb_cached(cache, name)
     if not cached and name not in pmlb.dataset_names:

@@ -25,14 +25,19 @@ def finite_or_none(value):
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, np.generic):
-        value = value.item()
+        value = float(value) if isinstance(value, np.floating) else value.item()  # longdouble's item() is itself
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, dict):  # keys plain too (np.int64(1) was a TypeError; JSON writes keys as text)
+        return {_key(k): finite_or_none(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [finite_or_none(v) for v in value]
     return value
+
+
+def _key(key):
+    key = (float(key) if isinstance(key, np.floating) else key.item()) if isinstance(key, np.generic) else key
+    return str(key) if isinstance(key, float) and not math.isfinite(key) else key
 
 
 def dumps(value, **kwargs) -> str:

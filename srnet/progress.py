@@ -28,7 +28,11 @@ class SearchProgress:
             return
         from tqdm.auto import tqdm
 
-        interval = 0.1 if sys.stderr.isatty() else 5.0
+        try:  # a stream without isatty (a logging wrapper) is no terminal
+            terminal = bool(sys.stderr.isatty())
+        except (AttributeError, ValueError):
+            terminal = False
+        interval = 0.1 if terminal else 5.0
         if max_seconds is not None and max_steps is not None:  # whichever budget runs out first: a percentage
             # (counted in seconds alone, a run that ended at its generations read 0 % of 5 s)
             self.bar = tqdm(total=100, desc=desc, mininterval=interval,

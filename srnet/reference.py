@@ -188,10 +188,14 @@ def load_reference(folder) -> ReferenceNetwork:
         except UnicodeDecodeError:
             raise ValueError(f"'{settings_file}' is not UTF-8 text: a damaged file?") from None
         settings = parse_json(text, f"'{settings_file}'")
+        if not isinstance(settings, dict):
+            raise ValueError(f"'{settings_file}' must hold a JSON object of settings")
     X = y = X_test = y_test = activations = None
     if classification:
         X, y = _read_split(folder / "train.txt.gz")
         X_test, y_test = _read_split(folder / "test.txt.gz")
+        for part, (features, labels) in (("train", (X, y)), ("test", (X_test, y_test))):
+            _check_split(folder / f"{part}.txt.gz", features, labels, widths)
     else:
         X = _read_matrix(folder / "input.txt.gz")
         y = _read_matrix(folder / "data.txt.gz")[:, -1]
@@ -239,6 +243,20 @@ def _read_matrix(path: Path) -> np.ndarray:
         return np.loadtxt(path, ndmin=2)
     except (ValueError, *UNREADABLE) as error:
         raise ValueError(f"cannot read '{path}': {type(error).__name__}: {error}") from None
+
+
+def _check_split(path: Path, X, y, widths) -> None:
+    """A split as the network says it is: its inputs wide, finite, and labels among its classes (a split of
+    another dataset, cut short, or of labels 7.5 and -1 loaded silently)."""
+    if X is None:
+        return
+    if X.shape[1] != widths[0]:
+        raise ValueError(f"'{path}' has {X.shape[1]} input columns but the network {widths[0]} inputs")
+    if not np.isfinite(X).all():
+        raise ValueError(f"'{path}' holds NaN/inf inputs")
+    if not (np.all(y == np.round(y)) and y.min() >= 0 and y.max() < widths[-1]):
+        raise ValueError(f"'{path}': its labels (last column) must be whole numbers in 0..{widths[-1] - 1}, the "
+                         f"network's classes")
 
 
 def _read_split(path: Path) -> tuple[np.ndarray | None, np.ndarray | None]:

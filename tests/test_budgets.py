@@ -468,3 +468,32 @@ def test_an_empty_out_folder_name_is_refused_not_the_current_folder(tmp_path, da
     assert main(argv) == 2
     assert capsys.readouterr().err.strip() == "srnet explain: error: --out must name a folder; got an empty name"
     assert set(tmp_path.iterdir()) == before
+
+
+def test_json_keys_and_long_doubles_are_written_plainly():
+    import json
+
+    from srnet.jsonio import dumps
+
+    text = dumps({np.int64(1): 2, float("nan"): 1, np.float32(0.5): np.longdouble(2)})  # TypeError, ValueError
+    assert json.loads(text) == {"1": 2, "nan": 1, "0.5": 2.0}
+
+
+def test_a_progress_bar_on_a_stream_without_isatty_is_drawn(monkeypatch):
+    import io
+    import sys
+
+    from srnet.progress import SearchProgress
+
+    class Stream(io.RawIOBase):  # a logging wrapper: write and flush, no isatty
+        def write(self, text):
+            return len(text)
+
+        def flush(self):
+            pass
+
+        isatty = property(lambda self: (_ for _ in ()).throw(AttributeError("isatty")))
+
+    monkeypatch.setattr(sys, "stderr", Stream())
+    with SearchProgress(True, "s", 1.0, 10) as bar:
+        assert bar.bar is not None

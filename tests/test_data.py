@@ -351,8 +351,8 @@ def test_a_table_saved_with_pandas_index_is_refused_not_read_as_a_feature(tmp_pa
     """to_csv's default writes the index as an unnamed first column: it became feature x0 (0, 1, 2, ...), and a
     numbered header behind an empty corner cell read as a NaN cell of the data."""
     frame.to_csv(tmp_path / "indexed.csv")
-    with pytest.raises(ValueError, match=r"'indexed\.csv' starts with an unnamed column counting 0, 1, 2, \.\.\.: "
-                                         r"pandas' index.*index=False"):
+    with pytest.raises(ValueError, match=r"'indexed\.csv' starts with an unnamed column numbering the rows: an "
+                                         r"index written with the table \(pandas' to_csv.*index=False"):
         load_table(tmp_path / "indexed.csv")
     frame.to_csv(tmp_path / "plain.csv", index=False)
     X, _, names = load_table(tmp_path / "plain.csv")
@@ -382,3 +382,43 @@ def test_missing_or_mixed_class_labels_are_one_line(labels, message):
     with pytest.raises(ValueError, match=message + "|y contains 10 NaN/inf values"):
         train_mlp(X, np.asarray(labels, dtype=object) if isinstance(labels, list) else labels,
                   task="classification", epochs=1)
+
+
+def test_a_review_of_bad_inputs_each_one_line():
+    """An integer beyond float64 (OverflowError traceback), a masked cell (its hidden value used), dates
+    (nanoseconds since 1970), a float seed beyond int64 (overflowed in torch), -10**400 (read +inf)."""
+    from srnet.data import check_budget
+
+    with pytest.raises(ValueError, match=r"X holds an integer beyond float64 \(first at row 0, column 0: 401 digits\)"):
+        check_matrix(np.array([[10**400, 1]], dtype=object))
+    with pytest.raises(ValueError, match="1 NaN/inf values"):
+        check_matrix(np.ma.array([[1.0, 2.0]], mask=[[False, True]]))
+    assert check_matrix(np.ma.array([[1.0, 2.0]], mask=[[False, False]])).tolist() == [[1.0, 2.0]]
+    with pytest.raises(ValueError, match="holds dates or durations"):
+        check_matrix(pd.DataFrame({"a": pd.to_datetime(["2020-01-01", "2021-01-01"])}))
+    with pytest.raises(ValueError, match=r"seed must be at most 2\*\*63 - 1, got 1e\+19"):
+        check_budget("seed", 1e19, integer=True)
+    with pytest.raises(ValueError, match="got -inf"):
+        check_budget("b", -10**400)
+
+
+def test_a_missing_value_marker_in_the_first_row_is_data_and_a_row_index_column_is_refused(tmp_path):
+    marked = tmp_path / "marked.csv"
+    marked.write_text("?,5.2,3.1\n4.1,5.3,6.2\n7.4,8.1,9.9\n")  # '?' was a column name, the row lost
+    with pytest.raises(ValueError, match=r"non-numeric values \(first at row 0, column 0: '\?'\)"):
+        load_table(marked, target="last")
+    for start, order in ((1, range(12)), (0, [3, 0, 7, 1, 11, 2, 5, 4, 10, 9, 6, 8])):  # R's, a shuffled frame's
+        indexed = tmp_path / f"indexed{start}.csv"
+        indexed.write_text('"","a","y"\n' + "".join(f'"{i + start}",{i * 0.1:.2f},{i * 0.3:.2f}\n' for i in order))
+        with pytest.raises(ValueError, match="unnamed column numbering the rows"):
+            load_table(indexed, target="last")
+
+
+def test_npz_text_labels_load_as_a_csvs_and_a_pmlb_name_stays_in_its_cache(tmp_path):
+    np.savez(tmp_path / "t.npz", X=np.random.default_rng(0).random((12, 2)), y=np.array(["a", "b"] * 6))
+    assert load_table(tmp_path / "t.npz")[1][:3].tolist() == ["a", "b", "a"]
+    (tmp_path / "x.tsv.gz").write_bytes(gzip.compress(b"a\ttarget\n1\t2\n"))
+    (tmp_path / "cache" / "x").mkdir(parents=True)
+    for name in ("../x", ".."):
+        with pytest.raises(ValueError, match="neither a file nor a PMLB dataset"):
+            load_table(name, pmlb_cache=tmp_path / "cache")

@@ -60,6 +60,13 @@ def test_regression_reference_metadata(gecco_dir, name):
     low, high = reference.boxes["training"].T
     assert (reference.X >= low - 1e-6).all() and (reference.X <= high + 1e-6).all()
     assert reference.paper_fitness.best <= reference.paper_fitness.mean
+    # the benchmark's truth, in the feature names srnet prints, is the recorded target (feynman2's inputs were
+    # named and ordered G, m1, m2, r1, r2: 127 off a target of at most 64)
+    from srnet.benchmarks import SRNET_GECCO
+
+    truth = SRNET_GECCO[name].truth(reference.X)
+    assert np.max(np.abs(truth - reference.y)) <= 1e-6 * np.max(np.abs(reference.y)) + 1e-5
+    assert tuple(reference.feature_names) == tuple(SRNET_GECCO[name].variables)
 
 
 @pytest.mark.parametrize("name", CLASSIFICATION)
@@ -140,3 +147,23 @@ def test_recordings_that_do_not_fit_the_network_are_one_line(gecco_dir, tmp_path
             np.savetxt(file, cut)
         with pytest.raises(ValueError, match=rf"hidden1\.txt\.gz {why}; the network's layer has 3 units"):
             load_reference(folder)
+
+
+def test_a_classification_split_that_does_not_fit_the_network_is_one_line(gecco_dir, tmp_path):
+    """A split of 2 columns for car's 6 inputs, labels 7.5 and -1, NaN inputs: all loaded silently."""
+    import gzip
+    import shutil
+
+    folder = tmp_path / "car"
+    shutil.copytree(gecco_dir / "classification" / "car", folder)
+    for text, why in (("1 2 0\n3 4 1\n", r"has 2 input columns but the network 6 inputs"),
+                      ("1 2 3 4 5 6 7.5\n", r"labels \(last column\) must be whole numbers in 0\.\."),
+                      ("1 2 3 4 5 6 -1\n", r"labels \(last column\) must be whole numbers in 0\.\."),
+                      ("nan 2 3 4 5 6 0\n", r"holds NaN/inf inputs")):
+        with gzip.open(folder / "train.txt.gz", "wt") as file:
+            file.write(text)
+        with pytest.raises(ValueError, match=why):
+            load_reference(folder)
+    (folder / "settings.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="must hold a JSON object"):
+        load_reference(folder)
