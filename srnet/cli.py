@@ -44,11 +44,11 @@ def _print_explanation(model) -> None:
     print(f"the network as one formula ({report['formula_source']}, {report['complexity']} nodes; "
           f"{measure}: {regions}):")
     texts = model.selected_["expression"]
+    labels = getattr(model, "classes_", None)  # without labels, the outputs: no class is named wrongly
+    labels = (None if labels is None else
+              [f"class {int(v) if isinstance(v, numbers.Real) and float(v).is_integer() else v}" for v in labels])
     if model.selected_["decision"] is not None:  # two classes: the logit difference decides; a person reads it
-        labels = getattr(model, "classes_", None)  # without labels, the outputs: no class is named wrongly
-        labels = (("output 0", "output 1") if labels is None else
-                  tuple(f"class {int(v) if isinstance(v, numbers.Real) and float(v).is_integer() else v}"
-                        for v in labels[:2]))
+        labels = labels or ("output 0", "output 1")
         print(f"  d = y1 - y0 = {_shown(model.selected_['decision'], 800)}\n"
               f"  ({labels[1]} where d > 0, else {labels[0]}; the two logits y0, y1 are in report.json)")
     else:
@@ -58,7 +58,8 @@ def _print_explanation(model) -> None:
         own = model.selected_["figures"]["domain"].get("r2_per_output") if not classifier else None
         for j, (name, text, size) in enumerate(zip(names, texts, sizes)):
             figure = "" if own is None else f"; R2 on the domain {own[j]:.6f}"
-            print(f"  {name} = {_shown(text, 800)}" + (f"   ({size} nodes{figure})" if len(texts) > 1 else ""))
+            which = f"{labels[j]}'s logit; " if classifier and labels and len(labels) == len(texts) else ""
+            print(f"  {name} = {_shown(text, 800)}" + (f"   ({which}{size} nodes{figure})" if len(texts) > 1 else ""))
     cap = model.select if isinstance(model.select, numbers.Integral) and not isinstance(model.select, bool) else None
     if cap is not None and report["complexity"] > cap:  # select=N takes the simplest when none fits: say so
         print(f"  note: no formula of <= {cap} nodes was found; this is the simplest ({report['complexity']} nodes)")
@@ -349,7 +350,7 @@ def _add_search_options(parser, seconds: float) -> None:
     parser.add_argument("--seconds", type=float, default=seconds, help=f"search budget (default: {seconds:g})")
     parser.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--domain", type=_domain, default=None,
+    parser.add_argument("--domain", default=None,
                         help="where the formula must be faithful: rows, widen:F (the data's box F-fold), "
                              "box:L,H;L,H;... (one low,high pair per input), jitter:S (rows moved by S std) or "
                              "auto (default: widen:1.2 for up to 4 inputs, else jitter:0.1)")
@@ -361,15 +362,6 @@ def _add_search_options(parser, seconds: float) -> None:
     parser.add_argument("--complexity", type=int, default=None, metavar="N",
                         help="select the most accurate formula of at most N nodes instead (the simplest, "
                              "with a note, when none is that small)")
-
-
-def _domain(text: str):
-    from srnet.domain import parse_domain
-
-    try:
-        return parse_domain(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -485,6 +477,16 @@ def _check_budgets(args) -> None:
             check_budget("--" + key.replace("_", "-"), getattr(args, key), **rules)
     if getattr(args, "test_size", 0) >= 1:
         raise ValueError(f"--test-size must be < 1 (a fraction of the rows), got {args.test_size}")
+    if isinstance(getattr(args, "domain", None), str):  # parsed here: one line, as every other bad option
+        from srnet.domain import parse_domain  # (as an argparse type, its error printed the usage block)
+
+        try:
+            args.domain = parse_domain(args.domain)
+        except ValueError as error:
+            raise ValueError(f"--domain: {error}") from None
+        if args.command == "demo" and args.domain.kind == "box" and len(args.domain.box) != 1:
+            raise ValueError(f"--domain box has {len(args.domain.box)} (low, high) pairs, but the demo's network "
+                             f"has 1 input")  # before the network is trained, not after
 
 
 def _finish(model, args, report: dict) -> int:

@@ -111,7 +111,7 @@ def check_rows(X, minimum: int = MIN_ROWS, name: str = "X"):
     return X
 
 
-def check_matrix(X, name: str = "X") -> np.ndarray:
+def check_matrix(X, name: str = "X", locate=None) -> np.ndarray:
     """Validate a 2-D numeric array and return it as float64, C-contiguous.
 
     Parameters
@@ -120,6 +120,9 @@ def check_matrix(X, name: str = "X") -> np.ndarray:
         Numbers, or strings that parse as numbers.
     name : str, default="X"
         What to call the array in error messages.
+    locate : callable, optional
+        ``locate(row, column)`` -> where that cell is, for messages (a file's
+        line and column name); default ``"row R, column C"``.
 
     Returns
     -------
@@ -153,32 +156,36 @@ def check_matrix(X, name: str = "X") -> np.ndarray:
     try:
         matrix = np.ascontiguousarray(raw, dtype=np.float64)
     except OverflowError:
-        raise ValueError(f"{name} holds an integer beyond float64{_first_non_numeric(raw)}") from None
+        raise ValueError(f"{name} holds an integer beyond float64{_first_non_numeric(raw, locate)}") from None
     except (TypeError, ValueError):
-        raise ValueError(f"{name} contains non-numeric values{_first_non_numeric(raw)}") from None
+        raise ValueError(f"{name} contains non-numeric values{_first_non_numeric(raw, locate)}") from None
     finite = np.isfinite(matrix)
     if not finite.all():
         row, column = np.argwhere(~finite)[0]
         raise ValueError(
             f"{name} contains {int((~finite).sum())} NaN/inf values "
-            f"(first at row {row}, column {column})"
+            f"(first at {_where(locate, row, column)})"
         )
     return matrix
 
 
-def _first_non_numeric(raw: np.ndarray) -> str:
+def _where(locate, row, column) -> str:
+    return f"row {row}, column {column}" if locate is None else locate(int(row), int(column))
+
+
+def _first_non_numeric(raw: np.ndarray, locate=None) -> str:
     """Where the first cell that ``float`` rejects is, for an error message."""
     for (row, column), cell in np.ndenumerate(raw):
         try:
             float(cell)
         except OverflowError:
-            return f" (first at row {row}, column {column}: {len(str(cell))} digits)"
+            return f" (first at {_where(locate, row, column)}: {len(str(cell))} digits)"
         except (TypeError, ValueError):
-            return f" (first at row {row}, column {column}: {cell!r})"
+            return f" (first at {_where(locate, row, column)}: {cell!r})"
     return ""
 
 
-def check_vector(y, n_samples: int, name: str = "y") -> np.ndarray:
+def check_vector(y, n_samples: int, name: str = "y", locate=None) -> np.ndarray:
     """Validate a 1-D numeric target of known length; return it as float64.
 
     Parameters
@@ -202,7 +209,7 @@ def check_vector(y, n_samples: int, name: str = "y") -> np.ndarray:
         raw = raw[:, 0]
     if raw.ndim != 1:
         raise ValueError(f"{name} must be 1-D (n_samples,); got shape {raw.shape}")
-    vector = check_matrix(raw.reshape(-1, 1), name)[:, 0]
+    vector = check_matrix(raw.reshape(-1, 1), name, locate)[:, 0]
     if vector.shape[0] != n_samples:
         raise ValueError(f"{name} has {vector.shape[0]} values but X has {n_samples} rows")
     return vector
@@ -335,7 +342,7 @@ def _read_file(path: Path, target):
             f"cannot tell the format of '{path}': use .csv, .tsv, .txt (optionally .gz), .npy or .npz"
         )
     table, names = _read_delimited(path, _DELIMITERS[suffix])
-    return _split_target(table, names, target, path.name)
+    return _split_target(table, names, target, path.name, first_line=2 if names else 1)
 
 
 #: Rows read to tell whether the first one is a header.
@@ -354,6 +361,8 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
         raise ValueError(f"'{path}' holds no data")
     has_header = _has_header(head)
     frame = pd.read_csv(path, sep=delimiter, header=0 if has_header else None)
+    if frame.isna().to_numpy().any():  # pandas pads a short row with NaN: name the row instead
+        _refuse_ragged(path, delimiter)
     names = [str(column).strip() for column in frame.columns] if has_header else None
     if names and (names[0] == "" or names[0].startswith("Unnamed: 0")) and len(frame) > 1 \
             and _is_row_index(frame.iloc[:, 0]):
@@ -361,6 +370,32 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
                          f"the table (pandas' to_csv, R's write.csv); save it without (to_csv(..., index=False), "
                          f"write.csv(..., row.names=FALSE)), or drop that column")
     return frame.to_numpy(), names
+
+
+def _refuse_ragged(path: Path, delimiter: str) -> None:
+    """Raise naming the first line whose field count is not the first line's (a row cut short, or a header
+    of more names than the rows have fields), if any."""
+    import csv
+    import gzip
+    import io
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as handle:
+            rows = csv.reader(handle, delimiter=" " if delimiter == r"\s+" else delimiter,
+                              skipinitialspace=delimiter == r"\s+")
+            width = None
+            for number, row in enumerate(rows, start=1):
+                row = [cell for cell in row if cell != ""] if delimiter == r"\s+" else row
+                if not row:
+                    continue
+                if width is None:
+                    width = len(row)
+                elif len(row) != width:
+                    raise ValueError(f"'{path.name}': line {number} has {len(row)} fields, the first line "
+                                     f"{width}; every row needs one value per column")
+    except (OSError, csv.Error, EOFError, io.UnsupportedOperation):
+        return  # the table's own reading said what it could
 
 
 def _is_row_index(column) -> bool:
@@ -436,14 +471,29 @@ def _load_npz(path: Path, target):
         return _split_target(archive[keys[0]], None, target, path.name)
 
 
-def _split_target(table, names: list[str] | None, target, label: str):
-    """Cut the target column out of a 2-D table and validate both parts."""
+def _split_target(table, names: list[str] | None, target, label: str, first_line: int | None = None):
+    """Cut the target column out of a 2-D table and validate both parts.  ``first_line``: the file line of
+    the first row (a text file's), for messages that point at the line and the column's name."""
     table = np.asarray(table)
     if table.ndim != 2:
         raise ValueError(f"'{label}' must hold a 2-D table; got shape {table.shape}")
+    given_names = names is not None
     names = names or _default_names(table.shape[1])
+
+    def locator(columns):
+        if first_line is None:
+            return None
+        return lambda row, column: (f"line {row + first_line}, column " + (f"'{names[columns[column]]}'"
+                                    if given_names else f"{columns[column] + 1}"))
+
     if target is None:
-        return check_matrix(table), None, names
+        last_text = table.shape[1] > 1 and all(isinstance(c, str) and not _is_number(c) for c in table[:, -1])
+        try:
+            return check_matrix(table, f"'{label}'", locator(list(range(table.shape[1])))), None, names
+        except ValueError as error:
+            if last_text:  # text labels in the last column: the target not named
+                raise ValueError(f"{error}; is the last column the target? give it (--target last)") from None
+            raise
     column = _target_column(target, names, label)
     features = [j for j in range(table.shape[1]) if j != column]
     if not features:
@@ -453,16 +503,16 @@ def _split_target(table, names: list[str] | None, target, label: str):
         hint = (f" (its rows are separated by {other}, which the file's suffix does not split on: "
                 f".csv splits on commas, .tsv on tabs, .txt on spaces)" if other else "")
         raise ValueError(f"'{label}' has only the target column and no features{hint}")
-    X = check_matrix(table[:, features])
-    y = _target_values(table[:, column], X.shape[0], names[column])
+    X = check_matrix(table[:, features], f"'{label}'", locator(features))
+    y = _target_values(table[:, column], X.shape[0], names[column], locator([column]))
     return X, y, [names[j] for j in features]
 
 
-def _target_values(raw: np.ndarray, n_samples: int, name: str) -> np.ndarray:
+def _target_values(raw: np.ndarray, n_samples: int, name: str, locate=None) -> np.ndarray:
     """A target column: numbers as float64 (checked), or class labels as text
     ("yes"/"no", "setosa", ...) when any cell is not a number."""
     if not any(isinstance(cell, str) and not _is_number(cell) for cell in raw):
-        return check_vector(raw, n_samples, name=f"target column '{name}'")
+        return check_vector(raw, n_samples, name=f"target column '{name}'", locate=locate)
     missing = [row for row, cell in enumerate(raw) if not isinstance(cell, str) and not _is_number(cell)
                or isinstance(cell, float) and math.isnan(cell)]
     if missing:

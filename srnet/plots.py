@@ -331,25 +331,33 @@ def pareto_label(sources, sizes, with_poles) -> str:
 
 def plot_pareto(candidates, front, selected_source, path,
                 title="formulas of the network: size against fidelity") -> Path:
-    """Every candidate formula by complexity (nodes) and validation error
-    (log scales, so near-perfect fits stay apart): 1 - R^2 on the domain, or
-    1 - class agreement for classifiers (as selection weighs it).
-    ``front`` (SRNet's ``pareto_``, the front selection worked on) is
-    joined; the selected formula is starred, each point labelled."""
+    """Every candidate formula by complexity (nodes) and validation error:
+    1 - R^2 on the domain (log scales, so near-perfect fits stay apart), or
+    for classifiers the share of points whose class the formula does not
+    agree on, in % (a linear axis from 0: most formulas agree on every
+    point, and a log axis floored at 1e-16 drew 14 empty decades), as
+    selection weighs them.  ``front`` (SRNet's ``pareto_``, the front
+    selection worked on) is joined; the selected formula is starred, each
+    point labelled."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     classifier = candidates[0]["validation_agreement"] is not None
 
     def raw_error(c) -> float:
         value = c["validation_agreement"] if classifier else c["figures"]["domain"]["r2"]
-        return math.inf if value is None else 1.0 - value  # None: -inf in a report (JSON)
+        if value is None:  # None: -inf in a report (JSON)
+            return math.inf
+        return 100.0 * (1.0 - value) if classifier else 1.0 - value
 
     # a formula that is not finite on the domain (R^2 -inf) is drawn above every other, not at 1 (below a
     # formula at R^2 -0.5), and its label says so
-    ceiling = 10 * max([max(e, 1e-16) for e in map(raw_error, candidates) if np.isfinite(e)] + [1.0])
+    finite_errors = [e for e in map(raw_error, candidates) if np.isfinite(e)]
+    ceiling = (100.0 if classifier else 10 * max([max(e, 1e-16) for e in finite_errors] + [1.0]))
 
     def error(c) -> float:
         value = raw_error(c)
-        return max(value, 1e-16) if np.isfinite(value) else ceiling
+        if not np.isfinite(value):
+            return ceiling
+        return value if classifier else max(value, 1e-16)
 
     not_finite = {c["source"] for c in candidates if not np.isfinite(raw_error(c))}
     points = sorted((c["complexity"], error(c), c["source"], bool(c["singularities"])) for c in candidates)
@@ -360,25 +368,35 @@ def plot_pareto(candidates, front, selected_source, path,
         ax.scatter(size, error, marker="*" if chosen else ("x" if poles else "o"), s=160 if chosen else 36,
                    color="tab:red" if chosen else "tab:blue", zorder=2)
     node_count_axis(ax, [size for size, *_ in points])
-    ax.set_yscale("log")
-    ax.autoscale_view()
+    if classifier:
+        top = max(error for _, error, _, _ in points)
+        ax.set_ylim(-0.05 * max(top, 1.0), 1.15 * max(top, 1.0))
+    else:
+        ax.set_yscale("log")
+    ax.autoscale_view(scaley=not classifier)
     sizes = {source: size for size, _, source, _ in points}
     with_poles = {source for _, _, source, poles in points if poles}
+    stacked: dict[int, int] = {}  # labels at one height go up in turn, so that neighbours do not print over
+    to_axes = ax.transData + ax.transAxes.inverted()
     for size, error, sources in label_groups(ax, [(size, error, source) for size, error, source, _ in points]):
         label = pareto_label(sources, sizes, with_poles)
         if not_finite.intersection(sources):
             label += " (not finite)"
-        ax.annotate(label, (size, error), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        level = round(20 * to_axes.transform((size, error))[1])
+        turn = stacked.get(level, 0)
+        stacked[level] = turn + 1
+        ax.annotate(label, (size, error), textcoords="offset points", xytext=(6, 4 + 11 * (turn % 3)),
+                    fontsize=8)
     ax.set_xlabel("complexity (nodes of the formula as printed)")
     if not classifier:
         measure = "1 - R\u00b2 against the network (validation, domain)"
     elif "validation-rows" in candidates[0]["figures"]:
-        measure = "1 - class agreement against the network\n(validation rows and domain alike)"
+        measure = "points whose class differs from the network's, %\n(validation rows and domain alike)"
     else:
-        measure = "1 - class agreement against the network (validation, domain)"
+        measure = "points whose class differs from the network's, %\n(validation, domain)"
     ax.set_ylabel(measure)
     ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected")
-    ax.legend(loc="upper right")
+    ax.legend(loc="best")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     return save_figure(fig, path)

@@ -349,3 +349,18 @@ def test_scripting_an_expression_activation_says_to_trace_and_tracing_matches_ea
     traced = torch.jit.trace(network, inputs[:2])
     with torch.no_grad():
         torch.testing.assert_close(traced(inputs), network(inputs), rtol=0, atol=1e-12)
+
+
+def test_each_logit_of_a_many_class_explanation_names_its_class(data, capsys):
+    """y0, y1, y2 were printed with nothing saying which class each is, and report.json had no labels."""
+    from srnet.cli import _print_explanation
+
+    X, y = data
+    words = np.array(["low", "mid", "high"])[np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))]
+    mlp = _fit(MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=50, random_state=0), X, words)
+    model = SRNet(**QUICK).fit(mlp, X)
+    _print_explanation(model)
+    printed = capsys.readouterr().out
+    for j, label in enumerate(model.classes_):
+        assert f"(class {label}'s logit; " in printed.split(f"  y{j} = ")[1].splitlines()[0]
+    assert model.report()["classes"] == list(model.classes_)

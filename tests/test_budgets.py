@@ -497,3 +497,22 @@ def test_a_progress_bar_on_a_stream_without_isatty_is_drawn(monkeypatch):
     monkeypatch.setattr(sys, "stderr", Stream())
     with SearchProgress(True, "s", 1.0, 10) as bar:
         assert bar.bar is not None
+
+
+@pytest.mark.parametrize("domain, message", [
+    ("widen:-1", "--domain: domain widen needs a finite factor > 0, got -1.0"),
+    ("foo", "--domain: unknown domain 'foo'"),
+    ("box:", "--domain: the domain box needs one (low, high) pair per input"),
+])
+def test_a_bad_domain_is_one_line_not_the_usage_block(tmp_path, capsys, domain, message):
+    data = np.random.default_rng(0).uniform(-1, 1, (30, 2))
+    _, argv = write_workload(tmp_path, data)
+    assert main([*argv, "--domain", domain]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1  # argparse printed its usage block too
+
+
+def test_the_demo_refuses_a_box_of_the_wrong_width_before_training(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "out"), "--domain", "box:0,1;0,1"]) == 2
+    out, err = capsys.readouterr()
+    assert "has 2 (low, high) pairs, but the demo's network has 1 input" in err and "trained" not in out

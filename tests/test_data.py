@@ -182,10 +182,21 @@ def test_file_errors(tmp_path):
 def test_bad_cells_in_a_file_are_located(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1,2\n3,oops\n")
-    with pytest.raises(ValueError, match=r"^X contains non-numeric values \(first at row 1, column 1: 'oops'\)$"):
+    # the file, its line and the column's name (it said "X ... row 1, column 1": no file, a row counted from 0)
+    with pytest.raises(ValueError, match=r"^'t.csv' contains non-numeric values \(first at line 3, column 'b': "
+                                         r"'oops'\)$"):
         load_table(path)
     path.write_text("a,b\n1,2\n3,\n")
-    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf values \(first at row 1, column 1\)$"):
+    with pytest.raises(ValueError, match=r"^'t.csv' contains 1 NaN/inf values \(first at line 3, column 'b'\)$"):
+        load_table(path)
+    path.write_text("1,2\n3,4\nx,5\n")  # no header: columns by number, from 1
+    with pytest.raises(ValueError, match=r"first at line 3, column 1: 'x'"):
+        load_table(path, target="last")
+    path.write_text("a,b,c\n1,2,3\n4,5\n6,7,8\n")  # a short row: pandas padded it with NaN
+    with pytest.raises(ValueError, match=r"^'t.csv': line 3 has 2 fields, the first line 3"):
+        load_table(path, target="last")
+    path.write_text("a,b,y\n" + "".join(f"{i},{2 * i},{'cat' if i % 2 else 'dog'}\n" for i in range(12)))
+    with pytest.raises(ValueError, match=r"column 'y': 'dog'\); is the last column the target\? give it"):
         load_table(path)
 
 
@@ -405,7 +416,7 @@ def test_a_review_of_bad_inputs_each_one_line():
 def test_a_missing_value_marker_in_the_first_row_is_data_and_a_row_index_column_is_refused(tmp_path):
     marked = tmp_path / "marked.csv"
     marked.write_text("?,5.2,3.1\n4.1,5.3,6.2\n7.4,8.1,9.9\n")  # '?' was a column name, the row lost
-    with pytest.raises(ValueError, match=r"non-numeric values \(first at row 0, column 0: '\?'\)"):
+    with pytest.raises(ValueError, match=r"non-numeric values \(first at line 1, column 1: '\?'\)"):
         load_table(marked, target="last")
     for start, order in ((1, range(12)), (0, [3, 0, 7, 1, 11, 2, 5, 4, 10, 9, 6, 8])):  # R's, a shuffled frame's
         indexed = tmp_path / f"indexed{start}.csv"
