@@ -128,6 +128,10 @@ class Formula:
         return formula
 
 
+#: Display rounding may move a regression formula by this share of its own RMSE against the network.
+ROUNDING_SHARE = 0.05
+
+
 @dataclass
 class Candidate:
     """A formula with what a person reads (its simplified expressions) and
@@ -186,7 +190,20 @@ class Candidate:
         if digits == DISPLAY_DIGITS and self.shown is not None:
             return self.shown
         decision = [] if self.decision is None else [self.decision]
-        return [round_faithfully(e, digits, self.points) for e in [*self.expressions, *decision]]
+        tolerances = self._rounding_tolerances() + [0.0] * len(decision)
+        return [round_faithfully(e, digits, self.points, tolerance)
+                for e, tolerance in zip([*self.expressions, *decision], tolerances)]
+
+    def _rounding_tolerances(self) -> list[float]:
+        """Per expression, how far display rounding may move a regression formula anyway:
+        :data:`ROUNDING_SHARE` of its RMSE against the network on the domain (its RMSE grows by that
+        share at most, by ~share^2/2 typically).  0 for classifiers (judged by their classes) and before
+        the formula is measured."""
+        domain = self.figures.get("domain") if self.figures else None
+        if domain is None or "agreement" in domain:
+            return [0.0] * len(self.expressions)
+        rmses = domain.get("rmse_per_output") or [domain["rmse"]] * len(self.expressions)
+        return [ROUNDING_SHARE * r if np.isfinite(r) else 0.0 for r in rmses]
 
     def display(self, digits: int = DISPLAY_DIGITS) -> list[str]:
         """The expressions as printed (see :meth:`rounded`)."""
@@ -223,8 +240,9 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
         target = np.asarray(target)
         if target.ndim == 2 and target.shape[1] > 1:
             predicted = np.asarray(predicted).reshape(target.shape)
-            figures[name]["r2_per_output"] = [rmse_r2(target[:, j], predicted[:, j])[1]
-                                              for j in range(target.shape[1])]
+            per_output = [rmse_r2(target[:, j], predicted[:, j]) for j in range(target.shape[1])]
+            figures[name]["r2_per_output"] = [r2 for _, r2 in per_output]
+            figures[name]["rmse_per_output"] = [rmse for rmse, _ in per_output]
         if classification:
             figures[name]["agreement"] = class_agreement(predicted, target)
     return figures
@@ -349,11 +367,11 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
         expressions = simplify_all(formula.expressions(symbols), simplify_seconds)
     # a two-class classifier's class is the sign of y1 - y0: a person reads that one formula
     decision = expressions[1] - expressions[0] if classification and len(expressions) == 2 else None
-    unmeasured = Candidate(formula, expressions, 0, {}, [], residue_points(symbols, domain_points), decision)
-    shown = unmeasured.rounded()  # the nodes counted are those printed (a weight of 1.0000000002 reads 1)
+    measured = Candidate(formula, expressions, 0, measure(formula, regions, classification=classification), [],
+                         residue_points(symbols, domain_points), decision)
+    shown = measured.rounded()  # the nodes counted are those printed (a weight of 1.0000000002 reads 1)
     size = complexity(shown[-1]) if decision is not None else sum(complexity(e) for e in shown)
-    return replace(unmeasured, complexity=size, figures=measure(formula, regions, classification=classification),
-                   singularities=singularities(formula, domain_points), shown=shown)
+    return replace(measured, complexity=size, singularities=singularities(formula, domain_points), shown=shown)
 
 
 def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: bool = False,

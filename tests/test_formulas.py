@@ -7,6 +7,7 @@ formula is what ``predict`` computes, reproducibly.
 
 import json
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -979,3 +980,21 @@ def test_exp_capped_inside_the_domain_is_reported_where_the_printed_formula_is_n
         f"step 2: exp's argument exceeds 80 at {int(np.sum(3 * inside > 80))} of 400 points, where the model caps "
         f"it (the formula as printed grows on)"]
     assert singularities(formula, np.linspace(0, 20, 400)[:, None]) == []
+
+
+def test_a_formula_far_from_its_network_is_printed_at_four_digits_and_a_close_one_keeps_its_own():
+    """Rounding may move a formula by a twentieth of its own error: one 18 % off its network was printed at
+    6 digits to stay within 1e-3 of itself, and its RMSE is no better for them."""
+    from srnet.expr.symbolic import round_faithfully
+
+    x, y = sympy.symbols("x y", real=True)
+    points = {"x": np.linspace(0, 1, 50), "y": np.linspace(1, 2, 50)}
+    expr = sympy.Float(0.65677) * x + sympy.Float(0.682975) * y - sympy.Float(1.16242)
+    assert "0.682975" in str(round_faithfully(expr, 4, points))  # exact: the 1e-3 rule
+    assert str(round_faithfully(expr, 4, points, tolerance=0.01)) == "0.6568*x + 0.683*y - 1.162"
+    X = np.column_stack([points["x"], points["y"]])
+    target = 0.65677 * X[:, 0] + 0.682975 * X[:, 1] - 1.16242
+    far = candidate(linear_formula(X, target + np.sin(7 * X[:, 0])), [x, y], {"domain": (X, target)}, X,
+                    classification=False, simplify_seconds=0)
+    digits = max(len(t.strip("-").replace(".", "").lstrip("0")) for t in re.findall(r"[\d.]+", far.display()[0]))
+    assert digits <= 4, far.display()

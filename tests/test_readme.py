@@ -113,4 +113,5 @@ def test_readme_command_runs_as_written(args, tmp_path, quick_srnet, capsys):
         # judged by its classes: agreement per region, not the logits' R2, heads the formula
         assert re.search(r"^the network as one formula \(.*; class agreement with the network: rows \d+\.\d %",
                          captured.out, flags=re.MULTILINE), captured.out[-2000:]
-        assert re.search(r"^  y2 = .*\(\d+ nodes\)$", captured.out, flags=re.MULTILINE), captured.out[-2000:]
+        assert re.search(r"^  y2 = .*\(class 2's logit; \d+ nodes\)$", captured.out, flags=re.MULTILINE), \
+            captured.out[-2000:]
