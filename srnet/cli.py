@@ -226,7 +226,7 @@ def _class_labels(workload, layers):
 
 def _explain(args) -> int:
     from srnet.data import check_rows
-    from srnet.loading import load_workload, network_fit
+    from srnet.loading import fit_warning, load_workload, network_fit
 
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
@@ -237,6 +237,9 @@ def _explain(args) -> int:
     own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
     for key, value in own.items():
         print(f"the network itself: {key.split('_')[1]} {'n/a' if value is None else format(value, '.4f')}")
+    warning = fit_warning(workload, own)
+    if warning:
+        print(f"warning: {warning}")
     model = _explainer(args).fit(workload.model, workload.X, layers=args.layers,
                                  feature_names=workload.feature_names, classes=_class_labels(workload, args.layers))
     _print_explanation(model)
@@ -316,7 +319,8 @@ def _report(args) -> int:
         print(f"result file {path.name} not counted: {why}")
     for line in report.headline:
         print(line)
-    print(f"{len(report.rows)} jobs; wrote {', '.join(p.name for p in report.written)} in {args.dir}")
+    jobs = len(report.rows)
+    print(f"{jobs} job{'s' * (jobs != 1)}; wrote {', '.join(p.name for p in report.written)} in {args.dir}")
     return 0
 
 

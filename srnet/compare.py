@@ -77,8 +77,10 @@ class Comparison:
         rows = [[r["explainer"], r["domain"], f"{r['rmse']:.4g}", f"{r['r2']:.4f}", share(r["agreement"]),
                  f"{r['rmse_around']:.4g}", share(r["agreement_around"]), f"{r['seconds']:.1f}", str(r["size"])]
                 for r in self.records]
-        table = format_table(["explainer", "domain", "rmse", "r2", "agreement", "rmse around", "agr. around",
-                              "seconds", "size"], rows, left=2)
+        # a classifier's rmse and r2 are of its class probabilities (explain's are of the logits): say so
+        prob = "prob " if self.task == "classification" else ""
+        table = format_table(["explainer", "domain", f"{prob}rmse", f"{prob}r2", "agreement", f"{prob}rmse around",
+                              "agr. around", "seconds", "size"], rows, left=2)
         formulas = {r["explainer"]: r["formula"] for r in self.records if r.get("formula")}
         lines = [f"  {name}: {'; '.join(texts)}" for name, texts in formulas.items()]
         return table + ("\nformulas compared:\n" + "\n".join(lines) if lines else "")

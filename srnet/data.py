@@ -309,7 +309,8 @@ def _load_file(path: Path, target):
     try:
         return _read_file(path, target)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:  # ragged rows, an empty stream
-        raise ValueError(f"cannot read '{path.name}' as a table: {_one_line(error)}") from None
+        raise ValueError(f"cannot read '{path.name}' as a table: {_one_line(error)}{_separator_hint(path)}") \
+            from None
     except UnicodeDecodeError:
         raise ValueError(f"cannot read '{path.name}': it is not UTF-8 text (save it as UTF-8)") from None
     except UNREADABLE as error:
@@ -370,6 +371,25 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
                          f"the table (pandas' to_csv, R's write.csv); save it without (to_csv(..., index=False), "
                          f"write.csv(..., row.names=FALSE)), or drop that column")
     return frame.to_numpy(), names
+
+
+def _separator_hint(path: Path) -> str:
+    """"; its first line is separated by semicolons ..." for a .csv whose first line has semicolons (Excel's
+    in locales with a decimal comma) or tabs, and no commas; else ""."""
+    import gzip
+
+    if _table_suffix(path) != ".csv":
+        return ""
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as f:
+            first = f.readline()
+    except (OSError, EOFError):
+        return ""
+    for mark, name in ((";", "semicolons"), ("\t", "tabs")):
+        if mark in first and "," not in first:
+            return (f"; its first line is separated by {name}, and .csv splits on commas: save it with commas "
+                    f"(and decimal points), or as .tsv for tabs")
+    return ""
 
 
 def _refuse_ragged(path: Path, delimiter: str) -> None:

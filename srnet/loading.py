@@ -106,3 +106,30 @@ def network_fit(workload: Workload) -> dict:
     if not np.any(target != target[0]):
         return {"network_r2": None}  # a constant target has no R^2
     return {"network_r2": rmse_r2(target, output)[1]}
+
+
+#: Below this R^2 against the data's target, a network is likely loaded wrong (or is a poor network).
+POOR_FIT_R2 = 0.5
+
+
+def fit_warning(workload: Workload, own: dict) -> str | None:
+    """A line for a network that looks loaded wrong, from :func:`network_fit`'s figures: a regression
+    network of k outputs whose target holds k whole-number classes (a classifier without ':softmax' in
+    --arch: its logits were explained as a regression, R2 n/a, without a word), or a poor fit to the
+    target (R2 -227 for a sigmoid network loaded as tanh)."""
+    if workload.y is None or workload.is_classifier:
+        return None
+    r2 = own.get("network_r2")
+    y = np.asarray(workload.y).reshape(-1)
+    outputs = plan_layers(workload.model).widths[-1]
+    if r2 is None and outputs > 1 and y.dtype.kind in "iuf" and np.all(y == np.round(y)) \
+            and len(np.unique(y)) == outputs:
+        return (f"the network has {outputs} outputs and no softmax head, and the target {outputs} classes: "
+                f"a classifier? then add ':softmax' to --arch")
+    if r2 is None and outputs > 1 and y.dtype.kind in "OUS":
+        return f"the target holds text labels and the network {outputs} outputs without a softmax head: add " \
+               f"':softmax' to --arch"
+    if r2 is not None and r2 < POOR_FIT_R2:
+        return (f"the network's R2 against the target is {r2:.4g}: is --arch right (its activation, its "
+                f"widths)?")
+    return None

@@ -12,6 +12,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
@@ -40,7 +41,7 @@ def plot_convergence(history, path, title="search convergence") -> Path:
     if np.all(fitness > 0):
         ax.set_yscale("log")
     ax.set_xlabel("generation")
-    ax.set_ylabel("fitness (mean hidden MSE + output MSE)")
+    ax.set_ylabel("search fitness (mean hidden MSE + output MSE,\non the search rows, as the progress bar)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
@@ -220,7 +221,7 @@ def plot_fidelity(records, path, title="fidelity to the network") -> Path:
     names = list(dict.fromkeys(r["explainer"] for r in records))
     classification = records[0]["agreement"] is not None
     key = "agreement" if classification else "rmse"
-    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(names), 4))
+    fig, ax = plt.subplots(figsize=(2.6 + 1.3 * len(names), 4), layout="constrained")
     width = 0.8 / len(domains)
     any_bar = False
     for d, domain in enumerate(domains):
@@ -246,7 +247,7 @@ def plot_fidelity(records, path, title="fidelity to the network") -> Path:
     else:  # every RMSE is 0, inf or missing: nothing a log axis can show (the notes say which)
         ax.set_ylabel("RMSE against the network")
         ax.set_ylim(0, 1)
-    ax.legend()
+    fig.legend(loc="outside right upper", title="domain", fontsize=8)  # inside, it covered bars near 1
     ax.set_title(title)
     return save_figure(fig, path)
 
@@ -263,15 +264,23 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
     A, B = np.meshgrid(g0, g1)
     grid = np.tile(fixed, (A.size, 1))
     grid[:, i], grid[:, j] = A.ravel(), B.ravel()
-    fig, axes = plt.subplots(1, len(classifiers), figsize=(3.8 * len(classifiers), 3.6), squeeze=False)
+    # constrained: the figure's title printed over the panels' titles
+    fig, axes = plt.subplots(1, len(classifiers), figsize=(3.8 * len(classifiers), 3.9), squeeze=False,
+                             layout="constrained")
     names = feature_names or [f"x{k}" for k in range(X.shape[1])]
+    cmap = matplotlib.colormaps["tab10"]
+    seen = set()
     for ax, (label, f) in zip(axes[0], classifiers.items()):
         classes = np.asarray(f(grid)).argmax(axis=1).reshape(A.shape)
+        seen.update(int(c) for c in np.unique(classes))
         ax.pcolormesh(A, B, classes, shading="auto", cmap="tab10", vmin=0, vmax=9, alpha=0.8)
         ax.scatter(X[:, i], X[:, j], s=3, c="k", alpha=0.3)
         ax.set_title(label)
         ax.set_xlabel(names[i])
         ax.set_ylabel(names[j])
+    # which colour is which class (the network's output index), under the panels
+    handles = [matplotlib.patches.Patch(color=cmap(c % 10), alpha=0.8, label=f"class {c}") for c in sorted(seen)]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 10), fontsize=8)
     fig.suptitle("predicted class (other inputs at their median)")
     return save_figure(fig, path)
 
@@ -306,6 +315,9 @@ def node_count_axis(ax, sizes) -> None:
     nodes holds no log tick at all)."""
     sizes = [s for s in sizes if s > 0]
     if sizes and max(sizes) < 10 * min(sizes):
+        if max(sizes) - min(sizes) < 4:  # one size: too few whole numbers in reach, and ticks went 16.2 .. 17.8
+            middle = (max(sizes) + min(sizes)) / 2
+            ax.set_xlim(middle - 2.5, middle + 2.5)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         return
     ax.set_xscale("log")

@@ -516,3 +516,16 @@ def test_the_demo_refuses_a_box_of_the_wrong_width_before_training(tmp_path, cap
     assert main(["demo", "--out", str(tmp_path / "out"), "--domain", "box:0,1;0,1"]) == 2
     out, err = capsys.readouterr()
     assert "has 2 (low, high) pairs, but the demo's network has 1 input" in err and "trained" not in out
+
+
+def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
+    from srnet.loading import Workload, fit_warning
+
+    torch.manual_seed(0)
+    logits = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 3))
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = np.arange(30) % 3
+    work = Workload(model=logits, X=X, y=y.astype(float), feature_names=["a", "b"], name="n", architecture="mlp")
+    assert "add ':softmax' to --arch" in fit_warning(work, {"network_r2": None})
+    assert "R2 against the target is -227.3: is --arch right" in fit_warning(work, {"network_r2": -227.3})
+    assert fit_warning(work, {"network_r2": 0.97}) is None

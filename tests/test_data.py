@@ -433,3 +433,10 @@ def test_npz_text_labels_load_as_a_csvs_and_a_pmlb_name_stays_in_its_cache(tmp_p
     for name in ("../x", ".."):
         with pytest.raises(ValueError, match="neither a file nor a PMLB dataset"):
             load_table(name, pmlb_cache=tmp_path / "cache")
+
+
+def test_a_semicolon_csv_says_how_it_is_separated(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("a;b;y\n1,5;2,5;3\n2,5;3,5;4\n")  # Excel's CSV where the decimal mark is a comma
+    with pytest.raises(ValueError, match=r"separated by semicolons, and \.csv splits on commas"):
+        load_table(path, target="last")

@@ -398,7 +398,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
     ax.set_xticks(x)
     ax.set_xticklabels(times["label"], rotation=90, fontsize=max(3, min(8, 600 // max(len(times), 1))))
     ax.set_ylabel("seconds (on its worker)")
-    ax.set_title(f"time per job ({len(times)} jobs)")
+    ax.set_title(f"time per job ({len(times)} job{'s' * (len(times) != 1)})")
     ax.legend(fontsize=8)
     written.append(save_figure(fig, folder / "time_per_job.png"))
 
