@@ -126,9 +126,6 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
             and len(np.unique(y)) == outputs:
         return (f"the network has {outputs} outputs and no softmax head, and the target {outputs} classes: "
                 f"a classifier? then add ':softmax' to --arch")
-    if r2 is None and outputs > 1 and y.dtype.kind in "OUS":
-        return f"the target holds text labels and the network {outputs} outputs without a softmax head: add " \
-               f"':softmax' to --arch"
     if r2 is not None and r2 < POOR_FIT_R2:
         return (f"the network's R2 against the target is {r2:.4g}: is --arch right (its activation, its "
                 f"widths)?")
