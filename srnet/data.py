@@ -511,21 +511,30 @@ def _split_target(table, names: list[str] | None, target, label: str, first_line
         try:
             return check_matrix(table, f"'{label}'", locator(list(range(table.shape[1])))), None, names
         except ValueError as error:
+            if table.shape[1] == 1 and _separator_named(table[0, 0]):  # '1;2;3': not split at all
+                raise ValueError(f"{error} (its rows are separated by {_separator_named(table[0, 0])}, which the "
+                                 f"file's suffix does not split on: .csv splits on commas, .tsv on tabs, .txt "
+                                 f"on spaces)") from None
             if last_text:  # text labels in the last column: the target not named
                 raise ValueError(f"{error}; is the last column the target? give it (--target last)") from None
             raise
     column = _target_column(target, names, label)
     features = [j for j in range(table.shape[1]) if j != column]
     if not features:
-        cell = str(table[0, 0]) if table.size else ""
-        other = next((name for mark, name in ((";", "semicolons"), ("\t", "tabs"), (",", "commas"), (" ", "spaces"))
-                      if mark in cell.strip()), None)
+        other = _separator_named(table[0, 0]) if table.size else None
         hint = (f" (its rows are separated by {other}, which the file's suffix does not split on: "
                 f".csv splits on commas, .tsv on tabs, .txt on spaces)" if other else "")
         raise ValueError(f"'{label}' has only the target column and no features{hint}")
     X = check_matrix(table[:, features], f"'{label}'", locator(features))
     y = _target_values(table[:, column], X.shape[0], names[column], locator([column]))
     return X, y, [names[j] for j in features]
+
+
+def _separator_named(cell) -> str | None:
+    """The separator a cell of a table read as one column holds ("semicolons", ...), if any."""
+    cell = str(cell).strip()
+    return next((name for mark, name in ((";", "semicolons"), ("\t", "tabs"), (",", "commas"), (" ", "spaces"))
+                 if mark in cell), None)
 
 
 def _target_values(raw: np.ndarray, n_samples: int, name: str, locate=None) -> np.ndarray:

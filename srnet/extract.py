@@ -410,15 +410,15 @@ class SRNet(BaseEstimator):
             # where candidates are checked for poles: formulas only, no network, so as many points as it takes
             # (on a validation sample of 50 points, 1/(x - 0.5) looked removable in 2 runs of 5)
             samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)
-        self._probed_names = list(plan.names)  # fit_activations names the layers by them (then forgets them)
         self.domain_ = {**domain.describe(X), "note": skipped}
         if classes is None and plan.is_classifier:  # (explained up to a hidden layer, its outputs are not classes)
             classes = model_labels
         return self.fit_activations(given, activations, classification=plan.is_classifier, classes=classes,
-                                    feature_names=feature_names, callback=callback, domain_samples=samples)
+                                    feature_names=feature_names, callback=callback, domain_samples=samples,
+                                    layer_names=list(plan.names))
 
     def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None,
-                        domain_samples=None, classes=None):
+                        domain_samples=None, classes=None, layer_names=None):
         """Explain recorded activations (one (n, width) array per layer, the
         network output last) of a network whose inputs were ``X``.
 
@@ -428,6 +428,8 @@ class SRNet(BaseEstimator):
         formulas are checked for poles.  Without it the domain is the rows.
         ``classes``: the labels :meth:`predict_class` returns (a scikit-learn
         classifier's ``classes_``; None: the outputs' indices).
+        ``layer_names``: one per recorded layer (:meth:`fit` gives the
+        modules' names; default layer1, layer2, ...).
         """
         started = time.perf_counter()
         columns = getattr(X, "columns", None)
@@ -457,8 +459,10 @@ class SRNet(BaseEstimator):
         check_rows(X)
         settings = self._checked_settings()
         run_seed = seed_from(self.random_state)
-        probed = self.__dict__.pop("_probed_names", None)  # the modules fit probed; else layer1, layer2, ...
-        self.layer_names_ = probed if probed is not None else [f"layer{k + 1}" for k in range(len(targets))]
+        if layer_names is not None and len(layer_names) != len(targets):
+            raise ValueError(f"{len(layer_names)} layer names for {len(targets)} recorded layers")
+        self.layer_names_ = ([str(name) for name in layer_names] if layer_names is not None
+                             else [f"layer{k + 1}" for k in range(len(targets))])
         if classification and targets[-1].shape[0] < 2:  # argmax of one column: 100 % agreement, always
             raise ValueError("classification needs one output (logit) per class, at least 2; for a network "
                              "with one logit, pass classification=False, or its logits as two columns (0, z)")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 
 class SearchProgress:
     """``SearchProgress(enabled, desc, max_seconds, max_steps, unit)``;
@@ -24,6 +26,8 @@ class SearchProgress:
         self.bar = None
         self.max_seconds, self.max_steps = max_seconds, max_steps
         self.loss_name = loss_name
+        if not isinstance(enabled, (bool, np.bool_)):  # progress="no" drew a bar
+            raise ValueError(f"progress must be True or False, got {enabled!r}")
         if not enabled:
             return
         from tqdm.auto import tqdm

@@ -529,3 +529,10 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
     assert "add ':softmax' to --arch" in fit_warning(work, {"network_r2": None})
     assert "R2 against the target is -227.3: is --arch right" in fit_warning(work, {"network_r2": -227.3})
     assert fit_warning(work, {"network_r2": 0.97}) is None
+
+
+def test_progress_must_be_true_or_false():
+    from srnet.progress import SearchProgress
+
+    with pytest.raises(ValueError, match="progress must be True or False, got 'no'"):  # 'no' drew a bar
+        SearchProgress("no", "s", 1.0, None)

@@ -440,3 +440,7 @@ def test_a_semicolon_csv_says_how_it_is_separated(tmp_path):
     path.write_text("a;b;y\n1,5;2,5;3\n2,5;3,5;4\n")  # Excel's CSV where the decimal mark is a comma
     with pytest.raises(ValueError, match=r"separated by semicolons, and \.csv splits on commas"):
         load_table(path, target="last")
+    path.write_text("a;b;y\n1;2;3\n2;3;4\n")
+    for target in (None, "last"):  # without a target the message showed the raw cell '1;2;3' alone
+        with pytest.raises(ValueError, match=r"its rows are separated by semicolons"):
+            load_table(path, target=target)

@@ -182,6 +182,10 @@ def test_recorded_activations_as_tensors_with_gradients_and_fresh_layer_names(sm
     assert h.requires_grad
     model.fit_activations(X_t, [h, net(X_t)])
     assert model.layer_names_ == ["layer1", "layer2"] and np.isfinite(model.output_r2_)
+    model.fit_activations(X_t, [h, net(X_t)], layer_names=["hidden", "out"])  # named by the caller, as fit does
+    assert model.layer_names_ == ["hidden", "out"]
+    with pytest.raises(ValueError, match="^1 layer names for 2 recorded layers$"):
+        model.fit_activations(X_t, [h, net(X_t)], layer_names=["hidden"])
     with pytest.raises(ValueError, match="^layer 1's activations are not an array of numbers"):
         model.fit_activations(X, [[{"a": 1}] * len(X), net(X_t)])
     with pytest.raises(ValueError, match="^classification needs one output"):

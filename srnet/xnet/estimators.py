@@ -309,7 +309,8 @@ _ATTRIBUTES_DOC = """
         Training loss of the returned forest.
     front_ : list of (int, float)
         ``(size, training loss)`` of the forest kept for each size (the best
-        training loss found), after its final polish.
+        training loss found), after its final polish where the time budget
+        left room for one (the best forest's always has one).
     history_ : ndarray of shape (k, 4)
         ``(iteration, seconds, loss, n_nodes)`` at each improvement.
     n_iterations_, n_restarts_, n_perturbations_ : int
