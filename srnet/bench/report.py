@@ -133,12 +133,13 @@ def write_report(folder, *, plots: bool = True) -> Report:
         manifest, unread = None, f"note: the batch's settings and runs are not shown: {error}"
     # a result of other settings (copied in by hand) must not count under the batch's settings; without a
     # manifest, under those of most of the folder's results (all of them were averaged as seeds of one batch)
-    reference, whose = (manifest["settings"], "batch") if manifest else (_most_common_settings(payloads), "most")
+    reference, whose, word = ((manifest["settings"], "the batch's", "batch") if manifest
+                              else (_most_common_settings(payloads), "most of the folder's results'", "most"))
     if reference is not None:
         kept = [p for p in payloads if same_settings(p.get("settings"), reference)]
         other = [p for p in payloads if not same_settings(p.get("settings"), reference)]
-        corrupt = corrupt + [(store.path(p["job"]["id"]), f"made with other settings than the {whose}'s ("
-                              + differences(p.get("settings"), reference, ("file", whose)) + ")")
+        corrupt = corrupt + [(store.path(p["job"]["id"]), f"made with other settings than {whose} ("
+                              + differences(p.get("settings"), reference, ("file", word)) + ")")
                               for p in other]
         payloads = kept
     rows = [summary_row(p) for p in payloads]

@@ -241,7 +241,8 @@ def test_without_a_manifest_results_of_other_settings_are_listed_not_averaged(fo
     store.write(fake_payload(job, agreement=0.2))
     report = write_report(folder, plots=False)
     listed = dict((path.name, why) for path, why in report.corrupt)
-    assert "other settings than the most's (generations: file 5, most None" in listed["iris__srnet__seed2.json"]
+    assert "other settings than most of the folder's results' (generations: file 5, most None" in \
+        listed["iris__srnet__seed2.json"]
     assert len(pd.read_csv(folder / "summary.csv")) == 5
 
 
