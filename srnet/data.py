@@ -611,9 +611,9 @@ def fetch_pmlb_frame(name: str, pmlb_cache=None):
     not cached and cannot be downloaded is a FileNotFoundError."""
     import pmlb
 
-    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name) or name in (".", ".."):
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*", name):  # as every PMLB name is (parity5+5)
         # '../x' read <cache>/../x/../x.tsv.gz, and an absolute name ignored the cache
-        raise ValueError(f"'{name}' is neither a file nor a PMLB dataset name (letters, digits, _ . -)")
+        raise ValueError(f"'{name}' is neither a file nor a PMLB dataset name (letters, digits, _ . + -)")
     cache = pmlb_cache_dir(pmlb_cache)
     cached = pmlb_cached(cache, name)
     if not cached and name not in pmlb.dataset_names:

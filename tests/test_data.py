@@ -433,6 +433,11 @@ def test_npz_text_labels_load_as_a_csvs_and_a_pmlb_name_stays_in_its_cache(tmp_p
     for name in ("../x", ".."):
         with pytest.raises(ValueError, match="neither a file nor a PMLB dataset"):
             load_table(name, pmlb_cache=tmp_path / "cache")
+    # every PMLB name passes (parity5+5 was refused)
+    (tmp_path / "cache" / "parity5+5").mkdir()
+    (tmp_path / "cache" / "parity5+5" / "parity5+5.tsv.gz").write_bytes(gzip.compress(
+        b"a\tb\ttarget\n" + b"".join(b"%d\t%d\t%d\n" % (i % 2, i % 3, i % 2) for i in range(12))))
+    assert load_table("parity5+5", pmlb_cache=tmp_path / "cache")[0].shape == (12, 2)
 
 
 def test_a_semicolon_csv_says_how_it_is_separated(tmp_path):
