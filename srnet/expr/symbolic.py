@@ -335,11 +335,13 @@ _NOT_FINITE = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 400) -> sympy.Expr:
     """``sympy.simplify`` with a deadline; whatever is done when time runs out.
 
-    Powers are combined at once (cheap, never blows up); cancelling fractions
-    and ``sympy.simplify`` run in a child process that is killed at the
-    deadline (either can take minutes), each form sent as soon as it exists.
-    Expressions larger than ``max_complexity`` nodes only get the cheap
-    clean-up (sympy would not finish on them anyway).  Whatever is smallest
+    Powers are combined at once (cheap on formulas of a readable size);
+    cancelling fractions and ``sympy.simplify`` run in a child process that
+    is killed at the deadline (either can take minutes), each form sent as
+    soon as it exists.  Expressions larger than ``max_complexity`` nodes are
+    returned as they are (sympy would not finish on them, and even powsimp,
+    in this process and without a deadline, ran for minutes on a 490-node
+    class logit).  Whatever is smallest
     is kept: the input, its clean-up or a simplified form (putting sigmoids
     over a common denominator can multiply their size), as long as it stays
     real-valued as written where the input was (:func:`_real_valued`).
@@ -354,10 +356,12 @@ def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 4
                 and (not finite or not form.has(*_NOT_FINITE)))
 
     best = expr
+    if complexity(expr) > max_complexity:  # in-process, unbounded: powsimp of a 490-node class logit with
+        return best                        # large trig arguments ran for minutes (Mod -> gcd -> expand)
     cleaned = sympy.powsimp(expr)
     if better(cleaned):
         best = cleaned
-    if max_seconds <= 0 or not _can_fork() or complexity(best) > max_complexity:
+    if max_seconds <= 0 or not _can_fork():
         return best
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
