@@ -58,7 +58,7 @@ class SRNetExplainer(Explainer):
         Search budget.
     srnet_params : dict, optional
         Keyword arguments of :class:`srnet.extract.SRNet` (preset, form,
-        n_outputs, ...), e.g. ``srnet_params={"preset": "fast"}``.
+        n_outputs, ...), e.g. ``srnet_params={"preset": "paper"}``.
     """
 
     name = "srnet"
