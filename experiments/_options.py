@@ -19,3 +19,11 @@ def check_numbers(parser, args, *, counts=(), budgets=()) -> None:
             check_budget(f"--{option.replace('_', '-')}", getattr(args, option), allow_none=True)
     except ValueError as error:
         parser.error(str(error))
+
+
+def parse_with_quick_defaults(parser, argv, **quick):
+    """``parser.parse_args(argv)``, with ``quick`` as the defaults when ``--quick`` is given: an option given
+    beside it still counts (the scripts overwrote the parsed options with their quick values)."""
+    if parser.parse_known_args(argv)[0].quick:
+        parser.set_defaults(**quick)
+    return parser.parse_args(argv)

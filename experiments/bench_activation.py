@@ -64,7 +64,7 @@ from torch import nn
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _options import check_numbers  # noqa: E402
+from _options import check_numbers, parse_with_quick_defaults  # noqa: E402
 from _provenance import write_results  # noqa: E402
 
 from srnet.activations import VARIABLE, ExpressionActivation, light_network, load_builtin  # noqa: E402
@@ -122,9 +122,7 @@ def parse_args(argv=None):
                              "or the median")
     parser.add_argument("--quick", action="store_true",
                         help=f"a check that it runs: {', '.join(QUICK)}; 3 rounds, 3 training steps")
-    if parser.parse_known_args(argv)[0].quick:  # defaults only: an option given beside --quick still counts
-        parser.set_defaults(rounds=3, train_steps=3, warmup=1, formulas=",".join(QUICK))
-    args = parser.parse_args(argv)
+    args = parse_with_quick_defaults(parser, argv, rounds=3, train_steps=3, warmup=1, formulas=",".join(QUICK))
     check_numbers(parser, args, counts=("rounds", "train_steps", "threads", "features"))
     if args.warmup < 0:
         parser.error(f"--warmup must be >= 0, got {args.warmup}")

@@ -61,7 +61,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from _options import check_numbers
+from _options import check_numbers, parse_with_quick_defaults
 from _provenance import cpu_model, write_results
 
 import srnet
@@ -552,11 +552,9 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="check every table in about a minute: tiny budgets, few problems and seeds")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
-    if parser.parse_known_args(argv)[0].quick:
-        # tiny budgets as defaults: an option given beside --quick still counts
-        parser.set_defaults(seconds=1.0, raw_seconds=0.2, ttt_seeds=2, ttt_seconds=2.0, gecco_seeds=1,
-                            gecco_seconds=10.0, threads=f"1,{min(2, numba.config.NUMBA_NUM_THREADS)}")
-    args = parser.parse_args(argv)
+    args = parse_with_quick_defaults(parser, argv, seconds=1.0, raw_seconds=0.2, ttt_seeds=2, ttt_seconds=2.0,
+                                     gecco_seeds=1, gecco_seconds=10.0,
+                                     threads=f"1,{min(2, numba.config.NUMBA_NUM_THREADS)}")
     check_numbers(parser, args, counts=("ttt_seeds", "gecco_seeds"),
                   budgets=("seconds", "raw_seconds", "ttt_seconds", "gecco_seconds"))
     try:

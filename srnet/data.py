@@ -385,10 +385,10 @@ def _separator_hint(path: Path) -> str:
             first = f.readline()
     except (OSError, EOFError):
         return ""
-    for mark, name in ((";", "semicolons"), ("\t", "tabs")):
-        if mark in first and "," not in first:
-            return (f"; its first line is separated by {name}, and .csv splits on commas: save it with commas "
-                    f"(and decimal points), or as .tsv for tabs")
+    name = _separator_named(first) if "," not in first else None
+    if name in ("semicolons", "tabs"):
+        return (f"; its first line is separated by {name}, and .csv splits on commas: save it with commas "
+                f"(and decimal points), or as .tsv for tabs")
     return ""
 
 
@@ -511,19 +511,15 @@ def _split_target(table, names: list[str] | None, target, label: str, first_line
         try:
             return check_matrix(table, f"'{label}'", locator(list(range(table.shape[1])))), None, names
         except ValueError as error:
-            if table.shape[1] == 1 and _separator_named(table[0, 0]):  # '1;2;3': not split at all
-                raise ValueError(f"{error} (its rows are separated by {_separator_named(table[0, 0])}, which the "
-                                 f"file's suffix does not split on: .csv splits on commas, .tsv on tabs, .txt "
-                                 f"on spaces)") from None
+            if table.shape[1] == 1 and _separator_note(table[0, 0]):  # '1;2;3': not split at all
+                raise ValueError(f"{error}{_separator_note(table[0, 0])}") from None
             if last_text:  # text labels in the last column: the target not named
                 raise ValueError(f"{error}; is the last column the target? give it (--target last)") from None
             raise
     column = _target_column(target, names, label)
     features = [j for j in range(table.shape[1]) if j != column]
     if not features:
-        other = _separator_named(table[0, 0]) if table.size else None
-        hint = (f" (its rows are separated by {other}, which the file's suffix does not split on: "
-                f".csv splits on commas, .tsv on tabs, .txt on spaces)" if other else "")
+        hint = _separator_note(table[0, 0]) if table.size else ""
         raise ValueError(f"'{label}' has only the target column and no features{hint}")
     X = check_matrix(table[:, features], f"'{label}'", locator(features))
     y = _target_values(table[:, column], X.shape[0], names[column], locator([column]))
@@ -535,6 +531,14 @@ def _separator_named(cell) -> str | None:
     cell = str(cell).strip()
     return next((name for mark, name in ((";", "semicolons"), ("\t", "tabs"), (",", "commas"), (" ", "spaces"))
                  if mark in cell), None)
+
+
+def _separator_note(cell) -> str:
+    """" (its rows are separated by semicolons, ...)" for a one-column table whose cell holds a separator
+    the file's suffix does not split on; else ""."""
+    other = _separator_named(cell)
+    return (f" (its rows are separated by {other}, which the file's suffix does not split on: .csv splits on "
+            f"commas, .tsv on tabs, .txt on spaces)" if other else "")
 
 
 def _target_values(raw: np.ndarray, n_samples: int, name: str, locate=None) -> np.ndarray:

@@ -121,13 +121,6 @@ def held_out_rows(n: int, run_seed: int) -> tuple[np.ndarray | None, np.ndarray]
 POLE_POINTS = 2000
 
 
-def _plain(value):
-    """A class label as JSON writes it: a number as a number, anything else as text."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-
-
 class SRNet(BaseEstimator):
     """Explain a trained network with one symbolic formula per layer.
 
@@ -862,7 +855,7 @@ class SRNet(BaseEstimator):
             "agreement": self.agreement_,
             "is_classifier": self.is_classifier_,
             # the class each output (logit) is of, in order: y0, y1, ... (None: the outputs' indices)
-            "classes": None if getattr(self, "classes_", None) is None else [_plain(v) for v in self.classes_],
+            "classes": None if getattr(self, "classes_", None) is None else self.classes_.tolist(),
             "feature_names": self.feature_names_,
             "inputs_assumed_positive": [s.name for s in self.input_symbols_ if s.is_positive],
             "generations": self.n_generations_,

@@ -25,7 +25,7 @@ def finite_or_none(value):
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, np.generic):
-        value = float(value) if isinstance(value, np.floating) else value.item()  # longdouble's item() is itself
+        value = _plain_scalar(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):  # keys plain too (np.int64(1) was a TypeError; JSON writes keys as text)
@@ -35,8 +35,12 @@ def finite_or_none(value):
     return value
 
 
+def _plain_scalar(value: np.generic):
+    return float(value) if isinstance(value, np.floating) else value.item()  # longdouble's item() is itself
+
+
 def _key(key):
-    key = (float(key) if isinstance(key, np.floating) else key.item()) if isinstance(key, np.generic) else key
+    key = _plain_scalar(key) if isinstance(key, np.generic) else key
     return str(key) if isinstance(key, float) and not math.isfinite(key) else key
 
 
