@@ -75,9 +75,9 @@ def _print_explanation(model) -> None:
         print(f"  too long to read? --complexity {alternative['complexity']} selects "
               f"{_read(alternative)}  ({score}{poles})")
     judged = "R2 on the domain"
-    if classifier:  # the logits' R2: a formula refined to the network's probabilities can score low on it
+    if classifier:  # the class probabilities' R2 (logits are free up to a shift per row: theirs says little)
         judged = ("class agreement (validation rows and domain alike) and " if "validation-rows" in model.regions_
-                  else "class agreement and ") + "logit R2 on the domain"
+                  else "class agreement and ") + "class-probability R2 on the domain"
     print(f"Pareto front (nodes, {judged}, formula; --complexity N selects another):")
     shown = list(model.pareto_)
     if all(entry["source"] != report["formula_source"] for entry in shown):  # chosen for being pole-free
@@ -87,7 +87,8 @@ def _print_explanation(model) -> None:
         poles = "  (pole in the domain)" if entry["singularities"] else ""
         domain = entry["figures"]["domain"]
         agreement = f"{100 * entry['validation_agreement']:6.1f} %  " if classifier else ""
-        print(f"  {entry['complexity']:>6}  {agreement}{domain['r2']:.6f}  "
+        r2 = domain["probability_r2"] if classifier else domain["r2"]
+        print(f"  {entry['complexity']:>6}  {agreement}{r2:.6f}  "
               f"{_shown(_read(entry))}{poles}{mark}")
 
 
@@ -190,9 +191,14 @@ def _hold_out(workload, test_size: float, seed: int):
 def _fit_figures(model, n_rows: int) -> str:
     """The figures of the two formulas on every row, each named: the selected
     formula (predict) against the network, and the layer-wise chain's fitness."""
-    what = "logit R2 (its classes are what it is judged by)" if model.is_classifier_ else "output R2"
-    return (f"selected formula against the network on all {n_rows} rows: {what} {model.output_r2_:.6f}, "
-            f"RMSE {model.output_rmse_:.4g}; layer-wise chain: the paper's fitness {model.fitness_:.4g}")
+    rows = model.regions_.get("rows", {})
+    if model.is_classifier_ and "probability_r2" in rows:
+        fit = f"class-probability R2 {rows['probability_r2']:.6f}, RMSE {rows['probability_rmse']:.4g}"
+    else:
+        what = "logit R2" if model.is_classifier_ else "output R2"
+        fit = f"{what} {model.output_r2_:.6f}, RMSE {model.output_rmse_:.4g}"
+    return (f"selected formula against the network on all {n_rows} rows: {fit}; layer-wise chain: the paper's "
+            f"fitness {model.fitness_:.4g}")
 
 
 def _held_out_fit(model, workload) -> dict:

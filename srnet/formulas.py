@@ -24,7 +24,7 @@ from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.expr.program import Program
 from srnet.expr.symbolic import complexity, residue_points, round_faithfully, simplify_all, to_sympy
 from srnet.jsonio import check_document, malformed, shown
-from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2
+from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2, softmax
 
 #: Primitives whose protected branch means a pole (or log 0) when their
 #: argument changes sign inside a connected domain.
@@ -230,6 +230,10 @@ class Candidate:
 def measure(formula: Formula, regions: dict, *, classification: bool = False) -> dict:
     """Figures of ``formula`` per region: ``regions`` maps a name to (X, network output).
 
+    A classifier's (``classification``: outputs are logits) add its class agreement and
+    ``probability_rmse`` and ``probability_r2``, of the softmax probabilities: its ``r2`` compares
+    logits, which a formula refined to the network's probabilities may shift or sharpen freely.
+
     With several outputs, ``r2_per_output`` stands beside the pooled ``r2``: the pooled figure weighs
     each output by its variance, so a poor output of small variance hides in it."""
     figures = {}
@@ -243,8 +247,10 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
             per_output = [rmse_r2(target[:, j], predicted[:, j]) for j in range(target.shape[1])]
             figures[name]["r2_per_output"] = [r2 for _, r2 in per_output]
             figures[name]["rmse_per_output"] = [rmse for rmse, _ in per_output]
-        if classification:
+        if classification:  # logits are free up to a shift per row: the probabilities are what compares
             figures[name]["agreement"] = class_agreement(predicted, target)
+            probability_rmse, probability_r2 = rmse_r2(softmax(target), softmax(predicted))
+            figures[name].update(probability_rmse=probability_rmse, probability_r2=probability_r2)
     return figures
 
 

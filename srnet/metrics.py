@@ -1,7 +1,9 @@
 """The project's single metric functions: how close an explanation is to its network.
 
 Every figure srnet reports about fidelity comes from here: :func:`rmse_r2`
-and :func:`mse` for outputs, :func:`class_agreement` for a classifier's classes.  This module
+and :func:`mse` for outputs, :func:`class_agreement` for a classifier's classes
+(and :func:`softmax`, which turns its logits into the class probabilities
+whose :func:`rmse_r2` is a classifier's fidelity figure).  This module
 needs only numpy, so the engine (``srnet.extract``), the comparison
 (``srnet.compare``), the command line and the batch runs can all use it
 without importing each other.
@@ -89,6 +91,21 @@ def _classes(values, axis: int, name: str) -> tuple[np.ndarray, np.ndarray]:
         finite = np.isfinite(values)
         return np.where(finite, values, -np.inf).argmax(axis=axis), finite.any(axis=axis)
     raise ValueError(f"{name} must be 1-D class labels or 2-D class scores; got shape {values.shape}")
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of (n, n_classes) logits, overflow-safe: a logit of +inf takes the row's
+    probability (shared among such logits; inf - inf made the whole row NaN, which no class reads),
+    one of -inf none; a row with a NaN logit, or no logit above -inf, is NaN (no class)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    top = np.isposinf(logits)
+    finite = np.where(np.isfinite(logits), logits, -np.inf)
+    with np.errstate(invalid="ignore"):
+        e = np.exp(finite - finite.max(axis=1, keepdims=True))
+        probabilities = e / e.sum(axis=1, keepdims=True)
+        probabilities = np.where(top.any(axis=1, keepdims=True), top / top.sum(axis=1, keepdims=True),
+                                 probabilities)
+    return np.where(np.isnan(logits).any(axis=1, keepdims=True), np.nan, probabilities)
 
 
 def class_divergence(teacher_logits, student_logits):

@@ -895,6 +895,25 @@ def test_each_output_has_its_own_r2_beside_the_pooled_one():
     assert "r2_per_output" not in measure(wave(1.0, 1.0, 0.0, 0.0), {"domain": (x, np.sin(x))})["domain"]
 
 
+def test_a_classifier_is_measured_on_its_class_probabilities():
+    """Logits are free up to a shift per row: a formula whose logits are the network's plus a per-row shift
+    has the network's class probabilities exactly (probability R2 1, RMSE 0: oracle softmax by NumPy), while
+    the logits' R2 says it is far off; a formula with the classes swapped is caught by both."""
+    x = np.linspace(-2, 2, 60)[:, None]
+    two = Formula("direct-4", (Program(1, (), (("sin", 0, 0),), (0, 1), [[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0]),))
+    logits = np.column_stack([x[:, 0], np.sin(x[:, 0])])
+    shifted = logits + 5.0 * x[:, :1] ** 2  # the same softmax as the formula's, other logits
+    figures = measure(two, {"domain": (x, shifted)}, classification=True)["domain"]
+    assert figures["r2"] < 0.5 and figures["agreement"] == 1.0
+    assert figures["probability_r2"] == pytest.approx(1.0) and figures["probability_rmse"] < 1e-12
+    swapped = measure(two, {"domain": (x, shifted[:, ::-1])}, classification=True)["domain"]
+    oracle = np.exp(shifted[:, ::-1]) / np.exp(shifted[:, ::-1]).sum(axis=1, keepdims=True)
+    mine = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert swapped["probability_rmse"] == pytest.approx(np.sqrt(np.mean((oracle - mine) ** 2)))
+    assert swapped["probability_r2"] < 0
+    assert "probability_r2" not in measure(two, {"domain": (x, logits)})["domain"]  # regression: no softmax
+
+
 def test_explain_prints_each_output_s_own_r2(explained, capsys):
     from srnet.cli import _print_explanation
 

@@ -11,22 +11,8 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
+from srnet.metrics import softmax
 from srnet.probe import plan_layers, probe
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of (n, n_classes) logits, overflow-safe: a logit of +inf takes the row's
-    probability (shared among such logits; inf - inf made the whole row NaN, which no class reads),
-    one of -inf none; a row with a NaN logit, or no logit above -inf, is NaN (no class)."""
-    logits = np.asarray(logits, dtype=np.float64)
-    top = np.isposinf(logits)
-    finite = np.where(np.isfinite(logits), logits, -np.inf)
-    with np.errstate(invalid="ignore"):
-        e = np.exp(finite - finite.max(axis=1, keepdims=True))
-        probabilities = e / e.sum(axis=1, keepdims=True)
-        probabilities = np.where(top.any(axis=1, keepdims=True), top / top.sum(axis=1, keepdims=True),
-                                 probabilities)
-    return np.where(np.isnan(logits).any(axis=1, keepdims=True), np.nan, probabilities)
 
 
 class NetworkFunction:
