@@ -162,7 +162,8 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
         is_classifier=is_classifier and names[-1] == output,
         output=output,
         folded=tuple(leaf.name for leaf in leaves if leaf.role in ("diagonal", "affine")),
-        fed=tuple(_next_leaf(leaves, name) for name in names),
+        # the last layer explained feeds none explained (a direct formula of the output: layers=[output])
+        fed=tuple(_next_leaf(leaves, name) for name in names[:-1]) + (None,),
     )
 
 
@@ -396,8 +397,13 @@ class LayerRecorder:
         """
         for name, outputs in self._outputs.items():
             if len(outputs) != 1:
-                what = "did not run" if not outputs else f"ran {len(outputs)} times"
-                raise ValueError(f"layer '{name}' {what} in one forward pass; srnet records each layer once")
+                if not outputs:
+                    raise ValueError(f"layer '{name}' did not run in one forward pass; srnet records each layer once")
+                raise ValueError(
+                    f"module '{name}' ran {len(outputs)} times in one forward pass: one module shared by several "
+                    f"layers (such as one self.act = nn.Tanh() called after each Linear)? srnet records each layer "
+                    f"once: give each layer its own module, call the function in forward (torch.tanh), or explain "
+                    f"the output alone (layers=[its output Linear]) for a direct formula")
         return {name: outputs.pop() for name, outputs in self._outputs.items()}
 
 

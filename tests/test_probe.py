@@ -242,9 +242,38 @@ def test_a_layer_that_runs_twice_is_an_error(X):
             return self.layer(self.layer(x))
 
     model = Twice()
-    with pytest.raises(ValueError, match=r"^layer 'layer' ran 2 times in one forward pass"):
+    with pytest.raises(ValueError, match=r"^module 'layer' ran 2 times in one forward pass"):
         probe(model, X)
     assert _no_hooks_left(model)
+
+
+class _SharedActivation(nn.Module):
+    """A common idiom: one activation module, called after each hidden Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in ((2, 8), (8, 8), (8, 1)))
+        self.act = nn.Tanh()
+
+    def forward(self, x):
+        for linear in self.linears[:-1]:
+            x = self.act(linear(x))
+        return self.linears[-1](x)
+
+
+def test_a_shared_activation_module_is_named_with_the_ways_out(X):
+    """The default chain cannot record a module that runs after several layers: the message says why and what
+    to do; the way out it names -- the output Linear alone, a direct formula -- works (its fed check, which
+    asked the next declared module to read the last layer's output, refused it)."""
+    torch.manual_seed(0)
+    model = _SharedActivation()
+    with pytest.raises(ValueError, match=r"module 'act' ran 2 times .* shared by several layers.*own module"):
+        probe(model, X)
+    output, = probe(model, X, ["linears.2"])
+    with torch.no_grad():
+        expected = model(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(output, expected, rtol=1e-6)
+    assert plan_layers(model, ["linears.2"]).fed == (None,)
 
 
 # --- TorchScript --------------------------------------------------------------------
