@@ -171,6 +171,31 @@ def test_held_out_rows_are_a_seeded_fifth_disjoint_from_the_fitted_ones():
     assert none is None and np.array_equal(every, np.arange(199))
 
 
+def test_a_classifier_s_held_out_rows_are_no_centres_of_the_searched_jitter(monkeypatch):
+    """The jitter domain (the default from 5 inputs) samples around rows: around held-out rows, its search points
+    were copies of them moved by 0.1 std (72 of 400), and their agreement read optimistic. None is now nearer a
+    held-out row than to every fitted one; the validation sample of the domain still spans all rows."""
+    import srnet.extract as extract
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3), nn.Softmax(dim=1))
+    X = np.random.default_rng(0).normal(size=(400, 6))
+    probed, probe = [], extract.probe
+    monkeypatch.setattr(extract, "probe", lambda model, points, layers=None: (probed.append(np.array(points)),
+                                                                              probe(model, points, layers))[1])
+    model = SRNet(max_generations=5, **QUICK).fit(net, X)
+    assert model.domain_["kind"] == "jitter"
+    held, _ = held_out_rows(len(X), seed_from(QUICK["random_state"]))
+
+    def nearest_is_held(points):
+        nearest = np.argmin(((points[:, None, :] - X[None]) ** 2).sum(-1), axis=1)
+        return np.isin(nearest, held).sum()
+
+    fit_points, domain_points = probed[1], probed[2]  # the rows, then the domain's search and validation samples
+    assert nearest_is_held(fit_points) == 0
+    assert nearest_is_held(domain_points) > 40
+
+
 def test_recorded_activations_as_tensors_with_gradients_and_fresh_layer_names(small_regression):
     """Activations recorded with autograd on were a raw RuntimeError; a fit_activations after a fit kept the
     probed modules' names for layers of another network; a one-logit 'classifier' agreed 100 % always."""
