@@ -193,6 +193,18 @@ def test_float32_search_returns_the_float64_fitness_of_its_genome(data):
     assert exact.fitness < 1e-2 and fast.fitness < 1e-2  # both precisions learn Nguyen-5
 
 
+def test_a_time_budget_is_kept_when_one_generation_outlasts_it():
+    """The first chunk of generations was 8 whatever a generation cost: on 200k rows x 64 offspring (a generation
+    of tens of milliseconds), a 1 ms budget ran 8 of them; a chunk now stops near the deadline, measured per
+    generation (at most one more generation than the budget holds, and at least one runs)."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(2, 200_000))
+    Y = (X[0] ** 3 / (1 + X[1] ** 2) + np.cos(3 * X[1]))[None]
+    spec = GenomeSpec(n_inputs=2, n_columns=100)
+    result = evolve(spec, X, Y, max_seconds=0.001, n_offspring=64, random_state=0, n_threads=1)
+    assert result.stop_reason == "max_seconds" and 1 <= result.generations <= 2
+
+
 def test_each_budget_stops_the_run(data):
     assert evolve(SPEC, *data, max_evaluations=200, random_state=0).evaluations in range(200, 205)
     timed = evolve(SPEC, *data, max_seconds=0.3, target_fitness=-1.0, random_state=0)
