@@ -253,9 +253,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         """The formula's value at each row of X: (n_samples,) or (n_samples, n_targets)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        F = outputs_of(self.genome_, as_feature_rows(X)).T
-        with np.errstate(over="ignore", invalid="ignore"):
-            Y = F @ self.program_.weights + self.program_.intercept
+        Y = self.program_.combine(outputs_of(self.genome_, as_feature_rows(X)).T)
         return Y[:, 0] if self._single_target else Y
 
     def __sklearn_tags__(self):

@@ -559,7 +559,7 @@ class SRNet(BaseEstimator):
             self.teacher_forced_layer_mse_ = self.teacher_forced_layer_r2_ = None
             if self.teacher_forcing:  # each layer fed the network's own previous layer, on the rows
                 inputs = [X] + [t.T for t in targets[:-1]]
-                forced = [(p.raw_outputs(x) @ p.weights + p.intercept).T for p, x in zip(self.programs_, inputs)]
+                forced = [p.combine(p.raw_outputs(x)).T for p, x in zip(self.programs_, inputs)]
                 self.teacher_forced_layer_mse_ = [mse(t, a) for t, a in zip(targets, forced)]
                 self.teacher_forced_layer_r2_ = [rmse_r2(t.T, a.T)[1] for t, a in zip(targets, forced)]
             # the layer-wise formula's own figures: the layers chained from the rows

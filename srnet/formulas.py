@@ -89,7 +89,7 @@ class Formula:
         values = np.asarray(X, dtype=np.float64)
         with np.errstate(all="ignore"):
             for program in self.programs:
-                values = program.raw_outputs(values) @ program.weights + program.intercept
+                values = program.combine(program.raw_outputs(values))
         return values
 
     @property
@@ -305,7 +305,7 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                                      f"where the model caps it (the formula as printed grows on)")
                 values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
             outputs = np.column_stack([values[o] for o in program.outputs])
-            values_in = outputs @ program.weights + program.intercept
+            values_in = program.combine(outputs)
             if not np.all(np.isfinite(values_in)):
                 found.append(f"{'layer ' + str(k + 1) + ': ' if len(formula.programs) > 1 else ''}"
                              f"non-finite values inside the domain")

@@ -667,6 +667,18 @@ def test_an_output_listed_twice_has_autograds_slope_where_it_overflows(dtype, bi
     assert slopes[0][1].item() == pytest.approx(-4.5)
 
 
+@pytest.mark.parametrize("dtype, big", [(torch.float64, 1e200), (torch.float32, 1e20)])
+def test_an_output_of_weight_zero_adds_nothing_where_it_overflows(dtype, big):
+    """3x + 1 with x^4 listed at weight 0: where x^4 overflows, both paths give 3x + 1 and slope 3 (the fused map
+    added 0 * inf = NaN), as the formula reads and as Program.combine computes."""
+    program = Program(1, (), (("square", 0, 0), ("square", 1, 0)), (0, 2), [[3.0], [0.0]], [1.0])
+    for fused in (True, False):
+        x = torch.tensor([big, 1.0], dtype=dtype, requires_grad=True)
+        y = ExpressionActivation(program, check_range=None, fused=fused)(x)
+        slope = torch.autograd.grad(y.sum(), x)[0]
+        assert torch.equal(y.detach(), 3 * x.detach() + 1) and torch.equal(slope, torch.full_like(slope, 3.0))
+
+
 def test_a_formula_too_deep_to_print_still_prints_saves_and_is_refused_by_name(tmp_path):
     import inspect
 

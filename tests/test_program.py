@@ -125,6 +125,25 @@ def test_a_well_formed_program_document_round_trips_with_numpy_scalars_too():
         Program.from_dict({**data, "weights": [["x"] * 500, ["y"] * 500]})  # a long value is cut, on one line
     assert len(str(excinfo.value)) < 200
 
+def test_an_output_of_weight_zero_adds_nothing_even_where_it_overflows():
+    """Two targets, each its own output (a diagonal map, as CGPRegressor fits): where output 1 overflows, target 0
+    is still its own formula's value (0 * inf made it NaN), in NumPy, in torch and in CGPRegressor.predict."""
+    from srnet import CGPRegressor
+
+    program = Program(1, (), (("square", 0, 0),), (0, 1), [[3.0, 0.0], [0.0, 2.0]], [1.0, 0.5])
+    X = np.array([[1.0], [1e200], [-1e200]])
+    expected = np.column_stack([3 * X[:, 0] + 1, [2.5, np.inf, np.inf]])
+    np.testing.assert_allclose(program(X), expected)
+    np.testing.assert_allclose(ProgramModule(program)(torch.tensor(X)).detach().numpy(), expected)
+    rng = np.random.default_rng(0)
+    X_fit = rng.uniform(-1, 1, (60, 2))
+    model = CGPRegressor(functions=("add", "mul", "square"), max_generations=3000, random_state=0,
+                         simplify_seconds=0).fit(X_fit, np.column_stack([3 * X_fit[:, 0] + 1, X_fit[:, 1] ** 2]))
+    far = np.array([[1.0, 0.0], [1.0, 1e200]])
+    assert not np.isfinite(model.predict(far)[1, 1])  # target 1 overflows there ...
+    assert np.isfinite(model.predict(far)[:, 0]).all()  # ... and target 0 does not care
+
+
 def test_wrong_input_width_is_an_error(program):
     with pytest.raises(ValueError, match=r"shape \(n_samples, 2\)"):
         program(np.zeros((3, 3)))

@@ -58,7 +58,7 @@ from srnet.activations.programs import (
     check_one_variable,
     check_range_bounds,
     formula_text,
-    merge_repeated_outputs,
+    merge_outputs,
 )
 from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import primitive
@@ -172,7 +172,7 @@ class ExpressionActivation(nn.Module):
             check_activation(program, check_range)
         if label is not None and not isinstance(label, str):  # JSON would keep it, and loading refuse it
             raise ValueError(f"label must be a string or None, got {label!r}")
-        program = merge_repeated_outputs(program)
+        program = merge_outputs(program)
         self.program = program
         self.check_range = check_range
         self.label = label

@@ -57,17 +57,19 @@ def formula_text(program: Program, digits: int = 4) -> str:
         return f"<a formula of {len(program.steps)} steps, nested too deeply to print>"
 
 
-def merge_repeated_outputs(program: Program) -> Program:
-    """``program`` with each output address listed once, its weights summed: the same function, and one
-    that every path computes alike (the fused derivative summed w1 * slope + w2 * slope, NaN where the
-    slope overflowed and autograd's (w1 + w2) * slope was inf)."""
-    if len(set(program.outputs)) == len(program.outputs):
-        return program
+def merge_outputs(program: Program) -> Program:
+    """``program`` with each output address listed once, its weights summed, and outputs of weight 0 left out
+    (one kept if all are): the same function, and one that every path computes alike (the fused derivative
+    summed w1 * slope + w2 * slope, NaN where the slope overflowed and autograd's (w1 + w2) * slope was inf;
+    an output of weight 0 that overflows adds nothing, as in :meth:`srnet.expr.program.Program.combine`)."""
     merged: dict[int, np.ndarray] = {}
     for address, row in zip(program.outputs, program.weights):
         merged[address] = merged[address] + row if address in merged else np.array(row, dtype=np.float64)
-    return Program(program.n_inputs, program.constants, program.steps, tuple(merged),
-                   np.array(list(merged.values())), program.intercept)
+    kept = {address: row for address, row in merged.items() if np.any(row != 0)} or dict([next(iter(merged.items()))])
+    if tuple(kept) == tuple(program.outputs):
+        return program
+    return Program(program.n_inputs, program.constants, program.steps, tuple(kept), np.array(list(kept.values())),
+                   program.intercept)
 
 
 def check_one_variable(program: Program) -> None:

@@ -169,10 +169,21 @@ class Program:
             values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
         return np.column_stack([values[o] for o in self.outputs]) if self.outputs else np.empty((n, 0))
 
+    def combine(self, raw: np.ndarray) -> np.ndarray:
+        """``raw @ weights + intercept``, (n_samples, n_targets), where a weight of 0 adds nothing: the formula
+        has no such term, and 0 * inf = NaN made every target NaN on a row where one output overflowed (a
+        diagonal map of several targets, each target using its own output)."""
+        raw = np.asarray(raw, dtype=np.float64)
+        Y = np.empty((raw.shape[0], self.n_targets))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for j in range(self.n_targets):
+                used = self.weights[:, j] != 0
+                Y[:, j] = raw[:, used] @ self.weights[used, j] + self.intercept[j]
+        return Y
+
     def __call__(self, X) -> np.ndarray:
         """Evaluate with NumPy: (n_samples, n_targets), or (n_samples,) for one target."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            Y = self.raw_outputs(X) @ self.weights + self.intercept
+        Y = self.combine(self.raw_outputs(X))
         return Y[:, 0] if self.n_targets == 1 else Y
 
     # ----------------------------------------------------------------- json

@@ -121,7 +121,12 @@ class ProgramModule(nn.Module):
         return torch.stack([values[o] for o in self.outputs], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.raw_outputs(x) @ self.weights.to(x.dtype) + self.intercept.to(x.dtype)
+        """The program's value: its outputs times the weights, plus the intercept, where a weight of 0 adds
+        nothing (as :meth:`srnet.expr.program.Program.combine`: not 0 * inf = NaN)."""
+        weights = self.weights.to(x.dtype)
+        terms = self.raw_outputs(x)[:, :, None] * weights  # (batch, outputs, targets): the few of a formula
+        terms = torch.where(weights == 0, torch.zeros((), dtype=x.dtype, device=x.device), terms)
+        return terms.sum(dim=1) + self.intercept.to(x.dtype)
 
     def to_program(self) -> Program:
         """The program with the module's current (possibly trained) weights."""

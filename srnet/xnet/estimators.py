@@ -216,7 +216,7 @@ class _XNetBase(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         with np.errstate(all="ignore"):
-            return (self.program_.raw_outputs(X) @ self.program_.weights + self.program_.intercept)
+            return self.program_.combine(self.program_.raw_outputs(X))
 
 
 _PARAMETERS_DOC = """
