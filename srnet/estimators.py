@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from srnet.cgp._fitness import CONSTANT_VARIANCE
+from srnet.cgp.driver import FinishOnInterrupt
 from srnet.cgp.evolve import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
@@ -47,6 +48,23 @@ def record_feature_symbols(estimator) -> list[str] | None:
     symbols = feature_symbols([str(n) for n in names])
     estimator.feature_symbols_ = dict(zip((str(n) for n in names), symbols))
     return symbols
+
+
+def program_formulas(estimator, program: Program, X: np.ndarray, simplify_seconds: float, *,
+                     interrupted: bool) -> list:
+    """The program's formulas (one per target) as the estimator's ``expression_`` prints them: constants tidied
+    against the data, then simplified within ``simplify_seconds``.  Run as the finish of a search: a Ctrl-C
+    here (or one that ended the search, ``interrupted``) keeps the tidied formulas instead of losing the fit,
+    and a second one interrupts (:class:`srnet.cgp.driver.FinishOnInterrupt`)."""
+    # plain real symbols: the formula must equal predict on every real input, not only on the data's signs
+    symbols = make_symbols(X.shape[1], record_feature_symbols(estimator))
+    # an intercept is round-off only when it is tiny beside the formula's values on the data, not only beside
+    # its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5)
+    points = residue_points(symbols, X)
+    with FinishOnInterrupt("interrupted: finishing the formula found so far (Ctrl-C again to abandon the fit)",
+                           requested=interrupted) as finishing:
+        formulas = [tidy_constants(f, points=points) for f in to_sympy(program, symbols)]
+        return formulas if finishing.requested else simplify_all(formulas, simplify_seconds)
 
 
 #: A target varying less than this has squared errors that underflow float64 (a 1e-162 target scored 0
@@ -230,21 +248,17 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
         if not (math.isfinite(result.fitness) and np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
             raise ValueError("no formula with finite outputs on the data was found within the budget; "
                              "raise the budget, or rescale X (e.g. standardise it)")
-        self.genome_ = result.genome
-        self.program_ = Program.from_genome(result.genome, np.diag(a), b)
+        program = Program.from_genome(result.genome, np.diag(a), b)
+        # "interrupted" after Ctrl-C: the best formula so far; every fitted attribute is set after the formulas
+        # (a second Ctrl-C there leaves the estimator as it was, not half of a new fit)
+        formulas = program_formulas(self, program, X, self.simplify_seconds,
+                                    interrupted=result.stop_reason == "interrupted")
+        self.genome_, self.program_ = result.genome, program
         self.fitness_ = result.fitness
         self.history_ = result.history
         self.n_generations_ = result.generations
         self.n_evaluations_ = result.evaluations
-        self.stop_reason_ = result.stop_reason  # "interrupted" after Ctrl-C: the best formula so far
-        # plain real symbols: the formula must equal predict on every real input,
-        # not only on the training data's signs
-        symbols = make_symbols(X.shape[1], record_feature_symbols(self))
-        # an intercept is round-off only when it is tiny beside the formula's values on the data, not only
-        # beside its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5)
-        points = residue_points(symbols, X)
-        formulas = simplify_all([tidy_constants(f, points=points) for f in to_sympy(self.program_, symbols)],
-                                self.simplify_seconds)
+        self.stop_reason_ = result.stop_reason
         self._single_target = y.ndim == 1
         self.expression_ = formulas[0] if self._single_target else formulas
         return self

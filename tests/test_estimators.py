@@ -175,3 +175,42 @@ def test_renamed_duplicate_names_never_take_srnets_own_symbols_and_both_budgets_
     X = np.random.default_rng(0).uniform(-1, 1, (60, 1))
     CGPRegressor(max_seconds=60, max_generations=30, n_threads=1, progress=True, random_state=0).fit(X, X[:, 0] ** 3)
     assert "100% of the budget" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("make", ["cgp", "xnet"])
+def test_ctrl_c_while_the_formula_is_simplified_keeps_the_fit_and_a_second_keeps_the_last_one(make, monkeypatch,
+                                                                                             capsys):
+    """A Ctrl-C in the seconds sympy takes after the search lost the whole fit (predict then raised
+    AttributeError), and on a refit left expression_ from the previous fit beside the new genome; the first one
+    now delivers the formula, a second one interrupts and leaves the estimator as it was."""
+    import os
+    import signal
+
+    import srnet.estimators as estimators
+    from srnet import XNetRegressor
+
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
+    y = 2 * X[:, 0] + 1
+    model = (CGPRegressor(max_generations=200, random_state=0, simplify_seconds=0) if make == "cgp"
+             else XNetRegressor(max_iterations=30, max_seconds=None, random_state=0, simplify_seconds=0)).fit(X, y)
+    first, before = model.expression_, model.predict(X)
+    original = estimators.simplify_all
+
+    def pressed(times):
+        def simplify_all(formulas, seconds):
+            for _ in range(times):
+                os.kill(os.getpid(), signal.SIGINT)
+            return original(formulas, seconds)
+        return simplify_all
+
+    monkeypatch.setattr(estimators, "simplify_all", pressed(2))
+    with pytest.raises(KeyboardInterrupt):
+        model.set_params(random_state=1, simplify_seconds=1).fit(X, np.sin(3 * X[:, 1]))
+    assert model.expression_ == first and np.array_equal(model.predict(X), before)  # the last fit, whole
+    monkeypatch.setattr(estimators, "simplify_all", pressed(1))
+    model.fit(X, np.sin(3 * X[:, 1]))
+    assert "interrupted: finishing the formula found so far" in capsys.readouterr().err
+    symbols = sorted(model.expression_.free_symbols, key=str)
+    at = sympy.lambdify(symbols, model.expression_)(*(X[:, int(str(s)[1:])] for s in symbols))
+    np.testing.assert_allclose(at, model.predict(X), rtol=1e-9, atol=1e-9)  # formula and predict: one fit
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

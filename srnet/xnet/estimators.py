@@ -22,8 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from srnet.cgp.primitives import primitive
 from srnet.data import check_budget, random_generator
-from srnet.estimators import record_feature_symbols, validate_regression
-from srnet.expr.symbolic import make_symbols, residue_points, simplify_all, tidy_constants, to_sympy
+from srnet.estimators import program_formulas, validate_regression
 from srnet.expr.torch_module import torch_threads
 from srnet.progress import SearchProgress
 from srnet.train import torch_device
@@ -173,8 +172,12 @@ class _XNetBase(BaseEstimator):
         with torch_threads(threads), SearchProgress(self.progress, type(self).__name__, settings.max_seconds,
                                                      settings.max_iterations, unit="it", loss_name="loss") as bar:
             result = train(X_t, Y, loss, n_trees, settings, rng, valid, on_iteration=bar)
+        program = to_program(result.roots, X.shape[1], scale, offset)
+        # every fitted attribute is set after the formulas (a second Ctrl-C there leaves the estimator as it was)
+        formulas = program_formulas(self, program, X, self.simplify_seconds,
+                                    interrupted=result.stop_reason == "interrupted")
         self.trees_ = result.roots
-        self.program_ = to_program(result.roots, X.shape[1], scale, offset)
+        self.program_ = program
         self.loss_ = result.loss
         self.front_ = result.front
         self.history_ = result.history
@@ -184,10 +187,6 @@ class _XNetBase(BaseEstimator):
         self.stop_reason_ = result.stop_reason
         self.n_nodes_ = count_nodes(result.roots)
         self.n_parameters_ = 2 * self.n_nodes_  # a weight and a bias per neuron
-        symbols = make_symbols(X.shape[1], record_feature_symbols(self))
-        points = residue_points(symbols, X)  # as CGPRegressor: 2.0*x0 + 1.0*x1 + 2.7e-15 reads 2*x0 + x1
-        formulas = simplify_all([tidy_constants(f, points=points) for f in to_sympy(self.program_, symbols)],
-                                self.simplify_seconds)
         # one formula for a 1-D y or a binary classifier; a list for a 2-D y, one column or more
         self.expression_ = formulas[0] if len(formulas) == 1 and single else formulas
         return self
