@@ -80,7 +80,10 @@ class SRNetExplainer(Explainer):
         self.model_.fit(predict.module, _learning_points(X_train, X_valid), layers=predict.layers)
         expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
             self.model_.expression_]
-        self.size_ = sum(complexity(e) for e in expressions)
+        # the nodes srnet explain prints (rounded; a two-class formula as its logit difference d, not -d/2 and
+        # d/2 counted twice), as the Pareto front and select= count them
+        selected = self.model_.selected_
+        self.size_ = selected["complexity"] if selected is not None else sum(complexity(e) for e in expressions)
         self.formulas_ = list(expressions)
 
     def _predict(self, X):

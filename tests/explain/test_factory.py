@@ -108,3 +108,22 @@ def test_a_missing_optional_package_is_one_clear_line(monkeypatch, tmp_path, cap
     assert main(["compare", "model.pt", "--data", "x.csv", "--out", str(tmp_path), "--explainers", "gplearn"]) == 2
     assert message in capsys.readouterr().err
     assert check_explainers(["srnet", "lime"]) == ("srnet", "lime")
+
+
+def test_srnets_size_is_the_complexity_explain_prints():
+    """The size compared with LIME's and MAPLE's was the sum of both logits' unrounded sizes: a two-class
+    formula, printed (and selected) as its logit difference d, counted about twice (116 against 58)."""
+    import torch
+    from torch import nn
+
+    from srnet.explain.network import NetworkFunction
+    from srnet.expr.symbolic import complexity
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 2), nn.Softmax(dim=1))
+    X = np.random.default_rng(0).normal(size=(150, 3))
+    explainer = make_explainer("srnet", max_seconds=None, max_generations=20)
+    explainer.fit(NetworkFunction(net), X, task="classification", random_state=0)
+    selected = explainer.model_.selected_
+    assert explainer.size_ == selected["complexity"] == explainer.model_.report()["complexity"]
+    assert explainer.size_ < sum(complexity(e) for e in explainer.model_.expression_)
