@@ -144,6 +144,18 @@ def test_an_output_of_weight_zero_adds_nothing_even_where_it_overflows():
     assert np.isfinite(model.predict(far)[:, 0]).all()  # ... and target 0 does not care
 
 
+@pytest.mark.parametrize("steps", [(("exp", 1, 0), ("mul", 0, 2)),                   # exp(100) x
+                                   (("exp", 1, 0), ("exp", 2, 0), ("mul", 0, 3))])  # exp(exp(100)) x
+def test_exp_of_a_number_above_the_cap_is_printed_capped(steps):
+    """The model computes exp(min(a, 80)); with a number for a the cap always fires, and the printed formula
+    read exp(100) (5e13 times the model) or exp(exp(100)) (a number with 1e43 digits)."""
+    program = Program(1, (100.0,), steps, (1 + len(steps),), [[1.0]], [0.0])
+    x0, = make_symbols(1)
+    formula = to_sympy(program, [x0])[0]
+    X = np.array([[1.0], [-2.5]])
+    np.testing.assert_allclose([float(formula.subs(x0, v)) for v in X[:, 0]], program(X), rtol=1e-12)
+
+
 def test_wrong_input_width_is_an_error(program):
     with pytest.raises(ValueError, match=r"shape \(n_samples, 2\)"):
         program(np.zeros((3, 3)))

@@ -229,6 +229,14 @@ def _sympy_log(a, b):
     return sympy.Integer(0) if _protected_everywhere(a) else sympy.log(sympy.Abs(a))
 
 
+def _sympy_exp(a, b):
+    """exp(a), and exp(EXP_MAX) where a is a number above it: the cap always fires there (exp(exp(exp(3)))
+    printed as 2e+229520860 where the model computes exp(80))."""
+    if a.is_number and a.is_extended_real and bool(a > EXP_MAX):
+        return sympy.exp(sympy.Float(EXP_MAX))
+    return sympy.exp(a)
+
+
 # --- torch forms (safe gradients: the unused branch of a where never sees a
 #     singular value, so it cannot leak NaN into the backward pass) ----------
 
@@ -278,7 +286,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
               lambda a, b: torch.cos(a), scalar=_cos),
     Primitive("tan", 1, _elementwise("tan", _tan), _np(lambda a, b: np.tan(a)), lambda a, b: sympy.tan(a),
               lambda a, b: torch.tan(a), "unbounded near pi/2 + k pi", scalar=_tan),
-    Primitive("exp", 1, _elementwise("exp", _exp), _np_exp, lambda a, b: sympy.exp(a), _t_exp,
+    Primitive("exp", 1, _elementwise("exp", _exp), _np_exp, _sympy_exp, _t_exp,
               f"exp(min(a, {EXP_MAX:g}))", scalar=_exp),
     Primitive("tanh", 1, _elementwise("tanh", _tanh), _np(lambda a, b: np.tanh(a)), lambda a, b: sympy.tanh(a),
               lambda a, b: torch.tanh(a), scalar=_tanh),
