@@ -98,6 +98,11 @@ def _read(entry: dict) -> str:
     return "; ".join(entry["expression"]) if entry["decision"] is None else f"d = {entry['decision']}"
 
 
+#: Every plot an explanation may draw (those a run does not draw are removed from its folder: a 1-input demo's
+#: network_vs_formula.png stayed beside the report of a 3-input network explained into the same --out).
+EXPLANATION_PLOTS = ("convergence.png", "pareto.png", "layers.png", "network_vs_formula.png")
+
+
 def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=None, extra=None,
                        others=None) -> dict:
     """report.json and the plots of an explanation, in out_dir."""
@@ -107,6 +112,10 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
 
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / "report.json").exists():
+        print(f"note: {out_dir} held an explanation; it is replaced")
+    for name in EXPLANATION_PLOTS:  # an earlier run's plot that this one does not draw must not stay beside it
+        (out_dir / name).unlink(missing_ok=True)
     report = model.report()
     report.update(extra or {})
     (out_dir / "report.json").write_text(dumps(report, indent=2))  # first, in case plots fail

@@ -470,6 +470,26 @@ def test_an_empty_out_folder_name_is_refused_not_the_current_folder(tmp_path, da
     assert set(tmp_path.iterdir()) == before
 
 
+def test_an_explanation_into_a_used_folder_says_so_and_leaves_no_plot_of_the_last_one(tmp_path, capsys):
+    """A 1-input demo's network_vs_formula.png stayed beside the report of a 3-input network explained into the
+    same --out (which draws none), and nothing said the earlier report was replaced."""
+    from torch import nn
+
+    net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.Linear(3, 1))
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.savetxt(tmp_path / "data.csv", np.random.default_rng(0).uniform(-1, 1, (40, 3)), delimiter=",")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("report.json", "network_vs_formula.png", "notes.txt"):
+        (out / name).write_text("an earlier run's")
+    argv = ["explain", str(tmp_path / "net.pt"), "--data", str(tmp_path / "data.csv"), "--arch", "mlp:3-3-1:sigmoid",
+            "--out", str(out), "--generations", "5"]
+    assert main(argv) == 0
+    assert f"note: {out} held an explanation; it is replaced" in capsys.readouterr().out
+    assert not (out / "network_vs_formula.png").exists() and (out / "layers.png").is_file()
+    assert (out / "notes.txt").read_text() == "an earlier run's"  # not srnet's: kept
+
+
 def test_json_keys_and_long_doubles_are_written_plainly():
     import json
 
