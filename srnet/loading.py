@@ -53,6 +53,12 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
     if path.is_dir():
         if not (path / "nn_module.pt").is_file():
             raise ValueError(f"'{path}' is a folder without nn_module.pt: not a reference network")
+        if architecture is not None:  # it would be ignored without a word
+            raise ValueError(f"--arch describes a state_dict's network; the reference network '{path.name}' carries "
+                             f"its own (nn_module.pt): drop --arch")
+        if target is not None and data_arg is None:
+            raise ValueError(f"--target names a column of --data; the reference network '{path.name}' ships its "
+                             f"inputs without one: drop --target, or pass --data")
         reference = load_reference(path)
         X, y, names = reference.X, reference.y, reference.feature_names
         if data_arg is not None:

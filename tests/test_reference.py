@@ -167,3 +167,17 @@ def test_a_classification_split_that_does_not_fit_the_network_is_one_line(gecco_
     (folder / "settings.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="must hold a JSON object"):
         load_reference(folder)
+
+
+def test_options_a_reference_folder_would_ignore_are_refused(tmp_path):
+    """--arch and --target were accepted and ignored for a reference folder (an impossible architecture and a
+    column that does not exist ran without a word)."""
+    from srnet.loading import load_workload
+
+    folder = tmp_path / "kkk0"
+    folder.mkdir()
+    (folder / "nn_module.pt").write_bytes(b"")  # refused before it is read
+    with pytest.raises(ValueError, match=r"^--arch describes a state_dict's network; .*'kkk0' carries its own"):
+        load_workload(folder, architecture="mlp:9-9-9:relu:softmax")
+    with pytest.raises(ValueError, match=r"^--target names a column of --data; .*drop --target, or pass --data"):
+        load_workload(folder, target="nonsense")
