@@ -29,6 +29,9 @@ from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2, softm
 #: Primitives whose protected branch means a pole (or log 0) when their
 #: argument changes sign inside a connected domain.
 _SIGN_CHANGE_POLES = {"div": ("denominator of div", 1), "log": ("argument of log", 0)}
+#: Steps whose value is 0 exactly where their argument is: a pole of 1/sqrt|x| or log sqrt|x| is where x
+#: crosses 0, which the never-negative sqrt|x| does not show (nor its median-relative minimum, at 2000 points)
+_ZEROS_KEPT = frozenset(("sqrt", "abs", "square", "cube", "neg"))
 
 #: An argument of div or log whose smallest magnitude in the domain is below
 #: this fraction of its median magnitude nearly vanishes there: a likely pole
@@ -273,14 +276,17 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
             n = values_in.shape[0]
             values = [values_in[:, i] for i in range(program.n_inputs)]
             values += [np.full(n, c) for c in program.constants]
+            zeros_of = list(range(len(values)))  # per value, the value that is 0 exactly where it is
             for step, (name, a, b) in enumerate(program.steps):
                 prim = primitive(name)
-                argument = None
+                zeros_of.append(zeros_of[a] if name in _ZEROS_KEPT else len(values))
+                argument = source = None
                 if step not in live[k]:
                     pass  # its value is weighted 0 wherever it goes
                 elif name in _SIGN_CHANGE_POLES:
                     what, which = _SIGN_CHANGE_POLES[name]
                     argument = values[(a, b)[which]]
+                    source = values[zeros_of[(a, b)[which]]]
                 elif name == "tan":
                     what, argument = "argument of tan (an odd multiple of pi/2)", np.cos(values[a])
                 where = f"{'layer ' + str(k + 1) + ', ' if len(formula.programs) > 1 else ''}step {step + 1}"
@@ -289,12 +295,15 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                 protected = (0 if argument is None or name not in _SIGN_CHANGE_POLES
                              else int(np.sum(np.abs(argument) <= PROTECTION_EPS)))
                 if name == "div" and argument is not None and not _quotient_blows_up(values[a], argument):
-                    argument = None  # a removable singularity (x/x, sin(x)/x): the quotient stays bounded there
+                    argument = source = None  # a removable singularity (x/x, sin(x)/x, x/sqrt|x|): it stays bounded
                 if protected:  # exact zeros (a binary or count input): the printed formula is undefined there
                     found.append(f"{where}: the {what} is 0 at {protected} of {n} points, where the protected "
                                  f"{name} gives {1 if name == 'div' else 0} (the formula as printed is undefined)")
                 elif argument is not None and np.any(argument > 0) and np.any(argument < 0):
                     found.append(f"{where}: the {what} crosses 0 inside the domain")
+                elif source is not None and np.any(source > 0) and np.any(source < 0):  # sqrt|x|, x^2 of an x that does
+                    found.append(f"{where}: the {what} reaches 0 inside the domain (where the value it is a power "
+                                 f"or |.| of crosses 0)")
                 elif argument is not None and _touches_zero(argument):
                     found.append(f"{where}: the {what} comes within {TOUCHING_ZERO:g} of its typical size to 0 "
                                  f"inside the domain (a likely pole)")
