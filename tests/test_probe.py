@@ -500,3 +500,13 @@ def test_a_scripted_module_of_another_signature_is_one_line():
         probe(torch.jit.script(Two()), X)
     with pytest.raises(ValueError, match="its forward returns tuple, not one tensor"):
         probe(torch.jit.script(Pair()), X)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_affine_modules_fold_in_half_precision_too(dtype):
+    """An eval-mode BatchNorm is folded into the next Linear in float32; in float16 and bfloat16 the affinity
+    test's fixed 1e-4 tolerance was below their rounding, and it became a layer of its own to approximate."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.BatchNorm1d(4), nn.Linear(4, 1)).eval().to(dtype)
+    assert plan_layers(model).folded == ("2",)
+    assert plan_layers(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).to(dtype)).folded == ()
