@@ -141,7 +141,7 @@ def _parse_widths(field: str, text: str) -> tuple[int, ...]:
         ) from None
 
 
-def build_mlp(spec: MLPSpec | str, *, layout: str = "sequential") -> nn.Module:
+def build_mlp(spec: MLPSpec | str, *, layout: str = "sequential", biases=None) -> nn.Module:
     """A freshly initialised float32 MLP.
 
     Parameters
@@ -150,6 +150,8 @@ def build_mlp(spec: MLPSpec | str, *, layout: str = "sequential") -> nn.Module:
         Architecture, with widths.
     layout : {"sequential", "paper"}, default="sequential"
         Module layout; see the module docstring.
+    biases : sequence of bool, optional
+        Per Linear, whether it has a bias (default: all do).
 
     Returns
     -------
@@ -162,7 +164,9 @@ def build_mlp(spec: MLPSpec | str, *, layout: str = "sequential") -> nn.Module:
         raise ValueError(f"architecture '{spec}' gives no layer widths; write them like {_EXAMPLE}")
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout '{layout}'; choose from {', '.join(LAYOUTS)}")
-    linears = [nn.Linear(n_in, n_out) for n_in, n_out in zip(spec.widths[:-1], spec.widths[1:])]
+    biases = [True] * (len(spec.widths) - 1) if biases is None else list(biases)
+    linears = [nn.Linear(n_in, n_out, bias=bool(bias))
+               for n_in, n_out, bias in zip(spec.widths[:-1], spec.widths[1:], biases)]
     head = OUTPUT_ACTIVATIONS[spec.output_activation]() if spec.output_activation else None
     if layout == "sequential":
         modules = []
@@ -339,10 +343,12 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
         _check_paper_head(weights, spec)
     if spec.widths is None:
         spec = MLPSpec(widths_from_weights(weights), spec.activation, spec.output_activation)
+    # a Linear saved without a bias (bias=False) is built without one
+    biases = [key[: -len("weight")] + "bias" in state_dict for key, _ in weights]
     with torch.device("meta"):  # shapes checked on a network without storage: a typo in a width (3-4000000000-1)
-        declared = build_mlp(spec, layout=layout).state_dict()  # would have allocated gigabytes first
+        declared = build_mlp(spec, layout=layout, biases=biases).state_dict()  # would have allocated gigabytes
     _check_shapes(declared, state_dict, spec)
-    model = build_mlp(spec, layout=layout)
+    model = build_mlp(spec, layout=layout, biases=biases)
     # the widest of the weights' dtypes (a float64 layer after a bfloat16 one was rounded to bfloat16)
     model.to(functools.reduce(torch.promote_types, (tensor.dtype for tensor in state_dict.values())))
     model.load_state_dict(state_dict)

@@ -287,3 +287,17 @@ def test_softmax_gives_an_infinite_logit_the_row_and_a_nan_logit_no_class():
     np.testing.assert_array_equal(probabilities[1], [0.5, 0.5, 0.0])
     np.testing.assert_allclose(probabilities[2], [1 / (1 + np.e), np.e / (1 + np.e), 0.0])
     assert np.isnan(probabilities[3]).all() and np.isnan(probabilities[4]).all()
+
+
+@pytest.mark.parametrize("layout", ["sequential", "paper"])
+def test_a_state_dict_of_linears_without_bias_loads(tmp_path, layout):
+    """A bias-free MLP's state_dict was refused ("needs tensor '0.bias'") by every --arch that describes it."""
+
+    torch.manual_seed(0)
+    model = build_mlp("mlp:3-8-4-1:tanh", layout=layout, biases=(False, True, False))
+    torch.save(model.state_dict(), tmp_path / "net.pt")
+    x = torch.randn(6, 3)
+    for arch in ("mlp:3-8-4-1:tanh", "mlp:tanh"):
+        loaded = load_network(tmp_path / "net.pt", arch)
+        assert [m.bias is None for m in loaded.modules() if isinstance(m, torch.nn.Linear)] == [True, False, True]
+        torch.testing.assert_close(loaded(x), model(x))
