@@ -9,6 +9,7 @@ rows, and composes the layers into one formula of the network's inputs.
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import time
 import warnings
@@ -52,7 +53,7 @@ from srnet.formulas import (
     select,
 )
 from srnet.jsonio import finite_or_none, shown
-from srnet.layers import PRESETS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
+from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.metrics import class_agreement, mse, rmse_r2
 from srnet.names import feature_symbols
 from srnet.networks import as_network
@@ -594,6 +595,17 @@ class SRNet(BaseEstimator):
         check_budget("ridge", self.ridge, positive=False)
         check_budget("n_threads", self.n_threads, allow_none=True, integer=True)
         check_select(self.select)
+        for name, value, valid in (("form", settings["form"], FORMS), ("selection", settings["selection"], SELECTIONS)):
+            if value not in valid:  # (they were refused only after the probing and the domain's sampling)
+                raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
+        for name in ("refine", "teacher_forcing"):  # refine="no" read as True
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        counts = self.n_outputs if isinstance(self.n_outputs, (list, tuple)) else [self.n_outputs]
+        if not counts or not all(isinstance(m, numbers.Integral) and not isinstance(m, bool) and m >= 1
+                                 for m in counts):  # 2.5 was a TypeError traceback
+            raise ValueError(f"n_outputs must be a whole number >= 1, or a list of one per explained layer; "
+                             f"got {self.n_outputs!r}")
         return settings
 
     def _check_activations(self, X, activations) -> list[np.ndarray]:

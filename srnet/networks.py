@@ -459,7 +459,8 @@ class Exp(nn.Module):
 def as_network(model) -> nn.Module:
     """``model`` as a torch module srnet can probe.
 
-    Torch and TorchScript modules are returned as they are; a fitted
+    Torch and TorchScript modules are returned as they are (a bare Linear
+    as a Sequential of it); a fitted
     scikit-learn MLP (or a Pipeline of scalers and one) is converted by
     :func:`from_sklearn`.
 
@@ -468,6 +469,8 @@ def as_network(model) -> nn.Module:
     TypeError
         For anything else, in one line naming what is accepted.
     """
+    if isinstance(model, nn.Linear):  # a bare Linear is a network of one layer, named "0" (as in a Sequential)
+        return nn.Sequential(model)
     if isinstance(model, nn.Module):
         return model
     if _sklearn_kind(model) is not None:

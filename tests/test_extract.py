@@ -160,6 +160,34 @@ def test_classifier_logits_are_explained_and_agreement_reported():
         model.predict_class(X[:3])
 
 
+@pytest.mark.parametrize("params, message", [
+    (dict(n_outputs=2.5), r"^n_outputs must be a whole number >= 1, or a list of one per explained layer; got 2.5"),
+    (dict(n_outputs=[2, 0]), r"^n_outputs must be a whole number >= 1"),
+    (dict(refine="no"), r"^refine must be True or False, got 'no'"),
+    (dict(teacher_forcing="yes"), r"^teacher_forcing must be True or False, got 'yes'"),
+    (dict(form="paperr"), r"^unknown form 'paperr'; valid: multi, paper"),
+])
+def test_settings_are_checked_before_any_probing(params, message, monkeypatch):
+    """n_outputs=2.5 was a TypeError traceback, refine="no" ran as True, and a bad form was refused only after
+    probing and sampling the domain (the probe is never reached now)."""
+    import srnet.extract as extract
+
+    monkeypatch.setattr(extract, "probe", lambda *a, **k: pytest.fail("probed before the settings were checked"))
+    with pytest.raises(ValueError, match=message):
+        SRNet(**{**QUICK, **params}).fit(hand_set_network(), np.zeros((20, 1)))
+
+
+def test_a_bare_linear_is_a_network_of_one_layer():
+    """nn.Linear itself was refused as having no Linear layer (the root module was not among those searched)."""
+    torch.manual_seed(0)
+    linear = nn.Linear(2, 1)
+    X = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+    model = SRNet(max_generations=50, **QUICK).fit(linear, X)
+    with torch.no_grad():
+        np.testing.assert_allclose(model.predict(X), linear(torch.as_tensor(X, dtype=torch.float32)).numpy()[:, 0],
+                                   atol=1e-6)
+
+
 def test_held_out_rows_are_a_seeded_fifth_disjoint_from_the_fitted_ones():
     held, fitted = held_out_rows(1003, 7)
     assert len(held) == 200 and len(fitted) == 803

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 
+from srnet.data import check_budget
 from srnet.explain.base import LocalLinearExplainer
 
 SUPPORTING_FORESTS = ("random_forest", "gradient_boosting")
@@ -117,8 +118,7 @@ class MapleExplainer(LocalLinearExplainer):
     def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
         if self.forest not in SUPPORTING_FORESTS:
             raise ValueError(f"unknown forest {self.forest!r}; expected one of {SUPPORTING_FORESTS}")
-        if self.alpha < 0:
-            raise ValueError(f"alpha must be >= 0; got {self.alpha}")
+        check_budget("alpha", self.alpha, positive=False)  # NaN trained, then predicted NaN everywhere
         if not 0 < self.valid_fraction < 1:
             raise ValueError(f"valid_fraction must be in (0, 1); got {self.valid_fraction}")
         if X_valid is None:

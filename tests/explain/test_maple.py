@@ -129,6 +129,7 @@ def test_same_seed_same_explainer():
 @pytest.mark.parametrize("params, X_train, message", [
     ({"forest": "extra_trees"}, uniform(50, 2, 0), "unknown forest 'extra_trees'"),
     ({"alpha": -1.0}, uniform(50, 2, 0), "alpha must be >= 0"),
+    ({"alpha": float("nan")}, uniform(50, 2, 0), "alpha must be a finite number"),  # trained, predicted NaN
     ({"valid_fraction": 1.5}, uniform(50, 2, 0), r"valid_fraction must be in \(0, 1\)"),
     ({}, uniform(1, 2, 0), "1 of its 1 rows, leaving none to learn from"),
 ])
