@@ -6,7 +6,9 @@ genome.  The functions below are branch-free polynomial kernels (Cephes'
 sin/cos, fdlibm's log; Cephes' sinf/cosf and musl's logf in float32) that
 LLVM turns into AVX2 code, about 2 ns per element in float64 and half that
 in float32 (twice the lanes, shorter polynomials), with errors within 2 ulp
-of libm.  Arguments outside the range where the argument reduction is exact
+of libm away from the zeros of sin and cos (near a multiple of pi/2, the
+three-part reduction of pi/4 leaves an absolute error of about 1e-16 |x|,
+many ulp of a result near 0).  Arguments outside the range where the argument reduction is exact
 (|x| > 1e8 for float64 sin/cos, 8192 for float32) fall back to libm, so the
 results are accurate everywhere, not just on typical inputs.
 

@@ -9,8 +9,8 @@ Every backend derives from this table:
 * ``torch``   the differentiable form used by torch exports and activations,
 * ``scalar``  the numba scalar body ``scalar(a, b)`` the array kernels apply
   element by element (sin and cos: libm's, which the vector kernels match
-  within 2 ulp), compiled as a CUDA device function by the GPU evaluator
-  (:mod:`srnet.cgp.gpu`).
+  within 2 ulp away from the functions' zeros: see :mod:`srnet.cgp._vecmath`),
+  compiled as a CUDA device function by the GPU evaluator (:mod:`srnet.cgp.gpu`).
 
 All primitives take two arguments; unary primitives ignore the second one, so
 that a genome node always has two connection genes (standard CGP).
