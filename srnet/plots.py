@@ -142,11 +142,13 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
     return save_figure(fig, path)
 
 
-def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None) -> Path:
+def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None,
+                     domain_box=None) -> Path:
     """2-D inputs: one heat map per function (label -> f(X)) over the wide box
-    on a robust shared scale (values beyond it in the over/under colours), the
-    training box outlined; below, each function minus the first (the network)
-    on a symmetric log scale, so that a blow-up outside the box shows."""
+    on a robust shared scale (values beyond it in the over/under colours, NaN
+    or inf in magenta), the training box outlined (and ``domain_box``, the
+    explanation domain, dotted); below, each function minus the first (the
+    network) on a symmetric log scale, so that a blow-up outside the box shows."""
     from matplotlib.colors import SymLogNorm
 
     g0 = np.linspace(wide_box[0][0], wide_box[0][1], n_points)
@@ -186,16 +188,21 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
         for ax in (top, bottom) if k else (top,):
             ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color="white" if ax is top else "k", lw=1.5,
                     ls="--")
+            if domain_box is not None:
+                (u0, u1), (v0, v1) = np.asarray(domain_box, dtype=np.float64)[:2]
+                ax.plot([u0, u1, u1, u0, u0], [v0, v0, v1, v1, v0], color="white" if ax is top else "k", lw=1.2,
+                        ls=":")
             ax.set_xlabel(labels[0])
             ax.set_ylabel(labels[1])
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, extend="both",
-                 label=f"value (1-99 % of {reference_label}; red above, black below)")
+                 label=f"value (1-99 % of {reference_label})\nred above, black below, magenta NaN/inf")
     if n > 1:
         ticks = [-limit, -threshold, 0.0, threshold, limit]  # few ticks: symlog labels crowd near 0
         bar = fig.colorbar(diff_image, ax=axes[1].tolist(), shrink=0.85, ticks=ticks,
                            label=f"difference from {reference_label} (symlog)")
         bar.ax.set_yticklabels([f"{t:.2g}" for t in ticks])
-    fig.suptitle(title or "network and explanations (dashed: training box)")
+    fig.suptitle(title or ("network and explanations (dashed: training box"
+                           + ("; dotted: explanation domain)" if domain_box is not None else ")")))
     return save_figure(fig, path)
 
 
@@ -203,7 +210,7 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
                             others=None, domain_box=None) -> list[Path]:
     """For 1-D or 2-D inputs: the network and the formula (and any ``others``,
     label -> function) across the data's box widened by 50 % on each side
-    (in 1-D, ``domain_box``: the explanation domain's edges)."""
+    (``domain_box``: the explanation domain's edges, drawn too)."""
     train_box = data_box(X) if box is None else np.asarray(box, dtype=np.float64)
     wide = widen_box(train_box)
     names = feature_names or [f"x{j}" for j in range(train_box.shape[0])]
@@ -211,7 +218,7 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
     if train_box.shape[0] == 1:
         return [plot_curves_1d(curves, train_box, wide, f"{path_stem}.png", xlabel=names[0], domain_box=domain_box)]
     if train_box.shape[0] == 2:
-        return [plot_surfaces_2d(curves, train_box, wide, f"{path_stem}.png", labels=names[:2])]
+        return [plot_surfaces_2d(curves, train_box, wide, f"{path_stem}.png", labels=names[:2], domain_box=domain_box)]
     return []
 
 

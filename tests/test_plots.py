@@ -134,3 +134,26 @@ def test_a_blow_up_outside_the_box_does_not_hide_the_error_inside_it(tmp_path, m
 
     plots.plot_surfaces_2d({"network": network, "formula": formula}, box, wide, tmp_path / "s.png")
     assert norms and all(norm(0.3) >= 0.65 for norm in norms)  # a third of the spread is clearly red
+
+
+def test_the_2d_plot_outlines_the_explanation_domain_as_the_1d_plot_does(tmp_path, monkeypatch):
+    """The 1-D plot marked the explanation domain's edges; the 2-D one drew the training box alone."""
+    import numpy as np
+
+    import srnet.plots as plots
+
+    dotted = []
+
+    def keep(fig, path):
+        dotted.extend(line.get_xydata() for ax in fig.axes for line in ax.lines if line.get_linestyle() == ":")
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    X = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+    domain = [[-1.5, 1.2], [-0.5, 0.8]]
+    plots.plot_network_vs_formula(lambda Z: Z[:, 0], lambda Z: Z[:, 0] + 0.1, X, tmp_path / "p", domain_box=domain)
+    assert len(dotted) == 3  # network and formula maps, and the difference map
+    for corners in dotted:
+        np.testing.assert_allclose(corners.min(axis=0), [-1.5, -0.5])
+        np.testing.assert_allclose(corners.max(axis=0), [1.2, 0.8])
