@@ -102,6 +102,10 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
         The mean training loss of each epoch (over the rows it trained on,
         divided by all rows).
     """
+    # epochs=0 or a negative batch size returned an untrained network with a loss of 0; 1.5 was a traceback
+    epochs = check_budget("epochs", epochs, integer=True)
+    batch_size = check_budget("batch_size", batch_size, integer=True)
+    lr = check_budget("lr", lr)
     if device is not None:
         device = torch_device(device)
         model = model.to(device)

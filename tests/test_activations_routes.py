@@ -205,3 +205,93 @@ def test_study_datasets_binarise(pmlb_cache):
     X, y, _ = load_table("satimage", pmlb_cache=pmlb_cache)
     labels, positive = one_vs_rest(y)
     assert X.shape == (6435, 36) and positive == 1 and int(labels.sum()) == 1533
+
+
+def test_settings_used_after_the_search_are_refused_before_it(monkeypatch):
+    """A bad affine was refused after the whole budget (60 s by default), untrained networks (epochs=0, a
+    negative batch size) ranked the candidates, and a scorer's check range was ignored by the final check;
+    each is now one line before any training."""
+    from srnet.activations import search as search_module
+
+    def never(*args, **kwargs):
+        raise AssertionError("searched before the settings were checked")
+
+    monkeypatch.setattr(search_module, "run", never)
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(float)
+    data = dict(X_train=X, y_train=y, X_val=X, y_val=y, max_seconds=5)
+    for bad, message in ((dict(affine={"a": 1.0}), "exactly the keys a, b, c, d"),
+                         (dict(affine={"a": 1e39, "b": 1, "c": 0, "d": 0}), "beyond float32"),
+                         (dict(epochs=0), "epochs must be > 0"), (dict(batch_size=-5), "batch_size must be > 0"),
+                         (dict(epochs=1.5), "epochs must be a whole number"), (dict(hidden=(0,)), "hidden must be"),
+                         (dict(initial=3), "initial must be a Genome")):
+        with pytest.raises((ValueError, TypeError), match=message):
+            search_activation(**data, **bad)
+    with pytest.raises(ValueError, match=r"^affine values need exactly the keys"):
+        activation_from_data(X, y, max_seconds=5, affine={"a": 1.0})
+    scorer = SimpleNamespace(check_range=(-3.0, 3.0))
+    with pytest.raises(ValueError, match=r"check_range \(-5.0, 5.0\) differs from the scorer's \(-3.0, 3.0\)"):
+        search_activation(scorer=scorer, max_seconds=5, check_range=(-5.0, 5.0))
+    with pytest.raises(ValueError, match="epochs must be > 0"):  # the training loop itself: no untrained 'fit'
+        fit_network_of(epochs=0)
+
+
+def fit_network_of(**settings):
+    from srnet.train import fit_network
+
+    model = torch.nn.Linear(2, 1)
+    return fit_network(model, np.zeros((4, 2)), np.zeros((4, 1)), torch.nn.MSELoss(),
+                       **{"epochs": 1, "batch_size": 2, "lr": 1e-3, **settings})
+
+
+def test_a_layer_index_must_be_a_whole_number():
+    explainer = SimpleNamespace(programs_=[None])
+    for layer in ("0", 0.0, True):
+        with pytest.raises(ValueError, match="layer must be a whole number"):
+            activation_from_layer(explainer, layer)
+
+
+def test_corrupt_activation_files_are_one_line(tmp_path, monkeypatch):
+    """An affine value beyond its dtype loaded as inf (every output inf); a corrupt index of the shipped
+    activations was a JSONDecodeError, KeyError or TypeError traceback."""
+    from srnet.activations import builtin_names, load_builtin
+
+    data = load_builtin("magic-sin").to_dict()
+    data["affine"], data["affine_dtype"] = {"a": 1e6, "b": 1.0, "c": 0.0, "d": 0.0}, "float16"
+    with pytest.raises(ValueError, match=r"^malformed srnet activation: affine parameter a = 1e\+06 is beyond float16"):
+        ExpressionActivation.from_dict(data)
+    monkeypatch.setenv("SRNET_ACTIVATIONS_DIR", str(tmp_path))
+    for text, message in (("{bad", "activation index JSON is corrupt"),
+                          ("[]", "not an srnet activation index"),
+                          ('{"format": "srnet.activation-index", "version": 1, "activations": [{"file": "x.json"}]}',
+                           "'activations' must be a list of objects with a text 'name' and 'file'")):
+        (tmp_path / "index.json").write_text(text)
+        with pytest.raises(ValueError, match=message):
+            builtin_names()
+
+
+def test_language_model_windows_and_scorer_inputs_are_checked():
+    from srnet.activations.language_model import LanguageModelScorer, LMConfig, make_windows
+
+    tokens = np.arange(100) % 50
+    with pytest.raises(ValueError, match="max_windows must be > 0"):
+        make_windows(tokens, 8, max_windows=0)
+    windows = make_windows(tokens, 8)
+    empty = tuple(w[:0] for w in windows)
+    for train, config, message in ((empty, LMConfig(), "at least one train window"),
+                                   ((windows[0].float(), windows[1]), LMConfig(), "two 2-D integer tensors"),
+                                   ((windows[0] + 300, windows[1]), LMConfig(), r"token ids outside \[0, 256\)"),
+                                   (windows, {"d_model": 8}, "config must be an LMConfig")):
+        with pytest.raises(ValueError, match=message):
+            LanguageModelScorer(train, windows, config)
+
+
+def test_an_activation_file_of_a_huge_program_is_refused_before_it_is_checked():
+    """The check holds 16,003 values per step and constant: a 52 KB file of 3000 steps took 800 MB to load."""
+    from srnet.expr import Program
+
+    program = Program(1, (), tuple(("neg", k, 0) for k in range(3000)), (3000,), [[1.0]], [0.0])
+    data = ExpressionActivation(Program(1, (), (("sin", 0, 0),), (1,), [[1.0]], [0.0])).to_dict()
+    data["program"] = program.to_dict()
+    with pytest.raises(ValueError, match=r"^malformed srnet activation: the program has 3001 steps, .* at most 2000"):
+        ExpressionActivation.from_dict(data)

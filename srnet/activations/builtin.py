@@ -15,12 +15,12 @@ A name is a key of the index, never a path: anything else, ``../x`` and
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
 from srnet.activations.module import ExpressionActivation
+from srnet.jsonio import check_document, malformed, parse_json
 
 ACTIVATIONS_DIR_ENV = "SRNET_ACTIVATIONS_DIR"
 INDEX = "index.json"
@@ -39,8 +39,13 @@ def builtin_dir() -> Path:
 
 def builtin_index() -> dict[str, dict]:
     """Name -> entry of ``index.json`` (file, formula, provenance, recorded values)."""
-    data = json.loads((builtin_dir() / INDEX).read_text())
-    return {entry["name"]: entry for entry in data["activations"]}
+    data = parse_json((builtin_dir() / INDEX).read_text(), "activation index")
+    check_document(data, "srnet.activation-index", 1, "activation index")
+    entries = data.get("activations")
+    if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("file"), str) for e in entries):
+        raise malformed("'activations' must be a list of objects with a text 'name' and 'file'", "activation index")
+    return {entry["name"]: entry for entry in entries}
 
 
 def builtin_names() -> list[str]:

@@ -121,8 +121,8 @@ def make_windows(tokens, context: int, *, max_windows: int | None = None) -> tup
     ``(n, context)`` (int64), in corpus order.  ``max_windows`` keeps the
     first ones."""
     tokens = np.asarray(tokens)
-    if context < 1:
-        raise ValueError(f"context must be >= 1, got {context}")
+    context = check_budget("context", context, integer=True)
+    max_windows = check_budget("max_windows", max_windows, allow_none=True, integer=True)  # 0 made none
     n = (len(tokens) - 1) // context
     if n < 1:
         raise ValueError(f"the text has {len(tokens)} bytes: too short for one window of {context + 1} bytes")
@@ -402,8 +402,19 @@ class LanguageModelScorer(ActivationScorer):
         super().__init__(check_range=check_range)
         max_validation_windows = check_budget("max_validation_windows", max_validation_windows, allow_none=True,
                                               integer=True)
-        if validation[0].shape[0] == 0:
-            raise ValueError("the scorer needs at least one validation window, got none")
+        if not isinstance(config, LMConfig):
+            raise ValueError(f"config must be an LMConfig, got {type(config).__name__}")
+        for name, (inputs, targets) in (("train", train), ("validation", validation)):  # tracebacks at training
+            windows = all(isinstance(t, torch.Tensor) and t.dim() == 2 and not t.is_floating_point()
+                          for t in (inputs, targets))
+            if not windows or inputs.shape != targets.shape:
+                raise ValueError(f"{name} must be (inputs, targets) of make_windows: two 2-D integer tensors of one "
+                                 f"shape")
+            if inputs.shape[0] == 0:
+                raise ValueError(f"the scorer needs at least one {name} window, got none")
+            if inputs.numel() and (int(inputs.min()) < 0 or int(max(inputs.max(), targets.max())) >= VOCAB_SIZE
+                                   or int(targets.min()) < 0):
+                raise ValueError(f"{name} holds token ids outside [0, {VOCAB_SIZE}): bytes, as encode() gives")
         self.device = resolve_device(device)
         self.config = config
         self.train_windows = tuple(t.to(self.device) for t in train)
@@ -431,7 +442,8 @@ def search_lm_activation(train, validation, config: LMConfig, *, random_state: i
     from srnet.activations.search import search_activation
 
     scorer = LanguageModelScorer(train, validation, config, random_state=random_state, device=device,
-                                 max_validation_windows=max_validation_windows)
+                                 max_validation_windows=max_validation_windows,
+                                 check_range=search.get("check_range", CHECK_RANGE))
     found = search_activation(scorer=scorer, random_state=random_state, **search)
     return found, scorer
 

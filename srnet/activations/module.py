@@ -187,7 +187,7 @@ class ExpressionActivation(nn.Module):
         self.fused = bool(fused)
         for name, values in self._numbers().items():
             self.register_buffer(name, torch.tensor(values, dtype=torch.float64))
-        initial = _affine_values(affine)
+        initial = affine_values(affine)
         for name in _AFFINE:
             value = None if initial is None else nn.Parameter(torch.tensor(initial[name], dtype=torch.float32))
             self.register_parameter(name, value)
@@ -397,6 +397,10 @@ class ExpressionActivation(nn.Module):
             program = Program.from_dict(data["program"])
         except ValueError as error:
             raise ValueError(f"activation JSON: {error}") from None
+        size = len(program.steps) + len(program.constants) + len(program.outputs)
+        if size > MAX_FILE_SIZE:  # its check holds 16,003 values per entry: a 52 KB file took 800 MB
+            raise malformed(f"the program has {size} steps, constants and outputs; an activation file holds at most "
+                            f"{MAX_FILE_SIZE}", "activation")
         module = cls(program, affine=_affine_from_json(data.get("affine")),
                      check_range=_check_range_from_json(data.get("check_range", CHECK_RANGE)),
                      label=_label_from_json(data.get("label")))
@@ -408,6 +412,9 @@ class ExpressionActivation(nn.Module):
             for name in _AFFINE:
                 parameter = getattr(module, name)
                 parameter.data = torch.tensor(data["affine"][name], dtype=_AFFINE_DTYPES[dtype])
+                if not torch.isfinite(parameter.data):  # 1e6 in float16 loaded as inf, every output inf
+                    raise malformed(f"affine parameter {name} = {data['affine'][name]:g} is beyond {dtype}",
+                                    "activation")
         return module
 
     def to_json(self) -> str:
@@ -498,6 +505,10 @@ def _label_from_json(value) -> str | None:
 #: mish's gradient NaN), and in bfloat16 the formula's constants lose their digits (8.955 -> 8.9375).
 _HALF_DTYPES = (torch.float16, torch.bfloat16)
 
+#: Steps, constants and outputs of an activation read from a file (found ones have tens; the check evaluates each
+#: on 16,003 points, so a small hostile file could ask for gigabytes).
+MAX_FILE_SIZE = 2000
+
 _AFFINE_DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
                   "bfloat16": torch.bfloat16}
 
@@ -513,7 +524,7 @@ def _affine_from_json(value) -> dict | bool:
     return {name: as_real(value[name], f"affine parameter {name}", "activation") for name in _AFFINE}
 
 
-def _affine_values(affine) -> dict | None:
+def affine_values(affine) -> dict | None:
     if affine is False or affine is None:
         return None
     if affine is True:
@@ -530,6 +541,8 @@ def _affine_values(affine) -> dict | None:
             raise ValueError(f"affine parameter {name} must be a number, got {affine[name]!r}") from None
         if not math.isfinite(values[name]):
             raise ValueError(f"affine parameter {name} is not finite ({values[name]})")
+        if not math.isfinite(torch.tensor(values[name], dtype=torch.float32).item()):  # the parameters' dtype
+            raise ValueError(f"affine parameter {name} = {values[name]:g} is beyond float32 (the parameters' dtype)")
     return values
 
 

@@ -34,6 +34,8 @@ from srnet.expr.torch_module import ProgramModule
 CHECK_RANGE = (-5.0, 5.0)
 _CHECK_POINTS = 2001  # coarse grid of the check; it is refined _REFINE-fold
 _REFINE = 8
+#: Offsets (in steps) of the three grids the singular-slope check reads: a third of a step apart, off round numbers
+_GRID_OFFSETS = (1 / math.pi, 1 / math.pi + 1 / 3, 1 / math.pi + 2 / 3)
 _SPECIAL_POINTS = (0.0, 1e-12, -1e-12)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -104,12 +106,13 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
     fire).  Rejected: a value that is not finite or beyond float32, or not
     finite when computed in float32 (``x**60/(x**60 + 1)``: a step overflows
     there); a constant; a pole, a jump or a wildly singular slope inside the
-    range (``1/(x + 0.5)``, ``tan(x)``, ``x/|x|``, ``sin(log|x|)``): its steepest
-    secant grows more than 4-fold when the step shrinks 8-fold, to over 100
-    times its typical slope.  Such a formula is not finite, or not trainable,
-    there even when no grid point falls on the singular point itself.  Mild
-    singular slopes pass (``sqrt|x|``; ``log|x|``, which the protection
-    bounds below by log(1e-10)).
+    range (``1/(x + 0.5)``, ``tan(x)``, ``x/|x|``): its steepest secant grows
+    more than 4-fold when the step shrinks 8-fold, to over 100 times its
+    typical slope, on each of three grids a third of a step apart.  Such a
+    formula is not finite, or not trainable, there even when no grid point
+    falls on the singular point itself.  Mild singular slopes pass, wherever
+    they lie (``sqrt|x|``; ``log|x|``, whose slope grows as 1/|x| and which
+    the protection bounds below by log(1e-10)).
     """
     check_one_variable(program)
     low, high = check_range_bounds(value_range, "value_range")
@@ -144,29 +147,35 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
         raise DegenerateActivationError(
             f"the formula g(x) = {formula_text(program)} is constant on {span} (std {spread:.3g}); "
             "a constant activation is rejected (it is never replaced by the identity)")
-    # Slopes on a grid offset from round numbers (a protected value at one
+    # Slopes on grids offset from round numbers (a protected value at one
     # isolated point, such as div(x*x, x) = 1 at x = 0, is harmless), as
     # secants over one step and over _REFINE steps from every point: near a
-    # pole or a jump, the steepest secant grows about _REFINE-fold with the
-    # resolution; near log|x| 3- to _REFINE-fold (it depends on where the
-    # grid falls); near sqrt|x| about sqrt(_REFINE)-fold; elsewhere it
-    # barely changes.
+    # pole or a jump, the steepest secant grows _REFINE-fold or more with the
+    # resolution wherever the grid falls; near log|x| 3- to 6-fold, by how
+    # close a grid point falls to the singular point (so log|x - 1| passed and
+    # log|x + 1| did not): on three grids a third of a step apart, one always
+    # falls far enough for under 3.5-fold, so a formula is rejected when all
+    # three say so; near sqrt|x| about sqrt(_REFINE)-fold; elsewhere it barely changes.
     n = (_CHECK_POINTS - 1) * _REFINE + 1
     step = (high - low) / n
-    shifted = low + (np.arange(n) + 1 / math.pi) * step
-    on_grid = program(shifted[:, None])
-    bad = ~np.isfinite(on_grid) | (np.abs(on_grid) > _FLOAT32_MAX)
-    if bad.any():
-        raise DegenerateActivationError(
-            f"the formula g(x) = {formula_text(program)} is not finite in float32 on {span} "
-            f"(g({shifted[bad][0]:.6g}) = {on_grid[bad][0]:.3g}); it cannot be an activation")
-    fine_slopes = np.abs(np.diff(on_grid)) / step
-    wide_slopes = np.abs(on_grid[_REFINE:] - on_grid[:-_REFINE]) / (_REFINE * step)
-    k = int(np.argmax(fine_slopes))
-    fine, where = float(fine_slopes[k]), float(0.5 * (shifted[k] + shifted[k + 1]))
-    coarse = float(np.max(wide_slopes))
     typical = float(np.std(g)) / float(np.std(grid))
-    if fine > 4 * coarse and fine > 100 * typical:
+    verdicts = []
+    for offset in _GRID_OFFSETS:
+        shifted = low + (np.arange(n) + offset) * step
+        on_grid = program(shifted[:, None])
+        bad = ~np.isfinite(on_grid) | (np.abs(on_grid) > _FLOAT32_MAX)
+        if bad.any():
+            raise DegenerateActivationError(
+                f"the formula g(x) = {formula_text(program)} is not finite in float32 on {span} "
+                f"(g({shifted[bad][0]:.6g}) = {on_grid[bad][0]:.3g}); it cannot be an activation")
+        fine_slopes = np.abs(np.diff(on_grid)) / step
+        wide_slopes = np.abs(on_grid[_REFINE:] - on_grid[:-_REFINE]) / (_REFINE * step)
+        k = int(np.argmax(fine_slopes))
+        fine, where = float(fine_slopes[k]), float(0.5 * (shifted[k] + shifted[k + 1]))
+        coarse = float(np.max(wide_slopes))
+        verdicts.append((fine > 4 * coarse and fine > 100 * typical, fine, coarse, where))
+    if all(singular for singular, *_ in verdicts):
+        _, fine, coarse, where = verdicts[0]
         raise DegenerateActivationError(
             f"the formula g(x) = {formula_text(program)} has a pole, a jump or a singular slope near "
             f"x = {where:.4g} (its steepest secant on {span} grows from {coarse:.3g} to {fine:.3g} when the "

@@ -19,13 +19,14 @@ replaced by the identity.
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
 
-from srnet.activations.module import ExpressionActivation
+from srnet.activations.module import ExpressionActivation, affine_values
 from srnet.activations.programs import (
     CHECK_RANGE,
     check_activation,
@@ -100,12 +101,13 @@ def subsample_rows(n: int, max_samples: int | None, rng: np.random.Generator) ->
     return np.sort(rng.choice(n, max_samples, replace=False))
 
 
-def _check_arguments(max_seconds, max_generations, check_range) -> None:
+def _check_arguments(max_seconds, max_generations, check_range, affine=False) -> None:
     """Before the search: both budgets, naming only these routes' own (the search's own message lists
-    max_evaluations), and the range the found formula is checked on (checked after the search, a bad
-    one wasted the whole budget)."""
+    max_evaluations), the range the found formula is checked on and its affine wrapper (checked after the
+    search, a bad one wasted the whole budget)."""
     if check_range is not None:
         check_range_bounds(check_range)
+    affine_values(affine)
     check_budget("max_seconds", max_seconds, allow_none=True)
     check_budget("max_generations", max_generations, allow_none=True, integer=True)
     if max_seconds is None and max_generations is None:
@@ -143,7 +145,7 @@ def activation_from_data(X, y, *, max_seconds: float = 30.0, max_generations: in
     n_threads : int or None
     """
     started = time.perf_counter()
-    _check_arguments(max_seconds, max_generations, check_range)
+    _check_arguments(max_seconds, max_generations, check_range, affine)
     X = check_matrix(X)
     y = check_vector(y, X.shape[0])
     rows = subsample_rows(X.shape[0], max_samples, random_generator(random_state))
@@ -190,6 +192,8 @@ def activation_from_layer(explainer, layer: int, *, feature: int | None = None, 
     programs = getattr(explainer, "programs_", None)
     if programs is None:
         raise ValueError("the explainer is not fitted (no programs_); fit SRNet(form='paper') first")
+    if not isinstance(layer, numbers.Integral) or isinstance(layer, bool):  # "0" and 0.0 were TypeErrors, True layer 1
+        raise ValueError(f"layer must be a whole number (an index into the explained layers), got {layer!r}")
     if not -len(programs) <= layer < len(programs):
         raise ValueError(f"layer={layer} but the explainer has {len(programs)} explained layers")
     program = programs[layer]
@@ -242,7 +246,7 @@ def activation_from_neurons(pre, post, *, max_seconds: float = 10.0, max_generat
         Pre-activations and outputs of the same units (see :func:`neuron_pairs`).
     """
     started = time.perf_counter()
-    _check_arguments(max_seconds, max_generations, check_range)
+    _check_arguments(max_seconds, max_generations, check_range, affine)
     pre = check_matrix(pre, "pre")
     post = check_matrix(post, "post")
     if pre.shape != post.shape:

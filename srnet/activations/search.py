@@ -24,6 +24,7 @@ it by at most one run.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable
 
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from srnet.activations.module import affine_values
 from srnet.activations.programs import CHECK_RANGE, VARIABLE, DegenerateActivationError
 from srnet.activations.routes import FoundActivation, make_activation, raw_formula, subsample_rows
 from srnet.activations.scorer import ActivationScorer
@@ -185,6 +187,24 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
     n_offspring = check_budget("n_offspring", n_offspring, integer=True)
+    # what is only used after the search, or by each training run, is checked before it (a bad affine wasted the
+    # whole budget; epochs=0 ranked candidates by untrained networks' losses)
+    affine_values(affine)
+    if initial is not None and not isinstance(initial, Genome):
+        raise ValueError(f"initial must be a Genome (or None), got {type(initial).__name__}")
+    if scorer is not None:  # the found formula is checked on the range the scorer screened candidates on
+        screened = getattr(scorer, "check_range", check_range)
+        if check_range is not None and screened is not None and tuple(screened) != tuple(check_range):
+            raise ValueError(f"check_range {tuple(check_range)} differs from the scorer's {tuple(screened)}, on which "
+                             f"candidates are screened: pass the scorer's")
+    else:
+        check_budget("epochs", epochs, integer=True)
+        check_budget("batch_size", batch_size, integer=True)
+        check_budget("lr", lr)
+        if (isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__")
+                or not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1 for h in hidden)):
+            raise ValueError(f"hidden must be the widths of the hidden layers, whole numbers >= 1 (e.g. (64, 32)); "
+                             f"got {hidden!r}")
     started = time.perf_counter()
     run_seed = seed_from(random_state)
     rng = np.random.default_rng([run_seed, 0])
