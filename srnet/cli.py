@@ -297,6 +297,8 @@ def _compare(args) -> int:
         print("interrupted (Ctrl-C) before any explainer was measured: nothing written")
         return 130
     print(comparison.table())
+    if (Path(args.out) / "compare.json").exists():
+        print(f"note: {args.out} held a comparison; it is replaced")
     written = write_comparison(comparison, network, args.out, feature_names=workload.feature_names,
                                extra={"network": workload.name, "seed": args.seed})
     print(f"wrote {', '.join(str(p) for p in written)}")

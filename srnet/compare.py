@@ -295,6 +295,10 @@ def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:
     return int(first), int(second)
 
 
+#: Every plot a comparison may draw (a sine network's explainers.png stayed beside an iris comparison's report).
+COMPARISON_PLOTS = ("fidelity.png", "explainers.png", "decision_boundaries.png")
+
+
 def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, *, feature_names=None,
                      extra: dict | None = None) -> list:
     """compare.json, compare.csv and the plots of a comparison in ``out_dir``.
@@ -314,6 +318,8 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
         raise ValueError("the comparison has no records (no explainer finished): nothing to write")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for name in COMPARISON_PLOTS:  # an earlier comparison's plot that this one does not draw must not stay beside it
+        (out_dir / name).unlink(missing_ok=True)
     payload = {"task": comparison.task, "interrupted": comparison.interrupted, "records": comparison.records,
                **(extra or {})}
     if comparison.boxes:

@@ -79,6 +79,9 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
     return save_figure(fig, path)
 
 
+LINE_STYLES = ("-", "--", ":", "-.", (0, (3, 1, 1, 1)), (0, (5, 1)))
+
+
 def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", title=None,
                    domain_box=None) -> Path:
     """1-D inputs: each function in ``curves`` (label -> f(X)) across the wide
@@ -107,7 +110,8 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
         low, high = float(np.nanmin(reference)), float(np.nanmax(reference))
         margin = 0.5 * max(high - low, 1e-12)
         low, high = low - margin, high + margin
-    styles = ["-", "--", ":", "-.", (0, (3, 1, 1, 1))]
+    # one style per curve, cycled: zipped with five styles, a sixth curve (a fifth explainer) was dropped unsaid
+    styles = [LINE_STYLES[k % len(LINE_STYLES)] for k in range(len(values))]
     for k, ((label, y), style) in enumerate(zip(values.items(), styles)):
         leaves = low is not None and bool(np.any((y < low) | (y > high) | ~np.isfinite(y)))
         top.plot(x, y, linestyle=style, color=f"C{k}", label=label + (" (leaves this view)" if leaves else ""))

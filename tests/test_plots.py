@@ -157,3 +157,27 @@ def test_the_2d_plot_outlines_the_explanation_domain_as_the_1d_plot_does(tmp_pat
     for corners in dotted:
         np.testing.assert_allclose(corners.min(axis=0), [-1.5, -0.5])
         np.testing.assert_allclose(corners.max(axis=0), [1.2, 0.8])
+
+
+def test_every_explainer_gets_a_curve_however_many(tmp_path, monkeypatch):
+    """Curves were zipped with five line styles: a fifth explainer (the sixth curve) was dropped from the plot
+    and its legend without a word."""
+    import numpy as np
+
+    import srnet.plots as plots
+
+    labels = []
+
+    def keep(fig, path):
+        labels.append([[line.get_label() for line in ax.lines if not line.get_label().startswith("_")]
+                       for ax in fig.axes])
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    curves = {"network": np.sin, **{f"e{k}": (lambda x, k=k: np.sin(x) + 0.01 * k) for k in range(7)}}
+    plots.plot_curves_1d({label: (lambda X, f=f: f(X[:, 0])) for label, f in curves.items()},
+                         np.array([[-1.0, 1.0]]), np.array([[-2.0, 2.0]]), tmp_path / "c.png")
+    top, bottom = labels[0][:2]
+    assert [label.split(" (")[0] for label in top] == list(curves)
+    assert bottom == [f"e{k}" for k in range(7)]

@@ -197,8 +197,10 @@ def test_a_one_input_classifiers_comparison_is_written_and_an_empty_one_refused(
     network = _untrained_classifier(1)
     X = np.random.default_rng(0).normal(size=(40, 1))
     result = compare(network, X, {"maple": MapleExplainer(n_estimators=10)}, random_state=0)
+    (tmp_path / "explainers.png").write_text("a regression comparison's, written here before")
     written = write_comparison(result, network, tmp_path)  # the decision map unpacked two inputs of one
     assert {p.name for p in written} == {"compare.json", "compare.csv", "fidelity.png"}
+    assert not (tmp_path / "explainers.png").exists()  # it stayed beside this comparison's report
     result.records.clear()
     with pytest.raises(ValueError, match="no records"):
         write_comparison(result, network, tmp_path / "empty")
