@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from srnet.bench.store import ResultStore, differences, same_settings
+from srnet.bench.suites import safe_name
 
 AGREEMENT_TARGET = 0.95
 R2_TARGET = 0.99
@@ -143,6 +145,7 @@ def write_report(folder, *, plots: bool = True) -> Report:
                               for p in other]
         payloads = kept
     rows = [summary_row(p) for p in payloads]
+    rows += _uncounted_rows(rows, corrupt)
     frame = summary_frame(rows)
     report = Report(rows, corrupt)
     frame.to_csv(store.root / "summary.csv", index=False)
@@ -153,6 +156,21 @@ def write_report(folder, *, plots: bool = True) -> Report:
     if plots and len(frame):
         report.written += write_plots(frame, store.root)
     return report
+
+
+def _uncounted_rows(rows: list[dict], corrupt) -> list[dict]:
+    """A row of status "not counted" for each file not counted (corrupt, or of other settings) of a dataset and
+    method the report has: its seed is missing from their row and headline, as a failed one is (it dropped out
+    of both: 1/1 unstarred, and counted as reached on the seeds left)."""
+    known = {(safe_name(r["dataset"]), safe_name(r["method"])): r for r in rows}
+    extra = []
+    for path, _ in corrupt:
+        match = re.fullmatch(r"(.+)__(.+)__seed(-?\d+)", Path(path).stem)
+        row = match and known.get((match.group(1), match.group(2)))
+        if row:
+            extra.append({"dataset": row["dataset"], "method": row["method"], "seed": int(match.group(3)),
+                          "status": "not counted", "task": row.get("task"), "kind": row.get("kind")})
+    return extra
 
 
 def _most_common_settings(payloads) -> dict | None:
@@ -200,8 +218,8 @@ def headline(frame) -> list[str]:
             reached = int((per_dataset.round(ROUNDING) >= target).sum())  # the mean of 0.95s is 0.9499999...
             failed = rows.loc[rows["status"] != "ok", "dataset"].nunique()
             lines.append(f"{method}: {reached} of {len(per_dataset)} {task} datasets with SRNet {what} >= "
-                         f"{target:g} (mean over seeds" + (f"; {failed} with a failed seed, not reached)"
-                                                           if failed else ")"))
+                         f"{target:g} (mean over seeds" + (f"; {failed} with a seed failed or not counted, not "
+                                                           f"reached)" if failed else ")"))
     return lines
 
 
@@ -224,8 +242,9 @@ def _cell(value, kind: str = "") -> str:
 def markdown(frame, corrupt, lines, manifest) -> str:
     """The Markdown summary: headline, one table per task, failures, corrupt files."""
     n_ok = int((frame["status"] == "ok").sum()) if len(frame) else 0
+    n_failed = int((frame["status"] == "failed").sum()) if len(frame) else 0
     out = ["# srnet bench summary", "",
-           f"{len(frame)} results: {n_ok} ok, {len(frame) - n_ok} failed; {len(corrupt)} file(s) not counted "
+           f"{n_ok + n_failed} results: {n_ok} ok, {n_failed} failed; {len(corrupt)} file(s) not counted "
            f"(corrupt, or of other settings).", ""]
     if manifest:
         settings = ", ".join(f"{k}={v}" for k, v in manifest["settings"].items())

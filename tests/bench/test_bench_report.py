@@ -49,19 +49,21 @@ def test_report_tables_and_plots(folder):
     report = write_report(folder)
     assert [path.name for path, _ in report.corrupt] == ["breast__srnet__seed1.json"]
     frame = pd.read_csv(folder / "summary.csv")
-    assert len(frame) == 5  # the corrupt file is not a row
+    # the corrupt file's seed is a row "not counted": missing from its dataset's row and headline, as a failed one
+    assert len(frame) == 6 and frame.loc[frame["status"] == "not counted", ["dataset", "seed"]].values.tolist() == [
+        ["breast", 1]]
     assert {"dataset", "method", "seed", "status", "srnet_test_agreement", "maple_test_agreement",
             "srnet_agreement_test_all", "total_seconds", "srnet_formula"} <= set(frame.columns)
     assert frame["status"].tolist().count("failed") == 1
     assert frame.loc[frame["status"] == "failed", "error_message"].item() == "bad table"
     markdown = (folder / "summary.md").read_text()
-    assert "| car | srnet | 2/2 | 97.5 | 97.5 | 80.0 |" in markdown and "| breast | srnet | 0/1 |" in markdown
+    assert "| car | srnet | 2/2 | 97.5 | 97.5 | 80.0 |" in markdown and "5 results: 4 ok, 1 failed;" in markdown and "| breast | srnet | 0/2 |" in markdown
     assert "## Failed jobs" in markdown and "breast__srnet__seed1.json" in markdown
     assert "agreement of the formula's class with the network's class (not accuracy)" in markdown
     # iris 0.85/0.90, car 0.95/1.00 (means 0.875 and 0.975), breast: failed, so not reached (it was left out
     # of the count: "1 of 2")
     assert report.headline == ["srnet: 1 of 3 classification datasets with SRNet test agreement >= 0.95 "
-                               "(mean over seeds; 1 with a failed seed, not reached)"]
+                               "(mean over seeds; 1 with a seed failed or not counted, not reached)"]
     # beside MAPLE's agreement on compare's sample of the test rows, SRNet's on the same rows
     assert "| SRNet test % | net test acc % | SRNet sample % | maple test % |" in markdown
     names = {path.name for path in report.written}
@@ -169,7 +171,10 @@ def test_a_result_of_other_settings_copied_in_is_listed_not_counted(folder, pmlb
     report = write_report(folder)
     listed = dict((path.name, why) for path, why in report.corrupt)
     assert "generations: file 5, batch None" in listed["iris__srnet__seed2.json"]
-    assert len(pd.read_csv(folder / "summary.csv")) == 5  # not a row
+    frame = pd.read_csv(folder / "summary.csv")  # not counted: a seed missing from its row, not a figure in it
+    uncounted = frame.loc[frame["status"] == "not counted", ["dataset", "seed"]].values.tolist()
+    assert len(frame) == 7 and sorted(uncounted) == [["breast", 1], ["iris", 2]]
+    assert frame.loc[frame["dataset"] == "iris", "srnet_agreement_test_all"].notna().sum() == 2
 
 
 def test_a_dataset_with_a_failed_seed_is_starred_as_the_headline_counts_it(folder, pmlb_cache):
@@ -243,7 +248,8 @@ def test_without_a_manifest_results_of_other_settings_are_listed_not_averaged(fo
     listed = dict((path.name, why) for path, why in report.corrupt)
     assert "other settings than most of the folder's results' (generations: file 5, most None" in \
         listed["iris__srnet__seed2.json"]
-    assert len(pd.read_csv(folder / "summary.csv")) == 5
+    frame = pd.read_csv(folder / "summary.csv")
+    assert sorted(frame.loc[frame["status"] == "not counted", "dataset"]) == ["breast", "iris"]
 
 
 def test_a_binary_manifest_is_named_unreadable(tmp_path):
@@ -263,4 +269,4 @@ def test_the_headline_says_none_reached_when_every_job_failed(tmp_path):
         store.write(fake_payload(job, 0, status="failed"))
     report = write_report(tmp_path, plots=False)
     assert report.headline == ["srnet: 0 of 2 regression datasets with SRNet interpolation R^2 >= 0.99 (mean over "
-                               "seeds; 2 with a failed seed, not reached)"]
+                               "seeds; 2 with a seed failed or not counted, not reached)"]
