@@ -35,6 +35,8 @@ R2_TARGET = 0.99
 #: seeds at exactly 0.95 is 0.9499999999999998 in floating point, and 0.0029 * 1e4 is 28.999999999999996.
 ROUNDING = 9
 FIDELITY = {"classification": ("test", "agreement"), "regression": ("interpolation", "r2")}
+#: SRNet's fidelity on compare's points (the other explainers' rows), per task
+FIDELITY_SAMPLE = {task: f"srnet_{domain}_{metric}" for task, (domain, metric) in FIDELITY.items()}
 _FIRST = ["dataset", "method", "seed", "status", "task", "kind", "error_type", "error_message", "rows", "features",
           "classes", "class_labels", "train_rows", "test_rows", "network_train_accuracy", "network_test_accuracy",
           "network_train_r2", "network_test_r2", "srnet_fitness", "srnet_output_r2", "srnet_agreement_train_all",
@@ -302,6 +304,7 @@ def table(part, task: str) -> list[str]:
              "|" + "---|" * len(header)]
     headline_column = "srnet_agreement_test_all" if percent else "srnet_interpolation_r2"  # what headline counts
     gaps = set()  # the columns with a starred cell
+    unmeasured = False  # a network figure of no held-out rows
     for (dataset, method), rows in part.groupby(["dataset", "method"], sort=True):
         good = rows[rows["status"] == "ok"]
         cells = [str(dataset), str(method), f"{len(good)}/{len(rows)}"]
@@ -309,6 +312,11 @@ def table(part, task: str) -> list[str]:
             value = good[column].mean() if column in good and len(good) and good[column].notna().any() else None
             kind = "percent" if "%" in name else ("score" if "R2" in name else "")
             cell = _cell(value, kind)
+            if (column.startswith("network_test") and len(good) and "test_rows" in good
+                    and good["test_rows"].fillna(0).eq(0).all()):  # no held-out rows: not measured, nothing failed
+                cells.append("n/a")
+                unmeasured = True
+                continue
             if column in good and len(good) and good[column].isna().all():  # no seed has a figure: say so
                 cell = "none"
             if cell and (good[column].isna().any() or len(good) < len(rows)):  # a seed without a figure
@@ -316,6 +324,9 @@ def table(part, task: str) -> list[str]:
                 gaps.add(column)
             cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
+    if unmeasured:
+        lines += ["", "`n/a`: the network has no held-out rows to measure it on (a reference network, which the "
+                      "bench does not train)."]
     if gaps:
         counted = dict((c, n) for n, c in columns).get(headline_column)
         lines += ["", "`*`: the mean of the seeds with a finite figure (`none`: no seed had one); at least one seed "
@@ -349,13 +360,20 @@ def write_plots(frame, folder: Path) -> list[Path]:
     fig, axes = plt.subplots(len(tasks), 1, squeeze=False, layout="constrained",
                              figsize=(max(7.0, 0.13 * ok["dataset"].nunique() + 2), 4.2 * len(tasks)))
     for ax, task in zip(axes[:, 0], tasks):
-        part = ok[ok["task"] == task]
-        series = {}  # a seed without a figure leaves its dataset without a mean, as the table stars it
+        # every job of the task, a failed or uncounted one's figures NaN: a seed without a figure leaves its
+        # dataset without a mean, as the table stars it (dropping failed jobs first drew an ordinary mean)
+        part = frame[frame["task"] == task].copy()
+        figures = [c for c in part.columns if c == "fidelity" or c.endswith("_" + "_".join(FIDELITY[task]))]
+        part.loc[part["status"] != "ok", figures] = np.nan
+        others = {e: c for e, c in _fidelity_columns(part, task).items() if e != "srnet"}
+        # beside other explainers, SRNet's figure on their rows (compare's sample), as the table's "SRNet sample"
+        # column: on all test rows it read 98.0 % below MAPLE's 98.75 % where, on the same rows, they tied
+        srnet_column = FIDELITY_SAMPLE.get(task) if others and FIDELITY_SAMPLE.get(task) in part else "fidelity"
+        series = {}
         for method, rows in part.groupby("method"):
-            series[method] = rows.groupby("dataset")["fidelity"].mean(skipna=False)
-        for explainer, column in _fidelity_columns(part, task).items():
-            if explainer != "srnet":
-                series[explainer] = part.groupby("dataset")[column].mean(skipna=False)
+            series[method] = rows.groupby("dataset")[srnet_column].mean(skipna=False)
+        for explainer, column in others.items():
+            series[explainer] = part.groupby("dataset")[column].mean(skipna=False)
         first = series[next(iter(series))]  # sorted by the first series, then every dataset only others have
         order = first.sort_values().index.append(pd.Index(sorted(set().union(*(v.index for v in series.values()))
                                                                - set(first.index))))
@@ -372,9 +390,10 @@ def write_plots(frame, folder: Path) -> list[Path]:
                         label=f"{name}: a seed without a figure (drawn at {floor:g})")
         ax.set_xticks(x)
         ax.set_xticklabels(order, rotation=90, fontsize=max(4, min(8, 600 // max(len(order), 1))))
+        rows_used = "compare's sample of the test rows" if srnet_column != "fidelity" else "test rows"
         if task == "classification":
             ax.axhline(AGREEMENT_TARGET, color="grey", lw=0.8, ls="--")
-            ax.set_ylabel("agreement with the network (test rows)")
+            ax.set_ylabel(f"agreement with the network\n({rows_used})")
         else:
             ax.set_ylabel("R^2 vs the network, training box (clipped at -1)")
         ax.set_title(f"fidelity per {task} dataset")
@@ -391,14 +410,23 @@ def write_plots(frame, folder: Path) -> list[Path]:
     if pairs:
         fig, ax = plt.subplots(figsize=(5, 5))
         for k, (task, srnet, maple) in enumerate(pairs):
-            ax.plot(np.clip(maple, -1, 1), np.clip(srnet, -1, 1), "o", ms=4, alpha=0.7, color=f"C{k}", label=task)
+            # R^2 below -1 (or null: no figure) drawn at -1 as an "x": a -3 against a -25 read as a tie on the diagonal
+            x, y = np.nan_to_num(maple, nan=-np.inf), np.nan_to_num(srnet, nan=-np.inf)
+            floored = (x < -1) | (y < -1)
+            x, y = np.clip(x, -1, 1), np.clip(y, -1, 1)
+            ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=task)
+            if floored.any():
+                ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}",
+                        label=f"{task}: below -1 or no figure (drawn at -1)")
         ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8)
         drawn = np.clip(np.concatenate([np.concatenate([s, m]) for _, s, m in pairs]), -1, 1)
         low = float(np.nanmin(drawn)) if np.isfinite(drawn).any() else 0.5  # every figure null: an empty frame
+        if any(np.any(~np.isfinite(np.concatenate([s, m])) | (np.concatenate([s, m]) < -1)) for _, s, m in pairs):
+            low = -1.0
         ax.set_xlim(min(low, 0.5) - 0.02, 1.02)
         ax.set_ylim(min(low, 0.5) - 0.02, 1.02)
-        ax.set_xlabel("MAPLE fidelity")
-        ax.set_ylabel("SRNet fidelity")
+        ax.set_xlabel("MAPLE fidelity (R^2 clipped at -1)")
+        ax.set_ylabel("SRNet fidelity (R^2 clipped at -1)")
         ax.set_title("SRNet vs MAPLE (test agreement / R^2 interpolation)")
         ax.legend(fontsize=8)
         written.append(save_figure(fig, folder / "srnet_vs_maple.png"))

@@ -177,16 +177,30 @@ def test_a_result_of_other_settings_copied_in_is_listed_not_counted(folder, pmlb
     assert frame.loc[frame["dataset"] == "iris", "srnet_agreement_test_all"].notna().sum() == 2
 
 
-def test_a_dataset_with_a_failed_seed_is_starred_as_the_headline_counts_it(folder, pmlb_cache):
+def test_a_dataset_with_a_failed_seed_is_starred_as_the_headline_counts_it(folder, pmlb_cache, monkeypatch):
     """car: seed 0 ok at 95 %, seed 1 failed. The headline counts car as not reached; the table showed
     95.0 unmarked beside it (only ok/jobs 1/2 hinted)."""
     job = next(j for j in resolve_suite("pmlb:car", seeds=(1,), settings=BatchSettings(),
                                         pmlb_cache=pmlb_cache).jobs)
+    import srnet.plots
+
     ResultStore(folder).write(fake_payload(job, 0, status="failed"))
+    drawn = {}
+
+    def keep(fig, path):
+        drawn[path.name] = {line.get_label(): line.get_xydata() for ax in fig.axes for line in ax.get_lines()}
+        srnet.plots.plt.close(fig)
+        return path
+
+    monkeypatch.setattr(srnet.plots, "save_figure", keep)
     report = write_report(folder)
     markdown = (folder / "summary.md").read_text()
     assert "| car | srnet | 1/2 | 95.0* |" in markdown and "or a job that failed" in markdown
     assert report.headline[0].startswith("srnet: 0 of 3")
+    # the plot drew car's one ok seed as an ordinary mean of 0.95, above the target line, and left breast out
+    lines = drawn["fidelity_per_dataset.png"]
+    missing = lines["srnet: a seed without a figure (drawn at 0)"]
+    assert len(missing) == 2 and "srnet" in lines and len(lines["srnet"]) == 3
 
 
 def test_a_job_without_a_figure_is_drawn_and_labelled_not_dropped(folder, pmlb_cache, monkeypatch):
@@ -270,3 +284,19 @@ def test_the_headline_says_none_reached_when_every_job_failed(tmp_path):
     report = write_report(tmp_path, plots=False)
     assert report.headline == ["srnet: 0 of 2 regression datasets with SRNet interpolation R^2 >= 0.99 (mean over "
                                "seeds; 2 with a seed failed or not counted, not reached)"]
+
+
+def test_a_network_figure_without_held_out_rows_is_not_applicable_not_a_failure(tmp_path):
+    """A reference network (not trained by the bench) has no held-out rows: its test R2 read "none*", with a
+    footnote blaming an overflow or a failed job that never happened."""
+    job = resolve_suite("nguyen:nguyen-1", settings=BatchSettings()).jobs[0]
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    payload = fake_payload(job, 0.0)
+    payload["data"]["test_rows"] = 0
+    store.write(payload)
+    write_report(tmp_path, plots=False)
+    markdown = (tmp_path / "summary.md").read_text()
+    row = next(line for line in markdown.splitlines() if line.startswith("| nguyen-1 |"))
+    assert "| n/a |" in row and "*" not in row and "`n/a`: the network has no held-out rows" in markdown
+    assert "or a job that failed" not in markdown
