@@ -437,13 +437,17 @@ def build_parser() -> argparse.ArgumentParser:
                             "from the labels, printed)")
     bench.add_argument("--limit", type=int, default=None, help="only the suite's first K datasets")
     bench.add_argument("--retry-failed", action="store_true", help="redo jobs whose recorded result is a failure")
-    bench.add_argument("--hidden", default="32,32", help="hidden widths of trained networks (default: 32,32)")
-    bench.add_argument("--activation", default="sigmoid", help="hidden activation (default: sigmoid)")
+    bench.add_argument("--hidden", default="32,32",
+                       help="hidden widths of the networks the bench trains (default: 32,32; the srnet-gecco "
+                            "reference networks are explained as they are, untrained)")
+    bench.add_argument("--activation", default="sigmoid",
+                       help="hidden activation of the networks the bench trains (default: sigmoid)")
     bench.add_argument("--epochs", type=int, default=None, help="training epochs (default: about 2000 steps)")
     bench.add_argument("--early-stopping", type=float, default=0.2, metavar="F",
                        help="share of a network's training rows held out to stop its training early, keeping its "
                             "best weights (default: 0.2; 0: train on every row for all the epochs)")
-    bench.add_argument("--max-rows", type=int, default=5000, help="training rows at most (default: 5000)")
+    bench.add_argument("--max-rows", type=int, default=5000,
+                       help="training rows at most, Nguyen's 200 points too (default: 5000)")
     bench.add_argument("--points", type=int, default=1000, help="evaluation points per domain (default: 1000)")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
     bench.set_defaults(run=_bench)

@@ -17,7 +17,7 @@ Per job kind:
 * PMLB regression: the same split and scaling, the target standardised too,
   a regression MLP; metrics inside the training box and in that box widened by 50 % on each side
   (:func:`srnet.compare.compare`), plus SRNet's R^2 on the held-out rows.
-* Nguyen: ``nguyen_rows`` points of the formula's box (raw units), a
+* Nguyen: ``nguyen_rows`` points (``max_rows`` at most) of the formula's box (raw units), a
   regression MLP, the metrics as above.
 * SRNet reference networks: the paper's trained network itself, on its own
   data and boxes (``adult``: a seeded split of PMLB's table).
@@ -168,7 +168,7 @@ def prepare_data(spec: JobSpec) -> Prepared:
         from srnet.benchmarks import get_benchmark
 
         bench = get_benchmark(spec.source)
-        n_train = spec.settings.nguyen_rows
+        n_train = min(spec.settings.nguyen_rows, spec.settings.max_rows)  # --max-rows: training rows at most
         n_test = max(1, math.ceil(n_train * spec.settings.test_fraction / (1 - spec.settings.test_fraction)))
         X_train, y_train = bench.sample(n_train, random_state=[spec.seed, 0])
         X_test, y_test = bench.sample(n_test, random_state=[spec.seed, 1])

@@ -12,9 +12,10 @@ give the same explainer everywhere.  Only the budget varies between callers:
 * ``srnet_params``: further :class:`srnet.extract.SRNet` settings (preset, form).
 
 Fixed defaults: LIME draws :data:`LIME_SAMPLES` samples per explained point
-(the SRNet paper's setting) without a progress bar; MAPLE and gplearn use
-their classes' defaults.  An explainer whose package is missing is an error
-naming the package, never silently left out.
+(the SRNet paper's setting) without a progress bar; MAPLE uses its class's
+defaults, and gplearn its own (20 generations of 1000) within ``max_seconds``.
+An explainer whose package is missing is an error naming the package, never
+silently left out.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generatio
         ``cgp_direct``, ``gplearn``, ``pyoperon``, ``xnet``.
     max_seconds : float or None, default=10.0
         Wall budget of each formula search (``srnet``, ``cgp_direct``,
-        ``pyoperon``); None for no time limit (give ``max_generations`` then).
+        ``pyoperon``, ``gplearn``, ``xnet``); None for no time limit (give ``max_generations`` then).
     max_generations : int or None, default=None
         Generation budget of each formula search.
     n_threads : int or None, default=None
@@ -99,6 +100,8 @@ def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generatio
         return XNetExplainer(max_seconds=max_seconds, regressor_params=params)
     if name == "lime":
         return LimeExplainer(num_samples=LIME_SAMPLES, progress=False)
+    if name == "gplearn":  # its generations (20 at most) within the same wall budget
+        return GplearnExplainer(max_seconds=max_seconds)
     return EXPLAINERS[name]()
 
 

@@ -27,13 +27,16 @@ paper fitted its formulas on both).
 from __future__ import annotations
 
 import importlib.util
+import time
 
 import numpy as np
 import sympy
 
+from srnet.data import check_budget
 from srnet.explain.base import Explainer
-from srnet.explain.network import NetworkFunction, softmax
+from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import complexity, make_symbols, simplify
+from srnet.metrics import softmax
 
 
 def _learning_points(X_train, X_valid):
@@ -171,34 +174,74 @@ def gplearn_available() -> bool:
 
 class GplearnExplainer(Explainer):
     """gplearn's SymbolicRegressor on the network's output (one per logit for
-    classifiers), with the engine's function set where gplearn has it."""
+    classifiers), with the engine's function set where gplearn has it.
+
+    ``max_seconds``: the wall budget (shared by the logits' searches), kept
+    by growing the population a generation at a time (gplearn's warm start)
+    until it or ``generations`` runs out, so that it runs at the others'
+    budget; None: ``generations`` alone.  ``formulas_``: each search's
+    program as sympy (gplearn's protected div, log and sqrt written as the
+    mathematics, as srnet's formulas are)."""
 
     name = "gplearn"
 
     def __init__(self, population_size=1000, generations=20, function_set=("add", "sub", "mul", "div", "sin",
-                                                                             "cos", "log", "sqrt")):
+                                                                             "cos", "log", "sqrt"), max_seconds=None):
         self.population_size = population_size
         self.generations = generations
         self.function_set = function_set
+        self.max_seconds = max_seconds
 
     def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
         if not gplearn_available():
             raise ValueError("gplearn is not installed: pip install 'srnet[bench]'")
         from gplearn.genetic import SymbolicRegressor
 
+        generations = check_budget("generations", self.generations, integer=True)
+        seconds = check_budget("max_seconds", self.max_seconds, allow_none=True)
         X = _learning_points(X_train, X_valid)
         targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
+        started = time.perf_counter()
         self.models_ = []
-        for column in targets.T:
-            model = SymbolicRegressor(population_size=self.population_size, generations=self.generations,
+        for k, column in enumerate(targets.T):
+            # this search's share of what is left (it ran 1000 x 20 whatever --seconds: 9.6 s against 1 s)
+            deadline = None if seconds is None else started + seconds * (k + 1) / targets.shape[1]
+            model = SymbolicRegressor(population_size=self.population_size, generations=1, warm_start=True,
                                       function_set=self.function_set, random_state=int(rng.integers(2**31)),
                                       n_jobs=1)
-            self.models_.append(model.fit(X, column))
+            model.fit(X, column)
+            while model.generations < generations and (deadline is None or time.perf_counter() < deadline):
+                model.set_params(generations=model.generations + 1)
+                model.fit(X, column)
+            self.models_.append(model)
         self.size_ = sum(model._program.length_ for model in self.models_)
+        self.formulas_ = [gplearn_to_sympy(model._program.program, X.shape[1]) for model in self.models_]
 
     def _predict(self, X):
         output = np.column_stack([model.predict(X) for model in self.models_])
         return softmax(output) if self.task_ == "classification" else output
+
+
+_GPLEARN_SYMPY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+                  "div": lambda a, b: a / b, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
+                  "log": lambda a: sympy.log(sympy.Abs(a)), "sqrt": lambda a: sympy.sqrt(sympy.Abs(a)),
+                  "abs": sympy.Abs, "neg": lambda a: -a, "inv": lambda a: 1 / a, "max": sympy.Max, "min": sympy.Min}
+
+
+def gplearn_to_sympy(program: list, n_inputs: int) -> sympy.Expr:
+    """A gplearn program (prefix order: functions, input indices, constants) as sympy in x0, x1, ...; its
+    protected div, log and sqrt (1 or 0 near a zero, |a| under the root and the log) as the mathematics."""
+    symbols = make_symbols(n_inputs)
+    stack: list = []
+    for node in reversed(program):  # postfix from the end of the prefix list
+        if isinstance(node, (int, np.integer)):
+            stack.append(symbols[int(node)])
+        elif isinstance(node, (float, np.floating)):
+            stack.append(sympy.Float(float(node)))
+        else:
+            arguments = [stack.pop() for _ in range(node.arity)]
+            stack.append(_GPLEARN_SYMPY[node.name](*arguments))
+    return stack[-1]
 
 
 def pyoperon_available() -> bool:

@@ -107,3 +107,13 @@ def test_rows_with_missing_values_are_dropped(pmlb_cache):
     assert result["status"] == "ok", result["error"]
     assert result["data"]["rows_dropped_missing"] > 0
     assert result["data"]["train_rows"] + result["data"]["test_rows"] == result["data"]["rows"]
+
+
+def test_max_rows_bounds_a_nguyen_jobs_training_rows_too():
+    """--max-rows 20 was recorded as the batch's setting (gating every resume) and Nguyen jobs kept 200 rows."""
+    from srnet.bench.jobs import prepare_data
+
+    job = resolve_suite("nguyen:nguyen-1", settings=replace(TINY, max_rows=20)).jobs[0]
+    data = prepare_data(job)
+    assert data.info["train_rows"] == 20 and len(data.X_train) == 20
+    assert prepare_data(resolve_suite("nguyen:nguyen-1", settings=TINY).jobs[0]).info["train_rows"] == 60
