@@ -65,6 +65,12 @@ def _print_explanation(model) -> None:
         print(f"  note: no formula of <= {cap} nodes was found; this is the simplest ({report['complexity']} nodes)")
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
+    beyond, domain = model.regions_.get("beyond"), model.regions_.get("domain")
+    if not classifier and beyond and domain and beyond["r2"] < min(0.0, domain["r2"] - 0.5):
+        # selection reads the domain alone: a formula wildly off just past it is no answer there (feynman1's
+        # 1493-node chain: domain 0.997, beyond -57777)
+        print(f"  warning: just beyond the explanation domain the formula leaves the network (R2 "
+              f"{beyond['r2']:.4g} there); to use it there, widen the domain (--domain widen:F or a box)")
     if model.domain_.get("note"):
         print(f"  note: {model.domain_['note']}")
     alternative = model.readable_  # what --complexity 30 (or its own size) selects, when the selected is longer
@@ -207,7 +213,7 @@ def _fit_figures(model, n_rows: int) -> str:
         what = "logit R2" if model.is_classifier_ else "output R2"
         fit = f"{what} {model.output_r2_:.6f}, RMSE {model.output_rmse_:.4g}"
     return (f"selected formula against the network on all {n_rows} rows: {fit}; layer-wise chain: the paper's "
-            f"fitness {model.fitness_:.4g}")
+            f"fitness (mean hidden-layer MSE + output MSE) {model.fitness_:.4g}")
 
 
 def _held_out_fit(model, workload) -> dict:
@@ -258,8 +264,7 @@ def _explain(args) -> int:
     model = _explainer(args).fit(workload.model, workload.X, layers=args.layers,
                                  feature_names=workload.feature_names, classes=_class_labels(workload, args.layers))
     _print_explanation(model)
-    extra = {"network": workload.name, "architecture": workload.architecture, **own,
-             "feature_symbols": model.feature_symbols_}
+    extra = {"network": workload.name, "architecture": workload.architecture, **own}
     if model.is_classifier_:
         extra["agreement_train"] = model.agreement_
         if workload.X_test is not None:

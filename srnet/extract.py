@@ -882,6 +882,7 @@ class SRNet(BaseEstimator):
             # the class each output (logit) is of, in order: y0, y1, ... (None: the outputs' indices)
             "classes": None if getattr(self, "classes_", None) is None else self.classes_.tolist(),
             "feature_names": self.feature_names_,
+            "feature_symbols": self.feature_symbols_,  # column -> the symbol its formulas use (when renamed)
             "inputs_assumed_positive": [s.name for s in self.input_symbols_ if s.is_positive],
             "generations": self.n_generations_,
             "evaluations": self.n_evaluations_,

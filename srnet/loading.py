@@ -8,6 +8,7 @@ reference folder brings its own data and the paper's boxes.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from torch import nn
 
 from srnet.data import class_indices, load_table
 from srnet.metrics import rmse_r2
-from srnet.networks import load_network
+from srnet.networks import load_network, parse_architecture
 from srnet.probe import accepts_width, plan_layers
 from srnet.reference import load_reference
 
@@ -74,7 +75,7 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
         model = load_network(path, architecture)
         X, y, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache)
         workload = Workload(path.stem, model, X, list(names), is_classifier=plan_layers(model).is_classifier, y=y,
-                            architecture=None if architecture is None else str(architecture))
+                            architecture=None if architecture is None else _resolved(architecture, model))
     expected = plan_layers(workload.model).n_features
     # a network that runs on the data's width but declares its layers out of order: the probe says so
     if workload.X.shape[1] != expected and not accepts_width(workload.model, workload.X.shape[1]):
@@ -136,3 +137,13 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
         return (f"the network's R2 against the target is {r2:.4g}: is --arch right (its activation, its "
                 f"widths)?")
     return None
+
+
+def _resolved(architecture, model) -> str:
+    """The architecture with the widths the weights gave (``mlp:sigmoid`` as ``mlp:3-16-16-1:sigmoid``): what
+    report.json records is what ran."""
+    spec = parse_architecture(architecture) if isinstance(architecture, str) else architecture
+    if spec.widths is None:
+        linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+        spec = dataclasses.replace(spec, widths=(linears[0].in_features, *(m.out_features for m in linears)))
+    return str(spec)

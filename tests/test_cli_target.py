@@ -88,3 +88,17 @@ def test_text_labels_for_a_regression_network_are_named_in_one_line(files, capsy
     assert capsys.readouterr().err.strip().splitlines() == [
         "srnet explain: error: the target column holds text labels, but the network is a regressor (it does not end "
         "in Softmax or LogSoftmax): pass a numeric target, or a classifier"]
+
+
+def test_report_records_the_architecture_with_the_widths_the_weights_gave(tmp_path):
+    """--arch mlp:sigmoid was recorded as given; the widths it ran with (3-16-16-1) were not."""
+    import torch
+    from torch import nn
+
+    from srnet.loading import load_workload
+
+    model = nn.Sequential(nn.Linear(3, 16), nn.Sigmoid(), nn.Linear(16, 16), nn.Sigmoid(), nn.Linear(16, 1))
+    torch.save(model.state_dict(), tmp_path / "w.pt")
+    np.savetxt(tmp_path / "w.csv", np.random.default_rng(0).uniform(size=(20, 3)), delimiter=",")
+    workload = load_workload(tmp_path / "w.pt", tmp_path / "w.csv", architecture="mlp:sigmoid")
+    assert workload.architecture == "mlp:3-16-16-1:sigmoid"

@@ -369,6 +369,7 @@ def test_a_dataframes_columns_name_the_formula_and_are_checked_at_predict(small_
     frame = pandas.DataFrame(X, columns=["E", "x-y"])
     model = SRNet(max_generations=5, **QUICK).fit(net, frame)
     assert list(model.feature_names_in_) == ["E", "x-y"] and model.feature_symbols_ == {"E": "E_", "x-y": "x_y"}
+    assert model.report()["feature_symbols"] == {"E": "E_", "x-y": "x_y"}  # only the CLI's report.json had them
     np.testing.assert_array_equal(model.predict(frame), model.predict(X))
     with pytest.raises(ValueError, match=r"^X's columns are in another order than those SRNet was fitted on "
                                          r"\(\['E', 'x-y'\]\); reorder them$"):

@@ -948,6 +948,22 @@ def test_explain_prints_each_output_s_own_r2(explained, capsys):
         assert f"({model.selected_['complexity_per_output'][j]} nodes; R2 on the domain {own[j]:.6f})" in out
 
 
+def test_explain_warns_when_the_formula_leaves_the_network_just_beyond_the_domain(explained, capsys):
+    """Selection reads the domain alone: feynman1's chain read R2 0.997 on the domain and -57777 just beyond it,
+    a number in the header and nothing more."""
+    from srnet.cli import _print_explanation
+
+    X, _ = explained
+    model = SRNet(**E2E).fit(tiny_network(), X)
+    assert "beyond" in model.regions_
+    _print_explanation(model)
+    assert "leaves the network" not in capsys.readouterr().out  # faithful beyond: no warning
+    model.regions_["beyond"] = {**model.regions_["beyond"], "r2": -57777.0}
+    _print_explanation(model)
+    assert ("warning: just beyond the explanation domain the formula leaves the network (R2 -5.778e+04 there); "
+            "to use it there, widen the domain") in capsys.readouterr().out
+
+
 def test_a_displayed_formula_keeps_the_digits_that_its_terms_cancel_down_to():
     """Each constant rounded alone to 4 digits: 0.1235*year - 248.1 for years near 2000 scored R2 0.965 against
     its own network where the formula claimed 1."""
