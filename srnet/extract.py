@@ -389,7 +389,7 @@ class SRNet(BaseEstimator):
             # search (within the rows' budget) and validation samples of the domain, and the region beyond a box;
             # a classifier's held-out rows (fit_activations draws the same) are no centres of the searched jitter:
             # 18 % of its points were copies of them moved by 0.1 std, and their agreement read optimistic
-            held, fitted = held_out_rows(len(X), seed_from(self.random_state)) if plan.is_classifier else (None, X)
+            held, fitted = held_out_rows(len(X), seed_from(self.random_state)) if plan.is_classifier else (None, None)
             centres = X[fitted] if held is not None and domain.kind == "jitter" else X
             regions = {"fit": domain.sample(centres, n_rows, rng), "domain": domain.sample(X, n_rows, rng)}
             beyond = domain.sample_beyond(X, n_rows, rng)
