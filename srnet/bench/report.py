@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from srnet.bench.store import ResultStore, differences, same_settings
-from srnet.bench.suites import safe_name
+from srnet.bench.suites import parse_job_id, safe_name
 
 AGREEMENT_TARGET = 0.95
 R2_TARGET = 0.99
@@ -167,10 +166,10 @@ def _uncounted_rows(rows: list[dict], corrupt) -> list[dict]:
     known = {(safe_name(r["dataset"]), safe_name(r["method"])): r for r in rows}
     extra = []
     for path, _ in corrupt:
-        match = re.fullmatch(r"(.+)__(.+)__seed(-?\d+)", Path(path).stem)
-        row = match and known.get((match.group(1), match.group(2)))
+        identity = parse_job_id(Path(path).stem)
+        row = identity and known.get(identity[:2])
         if row:
-            extra.append({"dataset": row["dataset"], "method": row["method"], "seed": int(match.group(3)),
+            extra.append({"dataset": row["dataset"], "method": row["method"], "seed": identity[2],
                           "status": "not counted", "task": row.get("task"), "kind": row.get("kind")})
     return extra
 
@@ -288,7 +287,7 @@ def table(part, task: str) -> list[str]:
     others = {name: c for name, c in _fidelity_columns(part, task).items() if name != "srnet"}
     label = "test %" if percent else "R2 interp"
     if percent and others:  # theirs are measured on compare's sample of the test rows: SRNet's too, beside them
-        own.append(("SRNet sample %", "srnet_test_agreement"))
+        own.append(("SRNet sample %", FIDELITY_SAMPLE[task]))
     columns = own + [(f"{name} {label}", c) for name, c in others.items()]
     columns += [("complexity", "srnet_complexity"), ("seconds", "total_seconds")]
     header = ["dataset", "method", "ok/jobs"] + [name for name, _ in columns]
@@ -363,8 +362,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
         # every job of the task, a failed or uncounted one's figures NaN: a seed without a figure leaves its
         # dataset without a mean, as the table stars it (dropping failed jobs first drew an ordinary mean)
         part = frame[frame["task"] == task].copy()
-        figures = [c for c in part.columns if c == "fidelity" or c.endswith("_" + "_".join(FIDELITY[task]))]
-        part.loc[part["status"] != "ok", figures] = np.nan
+        part.loc[part["status"] != "ok", ["fidelity", *_fidelity_columns(part, task).values()]] = np.nan
         others = {e: c for e, c in _fidelity_columns(part, task).items() if e != "srnet"}
         # beside other explainers, SRNet's figure on their rows (compare's sample), as the table's "SRNet sample"
         # column: on all test rows it read 98.0 % below MAPLE's 98.75 % where, on the same rows, they tied

@@ -213,6 +213,12 @@ def job_id(dataset: str, method: str, seed: int) -> str:
     return f"{safe_name(dataset)}__{safe_name(method)}__seed{int(seed)}"
 
 
+def parse_job_id(identity: str) -> tuple[str, str, int] | None:
+    """``(safe dataset, safe method, seed)`` of a :func:`job_id` (a result file's stem); None for another name."""
+    match = re.fullmatch(r"(.+)__(.+)__seed(-?\d+)", identity)
+    return None if match is None else (match.group(1), match.group(2), int(match.group(3)))
+
+
 #: The largest seed: jobs hand ``seed + 1`` to scikit-learn, whose random_state is below 2**32.
 MAX_SEED = 2**32 - 2
 #: The most seeds one batch runs (a mistyped range such as 0-1000000000 is refused, not expanded).
