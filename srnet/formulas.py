@@ -22,7 +22,15 @@ import sympy
 
 from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.expr.program import Program
-from srnet.expr.symbolic import complexity, residue_points, round_faithfully, simplify_all, to_sympy
+from srnet.expr.symbolic import (
+    SympyTimeout,
+    complexity,
+    residue_points,
+    round_faithfully,
+    simplify_all,
+    time_limit,
+    to_sympy,
+)
 from srnet.jsonio import check_document, malformed, shown
 from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2, softmax
 
@@ -75,6 +83,10 @@ SELECT_RULES = ("best", "accurate", "layerwise")
 DISPLAY_DIGITS = 4
 
 
+#: How long composing a chain's formula may take with sympy's automatic evaluation (milliseconds, usually).
+COMPOSE_SECONDS = 10.0
+
+
 @dataclass(frozen=True)
 class Formula:
     """A chain of programs: program k reads program k-1's outputs.
@@ -100,11 +112,28 @@ class Formula:
         return self.programs[-1].n_targets
 
     def expressions(self, symbols) -> list[sympy.Expr]:
-        """One sympy expression per output, in ``symbols`` (the inputs)."""
-        values = list(symbols)
-        for program in self.programs:
-            values = to_sympy(program, values)
-        return values
+        """One sympy expression per output, in ``symbols`` (the inputs).
+
+        Built with sympy's automatic evaluation (x + x reads 2*x) for up to
+        :data:`COMPOSE_SECONDS`.  A deep chain on which that evaluation stalls
+        (its assumption queries can run for minutes) is built a program at a
+        time on plain symbols, evaluated (so that a protected division by an
+        expression that is exactly 0 still reads 1), then put together as is.
+        """
+        try:
+            with time_limit(COMPOSE_SECONDS):
+                values = list(symbols)
+                for program in self.programs:
+                    values = to_sympy(program, values)
+                return values
+        except SympyTimeout:
+            values = list(symbols)
+            for program in self.programs:
+                placeholders = [sympy.Dummy(real=True) for _ in values]
+                built = to_sympy(program, placeholders)
+                with sympy.evaluate(False):
+                    values = [e.xreplace(dict(zip(placeholders, values))) for e in built]
+            return values
 
     def to_dict(self) -> dict:
         return {"format": "srnet.formula", "version": 1, "source": self.source,

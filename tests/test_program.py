@@ -403,3 +403,67 @@ def test_values_at_is_sympy_s_value_at_each_point():
                                    err_msg=str(expr))
     pole = sympy.Float(1.23456789) / x + sympy.Float(2.5) * y  # 1/x at x = 0 among the points
     assert str(round_faithfully(pole, 4, columns)) == "5*y/2 + 1.235/x"
+
+
+def _stalling_formula():
+    """A 170-node formula of feynman2's layer-wise chain (srnet compare, 10 s): sympy.powsimp of it ran for
+    minutes, asking whether tanh(tan(...)**2) is real (as_real_imag -> Mod -> gcd -> expand)."""
+    x0, x1, x2, x3, x4 = make_symbols(5)
+    a = 0.0276401295049054 * x2 * ((-x1 + x2 / x3 - x4) / sympy.sqrt(sympy.Abs(x2)) - sympy.sqrt(sympy.Abs(x0))) / x3
+    u = sympy.tanh(sympy.tan(a + 1.07180031140941) ** 2)
+    v = sympy.tanh(sympy.tan(-a - 1.07180031140941) ** 2)
+    tail = sympy.log(sympy.sqrt(sympy.Abs(sympy.cos(1.21184735329281 * v - 1.47597213707836)
+                                          - 1.21184735329281 * v + 1.47597213707836)))
+    head = sympy.tanh(sympy.sin(0.365816089135661 * u + 0.620716914659792)
+                      - sympy.cos(sympy.sin((1.47597213707836 - 1.21184735329281 * u) ** 2)))
+    return 54.3761623520842 + 39.8299837799173 * head / tail, (x0, x1, x2, x3, x4)
+
+
+def test_simplify_keeps_its_deadline_where_combining_powers_stalls(monkeypatch):
+    """The in-process clean-up had no deadline: a comparison run stood still for hours on this formula."""
+    import threading
+
+    import srnet.expr.symbolic as symbolic
+    monkeypatch.setattr(symbolic, "IN_PROCESS_SECONDS", 0.3)
+    expr, symbols = _stalling_formula()
+    done = {}
+    worker = threading.Thread(target=lambda: done.setdefault("result", simplify(expr, max_seconds=0.5)), daemon=True)
+    start = time.perf_counter()
+    worker.start()  # in a thread: the deadline must hold in Dask's worker threads too, not only the main one
+    worker.join(60)
+    assert "result" in done and time.perf_counter() - start < 10
+    X = np.random.default_rng(0).uniform(1, 5, size=(20, 5))
+    f = sympy.lambdify(symbols, expr, "numpy")
+    np.testing.assert_allclose(sympy.lambdify(symbols, done["result"], "numpy")(*X.T), f(*X.T), rtol=1e-9)
+
+
+def test_a_time_limit_interrupts_python_work_and_never_fires_after_its_block():
+    from srnet.expr.symbolic import SympyTimeout, time_limit
+    start = time.perf_counter()
+    with pytest.raises(SympyTimeout):
+        with time_limit(0.2):
+            while True:
+                sum(range(1000))
+    assert 0.15 < time.perf_counter() - start < 5
+    with time_limit(0.05):
+        total = sum(range(100))
+    deadline = time.perf_counter() + 0.3
+    while time.perf_counter() < deadline:  # the timer would have fired here: it must have been cancelled
+        total += sum(range(100))
+    assert total > 4950
+
+
+def test_a_composition_that_stalls_is_written_as_built_with_the_same_values(monkeypatch):
+    import srnet.formulas as formulas
+    monkeypatch.setattr(formulas, "COMPOSE_SECONDS", 0.0)  # every composition "stalls"
+    spec = GenomeSpec(n_inputs=2, n_outputs=2, n_columns=12, n_constants=2)
+    symbols = make_symbols(2)
+    X = np.random.default_rng(1).normal(size=(30, 2))
+    for seed in (3, 28):  # 28's second layer divides by -tan(sin f) + tan(sin f): exactly 0, so protected: 1
+        first = Program.from_genome(Genome.random(spec, seed), weights=[[2.0, 0.5], [-1.0, 3.0]],
+                                    intercept=[0.25, -4.0])
+        second = Program.from_genome(Genome.random(spec, seed + 100), weights=[[1.5], [-0.5]], intercept=[1.0])
+        formula = formulas.Formula("layerwise", (first, second))
+        expr = formula.expressions(symbols)[0]
+        values = np.broadcast_to(sympy.lambdify(symbols, expr, "numpy")(*X.T), (30,))
+        np.testing.assert_allclose(values, formula(X)[:, 0], rtol=1e-9, atol=1e-12)

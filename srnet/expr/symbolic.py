@@ -4,15 +4,22 @@ Expressions are built node by node from the primitive table's sympy forms,
 never by parsing generated text.  Simplification can take unbounded time in
 sympy, so :func:`simplify` runs it in a forked child process that is killed
 at the deadline (falling back to a cheap in-process clean-up where forking
-is impossible, e.g. inside daemonic worker processes).
+is impossible, e.g. inside daemonic worker processes).  Work that must stay
+in this process (building a deep composition, combining powers) runs under
+:func:`time_limit`: sympy's automatic evaluation asks assumptions of every
+new node, and for some real formulas (tanh of tan(...)**2) that question
+expands and takes gcds for minutes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from typing import Sequence
 
@@ -22,6 +29,48 @@ from sympy.core.traversal import bottom_up
 
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
+
+
+class SympyTimeout(BaseException):
+    """Raised inside a :func:`time_limit` block at its deadline.  A BaseException, so that sympy's own
+    ``except Exception`` clauses cannot swallow it and carry on."""
+
+
+def _raise_in(thread_id: int, exception) -> None:
+    """Have ``thread_id`` raise ``exception`` at its next bytecode (None: cancel one not yet raised)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                               None if exception is None else ctypes.py_object(exception))
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Raise :class:`SympyTimeout` in the block once it has run ``seconds``.
+
+    A watchdog thread raises it in this thread (any thread, unlike a signal
+    alarm: Dask runs its tasks in worker threads).  It interrupts Python code
+    only, which is all sympy runs; the caller catches it and falls back.
+    """
+    target = threading.get_ident()
+    lock = threading.Lock()
+    state = {"active": True, "fired": False}
+
+    def expire():
+        with lock:
+            if state["active"]:
+                state["fired"] = True
+                _raise_in(target, SympyTimeout)
+
+    timer = threading.Timer(max(0.0, seconds), expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["active"] = False
+        timer.cancel()
+        if state["fired"]:  # fired as the block ended: cancel it if it has not been raised yet
+            _raise_in(target, None)
 
 
 def make_symbols(n: int, names: Sequence[str] | None = None, positive: Sequence[bool] | None = None):
@@ -332,6 +381,11 @@ def _real_valued(expr: sympy.Expr) -> bool:
 _NOT_FINITE = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 
 
+#: How long :func:`simplify` may combine powers and check forms in this process (they take milliseconds on
+#: readable formulas); past it the formula is kept as it is.
+IN_PROCESS_SECONDS = 1.0
+
+
 def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 400) -> sympy.Expr:
     """``sympy.simplify`` with a deadline; whatever is done when time runs out.
 
@@ -346,19 +400,26 @@ def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 4
     over a common denominator can multiply their size), as long as it stays
     real-valued as written where the input was (:func:`_real_valued`).
     """
-    real = _real_valued(expr)
-
-    finite = not expr.has(*_NOT_FINITE)
+    if complexity(expr) > max_complexity:  # in-process, unbounded: powsimp of a 490-node class logit with
+        return expr                        # large trig arguments ran for minutes (Mod -> gcd -> expand)
+    try:  # even a 170-node formula's powsimp ran for minutes (tanh(tan(...)**2): is it real?)
+        with time_limit(IN_PROCESS_SECONDS):
+            real = _real_valued(expr)
+            finite = not expr.has(*_NOT_FINITE)
+            cleaned = sympy.powsimp(expr)
+    except SympyTimeout:
+        return expr
 
     def better(form) -> bool:  # smaller, as real as the input (see _real_valued) and as finite
         # (x/(sin(x)**2 + cos(x)**2 - 1) is zoo*x on paper, where the program's protected division gives x)
-        return (complexity(form) <= complexity(best) and (_real_valued(form) or not real)
-                and (not finite or not form.has(*_NOT_FINITE)))
+        try:  # asking whether a form is real is sympy's assumptions again: bounded, and no answer is a no
+            with time_limit(IN_PROCESS_SECONDS):
+                return (complexity(form) <= complexity(best) and (_real_valued(form) or not real)
+                        and (not finite or not form.has(*_NOT_FINITE)))
+        except SympyTimeout:
+            return False
 
     best = expr
-    if complexity(expr) > max_complexity:  # in-process, unbounded: powsimp of a 490-node class logit with
-        return best                        # large trig arguments ran for minutes (Mod -> gcd -> expand)
-    cleaned = sympy.powsimp(expr)
     if better(cleaned):
         best = cleaned
     if max_seconds <= 0 or not _can_fork():
