@@ -25,6 +25,7 @@ shapes.
 from __future__ import annotations
 
 import functools
+import numbers
 import pickle
 import re
 import warnings
@@ -73,6 +74,9 @@ class MLPSpec:
     output_activation: str | None = None
 
     def __post_init__(self):
+        if self.widths is not None and not all(isinstance(w, numbers.Integral) and not isinstance(w, bool)
+                                               for w in self.widths):  # True read as 1, 2.5 a torch traceback
+            raise ValueError(f"layer widths must be whole numbers, got {self.widths}")
         if self.widths is not None and (len(self.widths) < 2 or min(self.widths) < 1):
             raise ValueError(f"layer widths {self.widths} need an input and an output width, all positive")
         if self.activation not in ACTIVATIONS:
@@ -165,6 +169,8 @@ def build_mlp(spec: MLPSpec | str, *, layout: str = "sequential", biases=None) -
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout '{layout}'; choose from {', '.join(LAYOUTS)}")
     biases = [True] * (len(spec.widths) - 1) if biases is None else list(biases)
+    if len(biases) != len(spec.widths) - 1:  # zip stopped at the shorter list: a layer went missing silently
+        raise ValueError(f"{len(biases)} bias flags for the {len(spec.widths) - 1} Linear layers of '{spec}'")
     linears = [nn.Linear(n_in, n_out, bias=bool(bias))
                for n_in, n_out, bias in zip(spec.widths[:-1], spec.widths[1:], biases)]
     head = OUTPUT_ACTIVATIONS[spec.output_activation]() if spec.output_activation else None
@@ -342,9 +348,15 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
     if layout == "paper":
         _check_paper_head(weights, spec)
     if spec.widths is None:
+        for (before_key, before), (key, weight) in zip(weights, weights[1:]):
+            if weight.shape[1] != before.shape[0]:  # else the message named widths the user never gave
+                raise ValueError(f"the weights do not chain: '{before_key}' gives {before.shape[0]} outputs but "
+                                 f"'{key}' takes {weight.shape[1]} inputs")
         spec = MLPSpec(widths_from_weights(weights), spec.activation, spec.output_activation)
     # a Linear saved without a bias (bias=False) is built without one
     biases = [key[: -len("weight")] + "bias" in state_dict for key, _ in weights]
+    n_layers = len(spec.widths) - 1  # a count that differs is named by the shape check, tensor by tensor
+    biases = biases[:n_layers] + [True] * (n_layers - len(biases))
     with torch.device("meta"):  # shapes checked on a network without storage: a typo in a width (3-4000000000-1)
         declared = build_mlp(spec, layout=layout, biases=biases).state_dict()  # would have allocated gigabytes
     _check_shapes(declared, state_dict, spec)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,7 +91,8 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     validation : (X, y) or None
         Early stopping: after each epoch the loss on these rows (not trained
         on); training stops after ``patience`` epochs without a lower one,
-        and the model keeps the weights of the epoch with the least.
+        and the model keeps the weights of the epoch with the least (also when a later batch
+        diverges or training is interrupted).
     patience : int, default=10
     history : dict or None
         With ``validation``, filled with ``validation_loss`` (one per epoch)
@@ -115,6 +117,7 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     if inputs.shape[0] != targets.shape[0]:
         raise ValueError(f"X has {inputs.shape[0]} rows but y has {targets.shape[0]}")
     n = inputs.shape[0]
+    _check_target_shape(model, inputs, targets)
     if validation is not None:
         valid_inputs, valid_targets = _as_tensor(validation[0], device, dtype), _as_tensor(validation[1], device, dtype)
         if valid_inputs.shape[0] != valid_targets.shape[0] or valid_inputs.shape[0] < 1:
@@ -128,42 +131,63 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     model.train()
     where = inputs.device
     cuda = [where.index if where.index is not None else torch.cuda.current_device()] if where.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(int(random_state))  # dropout masks: same seed, same run
-        for _ in range(epochs):
-            order = torch.randperm(n, generator=shuffler).to(where)
-            total = torch.zeros((), device=where)
-            for first in range(0, n, batch_size):
-                rows = order[first : first + batch_size]
-                if skip_single_row_batches and rows.numel() < 2 and first > 0:
-                    continue
-                optimizer.zero_grad()
-                value = loss(model(inputs[rows]), targets[rows])
-                if stop_on_nonfinite and not torch.isfinite(value):
-                    model.eval()
-                    return [*losses, math.inf]
-                value.backward()
-                optimizer.step()
-                total += value.detach() * rows.numel()
-            losses.append(float(total) / n)
-            if validation is None:
-                continue
-            model.eval()
-            with torch.no_grad():
-                valid_loss = float(loss(model(valid_inputs), valid_targets))
-            model.train()
-            history.setdefault("validation_loss", []).append(valid_loss)
-            if valid_loss < best_loss:
-                best_loss, since_best, history["best_epoch"] = valid_loss, 0, len(losses)
-                best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
-            else:
-                since_best += 1
-                if since_best >= patience:
+    try:
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(int(random_state))  # dropout masks: same seed, same run
+            for _ in range(epochs):
+                order = torch.randperm(n, generator=shuffler).to(where)
+                total = torch.zeros((), device=where)
+                diverged = False
+                for first in range(0, n, batch_size):
+                    rows = order[first : first + batch_size]
+                    if skip_single_row_batches and rows.numel() < 2 and first > 0:
+                        continue
+                    optimizer.zero_grad()
+                    value = loss(model(inputs[rows]), targets[rows])
+                    if stop_on_nonfinite and not torch.isfinite(value):
+                        diverged = True
+                        break
+                    value.backward()
+                    optimizer.step()
+                    total += value.detach() * rows.numel()
+                if diverged:
+                    losses.append(math.inf)
                     break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
+                losses.append(float(total) / n)
+                if validation is None:
+                    continue
+                model.eval()
+                with torch.no_grad():
+                    valid_loss = float(loss(model(valid_inputs), valid_targets))
+                model.train()
+                history.setdefault("validation_loss", []).append(valid_loss)
+                if valid_loss < best_loss:
+                    best_loss, since_best, history["best_epoch"] = valid_loss, 0, len(losses)
+                    best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
+                else:
+                    since_best += 1
+                    if since_best >= patience:
+                        break
+    finally:  # a divergence or a Ctrl-C after a best epoch keeps that epoch's weights, in eval mode
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        model.eval()
     return losses
+
+
+def _check_target_shape(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+    """Floating targets must have the model's output shape per row: a 1-D y against (n, 1) outputs
+    broadcast to (n, n) in the MSE, and the network learnt y's mean (loss 9.15 where 0 was reachable)."""
+    if not targets.dtype.is_floating_point or inputs.shape[0] == 0:
+        return
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        per_row = tuple(model(inputs[:1]).shape[1:])
+    model.train(was_training)
+    if tuple(targets.shape[1:]) != per_row:
+        raise ValueError(f"y has shape {tuple(targets.shape)} but the model gives {per_row or 'a scalar'} per row; "
+                         f"reshape y to ({targets.shape[0]}, {', '.join(map(str, per_row))})")
 
 
 def _as_tensor(values, device, dtype) -> torch.Tensor:
@@ -275,6 +299,8 @@ def train_mlp(
         n_outputs, loss_function = len(classes), nn.CrossEntropyLoss()
         targets = torch.as_tensor(indices, dtype=torch.long, device=device)
     _check_float32("X", X)
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable):  # 16 for (16,): a TypeError
+        raise ValueError(f"hidden must be a sequence of layer widths such as (16, 16), got {hidden!r}")
     spec = MLPSpec((X.shape[1], *hidden, n_outputs), activation)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(random_state)
@@ -294,7 +320,8 @@ def train_mlp(
         final_loss = float(loss_function(outputs, targets[train_rows]))
         accuracy = (None if classes is None
                     else float((outputs.argmax(dim=1) == targets[train_rows]).float().mean()))
-    if not (losses and math.isfinite(losses[-1]) and math.isfinite(final_loss)):  # NaN weights: no network
+    diverged = not losses or not math.isfinite(losses[-1])
+    if (diverged and history.get("best_epoch") is None) or not math.isfinite(final_loss):  # NaN weights: no network
         raise ValueError(f"training diverged (the loss is not finite at epoch {len(losses)}); lower lr (got {lr:g})"
                          + ("" if classes is not None else " or rescale y"))
     return model, TrainingRecord(final_loss, accuracy, classes, len(losses), seconds, history.get("best_epoch"))

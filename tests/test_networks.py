@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from srnet.networks import MLPSpec, build_mlp, load_network, parse_architecture
+from srnet.networks import MLPSpec, build_mlp, load_network, network_from_state_dict, parse_architecture
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
@@ -301,3 +301,34 @@ def test_a_state_dict_of_linears_without_bias_loads(tmp_path, layout):
         loaded = load_network(tmp_path / "net.pt", arch)
         assert [m.bias is None for m in loaded.modules() if isinstance(m, torch.nn.Linear)] == [True, False, True]
         torch.testing.assert_close(loaded(x), model(x))
+
+
+def test_bias_flags_must_cover_every_layer():
+    """zip stopped at the shorter list: biases=[True] built a 3-4-1 network without its output layer."""
+    with pytest.raises(ValueError, match=r"1 bias flags for the 2 Linear layers of 'mlp:3-4-1:sigmoid'"):
+        build_mlp("mlp:3-4-1:sigmoid", biases=[True])
+    with pytest.raises(ValueError, match="0 bias flags"):
+        build_mlp("mlp:3-4-1:sigmoid", layout="paper", biases=[])
+
+
+@pytest.mark.parametrize("widths", [(3, True, 1), (3, 2.5, 1), (3, "4", 1)])
+def test_layer_widths_must_be_whole_numbers(widths):
+    with pytest.raises(ValueError, match="layer widths must be whole numbers"):
+        MLPSpec(widths, "sigmoid")
+
+
+@pytest.mark.parametrize("hidden", [16, "16", (2.5,)])
+def test_train_mlp_names_a_bad_hidden(hidden):
+    from srnet.train import train_mlp
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match="hidden must be a sequence|layer widths must be whole numbers"):
+        train_mlp(X, X[:, 0], hidden=hidden, epochs=1)
+
+
+def test_weights_that_do_not_chain_are_named_as_they_are():
+    """The message named an architecture (mlp:3-4-1) the user never gave."""
+    state = {"0.weight": torch.zeros(4, 3), "0.bias": torch.zeros(4), "2.weight": torch.zeros(1, 5),
+             "2.bias": torch.zeros(1)}
+    with pytest.raises(ValueError, match=r"the weights do not chain: '0.weight' gives 4 outputs but '2.weight' "
+                                         r"takes 5 inputs"):
+        network_from_state_dict(state, MLPSpec(None, "sigmoid"))

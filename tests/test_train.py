@@ -230,3 +230,38 @@ def test_fit_network_trains_a_float64_model_on_arrays():
     model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)).double()
     losses = fit_network(model, X, X[:, :1] - X[:, 1:], nn.MSELoss(), epochs=20, batch_size=8, lr=0.01)
     assert losses[-1] < losses[0]
+
+
+def test_fit_network_refuses_targets_that_would_broadcast_against_the_outputs():
+    """A 1-D y against (n, 1) outputs broadcast to (n, n) in the MSE: the network learnt y's mean (loss 9.15)."""
+    X = np.random.default_rng(0).normal(size=(64, 2))
+    with pytest.raises(ValueError, match=r"y has shape \(64,\) but the model gives \(1,\) per row; reshape y to "
+                                         r"\(64, 1\)"):
+        fit_network(nn.Linear(2, 1), X, 3 * X[:, 0], nn.MSELoss(), epochs=1, batch_size=32, lr=0.05)
+    model = nn.Linear(2, 1)
+    fit_network(model, X, 3 * X[:, :1], nn.MSELoss(), epochs=200, batch_size=32, lr=0.05)
+    assert model.weight.detach().numpy().ravel() == pytest.approx([3, 0], abs=1e-2)
+
+
+def test_a_divergence_after_a_best_epoch_keeps_that_epochs_weights():
+    """The loss went inf at epoch 3; the weights returned were not the best epoch's, and train_mlp refused a
+    network whose early stopping had found a good one."""
+    rng = np.random.default_rng(0)
+    X, Xv = rng.normal(size=(64, 2)), rng.normal(size=(32, 2))
+    calls = {"n": 0}
+
+    def loss(out, target):  # finite for two epochs (4 batches and a validation each) and 2 steps, then inf
+        calls["n"] += 1
+        value = ((out - target) ** 2).mean()
+        return value * np.inf if calls["n"] > 12 else value
+
+    torch.manual_seed(0)
+    model = nn.Linear(2, 1)
+    history = {}
+    losses = fit_network(model, X, X[:, :1], loss, epochs=5, batch_size=16, lr=0.05, validation=(Xv, Xv[:, :1]),
+                         history=history, stop_on_nonfinite=True)
+    assert losses[-1] == np.inf and len(losses) == 3 and history["best_epoch"] == 2
+    with torch.no_grad():
+        kept = float(nn.MSELoss()(model(torch.as_tensor(Xv, dtype=torch.float32)),
+                                  torch.as_tensor(Xv[:, :1], dtype=torch.float32)))
+    assert kept == pytest.approx(history["validation_loss"][1], rel=1e-6) and not model.training
