@@ -365,6 +365,12 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
     if frame.isna().to_numpy().any():  # pandas pads a short row with NaN: name the row instead
         _refuse_ragged(path, delimiter)
     names = [str(column).strip() for column in frame.columns] if has_header else None
+    if names:  # pandas renames a repeated name ('a' -> 'a.1', a column the file does not have): refuse it
+        header = [str(cell).strip() for cell in head.iloc[0]]
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise ValueError(f"'{path.name}' names more than one column {', '.join(map(repr, repeated))}: "
+                             f"give every column its own name")
     if names and (names[0] == "" or names[0].startswith("Unnamed: 0")) and len(frame) > 1 \
             and _is_row_index(frame.iloc[:, 0]):
         raise ValueError(f"'{path.name}' starts with an unnamed column numbering the rows: an index written with "
@@ -381,7 +387,7 @@ def _separator_hint(path: Path) -> str:
     if _table_suffix(path) != ".csv":
         return ""
     try:
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as f:
+        with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as f:
             first = f.readline()
     except (OSError, EOFError):
         return ""
@@ -399,7 +405,7 @@ def _refuse_ragged(path: Path, delimiter: str) -> None:
     import gzip
     import io
 
-    opener = gzip.open if path.suffix == ".gz" else open
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
         with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as handle:
             rows = csv.reader(handle, delimiter=" " if delimiter == r"\s+" else delimiter,
@@ -480,8 +486,9 @@ def _load_npz(path: Path, target):
                                  f"target (no --target)")
             X = check_matrix(archive["X"])
             y = archive["y"] if "y" in keys else None
-            if y is not None:  # text class labels as a CSV's (they were "non-numeric values")
-                y = (_target_values(y, X.shape[0], "y") if y.dtype.kind in "US" and y.ndim == 1
+            if y is not None:  # text class labels as a CSV's (they were "non-numeric values"); bytes decoded
+                y = y.astype(str) if y.dtype.kind == "S" else y
+                y = (_target_values(y, X.shape[0], "y") if y.dtype.kind == "U" and y.ndim == 1
                      else check_vector(y, X.shape[0]))
             return X, y, _default_names(X.shape[1])
         if len(keys) != 1:
@@ -547,7 +554,7 @@ def _target_values(raw: np.ndarray, n_samples: int, name: str, locate=None) -> n
     if not any(isinstance(cell, str) and not _is_number(cell) for cell in raw):
         return check_vector(raw, n_samples, name=f"target column '{name}'", locate=locate)
     missing = [row for row, cell in enumerate(raw) if not isinstance(cell, str) and not _is_number(cell)
-               or isinstance(cell, float) and math.isnan(cell)]
+               or isinstance(cell, float) and math.isnan(cell) or str(cell).strip() == ""]  # ' ' named class ''
     if missing:
         raise ValueError(f"target column '{name}' holds text labels but row {missing[0]} has none")
     return np.array([str(cell).strip() for cell in raw])
@@ -662,7 +669,8 @@ def data_box(X) -> np.ndarray:
 
 # ---------------------------------------------------------------- labels
 
-TASKS = ("classification", "regression")
+#: What a network (and its labels) can be: one name per task, every module reads it from here.
+TASKS = ("regression", "classification")
 MAX_GUESSED_CLASSES = 20  # most distinct integer labels a table is guessed to be a classification with
 
 
@@ -745,7 +753,7 @@ def check_task(labels, task: str, what: str) -> None:
     Regression needs finite numbers; classification at least two distinct labels.
     """
     if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
+        raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
     labels = np.asarray(labels)
     if task == "regression":
         if not _numeric(labels):

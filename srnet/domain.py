@@ -65,8 +65,11 @@ class Domain:
             raise ValueError(f"unknown domain {self.kind!r}; valid: {', '.join(KINDS)}")
         if self.kind in ("widen", "jitter"):
             factor = self.factor
-            if factor is None or isinstance(factor, bool) or not math.isfinite(float(factor)) or (
-                    float(factor) <= 0 if self.kind == "widen" else float(factor) < 0):
+            try:  # 10**400 overflowed float(), 1j was a TypeError: one line each
+                value = None if factor is None or isinstance(factor, bool) else float(factor)
+            except (TypeError, ValueError, OverflowError):
+                value = None
+            if value is None or not math.isfinite(value) or (value <= 0 if self.kind == "widen" else value < 0):
                 rule = "> 0" if self.kind == "widen" else ">= 0"
                 raise ValueError(f"domain {self.kind} needs a finite factor {rule}, got {factor!r}")
             object.__setattr__(self, "factor", float(factor))  # a plain float: describe() stays JSON-ready

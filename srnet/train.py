@@ -22,10 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from srnet.data import check_budget, check_matrix, check_vector, class_indices, seeded_split
+from srnet.data import TASKS, check_budget, check_matrix, check_vector, class_indices, seeded_split
 from srnet.networks import MLPSpec, build_mlp
-
-TASKS = ("regression", "classification")
 
 
 @dataclass(frozen=True)

@@ -449,3 +449,34 @@ def test_a_semicolon_csv_says_how_it_is_separated(tmp_path):
     for target in (None, "last"):  # without a target the message showed the raw cell '1;2;3' alone
         with pytest.raises(ValueError, match=r"its rows are separated by semicolons"):
             load_table(path, target=target)
+
+
+@pytest.mark.parametrize("header", ["x, x,y", "a,a,y"])
+def test_a_header_that_names_a_column_twice_is_refused(tmp_path, header):
+    """pandas renamed the second 'a' to 'a.1' (a column the file does not have), or kept both 'x' and the
+    target 'x' picked the first: which one was dropped was hidden."""
+    path = tmp_path / "d.csv"
+    path.write_text(f"{header}\n1,2,3\n4,5,6\n")
+    with pytest.raises(ValueError, match=r"names more than one column '(x|a)': give every column its own name"):
+        load_table(path, target="y")
+
+
+def test_a_blank_label_is_a_missing_one(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,y\n1,2,cat\n3,4, \n5,6,dog\n")
+    with pytest.raises(ValueError, match=r"target column 'y' holds text labels but row 1 has none"):
+        load_table(path, target="y")
+
+
+def test_bytes_labels_in_an_npz_read_as_text(tmp_path):
+    np.savez(tmp_path / "d.npz", X=np.arange(6.0).reshape(3, 2), y=np.array([b"a", b"b", b"a"]))
+    X, y, _ = load_table(tmp_path / "d.npz")
+    assert y.tolist() == ["a", "b", "a"] and X.shape == (3, 2)
+
+
+def test_an_upper_case_gz_suffix_still_names_the_ragged_line(tmp_path):
+    path = tmp_path / "ragged.TXT.GZ"
+    with gzip.open(path, "wt") as handle:
+        handle.write("1 2 3\n4 5\n")
+    with pytest.raises(ValueError, match=r"line 2 has 2 fields, the first line 3"):
+        load_table(path)

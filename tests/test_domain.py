@@ -142,6 +142,9 @@ def test_domain_kinds_and_factors_are_checked_on_construction():
         Domain("widen")  # no factor
     with pytest.raises(ValueError, match="finite factor"):
         Domain("jitter", True)  # a bool is not a scale
+    for factor in (10**400, 1j, "wide"):  # an OverflowError and TypeErrors before
+        with pytest.raises(ValueError, match="finite factor"):
+            Domain("widen", factor)
 
 
 def test_a_box_of_the_wrong_width_for_X_fails_before_the_search():

@@ -22,9 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from srnet.data import random_generator
-
-TASKS = ("regression", "classification")
+from srnet.data import TASKS, random_generator
 
 Network = Callable[[np.ndarray], np.ndarray]
 
@@ -141,7 +139,7 @@ class Explainer(BaseEstimator, ABC):
         self
         """
         if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+            raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
         X_train = as_points(X_train, "X_train")
         Y_train = network_outputs(predict, X_train, task)
         n_features = X_train.shape[1]
