@@ -652,3 +652,62 @@ def test_a_large_forests_selection_stops_at_the_deadline_with_the_neurons_it_has
     early = propose(plan, outs, target, weight, X, UNARY, BINARY, **common, deadline=0.0)
     assert len(seen) == 1 and len(seen[0]) == select.NODES_PER_CHUNK
     assert {p.node for p in early} <= set(seen[0]) and len(everyone) >= len(early)
+
+
+def test_ctrl_c_while_polishing_keeps_the_fit(monkeypatch):
+    """The polish ran outside the search's Ctrl-C guard: an interrupt there lost the whole fit."""
+    import srnet.xnet.train as xnet_train
+
+    monkeypatch.setattr(xnet_train, "polish", lambda *args, **kwargs: (_ for _ in ()).throw(KeyboardInterrupt))
+    X = np.random.default_rng(0).uniform(-1, 1, (60, 2))
+    y = X[:, 0] * np.sin(X[:, 1]) + X[:, 0]
+    model = XNetRegressor(max_seconds=None, max_iterations=5, simplify_seconds=0, random_state=0).fit(X, y)
+    assert model.stop_reason_ == "interrupted" and np.all(np.isfinite(model.predict(X)))
+    np.testing.assert_allclose(evaluate_sympy(model.expression_, make_symbols(2), X), model.predict(X), rtol=1e-6,
+                               atol=1e-6)
+
+
+def test_the_search_works_on_inputs_far_from_unit_scale():
+    """Candidates were clipped on their raw values (1e6) before their weight: with inputs of 1e3 a product
+    x0*x1 could never be chosen (R2 0.70), with 1e7 not even a leaf reading an input."""
+    rng = np.random.default_rng(0)
+    Z = rng.uniform(-2, 2, (200, 4))
+    for scale in (1e3, 1e7):
+        X = Z * scale
+        y = X[:, 0] * X[:, 1] + X[:, 2] - X[:, 3]
+        model = XNetRegressor(max_seconds=None, max_iterations=80, simplify_seconds=0, random_state=0).fit(X, y)
+        assert model.score(X, y) > 0.9999
+
+
+def test_a_refit_that_fails_leaves_the_last_fit_whole():
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
+    labels = np.where(X[:, 0] > 0, "a", "b")
+    model = XNetClassifier(max_seconds=None, max_iterations=3, simplify_seconds=0, random_state=0).fit(X, labels)
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="patience"):
+        model.set_params(patience=0).fit(X, np.where(X[:, 0] > 0, "cat", "dog"))
+    assert model.classes_.tolist() == ["a", "b"] and model.predict(X).tolist() == before.tolist()
+
+
+def test_predict_proba_reads_infinite_logits_as_certain():
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
+    y = np.repeat([0, 1, 2], [14, 13, 13])
+    model = XNetClassifier(max_seconds=None, max_iterations=2, simplify_seconds=0, random_state=0).fit(X, y)
+    model._outputs = lambda X: np.array([[np.inf, -np.inf, -6e199], [1.0, 1.0, np.inf]])
+    np.testing.assert_array_equal(model.predict_proba(X[:2]), [[1, 0, 0], [0, 0, 1]])
+
+
+def test_gradient_constants_keep_the_time_budget():
+    """constants="gradient" ran all its steps whatever the budget: 19 s of a 0.5 s one."""
+    import time
+    X = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    start = time.perf_counter()
+    XNetRegressor(max_seconds=0.5, constants="gradient", constant_steps=100_000, simplify_seconds=0,
+                  random_state=0).fit(X, X[:, 0] * X[:, 1])
+    assert time.perf_counter() - start < 5
+
+
+def test_a_set_of_functions_is_refused_for_its_changing_order():
+    X = np.random.default_rng(0).uniform(-1, 1, (20, 2))
+    with pytest.raises(ValueError, match="functions must be in an order .* not a set"):
+        XNetRegressor(functions={"add", "mul", "sin"}, max_iterations=1).fit(X, X[:, 0])

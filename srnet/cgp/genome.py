@@ -16,13 +16,12 @@ columns ``c - levels_back .. c - 1``; outputs may read any address.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from srnet.cgp import _kernels
-from srnet.cgp.primitives import ARITIES, PAPER_FUNCTIONS, PRIMITIVES, function_codes
+from srnet.cgp.primitives import ARITIES, PAPER_FUNCTIONS, PRIMITIVES, function_codes, function_names
 from srnet.data import random_generator
 
 DEFAULT_CONSTANT_POOL: tuple[float, ...] = (1.0, 2.0, 3.0, 0.5)
@@ -75,12 +74,7 @@ class GenomeSpec:
             raise ValueError(f"n_constants must be an integer >= 0, got {self.n_constants!r}")
         if self.levels_back is not None and (not _is_count(self.levels_back) or self.levels_back < 1):
             raise ValueError(f"levels_back must be an integer >= 1 or None, got {self.levels_back!r}")
-        functions = self.functions
-        if isinstance(functions, str):
-            functions = [n.strip() for n in functions.split(",") if n.strip()]
-        if not isinstance(functions, Iterable) or not all(isinstance(n, str) for n in functions):
-            raise ValueError(f"functions must be primitive names (a list, or 'add,mul,sin'), got {self.functions!r}")
-        object.__setattr__(self, "functions", tuple(functions))
+        object.__setattr__(self, "functions", function_names(self.functions))
         try:
             pool = tuple(float(c) for c in self.constant_pool)
         except (TypeError, ValueError):

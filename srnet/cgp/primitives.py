@@ -33,6 +33,7 @@ with the protected forms wherever no protection fires (``log(Abs(a))`` and
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Callable
 
@@ -317,17 +318,30 @@ def primitive(name: str) -> Primitive:
         raise ValueError(f"unknown primitive {name!r}; valid primitives: {valid}") from None
 
 
-def function_codes(names) -> np.ndarray:
-    """Engine codes (int32 array) of a function set given by name.
+def function_names(functions) -> tuple[str, ...]:
+    """A function set as primitive names, checked: the one reading of ``functions`` for every engine.
 
-    ``names`` is an iterable of primitive names, or one comma-separated string
-    such as ``"add,sub,mul,sin"``.  Duplicates and unknown names are errors.
+    ``functions`` is a sequence of primitive names, or one comma-separated
+    string such as ``"add,sub,mul,sin"``.  Empty, repeated or unknown names
+    are errors, and so is a set: its order changes from run to run (string
+    hashing), and with it the search a seed gives.
     """
-    if isinstance(names, str):
-        names = [n.strip() for n in names.split(",") if n.strip()]
-    names = list(names)
-    if not names:
-        raise ValueError("the function set is empty; give at least one primitive")
-    if len(set(names)) != len(names):
-        raise ValueError(f"the function set repeats a primitive: {names}")
-    return np.array([PRIMITIVE_CODES[primitive(n).name] for n in names], dtype=np.int32)
+    if isinstance(functions, str):
+        functions = [n.strip() for n in functions.split(",") if n.strip()]
+    if isinstance(functions, (set, frozenset, dict)):
+        raise ValueError(f"functions must be in an order (a list or tuple, or 'add,mul,sin'), not a "
+                         f"{type(functions).__name__}: its order changes from run to run, and so would the search")
+    names = list(functions) if isinstance(functions, Iterable) else None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"functions must be primitive names (a list, or 'add,mul,sin'), got {functions!r}")
+    functions = names
+    if not functions:
+        raise ValueError("functions is empty; give at least one primitive")
+    if len(set(functions)) != len(functions):
+        raise ValueError(f"functions repeats a primitive: {functions}")
+    return tuple(primitive(n).name for n in functions)  # an unknown name lists the valid ones
+
+
+def function_codes(functions) -> np.ndarray:
+    """Engine codes (int32 array) of a function set (see :func:`function_names`)."""
+    return np.array([PRIMITIVE_CODES[n] for n in function_names(functions)], dtype=np.int32)

@@ -28,17 +28,22 @@ from srnet.xnet.losses import derivatives, loss_value
 RULES = ("newton", "gradient")
 
 
-def _value(plan, X, Y, loss, w, b, clip) -> float:
+def forest_loss(plan, X, Y, loss, w, b, clip=None) -> float:
+    """The loss of the forest with constants ``(w, b)`` (inf where it is not finite)."""
     with torch.no_grad():
         value = float(loss_value(loss, plan.predict(X, w, b, clip), Y))
     return value if math.isfinite(value) else math.inf
 
 
-def gradient_steps(plan: Plan, X, Y, loss: str, lr: float, steps: int, clip: float, grad_clip: float) -> float:
-    """``steps`` clipped gradient steps (stored back in the neurons); returns the adapted rate."""
+def gradient_steps(plan: Plan, X, Y, loss: str, lr: float, steps: int, clip: float, grad_clip: float,
+                   deadline: float | None = None) -> float:
+    """``steps`` clipped gradient steps (stored back in the neurons); returns the adapted rate.  After
+    ``deadline`` (a perf_counter time) no further step is taken (100000 steps ran 19 s of a 0.5 s budget)."""
     w, b = plan.parameters(X.dtype, X.device)
     best = None  # (loss, w, b, gw, gb) at the last accepted point
-    for _ in range(steps + 1):
+    for step in range(steps + 1):
+        if step and deadline is not None and time.perf_counter() >= deadline:
+            break
         w.requires_grad_(True)
         b.requires_grad_(True)
         value = loss_value(loss, plan.predict(X, w, b, clip), Y)
@@ -89,7 +94,7 @@ def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: 
     for t in sorted(set(plan.tree_of)):
         nodes = torch.nonzero(tree == t).flatten()
         blocks.append((t, torch.cat([nodes, nodes + m])))
-    current = _value(plan, X, Y, loss, w, b, clip)
+    current = forest_loss(plan, X, Y, loss, w, b, clip)
     for _ in range(steps):
         if not math.isfinite(current):
             break
@@ -115,7 +120,7 @@ def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: 
                 step = None
             if step is not None and torch.isfinite(step).all():
                 trial_w, trial_b = w + step[:m], b + step[m:]
-                value = _value(plan, X, Y, loss, trial_w, trial_b, clip)
+                value = forest_loss(plan, X, Y, loss, trial_w, trial_b, clip)
                 if value < current:
                     w, b, current = trial_w, trial_b, value
                     damping = max(damping / 3.0, DAMPING_MIN)

@@ -12,18 +12,17 @@ points).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from srnet.cgp.primitives import primitive
+from srnet.cgp.primitives import function_names, primitive
 from srnet.data import check_budget, random_generator
 from srnet.estimators import program_formulas, validate_regression
 from srnet.expr.torch_module import torch_threads
+from srnet.metrics import softmax
 from srnet.progress import SearchProgress
 from srnet.train import torch_device
 from srnet.xnet.constants import RULES
@@ -46,18 +45,8 @@ ACCEPT = ("all", "improve")
 
 
 def split_library(functions) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Primitive names (a sequence or ``"add,mul,..."``) as (unary, binary), each checked."""
-    if isinstance(functions, str):
-        functions = [f.strip() for f in functions.split(",") if f.strip()]
-    names = list(functions) if isinstance(functions, Iterable) else None
-    if names is None or not all(isinstance(name, str) for name in names):
-        raise ValueError(f"functions must be primitive names (a list, or a string 'add,mul,sin'); got "
-                         f"{functions!r}")
-    if not names:
-        raise ValueError("functions is empty; give at least one primitive")
-    if len(set(names)) != len(names):
-        raise ValueError(f"functions repeats a primitive: {names}")
-    prims = [primitive(name) for name in names]  # unknown names: one line listing the valid ones
+    """Primitive names (a sequence or ``"add,mul,..."``, see :func:`function_names`) as (unary, binary)."""
+    prims = [primitive(name) for name in function_names(functions)]
     return (tuple(p.name for p in prims if p.arity == 1), tuple(p.name for p in prims if p.arity == 2))
 
 
@@ -120,8 +109,6 @@ class _XNetBase(BaseEstimator):
 
     def _settings(self, n_inputs: int) -> Settings:
         unary, binary = split_library(self.functions)
-        if not binary and not unary:
-            raise ValueError("functions holds no usable primitive")
         seconds = check_budget("max_seconds", self.max_seconds, allow_none=True)
         iterations = check_budget("max_iterations", self.max_iterations, allow_none=True, integer=True)
         if seconds is None and iterations is None:
@@ -147,12 +134,15 @@ class _XNetBase(BaseEstimator):
                         parsimony=float(self.parsimony), clip=float(self.clip), init=init)
 
     def _search(self, X: np.ndarray, Y, loss: str, n_trees: int, scale=None, offset=None, strata=None,
-                single: bool = True):
+                single: bool = True, fitted: dict | None = None):
         """Train, then set every fitted attribute shared by both estimators.
 
         ``Y``: the training targets as a tensor, one row per row of X;
         ``strata``: labels to stratify the validation split by; ``single``:
-        one formula is ``expression_`` itself (else a list, even of one).
+        one formula is ``expression_`` itself (else a list, even of one);
+        ``fitted``: the estimator's own fitted attributes (``classes_``), set
+        with the others once the search is done: a refit that fails leaves
+        the last fit whole (its labels read with another fit's classes).
         """
         settings = self._settings(X.shape[1])
         fraction = self.validation_fraction
@@ -176,6 +166,8 @@ class _XNetBase(BaseEstimator):
         # every fitted attribute is set after the formulas (a second Ctrl-C there leaves the estimator as it was)
         formulas = program_formulas(self, program, X, self.simplify_seconds,
                                     interrupted=result.stop_reason == "interrupted")
+        for name, value in (fitted or {}).items():
+            setattr(self, name, value)
         self.trees_ = result.roots
         self.program_ = program
         self.loss_ = result.loss
@@ -349,9 +341,9 @@ class XNetRegressor(RegressorMixin, _XNetBase):
         X, y, Y = validate_regression(self, X, y)
         scale = Y.std(axis=0)
         offset = Y.mean(axis=0)
-        self._single_target = y.ndim == 1
         Y_t = torch.as_tensor((Y - offset) / scale, dtype=torch.float64, device=torch_device(self.device))
-        return self._search(X, Y_t, "mse", Y.shape[1], scale, offset, single=self._single_target)
+        return self._search(X, Y_t, "mse", Y.shape[1], scale, offset, single=y.ndim == 1,
+                            fitted={"_single_target": y.ndim == 1})
 
     def predict(self, X):
         """The formula at each row of X: (n_samples,) or (n_samples, n_targets)."""
@@ -384,15 +376,15 @@ class XNetClassifier(ClassifierMixin, _XNetBase):
         """Train on X (n_samples, n_features) and class labels y (n_samples,)."""
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
-        self.classes_, indices = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least 2")
+        classes, indices = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at least 2")
         device = torch_device(self.device)
-        if len(self.classes_) == 2:
+        if len(classes) == 2:
             Y = torch.as_tensor(indices.reshape(-1, 1), dtype=torch.float64, device=device)
-            return self._search(X, Y, "logistic", 1, strata=indices)
+            return self._search(X, Y, "logistic", 1, strata=indices, fitted={"classes_": classes})
         Y = torch.as_tensor(indices.reshape(-1), dtype=torch.long, device=device)
-        return self._search(X, Y, "softmax", len(self.classes_), strata=indices)
+        return self._search(X, Y, "softmax", len(classes), strata=indices, fitted={"classes_": classes})
 
     def decision_function(self, X):
         """Logits: (n_samples,) for two classes, else (n_samples, n_classes)."""
@@ -402,13 +394,9 @@ class XNetClassifier(ClassifierMixin, _XNetBase):
     def predict_proba(self, X):
         """Class probabilities, (n_samples, n_classes)."""
         Z = self._outputs(X)
-        with np.errstate(all="ignore"):
-            if Z.shape[1] == 1:
-                p = 1.0 / (1.0 + np.exp(-np.clip(Z[:, 0], -700, 700)))
-                return np.column_stack([1.0 - p, p])
-            shifted = Z - Z.max(axis=1, keepdims=True)
-            e = np.exp(shifted)
-            return e / e.sum(axis=1, keepdims=True)
+        if Z.shape[1] == 1:  # the logit of classes_[1] against a logit of 0 for classes_[0]
+            Z = np.column_stack([np.zeros(len(Z)), Z[:, 0]])
+        return softmax(Z)  # srnet's one softmax: a logit of +-inf gave a row of NaN here
 
     def predict(self, X):
         """The most probable class of each row."""

@@ -8,7 +8,7 @@ library on its current inputs -- with the substitution rules of
 :mod:`srnet.xnet.tree` for functions of another arity, and new leaves reading
 each input where a rule adds one -- fits its weight and bias to ``t_i`` by
 least squares, and takes the function that fits best when it beats its
-current one (:func:`select`).
+current one (:func:`propose`).
 
 Candidates are *domain-aware*: a function is not offered where its protection
 would fire or its argument crosses a singularity (``div`` by an argument
@@ -80,9 +80,10 @@ class Candidate:
     growth: int = 0    # neurons added (negative: removed)
 
 
-def _admissible(op: str, args, raw, clip: float) -> torch.Tensor:
-    """(K,) bool: rows of ``raw`` a neuron may take (see the module docstring)."""
-    finite = torch.isfinite(raw).all(dim=1) & (raw.abs() <= clip).all(dim=1)
+def _admissible(op: str, args, raw) -> torch.Tensor:
+    """(K,) bool: rows of ``raw`` a neuron may take (see the module docstring; the clip applies to the
+    neuron's output, weight and bias applied, in :func:`_best_of_each`)."""
+    finite = torch.isfinite(raw).all(dim=1)
     if op in ONE_SIGNED:
         a = args[ONE_SIGNED[op]]
         finite &= ((a > PROTECTION_EPS).all(dim=1) | (a < -PROTECTION_EPS).all(dim=1))
@@ -156,7 +157,7 @@ def candidates(plan, outs, X, unary, binary, tree_sizes, max_nodes: int, new_lea
         raw = cols[index]
         cands += leaf_meta
         raws.append(raw)
-        ok.append(_admissible(LEAF, (), raw, float("inf")))
+        ok.append(_admissible(LEAF, (), raw))
     for names, stacked_args, meta in ((unary, unary_args, unary_meta), (binary, binary_args, binary_meta)):
         if not stacked_args or not names:
             continue
@@ -170,7 +171,7 @@ def candidates(plan, outs, X, unary, binary, tree_sizes, max_nodes: int, new_lea
                 raw = primitive(name).torch(left, right)
             cands += [Candidate(c.node, name, c.var, c.new_vars, c.keep, c.growth) for c in meta]
             raws.append(raw)
-            ok.append(_admissible(name, (left, right), raw, float("inf")))
+            ok.append(_admissible(name, (left, right), raw))
     return cands, torch.cat(raws), torch.cat(ok)
 
 
@@ -233,10 +234,13 @@ def propose(plan, outs, target, weight, X, unary, binary, *, max_nodes: int, cli
 
 def _best_of_each(plan, cands, raws, ok, target, weight, clip: float, margin: float) -> list[Proposal]:
     """Each neuron's best candidate among ``cands`` that beats its current function."""
-    ok = ok & (raws.abs() <= clip).all(dim=1)
     node_of = torch.tensor([c.node for c in cands], device=raws.device)
     w, b, error = _fit(raws, target[node_of], weight[node_of])
-    ok &= torch.isfinite(w) & torch.isfinite(b) & torch.isfinite(error)
+    ok = ok & torch.isfinite(w) & torch.isfinite(b) & torch.isfinite(error)
+    # the neuron's output (weight and bias applied) is what the forward pass clips: a leaf reading inputs of
+    # 1e7, or mul of two inputs of 1e3, was refused on its raw value, and the search failed on unscaled data
+    with torch.no_grad():
+        ok &= ((w[:, None] * raws + b[:, None]).abs() <= clip).all(dim=1)
     error = torch.where(ok, error, torch.full_like(error, float("inf"))).cpu().numpy()
     w, b = w.cpu().numpy(), b.cpu().numpy()
     best: dict[int, int] = {}

@@ -8,7 +8,7 @@ One iteration (Li et al. 2024, "alternating backpropagation"):
    lowered it; a step that raised it is undone and the rate halved);
 2. **activations**: every neuron's target output from the gradient
    (:func:`srnet.xnet.select.targets`) and the selection step
-   (:func:`srnet.xnet.select.select`), which changes functions and, through
+   (:func:`srnet.xnet.select.propose`), which changes functions and, through
    the substitution rules, the structure;
 3. **perturbation**: after ``patience`` iterations without improvement, a
    random neuron gets a random function.
@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from srnet.cgp.driver import StopOnInterrupt
-from srnet.xnet.constants import gradient_steps, newton_steps
+from srnet.xnet.constants import forest_loss, gradient_steps, newton_steps
 from srnet.xnet.forward import Plan
 from srnet.xnet.losses import derivatives, loss_value
 from srnet.xnet.select import apply, apply_all, propose, targets
@@ -90,14 +90,6 @@ class Result:
     restarts: int
     perturbations: int
     stop_reason: str
-    seconds: float = 0.0
-    _log: list = field(default_factory=list, repr=False)
-
-
-def _loss(plan: Plan, X, Y, loss: str, w, b, clip=None) -> float:
-    with torch.no_grad():
-        value = float(loss_value(loss, plan.predict(X, w, b, clip), Y))
-    return value if math.isfinite(value) else math.inf
 
 
 def selection_step(roots: list[Node], X, Y, loss: str, settings: Settings, rng, deadline=None) -> list[Node]:
@@ -135,7 +127,7 @@ def selection_step(roots: list[Node], X, Y, loss: str, settings: Settings, rng, 
         trial_plan = Plan.of(trial)
         apply(trial_plan, proposal)
         trial_plan = Plan.of(trial)
-        value = _loss(trial_plan, X, Y, loss, *trial_plan.parameters(X.dtype, X.device), settings.clip)
+        value = forest_loss(trial_plan, X, Y, loss, *trial_plan.parameters(X.dtype, X.device), settings.clip)
         if value < best_value:
             best, best_value = trial, value
     return best
@@ -180,8 +172,8 @@ def polish(roots: list[Node], X, Y, loss: str, iterations: int, valid=None, dead
 
     def losses():
         w, b = plan.parameters(X.dtype, X.device)
-        train_loss = _loss(plan, X, Y, loss, w, b)
-        return train_loss, (train_loss if valid is None else _loss(plan, valid[0], valid[1], loss, w, b))
+        train_loss = forest_loss(plan, X, Y, loss, w, b)
+        return train_loss, (train_loss if valid is None else forest_loss(plan, valid[0], valid[1], loss, w, b))
 
     current, best = losses()
     if iterations <= 0 or not math.isfinite(current):
@@ -232,14 +224,14 @@ def tidy(roots: list[Node], X, Y, loss: str) -> float:
     """Snap constants that are rounding noise (a bias within 1e-8 of 0, a
     weight within 1e-8 of +-1) when the loss stays within rounding; the loss."""
     plan = Plan.of(roots)
-    current = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+    current = forest_loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
     for node in plan.nodes:
         for name, value in (("bias", node.bias), ("weight", node.weight)):
             snapped = 0.0 if name == "bias" else math.copysign(1.0, value)
             if value == snapped or abs(value - snapped) > 1e-8:
                 continue
             setattr(node, name, snapped)
-            trial = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+            trial = forest_loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
             if trial <= current * (1 + 1e-9) + 1e-24:
                 current = min(current, trial)
             else:
@@ -294,13 +286,14 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
             iterations += 1
             plan = Plan.of(roots)
             if settings.constants == "gradient":
-                lr = gradient_steps(plan, X, Y, loss, lr, settings.constant_steps, settings.clip, settings.grad_clip)
+                lr = gradient_steps(plan, X, Y, loss, lr, settings.constant_steps, settings.clip, settings.grad_clip,
+                                    deadline=search_deadline)
             else:
                 damping = newton_steps(plan, X, Y, loss, damping, settings.constant_steps, settings.clip,
                                        deadline=search_deadline)
             if loss == "softmax":
                 _recentre(roots)
-            value = _loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
+            value = forest_loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
             size = len(plan.nodes)
             # the best forest of each size by its training loss (kept by the validation rows' loss instead,
             # the 20-40 rows of iris or wine chose larger forests that did worse on the test rows)
@@ -348,29 +341,36 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
         stop_reason = "interrupted"
         if not kept:  # nothing evaluated yet: nothing to keep
             raise KeyboardInterrupt
-    front = []  # (size, training loss, forest), best training loss first
-    for size, (value, forest) in sorted(kept.items(), key=lambda item: (item[1][0], item[0])):
-        if not interrupt.caught and (not front or deadline is None or time.perf_counter() < deadline):
+    ranked = sorted(kept.items(), key=lambda item: (item[1][0], item[0]))  # best training loss first
+    polished = {}  # size -> (training loss, forest), each polished on a copy: a Ctrl-C keeps the others whole
+    polishing = StopOnInterrupt()  # Ctrl-C while polishing: keep what is polished, the rest as searched
+    with polishing:
+        for size, (value, forest) in ranked:
+            if interrupt.caught or (polished and deadline is not None and time.perf_counter() >= deadline):
+                break
             # the best forest's polish may run as long again as the budget (cut at the budget, a 64-input
             # linear start of digits was left untrained: 14 % test accuracy, 95.6 % with 24 s more of it);
             # the others' stop at the budget
-            until = deadline if front or deadline is None else deadline + settings.max_seconds
-            polish(forest, X, Y, loss, settings.polish_iterations, valid, until)
+            until = deadline if polished or deadline is None else deadline + settings.max_seconds
+            trial = [r.copy() for r in forest]
+            polish(trial, X, Y, loss, settings.polish_iterations, valid, until)
             if loss == "softmax":
-                _recentre(forest)
-            value = tidy(forest, X, Y, loss)
-        front.append((size, value, forest))
+                _recentre(trial)
+            polished[size] = (tidy(trial, X, Y, loss), trial)
+    if polishing.caught:
+        stop_reason = "interrupted"
+    front = [(size, *polished.get(size, (value, forest))) for size, (value, forest) in ranked]
     front.sort(key=lambda item: item[0])
     if valid is None:
         scores = [value for _, value, _ in front]
     else:
-        scores = [_loss(plan, valid[0], valid[1], loss, *plan.parameters(X.dtype, X.device))
+        scores = [forest_loss(plan, valid[0], valid[1], loss, *plan.parameters(X.dtype, X.device))
                   for plan in (Plan.of(forest) for _, _, forest in front)]
     least = min(scores)
     chosen = next(item for item, score in zip(front, scores) if score <= least + settings.parsimony)
     return Result([r.copy() for r in chosen[2]], chosen[1], [(s, v) for s, v, _ in front],
                   np.array(history, dtype=np.float64).reshape(-1, 4), iterations, restarts, perturbations,
-                  stop_reason, time.perf_counter() - start)
+                  stop_reason)
 
 
 def count_nodes(roots) -> int:
