@@ -706,3 +706,36 @@ def _deep_formulas(tmp_path, DegenerateActivationError):
                                                                                for k in range(8))
     with pytest.raises(DegenerateActivationError, match="209 steps"):  # was a RecursionError
         ExpressionActivation(Program(1, (), steps, (len(steps),), [[1.0]], [0.0]))
+
+
+def test_a_batched_backward_on_the_recompute_path_matches_the_saved_slope(monkeypatch):
+    """vmap over the backward (is_grads_batched, jacobian(vectorize=True)) handed a BatchedTensor's memory to
+    the kernel: 'Batching rule not implemented' on inputs of 32 MiB and more."""
+    module = activation(sympy.sin(x) * x)
+    t = torch.linspace(-3, 3, 7, dtype=torch.float64)
+    cotangents = torch.randn(2, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    results = []
+    for threshold in (1 << 62, 0):
+        monkeypatch.setattr(fused_module, "CPU_RECOMPUTE_MIN_BYTES", threshold)
+        a = t.clone().requires_grad_(True)
+        results.append(torch.autograd.grad(module(a), a, cotangents, is_grads_batched=True)[0])
+    torch.testing.assert_close(results[1], results[0], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(results[0], cotangents * (torch.cos(t) * t + torch.sin(t)), rtol=1e-12, atol=1e-12)
+
+
+def test_a_pickled_plan_asks_this_machine_what_it_can_run():
+    """The cached answers (Triton present, arrays) travelled with a pickle to machines where they were false."""
+    import pickle
+    plan = activation(sympy.sin(x) * x)._fused_plan
+    assert plan.cpu in (True, False) and "cpu" in plan.__dict__
+    again = pickle.loads(pickle.dumps(plan))
+    assert again.names == plan.names and again.args == plan.args and again.outputs == plan.outputs
+    assert not {"cpu", "triton", "arrays"} & set(again.__dict__) and again.cpu == plan.cpu
+
+
+def test_the_straight_line_identity_is_a_new_tensor():
+    """Under torch.compile the identity returned the input itself: y.mul_(0) zeroed the caller's tensor."""
+    plan = activation(x)._fused_plan
+    t = torch.linspace(-1, 1, 5)
+    y, _ = forward_mode(plan, t, derivative=False)
+    assert y is not t and torch.equal(y, t)

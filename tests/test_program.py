@@ -467,3 +467,27 @@ def test_a_composition_that_stalls_is_written_as_built_with_the_same_values(monk
         expr = formula.expressions(symbols)[0]
         values = np.broadcast_to(sympy.lambdify(symbols, expr, "numpy")(*X.T), (30,))
         np.testing.assert_allclose(values, formula(X)[:, 0], rtol=1e-9, atol=1e-12)
+
+
+def test_a_program_modules_zero_weight_can_still_be_trained():
+    """torch.where on the product made d(loss)/dw 0 wherever w == 0: the term could never turn on."""
+    program = Program(1, (), (("sin", 0, 0), ("square", 0, 0)), (1, 2), [[1.0], [0.0]], [0.0])
+    module = ProgramModule(program)
+    x = torch.linspace(-2, 2, 50, dtype=torch.float64)[:, None]
+    loss = ((module(x)[:, 0] - x[:, 0] ** 2) ** 2).mean()
+    loss.backward()
+    residual = torch.sin(x[:, 0]) - x[:, 0] ** 2
+    expected = (2 * residual * x[:, 0] ** 2).mean()
+    assert float(module.weights.grad[1, 0]) == pytest.approx(float(expected), rel=1e-12) and expected != 0
+    overflow = Program(1, (), (("exp", 0, 0), ("exp", 1, 0)), (0, 2), [[1.0], [0.0]], [0.0])  # 0 * exp(exp(x))
+    values = ProgramModule(overflow)(torch.tensor([[500.0]], dtype=torch.float64))
+    assert values.tolist() == [[500.0]]
+
+
+def test_a_program_module_computes_half_precision_in_float32():
+    """softplus(12) was inf in float16 (the exp cap of 80 is no cap there)."""
+    program = Program(1, (1.0,), (("exp", 0, 0), ("add", 2, 1), ("log", 3, 0)), (4,), [[1.0]], [0.0])
+    module = ProgramModule(program)
+    for dtype in (torch.float16, torch.bfloat16):
+        out = module(torch.tensor([[12.0], [50.0]], dtype=dtype))
+        assert out.dtype == dtype and torch.isfinite(out).all() and out[1, 0].item() == pytest.approx(50, rel=1e-2)

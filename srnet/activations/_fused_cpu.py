@@ -34,7 +34,8 @@ ADD, SUB, MUL, DIV = (PRIMITIVE_CODES[n] for n in ("add", "sub", "mul", "div"))
 SQRT, SQUARE, LOG, SIN, COS, TAN = (PRIMITIVE_CODES[n] for n in ("sqrt", "square", "log", "sin", "cos", "tan"))
 EXP, TANH, SIGMOID, ABS, NEG, CUBE = (PRIMITIVE_CODES[n] for n in ("exp", "tanh", "sigmoid", "abs", "neg", "cube"))
 
-#: The primitives this kernel implements (a program using another one has no fused CPU path).
+#: The primitives both fused kernels implement (this one and :mod:`srnet.activations._fused_triton`, which
+#: reads it from here): a program using another one has no fused path.
 SUPPORTED = frozenset(("add", "sub", "mul", "div", "sqrt", "square", "log", "sin", "cos", "tan", "exp", "tanh",
                        "sigmoid", "abs", "neg", "cube"))
 
@@ -57,8 +58,6 @@ _TANH_P0, _TANH_P1, _TANH_P2 = _f32(-5.70498872745e-3), _f32(2.06390887954e-2), 
 _TANH_P3, _TANH_P4 = _f32(1.33314422036e-1), _f32(-3.33332819422e-1)
 _TANH_BIG = _f32(10.0)  # tanh rounds to 1 in float32 beyond 9.01
 _INF32 = _f32(np.inf)
-_EXP_MAX32 = _f32(EXP_MAX)
-_EPS32 = _f32(PROTECTION_EPS)
 _I127 = np.int32(127)
 _I23 = np.int32(23)
 _I64 = np.int32(64)
@@ -241,7 +240,7 @@ def _chain(factor, slope, zero):
 
 
 @njit(**_JIT)
-def _step(code, vals, ders, ia, ib, ro, tmp, n, live):
+def _step(code, vals, ders, ia, ib, ro, n, live):
     """vals[ro] = primitive ``code`` (vals[ia], vals[ib]) over n elements (the
     engine's protected semantics) and, unless ``live`` is 0, ders[ro] = its
     derivative in x from the arguments' (forward mode; the rules of
@@ -437,7 +436,6 @@ def _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, gr
     n_steps = codes.size
     n_sources = 1 + constants.size
     n_rows = n_sources + n_steps
-    tmp = n_rows  # a scratch row
     scratch = np.empty(BLOCK, dtype=x.dtype)
     derivative = dy.size > 0
     # which values depend on x, and per step which arguments do (see _step)
@@ -450,7 +448,7 @@ def _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, gr
         if derivative:
             modes[k] = (1 if live[a] else 0) + (2 if live[b] else 0)
     dtype = x.dtype
-    vals = np.empty((n_rows + 1, BLOCK), dtype=dtype)
+    vals = np.empty((n_rows, BLOCK), dtype=dtype)
     ders = np.empty((n_rows if derivative else 1, BLOCK), dtype=dtype)  # (unused row without derivative)
     for c in range(constants.size):
         vals[1 + c, :] = constants[c]
@@ -467,7 +465,7 @@ def _run_range(x, codes, args, constants, outputs, weights, intercept, y, dy, gr
         for i in range(n):
             vals[0, i] = xb[i]
         for k in range(n_steps):
-            _step(codes[k], vals, ders, args[k, 0], args[k, 1], n_sources + k, tmp, n, modes[k])
+            _step(codes[k], vals, ders, args[k, 0], args[k, 1], n_sources + k, n, modes[k])
             if derivative and modes[k] == 0:  # a step of constants alone (never after folding): flat
                 for i in range(n):
                     ders[n_sources + k, i] = 0.0

@@ -25,11 +25,8 @@ import os
 
 import torch
 
+from srnet.activations._fused_cpu import SUPPORTED  # noqa: F401 - the one list of what the kernels implement
 from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PROTECTION_EPS
-
-#: The primitives this kernel implements.
-SUPPORTED = frozenset(("add", "sub", "mul", "div", "sqrt", "square", "log", "sin", "cos", "tan", "exp", "tanh",
-                       "sigmoid", "abs", "neg", "cube"))
 
 BLOCK = 1024
 
@@ -288,15 +285,15 @@ def run(plan, x: torch.Tensor, y: torch.Tensor | None, dy: torch.Tensor | None,
     n = x.numel()
     if not n:
         return
-    grid = ((n + BLOCK - 1) // BLOCK,)
+    grid = ((n + BLOCK - 1) // BLOCK, 1, 1)  # three axes: a compiled kernel's launcher reads grid[1], grid[2]
     constants = launch_arguments(plan, y is not None, dy is not None, grad is not None)
     pointers = (x, x if y is None else y, x if dy is None else dy, x if grad is None else grad)  # x: untouched
     with torch.cuda.device(x.device) if x.is_cuda else contextlib.nullcontext():
         if interpreting() or not x.is_cuda:
             fused_kernel[grid](*pointers, n, **constants)
             return
-        key = (plan, y is not None, dy is not None, grad is not None, x.dtype, x.device.index,
-               tuple(p.data_ptr() % 16 == 0 for p in pointers))
+        key = (plan, y is not None, dy is not None, grad is not None, x.dtype, x.device.index, n >= 2**31,
+               tuple(p.data_ptr() % 16 == 0 for p in pointers))  # (n's type, i32 or i64, is in the signature)
         compiled = _COMPILED.get(key) if _FAST[0] else None
         if compiled is not None:
             try:

@@ -185,10 +185,10 @@ class FusedPlan:
 
         return _fused_triton.available() and set(self.names) <= _fused_triton.SUPPORTED
 
-    @property
-    def plain(self) -> bool:
-        """Whether y is one value as it is (no output map)."""
-        return len(self.outputs) == 1 and self.weights[0] == 1.0 and self.intercept == 0.0
+    def __getstate__(self) -> dict:
+        """The plan without what was cached about this machine: a pickled plan said Triton was there on a
+        machine without it (and its CUDA forward failed), or lost the fused path on one with it."""
+        return {name: value for name, value in self.__dict__.items() if name not in ("arrays", "cpu", "triton")}
 
 
 def backend(plan: FusedPlan, x: torch.Tensor) -> str | None:
@@ -281,6 +281,18 @@ _SECOND_ORDER = ("second derivatives through a fused ExpressionActivation are no
                  "fused=False (or set activation.fused = False) to differentiate twice")
 
 
+def functorch_active() -> bool:
+    """Under torch.func transforms (grad, vmap, jacrev, ...), which the fused kernels do not support."""
+    check = getattr(torch._C, "_are_functorch_transforms_active", None)
+    return bool(check()) if check is not None else False
+
+
+def _batched(t: torch.Tensor) -> bool:
+    """A vmapped tensor (autograd's is_grads_batched uses the legacy vmap): no raw memory to read."""
+    functorch = torch._C._functorch
+    return bool(functorch.is_batchedtensor(t) or getattr(functorch, "is_legacy_batchedtensor", lambda _: False)(t))
+
+
 class _Fused(torch.autograd.Function):
     """y = g(x) by the fused kernel; backward grad * g'(x), from g' saved by
     the forward pass or recomputed from x (:data:`CPU_RECOMPUTE_MIN_BYTES`)."""
@@ -302,6 +314,9 @@ class _Fused(torch.autograd.Function):
         if torch.is_grad_enabled():
             raise RuntimeError(_SECOND_ORDER)
         (saved,) = ctx.saved_tensors
+        if ctx.recompute and (functorch_active() or _batched(grad)):
+            # vmap of the backward (is_grads_batched, jacobian(vectorize=True)): no raw memory for a kernel
+            return grad * forward_mode(ctx.plan, saved)[1], None, None
         if ctx.recompute:
             return _run(ctx.kind, ctx.plan, saved, derivative=True, value=False, grad=grad)[1], None, None
         return grad * saved, None, None
@@ -346,6 +361,8 @@ def forward_mode(plan: FusedPlan, x: torch.Tensor, derivative: bool = True):
     if plan.intercept != 0.0:
         y = y + plan.intercept
     y = y if y.shape == x.shape else y.expand_as(x)
+    if y is x:  # the identity: a new tensor, as eagerly (compiled, y.mul_(0) zeroed the caller's input)
+        y = x.clone()
     if not derivative:
         return y, None
     if dy is None:

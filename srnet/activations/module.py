@@ -49,7 +49,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from srnet.activations.from_sympy import program_from_sympy
-from srnet.activations.fused import FusedPlan, backend, forward_mode_apply, fused_apply
+from srnet.activations.fused import FusedPlan, backend, forward_mode_apply, functorch_active, fused_apply
 from srnet.activations.programs import (
     CHECK_RANGE,
     VARIABLE,
@@ -316,7 +316,7 @@ class ExpressionActivation(nn.Module):
                 # the protected ops make inductor's CPU kernels many times slower.
                 return checkpoint(self._apply_affine, x, use_reentrant=False, preserve_rng_state=False)
             return self._apply_affine(x)
-        if self.fused and not torch.jit.is_tracing() and not _functorch_active() and _plain(x):
+        if self.fused and not torch.jit.is_tracing() and not functorch_active() and _plain(x):
             kind = backend(self._fused_plan, x)
             if kind is not None:
                 # decided on u = b*x + c: a tangent may come from the affine parameters (or x)
@@ -444,12 +444,6 @@ class ExpressionActivation(nn.Module):
             for name in _AFFINE:
                 getattr(copy, name).requires_grad_(getattr(self, name).requires_grad)
         return copy.to(self.constants.device)
-
-
-def _functorch_active() -> bool:
-    """Under torch.func transforms (grad, vmap, jacrev, ...), which the fused kernels do not support."""
-    check = getattr(torch._C, "_are_functorch_transforms_active", None)
-    return bool(check()) if check is not None else False
 
 
 def _plain(x: torch.Tensor) -> bool:

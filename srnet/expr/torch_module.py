@@ -122,11 +122,18 @@ class ProgramModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The program's value: its outputs times the weights, plus the intercept, where a weight of 0 adds
-        nothing (as :meth:`srnet.expr.program.Program.combine`: not 0 * inf = NaN)."""
+        nothing (as :meth:`srnet.expr.program.Program.combine`: not 0 * inf = NaN).  Half-precision inputs
+        are computed in float32 and the result rounded back (in float16 the exp cap of 80 is no cap:
+        softplus(12) was inf), as :class:`srnet.activations.ExpressionActivation` computes them."""
+        given = x.dtype
+        if given in (torch.float16, torch.bfloat16):
+            x = x.float()
         weights = self.weights.to(x.dtype)
-        terms = self.raw_outputs(x)[:, :, None] * weights  # (batch, outputs, targets): the few of a formula
-        terms = torch.where(weights == 0, torch.zeros((), dtype=x.dtype, device=x.device), terms)
-        return terms.sum(dim=1) + self.intercept.to(x.dtype)
+        raw = self.raw_outputs(x)[:, :, None]  # (batch, outputs, targets): the few of a formula
+        # a weight of 0 masks its output's overflow, not its gradient: the term can still be trained on
+        raw = torch.where((weights == 0) & ~torch.isfinite(raw), torch.zeros((), dtype=x.dtype, device=x.device),
+                          raw)
+        return ((raw * weights).sum(dim=1) + self.intercept.to(x.dtype)).to(given)
 
     def to_program(self) -> Program:
         """The program with the module's current (possibly trained) weights."""
