@@ -330,13 +330,17 @@ def _read_file(path: Path, target):
         try:
             if suffix == ".npz":
                 return _load_npz(path, target)
-            return _split_target(np.load(path, allow_pickle=False), None, target, path.name)
+            array = np.load(path, allow_pickle=False)
         except ValueError as error:
-            if "allow_pickle" not in str(error):
+            if "allow_pickle" in str(error):
+                raise ValueError(
+                    f"'{path.name}' holds Python objects, which srnet does not unpickle; save a numeric array"
+                ) from None
+            if str(error).startswith(f"'{path.name}'"):
                 raise
-            raise ValueError(
-                f"'{path.name}' holds Python objects, which srnet does not unpickle; save a numeric array"
-            ) from None
+            # NumPy's own words for a damaged or cut-short file do not name it
+            raise ValueError(f"'{path.name}' cannot be read as a NumPy array ({error})") from None
+        return _split_target(array, None, target, path.name)
     suffix = _table_suffix(path)
     if suffix is None:
         raise ValueError(
@@ -408,11 +412,11 @@ def _refuse_ragged(path: Path, delimiter: str) -> None:
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
         with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as handle:
-            rows = csv.reader(handle, delimiter=" " if delimiter == r"\s+" else delimiter,
-                              skipinitialspace=delimiter == r"\s+")
+            # whitespace-separated: any run of spaces and tabs, as pandas splits it (a tab read as one field
+            # blamed a valid line)
+            rows = (line.split() for line in handle) if delimiter == r"\s+" else csv.reader(handle, delimiter=delimiter)
             width = None
             for number, row in enumerate(rows, start=1):
-                row = [cell for cell in row if cell != ""] if delimiter == r"\s+" else row
                 if not row:
                     continue
                 if width is None:

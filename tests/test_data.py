@@ -480,3 +480,18 @@ def test_an_upper_case_gz_suffix_still_names_the_ragged_line(tmp_path):
         handle.write("1 2 3\n4 5\n")
     with pytest.raises(ValueError, match=r"line 2 has 2 fields, the first line 3"):
         load_table(path)
+
+
+def test_a_whitespace_table_splits_tabs_as_pandas_does_when_naming_a_short_line(tmp_path):
+    """'1 2' then '3<tab>4' then '5' : the tab line was blamed (one field), not the short one."""
+    path = tmp_path / "t.txt"
+    path.write_text("1 2\n3\t4\n5\n")
+    with pytest.raises(ValueError, match=r"line 3 has 1 fields, the first line 2"):
+        load_table(path)
+
+
+def test_a_cut_short_npy_file_is_named(tmp_path):
+    np.save(tmp_path / "c.npy", np.ones((10, 3)))
+    (tmp_path / "c.npy").write_bytes((tmp_path / "c.npy").read_bytes()[:-20])
+    with pytest.raises(ValueError, match=r"^'c.npy' cannot be read as a NumPy array \(Failed to read all data"):
+        load_table(tmp_path / "c.npy", target="last")
