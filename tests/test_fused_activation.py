@@ -739,3 +739,10 @@ def test_the_straight_line_identity_is_a_new_tensor():
     t = torch.linspace(-1, 1, 5)
     y, _ = forward_mode(plan, t, derivative=False)
     assert y is not t and torch.equal(y, t)
+
+
+def test_float32_tanh_keeps_the_sign_of_zero():
+    """tanh(-0.0) was +0.0 in the float32 kernel (poly * z * x + x); torch gives -0.0."""
+    t = torch.tensor([-0.0, 0.0], dtype=torch.float32)
+    y = activation(sympy.tanh(x))(t)
+    assert torch.equal(torch.signbit(y), torch.signbit(torch.tanh(t)))

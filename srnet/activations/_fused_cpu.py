@@ -97,7 +97,7 @@ def _tanh32(x):
     large = _ONE32 - _TWO32 / (e + _ONE32)
     large = -large if x < _ZERO32 else large
     r = small if ax < _TANH_SMALL else large
-    return r if x == x else x
+    return r if x == x and x != _ZERO32 else x  # NaN stays NaN, -0 stays -0 (poly * z * x + x gave +0)
 
 
 @njit(inline="always", **_JIT)
