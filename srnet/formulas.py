@@ -23,7 +23,6 @@ import sympy
 from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.expr.program import Program
 from srnet.expr.symbolic import (
-    SympyTimeout,
     complexity,
     residue_points,
     round_faithfully,
@@ -120,20 +119,18 @@ class Formula:
         time on plain symbols, evaluated (so that a protected division by an
         expression that is exactly 0 still reads 1), then put together as is.
         """
-        try:
-            with time_limit(COMPOSE_SECONDS):
-                values = list(symbols)
-                for program in self.programs:
-                    values = to_sympy(program, values)
-                return values
-        except SympyTimeout:
+        with time_limit(COMPOSE_SECONDS):
             values = list(symbols)
             for program in self.programs:
-                placeholders = [sympy.Dummy(real=True) for _ in values]
-                built = to_sympy(program, placeholders)
-                with sympy.evaluate(False):
-                    values = [e.xreplace(dict(zip(placeholders, values))) for e in built]
+                values = to_sympy(program, values)
             return values
+        values = list(symbols)  # the time ran out
+        for program in self.programs:
+            placeholders = [sympy.Dummy(real=True) for _ in values]
+            built = to_sympy(program, placeholders)
+            with sympy.evaluate(False):
+                values = [e.xreplace(dict(zip(placeholders, values))) for e in built]
+        return values
 
     def to_dict(self) -> dict:
         return {"format": "srnet.formula", "version": 1, "source": self.source,

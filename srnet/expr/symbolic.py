@@ -13,7 +13,6 @@ expands and takes gcds for minutes.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import math
 import multiprocessing
@@ -42,35 +41,64 @@ def _raise_in(thread_id: int, exception) -> None:
                                                None if exception is None else ctypes.py_object(exception))
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float):
-    """Raise :class:`SympyTimeout` in the block once it has run ``seconds``.
+class time_limit:
+    """``with time_limit(seconds) as limit:`` stops the block once it has run ``seconds``; then
+    ``limit.expired`` is True and the caller falls back.
 
-    A watchdog thread raises it in this thread (any thread, unlike a signal
-    alarm: Dask runs its tasks in worker threads).  It interrupts Python code
-    only, which is all sympy runs; the caller catches it and falls back.
+    A watchdog thread raises this limit's own :class:`SympyTimeout` in this
+    thread (any thread, unlike a signal alarm: Dask runs its tasks in worker
+    threads), and only this limit's ``with`` stops it: limits nest, an outer
+    one's deadline passes through the inner ones.  It interrupts Python code
+    only, which is all sympy runs.
     """
-    target = threading.get_ident()
-    lock = threading.Lock()
-    state = {"active": True, "fired": False}
 
-    def expire():
-        with lock:
-            if state["active"]:
-                state["fired"] = True
-                _raise_in(target, SympyTimeout)
+    def __init__(self, seconds: float):
+        self.seconds = max(0.0, float(seconds))
+        self.expired = False
 
-    timer = threading.Timer(max(0.0, seconds), expire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        with lock:
-            state["active"] = False
-        timer.cancel()
-        if state["fired"]:  # fired as the block ended: cancel it if it has not been raised yet
-            _raise_in(target, None)
+    def __enter__(self):
+        self._signal = type("SympyTimeout", (SympyTimeout,), {})
+        self._target = threading.get_ident()
+        self._lock = threading.Lock()
+        self._active, self._fired = True, False
+        self._entered = threading.Event()
+        self._timer = threading.Timer(self.seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+        self._entered.set()  # only now may it fire: raised inside threading's own start(), it escaped the with
+        return self
+
+    def _expire(self):
+        self._entered.wait()
+        with self._lock:
+            if self._active:
+                self._fired = True
+                _raise_in(self._target, self._signal)
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        while True:  # the timeout may be raised here, as the block ends: it is this limit's all the same
+            try:
+                with self._lock:
+                    self._active = False
+                self._timer.cancel()
+                if self._fired:  # fired as the block ended: cancel it if it has not been raised yet
+                    _raise_in(self._target, None)
+                break
+            except self._signal:
+                kind = self._signal
+        self.expired = kind is not None and issubclass(kind, self._signal)
+        return self.expired
+
+
+def rebuilt(build):
+    """``build()``, a rebuild of an expression (new numbers put in), with sympy's automatic evaluation
+    (``1*x`` reads ``x``) for up to :data:`IN_PROCESS_SECONDS`, else without it: rounding the constants of
+    a feynman2 formula stood still for minutes in Abs(tanh(...)) asking whether its argument is real."""
+    with time_limit(IN_PROCESS_SECONDS) as limit:
+        return build()
+    if limit.expired:
+        with sympy.evaluate(False):
+            return build()
 
 
 def make_symbols(n: int, names: Sequence[str] | None = None, positive: Sequence[bool] | None = None):
@@ -157,7 +185,7 @@ def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12, points: dict | No
         value = float(number)
         if math.isfinite(value) and abs(value - round(value)) <= tolerance * min(abs(value), 1.0):
             near_integers[number] = sympy.Integer(round(value))
-    return expr.xreplace(near_integers)
+    return rebuilt(lambda: expr.xreplace(near_integers))
 
 
 #: At most this many of ``points`` are read to size a sum (see _without_residue).
@@ -251,7 +279,7 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
             return node
         return rest if columns is None or small_there(float(constant), rest) else node
 
-    return bottom_up(expr, drop)
+    return rebuilt(lambda: bottom_up(expr, drop))
 
 
 #: A float becomes a rational only with a numerator below this: 120000 reads as 120000, but 1.2e19 as
@@ -285,7 +313,7 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
         close = rational != 0 and abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value)
         simple = close and rational.q <= 12 and abs(rational.p) < SIMPLE_NUMERATOR
         replacements[number] = rational if simple else sympy.Float(rounded, digits)
-    return expr.xreplace(replacements)
+    return rebuilt(lambda: expr.xreplace(replacements))
 
 
 #: Digits :func:`round_faithfully` tries after the first, and how close the rounded formula must stay.
@@ -402,22 +430,19 @@ def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 4
     """
     if complexity(expr) > max_complexity:  # in-process, unbounded: powsimp of a 490-node class logit with
         return expr                        # large trig arguments ran for minutes (Mod -> gcd -> expand)
-    try:  # even a 170-node formula's powsimp ran for minutes (tanh(tan(...)**2): is it real?)
-        with time_limit(IN_PROCESS_SECONDS):
-            real = _real_valued(expr)
-            finite = not expr.has(*_NOT_FINITE)
-            cleaned = sympy.powsimp(expr)
-    except SympyTimeout:
+    with time_limit(IN_PROCESS_SECONDS) as limit:  # a 170-node formula's powsimp ran for minutes
+        real = _real_valued(expr)                   # (tanh(tan(...)**2): is it real?)
+        finite = not expr.has(*_NOT_FINITE)
+        cleaned = sympy.powsimp(expr)
+    if limit.expired:
         return expr
 
     def better(form) -> bool:  # smaller, as real as the input (see _real_valued) and as finite
         # (x/(sin(x)**2 + cos(x)**2 - 1) is zoo*x on paper, where the program's protected division gives x)
-        try:  # asking whether a form is real is sympy's assumptions again: bounded, and no answer is a no
-            with time_limit(IN_PROCESS_SECONDS):
-                return (complexity(form) <= complexity(best) and (_real_valued(form) or not real)
-                        and (not finite or not form.has(*_NOT_FINITE)))
-        except SympyTimeout:
-            return False
+        with time_limit(IN_PROCESS_SECONDS):  # whether a form is real is sympy's assumptions again: bounded,
+            return (complexity(form) <= complexity(best) and (_real_valued(form) or not real)  # no answer a no
+                    and (not finite or not form.has(*_NOT_FINITE)))
+        return False
 
     best = expr
     if better(cleaned):
