@@ -510,6 +510,7 @@ def test_rounding_that_stalls_is_put_together_as_built_with_the_same_values(monk
     expr = 1.23456789 * sympy.log(sympy.Abs(sympy.tanh(sympy.tan(0.987654321 * x0) ** 2) + x1)) - 0.5000001 * x1
     expected = round_constants(expr, 4)
     monkeypatch.setattr(symbolic, "IN_PROCESS_SECONDS", 0.0)  # every rebuild "stalls"
+    monkeypatch.setattr(symbolic, "REBUILD_SECONDS_PER_NODE", 0.0)
     stalled = round_constants(expr, 4)
     X = np.random.default_rng(0).uniform(0.1, 1, (20, 2))
     np.testing.assert_allclose(evaluate_sympy(stalled, (x0, x1), X), evaluate_sympy(expected, (x0, x1), X),

@@ -90,11 +90,17 @@ class time_limit:
         return self.expired
 
 
-def rebuilt(build):
-    """``build()``, a rebuild of an expression (new numbers put in), with sympy's automatic evaluation
-    (``1*x`` reads ``x``) for up to :data:`IN_PROCESS_SECONDS`, else without it: rounding the constants of
-    a feynman2 formula stood still for minutes in Abs(tanh(...)) asking whether its argument is real."""
-    with time_limit(IN_PROCESS_SECONDS) as limit:
+#: A rebuild's time beyond :data:`IN_PROCESS_SECONDS` per node of the expression (a 6500-operation chain's
+#: rounding takes seconds of honest work).
+REBUILD_SECONDS_PER_NODE = 1e-3
+
+
+def rebuilt(expr: sympy.Expr, build):
+    """``build()``, a rebuild of ``expr`` (new numbers put in), with sympy's automatic evaluation (``1*x``
+    reads ``x``) for up to :data:`IN_PROCESS_SECONDS` plus :data:`REBUILD_SECONDS_PER_NODE` per node,
+    else without it: rounding the constants of a feynman2 formula stood still for minutes in
+    Abs(tanh(...)) asking whether its argument is real."""
+    with time_limit(IN_PROCESS_SECONDS + REBUILD_SECONDS_PER_NODE * complexity(expr)) as limit:
         return build()
     if limit.expired:
         with sympy.evaluate(False):
@@ -185,7 +191,7 @@ def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12, points: dict | No
         value = float(number)
         if math.isfinite(value) and abs(value - round(value)) <= tolerance * min(abs(value), 1.0):
             near_integers[number] = sympy.Integer(round(value))
-    return rebuilt(lambda: expr.xreplace(near_integers))
+    return rebuilt(expr, lambda: expr.xreplace(near_integers))
 
 
 #: At most this many of ``points`` are read to size a sum (see _without_residue).
@@ -279,7 +285,7 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
             return node
         return rest if columns is None or small_there(float(constant), rest) else node
 
-    return rebuilt(lambda: bottom_up(expr, drop))
+    return rebuilt(expr, lambda: bottom_up(expr, drop))
 
 
 #: A float becomes a rational only with a numerator below this: 120000 reads as 120000, but 1.2e19 as
@@ -313,7 +319,7 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
         close = rational != 0 and abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value)
         simple = close and rational.q <= 12 and abs(rational.p) < SIMPLE_NUMERATOR
         replacements[number] = rational if simple else sympy.Float(rounded, digits)
-    return rebuilt(lambda: expr.xreplace(replacements))
+    return rebuilt(expr, lambda: expr.xreplace(replacements))
 
 
 #: Digits :func:`round_faithfully` tries after the first, and how close the rounded formula must stay.
