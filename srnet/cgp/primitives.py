@@ -334,12 +334,11 @@ def function_names(functions) -> tuple[str, ...]:
     names = list(functions) if isinstance(functions, Iterable) else None
     if names is None or not all(isinstance(n, str) for n in names):
         raise ValueError(f"functions must be primitive names (a list, or 'add,mul,sin'), got {functions!r}")
-    functions = names
-    if not functions:
+    if not names:
         raise ValueError("functions is empty; give at least one primitive")
-    if len(set(functions)) != len(functions):
-        raise ValueError(f"functions repeats a primitive: {functions}")
-    return tuple(primitive(n).name for n in functions)  # an unknown name lists the valid ones
+    if len(set(names)) != len(names):
+        raise ValueError(f"functions repeats a primitive: {names}")
+    return tuple(primitive(n).name for n in names)  # an unknown name lists the valid ones
 
 
 def function_codes(functions) -> np.ndarray:

@@ -6,7 +6,7 @@ sympy, so :func:`simplify` runs it in a forked child process that is killed
 at the deadline (falling back to a cheap in-process clean-up where forking
 is impossible, e.g. inside daemonic worker processes).  Work that must stay
 in this process (building a deep composition, combining powers) runs under
-:func:`time_limit`: sympy's automatic evaluation asks assumptions of every
+:class:`time_limit`: sympy's automatic evaluation asks assumptions of every
 new node, and for some real formulas (tanh of tan(...)**2) that question
 expands and takes gcds for minutes.
 """
@@ -31,7 +31,7 @@ from srnet.expr.program import Program
 
 
 class SympyTimeout(BaseException):
-    """Raised inside a :func:`time_limit` block at its deadline.  A BaseException, so that sympy's own
+    """Raised inside a :class:`time_limit` block at its deadline.  A BaseException, so that sympy's own
     ``except Exception`` clauses cannot swallow it and carry on."""
 
 
@@ -100,11 +100,10 @@ def rebuilt(expr: sympy.Expr, build):
     reads ``x``) for up to :data:`IN_PROCESS_SECONDS` plus :data:`REBUILD_SECONDS_PER_NODE` per node,
     else without it: rounding the constants of a feynman2 formula stood still for minutes in
     Abs(tanh(...)) asking whether its argument is real."""
-    with time_limit(IN_PROCESS_SECONDS + REBUILD_SECONDS_PER_NODE * complexity(expr)) as limit:
+    with time_limit(IN_PROCESS_SECONDS + REBUILD_SECONDS_PER_NODE * complexity(expr)):
         return build()
-    if limit.expired:
-        with sympy.evaluate(False):
-            return build()
+    with sympy.evaluate(False):  # the time ran out
+        return build()
 
 
 def make_symbols(n: int, names: Sequence[str] | None = None, positive: Sequence[bool] | None = None):
