@@ -668,15 +668,21 @@ def test_ctrl_c_while_polishing_keeps_the_fit(monkeypatch):
 
 
 def test_the_search_works_on_inputs_far_from_unit_scale():
-    """Candidates were clipped on their raw values (1e6) before their weight: with inputs of 1e3 a product
-    x0*x1 could never be chosen (R2 0.70), with 1e7 not even a leaf reading an input."""
+    """Candidates are clipped on their raw values (1e6): with inputs of 1e3 a product x0*x1 could never be
+    chosen (R2 0.70), with 1e7 not even a leaf reading an input.  Such inputs are searched scaled by a power
+    of two, folded into the leaves: the formula reads X as given."""
+    from srnet.xnet.estimators import _input_scales
     rng = np.random.default_rng(0)
     Z = rng.uniform(-2, 2, (200, 4))
+    assert _input_scales(Z).tolist() == [1.0] * 4  # (Nguyen's inputs are searched as they are)
+    assert _input_scales(Z * 1e3).tolist() == [2.0 ** -11] * 4 and _input_scales(Z * 1e-5).tolist() == [2.0**16] * 4
     for scale in (1e3, 1e7):
         X = Z * scale
         y = X[:, 0] * X[:, 1] + X[:, 2] - X[:, 3]
         model = XNetRegressor(max_seconds=None, max_iterations=80, simplify_seconds=0, random_state=0).fit(X, y)
         assert model.score(X, y) > 0.9999
+        np.testing.assert_allclose(evaluate_sympy(model.expression_, make_symbols(4), X), model.predict(X),
+                                   rtol=1e-9)
 
 
 def test_a_refit_that_fails_leaves_the_last_fit_whole():

@@ -27,7 +27,7 @@ from srnet.progress import SearchProgress
 from srnet.train import torch_device
 from srnet.xnet.constants import RULES
 from srnet.xnet.train import Settings, count_nodes, train
-from srnet.xnet.tree import to_program
+from srnet.xnet.tree import LEAF, to_program
 
 #: The default library: srnet's arithmetic and the paper's elementary functions.
 DEFAULT_FUNCTIONS = ("add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt", "square")
@@ -48,6 +48,32 @@ def split_library(functions) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Primitive names (a sequence or ``"add,mul,..."``, see :func:`function_names`) as (unary, binary)."""
     prims = [primitive(name) for name in function_names(functions)]
     return (tuple(p.name for p in prims if p.arity == 1), tuple(p.name for p in prims if p.arity == 2))
+
+
+#: Inputs whose largest magnitude lies outside [1/INPUT_RANGE, INPUT_RANGE] are searched scaled by a power of
+#: two: the search clips a neuron's raw value at ``clip`` (1e6), so with inputs of 1e3 a product x0*x1 could
+#: never be chosen (R2 0.70 on x0*x1 + x2 - x3), with 1e7 not even a leaf.  Inputs in that range (every
+#: Nguyen problem's) are searched as they are.
+INPUT_RANGE = 64.0
+
+
+def _input_scales(X: np.ndarray) -> np.ndarray:
+    """Per input, the power of two that brings its largest magnitude near 1 (1 where it is in range)."""
+    largest = np.max(np.abs(X), axis=0) if len(X) else np.ones(X.shape[1])
+    out_of_range = (largest > INPUT_RANGE) | ((largest < 1 / INPUT_RANGE) & (largest > 0))
+    exponents = np.where(out_of_range, -np.round(np.log2(np.where(largest > 0, largest, 1.0))), 0.0)
+    return np.ldexp(1.0, exponents.astype(int))
+
+
+def _fold_input_scales(roots, scales: np.ndarray) -> None:
+    """Leaves read ``scale * x`` during the search: their weights take the scale, in place (a power of
+    two: exact)."""
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node.op == LEAF:
+            node.weight *= float(scales[node.var])
+        stack.extend(node.children)
 
 
 class _XNetBase(BaseEstimator):
@@ -154,7 +180,8 @@ class _XNetBase(BaseEstimator):
         threads = check_budget("n_threads", self.n_threads, integer=True, minimum=1)
         device = torch_device(self.device)
         rng = random_generator(self.random_state)
-        X_t = torch.tensor(X, dtype=torch.float64, device=device)  # a copy: X may be read-only
+        scales = _input_scales(X)
+        X_t = torch.tensor(X * scales, dtype=torch.float64, device=device)  # a copy: X may be read-only
         rows, valid = self._split(len(X), fraction, strata, rng)
         if valid is not None:
             valid = (X_t[valid], Y[valid])
@@ -162,6 +189,7 @@ class _XNetBase(BaseEstimator):
         with torch_threads(threads), SearchProgress(self.progress, type(self).__name__, settings.max_seconds,
                                                      settings.max_iterations, unit="it", loss_name="loss") as bar:
             result = train(X_t, Y, loss, n_trees, settings, rng, valid, on_iteration=bar)
+        _fold_input_scales(result.roots, scales)  # the trees read X as given from here on
         program = to_program(result.roots, X.shape[1], scale, offset)
         # every fitted attribute is set after the formulas (a second Ctrl-C there leaves the estimator as it was)
         formulas = program_formulas(self, program, X, self.simplify_seconds,
