@@ -515,3 +515,29 @@ def test_rounding_that_stalls_is_put_together_as_built_with_the_same_values(monk
     X = np.random.default_rng(0).uniform(0.1, 1, (20, 2))
     np.testing.assert_allclose(evaluate_sympy(stalled, (x0, x1), X), evaluate_sympy(expected, (x0, x1), X),
                                rtol=1e-12)
+
+
+def test_a_time_limit_fires_again_when_its_first_stop_is_swallowed():
+    """Raised inside a weakref callback (a garbage collection), the stop was ignored and the block ran on."""
+    import threading
+
+    from srnet.expr.symbolic import SympyTimeout, time_limit
+    outcome = {}
+
+    def run():
+        swallowed = []
+        with time_limit(0.1) as limit:
+            while True:
+                try:
+                    while True:
+                        sum(range(1000))
+                except SympyTimeout:
+                    if swallowed:
+                        raise
+                    swallowed.append(1)  # as an 'Exception ignored in' callback swallows it
+        outcome.update(expired=limit.expired, swallowed=len(swallowed))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert outcome == {"expired": True, "swallowed": 1}

@@ -52,6 +52,8 @@ class time_limit:
     only, which is all sympy runs.
     """
 
+    REPEAT_SECONDS = 0.1
+
     def __init__(self, seconds: float):
         self.seconds = max(0.0, float(seconds))
         self.expired = False
@@ -61,26 +63,31 @@ class time_limit:
         self._target = threading.get_ident()
         self._lock = threading.Lock()
         self._active, self._fired = True, False
-        self._entered = threading.Event()
-        self._timer = threading.Timer(self.seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        self._entered, self._done = threading.Event(), threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
         self._entered.set()  # only now may it fire: raised inside threading's own start(), it escaped the with
         return self
 
-    def _expire(self):
+    def _watch(self):
         self._entered.wait()
-        with self._lock:
-            if self._active:
+        if self._done.wait(self.seconds):
+            return
+        while True:  # again every REPEAT_SECONDS: one raised inside a weakref callback or __del__ is ignored
+            with self._lock:
+                if not self._active:
+                    return
                 self._fired = True
                 _raise_in(self._target, self._signal)
+            if self._done.wait(self.REPEAT_SECONDS):
+                return
 
     def __exit__(self, kind, value, traceback) -> bool:
         while True:  # the timeout may be raised here, as the block ends: it is this limit's all the same
             try:
                 with self._lock:
                     self._active = False
-                self._timer.cancel()
+                self._done.set()
                 if self._fired:  # fired as the block ended: cancel it if it has not been raised yet
                     _raise_in(self._target, None)
                 break
