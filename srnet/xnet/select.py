@@ -234,8 +234,8 @@ def propose(plan, outs, target, weight, X, unary, binary, *, max_nodes: int, cli
 
 def _best_of_each(plan, cands, raws, ok, target, weight, clip: float, margin: float) -> list[Proposal]:
     """Each neuron's best candidate among ``cands`` that beats its current function."""
-    # clipped on the raw value: admitted on its weighted output, 1.6e-15*exp(31.9*x) fitted Nguyen-1's cubic
-    # (the search reads inputs of about unit scale: XNetRegressor scales the others, see _input_scales)
+    # clipped on the raw value, as the search always was (clipping the weighted output instead was tried and
+    # put back: no gain on Nguyen); inputs far from unit scale are scaled before the search (_input_scales)
     ok = ok & (raws.abs() <= clip).all(dim=1)
     node_of = torch.tensor([c.node for c in cands], device=raws.device)
     w, b, error = _fit(raws, target[node_of], weight[node_of])
