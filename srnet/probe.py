@@ -162,8 +162,11 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
         is_classifier=is_classifier and names[-1] == output,
         output=output,
         folded=tuple(leaf.name for leaf in leaves if leaf.role in ("diagonal", "affine")),
-        # the last layer explained feeds none explained (a direct formula of the output: layers=[output])
-        fed=tuple(_next_leaf(leaves, name) for name in names[:-1]) + (None,),
+        # the last layer explained feeds none explained (a direct formula of the output: layers=[output]),
+        # but a classifier's logits must be what its softmax runs on (softmax(fc(h) / T) or softmax(fc(h) +
+        # prior) were explained through fc's values, 97 % agreement reported against 75 % true)
+        fed=tuple(_next_leaf(leaves, name) for name in names[:-1])
+        + ((leaves[-1].name,) if is_classifier and names[-1] == output else (None,)),
     )
 
 
@@ -544,6 +547,7 @@ def _probe_hooked(model, batches, names, output=None, fed=None) -> dict[str, lis
 
 def _check_fed(model, outputs: dict, fed: dict, inputs: dict) -> None:
     """Each recorded layer's output is the input of the module declared after it, where that one ran."""
+    modules = dict(model.named_modules())
     for name, after in fed.items():
         if after is None or after not in inputs or not isinstance(outputs.get(name), torch.Tensor):
             continue
@@ -551,6 +555,12 @@ def _check_fed(model, outputs: dict, fed: dict, inputs: dict) -> None:
         if mine.numel() == theirs.numel() and torch.allclose(mine.reshape(theirs.shape).double(), theirs.double(),
                                                              rtol=1e-5, atol=1e-6, equal_nan=True):
             continue
+        if _is_softmax(modules[after]) if after in modules else False:
+            raise ValueError(
+                f"in {_kind(model)}, the softmax '{after}' does not run on the output of '{name}', the layer "
+                f"explained as the logits: its forward changes them in between (a temperature, an added prior, "
+                f"...); srnet explains the modules it can see: make that step a module, or explain the logits "
+                f"without it (layers=[...] up to '{name}')")
         raise ValueError(
             f"in {_kind(model)}, module '{after}' (declared after layer '{name}') does not run on that layer's "
             f"output: a skip connection (h + f(h)), a forward that combines layers, or one that runs its modules "
