@@ -382,14 +382,17 @@ class SRNet(BaseEstimator):
         if box is not None:
             _check_squarable(np.asarray(box), "the explanation domain", "choose a smaller box")
         n_rows = min(len(X), self.max_samples)
-        rng = np.random.default_rng([seed_from(self.random_state), 2])
+        # one seed for the whole fit: drawn again in fit_activations, random_state=None (or a Generator) held out
+        # other rows than the domain's jitter had left out, and copies of the validation rows were searched on
+        run_seed = seed_from(self.random_state)
+        rng = np.random.default_rng([run_seed, 2])
         activations = probe(model, X, layers)
         samples, skipped = {}, None
         if domain.kind != "rows":
             # search (within the rows' budget) and validation samples of the domain, and the region beyond a box;
             # a classifier's held-out rows (fit_activations draws the same) are no centres of the searched jitter:
             # 18 % of its points were copies of them moved by 0.1 std, and their agreement read optimistic
-            held, fitted = held_out_rows(len(X), seed_from(self.random_state)) if plan.is_classifier else (None, None)
+            held, fitted = held_out_rows(len(X), run_seed) if plan.is_classifier else (None, None)
             centres = X[fitted] if held is not None and domain.kind == "jitter" else X
             regions = {"fit": domain.sample(centres, n_rows, rng), "domain": domain.sample(X, n_rows, rng)}
             beyond = domain.sample_beyond(X, n_rows, rng)
@@ -408,15 +411,28 @@ class SRNet(BaseEstimator):
             # where candidates are checked for poles: formulas only, no network, so as many points as it takes
             # (on a validation sample of 50 points, 1/(x - 0.5) looked removable in 2 runs of 5)
             samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)
-        self.domain_ = {**domain.describe(X), "note": skipped}
         if classes is None and plan.is_classifier:  # (explained up to a hidden layer, its outputs are not classes)
             classes = model_labels
         return self.fit_activations(given, activations, classification=plan.is_classifier, classes=classes,
                                     feature_names=feature_names, callback=callback, domain_samples=samples,
-                                    layer_names=list(plan.names))
+                                    layer_names=list(plan.names), _run_seed=run_seed,
+                                    _domain={**domain.describe(X), "note": skipped})
+
+    def _direct_share(self, classification: bool) -> float:
+        """The share of the budget the direct searches get (``direct_budget`` checked, "auto" resolved)."""
+        direct_budget = self.direct_budget
+        if isinstance(direct_budget, str):
+            if direct_budget != "auto":
+                raise ValueError(f"direct_budget is a share of the budget in [0, 1) or 'auto', got {direct_budget!r}")
+            direct_budget = DIRECT_BUDGET_CLASSIFIER if classification else DIRECT_BUDGET_REGRESSION
+        direct_share = 0.0 if self.teacher_forcing else check_budget("direct_budget", direct_budget,
+                                                                     positive=False)
+        if direct_share >= 1:
+            raise ValueError(f"direct_budget is a share of the budget in [0, 1), got {direct_share}")
+        return direct_share
 
     def fit_activations(self, X, activations, *, classification=False, feature_names=None, callback=None,
-                        domain_samples=None, classes=None, layer_names=None):
+                        domain_samples=None, classes=None, layer_names=None, _run_seed=None, _domain=None):
         """Explain recorded activations (one (n, width) array per layer, the
         network output last) of a network whose inputs were ``X``.
 
@@ -442,43 +458,47 @@ class SRNet(BaseEstimator):
         # the inputs' names (a DataFrame's columns, else the model's or feature_names=): a DataFrame's columns
         # are checked against them at predict (feature_names_in_, as scikit-learn names it)
         names_in = columns if columns is not None else feature_names
-        if names_in is not None:
-            self.feature_names_in_ = np.array([str(c) for c in names_in], dtype=object)
-        elif hasattr(self, "feature_names_in_"):  # a refit on an array: no names to check
-            del self.feature_names_in_
-        self.feature_symbols_ = None
+        symbols = None
         if feature_names is not None:
             feature_names = [str(name) for name in feature_names]
-            self.feature_symbols_ = dict(zip(feature_names, feature_symbols(feature_names)))
+            symbols = dict(zip(feature_names, feature_symbols(feature_names)))
             feature_names = feature_symbols(feature_names)
         X = check_matrix(X)
         _check_squarable(X, "X")
         targets = self._check_activations(X, activations)
         check_rows(X)
         settings = self._checked_settings()
-        run_seed = seed_from(self.random_state)
+        run_seed = seed_from(self.random_state) if _run_seed is None else _run_seed  # fit's own, when it calls
         if layer_names is not None and len(layer_names) != len(targets):
             raise ValueError(f"{len(layer_names)} layer names for {len(targets)} recorded layers")
-        self.layer_names_ = ([str(name) for name in layer_names] if layer_names is not None
-                             else [f"layer{k + 1}" for k in range(len(targets))])
         if classification and targets[-1].shape[0] < 2:  # argmax of one column: 100 % agreement, always
             raise ValueError("classification needs one output (logit) per class, at least 2; for a network "
                              "with one logit, pass classification=False, or its logits as two columns (0, z)")
-        self.n_features_in_ = X.shape[1]
-        self.feature_names_ = (list(feature_names) if feature_names is not None
-                               else [f"x{j}" for j in range(X.shape[1])])
-        if len(self.feature_names_) != X.shape[1]:
-            raise ValueError(f"{len(self.feature_names_)} feature names for {X.shape[1]} columns of X")
-        self.is_classifier_ = bool(classification)
+        feature_names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
+        if len(feature_names) != X.shape[1]:
+            raise ValueError(f"{len(feature_names)} feature names for {X.shape[1]} columns of X")
         if classes is not None and not classification:
             raise ValueError("classes= names a classifier's outputs; this network is not one (no softmax head)")
-        self.classes_ = None if classes is None else np.asarray(classes).reshape(-1)
-        if self.classes_ is not None and len(self.classes_) != targets[-1].shape[0]:
-            raise ValueError(f"{len(self.classes_)} class labels for the network's {targets[-1].shape[0]} outputs")
+        classes = None if classes is None else np.asarray(classes).reshape(-1)
+        if classes is not None and len(classes) != targets[-1].shape[0]:
+            raise ValueError(f"{len(classes)} class labels for the network's {targets[-1].shape[0]} outputs")
+        direct_share = self._direct_share(classification)
+        # every check passed: a refit refused above leaves the previous fit whole (its names beside another
+        # fit's programs made predict refuse the data it was fitted on)
+        if names_in is not None:
+            self.feature_names_in_ = np.array([str(c) for c in names_in], dtype=object)
+        elif hasattr(self, "feature_names_in_"):  # a refit on an array: no names to check
+            del self.feature_names_in_
+        self.feature_symbols_ = symbols
+        self.layer_names_ = ([str(name) for name in layer_names] if layer_names is not None
+                             else [f"layer{k + 1}" for k in range(len(targets))])
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_ = feature_names
+        self.is_classifier_ = bool(classification)
+        self.classes_ = classes
+        self.domain_ = _domain if _domain is not None else {"kind": "rows", "factor": None, "box": None, "note": None}
 
         domain_samples = domain_samples or {}
-        if "fit" not in domain_samples:
-            self.domain_ = {"kind": "rows", "factor": None, "box": None, "note": None}
         search_size = self.max_samples // 2 if "fit" in domain_samples else self.max_samples
         held, fitted = held_out_rows(X.shape[0], run_seed) if classification and "fit" in domain_samples else (
             None, np.arange(X.shape[0]))
@@ -499,15 +519,6 @@ class SRNet(BaseEstimator):
                            levels_back=settings["levels_back"], functions=settings["functions"],
                            n_constants=self.n_constants, constant_pool=self.constant_pool)
         threads = self.n_threads or numba.get_num_threads()
-        direct_budget = self.direct_budget
-        if isinstance(direct_budget, str):
-            if direct_budget != "auto":
-                raise ValueError(f"direct_budget is a share of the budget in [0, 1) or 'auto', got {direct_budget!r}")
-            direct_budget = DIRECT_BUDGET_CLASSIFIER if classification else DIRECT_BUDGET_REGRESSION
-        direct_share = 0.0 if self.teacher_forcing else check_budget("direct_budget", direct_budget,
-                                                                     positive=False)
-        if direct_share >= 1:
-            raise ValueError(f"direct_budget is a share of the budget in [0, 1), got {direct_share}")
         total_seconds = settings["max_seconds"]
         if total_seconds is not None:  # the layer-wise search gets the rest of the seconds
             settings["max_seconds"] = total_seconds * (1 - direct_share)

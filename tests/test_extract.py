@@ -224,6 +224,24 @@ def test_a_classifier_s_held_out_rows_are_no_centres_of_the_searched_jitter(monk
     assert nearest_is_held(domain_points) > 40
 
 
+@pytest.mark.parametrize("random_state", [None, "generator"])
+def test_the_jitter_leaves_out_the_rows_that_are_held_out_whatever_the_random_state(monkeypatch, random_state):
+    """fit and fit_activations each drew a seed: with random_state=None or a Generator they held out different
+    rows, and jittered copies of the validation rows were searched on."""
+    import srnet.extract as extract
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3), nn.Softmax(dim=1))
+    X = np.random.default_rng(0).normal(size=(300, 6))
+    drawn, draw = [], extract.held_out_rows
+    monkeypatch.setattr(extract, "held_out_rows", lambda n, seed: (drawn.append(draw(n, seed)), drawn[-1])[1])
+    state = np.random.default_rng(3) if random_state == "generator" else None
+    settings = {**QUICK, "random_state": state}
+    SRNet(max_generations=3, **settings).fit(net, X)
+    assert len(drawn) == 2 and drawn[0][0] is not None
+    np.testing.assert_array_equal(drawn[0][0], drawn[1][0])
+
+
 def test_recorded_activations_as_tensors_with_gradients_and_fresh_layer_names(small_regression):
     """Activations recorded with autograd on were a raw RuntimeError; a fit_activations after a fit kept the
     probed modules' names for layers of another network; a one-logit 'classifier' agreed 100 % always."""
@@ -576,3 +594,19 @@ def test_the_refined_formula_is_the_same_whatever_torch_s_threads():
         torch.set_num_threads(before)
     assert formulas[0] == formulas[1]
     assert "refined" in formulas[0][1]  # the refinement ran and was kept: the case that differed
+
+
+def test_a_refit_refused_for_its_names_or_classes_leaves_the_previous_fit_whole(small_regression):
+    """The names, widths and classes of the refused refit were set before its checks: the fitted estimator then
+    refused the data it was fitted on ("X has 2 columns but SRNet was fitted on 3")."""
+    net, X = small_regression
+    model = SRNet(max_generations=3, **QUICK).fit(net, X)
+    before = model.predict(X)
+    wider = nn.Sequential(nn.Linear(X.shape[1] + 1, 4), nn.Tanh(), nn.Linear(4, 3), nn.Softmax(dim=1))
+    X_wider = np.random.default_rng(1).normal(size=(50, X.shape[1] + 1))
+    with pytest.raises(ValueError, match="feature names for"):
+        model.fit(wider, X_wider, feature_names=["a"])
+    with pytest.raises(ValueError, match="2 class labels for the network's 3 outputs"):
+        model.fit(wider, X_wider, classes=["u", "v"])
+    assert model.n_features_in_ == X.shape[1] and not model.is_classifier_ and model.classes_ is None
+    np.testing.assert_array_equal(model.predict(X), before)
