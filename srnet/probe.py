@@ -403,7 +403,9 @@ class LayerRecorder:
         for name, outputs in self._outputs.items():
             if len(outputs) != 1:
                 if not outputs:
-                    raise ValueError(f"layer '{name}' did not run in one forward pass; srnet records each layer once")
+                    raise ValueError(f"layer '{name}' did not run in a forward pass: a module declared but not used "
+                                     f"by forward (a spare head?); name the layers forward runs, its output last "
+                                     f"(layers=[...])")
                 raise ValueError(
                     f"module '{name}' ran {len(outputs)} times in one forward pass: one module shared by several "
                     f"layers (such as one self.act = nn.Tanh() called after each Linear)? srnet records each layer "
@@ -570,7 +572,9 @@ def _check_fed(model, outputs: dict, fed: dict, inputs: dict) -> None:
 
 
 def _check_output(model, outputs: dict, output, final) -> None:
-    """The layer explained as the output is what the network returns."""
+    """The layer explained as the output is what the network returns (of a tuple or list, its first tensor)."""
+    if isinstance(final, (tuple, list)):  # (output, auxiliary, ...): a forward returning (10 * o, o) passed unchecked
+        final = next((item for item in final if isinstance(item, torch.Tensor)), None)
     if output is None or not isinstance(final, torch.Tensor):
         return
     last = outputs[output]
