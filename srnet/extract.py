@@ -117,6 +117,20 @@ def held_out_rows(n: int, run_seed: int) -> tuple[np.ndarray | None, np.ndarray]
     return np.sort(order[:n_held]), np.sort(order[n_held:])
 
 
+def searched_rows(X: np.ndarray, fitted: np.ndarray, size: int, rng) -> np.ndarray:
+    """``size`` of the ``fitted`` rows to search on (all of them if fewer), sorted: each input's smallest and
+    largest row, then a random draw.  The final linear maps are fitted on every row, where a formula chosen on
+    a random draw could overflow on an outlier it never saw (``exp`` of a row at 1e3): the fit failed at its
+    end, its whole budget lost."""
+    if len(fitted) <= size:
+        return fitted
+    values = X[fitted]
+    extremes = np.unique(np.concatenate([np.argmin(values, axis=0), np.argmax(values, axis=0)]))
+    extremes = fitted[extremes[: size // 2]]
+    rest = np.setdiff1d(fitted, extremes)
+    return np.sort(np.concatenate([extremes, rng.choice(rest, size - len(extremes), replace=False)]))
+
+
 #: Points of the domain the candidate formulas are checked for poles on (see
 #: :func:`srnet.formulas.singularities`), however few the rows.
 POLE_POINTS = 2000
@@ -502,9 +516,7 @@ class SRNet(BaseEstimator):
         search_size = self.max_samples // 2 if "fit" in domain_samples else self.max_samples
         held, fitted = held_out_rows(X.shape[0], run_seed) if classification and "fit" in domain_samples else (
             None, np.arange(X.shape[0]))
-        rows = fitted
-        if len(fitted) > search_size:
-            rows = np.sort(np.random.default_rng([run_seed, 1]).choice(fitted, search_size, replace=False))
+        rows = searched_rows(X, fitted, search_size, np.random.default_rng([run_seed, 1]))
         search_X, search_targets = X[rows], [t[:, rows] for t in targets]
         fit_X, fit_targets = X[fitted], [t[:, fitted] for t in targets]  # where the final linear maps are fitted
         if "fit" in domain_samples:

@@ -473,8 +473,8 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
     try:
         with torch_threads(1):  # one thread: the same formula on every machine (L-BFGS amplifies a sum's rounding)
             optimiser.step(closure)
-    except RuntimeError:  # a non-finite step inside the line search: keep the formula as it was
-        return None
+    except (RuntimeError, IndexError):  # a non-finite step inside the line search (torch's strong-Wolfe search
+        return None  # indexes an empty bracket when its first loss is inf): keep the formula as it was
     try:
         refined = replace(formula, source=formula.source + "+refined",
                           programs=tuple(m.to_program() for m in modules))

@@ -11,7 +11,7 @@ from torch import nn
 from srnet.cgp.evolve import seed_from
 from srnet.cli import main
 from srnet.expr.symbolic import evaluate_sympy
-from srnet.extract import HELD_OUT_MAX, HELD_OUT_MIN, SRNet, held_out_rows
+from srnet.extract import HELD_OUT_MAX, HELD_OUT_MIN, SRNet, held_out_rows, searched_rows
 from srnet.train import train_mlp
 
 QUICK = dict(max_seconds=None, simplify_seconds=0, random_state=0, n_threads=1)
@@ -610,3 +610,27 @@ def test_a_refit_refused_for_its_names_or_classes_leaves_the_previous_fit_whole(
         model.fit(wider, X_wider, classes=["u", "v"])
     assert model.n_features_in_ == X.shape[1] and not model.is_classifier_ and model.classes_ is None
     np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_the_rows_searched_on_hold_each_input_s_extremes():
+    """A formula chosen on a random draw of the rows overflowed on an outlier it never saw, and the final fit on
+    every row failed after the whole budget ("layer 1's formula is not finite on the data")."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3))
+    fitted = np.sort(rng.choice(500, 400, replace=False))
+    rows = searched_rows(X, fitted, 50, np.random.default_rng(1))
+    assert len(rows) == 50 and len(np.unique(rows)) == 50 and np.all(np.diff(rows) > 0)
+    assert np.isin(rows, fitted).all()
+    for column in X[fitted].T:
+        assert column.min() in X[rows].T and column.max() in X[rows].T
+    np.testing.assert_array_equal(searched_rows(X, fitted, 400, None), fitted)  # all of them: no draw
+    np.testing.assert_array_equal(rows, searched_rows(X, fitted, 50, np.random.default_rng(1)))
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    X = rng.uniform(-1, 1, (100, 1))
+    X[7, 0] = 1e60  # squared twice: inf
+    for seed in range(3):
+        model = SRNet(max_generations=20, random_state=seed, domain="rows", max_samples=10, simplify_seconds=0,
+                      functions=("square", "mul", "add"), max_seconds=None, n_threads=1).fit(net, X)
+        assert np.isfinite(model.predict(X)).all()

@@ -123,6 +123,27 @@ def test_refinement_recovers_constants_and_declines_when_nothing_improves():
     assert refine(truth, X_fit, truth(X_fit), X_valid, truth(X_valid)) is None
 
 
+def test_a_formula_whose_line_search_overflows_is_kept_unrefined_not_a_crash():
+    """A layer-wise formula fitted with weights of 1e-121 beside an input of 1e60: its first step's loss is inf,
+    and torch's strong-Wolfe line search then indexes an empty bracket: an IndexError ended the whole fit."""
+    first = Program(1, (3.0,), (("mul", 1, 1), ("add", 0, 0), ("square", 3, 0), ("square", 0, 0), ("square", 2, 0),
+                                ("add", 0, 4)), (7, 6, 5),
+                    [[-7.915901829745052e-122, 9.912678281548105e-122, -1.2907670241149078e-121,
+                      -2.028539909160723e-121], [0.0] * 4,
+                     [-3.166360785693802e-121, 3.9650713530245175e-121, -5.163068203315442e-121,
+                      -8.114159742620462e-121]],
+                    [-0.3667278451061206, 0.20698572951020366, 0.03261363508894481, 0.6228319459593528])
+    second = Program(4, (1.0,), (("square", 2, 0), ("square", 2, 0), ("mul", 2, 4), ("mul", 3, 7), ("add", 2, 5),
+                                 ("mul", 6, 9), ("square", 9, 0), ("mul", 8, 9), ("mul", 3, 11)), (13, 10, 12),
+                     [[-211.66344514092273], [-4173.432654183099], [-218.56492626581834]], [-0.05162916562757446])
+    start = Formula("layerwise", (first, second))
+    rng = np.random.default_rng(0)
+    X_fit, X_valid = rng.uniform(-1, 1, (100, 1)), rng.uniform(-1, 1, (50, 1))
+    X_fit[7, 0] = 1e60
+    assert np.isfinite(start(X_fit)).all()
+    assert refine(start, X_fit, np.tanh(X_fit), X_valid, np.tanh(X_valid)) is None
+
+
 def test_refinement_is_not_fooled_by_a_fit_sample_that_disagrees_with_validation():
     rng = np.random.default_rng(1)
     X_fit, X_valid = rng.uniform(-2, 2, (100, 1)), rng.uniform(-2, 2, (50, 1))

@@ -288,7 +288,8 @@ class CGPSearch:
         started = time.perf_counter()
         done, n_eval, n_ops, self.parent_fitness = self._generations(n_gen, limits.target_fitness, trace)
         seconds = time.perf_counter() - started
-        improved = np.flatnonzero(np.diff(np.concatenate(([fitness_before], trace[:done]))) < 0)
+        with np.errstate(invalid="ignore"):  # inf - inf while no candidate is finite: no improvement, no warning
+            improved = np.flatnonzero(np.diff(np.concatenate(([fitness_before], trace[:done]))) < 0)
         if improved.size:
             self.last_improvement = self.generation + int(improved[-1]) + 1
         # the parent's fitness never increases between restarts, so the parent
