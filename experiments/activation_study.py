@@ -106,6 +106,11 @@ def parse_args(argv=None):
         raise SystemExit(f"error: --seeds must be whole numbers joined by ',', got {args.seeds!r}") from None
     if not args.seed_list:
         raise SystemExit("error: --seeds names no seed")
+    # each attempt's search runs on seed * 1000 + attempt, a 32-bit seed (-1 was scikit-learn's traceback)
+    for seed in args.seed_list:
+        if not 0 <= seed * 1000 + args.attempts < 2**32:
+            raise SystemExit(f"error: --seeds must be whole numbers from 0 to {(2**32 - args.attempts) // 1000}, "
+                             f"got {seed}")
     try:
         args.device = resolve_device(args.device)
     except ValueError as error:
@@ -156,7 +161,8 @@ def summarise(runs):
     heavy = {(r["dataset"], r["seed"]): r for r in runs if r["model"] == "Heavy"}
     for r in runs:
         base = heavy.get((r["dataset"], r["seed"]))
-        r["gain_vs_heavy"] = (r["efficiency"] / base["efficiency"] - 1.0) if base else math.nan
+        # Heavy at AUC 0 has efficiency 0: no ratio (a ZeroDivisionError after all the training)
+        r["gain_vs_heavy"] = (r["efficiency"] / base["efficiency"] - 1.0) if base and base["efficiency"] else math.nan
         r["auc_vs_heavy"] = (r["roc_auc"] - base["roc_auc"]) if base else math.nan
     rows = []
     keys = sorted({(r["dataset"], r["model"]) for r in runs},
@@ -302,7 +308,7 @@ def main(argv=None) -> int:
     write_csv(runs, out / "results.csv")
     write_csv(summary, out / "summary.csv")
     report = {
-        "settings": {k: v for k, v in vars(args).items()},
+        "settings": {k: str(v) if isinstance(v, torch.device) else v for k, v in vars(args).items()},
         "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
         "torch": torch.__version__,

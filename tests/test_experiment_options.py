@@ -47,3 +47,31 @@ def test_quick_sets_defaults_and_an_option_given_beside_it_still_counts(experime
         assert quick.seconds == 1.0 and given.seconds == 7.0 and given.raw_seconds == 0.2
     else:
         assert quick.rounds == 3 and given.rounds == 7 and given.train_steps == 3
+
+
+def test_the_activation_study_runs_to_its_report(experiment_script, pmlb_cache, tmp_path):
+    """Its report.json failed after all the training: the settings held a torch.device, which JSON refused."""
+    import json
+
+    study = experiment_script("activation_study")
+    argv = ["--datasets", "appendicitis", "--transfer-source", "appendicitis", "--seeds", "1", "--epochs", "1",
+            "--search-seconds", "1", "--search-samples", "100", "--attempts", "1", "--device", "cpu",
+            "--pmlb-cache", str(pmlb_cache), "--out", str(tmp_path / "study"), "--json", str(tmp_path / "s.json")]
+    assert study.main(argv) == 0
+    report = json.loads((tmp_path / "study" / "report.json").read_text())
+    assert report["settings"]["device"] == "cpu" and report["runs"]
+    assert json.loads((tmp_path / "s.json").read_text())["results"]["settings"]["seeds"] == "1"
+
+
+def test_the_activation_study_refuses_seeds_outside_32_bits_and_survives_a_heavy_model_at_auc_0(
+        experiment_script):
+    study = experiment_script("activation_study")
+    for seeds in ("-1", "4294968"):
+        with pytest.raises(SystemExit, match="--seeds must be whole numbers from 0 to 4294967"):
+            study.parse_args(["--seeds", seeds])
+    common = {"dataset": "d", "seed": 0, "activation": "relu", "parameters": 10, "accuracy": 0.5, "seconds": 1.0}
+    runs = [{**common, "model": "Heavy", "efficiency": 0.0, "roc_auc": 0.0},
+            {**common, "model": "Light", "efficiency": 0.5, "roc_auc": 0.5}]
+    study.summarise(runs)  # a ZeroDivisionError after all the training
+    assert all(r["gain_vs_heavy"] != r["gain_vs_heavy"] for r in runs)  # NaN: no ratio to a zero
+    assert runs[1]["auc_vs_heavy"] == 0.5
