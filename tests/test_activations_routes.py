@@ -159,6 +159,56 @@ def test_search_caches_fitness_and_rejects_degenerate_formulas_without_training(
         search_activation(X, y, Xv, yv, max_seconds=None)
 
 
+class _CountingScorer:
+    """Scores each new formula 100 - (its order), so each is better than the last; raises KeyboardInterrupt at
+    the ``interrupt_at``-th training run."""
+
+    def __new__(cls, interrupt_at=None):
+        from srnet.activations.scorer import ActivationScorer
+
+        class Scorer(ActivationScorer):
+            def __init__(self):
+                super().__init__()
+                self.calls, self.scores = 0, []
+
+            def train(self, activation):
+                self.calls += 1
+                if self.calls == interrupt_at:
+                    raise KeyboardInterrupt
+                self.scores.append(100.0 - self.calls)
+                return self.scores[-1]
+
+        return Scorer()
+
+
+def test_a_ctrl_c_during_a_generation_keeps_the_offspring_already_scored():
+    """The parent was replaced only after the whole generation: a Ctrl-C lost children already trained."""
+    scorer = _CountingScorer(interrupt_at=3)
+    found = search_activation(scorer=scorer, max_generations=50, n_offspring=8, random_state=1)
+    assert found.details["stop_reason"] == "interrupted"
+    assert scorer.scores == [99.0, 98.0] and found.details["fitness"] == 98.0
+
+
+def test_a_search_that_can_meet_nothing_new_stops_exhausted():
+    """One column of add: a handful of formulas, all cached after a few generations; with an evaluation
+    budget alone the search looped forever."""
+    scorer = _CountingScorer()
+    found = search_activation(scorer=scorer, max_evaluations=50, max_seconds=None, functions=("add",), n_columns=1,
+                              n_constants=0, random_state=0)
+    assert found.details["stop_reason"] == "exhausted" and scorer.trained < 50
+
+
+def test_a_scorer_that_screens_nothing_must_be_matched_and_hidden_needs_a_layer():
+    """A scorer without a check range let a singular formula win, refused by the final check after the whole
+    budget; hidden=() trained networks without the activation, every candidate alike."""
+    with pytest.raises(ValueError, match=r"check_range \(-5.0, 5.0\) differs from the scorer's None"):
+        search_activation(scorer=SimpleNamespace(check_range=None), max_seconds=5, check_range=(-5.0, 5.0))
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(float)
+    with pytest.raises(ValueError, match="hidden must be the widths of the hidden layers"):
+        search_activation(X, y, X, y, max_seconds=5, hidden=())
+
+
 # ------------------------------------------------------- study models
 
 def test_study_networks_and_their_sizes():
@@ -281,7 +331,9 @@ def test_language_model_windows_and_scorer_inputs_are_checked():
     for train, config, message in ((empty, LMConfig(), "at least one train window"),
                                    ((windows[0].float(), windows[1]), LMConfig(), "two 2-D integer tensors"),
                                    ((windows[0] + 300, windows[1]), LMConfig(), r"token ids outside \[0, 256\)"),
-                                   (windows, {"d_model": 8}, "config must be an LMConfig")):
+                                   (windows, {"d_model": 8}, "config must be an LMConfig"),
+                                   (windows, LMConfig(context=4), r"train windows are 8 tokens, longer than the "
+                                                                  r"model's context \(4\)")):
         with pytest.raises(ValueError, match=message):
             LanguageModelScorer(train, windows, config)
 

@@ -415,6 +415,10 @@ class LanguageModelScorer(ActivationScorer):
             if inputs.numel() and (int(inputs.min()) < 0 or int(max(inputs.max(), targets.max())) >= VOCAB_SIZE
                                    or int(targets.min()) < 0):
                 raise ValueError(f"{name} holds token ids outside [0, {VOCAB_SIZE}): bytes, as encode() gives")
+            if inputs.shape[1] > config.context:  # refused only at the first training run, inside the search
+                raise ValueError(f"{name} windows are {inputs.shape[1]} tokens, longer than the model's context "
+                                 f"({config.context}): make_windows(tokens, {config.context}) or a larger "
+                                 f"LMConfig(context=...)")
         self.device = resolve_device(device)
         self.config = config
         self.train_windows = tuple(t.to(self.device) for t in train)

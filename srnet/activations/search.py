@@ -50,6 +50,9 @@ from srnet.train import fit_network
 #: (x*sigmoid(x), tanh, softplus-like, periodic).
 SEARCH_FUNCTIONS = ("add", "sub", "mul", "div", "square", "sin", "cos", "exp", "tanh", "sigmoid", "log", "sqrt")
 TASKS = ("binary", "regression")
+#: Generations in a row whose offspring were all met before (cached) or degenerate, after which the search
+#: stops ("exhausted"): a small genome space with only ``max_evaluations`` as budget looped forever.
+EXHAUSTED_AFTER = 1000
 
 
 class _ActivationSearch:
@@ -71,6 +74,7 @@ class _ActivationSearch:
         self.outputs = np.empty((n_offspring, 1), dtype=np.int32)
         self.constants = np.empty((n_offspring, spec.n_constants), dtype=np.int32)
         self.changed = np.empty(n_offspring, dtype=np.bool_)
+        self.idle, self.exhausted = 0, False  # generations in a row without a training run (see EXHAUSTED_AFTER)
 
     @property
     def evaluations(self) -> int:
@@ -84,19 +88,23 @@ class _ActivationSearch:
                         self.nodes, self.outputs, self.constants, self.changed)
         started_with = self.scorer.trained
         best_child, best_fitness = None, math.inf
-        for i in np.flatnonzero(self.changed):
-            if limits.out_of_time():
-                break
-            if limits.evaluations is not None and self.scorer.trained - started_with >= limits.evaluations:
-                break
-            # copies: the offspring buffers are overwritten by the next generation
-            child = Genome(self.spec, self.nodes[i].copy(), self.outputs[i].copy(), self.constants[i].copy())
-            value = self.scorer.fitness(Program.from_genome(child))
-            if best_child is None or value < best_fitness:  # the first best offspring, as the engine picks
-                best_child, best_fitness = child, value
-        self.generation += 1
-        if best_child is not None and best_fitness <= self.fitness:
-            self.parent, self.fitness = best_child, best_fitness
+        try:  # a Ctrl-C during a training run keeps the offspring already scored (each run can take minutes)
+            for i in np.flatnonzero(self.changed):
+                if limits.out_of_time():
+                    break
+                if limits.evaluations is not None and self.scorer.trained - started_with >= limits.evaluations:
+                    break
+                # copies: the offspring buffers are overwritten by the next generation
+                child = Genome(self.spec, self.nodes[i].copy(), self.outputs[i].copy(), self.constants[i].copy())
+                value = self.scorer.fitness(Program.from_genome(child))
+                if best_child is None or value < best_fitness:  # the first best offspring, as the engine picks
+                    best_child, best_fitness = child, value
+        finally:
+            self.generation += 1
+            if best_child is not None and best_fitness <= self.fitness:
+                self.parent, self.fitness = best_child, best_fitness
+            self.idle = 0 if self.scorer.trained > started_with else self.idle + 1
+            self.exhausted = self.idle >= EXHAUSTED_AFTER
 
 
 class _Scorer(ActivationScorer):
@@ -194,15 +202,17 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
         raise ValueError(f"initial must be a Genome (or None), got {type(initial).__name__}")
     if scorer is not None:  # the found formula is checked on the range the scorer screened candidates on
         screened = getattr(scorer, "check_range", check_range)
-        if check_range is not None and screened is not None and tuple(screened) != tuple(check_range):
-            raise ValueError(f"check_range {tuple(check_range)} differs from the scorer's {tuple(screened)}, on which "
+        # (None included: a scorer that screens nothing let a singular best through, refused after the budget)
+        if (None if screened is None else tuple(screened)) != (None if check_range is None else tuple(check_range)):
+            raise ValueError(f"check_range {check_range} differs from the scorer's {screened}, on which "
                              f"candidates are screened: pass the scorer's")
     else:
         check_budget("epochs", epochs, integer=True)
         check_budget("batch_size", batch_size, integer=True)
         check_budget("lr", lr)
         if (isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__")
-                or not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1 for h in hidden)):
+                or not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1 for h in hidden)
+                or not len(tuple(hidden))):  # () : no activation in the network, every candidate scored alike
             raise ValueError(f"hidden must be the widths of the hidden layers, whole numbers >= 1 (e.g. (64, 32)); "
                              f"got {hidden!r}")
     started = time.perf_counter()

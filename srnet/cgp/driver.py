@@ -17,6 +17,9 @@ A strategy has
 * optionally ``settle()``: called after Ctrl-C, which may land in the middle of
   an update, to make ``fitness`` the kept best's own again;
 * optionally ``restarts`` (int), reported in :class:`Progress`;
+* optionally ``exhausted`` (bool): True once it can find nothing new (stop
+  reason ``"exhausted"``; the activation search, whose candidates all came
+  from its cache, looped forever on an evaluation budget);
 * optionally ``close()``: called when the run ends, however it ends, to let
   go of what the strategy holds between steps (islands keep their threads).
 """
@@ -37,7 +40,8 @@ import numpy as np
 from srnet.data import check_budget
 
 #: The order stopping rules are checked in; the first one met is the stop reason.
-STOP_REASONS = ("target_fitness", "max_generations", "max_evaluations", "max_seconds", "callback", "interrupted")
+STOP_REASONS = ("target_fitness", "max_generations", "max_evaluations", "max_seconds", "exhausted", "callback",
+                "interrupted")
 
 
 @dataclass
@@ -157,6 +161,8 @@ def _stop_reason(strategy, target_fitness, max_generations, max_evaluations, max
         return "max_evaluations"
     if max_seconds is not None and elapsed >= max_seconds:
         return "max_seconds"
+    if getattr(strategy, "exhausted", False):  # a strategy that can find nothing new (it says so)
+        return "exhausted"
     return ""
 
 
