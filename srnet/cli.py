@@ -322,7 +322,8 @@ def _bench(args) -> int:
                              explainers=parse_names(args.explainers, "explainers", allow_empty=True),
                              hidden=parse_widths(args.hidden), activation=args.activation, epochs=args.epochs,
                              early_stopping=args.early_stopping, max_rows=args.max_rows, n_points=args.points)
-    suite = resolve_suite(args.suite, seeds=parse_seeds(args.seeds), methods=parse_names(args.methods, "methods"),
+    suite = resolve_suite(args.suite, seeds=parse_seeds(args.seeds or ["0"]),
+                          methods=parse_names(args.methods, "methods"),
                           settings=settings, pmlb_cache=args.pmlb_cache, gecco_dir=args.gecco_dir,
                           limit=args.limit, download=args.download, task=args.task)
     for note in suite.notes:
@@ -330,7 +331,9 @@ def _bench(args) -> int:
     outcome = run_suite(suite, args.out, retry_failed=args.retry_failed, workers=args.workers,
                         scheduler=args.scheduler, progress=not args.quiet, run_info={"argv": sys.argv[1:]})
     print(f"{outcome.describe()}; results in {Path(args.out) / 'results'}; summarise with: srnet report {args.out}")
-    return 130 if outcome.interrupted else 0
+    if outcome.interrupted:
+        return 130
+    return 3 if outcome.unfinished else 0  # jobs lost to the cluster: the batch did not finish
 
 
 def _report(args) -> int:
@@ -422,7 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("suite", help="pmlb-classification, pmlb-regression, pmlb:NAME,..., nguyen[:NAME,...] "
                                      "or srnet-gecco[:NAME,...]")
     bench.add_argument("--out", required=True, help="result folder (re-running resumes it)")
-    bench.add_argument("--seeds", nargs="+", default=["0"], help="seeds, e.g. 0 1 2, 0,1,2 or 0-4 (default: 0)")
+    bench.add_argument("--seeds", nargs="+", action="extend", default=None,
+                       help="seeds, e.g. 0 1 2, 0,1,2 or 0-4 (default: 0; given twice, both count)")
     bench.add_argument("--methods", default="srnet", help="srnet and/or srnet-paper, comma-separated "
                                                           "(default: srnet)")
     bench.add_argument("--explainers", default="", help="extra explainers per job: lime,maple,cgp_direct,gplearn,"

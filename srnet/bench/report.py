@@ -145,13 +145,20 @@ def write_report(folder, *, plots: bool = True) -> Report:
                               + differences(p.get("settings"), reference, ("file", word)) + ")")
                               for p in other]
         payloads = kept
-    rows = [summary_row(p) for p in payloads]
+    rows = []
+    for payload in payloads:
+        try:
+            rows.append(summary_row(payload))
+        except (AttributeError, KeyError, TypeError, ValueError) as error:  # sealed, yet not a shape it reads
+            corrupt = corrupt + [(store.path(payload["job"]["id"]), f"malformed result ({type(error).__name__}: "
+                                                                    f"{error})")]
     rows += _uncounted_rows(rows, corrupt)
     frame = summary_frame(rows)
     report = Report(rows, corrupt)
     frame.to_csv(store.root / "summary.csv", index=False)
     report.written.append(store.root / "summary.csv")
-    report.headline = headline(frame) + ([unread] if unread else [])
+    report.headline = headline(frame) + _unknown_task_line(rows) + _unfinished_line(manifest) + (
+        [unread] if unread else [])
     (store.root / "summary.md").write_text(markdown(frame, corrupt, report.headline, manifest))
     report.written.append(store.root / "summary.md")
     if plots and len(frame):
@@ -164,14 +171,52 @@ def _uncounted_rows(rows: list[dict], corrupt) -> list[dict]:
     method the report has: its seed is missing from their row and headline, as a failed one is (it dropped out
     of both: 1/1 unstarred, and counted as reached on the seeds left)."""
     known = {(safe_name(r["dataset"]), safe_name(r["method"])): r for r in rows}
+    datasets = {safe_name(r["dataset"]): r for r in rows}
+    tasks = {(r.get("task"), r.get("kind")) for r in rows}
     extra = []
     for path, _ in corrupt:
         identity = parse_job_id(Path(path).stem)
-        row = identity and known.get(identity[:2])
+        if not identity:
+            continue
+        row = known.get(identity[:2])
         if row:
             extra.append({"dataset": row["dataset"], "method": row["method"], "seed": identity[2],
                           "status": "not counted", "task": row.get("task"), "kind": row.get("kind")})
+            continue
+        # a dataset or method with no counted result dropped out of the headline's count ("1 of 2" for 3):
+        # its task is its dataset's, else the batch's one task; unknown, it is named on a line of its own
+        row = datasets.get(identity[0])
+        task, kind = (row.get("task"), row.get("kind")) if row else (next(iter(tasks)) if len(tasks) == 1
+                                                                      else (None, None))
+        extra.append({"dataset": identity[0], "method": identity[1], "seed": identity[2], "status": "not counted",
+                      "task": task, "kind": kind})
     return extra
+
+
+def _unknown_task_line(rows: list[dict]) -> list[str]:
+    """A line naming the datasets whose only results were not counted, and whose task is unknown."""
+    names = sorted({r["dataset"] for r in rows if r["status"] == "not counted" and r.get("task") is None})
+    return [f"{len(names)} dataset(s) with no counted result, in no count above: {', '.join(names)} (see the "
+            f"files not counted)"] if names else []
+
+
+def _unfinished_line(manifest) -> list[str]:
+    """A line saying the batch is not finished: its last run left jobs unfinished, or never closed (killed,
+    or still running).  A report of such a folder looked complete."""
+    runs = (manifest or {}).get("runs") or []
+    if not runs:
+        return []
+    last = runs[-1]
+    unfinished = last.get("unfinished")
+    if not isinstance(last, dict) or not isinstance(last.get("started_at"), str):  # not a run srnet recorded
+        return []
+    if not isinstance(last.get("ok"), int):
+        return [f"the last run (started {last.get('started_at')}) did not finish (still running, or killed): "
+                f"rerun the same srnet bench command to finish the batch"]
+    if isinstance(unfinished, int) and not isinstance(unfinished, bool) and unfinished > 0:
+        return [f"{unfinished} job(s) of the last run have no result yet (interrupted, or lost to the cluster): "
+                f"rerun the same srnet bench command to finish the batch"]
+    return []
 
 
 def _most_common_settings(payloads) -> dict | None:
@@ -254,8 +299,10 @@ def markdown(frame, corrupt, lines, manifest) -> str:
         runs = [run for run in manifest["runs"] if isinstance(run.get("started_at"), str)
                 and all(isinstance(run.get(key), (int, float)) and not isinstance(run.get(key), bool)
                         for key in ("ok", "failed", "wall_seconds"))]
-        out += [f"- run started {run['started_at']}: {run['ok']} ok, {run['failed']} failed in "
-                f"{run['wall_seconds']:.0f} s wall" for run in runs] + ([""] if runs else [])
+        out += [f"- run started {run['started_at']}: {run['ok']} ok, {run['failed']} failed"
+                + (f", {run['unfinished']} unfinished" if isinstance(run.get("unfinished"), int)
+                   and run["unfinished"] > 0 else "")
+                + f" in {run['wall_seconds']:.0f} s wall" for run in runs] + ([""] if runs else [])
     out += [f"- {line}" for line in lines] + ([""] if lines else [])
     for task in ("classification", "regression"):
         part = frame[(frame["task"] == task)] if len(frame) else frame

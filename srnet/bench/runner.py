@@ -52,6 +52,24 @@ class BatchOutcome:
         return text
 
 
+def check_scheduler(scheduler) -> str | None:
+    """``scheduler`` as a Dask address of a host and a port (``tcp://HOST:PORT``, ``tls://...``, ``HOST:PORT``),
+    or None: checked before the folder is touched (``ucx://`` was a traceback, ``inproc://x`` a cryptic
+    unpacking error, port 99999 a 30 s wait)."""
+    if scheduler is None:
+        return None
+    from distributed.comm import get_address_host_port
+
+    try:
+        _, port = get_address_host_port(str(scheduler))
+    except ValueError as error:
+        raise ValueError(f"--scheduler {scheduler!r} is not a Dask scheduler address such as tcp://HOST:8786 "
+                         f"({error})") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"--scheduler {scheduler!r}: port {port} is not a port number (1-65535)")
+    return str(scheduler)
+
+
 def check_workers(workers) -> int | None:
     """``workers`` as an int >= 1, or None for the default (one per core);
     0 or fewer is a ValueError, never taken as "not given"."""
@@ -72,16 +90,17 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
+        check_scheduler(scheduler)
         try:
             client = Client(scheduler, timeout=timeout)
-        except (OSError, TimeoutError) as error:
+        except Exception as error:  # OSError, TimeoutError, or a transport this installation lacks
             raise ValueError(f"could not connect to the Dask scheduler at {scheduler}: {error}") from None
         with client:
             yield client
         return
     n_workers = check_workers(workers)
     if n_workers is None:
-        n_workers = os.cpu_count() or 1
+        n_workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     # worker-saturation 1.0: a worker holds only the job it runs, so when a job kills its worker no
     # innocent queued job is blamed (and counted towards allowed-failures) with it
     config = {"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": allowed_failures,
@@ -294,6 +313,7 @@ def run_suite(suite, out, *, retry_failed: bool = False, workers: int | None = N
         unreachable.
     """
     check_workers(workers)  # before the folder is touched
+    check_scheduler(scheduler)
     store = ResultStore(out)
     with store.lock():
         return _run_locked(suite, store, retry_failed=retry_failed, workers=workers, scheduler=scheduler,

@@ -104,6 +104,13 @@ def check_result(document, expected_id: str | None = None) -> dict:
         raise CorruptResult("payload without a job identity or a valid status")
     if expected_id is not None and job.get("id") != expected_id:
         raise CorruptResult(f"payload is job {job.get('id')!r}, not {expected_id!r}")
+    # the shape the report reads (a resealed hand edit, or another writer's file, was a traceback there)
+    if not (isinstance(job.get("dataset"), str) and isinstance(job.get("method"), str)
+            and isinstance(job.get("seed"), int) and not isinstance(job.get("seed"), bool)):
+        raise CorruptResult("job without a dataset, method and seed")
+    for key in ("error", "data", "network", "metrics", "timings", "settings", "formulas"):
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            raise CorruptResult(f"'{key}' is a {type(payload[key]).__name__}, not an object")
     return payload
 
 

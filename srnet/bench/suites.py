@@ -323,7 +323,9 @@ def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: Batch
         raise ValueError(f"--limit must be >= 1; got {limit}")
     if task is not None and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
-    head, _, tail = str(suite).partition(":")
+    head, colon, tail = str(suite).partition(":")
+    if colon and not tail.strip(" ,"):  # "nguyen:$EMPTY" ran the whole suite
+        raise ValueError(f"suite {suite!r} names no datasets after ':'; drop the ':' for the whole suite")
     notes: list[str] = []
     if head in ("pmlb-classification", "pmlb-regression") and not tail:
         _own_task_only(head, head.split("-")[1], task)

@@ -32,6 +32,13 @@ def no_cluster(monkeypatch):
     (["pmlb-classification"], "holds none of PMLB's"),
     (["pmlb:iris,wine_recognition"], "not in the cache folder"),
     (["nguyen", "--seeds", "x"], "bad seed"),
+    (["nguyen:"], "suite 'nguyen:' names no datasets after ':'; drop the ':' for the whole suite"),
+    (["pmlb-regression: ,"], "names no datasets after ':'"),
+    (["nguyen", "--scheduler", "ucx://127.0.0.1:1"], "--scheduler 'ucx://127.0.0.1:1' is not a Dask scheduler "
+                                                     "address such as tcp://HOST:8786"),
+    (["nguyen", "--scheduler", "inproc://x"], "is not a Dask scheduler address"),
+    (["nguyen", "--scheduler", "127.0.0.1:notaport"], "is not a Dask scheduler address"),
+    (["nguyen", "--scheduler", "tcp://127.0.0.1:99999"], "port 99999 is not a port number (1-65535)"),
 ])
 def test_clear_errors_before_any_work(tmp_path, capsys, no_cluster, argv, message):
     empty = tmp_path / "cache"
@@ -130,3 +137,20 @@ def test_killed_batch_resumes_without_losing_or_repeating_work(tmp_path):
     assert all(after[name] == finished[name] for name in finished)  # not recomputed, not rewritten
     assert not list(store.results.glob(".tmp-*")) and not store.corrupt.exists()
     assert len(json.loads((out / "batch.json").read_text())["runs"]) == 2
+
+
+def test_repeated_seeds_add_up_and_unfinished_jobs_exit_3(tmp_path, monkeypatch):
+    """--seeds 0 --seeds 1 kept the last only; jobs lost to the cluster exited 0 as if the batch had finished."""
+    from srnet.bench.runner import BatchOutcome
+    from srnet.bench.store import Plan
+
+    seen = {}
+
+    def run_suite(suite, out, **kwargs):
+        seen["seeds"] = sorted({job.seed for job in suite.jobs})
+        return BatchOutcome(Plan(todo=list(suite.jobs)), unfinished=["nguyen-1__srnet__seed0"])
+
+    monkeypatch.setattr("srnet.bench.runner.run_suite", run_suite)
+    assert main(["bench", "nguyen:nguyen-1", "--out", str(tmp_path), "--seeds", "0", "--seeds", "2", *TINY]) == 3
+    assert seen["seeds"] == [0, 2]
+    assert main(["bench", "nguyen:nguyen-1", "--out", str(tmp_path), *TINY]) == 3 and seen["seeds"] == [0]

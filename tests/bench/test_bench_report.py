@@ -300,3 +300,55 @@ def test_a_network_figure_without_held_out_rows_is_not_applicable_not_a_failure(
     row = next(line for line in markdown.splitlines() if line.startswith("| nguyen-1 |"))
     assert "| n/a |" in row and "*" not in row and "`n/a`: the network has no held-out rows" in markdown
     assert "or a job that failed" not in markdown
+
+
+def test_the_report_of_an_unfinished_batch_says_so(tmp_path):
+    """A batch cut short (Ctrl-C, a lost cluster, or killed) read as complete: "1 ok, 0 failed", nothing more."""
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2,nguyen-3", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"started_at": "t0"})
+    store.write(fake_payload(jobs[0], 0))
+    report = write_report(tmp_path, plots=False)  # killed: its run never closed
+    assert report.headline[-1] == ("the last run (started t0) did not finish (still running, or killed): rerun the "
+                                   "same srnet bench command to finish the batch")
+    store.close_batch("t0", {"ok": 1, "failed": 0, "unfinished": 2, "wall_seconds": 29.0})
+    report = write_report(tmp_path, plots=False)
+    assert report.headline[-1] == ("2 job(s) of the last run have no result yet (interrupted, or lost to the "
+                                   "cluster): rerun the same srnet bench command to finish the batch")
+    assert "- run started t0: 1 ok, 0 failed, 2 unfinished in 29 s wall" in (tmp_path / "summary.md").read_text()
+    store.open_batch(store.check_batch(BatchSettings()), {"started_at": "t1"})  # the rerun that finished them
+    store.close_batch("t1", {"ok": 2, "failed": 0, "unfinished": 0, "wall_seconds": 50.0})
+    assert len(write_report(tmp_path, plots=False).headline) == 1
+
+
+def test_a_dataset_whose_only_result_is_corrupt_stays_in_the_count(tmp_path):
+    """Its row was made only beside a counted seed of the same dataset: "1 of 2" for three datasets."""
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2,nguyen-3", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    for job in jobs:
+        store.write(fake_payload(job, 0))
+    path = store.path(jobs[2].job_id)
+    path.write_text(path.read_text()[:100])  # truncated
+    report = write_report(tmp_path, plots=False)
+    assert report.headline[0].startswith("srnet: 0 of 3 regression datasets") and "1 with a seed failed" in \
+        report.headline[0]
+
+
+def test_a_sealed_result_of_another_shape_is_listed_not_a_traceback(tmp_path):
+    """A hand edit resealed (or another writer's file): 'error' a string, or a job without its dataset, was an
+    AttributeError / KeyError from srnet report."""
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2,nguyen-3", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    store.write(fake_payload(jobs[0], 0))
+    failed = fake_payload(jobs[1], 0, status="failed")
+    failed["error"] = "boom"
+    store.write(failed)
+    nameless = fake_payload(jobs[2], 0)
+    del nameless["job"]["dataset"]
+    store.write(nameless)
+    report = write_report(tmp_path, plots=False)
+    assert sorted((path.name, why) for path, why in report.corrupt) == [
+        ("nguyen-2__srnet__seed0.json", "'error' is a str, not an object"),
+        ("nguyen-3__srnet__seed0.json", "job without a dataset, method and seed")]

@@ -121,6 +121,7 @@ def test_task_from_the_command_line(cache, tmp_path, capsys, no_cluster, monkeyp
 
     class Outcome:
         interrupted = False
+        unfinished = []
 
         def describe(self):
             return "nothing run"
