@@ -158,7 +158,7 @@ class Domain:
         measured[list(own)] = False
         if not measured.any() or np.array_equal(outer[measured], inner[measured]):
             return None
-        kept, count = [], 0
+        kept, count = [np.empty((0, X.shape[1]))], 0  # n = 0: no points (numpy's own error before)
         while count < n:  # rejection: at least 1 - 1/1.5 of the outer box lies outside the inner one
             points = _on_own_values(sample_box(outer, 2 * n, rng), own, rng)
             within = (points >= inner[:, 0]) & (points <= inner[:, 1])
