@@ -109,12 +109,21 @@ def _read(entry: dict) -> str:
 EXPLANATION_PLOTS = ("convergence.png", "pareto.png", "layers.png", "network_vs_formula.png")
 
 
+#: What the first Ctrl-C after the search does while an explanation is printed and written.
+DELIVERING = "interrupted: writing report.json, without the plots not drawn yet (Ctrl-C again quits at once)"
+
+
 def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=None, extra=None,
-                       others=None) -> dict:
-    """report.json and the plots of an explanation, in out_dir."""
+                       others=None, finishing=None) -> dict:
+    """report.json and the plots of an explanation, in out_dir.  ``finishing``: the
+    :class:`~srnet.cgp.driver.FinishOnInterrupt` the explanation is delivered under; once a Ctrl-C has
+    requested the finish, report.json is still written (marked interrupted) and the remaining plots skipped."""
     from srnet.jsonio import dumps
     from srnet.plots import plot_convergence, plot_layer_fits, plot_network_vs_formula, plot_pareto
     from srnet.probe import probe
+
+    def interrupted() -> bool:
+        return finishing is not None and finishing.requested
 
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -124,20 +133,28 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
         (out_dir / name).unlink(missing_ok=True)
     report = model.report()
     report.update(extra or {})
+    report["interrupted"] = report["interrupted"] or interrupted()
     (out_dir / "report.json").write_text(dumps(report, indent=2))  # first, in case plots fail
-    plots = [plot_convergence(model.history_, out_dir / "convergence.png")]
+    drawings = [lambda: [plot_convergence(model.history_, out_dir / "convergence.png")]]
     if model.formula_ is not None:
-        plots.append(plot_pareto(model.candidates_, model.pareto_, model.formula_.source, out_dir / "pareto.png"))
-    targets = probe(network, X, model.layer_names_)
-    plots.append(plot_layer_fits(targets, model.predict_layers(X), model.layer_names_, out_dir / "layers.png"))
+        drawings.append(lambda: [plot_pareto(model.candidates_, model.pareto_, model.formula_.source,
+                                             out_dir / "pareto.png")])
+    drawings.append(lambda: [plot_layer_fits(probe(network, X, model.layer_names_), model.predict_layers(X),
+                                             model.layer_names_, out_dir / "layers.png")])
     if not model.is_classifier_:
-        plots += plot_network_vs_formula(lambda Z: probe(network, Z, model.layer_names_)[-1], model.predict, X,
-                                         out_dir / "network_vs_formula", feature_names=feature_names, box=box,
-                                         others=others, domain_box=model.domain_.get("box"))
+        drawings.append(lambda: plot_network_vs_formula(
+            lambda Z: probe(network, Z, model.layer_names_)[-1], model.predict, X, out_dir / "network_vs_formula",
+            feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box")))
+    plots = []
+    for draw in drawings:
+        if interrupted():
+            break
+        plots += draw()
+    report["interrupted"] = report["interrupted"] or interrupted()
     report["report_seconds"] = time.perf_counter() - started
     report["command_seconds"] = time.perf_counter() - _STARTED[0]
     (out_dir / "report.json").write_text(dumps(report, indent=2))
-    print(f"wrote {out_dir / 'report.json'} and {', '.join(p.name for p in plots)}")
+    print(f"wrote {out_dir / 'report.json'}" + (f" and {', '.join(p.name for p in plots)}" if plots else ""))
     return report
 
 
@@ -164,10 +181,14 @@ def _demo(args) -> int:
     network, record = train_mlp(X, y, hidden=(8, 8), activation="sigmoid", epochs=1500, random_state=args.seed)
     print(f"network trained in {record.seconds:.1f} s (final MSE {record.final_loss:.2e})")
     model = _explainer(args).fit(network, X, feature_names=list(bench.variables))
-    _print_explanation(model)
-    print(_fit_figures(model, len(X)))
-    report = _write_explanation(model, network, X, Path(args.out), feature_names=list(bench.variables),
-                                extra={"benchmark": bench.name}, others={"true function": bench.truth})
+    from srnet.cgp.driver import FinishOnInterrupt
+
+    with FinishOnInterrupt(DELIVERING) as finishing:  # a Ctrl-C now must not lose the explanation found
+        _print_explanation(model)
+        print(_fit_figures(model, len(X)))
+        report = _write_explanation(model, network, X, Path(args.out), feature_names=list(bench.variables),
+                                    extra={"benchmark": bench.name}, others={"true function": bench.truth},
+                                    finishing=finishing)
     return _finish(model, args, report)
 
 
@@ -263,6 +284,14 @@ def _explain(args) -> int:
         print(f"warning: {warning}")
     model = _explainer(args).fit(workload.model, workload.X, layers=args.layers,
                                  feature_names=workload.feature_names, classes=_class_labels(workload, args.layers))
+    from srnet.cgp.driver import FinishOnInterrupt
+
+    with FinishOnInterrupt(DELIVERING) as finishing:  # a Ctrl-C now must not lose the explanation found
+        return _deliver(model, workload, own, args, finishing)
+
+
+def _deliver(model, workload, own: dict, args, finishing) -> int:
+    """What ``srnet explain`` prints and writes of a fitted explanation."""
     _print_explanation(model)
     extra = {"network": workload.name, "architecture": workload.architecture, **own}
     if model.is_classifier_:
@@ -279,7 +308,7 @@ def _explain(args) -> int:
     extra.update(_held_out_fit(model, workload))
     box = workload.boxes["training"] if workload.boxes else None
     report = _write_explanation(model, workload.model, workload.X, Path(args.out),
-                                feature_names=workload.feature_names, box=box, extra=extra)
+                                feature_names=workload.feature_names, box=box, extra=extra, finishing=finishing)
     return _finish(model, args, report)
 
 
@@ -301,12 +330,18 @@ def _compare(args) -> int:
     if not comparison.records:
         print("interrupted (Ctrl-C) before any explainer was measured: nothing written")
         return 130
-    print(comparison.table())
-    if (Path(args.out) / "compare.json").exists():
-        print(f"note: {args.out} held a comparison; it is replaced")
-    written = write_comparison(comparison, network, args.out, feature_names=workload.feature_names,
-                               extra={"network": workload.name, "seed": args.seed})
-    print(f"wrote {', '.join(str(p) for p in written)}")
+    from srnet.cgp.driver import FinishOnInterrupt
+
+    with FinishOnInterrupt("interrupted: writing the comparison measured (Ctrl-C again quits at once)") as finishing:
+        print(comparison.table())  # a Ctrl-C from here to the files lost every explainer measured
+        if (Path(args.out) / "compare.json").exists():
+            print(f"note: {args.out} held a comparison; it is replaced")
+        written = write_comparison(comparison, network, args.out, feature_names=workload.feature_names,
+                                   extra={"network": workload.name, "seed": args.seed})
+        print(f"wrote {', '.join(str(p) for p in written)}")
+    if finishing.requested and not comparison.interrupted:
+        print("interrupted (Ctrl-C) while writing: every explainer was measured, and written")
+        return 130
     if comparison.interrupted:
         measured = list(dict.fromkeys(r["explainer"] for r in comparison.records))
         print(f"interrupted (Ctrl-C): only {', '.join(measured)} measured (the last one with its best so far)")
@@ -534,7 +569,7 @@ def _finish(model, args, report: dict) -> int:
           f"compose {model.compose_seconds_:.1f} s, refine and select "
           f"{model.select_seconds_ - model.direct_seconds_:.1f} s, report and plots {report['report_seconds']:.1f} s; "
           f"whole command {report['command_seconds']:.1f} s")
-    if model.stop_reason_ == "interrupted":
+    if report["interrupted"]:
         print(f"interrupted (Ctrl-C): {args.out} holds the best explanation found before it")
         return 130
     return 0

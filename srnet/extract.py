@@ -602,6 +602,8 @@ class SRNet(BaseEstimator):
                                  run_seed=run_seed, threads=None if reproducible else threads, settings=settings,
                                  finishing=finishing,
                                  held_out=None if held is None else (X[held], targets[-1][:, held].T))
+        if finishing.requested:  # a Ctrl-C after the search: finished without the optional steps, and said so
+            self.stop_reason_ = "interrupted"
         self.wall_seconds_ = time.perf_counter() - started
         return self
 

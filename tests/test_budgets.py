@@ -556,3 +556,25 @@ def test_progress_must_be_true_or_false():
 
     with pytest.raises(ValueError, match="progress must be True or False, got 'no'"):  # 'no' drew a bar
         SearchProgress("no", "s", 1.0, None)
+
+
+def test_a_ctrl_c_while_the_explanation_is_printed_still_writes_report_json(tmp_path, data, monkeypatch, capsys):
+    """Between the fit and report.json (printing, the figures, matplotlib's import) a Ctrl-C lost the whole
+    explanation: exit 130 and no --out folder."""
+    import srnet.cli as cli
+
+    printed = cli._print_explanation
+
+    def pressed(model):
+        printed(model)
+        os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, as the formula appears
+
+    monkeypatch.setattr(cli, "_print_explanation", pressed)
+    _, argv = write_workload(tmp_path, data)
+    assert cli.main([*argv, "--generations", "5", "--domain", "rows"]) == 130
+    out, err = capsys.readouterr()
+    assert "interrupted: writing report.json" in err and "interrupted (Ctrl-C)" in out
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["interrupted"] is True and report["formula"]
+    assert not list((tmp_path / "out").glob("*.png"))  # the plots were skipped
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -536,6 +536,8 @@ def test_a_first_ctrl_c_after_the_search_still_delivers_the_explanation(monkeypa
     assert model.expression_ is not None and model.selected_ is not None
     assert not any(entry["source"].endswith("+refined") for entry in model.candidates_)  # refinement skipped
     assert "interrupted: finishing the explanation" in capsys.readouterr().err
+    # and it says so (a normal finish was reported: "max_generations", exit 0, "interrupted": false)
+    assert model.stop_reason_ == "interrupted" and model.report()["interrupted"] is True
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
 
     def pressed_twice(*args, **kwargs):
