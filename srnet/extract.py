@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+import threading
 import time
 import warnings
 
@@ -130,6 +131,9 @@ def searched_rows(X: np.ndarray, fitted: np.ndarray, size: int, rng) -> np.ndarr
     rest = np.setdiff1d(fitted, extremes)
     return np.sort(np.concatenate([extremes, rng.choice(rest, size - len(extremes), replace=False)]))
 
+
+#: With progress on, kernels still loading after this many seconds are being compiled: say so.
+COMPILE_NOTICE_SECONDS = 3.0
 
 #: Points of the domain the candidate formulas are checked for poles on (see
 #: :func:`srnet.formulas.singularities`), however few the rows.
@@ -535,7 +539,18 @@ class SRNet(BaseEstimator):
         if total_seconds is not None:  # the layer-wise search gets the rest of the seconds
             settings["max_seconds"] = total_seconds * (1 - direct_share)
         compiling = time.perf_counter()
-        _kernels.warm_up()  # once per process (the first run compiles or loads the kernels): not search time
+        # once per process (the first run compiles or loads the kernels): not search time; a first run on a
+        # machine compiles for a minute or more, which passed in silence before the progress bar
+        notice = threading.Timer(COMPILE_NOTICE_SECONDS, print, args=(
+            "compiling srnet's kernels (the first run on this machine: a minute or more; cached for later "
+            "runs)...",), kwargs={"file": sys.stderr, "flush": True})
+        notice.daemon = True
+        if self.progress:
+            notice.start()
+        try:
+            _kernels.warm_up()
+        finally:
+            notice.cancel()
         self.compile_seconds_ = time.perf_counter() - compiling
         search_rows = as_feature_rows(search_X)
         search_targets = [np.ascontiguousarray(t) for t in search_targets]
@@ -564,6 +579,9 @@ class SRNet(BaseEstimator):
         if self.stop_reason_ == "interrupted" and self.progress:
             print(f"interrupted after {search.generation} generations: composing the best explanation so far "
                   f"(Ctrl-C again quits at once)", file=sys.stderr, flush=True)
+        elif self.progress:  # seconds more (8-20 s on iris): not a silence after the bar
+            print("composing the layers, then the direct searches, refining constants and choosing the formula...",
+                  file=sys.stderr, flush=True)
         self.search_seconds_ = outcome.seconds
         self.search_fitness_ = search.fitness
         self.search_rows_ = len(rows)

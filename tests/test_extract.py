@@ -636,3 +636,21 @@ def test_the_rows_searched_on_hold_each_input_s_extremes():
         model = SRNet(max_generations=20, random_state=seed, domain="rows", max_samples=10, simplify_seconds=0,
                       functions=("square", "mul", "add"), max_seconds=None, n_threads=1).fit(net, X)
         assert np.isfinite(model.predict(X)).all()
+
+
+def test_a_slow_kernel_compilation_is_announced_when_progress_is_on(monkeypatch, capsys):
+    """The first run on a machine compiled for about a minute in silence, before any progress bar."""
+    import time as clock
+
+    import srnet.extract as extract
+
+    monkeypatch.setattr(extract, "COMPILE_NOTICE_SECONDS", 0.05)
+    monkeypatch.setattr(extract._kernels, "warm_up", lambda *args: clock.sleep(0.5))
+    X = np.random.default_rng(0).uniform(-1, 1, (60, 1))
+    net = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    SRNet(max_generations=2, **QUICK).fit(net, X)
+    assert "compiling" not in capsys.readouterr().err  # quiet without progress
+    SRNet(max_generations=2, progress=True, **QUICK).fit(net, X)
+    err = capsys.readouterr().err
+    assert "compiling srnet's kernels (the first run on this machine" in err
+    assert "composing the layers, then the direct searches" in err
