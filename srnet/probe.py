@@ -532,7 +532,10 @@ def _probe_hooked(model, batches, names, output=None, fed=None) -> dict[str, lis
     try:
         with LayerRecorder(model, names) as recorder:
             for index, batch in enumerate(batches):
-                final = model(batch)
+                try:
+                    final = model(batch)
+                except RuntimeError as error:  # its forward fails on these rows (a shape it assumes, ...)
+                    raise _failed_on_data(model, error) from None
                 outputs = recorder.pop_batch()
                 if index == 0:
                     for handle in handles:
@@ -602,6 +605,8 @@ def _probe_scripted(model, batches, names) -> dict[str, list[np.ndarray]]:
         if index == 0:
             try:
                 whole = model(batch)
+            except torch.jit.Error as error:  # raised inside its forward (not a RuntimeError: a traceback)
+                raise _failed_on_data(model, error) from None
             except (RuntimeError, TypeError) as error:  # forward(x, y), or another signature
                 raise _undecomposable(model, "its forward does not run on one (n, inputs) tensor "
                                              f"({' '.join(str(error).split())[:200]})") from None
@@ -625,6 +630,17 @@ def _run_children(module, x, name: str, wanted: set[str], outputs: dict) -> torc
     if name in wanted:
         outputs[name] = x.clone()  # a later in-place child would rewrite it
     return x
+
+
+def _failed_on_data(model, error: Exception) -> ValueError:
+    """One line for a network whose own forward raised on the data's rows: the error's last line (a
+    TorchScript error's first lines are its interpreter's preamble)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if isinstance(error, torch.jit.Error):  # "builtins.RuntimeError: boom" last
+        what = (lines[-1] if lines else type(error).__name__).removeprefix("builtins.")
+    else:
+        what = f"{type(error).__name__}: {lines[0] if lines else ''}"
+    return ValueError(f"{_kind(model)} failed on the data's rows: {what[:300]}")
 
 
 def _undecomposable(model, reason: str) -> ValueError:

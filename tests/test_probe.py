@@ -217,7 +217,7 @@ def test_hooks_are_removed_after_success(X):
 
 def test_hooks_are_removed_when_the_forward_pass_raises(X):
     model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), Exploding(), nn.Linear(3, 1))
-    with pytest.raises(RuntimeError, match="boom"):
+    with pytest.raises(ValueError, match="failed on the data's rows: RuntimeError: boom"):
         probe(model, X, layers=["0", "1", "3"])
     assert _no_hooks_left(model)
 
@@ -575,3 +575,23 @@ def test_a_module_declared_but_never_run_is_named_with_the_way_out():
                                          r"used by forward .* \(layers=\[\.\.\.\]\)"):
         probe(SpareHead(), X)
     assert probe(SpareHead(), X, layers=["act", "fc2"])[-1].shape == (10, 1)
+
+
+class _FailsOnLargeBatches(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)
+
+    def forward(self, x):
+        if x.shape[0] > 5:
+            raise RuntimeError("boom")
+        return self.fc2(self.act(self.fc1(x)))
+
+
+@pytest.mark.parametrize("scripted", [False, True])
+def test_a_forward_that_raises_on_the_data_is_one_line(scripted):
+    """A TorchScript forward raising on the rows was a 44-line traceback (torch.jit.Error is no RuntimeError)."""
+    model = _FailsOnLargeBatches()
+    model = torch.jit.script(model) if scripted else model
+    with pytest.raises(ValueError, match=r"^_FailsOnLargeBatches failed on the data's rows: RuntimeError: boom$"):
+        probe(model, np.zeros((20, 1)))
