@@ -396,6 +396,9 @@ class SRNet(BaseEstimator):
         _check_squarable(X, "X")
         plan = plan_layers(model, layers)
         domain = as_domain(self.domain).resolved(X)
+        if domain.kind != "box" and not np.ptp(X, axis=0).any():  # the network at one point: a constant
+            raise ValueError(f"every input takes one value on all {len(X)} rows: there is nothing to explain "
+                             f"(give rows that vary, or a box domain: domain=[(low, high), ...])")
         box = domain.bounds(X)
         if box is not None:
             _check_squarable(np.asarray(box), "the explanation domain", "choose a smaller box")

@@ -654,3 +654,13 @@ def test_a_slow_kernel_compilation_is_announced_when_progress_is_on(monkeypatch,
     err = capsys.readouterr().err
     assert "compiling srnet's kernels (the first run on this machine" in err
     assert "composing the layers, then the direct searches" in err
+
+
+def test_rows_at_one_point_are_refused_unless_a_box_says_where_to_look():
+    """Every input constant: every layer 'explained' with R2 0 by a constant, exit 0 and an empty plot."""
+    net = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    X = np.tile([[0.5, -1.0]], (40, 1))
+    with pytest.raises(ValueError, match=r"^every input takes one value on all 40 rows: there is nothing to explain"):
+        SRNet(max_generations=2, **QUICK).fit(net, X)
+    model = SRNet(max_generations=2, domain=[(-1, 1), (-2, 0)], **QUICK).fit(net, X)
+    assert model.domain_["kind"] == "box"
