@@ -22,7 +22,8 @@ def _shown(text, limit: int = _SHOWN_CHARACTERS) -> str:
     return f"{text[:limit - 20]}... ({len(text)} characters: see report.json)"
 
 
-def _print_explanation(model) -> None:
+def _print_explanation(model, output: str | None = None) -> None:
+    """``output``: the network's output module, when the layers explained stop before it (``--layers``)."""
     report = model.report()
     print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
@@ -41,7 +42,9 @@ def _print_explanation(model) -> None:
     else:
         regions = ", ".join(f"{name} {figures['r2']:.6f}" for name, figures in model.regions_.items())
         measure = "R2 against the network"
-    print(f"the network as one formula ({report['formula_source']}, {report['complexity']} nodes; "
+    what = ("the network" if output is None or output == model.layer_names_[-1]
+            else f"layer '{model.layer_names_[-1]}' (not the network's output, '{output}')")
+    print(f"{what} as one formula ({report['formula_source']}, {report['complexity']} nodes; "
           f"{measure}: {regions}):")
     texts = model.selected_["expression"]
     labels = getattr(model, "classes_", None)  # without labels, the outputs: no class is named wrongly
@@ -292,7 +295,10 @@ def _explain(args) -> int:
 
 def _deliver(model, workload, own: dict, args, finishing) -> int:
     """What ``srnet explain`` prints and writes of a fitted explanation."""
-    _print_explanation(model)
+    from srnet.networks import as_network
+    from srnet.probe import plan_layers
+
+    _print_explanation(model, plan_layers(as_network(workload.model)).output if args.layers else None)
     extra = {"network": workload.name, "architecture": workload.architecture, **own}
     if model.is_classifier_:
         extra["agreement_train"] = model.agreement_

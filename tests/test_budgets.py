@@ -578,3 +578,15 @@ def test_a_ctrl_c_while_the_explanation_is_printed_still_writes_report_json(tmp_
     assert report["interrupted"] is True and report["formula"]
     assert not list((tmp_path / "out").glob("*.png"))  # the plots were skipped
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_layers_that_stop_before_the_output_are_not_called_the_network(tmp_path, data, capsys):
+    """--layers 1 printed "the network as one formula" for a hidden layer's units."""
+    import srnet.cli as cli
+
+    _, argv = write_workload(tmp_path, data)
+    assert cli.main([*argv, "--generations", "3", "--domain", "rows", "--layers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "layer '1' (not the network's output, '2') as one formula" in out and "the network as one" not in out
+    assert cli.main([*argv, "--generations", "3", "--domain", "rows"]) == 0
+    assert "the network as one formula" in capsys.readouterr().out
