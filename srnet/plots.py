@@ -67,11 +67,20 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
         high = float(max(t.max(), a[finite].max())) if finite.any() else float(t.max())
         top.plot([low, high], [low, high], color="k", lw=0.8)
         units = np.shape(target)[1] if np.ndim(target) == 2 else 1
+        # a formula not finite at some points: drawn as red crosses on the top edge, and counted (the finite
+        # points alone showed a perfect fit, with no error below)
+        missing = int((~finite).sum())
+        note = f"; {missing} of {finite.size} values not finite (red, top edge)" if missing else ""
         top.set_title(f"layer {k + 1} (module '{name}', {units} unit{'s' * (units != 1)})\n"
-                      f"R\u00b2 {r2:.6f}, RMSE {rmse:.3g}", fontsize=9)
+                      f"R\u00b2 {r2:.6f}, RMSE {rmse:.3g}{note}", fontsize=9)
         top.set_xlabel("network")
         top.set_ylabel("formula")
         bottom.scatter(t, a - t, s=4, alpha=0.4, color="tab:orange")
+        if missing:
+            for panel in (top, bottom):
+                panel.scatter(t[~finite], np.full(missing, 1.0), s=16, marker="x", color="red", clip_on=False,
+                              transform=panel.get_xaxis_transform())
+            bottom.set_xlim(top.get_xlim())  # the network's whole range, the points not finite included
         bottom.axhline(0, color="k", lw=0.8)
         bottom.set_xlabel("network")
         bottom.set_ylabel("formula - network")
@@ -113,8 +122,14 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
     # one style per curve, cycled: zipped with five styles, a sixth curve (a fifth explainer) was dropped unsaid
     styles = [LINE_STYLES[k % len(LINE_STYLES)] for k in range(len(values))]
     for k, ((label, y), style) in enumerate(zip(values.items(), styles)):
-        leaves = low is not None and bool(np.any((y < low) | (y > high) | ~np.isfinite(y)))
-        top.plot(x, y, linestyle=style, color=f"C{k}", label=label + (" (leaves this view)" if leaves else ""))
+        broken = ~np.isfinite(y)  # where a curve is NaN/inf it simply stopped: shaded and said so
+        leaves = low is not None and bool(np.any(~broken & ((y < low) | (y > high))))
+        for panel in axes[:, 0] if broken.any() else ():
+            panel.fill_between(x, 0, 1, where=broken, color="red", alpha=0.15,
+                               transform=panel.get_xaxis_transform(), lw=0)
+        top.plot(x, y, linestyle=style, color=f"C{k}",
+                 label=label + (" (not finite where shaded red)" if broken.any() else "")
+                 + (" (leaves this view)" if leaves else ""))
     if low is not None:
         top.set_ylim(low, high)
     top.legend(fontsize=8)

@@ -181,3 +181,36 @@ def test_every_explainer_gets_a_curve_however_many(tmp_path, monkeypatch):
     top, bottom = labels[0][:2]
     assert [label.split(" (")[0] for label in top] == list(curves)
     assert bottom == [f"e{k}" for k in range(7)]
+
+
+def test_points_where_a_formula_is_not_finite_are_drawn_and_counted_not_dropped(tmp_path, monkeypatch):
+    """A layer's formula NaN/inf on 60 of 200 points showed a perfect fit of the rest, zero error below; a 1-D
+    curve that became inf simply stopped, its legend saying only 'leaves this view'."""
+    import numpy as np
+
+    import srnet.plots as plots
+
+    seen = []
+
+    def keep(fig, path):
+        seen.append(([ax.get_title() for ax in fig.axes], [t.get_text() for ax in fig.axes
+                                                           for t in (ax.get_legend().get_texts()
+                                                                     if ax.get_legend() else [])],
+                     sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections
+                         if c.get_facecolor().size and tuple(c.get_facecolor()[0][:3]) == (1.0, 0.0, 0.0))))
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    t = np.linspace(-1, 1, 200)[:, None]
+    a = t.copy()
+    a[t[:, 0] > 0.5] = np.nan
+    a[t[:, 0] < -0.9] = np.inf
+    plots.plot_layer_fits([t], [a], ["fc"], tmp_path / "l.png")
+    titles, _, red = seen[-1]
+    missing = int((~np.isfinite(a)).sum())
+    assert any(f"{missing} of 200 values not finite" in title for title in titles) and red == 2 * missing
+    plots.plot_curves_1d({"network": np.sin, "formula": lambda X: np.where(X > 1.5, np.inf, np.sin(X))},
+                         [(-1, 1)], [(-3, 3)], tmp_path / "c.png")
+    _, legend, _ = seen[-1]
+    assert "formula (not finite where shaded red)" in legend  # and not "leaves this view": it does not
