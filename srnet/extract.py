@@ -945,6 +945,9 @@ class SRNet(BaseEstimator):
             "wall_seconds": self.wall_seconds_,
             "stop_reason": self.stop_reason_,
             "interrupted": self.stop_reason_ == "interrupted",
+            # the convergence plot's data: (generation, evaluations, seconds, search fitness) at the start, at
+            # each improvement and at the end
+            "history": np.asarray(self.history_, dtype=np.float64).tolist(),
             # an integer random_state reproduces the run; None or a Generator cannot be written down
             "seed": self.random_state if isinstance(self.random_state, (int, np.integer)) else None,
             "preset": self.preset,

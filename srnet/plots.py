@@ -33,13 +33,21 @@ def save_figure(fig, path) -> Path:
 def plot_convergence(history, path, title="search convergence") -> Path:
     """Best fitness against generations (log scale); history rows start
     ``(generation, ..., fitness)`` with fitness in the last column."""
-    history = np.asarray(history, dtype=np.float64)
+    history = np.asarray(history, dtype=np.float64).reshape(-1, max(np.shape(history)[-1:] or (2,)))
     fig, ax = plt.subplots(figsize=(6, 4))
     generations, fitness = history[:, 0], history[:, -1]
-    ax.step(np.maximum(generations, 1), fitness, where="post", color="C0")
-    ax.set_xscale("log")
-    if np.all(fitness > 0):
-        ax.set_yscale("log")
+    # marked steps: one row (a single generation) drew nothing; generation 0 sits at the origin of a scale
+    # linear up to 1 and logarithmic beyond (clipped to 1 it hid under generation 1)
+    ax.step(generations, fitness, where="post", color="C0", marker="o", markersize=3)
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_xlim(0, 1.5 * max(1.0, float(np.nanmax(generations, initial=0.0))))  # room for the last mark
+    positive = fitness[np.isfinite(fitness) & (fitness > 0)]
+    if positive.size and np.all(fitness[np.isfinite(fitness)] >= 0):
+        if np.any(fitness == 0):  # a fitness of 0 reached: linear down to it, the log scale above
+            ax.set_yscale("symlog", linthresh=float(positive.min()))
+            ax.set_ylim(bottom=0)
+        else:
+            ax.set_yscale("log")
     ax.set_xlabel("generation")
     ax.set_ylabel("search fitness (mean hidden MSE + output MSE,\non the search rows, as the progress bar)")
     ax.set_title(title)

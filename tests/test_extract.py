@@ -664,3 +664,5 @@ def test_rows_at_one_point_are_refused_unless_a_box_says_where_to_look():
         SRNet(max_generations=2, **QUICK).fit(net, X)
     model = SRNet(max_generations=2, domain=[(-1, 1), (-2, 0)], **QUICK).fit(net, X)
     assert model.domain_["kind"] == "box"
+    history = model.report()["history"]  # the convergence plot's data, in report.json too
+    assert history[0][0] == 0 and history[-1][0] == 2 and len(history[-1]) == 4

@@ -214,3 +214,27 @@ def test_points_where_a_formula_is_not_finite_are_drawn_and_counted_not_dropped(
                          [(-1, 1)], [(-3, 3)], tmp_path / "c.png")
     _, legend, _ = seen[-1]
     assert "formula (not finite where shaded red)" in legend  # and not "leaves this view": it does not
+
+
+def test_the_convergence_plot_keeps_generation_0_and_a_fitness_of_0(tmp_path, monkeypatch):
+    """Generation 0 was drawn at 1 (under generation 1's step), one row drew nothing, and a fitness reaching 0
+    turned the whole axis linear."""
+
+    import srnet.plots as plots
+
+    seen = []
+
+    def keep(fig, path):
+        ax = fig.axes[0]
+        seen.append((ax.get_xscale(), ax.get_yscale(), ax.get_xlim(), ax.get_ylim(), ax.lines[0].get_xdata()))
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    plots.plot_convergence([[0, 8, 0.1, 0.5], [1, 40, 0.2, 0.1], [30, 900, 1.0, 1e-3], [200, 6000, 3.0, 0.0]],
+                           tmp_path / "c.png")
+    xscale, yscale, xlim, ylim, x = seen[-1]
+    assert xscale == "symlog" and yscale == "symlog" and xlim[0] == 0 and ylim[0] == 0
+    assert list(x) == [0, 1, 30, 200]
+    plots.plot_convergence([[0, 8, 0.1, 0.5]], tmp_path / "one.png")
+    assert seen[-1][1] == "log" and seen[-1][2][1] > 0 and len(seen[-1][4]) == 1
