@@ -396,9 +396,6 @@ class SRNet(BaseEstimator):
         _check_squarable(X, "X")
         plan = plan_layers(model, layers)
         domain = as_domain(self.domain).resolved(X)
-        if domain.kind != "box" and not np.ptp(X, axis=0).any():  # the network at one point: a constant
-            raise ValueError(f"every input takes one value on all {len(X)} rows: there is nothing to explain "
-                             f"(give rows that vary, or a box domain: domain=[(low, high), ...])")
         box = domain.bounds(X)
         if box is not None:
             _check_squarable(np.asarray(box), "the explanation domain", "choose a smaller box")
@@ -407,7 +404,10 @@ class SRNet(BaseEstimator):
         # other rows than the domain's jitter had left out, and copies of the validation rows were searched on
         run_seed = seed_from(self.random_state)
         rng = np.random.default_rng([run_seed, 2])
-        activations = probe(model, X, layers)
+        activations = probe(model, X, layers)  # (first: X of the wrong width is named as such)
+        if domain.kind != "box" and not np.ptp(X, axis=0).any():  # the network at one point: a constant
+            raise ValueError(f"every input takes one value on all {len(X)} rows: there is nothing to explain "
+                             f"(give rows that vary, or a box domain: domain=[(low, high), ...])")
         samples, skipped = {}, None
         if domain.kind != "rows":
             # search (within the rows' budget) and validation samples of the domain, and the region beyond a box;

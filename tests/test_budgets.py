@@ -565,8 +565,8 @@ def test_a_ctrl_c_while_the_explanation_is_printed_still_writes_report_json(tmp_
 
     printed = cli._print_explanation
 
-    def pressed(model):
-        printed(model)
+    def pressed(*args):
+        printed(*args)
         os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, as the formula appears
 
     monkeypatch.setattr(cli, "_print_explanation", pressed)
