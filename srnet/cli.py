@@ -275,7 +275,7 @@ def _explain(args) -> int:
 
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
-                             pmlb_cache=args.pmlb_cache)
+                             pmlb_cache=args.pmlb_cache, download=args.download)
     check_rows(workload.X)  # before any line that reads as a start: too few rows is the one line printed
     workload = _hold_out(workload, args.test_size, args.seed)
     print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
@@ -326,7 +326,7 @@ def _compare(args) -> int:
     names = check_explainers(n.strip() for n in args.explainers.split(",") if n.strip())
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
-                             pmlb_cache=args.pmlb_cache)
+                             pmlb_cache=args.pmlb_cache, download=args.download)
     explainers = make_explainers(names, max_seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)
     print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")
@@ -412,6 +412,9 @@ def _add_loading_options(parser) -> None:
     parser.add_argument("--layers", nargs="+", help="module names to explain, read in the order forward runs them "
                                                     "(default: hidden blocks + output)")
     parser.add_argument("--pmlb-cache", help="folder of PMLB tables (default: $SRNET_PMLB_CACHE)")
+    parser.add_argument("--download", action="store_true", help="--data NAME: fetch a PMLB table missing from the "
+                                                                "cache folder into it (nothing is downloaded "
+                                                                "without it)")
 
 
 def _add_search_options(parser, seconds: float) -> None:

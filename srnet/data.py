@@ -242,7 +242,7 @@ def check_binary_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
     return y
 
 
-def load_table(source, *, target=None, pmlb_cache=None):
+def load_table(source, *, target=None, pmlb_cache=None, download: bool = False):
     """Read a data table from a file or the PMLB collection.
 
     Parameters
@@ -264,6 +264,9 @@ def load_table(source, *, target=None, pmlb_cache=None):
         Folder of PMLB tables (``<cache>/<name>/<name>.tsv.gz``).  Defaults to
         the ``SRNET_PMLB_CACHE`` environment variable, else
         ``~/.cache/srnet/pmlb`` (under ``$XDG_CACHE_HOME`` when set).
+    download : bool, default=False
+        Fetch a PMLB table missing from the cache into it (from GitHub);
+        without it, a table not cached is a FileNotFoundError.
 
     Returns
     -------
@@ -276,8 +279,8 @@ def load_table(source, *, target=None, pmlb_cache=None):
     Raises
     ------
     FileNotFoundError
-        A missing file, or a PMLB dataset that is neither cached nor
-        downloadable (the message names the folder searched).
+        A missing file, or a PMLB dataset that is not cached (and not
+        downloaded: the message names the folder searched).
     ValueError
         Unknown PMLB names (with close matches), bad targets, bad values.
     """
@@ -286,7 +289,7 @@ def load_table(source, *, target=None, pmlb_cache=None):
         return _load_file(path, target)
     if _table_suffix(path) is not None or path.suffix.lower() in _ARRAY_SUFFIXES:
         raise FileNotFoundError(f"no such file: '{path}'")
-    return _load_pmlb(str(source), target, pmlb_cache)
+    return _load_pmlb(str(source), target, pmlb_cache, download)
 
 
 def _table_suffix(path: Path) -> str | None:
@@ -619,11 +622,12 @@ def pmlb_name_hint(name: str) -> str:
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
-def fetch_pmlb_frame(name: str, pmlb_cache=None):
+def fetch_pmlb_frame(name: str, pmlb_cache=None, *, download: bool = False):
     """PMLB table ``name`` as a DataFrame, missing values kept (NaN), through
-    ``pmlb.fetch_data``: read from the cache folder, or downloaded into it.
-    A name that is neither cached nor PMLB's is a ValueError; a table that is
-    not cached and cannot be downloaded is a FileNotFoundError."""
+    ``pmlb.fetch_data``: read from the cache folder, or (``download=True``)
+    downloaded into it: srnet downloads nothing unless asked, as ``srnet bench
+    --download``.  A name that is neither cached nor PMLB's is a ValueError; a
+    table that is not cached (and not downloaded) is a FileNotFoundError."""
     import pmlb
 
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*", name):  # as every PMLB name is (parity5+5)
@@ -633,6 +637,11 @@ def fetch_pmlb_frame(name: str, pmlb_cache=None):
     cached = pmlb_cached(cache, name)
     if not cached and name not in pmlb.dataset_names:
         raise ValueError(f"'{name}' is neither a file nor a PMLB dataset{pmlb_name_hint(name)}")
+    where = (f"put {name}/{name}.tsv.gz there, point --pmlb-cache (pmlb_cache=) or ${PMLB_CACHE_ENV} at a folder "
+             f"that has it")
+    if not cached and not download:
+        raise FileNotFoundError(f"PMLB dataset '{name}' is not in the cache folder '{cache}': {where}, or let srnet "
+                                f"download it there (--download; download=True)")
     import pandas as pd
 
     try:
@@ -646,14 +655,13 @@ def fetch_pmlb_frame(name: str, pmlb_cache=None):
                              f"{type(error).__name__}: {error}; delete it or put an intact copy there") from None
         raise FileNotFoundError(
             f"PMLB dataset '{name}' is not in the cache folder '{cache}' and could not be "
-            f"downloaded ({error}); put {name}/{name}.tsv.gz there, or point "
-            f"pmlb_cache= or ${PMLB_CACHE_ENV} at a folder that has it"
+            f"downloaded ({error}); {where}"
         ) from None
 
 
-def _load_pmlb(name: str, target, pmlb_cache):
+def _load_pmlb(name: str, target, pmlb_cache, download: bool = False):
     # missing values are kept: check_matrix reports them, nothing is dropped silently
-    frame = fetch_pmlb_frame(name, pmlb_cache)
+    frame = fetch_pmlb_frame(name, pmlb_cache, download=download)
     names = [str(column) for column in frame.columns]
     return _split_target(frame.to_numpy(), names, PMLB_TARGET if target is None else target, name)
 

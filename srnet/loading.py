@@ -43,7 +43,8 @@ class Workload:
     architecture: str | None = None
 
 
-def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, pmlb_cache=None) -> Workload:
+def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, pmlb_cache=None,
+                  download: bool = False) -> Workload:
     """Resolve MODEL and DATA arguments (see the module docstring).
 
     Data files keep only the network's input columns: with ``target`` set
@@ -63,7 +64,7 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
         reference = load_reference(path)
         X, y, names = reference.X, reference.y, reference.feature_names
         if data_arg is not None:
-            X, y, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache)
+            X, y, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache, download=download)
         elif X is None:
             raise ValueError(f"reference network '{reference.name}' ships no data: pass --data "
                              f"(e.g. the PMLB name '{reference.name}')")
@@ -73,7 +74,7 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
         if data_arg is None:
             raise ValueError("--data is required unless MODEL is a reference network folder")
         model = load_network(path, architecture)
-        X, y, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache)
+        X, y, names = load_table(data_arg, target=target, pmlb_cache=pmlb_cache, download=download)
         workload = Workload(path.stem, model, X, list(names), is_classifier=plan_layers(model).is_classifier, y=y,
                             architecture=None if architecture is None else _resolved(architecture, model))
     expected = plan_layers(workload.model).n_features

@@ -333,10 +333,24 @@ def test_uncached_pmlb_dataset_without_network_says_where_it_looked(tmp_path, mo
 
     monkeypatch.setattr(pmlb, "fetch_data", offline)
     with pytest.raises(FileNotFoundError) as error:
-        load_table("analcatdata_aids", pmlb_cache=tmp_path)
+        load_table("analcatdata_aids", pmlb_cache=tmp_path, download=True)
     message = str(error.value)
-    assert f"not in the cache folder '{tmp_path}'" in message
+    assert f"not in the cache folder '{tmp_path}' and could not be downloaded" in message
     assert "SRNET_PMLB_CACHE" in message and "analcatdata_aids/analcatdata_aids.tsv.gz" in message
+
+
+def test_an_uncached_pmlb_table_is_not_downloaded_unless_asked(tmp_path, monkeypatch):
+    """srnet explain --data iris fetched it from GitHub unasked, where srnet bench needs --download."""
+    import pmlb
+
+    def never(*args, **kwargs):
+        raise AssertionError("downloaded without being asked")
+
+    monkeypatch.setattr(pmlb, "fetch_data", never)
+    with pytest.raises(FileNotFoundError, match=rf"^PMLB dataset 'iris' is not in the cache folder '{tmp_path}': "
+                                                r"put iris/iris.tsv.gz there, point --pmlb-cache .* or let srnet "
+                                                r"download it there \(--download; download=True\)$"):
+        load_table("iris", pmlb_cache=tmp_path)
 
 
 def test_unknown_pmlb_name_suggests_close_names(tmp_path):
