@@ -198,6 +198,19 @@ def test_a_search_that_can_meet_nothing_new_stops_exhausted():
     assert found.details["stop_reason"] == "exhausted" and scorer.trained < 50
 
 
+def test_the_random_start_keeps_to_the_time_budget():
+    """Up to 10000 random genomes were tried whatever max_seconds said (minutes in a poor space)."""
+    import time
+
+    scorer = _CountingScorer()
+    scorer.activation = lambda program: None  # nothing usable: the start never finds a parent
+    started = time.perf_counter()
+    with pytest.raises(DegenerateActivationError, match="random genomes gave no usable activation; .* or give the "
+                                                        "search more time"):
+        search_activation(scorer=scorer, max_seconds=0.3, random_state=0)
+    assert time.perf_counter() - started < 3
+
+
 def test_a_scorer_that_screens_nothing_must_be_matched_and_hidden_needs_a_layer():
     """A scorer without a check range let a singular formula win, refused by the final check after the whole
     budget; hidden=() trained networks without the activation, every candidate alike."""

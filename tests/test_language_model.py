@@ -440,3 +440,31 @@ def test_distilling_refuses_bad_input_in_one_line(tiny_block, kwargs, message):
     with pytest.raises(ValueError, match=message) as error:
         distil_block(model, name, explanation.module, **arguments)
     assert "\n" not in str(error.value)
+
+
+def test_probing_and_distilling_leave_the_model_in_its_mode_and_count_only_steps_taken(tiny_block):
+    """Both left a model in training mode switched to eval mode; a first loss that was not finite reported one
+    step taken; max_rows=-1 was numpy's error and 2.5 kept two rows."""
+    model, name, windows, explanation = tiny_block
+    model.train()
+    try:
+        probe_module(model, model.get_submodule(name), windows[0][:4], max_rows=10)
+        assert all(m.training for m in model.modules())
+        result = distil_block(model, name, explanation.module, windows[0][:8], windows[0][8:16], steps=3,
+                              lr=1e-2, simplify_seconds=0.5)
+        assert all(m.training for m in model.modules()) and result.steps == 3
+    finally:
+        model.eval()
+    for bad in (-1, 2.5):
+        with pytest.raises(ValueError, match="max_rows"):
+            probe_module(model, model.get_submodule(name), windows[0][:4], max_rows=bad)
+
+
+def test_windows_are_made_of_whole_numbers_only():
+    """Float tokens were truncated silently (1.5 became byte 1)."""
+    with pytest.raises(ValueError, match="tokens must be a 1-D sequence of whole numbers"):
+        make_windows(np.arange(100) + 0.5, 8)
+    with pytest.raises(ValueError, match="tokens must be a 1-D sequence of whole numbers"):
+        make_windows(np.zeros((10, 10), dtype=int), 8)
+    inputs, _ = make_windows(np.arange(100, dtype=float), 8)  # whole floats are bytes
+    assert inputs.dtype == torch.int64 and int(inputs[0, 1]) == 1

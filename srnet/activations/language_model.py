@@ -121,6 +121,9 @@ def make_windows(tokens, context: int, *, max_windows: int | None = None) -> tup
     ``(n, context)`` (int64), in corpus order.  ``max_windows`` keeps the
     first ones."""
     tokens = np.asarray(tokens)
+    if tokens.ndim != 1 or (tokens.size and (tokens.dtype.kind not in "iub" and not (
+            tokens.dtype.kind == "f" and np.all(np.isfinite(tokens)) and np.all(tokens == np.round(tokens))))):
+        raise ValueError("tokens must be a 1-D sequence of whole numbers (byte ids, as encode() gives)")  # 1.5 -> 1
     context = check_budget("context", context, integer=True)
     max_windows = check_budget("max_windows", max_windows, allow_none=True, integer=True)  # 0 made none
     n = (len(tokens) - 1) // context

@@ -54,21 +54,27 @@ def probe_module(model: nn.Module, module: nn.Module, inputs: torch.Tensor, *, b
     """The input and output of ``module`` (a submodule of ``model``) at
     every position, as float64 rows ``(n, width_in)`` and ``(n, width_out)``,
     while ``model`` runs on ``inputs`` in batches; ``max_rows`` keeps a
-    seeded random subset of the rows."""
+    seeded random subset of the rows.  The model's training flags are restored afterwards."""
+    batch_size = check_budget("batch_size", batch_size, integer=True)
+    max_rows = check_budget("max_rows", max_rows, allow_none=True, integer=True)  # -1 was numpy's error, 2.5 two
     recorded_in, recorded_out = [], []
 
     def record(_module, args, output):
         recorded_in.append(args[0].detach().reshape(-1, args[0].shape[-1]).double().cpu())
         recorded_out.append(output.detach().reshape(-1, output.shape[-1]).double().cpu())
 
+    training = {m: m.training for m in model.modules()}
     model.eval()
     device = next(model.parameters()).device
     handle = module.register_forward_hook(record)
     try:
-        for first in range(0, inputs.shape[0], batch_size):
-            model(inputs[first : first + batch_size].to(device))
+        with torch.no_grad():
+            for first in range(0, inputs.shape[0], batch_size):
+                model(inputs[first : first + batch_size].to(device))
     finally:
         handle.remove()
+        for m, flag in training.items():  # the caller's model left as it was (it stayed in eval mode)
+            m.training = flag
     if not recorded_in:
         raise ValueError("the module was not called: is it a submodule of the model, and are there inputs?")
     X, Y = torch.cat(recorded_in).numpy(), torch.cat(recorded_out).numpy()
@@ -475,28 +481,34 @@ def distil_block(model: nn.Module, name: str, block: ExplainedBlock, inputs: tor
     tuned = [p for p in student.parameters()]
     for parameter in tuned:
         parameter.requires_grad_(True)
+    training = {m: m.training for m in model.modules()}
     model.eval()
     replaced.eval()
-    before = _mean_divergence(model, replace_module(model, name, block), validation, batch_size)
-    optimizer = torch.optim.Adam(tuned, lr=lr)
-    generator = torch.Generator().manual_seed(random_state)
-    device = next(model.parameters()).device
-    done = 0
-    for done in range(1, steps + 1):
-        rows = torch.randint(0, inputs.shape[0], (batch_size,), generator=generator)
-        x = inputs[rows].to(device)
-        with torch.no_grad():
-            teacher = model(x)
-        loss = class_divergence(teacher, replaced(x))
-        if not torch.isfinite(loss):
-            break
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if max_seconds is not None and time.perf_counter() - started >= max_seconds:
-            break
-    tuned_block = student.frozen(f"{block.formula.source}+distilled")
-    after = _mean_divergence(model, replace_module(model, name, tuned_block), validation, batch_size)
+    try:  # the caller's model is left in the mode it came in (it stayed in eval mode)
+        before = _mean_divergence(model, replace_module(model, name, block), validation, batch_size)
+        optimizer = torch.optim.Adam(tuned, lr=lr)
+        generator = torch.Generator().manual_seed(random_state)
+        device = next(model.parameters()).device
+        done = 0  # steps taken (a first loss that is not finite takes none: 1 was reported)
+        for _ in range(steps):
+            rows = torch.randint(0, inputs.shape[0], (batch_size,), generator=generator)
+            x = inputs[rows].to(device)
+            with torch.no_grad():
+                teacher = model(x)
+            loss = class_divergence(teacher, replaced(x))
+            if not torch.isfinite(loss):
+                break
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            done += 1
+            if max_seconds is not None and time.perf_counter() - started >= max_seconds:
+                break
+        tuned_block = student.frozen(f"{block.formula.source}+distilled")
+        after = _mean_divergence(model, replace_module(model, name, tuned_block), validation, batch_size)
+    finally:
+        for m, flag in training.items():
+            m.training = flag
     after = after if math.isfinite(after) else math.inf  # a diverged tuning
     kept = after < before
     module = tuned_block if kept else block

@@ -238,7 +238,8 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     if initial is not None and initial.spec != spec:
         raise ValueError("the initial genome's spec differs from the search's (n_columns, functions, constants)")
 
-    parent = initial.copy() if initial is not None else _random_start(spec, scorer, rng)
+    parent = initial.copy() if initial is not None else _random_start(
+        spec, scorer, rng, deadline=None if max_seconds is None else started + max_seconds)
     search = _ActivationSearch(spec, scorer, parent, n_offspring, run_seed)
     # the clock started before the first parent was trained: the budget covers it too
     remaining = None if max_seconds is None else max(max_seconds - (time.perf_counter() - started), 1e-9)
@@ -260,14 +261,18 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     return FoundActivation(activation, "search", source, time.perf_counter() - started, details)
 
 
-def _random_start(spec: GenomeSpec, scorer: _Scorer, rng: np.random.Generator, tries: int = 10000) -> Genome:
-    """A random genome whose formula is a usable activation."""
-    for _ in range(tries):
+def _random_start(spec: GenomeSpec, scorer: _Scorer, rng: np.random.Generator, tries: int = 10000,
+                  deadline: float | None = None) -> Genome:
+    """A random genome whose formula is a usable activation; the tries stop at ``deadline`` (a perf_counter
+    time) too: 10000 of them in a poor space took minutes of a budget of seconds."""
+    for tried in range(1, tries + 1):
         genome = Genome.random(spec, rng)
         if scorer.activation(Program.from_genome(genome)) is not None:
             return genome
-    raise DegenerateActivationError(f"{tries} random genomes gave no usable activation; widen the function set "
-                                    "or the grid")
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
+    raise DegenerateActivationError(f"{tried} random genomes gave no usable activation; widen the function set "
+                                    "or the grid" + (", or give the search more time" if tried < tries else ""))
 
 
 __all__ = ["SEARCH_FUNCTIONS", "search_activation"]
