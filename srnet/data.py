@@ -350,7 +350,8 @@ def _read_file(path: Path, target):
             f"cannot tell the format of '{path}': use .csv, .tsv, .txt (optionally .gz), .npy or .npz"
         )
     table, names = _read_delimited(path, _DELIMITERS[suffix])
-    return _split_target(table, names, target, path.name, first_line=2 if names else 1)
+    return _split_target(table, names, target, path.name,
+                         line_of=lambda row: _data_line(path, row, header=names is not None))
 
 
 #: Rows read to tell whether the first one is a header.
@@ -403,6 +404,21 @@ def _separator_hint(path: Path) -> str:
         return (f"; its first line is separated by {name}, and .csv splits on commas: save it with commas "
                 f"(and decimal points), or as .tsv for tabs")
     return ""
+
+
+def _data_line(path: Path, row: int, *, header: bool) -> int:
+    """The file line (from 1) of data row ``row`` (from 0) of a text table: blank lines, which the reading
+    skips, are counted (a NaN cell below one was blamed on the line above it)."""
+    import gzip
+
+    seen = -1 if header else 0  # the header is the first line that is not blank
+    with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            if line.strip():
+                if seen == row:
+                    return number
+                seen += 1
+    return row + (2 if header else 1)  # not found (cannot happen for a row read): the count without blanks
 
 
 def _refuse_ragged(path: Path, delimiter: str) -> None:
@@ -505,9 +521,9 @@ def _load_npz(path: Path, target):
         return _split_target(archive[keys[0]], None, target, path.name)
 
 
-def _split_target(table, names: list[str] | None, target, label: str, first_line: int | None = None):
-    """Cut the target column out of a 2-D table and validate both parts.  ``first_line``: the file line of
-    the first row (a text file's), for messages that point at the line and the column's name."""
+def _split_target(table, names: list[str] | None, target, label: str, line_of=None):
+    """Cut the target column out of a 2-D table and validate both parts.  ``line_of(row)``: the file line of a
+    row (a text file's), for messages that point at the line and the column's name."""
     table = np.asarray(table)
     if table.ndim != 2:
         raise ValueError(f"'{label}' must hold a 2-D table; got shape {table.shape}")
@@ -515,9 +531,9 @@ def _split_target(table, names: list[str] | None, target, label: str, first_line
     names = names or _default_names(table.shape[1])
 
     def locator(columns):
-        if first_line is None:
+        if line_of is None:
             return None
-        return lambda row, column: (f"line {row + first_line}, column " + (f"'{names[columns[column]]}'"
+        return lambda row, column: (f"line {line_of(row)}, column " + (f"'{names[columns[column]]}'"
                                     if given_names else f"{columns[column] + 1}"))
 
     if target is None:

@@ -509,3 +509,15 @@ def test_a_cut_short_npy_file_is_named(tmp_path):
     (tmp_path / "c.npy").write_bytes((tmp_path / "c.npy").read_bytes()[:-20])
     with pytest.raises(ValueError, match=r"^'c.npy' cannot be read as a NumPy array \(Failed to read all data"):
         load_table(tmp_path / "c.npy", target="last")
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_a_bad_cell_below_blank_lines_is_named_at_its_own_line(tmp_path, header):
+    """Blank lines are skipped by the reading: a NaN on line 6 was blamed on line 4."""
+    rows = ["1,2,3", "", "4,5,6", "", "7,nan,9"] + ["1,2,3"] * 8
+    path = tmp_path / "blank.csv"
+    path.write_text("\n".join((["a,b,c"] if header else []) + rows) + "\n")
+    where = "column 'b'" if header else "column 2"
+    line = 6 if header else 5
+    with pytest.raises(ValueError, match=rf"first at line {line}, {where}\)"):
+        load_table(path)
