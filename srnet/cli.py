@@ -324,9 +324,14 @@ def _compare(args) -> int:
     from srnet.loading import load_workload
 
     names = check_explainers(n.strip() for n in args.explainers.split(",") if n.strip())
+    if not names:  # before any loading or printing ("comparing  on ...")
+        raise ValueError("--explainers names none; e.g. --explainers srnet,lime,maple")
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache, download=args.download)
+    from srnet.data import check_rows
+
+    check_rows(workload.X)  # before "comparing ... (1 rows)": too few rows is the one line printed
     explainers = make_explainers(names, max_seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)
     print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")

@@ -125,7 +125,8 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
     low = high = None
     if reference is not None and np.isfinite(reference).any():
         low, high = float(np.nanmin(reference)), float(np.nanmax(reference))
-        margin = 0.5 * max(high - low, 1e-12)
+        # a constant network: a view of its scale (1e-12 wide, its axis read "1e-12+1" and the formula a wall)
+        margin = 0.5 * max(high - low, 1e-3 * max(1.0, abs(high), abs(low)))
         low, high = low - margin, high + margin
     # one style per curve, cycled: zipped with five styles, a sixth curve (a fifth explainer) was dropped unsaid
     styles = [LINE_STYLES[k % len(LINE_STYLES)] for k in range(len(values))]

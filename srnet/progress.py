@@ -43,8 +43,9 @@ class SearchProgress:
                             bar_format="{l_bar}{bar}| {n:.0f}% of the budget{postfix}")
         elif max_seconds is not None:
             digits = 0 if max_seconds >= 10 else 1  # a budget of 0.25 s read "0/0 s"
+            total = f".{digits}f" if max_seconds < 1e6 else ".3g"  # --seconds 1e300 printed 301 digits
             self.bar = tqdm(total=max_seconds, unit="s", desc=desc, mininterval=interval,
-                            bar_format=f"{{l_bar}}{{bar}}| {{n:.{digits}f}}/{{total:.{digits}f}} s{{postfix}}")
+                            bar_format=f"{{l_bar}}{{bar}}| {{n:.{digits}f}}/{{total:{total}}} s{{postfix}}")
         else:
             self.bar = tqdm(total=max_steps, unit=unit, desc=desc, mininterval=interval)
 

@@ -169,6 +169,13 @@ def test_explain_refuses_a_one_row_csv_and_a_missing_model(tmp_path, data, capsy
     _, argv = write_workload(tmp_path, data[:1])
     assert main(argv) == 2
     assert "X has 1 row; srnet needs at least 10" in capsys.readouterr().err
+    # compare too, before a line that reads as a start ("comparing ... (1 rows)"), and with no explainer named
+    assert main(["compare", *argv[1:], "--explainers", "lime"]) == 2
+    out, err = capsys.readouterr()
+    assert "X has 1 row; srnet needs at least 10" in err and "comparing" not in out
+    assert main(["compare", *argv[1:], "--explainers", " , "]) == 2
+    out, err = capsys.readouterr()
+    assert "--explainers names none" in err and not out
     assert main(["explain", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "no such model file or folder" in err and "--data is required" not in err and "README" in err

@@ -207,9 +207,9 @@ def _unfinished_line(manifest) -> list[str]:
     if not runs:
         return []
     last = runs[-1]
-    unfinished = last.get("unfinished")
     if not isinstance(last, dict) or not isinstance(last.get("started_at"), str):  # not a run srnet recorded
         return []
+    unfinished = last.get("unfinished")
     if not isinstance(last.get("ok"), int):
         return [f"the last run (started {last.get('started_at')}) did not finish (still running, or killed): "
                 f"rerun the same srnet bench command to finish the batch"]

@@ -38,7 +38,8 @@ def cli_explainers(monkeypatch, tmp_path, names, seconds):
 
     model = build_mlp(MLPSpec((2, 3, 1), "sigmoid"))
     monkeypatch.setattr("srnet.loading.load_workload",
-                        lambda *a, **k: Workload("tiny", model, np.zeros((4, 2)), ["a", "b"]))
+                        lambda *a, **k: Workload("tiny", model, np.random.default_rng(0).normal(size=(20, 2)),
+                                                 ["a", "b"]))
     monkeypatch.setattr("srnet.compare.compare", fake_compare)
     (tmp_path / "model.pt").touch()  # the command checks the path before loading (faked here)
     assert main(["compare", str(tmp_path / "model.pt"), "--data", "x.csv", "--out", str(tmp_path),
