@@ -26,15 +26,16 @@ def linear_scaling(F: np.ndarray, Y: np.ndarray):
     Same rule as the engine's fitness (a constant output gets a = 0).
     Returns ``(a, b)`` arrays of length n_outputs.
     """
-    mean_f, mean_y = F.mean(axis=0), Y.mean(axis=0)
-    dF, dY = F - mean_f, Y - mean_y
-    s_ff = (dF * dF).sum(axis=0)
-    s_fy = (dF * dY).sum(axis=0)
-    n = F.shape[0]
-    # the engine's rule (srnet.cgp._fitness): variance at most CONSTANT_VARIANCE of the mean square is rounding
-    scalable = s_ff > CONSTANT_VARIANCE * (s_ff + n * mean_f * mean_f)
-    a = np.where(scalable, s_fy / np.where(scalable, s_ff, 1.0), 0.0)
-    return a, mean_y - a * mean_f
+    with np.errstate(over="ignore", invalid="ignore"):  # outputs of 1e200: inf/NaN, which the callers refuse
+        mean_f, mean_y = F.mean(axis=0), Y.mean(axis=0)
+        dF, dY = F - mean_f, Y - mean_y
+        s_ff = (dF * dF).sum(axis=0)
+        s_fy = (dF * dY).sum(axis=0)
+        n = F.shape[0]
+        # the engine's rule (srnet.cgp._fitness): variance at most CONSTANT_VARIANCE of the mean square is rounding
+        scalable = s_ff > CONSTANT_VARIANCE * (s_ff + n * mean_f * mean_f)
+        a = np.where(scalable, s_fy / np.where(scalable, s_ff, 1.0), 0.0)
+        return a, mean_y - a * mean_f
 
 
 def record_feature_symbols(estimator) -> list[str] | None:

@@ -152,6 +152,7 @@ def test_a_target_whose_squared_errors_underflow_is_refused_in_one_line():
         CGPRegressor(max_generations=5).fit(X, 1e-162 * (X[:, 0] ** 3 + X[:, 0]))
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # one line, and no numpy overflow warning beside it
 def test_no_finite_formula_within_the_budget_is_one_line_not_an_invalid_program():
     X = np.linspace(-1, 1, 40)[:, None] * 1e160
     refused = 0
