@@ -560,7 +560,7 @@ def _check_fed(model, outputs: dict, fed: dict, inputs: dict) -> None:
         if mine.numel() == theirs.numel() and torch.allclose(mine.reshape(theirs.shape).double(), theirs.double(),
                                                              rtol=1e-5, atol=1e-6, equal_nan=True):
             continue
-        if _is_softmax(modules[after]) if after in modules else False:
+        if after in modules and _is_softmax(modules[after]):
             raise ValueError(
                 f"in {_kind(model)}, the softmax '{after}' does not run on the output of '{name}', the layer "
                 f"explained as the logits: its forward changes them in between (a temperature, an added prior, "
