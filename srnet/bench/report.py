@@ -391,6 +391,25 @@ def _fidelity_value(frame, explainer: str, task: str):
     return frame[column] if column in frame else None
 
 
+#: The R^2 axis of the regression plots: -log10(1 + R2_SCALE_EPS - R^2), so that 0.99, 0.999 and 0.9999 lie a
+#: decade apart (on a linear axis from -1 to 1 they were one point), labelled in R^2 itself.
+R2_SCALE_EPS = 1e-5
+R2_TICKS = (-1.0, 0.0, 0.9, 0.99, 0.999, 0.9999, 1.0)
+
+
+def r2_axis(ax, which: str = "y") -> None:
+    """Draw ``ax``'s ``which`` axis (R^2 in [-1, 1]) on the scale of :data:`R2_SCALE_EPS`, its ticks R^2 values."""
+    def forward(r):
+        return -np.log10(np.maximum(1.0 + R2_SCALE_EPS - np.asarray(r, dtype=float), R2_SCALE_EPS))
+
+    def inverse(v):
+        return 1.0 + R2_SCALE_EPS - 10.0 ** (-np.asarray(v, dtype=float))
+
+    getattr(ax, f"set_{which}scale")("function", functions=(forward, inverse))
+    getattr(ax, f"set_{which}lim")(-1.0, 1.0)
+    getattr(ax, f"set_{which}ticks")(R2_TICKS, [f"{t:g}" for t in R2_TICKS])
+
+
 def write_plots(frame, folder: Path) -> list[Path]:
     """The four plots of a summary frame; returns the files written."""
     import pandas as pd
@@ -440,7 +459,8 @@ def write_plots(frame, folder: Path) -> list[Path]:
             ax.axhline(AGREEMENT_TARGET, color="grey", lw=0.8, ls="--")
             ax.set_ylabel(f"agreement with the network\n({rows_used})")
         else:
-            ax.set_ylabel("R^2 vs the network, training box (clipped at -1)")
+            r2_axis(ax)
+            ax.set_ylabel("R^2 vs the network, training box\n(clipped at -1; 0.99, 0.999, 0.9999 a step apart)")
         ax.set_title(f"fidelity per {task} dataset")
         ax.legend(fontsize=8)
     written.append(save_figure(fig, folder / "fidelity_per_dataset.png"))
@@ -468,8 +488,12 @@ def write_plots(frame, folder: Path) -> list[Path]:
         low = float(np.nanmin(drawn)) if np.isfinite(drawn).any() else 0.5  # every figure null: an empty frame
         if any(np.any(~np.isfinite(np.concatenate([s, m])) | (np.concatenate([s, m]) < -1)) for _, s, m in pairs):
             low = -1.0
-        ax.set_xlim(min(low, 0.5) - 0.02, 1.02)
-        ax.set_ylim(min(low, 0.5) - 0.02, 1.02)
+        if any(task == "regression" for task, _, _ in pairs):  # R^2 near 1: a scale that tells 0.99 from 0.9999
+            r2_axis(ax, "x")
+            r2_axis(ax, "y")
+        else:
+            ax.set_xlim(min(low, 0.5) - 0.02, 1.02)
+            ax.set_ylim(min(low, 0.5) - 0.02, 1.02)
         ax.set_xlabel("MAPLE fidelity (R^2 clipped at -1)")
         ax.set_ylabel("SRNet fidelity (R^2 clipped at -1)")
         ax.set_title("SRNet vs MAPLE (test agreement / R^2 interpolation)")
@@ -516,6 +540,8 @@ def write_plots(frame, folder: Path) -> list[Path]:
                                 alpha=0.8)
         node_count_axis(ax, part["srnet_complexity"].dropna().to_numpy(float))
         ax.set_xlabel("SRNet formula complexity (nodes)")
+        if task == "regression":
+            r2_axis(ax)
         ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box (clipped at -1)")
         ax.set_title(f"complexity vs fidelity ({task})")
         ax.legend(fontsize=8)

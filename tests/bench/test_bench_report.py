@@ -352,3 +352,31 @@ def test_a_sealed_result_of_another_shape_is_listed_not_a_traceback(tmp_path):
     assert sorted((path.name, why) for path, why in report.corrupt) == [
         ("nguyen-2__srnet__seed0.json", "'error' is a str, not an object"),
         ("nguyen-3__srnet__seed0.json", "job without a dataset, method and seed")]
+
+
+def test_regression_fidelity_is_drawn_on_a_scale_that_tells_0_99_from_0_9999(tmp_path, monkeypatch):
+    """On a linear axis from -1 to 1, R^2 of 0.99 and 0.9999 were one point."""
+    import matplotlib.pyplot as plt
+
+    import srnet.plots as plots
+
+    axes = []
+
+    def keep(fig, path):
+        axes.extend((path.name, ax) for ax in fig.axes)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    for job in jobs:
+        store.write(fake_payload(job, 0))
+    write_report(tmp_path)
+    drawn = [ax for name, ax in axes if name in ("fidelity_per_dataset.png", "complexity_vs_fidelity.png")]
+    assert len(drawn) == 2
+    for ax in drawn:
+        low, high = (ax.transData.transform([(0, v)])[0][1] for v in (-1.0, 1.0))
+        near, nearer = (ax.transData.transform([(0, v)])[0][1] for v in (0.99, 0.9999))
+        assert ax.get_yscale() == "function" and (nearer - near) > 0.3 * (high - low)
+    plt.close("all")
