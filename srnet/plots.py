@@ -432,8 +432,10 @@ def plot_pareto(candidates, front, selected_source, path,
         level = round(20 * to_axes.transform((size, error))[1])
         turn = stacked.get(level, 0)
         stacked[level] = turn + 1
+        # a label raised above a neighbour's gets a thin leader to its own point (it read as the next point's)
         ax.annotate(label, (size, error), textcoords="offset points", xytext=(6, 4 + 11 * (turn % 3)),
-                    fontsize=8)
+                    fontsize=8, arrowprops=dict(arrowstyle="-", lw=0.5, color="0.5", shrinkA=0, shrinkB=2)
+                    if turn % 3 else None)
     ax.set_xlabel("complexity (nodes of the formula as printed)")
     if not classifier:
         measure = "1 - R\u00b2 against the network (validation, domain)"
