@@ -463,6 +463,31 @@ def test_a_time_limit_interrupts_python_work_and_never_fires_after_its_block():
     assert total > 4950
 
 
+def test_a_time_limit_waits_out_a_finaliser_then_stops_the_block():
+    """Raised inside a __del__ (or a weakref or garbage-collection callback) the stop is "ignored": printed as
+    "Exception ignored in ..." (once a suite in CI's log), and a weakref callback cut short."""
+    import sys
+
+    from srnet.expr.symbolic import time_limit
+
+    class Slow:
+        def __del__(self):
+            end = time.perf_counter() + 0.3
+            while time.perf_counter() < end:
+                pass
+
+    ignored, previous = [], sys.unraisablehook
+    sys.unraisablehook = ignored.append
+    try:
+        with time_limit(0.1) as limit:
+            Slow()  # its finaliser runs now, across the deadline
+            while True:
+                sum(range(1000))
+    finally:
+        sys.unraisablehook = previous
+    assert limit.expired and not ignored
+
+
 def test_a_composition_that_stalls_is_written_as_built_with_the_same_values(monkeypatch):
     import srnet.formulas as formulas
     monkeypatch.setattr(formulas, "COMPOSE_SECONDS", 0.0)  # every composition "stalls"
