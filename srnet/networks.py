@@ -24,6 +24,7 @@ shapes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
 import pickle
@@ -466,6 +467,20 @@ class Exp(nn.Module):
 
     def forward(self, x):
         return torch.exp(x)
+
+
+@contextlib.contextmanager
+def in_eval_mode(model: nn.Module):
+    """Run the block with ``model`` in eval mode, and give every module its own training flag back however the
+    block ends (a probe in training mode would update BatchNorm's running statistics and draw Dropout's random
+    numbers; one that left the caller's model in eval mode changed its next training)."""
+    training = {module: module.training for module in model.modules()}
+    model.eval()
+    try:
+        yield model
+    finally:
+        for module, flag in training.items():
+            module.training = flag
 
 
 def as_network(model) -> nn.Module:

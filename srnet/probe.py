@@ -55,7 +55,7 @@ import torch
 from torch import nn
 
 from srnet.data import check_matrix
-from srnet.networks import as_network
+from srnet.networks import as_network, in_eval_mode
 
 _SOFTMAX_KINDS = ("Softmax", "LogSoftmax")
 # Known nonlinearities, not tried for affinity (anything else is tried).
@@ -196,30 +196,24 @@ class _Leaf:
 def _classify_leaves(model: nn.Module, n_features: int) -> list[_Leaf]:
     """Every leaf module with its role, found by trying it (in eval mode,
     without gradients) on a few inputs of the width that reaches it."""
-    training = {module: module.training for module in model.modules()}
-    model.eval()
     leaves, width, linear_names = [], n_features, []
-    try:
-        with torch.no_grad():
-            for name, module in model.named_modules():
-                # a Linear is a leaf even with children (weight_norm, spectral_norm parametrize it with some),
-                # and what lies under it is not
-                if not name or any(name.startswith(linear + ".") for linear in linear_names):
-                    continue
-                if list(module.children()) and not _is_linear(module):
-                    continue
-                if _is_linear(module):
-                    linear_names.append(name)
-                    role, width = "linear", int(module.weight.shape[0])
-                elif _is_softmax(module):
-                    role = "softmax"
-                else:
-                    role, out_width = _affine_role(module, width, model)
-                    width = out_width if out_width is not None else width
-                leaves.append(_Leaf(name, _kind(module), role, width))
-    finally:
-        for module, flag in training.items():
-            module.training = flag
+    with in_eval_mode(model), torch.no_grad():
+        for name, module in model.named_modules():
+            # a Linear is a leaf even with children (weight_norm, spectral_norm parametrize it with some),
+            # and what lies under it is not
+            if not name or any(name.startswith(linear + ".") for linear in linear_names):
+                continue
+            if list(module.children()) and not _is_linear(module):
+                continue
+            if _is_linear(module):
+                linear_names.append(name)
+                role, width = "linear", int(module.weight.shape[0])
+            elif _is_softmax(module):
+                role = "softmax"
+            else:
+                role, out_width = _affine_role(module, width, model)
+                width = out_width if out_width is not None else width
+            leaves.append(_Leaf(name, _kind(module), role, width))
     return leaves
 
 
@@ -467,18 +461,12 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
         torch.tensor(X[start : start + batch_size], dtype=parameter.dtype, device=parameter.device)
         for start in range(0, X.shape[0], batch_size)
     )
-    training = {module: module.training for module in model.modules()}
-    model.eval()
-    try:
-        with torch.no_grad():
-            if isinstance(model, torch.jit.ScriptModule):
-                recorded = _probe_scripted(model, batches, plan.names)
-            else:
-                output = plan.output if not plan.is_classifier and plan.output in plan.names else None
-                recorded = _probe_hooked(model, batches, plan.names, output, dict(zip(plan.names, plan.fed)))
-    finally:
-        for module, flag in training.items():
-            module.training = flag
+    with in_eval_mode(model), torch.no_grad():
+        if isinstance(model, torch.jit.ScriptModule):
+            recorded = _probe_scripted(model, batches, plan.names)
+        else:
+            output = plan.output if not plan.is_classifier and plan.output in plan.names else None
+            recorded = _probe_hooked(model, batches, plan.names, output, dict(zip(plan.names, plan.fed)))
     arrays = [np.concatenate(recorded[name]) for name in plan.names]
     for name, array in zip(plan.names, arrays):
         bad_rows = int((~np.isfinite(array)).any(axis=1).sum())
@@ -496,16 +484,11 @@ def accepts_width(model, width: int) -> bool:
     layer first).  Tried in eval mode, on the model's device; its training flags are restored (a try in
     training mode would update BatchNorm's running statistics and draw Dropout's random numbers)."""
     parameter = next(model.parameters())
-    training = {module: module.training for module in model.modules()}
-    model.eval()
     try:
-        with torch.no_grad():
+        with in_eval_mode(model), torch.no_grad():
             model(torch.zeros(1, width, dtype=parameter.dtype, device=parameter.device))
     except Exception:  # any failure: not this width
         return False
-    finally:
-        for module, flag in training.items():
-            module.training = flag
     return True
 
 
@@ -540,7 +523,7 @@ def _probe_hooked(model, batches, names, output=None, fed=None) -> dict[str, lis
                 if index == 0:
                     for handle in handles:
                         handle.remove()
-                    _check_fed(model, outputs, fed or {}, inputs)
+                    _check_fed(model, modules, outputs, fed or {}, inputs)
                     _check_output(model, outputs, output, final)
                 for name, value in outputs.items():
                     recorded[name].append(_to_numpy(name, value))
@@ -550,9 +533,9 @@ def _probe_hooked(model, batches, names, output=None, fed=None) -> dict[str, lis
     return recorded
 
 
-def _check_fed(model, outputs: dict, fed: dict, inputs: dict) -> None:
-    """Each recorded layer's output is the input of the module declared after it, where that one ran."""
-    modules = dict(model.named_modules())
+def _check_fed(model, modules: dict, outputs: dict, fed: dict, inputs: dict) -> None:
+    """Each recorded layer's output is the input of the module declared after it (``modules``: name ->
+    module), where that one ran."""
     for name, after in fed.items():
         if after is None or after not in inputs or not isinstance(outputs.get(name), torch.Tensor):
             continue

@@ -542,23 +542,12 @@ def test_affine_modules_fold_in_half_precision_too(dtype):
     assert plan_layers(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).to(dtype)).folded == ()
 
 
-class _TupleOutput(nn.Module):
-    def __init__(self, first):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)).double()
-        self.first = first
-
-    def forward(self, x):
-        out = self.net(x)
-        return self.first(out), out
-
-
 def test_a_forward_returning_a_tuple_is_checked_on_its_first_tensor():
     """(10 * o, o) was probed unchecked: the formula explained o, while the network's output is 10 * o."""
     X = np.random.default_rng(0).uniform(-1, 1, (10, 2))
     with pytest.raises(ValueError, match="returns something other than its last module 'net.2' computes"):
-        probe(_TupleOutput(lambda o: 10 * o), X)
-    assert probe(_TupleOutput(lambda o: o), X)[-1].shape == (10, 1)  # (output, auxiliary): the output explained
+        probe(_RescaledOutput(lambda o: (10 * o, o)), X)
+    assert probe(_RescaledOutput(lambda o: (o, 10 * o)), X)[-1].shape == (10, 3)  # (output, auxiliary)
 
 
 def test_a_module_declared_but_never_run_is_named_with_the_way_out():

@@ -45,6 +45,7 @@ from srnet.expr.symbolic import complexity, make_symbols, round_constants, simpl
 from srnet.expr.torch_module import ProgramModule
 from srnet.formulas import DISPLAY_DIGITS, Formula, linear_formula
 from srnet.metrics import class_divergence, rmse_r2
+from srnet.networks import in_eval_mode
 
 # --------------------------------------------------------------------- probe
 
@@ -63,18 +64,14 @@ def probe_module(model: nn.Module, module: nn.Module, inputs: torch.Tensor, *, b
         recorded_in.append(args[0].detach().reshape(-1, args[0].shape[-1]).double().cpu())
         recorded_out.append(output.detach().reshape(-1, output.shape[-1]).double().cpu())
 
-    training = {m: m.training for m in model.modules()}
-    model.eval()
     device = next(model.parameters()).device
     handle = module.register_forward_hook(record)
-    try:
-        with torch.no_grad():
+    try:  # the caller's model is left in the mode it came in (it stayed in eval mode)
+        with in_eval_mode(model), torch.no_grad():
             for first in range(0, inputs.shape[0], batch_size):
                 model(inputs[first : first + batch_size].to(device))
     finally:
         handle.remove()
-        for m, flag in training.items():  # the caller's model left as it was (it stayed in eval mode)
-            m.training = flag
     if not recorded_in:
         raise ValueError("the module was not called: is it a submodule of the model, and are there inputs?")
     X, Y = torch.cat(recorded_in).numpy(), torch.cat(recorded_out).numpy()
@@ -481,10 +478,8 @@ def distil_block(model: nn.Module, name: str, block: ExplainedBlock, inputs: tor
     tuned = [p for p in student.parameters()]
     for parameter in tuned:
         parameter.requires_grad_(True)
-    training = {m: m.training for m in model.modules()}
-    model.eval()
-    replaced.eval()
-    try:  # the caller's model is left in the mode it came in (it stayed in eval mode)
+    with in_eval_mode(model):  # the caller's model is left in the mode it came in (it stayed in eval mode)
+        replaced.eval()
         before = _mean_divergence(model, replace_module(model, name, block), validation, batch_size)
         optimizer = torch.optim.Adam(tuned, lr=lr)
         generator = torch.Generator().manual_seed(random_state)
@@ -506,9 +501,6 @@ def distil_block(model: nn.Module, name: str, block: ExplainedBlock, inputs: tor
                 break
         tuned_block = student.frozen(f"{block.formula.source}+distilled")
         after = _mean_divergence(model, replace_module(model, name, tuned_block), validation, batch_size)
-    finally:
-        for m, flag in training.items():
-            m.training = flag
     after = after if math.isfinite(after) else math.inf  # a diverged tuning
     kept = after < before
     module = tuned_block if kept else block

@@ -27,7 +27,7 @@ from srnet.progress import SearchProgress
 from srnet.train import torch_device
 from srnet.xnet.constants import RULES
 from srnet.xnet.train import Settings, count_nodes, train
-from srnet.xnet.tree import LEAF, to_program
+from srnet.xnet.tree import LEAF, postorder, to_program
 
 #: The default library: srnet's arithmetic and the paper's elementary functions.
 DEFAULT_FUNCTIONS = ("add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt", "square")
@@ -68,12 +68,10 @@ def _input_scales(X: np.ndarray) -> np.ndarray:
 def _fold_input_scales(roots, scales: np.ndarray) -> None:
     """Leaves read ``scale * x`` during the search: their weights take the scale, in place (a power of
     two: exact)."""
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        if node.op == LEAF:
-            node.weight *= float(scales[node.var])
-        stack.extend(node.children)
+    for root in roots:
+        for node in postorder(root):
+            if node.op == LEAF:
+                node.weight *= float(scales[node.var])
 
 
 class _XNetBase(BaseEstimator):
