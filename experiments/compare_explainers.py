@@ -190,9 +190,10 @@ def _number(value) -> str:
 def _cell(record, metric, percent=False):
     if record is None or record[metric] is None:
         return "-"
+    std = record[metric + "_std"]  # None where a trial's figure was not finite (its mean inf)
     if percent:
-        return f"{record[metric]:.1%}±{record[metric + '_std']:.1%}"
-    return f"{record[metric]:.3g}±{record[metric + '_std']:.2g}"
+        return f"{record[metric]:.1%}±" + ("-" if std is None else f"{std:.1%}")
+    return f"{record[metric]:.3g}±" + ("-" if std is None else f"{std:.2g}")
 
 
 def print_tables(records, explainers):
@@ -226,8 +227,9 @@ def print_tables(records, explainers):
                     train, test = index.get((network, e, "train")), index.get((network, e, "test"))
                     cells.append(f"{_cell(train, metric, True)} / {_cell(test, metric, True)}")
                 srnet, maple = index.get((network, "srnet", "test")), index.get((network, "maple", "test"))
-                ok = srnet is not None and maple is not None and srnet[metric] >= maple[metric]
-                print(f"{network:<18}" + "".join(f"{c:>34}" for c in cells) + ("  yes" if ok else "  NO"))
+                both = srnet is not None and maple is not None and None not in (srnet[metric], maple[metric])
+                verdict = ("yes" if srnet[metric] >= maple[metric] else "NO") if both else "-"
+                print(f"{network:<18}" + "".join(f"{c:>34}" for c in cells) + f"  {verdict}")
 
 
 def _select(text: str):
@@ -267,6 +269,8 @@ def main(argv=None):
     parser.add_argument("--json", help="write the aggregated records here (under 'results', with provenance)")
     args = parser.parse_args(argv)
     check_numbers(parser, args, counts=("jobs", "trials", "points"), budgets=("seconds",))
+    if args.points < 2:  # one point has no variance (compare refused it in every worker)
+        parser.error(f"--points must be >= 2 (R^2 needs two points), got {args.points}")
     from srnet.formulas import check_select
 
     try:  # SRNet's own settings, before any work
@@ -293,12 +297,14 @@ def main(argv=None):
             print(f"  {result[0]['network']} trial {result[0]['trial']} done", flush=True)
     records = aggregate(rows)
     present = [e for e in explainers if any(r["explainer"] == e for r in records)]
-    print_tables(records, present)
     rows, summary = test_box_summary(records, present)
+    if args.json:  # first: the measurements outlive any failure to print them
+        recorded = {**{k: v for k, v in settings.items() if k != "gecco_dir"}, "trials": args.trials,
+                    "only": args.only}
+        write_results(args.json, {"settings": recorded, "records": records, "test_box": rows, "summary": summary})
+    print_tables(records, present)
     print_test_box(rows, summary, present)
     if args.json:
-        write_results(args.json, {"settings": {k: v for k, v in settings.items() if k != "gecco_dir"},
-                                  "records": records, "test_box": rows, "summary": summary})
         print(f"\nwrote {args.json}")
 
 

@@ -53,6 +53,8 @@ CLASSIFICATION_DOMAINS = ("train", "test")
 NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width
 _CHUNK = 50  # points per progress-bar step for local explainers
 VALIDATION_WIDENING = 0.25  # default validation box: the training box widened by a quarter on each side
+#: The boxes a regression comparison reads (see :func:`compare`).
+BOX_NAMES = ("training", "validation", "test")
 
 
 @dataclass
@@ -193,6 +195,9 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     used_boxes = None
     if task == "regression":
         boxes = boxes or {}
+        unknown = sorted(set(boxes) - set(BOX_NAMES))
+        if unknown:  # a typo ("tset") silently kept the default box: another protocol than the one asked
+            raise ValueError(f"unknown box {unknown[0]!r}; valid: {', '.join(BOX_NAMES)}")
         training = check_box(boxes.get("training", data_box(X_train)), n_features, "training")
         test = check_box(boxes.get("test", widen_box(training)), n_features, "test")
         used_boxes = {"training": training, "test": test}

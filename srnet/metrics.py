@@ -17,20 +17,25 @@ import numpy as np
 
 #: A constant target is matched when the RMSE is within this share of its magnitude (rounding, not a fit).
 CONSTANT_MATCH = 1e-12
+#: A target is constant when its spread is within this share of its magnitude: rounding of its mean (a few
+#: ulps), not a variation (1e-12 called a target varying by 1700 ulps constant, and a mirror image of it R^2 1).
+CONSTANT_SPREAD = 64 * np.finfo(np.float64).eps
 
 
 def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     """RMSE and R^2 of ``predicted`` against ``target`` (rows = samples, one
     or more columns): a non-finite prediction or target gives inf and -inf, never NaN;
-    a constant target gives R^2 1 when matched within rounding
-    (:data:`CONSTANT_MATCH` of its size: LIME's 1e-16 off a constant network
-    of 0.7 scored -inf beside an exact formula's 1), else -inf.
+    a constant target (spread within :data:`CONSTANT_SPREAD` of its size) gives
+    R^2 1 when matched within rounding (:data:`CONSTANT_MATCH` of its size:
+    LIME's 1e-16 off a constant network of 0.7 scored -inf beside an exact
+    formula's 1), else -inf.
 
     With several columns (a layer's units, a network's outputs) both are
     pooled: R^2 is the share of the columns' total variance explained
-    (scikit-learn's ``multioutput="variance_weighted"``), so a nearly constant
-    unit of a layer does not swamp the figure; a column of small variance
-    counts for little in it.  Raises ValueError when the shapes differ
+    (as scikit-learn's ``multioutput="variance_weighted"``, except that a
+    constant column's error still counts: scikit-learn drops it), so a nearly
+    constant unit of a layer does not swamp the figure; a column of small
+    variance counts for little in it.  Raises ValueError when the shapes differ
     (broadcasting an (n,) prediction against an (n, 2) target is no metric).
     """
     target, predicted = _paired(target, predicted)
@@ -49,7 +54,7 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     centred = (target - target.mean(axis=0)) / unit
     sst = float(np.sum(centred * centred))
     rmse = scale * math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
-    if math.sqrt(sst / target.size) > CONSTANT_MATCH:  # the mean of a constant need not be exact
+    if math.sqrt(sst / target.size) > CONSTANT_SPREAD:  # the mean of a constant need not be exact
         # 1 - SSE/SST, each in its own units; a ratio beyond float64 is R^2 -inf
         ratio = math.sqrt(sse / sst) * (scale / unit) if math.isfinite(sse) else math.inf
         r2 = 1.0 - ratio * ratio if ratio < 1e150 else -math.inf

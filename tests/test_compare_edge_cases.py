@@ -1,0 +1,77 @@
+"""Regression tests for defects found reviewing srnet.compare, srnet.metrics and experiments/compare_explainers.py."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import r2_score
+from torch import nn
+
+from srnet.compare import compare
+from srnet.explain import Explainer, NetworkFunction
+from srnet.metrics import rmse_r2
+
+
+class _MeanExplainer(Explainer):
+    name = "mean"
+
+    def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
+        self.mean_ = Y_train.mean(axis=0)
+        self.size_ = 1
+
+    def _predict(self, X):
+        return np.tile(self.mean_, (len(X), 1))
+
+
+@pytest.fixture
+def experiment(experiment_script):
+    return experiment_script("compare_explainers")
+
+
+def _row(trial, explainer, domain, rmse):
+    return {"network": "kkk0", "trial": trial, "explainer": explainer, "domain": domain, "rmse": rmse, "r2": 0.9,
+            "agreement": None, "rmse_around": 0.2, "r2_around": 0.8, "agreement_around": None, "seconds": 1.0,
+            "size": 5}
+
+
+def test_tables_survive_a_trial_whose_rmse_overflowed(experiment, capsys):
+    """One trial with RMSE inf makes the mean inf and the std None; _cell formatted None with :.2g and the
+    whole run died in print_tables, before its JSON was written."""
+    rows = [_row(t, e, d, float("inf") if (e == "srnet" and t == 0) else 0.1)
+            for t in range(2) for e in ("srnet", "lime", "maple") for d in ("interpolation", "extrapolation")]
+    records = experiment.aggregate(rows)
+    experiment.print_tables(records, ["srnet", "lime", "maple"])  # TypeError on the current code
+    assert "inf" in capsys.readouterr().out
+
+
+def test_one_evaluation_point_is_refused_before_any_work(experiment, capsys, tmp_path):
+    """--points 1 passed the option check, then every worker raised compare's 'n_points must be >= 2'."""
+    with pytest.raises(SystemExit):
+        experiment.main(["--points", "1", "--gecco-dir", str(tmp_path / "absent"), "--trials", "1"])
+    error = capsys.readouterr().err.strip().splitlines()[-1]  # the usage line above names every option
+    assert "--points" in error, error
+
+
+def test_classifier_table_does_not_say_no_when_srnet_was_not_measured(experiment, capsys):
+    records = [{"network": "breast", "explainer": e, "domain": d, "agreement": 1.0, "agreement_std": 0.0,
+                "agreement_around": 1.0, "agreement_around_std": 0.0}
+               for e in ("lime", "maple") for d in ("train", "test")]
+    experiment.print_tables(records, ["lime", "maple"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("breast")]
+    assert rows and not any(line.rstrip().endswith("NO") for line in rows), rows
+
+
+def test_r2_of_a_mirrored_prediction_of_a_varying_target_is_not_perfect():
+    """A target varying by ~1700 ulps (far above rounding) was declared constant (spread <= 1e-12 of its
+    size), so a prediction that mirrors it scored R^2 = 1; scikit-learn says -3."""
+    x = np.linspace(0, 6, 200)
+    target, predicted = 1e6 + 1e-7 * np.sin(x), 1e6 - 1e-7 * np.sin(x)
+    assert r2_score(target, predicted) < -2
+    assert rmse_r2(target, predicted)[1] < 0
+
+
+def test_compare_refuses_a_box_name_it_does_not_know():
+    """boxes={'tset': ...} (a typo of 'test') was silently ignored: the default test box was used."""
+    network = NetworkFunction(nn.Sequential(nn.Linear(2, 1)).double())
+    X = np.random.default_rng(1).uniform(-1, 1, (40, 2))
+    with pytest.raises(ValueError, match="tset"):
+        compare(network, X, {"mean": _MeanExplainer()}, n_points=10, random_state=0,
+                boxes={"tset": [(-9, 9), (-9, 9)]})
