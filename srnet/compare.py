@@ -191,6 +191,8 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
                          f"but task={task!r} was asked")
     if not explainers:
         raise ValueError("no explainers to compare")
+    if feature_names is not None and len(feature_names) != n_features:  # else half the formula is renamed
+        raise ValueError(f"{len(feature_names)} feature names for a network of {n_features} inputs")
     X_valid = None
     used_boxes = None
     if task == "regression":

@@ -146,8 +146,14 @@ def class_agreement(predicted, reference, *, axis: int = 1) -> float:
     Raises
     ------
     ValueError
-        When the two hold different numbers of samples, or none.
+        When the two hold different numbers of samples, or none, or scores of
+        different numbers of classes.
     """
+    shapes = [np.shape(predicted), np.shape(reference)]
+    if all(len(shape) == 2 for shape in shapes) and shapes[0][axis] != shapes[1][axis]:
+        # argmaxes over 2 and 3 classes compare class 2 with nothing, silently
+        raise ValueError(f"class agreement needs scores of as many classes; got {shapes[0][axis]} and "
+                         f"{shapes[1][axis]}")
     (first, chose_first), (second, chose_second) = (_classes(predicted, axis, "predicted"),
                                                     _classes(reference, axis, "reference"))
     if first.shape != second.shape:

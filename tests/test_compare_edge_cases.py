@@ -75,3 +75,21 @@ def test_compare_refuses_a_box_name_it_does_not_know():
     with pytest.raises(ValueError, match="tset"):
         compare(network, X, {"mean": _MeanExplainer()}, n_points=10, random_state=0,
                 boxes={"tset": [(-9, 9), (-9, 9)]})
+
+
+def test_class_agreement_refuses_scores_of_different_class_counts():
+    from srnet.metrics import class_agreement
+
+    scores = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(ValueError, match="as many classes"):
+        class_agreement(scores[:, :2], scores)
+    with pytest.raises(ValueError, match="as many classes"):
+        class_agreement(scores[:, :2].T, scores.T, axis=0)
+    assert class_agreement(scores, scores) == 1.0
+
+
+def test_compare_refuses_feature_names_of_another_length():
+    network = NetworkFunction(nn.Sequential(nn.Linear(2, 1)).double())
+    X = np.random.default_rng(1).uniform(-1, 1, (40, 2))
+    with pytest.raises(ValueError, match="3 feature names for a network of 2 inputs"):
+        compare(network, X, {"mean": _MeanExplainer()}, n_points=10, random_state=0, feature_names=["a", "b", "c"])
