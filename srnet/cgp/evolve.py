@@ -77,6 +77,7 @@ def fitness_of(genome: Genome, X_rows: np.ndarray, Y_rows: np.ndarray, mode: str
     """Fitness of one genome on feature rows X_rows and target rows Y_rows
     (checked as :func:`evolve` checks them)."""
     _, Y_rows = check_problem(genome.spec, X_rows, Y_rows, mode)
+    ridge = check_budget("ridge", ridge, positive=False)
     return float(_kernels.fitness_of(outputs_of(genome, X_rows), Y_rows, FITNESS_MODES[mode], ridge))
 
 
@@ -89,6 +90,8 @@ def outputs_of(genome: Genome, X_rows: np.ndarray) -> np.ndarray:
     if X_rows.ndim != 2 or X_rows.shape[0] != genome.spec.n_inputs:
         raise ValueError(f"X_rows must be ({genome.spec.n_inputs}, n_samples), one row per input of the genome; "
                          f"got {X_rows.shape}")
+    # a genome's arrays can be edited after it was checked: an address past the grid read any memory
+    check_population(genome.spec, genome.nodes[None], genome.outputs[None], genome.constants[None])
     return _kernels.evaluate_outputs(genome.nodes, genome.outputs, genome.constant_values(), ARITIES, X_rows)
 
 
@@ -136,6 +139,7 @@ def evaluate_population(spec: GenomeSpec, nodes, outputs, constants, X_rows, Y_r
     X_rows, Y_rows = check_problem(spec, X_rows, Y_rows, fitness)  # too few rows read past the arrays
     check_population(spec, nodes, outputs, constants)
     n_threads = check_budget("n_threads", n_threads, integer=True)
+    ridge = check_budget("ridge", ridge, positive=False)  # NaN or inf scored every genome inf, < 0 wrongly
     if dtype == np.float32:
         check_float32_rows(X_rows)
     count = nodes.shape[0]
@@ -173,10 +177,14 @@ def check_float32_rows(X_rows: np.ndarray) -> None:
     search returned a random formula instead of x0 - 1e6 for x0 = 1e6 + U(0, 8))."""
     largest = np.max(np.abs(X_rows), axis=1)
     mean, spread = X_rows.mean(axis=1), X_rows.std(axis=1)
+    tiny = np.finfo(np.float32).tiny
     for j in range(X_rows.shape[0]):
         if largest[j] > np.finfo(np.float32).max:
             raise ValueError(f"input {j} reaches {largest[j]:.3g}, beyond float32's range: search in float64 "
                              f"(precision='float64', on the CPU) or rescale it")
+        if 0 < largest[j] < tiny:  # all of it rounds to 0 or subnormals: searched as a constant input
+            raise ValueError(f"input {j} is at most {largest[j]:.3g}, below float32's smallest normal number: "
+                             f"search in float64 (precision='float64', on the CPU) or rescale it")
         if 0 < spread[j] ** 2 <= CONSTANT_VARIANCE_FLOAT32 * (spread[j] ** 2 + mean[j] ** 2):
             raise ValueError(f"input {j} varies by {spread[j]:.3g} (std) around {mean[j]:.6g}: in float32 that "
                              f"is rounding, and a formula reading it scores as a constant; search in float64 "
@@ -223,6 +231,11 @@ def seed_from(random_state) -> int:
     return int(random_generator(random_state).integers(0, 2**63 - 1))
 
 
+#: Generations in a row in which no offspring changed an active gene before a search stops as "exhausted"
+#: (at a usual rate, point mutation changes one in nearly every offspring).
+IDLE_GENERATIONS = 10_000
+
+
 class CGPSearch:
     """One (1+lambda) population of CGP genomes: a strategy for :func:`srnet.cgp.driver.run`.
 
@@ -254,6 +267,14 @@ class CGPSearch:
         self.node_evaluations = self.parent.n_active() * X_search.shape[1]
         self.last_improvement = 0
         self.chunk = 8
+        self.idle_generations = 0  # generations in a row whose offspring all copied the parent's phenotype
+
+    @property
+    def exhausted(self) -> bool:
+        """True after :data:`IDLE_GENERATIONS` generations without one offspring that changed an active
+        gene (a mutation rate of 1e-12 counted one evaluation in 709,600 generations: an evaluation
+        budget never ended)."""
+        return self.idle_generations >= IDLE_GENERATIONS
 
     def _start_genome(self, restart: int) -> Genome:
         if self.initial is not None and restart == 0:
@@ -302,6 +323,7 @@ class CGPSearch:
         if done:
             self.generation_seconds = seconds / done
         self.generation += done
+        self.idle_generations = self.idle_generations + done if n_eval == 0 else 0
         self.evaluations += n_eval
         self.node_evaluations += n_ops
         if seconds < _CHUNK_SECONDS / 2 and done == n_gen:
@@ -522,6 +544,11 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     run_seed = seed_from(random_state)
     threads = numba.get_num_threads() if n_threads is None else min(n_threads, numba.config.NUMBA_NUM_THREADS)
     on_gpu = choose_device(device, X_rows.shape[1]) == "cuda"
+    if on_gpu and device == "auto":  # "auto" may choose: data float32 cannot hold stay on the CPU
+        try:
+            check_float32_rows(X_rows)
+        except ValueError:
+            on_gpu = False
     if on_gpu or dtype == np.float32:
         check_float32_rows(X_rows)
     # a generation or evaluation budget promises the same formula on every machine: the

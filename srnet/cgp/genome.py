@@ -137,6 +137,21 @@ def check_population(spec: GenomeSpec, nodes: np.ndarray, outputs: np.ndarray, c
         raise ValueError("constants holds an index outside the constant pool")
 
 
+def _genes(values, name: str) -> np.ndarray:
+    """``values`` as contiguous int32 genes, refused in one line when the cast would change them (2**32 + 1
+    wrapped to the valid address 1, 1.9 truncated to 1)."""
+    values = np.asarray(values)
+    if values.dtype == np.int32:
+        return np.ascontiguousarray(values)
+    if values.size and values.dtype.kind not in "iuf":
+        raise ValueError(f"invalid genome: {name} must hold whole numbers, got {values.dtype}")
+    with np.errstate(invalid="ignore", over="ignore"):
+        genes = np.ascontiguousarray(values, dtype=np.int32)
+        if values.size and not np.array_equal(genes, values):
+            raise ValueError(f"invalid genome: {name} must hold whole numbers within int32")
+    return genes
+
+
 @dataclass
 class Genome:
     """One individual: integer gene arrays plus the spec they follow."""
@@ -147,9 +162,9 @@ class Genome:
     constants: np.ndarray
 
     def __post_init__(self):
-        self.nodes = np.ascontiguousarray(self.nodes, dtype=np.int32)
-        self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int32)
-        self.constants = np.ascontiguousarray(self.constants, dtype=np.int32)
+        self.nodes = _genes(self.nodes, "nodes")
+        self.outputs = _genes(self.outputs, "outputs")
+        self.constants = _genes(self.constants, "constants")
         problem = validity_problem(self)
         if problem:
             raise ValueError(f"invalid genome: {problem}")

@@ -115,6 +115,11 @@ class Islands:
     def restarts(self) -> int:
         return sum(m.restarts for m in self.members)
 
+    @property
+    def exhausted(self) -> bool:
+        """Every island can find nothing new (see CGPSearch.exhausted)."""
+        return all(getattr(m, "exhausted", False) for m in self.members)
+
     def _best_member(self):
         if self.winner is not None:  # reached the target first (see step)
             return self.winner
