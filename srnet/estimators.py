@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -71,6 +72,27 @@ def program_formulas(estimator, program: Program, X: np.ndarray, simplify_second
 #: A target varying less than this has squared errors that underflow float64 (a 1e-162 target scored 0
 #: at generation 2 with a poor formula): refused, with advice to rescale.
 SMALLEST_VARIANCE = 1e-280
+
+
+#: What scikit-learn's validation sets on X before a fit can be refused.
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+@contextlib.contextmanager
+def last_fit_kept_on_failure(estimator):
+    """A refit that raises leaves the last fit whole: scikit-learn's validation resets ``n_features_in_``
+    (and drops ``feature_names_in_``) before the refit is refused, and ``predict`` then refused the data
+    of the fit whose formula it still computes."""
+    saved = {name: getattr(estimator, name) for name in _INPUT_ATTRIBUTES if hasattr(estimator, name)}
+    try:
+        yield
+    except BaseException:
+        for name in _INPUT_ATTRIBUTES:
+            if name in saved:
+                setattr(estimator, name, saved[name])
+            elif hasattr(estimator, name):
+                delattr(estimator, name)
+        raise
 
 
 def validate_regression(estimator, X, y):
@@ -234,6 +256,10 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
             Called with a :class:`srnet.cgp.Progress` between chunks of
             generations; returning True stops the search.
         """
+        with last_fit_kept_on_failure(self):
+            return self._fit(X, y, callback)
+
+    def _fit(self, X, y, callback):
         check_budget("simplify_seconds", self.simplify_seconds, positive=False)  # evolve checks the budgets
         tol = check_budget("tol", self.tol, positive=False)  # inf would stop at generation 0, 'abc' in a traceback
         X, y, Y = validate_regression(self, X, y)

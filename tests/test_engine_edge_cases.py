@@ -99,3 +99,17 @@ def test_an_evaluation_budget_ends_whatever_the_mutation_rate():
     except ValueError:  # refused up front: fine too
         return
     assert result.stop_reason != "callback"
+
+
+def test_cgp_regressor_refit_that_fails_leaves_the_last_fit_whole():
+    """scikit-learn's validation reset n_features_in_ before a refit was refused (a constant y): predict then
+    refused the data of the fit whose formula it still computed."""
+    from srnet import CGPRegressor
+
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 3))
+    model = CGPRegressor(max_generations=3, random_state=0, simplify_seconds=0).fit(X, X[:, 0] * X[:, 1])
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="constant"):
+        model.fit(X[:, :2], np.ones(40))
+    assert model.n_features_in_ == 3
+    np.testing.assert_array_equal(model.predict(X), before)

@@ -95,8 +95,8 @@ def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: 
         nodes = torch.nonzero(tree == t).flatten()
         blocks.append((t, torch.cat([nodes, nodes + m])))
     current = forest_loss(plan, X, Y, loss, w, b, clip)
-    for _ in range(steps):
-        if not math.isfinite(current):
+    for step in range(steps):
+        if not math.isfinite(current) or (step and deadline is not None and time.perf_counter() >= deadline):
             break
         _, raws, Z, J = plan.linearize(X, w, b, clip)
         G, H = derivatives(loss, Z, Y)

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from srnet.cgp.primitives import function_names, primitive
 from srnet.data import check_budget, random_generator
-from srnet.estimators import program_formulas, validate_regression
+from srnet.estimators import last_fit_kept_on_failure, program_formulas, validate_regression
 from srnet.expr.torch_module import torch_threads
 from srnet.metrics import softmax
 from srnet.progress import SearchProgress
@@ -62,7 +62,7 @@ def _input_scales(X: np.ndarray) -> np.ndarray:
     largest = np.max(np.abs(X), axis=0) if len(X) else np.ones(X.shape[1])
     out_of_range = (largest > INPUT_RANGE) | ((largest < 1 / INPUT_RANGE) & (largest > 0))
     exponents = np.where(out_of_range, -np.round(np.log2(np.where(largest > 0, largest, 1.0))), 0.0)
-    return np.ldexp(1.0, exponents.astype(int))
+    return np.ldexp(1.0, np.clip(exponents, -1022, 1023).astype(int))  # a subnormal column: 2**1063 is inf
 
 
 def _fold_input_scales(roots, scales: np.ndarray) -> None:
@@ -364,12 +364,13 @@ class XNetRegressor(RegressorMixin, _XNetBase):
 
     def fit(self, X, y):
         """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
-        X, y, Y = validate_regression(self, X, y)
-        scale = Y.std(axis=0)
-        offset = Y.mean(axis=0)
-        Y_t = torch.as_tensor((Y - offset) / scale, dtype=torch.float64, device=torch_device(self.device))
-        return self._search(X, Y_t, "mse", Y.shape[1], scale, offset, single=y.ndim == 1,
-                            fitted={"_single_target": y.ndim == 1})
+        with last_fit_kept_on_failure(self):
+            X, y, Y = validate_regression(self, X, y)
+            scale = Y.std(axis=0)
+            offset = Y.mean(axis=0)
+            Y_t = torch.as_tensor((Y - offset) / scale, dtype=torch.float64, device=torch_device(self.device))
+            return self._search(X, Y_t, "mse", Y.shape[1], scale, offset, single=y.ndim == 1,
+                                fitted={"_single_target": y.ndim == 1})
 
     def predict(self, X):
         """The formula at each row of X: (n_samples,) or (n_samples, n_targets)."""
@@ -400,17 +401,18 @@ class XNetClassifier(ClassifierMixin, _XNetBase):
 
     def fit(self, X, y):
         """Train on X (n_samples, n_features) and class labels y (n_samples,)."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        classes, indices = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at least 2")
-        device = torch_device(self.device)
-        if len(classes) == 2:
-            Y = torch.as_tensor(indices.reshape(-1, 1), dtype=torch.float64, device=device)
-            return self._search(X, Y, "logistic", 1, strata=indices, fitted={"classes_": classes})
-        Y = torch.as_tensor(indices.reshape(-1), dtype=torch.long, device=device)
-        return self._search(X, Y, "softmax", len(classes), strata=indices, fitted={"classes_": classes})
+        with last_fit_kept_on_failure(self):
+            X, y = validate_data(self, X, y, dtype=np.float64)
+            check_classification_targets(y)
+            classes, indices = np.unique(y, return_inverse=True)
+            if len(classes) < 2:
+                raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at least 2")
+            device = torch_device(self.device)
+            if len(classes) == 2:
+                Y = torch.as_tensor(indices.reshape(-1, 1), dtype=torch.float64, device=device)
+                return self._search(X, Y, "logistic", 1, strata=indices, fitted={"classes_": classes})
+            Y = torch.as_tensor(indices.reshape(-1), dtype=torch.long, device=device)
+            return self._search(X, Y, "softmax", len(classes), strata=indices, fitted={"classes_": classes})
 
     def decision_function(self, X):
         """Logits: (n_samples,) for two classes, else (n_samples, n_classes)."""
@@ -427,5 +429,7 @@ class XNetClassifier(ClassifierMixin, _XNetBase):
     def predict(self, X):
         """The most probable class of each row."""
         Z = self._outputs(X)
-        index = (Z[:, 0] > 0).astype(int) if Z.shape[1] == 1 else np.argmax(Z, axis=1)
+        # a NaN logit chooses nothing (argmax returned the first NaN's class, where predict_proba has no class)
+        index = (Z[:, 0] > 0).astype(int) if Z.shape[1] == 1 else np.argmax(np.where(np.isnan(Z), -np.inf, Z),
+                                                                                   axis=1)
         return self.classes_[index]
