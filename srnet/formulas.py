@@ -39,6 +39,10 @@ _SIGN_CHANGE_POLES = {"div": ("denominator of div", 1), "log": ("argument of log
 #: Steps whose value is 0 exactly where their argument is: a pole of 1/sqrt|x| or log sqrt|x| is where x
 #: crosses 0, which the never-negative sqrt|x| does not show (nor its median-relative minimum, at 2000 points)
 _ZEROS_KEPT = frozenset(("sqrt", "abs", "square", "cube", "neg"))
+#: Steps whose value is never 0 (for any finite argument), and those that are never 0 where their arguments
+#: are not: a small exp(10x) in a denominator is no pole (its smallness is the formula's, printed as it is)
+_NEVER_ZERO = frozenset(("exp", "sigmoid"))
+_NONZERO_KEPT = _ZEROS_KEPT | {"mul", "div"}
 
 #: An argument of div or log whose smallest magnitude in the domain is below
 #: this fraction of its median magnitude nearly vanishes there: a likely pole
@@ -126,10 +130,12 @@ class Formula:
             return values
         values = list(symbols)  # the time ran out
         for program in self.programs:
-            placeholders = [sympy.Dummy(real=True) for _ in values]
+            # numbers go in as they are, so that a protected division by a dead unit (exactly 0) reads 1
+            placeholders = [v if v.is_number else sympy.Dummy(real=True) for v in values]
             built = to_sympy(program, placeholders)
             with sympy.evaluate(False):
-                values = [e.xreplace(dict(zip(placeholders, values))) for e in built]
+                values = [e.xreplace({p: v for p, v in zip(placeholders, values) if not v.is_number})
+                          for e in built]
         return values
 
     def to_dict(self) -> dict:
@@ -303,9 +309,13 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
             values = [values_in[:, i] for i in range(program.n_inputs)]
             values += [np.full(n, c) for c in program.constants]
             zeros_of = list(range(len(values)))  # per value, the value that is 0 exactly where it is
+            # per value, whether it can never be 0 (a nonzero constant, exp, products of such values)
+            never_zero = [False] * program.n_inputs + [c != 0 for c in program.constants]
             for step, (name, a, b) in enumerate(program.steps):
                 prim = primitive(name)
                 zeros_of.append(zeros_of[a] if name in _ZEROS_KEPT else len(values))
+                never_zero.append(name in _NEVER_ZERO or (name in _NONZERO_KEPT and never_zero[a]
+                                                          and (prim.arity == 1 or never_zero[b])))
                 argument = source = None
                 if step not in live[k]:
                     pass  # its value is weighted 0 wherever it goes
@@ -330,7 +340,8 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                 elif source is not None and np.any(source > 0) and np.any(source < 0):  # sqrt|x|, x^2 of an x that does
                     found.append(f"{where}: the {what} reaches 0 inside the domain (where the value it is a power "
                                  f"or |.| of crosses 0)")
-                elif argument is not None and _touches_zero(argument):
+                elif argument is not None and not (name in _SIGN_CHANGE_POLES and never_zero[
+                        (a, b)[_SIGN_CHANGE_POLES[name][1]]]) and _touches_zero(argument):
                     found.append(f"{where}: the {what} comes within {TOUCHING_ZERO:g} of its typical size to 0 "
                                  f"inside the domain (a likely pole)")
                 if name == "exp" and step in live[k]:  # the printed exp is not capped: it is not the model there

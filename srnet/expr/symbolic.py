@@ -166,11 +166,32 @@ def raw_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Exp
     """
     if len(symbols) != program.n_inputs:
         raise ValueError(f"{len(symbols)} symbols given for a program of {program.n_inputs} inputs")
-    values = list(symbols) + [sympy.Float(c) if c != int(c) else sympy.Integer(int(c)) for c in program.constants]
+    values = list(symbols) + [_number(c) for c in program.constants]
     for name, a, b in program.steps:
         prim = primitive(name)
-        values.append(prim.sympy(values[a], values[b] if prim.arity == 2 else values[a]))
+        args = (values[a], values[b] if prim.arity == 2 else values[a])
+        values.append(_folded(prim, args) or prim.sympy(*args))
     return [values[o] for o in program.outputs]
+
+
+def _number(value: float) -> sympy.Expr:
+    """A float64 as sympy reads it best: an Integer when it is a whole number float64 holds exactly with
+    its neighbours (below 2**53), else a Float."""
+    return sympy.Integer(int(value)) if value == int(value) and abs(value) < 2.0**53 else sympy.Float(value)
+
+
+def _folded(prim, args) -> sympy.Expr | None:
+    """A step of numbers computed as the program computes it, in float64 (exact sympy arithmetic made
+    (1e16 + 1) - 1e16 - 1 exactly 0, where float64 gives -1, and printed a protected division as 1 where
+    the program computes -x); None when an argument is not a number or the value is not finite."""
+    if not all(arg.is_number and arg.is_real for arg in args):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            value = float(prim.numpy(*(np.float64(float(arg)) for arg in args)))
+    except (TypeError, ValueError):
+        return None
+    return _number(value) if math.isfinite(value) else None
 
 
 def to_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Expr]:
