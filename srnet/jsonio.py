@@ -55,7 +55,8 @@ def check_document(data, format: str, version: int, what: str) -> None:
     """A one-line ValueError unless ``data`` is a dict saved as ``format`` at ``version``."""
     if not isinstance(data, dict) or data.get("format") != format:
         raise ValueError(f"not an srnet {what} (missing 'format': '{format}')")
-    if data.get("version") != version:
+    found = data.get("version")
+    if type(found) is not int or found != version:  # True and 1.0 equal 1, but no srnet wrote them
         raise ValueError(f"unsupported {what} format version {data.get('version')!r}")
 
 

@@ -1,6 +1,7 @@
 """Expression edge cases found reviewing srnet.expr and srnet.formulas (each test failed on the code before its fix)."""
 
 import numpy as np
+import pytest
 import sympy
 
 import srnet.formulas as formulas
@@ -69,3 +70,15 @@ def test_a_never_vanishing_exponential_is_not_reported_as_a_pole():
     logarithm = Program(1, (10.0,), (("mul", 0, 1), ("exp", 2, 0), ("log", 3, 0)), (4,), [[1.0]], [0.0])
     assert singularities(Formula("direct-4", (quotient,)), X) == []
     assert singularities(Formula("direct-4", (logarithm,)), X) == []
+
+
+def test_documents_of_a_bool_or_float_version_or_no_targets_are_refused():
+    import json
+
+    good = Program(1, (), (("sin", 0, 0),), (1,), [[1.0]], [0.0]).to_dict()
+    assert Program.from_dict(json.loads(json.dumps(good))) is not None
+    for version in (True, 1.0):
+        with pytest.raises(ValueError, match="version"):
+            Program.from_dict({**good, "version": version})
+    with pytest.raises(ValueError, match="no targets"):
+        Program.from_dict({**good, "weights": [[]], "intercept": []})

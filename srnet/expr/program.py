@@ -230,6 +230,8 @@ class Program:
         # a constant program (no outputs) writes its (0, n_targets) weights as []
         weights = (np.zeros((0, intercept.size)) if isinstance(data["weights"], list) and not data["weights"]
                    else _numbers(data["weights"], 2, "weights"))
+        if intercept.size == 0:  # computes nothing: every formula of it would be empty
+            raise malformed("no targets (an empty 'intercept')")
         return cls(as_integer(data["n_inputs"], "n_inputs"),
                    tuple(as_real(c, f"constant {i}") for i, c in enumerate(constants)),
                    tuple(steps),
