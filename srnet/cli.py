@@ -265,8 +265,10 @@ def _class_labels(workload, layers):
     from srnet.probe import plan_layers
 
     plan = plan_layers(workload.model, layers)
+    if not plan.is_classifier:  # a regression network's targets are no class labels (NaN among them: no error)
+        return None
     labels = class_indices(np.asarray(workload.y).reshape(-1))[0]
-    return labels if plan.is_classifier and len(labels) == plan.widths[-1] else None
+    return labels if len(labels) == plan.widths[-1] else None
 
 
 def _explain(args) -> int:

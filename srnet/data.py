@@ -140,7 +140,10 @@ def check_matrix(X, name: str = "X", locate=None) -> np.ndarray:
         X = X.double() if X.is_floating_point() else X
     if isinstance(X, np.ma.MaskedArray):  # a masked cell is missing: NaN (refused below), not its hidden value
         X = np.ma.filled(X.astype(np.float64), np.nan) if X.dtype.kind in "biuf" else X.filled()
-    raw = np.asarray(X)
+    try:
+        raw = np.asarray(X)
+    except ValueError:  # nested lists of different lengths: numpy's words name no matrix
+        raise ValueError(f"{name} has rows of different lengths; every row needs one value per feature") from None
     if raw.ndim != 2:
         hint = "; reshape a single feature with .reshape(-1, 1)" if raw.ndim == 1 else ""
         raise ValueError(
@@ -334,6 +337,9 @@ def _read_file(path: Path, target):
             if suffix == ".npz":
                 return _load_npz(path, target)
             array = np.load(path, allow_pickle=False)
+        except MemoryError as error:  # a header claiming more than the file holds (cut short, or damaged)
+            raise ValueError(f"'{path.name}' cannot be loaded: {_one_line(error)} (is the file cut short, or its "
+                             f"header damaged?)") from None
         except ValueError as error:
             if "allow_pickle" in str(error):
                 raise ValueError(
@@ -343,6 +349,9 @@ def _read_file(path: Path, target):
                 raise
             # NumPy's own words for a damaged or cut-short file do not name it
             raise ValueError(f"'{path.name}' cannot be read as a NumPy array ({error})") from None
+        if array.dtype.names:  # fields of a record print as "(1, 2.)": no table of numbers
+            raise ValueError(f"'{path.name}' holds a structured (record) array with fields "
+                             f"{', '.join(array.dtype.names)}; save a plain numeric array (numpy.save)")
         return _split_target(array, None, target, path.name)
     suffix = _table_suffix(path)
     if suffix is None:
@@ -351,7 +360,18 @@ def _read_file(path: Path, target):
         )
     table, names = _read_delimited(path, _DELIMITERS[suffix])
     return _split_target(table, names, target, path.name,
-                         line_of=lambda row: _data_line(path, row, header=names is not None))
+                         line_of=lambda row: _data_line(path, row, header=names is not None),
+                         text_of=lambda column: _text_column(path, _DELIMITERS[suffix], names is not None, column))
+
+
+def _text_column(path: Path, delimiter: str, header: bool, column: int) -> np.ndarray:
+    """A column of a text table as the file spells it: class labels such as "NA" (North America) or "None"
+    are classes, where pandas reads them as missing values."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, sep=delimiter, header=0 if header else None, usecols=[column], dtype=str,
+                        keep_default_na=False)
+    return frame.iloc[:, 0].to_numpy()
 
 
 #: Rows read to tell whether the first one is a header.
@@ -507,12 +527,13 @@ def _load_npz(path: Path, target):
             if target is not None:
                 raise ValueError(f"'{path.name}' holds an array X (and y), so no column is the target: give no "
                                  f"target (no --target)")
-            X = check_matrix(archive["X"])
+            # named as in the file: a problem of its arrays is not a damaged file
+            X = check_matrix(archive["X"], f"'{path.name}' array X")
             y = archive["y"] if "y" in keys else None
             if y is not None:  # text class labels as a CSV's (they were "non-numeric values"); bytes decoded
                 y = y.astype(str) if y.dtype.kind == "S" else y
-                y = (_target_values(y, X.shape[0], "y") if y.dtype.kind == "U" and y.ndim == 1
-                     else check_vector(y, X.shape[0]))
+                y = (_target_values(y, X.shape[0], f"'{path.name}' array y") if y.dtype.kind == "U" and y.ndim == 1
+                     else check_vector(y, X.shape[0], name=f"'{path.name}' array y"))
             return X, y, _default_names(X.shape[1])
         if len(keys) != 1:
             raise ValueError(
@@ -521,9 +542,10 @@ def _load_npz(path: Path, target):
         return _split_target(archive[keys[0]], None, target, path.name)
 
 
-def _split_target(table, names: list[str] | None, target, label: str, line_of=None):
+def _split_target(table, names: list[str] | None, target, label: str, line_of=None, text_of=None):
     """Cut the target column out of a 2-D table and validate both parts.  ``line_of(row)``: the file line of a
-    row (a text file's), for messages that point at the line and the column's name."""
+    row (a text file's), for messages that point at the line and the column's name; ``text_of(column)``: a
+    column as the file spells it (read again for class labels)."""
     table = np.asarray(table)
     if table.ndim != 2:
         raise ValueError(f"'{label}' must hold a 2-D table; got shape {table.shape}")
@@ -537,11 +559,13 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
                                     if given_names else f"{columns[column] + 1}"))
 
     if target is None:
-        last_text = table.shape[1] > 1 and all(isinstance(c, str) and not _is_number(c) for c in table[:, -1])
+        # (a table of no rows has no text labels: all() of nothing was True)
+        last_text = table.shape[1] > 1 and len(table) > 0 and all(isinstance(c, str) and not _is_number(c)
+                                                                  for c in table[:, -1])
         try:
             return check_matrix(table, f"'{label}'", locator(list(range(table.shape[1])))), None, names
         except ValueError as error:
-            if table.shape[1] == 1 and _separator_note(table[0, 0]):  # '1;2;3': not split at all
+            if text_of is not None and table.shape[1] == 1 and _separator_note(table[0, 0]):  # '1;2;3': unsplit
                 raise ValueError(f"{error}{_separator_note(table[0, 0])}") from None
             if last_text:  # text labels in the last column: the target not named
                 raise ValueError(f"{error}; is the last column the target? give it (--target last)") from None
@@ -549,10 +573,13 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
     column = _target_column(target, names, label)
     features = [j for j in range(table.shape[1]) if j != column]
     if not features:
-        hint = _separator_note(table[0, 0]) if table.size else ""
+        hint = _separator_note(table[0, 0]) if table.size and text_of is not None else ""  # a text file's
         raise ValueError(f"'{label}' has only the target column and no features{hint}")
     X = check_matrix(table[:, features], f"'{label}'", locator(features))
-    y = _target_values(table[:, column], X.shape[0], names[column], locator([column]))
+    values = table[:, column]
+    if text_of is not None and any(isinstance(cell, str) and not _is_number(cell) for cell in values):
+        values = text_of(column)  # class labels: "NA" is a class, not a missing label
+    y = _target_values(values, X.shape[0], names[column], locator([column]))
     return X, y, [names[j] for j in features]
 
 
@@ -679,7 +706,14 @@ def _load_pmlb(name: str, target, pmlb_cache, download: bool = False):
     # missing values are kept: check_matrix reports them, nothing is dropped silently
     frame = fetch_pmlb_frame(name, pmlb_cache, download=download)
     names = [str(column) for column in frame.columns]
-    return _split_target(frame.to_numpy(), names, PMLB_TARGET if target is None else target, name)
+    if target is None:
+        target = PMLB_TARGET
+    elif PMLB_TARGET in names:  # another column is the target: the table's own label is no input either
+        target = names[_target_column(target, names, name)]
+        if target != PMLB_TARGET:
+            frame = frame.drop(columns=[column for column in frame.columns if str(column) == PMLB_TARGET])
+            names = [str(column) for column in frame.columns]
+    return _split_target(frame.to_numpy(), names, target, name)
 
 
 def widen_box(box, factor: float = 0.5) -> np.ndarray:

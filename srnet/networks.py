@@ -342,6 +342,9 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
     """
     layout, weights = linear_weights(state_dict)
     for key, tensor in state_dict.items():
+        if tensor.is_meta:  # saved from a model built on the meta device: shapes without values
+            raise ValueError(f"tensor '{key}' is on the meta device: it holds no values (save a model that was "
+                             f"materialised, e.g. after .to_empty() and loading real weights)")
         if not tensor.is_floating_point():  # an MLP's weights are floats; the model cannot take another dtype
             raise ValueError(f"tensor '{key}' is {tensor.dtype}, not floating point: not the weights of an MLP")
         if tensor.layout != torch.strided:

@@ -197,8 +197,8 @@ def load_reference(folder) -> ReferenceNetwork:
         for part, (features, labels) in (("train", (X, y)), ("test", (X_test, y_test))):
             _check_split(folder / f"{part}.txt.gz", features, labels, widths)
     else:
-        X = _read_matrix(folder / "input.txt.gz")
-        y = _read_matrix(folder / "data.txt.gz")[:, -1]
+        X = _finite(folder / "input.txt.gz", _read_matrix(folder / "input.txt.gz"))
+        y = _finite(folder / "data.txt.gz", _read_matrix(folder / "data.txt.gz"))[:, -1]
         if len(y) != len(X):
             raise ValueError(f"'{folder}': data.txt.gz has {len(y)} rows but input.txt.gz has {len(X)}")
         # hidden1 .. hiddenK, one per hidden layer of the network (a backup such as hidden1.old.txt.gz, or a
@@ -208,7 +208,7 @@ def load_reference(folder) -> ReferenceNetwork:
         if missing:
             raise ValueError(f"'{folder}' lacks {', '.join(missing)}: the network has {len(widths) - 2} hidden "
                              f"layers, each with its recorded activations")
-        activations = [_read_matrix(path) for path in [*hidden, folder / "output.txt.gz"]]
+        activations = [_finite(path, _read_matrix(path)) for path in [*hidden, folder / "output.txt.gz"]]
         # each file as the network says it is (a file cut short, or a layer saved narrower, loaded silently)
         if X.shape[1] != widths[0]:
             raise ValueError(f"'{folder}': input.txt.gz has {X.shape[1]} columns but the network {widths[0]} inputs")
@@ -243,6 +243,14 @@ def _read_matrix(path: Path) -> np.ndarray:
         return np.loadtxt(path, ndmin=2)
     except (ValueError, *UNREADABLE) as error:
         raise ValueError(f"cannot read '{path}': {type(error).__name__}: {error}") from None
+
+
+def _finite(path: Path, values: np.ndarray) -> np.ndarray:
+    """``values`` read from ``path``, refused in one line naming the file when any is NaN or inf (a NaN in
+    data.txt.gz was explained as a network of R2 -inf, with advice about --arch and class labels)."""
+    if not np.isfinite(values).all():
+        raise ValueError(f"'{path}' holds NaN/inf values")
+    return values
 
 
 def _check_split(path: Path, X, y, widths) -> None:

@@ -106,6 +106,10 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     epochs = check_budget("epochs", epochs, integer=True)
     batch_size = check_budget("batch_size", batch_size, integer=True)
     lr = check_budget("lr", lr)
+    # 1.5 was truncated, True taken as 1, None a TypeError and 2**64 torch's overflow
+    random_state = check_budget("random_state", random_state, integer=True, positive=False)
+    if random_state >= 2**63:
+        raise ValueError(f"random_state must be below 2**63, got {random_state}")
     if device is not None:
         device = torch_device(device)
         model = model.to(device)
