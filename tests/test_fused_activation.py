@@ -508,7 +508,8 @@ def test_triton_kernel_compiles_for_an_h100_without_a_gpu():
                      "n": "i32", **{name: "constexpr" for name in constants}}
         try:
             kernel = triton.compile(ASTSource(fn=_fused_triton.fused_kernel, signature=signature,
-                                              constexprs=constants), target=GPUTarget("cuda", 90, 32))
+                                              constexprs=constants), target=GPUTarget("cuda", 90, 32),
+                                    options=_fused_triton.COMPILE_OPTIONS)
         except (FileNotFoundError, PermissionError) as error:  # no ptxas in this Triton build
             pytest.skip(f"Triton's CUDA toolchain is missing: {error}")
         assert "ptx" in kernel.asm and ".entry" in kernel.asm["ptx"]

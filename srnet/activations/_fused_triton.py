@@ -99,7 +99,7 @@ if triton is not None:
             large = 1.0 - _div(_constant(2.0, a), e + 1.0)
             large = tl.where(a < 0, -large, large)
             r = tl.where(tl.abs(a) < 0.625, small, large)
-            r = tl.where(a != a, a, r)
+            r = tl.where((a != a) | (a == 0), a, r)  # NaN stays NaN, -0 stays -0 (poly * z * a + a gave +0)
         return r
 
     @triton.jit
@@ -190,9 +190,9 @@ if triton is not None:
         elif code == ABS:
             v = tl.abs(a)
             d = _chain(tl.where(a < 0, -one, tl.where(a > 0, one, zero)), da)  # 0 at 0 and NaN, as torch.sgn
-        elif code == NEG:
-            v = -a
-            d = -da
+        elif code == NEG:  # times -1, not Triton's -a (0 - a): neg(+0) is -0, as torch gives it
+            v = a * -1.0
+            d = da * -1.0
         else:  # CUBE
             v = a * a * a
             d = _chain(3.0 * a * a, da)
@@ -268,6 +268,11 @@ def launch_arguments(plan, value: bool, derivative: bool, scaled: bool) -> dict:
                 SCALED=bool(scaled), LIBDEVICE=not interpreting(), BLOCK=BLOCK)
 
 
+#: How the kernel is compiled: no multiply-add contraction, so that w1*v1 + w2*v2 rounds each product as torch
+#: and the CPU kernel do (contracted, 0.1*x - 0.1*|x| came out as the rounding error of 0.1*x, not 0).
+COMPILE_OPTIONS = {"enable_fp_fusion": False}
+
+
 #: Compiled kernels by (plan, value, derivative, scaled, dtype, device, 16-byte aligned pointers):
 #: launched directly, without Triton's per-call argument binding and cache
 #: lookup (tens of microseconds, as long as the kernel at 1M elements).
@@ -290,7 +295,7 @@ def run(plan, x: torch.Tensor, y: torch.Tensor | None, dy: torch.Tensor | None,
     pointers = (x, x if y is None else y, x if dy is None else dy, x if grad is None else grad)  # x: untouched
     with torch.cuda.device(x.device) if x.is_cuda else contextlib.nullcontext():
         if interpreting() or not x.is_cuda:
-            fused_kernel[grid](*pointers, n, **constants)
+            fused_kernel[grid](*pointers, n, **constants, **COMPILE_OPTIONS)
             return
         key = (plan, y is not None, dy is not None, grad is not None, x.dtype, x.device.index, n >= 2**31,
                tuple(p.data_ptr() % 16 == 0 for p in pointers))  # (n's type, i32 or i64, is in the signature)
@@ -302,7 +307,7 @@ def run(plan, x: torch.Tensor, y: torch.Tensor | None, dy: torch.Tensor | None,
             except Exception:  # noqa: BLE001 - a Triton whose launcher differs: the documented way from now on
                 _FAST[0] = False
                 _COMPILED.clear()
-        compiled = fused_kernel[grid](*pointers, n, **constants)
+        compiled = fused_kernel[grid](*pointers, n, **constants, **COMPILE_OPTIONS)
         if _FAST[0] and hasattr(compiled, "function"):
             if len(_COMPILED) >= _COMPILED_MAX:  # keyed by plan: a long search makes a new plan per formula
                 _COMPILED.clear()

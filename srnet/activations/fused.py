@@ -51,6 +51,8 @@ No source text is generated or executed: the kernels interpret the op codes
 from __future__ import annotations
 
 import functools
+import os
+import threading
 from dataclasses import dataclass
 
 import numba
@@ -252,19 +254,31 @@ def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool, value: b
         dys = empty if dy is None else dy.numpy().reshape(-1)
         gs = empty if grad is None else grad.detach().numpy().reshape(-1)
         threads = min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
-        if threads > 1 and xs.size >= PARALLEL_MIN_ELEMENTS:
+        # numba's thread pool runs one parallel kernel at a time (its workqueue layer aborts the process on a
+        # second) and not in a forked child of a process that used it (GNU OpenMP kills the child): a caller
+        # that finds it busy, or a forked child, runs the serial kernel
+        if threads > 1 and xs.size >= PARALLEL_MIN_ELEMENTS and not _FORKED[0] \
+                and _PARALLEL.acquire(blocking=False):
             previous = numba.get_num_threads()
-            numba.set_num_threads(threads)
             try:
+                numba.set_num_threads(threads)
                 _fused_cpu.run_parallel(xs, *plan.arrays, ys, dys, gs)
             finally:
                 numba.set_num_threads(previous)
+                _PARALLEL.release()
         else:
             _fused_cpu.run_serial(xs, *plan.arrays, ys, dys, gs)
     if back is not None:
         y, dy = (None if t is None else t.permute(back) for t in (y, dy))
     return y, dy
 
+
+#: Held while the parallel CPU kernel runs (see :func:`evaluate`).
+_PARALLEL = threading.Lock()
+#: Set in a forked child process, where the parent's OpenMP threads do not exist.
+_FORKED = [False]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _FORKED.__setitem__(0, True))
 
 _EMPTY = {torch.float32: np.empty(0, dtype=np.float32), torch.float64: np.empty(0, dtype=np.float64)}
 
