@@ -637,6 +637,10 @@ def network_linear_formula(X_fit, Y_fit, *, classification: bool = False) -> For
     return _as_logits(linear) if binary else linear
 
 
+#: An input whose spread is below about this share of its size is constant to the linear formula (its ridge).
+CONSTANT_INPUT_SPREAD = 1e-10
+
+
 def linear_formula(X_fit, Y, *, binary=False) -> Formula:
     """The network's outputs as one affine map of its inputs, by least squares.
 
@@ -668,8 +672,10 @@ def linear_formula(X_fit, Y, *, binary=False) -> Formula:
     mean_x, mean_y = X.mean(axis=0), Y.mean(axis=0)
     dX = X - mean_x
     gram = dX.T @ dX
-    # relative to each input's own spread, and to its size for an input constant up to rounding
-    ridge = 1e-10 * np.diag(gram) + 1e-12 * len(X) * mean_x * mean_x + 1e-300
+    # relative to each input's own spread, and to its size: an input varying by less than ~1e-10 of its size
+    # (rounding noise) gets no slope; 1e-6 of it shrank the slope of unix timestamps over an hour (a spread of
+    # 6e-7 of their size) from 0.001 to 0.00027
+    ridge = 1e-10 * np.diag(gram) + len(X) * (CONSTANT_INPUT_SPREAD * mean_x) ** 2 + 1e-300
     W = np.linalg.solve(gram + np.diag(ridge), dX.T @ (Y - mean_y))
     formula = Formula("linear", (Program(X.shape[1], (), (), tuple(range(X.shape[1])), W, mean_y - mean_x @ W),))
     return _as_logits(formula) if binary else formula
