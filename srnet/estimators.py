@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 from srnet.cgp._fitness import CONSTANT_VARIANCE
 from srnet.cgp.driver import FinishOnInterrupt
@@ -93,6 +94,26 @@ def last_fit_kept_on_failure(estimator):
             elif hasattr(estimator, name):
                 delattr(estimator, name)
         raise
+
+
+def validate_data(estimator, X, y="no_validation", **kwargs):
+    """scikit-learn's ``validate_data``, with its NaN/inf error in one line that says where the first one is
+    (scikit-learn's is a paragraph recommending other estimators)."""
+    try:
+        return sklearn_validate_data(estimator, X, y, **kwargs)
+    except ValueError as error:
+        if "NaN" not in str(error) and "infinity" not in str(error):
+            raise
+        for name, values in (("X", X), ("y", None if isinstance(y, str) else y)):
+            try:
+                values = np.asarray(values, dtype=np.float64)
+            except (TypeError, ValueError):
+                continue
+            bad = ~np.isfinite(values)
+            if values.ndim and bad.any():
+                where = ", ".join(f"{axis} {index}" for axis, index in zip(("row", "column"), np.argwhere(bad)[0]))
+                raise ValueError(f"{name} contains {int(bad.sum())} NaN/inf values (first at {where})") from None
+        raise ValueError(str(error).splitlines()[0]) from None
 
 
 def validate_regression(estimator, X, y):

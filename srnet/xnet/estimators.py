@@ -16,11 +16,11 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp.primitives import function_names, primitive
 from srnet.data import check_budget, random_generator
-from srnet.estimators import last_fit_kept_on_failure, program_formulas, validate_regression
+from srnet.estimators import last_fit_kept_on_failure, program_formulas, validate_data, validate_regression
 from srnet.expr.torch_module import torch_threads
 from srnet.metrics import softmax
 from srnet.progress import SearchProgress
