@@ -123,7 +123,7 @@ def parse_architecture(text: str) -> MLPSpec:
     """
     if not isinstance(text, str):
         raise TypeError(f"architecture must be a string like {_EXAMPLE}; got {type(text).__name__}")
-    parts = text.strip().lower().split(":")
+    parts = [part.strip() for part in text.strip().lower().split(":")]  # "mlp: 2-4-1 : sigmoid" too
     if parts[0] != "mlp" or len(parts) < 2:
         raise ValueError(f"architecture '{text}' must look like {_EXAMPLE}")
     rest = parts[1:]
@@ -139,6 +139,8 @@ def parse_architecture(text: str) -> MLPSpec:
 
 def _parse_widths(field: str, text: str) -> tuple[int, ...]:
     try:
+        if "_" in field:  # int() reads 3_2 as 32
+            raise ValueError
         return tuple(int(width) for width in field.split("-"))
     except ValueError:
         raise ValueError(

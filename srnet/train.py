@@ -108,6 +108,7 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     lr = check_budget("lr", lr)
     # 1.5 was truncated, True taken as 1, None a TypeError and 2**64 torch's overflow
     random_state = check_budget("random_state", random_state, integer=True, positive=False)
+    patience = check_budget("patience", patience, integer=True)  # checked without validation rows too
     if random_state >= 2**63:
         raise ValueError(f"random_state must be below 2**63, got {random_state}")
     if device is not None:
@@ -124,7 +125,6 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
         valid_inputs, valid_targets = _as_tensor(validation[0], device, dtype), _as_tensor(validation[1], device, dtype)
         if valid_inputs.shape[0] != valid_targets.shape[0] or valid_inputs.shape[0] < 1:
             raise ValueError(f"validation has {valid_inputs.shape[0]} rows of X and {valid_targets.shape[0]} of y")
-        patience = check_budget("patience", patience, integer=True)
     best_loss, best_state, since_best = math.inf, None, 0
     history = {} if history is None else history
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -290,6 +290,7 @@ def train_mlp(
     device = torch_device(device)  # one line for a device this torch cannot use
     batch_size = check_budget("batch_size", batch_size, integer=True)
     random_state = check_budget("random_state", random_state, integer=True, positive=False)
+    patience = check_budget("patience", patience, integer=True)  # checked without validation rows too
     lr = check_budget("lr", lr)
     if task == "regression":
         targets, classes = _regression_targets(y, X.shape[0]), None

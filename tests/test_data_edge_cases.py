@@ -156,3 +156,20 @@ def test_a_reference_folder_with_nan_data_names_the_file(gecco_dir, tmp_path, fi
     _put_nan(folder / file, 3)
     with pytest.raises(ValueError, match=file.replace(".", r"\.")):
         load_reference(folder)
+
+
+def test_architecture_spaces_and_underscored_widths():
+    from srnet.networks import parse_architecture
+
+    assert parse_architecture("mlp: 2-4-1 : sigmoid").activation == "sigmoid"
+    with pytest.raises(ValueError, match="integers joined by '-'"):
+        parse_architecture("mlp:3_2-4-1:sigmoid")
+
+
+def test_fit_network_checks_patience_without_validation_rows():
+    from srnet.train import fit_network
+
+    model = nn.Linear(2, 1)
+    X, y = torch.zeros(8, 2), torch.zeros(8, 1)
+    with pytest.raises(ValueError, match="patience"):
+        fit_network(model, X, y, nn.MSELoss(), epochs=1, batch_size=4, lr=0.01, random_state=0, patience="x")
