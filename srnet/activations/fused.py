@@ -273,7 +273,7 @@ def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool, value: b
     return y, dy
 
 
-#: Held while the parallel CPU kernel runs (see :func:`evaluate`).
+#: Held while the parallel CPU kernel runs (see :func:`_run`).
 _PARALLEL = threading.Lock()
 #: Set in a forked child process, where the parent's OpenMP threads do not exist.
 _FORKED = [False]
