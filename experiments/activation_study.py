@@ -244,7 +244,10 @@ def main(argv=None) -> int:
 
     tables, info = {}, {}
     for name in needed:
-        X, y, _ = load_table(name, pmlb_cache=cache)
+        try:
+            X, y, _ = load_table(name, pmlb_cache=cache)
+        except (ValueError, FileNotFoundError) as error:  # a misspelt name: one line, not a traceback
+            raise SystemExit(f"error: dataset {name!r}: {error}") from None
         labels, positive = one_vs_rest(y)
         tables[name] = (X, labels)
         info[name] = {"rows": int(X.shape[0]), "features": int(X.shape[1]), "classes": int(np.unique(y).size),

@@ -356,7 +356,12 @@ def steady_allocator() -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    from srnet.activations.study_models import resolve_device
+
+    try:  # one line for a name torch does not know, or a device this machine lacks
+        device = resolve_device(args.device or "auto")
+    except ValueError as error:
+        raise SystemExit(f"error: --device: {error}") from None
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
         if args.steady_allocator:

@@ -605,12 +605,15 @@ def main(argv=None) -> int:
           f"{args.ttt_seconds:g} s budget) ...", flush=True)
     ttt_nguyen = bench_nguyen_time_to_target(threads, problems, args.ttt_seeds, args.ttt_seconds)
     ttt_gecco = None
-    if gecco_dir.is_dir():
+    # every network's folder, not the folder alone: a missing one failed after every other table was measured
+    absent = [name for name in networks if not (gecco_dir / "regression" / name / "nn_module.pt").is_file()]
+    if not absent:
         print(f"measuring time to the paper's best fitness ({len(networks)} reference networks x "
               f"{args.gecco_seeds} seeds, {args.gecco_seconds:g} s budget) ...", flush=True)
         ttt_gecco = bench_gecco_time_to_target(gecco_dir, threads, networks, args.gecco_seeds, args.gecco_seconds)
     else:
-        print(f"no reference networks at {gecco_dir}: their time to target is skipped", flush=True)
+        print(f"no reference network{'s' if len(absent) > 1 else ''} {', '.join(absent)} under {gecco_dir}: "
+              f"their time to target is skipped", flush=True)
     gpu_figures = bench_gpu(args.raw_seconds)
     if gpu_figures is None:
         print("no CUDA GPU: the GPU table is skipped", flush=True)

@@ -27,6 +27,7 @@ JSON (``--json``, with provenance)::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -60,8 +61,10 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in REGRESSION]
     if unknown:
         parser.error(f"not a regression network of the paper: {', '.join(unknown)}")
-    if args.seeds < 1 or args.threads < 2 or not args.seconds > 0:
-        parser.error("--seeds >= 1, --threads >= 2 and --seconds > 0")
+    if not names:
+        parser.error("--only names no network")
+    if args.seeds < 1 or args.threads < 2 or not 0 < args.seconds < math.inf:
+        parser.error("--seeds >= 1, --threads >= 2 and a finite --seconds > 0")
     if not Path(args.gecco_dir).is_dir():
         parser.error(f"no reference networks at '{args.gecco_dir}' (set --gecco-dir)")
     import torch
@@ -86,10 +89,12 @@ def main(argv=None) -> int:
     better = sum(r["fitness_n"] < r["fitness_1"] for r in runs)
     results = {"seconds": args.seconds, "threads": args.threads, "runs": runs, "better_with_threads": better,
                "runs_compared": len(runs), "median_fitness_ratio": float(np.median(ratios)) if ratios.size else None}
-    print(f"{args.threads} threads give a lower search fitness in {better} of {len(runs)} runs; median fitness "
-          f"ratio {results['median_fitness_ratio']:.3f} (below 1: the threads help)")
-    if args.json:
+    if args.json:  # first: the figures outlive any failure to print them
         write_results(args.json, results)
+    ratio = results["median_fitness_ratio"]
+    print(f"{args.threads} threads give a lower search fitness in {better} of {len(runs)} runs; median fitness "
+          f"ratio {'n/a' if ratio is None else f'{ratio:.3f}'} (below 1: the threads help)")
+    if args.json:
         print(f"wrote {args.json}")
     return 0
 

@@ -254,6 +254,10 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     if args.check:
+        index = Path(args.out) / "examples" / "examples.json"
+        if not index.is_file():  # checked before the minutes of regeneration
+            parser.error(f"--check compares with the shipped files, and '{index}' is missing: is --out the data "
+                         f"folder?")
         with tempfile.TemporaryDirectory() as tmp:
             fresh = Path(tmp)
             make_examples(fresh / "examples")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import math
 import os
 import random
 import shutil
@@ -218,6 +219,8 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run")
     parser.add_argument("--json", type=Path, help="write the per-mutant results here")
     args = parser.parse_args(argv)
+    if not 0 < args.timeout < math.inf:  # 0 or -5 blamed the unmutated code for the option
+        parser.error(f"--timeout must be a finite number of seconds > 0, got {args.timeout}")
 
     source = (REPO / TARGET).read_text()
     sites = mutants(source)
@@ -237,7 +240,7 @@ def main(argv=None) -> int:
             raise SystemExit(f"error: --sample must be >= 1, got {args.sample}")
         chosen = sorted(random.Random(args.seed).sample(chosen, min(args.sample, len(chosen))))
 
-    results = []
+    results, interrupted = [], False
     with tempfile.TemporaryDirectory(prefix="srnet-mutfit-") as tmp:
         work = Path(tmp) / "repo"
         work.mkdir()
@@ -249,24 +252,28 @@ def main(argv=None) -> int:
         if status != "survived":
             print(f"the unmutated code fails its tests ({status}): fix that first", file=sys.stderr)
             return 1
-        for number, index in enumerate(chosen, 1):
-            site = sites[index]
-            (work / TARGET).write_text(mutated_source(source, index))
-            status, seconds = _run(work, JIT_OFF_TESTS, jit=False, timeout=args.timeout)
-            stage = "jit-off"
-            if status == "survived" and not args.no_compiled:
-                status, more = _run(work, COMPILED_TESTS, jit=True, timeout=args.timeout)
-                seconds += more
-                stage = "compiled"
-            results.append(dict(site, status=status, stage=stage, seconds=round(seconds, 1)))
-            print(f"[{number}/{len(chosen)}] #{index} line {site['line']} {site['function']}: "
-                  f"{site['mutation']} -> {status} ({stage}, {seconds:.0f}s)", flush=True)
+        try:
+            for number, index in enumerate(chosen, 1):
+                site = sites[index]
+                (work / TARGET).write_text(mutated_source(source, index))
+                status, seconds = _run(work, JIT_OFF_TESTS, jit=False, timeout=args.timeout)
+                stage = "jit-off"
+                if status == "survived" and not args.no_compiled:
+                    status, more = _run(work, COMPILED_TESTS, jit=True, timeout=args.timeout)
+                    seconds += more
+                    stage = "compiled"
+                results.append(dict(site, status=status, stage=stage, seconds=round(seconds, 1)))
+                print(f"[{number}/{len(chosen)}] #{index} line {site['line']} {site['function']}: "
+                      f"{site['mutation']} -> {status} ({stage}, {seconds:.0f}s)", flush=True)
+        except KeyboardInterrupt:  # the mutants already run are kept (a full run takes hours)
+            interrupted = True
+            print(f"\ninterrupted: {len(results)} of {len(chosen)} mutants run, kept", flush=True)
         (work / TARGET).write_text(source)
 
     counts = {s: sum(r["status"] == s for r in results) for s in ("killed", "survived", "timeout")}
     total = len(results)
     summary = dict(mutants=total, **counts, rate=round((counts["killed"] + counts["timeout"]) / total, 3)
-                   if total else None, sampled=len(chosen) < len(sites), sites=len(sites))
+                   if total else None, sampled=len(chosen) < len(sites), sites=len(sites), interrupted=interrupted)
     print(json.dumps(summary))
     for r in results:
         if r["status"] == "survived":
@@ -274,7 +281,7 @@ def main(argv=None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(dict(summary=summary, mutants=results), indent=1))
-    return 0
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ uses one core; ``--jobs`` runs that many at once.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -174,20 +176,29 @@ def chain_figures(model, network, X):
     return {"fitness": paper_fitness(layer_mse), "layer_mse": layer_mse, "output_r2": output_r2}
 
 
+def _median(values) -> float:
+    """The median of figures some of which may be None (a non-finite R^2 in a report: counted as -inf)."""
+    return float(np.median([-math.inf if v is None else v for v in values]))
+
+
+def _shown(value, spec: str) -> str:
+    """``value`` formatted by ``spec``, or "-" for None."""
+    return "-" if value is None else format(value, spec)
+
+
 def summarise(runs, references, points="train"):
     records = []
     for name in [n for n in REGRESSION + CLASSIFICATION if any(r["name"] == n for r in runs)]:
         mine = [r for r in runs if r["name"] == name]
         fitness = np.array([r["fitness"] for r in mine])
         record = {"name": name, "fitness_median": float(np.median(fitness)), "fitness_best": float(fitness.min()),
-                  "output_r2_median": float(np.median([r["output_r2"] for r in mine])),
+                  "output_r2_median": _median(r["output_r2"] for r in mine),
                   "wall_seconds_median": float(np.median([r["wall_seconds"] for r in mine])),
                   "generations_median": float(np.median([r["generations"] for r in mine])),
                   "seeds": len(mine), "points": points if mine[0]["kind"] == "regression" else "train"}
         if "selected_complexity" in mine[0]:
             record.update(selected_complexity_median=float(np.median([r["selected_complexity"] for r in mine])),
-                          selected_domain_r2_median=float(np.median([r["selected_regions"]["domain"]["r2"]
-                                                                     for r in mine])),
+                          selected_domain_r2_median=_median(r["selected_regions"]["domain"]["r2"] for r in mine),
                           layerwise_complexity_median=float(np.median([r["layerwise_complexity"] for r in mine])),
                           pareto_first_seed=mine[0]["pareto"], selected_first_seed=mine[0]["selected_expression"])
         reference = references[name]
@@ -234,7 +245,7 @@ def print_table(records):
         for r in readable:
             print(f"\nPareto front of {r['name']} (first seed): nodes, domain R2, formula")
             for c in r["pareto_first_seed"]:
-                print(f"  {c['complexity']:>6}  {c['domain_r2']:.6f}  {'; '.join(c['expression'])[:110]}")
+                print(f"  {c['complexity']:>6}  {_shown(c['domain_r2'], '.6f'):>8}  {'; '.join(c['expression'])[:110]}")
     classified = [r for r in records if "agreement_train" in r]
     if classified:
         print(f"\n{'network':<18}{'agreement train':>16}{'test':>8}{'paper train':>13}{'paper test':>12}"
@@ -284,22 +295,33 @@ def main(argv=None):
     else:
         print(f"regression points: train (recorded inputs only; not the paper's point set); SRNet domain: "
               f"{args.domain or 'its default'}")
-    runs = []
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    runs, interrupted = [], False
+    pool = ProcessPoolExecutor(max_workers=args.jobs)
+    try:
         for result in pool.map(run_one, tasks):
             runs.append(result)
             extra = (f" agreement {result['agreement_train']:.1%}/{result.get('agreement_test', float('nan')):.1%}"
                      if "agreement_train" in result else "")
+            layers = ", ".join(f"{m:.3g}" for m in result["layer_mse"])
             print(f"  {result['name']:<17} seed {result['seed']}: fitness {result['fitness']:.4g}, "
-                  f"R2 {result['output_r2']:.6f}, layer MSE [{', '.join(f'{m:.3g}' for m in result['layer_mse'])}], "
+                  f"R2 {_shown(result['output_r2'], '.6f')}, layer MSE [{layers}], "
                   f"{result['generations']} generations, {result['points']} points{extra}", flush=True)
+    except KeyboardInterrupt:  # keep the runs finished so far (each record counts its seeds)
+        interrupted = True
+        print(f"\ninterrupted: {len(runs)} of {len(tasks)} runs finished, kept", flush=True)
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    if not runs:
+        return 130
     references = {name: load_reference(gecco / kind / name) for kind, name in names}
     records = summarise(runs, references, args.points)
+    if args.json:  # first: the runs outlive any failure to print them
+        write_results(args.json, records)
     print_table(records)
     if args.json:
-        write_results(args.json, records)
         print(f"\nwrote {args.json}")
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
