@@ -378,13 +378,16 @@ def main(argv=None) -> int:
     check_numbers(parser, args, counts=("seeds",), budgets=("seconds",))
     options = {"pyoperon": {"optimizer_iterations": args.pyoperon_iterations}}
     try:
-        problems = [get_benchmark(p).name for p in args.problems.split(",") if p.strip()]
+        # each once, in the order given (a repeated name ran twice and printed its row twice)
+        problems = list(dict.fromkeys(get_benchmark(p).name for p in args.problems.split(",") if p.strip()))
     except ValueError as error:  # an unknown name: one line listing the valid ones
         parser.error(str(error))
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    methods = list(dict.fromkeys(m.strip() for m in args.methods.split(",") if m.strip()))
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         parser.error(f"unknown methods {unknown}; valid: {', '.join(METHODS)}")
+    if not problems or not methods:  # an empty list ran nothing and wrote an empty JSON
+        parser.error("--problems and --methods must each name at least one")
 
     available = {m: m == "srnet" or try_import(PEER_MODULES[m]) is not None for m in METHODS}
     print(f"srnet {srnet.__version__}; {len(problems)} problems x {args.seeds} seeds x {args.seconds:g} s; "

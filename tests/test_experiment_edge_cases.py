@@ -236,3 +236,11 @@ def test_srnet_gecco_ctrl_c_keeps_the_runs_already_finished(experiment_script, g
     records = records["records"] if isinstance(records, dict) else records
     assert records[0]["name"] == "kkk0" and records[0]["seeds"] == 1
     assert math.isclose(records[0]["fitness_median"], 1e-5)
+
+
+@pytest.mark.parametrize("option", ["--problems", "--methods"])
+def test_bench_nguyen_refuses_an_empty_list(experiment_script, option):
+    bench = experiment_script("bench_nguyen")
+    with pytest.raises(SystemExit) as stop:
+        bench.main([option, ","])
+    assert stop.value.code == 2
