@@ -22,6 +22,14 @@ def _shown(text, limit: int = _SHOWN_CHARACTERS) -> str:
     return f"{text[:limit - 20]}... ({len(text)} characters: see report.json)"
 
 
+def _r2(value) -> str:
+    """An R^2 as printed: six decimals near [0, 1], where they tell 0.99 from 0.9999; a far-off one in
+    four significant digits (-4120665.815867 read as a wall of digits); JSON's null as "not finite"."""
+    if value is None:
+        return "not finite"
+    return f"{value:.6f}" if -10 < value <= 1 else f"{value:.4g}"
+
+
 def _print_explanation(model, output: str | None = None) -> None:
     """``output``: the network's output module, when the layers explained stop before it (``--layers``)."""
     report = model.report()
@@ -29,7 +37,7 @@ def _print_explanation(model, output: str | None = None) -> None:
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:
         units = f"{layer['width']} unit" + ("s" if layer["width"] != 1 else "")
-        r2 = "not finite" if layer["r2"] is None else f"{layer['r2']:.6f}"  # the report's JSON null
+        r2 = _r2(layer["r2"])  # None: the report's JSON null
         print(f"  layer {layer['index']} (module '{layer['name']}', {units}, R2 {r2}): "
               f"F = {_shown(layer['expression'])}")
     if model.formula_ is None:  # teacher forcing: no whole-network formula
@@ -40,7 +48,7 @@ def _print_explanation(model, output: str | None = None) -> None:
                             if figures.get("agreement") is not None)
         measure = "class agreement with the network"
     else:
-        regions = ", ".join(f"{name} {figures['r2']:.6f}" for name, figures in model.regions_.items())
+        regions = ", ".join(f"{name} {_r2(figures['r2'])}" for name, figures in model.regions_.items())
         measure = "R2 against the network"
     what = ("the network" if output is None or output == model.layer_names_[-1]
             else f"layer '{model.layer_names_[-1]}' (not the network's output, '{output}')")
@@ -60,7 +68,7 @@ def _print_explanation(model, output: str | None = None) -> None:
         # each output's own R2: the pooled figure above weighs outputs by their variance
         own = model.selected_["figures"]["domain"].get("r2_per_output") if not classifier else None
         for j, (name, text, size) in enumerate(zip(names, texts, sizes)):
-            figure = "" if own is None else f"; R2 on the domain {own[j]:.6f}"
+            figure = "" if own is None else f"; R2 on the domain {_r2(own[j])}"
             which = f"{labels[j]}'s logit; " if classifier and labels and len(labels) == len(texts) else ""
             print(f"  {name} = {_shown(text, 800)}" + (f"   ({which}{size} nodes{figure})" if len(texts) > 1 else ""))
     cap = model.select if isinstance(model.select, numbers.Integral) and not isinstance(model.select, bool) else None
@@ -79,7 +87,7 @@ def _print_explanation(model, output: str | None = None) -> None:
     alternative = model.readable_  # what --complexity 30 (or its own size) selects, when the selected is longer
     if alternative is not None:
         score = (f"class agreement {100 * alternative['validation_agreement']:.1f} %" if classifier
-                 else f"R2 on the domain {alternative['figures']['domain']['r2']:.6f}")
+                 else f"R2 on the domain {_r2(alternative['figures']['domain']['r2'])}")
         poles = "; pole in the domain" if alternative["singularities"] else ""
         print(f"  too long to read? --complexity {alternative['complexity']} selects "
               f"{_read(alternative)}  ({score}{poles})")
@@ -97,7 +105,7 @@ def _print_explanation(model, output: str | None = None) -> None:
         domain = entry["figures"]["domain"]
         agreement = f"{100 * entry['validation_agreement']:6.1f} %  " if classifier else ""
         r2 = domain["probability_r2"] if classifier else domain["r2"]
-        print(f"  {entry['complexity']:>6}  {agreement}{r2:.6f}  "
+        print(f"  {entry['complexity']:>6}  {agreement}{_r2(r2):>8}  "
               f"{_shown(_read(entry))}{poles}{mark}")
 
 
@@ -232,12 +240,12 @@ def _fit_figures(model, n_rows: int) -> str:
     formula (predict) against the network, and the layer-wise chain's fitness."""
     rows = model.regions_.get("rows", {})
     if model.is_classifier_ and "probability_r2" in rows:
-        fit = f"class-probability R2 {rows['probability_r2']:.6f}, RMSE {rows['probability_rmse']:.4g}"
+        fit = f"class-probability R2 {_r2(rows['probability_r2'])}, RMSE {rows['probability_rmse']:.4g}"
     else:
         what = "logit R2" if model.is_classifier_ else "output R2"
-        fit = f"{what} {model.output_r2_:.6f}, RMSE {model.output_rmse_:.4g}"
-    return (f"selected formula against the network on all {n_rows} rows: {fit}; layer-wise chain: the paper's "
-            f"fitness (mean hidden-layer MSE + output MSE) {model.fitness_:.4g}")
+        fit = f"{what} {_r2(model.output_r2_)}, RMSE {model.output_rmse_:.4g}"
+    return (f"selected formula against the network on the {n_rows} rows explained: {fit}; layer-wise chain: the "
+            f"paper's fitness (mean hidden-layer MSE + output MSE) {model.fitness_:.4g}")
 
 
 def _held_out_fit(model, workload) -> dict:
@@ -249,7 +257,7 @@ def _held_out_fit(model, workload) -> dict:
 
     network_output = probe(workload.model, workload.X_test, model.layer_names_)[-1]
     rmse, r2 = rmse_r2(network_output, model.predict(workload.X_test).reshape(len(network_output), -1))
-    print(f"on the {len(workload.X_test)} held-out rows: output R2 {r2:.6f}, output RMSE {rmse:.4g}")
+    print(f"on the {len(workload.X_test)} held-out rows: output R2 {_r2(r2)}, output RMSE {rmse:.4g}")
     return {"output_r2_test": r2, "output_rmse_test": rmse, "test_rows": len(workload.X_test)}
 
 
@@ -337,6 +345,10 @@ def _compare(args) -> int:
     explainers = make_explainers(names, max_seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)
     print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")
+    if network.task == "classification" and workload.X_test is None:  # compare's own split, said aloud
+        n = workload.X.shape[0]
+        print(f"  no test rows given: a seeded quarter ({n - max(1, int(0.75 * n))} of {n} rows) is held out as "
+              f"the test rows")
     comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,
                          n_points=args.points, random_state=args.seed, progress=True,
                          feature_names=workload.feature_names)
@@ -418,7 +430,8 @@ def _add_loading_options(parser) -> None:
                              "column, anything else a column name")
     parser.add_argument("--layers", nargs="+", help="module names to explain, read in the order forward runs them "
                                                     "(default: hidden blocks + output)")
-    parser.add_argument("--pmlb-cache", help="folder of PMLB tables (default: $SRNET_PMLB_CACHE)")
+    parser.add_argument("--pmlb-cache", help="folder of PMLB tables (default: $SRNET_PMLB_CACHE, else "
+                                             "~/.cache/srnet/pmlb)")
     parser.add_argument("--download", action="store_true", help="--data NAME: fetch a PMLB table missing from the "
                                                                 "cache folder into it (nothing is downloaded "
                                                                 "without it)")
@@ -426,7 +439,8 @@ def _add_loading_options(parser) -> None:
 
 def _add_search_options(parser, seconds: float) -> None:
     parser.add_argument("--preset", default="default", choices=["default", "paper"],
-                        help="search settings (default: srnet's; 'paper': the SRNet paper's)")
+                        help="search settings (default: srnet's; 'paper': the SRNet paper's, but for its 5000 "
+                             "generations: the budget is --seconds, or --generations N)")
     parser.add_argument("--seconds", type=float, default=seconds, help=f"search budget (default: {seconds:g})")
     parser.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

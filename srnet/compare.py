@@ -84,8 +84,20 @@ class Comparison:
         table = format_table(["explainer", "domain", f"{prob}rmse", f"{prob}r2", "agreement", f"{prob}rmse around",
                               "agr. around", "seconds", "size"], rows, left=2)
         formulas = {r["explainer"]: r["formula"] for r in self.records if r.get("formula")}
-        lines = [f"  {name}: {'; '.join(texts)}" for name, texts in formulas.items()]
+        lines = [f"  {name}: {_cut('; '.join(texts))}" for name, texts in formulas.items()]
         return table + ("\nformulas compared:\n" + "\n".join(lines) if lines else "")
+
+
+#: Characters of a formula the comparison's table prints (compare.json keeps it whole).
+FORMULA_CHARACTERS = 160
+
+
+def _cut(text: str) -> str:
+    """``text``, cut to :data:`FORMULA_CHARACTERS` with a pointer to where it is whole (iris's formulas ran
+    to 1,600 characters a line)."""
+    if len(text) <= FORMULA_CHARACTERS:
+        return text
+    return f"{text[:FORMULA_CHARACTERS - 20]}... ({len(text)} characters: see compare.json)"
 
 
 def format_table(header: list[str], rows: list[list[str]], *, left: int = 1, gap: int = 2) -> str:

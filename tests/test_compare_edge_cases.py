@@ -93,3 +93,16 @@ def test_compare_refuses_feature_names_of_another_length():
     X = np.random.default_rng(1).uniform(-1, 1, (40, 2))
     with pytest.raises(ValueError, match="3 feature names for a network of 2 inputs"):
         compare(network, X, {"mean": _MeanExplainer()}, n_points=10, random_state=0, feature_names=["a", "b", "c"])
+
+
+def test_far_off_r2_prints_in_four_digits_and_long_formulas_are_cut():
+    from srnet.cli import _r2
+    from srnet.compare import FORMULA_CHARACTERS, Comparison
+
+    assert _r2(0.99999) == "0.999990" and _r2(-0.5) == "-0.500000"
+    assert _r2(-4120665.815867) == "-4.121e+06" and _r2(None) == "not finite"
+    record = {"explainer": "srnet", "domain": "test", "rmse": 0.1, "r2": 0.9, "agreement": None, "rmse_around": 0.1,
+              "agreement_around": None, "seconds": 1.0, "size": 900, "formula": ["x0 + " * 400 + "1"]}
+    lines = Comparison("regression", [record], {}, {}, {}, {}).table().splitlines()
+    formula_line = next(line for line in lines if line.startswith("  srnet:"))
+    assert len(formula_line) <= FORMULA_CHARACTERS + 20 and "see compare.json" in formula_line

@@ -110,7 +110,7 @@ def test_readme_command_runs_as_written(args, tmp_path, quick_srnet, capsys):
     assert (out / REPORTS[args[0]]).is_file(), captured.out[-2000:]
     if args[0] == "explain" and "softmax" in " ".join(args):  # a classifier: judged and sized per class logit
         assert "Pareto front (nodes, class agreement and class-probability R2 on the domain" in captured.out
-        assert re.search(r"on all \d+ rows: class-probability R2 \d\.\d{6}, RMSE", captured.out), captured.out[-2000:]
+        assert re.search(r"on the \d+ rows explained: class-probability R2 \d\.\d{6}, RMSE", captured.out), captured.out[-2000:]
         # judged by its classes: agreement per region, not the logits' R2, heads the formula
         assert re.search(r"^the network as one formula \(.*; class agreement with the network: rows \d+\.\d %",
                          captured.out, flags=re.MULTILINE), captured.out[-2000:]
