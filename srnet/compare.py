@@ -97,7 +97,8 @@ def _cut(text: str) -> str:
     to 1,600 characters a line)."""
     if len(text) <= FORMULA_CHARACTERS:
         return text
-    return f"{text[:FORMULA_CHARACTERS - 20]}... ({len(text)} characters: see compare.json)"
+    cut = f"... ({len(text)} characters: see compare.json)"
+    return text[:FORMULA_CHARACTERS - len(cut)] + cut
 
 
 def format_table(header: list[str], rows: list[list[str]], *, left: int = 1, gap: int = 2) -> str:
