@@ -303,6 +303,21 @@ def _explain(args) -> int:
         return _deliver(model, workload, own, args, finishing)
 
 
+def _note_one_class(model, workload) -> None:
+    """Say so when the network answers one class on every row: its explanation is then of a constant
+    decision, however well its layers are fitted (PMLB's breast network: per-layer R2 1, after 0
+    generations, for a network that never changes its mind)."""
+    import numpy as np
+
+    from srnet.probe import probe
+
+    scores = probe(workload.model, workload.X, model.layer_names_)[-1]
+    decided = np.unique(np.argmax(scores, axis=1) if scores.shape[1] > 1 else scores[:, 0] > 0)
+    if decided.size == 1:
+        print(f"note: the network answers one class on every one of the {len(workload.X)} rows: what it decides "
+              f"is a constant, and so is any faithful formula of it")
+
+
 def _deliver(model, workload, own: dict, args, finishing) -> int:
     """What ``srnet explain`` prints and writes of a fitted explanation."""
     from srnet.networks import as_network
@@ -320,6 +335,7 @@ def _deliver(model, workload, own: dict, args, finishing) -> int:
             extra["agreement_test"] = class_agreement(model.predict(workload.X_test), network_output)
         print("agreement with the network's class: " + ", ".join(
             f"{k.split('_')[1]} {v:.1%}" for k, v in extra.items() if k.startswith("agreement")))
+        _note_one_class(model, workload)
     print(_fit_figures(model, len(workload.X)))
     extra.update(_held_out_fit(model, workload))
     box = workload.boxes["training"] if workload.boxes else None

@@ -106,3 +106,24 @@ def test_far_off_r2_prints_in_four_digits_and_long_formulas_are_cut():
     lines = Comparison("regression", [record], {}, {}, {}, {}).table().splitlines()
     formula_line = next(line for line in lines if line.startswith("  srnet:"))
     assert len(formula_line) <= FORMULA_CHARACTERS + 20 and "see compare.json" in formula_line
+
+
+def test_explain_notes_a_network_that_answers_one_class_everywhere(capsys):
+    from types import SimpleNamespace
+
+    import torch
+
+    from srnet.cli import _note_one_class
+
+    network = nn.Sequential(nn.Linear(2, 2), nn.Softmax(dim=1)).double()
+    with torch.no_grad():
+        network[0].weight.zero_()
+        network[0].bias.copy_(torch.tensor([1.0, 0.0]))
+    X = np.random.default_rng(0).uniform(-1, 1, (30, 2))
+    _note_one_class(SimpleNamespace(layer_names_=None), SimpleNamespace(model=network, X=X))
+    assert "answers one class on every one of the 30 rows" in capsys.readouterr().out
+    with torch.no_grad():
+        network[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
+        network[0].bias.zero_()
+    _note_one_class(SimpleNamespace(layer_names_=None), SimpleNamespace(model=network, X=X))
+    assert "one class" not in capsys.readouterr().out
