@@ -226,7 +226,10 @@ class Candidate:
             return self.shown
         decision = [] if self.decision is None else [self.decision]
         tolerances = self._rounding_tolerances() + [0.0] * len(decision)
-        return [round_faithfully(e, digits, self.points, tolerance)
+        # a two-class formula decides by the sign of d: its rounding is judged against d's size (several
+        # logits decide by their differences, whatever their common size: those stay judged by their spread)
+        by_size = self.decision is not None
+        return [round_faithfully(e, digits, self.points, tolerance, by_size=by_size)
                 for e, tolerance in zip([*self.expressions, *decision], tolerances)]
 
     def _rounding_tolerances(self) -> list[float]:

@@ -82,3 +82,15 @@ def test_documents_of_a_bool_or_float_version_or_no_targets_are_refused():
             Program.from_dict({**good, "version": version})
     with pytest.raises(ValueError, match="no targets"):
         Program.from_dict({**good, "weights": [[]], "intercept": []})
+
+
+def test_a_logit_difference_far_from_zero_prints_at_four_digits():
+    """A two-class decision d = 0.004035*cos(x) + 2.985 kept 8 digits (rounding judged against d's spread,
+    0.003); judged against its size it prints at 4 digits, and its sign -- the class -- cannot change."""
+    from srnet.expr.symbolic import round_faithfully
+
+    x = make_symbols(1)[0]
+    d = sympy.Float(0.0040348507123) * sympy.cos(x) + sympy.Float(2.9852854123)
+    points = {"x0": np.linspace(-3, 3, 16)}
+    assert str(round_faithfully(d, 4, points, by_size=True)) == "0.004035*cos(x0) + 2.985"
+    assert str(round_faithfully(d, 4, points)) != "0.004035*cos(x0) + 2.985"  # by its spread: more digits
