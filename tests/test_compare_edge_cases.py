@@ -127,3 +127,34 @@ def test_explain_notes_a_network_that_answers_one_class_everywhere(capsys):
         network[0].bias.zero_()
     _note_one_class(SimpleNamespace(layer_names_=None), SimpleNamespace(model=network, X=X))
     assert "one class" not in capsys.readouterr().out
+
+
+def test_classifier_fidelity_plot_draws_disagreement_on_a_log_axis(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from srnet import plots
+
+    records = [{"explainer": e, "domain": d, "agreement": a, "rmse": 0.1}
+               for e, (train, test) in {"srnet": (1.0, 0.973), "maple": (0.938, 0.92)}.items()
+               for d, a in (("train", train), ("test", test))]
+    shown = {}
+    original = plots.save_figure
+
+    def keep(fig, path):
+        shown["axes"] = fig.axes[0]
+        return original(fig, path)
+
+    plots.save_figure = keep
+    try:
+        assert plots.plot_fidelity(records, tmp_path / "fidelity.png").exists()
+    finally:
+        plots.save_figure = original
+    ax = shown["axes"]
+    assert ax.get_yscale() == "log"
+    heights = sorted(round(p.get_height(), 3) for p in ax.patches)
+    assert heights == [0.027, 0.062, 0.08]  # disagreements; the exact agreement is a note, not a bar
+    assert any("agrees on every row" in t.get_text() for t in ax.texts)
+    plt.close("all")
