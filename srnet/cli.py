@@ -22,6 +22,10 @@ def _shown(text, limit: int = _SHOWN_CHARACTERS) -> str:
     return f"{text[:limit - 20]}... ({len(text)} characters: see report.json)"
 
 
+#: The class agreement or R^2 on the domain a shorter formula needs to be offered as the readable option.
+READABLE_AT_LEAST = 0.9
+
+
 def _r2(value) -> str:
     """An R^2 as printed: six decimals near [0, 1], where they tell 0.99 from 0.9999; a far-off one in
     four significant digits (-4120665.815867 read as a wall of digits); JSON's null as "not finite"."""
@@ -85,7 +89,14 @@ def _print_explanation(model, output: str | None = None) -> None:
     if model.domain_.get("note"):
         print(f"  note: {model.domain_['note']}")
     alternative = model.readable_  # what --complexity 30 (or its own size) selects, when the selected is longer
-    if alternative is not None:
+    quality = None if alternative is None else (
+        alternative["validation_agreement"] if classifier else alternative["figures"]["domain"]["r2"])
+    if alternative is not None and (quality is None or not quality >= READABLE_AT_LEAST):
+        # an "alternative" of R2 0.47 is no answer to "too long to read?": the front below shows it anyway
+        print(f"  (no formula of <= {alternative['complexity']} nodes reaches "
+              f"{'class agreement' if classifier else 'R2 on the domain'} {READABLE_AT_LEAST:g}: "
+              f"the front below has the best of each size)")
+    elif alternative is not None:
         score = (f"class agreement {100 * alternative['validation_agreement']:.1f} %" if classifier
                  else f"R2 on the domain {_r2(alternative['figures']['domain']['r2'])}")
         poles = "; pole in the domain" if alternative["singularities"] else ""

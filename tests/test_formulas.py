@@ -893,6 +893,12 @@ def test_explain_prints_the_readable_alternative_to_a_long_formula(explained, ca
     assert f"layer 1 (module '{model.layer_names_[0]}', " in out  # which module of the network each layer is
     assert ", 1 unit, R2" in out and "1 units" not in out  # the output layer, in English
     assert f"too long to read? --complexity {readable['complexity']} selects {readable['expression'][0]}" in out
+    # a shorter formula far off the network is not offered as the answer (the front still shows it)
+    domain = {**readable["figures"]["domain"], "r2": 0.47}
+    model.readable_ = {**readable, "figures": {**readable["figures"], "domain": domain}}
+    _print_explanation(model)
+    out = capsys.readouterr().out
+    assert "too long to read?" not in out and "reaches R2 on the domain 0.9: the front below" in out
 
     short = SRNet(select=readable["complexity"], **E2E).fit(tiny_network(), X)
     assert short.selected_["source"] == readable["source"] and short.readable_ is None
