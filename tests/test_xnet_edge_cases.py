@@ -61,3 +61,17 @@ def test_input_scales_of_a_subnormal_column_are_finite():
     X = np.column_stack([np.linspace(1, 2, 5), np.linspace(1, 2, 5) * 1e-310])
     scales = _input_scales(X)
     assert np.all(np.isfinite(scales)) and np.all(np.isfinite(X * scales))
+
+
+def test_selection_step_is_finite_in_float32():
+    """Its divisions were clamped at 1e-300, which is 0 in float32: a constant row's fit and a
+    zero-curvature target were NaN."""
+    import torch
+
+    from srnet.xnet.select import _fit, targets
+
+    z = torch.ones(2, 5, dtype=torch.float32)
+    target, _ = targets(z, torch.ones_like(z), torch.zeros_like(z), torch.ones_like(z), "gradient")
+    assert torch.equal(target, z)
+    w, b, error = _fit(torch.ones(1, 5), torch.arange(5.0)[None], torch.ones(1, 5))
+    assert w.item() == 0.0 and b.item() == 2.0 and error.item() == 10.0

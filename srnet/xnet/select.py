@@ -60,7 +60,7 @@ def targets(outs, J, G, H, mode: str = "newton"):
     g = G * J
     if mode == "gradient":
         curvature = (H * g * g * J * J).sum(dim=1)
-        eta = (g * g).sum(dim=1) / torch.clamp(curvature, min=1e-300)
+        eta = (g * g).sum(dim=1) / torch.clamp(curvature, min=torch.finfo(curvature.dtype).tiny)
         return outs - eta[:, None] * g, torch.ones_like(outs)
     if mode != "newton":
         raise ValueError(f"unknown target mode {mode!r}; valid: newton, gradient")
@@ -95,14 +95,15 @@ def _admissible(op: str, args, raw) -> torch.Tensor:
 
 def _fit(raw, target, weight):
     """Weighted least squares ``target ~ w * raw + b`` per row: (w, b, error)."""
-    total = weight.sum(dim=1).clamp(min=1e-300)
+    tiny = torch.finfo(raw.dtype).tiny  # 1e-300 is 0 in float32, and 0/0 NaN
+    total = weight.sum(dim=1).clamp(min=tiny)
     mean_r = (weight * raw).sum(dim=1) / total
     mean_t = (weight * target).sum(dim=1) / total
     dr, dt = raw - mean_r[:, None], target - mean_t[:, None]
     s_rr = (weight * dr * dr).sum(dim=1)
     s_rt = (weight * dr * dt).sum(dim=1)
     s_tt = (weight * dt * dt).sum(dim=1)
-    w = s_rt / s_rr.clamp(min=1e-300)
+    w = s_rt / s_rr.clamp(min=tiny)
     error = (s_tt - w * s_rt).clamp(min=0.0)
     return w, mean_t - w * mean_r, error
 
