@@ -613,7 +613,7 @@ def main(argv=None) -> int:
         ttt_gecco = bench_gecco_time_to_target(gecco_dir, threads, networks, args.gecco_seeds, args.gecco_seconds)
     else:
         print(f"no reference network{'s' if len(absent) > 1 else ''} {', '.join(absent)} under {gecco_dir}: "
-              f"their time to target is skipped", flush=True)
+              f"the reference networks' time-to-target table is skipped", flush=True)
     gpu_figures = bench_gpu(args.raw_seconds)
     if gpu_figures is None:
         print("no CUDA GPU: the GPU table is skipped", flush=True)

@@ -12,14 +12,12 @@ DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
 _STARTED = [time.perf_counter()]  # when main() started: the report's command_seconds
 
 
-_SHOWN_CHARACTERS = 160  # longer formulas are cut in the terminal (report.json has them whole)
+def _shown(text, limit: int | None = None) -> str:
+    """A formula as printed, cut with a pointer to report.json (:func:`srnet.compare.cut_text`, imported
+    when first needed: the command line starts without the library)."""
+    from srnet.compare import FORMULA_CHARACTERS, cut_text
 
-
-def _shown(text, limit: int = _SHOWN_CHARACTERS) -> str:
-    text = str(text)
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit - 20]}... ({len(text)} characters: see report.json)"
+    return cut_text(text, FORMULA_CHARACTERS if limit is None else limit)
 
 
 #: The class agreement or R^2 on the domain a shorter formula needs to be offered as the readable option.
@@ -93,9 +91,10 @@ def _print_explanation(model, output: str | None = None) -> None:
         alternative["validation_agreement"] if classifier else alternative["figures"]["domain"]["r2"])
     if alternative is not None and (quality is None or not quality >= READABLE_AT_LEAST):
         # an "alternative" of R2 0.47 is no answer to "too long to read?": the front below shows it anyway
-        print(f"  (no formula of <= {alternative['complexity']} nodes reaches "
-              f"{'class agreement' if classifier else 'R2 on the domain'} {READABLE_AT_LEAST:g}: "
-              f"the front below has the best of each size)")
+        reach = f"class agreement {100 * READABLE_AT_LEAST:g} %" if classifier else \
+            f"R2 on the domain {READABLE_AT_LEAST:g}"
+        print(f"  (no formula of <= {alternative['complexity']} nodes reaches {reach}: the front below has the "
+              f"best of each size)")
     elif alternative is not None:
         score = (f"class agreement {100 * alternative['validation_agreement']:.1f} %" if classifier
                  else f"R2 on the domain {_r2(alternative['figures']['domain']['r2'])}")
@@ -323,7 +322,7 @@ def _note_one_class(model, workload) -> None:
     from srnet.probe import probe
 
     scores = probe(workload.model, workload.X, model.layer_names_)[-1]
-    decided = np.unique(np.argmax(scores, axis=1) if scores.shape[1] > 1 else scores[:, 0] > 0)
+    decided = np.unique(np.argmax(scores, axis=1))  # a classifier here has a softmax head of >= 2 outputs
     if decided.size == 1:
         print(f"note: the network answers one class on every one of the {len(workload.X)} rows: what it decides "
               f"is a constant, and so is any faithful formula of it")

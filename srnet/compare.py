@@ -84,21 +84,22 @@ class Comparison:
         table = format_table(["explainer", "domain", f"{prob}rmse", f"{prob}r2", "agreement", f"{prob}rmse around",
                               "agr. around", "seconds", "size"], rows, left=2)
         formulas = {r["explainer"]: r["formula"] for r in self.records if r.get("formula")}
-        lines = [f"  {name}: {_cut('; '.join(texts))}" for name, texts in formulas.items()]
+        lines = [f"  {name}: {cut_text('; '.join(texts), see='compare.json')}" for name, texts in formulas.items()]
         return table + ("\nformulas compared:\n" + "\n".join(lines) if lines else "")
 
 
-#: Characters of a formula the comparison's table prints (compare.json keeps it whole).
+#: Characters of a formula printed in the terminal (the JSON written beside keeps it whole).
 FORMULA_CHARACTERS = 160
 
 
-def _cut(text: str) -> str:
-    """``text``, cut to :data:`FORMULA_CHARACTERS` with a pointer to where it is whole (iris's formulas ran
-    to 1,600 characters a line)."""
-    if len(text) <= FORMULA_CHARACTERS:
+def cut_text(text, limit: int = FORMULA_CHARACTERS, *, see: str = "report.json") -> str:
+    """``text`` as printed: cut to ``limit`` characters, pointer to ``see`` (where it is whole) included
+    (iris's formulas ran to 1,600 characters a line)."""
+    text = str(text)
+    if len(text) <= limit:
         return text
-    cut = f"... ({len(text)} characters: see compare.json)"
-    return text[:FORMULA_CHARACTERS - len(cut)] + cut
+    cut = f"... ({len(text)} characters: see {see})"
+    return text[:max(limit - len(cut), 20)] + cut
 
 
 def format_table(header: list[str], rows: list[list[str]], *, left: int = 1, gap: int = 2) -> str:

@@ -109,8 +109,6 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     # 1.5 was truncated, True taken as 1, None a TypeError and 2**64 torch's overflow
     random_state = check_budget("random_state", random_state, integer=True, positive=False)
     patience = check_budget("patience", patience, integer=True)  # checked without validation rows too
-    if random_state >= 2**63:
-        raise ValueError(f"random_state must be below 2**63, got {random_state}")
     if device is not None:
         device = torch_device(device)
         model = model.to(device)

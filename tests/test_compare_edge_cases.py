@@ -158,3 +158,31 @@ def test_classifier_fidelity_plot_draws_disagreement_on_a_log_axis(tmp_path):
     assert heights == [0.027, 0.062, 0.08]  # disagreements; the exact agreement is a note, not a bar
     assert any("agrees on every row" in t.get_text() for t in ax.texts)
     plt.close("all")
+
+
+def test_classifier_fidelity_plot_where_every_explainer_agrees_everywhere(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from srnet import plots
+
+    records = [{"explainer": e, "domain": d, "agreement": 1.0, "rmse": 0.0}
+               for e in ("srnet", "maple") for d in ("train", "test")]
+    shown = {}
+    original = plots.save_figure
+
+    def keep(fig, path):
+        shown["figure"] = fig
+        return original(fig, path)
+
+    plots.save_figure = keep
+    try:
+        plots.plot_fidelity(records, tmp_path / "fidelity.png")
+    finally:
+        plots.save_figure = original
+    ax = shown["figure"].axes[0]
+    low, high = ax.get_xlim()
+    notes = [t for t in ax.texts if t.get_text() == "agrees on every row"]
+    assert len(notes) == 4 and all(low < t.get_position()[0] < high for t in notes)
+    legend = shown["figure"].legends[0]
+    assert [h.get_facecolor() for h in legend.legend_handles][0] != [h.get_facecolor() for h in legend.legend_handles][1]

@@ -94,3 +94,10 @@ def test_a_logit_difference_far_from_zero_prints_at_four_digits():
     points = {"x0": np.linspace(-3, 3, 16)}
     assert str(round_faithfully(d, 4, points, by_size=True)) == "0.004035*cos(x0) + 2.985"
     assert str(round_faithfully(d, 4, points)) != "0.004035*cos(x0) + 2.985"  # by its spread: more digits
+
+
+def test_exact_fractions_of_integer_constants_stay_exact():
+    """Folding steps of numbers in float64 printed div(1, 3) * x as 0.333333333333333*x0 (it was x0/3)."""
+    x = make_symbols(1)[0]
+    third = Program(1, (1.0, 3.0), (("div", 1, 2), ("mul", 0, 3)), (4,), [[1.0]], [0.0])
+    assert to_sympy(third, [x]) == [x / 3]

@@ -256,7 +256,8 @@ def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool, value: b
         threads = min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
         # numba's thread pool runs one parallel kernel at a time (its workqueue layer aborts the process on a
         # second) and not in a forked child of a process that used it (GNU OpenMP kills the child): a caller
-        # that finds it busy, or a forked child, runs the serial kernel
+        # that finds this kernel busy, or a forked child, runs the serial one (the engine's own parallel
+        # evaluation is not behind this lock: nothing in srnet runs the two at once)
         if threads > 1 and xs.size >= PARALLEL_MIN_ELEMENTS and not _FORKED[0] \
                 and _PARALLEL.acquire(blocking=False):
             previous = numba.get_num_threads()

@@ -293,6 +293,7 @@ class CGPSearch:
             self.parent = self._start_genome(self.restarts)
             self.parent_fitness = self.score(self.parent)
             self.evaluations += 1
+            self.idle_generations = 0  # a restart is something new
             self.last_improvement = self.generation
         n_gen = self.chunk
         if limits.generations is not None:
@@ -525,7 +526,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
         population, ``precision`` and ``islands`` do not apply; the returned
         fitness is recomputed in float64 on the host); ``"auto"``: the GPU
         for data of at least :data:`GPU_MIN_SAMPLES` samples when one is
-        present.  Without a GPU, ``"cuda"`` is refused in one line.
+        present and float32 can hold them (else the CPU).  Without a GPU, ``"cuda"`` is refused in one line.
     """
     check_budgets(max_generations, max_evaluations, max_seconds)
     restart_after = check_budget("restart_after", restart_after, allow_none=True, integer=True)
@@ -544,13 +545,16 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     run_seed = seed_from(random_state)
     threads = numba.get_num_threads() if n_threads is None else min(n_threads, numba.config.NUMBA_NUM_THREADS)
     on_gpu = choose_device(device, X_rows.shape[1]) == "cuda"
-    if on_gpu and device == "auto":  # "auto" may choose: data float32 cannot hold stay on the CPU
+    problem = None  # what float32 cannot hold of the data, where the search would be float32
+    if on_gpu or dtype == np.float32:
         try:
             check_float32_rows(X_rows)
-        except ValueError:
-            on_gpu = False
-    if on_gpu or dtype == np.float32:
-        check_float32_rows(X_rows)
+        except ValueError as error:
+            problem = error
+    if problem is not None and on_gpu and device == "auto" and dtype != np.float32:
+        on_gpu, problem = False, None  # "auto" may choose: data float32 cannot hold stay on the CPU
+    if problem is not None:
+        raise problem
     # a generation or evaluation budget promises the same formula on every machine: the
     # machine's thread count then decides no islands unless n_threads is given, and a given
     # n_threads decides them as asked (islands are Python threads: more than the cores is fine)

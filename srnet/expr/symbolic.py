@@ -191,7 +191,10 @@ def _folded(prim, args) -> sympy.Expr | None:
             value = float(prim.numpy(*(np.float64(float(arg)) for arg in args)))
     except (TypeError, ValueError):
         return None
-    return _number(value) if math.isfinite(value) else None
+    if not math.isfinite(value):
+        return None
+    exact = prim.sympy(*args)  # an exact rational that float64 computes too stays exact: x0/3, not 0.3333*x0
+    return exact if exact.is_Rational and float(exact) == value else _number(value)
 
 
 def to_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Expr]:
