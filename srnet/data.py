@@ -559,9 +559,11 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
                                     if given_names else f"{columns[column] + 1}"))
 
     if target is None:
-        # (a table of no rows has no text labels: all() of nothing was True)
-        last_text = table.shape[1] > 1 and len(table) > 0 and all(isinstance(c, str) and not _is_number(c)
-                                                                  for c in table[:, -1])
+        # text labels in the last column, pandas' missing-value reads of "NA" or "None" among them (a table of
+        # no rows has none: all() of nothing was True)
+        labels = [c for c in table[:, -1] if not (isinstance(c, float) and math.isnan(c))]
+        last_text = table.shape[1] > 1 and len(labels) > 0 and all(isinstance(c, str) and not _is_number(c)
+                                                                   for c in labels)
         try:
             return check_matrix(table, f"'{label}'", locator(list(range(table.shape[1])))), None, names
         except ValueError as error:

@@ -173,3 +173,14 @@ def test_fit_network_checks_patience_without_validation_rows():
     X, y = torch.zeros(8, 2), torch.zeros(8, 1)
     with pytest.raises(ValueError, match="patience"):
         fit_network(model, X, y, nn.MSELoss(), epochs=1, batch_size=4, lr=0.01, random_state=0, patience="x")
+
+
+def test_text_labels_with_na_among_them_still_suggest_the_target(tmp_path):
+    """pandas read the class 'NA' as NaN, so the last column was not 'all text' and the hint to name the
+    target was lost."""
+    path = tmp_path / "regions.csv"
+    path.write_text("a,b,region\n" + "".join(f"{i},{i * 2},{['NA', 'EU', 'AS'][i % 3]}\n" for i in range(12)))
+    with pytest.raises(ValueError, match="--target last"):
+        load_table(path)
+    X, y, _ = load_table(path, target="last")
+    assert sorted(set(y)) == ["AS", "EU", "NA"]
