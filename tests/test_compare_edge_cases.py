@@ -5,20 +5,7 @@ import pytest
 from sklearn.metrics import r2_score
 from torch import nn
 
-from srnet.compare import compare
-from srnet.explain import Explainer, NetworkFunction
 from srnet.metrics import rmse_r2
-
-
-class _MeanExplainer(Explainer):
-    name = "mean"
-
-    def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
-        self.mean_ = Y_train.mean(axis=0)
-        self.size_ = 1
-
-    def _predict(self, X):
-        return np.tile(self.mean_, (len(X), 1))
 
 
 @pytest.fixture
@@ -68,15 +55,6 @@ def test_r2_of_a_mirrored_prediction_of_a_varying_target_is_not_perfect():
     assert rmse_r2(target, predicted)[1] < 0
 
 
-def test_compare_refuses_a_box_name_it_does_not_know():
-    """boxes={'tset': ...} (a typo of 'test') was silently ignored: the default test box was used."""
-    network = NetworkFunction(nn.Sequential(nn.Linear(2, 1)).double())
-    X = np.random.default_rng(1).uniform(-1, 1, (40, 2))
-    with pytest.raises(ValueError, match="tset"):
-        compare(network, X, {"mean": _MeanExplainer()}, n_points=10, random_state=0,
-                boxes={"tset": [(-9, 9), (-9, 9)]})
-
-
 def test_class_agreement_refuses_scores_of_different_class_counts():
     from srnet.metrics import class_agreement
 
@@ -86,13 +64,6 @@ def test_class_agreement_refuses_scores_of_different_class_counts():
     with pytest.raises(ValueError, match="as many classes"):
         class_agreement(scores[:, :2].T, scores.T, axis=0)
     assert class_agreement(scores, scores) == 1.0
-
-
-def test_compare_refuses_feature_names_of_another_length():
-    network = NetworkFunction(nn.Sequential(nn.Linear(2, 1)).double())
-    X = np.random.default_rng(1).uniform(-1, 1, (40, 2))
-    with pytest.raises(ValueError, match="3 feature names for a network of 2 inputs"):
-        compare(network, X, {"mean": _MeanExplainer()}, n_points=10, random_state=0, feature_names=["a", "b", "c"])
 
 
 def test_far_off_r2_prints_in_four_digits_and_long_formulas_are_cut():

@@ -7,6 +7,7 @@ of the formula, the distribution random trees are drawn from, the function a neu
 import numpy as np
 import pytest
 import torch
+from test_xnet import BINARY, UNARY  # the library the X-Net tests search with
 
 from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS
 from srnet.xnet.forward import Plan
@@ -27,8 +28,6 @@ from srnet.xnet.tree import (
     to_program,
 )
 
-UNARY = ("sin", "cos", "exp", "log", "sqrt", "square")
-BINARY = ("add", "sub", "mul", "div")
 POINTS = np.random.default_rng(0).uniform(0.2, 1.5, (25, 2))
 
 

@@ -121,6 +121,22 @@ def test_classifiers_are_compared_on_agreement():
     assert by[("constant", "test")]["agreement"] < by[("maple", "test")]["agreement"]
 
 
+def test_compare_refuses_a_box_name_it_does_not_know():
+    """boxes={'tset': ...} (a typo of 'test') was silently ignored: the default test box was used."""
+    network = NetworkFunction(nn.Sequential(nn.Linear(2, 1)).double())
+    X = np.random.default_rng(1).uniform(-1, 1, (40, 2))
+    with pytest.raises(ValueError, match="tset"):
+        compare(network, X, {"c": ConstantExplainer()}, n_points=10, random_state=0,
+                boxes={"tset": [(-9, 9), (-9, 9)]})
+
+
+def test_compare_refuses_feature_names_of_another_length():
+    network = NetworkFunction(nn.Sequential(nn.Linear(2, 1)).double())
+    X = np.random.default_rng(1).uniform(-1, 1, (40, 2))
+    with pytest.raises(ValueError, match="3 feature names for a network of 2 inputs"):
+        compare(network, X, {"c": ConstantExplainer()}, n_points=10, random_state=0, feature_names=["a", "b", "c"])
+
+
 def test_bad_input_is_rejected_clearly(small_network, linear_network):
     network, X = small_network
     with pytest.raises(ValueError, match="X_train has 3 columns but the network expects 2"):
