@@ -476,9 +476,10 @@ class SRNet(BaseEstimator):
             columns = columns if all(text) else None  # numbered: x0, x1, ... as for an array
         if feature_names is None:
             feature_names = columns
-        # the inputs' names (a DataFrame's columns, else the model's or feature_names=): a DataFrame's columns
-        # are checked against them at predict (feature_names_in_, as scikit-learn names it)
-        names_in = columns if columns is not None else feature_names
+        # the inputs' names (a DataFrame's text columns, else the model's or feature_names=): a DataFrame's
+        # columns are checked against them at predict (feature_names_in_, as scikit-learn names it); a numbered
+        # frame names none (feature_names= there made predict refuse the very frame fit was given)
+        names_in = columns if hasattr(X, "columns") else feature_names
         symbols = None
         if feature_names is not None:
             feature_names = [str(name) for name in feature_names]
@@ -504,8 +505,23 @@ class SRNet(BaseEstimator):
         if classes is not None and len(classes) != targets[-1].shape[0]:
             raise ValueError(f"{len(classes)} class labels for the network's {targets[-1].shape[0]} outputs")
         direct_share = self._direct_share(classification)
-        # every check passed: a refit refused above leaves the previous fit whole (its names beside another
-        # fit's programs made predict refuse the data it was fitted on)
+        # every check passed; a refit refused above leaves the previous fit whole (its names beside another
+        # fit's programs made predict refuse the data it was fitted on), and so does one that fails from here
+        # on (a callback raising, a second Ctrl-C, a layer not finite on the data): its names beside the old
+        # formula fed that formula another fit's columns
+        previous = dict(self.__dict__)
+        try:
+            return self._fit_checked(X, targets, settings, run_seed, classification, feature_names, symbols,
+                                     names_in, classes, layer_names, direct_share, callback, domain_samples,
+                                     _domain, started)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+
+    def _fit_checked(self, X, targets, settings, run_seed, classification, feature_names, symbols, names_in,
+                     classes, layer_names, direct_share, callback, domain_samples, _domain, started):
+        """fit_activations once its arguments are checked: sets every fitted attribute."""
         if names_in is not None:
             self.feature_names_in_ = np.array([str(c) for c in names_in], dtype=object)
         elif hasattr(self, "feature_names_in_"):  # a refit on an array: no names to check
