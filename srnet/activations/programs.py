@@ -48,10 +48,27 @@ class DegenerateActivationError(ValueError):
 
 # ----------------------------------------------------------------- helpers
 
+#: A formula that writes out to more nodes than this is named by its size (see :func:`formula_text`).
+MAX_PRINTED_NODES = 2000
+
+
+def written_nodes(program: Program) -> int:
+    """The nodes of the formula written out as a tree: a step read by several others is written once per
+    read, so a program of shared sub-expressions doubles every few steps (counted here in one pass)."""
+    size = [1] * (program.n_inputs + len(program.constants))
+    for name, a, b in program.steps:
+        size.append(1 + size[a] + (size[b] if primitive(name).arity == 2 else 0))
+    return sum(size[address] for address in program.outputs)
+
+
 def formula_text(program: Program, digits: int = 4) -> str:
-    """The formula in ``x``, constants at ``digits`` significant digits; a formula nested too deeply for
-    sympy's printer (about 200 steps: a RecursionError in repr, save and every error message) is named by
-    its size instead."""
+    """The formula in ``x``, constants at ``digits`` significant digits; a formula too large to read
+    (written out past MAX_PRINTED_NODES: 48 steps of shared sub-expressions printed 0.9 MB in 17 s, in repr,
+    save and every error message) or nested too deeply for sympy's printer (about 200 steps: a RecursionError)
+    is named by its size instead."""
+    nodes = written_nodes(program)
+    if nodes > MAX_PRINTED_NODES:
+        return f"<a formula of {len(program.steps)} steps, {nodes:,} nodes written out: too large to print>"
     try:
         expr = to_sympy(program, (VARIABLE,))[0]
         return str(expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)}))
@@ -61,13 +78,16 @@ def formula_text(program: Program, digits: int = 4) -> str:
 
 def merge_outputs(program: Program) -> Program:
     """``program`` with each output address listed once, its weights summed, and outputs of weight 0 left out
-    (one kept if all are): the same function, and one that every path computes alike (the fused derivative
+    (a constant if all are): the same function, and one that every path computes alike (the fused derivative
     summed w1 * slope + w2 * slope, NaN where the slope overflowed and autograd's (w1 + w2) * slope was inf;
     an output of weight 0 that overflows adds nothing, as in :meth:`srnet.expr.program.Program.combine`)."""
     merged: dict[int, np.ndarray] = {}
     for address, row in zip(program.outputs, program.weights):
         merged[address] = merged[address] + row if address in merged else np.array(row, dtype=np.float64)
-    kept = {address: row for address, row in merged.items() if np.any(row != 0)} or dict([next(iter(merged.items()))])
+    kept = {address: row for address, row in merged.items() if np.any(row != 0)}
+    if not kept:  # a constant: its intercept, read from a constant 0 (0 * an output that overflows was NaN)
+        return Program(program.n_inputs, (0.0,), (), (program.n_inputs,), np.zeros_like(program.weights[:1]),
+                       program.intercept)
     if tuple(kept) == tuple(program.outputs):
         return program
     return Program(program.n_inputs, program.constants, program.steps, tuple(kept), np.array(list(kept.values())),

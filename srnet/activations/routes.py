@@ -198,6 +198,10 @@ def activation_from_layer(explainer, layer: int, *, feature: int | None = None, 
         raise ValueError(f"layer={layer} but the explainer has {len(programs)} explained layers")
     program = programs[layer]
     m = len(program.outputs)
+    if feature is not None and (not isinstance(feature, numbers.Integral) or isinstance(feature, bool)):
+        raise ValueError(f"feature must be a whole number (an index into layer {layer}'s features), got {feature!r}")
+    if feature is not None and not 0 <= feature < m:
+        raise ValueError(f"feature={feature} but layer {layer}'s chromosome has {m} features")
     if feature is None:
         if m != 1:
             raise ValueError(f"layer {layer}'s chromosome has {m} features; pick one with feature=j, or explain "

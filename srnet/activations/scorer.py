@@ -17,7 +17,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 
-from srnet.activations.programs import CHECK_RANGE, DegenerateActivationError
+from srnet.activations.programs import CHECK_RANGE, DegenerateActivationError, check_range_bounds
 from srnet.activations.routes import make_activation
 from srnet.expr.program import Program
 
@@ -40,7 +40,8 @@ class ActivationScorer(ABC):
     """
 
     def __init__(self, *, check_range=CHECK_RANGE):
-        self.check_range = check_range
+        # checked here, by its own name (the first candidate screened called it value_range)
+        self.check_range = None if check_range is None else check_range_bounds(check_range)
         self.cache: dict[str, float] = {}
         self.hits = self.trained = self.rejected = 0
         self.seconds = 0.0

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from srnet.activations.module import affine_values
-from srnet.activations.programs import CHECK_RANGE, VARIABLE, DegenerateActivationError
+from srnet.activations.programs import CHECK_RANGE, VARIABLE, DegenerateActivationError, check_range_bounds
 from srnet.activations.routes import FoundActivation, make_activation, raw_formula, subsample_rows
 from srnet.activations.scorer import ActivationScorer
 from srnet.activations.study_models import light_network, resolve_device, seeded
@@ -198,6 +198,8 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     # what is only used after the search, or by each training run, is checked before it (a bad affine wasted the
     # whole budget; epochs=0 ranked candidates by untrained networks' losses)
     affine_values(affine)
+    if check_range is not None:  # by its own name (the first candidate's check called it value_range)
+        check_range_bounds(check_range)
     if initial is not None and not isinstance(initial, Genome):
         raise ValueError(f"initial must be a Genome (or None), got {type(initial).__name__}")
     if scorer is not None:  # the found formula is checked on the range the scorer screened candidates on

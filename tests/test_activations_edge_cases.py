@@ -1,0 +1,103 @@
+"""Defects found reviewing srnet.activations (module, programs, routes); each test fails on the code as reviewed.
+
+1. The formula text of a program whose steps share sub-expressions is written out as a tree: its length (and
+   the time to print it) doubles every three steps.  A 1.2 KB activation file whose (degenerate) formula is
+   refused answers with an error "line" of tens of kilobytes (a 1.4 KB file: 0.9 MB and 27 s), and a valid
+   36-step activation saves a 60 KB "formula" field (48 steps: 0.9 MB, 17 s).
+2. ``activation_from_layer`` checks ``layer`` but not ``feature``: 0.5 and "0" are TypeError tracebacks
+   from deep inside collapse_inputs, True silently picks feature 1.
+3. An activation whose outputs all have weight 0 (a constant, allowed with ``check_range=None``) computes
+   ``0 * inf = NaN`` where its output overflows, while its Program and its printed formula give the constant.
+"""
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from srnet.activations import ExpressionActivation, activation_from_layer
+from srnet.expr import Program
+
+
+def shared_chain(blocks: int, overflow: bool = False) -> Program:
+    """``s_{k+1} = sin(s_k) + cos(s_k)``, ``s_0 = x``: 3 steps per block, the written-out tree doubles per block.
+    With ``overflow``, times exp(x) squared 12 times (not finite on [-5, 5]: the check refuses it)."""
+    steps, prev = [], 0
+    for _ in range(blocks):
+        base = 1 + len(steps)
+        steps += [("sin", prev, 0), ("cos", prev, 0), ("add", base, base + 1)]
+        prev = base + 2
+    if overflow:
+        steps.append(("exp", 0, 0))
+        for _ in range(12):
+            steps.append(("square", len(steps), 0))
+        steps.append(("mul", prev, len(steps)))
+        prev = len(steps)
+    return Program(1, (), tuple(steps), (prev,), [[1.0]], [0.0])
+
+
+def test_a_small_refused_activation_file_answers_in_one_short_line():
+    data = ExpressionActivation(shared_chain(1)).to_dict()
+    data["program"] = shared_chain(11, overflow=True).to_dict()
+    text = json.dumps(data)
+    assert len(text) < 1200  # a small file ...
+    with pytest.raises(ValueError) as error:
+        ExpressionActivation.from_json(text)
+    # ... refused with an error message of ~29,000 characters (0.9 MB for a 1.4 KB file of 16 blocks)
+    assert len(str(error.value)) < 2000, f"{len(str(error.value))} characters"
+
+
+def test_saving_an_activation_of_shared_sub_expressions_stays_proportionate():
+    activation = ExpressionActivation(shared_chain(11))  # 33 steps, a usable activation
+    text = activation.to_json()
+    assert len(text) < 20000, f"{len(text)} characters of JSON for a {activation.n_nodes}-step program"
+    assert len(repr(activation)) < 5000
+
+
+def two_feature_explainer():
+    program = Program(2, (), (("sin", 0, 0), ("tanh", 1, 0), ("mul", 2, 3)), (2, 4), [[1.0, 0.0], [0.0, 1.0]],
+                      [0.0, 0.0])
+    return SimpleNamespace(programs_=[program])
+
+
+@pytest.mark.parametrize("feature", [0.5, 1.0, "0", True])
+def test_a_feature_index_must_be_a_whole_number(feature):
+    with pytest.raises(ValueError, match="feature"):
+        activation_from_layer(two_feature_explainer(), 0, feature=feature)
+
+
+def test_an_out_of_range_feature_is_named_as_the_caller_named_it():
+    with pytest.raises(ValueError, match="feature"):
+        activation_from_layer(two_feature_explainer(), 0, feature=2)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_an_output_of_weight_zero_adds_nothing_when_it_overflows(fused):
+    program = Program(1, (), (("square", 0, 0),), (1,), [[0.0]], [0.5])  # g(x) = 0 * x**2 + 0.5
+    activation = ExpressionActivation(program, check_range=None, fused=fused)
+    x = np.array([1.0, 1e200, math.inf])
+    assert activation.formula == "0.5000"
+    np.testing.assert_array_equal(program(x[:, None]), [0.5, 0.5, 0.5])
+    got = activation(torch.tensor(x, dtype=torch.float64)).numpy()
+    np.testing.assert_array_equal(got, [0.5, 0.5, 0.5])  # got [0.5, nan, nan]
+
+
+@pytest.mark.parametrize("bad", [(math.nan, 1.0), (1.0, -1.0), "wide"])
+def test_a_bad_check_range_is_named_check_range_before_any_training(bad):
+    from srnet.activations import search_activation
+    from srnet.activations.scorer import ActivationScorer
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(float)
+    with pytest.raises(ValueError, match="check_range"):
+        search_activation(X, y, X, y, max_generations=1, check_range=bad)
+
+    class Nothing(ActivationScorer):
+        def train(self, activation):
+            return 0.0
+
+    with pytest.raises(ValueError, match="check_range"):
+        Nothing(check_range=bad)
