@@ -243,6 +243,13 @@ def _fidelity_columns(frame, task: str) -> dict[str, str]:
     return {c[: -len(suffix)]: c for c in frame.columns if c.endswith(suffix)}
 
 
+def _means(grouped):
+    """Each group's mean, NaN where any of its values is (a failed seed, an overflowed figure, counts
+    against its dataset): Series.mean(skipna=False) per group, as pandas before 3.0 has no skipna on
+    groupby reductions."""
+    return grouped.agg(lambda values: values.mean(skipna=False))
+
+
 def headline(frame) -> list[str]:
     """One line per task: how many datasets SRNet explained faithfully."""
     lines = []
@@ -260,7 +267,7 @@ def headline(frame) -> list[str]:
             # a seed without a finite figure (null: a formula that overflowed) or that failed keeps its
             # dataset from the count, and in the denominator
             figures = rows[column].where(rows["status"] == "ok")
-            per_dataset = figures.groupby(rows["dataset"]).mean(skipna=False)
+            per_dataset = _means(figures.groupby(rows["dataset"]))
             reached = int((per_dataset.round(ROUNDING) >= target).sum())  # the mean of 0.95s is 0.9499999...
             failed = rows.loc[rows["status"] != "ok", "dataset"].nunique()
             lines.append(f"{method}: {reached} of {len(per_dataset)} {task} datasets with SRNet {what} >= "
@@ -435,9 +442,9 @@ def write_plots(frame, folder: Path) -> list[Path]:
         srnet_column = FIDELITY_SAMPLE.get(task) if others and FIDELITY_SAMPLE.get(task) in part else "fidelity"
         series = {}
         for method, rows in part.groupby("method"):
-            series[method] = rows.groupby("dataset")[srnet_column].mean(skipna=False)
+            series[method] = _means(rows.groupby("dataset")[srnet_column])
         for explainer, column in others.items():
-            series[explainer] = part.groupby("dataset")[column].mean(skipna=False)
+            series[explainer] = _means(part.groupby("dataset")[column])
         first = series[next(iter(series))]  # sorted by the first series, then every dataset only others have
         order = first.sort_values().index.append(pd.Index(sorted(set().union(*(v.index for v in series.values()))
                                                                - set(first.index))))

@@ -335,8 +335,10 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
     jobs, datasets = len(suite.jobs), len(suite.datasets)
     log(f"{suite.name}: {jobs} job{'s' * (jobs != 1)} ({datasets} dataset{'s' * (datasets != 1)}): "
         f"{plan.describe()}")
-    if not plan.todo:  # a run that does nothing is not recorded (it stayed open in the manifest)
-        store.open_batch(manifest, None)
+    if not plan.todo:  # recorded as a run that found every job done: a run killed after its last result (never
+        # closed) then no longer reads as the batch's unfinished last run, with advice to rerun forever
+        store.open_batch(manifest, {**run, "finished_at": now(), "wall_seconds": 0.0, "batch_seconds": 0.0,
+                                    "ok": 0, "failed": 0, "unfinished": 0})
         return BatchOutcome(plan=plan)
     started = time.perf_counter()
     with dask_client(workers, scheduler) as client:  # a bad scheduler fails here, before the run is recorded

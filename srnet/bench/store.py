@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srnet.bench.suites import BatchSettings, JobSpec
+from srnet.bench.suites import job_id as job_id_of
 from srnet.jsonio import finite_or_none
 
 RESULT_SCHEMA = "srnet.bench.result/1"
@@ -108,6 +109,10 @@ def check_result(document, expected_id: str | None = None) -> dict:
     if not (isinstance(job.get("dataset"), str) and isinstance(job.get("method"), str)
             and isinstance(job.get("seed"), int) and not isinstance(job.get("seed"), bool)):
         raise CorruptResult("job without a dataset, method and seed")
+    if job.get("id") != job_id_of(job["dataset"], job["method"], job["seed"]):  # resume skipped the job its id
+        # names, and the report counted the one its fields name twice
+        raise CorruptResult(f"payload is job {job_id_of(job['dataset'], job['method'], job['seed'])!r} by its "
+                            f"dataset, method and seed, not {job.get('id')!r}")
     for key in ("error", "data", "network", "metrics", "timings", "settings", "formulas"):
         if payload.get(key) is not None and not isinstance(payload[key], dict):
             raise CorruptResult(f"'{key}' is a {type(payload[key]).__name__}, not an object")

@@ -75,9 +75,11 @@ def test_corrupt_result_is_redone_and_settings_are_guarded(tmp_path, capsys):
     assert snapshot(store)["nguyen-2__srnet__seed0.json"] == kept
     assert len(list(store.corrupt.iterdir())) == 1
     runs = json.loads((out / "batch.json").read_text())["runs"]
-    assert main(argv) == 0  # a run with nothing to do is not recorded (it stayed open, never finished)
-    assert json.loads((out / "batch.json").read_text())["runs"] == runs and len(runs) == 2
-    assert all("finished_at" in run for run in runs)
+    assert main(argv) == 0  # a run with nothing to do is recorded closed at once, having done nothing
+    after = json.loads((out / "batch.json").read_text())["runs"]
+    assert after[:2] == runs and len(runs) == 2 and len(after) == 3
+    assert (after[2]["ok"], after[2]["failed"], after[2]["unfinished"]) == (0, 0, 0)
+    assert all("finished_at" in run for run in after)
 
     assert main(["report", str(out)]) == 0
     assert len((out / "summary.csv").read_text().strip().splitlines()) == 3  # header + 2 jobs
