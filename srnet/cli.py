@@ -152,6 +152,8 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
         print(f"note: {out_dir} held an explanation; it is replaced")
     for name in EXPLANATION_PLOTS:  # an earlier run's plot that this one does not draw must not stay beside it
         (out_dir / name).unlink(missing_ok=True)
+    for path in out_dir.glob("network_vs_formula_y*.png"):  # one per output, when there were several
+        path.unlink(missing_ok=True)
     report = model.report()
     report.update(extra or {})
     report["interrupted"] = report["interrupted"] or interrupted()
@@ -245,20 +247,27 @@ def _hold_out(workload, test_size: float, seed: int):
     return dataclasses.replace(workload, **changes)
 
 
-def _fit_figures(model, n_rows: int) -> str:
+def _explained(model, output: str | None) -> str:
+    """What the formula computes, as a figure names it: "output", or the layer explained instead of the
+    network's output (``output``: that module, when ``--layers`` stops before it)."""
+    last = model.layer_names_[-1]
+    return "output" if output is None or output == last else f"layer '{last}'"
+
+
+def _fit_figures(model, n_rows: int, output: str | None = None) -> str:
     """The figures of the two formulas on every row, each named: the selected
     formula (predict) against the network, and the layer-wise chain's fitness."""
     rows = model.regions_.get("rows", {})
     if model.is_classifier_ and "probability_r2" in rows:
         fit = f"class-probability R2 {_r2(rows['probability_r2'])}, RMSE {rows['probability_rmse']:.4g}"
     else:
-        what = "logit R2" if model.is_classifier_ else "output R2"
+        what = "logit R2" if model.is_classifier_ else f"{_explained(model, output)} R2"
         fit = f"{what} {_r2(model.output_r2_)}, RMSE {model.output_rmse_:.4g}"
     return (f"selected formula against the network on the {n_rows} rows explained: {fit}; layer-wise chain: the "
             f"paper's fitness (mean hidden-layer MSE + output MSE) {model.fitness_:.4g}")
 
 
-def _held_out_fit(model, workload) -> dict:
+def _held_out_fit(model, workload, output: str | None = None) -> dict:
     """The selected formula against the network on the held-out rows (regression; classifiers report agreement)."""
     if workload.X_test is None or model.is_classifier_:
         return {}
@@ -267,7 +276,8 @@ def _held_out_fit(model, workload) -> dict:
 
     network_output = probe(workload.model, workload.X_test, model.layer_names_)[-1]
     rmse, r2 = rmse_r2(network_output, model.predict(workload.X_test).reshape(len(network_output), -1))
-    print(f"on the {len(workload.X_test)} held-out rows: output R2 {_r2(r2)}, output RMSE {rmse:.4g}")
+    what = _explained(model, output)
+    print(f"on the {len(workload.X_test)} held-out rows: {what} R2 {_r2(r2)}, {what} RMSE {rmse:.4g}")
     return {"output_r2_test": r2, "output_rmse_test": rmse, "test_rows": len(workload.X_test)}
 
 
@@ -301,7 +311,9 @@ def _explain(args) -> int:
     print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
     own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
     for key, value in own.items():
-        print(f"the network itself: {key.split('_')[1]} {'n/a' if value is None else format(value, '.4f')}")
+        what = key.split('_')[1]  # a far-off figure in four significant digits (an R2 of 80 digits before)
+        shown = "n/a" if value is None else _r2(value) if what == "r2" else format(value, ".4g")
+        print(f"the network itself: {what} {shown}")
     warning = fit_warning(workload, own)
     if warning:
         print(f"warning: {warning}")
@@ -333,7 +345,8 @@ def _deliver(model, workload, own: dict, args, finishing) -> int:
     from srnet.networks import as_network
     from srnet.probe import plan_layers
 
-    _print_explanation(model, plan_layers(as_network(workload.model)).output if args.layers else None)
+    output = plan_layers(as_network(workload.model)).output if args.layers else None
+    _print_explanation(model, output)
     extra = {"network": workload.name, "architecture": workload.architecture, **own}
     if model.is_classifier_:
         extra["agreement_train"] = model.agreement_
@@ -346,8 +359,8 @@ def _deliver(model, workload, own: dict, args, finishing) -> int:
         print("agreement with the network's class: " + ", ".join(
             f"{k.split('_')[1]} {v:.1%}" for k, v in extra.items() if k.startswith("agreement")))
         _note_one_class(model, workload)
-    print(_fit_figures(model, len(workload.X)))
-    extra.update(_held_out_fit(model, workload))
+    print(_fit_figures(model, len(workload.X), output))
+    extra.update(_held_out_fit(model, workload, output))
     box = workload.boxes["training"] if workload.boxes else None
     report = _write_explanation(model, workload.model, workload.X, Path(args.out),
                                 feature_names=workload.feature_names, box=box, extra=extra, finishing=finishing)

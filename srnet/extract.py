@@ -427,7 +427,7 @@ class SRNet(BaseEstimator):
                         skipped = f"no figures beyond the domain: the network returns NaN/inf there ({error})"
                         continue
                     raise ValueError(f"the network returns NaN/inf on its explanation domain "
-                                     f"{domain.describe(X)} ({error}); choose a domain where it is defined "
+                                     f"{domain.text(X)} ({error}); choose a domain where it is defined "
                                      f"(domain= / --domain)") from None
             # where candidates are checked for poles: formulas only, no network, so as many points as it takes
             # (on a validation sample of 50 points, 1/(x - 0.5) looked removable in 2 runs of 5)

@@ -100,8 +100,8 @@ LINE_STYLES = ("-", "--", ":", "-.", (0, (3, 1, 1, 1)), (0, (5, 1)))
 
 
 def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", title=None,
-                   domain_box=None) -> Path:
-    """1-D inputs: each function in ``curves`` (label -> f(X)) across the wide
+                   domain_box=None, output=0) -> Path:
+    """1-D inputs: each function in ``curves`` (label -> f(X), its column ``output``) across the wide
     box, with the training range shaded and the explanation domain's edges
     dashed (``domain_box``, where the formula was asked to be faithful) (top), and each function's
     difference from the network on a symmetric log scale (bottom), so a
@@ -112,7 +112,7 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
     values = {}
     for label, f in curves.items():
         with np.errstate(all="ignore"):
-            values[label] = np.asarray(f(x[:, None]), dtype=np.float64).reshape(len(x), -1)[:, 0]
+            values[label] = np.asarray(f(x[:, None]), dtype=np.float64).reshape(len(x), -1)[:, output]
     reference = values.get("network")
     has_difference = reference is not None and len(values) > 1
     fig, axes = plt.subplots(2 if has_difference else 1, 1, figsize=(7, 6.4 if has_difference else 4),
@@ -141,7 +141,9 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
                  + (" (leaves this view)" if leaves else ""))
     if low is not None:
         top.set_ylim(low, high)
-    top.legend(fontsize=8)
+    # below the panels: inside, no corner was free of curves, and the box hid where one left the network
+    handles, labels = top.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize=8)
     top.set_title(title or "network and explanations inside and outside the training range")
     top.grid(alpha=0.3)
     if has_difference:
@@ -171,8 +173,8 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
 
 
 def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None,
-                     domain_box=None) -> Path:
-    """2-D inputs: one heat map per function (label -> f(X)) over the wide box
+                     domain_box=None, output=0) -> Path:
+    """2-D inputs: one heat map per function (label -> f(X), its column ``output``) over the wide box
     on a robust shared scale (values beyond it in the over/under colours, NaN
     or inf in magenta), the training box outlined (and ``domain_box``, the
     explanation domain, dotted); below, each function minus the first (the
@@ -186,7 +188,7 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
     values = {}
     for label, f in surfaces.items():
         with np.errstate(all="ignore"):
-            values[label] = np.asarray(f(grid), dtype=np.float64).reshape(len(grid), -1)[:, 0].reshape(A.shape)
+            values[label] = np.asarray(f(grid), dtype=np.float64).reshape(len(grid), -1)[:, output].reshape(A.shape)
     reference_label, reference = next(iter(values.items()))
     finite = reference[np.isfinite(reference)]
     low, high = (np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0))
@@ -234,20 +236,43 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
     return save_figure(fig, path)
 
 
+#: Outputs drawn by :func:`plot_network_vs_formula`, one file each, when there are several.
+MAX_OUTPUT_PLOTS = 8
+
+
 def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, box=None,
                             others=None, domain_box=None) -> list[Path]:
     """For 1-D or 2-D inputs: the network and the formula (and any ``others``,
-    label -> function) across the data's box widened by 50 % on each side
-    (``domain_box``: the explanation domain's edges, drawn too)."""
+    label -> function) across the data's box widened by 50 % on each side,
+    and at least the explanation domain widened by 25 % (``domain_box``: its
+    edges are drawn too; the report's "beyond" region); several outputs (a
+    hidden layer, ``--layers``) one file each, ``<stem>_y<j>.png``, the first
+    MAX_OUTPUT_PLOTS of them (only the first was drawn, a wrong second one
+    unseen)."""
     train_box = data_box(X) if box is None else np.asarray(box, dtype=np.float64)
     wide = widen_box(train_box)
+    if domain_box is not None:
+        around = widen_box(np.asarray(domain_box, dtype=np.float64), 0.25)
+        wide = np.column_stack([np.minimum(wide[:, 0], around[:, 0]), np.maximum(wide[:, 1], around[:, 1])])
     names = feature_names or [f"x{j}" for j in range(train_box.shape[0])]
     curves = {"network": network, "formula": formula, **(others or {})}
-    if train_box.shape[0] == 1:
-        return [plot_curves_1d(curves, train_box, wide, f"{path_stem}.png", xlabel=names[0], domain_box=domain_box)]
-    if train_box.shape[0] == 2:
-        return [plot_surfaces_2d(curves, train_box, wide, f"{path_stem}.png", labels=names[:2], domain_box=domain_box)]
-    return []
+    if train_box.shape[0] not in (1, 2):
+        return []
+    with np.errstate(all="ignore"):
+        n_outputs = np.asarray(network(train_box.mean(axis=1)[None, :]), dtype=np.float64).reshape(1, -1).shape[1]
+    paths = []
+    for j in range(min(n_outputs, MAX_OUTPUT_PLOTS)):
+        path = f"{path_stem}.png" if n_outputs == 1 else f"{path_stem}_y{j}.png"
+        title = None if n_outputs == 1 else (f"output y{j} (of {n_outputs}"
+                                             + (f"; the first {MAX_OUTPUT_PLOTS} drawn" if n_outputs > MAX_OUTPUT_PLOTS
+                                                else "") + "): network and formula")
+        if train_box.shape[0] == 1:
+            paths.append(plot_curves_1d(curves, train_box, wide, path, xlabel=names[0], domain_box=domain_box,
+                                        output=j, title=title))
+        else:
+            paths.append(plot_surfaces_2d(curves, train_box, wide, path, labels=names[:2], domain_box=domain_box,
+                                          output=j, title=title))
+    return paths
 
 
 def plot_fidelity(records, path, title="fidelity to the network") -> Path:

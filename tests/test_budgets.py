@@ -358,7 +358,7 @@ def test_curve_plots_show_a_blow_up_outside_the_data_instead_of_losing_it(tmp_pa
               "lime": lambda X: np.tanh(2 * X[:, 0]) + 0.01}
     plots.plot_curves_1d(curves, np.array([[-1.0, 1.0]]), np.array([[-3.0, 3.0]]), tmp_path / "c.png")
     top, bottom = figures[0].axes
-    labels = [text.get_text() for text in top.get_legend().get_texts()]
+    labels = [text.get_text() for text in figures[0].legends[0].get_texts()]  # below the panels
     assert "srnet (leaves this view)" in labels and "lime" in labels  # the scale follows the network
     assert top.get_ylim()[1] < 3
     assert bottom.get_yscale() == "symlog" and bottom.get_ylabel().startswith("each curve - network")

@@ -193,9 +193,9 @@ def test_points_where_a_formula_is_not_finite_are_drawn_and_counted_not_dropped(
     seen = []
 
     def keep(fig, path):
-        seen.append(([ax.get_title() for ax in fig.axes], [t.get_text() for ax in fig.axes
-                                                           for t in (ax.get_legend().get_texts()
-                                                                     if ax.get_legend() else [])],
+        legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)  # the axes' and the figure's
+        seen.append(([ax.get_title() for ax in fig.axes], [t.get_text() for legend in legends if legend
+                                                           for t in legend.get_texts()],
                      sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections
                          if c.get_facecolor().size and tuple(c.get_facecolor()[0][:3]) == (1.0, 0.0, 0.0))))
         plt.close(fig)
