@@ -12,7 +12,8 @@ measured against the network on points drawn from the paper's training box
 other protocol, the one a user who knows where the formula will be used
 runs: every explainer learns from points drawn from the test box itself
 (labelled by the network; a separate sample from the points it is measured
-on), as LIME is shown each point it explains; the test box is then no
+on: as many test-box rows as the network's recorded inputs join them, and
+the validation points are drawn there), as LIME is shown each point it explains; the test box is then no
 longer extrapolation for anyone.  SRNet runs in the paper's form
 (one feature per layer) unless --srnet-form multi.  Classification (5
 networks): agreement with the network's class on the authors' train/test
@@ -76,9 +77,19 @@ def run_trial(task):
     explainers = make_explainers(settings["explainers"], settings["seconds"], srnet_params)
     if kind == "regression":
         boxes = dict(reference.boxes)
+        X_learn = reference.X
         if settings["learn_on"] == "test":  # every explainer is told where it will be measured
             boxes["validation"] = boxes["test"]
-        result = compare(network, reference.X, explainers, boxes=boxes, n_points=settings["points"],
+            # the local explainers learn from the rows (MAPLE's forest and local models, LIME's sampling scale),
+            # the validation points only select MAPLE's features: test-box rows among them, or MAPLE (and LIME)
+            # never saw the test box that the formulas learned from
+            import numpy as np
+
+            from srnet.domain import sample_box
+
+            X_learn = np.vstack([reference.X, sample_box(boxes["test"], len(reference.X),
+                                                         np.random.default_rng([trial, 11]))])
+        result = compare(network, X_learn, explainers, boxes=boxes, n_points=settings["points"],
                          random_state=trial)
     else:
         X_train, X_test = classification_split(reference, settings["pmlb_cache"])

@@ -119,6 +119,7 @@ class MapleExplainer(LocalLinearExplainer):
         if self.forest not in SUPPORTING_FORESTS:
             raise ValueError(f"unknown forest {self.forest!r}; expected one of {SUPPORTING_FORESTS}")
         check_budget("alpha", self.alpha, positive=False)  # NaN trained, then predicted NaN everywhere
+        check_budget("valid_fraction", self.valid_fraction)  # "0.2" or None: a TypeError at the comparison
         if not 0 < self.valid_fraction < 1:
             raise ValueError(f"valid_fraction must be in (0, 1); got {self.valid_fraction}")
         if X_valid is None:
@@ -156,8 +157,11 @@ class MapleExplainer(LocalLinearExplainer):
             forest = RandomForestRegressor(n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf,
                                            max_features=self.max_features, n_jobs=self.n_jobs, random_state=seed)
             return [forest.fit(X, Y if Y.shape[1] > 1 else Y[:, 0])]
+        # fully grown, as MAPLE's reference code grows them (scikit-learn's max_depth=3: 8 leaves a tree, each
+        # point's neighbourhood half the training set)
         return [GradientBoostingRegressor(n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf,
-                                          max_features=self.max_features, random_state=seed).fit(X, y)
+                                          max_features=self.max_features, max_depth=None,
+                                          random_state=seed).fit(X, y)
                 for y in Y.T]
 
     def _leaves(self, X) -> np.ndarray:
