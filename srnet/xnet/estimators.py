@@ -57,12 +57,18 @@ def split_library(functions) -> tuple[tuple[str, ...], tuple[str, ...]]:
 INPUT_RANGE = 64.0
 
 
+#: The largest input scale is 2**MAX_SCALE_EXPONENT (see _input_scales).
+MAX_SCALE_EXPONENT = 960
+
+
 def _input_scales(X: np.ndarray) -> np.ndarray:
     """Per input, the power of two that brings its largest magnitude near 1 (1 where it is in range)."""
     largest = np.max(np.abs(X), axis=0) if len(X) else np.ones(X.shape[1])
     out_of_range = (largest > INPUT_RANGE) | ((largest < 1 / INPUT_RANGE) & (largest > 0))
     exponents = np.where(out_of_range, -np.round(np.log2(np.where(largest > 0, largest, 1.0))), 0.0)
-    return np.ldexp(1.0, np.clip(exponents, -1022, 1023).astype(int))  # a subnormal column: 2**1063 is inf
+    # a subnormal column: 2**1063 is inf; and below 2**960, a leaf's weight of up to 2**63 still folds into a
+    # finite one (3 * 2**1023 was inf, and fit failed after its whole search)
+    return np.ldexp(1.0, np.clip(exponents, -1022, MAX_SCALE_EXPONENT).astype(int))
 
 
 def _fold_input_scales(roots, scales: np.ndarray) -> None:

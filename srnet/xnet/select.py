@@ -84,7 +84,10 @@ def _admissible(op: str, args, raw) -> torch.Tensor:
     """(K,) bool: rows of ``raw`` a neuron may take (see the module docstring; the clip applies in
     :func:`_best_of_each`)."""
     finite = torch.isfinite(raw).all(dim=1)
-    if op in ONE_SIGNED:
+    if op == "sqrt":  # sqrt|a| has no protection at 0: an argument may touch 0, as data with exact zeros do
+        a = args[0]
+        finite &= ((a >= 0).all(dim=1) | (a <= 0).all(dim=1))
+    elif op in ONE_SIGNED:  # log's and div's protection fires near 0
         a = args[ONE_SIGNED[op]]
         finite &= ((a > PROTECTION_EPS).all(dim=1) | (a < -PROTECTION_EPS).all(dim=1))
     if op == "exp":
@@ -251,12 +254,27 @@ def _best_of_each(plan, cands, raws, ok, target, weight, clip: float, margin: fl
         elif np.isfinite(error[c]) and (cand.node not in best or error[c] < error[best[cand.node]]):
             best[cand.node] = c
     proposals = []
+    spread = None
     for k, c in best.items():
         base = current.get(k, np.inf)
         if error[c] < (1.0 - margin) * base or not np.isfinite(base):
-            gain = 1.0 if not np.isfinite(base) or base == 0 else 1.0 - error[c] / base
+            if not np.isfinite(base):  # an inadmissible current function must go, whatever replaces it; its
+                # gain is measured against a constant's (a gain of 1 for any fit outranked an ancestor's
+                # exact match, applied before it and blocking it)
+                if spread is None:
+                    spread = _constant_errors(target, weight)
+                base = spread[k]
+            gain = 1.0 if base == 0 else max(0.0, 1.0 - error[c] / base)
             proposals.append(Proposal(k, cands[c], float(w[c]), float(b[c]), float(gain)))
     return proposals
+
+
+def _constant_errors(target, weight) -> np.ndarray:
+    """(n_nodes,) each neuron's weighted squared error of the best constant fit to its target, in
+    :func:`_fit`'s units."""
+    tiny = torch.finfo(target.dtype).tiny
+    mean = (weight * target).sum(dim=1) / weight.sum(dim=1).clamp(min=tiny)
+    return (weight * (target - mean[:, None]) ** 2).sum(dim=1).cpu().numpy()
 
 
 def apply(plan, proposal: Proposal) -> None:

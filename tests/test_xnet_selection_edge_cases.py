@@ -1,0 +1,78 @@
+"""X-Net defects found reviewing srnet.xnet (select.py, estimators.py); each test fails on the code as reviewed."""
+
+import numpy as np
+import torch
+
+from srnet.xnet import XNetRegressor
+from srnet.xnet.estimators import _fold_input_scales, _input_scales
+from srnet.xnet.forward import Plan
+from srnet.xnet.losses import derivatives
+from srnet.xnet.select import apply_all, propose, targets
+from srnet.xnet.tree import Node, describe, leaf, to_program
+
+UNARY = ("sin", "cos", "exp", "log", "sqrt", "square")
+BINARY = ("add", "sub", "mul", "div")
+
+
+def proposals_for(roots, X, y):
+    """The selection step's proposals for one tree under the squared loss (the root's target is y)."""
+    plan = Plan.of(roots)
+    X_t, Y = torch.as_tensor(X), torch.as_tensor(y).reshape(-1, 1)
+    outs, _, Z, J = plan.linearize(X_t, *plan.parameters(torch.float64, "cpu"))
+    G, H = derivatives("mse", Z, Y)
+    index = [0] * len(plan.nodes)
+    target, weight = targets(outs, J, G.T[index], H.T[index])
+    found = propose(plan, outs, target, weight, X_t, UNARY, BINARY, max_nodes=15, clip=1e6, margin=0.0,
+                    rng=np.random.default_rng(0))
+    return plan, found
+
+
+def test_an_inadmissible_neuron_does_not_outrank_the_exact_match_of_its_ancestor():
+    """select.py:257: a neuron whose current function is inadmissible (here log of x1, which changes sign)
+    gets gain 1.0 whatever its best candidate fits; the ties sort children first (postorder), so its poor
+    proposal is applied and blocks the root, whose target 3 exp(x0) - 1 is exactly exp of its left child
+    (gain 1.0). The root stays add(exp(x0), x0) instead of becoming exp(x0)."""
+    X = np.random.default_rng(1).uniform(-1, 1, (40, 2))
+    root = Node("add", [leaf(0), Node("log", [leaf(1)])])
+    plan, found = proposals_for([root], X, 3.0 * np.exp(X[:, 0]) - 1.0)
+    exact = [p for p in found if p.node == plan.roots[0] and p.candidate.op == "exp"]
+    assert exact and exact[0].gain == 1.0  # the exact match is proposed...
+    apply_all(plan, found, max_nodes=15)
+    assert describe(root) == "exp(x0)"  # ...and should be applied: it is the whole formula
+
+
+def test_sqrt_is_offered_on_an_argument_that_touches_zero_without_changing_sign():
+    """select.py:36/89: sqrt is refused unless every argument is beyond +-1e-10, so a column holding an exact
+    0 (x0 = linspace(0, 2)) never gets sqrt, though sqrt|a| has no protection and no sign change there
+    (the module docstring refuses sqrt only on an argument that changes sign). Target 3 sqrt(x0) - 1:
+    div is proposed instead; with x0[0] = 1e-9 in place of 0, sqrt is (gain 1)."""
+    X = np.column_stack([np.linspace(0.0, 2.0, 25), np.linspace(1.0, 2.0, 25)])
+    root = Node("sin", [leaf(0)])
+    _, found = proposals_for([root], X, 3.0 * np.sqrt(X[:, 0]) - 1.0)
+    assert found[0].candidate.op == "sqrt" and found[0].gain == 1.0
+
+
+def test_folding_the_scale_of_a_subnormal_column_keeps_the_tree_finite():
+    """estimators.py:65/74: a column of magnitude ~1e-310 gets the scale 2**1023 (the exponent clip); a leaf
+    that reads it with weight 3 in the search then folds to 3 * 2**1023 = inf, and to_program refuses the
+    tree ("a neuron's weight or bias is not finite"): the value the search computed, 3 * (s * x), is finite."""
+    X = np.column_stack([np.linspace(1, 2, 5), np.linspace(1, 2, 5) * 1e-310])
+    scales = _input_scales(X)
+    root = Node("add", [leaf(0), leaf(1, weight=3.0)])
+    searched = Plan.of([root])
+    expected = searched.predict(torch.as_tensor(X * scales), *searched.parameters(torch.float64, "cpu")).numpy()
+    assert np.all(np.isfinite(expected))
+    _fold_input_scales([root], scales)
+    program = to_program([root], 2)  # raises ValueError on the code as reviewed
+    np.testing.assert_allclose(program(X), expected[:, 0], rtol=1e-12)
+
+
+def test_a_fit_on_a_subnormal_column_does_not_crash_after_its_search():
+    """The same at fit level: the search runs to its end, then fit raises ValueError("a neuron's weight or
+    bias is not finite") from to_program (seed 2; seeds 0, 1, 3, 4 happen to keep the leaf weight below 2)."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 2, (40, 2))
+    X[:, 1] *= 1e-310
+    y = X[:, 0] + (X[:, 1] * 1e300) * 1e10
+    model = XNetRegressor(max_seconds=None, max_iterations=5, simplify_seconds=0, random_state=2).fit(X, y)
+    assert np.all(np.isfinite(model.predict(X)))
