@@ -123,6 +123,7 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
         valid_inputs, valid_targets = _as_tensor(validation[0], device, dtype), _as_tensor(validation[1], device, dtype)
         if valid_inputs.shape[0] != valid_targets.shape[0] or valid_inputs.shape[0] < 1:
             raise ValueError(f"validation has {valid_inputs.shape[0]} rows of X and {valid_targets.shape[0]} of y")
+        _check_target_shape(model, valid_inputs, valid_targets, "validation y")
     best_loss, best_state, since_best = math.inf, None, 0
     history = {} if history is None else history
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -175,9 +176,10 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     return losses
 
 
-def _check_target_shape(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+def _check_target_shape(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, name: str = "y") -> None:
     """Floating targets must have the model's output shape per row: a 1-D y against (n, 1) outputs
-    broadcast to (n, n) in the MSE, and the network learnt y's mean (loss 9.15 where 0 was reachable)."""
+    broadcast to (n, n) in the MSE, and the network learnt y's mean (loss 9.15 where 0 was reachable);
+    a validation y so shaped kept the weights of a wrong validation loss."""
     if not targets.dtype.is_floating_point or inputs.shape[0] == 0:
         return
     was_training = model.training
@@ -186,8 +188,8 @@ def _check_target_shape(model: nn.Module, inputs: torch.Tensor, targets: torch.T
         per_row = tuple(model(inputs[:1]).shape[1:])
     model.train(was_training)
     if tuple(targets.shape[1:]) != per_row:
-        raise ValueError(f"y has shape {tuple(targets.shape)} but the model gives {per_row or 'a scalar'} per row; "
-                         f"reshape y to ({targets.shape[0]}, {', '.join(map(str, per_row))})")
+        raise ValueError(f"{name} has shape {tuple(targets.shape)} but the model gives {per_row or 'a scalar'} "
+                         f"per row; reshape {name} to ({targets.shape[0]}, {', '.join(map(str, per_row))})")
 
 
 def _as_tensor(values, device, dtype) -> torch.Tensor:
