@@ -81,8 +81,9 @@ def run_trial(task):
         if settings["learn_on"] == "test":  # every explainer is told where it will be measured
             boxes["validation"] = boxes["test"]
             # the local explainers learn from the rows (MAPLE's forest and local models, LIME's sampling scale),
-            # the validation points only select MAPLE's features: test-box rows among them, or MAPLE (and LIME)
-            # never saw the test box that the formulas learned from
+            # the validation points only select MAPLE's features: test-box rows among the rows, or MAPLE (and
+            # LIME) never saw the test box that the formulas learned from (the formulas learn from these rows
+            # too, beside the validation points)
             import numpy as np
 
             from srnet.domain import sample_box

@@ -152,7 +152,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
         print(f"note: {out_dir} held an explanation; it is replaced")
     for name in EXPLANATION_PLOTS:  # an earlier run's plot that this one does not draw must not stay beside it
         (out_dir / name).unlink(missing_ok=True)
-    for path in out_dir.glob("network_vs_formula_y*.png"):  # one per output, when there were several
+    for path in out_dir.glob("network_vs_formula_y[0-9]*.png"):  # one per output, when there were several
         path.unlink(missing_ok=True)
     report = model.report()
     report.update(extra or {})
@@ -166,7 +166,9 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
                                              model.layer_names_, out_dir / "layers.png")])
     if not model.is_classifier_:
         drawings.append(lambda: plot_network_vs_formula(
-            lambda Z: probe(network, Z, model.layer_names_)[-1], model.predict, X, out_dir / "network_vs_formula",
+            # beyond the domain the network may overflow (fit only noted it): drawn, not refused
+            lambda Z: probe(network, Z, model.layer_names_, finite=False)[-1], model.predict, X,
+            out_dir / "network_vs_formula",
             feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box")))
     plots = []
     for draw in drawings:

@@ -123,8 +123,9 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
     for k, edge in enumerate(domain_edges):
         top.axvline(edge, color="0.5", lw=0.9, ls="--", label="explanation domain" if k == 0 else None)
     low = high = None
-    if reference is not None and np.isfinite(reference).any():
-        low, high = float(np.nanmin(reference)), float(np.nanmax(reference))
+    if reference is not None and np.isfinite(reference).any():  # a network that overflows beyond the domain:
+        shown = reference[np.isfinite(reference)]                 # the scale of its finite values
+        low, high = float(shown.min()), float(shown.max())
         # a constant network: a view of its scale (1e-12 wide, its axis read "1e-12+1" and the formula a wall)
         margin = 0.5 * max(high - low, 1e-3 * max(1.0, abs(high), abs(low)))
         low, high = low - margin, high + margin
@@ -151,7 +152,7 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
         bottom.axvspan(train_box[0][0], train_box[0][1], color="0.9")
         for edge in domain_edges:
             bottom.axvline(edge, color="0.5", lw=0.9, ls="--")
-        scale = max(float(np.nanstd(reference)), 1e-12)
+        scale = max(float(np.std(reference[np.isfinite(reference)])) if np.isfinite(reference).any() else 0.0, 1e-12)
         for k, ((label, y), style) in enumerate(zip(values.items(), styles)):
             if label != "network":  # same colour and style as above
                 with np.errstate(all="ignore"):

@@ -408,7 +408,7 @@ class LayerRecorder:
         return {name: outputs.pop() for name, outputs in self._outputs.items()}
 
 
-def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.ndarray]:
+def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: bool = True) -> list[np.ndarray]:
     """Run ``X`` through ``model`` and return each chosen layer's output.
 
     The model runs in eval mode under ``torch.no_grad()`` on its own device,
@@ -426,6 +426,10 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
         Module names; default: see :func:`plan_layers`.
     batch_size : int, default=4096
         Rows per forward pass.
+    finite : bool, default=True
+        Refuse non-finite layer outputs (what is explained must be finite);
+        False returns them (a plot beyond the domain shows where the network
+        overflows).
 
     Returns
     -------
@@ -468,7 +472,7 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096) -> list[np.n
             output = plan.output if not plan.is_classifier and plan.output in plan.names else None
             recorded = _probe_hooked(model, batches, plan.names, output, dict(zip(plan.names, plan.fed)))
     arrays = [np.concatenate(recorded[name]) for name in plan.names]
-    for name, array in zip(plan.names, arrays):
+    for name, array in zip(plan.names, arrays if finite else ()):
         bad_rows = int((~np.isfinite(array)).any(axis=1).sum())
         if bad_rows:
             raise ValueError(

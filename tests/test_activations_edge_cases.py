@@ -101,3 +101,10 @@ def test_a_bad_check_range_is_named_check_range_before_any_training(bad):
 
     with pytest.raises(ValueError, match="check_range"):
         Nothing(check_range=bad)
+
+
+def test_a_found_formula_too_large_to_read_is_named_by_its_size_in_its_source():
+    from srnet.activations.routes import raw_text
+
+    assert raw_text(shared_chain(2)).startswith("sin(")  # a small one is written out
+    assert raw_text(shared_chain(16)).startswith("<a formula of 48 steps")

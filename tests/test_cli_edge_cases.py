@@ -163,3 +163,25 @@ def test_a_layer_explained_instead_of_the_output_is_named_in_its_figures(tmp_pat
     printed = capsys.readouterr().out
     figures = [line for line in printed.splitlines() if line.startswith(("selected formula", "on the"))]
     assert figures and all("layer '3' R2" in line and "output R2" not in line for line in figures), figures
+
+
+def test_a_network_that_overflows_beyond_its_domain_is_drawn_not_refused(figures, tmp_path):
+    """The plot spans the domain widened by 25 %, where fit only notes that the network overflows: the
+    network's curve there is drawn (shaded red), where probe refused it and `srnet explain` exited 2."""
+    from torch import nn
+
+    from srnet.probe import probe
+
+    network = nn.Sequential(nn.Linear(1, 1))  # float32: 1.5e38 x overflows beyond x = 2.27
+    with torch.no_grad():
+        network[0].weight.fill_(1.5e38)
+        network[0].bias.zero_()
+    X = np.linspace(0.0, 1.0, 20)[:, None]
+    with pytest.raises(ValueError, match="non-finite"):
+        probe(network, np.array([[3.0]]))
+    assert np.isinf(probe(network, np.array([[3.0]]), finite=False)[-1]).all()
+    paths = plots.plot_network_vs_formula(lambda Z: probe(network, Z, finite=False)[-1], lambda Z: 1.5e38 * Z,
+                                          X, tmp_path / "nvf", domain_box=[[-1.0, 2.0]])
+    fig = figures[-1][0]
+    assert all(np.isfinite(fig.axes[0].get_ylim())) and len(paths) == 1
+    assert any("not finite" in text.get_text() for legend in fig.legends for text in legend.get_texts())

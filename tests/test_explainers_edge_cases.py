@@ -78,3 +78,9 @@ def test_a_tiny_kernel_width_is_refused_or_works():
         assert "kernel_width" in str(error)
         return
     assert np.all(np.isfinite(lime.predict(X[:2])))
+
+
+def test_a_huge_kernel_width_is_one_clear_line():
+    X = np.random.default_rng(0).uniform(-1, 1, (50, 3))
+    with pytest.raises(ValueError, match="kernel_width"):
+        LimeExplainer(num_samples=50, kernel_width=1e200).fit(smooth, X, random_state=0)

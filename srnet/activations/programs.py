@@ -61,14 +61,22 @@ def written_nodes(program: Program) -> int:
     return sum(size[address] for address in program.outputs)
 
 
+def too_large_to_print(program: Program) -> str | None:
+    """What stands for ``program``'s formula when it writes out past MAX_PRINTED_NODES; None if it does not."""
+    nodes = written_nodes(program)
+    if nodes > MAX_PRINTED_NODES:
+        return f"<a formula of {len(program.steps)} steps, {nodes:,} nodes written out: too large to print>"
+    return None
+
+
 def formula_text(program: Program, digits: int = 4) -> str:
     """The formula in ``x``, constants at ``digits`` significant digits; a formula too large to read
     (written out past MAX_PRINTED_NODES: 48 steps of shared sub-expressions printed 0.9 MB in 17 s, in repr,
     save and every error message) or nested too deeply for sympy's printer (about 200 steps: a RecursionError)
     is named by its size instead."""
-    nodes = written_nodes(program)
-    if nodes > MAX_PRINTED_NODES:
-        return f"<a formula of {len(program.steps)} steps, {nodes:,} nodes written out: too large to print>"
+    large = too_large_to_print(program)
+    if large is not None:
+        return large
     try:
         expr = to_sympy(program, (VARIABLE,))[0]
         return str(expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)}))

@@ -34,6 +34,7 @@ from srnet.activations.programs import (
     collapse_inputs,
     simplify_program,
     standardise_program,
+    too_large_to_print,
 )
 from srnet.cgp.primitives import PAPER_FUNCTIONS
 from srnet.data import check_budget, check_matrix, check_vector, random_generator
@@ -154,7 +155,7 @@ def activation_from_data(X, y, *, max_seconds: float = 30.0, max_generations: in
                          random_state=random_state, n_threads=n_threads)
     model.fit(X[rows], y[rows])
     raw = collapse_inputs(model.program_, output=0)
-    source = str(raw_formula(model.program_))
+    source = raw_text(model.program_)
     activation = make_activation(raw, normalize=normalize, affine=affine, check_range=check_range,
                                  label=f"route 1 (labels): f = {source}")
     details = {"fitness": float(model.fitness_), "generations": int(model.n_generations_),
@@ -166,6 +167,14 @@ def raw_formula(program: Program, symbols=None) -> sympy.Expr:
     """The first raw output of ``program`` (before its output map) as sympy."""
     symbols = make_symbols(program.n_inputs) if symbols is None else symbols
     return fold_constants(raw_sympy(program, symbols)[0])
+
+
+def raw_text(program: Program, symbols=None) -> str:
+    """:func:`raw_formula` as text, or its size when it writes out past MAX_PRINTED_NODES (see
+    :func:`srnet.activations.programs.formula_text`: shared sub-expressions double every few steps)."""
+    first = Program(program.n_inputs, program.constants, program.steps, program.outputs[:1], [[1.0]], [0.0])
+    large = too_large_to_print(first)
+    return large if large is not None else str(raw_formula(program, symbols))
 
 
 def activation_from_layer(explainer, layer: int, *, feature: int | None = None, normalize: bool = True,
@@ -209,7 +218,7 @@ def activation_from_layer(explainer, layer: int, *, feature: int | None = None, 
         feature = 0
     raw = collapse_inputs(program, output=feature)
     features = getattr(explainer, "layer_features_", None)
-    source = str(features[layer][feature]) if features is not None else str(raw_formula(program))
+    source = str(features[layer][feature]) if features is not None else raw_text(program)
     activation = make_activation(raw, normalize=normalize, affine=affine, check_range=check_range,
                                  label=f"route 2 (layer {layer} feature {feature}): f = {source}")
     details = {"layer": int(layer % len(programs)), "feature": int(feature),

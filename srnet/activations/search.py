@@ -34,7 +34,7 @@ from torch import nn
 
 from srnet.activations.module import affine_values
 from srnet.activations.programs import CHECK_RANGE, VARIABLE, DegenerateActivationError, check_range_bounds
-from srnet.activations.routes import FoundActivation, make_activation, raw_formula, subsample_rows
+from srnet.activations.routes import FoundActivation, make_activation, raw_text, subsample_rows
 from srnet.activations.scorer import ActivationScorer
 from srnet.activations.study_models import light_network, resolve_device, seeded
 from srnet.cgp import _kernels
@@ -255,7 +255,7 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     program = Program.from_genome(parent)
     activation = make_activation(program, normalize=True, affine=affine, check_range=check_range,
                                  label=f"route 3 (search): validation loss {parent_fitness:.4g}")
-    source = str(raw_formula(program, (VARIABLE,)))  # before standardising
+    source = raw_text(program, (VARIABLE,))  # before standardising
     details = {"fitness": parent_fitness, "generations": search.generation, "training_runs": scorer.trained,
                "cache_hits": scorer.hits, "rejected": scorer.rejected, "stop_reason": outcome.stop_reason,
                "history": outcome.history.tolist(),

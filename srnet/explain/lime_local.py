@@ -88,8 +88,10 @@ class LimeExplainer(LocalLinearExplainer):
     def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
         check_budget("num_samples", self.num_samples, integer=True, minimum=2)
         check_budget("kernel_width", self.kernel_width, allow_none=True)  # 0 weighted every sample NaN
-        if self.kernel_width is not None and float(self.kernel_width) ** 2 == 0:  # so did 1e-200 (its square is 0)
-            raise ValueError(f"kernel_width must be larger: {self.kernel_width!r} squared is 0 in float64")
+        if self.kernel_width is not None and not 1e-150 <= self.kernel_width <= 1e150:  # LIME's kernel divides by
+            # its square: 0 for 1e-200 (NaN weights), an OverflowError beyond 1.3e154
+            raise ValueError(f"kernel_width must be between 1e-150 and 1e150 (LIME's kernel divides by its square); "
+                             f"got {self.kernel_width!r}")
         check_budget("alpha", self.alpha, positive=False)
         self.X_train_ = X_train
         self._network = functools.partial(network_outputs, predict, task=self.task_, n_outputs=self.n_outputs_)

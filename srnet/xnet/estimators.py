@@ -62,12 +62,14 @@ MAX_SCALE_EXPONENT = 960
 
 
 def _input_scales(X: np.ndarray) -> np.ndarray:
-    """Per input, the power of two that brings its largest magnitude near 1 (1 where it is in range)."""
+    """Per input, the power of two that brings its largest magnitude near 1 (1 where it is in range), at
+    most 2**MAX_SCALE_EXPONENT: a column below 2**-960 (1e-289) stays below 1 and reads as near-constant, as
+    its formula's coefficients of 1e289 and more would overflow when folded into the leaves' weights."""
     largest = np.max(np.abs(X), axis=0) if len(X) else np.ones(X.shape[1])
     out_of_range = (largest > INPUT_RANGE) | ((largest < 1 / INPUT_RANGE) & (largest > 0))
     exponents = np.where(out_of_range, -np.round(np.log2(np.where(largest > 0, largest, 1.0))), 0.0)
-    # a subnormal column: 2**1063 is inf; and below 2**960, a leaf's weight of up to 2**63 still folds into a
-    # finite one (3 * 2**1023 was inf, and fit failed after its whole search)
+    # a subnormal column: 2**1063 is inf; and at most 2**960, a leaf's weight below 2**63 folds into a finite
+    # one (3 * 2**1023 was inf, and fit failed after its whole search)
     return np.ldexp(1.0, np.clip(exponents, -1022, MAX_SCALE_EXPONENT).astype(int))
 
 
