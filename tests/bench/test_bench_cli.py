@@ -19,14 +19,6 @@ def snapshot(store):
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in store.results.glob("*.json")}
 
 
-@pytest.fixture
-def no_cluster(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a cluster was started")
-
-    monkeypatch.setattr("srnet.bench.runner.dask_client", refuse)
-
-
 @pytest.mark.parametrize("argv, message", [
     (["pmlb:irsi"], "unknown PMLB dataset 'irsi'; did you mean 'iris'"),
     (["pmlb-classification"], "holds none of PMLB's"),

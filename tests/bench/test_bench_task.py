@@ -40,14 +40,6 @@ def cache(tmp_path):
     return cache
 
 
-@pytest.fixture
-def no_cluster(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a cluster was started")
-
-    monkeypatch.setattr("srnet.bench.runner.dask_client", refuse)
-
-
 def check_classification(result, labels):
     assert result["status"] == "ok", result["error"]
     assert result["job"]["task"] == "classification"

@@ -28,14 +28,6 @@ def payload(job, r2=0.999, status="ok"):
             "formulas": {"srnet": "x0**2"}}
 
 
-@pytest.fixture
-def no_cluster(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a cluster was started")
-
-    monkeypatch.setattr("srnet.bench.runner.dask_client", refuse)
-
-
 def test_a_finished_batch_whose_last_run_was_killed_after_its_last_result_stops_saying_rerun(tmp_path, no_cluster):
     """A run killed (or Ctrl-C'd) after its last result was written, while its cluster closed, never closes its
     manifest record.  Rerunning the same command finds nothing to do and records nothing (runner.py
@@ -60,7 +52,7 @@ def test_a_finished_batch_whose_last_run_was_killed_after_its_last_result_stops_
 
 
 def _pandas_floor() -> tuple[int, ...]:
-    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     match = re.search(r'"pandas>=([0-9.]+)', text)
     return tuple(int(p) for p in match.group(1).split(".")) if match else (0,)
 
