@@ -356,13 +356,9 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
     functions = {"network": network, **{name: e.predict for name, e in comparison.explainers.items()}}
     if comparison.task == "regression" and comparison.boxes["training"].shape[0] <= 2:
         training, test = comparison.boxes["training"], comparison.boxes["test"]
-        names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(training.shape[0])]
-        if training.shape[0] == 1:  # the axes named as the formulas name the inputs
-            written.append(plots.plot_curves_1d(functions, training, test, out_dir / "explainers.png",
-                                                xlabel=names[0]))
-        else:
-            written.append(plots.plot_surfaces_2d(functions, training, test, out_dir / "explainers.png",
-                                                  labels=names[:2]))
+        # the axes named as the formulas name the inputs
+        written.append(plots.plot_inputs(functions, training, test, out_dir / "explainers.png",
+                                         None if feature_names is None else list(feature_names)))
     elif comparison.task == "classification" and comparison.points["train"].shape[1] >= 2:  # a map needs two
         X = comparison.points["train"]
         written.append(plots.plot_decision_boundaries(functions, X, most_varied_inputs(X),

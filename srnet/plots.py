@@ -114,6 +114,8 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
         with np.errstate(all="ignore"):
             values[label] = np.asarray(f(x[:, None]), dtype=np.float64).reshape(len(x), -1)[:, output]
     reference = values.get("network")
+    # a network that overflows beyond the domain: the scales read its finite values
+    finite_reference = None if reference is None else reference[np.isfinite(reference)]
     has_difference = reference is not None and len(values) > 1
     fig, axes = plt.subplots(2 if has_difference else 1, 1, figsize=(7, 6.4 if has_difference else 4),
                              sharex=True, squeeze=False, constrained_layout=True)
@@ -123,9 +125,8 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
     for k, edge in enumerate(domain_edges):
         top.axvline(edge, color="0.5", lw=0.9, ls="--", label="explanation domain" if k == 0 else None)
     low = high = None
-    if reference is not None and np.isfinite(reference).any():  # a network that overflows beyond the domain:
-        shown = reference[np.isfinite(reference)]                 # the scale of its finite values
-        low, high = float(shown.min()), float(shown.max())
+    if finite_reference is not None and finite_reference.size:
+        low, high = float(finite_reference.min()), float(finite_reference.max())
         # a constant network: a view of its scale (1e-12 wide, its axis read "1e-12+1" and the formula a wall)
         margin = 0.5 * max(high - low, 1e-3 * max(1.0, abs(high), abs(low)))
         low, high = low - margin, high + margin
@@ -152,7 +153,7 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
         bottom.axvspan(train_box[0][0], train_box[0][1], color="0.9")
         for edge in domain_edges:
             bottom.axvline(edge, color="0.5", lw=0.9, ls="--")
-        scale = max(float(np.std(reference[np.isfinite(reference)])) if np.isfinite(reference).any() else 0.0, 1e-12)
+        scale = max(float(np.std(finite_reference)) if finite_reference.size else 0.0, 1e-12)
         for k, ((label, y), style) in enumerate(zip(values.items(), styles)):
             if label != "network":  # same colour and style as above
                 with np.errstate(all="ignore"):
@@ -237,6 +238,15 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
     return save_figure(fig, path)
 
 
+def plot_inputs(curves, train_box, wide_box, path, feature_names=None, **options) -> Path:
+    """Functions of 1 input as curves (:func:`plot_curves_1d`), of 2 as surfaces (:func:`plot_surfaces_2d`),
+    their axes named by ``feature_names`` (default x0, x1); ``options`` go to either."""
+    names = feature_names or [f"x{j}" for j in range(train_box.shape[0])]
+    if train_box.shape[0] == 1:
+        return plot_curves_1d(curves, train_box, wide_box, path, xlabel=names[0], **options)
+    return plot_surfaces_2d(curves, train_box, wide_box, path, labels=names[:2], **options)
+
+
 #: Outputs drawn by :func:`plot_network_vs_formula`, one file each, when there are several.
 MAX_OUTPUT_PLOTS = 8
 
@@ -255,7 +265,6 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
     if domain_box is not None:
         around = widen_box(np.asarray(domain_box, dtype=np.float64), 0.25)
         wide = np.column_stack([np.minimum(wide[:, 0], around[:, 0]), np.maximum(wide[:, 1], around[:, 1])])
-    names = feature_names or [f"x{j}" for j in range(train_box.shape[0])]
     curves = {"network": network, "formula": formula, **(others or {})}
     if train_box.shape[0] not in (1, 2):
         return []
@@ -267,12 +276,8 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
         title = None if n_outputs == 1 else (f"output y{j} (of {n_outputs}"
                                              + (f"; the first {MAX_OUTPUT_PLOTS} drawn" if n_outputs > MAX_OUTPUT_PLOTS
                                                 else "") + "): network and formula")
-        if train_box.shape[0] == 1:
-            paths.append(plot_curves_1d(curves, train_box, wide, path, xlabel=names[0], domain_box=domain_box,
-                                        output=j, title=title))
-        else:
-            paths.append(plot_surfaces_2d(curves, train_box, wide, path, labels=names[:2], domain_box=domain_box,
-                                          output=j, title=title))
+        paths.append(plot_inputs(curves, train_box, wide, path, feature_names, domain_box=domain_box, output=j,
+                                 title=title))
     return paths
 
 

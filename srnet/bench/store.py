@@ -109,10 +109,9 @@ def check_result(document, expected_id: str | None = None) -> dict:
     if not (isinstance(job.get("dataset"), str) and isinstance(job.get("method"), str)
             and isinstance(job.get("seed"), int) and not isinstance(job.get("seed"), bool)):
         raise CorruptResult("job without a dataset, method and seed")
-    if job.get("id") != job_id_of(job["dataset"], job["method"], job["seed"]):  # resume skipped the job its id
-        # names, and the report counted the one its fields name twice
-        raise CorruptResult(f"payload is job {job_id_of(job['dataset'], job['method'], job['seed'])!r} by its "
-                            f"dataset, method and seed, not {job.get('id')!r}")
+    own = job_id_of(job["dataset"], job["method"], job["seed"])
+    if job.get("id") != own:  # resume skipped the job its id names, and the report counted the one its fields name
+        raise CorruptResult(f"payload is job {own!r} by its dataset, method and seed, not {job.get('id')!r}")
     for key in ("error", "data", "network", "metrics", "timings", "settings", "formulas"):
         if payload.get(key) is not None and not isinstance(payload[key], dict):
             raise CorruptResult(f"'{key}' is a {type(payload[key]).__name__}, not an object")

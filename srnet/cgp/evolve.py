@@ -545,16 +545,13 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     run_seed = seed_from(random_state)
     threads = numba.get_num_threads() if n_threads is None else min(n_threads, numba.config.NUMBA_NUM_THREADS)
     on_gpu = choose_device(device, X_rows.shape[1]) == "cuda"
-    problem = None  # what float32 cannot hold of the data, where the search would be float32
-    if on_gpu or dtype == np.float32:
+    if on_gpu or dtype == np.float32:  # a float32 search must hold the data
         try:
             check_float32_rows(X_rows)
-        except ValueError as error:
-            problem = error
-    if problem is not None and on_gpu and device == "auto" and dtype != np.float32:
-        on_gpu, problem = False, None  # "auto" may choose: data float32 cannot hold stay on the CPU
-    if problem is not None:
-        raise problem
+        except ValueError:
+            if not (on_gpu and device == "auto" and dtype != np.float32):
+                raise
+            on_gpu = False  # "auto" may choose: data float32 cannot hold stay on the CPU
     # a generation or evaluation budget promises the same formula on every machine: the
     # machine's thread count then decides no islands unless n_threads is given, and a given
     # n_threads decides them as asked (islands are Python threads: more than the cores is fine)

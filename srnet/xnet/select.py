@@ -270,11 +270,9 @@ def _best_of_each(plan, cands, raws, ok, target, weight, clip: float, margin: fl
 
 
 def _constant_errors(target, weight) -> np.ndarray:
-    """(n_nodes,) each neuron's weighted squared error of the best constant fit to its target, in
-    :func:`_fit`'s units."""
-    tiny = torch.finfo(target.dtype).tiny
-    mean = (weight * target).sum(dim=1) / weight.sum(dim=1).clamp(min=tiny)
-    return (weight * (target - mean[:, None]) ** 2).sum(dim=1).cpu().numpy()
+    """(n_nodes,) each neuron's weighted squared error of the best constant fit to its target: :func:`_fit`
+    of a raw output that never varies."""
+    return _fit(torch.zeros_like(target), target, weight)[2].cpu().numpy()
 
 
 def apply(plan, proposal: Proposal) -> None:
