@@ -333,10 +333,11 @@ def _read_file(path: Path, target):
             kind = "pickled Python objects, which srnet does not unpickle" if magic[:1] == b"\x80" else \
                 "no NumPy data (damaged, or another format)"
             raise ValueError(f"'{path.name}' holds {kind}; save a numeric array with numpy.save / numpy.savez")
-        try:
+        try:  # only the reading: a problem of the arrays read (a bad target, a missing label) is no damaged file
             if suffix == ".npz":
-                return _load_npz(path, target)
-            array = np.load(path, allow_pickle=False)
+                keys, arrays = _read_npz(path)
+            else:
+                array = np.load(path, allow_pickle=False)
         except MemoryError as error:  # a header claiming more than the file holds (cut short, or damaged)
             raise ValueError(f"'{path.name}' cannot be loaded: {_one_line(error)} (is the file cut short, or its "
                              f"header damaged?)") from None
@@ -349,6 +350,8 @@ def _read_file(path: Path, target):
                 raise
             # NumPy's own words for a damaged or cut-short file do not name it
             raise ValueError(f"'{path.name}' cannot be read as a NumPy array ({error})") from None
+        if suffix == ".npz":
+            return _npz_table(path, keys, arrays, target)
         if array.dtype.names:  # fields of a record print as "(1, 2.)": no table of numbers
             raise ValueError(f"'{path.name}' holds a structured (record) array with fields "
                              f"{', '.join(array.dtype.names)}; save a plain numeric array (numpy.save)")
@@ -520,26 +523,32 @@ def _is_number(cell) -> bool:
     return True
 
 
-def _load_npz(path: Path, target):
+def _read_npz(path: Path) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The names of an ``.npz`` archive's arrays, and those srnet uses (``X`` and ``y``, or its only one)."""
     with np.load(path, allow_pickle=False) as archive:
         keys = list(archive.keys())
-        if "X" in keys:
-            if target is not None:
-                raise ValueError(f"'{path.name}' holds an array X (and y), so no column is the target: give no "
-                                 f"target (no --target)")
-            # named as in the file: a problem of its arrays is not a damaged file
-            X = check_matrix(archive["X"], f"'{path.name}' array X")
-            y = archive["y"] if "y" in keys else None
-            if y is not None:  # text class labels as a CSV's (they were "non-numeric values"); bytes decoded
-                y = y.astype(str) if y.dtype.kind == "S" else y
-                y = (_target_values(y, X.shape[0], f"'{path.name}' array y") if y.dtype.kind == "U" and y.ndim == 1
-                     else check_vector(y, X.shape[0], name=f"'{path.name}' array y"))
-            return X, y, _default_names(X.shape[1])
-        if len(keys) != 1:
-            raise ValueError(
-                f"'{path.name}' must hold arrays 'X' (and 'y') or one 2-D array; it holds {keys}"
-            )
-        return _split_target(archive[keys[0]], None, target, path.name)
+        wanted = [key for key in ("X", "y") if key in keys] if "X" in keys else keys if len(keys) == 1 else []
+        return keys, {key: archive[key] for key in wanted}
+
+
+def _npz_table(path: Path, keys: list[str], arrays: dict[str, np.ndarray], target):
+    if "X" in keys:
+        if target is not None:
+            raise ValueError(f"'{path.name}' holds an array X (and y), so no column is the target: give no "
+                             f"target (no --target)")
+        # named as in the file: a problem of its arrays is not a damaged file
+        X = check_matrix(arrays["X"], f"'{path.name}' array X")
+        y = arrays.get("y")
+        if y is not None:  # text class labels as a CSV's (they were "non-numeric values"); bytes decoded
+            y = y.astype(str) if y.dtype.kind == "S" else y
+            y = (_target_values(y, X.shape[0], f"'{path.name}' array y") if y.dtype.kind == "U" and y.ndim == 1
+                 else check_vector(y, X.shape[0], name=f"'{path.name}' array y"))
+        return X, y, _default_names(X.shape[1])
+    if len(keys) != 1:
+        raise ValueError(
+            f"'{path.name}' must hold arrays 'X' (and 'y') or one 2-D array; it holds {keys}"
+        )
+    return _split_target(arrays[keys[0]], None, target, path.name)
 
 
 def _split_target(table, names: list[str] | None, target, label: str, line_of=None, text_of=None):
@@ -567,7 +576,8 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
         try:
             return check_matrix(table, f"'{label}'", locator(list(range(table.shape[1])))), None, names
         except ValueError as error:
-            if text_of is not None and table.shape[1] == 1 and _separator_note(table[0, 0]):  # '1;2;3': unsplit
+            # '1;2;3': unsplit (a header over no rows has no cell to look at)
+            if text_of is not None and table.shape[1] == 1 and table.size and _separator_note(table[0, 0]):
                 raise ValueError(f"{error}{_separator_note(table[0, 0])}") from None
             if last_text:  # text labels in the last column: the target not named
                 raise ValueError(f"{error}; is the last column the target? give it (--target last)") from None

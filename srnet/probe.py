@@ -152,6 +152,9 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
             raise ValueError("layers is empty; name at least one module, or pass None for the defaults")
         known = [name for name, _ in modules]
         for name in layers:
+            if not isinstance(name, str):  # 0 for '0' was "unknown layer '0'; valid names: 0, 1, 2"
+                raise ValueError(f"layer names are module names, strings such as {known[0]!r}; got {name!r} "
+                                 f"({type(name).__name__})")
             if name not in known:
                 raise ValueError(f"unknown layer '{name}'; valid names: {', '.join(known)}")
         names = [name for name in known if name in set(layers)]
@@ -217,40 +220,65 @@ def _classify_leaves(model: nn.Module, n_features: int) -> list[_Leaf]:
     return leaves
 
 
+#: Most values of the unit vectors tried on a module at once (float64): its output for them all at once held
+#: width**2 values, and several copies of them (24 GB for a Dropout in front of 25,000 inputs).
+_BASIS_VALUES = 2**22
+
+
 def _affine_role(module: nn.Module, width: int | None, model: nn.Module) -> tuple[str, int | None]:
     """("diagonal" | "affine" | "other", output width) of a non-Linear leaf.
 
     The module is applied to the origin, the unit vectors and random points
     (of both signs, spread over a few units); it is affine when its values at
     the random points are those of the affine map through the first ones,
-    within the rounding of the network's dtype.
+    within the rounding of the network's dtype.  The unit vectors are tried a
+    slice at a time (at most :data:`_BASIS_VALUES` values), so memory stays
+    bounded for wide layers.
     """
     if width is None or _kind(module) in _NONLINEAR_KINDS:
         return "other", None
     parameter = next(model.parameters())
     dtype = parameter.dtype if parameter.dtype.is_floating_point else torch.float64
+
+    def run(points: torch.Tensor) -> torch.Tensor | None:
+        try:
+            values = module(points.to(parameter.device, dtype))
+        except Exception:  # noqa: BLE001 - a module that cannot run alone is simply not folded
+            return None
+        if not isinstance(values, torch.Tensor) or values.ndim != 2 or values.shape[0] != points.shape[0]:
+            return None
+        return values.detach().to("cpu", torch.float64)
+
     generator = torch.Generator().manual_seed(0)
     random = 3 * torch.randn(8, width, generator=generator, dtype=torch.float64)
-    basis = torch.cat([torch.zeros(1, width, dtype=torch.float64), torch.eye(width, dtype=torch.float64), random])
-    try:
-        values = module(basis.to(parameter.device, dtype))
-    except Exception:  # noqa: BLE001 - a module that cannot run alone is simply not folded
+    head = run(torch.cat([torch.zeros(1, width, dtype=torch.float64), random]))
+    if head is None:
         return "other", None
-    if not isinstance(values, torch.Tensor) or values.ndim != 2 or values.shape[0] != basis.shape[0]:
-        return "other", None
-    values = values.detach().to("cpu", torch.float64)
-    if not torch.isfinite(values).all():
-        return "other", values.shape[1]
-    offset, matrix = values[0], values[1 : width + 1] - values[0]
-    predicted = random @ matrix + offset
+    n_out = head.shape[1]
+    if not torch.isfinite(head).all():
+        return "other", n_out
+    offset = head[0]
+    predicted = offset.expand(len(random), n_out).clone()
+    diagonal, largest = n_out == width, float(head.abs().max())
+    step = max(1, _BASIS_VALUES // max(width, n_out))
+    for first in range(0, width, step):
+        rows = torch.arange(min(step, width - first))
+        unit = torch.zeros(len(rows), width, dtype=torch.float64)
+        unit[rows, first + rows] = 1.0
+        values = run(unit)
+        if values is None or values.shape[1] != n_out or not torch.isfinite(values).all():
+            return "other", n_out
+        largest = max(largest, float(values.abs().max()))
+        matrix = values - offset
+        predicted += random[:, first : first + len(rows)] @ matrix
+        if diagonal:
+            matrix[rows, first + rows] = 0.0
+            diagonal = not bool(matrix.any())
     # within the rounding of the network's dtype (bfloat16 rounds at 4e-3: a fixed 1e-4 folded nothing there)
-    tolerance = (1e-9 if dtype == torch.float64 else max(1e-4, 4 * torch.finfo(dtype).eps)) * (
-        1.0 + float(values.abs().max()))
-    if float((values[width + 1 :] - predicted).abs().max()) > tolerance:
-        return "other", values.shape[1]
-    if matrix.shape[0] == matrix.shape[1] and torch.equal(matrix, torch.diag(torch.diagonal(matrix))):
-        return "diagonal", values.shape[1]
-    return "affine", values.shape[1]
+    tolerance = (1e-9 if dtype == torch.float64 else max(1e-4, 4 * torch.finfo(dtype).eps)) * (1.0 + largest)
+    if float((head[1:] - predicted).abs().max()) > tolerance:
+        return "other", n_out
+    return ("diagonal" if diagonal else "affine"), n_out
 
 
 def _kind(module: nn.Module) -> str:
@@ -461,6 +489,15 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
     parameter = next(model.parameters())
+    if parameter.is_meta:  # its outputs hold no values: a RuntimeError deep inside the output checks
+        raise ValueError(f"{_kind(model)} is on the meta device: its weights hold no values (load real weights, "
+                         f"e.g. with .to_empty() then load_state_dict, before probing it)")
+    largest = float(np.abs(X).max())
+    if finite and parameter.dtype.is_floating_point and largest > torch.finfo(parameter.dtype).max:
+        # cast to the network's dtype, such values became inf: the network ran on other inputs than X holds
+        raise ValueError(f"X holds values up to {largest:.3g}, beyond the largest {parameter.dtype} "
+                         f"({torch.finfo(parameter.dtype).max:.4g}) of the network's weights; scale X, or convert "
+                         f"the network to a wider dtype (model.double())")
     batches = (  # copies: an in-place first module (clamp_, ReLU(inplace=True)) must not write into X
         torch.tensor(X[start : start + batch_size], dtype=parameter.dtype, device=parameter.device)
         for start in range(0, X.shape[0], batch_size)
@@ -521,8 +558,9 @@ def _probe_hooked(model, batches, names, output=None, fed=None) -> dict[str, lis
             for index, batch in enumerate(batches):
                 try:
                     final = model(batch)
-                except RuntimeError as error:  # its forward fails on these rows (a shape it assumes, ...)
-                    raise _failed_on_data(model, error) from None
+                except (RuntimeError, TypeError) as error:  # its forward fails on these rows (a shape it assumes,
+                    # a module returning a tuple, such as nn.LSTM, to the next one, ...): say where
+                    raise _failed_on_data(model, error, _where_failed(model, batch)) from None
                 outputs = recorder.pop_batch()
                 if index == 0:
                     for handle in handles:
@@ -619,15 +657,58 @@ def _run_children(module, x, name: str, wanted: set[str], outputs: dict) -> torc
     return x
 
 
-def _failed_on_data(model, error: Exception) -> ValueError:
+def _failed_on_data(model, error: Exception, where: str = "") -> ValueError:
     """One line for a network whose own forward raised on the data's rows: the error's last line (a
-    TorchScript error's first lines are its interpreter's preamble)."""
+    TorchScript error's first lines are its interpreter's preamble); ``where``: in which module (see
+    :func:`_where_failed`)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     if isinstance(error, torch.jit.Error):  # "builtins.RuntimeError: boom" last
         what = (lines[-1] if lines else type(error).__name__).removeprefix("builtins.")
     else:
         what = f"{type(error).__name__}: {lines[0] if lines else ''}"
-    return ValueError(f"{_kind(model)} failed on the data's rows: {what[:300]}")
+    return ValueError(f"{_kind(model)} failed on the data's rows: {what[:300]}{where}")
+
+
+def _where_failed(model: nn.Module, batch: torch.Tensor) -> str:
+    """"; it failed in module 'name' (Kind)" for the leaf module that was running when ``model(batch)`` raised, with the
+    leaf before it when that one returned no tensor (nn.LSTM's (output, state) tuple); "" when no leaf was
+    running (the forward's own code failed) or the failure does not repeat."""
+    trace = {"running": None, "last": None}
+
+    def enter(name):
+        def hook(module, args):
+            trace["running"] = name
+        return hook
+
+    def leave(name):
+        def hook(module, args, output):
+            trace["running"], trace["last"] = None, (name, module, output)
+        return hook
+
+    leaves, linears = [], []  # as _classify_leaves: a Linear is a leaf even with children (weight_norm's)
+    for name, module in model.named_modules():
+        if name and not any(name.startswith(linear + ".") for linear in linears) \
+                and (_is_linear(module) or not list(module.children())):
+            leaves.append((name, module))
+            linears += [name] if _is_linear(module) else []
+    handles = [module.register_forward_pre_hook(enter(name)) for name, module in leaves]
+    handles += [module.register_forward_hook(leave(name)) for name, module in leaves]
+    try:
+        model(batch)
+    except Exception:  # noqa: BLE001 - the failure being located
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+    if trace["running"] is None:
+        return ""
+    running = dict(leaves)[trace["running"]]
+    where = f"; it failed in module '{trace['running']}' ({_kind(running)})"
+    if trace["last"] is not None and not isinstance(trace["last"][2], torch.Tensor):
+        name, module, output = trace["last"]
+        where += (f", after module '{name}' ({_kind(module)}) returned a {type(output).__name__}, not one tensor "
+                  f"(srnet reads networks of Linear layers and activations, each passing one tensor on)")
+    return where
 
 
 def _undecomposable(model, reason: str) -> ValueError:
