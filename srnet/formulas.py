@@ -306,6 +306,7 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
     found = []
     live = live_steps(formula)
     values_in = np.asarray(X, dtype=np.float64)
+    fixed_in = [False] * formula.programs[0].n_inputs
     with np.errstate(all="ignore"):
         for k, program in enumerate(formula.programs):
             n = values_in.shape[0]
@@ -314,14 +315,21 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
             zeros_of = list(range(len(values)))  # per value, the value that is 0 exactly where it is
             # per value, whether it can never be 0 (a nonzero constant, exp, products of such values)
             never_zero = [False] * program.n_inputs + [c != 0 for c in program.constants]
+            # per value, whether it is one number by structure (constants, their functions, x - x, a dead
+            # unit): sympy prints it as that number, and a protected step of it as its protected value
+            # (x/(x - x) reads 1, as the model computes), so it is no pole however often it is 0
+            fixed = list(fixed_in) + [True] * len(program.constants)
             for step, (name, a, b) in enumerate(program.steps):
                 prim = primitive(name)
                 zeros_of.append(zeros_of[a] if name in _ZEROS_KEPT else len(values))
                 never_zero.append(name in _NEVER_ZERO or (name in _NONZERO_KEPT and never_zero[a]
                                                           and (prim.arity == 1 or never_zero[b])))
+                fixed.append(fixed[a] and (prim.arity == 1 or fixed[b]) or (name in ("sub", "div") and a == b)
+                             or (name == "mul" and any(fixed[v] and not np.any(values[v]) for v in (a, b))))
                 argument = source = None
-                if step not in live[k]:
-                    pass  # its value is weighted 0 wherever it goes
+                read = (a, b)[_SIGN_CHANGE_POLES[name][1]] if name in _SIGN_CHANGE_POLES else a
+                if step not in live[k] or fixed[read] or (name == "div" and a == b):
+                    pass  # its value is weighted 0 wherever it goes, or it is one number (x/x reads 1): no pole
                 elif name in _SIGN_CHANGE_POLES:
                     what, which = _SIGN_CHANGE_POLES[name]
                     argument = values[(a, b)[which]]
@@ -347,7 +355,8 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                         (a, b)[_SIGN_CHANGE_POLES[name][1]]]) and _touches_zero(argument):
                     found.append(f"{where}: the {what} comes within {TOUCHING_ZERO:g} of its typical size to 0 "
                                  f"inside the domain (a likely pole)")
-                if name == "exp" and step in live[k]:  # the printed exp is not capped: it is not the model there
+                if name == "exp" and step in live[k] and not fixed[a]:  # the printed exp is not capped: it is not
+                    # the model there (a number's exp is printed capped)
                     capped = int(np.sum(values[a] > EXP_MAX))
                     if capped:
                         found.append(f"{where}: exp's argument exceeds {EXP_MAX:g} at {capped} of {n} points, "
@@ -355,6 +364,8 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                 values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
             outputs = np.column_stack([values[o] for o in program.outputs])
             values_in = program.combine(outputs)
+            fixed_in = [all(fixed[o] for o, w in zip(program.outputs, program.weights[:, j]) if w != 0)
+                        for j in range(program.n_targets)]
             if not np.all(np.isfinite(values_in)):
                 found.append(f"{'layer ' + str(k + 1) + ': ' if len(formula.programs) > 1 else ''}"
                              f"non-finite values inside the domain")
@@ -511,12 +522,18 @@ def pareto_front(candidates: list[Candidate]) -> list[Candidate]:
     """The non-dominated candidates by (complexity, validation error; see
     Candidate.error), simplest first: each is strictly more accurate than
     every simpler one."""
-    ordered = sorted(candidates, key=lambda c: (c.complexity, c.error))
+    ordered = sorted(candidates, key=lambda c: (c.complexity, _error(c)))
     front = []
     for c in ordered:
-        if not front or c.error < front[-1].error:
+        if not front or _error(c) < _error(front[-1]):
             front.append(c)
     return front
+
+
+def _error(c: Candidate) -> tuple:
+    """``c.error`` with NaN as inf: no error at all is the worst one (a NaN first compared false with every
+    later error, and the simplest candidate's NaN hid the whole front)."""
+    return tuple(math.inf if math.isnan(e) else e for e in c.error)
 
 
 def check_select(rule) -> None:
@@ -531,7 +548,8 @@ def check_select(rule) -> None:
 def _quality(c: Candidate) -> float:
     """Higher is better: class agreement for classifiers, else R^2 (validation)."""
     agreement = c.validation_agreement
-    return c.validation_r2 if agreement is None else agreement
+    quality = c.validation_r2 if agreement is None else agreement
+    return -math.inf if math.isnan(quality) else quality
 
 
 def select(candidates: list[Candidate], rule="best") -> Candidate:
@@ -569,16 +587,16 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
         layerwise = [c for c in candidates if c.formula.source.startswith("layerwise")]
         if not layerwise:
             raise ValueError("select='layerwise' needs the layer-wise formula among the candidates")
-        return min(layerwise, key=lambda c: c.error)
+        return min(layerwise, key=_error)
     if isinstance(rule, (int, np.integer)) and not isinstance(rule, bool):
         return _most_accurate_within(candidates, rule)
     pool = pareto_front(_pole_free_if_close(candidates))
     if rule == "accurate":
-        return min(pool, key=lambda c: c.error)
+        return min(pool, key=_error)
     if pool[0].validation_agreement is not None:  # rule "best", for classifiers
-        best_agreement = max(c.validation_agreement for c in pool)
+        best_agreement = max(_quality(c) for c in pool)
         return next(c for c in pool if c.validation_agreement >= best_agreement - AGREEMENT_TOLERANCE)
-    best_r2 = max(c.validation_r2 for c in pool)  # rule "best", for regression
+    best_r2 = max(_quality(c) for c in pool)  # rule "best", for regression
     if not best_r2 >= FAITHFUL_R2:
         return _most_accurate_within(candidates, READABLE_COMPLEXITY)
     good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
@@ -609,7 +627,7 @@ def _most_accurate_within(candidates: list[Candidate], cap: int) -> Candidate:
     within = [c for c in candidates if c.complexity <= cap]
     if not within:
         return min(pareto_front(_pole_free_if_close(candidates)), key=lambda c: c.complexity)
-    return min(_pole_free_if_close(within), key=lambda c: (c.error, c.complexity))
+    return min(_pole_free_if_close(within), key=lambda c: (_error(c), c.complexity))
 
 
 __all__ = ["Candidate", "ENOUGH_R2", "EXACT_R2", "FAITHFUL_R2", "Formula", "POLE_TOLERANCE", "R2_TOLERANCE",
