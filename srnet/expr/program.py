@@ -38,7 +38,9 @@ def _numbers(value, ndim: int, name: str) -> np.ndarray:
         raise malformed(f"{name} must be {shape} of numbers of equal length") from None
     if array.ndim != ndim:
         raise malformed(f"{name} must be {ndim}-D ({shape} of numbers), got shape {array.shape}")
-    if array.size and array.dtype.kind not in "iuf":
+    # a bool among numbers: NumPy makes [1.0, true] the numbers [1.0, 1.0]
+    booleans = any(isinstance(v, (bool, np.bool_)) for row in (value if ndim == 2 else [value]) for v in row)
+    if booleans or (array.size and array.dtype.kind not in "iuf"):
         raise malformed(f"{name} must hold numbers only, got {shown(value)}")
     return array.astype(np.float64)
 
@@ -158,6 +160,8 @@ class Program:
 
     def raw_outputs(self, X) -> np.ndarray:
         """Raw outputs (n_samples, m) before the linear map, by plain NumPy."""
+        if np.iscomplexobj(X):  # the cast to float64 dropped the imaginary part with a warning: square(1+2j) was 1
+            raise ValueError("X must be real numbers, got complex values")
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
             raise ValueError(f"X must have shape (n_samples, {self.n_inputs}), got {X.shape}")

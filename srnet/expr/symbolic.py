@@ -21,6 +21,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -152,7 +153,12 @@ def make_symbols(n: int, names: Sequence[str] | None = None, positive: Sequence[
     names = [f"x{i}" for i in range(n)] if names is None else [str(v) for v in names]
     if len(names) != n:
         raise ValueError(f"{len(names)} names given for {n} inputs")
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+    if repeated:  # one sympy symbol for two inputs: x0 - x1 read 0 (srnet.names.feature_symbols makes names unique)
+        raise ValueError(f"input names must be unique; repeated: {', '.join(map(repr, repeated[:5]))}")
     positive = [False] * n if positive is None else list(positive)
+    if len(positive) != n:  # zip kept the first few symbols only
+        raise ValueError(f"{len(positive)} positive flags given for {n} inputs")
     return tuple(sympy.Symbol(name, real=True, positive=True) if pos else sympy.Symbol(name, real=True)
                  for name, pos in zip(names, positive))
 
@@ -183,16 +189,22 @@ def _number(value: float) -> sympy.Expr:
 def _folded(prim, args) -> sympy.Expr | None:
     """A step of numbers computed as the program computes it, in float64 (exact sympy arithmetic made
     (1e16 + 1) - 1e16 - 1 exactly 0, where float64 gives -1, and printed a protected division as 1 where
-    the program computes -x); None when an argument is not a number or the value is not finite."""
-    if not all(arg.is_number and arg.is_real for arg in args):
+    the program computes -x); None when an argument is not a number.  A value float64 cannot hold is what
+    the program computes too: ``oo``, ``-oo`` or ``nan`` (the exact 1e400 of square(1e200) printed sin of
+    it as 0.1865 and log of it as 921 where the program computes NaN and inf)."""
+    if not all(arg.is_number and (arg.is_extended_real or arg is sympy.nan) for arg in args):
         return None
     try:
         with np.errstate(all="ignore"):
             value = float(prim.numpy(*(np.float64(float(arg)) for arg in args)))
     except (TypeError, ValueError):
         return None
-    if not math.isfinite(value):
-        return None
+    if math.isnan(value):
+        return sympy.nan
+    if math.isinf(value):
+        return sympy.oo if value > 0 else -sympy.oo
+    if not all(arg.is_finite for arg in args):  # tanh(oo): the float64 value, not sympy's limits
+        return _number(value)
     exact = prim.sympy(*args)  # an exact rational that float64 computes too stays exact: x0/3, not 0.3333*x0
     return exact if exact.is_Rational and float(exact) == value else _number(value)
 
@@ -350,6 +362,17 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
 SIMPLE_NUMERATOR = 10**7
 
 
+def _simple_rational(value: float, rounded: float, digits: int) -> sympy.Rational | None:
+    """The simple nonzero rational (see :func:`round_constants`) within rounding of ``value``, or None.  Such
+    a rational p/q (q <= 12) is at least 1/12 in size: a smaller value has none (and nsimplify's tolerance
+    underflowed to 0 at a subnormal one, a ZeroDivisionError)."""
+    if not 1 / 13 < abs(value) < 2 * SIMPLE_NUMERATOR or not math.isfinite(rounded):
+        return None
+    rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)
+    close = rational != 0 and abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value)
+    return rational if close and rational.q <= 12 and abs(rational.p) < SIMPLE_NUMERATOR else None
+
+
 def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = None) -> sympy.Expr:
     """Round every float in ``expr`` to ``digits`` significant decimals and turn
     floats within rounding of a simple nonzero rational (1/2, 2, -3, ...; a
@@ -371,11 +394,8 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
         if value == 0:  # (nsimplify's tolerance would be 0)
             replacements[number] = sympy.Integer(0)
             continue
-        rounded = float(f"{value:.{digits}g}")
-        rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)
-        close = rational != 0 and abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value)
-        simple = close and rational.q <= 12 and abs(rational.p) < SIMPLE_NUMERATOR
-        replacements[number] = rational if simple else sympy.Float(rounded, digits)
+        text = f"{value:.{digits}g}"  # as text: 1.7977e308 rounds up past float64's largest (it printed inf)
+        replacements[number] = _simple_rational(value, float(text), digits) or sympy.Float(text, digits)
     return rebuilt(expr, lambda: expr.xreplace(replacements))
 
 

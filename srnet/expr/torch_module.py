@@ -96,6 +96,10 @@ class ProgramModule(nn.Module):
     """
 
     def __init__(self, program: Program, dtype: torch.dtype = torch.float64, trainable_constants: bool = False):
+        if dtype not in (torch.float32, torch.float64):  # float16 held a constant of 7e4 as inf; int32 and
+            # complex were torch's own errors and warnings deep inside
+            raise TypeError(f"ProgramModule's dtype must be torch.float32 or torch.float64, got {dtype} "
+                            f"(half-precision inputs are computed in float32 either way)")
         super().__init__()
         self.n_inputs = program.n_inputs
         self.steps = torch_steps(program.steps)

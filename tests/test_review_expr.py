@@ -1,0 +1,106 @@
+"""Review of srnet.expr: programs, their sympy formulas and torch modules at the edges (overflowing constants,
+subnormal and largest floats, repeated names, hostile documents, wrong dtypes)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from srnet.expr import Program, ProgramModule, make_symbols, round_constants, to_sympy
+from srnet.expr.symbolic import values_at
+
+x = sympy.Symbol("x", real=True)
+
+
+@pytest.mark.parametrize("value", [1e-320, 2e-310, 5e-324, -3e-315])
+def test_rounding_a_subnormal_constant_keeps_it(value):
+    """nsimplify's tolerance underflowed to 0 there: a ZeroDivisionError (or TypeError), not a formula."""
+    rounded = round_constants(sympy.Float(value) * x + 1, 4)
+    coefficient = rounded.coeff(x)
+    assert coefficient.is_Float and math.isclose(float(coefficient), value, rel_tol=1e-3)
+
+
+@pytest.mark.parametrize("digits", [2, 3, 4])
+def test_rounding_the_largest_floats_keeps_them_finite(digits):
+    """1.7977e308 rounds up past float64's largest: it was printed as oo*x."""
+    for value in (1.7976931348623157e308, -1.79e308):
+        rounded = round_constants(sympy.Float(value) * x, digits)
+        assert not rounded.has(sympy.oo, -sympy.oo, sympy.zoo)
+        assert abs(rounded.coeff(x) / sympy.Float(value) - 1) < 10.0 ** (1 - digits)
+
+
+@pytest.mark.parametrize("steps", [
+    (("square", 1, 0), ("sin", 2, 0), ("add", 0, 3)),   # sin(1e400): 0.1865 printed, NaN computed
+    (("square", 1, 0), ("cos", 2, 0), ("add", 0, 3)),
+    (("square", 1, 0), ("log", 2, 0), ("add", 0, 3)),   # 921.03 printed, inf computed
+    (("square", 1, 0), ("sub", 2, 2), ("add", 0, 3)),   # inf - inf: 0 printed, NaN computed
+    (("square", 1, 0), ("div", 2, 2), ("add", 0, 3)),   # inf / inf: 1 printed, NaN computed
+    (("cube", 1, 0), ("sqrt", 2, 0), ("add", 0, 3)),
+    (("square", 1, 0), ("tanh", 2, 0), ("mul", 0, 3)),  # finite all along: x
+    (("square", 1, 0), ("neg", 2, 0), ("exp", 3, 0), ("add", 0, 4)),
+])
+def test_a_constant_that_overflows_float64_is_in_the_formula_as_the_program_computes_it(steps):
+    program = Program(1, (1e200,), steps, (len(steps),), [[1.0]], [0.0])
+    X = np.array([[0.5], [2.0], [-3.0]])
+    want = program(X)
+    (expr,) = to_sympy(program, make_symbols(1))
+    got = np.array([complex(expr.subs(sympy.Symbol("x0", real=True), float(v))).real for v in X[:, 0]])
+    assert np.array_equal(got, want, equal_nan=True), (expr, want)
+
+
+def test_make_symbols_refuses_repeated_names():
+    """Two inputs named alike were one sympy symbol: x0 - x1 read 0."""
+    with pytest.raises(ValueError, match="unique; repeated: 'x0'"):
+        make_symbols(2, ["x0", "x0"])
+    with pytest.raises(ValueError, match="unique"):
+        make_symbols(3, ["a", "b", "a"], positive=[True, False, False])
+
+
+def test_make_symbols_refuses_positive_flags_of_another_length():
+    """zip kept the first symbols only: 3 inputs gave 1 symbol."""
+    with pytest.raises(ValueError, match="1 positive flags given for 3 inputs"):
+        make_symbols(3, positive=[True])
+
+
+def test_names_sympy_defines_are_plain_symbols_of_the_formula():
+    names = ["E", "I", "pi", "sin", "lambda"]
+    symbols = make_symbols(5, names)
+    program = Program(5, (), (("add", 0, 1), ("mul", 5, 2), ("sub", 6, 3), ("add", 7, 4)), (8,), [[1.0]], [0.0])
+    (expr,) = to_sympy(program, symbols)
+    X = np.random.default_rng(0).normal(size=(7, 5))
+    got = values_at(expr, {n: X[:, j] for j, n in enumerate(names)}, 7)
+    np.testing.assert_allclose(got, program(X), rtol=1e-12)
+
+
+def test_a_program_module_refuses_a_dtype_that_cannot_hold_its_constants():
+    """float16 held the constant 70000 as inf: x + 70000 computed inf from float32 inputs."""
+    program = Program(1, (70000.0,), (("add", 0, 1),), (2,), [[1.0]], [0.0])
+    for dtype in (torch.float16, torch.bfloat16, torch.int32, torch.complex64):
+        with pytest.raises(TypeError, match="dtype must be torch.float32 or torch.float64"):
+            ProgramModule(program, dtype=dtype)
+    value = ProgramModule(program, dtype=torch.float32)(torch.ones(1, 1))
+    assert value.item() == 70001.0
+
+
+DOCUMENT = {"format": "srnet.program", "version": 1, "n_inputs": 1, "constants": [], "steps": [],
+            "outputs": [0, 0], "weights": [[1.0], [2.0]], "intercept": [0.5]}
+
+
+@pytest.mark.parametrize("field, value", [("weights", [[1.0], [True]]), ("weights", [[False], [2.0]]),
+                                          ("intercept", [True]), ("intercept", [np.True_])])
+def test_a_bool_among_the_weights_or_intercept_is_refused(field, value):
+    """NumPy read [1.0, true] as the numbers [1.0, 1.0]: a corrupt document loaded as another program."""
+    with pytest.raises(ValueError, match=f"malformed srnet program: {field} must hold numbers only"):
+        Program.from_dict({**DOCUMENT, field: value})
+    assert Program.from_json(json.dumps(DOCUMENT)).weights.tolist() == [[1.0], [2.0]]
+
+
+def test_complex_inputs_are_refused_not_cut_to_their_real_part():
+    """square(1 + 2j) was 1, with a ComplexWarning."""
+    program = Program(1, (), (("square", 0, 0),), (1,), [[1.0]], [0.0])
+    with pytest.raises(ValueError, match="X must be real numbers, got complex values"):
+        program(np.array([[1 + 2j]]))
+    assert program(np.array([[3.0]])).tolist() == [9.0]
