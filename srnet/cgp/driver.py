@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import signal
 import sys
 import threading
@@ -203,6 +204,11 @@ def run(strategy, *, max_generations: int | None = None, max_evaluations: int | 
         second Ctrl-C, after the run, interrupts as usual.
     """
     max_generations, max_evaluations, max_seconds = check_budgets(max_generations, max_evaluations, max_seconds)
+    # float() took True for 1.0 and "0.5" for 0.5, and raised its own message for None
+    if isinstance(target_fitness, (bool, np.bool_)) or not isinstance(target_fitness, numbers.Real):
+        raise ValueError(f"target_fitness must be a number, got {target_fitness!r}")
+    if callback is not None and not callable(callback):  # (it failed only after the first step)
+        raise TypeError(f"callback must be callable or None, got {callback!r}")
     target_fitness = float(target_fitness)  # an int would compile (and cache) another signature of every kernel
     if math.isnan(target_fitness):
         raise ValueError("target_fitness is NaN; give a number (-inf: no target)")

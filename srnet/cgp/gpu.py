@@ -60,9 +60,10 @@ from srnet.cgp._fitness import (
 )
 from srnet.cgp._mutation import mark_active
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
-from srnet.cgp.genome import check_population
+from srnet.cgp.evolve import check_float32_rows  # (evolve imports this module lazily: no cycle)
+from srnet.cgp.genome import _genes, check_population
 from srnet.cgp.primitives import ARITIES, PRIMITIVES
-from srnet.data import check_matrix
+from srnet.data import check_budget, check_matrix
 
 FITNESS_MODES = {"scaled": FITNESS_SCALED, "lstsq": FITNESS_LSTSQ}
 
@@ -91,6 +92,11 @@ def cuda_available() -> bool:
         return bool(cuda.is_available())
     except Exception:  # no driver, a broken toolkit: no GPU for us either way
         return False
+
+
+def _is_integer(value) -> bool:
+    """Whether ``value`` is an int (a NumPy one too), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _multiprocessors() -> int:
@@ -535,23 +541,21 @@ class CudaEvaluator:
                  threads_per_block: int | None = None, blocks_per_genome: int | None = None):
         if fitness not in FITNESS_MODES:
             raise ValueError(f"unknown fitness {fitness!r}; valid: {', '.join(FITNESS_MODES)}")
-        try:
-            ridge = float(ridge)
-        except (TypeError, ValueError):
-            ridge = math.nan
-        if not (math.isfinite(ridge) and ridge >= 0):
-            raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
+        ridge = check_budget("ridge", ridge, positive=False)  # as the CPU's evaluate_population: True was 1.0
         if threads_per_block is None:
             threads_per_block = SIMULATOR_THREADS_PER_BLOCK if simulating() else THREADS_PER_BLOCK
-        if threads_per_block < 1 or threads_per_block & (threads_per_block - 1) or threads_per_block > 1024:
+        if not (_is_integer(threads_per_block) and 1 <= threads_per_block <= 1024
+                and not threads_per_block & (threads_per_block - 1)):  # a float or a str raised a TypeError here
             raise ValueError(f"threads_per_block must be a power of two in 1..1024, got {threads_per_block!r}")
-        if blocks_per_genome is not None and not (isinstance(blocks_per_genome, (int, np.integer))
-                                                  and blocks_per_genome >= 1):
+        if blocks_per_genome is not None and not (_is_integer(blocks_per_genome) and blocks_per_genome >= 1):
             raise ValueError(f"blocks_per_genome must be a positive integer or None, got {blocks_per_genome!r}")
         X_rows = check_matrix(X_rows, "X_rows")
         Y_rows = check_matrix(Y_rows, "Y_rows")
         if Y_rows.shape[1] != X_rows.shape[1]:
             raise ValueError(f"X_rows has {X_rows.shape[1]} samples but Y_rows has {Y_rows.shape[1]}")
+        # the device holds X in float32: inputs beyond its range scored every genome inf, and inputs that
+        # vary by less than its rounding scored as constants, where the CPU's float32 evaluation refuses them
+        check_float32_rows(X_rows)
         if not cuda_available():
             raise ValueError("no CUDA GPU is available (numba.cuda.is_available() is False)")
         self.fitness = fitness
@@ -589,9 +593,8 @@ class CudaEvaluator:
         fitness : ndarray of shape (P,)
         n_active : ndarray of shape (P,), int64
         """
-        nodes = np.ascontiguousarray(nodes, dtype=np.int32)
-        outputs = np.ascontiguousarray(outputs, dtype=np.int32)
-        constants = np.ascontiguousarray(constants, dtype=np.int32)
+        # a plain cast wrapped 2**32 to the valid address 0 and truncated 0.7 to 0: a silent wrong genome
+        nodes, outputs, constants = _genes(nodes, "nodes"), _genes(outputs, "outputs"), _genes(constants, "constants")
         self._check_population(spec, nodes, outputs, constants)
         population, m = outputs.shape
         program, count, operands, constant_values = compile_programs(nodes, outputs, constants, spec.pool_array,

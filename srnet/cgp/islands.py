@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import numpy as np
 
 from srnet.cgp.driver import Limits
+from srnet.data import check_budget
 
 #: Generations between migrations: rare enough that islands explore on their
 #: own (thousands of generations take milliseconds on small data), often
@@ -92,10 +93,14 @@ class Islands:
     def __init__(self, members, *, n_threads: int, migrate_every: int = MIGRATE_EVERY,
                  meet_every: int | None = None):
         self.members = list(members)
-        self.n_threads = max(1, min(int(n_threads), len(self.members)))
-        self.migrate_every = int(migrate_every)
-        self.meet_every = self.migrate_every if meet_every is None else int(meet_every)
-        if self.meet_every < 1 or self.migrate_every % self.meet_every:
+        if not self.members:
+            raise ValueError("Islands needs at least one member")
+        # one line naming the setting: int() took 0, -2, True and 1.5 for 1 thread, and a negative migrate_every
+        self.n_threads = min(check_budget("n_threads", n_threads, integer=True), len(self.members))
+        self.migrate_every = check_budget("migrate_every", migrate_every, integer=True)
+        self.meet_every = self.migrate_every if meet_every is None else check_budget("meet_every", meet_every,
+                                                                                    integer=True)
+        if self.migrate_every % self.meet_every:
             raise ValueError(f"meet_every ({meet_every}) must divide migrate_every ({migrate_every})")
         self.migrations = 0
         self.generation = 0
@@ -147,6 +152,7 @@ class Islands:
         passes the earliest generation at which another one did (a bound
         that only falls), so every island that could win is run far enough.
         """
+        start = self.generation
         end = (self.generation // self.meet_every + 1) * self.meet_every
         if limits.generations is not None:
             end = min(end, self.generation + limits.generations)
@@ -182,7 +188,8 @@ class Islands:
             hits = [(m.generation, i) for i, m in enumerate(self.members) if m.fitness <= limits.target_fitness]
             self.winner = self.members[min(hits)[1]] if hits else None
             self.generation = self.winner.generation if hits else max(m.generation for m in self.members)
-        if self.winner is None and self.generation % self.migrate_every == 0:
+        # (a step that ran nothing, its time out before any chunk, migrated again at the same generation)
+        if self.winner is None and self.generation > start and self.generation % self.migrate_every == 0:
             self.migrate()
 
     def migrate(self) -> None:
