@@ -237,12 +237,13 @@ if triton is not None:
                          LIVE_A[k], LIVE_B[k], LIBDEVICE)
             values = values + (v,)
             slopes = slopes + (d,)
-        if VALUE:
-            y = _weighted(values[OUTPUTS[0]], WEIGHTS[0])
-            for j in tl.static_range(1, len(OUTPUTS)):
-                y = y + _weighted(values[OUTPUTS[j]], WEIGHTS[j])
-            if INTERCEPT != 0.0:
-                y = y + INTERCEPT
+        if VALUE:  # intercept + w_1 * v_1 + ..., in the CPU kernel's order (-0 + 0 is +0); a plain output copied
+            if len(OUTPUTS) == 1 and WEIGHTS[0] == 1.0 and INTERCEPT == 0.0:
+                y = values[OUTPUTS[0]]
+            else:
+                y = _constant(INTERCEPT, x) + _weighted(values[OUTPUTS[0]], WEIGHTS[0])
+                for j in tl.static_range(1, len(OUTPUTS)):
+                    y = y + _weighted(values[OUTPUTS[j]], WEIGHTS[j])
             tl.store(y_ptr + offsets, y, mask=mask)
         if DERIVATIVE:  # an output of weight 0 adds nothing (not 0 * an overflowed slope)
             dy = _constant(0.0, x)

@@ -151,6 +151,9 @@ class FusedPlan:
     def __post_init__(self):
         if len(self.names) != len(self.args) or len(self.outputs) != len(self.weights) or not self.outputs:
             raise ValueError("malformed fused plan: one (a, b) per step and one weight per output are needed")
+        unknown = sorted(set(self.names) - set(PRIMITIVE_CODES))
+        if unknown:
+            raise ValueError(f"malformed fused plan: unknown primitive {unknown[0]!r}")
         base = 1 + len(self.constants)
         for k, (a, b) in enumerate(self.args):
             if not (0 <= a < base + k and 0 <= b < base + k):
@@ -162,6 +165,13 @@ class FusedPlan:
     def codes(self) -> tuple[int, ...]:
         """The steps' engine op codes (:data:`srnet.cgp.primitives.PRIMITIVE_CODES`)."""
         return tuple(PRIMITIVE_CODES[name] for name in self.names)
+
+    def uses_x(self) -> bool:
+        """Whether y depends on x (an output of nonzero weight reads x, directly or through steps)."""
+        live = [True] + [False] * len(self.constants)
+        for a, b in self.args:
+            live.append(live[a] or live[b])
+        return any(live[o] and w != 0.0 for o, w in zip(self.outputs, self.weights))
 
     @functools.cached_property
     def arrays(self) -> tuple:
@@ -217,18 +227,38 @@ def evaluate(plan: FusedPlan, x: torch.Tensor, derivative: bool,
     CPU tensors runs Triton's interpreter, under ``TRITON_INTERPRET=1``); by
     default :func:`backend` picks it, and a one-line ValueError says when
     none runs."""
-    kind = kind or backend(plan, x)
-    if kind is None:
-        raise ValueError(f"no fused kernel for {x.dtype} tensors on {x.device.type} with primitives "
-                         f"{', '.join(sorted(set(plan.names)))}")
+    kind = _checked_kind(plan, x, kind)
     return _run(kind, plan, x, derivative)
+
+
+def _checked_kind(plan: FusedPlan, x: torch.Tensor, kind: str | None) -> str:
+    """``kind``, or :func:`backend`'s answer without one; a one-line ValueError where that kernel cannot run
+    on ``x`` (a forced "cpu" on a float16 tensor was a KeyError, an unknown kind ran the CPU kernel)."""
+    if kind is None:
+        kind = backend(plan, x)
+        runs = kind is not None
+    elif x.dtype not in (torch.float32, torch.float64):
+        runs = False
+    elif kind == "cpu":
+        runs = x.device.type == "cpu" and plan.cpu
+    elif kind == "triton":
+        from srnet.activations import _fused_triton
+
+        runs = plan.triton and (x.device.type == "cuda" or (x.device.type == "cpu" and _fused_triton.interpreting()))
+    else:
+        raise ValueError(f"unknown fused kernel {kind!r}: 'cpu', 'triton' or None (the one backend() picks)")
+    if not runs:
+        raise ValueError(f"no fused kernel{'' if kind is None else ' ' + repr(kind)} for {x.dtype} tensors on "
+                         f"{x.device.type} with primitives {', '.join(sorted(set(plan.names))) or '(none)'}")
+    return kind
 
 
 def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool, value: bool = True,
          grad: torch.Tensor | None = None):
     """(y or None, dy or None): y = g(x) with ``value``, dy = g'(x) with
     ``derivative``, times ``grad`` when given (the backward pass from x)."""
-    x = x.detach()
+    x = x.detach().resolve_neg()  # (a negative-bit view: its memory holds -x; numpy refused it, Triton read it)
+    grad = None if grad is None else grad.resolve_neg()
     back = None  # a dense layout other than row-major (channels_last, a transpose): computed in it, kept
     if not x.is_contiguous():
         order = sorted(range(x.dim()), key=lambda d: -x.stride(d))
@@ -340,10 +370,7 @@ class _Fused(torch.autograd.Function):
 def fused_apply(plan: FusedPlan, x: torch.Tensor, kind: str | None = None) -> torch.Tensor:
     """``g(x)`` by the fused kernel (``kind``: :func:`backend`'s answer, when
     known), differentiable once (autograd)."""
-    kind = kind or backend(plan, x)
-    if kind is None:
-        raise ValueError(f"no fused kernel for {x.dtype} tensors on {x.device.type} with primitives "
-                         f"{', '.join(sorted(set(plan.names)))}")
+    kind = _checked_kind(plan, x, kind)
     if torch.is_grad_enabled() and x.requires_grad:
         return _Fused.apply(x, plan, kind)
     return _run(kind, plan, x, derivative=False)[0]
@@ -365,17 +392,19 @@ def forward_mode(plan: FusedPlan, x: torch.Tensor, derivative: bool = True):
         values.append(value)
         if derivative:
             ders.append(_derivative(name, va, vb, ders[a], ders[b] if prim.arity == 2 else None, value))
+    # y = intercept + w_1 * v_1 + ..., in the unfused walk's and the CPU kernel's order (the intercept first:
+    # -0 + 0 is +0 there, and (c + t1) + t2 rounds otherwise than (t1 + t2) + c); a plain output is copied
+    plain = len(plan.outputs) == 1 and plan.weights[0] == 1.0 and plan.intercept == 0.0
     y = None
     dy = None
     for o, w in zip(plan.outputs, plan.weights):
         term = values[o] if w == 1.0 else values[o] * w
-        y = term if y is None else y + term
+        y = term if plain else (plan.intercept + term) if y is None else y + term
         if derivative and ders[o] is not None and w != 0.0:  # (0 * an overflowed slope is not NaN)
             d = ders[o] if w == 1.0 else ders[o] * w
             dy = d if dy is None else dy + d
-    if plan.intercept != 0.0:
-        y = y + plan.intercept
-    y = y if y.shape == x.shape else y.expand_as(x)
+    if y.shape != x.shape:  # a constant: a new tensor, as eagerly (compiled, an expanded view refused y.add_(1))
+        y = y.expand_as(x).clone()
     if y is x:  # the identity: a new tensor, as eagerly (compiled, y.mul_(0) zeroed the caller's input)
         y = x.clone()
     if not derivative:

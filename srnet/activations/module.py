@@ -163,6 +163,8 @@ class ExpressionActivation(nn.Module):
         Whether the fused path is used (may be changed at any time).
     """
 
+    _uses_x = True  # (set per formula in __init__; a module pickled before that walks as it did)
+
     def __init__(self, program: Program, *, affine: bool | Mapping[str, float] = False,
                  check_range=CHECK_RANGE, label: str | None = None, fused: bool = True):
         super().__init__()
@@ -184,6 +186,7 @@ class ExpressionActivation(nn.Module):
         self._fused_plan = FusedPlan(tuple(name for name, _, _ in steps), tuple((a, b) for _, a, b in steps),
                                      constants, self._outputs, tuple(float(w) for w in weights),
                                      float(program.intercept[0]))
+        self._uses_x = self._fused_plan.uses_x()
         self.fused = bool(fused)
         for name, values in self._numbers().items():
             self.register_buffer(name, torch.tensor(values, dtype=torch.float64))
@@ -280,6 +283,7 @@ class ExpressionActivation(nn.Module):
     def g(self, x: torch.Tensor) -> torch.Tensor:
         """The formula alone, without the affine wrapper (the unfused walk through the torch forms)."""
         check_floating(x, "ExpressionActivation")
+        _check_layout(x)
         if x.dtype in _HALF_DTYPES:
             return self.g(x.float()).to(x.dtype)
         values = [x]
@@ -294,6 +298,10 @@ class ExpressionActivation(nn.Module):
             out = self.out_intercept.to(dtype=x.dtype) + values[self._outputs[0]] * w[0]
             for j in range(1, len(self._outputs)):
                 out = out + values[self._outputs[j]] * w[j]
+        if not self._uses_x:
+            # a constant formula: a new tensor of x's shape (not a stride-0 view) with a slope of exactly 0 in
+            # x, as the fused path gives (walked, it had no grad_fn: backward() failed, x.grad stayed None)
+            return torch.where(torch.ones((), dtype=torch.bool, device=x.device), out, x)
         if torch.jit.is_tracing():  # a traced graph may not branch on shapes; expanding is a no-op view
             return out.expand_as(x)
         if out is x:  # g(x) = x: a new tensor, as the fused path and torch's activations return
@@ -302,6 +310,7 @@ class ExpressionActivation(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_floating(x, "ExpressionActivation")
+        _check_layout(x)
         if x.dtype in _HALF_DTYPES:
             return self.forward(x.float()).to(x.dtype)
         if _compiling():
@@ -444,6 +453,15 @@ class ExpressionActivation(nn.Module):
             for name in _AFFINE:
                 getattr(copy, name).requires_grad_(getattr(self, name).requires_grad)
         return copy.to(self.constants.device)
+
+
+def _check_layout(x: torch.Tensor) -> None:
+    """One line for a sparse (or strided nested) tensor, which neither path computes on (the fused one failed
+    with "unsupported memory format option Contiguous", the walk somewhere inside a step)."""
+    if (x.layout not in (torch.strided, torch.jagged)) or (x.is_nested and x.layout == torch.strided):
+        kind = "a nested tensor of layout torch.strided" if x.is_nested else f"a tensor of layout {x.layout}"
+        raise TypeError(f"ExpressionActivation needs a dense tensor, got {kind}; convert it first (e.g. "
+                        f"x.to_dense(), or a nested tensor of layout torch.jagged)")
 
 
 def _plain(x: torch.Tensor) -> bool:
