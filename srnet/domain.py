@@ -63,10 +63,14 @@ class Domain:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"unknown domain {self.kind!r}; valid: {', '.join(KINDS)}")
+        if self.factor is not None and self.kind not in ("widen", "jitter"):  # (it was silently ignored)
+            raise ValueError(f"domain {self.kind} takes no factor (widen and jitter do), got {self.factor!r}")
+        if self.box is not None and self.kind != "box":
+            raise ValueError(f"domain {self.kind} takes no box (give kind 'box' for one)")
         if self.kind in ("widen", "jitter"):
             factor = self.factor
             try:  # 10**400 overflowed float(), 1j was a TypeError: one line each
-                value = None if factor is None or isinstance(factor, bool) else float(factor)
+                value = None if factor is None or isinstance(factor, (bool, np.bool_)) else float(factor)
             except (TypeError, ValueError, OverflowError):
                 value = None
             if value is None or not math.isfinite(value) or (value <= 0 if self.kind == "widen" else value < 0):

@@ -5,12 +5,14 @@ The GPU checks run before the evaluator looks for a GPU, so they hold (and
 are tested) on a machine without one."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 from srnet.cgp import Genome, GenomeSpec
 from srnet.cgp.driver import Limits, run
+from srnet.cgp.evolve import check_float32_rows, evaluate_population
 from srnet.cgp.gpu import FITNESS_MODES, CudaEvaluator
 from srnet.cgp.islands import Islands
 
@@ -59,6 +61,26 @@ def test_cuda_evaluator_refuses_genes_that_are_not_their_own_int32_value(name, v
     evaluator.n_inputs, evaluator.n_targets, evaluator.mode = 1, 1, FITNESS_MODES["scaled"]
     with pytest.raises(ValueError, match=f"invalid genome: {name} must hold whole numbers within int32"):
         evaluator.evaluate(spec, genes["nodes"], genes["outputs"], genes["constants"])
+
+
+@pytest.mark.parametrize("name, value", [("outputs", 2**32), ("outputs", 0.7), ("nodes", 2**32 + 1)])
+def test_the_cpu_evaluator_refuses_genes_that_are_not_their_own_int32_value(name, value):
+    """evaluate_population cast the genes to int32 as the GPU evaluator did: a wrong genome scored silently."""
+    spec = GenomeSpec(n_inputs=1, n_columns=3, functions=("add", "mul"))
+    genome = Genome.random(spec, np.random.default_rng(0))
+    genes = {"nodes": genome.nodes[None].astype(np.int64), "outputs": genome.outputs[None].astype(np.int64),
+             "constants": genome.constants[None]}
+    genes[name] = genes[name].astype(type(value))
+    genes[name].flat[-1] = value
+    with pytest.raises(ValueError, match=f"invalid genome: {name} must hold whole numbers within int32"):
+        evaluate_population(spec, genes["nodes"], genes["outputs"], genes["constants"], X_ROWS, X_ROWS**2)
+
+
+def test_float32_inputs_near_the_float64_limit_are_refused_without_an_overflow_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="beyond float32's range"):
+            check_float32_rows(np.array([[1e300, -1e300, 5e299]]))
 
 
 # --------------------------------------------------------------------------

@@ -104,3 +104,11 @@ def test_complex_inputs_are_refused_not_cut_to_their_real_part():
     with pytest.raises(ValueError, match="X must be real numbers, got complex values"):
         program(np.array([[1 + 2j]]))
     assert program(np.array([[3.0]])).tolist() == [9.0]
+
+
+def test_a_program_of_more_inputs_than_srnet_reads_is_refused():
+    """A file's n_inputs of 10**30 was accepted, and naming its inputs as symbols never ended."""
+    document = Program(1, (), (("sin", 0, 0),), (1,), [[1.0]], [0.0]).to_dict()
+    document["n_inputs"] = 10**30
+    with pytest.raises(ValueError, match="n_inputs is 1000000000000000000000000000000, more than the"):
+        Program.from_dict(document)

@@ -1,10 +1,11 @@
-"""Review of srnet.formulas: structural zeros are no poles, and a NaN error does not hide the Pareto front."""
+"""Review of srnet.formulas and srnet.domain: structural zeros are no poles, a NaN error does not hide the Pareto front, a domain refuses settings its kind does not use."""
 
 import math
 
 import numpy as np
 import pytest
 
+from srnet.domain import Domain
 from srnet.expr.program import Program
 from srnet.expr.symbolic import evaluate_sympy, make_symbols
 from srnet.formulas import Candidate, Formula, candidate, pareto_front, select, singularities
@@ -81,3 +82,16 @@ def test_a_nan_error_does_not_hide_the_front():
     assert select(candidates, 15) is good
     assert select([good, nan], 5) is nan  # none within the cap: the simplest
     assert select([fake(10, math.nan, math.nan), fake(10, 0.5, 0.5)], 10).validation_rmse == 0.5
+
+
+@pytest.mark.parametrize("kind, settings, match", [
+    ("rows", dict(factor=3), "domain rows takes no factor"),
+    ("auto", dict(factor=1.5), "domain auto takes no factor"),
+    ("box", dict(factor=2, box=((0, 1),)), "domain box takes no factor"),
+    ("widen", dict(factor=2, box=((0, 1),)), "domain widen takes no box"),
+    ("widen", dict(factor=np.bool_(True)), "domain widen needs a finite factor"),
+])
+def test_a_domain_refuses_settings_its_kind_does_not_use(kind, settings, match):
+    """Domain('rows', factor=3) silently ignored the factor; np.bool_ was a widening of 1."""
+    with pytest.raises(ValueError, match=match):
+        Domain(kind, **settings)

@@ -21,7 +21,7 @@ import numpy as np
 from srnet.cgp import _kernels
 from srnet.cgp._fitness import CONSTANT_VARIANCE_FLOAT32
 from srnet.cgp.driver import Limits, Progress, check_budgets, run
-from srnet.cgp.genome import Genome, GenomeSpec, check_population
+from srnet.cgp.genome import Genome, GenomeSpec, _genes, check_population
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
 from srnet.data import check_budget, check_matrix, random_generator
@@ -132,9 +132,8 @@ def evaluate_population(spec: GenomeSpec, nodes, outputs, constants, X_rows, Y_r
     n_active : ndarray of shape (P,)
         Active nodes per genome (node evaluations = n_active * n).
     """
-    nodes = np.ascontiguousarray(nodes, dtype=np.int32)
-    outputs = np.ascontiguousarray(outputs, dtype=np.int32)
-    constants = np.ascontiguousarray(constants, dtype=np.int32)
+    # a plain cast wrapped 2**32 to the valid address 0 and truncated 0.7 to 0: a silent wrong genome
+    nodes, outputs, constants = _genes(nodes, "nodes"), _genes(outputs, "outputs"), _genes(constants, "constants")
     dtype = search_dtype(precision)
     X_rows, Y_rows = check_problem(spec, X_rows, Y_rows, fitness)  # too few rows read past the arrays
     check_population(spec, nodes, outputs, constants)
@@ -176,7 +175,8 @@ def check_float32_rows(X_rows: np.ndarray) -> None:
     rounding relative to their size (an output that copies such an input scores as a constant, and the
     search returned a random formula instead of x0 - 1e6 for x0 = 1e6 + U(0, 8))."""
     largest = np.max(np.abs(X_rows), axis=1)
-    mean, spread = X_rows.mean(axis=1), X_rows.std(axis=1)
+    with np.errstate(over="ignore"):  # the std of inputs near 1e300 overflows: refused below for their range
+        mean, spread = X_rows.mean(axis=1), X_rows.std(axis=1)
     tiny = np.finfo(np.float32).tiny
     for j in range(X_rows.shape[0]):
         if largest[j] > np.finfo(np.float32).max:

@@ -45,6 +45,11 @@ def _numbers(value, ndim: int, name: str) -> np.ndarray:
     return array.astype(np.float64)
 
 
+#: The most inputs a program may read (PMLB's widest tables have about a thousand; a 4096 x 4096 image is
+#: 16.8 million).
+MAX_INPUTS = 2**24
+
+
 @dataclass(frozen=True)
 class Program:
     """A straight-line program over the primitive table.
@@ -97,6 +102,8 @@ class Program:
     def _problem(self) -> str:
         if self.n_inputs < 0:
             return "n_inputs is negative"
+        if self.n_inputs > MAX_INPUTS:  # a file's 10**30 inputs: naming them as symbols never ended
+            return f"n_inputs is {self.n_inputs}, more than the {MAX_INPUTS:,} inputs srnet reads"
         base = self.n_inputs + len(self.constants)
         for k, (name, a, b) in enumerate(self.steps):
             prim = primitive(name)  # unknown names raise with the list of valid ones
