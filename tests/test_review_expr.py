@@ -112,3 +112,29 @@ def test_a_program_of_more_inputs_than_srnet_reads_is_refused():
     document["n_inputs"] = 10**30
     with pytest.raises(ValueError, match="n_inputs is 1000000000000000000000000000000, more than the"):
         Program.from_dict(document)
+
+
+@pytest.mark.parametrize("name", ["div", "log"])
+def test_float32_backends_protect_where_float64_does(name):
+    """float32(1e-10) is 1.0000000133e-10, above PROTECTION_EPS: at +-that value the float32 forms (NumPy,
+    torch, the fused kernel and the walk) took the protected branch (div 1, log 0) where float64 and the
+    engine's float32 search compute 1e10 and -23.03."""
+    from srnet.activations import ExpressionActivation
+    from srnet.cgp.primitives import primitive
+
+    eps32 = np.float32(1e-10)
+    b = np.array([eps32, -eps32, np.nextafter(eps32, np.float32(0)), np.float32(0), np.float32(1e-3)],
+                 dtype=np.float32)
+    ones = np.ones_like(b)
+    prim = primitive(name)
+    args = (ones, b) if name == "div" else (b, b)
+    expected = prim.numpy(*(v.astype(np.float64) for v in args)).astype(np.float32)
+    assert expected[0] != (1.0 if name == "div" else 0.0)  # the point: float64 does not protect there
+    np.testing.assert_allclose(prim.numpy(*args), expected, rtol=1e-6)
+    np.testing.assert_allclose(prim.torch(*(torch.from_numpy(v) for v in args)).numpy(), expected, rtol=1e-6)
+    x = sympy.Symbol("x")
+    activation = ExpressionActivation.from_sympy(1 / x if name == "div" else sympy.log(sympy.Abs(x)),
+                                                 check_range=None)
+    for fused in (True, False):
+        activation.fused = fused
+        np.testing.assert_allclose(activation(torch.from_numpy(b)).numpy(), expected, rtol=1e-6)

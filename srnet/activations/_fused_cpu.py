@@ -26,7 +26,7 @@ from numba import njit, prange
 from srnet.cgp import _vecmath, primitives  # first: srnet.cgp._cache places the kernels' cache
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
 from srnet.cgp._vecmath import _bits_float32, log_normal, named
-from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PROTECTION_EPS
+from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PROTECTION_EPS, PROTECTION_EPS_FLOAT32
 
 # ------------------------------------------------------------------ codes
 
@@ -254,6 +254,8 @@ def _step(code, vals, ders, ia, ib, ro, n, live):
     two = vals.dtype.type(2.0)
     three = vals.dtype.type(3.0)
     eps = vals.dtype.type(PROTECTION_EPS)
+    if eps > PROTECTION_EPS:  # float32(1e-10) is above it: the largest float32 below (see PROTECTION_EPS_FLOAT32)
+        eps = vals.dtype.type(PROTECTION_EPS_FLOAT32)
     # binary steps: ``live`` says which arguments depend on x (1: a, 2: b,
     # 3: both); a constant's slope is not multiplied in (no 0 * inf = NaN
     # where the other factor overflowed; autograd never forms that product)

@@ -26,7 +26,7 @@ import os
 import torch
 
 from srnet.activations._fused_cpu import SUPPORTED  # noqa: F401 - the one list of what the kernels implement
-from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PROTECTION_EPS
+from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PROTECTION_EPS, PROTECTION_EPS_FLOAT32
 
 BLOCK = 1024
 
@@ -56,11 +56,21 @@ if triton is not None:
     COS, TAN, EXP, TANH = (tl.constexpr(PRIMITIVE_CODES[n]) for n in ("cos", "tan", "exp", "tanh"))
     SIGMOID, ABS, NEG, CUBE = (tl.constexpr(PRIMITIVE_CODES[n]) for n in ("sigmoid", "abs", "neg", "cube"))
     EPS = tl.constexpr(PROTECTION_EPS)
+    EPS32 = tl.constexpr(PROTECTION_EPS_FLOAT32)
     TOP = tl.constexpr(EXP_MAX)
 
     @triton.jit
     def _constant(value: tl.constexpr, like):
         return tl.full(like.shape, value, like.dtype)
+
+    @triton.jit
+    def _eps(like):
+        """PROTECTION_EPS in ``like``'s dtype, with float64's verdict (see PROTECTION_EPS_FLOAT32)."""
+        if like.dtype == tl.float32:
+            e = _constant(EPS32, like)
+        else:
+            e = _constant(EPS, like)
+        return e
 
     @triton.jit
     def _div(a, b):
@@ -142,7 +152,7 @@ if triton is not None:
             else:
                 d = _chain(a, db)
         elif code == DIV:
-            singular = tl.abs(b) <= _constant(EPS, b)  # in the tensor's dtype: a float32 EPS widened wrongly
+            singular = tl.abs(b) <= _eps(b)  # in the tensor's dtype: a float32 EPS widened wrongly
             safe = tl.where(singular, one, b)
             q = _div(a, safe)
             v = tl.where(singular, one, q)
@@ -161,7 +171,7 @@ if triton is not None:
             v = a * a
             d = _chain(2.0 * a, da)
         elif code == LOG:
-            small = tl.abs(a) <= _constant(EPS, a)
+            small = tl.abs(a) <= _eps(a)
             v = tl.where(small, zero, tl.log(tl.where(small, one, tl.abs(a))))
             d = _chain(tl.where(small, zero, _div(one, tl.where(small, one, a))), da)
         elif code == SIN:

@@ -59,7 +59,7 @@ import numba
 import numpy as np
 import torch
 
-from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PRIMITIVES, PROTECTION_EPS, primitive
+from srnet.cgp.primitives import EXP_MAX, PRIMITIVE_CODES, PRIMITIVES, primitive, protection_eps
 
 # ------------------------------------------------------------------ derivative rules
 
@@ -82,7 +82,7 @@ def _chain(factor, slope):
 
 
 def _d_div(a, b, da, db, value):
-    singular = b.abs() <= PROTECTION_EPS
+    singular = b.abs() <= protection_eps(b.dtype)
     safe = torch.where(singular, torch.ones_like(b), b)
     return _where_zero(singular, _chain(1.0 / safe, da) + _chain(-(a / safe) / safe, db))
 
@@ -93,7 +93,7 @@ def _d_sqrt(a, b, da, db, value):
 
 
 def _d_log(a, b, da, db, value):
-    small = a.abs() <= PROTECTION_EPS
+    small = a.abs() <= protection_eps(a.dtype)
     return _chain(_where_zero(small, 1.0 / torch.where(small, torch.ones_like(a), a)), da)
 
 

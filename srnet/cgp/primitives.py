@@ -48,7 +48,20 @@ from srnet.cgp import (
 )
 
 PROTECTION_EPS = 1e-10
+#: PROTECTION_EPS as float32 values are compared with it: the largest float32 <= 1e-10.  float32(1e-10) is
+#: 1.0000000133e-10, above it: at that one value float32 backends (torch, NumPy, the fused kernels) took the
+#: protected branch where float64 and the engine's float32 search (which compares in float64) did not.
+PROTECTION_EPS_FLOAT32 = float(np.float32(PROTECTION_EPS) if float(np.float32(PROTECTION_EPS)) <= PROTECTION_EPS
+                               else np.nextafter(np.float32(PROTECTION_EPS), np.float32(0)))
 EXP_MAX = 80.0
+
+
+def protection_eps(dtype) -> float:
+    """PROTECTION_EPS for values of ``dtype`` (a NumPy or torch dtype): the same verdict |b| <= 1e-10 as
+    float64 gives, for every value of that dtype."""
+    if isinstance(dtype, torch.dtype):
+        return PROTECTION_EPS_FLOAT32 if dtype == torch.float32 else PROTECTION_EPS
+    return PROTECTION_EPS_FLOAT32 if np.dtype(dtype) == np.float32 else PROTECTION_EPS
 
 _JIT = _vecmath.JIT_OPTIONS
 
@@ -184,13 +197,14 @@ def _cube(a, b):
 
 def _np_div(a, b):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.where(np.abs(b) <= PROTECTION_EPS, 1.0, a / np.where(b == 0, 1.0, b))
+        return np.where(np.abs(b) <= protection_eps(np.result_type(b)), 1.0, a / np.where(b == 0, 1.0, b))
 
 
 def _np_log(a, b):
     x = np.abs(a)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x <= PROTECTION_EPS, 0.0, np.log(np.where(x <= PROTECTION_EPS, 1.0, x)))
+        eps = protection_eps(x.dtype)
+        return np.where(x <= eps, 0.0, np.log(np.where(x <= eps, 1.0, x)))
 
 
 def _np_exp(a, b):
@@ -242,7 +256,7 @@ def _sympy_exp(a, b):
 #     singular value, so it cannot leak NaN into the backward pass) ----------
 
 def _t_div(a, b):
-    singular = b.abs() <= PROTECTION_EPS
+    singular = b.abs() <= protection_eps(b.dtype)
     return torch.where(singular, torch.ones_like(a * b), a / torch.where(singular, torch.ones_like(b), b))
 
 
@@ -257,7 +271,7 @@ def _t_sqrt(a, b):
 
 def _t_log(a, b):
     x = a.abs()
-    small = x <= PROTECTION_EPS
+    small = x <= protection_eps(x.dtype)
     return torch.where(small, torch.zeros_like(x), torch.log(torch.where(small, torch.ones_like(x), x)))
 
 
