@@ -99,3 +99,15 @@ def test_folding_a_wide_module_is_memory_bounded(mixed):
     between = plan_layers(nn.Sequential(nn.Linear(3, width), nn.Tanh(), _Counting(width, mixing), nn.Tanh(),
                                         nn.Linear(width, 1)))
     assert between.names == (("1", "3", "4") if mixed else ("3", "4"))
+
+
+def test_layer_widths_are_those_the_network_gives_after_reshaping_modules():
+    """Tried alone on rows of the width before them, Unflatten, Conv1d and Flatten kept that width: the Tanh
+    after a Conv1d of kernel 3 was listed 6 units wide where the network gives (and probe records) 4."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 6), nn.Unflatten(1, (1, 6)), nn.Conv1d(1, 1, 3), nn.Flatten(), nn.Tanh(),
+                          nn.Linear(4, 1))
+    plan = plan_layers(model, ["4", "5"])
+    assert plan.widths == (4, 1)
+    recorded = probe(model, np.random.default_rng(0).normal(size=(5, 3)), ["4", "5"])
+    assert [r.shape[1] for r in recorded] == list(plan.widths)
