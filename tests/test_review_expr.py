@@ -138,3 +138,25 @@ def test_float32_backends_protect_where_float64_does(name):
     for fused in (True, False):
         activation.fused = fused
         np.testing.assert_allclose(activation(torch.from_numpy(b)).numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("make, phase", [
+    (lambda x: sympy.sin(sympy.sin(x) - 16.0), "2.85"),       # the demo's sin(sin(x) - 16)
+    (lambda x: sympy.cos(3 * x + 7.5), "1.217"),
+    (lambda x: sympy.tan(x - 2.0), "1.142"),                  # tan's period is pi
+    (lambda x: sympy.sin(sympy.cos(x - 20.0) + 9.0), "2.717"),  # nested: each phase reduced
+])
+def test_printed_phases_are_read_within_half_a_period(make, phase):
+    x = make_symbols(1)[0]
+    exact = make(x)
+    printed = round_constants(exact, 4)
+    assert phase in str(printed)
+    assert all(abs(float(c)) <= math.pi for c in printed.atoms(sympy.Float))
+    at = np.linspace(-1.5, 1.5, 7)
+    np.testing.assert_allclose(sympy.lambdify(x, printed)(at), sympy.lambdify(x, exact)(at), rtol=1e-2, atol=1e-2)
+
+
+def test_a_phase_within_half_a_period_or_exact_is_kept():
+    x = make_symbols(1)[0]
+    assert str(round_constants(sympy.sin(x + 1.5), 4)) == "sin(x0 + 3/2)"
+    assert str(round_constants(sympy.sin(x - 16), 4)) == "sin(x0 - 16)"  # an exact integer stays as written

@@ -373,10 +373,34 @@ def _simple_rational(value: float, rounded: float, digits: int) -> sympy.Rationa
     return rational if close and rational.q <= 12 and abs(rational.p) < SIMPLE_NUMERATOR else None
 
 
+#: Functions whose constant phase is read modulo their period.
+PERIODS = {sympy.sin: 2 * math.pi, sympy.cos: 2 * math.pi, sympy.tan: math.pi}
+
+
+def _reduced_phases(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with the float phase of every sin, cos and tan moved by whole periods to at most half a
+    period in size: the demo printed ``sin(sin(x) - 16)``, which is ``sin(sin(x) + 2.85)`` (the search has no
+    reason to prefer either)."""
+    if not expr.args:
+        return expr
+    args = tuple(_reduced_phases(arg) for arg in expr.args)
+    node = expr if args == expr.args else expr.func(*args)
+    period = PERIODS.get(type(node))
+    if period is None or not isinstance(node.args[0], sympy.Add):
+        return node
+    phases = [term for term in node.args[0].args if isinstance(term, sympy.Float)]
+    if len(phases) != 1 or not abs(float(phases[0])) > period / 2:
+        return node
+    value = float(phases[0])
+    reduced = value - period * round(value / period)
+    return node.func(node.args[0] - phases[0] + sympy.Float(reduced))
+
+
 def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = None) -> sympy.Expr:
     """Round every float in ``expr`` to ``digits`` significant decimals and turn
     floats within rounding of a simple nonzero rational (1/2, 2, -3, ...; a
-    numerator below :data:`SIMPLE_NUMERATOR`) into it.
+    numerator below :data:`SIMPLE_NUMERATOR`) into it.  The float phase of a
+    sin, cos or tan is first read within half a period (:func:`_reduced_phases`).
 
     Both are relative: a network's weights of 3e-6 stay 3e-6 (an absolute
     tolerance rounded them to 0).  Only the float term of a sum below 1e-9 of
@@ -386,6 +410,8 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
     that judgement on the values too: an intercept of 0.5 beside
     ``1.2e19*x`` stays when x is about 1e-19."""
     expr = _without_residue(expr, RESIDUE, points)
+    if expr.has(*PERIODS):
+        expr = rebuilt(expr, lambda: _reduced_phases(expr))
     replacements = {}
     for number in expr.atoms(sympy.Float):
         value = float(number)
