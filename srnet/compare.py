@@ -48,8 +48,6 @@ from srnet.expr.symbolic import make_symbols, residue_points, round_constants
 from srnet.metrics import class_agreement, rmse_r2
 from srnet.names import feature_symbols
 
-REGRESSION_DOMAINS = ("interpolation", "extrapolation")
-CLASSIFICATION_DOMAINS = ("train", "test")
 NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width
 _CHUNK = 50  # points per progress-bar step for local explainers
 VALIDATION_WIDENING = 0.25  # default validation box: the training box widened by a quarter on each side
@@ -154,6 +152,20 @@ def _interrupted(explainer: Explainer) -> bool:
     return getattr(getattr(explainer, "model_", None), "stop_reason_", None) == "interrupted"
 
 
+def _checked_test(X_test, n_features: int) -> np.ndarray:
+    X_test = check_matrix(X_test, "X_test")
+    if len(X_test) < 2:  # one row has no variance: R^2 -inf beside a tiny RMSE
+        raise ValueError(f"X_test must have >= 2 rows (R^2 needs two points), got {len(X_test)}")
+    if X_test.shape[1] != n_features:
+        raise ValueError(f"X_test has {X_test.shape[1]} columns but the network expects {n_features}")
+    return X_test
+
+
+def _sampled(X: np.ndarray, n_points: int, rng) -> np.ndarray:
+    """X, or a seeded sample of ``n_points`` of its rows (in their order) when it has more."""
+    return X if len(X) <= n_points else X[np.sort(rng.choice(len(X), n_points, replace=False))]
+
+
 def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer], *, task: str | None = None,
             X_test=None, boxes: dict | None = None, n_points: int = 1000, random_state=None,
             progress: bool = False, feature_names=None) -> Comparison:
@@ -168,8 +180,9 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         Checked against the network (a classifier has a softmax head); None
         takes the network's.
     X_test : array-like, optional
-        Classification: held-out rows (default: a seeded quarter of X_train
-        is held out).
+        Held-out rows, measured as the domain ``"test"`` and never shown to
+        an explainer (classification default: a seeded quarter of X_train
+        is held out; regression: none, the boxes' points are measured).
     boxes : dict, optional
         Regression: ``"training"``, ``"validation"`` and ``"test"`` boxes
         ((n_features, 2)).  The network labels ``n_points`` validation points
@@ -223,6 +236,8 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
                                "validation")
         used_boxes["validation"] = validation
         X_valid = sample_box(validation, n_points, rng)
+        if X_test is not None:  # (they were ignored without a word)
+            points["test"] = _sampled(_checked_test(X_test, n_features), n_points, rng)
     else:
         if X_test is None:
             order = rng.permutation(len(X_train))
@@ -232,14 +247,9 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
                                  f"left to learn from and srnet needs {MIN_ROWS}: pass X_test, or at least "
                                  f"{math.ceil(MIN_ROWS / 0.75)} rows")
             X_train, X_test = X_train[order[:cut]], X_train[order[cut:]]
-        X_test = check_matrix(X_test, "X_test")
-        if len(X_test) < 2:  # one row has no variance: R^2 -inf beside a tiny RMSE
-            raise ValueError(f"X_test must have >= 2 rows (R^2 needs two points), got {len(X_test)}")
-        if X_test.shape[1] != n_features:
-            raise ValueError(f"X_test has {X_test.shape[1]} columns but the network expects {n_features}")
+        X_test = _checked_test(X_test, n_features)
         # explainers learn from all of X_train; they are measured on at most n_points rows of each
-        points = {domain: X if len(X) <= n_points else X[np.sort(rng.choice(len(X), n_points, replace=False))]
-                  for domain, X in (("train", X_train), ("test", X_test))}
+        points = {domain: _sampled(X, n_points, rng) for domain, X in (("train", X_train), ("test", X_test))}
     network_outputs = {domain: network(X) for domain, X in points.items()}
     spread = data_box(X_train) if task == "classification" else used_boxes["training"]
     steps = NEIGHBOURHOOD * (spread[:, 1] - spread[:, 0])

@@ -220,3 +220,18 @@ def test_a_one_input_classifiers_comparison_is_written_and_an_empty_one_refused(
     result.records.clear()
     with pytest.raises(ValueError, match="no records"):
         write_comparison(result, network, tmp_path / "empty")
+
+
+def test_a_regression_comparison_measures_the_test_rows_it_is_given(small_network):
+    """X_test was ignored for regression without a word: its rows are now the domain "test", measured (an oracle
+    RMSE of the explainer's predictions against the network's there) and never shown to an explainer."""
+    network, X = small_network
+    X_test = np.random.default_rng(7).uniform(-1.2, 1.2, (30, 2))
+    result = compare(network, X, {"constant": ConstantExplainer()}, X_test=X_test, n_points=40, random_state=0)
+    by = {r["domain"]: r for r in result.records}
+    assert set(by) == {"interpolation", "extrapolation", "test"}
+    explainer = result.explainers["constant"]
+    expected = np.sqrt(np.mean((explainer.predict(X_test) - network(X_test)) ** 2))
+    assert by["test"]["rmse"] == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="X_test has 3 columns but the network expects 2"):
+        compare(network, X, {"constant": ConstantExplainer()}, X_test=np.zeros((5, 3)), n_points=40)
