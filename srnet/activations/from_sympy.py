@@ -41,7 +41,8 @@ of :func:`srnet.expr.symbolic.raw_sympy`; it should move to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import sympy
@@ -336,6 +337,24 @@ def _logistic_quotients(expr: sympy.Expr) -> sympy.Expr:
     return expr.replace(lambda e: e.is_Mul, rewrite)
 
 
+#: The assumptions of a real symbol: a symbol declaring any other (positive, integer, ...) is refused.
+_REAL_ASSUMPTIONS = sympy.Symbol("t", real=True).assumptions0
+
+
+def _check_real_symbols(symbols) -> None:
+    """Refuse inputs declared narrower than the reals: a program reads every real number, but sympy has already
+    simplified the expression on those assumptions (with positive x, sqrt(x**2) is x and Abs(x) is x, so the
+    program gave -2 at x = -2 for |x|), which would be a silently different function."""
+    for s in symbols:
+        narrower = sorted(key for key, value in s.assumptions0.items() if _REAL_ASSUMPTIONS.get(key) != value)
+        if narrower:
+            shown = [key for key in narrower if s.assumptions0[key]] or narrower  # positive=True implies zero=False
+            declared = ", ".join(f"{key}={s.assumptions0[key]}" for key in shown)
+            raise ValueError(f"the symbol {s} is declared with {declared}, but the program reads any real number, "
+                             f"and sympy may already have simplified the expression on that assumption "
+                             f"(sqrt({s}**2) -> {s}); build it with sympy.Symbol({s.name!r}, real=True)")
+
+
 def program_from_sympy(expr, symbols: Sequence[sympy.Symbol], *, protected: bool = False) -> Program:
     """The :class:`Program` computing ``expr`` (one target) over ``symbols``.
 
@@ -368,11 +387,24 @@ def program_from_sympy(expr, symbols: Sequence[sympy.Symbol], *, protected: bool
     if isinstance(expr, str):
         raise TypeError("give a sympy expression, not a string: srnet does not parse text "
                         "(sympy.sympify would eval it)")
-    if isinstance(expr, (int, float)):
-        expr = sympy.Float(expr)
+    # (True became sympy.Float(True): "could not convert string to float: 'true'"; NumPy's int64 was refused)
+    if isinstance(expr, (bool, np.bool_)):
+        raise TypeError(f"expected a sympy expression, got the boolean {expr!r}")
+    if isinstance(expr, numbers.Real):
+        expr = sympy.Float(float(expr))
     if not isinstance(expr, sympy.Expr):
         raise TypeError(f"expected a sympy expression, got {type(expr).__name__}")
+    if isinstance(symbols, (str, sympy.Basic)) or not isinstance(symbols, Iterable):
+        raise TypeError(f"symbols must be a sequence of sympy Symbols, got {symbols!r}")
     symbols = list(symbols)
+    for s in symbols:  # a name such as "x" failed with "'str' object has no attribute 'name'"
+        if not isinstance(s, sympy.Symbol):
+            raise TypeError(f"symbols must be sympy Symbols, got {s!r} ({type(s).__name__})")
+    names = [s.name for s in symbols]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # [x, x] made a two-input program reading only its second input
+        raise ValueError(f"symbols repeat {', '.join(repeated)}: each input needs its own name")
+    _check_real_symbols([*symbols, *(f for f in expr.free_symbols if f.name in names)])
     real = {s: sympy.Symbol(s.name, real=True) for s in symbols}
     # by name, as ExpressionActivation.from_sympy matches them: make_symbols' x0 is real, a plain x0 is not
     by_name = {s.name: s for s in symbols}

@@ -200,6 +200,9 @@ def activation_from_layer(explainer, layer: int, *, feature: int | None = None, 
     started = time.perf_counter()
     programs = getattr(explainer, "programs_", None)
     if programs is None:
+        if not hasattr(explainer, "fit"):  # a torch network was told "not fitted", as if an SRNet
+            raise ValueError(f"explainer must be a fitted srnet SRNet, got {type(explainer).__name__}; for a trained "
+                             "network's own neurons use neuron_pairs and activation_from_neurons")
         raise ValueError("the explainer is not fitted (no programs_); fit SRNet(form='paper') first")
     if not isinstance(layer, numbers.Integral) or isinstance(layer, bool):  # "0" and 0.0 were TypeErrors, True layer 1
         raise ValueError(f"layer must be a whole number (an index into the explained layers), got {layer!r}")
@@ -219,9 +222,10 @@ def activation_from_layer(explainer, layer: int, *, feature: int | None = None, 
     raw = collapse_inputs(program, output=feature)
     features = getattr(explainer, "layer_features_", None)
     source = str(features[layer][feature]) if features is not None else raw_text(program)
+    index = int(layer % len(programs))  # the label said "layer -1" where the details said layer 1
     activation = make_activation(raw, normalize=normalize, affine=affine, check_range=check_range,
-                                 label=f"route 2 (layer {layer} feature {feature}): f = {source}")
-    details = {"layer": int(layer % len(programs)), "feature": int(feature),
+                                 label=f"route 2 (layer {index} feature {feature}): f = {source}")
+    details = {"layer": index, "feature": int(feature),
                "layer_r2": float(explainer.layer_r2_[layer]) if hasattr(explainer, "layer_r2_") else None}
     return FoundActivation(activation, "layer", source, time.perf_counter() - started, details)
 

@@ -65,8 +65,13 @@ class _ActivationSearch:
     the offspring (neutral drift lets the search cross plateaus).
     """
 
-    def __init__(self, spec: GenomeSpec, scorer, parent: Genome, n_offspring: int, run_seed: int):
+    def __init__(self, spec: GenomeSpec, scorer, parent: Genome, n_offspring: int, run_seed: int,
+                 trained_before: int = 0):
         self.spec, self.scorer, self.run_seed = spec, scorer, run_seed
+        # ``trained_before``: the scorer's runs before this search's random start.  A scorer reused from an
+        # earlier search (its cache is the point of reusing it) counts that search's runs too: max_evaluations
+        # was spent before the first generation, and the details added both searches' runs
+        self.trained_before = trained_before
         self.parent, self.fitness = parent, scorer.fitness(Program.from_genome(parent))
         self.generation = 0
         self.grid = spec.grid()
@@ -78,8 +83,8 @@ class _ActivationSearch:
 
     @property
     def evaluations(self) -> int:
-        """Training runs (cache hits and rejected formulas are free)."""
-        return self.scorer.trained
+        """Training runs of this search (cache hits and rejected formulas are free)."""
+        return self.scorer.trained - self.trained_before
 
     def step(self, limits: Limits) -> None:
         parent = self.parent
@@ -186,7 +191,9 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     -------
     FoundActivation
         The best activation (standardised); ``details`` has the fitness,
-        generations, training runs, cache hits, rejected formulas and the
+        generations, training runs, cache hits, rejected formulas (this
+        search's: a reused scorer's earlier counts are left out, and
+        ``max_evaluations`` counts this search's runs) and the
         history ``[(generation, training runs, seconds, fitness)]`` at the
         start, at each improvement and at the end (seconds counted from the
         end of the first parent's training).
@@ -220,6 +227,7 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     started = time.perf_counter()
     run_seed = seed_from(random_state)
     rng = np.random.default_rng([run_seed, 0])
+    samples = None  # training rows of the light network; a given scorer leaves the data unused (unchecked)
     if scorer is None:
         if X_train is None or y_train is None or X_val is None or y_val is None:
             raise ValueError("give X_train, y_train, X_val and y_val, or a scorer")
@@ -233,6 +241,7 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
             raise ValueError(f"X_train has {X_train.shape[1]} columns but X_val has {X_val.shape[1]}")
         rows = subsample_rows(X_train.shape[0], max_samples, rng)
         X_train, y_train = X_train[rows], y_train[rows]
+        samples = int(X_train.shape[0])
         scorer = _Scorer(X_train, y_train, X_val, y_val, task=task, hidden=tuple(hidden), epochs=epochs, lr=lr,
                          batch_size=batch_size, device=device, seed=run_seed % (2**31), check_range=check_range)
     spec = GenomeSpec(n_inputs=1, n_outputs=1, n_rows=1, n_columns=n_columns, functions=functions,
@@ -240,26 +249,28 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     if initial is not None and initial.spec != spec:
         raise ValueError("the initial genome's spec differs from the search's (n_columns, functions, constants)")
 
+    trained_before, hits_before, rejected_before = scorer.trained, scorer.hits, scorer.rejected
     parent = initial.copy() if initial is not None else _random_start(
         spec, scorer, rng, deadline=None if max_seconds is None else started + max_seconds)
-    search = _ActivationSearch(spec, scorer, parent, n_offspring, run_seed)
+    search = _ActivationSearch(spec, scorer, parent, n_offspring, run_seed, trained_before)
     # the clock started before the first parent was trained: the budget covers it too
     remaining = None if max_seconds is None else max(max_seconds - (time.perf_counter() - started), 1e-9)
     outcome = run(search, max_generations=max_generations, max_evaluations=max_evaluations, max_seconds=remaining,
                   callback=callback)
     parent, parent_fitness = search.parent, search.fitness
+    trained, hits, rejected = search.evaluations, scorer.hits - hits_before, scorer.rejected - rejected_before
     if not math.isfinite(parent_fitness):
         raise DegenerateActivationError(
-            f"the search found no usable activation in {scorer.trained} training runs "
-            f"({scorer.rejected} degenerate formulas rejected); give it a larger budget")
+            f"the search found no usable activation in {trained} training runs "
+            f"({rejected} degenerate formulas rejected); give it a larger budget")
     program = Program.from_genome(parent)
     activation = make_activation(program, normalize=True, affine=affine, check_range=check_range,
                                  label=f"route 3 (search): validation loss {parent_fitness:.4g}")
     source = raw_text(program, (VARIABLE,))  # before standardising
-    details = {"fitness": parent_fitness, "generations": search.generation, "training_runs": scorer.trained,
-               "cache_hits": scorer.hits, "rejected": scorer.rejected, "stop_reason": outcome.stop_reason,
+    details = {"fitness": parent_fitness, "generations": search.generation, "training_runs": trained,
+               "cache_hits": hits, "rejected": rejected, "stop_reason": outcome.stop_reason,
                "history": outcome.history.tolist(),
-               "samples": None if X_train is None else int(X_train.shape[0])}
+               "samples": samples}  # (X_train.shape[0] of a list given with a scorer raised after the search)
     return FoundActivation(activation, "search", source, time.perf_counter() - started, details)
 
 
