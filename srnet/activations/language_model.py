@@ -28,6 +28,7 @@ the activation search with a language-model fitness need:
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ from srnet.activations.programs import CHECK_RANGE
 from srnet.activations.scorer import ActivationScorer
 from srnet.activations.study_models import activation_module, resolve_device, seeded
 from srnet.data import check_budget
+from srnet.networks import in_eval_mode
 from srnet.train import fit_network
 
 VOCAB_SIZE = 256
@@ -110,8 +112,10 @@ def split_tokens(tokens, validation: float = 0.1) -> tuple[np.ndarray, np.ndarra
     """The first ``1 - validation`` of the tokens for training, the rest (a
     contiguous tail, never seen in training) for validation."""
     tokens = np.asarray(tokens)
-    if not 0 < validation < 1:
-        raise ValueError(f"validation must be a fraction in (0, 1), got {validation}")
+    if tokens.ndim != 1:  # a 2-D array was split by rows, silently
+        raise ValueError(f"tokens must be a 1-D sequence of byte ids (as encode() gives), got shape {tokens.shape}")
+    if isinstance(validation, bool) or not isinstance(validation, numbers.Real) or not 0 < validation < 1:
+        raise ValueError(f"validation must be a fraction in (0, 1), got {validation!r}")
     cut = int(round(len(tokens) * (1 - validation)))
     return tokens[:cut], tokens[cut:]
 
@@ -124,6 +128,9 @@ def make_windows(tokens, context: int, *, max_windows: int | None = None) -> tup
     if tokens.ndim != 1 or (tokens.size and (tokens.dtype.kind not in "iub" and not (
             tokens.dtype.kind == "f" and np.all(np.isfinite(tokens)) and np.all(tokens == np.round(tokens))))):
         raise ValueError("tokens must be a 1-D sequence of whole numbers (byte ids, as encode() gives)")  # 1.5 -> 1
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= VOCAB_SIZE):  # was an IndexError deep in training
+        raise ValueError(f"tokens must be byte ids in [0, {VOCAB_SIZE}) (as encode() gives), got "
+                         f"{tokens.min():g}..{tokens.max():g}")
     context = check_budget("context", context, integer=True)
     max_windows = check_budget("max_windows", max_windows, allow_none=True, integer=True)  # 0 made none
     n = (len(tokens) - 1) // context
@@ -226,6 +233,7 @@ class TinyGPT(nn.Module):
 
     def __init__(self, config: LMConfig = LMConfig(), activation="gelu"):
         super().__init__()
+        _check_config(config)
         self.config = config
         self.token = nn.Embedding(VOCAB_SIZE, config.d_model)
         self.position = nn.Embedding(config.context, config.d_model)
@@ -261,6 +269,36 @@ def build_language_model(config: LMConfig, activation="gelu", *, random_state: i
 
 # ----------------------------------------------------------------- training
 
+def _check_config(config) -> None:
+    if not isinstance(config, LMConfig):
+        raise ValueError(f"config must be an LMConfig, got {type(config).__name__}")
+
+
+def _check_windows(name: str, windows, who: str, context: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``windows = (inputs, targets)`` as :func:`make_windows` gives them, as int64 (torch's embedding and
+    cross-entropy take no uint8 indices), else one line (``who`` needs them)."""
+    shape = f"{name} must be (inputs, targets) of make_windows: two 2-D integer tensors of one shape"
+    if not isinstance(windows, (tuple, list)) or len(windows) != 2:
+        raise ValueError(shape)
+    inputs, targets = windows
+    integer = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+    if not all(isinstance(t, torch.Tensor) and t.dim() == 2 and t.dtype in integer for t in (inputs, targets)):
+        raise ValueError(shape)
+    if inputs.shape[0] != targets.shape[0]:
+        raise ValueError(f"{name} inputs have {inputs.shape[0]} windows but targets have {targets.shape[0]}")
+    if inputs.shape != targets.shape:
+        raise ValueError(shape)
+    if inputs.shape[0] == 0 or inputs.shape[1] == 0:
+        raise ValueError(f"{who} needs at least one {name} window, got none")
+    if int(torch.minimum(inputs.min(), targets.min())) < 0 or int(torch.maximum(inputs.max(), targets.max())) >= \
+            VOCAB_SIZE:
+        raise ValueError(f"{name} holds token ids outside [0, {VOCAB_SIZE}): bytes, as encode() gives")
+    if context is not None and inputs.shape[1] > context:  # refused only at the first training run, inside the search
+        raise ValueError(f"{name} windows are {inputs.shape[1]} tokens, longer than the model's context "
+                         f"({context}): make_windows(tokens, {context}) or a larger LMConfig(context=...)")
+    return inputs.long(), targets.long()
+
+
 def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy (nats) of every next byte."""
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
@@ -270,25 +308,25 @@ def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 def perplexity(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, batch_size: int = 64) -> float:
     """``exp`` of the mean cross-entropy over every target byte (inf when not finite).
 
+    The model is measured in eval mode and given its training flags back.
+
     Raises
     ------
     ValueError
-        In one line, when there are no windows (nothing to measure) or the
-        inputs and targets differ in rows.
+        In one line, when there are no windows (nothing to measure), or the
+        inputs and targets are not windows of :func:`make_windows` (two 2-D
+        integer tensors of one shape, byte ids).
     """
-    if inputs.shape[0] == 0 or targets.numel() == 0:
-        raise ValueError("perplexity needs at least one validation window, got none")
-    if inputs.shape[0] != targets.shape[0]:
-        raise ValueError(f"inputs have {inputs.shape[0]} windows but targets have {targets.shape[0]}")
+    inputs, targets = _check_windows("validation", (inputs, targets), "perplexity")
     batch_size = check_budget("batch_size", batch_size, integer=True)
-    model.eval()
     device = next(model.parameters()).device
     total, count = 0.0, 0
-    for first in range(0, inputs.shape[0], batch_size):
-        x = inputs[first : first + batch_size].to(device)
-        y = targets[first : first + batch_size].to(device)
-        total += float(lm_loss(model(x), y)) * y.numel()
-        count += y.numel()
+    with in_eval_mode(model):  # a model in training mode was left in eval mode
+        for first in range(0, inputs.shape[0], batch_size):
+            x = inputs[first : first + batch_size].to(device)
+            y = targets[first : first + batch_size].to(device)
+            total += float(lm_loss(model(x), y)) * y.numel()
+            count += y.numel()
     mean = total / count
     return math.exp(mean) if math.isfinite(mean) and mean < 700 else math.inf
 
@@ -319,7 +357,10 @@ def train_language_model(model: nn.Module, train: tuple, validation: tuple, conf
     ``tokens_per_s`` is training throughput: those tokens per second of the
     loop (forward, backward and Adam step).
     """
-    inputs, targets = train
+    _check_config(config)
+    # before the training: no windows was a ZeroDivisionError, and no validation windows an error after the training
+    inputs, targets = _check_windows("train", train, "training")
+    _check_windows("validation", validation, "perplexity")
     if config.max_train_windows is not None:
         inputs, targets = inputs[: config.max_train_windows], targets[: config.max_train_windows]
     device = next(model.parameters()).device if device is None else resolve_device(device)
@@ -351,6 +392,10 @@ def eval_tokens_per_second(model: nn.Module, inputs: torch.Tensor, *, batch_size
                            repeats: int = 3) -> float:
     """Inference throughput: tokens per second of the forward pass over
     ``inputs`` (the best of ``repeats`` timed passes, after one warm-up batch)."""
+    batch_size = check_budget("batch_size", batch_size, integer=True)  # 0 was range()'s error
+    repeats = check_budget("repeats", repeats, integer=True)  # 0 reported 0 tokens/s
+    if not isinstance(inputs, torch.Tensor) or inputs.dim() != 2 or inputs.shape[0] == 0 or inputs.shape[1] == 0:
+        raise ValueError("eval_tokens_per_second needs input windows: a 2-D tensor of at least one window")
     model.eval()
     device = next(model.parameters()).device
     inputs = inputs.to(device)
@@ -405,23 +450,9 @@ class LanguageModelScorer(ActivationScorer):
         super().__init__(check_range=check_range)
         max_validation_windows = check_budget("max_validation_windows", max_validation_windows, allow_none=True,
                                               integer=True)
-        if not isinstance(config, LMConfig):
-            raise ValueError(f"config must be an LMConfig, got {type(config).__name__}")
-        for name, (inputs, targets) in (("train", train), ("validation", validation)):  # tracebacks at training
-            windows = all(isinstance(t, torch.Tensor) and t.dim() == 2 and not t.is_floating_point()
-                          for t in (inputs, targets))
-            if not windows or inputs.shape != targets.shape:
-                raise ValueError(f"{name} must be (inputs, targets) of make_windows: two 2-D integer tensors of one "
-                                 f"shape")
-            if inputs.shape[0] == 0:
-                raise ValueError(f"the scorer needs at least one {name} window, got none")
-            if inputs.numel() and (int(inputs.min()) < 0 or int(max(inputs.max(), targets.max())) >= VOCAB_SIZE
-                                   or int(targets.min()) < 0):
-                raise ValueError(f"{name} holds token ids outside [0, {VOCAB_SIZE}): bytes, as encode() gives")
-            if inputs.shape[1] > config.context:  # refused only at the first training run, inside the search
-                raise ValueError(f"{name} windows are {inputs.shape[1]} tokens, longer than the model's context "
-                                 f"({config.context}): make_windows(tokens, {config.context}) or a larger "
-                                 f"LMConfig(context=...)")
+        _check_config(config)
+        train, validation = (_check_windows(name, windows, "the scorer", config.context)  # tracebacks at training
+                             for name, windows in (("train", train), ("validation", validation)))
         self.device = resolve_device(device)
         self.config = config
         self.train_windows = tuple(t.to(self.device) for t in train)

@@ -465,6 +465,7 @@ def distil_block(model: nn.Module, name: str, block: ExplainedBlock, inputs: tor
     steps = check_budget("steps", steps, integer=True)
     lr = check_budget("lr", lr)
     batch_size = check_budget("batch_size", batch_size, integer=True)
+    random_state = check_budget("random_state", random_state, integer=True, positive=False)  # 1.5: torch's error
     if max_seconds is not None:
         max_seconds = check_budget("max_seconds", max_seconds)
     if inputs.shape[0] == 0 or validation.shape[0] == 0:
