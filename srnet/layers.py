@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from srnet.cgp import _kernels
-from srnet.cgp.evolve import MUTATIONS, as_feature_rows
+from srnet.cgp.evolve import MUTATIONS, as_feature_rows, check_mutation
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES, PAPER_FUNCTIONS
 from srnet.expr.program import Program
@@ -117,6 +118,8 @@ class LayerwiseSearch:
                  run_seed, n_threads, selection="drift"):
         if selection not in SELECTIONS:
             raise ValueError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
+        check_mutation(mutation, mutation_rate)  # (an unknown one was a KeyError)
+        _check_layers(specs, inputs, targets)
         self.selection = selection
         self.specs = specs
         self.inputs = inputs
@@ -223,6 +226,24 @@ class LayerwiseSearch:
         self.fitness = fitness
 
 
+def _check_layers(specs, inputs, targets) -> None:
+    """The search's arrays against its specs, or one line: the kernels read a layer's input rows by the
+    spec's addresses and every row by the inputs' sample count, past the arrays when they disagree (a
+    layer fed fewer units than its spec reads scored memory beyond them)."""
+    if not isinstance(targets, (list, tuple)) or len(targets) != len(specs) or not specs:
+        raise ValueError(f"targets must be a list of one array per spec ({len(specs)}), got "
+                         f"{len(targets) if isinstance(targets, (list, tuple)) else type(targets).__name__}")
+    layers = [("inputs", inputs)] + [(f"layer {k + 1}'s targets", t) for k, t in enumerate(targets)]
+    n = inputs.shape[1] if isinstance(inputs, np.ndarray) and inputs.ndim == 2 else None
+    for k, (name, array) in enumerate(layers):
+        if not isinstance(array, np.ndarray) or array.ndim != 2 or array.dtype != np.float64 or array.shape[1] != n:
+            raise ValueError(f"{name} must be a 2-D float64 array (one row per unit, {n} samples as the inputs); "
+                             f"got {getattr(array, 'shape', type(array).__name__)}")
+        if k < len(specs) and array.shape[0] != specs[k].n_inputs:
+            raise ValueError(f"{name} have {array.shape[0]} rows but layer {k + 1}'s spec reads "
+                             f"{specs[k].n_inputs} inputs")
+
+
 def make_specs(input_width, layer_widths, *, form, n_outputs, n_rows, n_columns, levels_back, functions,
                n_constants, constant_pool):
     """One GenomeSpec per explained layer."""
@@ -231,14 +252,16 @@ def make_specs(input_width, layer_widths, *, form, n_outputs, n_rows, n_columns,
     n_layers = len(layer_widths)
     if form == "paper":
         per_layer = [1] * n_layers
-    elif isinstance(n_outputs, (int, np.integer)):
-        per_layer = [int(n_outputs)] * n_layers
     else:
-        per_layer = [int(m) for m in n_outputs]
+        # (True was read as 1, "12" digit by digit as [1, 2], and 2.5 was a TypeError traceback)
+        per_layer = [n_outputs] * n_layers if not isinstance(n_outputs, (list, tuple, np.ndarray)) else list(n_outputs)
+        if not all(isinstance(m, numbers.Integral) and not isinstance(m, (bool, np.bool_)) and m >= 1
+                   for m in per_layer):
+            raise ValueError(f"n_outputs must be a whole number >= 1, or a list of one per explained layer; "
+                             f"got {n_outputs!r}")
         if len(per_layer) != n_layers:
             raise ValueError(f"n_outputs lists {len(per_layer)} values for {n_layers} explained layers")
-    if any(m < 1 for m in per_layer):
-        raise ValueError(f"n_outputs must be >= 1 per layer, got {per_layer}")
+        per_layer = [int(m) for m in per_layer]
     widths = [input_width] + list(layer_widths)
     return [GenomeSpec(n_inputs=widths[k], n_outputs=per_layer[k], n_rows=n_rows, n_columns=n_columns,
                        levels_back=levels_back, functions=functions, n_constants=n_constants,

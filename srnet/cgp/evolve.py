@@ -534,6 +534,8 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     check_mutation(mutation, mutation_rate)
     n_offspring = check_budget("n_offspring", n_offspring, integer=True)
     ridge = check_budget("ridge", ridge, positive=False)
+    if initial is not None and not isinstance(initial, Genome):  # (an AttributeError traceback)
+        raise ValueError(f"initial must be a Genome or None, got {type(initial).__name__}")
     if initial is not None and initial.spec != spec:  # its genes address another grid: read out of bounds
         names = [f.name for f in dataclasses.fields(spec) if f.compare]
         differ = [f"{name} {getattr(initial.spec, name)!r} vs {getattr(spec, name)!r}"

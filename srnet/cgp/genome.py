@@ -75,6 +75,8 @@ class GenomeSpec:
         if self.levels_back is not None and (not _is_count(self.levels_back) or self.levels_back < 1):
             raise ValueError(f"levels_back must be an integer >= 1 or None, got {self.levels_back!r}")
         object.__setattr__(self, "functions", function_names(self.functions))
+        if isinstance(self.constant_pool, (str, bytes)):  # "12" was read digit by digit as the pool (1.0, 2.0)
+            raise ValueError(f"constant_pool must be a sequence of numbers, got {self.constant_pool!r}")
         try:
             pool = tuple(float(c) for c in self.constant_pool)
         except (TypeError, ValueError):
@@ -162,6 +164,8 @@ class Genome:
     constants: np.ndarray
 
     def __post_init__(self):
+        if not isinstance(self.spec, GenomeSpec):
+            raise ValueError(f"invalid genome: spec must be a GenomeSpec, got {type(self.spec).__name__}")
         self.nodes = _genes(self.nodes, "nodes")
         self.outputs = _genes(self.outputs, "outputs")
         self.constants = _genes(self.constants, "constants")
@@ -185,18 +189,30 @@ class Genome:
         """Float values of the ephemeral constants."""
         return self.spec.pool_array[self.constants]
 
+    def _checked_genes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The gene arrays, checked again: they can be edited after the genome was made, and the kernels
+        read and write wherever an address points (an output set to 10**8 crashed active_nodes)."""
+        nodes, outputs = _genes(self.nodes, "nodes"), _genes(self.outputs, "outputs")
+        constants = _genes(self.constants, "constants")
+        check_population(self.spec, nodes[None], outputs[None], constants[None])
+        return nodes, outputs, constants
+
     def active_nodes(self) -> np.ndarray:
         """Indices of the nodes that feed an output, in evaluation order."""
-        order, count = _kernels.active_nodes(self.nodes, self.outputs, self.spec.n_sources, ARITIES)
+        nodes, outputs, _ = self._checked_genes()
+        order, count = _kernels.active_nodes(nodes, outputs, self.spec.n_sources, ARITIES)
         return order[:count].copy()
 
     def n_active(self) -> int:
         return len(self.active_nodes())
 
     def same_phenotype(self, other: "Genome") -> bool:
-        """True when both genomes compute the same graph (inactive genes ignored)."""
-        return bool(_kernels.same_phenotype(self.nodes, self.outputs, self.constants,
-                                            other.nodes, other.outputs, other.constants,
+        """True when both genomes compute the same graph (inactive genes ignored); both must follow one spec
+        (the same genes on another grid or constant pool compute something else, and the kernel read past
+        the smaller genome's arrays)."""
+        if not isinstance(other, Genome) or other.spec != self.spec:
+            raise ValueError("same_phenotype compares two genomes of the same GenomeSpec")
+        return bool(_kernels.same_phenotype(*self._checked_genes(), *other._checked_genes(),
                                             self.spec.n_sources, self.spec.n_inputs, ARITIES))
 
     def describe(self) -> str:
