@@ -197,20 +197,28 @@ class _Leaf:
     width: int | None
 
 
+def _leaf_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """(name, module) of every leaf in registration order: a module without children, or a Linear even with
+    children (weight_norm and spectral_norm parametrize it with some), and nothing that lies under a Linear."""
+    leaves, linears = [], []
+    for name, module in model.named_modules():
+        if not name or any(name.startswith(linear + ".") for linear in linears):
+            continue
+        if _is_linear(module):
+            linears.append(name)
+        elif list(module.children()):
+            continue
+        leaves.append((name, module))
+    return leaves
+
+
 def _classify_leaves(model: nn.Module, n_features: int) -> list[_Leaf]:
     """Every leaf module with its role, found by trying it (in eval mode,
     without gradients) on a few inputs of the width that reaches it."""
-    leaves, width, linear_names = [], n_features, []
+    leaves, width = [], n_features
     with in_eval_mode(model), torch.no_grad():
-        for name, module in model.named_modules():
-            # a Linear is a leaf even with children (weight_norm, spectral_norm parametrize it with some),
-            # and what lies under it is not
-            if not name or any(name.startswith(linear + ".") for linear in linear_names):
-                continue
-            if list(module.children()) and not _is_linear(module):
-                continue
+        for name, module in _leaf_modules(model):
             if _is_linear(module):
-                linear_names.append(name)
                 role, width = "linear", int(module.weight.shape[0])
             elif _is_softmax(module):
                 role = "softmax"
@@ -718,12 +726,7 @@ def _where_failed(model: nn.Module, batch: torch.Tensor) -> str:
             trace["running"], trace["last"] = None, (name, module, output)
         return hook
 
-    leaves, linears = [], []  # as _classify_leaves: a Linear is a leaf even with children (weight_norm's)
-    for name, module in model.named_modules():
-        if name and not any(name.startswith(linear + ".") for linear in linears) \
-                and (_is_linear(module) or not list(module.children())):
-            leaves.append((name, module))
-            linears += [name] if _is_linear(module) else []
+    leaves = _leaf_modules(model)
     handles = [module.register_forward_pre_hook(enter(name)) for name, module in leaves]
     handles += [module.register_forward_hook(leave(name)) for name, module in leaves]
     try:

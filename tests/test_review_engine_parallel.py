@@ -46,17 +46,24 @@ def test_cuda_evaluator_refuses_inputs_float32_cannot_hold_as_the_cpu_float32_ev
         CudaEvaluator(X_rows, np.vstack([np.arange(10.0)]))
 
 
-@pytest.mark.parametrize("name, value", [("outputs", 2**32), ("outputs", 0.7), ("nodes", 2**32 + 1)])
-def test_cuda_evaluator_refuses_genes_that_are_not_their_own_int32_value(name, value):
-    """evaluate() cast the genes to int32 before checking them: 2**32 wrapped to the valid address 0,
-    0.7 truncated to 0, and a wrong genome was scored silently (the checks run before the device is
-    touched: an evaluator made without __init__ stands in for one on a GPU)."""
+def _population_with(name: str, value):
+    """A spec and a population of one random genome, as int64 or float arrays, whose gene array ``name`` ends
+    in ``value`` (the last output, or the last node's last gene)."""
     spec = GenomeSpec(n_inputs=1, n_columns=3, functions=("add", "mul"))
     genome = Genome.random(spec, np.random.default_rng(0))
     genes = {"nodes": genome.nodes[None].astype(np.int64), "outputs": genome.outputs[None].astype(np.int64),
              "constants": genome.constants[None]}
     genes[name] = genes[name].astype(type(value))
     genes[name].flat[-1] = value
+    return spec, genes
+
+
+@pytest.mark.parametrize("name, value", [("outputs", 2**32), ("outputs", 0.7), ("nodes", 2**32 + 1)])
+def test_cuda_evaluator_refuses_genes_that_are_not_their_own_int32_value(name, value):
+    """evaluate() cast the genes to int32 before checking them: 2**32 wrapped to the valid address 0,
+    0.7 truncated to 0, and a wrong genome was scored silently (the checks run before the device is
+    touched: an evaluator made without __init__ stands in for one on a GPU)."""
+    spec, genes = _population_with(name, value)
     evaluator = object.__new__(CudaEvaluator)
     evaluator.n_inputs, evaluator.n_targets, evaluator.mode = 1, 1, FITNESS_MODES["scaled"]
     with pytest.raises(ValueError, match=f"invalid genome: {name} must hold whole numbers within int32"):
@@ -66,12 +73,7 @@ def test_cuda_evaluator_refuses_genes_that_are_not_their_own_int32_value(name, v
 @pytest.mark.parametrize("name, value", [("outputs", 2**32), ("outputs", 0.7), ("nodes", 2**32 + 1)])
 def test_the_cpu_evaluator_refuses_genes_that_are_not_their_own_int32_value(name, value):
     """evaluate_population cast the genes to int32 as the GPU evaluator did: a wrong genome scored silently."""
-    spec = GenomeSpec(n_inputs=1, n_columns=3, functions=("add", "mul"))
-    genome = Genome.random(spec, np.random.default_rng(0))
-    genes = {"nodes": genome.nodes[None].astype(np.int64), "outputs": genome.outputs[None].astype(np.int64),
-             "constants": genome.constants[None]}
-    genes[name] = genes[name].astype(type(value))
-    genes[name].flat[-1] = value
+    spec, genes = _population_with(name, value)
     with pytest.raises(ValueError, match=f"invalid genome: {name} must hold whole numbers within int32"):
         evaluate_population(spec, genes["nodes"], genes["outputs"], genes["constants"], X_ROWS, X_ROWS**2)
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from test_language_model import _DivergesAfter as NaNAfter  # GELU, then NaN: a diverging activation
 
 from srnet.activations.language_model import (
     LanguageModelScorer,
@@ -50,21 +51,6 @@ def binary_data(n=120, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
     return X, (X[:, 0] > 0).astype(float)
-
-
-class NaNAfter(torch.nn.Module):
-    """ReLU for ``calls`` forward passes in training mode, NaN from then on (a diverging activation)."""
-
-    def __init__(self, calls):
-        super().__init__()
-        self.calls, self.seen = calls, 0
-
-    def forward(self, x):
-        if self.training:
-            self.seen += 1
-            if self.seen > self.calls:
-                return x * math.nan
-        return torch.relu(x)
 
 
 class Counting(torch.nn.Module):

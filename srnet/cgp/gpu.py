@@ -61,7 +61,7 @@ from srnet.cgp._fitness import (
 from srnet.cgp._mutation import mark_active
 from srnet.cgp._vecmath import JIT_OPTIONS as _JIT
 from srnet.cgp.evolve import check_float32_rows  # (evolve imports this module lazily: no cycle)
-from srnet.cgp.genome import _genes, check_population
+from srnet.cgp.genome import _genes, _is_count, check_population
 from srnet.cgp.primitives import ARITIES, PRIMITIVES
 from srnet.data import check_budget, check_matrix
 
@@ -92,11 +92,6 @@ def cuda_available() -> bool:
         return bool(cuda.is_available())
     except Exception:  # no driver, a broken toolkit: no GPU for us either way
         return False
-
-
-def _is_integer(value) -> bool:
-    """Whether ``value`` is an int (a NumPy one too), not a bool."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _multiprocessors() -> int:
@@ -544,10 +539,10 @@ class CudaEvaluator:
         ridge = check_budget("ridge", ridge, positive=False)  # as the CPU's evaluate_population: True was 1.0
         if threads_per_block is None:
             threads_per_block = SIMULATOR_THREADS_PER_BLOCK if simulating() else THREADS_PER_BLOCK
-        if not (_is_integer(threads_per_block) and 1 <= threads_per_block <= 1024
+        if not (_is_count(threads_per_block) and 1 <= threads_per_block <= 1024
                 and not threads_per_block & (threads_per_block - 1)):  # a float or a str raised a TypeError here
             raise ValueError(f"threads_per_block must be a power of two in 1..1024, got {threads_per_block!r}")
-        if blocks_per_genome is not None and not (_is_integer(blocks_per_genome) and blocks_per_genome >= 1):
+        if blocks_per_genome is not None and not (_is_count(blocks_per_genome) and blocks_per_genome >= 1):
             raise ValueError(f"blocks_per_genome must be a positive integer or None, got {blocks_per_genome!r}")
         X_rows = check_matrix(X_rows, "X_rows")
         Y_rows = check_matrix(Y_rows, "Y_rows")
