@@ -103,7 +103,7 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
         return sklearn_validate_data(estimator, X, y, **kwargs)
     except ValueError as error:
         if "NaN" not in str(error) and "infinity" not in str(error):
-            raise
+            raise ValueError(_prose(error)) from None
         for name, values in (("X", X), ("y", None if isinstance(y, str) else y)):
             try:
                 values = np.asarray(values, dtype=np.float64)
@@ -113,7 +113,15 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
             if values.ndim and bad.any():
                 where = ", ".join(f"{axis} {index}" for axis, index in zip(("row", "column"), np.argwhere(bad)[0]))
                 raise ValueError(f"{name} contains {int(bad.sum())} NaN/inf values (first at {where})") from None
-        raise ValueError(str(error).splitlines()[0]) from None
+        raise ValueError(_prose(error)) from None
+
+
+def _prose(error: Exception) -> str:
+    """scikit-learn's message in one line, without the arrays it prints (a 1-D X printed every value, a complex
+    one the whole matrix, between the sentences that say what to do)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    prose = [line for line in lines if not line.startswith(("array=", "[", "-", ".")) and not line[0].isdigit()]
+    return " ".join(prose or lines[:1])
 
 
 def validate_regression(estimator, X, y):

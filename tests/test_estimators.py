@@ -215,3 +215,18 @@ def test_ctrl_c_while_the_formula_is_simplified_keeps_the_fit_and_a_second_keeps
     at = sympy.lambdify(symbols, model.expression_)(*(X[:, int(str(s)[1:])] for s in symbols))
     np.testing.assert_allclose(at, model.predict(X), rtol=1e-9, atol=1e-9)  # formula and predict: one fit
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda X: X[:, 0], "Expected 2D array, got 1D array instead: Reshape your data"),
+    (lambda X: X.astype(complex), "Complex data not supported$"),
+])
+def test_scikit_learns_input_errors_are_one_line_without_the_arrays(bad, match):
+    """validate_data passed scikit-learn's other errors through: a 1-D X printed every value, a complex one the
+    whole matrix, between the sentences that say what to do."""
+    X = np.random.default_rng(0).uniform(size=(20, 2))
+    model = CGPRegressor(max_generations=3, simplify_seconds=0, random_state=0).fit(X, X[:, 0])
+    for call in (lambda: model.predict(bad(X)), lambda: CGPRegressor(max_generations=3).fit(bad(X), X[:, 0])):
+        with pytest.raises(ValueError, match=match) as error:
+            call()
+        assert "\n" not in str(error.value) and "0." not in str(error.value)
