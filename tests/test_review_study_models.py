@@ -1,6 +1,7 @@
 """Review of the activation study's networks and the byte-level language model: each test failed before its fix."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -232,3 +233,12 @@ def test_distillation_seed_is_a_whole_number():
         with pytest.raises(ValueError, match="random_state") as error:
             distil_block(model, name, block, inputs[:8], inputs[8:16], steps=1, random_state=bad)
         one_line(error)
+
+
+def test_test_rows_of_one_class_have_no_auc_and_no_warning():
+    X, y = binary_data()
+    model = seeded(light_network, 0, 3, "relu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's UndefinedMetricWarning
+        scores = evaluate_binary(model, X[y == 1], y[y == 1])
+    assert math.isnan(scores["roc_auc"]) and 0 <= scores["accuracy"] <= 1

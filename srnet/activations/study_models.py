@@ -183,7 +183,8 @@ def predict_logits(model: nn.Module, X, *, device=None, batch_size: int = 8192) 
 
 
 def evaluate_binary(model: nn.Module, X, y) -> dict:
-    """Accuracy (logit > 0) and ROC AUC on (X, y); both NaN for non-finite logits."""
+    """Accuracy (logit > 0) and ROC AUC on (X, y); both NaN for non-finite logits, the AUC NaN for test rows of
+    one class (it ranks nothing: scikit-learn warned and gave NaN)."""
     from sklearn.metrics import roc_auc_score
 
     logits = predict_logits(model, X)
@@ -191,7 +192,7 @@ def evaluate_binary(model: nn.Module, X, y) -> dict:
     if not np.all(np.isfinite(logits)):  # NaN > 0 is False: NaN logits scored as an accuracy of every negative
         return {"accuracy": math.nan, "roc_auc": math.nan}
     accuracy = float(np.mean((logits > 0) == (y > 0.5)))
-    auc = float(roc_auc_score(y, logits))
+    auc = float(roc_auc_score(y, logits)) if np.unique(y > 0.5).size == 2 else math.nan
     return {"accuracy": accuracy, "roc_auc": auc}
 
 
