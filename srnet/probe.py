@@ -533,8 +533,9 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
     if parameter.is_meta:  # its outputs hold no values: a RuntimeError deep inside the output checks
         raise ValueError(f"{_kind(model)} is on the meta device: its weights hold no values (load real weights, "
                          f"e.g. with .to_empty() then load_state_dict, before probing it)")
-    largest = float(np.abs(X).max())
-    if finite and parameter.dtype.is_floating_point and largest > torch.finfo(parameter.dtype).max:
+    narrow = parameter.dtype.is_floating_point and torch.finfo(parameter.dtype).max < np.finfo(np.float64).max
+    largest = max(float(X.max()), -float(X.min())) if finite and narrow and X.size else 0.0  # (no |X| copy)
+    if narrow and largest > torch.finfo(parameter.dtype).max:
         # cast to the network's dtype, such values became inf: the network ran on other inputs than X holds
         raise ValueError(f"X holds values up to {largest:.3g}, beyond the largest {parameter.dtype} "
                          f"({torch.finfo(parameter.dtype).max:.4g}) of the network's weights; scale X, or convert "

@@ -26,6 +26,11 @@ from srnet.data import TASKS, check_budget, check_matrix, check_vector, class_in
 from srnet.networks import MLPSpec, build_mlp
 
 
+class TrainingDiverged(ValueError):
+    """The training loss stopped being finite (lower the learning rate, rescale the target, or change the
+    activation): raised by :func:`train_mlp` and the activation study's training."""
+
+
 @dataclass(frozen=True)
 class TrainingRecord:
     """What :func:`train_mlp` reports about the fit.
@@ -325,8 +330,8 @@ def train_mlp(
                     else float((outputs.argmax(dim=1) == targets[train_rows]).float().mean()))
     diverged = not losses or not math.isfinite(losses[-1])
     if (diverged and history.get("best_epoch") is None) or not math.isfinite(final_loss):  # NaN weights: no network
-        raise ValueError(f"training diverged (the loss is not finite at epoch {len(losses)}); lower lr (got {lr:g})"
-                         + ("" if classes is not None else " or rescale y"))
+        raise TrainingDiverged(f"training diverged (the loss is not finite at epoch {len(losses)}); lower lr "
+                               f"(got {lr:g})" + ("" if classes is not None else " or rescale y"))
     return model, TrainingRecord(final_loss, accuracy, classes, len(losses), seconds, history.get("best_epoch"))
 
 

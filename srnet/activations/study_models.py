@@ -28,12 +28,7 @@ from torch import nn
 
 from srnet.data import check_binary_labels, check_budget, check_matrix
 from srnet.networks import ACTIVATIONS
-from srnet.train import fit_network
-
-
-class TrainingDiverged(ValueError):
-    """The training loss stopped being finite (:func:`train_binary`)."""
-
+from srnet.train import TrainingDiverged, fit_network
 
 # ------------------------------------------------------------------ devices
 
