@@ -234,19 +234,15 @@ def evaluate(plan: FusedPlan, x: torch.Tensor, derivative: bool,
 def _checked_kind(plan: FusedPlan, x: torch.Tensor, kind: str | None) -> str:
     """``kind``, or :func:`backend`'s answer without one; a one-line ValueError where that kernel cannot run
     on ``x`` (a forced "cpu" on a float16 tensor was a KeyError, an unknown kind ran the CPU kernel)."""
-    if kind is None:
-        kind = backend(plan, x)
-        runs = kind is not None
-    elif x.dtype not in (torch.float32, torch.float64):
-        runs = False
-    elif kind == "cpu":
-        runs = x.device.type == "cpu" and plan.cpu
-    elif kind == "triton":
-        from srnet.activations import _fused_triton
-
-        runs = plan.triton and (x.device.type == "cuda" or (x.device.type == "cpu" and _fused_triton.interpreting()))
-    else:
+    if kind not in (None, "cpu", "triton"):
         raise ValueError(f"unknown fused kernel {kind!r}: 'cpu', 'triton' or None (the one backend() picks)")
+    chosen = backend(plan, x)
+    runs = chosen is not None if kind is None else kind == chosen
+    if kind == "triton" and not runs and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        from srnet.activations import _fused_triton  # Triton's interpreter runs its kernels on CPU tensors
+
+        runs = plan.triton and _fused_triton.interpreting()
+    kind = kind or chosen
     if not runs:
         raise ValueError(f"no fused kernel{'' if kind is None else ' ' + repr(kind)} for {x.dtype} tensors on "
                          f"{x.device.type} with primitives {', '.join(sorted(set(plan.names))) or '(none)'}")
