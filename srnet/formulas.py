@@ -31,7 +31,7 @@ from srnet.expr.symbolic import (
     to_sympy,
 )
 from srnet.jsonio import check_document, malformed, shown
-from srnet.metrics import class_agreement, class_divergence, mse, rmse_r2, softmax
+from srnet.metrics import class_agreement, class_divergence, rmse_r2, softmax
 
 #: Primitives whose protected branch means a pole (or log 0) when their
 #: argument changes sign inside a connected domain.
@@ -458,7 +458,7 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
     on more rows than the least-squares one).
 
     Returns the refined formula only when it lowers the validation error
-    (MSE; for a classifier, disagreement with the network's class first, MSE
+    (RMSE; for a classifier, disagreement with the network's class first, RMSE
     next), else None."""
     import torch
 
@@ -471,7 +471,16 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
             module.weights.register_hook(lambda grad, absent=absent: grad.masked_fill(absent, 0.0))
     x_fit = torch.as_tensor(np.asarray(X_fit, dtype=np.float64))
     y_fit = torch.as_tensor(np.asarray(Y_fit, dtype=np.float64).reshape(len(X_fit), -1))
-    scale = y_fit.var(dim=0).clamp_min(1e-300)  # each output counts by its own scale
+    # for a regression, the last layer works in units of each output's largest magnitude (a weight of 1e200
+    # moves by steps of 1, and squared residuals beyond 1e154 do not overflow), each output counting by its
+    # own spread
+    unit = (torch.ones(y_fit.shape[1], dtype=y_fit.dtype) if classification
+            else y_fit.abs().amax(dim=0).clamp_min(1e-300))
+    with torch.no_grad():
+        modules[-1].weights.div_(unit)
+        modules[-1].intercept.div_(unit)
+    y_fit = y_fit / unit
+    scale = y_fit.var(dim=0).clamp_min(1e-300)
 
     def forward(x):
         for module in modules:
@@ -500,6 +509,9 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
             optimiser.step(closure)
     except (RuntimeError, IndexError):  # a non-finite step inside the line search (torch's strong-Wolfe search
         return None  # indexes an empty bracket when its first loss is inf): keep the formula as it was
+    with torch.no_grad():
+        modules[-1].weights.mul_(unit)
+        modules[-1].intercept.mul_(unit)
     try:
         refined = replace(formula, source=formula.source + "+refined",
                           programs=tuple(m.to_program() for m in modules))
@@ -510,11 +522,12 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
 
 
 def _validation_error(formula: Formula, X, Y, classification: bool) -> tuple:
-    """(MSE,), or for a classifier (disagreement with the network's class, MSE): smaller is better."""
+    """(RMSE,), or for a classifier (disagreement with the network's class, RMSE): smaller is better (the
+    RMSE, not the MSE: it does not overflow for outputs beyond 1e154)."""
     predicted = formula(X)
     if not np.all(np.isfinite(predicted)):
         return (math.inf, math.inf)
-    error = mse(Y, predicted)
+    error, _ = rmse_r2(Y, predicted)
     return (1.0 - class_agreement(predicted, Y), error) if classification else (error,)
 
 

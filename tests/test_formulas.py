@@ -123,6 +123,16 @@ def test_refinement_recovers_constants_and_declines_when_nothing_improves():
     assert refine(truth, X_fit, truth(X_fit), X_valid, truth(X_valid)) is None
 
 
+def test_outputs_beyond_1e154_are_refined_too():
+    """Their squared residuals overflow float64: refinement compared inf with inf and gave up silently."""
+    rng = np.random.default_rng(0)
+    X_fit, X_valid = rng.uniform(-2, 2, (100, 1)), rng.uniform(-2, 2, (50, 1))
+    truth, start = wave(2.5e200, 1.3, 0.4, 0.7e200), wave(2.0e200, 1.1, 0.0, 0.0)
+    refined = refine(start, X_fit, truth(X_fit), X_valid, truth(X_valid))
+    assert refined is not None
+    assert np.max(np.abs(refined(X_valid) - truth(X_valid))) < 1e-6 * 2.5e200
+
+
 def test_a_formula_whose_line_search_overflows_is_kept_unrefined_not_a_crash():
     """A layer-wise formula fitted with weights of 1e-121 beside an input of 1e60: its first step's loss is inf,
     and torch's strong-Wolfe line search then indexes an empty bracket: an IndexError ended the whole fit."""
