@@ -134,8 +134,6 @@ class LayerwiseSearch:
         self.parallel = _kernels.worth_parallel(n_threads, n_offspring + 1, inputs.shape[1])
         n_layers = len(specs)
         self.generation = 0
-        self.evaluations = 0
-        self.node_evaluations = 0
         self.restarts = 0  # never: a layer-wise search runs one population from start to end
         self.parent = []
         rng = np.random.default_rng([run_seed, 0])
@@ -143,6 +141,10 @@ class LayerwiseSearch:
             genome = Genome.random(spec, rng)
             self.parent.append(LayerSearchState(genome.nodes, genome.outputs, genome.constants, math.inf, None))
         self._refresh(self.parent, first_changed=0)
+        # the first parent's chromosomes are evaluations too (as evolve() counts its first parent)
+        self.evaluations = n_layers
+        self.node_evaluations = sum(Genome(spec, s.nodes, s.outputs, s.constants).n_active()
+                                    for spec, s in zip(specs, self.parent)) * inputs.shape[1]
         self.fitness = paper_fitness(s.mse for s in self.parent)
         self._buffers = [self._allocate(spec) for spec in specs]
         self._grids = [spec.grid() for spec in specs]

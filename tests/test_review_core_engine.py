@@ -294,6 +294,15 @@ def test_layerwise_search_is_reproducible_from_its_seed():
     assert runs[0] == runs[1]
 
 
+def test_a_layerwise_search_counts_its_first_parent_as_evolve_does():
+    """The first parent's chromosomes were scored but not counted (evolve counts its first parent)."""
+    X, targets = layer_problem()
+    specs = layer_specs(3)
+    search = layer_search(specs, X, targets, seed=4)
+    assert search.evaluations == len(specs)
+    assert search.node_evaluations == sum(g.n_active() for g in search.best) * X.shape[1]
+
+
 # ---------------------------------------------------------------- defects found
 def test_an_edited_genome_is_checked_before_the_kernels_read_it():
     """Genome.active_nodes (and describe, n_active) wrote past the activity array for an output edited
