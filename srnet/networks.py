@@ -226,9 +226,11 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
                              f"drop --arch ({architecture})")
         _check_checksums(path)
         try:
-            return torch.jit.load(str(path), map_location="cpu").eval()
+            model = torch.jit.load(str(path), map_location="cpu").eval()
         except RuntimeError as error:
             raise ValueError(f"cannot read '{path}' as a TorchScript file: {_first_line(error)}") from None
+        _check_storages(path, model)
+        return model
     state_dict = read_state_dict(path)
     if architecture is None:
         raise ValueError(
@@ -267,6 +269,19 @@ def _check_checksums(path: Path) -> None:
         raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None
     if damaged is not None:
         raise ValueError(f"cannot read '{path}': its member '{damaged}' is damaged (checksum mismatch)")
+
+
+def _check_storages(path: Path, model) -> None:
+    """A one-line ValueError when a TorchScript archive's tensor records hold fewer bytes than its tensors:
+    torch.jit.load fills the rest from uninitialised memory without a word (torch.load checks each record's
+    size; a rewritten archive passes its checksums)."""
+    with zipfile.ZipFile(path) as archive:
+        stored = sum(info.file_size for info in archive.infolist() if "/data/" in info.filename)
+    storages = {tensor.untyped_storage().data_ptr(): tensor.untyped_storage().nbytes()
+                for tensor in model.state_dict().values()}  # one storage shared by several tensors, once
+    if sum(storages.values()) > stored:
+        raise ValueError(f"cannot read '{path}' as a TorchScript file: its tensors need {sum(storages.values())} "
+                         f"bytes but it stores {stored} (damaged, or cut short)")
 
 
 def read_state_dict(path) -> dict[str, torch.Tensor]:
@@ -365,7 +380,7 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
     biases = biases[:n_layers] + [True] * (n_layers - len(biases))
     with torch.device("meta"):  # shapes checked on a network without storage: a typo in a width (3-4000000000-1)
         declared = build_mlp(spec, layout=layout, biases=biases).state_dict()  # would have allocated gigabytes
-    _check_shapes(declared, state_dict, spec)
+    _check_shapes(declared, state_dict, spec, weights)
     model = build_mlp(spec, layout=layout, biases=biases)
     # the widest of the weights' dtypes (a float64 layer after a bfloat16 one was rounded to bfloat16)
     model.to(functools.reduce(torch.promote_types, (tensor.dtype for tensor in state_dict.values())))
@@ -410,15 +425,20 @@ def _check_paper_head(weights, spec: MLPSpec) -> None:
         )
 
 
-def _check_shapes(expected: dict, found: dict, spec: MLPSpec) -> None:
-    """Name the first tensor on which the architecture and the file disagree."""
+def _check_shapes(expected: dict, found: dict, spec: MLPSpec, weights) -> None:
+    """Name the first tensor on which the architecture and the file disagree (``weights``: the file's Linear
+    weights in forward order, as :func:`linear_weights` gives them)."""
     for key, tensor in expected.items():
         if key not in found:
             plain = key.replace(".0.", ".")
-            hint = (f" (it has '{plain}': a module of its own whose forward applies the activations as functions, "
-                    f"F.relu(self.fc1(x)), which srnet cannot see in a state_dict; save it with "
-                    f"torch.jit.save(torch.jit.script(model)), or build it from nn.Linear and activation modules)"
-                    if plain != key and plain in found else "")
+            hint = ""
+            if plain == weights[-1][0]:  # the paper's plain last Linear, where the architecture has another block
+                hint = (f" (the file's {len(weights)} Linear layers end in '{plain}'; the architecture has "
+                        f"{len(spec.widths) - 1})")
+            elif plain != key and plain in found:
+                hint = (f" (it has '{plain}': a module of its own whose forward applies the activations as "
+                        f"functions, F.relu(self.fc1(x)), which srnet cannot see in a state_dict; save it with "
+                        f"torch.jit.save(torch.jit.script(model)), or build it from nn.Linear and activation modules)")
             raise ValueError(
                 f"architecture '{spec}' needs tensor '{key}' {tuple(tensor.shape)}, which the file lacks{hint}"
             )

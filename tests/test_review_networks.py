@@ -1,0 +1,81 @@
+"""Review of network loading: what a wrong architecture is told, damaged TorchScript, the paper's logged accuracy."""
+
+import zipfile
+
+import pytest
+import torch
+
+from srnet.networks import build_mlp, load_network
+
+
+def test_a_paper_layout_network_given_a_layer_too_many_is_told_the_count(tmp_path):
+    """One hidden layer too many for a paper-layout file (kkk3's 2-4-4-4-1 read as 2-4-4-4-4-1) was told its module
+    applied the activations as functions (F.relu), because the paper's last Linear is a plain 'fcN.weight'."""
+    path = tmp_path / "net.pt"
+    torch.save(build_mlp("mlp:2-4-4-4-1:sigmoid", layout="paper").state_dict(), path)
+    with pytest.raises(ValueError) as error:
+        load_network(path, "mlp:2-4-4-4-4-1:sigmoid")
+    message = str(error.value)
+    assert message == ("architecture 'mlp:2-4-4-4-4-1:sigmoid' needs tensor 'fc4.0.weight' (4, 4), which the file "
+                       "lacks (the file's 4 Linear layers end in 'fc4.weight'; the architecture has 5)")
+    assert "F.relu" not in message
+
+
+def test_the_paper_s_kkk3_given_a_layer_too_many_is_told_the_count(gecco_dir):
+    with pytest.raises(ValueError, match=r"lacks \(the file's 4 Linear layers end in 'fc4\.weight'; the architecture "
+                                         r"has 5\)$"):
+        load_network(gecco_dir / "regression" / "kkk3" / "nn_module.pt", "mlp:2-4-4-4-4-1:sigmoid")
+
+
+def _rewritten(source, target, change):
+    """``source``'s zip archive with each member's bytes passed through ``change(name, data)`` (fresh checksums)."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+        for info in original.infolist():
+            copy.writestr(info, change(info.filename, original.read(info.filename)))
+
+
+def test_a_torchscript_archive_whose_tensor_records_are_short_is_refused(tmp_path):
+    """torch.jit.load filled a tensor from a record shorter than it with whatever memory held (weights 1.6e7,
+    3e-41), silently; the archive's checksums pass when it was rewritten.  A whole archive still loads."""
+    path = tmp_path / "net.pt"
+    torch.jit.save(torch.jit.script(build_mlp("mlp:3-4-1:sigmoid")), path)
+    assert load_network(path)(torch.zeros(2, 3)).shape == (2, 1)
+    _rewritten(path, tmp_path / "short.pt", lambda name, data: data[:4] if "/data/" in name else data)
+    with pytest.raises(ValueError, match=r"^cannot read '.*short\.pt' as a TorchScript file: its tensors need 84 "
+                                         r"bytes but it stores 16 \(damaged, or cut short\)$"):
+        load_network(tmp_path / "short.pt")
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_torchscript_archives_of_shared_and_frozen_weights_load(tmp_path, shared):
+    """The storage check counts a storage shared by several tensors once, and a frozen module (no state_dict)."""
+    model = build_mlp("mlp:3-3-3:tanh").eval()
+    if shared:
+        model[2].weight = model[0].weight
+    for name, script in (("net.pt", torch.jit.script(model)), ("frozen.pt", torch.jit.freeze(torch.jit.script(model)))):
+        torch.jit.save(script, tmp_path / name)
+        loaded = load_network(tmp_path / name)
+        torch.testing.assert_close(loaded(torch.ones(2, 3)), model(torch.ones(2, 3)))
+
+
+CLASSIFICATION = ["adult", "agaricus_lepiota", "analcatdata_aids", "breast", "car"]
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION)
+def test_a_classification_reference_on_its_whole_pmlb_table_reproduces_the_logged_accuracies(gecco_dir, pmlb_cache,
+                                                                                            name):
+    """The authors' train and test splits together are the PMLB table (adult ships no split: its full-batch size
+    is the training split), so the network's correct rows there are the logged train and test accuracies' rows."""
+    from srnet.loading import load_workload, network_fit
+    from srnet.reference import load_reference
+
+    reference = load_reference(gecco_dir / "classification" / name)
+    workload = load_workload(gecco_dir / "classification" / name, name, pmlb_cache=pmlb_cache)
+    n_rows = len(workload.X)
+    n_train = reference.settings["batch_size"] if reference.X is None else len(reference.X)
+    n_test = n_rows - n_train
+    assert reference.X_test is None or len(reference.X_test) == n_test
+    correct = network_fit(workload)["network_accuracy"] * n_rows
+    logged = reference.settings["acc_train"] * n_train + reference.settings["acc_test"] * n_test
+    assert round(correct) == round(logged)
+    assert abs(correct - logged) < 0.01  # float32 accuracies of up to 48842 rows: a row is 2e-5 of them
