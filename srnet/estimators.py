@@ -75,15 +75,17 @@ def program_formulas(estimator, program: Program, X: np.ndarray, simplify_second
 SMALLEST_VARIANCE = 1e-280
 
 
-#: What scikit-learn's validation sets on X before a fit can be refused.
-_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+#: What a fit sets from X before it can be refused: scikit-learn's validation, then the columns' symbols
+#: (:func:`record_feature_symbols`; left by an abandoned first fit, it made the estimator look fitted, and predict
+#: raised AttributeError instead of NotFittedError).
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "feature_symbols_")
 
 
 @contextlib.contextmanager
 def last_fit_kept_on_failure(estimator):
     """A refit that raises leaves the last fit whole: scikit-learn's validation resets ``n_features_in_``
     (and drops ``feature_names_in_``) before the refit is refused, and ``predict`` then refused the data
-    of the fit whose formula it still computes."""
+    of the fit whose formula it still computes (``feature_symbols_`` named the refused data's columns)."""
     saved = {name: getattr(estimator, name) for name in _INPUT_ATTRIBUTES if hasattr(estimator, name)}
     try:
         yield

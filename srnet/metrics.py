@@ -54,12 +54,22 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     centred = (target - target.mean(axis=0)) / unit
     sst = float(np.sum(centred * centred))
     rmse = scale * math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
-    if math.sqrt(sst / target.size) > CONSTANT_SPREAD:  # the mean of a constant need not be exact
-        # 1 - SSE/SST, each in its own units; a ratio beyond float64 is R^2 -inf
-        ratio = math.sqrt(sse / sst) * (scale / unit) if math.isfinite(sse) else math.inf
+    # constant and matched are judged column by column, each in units of its own size: in the largest column's,
+    # a column varying in [0, 1] beside a constant 1e15 was "constant", and a prediction of 0 for it scored R^2 1
+    own = np.max(np.abs(target), axis=0)
+    own = np.where(own > 0, own, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.sqrt(np.mean(((target - target.mean(axis=0)) / own) ** 2, axis=0))
+        miss = np.sqrt(np.mean((difference / own) ** 2, axis=0))
+    if sse == 0:  # an exact prediction
+        r2 = 1.0
+    elif np.any(spread > CONSTANT_SPREAD):  # the mean of a constant need not be exact
+        # 1 - SSE/SST, each in its own units (a column of 1e-200 beside 1 has no SST in them); a ratio beyond
+        # float64 is R^2 -inf
+        ratio = math.sqrt(sse / sst) * (scale / unit) if math.isfinite(sse) and sst > 0 else math.inf
         r2 = 1.0 - ratio * ratio if ratio < 1e150 else -math.inf
     else:  # a constant target: matched within rounding or not at all
-        r2 = 1.0 if rmse <= CONSTANT_MATCH * unit or sse == 0 else -math.inf
+        r2 = 1.0 if np.all(miss <= CONSTANT_MATCH) else -math.inf
     return rmse, r2
 
 
@@ -77,6 +87,8 @@ def _paired(target, predicted) -> tuple[np.ndarray, np.ndarray]:
     target, predicted = np.asarray(target, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
     if target.ndim == 0 or predicted.ndim == 0:
         raise ValueError("a metric needs arrays of samples, got a scalar")
+    if not (target.size and predicted.size):  # numpy's own words were of a reshape or a reduction
+        raise ValueError(f"a metric of no values: shapes {target.shape} and {predicted.shape}")
     target = target.reshape(len(target), -1)
     predicted = predicted.reshape(len(predicted), -1)
     if target.shape != predicted.shape:
