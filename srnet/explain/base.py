@@ -150,11 +150,19 @@ class Explainer(BaseEstimator, ABC):
             if X_valid.shape[1] != n_features:
                 raise ValueError(f"X_valid has {X_valid.shape[1]} columns but X_train has {n_features}")
             Y_valid = network_outputs(predict, X_valid, task, n_outputs).reshape(len(X_valid), n_outputs)
-        self.n_features_in_ = n_features
-        self.task_ = task
-        self.n_outputs_ = n_outputs
-        self._fit(predict, X_train, Y_train.reshape(len(X_train), n_outputs), X_valid, Y_valid,
-                  random_generator(random_state))
+        rng = random_generator(random_state)
+        # _fit reads these; a fit that fails (a bad setting) takes them back: a new explainer passed for fitted (an
+        # AttributeError at predict), a fitted one kept its old model under the failed fit's task and width
+        fitted = {"n_features_in_": n_features, "task_": task, "n_outputs_": n_outputs}
+        previous = {key: vars(self)[key] for key in fitted if key in vars(self)}
+        vars(self).update(fitted)
+        try:
+            self._fit(predict, X_train, Y_train.reshape(len(X_train), n_outputs), X_valid, Y_valid, rng)
+        except BaseException:
+            for key in fitted:
+                vars(self).pop(key, None)
+            vars(self).update(previous)
+            raise
         return self
 
     def predict(self, X) -> np.ndarray:

@@ -43,14 +43,15 @@ INSTALL_HINT = "pip install 'srnet[bench]'"
 
 
 def check_explainers(names) -> tuple[str, ...]:
-    """``names`` as a tuple, after checking each is known and its package installed.
+    """``names`` as a tuple, after checking each is known and its package installed; one name may be
+    given as a string (``"lime"``, whose letters were checked as names: "unknown explainer 'l'").
 
     Raises
     ------
     ValueError
         One line: the unknown name and the valid ones, or the missing package.
     """
-    names = tuple(names)
+    names = (names,) if isinstance(names, str) else tuple(names)
     for name in names:
         if name not in EXPLAINERS:
             raise ValueError(f"unknown explainer {name!r}; valid: {', '.join(EXPLAINERS)}")

@@ -197,6 +197,7 @@ class GplearnExplainer(Explainer):
             raise ValueError("gplearn is not installed: pip install 'srnet[bench]'")
         from gplearn.genetic import SymbolicRegressor
 
+        check_budget("population_size", self.population_size, integer=True)  # 2.5: gplearn's slicing TypeError
         generations = check_budget("generations", self.generations, integer=True)
         seconds = check_budget("max_seconds", self.max_seconds, allow_none=True)
         X = _learning_points(X_train, X_valid)
@@ -393,6 +394,10 @@ class PyoperonExplainer(Explainer):
     def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
         if not pyoperon_available():
             raise ValueError("pyoperon is not installed: pip install 'srnet[bench]'")
+        # one line each, as for the other searches ("10" was a TypeError, NaN a conversion error, -1 one second)
+        check_budget("max_seconds", self.max_seconds, allow_none=True)
+        check_budget("max_generations", self.max_generations, allow_none=True, integer=True)
+        check_budget("n_threads", self.n_threads, allow_none=True, integer=True)
         X = _learning_points(X_train, X_valid)
         targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
         self.constant_ = np.all(targets == targets[:1], axis=0)  # a saturated logit: its value, no search
