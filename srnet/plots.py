@@ -17,8 +17,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
+from srnet.cli import _r2  # noqa: E402
 from srnet.data import data_box, widen_box  # noqa: E402
-from srnet.metrics import rmse_r2  # noqa: E402
+from srnet.metrics import _classes, rmse_r2  # noqa: E402
 
 
 def save_figure(fig, path) -> Path:
@@ -65,8 +66,15 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
     for k, (target, approx, name) in enumerate(zip(targets, approximations, names)):
         t, a = np.ravel(target), np.ravel(approx)
         rmse, r2 = rmse_r2(np.asarray(target, dtype=np.float64), np.asarray(approx, dtype=np.float64))
+        missing, values = int((~np.isfinite(a)).sum()), a.size  # counted on every value, not on the sample drawn
         if t.size > max_points:
-            keep = rng.choice(t.size, max_points, replace=False)
+            # the worst points (not finite first) always among those drawn: a random sample left out the one
+            # point that made R^2 -inf, and the panels showed a perfect fit under it
+            with np.errstate(invalid="ignore", over="ignore"):
+                miss = np.abs(a - t)
+            worst = np.argsort(np.where(np.isnan(miss), np.inf, miss), kind="stable")[-(max_points // 20):]
+            rest = np.setdiff1d(np.arange(t.size), worst)
+            keep = np.concatenate([worst, rng.choice(rest, max_points - worst.size, replace=False)])
             t, a = t[keep], a[keep]
         top, bottom = axes[0, k], axes[1, k]
         top.scatter(t, a, s=4, alpha=0.4)
@@ -77,17 +85,18 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
         units = np.shape(target)[1] if np.ndim(target) == 2 else 1
         # a formula not finite at some points: drawn as red crosses on the top edge, and counted (the finite
         # points alone showed a perfect fit, with no error below)
-        missing = int((~finite).sum())
-        note = f"; {missing} of {finite.size} values not finite (red, top edge)" if missing else ""
+        note = f"; {missing} of {values} values not finite (red, top edge)" if missing else ""
+        # R^2 as the command line prints it: a far-off one in 4 digits (-3e300 as .6f was a 300-digit title
+        # running over the next panel's)
         top.set_title(f"layer {k + 1} (module '{name}', {units} unit{'s' * (units != 1)})\n"
-                      f"R\u00b2 {r2:.6f}, RMSE {rmse:.3g}{note}", fontsize=9)
+                      f"R\u00b2 {_r2(r2)}, RMSE {rmse:.3g}{note}", fontsize=9)
         top.set_xlabel("network")
         top.set_ylabel("formula")
         bottom.scatter(t, a - t, s=4, alpha=0.4, color="tab:orange")
-        if missing:
+        if not finite.all():
             for panel in (top, bottom):
-                panel.scatter(t[~finite], np.full(missing, 1.0), s=16, marker="x", color="red", clip_on=False,
-                              transform=panel.get_xaxis_transform())
+                panel.scatter(t[~finite], np.ones(np.count_nonzero(~finite)), s=16, marker="x", color="red",
+                              clip_on=False, transform=panel.get_xaxis_transform())
             bottom.set_xlim(top.get_xlim())  # the network's whole range, the points not finite included
         bottom.axhline(0, color="k", lw=0.8)
         bottom.set_xlabel("network")
@@ -352,18 +361,23 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
     fig, axes = plt.subplots(1, len(classifiers), figsize=(3.8 * len(classifiers), 3.9), squeeze=False,
                              layout="constrained")
     names = feature_names or [f"x{k}" for k in range(X.shape[1])]
-    cmap = matplotlib.colormaps["tab10"]
-    seen = set()
+    # where no score is finite there is no class (as class_agreement counts it): magenta, not the arg-max of
+    # NaN scores, which numpy reads as the first NaN's class (a formula's NaN region was painted class 0)
+    cmap = matplotlib.colormaps["tab10"].with_extremes(bad="magenta")
+    seen, no_class = set(), False
     for ax, (label, f) in zip(axes[0], classifiers.items()):
-        classes = np.asarray(f(grid)).argmax(axis=1).reshape(A.shape)
-        seen.update(int(c) for c in np.unique(classes))
-        ax.pcolormesh(A, B, classes, shading="auto", cmap="tab10", vmin=0, vmax=9, alpha=0.8)
+        classes, chosen = _classes(np.asarray(f(grid), dtype=np.float64), 1, label)
+        seen.update(int(c) for c in np.unique(classes[chosen]))
+        no_class = no_class or not chosen.all()
+        ax.pcolormesh(A, B, np.ma.masked_array(classes, ~chosen).reshape(A.shape), shading="auto", cmap=cmap,
+                      vmin=0, vmax=9, alpha=0.8)
         ax.scatter(X[:, i], X[:, j], s=3, c="k", alpha=0.3)
         ax.set_title(label)
         ax.set_xlabel(names[i])
         ax.set_ylabel(names[j])
     # which colour is which class (the network's output index), under the panels
     handles = [matplotlib.patches.Patch(color=cmap(c % 10), alpha=0.8, label=f"class {c}") for c in sorted(seen)]
+    handles += [matplotlib.patches.Patch(color="magenta", alpha=0.8, label="no class (no finite score)")] * no_class
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 10), fontsize=8)
     fig.suptitle("predicted class (other inputs at their median)")
     return save_figure(fig, path)

@@ -481,28 +481,31 @@ def write_plots(frame, folder: Path) -> list[Path]:
             pairs.append((task, srnet.to_numpy(float), maple.to_numpy(float)))
     if pairs:
         fig, ax = plt.subplots(figsize=(5, 5))
+        lowest = 1.0
         for k, (task, srnet, maple) in enumerate(pairs):
-            # R^2 below -1 (or null: no figure) drawn at -1 as an "x": a -3 against a -25 read as a tie on the diagonal
+            # below the floor (R^2 below -1; null: no figure) drawn at it as an "x": a -3 against a -25 read as a
+            # tie on the diagonal.  An agreement's floor is 0: at -1, a null one squeezed the others into a corner
+            floor = -1.0 if task == "regression" else 0.0
             x, y = np.nan_to_num(maple, nan=-np.inf), np.nan_to_num(srnet, nan=-np.inf)
-            floored = (x < -1) | (y < -1)
-            x, y = np.clip(x, -1, 1), np.clip(y, -1, 1)
+            floored = (x < floor) | (y < floor)
+            x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
+            lowest = min([lowest, *x, *y])
             ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=task)
             if floored.any():
-                ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}",
-                        label=f"{task}: below -1 or no figure (drawn at -1)")
+                ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}", label=f"{task}: " + (
+                    "below -1 or no figure (drawn at -1)" if task == "regression" else "no figure (drawn at 0)"))
         ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8)
-        drawn = np.clip(np.concatenate([np.concatenate([s, m]) for _, s, m in pairs]), -1, 1)
-        low = float(np.nanmin(drawn)) if np.isfinite(drawn).any() else 0.5  # every figure null: an empty frame
-        if any(np.any(~np.isfinite(np.concatenate([s, m])) | (np.concatenate([s, m]) < -1)) for _, s, m in pairs):
-            low = -1.0
         if any(task == "regression" for task, _, _ in pairs):  # R^2 near 1: a scale that tells 0.99 from 0.9999
             r2_axis(ax, "x")
             r2_axis(ax, "y")
         else:
-            ax.set_xlim(min(low, 0.5) - 0.02, 1.02)
-            ax.set_ylim(min(low, 0.5) - 0.02, 1.02)
-        ax.set_xlabel("MAPLE fidelity (R^2 clipped at -1)")
-        ax.set_ylabel("SRNet fidelity (R^2 clipped at -1)")
+            ax.set_xlim(min(lowest, 0.5) - 0.02, 1.02)
+            ax.set_ylim(min(lowest, 0.5) - 0.02, 1.02)
+        # each task's measure: an agreement is no R^2
+        measure = " / ".join("test agreement" if task == "classification" else "R^2 clipped at -1"
+                             for task, _, _ in pairs)
+        ax.set_xlabel(f"MAPLE fidelity ({measure})")
+        ax.set_ylabel(f"SRNet fidelity ({measure})")
         ax.set_title("SRNet vs MAPLE (test agreement / R^2 interpolation)")
         ax.legend(fontsize=8)
         written.append(save_figure(fig, folder / "srnet_vs_maple.png"))
@@ -527,7 +530,8 @@ def write_plots(frame, folder: Path) -> list[Path]:
     written.append(save_figure(fig, folder / "time_per_job.png"))
 
     # 4. formula complexity vs fidelity
-    fig, axes = plt.subplots(1, len(tasks), squeeze=False, figsize=(5.2 * len(tasks), 4.2))
+    # constrained: the second panel's axis label printed over the first panel
+    fig, axes = plt.subplots(1, len(tasks), squeeze=False, figsize=(5.2 * len(tasks), 4.2), layout="constrained")
     for ax, task in zip(axes[0], tasks):
         part = ok[ok["task"] == task]
         floor = -1.0 if task == "regression" else 0.0

@@ -1,0 +1,130 @@
+"""Plots that show an error instead of hiding it: a rare non-finite value of a layer, a far-off R^2 in a title,
+a classifier's region without a finite score, and the bench report's SRNet-vs-MAPLE and complexity plots."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+import srnet.plots as plots
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the plots would save, by file name, kept open for the test (closed after it)."""
+    figures = {}
+
+    def keep(fig, path):
+        figures[str(path).rsplit("/", 1)[-1]] = fig
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    yield figures
+    for fig in figures.values():
+        plt.close(fig)
+
+
+def test_a_rare_non_finite_value_of_a_layer_is_counted_and_drawn_though_the_sample_misses_it(drawn):
+    """Past max_points a random sample was drawn and counted: the one NaN of 10000 values (R^2 -inf) was neither
+    crossed nor counted, under a parity plot of a perfect fit."""
+    target = np.random.default_rng(0).normal(size=(5000, 2))
+    approx = target.copy()
+    approx[7, 0] = np.nan
+    plots.plot_layer_fits([target], [approx], ["a"], "layers.png")
+    top = drawn["layers.png"].axes[0]
+    assert "R\u00b2 -inf" in top.get_title() and "1 of 10000 values not finite" in top.get_title()
+    assert len(top.collections) == 2  # the points, and the red cross of the one not finite
+
+
+def test_a_finite_outlier_stays_in_the_sample_drawn(drawn):
+    target = np.random.default_rng(0).normal(size=(5000, 2))
+    approx = target.copy()
+    approx[7, 0] = 1e6  # R^2 about -1e11: the parity plot must show the point that makes it
+    plots.plot_layer_fits([target], [approx], ["a"], "layers.png")
+    points = drawn["layers.png"].axes[0].collections[0].get_offsets()
+    assert len(points) == 2000 and np.max(points[:, 1]) == 1e6
+
+
+def test_a_far_off_layer_r2_is_printed_in_four_digits_not_hundreds(drawn):
+    """R^2 -3e297 as .6f: a 300-digit title running over the next panel's (and a figure 3.5 times as wide)."""
+    target = np.random.default_rng(0).normal(size=(100, 3))
+    approx = target.copy()
+    approx[0, 0] = 1e150
+    plots.plot_layer_fits([target, target], [approx, target], ["a", "b"], "layers.png")
+    far, near = (drawn["layers.png"].axes[k].get_title().splitlines()[1] for k in (0, 1))
+    assert far == "R\u00b2 -3.225e+297, RMSE 5.77e+148"
+    assert near == "R\u00b2 1.000000, RMSE 0"  # as the command line prints a layer's R^2
+
+
+def _scores(Z):
+    return np.column_stack([Z[:, 0], Z[:, 1], -Z[:, 0] - Z[:, 1]])
+
+
+def test_a_decision_map_paints_no_class_where_no_score_is_finite(drawn):
+    """np.argmax reads NaN as the largest score: a formula's NaN region was painted class 0, agreeing with a
+    network of class 0 there, where class_agreement counts no class at all."""
+    X = np.random.default_rng(0).uniform(-1, 1, size=(200, 3))
+
+    def no_scores_below(Z):  # every score NaN below x1 = -0.5
+        with np.errstate(invalid="ignore"):
+            return _scores(Z) + np.log(Z[:, 1:2] + 0.5)
+
+    def first_score_nan_below(Z):  # class 0's score NaN below x1 = -0.5: the others still choose
+        scores = _scores(Z)
+        scores[Z[:, 1] < -0.5, 0] = np.nan
+        return scores
+
+    plots.plot_decision_boundaries({"network": _scores, "none": no_scores_below, "some": first_score_nan_below},
+                                   X, (0, 1), "map.png", n_points=20)
+    fig = drawn["map.png"]
+    grid = np.linspace(*plots.data_box(X[:, [1]])[0], 20)
+    below = np.repeat(grid < -0.5, 20)  # mesh rows run along x1
+    none, some = (np.ma.ravel(fig.axes[k].collections[0].get_array()) for k in (1, 2))
+    assert np.ma.getmaskarray(none)[below].all() and not np.ma.getmaskarray(none)[~below].any()
+    assert not np.ma.getmaskarray(some).any() and not (some[below] == 0).any()  # class 0 has no score there
+    assert "no class (no finite score)" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def _frame(tasks_and_figures):
+    """A summary frame of one ok job per (task, dataset, SRNet fidelity, MAPLE fidelity)."""
+    rows = []
+    for k, (task, srnet, maple) in enumerate(tasks_and_figures):
+        domain, metric = ("test", "agreement") if task == "classification" else ("interpolation", "r2")
+        rows.append({"dataset": f"d{k}", "method": "srnet", "seed": 0, "status": "ok", "task": task,
+                     "fidelity": srnet, f"srnet_{domain}_{metric}": srnet, f"maple_{domain}_{metric}": maple,
+                     "srnet_complexity": 10.0 + 7 * k, "load_seconds": 0.1, "train_seconds": 1.0,
+                     "explain_seconds": 1.0, "total_seconds": 2.5})
+    return pd.DataFrame(rows)
+
+
+def test_srnet_vs_maple_draws_a_classifier_without_a_figure_at_0_and_names_agreement(drawn, tmp_path):
+    """A null agreement was drawn at -1 ("below -1"), the axes stretched from -1 to 1 with the agreements
+    squeezed into a corner, both axes named R^2."""
+    from srnet.bench.report import write_plots
+
+    write_plots(_frame([("classification", 0.9, 0.8), ("classification", 0.95, 0.85),
+                        ("classification", None, 0.9)]), tmp_path)
+    ax = drawn["srnet_vs_maple.png"].axes[0]
+    assert ax.get_xlim() == pytest.approx((-0.02, 1.02)) and ax.get_ylim() == pytest.approx((-0.02, 1.02))
+    floored = next(line for line in ax.lines if line.get_marker() == "x")
+    assert list(floored.get_xdata()) == [0.9] and list(floored.get_ydata()) == [0.0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "classification", "classification: no figure (drawn at 0)"]
+    assert ax.get_xlabel() == "MAPLE fidelity (test agreement)" and "R^2" not in ax.get_ylabel()
+    # beside regression jobs, each task's measure named, and an R^2 below -1 still floored at -1
+    write_plots(_frame([("classification", 0.9, 0.8), ("regression", 0.99, -3.0)]), tmp_path)
+    ax = drawn["srnet_vs_maple.png"].axes[0]
+    assert ax.get_xlabel() == "MAPLE fidelity (test agreement / R^2 clipped at -1)"
+    assert "regression: below -1 or no figure (drawn at -1)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_the_complexity_panels_of_two_tasks_do_not_print_over_each_other(drawn, tmp_path):
+    from srnet.bench.report import write_plots
+
+    write_plots(_frame([("classification", 0.9, 0.8), ("regression", 0.99, 0.5)]), tmp_path)
+    fig = drawn["complexity_vs_fidelity.png"]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    left, right = fig.axes[:2]
+    # the right panel's axis label and tick labels clear of the left panel
+    assert right.get_tightbbox(renderer).x0 > left.get_window_extent(renderer).x1
