@@ -77,3 +77,15 @@ def test_a_failed_refit_keeps_the_explainer_that_was_fitted():
         maple.fit(lambda X: softmax(np.column_stack([X, -X[:, 0]])), X, task="classification", random_state=0)
     assert (maple.task_, maple.n_outputs_, maple.n_features_in_) == ("regression", 1, 2)
     np.testing.assert_array_equal(maple.predict(X[:5]), before)
+
+
+@pytest.mark.parametrize("X, words", [
+    (np.array([[1.0 + 2.0j, 0.5]] * 20), "complex"),
+    (np.ma.masked_array(np.ones((20, 2)), mask=[[False, True]] + [[False, False]] * 19), "NaN/inf"),
+])
+def test_complex_or_masked_points_are_refused_not_cut_or_unmasked(X, words):
+    """as_points read a complex X by its real part (a warning only) and a masked one by its hidden values."""
+    from srnet.explain.base import as_points
+
+    with pytest.raises(ValueError, match=words):
+        as_points(X, "X_train")

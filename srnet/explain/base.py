@@ -22,27 +22,22 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from srnet.data import TASKS, random_generator
+from srnet.data import TASKS, check_matrix, random_generator
 
 Network = Callable[[np.ndarray], np.ndarray]
 
 
 def as_points(X, name: str = "X") -> np.ndarray:
-    """``X`` as a non-empty, finite float64 array of shape (n_samples, n_features).
+    """``X`` as a non-empty, finite float64 array of shape (n_samples, n_features): srnet's one check of a
+    data matrix (:func:`srnet.data.check_matrix`; a complex X was cut to its real part here, and a masked
+    one read with its hidden values).
 
     Raises
     ------
     ValueError
-        If ``X`` is not 2-D, is empty, or holds NaN or inf.
+        If ``X`` is not 2-D, is empty, holds NaN or inf, or is not real numbers.
     """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {X.shape}")
-    if X.size == 0:
-        raise ValueError(f"{name} is empty: shape {X.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or inf")
-    return X
+    return check_matrix(X, name)
 
 
 def network_outputs(predict: Network, X: np.ndarray, task: str, n_outputs: int | None = None) -> np.ndarray:
