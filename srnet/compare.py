@@ -258,6 +258,8 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         if X_test is not None:  # (they were ignored without a word)
             points["test"] = _sampled(_checked_test(X_test, n_features), n_points, rng)
     else:
+        if boxes:  # (they were ignored without a word: a classifier is measured on its rows)
+            raise ValueError("boxes are for regression; a classifier is measured on its training and test rows")
         if X_test is None:
             order = rng.permutation(len(X_train))
             cut = max(1, int(0.75 * len(X_train)))

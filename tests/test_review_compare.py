@@ -90,3 +90,12 @@ def test_an_abandoned_fit_leaves_the_column_symbols_of_the_last_fit_or_none(monk
         fresh.fit(pd.DataFrame(X, columns=["p", "q"]), np.sin(X[:, 1]))
     with pytest.raises(NotFittedError):
         fresh.predict(X)
+
+
+def test_boxes_given_for_a_classifier_are_refused_not_ignored():
+    from srnet.explain import LimeExplainer
+
+    net = nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=1))
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
+    with pytest.raises(ValueError, match="boxes are for regression"):
+        compare(NetworkFunction(net), X, {"lime": LimeExplainer()}, boxes={"test": np.array([[-3, 3], [-3, 3]])})
