@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from srnet.xnet import XNetClassifier, XNetRegressor
-from srnet.xnet.constants import newton_steps
+from srnet.xnet.constants import gradient_steps, newton_steps
 from srnet.xnet.estimators import _input_scales
 from srnet.xnet.forward import Plan
 from srnet.xnet.tree import Node, leaf
@@ -53,6 +53,15 @@ def test_newton_steps_take_no_further_step_past_the_deadline():
     plan.linearize = lambda *a, **k: (steps.append(1), linearize(*a, **k))[1]
     newton_steps(plan, X, Y, "mse", 1e-3, 50, 1e6, deadline=time.perf_counter() - 1.0)
     assert len(steps) <= 1
+
+
+def test_gradient_steps_from_a_start_that_is_not_finite_keep_the_rate():
+    """From a NaN loss every step 'raised' it: the rate was halved at each of them, and the next forest
+    started from a rate near 0."""
+    X = torch.tensor(np.random.default_rng(0).uniform(0.5, 2, (50, 1)))
+    Y = torch.full((50, 1), float("nan"), dtype=X.dtype)
+    plan = Plan.of([Node("exp", [leaf(0)])])
+    assert gradient_steps(plan, X, Y, "mse", 0.01, 20, 1e6, 1.0) == 0.01
 
 
 def test_input_scales_of_a_subnormal_column_are_finite():

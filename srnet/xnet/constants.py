@@ -48,6 +48,9 @@ def gradient_steps(plan: Plan, X, Y, loss: str, lr: float, steps: int, clip: flo
         b.requires_grad_(True)
         value = loss_value(loss, plan.predict(X, w, b, clip), Y)
         current = float(value.detach())
+        if best is None and not math.isfinite(current):
+            break  # a start whose loss is not finite has no gradient to follow (halving the rate at every step
+            # of every iteration left it near 0 for the forest that came next)
         if best is not None and not current <= best[0]:
             lr *= 0.5  # the step raised the loss: undo it
             _, w, b, gw, gb = best
