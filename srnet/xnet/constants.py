@@ -103,7 +103,9 @@ def newton_steps(plan: Plan, X, Y, loss: str, damping: float, steps: int, clip: 
             break
         _, raws, Z, J = plan.linearize(X, w, b, clip)
         G, H = derivatives(loss, Z, Y)
-        A = torch.cat([J * raws, J]).nan_to_num(0.0, 0.0, 0.0)  # (2m, n): d root / d constant
+        # (2m, n): d root / d constant, straight through a clipped output (its true slope is 0, and a neuron
+        # clipped on every row could then never be stepped back inside the clip)
+        A = torch.cat([J * raws, J]).nan_to_num(0.0, 0.0, 0.0)
         systems = []
         for t, index in blocks:
             rows = A[index]
