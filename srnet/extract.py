@@ -405,6 +405,7 @@ class SRNet(BaseEstimator):
         run_seed = seed_from(self.random_state)
         rng = np.random.default_rng([run_seed, 2])
         activations = probe(model, X, layers)  # (first: X of the wrong width is named as such)
+        self._check_activations(X, activations)  # before the domain's: the rows' range is no domain's fault
         if domain.kind != "box" and not np.ptp(X, axis=0).any():  # the network at one point: a constant
             raise ValueError(f"every input takes one value on all {len(X)} rows: there is nothing to explain "
                              f"(give rows that vary, or a box domain: domain=[(low, high), ...])")
@@ -416,19 +417,30 @@ class SRNet(BaseEstimator):
             held, fitted = held_out_rows(len(X), run_seed) if plan.is_classifier else (None, None)
             centres = X[fitted] if held is not None and domain.kind == "jitter" else X
             regions = {"fit": domain.sample(centres, n_rows, rng), "domain": domain.sample(X, n_rows, rng)}
+            if box is None:  # a jitter's points, as far out as its S says (a box's bounds were checked above): a
+                # jitter of 1e155 std failed after the whole search, "invalid program: weights ... are not finite"
+                for points in (regions["fit"], regions["domain"]):
+                    _check_squarable(points, "the explanation domain", "choose a smaller jitter")
             beyond = domain.sample_beyond(X, n_rows, rng)
             if beyond is not None:
                 regions["beyond"] = beyond
             for name, points in regions.items():
                 try:
-                    samples[name] = (points, probe(model, points, layers))
-                except ValueError as error:  # the probe refuses non-finite activations
+                    there = probe(model, points, layers)
+                    # the domain's activations are fitted and measured as the rows' are: checked as fit_activations
+                    # checks those (an exp network of 1e147 on the rows and 1e177 on the widened box passed, and
+                    # its formula scored R2 -2e49 on the rows, with overflow warnings)
+                    for k, layer in enumerate(there):
+                        _check_squarable(layer, f"layer {k + 1}'s activations", "choose a smaller domain", targets=True)
+                    samples[name] = (points, there)
+                except ValueError as error:  # the probe refuses non-finite activations, the check unsquarable ones
                     if name == "beyond":  # only a figure is lost: say so, and report the domain itself
-                        skipped = f"no figures beyond the domain: the network returns NaN/inf there ({error})"
+                        skipped = (f"no figures beyond the domain: the network returns NaN/inf, or values too "
+                                   f"large to square, there ({error})")
                         continue
-                    raise ValueError(f"the network returns NaN/inf on its explanation domain "
-                                     f"{domain.text(X)} ({error}); choose a domain where it is defined "
-                                     f"(domain= / --domain)") from None
+                    raise ValueError(f"the network returns NaN/inf, or values too large to square, on its "
+                                     f"explanation domain {domain.text(X)} ({error}); choose a domain where it is "
+                                     f"defined (domain= / --domain)") from None
             # where candidates are checked for poles: formulas only, no network, so as many points as it takes
             # (on a validation sample of 50 points, 1/(x - 0.5) looked removable in 2 runs of 5)
             samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)

@@ -1,0 +1,53 @@
+"""Review of srnet.extract: the explanation domain's activations are checked as the rows' are."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from srnet.extract import SRNet
+from srnet.networks import Exp
+
+QUICK = dict(max_generations=20, simplify_seconds=0, random_state=0, n_threads=1, direct_budget=0, refine=False,
+             functions=("add", "mul", "exp"), n_columns=4)
+
+
+def exp_network(rate: float):
+    """y = exp(rate x): within float64's squares on x in [-1, 1], beyond them a little further out."""
+    net = nn.Sequential(nn.Linear(1, 1), Exp(), nn.Linear(1, 1)).double()
+    with torch.no_grad():
+        net[0].weight.fill_(rate)
+        net[0].bias.zero_()
+        net[2].weight.fill_(1.0)
+        net[2].bias.zero_()
+    return net
+
+
+X = np.linspace(-1, 1, 40)[:, None]
+
+
+def test_a_domain_where_the_network_s_squares_overflow_is_one_line():
+    """exp(340 x) reaches 1e147 on the rows (accepted) and 1e177 on the box widened 1.2-fold: the formula fitted
+    to that box scored R2 -2e49 on the rows, with numpy's overflow warnings, and was reported as the explanation."""
+    with pytest.raises(ValueError, match="too large to square, on its explanation domain widen") as excinfo:
+        SRNet(**QUICK).fit(exp_network(340.0), X)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_no_figures_beyond_the_domain_where_the_network_s_squares_overflow_and_the_note_says_why():
+    """exp(300 x) is finite to x = 1.5 (the box [-1, 1] widened 1.5-fold, where "beyond" is measured) but
+    beyond float64's squares past x = 1.16: the figures beyond were inf RMSEs with numpy's overflow warnings;
+    now that region is left out, as where the network is NaN/inf, and the note says why."""
+    model = SRNet(domain="box:-1,1", **QUICK).fit(exp_network(300.0), X)
+    assert "beyond" not in model.regions_
+    assert "beyond" in model.domain_["note"] and "too large to square" in model.domain_["note"]
+    assert set(model.regions_) == {"rows", "domain"}
+
+
+def test_a_jitter_whose_points_squares_overflow_is_one_line_before_the_search():
+    """The rows jittered by 1e155 std: a box so large was refused before probing, a jitter failed after the
+    whole search with "invalid program: weights or intercept are not finite"."""
+    net = nn.Sequential(nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1)).double()
+    with pytest.raises(ValueError, match="the explanation domain reaches .*; choose a smaller jitter") as excinfo:
+        SRNet(domain="jitter:1e155", **{**QUICK, "max_generations": 10_000_000}).fit(net, X)
+    assert "\n" not in str(excinfo.value)
