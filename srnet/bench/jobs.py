@@ -386,6 +386,8 @@ def explain(spec: JobSpec, module, data: Prepared) -> tuple[dict, dict, dict]:
     else:
         comparison = compare(network, data.X_train, explainers, boxes=data.boxes, n_points=settings.n_points,
                              random_state=spec.seed)
+    if comparison.interrupted:  # Ctrl-C cut the searches short: an "ok" result of them was never redone on resume
+        raise KeyboardInterrupt
     by_explainer: dict = {}
     seconds, sizes = {}, {}
     for record in comparison.records:

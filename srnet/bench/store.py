@@ -32,7 +32,7 @@ from pathlib import Path
 
 from srnet.bench.suites import BatchSettings, JobSpec
 from srnet.bench.suites import job_id as job_id_of
-from srnet.jsonio import finite_or_none
+from srnet.jsonio import dumps, finite_or_none, parse_json
 
 RESULT_SCHEMA = "srnet.bench.result/1"
 MANIFEST_SCHEMA = "srnet.bench.batch/1"
@@ -132,10 +132,10 @@ def read_result(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise CorruptResult(f"unreadable: {error}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CorruptResult(f"not valid JSON (truncated?): {error}") from None
+    try:  # truncated; also nested past Python's stack, or a number past its digit limit (no JSONDecodeError)
+        document = parse_json(text, "result")
+    except ValueError as error:
+        raise CorruptResult(str(error)) from None
     return check_result(document, expected_id=path.name[:-len(".json")])
 
 
@@ -329,8 +329,8 @@ class ResultStore:
         if not self.manifest_path.exists():
             return None
         try:
-            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            manifest = parse_json(self.manifest_path.read_text(encoding="utf-8"), "manifest")
+        except (OSError, ValueError) as error:  # UnicodeDecodeError is a ValueError
             raise ValueError(f"'{self.manifest_path}' is unreadable ({error}); move it away to start over "
                              f"(the results are checked one by one anyway)") from None
         if not (isinstance(manifest, dict) and manifest.get("schema") == MANIFEST_SCHEMA
@@ -371,11 +371,14 @@ class ResultStore:
         return manifest
 
     def open_batch(self, manifest: dict, run: dict | None) -> None:
-        """Write ``manifest`` (from :meth:`check_batch`) with this run recorded (None: no run)."""
+        """Write ``manifest`` (from :meth:`check_batch`) with this run recorded (None: no run).
+
+        NumPy figures are written as plain numbers: settings or a worker count built from NumPy values was a
+        TypeError here, after the cluster had started."""
         self.results.mkdir(parents=True, exist_ok=True)
         if run is not None:
             manifest["runs"].append(run)
-        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
+        atomic_write_text(self.manifest_path, dumps(manifest, indent=1) + "\n")
 
     def close_batch(self, started_at: str, outcome: dict) -> None:
         """Add what a run did (``outcome``: finished_at, seconds, ok, failed, ...) to its manifest record."""
@@ -384,7 +387,7 @@ class ResultStore:
             if run.get("started_at") == started_at:
                 run.update(outcome)
                 break
-        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1) + "\n")
+        atomic_write_text(self.manifest_path, dumps(manifest, indent=1) + "\n")
 
 
 def same_settings(have, want: dict) -> bool:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import numbers
 import os
 import re
 from dataclasses import asdict, dataclass, field
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srnet.data import TASKS, check_task, guess_task, pmlb_cache_dir, pmlb_cached, pmlb_name_hint
+from srnet.data import TASKS, check_budget, check_task, guess_task, pmlb_cache_dir, pmlb_cached, pmlb_name_hint
 
 GECCO_DIR_ENV = "SRNET_GECCO_DIR"
 METHODS = {"srnet": "default", "srnet-paper": "paper"}  # method -> SRNet preset
@@ -120,8 +121,10 @@ class BatchSettings:
         from srnet.explain import check_explainers
 
         check_explainers(self.explainers)  # a missing optional package: one line naming it
-        if not self.hidden or any(int(w) < 1 for w in self.hidden):
-            raise ValueError(f"--hidden needs positive widths, e.g. 32,32; got {self.hidden}")
+        # whole numbers by type: train_mlp refuses 4.0, "4" and True, in every job on the workers
+        if not self.hidden or any(isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1
+                                  for w in self.hidden):
+            raise ValueError(f"--hidden needs positive integer widths, e.g. 32,32; got {self.hidden}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATIONS)}")
         for name, option, lowest in (("epochs", "--epochs", 1), ("steps", "steps", 1),
@@ -312,15 +315,16 @@ def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: Batch
         One line saying what is wrong and how to fix it.
     """
     settings = (settings or BatchSettings()).validate()
-    seeds = tuple(dict.fromkeys(int(s) for s in seeds))  # once each: a repeat ran its jobs twice under one id
-    if not seeds or any(s < 0 for s in seeds):
-        raise ValueError(f"seeds must be integers >= 0; got {seeds}")
+    # once each (a repeat ran its jobs twice under one id), whole (1.7 ran as seed 1, True as 1) and at most
+    # MAX_SEED (above it every job failed on the workers)
+    seeds = tuple(dict.fromkeys(check_budget("seed", s, integer=True, positive=False) for s in seeds))
+    if not seeds or max(seeds) > MAX_SEED:
+        raise ValueError(f"seeds must be whole numbers from 0 to {MAX_SEED}; got {seeds or 'none'}")
     methods = tuple(dict.fromkeys(methods))
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"unknown method {unknown[0] if unknown else ''!r}; valid: {', '.join(METHODS)}")
-    if limit is not None and int(limit) < 1:
-        raise ValueError(f"--limit must be >= 1; got {limit}")
+    limit = check_budget("--limit", limit, allow_none=True, integer=True)  # 2.5 was a TypeError slicing the list
     if task is not None and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
     head, colon, tail = str(suite).partition(":")
