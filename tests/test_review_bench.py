@@ -94,3 +94,13 @@ def test_a_search_cut_short_by_ctrl_c_is_not_recorded_as_ok(monkeypatch):
     monkeypatch.setattr(srnet.compare, "compare", cut_short)
     with pytest.raises(KeyboardInterrupt):
         run_job(resolve_suite("nguyen:nguyen-1", settings=TINY).jobs[0])
+
+
+def test_one_explainer_or_method_may_be_named_by_a_string():
+    """A plain string was split into letters: "unknown explainer 'e'", "unknown method 's'"."""
+    from srnet.bench.suites import BatchSettings, resolve_suite
+
+    assert BatchSettings(explainers="lime").explainers == ("lime",)
+    with pytest.raises(ValueError) as error:
+        resolve_suite("no-such-suite", methods="srnet")
+    assert "method" not in str(error.value)

@@ -102,7 +102,9 @@ class BatchSettings:
 
     def __post_init__(self):
         # one batch whatever order the explainers are named in (each draws its seed in this order)
-        object.__setattr__(self, "explainers", tuple(sorted(set(self.explainers))))
+        # (one name as a string was split into its letters: "unknown explainer 'e'")
+        names = (self.explainers,) if isinstance(self.explainers, str) else self.explainers
+        object.__setattr__(self, "explainers", tuple(sorted(set(names))))
 
     def validate(self) -> "BatchSettings":
         """Every setting checked by the rules of the command line's options (srnet.data.check_budget), so that
@@ -320,7 +322,7 @@ def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: Batch
     seeds = tuple(dict.fromkeys(check_budget("seed", s, integer=True, positive=False) for s in seeds))
     if not seeds or max(seeds) > MAX_SEED:
         raise ValueError(f"seeds must be whole numbers from 0 to {MAX_SEED}; got {seeds or 'none'}")
-    methods = tuple(dict.fromkeys(methods))
+    methods = tuple(dict.fromkeys((methods,) if isinstance(methods, str) else methods))  # a name, not its letters
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"unknown method {unknown[0] if unknown else ''!r}; valid: {', '.join(METHODS)}")
