@@ -208,8 +208,8 @@ def _reference_data(spec: JobSpec) -> Prepared:
 
 
 def load_pmlb(name: str, pmlb_cache, task: str = "regression"):
-    """A PMLB table through ``pmlb.fetch_data`` (reading the cache folder, or
-    downloading into it).
+    """A PMLB table through ``pmlb.fetch_data``, read from the cache folder (a
+    worker downloads nothing: ``--download`` fills the cache before a batch).
 
     Returns
     -------

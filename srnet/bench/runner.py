@@ -10,7 +10,9 @@ mid-job makes Dask reschedule the job on another worker (up to
 result is written once.
 
 Workers need srnet installed and, for PMLB jobs, the cache folder at the same
-path (or a network to download into it); they return payloads, never write.
+path (they download nothing: ``--download`` fills the cache before the batch
+starts, and a table missing on a worker fails its job); they return payloads,
+never write.
 """
 
 from __future__ import annotations
