@@ -546,6 +546,11 @@ class SRNet(BaseEstimator):
         self.is_classifier_ = bool(classification)
         self.classes_ = classes
         self.domain_ = _domain if _domain is not None else {"kind": "rows", "factor": None, "box": None, "note": None}
+        # what this fit ran with, for report(): the parameters may be set to others after it
+        self.fitted_with_ = {
+            "seed": self.random_state if isinstance(self.random_state, (int, np.integer)) else None,
+            "preset": self.preset, "select": self.select, "teacher_forcing": self.teacher_forcing,
+            "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()}}
 
         domain_samples = domain_samples or {}
         search_size = self.max_samples // 2 if "fit" in domain_samples else self.max_samples
@@ -942,7 +947,7 @@ class SRNet(BaseEstimator):
             "readable": None if self.readable_ is None else without_formula(self.readable_),
             "domain": self.domain_,
             "regions": self.regions_,
-            "select": self.select,
+            "select": self.fitted_with_["select"],
             "pareto": [without_formula(c) for c in self.pareto_],
             "candidates": [without_formula(c) for c in self.candidates_],
             "layerwise_expression": None if layerwise is None else one_or_list([str(e) for e in layerwise]),
@@ -976,11 +981,12 @@ class SRNet(BaseEstimator):
             # the convergence plot's data: (generation, evaluations, seconds, search fitness) at the start, at
             # each improvement and at the end
             "history": np.asarray(self.history_, dtype=np.float64).tolist(),
-            # an integer random_state reproduces the run; None or a Generator cannot be written down
-            "seed": self.random_state if isinstance(self.random_state, (int, np.integer)) else None,
-            "preset": self.preset,
-            "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.settings().items()},
-            "teacher_forcing": self.teacher_forcing,
+            # the parameters the fit ran with (an integer random_state reproduces the run; None or a Generator
+            # cannot be written down), not those set since
+            "seed": self.fitted_with_["seed"],
+            "preset": self.fitted_with_["preset"],
+            "settings": self.fitted_with_["settings"],
+            "teacher_forcing": self.fitted_with_["teacher_forcing"],
             "teacher_forced_layer_mse": self.teacher_forced_layer_mse_,
             "teacher_forced_layer_r2": self.teacher_forced_layer_r2_,
         })

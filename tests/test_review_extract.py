@@ -51,3 +51,19 @@ def test_a_jitter_whose_points_squares_overflow_is_one_line_before_the_search():
     with pytest.raises(ValueError, match="the explanation domain reaches .*; choose a smaller jitter") as excinfo:
         SRNet(domain="jitter:1e155", **{**QUICK, "max_generations": 10_000_000}).fit(net, X)
     assert "\n" not in str(excinfo.value)
+
+
+def test_the_report_names_the_parameters_the_fit_ran_with_not_those_set_since():
+    """report() read the current parameters: after set_params, its seed, settings and select described a run
+    that never happened."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (60, 1))
+    activations = [np.tanh(X @ [[1.0, -0.5]]), np.tanh(X @ [[1.0, -0.5]]) @ [[1.0], [2.0]]]
+    model = SRNet(max_generations=5, random_state=3, simplify_seconds=0, select="best")
+    model.fit_activations(X, activations)
+    before = model.report()
+    model.set_params(random_state=5, max_generations=9, select="knee", preset="paper", teacher_forcing=True)
+    after = model.report()
+    for key in ("seed", "settings", "select", "preset", "teacher_forcing"):
+        assert after[key] == before[key], key
+    assert (before["seed"], before["settings"]["max_generations"], before["select"]) == (3, 5, "best")
