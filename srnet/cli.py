@@ -617,6 +617,8 @@ def _check_budgets(args) -> None:
             check_budget("--" + key.replace("_", "-"), getattr(args, key), **rules)
     if getattr(args, "test_size", 0) >= 1:
         raise ValueError(f"--test-size must be < 1 (a fraction of the rows), got {args.test_size}")
+    if getattr(args, "points", 2) < 2:  # compare refused 1 only after loading the network, naming n_points
+        raise ValueError(f"--points must be >= 2 (an R^2 needs two points), got {args.points}")
     if isinstance(getattr(args, "domain", None), str):  # parsed here: one line, as every other bad option
         from srnet.domain import parse_domain  # (as an argparse type, its error printed the usage block)
 
