@@ -24,22 +24,15 @@ def _shown(text, limit: int | None = None) -> str:
 READABLE_AT_LEAST = 0.9
 
 
-def _r2(value) -> str:
-    """An R^2 as printed: six decimals near [0, 1], where they tell 0.99 from 0.9999; a far-off one in
-    four significant digits (-4120665.815867 read as a wall of digits); JSON's null as "not finite"."""
-    if value is None:
-        return "not finite"
-    return f"{value:.6f}" if -10 < value <= 1 else f"{value:.4g}"
-
-
 def _print_explanation(model, output: str | None = None) -> None:
     """``output``: the network's output module, when the layers explained stop before it (``--layers``)."""
+    from srnet.metrics import format_r2
     report = model.report()
     print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:
         units = f"{layer['width']} unit" + ("s" if layer["width"] != 1 else "")
-        r2 = _r2(layer["r2"])  # None: the report's JSON null
+        r2 = format_r2(layer["r2"])  # None: the report's JSON null
         print(f"  layer {layer['index']} (module '{layer['name']}', {units}, R2 {r2}): "
               f"F = {_shown(layer['expression'])}")
     if model.formula_ is None:  # teacher forcing: no whole-network formula
@@ -50,7 +43,7 @@ def _print_explanation(model, output: str | None = None) -> None:
                             if figures.get("agreement") is not None)
         measure = "class agreement with the network"
     else:
-        regions = ", ".join(f"{name} {_r2(figures['r2'])}" for name, figures in model.regions_.items())
+        regions = ", ".join(f"{name} {format_r2(figures['r2'])}" for name, figures in model.regions_.items())
         measure = "R2 against the network"
     what = ("the network" if output is None or output == model.layer_names_[-1]
             else f"layer '{model.layer_names_[-1]}' (not the network's output, '{output}')")
@@ -70,7 +63,7 @@ def _print_explanation(model, output: str | None = None) -> None:
         # each output's own R2: the pooled figure above weighs outputs by their variance
         own = model.selected_["figures"]["domain"].get("r2_per_output") if not classifier else None
         for j, (name, text, size) in enumerate(zip(names, texts, sizes)):
-            figure = "" if own is None else f"; R2 on the domain {_r2(own[j])}"
+            figure = "" if own is None else f"; R2 on the domain {format_r2(own[j])}"
             which = f"{labels[j]}'s logit; " if classifier and labels and len(labels) == len(texts) else ""
             print(f"  {name} = {_shown(text, 800)}" + (f"   ({which}{size} nodes{figure})" if len(texts) > 1 else ""))
     cap = model.select if isinstance(model.select, numbers.Integral) and not isinstance(model.select, bool) else None
@@ -97,7 +90,7 @@ def _print_explanation(model, output: str | None = None) -> None:
               f"best of each size)")
     elif alternative is not None:
         score = (f"class agreement {100 * alternative['validation_agreement']:.1f} %" if classifier
-                 else f"R2 on the domain {_r2(alternative['figures']['domain']['r2'])}")
+                 else f"R2 on the domain {format_r2(alternative['figures']['domain']['r2'])}")
         poles = "; pole in the domain" if alternative["singularities"] else ""
         print(f"  too long to read? --complexity {alternative['complexity']} selects "
               f"{_read(alternative)}  ({score}{poles})")
@@ -115,7 +108,7 @@ def _print_explanation(model, output: str | None = None) -> None:
         domain = entry["figures"]["domain"]
         agreement = f"{100 * entry['validation_agreement']:6.1f} %  " if classifier else ""
         r2 = domain["probability_r2"] if classifier else domain["r2"]
-        print(f"  {entry['complexity']:>6}  {agreement}{_r2(r2):>8}  "
+        print(f"  {entry['complexity']:>6}  {agreement}{format_r2(r2):>8}  "
               f"{_shown(_read(entry))}{poles}{mark}")
 
 
@@ -259,18 +252,20 @@ def _explained(model, output: str | None) -> str:
 def _fit_figures(model, n_rows: int, output: str | None = None) -> str:
     """The figures of the two formulas on every row, each named: the selected
     formula (predict) against the network, and the layer-wise chain's fitness."""
+    from srnet.metrics import format_r2
     rows = model.regions_.get("rows", {})
     if model.is_classifier_ and "probability_r2" in rows:
-        fit = f"class-probability R2 {_r2(rows['probability_r2'])}, RMSE {rows['probability_rmse']:.4g}"
+        fit = f"class-probability R2 {format_r2(rows['probability_r2'])}, RMSE {rows['probability_rmse']:.4g}"
     else:
         what = "logit R2" if model.is_classifier_ else f"{_explained(model, output)} R2"
-        fit = f"{what} {_r2(model.output_r2_)}, RMSE {model.output_rmse_:.4g}"
+        fit = f"{what} {format_r2(model.output_r2_)}, RMSE {model.output_rmse_:.4g}"
     return (f"selected formula against the network on the {n_rows} rows explained: {fit}; layer-wise chain: the "
             f"paper's fitness (mean hidden-layer MSE + output MSE) {model.fitness_:.4g}")
 
 
 def _held_out_fit(model, workload, output: str | None = None) -> dict:
     """The selected formula against the network on the held-out rows (regression; classifiers report agreement)."""
+    from srnet.metrics import format_r2
     if workload.X_test is None or model.is_classifier_:
         return {}
     from srnet.compare import rmse_r2
@@ -279,7 +274,7 @@ def _held_out_fit(model, workload, output: str | None = None) -> dict:
     network_output = probe(workload.model, workload.X_test, model.layer_names_)[-1]
     rmse, r2 = rmse_r2(network_output, model.predict(workload.X_test).reshape(len(network_output), -1))
     what = _explained(model, output)
-    print(f"on the {len(workload.X_test)} held-out rows: {what} R2 {_r2(r2)}, {what} RMSE {rmse:.4g}")
+    print(f"on the {len(workload.X_test)} held-out rows: {what} R2 {format_r2(r2)}, {what} RMSE {rmse:.4g}")
     return {"output_r2_test": r2, "output_rmse_test": rmse, "test_rows": len(workload.X_test)}
 
 
@@ -304,6 +299,7 @@ def _class_labels(workload, layers):
 def _explain(args) -> int:
     from srnet.data import check_rows
     from srnet.loading import fit_warning, load_workload, network_fit
+    from srnet.metrics import format_r2
 
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
@@ -314,7 +310,7 @@ def _explain(args) -> int:
     own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
     for key, value in own.items():
         what = key.split('_')[1]  # a far-off figure in four significant digits (an R2 of 80 digits before)
-        shown = "n/a" if value is None else _r2(value) if what == "r2" else format(value, ".4g")
+        shown = "n/a" if value is None else format_r2(value) if what == "r2" else format(value, ".4g")
         print(f"the network itself: {what} {shown}")
     warning = fit_warning(workload, own)
     if warning:

@@ -73,6 +73,15 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     return rmse, r2
 
 
+def format_r2(value) -> str:
+    """An R^2 as srnet prints it (command line, plots): six decimals near [0, 1], where they tell 0.99 from
+    0.9999; a far-off one in four significant digits (-4120665.815867 read as a wall of digits, and -3e297
+    as a 300-digit plot title); None (JSON's null) as "not finite"."""
+    if value is None:
+        return "not finite"
+    return f"{value:.6f}" if -10 < value <= 1 else f"{value:.4g}"
+
+
 def mse(target: np.ndarray, predicted: np.ndarray) -> float:
     """Mean squared error of ``predicted`` against ``target`` (same number of
     rows; any columns); a non-finite prediction gives inf, never NaN."""

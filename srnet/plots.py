@@ -17,9 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from srnet.cli import _r2  # noqa: E402
 from srnet.data import data_box, widen_box  # noqa: E402
-from srnet.metrics import _classes, rmse_r2  # noqa: E402
+from srnet.metrics import _classes, format_r2, rmse_r2  # noqa: E402
 
 
 def save_figure(fig, path) -> Path:
@@ -89,7 +88,7 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000) -> Pa
         # R^2 as the command line prints it: a far-off one in 4 digits (-3e300 as .6f was a 300-digit title
         # running over the next panel's)
         top.set_title(f"layer {k + 1} (module '{name}', {units} unit{'s' * (units != 1)})\n"
-                      f"R\u00b2 {_r2(r2)}, RMSE {rmse:.3g}{note}", fontsize=9)
+                      f"R\u00b2 {format_r2(r2)}, RMSE {rmse:.3g}{note}", fontsize=9)
         top.set_xlabel("network")
         top.set_ylabel("formula")
         bottom.scatter(t, a - t, s=4, alpha=0.4, color="tab:orange")

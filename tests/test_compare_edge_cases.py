@@ -67,8 +67,8 @@ def test_class_agreement_refuses_scores_of_different_class_counts():
 
 
 def test_far_off_r2_prints_in_four_digits_and_long_formulas_are_cut():
-    from srnet.cli import _r2
     from srnet.compare import FORMULA_CHARACTERS, Comparison
+    from srnet.metrics import format_r2 as _r2
 
     assert _r2(0.99999) == "0.999990" and _r2(-0.5) == "-0.500000"
     assert _r2(-4120665.815867) == "-4.121e+06" and _r2(None) == "not finite"
