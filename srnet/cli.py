@@ -644,13 +644,54 @@ def _finish(model, args, report: dict) -> int:
     return 0
 
 
+class _ReaderMayLeave:
+    """Standard output that outlives its reader: ``srnet explain ... | head`` closed the pipe, the next print
+    raised BrokenPipeError, and the command stopped with an error before it wrote report.json.  Once the
+    reader is gone, what is printed is dropped and the command carries on with its files."""
+
+    def __init__(self, stream):
+        self._stream, self.gone = stream, False
+
+    def write(self, text):
+        if not self.gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._leave()
+        return len(text)
+
+    def flush(self):
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._leave()
+
+    def _leave(self):
+        self.gone = True
+        import os
+
+        # the stream's own buffer still holds text for the closed pipe: point its descriptor at devnull, so
+        # that Python's flush at exit does not fail as well
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())
+        os.close(devnull)
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, ...: the stream's own
+        return getattr(self._stream, name)
+
+
 def main(argv=None) -> int:
     _STARTED[0] = time.perf_counter()
     args = build_parser().parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = _ReaderMayLeave(stdout)
     try:
         _check_budgets(args)
         _check_output_folder(args)
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()
+        return code
     except (ValueError, OSError) as error:  # bad input, a file that cannot be read or written: one line
         print(f"srnet {args.command}: error: {error}", file=sys.stderr)
         return 2
@@ -662,6 +703,8 @@ def main(argv=None) -> int:
                 raise
         print(f"srnet {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":
