@@ -668,7 +668,7 @@ def _probe_scripted(model, batches, names) -> dict[str, list[np.ndarray]]:
         try:
             final = _run_children(model, batch, "", set(names), outputs)
         except RuntimeError as error:
-            raise _undecomposable(model, f"running its children in order failed ({error})") from None
+            raise _undecomposable(model, f"running its children in order failed ({_last_line(error)})") from None
         if index == 0:
             try:
                 whole = model(batch)
@@ -684,6 +684,13 @@ def _probe_scripted(model, batches, names) -> dict[str, list[np.ndarray]]:
         for name in names:
             recorded[name].append(_to_numpy(name, outputs[name]))
     return recorded
+
+
+def _last_line(error: BaseException) -> str:
+    """The words of an error raised inside TorchScript: its message's last line (the rest is the interpreter's
+    traceback, 15 lines inside what srnet prints as one)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
 
 
 def _run_children(module, x, name: str, wanted: set[str], outputs: dict) -> torch.Tensor:

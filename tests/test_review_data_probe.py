@@ -111,3 +111,21 @@ def test_layer_widths_are_those_the_network_gives_after_reshaping_modules():
     assert plan.widths == (4, 1)
     recorded = probe(model, np.random.default_rng(0).normal(size=(5, 3)), ["4", "5"])
     assert [r.shape[1] for r in recorded] == list(plan.widths)
+
+
+class _Gated(nn.Module):
+    """Not a chain: c(tanh(a(x)) * b(x))."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(2, 3), nn.Linear(2, 3), nn.Linear(3, 1)
+
+    def forward(self, x):
+        return self.c(torch.tanh(self.a(x)) * self.b(x))
+
+
+def test_a_scripted_module_that_is_no_chain_is_refused_in_one_line():
+    """TorchScript's own traceback (15 lines) was printed inside the one-line refusal."""
+    with pytest.raises(ValueError) as error:
+        probe(torch.jit.script(_Gated()), np.zeros((5, 2)), ["a"])
+    assert "\n" not in str(error.value) and "cannot be multiplied" in str(error.value)
