@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 from srnet.cgp._fitness import CONSTANT_VARIANCE
-from srnet.cgp.driver import FinishOnInterrupt
+from srnet.cgp.driver import FinishOnInterrupt, check_budgets
 from srnet.cgp.evolve import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
@@ -299,6 +299,7 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
                           levels_back=self.levels_back, functions=self.functions, n_constants=self.n_constants,
                           constant_pool=self.constant_pool)
         X_rows = as_feature_rows(X)
+        check_budgets(self.max_generations, self.max_evaluations, self.max_seconds)  # before a bar is drawn
         with SearchProgress(self.progress, "CGPRegressor", self.max_seconds, self.max_generations) as bar:
             result = evolve(spec, X_rows, np.ascontiguousarray(Y.T), fitness="scaled",
                             n_offspring=self.n_offspring, mutation=self.mutation, mutation_rate=self.mutation_rate,

@@ -99,3 +99,12 @@ def test_boxes_given_for_a_classifier_are_refused_not_ignored():
     X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
     with pytest.raises(ValueError, match="boxes are for regression"):
         compare(NetworkFunction(net), X, {"lime": LimeExplainer()}, boxes={"test": np.array([[-3, 3], [-3, 3]])})
+
+
+def test_a_bad_budget_is_refused_before_a_progress_bar_is_drawn(capsys):
+    from srnet.estimators import CGPRegressor
+
+    X = np.random.default_rng(0).uniform(-1, 1, (20, 1))
+    with pytest.raises(ValueError, match="max_generations"):
+        CGPRegressor(max_generations=0, progress=True).fit(X, X[:, 0])
+    assert "CGPRegressor" not in capsys.readouterr().err
