@@ -210,7 +210,8 @@ def test_ctrl_c_while_the_formula_is_simplified_keeps_the_fit_and_a_second_keeps
     assert model.expression_ == first and np.array_equal(model.predict(X), before)  # the last fit, whole
     monkeypatch.setattr(estimators, "simplify_all", pressed(1))
     model.fit(X, np.sin(3 * X[:, 1]))
-    assert "interrupted: finishing the formula found so far" in capsys.readouterr().err
+    # on a line of its own (it was glued to a live progress bar's line)
+    assert "\ninterrupted: finishing the formula found so far" in capsys.readouterr().err
     symbols = sorted(model.expression_.free_symbols, key=str)
     at = sympy.lambdify(symbols, model.expression_)(*(X[:, int(str(s)[1:])] for s in symbols))
     np.testing.assert_allclose(at, model.predict(X), rtol=1e-9, atol=1e-9)  # formula and predict: one fit

@@ -125,8 +125,9 @@ class FinishOnInterrupt:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        if self.message:
-            print(self.message, file=sys.stderr, flush=True)
+        if self.message:  # on a line of its own: a progress bar may be drawn on the current one (tqdm.write
+            # could wait on the lock of the bar this handler interrupted)
+            print("\n" + self.message, file=sys.stderr, flush=True)
 
     def __exit__(self, *exc_info) -> bool:
         if self._previous is not None:
