@@ -77,7 +77,8 @@ def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generatio
     max_generations : int or None, default=None
         Generation budget of each formula search.
     n_threads : int or None, default=None
-        Engine threads of each formula search (None: numba's default).
+        Engine threads of ``srnet``, ``cgp_direct`` and ``pyoperon`` (None: numba's default); ``gplearn``
+        and ``xnet`` run on one.
     srnet_params : dict, optional
         More :class:`srnet.extract.SRNet` settings for ``srnet`` (``preset``,
         ``form``, ...).
