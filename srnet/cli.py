@@ -478,7 +478,8 @@ def _add_search_options(parser, seconds: float) -> None:
     parser.add_argument("--preset", default="default", choices=["default", "paper"],
                         help="search settings (default: srnet's; 'paper': the SRNet paper's, but for its 5000 "
                              "generations: the budget is --seconds, or --generations N)")
-    parser.add_argument("--seconds", type=float, default=seconds, help=f"search budget (default: {seconds:g})")
+    parser.add_argument("--seconds", type=float, default=seconds,
+                        help=f"time budget: 3/4 searching, the rest composing and refining (default: {seconds:g})")
     parser.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--domain", default=None,
@@ -629,14 +630,14 @@ def _check_budgets(args) -> None:
 
 def _finish(model, args, report: dict) -> int:
     """The time line of an explanation; exit status 130 after Ctrl-C."""
-    settings = model.settings()
+    settings = report["settings"]  # the fit's own
     budget = (f"{settings['max_seconds']:g} s" if settings["max_seconds"] is not None
               else f"{settings['max_generations']} generations")
-    print(f"{model.n_generations_} generations; search {model.search_seconds_:.1f} s layer-wise + "
-          f"{model.direct_seconds_:.1f} s direct (budget {budget}); "
-          f"outside it: compile {model.compile_seconds_:.1f} s, set-up {model.setup_seconds_:.1f} s, "
-          f"compose {model.compose_seconds_:.1f} s, refine and select "
-          f"{model.select_seconds_ - model.direct_seconds_:.1f} s, report and plots {report['report_seconds']:.1f} s; "
+    print(f"{model.n_generations_} generations; budget {budget}: search {model.search_seconds_:.1f} s layer-wise + "
+          f"{model.direct_seconds_:.1f} s direct, then compose {model.compose_seconds_:.1f} s and refine and select "
+          f"{model.select_seconds_ - model.direct_seconds_:.1f} s (sympy's simplification, up to "
+          f"{model.simplify_seconds:g} s, included); besides: compile {model.compile_seconds_:.1f} s, set-up "
+          f"{model.setup_seconds_:.1f} s, report and plots {report['report_seconds']:.1f} s; "
           f"whole command {report['command_seconds']:.1f} s")
     if report["interrupted"]:
         print(f"interrupted (Ctrl-C): {args.out} holds the best explanation found before it")

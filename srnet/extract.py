@@ -80,6 +80,11 @@ def _check_squarable(values: np.ndarray, what: str, advice: str = "rescale that 
 
 #: Points the constant refinement fits on (a random subset of the fit sample).
 REFINE_POINTS = 1000
+#: With a time budget, the searches get all but this share of it; the rest is for composing the layers,
+#: refining the candidates' constants and choosing the formula (refinement stops at the budget's end).  With
+#: the searches given all of it, 10 s of budget took 13.4-15.0 s on the paper's networks (1-2.4 s of them
+#: refining), where pyoperon and gplearn take 10.6-11.6 s: the comparisons at equal time were not.
+FINISH_SHARE = 0.25
 #: Generations between the meetings of the layer-wise search's islands, where
 #: the driver's clock and callback see them (a few milliseconds).
 ISLANDS_MEET_EVERY = 25
@@ -171,9 +176,13 @@ class SRNet(BaseEstimator):
         Budget; None for both uses the preset's (default: 30 s; paper: 5000
         generations).  Each must be > 0.  With islands (see ``n_threads``)
         the generations are each island's, and ``n_evaluations_`` sums them
-        over the islands.  The seconds are search time: the
-        one-time kernel compilation (``compile_seconds_``) and the final
-        refit and composition (``compose_seconds_``) are reported apart.
+        over the islands.  The seconds are the fit's from the start of the
+        search: the searches get all but :data:`FINISH_SHARE` (1/4) of them,
+        composing the layers, refining constants and choosing the formula
+        the rest (refinement stops at the budget's end); the one-time kernel
+        compilation (``compile_seconds_``) and sympy's simplification
+        (``simplify_seconds``) come on top.  Each part's time is reported
+        (``report()``'s ``*_seconds``).
         Ctrl-C (KeyboardInterrupt) during the search stops it and keeps the
         best explanation so far (``stop_reason_ == "interrupted"``).  X needs
         at least :data:`srnet.data.MIN_ROWS` (10) rows.
@@ -572,8 +581,9 @@ class SRNet(BaseEstimator):
                            n_constants=self.n_constants, constant_pool=self.constant_pool)
         threads = self.n_threads or numba.get_num_threads()
         total_seconds = settings["max_seconds"]
-        if total_seconds is not None:  # the layer-wise search gets the rest of the seconds
-            settings["max_seconds"] = total_seconds * (1 - direct_share)
+        search_seconds = None if total_seconds is None else total_seconds * (1 - FINISH_SHARE)
+        if total_seconds is not None:  # the layer-wise search gets what the direct searches do not
+            settings["max_seconds"] = search_seconds * (1 - direct_share)
         compiling = time.perf_counter()
         # once per process (the first run compiles or loads the kernels): not search time; a first run on a
         # machine compiles for a minute or more, which passed in silence before the progress bar
@@ -609,6 +619,7 @@ class SRNet(BaseEstimator):
                              n_threads=threads, meet_every=ISLANDS_MEET_EVERY)
         with (SearchProgress(self.progress, "srnet", settings["max_seconds"], settings["max_generations"]) as bar,
               _kernels.engine_threads(threads)):  # numba threads, and single-threaded BLAS inside the kernels
+            budget_end = None if total_seconds is None else time.perf_counter() + total_seconds
             outcome = run(search, max_generations=settings["max_generations"], max_seconds=settings["max_seconds"],
                           target_fitness=0.0, callback=bar.following(callback))
         self.stop_reason_ = outcome.stop_reason
@@ -648,13 +659,13 @@ class SRNet(BaseEstimator):
             self._compose(X, finishing)
             self.compose_seconds_ = time.perf_counter() - composing
             self._select_formula(X, targets[-1].T, fit_X, fit_targets[-1].T, domain_samples, classification,
-                                 direct_seconds=None if total_seconds is None else total_seconds * direct_share,
+                                 direct_seconds=None if search_seconds is None else search_seconds * direct_share,
                                  # a generation budget caps the direct searches' evaluations too (seconds alone
                                  # would let them outrun it, and an evaluation count is reproducible)
                                  direct_evaluations=(None if settings["max_generations"] is None or not direct_share
                                                      else int(search.evaluations * direct_share / (1 - direct_share))),
                                  run_seed=run_seed, threads=None if reproducible else threads, settings=settings,
-                                 finishing=finishing,
+                                 finishing=finishing, deadline=budget_end,
                                  held_out=None if held is None else (X[held], targets[-1][:, held].T))
         if finishing.requested:  # a Ctrl-C after the search: finished without the optional steps, and said so
             self.stop_reason_ = "interrupted"
@@ -721,14 +732,16 @@ class SRNet(BaseEstimator):
         return tuple(sympy.Symbol(f"h{k}_{j}", real=True) for j in range(width))
 
     def _select_formula(self, X, output, fit_X, fit_output, domain_samples, classification, *, direct_seconds,
-                        direct_evaluations, run_seed, threads, settings, finishing, held_out=None):
+                        direct_evaluations, run_seed, threads, settings, finishing, deadline=None, held_out=None):
         """Gather whole-network formulas (the layer-wise chain, direct ones),
         refine their constants, keep the Pareto front and select one.
 
         ``held_out``: a classifier's rows held out of every fit, (X, output),
         a region of their own ("validation-rows") that selection weighs as
         much as the domain.  ``finishing``: the :class:`FinishOnInterrupt`
-        after the search; once it is requested, the optional steps are skipped."""
+        after the search; once it is requested, the optional steps are skipped.
+        ``deadline`` (a perf_counter time, or None): the budget's end, where
+        refinement stops."""
         started = time.perf_counter()
         regions = {"rows": (X, output)}
         for name in ("domain", "beyond"):
@@ -776,7 +789,7 @@ class SRNet(BaseEstimator):
         if self.refine and not finishing.requested:
             sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
             formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output,
-                                            classification=classification)
+                                            classification=classification, deadline=deadline)
                                      for f in list(formulas)) if f is not None]
         self.refine_seconds_ = time.perf_counter() - refining
         # the other half of simplify_seconds, shared by every expression of every candidate

@@ -15,6 +15,7 @@ Pareto front of (complexity, validation error) and selects one.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -441,7 +442,7 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
 
 
 def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: bool = False,
-           max_iterations: int = 200) -> Formula | None:
+           max_iterations: int = 200, deadline: float | None = None) -> Formula | None:
     """Tune every constant of ``formula`` (its programs' constants, weights
     and intercepts) end-to-end against the network by L-BFGS in float64,
     structure unchanged (a weight of exactly 0, such as the off-diagonal of
@@ -459,11 +460,14 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
 
     Returns the refined formula only when it lowers the validation error
     (RMSE; for a classifier, disagreement with the network's class first, RMSE
-    next), else None."""
+    next), else None.  ``deadline`` (a perf_counter time): no refinement
+    after it, and L-BFGS stops there with the constants it has reached."""
     import torch
 
     from srnet.expr.torch_module import ProgramModule, torch_threads
 
+    if deadline is not None and time.perf_counter() >= deadline:
+        return None
     modules = torch.nn.ModuleList(ProgramModule(p, trainable_constants=True) for p in formula.programs)
     for module in modules:  # a weight that is exactly 0 is structure (a term absent): it stays 0
         absent = module.weights.detach() == 0
@@ -498,6 +502,8 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
             return (((out - y_fit) ** 2).mean(dim=0) / scale).sum()
 
     def closure():
+        if deadline is not None and time.perf_counter() >= deadline:
+            raise _OutOfTime
         optimiser.zero_grad()
         loss = objective(forward(x_fit))
         if torch.isfinite(loss):
@@ -507,6 +513,8 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
     try:
         with torch_threads(1):  # one thread: the same formula on every machine (L-BFGS amplifies a sum's rounding)
             optimiser.step(closure)
+    except _OutOfTime:  # the constants reached so far: validation decides whether they are kept
+        pass
     except (RuntimeError, IndexError):  # a non-finite step inside the line search (torch's strong-Wolfe search
         return None  # indexes an empty bracket when its first loss is inf): keep the formula as it was
     with torch.no_grad():
@@ -519,6 +527,10 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
         return None
     return refined if _validation_error(refined, X_valid, Y_valid, classification) < _validation_error(
         formula, X_valid, Y_valid, classification) else None
+
+
+class _OutOfTime(Exception):
+    """Raised inside L-BFGS's closure at the refinement's deadline."""
 
 
 def _validation_error(formula: Formula, X, Y, classification: bool) -> tuple:

@@ -185,16 +185,17 @@ def test_explain_keeps_its_budget_and_reports_the_time_outside_it(tmp_path, data
     _, argv = write_workload(tmp_path, data)
     assert main(argv + ["--seconds", "1.5"]) == 0
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    # the layer-wise search and the direct formulas share the budget; each clock stops within a generation or two
+    # the layer-wise search and the direct formulas share three quarters of the budget (the rest is for composing
+    # and refining); each clock stops within a generation or two
     searched = report["search_seconds"] + report["direct_seconds"]
-    assert 1.5 <= searched < 1.5 + 0.5
+    assert 1.5 * 0.75 <= searched < 1.5 * 0.75 + 0.5
     parts = sum(report[k] for k in ("compile_seconds", "setup_seconds", "search_seconds", "compose_seconds",
                                     "select_seconds"))
     assert report["wall_seconds"] == pytest.approx(parts, abs=0.05)
     assert report["command_seconds"] >= report["wall_seconds"] + report["report_seconds"] - 0.05
     assert report["interrupted"] is False and report["stop_reason"] == "max_seconds"
     out = capsys.readouterr().out
-    assert re.search(r"search 0\.\d s layer-wise \+ 1\.\d s direct \(budget 1\.5 s\)", out), out
+    assert re.search(r"budget 1\.5 s: search 0\.\d s layer-wise \+ 0\.\d s direct, then compose", out), out
     assert "compile" in out and "whole command" in out
 
 
