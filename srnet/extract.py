@@ -387,8 +387,10 @@ class SRNet(BaseEstimator):
             classifier's ``classes_``, else the outputs' indices).
         callback : callable or None
             Called with a :class:`srnet.cgp.Progress` after each generation
-            (with islands, after every :data:`ISLANDS_MEET_EVERY`);
-            returning True stops the search.
+            (with islands, after every :data:`ISLANDS_MEET_EVERY`) of the
+            layer-wise search; returning True stops it, and the direct
+            searches are then skipped (the network's least-squares linear
+            formula stands in for them), as after Ctrl-C.
         """
         model_names = getattr(model, "feature_names_in_", None)  # a scikit-learn model fitted on a DataFrame
         columns = getattr(X, "columns", None)
@@ -766,8 +768,9 @@ class SRNet(BaseEstimator):
         formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
         direct = bool(direct_seconds or direct_evaluations)  # direct_budget=0: the layer-wise chain alone
         # finishing.requested: the search was interrupted, or a Ctrl-C came since (FinishOnInterrupt); then
-        # there is no time for searches, and least squares is instant
-        if finishing.requested and direct and not self.teacher_forcing:
+        # there is no time for searches, and least squares is instant.  So too when the callback stopped the
+        # search (the direct searches ran on for their whole share without asking it again)
+        if (finishing.requested or self.stop_reason_ == "callback") and direct and not self.teacher_forcing:
             formulas.append(network_linear_formula(fit_X, fit_output, classification=classification))
         elif direct:
             began = time.perf_counter()

@@ -105,3 +105,18 @@ def test_refinement_past_its_deadline_is_declined_at_once():
     Y = 2.5 * np.sin(1.3 * X) + 0.7
     assert refine(start, X, Y, X, Y) is not None  # it would improve...
     assert refine(start, X, Y, X, Y, deadline=time.perf_counter() - 1) is None  # ...but the budget is spent
+
+
+def test_a_callback_that_stops_the_search_skips_the_direct_searches(monkeypatch):
+    """Returning True stopped only the layer-wise search: the direct searches then ran their whole share
+    (3/4 of a regression's budget) without asking the callback again."""
+    import srnet.extract as extract
+
+    monkeypatch.setattr(extract, "direct_formulas", lambda *a, **k: pytest.fail("a direct search ran"))
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (60, 1))
+    activations = [np.tanh(X @ [[1.0, -0.5]]), np.tanh(X @ [[1.0, -0.5]]) @ [[1.0], [2.0]]]
+    model = SRNet(max_seconds=30, random_state=0, simplify_seconds=0)
+    model.fit_activations(X, activations, callback=lambda progress: progress.generation >= 3)
+    assert model.stop_reason_ == "callback"
+    assert {c["source"] for c in model.candidates_} <= {"layerwise", "linear", "layerwise+refined", "linear+refined"}
