@@ -48,6 +48,7 @@ from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import make_symbols, residue_points, round_constants
 from srnet.metrics import class_agreement, rmse_r2
 from srnet.names import feature_symbols
+from srnet.progress import warm_up_kernels
 
 NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width
 _CHUNK = 50  # points per progress-bar step for local explainers
@@ -148,16 +149,14 @@ def _explainer_seed(base_seed: int, name: str) -> int:
     return int(np.random.SeedSequence([base_seed, zlib.crc32(name.encode())]).generate_state(1)[0] % 2**31)
 
 
-def _warm_up(explainer: Explainer) -> None:
+def _warm_up(explainer: Explainer, progress: bool) -> None:
     """Pay the process's one-time costs of srnet's engine before the explainer's clock starts (once: later calls
     find them paid): its kernels (loaded from numba's cache, 1.5 s; compiled on a machine's first run, a minute or
     more), SRNet's module and torch's first optimiser (SRNet's refinement; it imports torch._dynamo, 3 s).
     Charged to whichever explainer used them first, they made srnet (first by default) seconds slower than
     cgp_direct beside it at the same budget."""
     if isinstance(explainer, (SRNetExplainer, CGPDirectExplainer)):
-        from srnet.cgp import _kernels
-
-        _kernels.warm_up()
+        warm_up_kernels(progress)  # (a first run's minute of compiling is announced, as SRNet's own fit does)
     if isinstance(explainer, SRNetExplainer):
         import torch
 
@@ -287,7 +286,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
                 from tqdm.auto import tqdm
 
                 tqdm.write(f"fitting {name} ...", file=sys.stderr)
-            _warm_up(explainer)
+            _warm_up(explainer, progress)
             started = time.perf_counter()
             explainer.fit(network, X_train, X_valid=X_valid, task=task, random_state=_explainer_seed(base_seed, name))
             interrupted = _interrupted(explainer)  # its search stopped early: measure it, then stop

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-import threading
 import time
 import warnings
 
@@ -59,7 +58,7 @@ from srnet.metrics import class_agreement, mse, rmse_r2
 from srnet.names import feature_symbols
 from srnet.networks import as_network
 from srnet.probe import plan_layers, probe
-from srnet.progress import SearchProgress
+from srnet.progress import SearchProgress, warm_up_kernels
 
 #: Activations beyond this magnitude (or below its inverse, and not 0) have squares that overflow (or
 #: underflow to 0) in float64: no figure of a formula against them means anything.
@@ -136,9 +135,6 @@ def searched_rows(X: np.ndarray, fitted: np.ndarray, size: int, rng) -> np.ndarr
     rest = np.setdiff1d(fitted, extremes)
     return np.sort(np.concatenate([extremes, rng.choice(rest, size - len(extremes), replace=False)]))
 
-
-#: With progress on, kernels still loading after this many seconds are being compiled: say so.
-COMPILE_NOTICE_SECONDS = 3.0
 
 #: Points of the domain the candidate formulas are checked for poles on (see
 #: :func:`srnet.formulas.singularities`), however few the rows.
@@ -586,20 +582,7 @@ class SRNet(BaseEstimator):
         search_seconds = None if total_seconds is None else total_seconds * (1 - FINISH_SHARE)
         if total_seconds is not None:  # the layer-wise search gets what the direct searches do not
             settings["max_seconds"] = search_seconds * (1 - direct_share)
-        compiling = time.perf_counter()
-        # once per process (the first run compiles or loads the kernels): not search time; a first run on a
-        # machine compiles for a minute or more, which passed in silence before the progress bar
-        notice = threading.Timer(COMPILE_NOTICE_SECONDS, print, args=(
-            "compiling srnet's kernels (the first run on this machine: a minute or more; cached for later "
-            "runs)...",), kwargs={"file": sys.stderr, "flush": True})
-        notice.daemon = True
-        if self.progress:
-            notice.start()
-        try:
-            _kernels.warm_up()
-        finally:
-            notice.cancel()
-        self.compile_seconds_ = time.perf_counter() - compiling
+        self.compile_seconds_ = warm_up_kernels(self.progress)  # once per process: not search time
         search_rows = as_feature_rows(search_X)
         search_targets = [np.ascontiguousarray(t) for t in search_targets]
         # a generation budget promises the same formula on every machine: the machine's

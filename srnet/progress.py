@@ -11,8 +11,35 @@ otherwise get every redraw appended to one line.
 from __future__ import annotations
 
 import sys
+import threading
+import time
 
 import numpy as np
+
+#: With progress on, kernels still loading after this many seconds are being compiled: say so.
+COMPILE_NOTICE_SECONDS = 3.0
+
+
+def warm_up_kernels(announce: bool) -> float:
+    """Compile (or load from numba's cache) srnet's kernels, once per process
+    (:func:`srnet.cgp._kernels.warm_up`), and say so on stderr when ``announce``
+    and they take over :data:`COMPILE_NOTICE_SECONDS`: a first run on a machine
+    compiles for a minute or more, which passed in silence before any progress
+    bar.  Returns the seconds it took (kept apart from any search budget)."""
+    from srnet.cgp import _kernels
+
+    started = time.perf_counter()
+    notice = threading.Timer(COMPILE_NOTICE_SECONDS, print, args=(
+        "compiling srnet's kernels (the first run on this machine: a minute or more; cached for later runs)...",),
+        kwargs={"file": sys.stderr, "flush": True})
+    notice.daemon = True
+    if announce:
+        notice.start()
+    try:
+        _kernels.warm_up()
+    finally:
+        notice.cancel()
+    return time.perf_counter() - started
 
 
 class SearchProgress:

@@ -643,10 +643,11 @@ def test_a_slow_kernel_compilation_is_announced_when_progress_is_on(monkeypatch,
     """The first run on a machine compiled for about a minute in silence, before any progress bar."""
     import time as clock
 
-    import srnet.extract as extract
+    import srnet.progress as progress
+    from srnet.cgp import _kernels
 
-    monkeypatch.setattr(extract, "COMPILE_NOTICE_SECONDS", 0.05)
-    monkeypatch.setattr(extract._kernels, "warm_up", lambda *args: clock.sleep(0.5))
+    monkeypatch.setattr(progress, "COMPILE_NOTICE_SECONDS", 0.05)
+    monkeypatch.setattr(_kernels, "warm_up", lambda *args: clock.sleep(0.5))
     X = np.random.default_rng(0).uniform(-1, 1, (60, 1))
     net = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)).double()
     SRNet(max_generations=2, **QUICK).fit(net, X)

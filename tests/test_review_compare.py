@@ -108,3 +108,18 @@ def test_a_bad_budget_is_refused_before_a_progress_bar_is_drawn(capsys):
     with pytest.raises(ValueError, match="max_generations"):
         CGPRegressor(max_generations=0, progress=True).fit(X, X[:, 0])
     assert "CGPRegressor" not in capsys.readouterr().err
+
+
+def test_compare_announces_a_slow_first_compilation_with_progress_on(monkeypatch, capsys):
+    """Paying the warm-up before the explainers' clocks silenced SRNet's own "compiling ..." notice: a first run
+    on a machine was a minute of silence after "fitting srnet ..."."""
+    import srnet.progress as progress
+    from srnet.cgp import _kernels
+
+    monkeypatch.setattr(progress, "COMPILE_NOTICE_SECONDS", 0.05)
+    monkeypatch.setattr(_kernels, "warm_up", lambda *args: time.sleep(0.5))
+    network = NetworkFunction(nn.Sequential(nn.Linear(2, 1)).double())
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
+    budget = dict(max_seconds=None, regressor_params=dict(max_generations=5, n_threads=1, simplify_seconds=0))
+    compare(network, X, {"cgp": CGPDirectExplainer(**budget)}, n_points=10, random_state=0, progress=True)
+    assert "compiling srnet's kernels" in capsys.readouterr().err
