@@ -13,7 +13,8 @@ from typing import Callable
 import numpy as np
 import sympy
 
-from srnet.data import check_budget
+from srnet.data import check_budget, random_generator
+from srnet.domain import check_box
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,13 @@ class Benchmark:
         box = self.box if box is None else tuple(tuple(b) for b in box)
         if len(box) != self.n_inputs:
             raise ValueError(f"box has {len(box)} ranges but {self.name} has {self.n_inputs} inputs")
+        # an inverted, NaN or 3-number range was numpy's "high - low < 0" or an unpacking error
+        box = tuple((float(low), float(high)) for low, high in check_box(box, self.n_inputs, self.name))
         if self.grid and box == self.box:
             line = np.linspace(box[0][0], box[0][1], n)
             X = np.column_stack([line] * self.n_inputs)
         else:
-            rng = np.random.default_rng(random_state)
+            rng = random_generator(random_state)  # a bool seeded 1; a float or -1 was numpy's SeedSequence error
             X = np.column_stack([rng.uniform(low, high, n) for low, high in box])
         with np.errstate(all="ignore"):
             return X, self.truth(X)

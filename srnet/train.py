@@ -72,9 +72,9 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     model : nn.Module
         Moved to ``device`` when one is given; left in eval mode.
     X, y : tensors or arrays
-        Inputs and targets, one row each per sample.  Tensors are used as
-        they are (on ``device``); arrays become tensors of the model's
-        floating dtype (float32 for most).
+        Inputs and targets, one row each per sample, as tensors of the
+        model's floating dtype (float32 for most) on ``device``; integer
+        tensors (class indices) keep theirs.
     loss : callable
         ``loss(model(X[rows]), y[rows])``, a mean over the rows.
     epochs, batch_size, lr : int, int, float
@@ -123,6 +123,8 @@ def fit_network(model: nn.Module, X, y, loss, *, epochs: int, batch_size: int, l
     if inputs.shape[0] != targets.shape[0]:
         raise ValueError(f"X has {inputs.shape[0]} rows but y has {targets.shape[0]}")
     n = inputs.shape[0]
+    if n == 0:  # the epoch's mean loss was a ZeroDivisionError
+        raise ValueError("X has no rows to train on")
     _check_target_shape(model, inputs, targets)
     if validation is not None:
         valid_inputs, valid_targets = _as_tensor(validation[0], device, dtype), _as_tensor(validation[1], device, dtype)
@@ -185,7 +187,7 @@ def _check_target_shape(model: nn.Module, inputs: torch.Tensor, targets: torch.T
     """Floating targets must have the model's output shape per row: a 1-D y against (n, 1) outputs
     broadcast to (n, n) in the MSE, and the network learnt y's mean (loss 9.15 where 0 was reachable);
     a validation y so shaped kept the weights of a wrong validation loss."""
-    if not targets.dtype.is_floating_point or inputs.shape[0] == 0:
+    if not targets.dtype.is_floating_point:
         return
     was_training = model.training
     model.eval()
@@ -198,8 +200,8 @@ def _check_target_shape(model: nn.Module, inputs: torch.Tensor, targets: torch.T
 
 
 def _as_tensor(values, device, dtype) -> torch.Tensor:
-    if isinstance(values, torch.Tensor):
-        return values if device is None else values.to(device)
+    if isinstance(values, torch.Tensor):  # a float64 tensor (torch.tensor of a NumPy array) met a float32 model
+        return values.to(device=device, dtype=dtype if values.dtype.is_floating_point else values.dtype)
     return torch.as_tensor(np.asarray(values), dtype=dtype, device=device)
 
 
@@ -375,6 +377,8 @@ def _regression_targets(y, n_samples: int) -> np.ndarray:
 def _class_indices(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Sorted class labels, and each sample's index into them."""
     labels = np.asarray(y)
+    if labels.ndim == 2 and labels.shape[1] == 1:  # a one-column table of text labels was refused, of numbers not
+        labels = labels[:, 0]
     if labels.dtype.kind in "biuf":
         check_vector(labels, n_samples)
         labels = labels.reshape(-1)
