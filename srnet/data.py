@@ -781,6 +781,8 @@ def class_indices(labels) -> tuple[np.ndarray, np.ndarray]:
         The distinct original labels, sorted: class ``k`` is ``classes[k]``.
     indices : ndarray of shape (n_samples,), dtype int64
     """
+    if isinstance(labels, (list, tuple)):  # numpy would turn [1, "1", "a"] into text: 1 and "1" one class
+        labels = np.asarray(labels, dtype=object if any(isinstance(v, str) for v in labels) else None)
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"class labels must be 1-D; got shape {labels.shape}")

@@ -376,7 +376,9 @@ def _regression_targets(y, n_samples: int) -> np.ndarray:
 
 def _class_indices(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Sorted class labels, and each sample's index into them."""
-    labels = np.asarray(y)
+    # (a list mixing text and numbers stays objects, for class_indices to refuse: as text, 1 and "1" were one class)
+    labels = np.asarray(y, dtype=object if isinstance(y, (list, tuple)) and any(isinstance(v, str) for v in y)
+                        else None)
     if labels.ndim == 2 and labels.shape[1] == 1:  # a one-column table of text labels was refused, of numbers not
         labels = labels[:, 0]
     if labels.dtype.kind in "biuf":

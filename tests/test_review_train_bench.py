@@ -59,3 +59,15 @@ def test_benchmark_sample_keeps_its_stream_for_good_seeds():
     X, _ = get_benchmark("nguyen-9").sample(5, random_state=[3, 0])
     rng = np.random.default_rng([3, 0])
     np.testing.assert_array_equal(X, np.column_stack([rng.uniform(-1, 1, 5) for _ in range(2)]))
+
+
+@pytest.mark.parametrize("labels", [[1, "1", "a"] * 10, ("a", 2) * 15])
+def test_labels_mixing_text_and_numbers_in_a_list_are_refused_not_merged(labels):
+    """numpy reads such a list as text: 1 and "1" became one class without a word."""
+    from srnet.data import class_indices
+
+    with pytest.raises(ValueError, match="mix text and other values"):
+        class_indices(list(labels))
+    X = np.random.default_rng(0).uniform(-1, 1, (len(labels), 2))
+    with pytest.raises(ValueError, match="mix text and other values"):
+        train_mlp(X, labels, task="classification", hidden=(4,), epochs=1)
