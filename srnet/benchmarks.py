@@ -172,7 +172,7 @@ BENCHMARKS: dict[str, Benchmark] = {**NGUYEN, **SRNET_GECCO}
 
 def get_benchmark(name: str) -> Benchmark:
     """A benchmark by name (``nguyen-1`` .. ``nguyen-12``, ``kkk0`` .. ``feynman5``)."""
-    key = name.strip().lower()
+    key = name.strip().lower() if isinstance(name, str) else name  # (1 was an AttributeError)
     if key not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {name!r}; valid: {', '.join(BENCHMARKS)}")
     return BENCHMARKS[key]

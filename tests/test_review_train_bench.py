@@ -71,3 +71,8 @@ def test_labels_mixing_text_and_numbers_in_a_list_are_refused_not_merged(labels)
     X = np.random.default_rng(0).uniform(-1, 1, (len(labels), 2))
     with pytest.raises(ValueError, match="mix text and other values"):
         train_mlp(X, labels, task="classification", hidden=(4,), epochs=1)
+
+
+def test_a_benchmark_named_by_a_number_is_one_line():
+    with pytest.raises(ValueError, match="unknown benchmark 1"):
+        get_benchmark(1)
