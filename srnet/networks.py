@@ -364,6 +364,10 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
                              f"materialised, e.g. after .to_empty() and loading real weights)")
         if not tensor.is_floating_point():  # an MLP's weights are floats; the model cannot take another dtype
             raise ValueError(f"tensor '{key}' is {tensor.dtype}, not floating point: not the weights of an MLP")
+        if tensor.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):  # float8 loaded,
+            # then every probe failed: "not implemented for 'Float8_e4m3fn'"
+            raise ValueError(f"tensor '{key}' is {tensor.dtype}: srnet reads float16, bfloat16, float32 or float64 "
+                             f"weights (convert them with .float() before saving)")
         if tensor.layout != torch.strided:
             raise ValueError(f"tensor '{key}' is {tensor.layout}, not dense: save the weights dense (.to_dense())")
     if layout == "paper":

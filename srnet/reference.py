@@ -14,6 +14,7 @@ layer's scale, not to float32 precision.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,7 +241,9 @@ def _read_matrix(path: Path) -> np.ndarray:
     """A whitespace text table as (n_rows, n_columns); one value a line is one column.
     A missing, damaged or non-numeric file is one ValueError line naming it."""
     try:
-        return np.loadtxt(path, ndmin=2)
+        with warnings.catch_warnings():  # an empty file: said by its reader, in one line
+            warnings.filterwarnings("ignore", message="loadtxt: input contained no data")
+            return np.loadtxt(path, ndmin=2)
     except (ValueError, *UNREADABLE) as error:
         raise ValueError(f"cannot read '{path}': {type(error).__name__}: {error}") from None
 
@@ -258,6 +261,8 @@ def _check_split(path: Path, X, y, widths) -> None:
     another dataset, cut short, or of labels 7.5 and -1 loaded silently)."""
     if X is None:
         return
+    if X.shape[0] == 0:  # (an empty file read as "0 input columns")
+        raise ValueError(f"'{path}' is empty")
     if X.shape[1] != widths[0]:
         raise ValueError(f"'{path}' has {X.shape[1]} input columns but the network {widths[0]} inputs")
     if not np.isfinite(X).all():

@@ -79,3 +79,23 @@ def test_a_classification_reference_on_its_whole_pmlb_table_reproduces_the_logge
     logged = reference.settings["acc_train"] * n_train + reference.settings["acc_test"] * n_test
     assert round(correct) == round(logged)
     assert abs(correct - logged) < 0.01  # float32 accuracies of up to 48842 rows: a row is 2e-5 of them
+
+
+def test_float8_weights_are_refused_at_load_not_at_the_first_probe(tmp_path):
+    path = tmp_path / "net.pt"
+    weights = build_mlp("mlp:2-3-1:tanh").state_dict()
+    torch.save({k: v.to(torch.float8_e4m3fn) for k, v in weights.items()}, path)
+    with pytest.raises(ValueError, match="float8_e4m3fn: srnet reads float16, bfloat16, float32 or float64"):
+        load_network(path, "mlp:2-3-1:tanh")
+
+
+def test_an_empty_split_file_is_called_empty(tmp_path):
+    import numpy as np
+
+    from srnet.reference import _check_split, _read_split
+
+    (tmp_path / "test.txt").write_text("")
+    X, y = _read_split(tmp_path / "test.txt")
+    with pytest.raises(ValueError, match="is empty"):
+        _check_split(tmp_path / "test.txt", X, y, (4, 8, 3))
+    assert np.size(X) == 0
