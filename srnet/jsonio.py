@@ -36,7 +36,12 @@ def finite_or_none(value):
 
 
 def _plain_scalar(value: np.generic):
-    return float(value) if isinstance(value, np.floating) else value.item()  # longdouble's item() is itself
+    if not isinstance(value, np.floating):
+        return value.item()
+    number = float(value)  # (longdouble's item() is itself)
+    if math.isinf(number) and np.isfinite(value):  # a longdouble beyond float64 was written null without a word
+        raise ValueError(f"{value!r} is finite but beyond float64's range: JSON would hold it as null")
+    return number
 
 
 def _key(key):

@@ -99,3 +99,15 @@ def test_an_empty_split_file_is_called_empty(tmp_path):
     with pytest.raises(ValueError, match="is empty"):
         _check_split(tmp_path / "test.txt", X, y, (4, 8, 3))
     assert np.size(X) == 0
+
+
+def test_a_longdouble_beyond_float64_is_refused_not_written_null():
+    import numpy as np
+
+    from srnet.jsonio import dumps
+
+    if np.finfo(np.longdouble).max <= np.finfo(np.float64).max:  # a platform whose longdouble is float64
+        pytest.skip("longdouble is float64 here")
+    with pytest.raises(ValueError, match="beyond float64's range"):
+        dumps({"x": np.longdouble("1e400")})
+    assert dumps({"x": np.longdouble(2.5)}) == '{"x": 2.5}'
