@@ -7,14 +7,15 @@ from __future__ import annotations
 from srnet.data import check_budget
 
 
-def check_numbers(parser, args, *, counts=(), budgets=()) -> None:
+def check_numbers(parser, args, *, counts=(), budgets=(), naturals=()) -> None:
     """``counts``: options that are whole numbers >= 1; ``budgets``: options that are numbers > 0 (None
-    allowed, as "no budget")."""
+    allowed, as "no budget"); ``naturals``: whole numbers >= 0 (a step count where 0 means none)."""
     try:
-        for option in counts:
-            value = getattr(args, option)
-            if value is not None:
-                check_budget(f"--{option.replace('_', '-')}", value, integer=True, minimum=1)
+        for options, minimum in ((counts, 1), (naturals, 0)):
+            for option in options:
+                value = getattr(args, option)
+                if value is not None:
+                    check_budget(f"--{option.replace('_', '-')}", value, integer=True, minimum=minimum)
         for option in budgets:
             check_budget(f"--{option.replace('_', '-')}", getattr(args, option), allow_none=True)
     except ValueError as error:

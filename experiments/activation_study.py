@@ -100,8 +100,13 @@ def parse_args(argv=None):
     # one line per bad value (epochs 0 reported untrained models)
     check_numbers(parser, args, counts=("epochs", "batch_size", "attempts", "search_samples"),
                   budgets=("lr", "search_seconds"))
+    # each once, in the order given: a repeated seed or dataset was trained twice and counted as two seeds in
+    # the mean +- std; no dataset ran the transfer source's search and wrote an empty table
+    args.dataset_list = list(dict.fromkeys(d.strip() for d in args.datasets.split(",") if d.strip()))
+    if not args.dataset_list:
+        raise SystemExit("error: --datasets names no dataset")
     try:
-        args.seed_list = [int(s) for s in args.seeds.split(",") if s.strip()]
+        args.seed_list = list(dict.fromkeys(int(s) for s in args.seeds.split(",") if s.strip()))
     except ValueError:
         raise SystemExit(f"error: --seeds must be whole numbers joined by ',', got {args.seeds!r}") from None
     if not args.seed_list:
@@ -232,8 +237,7 @@ def write_csv(rows, path: Path) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
-    seeds, device = args.seed_list, args.device
+    datasets, seeds, device = args.dataset_list, args.seed_list, args.device
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cache = pmlb_cache(args.pmlb_cache)

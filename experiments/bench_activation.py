@@ -123,9 +123,7 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help=f"a check that it runs: {', '.join(QUICK)}; 3 rounds, 3 training steps")
     args = parse_with_quick_defaults(parser, argv, rounds=3, train_steps=3, warmup=1, formulas=",".join(QUICK))
-    check_numbers(parser, args, counts=("rounds", "train_steps", "threads", "features"))
-    if args.warmup < 0:
-        parser.error(f"--warmup must be >= 0, got {args.warmup}")
+    check_numbers(parser, args, counts=("rounds", "train_steps", "threads", "features"), naturals=("warmup",))
     try:
         args.sizes = tuple(int(v) for v in args.sizes.split(",")) if args.sizes else SIZES
     except ValueError:

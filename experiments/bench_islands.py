@@ -32,6 +32,7 @@ import os
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 from _provenance import write_results
 from srnet_gecco import REGRESSION, SHARED, paper_points
@@ -57,7 +58,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args(argv)
-    names = [n for n in args.only.split(",") if n]
+    # each once, in the order given (a repeated name ran its seeds again and counted them twice)
+    names = list(dict.fromkeys(n.strip() for n in args.only.split(",") if n.strip()))
     unknown = [n for n in names if n not in REGRESSION]
     if unknown:
         parser.error(f"not a regression network of the paper: {', '.join(unknown)}")
@@ -65,6 +67,10 @@ def main(argv=None) -> int:
         parser.error("--only names no network")
     if args.seeds < 1 or args.threads < 2 or not 0 < args.seconds < math.inf:
         parser.error("--seeds >= 1, --threads >= 2 and a finite --seconds > 0")
+    if args.threads > numba.config.NUMBA_NUM_THREADS:  # the search runs on at most numba's threads: --threads 8
+        # on 2 cores ran 2 threads sharing one population, printed and written as 8 threads
+        parser.error(f"--threads must be at most {numba.config.NUMBA_NUM_THREADS} (numba's threads on this "
+                     f"machine), got {args.threads}")
     if not Path(args.gecco_dir).is_dir():
         parser.error(f"no reference networks at '{args.gecco_dir}' (set --gecco-dir)")
     import torch

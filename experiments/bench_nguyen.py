@@ -375,7 +375,8 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="PATH",
                         help="also write the figures as JSON (under 'results', with provenance)")
     args = parser.parse_args(argv)
-    check_numbers(parser, args, counts=("seeds",), budgets=("seconds",))
+    # --pyoperon-iterations -1 was pyoperon's traceback after every srnet and gplearn run had finished
+    check_numbers(parser, args, counts=("seeds",), budgets=("seconds",), naturals=("pyoperon_iterations",))
     options = {"pyoperon": {"optimizer_iterations": args.pyoperon_iterations}}
     try:
         # each once, in the order given (a repeated name ran twice and printed its row twice)

@@ -217,15 +217,26 @@ def check(shipped: Path, fresh: Path) -> list[str]:
     problems = []
     old = json.loads((shipped / "examples" / "examples.json").read_text())["examples"]
     new = json.loads((fresh / "examples" / "examples.json").read_text())["examples"]
-    for a, b in zip(old, new, strict=True):
+    # an example added, removed or renamed since the shipped files were made: a difference to report
+    # (zip(strict=True) raised ValueError after the regeneration)
+    if [a["name"] for a in old] != [b["name"] for b in new]:
+        problems.append(f"examples: shipped {[a['name'] for a in old]}, regenerated {[b['name'] for b in new]}")
+        old = new = []
+    for a, b in zip(old, new):
         if a["sha256"] != b["sha256"]:
             problems.append(f"{a['name']}: weights or data differ from the shipped ones")
         previous = np.loadtxt(shipped / "examples" / a["expected_outputs"], delimiter=",", skiprows=1, ndmin=2)
         current = np.loadtxt(fresh / "examples" / b["expected_outputs"], delimiter=",", skiprows=1, ndmin=2)
+        if previous.shape != current.shape:  # (they did not broadcast: a ValueError)
+            problems.append(f"{a['name']}: outputs of shape {previous.shape} shipped, {current.shape} regenerated")
+            continue
         gap = float(np.max(np.abs(previous - current)))
-        if gap > 1e-6:
+        if not gap <= 1e-6:  # (a NaN gap passed as 'not > 1e-6')
             problems.append(f"{a['name']}: outputs differ by up to {gap:.3g}")
     for name in ("index.json", *(f"{e['name']}.json" for e in found_activations())):
+        if not (shipped / "activations" / name).is_file():  # an activation added since: FileNotFoundError
+            problems.append(f"activations/{name} is not shipped")
+            continue
         before = json.loads((shipped / "activations" / name).read_text())
         after = json.loads((fresh / "activations" / name).read_text())
         if not same_activation_file(before, after):

@@ -61,8 +61,11 @@ def reference_networks(parser, gecco_dir, only=None):
     if not Path(gecco_dir).is_dir():
         parser.error(f"no reference networks at '{gecco_dir}' (set --gecco-dir or SRNET_GECCO_DIR)")
     names = [(k, n) for k, group in (("regression", REGRESSION), ("classification", CLASSIFICATION)) for n in group]
-    if only:
-        wanted = set(only.split(","))
+    if only is not None:
+        # 'kkk0,' or ' kkk0' was refused as the unknown network '' or ' kkk0'; '' ran every network
+        wanted = {n.strip() for n in only.split(",") if n.strip()}
+        if not wanted:
+            parser.error(f"--only names no network, got {only!r}")
         unknown = wanted - {n for _, n in names}
         if unknown:
             parser.error(f"unknown network(s): {', '.join(sorted(unknown))}")

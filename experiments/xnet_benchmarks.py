@@ -318,10 +318,11 @@ def main(argv=None) -> int:
     class_seconds = args.classification_seconds if args.classification_seconds is not None else (5.0 if quick else 30.0)
     problems = (args.problems.split(",") if args.problems is not None
                 else list(QUICK_PROBLEMS if quick else NGUYEN))
-    problems = [p for p in problems if p]
+    # each once, in the order given: a repeated set was measured again and counted twice in "on k of n sets"
+    problems = list(dict.fromkeys(p.strip() for p in problems if p.strip()))
     datasets = (args.datasets.split(",") if args.datasets is not None
                 else list(QUICK_SETS if quick else SKLEARN_SETS + PMLB_SETS))
-    datasets = [d for d in datasets if d]
+    datasets = list(dict.fromkeys(d.strip() for d in datasets if d.strip()))
     for name in problems:
         try:
             get_benchmark(name)
