@@ -577,7 +577,9 @@ class SRNet(BaseEstimator):
                            n_rows=settings["n_rows"], n_columns=settings["n_columns"],
                            levels_back=settings["levels_back"], functions=settings["functions"],
                            n_constants=self.n_constants, constant_pool=self.constant_pool)
-        threads = self.n_threads or numba.get_num_threads()
+        # at most numba's threads, as evolve() counts them (64 on 2 cores made 64 islands that 2 threads ran)
+        threads = numba.get_num_threads() if self.n_threads is None else min(self.n_threads,
+                                                                              numba.config.NUMBA_NUM_THREADS)
         total_seconds = settings["max_seconds"]
         search_seconds = None if total_seconds is None else total_seconds * (1 - FINISH_SHARE)
         if total_seconds is not None:  # the layer-wise search gets what the direct searches do not

@@ -120,3 +120,15 @@ def test_a_callback_that_stops_the_search_skips_the_direct_searches(monkeypatch)
     model.fit_activations(X, activations, callback=lambda progress: progress.generation >= 3)
     assert model.stop_reason_ == "callback"
     assert {c["source"] for c in model.candidates_} <= {"layerwise", "linear", "layerwise+refined", "linear+refined"}
+
+
+def test_more_threads_than_numba_has_make_no_more_islands_than_it_runs():
+    """n_threads=64 on a 2-thread machine made 64 islands (evolve() counts at most numba's threads)."""
+    import numba
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (60, 1))
+    activations = [np.tanh(X @ [[1.0, -0.5]]), np.tanh(X @ [[1.0, -0.5]]) @ [[1.0], [2.0]]]
+    model = SRNet(max_generations=3, random_state=0, simplify_seconds=0, n_threads=numba.config.NUMBA_NUM_THREADS + 62)
+    model.fit_activations(X, activations)
+    assert model.n_islands_ <= numba.config.NUMBA_NUM_THREADS
