@@ -367,7 +367,7 @@ def inrun_gplearn(seconds: float) -> dict:
 
 def median_time(times) -> float:
     """Median of run times, a run that missed its target counting as +inf (the
-    median is finite while at least half of the runs got there)."""
+    median is finite while more than half of the runs got there)."""
     return float(np.median(np.asarray(times, dtype=np.float64))) if len(times) else float("nan")
 
 

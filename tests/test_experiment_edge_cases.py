@@ -131,7 +131,7 @@ def test_bench_activation_refuses_cuda_on_a_machine_without_it(experiment_script
 
 
 @pytest.mark.parametrize("argv", [["--datasets", "no-such-table", "--transfer-source", ""],
-                                  ["--datasets", "", "--transfer-source", "no-such-table"]])
+                                  ["--datasets", "iris", "--transfer-source", "no-such-table"]])
 def test_activation_study_refuses_an_unknown_dataset_in_one_line(experiment_script, tmp_path, argv):
     """An unknown --datasets or --transfer-source name was load_table's ValueError traceback."""
     study = experiment_script("activation_study")
