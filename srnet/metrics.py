@@ -51,7 +51,8 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
         scale = max(float(np.max(np.abs(difference))), unit) if finite else unit
         residual = difference / scale
         sse = float(np.sum(residual * residual)) if finite else math.inf
-    centred = (target - target.mean(axis=0)) / unit
+    deviation = target - target.mean(axis=0)
+    centred = deviation / unit
     sst = float(np.sum(centred * centred))
     rmse = scale * math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
     # constant and matched are judged column by column, each in units of its own size: in the largest column's,
@@ -59,7 +60,7 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     own = np.max(np.abs(target), axis=0)
     own = np.where(own > 0, own, 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
-        spread = np.sqrt(np.mean(((target - target.mean(axis=0)) / own) ** 2, axis=0))
+        spread = np.sqrt(np.mean((deviation / own) ** 2, axis=0))
         miss = np.sqrt(np.mean((difference / own) ** 2, axis=0))
     if sse == 0:  # an exact prediction
         r2 = 1.0
