@@ -767,6 +767,14 @@ def _numeric(labels: np.ndarray) -> bool:
     return labels.dtype.kind in "iuf"
 
 
+def label_array(labels) -> np.ndarray:
+    """Class labels as an array, a list or tuple mixing text with other values kept as objects, for
+    :func:`class_indices` to refuse: numpy reads [1, "1", "a"] as text, and 1 and "1" became one class."""
+    if isinstance(labels, (list, tuple)) and any(isinstance(v, str) for v in labels):
+        return np.asarray(labels, dtype=object)
+    return np.asarray(labels)
+
+
 def class_indices(labels) -> tuple[np.ndarray, np.ndarray]:
     """Any label encoding as class indices 0..K-1.
 
@@ -781,9 +789,7 @@ def class_indices(labels) -> tuple[np.ndarray, np.ndarray]:
         The distinct original labels, sorted: class ``k`` is ``classes[k]``.
     indices : ndarray of shape (n_samples,), dtype int64
     """
-    if isinstance(labels, (list, tuple)):  # numpy would turn [1, "1", "a"] into text: 1 and "1" one class
-        labels = np.asarray(labels, dtype=object if any(isinstance(v, str) for v in labels) else None)
-    labels = np.asarray(labels)
+    labels = label_array(labels)
     if labels.ndim != 1:
         raise ValueError(f"class labels must be 1-D; got shape {labels.shape}")
     missing = [i for i, value in enumerate(labels.tolist()) if value is None or value != value]  # None or NaN

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from srnet.data import TASKS, check_budget, check_matrix, check_vector, class_indices, seeded_split
+from srnet.data import TASKS, check_budget, check_matrix, check_vector, class_indices, label_array, seeded_split
 from srnet.networks import MLPSpec, build_mlp
 
 
@@ -376,9 +376,7 @@ def _regression_targets(y, n_samples: int) -> np.ndarray:
 
 def _class_indices(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Sorted class labels, and each sample's index into them."""
-    # (a list mixing text and numbers stays objects, for class_indices to refuse: as text, 1 and "1" were one class)
-    labels = np.asarray(y, dtype=object if isinstance(y, (list, tuple)) and any(isinstance(v, str) for v in y)
-                        else None)
+    labels = label_array(y)
     if labels.ndim == 2 and labels.shape[1] == 1:  # a one-column table of text labels was refused, of numbers not
         labels = labels[:, 0]
     if labels.dtype.kind in "biuf":
