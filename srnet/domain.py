@@ -143,14 +143,33 @@ class Domain:
         widened BEYOND_WIDEN-fold (the region is what lies outside the domain
         inside it: :meth:`sample_beyond`).  None for other kinds, and None
         when the widened box is not finite (a box near the largest float has
-        no "beyond") or adds nothing (every input constant)."""
-        return _beyond_box(self.bounds(X))
+        no "beyond") or adds nothing: every input constant or, in a widened
+        box, categorical (kept on its own values, never beyond them)."""
+        region = self._beyond_region(X)
+        return None if region is None else region[1]
 
     def sample_beyond(self, X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray | None:
         """``n`` points beyond a box domain: uniform in :meth:`beyond`'s box,
         outside the domain's own box (a third of the wider box for one input:
         points drawn in the whole of it were mostly the domain again).  None
         where :meth:`beyond` is None."""
+        region = self._beyond_region(X)
+        if region is None:
+            return None
+        inner, outer, own, measured = region
+        kept, count = [np.empty((0, X.shape[1]))], 0  # n = 0: no points (numpy's own error before)
+        while count < n:  # rejection: at least 1 - 1/1.5 of the outer box lies outside the inner one
+            points = _on_own_values(sample_box(outer, 2 * n, rng), own, rng)
+            within = (points >= inner[:, 0]) & (points <= inner[:, 1])
+            outside = points[~np.all(within[:, measured], axis=1)]
+            kept.append(outside)
+            count += len(outside)
+        return np.vstack(kept)[:n]
+
+    def _beyond_region(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict, np.ndarray] | None:
+        """(inner box, outer box, the inputs kept on their own values, the inputs measured) of the region
+        beyond the domain, or None where it has none.  One rule for beyond and sample_beyond: a widened box of
+        categorical inputs alone had a beyond() box where sample_beyond found nothing beyond it."""
         domain = self.resolved(X)
         inner = domain.bounds(X)
         outer = _beyond_box(inner)
@@ -162,14 +181,7 @@ class Domain:
         measured[list(own)] = False
         if not measured.any() or np.array_equal(outer[measured], inner[measured]):
             return None
-        kept, count = [np.empty((0, X.shape[1]))], 0  # n = 0: no points (numpy's own error before)
-        while count < n:  # rejection: at least 1 - 1/1.5 of the outer box lies outside the inner one
-            points = _on_own_values(sample_box(outer, 2 * n, rng), own, rng)
-            within = (points >= inner[:, 0]) & (points <= inner[:, 1])
-            outside = points[~np.all(within[:, measured], axis=1)]
-            kept.append(outside)
-            count += len(outside)
-        return np.vstack(kept)[:n]
+        return inner, outer, own, measured
 
     def describe(self, X: np.ndarray) -> dict:
         """JSON-ready: the kind, its parameter and, for boxes, the bounds."""

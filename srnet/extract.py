@@ -830,6 +830,10 @@ class SRNet(BaseEstimator):
             # features: a dead unit (exactly 0) made log|h| or x/h zoo where the program computes 0 or 1
             staged = (raw if previous_units is None or self.teacher_forcing
                       else [simplify(fold_constants(f), 0) for f in raw_sympy(program, previous_units)])
+            if previous_units is not None and self.teacher_forcing:
+                # the features read the previous layer's units by name (the network's own units in the search):
+                # each unit a step of its own, chained as predict_layers chains them (no step defined them)
+                self.formula_steps_ += list(zip(symbols, previous_units))
             is_output = k == len(self.programs_) - 1
             if is_output and len(program.outputs) == 1 and program.n_targets == 1:
                 # one feature, one output: y = w f + b reads best written out
