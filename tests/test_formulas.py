@@ -1021,7 +1021,7 @@ def test_a_displayed_formula_keeps_the_digits_that_its_terms_cancel_down_to():
 def test_the_printed_digits_are_checked_however_long_the_formula_and_wherever_it_is_finite():
     """A formula past 300 operations was printed at 4 digits unchecked (a layer-wise chain scored 0.99999
     against itself), and one non-finite point of 16 (log|b| at b = 0) left every other point unchecked."""
-    from srnet.expr.symbolic import round_faithfully, values_at
+    from srnet.expr.symbolic import FAITHFUL_TRIES_NODES, complexity, round_faithfully, values_at
 
     year, b = sympy.symbols("year b", real=True)
     points = {"year": np.linspace(2000, 2020, 16), "b": np.r_[0.0, np.ones(15)]}
@@ -1032,9 +1032,9 @@ def test_the_printed_digits_are_checked_however_long_the_formula_and_wherever_it
         columns = {"year": points["year"][1:], "b": points["b"][1:]}
         exact, printed = values_at(expr, columns, 15), values_at(shown, columns, 15)
         assert np.max(np.abs(printed - exact)) <= 1e-3 * np.std(exact)
-    # past FAITHFUL_TRIES_OPS, rounded once to the most digits (each try rounds every constant again)
+    # past FAITHFUL_TRIES_NODES, rounded once to the most digits (each try rounds every constant again)
     huge = sum(sympy.Float(0.123456789 + k) * sympy.sin(year / (k + 1)) for k in range(400))
-    assert sympy.count_ops(huge) > 1000 and "0.123456789*" in str(round_faithfully(huge, 4, points))
+    assert complexity(huge) > FAITHFUL_TRIES_NODES and "0.123456789*" in str(round_faithfully(huge, 4, points))
 
 
 def test_nodes_are_counted_on_the_formula_as_printed_and_its_latex_reads_the_same():

@@ -360,17 +360,26 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
 #: A float becomes a rational only with a numerator below this: 120000 reads as 120000, but 1.2e19 as
 #: 1.2e+19, not as the integer 12000000000000002048 (the float's binary value) it equals.
 SIMPLE_NUMERATOR = 10**7
+#: ... and a denominator up to this (a decimal shown is p/q only where it is exact: 0.375 is 3/8).
+SIMPLE_DENOMINATOR = 12
+#: How close (relative) a rounded decimal must be to p/q to be it: float64's error in writing it.
+EXACT_DECIMAL = 1e-14
 
 
 def _simple_rational(value: float, rounded: float, digits: int) -> sympy.Rational | None:
-    """The simple nonzero rational (see :func:`round_constants`) within rounding of ``value``, or None.  Such
-    a rational p/q (q <= 12) is at least 1/12 in size: a smaller value has none (and nsimplify's tolerance
-    underflowed to 0 at a subnormal one, a ZeroDivisionError)."""
+    """The simple nonzero rational (see :func:`round_constants`) that the rounded decimal ``rounded`` is, when
+    it lies within rounding of ``value``, or None.  Such a rational p/q (q <= 12) is at least 1/12 in size: a
+    smaller value has none.  The decimal must be the rational itself (0.375 is 3/8; 0.667 is not 2/3, and
+    9.91 is not 109/11, however close): plain arithmetic, as sympy's nsimplify decided it, which took a
+    fifth of the display rounding of a 168-input classifier's formulas."""
     if not 1 / 13 < abs(value) < 2 * SIMPLE_NUMERATOR or not math.isfinite(rounded):
         return None
-    rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)
-    close = rational != 0 and abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value)
-    return rational if close and rational.q <= 12 and abs(rational.p) < SIMPLE_NUMERATOR else None
+    for q in range(1, SIMPLE_DENOMINATOR + 1):  # the smallest denominator: the rational in lowest terms
+        p = round(rounded * q)
+        if p != 0 and abs(p / q - rounded) <= EXACT_DECIMAL * abs(rounded):
+            close = abs(p / q - value) <= 10 ** -(digits + 1) * abs(value) and abs(p) < SIMPLE_NUMERATOR
+            return sympy.Rational(p, q) if close else None
+    return None
 
 
 #: Functions whose constant phase is read modulo their period.
@@ -428,10 +437,11 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
 #: Digits :func:`round_faithfully` tries after the first, and how close the rounded formula must stay.
 MORE_DIGITS = (6, 8, 12)
 FAITHFUL_ROUNDING = 1e-3
-#: Operations beyond which :func:`round_faithfully` rounds once, to the most digits, instead of trying
-#: each (every try rounds every constant again: a 6500-operation layer-wise chain took 14 s of a 30 s
-#: explanation); a formula that long is read for its shape, and copied exact.
-FAITHFUL_TRIES_OPS = 1000
+#: Nodes (:func:`complexity`) beyond which :func:`round_faithfully` rounds once, to the most digits, instead
+#: of trying each (every try rounds every constant again: a 6500-operation layer-wise chain took 14 s of a
+#: 30 s explanation); a formula that long is read for its shape, and copied exact.  Counted as nodes, not as
+#: sympy's count_ops, which took a fifth of the display rounding of a 168-input classifier's formulas.
+FAITHFUL_TRIES_NODES = 2000
 
 
 def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, tolerance: float = 0.0, *,
@@ -447,8 +457,8 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
     itself).  ``by_size``: the move is judged against the formula's typical size when that is larger than
     its spread (a classifier's logit, whose sign is what it decides: ``0.004035*cos(x) + 2.985`` kept 8
     digits to stay within 1e-3 of a spread of 0.003, where any 4-digit rounding keeps its class).  Past
-    :data:`FAITHFUL_TRIES_OPS` operations, the most digits at once."""
-    if sympy.count_ops(expr) > FAITHFUL_TRIES_OPS:
+    :data:`FAITHFUL_TRIES_NODES` nodes, the most digits at once."""
+    if complexity(expr) > FAITHFUL_TRIES_NODES:
         return round_constants(expr, max(digits, MORE_DIGITS[-1]), points)
     rounded = round_constants(expr, digits, points)
     names = {s.name for s in expr.free_symbols}

@@ -1,0 +1,63 @@
+"""Display rounding: the simple rationals a printed constant becomes, found without sympy's nsimplify
+(which took a fifth of the display rounding of a 168-input classifier's formulas)."""
+import math
+
+import numpy as np
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srnet.expr.symbolic import SIMPLE_NUMERATOR, _simple_rational
+
+
+def nsimplify_reference(value: float, rounded: float, digits: int):
+    """The rule as sympy's nsimplify applies it (the former implementation)."""
+    if not 1 / 13 < abs(value) < 2 * SIMPLE_NUMERATOR or not math.isfinite(rounded):
+        return None
+    rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)
+    close = rational != 0 and abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value)
+    return rational if close and rational.q <= 12 and abs(rational.p) < SIMPLE_NUMERATOR else None
+
+
+@given(st.integers(-500, 500).filter(bool), st.sampled_from([1, 2, 4, 5, 8, 10]), st.integers(3, 10),
+       st.floats(-0.4, 0.4))
+@settings(max_examples=300, deadline=None)
+def test_a_decimal_that_is_a_simple_rational_becomes_it_in_lowest_terms(p, q, digits, noise):
+    """0.375 is 3/8 (and 0.5 reads 1/2) when the value lies within rounding of it."""
+    value = p / q * (1 + noise * 10 ** -(digits + 1))
+    rounded = float(f"{value:.{digits}g}")
+    if not 1 / 13 < abs(value) or rounded != p / q:  # a decimal of more digits than shown
+        return
+    assert _simple_rational(value, rounded, digits) == sympy.Rational(p, q)
+
+
+def test_a_decimal_near_a_rational_stays_a_decimal():
+    """9.91 is not 109/11 and 0.667 is not 2/3, however close: a reader sees the decimal."""
+    assert _simple_rational(109 / 11, 9.91, 3) is None
+    assert _simple_rational(2 / 3, 0.667, 3) is None
+    assert _simple_rational(22 / 7, float(f"{22 / 7:.12g}"), 12) is None
+
+
+def test_the_rule_is_the_one_nsimplify_applied():
+    rng = np.random.default_rng(0)
+    compared = rationals = 0
+    for _ in range(3000):
+        if rng.random() < 0.5:
+            value = int(rng.integers(-200, 200)) / int(rng.integers(1, 30)) * (
+                1 + rng.normal() * 10.0 ** -int(rng.integers(1, 12)))
+        else:
+            value = rng.normal() * 10 ** rng.uniform(-2, 7)
+        for digits in (3, 4, 6, 8, 12):
+            rounded = float(f"{value:.{digits}g}")
+            expected = nsimplify_reference(value, rounded, digits)
+            assert _simple_rational(value, rounded, digits) == expected, (value, digits)
+            compared += 1
+            rationals += expected is not None
+    assert rationals > 1000  # both kinds of answer were compared
+
+
+def test_no_rational_for_small_huge_or_non_finite_values():
+    assert _simple_rational(1 / 14, 0.07143, 4) is None  # below 1/13: no simple rational is that small
+    assert _simple_rational(3e7, 3e7, 4) is None  # numerator past SIMPLE_NUMERATOR
+    assert _simple_rational(0.5, math.inf, 4) is None
+    assert _simple_rational(7 / 13, 0.5385, 4) is None  # denominator past SIMPLE_DENOMINATOR
