@@ -39,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _provenance import write_results
+
 REPO = Path(__file__).resolve().parents[1]
 TARGET = Path("srnet/cgp/_fitness.py")
 JIT_OFF_TESTS = ["tests/test_fitness.py"]
@@ -234,7 +236,7 @@ def main(argv=None) -> int:
         if unknown or not args.only:
             raise SystemExit(f"error: --only takes mutant numbers 0..{len(sites) - 1} (--list shows them); "
                              f"got {args.only}")
-        chosen = args.only
+        chosen = list(dict.fromkeys(args.only))  # each once: a repeated number ran again and counted twice
     elif args.sample is not None:
         if args.sample < 1:
             raise SystemExit(f"error: --sample must be >= 1, got {args.sample}")
@@ -278,9 +280,8 @@ def main(argv=None) -> int:
     for r in results:
         if r["status"] == "survived":
             print(f"survived #{r['index']} line {r['line']} {r['function']}: {r['mutation']}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(dict(summary=summary, mutants=results), indent=1))
+    if args.json:  # with the command, versions, date and host, as the other experiments write theirs
+        write_results(args.json, dict(summary=summary, mutants=results))
     return 130 if interrupted else 0
 
 

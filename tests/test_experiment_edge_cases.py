@@ -173,7 +173,7 @@ def test_mutate_fitness_ctrl_c_keeps_the_mutants_already_run(experiment_script, 
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         mutate.main(["--only", "0", "1", "--no-compiled", "--json", str(out)])
     assert out.exists(), "the finished mutant was lost"
-    assert [m["index"] for m in json.loads(out.read_text())["mutants"]] == [0]
+    assert [m["index"] for m in json.loads(out.read_text())["results"]["mutants"]] == [0]
 
 
 # ------------------------------------------------------------------ srnet_gecco

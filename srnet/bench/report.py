@@ -444,7 +444,12 @@ def write_plots(frame, folder: Path) -> list[Path]:
         for method, rows in part.groupby("method"):
             series[method] = _means(rows.groupby("dataset")[srnet_column])
         for explainer, column in others.items():
-            series[explainer] = _means(part.groupby("dataset")[column])
+            # each method's job of a (dataset, seed) measures the explainer again, on the same network and rows:
+            # one figure per seed (that of any job with one), then the mean over seeds.  Over every job, a seed
+            # counted once per method (0.63 for seeds at 0.5 and 0.9 when one method lacked seed 1), and one
+            # method's failed job left no figure though another's had measured it
+            per_seed = part.groupby(["dataset", "seed"])[column].mean()
+            series[explainer] = _means(per_seed.groupby(level="dataset"))
         first = series[next(iter(series))]  # sorted by the first series, then every dataset only others have
         order = first.sort_values().index.append(pd.Index(sorted(set().union(*(v.index for v in series.values()))
                                                                - set(first.index))))
@@ -472,17 +477,20 @@ def write_plots(frame, folder: Path) -> list[Path]:
         ax.legend(fontsize=8)
     written.append(save_figure(fig, folder / "fidelity_per_dataset.png"))
 
-    # 2. SRNet vs MAPLE, one point per job
+    # 2. SRNet vs MAPLE, one point per job, a series per method when there are several (a job's MAPLE figure
+    # is on that job's network and rows: the methods' points lie at the same MAPLE figures, and read as one)
     pairs = []
+    several = ok["method"].nunique() > 1
     for task in tasks:
-        part = ok[ok["task"] == task]
-        maple, srnet = _fidelity_value(part, "maple", task), _fidelity_value(part, "srnet", task)
-        if maple is not None and srnet is not None:  # both measured by compare, on the same points
-            pairs.append((task, srnet.to_numpy(float), maple.to_numpy(float)))
+        for method, part in ok[ok["task"] == task].groupby("method"):
+            maple, srnet = _fidelity_value(part, "maple", task), _fidelity_value(part, "srnet", task)
+            if maple is not None and srnet is not None:  # both measured by compare, on the same points
+                pairs.append((task, f"{task}, {method}" if several else task, srnet.to_numpy(float),
+                              maple.to_numpy(float)))
     if pairs:
         fig, ax = plt.subplots(figsize=(5, 5))
         lowest = 1.0
-        for k, (task, srnet, maple) in enumerate(pairs):
+        for k, (task, label, srnet, maple) in enumerate(pairs):
             # below the floor (R^2 below -1; null: no figure) drawn at it as an "x": a -3 against a -25 read as a
             # tie on the diagonal.  An agreement's floor is 0: at -1, a null one squeezed the others into a corner
             floor = -1.0 if task == "regression" else 0.0
@@ -490,12 +498,12 @@ def write_plots(frame, folder: Path) -> list[Path]:
             floored = (x < floor) | (y < floor)
             x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
             lowest = min([lowest, *x, *y])
-            ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=task)
+            ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=label)
             if floored.any():
-                ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}", label=f"{task}: " + (
+                ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}", label=f"{label}: " + (
                     "below -1 or no figure (drawn at -1)" if task == "regression" else "no figure (drawn at 0)"))
         ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8)
-        if any(task == "regression" for task, _, _ in pairs):  # R^2 near 1: a scale that tells 0.99 from 0.9999
+        if any(pair[0] == "regression" for pair in pairs):  # R^2 near 1: a scale that tells 0.99 from 0.9999
             r2_axis(ax, "x")
             r2_axis(ax, "y")
         else:
@@ -503,7 +511,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
             ax.set_ylim(min(lowest, 0.5) - 0.02, 1.02)
         # each task's measure: an agreement is no R^2
         measure = " / ".join("test agreement" if task == "classification" else "R^2 clipped at -1"
-                             for task, _, _ in pairs)
+                             for task in dict.fromkeys(pair[0] for pair in pairs))
         ax.set_xlabel(f"MAPLE fidelity ({measure})")
         ax.set_ylabel(f"SRNet fidelity ({measure})")
         ax.set_title("SRNet vs MAPLE (test agreement / R^2 interpolation)")
