@@ -543,6 +543,7 @@ def _validation_error(formula: Formula, X, Y, classification: bool) -> tuple:
     return (1.0 - class_agreement(predicted, Y), error) if classification else (error,)
 
 
+
 def pareto_front(candidates: list[Candidate]) -> list[Candidate]:
     """The non-dominated candidates by (complexity, validation error; see
     Candidate.error), simplest first: each is strictly more accurate than
@@ -751,6 +752,22 @@ def _lift(linear: Program, X) -> Program:
                    np.concatenate([np.zeros(len(kept)), linear.intercept]))
 
 
+def _search_seconds(k: int, started: float, max_seconds: float) -> float:
+    """The seconds left to direct search ``k``: until the end of the first k + 1
+    shares of ``max_seconds`` (in proportion to DIRECT_SIZES), counted from
+    ``started`` (a perf_counter time), not its own share from its own start.
+
+    Each search's clock starts only once it is set up, and its last chunk
+    may run past it: given its share alone, the four searches of clean1 (168
+    inputs, a 1.875 s share) took 2.3-2.7 s (0.15 s loading kernels before
+    the first search's clock; a last chunk of 16384 generations ran 0.46 s
+    where the pace of the chunk before said 0.04 s).  Counted from the start,
+    what one search overran comes out of the next, and only the last one's
+    overrun is left."""
+    end = started + max_seconds * sum(DIRECT_SIZES[:k + 1]) / sum(DIRECT_SIZES)
+    return end - time.perf_counter()
+
+
 def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_seconds=None, max_evaluations=None,
                     random_state, n_threads, classification=False, progress=None) -> list[Formula]:
     """Direct symbolic regression of the network's outputs: the linear
@@ -759,6 +776,10 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
     budget (seconds or evaluations) shared in proportion to the sizes (a
     4-node search converges long before a 32-node one).  Ctrl-C ends a search
     with its best so far and skips the rest.
+
+    A seconds budget is one clock from the start (:func:`_search_seconds`):
+    the linear fit, the searches' setup and overruns count against it, and a
+    search that ends early leaves its time to the next.
 
     A binary classifier's class depends only on the difference of its two
     logits: that difference d is searched for, as one formula, and the
@@ -774,6 +795,7 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
     from srnet.cgp.genome import GenomeSpec
     from srnet.estimators import linear_scaling
 
+    started = time.perf_counter()
     Y, binary, linear = _linear_fit(X_fit, Y_fit, classification)
     Y_rows = np.ascontiguousarray(Y.T)
     formulas = [_as_logits(linear) if binary else linear]
@@ -781,13 +803,16 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
     X_rows = as_feature_rows(X_fit if lift is None else lift(X_fit))
     for k, size in enumerate(DIRECT_SIZES):
         share = size / sum(DIRECT_SIZES)
+        seconds = None if max_seconds is None else _search_seconds(k, started, max_seconds)
+        if seconds is not None and seconds <= 0:  # its share is spent: the next searches have the time left
+            continue
         spec = GenomeSpec(n_inputs=X_rows.shape[0], n_outputs=Y.shape[1], n_rows=1, n_columns=size,
                           functions=functions, n_constants=n_constants, constant_pool=constant_pool)
         # point mutation (the engine's default): at equal time it found formulas with a higher
         # validation R^2 than single-active-gene mutation on 11 of 12 (network, size) pairs of
         # the paper's networks (validation boxes, 16 and 8 nodes, 4 s each)
         result = evolve(spec, X_rows, Y_rows, fitness="scaled", n_offspring=4, mutation=DEFAULT_MUTATION,
-                        max_seconds=None if max_seconds is None else max_seconds * share,
+                        max_seconds=seconds,
                         max_evaluations=None if max_evaluations is None else max(1, int(max_evaluations * share)),
                         target_fitness=1e-14 * float(Y.var(axis=0).mean()), restart_after=None,
                         random_state=None if random_state is None else [random_state, k],

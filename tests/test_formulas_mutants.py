@@ -519,8 +519,10 @@ def test_a_seconds_budget_is_shared_by_size_and_a_tiny_evaluation_budget_gives_e
     X = np.random.default_rng(10).normal(size=(30, 1))
     _, calls, _ = recorded_direct_formulas(monkeypatch, X, np.sin(X), max_evaluations=None, max_seconds=0.6,
                                            random_state=None)
-    for size, (_, kwargs) in zip(DIRECT_SIZES, calls):
-        assert kwargs["max_seconds"] == pytest.approx(0.6 * size / sum(DIRECT_SIZES))
+    # each search runs to the end of its share of one clock (the exact shares: tests/test_leftovers_budget.py)
+    ends = np.cumsum(DIRECT_SIZES) / sum(DIRECT_SIZES) * 0.6
+    for end, (_, kwargs) in zip(ends, calls):
+        assert 0 < kwargs["max_seconds"] <= end
         assert kwargs["max_evaluations"] is None and kwargs["random_state"] is None
     _, calls, _ = recorded_direct_formulas(monkeypatch, X, np.sin(X), max_evaluations=1)
     assert [kwargs["max_evaluations"] for _, kwargs in calls] == [1] * len(DIRECT_SIZES)
