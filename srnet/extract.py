@@ -47,6 +47,7 @@ from srnet.formulas import (
     candidate,
     check_select,
     direct_formulas,
+    most_promising_first,
     network_linear_formula,
     pareto_front,
     refine,
@@ -776,9 +777,10 @@ class SRNet(BaseEstimator):
         refining = time.perf_counter()
         if self.refine and not finishing.requested:
             sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
+            in_turn = most_promising_first(formulas, valid_X, valid_output, classification=classification)
             formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output,
                                             classification=classification, deadline=deadline)
-                                     for f in list(formulas)) if f is not None]
+                                     for f in in_turn) if f is not None]
         self.refine_seconds_ = time.perf_counter() - refining
         # the other half of simplify_seconds, shared by every expression of every candidate
         seconds = 0 if finishing.requested else self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))

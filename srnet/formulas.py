@@ -543,6 +543,14 @@ def _validation_error(formula: Formula, X, Y, classification: bool) -> tuple:
     return (1.0 - class_agreement(predicted, Y), error) if classification else (error,)
 
 
+def most_promising_first(formulas: list[Formula], X_valid, Y_valid, *, classification: bool) -> list[Formula]:
+    """``formulas``, most accurate first on the validation points (ties in their order): the order in which
+    :func:`refine` is given the budget's last seconds.  In the order found, a classifier's layer-wise chain
+    (largest, least accurate) took those seconds and the least-squares formula that refinement lifts most
+    (crx: 0.979 of the network's classes) was never refined."""
+    errors = [_validation_error(f, X_valid, Y_valid, classification) for f in formulas]
+    return [formulas[i] for i in sorted(range(len(formulas)), key=errors.__getitem__)]
+
 
 def pareto_front(candidates: list[Candidate]) -> list[Candidate]:
     """The non-dominated candidates by (complexity, validation error; see
