@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -61,9 +62,9 @@ from srnet.activations.programs import (
     merge_outputs,
 )
 from srnet.cgp.genome import Genome
-from srnet.cgp.primitives import primitive
+from srnet.cgp.primitives import EXP_MAX, primitive
 from srnet.expr.program import Program
-from srnet.expr.symbolic import fold_constants, to_sympy
+from srnet.expr.symbolic import fold_constants, to_sympy, values_at
 from srnet.expr.torch_module import check_floating, torch_steps, walk_steps
 from srnet.jsonio import as_real, as_sequence, check_document, malformed, parse_json, shown
 
@@ -206,6 +207,14 @@ class ExpressionActivation(nn.Module):
         ``variable`` defaults to the expression's only free symbol.  See
         :mod:`srnet.activations.from_sympy` for the supported forms and
         ``protected``; other keywords go to the constructor.
+
+        The activation computes the engine's protected primitives, as every
+        srnet formula does: ``exp(a)`` is ``exp(min(a, 80))`` (EXP_MAX: it
+        never overflows, even in float32), so ``exp(x)`` stops growing at
+        x = 80 and ``log(1 + exp(x))`` is 80, not x, beyond it.  Where the
+        activation so differs from the formula (sympy's exp has no cap) a
+        warning says from where, unless ``protected=True`` asks for the
+        protected semantics.
         """
         if isinstance(expr, str):
             raise TypeError("give a sympy expression, not a string: srnet does not parse text")
@@ -231,7 +240,10 @@ class ExpressionActivation(nn.Module):
             others = ", ".join(str(s) for s in free if s != variable)
             raise ValueError(f"{expr} depends on {others} besides the variable {variable}; an activation "
                              "is a function of one variable")
-        return cls(program_from_sympy(expr, [variable], protected=protected), **kwargs)
+        program = program_from_sympy(expr, [variable], protected=protected)
+        if not protected:
+            _warn_of_exp_cap(expr, variable, program)
+        return cls(program, **kwargs)
 
     @classmethod
     def from_genome(cls, genome: Genome, weights=None, intercept=None, **kwargs) -> ExpressionActivation:
@@ -453,6 +465,31 @@ class ExpressionActivation(nn.Module):
             for name in _AFFINE:
                 getattr(copy, name).requires_grad_(getattr(self, name).requires_grad)
         return copy.to(self.constants.device)
+
+
+#: Where :meth:`ExpressionActivation.from_sympy` compares the activation with its formula: the exp cap only
+#: shows far out (softplus at 100, exp(x/100) at 8000).
+CAP_CHECK_POINTS = np.concatenate([-np.logspace(6, -3, 300), np.linspace(-10, 10, 201), np.logspace(-3, 6, 300)])
+
+
+def _warn_of_exp_cap(expr: sympy.Expr, variable: sympy.Symbol, program: Program) -> None:
+    """Warn where the program, whose exp is capped, differs from the plain formula (sympy's exp has no cap):
+    softplus log(1 + exp(x)) gave 80 at x = 100, silently.  Compared by value at :data:`CAP_CHECK_POINTS`,
+    where the formula is finite: mish or SiLU, whose capped exp changes nothing a float shows, build
+    silently."""
+    if not any(name == "exp" for name, _, _ in program.steps):
+        return
+    with np.errstate(all="ignore"):
+        plain = values_at(expr, {variable.name: CAP_CHECK_POINTS}, len(CAP_CHECK_POINTS))
+        computed = program(CAP_CHECK_POINTS[:, None])
+    differs = np.isfinite(plain) & ~(np.abs(computed - plain) <= 1e-6 * np.maximum(1.0, np.abs(plain)))
+    if differs.any():
+        at = CAP_CHECK_POINTS[differs][np.argmin(np.abs(CAP_CHECK_POINTS[differs]))]
+        i = int(np.flatnonzero(CAP_CHECK_POINTS == at)[0])
+        warnings.warn(f"srnet computes exp(a) as exp(min(a, {EXP_MAX:g})) (its protected exp, which never "
+                      f"overflows): this activation differs from the formula from about {variable} = {at:.4g} "
+                      f"({computed[i]:.4g} where the formula is {plain[i]:.4g}); pass protected=True to accept "
+                      f"the engine's protected semantics, this cap included", UserWarning, stacklevel=3)
 
 
 def _check_layout(x: torch.Tensor) -> None:
