@@ -5,7 +5,6 @@ chunk past its end do not add up past ``max_seconds`` (clean1, a 1.875 s share,
 took 2.3-2.7 s when each search had its own share from its own start)."""
 
 import importlib
-import time
 import types
 
 import numpy as np
@@ -73,23 +72,3 @@ def test_a_search_that_ends_early_leaves_its_time_to_the_next(monkeypatch):
                                                used=lambda k, budget: 0.0 if k == 0 else budget)
     assert [budget for _, budget in searches] == pytest.approx([0.125, 0.375, 0.5, 1.0])
     assert seconds == pytest.approx(1.875)
-
-
-def test_slow_setups_before_each_search_do_not_add_up_on_the_real_clock(monkeypatch):
-    """Real searches, each set up for 0.3 s before its clock starts (as loading kernels did): they
-    took at least 0.6 + 4 x 0.3 = 1.8 s for a 0.6 s share; now the share plus the last setup, and
-    generous slack for a loaded machine's last chunk."""
-    X = np.random.default_rng(1).normal(size=(60, 3))
-    Y = X[:, :1] / (1 + X[:, 1:2] ** 2)  # no formula of add, mul, sin is exact: every search runs its time
-    direct_formulas(X, Y, max_evaluations=50, **SETTINGS)  # the kernels loaded (0.8 s on a loaded machine) first
-    engine = importlib.import_module("srnet.cgp.evolve")
-    real_evolve = engine.evolve
-
-    def slow_setup_evolve(*args, **kwargs):
-        time.sleep(0.3)
-        return real_evolve(*args, **kwargs)
-
-    monkeypatch.setattr(engine, "evolve", slow_setup_evolve)
-    started = time.perf_counter()
-    direct_formulas(X, Y, max_seconds=0.6, **SETTINGS)
-    assert time.perf_counter() - started < 0.6 + 0.3 + 0.5
