@@ -14,7 +14,6 @@ import sys
 import time
 import warnings
 
-import numba
 import numpy as np
 import sympy
 import torch
@@ -578,9 +577,7 @@ class SRNet(BaseEstimator):
                            n_rows=settings["n_rows"], n_columns=settings["n_columns"],
                            levels_back=settings["levels_back"], functions=settings["functions"],
                            n_constants=self.n_constants, constant_pool=self.constant_pool)
-        # at most numba's threads, as evolve() counts them (64 on 2 cores made 64 islands that 2 threads ran)
-        threads = numba.get_num_threads() if self.n_threads is None else min(self.n_threads,
-                                                                              numba.config.NUMBA_NUM_THREADS)
+        threads = _kernels.thread_count(self.n_threads)  # as evolve() counts them
         total_seconds = settings["max_seconds"]
         search_seconds = None if total_seconds is None else total_seconds * (1 - FINISH_SHARE)
         if total_seconds is not None:  # the layer-wise search gets what the direct searches do not

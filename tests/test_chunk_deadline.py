@@ -4,6 +4,7 @@ evaluated: a chunk's mean cost is far lower after generations whose mutations ch
 import time
 
 import numpy as np
+import pytest
 
 from srnet.cgp.driver import Limits
 from srnet.cgp.evolve import FITNESS_MODES, MUTATIONS, CGPSearch
@@ -21,21 +22,36 @@ def a_search():
 def test_near_the_deadline_a_chunk_is_sized_by_a_fully_evaluated_generation():
     # (target_fitness a float, as the driver makes it: an int compiles another signature of the kernel)
     search = a_search()
-    search.chunk = 4096
-    search.generation_seconds = 1e-9  # a mean of mostly unevaluated generations
+    search.chunk = 4096  # as after chunks of mostly unevaluated generations, 1 ns each on average
     search.evaluated_generation_seconds = 0.01
     search.step(Limits(generations=None, evaluations=None, deadline=time.perf_counter() + 0.055, target_fitness=0.0))
     assert 1 <= search.generation <= 5  # the mean alone allowed all 4096
 
 
-def test_the_evaluated_generation_cost_is_measured_per_evaluation():
+def test_the_evaluated_generation_cost_is_measured_per_evaluation(monkeypatch):
+    """A chunk's seconds per evaluation times n_offspring: at least its mean per generation, since a generation
+    evaluates at most n_offspring genomes."""
+    import importlib
+    import types
+
+    evolve_module = importlib.import_module("srnet.cgp.evolve")  # (srnet.cgp.evolve is also the function)
+
     search = a_search()
+    kernel = search._generations
+    ran = []
+
+    def recorded(*args):
+        ran.append(kernel(*args))
+        return ran[-1]
+
+    clock = iter(np.arange(0.0, 100.0, 0.5))  # each chunk takes 0.5 s
+    monkeypatch.setattr(evolve_module, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    monkeypatch.setattr(search, "_generations", recorded)
     for _ in range(5):
         search.step(Limits(generations=None, evaluations=None, deadline=None, target_fitness=0.0))
-    per_generation = search.evaluated_generation_seconds
-    assert per_generation > 0 and np.isfinite(per_generation)
-    # at least the mean: a generation evaluates at most n_offspring genomes
-    assert per_generation >= search.generation_seconds * 0.999
+    done, n_eval = next((r[0], r[1]) for r in reversed(ran) if r[1] > 0)  # the last chunk that evaluated any
+    assert search.evaluated_generation_seconds == pytest.approx(0.5 / n_eval * 4)
+    assert search.evaluated_generation_seconds >= 0.5 / done * 0.999  # at least the mean
 
 
 def test_warm_up_loads_the_kernel_that_scores_a_search_s_first_genome():

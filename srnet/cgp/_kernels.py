@@ -231,6 +231,12 @@ def layer_pick(pool, arities, X, Y, y_sst, ridge, parent_mse, same_input, paper_
     return best, False, mse, approximation, evaluations, node_evaluations
 
 
+def thread_count(n_threads: int | None) -> int:
+    """The threads a search runs on: numba's current count, or ``n_threads`` capped at numba's (64 on 2 cores
+    made 64 islands that 2 threads ran)."""
+    return numba.get_num_threads() if n_threads is None else min(n_threads, numba.config.NUMBA_NUM_THREADS)
+
+
 @contextlib.contextmanager
 def engine_threads(n_threads: int):
     """Run the engine on ``n_threads`` numba threads, with single-threaded BLAS.

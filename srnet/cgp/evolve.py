@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numba
 import numpy as np
 
 from srnet.cgp import _kernels
@@ -258,13 +257,12 @@ class CGPSearch:
         self.parent = self._start_genome(0)
         started = time.perf_counter()
         self.parent_fitness = self.score(self.parent)
-        # a generation's cost, first guessed from one genome's (n_offspring of them), then measured per chunk:
-        # a chunk stops near the deadline (a first chunk of 8 generations on a million rows ran 22x a 0.1 s budget)
-        self.generation_seconds = (time.perf_counter() - started) * n_offspring
-        # ... and, for the deadline, the cost of a generation whose every offspring is evaluated: a chunk's mean
-        # is far below it after generations of mutations that changed no active gene (nothing evaluated),
-        # and 16384 generations at the 2.2 us of such a mean ran 0.46 s past a 0.25 s search
-        self.evaluated_generation_seconds = self.generation_seconds
+        # the cost of a generation whose every offspring is evaluated, first guessed from one genome's
+        # (n_offspring of them), then measured per chunk per evaluation: a chunk stops near the deadline (a first
+        # chunk of 8 generations on a million rows ran 22x a 0.1 s budget), and a chunk's mean per generation is
+        # far below it after mutations that changed no active gene (nothing evaluated): 16384 generations at the
+        # 2.2 us of such a mean ran 0.46 s past a 0.25 s search
+        self.evaluated_generation_seconds = (time.perf_counter() - started) * n_offspring
         self.best, self.fitness = self.parent.copy(), self.parent_fitness
         self.generation = 0
         self.evaluations = 1
@@ -325,8 +323,6 @@ class CGPSearch:
         if self.parent_fitness <= self.fitness:
             self.fitness = float(self.parent_fitness)
             self.best = self.parent.copy()
-        if done:
-            self.generation_seconds = seconds / done
         if n_eval:
             self.evaluated_generation_seconds = seconds / n_eval * self.n_offspring
         self.generation += done
@@ -551,7 +547,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     X_rows, Y_rows = check_problem(spec, X_rows, Y_rows, fitness)
 
     run_seed = seed_from(random_state)
-    threads = numba.get_num_threads() if n_threads is None else min(n_threads, numba.config.NUMBA_NUM_THREADS)
+    threads = _kernels.thread_count(n_threads)
     on_gpu = choose_device(device, X_rows.shape[1]) == "cuda"
     if on_gpu or dtype == np.float32:  # a float32 search must hold the data
         try:
