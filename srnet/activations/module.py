@@ -484,8 +484,9 @@ def _warn_of_exp_cap(expr: sympy.Expr, variable: sympy.Symbol, program: Program)
         computed = program(CAP_CHECK_POINTS[:, None])
     differs = np.isfinite(plain) & ~(np.abs(computed - plain) <= 1e-6 * np.maximum(1.0, np.abs(plain)))
     if differs.any():
-        at = CAP_CHECK_POINTS[differs][np.argmin(np.abs(CAP_CHECK_POINTS[differs]))]
-        i = int(np.flatnonzero(CAP_CHECK_POINTS == at)[0])
+        where = np.flatnonzero(differs)
+        i = int(where[np.argmin(np.abs(CAP_CHECK_POINTS[where]))])  # the difference nearest 0
+        at = CAP_CHECK_POINTS[i]
         warnings.warn(f"srnet computes exp(a) as exp(min(a, {EXP_MAX:g})) (its protected exp, which never "
                       f"overflows): this activation differs from the formula from about {variable} = {at:.4g} "
                       f"({computed[i]:.4g} where the formula is {plain[i]:.4g}); pass protected=True to accept "
