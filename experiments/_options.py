@@ -28,3 +28,10 @@ def parse_with_quick_defaults(parser, argv, **quick):
     if parser.parse_known_args(argv)[0].quick:
         parser.set_defaults(**quick)
     return parser.parse_args(argv)
+
+
+def names_once(names) -> list[str]:
+    """Names given joined by "," (or as a list), stripped, empty ones dropped, each once in the order given:
+    a repeated name was measured again and counted twice."""
+    parts = names.split(",") if isinstance(names, str) else names
+    return list(dict.fromkeys(name.strip() for name in parts if name.strip()))

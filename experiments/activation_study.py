@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _options import check_numbers
+from _options import check_numbers, names_once
 from _provenance import write_results
 from _summary import mean_std
 
@@ -102,7 +102,7 @@ def parse_args(argv=None):
                   budgets=("lr", "search_seconds"))
     # each once, in the order given: a repeated seed or dataset was trained twice and counted as two seeds in
     # the mean +- std; no dataset ran the transfer source's search and wrote an empty table
-    args.dataset_list = list(dict.fromkeys(d.strip() for d in args.datasets.split(",") if d.strip()))
+    args.dataset_list = names_once(args.datasets)
     if not args.dataset_list:
         raise SystemExit("error: --datasets names no dataset")
     try:

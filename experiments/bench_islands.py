@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from _options import names_once
 from _provenance import write_results
 from srnet_gecco import REGRESSION, SHARED, paper_points
 
@@ -59,7 +60,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args(argv)
     # each once, in the order given (a repeated name ran its seeds again and counted them twice)
-    names = list(dict.fromkeys(n.strip() for n in args.only.split(",") if n.strip()))
+    names = names_once(args.only)
     unknown = [n for n in names if n not in REGRESSION]
     if unknown:
         parser.error(f"not a regression network of the paper: {', '.join(unknown)}")

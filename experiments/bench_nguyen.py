@@ -59,7 +59,7 @@ import time
 
 import numpy as np
 import sympy
-from _options import check_numbers
+from _options import check_numbers, names_once
 from _provenance import write_results
 
 import srnet
@@ -383,7 +383,7 @@ def main(argv=None) -> int:
         problems = list(dict.fromkeys(get_benchmark(p).name for p in args.problems.split(",") if p.strip()))
     except ValueError as error:  # an unknown name: one line listing the valid ones
         parser.error(str(error))
-    methods = list(dict.fromkeys(m.strip() for m in args.methods.split(",") if m.strip()))
+    methods = names_once(args.methods)
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         parser.error(f"unknown methods {unknown}; valid: {', '.join(METHODS)}")

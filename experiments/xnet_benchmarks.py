@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import sympy
 import torch
-from _options import check_numbers
+from _options import check_numbers, names_once
 from _provenance import write_results
 from _summary import mean_std
 
@@ -319,10 +319,10 @@ def main(argv=None) -> int:
     problems = (args.problems.split(",") if args.problems is not None
                 else list(QUICK_PROBLEMS if quick else NGUYEN))
     # each once, in the order given: a repeated set was measured again and counted twice in "on k of n sets"
-    problems = list(dict.fromkeys(p.strip() for p in problems if p.strip()))
+    problems = names_once(problems)
     datasets = (args.datasets.split(",") if args.datasets is not None
                 else list(QUICK_SETS if quick else SKLEARN_SETS + PMLB_SETS))
-    datasets = list(dict.fromkeys(d.strip() for d in datasets if d.strip()))
+    datasets = names_once(datasets)
     for name in problems:
         try:
             get_benchmark(name)
