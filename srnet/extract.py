@@ -46,6 +46,7 @@ from srnet.formulas import (
     candidate,
     check_select,
     direct_formulas,
+    distinct,
     most_promising_first,
     network_linear_formula,
     pareto_front,
@@ -174,11 +175,13 @@ class SRNet(BaseEstimator):
         the generations are each island's, and ``n_evaluations_`` sums them
         over the islands.  The seconds are the fit's from the start of the
         search: the searches get all but :data:`FINISH_SHARE` (1/4) of them,
-        composing the layers, refining constants and choosing the formula
-        the rest (refinement stops at the budget's end); the one-time kernel
-        compilation (``compile_seconds_``) and sympy's simplification
-        (``simplify_seconds``) come on top.  Each part's time is reported
-        (``report()``'s ``*_seconds``).
+        fitting the layers' weights and refining constants the rest
+        (refinement stops at the budget's end); the one-time kernel
+        compilation (``compile_seconds_``) and writing the formulas out
+        (composing them in sympy, simplifying for up to
+        ``simplify_seconds``, rounding and printing: a second or two, more
+        for classifiers of many inputs and classes) come on top.  Each
+        part's time is reported (``report()``'s ``*_seconds``).
         Ctrl-C (KeyboardInterrupt) during the search stops it and keeps the
         best explanation so far (``stop_reason_ == "interrupted"``).  X needs
         at least :data:`srnet.data.MIN_ROWS` (10) rows.
@@ -264,7 +267,9 @@ class SRNet(BaseEstimator):
         error: RMSE on the domain; for classifiers 1 - validation_agreement
         first), simplest first: source, complexity, figures per region,
         ``validation_agreement`` (classifiers), formula text (constants to 4
-        digits), poles found in the domain.
+        digits), poles found in the domain; ``latex`` for the selected
+        formula and ``readable_`` (None for the others: sympy's LaTeX of a
+        wide classifier's candidate takes about half a second).
     readable_ : dict or None
         When the selected formula is longer than a person reads
         (``READABLE_COMPLEXITY`` nodes), the summary of the one
@@ -612,7 +617,7 @@ class SRNet(BaseEstimator):
             print(f"interrupted after {search.generation} generations: composing the best explanation so far "
                   f"(Ctrl-C again quits at once)", file=sys.stderr, flush=True)
         elif self.progress:  # seconds more (8-20 s on iris): not a silence after the bar
-            print("composing the layers, then the direct searches, refining constants and choosing the formula...",
+            print("the direct searches, refining constants, then composing the layers and choosing the formula...",
                   file=sys.stderr, flush=True)
         self.search_seconds_ = outcome.seconds
         self.search_fitness_ = search.fitness
@@ -641,8 +646,7 @@ class SRNet(BaseEstimator):
             self.layer_mse_ = [mse(t, a) for t, a in zip(targets, approximations)]
             self.layer_r2_ = [rmse_r2(t.T, a.T)[1] for t, a in zip(targets, approximations)]
             self.fitness_ = paper_fitness(self.layer_mse_)
-            self._compose(X, finishing)
-            self.compose_seconds_ = time.perf_counter() - composing
+            self.compose_seconds_ = time.perf_counter() - composing  # and the sympy part, after refinement
             self._select_formula(X, targets[-1].T, fit_X, fit_targets[-1].T, domain_samples, classification,
                                  direct_seconds=None if search_seconds is None else search_seconds * direct_share,
                                  # a generation budget caps the direct searches' evaluations too (seconds alone
@@ -772,6 +776,8 @@ class SRNet(BaseEstimator):
                                             progress=following)
         self.direct_seconds_ = time.perf_counter() - started
         refining = time.perf_counter()
+        # a formula found twice (a direct search that kept the linear map) is refined, composed and listed once
+        formulas = distinct(formulas, np.vstack([points for points, _ in regions.values()] + [domain_X]))
         if self.refine and not finishing.requested:
             sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
             in_turn = most_promising_first(formulas, valid_X, valid_output, classification=classification)
@@ -779,6 +785,13 @@ class SRNet(BaseEstimator):
                                             classification=classification, deadline=deadline)
                                      for f in in_turn) if f is not None]
         self.refine_seconds_ = time.perf_counter() - refining
+        # the layer-wise chain in sympy after refinement: the budget's last seconds refine constants, sympy
+        # comes after them (composed first, a 90-input, 15-class chain took 2.35 s of the 2.5 s left after
+        # the searches of a 10 s budget, and refinement, which lifts a classifier's formula most, had 0.14 s)
+        composing = time.perf_counter()
+        self._compose(X, finishing)
+        composed = time.perf_counter() - composing
+        self.compose_seconds_ += composed
         # the other half of simplify_seconds, shared by every expression of every candidate
         seconds = 0 if finishing.requested else self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))
         candidates = [candidate(f, self.input_symbols_, regions, domain_X, classification=classification,
@@ -795,20 +808,24 @@ class SRNet(BaseEstimator):
         else:
             chosen = select(candidates, self.select)
             self.formula_ = chosen.formula
-            self.candidates_ = [c.summary() for c in candidates]  # each rounds and prints its formulas: once
+            # each rounds and prints its formulas once; LaTeX only for the formulas the report shows
+            self.candidates_ = [c.summary(latex=False) for c in candidates]
             summary_of = {id(c): summary for c, summary in zip(candidates, self.candidates_)}
             self.pareto_ = [summary_of[id(c)] for c in pareto_front(candidates)]
             self.selected_ = summary_of[id(chosen)]
             readable = select(candidates, READABLE_COMPLEXITY) if chosen.complexity > READABLE_COMPLEXITY else None
             self.readable_ = (summary_of[id(readable)] if readable is not None
                               and readable.complexity <= READABLE_COMPLEXITY else None)
+            for shown in (chosen, readable if self.readable_ is not None else None):
+                if shown is not None:
+                    summary_of[id(shown)]["latex"] = shown.latex()
             self.expression_ = chosen.expressions[0] if len(chosen.expressions) == 1 else chosen.expressions
             self.regions_ = chosen.figures
             figures = chosen.figures["rows"]
             predicted = self.formula_(X)
         self.output_rmse_, self.output_r2_ = figures["rmse"], figures["r2"]
         self.agreement_ = class_agreement(predicted, output) if classification else None
-        self.select_seconds_ = time.perf_counter() - started
+        self.select_seconds_ = time.perf_counter() - started - composed
 
     def _layerwise_list(self):
         e = self.layerwise_expression_

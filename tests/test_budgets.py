@@ -195,7 +195,7 @@ def test_explain_keeps_its_budget_and_reports_the_time_outside_it(tmp_path, data
     assert report["command_seconds"] >= report["wall_seconds"] + report["report_seconds"] - 0.05
     assert report["interrupted"] is False and report["stop_reason"] == "max_seconds"
     out = capsys.readouterr().out
-    assert re.search(r"budget 1\.5 s: search \d+\.\d s layer-wise \+ \d+\.\d s direct, then compose", out), out
+    assert re.search(r"budget 1\.5 s: search \d+\.\d s layer-wise \+ \d+\.\d s direct \+ refine \d+\.\d s; then compose", out), out
     assert "compile" in out and "whole command" in out
 
 

@@ -655,7 +655,7 @@ def test_a_slow_kernel_compilation_is_announced_when_progress_is_on(monkeypatch,
     SRNet(max_generations=2, progress=True, **QUICK).fit(net, X)
     err = capsys.readouterr().err
     assert "compiling srnet's kernels (the first run on this machine" in err
-    assert "composing the layers, then the direct searches" in err
+    assert "the direct searches, refining constants, then composing the layers" in err
 
 
 def test_rows_at_one_point_are_refused_unless_a_box_says_where_to_look():
