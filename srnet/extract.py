@@ -80,8 +80,8 @@ def _check_squarable(values: np.ndarray, what: str, advice: str = "rescale that 
 
 #: Points the constant refinement fits on (a random subset of the fit sample).
 REFINE_POINTS = 1000
-#: With a time budget, the searches get all but this share of it; the rest is for composing the layers,
-#: refining the candidates' constants and choosing the formula (refinement stops at the budget's end).  With
+#: With a time budget, the searches get all but this share of it; the rest is for fitting the layers' weights
+#: and refining the candidates' constants (refinement stops at the budget's end; sympy comes after).  With
 #: the searches given all of it, 10 s of budget took 13.4-15.0 s on the paper's networks (1-2.4 s of them
 #: refining), where pyoperon and gplearn take 10.6-11.6 s: the comparisons at equal time were not.
 FINISH_SHARE = 0.25
