@@ -816,9 +816,8 @@ class SRNet(BaseEstimator):
             readable = select(candidates, READABLE_COMPLEXITY) if chosen.complexity > READABLE_COMPLEXITY else None
             self.readable_ = (summary_of[id(readable)] if readable is not None
                               and readable.complexity <= READABLE_COMPLEXITY else None)
-            for shown in (chosen, readable if self.readable_ is not None else None):
-                if shown is not None:
-                    summary_of[id(shown)]["latex"] = shown.latex()
+            for reported in [chosen] + ([readable] if self.readable_ is not None else []):
+                summary_of[id(reported)]["latex"] = reported.latex()
             self.expression_ = chosen.expressions[0] if len(chosen.expressions) == 1 else chosen.expressions
             self.regions_ = chosen.figures
             figures = chosen.figures["rows"]

@@ -266,7 +266,7 @@ class Candidate:
                 "complexity_per_output": [complexity(e) for e in shown],
                 "figures": self.figures, "validation_agreement": self.validation_agreement,
                 "expression": [str(e) for e in shown], "decision": self.display_decision(),
-                "latex": self.latex() if latex else None,
+                "latex": [sympy.latex(e) for e in shown] if latex else None,
                 "singularities": self.singularities,
                 "formula": self.formula.to_dict()}
 
