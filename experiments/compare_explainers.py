@@ -2,7 +2,7 @@
 
     python experiments/compare_explainers.py --gecco-dir ../shared/srnet_gecco [--trials 10] [--json PATH]
         [--seconds 10] [--points 1000] [--jobs 2] [--only kkk0,adult] [--explainers srnet,lime,...]
-        [--learn-on validation|test]
+        [--learn-on validation|test] [--srnet-domain auto|widen:F|jitter:S|rows]
 
 Regression (12 networks): every explainer learns from the network's recorded
 inputs and points of the paper's validation box (MAPLE selects features on
@@ -73,7 +73,7 @@ def run_trial(task):
     reference = load_reference(Path(settings["gecco_dir"]) / kind / name)
     network = NetworkFunction(reference.model)
     srnet_params = {"form": settings["srnet_form"], "select": settings["srnet_select"],
-                    "direct_budget": settings["srnet_direct_budget"]}
+                    "direct_budget": settings["srnet_direct_budget"], "domain": settings["srnet_domain"]}
     explainers = make_explainers(settings["explainers"], settings["seconds"], srnet_params)
     if kind == "regression":
         boxes = dict(reference.boxes)
@@ -275,6 +275,8 @@ def main(argv=None):
     parser.add_argument("--srnet-direct-budget", default="auto", type=_direct_budget,
                         help="SRNet's share of the budget for direct searches, in [0, 1) (default: auto, SRNet's "
                              "own: 0.75 for these regression networks, 0.25 for the classifiers)")
+    parser.add_argument("--srnet-domain", default="auto",
+                        help="SRNet's explanation domain, as srnet explain --domain reads it (default: auto)")
     parser.add_argument("--learn-on", default="validation", choices=["validation", "test"],
                         help="regression: the box whose network-labelled points every explainer learns from "
                              "(default: the paper's validation box; test: the box it is measured on)")
@@ -289,6 +291,12 @@ def main(argv=None):
         check_select(args.srnet_select)
     except ValueError as error:
         parser.error(f"--srnet-select: {error}")
+    from srnet.domain import parse_domain
+
+    try:
+        parse_domain(args.srnet_domain)
+    except ValueError as error:
+        parser.error(f"--srnet-domain: {error}")
     gecco = Path(args.gecco_dir)
     names = reference_networks(parser, gecco, args.only)
     try:
@@ -298,7 +306,7 @@ def main(argv=None):
     settings = {"gecco_dir": str(gecco), "pmlb_cache": str(args.pmlb_cache), "seconds": args.seconds,
                 "points": args.points, "explainers": explainers, "srnet_form": args.srnet_form,
                 "learn_on": args.learn_on, "srnet_select": args.srnet_select,
-                "srnet_direct_budget": args.srnet_direct_budget}
+                "srnet_direct_budget": args.srnet_direct_budget, "srnet_domain": args.srnet_domain}
     tasks = [(kind, name, trial, settings) for kind, name in names for trial in range(args.trials)]
     print(f"{len(tasks)} trials ({len(names)} networks x {args.trials}), explainers {', '.join(explainers)}, "
           f"{args.jobs} at once; regression explainers learn on the {args.learn_on} box")

@@ -32,7 +32,7 @@ def test_learn_on_test_lets_maple_learn_from_the_test_box(experiment_script, gec
 
     monkeypatch.setattr(srnet.compare, "compare", spy)
     settings = dict(gecco_dir=str(gecco_dir), srnet_form="paper", srnet_select="best", srnet_direct_budget=None,
-                    explainers=["maple"], seconds=1, learn_on="test", points=20, pmlb_cache=None)
+                    srnet_domain="auto", explainers=["maple"], seconds=1, learn_on="test", points=20, pmlb_cache=None)
     experiment.run_trial(("regression", "kkk0", 0, settings))
     result = captured["result"]
     test_box = result.boxes["test"]
