@@ -485,7 +485,7 @@ def _add_search_options(parser, seconds: float) -> None:
     parser.add_argument("--domain", default=None,
                         help="where the formula must be faithful: rows, widen:F (the data's box F-fold), "
                              "box:L,H;L,H;... (one low,high pair per input), jitter:S (rows moved by S std) or "
-                             "auto (default: widen:1.2 for up to 4 inputs, else jitter:0.1)")
+                             "auto (default: widen:1.2 for up to 4 inputs or independent ones, else jitter:0.1)")
     parser.add_argument("--select", default="best", choices=["best", "accurate", "layerwise"],
                         help="which formula of the Pareto front to print: best (default: a faithful formula, "
                              "R2 >= 0.99, as simple as its accuracy allows, else the most accurate of <= 30 nodes; "

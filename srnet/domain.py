@@ -17,7 +17,9 @@ Forms (``parse_domain`` reads each from a string, for the command line):
                        (a LIME-like neighbourhood, for many or categorical inputs:
                        a categorical input takes another of its values with
                        probability S, never one between them)
-``"auto"``             ``widen:1.2`` for at most 4 inputs, else ``jitter:0.1``
+``"auto"``             ``widen:1.2`` for at most 4 inputs, or for more when they
+                       vary independently (see :func:`independent_inputs`);
+                       else ``jitter:0.1``
 =====================  =========================================================
 
 Why ``auto``: a formula that holds only on the sample is not an explanation
@@ -26,7 +28,10 @@ where a formula fitted to the rows alone blows up (a saturating sigmoid
 explained by a polynomial).  A box is the natural neighbourhood for a few
 inputs; with many, most of a box is far from any data (off the data's
 manifold, where the network was never trained), so the rows are jittered
-instead.  20 % wider keeps the domain close to what the network has seen.
+instead, unless the inputs vary independently of each other (physics tables,
+designed experiments, inputs sampled each on its own range): then every
+combination of their values is as plausible as the rows, and the box stays
+the domain.  20 % wider keeps the domain close to what the network has seen.
 """
 
 from __future__ import annotations
@@ -42,6 +47,14 @@ from srnet.data import data_box, widen_box
 AUTO_BOX_MAX_INPUTS = 4
 AUTO_WIDEN = 1.2
 AUTO_JITTER = 0.1
+#: Over AUTO_BOX_MAX_INPUTS inputs, "auto" still widens the box when the inputs vary independently: with each
+#: input replaced by its rank (scaled to [0, 1]), the median distance from a point of the unit box to its nearest
+#: row is at most this many times the median distance from a row to its nearest other row.  Independent inputs
+#: give 0.94-1.07 (uniform, Gaussian, or a dense box inside a sparse one; 100-5000 rows of 5-20 inputs), inputs
+#: sharing a Gaussian factor (correlation 0.5) 1.16-1.39, rows near a plane 2.4-13 (see independent_inputs).
+INDEPENDENT_RATIO = 1.1
+#: ... judged on at least this many distinct rows (fewer cannot tell: 20 rows sharing a factor gave 0.94).
+INDEPENDENCE_MIN_ROWS = 100
 #: The region "beyond" a box domain: outside it, inside its box widened this much again.
 BEYOND_WIDEN = 1.5
 
@@ -89,7 +102,7 @@ class Domain:
     def resolved(self, X: np.ndarray) -> "Domain":
         """``auto`` made concrete for data X; a box checked against X's width."""
         if self.kind == "auto":
-            if X.shape[1] <= AUTO_BOX_MAX_INPUTS:
+            if X.shape[1] <= AUTO_BOX_MAX_INPUTS or independent_inputs(X):
                 return Domain("widen", AUTO_WIDEN)
             return Domain("jitter", AUTO_JITTER)
         if self.kind == "box" and len(self.box) != X.shape[1]:
@@ -215,6 +228,38 @@ def categories(X: np.ndarray) -> dict[int, np.ndarray]:
         if values.size <= MAX_CATEGORIES and np.all(values == np.round(values)):
             found[column] = values
     return found
+
+
+def independent_inputs(X: np.ndarray, *, rows: int = 1000, probes: int = 200) -> bool:
+    """Whether the inputs vary independently of each other, so that a box of the data is no farther from it
+    than its rows are from each other, however many inputs there are (INDEPENDENT_RATIO).  Each input is
+    replaced by its rank, so that its own spread (uniform, Gaussian, skewed) does not count, only how the inputs
+    go together; up to ``rows`` distinct rows and ``probes`` points of the unit box are compared, drawn with a
+    fixed seed (the same rows, the same answer).  Rows with a discrete input (one that varies over at most
+    MAX_CATEGORIES values) never count as independent: a box of codes is mostly combinations the network never
+    saw; nor do fewer than INDEPENDENCE_MIN_ROWS rows."""
+    X = np.asarray(X, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    if len(X) > rows:
+        X = X[rng.choice(len(X), rows, replace=False)]
+    X = np.unique(X, axis=0)
+    X = X[:, np.ptp(X, axis=0) > 0] if len(X) else X
+    if len(X) < INDEPENDENCE_MIN_ROWS or X.shape[1] == 0:
+        return False
+    if any(np.unique(column).size <= MAX_CATEGORIES for column in X.T):
+        return False
+    ranks = (np.argsort(np.argsort(X, axis=0), axis=0) + 0.5) / len(X)
+    norms = (ranks * ranks).sum(axis=1)
+
+    def nearest(A):  # the squared distance from each point of A to its nearest row
+        return np.maximum((A * A).sum(axis=1)[:, None] + norms[None, :] - 2 * A @ ranks.T, 0.0)
+
+    chosen = rng.choice(len(ranks), min(probes, len(ranks)), replace=False)  # (unique sorted the rows)
+    among = nearest(ranks[chosen])
+    among[np.arange(len(chosen)), chosen] = np.inf  # a row's nearest other row
+    row_gap = np.sqrt(np.median(among.min(axis=1)))
+    box_gap = np.sqrt(np.median(nearest(rng.random((probes, ranks.shape[1]))).min(axis=1)))
+    return bool(box_gap <= INDEPENDENT_RATIO * row_gap)
 
 
 def _kept_categories(domain: "Domain", X: np.ndarray) -> dict[int, np.ndarray]:
@@ -350,5 +395,5 @@ def parse_domain(text: str) -> Domain:
     raise ValueError(f"unknown domain {text!r}; valid: rows, auto, widen:F, jitter:S, box:L,H;L,H;...")
 
 
-__all__ = ["AUTO_BOX_MAX_INPUTS", "BEYOND_WIDEN", "Domain", "KINDS", "as_domain", "check_box", "parse_domain",
-           "sample_box", "widen"]
+__all__ = ["AUTO_BOX_MAX_INPUTS", "BEYOND_WIDEN", "Domain", "INDEPENDENT_RATIO", "KINDS", "as_domain", "check_box",
+           "independent_inputs", "parse_domain", "sample_box", "widen"]

@@ -193,7 +193,8 @@ class SRNet(BaseEstimator):
         Where the formula must be faithful (see :mod:`srnet.domain`):
         ``"rows"``, ``"widen:F"``, ``"box:..."`` or (low, high) pairs,
         ``"jitter:S"``; None means ``"auto"`` (the data's box widened 1.2-fold
-        for up to 4 inputs, the rows jittered by 0.1 std beyond).  Domain
+        for up to 4 inputs or for inputs that vary independently, else the
+        rows jittered by 0.1 std).  Domain
         points are labelled by probing the network: the search sees them,
         selection uses a separate validation sample of the domain, and every
         figure is reported per region (rows, domain, beyond a box).  A

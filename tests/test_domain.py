@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from srnet.domain import AUTO_BOX_MAX_INPUTS, Domain, as_domain, parse_domain
+from srnet.domain import AUTO_BOX_MAX_INPUTS, INDEPENDENCE_MIN_ROWS, Domain, as_domain, independent_inputs, parse_domain
 from srnet.extract import SRNet
 
 QUICK = dict(max_seconds=None, simplify_seconds=0, random_state=0, n_threads=1)
@@ -278,11 +278,43 @@ def test_a_jitter_that_moves_rows_past_the_largest_float_is_one_clear_line(data)
 
 
 def test_auto_is_a_widened_box_for_few_inputs_and_jitter_for_many():
+    """(20 rows are too few to tell whether the inputs are independent.)"""
     few = np.random.default_rng(0).normal(size=(20, AUTO_BOX_MAX_INPUTS))
     many = np.random.default_rng(0).normal(size=(20, AUTO_BOX_MAX_INPUTS + 1))
     assert as_domain(None).resolved(few).kind == "widen"
     assert as_domain("auto").resolved(many).kind == "jitter"
     assert as_domain(None).describe(few)["kind"] == "widen"
+
+
+def _shared_factor(rng, n, inputs, weight):
+    return rng.normal(size=(n, inputs)) + weight * rng.normal(size=(n, 1))
+
+
+@pytest.mark.parametrize("make, independent", [
+    (lambda rng: rng.random((500, 6)), True),
+    (lambda rng: rng.normal(size=(500, 6)), True),  # ranked: a Gaussian spread is the input's own affair
+    (lambda rng: rng.lognormal(size=(2000, 12)), True),
+    # the paper's points: a dense training box inside a wider validation box, sparsely sampled
+    (lambda rng: np.vstack([rng.uniform(1, 5, (3000, 5)), rng.uniform(-1, 7, (200, 5))]), True),
+    (lambda rng: _shared_factor(rng, 500, 6, 1.0), False),  # inputs correlated 0.5
+    (lambda rng: rng.normal(size=(500, 2)) @ rng.normal(size=(2, 8)) + 0.05 * rng.normal(size=(500, 8)), False),
+    (lambda rng: np.column_stack([rng.random((500, 5)), rng.integers(0, 3, 500)]), False),  # a categorical input
+    (lambda rng: rng.random((INDEPENDENCE_MIN_ROWS - 1, 6)), False),  # too few rows to tell
+])
+def test_auto_widens_the_box_of_many_inputs_when_they_vary_independently(make, independent):
+    X = make(np.random.default_rng(3))
+    assert X.shape[1] > AUTO_BOX_MAX_INPUTS
+    assert independent_inputs(X) is independent
+    assert as_domain("auto").resolved(X).kind == ("widen" if independent else "jitter")
+    assert independent_inputs(X) is independent_inputs(X.copy())  # a fixed seed: the same rows, the same answer
+
+
+def test_independent_inputs_ignores_constant_inputs_and_row_order():
+    rng = np.random.default_rng(4)
+    X = rng.random((400, 6))
+    with_constant = np.column_stack([X, np.full(400, 2.5)])
+    assert independent_inputs(with_constant) and independent_inputs(with_constant[::-1])
+    assert not independent_inputs(np.column_stack([X, X[:, 0] + 0.01 * rng.random(400)]))  # an input repeated
 
 
 @pytest.mark.parametrize("domain", ["rows", "auto", "widen:1.5", "jitter:0.2", "box:-1,1;0,2;0,1",

@@ -200,9 +200,9 @@ def test_held_out_rows_are_a_seeded_fifth_disjoint_from_the_fitted_ones():
 
 
 def test_a_classifier_s_held_out_rows_are_no_centres_of_the_searched_jitter(monkeypatch):
-    """The jitter domain (the default from 5 inputs) samples around rows: around held-out rows, its search points
-    were copies of them moved by 0.1 std (72 of 400), and their agreement read optimistic. None is now nearer a
-    held-out row than to every fitted one; the validation sample of the domain still spans all rows."""
+    """The jitter domain (auto's from 5 inputs that go together) samples around rows: around held-out rows, its
+    search points were copies of them moved by 0.1 std (72 of 400), and their agreement read optimistic. None is
+    now nearer a held-out row than to every fitted one; the validation sample of the domain still spans all rows."""
     import srnet.extract as extract
 
     torch.manual_seed(0)
@@ -211,7 +211,7 @@ def test_a_classifier_s_held_out_rows_are_no_centres_of_the_searched_jitter(monk
     probed, probe = [], extract.probe
     monkeypatch.setattr(extract, "probe", lambda model, points, layers=None: (probed.append(np.array(points)),
                                                                               probe(model, points, layers))[1])
-    model = SRNet(max_generations=5, **QUICK).fit(net, X)
+    model = SRNet(max_generations=5, domain="jitter:0.1", **QUICK).fit(net, X)
     assert model.domain_["kind"] == "jitter"
     held, _ = held_out_rows(len(X), seed_from(QUICK["random_state"]))
 
@@ -236,7 +236,7 @@ def test_the_jitter_leaves_out_the_rows_that_are_held_out_whatever_the_random_st
     drawn, draw = [], extract.held_out_rows
     monkeypatch.setattr(extract, "held_out_rows", lambda n, seed: (drawn.append(draw(n, seed)), drawn[-1])[1])
     state = np.random.default_rng(3) if random_state == "generator" else None
-    settings = {**QUICK, "random_state": state}
+    settings = {**QUICK, "random_state": state, "domain": "jitter:0.1"}  # (auto: a box, as the inputs are independent)
     SRNet(max_generations=3, **settings).fit(net, X)
     assert len(drawn) == 2 and drawn[0][0] is not None
     np.testing.assert_array_equal(drawn[0][0], drawn[1][0])
