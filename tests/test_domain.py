@@ -309,11 +309,12 @@ def test_auto_widens_the_box_of_many_inputs_when_they_vary_independently(make, i
     assert independent_inputs(X) is independent_inputs(X.copy())  # a fixed seed: the same rows, the same answer
 
 
-def test_independent_inputs_ignores_constant_inputs_and_row_order():
+def test_independent_inputs_ignores_constant_inputs_row_order_and_repeated_rows():
     rng = np.random.default_rng(4)
     X = rng.random((400, 6))
     with_constant = np.column_stack([X, np.full(400, 2.5)])
     assert independent_inputs(with_constant) and independent_inputs(with_constant[::-1])
+    assert independent_inputs(np.vstack([X, X]))  # repeated rows are no nearer each other than the box is
     assert not independent_inputs(np.column_stack([X, X[:, 0] + 0.01 * rng.random(400)]))  # an input repeated
 
 
