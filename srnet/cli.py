@@ -26,6 +26,7 @@ READABLE_AT_LEAST = 0.9
 
 def _print_explanation(model, output: str | None = None) -> None:
     """``output``: the network's output module, when the layers explained stop before it (``--layers``)."""
+    from srnet.domain import as_domain, description_text
     from srnet.metrics import format_r2
     report = model.report()
     print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
@@ -77,6 +78,9 @@ def _print_explanation(model, output: str | None = None) -> None:
         # 1493-node chain: domain 0.997, beyond -57777)
         print(f"  warning: just beyond the explanation domain the formula leaves the network (R2 "
               f"{beyond['r2']:.4g} there); to use it there, widen the domain (--domain widen:F or a box)")
+    # what "domain" means in the figures above: auto's choice depends on the data (its inputs' count and independence)
+    chosen = " (auto)" if as_domain(model.domain).kind == "auto" else ""
+    print(f"  explanation domain: {description_text(model.domain_)}{chosen}")
     if model.domain_.get("note"):
         print(f"  note: {model.domain_['note']}")
     alternative = model.readable_  # what --complexity 30 (or its own size) selects, when the selected is longer

@@ -204,15 +204,20 @@ class Domain:
                 "box": None if box is None else box.tolist()}
 
     def text(self, X: np.ndarray, shown: int = 4) -> str:
-        """As a message reads it: ``widen:1.2, box [0.9023, 2.098] x [...]``, the bounds at 4 significant
-        digits, the first ``shown`` inputs' (a raw dict of 16-digit bounds before)."""
-        described = self.describe(X)
-        kind = described["kind"] + ("" if described["factor"] is None else f":{described['factor']:g}")
-        box = described["box"]
-        if box is None:
-            return kind
-        intervals = " x ".join(f"[{low:.4g}, {high:.4g}]" for low, high in box[:shown])
-        return f"{kind}, box {intervals}" + (f" x ... ({len(box)} inputs)" if len(box) > shown else "")
+        """As a message reads it (see :func:`description_text`)."""
+        return description_text(self.describe(X), shown)
+
+
+def description_text(described: dict, shown: int = 4) -> str:
+    """A :meth:`Domain.describe` (or an SRNet's ``domain_``) as a message reads it: ``widen:1.2, box
+    [0.9023, 2.098] x [...]``, the bounds at 4 significant digits, the first ``shown`` inputs' (a raw dict of
+    16-digit bounds before)."""
+    kind = described["kind"] + ("" if described["factor"] is None else f":{described['factor']:g}")
+    box = described["box"]
+    if box is None:
+        return kind
+    intervals = " x ".join(f"[{low:.4g}, {high:.4g}]" for low, high in box[:shown])
+    return f"{kind}, box {intervals}" + (f" x ... ({len(box)} inputs)" if len(box) > shown else "")
 
 
 #: An input with at most this many distinct values, all integers, is categorical (jitter: see Domain.sample).
@@ -396,4 +401,4 @@ def parse_domain(text: str) -> Domain:
 
 
 __all__ = ["AUTO_BOX_MAX_INPUTS", "BEYOND_WIDEN", "Domain", "INDEPENDENT_RATIO", "KINDS", "as_domain", "check_box",
-           "independent_inputs", "parse_domain", "sample_box", "widen"]
+           "description_text", "independent_inputs", "parse_domain", "sample_box", "widen"]

@@ -503,3 +503,25 @@ def test_a_formula_read_on_the_rows_alone_is_checked_for_poles_between_them(monk
     assert np.unique(points[:, 0]).size == 500
     huge = np.array([[1e308], [-1e308], [0.5]])  # the box's width overflows: the rows themselves
     assert set(sample_rows_box(huge, 50, rng)[:, 0]) <= {1e308, -1e308, 0.5}
+
+
+@pytest.mark.parametrize("domain, inputs, printed", [
+    (None, 1, "explanation domain: widen:1.2, box [-1.2, 1.2] (auto)"),
+    ("auto", 6, "explanation domain: widen:1.2, box "),  # 6 independent inputs: a box too, by auto's own rule
+    ("jitter:0.2", 6, "explanation domain: jitter:0.2\n"),  # the user's choice: no "(auto)"
+])
+def test_the_printed_explanation_says_where_its_domain_figures_were_measured(capsys, domain, inputs, printed):
+    """The figures read "domain R2 ..."; auto's domain depends on the data, so the user is told which it was."""
+    from srnet.cli import _print_explanation
+    from srnet.domain import description_text
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(inputs, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    X = np.random.default_rng(0).uniform(-1, 1, size=(300, inputs))
+    X[:2, 0] = -1, 1  # the data's box is exactly [-1, 1] on input 0
+    model = SRNet(max_generations=3, domain=domain, **QUICK).fit(net, X)
+    _print_explanation(model)
+    out = capsys.readouterr().out
+    assert printed in out
+    assert ("(auto)" in out) is (domain != "jitter:0.2")
+    assert description_text(model.domain_) == as_domain(domain).text(X)  # one text for the message and the CLI
