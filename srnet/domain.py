@@ -259,7 +259,9 @@ def independent_inputs(X: np.ndarray, *, rows: int = 1000, probes: int = 200) ->
     def nearest(A):  # the squared distance from each point of A to its nearest row
         return np.maximum((A * A).sum(axis=1)[:, None] + norms[None, :] - 2 * A @ ranks.T, 0.0)
 
-    chosen = rng.choice(len(ranks), min(probes, len(ranks)), replace=False)  # (unique sorted the rows)
+    # probe rows drawn at random: np.unique sorted the rows, and the first ones all lie at one edge of input 0,
+    # where rows are farther apart
+    chosen = rng.choice(len(ranks), min(probes, len(ranks)), replace=False)
     among = nearest(ranks[chosen])
     among[np.arange(len(chosen)), chosen] = np.inf  # a row's nearest other row
     row_gap = np.sqrt(np.median(among.min(axis=1)))
