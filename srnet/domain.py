@@ -132,10 +132,12 @@ class Domain:
         if domain.kind == "rows":
             return X[rng.integers(0, len(X), n)]
         if domain.kind == "jitter":
-            spread = X.std(axis=0)
             centres = X[rng.integers(0, len(X), n)]
-            with np.errstate(over="ignore", invalid="ignore"):
-                points = centres + rng.normal(size=(n, X.shape[1])) * (domain.factor * spread)
+            with np.errstate(over="ignore", invalid="ignore"):  # rows near +-1e308: their spread overflows
+                spread = X.std(axis=0)
+                # a scale of 0 keeps the rows as they are, however wide they spread (0 x inf was NaN: refused)
+                step = domain.factor * spread if domain.factor else np.zeros_like(spread)
+                points = centres + rng.normal(size=(n, X.shape[1])) * step
             if not np.all(np.isfinite(points)):  # else the network would seem to return NaN/inf there
                 raise ValueError(f"domain jitter:{domain.factor:g} moves the rows past the largest float; "
                                  f"use a smaller scale (in standard deviations of each input)")
@@ -210,14 +212,15 @@ class Domain:
 
 def description_text(described: dict, shown: int = 4) -> str:
     """A :meth:`Domain.describe` (or an SRNet's ``domain_``) as a message reads it: ``widen:1.2, box
-    [0.9023, 2.098] x [...]``, the bounds at 4 significant digits, the first ``shown`` inputs' (a raw dict of
-    16-digit bounds before)."""
+    [0.9023, 2.098] x [...]`` (a box the user gave: ``box [0, 1] x [...]``, its kind not said twice), the
+    bounds at 4 significant digits, the first ``shown`` inputs' (a raw dict of 16-digit bounds before)."""
     kind = described["kind"] + ("" if described["factor"] is None else f":{described['factor']:g}")
     box = described["box"]
     if box is None:
         return kind
     intervals = " x ".join(f"[{low:.4g}, {high:.4g}]" for low, high in box[:shown])
-    return f"{kind}, box {intervals}" + (f" x ... ({len(box)} inputs)" if len(box) > shown else "")
+    ranges = f"box {intervals}" + (f" x ... ({len(box)} inputs)" if len(box) > shown else "")
+    return ranges if described["kind"] == "box" else f"{kind}, {ranges}"
 
 
 #: An input with at most this many distinct values, all integers, is categorical (jitter: see Domain.sample).
@@ -287,8 +290,7 @@ def _beyond_box(box: np.ndarray | None) -> np.ndarray | None:
     """``box`` widened BEYOND_WIDEN-fold (see :meth:`Domain.beyond`), or None."""
     if box is None:
         return None
-    with np.errstate(over="ignore", invalid="ignore"):
-        wider = widen(box, BEYOND_WIDEN)
+    wider = widen(box, BEYOND_WIDEN)
     if _first_infinite(wider) is not None or np.array_equal(wider, box):
         return None
     return wider

@@ -211,3 +211,70 @@ def test_no_points_beyond_is_an_empty_sample_as_no_points_within():
     domain = Domain("widen", 1.2)
     assert domain.sample_beyond(X, 0, np.random.default_rng(0)).shape == (0, 1)
     assert domain.sample(X, 0, np.random.default_rng(0)).shape == (0, 1)
+
+
+# 8 ------------------------------------------------------- stop 48: what the second run found (50 survivors of 711)
+# The independence rule and the domain's text (both new in stop 47), messages whose words no test read, and
+# floating-point warnings; the rest are equivalent (a seed, a rank offset, a sample size, `<` for `<=` on
+# continuous draws).
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: Domain("rows", 2.0), r"^domain rows takes no factor \(widen and jitter do\), got 2.0$"),
+    (lambda: Domain("auto", box=((0, 1),)), r"^domain auto takes no box \(give kind 'box' for one\)$"),
+    (lambda: Domain("box", box=()), r"^the domain box needs one \(low, high\) pair per input$"),
+])
+def test_a_parameter_given_to_the_wrong_kind_or_an_empty_box_is_said_in_full(make, match):
+    with pytest.raises(ValueError, match=match) as excinfo:
+        make()
+    message(excinfo)
+
+
+def test_the_domain_text_says_the_kind_its_factor_and_the_first_ranges_once():
+    from srnet.domain import description_text
+
+    assert description_text({"kind": "rows", "factor": None, "box": None}) == "rows"
+    assert description_text({"kind": "jitter", "factor": 0.1, "box": None}) == "jitter:0.1"
+    box = [[0, 1], [-2.5, 2.5], [0, 1e-5], [1, 2], [3, 4]]
+    assert (description_text({"kind": "box", "factor": None, "box": box[:4]})
+            == "box [0, 1] x [-2.5, 2.5] x [0, 1e-05] x [1, 2]")  # "box, box [0, 1] x ..." before
+    assert (description_text({"kind": "box", "factor": None, "box": box}, shown=2)
+            == "box [0, 1] x [-2.5, 2.5] x ... (5 inputs)")
+    X = np.array([[0.5, 0.25], [1.5, 0.75]])
+    assert Domain("widen", 2.0).text(X) == "widen:2, box [0, 2] x [0, 1]"
+    assert Domain("widen", 2.0).text(X, shown=1) == "widen:2, box [0, 2] x ... (2 inputs)"
+
+
+def test_independent_inputs_judges_from_enough_rows_any_number_of_inputs_and_no_discrete_one():
+    from srnet.domain import INDEPENDENCE_MIN_ROWS, MAX_CATEGORIES, independent_inputs
+
+    rng = np.random.default_rng(0)
+    X = rng.random((INDEPENDENCE_MIN_ROWS, 6))
+    assert independent_inputs(X) and not independent_inputs(X[:-1])  # the fewest rows it judges
+    assert independent_inputs(rng.random((300, 1)))  # a single varying input varies independently
+    assert not independent_inputs(np.empty((0, 6)))  # no rows: nothing to judge (np.ptp raised)
+    base = rng.random((500, 5))
+
+    def with_discrete(values):  # the independent base inputs and one input of `values` fractional values
+        return np.column_stack([base, rng.integers(0, values, 500) * 0.37 + 0.1])
+
+    assert not independent_inputs(with_discrete(MAX_CATEGORIES))
+    assert independent_inputs(with_discrete(MAX_CATEGORIES + 1))
+
+
+def test_an_infinite_or_overflowing_range_is_found_without_a_floating_point_warning():
+    from srnet.domain import _first_infinite
+
+    with no_float_warnings():
+        assert _first_infinite(np.array([[0.0, 1.0], [np.inf, np.inf]])) == 1  # inf - inf
+        assert _first_infinite(np.array([[0.0, 1.0], [-1e308, 1e308]])) == 1  # the width overflows
+        assert _first_infinite(np.array([[0.0, 1.0], [-8e307, 8e307]])) is None
+
+
+def test_jitter_of_rows_near_the_largest_float_keeps_them_at_scale_zero_and_refuses_beyond_it():
+    """Their spread overflows: X.std warned, and at scale 0 the rows were refused (0 x inf is NaN)."""
+    X = np.array([[1e308, 0.0], [-1e308, 1.0], [0.5, 0.25]])
+    with no_float_warnings():
+        points = Domain("jitter", 0.0).sample(X, 20, np.random.default_rng(0))
+        np.testing.assert_array_equal(points, X[np.random.default_rng(0).integers(0, 3, 20)])
+        with pytest.raises(ValueError, match="moves the rows past the largest float"):
+            Domain("jitter", 0.1).sample(X, 20, np.random.default_rng(0))
