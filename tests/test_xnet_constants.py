@@ -1,0 +1,167 @@
+"""X-Net's constant steps (srnet.xnet.constants) against hand-written oracles.
+
+``constants="gradient"`` is the paper's rule: gradient descent on every weight and bias with the gradient
+clipped by norm, the rate times 1.1 (at most 1e3) after a step that lowered the loss, and a step that
+raised it undone with the rate halved.  Oracle: the same steps written out with torch.autograd.
+``constants="newton"``: Levenberg-Marquardt with Marquardt's scaling; on a neuron whose output is linear
+in its constants (a leaf, w x + b) under the squared error, one step lands on least squares (np.linalg.lstsq)
+up to the damping, and a few land on it.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from srnet.xnet.constants import forest_loss, gradient_steps, newton_steps
+from srnet.xnet.forward import Plan
+from srnet.xnet.losses import loss_value
+from srnet.xnet.tree import Node, leaf, linear_tree
+
+CLIP = 1e6
+
+
+def _problem(seed=0):
+    rng = np.random.default_rng(seed)
+    X = torch.tensor(rng.normal(size=(40, 3)))
+    Y = (2.0 * X[:, :1] - X[:, 1:2] + 0.5).clone()
+    plan = Plan.of([linear_tree(rng, 3)])
+    return X, Y, plan
+
+
+def _oracle_steps(plan, X, Y, lr, steps, grad_clip, clip=CLIP):
+    """``steps`` clipped gradient steps, each lowering the loss (the caller picks a small enough rate)."""
+    w, b = plan.parameters(X.dtype, X.device)
+    losses = []
+    for _ in range(steps):
+        w.requires_grad_(True)
+        b.requires_grad_(True)
+        value = loss_value("mse", plan.predict(X, w, b, clip), Y)
+        losses.append(float(value.detach()))
+        gw, gb = torch.autograd.grad(value, (w, b))
+        norm = math.sqrt(float((gw * gw).sum() + (gb * gb).sum()))
+        scale = lr * min(1.0, grad_clip / norm)
+        w, b = (w - scale * gw).detach(), (b - scale * gb).detach()
+        lr *= 1.1
+    return w, b, lr, losses
+
+
+@pytest.mark.parametrize("grad_clip, clip", [(1e-3, CLIP), (1e3, CLIP), (1e3, 0.5)])  # the norm clipped or
+def test_gradient_steps_are_clipped_gradient_descent_with_a_growing_rate(grad_clip, clip):  # not; outputs too
+    X, Y, plan = _problem()
+    w_expected, b_expected, lr_expected, losses = _oracle_steps(plan, X, Y, 1e-3, 3, grad_clip, clip)
+    assert losses[0] > losses[1] > losses[2]  # every step good: the rate grew each time
+    lr = gradient_steps(plan, X, Y, "mse", 1e-3, 3, clip, grad_clip)
+    assert lr == pytest.approx(lr_expected, rel=1e-12)
+    w, b = plan.parameters(X.dtype, X.device)
+    torch.testing.assert_close(w, w_expected, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(b, b_expected, rtol=1e-12, atol=1e-14)
+
+
+def test_a_step_that_raises_the_loss_is_undone_and_the_rate_halved():
+    X, Y, plan = _problem()
+    w0, b0 = plan.parameters(X.dtype, X.device)
+    start = forest_loss(plan, X, Y, "mse", w0, b0, CLIP)
+    lr = gradient_steps(plan, X, Y, "mse", 100.0, 1, CLIP, 1e3)  # a step of length 100 overshoots
+    assert lr == 50.0
+    w, b = plan.parameters(X.dtype, X.device)
+    torch.testing.assert_close(w, w0, rtol=0, atol=0)
+    torch.testing.assert_close(b, b0, rtol=0, atol=0)
+    assert forest_loss(plan, X, Y, "mse", w, b, CLIP) == start
+
+
+def test_many_steps_never_raise_the_loss_and_the_rate_is_capped():
+    X, Y, plan = _problem(1)
+    w0, b0 = plan.parameters(X.dtype, X.device)
+    start = forest_loss(plan, X, Y, "mse", w0, b0, CLIP)
+    lr = gradient_steps(plan, X, Y, "mse", 999.0, 1, CLIP, 1e-6)  # a tiny clipped step: good, rate x 1.1
+    assert lr == 1e3
+    lr = gradient_steps(plan, X, Y, "mse", 0.5, 40, CLIP, 1.0)
+    assert 0 < lr <= 1e3
+    assert forest_loss(plan, X, Y, "mse", *plan.parameters(X.dtype, X.device), CLIP) < start
+
+
+def test_no_step_past_the_deadline_and_none_from_a_start_that_is_not_finite():
+    X, Y, plan = _problem()
+    w0, b0 = plan.parameters(X.dtype, X.device)
+    assert gradient_steps(plan, X, Y, "mse", 1e-3, 5, CLIP, 1.0, deadline=0.0) == 1e-3
+    torch.testing.assert_close(plan.parameters(X.dtype, X.device)[0], w0, rtol=0, atol=0)
+    broken = Plan.of([Node("sin", [leaf(0)])])  # a root weight of NaN: the loss is NaN from the start
+    broken.nodes[-1].weight = math.nan
+    assert gradient_steps(broken, X, Y, "mse", 0.25, 5, CLIP, 1.0) == 0.25  # the rate left as it was
+    assert math.isnan(broken.nodes[-1].weight)
+
+
+def test_forest_loss_reads_non_finite_as_inf_and_clips_only_when_asked():
+    X, Y, plan = _problem()
+    w, b = plan.parameters(X.dtype, X.device)
+    assert forest_loss(plan, X, Y, "mse", w, b) == float(loss_value("mse", plan.predict(X, w, b), Y))
+    big = w * 1e5  # neuron outputs of ~1e10 products: clipped at 10 they differ from the unclipped ones
+    assert forest_loss(plan, X, Y, "mse", big, b, 10.0) != forest_loss(plan, X, Y, "mse", big, b)
+    nan = torch.full_like(w, float("nan"))
+    assert forest_loss(plan, X, Y, "mse", nan, b) == math.inf
+
+
+def _leaf_problem():
+    """Inputs of ~0.01 (the weight's curvature 2e-4, the bias's 2: Marquardt's scaling matters), y ~ 300 x - 2."""
+    rng = np.random.default_rng(0)
+    x = 0.01 * rng.normal(size=50)
+    y = 300 * x - 2 + 0.01 * rng.normal(size=50)
+    plan = Plan.of([leaf(0)])
+    plan.nodes[0].weight, plan.nodes[0].bias = 1.0, 0.0
+    solution = np.linalg.lstsq(np.column_stack([x, np.ones_like(x)]), y, rcond=None)[0]
+    return plan, torch.tensor(x[:, None]), torch.tensor(y[:, None]), solution
+
+
+def test_a_levenberg_marquardt_step_lands_on_least_squares_up_to_the_damping_and_a_few_steps_on_it():
+    plan, X, Y, (w_best, b_best) = _leaf_problem()
+    damping = newton_steps(plan, X, Y, "mse", 1e-3, 1, CLIP)
+    assert damping == pytest.approx(1e-3 / 3)  # a good step: the damping divided by 3
+    node = plan.nodes[0]
+    assert node.weight == pytest.approx(w_best, rel=2e-3) and node.bias == pytest.approx(b_best, rel=2e-3)
+    assert node.weight != pytest.approx(w_best, rel=1e-6)  # one damped step: not all the way
+    newton_steps(plan, X, Y, "mse", damping, 4, CLIP)
+    assert node.weight == pytest.approx(w_best, rel=1e-6) and node.bias == pytest.approx(b_best, rel=1e-6)
+
+
+def test_no_newton_step_past_the_deadline_or_from_a_start_that_is_not_finite():
+    plan, X, Y, _ = _leaf_problem()
+    assert newton_steps(plan, X, Y, "mse", 1e-3, 5, CLIP, deadline=0.0) == pytest.approx(1e-3 / 3)  # the first
+    assert plan.nodes[0].weight != 1.0
+    broken = Plan.of([Node("sin", [leaf(0)])])
+    broken.nodes[-1].weight = math.nan
+    assert newton_steps(broken, X, Y, "mse", 1e-3, 5, CLIP) == 1e-3  # the damping left as it was
+    assert math.isnan(broken.nodes[-1].weight)
+
+
+def test_at_a_perfect_fit_a_step_that_keeps_the_loss_is_good_for_gradient_steps_and_fails_for_newton():
+    """The loss cannot fall below 0: gradient descent takes a step of 0 there (not a bad step: the rate
+    grows); a Levenberg-Marquardt step that lowers nothing is retried ``tries`` times with 4x the damping,
+    and then the steps stop (they did not, and the damping grew on)."""
+    plan, X, _, _ = _leaf_problem()
+    Y = 1.0 * X  # the leaf's own output: the loss is 0
+    assert gradient_steps(plan, X, Y, "mse", 0.1, 2, CLIP, 1.0) == pytest.approx(0.1 * 1.1**2)
+    assert newton_steps(plan, X, Y, "mse", 1e-3, 3, CLIP, tries=2) == pytest.approx(1e-3 * 4**2)
+    assert (plan.nodes[0].weight, plan.nodes[0].bias) == (1.0, 0.0)
+
+
+def test_a_polish_from_scratch_retries_until_the_damping_is_at_its_bound():
+    """tries=None (the final polish): a step that lowers nothing is retried up to DAMPING_MAX, then it stops."""
+    from srnet.xnet.constants import DAMPING_MAX
+
+    plan, X, _, _ = _leaf_problem()
+    assert newton_steps(plan, X, 1.0 * X, "mse", 1e-3, 3, CLIP, tries=None) == DAMPING_MAX
+
+
+def test_newton_steps_lower_the_loss_of_the_clipped_outputs_they_train_on():
+    """Trained on outputs clipped at 0.5 (many of this forest's are), each step must lower that loss, measured
+    with the same clip (the first loss and the Jacobian taken without the clip broke this)."""
+    X, Y, plan = _problem()
+    w0, b0 = plan.parameters(X.dtype, X.device)
+    before = forest_loss(plan, X, Y, "mse", w0, b0, 0.5)
+    for _ in range(3):
+        start = forest_loss(plan, X, Y, "mse", *plan.parameters(X.dtype, X.device), 0.5)
+        newton_steps(plan, X, Y, "mse", 1e-3, 1, 0.5)
+        assert forest_loss(plan, X, Y, "mse", *plan.parameters(X.dtype, X.device), 0.5) < start
+    assert forest_loss(plan, X, Y, "mse", *plan.parameters(X.dtype, X.device), 0.5) < 0.9 * before
