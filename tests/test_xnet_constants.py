@@ -165,3 +165,48 @@ def test_newton_steps_lower_the_loss_of_the_clipped_outputs_they_train_on():
         newton_steps(plan, X, Y, "mse", 1e-3, 1, 0.5)
         assert forest_loss(plan, X, Y, "mse", *plan.parameters(X.dtype, X.device), 0.5) < start
     assert forest_loss(plan, X, Y, "mse", *plan.parameters(X.dtype, X.device), 0.5) < 0.9 * before
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("clip", [None, 0.8])
+def test_linearize_gives_autograds_jacobian_of_the_outputs_with_respect_to_every_constant(seed, clip):
+    """What both step rules and the selection step build on: d root / d weight_k = J_k raw_k and
+    d root / d bias_k = J_k, per sample, for a forest of two random trees.  Oracle:
+    torch.autograd.functional.jacobian of Plan.predict.  Where a neuron's own output is clipped, its true
+    slope is 0 and linearize passes straight through (a neuron clipped on every row could otherwise never
+    be stepped back inside); the clips of the neurons above it count as they are."""
+    from srnet.xnet.tree import random_tree
+
+    rng = np.random.default_rng(seed)
+    unary, binary = ("sin", "exp", "square", "sqrt"), ("add", "mul", "sub", "div")
+    plan = Plan.of([random_tree(rng, 3, unary, binary, 3, 15) for _ in range(2)])
+    X = torch.tensor(rng.normal(size=(20, 3)))
+    w, b = plan.parameters(X.dtype, X.device)
+    w = w + torch.tensor(rng.normal(scale=0.3, size=len(w)))
+    outs, raws, Z, J = plan.linearize(X, w, b, clip)
+    torch.testing.assert_close(Z, plan.predict(X, w, b, clip))
+    torch.testing.assert_close(outs[plan.roots[1]], Z[:, 1])
+    d_w, d_b = torch.autograd.functional.jacobian(lambda w_, b_: plan.predict(X, w_, b_, clip), (w, b))  # (n, t, m)
+    tree = torch.tensor(plan.tree_of)
+    own_clip = ((w[:, None] * raws + b[:, None]).abs() > clip).T if clip is not None else torch.zeros_like(J.T)
+    own_clip = own_clip.bool()
+    for t in range(2):
+        mine = tree == t
+        kept = ~own_clip[:, mine]
+        torch.testing.assert_close(d_w[:, t, mine][kept], (J * raws)[mine].T[kept], rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(d_b[:, t, mine][kept], J[mine].T[kept], rtol=1e-10, atol=1e-12)
+        assert torch.all(d_w[:, t, mine][~kept] == 0) and torch.all(d_b[:, t, mine][~kept] == 0)
+        assert torch.all(d_w[:, t, ~mine] == 0) and torch.all(d_b[:, t, ~mine] == 0)  # trees do not mix
+    assert clip is None or own_clip.any()  # the clip was tried
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_constants_come_out_in_the_dtype_asked_and_go_back_exactly(dtype):
+    rng = np.random.default_rng(0)
+    plan = Plan.of([linear_tree(rng, 3)])
+    w, b = plan.parameters(dtype, "cpu")
+    assert w.dtype == b.dtype == dtype and w.device.type == b.device.type == "cpu"
+    exact = torch.tensor(rng.normal(size=len(w)), dtype=torch.float64)
+    plan.store(exact, -exact)
+    w, b = plan.parameters(torch.float64, "cpu")
+    assert torch.equal(w, exact) and torch.equal(b, -exact)  # float64 weights kept to the last bit
