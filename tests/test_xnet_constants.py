@@ -1,11 +1,12 @@
-"""X-Net's constant steps (srnet.xnet.constants) against hand-written oracles.
+"""X-Net's constant steps (srnet.xnet.constants) and the Jacobian they step on (Plan.linearize), against
+hand-written oracles.
 
 ``constants="gradient"`` is the paper's rule: gradient descent on every weight and bias with the gradient
 clipped by norm, the rate times 1.1 (at most 1e3) after a step that lowered the loss, and a step that
 raised it undone with the rate halved.  Oracle: the same steps written out with torch.autograd.
 ``constants="newton"``: Levenberg-Marquardt with Marquardt's scaling; on a neuron whose output is linear
 in its constants (a leaf, w x + b) under the squared error, one step lands on least squares (np.linalg.lstsq)
-up to the damping, and a few land on it.
+up to the damping, and a few land on it.  ``Plan.linearize``: torch.autograd.functional.jacobian.
 """
 
 import math
