@@ -26,7 +26,7 @@ CLIP = 1e6
 def _problem(seed=0):
     rng = np.random.default_rng(seed)
     X = torch.tensor(rng.normal(size=(40, 3)))
-    Y = (2.0 * X[:, :1] - X[:, 1:2] + 0.5).clone()
+    Y = 2.0 * X[:, :1] - X[:, 1:2] + 0.5
     plan = Plan.of([linear_tree(rng, 3)])
     return X, Y, plan
 
@@ -189,8 +189,8 @@ def test_linearize_gives_autograds_jacobian_of_the_outputs_with_respect_to_every
     torch.testing.assert_close(outs[plan.roots[1]], Z[:, 1])
     d_w, d_b = torch.autograd.functional.jacobian(lambda w_, b_: plan.predict(X, w_, b_, clip), (w, b))  # (n, t, m)
     tree = torch.tensor(plan.tree_of)
-    own_clip = ((w[:, None] * raws + b[:, None]).abs() > clip).T if clip is not None else torch.zeros_like(J.T)
-    own_clip = own_clip.bool()
+    own_clip = (((w[:, None] * raws + b[:, None]).abs() > clip).T if clip is not None
+                else torch.zeros_like(J.T, dtype=torch.bool))
     for t in range(2):
         mine = tree == t
         kept = ~own_clip[:, mine]

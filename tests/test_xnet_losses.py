@@ -57,8 +57,7 @@ def test_the_derivatives_are_autograds_of_the_loss_reported(name, n, m, seed, sc
 def test_a_saturated_logit_keeps_a_finite_positive_curvature_and_the_penalty_pulls_it_back(name):
     """p (1 - p) is 0 in float64 at a logit of 40: the floor keeps Newton steps finite, and the logit penalty
     (LOGIT_PENALTY x the mean square logit) is what still pulls a correctly saturated logit towards 0."""
-    Z = torch.tensor([[40.0, -40.0]]) if name == "softmax" else torch.tensor([[40.0]])
-    Z = Z.double()
+    Z = torch.tensor([[40.0, -40.0]] if name == "softmax" else [[40.0]], dtype=torch.float64)
     Y = torch.tensor([0]) if name == "softmax" else torch.tensor([[1.0]], dtype=torch.float64)
     G, H = derivatives(name, Z, Y)
     m = Z.shape[1]
