@@ -141,17 +141,22 @@ def test_float32_backends_protect_where_float64_does(name):
 
 
 @pytest.mark.parametrize("make, phase", [
-    (lambda x: sympy.sin(sympy.sin(x) - 16.0), "2.85"),       # the demo's sin(sin(x) - 16)
-    (lambda x: sympy.cos(3 * x + 7.5), "1.217"),
-    (lambda x: sympy.tan(x - 2.0), "1.142"),                  # tan's period is pi
-    (lambda x: sympy.sin(sympy.cos(x - 20.0) + 9.0), "2.717"),  # nested: each phase reduced
+    (lambda x: sympy.sin(sympy.sin(x) - 16.0), "-sin(sin(x0) - 0.292)"),  # the demo's sin(sin(x) - 16)
+    (lambda x: sympy.sin(sympy.sin(x) - 16), "-sin(sin(x0) - 0.292)"),    # exact, but beyond a whole period
+    (lambda x: sympy.cos(3 * x + 7.5), "cos(3*x0 + 1.217)"),                # two turns: the sign stays
+    (lambda x: sympy.cos(x + 4.0), "-cos(x0 + 0.8584)"),
+    (lambda x: sympy.tan(x - 2.0), "tan(x0 + 1.142)"),                       # tan's period is pi: no sign
+    (lambda x: sympy.sin(sympy.cos(x - 20.0) + 9.0), "-sin(cos(x0 - 1.15) - 0.4248)"),  # nested: each phase
+    (lambda x: 2.718 * sympy.tanh(sympy.sin(x - 16.0)), "-2.718*tanh(sin(x0 - 0.292))"),  # out of odd tanh
 ])
-def test_printed_phases_are_read_within_half_a_period(make, phase):
+def test_printed_phases_are_read_within_a_quarter_period(make, phase):
     x = make_symbols(1)[0]
     exact = make(x)
     printed = round_constants(exact, 4)
-    assert phase in str(printed)
-    assert all(abs(float(c)) <= math.pi for c in printed.atoms(sympy.Float))
+    assert str(printed) == phase
+    phases = [term for f in printed.atoms(sympy.sin, sympy.cos, sympy.tan) for term in f.args[0].args
+              if term.is_Number]
+    assert phases and all(abs(float(c)) <= math.pi / 2 for c in phases)
     at = np.linspace(-1.5, 1.5, 7)
     np.testing.assert_allclose(sympy.lambdify(x, printed)(at), sympy.lambdify(x, exact)(at), rtol=1e-2, atol=1e-2)
 
@@ -159,4 +164,5 @@ def test_printed_phases_are_read_within_half_a_period(make, phase):
 def test_a_phase_within_half_a_period_or_exact_is_kept():
     x = make_symbols(1)[0]
     assert str(round_constants(sympy.sin(x + 1.5), 4)) == "sin(x0 + 3/2)"
-    assert str(round_constants(sympy.sin(x - 16), 4)) == "sin(x0 - 16)"  # an exact integer stays as written
+    assert str(round_constants(sympy.sin(x + 2.718), 4)) == "sin(x0 + 2.718)"  # a float within half a period
+    assert str(round_constants(sympy.sin(x - 4), 4)) == "sin(x0 - 4)"  # an exact number within a period

@@ -386,12 +386,16 @@ def _simple_rational(value: float, rounded: float, digits: int) -> sympy.Rationa
 
 #: Functions whose constant phase is read modulo their period.
 PERIODS = {sympy.sin: 2 * math.pi, sympy.cos: 2 * math.pi, sympy.tan: math.pi}
+#: Of those, the ones that change sign over half their period (sin(a + pi) = -sin(a)).
+ODD_OVER_HALF_PERIOD = (sympy.sin, sympy.cos)
 
 
 def _reduced_phases(expr: sympy.Expr) -> sympy.Expr:
-    """``expr`` with the float phase of every sin, cos and tan moved by whole periods to at most half a
-    period in size: the demo printed ``sin(sin(x) - 16)``, which is ``sin(sin(x) + 2.85)`` (the search has no
-    reason to prefer either)."""
+    """``expr`` with the phase of every sin, cos and tan that lies beyond half a period (a float) or beyond
+    a whole one (an exact number: ``sin(x + 4)`` stays) moved by multiples of pi into [-pi/2, pi/2], a sin or
+    cos taking the sign that move gives it: the demo printed ``0.698 - 2.608*tanh(tanh(sin(sin(x) - 16)))``,
+    which is ``0.698 + 2.608*tanh(tanh(sin(sin(x) - 0.292)))`` (the search has no reason to prefer either;
+    the phase -16 was the sum of the constant pool's integers, no more exact than a float)."""
     if not expr.args:
         return expr
     args = tuple(_reduced_phases(arg) for arg in expr.args)
@@ -399,19 +403,22 @@ def _reduced_phases(expr: sympy.Expr) -> sympy.Expr:
     period = PERIODS.get(type(node))
     if period is None or not isinstance(node.args[0], sympy.Add):
         return node
-    phases = [term for term in node.args[0].args if isinstance(term, sympy.Float)]
-    if len(phases) != 1 or not abs(float(phases[0])) > period / 2:
+    phases = [term for term in node.args[0].args if term.is_Number]
+    if len(phases) != 1:
         return node
     value = float(phases[0])
-    reduced = value - period * round(value / period)
-    return node.func(node.args[0] - phases[0] + sympy.Float(reduced))
+    if not abs(value) > (period / 2 if isinstance(phases[0], sympy.Float) else period):
+        return node
+    turns = round(value / math.pi)
+    sign = -1 if type(node) in ODD_OVER_HALF_PERIOD and turns % 2 else 1
+    return sign * node.func(node.args[0] - phases[0] + sympy.Float(value - math.pi * turns))
 
 
 def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = None) -> sympy.Expr:
     """Round every float in ``expr`` to ``digits`` significant decimals and turn
     floats within rounding of a simple nonzero rational (1/2, 2, -3, ...; a
-    numerator below :data:`SIMPLE_NUMERATOR`) into it.  The float phase of a
-    sin, cos or tan is first read within half a period (:func:`_reduced_phases`).
+    numerator below :data:`SIMPLE_NUMERATOR`) into it.  A sin, cos or tan's
+    phase far from 0 is first moved into [-pi/2, pi/2] (:func:`_reduced_phases`).
 
     Both are relative: a network's weights of 3e-6 stay 3e-6 (an absolute
     tolerance rounded them to 0).  Only the float term of a sum below 1e-9 of
