@@ -215,9 +215,14 @@ class Candidate:
     @property
     def error(self) -> tuple:
         """What "more accurate" means: validation RMSE; for classifiers,
-        disagreement with the network's class first, RMSE of the logits next."""
+        disagreement with the network's class first, the RMSE of the class
+        probabilities next (see :func:`measure`): by the logits' RMSE, iris's
+        front listed a 378-node formula whose probabilities fitted worse than
+        the selected 42-node one's (R2 0.990 against 0.997) and agreed no more."""
         agreement = self.validation_agreement
-        return (self.validation_rmse,) if agreement is None else (1.0 - agreement, self.validation_rmse)
+        if agreement is None:
+            return (self.validation_rmse,)
+        return (1.0 - agreement, self.figures["domain"]["probability_rmse"])
 
     def rounded(self, digits: int = DISPLAY_DIGITS) -> list:
         """The expressions, then the decision if any, with constants rounded to ``digits`` significant

@@ -434,7 +434,8 @@ def test_selecting_from_nothing_is_one_clear_line():
 
 def classifier(complexity, domain, held_out=None, rows=None):
     """A classifier's candidate: class agreement on the domain and (unless None) on held-out and fitted rows."""
-    figures = {"domain": {"rmse": 1.0 - domain, "r2": domain, "agreement": domain}}
+    figures = {"domain": {"rmse": 1.0 - domain, "r2": domain, "agreement": domain,
+                          "probability_rmse": 1.0 - domain}}
     for name, value in (("validation-rows", held_out), ("rows", rows)):
         if value is not None:
             figures[name] = {"rmse": 1.0 - value, "r2": value, "agreement": value}
@@ -457,6 +458,20 @@ def test_a_classifier_is_selected_by_its_held_out_rows_as_much_as_by_its_domain(
     assert small.validation_agreement == 0.95
     assert select([small, large], "best") is small
     assert select([small, large], "accurate") is large
+
+
+def test_a_classifiers_front_weighs_its_class_probabilities_not_its_logits():
+    # logits are free up to a shift per row: a larger formula nearer the network's logits but further from
+    # its probabilities is no more accurate (iris's front listed one, printed beside a worse R2)
+    def logits(complexity, rmse, probability_rmse):
+        return Candidate(Formula(f"direct-{complexity}", ()), [], complexity,
+                         {"domain": {"rmse": rmse, "r2": 0.9, "agreement": 1.0,
+                                     "probability_rmse": probability_rmse}}, [])
+
+    small, shifted, closer = logits(42, 2.0, 0.01), logits(378, 0.5, 0.03), logits(87, 3.0, 0.005)
+    assert small.error == (0.0, 0.01)
+    assert pareto_front([small, shifted, closer]) == [small, closer]
+    assert select([small, shifted, closer], "accurate") is closer
 
 # --------------------------------------------------------------------- poles
 

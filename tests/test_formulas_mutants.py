@@ -252,7 +252,8 @@ def test_touching_zero_is_below_a_thousandth_of_the_median_magnitude():
 
 def classes(complexity, agreement):
     return Candidate(Formula("direct-8", ()), [], complexity,
-                     {"domain": {"rmse": 1.0 - agreement, "r2": agreement, "agreement": agreement}}, [])
+                     {"domain": {"rmse": 1.0 - agreement, "r2": agreement, "agreement": agreement,
+                                 "probability_rmse": 1.0 - agreement}}, [])
 
 
 def test_select_s_default_rule_is_best_and_its_errors_are_exact_lines():

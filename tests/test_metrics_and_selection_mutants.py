@@ -113,7 +113,7 @@ def test_measure_figures_are_of_the_target_against_the_prediction():
 
 # 7 ------------------------------------------------------------------ formulas.py:523 (_quality)
 def classifier_candidate(complexity, agreement, logit_r2, poles=False):
-    figures = {"domain": {"rmse": 1.0, "r2": logit_r2, "agreement": agreement}}
+    figures = {"domain": {"rmse": 1.0, "r2": logit_r2, "agreement": agreement, "probability_rmse": 1.0}}
     return Candidate(Formula("direct-8", ()), [], complexity, figures,
                      ["step 1: the denominator of div crosses 0 inside the domain"] if poles else [])
 
