@@ -498,15 +498,6 @@ def test_an_explanation_into_a_used_folder_says_so_and_leaves_no_plot_of_the_las
     assert (out / "notes.txt").read_text() == "an earlier run's"  # not srnet's: kept
 
 
-def test_json_keys_and_long_doubles_are_written_plainly():
-    import json
-
-    from srnet.jsonio import dumps
-
-    text = dumps({np.int64(1): 2, float("nan"): 1, np.float32(0.5): np.longdouble(2)})  # TypeError, ValueError
-    assert json.loads(text) == {"1": 2, "nan": 1, "0.5": 2.0}
-
-
 def test_a_progress_bar_on_a_stream_without_isatty_is_drawn(monkeypatch):
     import io
     import sys

@@ -76,6 +76,11 @@ def test_keys_dumps_options_and_the_default_document():
             call(None, "n")
 
 
+def test_json_keys_and_long_doubles_are_written_plainly():
+    text = dumps({np.int64(1): 2, float("nan"): 1, np.float32(0.5): np.longdouble(2)})  # TypeError, ValueError
+    assert json.loads(text) == {"1": 2, "nan": 1, "0.5": 2.0}
+
+
 @pytest.mark.skipif(np.finfo(np.longdouble).max <= np.finfo(np.float64).max, reason="longdouble is float64 here")
 def test_a_long_double_beyond_float64_is_refused_rather_than_written_null():
     with pytest.raises(ValueError, match=r"is finite but beyond float64's range: JSON would hold it as null$"):
