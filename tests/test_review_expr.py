@@ -166,3 +166,5 @@ def test_a_phase_within_half_a_period_or_exact_is_kept():
     assert str(round_constants(sympy.sin(x + 1.5), 4)) == "sin(x0 + 3/2)"
     assert str(round_constants(sympy.sin(x + 2.718), 4)) == "sin(x0 + 2.718)"  # a float within half a period
     assert str(round_constants(sympy.sin(x - 4), 4)) == "sin(x0 - 4)"  # an exact number within a period
+    # a phase past LARGEST_REDUCED_PHASE swallowed the input's digits as computed: no wave is made of it
+    assert str(round_constants(sympy.sin(x + 1e20), 4)) == "sin(x0 + 1.0e+20)"

@@ -388,6 +388,10 @@ def _simple_rational(value: float, rounded: float, digits: int) -> sympy.Rationa
 PERIODS = {sympy.sin: 2 * math.pi, sympy.cos: 2 * math.pi, sympy.tan: math.pi}
 #: Of those, the ones that change sign over half their period (sin(a + pi) = -sin(a)).
 ODD_OVER_HALF_PERIOD = (sympy.sin, sympy.cos)
+#: A phase this large is left as it is: added to it in float64 (as the engine computed the formula), an
+#: input loses its digits below 1e-7 of the phase, and sin(x + 1e20) is a constant that a reduced phase
+#: would turn back into a wave.
+LARGEST_REDUCED_PHASE = 1e9
 
 
 def _reduced_phases(expr: sympy.Expr) -> sympy.Expr:
@@ -407,7 +411,7 @@ def _reduced_phases(expr: sympy.Expr) -> sympy.Expr:
     if len(phases) != 1:
         return node
     value = float(phases[0])
-    if not abs(value) > (period / 2 if isinstance(phases[0], sympy.Float) else period):
+    if not (period / 2 if isinstance(phases[0], sympy.Float) else period) < abs(value) <= LARGEST_REDUCED_PHASE:
         return node
     turns = round(value / math.pi)
     sign = -1 if type(node) in ODD_OVER_HALF_PERIOD and turns % 2 else 1
