@@ -331,6 +331,42 @@ def test_only_a_sums_residue_is_zeroed_never_a_small_constant_that_matters():
     assert round_constants(inner) == sympy.sin(sympy.Float(3e-6, 3) * x) + 1
 
 
+def test_a_phase_beside_a_large_frequency_is_not_residue():
+    """Inside sin, cos, tan, exp or tanh an intercept moves the value by its own size, however large the rest
+    of the sum: sin(2.5e12*x + 1.37) was printed sin(2.5e12*x), another wave (a GHz signal in SI units alike),
+    and rounded once more the phase the first rounding reduced went too."""
+    from srnet.expr.symbolic import round_faithfully, tidy_constants
+
+    x, t = sympy.symbols("x t", real=True)
+    points = {"x": np.linspace(0.1, 1, 50)}
+    wave = sympy.sin(sympy.Float(2.5e12) * x + sympy.Float(1.37))
+    assert tidy_constants(wave, points=points).has(sympy.Float(1.37))
+    assert str(round_faithfully(wave, 4, points)) == "sin(2.5e+12*x + 1.37)"
+    assert str(round_constants(sympy.sin(sympy.Float(6.283e9) * t + sympy.Float(1.0)), 4)) == "sin(6.283e+9*t + 1)"
+    twice = round_constants(round_constants(sympy.sin(sympy.Float(1e9) * x + 16), 4, points), 4, points)
+    assert str(twice) == "-sin(1.0e+9*x + 0.292)"
+    for shifted in (sympy.tanh, sympy.cos, sympy.tan):  # (sympy writes exp(a + 0.25) as 1.284*exp(a) itself)
+        assert round_constants(shifted(sympy.Float(1e10) * x + sympy.Float(0.25)), 4).has(sympy.Rational(1, 4))
+    # a residue that is tiny itself still goes there, and a sum outside those functions is judged as before
+    assert str(round_constants(sympy.exp(sympy.Float(3e-6) * x + sympy.Float(4e-19)), 4)) == "exp(3.0e-6*x)"
+    assert str(round_constants(sympy.log(sympy.Float(2.5e12) * x + sympy.Float(1.37)), 4)) == "log(2.5e+12*x)"
+
+
+def test_a_formula_no_rounding_keeps_close_is_printed_exact():
+    """Where 4, 6, 8 and 12 digits all move the formula by more than 1e-3 of its spread, the exact formula is
+    printed, not the last rounding tried: sin(x + 1641913388.37779) at 12 digits moved 3e-3 of its spread,
+    and log|x + 1e-12| lost its 1e-12 and was -inf at x = 0."""
+    from srnet.expr.symbolic import round_faithfully
+
+    x = sympy.Symbol("x", real=True)
+    far = sympy.sin(x + sympy.Float(1641913388.37779))
+    assert round_faithfully(far, 4, {"x": np.linspace(-3, 3, 16)}) == far
+    near_pole = sympy.log(sympy.Abs(x + sympy.Float(1e-12)))
+    assert round_faithfully(near_pole, 4, {"x": np.linspace(0, 1, 16)}) == near_pole
+    assert str(round_faithfully(sympy.sin(x + sympy.Float(1.234567)), 4, {"x": np.linspace(-3, 3, 16)})) == \
+        "sin(x + 1.235)"  # where 4 digits stay close, 4 digits
+
+
 def test_an_intercept_is_residue_only_when_tiny_beside_the_sums_values_where_the_formula_is_read():
     """Inputs in SI units: 1.2e19*x + 0.5 for charges x ~ 1e-19.  Beside the coefficient 1.2e19 the
     0.5 looked like residue and was dropped, so CGPRegressor's expression_ differed from predict by 0.5."""

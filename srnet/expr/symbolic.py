@@ -26,7 +26,6 @@ from typing import Sequence
 
 import numpy as np
 import sympy
-from sympy.core.traversal import bottom_up
 
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
@@ -330,7 +329,11 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
     sum whose other terms cannot be evaluated there keeps its float.  Only
     such intercepts go: a coefficient or a function's argument may be small
     beside the formula's largest float and still matter
-    (``1e14*sin(x + 0.43)``)."""
+    (``1e14*sin(x + 0.43)``).  Within the argument of a function that a
+    shift of its argument moves (sin, cos, tan, exp, tanh) an intercept is
+    also judged by its own size, as it moves the argument by that much,
+    however large the rest: ``sin(2.5e12*x + 1.37)`` printed as
+    ``sin(2.5e12*x)``, another wave; there only one below ``share`` goes."""
     columns = None if points is None else {name: np.asarray(values, dtype=np.float64).ravel()[:RESIDUE_POINTS]
                                            for name, values in points.items()}
 
@@ -345,18 +348,32 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
         largest = float(np.max(np.abs(values), initial=0.0))
         return largest == 0 or abs(constant) < share * largest  # 0 everywhere there: the values say nothing
 
-    def drop(node):
+    def drop(node, shifted: bool):
         if not node.is_Add:
             return node
         constant, rest = node.as_coeff_Add()
         if not constant.is_Float or rest == 0 or not math.isfinite(float(constant)):
+            return node
+        if shifted and not abs(float(constant)) < share:
             return node
         scale = max(abs(float(term.as_coeff_Mul()[0])) for term in sympy.Add.make_args(rest))
         if not (math.isfinite(scale) and abs(float(constant)) < share * scale):
             return node
         return rest if columns is None or small_there(float(constant), rest) else node
 
-    return rebuilt(expr, lambda: bottom_up(expr, drop))
+    def walk(node, shifted: bool = False):
+        if not node.args:
+            return node
+        inside = shifted or isinstance(node, SHIFT_SENSITIVE)
+        args = tuple(walk(arg, inside) for arg in node.args)
+        return drop(node if args == node.args else node.func(*args), shifted)
+
+    return rebuilt(expr, lambda: walk(expr))
+
+
+#: Functions whose value a shift of their argument moves by about as much (or, exp, by as large a share):
+#: within their arguments an intercept is judged by its own size too (see _without_residue).
+SHIFT_SENSITIVE = (sympy.sin, sympy.cos, sympy.tan, sympy.exp, sympy.tanh)
 
 
 #: A float becomes a rational only with a numerator below this: 120000 reads as 120000, but 1.2e19 as
@@ -469,7 +486,8 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
     what it explains: a formula 18 % off its network was printed at 6 digits to stay within 1e-3 of
     itself).  ``by_size``: the move is judged against the formula's typical size when that is larger than
     its spread (a classifier's logit, whose sign is what it decides: ``0.004035*cos(x) + 2.985`` kept 8
-    digits to stay within 1e-3 of a spread of 0.003, where any 4-digit rounding keeps its class).  Past
+    digits to stay within 1e-3 of a spread of 0.003, where any 4-digit rounding keeps its class).  Where
+    no rounding stays within the bound, ``expr`` comes back as it is, exact.  Past
     :data:`FAITHFUL_TRIES_NODES` nodes, the most digits at once."""
     if complexity(expr) > FAITHFUL_TRIES_NODES:
         return round_constants(expr, max(digits, MORE_DIGITS[-1]), points)
@@ -498,7 +516,7 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
         allowed = max(FAITHFUL_ROUNDING * scale, tolerance)
         if np.all(np.isfinite(error)) and float(np.max(np.abs(error), initial=0.0)) <= allowed:
             return rounded
-    return rounded
+    return expr  # no rounding stays that close (sin(x + 1641913388.37779) at 12 digits moved 3e-3 of its spread)
 
 
 def _cancel(expr: sympy.Expr) -> sympy.Expr:
