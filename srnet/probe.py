@@ -679,6 +679,9 @@ def _probe_scripted(model, batches, names) -> dict[str, list[np.ndarray]]:
                                              f"({' '.join(str(error).split())[:200]})") from None
             if not isinstance(whole, torch.Tensor):
                 raise _undecomposable(model, f"its forward returns {type(whole).__name__}, not one tensor")
+            if whole.shape != final.shape:  # (allclose raised a traceback on a reshaped output)
+                raise _undecomposable(model, f"its forward returns shape {tuple(whole.shape)} where running its "
+                                             f"children in order gives {tuple(final.shape)}")
             if not torch.allclose(final, whole, rtol=1e-5, atol=1e-6, equal_nan=True):
                 raise _undecomposable(model, "running its children in order does not reproduce its output")
         for name in names:

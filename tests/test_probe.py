@@ -532,6 +532,21 @@ def test_a_scripted_module_of_another_signature_is_one_line():
         probe(torch.jit.script(Pair()), X)
 
 
+def test_a_scripted_module_that_reshapes_its_output_is_one_line():
+    """A forward that reshapes its last child's (n, 4) output to (n, 2, 2) ended in allclose's traceback."""
+    class Reshaped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 4)
+
+        def forward(self, x):
+            return self.fc(x).reshape(-1, 2, 2)
+
+    with pytest.raises(ValueError, match=r"its forward returns shape \(5, 2, 2\) where running its children in order "
+                                         r"gives \(5, 4\)"):
+        probe(torch.jit.script(Reshaped()), np.zeros((5, 3)))
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
 def test_affine_modules_fold_in_half_precision_too(dtype):
     """An eval-mode BatchNorm is folded into the next Linear in float32; in float16 and bfloat16 the affinity
