@@ -230,8 +230,10 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
         except RuntimeError as error:
             raise ValueError(f"cannot read '{path}' as a TorchScript file: {_first_line(error)}") from None
         _check_storages(path, model)
+        _check_finite(path, model.state_dict())
         return model
     state_dict = read_state_dict(path)
+    _check_finite(path, state_dict)
     if architecture is None:
         raise ValueError(
             f"'{path}' holds a state_dict, which needs an architecture such as "
@@ -239,6 +241,23 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
         )
     spec = parse_architecture(architecture) if isinstance(architecture, str) else architecture
     return network_from_state_dict(state_dict, spec)
+
+
+#: The weights' dtypes whose values _check_finite reads.
+CHECKED_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def _check_finite(path: Path, tensors: dict) -> None:
+    """A one-line ValueError naming the first tensor that holds inf or NaN: an inf weight was explained as
+    it was, behind a warning that blamed --arch, and a NaN one failed later, at a layer's outputs."""
+    for name, tensor in tensors.items():
+        # (sparse and float8 tensors have no isfinite: network_from_state_dict refuses them in lines of their own)
+        if tensor.layout == torch.strided and tensor.dtype in CHECKED_DTYPES and not bool(torch.isfinite(tensor).all()):
+            bad = tensor[~torch.isfinite(tensor)]
+            kinds = " and ".join(kind for kind, count in (("NaN", int(bad.isnan().sum())),
+                                                          ("inf", int(bad.isinf().sum()))) if count)
+            raise ValueError(f"'{path}': tensor '{name}' holds {bad.numel()} non-finite value(s) ({kinds}): "
+                             f"diverged in training, or damaged? srnet explains networks with finite weights")
 
 
 def _is_torchscript(path: Path) -> bool:

@@ -332,3 +332,24 @@ def test_weights_that_do_not_chain_are_named_as_they_are():
     with pytest.raises(ValueError, match=r"the weights do not chain: '0.weight' gives 4 outputs but '2.weight' "
                                          r"takes 5 inputs"):
         network_from_state_dict(state, MLPSpec(None, "sigmoid"))
+
+
+@pytest.mark.parametrize("value, kinds", [(float("inf"), "inf"), (float("nan"), "NaN")])
+def test_a_network_with_a_non_finite_weight_is_refused_in_one_line_naming_the_tensor(tmp_path, value, kinds):
+    """An inf weight was explained as it was, behind a warning that blamed --arch; a NaN one failed only at a
+    layer's outputs.  Both file kinds are checked."""
+    torch.manual_seed(0)
+    model = build_mlp("mlp:3-4-1:tanh")
+    with torch.no_grad():
+        model[2].bias[0] = value
+    torch.save(model.state_dict(), tmp_path / "weights.pt")
+    torch.jit.save(torch.jit.script(model), tmp_path / "scripted.pt")
+    message = rf"tensor '2.bias' holds 1 non-finite value\(s\) \({kinds}\): diverged in training, or damaged\?"
+    with pytest.raises(ValueError, match=message):
+        load_network(tmp_path / "weights.pt", "mlp:3-4-1:tanh")
+    with pytest.raises(ValueError, match=message):
+        load_network(tmp_path / "scripted.pt")
+    with torch.no_grad():
+        model[2].bias[0] = 0.5
+    torch.save(model.state_dict(), tmp_path / "weights.pt")
+    assert torch.isfinite(load_network(tmp_path / "weights.pt", "mlp:3-4-1:tanh")[2].bias).all()
