@@ -607,6 +607,22 @@ def _check_output_folder(args) -> None:
     except OSError as error:
         raise ValueError(f"--out '{args.out}' cannot be the output folder: no folder can be made in '{existing}' "
                          f"({error.strerror or error})") from None
+    report = path / "report.json"
+    if args.command in ("explain", "demo") and report.is_file() and not _is_srnet_report(report):
+        raise ValueError(f"--out '{args.out}' holds a report.json that is not an srnet explanation: srnet replaces "
+                         f"only its own; choose another folder, or move that file")
+
+
+def _is_srnet_report(path: Path) -> bool:
+    """Whether ``path`` reads as an explanation srnet wrote (JSON with its formula's keys): a user's own
+    report.json in --out was replaced by the explanation, and the note said it "held an explanation"."""
+    import json
+
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(report, dict) and {"expression", "formula_source", "layers"} <= report.keys()
 
 
 def _check_budgets(args) -> None:

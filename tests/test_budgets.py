@@ -492,6 +492,13 @@ def test_an_explanation_into_a_used_folder_says_so_and_leaves_no_plot_of_the_las
         (out / name).write_text("an earlier run's")
     argv = ["explain", str(tmp_path / "net.pt"), "--data", str(tmp_path / "data.csv"), "--arch", "mlp:3-3-1:sigmoid",
             "--out", str(out), "--generations", "5"]
+    # a report.json srnet did not write is the user's: refused before the search, and left as it was
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"--out '{out}' holds a report.json that is not an srnet explanation: srnet replaces only its own; choose "
+        f"another folder, or move that file")
+    assert (out / "report.json").read_text() == "an earlier run's"
+    (out / "report.json").write_text('{"layers": [], "expression": "x", "formula_source": "linear"}')
     assert main(argv) == 0
     assert f"note: {out} held an explanation; it is replaced" in capsys.readouterr().out
     assert not (out / "network_vs_formula.png").exists() and (out / "layers.png").is_file()
