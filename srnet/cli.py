@@ -478,11 +478,20 @@ def _add_loading_options(parser) -> None:
                                                                 "without it)")
 
 
+class _GivenSeconds(argparse.Action):
+    """--seconds, remembered as given (``args.seconds_given``): beside --generations, which replaces it, it was
+    ignored without a word."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.seconds = values
+        namespace.seconds_given = True
+
+
 def _add_search_options(parser, seconds: float) -> None:
     parser.add_argument("--preset", default="default", choices=["default", "paper"],
                         help="search settings (default: srnet's; 'paper': the SRNet paper's, but for its 5000 "
                              "generations: the budget is --seconds, or --generations N)")
-    parser.add_argument("--seconds", type=float, default=seconds,
+    parser.add_argument("--seconds", type=float, default=seconds, action=_GivenSeconds,
                         help=f"time budget: 3/4 searching, the rest composing and refining (default: {seconds:g})")
     parser.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -538,7 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "(default: srnet)")
     bench.add_argument("--explainers", default="", help="extra explainers per job: lime,maple,cgp_direct,gplearn,"
                                                          "pyoperon,xnet (default: none)")
-    bench.add_argument("--seconds", type=float, default=10.0, help="budget of each formula search (default: 10)")
+    bench.add_argument("--seconds", type=float, default=10.0, action=_GivenSeconds,
+                       help="budget of each formula search (default: 10)")
     bench.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     where = bench.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, help="local Dask workers (default: one per core)")
@@ -632,6 +642,9 @@ def _check_budgets(args) -> None:
         if hasattr(args, key):
             rules = {k: MIN_ROWS if v == "MIN_ROWS" else v for k, v in rules.items()}
             check_budget("--" + key.replace("_", "-"), getattr(args, key), **rules)
+    if getattr(args, "generations", None) is not None and getattr(args, "seconds_given", False):
+        print(f"note: the budget is --generations {args.generations}, which replaces --seconds; --seconds "
+              f"{args.seconds:g} is not used")
     if getattr(args, "test_size", 0) >= 1:
         raise ValueError(f"--test-size must be < 1 (a fraction of the rows), got {args.test_size}")
     if getattr(args, "points", 2) < 2:  # compare refused 1 only after loading the network, naming n_points

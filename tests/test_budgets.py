@@ -405,6 +405,9 @@ def test_generations_replace_seconds_and_bound_the_direct_searches(tmp_path, dat
     started = time.perf_counter()
     assert main(argv + ["--generations", "20", "--seconds", "1e6"]) == 0
     assert time.perf_counter() - started < 120
+    # and says so: beside --generations, --seconds was ignored without a word
+    assert "note: the budget is --generations 20, which replaces --seconds; --seconds 1e+06 is not used" in \
+        capsys.readouterr().out
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["settings"]["max_seconds"] is None and report["settings"]["max_generations"] == 20
     # and in the API, with both budgets, the generation budget caps the direct searches
