@@ -313,8 +313,11 @@ def _explain(args) -> int:
     print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
     own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
     for key, value in own.items():
+        if key == "network_fit_note":
+            continue
         what = key.split('_')[1]  # a far-off figure in four significant digits (an R2 of 80 digits before)
-        shown = "n/a" if value is None else format_r2(value) if what == "r2" else format(value, ".4g")
+        shown = (f"n/a ({own['network_fit_note']})" if value is None else format_r2(value) if what == "r2"
+                 else format(value, ".4g"))
         print(f"the network itself: {what} {shown}")
     warning = fit_warning(workload, own)
     if warning:

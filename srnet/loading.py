@@ -94,8 +94,11 @@ def network_fit(workload: Workload) -> dict:
     Regression: ``network_r2`` (R^2 of the network's output against the
     target); classifiers: ``network_accuracy`` (the arg-max logit against
     the target's classes, sorted, as :func:`srnet.train.train_mlp` numbers
-    them).  A wrong architecture guess for a state_dict shows here as a poor
-    value.  Empty without a target.
+    them; whole-number labels that are output indices, 0 and 2 of three
+    outputs, are read as those outputs).  A wrong architecture guess for a
+    state_dict shows here as a poor value.  A figure that cannot be had is
+    None, and ``network_fit_note`` says why (``n/a`` alone said nothing).
+    Empty without a target.
     """
     from srnet.probe import probe
 
@@ -103,16 +106,22 @@ def network_fit(workload: Workload) -> dict:
         return {}
     y = np.asarray(workload.y)
     output = probe(workload.model, workload.X, [plan_layers(workload.model).output])[0]
+    outputs = output.shape[1]
     if workload.is_classifier:
         classes, indices = class_indices(y.reshape(-1))  # as train_mlp numbers them, and explain names them
-        if len(classes) != output.shape[1]:
-            return {"network_accuracy": None}
+        if len(classes) != outputs:
+            if classes.dtype.kind not in "iuf" or not all(value == int(value) and 0 <= value < outputs
+                                                         for value in classes.tolist()):
+                return {"network_accuracy": None, "network_fit_note": f"the target holds {len(classes)} classes, "
+                        f"the network {outputs} outputs, and its labels are not output indices 0..{outputs - 1}"}
+            indices = y.reshape(-1).astype(np.int64)  # labels that are output indices: those outputs
         return {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1)))}
     target = y.reshape(len(y), -1).astype(np.float64)
-    if target.shape[1] != output.shape[1]:
-        return {"network_r2": None}
+    if target.shape[1] != outputs:
+        return {"network_r2": None, "network_fit_note": f"the target has {target.shape[1]} columns, the network "
+                                                        f"{outputs} outputs"}
     if not np.any(target != target[0]):
-        return {"network_r2": None}  # a constant target has no R^2
+        return {"network_r2": None, "network_fit_note": "the target is constant: it has no R2"}
     return {"network_r2": rmse_r2(target, output)[1]}
 
 

@@ -2,8 +2,10 @@
 
 import zipfile
 
+import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from srnet.networks import build_mlp, load_network
 
@@ -111,3 +113,27 @@ def test_a_longdouble_beyond_float64_is_refused_not_written_null():
     with pytest.raises(ValueError, match="beyond float64's range"):
         dumps({"x": np.longdouble("1e400")})
     assert dumps({"x": np.longdouble(2.5)}) == '{"x": 2.5}'
+
+
+def test_the_networks_own_fit_reads_label_indices_and_says_why_a_figure_is_missing():
+    """Labels 0 and 2 of a 3-output classifier are those outputs (accuracy was n/a: two classes, three outputs);
+    where no figure can be had, a note says why (n/a alone said nothing)."""
+    from srnet.loading import Workload, network_fit
+
+    torch.manual_seed(0)
+    classifier = nn.Sequential(nn.Linear(2, 3))  # its arg-max: class 0 or 2 on these rows, never 1
+    with torch.no_grad():
+        classifier[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.0], [-1.0, 0.0]]))
+        classifier[0].bias.zero_()
+    X = np.array([[1.0, 0.0], [2.0, 1.0], [-1.0, 0.0], [-3.0, 2.0]])
+    work = Workload("c", classifier, X, ["a", "b"], is_classifier=True, y=np.array([0, 0, 2, 0]))
+    assert network_fit(work) == {"network_accuracy": 0.75}  # read as outputs 0 and 2, not as classes 0 and 1
+    work.y = np.array([1, 2, 3, 4])  # 4 classes, and 3, 4 are no output of 3
+    assert network_fit(work) == {"network_accuracy": None, "network_fit_note": "the target holds 4 classes, the "
+                                 "network 3 outputs, and its labels are not output indices 0..2"}
+    work.y = np.array([5, 6, 7, 5])  # three classes: sorted, as training numbers them
+    assert network_fit(work) == {"network_accuracy": 0.5}
+    regression = Workload("r", nn.Sequential(nn.Linear(2, 1)), X, ["a", "b"], y=np.ones(4))
+    assert network_fit(regression) == {"network_r2": None, "network_fit_note": "the target is constant: it has no R2"}
+    regression.y = np.ones((4, 2))
+    assert network_fit(regression)["network_fit_note"] == "the target has 2 columns, the network 1 outputs"
