@@ -127,7 +127,9 @@ def parse_architecture(text: str) -> MLPSpec:
     if parts[0] != "mlp" or len(parts) < 2:
         raise ValueError(f"architecture '{text}' must look like {_EXAMPLE}")
     rest = parts[1:]
-    widths = _parse_widths(rest.pop(0), text) if rest[0][:1].isdigit() else None
+    # widths start with a digit; a field with a '-' is meant as widths too (no activation has one): 'a-b' and
+    # '-3-16-1' were reported as unknown activations
+    widths = _parse_widths(rest.pop(0), text) if rest[0][:1].isdigit() or "-" in rest[0] else None
     if not rest or len(rest) > 2:
         raise ValueError(
             f"architecture '{text}' must name one hidden activation and at most one output "

@@ -43,6 +43,8 @@ def test_spec_string_round_trips():
         ("sigmoid", r"must look like 'mlp:3-16-16-1:sigmoid'"),
         ("mlp", r"must look like"),
         ("mlp:3-x-1:sigmoid", r"layer widths '3-x-1' in 'mlp:3-x-1:sigmoid' must be integers joined by '-'"),
+        ("mlp:a-b:sigmoid", r"layer widths 'a-b' in 'mlp:a-b:sigmoid' must be integers"),  # (an activation 'a-b')
+        ("mlp:-3-16-1:sigmoid", r"layer widths '-3-16-1' in 'mlp:-3-16-1:sigmoid' must be integers joined by '-'"),
         ("mlp:3:sigmoid", r"need an input and an output width"),
         ("mlp:3-0-1:sigmoid", r"need an input and an output width, all positive"),
         ("mlp:3-4-1", r"must name one hidden activation"),
