@@ -154,7 +154,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     report = model.report()
     report.update(extra or {})
     report["interrupted"] = report["interrupted"] or interrupted()
-    (out_dir / "report.json").write_text(dumps(report, indent=2))  # first, in case plots fail
+    _write_text(out_dir / "report.json", dumps(report, indent=2))  # first, in case plots fail
     drawings = [lambda: [plot_convergence(model.history_, out_dir / "convergence.png")]]
     if model.formula_ is not None:
         drawings.append(lambda: [plot_pareto(model.candidates_, model.pareto_, model.formula_.source,
@@ -168,16 +168,28 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
             out_dir / "network_vs_formula",
             feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box")))
     plots = []
-    for draw in drawings:
-        if interrupted():
-            break
-        plots += draw()
+    try:
+        for draw in drawings:
+            if interrupted():
+                break
+            plots += draw()
+    except OSError as error:  # a full disk: "[Errno 28] No space left on device" named no file, nor what was kept
+        raise OSError(f"cannot write the plots in {out_dir} ({error.strerror or error}); "
+                      f"{out_dir / 'report.json'} holds the explanation") from None
     report["interrupted"] = report["interrupted"] or interrupted()
     report["report_seconds"] = time.perf_counter() - started
     report["command_seconds"] = time.perf_counter() - _STARTED[0]
-    (out_dir / "report.json").write_text(dumps(report, indent=2))
+    _write_text(out_dir / "report.json", dumps(report, indent=2))
     print(f"wrote {out_dir / 'report.json'}" + (f" and {', '.join(p.name for p in plots)}" if plots else ""))
     return report
+
+
+def _write_text(path: Path, text: str) -> None:
+    """``path.write_text(text)``, its failure naming the file (a full disk's OSError named none)."""
+    try:
+        path.write_text(text)
+    except OSError as error:
+        raise OSError(f"cannot write {path} ({error.strerror or error})") from None
 
 
 def _explainer(args):

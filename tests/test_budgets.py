@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -599,3 +600,30 @@ def test_layers_that_stop_before_the_output_are_not_called_the_network(tmp_path,
     assert "layer '1' (not the network's output, '2') as one formula" in out and "the network as one" not in out
     assert cli.main([*argv, "--generations", "3", "--domain", "rows"]) == 0
     assert "the network as one formula" in capsys.readouterr().out
+
+
+def test_a_full_disk_names_what_could_not_be_written_and_what_holds_the_explanation(tmp_path, capsys, monkeypatch):
+    """'[Errno 28] No space left on device' named no file, nor said that report.json (written first) was kept."""
+    import errno
+
+    import srnet.plots
+
+    net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.Linear(3, 1))
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.savetxt(tmp_path / "data.csv", np.random.default_rng(0).uniform(-1, 1, (40, 3)), delimiter=",")
+    out = tmp_path / "out"
+    argv = ["explain", str(tmp_path / "net.pt"), "--data", str(tmp_path / "data.csv"), "--arch", "mlp:3-3-1:sigmoid",
+            "--out", str(out), "--generations", "5"]
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(srnet.plots, "plot_pareto", full)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"srnet explain: error: cannot write the plots in {out} (No space left on device); "
+        f"{out / 'report.json'} holds the explanation")
+    assert "expression" in json.loads((out / "report.json").read_text())
+    monkeypatch.setattr(Path, "write_text", full)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().endswith(f"cannot write {out / 'report.json'} (No space left on device)")
