@@ -328,9 +328,9 @@ def _explain(args) -> int:
         if key == "network_fit_note":
             continue
         what = key.split('_')[1]  # a far-off figure in four significant digits (an R2 of 80 digits before)
-        shown = (f"n/a ({own['network_fit_note']})" if value is None else format_r2(value) if what == "r2"
-                 else format(value, ".4g"))
-        print(f"the network itself: {what} {shown}")
+        shown = "n/a" if value is None else format_r2(value) if what == "r2" else format(value, ".4g")
+        note = f" ({own['network_fit_note']})" if "network_fit_note" in own else ""
+        print(f"the network itself: {what} {shown}{note}")
     warning = fit_warning(workload, own)
     if warning:
         print(f"warning: {warning}")

@@ -88,6 +88,10 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
     return workload
 
 
+#: Class labels a note lists before "...".
+MAX_LABELS_SHOWN = 5
+
+
 def network_fit(workload: Workload) -> dict:
     """How well the network itself fits the data's target, when there is one.
 
@@ -97,7 +101,8 @@ def network_fit(workload: Workload) -> dict:
     them; whole-number labels that are output indices, 0 and 2 of three
     outputs, are read as those outputs).  A wrong architecture guess for a
     state_dict shows here as a poor value.  A figure that cannot be had is
-    None, and ``network_fit_note`` says why (``n/a`` alone said nothing).
+    None, and ``network_fit_note`` says why (``n/a`` alone said nothing);
+    beside an accuracy, it says how labels other than 0..K-1 were read.
     Empty without a target.
     """
     from srnet.probe import probe
@@ -115,6 +120,11 @@ def network_fit(workload: Workload) -> dict:
                 return {"network_accuracy": None, "network_fit_note": f"the target holds {len(classes)} classes, "
                         f"the network {outputs} outputs, and its labels are not output indices 0..{outputs - 1}"}
             indices = y.reshape(-1).astype(np.int64)  # labels that are output indices: those outputs
+        elif classes.dtype.kind not in "iuf" or classes.tolist() != list(range(outputs)):  # said, not silent
+            shown = ", ".join(str(label) for label in classes.tolist()[:MAX_LABELS_SHOWN]) + (
+                ", ..." if len(classes) > MAX_LABELS_SHOWN else "")
+            return {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1))),
+                    "network_fit_note": f"labels {shown} read as outputs 0..{outputs - 1} in that order"}
         return {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1)))}
     target = y.reshape(len(y), -1).astype(np.float64)
     if target.shape[1] != outputs:

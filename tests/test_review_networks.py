@@ -131,7 +131,13 @@ def test_the_networks_own_fit_reads_label_indices_and_says_why_a_figure_is_missi
     work.y = np.array([1, 2, 3, 4])  # 4 classes, and 3, 4 are no output of 3
     assert network_fit(work) == {"network_accuracy": None, "network_fit_note": "the target holds 4 classes, the "
                                  "network 3 outputs, and its labels are not output indices 0..2"}
-    work.y = np.array([5, 6, 7, 5])  # three classes: sorted, as training numbers them
+    work.y = np.array([5, 6, 7, 5])  # three classes: sorted, as training numbers them, and said so
+    assert network_fit(work) == {"network_accuracy": 0.5,
+                                 "network_fit_note": "labels 5, 6, 7 read as outputs 0..2 in that order"}
+    work.y = np.array(["b", "c", "a", "b"])
+    assert network_fit(work) == {"network_accuracy": 0.0,
+                                 "network_fit_note": "labels a, b, c read as outputs 0..2 in that order"}
+    work.y = np.array([0, 1, 2, 0])  # the outputs' own indices: nothing to say
     assert network_fit(work) == {"network_accuracy": 0.5}
     regression = Workload("r", nn.Sequential(nn.Linear(2, 1)), X, ["a", "b"], y=np.ones(4))
     assert network_fit(regression) == {"network_r2": None, "network_fit_note": "the target is constant: it has no R2"}
