@@ -253,8 +253,11 @@ def _check_finite(path: Path, tensors: dict) -> None:
     """A one-line ValueError naming the first tensor that holds inf or NaN: an inf weight was explained as
     it was, behind a warning that blamed --arch, and a NaN one failed later, at a layer's outputs."""
     for name, tensor in tensors.items():
-        # (sparse and float8 tensors have no isfinite: network_from_state_dict refuses them in lines of their own)
-        if tensor.layout == torch.strided and tensor.dtype in CHECKED_DTYPES and not bool(torch.isfinite(tensor).all()):
+        # (sparse and float8 tensors have no isfinite, meta ones no values: network_from_state_dict refuses each
+        # in a line of its own)
+        if tensor.layout != torch.strided or tensor.dtype not in CHECKED_DTYPES or tensor.is_meta:
+            continue
+        if not bool(torch.isfinite(tensor).all()):
             bad = tensor[~torch.isfinite(tensor)]
             kinds = " and ".join(kind for kind, count in (("NaN", int(bad.isnan().sum())),
                                                           ("inf", int(bad.isinf().sum()))) if count)
