@@ -641,10 +641,10 @@ def _check_output_folder(args) -> None:
 def _is_srnet_report(path: Path) -> bool:
     """Whether ``path`` reads as an explanation srnet wrote (JSON with its formula's keys): a user's own
     report.json in --out was replaced by the explanation, and the note said it "held an explanation"."""
-    import json
+    from srnet.jsonio import parse_json
 
-    try:
-        report = json.loads(path.read_text())
+    try:  # (parse_json: a report nested past Python's stack is a ValueError too, not json's RecursionError)
+        report = parse_json(path.read_text(), "report")
     except (OSError, UnicodeDecodeError, ValueError):
         return False
     return isinstance(report, dict) and {"expression", "formula_source", "layers"} <= report.keys()

@@ -502,6 +502,9 @@ def test_an_explanation_into_a_used_folder_says_so_and_leaves_no_plot_of_the_las
         f"--out '{out}' holds a report.json that is not an srnet explanation: srnet replaces only its own; choose "
         f"another folder, or move that file")
     assert (out / "report.json").read_text() == "an earlier run's"
+    (out / "report.json").write_text("[" * 100_000)  # nested past Python's stack: json's RecursionError
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().endswith("choose another folder, or move that file")
     (out / "report.json").write_text('{"layers": [], "expression": "x", "formula_source": "linear"}')
     assert main(argv) == 0
     assert f"note: {out} held an explanation; it is replaced" in capsys.readouterr().out
