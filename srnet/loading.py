@@ -120,12 +120,12 @@ def network_fit(workload: Workload) -> dict:
                 return {"network_accuracy": None, "network_fit_note": f"the target holds {len(classes)} classes, "
                         f"the network {outputs} outputs, and its labels are not output indices 0..{outputs - 1}"}
             indices = y.reshape(-1).astype(np.int64)  # labels that are output indices: those outputs
-        elif classes.dtype.kind not in "iuf" or classes.tolist() != list(range(outputs)):  # said, not silent
+        fit = {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1)))}
+        if len(classes) == outputs and (classes.dtype.kind not in "iuf" or classes.tolist() != list(range(outputs))):
             shown = ", ".join(str(label) for label in classes.tolist()[:MAX_LABELS_SHOWN]) + (
-                ", ..." if len(classes) > MAX_LABELS_SHOWN else "")
-            return {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1))),
-                    "network_fit_note": f"labels {shown} read as outputs 0..{outputs - 1} in that order"}
-        return {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1)))}
+                ", ..." if len(classes) > MAX_LABELS_SHOWN else "")  # said, not silent
+            fit["network_fit_note"] = f"labels {shown} read as outputs 0..{outputs - 1} in that order"
+        return fit
     target = y.reshape(len(y), -1).astype(np.float64)
     if target.shape[1] != outputs:
         return {"network_r2": None, "network_fit_note": f"the target has {target.shape[1]} columns, the network "

@@ -245,8 +245,8 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
     return network_from_state_dict(state_dict, spec)
 
 
-#: The weights' dtypes whose values _check_finite reads.
-CHECKED_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+#: The weights' dtypes srnet reads (network_from_state_dict refuses others; _check_finite reads their values).
+READABLE_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 def _check_finite(path: Path, tensors: dict) -> None:
@@ -255,7 +255,7 @@ def _check_finite(path: Path, tensors: dict) -> None:
     for name, tensor in tensors.items():
         # (sparse and float8 tensors have no isfinite, meta ones no values: network_from_state_dict refuses each
         # in a line of its own)
-        if tensor.layout != torch.strided or tensor.dtype not in CHECKED_DTYPES or tensor.is_meta:
+        if tensor.layout != torch.strided or tensor.dtype not in READABLE_DTYPES or tensor.is_meta:
             continue
         if not bool(torch.isfinite(tensor).all()):
             bad = tensor[~torch.isfinite(tensor)]
@@ -388,7 +388,7 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
                              f"materialised, e.g. after .to_empty() and loading real weights)")
         if not tensor.is_floating_point():  # an MLP's weights are floats; the model cannot take another dtype
             raise ValueError(f"tensor '{key}' is {tensor.dtype}, not floating point: not the weights of an MLP")
-        if tensor.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):  # float8 loaded,
+        if tensor.dtype not in READABLE_DTYPES:  # float8 loaded,
             # then every probe failed: "not implemented for 'Float8_e4m3fn'"
             raise ValueError(f"tensor '{key}' is {tensor.dtype}: srnet reads float16, bfloat16, float32 or float64 "
                              f"weights (convert them with .float() before saving)")
