@@ -122,8 +122,9 @@ def network_fit(workload: Workload) -> dict:
             indices = y.reshape(-1).astype(np.int64)  # labels that are output indices: those outputs
         fit = {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1)))}
         if len(classes) == outputs and (classes.dtype.kind not in "iuf" or classes.tolist() != list(range(outputs))):
-            shown = ", ".join(str(label) for label in classes.tolist()[:MAX_LABELS_SHOWN]) + (
-                ", ..." if len(classes) > MAX_LABELS_SHOWN else "")  # said, not silent
+            shown = ", ".join(str(int(label) if isinstance(label, float) and label.is_integer() else label)
+                              for label in classes.tolist()[:MAX_LABELS_SHOWN]) + (
+                ", ..." if len(classes) > MAX_LABELS_SHOWN else "")  # said, not silent (1, not 1.0, from a CSV)
             fit["network_fit_note"] = f"labels {shown} read as outputs 0..{outputs - 1} in that order"
         return fit
     target = y.reshape(len(y), -1).astype(np.float64)

@@ -134,6 +134,8 @@ def test_the_networks_own_fit_reads_label_indices_and_says_why_a_figure_is_missi
     work.y = np.array([5, 6, 7, 5])  # three classes: sorted, as training numbers them, and said so
     assert network_fit(work) == {"network_accuracy": 0.5,
                                  "network_fit_note": "labels 5, 6, 7 read as outputs 0..2 in that order"}
+    work.y = np.array([5.0, 6.0, 7.5, 5.0])  # as a CSV reads them: whole numbers shown whole
+    assert network_fit(work)["network_fit_note"] == "labels 5, 6, 7.5 read as outputs 0..2 in that order"
     work.y = np.array(["b", "c", "a", "b"])
     assert network_fit(work) == {"network_accuracy": 0.0,
                                  "network_fit_note": "labels a, b, c read as outputs 0..2 in that order"}
