@@ -185,9 +185,12 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
 
 
 def _write_text(path: Path, text: str) -> None:
-    """``path.write_text(text)``, its failure naming the file (a full disk's OSError named none)."""
+    """Write ``text`` to ``path`` atomically (a full disk mid-write leaves the earlier file whole, not a cut
+    one), its failure naming the file (a full disk's OSError named none)."""
+    from srnet.jsonio import atomic_write_text
+
     try:
-        path.write_text(text)
+        atomic_write_text(path, text)
     except OSError as error:
         raise OSError(f"cannot write {path} ({error.strerror or error})") from None
 

@@ -364,7 +364,7 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
     from pathlib import Path
 
     from srnet import plots
-    from srnet.jsonio import dumps
+    from srnet.jsonio import atomic_write_text, dumps
 
     if not comparison.records:
         raise ValueError("the comparison has no records (no explainer finished): nothing to write")
@@ -376,7 +376,7 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
                **(extra or {})}
     if comparison.boxes:
         payload["boxes"] = {k: v.tolist() for k, v in comparison.boxes.items()}
-    (out_dir / "compare.json").write_text(dumps(payload, indent=2))
+    atomic_write_text(out_dir / "compare.json", dumps(payload, indent=2))
     with open(out_dir / "compare.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(comparison.records[0]))
         writer.writeheader()

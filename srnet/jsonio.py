@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -107,3 +110,29 @@ def as_real(value, name: str, document: str = "program") -> float:
         return float(value)
     except OverflowError:
         raise malformed(f"{name} is too large for a float: {shown(value)}", document) from None
+
+
+#: The name prefix of a file being written by :func:`atomic_write_text` (a leftover one is a killed write).
+TEMPORARY_PREFIX = ".tmp-"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically and durably (temp file, fsync, rename, fsync the folder)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIX}{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(handle, 0o644)  # mkstemp's 0600 would hide results from the rest of a team
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -627,6 +626,9 @@ def test_a_full_disk_names_what_could_not_be_written_and_what_holds_the_explanat
         f"srnet explain: error: cannot write the plots in {out} (No space left on device); "
         f"{out / 'report.json'} holds the explanation")
     assert "expression" in json.loads((out / "report.json").read_text())
-    monkeypatch.setattr(Path, "write_text", full)
+    kept = (out / "report.json").read_text()
+    monkeypatch.setattr(os, "fsync", full)  # the disk fills while report.json is written
     assert main(argv) == 2
     assert capsys.readouterr().err.strip().endswith(f"cannot write {out / 'report.json'} (No space left on device)")
+    assert (out / "report.json").read_text() == kept  # written in place, it was cut short
+    assert not list(out.glob(".tmp-*"))

@@ -66,7 +66,7 @@ from srnet.cgp.primitives import EXP_MAX, primitive
 from srnet.expr.program import Program
 from srnet.expr.symbolic import fold_constants, to_sympy, values_at
 from srnet.expr.torch_module import check_floating, torch_steps, walk_steps
-from srnet.jsonio import as_real, as_sequence, check_document, malformed, parse_json, shown
+from srnet.jsonio import as_real, as_sequence, atomic_write_text, check_document, malformed, parse_json, shown
 
 FORMAT = "srnet.activation"
 FORMAT_VERSION = 1
@@ -451,7 +451,7 @@ class ExpressionActivation(nn.Module):
         return cls.from_dict(parse_json(text, "activation"))
 
     def save(self, path) -> None:
-        Path(path).write_text(self.to_json() + "\n")
+        atomic_write_text(path, self.to_json() + "\n")
 
     @classmethod
     def load(cls, path) -> ExpressionActivation:

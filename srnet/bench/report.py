@@ -27,6 +27,7 @@ import numpy as np
 
 from srnet.bench.store import ResultStore, differences, same_settings
 from srnet.bench.suites import parse_job_id, safe_name
+from srnet.jsonio import atomic_write_text
 
 AGREEMENT_TARGET = 0.95
 R2_TARGET = 0.99
@@ -159,7 +160,7 @@ def write_report(folder, *, plots: bool = True) -> Report:
     report.written.append(store.root / "summary.csv")
     report.headline = headline(frame) + _unknown_task_line(rows) + _unfinished_line(manifest) + (
         [unread] if unread else [])
-    (store.root / "summary.md").write_text(markdown(frame, corrupt, report.headline, manifest))
+    atomic_write_text(store.root / "summary.md", markdown(frame, corrupt, report.headline, manifest))
     report.written.append(store.root / "summary.md")
     if plots and len(frame):
         report.written += write_plots(frame, store.root)

@@ -25,19 +25,17 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from srnet.bench.suites import BatchSettings, JobSpec
 from srnet.bench.suites import job_id as job_id_of
-from srnet.jsonio import dumps, finite_or_none, parse_json
+from srnet.jsonio import TEMPORARY_PREFIX, atomic_write_text, dumps, finite_or_none, parse_json
 
 RESULT_SCHEMA = "srnet.bench.result/1"
 MANIFEST_SCHEMA = "srnet.bench.batch/1"
 STATUSES = ("ok", "failed")
-_TMP_PREFIX = ".tmp-"
 #: What a result must share with its job beyond the job id.  Not the source:
 #: for the paper's networks it is the folder's path, and a moved folder must
 #: still resume.
@@ -62,28 +60,6 @@ def canonical_json(payload) -> str:
 
 def digest(payload) -> str:
     return hashlib.sha256(canonical_json(payload).encode("ascii")).hexdigest()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically and durably (temp file, fsync, rename, fsync the folder)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(handle, 0o644)  # mkstemp's 0600 would hide results from the rest of a team
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 def seal(payload: dict) -> dict:
@@ -232,7 +208,7 @@ class ResultStore:
         removed = 0
         for folder in (self.root, self.results):
             if folder.is_dir():
-                for leftover in folder.glob(f"{_TMP_PREFIX}*"):
+                for leftover in folder.glob(f"{TEMPORARY_PREFIX}*"):
                     leftover.unlink(missing_ok=True)
                     removed += 1
         return removed
