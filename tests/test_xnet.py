@@ -292,6 +292,26 @@ def test_a_stale_search_perturbs_a_neuron_and_counts_every_perturbation(monkeypa
     assert result.perturbations == len(calls) >= 3
 
 
+@pytest.mark.parametrize("accept, undone", [("elitist", True), ("all", False)])
+def test_an_elitist_search_undoes_a_selection_step_that_more_than_doubled_the_loss(monkeypatch, accept, undone):
+    import srnet.xnet.train as train_module
+
+    seen = []
+
+    def to_the_wrong_input(roots, *args, **kwargs):  # a step from x0, which fits, to x1, which does not
+        seen.append(describe(roots[0]))
+        return [leaf(1)]
+
+    monkeypatch.setattr(train_module, "_random_forest", lambda *args: [leaf(0)])
+    monkeypatch.setattr(train_module, "selection_step", to_the_wrong_input)
+    X = torch.as_tensor(POINTS)
+    Y = X[:, :1] + 0.3 * torch.sin(3 * X[:, 1:])
+    settings = Settings(UNARY, BINARY, max_seconds=None, max_iterations=4, accept=accept, restart_after=None,
+                        patience=100)
+    train(X, Y, "mse", 1, settings, np.random.default_rng(0))
+    assert seen == (["x0"] * 4 if undone else ["x0", "x1", "x1", "x1"])
+
+
 def test_one_iteration_keeps_a_forest_even_at_an_infinite_loss():
     X = torch.as_tensor(POINTS)
     Y = torch.full((len(POINTS), 1), 1e300, dtype=torch.float64)  # its squared error overflows
