@@ -398,9 +398,14 @@ def _compare(args) -> int:
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache, download=args.download)
+    import numpy as np
+
     from srnet.data import check_rows
 
     check_rows(workload.X)  # before "comparing ... (1 rows)": too few rows is the one line printed
+    if not np.ptp(workload.X, axis=0).any():  # every explainer's figures were meaningless (LIME's R2 -inf)
+        raise ValueError(f"every input takes one value on all {len(workload.X)} rows of the data: there is nothing "
+                         f"to compare (give rows that vary)")
     explainers = make_explainers(names, max_seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)
     print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")
@@ -408,9 +413,11 @@ def _compare(args) -> int:
         n = workload.X.shape[0]
         print(f"  no test rows given: a seeded quarter ({n - max(1, int(0.75 * n))} of {n} rows) is held out as "
               f"the test rows")
+    replacing = (Path(args.out) / "compare.json").exists()  # (before the checkpoints write one)
     comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,
                          n_points=args.points, random_state=args.seed, progress=True,
-                         feature_names=workload.feature_names)
+                         feature_names=workload.feature_names,
+                         checkpoint=_comparison_checkpoint(Path(args.out), network.task, names, workload.name))
     if not comparison.records:
         print("interrupted (Ctrl-C) before any explainer was measured: nothing written")
         return 130
@@ -418,7 +425,7 @@ def _compare(args) -> int:
 
     with FinishOnInterrupt("interrupted: writing the comparison measured (Ctrl-C again quits at once)") as finishing:
         print(comparison.table())  # a Ctrl-C from here to the files lost every explainer measured
-        if (Path(args.out) / "compare.json").exists():
+        if replacing:
             print(f"note: {args.out} held a comparison; it is replaced")
         written = write_comparison(comparison, network, args.out, feature_names=workload.feature_names,
                                    extra={"network": workload.name, "seed": args.seed})
@@ -431,6 +438,21 @@ def _compare(args) -> int:
         print(f"interrupted (Ctrl-C): only {', '.join(measured)} measured (the last one with its best so far)")
         return 130
     return 0
+
+
+def _comparison_checkpoint(out: Path, task: str, names: list[str], network_name: str):
+    """What :func:`srnet.compare.compare` calls after each explainer: compare.json with the records so far and
+    ``"unfinished"``, the explainers not measured yet (a comparison killed while LIME ran lost SRNet's
+    measured result with it); the finished comparison replaces it."""
+    from srnet.jsonio import atomic_write_text, dumps
+
+    def checkpoint(records):
+        measured = {r["explainer"] for r in records}
+        atomic_write_text(out / "compare.json", dumps(
+            {"task": task, "interrupted": False, "unfinished": [n for n in names if n not in measured],
+             "records": records, "network": network_name}, indent=2))
+
+    return checkpoint
 
 
 def _bench(args) -> int:
@@ -452,12 +474,17 @@ def _bench(args) -> int:
     print(f"{outcome.describe()}; results in {Path(args.out) / 'results'}; summarise with: srnet report {args.out}")
     if outcome.interrupted:
         return 130
-    return 3 if outcome.unfinished else 0  # jobs lost to the cluster: the batch did not finish
+    if outcome.unfinished:  # jobs lost to the cluster: the batch did not finish
+        return 3
+    # a batch whose every job failed (--hidden 100000000) exited 0, as if it had succeeded
+    return 1 if outcome.failed or outcome.plan.failed_kept else 0
 
 
 def _report(args) -> int:
     from srnet.bench.report import write_report
 
+    if not str(args.dir).strip():  # Path("") is the current folder: a report of it was written there
+        raise ValueError("give the --out folder of srnet bench; got an empty name")
     report = write_report(args.dir, plots=not args.no_plots)
     for path, why in report.corrupt:
         print(f"result file {path.name} not counted: {why}")
@@ -635,22 +662,53 @@ def _check_output_folder(args) -> None:
     except OSError as error:
         raise ValueError(f"--out '{args.out}' cannot be the output folder: no folder can be made in '{existing}' "
                          f"({error.strerror or error})") from None
-    report = path / "report.json"
-    if args.command in ("explain", "demo") and report.is_file() and not _is_srnet_report(report):
-        raise ValueError(f"--out '{args.out}' holds a report.json that is not an srnet explanation: srnet replaces "
-                         f"only its own; choose another folder, or move that file")
+    if args.command in _WRITES:
+        _check_files_replaced(args, path)
 
 
-def _is_srnet_report(path: Path) -> bool:
-    """Whether ``path`` reads as an explanation srnet wrote (JSON with its formula's keys): a user's own
-    report.json in --out was replaced by the explanation, and the note said it "held an explanation"."""
+def _written_files(command: str) -> tuple[str, ...]:
+    """The files ``command`` writes in --out, its JSON document first."""
+    from srnet.compare import COMPARISON_PLOTS
+
+    return ("compare.json", "compare.csv", *COMPARISON_PLOTS) if command == "compare" else (
+        "report.json", *EXPLANATION_PLOTS)
+
+
+#: The commands that write files of their own in --out, and the keys that mark their JSON document as srnet's.
+_WRITES = {"explain": {"expression", "formula_source", "layers"}, "demo": {"expression", "formula_source", "layers"},
+           "compare": {"task", "records"}}
+
+
+def _check_files_replaced(args, folder: Path) -> None:
+    """srnet replaces in --out only the files it wrote there: a user's own report.json or compare.json was
+    overwritten (the note said the folder "held an explanation"), and compare's data read from
+    --out/compare.csv was replaced by the results table."""
+    names = _written_files(args.command)
+    for option in ("model", "data"):
+        given = getattr(args, option, None)
+        if given and Path(given).absolute().parent == folder and Path(given).name in names:
+            raise ValueError(f"--{option} '{given}' is a file srnet {args.command} writes in --out '{args.out}'; "
+                             f"choose another folder")
+    document = folder / names[0]
+    if document.is_file() and not _is_srnet_document(document, _WRITES[args.command]):
+        raise ValueError(f"--out '{args.out}' holds a {names[0]} that srnet did not write: srnet replaces only its "
+                         f"own; choose another folder, or move that file")
+    if not document.exists():
+        theirs = [name for name in names[1:] if (folder / name).exists()]
+        if theirs:
+            raise ValueError(f"--out '{args.out}' holds {', '.join(theirs)} with no srnet {names[0]} beside it: "
+                             f"srnet replaces only its own files; choose another folder, or move those")
+
+
+def _is_srnet_document(path: Path, keys: set[str]) -> bool:
+    """Whether ``path`` reads as a JSON object with ``keys`` (a report or comparison srnet wrote)."""
     from srnet.jsonio import parse_json
 
-    try:  # (parse_json: a report nested past Python's stack is a ValueError too, not json's RecursionError)
-        report = parse_json(path.read_text(), "report")
+    try:  # (parse_json: a document nested past Python's stack is a ValueError too, not json's RecursionError)
+        document = parse_json(path.read_text(), path.name)
     except (OSError, UnicodeDecodeError, ValueError):
         return False
-    return isinstance(report, dict) and {"expression", "formula_source", "layers"} <= report.keys()
+    return isinstance(document, dict) and keys <= document.keys()
 
 
 def _check_budgets(args) -> None:
@@ -747,6 +805,10 @@ def main(argv=None) -> int:
         return code
     except (ValueError, OSError) as error:  # bad input, a file that cannot be read or written: one line
         print(f"srnet {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except MemoryError as error:  # numpy's names the size asked for (--points 99999999999999: 728 TiB)
+        print(f"srnet {args.command}: error: out of memory ({error or 'no detail'}); ask for fewer points, rows or "
+              f"units", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, SystemError) as error:  # a second Ctrl-C (the first one stops the search)
         if isinstance(error, SystemError):  # numba's wrapping of a Ctrl-C, or a real error

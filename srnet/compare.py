@@ -186,7 +186,7 @@ def _sampled(X: np.ndarray, n_points: int, rng) -> np.ndarray:
 
 def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer], *, task: str | None = None,
             X_test=None, boxes: dict | None = None, n_points: int = 1000, random_state=None,
-            progress: bool = False, feature_names=None) -> Comparison:
+            progress: bool = False, feature_names=None, checkpoint=None) -> Comparison:
     """Fit every explainer on ``X_train`` and measure it against the network.
 
     Parameters
@@ -216,6 +216,10 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     feature_names : sequence of str, optional
         The inputs' names: the formulas are printed in them (as
         ``srnet explain`` prints its own), not in x0, x1, ...
+    checkpoint : callable, optional
+        ``checkpoint(records)`` after each explainer is measured, with the
+        records so far (``srnet compare`` writes them: a killed comparison
+        keeps the explainers it measured).
 
     Ctrl-C (KeyboardInterrupt) ends the comparison early: the explainer
     whose search it stopped is measured with its best formula so far (an
@@ -315,6 +319,8 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
             record.update(seconds=seconds, size=int(explainer.size_), interrupted=interrupted,
                           formula=_formula_text(explainer, feature_names, X_train))
             records.append(record)
+        if checkpoint is not None and not interrupted:
+            checkpoint(records)
         if interrupted:
             break
     return Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes, interrupted)

@@ -421,7 +421,8 @@ class SRNet(BaseEstimator):
         self._check_activations(X, activations)  # before the domain's: the rows' range is no domain's fault
         if domain.kind != "box" and not np.ptp(X, axis=0).any():  # the network at one point: a constant
             raise ValueError(f"every input takes one value on all {len(X)} rows: there is nothing to explain "
-                             f"(give rows that vary, or a box domain: domain=[(low, high), ...])")
+                             f"(give rows that vary, or a box domain: domain=[(low, high), ...], on the command line "
+                             f"--domain box:L,H;...)")
         samples, skipped = {}, None
         if domain.kind != "rows":
             # search (within the rows' budget) and validation samples of the domain, and the region beyond a box;

@@ -498,7 +498,7 @@ def test_an_explanation_into_a_used_folder_says_so_and_leaves_no_plot_of_the_las
     # a report.json srnet did not write is the user's: refused before the search, and left as it was
     assert main(argv) == 2
     assert capsys.readouterr().err.strip().endswith(
-        f"--out '{out}' holds a report.json that is not an srnet explanation: srnet replaces only its own; choose "
+        f"--out '{out}' holds a report.json that srnet did not write: srnet replaces only its own; choose "
         f"another folder, or move that file")
     assert (out / "report.json").read_text() == "an earlier run's"
     (out / "report.json").write_text("[" * 100_000)  # nested past Python's stack: json's RecursionError
@@ -509,6 +509,66 @@ def test_an_explanation_into_a_used_folder_says_so_and_leaves_no_plot_of_the_las
     assert f"note: {out} held an explanation; it is replaced" in capsys.readouterr().out
     assert not (out / "network_vs_formula.png").exists() and (out / "layers.png").is_file()
     assert (out / "notes.txt").read_text() == "an earlier run's"  # not srnet's: kept
+
+
+def test_a_comparison_replaces_only_its_own_files_and_never_its_input(tmp_path, capsys):
+    """compare overwrote a user's own compare.json (and the plots beside it), and, with --data read from
+    --out/compare.csv, replaced the data by its results table; both exited 0."""
+    from torch import nn
+
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    out = tmp_path / "out"
+    out.mkdir()
+    data = out / "compare.csv"
+    np.savetxt(data, np.random.default_rng(0).uniform(-1, 1, (40, 2)), delimiter=",")
+    kept = data.read_text()
+
+    def compare(data_path):
+        return main(["compare", str(tmp_path / "net.pt"), "--arch", "mlp:2-3-1:tanh", "--data", str(data_path),
+                     "--out", str(out), "--explainers", "maple", "--points", "20"])
+
+    assert compare(data) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"--data '{data}' is a file srnet compare writes in --out '{out}'; choose another folder")
+    data = data.rename(tmp_path / "data.csv")
+    (out / "fidelity.png").write_text("the user's own")  # no srnet compare.json beside it: not srnet's
+    assert compare(data) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"--out '{out}' holds fidelity.png with no srnet compare.json beside it: srnet replaces only its own "
+        f"files; choose another folder, or move those")
+    (out / "compare.json").write_text('{"mine": "precious"}')
+    assert compare(data) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"--out '{out}' holds a compare.json that srnet did not write: srnet replaces only its own; choose "
+        f"another folder, or move that file")
+    assert (out / "compare.json").read_text() == '{"mine": "precious"}' and data.read_text() == kept
+    (out / "compare.json").write_text('{"task": "regression", "records": []}')  # an earlier comparison's
+    assert compare(data) == 0
+    assert f"note: {out} held a comparison; it is replaced" in capsys.readouterr().out
+    assert "maple" in (out / "compare.csv").read_text() and data.read_text() == kept
+
+
+def test_a_comparison_killed_midway_keeps_the_explainers_it_measured(tmp_path, capsys, monkeypatch):
+    """A comparison killed while LIME ran (after SRNet was measured) left no output folder at all."""
+    from torch import nn
+
+    from srnet.explain.lime_local import LimeExplainer
+
+    def killed(self, *args, **kwargs):
+        raise SystemExit("killed")  # as a SIGTERM ends the process: no Python handler writes anything
+
+    monkeypatch.setattr(LimeExplainer, "fit", killed)
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.savetxt(tmp_path / "data.csv", np.random.default_rng(0).uniform(-1, 1, (40, 2)), delimiter=",")
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit):
+        main(["compare", str(tmp_path / "net.pt"), "--arch", "mlp:2-3-1:tanh", "--data", str(tmp_path / "data.csv"),
+              "--out", str(out), "--explainers", "maple,lime", "--points", "20"])
+    kept = json.loads((out / "compare.json").read_text())
+    assert kept["unfinished"] == ["lime"] and {r["explainer"] for r in kept["records"]} == {"maple"}
+    assert kept["task"] == "regression" and all(np.isfinite(r["rmse"]) for r in kept["records"])
 
 
 def test_a_progress_bar_on_a_stream_without_isatty_is_drawn(monkeypatch):
