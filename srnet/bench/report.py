@@ -66,7 +66,7 @@ def summary_row(payload: dict) -> dict:
            "rows": data.get("rows"), "features": data.get("features"), "classes": data.get("classes"),
            "class_labels": None if data.get("class_labels") is None else json.dumps(data["class_labels"]),
            "train_rows": data.get("train_rows"), "test_rows": data.get("test_rows")}
-    for key in ("train_accuracy", "test_accuracy", "train_r2", "test_r2"):
+    for key in ("train_accuracy", "test_accuracy", "train_r2", "test_r2", "test_classes_answered"):
         row[f"network_{key}"] = network.get(key)
     row.update(srnet_fitness=srnet.get("fitness"), srnet_output_r2=srnet.get("output_r2"),
                srnet_agreement_train_all=srnet.get("agreement_train"),
@@ -162,6 +162,8 @@ def write_report(folder, *, plots: bool = True) -> Report:
         [unread] if unread else [])
     atomic_write_text(store.root / "summary.md", markdown(frame, corrupt, report.headline, manifest))
     report.written.append(store.root / "summary.md")
+    for name in REPORT_PLOTS:  # an earlier report's plot (--no-plots, or one not drawn now) must not stay beside it
+        (store.root / name).unlink(missing_ok=True)
     if plots and len(frame):
         report.written += write_plots(frame, store.root)
     return report
@@ -274,7 +276,17 @@ def headline(frame) -> list[str]:
             lines.append(f"{method}: {reached} of {len(per_dataset)} {task} datasets with SRNet {what} >= "
                          f"{target:g} (mean over seeds" + (f"; {failed} with a seed failed or not counted, not "
                                                            f"reached)" if failed else ")"))
-    return lines
+    return lines + _one_class_line(frame)
+
+
+def _one_class_line(frame) -> list[str]:
+    """A line naming the datasets whose network answers one class on every test row: any formula of a constant
+    agrees 100 %, and such a dataset counted as explained (parity5's network, 50 % accurate)."""
+    if "network_test_classes_answered" not in frame:
+        return []
+    names = sorted(set(frame.loc[frame["network_test_classes_answered"] == 1, "dataset"]))
+    return [f"{len(names)} classification dataset(s) whose network answers one class on every test row (its "
+            f"explanation is of a constant; agreement there says nothing): {', '.join(names)}"] if names else []
 
 
 def _cell(value, kind: str = "") -> str:
@@ -416,6 +428,10 @@ def r2_axis(ax, which: str = "y") -> None:
     getattr(ax, f"set_{which}scale")("function", functions=(forward, inverse))
     getattr(ax, f"set_{which}lim")(-1.0, 1.0)
     getattr(ax, f"set_{which}ticks")(R2_TICKS, [f"{t:g}" for t in R2_TICKS])
+
+
+#: Every plot :func:`write_plots` may draw.
+REPORT_PLOTS = ("fidelity_per_dataset.png", "srnet_vs_maple.png", "time_per_job.png", "complexity_vs_fidelity.png")
 
 
 def write_plots(frame, folder: Path) -> list[Path]:

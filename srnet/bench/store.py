@@ -384,6 +384,16 @@ def differences(have, want: dict, words=("folder", "now")) -> str:
     that is not a dict, a hand-edited file's, counts as none)."""
     have = have if isinstance(have, dict) else {}
     keys = sorted(set(have) | set(want))
-    parts = [f"{key}: {words[0]} {have.get(key)!r}, {words[1]} {want.get(key)!r}" for key in keys
+    parts = [f"{key}: {words[0]} {_setting(have.get(key))}, {words[1]} {_setting(want.get(key))}" for key in keys
              if have.get(key) != want.get(key)]
     return "; ".join(parts)
+
+
+def _setting(value) -> str:
+    """A setting as a person reads it: ``unset``, ``[lime, maple]``, ``'regression'`` (was Python's repr:
+    ``None``, ``['lime', 'maple']``)."""
+    if value is None:
+        return "unset"
+    if isinstance(value, (list, tuple)):
+        return f"[{', '.join(str(v) for v in value)}]"
+    return repr(value)

@@ -104,7 +104,8 @@ class BatchSettings:
         # one batch whatever order the explainers are named in (each draws its seed in this order)
         # (one name as a string was split into its letters: "unknown explainer 'e'")
         names = (self.explainers,) if isinstance(self.explainers, str) else self.explainers
-        object.__setattr__(self, "explainers", tuple(sorted(set(names))))
+        # "srnet" (compare's list starts with it, pasted here) always runs: not an extra one
+        object.__setattr__(self, "explainers", tuple(sorted(set(names) - {"srnet"})))
 
     def validate(self) -> "BatchSettings":
         """Every setting checked by the rules of the command line's options (srnet.data.check_budget), so that

@@ -148,3 +148,15 @@ def test_repeated_seeds_add_up_and_unfinished_jobs_exit_3(tmp_path, monkeypatch)
     assert main(["bench", "nguyen:nguyen-1", "--out", str(tmp_path), "--seeds", "0", "--seeds", "2", *TINY]) == 3
     assert seen["seeds"] == [0, 2]
     assert main(["bench", "nguyen:nguyen-1", "--out", str(tmp_path), *TINY]) == 3 and seen["seeds"] == [0]
+
+
+def test_a_batch_with_failed_jobs_exits_1(tmp_path, monkeypatch):
+    """A batch whose every job failed (--hidden 100000000: the network could not be allocated) exited 0."""
+    from srnet.bench.runner import BatchOutcome
+    from srnet.bench.store import Plan
+
+    outcomes = iter([BatchOutcome(Plan(todo=[]), ok=1, failed=1), BatchOutcome(Plan(todo=[], failed_kept=["a"])),
+                     BatchOutcome(Plan(todo=[]), ok=2)])
+    monkeypatch.setattr("srnet.bench.runner.run_suite", lambda *args, **kwargs: next(outcomes))
+    argv = ["bench", "nguyen:nguyen-1", "--out", str(tmp_path), *TINY]
+    assert [main(argv) for _ in range(3)] == [1, 1, 0]

@@ -70,6 +70,8 @@ def test_report_tables_and_plots(folder):
     assert {"fidelity_per_dataset.png", "srnet_vs_maple.png", "time_per_job.png",
             "complexity_vs_fidelity.png"} <= names
     assert all((folder / name).stat().st_size > 1000 for name in names)
+    write_report(folder, plots=False)  # --no-plots: the earlier report's plots no longer stand beside its tables
+    assert not any((folder / name).exists() for name in names if name.endswith(".png"))
 
 
 def test_a_failure_without_a_message_is_listed_by_its_type(tmp_path):
@@ -170,7 +172,7 @@ def test_a_result_of_other_settings_copied_in_is_listed_not_counted(folder, pmlb
     store.write(fake_payload(job, agreement=0.2))
     report = write_report(folder)
     listed = dict((path.name, why) for path, why in report.corrupt)
-    assert "generations: file 5, batch None" in listed["iris__srnet__seed2.json"]
+    assert "generations: file 5, batch unset" in listed["iris__srnet__seed2.json"]
     frame = pd.read_csv(folder / "summary.csv")  # not counted: a seed missing from its row, not a figure in it
     uncounted = frame.loc[frame["status"] == "not counted", ["dataset", "seed"]].values.tolist()
     assert len(frame) == 7 and sorted(uncounted) == [["breast", 1], ["iris", 2]]
@@ -260,7 +262,7 @@ def test_without_a_manifest_results_of_other_settings_are_listed_not_averaged(fo
     store.write(fake_payload(job, agreement=0.2))
     report = write_report(folder, plots=False)
     listed = dict((path.name, why) for path, why in report.corrupt)
-    assert "other settings than most of the folder's results' (generations: file 5, most None" in \
+    assert "other settings than most of the folder's results' (generations: file 5, most unset" in \
         listed["iris__srnet__seed2.json"]
     frame = pd.read_csv(folder / "summary.csv")
     assert sorted(frame.loc[frame["status"] == "not counted", "dataset"]) == ["breast", "iris"]
@@ -380,3 +382,19 @@ def test_regression_fidelity_is_drawn_on_a_scale_that_tells_0_99_from_0_9999(tmp
         near, nearer = (ax.transData.transform([(0, v)])[0][1] for v in (0.99, 0.9999))
         assert ax.get_yscale() == "function" and (nearer - near) > 0.3 * (high - low)
     plt.close("all")
+
+
+def test_the_headline_names_a_network_that_answers_one_class():
+    """parity5's network (50 % accurate) answered one class: SRNet's 100 % agreement with it counted the dataset
+    as explained, without a word."""
+    import pandas as pd
+
+    from srnet.bench.report import headline
+
+    frame = pd.DataFrame({"dataset": ["parity5", "iris", "old"], "method": ["srnet"] * 3, "status": ["ok"] * 3,
+                          "task": ["classification"] * 3, "srnet_agreement_test_all": [1.0, 0.97, 0.96],
+                          "network_test_classes_answered": [1, 3, None]})  # old: written before the figure
+    assert headline(frame)[-1] == (
+        "1 classification dataset(s) whose network answers one class on every test row (its explanation is of a "
+        "constant; agreement there says nothing): parity5")
+    assert len(headline(frame.drop(columns="network_test_classes_answered"))) == 1

@@ -158,3 +158,11 @@ def test_a_folder_of_an_older_srnet_with_its_explainers_in_another_order_resumes
     assert store.plan([job]).done == [job.job_id]
     with pytest.raises(ValueError, match="explainers"):
         store.check_batch(BatchSettings(seconds=5.0, explainers=("maple",)))
+
+
+def test_differences_read_as_settings_not_python_reprs():
+    from srnet.bench.store import differences
+
+    assert differences({"generations": 20, "seconds": None, "explainers": ["lime"]},
+                       {"generations": None, "seconds": 2.0, "explainers": []}) == (
+        "explainers: folder [lime], now []; generations: folder 20, now unset; seconds: folder unset, now 2.0")

@@ -139,3 +139,10 @@ def test_repeated_seeds_and_methods_make_each_job_once():
     suite = resolve_suite("nguyen:nguyen-1", seeds=[0, 0, 1], methods=["srnet", "srnet"])
     ids = [job.job_id for job in suite.jobs]
     assert len(ids) == len(set(ids)) == 2
+
+
+def test_srnet_among_the_extra_explainers_is_the_one_that_always_runs():
+    """compare's list, pasted into bench (--explainers srnet,lime), was refused as "unknown explainer 'srnet'"
+    beside "(SRNet always runs)"."""
+    assert BatchSettings(explainers=("srnet", "lime")).explainers == ("lime",)
+    assert BatchSettings(explainers="srnet").validate().explainers == ()

@@ -114,6 +114,8 @@ def test_task_from_the_command_line(cache, tmp_path, capsys, no_cluster, monkeyp
     class Outcome:
         interrupted = False
         unfinished = []
+        failed = 0
+        plan = type("Plan", (), {"failed_kept": []})
 
         def describe(self):
             return "nothing run"
