@@ -686,7 +686,8 @@ def _check_files_replaced(args, folder: Path) -> None:
     names = _written_files(args.command)
     for option in ("model", "data"):
         given = getattr(args, option, None)
-        if given and Path(given).absolute().parent == folder and Path(given).name in names:
+        # (the folder resolved, not the file: a link named compare.csv in --out is written through)
+        if given and Path(given).absolute().parent.resolve() == folder.resolve() and Path(given).name in names:
             raise ValueError(f"--{option} '{given}' is a file srnet {args.command} writes in --out '{args.out}'; "
                              f"choose another folder")
     document = folder / names[0]
