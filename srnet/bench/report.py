@@ -274,8 +274,9 @@ def headline(frame) -> list[str]:
             reached = int((per_dataset.round(ROUNDING) >= target).sum())  # the mean of 0.95s is 0.9499999...
             failed = rows.loc[rows["status"] != "ok", "dataset"].nunique()
             lines.append(f"{method}: {reached} of {len(per_dataset)} {task} datasets with SRNet {what} >= "
-                         f"{target:g} (mean over seeds" + (f"; {failed} with a seed failed or not counted, not "
-                                                           f"reached)" if failed else ")"))
+                         f"{target:g} (mean over seeds" + (f"; {failed} counted as not reached: a seed of "
+                                                           f"{'each' if failed > 1 else 'it'} failed or was not "
+                                                           f"counted)" if failed else ")"))
     return lines + _one_class_line(frame)
 
 

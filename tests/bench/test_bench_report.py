@@ -63,7 +63,7 @@ def test_report_tables_and_plots(folder):
     # iris 0.85/0.90, car 0.95/1.00 (means 0.875 and 0.975), breast: failed, so not reached (it was left out
     # of the count: "1 of 2")
     assert report.headline == ["srnet: 1 of 3 classification datasets with SRNet test agreement >= 0.95 "
-                               "(mean over seeds; 1 with a seed failed or not counted, not reached)"]
+                               "(mean over seeds; 1 counted as not reached: a seed of it failed or was not counted)"]
     # beside MAPLE's agreement on compare's sample of the test rows, SRNet's on the same rows
     assert "| SRNet test % | net test acc % | SRNet sample % | maple test % |" in markdown
     names = {path.name for path in report.written}
@@ -285,7 +285,7 @@ def test_the_headline_says_none_reached_when_every_job_failed(tmp_path):
         store.write(fake_payload(job, 0, status="failed"))
     report = write_report(tmp_path, plots=False)
     assert report.headline == ["srnet: 0 of 2 regression datasets with SRNet interpolation R^2 >= 0.99 (mean over "
-                               "seeds; 2 with a seed failed or not counted, not reached)"]
+                               "seeds; 2 counted as not reached: a seed of each failed or was not counted)"]
 
 
 def test_a_network_figure_without_held_out_rows_is_not_applicable_not_a_failure(tmp_path):
@@ -333,7 +333,7 @@ def test_a_dataset_whose_only_result_is_corrupt_stays_in_the_count(tmp_path):
     path = store.path(jobs[2].job_id)
     path.write_text(path.read_text()[:100])  # truncated
     report = write_report(tmp_path, plots=False)
-    assert report.headline[0].startswith("srnet: 0 of 3 regression datasets") and "1 with a seed failed" in \
+    assert report.headline[0].startswith("srnet: 0 of 3 regression datasets") and "1 counted as not reached: a seed of it failed" in \
         report.headline[0]
 
 
