@@ -408,6 +408,11 @@ def _compare(args) -> int:
                          f"to compare (give rows that vary)")
     explainers = make_explainers(names, max_seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)
+    width = network.logits(workload.X[:2]).shape[1]
+    if network.task == "regression" and width > 1:  # was found after the first explainer's fit, in Python's terms
+        what = f"--layers {' '.join(args.layers)} ends in" if args.layers else "the network has"
+        raise ValueError(f"{what} {width} outputs, and compare measures one regression output: choose a layer of "
+                         f"one unit (or explain the layer with srnet explain)")
     print(f"comparing {', '.join(names)} on {workload.name} ({network.task}, {workload.X.shape[0]} rows)")
     if network.task == "classification" and workload.X_test is None:  # compare's own split, said aloud
         n = workload.X.shape[0]

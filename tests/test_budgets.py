@@ -549,6 +549,22 @@ def test_a_comparison_replaces_only_its_own_files_and_never_its_input(tmp_path, 
     assert "maple" in (out / "compare.csv").read_text() and data.read_text() == kept
 
 
+def test_a_comparison_of_a_wide_layer_is_refused_before_any_explainer_runs(tmp_path, capsys):
+    """--layers naming a hidden layer of 3 units failed after LIME's fit, advising task='classification'."""
+    from torch import nn
+
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.savetxt(tmp_path / "data.csv", np.random.default_rng(0).uniform(-1, 1, (40, 2)), delimiter=",")
+    assert main(["compare", str(tmp_path / "net.pt"), "--arch", "mlp:2-3-1:tanh", "--data", str(tmp_path / "data.csv"),
+                 "--out", str(tmp_path / "out"), "--explainers", "lime", "--layers", "1"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines()[-1] == (
+        "srnet compare: error: --layers 1 ends in 3 outputs, and compare measures one regression output: choose a "
+        "layer of one unit (or explain the layer with srnet explain)")
+    assert "fitting lime" not in captured.err and not (tmp_path / "out").exists()
+
+
 def test_a_comparison_killed_midway_keeps_the_explainers_it_measured(tmp_path, capsys, monkeypatch):
     """A comparison killed while LIME ran (after SRNet was measured) left no output folder at all."""
     from torch import nn
