@@ -267,9 +267,9 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
             order = rng.permutation(len(X_train))
             cut = max(1, int(0.75 * len(X_train)))
             if cut < MIN_ROWS:
-                raise ValueError(f"X_train has {len(X_train)} rows; with a quarter held out as X_test, {cut} are "
-                                 f"left to learn from and srnet needs {MIN_ROWS}: pass X_test, or at least "
-                                 f"{math.ceil(MIN_ROWS / 0.75)} rows")
+                raise ValueError(f"the data have {len(X_train)} rows; with a quarter held out as test rows, {cut} "
+                                 f"are left to learn from and srnet needs {MIN_ROWS}: give at least "
+                                 f"{math.ceil(MIN_ROWS / 0.75)} rows (or, in Python, X_test)")
             X_train, X_test = X_train[order[:cut]], X_train[order[cut:]]
         X_test = _checked_test(X_test, n_features)
         # explainers learn from all of X_train; they are measured on at most n_points rows of each

@@ -157,3 +157,16 @@ def test_classifier_fidelity_plot_where_every_explainer_agrees_everywhere(tmp_pa
     assert len(notes) == 4 and all(low < t.get_position()[0] < high for t in notes)
     legend = shown["figure"].legends[0]
     assert [h.get_facecolor() for h in legend.legend_handles][0] != [h.get_facecolor() for h in legend.legend_handles][1]
+
+
+def test_a_classifier_of_too_few_rows_to_hold_a_quarter_out_says_how_many_it_needs():
+    """The line read "X_train has 13 rows ... pass X_test", which a command-line user cannot do."""
+    from srnet.compare import compare
+    from srnet.explain import NetworkFunction, make_explainers
+
+    net = nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=1))
+    X = np.random.default_rng(0).uniform(-1, 1, (13, 2))
+    with pytest.raises(ValueError, match=r"^the data have 13 rows; with a quarter held out as test rows, 9 are left "
+                                         r"to learn from and srnet needs 10: give at least 14 rows \(or, in Python, "
+                                         r"X_test\)$"):
+        compare(NetworkFunction(net), X, make_explainers(["maple"]))
