@@ -111,6 +111,11 @@ def check_rows(X, minimum: int = MIN_ROWS, name: str = "X"):
     return X
 
 
+def nonfinite_count(n: int) -> str:
+    """``"1 NaN/inf value"``, ``"3 NaN/inf values"``: how many cells are not finite, as a message says it."""
+    return f"{n} NaN/inf value{'s' * (n != 1)}"
+
+
 def check_matrix(X, name: str = "X", locate=None) -> np.ndarray:
     """Validate a 2-D numeric array and return it as float64, C-contiguous.
 
@@ -166,7 +171,7 @@ def check_matrix(X, name: str = "X", locate=None) -> np.ndarray:
     if not finite.all():
         row, column = np.argwhere(~finite)[0]
         raise ValueError(
-            f"{name} contains {int((~finite).sum())} NaN/inf values "
+            f"{name} contains {nonfinite_count(int((~finite).sum()))} "
             f"(first at {_where(locate, row, column)})"
         )
     return matrix

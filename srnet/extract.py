@@ -26,7 +26,7 @@ from srnet.cgp.evolve import as_feature_rows, check_mutation, choose_islands, se
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
-from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows
+from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, nonfinite_count
 from srnet.domain import as_domain, sample_rows_box
 from srnet.expr.symbolic import (
     complexity,
@@ -707,7 +707,7 @@ class SRNet(BaseEstimator):
                                  f"({X.shape[0]}, width) to match the {X.shape[0]} rows of X")
             bad = ~np.isfinite(layer)
             if bad.any():
-                raise ValueError(f"layer {k + 1}'s activations contain {int(bad.sum())} NaN/inf values")
+                raise ValueError(f"layer {k + 1}'s activations contain {nonfinite_count(int(bad.sum()))}")
             _check_squarable(layer, f"layer {k + 1}'s activations", "rescale the network's inputs or outputs",
                              targets=True)
             targets.append(as_feature_rows(layer))

@@ -43,7 +43,7 @@ def test_check_matrix_reports_the_first_nan_or_inf():
 
 
 def test_check_matrix_names_the_array_in_messages():
-    with pytest.raises(ValueError, match=r"^X_test contains 1 NaN/inf values"):
+    with pytest.raises(ValueError, match=r"^X_test contains 1 NaN/inf value"):
         check_matrix([[np.nan]], name="X_test")
 
 
@@ -75,7 +75,7 @@ def test_check_vector_flattens_a_column_and_checks_length():
         check_vector([1, 2, 3], 4)
     with pytest.raises(ValueError, match=r"^y must be 1-D \(n_samples,\); got shape \(2, 2\)$"):
         check_vector(np.ones((2, 2)), 2)
-    with pytest.raises(ValueError, match=r"^y contains 1 NaN/inf values \(first at row 1, column 0\)$"):
+    with pytest.raises(ValueError, match=r"^y contains 1 NaN/inf value \(first at row 1, column 0\)$"):
         check_vector([1.0, np.inf], 2)
 
 
@@ -187,7 +187,7 @@ def test_bad_cells_in_a_file_are_located(tmp_path):
                                          r"'oops'\)$"):
         load_table(path)
     path.write_text("a,b\n1,2\n3,\n")
-    with pytest.raises(ValueError, match=r"^'t.csv' contains 1 NaN/inf values \(first at line 3, column 'b'\)$"):
+    with pytest.raises(ValueError, match=r"^'t.csv' contains 1 NaN/inf value \(first at line 3, column 'b'\)$"):
         load_table(path)
     path.write_text("1,2\n3,4\nx,5\n")  # no header: columns by number, from 1
     with pytest.raises(ValueError, match=r"first at line 3, column 1: 'x'"):
@@ -416,7 +416,7 @@ def test_a_review_of_bad_inputs_each_one_line():
 
     with pytest.raises(ValueError, match=r"X holds an integer beyond float64 \(first at row 0, column 0: 401 digits\)"):
         check_matrix(np.array([[10**400, 1]], dtype=object))
-    with pytest.raises(ValueError, match="1 NaN/inf values"):
+    with pytest.raises(ValueError, match="1 NaN/inf value"):
         check_matrix(np.ma.array([[1.0, 2.0]], mask=[[False, True]]))
     assert check_matrix(np.ma.array([[1.0, 2.0]], mask=[[False, False]])).tolist() == [[1.0, 2.0]]
     with pytest.raises(ValueError, match="holds dates or durations"):

@@ -149,7 +149,7 @@ def _put_nan(path, line):
 def test_a_reference_folder_with_nan_data_names_the_file(gecco_dir, tmp_path, file):
     """NaN in data.txt.gz loaded silently: srnet explain then printed "r2 -inf", a warning about --arch
     (which a reference folder has none of) and "class labels are missing" for a regression network; NaN in
-    input.txt.gz was "X contains 1 NaN/inf values", no file named."""
+    input.txt.gz was "X contains 1 NaN/inf value", no file named."""
     from srnet.reference import load_reference
 
     folder = _copy_reference(gecco_dir, tmp_path)

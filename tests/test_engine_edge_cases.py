@@ -121,12 +121,12 @@ def test_regressors_name_the_first_nan_in_one_line():
 
     X = np.random.default_rng(0).uniform(size=(20, 2))
     X[3, 1] = np.nan
-    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf values \(first at row 3, column 1\)$"):
+    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf value \(first at row 3, column 1\)$"):
         CGPRegressor(max_generations=1).fit(X, np.arange(20.0))
-    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf values \(first at row 3, column 1\)$"):
+    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf value \(first at row 3, column 1\)$"):
         XNetClassifier(max_iterations=1, max_seconds=None).fit(X, np.arange(20) % 2)
     X[3, 1] = 0.5
     y = np.arange(20.0)
     y[5] = np.inf
-    with pytest.raises(ValueError, match=r"^y contains 1 NaN/inf values \(first at row 5\)$"):
+    with pytest.raises(ValueError, match=r"^y contains 1 NaN/inf value \(first at row 5\)$"):
         CGPRegressor(max_generations=1).fit(X, y)

@@ -50,7 +50,7 @@ def test_multi_output_targets_each_get_a_formula():
 
 @pytest.mark.parametrize("X, y, message", [
     (np.array([[0.0], [np.nan], [1.0]]), np.ones(3), "NaN"),
-    (np.array([[0.0], [np.inf], [1.0]]), np.arange(3.0), "NaN/inf values \\(first at row 1, column 0\\)"),
+    (np.array([[0.0], [np.inf], [1.0]]), np.arange(3.0), "1 NaN/inf value \\(first at row 1, column 0\\)"),
     (np.arange(3.0)[:, None], np.array([0.0, np.nan, 1.0]), "NaN"),
     (np.zeros((0, 2)), np.zeros(0), "0 sample"),
     (np.arange(6.0).reshape(3, 2), np.arange(4.0), "inconsistent numbers of samples"),

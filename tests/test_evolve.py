@@ -266,8 +266,8 @@ def test_evolve_and_cgpregressor_share_one_default_mutation():
 @pytest.mark.parametrize("X, Y, match", [
     # located as the array passed is indexed: X_rows[0, 1] is input 0, sample 1
     (np.array([[0.1, np.nan, 0.3], [1.0, 2.0, 3.0]]), np.ones((1, 3)),
-     r"^X_rows contains 1 NaN/inf values \(first at input 0, sample 1\)$"),
-    (np.ones((2, 3)), np.array([[1.0, np.inf, 2.0]]), r"^Y_rows contains 1 NaN/inf values \(first at target 0, sample 1\)$"),
+     r"^X_rows contains 1 NaN/inf value \(first at input 0, sample 1\)$"),
+    (np.ones((2, 3)), np.array([[1.0, np.inf, 2.0]]), r"^Y_rows contains 1 NaN/inf value \(first at target 0, sample 1\)$"),
     (np.ones((2, 3)), np.ones(3), r"^Y_rows must be 2-D \(one row per target, one column per sample\)"),
     (np.ones((2, 0)), np.ones((1, 0)), r"^X_rows \(sample, input\) is empty"),
 ])

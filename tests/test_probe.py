@@ -318,7 +318,7 @@ def test_wrong_number_of_columns():
 def test_non_finite_and_empty_inputs():
     X = np.zeros((5, 2))
     X[1, 1] = np.nan
-    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf values \(first at row 1, column 1\)$"):
+    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf value \(first at row 1, column 1\)$"):
         probe(PaperMLP(), X)
     with pytest.raises(ValueError, match=r"^X is empty"):
         probe(PaperMLP(), np.zeros((0, 2)))

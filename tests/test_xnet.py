@@ -470,7 +470,7 @@ def test_bad_starts_give_a_clear_error(params, message):
 
 @pytest.mark.parametrize("X, y, message", [
     (np.array([[0.0], [np.nan], [1.0]]), np.arange(3.0), "NaN"),
-    (np.arange(3.0)[:, None], np.array([0.0, np.inf, 1.0]), "y contains 1 NaN/inf values \\(first at row 1\\)"),
+    (np.arange(3.0)[:, None], np.array([0.0, np.inf, 1.0]), "y contains 1 NaN/inf value \\(first at row 1\\)"),
     (np.arange(6.0).reshape(3, 2), np.arange(4.0), "inconsistent numbers of samples"),
     (np.arange(3.0), np.arange(3.0), "Expected 2D array"),
     (np.arange(6.0).reshape(3, 2), np.full(3, 2.5), "y is constant"),

@@ -23,7 +23,7 @@ from srnet.cgp.driver import Limits, Progress, check_budgets, run
 from srnet.cgp.genome import Genome, GenomeSpec, _genes, check_population
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_budget, check_matrix, random_generator
+from srnet.data import check_budget, check_matrix, nonfinite_count, random_generator
 
 FITNESS_MODES = {"scaled": _kernels.FITNESS_SCALED, "lstsq": _kernels.FITNESS_LSTSQ}
 MUTATIONS = {"point": _kernels.MUTATION_POINT, "single": _kernels.MUTATION_SINGLE_ACTIVE}
@@ -200,7 +200,7 @@ def _feature_rows(values, name: str, what: str) -> np.ndarray:
         bad = ~np.isfinite(values)
         if bad.any():
             row, sample = np.argwhere(bad)[0]
-            raise ValueError(f"{name} contains {int(bad.sum())} NaN/inf values (first at {what} {row}, "
+            raise ValueError(f"{name} contains {nonfinite_count(int(bad.sum()))} (first at {what} {row}, "
                              f"sample {sample})")
     # check_matrix reads samples as rows: any other problem is named as (sample, {what})
     return np.ascontiguousarray(check_matrix(values.T, f"{name} (sample, {what})").T)
