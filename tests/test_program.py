@@ -602,3 +602,46 @@ def test_a_time_limit_fires_again_when_its_first_stop_is_swallowed():
     worker.start()
     worker.join(10)
     assert outcome == {"expired": True, "swallowed": 1}
+
+
+def _squaring_chain(k: int) -> Program:
+    """2*x squared k times: a program of k + 1 steps whose formula is (2x)**(2**k)."""
+    return Program.from_dict({"format": "srnet.program", "version": 1, "n_inputs": 1, "constants": [],
+                              "steps": [["add", 0, 0]] + [["mul", j, j] for j in range(1, k + 1)],
+                              "outputs": [k + 1], "weights": [[1.0]], "intercept": [0.0]})
+
+
+def test_a_program_whose_formula_sympy_cannot_build_is_refused_in_one_line():
+    """A 927-byte document squaring 2*x forty times asked sympy for 2**(2**40) exactly (it never returned); a
+    chain of 3000 sines was a RecursionError; symbols given as strings failed deep inside sympy."""
+    import sympy
+
+    from srnet.expr import make_symbols, to_sympy
+
+    x = make_symbols(1)
+    assert to_sympy(_squaring_chain(16), x)[0] == (2 * x[0]) ** 65536  # the largest degree written
+    with pytest.raises(ValueError, match=r"^the program's formula reaches polynomial degree over 65536 \(step 17\)"):
+        to_sympy(_squaring_chain(40), x)
+    deep = Program(1, (), tuple(("sin", j, 0) for j in range(3000)), (3000,), np.ones((1, 1)), np.zeros(1))
+    with pytest.raises(ValueError, match=r"^the program's 3000 steps nest too deeply for a sympy formula"):
+        to_sympy(deep, x)
+    assert to_sympy(Program(1, (), tuple(("sin", j, 0) for j in range(50)), (50,), np.ones((1, 1)), np.zeros(1)),
+                    x)[0].count(sympy.sin) == 50
+    with pytest.raises(TypeError, match=r"^symbols must be sympy expressions \(srnet.expr.make_symbols\); got str$"):
+        to_sympy(_squaring_chain(1), ["a"])
+
+
+@pytest.mark.parametrize("function", [complexity, simplify, latex, round_constants,
+                                      lambda text: is_equivalent(text, sympy.Symbol("x"))])
+def test_formula_functions_refuse_text_and_never_parse_it(function):
+    """complexity("__import__('os')...") answered 1, and simplify("x+1") failed deep inside sympy."""
+    with pytest.raises(TypeError, match=r"takes a sympy expression, got str \(srnet parses no formula text"):
+        function("__import__('os').system('echo hi')")
+    assert complexity(2.5) == 1 and simplify(3) == 3  # a number is an expression
+
+
+def test_program_module_refuses_what_is_not_a_program_or_a_tensor(program):
+    with pytest.raises(TypeError, match=r"^ProgramModule takes a srnet.expr.Program, got str"):
+        ProgramModule("x0 + 1")
+    with pytest.raises(TypeError, match=r"^ProgramModule needs a torch.Tensor, got ndarray"):
+        ProgramModule(program)(np.ones((2, 2)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import math
 import multiprocessing
+import numbers
 import os
 import signal
 import sys
@@ -173,12 +174,44 @@ def raw_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Exp
     """
     if len(symbols) != program.n_inputs:
         raise ValueError(f"{len(symbols)} symbols given for a program of {program.n_inputs} inputs")
+    if not all(isinstance(s, sympy.Basic) for s in symbols):  # ["a", "b"] failed deep in sympy
+        kinds = sorted({type(s).__name__ for s in symbols})
+        raise TypeError(f"symbols must be sympy expressions (srnet.expr.make_symbols); got {', '.join(kinds)}")
+    _check_writable(program)
     values = list(symbols) + [_number(c) for c in program.constants]
-    for name, a, b in program.steps:
-        prim = primitive(name)
-        args = (values[a], values[b] if prim.arity == 2 else values[a])
-        values.append(_folded(prim, args) or prim.sympy(*args))
+    try:
+        for name, a, b in program.steps:
+            prim = primitive(name)
+            args = (values[a], values[b] if prim.arity == 2 else values[a])
+            values.append(_folded(prim, args) or prim.sympy(*args))
+    except RecursionError:  # a chain of thousands of steps: sympy recurses once per level
+        raise ValueError(f"the program's {len(program.steps)} steps nest too deeply for a sympy formula (it still "
+                         f"computes: predict, torch export)") from None
     return [values[o] for o in program.outputs]
+
+
+#: The largest polynomial degree a program's formula may reach to be written in sympy: sympy expands
+#: integer powers exactly, and a 41-step program squaring 2*x forty times (a 927-byte file) asked it for
+#: 2**(2**40), which never returned.  No fitted formula comes near: x**65536 is not finite in float64
+#: beyond |x| = 1.011.
+MAX_SYMPY_DEGREE = 2**16
+#: The degree of each primitive's result from its arguments' (an upper bound; any other function is an atom).
+_DEGREE = {"add": max, "sub": max, "mul": lambda a, b: a + b, "div": lambda a, b: a + b,
+           "square": lambda a, b: 2 * a, "cube": lambda a, b: 3 * a, "sqrt": lambda a, b: a,
+           "abs": lambda a, b: a, "neg": lambda a, b: a}
+
+
+def _check_writable(program: Program) -> None:
+    """Refuse a program whose formula sympy cannot build in reasonable time (see :data:`MAX_SYMPY_DEGREE`)."""
+    degree = [1] * program.n_inputs + [0] * len(program.constants)
+    for name, a, b in program.steps:
+        rule = _DEGREE.get(name)
+        second = degree[b] if primitive(name).arity == 2 else 0  # (a unary step's b may be any integer)
+        degree.append(1 if rule is None else min(rule(degree[a], second), MAX_SYMPY_DEGREE + 1))
+        if degree[-1] > MAX_SYMPY_DEGREE:
+            raise ValueError(f"the program's formula reaches polynomial degree over {MAX_SYMPY_DEGREE} (step "
+                             f"{len(degree) - program.n_inputs - len(program.constants) - 1}): too large to write as "
+                             f"a sympy formula (it still computes: predict, torch export)")
 
 
 def _number(value: float) -> sympy.Expr:
@@ -237,9 +270,21 @@ def linear_combination(terms, weights, intercept) -> sympy.Expr:
     return sympy.Add(*parts)
 
 
+def _expression(expr, function: str) -> sympy.Basic:
+    """``expr`` as the sympy expression a public function of this module takes: a number is made one; text is
+    refused (srnet never parses formula text: ``complexity("__import__('os')...")`` answered 1, and
+    ``simplify("x+1")`` failed deep inside sympy)."""
+    if isinstance(expr, sympy.Basic):
+        return expr
+    if isinstance(expr, numbers.Real) and not isinstance(expr, bool):
+        return sympy.Float(float(expr)) if isinstance(expr, (float, np.floating)) else sympy.Integer(int(expr))
+    raise TypeError(f"{function} takes a sympy expression, got {type(expr).__name__} (srnet parses no formula "
+                    f"text; a formula you trust can be read with sympy.parse_expr)")
+
+
 def complexity(expr: sympy.Expr) -> int:
     """Number of nodes of the expression tree (symbols, numbers, operations)."""
-    return sum(1 for _ in sympy.preorder_traversal(expr))
+    return sum(1 for _ in sympy.preorder_traversal(_expression(expr, "complexity")))
 
 
 #: A sum's float term below this share of its largest coefficient is round-off residue (see round_constants).
@@ -448,7 +493,7 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
     (symbol name -> values: a few inputs where the formula is read) make
     that judgement on the values too: an intercept of 0.5 beside
     ``1.2e19*x`` stays when x is about 1e-19."""
-    expr = _without_residue(expr, RESIDUE, points)
+    expr = _without_residue(_expression(expr, "round_constants"), RESIDUE, points)
     if expr.has(*PERIODS):
         expr = rebuilt(expr, lambda: _reduced_phases(expr))
     replacements = {}
@@ -584,6 +629,7 @@ def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 4
     over a common denominator can multiply their size), as long as it stays
     real-valued as written where the input was (:func:`_real_valued`).
     """
+    expr = _expression(expr, "simplify")
     if complexity(expr) > max_complexity:  # in-process, unbounded: powsimp of a 490-node class logit with
         return expr                        # large trig arguments ran for minutes (Mod -> gcd -> expand)
     with time_limit(IN_PROCESS_SECONDS) as limit:  # a 170-node formula's powsimp ran for minutes
@@ -636,7 +682,7 @@ def simplify_all(expressions, max_seconds: float = 5.0, max_complexity: int = 40
 def latex(expr: sympy.Expr, digits: int = 4) -> str:
     """LaTeX of ``expr`` rounded as its text is printed by :func:`round_constants` (a candidate's formulas,
     rounded faithfully at its points, write their LaTeX from the rounded form): the two read the same."""
-    return sympy.latex(round_constants(expr, digits))
+    return sympy.latex(round_constants(_expression(expr, "latex"), digits))
 
 
 def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, max_seconds: float = 10.0) -> bool:
@@ -644,6 +690,7 @@ def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, max
 
     Symbols are matched by name; both are simplified (difference and ratio).
     """
+    candidate, truth = _expression(candidate, "is_equivalent"), _expression(truth, "is_equivalent")
     by_name = {s.name: s for s in truth.free_symbols}
     candidate = candidate.xreplace({s: by_name.get(s.name, s) for s in candidate.free_symbols})
     # even functions forget the sign of their argument: cos|y| is cos y

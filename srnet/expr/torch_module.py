@@ -96,6 +96,9 @@ class ProgramModule(nn.Module):
     """
 
     def __init__(self, program: Program, dtype: torch.dtype = torch.float64, trainable_constants: bool = False):
+        if not isinstance(program, Program):  # (a string failed on its missing n_inputs)
+            raise TypeError(f"ProgramModule takes a srnet.expr.Program, got {type(program).__name__} (a JSON document: "
+                            f"Program.from_json)")
         if dtype not in (torch.float32, torch.float64):  # float16 held a constant of 7e4 as inf; int32 and
             # complex were torch's own errors and warnings deep inside
             raise TypeError(f"ProgramModule's dtype must be torch.float32 or torch.float64, got {dtype} "
@@ -129,6 +132,7 @@ class ProgramModule(nn.Module):
         nothing (as :meth:`srnet.expr.program.Program.combine`: not 0 * inf = NaN).  Half-precision inputs
         are computed in float32 and the result rounded back (in float16 the exp cap of 80 is no cap:
         softplus(12) was inf), as :class:`srnet.activations.ExpressionActivation` computes them."""
+        check_floating(x, "ProgramModule")  # (a NumPy array failed in torch's .to(), on its NumPy dtype)
         given = x.dtype
         if given in (torch.float16, torch.bfloat16):
             x = x.float()
