@@ -108,3 +108,34 @@ def test_a_found_formula_too_large_to_read_is_named_by_its_size_in_its_source():
 
     assert raw_text(shared_chain(2)).startswith("sin(")  # a small one is written out
     assert raw_text(shared_chain(16)).startswith("<a formula of 48 steps")
+
+
+def test_flags_that_are_not_booleans_are_refused():
+    """activation_from_data(normalize="no") normalised: a string is true."""
+    from srnet.activations import activation_from_data
+
+    x = np.linspace(-2, 2, 50)
+    with pytest.raises(ValueError, match=r"^normalize must be True or False, got 'no'$"):
+        activation_from_data(x[:, None], np.sin(x), max_generations=2, max_seconds=None, normalize="no")
+    with pytest.raises(ValueError, match=r"^fused must be True or False, got 'no'$"):
+        ExpressionActivation(shared_chain(1), fused="no")
+
+
+def test_a_binary_search_of_one_class_is_refused_before_any_training():
+    from srnet.activations import search_activation
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    with pytest.raises(ValueError, match=r"^y_train holds one class \(0 on all 40 rows\): a binary task needs rows "
+                                         r"of both 0 and 1$"):
+        search_activation(X, np.zeros(40), X, np.zeros(40), max_generations=1)
+
+
+def test_activation_files_that_are_folders_or_not_text_are_named(tmp_path):
+    activation = ExpressionActivation(shared_chain(1))
+    with pytest.raises(IsADirectoryError, match=rf"^cannot save the activation as '{tmp_path}': it is a folder$"):
+        activation.save(tmp_path)
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ValueError, match=r"binary.json' is not an activation file \(not UTF-8 text: invalid start "
+                                         r"byte at byte 0\)$"):
+        ExpressionActivation.load(tmp_path / "binary.json")
+    assert not list(tmp_path.glob(".tmp-*"))

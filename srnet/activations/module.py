@@ -188,6 +188,8 @@ class ExpressionActivation(nn.Module):
                                      constants, self._outputs, tuple(float(w) for w in weights),
                                      float(program.intercept[0]))
         self._uses_x = self._fused_plan.uses_x()
+        if not isinstance(fused, (bool, np.bool_)):  # (fused="no" fused: a string is true)
+            raise ValueError(f"fused must be True or False, got {fused!r}")
         self.fused = bool(fused)
         for name, values in self._numbers().items():
             self.register_buffer(name, torch.tensor(values, dtype=torch.float64))
@@ -451,11 +453,18 @@ class ExpressionActivation(nn.Module):
         return cls.from_dict(parse_json(text, "activation"))
 
     def save(self, path) -> None:
+        if Path(path).is_dir():  # the rename's error named the temporary file, which the user never made
+            raise IsADirectoryError(f"cannot save the activation as '{path}': it is a folder")
         atomic_write_text(path, self.to_json() + "\n")
 
     @classmethod
     def load(cls, path) -> ExpressionActivation:
-        return cls.from_json(Path(path).read_text())
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:  # named neither the file nor what it is not
+            raise ValueError(f"'{path}' is not an activation file (not UTF-8 text: {error.reason} at byte "
+                             f"{error.start})") from None
+        return cls.from_json(text)
 
     def clone(self) -> ExpressionActivation:
         """An independent copy (own affine parameters), on the same device."""

@@ -85,6 +85,9 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
     so a constant formula is reported as such; simplifying keeps only a
     shorter program with the same values (:func:`simplify_program`).
     """
+    for name, flag in (("normalize", normalize), ("simplify", simplify)):
+        if not isinstance(flag, (bool, np.bool_)):  # normalize="no" normalised: a string is true
+            raise ValueError(f"{name} must be True or False, got {flag!r}")
     if check_range is not None:
         check_activation(program, check_range)
     if simplify:

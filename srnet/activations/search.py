@@ -237,6 +237,10 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
         if task == "binary":
             check_binary_labels(y_train, "y_train")
             check_binary_labels(y_val, "y_val")
+            if np.unique(y_train).size < 2:  # every formula trains the light network to one answer: a search
+                # ran and returned one (XNetClassifier and scikit-learn refuse one class)
+                raise ValueError(f"y_train holds one class ({y_train[0]:g} on all {y_train.size} rows): a binary "
+                                 f"task needs rows of both 0 and 1")
         if X_val.shape[1] != X_train.shape[1]:
             raise ValueError(f"X_train has {X_train.shape[1]} columns but X_val has {X_val.shape[1]}")
         rows = subsample_rows(X_train.shape[0], max_samples, rng)
