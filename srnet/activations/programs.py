@@ -26,7 +26,7 @@ import torch
 from srnet.activations.from_sympy import program_from_sympy
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
-from srnet.expr.symbolic import to_sympy
+from srnet.expr.symbolic import FormulaTooLarge, to_sympy
 from srnet.expr.torch_module import ProgramModule
 
 #: Range on which formulas are checked by default (standardised pre-activations
@@ -80,8 +80,10 @@ def formula_text(program: Program, digits: int = 4) -> str:
     try:
         expr = to_sympy(program, (VARIABLE,))[0]
         return str(expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)}))
-    except RecursionError:
+    except RecursionError:  # sympy's printer
         return f"<a formula of {len(program.steps)} steps, nested too deeply to print>"
+    except FormulaTooLarge as error:  # building the formula: nested too deeply, or of too high a degree
+        return f"<a formula of {len(program.steps)} steps: {error}>"
 
 
 def merge_outputs(program: Program) -> Program:

@@ -184,10 +184,14 @@ def raw_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Exp
             prim = primitive(name)
             args = (values[a], values[b] if prim.arity == 2 else values[a])
             values.append(_folded(prim, args) or prim.sympy(*args))
-    except RecursionError:  # a chain of thousands of steps: sympy recurses once per level
-        raise ValueError(f"the program's {len(program.steps)} steps nest too deeply for a sympy formula (it still "
+    except RecursionError:  # a chain of hundreds of steps: sympy recurses once per level
+        raise FormulaTooLarge(f"the program's {len(program.steps)} steps nest too deeply for a sympy formula (it still "
                          f"computes: predict, torch export)") from None
     return [values[o] for o in program.outputs]
+
+
+class FormulaTooLarge(ValueError):
+    """A program that computes, but whose formula sympy cannot build (too deep, or of too high a degree)."""
 
 
 #: The largest polynomial degree a program's formula may reach to be written in sympy: sympy expands
@@ -209,7 +213,7 @@ def _check_writable(program: Program) -> None:
         second = degree[b] if primitive(name).arity == 2 else 0  # (a unary step's b may be any integer)
         degree.append(1 if rule is None else min(rule(degree[a], second), MAX_SYMPY_DEGREE + 1))
         if degree[-1] > MAX_SYMPY_DEGREE:
-            raise ValueError(f"the program's formula reaches polynomial degree over {MAX_SYMPY_DEGREE} (step "
+            raise FormulaTooLarge(f"the program's formula reaches polynomial degree over {MAX_SYMPY_DEGREE} (step "
                              f"{len(degree) - program.n_inputs - len(program.constants) - 1}): too large to write as "
                              f"a sympy formula (it still computes: predict, torch export)")
 
