@@ -139,15 +139,23 @@ def parse_architecture(text: str) -> MLPSpec:
     return MLPSpec(widths, rest[0], None if output_activation == "identity" else output_activation)
 
 
+#: The widest layer an architecture string may name: one of 10**7 units already holds 10**7 weights per input.
+MAX_WIDTH = 10**7
+
+
 def _parse_widths(field: str, text: str) -> tuple[int, ...]:
     try:
         if "_" in field:  # int() reads 3_2 as 32
             raise ValueError
-        return tuple(int(width) for width in field.split("-"))
+        widths = tuple(int(width) for width in field.split("-"))
     except ValueError:
         raise ValueError(
             f"layer widths '{field}' in '{text}' must be integers joined by '-', like 3-16-16-1"
         ) from None
+    if max(widths) > MAX_WIDTH:  # 99999999999999999999 failed in torch.empty, with C++ frames
+        raise ValueError(f"layer width {max(widths):,} in '{text}' is more than a network holds (at most "
+                         f"{MAX_WIDTH:,})")
+    return widths
 
 
 def build_mlp(spec: MLPSpec | str, *, layout: str = "sequential", biases=None) -> nn.Module:

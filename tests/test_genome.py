@@ -179,3 +179,16 @@ def test_spec_rejects_bad_parameters():
         GenomeSpec(n_inputs=1, functions=("add", "foo"))
     with pytest.raises(ValueError, match="constant_pool is empty"):
         GenomeSpec(n_inputs=1, n_constants=1, constant_pool=())
+
+
+@pytest.mark.parametrize("sizes, message", [
+    (dict(n_columns=10**30), r"^n_rows \* n_columns is 1,000,000,000,000,000,000,000,000,000,000; a genome holds at "
+                             r"most 1,000,000$"),
+    (dict(n_rows=2, n_columns=500_001), r"^n_rows \* n_columns is 1,000,002"),
+    (dict(n_constants=10**6 + 1), r"^n_constants is 1,000,001; a genome holds at most 1,000,000$"),
+    (dict(n_inputs=10**8 + 1), r"^n_inputs is 100,000,001; a genome holds at most 100,000,000$")])
+def test_a_genome_larger_than_any_formula_is_refused_before_any_array_is_made(sizes, message):
+    """n_columns=10**30 was an OverflowError, 2**45 a MemoryError, deep in the kernels."""
+    with pytest.raises(ValueError, match=message):
+        GenomeSpec(**{"n_inputs": 1, "n_outputs": 1, **sizes})
+    assert GenomeSpec(n_inputs=1, n_outputs=1, n_columns=10**6).n_nodes == 10**6

@@ -180,7 +180,7 @@ def test_a_damaged_mixed_sparse_or_misdeclared_state_dict_is_one_line_or_loaded_
     torch.save(sparse, tmp_path / "sparse.pt")
     with pytest.raises(ValueError, match=r"^tensor '2\.weight' is torch\.sparse_coo, not dense"):
         load_network(tmp_path / "sparse.pt", "mlp:identity")
-    with pytest.raises(ValueError, match=r"^architecture 'mlp:1-4000000000-1:identity' does not match the weights"):
+    with pytest.raises(ValueError, match=r"^layer width 4,000,000,000 in 'mlp:1-4000000000-1:identity' is more than"):
         load_network(path, "mlp:1-4000000000-1:identity")
 
 
@@ -355,3 +355,11 @@ def test_a_network_with_a_non_finite_weight_is_refused_in_one_line_naming_the_te
         model[2].bias[0] = 0.5
     torch.save(model.state_dict(), tmp_path / "weights.pt")
     assert torch.isfinite(load_network(tmp_path / "weights.pt", "mlp:3-4-1:tanh")[2].bias).all()
+
+
+def test_an_architecture_wider_than_any_network_is_refused_in_one_line():
+    """mlp:2-99999999999999999999-1:tanh passed parsing and failed in torch.empty, with C++ frames."""
+    with pytest.raises(ValueError, match=r"^layer width 99,999,999,999,999,999,999 in 'mlp:2-99999999999999999999-1:"
+                                         r"tanh' is more than a network holds \(at most 10,000,000\)$"):
+        parse_architecture("mlp:2-99999999999999999999-1:tanh")
+    assert parse_architecture("mlp:2-10000000-1:tanh").widths == (2, 10**7, 1)

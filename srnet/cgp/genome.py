@@ -27,6 +27,13 @@ from srnet.data import random_generator
 DEFAULT_CONSTANT_POOL: tuple[float, ...] = (1.0, 2.0, 3.0, 0.5)
 
 
+#: The most nodes (and constants) a genome holds: a million nodes is thousands of times any formula a
+#: person reads, and every genome of a population is an array of them.
+MAX_NODES = 10**6
+#: The most inputs a genome reads (a table of 10**8 columns does not fit in memory anyway).
+MAX_INPUTS = 10**8
+
+
 def _is_count(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
@@ -72,6 +79,11 @@ class GenomeSpec:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not _is_count(self.n_constants) or self.n_constants < 0:
             raise ValueError(f"n_constants must be an integer >= 0, got {self.n_constants!r}")
+        for name, largest in (("n_rows * n_columns", MAX_NODES), ("n_constants", MAX_NODES),
+                              ("n_inputs", MAX_INPUTS)):
+            value = self.n_rows * self.n_columns if name == "n_rows * n_columns" else getattr(self, name)
+            if value > largest:  # n_columns=10**30 was an OverflowError, 2**45 a MemoryError, deep in the kernels
+                raise ValueError(f"{name} is {value:,}; a genome holds at most {largest:,}")
         if self.levels_back is not None and (not _is_count(self.levels_back) or self.levels_back < 1):
             raise ValueError(f"levels_back must be an integer >= 1 or None, got {self.levels_back!r}")
         object.__setattr__(self, "functions", function_names(self.functions))
