@@ -70,6 +70,9 @@ def check_document(data, format: str, version: int, what: str) -> None:
 
 def parse_json(text: str, what: str):
     """``json.loads``, with a one-line ValueError naming ``what`` for corrupt text."""
+    if not isinstance(text, (str, bytes, bytearray)):  # a parsed document given as the text: json's TypeError
+        raise TypeError(f"{what} JSON must be text, got {type(text).__name__}"
+                        + (" (a parsed document: from_dict)" if isinstance(text, dict) else ""))
     try:
         return json.loads(text)
     except RecursionError:  # "[[[[..." nested past Python's stack

@@ -228,6 +228,8 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
         missing architecture, or an architecture that does not fit the weights.
     """
     path = Path(path)
+    if path.is_dir():  # (it was "no such network file", of a path that exists)
+        raise IsADirectoryError(f"'{path}' is a folder, not a network file")
     if not path.is_file():
         raise FileNotFoundError(f"no such network file: '{path}'")
     if _is_torchscript(path):

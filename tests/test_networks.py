@@ -218,6 +218,8 @@ def test_damaged_bytes_are_not_called_a_pickled_model(tmp_path, junk):
 def test_unreadable_files(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"no such network file"):
         load_network(tmp_path / "missing.pt", "mlp:sigmoid")
+    with pytest.raises(IsADirectoryError, match=rf"^'{tmp_path}' is a folder, not a network file$"):
+        load_network(tmp_path, "mlp:sigmoid")
     (tmp_path / "junk.pt").write_bytes(b"this is not a network")
     with pytest.raises(ValueError, match=r"^cannot read '.*junk\.pt' as a PyTorch file: "):
         load_network(tmp_path / "junk.pt", "mlp:sigmoid")

@@ -645,3 +645,8 @@ def test_program_module_refuses_what_is_not_a_program_or_a_tensor(program):
         ProgramModule("x0 + 1")
     with pytest.raises(TypeError, match=r"^ProgramModule needs a torch.Tensor, got ndarray"):
         ProgramModule(program)(np.ones((2, 2)))
+
+
+def test_from_json_of_a_parsed_document_points_to_from_dict(program):
+    with pytest.raises(TypeError, match=r"^program JSON must be text, got dict \(a parsed document: from_dict\)$"):
+        Program.from_json(program.to_dict())
