@@ -107,8 +107,9 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
         if "NaN" not in str(error) and "infinity" not in str(error):
             raise ValueError(_prose(error)) from None
         for name, values in (("X", X), ("y", None if isinstance(y, str) else y)):
-            try:
-                values = np.asarray(values, dtype=np.float64)
+            try:  # pandas' missing value (pd.NA, of nullable integer columns) is not a float: made NaN
+                values = (values.to_numpy(dtype=np.float64, na_value=np.nan) if hasattr(values, "to_numpy")
+                          else np.asarray(values, dtype=np.float64))
             except (TypeError, ValueError):
                 continue
             bad = ~np.isfinite(values)

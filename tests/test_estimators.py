@@ -231,3 +231,12 @@ def test_scikit_learns_input_errors_are_one_line_without_the_arrays(bad, match):
         with pytest.raises(ValueError, match=match) as error:
             call()
         assert "\n" not in str(error.value) and "0." not in str(error.value)
+
+
+def test_a_missing_value_of_a_nullable_pandas_column_is_located_in_one_line():
+    """pd.NA (nullable Int64) was scikit-learn's paragraph recommending HistGradientBoosting."""
+    import pandas as pd
+
+    X = pd.DataFrame({"a": pd.array([1, None] + [2] * 8, dtype="Int64"), "b": np.arange(10.0)})
+    with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf value \(first at row 1, column 0\)$"):
+        CGPRegressor(max_generations=2).fit(X, np.arange(10.0))
