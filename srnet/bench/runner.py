@@ -175,6 +175,11 @@ def stop_local_workers(client, grace: float = 3.0) -> int:
     """
     import psutil
 
+    # a nanny restarted its killed worker: the new process, not deaf to Ctrl-C, printed a traceback at the
+    # second one, and the exit waited ~11 s for it to start
+    for nanny in getattr(getattr(client, "cluster", None), "workers", {}).values():
+        if hasattr(nanny, "close_gracefully"):  # (distributed: "we shouldn't try to restart workers")
+            nanny.close_gracefully("srnet bench interrupted")
     try:
         pids = list(client.run(os.getpid, nanny=False).values())
     except Exception:  # noqa: BLE001 - a worker that cannot answer is left to the cluster's own shutdown

@@ -137,6 +137,8 @@ def test_after_ctrl_c_a_local_cluster_closes_without_waiting_for_running_jobs():
     Ctrl-C srnet bench ends those workers first, so it exits at once."""
     import time
 
+    import psutil
+
     from srnet.bench.runner import dask_client, stop_local_workers
 
     with dask_client(workers=1) as client:
@@ -147,6 +149,10 @@ def test_after_ctrl_c_a_local_cluster_closes_without_waiting_for_running_jobs():
         time.sleep(1.0)  # the job is running on the worker
         started = time.perf_counter()
         assert stop_local_workers(client) >= 1
+        # and no nanny restarts its worker: the new process, not deaf to Ctrl-C, printed a traceback at a second
+        # one, and the exit waited for it
+        time.sleep(2.0)
+        assert not [p for p in psutil.Process().children(recursive=True) if "resource_tracker" not in " ".join(p.cmdline())]
     assert time.perf_counter() - started < 20
 
 
