@@ -65,7 +65,8 @@ def summary_row(payload: dict) -> dict:
            "error_message": error_line(error) if error else None,
            "rows": data.get("rows"), "features": data.get("features"), "classes": data.get("classes"),
            "class_labels": None if data.get("class_labels") is None else json.dumps(data["class_labels"]),
-           "train_rows": data.get("train_rows"), "test_rows": data.get("test_rows")}
+           "train_rows": data.get("train_rows"), "test_rows": data.get("test_rows"),
+           "rows_dropped_missing": data.get("rows_dropped_missing")}
     for key in ("train_accuracy", "test_accuracy", "train_r2", "test_r2", "test_classes_answered"):
         row[f"network_{key}"] = network.get(key)
     row.update(srnet_fitness=srnet.get("fitness"), srnet_output_r2=srnet.get("output_r2"),
@@ -277,7 +278,17 @@ def headline(frame) -> list[str]:
                          f"{target:g} (mean over seeds" + (f"; {failed} counted as not reached: a seed of "
                                                            f"{'each' if failed > 1 else 'it'} failed or was not "
                                                            f"counted)" if failed else ")"))
-    return lines + _one_class_line(frame)
+    return lines + _one_class_line(frame) + _dropped_rows_line(frame)
+
+
+def _dropped_rows_line(frame) -> list[str]:
+    """A line naming the datasets whose rows with missing values were left out (recorded in each result file
+    only: nothing said the networks had learnt from fewer rows than the table holds)."""
+    if "rows_dropped_missing" not in frame:
+        return []
+    dropped = frame[frame["rows_dropped_missing"].fillna(0) > 0].groupby("dataset")["rows_dropped_missing"].max()
+    return [f"{len(dropped)} dataset(s) with rows of missing values left out: " + ", ".join(
+        f"{name} ({int(count)} rows)" for name, count in dropped.items())] if len(dropped) else []
 
 
 def _one_class_line(frame) -> list[str]:

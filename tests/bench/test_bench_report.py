@@ -398,3 +398,15 @@ def test_the_headline_names_a_network_that_answers_one_class():
         "1 classification dataset(s) whose network answers one class on every test row (its explanation is of a "
         "constant; agreement there says nothing): parity5")
     assert len(headline(frame.drop(columns="network_test_classes_answered"))) == 1
+
+
+def test_the_headline_names_datasets_whose_rows_with_missing_values_were_left_out():
+    import pandas as pd
+
+    from srnet.bench.report import headline
+
+    frame = pd.DataFrame({"dataset": ["horse", "horse", "iris"], "method": ["srnet"] * 3, "status": ["ok"] * 3,
+                          "task": ["classification"] * 3, "srnet_agreement_test_all": [0.9, 0.9, 0.97],
+                          "rows_dropped_missing": [12, 12, 0]})
+    assert headline(frame)[-1] == "1 dataset(s) with rows of missing values left out: horse (12 rows)"
+    assert len(headline(frame.assign(rows_dropped_missing=0))) == 1
