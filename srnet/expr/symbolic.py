@@ -165,6 +165,10 @@ def make_symbols(n: int, names: Sequence[str] | None = None, positive: Sequence[
                  for name, pos in zip(names, positive))
 
 
+class FormulaTooLarge(ValueError):
+    """A program that computes, but whose formula sympy cannot build (too deep, or of too high a degree)."""
+
+
 def raw_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Expr]:
     """The raw outputs f_1..f_m of ``program`` as sympy expressions of ``symbols``.
 
@@ -185,13 +189,9 @@ def raw_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Exp
             args = (values[a], values[b] if prim.arity == 2 else values[a])
             values.append(_folded(prim, args) or prim.sympy(*args))
     except RecursionError:  # a chain of hundreds of steps: sympy recurses once per level
-        raise FormulaTooLarge(f"the program's {len(program.steps)} steps nest too deeply for a sympy formula (it still "
-                         f"computes: predict, torch export)") from None
+        raise FormulaTooLarge(f"the program's {len(program.steps)} steps nest too deeply for a sympy formula (it "
+                              f"still computes: predict, torch export)") from None
     return [values[o] for o in program.outputs]
-
-
-class FormulaTooLarge(ValueError):
-    """A program that computes, but whose formula sympy cannot build (too deep, or of too high a degree)."""
 
 
 #: The largest polynomial degree a program's formula may reach to be written in sympy: sympy expands
@@ -214,8 +214,8 @@ def _check_writable(program: Program) -> None:
         degree.append(1 if rule is None else min(rule(degree[a], second), MAX_SYMPY_DEGREE + 1))
         if degree[-1] > MAX_SYMPY_DEGREE:
             raise FormulaTooLarge(f"the program's formula reaches polynomial degree over {MAX_SYMPY_DEGREE} (step "
-                             f"{len(degree) - program.n_inputs - len(program.constants) - 1}): too large to write as "
-                             f"a sympy formula (it still computes: predict, torch export)")
+                                  f"{len(degree) - program.n_inputs - len(program.constants) - 1}): too large to "
+                                  f"write as a sympy formula (it still computes: predict, torch export)")
 
 
 def _number(value: float) -> sympy.Expr:
@@ -280,8 +280,10 @@ def _expression(expr, function: str) -> sympy.Basic:
     ``simplify("x+1")`` failed deep inside sympy)."""
     if isinstance(expr, sympy.Basic):
         return expr
-    if isinstance(expr, numbers.Real) and not isinstance(expr, bool):
-        return sympy.Float(float(expr)) if isinstance(expr, (float, np.floating)) else sympy.Integer(int(expr))
+    if isinstance(expr, numbers.Integral) and not isinstance(expr, (bool, np.bool_)):
+        return sympy.Integer(int(expr))
+    if isinstance(expr, numbers.Real) and not isinstance(expr, (bool, np.bool_)):
+        return sympy.Float(float(expr))
     raise TypeError(f"{function} takes a sympy expression, got {type(expr).__name__} (srnet parses no formula "
                     f"text; a formula you trust can be read with sympy.parse_expr)")
 
