@@ -93,7 +93,16 @@ def summary_row(payload: dict) -> dict:
     if decision:
         formula = f"d = {decision}"
     row["srnet_formula"] = " ; ".join(formula) if isinstance(formula, list) else formula
+    for key, value in row.items():  # a sealed file with text for a figure ended srnet report in pandas' TypeError
+        if key not in _TEXT_COLUMNS and value is not None and (isinstance(value, bool)
+                                                               or not isinstance(value, (int, float))):
+            raise TypeError(f"{key} is {value!r:.40}, not a number")
     return row
+
+
+#: The columns of a summary row that hold text; every other one holds a number or nothing.
+_TEXT_COLUMNS = {"dataset", "method", "status", "task", "kind", "error_type", "error_message", "class_labels",
+                 "srnet_formula"}
 
 
 def error_line(error: dict) -> str:

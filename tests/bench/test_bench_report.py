@@ -410,3 +410,15 @@ def test_the_headline_names_datasets_whose_rows_with_missing_values_were_left_ou
                           "rows_dropped_missing": [12, 12, 0]})
     assert headline(frame)[-1] == "1 dataset(s) with rows of missing values left out: horse (12 rows)"
     assert len(headline(frame.assign(rows_dropped_missing=0))) == 1
+
+
+def test_a_sealed_result_with_text_for_a_figure_is_listed_not_counted(tmp_path):
+    """A checksummed result with network.test_r2 = "x" ended srnet report in pandas' TypeError."""
+    job = resolve_suite("nguyen:nguyen-1", settings=BatchSettings()).jobs[0]
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    payload = fake_payload(job, 0.99)
+    payload["network"]["test_r2"] = "x"
+    store.write(payload)
+    report = write_report(tmp_path, plots=False)
+    assert [why for _, why in report.corrupt] == ["malformed result (TypeError: network_test_r2 is 'x', not a number)"]
