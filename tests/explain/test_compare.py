@@ -203,7 +203,7 @@ def test_a_classifier_comparison_refuses_too_few_rows_to_split_and_a_one_row_tes
     network = _untrained_classifier(2)
     X = np.random.default_rng(0).normal(size=(12, 2))
     # 12 rows passed the row check, then 9 were left and SRNet named a count the user never gave
-    with pytest.raises(ValueError, match=r"X_train has 12 rows; with a quarter held out as X_test, 9 are left"):
+    with pytest.raises(ValueError, match=r"the data have 12 rows; with a quarter held out as test rows, 9 are left"):
         compare(network, X, {"c": ConstantExplainer()}, random_state=0)
     with pytest.raises(ValueError, match=r"X_test must have >= 2 rows \(R\^2 needs two points\), got 1"):
         compare(network, X, {"c": ConstantExplainer()}, X_test=X[:1], random_state=0)
