@@ -111,6 +111,14 @@ def check_rows(X, minimum: int = MIN_ROWS, name: str = "X"):
     return X
 
 
+def check_flag(name: str, value) -> bool:
+    """``value`` if it is True or False (a NumPy bool too); else a one-line ValueError: a flag given as text
+    is true, and ``normalize="no"`` normalised."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def nonfinite_count(n: int) -> str:
     """``"1 NaN/inf value"``, ``"3 NaN/inf values"``: how many cells are not finite, as a message says it."""
     return f"{n} NaN/inf value{'s' * (n != 1)}"

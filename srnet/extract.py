@@ -26,7 +26,7 @@ from srnet.cgp.evolve import as_feature_rows, check_mutation, choose_islands, se
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
-from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, nonfinite_count
+from srnet.data import MIN_ROWS, check_budget, check_flag, check_matrix, check_rows, nonfinite_count
 from srnet.domain import as_domain, sample_rows_box
 from srnet.expr.symbolic import (
     complexity,
@@ -680,8 +680,7 @@ class SRNet(BaseEstimator):
             if value not in valid:  # (they were refused only after the probing and the domain's sampling)
                 raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
         for name in ("refine", "teacher_forcing"):  # refine="no" read as True
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+            check_flag(name, getattr(self, name))
         counts = self.n_outputs if isinstance(self.n_outputs, (list, tuple)) else [self.n_outputs]
         if not counts or not all(isinstance(m, numbers.Integral) and not isinstance(m, bool) and m >= 1
                                  for m in counts):  # 2.5 was a TypeError traceback

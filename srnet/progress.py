@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-import numpy as np
+from srnet.data import check_flag
 
 #: With progress on, kernels still loading after this many seconds are being compiled: say so.
 COMPILE_NOTICE_SECONDS = 3.0
@@ -53,9 +53,7 @@ class SearchProgress:
         self.bar = None
         self.max_seconds, self.max_steps = max_seconds, max_steps
         self.loss_name = loss_name
-        if not isinstance(enabled, (bool, np.bool_)):  # progress="no" drew a bar
-            raise ValueError(f"progress must be True or False, got {enabled!r}")
-        if not enabled:
+        if not check_flag("progress", enabled):  # (progress="no" drew a bar)
             return
         from tqdm.auto import tqdm
 

@@ -63,6 +63,7 @@ from srnet.activations.programs import (
 )
 from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import EXP_MAX, primitive
+from srnet.data import check_flag
 from srnet.expr.program import Program
 from srnet.expr.symbolic import fold_constants, to_sympy, values_at
 from srnet.expr.torch_module import check_floating, torch_steps, walk_steps
@@ -188,9 +189,7 @@ class ExpressionActivation(nn.Module):
                                      constants, self._outputs, tuple(float(w) for w in weights),
                                      float(program.intercept[0]))
         self._uses_x = self._fused_plan.uses_x()
-        if not isinstance(fused, (bool, np.bool_)):  # (fused="no" fused: a string is true)
-            raise ValueError(f"fused must be True or False, got {fused!r}")
-        self.fused = bool(fused)
+        self.fused = check_flag("fused", fused)
         for name, values in self._numbers().items():
             self.register_buffer(name, torch.tensor(values, dtype=torch.float64))
         initial = affine_values(affine)

@@ -37,7 +37,7 @@ from srnet.activations.programs import (
     too_large_to_print,
 )
 from srnet.cgp.primitives import PAPER_FUNCTIONS
-from srnet.data import check_budget, check_matrix, check_vector, random_generator
+from srnet.data import check_budget, check_flag, check_matrix, check_vector, random_generator
 from srnet.estimators import CGPRegressor
 from srnet.expr.program import Program
 from srnet.expr.symbolic import fold_constants, make_symbols, raw_sympy, to_sympy
@@ -85,9 +85,8 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
     so a constant formula is reported as such; simplifying keeps only a
     shorter program with the same values (:func:`simplify_program`).
     """
-    for name, flag in (("normalize", normalize), ("simplify", simplify)):
-        if not isinstance(flag, (bool, np.bool_)):  # normalize="no" normalised: a string is true
-            raise ValueError(f"{name} must be True or False, got {flag!r}")
+    check_flag("normalize", normalize)
+    check_flag("simplify", simplify)
     if check_range is not None:
         check_activation(program, check_range)
     if simplify:
