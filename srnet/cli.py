@@ -667,28 +667,25 @@ def _check_output_folder(args) -> None:
     except OSError as error:
         raise ValueError(f"--out '{args.out}' cannot be the output folder: no folder can be made in '{existing}' "
                          f"({error.strerror or error})") from None
-    if args.command in _WRITES:
+    if args.command in ("explain", "demo", "compare"):  # (bench: its store guards its folder)
         _check_files_replaced(args, path)
 
 
-def _written_files(command: str) -> tuple[str, ...]:
-    """The files ``command`` writes in --out, its JSON document first."""
+def _written_files(command: str) -> tuple[tuple[str, ...], set[str]]:
+    """The files ``command`` writes in --out, its JSON document first, and the keys that mark that document as
+    srnet's."""
     from srnet.compare import COMPARISON_PLOTS
 
-    return ("compare.json", "compare.csv", *COMPARISON_PLOTS) if command == "compare" else (
-        "report.json", *EXPLANATION_PLOTS)
-
-
-#: The commands that write files of their own in --out, and the keys that mark their JSON document as srnet's.
-_WRITES = {"explain": {"expression", "formula_source", "layers"}, "demo": {"expression", "formula_source", "layers"},
-           "compare": {"task", "records"}}
+    if command == "compare":
+        return ("compare.json", "compare.csv", *COMPARISON_PLOTS), {"task", "records"}
+    return ("report.json", *EXPLANATION_PLOTS), {"expression", "formula_source", "layers"}
 
 
 def _check_files_replaced(args, folder: Path) -> None:
     """srnet replaces in --out only the files it wrote there: a user's own report.json or compare.json was
     overwritten (the note said the folder "held an explanation"), and compare's data read from
     --out/compare.csv was replaced by the results table."""
-    names = _written_files(args.command)
+    names, keys = _written_files(args.command)
     for option in ("model", "data"):
         given = getattr(args, option, None)
         # (the folder resolved, not the file: a link named compare.csv in --out is written through)
@@ -696,7 +693,7 @@ def _check_files_replaced(args, folder: Path) -> None:
             raise ValueError(f"--{option} '{given}' is a file srnet {args.command} writes in --out '{args.out}'; "
                              f"choose another folder")
     document = folder / names[0]
-    if document.is_file() and not _is_srnet_document(document, _WRITES[args.command]):
+    if document.is_file() and not _is_srnet_document(document, keys):
         raise ValueError(f"--out '{args.out}' holds a {names[0]} that srnet did not write: srnet replaces only its "
                          f"own; choose another folder, or move that file")
     if not document.exists():

@@ -79,9 +79,9 @@ class GenomeSpec:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not _is_count(self.n_constants) or self.n_constants < 0:
             raise ValueError(f"n_constants must be an integer >= 0, got {self.n_constants!r}")
-        for name, largest in (("n_rows * n_columns", MAX_NODES), ("n_constants", MAX_NODES),
-                              ("n_inputs", MAX_INPUTS)):
-            value = self.n_rows * self.n_columns if name == "n_rows * n_columns" else getattr(self, name)
+        for name, value, largest in (("n_rows * n_columns", self.n_nodes, MAX_NODES),
+                                     ("n_constants", self.n_constants, MAX_NODES),
+                                     ("n_inputs", self.n_inputs, MAX_INPUTS)):
             if value > largest:  # n_columns=10**30 was an OverflowError, 2**45 a MemoryError, deep in the kernels
                 raise ValueError(f"{name} is {value:,}; a genome holds at most {largest:,}")
         if self.levels_back is not None and (not _is_count(self.levels_back) or self.levels_back < 1):

@@ -208,14 +208,14 @@ _DEGREE = {"add": max, "sub": max, "mul": lambda a, b: a + b, "div": lambda a, b
 def _check_writable(program: Program) -> None:
     """Refuse a program whose formula sympy cannot build in reasonable time (see :data:`MAX_SYMPY_DEGREE`)."""
     degree = [1] * program.n_inputs + [0] * len(program.constants)
-    for name, a, b in program.steps:
+    for step, (name, a, b) in enumerate(program.steps):
         rule = _DEGREE.get(name)
         second = degree[b] if primitive(name).arity == 2 else 0  # (a unary step's b may be any integer)
         degree.append(1 if rule is None else min(rule(degree[a], second), MAX_SYMPY_DEGREE + 1))
         if degree[-1] > MAX_SYMPY_DEGREE:
             raise FormulaTooLarge(f"the program's formula reaches polynomial degree over {MAX_SYMPY_DEGREE} (step "
-                                  f"{len(degree) - program.n_inputs - len(program.constants) - 1}): too large to "
-                                  f"write as a sympy formula (it still computes: predict, torch export)")
+                                  f"{step}): too large to write as a sympy formula (it still computes: predict, "
+                                  f"torch export)")
 
 
 def _number(value: float) -> sympy.Expr:

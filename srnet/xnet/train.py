@@ -314,7 +314,7 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
                 _recentre(roots, X)
             value = forest_loss(plan, X, Y, loss, *plan.parameters(X.dtype, X.device))
             if elite is not None and not value <= elite[0] * (1 + ELITE_SLACK):  # the last step undone
-                value, roots = elite[0], [r.copy() for r in elite[1]]
+                value, roots = elite  # (a copy, taken before the step)
                 plan = Plan.of(roots)
             elite = None
             size = len(plan.nodes)
