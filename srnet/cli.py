@@ -419,10 +419,11 @@ def _compare(args) -> int:
         print(f"  no test rows given: a seeded quarter ({n - max(1, int(0.75 * n))} of {n} rows) is held out as "
               f"the test rows")
     replacing = (Path(args.out) / "compare.json").exists()  # (before the checkpoints write one)
+    about = {"network": workload.name, "seed": args.seed}
     comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,
                          n_points=args.points, random_state=args.seed, progress=True,
                          feature_names=workload.feature_names,
-                         checkpoint=_comparison_checkpoint(Path(args.out), network.task, names, workload.name))
+                         checkpoint=_comparison_checkpoint(Path(args.out), names, about))
     if not comparison.records:
         print("interrupted (Ctrl-C) before any explainer was measured: nothing written")
         return 130
@@ -433,7 +434,7 @@ def _compare(args) -> int:
         if replacing:
             print(f"note: {args.out} held a comparison; it is replaced")
         written = write_comparison(comparison, network, args.out, feature_names=workload.feature_names,
-                                   extra={"network": workload.name, "seed": args.seed})
+                                   extra=about)
         print(f"wrote {', '.join(str(p) for p in written)}")
     if finishing.requested and not comparison.interrupted:
         print("interrupted (Ctrl-C) while writing: every explainer was measured, and written")
@@ -445,17 +446,18 @@ def _compare(args) -> int:
     return 0
 
 
-def _comparison_checkpoint(out: Path, task: str, names: list[str], network_name: str):
+def _comparison_checkpoint(out: Path, names: list[str], extra: dict):
     """What :func:`srnet.compare.compare` calls after each explainer: compare.json with the records so far and
     ``"unfinished"``, the explainers not measured yet (a comparison killed while LIME ran lost SRNet's
     measured result with it); the finished comparison replaces it."""
+    from srnet.compare import comparison_document
     from srnet.jsonio import atomic_write_text, dumps
 
-    def checkpoint(records):
-        measured = {r["explainer"] for r in records}
+    def checkpoint(comparison):
+        measured = {r["explainer"] for r in comparison.records}
+        unfinished = [n for n in names if n not in measured]
         atomic_write_text(out / "compare.json", dumps(
-            {"task": task, "interrupted": False, "unfinished": [n for n in names if n not in measured],
-             "records": records, "network": network_name}, indent=2))
+            comparison_document(comparison, unfinished=unfinished, extra=extra), indent=2))
 
     return checkpoint
 

@@ -217,9 +217,10 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         The inputs' names: the formulas are printed in them (as
         ``srnet explain`` prints its own), not in x0, x1, ...
     checkpoint : callable, optional
-        ``checkpoint(records)`` after each explainer is measured, with the
-        records so far (``srnet compare`` writes them: a killed comparison
-        keeps the explainers it measured).
+        ``checkpoint(comparison)`` after each explainer is measured, with the
+        :class:`Comparison` so far (``srnet compare`` writes its
+        :func:`comparison_document`: a killed comparison keeps the explainers
+        it measured).
 
     Ctrl-C (KeyboardInterrupt) ends the comparison early: the explainer
     whose search it stopped is measured with its best formula so far (an
@@ -320,7 +321,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
                           formula=_formula_text(explainer, feature_names, X_train))
             records.append(record)
         if checkpoint is not None and not interrupted:
-            checkpoint(records)
+            checkpoint(Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes))
         if interrupted:
             break
     return Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes, interrupted)
@@ -357,6 +358,16 @@ def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:
 COMPARISON_PLOTS = ("fidelity.png", "explainers.png", "decision_boundaries.png")
 
 
+def comparison_document(comparison: Comparison, *, unfinished=(), extra: dict | None = None) -> dict:
+    """compare.json's content: the records, the boxes measured on, and ``"unfinished"``, the explainers asked for
+    but not measured yet (a checkpoint's, written after each explainer; empty in the finished comparison)."""
+    document = {"task": comparison.task, "interrupted": comparison.interrupted,
+                "unfinished": list(unfinished), "records": comparison.records, **(extra or {})}
+    if comparison.boxes:
+        document["boxes"] = {k: v.tolist() for k, v in comparison.boxes.items()}
+    return document
+
+
 def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, *, feature_names=None,
                      extra: dict | None = None) -> list:
     """compare.json, compare.csv and the plots of a comparison in ``out_dir``.
@@ -378,11 +389,7 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in COMPARISON_PLOTS:  # an earlier comparison's plot that this one does not draw must not stay beside it
         (out_dir / name).unlink(missing_ok=True)
-    payload = {"task": comparison.task, "interrupted": comparison.interrupted, "records": comparison.records,
-               **(extra or {})}
-    if comparison.boxes:
-        payload["boxes"] = {k: v.tolist() for k, v in comparison.boxes.items()}
-    atomic_write_text(out_dir / "compare.json", dumps(payload, indent=2))
+    atomic_write_text(out_dir / "compare.json", dumps(comparison_document(comparison, extra=extra), indent=2))
     with open(out_dir / "compare.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(comparison.records[0]))
         writer.writeheader()

@@ -585,6 +585,13 @@ def test_a_comparison_killed_midway_keeps_the_explainers_it_measured(tmp_path, c
     kept = json.loads((out / "compare.json").read_text())
     assert kept["unfinished"] == ["lime"] and {r["explainer"] for r in kept["records"]} == {"maple"}
     assert kept["task"] == "regression" and all(np.isfinite(r["rmse"]) for r in kept["records"])
+    # the checkpoint is the finished document's shape (it had no boxes and no seed: which points were these?)
+    assert kept["seed"] == 0 and kept["network"] and set(kept["boxes"]) == {"training", "validation", "test"}
+    monkeypatch.undo()
+    main(["compare", str(tmp_path / "net.pt"), "--arch", "mlp:2-3-1:tanh", "--data", str(tmp_path / "data.csv"),
+          "--out", str(out), "--explainers", "maple", "--points", "20"])
+    finished = json.loads((out / "compare.json").read_text())
+    assert set(finished) == set(kept) and finished["unfinished"] == [] and finished["boxes"] == kept["boxes"]
 
 
 def test_a_progress_bar_on_a_stream_without_isatty_is_drawn(monkeypatch):
