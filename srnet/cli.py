@@ -398,14 +398,10 @@ def _compare(args) -> int:
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache, download=args.download)
-    import numpy as np
-
-    from srnet.data import check_rows
+    from srnet.data import check_rows, check_varies
 
     check_rows(workload.X)  # before "comparing ... (1 rows)": too few rows is the one line printed
-    if not np.ptp(workload.X, axis=0).any():  # every explainer's figures were meaningless (LIME's R2 -inf)
-        raise ValueError(f"every input takes one value on all {len(workload.X)} rows of the data: there is nothing "
-                         f"to compare (give rows that vary)")
+    check_varies(workload.X, "compare", "give rows that vary")
     explainers = make_explainers(names, max_seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)
     width = network.logits(workload.X[:2]).shape[1]

@@ -111,6 +111,14 @@ def check_rows(X, minimum: int = MIN_ROWS, name: str = "X"):
     return X
 
 
+def check_varies(X: np.ndarray, what: str, advice: str) -> np.ndarray:
+    """``X`` if some input varies over its rows; else a one-line ValueError: the network at one point is a
+    constant, and every figure measured on it is meaningless (LIME's R^2 was -inf)."""
+    if not np.ptp(X, axis=0).any():
+        raise ValueError(f"every input takes one value on all {len(X)} rows: there is nothing to {what} ({advice})")
+    return X
+
+
 def check_flag(name: str, value) -> bool:
     """``value`` if it is True or False (a NumPy bool too); else a one-line ValueError: a flag given as text
     is true, and ``normalize="no"`` normalised."""

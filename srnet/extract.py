@@ -26,7 +26,7 @@ from srnet.cgp.evolve import as_feature_rows, check_mutation, choose_islands, se
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
-from srnet.data import MIN_ROWS, check_budget, check_flag, check_matrix, check_rows, nonfinite_count
+from srnet.data import MIN_ROWS, check_budget, check_flag, check_matrix, check_rows, check_varies, nonfinite_count
 from srnet.domain import as_domain, sample_rows_box
 from srnet.expr.symbolic import (
     complexity,
@@ -419,10 +419,9 @@ class SRNet(BaseEstimator):
         rng = np.random.default_rng([run_seed, 2])
         activations = probe(model, X, layers)  # (first: X of the wrong width is named as such)
         self._check_activations(X, activations)  # before the domain's: the rows' range is no domain's fault
-        if domain.kind != "box" and not np.ptp(X, axis=0).any():  # the network at one point: a constant
-            raise ValueError(f"every input takes one value on all {len(X)} rows: there is nothing to explain "
-                             f"(give rows that vary, or a box domain: domain=[(low, high), ...], on the command line "
-                             f"--domain box:L,H;...)")
+        if domain.kind != "box":  # (a box's points vary whatever the rows)
+            check_varies(X, "explain", "give rows that vary, or a box domain: domain=[(low, high), ...], on the "
+                                       "command line --domain box:L,H;...")
         samples, skipped = {}, None
         if domain.kind != "rows":
             # search (within the rows' budget) and validation samples of the domain, and the region beyond a box;

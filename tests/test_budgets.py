@@ -715,3 +715,18 @@ def test_a_full_disk_names_what_could_not_be_written_and_what_holds_the_explanat
     assert capsys.readouterr().err.strip().endswith(f"cannot write {out / 'report.json'} (No space left on device)")
     assert (out / "report.json").read_text() == kept  # written in place, it was cut short
     assert not list(out.glob(".tmp-*"))
+
+
+def test_compare_refuses_rows_that_never_vary(tmp_path, capsys):
+    """Every input constant: the network is one number there, and LIME's R^2 read -inf beside a tiny RMSE."""
+    from torch import nn
+
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.savetxt(tmp_path / "data.csv", np.ones((40, 2)), delimiter=",")
+    assert main(["compare", str(tmp_path / "net.pt"), "--arch", "mlp:2-3-1:tanh", "--data", str(tmp_path / "data.csv"),
+                 "--out", str(tmp_path / "out"), "--explainers", "lime"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "srnet compare: error: every input takes one value on all 40 rows: there is nothing to compare (give rows "
+        "that vary)")
+    assert not (tmp_path / "out").exists()
