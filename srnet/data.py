@@ -183,14 +183,18 @@ def check_matrix(X, name: str = "X", locate=None) -> np.ndarray:
         raise ValueError(f"{name} holds an integer beyond float64{_first_non_numeric(raw, locate)}") from None
     except (TypeError, ValueError):
         raise ValueError(f"{name} contains non-numeric values{_first_non_numeric(raw, locate)}") from None
-    finite = np.isfinite(matrix)
-    if not finite.all():
-        row, column = np.argwhere(~finite)[0]
-        raise ValueError(
-            f"{name} contains {nonfinite_count(int((~finite).sum()))} "
-            f"(first at {_where(locate, row, column)})"
-        )
-    return matrix
+    return check_finite(matrix, name, locate)
+
+
+def check_finite(values: np.ndarray, name: str, locate=None) -> np.ndarray:
+    """``values`` (1-D or 2-D floats) if all are finite; else a one-line ValueError that counts the NaN/inf
+    values and says where the first is (``locate(row, column)``, as :func:`check_matrix`'s)."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = [int(index) for index in np.argwhere(bad)[0]]
+        where = _where(locate, *first) if len(first) == 2 else f"row {first[0]}"
+        raise ValueError(f"{name} contains {nonfinite_count(int(bad.sum()))} (first at {where})")
+    return values
 
 
 def _where(locate, row, column) -> str:

@@ -15,7 +15,7 @@ from srnet.cgp.driver import FinishOnInterrupt, check_budgets
 from srnet.cgp.evolve import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
-from srnet.data import check_budget, nonfinite_count
+from srnet.data import check_budget, check_finite
 from srnet.expr.program import Program
 from srnet.expr.symbolic import make_symbols, residue_points, simplify_all, tidy_constants, to_sympy
 from srnet.names import feature_symbols
@@ -112,10 +112,11 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
                           else np.asarray(values, dtype=np.float64))
             except (TypeError, ValueError):
                 continue
-            bad = ~np.isfinite(values)
-            if values.ndim and bad.any():
-                where = ", ".join(f"{axis} {index}" for axis, index in zip(("row", "column"), np.argwhere(bad)[0]))
-                raise ValueError(f"{name} contains {nonfinite_count(int(bad.sum()))} (first at {where})") from None
+            try:
+                if values.ndim in (1, 2):
+                    check_finite(values, name)
+            except ValueError as located:
+                raise located from None  # (not "during handling of scikit-learn's paragraph")
         raise ValueError(_prose(error)) from None
 
 

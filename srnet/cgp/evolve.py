@@ -23,7 +23,7 @@ from srnet.cgp.driver import Limits, Progress, check_budgets, run
 from srnet.cgp.genome import Genome, GenomeSpec, _genes, check_population
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_budget, check_matrix, nonfinite_count, random_generator
+from srnet.data import check_budget, check_finite, check_matrix, random_generator
 
 FITNESS_MODES = {"scaled": _kernels.FITNESS_SCALED, "lstsq": _kernels.FITNESS_LSTSQ}
 MUTATIONS = {"point": _kernels.MUTATION_POINT, "single": _kernels.MUTATION_SINGLE_ACTIVE}
@@ -197,11 +197,7 @@ def _feature_rows(values, name: str, what: str) -> np.ndarray:
     if values.ndim != 2:
         raise ValueError(f"{name} must be 2-D (one row per {what}, one column per sample); got shape {values.shape}")
     if values.dtype.kind in "fc":  # a NaN or inf located as the caller indexes the array
-        bad = ~np.isfinite(values)
-        if bad.any():
-            row, sample = np.argwhere(bad)[0]
-            raise ValueError(f"{name} contains {nonfinite_count(int(bad.sum()))} (first at {what} {row}, "
-                             f"sample {sample})")
+        check_finite(values, name, lambda row, sample: f"{what} {row}, sample {sample}")
     # check_matrix reads samples as rows: any other problem is named as (sample, {what})
     return np.ascontiguousarray(check_matrix(values.T, f"{name} (sample, {what})").T)
 
