@@ -240,3 +240,18 @@ def test_a_missing_value_of_a_nullable_pandas_column_is_located_in_one_line():
     X = pd.DataFrame({"a": pd.array([1, None] + [2] * 8, dtype="Int64"), "b": np.arange(10.0)})
     with pytest.raises(ValueError, match=r"^X contains 1 NaN/inf value \(first at row 1, column 0\)$"):
         CGPRegressor(max_generations=2).fit(X, np.arange(10.0))
+
+
+def test_dates_are_refused_as_check_matrix_refuses_them():
+    """A frame's date column ended in numpy's DTypePromotionError; an array of dates fitted days since 1970."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"b": np.arange(10.0), "when": pd.date_range("2020", periods=10)})
+    with pytest.raises(ValueError, match=r"^X holds dates or durations \(column 'when'\); convert them to numbers"):
+        CGPRegressor(max_generations=2).fit(frame, np.arange(10.0))
+    days = np.arange(10).astype("datetime64[D]").reshape(-1, 1)
+    with pytest.raises(ValueError, match=r"^X holds dates or durations; convert them to numbers first$"):
+        CGPRegressor(max_generations=2).fit(days, np.arange(10.0))
+    model = CGPRegressor(max_generations=2, random_state=0).fit(np.arange(10.0).reshape(-1, 1), np.arange(10.0))
+    with pytest.raises(ValueError, match=r"^X holds dates or durations; convert"):
+        model.predict(days)
