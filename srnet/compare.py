@@ -47,7 +47,7 @@ from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import make_symbols, residue_points, round_constants
 from srnet.metrics import class_agreement, rmse_r2
-from srnet.names import feature_symbols
+from srnet.names import feature_symbols, name_list
 from srnet.progress import warm_up_kernels
 
 NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width
@@ -241,6 +241,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
                          f"but task={task!r} was asked")
     if not explainers:
         raise ValueError("no explainers to compare")
+    feature_names = name_list(feature_names)
     if feature_names is not None and len(feature_names) != n_features:  # else half the formula is renamed
         raise ValueError(f"{len(feature_names)} feature names for a network of {n_features} inputs")
     X_valid = None

@@ -56,7 +56,7 @@ from srnet.formulas import (
 from srnet.jsonio import finite_or_none, shown
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.metrics import class_agreement, mse, rmse_r2
-from srnet.names import feature_symbols
+from srnet.names import feature_symbols, name_list
 from srnet.networks import as_network
 from srnet.probe import plan_layers, probe
 from srnet.progress import SearchProgress, warm_up_kernels
@@ -506,8 +506,8 @@ class SRNet(BaseEstimator):
         # frame names none (feature_names= there made predict refuse the very frame fit was given)
         names_in = columns if hasattr(X, "columns") else feature_names
         symbols = None
+        feature_names = name_list(feature_names)
         if feature_names is not None:
-            feature_names = [str(name) for name in feature_names]
             symbols = dict(zip(feature_names, feature_symbols(feature_names)))
             feature_names = feature_symbols(feature_names)
         X = check_matrix(X)

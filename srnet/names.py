@@ -33,6 +33,16 @@ def _identifier(symbol: str) -> str:
     return f"x{symbol}" if symbol and symbol[0].isdigit() else symbol
 
 
+def name_list(names) -> list[str] | None:
+    """``names`` (one per input) as a list of text, or None; a TypeError for one text: ``"ab"`` named two
+    inputs ``a`` and ``b``."""
+    if names is None:
+        return None
+    if isinstance(names, (str, bytes)):
+        raise TypeError(f"feature_names must be a list of names, one per input; got the text {names!r}")
+    return [str(name) for name in names]
+
+
 def feature_symbols(names) -> list[str]:
     """One symbol name per feature name, in order (see the module docstring).
 
@@ -61,4 +71,4 @@ def feature_symbols(names) -> list[str]:
     return symbols
 
 
-__all__ = ["feature_symbols"]
+__all__ = ["feature_symbols", "name_list"]

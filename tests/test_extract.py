@@ -668,3 +668,11 @@ def test_rows_at_one_point_are_refused_unless_a_box_says_where_to_look():
     assert model.domain_["kind"] == "box"
     history = model.report()["history"]  # the convergence plot's data, in report.json too
     assert history[0][0] == 0 and history[-1][0] == 2 and len(history[-1]) == 4
+
+
+def test_feature_names_given_as_one_text_are_refused():
+    """feature_names="ab" named two inputs a and b (the text read as a sequence of letters)."""
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
+    with pytest.raises(TypeError, match=r"^feature_names must be a list of names, one per input; got the text 'ab'$"):
+        SRNet(max_generations=2).fit(net, X, feature_names="ab")
