@@ -103,8 +103,8 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
     (scikit-learn's is a paragraph recommending other estimators)."""
     # dates: a frame's ended in numpy's DTypePromotionError (a paragraph), an array's fitted days since 1970
     dates = [f" (column {column!r})" for column, dtype in getattr(X, "dtypes", {}).items()
-             if getattr(dtype, "kind", "") in "mM"]
-    if dates or getattr(getattr(X, "dtype", None), "kind", "") in "mM":
+             if getattr(dtype, "kind", None) in ("m", "M")]
+    if dates or getattr(getattr(X, "dtype", None), "kind", None) in ("m", "M"):
         raise ValueError(f"X holds dates or durations{dates[0] if dates else ''}; convert them to numbers first")
     try:
         return sklearn_validate_data(estimator, X, y, **kwargs)
