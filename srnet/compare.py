@@ -40,7 +40,7 @@ import numpy as np
 import sympy
 
 from srnet.cgp.driver import is_interrupt
-from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, data_box, random_generator, widen_box
+from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
@@ -175,7 +175,7 @@ def _checked_test(X_test, n_features: int) -> np.ndarray:
     if len(X_test) < 2:  # one row has no variance: R^2 -inf beside a tiny RMSE
         raise ValueError(f"X_test must have >= 2 rows (R^2 needs two points), got {len(X_test)}")
     if X_test.shape[1] != n_features:
-        raise ValueError(f"X_test has {X_test.shape[1]} columns but the network expects {n_features}")
+        raise ValueError(f"X_test has {counted(X_test.shape[1], 'column')} but the network expects {n_features}")
     return X_test
 
 
@@ -234,7 +234,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     X_train = check_rows(check_matrix(X_train, "X_train"), name="X_train")
     n_features = network.plan.n_features
     if X_train.shape[1] != n_features:
-        raise ValueError(f"X_train has {X_train.shape[1]} columns but the network expects {n_features}")
+        raise ValueError(f"X_train has {counted(X_train.shape[1], 'column')} but the network expects {n_features}")
     task = task or network.task
     if task != network.task:
         raise ValueError(f"the network is a {network.task} network (softmax head: {network.is_classifier}), "

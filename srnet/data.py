@@ -127,9 +127,14 @@ def check_flag(name: str, value) -> bool:
     return bool(value)
 
 
+def counted(n: int, noun: str) -> str:
+    """``"1 column"``, ``"3 columns"``: a count as a message says it ("X has 1 columns")."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def nonfinite_count(n: int) -> str:
     """``"1 NaN/inf value"``, ``"3 NaN/inf values"``: how many cells are not finite, as a message says it."""
-    return f"{n} NaN/inf value{'s' * (n != 1)}"
+    return counted(n, "NaN/inf value")
 
 
 def check_matrix(X, name: str = "X", locate=None) -> np.ndarray:
@@ -653,7 +658,8 @@ def _target_column(target, names: list[str], label: str) -> int:
         return n_columns - 1
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not -n_columns <= target < n_columns:
-            raise ValueError(f"target column {target} is out of range for '{label}' with {n_columns} columns")
+            raise ValueError(f"target column {target} is out of range for '{label}' with "
+                             f"{counted(n_columns, 'column')}")
         return int(target) % n_columns
     if isinstance(target, str):
         if target not in names:

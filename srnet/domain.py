@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from srnet.data import data_box, widen_box
+from srnet.data import counted, data_box, widen_box
 
 #: Inputs up to which "auto" uses a widened box (beyond: jittered rows).
 AUTO_BOX_MAX_INPUTS = 4
@@ -106,7 +106,8 @@ class Domain:
                 return Domain("widen", AUTO_WIDEN)
             return Domain("jitter", AUTO_JITTER)
         if self.kind == "box" and len(self.box) != X.shape[1]:
-            raise ValueError(f"domain box has {len(self.box)} (low, high) pairs but X has {X.shape[1]} columns")
+            raise ValueError(f"domain box has {len(self.box)} (low, high) pairs but X has "
+                             f"{counted(X.shape[1], 'column')}")
         return self
 
     def bounds(self, X: np.ndarray) -> np.ndarray | None:

@@ -26,7 +26,16 @@ from srnet.cgp.evolve import as_feature_rows, check_mutation, choose_islands, se
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
-from srnet.data import MIN_ROWS, check_budget, check_flag, check_matrix, check_rows, check_varies, nonfinite_count
+from srnet.data import (
+    MIN_ROWS,
+    check_budget,
+    check_flag,
+    check_matrix,
+    check_rows,
+    check_varies,
+    counted,
+    nonfinite_count,
+)
 from srnet.domain import as_domain, sample_rows_box
 from srnet.expr.symbolic import (
     complexity,
@@ -523,7 +532,7 @@ class SRNet(BaseEstimator):
                              "with one logit, pass classification=False, or its logits as two columns (0, z)")
         feature_names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
         if len(feature_names) != X.shape[1]:
-            raise ValueError(f"{len(feature_names)} feature names for {X.shape[1]} columns of X")
+            raise ValueError(f"{len(feature_names)} feature names for {counted(X.shape[1], 'column')} of X")
         if classes is not None and not classification:
             raise ValueError("classes= names a classifier's outputs; this network is not one (no softmax head)")
         classes = None if classes is None else np.asarray(classes).reshape(-1)
@@ -882,7 +891,7 @@ class SRNet(BaseEstimator):
                        "those SRNet was fitted on")
         X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} columns but SRNet was fitted on {self.n_features_in_}")
+            raise ValueError(f"X has {counted(X.shape[1], 'column')} but SRNet was fitted on {self.n_features_in_}")
         return X
 
     def predict_layers(self, X) -> list[np.ndarray]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
-from srnet.data import class_indices, load_table
+from srnet.data import class_indices, counted, load_table
 from srnet.metrics import rmse_r2
 from srnet.networks import load_network, parse_architecture
 from srnet.probe import accepts_width, plan_layers
@@ -81,7 +81,8 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
     # a network that runs on the data's width but declares its layers out of order: the probe says so
     if workload.X.shape[1] != expected and not accepts_width(workload.model, workload.X.shape[1]):
         hint = "" if target is not None else " (if the data include a target column, pass --target last)"
-        raise ValueError(f"the data have {workload.X.shape[1]} columns but the network expects {expected}{hint}")
+        raise ValueError(f"the data have {counted(workload.X.shape[1], 'column')} but the network expects "
+                         f"{expected}{hint}")
     if workload.y is not None and not workload.is_classifier and np.asarray(workload.y).dtype.kind in "USO":
         raise ValueError("the target column holds text labels, but the network is a regressor (it does not end in "
                          "Softmax or LogSoftmax): pass a numeric target, or a classifier")
@@ -129,8 +130,8 @@ def network_fit(workload: Workload) -> dict:
         return fit
     target = y.reshape(len(y), -1).astype(np.float64)
     if target.shape[1] != outputs:
-        return {"network_r2": None, "network_fit_note": f"the target has {target.shape[1]} columns, the network "
-                                                        f"{outputs} outputs"}
+        return {"network_r2": None, "network_fit_note": f"the target has {counted(target.shape[1], 'column')}, "
+                                                        f"the network {outputs} outputs"}
     if not np.any(target != target[0]):
         return {"network_r2": None, "network_fit_note": "the target is constant: it has no R2"}
     return {"network_r2": rmse_r2(target, output)[1]}

@@ -55,7 +55,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from srnet.data import check_matrix
+from srnet.data import check_matrix, counted
 from srnet.networks import as_network, in_eval_mode
 
 _SOFTMAX_KINDS = ("Softmax", "LogSoftmax")
@@ -525,7 +525,7 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
             raise ValueError(f"cannot probe {_kind(model)}: {reason}; declare them in that order "
                              f"(srnet reads a network's layers in declaration order)")
         raise ValueError(
-            f"X has {X.shape[1]} columns but the network's first layer expects {plan.n_features}"
+            f"X has {counted(X.shape[1], 'column')} but the network's first layer expects {plan.n_features}"
         )
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")

@@ -22,7 +22,7 @@ import numpy as np
 from torch import nn
 
 from srnet.benchmarks import SRNET_GECCO
-from srnet.data import UNREADABLE
+from srnet.data import UNREADABLE, counted
 from srnet.jsonio import parse_json
 from srnet.networks import MLPSpec, linear_weights, network_from_state_dict, read_state_dict, widths_from_weights
 
@@ -212,7 +212,8 @@ def load_reference(folder) -> ReferenceNetwork:
         activations = [_finite(path, _read_matrix(path)) for path in [*hidden, folder / "output.txt.gz"]]
         # each file as the network says it is (a file cut short, or a layer saved narrower, loaded silently)
         if X.shape[1] != widths[0]:
-            raise ValueError(f"'{folder}': input.txt.gz has {X.shape[1]} columns but the network {widths[0]} inputs")
+            raise ValueError(f"'{folder}': input.txt.gz has {counted(X.shape[1], 'column')} but the network "
+                             f"{widths[0]} inputs")
         for path, width, recorded in zip([*hidden, folder / "output.txt.gz"], widths[1:], activations):
             if recorded.shape != (len(X), width):
                 raise ValueError(f"'{folder}': {path.name} holds {recorded.shape[0]} x {recorded.shape[1]} values; "
@@ -264,7 +265,7 @@ def _check_split(path: Path, X, y, widths) -> None:
     if X.shape[0] == 0:  # (an empty file read as "0 input columns")
         raise ValueError(f"'{path}' is empty")
     if X.shape[1] != widths[0]:
-        raise ValueError(f"'{path}' has {X.shape[1]} input columns but the network {widths[0]} inputs")
+        raise ValueError(f"'{path}' has {counted(X.shape[1], 'input column')} but the network {widths[0]} inputs")
     if not np.isfinite(X).all():
         raise ValueError(f"'{path}' holds NaN/inf inputs")
     if not (np.all(y == np.round(y)) and y.min() >= 0 and y.max() < widths[-1]):

@@ -281,7 +281,7 @@ def test_bad_input_gives_clear_errors(small_regression):
     with pytest.raises(ValueError, match="unknown form 'tree'"):
         SRNet(form="tree", max_generations=5, **QUICK).fit(net, X)
     model = SRNet(max_generations=5, **QUICK).fit(net, X)
-    with pytest.raises(ValueError, match="X has 1 columns but SRNet was fitted on 2"):
+    with pytest.raises(ValueError, match="X has 1 column but SRNet was fitted on 2"):
         model.predict(np.zeros((3, 1)))
 
 

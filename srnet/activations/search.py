@@ -42,7 +42,7 @@ from srnet.cgp.driver import Limits, Progress, check_budgets, run
 from srnet.cgp.evolve import seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES
-from srnet.data import check_binary_labels, check_budget, check_matrix, check_vector
+from srnet.data import check_binary_labels, check_budget, check_matrix, check_vector, counted
 from srnet.expr.program import Program
 from srnet.train import fit_network
 
@@ -242,7 +242,7 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
                 raise ValueError(f"y_train holds one class ({y_train[0]:g} on all {y_train.size} rows): a binary "
                                  f"task needs rows of both 0 and 1")
         if X_val.shape[1] != X_train.shape[1]:
-            raise ValueError(f"X_train has {X_train.shape[1]} columns but X_val has {X_val.shape[1]}")
+            raise ValueError(f"X_train has {counted(X_train.shape[1], 'column')} but X_val has {X_val.shape[1]}")
         rows = subsample_rows(X_train.shape[0], max_samples, rng)
         X_train, y_train = X_train[rows], y_train[rows]
         samples = int(X_train.shape[0])

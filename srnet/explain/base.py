@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from srnet.data import TASKS, check_matrix, random_generator
+from srnet.data import TASKS, check_matrix, counted, random_generator
 
 Network = Callable[[np.ndarray], np.ndarray]
 
@@ -143,7 +143,7 @@ class Explainer(BaseEstimator, ABC):
         if X_valid is not None:
             X_valid = as_points(X_valid, "X_valid")
             if X_valid.shape[1] != n_features:
-                raise ValueError(f"X_valid has {X_valid.shape[1]} columns but X_train has {n_features}")
+                raise ValueError(f"X_valid has {counted(X_valid.shape[1], 'column')} but X_train has {n_features}")
             Y_valid = network_outputs(predict, X_valid, task, n_outputs).reshape(len(X_valid), n_outputs)
         rng = random_generator(random_state)
         # _fit reads these; a fit that fails (a bad setting) takes them back: a new explainer passed for fitted (an
@@ -202,7 +202,8 @@ class Explainer(BaseEstimator, ABC):
         check_is_fitted(self)
         X = as_points(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} columns but the explainer was fitted on {self.n_features_in_}")
+            raise ValueError(f"X has {counted(X.shape[1], 'column')} but the explainer was fitted on "
+                             f"{self.n_features_in_}")
         return X
 
     def _unstack(self, Y: np.ndarray) -> np.ndarray:
