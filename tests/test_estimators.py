@@ -255,3 +255,16 @@ def test_dates_are_refused_as_check_matrix_refuses_them():
     model = CGPRegressor(max_generations=2, random_state=0).fit(np.arange(10.0).reshape(-1, 1), np.arange(10.0))
     with pytest.raises(ValueError, match=r"^X holds dates or durations; convert"):
         model.predict(days)
+
+
+def test_a_float32_target_is_fitted_in_float64():
+    """A float32 y's mean, variance and linear scaling were float32's: 3*x0*x1 + 7 came out
+    2.99999999944616*x0*x1 + 7.00000026723096 (integers that float32 holds exactly)."""
+    from srnet import XNetRegressor
+
+    X = np.random.default_rng(0).integers(-5, 6, (200, 2))
+    y = 3.0 * X[:, 0] * X[:, 1] + 7
+    for model in (CGPRegressor(max_generations=500, max_seconds=None, random_state=0, n_threads=1),
+                  XNetRegressor(max_iterations=50, max_seconds=None, random_state=0)):
+        assert str(model.fit(X, y.astype(np.float32)).expression_) == "3*x0*x1 + 7"
+        assert model.predict(X).dtype == np.float64
