@@ -49,18 +49,19 @@ def feature_symbols(names) -> list[str]:
     ``sepal-length`` -> ``sepal_length``, ``petal width (cm)`` ->
     ``petal_width_cm``, ``2x`` -> ``x2x``, ``0`` -> ``x0``,
     ``sin`` -> ``sin_``, ``E`` -> ``E_``; an empty name becomes ``x{j}``.
+    A renamed feature never takes a name another feature has: ``["a b",
+    "a_b"]`` -> ``["a_b_2", "a_b"]`` (the column ``a_b`` read as ``a b``).
     """
+    names = [str(name) for name in names]
+    candidates = [_candidate(name, j) for j, name in enumerate(names)]
+    # the names that qualify as they are keep them (the first of equal names), whatever comes before them
+    kept = {name: j for j, name in reversed(list(enumerate(names))) if candidates[j] == name}
+    used = set(kept)
     symbols: list[str] = []
-    used: set[str] = set()
-    for j, name in enumerate(names):
-        # letters of any script stay (a column "β" reads as β, not x1); NFKC as Python reads identifiers
-        symbol = _identifier(re.sub(r"\W+", "_", unicodedata.normalize("NFKC", str(name))).strip("_"))
-        if symbol and not symbol.isidentifier():  # a character Python takes in no name
-            symbol = _identifier(re.sub(r"\W+", "_", str(name), flags=re.ASCII).strip("_"))
-        if not symbol:
-            symbol = f"x{j}"
-        while _taken(symbol):
-            symbol += "_"
+    for j, (name, symbol) in enumerate(zip(names, candidates)):
+        if kept.get(name) == j:
+            symbols.append(name)
+            continue
         base, k = symbol, 2
         while symbol in used:
             symbol, k = f"{base}_{k}", k + 1
@@ -69,6 +70,19 @@ def feature_symbols(names) -> list[str]:
         used.add(symbol)
         symbols.append(symbol)
     return symbols
+
+
+def _candidate(name: str, j: int) -> str:
+    """``name`` as an identifier that is not taken (before uniqueness)."""
+    # letters of any script stay (a column "β" reads as β, not x1); NFKC as Python reads identifiers
+    symbol = _identifier(re.sub(r"\W+", "_", unicodedata.normalize("NFKC", name)).strip("_"))
+    if symbol and not symbol.isidentifier():  # a character Python takes in no name
+        symbol = _identifier(re.sub(r"\W+", "_", name, flags=re.ASCII).strip("_"))
+    if not symbol:
+        symbol = f"x{j}"
+    while _taken(symbol):
+        symbol += "_"
+    return symbol
 
 
 __all__ = ["feature_symbols", "name_list"]

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 import sympy
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
@@ -296,6 +298,10 @@ def test_feature_symbols_are_identifiers_sympy_and_srnet_do_not_use():
                        "lambda_", "petal_width_cm"]
     assert all(s.isidentifier() for s in symbols)
     assert feature_symbols(["a", "b_c"]) == ["a", "b_c"]
+    # a renamed feature never takes the name of a feature that has it (the column a_b read as "a b")
+    assert feature_symbols(["a b", "a_b"]) == ["a_b_2", "a_b"]
+    assert feature_symbols(["", "x0"]) == ["x0_2", "x0"] and feature_symbols(["2x", "x2x"]) == ["x2x_2", "x2x"]
+    assert feature_symbols(["x0", "x0", "x0_2"]) == ["x0", "x0_3", "x0_2"]
     # Python's built-ins and the printed d = y1 - y0 and F = ...: sympify read max*min as functions
     assert feature_symbols(["min", "max", "sum", "d", "F"]) == ["min_", "max_", "sum_", "d_", "F_"]
     # letters of other scripts are kept ("émile" read "mile", "β" read "x1"), as Python reads them (NFKC)
@@ -364,3 +370,14 @@ def test_each_logit_of_a_many_class_explanation_names_its_class(data, capsys):
     for j, label in enumerate(model.classes_):
         assert f"(class {label}'s logit; " in printed.split(f"  y{j} = ")[1].splitlines()[0]
     assert model.report()["classes"] == list(model.classes_)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab_x02 E-", max_size=4), max_size=6))
+def test_feature_symbols_are_unique_and_keep_every_name_that_qualifies(names):
+    symbols = feature_symbols(names)
+    assert len(symbols) == len(names) and len(set(symbols)) == len(symbols)
+    assert all(s.isidentifier() for s in symbols)
+    for j, name in enumerate(names):
+        if feature_symbols([name]) == [name] and name not in names[:j]:
+            assert symbols[j] == name  # a name that qualifies is never given to another feature
