@@ -232,10 +232,12 @@ class CGPRegressor(RegressorMixin, BaseEstimator):
     expression_ : sympy.Expr or list of sympy.Expr
         The fitted formula (one per target for a 2-D ``y``).  It is what
         ``predict`` computes wherever no protection fires: where a
-        denominator or a log's argument is 0 (an integer or one-hot column
-        with zeros), ``predict`` takes the protected value (1 or 0) and the
-        printed ``a/b`` or ``log|a|`` is undefined, on the training rows too;
-        ``srnet.formulas.singularities`` lists where.
+        denominator or a log's argument is within 1e-10 of 0 (an integer or
+        one-hot column with zeros; a divisor ``2*exp(x0)`` for every x0 below
+        -23, though simplified the formula reads ``exp(-x0)/2``),
+        ``predict`` takes the protected value (1 or 0) and the printed
+        ``a/b`` or ``log|a|`` is undefined or far from it, on the training
+        rows too; ``srnet.formulas.singularities`` lists where.
     program_ : srnet.expr.Program
         The formula as data: evaluate it, export it to torch, save it as JSON.
     genome_ : srnet.cgp.Genome

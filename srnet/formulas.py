@@ -354,9 +354,10 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                              else int(np.sum(np.abs(argument) <= PROTECTION_EPS)))
                 if name == "div" and argument is not None and not _quotient_blows_up(values[a], argument):
                     argument = source = None  # a removable singularity (x/x, sin(x)/x, x/sqrt|x|): it stays bounded
-                if protected:  # exact zeros (a binary or count input): the printed formula is undefined there
-                    found.append(f"{where}: the {what} is 0 at {protected} of {n} points, where the protected "
-                                 f"{name} gives {1 if name == 'div' else 0} (the formula as printed is undefined)")
+                if protected:  # zeros (a binary or count input) or nearly (2*exp(x0) below x0 = -23)
+                    found.append(f"{where}: the {what} is within {PROTECTION_EPS:g} of 0 at {protected} of {n} "
+                                 f"points, where the protected {name} gives {1 if name == 'div' else 0} (the formula "
+                                 f"as printed is undefined or far from it there)")
                 elif argument is not None and np.any(argument > 0) and np.any(argument < 0):
                     found.append(f"{where}: the {what} crosses 0 inside the domain")
                 elif source is not None and np.any(source > 0) and np.any(source < 0):  # sqrt|x|, x^2 of an x that does
