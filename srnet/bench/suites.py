@@ -277,7 +277,12 @@ def parse_widths(text) -> tuple[int, ...]:
     parts = [p for p in re.split(r"[,\s-]+", text_) if p]
     if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
         raise ValueError(f"--hidden needs positive integer widths like 32,32; got {text!r}")
-    return tuple(int(p) for p in parts)
+    from srnet.networks import MAX_WIDTH
+
+    widths = tuple(int(p) for p in parts)
+    if max(widths) > MAX_WIDTH:  # (every job failed, one by one, on it)
+        raise ValueError(f"--hidden width {max(widths):,} is more than a network holds (at most {MAX_WIDTH:,})")
+    return widths
 
 
 def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: BatchSettings | None = None,

@@ -44,6 +44,9 @@ def test_parse_widths():
     assert parse_widths("8-4") == (8, 4)
     with pytest.raises(ValueError, match="hidden"):
         parse_widths("32,x")
+    assert parse_widths("10000000") == (10**7,)  # the widest a network holds
+    with pytest.raises(ValueError, match=r"^--hidden width 10,000,001 is more than a network holds \(at most 10,000,000\)$"):
+        parse_widths("32,10000001")  # (every job failed, one by one, on it)
 
 
 def test_safe_names_never_collide():
