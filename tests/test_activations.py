@@ -429,6 +429,23 @@ def test_a_singular_point_gets_one_verdict_wherever_the_check_grid_falls(shift):
             ExpressionActivation.from_sympy(singular)
 
 
+@pytest.mark.parametrize("width", [1e3, 1e6, 1e12])
+def test_a_wide_check_range_tells_a_smooth_bend_from_a_jump(width):
+    """On [-1e6, 1e6] the check's grid (step 125) saw tanh's bend (slope 1) and sin's waves as jumps: tanh was
+    "singular near x = 39.79". Zoomed in, a smooth bend's steepest secant settles; a jump's grows on."""
+    for smooth in (sympy.tanh(x), sympy.sin(x), sympy.exp(-x**2), x * sympy.tanh(x)):
+        ExpressionActivation.from_sympy(smooth, check_range=(-width, width))
+    for singular in (x / sympy.Abs(x), (x - 1) / sympy.Abs(x - 1), sympy.tan(x)):
+        with pytest.raises(DegenerateActivationError, match="pole, a jump or a singular slope"):
+            ExpressionActivation.from_sympy(singular, check_range=(-width, width))
+
+
+def test_a_check_range_wider_than_float64_is_refused_not_blamed_on_the_formula():
+    """(-1e308, 1e308): high - low overflows, the grid was NaN, and tanh was "not finite ... (g(nan) = nan)"."""
+    with pytest.raises(ValueError, match=r"^check_range \[-1e\+308, 1e\+308\] is wider than float64 holds"):
+        ExpressionActivation.from_sympy(sympy.tanh(x), check_range=[-1e308, 1e308])
+
+
 def test_a_non_finite_formula_in_json_is_rejected():
     program = Program(1, (), tuple(("square", k, 0) for k in range(10)), (10,), [[1.0]], [0.0])  # x**1024
     payload = ExpressionActivation(program, check_range=None).to_dict()
