@@ -199,7 +199,7 @@ def _explainer(args):
     from srnet.extract import SRNet
 
     seconds = None if args.generations is not None else args.seconds  # --generations: instead of seconds
-    return SRNet(preset=args.preset, max_seconds=seconds, random_state=args.seed, progress=True,
+    return SRNet(preset=args.preset, max_seconds=seconds, random_state=args.seed, progress=not args.quiet,
                  max_generations=args.generations, domain=args.domain,
                  select=args.complexity if args.complexity is not None else args.select)
 
@@ -417,7 +417,7 @@ def _compare(args) -> int:
     replacing = (Path(args.out) / "compare.json").exists()  # (before the checkpoints write one)
     about = {"network": workload.name, "seed": args.seed}
     comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,
-                         n_points=args.points, random_state=args.seed, progress=True,
+                         n_points=args.points, random_state=args.seed, progress=not args.quiet,
                          feature_names=workload.feature_names,
                          checkpoint=_comparison_checkpoint(Path(args.out), names, about))
     if not comparison.records:
@@ -555,6 +555,11 @@ def _add_search_options(parser, seconds: float) -> None:
     parser.add_argument("--complexity", type=int, default=None, metavar="N",
                         help="select the most accurate formula of at most N nodes instead (the simplest, "
                              "with a note, when none is that small)")
+    _add_quiet_option(parser)
+
+
+def _add_quiet_option(parser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (in a log, each redraw is a line)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -583,6 +588,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="budget of each formula search (default: 10)")
     comparing.add_argument("--points", type=int, default=1000, help="evaluation points per box (default: 1000)")
     comparing.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    _add_quiet_option(comparing)
     comparing.set_defaults(run=_compare)
 
     bench = commands.add_parser("bench", help="run the pipeline over a suite of datasets on Dask (resumable)")
@@ -623,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--max-rows", type=int, default=5000,
                        help="training rows at most, Nguyen's 200 points too (default: 5000)")
     bench.add_argument("--points", type=int, default=1000, help="evaluation points per domain (default: 1000)")
-    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_quiet_option(bench)
     bench.set_defaults(run=_bench)
 
     reporting = commands.add_parser("report", help="summarise a bench folder: summary.csv, summary.md, plots")

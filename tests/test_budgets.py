@@ -730,3 +730,20 @@ def test_compare_refuses_rows_that_never_vary(tmp_path, capsys):
         "srnet compare: error: every input takes one value on all 40 rows: there is nothing to compare (give rows "
         "that vary)")
     assert not (tmp_path / "out").exists()
+
+
+def test_quiet_draws_no_progress_bars(tmp_path, capsys):
+    """explain, demo and compare always drew their bars: in a log, every redraw is a line."""
+    from torch import nn
+
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.savetxt(tmp_path / "data.csv", np.random.default_rng(0).uniform(-1, 1, (40, 2)), delimiter=",")
+    common = [str(tmp_path / "net.pt"), "--arch", "mlp:2-3-1:tanh", "--data", str(tmp_path / "data.csv")]
+    assert main(["compare", *common, "--out", str(tmp_path / "c"), "--explainers", "maple", "--points", "20",
+                 "--quiet"]) == 0
+    assert main(["explain", *common, "--out", str(tmp_path / "e"), "--generations", "5", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "wrote" in captured.out
+    main(["compare", *common, "--out", str(tmp_path / "c"), "--explainers", "maple", "--points", "20"])
+    assert "fitting maple" in capsys.readouterr().err  # (without --quiet, the bars are there)
