@@ -549,9 +549,9 @@ def _add_search_options(parser, seconds: float) -> None:
                              "auto (default: widen:1.2 for up to 4 inputs or independent ones, else jitter:0.1)")
     parser.add_argument("--select", default="best", choices=["best", "accurate", "layerwise"],
                         help="which formula of the Pareto front to print: best (default: a faithful formula, "
-                             "R2 >= 0.99, as simple as its accuracy allows, else the most accurate of <= 30 nodes; "
-                             "classifiers: the simplest within 1 point of the best class agreement), the most "
-                             "accurate, or SRNet's layer-wise chain")
+                             "R2 >= 0.99, as simple as its accuracy allows, else the most accurate of <= 30 nodes "
+                             "per output; classifiers: the simplest within 1 point of the best class agreement), "
+                             "the most accurate, or SRNet's layer-wise chain")
     parser.add_argument("--complexity", type=int, default=None, metavar="N",
                         help="select the most accurate formula of at most N nodes instead (the simplest, "
                              "with a note, when none is that small)")

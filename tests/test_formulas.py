@@ -392,6 +392,19 @@ def test_best_reads_when_nothing_is_faithful_and_is_faithful_when_something_is()
     assert select([crude, readable, faithful_chain], "best") is faithful_chain
 
 
+def test_best_reads_per_output_when_nothing_is_faithful():
+    """A hidden layer of 10 units: 30 nodes in all left nothing readable, and the least accurate formula
+    (units as constants, R^2 0.49) won over the linear map (R^2 0.93, 210 nodes)."""
+    def of_outputs(complexity, rmse, n):
+        c = fake(complexity, rmse)
+        c.expressions = [sympy.Integer(0)] * n
+        return c
+
+    constants, linear = of_outputs(12, 0.71, 10), of_outputs(210, 0.26, 10)
+    assert select([constants, linear], "best") is linear
+    assert select([of_outputs(12, 0.71, 1), of_outputs(210, 0.26, 1)], "best").complexity == 12  # one output: 30
+
+
 def test_a_pole_free_line_does_not_win_by_default_among_readable_formulas():
     # the paper's Korns network, 3 + 2.13 ln|x| on a box around 0: every good formula has the log's pole;
     # a pole-free 60-node formula close to the best keeps the big pool pole-free, where the only readable
