@@ -12,6 +12,7 @@ from srnet.cgp.evolve import seed_from
 from srnet.cli import main
 from srnet.expr.symbolic import evaluate_sympy
 from srnet.extract import HELD_OUT_MAX, HELD_OUT_MIN, SRNet, held_out_rows, searched_rows
+from srnet.metrics import rmse_r2
 from srnet.train import train_mlp
 
 QUICK = dict(max_seconds=None, simplify_seconds=0, random_state=0, n_threads=1)
@@ -152,6 +153,12 @@ def test_classifier_logits_are_explained_and_agreement_reported():
     assert model.regions_["validation-rows"]["agreement"] == pytest.approx(held_agreement)
     assert model.selected_["validation_agreement"] == pytest.approx(
         (model.regions_["domain"]["agreement"] + held_agreement) / 2)
+    # output_r2_ is of the class probabilities, as printed (the logits' R^2 read -0.59 for an iris formula of
+    # class-probability R^2 0.9995)
+    probabilities = torch.softmax(torch.from_numpy(model.predict(X)), dim=1).numpy()
+    network_probabilities = net(torch.from_numpy(X).float()).detach().numpy()
+    assert model.output_r2_ == pytest.approx(rmse_r2(network_probabilities, probabilities)[1], abs=1e-6)
+    assert model.output_r2_ == model.regions_["rows"]["probability_r2"] != model.regions_["rows"]["r2"]
     # a row with no finite logit must get a label: it is said to be a guess
     outputs = model.predict(X[:3])
     outputs[1] = np.nan
