@@ -145,8 +145,18 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
     """A line for a network that looks loaded wrong, from :func:`network_fit`'s figures: a regression
     network of k outputs whose target holds k whole-number classes (a classifier without ':softmax' in
     --arch: its logits were explained as a regression, R2 n/a, without a word), or a poor fit to the
-    target (R2 -227 for a sigmoid network loaded as tanh)."""
-    if workload.y is None or workload.is_classifier:
+    target (R2 -227 for a sigmoid network loaded as tanh), or a classifier less accurate than always answering
+    the commonest label (labels read in another order than its outputs': accuracy 0, without a word)."""
+    if workload.y is None:
+        return None
+    if workload.is_classifier:
+        accuracy = own.get("network_accuracy")
+        _, counts = np.unique(np.asarray(workload.y).reshape(-1), return_counts=True)
+        commonest = counts.max() / counts.sum()
+        if accuracy is not None and accuracy < commonest:
+            return (f"the network's accuracy against the labels is {accuracy:.4g}, below the {commonest:.4g} of "
+                    f"always answering the commonest label: are its outputs in the labels' sorted order, is "
+                    f"--target the label column, is --arch right?")
         return None
     r2 = own.get("network_r2")
     y = np.asarray(workload.y).reshape(-1)
@@ -157,7 +167,7 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
                 f"a classifier? then add ':softmax' to --arch")
     if r2 is not None and r2 < POOR_FIT_R2:
         return (f"the network's R2 against the target is {r2:.4g}: is --arch right (its activation, its "
-                f"widths)?")
+                f"widths), is --target the network's target?")
     return None
 
 

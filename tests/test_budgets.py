@@ -644,6 +644,13 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
     assert "add ':softmax' to --arch" in fit_warning(work, {"network_r2": None})
     assert "R2 against the target is -227.3: is --arch right" in fit_warning(work, {"network_r2": -227.3})
     assert fit_warning(work, {"network_r2": 0.97}) is None
+    # a classifier whose labels are read in another order than its outputs': accuracy 0, without a word
+    classifier = Workload(model=nn.Sequential(logits, nn.Softmax(dim=1)), X=X, y=np.array(["a", "b", "b"] * 10),
+                          feature_names=["a", "b"], name="n", architecture="mlp", is_classifier=True)
+    assert fit_warning(classifier, {"network_accuracy": 0.0}).startswith(
+        "the network's accuracy against the labels is 0, below the 0.6667 of always answering the commonest label: "
+        "are its outputs in the labels' sorted order")
+    assert fit_warning(classifier, {"network_accuracy": 0.7}) is None
 
 
 def test_progress_must_be_true_or_false():
