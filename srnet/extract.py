@@ -61,6 +61,7 @@ from srnet.formulas import (
     pareto_front,
     refine,
     select,
+    warm_up_refinement,
 )
 from srnet.jsonio import finite_or_none, shown
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
@@ -600,7 +601,8 @@ class SRNet(BaseEstimator):
         search_seconds = None if total_seconds is None else total_seconds * (1 - FINISH_SHARE)
         if total_seconds is not None:  # the layer-wise search gets what the direct searches do not
             settings["max_seconds"] = search_seconds * (1 - direct_share)
-        self.compile_seconds_ = warm_up_kernels(self.progress)  # once per process: not search time
+        # once per process: not search time
+        self.compile_seconds_ = warm_up_kernels(self.progress) + (warm_up_refinement() if self.refine else 0.0)
         search_rows = as_feature_rows(search_X)
         search_targets = [np.ascontiguousarray(t) for t in search_targets]
         # a generation budget promises the same formula on every machine: the machine's

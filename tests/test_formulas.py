@@ -1114,3 +1114,14 @@ def test_a_formula_far_from_its_network_is_printed_at_four_digits_and_a_close_on
                     classification=False, simplify_seconds=0)
     digits = max(len(t.strip("-").replace(".", "").lstrip("0")) for t in re.findall(r"[\d.]+", far.display()[0]))
     assert digits <= 4, far.display()
+
+
+def test_refinement_is_warmed_up_once_per_process_outside_the_budget(monkeypatch):
+    """torch's first L-BFGS step (~0.7 s) came out of a 2 s explanation's refinement share (0.9 s of 0.5)."""
+    import srnet.formulas as formulas
+
+    calls = []
+    monkeypatch.setattr(formulas, "_REFINEMENT_WARM", [])
+    monkeypatch.setattr(formulas, "refine", lambda *args, **kwargs: calls.append(args[0].source))
+    assert formulas.warm_up_refinement() > 0 and calls == ["warm-up"]
+    assert formulas.warm_up_refinement() == 0.0 and calls == ["warm-up"]  # once
