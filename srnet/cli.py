@@ -323,7 +323,7 @@ def _explain(args) -> int:
     _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache, download=args.download)
-    check_rows(workload.X)  # before any line that reads as a start: too few rows is the one line printed
+    check_rows(workload.X, name="--data")  # before any line that reads as a start: the one line printed
     workload = _hold_out(workload, args.test_size, args.seed)
     print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
     own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
@@ -400,7 +400,7 @@ def _compare(args) -> int:
                              pmlb_cache=args.pmlb_cache, download=args.download)
     from srnet.data import check_rows, check_varies
 
-    check_rows(workload.X)  # before "comparing ... (1 rows)": too few rows is the one line printed
+    check_rows(workload.X, name="--data")  # before "comparing ... (1 rows)": the one line printed
     check_varies(workload.X, "compare", "give rows that vary")
     explainers = make_explainers(names, max_seconds=args.seconds)
     network = NetworkFunction(workload.model, args.layers)

@@ -494,8 +494,11 @@ def _refuse_ragged(path: Path, delimiter: str) -> None:
                 if width is None:
                     width = len(row)
                 elif len(row) != width:
-                    raise ValueError(f"'{path.name}': line {number} has {len(row)} fields, the first line "
-                                     f"{width}; every row needs one value per column")
+                    commas = delimiter == r"\s+" and any("," in field for field in row)  # a comma file named .txt
+                    raise ValueError(f"'{path.name}': line {number} has {counted(len(row), 'field')}, the first "
+                                     f"line {width}; every row needs one value per column" + (
+                                         f" (a {path.suffix} file is read as separated by spaces or tabs, and its "
+                                         f"lines hold commas: name it .csv)" if commas else ""))
     except (OSError, csv.Error, EOFError, io.UnsupportedOperation):
         return  # the table's own reading said what it could
 

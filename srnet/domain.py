@@ -106,8 +106,8 @@ class Domain:
                 return Domain("widen", AUTO_WIDEN)
             return Domain("jitter", AUTO_JITTER)
         if self.kind == "box" and len(self.box) != X.shape[1]:
-            raise ValueError(f"domain box has {len(self.box)} (low, high) pairs but X has "
-                             f"{counted(X.shape[1], 'column')}")
+            raise ValueError(f"the domain box has {counted(len(self.box), '(low, high) pair')}, one per input, but "
+                             f"the data have {counted(X.shape[1], 'input')}")
         return self
 
     def bounds(self, X: np.ndarray) -> np.ndarray | None:

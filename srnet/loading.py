@@ -85,7 +85,8 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
                          f"{expected}{hint}")
     if workload.y is not None and not workload.is_classifier and np.asarray(workload.y).dtype.kind in "USO":
         raise ValueError("the target column holds text labels, but the network is a regressor (it does not end in "
-                         "Softmax or LogSoftmax): pass a numeric target, or a classifier")
+                         "Softmax or LogSoftmax): pass a numeric target, or a classifier (in --arch, add "
+                         "':softmax')")
     return workload
 
 

@@ -168,11 +168,11 @@ def test_every_subcommand_refuses_bad_budgets_in_one_line(argv, message, capsys,
 def test_explain_refuses_a_one_row_csv_and_a_missing_model(tmp_path, data, capsys):
     _, argv = write_workload(tmp_path, data[:1])
     assert main(argv) == 2
-    assert "X has 1 row; srnet needs at least 10" in capsys.readouterr().err
+    assert "error: --data has 1 row; srnet needs at least 10" in capsys.readouterr().err
     # compare too, before a line that reads as a start ("comparing ... (1 rows)"), and with no explainer named
     assert main(["compare", *argv[1:], "--explainers", "lime"]) == 2
     out, err = capsys.readouterr()
-    assert "X has 1 row; srnet needs at least 10" in err and "comparing" not in out
+    assert "error: --data has 1 row; srnet needs at least 10" in err and "comparing" not in out
     assert main(["compare", *argv[1:], "--explainers", " , "]) == 2
     out, err = capsys.readouterr()
     assert "--explainers names none" in err and not out

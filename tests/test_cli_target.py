@@ -87,7 +87,7 @@ def test_text_labels_for_a_regression_network_are_named_in_one_line(files, capsy
     assert code == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "srnet explain: error: the target column holds text labels, but the network is a regressor (it does not end "
-        "in Softmax or LogSoftmax): pass a numeric target, or a classifier"]
+        "in Softmax or LogSoftmax): pass a numeric target, or a classifier (in --arch, add ':softmax')"]
 
 
 def test_report_records_the_architecture_with_the_widths_the_weights_gave(tmp_path):

@@ -500,7 +500,18 @@ def test_a_whitespace_table_splits_tabs_as_pandas_does_when_naming_a_short_line(
     """'1 2' then '3<tab>4' then '5' : the tab line was blamed (one field), not the short one."""
     path = tmp_path / "t.txt"
     path.write_text("1 2\n3\t4\n5\n")
-    with pytest.raises(ValueError, match=r"line 3 has 1 fields, the first line 2"):
+    with pytest.raises(ValueError, match=r"line 3 has 1 field, the first line 2; every row needs one value per "
+                                         r"column$"):
+        load_table(path)
+
+
+def test_a_comma_table_named_txt_is_told_to_be_named_csv(tmp_path):
+    """A .txt is read as whitespace-separated: 'line 2 has 1 fields, the first line 2' said nothing of why."""
+    path = tmp_path / "t.txt"
+    path.write_text("dose (mg),2x,y\n" + "".join(f"{i},{i},{i}\n" for i in range(12)))
+    with pytest.raises(ValueError, match=r"^'t.txt': line 2 has 1 field, the first line 2; every row needs one "
+                                         r"value per column \(a .txt file is read as separated by spaces or tabs, "
+                                         r"and its lines hold commas: name it .csv\)$"):
         load_table(path)
 
 

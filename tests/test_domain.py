@@ -150,7 +150,7 @@ def test_domain_kinds_and_factors_are_checked_on_construction():
 def test_a_box_of_the_wrong_width_for_X_fails_before_the_search():
     net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)).double()
     X = np.random.default_rng(0).uniform(-1, 1, (30, 2))
-    with pytest.raises(ValueError, match="1 \\(low, high\\) pairs but X has 2 columns") as excinfo:
+    with pytest.raises(ValueError, match="the domain box has 1 \\(low, high\\) pair, one per input, but the data have 2 inputs") as excinfo:
         SRNet(domain=[(0, 1)], max_generations=10_000_000, **QUICK).fit(net, X)  # would run for ages
     one_line(excinfo)
 
