@@ -29,6 +29,10 @@ def _print_explanation(model, output: str | None = None) -> None:
     from srnet.domain import as_domain, description_text
     from srnet.metrics import format_r2
     report = model.report()
+    renamed = {name: symbol for name, symbol in (model.feature_symbols_ or {}).items() if name != symbol}
+    if renamed:  # the formulas read x2x and dose_mg: which columns are they?
+        print("inputs renamed in the formulas (a symbol must read one way): " + ", ".join(
+            f"{symbol} is column '{name}'" for name, symbol in renamed.items()))
     print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:

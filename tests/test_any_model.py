@@ -278,12 +278,18 @@ def test_layers_are_named_by_their_module_path(data):
     assert [layer["name"] for layer in model.report()["layers"]] == ["body.1", "body.3", "head"]
 
 
-def test_dataframe_columns_become_sanitised_feature_names(data):
+def test_dataframe_columns_become_sanitised_feature_names(data, capsys):
     X, _ = data
     frame = pd.DataFrame(X, columns=["sepal-length", "2x", "sin"])
     model = SRNet(**QUICK).fit(BodyHead(), frame)
     assert model.feature_names_ == ["sepal_length", "x2x", "sin_"]
     assert model.feature_symbols_ == {"sepal-length": "sepal_length", "2x": "x2x", "sin": "sin_"}
+    from srnet.cli import _print_explanation
+
+    _print_explanation(model)  # the console says which column each renamed symbol is (only report.json did)
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "inputs renamed in the formulas (a symbol must read one way): sepal_length is column 'sepal-length', x2x is "
+        "column '2x', sin_ is column 'sin'")
     names = {s.name for s in model.input_symbols_}
     assert names == {"sepal_length", "x2x", "sin_"}
     # the printed formula reads back as the same expression
