@@ -650,3 +650,17 @@ def test_program_module_refuses_what_is_not_a_program_or_a_tensor(program):
 def test_from_json_of_a_parsed_document_points_to_from_dict(program):
     with pytest.raises(TypeError, match=r"^program JSON must be text, got dict \(a parsed document: from_dict\)$"):
         Program.from_json(program.to_dict())
+
+
+def test_a_monomial_negligible_at_the_points_is_dropped_as_residue():
+    """Expanding (6.241e-8*h + 0.8543)**2 left 3.895e-15*h**2 in a printed classifier's formula (1e-15 of its
+    sum): at the points it is read at, it is nothing. Terms of functions, and terms without points, stay."""
+    h, w, x = sympy.symbols("h w x", real=True)
+    points = {"h": np.linspace(-3, 3, 40), "w": np.linspace(-3, 3, 40), "x": np.linspace(-1, 0, 40)}
+    argument = sympy.Float(3.89453e-15) * h**2 + sympy.Float(5.79646) * h + sympy.Float(5.28541) * w**2 + 9
+    assert str(round_constants(sympy.sqrt(sympy.Abs(argument)), 4, points)) == "sqrt(Abs(5.796*h + 5.285*w**2 + 9))"
+    assert round_constants(argument, 4).has(h**2)  # no points: kept
+    assert round_constants(sympy.Float(1e-15) * sympy.exp(40 * x) + x, 4, points).has(sympy.exp)  # a function's
+    assert round_constants(sympy.Float(1e-6) * x**3 + x, 4, points).has(x**3)  # 1e-6 of its sum: it matters
+    # inside a shifted function, only a term tiny itself goes (it moves the argument by its own size)
+    assert round_constants(sympy.sin(sympy.Float(2.5e12) * x + sympy.Float(1e-4) * x**2), 4, points).has(x**2)

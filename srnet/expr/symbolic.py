@@ -412,12 +412,35 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
             return node
         return rest if columns is None or small_there(float(constant), rest) else node
 
+    def negligible(term: sympy.Expr, rest: sympy.Expr, shifted: bool) -> bool:
+        """A monomial with a float coefficient (``3.9e-15*x**2``, left by expanding ``(6.2e-8*x + 0.85)**2``)
+        below ``share`` of the rest of its sum at every point (and, within a shifted argument, below
+        ``share`` itself)."""
+        coefficient, _ = term.as_coeff_Mul()
+        if not coefficient.is_Float or not term.free_symbols or term.atoms(sympy.Function) or rest == 0:
+            return False
+        names = [s.name for s in (term.free_symbols | rest.free_symbols)]
+        if any(name not in columns for name in names):
+            return False
+        count = min(columns[name].size for name in names)
+        if count == 0:
+            return False
+        size, others = (float(np.max(np.abs(values_at(e, columns, count)))) for e in (term, rest))
+        return size < share * others and (not shifted or size < share)  # (NaN: not negligible)
+
+    def drop_terms(node, shifted: bool):
+        if columns is None or not node.is_Add:
+            return node
+        terms = sympy.Add.make_args(node)
+        kept = [t for t in terms if not negligible(t, node - t, shifted)]
+        return node if len(kept) == len(terms) else sympy.Add(*kept)
+
     def walk(node, shifted: bool = False):
         if not node.args:
             return node
         inside = shifted or isinstance(node, SHIFT_SENSITIVE)
         args = tuple(walk(arg, inside) for arg in node.args)
-        return drop(node if args == node.args else node.func(*args), shifted)
+        return drop(drop_terms(node if args == node.args else node.func(*args), shifted), shifted)
 
     return rebuilt(expr, lambda: walk(expr))
 
