@@ -856,6 +856,33 @@ def test_a_two_class_formula_is_read_and_counted_as_its_logit_difference():
     assert three.complexity == sum(complexity(e) for e in three.rounded())
 
 
+def test_a_two_class_decision_writes_a_shared_feature_once(monkeypatch):
+    """y1 and y0 weigh the same feature sqrt(P); simplified apart, sympy wrote P expanded in one and not in the
+    other, and d = y1 - y0 carried both (52 nodes for 13.33*sqrt(P) - 45.72): d is written from the program
+    with one output, w1 - w0."""
+    from srnet.expr import Program
+    from srnet.expr.symbolic import complexity
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    # F0 = sqrt|(x0 + 0.8543)**2 + x1| ; y0 = -6.667 F0 + 22.86, y1 = 6.667 F0 - 22.86
+    steps = (("add", 0, 2), ("square", 4, 0), ("add", 5, 1), ("sqrt", 6, 0))
+    program = Program(2, (0.8543, 1.0), steps, (7,), [[-6.667, 6.667]], [22.86, -22.86])
+    formula = Formula("direct-8", (program,))
+    x = sympy.symbols("x0:2", real=True)
+    import srnet.formulas as formulas
+
+    def apart(expressions, seconds):  # as sympy may: the second output's P expanded, the first's not
+        return [sympy.expand(e, deep=True) if i == 1 else e for i, e in enumerate(expressions)]
+
+    monkeypatch.setattr(formulas, "simplify_all", apart)
+    two = candidate(formula, x, {"domain": (X, formula(X))}, X, classification=True, simplify_seconds=1)
+    assert len(two.expressions[0].atoms(sympy.Abs)) == len(two.expressions[1].atoms(sympy.Abs)) == 1
+    assert np.allclose(sympy.lambdify(x, two.decision)(*X.T), formula(X)[:, 1] - formula(X)[:, 0])
+    assert len(two.decision.atoms(sympy.Abs)) == 1  # sqrt(P) once (subtracted, both forms stayed)
+    assert two.complexity == complexity(two.rounded()[-1]) <= complexity(two.rounded()[1]) + 1
+
+
 def test_a_lift_keeps_the_inputs_that_move_the_logits_and_refining_keeps_absent_terms_absent():
     from srnet.formulas import LIFT_INPUTS, _lift
     from srnet.metrics import mse
