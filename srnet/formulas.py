@@ -454,11 +454,13 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
     # program with one output (w1 - w0, b1 - b0): y1 and y0 simplified apart wrote their shared sqrt(P) once
     # expanded and once not, and d carried both (52 nodes for 13.33*sqrt(P) - 45.72)
     decision = None
+    started = time.perf_counter()
     if classification and formula.n_targets == 2:
         decision = (simplify_all(_difference(formula).expressions(symbols), simplify_seconds)[0]
                     if expressions is None else expressions[1] - expressions[0])
-    if expressions is None:
-        expressions = simplify_all(formula.expressions(symbols), simplify_seconds)
+    if expressions is None:  # (in what the decision left of the seconds: one budget per formula)
+        left = max(0.0, simplify_seconds - (time.perf_counter() - started))
+        expressions = simplify_all(formula.expressions(symbols), left)
     measured = Candidate(formula, expressions, 0, measure(formula, regions, classification=classification), [],
                          residue_points(symbols, domain_points), decision)
     shown = measured.rounded()  # the nodes counted are those printed (a weight of 1.0000000002 reads 1)
