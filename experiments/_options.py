@@ -4,6 +4,8 @@ empty JSON)."""
 
 from __future__ import annotations
 
+import sys
+
 from srnet.data import check_budget
 
 
@@ -35,3 +37,28 @@ def names_once(names) -> list[str]:
     a repeated name was measured again and counted twice."""
     parts = names.split(",") if isinstance(names, str) else names
     return list(dict.fromkeys(name.strip() for name in parts if name.strip()))
+
+
+def measuring() -> None:
+    """Make every Ctrl-C interrupt srnet's searches in this process (see :func:`run_script`); a process pool's
+    ``initializer`` too: a worker's search cut short came back as a finished run."""
+    from srnet.cgp import driver
+
+    driver.KEEP_BEST_ON_INTERRUPT = False
+
+
+def run_script(main) -> int:
+    """``main()``'s exit status, with Ctrl-C stopping the experiment: srnet's searches stop and keep their best
+    so far on a first Ctrl-C (interactive use), so the scripts saved a search cut short as a valid figure and
+    went on (exit 0), or died with a traceback; here every Ctrl-C interrupts, and the script ends in one line,
+    exit 130, with nothing more written (what a script had finished and written stays)."""
+    from srnet.cgp import driver
+
+    measuring()
+    try:
+        return main()
+    except (KeyboardInterrupt, SystemError) as error:  # (numba's SystemError wraps a Ctrl-C in a compiled call)
+        if not driver.is_interrupt(error):
+            raise
+        print("\ninterrupted (Ctrl-C): the experiment stopped; figures cut short are not written", file=sys.stderr)
+        return 130

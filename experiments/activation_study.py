@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _options import check_numbers, names_once
+from _options import check_numbers, names_once, run_script
 from _provenance import write_results
 from _summary import mean_std
 
@@ -337,4 +337,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -64,7 +64,7 @@ from torch import nn
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _options import check_numbers, parse_with_quick_defaults  # noqa: E402
+from _options import check_numbers, parse_with_quick_defaults, run_script  # noqa: E402
 from _provenance import write_results  # noqa: E402
 
 from srnet.activations import VARIABLE, ExpressionActivation, light_network, load_builtin  # noqa: E402
@@ -397,4 +397,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

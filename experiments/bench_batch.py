@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 
+from _options import run_script
 from _provenance import write_results
 
 
@@ -53,7 +54,7 @@ def warm_up() -> float:
 
 
 def run(suite, n_workers: int) -> dict:
-    from srnet.bench.runner import dask_client, run_batch
+    from srnet.bench.runner import dask_client, run_batch, stop_local_workers
     from srnet.bench.store import ResultStore
 
     with tempfile.TemporaryDirectory(prefix="srnet-bench-batch-") as folder:
@@ -64,6 +65,10 @@ def run(suite, n_workers: int) -> dict:
             warm = client.run(warm_up)
             load_before = load_average()
             outcome = run_batch(suite.jobs, store, client, progress=False)
+            if outcome.interrupted:  # as srnet bench stops them (the cluster's closing hung for a minute), and
+                # no figure: the folder is a temporary one ("run the same command again" was no advice)
+                stop_local_workers(client)
+                raise KeyboardInterrupt
         load_after = load_average()
         payloads, corrupt = store.load_all()
     if outcome.failed or outcome.unfinished or corrupt or len(payloads) != len(suite.jobs):
@@ -133,4 +138,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

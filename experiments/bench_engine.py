@@ -61,7 +61,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from _options import check_numbers, parse_with_quick_defaults
+from _options import check_numbers, parse_with_quick_defaults, run_script
 from _provenance import cpu_model, write_results
 
 import srnet
@@ -782,4 +782,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from _options import names_once
+from _options import names_once, run_script
 from _provenance import write_results
 from srnet_gecco import REGRESSION, SHARED, paper_points
 
@@ -107,4 +107,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -59,7 +59,7 @@ import time
 
 import numpy as np
 import sympy
-from _options import check_numbers, names_once
+from _options import check_numbers, names_once, run_script
 from _provenance import write_results
 
 import srnet
@@ -424,4 +424,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from _options import check_numbers
+from _options import check_numbers, measuring, run_script
 from _provenance import write_results
 from _summary import mean_std
 from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
@@ -310,23 +311,33 @@ def main(argv=None):
     tasks = [(kind, name, trial, settings) for kind, name in names for trial in range(args.trials)]
     print(f"{len(tasks)} trials ({len(names)} networks x {args.trials}), explainers {', '.join(explainers)}, "
           f"{args.jobs} at once; regression explainers learn on the {args.learn_on} box")
-    rows = []
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    rows, done, interrupted = [], 0, False
+    pool = ProcessPoolExecutor(max_workers=args.jobs, initializer=measuring)
+    try:
         for result in pool.map(run_trial, tasks):
             rows += result
+            done += 1
             print(f"  {result[0]['network']} trial {result[0]['trial']} done", flush=True)
+    except KeyboardInterrupt:  # keep the trials finished so far (as srnet_gecco.py does)
+        interrupted = True
+        print(f"\ninterrupted: {done} of {len(tasks)} trials finished, kept", flush=True)
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    if not rows:
+        return 130
     records = aggregate(rows)
     present = [e for e in explainers if any(r["explainer"] == e for r in records)]
     rows, summary = test_box_summary(records, present)
     if args.json:  # first: the measurements outlive any failure to print them
         recorded = {**{k: v for k, v in settings.items() if k != "gecco_dir"}, "trials": args.trials,
-                    "only": args.only}
+                    "only": args.only, "trials_finished": done, "interrupted": interrupted}
         write_results(args.json, {"settings": recorded, "records": records, "test_box": rows, "summary": summary})
     print_tables(records, present)
     print_test_box(rows, summary, present)
     if args.json:
         print(f"\nwrote {args.json}")
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main))

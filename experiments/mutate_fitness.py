@@ -39,6 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _options import run_script
 from _provenance import write_results
 
 REPO = Path(__file__).resolve().parents[1]
@@ -286,4 +287,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

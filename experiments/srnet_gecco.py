@@ -37,7 +37,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _options import check_numbers
+from _options import check_numbers, measuring, run_script
 from _provenance import write_results
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project root
@@ -299,7 +299,7 @@ def main(argv=None):
         print(f"regression points: train (recorded inputs only; not the paper's point set); SRNet domain: "
               f"{args.domain or 'its default'}")
     runs, interrupted = [], False
-    pool = ProcessPoolExecutor(max_workers=args.jobs)
+    pool = ProcessPoolExecutor(max_workers=args.jobs, initializer=measuring)
     try:
         for result in pool.map(run_one, tasks):
             runs.append(result)
@@ -327,4 +327,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

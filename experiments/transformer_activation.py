@@ -58,7 +58,7 @@ import sys
 import time
 
 import torch
-from _options import check_numbers
+from _options import check_numbers, run_script
 from _provenance import write_results
 from _summary import mean_std
 
@@ -424,4 +424,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

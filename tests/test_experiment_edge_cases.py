@@ -244,3 +244,30 @@ def test_bench_nguyen_refuses_an_empty_list(experiment_script, option):
     with pytest.raises(SystemExit) as stop:
         bench.main([option, ","])
     assert stop.value.code == 2
+
+
+# ------------------------------------------------------------------ Ctrl-C in every script
+
+def test_a_ctrl_c_stops_an_experiment_instead_of_cutting_one_search_short(experiment_script, monkeypatch, capsys):
+    """srnet's searches keep their best on a first Ctrl-C (interactive use): bench_nguyen.py saved a 3 s run of
+    a 6 s budget as a figure, ran on and exited 0. Under run_script every Ctrl-C interrupts: one line, 130."""
+    import numpy as np
+
+    from srnet import CGPRegressor
+    from srnet.cgp import driver
+
+    monkeypatch.setattr(driver, "KEEP_BEST_ON_INTERRUPT", True)
+    options = experiment_script("_options")
+    X = np.linspace(-1, 1, 40).reshape(-1, 1)
+
+    def interrupted_search():
+        def stop(progress):
+            raise KeyboardInterrupt  # as Ctrl-C lands in the search's loop
+        CGPRegressor(max_generations=50, max_seconds=None, random_state=0).fit(X, X[:, 0] ** 2, callback=stop)
+        return 0  # (reached when the search swallowed the Ctrl-C)
+
+    assert options.run_script(interrupted_search) == 130 and not driver.KEEP_BEST_ON_INTERRUPT
+    assert capsys.readouterr().err.strip() == (
+        "interrupted (Ctrl-C): the experiment stopped; figures cut short are not written")
+    monkeypatch.setattr(driver, "KEEP_BEST_ON_INTERRUPT", True)  # interactive use: the best so far is kept
+    assert interrupted_search() == 0

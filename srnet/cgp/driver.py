@@ -90,10 +90,17 @@ class Outcome:
     history: np.ndarray = field(repr=False)
 
 
+#: What Ctrl-C does to srnet's searches: True (interactive use), it stops the search and the best so far is
+#: kept and delivered (StopOnInterrupt, FinishOnInterrupt); False, it interrupts as usual: a script that measures
+#: sets it, as a search cut short is no figure (the experiments saved one as valid and went on, exit 0).
+KEEP_BEST_ON_INTERRUPT = True
+
+
 class StopOnInterrupt:
     """Context manager: a KeyboardInterrupt (Ctrl-C) inside ends the block
     quietly, and ``caught`` says so; the search keeps the best found so far.
-    A second Ctrl-C, after the block, interrupts as usual."""
+    A second Ctrl-C, after the block, interrupts as usual.  Under
+    ``KEEP_BEST_ON_INTERRUPT = False`` it lets every Ctrl-C through."""
 
     caught = False
 
@@ -101,7 +108,7 @@ class StopOnInterrupt:
         return self
 
     def __exit__(self, kind, value, traceback):
-        self.caught = is_interrupt(value)
+        self.caught = KEEP_BEST_ON_INTERRUPT and is_interrupt(value)
         return self.caught
 
 
@@ -109,7 +116,7 @@ class FinishOnInterrupt:
     """Context manager for the work after a search (composing, simplifying): the first Ctrl-C sets
     ``requested`` and prints ``message`` instead of interrupting, so the caller can skip what is optional
     and still deliver; a second one interrupts as usual.  Only in the main thread (the one Python delivers
-    signals to); elsewhere Ctrl-C interrupts as usual."""
+    signals to), and under ``KEEP_BEST_ON_INTERRUPT``; elsewhere Ctrl-C interrupts as usual."""
 
     def __init__(self, message: str | None = None, *, requested: bool = False):
         self.message = message
@@ -117,7 +124,7 @@ class FinishOnInterrupt:
         self._previous = None
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
+        if threading.current_thread() is threading.main_thread() and KEEP_BEST_ON_INTERRUPT:
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
@@ -248,4 +255,5 @@ def run(strategy, *, max_generations: int | None = None, max_evaluations: int | 
     return Outcome(reason, seconds, np.array(history, dtype=np.float64))
 
 
-__all__ = ["Limits", "Outcome", "Progress", "STOP_REASONS", "StopOnInterrupt", "check_budgets", "is_interrupt", "run"]
+__all__ = ["KEEP_BEST_ON_INTERRUPT", "Limits", "Outcome", "Progress", "STOP_REASONS", "StopOnInterrupt",
+           "check_budgets", "is_interrupt", "run"]
