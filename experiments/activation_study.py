@@ -54,7 +54,7 @@ import numpy as np
 import torch
 from _options import check_numbers, names_once, run_script
 from _provenance import write_results
-from _summary import mean_std
+from _summary import mean_std, shown_std
 
 from srnet.activations import (
     DegenerateActivationError,
@@ -189,7 +189,7 @@ def print_table(rows) -> None:
     print("-" * len(header))
     for r in rows:
         def pm(key, scale=1.0, digits=4, r=r):
-            return f"{r[key] * scale:.{digits}f}±{r[key + '_std'] * scale:.{digits}f}"
+            return f"{r[key] * scale:.{digits}f}±{shown_std(r[key + '_std'] * scale, f'.{digits}f')}"
         print(f"{r['dataset']:<10} {r['model']:<18} {r['parameters']:>7d} {pm('accuracy'):>15} {pm('roc_auc'):>15} "
               f"{pm('efficiency'):>15} {pm('gain_vs_heavy', 100, 1) + '%':>15} {pm('auc_vs_heavy'):>15}")
 

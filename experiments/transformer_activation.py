@@ -60,7 +60,7 @@ import time
 import torch
 from _options import check_numbers, run_script
 from _provenance import write_results
-from _summary import mean_std
+from _summary import mean_std, shown_std
 
 from srnet.activations import builtin_names, load_builtin, resolve_device
 from srnet.activations.language_model import (
@@ -235,8 +235,8 @@ def run_table(args, setup, candidates, train, test, device):
                      "vs_gelu_mean": diff_mean, "vs_gelu_std": diff_std})
     gelu_row = next(r for r in rows if r["activation"] == "gelu")
     for row in rows:
-        margin = max(row["perplexity_std"], gelu_row["perplexity_std"])
-        row["beats_gelu"] = bool(row["activation"] != "gelu"
+        margin = max(row["perplexity_std"], gelu_row["perplexity_std"])  # (nan with one seed: no verdict)
+        row["beats_gelu"] = bool(row["activation"] != "gelu" and math.isfinite(margin)
                                  and gelu_row["perplexity_mean"] - row["perplexity_mean"] > margin)
     return rows, runs, kept
 
@@ -246,8 +246,8 @@ def print_table(rows) -> None:
           f"{'tokens/s':>10}  beats")
     for r in rows:
         print(f"  {r['activation'][:42]:<42} {r['source']:<9} "
-              f"{r['perplexity_mean']:>8.4f} ± {r['perplexity_std']:<6.4f} "
-              f"{r['vs_gelu_mean']:>+8.4f} ± {r['vs_gelu_std']:<7.4f} {r['tokens_per_s']:>10,.0f}  "
+              f"{r['perplexity_mean']:>8.4f} ± {shown_std(r['perplexity_std'], '.4f'):<6} "
+              f"{r['vs_gelu_mean']:>+8.4f} ± {shown_std(r['vs_gelu_std'], '.4f'):<7} {r['tokens_per_s']:>10,.0f}  "
               f"{'yes' if r['beats_gelu'] else '-'}")
 
 
@@ -387,7 +387,8 @@ def main(argv=None) -> int:
     print_table(rows)
     winners = [r["activation"] for r in rows if r["source"] != "baseline" and r["beats_gelu"]]
     print("  " + (f"below GELU by more than one std: {', '.join(winners)}" if winners else
-                  "no found activation is below GELU by more than one std"))
+                  "no found activation is below GELU by more than one std" + (
+                      " (one seed: no std, no verdict)" if args.seeds == 1 else "")))
 
     print("\n3. MLP block explained (test perplexity)", flush=True)
     block = run_block(args, setup, gelu_model, train, search_validation, test, device)

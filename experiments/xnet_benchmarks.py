@@ -51,7 +51,7 @@ import sympy
 import torch
 from _options import check_numbers, names_once, run_script
 from _provenance import write_results
-from _summary import mean_std
+from _summary import mean_std, shown_std
 
 from srnet import XNetClassifier, XNetRegressor
 from srnet.benchmarks import NGUYEN, get_benchmark
@@ -288,8 +288,9 @@ def print_report(results: dict) -> None:
         print(f"{'dataset':<26}{'X-Net':>16}{'params':>8}{'MLP':>16}{'params':>8}  within 1 point, <= 10 %?")
         for row in rows:
             ok = row["within_1_point"] and row["parameter_share"] <= 0.1
-            print(f"{row['dataset']:<26}{row['xnet_accuracy']:>9.3f} +- {row['xnet_accuracy_std']:.3f}"
-                  f"{row['xnet_parameters']:>8.0f}{row['mlp_accuracy']:>9.3f} +- {row['mlp_accuracy_std']:.3f}"
+            print(f"{row['dataset']:<26}{row['xnet_accuracy']:>9.3f} +- {shown_std(row['xnet_accuracy_std'], '.3f'):<5}"
+                  f"{row['xnet_parameters']:>8.0f}{row['mlp_accuracy']:>9.3f} +- "
+                  f"{shown_std(row['mlp_accuracy_std'], '.3f'):<5}"
                   f"{row['mlp_parameters']:>8.0f}  {'yes' if ok else 'no'} ({100 * row['parameter_share']:.1f} %)")
         print(f"within 1 point with <= 10 % of the parameters on "
               f"{sum(r['within_1_point'] and r['parameter_share'] <= 0.1 for r in rows)} of {len(rows)} sets")

@@ -25,7 +25,8 @@ def test_every_script_summarises_seeds_with_the_one_mean_std(experiment_script):
         assert experiment_script(script).mean_std is one, script
     mean, std = one([1.0, 2.0, None, 6.0])
     assert mean == 3.0 and std == float(np.std([1.0, 2.0, 6.0], ddof=1))
-    assert one([5.0]) == (5.0, 0.0)
+    assert one([5.0])[0] == 5.0 and math.isnan(one([5.0])[1])  # one seed: no spread ("± 0" read as none)
+    assert experiment_script("_summary").shown_std(math.nan, ".4f") == "-"
     assert all(math.isnan(v) for v in one([None, None]))
 
 
