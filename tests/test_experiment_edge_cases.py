@@ -210,7 +210,7 @@ def test_srnet_gecco_ctrl_c_keeps_the_runs_already_finished(experiment_script, g
     gecco = experiment_script("srnet_gecco")
 
     class Pool:
-        def __init__(self, max_workers):
+        def __init__(self, max_workers, initializer=None):
             pass
 
         def __enter__(self):
