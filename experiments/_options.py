@@ -4,7 +4,10 @@ empty JSON)."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+from pathlib import Path
 
 from srnet.data import check_budget
 
@@ -22,6 +25,22 @@ def check_numbers(parser, args, *, counts=(), budgets=(), naturals=()) -> None:
             check_budget(f"--{option.replace('_', '-')}", getattr(args, option), allow_none=True)
     except ValueError as error:
         parser.error(str(error))
+
+
+def output_file(text: str) -> str:
+    """``--json PATH`` checked when the options are read (argparse's ``type=``): a folder, or a folder that
+    cannot be made, failed only when the results were written, after the whole run."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"'{text}' is a folder; give the path of a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot make the folder '{path.parent}' ({error.strerror or error})") \
+            from None
+    if not os.access(path.parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write in the folder '{path.parent}'")
+    return text
 
 
 def parse_with_quick_defaults(parser, argv, **quick):

@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _options import check_numbers, names_once, run_script
+from _options import check_numbers, names_once, output_file, run_script
 from _provenance import write_results
 from _summary import mean_std, shown_std
 
@@ -95,7 +95,7 @@ def parse_args(argv=None):
     parser.add_argument("--affine", action="store_true", help="learnable a*g(b*x + c) + d around found formulas")
     parser.add_argument("--pmlb-cache", default=None)
     parser.add_argument("--out", default=str(REPO / "runs" / "activation_study"))
-    parser.add_argument("--json", default=None, help="also write the JSON report here")
+    parser.add_argument("--json", type=output_file, default=None, help="also write the JSON report here")
     args = parser.parse_args(argv)
     # one line per bad value (epochs 0 reported untrained models)
     check_numbers(parser, args, counts=("epochs", "batch_size", "attempts", "search_samples"),

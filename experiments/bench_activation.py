@@ -64,7 +64,7 @@ from torch import nn
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _options import check_numbers, parse_with_quick_defaults, run_script  # noqa: E402
+from _options import check_numbers, output_file, parse_with_quick_defaults, run_script  # noqa: E402
 from _provenance import write_results  # noqa: E402
 
 from srnet.activations import VARIABLE, ExpressionActivation, light_network, load_builtin  # noqa: E402
@@ -101,7 +101,7 @@ BASELINES = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU}
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", default=None, help="write the results here (with provenance)")
+    parser.add_argument("--json", type=output_file, default=None, help="write the results here (with provenance)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     parser.add_argument("--rounds", type=int, default=30, help="timed rounds per size (16M: a third)")
     parser.add_argument("--train-steps", type=int, default=30, help="timed training steps per model")

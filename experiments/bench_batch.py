@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from _options import run_script
+from _options import output_file, run_script
 from _provenance import write_results
 
 
@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("--generations", type=int, default=1000, help="SRNet generations per job (default: 1000)")
     parser.add_argument("--workers", default="1,2", help="worker counts to compare (default: 1,2)")
     parser.add_argument("--pmlb-cache", help="for pmlb suites")
-    parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--json", type=output_file, help="write the figures here")
     args = parser.parse_args(argv)
 
     from srnet.bench.runner import check_workers

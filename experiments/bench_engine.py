@@ -61,7 +61,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from _options import check_numbers, parse_with_quick_defaults, run_script
+from _options import check_numbers, output_file, parse_with_quick_defaults, run_script
 from _provenance import cpu_model, write_results
 
 import srnet
@@ -551,7 +551,7 @@ def parse_args(argv=None):
                         help="budget of each time-to-target run on a reference network (default 60)")
     parser.add_argument("--quick", action="store_true",
                         help="check every table in about a minute: tiny budgets, few problems and seeds")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--json", type=output_file, metavar="PATH", help="also write the figures as JSON")
     args = parse_with_quick_defaults(parser, argv, seconds=1.0, raw_seconds=0.2, ttt_seeds=2, ttt_seconds=2.0,
                                      gecco_seeds=1, gecco_seconds=10.0,
                                      threads=f"1,{min(2, numba.config.NUMBA_NUM_THREADS)}")

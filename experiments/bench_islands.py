@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from _options import names_once, run_script
+from _options import names_once, output_file, run_script
 from _provenance import write_results
 from srnet_gecco import REGRESSION, SHARED, paper_points
 
@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--json", metavar="PATH")
+    parser.add_argument("--json", type=output_file, metavar="PATH")
     args = parser.parse_args(argv)
     # each once, in the order given (a repeated name ran its seeds again and counted them twice)
     names = names_once(args.only)

@@ -59,7 +59,7 @@ import time
 
 import numpy as np
 import sympy
-from _options import check_numbers, names_once, run_script
+from _options import check_numbers, names_once, output_file, run_script
 from _provenance import write_results
 
 import srnet
@@ -372,7 +372,7 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ",".join(METHODS))
     parser.add_argument("--pyoperon-iterations", type=int, default=0,
                         help="pyoperon's optimizer_iterations (local search steps; default 0, its wrapper's default)")
-    parser.add_argument("--json", metavar="PATH",
+    parser.add_argument("--json", type=output_file, metavar="PATH",
                         help="also write the figures as JSON (under 'results', with provenance)")
     args = parser.parse_args(argv)
     # --pyoperon-iterations -1 was pyoperon's traceback after every srnet and gplearn run had finished

@@ -44,7 +44,7 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from _options import check_numbers, measuring, run_script
+from _options import check_numbers, measuring, output_file, run_script
 from _provenance import write_results
 from _summary import mean_std
 from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
@@ -281,7 +281,8 @@ def main(argv=None):
     parser.add_argument("--learn-on", default="validation", choices=["validation", "test"],
                         help="regression: the box whose network-labelled points every explainer learns from "
                              "(default: the paper's validation box; test: the box it is measured on)")
-    parser.add_argument("--json", help="write the aggregated records here (under 'results', with provenance)")
+    parser.add_argument("--json", type=output_file,
+                        help="write the aggregated records here (under 'results', with provenance)")
     args = parser.parse_args(argv)
     check_numbers(parser, args, counts=("jobs", "trials", "points"), budgets=("seconds",))
     if args.points < 2:  # one point has no variance (compare refused it in every worker)

@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _options import run_script
+from _options import output_file, run_script
 from _provenance import write_results
 
 REPO = Path(__file__).resolve().parents[1]
@@ -220,7 +220,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-compiled", action="store_true", help="skip the compiled second stage")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run")
-    parser.add_argument("--json", type=Path, help="write the per-mutant results here")
+    parser.add_argument("--json", type=output_file, help="write the per-mutant results here")
     args = parser.parse_args(argv)
     if not 0 < args.timeout < math.inf:  # 0 or -5 blamed the unmutated code for the option
         parser.error(f"--timeout must be a finite number of seconds > 0, got {args.timeout}")

@@ -37,7 +37,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _options import check_numbers, measuring, run_script
+from _options import check_numbers, measuring, output_file, run_script
 from _provenance import write_results
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project root
@@ -272,7 +272,8 @@ def main(argv=None):
     parser.add_argument("--domain", default=None,
                         help="SRNet's explanation domain (rows, auto, widen:F, box:..., jitter:S); default: the "
                              "paper's validation box with --points train+validation, else SRNet's default")
-    parser.add_argument("--json", help="write the per-network records here (under 'results', with provenance)")
+    parser.add_argument("--json", type=output_file,
+                        help="write the per-network records here (under 'results', with provenance)")
     args = parser.parse_args(argv)
     check_numbers(parser, args, counts=("jobs", "seeds"), budgets=("seconds",))
     from srnet.reference import load_reference

@@ -58,7 +58,7 @@ import sys
 import time
 
 import torch
-from _options import check_numbers, run_script
+from _options import check_numbers, output_file, run_script
 from _provenance import write_results
 from _summary import mean_std, shown_std
 
@@ -131,7 +131,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="auto", help="auto (CUDA when present, with the larger config), cpu, cuda")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per activation in the table (0, 1, ...)")
-    parser.add_argument("--json", default=None, help="write the results here (with provenance)")
+    parser.add_argument("--json", type=output_file, default=None, help="write the results here (with provenance)")
     parser.add_argument("--quick", action="store_true", help="tiny config: checks the script (~1 min)")
     parser.add_argument("--corpus", default=None, help="a UTF-8 text file (default: pydoc_data.topics)")
     parser.add_argument("--search-seconds", type=float, default=None, help="wall budget of the search")

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import sympy
 import torch
-from _options import check_numbers, names_once, run_script
+from _options import check_numbers, names_once, output_file, run_script
 from _provenance import write_results
 from _summary import mean_std, shown_std
 
@@ -298,7 +298,8 @@ def print_report(results: dict) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", metavar="PATH", help="write the figures as JSON (under 'results', with provenance)")
+    parser.add_argument("--json", type=output_file, metavar="PATH",
+                        help="write the figures as JSON (under 'results', with provenance)")
     parser.add_argument("--quick", action="store_true", help="a one-minute check of the script")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per problem and dataset (default 3; quick 1)")
     parser.add_argument("--max-seconds", type=float, default=None,

@@ -271,3 +271,13 @@ def test_a_ctrl_c_stops_an_experiment_instead_of_cutting_one_search_short(experi
         "interrupted (Ctrl-C): the experiment stopped; figures cut short are not written")
     monkeypatch.setattr(driver, "KEEP_BEST_ON_INTERRUPT", True)  # interactive use: the best so far is kept
     assert interrupted_search() == 0
+
+
+def test_a_json_path_that_cannot_be_written_is_refused_before_the_run(experiment_script, tmp_path, capsys):
+    """--json a folder (or under /proc) failed in write_results, after the whole run: IsADirectoryError."""
+    nguyen = experiment_script("bench_nguyen")
+    for path, message in ((tmp_path, "is a folder; give the path of a file"),
+                          ("/proc/nope/x.json", "cannot make the folder '/proc/nope'")):
+        with pytest.raises(SystemExit) as stop:
+            nguyen.main(["--seeds", "1", "--seconds", "1", "--json", str(path)])
+        assert stop.value.code == 2 and message in capsys.readouterr().err
