@@ -300,11 +300,13 @@ def main(argv=None):
     except ValueError as error:
         parser.error(f"--srnet-domain: {error}")
     gecco = Path(args.gecco_dir)
-    names = reference_networks(parser, gecco, args.only)
+    names = reference_networks(parser, gecco, args.only, args.pmlb_cache)
     try:
         explainers = list(check_explainers(e.strip() for e in args.explainers.split(",") if e.strip()))
     except ValueError as error:  # an unknown name or a missing package: one line, before any work
         parser.error(str(error))
+    if not explainers:  # (a worker's "no explainers to compare", as a remote traceback)
+        parser.error(f"--explainers names none, got {args.explainers!r}")
     settings = {"gecco_dir": str(gecco), "pmlb_cache": str(args.pmlb_cache), "seconds": args.seconds,
                 "points": args.points, "explainers": explainers, "srnet_form": args.srnet_form,
                 "learn_on": args.learn_on, "srnet_select": args.srnet_select,

@@ -56,8 +56,10 @@ def add_reference_options(parser, unit):
     parser.add_argument("--only", help="comma-separated network names")
 
 
-def reference_networks(parser, gecco_dir, only=None):
-    """(kind, name) of the paper's networks to run; ``only`` filters by name."""
+def reference_networks(parser, gecco_dir, only=None, pmlb_cache=None):
+    """(kind, name) of the paper's networks to run; ``only`` filters by name.  The classification networks'
+    PMLB tables must be in ``pmlb_cache`` (checked here: a missing one was a worker's traceback, advising a
+    --download these scripts do not have)."""
     if not Path(gecco_dir).is_dir():
         parser.error(f"no reference networks at '{gecco_dir}' (set --gecco-dir or SRNET_GECCO_DIR)")
     names = [(k, n) for k, group in (("regression", REGRESSION), ("classification", CLASSIFICATION)) for n in group]
@@ -70,6 +72,14 @@ def reference_networks(parser, gecco_dir, only=None):
         if unknown:
             parser.error(f"unknown network(s): {', '.join(sorted(unknown))}")
         names = [(k, n) for k, n in names if n in wanted]
+    from srnet.data import pmlb_cache_dir, pmlb_cached
+
+    pmlb_cache = pmlb_cache_dir(pmlb_cache)
+    missing = [n for k, n in names if k == "classification" and not pmlb_cached(pmlb_cache, n)]
+    if missing:
+        parser.error(f"--pmlb-cache '{pmlb_cache}' lacks the PMLB table(s) of {', '.join(missing)} (the "
+                     f"classification networks' data): give the folder that holds them, or leave those out "
+                     f"with --only")
     return names
 
 
@@ -279,7 +289,7 @@ def main(argv=None):
     from srnet.reference import load_reference
 
     gecco = Path(args.gecco_dir)
-    names = reference_networks(parser, gecco, args.only)
+    names = reference_networks(parser, gecco, args.only, args.pmlb_cache)
     if args.domain is not None:
         from srnet.domain import parse_domain
 

@@ -281,3 +281,17 @@ def test_a_json_path_that_cannot_be_written_is_refused_before_the_run(experiment
         with pytest.raises(SystemExit) as stop:
             nguyen.main(["--seeds", "1", "--seconds", "1", "--json", str(path)])
         assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_missing_pmlb_tables_and_no_explainers_are_refused_before_the_pool(experiment_script, gecco_dir, capsys):
+    """A missing PMLB table was a worker's remote traceback (advising a --download these scripts lack); an
+    empty --explainers a worker's "no explainers to compare"."""
+    gecco = experiment_script("srnet_gecco")
+    with pytest.raises(SystemExit) as stop:
+        gecco.main(["--gecco-dir", str(gecco_dir), "--pmlb-cache", "/nonexistent", "--only", "adult"])
+    assert stop.value.code == 2
+    assert "--pmlb-cache '/nonexistent' lacks the PMLB table(s) of adult" in capsys.readouterr().err
+    compare = experiment_script("compare_explainers")
+    with pytest.raises(SystemExit) as stop:
+        compare.main(["--gecco-dir", str(gecco_dir), "--only", "kkk0", "--explainers", " , "])
+    assert stop.value.code == 2 and "--explainers names none" in capsys.readouterr().err
