@@ -64,7 +64,7 @@ from torch import nn
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _options import check_numbers, output_file, parse_with_quick_defaults, run_script  # noqa: E402
+from _options import check_numbers, names_once, output_file, parse_with_quick_defaults, run_script  # noqa: E402
 from _provenance import write_results  # noqa: E402
 
 from srnet.activations import VARIABLE, ExpressionActivation, light_network, load_builtin  # noqa: E402
@@ -366,10 +366,11 @@ def main(argv=None) -> int:
             steady_allocator()
     torch._dynamo.config.recompile_limit = 10_000  # one entry per module, formula and size
     torch._dynamo.config.accumulated_recompile_limit = 100_000
-    names = args.formulas.split(",") if args.formulas else list(FORMULAS)
+    names = list(FORMULAS) if args.formulas is None else names_once(args.formulas)
     unknown = [n for n in names if n not in FORMULAS]
-    if unknown:
-        raise SystemExit(f"unknown formula(s) {', '.join(unknown)}; choose from {', '.join(FORMULAS)}")
+    if unknown or not names:  # '' ran all 15; ',' was "unknown formula(s) ," without "error:"
+        raise SystemExit(f"error: --formulas: {'unknown ' + ', '.join(unknown) if unknown else 'names none'}; "
+                         f"choose from {', '.join(FORMULAS)}")
     activations, hand = {}, {}
     for name in names:
         formula, by_hand = FORMULAS[name]

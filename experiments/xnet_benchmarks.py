@@ -23,8 +23,9 @@ for 9..12, drawn from its box with the seed; 1000 test points with seed
 **Classification**: scikit-learn's iris, wine and 8x8 digits (the stand-in for
 the paper's MNIST) and five PMLB sets read from the local cache
 (``--pmlb-cache``, default ``$SRNET_PMLB_CACHE`` or ``../shared/pmlb``; a set
-not cached is skipped with a message).  Per seed: a stratified 75/25 split,
-features standardised on the training rows; ``XNetClassifier(max_seconds=C)``
+of the defaults not cached is skipped with a message; one named by --datasets
+is refused).  Per seed: a stratified 75/25 split, features standardised on
+the training rows; ``XNetClassifier(max_seconds=C)``
 against an MLP with two ReLU hidden layers of 32 (the paper's iris MLP: 1315
 parameters), 300 epochs of Adam.  Test accuracy and parameters, mean and std
 over seeds; ``within_1_point`` and ``parameter_share`` say whether X-Net is
@@ -203,12 +204,13 @@ def nguyen(problems, seeds: int, seconds: float, widths, mlp_iterations: int) ->
 # --------------------------------------------------------- classification
 
 def load_dataset(name: str, pmlb_cache: Path):
-    """``(X, y)`` of a scikit-learn set or a cached PMLB set; None (with a message) when absent."""
+    """``(X, y)`` of a scikit-learn set or a cached PMLB set; None (with a message) when a default set is
+    absent (a set named by --datasets is checked by ``main``)."""
     from sklearn import datasets
 
     if name in SKLEARN_SETS:
         return getattr(datasets, f"load_{name}")(return_X_y=True)
-    if not pmlb_cached(pmlb_cache, name):
+    if not pmlb_cached(pmlb_cache, name):  # a default set (a named one is checked by main)
         print(f"  {name}: not in the PMLB cache {pmlb_cache}; skipped", file=sys.stderr, flush=True)
         return None
     X, y, _ = load_table(name, pmlb_cache=pmlb_cache)
@@ -325,6 +327,13 @@ def main(argv=None) -> int:
     datasets = (args.datasets.split(",") if args.datasets is not None
                 else list(QUICK_SETS if quick else SKLEARN_SETS + PMLB_SETS))
     datasets = names_once(datasets)
+    if args.problems is not None and args.datasets is not None and not problems and not datasets:
+        parser.error("--problems and --datasets name nothing to run")
+    cache = Path(args.pmlb_cache)
+    unknown = [n for n in datasets if n not in SKLEARN_SETS and not pmlb_cached(cache, n)] if args.datasets else []
+    if unknown:  # a typo read as "not in the PMLB cache; skipped", exit 0 with nothing measured
+        parser.error(f"--datasets: {', '.join(unknown)} is neither a scikit-learn set ({', '.join(SKLEARN_SETS)}) "
+                     f"nor a table in the PMLB cache '{cache}'")
     for name in problems:
         try:
             get_benchmark(name)

@@ -295,3 +295,16 @@ def test_missing_pmlb_tables_and_no_explainers_are_refused_before_the_pool(exper
     with pytest.raises(SystemExit) as stop:
         compare.main(["--gecco-dir", str(gecco_dir), "--only", "kkk0", "--explainers", " , "])
     assert stop.value.code == 2 and "--explainers names none" in capsys.readouterr().err
+
+
+def test_a_dataset_or_formula_that_does_not_exist_is_refused(experiment_script, tmp_path, capsys):
+    """xnet_benchmarks read --datasets foo as "not in the PMLB cache; skipped" and exited 0 having measured
+    nothing; bench_activation ran all 15 formulas for --formulas ''."""
+    xnet = experiment_script("xnet_benchmarks")
+    with pytest.raises(SystemExit) as stop:
+        xnet.main(["--problems", "", "--datasets", "foo", "--pmlb-cache", str(tmp_path)])
+    assert stop.value.code == 2 and "--datasets: foo is neither a scikit-learn set" in capsys.readouterr().err
+    activation = experiment_script("bench_activation")
+    for given in ("", ","):
+        with pytest.raises(SystemExit, match=r"^error: --formulas: names none; choose from magic-sin"):
+            activation.main(["--formulas", given, "--quick", "--no-compile"])
