@@ -27,14 +27,13 @@ JSON (``--json``, with provenance)::
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
 
 import numba
 import numpy as np
-from _options import names_once, output_file, run_script
+from _options import check_numbers, names_once, output_file, run_script
 from _provenance import write_results
 from srnet_gecco import REGRESSION, SHARED, paper_points
 
@@ -66,8 +65,9 @@ def main(argv=None) -> int:
         parser.error(f"not a regression network of the paper: {', '.join(unknown)}")
     if not names:
         parser.error("--only names no network")
-    if args.seeds < 1 or args.threads < 2 or not 0 < args.seconds < math.inf:
-        parser.error("--seeds >= 1, --threads >= 2 and a finite --seconds > 0")
+    check_numbers(parser, args, counts=("seeds",), budgets=("seconds",))  # names the value that is wrong
+    if args.threads < 2:
+        parser.error(f"--threads must be >= 2 (islands against one population), got {args.threads}")
     if args.threads > numba.config.NUMBA_NUM_THREADS:  # the search runs on at most numba's threads: --threads 8
         # on 2 cores ran 2 threads sharing one population, printed and written as 8 threads
         parser.error(f"--threads must be at most {numba.config.NUMBA_NUM_THREADS} (numba's threads on this "
