@@ -142,7 +142,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     requested the finish, report.json is still written (marked interrupted) and the remaining plots skipped."""
     from srnet.jsonio import dumps
     from srnet.plots import plot_convergence, plot_layer_fits, plot_network_vs_formula, plot_pareto
-    from srnet.probe import probe
+    from srnet.probe import plan_layers, probe
 
     def interrupted() -> bool:
         return finishing is not None and finishing.requested
@@ -170,7 +170,8 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
             # beyond the domain the network may overflow (fit only noted it): drawn, not refused
             lambda Z: probe(network, Z, model.layer_names_, finite=False)[-1], model.predict, X,
             out_dir / "network_vs_formula",
-            feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box")))
+            feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box"),
+            layer=None if model.layer_names_[-1] == plan_layers(network).output else model.layer_names_[-1]))
     plots = []
     try:
         for draw in drawings:

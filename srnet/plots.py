@@ -237,12 +237,20 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, extend="both",
                  label=f"value (1-99 % of {reference_label})\nred above, black below, magenta NaN/inf")
     if n > 1:
-        ticks = [-limit, -threshold, 0.0, threshold, limit]  # few ticks: symlog labels crowd near 0
+        # a tick per decade between the linear zone and the largest difference (at most four a side): with
+        # ticks at +-0.01 and +-limit only, an error of 0.05 and one of 2 read alike, "saturated"
+        decades = [threshold * 10.0**k for k in range(1, 40) if threshold * 10.0**k < limit / 3]  # (not crowding it)
+        decades = decades[::-(-len(decades) // 4)] if decades else []
+        ticks = [-limit, *(-d for d in reversed(decades)), -threshold, 0.0, threshold, *decades, limit]
         bar = fig.colorbar(diff_image, ax=axes[1].tolist(), shrink=0.85, ticks=ticks,
                            label=f"difference from {reference_label} (symlog)")
         bar.ax.set_yticklabels([f"{t:.2g}" for t in ticks])
-    fig.suptitle(title or ("network and explanations (dashed: training box"
-                           + ("; dotted: explanation domain)" if domain_box is not None else ")")))
+        # the reference's own difference is 0: its panel says how to read the others'
+        axes[1][0].text(0.5, 0.5, f"below: each minus the {reference_label}\n(red: above it, blue: below)\n"
+                                  f"white within ±{threshold:.2g},\nlogarithmic beyond",
+                        ha="center", va="center", transform=axes[1][0].transAxes, fontsize=10, color="0.25")
+    key = "dashed: training box" + ("; dotted: explanation domain" if domain_box is not None else "")
+    fig.suptitle(f"{title} ({key})" if title else f"network and explanations ({key})")
     return save_figure(fig, path)
 
 
@@ -260,14 +268,15 @@ MAX_OUTPUT_PLOTS = 8
 
 
 def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, box=None,
-                            others=None, domain_box=None) -> list[Path]:
+                            others=None, domain_box=None, layer: str | None = None) -> list[Path]:
     """For 1-D or 2-D inputs: the network and the formula (and any ``others``,
     label -> function) across the data's box widened by 50 % on each side,
     and at least the explanation domain widened by 25 % (``domain_box``: its
     edges are drawn too; the report's "beyond" region); several outputs (a
     hidden layer, ``--layers``) one file each, ``<stem>_y<j>.png``, the first
     MAX_OUTPUT_PLOTS of them (only the first was drawn, a wrong second one
-    unseen)."""
+    unseen).  ``layer``: the module explained, when it is not the network's output (its units are titled
+    so, not "output y6")."""
     train_box = data_box(X) if box is None else np.asarray(box, dtype=np.float64)
     wide = widen_box(train_box)
     if domain_box is not None:
@@ -281,7 +290,8 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
     paths = []
     for j in range(min(n_outputs, MAX_OUTPUT_PLOTS)):
         path = f"{path_stem}.png" if n_outputs == 1 else f"{path_stem}_y{j}.png"
-        title = None if n_outputs == 1 else (f"output y{j} (of {n_outputs}"
+        what = "output" if layer is None else f"layer '{layer}', unit"
+        title = None if n_outputs == 1 else (f"{what} y{j} (of {n_outputs}"
                                              + (f"; the first {MAX_OUTPUT_PLOTS} drawn" if n_outputs > MAX_OUTPUT_PLOTS
                                                 else "") + "): network and formula")
         paths.append(plot_inputs(curves, train_box, wide, path, feature_names, domain_box=domain_box, output=j,

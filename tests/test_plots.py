@@ -238,3 +238,35 @@ def test_the_convergence_plot_keeps_generation_0_and_a_fitness_of_0(tmp_path, mo
     assert list(x) == [0, 1, 30, 200]
     plots.plot_convergence([[0, 8, 0.1, 0.5]], tmp_path / "one.png")
     assert seen[-1][1] == "log" and seen[-1][2][1] > 0 and len(seen[-1][4]) == 1
+
+
+def test_a_difference_map_has_a_tick_per_decade_and_a_hidden_unit_is_titled_so(tmp_path, monkeypatch):
+    """The symlog colour bar had ticks at +-0.01 and +-max only (an error of 0.05 and one of 2 read alike); a
+    hidden layer's unit 6 was titled "output y6", and the boxes' key was dropped from its title."""
+    import numpy as np
+
+    import srnet.plots as plots
+
+    seen = []
+
+    def keep(fig, path):
+        bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+        seen.append((fig.get_suptitle(), [float(t) for t in bars[-1].get_yticks()],
+                     [t.get_text() for ax in fig.axes for t in ax.texts]))
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    X = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+
+    def network(Z):
+        return np.column_stack([np.sin(3 * Z[:, 0]) + Z[:, 1], Z[:, 0] * Z[:, 1]])
+
+    plots.plot_network_vs_formula(network, lambda Z: network(Z) + 0.3 * Z[:, :1] ** 3, X, tmp_path / "n",
+                                  domain_box=[(-1.2, 1.2), (-1.2, 1.2)], layer="body.1")
+    title, ticks, texts = seen[0]
+    assert title.startswith("layer 'body.1', unit y0 (of 2): network and formula (dashed: training box; dotted: "
+                            "explanation domain)")
+    positive = sorted(t for t in ticks if t > 0)
+    assert len(positive) >= 3 and all(b / a >= 2.5 for a, b in zip(positive, positive[1:]))  # decades between
+    assert any("each minus the network" in text for text in texts)  # the empty panel says how to read them
