@@ -426,7 +426,8 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
         if count == 0:
             return False
         size, others = (float(np.max(np.abs(values_at(e, columns, count)))) for e in (term, rest))
-        return size < share * others and (not shifted or size < share)  # (NaN: not negligible)
+        # (0 at every point: the points say nothing, as of an input that is 0 there; NaN: not negligible)
+        return 0 < size < share * others and (not shifted or size < share)
 
     def drop_terms(node, shifted: bool):
         if columns is None or not node.is_Add:
@@ -485,6 +486,13 @@ ODD_OVER_HALF_PERIOD = (sympy.sin, sympy.cos)
 LARGEST_REDUCED_PHASE = 1e9
 
 
+def reduced_phases(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with its periodic functions' phases moved into [-pi/2, pi/2] (see :func:`_reduced_phases`):
+    the same function to float64's precision, written as its rounded form is (a report's exact formula
+    read sin(sin(x) - 16) beside the printed -sin(sin(x) - 0.292))."""
+    return rebuilt(expr, lambda: _reduced_phases(expr)) if expr.has(*PERIODS) else expr
+
+
 def _reduced_phases(expr: sympy.Expr) -> sympy.Expr:
     """``expr`` with the phase of every sin, cos and tan that lies beyond half a period (a float) or beyond
     a whole one (an exact number: ``sin(x + 4)`` stays) moved by multiples of pi into [-pi/2, pi/2], a sin or
@@ -522,9 +530,7 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
     (symbol name -> values: a few inputs where the formula is read) make
     that judgement on the values too: an intercept of 0.5 beside
     ``1.2e19*x`` stays when x is about 1e-19."""
-    expr = _without_residue(_expression(expr, "round_constants"), RESIDUE, points)
-    if expr.has(*PERIODS):
-        expr = rebuilt(expr, lambda: _reduced_phases(expr))
+    expr = reduced_phases(_without_residue(_expression(expr, "round_constants"), RESIDUE, points))
     replacements = {}
     for number in expr.atoms(sympy.Float):
         value = float(number)
