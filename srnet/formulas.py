@@ -25,6 +25,7 @@ from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.expr.program import Program
 from srnet.expr.symbolic import (
     complexity,
+    reduced_phases,
     residue_points,
     round_faithfully,
     simplify_all,
@@ -460,7 +461,8 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
                     if expressions is None else expressions[1] - expressions[0])
     if expressions is None:  # (in what the decision left of the seconds: one budget per formula)
         left = max(0.0, simplify_seconds - (time.perf_counter() - started))
-        expressions = simplify_all(formula.expressions(symbols), left)
+        # phases reduced as the printed form's are: the exact formula is then that form with every digit
+        expressions = [reduced_phases(e) for e in simplify_all(formula.expressions(symbols), left)]
     measured = Candidate(formula, expressions, 0, measure(formula, regions, classification=classification), [],
                          residue_points(symbols, domain_points), decision)
     shown = measured.rounded()  # the nodes counted are those printed (a weight of 1.0000000002 reads 1)

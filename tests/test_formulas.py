@@ -1152,3 +1152,19 @@ def test_refinement_is_warmed_up_once_per_process_outside_the_budget(monkeypatch
     monkeypatch.setattr(formulas, "refine", lambda *args, **kwargs: calls.append(args[0].source))
     assert formulas.warm_up_refinement() > 0 and calls == ["warm-up"]
     assert formulas.warm_up_refinement() == 0.0 and calls == ["warm-up"]  # once
+
+
+def test_the_exact_formula_is_written_as_the_printed_one_with_every_digit():
+    """report.json's expression_exact read 0.698 - 2.6076*tanh(tanh(sin(sin(x) - 16))) beside the printed
+    2.608*tanh(tanh(sin(sin(x) - 0.292))) + 0.698: the same function, another form; phases are reduced in both."""
+    from srnet.expr import Program
+
+    X = np.linspace(-1, 1, 50).reshape(-1, 1)
+    program = Program(1, (16.0,), (("sin", 0, 0), ("sub", 2, 1), ("sin", 3, 0)), (4,), [[2.6076]], [0.698])
+    formula = Formula("direct-8", (program,))
+    x = sympy.symbols("x0:1", real=True)
+    made = candidate(formula, x, {"domain": (X, formula(X))}, X, classification=False, simplify_seconds=0)
+    exact = made.expressions[0]
+    phases = [float(a) for f in exact.atoms(sympy.sin) for a in sympy.Add.make_args(f.args[0]) if a.is_Number]
+    assert phases and all(abs(p) <= math.pi / 2 for p in phases)
+    assert np.allclose(sympy.lambdify(x, exact)(X[:, 0]), formula(X)[:, 0], atol=1e-12)
