@@ -132,7 +132,7 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="auto", help="auto (CUDA when present, with the larger config), cpu, cuda")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per activation in the table (0, 1, ...)")
     parser.add_argument("--json", type=output_file, default=None, help="write the results here (with provenance)")
-    parser.add_argument("--quick", action="store_true", help="tiny config: checks the script (~1 min)")
+    parser.add_argument("--quick", action="store_true", help="tiny config: checks the script (~2 min)")
     parser.add_argument("--corpus", default=None, help="a UTF-8 text file (default: pydoc_data.topics)")
     parser.add_argument("--search-seconds", type=float, default=None, help="wall budget of the search")
     parser.add_argument("--search-top", type=int, default=2, help="distinct found formulas retrained in the table")
