@@ -472,6 +472,13 @@ class SRNet(BaseEstimator):
             samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)
         if classes is None and plan.is_classifier:  # (explained up to a hidden layer, its outputs are not classes)
             classes = model_labels
+        apart = [] if box is None else [j for j, (low, high) in enumerate(np.asarray(box, dtype=np.float64))
+                                        if high < X[:, j].min() or low > X[:, j].max()]
+        if apart:  # (the demo's box:5,6 printed "domain -220" for the rows without a word)
+            names = feature_names if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
+            missed = (f"the domain box misses the data's range of {', '.join(str(names[j]) for j in apart)}: "
+                      f"every row lies outside it, and the rows' figures judge the formula where it was not fitted")
+            skipped = missed if skipped is None else f"{skipped}; {missed}"
         return self.fit_activations(given, activations, classification=plan.is_classifier, classes=classes,
                                     feature_names=feature_names, callback=callback, domain_samples=samples,
                                     layer_names=list(plan.names), _run_seed=run_seed,

@@ -683,3 +683,15 @@ def test_feature_names_given_as_one_text_are_refused():
     X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
     with pytest.raises(TypeError, match=r"^feature_names must be a list of names, one per input; got the text 'ab'$"):
         SRNet(max_generations=2).fit(net, X, feature_names="ab")
+
+
+def test_a_domain_box_that_misses_the_data_is_noted():
+    """The demo with --domain box:5,6 printed "domain -220" beside the rows' figures without a word: every row
+    lies outside the box, where the formula was not fitted."""
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
+    model = SRNet(max_generations=3, domain=[(5.0, 6.0), (-1.0, 1.0)], **QUICK).fit(net, X, feature_names=["a", "b"])
+    assert model.domain_["note"] == ("the domain box misses the data's range of a: every row lies outside it, and "
+                                     "the rows' figures judge the formula where it was not fitted")
+    inside = SRNet(max_generations=3, domain=[(0.5, 6.0), (-1.0, 1.0)], **QUICK).fit(net, X)
+    assert inside.domain_["note"] is None  # overlapping: nothing to say
