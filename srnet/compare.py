@@ -40,7 +40,6 @@ import numpy as np
 import sympy
 
 from srnet.cgp import driver
-from srnet.cgp.driver import is_interrupt
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
@@ -302,7 +301,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
                 bars.append(_progress(progress, name, domain, len(X)))
                 answers[domain] = _at_and_around(explainer, X, nearby[domain], bars[-1])
         except (KeyboardInterrupt, SystemError) as error:  # Ctrl-C: keep the explainers measured so far
-            if not (is_interrupt(error) and driver.KEEP_BEST_ON_INTERRUPT):
+            if not (driver.is_interrupt(error) and driver.KEEP_BEST_ON_INTERRUPT):
                 raise
             interrupted = True
             break
