@@ -457,7 +457,7 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
     decision = None
     started = time.perf_counter()
     if classification and formula.n_targets == 2:
-        decision = (simplify_all(_difference(formula).expressions(symbols), simplify_seconds)[0]
+        decision = (reduced_phases(simplify_all(_difference(formula).expressions(symbols), simplify_seconds)[0])
                     if expressions is None else expressions[1] - expressions[0])
     if expressions is None:  # (in what the decision left of the seconds: one budget per formula)
         left = max(0.0, simplify_seconds - (time.perf_counter() - started))
@@ -562,6 +562,7 @@ class _OutOfTime(Exception):
     """Raised inside L-BFGS's closure at the refinement's deadline."""
 
 
+#: Holds True once :func:`warm_up_refinement` has run in this process.
 _REFINEMENT_WARM = []
 
 
