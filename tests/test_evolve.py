@@ -186,11 +186,27 @@ def test_float32_search_returns_the_float64_fitness_of_its_genome(data):
     X_rows, Y_rows = data
     fast = evolve(SPEC, X_rows, Y_rows, max_generations=2000, random_state=0, precision="float32")
     assert fast.fitness == fitness_of(fast.genome, X_rows, Y_rows)  # exactly: recomputed in float64
-    searched = fitness_of(fast.genome, X_rows.astype(np.float32), Y_rows)  # what the search saw
+    searched = fitness_of(fast.genome, X_rows, Y_rows, precision="float32")  # what the search saw
     assert fast.history[-1, 3] == searched
     assert fast.fitness == pytest.approx(searched, rel=1e-3, abs=1e-9)
     exact = evolve(SPEC, X_rows, Y_rows, max_generations=2000, random_state=0)
     assert exact.fitness < 1e-2 and fast.fitness < 1e-2  # both precisions learn Nguyen-5
+
+
+def test_fitness_of_evaluates_in_the_precision_asked_not_the_rows_dtype():
+    """float32 rows were evaluated in float32 whatever evolve did: x**0.25 at x ~ 1e4 (an exact formula, fitness
+    0 in evolve) scored var(y), as a constant output."""
+    from srnet.cgp.primitives import PRIMITIVE_CODES
+
+    rng = np.random.default_rng(0)
+    X32 = (1e4 + rng.uniform(0, 1, (1, 200))).astype(np.float32)
+    Y = np.sqrt(np.sqrt(X32.astype(np.float64)))
+    spec = GenomeSpec(n_inputs=1, n_columns=2, functions=("add", "sqrt"), n_constants=0)
+    fourth_root = Genome(spec, np.array([[PRIMITIVE_CODES["sqrt"], 0, 0], [PRIMITIVE_CODES["sqrt"], 1, 0]], np.int32),
+                         np.array([2], np.int32), np.zeros(0, np.int32))
+    assert evolve(spec, X32, Y, initial=fourth_root, max_evaluations=1, random_state=0).fitness == 0.0
+    assert fitness_of(fourth_root, X32, Y) == 0.0
+    assert fitness_of(fourth_root, X32, Y, precision="float32") > 0  # asked for: float32's rounding
 
 
 def test_a_time_budget_is_kept_when_one_generation_outlasts_it():

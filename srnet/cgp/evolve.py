@@ -72,11 +72,15 @@ def as_feature_rows(X) -> np.ndarray:
 
 
 def fitness_of(genome: Genome, X_rows: np.ndarray, Y_rows: np.ndarray, mode: str = "scaled",
-               ridge: float = 1e-8) -> float:
+               ridge: float = 1e-8, precision: str = "float64") -> float:
     """Fitness of one genome on feature rows X_rows and target rows Y_rows
-    (checked as :func:`evolve` checks them)."""
-    _, Y_rows = check_problem(genome.spec, X_rows, Y_rows, mode)
+    (checked as :func:`evolve` checks them), evaluated in ``precision`` as
+    :func:`evolve` evaluates (see :func:`search_dtype`): the rows' own dtype
+    decided, and float32 rows of x ~ 1e4 scored the exact formula x**0.25
+    as a constant where evolve had found it exact."""
+    X_rows, Y_rows = check_problem(genome.spec, X_rows, Y_rows, mode)
     ridge = check_budget("ridge", ridge, positive=False)
+    X_rows = X_rows.astype(search_dtype(precision), copy=False)
     return float(_kernels.fitness_of(outputs_of(genome, X_rows), Y_rows, FITNESS_MODES[mode], ridge))
 
 
