@@ -726,9 +726,9 @@ def main(argv=None) -> int:
           f"{args.ttt_seconds:g} s budget)" + ("" if ttt_gecco is None else
                                                f"; reference networks ({len(networks)} x {args.gecco_seeds} seeds, "
                                                f"the paper's best fitness, {args.gecco_seconds:g} s budget)"))
-    ratio = f"x {threads[0]} thread{'s' * (threads[0] != 1)}"  # the first count given (--threads 2: x 2)
-    print(f"{'threads':>8}{'Nguyen s':>11}{'solved':>9}{ratio:>12}"
-          + ("" if ttt_gecco is None else f"{'networks s':>12}{'reached':>9}{ratio:>12}"))
+    versus = f"x {threads[0]} thread{'s' * (threads[0] != 1)}"  # the first count given (--threads 2: x 2)
+    print(f"{'threads':>8}{'Nguyen s':>11}{'solved':>9}{versus:>12}"
+          + ("" if ttt_gecco is None else f"{'networks s':>12}{'reached':>9}{versus:>12}"))
     first = str(threads[0])
     for t in map(str, threads):
         n = ttt_nguyen[t]
