@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from srnet.data import check_budget
@@ -64,6 +65,24 @@ def measuring() -> None:
     from srnet.cgp import driver
 
     driver.KEEP_BEST_ON_INTERRUPT = False
+
+
+def pool_map(function, tasks: list, jobs: int, report, noun: str) -> tuple[list, bool]:
+    """``function`` over ``tasks`` on ``jobs`` worker processes (every Ctrl-C interrupts their searches:
+    :func:`measuring`), ``report(result)`` after each, in order; a Ctrl-C keeps the results finished so far
+    (pool.map's list went with the pool: hours of runs, no JSON).  Returns (results, interrupted)."""
+    results, interrupted = [], False
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=measuring)
+    try:
+        for result in pool.map(function, tasks):
+            results.append(result)
+            report(result)
+    except KeyboardInterrupt:
+        interrupted = True
+        print(f"\ninterrupted: {len(results)} of {len(tasks)} {noun} finished, kept", flush=True)
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    return results, interrupted
 
 
 def run_script(main) -> int:

@@ -41,10 +41,9 @@ import argparse
 import math
 import sys
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from _options import check_numbers, measuring, output_file, run_script
+from _options import check_numbers, output_file, pool_map, run_script
 from _provenance import write_results
 from _summary import mean_std
 from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
@@ -314,18 +313,11 @@ def main(argv=None):
     tasks = [(kind, name, trial, settings) for kind, name in names for trial in range(args.trials)]
     print(f"{len(tasks)} trials ({len(names)} networks x {args.trials}), explainers {', '.join(explainers)}, "
           f"{args.jobs} at once; regression explainers learn on the {args.learn_on} box")
-    rows, done, interrupted = [], 0, False
-    pool = ProcessPoolExecutor(max_workers=args.jobs, initializer=measuring)
-    try:
-        for result in pool.map(run_trial, tasks):
-            rows += result
-            done += 1
-            print(f"  {result[0]['network']} trial {result[0]['trial']} done", flush=True)
-    except KeyboardInterrupt:  # keep the trials finished so far (as srnet_gecco.py does)
-        interrupted = True
-        print(f"\ninterrupted: {done} of {len(tasks)} trials finished, kept", flush=True)
-    finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    def report(result):
+        print(f"  {result[0]['network']} trial {result[0]['trial']} done", flush=True)
+
+    trials, interrupted = pool_map(run_trial, tasks, args.jobs, report, "trials")  # finished ones kept on Ctrl-C
+    rows, done = [row for trial in trials for row in trial], len(trials)
     if not rows:
         return 130
     records = aggregate(rows)

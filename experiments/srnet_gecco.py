@@ -33,11 +33,10 @@ import math
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _options import check_numbers, measuring, output_file, run_script
+from _options import check_numbers, output_file, pool_map, run_script
 from _provenance import write_results
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project root
@@ -309,22 +308,16 @@ def main(argv=None):
     else:
         print(f"regression points: train (recorded inputs only; not the paper's point set); SRNet domain: "
               f"{args.domain or 'its default'}")
-    runs, interrupted = [], False
-    pool = ProcessPoolExecutor(max_workers=args.jobs, initializer=measuring)
-    try:
-        for result in pool.map(run_one, tasks):
-            runs.append(result)
-            extra = (f" agreement {result['agreement_train']:.1%}/{result.get('agreement_test', float('nan')):.1%}"
-                     if "agreement_train" in result else "")
-            layers = ", ".join(f"{m:.3g}" for m in result["layer_mse"])
-            print(f"  {result['name']:<17} seed {result['seed']}: fitness {result['fitness']:.4g}, "
-                  f"R2 {_shown(result['output_r2'], '.6f')}, layer MSE [{layers}], "
-                  f"{result['generations']} generations, {result['points']} points{extra}", flush=True)
-    except KeyboardInterrupt:  # keep the runs finished so far (each record counts its seeds)
-        interrupted = True
-        print(f"\ninterrupted: {len(runs)} of {len(tasks)} runs finished, kept", flush=True)
-    finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    def report(result):
+        extra = (f" agreement {result['agreement_train']:.1%}/{result.get('agreement_test', float('nan')):.1%}"
+                 if "agreement_train" in result else "")
+        layers = ", ".join(f"{m:.3g}" for m in result["layer_mse"])
+        print(f"  {result['name']:<17} seed {result['seed']}: fitness {result['fitness']:.4g}, "
+              f"R2 {_shown(result['output_r2'], '.6f')}, layer MSE [{layers}], "
+              f"{result['generations']} generations, {result['points']} points{extra}", flush=True)
+
+    # each record counts its seeds: the runs finished before a Ctrl-C are kept
+    runs, interrupted = pool_map(run_one, tasks, args.jobs, report, "runs")
     if not runs:
         return 130
     references = {name: load_reference(gecco / kind / name) for kind, name in names}

@@ -227,7 +227,7 @@ def test_srnet_gecco_ctrl_c_keeps_the_runs_already_finished(experiment_script, g
             yield {**_gecco_run(tasks[0][2], 0.99, 0.5), "name": tasks[0][1]}
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(gecco, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(experiment_script("_options"), "ProcessPoolExecutor", Pool)
     out = tmp_path / "gecco.json"
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         gecco.main(["--gecco-dir", str(gecco_dir), "--only", "kkk0", "--seeds", "2", "--json", str(out)])
