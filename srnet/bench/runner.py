@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from srnet.bench.jobs import error_info, host, now, run_job, to_jsonable, versions
 from srnet.bench.store import Plan, ResultStore
 from srnet.bench.suites import JobSpec
-from srnet.data import check_budget
+from srnet.data import check_budget, counted
 
 ALLOWED_FAILURES = 2  # worker deaths a job may cause before it is recorded as failed
 
@@ -72,6 +72,11 @@ def check_scheduler(scheduler) -> str | None:
     return str(scheduler)
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its affinity where the system says; else every core)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def check_workers(workers) -> int | None:
     """``workers`` as an int >= 1, or None for the default (one per core);
     0 or fewer is a ValueError, never taken as "not given"."""
@@ -102,7 +107,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
         return
     n_workers = check_workers(workers)
     if n_workers is None:
-        n_workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        n_workers = available_cores()
     # worker-saturation 1.0: a worker holds only the job it runs, so when a job kills its worker no
     # innocent queued job is blamed (and counted towards allowed-failures) with it
     config = {"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": allowed_failures,
@@ -347,6 +352,11 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
         store.open_batch(manifest, {**run, "finished_at": now(), "wall_seconds": 0.0, "batch_seconds": 0.0,
                                     "ok": 0, "failed": 0, "unfinished": 0})
         return BatchOutcome(plan=plan)
+    if scheduler is None and workers is not None and workers > available_cores():
+        # a job's time budget is wall time: a job sharing its core searches less in it than one alone
+        log(f"note: {workers} local workers share {counted(available_cores(), 'core')}: a job with a time "
+            f"budget (--seconds) searches for a share of a core, so its results differ from a run with one "
+            f"worker per core; each worker is also a process of its own in memory")
     started = time.perf_counter()
     with dask_client(workers, scheduler) as client:  # a bad scheduler fails here, before the run is recorded
         cluster_seconds = time.perf_counter() - started

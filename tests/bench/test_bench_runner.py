@@ -59,6 +59,22 @@ def test_a_worker_count_below_one_is_refused_before_any_work(tmp_path, workers, 
             pass
 
 
+def test_more_local_workers_than_cores_are_noted_before_the_cluster_starts(tmp_path, monkeypatch, no_cluster):
+    """A time-budgeted job sharing its core searches less: the user is told before the batch runs."""
+    monkeypatch.setattr("srnet.bench.runner.available_cores", lambda: 2)
+    lines = []
+    suite = resolve_suite("nguyen:nguyen-1", settings=TINY)
+    with pytest.raises(AssertionError, match="a cluster was started"):
+        run_suite(suite, tmp_path / "out", workers=3, progress=False, log=lines.append)
+    assert any(line.startswith("note: 3 local workers share 2 cores") for line in lines), lines
+    lines.clear()
+    for workers, scheduler in ((2, None), (None, None), (3, "tcp://127.0.0.1:1")):  # within the cores; a cluster's
+        with pytest.raises(AssertionError, match="a cluster was started"):
+            run_suite(suite, tmp_path / f"out{workers}{scheduler is None}", workers=workers, scheduler=scheduler,
+                      progress=False, log=lines.append)
+    assert not any("local workers share" in line for line in lines), lines
+
+
 def test_a_worker_dying_mid_job_is_rescheduled_once(tmp_path, client, jobs):
     store = ResultStore(tmp_path / "out")
     victim = jobs[1].job_id
