@@ -1,6 +1,7 @@
-"""One check of the scripts' numeric options: a bad value is one line from argparse, before any work
-(--jobs 0 or --seconds -1 was a traceback from a worker after the pool had started; --trials 0 wrote an
-empty JSON)."""
+"""What the experiment scripts share: one check of their numeric options (a bad value is one line from
+argparse, before any work: --jobs 0 or --seconds -1 was a traceback from a worker after the pool had
+started; --trials 0 wrote an empty JSON), where the shared data are, the machine's load, optional peers,
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -11,6 +12,30 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from srnet.data import check_budget
+
+#: ../shared beside the project root: the data the experiments read in place (never copied into the repository).
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared_path(variable: str, name: str) -> str:
+    """A shared data folder: the environment ``variable`` when set and not empty, else ``../shared/name``."""
+    return os.environ.get(variable) or str(SHARED / name)
+
+
+def load_average() -> float | None:
+    """The last minute's load average (None where the system has none): a busy machine skews timings."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def try_import(name: str):
+    """The module, or None when it is not installed (the optional peers: pyoperon, gplearn)."""
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
 
 
 def check_numbers(parser, args, *, counts=(), budgets=(), naturals=()) -> None:

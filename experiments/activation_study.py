@@ -44,7 +44,6 @@ import argparse
 import csv
 import json
 import math
-import os
 import platform
 import sys
 import time
@@ -52,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _options import check_numbers, names_once, output_file, run_script
+from _options import check_numbers, names_once, output_file, run_script, shared_path
 from _provenance import write_results
 from _summary import mean_std, shown_std
 
@@ -93,7 +92,7 @@ def parse_args(argv=None):
                         help="route used when --route gives only degenerate formulas")
     parser.add_argument("--transfer-source", default="magic")
     parser.add_argument("--affine", action="store_true", help="learnable a*g(b*x + c) + d around found formulas")
-    parser.add_argument("--pmlb-cache", default=None)
+    parser.add_argument("--pmlb-cache", default=shared_path(PMLB_CACHE_ENV, "pmlb"))
     parser.add_argument("--out", default=str(REPO / "runs" / "activation_study"))
     parser.add_argument("--json", type=output_file, default=None, help="also write the JSON report here")
     args = parser.parse_args(argv)
@@ -121,12 +120,6 @@ def parse_args(argv=None):
     except ValueError as error:
         raise SystemExit(f"error: --device: {error}") from None
     return args
-
-
-def pmlb_cache(option) -> str:
-    if option:
-        return option
-    return os.environ.get(PMLB_CACHE_ENV) or str(REPO.parent / "shared" / "pmlb")
 
 
 # ------------------------------------------------------------------ finding
@@ -240,7 +233,7 @@ def main(argv=None) -> int:
     datasets, seeds, device = args.dataset_list, args.seed_list, args.device
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    cache = pmlb_cache(args.pmlb_cache)
+    cache = args.pmlb_cache
     needed = list(dict.fromkeys(([args.transfer_source] if args.transfer_source else []) + datasets))
     print(f"activation study: datasets {', '.join(datasets)}; seeds {seeds}; device {device}; "
           f"route {args.route} ({args.search_seconds:g} s); {args.epochs} epochs, batch {args.batch_size}, "

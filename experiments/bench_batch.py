@@ -29,15 +29,8 @@ import sys
 import tempfile
 import time
 
-from _options import output_file, run_script
+from _options import load_average, output_file, run_script
 from _provenance import write_results
-
-
-def load_average() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
 
 
 def warm_up() -> float:

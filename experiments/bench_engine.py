@@ -61,7 +61,15 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from _options import check_numbers, output_file, parse_with_quick_defaults, run_script
+from _options import (
+    check_numbers,
+    load_average,
+    output_file,
+    parse_with_quick_defaults,
+    run_script,
+    shared_path,
+    try_import,
+)
 from _provenance import cpu_model, write_results
 
 import srnet
@@ -77,7 +85,6 @@ INRUN_SAMPLES = 200
 REPEATS = 5
 SOLVED_R2 = 0.999  # time to target on Nguyen: training R^2 at least this
 GPU_ROWS = (10_000, 100_000, 1_000_000)
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project root
 
 
 # --------------------------------------------------------------------------
@@ -105,21 +112,6 @@ def best_rate(run, ops_per_call: float, seconds: float) -> dict:
                 break
         rates.append(ops_per_call * calls / elapsed)
     return {"best": max(rates), "median": statistics.median(rates)}
-
-
-def load_average() -> float | None:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return None
-
-
-def try_import(name: str):
-    """The module, or None when it is not installed."""
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
 
 
 def sample_inputs(n: int, seed: int = 0) -> np.ndarray:
@@ -544,7 +536,7 @@ def parse_args(argv=None):
     parser.add_argument("--ttt-seeds", type=int, default=5, help="seeds per Nguyen problem (default 5)")
     parser.add_argument("--ttt-seconds", type=float, default=10.0,
                         help="budget of each time-to-target run on Nguyen (default 10)")
-    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", SHARED / "srnet_gecco"),
+    parser.add_argument("--gecco-dir", default=shared_path("SRNET_GECCO_DIR", "srnet_gecco"),
                         help="the SRNet paper's networks (skipped when absent)")
     parser.add_argument("--gecco-seeds", type=int, default=3, help="seeds per reference network (default 3)")
     parser.add_argument("--gecco-seconds", type=float, default=60.0,

@@ -27,15 +27,14 @@ JSON (``--json``, with provenance)::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numba
 import numpy as np
-from _options import check_numbers, names_once, output_file, run_script
+from _options import check_numbers, names_once, output_file, run_script, shared_path
 from _provenance import write_results
-from srnet_gecco import REGRESSION, SHARED, paper_points
+from srnet_gecco import REGRESSION, paper_points
 
 
 def search_fitness(reference, X_fit, box, seed: int, threads: int, seconds: float):
@@ -50,7 +49,7 @@ def search_fitness(reference, X_fit, box, seed: int, threads: int, seconds: floa
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", str(SHARED / "srnet_gecco")))
+    parser.add_argument("--gecco-dir", default=shared_path("SRNET_GECCO_DIR", "srnet_gecco"))
     parser.add_argument("--only", default="kkk0,kkk2,kkk4,kkk5,feynman1,feynman3",
                         help="comma-separated regression networks")
     parser.add_argument("--seeds", type=int, default=2)

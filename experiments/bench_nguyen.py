@@ -59,7 +59,7 @@ import time
 
 import numpy as np
 import sympy
-from _options import check_numbers, names_once, output_file, run_script
+from _options import check_numbers, names_once, output_file, run_script, try_import
 from _provenance import write_results
 
 import srnet
@@ -80,13 +80,6 @@ N_TRAIN, N_TEST = 200, 1000
 TEST_SEED_OFFSET = 10_000
 SOLVED_R2 = 0.999
 SIMPLIFY_SECONDS = 2.0
-
-
-def try_import(name: str):
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
 
 
 def r2_score(y, prediction) -> float:

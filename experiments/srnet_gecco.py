@@ -30,16 +30,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from _options import check_numbers, output_file, pool_map, run_script
+from _options import check_numbers, output_file, pool_map, run_script, shared_path
 from _provenance import write_results
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project root
 
 REGRESSION = ["kkk0", "kkk1", "kkk2", "kkk3", "kkk4", "kkk5",
               "feynman0", "feynman1", "feynman2", "feynman3", "feynman4", "feynman5"]
@@ -49,8 +46,8 @@ CLASSIFICATION = ["adult", "agaricus_lepiota", "analcatdata_aids", "breast", "ca
 def add_reference_options(parser, unit):
     """The options every script over the paper's networks takes: where the networks and PMLB tables are,
     which networks, and how many ``unit`` (runs, trials) at once."""
-    parser.add_argument("--gecco-dir", default=os.environ.get("SRNET_GECCO_DIR", SHARED / "srnet_gecco"))
-    parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE", SHARED / "pmlb"))
+    parser.add_argument("--gecco-dir", default=shared_path("SRNET_GECCO_DIR", "srnet_gecco"))
+    parser.add_argument("--pmlb-cache", default=shared_path("SRNET_PMLB_CACHE", "pmlb"))
     parser.add_argument("--jobs", type=int, default=1, help=f"{unit} at once, one core each")
     parser.add_argument("--only", help="comma-separated network names")
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 import sys
 import time
@@ -50,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import sympy
 import torch
-from _options import check_numbers, names_once, output_file, run_script
+from _options import check_numbers, names_once, output_file, run_script, shared_path
 from _provenance import write_results
 from _summary import mean_std, shown_std
 
@@ -313,7 +312,7 @@ def main(argv=None) -> int:
     parser.add_argument("--datasets", default=None,
                         help=f"comma-separated classification sets (default {','.join(SKLEARN_SETS + PMLB_SETS)}; "
                              "'' for none)")
-    parser.add_argument("--pmlb-cache", default=os.environ.get("SRNET_PMLB_CACHE") or str(REPO.parent / "shared/pmlb"))
+    parser.add_argument("--pmlb-cache", default=shared_path("SRNET_PMLB_CACHE", "pmlb"))
     args = parser.parse_args(argv)
     check_numbers(parser, args, counts=("seeds",), budgets=("max_seconds", "classification_seconds"))
     quick = args.quick
