@@ -411,10 +411,31 @@ def test_a_label_that_is_no_string_is_refused_where_it_is_given_not_when_loaded(
     (1 / (x + 0.5), r"pole, a jump or a singular slope near x = -0\.(49|5)"),
     (sympy.tan(x), "pole"),
     (x / sympy.Abs(x), "jump"),
+    # a pole at a special point of the check (0, +-1e-12: g = 1e6 there made the typical slope steep)
+    (1 / sympy.sqrt(sympy.Abs(x)), r"pole, a jump or a singular slope near x = -?0\.000"),
 ])
 def test_degenerate_formulas_are_rejected_never_replaced(expr, message):
     with pytest.raises(DegenerateActivationError, match=message):
         ExpressionActivation.from_sympy(expr)
+
+
+def test_a_route_that_found_a_straight_line_found_no_activation():
+    """Standardised, 4*x + 9 became g(x) = 1.0*x: a network of it is linear. The routes and the search refuse
+    lines as they refuse constants; the constructor still builds one (an identity baseline is deliberate)."""
+    from srnet.activations.routes import make_activation
+    from srnet.activations.scorer import ActivationScorer
+
+    class Untrained(ActivationScorer):
+        def train(self, activation):
+            return 0.0
+
+    for line in (4 * x + 9, x, -x / 3):
+        with pytest.raises(DegenerateActivationError, match=r"is a straight line on \[-5, 5\]: a network with it "
+                                                            r"would be linear"):
+            make_activation(program_from_sympy(line, [x]), normalize=True)
+        assert Untrained().fitness(program_from_sympy(line, [x])) == math.inf
+        ExpressionActivation.from_sympy(line)
+    assert make_activation(program_from_sympy(x + 1e-3 * x**2, [x]), normalize=False).n_nodes > 1  # a bend
 
 
 @pytest.mark.parametrize("shift", [0.0, 0.1, -0.3, 0.7, 1.0, -1.0, 1.5, 2.0, -2.5, 3.3, -4.2])

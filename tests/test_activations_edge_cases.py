@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import sympy
 import torch
 
 from srnet.activations import ExpressionActivation, activation_from_layer
@@ -119,6 +120,15 @@ def test_flags_that_are_not_booleans_are_refused():
         activation_from_data(x[:, None], np.sin(x), max_generations=2, max_seconds=None, normalize="no")
     with pytest.raises(ValueError, match=r"^fused must be True or False, got 'no'$"):
         ExpressionActivation(shared_chain(1), fused="no")
+    activation = ExpressionActivation(shared_chain(1))
+    with pytest.raises(ValueError, match=r"^fused must be True or False, got 'no'$"):  # set later: the fused path ran
+        activation.fused = "no"
+    assert activation.fused is True
+    activation.fused = np.False_
+    assert activation.fused is False
+    x = sympy.Symbol("x")
+    with pytest.raises(ValueError, match=r"^protected must be True or False, got 'no'$"):  # built log|x|
+        ExpressionActivation.from_sympy(sympy.log(x), protected="no")
 
 
 def test_a_binary_search_of_one_class_is_refused_before_any_training():

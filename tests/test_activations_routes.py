@@ -92,9 +92,14 @@ def test_route_from_a_real_explanation():
     rng = np.random.default_rng(0)
     X = rng.uniform(-2, 2, (150, 2))
     model, _ = train_mlp(X, np.sin(X[:, 0]) + X[:, 1], hidden=(6,), activation="tanh", epochs=100, random_state=0)
-    # seed 1: a layer formula without a pole (seed 0's has one at x = 3 and is refused as an activation)
-    explainer = SRNet(form="paper", max_generations=30, max_seconds=None, n_offspring=8, simplify_seconds=0,
-                      domain="rows", direct_budget=0, refine=False, random_state=1).fit(model, X)
+    settings = dict(form="paper", max_generations=30, max_seconds=None, n_offspring=8, simplify_seconds=0,
+                    domain="rows", direct_budget=0, refine=False)
+    # seed 1's layer feature is x/3 on the diagonal: a straight line, refused (it was standardised into the
+    # identity, and a network of it is linear)
+    with pytest.raises(DegenerateActivationError, match=r"^the formula g\(x\) = x/3 is a straight line"):
+        activation_from_layer(SRNet(**settings, random_state=1).fit(model, X), 0)
+    # seed 4: a layer formula without a pole (seed 0's has one at x = 3 and is refused as an activation)
+    explainer = SRNet(**settings, random_state=4).fit(model, X)
     found = activation_from_layer(explainer, 0)
     assert found.route == "layer" and found.details["layer"] == 0
     # the layer's feature f_1(x0, x1), evaluated on the diagonal, up to the standardisation
@@ -190,10 +195,10 @@ def test_a_ctrl_c_during_a_generation_keeps_the_offspring_already_scored():
 
 
 def test_a_search_that_can_meet_nothing_new_stops_exhausted():
-    """One column of add: a handful of formulas, all cached after a few generations; with an evaluation
+    """One column of mul: a handful of formulas, all cached after a few generations; with an evaluation
     budget alone the search looped forever."""
     scorer = _CountingScorer()
-    found = search_activation(scorer=scorer, max_evaluations=50, max_seconds=None, functions=("add",), n_columns=1,
+    found = search_activation(scorer=scorer, max_evaluations=50, max_seconds=None, functions=("mul",), n_columns=1,
                               n_constants=0, random_state=0)
     assert found.details["stop_reason"] == "exhausted" and scorer.trained < 50
 

@@ -48,6 +48,7 @@ import numpy as np
 import sympy
 
 from srnet.cgp.primitives import PRIMITIVES
+from srnet.data import check_flag
 from srnet.expr.program import Program
 
 _U = sympy.Dummy("u", real=True)
@@ -387,6 +388,7 @@ def program_from_sympy(expr, symbols: Sequence[sympy.Symbol], *, protected: bool
     if isinstance(expr, str):
         raise TypeError("give a sympy expression, not a string: srnet does not parse text "
                         "(sympy.sympify would eval it)")
+    protected = check_flag("protected", protected)  # protected="no" was true: log(x) built as log|x|
     # (True became sympy.Float(True): "could not convert string to float: 'true'"; NumPy's int64 was refused)
     if isinstance(expr, (bool, np.bool_)):
         raise TypeError(f"expected a sympy expression, got the boolean {expr!r}")

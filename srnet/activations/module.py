@@ -189,7 +189,7 @@ class ExpressionActivation(nn.Module):
                                      constants, self._outputs, tuple(float(w) for w in weights),
                                      float(program.intercept[0]))
         self._uses_x = self._fused_plan.uses_x()
-        self.fused = check_flag("fused", fused)
+        self.fused = fused
         for name, values in self._numbers().items():
             self.register_buffer(name, torch.tensor(values, dtype=torch.float64))
         initial = affine_values(affine)
@@ -197,6 +197,11 @@ class ExpressionActivation(nn.Module):
             value = None if initial is None else nn.Parameter(torch.tensor(initial[name], dtype=torch.float32))
             self.register_parameter(name, value)
         self._formula = None
+
+    def __setattr__(self, name, value):
+        if name == "fused":  # activation.fused = "no" was true: the fused path ran
+            value = check_flag("fused", value)
+        super().__setattr__(name, value)
 
     # ------------------------------------------------------------ builders
 

@@ -196,7 +196,9 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
     # three say so; near sqrt|x| about sqrt(_REFINE)-fold; elsewhere it barely changes.
     n = (_CHECK_POINTS - 1) * _REFINE + 1
     step = (high - low) / n
-    typical = float(np.std(g)) / float(np.std(grid))
+    # on the grid alone: the special points' values (1e6 for 1/sqrt|x| at 1e-12) made the typical slope
+    # thousands of times steeper, and 1/sqrt|x|'s pole passed as a mild slope
+    typical = float(np.std(g[:grid.size])) / float(np.std(grid))
     verdicts = []
     for offset in _GRID_OFFSETS:
         shifted = low + (np.arange(n) + offset) * step
@@ -218,6 +220,21 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
             f"the formula g(x) = {formula_text(program)} has a pole, a jump or a singular slope near "
             f"x = {where:.4g} (its steepest secant on {span} grows from {coarse:.3g} to {fine:.3g} when the "
             f"step shrinks {_REFINE}-fold); it cannot be trained as an activation")
+
+
+def check_nonlinear(program: Program, value_range=CHECK_RANGE) -> None:
+    """Raise :class:`DegenerateActivationError` when ``program`` is a straight line on ``value_range``: a
+    network whose activations are linear is linear (its layers collapse into one), so a route that found a
+    line found no activation (standardised, ``4*x + 9`` became the identity ``1.0*x``).  The constructor
+    accepts lines: an identity activation is a baseline users build on purpose."""
+    low, high = check_range_bounds(value_range, "value_range")
+    x = np.linspace(low, high, 1001)
+    g = program(x[:, None])
+    line = np.polynomial.polynomial.Polynomial.fit(x, g, 1)(x)
+    if np.all(np.isfinite(g)) and np.max(np.abs(g - line)) <= 1e-9 * max(float(np.ptp(g)), 1e-300):
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} is a straight line on [{low:g}, {high:g}]: a network "
+            f"with it would be linear; a linear activation is rejected, as a constant one is")
 
 
 def _steepens_on(program: Program, where: float, step: float, slope: float) -> bool:
@@ -342,6 +359,6 @@ def collapse_variables(expr: sympy.Expr, variable: sympy.Symbol = VARIABLE) -> s
     return expr.xreplace({s: variable for s in expr.free_symbols})
 
 
-__all__ = ["CHECK_RANGE", "VARIABLE", "DegenerateActivationError", "check_activation", "check_one_variable",
-           "collapse_inputs", "collapse_variables", "formula_text", "simplify_program", "standardise_program",
-           "standardize_program"]
+__all__ = ["CHECK_RANGE", "VARIABLE", "DegenerateActivationError", "check_activation", "check_nonlinear",
+           "check_one_variable", "collapse_inputs", "collapse_variables", "formula_text", "simplify_program",
+           "standardise_program", "standardize_program"]

@@ -30,6 +30,7 @@ from srnet.activations.module import ExpressionActivation, affine_values
 from srnet.activations.programs import (
     CHECK_RANGE,
     check_activation,
+    check_nonlinear,
     check_range_bounds,
     collapse_inputs,
     simplify_program,
@@ -89,6 +90,7 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
     check_flag("simplify", simplify)
     if check_range is not None:
         check_activation(program, check_range)
+        check_nonlinear(program, check_range)
     if simplify:
         program = simplify_program(program, CHECK_RANGE if check_range is None else check_range)
     if normalize:
