@@ -687,6 +687,31 @@ def test_ctrl_c_while_polishing_keeps_the_fit(monkeypatch):
                                atol=1e-6)
 
 
+def test_ctrl_c_in_the_middle_of_a_polish_keeps_the_steps_taken(monkeypatch):
+    """A wide classifier is fitted by its polish (digits at 5 s: one search iteration): a Ctrl-C while the best
+    forest was polished kept it as searched, a chance-level model (9 % accuracy)."""
+    from sklearn.datasets import load_breast_cancer
+
+    import srnet.xnet.train as xnet_train
+
+    X, y = load_breast_cancer(return_X_y=True)
+    original = xnet_train.polish
+    fits = {}
+    for steps in (0, 20):
+        def cut_short(roots, X_, Y_, loss, iterations, valid=None, deadline=None, steps=steps):
+            if steps:
+                original(roots, X_, Y_, loss, steps, None, deadline)  # some steps, then the Ctrl-C
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(xnet_train, "polish", cut_short)
+        fits[steps] = XNetClassifier(max_seconds=None, max_iterations=1, simplify_seconds=0,
+                                     random_state=0).fit(X, y)
+        assert fits[steps].stop_reason_ == "interrupted"
+    assert fits[20].loss_ < fits[0].loss_ and fits[20].score(X, y) > max(0.9, fits[0].score(X, y))
+    np.testing.assert_allclose(fits[20].decision_function(X), evaluate_sympy(fits[20].expression_, make_symbols(30), X),
+                               rtol=1e-6, atol=1e-6)
+
+
 def test_the_search_works_on_inputs_far_from_unit_scale():
     """Candidates are clipped on their raw values (1e6): with inputs of 1e3 a product x0*x1 could never be
     chosen (R2 0.70), with 1e7 not even a leaf reading an input.  Such inputs are searched scaled by a power

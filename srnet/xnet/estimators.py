@@ -271,9 +271,12 @@ _PARAMETERS_DOC = """
     max_iterations : int or None, default=None
         Budgets (the first reached stops the search; at least one is needed).
         Only an iteration budget (``max_seconds=None``) is reproducible run to
-        run with a fixed ``random_state``.  The final polish of the best
-        forest may run past ``max_seconds``, at most as long again (a forest
-        of many inputs is left untrained otherwise).
+        run with a fixed ``random_state``: use one for checks and
+        cross-validation.  The final polish of the best forest may run past
+        ``max_seconds``, at most as long again (a forest of many inputs is
+        left untrained otherwise); writing its formula comes after, and takes
+        seconds for a thousand neurons (digits' linear start: 10 classes x
+        127), ``simplify_seconds`` more.
     tol : float, default=1e-12
         Stop once the training loss (for regression: the MSE of the
         standardised target, 1 - R^2) is at most ``tol``.
@@ -338,17 +341,24 @@ _ATTRIBUTES_DOC = """
     n_parameters_ : int
         Weights and biases: two per neuron.
     loss_ : float
-        Training loss of the returned forest.
+        Training loss of the returned forest: for regression the MSE of the
+        standardised target (1 - R^2); for the classifier the cross-entropy
+        plus ``srnet.xnet.losses.LOGIT_PENALTY`` (1e-3) times the mean squared
+        logit (which keeps separable classes from driving logits to infinity),
+        so it is above scikit-learn's ``log_loss`` of ``predict_proba``.
+        ``history_`` and the progress bar show the same loss.
     front_ : list of (int, float)
         ``(size, training loss)`` of the forest kept for each size (the best
         training loss found), after its final polish where the time budget
-        left room for one (the best forest's always has one).
+        left room for one (the best forest's always has one).  Not a Pareto
+        front: a larger forest may have a higher loss than a smaller one.
     history_ : ndarray of shape (k, 4)
         ``(iteration, seconds, loss, n_nodes)`` at each improvement.
     n_iterations_, n_restarts_, n_perturbations_ : int
     stop_reason_ : {"max_seconds", "max_iterations", "tol", "interrupted"}
         "interrupted": Ctrl-C (KeyboardInterrupt) stopped the search, and the
-        best forest found so far was kept (a second Ctrl-C quits at once).
+        best forest found so far was kept, as far as its polish got (a second
+        Ctrl-C quits at once).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
