@@ -67,7 +67,12 @@ def program_formulas(estimator, program: Program, X: np.ndarray, simplify_second
     with FinishOnInterrupt("interrupted: finishing the formula found so far (Ctrl-C again to abandon the fit)",
                            requested=interrupted) as finishing:
         formulas = [tidy_constants(f, points=points) for f in to_sympy(program, symbols)]
-        return formulas if finishing.requested else simplify_all(formulas, simplify_seconds)
+        if finishing.requested:
+            return formulas
+        # tidied again where simplifying changed a formula: multiplied out, 1.0*(x0 + 1e-16)**2 leaves its
+        # rounding noise as terms of their own (1.0*x0**2 - 1.658e-16*x0 + 1.0*x1 + 1.34e-15 for x0**2 + x1)
+        simplified = simplify_all(formulas, simplify_seconds)
+        return [f if f is before else tidy_constants(f, points=points) for f, before in zip(simplified, formulas)]
 
 
 #: A target varying less than this has squared errors that underflow float64 (a 1e-162 target scored 0

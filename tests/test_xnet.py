@@ -210,6 +210,17 @@ def test_x0_sin_x1_is_recovered_with_a_fixed_seed():
     assert model.stop_reason_ == "tol"
 
 
+@pytest.mark.parametrize("seed", [1, 5])
+def test_an_exact_fit_prints_without_rounding_noise(seed):
+    """Simplifying multiplied a neuron's weights out, and their round-off stayed as terms of its own:
+    1.0*x0**2 + 1.33e-16*x0 + 1.0*x1 + 1.17e-16 for x0**2 + x1."""
+    X = np.random.default_rng(1).uniform(-3, 3, (200, 2))
+    model = XNetRegressor(max_seconds=None, max_iterations=300, random_state=seed).fit(X, X[:, 0] ** 2 + X[:, 1])
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    assert model.stop_reason_ == "tol" and model.expression_ == x0**2 + x1
+    np.testing.assert_allclose(model.predict(X), X[:, 0] ** 2 + X[:, 1], rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("constants, target, accept", [("gradient", "gradient", "all"), ("newton", "newton", "improve")])
 def test_every_rule_variant_trains_and_its_formula_is_its_predict(constants, target, accept):
     X = np.random.default_rng(2).uniform(0.5, 2.0, (40, 1))
