@@ -51,6 +51,7 @@ class SearchProgress:
     def __init__(self, enabled: bool, desc: str, max_seconds: float | None, max_steps: int | None,
                  unit: str = "gen", loss_name: str = "search_fitness"):
         self.bar = None
+        self.desc = desc
         self.max_seconds, self.max_steps = max_seconds, max_steps
         self.loss_name = loss_name
         if not check_flag("progress", enabled):  # (progress="no" drew a bar)
@@ -84,6 +85,12 @@ class SearchProgress:
         else:
             done = seconds if self.max_seconds is not None else steps
         bar.update((done if bar.total is None else min(done, bar.total)) - bar.n)
+
+    def phase(self, text: str) -> None:
+        """Name the step now under way after the search (``"polishing"``, ``"writing the formula"``): the bar
+        stood still for seconds past its budget, as if the search had hung."""
+        if self.bar is not None:
+            self.bar.set_description_str(f"{self.desc} ({text})", refresh=True)
 
     def following(self, callback=None):
         """A search driver's callback (called with a :class:`srnet.cgp.Progress`)

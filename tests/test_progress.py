@@ -58,3 +58,17 @@ def test_disabled_it_draws_nothing_and_following_still_asks_the_users_callback(c
     with SearchProgress(np.bool_(True), "s", 1.0, None) as progress:  # a numpy bool is a bool
         progress.following()(Step())
         assert progress.bar.n == 0.5
+
+
+def test_x_net_names_its_polish_and_its_formula_on_the_bar(capsys):
+    """After its search, X-Net polishes and writes its formula (seconds for a wide forest): the bar stood still
+    past its budget, as if the fit had hung."""
+    from srnet.xnet import XNetRegressor
+
+    X = np.random.default_rng(0).uniform(-1, 1, (40, 2))
+    XNetRegressor(max_seconds=None, max_iterations=3, random_state=0, progress=True).fit(X, X[:, 0] * X[:, 1] + 1)
+    err = capsys.readouterr().err
+    assert "XNetRegressor (polishing)" in err and "XNetRegressor (writing the formula)" in err
+    assert err.index("(polishing)") < err.index("(writing the formula)")
+    SearchProgress(False, "off", 1.0, None).phase("polishing")  # disabled: nothing to name, nothing drawn
+    assert capsys.readouterr().err == ""

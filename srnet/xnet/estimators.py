@@ -194,12 +194,14 @@ class _XNetBase(BaseEstimator):
             X_t, Y = X_t[rows], Y[rows]
         with torch_threads(threads), SearchProgress(self.progress, type(self).__name__, settings.max_seconds,
                                                      settings.max_iterations, unit="it", loss_name="loss") as bar:
-            result = train(X_t, Y, loss, n_trees, settings, rng, valid, on_iteration=bar)
-        _fold_input_scales(result.roots, scales)  # the trees read X as given from here on
-        program = to_program(result.roots, X.shape[1], scale, offset)
-        # every fitted attribute is set after the formulas (a second Ctrl-C there leaves the estimator as it was)
-        formulas = program_formulas(self, program, X, self.simplify_seconds,
-                                    interrupted=result.stop_reason == "interrupted")
+            result = train(X_t, Y, loss, n_trees, settings, rng, valid, on_iteration=bar, on_phase=bar.phase)
+            _fold_input_scales(result.roots, scales)  # the trees read X as given from here on
+            program = to_program(result.roots, X.shape[1], scale, offset)
+            bar.phase("writing the formula")  # seconds for a forest of a thousand neurons
+            # every fitted attribute is set after the formulas (a second Ctrl-C there leaves the estimator as it
+            # was)
+            formulas = program_formulas(self, program, X, self.simplify_seconds,
+                                        interrupted=result.stop_reason == "interrupted")
         for name, value in (fitted or {}).items():
             setattr(self, name, value)
         self.trees_ = result.roots

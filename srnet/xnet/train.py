@@ -265,7 +265,7 @@ def _recentre(roots: list[Node], X) -> None:
 
 
 def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: Settings,
-          rng: np.random.Generator, valid=None, on_iteration=None) -> Result:
+          rng: np.random.Generator, valid=None, on_iteration=None, on_phase=None) -> Result:
     """Search a forest of ``n_trees`` trees minimising ``loss`` on ``(X, Y)``.
 
     Stops at ``max_seconds`` (after one iteration at least) or
@@ -275,7 +275,8 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
     returned is the smallest whose loss -- on ``valid = (X, Y)`` when
     given, else on the training data -- is within ``parsimony`` of the least.
     ``on_iteration(iterations, seconds, best_loss)`` is called after each
-    iteration (a progress bar).  See the module docstring for the loop.
+    iteration (a progress bar), and ``on_phase("polishing")`` when the polish
+    begins.  See the module docstring for the loop.
     """
     start = time.perf_counter()
     deadline = None if settings.max_seconds is None else start + settings.max_seconds
@@ -370,6 +371,8 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
     polished = {}  # size -> (training loss, forest), each polished on a copy: a Ctrl-C keeps the others whole
     polishing = StopOnInterrupt()  # Ctrl-C while polishing: keep what is polished, the rest as searched
     underway = None  # the forest being polished: (size, loss as searched, its copy)
+    if on_phase is not None:
+        on_phase("polishing")
     with polishing:
         for size, (value, forest) in ranked:
             if interrupt.caught or (polished and deadline is not None and time.perf_counter() >= deadline):
