@@ -114,6 +114,8 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
     try:
         return sklearn_validate_data(estimator, X, y, **kwargs)
     except ValueError as error:
+        if str(error).startswith("could not convert string to float"):
+            raise ValueError(_text_column(X) or _prose(error)) from None
         if "NaN" not in str(error) and "infinity" not in str(error):
             raise ValueError(_prose(error)) from None
         for name, values in (("X", X), ("y", None if isinstance(y, str) else y)):
@@ -128,6 +130,24 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
             except ValueError as located:
                 raise located from None  # (not "during handling of scikit-learn's paragraph")
         raise ValueError(_prose(error)) from None
+
+
+def _text_column(X) -> str | None:
+    """Which column of X holds text that is no number, as a message (numpy's "could not convert string to
+    float: np.str_('a')" named neither the column nor what to do); None where none is found."""
+    frame = X if hasattr(X, "columns") and hasattr(X, "iloc") else None
+    rows = np.asarray(X, dtype=object) if frame is None else frame.to_numpy(dtype=object)
+    if rows.ndim != 2:
+        return None
+    for j in range(rows.shape[1]):
+        for value in rows[:, j]:
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                name = repr(str(frame.columns[j])) if frame is not None else str(j)
+                return (f"X column {name} holds text such as {str(value)!r}; the formula's inputs are numbers: "
+                        f"encode it first (one-hot, or numeric codes)")
+    return None
 
 
 def _prose(error: Exception) -> str:

@@ -58,7 +58,7 @@ def test_multi_output_targets_each_get_a_formula():
     (np.arange(6.0).reshape(3, 2), np.full(3, 2.5), "y is constant"),
     (np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0]) * 1e160, r"y's scale \(3e\+160\) is outside"),
     (np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0]) * 1e-200, r"y's scale \(3e-200\) is outside"),
-    (np.array([["a"], ["b"], ["c"]], dtype=object), np.arange(3.0), "could not convert"),
+    (np.array([["a"], ["b"], ["c"]], dtype=object), np.arange(3.0), r"X column 0 holds text such as .a.; the formula.s inputs are numbers"),
     (np.arange(6.0).reshape(3, 2), np.array(["low", "mid", "high"]), "^y must be numbers; got text such as 'low'$"),
     (np.arange(6.0).reshape(3, 2), np.array(["1", "nan", "2"]), "^y contains NaN or inf$"),
 ])
@@ -255,6 +255,26 @@ def test_dates_are_refused_as_check_matrix_refuses_them():
     model = CGPRegressor(max_generations=2, random_state=0).fit(np.arange(10.0).reshape(-1, 1), np.arange(10.0))
     with pytest.raises(ValueError, match=r"^X holds dates or durations; convert"):
         model.predict(days)
+
+
+def test_a_text_column_is_named_with_what_to_do():
+    """numpy's "could not convert string to float: np.str_('a')" named neither the column nor what to do."""
+    import pandas as pd
+
+    from srnet.xnet import XNetClassifier, XNetRegressor
+
+    frame = pd.DataFrame({"dose": [1.0, 2.0, 3.0, 4.0], "colour": ["red", "blue", "red", "2.5"]})
+    rows = np.array([[1.0, 2.0], [2.0, "1e3"], [3.0, "a"]], dtype=object)
+    for model in (CGPRegressor(max_generations=2), XNetRegressor(max_iterations=2, max_seconds=None),
+                  XNetClassifier(max_iterations=2, max_seconds=None)):
+        with pytest.raises(ValueError, match=r"^X column 'colour' holds text such as 'red'; the formula's inputs "
+                                             r"are numbers: encode it first \(one-hot, or numeric codes\)$"):
+            model.fit(frame, [0, 1, 0, 1])
+        with pytest.raises(ValueError, match=r"^X column 1 holds text such as 'a';"):  # text of numbers is read
+            model.fit(rows, [0, 1, 0])
+    fitted = CGPRegressor(max_generations=2, random_state=0).fit(np.arange(6.0).reshape(-1, 2), [1.0, 2.0, 4.0])
+    with pytest.raises(ValueError, match=r"^X column 0 holds text such as 'x'"):
+        fitted.predict(np.array([["x", 1.0]], dtype=object))
 
 
 def test_a_float32_target_is_fitted_in_float64():
