@@ -218,6 +218,9 @@ def torch_device(device) -> torch.device:
         torch.empty(0, device=checked)
     except (RuntimeError, AssertionError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        # its first sentence: the line goes on for a kilobyte ("... If you are a Facebook employee ...", then
+        # every backend the operator has)
+        first = first.split(". ")[0].rstrip(".")
         raise ValueError(f"device {device!r} is not available here: {first} (use 'cpu')") from None
     return checked
 
