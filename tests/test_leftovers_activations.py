@@ -37,3 +37,20 @@ def test_formulas_the_cap_cannot_change_and_protected_ones_are_built_silently(ex
         warnings.simplefilter("error")
         ExpressionActivation.from_sympy(expr)
         ExpressionActivation.from_sympy(sympy.log(1 + sympy.exp(x)), protected=True)
+
+
+@pytest.mark.parametrize("expr, value", [((1 - sympy.cos(x)) / x, 0.0), ((x - sympy.sin(x)) / x**2, 0.0),
+                                         (sympy.log(sympy.Abs(x)), -27.63)])
+def test_where_a_protected_division_or_log_changes_the_activation_a_warning_says_so(expr, value):
+    """(x - sin(x))/x**2, which tends to 0 at x = 0, was 1 there (and for |x| <= 1e-5) without a word: a zero
+    pre-activation is common. sin(x)/x, whose limit is the protected 1, builds silently."""
+    with pytest.warns(UserWarning, match=r"^srnet computes (a/b as 1 where \|b\||log\|a\| as 0 where \|a\|) <= "
+                                         r"1e-10 .*from about x = -?[01]e?-?[0-9]* \(") as caught:
+        module = ExpressionActivation.from_sympy(expr)
+    assert len(caught) == 1 and f"where the formula is {value:.4g})" in str(caught[0].message)
+    with torch.no_grad():
+        assert float(module(torch.tensor([0.0], dtype=torch.float64))[0]) != pytest.approx(value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ExpressionActivation.from_sympy(sympy.sin(x) / x)
+        ExpressionActivation.from_sympy(expr, protected=True)

@@ -62,7 +62,7 @@ from srnet.activations.programs import (
     merge_outputs,
 )
 from srnet.cgp.genome import Genome
-from srnet.cgp.primitives import EXP_MAX, primitive
+from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.data import check_flag
 from srnet.expr.program import Program
 from srnet.expr.symbolic import fold_constants, to_sympy, values_at
@@ -217,10 +217,11 @@ class ExpressionActivation(nn.Module):
         The activation computes the engine's protected primitives, as every
         srnet formula does: ``exp(a)`` is ``exp(min(a, 80))`` (EXP_MAX: it
         never overflows, even in float32), so ``exp(x)`` stops growing at
-        x = 80 and ``log(1 + exp(x))`` is 80, not x, beyond it.  Where the
-        activation so differs from the formula (sympy's exp has no cap) a
-        warning says from where, unless ``protected=True`` asks for the
-        protected semantics.
+        x = 80 and ``log(1 + exp(x))`` is 80, not x, beyond it; ``a/b`` is 1
+        and ``log|a|`` is 0 where b or a is within 1e-10 of 0, so
+        ``(1 - cos(x))/x`` is 1 at x = 0, where it tends to 0.  Where the
+        activation so differs from the formula a warning says where, unless
+        ``protected=True`` asks for the protected semantics.
         """
         if isinstance(expr, str):
             raise TypeError("give a sympy expression, not a string: srnet does not parse text")
@@ -248,7 +249,7 @@ class ExpressionActivation(nn.Module):
                              "is a function of one variable")
         program = program_from_sympy(expr, [variable], protected=protected)
         if not protected:
-            _warn_of_exp_cap(expr, variable, program)
+            _warn_of_protection(expr, variable, program)
         return cls(program, **kwargs)
 
     @classmethod
@@ -481,29 +482,73 @@ class ExpressionActivation(nn.Module):
 
 
 #: Where :meth:`ExpressionActivation.from_sympy` compares the activation with its formula: the exp cap only
-#: shows far out (softplus at 100, exp(x/100) at 8000).
+#: shows far out (softplus at 100, exp(x/100) at 8000), the protected division and log near 0 (a divisor x**2
+#: is within 1e-10 of 0 for |x| <= 1e-5).
 CAP_CHECK_POINTS = np.concatenate([-np.logspace(6, -3, 300), np.linspace(-10, 10, 201), np.logspace(-3, 6, 300)])
+NEAR_ZERO_POINTS = np.array([-5e-6, -1e-6, -1e-9, -1e-12, 0.0, 1e-12, 1e-9, 1e-6, 5e-6])
+#: What each protected primitive computes, as the warning says it.
+_PROTECTIONS = {"div": "a/b as 1 where |b| <= 1e-10", "log": "log|a| as 0 where |a| <= 1e-10",
+                "exp": f"exp(a) as exp(min(a, {EXP_MAX:g}))"}
+#: Steps either side of a point where the formula is undefined (0/0), to read the value it tends to there.
+_LIMIT_STEPS = (1e-4, 1e-3)
 
 
-def _warn_of_exp_cap(expr: sympy.Expr, variable: sympy.Symbol, program: Program) -> None:
-    """Warn where the program, whose exp is capped, differs from the plain formula (sympy's exp has no cap):
-    softplus log(1 + exp(x)) gave 80 at x = 100, silently.  Compared by value at :data:`CAP_CHECK_POINTS`,
-    where the formula is finite: mish or SiLU, whose capped exp changes nothing a float shows, build
+def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Program) -> None:
+    """Warn where the program, whose div, log and exp are protected, differs from the plain formula: softplus
+    log(1 + exp(x)) gave 80 at x = 100, and (1 - cos(x))/x gave 1 at x = 0, where it tends to 0, silently
+    (a zero pre-activation is common: zero inputs, zero padding).  Compared by value where the formula is
+    finite, and where it is undefined (0/0) with the value it tends to from both sides: mish or SiLU, whose
+    capped exp changes nothing a float shows, and sin(x)/x, whose protected 1 at 0 is its limit, build
     silently."""
-    if not any(name == "exp" for name, _, _ in program.steps):
+    if not any(step in _PROTECTIONS for step, _, _ in program.steps):
         return
+    points = np.concatenate([CAP_CHECK_POINTS, NEAR_ZERO_POINTS])
     with np.errstate(all="ignore"):
-        plain = values_at(expr, {variable.name: CAP_CHECK_POINTS}, len(CAP_CHECK_POINTS))
-        computed = program(CAP_CHECK_POINTS[:, None])
-    differs = np.isfinite(plain) & ~(np.abs(computed - plain) <= 1e-6 * np.maximum(1.0, np.abs(plain)))
+        plain = _plain_values(expr, variable, points)
+        computed = program(points[:, None])
+        reference = np.where(np.isfinite(plain), plain, _limits(expr, variable, points))
+    differs = np.isfinite(reference) & ~(np.abs(computed - reference) <= 1e-6 * np.maximum(1.0, np.abs(reference)))
     if differs.any():
         where = np.flatnonzero(differs)
-        i = int(where[np.argmin(np.abs(CAP_CHECK_POINTS[where]))])  # the difference nearest 0
-        at = CAP_CHECK_POINTS[i]
-        warnings.warn(f"srnet computes exp(a) as exp(min(a, {EXP_MAX:g})) (its protected exp, which never "
-                      f"overflows): this activation differs from the formula from about {variable} = {at:.4g} "
-                      f"({computed[i]:.4g} where the formula is {plain[i]:.4g}); pass protected=True to accept "
-                      f"the engine's protected semantics, this cap included", UserWarning, stacklevel=3)
+        i = int(where[np.argmin(np.abs(points[where]))])  # the difference nearest 0
+        at = points[i]
+        which = " and ".join(_PROTECTIONS[name] for name in _fired(program, at)) or "its protected primitives"
+        warnings.warn(f"srnet computes {which} (its protected primitives never fail): this activation differs "
+                      f"from the formula from about {variable} = {at:.4g} ({computed[i]:.4g} where the formula is "
+                      f"{reference[i]:.4g}); pass protected=True to accept the engine's protected semantics",
+                      UserWarning, stacklevel=3)
+
+
+def _fired(program: Program, at: float) -> list[str]:
+    """The protected primitives whose protection fires at x = ``at`` (the table's rules: a divisor or a log's
+    argument within PROTECTION_EPS of 0, an exp's argument above EXP_MAX)."""
+    values = [np.array([at], dtype=np.float64)] + [np.array([c]) for c in program.constants]
+    fired = []
+    with np.errstate(all="ignore"):
+        for name, a, b in program.steps:
+            prim = primitive(name)
+            near_zero = abs(values[b if name == "div" else a][0]) <= PROTECTION_EPS
+            if (name in ("div", "log") and near_zero) or (name == "exp" and values[a][0] > EXP_MAX):
+                fired.append(name)
+            values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
+    return [name for name in _PROTECTIONS if name in fired]
+
+
+def _plain_values(expr: sympy.Expr, variable: sympy.Symbol, points: np.ndarray) -> np.ndarray:
+    return values_at(expr, {variable.name: points}, len(points))
+
+
+def _limits(expr: sympy.Expr, variable: sympy.Symbol, points: np.ndarray) -> np.ndarray:
+    """The value the formula tends to at each point, where it settles from both sides (NaN elsewhere: a pole,
+    log|x| at 0)."""
+    near, far = (np.maximum(1.0, np.abs(points)) * step for step in _LIMIT_STEPS)
+    left, right = _plain_values(expr, variable, points - near), _plain_values(expr, variable, points + near)
+    settled = np.ones(len(points), dtype=bool)
+    for side, close, sign in ((left, near, -1), (right, near, 1)):
+        farther = _plain_values(expr, variable, points + sign * far)
+        settled &= np.isfinite(side) & (np.abs(side - farther) <= 1e-2 * np.maximum(1.0, np.abs(side)))
+    settled &= np.abs(left - right) <= 1e-2 * np.maximum(1.0, np.abs(left))
+    return np.where(settled, 0.5 * (left + right), np.nan)
 
 
 def _check_layout(x: torch.Tensor) -> None:
