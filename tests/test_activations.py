@@ -475,6 +475,21 @@ def test_a_non_finite_formula_in_json_is_rejected():
         ExpressionActivation.from_dict(payload)
 
 
+def test_a_file_that_asks_for_no_check_is_still_checked_for_finite_values():
+    """A file whose check_range was null loaded 1e308*sin(x): inf on every input in float32. Finite formulas
+    saved without a check (1/x, whose pole the full check refuses) still load."""
+    payload = ExpressionActivation.from_sympy(sympy.sin(x)).to_dict()
+    payload["check_range"] = None
+    payload["program"]["weights"] = [[1e308]]
+    with pytest.raises(DegenerateActivationError, match=r"1\.0e\+308\*sin\(x\) overflows float32 on \[-5, 5\]"):
+        ExpressionActivation.from_dict(payload)
+    payload = ExpressionActivation(program_from_sympy(x**1024, [x]), check_range=None).to_dict()
+    with pytest.raises(DegenerateActivationError, match="not finite"):
+        ExpressionActivation.from_dict(payload)
+    loaded = ExpressionActivation.from_dict(ExpressionActivation.from_sympy(1 / x, check_range=None).to_dict())
+    assert loaded.check_range is None and str(loaded.sympy()) == "1/x"
+
+
 def test_unsupported_sympy_is_a_clear_error():
     with pytest.raises(ValueError, match=r"'erf' in erf\(x\) has no primitive.*supported: .*tanh"):
         ExpressionActivation.from_sympy(sympy.erf(x))

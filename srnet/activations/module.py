@@ -56,6 +56,7 @@ from srnet.activations.programs import (
     VARIABLE,
     DegenerateActivationError,
     check_activation,
+    check_finite_activation,
     check_one_variable,
     check_range_bounds,
     formula_text,
@@ -429,8 +430,10 @@ class ExpressionActivation(nn.Module):
         if size > MAX_FILE_SIZE:  # its check holds 16,003 values per entry: a 52 KB file took 800 MB
             raise malformed(f"the program has {size} steps, constants and outputs; an activation file holds at most "
                             f"{MAX_FILE_SIZE}", "activation")
-        module = cls(program, affine=_affine_from_json(data.get("affine")),
-                     check_range=_check_range_from_json(data.get("check_range", CHECK_RANGE)),
+        check_range = _check_range_from_json(data.get("check_range", CHECK_RANGE))
+        if check_range is None:  # the file asks for no check: it is still no file's to switch off finiteness
+            check_finite_activation(program)
+        module = cls(program, affine=_affine_from_json(data.get("affine")), check_range=check_range,
                      label=_label_from_json(data.get("label")))
         dtype = data.get("affine_dtype")
         if dtype is not None and module.a is not None:

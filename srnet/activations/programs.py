@@ -155,31 +155,8 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
     check_one_variable(program)
     low, high = check_range_bounds(value_range, "value_range")
     grid = np.linspace(low, high, (_CHECK_POINTS - 1) * _REFINE + 1)
-    specials = np.array([p for p in _SPECIAL_POINTS if low <= p <= high])
-    x = np.concatenate([grid, specials])
-    g = program(x[:, None])
+    x, g = _check_finite(program, grid, low, high)
     span = f"[{low:g}, {high:g}]"
-    bad = ~np.isfinite(g)
-    if bad.any():
-        raise DegenerateActivationError(
-            f"the formula g(x) = {formula_text(program)} is not finite on {span} "
-            f"(g({x[bad][0]:.6g}) = {g[bad][0]}); it cannot be an activation")
-    peak = np.abs(g).max()
-    if peak > _FLOAT32_MAX:  # the value itself (before an intermediate step's overflow, below)
-        where = x[np.argmax(np.abs(g))]
-        raise DegenerateActivationError(
-            f"the formula g(x) = {formula_text(program)} overflows float32 on {span} "
-            f"(|g({where:.6g})| = {peak:.3g}); it cannot be an activation")
-    # float32, as networks run it (an intermediate such as x**60 overflows there), on the CPU whatever
-    # torch's default device (under torch.set_default_device("meta") no activation could be built)
-    with torch.no_grad(), torch.device("cpu"):
-        single = ProgramModule(program, dtype=torch.float32)(torch.as_tensor(x[:, None], dtype=torch.float32))
-    bad = ~torch.isfinite(single[:, 0]).numpy()
-    if bad.any():
-        raise DegenerateActivationError(
-            f"the formula g(x) = {formula_text(program)} is not finite in float32 on {span} "
-            f"(g({x[bad][0]:.6g}) = {float(single[bad.argmax(), 0])}: a step overflows float32); it cannot "
-            f"be an activation")
     spread = float(np.std(g))
     if not spread > 1e-9 * max(1.0, float(np.abs(g).mean())):
         raise DegenerateActivationError(
@@ -220,6 +197,46 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
             f"the formula g(x) = {formula_text(program)} has a pole, a jump or a singular slope near "
             f"x = {where:.4g} (its steepest secant on {span} grows from {coarse:.3g} to {fine:.3g} when the "
             f"step shrinks {_REFINE}-fold); it cannot be trained as an activation")
+
+
+def check_finite_activation(program: Program, value_range=CHECK_RANGE) -> None:
+    """Raise :class:`DegenerateActivationError` unless ``program`` is finite in float64 and in float32 on
+    ``value_range``: the least an activation read from a file must be, whatever check it asks for (a file whose
+    check_range is null loaded 1e308*sin(x), inf on every input in float32)."""
+    check_one_variable(program)
+    low, high = check_range_bounds(value_range, "value_range")
+    _check_finite(program, np.linspace(low, high, _CHECK_POINTS), low, high)
+
+
+def _check_finite(program: Program, grid: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """The checks of finiteness of :func:`check_activation` on ``grid`` plus the special points; returns the
+    points and the formula's values there."""
+    specials = np.array([p for p in _SPECIAL_POINTS if low <= p <= high])
+    x = np.concatenate([grid, specials])
+    g = program(x[:, None])
+    span = f"[{low:g}, {high:g}]"
+    bad = ~np.isfinite(g)
+    if bad.any():
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} is not finite on {span} "
+            f"(g({x[bad][0]:.6g}) = {g[bad][0]}); it cannot be an activation")
+    peak = np.abs(g).max()
+    if peak > _FLOAT32_MAX:  # the value itself (before an intermediate step's overflow, below)
+        where = x[np.argmax(np.abs(g))]
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} overflows float32 on {span} "
+            f"(|g({where:.6g})| = {peak:.3g}); it cannot be an activation")
+    # float32, as networks run it (an intermediate such as x**60 overflows there), on the CPU whatever
+    # torch's default device (under torch.set_default_device("meta") no activation could be built)
+    with torch.no_grad(), torch.device("cpu"):
+        single = ProgramModule(program, dtype=torch.float32)(torch.as_tensor(x[:, None], dtype=torch.float32))
+    bad = ~torch.isfinite(single[:, 0]).numpy()
+    if bad.any():
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} is not finite in float32 on {span} "
+            f"(g({x[bad][0]:.6g}) = {float(single[bad.argmax(), 0])}: a step overflows float32); it cannot "
+            f"be an activation")
+    return x, g
 
 
 def check_nonlinear(program: Program, value_range=CHECK_RANGE) -> None:
@@ -359,6 +376,6 @@ def collapse_variables(expr: sympy.Expr, variable: sympy.Symbol = VARIABLE) -> s
     return expr.xreplace({s: variable for s in expr.free_symbols})
 
 
-__all__ = ["CHECK_RANGE", "VARIABLE", "DegenerateActivationError", "check_activation", "check_nonlinear",
-           "check_one_variable", "collapse_inputs", "collapse_variables", "formula_text", "simplify_program",
-           "standardise_program", "standardize_program"]
+__all__ = ["CHECK_RANGE", "VARIABLE", "DegenerateActivationError", "check_activation", "check_finite_activation",
+           "check_nonlinear", "check_one_variable", "collapse_inputs", "collapse_variables", "formula_text",
+           "simplify_program", "standardise_program", "standardize_program"]
