@@ -28,11 +28,13 @@ of the example's dtype and device (the constants are cast to that dtype when
 tracing).
 
 Compiling: ``torch.compile(network)`` inlines the activations into the
-network's graph (``fullgraph=True`` holds).  Compiling many different activation modules on their own
-(``torch.compile(activation)`` for each formula, as a benchmark or a search
-might) makes one dynamo cache entry per formula for the shared ``forward``;
-beyond ``torch._dynamo.config.recompile_limit`` (8 by default) dynamo falls
-back to eager, so raise that limit first.
+network's graph (``fullgraph=True`` holds).  Each formula is compiled with
+its constants, so compiling many formulas in one process -- activation modules
+on their own, or whole models that differ only in their activation, as a
+benchmark or a search might -- makes one dynamo cache entry per formula for the
+shared ``forward`` (a model's, or the activation's); beyond
+``torch._dynamo.config.recompile_limit`` (8 by default) dynamo falls back to
+eager for the rest of the process, so raise that limit first.
 """
 
 from __future__ import annotations
