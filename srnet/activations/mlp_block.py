@@ -251,7 +251,8 @@ class AffineBlock(nn.Module):
 
 
 def replace_module(model: nn.Module, name: str, module: nn.Module) -> nn.Module:
-    """A deep copy of ``model`` whose submodule ``name`` (e.g. ``"blocks.1.mlp"``) is ``module``."""
+    """A deep copy of ``model`` whose submodule ``name`` (e.g. ``"blocks.1.mlp"``) is ``module``; ``model`` itself
+    is left as it was: use the returned copy."""
     names = dict(model.named_modules())
     if name not in names or not name:
         raise ValueError(f"the model has no submodule '{name}'")
@@ -272,7 +273,8 @@ class BlockExplanation:
     Attributes
     ----------
     module : ExplainedBlock
-        The formula in the block's form: put it in place with :func:`replace_module`.
+        The formula in the block's form: ``replace_module(model, name, module)``
+        returns a copy of the model with it in place (the model is left as it was).
     formulas : list of str
         The selected formula of each output score ``u_j``, in ``z0, z1, ...``.
     r2_block : float
