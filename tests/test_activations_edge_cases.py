@@ -131,6 +131,13 @@ def test_flags_that_are_not_booleans_are_refused():
         ExpressionActivation.from_sympy(sympy.log(x), protected="no")
 
 
+def test_a_sympy_expression_given_to_the_constructor_points_to_from_sympy():
+    """ExpressionActivation(sympy.sin(x)) said "expected an srnet.expr.Program, got sin"."""
+    with pytest.raises(TypeError, match=r"^expected an srnet\.expr\.Program, got the sympy expression sin\(x\); "
+                                        r"build it with ExpressionActivation\.from_sympy$"):
+        ExpressionActivation(sympy.sin(sympy.Symbol("x")))
+
+
 def test_a_binary_search_of_one_class_is_refused_before_any_training():
     from srnet.activations import search_activation
 

@@ -109,6 +109,9 @@ def merge_outputs(program: Program) -> Program:
 
 
 def check_one_variable(program: Program) -> None:
+    if isinstance(program, sympy.Basic):  # ExpressionActivation(sympy.sin(x)): "got sin"
+        raise TypeError(f"expected an srnet.expr.Program, got the sympy expression {program}; build it with "
+                        f"ExpressionActivation.from_sympy")
     if not isinstance(program, Program):
         raise TypeError(f"expected an srnet.expr.Program, got {type(program).__name__}")
     if program.n_inputs != 1:
