@@ -17,7 +17,14 @@ from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
 from srnet.data import check_budget, check_finite
 from srnet.expr.program import Program
-from srnet.expr.symbolic import make_symbols, residue_points, simplify_all, tidy_constants, to_sympy
+from srnet.expr.symbolic import (
+    make_symbols,
+    residue_points,
+    round_faithfully,
+    simplify_all,
+    tidy_constants,
+    to_sympy,
+)
 from srnet.names import feature_symbols
 from srnet.progress import SearchProgress
 
@@ -53,6 +60,22 @@ def record_feature_symbols(estimator) -> list[str] | None:
     return symbols
 
 
+class ReadableFormulaMixin:
+    """``formula(digits)``: ``expression_`` as a person reads it, for the estimators that fit one."""
+
+    def formula(self, digits: int = 4):
+        """``expression_`` with its constants rounded to ``digits`` significant digits, or to more where that
+        rounding would move the formula by over 1e-3 of its spread at the training rows
+        (:func:`srnet.expr.symbolic.round_faithfully`: terms that nearly cancel keep their difference); a list
+        for several targets.  For reading: ``predict`` computes ``expression_`` itself, every digit."""
+        check_is_fitted(self, "expression_")
+        digits = check_budget("digits", digits, integer=True)
+        several = isinstance(self.expression_, list)
+        rounded = [round_faithfully(f, digits, self._formula_points)
+                   for f in (self.expression_ if several else [self.expression_])]
+        return rounded if several else rounded[0]
+
+
 def program_formulas(estimator, program: Program, X: np.ndarray, simplify_seconds: float, *,
                      interrupted: bool) -> list:
     """The program's formulas (one per target) as the estimator's ``expression_`` prints them: constants tidied
@@ -64,6 +87,7 @@ def program_formulas(estimator, program: Program, X: np.ndarray, simplify_second
     # an intercept is round-off only when it is tiny beside the formula's values on the data, not only beside
     # its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5)
     points = residue_points(symbols, X)
+    estimator._formula_points = points  # (formula() rounds at them)
     with FinishOnInterrupt("interrupted: finishing the formula found so far (Ctrl-C again to abandon the fit)",
                            requested=interrupted) as finishing:
         formulas = [tidy_constants(f, points=points) for f in to_sympy(program, symbols)]
@@ -195,7 +219,7 @@ def validate_regression(estimator, X, y):
     return X, y, Y
 
 
-class CGPRegressor(RegressorMixin, BaseEstimator):
+class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
     """Symbolic regression by Cartesian Genetic Programming.
 
     A (1+lambda) evolution strategy over CGP genomes, evaluated by compiled

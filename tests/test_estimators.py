@@ -288,3 +288,30 @@ def test_a_float32_target_is_fitted_in_float64():
                   XNetRegressor(max_iterations=50, max_seconds=None, random_state=0)):
         assert str(model.fit(X, y.astype(np.float32)).expression_) == "3*x0*x1 + 7"
         assert model.predict(X).dtype == np.float64
+
+
+def test_formula_rounds_the_constants_for_reading_and_stays_faithful():
+    """expression_ prints every digit of every constant (X-Net's Nguyen-1: -70.9237143891*(0.519026101*x0 + ...);
+    formula() is the rounded form a person reads, within 1e-3 of the formula's spread at the training rows."""
+    from sklearn.exceptions import NotFittedError
+
+    from srnet.expr.symbolic import evaluate_sympy, make_symbols
+    from srnet.xnet import XNetRegressor
+
+    bench = get_benchmark("nguyen-7")
+    X, y = bench.sample(random_state=0)
+    for model in (CGPRegressor(max_generations=300, random_state=0), XNetRegressor(max_iterations=30, max_seconds=None,
+                                                                                    random_state=0)):
+        with pytest.raises(NotFittedError):
+            model.formula()
+        model.fit(X, y)
+        shown = model.formula()
+        assert all(len(str(f).rstrip("0")) <= 16 for f in shown.atoms(sympy.Float))  # no 15-digit constants
+        exact = np.array(evaluate_sympy(model.expression_, make_symbols(1), X))
+        rounded = np.array(evaluate_sympy(shown, make_symbols(1), X))
+        assert np.max(np.abs(rounded - exact)) <= 1.001e-3 * np.std(exact)
+        assert model.formula(12) != shown or shown == model.expression_
+        with pytest.raises(ValueError, match=r"^digits must be > 0, got 0$"):
+            model.formula(0)
+    two = CGPRegressor(max_generations=50, random_state=0).fit(X, np.column_stack([y, 2 * y]))
+    assert isinstance(two.formula(), list) and len(two.formula()) == 2

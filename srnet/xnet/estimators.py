@@ -20,7 +20,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp.primitives import function_names, primitive
 from srnet.data import check_budget, random_generator
-from srnet.estimators import last_fit_kept_on_failure, program_formulas, validate_data, validate_regression
+from srnet.estimators import (
+    ReadableFormulaMixin,
+    last_fit_kept_on_failure,
+    program_formulas,
+    validate_data,
+    validate_regression,
+)
 from srnet.expr.torch_module import torch_threads
 from srnet.metrics import softmax
 from srnet.progress import SearchProgress
@@ -82,7 +88,7 @@ def _fold_input_scales(roots, scales: np.ndarray) -> None:
                 node.weight *= float(scales[node.var])
 
 
-class _XNetBase(BaseEstimator):
+class _XNetBase(ReadableFormulaMixin, BaseEstimator):
     """What both estimators share: parameters, their checks, the search, the formula."""
 
     def __init__(self, *, functions=DEFAULT_FUNCTIONS, max_nodes=None, init="auto", max_seconds=5.0,
