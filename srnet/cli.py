@@ -320,6 +320,27 @@ def _class_labels(workload, layers):
     return labels if len(labels) == plan.widths[-1] else None
 
 
+def _print_columns(workload, args) -> None:
+    """Which columns of a data file are the inputs, and whether its first row named them: a first row of numbers
+    may be either (wavelengths 400, 410, ...), and nothing said which reading was taken."""
+    from srnet.data import has_name_row
+
+    if args.data is None:
+        return
+    named = has_name_row(args.data)
+    if named is None:
+        return
+    names = workload.feature_names
+    shown = ", ".join(names if len(names) <= 8 else [*names[:4], "...", *names[-2:]])
+    target = args.target
+    if target is not None:
+        target = ("; target: the last column" if target == "last" else
+                  f"; target: column {target}" if str(target).lstrip("-").isdigit() else f"; target: '{target}'")
+    where = ("named by the file's first row" if named else
+             "the file has no name row: its first row is data")
+    print(f"inputs: {shown} ({where}){target or ''}")
+
+
 def _explain(args) -> int:
     from srnet.data import check_rows
     from srnet.loading import fit_warning, load_workload, network_fit
@@ -331,6 +352,7 @@ def _explain(args) -> int:
     check_rows(workload.X, name="--data")  # before any line that reads as a start: the one line printed
     workload = _hold_out(workload, args.test_size, args.seed)
     print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
+    _print_columns(workload, args)
     own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
     for key, value in own.items():
         if key == "network_fit_note":

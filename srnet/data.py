@@ -407,6 +407,22 @@ def _text_column(path: Path, delimiter: str, header: bool, column: int) -> np.nd
     return frame.iloc[:, 0].to_numpy()
 
 
+def has_name_row(source) -> bool | None:
+    """Whether a text table's first row names its columns, as :func:`load_table` reads it (None for other
+    sources: arrays, PMLB names): what a user is told, since a first row of numbers may be either."""
+    import pandas as pd
+
+    path = Path(source)
+    suffix = _table_suffix(path) if path.is_file() else None
+    if suffix is None:
+        return None
+    try:
+        head = pd.read_csv(path, sep=_DELIMITERS[suffix], header=None, nrows=HEADER_SAMPLE, dtype=str)
+    except (ValueError, OSError):  # (load_table read it: a file changed since, or unreadable: nothing to say)
+        return None
+    return bool(len(head)) and _has_header(head)
+
+
 #: Rows read to tell whether the first one is a header.
 HEADER_SAMPLE = 1000
 
@@ -538,10 +554,28 @@ def _has_header(head) -> bool:
         return True
     numbers = [cell for cell in first if _is_number(cell)]
     whole = all(cell.lstrip("+-").isdigit() for cell in numbers)
+    if len(first) >= 3 and len(numbers) == len(first) and whole and len(rest):
+        return _numbered_names(first, rest)
     # names count up (0, 1, ...; 2019, 2020, ...): whole numbers in another order are a first row of data
     # (3,0,1,versicolor, its label seen nowhere below, lost the row and named the columns x3, x0, x1)
     counting = whole and all(int(b) - int(a) == 1 for a, b in zip(numbers, numbers[1:]))
     return counting and any(first[j] not in {str(value).strip() for value in rest.iloc[:, j]} for j in text)
+
+
+def _numbered_names(first: list[str], rest) -> bool:
+    """Whether a first row of whole numbers in equal steps names the columns (wavelengths 400, 410, 420, ...;
+    years; positions 1, 2, 3): when most of them lie outside their column's values below.  Read as data, such
+    a row widened the explanation box 400-fold and the formula was nonsense; a first row of data in equal
+    steps lies among the values below it."""
+    import pandas as pd
+
+    values = [int(cell) for cell in first]
+    steps = {b - a for a, b in zip(values, values[1:])}
+    if len(steps) != 1 or steps == {0}:
+        return False
+    below = rest.apply(lambda column: pd.to_numeric(column, errors="coerce"))
+    outside = sum(not (below.iloc[:, j].min() <= value <= below.iloc[:, j].max()) for j, value in enumerate(values))
+    return 2 * outside > len(values)
 
 
 def _one_line(error: Exception) -> str:

@@ -102,3 +102,21 @@ def test_report_records_the_architecture_with_the_widths_the_weights_gave(tmp_pa
     np.savetxt(tmp_path / "w.csv", np.random.default_rng(0).uniform(size=(20, 3)), delimiter=",")
     workload = load_workload(tmp_path / "w.pt", tmp_path / "w.csv", architecture="mlp:sigmoid")
     assert workload.architecture == "mlp:3-16-16-1:sigmoid"
+
+
+@pytest.mark.parametrize("header, target, line", [
+    ("p,q,r,2\n", "q", "inputs: p, r, 2 (named by the file's first row); target: 'q'"),
+    ("", "last", "inputs: x0, x1, x2 (the file has no name row: its first row is data); target: the last column"),
+    ("", "2", "inputs: x0, x1, x3 (the file has no name row: its first row is data); target: column 2"),
+])
+def test_explain_says_which_columns_are_the_inputs_and_whether_the_first_row_named_them(tmp_path, capsys, header,
+                                                                                         target, line):
+    """A first row of numbers may be names (wavelengths) or data: nothing said which reading was taken."""
+    torch.save(build_mlp("mlp:3-4-1:sigmoid").state_dict(), tmp_path / "net.pt")
+    table = np.random.default_rng(0).uniform(0, 1, (30, 4))
+    (tmp_path / "data.csv").write_text(header + "\n".join(",".join(f"{v:g}" for v in row) for row in table))
+    code = main(["explain", str(tmp_path / "net.pt"), "--arch", "mlp:3-4-1:sigmoid", "--data",
+                 str(tmp_path / "data.csv"), "--target", target, "--out", str(tmp_path / "out"), "--seconds", "0.5",
+                 "--quiet"])
+    printed = capsys.readouterr().out.splitlines()
+    assert code == 0 and printed[1] == line, printed[:3]

@@ -254,6 +254,25 @@ def test_a_header_of_column_numbers_is_a_header_and_suffixes_have_any_case(tmp_p
     assert X[:, 0].tolist() == [0, 1, 2, 3] and y.tolist() == [1, 3, 5, 7] and names == ["x0"]
 
 
+@pytest.mark.parametrize("names", [["400", "410", "420", "430"], ["2019", "2020", "2021", "2022"], ["1", "2", "3", "4"]])
+def test_numbers_in_equal_steps_beyond_the_values_below_name_the_columns(tmp_path, names):
+    """Wavelengths, years, positions: a first row of them was read as data (51 rows, the box 400-fold wide, a
+    nonsense formula); a first row of data in equal steps lies among the values below it and stays data."""
+    from srnet.data import has_name_row
+
+    values = np.random.default_rng(0).uniform(0, 0.9, (30, 4))
+    pd.DataFrame(values, columns=names).to_csv(tmp_path / "spectra.csv", index=False)
+    X, y, shown = load_table(tmp_path / "spectra.csv", target="last")
+    np.testing.assert_allclose(X, values[:, :3])
+    assert shown == names[:3] and has_name_row(tmp_path / "spectra.csv") is True
+    rows = np.random.default_rng(1).integers(0, 10, (30, 4))
+    rows[0] = [2, 4, 6, 8]  # equal steps, among the values below: data
+    np.savetxt(tmp_path / "counts.csv", rows, delimiter=",", fmt="%d")
+    X, y, shown = load_table(tmp_path / "counts.csv", target="last")
+    assert X.shape == (30, 3) and X[0].tolist() == [2, 4, 6] and shown == ["x0", "x1", "x2"]
+    assert has_name_row(tmp_path / "counts.csv") is False and has_name_row(tmp_path / "none.npy") is None
+
+
 def test_a_headerless_table_with_text_labels_keeps_its_first_row(tmp_path):
     """Text over a column of text is a class label, not a column name: the first flower was read as a header."""
     rows = "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,virginica\n5.9,3.0,virginica\n"
