@@ -651,6 +651,11 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
         "the network's accuracy against the labels is 0, below the 0.6667 of always answering the commonest label: "
         "are its outputs in the labels' sorted order")
     assert fit_warning(classifier, {"network_accuracy": 0.7}) is None
+    # a one-logit binary classifier (BCEWithLogitsLoss): its logit against 0/1 read as a wrong --arch (R2 -312)
+    one_logit = Workload(model=nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), X=X, y=(y > 0) * 1.0,
+                         feature_names=["a", "b"], name="n", architecture="mlp")
+    assert fit_warning(one_logit, {"network_r2": -312.4}).startswith(
+        "the network has one output and the target two classes, 0 and 1: a one-logit binary classifier")
 
 
 def test_progress_must_be_true_or_false():
