@@ -391,6 +391,7 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
     ValueError
         Naming the first tensor that the architecture does not match.
     """
+    state_dict = without_wrapper_prefix(state_dict)
     layout, weights = linear_weights(state_dict)
     for key, tensor in state_dict.items():
         if tensor.is_meta:  # saved from a model built on the meta device: shapes without values
@@ -444,8 +445,27 @@ def linear_weights(state_dict) -> tuple[str, list[tuple[str, torch.Tensor]]]:
     strange = [key for key in keys if not (_PAPER_KEY.fullmatch(key) or _SEQUENTIAL_KEY.fullmatch(key))] or keys
     raise ValueError(
         f"unrecognised state_dict keys {strange[:4]}: srnet loads MLPs (2-D Linear weights) saved as nn.Sequential "
-        f"('0.weight', '2.weight', ...) or in the SRNet paper's layout ('fc1.0.weight', ..., 'fcN.weight')"
+        f"('0.weight', '2.weight', ...) or in the SRNet paper's layout ('fc1.0.weight', ..., 'fcN.weight'); "
+        f"{_AS_TORCHSCRIPT}"
     )
+
+
+#: What to do with a network whose state_dict is not an MLP's: TorchScript keeps its modules (BatchNorm,
+#: Dropout, a class of the user's own), and srnet reads their order from it.
+_AS_TORCHSCRIPT = ("for other networks (BatchNorm, Dropout, a class of your own) save "
+                   "torch.jit.save(torch.jit.script(model), 'net.pt') and drop --arch")
+
+#: Prefixes that wrappers add to every key: nn.DataParallel / DistributedDataParallel, torch.compile.
+_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+
+
+def without_wrapper_prefix(state_dict: dict) -> dict:
+    """``state_dict`` without the prefix a wrapper put on every key (``module.0.weight`` of a DataParallel
+    model, ``_orig_mod.0.weight`` of a compiled one: they were "unrecognised")."""
+    for prefix in _WRAPPER_PREFIXES:
+        if state_dict and all(key.startswith(prefix) for key in state_dict):
+            return without_wrapper_prefix({key[len(prefix):]: value for key, value in state_dict.items()})
+    return state_dict
 
 
 def _check_paper_head(weights, spec: MLPSpec) -> None:
@@ -473,6 +493,9 @@ def _check_shapes(expected: dict, found: dict, spec: MLPSpec, weights) -> None:
             if plain == weights[-1][0]:  # the paper's plain last Linear, where the architecture has another block
                 hint = (f" (the file's {len(weights)} Linear layers end in '{plain}'; the architecture has "
                         f"{len(spec.widths) - 1})")
+            elif _spaced_out(weights):  # Sequential(Linear, Tanh, Dropout, Linear) numbers its Linears 0, 3
+                hint = (f" (its Linear layers are modules {', '.join(k.split('.')[0] for k, _ in weights)}: more "
+                        f"than an activation between them, such as nn.Dropout; {_AS_TORCHSCRIPT})")
             elif plain != key and plain in found:
                 hint = (f" (it has '{plain}': a module of its own whose forward applies the activations as "
                         f"functions, F.relu(self.fc1(x)), which srnet cannot see in a state_dict; save it with "
@@ -490,6 +513,15 @@ def _check_shapes(expected: dict, found: dict, spec: MLPSpec, weights) -> None:
             raise ValueError(
                 f"the file has tensor '{key}' {tuple(tensor.shape)}, which architecture '{spec}' lacks"
             )
+
+
+def _spaced_out(weights) -> bool:
+    """Whether a Sequential's Linear layers are numbered otherwise than 0, 2, 4, ... (Linear, activation,
+    Linear, ...): other modules without weights stand between them."""
+    indices = [key.split(".")[0] for key, _ in weights]
+    if not all(index.isdigit() for index in indices):
+        return False
+    return [int(index) for index in indices] != list(range(0, 2 * len(indices), 2))
 
 
 def widths_from_weights(weights) -> tuple[int, ...]:

@@ -255,6 +255,35 @@ def test_files_that_are_not_state_dicts(tmp_path):
         load_network(tmp_path / "extra.pt", "mlp:sigmoid")
 
 
+@pytest.mark.parametrize("prefix", ["module.", "_orig_mod.", "module._orig_mod."])
+def test_a_wrapper_s_prefix_on_every_key_is_read_through(tmp_path, prefix):
+    """nn.DataParallel saves module.0.weight, a torch.compile'd model _orig_mod.0.weight: "unrecognised"."""
+    torch.manual_seed(0)
+    plain = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    torch.save({prefix + key: value for key, value in plain.state_dict().items()}, tmp_path / "wrapped.pt")
+    loaded = load_network(tmp_path / "wrapped.pt", "mlp:tanh")
+    X = torch.randn(5, 3)
+    torch.testing.assert_close(loaded(X), plain(X))
+
+
+def test_what_a_state_dict_cannot_carry_points_to_torchscript(tmp_path):
+    """Sequential(Linear, Tanh, Dropout, Linear) numbers its Linear layers 0, 3: the message named a missing
+    '2.weight' and nothing else; BatchNorm's keys were "unrecognised", with no way in."""
+    dropout = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Dropout(0.1), nn.Linear(8, 1))
+    torch.save(dropout.state_dict(), tmp_path / "dropout.pt")
+    with pytest.raises(ValueError, match=r"needs tensor '2\.weight' \(1, 8\), which the file lacks \(its Linear "
+                                         r"layers are modules 0, 3: more than an activation between them, such as "
+                                         r"nn\.Dropout; .*torch\.jit\.save\(torch\.jit\.script\(model\)"):
+        load_network(tmp_path / "dropout.pt", "mlp:tanh")
+    torch.save(nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1)).state_dict(),
+               tmp_path / "batchnorm.pt")
+    with pytest.raises(ValueError, match=r"unrecognised state_dict keys \['1\.running_mean'.*torch\.jit\.script"):
+        load_network(tmp_path / "batchnorm.pt", "mlp:tanh")
+    torch.save(nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)).state_dict(), tmp_path / "plain.pt")
+    with pytest.raises(ValueError, match=r"tensor '2\.weight' is \(1, 8\) in the file but \(8, 8\)"):  # no hint
+        load_network(tmp_path / "plain.pt", "mlp:3-8-8-1:tanh")
+
+
 def test_state_dicts_that_are_not_float_mlps(tmp_path):
     torch.save({"0.weight": torch.zeros(3, 2, dtype=torch.int64), "0.bias": torch.zeros(3, dtype=torch.int64)},
                tmp_path / "integers.pt")
