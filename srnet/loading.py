@@ -164,8 +164,11 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
     outputs = plan_layers(workload.model).widths[-1]
     if r2 is None and outputs > 1 and y.dtype.kind in "iuf" and np.all(y == np.round(y)) \
             and len(np.unique(y)) == outputs:
+        way = ("add ':softmax' to --arch" if workload.architecture is not None else  # TorchScript has no --arch
+               "save it with nn.Softmax(dim=1) after its last layer (torch.jit.script(nn.Sequential(model, "
+               "nn.Softmax(dim=1))))")
         return (f"the network has {outputs} outputs and no softmax head, and the target {outputs} classes: "
-                f"a classifier? then add ':softmax' to --arch")
+                f"a classifier? then {way}")
     if outputs == 1 and y.dtype.kind in "iuf" and set(np.unique(y).tolist()) == {0, 1}:
         # a BCEWithLogitsLoss network: its logit against 0/1 labels read as a wrong --arch (R2 -312)
         return ("the network has one output and the target two classes, 0 and 1: a one-logit binary classifier "

@@ -642,6 +642,10 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
     y = np.arange(30) % 3
     work = Workload(model=logits, X=X, y=y.astype(float), feature_names=["a", "b"], name="n", architecture="mlp")
     assert "add ':softmax' to --arch" in fit_warning(work, {"network_r2": None})
+    scripted = Workload(model=logits, X=X, y=y.astype(float), feature_names=["a", "b"], name="n")  # no --arch
+    assert fit_warning(scripted, {"network_r2": None}).endswith(
+        "a classifier? then save it with nn.Softmax(dim=1) after its last layer (torch.jit.script(nn.Sequential("
+        "model, nn.Softmax(dim=1))))")
     assert "R2 against the target is -227.3: is --arch right" in fit_warning(work, {"network_r2": -227.3})
     assert fit_warning(work, {"network_r2": 0.97}) is None
     # a classifier whose labels are read in another order than its outputs': accuracy 0, without a word
