@@ -299,8 +299,13 @@ def _check_checksums(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             damaged = archive.testzip()
+            names = archive.namelist()
     except (zipfile.BadZipFile, OSError) as error:
         raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None
+    if any(name.endswith("/archive_format") for name in names) and any("/models/" in name for name in names):
+        # torch.export.save's package: torch.load called it "corrupted"
+        raise ValueError(f"'{path}' is a torch.export program, which srnet does not read: save the model's "
+                         f"state_dict (with --arch) or torch.jit.save(torch.jit.script(model), 'net.pt')")
     if damaged is not None:
         raise ValueError(f"cannot read '{path}': its member '{damaged}' is damaged (checksum mismatch)")
 

@@ -284,6 +284,16 @@ def test_what_a_state_dict_cannot_carry_points_to_torchscript(tmp_path):
         load_network(tmp_path / "plain.pt", "mlp:3-8-8-1:tanh")
 
 
+def test_a_torch_export_program_is_named_not_called_corrupted(tmp_path):
+    """torch.load said "PytorchStreamReader failed locating file data.pkl ... your checkpoint file is corrupted"."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    torch.export.save(torch.export.export(model, (torch.zeros(2, 3),)), tmp_path / "net.pt2")
+    for architecture in ("mlp:tanh", None):
+        with pytest.raises(ValueError, match=r"^'.*net\.pt2' is a torch\.export program, which srnet does not read: "
+                                             r"save the model's state_dict"):
+            load_network(tmp_path / "net.pt2", architecture)
+
+
 def test_state_dicts_that_are_not_float_mlps(tmp_path):
     torch.save({"0.weight": torch.zeros(3, 2, dtype=torch.int64), "0.bias": torch.zeros(3, dtype=torch.int64)},
                tmp_path / "integers.pt")
