@@ -439,6 +439,11 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
         raise ValueError(f"'{path}' holds no data")
     has_header = _has_header(head)
     frame = pd.read_csv(path, sep=delimiter, header=0 if has_header else None)
+    unnamed = not has_header or str(frame.columns[-1]).startswith("Unnamed: ")
+    if frame.shape[1] > 1 and unnamed and frame.iloc[:, -1].isna().all():  # "a,b,y," on every line
+        shown = {",": ",", "\t": "tab"}.get(delimiter, delimiter)
+        raise ValueError(f"every line of '{path.name}' ends with a separator ({shown!r}): an empty last column; "
+                         f"remove the trailing separators")
     if frame.isna().to_numpy().any():  # pandas pads a short row with NaN: name the row instead
         _refuse_ragged(path, delimiter)
     names = [str(column).strip() for column in frame.columns] if has_header else None

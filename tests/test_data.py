@@ -273,6 +273,15 @@ def test_numbers_in_equal_steps_beyond_the_values_below_name_the_columns(tmp_pat
     assert has_name_row(tmp_path / "counts.csv") is False and has_name_row(tmp_path / "none.npy") is None
 
 
+@pytest.mark.parametrize("header", ["a,b,c,y,\n", ""])
+def test_a_separator_ending_every_line_is_named(tmp_path, header):
+    """'a,b,c,y,' on every line: "target column 'Unnamed: 4' contains 20 NaN/inf values", a column pandas named."""
+    (tmp_path / "t.csv").write_text(header + "".join(f"{i},{i + 1},{2 * i},{i % 3},\n" for i in range(20)))
+    with pytest.raises(ValueError, match=r"^every line of 't\.csv' ends with a separator \(','\): an empty last "
+                                         r"column; remove the trailing separators$"):
+        load_table(tmp_path / "t.csv", target="last")
+
+
 def test_a_headerless_table_with_text_labels_keeps_its_first_row(tmp_path):
     """Text over a column of text is a class label, not a column name: the first flower was read as a header."""
     rows = "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,virginica\n5.9,3.0,virginica\n"
