@@ -567,6 +567,17 @@ def _has_header(head) -> bool:
     return counting and any(first[j] not in {str(value).strip() for value in rest.iloc[:, j]} for j in text)
 
 
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+
+
+def _decimal_commas(table: np.ndarray) -> bool:
+    """Whether the table's first text cell that is no number is one written with a decimal comma (0,0236)."""
+    for cell in table[:1].ravel():
+        if isinstance(cell, str) and not _is_number(cell):
+            return bool(_DECIMAL_COMMA.fullmatch(cell.strip()))
+    return False
+
+
 def _numbered_names(first: list[str], rest) -> bool:
     """Whether a first row of whole numbers in equal steps names the columns (wavelengths 400, 410, 420, ...;
     years; positions 1, 2, 3): when most of them lie outside their column's values below.  Read as data, such
@@ -651,6 +662,9 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
             # '1;2;3': unsplit (a header over no rows has no cell to look at)
             if text_of is not None and table.shape[1] == 1 and table.size and _separator_note(table[0, 0]):
                 raise ValueError(f"{error}{_separator_note(table[0, 0])}") from None
+            if _decimal_commas(table):  # "0,0236" in a .tsv: every cell text, the last too
+                raise ValueError(f"{error}; its numbers are written with decimal commas: save them with decimal "
+                                 f"points") from None
             if last_text:  # text labels in the last column: the target not named
                 raise ValueError(f"{error}; is the last column the target? give it (--target last)") from None
             raise
@@ -659,7 +673,13 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
     if not features:
         hint = _separator_note(table[0, 0]) if table.size and text_of is not None else ""  # a text file's
         raise ValueError(f"'{label}' has only the target column and no features{hint}")
-    X = check_matrix(table[:, features], f"'{label}'", locator(features))
+    try:
+        X = check_matrix(table[:, features], f"'{label}'", locator(features))
+    except ValueError as error:
+        if _decimal_commas(table[:, features]):
+            raise ValueError(f"{error}; its numbers are written with decimal commas: save them with decimal "
+                             f"points") from None
+        raise
     values = table[:, column]
     if text_of is not None and any(isinstance(cell, str) and not _is_number(cell) for cell in values):
         values = text_of(column)  # class labels: "NA" is a class, not a missing label

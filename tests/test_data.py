@@ -282,6 +282,17 @@ def test_a_separator_ending_every_line_is_named(tmp_path, header):
         load_table(tmp_path / "t.csv", target="last")
 
 
+@pytest.mark.parametrize("target", [None, "last"])
+def test_decimal_commas_are_named(tmp_path, target):
+    """A .tsv saved with decimal=",": "is the last column the target? give it (--target last)", or nothing."""
+    values = np.random.default_rng(0).normal(size=(20, 4))
+    pd.DataFrame(values, columns=list("abcy")).to_csv(tmp_path / "t.tsv", sep="\t", index=False, decimal=",")
+    with pytest.raises(ValueError, match=r"^'t\.tsv' contains non-numeric values \(first at line 2, column 'a': "
+                                         r"'.*'\); its numbers are written with decimal commas: save them with "
+                                         r"decimal points$"):
+        load_table(tmp_path / "t.tsv", target=target)
+
+
 def test_a_headerless_table_with_text_labels_keeps_its_first_row(tmp_path):
     """Text over a column of text is a class label, not a column name: the first flower was read as a header."""
     rows = "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,virginica\n5.9,3.0,virginica\n"
