@@ -232,6 +232,8 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
         raise IsADirectoryError(f"'{path}' is a folder, not a network file")
     if not path.is_file():
         raise FileNotFoundError(f"no such network file: '{path}'")
+    if path.stat().st_size == 0:  # (it was "neither a torch.save archive, a pickle nor a TorchScript file")
+        raise ValueError(f"'{path}' is empty (0 bytes): was it saved, or copied, in full?")
     if _is_torchscript(path):
         if architecture is not None:  # ignored, it was still recorded in the report as the network's
             raise ValueError(f"'{path.name}' is a TorchScript archive, which carries its own architecture: "

@@ -284,6 +284,12 @@ def test_what_a_state_dict_cannot_carry_points_to_torchscript(tmp_path):
         load_network(tmp_path / "plain.pt", "mlp:3-8-8-1:tanh")
 
 
+def test_an_empty_network_file_is_called_empty(tmp_path):
+    (tmp_path / "net.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"^'.*net\.pt' is empty \(0 bytes\): was it saved, or copied, in full\?$"):
+        load_network(tmp_path / "net.pt", "mlp:tanh")
+
+
 def test_a_torch_export_program_is_named_not_called_corrupted(tmp_path):
     """torch.load said "PytorchStreamReader failed locating file data.pkl ... your checkpoint file is corrupted"."""
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
