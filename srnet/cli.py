@@ -387,6 +387,14 @@ def _note_one_class(model, workload) -> None:
               f"is a constant, and so is any faithful formula of it")
 
 
+def _sources(args) -> dict:
+    """The MODEL and --data paths as given, resolved, and --target: where a report's figures came from."""
+    return {"model_path": str(Path(args.model).resolve()),
+            "data_path": None if args.data is None else (str(Path(args.data).resolve()) if Path(args.data).exists()
+                                                          else args.data),  # a PMLB name
+            "target": args.target}
+
+
 def _deliver(model, workload, own: dict, args, finishing) -> int:
     """What ``srnet explain`` prints and writes of a fitted explanation."""
     from srnet.networks import as_network
@@ -394,7 +402,8 @@ def _deliver(model, workload, own: dict, args, finishing) -> int:
 
     output = plan_layers(as_network(workload.model)).output if args.layers else None
     _print_explanation(model, output)
-    extra = {"network": workload.name, "architecture": workload.architecture, **own}
+    # what was explained, to run it again: the files and the target column (the stem alone named neither)
+    extra = {"network": workload.name, "architecture": workload.architecture, **_sources(args), **own}
     if model.is_classifier_:
         extra["agreement_train"] = model.agreement_
         if workload.X_test is not None:
@@ -442,7 +451,7 @@ def _compare(args) -> int:
         print(f"  no test rows given: a seeded quarter ({n - max(1, int(0.75 * n))} of {n} rows) is held out as "
               f"the test rows")
     replacing = (Path(args.out) / "compare.json").exists()  # (before the checkpoints write one)
-    about = {"network": workload.name, "seed": args.seed}
+    about = {"network": workload.name, **_sources(args), "seed": args.seed}
     comparison = compare(network, workload.X, explainers, X_test=workload.X_test, boxes=workload.boxes,
                          n_points=args.points, random_state=args.seed, progress=not args.quiet,
                          feature_names=workload.feature_names,

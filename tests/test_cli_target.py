@@ -2,6 +2,8 @@
 promises), 'last' the last column, anything else a column name; a bad one is
 one error line and exit code 2."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -120,3 +122,7 @@ def test_explain_says_which_columns_are_the_inputs_and_whether_the_first_row_nam
                  "--quiet"])
     printed = capsys.readouterr().out.splitlines()
     assert code == 0 and printed[1] == line, printed[:3]
+    # what was explained, to run it again (report.json named the file's stem alone)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert (report["model_path"], report["data_path"], report["target"]) == (
+        str((tmp_path / "net.pt").resolve()), str((tmp_path / "data.csv").resolve()), int(target) if target.isdigit() else target)
