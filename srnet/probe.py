@@ -761,8 +761,9 @@ def _where_failed(model: nn.Module, batch: torch.Tensor) -> str:
 def _undecomposable(model, reason: str) -> ValueError:
     return ValueError(
         f"cannot probe TorchScript module {_kind(model)}: {reason}; TorchScript takes no hooks, so "
-        f"srnet can only probe scripted modules whose children run in order, such as nn.Sequential "
-        f"(or load the network from a state_dict)"
+        f"srnet can only probe scripted modules whose children run in order, such as nn.Sequential: write a "
+        f"step its forward does itself (an input normalisation (x - mean) / std) as a module of its own in the "
+        f"sequence and script that; a network that is no chain (a residual sum) has no layer-by-layer probe"
     )
 
 
