@@ -71,7 +71,7 @@ class ReadableFormulaMixin:
         check_is_fitted(self, "expression_")
         digits = check_budget("digits", digits, integer=True)
         several = isinstance(self.expression_, list)
-        rounded = [round_faithfully(f, digits, self._formula_points)
+        rounded = [round_faithfully(f, digits, getattr(self, "_formula_points", None))  # (None: pickled before it)
                    for f in (self.expression_ if several else [self.expression_])]
         return rounded if several else rounded[0]
 
@@ -87,16 +87,17 @@ def program_formulas(estimator, program: Program, X: np.ndarray, simplify_second
     # an intercept is round-off only when it is tiny beside the formula's values on the data, not only beside
     # its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5)
     points = residue_points(symbols, X)
-    estimator._formula_points = points  # (formula() rounds at them)
     with FinishOnInterrupt("interrupted: finishing the formula found so far (Ctrl-C again to abandon the fit)",
                            requested=interrupted) as finishing:
         formulas = [tidy_constants(f, points=points) for f in to_sympy(program, symbols)]
-        if finishing.requested:
-            return formulas
-        # tidied again where simplifying changed a formula: multiplied out, 1.0*(x0 + 1e-16)**2 leaves its
-        # rounding noise as terms of their own (1.0*x0**2 - 1.658e-16*x0 + 1.0*x1 + 1.34e-15 for x0**2 + x1)
-        simplified = simplify_all(formulas, simplify_seconds)
-        return [f if f is before else tidy_constants(f, points=points) for f, before in zip(simplified, formulas)]
+        if not finishing.requested:
+            # tidied again where simplifying changed a formula: multiplied out, 1.0*(x0 + 1e-16)**2 leaves its
+            # rounding noise as terms of their own (1.0*x0**2 - 1.658e-16*x0 + 1.0*x1 + 1.34e-15 for x0**2 + x1)
+            simplified = simplify_all(formulas, simplify_seconds)
+            formulas = [f if f is before else tidy_constants(f, points=points)
+                        for f, before in zip(simplified, formulas)]
+    estimator._formula_points = points  # (formula() rounds at them; set with the formulas, as the fit's own)
+    return formulas
 
 
 #: A target varying less than this has squared errors that underflow float64 (a 1e-162 target scored 0

@@ -549,7 +549,7 @@ def _limits(expr: sympy.Expr, variable: sympy.Symbol, points: np.ndarray) -> np.
     near, far = (np.maximum(1.0, np.abs(points)) * step for step in _LIMIT_STEPS)
     left, right = _plain_values(expr, variable, points - near), _plain_values(expr, variable, points + near)
     settled = np.ones(len(points), dtype=bool)
-    for side, close, sign in ((left, near, -1), (right, near, 1)):
+    for side, sign in ((left, -1), (right, 1)):
         farther = _plain_values(expr, variable, points + sign * far)
         settled &= np.isfinite(side) & (np.abs(side - farther) <= 1e-2 * np.maximum(1.0, np.abs(side)))
     settled &= np.abs(left - right) <= 1e-2 * np.maximum(1.0, np.abs(left))
