@@ -407,9 +407,20 @@ def _text_column(path: Path, delimiter: str, header: bool, column: int) -> np.nd
     return frame.iloc[:, 0].to_numpy()
 
 
+def _ends_with(path: Path, delimiter: str) -> bool:
+    """Whether the file's first line ends with the delimiter (a trailing separator, not a column of "NA")."""
+    import gzip
+
+    if delimiter not in (",", "\t"):
+        return False
+    with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as f:
+        return f.readline().rstrip("\r\n").endswith(delimiter)
+
+
 def has_name_row(source) -> bool | None:
     """Whether a text table's first row names its columns, as :func:`load_table` reads it (None for other
-    sources: arrays, PMLB names): what a user is told, since a first row of numbers may be either."""
+    sources: .npy and .npz files, PMLB names); ``source`` is a path: what a user is told, since a first row of
+    numbers may be either."""
     import pandas as pd
 
     path = Path(source)
@@ -440,7 +451,8 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
     has_header = _has_header(head)
     frame = pd.read_csv(path, sep=delimiter, header=0 if has_header else None)
     unnamed = not has_header or str(frame.columns[-1]).startswith("Unnamed: ")
-    if frame.shape[1] > 1 and unnamed and frame.iloc[:, -1].isna().all():  # "a,b,y," on every line
+    if frame.shape[1] > 1 and unnamed and frame.iloc[:, -1].isna().all() and _ends_with(path, delimiter):
+        # "a,b,y," on every line
         shown = {",": ",", "\t": "tab"}.get(delimiter, delimiter)
         raise ValueError(f"every line of '{path.name}' ends with a separator ({shown!r}): an empty last column; "
                          f"remove the trailing separators")
@@ -543,7 +555,9 @@ def _has_header(head) -> bool:
     ``3,0,1,versicolor`` is data): a headerless
     table's first row holds measurements (``5.1,3.5,Iris-virginica``, its
     label perhaps the only one of its class), and a text cell that comes
-    back below is a label either way; or when it is pandas' numbered header
+    back below is a label either way; or when its cells are whole numbers in
+    equal steps far beyond the values below (``400,410,420``: see
+    :func:`_numbered_names`); or when it is pandas' numbered header
     (``DataFrame(X).to_csv(index=False)`` writes 0, 1, ...), unless the first
     column goes on counting below it (1, 2, 3, ...: data starting with an
     index column)."""
@@ -580,9 +594,10 @@ def _decimal_commas(table: np.ndarray) -> bool:
 
 def _numbered_names(first: list[str], rest) -> bool:
     """Whether a first row of whole numbers in equal steps names the columns (wavelengths 400, 410, 420, ...;
-    years; positions 1, 2, 3): when most of them lie outside their column's values below.  Read as data, such
-    a row widened the explanation box 400-fold and the formula was nonsense; a first row of data in equal
-    steps lies among the values below it."""
+    years; positions 1, 2, 3): when most of them lie beyond their column's values below by more than those
+    values' own range.  Read as data, such a row widened the explanation box 400-fold and the formula was
+    nonsense; a first row of data lies among the values below it, or next to them (a sorted table's
+    minimum)."""
     import pandas as pd
 
     values = [int(cell) for cell in first]
@@ -590,8 +605,11 @@ def _numbered_names(first: list[str], rest) -> bool:
     if len(steps) != 1 or steps == {0}:
         return False
     below = rest.apply(lambda column: pd.to_numeric(column, errors="coerce"))
-    outside = sum(not (below.iloc[:, j].min() <= value <= below.iloc[:, j].max()) for j, value in enumerate(values))
-    return 2 * outside > len(values)
+    low, high = below.min().to_numpy(dtype=float), below.max().to_numpy(dtype=float)
+    # beyond the range by more than its width: a sorted table's first row is its minimum, just below the rest
+    width = high - low
+    far = [bool(value < lo - w or value > hi + w) for value, lo, hi, w in zip(values, low, high, width)]
+    return 2 * sum(far) > len(values)
 
 
 def _one_line(error: Exception) -> str:
@@ -663,8 +681,8 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
             if text_of is not None and table.shape[1] == 1 and table.size and _separator_note(table[0, 0]):
                 raise ValueError(f"{error}{_separator_note(table[0, 0])}") from None
             if _decimal_commas(table):  # "0,0236" in a .tsv: every cell text, the last too
-                raise ValueError(f"{error}; its numbers are written with decimal commas: save them with decimal "
-                                 f"points") from None
+                raise ValueError(f"{error}; its numbers are written with commas (decimal commas, or thousands "
+                                 f"separators): save them as plain numbers with decimal points") from None
             if last_text:  # text labels in the last column: the target not named
                 raise ValueError(f"{error}; is the last column the target? give it (--target last)") from None
             raise
@@ -677,8 +695,8 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
         X = check_matrix(table[:, features], f"'{label}'", locator(features))
     except ValueError as error:
         if _decimal_commas(table[:, features]):
-            raise ValueError(f"{error}; its numbers are written with decimal commas: save them with decimal "
-                             f"points") from None
+            raise ValueError(f"{error}; its numbers are written with commas (decimal commas, or thousands "
+                             f"separators): save them as plain numbers with decimal points") from None
         raise
     values = table[:, column]
     if text_of is not None and any(isinstance(cell, str) and not _is_number(cell) for cell in values):

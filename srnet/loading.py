@@ -169,13 +169,15 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
                "nn.Softmax(dim=1))))")
         return (f"the network has {outputs} outputs and no softmax head, and the target {outputs} classes: "
                 f"a classifier? then {way}")
-    if outputs == 1 and y.dtype.kind in "iuf" and set(np.unique(y).tolist()) == {0, 1}:
+    poor = r2 is not None and r2 < POOR_FIT_R2
+    if poor and outputs == 1 and y.dtype.kind in "iuf" and set(np.unique(y).tolist()) == {0, 1}:
         # a BCEWithLogitsLoss network: its logit against 0/1 labels read as a wrong --arch (R2 -312)
-        return ("the network has one output and the target two classes, 0 and 1: a one-logit binary classifier "
-                "(BCEWithLogitsLoss)? srnet explains its output, the logit, as a regression; to explain its "
-                "classes, give it the two logits (0, z): a final Linear of 2 outputs whose first row and bias "
-                "are 0, and add ':softmax' to --arch")
-    if r2 is not None and r2 < POOR_FIT_R2:
+        head = "add ':softmax' to --arch" if workload.architecture is not None else "a Softmax after them"
+        return (f"the network's R2 against the target is {r2:.4g}, with one output and the classes 0 and 1: a "
+                f"one-logit binary classifier (BCEWithLogitsLoss)? srnet explains its output, the logit, as a "
+                f"regression; to explain its classes, give it the two logits (0, z) (a final Linear of 2 outputs "
+                f"whose first row of weights and first bias are 0) and {head}")
+    if poor:
         return (f"the network's R2 against the target is {r2:.4g}: is --arch right (its activation, its "
                 f"widths), is --target the network's target?")
     return None

@@ -500,9 +500,9 @@ def _check_shapes(expected: dict, found: dict, spec: MLPSpec, weights) -> None:
             if plain == weights[-1][0]:  # the paper's plain last Linear, where the architecture has another block
                 hint = (f" (the file's {len(weights)} Linear layers end in '{plain}'; the architecture has "
                         f"{len(spec.widths) - 1})")
-            elif _spaced_out(weights):  # Sequential(Linear, Tanh, Dropout, Linear) numbers its Linears 0, 3
-                hint = (f" (its Linear layers are modules {', '.join(k.split('.')[0] for k, _ in weights)}: more "
-                        f"than an activation between them, such as nn.Dropout; {_AS_TORCHSCRIPT})")
+            elif _spacing(weights):  # Sequential(Linear, Tanh, Dropout, Linear) numbers its Linears 0, 3
+                hint = (f" (its Linear layers are modules {', '.join(k.split('.')[0] for k, _ in weights)}: "
+                        f"{_spacing(weights)}; {_AS_TORCHSCRIPT})")
             elif plain != key and plain in found:
                 hint = (f" (it has '{plain}': a module of its own whose forward applies the activations as "
                         f"functions, F.relu(self.fc1(x)), which srnet cannot see in a state_dict; save it with "
@@ -522,13 +522,20 @@ def _check_shapes(expected: dict, found: dict, spec: MLPSpec, weights) -> None:
             )
 
 
-def _spaced_out(weights) -> bool:
-    """Whether a Sequential's Linear layers are numbered otherwise than 0, 2, 4, ... (Linear, activation,
-    Linear, ...): other modules without weights stand between them."""
+def _spacing(weights) -> str:
+    """What a Sequential's Linear layers numbered otherwise than 0, 2, 4, ... (Linear, activation, Linear, ...)
+    have around them, as a message; "" where they are so numbered (or not a Sequential's)."""
     indices = [key.split(".")[0] for key, _ in weights]
     if not all(index.isdigit() for index in indices):
-        return False
-    return [int(index) for index in indices] != list(range(0, 2 * len(indices), 2))
+        return ""
+    indices = [int(index) for index in indices]
+    gaps = [b - a for a, b in zip(indices, indices[1:])]
+    found = ["a module without weights before the first (such as nn.Flatten)"] if indices[0] > 0 else []
+    if any(gap > 2 for gap in gaps):
+        found.append("more than an activation between two of them (such as nn.Dropout)")
+    if any(gap == 1 for gap in gaps):
+        found.append("two of them with no activation between")
+    return ", and ".join(found)
 
 
 def widths_from_weights(weights) -> tuple[int, ...]:

@@ -659,7 +659,12 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
     one_logit = Workload(model=nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), X=X, y=(y > 0) * 1.0,
                          feature_names=["a", "b"], name="n", architecture="mlp")
     assert fit_warning(one_logit, {"network_r2": -312.4}).startswith(
-        "the network has one output and the target two classes, 0 and 1: a one-logit binary classifier")
+        "the network's R2 against the target is -312.4, with one output and the classes 0 and 1: a one-logit binary "
+        "classifier (BCEWithLogitsLoss)?")
+    assert "add ':softmax' to --arch" in fit_warning(one_logit, {"network_r2": -312.4})
+    assert fit_warning(one_logit, {"network_r2": 0.991}) is None  # a good regressor of 0/1 labels: nothing to say
+    scripted_logit = Workload(model=one_logit.model, X=X, y=(y > 0) * 1.0, feature_names=["a", "b"], name="n")
+    assert fit_warning(scripted_logit, {"network_r2": -312.4}).endswith("and a Softmax after them")
 
 
 def test_progress_must_be_true_or_false():

@@ -271,11 +271,27 @@ def test_numbers_in_equal_steps_beyond_the_values_below_name_the_columns(tmp_pat
     X, y, shown = load_table(tmp_path / "counts.csv", target="last")
     assert X.shape == (30, 3) and X[0].tolist() == [2, 4, 6] and shown == ["x0", "x1", "x2"]
     assert has_name_row(tmp_path / "counts.csv") is False and has_name_row(tmp_path / "none.npy") is None
+    counting = np.arange(1, 31)  # sorted: the first row is each column's minimum, just below the rest
+    np.savetxt(tmp_path / "sorted.csv", np.column_stack([counting, counting + 1, counting + 2, counting + 3]),
+               delimiter=",", fmt="%d")
+    X, y, shown = load_table(tmp_path / "sorted.csv", target="last")
+    assert X.shape == (30, 3) and X[0].tolist() == [1, 2, 3] and has_name_row(tmp_path / "sorted.csv") is False
 
 
 @pytest.mark.parametrize("header", ["a,b,c,y,\n", ""])
 def test_a_separator_ending_every_line_is_named(tmp_path, header):
-    """'a,b,c,y,' on every line: "target column 'Unnamed: 4' contains 20 NaN/inf values", a column pandas named."""
+    """'a,b,c,y,' on every line: "target column 'Unnamed: 4' contains 20 NaN/inf values", a column pandas named;
+    a last column of "NA" labels is no trailing separator."""
+    (tmp_path / "na.csv").write_text(header.rstrip(",\n") + ("\n" if header else "")
+                                     + "".join(f"{i},{i + 1},{2 * i},NA\n" for i in range(20)))
+    try:
+        load_table(tmp_path / "na.csv", target="last")
+    except ValueError as error:
+        assert "ends with a separator" not in str(error)
+    _trailing_separators(tmp_path, header)
+
+
+def _trailing_separators(tmp_path, header):
     (tmp_path / "t.csv").write_text(header + "".join(f"{i},{i + 1},{2 * i},{i % 3},\n" for i in range(20)))
     with pytest.raises(ValueError, match=r"^every line of 't\.csv' ends with a separator \(','\): an empty last "
                                          r"column; remove the trailing separators$"):
@@ -288,8 +304,8 @@ def test_decimal_commas_are_named(tmp_path, target):
     values = np.random.default_rng(0).normal(size=(20, 4))
     pd.DataFrame(values, columns=list("abcy")).to_csv(tmp_path / "t.tsv", sep="\t", index=False, decimal=",")
     with pytest.raises(ValueError, match=r"^'t\.tsv' contains non-numeric values \(first at line 2, column 'a': "
-                                         r"'.*'\); its numbers are written with decimal commas: save them with "
-                                         r"decimal points$"):
+                                         r"'.*'\); its numbers are written with commas \(decimal commas, or "
+                                         r"thousands separators\): save them as plain numbers with decimal points$"):
         load_table(tmp_path / "t.tsv", target=target)
 
 

@@ -310,7 +310,7 @@ def test_formula_rounds_the_constants_for_reading_and_stays_faithful():
         exact = np.array(evaluate_sympy(model.expression_, make_symbols(1), X))
         rounded = np.array(evaluate_sympy(shown, make_symbols(1), X))
         assert np.max(np.abs(rounded - exact)) <= 1.001e-3 * np.std(exact)
-        assert model.formula(12) != shown or shown == model.expression_
+        assert len(str(model.formula(12))) >= len(str(shown))  # more digits asked, as many at least
         with pytest.raises(ValueError, match=r"^digits must be > 0, got 0$"):
             model.formula(0)
     two = CGPRegressor(max_generations=50, random_state=0).fit(X, np.column_stack([y, 2 * y]))

@@ -272,13 +272,20 @@ def test_what_a_state_dict_cannot_carry_points_to_torchscript(tmp_path):
     dropout = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Dropout(0.1), nn.Linear(8, 1))
     torch.save(dropout.state_dict(), tmp_path / "dropout.pt")
     with pytest.raises(ValueError, match=r"needs tensor '2\.weight' \(1, 8\), which the file lacks \(its Linear "
-                                         r"layers are modules 0, 3: more than an activation between them, such as "
-                                         r"nn\.Dropout; .*torch\.jit\.save\(torch\.jit\.script\(model\)"):
+                                         r"layers are modules 0, 3: more than an activation between two of them "
+                                         r"\(such as nn\.Dropout\); .*torch\.jit\.save\(torch\.jit\.script\(model\)"):
         load_network(tmp_path / "dropout.pt", "mlp:tanh")
     torch.save(nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1)).state_dict(),
                tmp_path / "batchnorm.pt")
     with pytest.raises(ValueError, match=r"unrecognised state_dict keys \['1\.running_mean'.*torch\.jit\.script"):
         load_network(tmp_path / "batchnorm.pt", "mlp:tanh")
+    for modules, said in (((nn.Linear(3, 8), nn.Linear(8, 1)), "modules 0, 1: two of them with no activation "
+                                                                "between"),
+                          ((nn.Flatten(), nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)),
+                           r"modules 1, 3: a module without weights before the first \(such as nn\.Flatten\)")):
+        torch.save(nn.Sequential(*modules).state_dict(), tmp_path / "other.pt")
+        with pytest.raises(ValueError, match=f"its Linear layers are {said};"):
+            load_network(tmp_path / "other.pt", "mlp:tanh")
     torch.save(nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)).state_dict(), tmp_path / "plain.pt")
     with pytest.raises(ValueError, match=r"tensor '2\.weight' is \(1, 8\) in the file but \(8, 8\)"):  # no hint
         load_network(tmp_path / "plain.pt", "mlp:3-8-8-1:tanh")

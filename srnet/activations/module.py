@@ -434,7 +434,7 @@ class ExpressionActivation(nn.Module):
                             f"{MAX_FILE_SIZE}", "activation")
         check_range = _check_range_from_json(data.get("check_range", CHECK_RANGE))
         if check_range is None:  # the file asks for no check: it is still no file's to switch off finiteness
-            check_finite_activation(program)
+            check_finite_activation(program, NULL_RANGE_CHECK)
         module = cls(program, affine=_affine_from_json(data.get("affine")), check_range=check_range,
                      label=_label_from_json(data.get("label")))
         dtype = data.get("affine_dtype")
@@ -612,6 +612,10 @@ def _label_from_json(value) -> str | None:
         raise malformed(f"label must be a string or null, got {shown(value)}", "activation")
     return value
 
+
+#: Where an activation file whose check_range is null is still checked for finite values (in float64 and
+#: float32): a hostile 1e308*sin(x) is inf there, and a formula saved unchecked on purpose is finite near 0.
+NULL_RANGE_CHECK = (-1.0, 1.0)
 
 #: Inputs computed in float32 and rounded back, as torch computes its own activations of half-precision
 #: tensors: in float16, exp's cap of 80 is no cap (65504 is reached at x ~ 11: softplus(12) was inf and
