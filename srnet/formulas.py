@@ -14,6 +14,7 @@ Pareto front of (complexity, validation error) and selects one.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,7 @@ from srnet.expr.symbolic import (
     complexity,
     reduced_phases,
     residue_points,
+    round_constants,
     round_faithfully,
     simplify_all,
     time_limit,
@@ -304,8 +306,13 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
     return figures
 
 
-def singularities(formula: Formula, X: np.ndarray) -> list[str]:
+def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
     """Poles a formula has inside the (connected) domain sampled by X.
+
+    With the inputs' ``symbols``, each note writes the argument that reaches 0 as a formula (the inputs' for
+    the first program, a later program's in ``h{k}_{j}``, the units of the layer before), where it is short
+    enough to read; else, and without symbols, it names the program's step ("step 3": the program's own
+    numbering, which a reader of the printed formula does not see).
 
     A protected primitive switches branch where its argument crosses zero:
     div's denominator (a pole), log's argument (log 0), tan's cos (a pole).
@@ -348,7 +355,11 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                     source = values[zeros_of[(a, b)[which]]]
                 elif name == "tan":
                     what, argument = "argument of tan (an odd multiple of pi/2)", np.cos(values[a])
-                where = f"{'layer ' + str(k + 1) + ', ' if len(formula.programs) > 1 else ''}step {step + 1}"
+                layer = f"layer {k + 1}" if len(formula.programs) > 1 else ""
+                where = f"{layer + ', ' if layer else ''}step {step + 1}"
+                # the note's start, written only for a note (sympy per step would be quadratic in big programs)
+                lead = None if argument is None else functools.partial(_note_lead, program, read, symbols, k, layer,
+                                                                        where, what)
                 # exact zeros (a binary or count input) fire the protection: even where the quotient has a
                 # limit (2x/x), the protected value (1) need not be it, and the printed formula is undefined
                 protected = (0 if argument is None or name not in _SIGN_CHANGE_POLES
@@ -356,18 +367,18 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                 if name == "div" and argument is not None and not _quotient_blows_up(values[a], argument):
                     argument = source = None  # a removable singularity (x/x, sin(x)/x, x/sqrt|x|): it stays bounded
                 if protected:  # zeros (a binary or count input) or nearly (2*exp(x0) below x0 = -23)
-                    found.append(f"{where}: the {what} is within {PROTECTION_EPS:g} of 0 at {protected} of {n} "
-                                 f"points, where the protected {name} gives {1 if name == 'div' else 0} (the formula "
-                                 f"as printed is undefined or far from it there)")
+                    found.append(f"{lead()} is within {PROTECTION_EPS:g} of 0 at {protected} of {n} points, where "
+                                 f"the protected {name} gives {1 if name == 'div' else 0} (the formula as printed is "
+                                 f"undefined or far from it there)")
                 elif argument is not None and np.any(argument > 0) and np.any(argument < 0):
-                    found.append(f"{where}: the {what} crosses 0 inside the domain")
+                    found.append(f"{lead()} crosses 0 inside the domain")
                 elif source is not None and np.any(source > 0) and np.any(source < 0):  # sqrt|x|, x^2 of an x that does
-                    found.append(f"{where}: the {what} reaches 0 inside the domain (where the value it is a power "
-                                 f"or |.| of crosses 0)")
+                    found.append(f"{lead()} reaches 0 inside the domain (where the value it is a power or |.| of "
+                                 f"crosses 0)")
                 elif argument is not None and not (name in _SIGN_CHANGE_POLES and never_zero[
                         (a, b)[_SIGN_CHANGE_POLES[name][1]]]) and _touches_zero(argument):
-                    found.append(f"{where}: the {what} comes within {TOUCHING_ZERO:g} of its typical size to 0 "
-                                 f"inside the domain (a likely pole)")
+                    found.append(f"{lead()} comes within {TOUCHING_ZERO:g} of its typical size to 0 inside the "
+                                 f"domain (a likely pole)")
                 if name == "exp" and step in live[k] and not fixed[a]:  # the printed exp is not capped: it is not
                     # the model there (a number's exp is printed capped)
                     capped = int(np.sum(values[a] > EXP_MAX))
@@ -384,6 +395,37 @@ def singularities(formula: Formula, X: np.ndarray) -> list[str]:
                              f"non-finite values inside the domain")
                 break
     return found
+
+
+#: The longest argument a singularity note writes out (longer ones are named by their step).
+_ARGUMENT_CHARACTERS = 80
+
+
+def _note_lead(program: Program, value: int, symbols, k: int, layer: str, where: str, what: str) -> str:
+    """How a singularity note begins: "the denominator of div, 0.9233*sin(x) - 4.487," (with symbols, where the
+    argument is short enough to read), else "step 3: the denominator of div"."""
+    text = None if symbols is None else _value_text(program, value, _layer_symbols(symbols, k, program.n_inputs))
+    if text is None:
+        return f"{where}: the {what}"
+    return f"{layer + ': ' if layer else ''}the {what}, {text},"
+
+
+def _layer_symbols(symbols, k: int, width: int):
+    """The symbols program k of a formula reads: the inputs', or the units of layer k (h{k}_0, ...)."""
+    return list(symbols) if k == 0 else [sympy.Symbol(f"h{k}_{j}", real=True) for j in range(width)]
+
+
+def _value_text(program: Program, value: int, symbols) -> str | None:
+    """Value ``value`` of ``program`` (its inputs, then constants, then steps) as a formula of ``symbols`` with
+    constants at 4 digits; None where it is too long to read in a note, or cannot be written."""
+    n_sources = program.n_inputs + len(program.constants)
+    steps = program.steps[: max(0, value - n_sources + 1)]
+    try:
+        part = Program(program.n_inputs, program.constants, steps, (value,), np.ones((1, 1)), np.zeros(1))
+        text = str(round_constants(to_sympy(part, symbols)[0], 4))
+    except (ValueError, RecursionError, TypeError):  # (FormulaTooLarge is a ValueError)
+        return None
+    return text if len(text) <= _ARGUMENT_CHARACTERS else None
 
 
 def live_steps(formula: Formula) -> list[set[int]]:
@@ -467,7 +509,8 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
                          residue_points(symbols, domain_points), decision)
     shown = measured.rounded()  # the nodes counted are those printed (a weight of 1.0000000002 reads 1)
     size = complexity(shown[-1]) if decision is not None else sum(complexity(e) for e in shown)
-    return replace(measured, complexity=size, singularities=singularities(formula, domain_points), shown=shown)
+    return replace(measured, complexity=size, singularities=singularities(formula, domain_points, symbols),
+                   shown=shown)
 
 
 def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: bool = False,

@@ -1168,3 +1168,25 @@ def test_the_exact_formula_is_written_as_the_printed_one_with_every_digit():
     phases = [float(a) for f in exact.atoms(sympy.sin) for a in sympy.Add.make_args(f.args[0]) if a.is_Number]
     assert phases and all(abs(p) <= math.pi / 2 for p in phases)
     assert np.allclose(sympy.lambdify(x, exact)(X[:, 0]), formula(X)[:, 0], atol=1e-12)
+
+
+def test_a_singularity_note_writes_the_argument_that_reaches_zero():
+    """"step 5: the denominator of div crosses 0" named the program's own numbering, which a reader of the printed
+    formula never sees; with the inputs' symbols the note writes the argument (a later layer's in h{k}_{j})."""
+    from srnet.expr.symbolic import make_symbols
+
+    x0, x1 = make_symbols(2)
+    program = Program(2, (0.9233, 0.3, 0.5), (("sin", 0, 0), ("mul", 2, 5), ("mul", 3, 1), ("sub", 6, 7),
+                                              ("div", 2, 8), ("sub", 0, 4), ("log", 10, 10), ("add", 9, 11)),
+                      (12,), [[1.0]], [0.0])
+    X = np.random.default_rng(0).uniform(-2, 2, (200, 2))
+    formula = Formula("direct-8", (program,))
+    assert singularities(formula, X) == ["step 5: the denominator of div crosses 0 inside the domain",
+                                         "step 7: the argument of log crosses 0 inside the domain"]
+    assert singularities(formula, X, [x0, x1]) == [
+        "the denominator of div, -3*x1/10 + 0.9233*sin(x0), crosses 0 inside the domain",
+        "the argument of log, x0 - 1/2, crosses 0 inside the domain"]
+    two = Formula("layerwise", (Program(2, (), (("add", 0, 1),), (2,), [[1.0]], [0.0]),
+                                Program(1, (0.5,), (("sub", 0, 1), ("div", 1, 2)), (3,), [[1.0]], [0.0])))
+    assert singularities(two, X, [x0, x1]) == ["layer 2: the denominator of div, h1_0 - 1/2, crosses 0 inside the "
+                                               "domain"]
