@@ -320,6 +320,10 @@ def load_table(source, *, target=None, pmlb_cache=None, download: bool = False):
     path = Path(source)
     if path.is_file():
         return _load_file(path, target)
+    # a folder given as a path ("'d/my data' is neither a file nor a PMLB dataset name"); a bare name stays a
+    # PMLB name (run inside a PMLB cache, 'adult' is also its folder)
+    if path.is_dir() and not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*", str(source)):
+        raise IsADirectoryError(f"'{path}' is a folder: give the data file in it (.csv, .tsv, .txt, .npy, .npz)")
     if _table_suffix(path) is not None or path.suffix.lower() in _ARRAY_SUFFIXES:
         raise FileNotFoundError(f"no such file: '{path}'")
     return _load_pmlb(str(source), target, pmlb_cache, download)

@@ -184,3 +184,12 @@ def test_text_labels_with_na_among_them_still_suggest_the_target(tmp_path):
         load_table(path)
     X, y, _ = load_table(path, target="last")
     assert sorted(set(y)) == ["AS", "EU", "NA"]
+
+
+def test_a_folder_given_as_data_is_called_a_folder(tmp_path):
+    """'d/my data' was "neither a file nor a PMLB dataset name"; a bare name is still a PMLB name."""
+    from srnet.data import load_table
+
+    (tmp_path / "my data").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"^'.*my data' is a folder: give the data file in it "):
+        load_table(tmp_path / "my data")
