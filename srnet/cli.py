@@ -237,6 +237,8 @@ def _demo(args) -> int:
 def _check_model_path(model_arg) -> None:
     """A clear error for a MODEL path that is not there (before any other message)."""
     if not Path(model_arg).exists():
+        if Path(model_arg).suffix:  # a file's name (net.pt): the reference folders are beside the point
+            raise FileNotFoundError(f"no such model file: '{model_arg}' (resolved from {Path.cwd()})")
         raise FileNotFoundError(
             f"no such model file or folder: '{model_arg}' (resolved from {Path.cwd()}); reference folders "
             f"such as srnet_gecco/regression/kkk0 are not installed with srnet: see 'Reference networks' in "

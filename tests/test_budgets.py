@@ -179,6 +179,9 @@ def test_explain_refuses_a_one_row_csv_and_a_missing_model(tmp_path, data, capsy
     assert main(["explain", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "no such model file or folder" in err and "--data is required" not in err and "README" in err
+    assert main(["explain", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "o")]) == 2  # a file's name
+    err = capsys.readouterr().err
+    assert "no such model file: '" in err and "README" not in err
 
 
 def test_explain_keeps_its_budget_and_reports_the_time_outside_it(tmp_path, data, capsys):
