@@ -319,6 +319,8 @@ def _class_labels(workload, layers):
     if not plan.is_classifier:  # a regression network's targets are no class labels (NaN among them: no error)
         return None
     labels = class_indices(np.asarray(workload.y).reshape(-1))[0]
+    if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
+        labels = labels.astype(np.int64)  # a CSV's labels 0, 1, 2 read as floats: report.json read [0.0, 1.0, 2.0]
     return labels if len(labels) == plan.widths[-1] else None
 
 

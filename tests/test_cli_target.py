@@ -126,3 +126,16 @@ def test_explain_says_which_columns_are_the_inputs_and_whether_the_first_row_nam
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert (report["model_path"], report["data_path"], report["target"]) == (
         str((tmp_path / "net.pt").resolve()), str((tmp_path / "data.csv").resolve()), int(target) if target.isdigit() else target)
+
+
+def test_whole_number_labels_are_written_as_whole_numbers(tmp_path):
+    """A CSV's labels 0, 1, 2 are read with the float columns as floats: report.json read classes [0.0, 1.0, 2.0]."""
+    torch.save(build_mlp("mlp:2-4-3:tanh:softmax").state_dict(), tmp_path / "net.pt")
+    X = np.random.default_rng(0).uniform(-1, 1, (30, 2))
+    rows = [f"{a:g},{b:g},{k % 3}" for k, (a, b) in enumerate(X)]
+    (tmp_path / "data.csv").write_text("a,b,label\n" + "\n".join(rows))
+    assert main(["explain", str(tmp_path / "net.pt"), "--arch", "mlp:2-4-3:tanh:softmax", "--data",
+                 str(tmp_path / "data.csv"), "--target", "label", "--out", str(tmp_path / "out"), "--seconds", "0.5",
+                 "--quiet"]) == 0
+    classes = json.loads((tmp_path / "out" / "report.json").read_text())["classes"]
+    assert classes == [0, 1, 2] and all(isinstance(c, int) for c in classes)
