@@ -234,6 +234,10 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
         raise FileNotFoundError(f"no such network file: '{path}'")
     if path.stat().st_size == 0:  # (it was "neither a torch.save archive, a pickle nor a TorchScript file")
         raise ValueError(f"'{path}' is empty (0 bytes): was it saved, or copied, in full?")
+    other = _OTHER_FORMATS.get(path.suffix.lower())
+    if other is not None:  # (it was "damaged, or another format")
+        raise ValueError(f"'{path}' is {other}, which srnet does not read: save the network from PyTorch as its "
+                         f"state_dict (torch.save, with --arch) or as TorchScript (torch.jit.save)")
     if _is_torchscript(path):
         if architecture is not None:  # ignored, it was still recorded in the report as the network's
             raise ValueError(f"'{path.name}' is a TorchScript archive, which carries its own architecture: "
@@ -256,6 +260,10 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
     spec = parse_architecture(architecture) if isinstance(architecture, str) else architecture
     return network_from_state_dict(state_dict, spec)
 
+
+#: Network files of other formats, by suffix, named where srnet refuses them.
+_OTHER_FORMATS = {".onnx": "an ONNX model", ".safetensors": "a safetensors file", ".h5": "a Keras (HDF5) model",
+                  ".keras": "a Keras model", ".pb": "a TensorFlow graph", ".tflite": "a TensorFlow Lite model"}
 
 #: The weights' dtypes srnet reads (network_from_state_dict refuses others; _check_finite reads their values).
 READABLE_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -357,6 +365,8 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
             raise ValueError(f"cannot read '{path}' as a PyTorch file: neither a torch.save archive, a pickle "
                              f"nor a TorchScript file (damaged, or another format)") from None
         raise ValueError(f"cannot read '{path}' as a PyTorch file: {_first_line(error)}") from None
+    if isinstance(loaded, dict) and not loaded:  # ("unrecognised state_dict keys []")
+        raise ValueError(f"'{path}' holds an empty dict: no weights (was the model's state_dict saved?)")
     if not isinstance(loaded, dict) or not all(
         isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in loaded.items()
     ):

@@ -295,6 +295,13 @@ def test_an_empty_network_file_is_called_empty(tmp_path):
     (tmp_path / "net.pt").write_bytes(b"")
     with pytest.raises(ValueError, match=r"^'.*net\.pt' is empty \(0 bytes\): was it saved, or copied, in full\?$"):
         load_network(tmp_path / "net.pt", "mlp:tanh")
+    torch.save({}, tmp_path / "nothing.pt")  # ("unrecognised state_dict keys []")
+    with pytest.raises(ValueError, match=r"^'.*nothing\.pt' holds an empty dict: no weights"):
+        load_network(tmp_path / "nothing.pt", "mlp:tanh")
+    (tmp_path / "net.onnx").write_bytes(b"\x08\x07\x12\x07pytorch")  # ("damaged, or another format")
+    with pytest.raises(ValueError, match=r"^'.*net\.onnx' is an ONNX model, which srnet does not read: save the "
+                                         r"network from PyTorch"):
+        load_network(tmp_path / "net.onnx")
 
 
 def test_a_torch_export_program_is_named_not_called_corrupted(tmp_path):
