@@ -479,15 +479,20 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
 
 def _separator_hint(path: Path) -> str:
     """"; its first line is separated by semicolons ..." for a .csv whose first line has semicolons (Excel's
-    in locales with a decimal comma) or tabs, and no commas; else ""."""
+    in locales with a decimal comma) or tabs, and no commas; "; its first line is a comment ..." for a table
+    whose first line starts with '#' (pandas' "Expected 1 fields in line 2, saw 4" said neither); else ""."""
     import gzip
 
-    if _table_suffix(path) != ".csv":
+    if _table_suffix(path) is None:
         return ""
     try:
         with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as f:
             first = f.readline()
     except (OSError, EOFError):
+        return ""
+    if first.lstrip().startswith("#"):
+        return "; its first line is a comment ('#'): remove the comment lines"
+    if _table_suffix(path) != ".csv":
         return ""
     name = _separator_named(first) if "," not in first else None
     if name in ("semicolons", "tabs"):

@@ -193,3 +193,14 @@ def test_a_folder_given_as_data_is_called_a_folder(tmp_path):
     (tmp_path / "my data").mkdir()
     with pytest.raises(IsADirectoryError, match=r"^'.*my data' is a folder: give the data file in it "):
         load_table(tmp_path / "my data")
+
+
+def test_a_comment_line_at_the_top_is_named(tmp_path):
+    """pandas' "Expected 1 fields in line 2, saw 4" for a first line '# exported by ...'."""
+    from srnet.data import load_table
+
+    (tmp_path / "t.csv").write_text("# exported by a tool\n" + "".join(f"{i},{i + 1},{2 * i},{i % 3}\n"
+                                                                       for i in range(20)))
+    with pytest.raises(ValueError, match=r"^cannot read 't\.csv' as a table: .*; its first line is a comment \('#'\): "
+                                         r"remove the comment lines$"):
+        load_table(tmp_path / "t.csv", target="last")
