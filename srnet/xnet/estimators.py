@@ -457,7 +457,8 @@ class XNetClassifier(ClassifierMixin, _XNetBase):
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict_proba(self, X):
-        """Class probabilities, (n_samples, n_classes)."""
+        """Class probabilities, (n_samples, n_classes); a row with a NaN logit (inputs where a formula is not
+        finite) is NaN: no probabilities, where ``predict`` answers among the finite logits."""
         Z = self._outputs(X)
         if Z.shape[1] == 1:  # the logit of classes_[1] against a logit of 0 for classes_[0]
             Z = np.column_stack([np.zeros(len(Z)), Z[:, 0]])
