@@ -423,7 +423,7 @@ def _value_text(program: Program, value: int, symbols) -> str | None:
     try:
         part = Program(program.n_inputs, program.constants, steps, (value,), np.ones((1, 1)), np.zeros(1))
         text = str(round_constants(to_sympy(part, symbols)[0], 4))
-    except (ValueError, RecursionError, TypeError):  # (FormulaTooLarge is a ValueError)
+    except (ValueError, RecursionError, TypeError, ArithmeticError):  # (FormulaTooLarge is a ValueError)
         return None
     return text if len(text) <= _ARGUMENT_CHARACTERS else None
 
