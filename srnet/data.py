@@ -708,7 +708,13 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
                              f"separators): save them as plain numbers with decimal points") from None
         raise
     values = table[:, column]
-    if text_of is not None and any(isinstance(cell, str) and not _is_number(cell) for cell in values):
+    texts = [cell.strip() for cell in values if isinstance(cell, str) and not _is_number(cell)]
+    if texts and len(texts) == len(values) and all(_DECIMAL_COMMA.fullmatch(cell) for cell in texts):
+        # every target a number with a comma ('5,25'): read as text, they were class labels, one per value
+        raise ValueError(f"target column '{names[column]}' of '{label}' holds numbers written with commas (such as "
+                         f"'{texts[0]}': decimal commas, or thousands separators): save them as plain numbers with "
+                         f"decimal points")
+    if text_of is not None and texts:
         values = text_of(column)  # class labels: "NA" is a class, not a missing label
     y = _target_values(values, X.shape[0], names[column], locator([column]))
     return X, y, [names[j] for j in features]

@@ -309,6 +309,19 @@ def test_decimal_commas_are_named(tmp_path, target):
         load_table(tmp_path / "t.tsv", target=target)
 
 
+def test_a_target_of_numbers_with_decimal_commas_is_no_column_of_labels(tmp_path):
+    """A .tsv whose inputs are whole numbers and whose y was saved with decimal=",": y loaded as text labels
+    ('5,25', '2,75', ...: as many classes as rows), and a regression network was told to be a classifier."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.integers(0, 9, 20), "b": rng.integers(0, 9, 20), "y": rng.normal(size=20)})
+    frame.to_csv(tmp_path / "t.tsv", sep="\t", index=False, decimal=",")
+    with pytest.raises(ValueError, match=r"^target column 'y' of 't\.tsv' holds numbers written with commas \(such "
+                                         r"as '-?\d+,\d+': decimal commas, or thousands separators\)"):
+        load_table(tmp_path / "t.tsv", target="y")
+    (tmp_path / "labels.csv").write_text("a,b,y\n" + "".join(f"{i},{i + 1},class {i % 2}\n" for i in range(20)))
+    assert sorted(set(load_table(tmp_path / "labels.csv", target="y")[1])) == ["class 0", "class 1"]  # labels stay
+
+
 def test_a_headerless_table_with_text_labels_keeps_its_first_row(tmp_path):
     """Text over a column of text is a class label, not a column name: the first flower was read as a header."""
     rows = "5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,virginica\n5.9,3.0,virginica\n"
