@@ -411,28 +411,38 @@ def _text_column(path: Path, delimiter: str, header: bool, column: int) -> np.nd
     return frame.iloc[:, 0].to_numpy()
 
 
-def _ends_with(path: Path, delimiter: str) -> bool:
-    """Whether the file's first line ends with the delimiter (a trailing separator, not a column of "NA")."""
+def _open_text(path: Path, **options):
+    """A text table (optionally .gz) opened for reading as UTF-8, undecodable bytes replaced."""
     import gzip
 
-    if delimiter not in (",", "\t"):
-        return False
-    with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as f:
-        return f.readline().rstrip("\r\n").endswith(delimiter)
+    return (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace",
+                                                                 **options)
+
+
+def _first_line(path: Path) -> str:
+    """The file's first line ("" where it cannot be read)."""
+    try:
+        with _open_text(path) as f:
+            return f.readline()
+    except (OSError, EOFError):
+        return ""
+
+
+def _ends_with(path: Path, delimiter: str) -> bool:
+    """Whether the file's first line ends with the delimiter (a trailing separator, not a column of "NA")."""
+    return delimiter in (",", "\t") and _first_line(path).rstrip("\r\n").endswith(delimiter)
 
 
 def has_name_row(source) -> bool | None:
     """Whether a text table's first row names its columns, as :func:`load_table` reads it (None for other
     sources: .npy and .npz files, PMLB names); ``source`` is a path: what a user is told, since a first row of
     numbers may be either."""
-    import pandas as pd
-
     path = Path(source)
     suffix = _table_suffix(path) if path.is_file() else None
     if suffix is None:
         return None
     try:
-        head = pd.read_csv(path, sep=_DELIMITERS[suffix], header=None, nrows=HEADER_SAMPLE, dtype=str)
+        head = _head(path, _DELIMITERS[suffix])
     except (ValueError, OSError):  # (load_table read it: a file changed since, or unreadable: nothing to say)
         return None
     return bool(len(head)) and _has_header(head)
@@ -442,12 +452,19 @@ def has_name_row(source) -> bool | None:
 HEADER_SAMPLE = 1000
 
 
+def _head(path: Path, delimiter: str):
+    """The table's first :data:`HEADER_SAMPLE` rows as text, the first row among them (to tell a header)."""
+    import pandas as pd
+
+    return pd.read_csv(path, sep=delimiter, header=None, nrows=HEADER_SAMPLE, dtype=str)
+
+
 def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] | None]:
     """Read a text table, its first row a header or not (:func:`_has_header`)."""
     import pandas as pd
 
     try:
-        head = pd.read_csv(path, sep=delimiter, header=None, nrows=HEADER_SAMPLE, dtype=str)
+        head = _head(path, delimiter)
     except pd.errors.EmptyDataError:
         head = None
     if head is None or not len(head):
@@ -481,15 +498,9 @@ def _separator_hint(path: Path) -> str:
     """"; its first line is separated by semicolons ..." for a .csv whose first line has semicolons (Excel's
     in locales with a decimal comma) or tabs, and no commas; "; its first line is a comment ..." for a table
     whose first line starts with '#' (pandas' "Expected 1 fields in line 2, saw 4" said neither); else ""."""
-    import gzip
-
     if _table_suffix(path) is None:
         return ""
-    try:
-        with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as f:
-            first = f.readline()
-    except (OSError, EOFError):
-        return ""
+    first = _first_line(path)
     if first.lstrip().startswith("#"):
         return "; its first line is a comment ('#'): remove the comment lines"
     if _table_suffix(path) != ".csv":
@@ -504,10 +515,8 @@ def _separator_hint(path: Path) -> str:
 def _data_line(path: Path, row: int, *, header: bool) -> int:
     """The file line (from 1) of data row ``row`` (from 0) of a text table: blank lines, which the reading
     skips, are counted (a NaN cell below one was blamed on the line above it)."""
-    import gzip
-
     seen = -1 if header else 0  # the header is the first line that is not blank
-    with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rt", encoding="utf-8", errors="replace") as f:
+    with _open_text(path) as f:
         for number, line in enumerate(f, start=1):
             if line.strip():
                 if seen == row:
@@ -520,12 +529,10 @@ def _refuse_ragged(path: Path, delimiter: str) -> None:
     """Raise naming the first line whose field count is not the first line's (a row cut short, or a header
     of more names than the rows have fields), if any."""
     import csv
-    import gzip
     import io
 
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as handle:
+        with _open_text(path, newline="") as handle:
             # whitespace-separated: any run of spaces and tabs, as pandas splits it (a tab read as one field
             # blamed a valid line)
             rows = (line.split() for line in handle) if delimiter == r"\s+" else csv.reader(handle, delimiter=delimiter)
@@ -591,6 +598,9 @@ def _has_header(head) -> bool:
 
 
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+#: What to do about numbers written with commas (they read as text).
+_COMMA_NUMBERS = ("its numbers are written with commas (decimal commas, or thousands separators): save them as "
+                  "plain numbers with decimal points")
 
 
 def _decimal_commas(table: np.ndarray) -> bool:
@@ -690,8 +700,7 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
             if text_of is not None and table.shape[1] == 1 and table.size and _separator_note(table[0, 0]):
                 raise ValueError(f"{error}{_separator_note(table[0, 0])}") from None
             if _decimal_commas(table):  # "0,0236" in a .tsv: every cell text, the last too
-                raise ValueError(f"{error}; its numbers are written with commas (decimal commas, or thousands "
-                                 f"separators): save them as plain numbers with decimal points") from None
+                raise ValueError(f"{error}; {_COMMA_NUMBERS}") from None
             if last_text:  # text labels in the last column: the target not named
                 raise ValueError(f"{error}; is the last column the target? give it (--target last)") from None
             raise
@@ -704,8 +713,7 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
         X = check_matrix(table[:, features], f"'{label}'", locator(features))
     except ValueError as error:
         if _decimal_commas(table[:, features]):
-            raise ValueError(f"{error}; its numbers are written with commas (decimal commas, or thousands "
-                             f"separators): save them as plain numbers with decimal points") from None
+            raise ValueError(f"{error}; {_COMMA_NUMBERS}") from None
         raise
     values = table[:, column]
     texts = [cell.strip() for cell in values if isinstance(cell, str) and not _is_number(cell)]
