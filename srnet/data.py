@@ -206,16 +206,26 @@ def _where(locate, row, column) -> str:
     return f"row {row}, column {column}" if locate is None else locate(int(row), int(column))
 
 
-def _first_non_numeric(raw: np.ndarray, locate=None) -> str:
-    """Where the first cell that ``float`` rejects is, for an error message."""
-    for (row, column), cell in np.ndenumerate(raw):
+def first_rejected_cell(raw: np.ndarray) -> tuple[tuple[int, ...], object, bool] | None:
+    """The index and value of the first cell of ``raw`` (in row-major order) that ``float`` rejects, and whether it
+    was a number too long for a float (an overflow) rather than no number at all; None when every cell reads."""
+    for index, cell in np.ndenumerate(raw):
         try:
             float(cell)
         except OverflowError:
-            return f" (first at {_where(locate, row, column)}: {len(str(cell))} digits)"
+            return index, cell, True
         except (TypeError, ValueError):
-            return f" (first at {_where(locate, row, column)}: {cell!r})"
-    return ""
+            return index, cell, False
+    return None
+
+
+def _first_non_numeric(raw: np.ndarray, locate=None) -> str:
+    """Where the first cell that ``float`` rejects is, for an error message."""
+    found = first_rejected_cell(raw)
+    if found is None:
+        return ""
+    (row, column), cell, overflow = found
+    return f" (first at {_where(locate, row, column)}: {f'{len(str(cell))} digits' if overflow else repr(cell)})"
 
 
 def check_vector(y, n_samples: int, name: str = "y", locate=None) -> np.ndarray:

@@ -15,7 +15,7 @@ from srnet.cgp.driver import FinishOnInterrupt, check_budgets
 from srnet.cgp.evolve import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
-from srnet.data import check_budget, check_finite
+from srnet.data import check_budget, check_finite, first_rejected_cell
 from srnet.expr.program import Program
 from srnet.expr.symbolic import (
     make_symbols,
@@ -162,17 +162,13 @@ def _text_column(X) -> str | None:
     float: np.str_('a')" named neither the column nor what to do); None where none is found."""
     frame = X if hasattr(X, "columns") and hasattr(X, "iloc") else None
     rows = np.asarray(X, dtype=object) if frame is None else frame.to_numpy(dtype=object)
-    if rows.ndim != 2:
+    found = first_rejected_cell(rows.T) if rows.ndim == 2 else None  # column by column: the first text column
+    if found is None or found[2]:  # (a number too long for a float is no text)
         return None
-    for j in range(rows.shape[1]):
-        for value in rows[:, j]:
-            try:
-                float(value)
-            except (TypeError, ValueError):
-                name = repr(str(frame.columns[j])) if frame is not None else str(j)
-                return (f"X column {name} holds text such as {str(value)!r}; the formula's inputs are numbers: "
-                        f"encode it first (one-hot, or numeric codes)")
-    return None
+    (j, _), value, _ = found
+    name = repr(str(frame.columns[j])) if frame is not None else str(j)
+    return (f"X column {name} holds text such as {str(value)!r}; the formula's inputs are numbers: encode it first "
+            f"(one-hot, or numeric codes)")
 
 
 def _prose(error: Exception) -> str:
