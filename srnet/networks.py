@@ -303,7 +303,8 @@ def _is_torchscript(path: Path) -> bool:
 def _check_checksums(path: Path) -> None:
     """A one-line ValueError when a member of a zip archive (torch.save's and TorchScript's format) fails its
     checksum: torch reads its archives without checking them, so flipped bytes in a tensor loaded as other
-    weights, silently.  Files of torch's legacy format are not archives, and pass."""
+    weights, silently.  Files of torch's legacy format are not archives, and pass.  The archive's listing, read
+    here anyway, also names a torch.export package (torch.load called it a corrupted checkpoint)."""
     if not zipfile.is_zipfile(path):
         return
     try:
@@ -510,9 +511,9 @@ def _check_shapes(expected: dict, found: dict, spec: MLPSpec, weights) -> None:
             if plain == weights[-1][0]:  # the paper's plain last Linear, where the architecture has another block
                 hint = (f" (the file's {len(weights)} Linear layers end in '{plain}'; the architecture has "
                         f"{len(spec.widths) - 1})")
-            elif _spacing(weights):  # Sequential(Linear, Tanh, Dropout, Linear) numbers its Linears 0, 3
+            elif spacing := _spacing(weights):  # Sequential(Linear, Tanh, Dropout, Linear) numbers its Linears 0, 3
                 hint = (f" (its Linear layers are modules {', '.join(k.split('.')[0] for k, _ in weights)}: "
-                        f"{_spacing(weights)}; {_AS_TORCHSCRIPT})")
+                        f"{spacing}; {_AS_TORCHSCRIPT})")
             elif plain != key and plain in found:
                 hint = (f" (it has '{plain}': a module of its own whose forward applies the activations as "
                         f"functions, F.relu(self.fc1(x)), which srnet cannot see in a state_dict; save it with "

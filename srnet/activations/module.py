@@ -511,7 +511,10 @@ def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Progr
     with np.errstate(all="ignore"):
         plain = _plain_values(expr, variable, points)
         computed = program(points[:, None])
-        reference = np.where(np.isfinite(plain), plain, _limits(expr, variable, points))
+        reference = np.array(plain, dtype=np.float64)  # (a copy)
+        undefined = ~np.isfinite(plain)
+        if undefined.any():  # (0/0): the value the formula tends to there, read only where it is needed
+            reference[undefined] = _limits(expr, variable, points[undefined])
     differs = np.isfinite(reference) & ~(np.abs(computed - reference) <= 1e-6 * np.maximum(1.0, np.abs(reference)))
     if differs.any():
         where = np.flatnonzero(differs)

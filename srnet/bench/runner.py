@@ -352,9 +352,10 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
         store.open_batch(manifest, {**run, "finished_at": now(), "wall_seconds": 0.0, "batch_seconds": 0.0,
                                     "ok": 0, "failed": 0, "unfinished": 0})
         return BatchOutcome(plan=plan)
-    if scheduler is None and workers is not None and workers > available_cores():
+    cores = available_cores()
+    if scheduler is None and workers is not None and workers > cores:
         # a job's time budget is wall time: a job sharing its core searches less in it than one alone
-        log(f"note: {workers} local workers share {counted(available_cores(), 'core')}: a job with a time "
+        log(f"note: {workers} local workers share {counted(cores, 'core')}: a job with a time "
             f"budget (--seconds) searches for a share of a core, so its results differ from a run with one "
             f"worker per core; each worker is also a process of its own in memory")
     started = time.perf_counter()
