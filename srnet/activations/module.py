@@ -530,15 +530,11 @@ def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Progr
 def _fired(program: Program, at: float) -> list[str]:
     """The protected primitives whose protection fires at x = ``at`` (the table's rules: a divisor or a log's
     argument within PROTECTION_EPS of 0, an exp's argument above EXP_MAX)."""
-    values = [np.array([at], dtype=np.float64)] + [np.array([c]) for c in program.constants]
-    fired = []
     with np.errstate(all="ignore"):
-        for name, a, b in program.steps:
-            prim = primitive(name)
-            near_zero = abs(values[b if name == "div" else a][0]) <= PROTECTION_EPS
-            if (name in ("div", "log") and near_zero) or (name == "exp" and values[a][0] > EXP_MAX):
-                fired.append(name)
-            values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
+        values = program.values(np.array([[at]]))
+    fired = {name for name, a, b in program.steps
+             if (name in ("div", "log") and abs(values[b if name == "div" else a][0]) <= PROTECTION_EPS)
+             or (name == "exp" and values[a][0] > EXP_MAX)}
     return [name for name in _PROTECTIONS if name in fired]
 
 

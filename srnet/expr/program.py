@@ -165,8 +165,9 @@ class Program:
 
     # ---------------------------------------------------------------- numpy
 
-    def raw_outputs(self, X) -> np.ndarray:
-        """Raw outputs (n_samples, m) before the linear map, by plain NumPy."""
+    def values(self, X) -> list[np.ndarray]:
+        """Every value of the program at the rows of X, by plain NumPy: the inputs, the constants, then each
+        step's, in the order steps address them."""
         if np.iscomplexobj(X):  # the cast to float64 dropped the imaginary part with a warning: square(1+2j) was 1
             raise ValueError("X must be real numbers, got complex values")
         X = np.asarray(X, dtype=np.float64)
@@ -178,6 +179,12 @@ class Program:
         for name, a, b in self.steps:
             prim = primitive(name)
             values.append(prim.numpy(values[a], values[b] if prim.arity == 2 else values[a]))
+        return values
+
+    def raw_outputs(self, X) -> np.ndarray:
+        """Raw outputs (n_samples, m) before the linear map, by plain NumPy."""
+        values = self.values(X)
+        n = len(values[0]) if values else np.asarray(X).shape[0]
         return np.column_stack([values[o] for o in self.outputs]) if self.outputs else np.empty((n, 0))
 
     def combine(self, raw: np.ndarray) -> np.ndarray:
