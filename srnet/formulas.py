@@ -37,9 +37,6 @@ from srnet.expr.symbolic import (
 from srnet.jsonio import check_document, malformed, shown
 from srnet.metrics import class_agreement, class_divergence, rmse_r2, softmax
 
-#: Primitives whose protected branch means a pole (or log 0) when their
-#: argument changes sign inside a connected domain.
-_SIGN_CHANGE_POLES = {"div": ("denominator of div", 1), "log": ("argument of log", 0)}
 #: Steps whose value is 0 exactly where their argument is: a pole of 1/sqrt|x| or log sqrt|x| is where x
 #: crosses 0, which the never-negative sqrt|x| does not show (nor its median-relative minimum, at 2000 points)
 _ZEROS_KEPT = frozenset(("sqrt", "abs", "square", "cube", "neg"))
@@ -346,13 +343,14 @@ def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
                 fixed.append(fixed[a] and (prim.arity == 1 or fixed[b]) or (name in ("sub", "div") and a == b)
                              or (name == "mul" and any(fixed[v] and not np.any(values[v]) for v in (a, b))))
                 argument = source = None
-                read = (a, b)[_SIGN_CHANGE_POLES[name][1]] if name in _SIGN_CHANGE_POLES else a
+                guard = prim.guard
+                # div and log: the protection fires near 0, a pole (or log 0) where the argument crosses 0
+                pole = guard is not None and guard.where == "zero"
+                read = (a, b)[guard.operand] if guard is not None else a
                 if step not in live[k] or fixed[read] or (name == "div" and a == b):
                     pass  # its value is weighted 0 wherever it goes, or it is one number (x/x reads 1): no pole
-                elif name in _SIGN_CHANGE_POLES:
-                    what, which = _SIGN_CHANGE_POLES[name]
-                    argument = values[(a, b)[which]]
-                    source = values[zeros_of[(a, b)[which]]]
+                elif pole:
+                    what, argument, source = guard.argument, values[read], values[zeros_of[read]]
                 elif name == "tan":
                     what, argument = "argument of tan (an odd multiple of pi/2)", np.cos(values[a])
                 layer = f"layer {k + 1}" if len(formula.programs) > 1 else ""
@@ -362,26 +360,24 @@ def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
                                                                         where, what)
                 # exact zeros (a binary or count input) fire the protection: even where the quotient has a
                 # limit (2x/x), the protected value (1) need not be it, and the printed formula is undefined
-                protected = (0 if argument is None or name not in _SIGN_CHANGE_POLES
-                             else int(np.sum(np.abs(argument) <= PROTECTION_EPS)))
+                protected = int(np.sum(guard.fires(argument))) if pole and argument is not None else 0
                 if name == "div" and argument is not None and not _quotient_blows_up(values[a], argument):
                     argument = source = None  # a removable singularity (x/x, sin(x)/x, x/sqrt|x|): it stays bounded
                 if protected:  # zeros (a binary or count input) or nearly (2*exp(x0) below x0 = -23)
                     found.append(f"{lead()} is within {PROTECTION_EPS:g} of 0 at {protected} of {n} points, where "
-                                 f"the protected {name} gives {1 if name == 'div' else 0} (the formula as printed is "
+                                 f"the protected {name} gives {guard.value:g} (the formula as printed is "
                                  f"undefined or far from it there)")
                 elif argument is not None and np.any(argument > 0) and np.any(argument < 0):
                     found.append(f"{lead()} crosses 0 inside the domain")
                 elif source is not None and np.any(source > 0) and np.any(source < 0):  # sqrt|x|, x^2 of an x that does
                     found.append(f"{lead()} reaches 0 inside the domain (where the value it is a power or |.| of "
                                  f"crosses 0)")
-                elif argument is not None and not (name in _SIGN_CHANGE_POLES and never_zero[
-                        (a, b)[_SIGN_CHANGE_POLES[name][1]]]) and _touches_zero(argument):
+                elif argument is not None and not (pole and never_zero[read]) and _touches_zero(argument):
                     found.append(f"{lead()} comes within {TOUCHING_ZERO:g} of its typical size to 0 inside the "
                                  f"domain (a likely pole)")
-                if name == "exp" and step in live[k] and not fixed[a]:  # the printed exp is not capped: it is not
-                    # the model there (a number's exp is printed capped)
-                    capped = int(np.sum(values[a] > EXP_MAX))
+                if guard is not None and guard.where == "cap" and step in live[k] and not fixed[read]:
+                    # the printed exp is not capped: it is not the model there (a number's exp is printed capped)
+                    capped = int(np.sum(guard.fires(values[read])))
                     if capped:
                         found.append(f"{where}: exp's argument exceeds {EXP_MAX:g} at {capped} of {n} points, "
                                      f"where the model caps it (the formula as printed grows on)")

@@ -151,3 +151,25 @@ def test_torch_sqrt_gradient_is_zero_at_zero_and_finite_at_subnormals():
     (grad,) = torch.autograd.grad(y.sum(), x)
     assert grad[0] == 0 and grad[1] == 0 and grad[4] == 0.25
     assert torch.all(torch.isfinite(grad)) and grad[2] > 0 and grad[3] < 0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_each_guard_fires_exactly_where_its_primitive_departs_from_the_plain_formula(dtype):
+    """The guards (read by the pole check, the activations' warning and X-Net's admissible functions) state
+    where each protection fires: exactly where the protected value differs from the unprotected one."""
+    assert [p.name for p in PRIMITIVES if p.guard is not None] == ["div", "log", "exp"]
+    eps32 = np.float32(PROTECTION_EPS)
+    near = np.array([0.0, -0.0, PROTECTION_EPS, -PROTECTION_EPS, np.nextafter(PROTECTION_EPS, 1), eps32, -eps32,
+                     2 * PROTECTION_EPS, 1e-3, EXP_MAX, np.nextafter(EXP_MAX, 100), EXP_MAX + 0.5, np.nan])
+    values = near.astype(dtype)
+    plain = {"div": lambda a, b: a / b, "log": lambda a, b: np.log(np.abs(a)), "exp": lambda a, b: np.exp(a)}
+    for name, formula in plain.items():
+        prim = primitive(name)
+        guarded = values.astype(np.float64)
+        args = [np.full_like(guarded, 3.0), np.full_like(guarded, 3.0)]
+        args[prim.guard.operand] = guarded
+        with np.errstate(all="ignore"):
+            departs = ~(prim.numpy(*args) == formula(*args))
+            departs &= ~np.isnan(guarded)
+        assert prim.guard.fires(values).tolist() == departs.tolist(), name
+        assert prim.guard.fires(torch.from_numpy(values)).tolist() == departs.tolist(), name

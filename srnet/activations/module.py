@@ -65,7 +65,7 @@ from srnet.activations.programs import (
     merge_outputs,
 )
 from srnet.cgp.genome import Genome
-from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
+from srnet.cgp.primitives import PRIMITIVES, primitive
 from srnet.data import check_flag
 from srnet.expr.program import Program
 from srnet.expr.symbolic import fold_constants, to_sympy, values_at
@@ -491,9 +491,8 @@ class ExpressionActivation(nn.Module):
 #: is within 1e-10 of 0 for |x| <= 1e-5).
 CAP_CHECK_POINTS = np.concatenate([-np.logspace(6, -3, 300), np.linspace(-10, 10, 201), np.logspace(-3, 6, 300)])
 NEAR_ZERO_POINTS = np.array([-5e-6, -1e-6, -1e-9, -1e-12, 0.0, 1e-12, 1e-9, 1e-6, 5e-6])
-#: What each protected primitive computes, as the warning says it.
-_PROTECTIONS = {"div": "a/b as 1 where |b| <= 1e-10", "log": "log|a| as 0 where |a| <= 1e-10",
-                "exp": f"exp(a) as exp(min(a, {EXP_MAX:g}))"}
+#: The primitives whose protection changes a finite value (div, log, exp), in the table's order.
+_GUARDED = tuple(p.name for p in PRIMITIVES if p.guard is not None)
 #: Steps either side of a point where the formula is undefined (0/0), to read the value it tends to there.
 _LIMIT_STEPS = (1e-4, 1e-3)
 
@@ -505,7 +504,7 @@ def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Progr
     finite, and where it is undefined (0/0) with the value it tends to from both sides: mish or SiLU, whose
     capped exp changes nothing a float shows, and sin(x)/x, whose protected 1 at 0 is its limit, build
     silently."""
-    if not any(step in _PROTECTIONS for step, _, _ in program.steps):
+    if not any(step in _GUARDED for step, _, _ in program.steps):
         return
     points = np.concatenate([CAP_CHECK_POINTS, NEAR_ZERO_POINTS])
     with np.errstate(all="ignore"):
@@ -520,7 +519,8 @@ def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Progr
         where = np.flatnonzero(differs)
         i = int(where[np.argmin(np.abs(points[where]))])  # the difference nearest 0
         at = points[i]
-        which = " and ".join(_PROTECTIONS[name] for name in _fired(program, at)) or "its protected primitives"
+        fired = _fired(program, at)
+        which = " and ".join(primitive(name).guard.computes for name in fired) or "its protected primitives"
         warnings.warn(f"srnet computes {which} (its protected primitives never fail): this activation differs "
                       f"from the formula from about {variable} = {at:.4g} ({computed[i]:.4g} where the formula is "
                       f"{reference[i]:.4g}); pass protected=True to accept the engine's protected semantics",
@@ -528,14 +528,12 @@ def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Progr
 
 
 def _fired(program: Program, at: float) -> list[str]:
-    """The protected primitives whose protection fires at x = ``at`` (the table's rules: a divisor or a log's
-    argument within PROTECTION_EPS of 0, an exp's argument above EXP_MAX)."""
+    """The protected primitives whose protection fires at x = ``at`` (their guards in the primitive table)."""
     with np.errstate(all="ignore"):
         values = program.values(np.array([[at]]))
     fired = {name for name, a, b in program.steps
-             if (name in ("div", "log") and abs(values[b if name == "div" else a][0]) <= PROTECTION_EPS)
-             or (name == "exp" and values[a][0] > EXP_MAX)}
-    return [name for name in _PROTECTIONS if name in fired]
+             if (guard := primitive(name).guard) is not None and guard.fires(values[(a, b)[guard.operand]])[0]}
+    return [name for name in _GUARDED if name in fired]
 
 
 def _plain_values(expr: sympy.Expr, variable: sympy.Symbol, points: np.ndarray) -> np.ndarray:

@@ -67,8 +67,36 @@ _JIT = _vecmath.JIT_OPTIONS
 
 
 @dataclass(frozen=True)
+class Guard:
+    """Where a primitive's protection makes it differ from its sympy form (the module docstring's rules),
+    stated once for every check that reads them: the poles a formula has in a domain
+    (:func:`srnet.formulas.singularities`), the warning of an activation built from a formula, the functions
+    X-Net may give a neuron.
+
+    The primitive's argument ``operand`` (0: a, 1: b) fires it ``where`` that argument is within
+    PROTECTION_EPS of 0 (``"zero"``: div's divisor, log's argument; the primitive then gives ``value``) or
+    above EXP_MAX (``"cap"``: exp's argument).  ``argument`` names that argument and ``computes`` says what
+    the primitive computes, as messages write them.
+    """
+
+    operand: int
+    where: str
+    argument: str
+    computes: str
+    value: float = math.nan
+
+    def fires(self, values):
+        """Where the protection fires, element by element, on ``values`` of the guarded argument (a NumPy array
+        or a torch tensor; NaN never fires it)."""
+        if self.where == "zero":
+            return abs(values) <= protection_eps(values.dtype)
+        return values > EXP_MAX
+
+
+@dataclass(frozen=True)
 class Primitive:
-    """One CGP function and all its backends (see the module docstring)."""
+    """One CGP function and all its backends (see the module docstring); ``guard``: where its protection
+    fires (None: it has none that changes a finite value)."""
 
     name: str
     arity: int
@@ -76,7 +104,7 @@ class Primitive:
     numpy: Callable
     sympy: Callable
     torch: Callable
-    protection: str = ""
+    guard: Guard | None = None
     scalar: Callable | None = None
 
     def __repr__(self) -> str:
@@ -279,8 +307,9 @@ def _t_exp(a, b):
     return torch.exp(a.clamp_max(EXP_MAX))
 
 
-_DIV_NOTE = f"1 where |b| <= {PROTECTION_EPS:g}"
-_LOG_NOTE = f"log|a|; 0 where |a| <= {PROTECTION_EPS:g}"
+_DIV_GUARD = Guard(1, "zero", "denominator of div", f"a/b as 1 where |b| <= {PROTECTION_EPS:g}", 1.0)
+_LOG_GUARD = Guard(0, "zero", "argument of log", f"log|a| as 0 where |a| <= {PROTECTION_EPS:g}", 0.0)
+_EXP_GUARD = Guard(0, "cap", "argument of exp", f"exp(a) as exp(min(a, {EXP_MAX:g}))")
 
 PRIMITIVES: tuple[Primitive, ...] = (
     Primitive("add", 2, _elementwise("add", _add), _np(lambda a, b: a + b), lambda a, b: a + b, torch.add,
@@ -289,20 +318,19 @@ PRIMITIVES: tuple[Primitive, ...] = (
               scalar=_sub),
     Primitive("mul", 2, _elementwise("mul", _mul), _np(lambda a, b: a * b), lambda a, b: a * b, torch.mul,
               scalar=_mul),
-    Primitive("div", 2, _elementwise("div", _div), _np_div, _sympy_div, _t_div, _DIV_NOTE, scalar=_div),
+    Primitive("div", 2, _elementwise("div", _div), _np_div, _sympy_div, _t_div, _DIV_GUARD, scalar=_div),
     Primitive("sqrt", 1, _elementwise("sqrt", _sqrt), _np(lambda a, b: np.sqrt(np.abs(a))),
-              lambda a, b: sympy.sqrt(sympy.Abs(a)), _t_sqrt, "sqrt|a|", scalar=_sqrt),
+              lambda a, b: sympy.sqrt(sympy.Abs(a)), _t_sqrt, scalar=_sqrt),
     Primitive("square", 1, _elementwise("square", _square), _np(lambda a, b: a * a), lambda a, b: a**2,
-              lambda a, b: a * a, "overflow gives inf", scalar=_square),
-    Primitive("log", 1, _elementwise("log", _log), _np_log, _sympy_log, _t_log, _LOG_NOTE, scalar=_log),
+              lambda a, b: a * a, scalar=_square),
+    Primitive("log", 1, _elementwise("log", _log), _np_log, _sympy_log, _t_log, _LOG_GUARD, scalar=_log),
     Primitive("sin", 1, _unary_array("sin", _vecmath.vsin), _np(lambda a, b: np.sin(a)), lambda a, b: sympy.sin(a),
               lambda a, b: torch.sin(a), scalar=_sin),
     Primitive("cos", 1, _unary_array("cos", _vecmath.vcos), _np(lambda a, b: np.cos(a)), lambda a, b: sympy.cos(a),
               lambda a, b: torch.cos(a), scalar=_cos),
     Primitive("tan", 1, _elementwise("tan", _tan), _np(lambda a, b: np.tan(a)), lambda a, b: sympy.tan(a),
-              lambda a, b: torch.tan(a), "unbounded near pi/2 + k pi", scalar=_tan),
-    Primitive("exp", 1, _elementwise("exp", _exp), _np_exp, _sympy_exp, _t_exp,
-              f"exp(min(a, {EXP_MAX:g}))", scalar=_exp),
+              lambda a, b: torch.tan(a), scalar=_tan),
+    Primitive("exp", 1, _elementwise("exp", _exp), _np_exp, _sympy_exp, _t_exp, _EXP_GUARD, scalar=_exp),
     Primitive("tanh", 1, _elementwise("tanh", _tanh), _np(lambda a, b: np.tanh(a)), lambda a, b: sympy.tanh(a),
               lambda a, b: torch.tanh(a), scalar=_tanh),
     Primitive("sigmoid", 1, _elementwise("sigmoid", _sigmoid), _np_sigmoid, lambda a, b: 1 / (1 + sympy.exp(-a)),
@@ -312,7 +340,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     Primitive("neg", 1, _elementwise("neg", _neg), _np(lambda a, b: -a), lambda a, b: -a, lambda a, b: -a,
               scalar=_neg),
     Primitive("cube", 1, _elementwise("cube", _cube), _np(lambda a, b: a * a * a), lambda a, b: a**3,
-              lambda a, b: a * a * a, "overflow gives inf", scalar=_cube),
+              lambda a, b: a * a * a, scalar=_cube),
 )
 
 PRIMITIVE_CODES: dict[str, int] = {p.name: code for code, p in enumerate(PRIMITIVES)}

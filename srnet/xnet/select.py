@@ -26,14 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
+from srnet.cgp.primitives import primitive
 from srnet.xnet.tree import LEAF, n_nodes, postorder, substitute
 
 #: Neurons whose candidates are built and fitted together; a larger forest goes a chunk at a time, in random
 #: order, and stops at the deadline.
 NODES_PER_CHUNK = 128
-#: functions whose argument must keep one sign (its singularity or kink is at 0)
-ONE_SIGNED = {"div": 1, "log": 0, "sqrt": 0}  # function -> which argument
 
 
 def targets(outs, J, G, H, mode: str = "newton"):
@@ -84,14 +82,15 @@ def _admissible(op: str, args, raw) -> torch.Tensor:
     """(K,) bool: rows of ``raw`` a neuron may take (see the module docstring; the clip applies in
     :func:`_best_of_each`)."""
     finite = torch.isfinite(raw).all(dim=1)
+    guard = None if op == LEAF else primitive(op).guard
     if op == "sqrt":  # sqrt|a| has no protection at 0: an argument may touch 0, as data with exact zeros do
         a = args[0]
         finite &= ((a >= 0).all(dim=1) | (a <= 0).all(dim=1))
-    elif op in ONE_SIGNED:  # log's and div's protection fires near 0
-        a = args[ONE_SIGNED[op]]
-        finite &= ((a > PROTECTION_EPS).all(dim=1) | (a < -PROTECTION_EPS).all(dim=1))
-    if op == "exp":
-        finite &= (args[0] < EXP_MAX).all(dim=1)
+    elif guard is not None:  # one sign, clear of log's and div's protection near 0; exp below its cap
+        a = args[guard.operand]
+        finite &= ~guard.fires(a).any(dim=1)
+        if guard.where == "zero":
+            finite &= (a > 0).all(dim=1) | (a < 0).all(dim=1)
     spread = raw.amax(dim=1) - raw.amin(dim=1)
     return finite & (spread > 1e-9 * (1.0 + raw.abs().amax(dim=1)))
 
