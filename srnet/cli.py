@@ -24,8 +24,9 @@ def _shown(text, limit: int | None = None) -> str:
 READABLE_AT_LEAST = 0.9
 
 
-def _print_explanation(model, output: str | None = None) -> None:
-    """``output``: the network's output module, when the layers explained stop before it (``--layers``)."""
+def _print_explanation(model, output: str | None = None, kinds: dict | None = None) -> None:
+    """``output``: the network's output module, when the layers explained stop before it (``--layers``);
+    ``kinds``: each module's class by name (:func:`srnet.probe.module_kinds`), printed beside its name."""
     from srnet.domain import as_domain, description_text
     from srnet.metrics import format_r2
     report = model.report()
@@ -38,7 +39,8 @@ def _print_explanation(model, output: str | None = None) -> None:
     for layer in report["layers"]:
         units = f"{layer['width']} unit" + ("s" if layer["width"] != 1 else "")
         r2 = format_r2(layer["r2"])  # None: the report's JSON null
-        print(f"  layer {layer['index']} (module '{layer['name']}', {units}, R2 {r2}): "
+        kind = (kinds or {}).get(layer["name"])
+        print(f"  layer {layer['index']} (module '{layer['name']}', {kind + ', ' if kind else ''}{units}, R2 {r2}): "
               f"F = {_shown(layer['expression'])}")
     if model.formula_ is None:  # teacher forcing: no whole-network formula
         return
@@ -142,7 +144,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     requested the finish, report.json is still written (marked interrupted) and the remaining plots skipped."""
     from srnet.jsonio import dumps
     from srnet.plots import plot_convergence, plot_layer_fits, plot_network_vs_formula, plot_pareto
-    from srnet.probe import plan_layers, probe
+    from srnet.probe import module_kinds, plan_layers, probe
 
     def interrupted() -> bool:
         return finishing is not None and finishing.requested
@@ -164,7 +166,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
         drawings.append(lambda: [plot_pareto(model.candidates_, model.pareto_, model.formula_.source,
                                              out_dir / "pareto.png")])
     drawings.append(lambda: [plot_layer_fits(probe(network, X, model.layer_names_), model.predict_layers(X),
-                                             model.layer_names_, out_dir / "layers.png")])
+                                             model.layer_names_, out_dir / "layers.png", kinds=module_kinds(network))])
     if not model.is_classifier_:
         drawings.append(lambda: plot_network_vs_formula(
             # beyond the domain the network may overflow (fit only noted it): drawn, not refused
@@ -213,6 +215,7 @@ def _demo(args) -> int:
     import torch
 
     from srnet.benchmarks import get_benchmark
+    from srnet.probe import module_kinds
     from srnet.train import train_mlp
 
     bench = get_benchmark(DEMO_BENCHMARK)
@@ -226,7 +229,7 @@ def _demo(args) -> int:
     from srnet.cgp.driver import FinishOnInterrupt
 
     with FinishOnInterrupt(DELIVERING) as finishing:  # a Ctrl-C now must not lose the explanation found
-        _print_explanation(model)
+        _print_explanation(model, kinds=module_kinds(network))
         print(_fit_figures(model, len(X)))
         report = _write_explanation(model, network, X, Path(args.out), feature_names=list(bench.variables),
                                     extra={"benchmark": bench.name}, others={"true function": bench.truth},
@@ -402,10 +405,10 @@ def _sources(args) -> dict:
 def _deliver(model, workload, own: dict, args, finishing) -> int:
     """What ``srnet explain`` prints and writes of a fitted explanation."""
     from srnet.networks import as_network
-    from srnet.probe import plan_layers
+    from srnet.probe import module_kinds, plan_layers
 
     output = plan_layers(as_network(workload.model)).output if args.layers else None
-    _print_explanation(model, output)
+    _print_explanation(model, output, module_kinds(workload.model))
     # what was explained, to run it again: the files and the target column (the stem alone named neither)
     extra = {"network": workload.name, "architecture": workload.architecture, **_sources(args), **own}
     if model.is_classifier_:

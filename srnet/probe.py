@@ -329,6 +329,12 @@ def _kind(module: nn.Module) -> str:
     return type(module).__name__
 
 
+def module_kinds(model) -> dict[str, str]:
+    """Each submodule's class name by its name in ``model`` (see :func:`srnet.networks.as_network` for the models
+    accepted): explanations name a layer by both, since module '1' of an nn.Sequential says nothing alone."""
+    return {name: _kind(module) for name, module in as_network(model).named_modules() if name}
+
+
 def _is_linear(module: nn.Module) -> bool:
     return isinstance(module, nn.Linear) or _kind(module) == "Linear"
 

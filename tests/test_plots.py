@@ -206,9 +206,10 @@ def test_points_where_a_formula_is_not_finite_are_drawn_and_counted_not_dropped(
     a = t.copy()
     a[t[:, 0] > 0.5] = np.nan
     a[t[:, 0] < -0.9] = np.inf
-    plots.plot_layer_fits([t], [a], ["fc"], tmp_path / "l.png")
+    plots.plot_layer_fits([t], [a], ["fc"], tmp_path / "l.png", kinds={"fc": "Linear"})
     titles, _, red = seen[-1]
     missing = int((~np.isfinite(a)).sum())
+    assert any(title.startswith("layer 1 (module 'fc', Linear, 1 unit)") for title in titles)
     assert any(f"{missing} of 200 values not finite" in title for title in titles) and red == 2 * missing
     plots.plot_curves_1d({"network": np.sin, "formula": lambda X: np.where(X > 1.5, np.inf, np.sin(X))},
                          [(-1, 1)], [(-3, 3)], tmp_path / "c.png")
