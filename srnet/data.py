@@ -588,8 +588,12 @@ def _has_header(head) -> bool:
     column goes on counting below it (1, 2, 3, ...: data starting with an
     index column)."""
     first, rest = [str(cell).strip() for cell in head.iloc[0]], head.iloc[1:]
-    if len(first) > 2 and head.iloc[0].isna().iloc[0] and first[1:] == [str(j) for j in range(len(first) - 1)]:
-        return True  # DataFrame(X).to_csv() with its index: an empty corner cell, then 0, 1, ...
+    if len(first) >= 2 and head.iloc[0].isna().iloc[0] and first[1:] == [str(j) for j in range(len(first) - 1)]:
+        # DataFrame(X).to_csv() with its index: an empty corner cell, then 0, 1, ...; under one name, only where
+        # the first column below numbers the rows 0, 1, 2, ... (a first row of data may be a missing value and 0)
+        below = [str(cell).strip() for cell in rest.iloc[:, 0]]
+        if len(first) > 2 or below == [str(j) for j in range(len(below))]:
+            return True
     if len(first) > 1 and first == [str(j) for j in range(len(first))]:
         below = [str(cell).strip() for cell in rest.iloc[:, 0]]
         return below != [str(j) for j in range(1, len(below) + 1)]

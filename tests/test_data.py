@@ -601,3 +601,51 @@ def test_a_bad_cell_below_blank_lines_is_named_at_its_own_line(tmp_path, header)
     line = 6 if header else 5
     with pytest.raises(ValueError, match=rf"first at line {line}, {where}\)"):
         load_table(path)
+
+
+def _head(rows):
+    """A table's first rows as :func:`srnet.data._has_header` reads them (text, missing cells NaN)."""
+    import io
+
+    return pd.read_csv(io.StringIO("\n".join(rows) + "\n"), header=None, dtype=str)
+
+
+@pytest.mark.parametrize("rows, named", [
+    # pandas' header with its index: a corner cell, then 0, 1, ... (one column: where the rows are numbered)
+    ([",0,1", "0,0.5,0.7", "1,0.2,0.1"], True),
+    ([",0", "0,0.5", "1,0.2", "2,0.9"], True),
+    ([",0", "3,0.5", "8,0.2", "5,0.9"], False),  # a missing value and a 0, over rows not numbered: data
+    ([",0,1", "3,0.5,0.7", "8,0.2,0.1"], True),  # two names or more: a header whatever the index holds
+    (["5,0,1", "1,2,3", "3,4,5"], False),  # no corner cell: a first row of data ending in 0, 1
+    (["0", "5", "7"], False),  # one column: a 0 over values is data, not pandas' header of one column
+    # whole numbers in equal steps: names only when most lie beyond their column's values by their range
+    (["400,410,420", "0.1,0.2,0.3", "0.5,0.6,0.7"], True),  # three columns are enough
+    (["500,500,500", "0.1,0.2,0.3", "0.5,0.6,0.7"], False),  # a repeated number names nothing
+    (["400,410,425", "0.1,0.2,0.3", "0.5,0.6,0.7"], False),  # unequal steps: data
+    (["400,410,430", "0.1,0.2,0.3", "0.5,0.6,0.7"], False),
+    (["-30,-20,-10", "0.1,0.2,0.3", "0.5,0.6,0.7"], True),  # signed numbers are whole numbers too
+    (["400,410,420", "0.1,?,0.3", "0.5,0.6,0.7"], True),  # a missing value below does not stop the reading
+    (["110,120,130", "100,100,100", "102,102,102"], True),  # beyond 102 by more than the range 2
+    # exactly the range away is not beyond it: 20 = 10 + 10 and 30 = 15 + 15, only 40 is: one of three
+    (["20,30,40", "0,0,0", "10,15,1"], False),
+    (["0,10,20", "10,20,100", "20,30,101"], False),  # 0 = 10 - 10 and 10 = 20 - 10: one of three beyond
+    (["1,2,3,4", "0,0,100,100", "5,5,101,101"], False),  # two of four beyond: no majority
+    # whole numbers counting up with a word: names where the word is no value below
+    (["0,1,species", "0.5,0.7,setosa", "0.2,0.1,versicolor"], True),
+    (["0,1,setosa", "0.5,0.7,setosa", "0.2,0.1,versicolor"], False),  # a label seen below: data
+    (["0,5,virginica", "0.5,0.7,setosa", "0.2,0.1,versicolor"], False),  # not counting: data
+])
+def test_which_first_rows_name_the_columns(rows, named):
+    """The header rules' boundaries (each line would read the other way with a comparison or a count off by
+    one): pandas' numbered header, numbers in equal steps far beyond their columns, names counting up."""
+    from srnet.data import _has_header
+
+    assert _has_header(_head(rows)) is named
+
+
+def test_pandas_index_of_a_one_column_table_is_named_as_an_index(tmp_path):
+    """DataFrame(x).to_csv() of one column: its header (a corner cell, 0) read as data was 'contains 1 NaN/inf
+    value (first at line 1, column 1)'; it is the index message the wider tables get."""
+    pd.DataFrame(np.linspace(0, 1, 6)).to_csv(tmp_path / "one.csv")
+    with pytest.raises(ValueError, match=r"^'one.csv' starts with an unnamed column numbering the rows"):
+        load_table(tmp_path / "one.csv")
