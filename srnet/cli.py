@@ -6,6 +6,7 @@ import argparse
 import numbers
 import sys
 import time
+import warnings
 from pathlib import Path
 
 DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
@@ -73,9 +74,6 @@ def _print_explanation(model, output: str | None = None, kinds: dict | None = No
             figure = "" if own is None else f"; R2 on the domain {format_r2(own[j])}"
             which = f"{labels[j]}'s logit; " if classifier and labels and len(labels) == len(texts) else ""
             print(f"  {name} = {_shown(text, 800)}" + (f"   ({which}{size} nodes{figure})" if len(texts) > 1 else ""))
-    cap = model.select if isinstance(model.select, numbers.Integral) and not isinstance(model.select, bool) else None
-    if cap is not None and report["complexity"] > cap:  # select=N takes the simplest when none fits: say so
-        print(f"  note: no formula of <= {cap} nodes was found; this is the simplest ({report['complexity']} nodes)")
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
     beyond, domain = model.regions_.get("beyond"), model.regions_.get("domain")
@@ -842,15 +840,27 @@ class _ReaderMayLeave:
         return getattr(self._stream, name)
 
 
+def _warning_line(command: str):
+    """A warning as one line, ``srnet COMMAND: warning: ...``: Python's own display added the file, line and
+    source line of the library code that warned, which mean nothing to a user of the command line."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"srnet {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    return show
+
+
 def main(argv=None) -> int:
     _STARTED[0] = time.perf_counter()
     args = build_parser().parse_args(argv)
     stdout = sys.stdout
     sys.stdout = _ReaderMayLeave(stdout)
     try:
-        _check_budgets(args)
-        _check_output_folder(args)
-        code = args.run(args)
+        with warnings.catch_warnings():  # (restores the display after the command)
+            warnings.showwarning = _warning_line(args.command)
+            _check_budgets(args)
+            _check_output_folder(args)
+            code = args.run(args)
         sys.stdout.flush()
         return code
     except (ValueError, OSError) as error:  # bad input, a file that cannot be read or written: one line

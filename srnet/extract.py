@@ -828,6 +828,10 @@ class SRNet(BaseEstimator):
             predicted = self.predict_layers(X)[-1]
         else:
             chosen = select(candidates, self.select)
+            cap = self.select if not isinstance(self.select, (str, bool)) else None  # (check_select: a whole number)
+            if cap is not None and chosen.complexity > cap:  # select=N takes the simplest when none is that small
+                warnings.warn(f"no formula of <= {cap} nodes was found; select={cap} took the simplest "
+                              f"({chosen.complexity} nodes)", UserWarning, stacklevel=3)
             self.formula_ = chosen.formula
             # each rounds and prints its formulas once; LaTeX only for the formulas the report shows
             self.candidates_ = [c.summary(latex=False) for c in candidates]

@@ -185,3 +185,21 @@ def test_a_network_that_overflows_beyond_its_domain_is_drawn_not_refused(figures
     fig = figures[-1][0]
     assert all(np.isfinite(fig.axes[0].get_ylim())) and len(paths) == 1
     assert any("not finite" in text.get_text() for legend in fig.legends for text in legend.get_texts())
+
+
+def test_a_warning_during_a_command_is_one_line_naming_the_command(monkeypatch, capsys):
+    """Python's display of a library warning added the file, line and source line of srnet's code (two lines
+    a user cannot act on); the command line prints ``srnet COMMAND: warning: ...``, and after the command the
+    display is Python's again."""
+    import warnings
+
+    def run(args):
+        warnings.warn("no formula of <= 1 nodes was found;\n  select=1 took the simplest (5 nodes)", UserWarning)
+        return 0
+
+    monkeypatch.setattr(cli, "_demo", run)
+    shown_before = warnings.showwarning
+    assert cli.main(["demo"]) == 0
+    err = capsys.readouterr().err
+    assert err == "srnet demo: warning: no formula of <= 1 nodes was found; select=1 took the simplest (5 nodes)\n"
+    assert warnings.showwarning is shown_before
