@@ -977,9 +977,6 @@ class SRNet(BaseEstimator):
         def one_or_list(values):
             return values[0] if len(values) == 1 else values
 
-        def without_formula(summary):  # a candidate's summary less its Formula object (the report is JSON)
-            return {k: v for k, v in summary.items() if k != "formula"}
-
         selected = self.formula_ is not None
         return finite_or_none({
             "layers": layers,
@@ -992,12 +989,12 @@ class SRNet(BaseEstimator):
             "formula_source": self.formula_.source if selected else None,
             "formula": self.formula_.to_dict() if selected else None,
             "singularities": self.selected_["singularities"] if selected else None,
-            "readable": None if self.readable_ is None else without_formula(self.readable_),
+            "readable": self.readable_,  # each summary with its exact program (formula), a JSON dict
             "domain": self.domain_,
             "regions": self.regions_,
             "select": self.fitted_with_["select"],
-            "pareto": [without_formula(c) for c in self.pareto_],
-            "candidates": [without_formula(c) for c in self.candidates_],
+            "pareto": self.pareto_,
+            "candidates": self.candidates_,
             "layerwise_expression": None if layerwise is None else one_or_list([str(e) for e in layerwise]),
             "layerwise_complexity": None if layerwise is None else sum(complexity(e) for e in layerwise),
             "formula_steps": [f"{name} = {expr}" for name, expr in self.formula_steps_],

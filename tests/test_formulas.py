@@ -672,6 +672,23 @@ def explained():
     return X, SRNet(**E2E).fit(tiny_network(), X)
 
 
+def test_report_keeps_every_formula_of_the_front_exact(explained):
+    """report() dropped the programs of the front's formulas (only their rounded text stayed): a formula other
+    than the selected one could not be had back from report.json; each now rebuilds, with its figures."""
+    from srnet.metrics import rmse_r2
+    from srnet.probe import probe
+
+    X, model = explained
+    report = json.loads(json.dumps(model.report()))
+    network = probe(tiny_network(), X)[-1]
+    assert len(report["pareto"]) >= 2 and report["candidates"]
+    for entry in report["pareto"] + report["candidates"]:
+        rebuilt = Formula.from_dict(entry["formula"])
+        assert rmse_r2(network, rebuilt(X))[1] == pytest.approx(entry["figures"]["rows"]["r2"], rel=1e-9, abs=1e-12)
+    chosen = [entry for entry in report["pareto"] if entry["source"] == report["formula_source"]]
+    assert [entry["formula"] for entry in chosen] == [report["formula"]]
+
+
 def test_the_selected_expression_is_what_predict_computes_on_rows_of_both_signs(explained):
     X, model = explained
     rows = np.random.default_rng(1).normal(0, 2, (12, 2))
