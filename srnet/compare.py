@@ -41,7 +41,7 @@ import sympy
 
 from srnet.cgp import driver
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
-from srnet.domain import check_box, sample_box
+from srnet.domain import check_box, description_text, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
 from srnet.explain.network import NetworkFunction
@@ -184,6 +184,25 @@ def _sampled(X: np.ndarray, n_points: int, rng) -> np.ndarray:
     return X if len(X) <= n_points else X[np.sort(rng.choice(len(X), n_points, replace=False))]
 
 
+#: The box each regression point set is sampled in.
+_BOX_OF = {"interpolation": "training", "extrapolation": "test"}
+
+
+def _network_on(network, domain: str, X: np.ndarray, boxes: dict) -> np.ndarray:
+    """The network's outputs on a point set; where it is not finite on a box's points, the message names that
+    box and how to give another (the probe's own counted "rows" the user never gave)."""
+    try:
+        return network(X)
+    except ValueError as error:
+        box = boxes.get(_BOX_OF.get(domain))
+        if box is None:
+            raise
+        text = description_text({"kind": "box", "factor": None, "box": np.asarray(box).tolist()})
+        raise ValueError(f"{error} (the {len(X)} points of '{domain}', sampled in the {_BOX_OF[domain]} {text}); "
+                         f"give boxes={{'{_BOX_OF[domain]}': [(low, high), ...]}} where the network is defined") \
+            from None
+
+
 def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer], *, task: str | None = None,
             X_test=None, boxes: dict | None = None, n_points: int = 1000, random_state=None,
             progress: bool = False, feature_names=None, checkpoint=None) -> Comparison:
@@ -276,7 +295,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         X_test = _checked_test(X_test, n_features)
         # explainers learn from all of X_train; they are measured on at most n_points rows of each
         points = {domain: _sampled(X, n_points, rng) for domain, X in (("train", X_train), ("test", X_test))}
-    network_outputs = {domain: network(X) for domain, X in points.items()}
+    network_outputs = {domain: _network_on(network, domain, X, used_boxes) for domain, X in points.items()}
     spread = data_box(X_train) if task == "classification" else used_boxes["training"]
     steps = NEIGHBOURHOOD * (spread[:, 1] - spread[:, 0])
     nearby = {domain: X + rng.normal(size=X.shape) * steps for domain, X in points.items()}

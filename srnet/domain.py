@@ -37,6 +37,8 @@ the domain.  20 % wider keeps the domain close to what the network has seen.
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +61,9 @@ INDEPENDENCE_MIN_ROWS = 100
 BEYOND_WIDEN = 1.5
 
 KINDS = ("rows", "widen", "box", "jitter", "auto")
+#: A jitter scale (in standard deviations of each input) beyond which the points are no neighbourhood of the
+#: rows: a warning says so.
+JITTER_FAR = 5.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,11 @@ class Domain:
                 rule = "> 0" if self.kind == "widen" else ">= 0"
                 raise ValueError(f"domain {self.kind} needs a finite factor {rule}, got {factor!r}")
             object.__setattr__(self, "factor", float(factor))  # a plain float: describe() stays JSON-ready
+            if self.kind == "jitter" and value > JITTER_FAR:  # (jitter:1e9 put every point on the network's
+                # saturated plateaus, and its figures read as a perfect fit of a neighbourhood)
+                warnings.warn(f"domain jitter:{value:g} moves the rows by {value:g} standard deviations of each input, "
+                              f"far from the data (a neighbourhood is about 0.1 to 1); for a wide region, give "
+                              f"widen:F or a box", UserWarning, stacklevel=3)
         if self.kind == "box":
             if self.box is None or not len(self.box):
                 raise ValueError("the domain box needs one (low, high) pair per input")
@@ -375,8 +385,11 @@ def as_domain(value) -> Domain:
     try:
         return Domain("box", box=tuple(tuple(pair) for pair in value))
     except TypeError:
-        raise ValueError(f"domain must be a string ({', '.join(KINDS)}), a Domain or (low, high) pairs; "
-                         f"got {value!r}") from None
+        # (-1, 1) is one pair, not a sequence of them: "(low, high) pairs; got (-1, 1)" read as a contradiction
+        pair = isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, numbers.Real) for v in value)
+        hint = f"; a box of one input is a list of one pair: [{tuple(value)!r}]" if pair else ""
+        raise ValueError(f"domain must be a string ({', '.join(KINDS)}), a Domain or a sequence of (low, high) "
+                         f"pairs, one per input; got {value!r}{hint}") from None
 
 
 def parse_domain(text: str) -> Domain:

@@ -452,7 +452,7 @@ class SRNet(BaseEstimator):
                 regions["beyond"] = beyond
             for name, points in regions.items():
                 try:
-                    there = probe(model, points, layers)
+                    there = probe(model, points, layers, rows="points sampled there")
                     # the domain's activations are fitted and measured as the rows' are: checked as fit_activations
                     # checks those (an exp network of 1e147 on the rows and 1e177 on the widened box passed, and
                     # its formula scored R2 -2e49 on the rows, with overflow warnings)
@@ -535,6 +535,11 @@ class SRNet(BaseEstimator):
         targets = self._check_activations(X, activations)
         check_rows(X)
         settings = self._checked_settings()
+        if _domain is None:  # called directly, on recorded activations: no network to probe on a domain
+            domain = as_domain(self.domain)  # (a bad one is refused here as by fit; it was never read)
+            if domain.kind not in ("auto", "rows"):
+                warnings.warn(f"fit_activations explains the rows it is given: domain={self.domain!r} is used by fit, "
+                              f"which probes the network there", UserWarning, stacklevel=2)
         run_seed = seed_from(self.random_state) if _run_seed is None else _run_seed  # fit's own, when it calls
         if layer_names is not None and len(layer_names) != len(targets):
             raise ValueError(f"{len(layer_names)} layer names for {len(targets)} recorded layers")

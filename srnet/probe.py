@@ -483,7 +483,8 @@ class LayerRecorder:
         return {name: outputs.pop() for name, outputs in self._outputs.items()}
 
 
-def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: bool = True) -> list[np.ndarray]:
+def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: bool = True,
+          rows: str = "rows") -> list[np.ndarray]:
     """Run ``X`` through ``model`` and return each chosen layer's output.
 
     The model runs in eval mode under ``torch.no_grad()`` on its own device,
@@ -505,6 +506,9 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
         Refuse non-finite layer outputs (what is explained must be finite);
         False returns them (a plot beyond the domain shows where the network
         overflows).
+    rows : str, default="rows"
+        What ``X``'s rows are, as the non-finite message counts them
+        ("points of the domain": sampled points are no rows of the user's).
 
     Returns
     -------
@@ -562,7 +566,7 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
         if bad_rows:
             raise ValueError(
                 f"the network produced non-finite outputs at layer '{name}' "
-                f"for {bad_rows} of {array.shape[0]} rows"
+                f"for {bad_rows} of {array.shape[0]} {rows}"
             )
     return arrays
 

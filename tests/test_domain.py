@@ -7,6 +7,7 @@ Bad domains are one clear line each; sampling stays where it says.
 """
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -188,6 +189,20 @@ def test_a_domain_where_the_network_returns_nan_names_the_domain():
         SRNet(domain="widen:2", max_generations=10_000_000, **QUICK).fit(nan_network(), X)
     message = one_line(excinfo)
     assert "domain" in message and "widen" in message
+    # the points counted are sampled on the domain, not the user's rows (it said "of 100 rows")
+    assert re.search(r"for \d+ of \d+ points sampled there\)", message) and " rows" not in message
+
+
+def test_compare_names_the_box_where_the_network_returns_nan():
+    """compare's message counted "rows" of a box's sampled points and said nothing of the box or of boxes=."""
+    from srnet.compare import compare
+    from srnet.explain.maple import MapleExplainer
+    from srnet.explain.network import NetworkFunction
+
+    X = np.linspace(-1, 1, 30)[:, None]
+    with pytest.raises(ValueError, match=r"\(the 40 points of 'extrapolation', sampled in the test box \[-2, "
+                                         r"2\]\); give boxes=\{'test': \[\(low, high\), \.\.\.\]\}"):
+        compare(NetworkFunction(nan_network()), X, {"maple": MapleExplainer()}, n_points=40, random_state=0)
 
 
 def test_a_domain_where_the_network_is_defined_is_accepted_even_if_it_is_nan_beyond():
@@ -525,3 +540,30 @@ def test_the_printed_explanation_says_where_its_domain_figures_were_measured(cap
     assert printed in out
     assert ("(auto)" in out) is (domain != "jitter:0.2")
     assert description_text(model.domain_) == as_domain(domain).text(X)  # one text for the message and the CLI
+
+
+def test_a_jitter_far_beyond_a_neighbourhood_warns_and_a_one_input_pair_is_explained():
+    """jitter:1e9 put every point on the network's plateaus and read as a perfect fit, silently; a plain
+    (-1, 1) for one input was refused as "not (low, high) pairs", which it seemed to be."""
+    with pytest.warns(UserWarning, match=r"^domain jitter:1e\+09 moves the rows by 1e\+09 standard deviations"):
+        parse_domain("jitter:1e9")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parse_domain("jitter:5")  # up to JITTER_FAR standard deviations: a neighbourhood, silently
+    with pytest.raises(ValueError, match=r"a box of one input is a list of one pair: \[\(-1, 1\)\]$"):
+        as_domain((-1, 1))
+    with pytest.raises(ValueError, match=r"sequence of \(low, high\) pairs, one per input; got 3$"):
+        as_domain(3)
+
+
+def test_fit_activations_says_the_domain_is_not_its_own_and_refuses_a_bad_one():
+    """fit_activations explains the rows it is given: a domain set on the model was dropped without a word,
+    and an invalid one was never read."""
+    X = np.linspace(-1, 1, 40)[:, None]
+    layers = [np.tanh(X), np.sin(X)]
+    with pytest.warns(UserWarning, match=r"^fit_activations explains the rows it is given: domain='widen:3'"):
+        SRNet(max_generations=5, domain="widen:3", **QUICK).fit_activations(X, layers)
+    with pytest.raises(ValueError, match=r"^unknown domain 'garbage'"):
+        SRNet(max_generations=5, domain="garbage", **QUICK).fit_activations(X, layers)
