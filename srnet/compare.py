@@ -6,7 +6,12 @@ asked to predict the network at the same evaluation points:
 * regression: points drawn uniformly from the training box
   (``interpolation``) and from a wider box around it (``extrapolation``): the
   paper's test box for its reference networks, else the training range
-  widened by 50 % on each side;
+  widened by 50 % on each side.  As the paper's, the wider box holds the
+  training box, and its points are drawn over all of it: the share of them
+  inside the training box is its share of the volume (a fifth for kkk0's
+  [-1, 1] in [-5, 5], half for one input widened by 50 % on each side, less
+  with every input); SRNet's own ``beyond`` region, by contrast, lies
+  outside its domain;
 * classification: the training rows (``train``) and held-out rows (``test``).
 
 The network labels every point.  Metrics per explainer and domain: RMSE and
@@ -364,6 +369,8 @@ def _formula_text(explainer, feature_names=None, X=None) -> list[str] | None:
                                 for s in f.free_symbols
                                 if re.fullmatch(r"x\d+", s.name) and int(s.name[1:]) < len(named)})
                     for f in formulas]
+    if getattr(explainer, "is_decision_", False):  # a two-class SRNet formula: its logit difference
+        return [f"d = y1 - y0 = {formulas[0]}"]
     return [str(f) for f in formulas]
 
 

@@ -87,7 +87,10 @@ class SRNetExplainer(Explainer):
         # d/2 counted twice), as the Pareto front and select= count them
         selected = self.model_.selected_
         self.size_ = selected["complexity"] if selected is not None else sum(complexity(e) for e in expressions)
-        self.formulas_ = list(expressions)
+        # a two-class formula shown as it is counted: its logit difference d = y1 - y0 (both logits were shown,
+        # beside a size that counts d once)
+        self.is_decision_ = selected is not None and selected["decision"] is not None and len(expressions) == 2
+        self.formulas_ = [expressions[1] - expressions[0]] if self.is_decision_ else list(expressions)
 
     def _predict(self, X):
         output = self.model_.predict(X).reshape(len(X), -1)  # the selected formula, whose size is size_

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import sympy
 import torch
 from torch import nn
 
@@ -119,6 +120,13 @@ def test_classifiers_are_compared_on_agreement():
     by = {(r["explainer"], r["domain"]): r for r in result.records}
     assert by[("srnet", "test")]["agreement"] >= 0.9 and by[("maple", "test")]["agreement"] >= 0.9
     assert by[("constant", "test")]["agreement"] < by[("maple", "test")]["agreement"]
+    # a two-class formula is shown as it is counted: its logit difference d once (both logits were shown, -d/2
+    # and d/2, beside a size that counts d)
+    (shown,) = by[("srnet", "test")]["formula"]
+    assert shown.startswith("d = y1 - y0 = ") and "y0 =" not in shown[len("d = y1 - y0 = "):]
+    from srnet.expr.symbolic import complexity
+
+    assert complexity(sympy.sympify(shown[len("d = y1 - y0 = "):])) == by[("srnet", "test")]["size"]
 
 
 def test_compare_refuses_a_box_name_it_does_not_know():
