@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from srnet.metrics import class_agreement, mse
 
@@ -141,3 +143,37 @@ def test_a_tiny_target_far_from_its_prediction_has_a_finite_rmse():
     far = target * 1e300
     rmse, r2 = rmse_r2(target, far)
     assert rmse == pytest.approx(1e300 * np.sqrt(np.mean(((far - target) / 1e300) ** 2))) and r2 == -math.inf
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 40), st.integers(1, 3), st.floats(-250, 250), st.integers(0, 2**32 - 1))
+def test_rmse_r2_is_the_pooled_formula_at_any_scale(rows, columns, exponent, seed):
+    """Oracle: RMSE = sqrt(mean squared residual), R^2 = 1 - SSE/SST pooled over columns, computed in the
+    target's units (a target of 1e-200 or 1e200 is the same problem): each column's spread and miss are judged
+    in its own units, whatever sign its deviations have (a symmetric column is no constant)."""
+    from srnet.metrics import rmse_r2
+
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(rows, columns)) * rng.uniform(0.1, 10, columns)
+    base[:, 0] = np.where(np.arange(rows) % 2, 1.0, -1.0) if rows % 2 == 0 else base[:, 0]  # symmetric deviations
+    guess = base + rng.normal(scale=0.3, size=base.shape)
+    scale = 10.0**exponent
+    sse = float(np.sum((guess - base) ** 2))
+    sst = float(np.sum((base - base.mean(axis=0)) ** 2))
+    rmse, r2 = rmse_r2(base * scale, guess * scale)
+    assert rmse == pytest.approx(math.sqrt(sse / base.size) * scale, rel=1e-9)
+    assert r2 == pytest.approx(1.0 - sse / sst, rel=1e-9, abs=1e-12)
+
+
+def test_constant_columns_are_judged_each_in_its_own_units():
+    """A column of zeros beside a constant 5, matched within rounding, is matched (R^2 1): a zero column's own
+    unit is 1, not 0 (0/0 made its miss NaN, and the match -inf); a column of 1e-200 varying beside a constant
+    1 has no sum of squares in 1's units: R^2 -inf, never a ZeroDivisionError."""
+    from srnet.metrics import rmse_r2
+
+    constant = np.column_stack([np.zeros(8), np.full(8, 5.0)])
+    nearly = constant + [1e-20, 0.0]
+    assert rmse_r2(constant, nearly)[1] == 1.0
+    assert rmse_r2(constant, constant + [1e-6, 0.0])[1] == -math.inf
+    tiny = np.column_stack([np.ones(6), np.linspace(-1, 1, 6) * 1e-200])
+    assert rmse_r2(tiny, tiny + [0.0, 1e-150])[1] == -math.inf
