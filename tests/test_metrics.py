@@ -177,3 +177,27 @@ def test_constant_columns_are_judged_each_in_its_own_units():
     assert rmse_r2(constant, constant + [1e-6, 0.0])[1] == -math.inf
     tiny = np.column_stack([np.ones(6), np.linspace(-1, 1, 6) * 1e-200])
     assert rmse_r2(tiny, tiny + [0.0, 1e-150])[1] == -math.inf
+
+
+def test_format_r2_switches_to_significant_digits_outside_minus_ten_to_one():
+    from srnet.metrics import format_r2
+
+    assert format_r2(None) == "not finite"
+    assert [format_r2(v) for v in (1.0, 0.5, -9.99, -10.0, -4120665.815867)] == [
+        "1.000000", "0.500000", "-9.990000", "-10", "-4.121e+06"]
+
+
+def test_softmax_is_row_by_row_and_the_metrics_refuse_scalars_and_empty_arrays():
+    """An infinite or NaN logit changes its own row only; a scalar or an empty array is no set of samples."""
+    from srnet.metrics import rmse_r2, softmax
+
+    logits = np.array([[0.0, 0.0], [np.inf, 1.0], [np.nan, 1.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(softmax(logits)[[0, 3]], [[0.5, 0.5], [0.5, 0.5]])
+    np.testing.assert_array_equal(softmax(logits)[1], [1.0, 0.0])
+    assert np.isnan(softmax(logits)[2]).all()
+    with pytest.raises(ValueError, match="got a scalar"):
+        rmse_r2([1.0], 1.0)
+    with pytest.raises(ValueError, match=r"^a metric of no values: shapes \(0,\) and \(1,\)$"):
+        rmse_r2([], [1.0])
+    with pytest.raises(ValueError, match=r"^class agreement needs scores of as many classes; got 3 and 2$"):
+        class_agreement(np.zeros((4, 3)), np.zeros((4, 2)))
