@@ -156,3 +156,25 @@ def test_activation_files_that_are_folders_or_not_text_are_named(tmp_path):
                                          r"byte at byte 0\)$"):
         ExpressionActivation.load(tmp_path / "binary.json")
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_an_activation_file_whose_formula_was_edited_by_hand_says_the_program_is_loaded(tmp_path):
+    """Editing the file's one readable field ("formula") loaded the old activation without a word."""
+    import json
+    import warnings
+
+    import sympy
+
+    from srnet.activations import ExpressionActivation
+
+    x = sympy.Symbol("x")
+    original = ExpressionActivation.from_sympy(sympy.tanh(x) + 0.5 * sympy.sin(x))
+    data = original.to_dict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ExpressionActivation.from_dict(json.loads(json.dumps(data))).formula == original.formula
+    data["formula"] = "x*tanh(x)"
+    with pytest.warns(UserWarning, match=r"^the activation file's formula reads 'x\*tanh\(x\)', but its program "
+                                         r"computes 0\.5\*sin\(x\) \+ tanh\(x\): srnet loads the program"):
+        loaded = ExpressionActivation.from_dict(data)
+    assert loaded.formula == original.formula

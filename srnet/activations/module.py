@@ -448,6 +448,12 @@ class ExpressionActivation(nn.Module):
                 if not torch.isfinite(parameter.data):  # 1e6 in float16 loaded as inf, every output inf
                     raise malformed(f"affine parameter {name} = {data['affine'][name]:g} is beyond {dtype}",
                                     "activation")
+        written = data.get("formula")
+        if isinstance(written, str) and written != module.formula:  # edited by hand: loaded silently as the old one
+            warnings.warn(f"the activation file's formula reads {shown(written)}, but its program computes "
+                          f"{module.formula}: srnet loads the program (the formula is written for readers; to "
+                          f"change the activation, build it with ExpressionActivation.from_sympy)", UserWarning,
+                          stacklevel=2)
         return module
 
     def to_json(self) -> str:
