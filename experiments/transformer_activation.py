@@ -62,7 +62,7 @@ from _options import check_numbers, output_file, run_script
 from _provenance import write_results
 from _summary import mean_std, shown_std
 
-from srnet.activations import builtin_names, load_builtin, resolve_device
+from srnet.activations import DegenerateActivationError, builtin_names, load_builtin, resolve_device
 from srnet.activations.language_model import (
     LanguageModelScorer,
     LMConfig,
@@ -176,10 +176,14 @@ def run_search(args, setup, train, search_validation, device):
     def report(progress):
         if progress.fitness < best[0] or progress.generation % 50 == 0:
             best[0] = min(best[0], progress.fitness)
+            # the search's own clock, as search.history records it (the GELU reference run before it excluded)
             print(f"    generation {progress.generation}: best perplexity {progress.fitness:.4f} "
-                  f"({progress.evaluations} training runs, {time.perf_counter() - started:.0f} s)", flush=True)
+                  f"({progress.evaluations} training runs, {progress.seconds:.0f} s of search)", flush=True)
 
-    found = search_activation(scorer=scorer, max_seconds=seconds, random_state=SEARCH_SEED, callback=report)
+    try:
+        found = search_activation(scorer=scorer, max_seconds=seconds, random_state=SEARCH_SEED, callback=report)
+    except DegenerateActivationError as error:  # a budget too small for one usable start: one line
+        raise SystemExit(f"error: --search-seconds {seconds:g}: {error}") from None
     top = []
     for fitness, program in scorer.ranked():
         activation = scorer.activation(program)
@@ -241,11 +245,21 @@ def run_table(args, setup, candidates, train, test, device):
     return rows, runs, kept
 
 
+#: The widest activation name the table prints whole; a longer one ends in "..." (whole in the JSON).
+NAME_WIDTH = 60
+
+
 def print_table(rows) -> None:
-    print(f"  {'activation':<42} {'source':<9} {'test perplexity':>17} {'vs GELU (paired)':>18} "
+    # as wide as the longest name (a cut at 42 characters showed "- 6.18" for "- 6.181", as if whole)
+    width = min(NAME_WIDTH, max(len("activation"), *(len(r["activation"]) for r in rows)))
+
+    def name(text):
+        return text if len(text) <= width else text[:width - 3] + "..."
+
+    print(f"  {'activation':<{width}} {'source':<9} {'test perplexity':>17} {'vs GELU (paired)':>18} "
           f"{'tokens/s':>10}  beats")
     for r in rows:
-        print(f"  {r['activation'][:42]:<42} {r['source']:<9} "
+        print(f"  {name(r['activation']):<{width}} {r['source']:<9} "
               f"{r['perplexity_mean']:>8.4f} ± {shown_std(r['perplexity_std'], '.4f'):<6} "
               f"{r['vs_gelu_mean']:>+8.4f} ± {shown_std(r['vs_gelu_std'], '.4f'):<7} {r['tokens_per_s']:>10,.0f}  "
               f"{'yes' if r['beats_gelu'] else '-'}")

@@ -263,6 +263,8 @@ def test_the_activation_search_runs_on_the_language_model_fitness():
     # the parent is the best formula met: its perplexity is the lowest scored
     assert found.details["fitness"] == used.ranked()[0][0]
     assert found.activation(torch.linspace(-3, 3, 7)).shape == (7,)
+    # the label names what the fitness is: a perplexity (it read "validation loss 192.4", saved in the JSON)
+    assert found.activation.label == f"route 3 (search): validation perplexity {found.details['fitness']:.4g}"
 
 
 def test_search_without_data_or_scorer_is_refused():
@@ -384,6 +386,18 @@ def test_the_study_refuses_bad_options_in_one_line(experiment_script, capsys, op
 def test_tinygpt_runs_a_batch_of_any_length_up_to_its_context():
     model = TinyGPT(TINY)
     assert model(torch.zeros((2, 5), dtype=torch.long)).shape == (2, 5, 256)
+    with pytest.raises(ValueError, match=r"^TinyGPT reads \(batch, T\) token indices \(int64\), got a 2-D "
+                                         r"torch.float32 tensor$"):  # (torch's embedding error, frames down)
+        model(torch.zeros((2, 5)))
+
+
+def test_timing_the_forward_pass_gives_the_model_its_training_mode_back():
+    """eval_tokens_per_second left a model in training mode in eval mode (its Dropout off from then on)."""
+    from srnet.activations.language_model import eval_tokens_per_second
+
+    model = TinyGPT(TINY).train()
+    assert eval_tokens_per_second(model, torch.zeros((4, 8), dtype=torch.long), repeats=1) > 0
+    assert model.training and all(module.training for module in model.modules())
 
 
 @pytest.fixture(scope="module")

@@ -252,6 +252,8 @@ class TinyGPT(nn.Module):
             nn.init.zeros_(module.bias)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        if idx.dtype not in (torch.int64, torch.int32) or idx.dim() != 2:  # (torch's embedding error, frames down)
+            raise ValueError(f"TinyGPT reads (batch, T) token indices (int64), got a {idx.dim()}-D {idx.dtype} tensor")
         length = idx.shape[1]
         if length > self.config.context:
             raise ValueError(f"input of {length} tokens is longer than the context ({self.config.context})")
@@ -396,18 +398,18 @@ def eval_tokens_per_second(model: nn.Module, inputs: torch.Tensor, *, batch_size
     repeats = check_budget("repeats", repeats, integer=True)  # 0 reported 0 tokens/s
     if not isinstance(inputs, torch.Tensor) or inputs.dim() != 2 or inputs.shape[0] == 0 or inputs.shape[1] == 0:
         raise ValueError("eval_tokens_per_second needs input windows: a 2-D tensor of at least one window")
-    model.eval()
     device = next(model.parameters()).device
     inputs = inputs.to(device)
-    model(inputs[:batch_size])
     best = math.inf
-    for _ in range(repeats):
-        _synchronize(device)
-        started = time.perf_counter()
-        for first in range(0, inputs.shape[0], batch_size):
-            model(inputs[first : first + batch_size])
-        _synchronize(device)
-        best = min(best, time.perf_counter() - started)
+    with in_eval_mode(model):  # a model in training mode was left in eval mode (its Dropout off from then on)
+        model(inputs[:batch_size])
+        for _ in range(repeats):
+            _synchronize(device)
+            started = time.perf_counter()
+            for first in range(0, inputs.shape[0], batch_size):
+                model(inputs[first : first + batch_size])
+            _synchronize(device)
+            best = min(best, time.perf_counter() - started)
     return inputs.numel() / best if best > 0 else math.inf
 
 
@@ -444,6 +446,8 @@ class LanguageModelScorer(ActivationScorer):
     max_validation_windows : int or None, default=None
         Score on the first windows of ``validation`` only (at least one).
     """
+
+    metric = "validation perplexity"
 
     def __init__(self, train, validation, config: LMConfig, *, random_state: int = 0, device="cpu",
                  check_range=CHECK_RANGE, max_validation_windows: int | None = None):

@@ -39,6 +39,9 @@ class ActivationScorer(ABC):
         (see :func:`~srnet.activations.make_activation`).
     """
 
+    #: What the fitness measures, as a found activation's label names it.
+    metric = "validation loss"
+
     def __init__(self, *, check_range=CHECK_RANGE):
         # checked here, by its own name (the first candidate screened called it value_range)
         self.check_range = None if check_range is None else check_range_bounds(check_range)

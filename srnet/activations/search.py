@@ -269,13 +269,18 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
             f"({rejected} degenerate formulas rejected); give it a larger budget")
     program = Program.from_genome(parent)
     activation = make_activation(program, normalize=True, affine=affine, check_range=check_range,
-                                 label=f"route 3 (search): validation loss {parent_fitness:.4g}")
+                                 label=f"route 3 (search): {scorer.metric} {parent_fitness:.4g}")
     source = raw_text(program, (VARIABLE,))  # before standardising
     details = {"fitness": parent_fitness, "generations": search.generation, "training_runs": trained,
                "cache_hits": hits, "rejected": rejected, "stop_reason": outcome.stop_reason,
                "history": outcome.history.tolist(),
                "samples": samples}  # (X_train.shape[0] of a list given with a scorer raised after the search)
     return FoundActivation(activation, "search", source, time.perf_counter() - started, details)
+
+
+#: Random genomes tried for a usable start before the deadline can stop the tries (each is checked in about a
+#: millisecond, once the check is compiled).
+MIN_START_TRIES = 100
 
 
 def _random_start(spec: GenomeSpec, scorer: _Scorer, rng: np.random.Generator, tries: int = 10000,
@@ -286,7 +291,8 @@ def _random_start(spec: GenomeSpec, scorer: _Scorer, rng: np.random.Generator, t
         genome = Genome.random(spec, rng)
         if scorer.activation(Program.from_genome(genome)) is not None:
             return genome
-        if deadline is not None and time.perf_counter() >= deadline:
+        # a few tries whatever the clock says (a 0.5 s budget gave up after one, spent compiling the check)
+        if deadline is not None and tried >= MIN_START_TRIES and time.perf_counter() >= deadline:
             break
     raise DegenerateActivationError(f"{tried} random genomes gave no usable activation; widen the function set "
                                     "or the grid" + (", or give the search more time" if tried < tries else ""))
