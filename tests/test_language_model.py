@@ -8,7 +8,7 @@ import pytest
 import sympy
 import torch
 
-from srnet.activations import program_from_sympy, search_activation
+from srnet.activations import DegenerateActivationError, program_from_sympy, search_activation
 from srnet.activations.language_model import (
     LanguageModelScorer,
     LMConfig,
@@ -482,3 +482,25 @@ def test_windows_are_made_of_whole_numbers_only():
         make_windows(np.zeros((10, 10), dtype=int), 8)
     inputs, _ = make_windows(np.arange(100, dtype=float), 8)  # whole floats are bytes
     assert inputs.dtype == torch.int64 and int(inputs[0, 1]) == 1
+
+
+def test_the_random_start_tries_a_hundred_genomes_before_a_deadline_stops_it():
+    """A 0.5 s search budget gave up after one genome (its check's compilation spent the budget): a traceback
+    from transformer_activation.py.  Past its deadline, the start still tries MIN_START_TRIES genomes."""
+    from srnet.activations.search import MIN_START_TRIES, SEARCH_FUNCTIONS, _random_start
+    from srnet.cgp.genome import GenomeSpec
+
+    class UsableFrom:  # the scorer's check, usable from the n-th genome on
+        def __init__(self, n):
+            self.n, self.seen = n, 0
+
+        def activation(self, program):
+            self.seen += 1
+            return object() if self.seen >= self.n else None
+
+    spec = GenomeSpec(n_inputs=1, n_outputs=1, n_rows=1, n_columns=6, functions=SEARCH_FUNCTIONS, n_constants=1)
+    late = UsableFrom(MIN_START_TRIES)
+    assert _random_start(spec, late, np.random.default_rng(0), deadline=0.0) is not None
+    assert late.seen == MIN_START_TRIES
+    with pytest.raises(DegenerateActivationError, match=rf"^{MIN_START_TRIES} random genomes gave no usable"):
+        _random_start(spec, UsableFrom(MIN_START_TRIES + 1), np.random.default_rng(0), deadline=0.0)
