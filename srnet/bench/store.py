@@ -329,7 +329,12 @@ class ResultStore:
         wanted = settings.to_dict()
         try:
             manifest = self.read_manifest()
-        except NotABatchManifest as error:  # someone else's batch.json: the batch needs another folder
+        except NotABatchManifest as error:
+            # beside results, a damaged manifest of this batch: "choose another --out" abandoned them, though each
+            # result is checked on its own (as after an unreadable one); without any, someone else's file
+            if any(self.results.glob("*.json")):
+                raise ValueError(f"{error}; move it away to resume (the results are checked one by one "
+                                 f"anyway)") from None
             raise ValueError(f"{error}; choose another --out") from None
         if manifest is None:  # its results say what they were made with (a manifest removed or lost)
             others = [p for p in self.load_all()[0] if not same_settings(p.get("settings"), wanted)]
