@@ -27,6 +27,7 @@ import numpy as np
 
 from srnet.bench.store import ResultStore, differences, same_settings
 from srnet.bench.suites import parse_job_id, safe_name
+from srnet.data import counted
 from srnet.jsonio import atomic_write_text
 
 AGREEMENT_TARGET = 0.95
@@ -52,6 +53,7 @@ class Report:
     corrupt: list[tuple[Path, str]]
     written: list[Path] = field(default_factory=list)
     headline: list[str] = field(default_factory=list)
+    missing: list[dict] = field(default_factory=list)  # planned jobs without a result file (see planned_jobs)
 
 
 def summary_row(payload: dict) -> dict:
@@ -163,14 +165,17 @@ def write_report(folder, *, plots: bool = True) -> Report:
         except (AttributeError, KeyError, TypeError, ValueError) as error:  # sealed, yet not a shape it reads
             corrupt = corrupt + [(store.path(payload["job"]["id"]), f"malformed result ({type(error).__name__}: "
                                                                     f"{error})")]
-    rows += _uncounted_rows(rows, corrupt)
+    planned = planned_jobs(manifest)
+    rows += _uncounted_rows(rows, corrupt, planned)
     frame = summary_frame(rows)
-    report = Report(rows, corrupt)
+    report = Report(rows, corrupt, missing=[{"id": job_id, **job} for job_id, job in planned.items()
+                                            if not store.path(job_id).exists()])
     frame.to_csv(store.root / "summary.csv", index=False)
     report.written.append(store.root / "summary.csv")
-    report.headline = headline(frame) + _unknown_task_line(rows) + _unfinished_line(manifest) + (
+    report.headline = headline(frame) + _unknown_task_line(rows) + _unfinished_line(manifest, report.missing) + (
         [unread] if unread else [])
-    atomic_write_text(store.root / "summary.md", markdown(frame, corrupt, report.headline, manifest))
+    atomic_write_text(store.root / "summary.md", markdown(frame, corrupt, report.headline, manifest,
+                                                         report.missing))
     report.written.append(store.root / "summary.md")
     for name in REPORT_PLOTS:  # an earlier report's plot (--no-plots, or one not drawn now) must not stay beside it
         (store.root / name).unlink(missing_ok=True)
@@ -179,30 +184,43 @@ def write_report(folder, *, plots: bool = True) -> Report:
     return report
 
 
-def _uncounted_rows(rows: list[dict], corrupt) -> list[dict]:
-    """A row of status "not counted" for each file not counted (corrupt, or of other settings) of a dataset and
-    method the report has: its seed is missing from their row and headline, as a failed one is (it dropped out
-    of both: 1/1 unstarred, and counted as reached on the seeds left)."""
+def planned_jobs(manifest) -> dict[str, dict]:
+    """Job id -> dataset, method, seed, task and kind of every job the batch's runs planned (the manifest's
+    ``jobs``), those of a shape the report reads; empty for a manifest of an older srnet, which has none."""
+    jobs = {}
+    for job_id, job in ((manifest or {}).get("jobs") or {}).items():
+        identity = parse_job_id(job_id)
+        if identity and isinstance(job, dict):  # (read_manifest checked the dicts; a hand edit may say anything)
+            jobs[job_id] = {"dataset": job["dataset"] if isinstance(job.get("dataset"), str) else identity[0],
+                            "method": job["method"] if isinstance(job.get("method"), str) else identity[1],
+                            "seed": identity[2], "task": job.get("task") if job.get("task") in FIDELITY else None,
+                            "kind": job.get("kind") if isinstance(job.get("kind"), str) else None}
+    return jobs
+
+
+def _uncounted_rows(rows: list[dict], corrupt, planned: dict[str, dict]) -> list[dict]:
+    """A row of status "not counted" for each file not counted (corrupt, or of other settings): its seed is
+    missing from its dataset's row and headline, as a failed one is (it dropped out of both: 1/1 unstarred,
+    and counted as reached on the seeds left; and a dataset with no counted result dropped out of the
+    headline's count, "1 of 2" for 3).
+
+    Its task is its job's as the batch planned it (:func:`planned_jobs`), else that of a counted result of its
+    dataset; unknown, the row has none and :func:`_unknown_task_line` names it.  Not "the batch's one task" of
+    the counted results: a pmlb: suite mixes tasks, and a damaged classification was counted as regression."""
     known = {(safe_name(r["dataset"]), safe_name(r["method"])): r for r in rows}
     datasets = {safe_name(r["dataset"]): r for r in rows}
-    tasks = {(r.get("task"), r.get("kind")) for r in rows}
     extra = []
     for path, _ in corrupt:
         identity = parse_job_id(Path(path).stem)
         if not identity:
             continue
-        row = known.get(identity[:2])
-        if row:
-            extra.append({"dataset": row["dataset"], "method": row["method"], "seed": identity[2],
-                          "status": "not counted", "task": row.get("task"), "kind": row.get("kind")})
-            continue
-        # a dataset or method with no counted result dropped out of the headline's count ("1 of 2" for 3):
-        # its task is its dataset's, else the batch's one task; unknown, it is named on a line of its own
-        row = datasets.get(identity[0])
-        task, kind = (row.get("task"), row.get("kind")) if row else (next(iter(tasks)) if len(tasks) == 1
-                                                                      else (None, None))
-        extra.append({"dataset": identity[0], "method": identity[1], "seed": identity[2], "status": "not counted",
-                      "task": task, "kind": kind})
+        job = planned.get(Path(path).stem)
+        if job is None:
+            row = known.get(identity[:2]) or datasets.get(identity[0]) or {}
+            job = {"dataset": row.get("dataset", identity[0]),
+                   "method": row["method"] if identity[:2] in known else identity[1], "seed": identity[2],
+                   "task": row.get("task"), "kind": row.get("kind")}
+        extra.append({**job, "status": "not counted"})
     return extra
 
 
@@ -213,23 +231,37 @@ def _unknown_task_line(rows: list[dict]) -> list[str]:
             f"files not counted)"] if names else []
 
 
-def _unfinished_line(manifest) -> list[str]:
-    """A line saying the batch is not finished: its last run left jobs unfinished, or never closed (killed,
-    or still running).  A report of such a folder looked complete."""
+#: Planned jobs without a result that the headline names (summary.md lists every one).
+MISSING_SHOWN = 10
+
+
+def _unfinished_line(manifest, missing: list[dict]) -> list[str]:
+    """Lines saying the batch is not finished: its last run never closed (killed, or still running), and the
+    planned jobs of any run that have no result file (``missing``).  A report of such a folder looked complete.
+
+    A manifest of an older srnet records no planned jobs: the last run's count of unfinished ones stands in for
+    them (a job an earlier run left undone is lost to it, as it was)."""
+    lines = []
     runs = (manifest or {}).get("runs") or []
-    if not runs:
-        return []
-    last = runs[-1]
+    last = runs[-1] if runs else {}
     if not isinstance(last, dict) or not isinstance(last.get("started_at"), str):  # not a run srnet recorded
-        return []
-    unfinished = last.get("unfinished")
-    if not isinstance(last.get("ok"), int):
-        return [f"the last run (started {last.get('started_at')}) did not finish (still running, or killed): "
-                f"rerun the same srnet bench command to finish the batch"]
-    if isinstance(unfinished, int) and not isinstance(unfinished, bool) and unfinished > 0:
-        return [f"{unfinished} job(s) of the last run have no result yet (interrupted, or lost to the cluster): "
-                f"rerun the same srnet bench command to finish the batch"]
-    return []
+        last = {}
+    if last and not isinstance(last.get("ok"), int):
+        lines.append(f"the last run (started {last.get('started_at')}) did not finish (still running, or killed): "
+                     f"rerun the same srnet bench command to finish the batch")
+    if missing:
+        # each job named: after a rerun of fewer datasets, the earlier run's jobs left undone were in no count
+        shown = ", ".join(f"{job['dataset']} ({job['method']}, seed {job['seed']})" for job in missing[:MISSING_SHOWN])
+        more = f", and {len(missing) - MISSING_SHOWN} more (listed in summary.md)" if len(missing) > MISSING_SHOWN \
+            else ""
+        lines.append(f"{counted(len(missing), 'planned job')} with no result yet (interrupted, killed or lost to "
+                     f"the cluster), in no count above: {shown}{more}; rerun srnet bench on them to finish the batch")
+    elif last and not (manifest or {}).get("jobs"):
+        unfinished = last.get("unfinished")
+        if isinstance(unfinished, int) and not isinstance(unfinished, bool) and unfinished > 0:
+            lines.append(f"{unfinished} job(s) of the last run have no result yet (interrupted, or lost to the "
+                         f"cluster): rerun the same srnet bench command to finish the batch")
+    return lines
 
 
 def _most_common_settings(payloads) -> dict | None:
@@ -326,8 +358,9 @@ def _cell(value, kind: str = "") -> str:
     return str(value)
 
 
-def markdown(frame, corrupt, lines, manifest) -> str:
-    """The Markdown summary: headline, one table per task, failures, corrupt files."""
+def markdown(frame, corrupt, lines, manifest, missing=()) -> str:
+    """The Markdown summary: headline, one table per task, failures, corrupt files, planned jobs without a
+    result (``missing``)."""
     n_ok = int((frame["status"] == "ok").sum()) if len(frame) else 0
     n_failed = int((frame["status"] == "failed").sum()) if len(frame) else 0
     out = ["# srnet bench summary", "",
@@ -360,6 +393,10 @@ def markdown(frame, corrupt, lines, manifest) -> str:
     if corrupt:
         out += ["## Result files not counted (corrupt ones `srnet bench` moves aside and redoes)", ""]
         out += [f"- `{path.name}`: {why}" for path, why in corrupt] + [""]
+    if missing:
+        out += ["## Planned jobs without a result yet (rerun srnet bench on them)", ""]
+        out += [f"- `{job['id']}`: {job['dataset']}, {job['method']}, seed {job['seed']}, "
+                f"{job['task'] or 'task unknown'}" for job in missing] + [""]
     return "\n".join(out)
 
 

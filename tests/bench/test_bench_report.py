@@ -324,10 +324,11 @@ def test_the_report_of_an_unfinished_batch_says_so(tmp_path):
 
 
 def test_a_dataset_whose_only_result_is_corrupt_stays_in_the_count(tmp_path):
-    """Its row was made only beside a counted seed of the same dataset: "1 of 2" for three datasets."""
+    """Its row was made only beside a counted seed of the same dataset: "1 of 2" for three datasets.  Its task is
+    its job's, as the batch planned it."""
     jobs = resolve_suite("nguyen:nguyen-1,nguyen-2,nguyen-3", settings=BatchSettings()).jobs
     store = ResultStore(tmp_path)
-    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1}, jobs)
     for job in jobs:
         store.write(fake_payload(job, 0))
     path = store.path(jobs[2].job_id)
