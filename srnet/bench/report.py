@@ -134,6 +134,9 @@ def write_report(folder, *, plots: bool = True) -> Report:
         When ``folder`` does not exist or holds no ``results/`` folder.
     NotADirectoryError
         When ``folder`` is a file.
+    ValueError
+        When ``folder`` holds neither a ``batch.json`` nor a valid result: not a folder of srnet bench, whose
+        files of these names are not srnet's to replace.
     """
     store = ResultStore(folder)
     if store.root.exists() and not store.root.is_dir():
@@ -143,6 +146,12 @@ def write_report(folder, *, plots: bool = True) -> Report:
     if not store.results.is_dir():
         raise FileNotFoundError(f"'{store.root}' holds no results/ folder: not an srnet bench output")
     payloads, corrupt = store.load_all()
+    if not payloads and not store.manifest_path.exists():
+        # another tool's results/ folder: its summary.csv and summary.md were overwritten, and a plot of the
+        # same name deleted even with --no-plots ("0 jobs; wrote ...", exit 0)
+        raise ValueError(f"'{store.root}' holds no batch.json and no srnet bench result in results/: it is not "
+                         f"an srnet bench folder, and srnet report replaces only its own summary.csv, summary.md "
+                         f"and plots; give the --out folder of srnet bench")
     try:
         manifest, unread = store.read_manifest(), None
     except ValueError as error:  # the results stand on their own (each checked): report them without it
