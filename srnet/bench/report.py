@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srnet.bench.store import ResultStore, differences, same_settings
+from srnet.bench.store import ResultStore, differences, same_settings, setting_text
 from srnet.bench.suites import parse_job_id, safe_name
 from srnet.data import counted
 from srnet.jsonio import atomic_write_text
@@ -355,7 +355,9 @@ def _cell(value, kind: str = "") -> str:
     """A table cell.  ``kind``: "percent" (a share, shown in % to 0.1) or
     "score" (an R^2, to 4 decimals within [-1, 1]): both rounded *down*, as
     the headline counts them (an R^2 of 0.98996 must not read 0.9900 beside
-    ">= 0.99" not reached, nor 94.96 % read 95.0 %)."""
+    ">= 0.99" not reached, nor 94.96 % read 95.0 %).  Any other figure (a
+    node count, seconds) to 3 significant digits below 100, whole from 100
+    (a mean of 1180 nodes read 1.18e+03), in powers of ten from a million."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind == "percent":
@@ -363,7 +365,7 @@ def _cell(value, kind: str = "") -> str:
     if kind == "score" and math.isfinite(value) and abs(value) <= 1:
         return f"{math.floor(round(1e4 * value, ROUNDING)) / 1e4:.4f}"
     if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.2e}"
+        return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}" if abs(value) < 1e6 else f"{value:.2e}"
     return str(value)
 
 
@@ -376,7 +378,9 @@ def markdown(frame, corrupt, lines, manifest, missing=()) -> str:
            f"{n_ok + n_failed} results: {n_ok} ok, {n_failed} failed; {len(corrupt)} file(s) not counted "
            f"(corrupt, or of other settings).", ""]
     if manifest:
-        settings = ", ".join(f"{k}={v}" for k, v in manifest["settings"].items())
+        # as the settings' differences name them (explainers=[lime, maple], generations=unset): Python's repr
+        # printed explainers=['maple'], generations=None
+        settings = ", ".join(f"{k}={setting_text(v)}" for k, v in manifest["settings"].items())
         out += [f"Settings: {settings}.", ""]
         # the runs that closed (a killed run never did; a hand-edited one may lack a figure)
         runs = [run for run in manifest["runs"] if isinstance(run.get("started_at"), str)

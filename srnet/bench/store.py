@@ -408,12 +408,12 @@ def differences(have, want: dict, words=("folder", "now")) -> str:
     that is not a dict, a hand-edited file's, counts as none)."""
     have = have if isinstance(have, dict) else {}
     keys = sorted(set(have) | set(want))
-    parts = [f"{key}: {words[0]} {_setting(have.get(key))}, {words[1]} {_setting(want.get(key))}" for key in keys
-             if have.get(key) != want.get(key)]
+    parts = [f"{key}: {words[0]} {setting_text(have.get(key))}, {words[1]} {setting_text(want.get(key))}"
+             for key in keys if have.get(key) != want.get(key)]
     return "; ".join(parts)
 
 
-def _setting(value) -> str:
+def setting_text(value) -> str:
     """A setting as a person reads it: ``unset``, ``[lime, maple]``, ``'regression'`` (was Python's repr:
     ``None``, ``['lime', 'maple']``)."""
     if value is None:

@@ -131,11 +131,32 @@ def test_summary_cells_keep_the_digits_a_headline_threshold_needs():
     # rounded down, as the headline counts: 0.98996 is not ">= 0.99", 94.96 % is not ">= 95 %"
     assert _cell(0.98996, "score") == "0.9899" and _cell(0.9496, "percent") == "94.9"
     assert _cell(-0.25, "score") == "-0.2500" and _cell(-65.3, "score") == "-65.3"
-    assert _cell(0.5, "percent") == "50.0" and _cell(12345.6) == "1.23e+04" and _cell(None) == ""
+    assert _cell(0.5, "percent") == "50.0" and _cell(None) == ""
     assert _cell(1.0) == "1" and _cell(2.5) == "2.5"  # seconds: no R^2 digits
+    # node counts and seconds whole from 100 (a mean of 1180 nodes read 1.18e+03), powers of ten from a million
+    assert _cell(1180.0) == "1180" and _cell(123.4) == "123" and _cell(12345.6) == "12346" and _cell(99.4) == "99.4"
+    assert _cell(-2.5e7, "score") == "-2.50e+07"
     # floating point below the value it stands for: 0.0029 * 1e4 is 28.999999999999996, the mean of 0.95s 0.9499...
     assert _cell(0.0029, "score") == "0.0029" and _cell(-0.81, "score") == "-0.8100"
     assert _cell(sum([0.95] * 3) / 3, "percent") == "95.0"
+
+
+def test_the_settings_line_and_node_counts_read_as_a_person_writes_them(tmp_path):
+    """summary.md printed Python's reprs (explainers=['maple'], generations=None) and a mean of 1180 nodes as
+    1.18e+03."""
+    settings = BatchSettings(explainers=("maple",))
+    job = resolve_suite("nguyen:nguyen-1", settings=settings).jobs[0]
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(settings), {"run": 1}, [job])
+    payload = fake_payload(job, 0)
+    payload["metrics"]["srnet"]["complexity"] = 1180
+    store.write(payload)
+    write_report(tmp_path, plots=False)
+    markdown = (tmp_path / "summary.md").read_text()
+    assert "Settings: seconds=10.0, generations=unset, explainers=[maple], hidden=[32, 32], activation='sigmoid', " \
+           "epochs=unset, " in markdown
+    row = next(line for line in markdown.splitlines() if line.startswith("| nguyen-1 |"))
+    assert row.endswith("| 1180 | 3 |")
 
 
 def test_summary_marks_a_mean_that_leaves_out_a_seed_without_a_figure():
