@@ -486,18 +486,24 @@ def _fidelity_value(frame, explainer: str, task: str):
 #: decade apart (on a linear axis from -1 to 1 they were one point), labelled in R^2 itself.
 R2_SCALE_EPS = 1e-5
 R2_TICKS = (-1.0, 0.0, 0.9, 0.99, 0.999, 0.9999, 1.0)
+#: The room an R^2 axis leaves beyond -1 and 1, a share of its length: a point at 1, or an "x" at the floor -1,
+#: sat on the frame, half of it cut off.
+R2_MARGIN = 0.03
 
 
 def r2_axis(ax, which: str = "y") -> None:
-    """Draw ``ax``'s ``which`` axis (R^2 in [-1, 1]) on the scale of :data:`R2_SCALE_EPS`, its ticks R^2 values."""
-    def forward(r):
-        return -np.log10(np.maximum(1.0 + R2_SCALE_EPS - np.asarray(r, dtype=float), R2_SCALE_EPS))
+    """Draw ``ax``'s ``which`` axis (R^2 in [-1, 1], and :data:`R2_MARGIN` beyond) on the scale of
+    :data:`R2_SCALE_EPS`, its ticks R^2 values."""
+    def forward(r):  # (defined a decade past 1 + R2_SCALE_EPS: the margin above 1 lies there)
+        return -np.log10(np.maximum(1.0 + R2_SCALE_EPS - np.asarray(r, dtype=float), R2_SCALE_EPS / 10))
 
     def inverse(v):
         return 1.0 + R2_SCALE_EPS - 10.0 ** (-np.asarray(v, dtype=float))
 
     getattr(ax, f"set_{which}scale")("function", functions=(forward, inverse))
-    getattr(ax, f"set_{which}lim")(-1.0, 1.0)
+    low, high = forward(-1.0), forward(1.0)
+    margin = R2_MARGIN * (high - low)
+    getattr(ax, f"set_{which}lim")(float(inverse(low - margin)), float(inverse(high + margin)))
     getattr(ax, f"set_{which}ticks")(R2_TICKS, [f"{t:g}" for t in R2_TICKS])
 
 
@@ -576,34 +582,37 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 pairs.append((task, f"{task}, {method}" if several else task, srnet.to_numpy(float),
                               maple.to_numpy(float)))
     if pairs:
-        fig, ax = plt.subplots(figsize=(5, 5))
-        lowest = 1.0
-        for k, (task, label, srnet, maple) in enumerate(pairs):
+        # a panel per task: an agreement and an R^2 on one pair of axes (the R^2's scale) read as one measure
+        shown = list(dict.fromkeys(pair[0] for pair in pairs))
+        fig, axes = plt.subplots(1, len(shown), squeeze=False, figsize=(5 * len(shown), 5), layout="constrained")
+        for ax, task in zip(axes[0], shown):
             # below the floor (R^2 below -1; null: no figure) drawn at it as an "x": a -3 against a -25 read as a
             # tie on the diagonal.  An agreement's floor is 0: at -1, a null one squeezed the others into a corner
             floor = -1.0 if task == "regression" else 0.0
-            x, y = np.nan_to_num(maple, nan=-np.inf), np.nan_to_num(srnet, nan=-np.inf)
-            floored = (x < floor) | (y < floor)
-            x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
-            lowest = min([lowest, *x, *y])
-            ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=label)
-            if floored.any():
-                ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}", label=f"{label}: " + (
-                    "below -1 or no figure (drawn at -1)" if task == "regression" else "no figure (drawn at 0)"))
-        ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8)
-        if any(pair[0] == "regression" for pair in pairs):  # R^2 near 1: a scale that tells 0.99 from 0.9999
-            r2_axis(ax, "x")
-            r2_axis(ax, "y")
-        else:
-            ax.set_xlim(min(lowest, 0.5) - 0.02, 1.02)
-            ax.set_ylim(min(lowest, 0.5) - 0.02, 1.02)
-        # each task's measure: an agreement is no R^2
-        measure = " / ".join("test agreement" if task == "classification" else "R^2 clipped at -1"
-                             for task in dict.fromkeys(pair[0] for pair in pairs))
-        ax.set_xlabel(f"MAPLE fidelity ({measure})")
-        ax.set_ylabel(f"SRNet fidelity ({measure})")
-        ax.set_title("SRNet vs MAPLE (test agreement / R^2 interpolation)")
-        ax.legend(fontsize=8)
+            lowest = 1.0
+            for k, (_, label, srnet, maple) in enumerate(pair for pair in pairs if pair[0] == task):
+                x, y = np.nan_to_num(maple, nan=-np.inf), np.nan_to_num(srnet, nan=-np.inf)
+                floored = (x < floor) | (y < floor)
+                x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
+                lowest = min([lowest, *x, *y])
+                ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=label)
+                if floored.any():
+                    ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}", label=f"{label}: " + (
+                        "below -1 or no figure (drawn at -1)" if task == "regression" else "no figure (drawn at 0)"))
+            ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8)
+            if task == "regression":  # R^2 near 1: a scale that tells 0.99 from 0.9999
+                r2_axis(ax, "x")
+                r2_axis(ax, "y")
+                measure = "R^2 in the training box, clipped at -1"
+            else:  # room beyond 1: an agreement of 1 (MAPLE's, often) sat on the frame, its point cut in half
+                ax.set_xlim(min(lowest, 0.5) - 0.02, 1.02)
+                ax.set_ylim(min(lowest, 0.5) - 0.02, 1.02)
+                measure = "test agreement"
+            ax.set_aspect("equal")
+            ax.set_xlabel(f"MAPLE fidelity ({measure})")
+            ax.set_ylabel(f"SRNet fidelity ({measure})")
+            ax.set_title(f"SRNet vs MAPLE ({task})")
+            ax.legend(fontsize=8)
         written.append(save_figure(fig, folder / "srnet_vs_maple.png"))
 
     # 3. time per job: load, train, explain
@@ -631,6 +640,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
     for ax, task in zip(axes[0], tasks):
         part = ok[ok["task"] == task]
         floor = -1.0 if task == "regression" else 0.0
+        named = []  # each method's (sizes, figures, datasets), named once the axes are final
         for k, (method, rows) in enumerate(part.groupby("method")):
             y = rows["fidelity"].to_numpy(float)
             sizes = rows["srnet_complexity"].to_numpy(float)
@@ -641,14 +651,20 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 ax.plot(sizes[missing], np.full(missing.sum(), floor), "x", ms=6, color=f"C{k}",
                         label=f"{method}: no figure (drawn at {floor:g})")
                 y = np.where(missing, floor, y)
-            if len(part) <= 40:  # few enough points to name each one
-                for size, value, name in zip(sizes, y, rows["dataset"]):
-                    ax.annotate(str(name), (size, value), textcoords="offset points", xytext=(3, 3), fontsize=6,
-                                alpha=0.8)
+            named.append((sizes, y, rows["dataset"]))
         node_count_axis(ax, part["srnet_complexity"].dropna().to_numpy(float))
         ax.set_xlabel("SRNet formula complexity (nodes)")
         if task == "regression":
             r2_axis(ax)
+        ax.autoscale_view()  # (lazy otherwise: the data's transform below would not know the limits yet)
+        if len(part) <= 40:  # few enough points to name each one
+            for sizes, y, names in named:
+                for size, value, name in zip(sizes, y, names):
+                    # a point in the right half named on its left: "192_vineyard" at the largest size ran past
+                    # the frame, off the figure (the axes are final here: their scales and limits are set)
+                    right = ax.transAxes.inverted().transform(ax.transData.transform((size, value)))[0] > 0.5
+                    ax.annotate(str(name), (size, value), textcoords="offset points", xytext=(-3 if right else 3, 3),
+                                ha="right" if right else "left", fontsize=6, alpha=0.8)
         ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box (clipped at -1)")
         ax.set_title(f"complexity vs fidelity ({task})")
         ax.legend(fontsize=8)

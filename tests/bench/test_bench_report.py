@@ -2,12 +2,13 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from srnet.bench.report import error_line, write_report
 from srnet.bench.store import ResultStore
-from srnet.bench.suites import BatchSettings, resolve_suite
+from srnet.bench.suites import BatchSettings, JobSpec, resolve_suite
 
 
 def fake_payload(job, agreement, status="ok"):
@@ -444,3 +445,49 @@ def test_a_sealed_result_with_text_for_a_figure_is_listed_not_counted(tmp_path):
     store.write(payload)
     report = write_report(tmp_path, plots=False)
     assert [why for _, why in report.corrupt] == ["malformed result (TypeError: network_test_r2 is 'x', not a number)"]
+
+
+def test_plots_keep_edge_points_and_labels_inside_and_a_panel_per_task(tmp_path, monkeypatch):
+    """srnet_vs_maple.png drew a classification's agreement and a regression's R^2 on one pair of axes; a point
+    at R^2 1 or an "x" at the floor -1 sat on the frame, half cut off; complexity_vs_fidelity.png's label of the
+    largest formula ran past the frame."""
+    import matplotlib.pyplot as plt
+
+    import srnet.plots as plots
+
+    figures = {}
+
+    def keep(fig, path):
+        figures[path.name] = fig
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    settings = BatchSettings(explainers=("maple",))
+    jobs = [*resolve_suite("nguyen:nguyen-1,nguyen-2", settings=settings).jobs,
+            JobSpec("a_long_dataset_name", "srnet", 0, "pmlb", "x", "classification", settings)]
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(settings), {"run": 1}, jobs)
+    for k, job in enumerate(jobs):
+        payload = fake_payload(job, 1.0)
+        payload["metrics"]["srnet"]["complexity"] = (5, 40, 1180)[k]
+        if k == 0:  # a regression formula without a figure: an "x" at the floor, -1
+            payload["metrics"]["explainers"]["srnet"]["interpolation"] = {"r2": None}
+        store.write(payload)
+    write_report(tmp_path)
+    maple = figures["srnet_vs_maple.png"].axes
+    assert [ax.get_title() for ax in maple] == ["SRNet vs MAPLE (classification)", "SRNet vs MAPLE (regression)"]
+    for name in ("srnet_vs_maple.png", "fidelity_per_dataset.png", "complexity_vs_fidelity.png"):
+        for ax in figures[name].axes:  # every point (1, or an "x" at the floor) inside the frame, not on it
+            (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+            for line in ax.get_lines():
+                if line.get_linestyle() == "None":
+                    for x, y in line.get_xydata()[np.isfinite(line.get_xydata()).all(axis=1)]:  # (NaN: not drawn)
+                        assert x0 < x < x1 and y0 < y < y1, (name, ax.get_title(), line.get_label(), x, y)
+    fig = figures["complexity_vs_fidelity.png"]
+    fig.canvas.draw()
+    for ax in fig.axes:
+        frame = ax.get_window_extent()
+        for label in ax.texts:
+            extent = label.get_window_extent()
+            assert frame.x0 <= extent.x0 and extent.x1 <= frame.x1, label.get_text()
+    plt.close("all")
