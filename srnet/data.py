@@ -847,19 +847,29 @@ def fetch_pmlb_frame(name: str, pmlb_cache=None, *, download: bool = False):
                                 f"download it there (--download; download=True)")
     import pandas as pd
 
+    def damaged(why: str) -> ValueError:
+        return ValueError(f"the cached PMLB table '{name}' in '{cache}' cannot be read (damaged?): {why}; delete it "
+                          f"or put an intact copy there")
+
     try:
-        return pmlb.fetch_data(name, local_cache_dir=str(cache), dropna=False)
+        frame = pmlb.fetch_data(name, local_cache_dir=str(cache), dropna=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise ValueError(f"the cached PMLB table '{name}' in '{cache}' cannot be read (damaged?): "
-                         f"{_one_line(error)}; delete it or put an intact copy there") from None
+        raise damaged(_one_line(error)) from None
     except UNREADABLE as error:  # urllib's URLError is an OSError
         if cached:
-            raise ValueError(f"the cached PMLB table '{name}' in '{cache}' cannot be read (damaged?): "
-                             f"{type(error).__name__}: {error}; delete it or put an intact copy there") from None
+            raise damaged(f"{type(error).__name__}: {error}") from None
         raise FileNotFoundError(
             f"PMLB dataset '{name}' is not in the cache folder '{cache}' and could not be "
             f"downloaded ({error}); {where}"
         ) from None
+    # every PMLB table has rows and its label column: a gzip of one line of text reads as a table of no rows
+    # whose one column is that line, which srnet bench called "every row ... has a missing value"
+    if PMLB_TARGET not in frame.columns:
+        shown = ", ".join(str(column) for column in frame.columns[:5]) + (", ..." if frame.shape[1] > 5 else "")
+        raise damaged(f"no '{PMLB_TARGET}' column (its header: {shown})")
+    if not len(frame):
+        raise damaged("no rows")
+    return frame
 
 
 def _load_pmlb(name: str, target, pmlb_cache, download: bool = False):

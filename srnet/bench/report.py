@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from srnet.bench.store import ResultStore, differences, same_settings
+from srnet.bench.store import ResultStore, differences, same_settings, setting_text
 from srnet.bench.suites import parse_job_id, safe_name
+from srnet.data import counted
 from srnet.jsonio import atomic_write_text
 
 AGREEMENT_TARGET = 0.95
@@ -52,6 +53,7 @@ class Report:
     corrupt: list[tuple[Path, str]]
     written: list[Path] = field(default_factory=list)
     headline: list[str] = field(default_factory=list)
+    missing: list[dict] = field(default_factory=list)  # planned jobs without a result file (see planned_jobs)
 
 
 def summary_row(payload: dict) -> dict:
@@ -132,6 +134,9 @@ def write_report(folder, *, plots: bool = True) -> Report:
         When ``folder`` does not exist or holds no ``results/`` folder.
     NotADirectoryError
         When ``folder`` is a file.
+    ValueError
+        When ``folder`` holds neither a ``batch.json`` nor a valid result: not a folder of srnet bench, whose
+        files of these names are not srnet's to replace.
     """
     store = ResultStore(folder)
     if store.root.exists() and not store.root.is_dir():
@@ -141,6 +146,12 @@ def write_report(folder, *, plots: bool = True) -> Report:
     if not store.results.is_dir():
         raise FileNotFoundError(f"'{store.root}' holds no results/ folder: not an srnet bench output")
     payloads, corrupt = store.load_all()
+    if not payloads and not store.manifest_path.exists():
+        # another tool's results/ folder: its summary.csv and summary.md were overwritten, and a plot of the
+        # same name deleted even with --no-plots ("0 jobs; wrote ...", exit 0)
+        raise ValueError(f"'{store.root}' holds no batch.json and no srnet bench result in results/: it is not "
+                         f"an srnet bench folder, and srnet report replaces only its own summary.csv, summary.md "
+                         f"and plots; give the --out folder of srnet bench")
     try:
         manifest, unread = store.read_manifest(), None
     except ValueError as error:  # the results stand on their own (each checked): report them without it
@@ -163,14 +174,17 @@ def write_report(folder, *, plots: bool = True) -> Report:
         except (AttributeError, KeyError, TypeError, ValueError) as error:  # sealed, yet not a shape it reads
             corrupt = corrupt + [(store.path(payload["job"]["id"]), f"malformed result ({type(error).__name__}: "
                                                                     f"{error})")]
-    rows += _uncounted_rows(rows, corrupt)
+    planned = planned_jobs(manifest)
+    rows += _uncounted_rows(rows, corrupt, planned)
     frame = summary_frame(rows)
-    report = Report(rows, corrupt)
+    report = Report(rows, corrupt, missing=[{"id": job_id, **job} for job_id, job in planned.items()
+                                            if not store.path(job_id).exists()])
     frame.to_csv(store.root / "summary.csv", index=False)
     report.written.append(store.root / "summary.csv")
-    report.headline = headline(frame) + _unknown_task_line(rows) + _unfinished_line(manifest) + (
+    report.headline = headline(frame) + _unknown_task_line(rows) + _unfinished_line(manifest, report.missing) + (
         [unread] if unread else [])
-    atomic_write_text(store.root / "summary.md", markdown(frame, corrupt, report.headline, manifest))
+    atomic_write_text(store.root / "summary.md", markdown(frame, corrupt, report.headline, manifest,
+                                                         report.missing))
     report.written.append(store.root / "summary.md")
     for name in REPORT_PLOTS:  # an earlier report's plot (--no-plots, or one not drawn now) must not stay beside it
         (store.root / name).unlink(missing_ok=True)
@@ -179,30 +193,43 @@ def write_report(folder, *, plots: bool = True) -> Report:
     return report
 
 
-def _uncounted_rows(rows: list[dict], corrupt) -> list[dict]:
-    """A row of status "not counted" for each file not counted (corrupt, or of other settings) of a dataset and
-    method the report has: its seed is missing from their row and headline, as a failed one is (it dropped out
-    of both: 1/1 unstarred, and counted as reached on the seeds left)."""
+def planned_jobs(manifest) -> dict[str, dict]:
+    """Job id -> dataset, method, seed, task and kind of every job the batch's runs planned (the manifest's
+    ``jobs``), those of a shape the report reads; empty for a manifest of an older srnet, which has none."""
+    jobs = {}
+    for job_id, job in ((manifest or {}).get("jobs") or {}).items():
+        identity = parse_job_id(job_id)
+        if identity and isinstance(job, dict):  # (read_manifest checked the dicts; a hand edit may say anything)
+            jobs[job_id] = {"dataset": job["dataset"] if isinstance(job.get("dataset"), str) else identity[0],
+                            "method": job["method"] if isinstance(job.get("method"), str) else identity[1],
+                            "seed": identity[2], "task": job.get("task") if job.get("task") in FIDELITY else None,
+                            "kind": job.get("kind") if isinstance(job.get("kind"), str) else None}
+    return jobs
+
+
+def _uncounted_rows(rows: list[dict], corrupt, planned: dict[str, dict]) -> list[dict]:
+    """A row of status "not counted" for each file not counted (corrupt, or of other settings): its seed is
+    missing from its dataset's row and headline, as a failed one is (it dropped out of both: 1/1 unstarred,
+    and counted as reached on the seeds left; and a dataset with no counted result dropped out of the
+    headline's count, "1 of 2" for 3).
+
+    Its task is its job's as the batch planned it (:func:`planned_jobs`), else that of a counted result of its
+    dataset; unknown, the row has none and :func:`_unknown_task_line` names it.  Not "the batch's one task" of
+    the counted results: a pmlb: suite mixes tasks, and a damaged classification was counted as regression."""
     known = {(safe_name(r["dataset"]), safe_name(r["method"])): r for r in rows}
     datasets = {safe_name(r["dataset"]): r for r in rows}
-    tasks = {(r.get("task"), r.get("kind")) for r in rows}
     extra = []
     for path, _ in corrupt:
         identity = parse_job_id(Path(path).stem)
         if not identity:
             continue
-        row = known.get(identity[:2])
-        if row:
-            extra.append({"dataset": row["dataset"], "method": row["method"], "seed": identity[2],
-                          "status": "not counted", "task": row.get("task"), "kind": row.get("kind")})
-            continue
-        # a dataset or method with no counted result dropped out of the headline's count ("1 of 2" for 3):
-        # its task is its dataset's, else the batch's one task; unknown, it is named on a line of its own
-        row = datasets.get(identity[0])
-        task, kind = (row.get("task"), row.get("kind")) if row else (next(iter(tasks)) if len(tasks) == 1
-                                                                      else (None, None))
-        extra.append({"dataset": identity[0], "method": identity[1], "seed": identity[2], "status": "not counted",
-                      "task": task, "kind": kind})
+        job = planned.get(Path(path).stem)
+        if job is None:
+            row = known.get(identity[:2]) or datasets.get(identity[0]) or {}
+            job = {"dataset": row.get("dataset", identity[0]),
+                   "method": row["method"] if identity[:2] in known else identity[1], "seed": identity[2],
+                   "task": row.get("task"), "kind": row.get("kind")}
+        extra.append({**job, "status": "not counted"})
     return extra
 
 
@@ -213,23 +240,37 @@ def _unknown_task_line(rows: list[dict]) -> list[str]:
             f"files not counted)"] if names else []
 
 
-def _unfinished_line(manifest) -> list[str]:
-    """A line saying the batch is not finished: its last run left jobs unfinished, or never closed (killed,
-    or still running).  A report of such a folder looked complete."""
+#: Planned jobs without a result that the headline names (summary.md lists every one).
+MISSING_SHOWN = 10
+
+
+def _unfinished_line(manifest, missing: list[dict]) -> list[str]:
+    """Lines saying the batch is not finished: its last run never closed (killed, or still running), and the
+    planned jobs of any run that have no result file (``missing``).  A report of such a folder looked complete.
+
+    A manifest of an older srnet records no planned jobs: the last run's count of unfinished ones stands in for
+    them (a job an earlier run left undone is lost to it, as it was)."""
+    lines = []
     runs = (manifest or {}).get("runs") or []
-    if not runs:
-        return []
-    last = runs[-1]
+    last = runs[-1] if runs else {}
     if not isinstance(last, dict) or not isinstance(last.get("started_at"), str):  # not a run srnet recorded
-        return []
-    unfinished = last.get("unfinished")
-    if not isinstance(last.get("ok"), int):
-        return [f"the last run (started {last.get('started_at')}) did not finish (still running, or killed): "
-                f"rerun the same srnet bench command to finish the batch"]
-    if isinstance(unfinished, int) and not isinstance(unfinished, bool) and unfinished > 0:
-        return [f"{unfinished} job(s) of the last run have no result yet (interrupted, or lost to the cluster): "
-                f"rerun the same srnet bench command to finish the batch"]
-    return []
+        last = {}
+    if last and not isinstance(last.get("ok"), int):
+        lines.append(f"the last run (started {last.get('started_at')}) did not finish (still running, or killed): "
+                     f"rerun the same srnet bench command to finish the batch")
+    if missing:
+        # each job named: after a rerun of fewer datasets, the earlier run's jobs left undone were in no count
+        shown = ", ".join(f"{job['dataset']} ({job['method']}, seed {job['seed']})" for job in missing[:MISSING_SHOWN])
+        more = f", and {len(missing) - MISSING_SHOWN} more (listed in summary.md)" if len(missing) > MISSING_SHOWN \
+            else ""
+        lines.append(f"{counted(len(missing), 'planned job')} with no result yet (interrupted, killed or lost to "
+                     f"the cluster), in no count above: {shown}{more}; rerun srnet bench on them to finish the batch")
+    elif last and not (manifest or {}).get("jobs"):
+        unfinished = last.get("unfinished")
+        if isinstance(unfinished, int) and not isinstance(unfinished, bool) and unfinished > 0:
+            lines.append(f"{unfinished} job(s) of the last run have no result yet (interrupted, or lost to the "
+                         f"cluster): rerun the same srnet bench command to finish the batch")
+    return lines
 
 
 def _most_common_settings(payloads) -> dict | None:
@@ -314,7 +355,9 @@ def _cell(value, kind: str = "") -> str:
     """A table cell.  ``kind``: "percent" (a share, shown in % to 0.1) or
     "score" (an R^2, to 4 decimals within [-1, 1]): both rounded *down*, as
     the headline counts them (an R^2 of 0.98996 must not read 0.9900 beside
-    ">= 0.99" not reached, nor 94.96 % read 95.0 %)."""
+    ">= 0.99" not reached, nor 94.96 % read 95.0 %).  Any other figure (a
+    node count, seconds) to 3 significant digits below 100, whole from 100
+    (a mean of 1180 nodes read 1.18e+03), in powers of ten from a million."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind == "percent":
@@ -322,19 +365,22 @@ def _cell(value, kind: str = "") -> str:
     if kind == "score" and math.isfinite(value) and abs(value) <= 1:
         return f"{math.floor(round(1e4 * value, ROUNDING)) / 1e4:.4f}"
     if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.2e}"
+        return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}" if abs(value) < 1e6 else f"{value:.2e}"
     return str(value)
 
 
-def markdown(frame, corrupt, lines, manifest) -> str:
-    """The Markdown summary: headline, one table per task, failures, corrupt files."""
+def markdown(frame, corrupt, lines, manifest, missing=()) -> str:
+    """The Markdown summary: headline, one table per task, failures, corrupt files, planned jobs without a
+    result (``missing``)."""
     n_ok = int((frame["status"] == "ok").sum()) if len(frame) else 0
     n_failed = int((frame["status"] == "failed").sum()) if len(frame) else 0
     out = ["# srnet bench summary", "",
            f"{n_ok + n_failed} results: {n_ok} ok, {n_failed} failed; {len(corrupt)} file(s) not counted "
            f"(corrupt, or of other settings).", ""]
     if manifest:
-        settings = ", ".join(f"{k}={v}" for k, v in manifest["settings"].items())
+        # as the settings' differences name them (explainers=[lime, maple], generations=unset): Python's repr
+        # printed explainers=['maple'], generations=None
+        settings = ", ".join(f"{k}={setting_text(v)}" for k, v in manifest["settings"].items())
         out += [f"Settings: {settings}.", ""]
         # the runs that closed (a killed run never did; a hand-edited one may lack a figure)
         runs = [run for run in manifest["runs"] if isinstance(run.get("started_at"), str)
@@ -360,6 +406,10 @@ def markdown(frame, corrupt, lines, manifest) -> str:
     if corrupt:
         out += ["## Result files not counted (corrupt ones `srnet bench` moves aside and redoes)", ""]
         out += [f"- `{path.name}`: {why}" for path, why in corrupt] + [""]
+    if missing:
+        out += ["## Planned jobs without a result yet (rerun srnet bench on them)", ""]
+        out += [f"- `{job['id']}`: {job['dataset']}, {job['method']}, seed {job['seed']}, "
+                f"{job['task'] or 'task unknown'}" for job in missing] + [""]
     return "\n".join(out)
 
 
@@ -436,18 +486,24 @@ def _fidelity_value(frame, explainer: str, task: str):
 #: decade apart (on a linear axis from -1 to 1 they were one point), labelled in R^2 itself.
 R2_SCALE_EPS = 1e-5
 R2_TICKS = (-1.0, 0.0, 0.9, 0.99, 0.999, 0.9999, 1.0)
+#: The room an R^2 axis leaves beyond -1 and 1, a share of its length: a point at 1, or an "x" at the floor -1,
+#: sat on the frame, half of it cut off.
+R2_MARGIN = 0.03
 
 
 def r2_axis(ax, which: str = "y") -> None:
-    """Draw ``ax``'s ``which`` axis (R^2 in [-1, 1]) on the scale of :data:`R2_SCALE_EPS`, its ticks R^2 values."""
-    def forward(r):
-        return -np.log10(np.maximum(1.0 + R2_SCALE_EPS - np.asarray(r, dtype=float), R2_SCALE_EPS))
+    """Draw ``ax``'s ``which`` axis (R^2 in [-1, 1], and :data:`R2_MARGIN` beyond) on the scale of
+    :data:`R2_SCALE_EPS`, its ticks R^2 values."""
+    def forward(r):  # (defined a decade past 1 + R2_SCALE_EPS: the margin above 1 lies there)
+        return -np.log10(np.maximum(1.0 + R2_SCALE_EPS - np.asarray(r, dtype=float), R2_SCALE_EPS / 10))
 
     def inverse(v):
         return 1.0 + R2_SCALE_EPS - 10.0 ** (-np.asarray(v, dtype=float))
 
     getattr(ax, f"set_{which}scale")("function", functions=(forward, inverse))
-    getattr(ax, f"set_{which}lim")(-1.0, 1.0)
+    low, high = forward(-1.0), forward(1.0)
+    margin = R2_MARGIN * (high - low)
+    getattr(ax, f"set_{which}lim")(float(inverse(low - margin)), float(inverse(high + margin)))
     getattr(ax, f"set_{which}ticks")(R2_TICKS, [f"{t:g}" for t in R2_TICKS])
 
 
@@ -526,34 +582,37 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 pairs.append((task, f"{task}, {method}" if several else task, srnet.to_numpy(float),
                               maple.to_numpy(float)))
     if pairs:
-        fig, ax = plt.subplots(figsize=(5, 5))
-        lowest = 1.0
-        for k, (task, label, srnet, maple) in enumerate(pairs):
+        # a panel per task: an agreement and an R^2 on one pair of axes (the R^2's scale) read as one measure
+        shown = list(dict.fromkeys(pair[0] for pair in pairs))
+        fig, axes = plt.subplots(1, len(shown), squeeze=False, figsize=(5 * len(shown), 5), layout="constrained")
+        for ax, task in zip(axes[0], shown):
             # below the floor (R^2 below -1; null: no figure) drawn at it as an "x": a -3 against a -25 read as a
             # tie on the diagonal.  An agreement's floor is 0: at -1, a null one squeezed the others into a corner
             floor = -1.0 if task == "regression" else 0.0
-            x, y = np.nan_to_num(maple, nan=-np.inf), np.nan_to_num(srnet, nan=-np.inf)
-            floored = (x < floor) | (y < floor)
-            x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
-            lowest = min([lowest, *x, *y])
-            ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=label)
-            if floored.any():
-                ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}", label=f"{label}: " + (
-                    "below -1 or no figure (drawn at -1)" if task == "regression" else "no figure (drawn at 0)"))
-        ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8)
-        if any(pair[0] == "regression" for pair in pairs):  # R^2 near 1: a scale that tells 0.99 from 0.9999
-            r2_axis(ax, "x")
-            r2_axis(ax, "y")
-        else:
-            ax.set_xlim(min(lowest, 0.5) - 0.02, 1.02)
-            ax.set_ylim(min(lowest, 0.5) - 0.02, 1.02)
-        # each task's measure: an agreement is no R^2
-        measure = " / ".join("test agreement" if task == "classification" else "R^2 clipped at -1"
-                             for task in dict.fromkeys(pair[0] for pair in pairs))
-        ax.set_xlabel(f"MAPLE fidelity ({measure})")
-        ax.set_ylabel(f"SRNet fidelity ({measure})")
-        ax.set_title("SRNet vs MAPLE (test agreement / R^2 interpolation)")
-        ax.legend(fontsize=8)
+            lowest = 1.0
+            for k, (_, label, srnet, maple) in enumerate(pair for pair in pairs if pair[0] == task):
+                x, y = np.nan_to_num(maple, nan=-np.inf), np.nan_to_num(srnet, nan=-np.inf)
+                floored = (x < floor) | (y < floor)
+                x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
+                lowest = min([lowest, *x, *y])
+                ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=label)
+                if floored.any():
+                    ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}", label=f"{label}: " + (
+                        "below -1 or no figure (drawn at -1)" if task == "regression" else "no figure (drawn at 0)"))
+            ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8)
+            if task == "regression":  # R^2 near 1: a scale that tells 0.99 from 0.9999
+                r2_axis(ax, "x")
+                r2_axis(ax, "y")
+                measure = "R^2 in the training box, clipped at -1"
+            else:  # room beyond 1: an agreement of 1 (MAPLE's, often) sat on the frame, its point cut in half
+                ax.set_xlim(min(lowest, 0.5) - 0.02, 1.02)
+                ax.set_ylim(min(lowest, 0.5) - 0.02, 1.02)
+                measure = "test agreement"
+            ax.set_aspect("equal")
+            ax.set_xlabel(f"MAPLE fidelity ({measure})")
+            ax.set_ylabel(f"SRNet fidelity ({measure})")
+            ax.set_title(f"SRNet vs MAPLE ({task})")
+            ax.legend(fontsize=8)
         written.append(save_figure(fig, folder / "srnet_vs_maple.png"))
 
     # 3. time per job: load, train, explain
@@ -581,6 +640,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
     for ax, task in zip(axes[0], tasks):
         part = ok[ok["task"] == task]
         floor = -1.0 if task == "regression" else 0.0
+        named = []  # each method's (sizes, figures, datasets), named once the axes are final
         for k, (method, rows) in enumerate(part.groupby("method")):
             y = rows["fidelity"].to_numpy(float)
             sizes = rows["srnet_complexity"].to_numpy(float)
@@ -591,14 +651,20 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 ax.plot(sizes[missing], np.full(missing.sum(), floor), "x", ms=6, color=f"C{k}",
                         label=f"{method}: no figure (drawn at {floor:g})")
                 y = np.where(missing, floor, y)
-            if len(part) <= 40:  # few enough points to name each one
-                for size, value, name in zip(sizes, y, rows["dataset"]):
-                    ax.annotate(str(name), (size, value), textcoords="offset points", xytext=(3, 3), fontsize=6,
-                                alpha=0.8)
+            named.append((sizes, y, rows["dataset"]))
         node_count_axis(ax, part["srnet_complexity"].dropna().to_numpy(float))
         ax.set_xlabel("SRNet formula complexity (nodes)")
         if task == "regression":
             r2_axis(ax)
+        ax.autoscale_view()  # (lazy otherwise: the data's transform below would not know the limits yet)
+        if len(part) <= 40:  # few enough points to name each one
+            for sizes, y, names in named:
+                for size, value, name in zip(sizes, y, names):
+                    # a point in the right half named on its left: "192_vineyard" at the largest size ran past
+                    # the frame, off the figure (the axes are final here: their scales and limits are set)
+                    right = ax.transAxes.inverted().transform(ax.transData.transform((size, value)))[0] > 0.5
+                    ax.annotate(str(name), (size, value), textcoords="offset points", xytext=(-3 if right else 3, 3),
+                                ha="right" if right else "left", fontsize=6, alpha=0.8)
         ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box (clipped at -1)")
         ax.set_title(f"complexity vs fidelity ({task})")
         ax.legend(fontsize=8)

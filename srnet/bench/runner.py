@@ -350,7 +350,7 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
     if not plan.todo:  # recorded as a run that found every job done: a run killed after its last result (never
         # closed) then no longer reads as the batch's unfinished last run, with advice to rerun forever
         store.open_batch(manifest, {**run, "finished_at": now(), "wall_seconds": 0.0, "batch_seconds": 0.0,
-                                    "ok": 0, "failed": 0, "unfinished": 0})
+                                    "ok": 0, "failed": 0, "unfinished": 0}, suite.jobs)
         return BatchOutcome(plan=plan)
     cores = available_cores()
     if scheduler is None and workers is not None and workers > cores:
@@ -361,7 +361,7 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
     started = time.perf_counter()
     with dask_client(workers, scheduler) as client:  # a bad scheduler fails here, before the run is recorded
         cluster_seconds = time.perf_counter() - started
-        store.open_batch(manifest, run)
+        store.open_batch(manifest, run, suite.jobs)
         outcome = run_batch(suite.jobs, store, client, plan=plan, progress=progress)
         outcome.cluster_seconds = cluster_seconds
         if outcome.interrupted and scheduler is None:

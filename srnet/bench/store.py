@@ -2,7 +2,8 @@
 
 Layout of ``DIR``::
 
-    batch.json                      the manifest: the settings every result shares, and each run
+    batch.json                      the manifest: the settings every result shares, each run, and every job
+                                    a run planned (its dataset, method, seed, task and kind, by job id)
     results/<job id>.json           one file per finished job (ok or failed)
     corrupt/<job id>.json.<stamp>   result files that failed their check, kept aside
 
@@ -300,7 +301,8 @@ class ResultStore:
         ValueError
             Unreadable, or not an srnet batch manifest: another schema, or
             without its settings (a dict) and runs (a list of dicts), which
-            resuming and the report read.
+            resuming and the report read, or with planned jobs that are not
+            a dict of dicts (a manifest of an older srnet has none).
         """
         if not self.manifest_path.exists():
             return None
@@ -311,7 +313,9 @@ class ResultStore:
                              f"(the results are checked one by one anyway)") from None
         if not (isinstance(manifest, dict) and manifest.get("schema") == MANIFEST_SCHEMA
                 and isinstance(manifest.get("settings"), dict) and isinstance(manifest.get("runs"), list)
-                and all(isinstance(run, dict) for run in manifest["runs"])):
+                and all(isinstance(run, dict) for run in manifest["runs"])
+                and isinstance(manifest.get("jobs", {}), dict)
+                and all(isinstance(job, dict) for job in manifest.get("jobs", {}).values())):
             raise NotABatchManifest(f"'{self.manifest_path}' is not an srnet batch manifest")
         return manifest
 
@@ -329,7 +333,12 @@ class ResultStore:
         wanted = settings.to_dict()
         try:
             manifest = self.read_manifest()
-        except NotABatchManifest as error:  # someone else's batch.json: the batch needs another folder
+        except NotABatchManifest as error:
+            # beside results, a damaged manifest of this batch: "choose another --out" abandoned them, though each
+            # result is checked on its own (as after an unreadable one); without any, someone else's file
+            if any(self.results.glob("*.json")):
+                raise ValueError(f"{error}; move it away to resume (the results are checked one by one "
+                                 f"anyway)") from None
             raise ValueError(f"{error}; choose another --out") from None
         if manifest is None:  # its results say what they were made with (a manifest removed or lost)
             others = [p for p in self.load_all()[0] if not same_settings(p.get("settings"), wanted)]
@@ -340,20 +349,29 @@ class ResultStore:
             return {"schema": MANIFEST_SCHEMA, "settings": wanted, "runs": []}
         if not same_settings(manifest["settings"], wanted):
             if not any(self.results.glob("*.json")):  # a first run killed before any result: nothing to keep
-                return {**manifest, "settings": wanted}
+                # (nor its planned jobs: a batch of other settings, not this one's jobs without a result)
+                return {**manifest, "settings": wanted, "jobs": {}}
             raise ValueError(f"'{self.root}' holds results made with other settings "
                              f"({differences(manifest['settings'], wanted)}); use another --out "
                              f"folder, or repeat the folder's settings to resume it")
         return manifest
 
-    def open_batch(self, manifest: dict, run: dict | None) -> None:
-        """Write ``manifest`` (from :meth:`check_batch`) with this run recorded (None: no run).
+    def open_batch(self, manifest: dict, run: dict | None, jobs=()) -> None:
+        """Write ``manifest`` (from :meth:`check_batch`) with this run recorded (None: no run), and the jobs it
+        plans (``jobs``, JobSpecs) among the batch's planned jobs.
+
+        Why the jobs: the report reads each job's task there, and every planned job without a result.  From the
+        results alone, a damaged result of a dataset without a counted one took "the batch's one task", wrong
+        for a pmlb: suite of classifications and regressions; and a job that an interrupted run left undone
+        vanished from the report once a later run planned fewer jobs.
 
         NumPy figures are written as plain numbers: settings or a worker count built from NumPy values was a
         TypeError here, after the cluster had started."""
         self.results.mkdir(parents=True, exist_ok=True)
         if run is not None:
             manifest["runs"].append(run)
+        if jobs:
+            manifest.setdefault("jobs", {}).update({job.job_id: planned_job(job) for job in jobs})
         atomic_write_text(self.manifest_path, dumps(manifest, indent=1) + "\n")
 
     def close_batch(self, started_at: str, outcome: dict) -> None:
@@ -364,6 +382,12 @@ class ResultStore:
                 run.update(outcome)
                 break
         atomic_write_text(self.manifest_path, dumps(manifest, indent=1) + "\n")
+
+
+def planned_job(job: JobSpec) -> dict:
+    """What the manifest records of a planned job: its description without its id (the record's key) and its
+    source (a reference network's folder: a moved folder must still resume)."""
+    return {key: value for key, value in job.description().items() if key not in ("id", "source")}
 
 
 def same_settings(have, want: dict) -> bool:
@@ -384,12 +408,12 @@ def differences(have, want: dict, words=("folder", "now")) -> str:
     that is not a dict, a hand-edited file's, counts as none)."""
     have = have if isinstance(have, dict) else {}
     keys = sorted(set(have) | set(want))
-    parts = [f"{key}: {words[0]} {_setting(have.get(key))}, {words[1]} {_setting(want.get(key))}" for key in keys
-             if have.get(key) != want.get(key)]
+    parts = [f"{key}: {words[0]} {setting_text(have.get(key))}, {words[1]} {setting_text(want.get(key))}"
+             for key in keys if have.get(key) != want.get(key)]
     return "; ".join(parts)
 
 
-def _setting(value) -> str:
+def setting_text(value) -> str:
     """A setting as a person reads it: ``unset``, ``[lime, maple]``, ``'regression'`` (was Python's repr:
     ``None``, ``['lime', 'maple']``)."""
     if value is None:

@@ -160,3 +160,28 @@ def test_a_batch_with_failed_jobs_exits_1(tmp_path, monkeypatch):
     monkeypatch.setattr("srnet.bench.runner.run_suite", lambda *args, **kwargs: next(outcomes))
     argv = ["bench", "nguyen:nguyen-1", "--out", str(tmp_path), *TINY]
     assert [main(argv) for _ in range(3)] == [1, 1, 0]
+
+
+def test_report_refuses_a_folder_of_another_tool_and_leaves_its_files(tmp_path, capsys):
+    """A results/ folder of another tool, beside its own summary.csv, summary.md and time_per_job.png: srnet report
+    said "0 jobs; wrote summary.csv, summary.md" (exit 0), overwriting both and deleting the plot, even with
+    --no-plots."""
+    other = tmp_path / "other"
+    (other / "results").mkdir(parents=True)
+    (other / "results" / "run1.json").write_text('{"loss": 0.1}')
+    theirs = {name: f"theirs {name}".encode() for name in ("summary.csv", "summary.md", "time_per_job.png")}
+    for name, content in theirs.items():
+        (other / name).write_bytes(content)
+    for flags in (["--no-plots"], []):
+        assert main(["report", str(other), *flags]) == 2
+        assert capsys.readouterr().err == (
+            f"srnet report: error: '{other}' holds no batch.json and no srnet bench result in results/: it is not "
+            f"an srnet bench folder, and srnet report replaces only its own summary.csv, summary.md and plots; "
+            f"give the --out folder of srnet bench\n")
+        assert {name: (other / name).read_bytes() for name in theirs} == theirs
+    # a folder of srnet bench that lost its batch.json still reports, from its results
+    store = ResultStore(tmp_path / "mine")
+    store.write({"job": {"id": "nguyen-1__srnet__seed0", "dataset": "nguyen-1", "method": "srnet", "seed": 0,
+                         "task": "regression", "kind": "nguyen"}, "status": "failed", "settings": {},
+                 "error": {"type": "ValueError", "message": "boom"}})
+    assert main(["report", str(store.root), "--no-plots"]) == 0

@@ -96,3 +96,79 @@ def test_a_sealed_result_whose_job_is_another_than_its_id_is_corrupt(tmp_path):
     path = store.write(stray)
     with pytest.raises(CorruptResult):
         read_result(path)
+
+
+def _pmlb_suite(*entries, settings=SETTINGS):
+    """A pmlb: suite of (name, task) built by hand (no PMLB cache needed: nothing is run)."""
+    from srnet.bench.suites import JobSpec, Suite
+
+    jobs = [JobSpec(name, "srnet", 0, "pmlb", name, task, settings) for name, task in entries]
+    return Suite("pmlb:" + ",".join(name for name, _ in entries), jobs)
+
+
+def _classification(job):
+    """:func:`payload` for a classification job: agreement on the test rows, no R^2."""
+    document = payload(job)
+    domains = {d: {"rmse": 0.1, "r2": 0.5, "agreement": 0.97, "rmse_around": 0.1, "r2_around": 0.5,
+                   "agreement_around": 0.97} for d in ("train", "test")}
+    document["metrics"]["explainers"]["srnet"] = domains
+    document["metrics"]["srnet"].update(agreement_train=0.97, agreement_test=0.97)
+    return document
+
+
+def test_damaged_results_of_a_mixed_suite_keep_their_own_task(tmp_path, no_cluster):
+    """pmlb:iris,192_vineyard,haberman with iris's and haberman's results damaged: the report counted them as
+    regression ("0 of 3 regression datasets"), "the batch's one task" guessed from the one readable result.
+    Each job's task is recorded when the batch plans it, and read from there."""
+    import pandas as pd
+
+    from srnet.bench.runner import run_suite
+
+    suite = _pmlb_suite(("iris", "classification"), ("192_vineyard", "regression"), ("haberman", "classification"))
+    store = ResultStore(tmp_path)
+    for job in suite.jobs:
+        store.write(_classification(job) if job.task == "classification" else payload(job))
+    run_suite(suite, tmp_path, progress=False, log=lambda line: None)  # all done: it records the planned jobs
+    assert store.read_manifest()["jobs"]["iris__srnet__seed0"] == {
+        "dataset": "iris", "method": "srnet", "seed": 0, "kind": "pmlb", "task": "classification"}
+    store.path("iris__srnet__seed0").write_text("garbage")
+    path = store.path("haberman__srnet__seed0")
+    path.write_text(path.read_text()[:500])
+    report = write_report(tmp_path, plots=False)
+    assert report.headline == [
+        "srnet: 0 of 2 classification datasets with SRNet test agreement >= 0.95 (mean over seeds; 2 counted as "
+        "not reached: a seed of each failed or was not counted)",
+        "srnet: 1 of 1 regression datasets with SRNet interpolation R^2 >= 0.99 (mean over seeds)"]
+    frame = pd.read_csv(tmp_path / "summary.csv")
+    assert dict(zip(frame["dataset"], frame["task"])) == {"192_vineyard": "regression", "haberman": "classification",
+                                                          "iris": "classification"}
+    # a manifest of an older srnet, without the planned jobs: their task is unknown, and said so (not guessed)
+    manifest = store.read_manifest()
+    del manifest["jobs"]
+    store.manifest_path.write_text(__import__("json").dumps(manifest))
+    report = write_report(tmp_path, plots=False)
+    assert report.headline == [
+        "srnet: 1 of 1 regression datasets with SRNet interpolation R^2 >= 0.99 (mean over seeds)",
+        "2 dataset(s) with no counted result, in no count above: haberman, iris (see the files not counted)"]
+
+
+def test_a_job_an_interrupted_run_left_undone_stays_in_the_report_after_a_smaller_rerun(tmp_path, no_cluster):
+    """pmlb:iris,haberman interrupted before any result, then pmlb:haberman run to the end: the report said
+    "1 of 1 classification datasets" and nothing of iris (only the last run's unfinished count was read, and
+    the manifest named no job)."""
+    from srnet.bench.runner import run_suite
+
+    both = _pmlb_suite(("iris", "classification"), ("haberman", "classification"))
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(SETTINGS), {"started_at": "t0"}, both.jobs)
+    store.close_batch("t0", {"ok": 0, "failed": 0, "unfinished": 2, "wall_seconds": 9.0})
+    haberman = _pmlb_suite(("haberman", "classification"))
+    store.write(_classification(haberman.jobs[0]))  # what the second run wrote; then it finds nothing to do
+    run_suite(haberman, tmp_path, progress=False, log=lambda line: None)
+    report = write_report(tmp_path, plots=False)
+    assert report.headline[1:] == [
+        "1 planned job with no result yet (interrupted, killed or lost to the cluster), in no count above: iris "
+        "(srnet, seed 0); rerun srnet bench on them to finish the batch"]
+    assert "- `iris__srnet__seed0`: iris, srnet, seed 0, classification" in (tmp_path / "summary.md").read_text()
+    store.write(_classification(both.jobs[0]))  # finished: nothing more to say
+    assert len(write_report(tmp_path, plots=False).headline) == 1

@@ -118,3 +118,27 @@ def test_max_rows_bounds_a_nguyen_jobs_training_rows_too():
     data = prepare_data(job)
     assert data.info["train_rows"] == 20 and len(data.X_train) == 20
     assert prepare_data(resolve_suite("nguyen:nguyen-1", settings=TINY).jobs[0]).info["train_rows"] == 60
+
+
+@pytest.mark.parametrize("text, why", [
+    ("garbage\n", r"no 'target' column \(its header: garbage\)"),  # a gzip of one line: a table of no rows
+    ("a\tb\n1\t2\n", r"no 'target' column \(its header: a, b\)"),
+    ("a\ttarget\n", "no rows"),
+])
+def test_a_damaged_pmlb_table_is_named_damaged(tmp_path, text, why):
+    """A gzip of one line of text read as a table of no rows: "every row of PMLB dataset 'haberman' has a missing
+    value", which sent the user looking for missing values, not at a damaged file."""
+    import gzip
+
+    from srnet.bench.jobs import load_pmlb
+
+    (tmp_path / "haberman").mkdir()
+    with gzip.open(tmp_path / "haberman" / "haberman.tsv.gz", "wt") as handle:
+        handle.write(text)
+    with pytest.raises(ValueError, match=rf"^the cached PMLB table 'haberman' in '.*' cannot be read \(damaged\?\): "
+                                         rf"{why}; delete it or put an intact copy there$"):
+        load_pmlb("haberman", tmp_path, "classification")
+    with gzip.open(tmp_path / "haberman" / "haberman.tsv.gz", "wt") as handle:
+        handle.write("a\ttarget\nnan\t1\n")  # a whole table whose every row misses a value: said so, as before
+    with pytest.raises(ValueError, match="^every row of PMLB dataset 'haberman' has a missing value$"):
+        load_pmlb("haberman", tmp_path, "classification")

@@ -2,12 +2,13 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from srnet.bench.report import error_line, write_report
 from srnet.bench.store import ResultStore
-from srnet.bench.suites import BatchSettings, resolve_suite
+from srnet.bench.suites import BatchSettings, JobSpec, resolve_suite
 
 
 def fake_payload(job, agreement, status="ok"):
@@ -131,11 +132,32 @@ def test_summary_cells_keep_the_digits_a_headline_threshold_needs():
     # rounded down, as the headline counts: 0.98996 is not ">= 0.99", 94.96 % is not ">= 95 %"
     assert _cell(0.98996, "score") == "0.9899" and _cell(0.9496, "percent") == "94.9"
     assert _cell(-0.25, "score") == "-0.2500" and _cell(-65.3, "score") == "-65.3"
-    assert _cell(0.5, "percent") == "50.0" and _cell(12345.6) == "1.23e+04" and _cell(None) == ""
+    assert _cell(0.5, "percent") == "50.0" and _cell(None) == ""
     assert _cell(1.0) == "1" and _cell(2.5) == "2.5"  # seconds: no R^2 digits
+    # node counts and seconds whole from 100 (a mean of 1180 nodes read 1.18e+03), powers of ten from a million
+    assert _cell(1180.0) == "1180" and _cell(123.4) == "123" and _cell(12345.6) == "12346" and _cell(99.4) == "99.4"
+    assert _cell(-2.5e7, "score") == "-2.50e+07"
     # floating point below the value it stands for: 0.0029 * 1e4 is 28.999999999999996, the mean of 0.95s 0.9499...
     assert _cell(0.0029, "score") == "0.0029" and _cell(-0.81, "score") == "-0.8100"
     assert _cell(sum([0.95] * 3) / 3, "percent") == "95.0"
+
+
+def test_the_settings_line_and_node_counts_read_as_a_person_writes_them(tmp_path):
+    """summary.md printed Python's reprs (explainers=['maple'], generations=None) and a mean of 1180 nodes as
+    1.18e+03."""
+    settings = BatchSettings(explainers=("maple",))
+    job = resolve_suite("nguyen:nguyen-1", settings=settings).jobs[0]
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(settings), {"run": 1}, [job])
+    payload = fake_payload(job, 0)
+    payload["metrics"]["srnet"]["complexity"] = 1180
+    store.write(payload)
+    write_report(tmp_path, plots=False)
+    markdown = (tmp_path / "summary.md").read_text()
+    assert "Settings: seconds=10.0, generations=unset, explainers=[maple], hidden=[32, 32], activation='sigmoid', " \
+           "epochs=unset, " in markdown
+    row = next(line for line in markdown.splitlines() if line.startswith("| nguyen-1 |"))
+    assert row.endswith("| 1180 | 3 |")
 
 
 def test_summary_marks_a_mean_that_leaves_out_a_seed_without_a_figure():
@@ -324,10 +346,11 @@ def test_the_report_of_an_unfinished_batch_says_so(tmp_path):
 
 
 def test_a_dataset_whose_only_result_is_corrupt_stays_in_the_count(tmp_path):
-    """Its row was made only beside a counted seed of the same dataset: "1 of 2" for three datasets."""
+    """Its row was made only beside a counted seed of the same dataset: "1 of 2" for three datasets.  Its task is
+    its job's, as the batch planned it."""
     jobs = resolve_suite("nguyen:nguyen-1,nguyen-2,nguyen-3", settings=BatchSettings()).jobs
     store = ResultStore(tmp_path)
-    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1}, jobs)
     for job in jobs:
         store.write(fake_payload(job, 0))
     path = store.path(jobs[2].job_id)
@@ -422,3 +445,49 @@ def test_a_sealed_result_with_text_for_a_figure_is_listed_not_counted(tmp_path):
     store.write(payload)
     report = write_report(tmp_path, plots=False)
     assert [why for _, why in report.corrupt] == ["malformed result (TypeError: network_test_r2 is 'x', not a number)"]
+
+
+def test_plots_keep_edge_points_and_labels_inside_and_a_panel_per_task(tmp_path, monkeypatch):
+    """srnet_vs_maple.png drew a classification's agreement and a regression's R^2 on one pair of axes; a point
+    at R^2 1 or an "x" at the floor -1 sat on the frame, half cut off; complexity_vs_fidelity.png's label of the
+    largest formula ran past the frame."""
+    import matplotlib.pyplot as plt
+
+    import srnet.plots as plots
+
+    figures = {}
+
+    def keep(fig, path):
+        figures[path.name] = fig
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    settings = BatchSettings(explainers=("maple",))
+    jobs = [*resolve_suite("nguyen:nguyen-1,nguyen-2", settings=settings).jobs,
+            JobSpec("a_long_dataset_name", "srnet", 0, "pmlb", "x", "classification", settings)]
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(settings), {"run": 1}, jobs)
+    for k, job in enumerate(jobs):
+        payload = fake_payload(job, 1.0)
+        payload["metrics"]["srnet"]["complexity"] = (5, 40, 1180)[k]
+        if k == 0:  # a regression formula without a figure: an "x" at the floor, -1
+            payload["metrics"]["explainers"]["srnet"]["interpolation"] = {"r2": None}
+        store.write(payload)
+    write_report(tmp_path)
+    maple = figures["srnet_vs_maple.png"].axes
+    assert [ax.get_title() for ax in maple] == ["SRNet vs MAPLE (classification)", "SRNet vs MAPLE (regression)"]
+    for name in ("srnet_vs_maple.png", "fidelity_per_dataset.png", "complexity_vs_fidelity.png"):
+        for ax in figures[name].axes:  # every point (1, or an "x" at the floor) inside the frame, not on it
+            (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+            for line in ax.get_lines():
+                if line.get_linestyle() == "None":
+                    for x, y in line.get_xydata()[np.isfinite(line.get_xydata()).all(axis=1)]:  # (NaN: not drawn)
+                        assert x0 < x < x1 and y0 < y < y1, (name, ax.get_title(), line.get_label(), x, y)
+    fig = figures["complexity_vs_fidelity.png"]
+    fig.canvas.draw()
+    for ax in fig.axes:
+        frame = ax.get_window_extent()
+        for label in ax.texts:
+            extent = label.get_window_extent()
+            assert frame.x0 <= extent.x0 and extent.x1 <= frame.x1, label.get_text()
+    plt.close("all")

@@ -112,6 +112,20 @@ def test_a_manifest_without_settings_or_runs_is_not_a_manifest(tmp_path, manifes
         store.check_batch(BatchSettings())
 
 
+def test_a_damaged_manifest_beside_results_is_moved_away_not_the_folder_abandoned(tmp_path, jobs):
+    """A batch.json of valid JSON but no manifest ([1, 2, 3]) beside good results said "choose another --out",
+    which abandons them; an unreadable one already said "move it away" (each result is checked on its own)."""
+    store = ResultStore(tmp_path)
+    store.write(payload(jobs[0]))
+    store.manifest_path.write_text("[1, 2, 3]")
+    with pytest.raises(ValueError, match=r"batch.json' is not an srnet batch manifest; move it away to resume "
+                                         r"\(the results are checked one by one anyway\)$"):
+        store.check_batch(BatchSettings())
+    store.manifest_path.unlink()  # as advised: the folder resumes, its result kept
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    assert store.plan(jobs).done == [jobs[0].job_id]
+
+
 def test_result_of_other_settings_is_refused(tmp_path):
     store = ResultStore(tmp_path)
     old = resolve_suite("nguyen:nguyen-1", settings=BatchSettings(seconds=5.0)).jobs[0]
