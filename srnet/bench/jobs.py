@@ -75,7 +75,8 @@ def run_job(spec: JobSpec) -> dict:
         ``job`` (identity, kind, source, task), ``status`` ("ok" or
         "failed"), ``error`` (None, or type, message and traceback tail),
         ``settings``, ``data``, ``network``, ``metrics``, ``formulas``,
-        ``timings`` (seconds: load, train, explain per explainer, total),
+        ``timings`` (seconds: load, train, warm_up (a worker's first job compiles or loads the kernels),
+        explain per explainer, total),
         ``versions``, ``host``, ``started_at``, ``finished_at``.
     """
     started = time.perf_counter()
@@ -133,6 +134,17 @@ def _one_thread() -> None:
     numba.set_num_threads(1)
 
 
+def _warm_up() -> float:
+    """Compile (or load from numba's cache) the engine's kernels and set up torch's L-BFGS, once per worker
+    process, and return the seconds it took: timed apart from the explanation, where a worker's first job took
+    them (iris at --seconds 2 read 291 s, of which 8 explaining; which seed ran first on a fresh worker decided
+    which one looked slow)."""
+    from srnet.formulas import warm_up_refinement
+    from srnet.progress import warm_up_kernels
+
+    return warm_up_kernels(False) + warm_up_refinement()
+
+
 def _run(spec: JobSpec, timings: dict) -> dict:
     started = time.perf_counter()
     data = prepare_data(spec)
@@ -143,6 +155,7 @@ def _run(spec: JobSpec, timings: dict) -> dict:
     else:
         module, network = data.module, {"trained": False}
     timings["train"] = time.perf_counter() - started
+    timings["warm_up"] = _warm_up()
     started = time.perf_counter()
     metrics, formulas, explain_seconds = explain(spec, module, data)
     timings["explain"] = explain_seconds

@@ -42,7 +42,8 @@ _FIRST = ["dataset", "method", "seed", "status", "task", "kind", "error_type", "
           "classes", "class_labels", "train_rows", "test_rows", "network_train_accuracy", "network_test_accuracy",
           "network_train_r2", "network_test_r2", "srnet_fitness", "srnet_output_r2", "srnet_agreement_train_all",
           "srnet_agreement_test_all", "srnet_output_r2_test_rows", "srnet_complexity", "srnet_generations",
-          "fidelity", "load_seconds", "train_seconds", "explain_seconds", "total_seconds"]
+          "fidelity", "load_seconds", "train_seconds", "warm_up_seconds", "explain_seconds", "total_seconds",
+          "job_seconds"]
 
 
 @dataclass
@@ -87,8 +88,12 @@ def summary_row(payload: dict) -> dict:
     # the headline's figure: a classifier's agreement on every test row (compare's is on a sample of them)
     row["fidelity"] = (row["srnet_agreement_test_all"] if job.get("task") == "classification"
                        else row.get(f"srnet_{domain}_{metric}"))
-    row.update(load_seconds=timings.get("load"), train_seconds=timings.get("train"),
-               explain_seconds=timings.get("explain_total"), total_seconds=timings.get("total"))
+    # job_seconds: the job's own cost, a worker's one-time warm-up apart (which job ran first on a fresh worker
+    # decided which one looked slow); results of an older srnet have no warm-up: theirs is the total
+    total, warm_up = timings.get("total"), timings.get("warm_up")
+    row.update(load_seconds=timings.get("load"), train_seconds=timings.get("train"), warm_up_seconds=warm_up,
+               explain_seconds=timings.get("explain_total"), total_seconds=total,
+               job_seconds=None if total is None else total - (warm_up or 0.0))
     formulas = payload.get("formulas") or {}
     formula, decision = formulas.get("srnet"), formulas.get("srnet_decision")
     # a two-class network: the logit difference that decides, as srnet explain prints it
@@ -427,7 +432,7 @@ def table(part, task: str) -> list[str]:
     if percent and others:  # theirs are measured on compare's sample of the test rows: SRNet's too, beside them
         own.append(("SRNet sample %", FIDELITY_SAMPLE[task]))
     columns = own + [(f"{name} {label}", c) for name, c in others.items()]
-    columns += [("complexity", "srnet_complexity"), ("seconds", "total_seconds")]
+    columns += [("complexity", "srnet_complexity"), ("seconds", "job_seconds")]
     header = ["dataset", "method", "ok/jobs"] + [name for name, _ in columns]
     what = ("Columns: `SRNet train %` and `SRNet test %` are the agreement of the formula's class with the "
             "network's class (not accuracy); `net test acc %` is the network's own accuracy against the labels; "
@@ -437,6 +442,8 @@ def table(part, task: str) -> list[str]:
             if percent else
             "Columns: R2 of each explainer against the network (not the labels), inside the training box "
             "(`interp`) and in the wider test box (`extrap`); `net test R2` is the network against the labels.")
+    what += (" `seconds`: each job's own time on its worker, the worker's one-time warm-up of the kernels apart "
+             "(summary.csv's warm_up_seconds).")
     lines = [f"## {task.capitalize()}", "", what, "", "| " + " | ".join(header) + " |",
              "|" + "---|" * len(header)]
     headline_column = "srnet_agreement_test_all" if percent else "srnet_interpolation_r2"  # what headline counts
@@ -621,9 +628,10 @@ def write_plots(frame, folder: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(max(7.0, 0.1 * len(times) + 2), 4.2))
     x = np.arange(len(times))
     bottom = np.zeros(len(times))
-    for k, part in enumerate(("load_seconds", "train_seconds", "explain_seconds")):
+    for k, part in enumerate(("load_seconds", "train_seconds", "explain_seconds", "warm_up_seconds")):
         height = times[part].fillna(0).to_numpy(float)
-        ax.bar(x, height, bottom=bottom, color=f"C{k}", label=part.split("_")[0], width=0.85)
+        label = "worker warm-up (kernels, once per worker)" if part == "warm_up_seconds" else part.split("_")[0]
+        ax.bar(x, height, bottom=bottom, color=f"C{k}", label=label, width=0.85)
         bottom += height
     other = np.maximum(times["total_seconds"].fillna(0).to_numpy(float) - bottom, 0)
     ax.bar(x, other, bottom=bottom, color="lightgrey", label="other", width=0.85)

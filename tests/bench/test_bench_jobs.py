@@ -17,7 +17,7 @@ TINY = BatchSettings(seconds=None, generations=5, hidden=(4, 4), epochs=20, max_
 def check_common(result, job):
     assert result["job"]["id"] == job.job_id
     assert result["settings"] == job.settings.to_dict()
-    assert {"load", "train", "explain", "total"} <= set(result["timings"]) or result["status"] == "failed"
+    assert {"load", "train", "warm_up", "explain", "total"} <= set(result["timings"]) or result["status"] == "failed"
     assert result["timings"]["total"] > 0
     assert {"srnet", "python", "torch", "numpy", "numba", "dask"} <= set(result["versions"])
     canonical_json(result)  # JSON-ready
