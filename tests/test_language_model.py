@@ -504,3 +504,12 @@ def test_the_random_start_tries_a_hundred_genomes_before_a_deadline_stops_it():
     assert late.seen == MIN_START_TRIES
     with pytest.raises(DegenerateActivationError, match=rf"^{MIN_START_TRIES} random genomes gave no usable"):
         _random_start(spec, UsableFrom(MIN_START_TRIES + 1), np.random.default_rng(0), deadline=0.0)
+
+
+def test_explain_block_names_its_own_parameter_when_a_width_is_too_large():
+    """explain_block(n_inputs=40) on 8-wide inputs said "n_components = 40 exceeds ...", a name it never took."""
+    X = np.random.default_rng(0).normal(size=(30, 8))
+    with pytest.raises(ValueError, match=r"^n_inputs = 40 exceeds min\(rows, columns\) = 8$"):
+        explain_block(X, np.tanh(X), n_inputs=40)
+    with pytest.raises(ValueError, match=r"^n_outputs = 9 exceeds min\(rows, columns\) = 8$"):
+        explain_block(X, np.tanh(X), n_outputs=9)

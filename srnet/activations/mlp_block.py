@@ -160,12 +160,13 @@ class ReductionModule(nn.Module):
         return self.inverse(self.transform(x))
 
 
-def principal_directions(X, n_components: int, *, whiten: bool = False) -> Reduction:
-    """PCA of the rows of X by SVD: the ``n_components`` directions of largest variance."""
+def principal_directions(X, n_components: int, *, whiten: bool = False, name: str = "n_components") -> Reduction:
+    """PCA of the rows of X by SVD: the ``n_components`` directions of largest variance (``name``: the
+    caller's name for that number, as its messages say it)."""
     X = check_matrix(X, "X")
-    n_components = check_budget("n_components", n_components, integer=True)
+    n_components = check_budget(name, n_components, integer=True)
     if n_components > min(X.shape):
-        raise ValueError(f"n_components = {n_components} exceeds min(rows, columns) = {min(X.shape)}")
+        raise ValueError(f"{name} = {n_components} exceeds min(rows, columns) = {min(X.shape)}")
     mean = X.mean(axis=0)
     _, singular, vt = np.linalg.svd(X - mean, full_matrices=False)
     variance = singular**2 / max(1, X.shape[0] - 1)
@@ -349,8 +350,8 @@ def explain_block(inputs, outputs, *, n_inputs: int = 4, n_outputs: int = 4, max
     X, Y = check_matrix(inputs, "inputs"), check_matrix(outputs, "outputs")
     if X.shape[0] != Y.shape[0]:
         raise ValueError(f"inputs have {X.shape[0]} rows but outputs have {Y.shape[0]}")
-    reduction_in = principal_directions(X, n_inputs, whiten=True)
-    reduction_out = principal_directions(Y, n_outputs)
+    reduction_in = principal_directions(X, n_inputs, whiten=True, name="n_inputs")  # (the user's names)
+    reduction_out = principal_directions(Y, n_outputs, name="n_outputs")
     Z, U = reduction_in.transform(X), reduction_out.transform(Y)
     # the formula goes in the model's place, where fidelity is the point: the most accurate formula of the
     # front unless the caller asks otherwise ("best" would trade a 0.75 R^2 chain for a readable 0.45 one)
