@@ -86,6 +86,9 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--route", choices=("data", "search"), default="data")
     parser.add_argument("--search-seconds", type=float, default=30.0, help="budget of each activation search")
+    parser.add_argument("--search-generations", type=int, default=None,
+                        help="budget each search in generations instead (reproducible: a seed gives one formula; "
+                             "a seconds budget depends on the machine's speed)")
     parser.add_argument("--search-samples", type=int, default=2000, help="rows each search sees")
     parser.add_argument("--attempts", type=int, default=3, help="tries per route (new seed after a degenerate formula)")
     parser.add_argument("--fallback", choices=("search", "data", "none"), default="search",
@@ -97,8 +100,10 @@ def parse_args(argv=None):
     parser.add_argument("--json", type=output_file, default=None, help="also write the JSON report here")
     args = parser.parse_args(argv)
     # one line per bad value (epochs 0 reported untrained models)
-    check_numbers(parser, args, counts=("epochs", "batch_size", "attempts", "search_samples"),
+    check_numbers(parser, args, counts=("epochs", "batch_size", "attempts", "search_samples", "search_generations"),
                   budgets=("lr", "search_seconds"))
+    if args.search_generations is not None:  # generations alone: the seconds would cut a run short, by chance
+        args.search_seconds = None
     # each once, in the order given: a repeated seed or dataset was trained twice and counted as two seeds in
     # the mean +- std; no dataset ran the transfer source's search and wrote an empty table
     args.dataset_list = names_once(args.datasets)
@@ -124,15 +129,23 @@ def parse_args(argv=None):
 
 # ------------------------------------------------------------------ finding
 
+def _budget(args) -> str:
+    """Each search's budget as printed."""
+    if args.search_generations is not None:
+        return f"{args.search_generations} generations"
+    return f"{args.search_seconds:g} s, not reproducible: a seed's formula depends on the machine's speed"
+
+
 def run_route(route: str, args, X_train, y_train, state: int):
     if route == "data":
         return activation_from_data(X_train, y_train, max_seconds=args.search_seconds,
-                                    max_samples=args.search_samples, affine=args.affine, random_state=state)
+                                    max_generations=args.search_generations, max_samples=args.search_samples,
+                                    affine=args.affine, random_state=state)
     # the search is scored on a validation part of the training split, never on the test split
     X_fit, X_val, y_fit, y_val = split(X_train, y_train, random_state=state)
     return search_activation(X_fit, y_fit, X_val, y_val, max_seconds=args.search_seconds,
-                             max_samples=args.search_samples, affine=args.affine, random_state=state,
-                             device=resolve_device(args.device))
+                             max_generations=args.search_generations, max_samples=args.search_samples,
+                             affine=args.affine, random_state=state, device=resolve_device(args.device))
 
 
 def find_activation(args, X_train, y_train, seed: int):
@@ -236,7 +249,7 @@ def main(argv=None) -> int:
     cache = args.pmlb_cache
     needed = list(dict.fromkeys(([args.transfer_source] if args.transfer_source else []) + datasets))
     print(f"activation study: datasets {', '.join(datasets)}; seeds {seeds}; device {device}; "
-          f"route {args.route} ({args.search_seconds:g} s); {args.epochs} epochs, batch {args.batch_size}, "
+          f"route {args.route} ({_budget(args)}); {args.epochs} epochs, batch {args.batch_size}, "
           f"lr {args.lr:g}; PMLB cache {cache}")
 
     tables, info = {}, {}

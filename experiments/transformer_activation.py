@@ -135,12 +135,14 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny config: checks the script (~2 min)")
     parser.add_argument("--corpus", default=None, help="a UTF-8 text file (default: pydoc_data.topics)")
     parser.add_argument("--search-seconds", type=float, default=None, help="wall budget of the search")
+    parser.add_argument("--search-generations", type=int, default=None,
+                        help="budget the search in generations instead (reproducible, unlike a wall budget)")
     parser.add_argument("--search-top", type=int, default=2, help="distinct found formulas retrained in the table")
     parser.add_argument("--block-seconds", type=float, default=None, help="SRNet's budget for the MLP block")
     parser.add_argument("--block-directions", type=int, default=8, help="principal directions kept on each side")
     parser.add_argument("--threads", type=int, default=1, help="torch and numba threads on the CPU")
     args = parser.parse_args(argv)
-    check_numbers(parser, args, counts=("seeds", "search_top", "block_directions", "threads"),
+    check_numbers(parser, args, counts=("seeds", "search_top", "block_directions", "threads", "search_generations"),
                   budgets=("search_seconds", "block_seconds"))
     return args
 
@@ -167,7 +169,10 @@ def run_search(args, setup, train, search_validation, device):
     model_config = dataclasses.replace(setup["model"], **setup["search"])
     scorer = LanguageModelScorer(train, search_validation, model_config, random_state=SEARCH_SEED, device=device,
                                  max_validation_windows=setup["search_validation_windows"])
-    seconds = args.search_seconds if args.search_seconds is not None else setup["search_seconds"]
+    # generations alone when given (reproducible); else the wall budget, whose formula depends on the machine
+    generations = args.search_generations
+    seconds = None if generations is not None else (
+        args.search_seconds if args.search_seconds is not None else setup["search_seconds"])
     started = time.perf_counter()
     gelu_fitness = scorer.train(torch.nn.GELU())
 
@@ -181,9 +186,11 @@ def run_search(args, setup, train, search_validation, device):
                   f"({progress.evaluations} training runs, {progress.seconds:.0f} s of search)", flush=True)
 
     try:
-        found = search_activation(scorer=scorer, max_seconds=seconds, random_state=SEARCH_SEED, callback=report)
+        found = search_activation(scorer=scorer, max_seconds=seconds, max_generations=generations,
+                                  random_state=SEARCH_SEED, callback=report)
     except DegenerateActivationError as error:  # a budget too small for one usable start: one line
-        raise SystemExit(f"error: --search-seconds {seconds:g}: {error}") from None
+        budget = f"--search-generations {generations}" if generations is not None else f"--search-seconds {seconds:g}"
+        raise SystemExit(f"error: {budget}: {error}") from None
     top = []
     for fitness, program in scorer.ranked():
         activation = scorer.activation(program)
@@ -193,6 +200,7 @@ def run_search(args, setup, train, search_validation, device):
         if len(top) >= args.search_top:
             break
     summary = {"config": model_config.to_dict(), "seed": SEARCH_SEED, "max_seconds": seconds,
+               "max_generations": generations,
                "seconds": time.perf_counter() - started, "gelu_fitness": gelu_fitness,
                "best_fitness": found.details["fitness"], "best_formula": found.formula, "source": found.source,
                "generations": found.details["generations"], "training_runs": found.details["training_runs"],

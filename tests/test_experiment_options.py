@@ -13,6 +13,8 @@ import pytest
     ("bench_nguyen", ["--problems", "foo"], "unknown benchmark 'foo'"),
     ("activation_study", ["--epochs", "0"], "--epochs must be >= 1, got 0"),
     ("transformer_activation", ["--seeds", "0"], "--seeds must be >= 1, got 0"),
+    ("transformer_activation", ["--search-generations", "0"], "--search-generations must be >= 1, got 0"),
+    ("activation_study", ["--search-generations", "-3"], "--search-generations must be >= 1, got -3"),
     ("xnet_benchmarks", ["--max-seconds", "nan"], "--max-seconds must be a finite number, got nan"),
     ("bench_engine", ["--seconds", "-2"], "--seconds must be > 0, got -2.0"),
     ("bench_engine", ["--quick", "--ttt-seeds", "0"], "--ttt-seeds must be >= 1, got 0"),
@@ -75,3 +77,13 @@ def test_the_activation_study_refuses_seeds_outside_32_bits_and_survives_a_heavy
     study.summarise(runs)  # a ZeroDivisionError after all the training
     assert all(r["gain_vs_heavy"] != r["gain_vs_heavy"] for r in runs)  # NaN: no ratio to a zero
     assert runs[1]["auc_vs_heavy"] == 0.5
+
+
+def test_the_activation_studies_budget_their_searches_in_generations_alone_when_asked(experiment_script):
+    """A seconds budget made a seed's formula depend on the machine's speed (the same seed found two formulas);
+    --search-generations budgets the searches in generations alone, which a seed reproduces."""
+    study = experiment_script("activation_study").parse_args(["--search-generations", "5"])
+    assert (study.search_generations, study.search_seconds) == (5, None)
+    assert experiment_script("activation_study").parse_args([]).search_seconds == 30.0
+    transformer = experiment_script("transformer_activation").parse_args(["--search-generations", "5"])
+    assert transformer.search_generations == 5
