@@ -62,7 +62,10 @@ def dumps(value, **kwargs) -> str:
 def check_document(data, format: str, version: int, what: str) -> None:
     """A one-line ValueError unless ``data`` is a dict saved as ``format`` at ``version``."""
     if not isinstance(data, dict) or data.get("format") != format:
-        raise ValueError(f"not an srnet {what} (missing 'format': '{format}')")
+        # another srnet document (a program given as an activation) is named as such, not as "missing"
+        found = data.get("format") if isinstance(data, dict) else None
+        which = f"missing 'format': '{format}'" if found is None else f"its 'format' is {shown(found)}, not '{format}'"
+        raise ValueError(f"not an srnet {what} ({which})")
     found = data.get("version")
     if type(found) is not int or found != version:  # True and 1.0 equal 1, but no srnet wrote them
         raise ValueError(f"unsupported {what} format version {data.get('version')!r}")

@@ -23,6 +23,9 @@ def test_non_finite_figures_are_written_null_and_numpy_values_plain():
 def test_a_document_of_another_kind_or_version_is_named_with_the_version_it_holds():
     check_document({"format": "srnet-program", "version": 1}, "srnet-program", 1, "program")
     with pytest.raises(ValueError, match=r"^not an srnet program \(missing 'format': 'srnet-program'\)$"):
+        check_document({"version": 1}, "srnet-program", 1, "program")
+    # another document (a program given as an activation) is named, not called "missing" (it was)
+    with pytest.raises(ValueError, match=r"^not an srnet program \(its 'format' is 'other', not 'srnet-program'\)$"):
         check_document({"format": "other", "version": 1}, "srnet-program", 1, "program")
     for version in (2, True, 1.0, "1", None):
         with pytest.raises(ValueError, match=f"^{re.escape(f'unsupported activation format version {version!r}')}$"):
