@@ -216,8 +216,8 @@ def test_a_classifier_s_held_out_rows_are_no_centres_of_the_searched_jitter(monk
     net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3), nn.Softmax(dim=1))
     X = np.random.default_rng(0).normal(size=(400, 6))
     probed, probe = [], extract.probe
-    monkeypatch.setattr(extract, "probe", lambda model, points, layers=None: (probed.append(np.array(points)),
-                                                                              probe(model, points, layers))[1])
+    monkeypatch.setattr(extract, "probe", lambda model, points, layers=None, **how: (
+        probed.append(np.array(points)), probe(model, points, layers, **how))[1])
     model = SRNet(max_generations=5, domain="jitter:0.1", **QUICK).fit(net, X)
     assert model.domain_["kind"] == "jitter"
     held, _ = held_out_rows(len(X), seed_from(QUICK["random_state"]))

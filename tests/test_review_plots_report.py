@@ -111,11 +111,12 @@ def test_srnet_vs_maple_draws_a_classifier_without_a_figure_at_0_and_names_agree
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "classification", "classification: no figure (drawn at 0)"]
     assert ax.get_xlabel() == "MAPLE fidelity (test agreement)" and "R^2" not in ax.get_ylabel()
-    # beside regression jobs, each task's measure named, and an R^2 below -1 still floored at -1
+    # beside regression jobs, a panel per task, each naming its measure, and an R^2 below -1 still floored at -1
     write_plots(_frame([("classification", 0.9, 0.8), ("regression", 0.99, -3.0)]), tmp_path)
-    ax = drawn["srnet_vs_maple.png"].axes[0]
-    assert ax.get_xlabel() == "MAPLE fidelity (test agreement / R^2 clipped at -1)"
-    assert "regression: below -1 or no figure (drawn at -1)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    agreement, r2 = drawn["srnet_vs_maple.png"].axes[:2]
+    assert agreement.get_xlabel() == "MAPLE fidelity (test agreement)"
+    assert r2.get_xlabel() == "MAPLE fidelity (R^2 in the training box, clipped at -1)"
+    assert "regression: below -1 or no figure (drawn at -1)" in [t.get_text() for t in r2.get_legend().get_texts()]
 
 
 def test_the_complexity_panels_of_two_tasks_do_not_print_over_each_other(drawn, tmp_path):

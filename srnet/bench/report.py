@@ -629,6 +629,8 @@ def write_plots(frame, folder: Path) -> list[Path]:
     x = np.arange(len(times))
     bottom = np.zeros(len(times))
     for k, part in enumerate(("load_seconds", "train_seconds", "explain_seconds", "warm_up_seconds")):
+        if part not in times:  # (a frame of an older srnet's summary.csv has no warm-up)
+            continue
         height = times[part].fillna(0).to_numpy(float)
         label = "worker warm-up (kernels, once per worker)" if part == "warm_up_seconds" else part.split("_")[0]
         ax.bar(x, height, bottom=bottom, color=f"C{k}", label=label, width=0.85)
