@@ -386,7 +386,7 @@ def test_the_study_refuses_bad_options_in_one_line(experiment_script, capsys, op
 def test_tinygpt_runs_a_batch_of_any_length_up_to_its_context():
     model = TinyGPT(TINY)
     assert model(torch.zeros((2, 5), dtype=torch.long)).shape == (2, 5, 256)
-    with pytest.raises(ValueError, match=r"^TinyGPT reads \(batch, T\) token indices \(int64\), got a 2-D "
+    with pytest.raises(ValueError, match=r"^TinyGPT reads \(batch, T\) token indices \(int64 or int32\), got a 2-D "
                                          r"torch.float32 tensor$"):  # (torch's embedding error, frames down)
         model(torch.zeros((2, 5)))
 

@@ -253,7 +253,8 @@ class TinyGPT(nn.Module):
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         if idx.dtype not in (torch.int64, torch.int32) or idx.dim() != 2:  # (torch's embedding error, frames down)
-            raise ValueError(f"TinyGPT reads (batch, T) token indices (int64), got a {idx.dim()}-D {idx.dtype} tensor")
+            raise ValueError(f"TinyGPT reads (batch, T) token indices (int64 or int32), got a {idx.dim()}-D "
+                             f"{idx.dtype} tensor")
         length = idx.shape[1]
         if length > self.config.context:
             raise ValueError(f"input of {length} tokens is longer than the context ({self.config.context})")
