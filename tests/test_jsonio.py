@@ -88,3 +88,25 @@ def test_json_keys_and_long_doubles_are_written_plainly():
 def test_a_long_double_beyond_float64_is_refused_rather_than_written_null():
     with pytest.raises(ValueError, match=r"is finite but beyond float64's range: JSON would hold it as null$"):
         dumps({"x": np.longdouble("1e400")})
+
+
+def test_atomic_write_text_writes_whole_readable_files_and_leaves_no_temporary(tmp_path):
+    """What every report, result and manifest is written with: the folders made, the text exact (UTF-8), the file
+    readable by a team (0644, not mkstemp's 0600), no temporary left beside it; a write that fails leaves the
+    file as it was and no temporary either."""
+    import os
+    import stat
+
+    from srnet.jsonio import TEMPORARY_PREFIX, atomic_write_text
+
+    path = tmp_path / "a" / "b" / "report.json"
+    atomic_write_text(path, "ε = 1e-10 — ok\n")
+    assert path.read_bytes() == "ε = 1e-10 — ok\n".encode("utf-8")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    atomic_write_text(path, "second")
+    assert path.read_text(encoding="utf-8") == "second"
+    with pytest.raises(TypeError):
+        atomic_write_text(path, b"not text")  # fails inside the write: the old file stays whole
+    assert path.read_text(encoding="utf-8") == "second"
+    assert [p.name for p in path.parent.iterdir()] == ["report.json"]
+    assert not any(p.name.startswith(TEMPORARY_PREFIX) for p in path.parent.iterdir())
