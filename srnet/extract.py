@@ -56,6 +56,7 @@ from srnet.formulas import (
     check_select,
     direct_formulas,
     distinct,
+    layer_symbols,
     most_promising_first,
     network_linear_formula,
     pareto_front,
@@ -743,8 +744,7 @@ class SRNet(BaseEstimator):
         """Symbols of the inputs of explained layer k (0-based)."""
         if k == 0:
             return self.input_symbols_
-        width = self.programs_[k - 1].n_targets
-        return tuple(sympy.Symbol(f"h{k}_{j}", real=True) for j in range(width))
+        return tuple(layer_symbols(self.input_symbols_, k, self.programs_[k - 1].n_targets))
 
     def _select_formula(self, X, output, fit_X, fit_output, domain_samples, classification, *, direct_seconds,
                         direct_evaluations, run_seed, threads, settings, finishing, deadline=None, held_out=None):

@@ -400,14 +400,15 @@ _ARGUMENT_CHARACTERS = 80
 def _note_lead(program: Program, value: int, symbols, k: int, layer: str, where: str, what: str) -> str:
     """How a singularity note begins: "the denominator of div, 0.9233*sin(x) - 4.487," (with symbols, where the
     argument is short enough to read), else "step 3: the denominator of div"."""
-    text = None if symbols is None else _value_text(program, value, _layer_symbols(symbols, k, program.n_inputs))
+    text = None if symbols is None else _value_text(program, value, layer_symbols(symbols, k, program.n_inputs))
     if text is None:
         return f"{where}: the {what}"
     return f"{layer + ': ' if layer else ''}the {what}, {text},"
 
 
-def _layer_symbols(symbols, k: int, width: int):
-    """The symbols program k of a formula reads: the inputs', or the units of layer k (h{k}_0, ...)."""
+def layer_symbols(symbols, k: int, width: int) -> list:
+    """The symbols program k of a formula reads: the inputs' (``symbols``), or the ``width`` units of layer k
+    (h{k}_0, ...): the one naming of a layer's units, in formulas and in singularity notes."""
     return list(symbols) if k == 0 else [sympy.Symbol(f"h{k}_{j}", real=True) for j in range(width)]
 
 
