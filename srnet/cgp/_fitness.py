@@ -259,31 +259,6 @@ def target_sst(H):
 
 
 @njit(**_JIT)
-def lstsq_fit(F, H, ridge):
-    """Least-squares map [F, 1] -> H: returns (W (m x T), intercept (T,), finite).
-
-    Constant rows of F get weight 0; the ridge is relative to each row's scale.
-    ``finite`` is False where :func:`lstsq_mse` scores inf (F's sums
-    overflow): the map is then meaningless, and a caller must say so.
-    """
-    m, n = F.shape
-    T = H.shape[0]
-    finite, kept, mean, norm, G, C = _standardised_system(F, H)
-    W = np.zeros((m, T))
-    if kept.size:
-        V = solve_ridge(G, C, ridge)
-        for r in range(kept.size):
-            for t in range(T):
-                W[kept[r], t] = V[r, t] / norm[r]
-    intercept = np.empty(T)
-    for t in range(T):
-        intercept[t] = H[t].sum() / n
-        for r in range(kept.size):
-            intercept[t] -= W[kept[r], t] * mean[r]
-    return W, intercept, finite
-
-
-@njit(**_JIT)
 def _residual_sse(F, kept, mean, norm, V, H):
     """SSE of centred H against V' Z (Z: F's kept rows standardised), by a
     pass over the residuals."""
@@ -320,30 +295,65 @@ def closed_form_sse(G, C, V, h_sst):
 
 
 @njit(**_JIT)
-def lstsq_mse(F, H, ridge, h_sst):
-    """MSE (over all samples and targets) of the ridge least-squares fit.
+def _solved(F, H, ridge, h_sst):
+    """The ridge least-squares fit of H on F's standardised rows and its MSE
+    (over all samples and targets): (kept rows, their means, their norms, V,
+    mse), mse inf where F is not finite or its sums overflow.
 
     SSE = SST - 2 tr(C'V) + tr(V'GV), exact for any V, needs no pass over
     the residuals; when it is below ``CANCELLATION`` times the terms it was
     computed from, most of its digits cancelled and it is recomputed from the
-    residuals.  ``h_sst`` is :func:`target_sst` of H, the same for every
-    candidate, computed once by the caller.
+    residuals.  The one scoring rule of :func:`lstsq_mse` (the search) and
+    :func:`lstsq_fit` (the kept formula): a chromosome scored both ways got
+    two scores 1e-12 apart, and a neutral offspring lost to its parent.
     """
     n_samples = F.shape[1]
     T = H.shape[0]
     finite, kept, mean, norm, G, C = _standardised_system(F, H)
     if not finite:
-        return math.inf
+        return kept, mean, norm, np.zeros((kept.size, T)), math.inf
     if kept.size == 0:
-        return h_sst / (n_samples * T)
+        return kept, mean, norm, np.zeros((0, T)), h_sst / (n_samples * T)
     V = solve_ridge(G, C, ridge)
     if not np.all(np.isfinite(V)):
-        return math.inf
+        return kept, mean, norm, V, math.inf
     sse, terms = closed_form_sse(G, C, V, h_sst)
     if not sse > CANCELLATION * terms:
         sse = _residual_sse(F, kept, mean, norm, V, H)
     mse = sse / (n_samples * T)
-    return mse if math.isfinite(mse) else math.inf
+    return kept, mean, norm, V, (mse if math.isfinite(mse) else math.inf)
+
+
+@njit(**_JIT)
+def lstsq_mse(F, H, ridge, h_sst):
+    """MSE (over all samples and targets) of the ridge least-squares fit
+    [F, 1] -> H (see :func:`_solved`).  ``h_sst`` is :func:`target_sst` of
+    H, the same for every candidate, computed once by the caller."""
+    return _solved(F, H, ridge, h_sst)[4]
+
+
+@njit(**_JIT)
+def lstsq_fit(F, H, ridge):
+    """Least-squares map [F, 1] -> H: returns (W (m x T), intercept (T,), mse).
+
+    Constant rows of F get weight 0; the ridge is relative to each row's
+    scale.  ``mse`` is :func:`lstsq_mse`'s score, bit for bit; where it is
+    inf (F is not finite, or its sums overflow) the map is meaningless, and a
+    caller must say so.
+    """
+    m, n = F.shape
+    T = H.shape[0]
+    kept, mean, norm, V, mse = _solved(F, H, ridge, target_sst(H))
+    W = np.zeros((m, T))
+    for r in range(kept.size):
+        for t in range(T):
+            W[kept[r], t] = V[r, t] / norm[r]
+    intercept = np.empty(T)
+    for t in range(T):
+        intercept[t] = H[t].sum() / n
+        for r in range(kept.size):
+            intercept[t] -= W[kept[r], t] * mean[r]
+    return W, intercept, mse
 
 
 @njit(**_JIT)

@@ -131,8 +131,11 @@ def layer_fit(nodes, outputs, constant_values, arities, X, Y, ridge):
     genome's outputs F over X, the exact ridge least-squares map [F, 1] -> Y,
     and what it computes.
 
-    Returns (finite, approximation (T x n), W (m x T), intercept (T,), mse);
-    when F is not finite: (False, NaN approximation, zero map, inf).
+    Returns (finite, approximation (T x n), W (m x T), intercept (T,), mse),
+    mse the search's score of the genome (:func:`lstsq_mse`, bit for bit:
+    the parent's chromosome and an offspring computing the same function must
+    tie); when F is not finite or that score is inf: (False, NaN
+    approximation, zero map, inf).
     """
     F = evaluate_outputs(nodes, outputs, constant_values, arities, X)
     T, n = Y.shape
@@ -142,21 +145,17 @@ def layer_fit(nodes, outputs, constant_values, arities, X, Y, ridge):
             if not math.isfinite(F[j, i]):
                 approximation[:] = np.nan
                 return False, approximation, np.zeros((F.shape[0], T)), np.zeros(T), math.inf
-    W, intercept, finite = lstsq_fit(F, Y, ridge)
-    if not finite:  # its sums overflow: what the search scores inf (lstsq_mse) is not finite here either
+    W, intercept, mse = lstsq_fit(F, Y, ridge)
+    if not math.isfinite(mse):  # its sums overflow: the map is meaningless, and the search scores it inf too
         approximation[:] = np.nan
         return False, approximation, np.zeros((F.shape[0], T)), np.zeros(T), math.inf
-    sse = 0.0
     for t in range(T):
         for i in range(n):
             value = intercept[t]
             for j in range(F.shape[0]):
                 value += W[j, t] * F[j, i]
             approximation[t, i] = value
-            residual = Y[t, i] - value
-            sse += residual * residual
-    mse = sse / (T * n)
-    return True, approximation, W, intercept, (mse if math.isfinite(mse) else math.inf)
+    return True, approximation, W, intercept, mse
 
 
 @njit(**_JIT)

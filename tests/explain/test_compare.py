@@ -6,7 +6,7 @@ import sympy
 import torch
 from torch import nn
 
-from srnet.compare import compare, write_comparison
+from srnet.compare import compare, cut_text, write_comparison
 from srnet.explain import CGPDirectExplainer, Explainer, LimeExplainer, MapleExplainer, NetworkFunction, SRNetExplainer
 from srnet.expr.symbolic import round_constants
 from srnet.train import train_mlp
@@ -75,7 +75,9 @@ def test_comparison_reports_every_metric_and_a_broken_explainer_scores_worse(sma
     # the formula compared is shown (it was only a size): SRNet's, rounded for reading; none for LIME and MAPLE
     shown = by[("srnet", "interpolation")]["formula"]
     assert shown == [str(round_constants(e, 4)) for e in explainers["srnet"].formulas_]
-    assert by[("lime", "interpolation")]["formula"] is None and f"  srnet: {shown[0]}" in result.table()
+    # (a long one cut, pointing to where it is whole)
+    assert by[("lime", "interpolation")]["formula"] is None
+    assert f"  srnet: {cut_text(shown[0], see='compare.json')}" in result.table()
     written = write_comparison(result, network, tmp_path)
     assert {p.name for p in written} == {"compare.json", "compare.csv", "fidelity.png", "explainers.png"}
     assert (tmp_path / "compare.csv").read_text().count("\n") == 1 + len(result.records)
