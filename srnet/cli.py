@@ -842,10 +842,13 @@ class _ReaderMayLeave:
 
 def _warning_line(command: str):
     """A warning as one line, ``srnet COMMAND: warning: ...``: Python's own display added the file, line and
-    source line of the library code that warned, which mean nothing to a user of the command line."""
+    source line of the library code that warned, which mean nothing to a user of the command line.  Written
+    through tqdm, which lifts a live progress bar off its line and redraws it below (printed, the warning was
+    appended to the bar's line and the next redraw overwrote it)."""
+    from tqdm import tqdm
 
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"srnet {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+        tqdm.write(f"srnet {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
     return show
 

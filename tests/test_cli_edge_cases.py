@@ -3,6 +3,7 @@ against, for the reason in its docstring).  Fast: no search runs, except the map
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -203,3 +204,29 @@ def test_a_warning_during_a_command_is_one_line_naming_the_command(monkeypatch, 
     err = capsys.readouterr().err
     assert err == "srnet demo: warning: no formula of <= 1 nodes was found; select=1 took the simplest (5 nodes)\n"
     assert warnings.showwarning is shown_before
+
+
+def test_a_warning_during_a_search_lifts_the_progress_bar_off_its_line(monkeypatch):
+    """A warning printed while a bar was drawn (``\\r``, no newline) was appended to the bar's line, and the bar's
+    next redraw overwrote it; through tqdm the bar is cleared, the warning gets its own line, the bar is redrawn."""
+    import io
+    import warnings
+
+    from srnet.progress import SearchProgress
+
+    stream = io.StringIO()
+    stream.isatty = lambda: True
+    monkeypatch.setattr(sys, "stderr", stream)
+
+    def run(args):
+        with SearchProgress(True, "searching", 10.0, None) as progress:
+            progress(1, 1.0, 0.5)
+            progress.bar.refresh()
+            warnings.warn("a domain far from the data", UserWarning)
+            progress(2, 2.0, 0.25)
+        return 0
+
+    monkeypatch.setattr(cli, "_demo", run)
+    assert cli.main(["demo"]) == 0
+    lines = [part.split("\r")[-1] for part in stream.getvalue().split("\n")]
+    assert "srnet demo: warning: a domain far from the data" in lines  # a line of its own, nothing before it
