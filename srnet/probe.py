@@ -48,6 +48,7 @@ module's own output.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 
@@ -98,6 +99,9 @@ class LayerPlan:
     #: per recorded layer, the leaf module declared right after it (None after the last leaf): the module
     #: that must run on the layer's output when the layers feed one another (no skip connection)
     fed: tuple[str | None, ...] = ()
+    #: per recorded layer but the last, the modules that compute the next recorded layer from its output: the
+    #: leaves declared between them, then the next layer's module (checked on a first batch to reproduce it)
+    steps: tuple[tuple[str, ...], ...] = ()
 
     def __str__(self) -> str:
         kind = "classifier (softmax skipped; logits explained)" if self.is_classifier else "network"
@@ -171,6 +175,7 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
         # prior) were explained through fc's values, 97 % agreement reported against 75 % true)
         fed=tuple(_next_leaf(leaves, name) for name in names[:-1])
         + ((leaves[-1].name,) if is_classifier and names[-1] == output else (None,)),
+        steps=tuple(_steps_between(leaves, before, after) for before, after in zip(names, names[1:])),
     )
 
 
@@ -178,6 +183,17 @@ def _next_leaf(leaves: list[_Leaf], name: str) -> str | None:
     """The leaf declared right after the last leaf of ``name``'s subtree (None when it is the last)."""
     inside = [i for i, leaf in enumerate(leaves) if leaf.name == name or leaf.name.startswith(name + ".")]
     return leaves[inside[-1] + 1].name if inside and inside[-1] + 1 < len(leaves) else None
+
+
+def _steps_between(leaves: list[_Leaf], before: str, after: str) -> tuple[str, ...]:
+    """The modules that compute layer ``after`` from layer ``before``'s output when the layers feed one another:
+    the leaves declared between their subtrees, then ``after`` itself (a named block runs its own forward);
+    () where the subtrees are not one after the other."""
+    first = [i for i, leaf in enumerate(leaves) if leaf.name == before or leaf.name.startswith(before + ".")]
+    second = [i for i, leaf in enumerate(leaves) if leaf.name == after or leaf.name.startswith(after + ".")]
+    if not first or not second or first[-1] >= second[0]:
+        return ()
+    return (*(leaf.name for leaf in leaves[first[-1] + 1 : second[0]]), after)
 
 
 @dataclass(frozen=True)
@@ -454,6 +470,15 @@ class LayerRecorder:
             handle.remove()
         self._handles.clear()
 
+    @contextlib.contextmanager
+    def paused(self):
+        """Record nothing inside the block (srnet running the modules itself, to check the network's chain)."""
+        self._remove()
+        try:
+            yield
+        finally:
+            self.__enter__()
+
     def _hook(self, name: str):
         def record(module, inputs, output):
             # a copy: a later in-place module (ReLU(inplace=True), h += ...) would rewrite what was recorded
@@ -559,7 +584,8 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
             recorded = _probe_scripted(model, batches, plan.names)
         else:
             output = plan.output if not plan.is_classifier and plan.output in plan.names else None
-            recorded = _probe_hooked(model, batches, plan.names, output, dict(zip(plan.names, plan.fed)))
+            recorded = _probe_hooked(model, batches, plan.names, output, dict(zip(plan.names, plan.fed)),
+                                     dict(zip(plan.names, plan.steps)))
     arrays = [np.concatenate(recorded[name]) for name in plan.names]
     for name, array in zip(plan.names, arrays if finite else ()):
         bad_rows = int((~np.isfinite(array)).any(axis=1).sum())
@@ -585,14 +611,17 @@ def accepts_width(model, width: int) -> bool:
     return True
 
 
-def _probe_hooked(model, batches, names, output=None, fed=None) -> dict[str, list[np.ndarray]]:
+def _probe_hooked(model, batches, names, output=None, fed=None, steps=None) -> dict[str, list[np.ndarray]]:
     """Record ``names`` by hooks.  ``output``: the layer explained as the
     network's output, checked on the first batch to be what the network
     returns (a forward that rescales or applies a functional softmax after
     its last module returns something no recorded layer computes).  ``fed``:
     layer -> the module declared after it, checked on the first batch to run
     on that layer's output (a skip connection feeds it something else, and a
-    layer explained from the one before would describe another network)."""
+    layer explained from the one before would describe another network).
+    ``steps``: layer -> the modules that compute the next layer from it,
+    checked on the first batch to reproduce it (a skip that joins later than
+    the module right after, out(h + drop(f(h))), passed the check of ``fed``)."""
     recorded = {name: [] for name in names}
     inputs: dict[str, torch.Tensor] = {}
     modules = dict(model.named_modules())
@@ -604,7 +633,16 @@ def _probe_hooked(model, batches, names, output=None, fed=None) -> dict[str, lis
                 inputs[after] = args[0].detach().clone()
         return hook
 
+    ran: set[str] = set()  # the modules of the steps that ran in the first pass (one declared, unused, is no step)
+
+    def note(name):
+        def hook(module, args):
+            ran.add(name)
+        return hook
+
     handles = [modules[after].register_forward_pre_hook(remember(after)) for after in watched]
+    handles += [modules[step].register_forward_pre_hook(note(step))
+                for step in {step for chain in (steps or {}).values() for step in chain[:-1]}]
     try:
         with LayerRecorder(model, names) as recorder:
             for index, batch in enumerate(batches):
@@ -618,6 +656,8 @@ def _probe_hooked(model, batches, names, output=None, fed=None) -> dict[str, lis
                     for handle in handles:
                         handle.remove()
                     _check_fed(model, modules, outputs, fed or {}, inputs)
+                    with recorder.paused():  # (the steps run the next layers' modules again)
+                        _check_steps(model, modules, outputs, steps or {}, ran)
                     _check_output(model, outputs, output, final)
                 for name, value in outputs.items():
                     recorded[name].append(_to_numpy(name, value))
@@ -643,12 +683,39 @@ def _check_fed(model, modules: dict, outputs: dict, fed: dict, inputs: dict) -> 
                 f"explained as the logits: its forward changes them in between (a temperature, an added prior, "
                 f"...); srnet explains the modules it can see: make that step a module, or explain the logits "
                 f"without it (layers=[...] up to '{name}')")
-        raise ValueError(
-            f"in {_kind(model)}, module '{after}' (declared after layer '{name}') does not run on that layer's "
-            f"output: a skip connection (h + f(h)), a forward that combines layers, or one that runs its modules "
-            f"in another order than declared; srnet explains each layer "
-            f"from the one before, so name layers that feed one another (layers=[...]: a residual block as one "
-            f"module), or only the output module for a direct formula")
+        raise _not_fed(model, f"module '{after}' (declared after layer '{name}') does not run on that layer's "
+                                  f"output")
+
+
+def _check_steps(model, modules: dict, outputs: dict, steps: dict, ran: set) -> None:
+    """Each recorded layer's modules after it (``steps``: layer -> module names, the next layer's last) compute
+    the next recorded layer from its output: what SRNet's layer-wise formula assumes.  Of the modules between
+    the two layers, those that ran (``ran``) are run: one declared and never called is no step."""
+    names = list(outputs)
+    for name, following in zip(names, names[1:]):
+        chain = tuple(step for step in steps.get(name, ())[:-1] if step in ran) + steps.get(name, ())[-1:]
+        if not chain or not all(isinstance(outputs[n], torch.Tensor) for n in (name, following)):
+            continue
+        x = outputs[name].clone()  # (an in-place module would rewrite the recorded output)
+        try:
+            for step in chain:
+                x = modules[step](x)
+        except Exception:  # noqa: BLE001 - a module that cannot run on the layer's output is not fed by it
+            x = None
+        want = outputs[following]
+        if isinstance(x, torch.Tensor) and x.shape == want.shape and torch.allclose(
+                x.double(), want.double(), rtol=1e-5, atol=1e-6, equal_nan=True):
+            continue
+        raise _not_fed(model, f"layer '{following}' is not what the modules after layer '{name}' "
+                              f"({', '.join(chain)}) compute from that layer's output")
+
+
+def _not_fed(model, what: str) -> ValueError:
+    return ValueError(
+        f"in {_kind(model)}, {what}: a skip connection (h + f(h)), a forward that combines layers, or one that "
+        f"runs its modules in another order than declared; srnet explains each layer from the one before, so "
+        f"name layers that feed one another (layers=[...]: a residual block as one module), or only the output "
+        f"module for a direct formula")
 
 
 def _check_output(model, outputs: dict, output, final) -> None:

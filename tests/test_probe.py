@@ -487,6 +487,75 @@ def test_a_skip_connection_is_one_clear_line_not_a_layer_explained_from_the_wron
     assert probe(Residual(), X, layers=["l3"])[0].shape == (10, 1)  # the output alone: a direct formula
 
 
+class _LateSkip(nn.Module):
+    """Skips that join after the module declared right after a layer: that module's input is the layer's output,
+    so checking it alone passed them, and the next layer was explained from the wrong input (R^2 0.36 fed the
+    network's own values)."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        self.l1, self.a1 = nn.Linear(3, 4), nn.Tanh()
+        self.l2, self.l3, self.a2 = nn.Linear(4, 4), nn.Linear(3, 4), nn.Tanh()
+        self.drop, self.out = nn.Dropout(0.1), nn.Linear(4, 1)
+
+    def forward(self, x):
+        h = self.a1(self.l1(x))
+        if self.kind == "dropout":  # a transformer's h + dropout(f(h))
+            return self.out(h + self.drop(self.a2(self.l2(h))))
+        if self.kind == "unused":  # a Dropout declared, never called
+            return self.out(h + self.a2(self.l2(h)))
+        return self.out(self.drop(self.a2(self.l2(h) + self.l3(x))))  # the input joins a later layer
+
+
+@pytest.mark.parametrize("kind,layer,before,steps", [("dropout", "out", "a2", "drop, out"),
+                                                     ("unused", "out", "a2", "out"),  # (drop never ran)
+                                                     ("input", "a2", "a1", "l2, l3, a2")])
+def test_a_skip_joining_past_the_next_module_is_refused_not_explained_from_the_wrong_input(kind, layer, before,
+                                                                                           steps):
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(ValueError, match=rf"layer '{layer}' is not what the modules after layer '{before}' "
+                                         rf"\({steps}\) compute from that layer's output: a skip connection"):
+        probe(_LateSkip(kind).eval(), X)
+    assert probe(_LateSkip(kind).eval(), X, layers=["out"])[0].shape == (10, 1)  # the output alone: a direct formula
+
+
+def test_a_module_declared_between_layers_and_never_called_is_no_step_of_the_chain():
+    class Spare(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l1, self.a1, self.spare, self.l2, self.a2 = (nn.Linear(3, 4), nn.Tanh(), nn.Linear(7, 2),
+                                                              nn.Linear(4, 4), nn.Tanh())
+
+        def forward(self, x):
+            return self.a2(self.l2(self.a1(self.l1(x))))
+
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    assert [a.shape for a in probe(Spare().eval(), X, layers=["a1", "a2"])] == [(10, 4), (10, 4)]
+
+
+def test_the_chain_check_runs_a_named_block_whole_and_records_nothing_twice():
+    """A layer named by its block runs the block's own forward (a residual inside it is the block's business),
+    and the modules run for the check are not recorded as a second pass."""
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.act = nn.Linear(4, 4), nn.Tanh()
+
+        def forward(self, x):
+            return x + self.act(self.fc(x))
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), Block(), nn.Dropout(0.5), nn.Linear(4, 1)).eval()
+    X = np.random.default_rng(1).normal(size=(30, 3))
+    layers = probe(net, X, layers=["1", "2", "4"], batch_size=7)
+    with torch.no_grad():
+        h1 = net[1](net[0](torch.tensor(X, dtype=torch.float32)))
+        h2 = net[2](h1)
+    np.testing.assert_allclose(layers[1], h2.double().numpy(), rtol=1e-6)
+    assert [a.shape for a in layers] == [(30, 4), (30, 4), (30, 1)]
+
+
 def test_trying_the_data_s_width_leaves_a_training_model_as_it_was():
     """accepts_width ran the model in training mode: BatchNorm counted a batch, Dropout drew random numbers."""
     class Net(nn.Module):  # declares its output layer first
