@@ -175,8 +175,14 @@ def _prose(error: Exception) -> str:
     """scikit-learn's message in one line, without the arrays it prints (a 1-D X printed every value, a complex
     one the whole matrix, between the sentences that say what to do)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    prose = [line for line in lines if not line.startswith(("array=", "[", "-", ".")) and not line[0].isdigit()]
-    return " ".join(prose or lines[:1])
+    prose, listed = [], set()
+    for line in lines:
+        if line.startswith("- ") and prose:  # a list of names (columns unseen at fit time): kept, on one line
+            prose[-1] += ("" if len(prose) - 1 not in listed else ",") + " " + line[2:]
+            listed.add(len(prose) - 1)
+        elif not line.startswith(("array=", "[", "-", ".")) and not line[0].isdigit():
+            prose.append(line)
+    return " ".join(f"{line}." if i in listed else line for i, line in enumerate(prose)) or " ".join(lines[:1])
 
 
 def validate_regression(estimator, X, y):
@@ -244,7 +250,9 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
     max_seconds : float or None, default=5.0
         Budgets; the first one reached stops the search.
     tol : float, default=1e-12
-        Stop once the mean squared error falls below ``tol * var(y)`` (a finite number >= 0).
+        Stop once the mean squared error falls below ``tol * var(y)`` (a finite number >= 0); for several
+        targets, once the mean over targets of each one's squared error over its variance falls below ``tol``
+        (each target counts alike, whatever its units).
     restart_after : int or None, default=2000
         Restart from a random genome after this many generations without
         improvement, keeping the best genome found.
@@ -283,14 +291,17 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         -23, though simplified the formula reads ``exp(-x0)/2``),
         ``predict`` takes the protected value (1 or 0) and the printed
         ``a/b`` or ``log|a|`` is undefined or far from it, on the training
-        rows too; ``srnet.formulas.singularities`` lists where.
+        rows too; ``srnet.formulas.singularities`` lists where.  Its symbols are real,
+        ``sympy.Symbol("x0", real=True)`` (a plain ``Symbol("x0")`` is another symbol to sympy: ``subs``
+        and ``diff`` with it change nothing); ``expression_.free_symbols`` holds them.
     program_ : srnet.expr.Program
         The formula as data: evaluate it, export it to torch, save it as JSON.
     genome_ : srnet.cgp.Genome
     fitness_ : float
-        Training mean squared error.
+        Training mean squared error (the mean over targets for several).
     history_ : ndarray of shape (k, 4)
-        ``(generation, evaluations, seconds, fitness)`` at each improvement.
+        ``(generation, evaluations, seconds, fitness)`` at each improvement: the search's fitness, which for
+        several targets weighs each one's squared error by the targets' mean variance over its own.
     n_generations_, n_evaluations_ : int
     stop_reason_ : str
         What ended the search; ``"interrupted"`` after Ctrl-C, which keeps the
@@ -332,7 +343,7 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         self.precision = precision
         self.progress = progress
 
-    def fit(self, X, y, callback=None):
+    def fit(self, X, y, *, callback=None):
         """Evolve a formula for y from X.
 
         Parameters
@@ -351,13 +362,16 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         tol = check_budget("tol", self.tol, positive=False)  # inf would stop at generation 0, 'abc' in a traceback
         X, y, Y = validate_regression(self, X, y)
         spread = Y.var(axis=0)
+        # each target searched at the targets' mean variance: scored in their own units, a target of 1e8 set the
+        # stop for all and one of 1 was left unfitted (R^2 0.0025, stopped at generation 12); one target: as is
+        weighted = Y * np.sqrt(spread.mean() / spread)
         spec = GenomeSpec(n_inputs=X.shape[1], n_outputs=Y.shape[1], n_rows=self.n_rows, n_columns=self.n_columns,
                           levels_back=self.levels_back, functions=self.functions, n_constants=self.n_constants,
                           constant_pool=self.constant_pool)
         X_rows = as_feature_rows(X)
         check_budgets(self.max_generations, self.max_evaluations, self.max_seconds)  # before a bar is drawn
         with SearchProgress(self.progress, "CGPRegressor", self.max_seconds, self.max_generations) as bar:
-            result = evolve(spec, X_rows, np.ascontiguousarray(Y.T), fitness="scaled",
+            result = evolve(spec, X_rows, np.ascontiguousarray(weighted.T), fitness="scaled",
                             n_offspring=self.n_offspring, mutation=self.mutation, mutation_rate=self.mutation_rate,
                             max_generations=self.max_generations, max_evaluations=self.max_evaluations,
                             max_seconds=self.max_seconds, target_fitness=tol * float(spread.mean()),
@@ -374,7 +388,8 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         formulas = program_formulas(self, program, X, self.simplify_seconds,
                                     interrupted=result.stop_reason == "interrupted")
         self.genome_, self.program_ = result.genome, program
-        self.fitness_ = result.fitness
+        self.fitness_ = result.fitness if Y.shape[1] == 1 else float(np.mean((Y - program.combine(
+            outputs_of(result.genome, X_rows).T)) ** 2))
         self.history_ = result.history
         self.n_generations_ = result.generations
         self.n_evaluations_ = result.evaluations

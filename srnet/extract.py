@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp import _kernels
 from srnet.cgp.driver import FinishOnInterrupt, run
-from srnet.cgp.evolve import as_feature_rows, check_mutation, choose_islands, seed_from
+from srnet.cgp.evolve import as_feature_rows, check_mutation, check_offspring, choose_islands, seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
@@ -695,7 +695,7 @@ class SRNet(BaseEstimator):
         settings["max_seconds"] = check_budget("max_seconds", settings["max_seconds"], allow_none=True)
         settings["max_generations"] = check_budget("max_generations", settings["max_generations"],
                                                    allow_none=True, integer=True)
-        settings["n_offspring"] = check_budget("n_offspring", settings["n_offspring"], integer=True)
+        settings["n_offspring"] = check_offspring(settings["n_offspring"])
         check_mutation(settings["mutation"], settings["mutation_rate"])  # (a KeyError deep in the search)
         check_budget("max_samples", self.max_samples, integer=True, minimum=MIN_ROWS)
         check_budget("simplify_seconds", self.simplify_seconds, positive=False)

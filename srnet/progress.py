@@ -94,7 +94,11 @@ class SearchProgress:
 
     def following(self, callback=None):
         """A search driver's callback (called with a :class:`srnet.cgp.Progress`)
-        that moves the bar, then asks ``callback``, if any, whether to stop."""
+        that moves the bar, then asks ``callback``, if any, whether to stop.  A ``callback`` that is not
+        callable is refused here, before the search (wrapped, it passed the driver's check and failed at the
+        first step: CGPRegressor.fit(X, y, weights) called the weights)."""
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         def on_step(progress) -> bool:
             self(progress.generation, progress.seconds, progress.fitness)
             return bool(callback(progress)) if callback is not None else False

@@ -48,6 +48,19 @@ def test_multi_output_targets_each_get_a_formula():
     assert model.score(X, Y) > 0.999
 
 
+def test_targets_of_different_units_are_each_fitted():
+    """The stop was tol times the targets' mean variance, in their own units: beside a target of 1e8 a target
+    of 1 counted for nothing, the search stopped at generation 12 and left it at R^2 0.0025 (0.96 alone)."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (100, 2))
+    Y = np.column_stack([np.sin(X[:, 0]) * X[:, 1] + X[:, 1] ** 2, 1e8 * X[:, 0]])
+    model = CGPRegressor(max_generations=2000, max_seconds=None, random_state=0, n_threads=1).fit(X, Y)
+    fitted = model.predict(X)
+    r2 = 1 - ((Y - fitted) ** 2).sum(axis=0) / ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    assert r2[0] > 0.9 and r2[1] > 0.999999
+    assert model.fitness_ == pytest.approx(np.mean((Y - fitted) ** 2), rel=1e-9)  # the training MSE, raw units
+
+
 @pytest.mark.parametrize("X, y, message", [
     (np.array([[0.0], [np.nan], [1.0]]), np.ones(3), "NaN"),
     (np.array([[0.0], [np.inf], [1.0]]), np.arange(3.0), "1 NaN/inf value \\(first at row 1, column 0\\)"),
@@ -231,6 +244,31 @@ def test_scikit_learns_input_errors_are_one_line_without_the_arrays(bad, match):
         with pytest.raises(ValueError, match=match) as error:
             call()
         assert "\n" not in str(error.value) and "0." not in str(error.value)
+
+
+def test_a_callback_that_is_not_callable_and_a_huge_population_are_refused_before_the_search():
+    """fit(X, y, weights) passed the weights as the callback, called at the first step (TypeError: 'numpy.ndarray'
+    object is not callable, from the progress bar); n_offspring=10**9 was a MemoryError naming nothing."""
+    X = np.random.default_rng(0).uniform(-1, 1, (30, 2))
+    y = X[:, 0] * X[:, 1]
+    with pytest.raises(TypeError, match="positional"):
+        CGPRegressor(max_seconds=1).fit(X, y, np.ones(30))
+    with pytest.raises(TypeError, match="^callback must be callable or None, got ndarray$"):
+        CGPRegressor(max_seconds=1).fit(X, y, callback=np.ones(30))
+    with pytest.raises(ValueError, match=r"^n_offspring must be at most 1,000,000 .*got 1,000,000,000$"):
+        CGPRegressor(n_offspring=10**9).fit(X, y)
+    assert CGPRegressor(n_offspring=1, max_generations=2, max_seconds=None).fit(X, y).n_generations_ == 2
+
+
+def test_renamed_columns_at_predict_are_named_in_the_one_line():
+    """The one-line message dropped scikit-learn's lists of names ("Feature names unseen at fit time:" and
+    nothing after it)."""
+    pandas = pytest.importorskip("pandas")
+    X = pandas.DataFrame({"a": np.linspace(0, 1, 30), "b": np.linspace(1, 2, 30) ** 2, "d": np.linspace(0, 1, 30) ** 3})
+    model = CGPRegressor(max_generations=5, max_seconds=None, random_state=0, simplify_seconds=0).fit(X, 2 * X.a)
+    with pytest.raises(ValueError, match=r"Feature names unseen at fit time: c, e\. Feature names seen at fit time, "
+                                         r"yet now missing: b, d\.$"):
+        model.predict(X.rename(columns={"b": "c", "d": "e"}))
 
 
 def test_a_missing_value_of_a_nullable_pandas_column_is_located_in_one_line():

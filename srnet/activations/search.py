@@ -39,7 +39,7 @@ from srnet.activations.scorer import ActivationScorer
 from srnet.activations.study_models import light_network, resolve_device, seeded
 from srnet.cgp import _kernels
 from srnet.cgp.driver import Limits, Progress, check_budgets, run
-from srnet.cgp.evolve import seed_from
+from srnet.cgp.evolve import check_offspring, seed_from
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, Genome, GenomeSpec
 from srnet.cgp.primitives import ARITIES
 from srnet.data import check_binary_labels, check_budget, check_matrix, check_vector, counted
@@ -201,7 +201,7 @@ def search_activation(X_train=None, y_train=None, X_val=None, y_val=None, *, tas
     max_generations, max_evaluations, max_seconds = check_budgets(max_generations, max_evaluations, max_seconds)
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
-    n_offspring = check_budget("n_offspring", n_offspring, integer=True)
+    n_offspring = check_offspring(n_offspring)
     # what is only used after the search, or by each training run, is checked before it (a bad affine wasted the
     # whole budget; epochs=0 ranked candidates by untrained networks' losses)
     affine_values(affine)

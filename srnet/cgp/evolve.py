@@ -223,6 +223,20 @@ def check_mutation(mutation, mutation_rate) -> None:
                          f"{MIN_MUTATION_RATE:.3g}, 2**-53)")
 
 
+#: The most offspring per generation: a (1+lambda) search uses a few to a few hundred, and each holds a genome's
+#: arrays (10**9 was a MemoryError naming no parameter).
+MAX_OFFSPRING = 10**6
+
+
+def check_offspring(n_offspring) -> int:
+    """lambda of a (1+lambda) search: an integer in [1, MAX_OFFSPRING], or one line saying so."""
+    n_offspring = check_budget("n_offspring", n_offspring, integer=True)
+    if n_offspring > MAX_OFFSPRING:
+        raise ValueError(f"n_offspring must be at most {MAX_OFFSPRING:,} (a (1+lambda) search uses a few to a few "
+                         f"hundred); got {n_offspring:,}")
+    return n_offspring
+
+
 def seed_from(random_state) -> int:
     """The run seed (an int in [0, 2**63 - 1)) of a ``random_state``: an int
     or None (through NumPy's ``default_rng``), or a Generator (one draw from
@@ -534,7 +548,7 @@ def evolve(spec: GenomeSpec, X_rows: np.ndarray, Y_rows: np.ndarray, *, fitness:
     restart_after = check_budget("restart_after", restart_after, allow_none=True, integer=True)
     n_threads = check_budget("n_threads", n_threads, allow_none=True, integer=True)
     check_mutation(mutation, mutation_rate)
-    n_offspring = check_budget("n_offspring", n_offspring, integer=True)
+    n_offspring = check_offspring(n_offspring)
     ridge = check_budget("ridge", ridge, positive=False)
     if initial is not None and not isinstance(initial, Genome):  # (an AttributeError traceback)
         raise ValueError(f"initial must be a Genome or None, got {type(initial).__name__}")
