@@ -25,6 +25,7 @@ from srnet.expr.symbolic import (
     tidy_constants,
     to_sympy,
 )
+from srnet.formulas import Formula, singularities
 from srnet.names import feature_symbols
 from srnet.progress import SearchProgress
 
@@ -291,9 +292,14 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         -23, though simplified the formula reads ``exp(-x0)/2``),
         ``predict`` takes the protected value (1 or 0) and the printed
         ``a/b`` or ``log|a|`` is undefined or far from it, on the training
-        rows too; ``srnet.formulas.singularities`` lists where.  Its symbols are real,
+        rows too; ``singularities_`` says where.  Its symbols are real,
         ``sympy.Symbol("x0", real=True)`` (a plain ``Symbol("x0")`` is another symbol to sympy: ``subs``
         and ``diff`` with it change nothing); ``expression_.free_symbols`` holds them.
+    singularities_ : list of str
+        Where ``expression_`` is not what ``predict`` computes inside the
+        training data's box, one note each (empty when nowhere): a divisor or
+        a log's argument within 1e-10 of 0 at training rows, or crossing 0
+        between them (:func:`srnet.formulas.singularities`).
     program_ : srnet.expr.Program
         The formula as data: evaluate it, export it to torch, save it as JSON.
     genome_ : srnet.cgp.Genome
@@ -396,6 +402,11 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         self.stop_reason_ = result.stop_reason
         self._single_target = y.ndim == 1
         self.expression_ = formulas[0] if self._single_target else formulas
+        # where expression_ is not what predict computes on the data's box (a divisor or log's argument at or
+        # through 0: the search uses a protected x2/x2 as "x2 != 0" on count columns); the docstring said to
+        # build a Formula by hand for it
+        self.singularities_ = singularities(Formula("direct", (program,)), X, make_symbols(
+            X.shape[1], getattr(self, "feature_symbols_", None) and list(self.feature_symbols_.values())))
         return self
 
     def predict(self, X):
