@@ -241,7 +241,8 @@ def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
     if _is_torchscript(path):
         if architecture is not None:  # ignored, it was still recorded in the report as the network's
             raise ValueError(f"'{path.name}' is a TorchScript archive, which carries its own architecture: "
-                             f"drop --arch ({architecture})")
+                             f"drop --arch ({architecture}); TorchScript runs the code it holds, so load it only "
+                             f"from a source you trust")
         _check_checksums(path)
         try:
             model = torch.jit.load(str(path), map_location="cpu").eval()

@@ -43,7 +43,8 @@ Ordinary modules are recorded with forward hooks held by
 :class:`LayerRecorder`, which removes them however the forward pass ends.
 TorchScript modules take no hooks, so :func:`probe` runs their children in
 order itself and checks, on the first batch, that doing so reproduces the
-module's own output.
+module's own output; asked for its output alone (a direct formula), it
+records what the module's forward returns, whatever that forward does.
 """
 
 from __future__ import annotations
@@ -252,7 +253,7 @@ def _measured_widths(model: nn.Module, leaves: list[_Leaf], n_features: int) -> 
     kept the width before them: Linear(3, 6), Unflatten, Conv1d(kernel 3), Flatten, Tanh listed the Tanh as
     6 units wide where the network gives 4.  A leaf whose output is no table (n, width) keeps its width; a network
     that cannot run on zeros, or takes no hooks (TorchScript), keeps the widths tried alone."""
-    parameter = next(model.parameters())
+    parameter = _input_parameter(model)
     seen: dict[str, int | None] = {}
 
     def record(name):
@@ -294,7 +295,7 @@ def _affine_role(module: nn.Module, width: int | None, model: nn.Module) -> tupl
     """
     if width is None or _kind(module) in _NONLINEAR_KINDS:
         return "other", None
-    parameter = next(model.parameters())
+    parameter = _input_parameter(model)
     dtype = parameter.dtype if parameter.dtype.is_floating_point else torch.float64
 
     def run(points: torch.Tensor) -> torch.Tensor | None:
@@ -338,11 +339,35 @@ def _affine_role(module: nn.Module, width: int | None, model: nn.Module) -> tupl
     return ("diagonal" if diagonal else "affine"), n_out
 
 
+def _input_parameter(model: nn.Module) -> torch.Tensor:
+    """The parameter whose dtype and device the inputs are given: the first Linear's weight (a learned float64
+    input scale declared before float32 Linears made float64 inputs, which the Linears refused), else the
+    first parameter."""
+    for _, module in model.named_modules():
+        if _is_linear(module):
+            return module.weight
+    return next(model.parameters())
+
+
 def _kind(module: nn.Module) -> str:
     """The class name of a module, also for TorchScript modules."""
     if isinstance(module, torch.jit.ScriptModule):
         return module.original_name
     return type(module).__name__
+
+
+#: Modules that compute otherwise in training mode (random dropping; the batch's own statistics).
+_TRAINING_KINDS = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+                   "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d", "InstanceNorm2d",
+                   "InstanceNorm3d")
+
+
+def in_training_mode(model) -> list[str]:
+    """The modules of ``model`` left in training mode that compute otherwise there (Dropout, BatchNorm, ...):
+    srnet probes in eval mode, so its formula is the network as ``model.eval()`` runs it, not as given."""
+    return [name or _kind(module) for name, module in model.named_modules()
+            if module.training and _kind(module) in _TRAINING_KINDS
+            and (not _kind(module).startswith("InstanceNorm") or getattr(module, "track_running_stats", False))]
 
 
 def module_kinds(model) -> dict[str, str]:
@@ -520,7 +545,7 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
     ----------
     model : nn.Module
         An MLP of ``nn.Linear`` layers, or a TorchScript module whose
-        children run in order (or a fitted scikit-learn MLP, see
+        children run in order (any one, for its output alone), or a fitted scikit-learn MLP (see
         :func:`srnet.networks.as_network`).
     X : array-like of shape (n_samples, n_features)
     layers : sequence of str, optional
@@ -564,7 +589,7 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
         )
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-    parameter = next(model.parameters())
+    parameter = _input_parameter(model)
     if parameter.is_meta:  # its outputs hold no values: a RuntimeError deep inside the output checks
         raise ValueError(f"{_kind(model)} is on the meta device: its weights hold no values (load real weights, "
                          f"e.g. with .to_empty() then load_state_dict, before probing it)")
@@ -581,7 +606,9 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
     )
     with in_eval_mode(model), torch.no_grad():
         if isinstance(model, torch.jit.ScriptModule):
-            recorded = _probe_scripted(model, batches, plan.names)
+            # its output alone (a direct formula): what the whole forward returns, a chain or not
+            whole = plan.names == (plan.output,) and not plan.is_classifier
+            recorded = _probe_scripted(model, batches, plan.names, whole=whole)
         else:
             output = plan.output if not plan.is_classifier and plan.output in plan.names else None
             recorded = _probe_hooked(model, batches, plan.names, output, dict(zip(plan.names, plan.fed)),
@@ -602,7 +629,7 @@ def accepts_width(model, width: int) -> bool:
     Linear need not be the first it runs: a module that declares its output
     layer first).  Tried in eval mode, on the model's device; its training flags are restored (a try in
     training mode would update BatchNorm's running statistics and draw Dropout's random numbers)."""
-    parameter = next(model.parameters())
+    parameter = _input_parameter(model)
     try:
         with in_eval_mode(model), torch.no_grad():
             model(torch.zeros(1, width, dtype=parameter.dtype, device=parameter.device))
@@ -737,33 +764,44 @@ def _check_output(model, outputs: dict, output, final) -> None:
             f"explain the network without it")
 
 
-def _probe_scripted(model, batches, names) -> dict[str, list[np.ndarray]]:
-    """Run a TorchScript module's children in order, recording ``names``."""
+def _probe_scripted(model, batches, names, *, whole: bool = False) -> dict[str, list[np.ndarray]]:
+    """Run a TorchScript module's children in order, recording ``names``; ``whole``: ``names`` is its output
+    module alone, recorded as what its forward returns (a network that is no chain, fc2(tanh(fc1(x))) written
+    in its forward, was refused even for a direct formula of its output)."""
     recorded = {name: [] for name in names}
     for index, batch in enumerate(batches):
+        if whole:
+            recorded[names[0]].append(_to_numpy(names[0], _scripted_output(model, batch)))
+            continue
         outputs: dict[str, torch.Tensor] = {}
         try:
             final = _run_children(model, batch, "", set(names), outputs)
         except RuntimeError as error:
             raise _undecomposable(model, f"running its children in order failed ({_last_line(error)})") from None
         if index == 0:
-            try:
-                whole = model(batch)
-            except torch.jit.Error as error:  # raised inside its forward (not a RuntimeError: a traceback)
-                raise _failed_on_data(model, error) from None
-            except (RuntimeError, TypeError) as error:  # forward(x, y), or another signature
-                raise _undecomposable(model, "its forward does not run on one (n, inputs) tensor "
-                                             f"({' '.join(str(error).split())[:200]})") from None
-            if not isinstance(whole, torch.Tensor):
-                raise _undecomposable(model, f"its forward returns {type(whole).__name__}, not one tensor")
-            if whole.shape != final.shape:  # (allclose raised a traceback on a reshaped output)
-                raise _undecomposable(model, f"its forward returns shape {tuple(whole.shape)} where running its "
+            output = _scripted_output(model, batch)
+            if output.shape != final.shape:  # (allclose raised a traceback on a reshaped output)
+                raise _undecomposable(model, f"its forward returns shape {tuple(output.shape)} where running its "
                                              f"children in order gives {tuple(final.shape)}")
-            if not torch.allclose(final, whole, rtol=1e-5, atol=1e-6, equal_nan=True):
+            if not torch.allclose(final, output, rtol=1e-5, atol=1e-6, equal_nan=True):
                 raise _undecomposable(model, "running its children in order does not reproduce its output")
         for name in names:
             recorded[name].append(_to_numpy(name, outputs[name]))
     return recorded
+
+
+def _scripted_output(model, batch) -> torch.Tensor:
+    """What a TorchScript module's forward returns for ``batch``, or one line saying why it cannot be read."""
+    try:
+        output = model(batch)
+    except torch.jit.Error as error:  # raised inside its forward (not a RuntimeError: a traceback)
+        raise _failed_on_data(model, error) from None
+    except (RuntimeError, TypeError) as error:  # forward(x, y), or another signature
+        raise _undecomposable(model, "its forward does not run on one (n, inputs) tensor "
+                                     f"({' '.join(str(error).split())[:200]})") from None
+    if not isinstance(output, torch.Tensor):
+        raise _undecomposable(model, f"its forward returns {type(output).__name__}, not one tensor")
+    return output
 
 
 def _last_line(error: BaseException) -> str:
@@ -836,11 +874,14 @@ def _where_failed(model: nn.Module, batch: torch.Tensor) -> str:
 
 
 def _undecomposable(model, reason: str) -> ValueError:
+    leaves = _leaf_modules(model)
+    last = leaves[-1][0] if leaves else "its last module"
     return ValueError(
         f"cannot probe TorchScript module {_kind(model)}: {reason}; TorchScript takes no hooks, so "
         f"srnet can only probe scripted modules whose children run in order, such as nn.Sequential: write a "
         f"step its forward does itself (an input normalisation (x - mean) / std) as a module of its own in the "
-        f"sequence and script that; a network that is no chain (a residual sum) has no layer-by-layer probe"
+        f"sequence and script that; a network that is no chain (a residual sum) has no layer-by-layer probe, "
+        f"but its output has a direct formula: layers=['{last}'] (--layers {last})"
     )
 
 

@@ -126,7 +126,10 @@ def test_torchscript_round_trip(tmp_path):
     assert isinstance(loaded, torch.jit.ScriptModule)
     _same_function(original, loaded, 2)
     # an architecture beside it was ignored, yet recorded in the report as the network's
-    with pytest.raises(ValueError, match=r"TorchScript archive, which carries its own architecture: drop --arch"):
+    # (and dropping it runs the code a file holds that the user took for a state_dict: said)
+    with pytest.raises(ValueError, match=r"TorchScript archive, which carries its own architecture: drop --arch "
+                                         r"\(mlp:2-4-4-3:tanh:softmax\); TorchScript runs the code it holds, so load "
+                                         r"it only from a source you trust$"):
         load_network(tmp_path / "net.pt", "mlp:2-4-4-3:tanh:softmax")
 
 

@@ -299,7 +299,12 @@ def test_scripted_classifier_records_logits(X):
 
 def test_undecomposable_scripted_module_is_refused(X):
     with pytest.raises(ValueError, match=r"^cannot probe TorchScript module Residual: running its children in order does not reproduce"):
-        probe(torch.jit.script(Residual()), X)
+        probe(torch.jit.script(Residual()), X, layers=["inner", "head"])
+    # its output alone (the default: both its modules are Linear) is what its forward returns
+    scripted = torch.jit.script(Residual())
+    with torch.no_grad():
+        want = scripted(torch.tensor(X, dtype=torch.float32)).double().numpy()
+    np.testing.assert_array_equal(probe(scripted, X)[0], want)
 
 
 def test_traced_modules_are_refused_because_their_children_cannot_be_called(X):
@@ -556,6 +561,61 @@ def test_the_chain_check_runs_a_named_block_whole_and_records_nothing_twice():
     assert [a.shape for a in layers] == [(30, 4), (30, 4), (30, 1)]
 
 
+def test_the_inputs_take_the_first_linear_s_dtype_not_the_first_parameter_s():
+    """A learned float64 input scale declared before float32 Linears made float64 inputs: "mat1 and mat2 must
+    have the same dtype", though the network runs on float32."""
+    class LearnedScale(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter(torch.full((3,), 2.0, dtype=torch.float64))
+            self.l1, self.a, self.l2 = nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.l2(self.a(self.l1(x * self.scale.float())))
+
+    X = np.random.default_rng(0).uniform(-1, 1, (20, 3))
+    net = LearnedScale().eval()
+    with torch.no_grad():
+        want = net(torch.tensor(X, dtype=torch.float32)).double().numpy()
+    np.testing.assert_array_equal(probe(net, X)[-1], want)
+
+
+class _ScriptedResidual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1, self.a1, self.l2, self.a2, self.out = (nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh(),
+                                                         nn.Linear(4, 1))
+
+    def forward(self, x):
+        h = self.a1(self.l1(x))
+        return self.out(h + self.a2(self.l2(h)))
+
+
+class _ScriptedFunctional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(2, 6), nn.Linear(6, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+
+def test_a_scripted_network_that_is_no_chain_has_its_output_explained_directly():
+    """Saved as TorchScript (as srnet's refusal of its state_dict advised), fc2(tanh(fc1(x))) was refused even for
+    its output alone ("running its children in order does not reproduce its output"); its output is what its
+    forward returns, and a network that is no chain is told how to ask for it."""
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).uniform(-1, 1, (20, 2))
+    for net, layers in ((_ScriptedFunctional(), None), (_ScriptedResidual(), ["out"])):
+        scripted = torch.jit.script(net.eval())
+        with torch.no_grad():
+            want = scripted(torch.tensor(X, dtype=torch.float32)).double().numpy()
+        np.testing.assert_array_equal(probe(scripted, X, layers=layers)[0], want)
+    with pytest.raises(ValueError, match=r"does not reproduce its output; .* has no layer-by-layer probe, but its "
+                                         r"output has a direct formula: layers=\['out'\] \(--layers out\)$"):
+        probe(torch.jit.script(_ScriptedResidual().eval()), X)
+
+
 def test_trying_the_data_s_width_leaves_a_training_model_as_it_was():
     """accepts_width ran the model in training mode: BatchNorm counted a batch, Dropout drew random numbers."""
     class Net(nn.Module):  # declares its output layer first
@@ -611,8 +671,8 @@ def test_a_scripted_module_that_reshapes_its_output_is_one_line():
         def forward(self, x):
             return self.fc(x).reshape(-1, 2, 2)
 
-    with pytest.raises(ValueError, match=r"its forward returns shape \(5, 2, 2\) where running its children in order "
-                                         r"gives \(5, 4\)"):
+    with pytest.raises(ValueError, match=r"^layer 'fc' produced shape \(5, 2, 2\); srnet records \(n, width\) "
+                                         r"outputs$"):
         probe(torch.jit.script(Reshaped()), np.zeros((5, 3)))
 
 
