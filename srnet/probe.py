@@ -7,11 +7,13 @@ symbolic regression explains, layer by layer.
 Which layers, by default (:func:`plan_layers`)
 ----------------------------------------------
 The network's *chain* is its leaf modules (those without children), in
-registration order, which is assumed to be the order ``forward`` runs them
-(true for ``nn.Sequential``, nested or not, and for the SRNet paper's
-networks).  Each leaf is an ``nn.Linear``, a softmax, an *affine* module
-found by trying it on a few inputs (a standardisation, a scaling,
-``nn.Identity``, ``nn.Dropout`` or ``nn.BatchNorm1d`` in eval mode, any
+the order ``forward`` first runs them, read from one forward pass with hooks
+(Linears declared before their activations, or kept in two ModuleLists, run
+interleaved); a leaf ``forward`` never runs (a spare head) is no part of it.
+TorchScript modules take no hooks: theirs is the registration order (that of
+``nn.Sequential``, nested or not, and of the SRNet paper's networks).  Each
+leaf is an ``nn.Linear``, a softmax, an *affine* module found by trying it
+on a few inputs (a standardisation, a scaling, ``nn.Identity``, ``nn.Dropout`` or ``nn.BatchNorm1d`` in eval mode, any
 other affine map), or a nonlinearity.  Affine modules belong to the
 neighbouring linear map: they never make a layer of their own, so the first
 explained layer's inputs are the raw features.  A nonlinearity's output is
@@ -144,8 +146,8 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
     linears = [module for _, module in modules if _is_linear(module)]
     if not linears:
         raise ValueError(f"srnet probes networks built from nn.Linear layers; {_kind(model)} has none")
-    n_features = int(linears[0].weight.shape[1])
-    leaves = _classify_leaves(model, n_features)
+    n_features, ordered = _run_order(model, linears)
+    leaves = _classify_leaves(model, n_features, ordered)
     default, output, is_classifier = _default_layers(model, leaves)
     if is_classifier:
         _check_softmax(dict(model.named_modules())[leaves[-1].name], leaves[-1])
@@ -163,7 +165,11 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
                                  f"({type(name).__name__})")
             if name not in known:
                 raise ValueError(f"unknown layer '{name}'; valid names: {', '.join(known)}")
-        names = [name for name in known if name in set(layers)]
+        # in the order forward runs them (their first leaf's place in the chain), as the leaves are
+        place = {leaf.name: i for i, leaf in enumerate(leaves)}
+        first = {name: min((place[leaf] for leaf in place if leaf == name or leaf.startswith(name + ".")),
+                           default=len(leaves) + known.index(name)) for name in set(layers)}
+        names = sorted(set(layers), key=lambda name: (first[name], known.index(name)))
     return LayerPlan(
         names=tuple(names),
         widths=tuple(_output_width(leaves, name, n_features) for name in names),
@@ -229,12 +235,53 @@ def _leaf_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return leaves
 
 
-def _classify_leaves(model: nn.Module, n_features: int) -> list[_Leaf]:
-    """Every leaf module with its role, found by trying it (in eval mode,
+def _run_order(model: nn.Module, linears: list) -> tuple[int, list[tuple[str, nn.Module]]]:
+    """(the network's input width, its leaves in the order forward first runs them, those it never runs left out).
+
+    Declared order is not run order in common code: Linears declared first and activations after, Linears and
+    activations in two ModuleLists (a container named as a layer, "did not run"), a head declared before the
+    body.  The order is read from one forward pass of two rows of zeros, in eval mode, tried at each Linear's
+    input width (the first that runs is the network's); a network that runs at none of them, or takes no
+    hooks (TorchScript), keeps the declared order and its first Linear's width."""
+    declared = _leaf_modules(model)
+    fallback = int(linears[0].weight.shape[1]), declared
+    order: list[str] = []
+
+    def note(name):
+        def hook(module, args):
+            if name not in order:
+                order.append(name)
+        return hook
+
+    try:
+        handles = [module.register_forward_pre_hook(note(name)) for name, module in declared]
+    except (AttributeError, RuntimeError):  # TorchScript modules take no hooks
+        return fallback
+    parameter = _input_parameter(model)
+    try:
+        for width in dict.fromkeys(int(linear.weight.shape[1]) for linear in linears):
+            order.clear()
+            try:
+                with in_eval_mode(model), torch.no_grad():
+                    model(torch.zeros(2, width, dtype=parameter.dtype, device=parameter.device))
+            except Exception:  # noqa: BLE001 - not this width (probe() says why a network cannot run at all)
+                continue
+            ran = dict(declared)
+            if not any(_is_linear(ran[name]) for name in order):  # its children's hooks do not fire (traced)
+                return fallback
+            return width, [(name, ran[name]) for name in order]
+    finally:
+        for handle in handles:
+            handle.remove()
+    return fallback
+
+
+def _classify_leaves(model: nn.Module, n_features: int, ordered: list[tuple[str, nn.Module]]) -> list[_Leaf]:
+    """Every leaf module of ``ordered`` (in run order) with its role, found by trying it (in eval mode,
     without gradients) on a few inputs of the width that reaches it."""
     leaves, width = [], n_features
     with in_eval_mode(model), torch.no_grad():
-        for name, module in _leaf_modules(model):
+        for name, module in ordered:
             if _is_linear(module):
                 role, width = "linear", int(module.weight.shape[0])
             elif _is_softmax(module):
@@ -372,8 +419,18 @@ def in_training_mode(model) -> list[str]:
 
 def module_kinds(model) -> dict[str, str]:
     """Each submodule's class name by its name in ``model`` (see :func:`srnet.networks.as_network` for the models
-    accepted): explanations name a layer by both, since module '1' of an nn.Sequential says nothing alone."""
-    return {name: _kind(module) for name, module in as_network(model).named_modules() if name}
+    accepted): explanations name a layer by both, since module '1' of an nn.Sequential says nothing alone.  A
+    block is named by what it holds, ``Linear+Sigmoid`` (the paper's fc1 = Sequential(Linear, Sigmoid) read
+    "Sequential", which says nothing either)."""
+    return {name: _block_kind(module) for name, module in as_network(model).named_modules() if name}
+
+
+def _block_kind(module: nn.Module) -> str:
+    """A module's class name, or for a block (a module with children, not a Linear) its leaves' joined by +."""
+    leaves = [] if _is_linear(module) else [_kind(leaf) for _, leaf in _leaf_modules(module)]
+    if not leaves:
+        return _kind(module)
+    return "+".join(leaves[:4]) + ("+..." if len(leaves) > 4 else "")
 
 
 def _is_linear(module: nn.Module) -> bool:
@@ -438,7 +495,8 @@ def _block_name(leaves: list[_Leaf], start: int, end: int) -> str:
     for depth in range(1, len(path) + 1):
         candidate = ".".join(path[:depth])
         inside = [i for i, leaf in enumerate(leaves) if leaf.name == candidate or leaf.name.startswith(candidate + ".")]
-        if inside and inside[0] >= start and inside[-1] == end:
+        # (its leaves one run: in run order a ModuleList of activations has the Linears' between its own)
+        if inside and inside[0] >= start and inside == list(range(inside[0], end + 1)):
             return candidate
     return leaves[end].name
 
@@ -580,10 +638,11 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
             reason = (f"its first declared layer takes {plan.n_features} inputs, yet it runs on {X.shape[1]}: "
                       f"its layers are not declared in the order forward runs them, or a module before its first "
                       f"Linear changes the width (srnet's formulas read the Linear layers' inputs)")
-            if isinstance(model, torch.jit.ScriptModule):
+            if isinstance(model, torch.jit.ScriptModule):  # (eager modules are read in the order they run)
                 raise _undecomposable(model, reason)
-            raise ValueError(f"cannot probe {_kind(model)}: {reason}; declare them in that order "
-                             f"(srnet reads a network's layers in declaration order)")
+            raise ValueError(f"cannot probe {_kind(model)}: its first Linear layer takes {plan.n_features} inputs, "
+                             f"yet it runs on {X.shape[1]}: a module before its first Linear changes the width "
+                             f"(srnet's formulas read the Linear layers' inputs)")
         raise ValueError(
             f"X has {counted(X.shape[1], 'column')} but the network's first layer expects {plan.n_features}"
         )

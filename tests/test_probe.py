@@ -375,6 +375,12 @@ def test_layers_declared_out_of_forward_order_are_named_not_blamed_on_the_data(s
     model = _DeclaredBackwards().double()
     model = torch.jit.script(model) if scripted else model
     X = np.random.default_rng(0).uniform(-1, 1, (10, 2))
+    if not scripted:  # read in the order forward runs its modules (one forward pass with hooks): explained
+        with torch.no_grad():
+            want = model(torch.tensor(X)).numpy()
+        np.testing.assert_array_equal(probe(model, X)[-1], want)
+        assert plan_layers(model).names == ("out",) and plan_layers(model).n_features == 2
+        return
     with pytest.raises(ValueError, match="its first declared layer takes 4 inputs, yet it runs on 2: its layers "
                                          "are not declared in the order forward runs them"):
         probe(model, X)
@@ -513,14 +519,15 @@ class _LateSkip(nn.Module):
         return self.out(self.drop(self.a2(self.l2(h) + self.l3(x))))  # the input joins a later layer
 
 
-@pytest.mark.parametrize("kind,layer,before,steps", [("dropout", "out", "a2", "drop, out"),
-                                                     ("unused", "out", "a2", "out"),  # (drop never ran)
-                                                     ("input", "a2", "a1", "l2, l3, a2")])
-def test_a_skip_joining_past_the_next_module_is_refused_not_explained_from_the_wrong_input(kind, layer, before,
-                                                                                           steps):
+@pytest.mark.parametrize("kind,message", [
+    ("dropout", r"layer 'out' is not what the modules after layer 'a2' \(drop, out\) compute from that layer's "
+                r"output"),
+    ("unused", r"module 'out' \(declared after layer 'a2'\) does not run on that layer's output"),  # (drop never ran)
+    ("input", r"layer 'a2' is not what the modules after layer 'a1' \(l2, l3, a2\) compute from that layer's "
+              r"output")])
+def test_a_skip_joining_past_the_next_module_is_refused_not_explained_from_the_wrong_input(kind, message):
     X = np.random.default_rng(0).normal(size=(10, 3))
-    with pytest.raises(ValueError, match=rf"layer '{layer}' is not what the modules after layer '{before}' "
-                                         rf"\({steps}\) compute from that layer's output: a skip connection"):
+    with pytest.raises(ValueError, match=message + ": a skip connection"):
         probe(_LateSkip(kind).eval(), X)
     assert probe(_LateSkip(kind).eval(), X, layers=["out"])[0].shape == (10, 1)  # the output alone: a direct formula
 
@@ -616,8 +623,54 @@ def test_a_scripted_network_that_is_no_chain_has_its_output_explained_directly()
         probe(torch.jit.script(_ScriptedResidual().eval()), X)
 
 
-def test_trying_the_data_s_width_leaves_a_training_model_as_it_was():
-    """accepts_width ran the model in training mode: BatchNorm counted a batch, Dropout drew random numbers."""
+class _LinearsFirst(nn.Module):
+    """Linears declared first, activations after: common, and read in declared order it explained act2 as the
+    output ("its forward does more after it")."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(2, 5), nn.Linear(5, 5), nn.Linear(5, 1)
+        self.act1, self.act2 = nn.Tanh(), nn.Tanh()
+
+    def forward(self, x):
+        return self.fc3(self.act2(self.fc2(self.act1(self.fc1(x)))))
+
+
+class _TwoModuleLists(nn.Module):
+    """Linears and activations in two ModuleLists: the container 'acts' was named a layer ("did not run")."""
+
+    def __init__(self):
+        super().__init__()
+        self.linears = nn.ModuleList([nn.Linear(2, 5), nn.Linear(5, 5), nn.Linear(5, 1)])
+        self.acts = nn.ModuleList([nn.Tanh(), nn.Tanh()])
+
+    def forward(self, x):
+        for linear, act in zip(self.linears, self.acts):
+            x = act(linear(x))
+        return self.linears[-1](x)
+
+
+@pytest.mark.parametrize("make,names", [(_LinearsFirst, ("act1", "act2", "fc3")),
+                                        (_TwoModuleLists, ("acts.0", "acts.1", "linears.2"))])
+def test_layers_are_read_in_the_order_forward_runs_them(make, names):
+    torch.manual_seed(0)
+    net = make().eval()
+    X = np.random.default_rng(0).uniform(-1, 1, (20, 2))
+    assert plan_layers(net).names == names
+    layers = probe(net, X)
+    h = torch.tensor(X, dtype=torch.float32)
+    with torch.no_grad():
+        modules = dict(net.named_modules())
+        first = modules[names[0]](modules["fc1" if make is _LinearsFirst else "linears.0"](h))
+        np.testing.assert_array_equal(layers[0], first.double().numpy())
+        np.testing.assert_array_equal(layers[-1], net(h).double().numpy())
+    # named by the user in any order, they are taken in the order forward runs them
+    assert plan_layers(net, layers=list(reversed(names))).names == names
+
+
+def test_reading_the_run_order_leaves_a_training_model_as_it_was():
+    """accepts_width ran the model in training mode: BatchNorm counted a batch, Dropout drew random numbers; the
+    forward pass that reads the order modules run in must not either."""
     class Net(nn.Module):  # declares its output layer first
         def __init__(self):
             super().__init__()
@@ -629,8 +682,8 @@ def test_trying_the_data_s_width_leaves_a_training_model_as_it_was():
 
     net = Net().train()
     state = torch.random.get_rng_state()
-    with pytest.raises(ValueError, match="not declared in the order forward runs them"):
-        probe(net, np.zeros((5, 3)))
+    assert [a.shape for a in probe(net, np.random.default_rng(0).normal(size=(5, 3)))] == [(5, 8), (5, 1)]
+    assert plan_layers(net).folded == ("bn", "drop")
     assert int(net.bn.num_batches_tracked) == 0 and net.training and net.bn.training
     assert torch.equal(torch.random.get_rng_state(), state)
 
@@ -704,10 +757,11 @@ def test_a_module_declared_but_never_run_is_named_with_the_way_out():
             return self.fc2(self.act(self.fc1(x)))
 
     X = np.random.default_rng(0).uniform(-1, 1, (10, 2))
+    # by default the network is what forward runs (the spare head was the output explained, then "did not run")
+    assert plan_layers(SpareHead()).names == ("act", "fc2") and probe(SpareHead(), X)[-1].shape == (10, 1)
     with pytest.raises(ValueError, match=r"layer 'spare' did not run in a forward pass: a module declared but not "
                                          r"used by forward .* \(layers=\[\.\.\.\]\)"):
-        probe(SpareHead(), X)
-    assert probe(SpareHead(), X, layers=["act", "fc2"])[-1].shape == (10, 1)
+        probe(SpareHead(), X, layers=["act", "spare"])
 
 
 class _FailsOnLargeBatches(nn.Module):
