@@ -375,7 +375,15 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
         described = (
             f"a dict with keys {list(loaded)[:5]}" if isinstance(loaded, dict) else type(loaded).__name__
         )
-        raise ValueError(f"'{path}' holds {described}, not a state_dict of named tensors")
+        # a training checkpoint ({'model': state_dict, 'epoch': 3, ...}): say which entry holds the weights
+        inside = [key for key, value in loaded.items() if isinstance(value, dict) and value and all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())] if isinstance(
+            loaded, dict) else []
+        hint = (f" (a training checkpoint? its entry {inside[0]!r} holds a state_dict: save that alone, "
+                f"torch.save(checkpoint[{inside[0]!r}], 'net.pt'))" if len(inside) == 1 else
+                f" (a training checkpoint? its entries {', '.join(map(repr, inside))} hold state_dicts: save the "
+                f"network's alone, torch.save(checkpoint[{inside[0]!r}], 'net.pt'))" if inside else "")
+        raise ValueError(f"'{path}' holds {described}, not a state_dict of named tensors{hint}")
     return dict(loaded)
 
 

@@ -427,3 +427,17 @@ def test_an_architecture_wider_than_any_network_is_refused_in_one_line():
                                          r"tanh' is more than a network holds \(at most 10,000,000\)$"):
         parse_architecture("mlp:2-99999999999999999999-1:tanh")
     assert parse_architecture("mlp:2-10000000-1:tanh").widths == (2, 10**7, 1)
+
+
+def test_a_training_checkpoint_is_told_which_entry_holds_the_weights(tmp_path):
+    """{'model': state_dict, 'epoch': 3} was "holds a dict with keys ['model', 'epoch'], not a state_dict", with no
+    way out named."""
+    net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    torch.save({"model": net.state_dict(), "epoch": 3}, tmp_path / "checkpoint.pt")
+    with pytest.raises(ValueError, match=r"keys \['model', 'epoch'\], not a state_dict of named tensors \(a training "
+                                         r"checkpoint\? its entry 'model' holds a state_dict: save that alone, "
+                                         r"torch.save\(checkpoint\['model'\], 'net.pt'\)\)$"):
+        load_network(tmp_path / "checkpoint.pt", "mlp:2-4-1:tanh")
+    torch.save({"epoch": 3, "loss": [0.5]}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match=r"keys \['epoch', 'loss'\], not a state_dict of named tensors$"):
+        load_network(tmp_path / "other.pt", "mlp:2-4-1:tanh")
