@@ -13,9 +13,10 @@ interleaved); a leaf ``forward`` never runs (a spare head) is no part of it.
 TorchScript modules take no hooks: theirs is the registration order (that of
 ``nn.Sequential``, nested or not, and of the SRNet paper's networks).  Each
 leaf is an ``nn.Linear``, a softmax, an *affine* module found by trying it
-on a few inputs (a standardisation, a scaling, ``nn.Identity``, ``nn.Dropout`` or ``nn.BatchNorm1d`` in eval mode, any
-other affine map), or a nonlinearity.  Affine modules belong to the
-neighbouring linear map: they never make a layer of their own, so the first
+on a few inputs (a standardisation, a scaling, ``nn.Identity``,
+``nn.Dropout`` or ``nn.BatchNorm1d`` in eval mode, any other affine map),
+or a nonlinearity.  Affine modules belong to the neighbouring linear map:
+they never make a layer of their own, so the first
 explained layer's inputs are the raw features.  A nonlinearity's output is
 recorded when a linear map (an ``nn.Linear`` or a non-element-wise affine
 map) follows before the next nonlinearity, and the last leaf's output is
@@ -99,11 +100,11 @@ class LayerPlan:
     is_classifier: bool
     output: str
     folded: tuple[str, ...] = ()
-    #: per recorded layer, the leaf module declared right after it (None after the last leaf): the module
+    #: per recorded layer, the leaf module run right after it (None after the last leaf): the module
     #: that must run on the layer's output when the layers feed one another (no skip connection)
     fed: tuple[str | None, ...] = ()
     #: per recorded layer but the last, the modules that compute the next recorded layer from its output: the
-    #: leaves declared between them, then the next layer's module (checked on a first batch to reproduce it)
+    #: leaves run between them, then the next layer's module (checked on a first batch to reproduce it)
     steps: tuple[tuple[str, ...], ...] = ()
 
     def __str__(self) -> str:
@@ -187,14 +188,14 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
 
 
 def _next_leaf(leaves: list[_Leaf], name: str) -> str | None:
-    """The leaf declared right after the last leaf of ``name``'s subtree (None when it is the last)."""
+    """The leaf run right after the last leaf of ``name``'s subtree (None when it is the last)."""
     inside = [i for i, leaf in enumerate(leaves) if leaf.name == name or leaf.name.startswith(name + ".")]
     return leaves[inside[-1] + 1].name if inside and inside[-1] + 1 < len(leaves) else None
 
 
 def _steps_between(leaves: list[_Leaf], before: str, after: str) -> tuple[str, ...]:
     """The modules that compute layer ``after`` from layer ``before``'s output when the layers feed one another:
-    the leaves declared between their subtrees, then ``after`` itself (a named block runs its own forward);
+    the leaves run between their subtrees, then ``after`` itself (a named block runs its own forward);
     () where the subtrees are not one after the other."""
     first = [i for i, leaf in enumerate(leaves) if leaf.name == before or leaf.name.startswith(before + ".")]
     second = [i for i, leaf in enumerate(leaves) if leaf.name == after or leaf.name.startswith(after + ".")]
@@ -205,7 +206,7 @@ def _steps_between(leaves: list[_Leaf], before: str, after: str) -> tuple[str, .
 
 @dataclass(frozen=True)
 class _Leaf:
-    """A module without children, in forward (registration) order.
+    """A module without children, in the order forward runs them (TorchScript's: registration order).
 
     ``role``: "linear" (an nn.Linear), "affine" (another affine map, such as
     a whitening matrix), "diagonal" (an element-wise affine map: Identity,
@@ -769,7 +770,7 @@ def _check_fed(model, modules: dict, outputs: dict, fed: dict, inputs: dict) -> 
                 f"explained as the logits: its forward changes them in between (a temperature, an added prior, "
                 f"...); srnet explains the modules it can see: make that step a module, or explain the logits "
                 f"without it (layers=[...] up to '{name}')")
-        raise _not_fed(model, f"module '{after}' (declared after layer '{name}') does not run on that layer's "
+        raise _not_fed(model, f"module '{after}' (run after layer '{name}') does not run on that layer's "
                                   f"output")
 
 
@@ -798,10 +799,9 @@ def _check_steps(model, modules: dict, outputs: dict, steps: dict, ran: set) -> 
 
 def _not_fed(model, what: str) -> ValueError:
     return ValueError(
-        f"in {_kind(model)}, {what}: a skip connection (h + f(h)), a forward that combines layers, or one that "
-        f"runs its modules in another order than declared; srnet explains each layer from the one before, so "
-        f"name layers that feed one another (layers=[...]: a residual block as one module), or only the output "
-        f"module for a direct formula")
+        f"in {_kind(model)}, {what}: a skip connection (h + f(h)), or a forward that combines layers; srnet "
+        f"explains each layer from the one before, so name layers that feed one another (layers=[...]: a "
+        f"residual block as one module), or only the output module for a direct formula")
 
 
 def _check_output(model, outputs: dict, output, final) -> None:

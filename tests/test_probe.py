@@ -492,14 +492,14 @@ def test_a_skip_connection_is_one_clear_line_not_a_layer_explained_from_the_wron
             return self.l3(h + self.a2(self.l2(h)))
 
     X = np.random.default_rng(0).normal(size=(10, 3))
-    with pytest.raises(ValueError, match=r"module 'l3' \(declared after layer 'a2'\) does not run on that layer's "
+    with pytest.raises(ValueError, match=r"module 'l3' \(run after layer 'a2'\) does not run on that layer's "
                                          r"output: a skip connection"):
         probe(Residual(), X)
     assert probe(Residual(), X, layers=["l3"])[0].shape == (10, 1)  # the output alone: a direct formula
 
 
 class _LateSkip(nn.Module):
-    """Skips that join after the module declared right after a layer: that module's input is the layer's output,
+    """Skips that join after the module run right after a layer: that module's input is the layer's output,
     so checking it alone passed them, and the next layer was explained from the wrong input (R^2 0.36 fed the
     network's own values)."""
 
@@ -522,7 +522,7 @@ class _LateSkip(nn.Module):
 @pytest.mark.parametrize("kind,message", [
     ("dropout", r"layer 'out' is not what the modules after layer 'a2' \(drop, out\) compute from that layer's "
                 r"output"),
-    ("unused", r"module 'out' \(declared after layer 'a2'\) does not run on that layer's output"),  # (drop never ran)
+    ("unused", r"module 'out' \(run after layer 'a2'\) does not run on that layer's output"),  # (drop never ran)
     ("input", r"layer 'a2' is not what the modules after layer 'a1' \(l2, l3, a2\) compute from that layer's "
               r"output")])
 def test_a_skip_joining_past_the_next_module_is_refused_not_explained_from_the_wrong_input(kind, message):
