@@ -159,7 +159,11 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     report.update(extra or {})
     report["interrupted"] = report["interrupted"] or interrupted()
     _write_text(out_dir / "report.json", dumps(report, indent=2))  # first, in case plots fail
-    drawings = [lambda: [plot_convergence(model.history_, out_dir / "convergence.png")]]
+    # (the history is the layer-wise search's: say so, and where the formula selected came from when elsewhere)
+    source = model.formula_.source if model.formula_ is not None else "layerwise"
+    convergence_title = "layer-wise search" + ("" if source.startswith("layerwise") else
+                                               f"\n(the formula selected came from another search: {source})")
+    drawings = [lambda: [plot_convergence(model.history_, out_dir / "convergence.png", title=convergence_title)]]
     if model.formula_ is not None:
         drawings.append(lambda: [plot_pareto(model.candidates_, model.pareto_, model.formula_.source,
                                              out_dir / "pareto.png")])

@@ -36,9 +36,11 @@ def plot_convergence(history, path, title="search convergence") -> Path:
     history = np.asarray(history, dtype=np.float64).reshape(-1, max(np.shape(history)[-1:] or (2,)))
     fig, ax = plt.subplots(figsize=(6, 4))
     generations, fitness = history[:, 0], history[:, -1]
-    # marked steps: one row (a single generation) drew nothing; generation 0 sits at the origin of a scale
-    # linear up to 1 and logarithmic beyond (clipped to 1 it hid under generation 1)
-    ax.step(generations, fitness, where="post", color="C0", marker="o", markersize=3)
+    # marked points joined by lines: the history is sampled (islands meet every few generations), and steps
+    # drawn flat to the next sample claimed no progress until it; one row (a single generation) is a mark;
+    # generation 0 sits at the origin of a scale linear up to 1 and logarithmic beyond
+    ax.plot(generations, fitness, color="C0", marker="o", markersize=3)
+    ax.margins(y=0.08)  # (a first mark at the top edge was cut in half)
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlim(0, 1.5 * max(1.0, float(np.nanmax(generations, initial=0.0))))  # room for the last mark
     positive = fitness[np.isfinite(fitness) & (fitness > 0)]
@@ -65,6 +67,8 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, kinds
     rng = np.random.default_rng(0)
     for k, (target, approx, name) in enumerate(zip(targets, approximations, names)):
         t, a = np.ravel(target), np.ravel(approx)
+        units = np.shape(target)[1] if np.ndim(target) == 2 else 1
+        unit = np.tile(np.arange(units), t.size // units)  # each value's unit (rows of (n, units), raveled)
         rmse, r2 = rmse_r2(np.asarray(target, dtype=np.float64), np.asarray(approx, dtype=np.float64))
         missing, values = int((~np.isfinite(a)).sum()), a.size  # counted on every value, not on the sample drawn
         if t.size > max_points:
@@ -75,14 +79,15 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, kinds
             worst = np.argsort(np.where(np.isnan(miss), np.inf, miss), kind="stable")[-(max_points // 20):]
             rest = np.setdiff1d(np.arange(t.size), worst)
             keep = np.concatenate([worst, rng.choice(rest, max_points - worst.size, replace=False)])
-            t, a = t[keep], a[keep]
+            t, a, unit = t[keep], a[keep], unit[keep]
         top, bottom = axes[0, k], axes[1, k]
-        top.scatter(t, a, s=4, alpha=0.4)
+        # one colour per unit (up to 10): pooled in one colour, a unit fitted badly could not be told apart
+        colours = matplotlib.colormaps["tab10"](unit % 10) if 1 < units <= 10 else None
+        top.scatter(t, a, s=4, alpha=0.4, c=colours)
         finite = np.isfinite(a)
         low = float(min(t.min(), a[finite].min())) if finite.any() else float(t.min())
         high = float(max(t.max(), a[finite].max())) if finite.any() else float(t.max())
         top.plot([low, high], [low, high], color="k", lw=0.8)
-        units = np.shape(target)[1] if np.ndim(target) == 2 else 1
         # a formula not finite at some points: drawn as red crosses on the top edge, and counted (the finite
         # points alone showed a perfect fit, with no error below)
         note = f"; {missing} of {values} values not finite (red, top edge)" if missing else ""
@@ -94,7 +99,7 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, kinds
                       f"R\u00b2 {format_r2(r2)}, RMSE {rmse:.3g}{note}", fontsize=9)
         top.set_xlabel("network")
         top.set_ylabel("formula")
-        bottom.scatter(t, a - t, s=4, alpha=0.4, color="tab:orange")
+        bottom.scatter(t, a - t, s=4, alpha=0.4, c=colours if colours is not None else "tab:orange")
         if not finite.all():
             for panel in (top, bottom):
                 panel.scatter(t[~finite], np.ones(np.count_nonzero(~finite)), s=16, marker="x", color="red",
@@ -103,7 +108,9 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, kinds
         bottom.axhline(0, color="k", lw=0.8)
         bottom.set_xlabel("network")
         bottom.set_ylabel("formula - network")
-    fig.suptitle("each layer's formula against the network (all units, chained from the inputs)")
+    fig.suptitle("each layer's formula against the network: the layer-wise chain, all units, chained from the "
+                 "inputs\n(colours: units; the selected whole-network formula is drawn in network_vs_formula)",
+                 fontsize=10)
     return save_figure(fig, path)
 
 
@@ -318,9 +325,13 @@ def plot_fidelity(records, path, title="fidelity to the network") -> Path:
                   for r in found]
         positions = np.arange(len(names)) + d * width
         drawn = [value is not None and math.isfinite(value) and value > 0 for value in values]
-        ax.bar(positions[drawn], [v for v, ok in zip(values, drawn) if ok], width, label=domain, color=f"C{d}")
+        shown = [v for v, ok in zip(values, drawn) if ok]
+        if classification:
+            ax.bar(positions[drawn], shown, width, label=domain, color=f"C{d}")
+        else:  # a dot per RMSE, its value beside it: on a log axis a bar's length runs from an arbitrary floor
+            ax.scatter(positions[drawn], shown, s=36, color=f"C{d}", zorder=3, label=domain)
         any_bar = any_bar or any(drawn)
-        heights += [v for v, ok in zip(values, drawn) if ok]
+        heights += shown
         for x, value, ok in zip(positions, values, drawn):  # no bar to see on a log axis (0) or at all: say so
             if not ok:
                 text = "none" if value is None or math.isnan(value) else (
@@ -328,6 +339,12 @@ def plot_fidelity(records, path, title="fidelity to the network") -> Path:
                     "agrees on every row" if classification else f"{value:g} (exact)")
                 ax.text(x, 0.02, text, transform=ax.get_xaxis_transform(), rotation=90, ha="center", va="bottom",
                         fontsize=8, color="crimson")
+                if value is not None and math.isinf(value):  # the worst of all, at the top (no mark read as best)
+                    ax.scatter([x], [1.0], marker="^", s=60, color="crimson", clip_on=False, zorder=3,
+                               transform=ax.get_xaxis_transform())
+            elif not classification:
+                ax.annotate(f"{value:.3g}", (x, value), xytext=(5, 0), textcoords="offset points", va="center",
+                            fontsize=7)
             elif classification:  # the figure people quote, on its bar (99.96 %, not a rounded 100.0 %)
                 agreement = 100 * (1 - value)
                 ax.text(x, value, f"{agreement:.1f} %" if agreement < 99.95 else f"{agreement:.4g} %", ha="center",
@@ -336,8 +353,10 @@ def plot_fidelity(records, path, title="fidelity to the network") -> Path:
     ax.set_xlim(-0.5, len(names) - 0.5 + width * (len(domains) - 1))  # every slot shown, bars or notes
     if any_bar:
         ax.set_ylabel("share of rows whose class differs from the network's\n(log scale; bars: agreement)"
-                      if classification else "RMSE against the network (log scale)")
+                      if classification else "RMSE against the network at the points\n(log scale; lower is better)")
         ax.set_yscale("log")
+        if not classification:  # room above and below the dots for their values
+            ax.set_ylim(min(heights) / 3, max(heights) * 3)
         if classification:  # shares as percentages, with room above the bars for their labels
             from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 

@@ -66,6 +66,8 @@ def test_the_fidelity_bars_say_where_there_is_no_bar_to_see(tmp_path, monkeypatc
     def keep(fig, path):
         shown["texts"] = [t.get_text() for t in fig.axes[0].texts]
         shown["bars"] = len(fig.axes[0].patches)
+        # (regression: a dot per figure, its value beside it; an inf a red triangle at the top edge)
+        shown["dots"] = sorted(float(y) for c in fig.axes[0].collections for _, y in c.get_offsets())
         plt.close(fig)
         return path
 
@@ -75,11 +77,12 @@ def test_the_fidelity_bars_say_where_there_is_no_bar_to_see(tmp_path, monkeypatc
         ("lime", "interpolation", 0.1), ("lime", "extrapolation", 0.2),
         ("maple", "interpolation", None), ("maple", "extrapolation", 0.05))]
     plots.plot_fidelity(records, tmp_path / "fidelity.png")
-    assert shown == {"texts": ["0 (exact)", "none", "inf (overflow)"], "bars": 3}
+    assert shown == {"texts": ["0 (exact)", "0.1", "none", "inf (overflow)", "0.2", "0.05"], "bars": 0,
+                     "dots": [0.05, 0.1, 0.2, 1.0]}  # (1.0: the inf's triangle, at the top of the axis)
     # no bar at all (every formula exact): no log axis to fail on
     plots.plot_fidelity([dict(explainer="srnet", domain="interpolation", rmse=0.0, agreement=None)],
                         tmp_path / "exact.png")
-    assert shown == {"texts": ["0 (exact)"], "bars": 0}
+    assert shown == {"texts": ["0 (exact)"], "bars": 0, "dots": []}
 
 
 def test_a_formula_not_finite_on_the_domain_is_drawn_above_every_other_and_says_so(tmp_path, monkeypatch):
