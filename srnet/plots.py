@@ -195,7 +195,7 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
 def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None,
                      domain_box=None, output=0) -> Path:
     """2-D inputs: one heat map per function (label -> f(X), its column ``output``) over the wide box
-    on a robust shared scale (values beyond it in the over/under colours, NaN
+    on the first function's (the network's) range (values beyond it in the over/under colours, NaN
     or inf in magenta), the training box outlined (and ``domain_box``, the
     explanation domain, dotted); below, each function minus the first (the
     network) on a symmetric log scale, so that a blow-up outside the box shows."""
@@ -211,7 +211,9 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
             values[label] = np.asarray(f(grid), dtype=np.float64).reshape(len(grid), -1)[:, output].reshape(A.shape)
     reference_label, reference = next(iter(values.items()))
     finite = reference[np.isfinite(reference)]
-    low, high = (np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0))
+    # the reference's whole range: over and under then flag only functions that leave it (its own 1-99 % range
+    # painted its panel red and black at its edges, which read as faults of the network)
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     n = len(values)
     fig, axes = plt.subplots(2, n, figsize=(4.0 * n, 7.4), squeeze=False, layout="constrained")
     values_map = plt.get_cmap("viridis").with_extremes(over="red", under="black", bad="magenta")
@@ -245,7 +247,7 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
             ax.set_xlabel(labels[0])
             ax.set_ylabel(labels[1])
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, extend="both",
-                 label=f"value (1-99 % of {reference_label})\nred above, black below, magenta NaN/inf")
+                 label=f"value (the {reference_label}'s range)\nred above it, black below, magenta NaN/inf")
     if n > 1:
         # a tick per decade between the linear zone and the largest difference (at most four a side): with
         # ticks at +-0.01 and +-limit only, an error of 0.05 and one of 2 read alike, "saturated"
