@@ -397,7 +397,7 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
     # where no score is finite there is no class (as class_agreement counts it): magenta, not the arg-max of
     # NaN scores, which numpy reads as the first NaN's class (a formula's NaN region was painted class 0)
     cmap = matplotlib.colormaps["tab10"].with_extremes(bad="magenta")
-    seen, no_class = set(), False
+    seen, no_class, reference, differs_anywhere = set(), False, None, False
     for ax, (label, f) in zip(axes[0], classifiers.items()):
         classes, chosen = _classes(np.asarray(f(grid), dtype=np.float64), 1, label)
         seen.update(int(c) for c in np.unique(classes[chosen]))
@@ -405,12 +405,25 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
         ax.pcolormesh(A, B, np.ma.masked_array(classes, ~chosen).reshape(A.shape), shading="auto", cmap=cmap,
                       vmin=0, vmax=9, alpha=0.8)
         ax.scatter(X[:, i], X[:, j], s=3, c="k", alpha=0.3)
-        ax.set_title(label)
         ax.set_xlabel(names[i])
         ax.set_ylabel(names[j])
+        if reference is None:  # the first panel (the network): the others are read against it
+            reference = (classes, chosen)
+            ax.set_title(label)
+            continue
+        # where the class differs from the first panel's, hatched (compared by eye across panels, it was missed)
+        differs = (classes != reference[0]) | (chosen != reference[1])
+        if differs.any():
+            differs_anywhere = True
+            ax.contourf(A, B, differs.reshape(A.shape).astype(float), levels=[0.5, 1.5], colors="none",
+                        hatches=["xxxx"])
+        ax.set_title(f"{label}\nits class differs on {100 * differs.mean():.1f} % of this map")
     # which colour is which class (the network's output index), under the panels
     handles = [matplotlib.patches.Patch(color=cmap(c % 10), alpha=0.8, label=f"class {c}") for c in sorted(seen)]
     handles += [matplotlib.patches.Patch(color="magenta", alpha=0.8, label="no class (no finite score)")] * no_class
+    first = next(iter(classifiers), "")
+    handles += [matplotlib.patches.Patch(facecolor="none", hatch="xxxx", label=f"class differs from the {first}'s")
+                ] * differs_anywhere
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 10), fontsize=8)
     fig.suptitle("predicted class (other inputs at their median)")
     return save_figure(fig, path)

@@ -85,6 +85,23 @@ def test_a_decision_map_paints_no_class_where_no_score_is_finite(drawn):
     assert "no class (no finite score)" in [t.get_text() for t in fig.legends[0].get_texts()]
 
 
+def test_a_decision_map_hatches_where_an_explanation_s_class_differs_from_the_network_s(drawn):
+    """The maps were compared by eye across panels: an explanation wrong on a band of the map looked right."""
+    X = np.random.default_rng(0).uniform(-1, 1, size=(200, 2))
+    shifted = lambda Z: _scores(Z) + np.array([0.2, 0.0, 0.0])  # noqa: E731 - class 0 wins a band more
+    plots.plot_decision_boundaries({"network": _scores, "shifted": shifted, "same": _scores}, X, (0, 1), "map.png",
+                                   n_points=30)
+    fig = drawn["map.png"]
+    A, B = np.meshgrid(*(np.linspace(*plots.data_box(X)[k], 30) for k in (0, 1)))
+    grid = np.column_stack([A.ravel(), B.ravel()])
+    share = 100 * np.mean(np.argmax(shifted(grid), axis=1) != np.argmax(_scores(grid), axis=1))
+    assert 0 < share < 50
+    assert fig.axes[1].get_title() == f"shifted\nits class differs on {share:.1f} % of this map"
+    assert fig.axes[2].get_title() == "same\nits class differs on 0.0 % of this map"
+    assert len(fig.axes[1].collections) > len(fig.axes[2].collections)  # the hatched band, on the shifted only
+    assert "class differs from the network's" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
 def _frame(tasks_and_figures):
     """A summary frame of one ok job per (task, dataset, SRNet fidelity, MAPLE fidelity)."""
     rows = []
