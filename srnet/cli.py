@@ -25,6 +25,19 @@ def _shown(text, limit: int | None = None) -> str:
 READABLE_AT_LEAST = 0.9
 
 
+def _region_figures(model) -> tuple[str, str]:
+    """(what is measured, its figure per region: "rows 0.999991, domain 0.999980, ...") of the selected formula,
+    as the explanation prints them and network_vs_formula.png's title repeats them."""
+    from srnet.metrics import format_r2
+    if model.selected_["validation_agreement"] is not None:  # judged by its classes: a formula refined to the
+        # network's probabilities need not match its logits
+        return "class agreement with the network", ", ".join(
+            f"{name} {100 * figures['agreement']:.1f} %" for name, figures in model.regions_.items()
+            if figures.get("agreement") is not None)
+    return "R2 against the network", ", ".join(f"{name} {format_r2(figures['r2'])}"
+                                                for name, figures in model.regions_.items())
+
+
 def _print_explanation(model, output: str | None = None, kinds: dict | None = None) -> None:
     """``output``: the network's output module, when the layers explained stop before it (``--layers``);
     ``kinds``: each module's class by name (:func:`srnet.probe.module_kinds`), printed beside its name."""
@@ -46,13 +59,7 @@ def _print_explanation(model, output: str | None = None, kinds: dict | None = No
     if model.formula_ is None:  # teacher forcing: no whole-network formula
         return
     classifier = model.selected_["validation_agreement"] is not None
-    if classifier:  # judged by its classes: a formula refined to the network's probabilities need not match logits
-        regions = ", ".join(f"{name} {100 * figures['agreement']:.1f} %" for name, figures in model.regions_.items()
-                            if figures.get("agreement") is not None)
-        measure = "class agreement with the network"
-    else:
-        regions = ", ".join(f"{name} {format_r2(figures['r2'])}" for name, figures in model.regions_.items())
-        measure = "R2 against the network"
+    measure, regions = _region_figures(model)
     what = ("the network" if output is None or output == model.layer_names_[-1]
             else f"layer '{model.layer_names_[-1]}' (not the network's output, '{output}')")
     print(f"{what} as one formula ({report['formula_source']}, {report['complexity']} nodes; "
@@ -174,6 +181,9 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
             # beyond the domain the network may overflow (fit only noted it): drawn, not refused
             lambda Z: probe(network, Z, model.layer_names_, finite=False)[-1], model.predict, X,
             out_dir / "network_vs_formula",
+            # which formula, and the figures printed for it (the title said neither)
+            description=None if model.formula_ is None else "{}, {} nodes; {}: {}".format(
+                model.formula_.source, model.report()["complexity"], *_region_figures(model)),
             feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box"),
             layer=None if model.layer_names_[-1] == plan_layers(network).output else model.layer_names_[-1]))
     plots = []

@@ -262,7 +262,8 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
                                   f"white within ±{threshold:.2g},\nlogarithmic beyond",
                         ha="center", va="center", transform=axes[1][0].transAxes, fontsize=10, color="0.25")
     key = "dashed: training box" + ("; dotted: explanation domain" if domain_box is not None else "")
-    fig.suptitle(f"{title} ({key})" if title else f"network and explanations ({key})")
+    fig.suptitle(f"{title}\n({key})" if title else f"network and explanations ({key})")  # (on one line, a long
+    # title widened the figure past its panels)
     return save_figure(fig, path)
 
 
@@ -280,7 +281,8 @@ MAX_OUTPUT_PLOTS = 8
 
 
 def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, box=None,
-                            others=None, domain_box=None, layer: str | None = None) -> list[Path]:
+                            others=None, domain_box=None, layer: str | None = None,
+                            description: str | None = None) -> list[Path]:
     """For 1-D or 2-D inputs: the network and the formula (and any ``others``,
     label -> function) across the data's box widened by 50 % on each side,
     and at least the explanation domain widened by 25 % (``domain_box``: its
@@ -288,7 +290,7 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
     hidden layer, ``--layers``) one file each, ``<stem>_y<j>.png``, the first
     MAX_OUTPUT_PLOTS of them (only the first was drawn, a wrong second one
     unseen).  ``layer``: the module explained, when it is not the network's output (its units are titled
-    so, not "output y6")."""
+    so, not "output y6"); ``description``: the formula's source, size and figures, in the title."""
     train_box = data_box(X) if box is None else np.asarray(box, dtype=np.float64)
     wide = widen_box(train_box)
     if domain_box is not None:
@@ -303,9 +305,10 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
     for j in range(min(n_outputs, MAX_OUTPUT_PLOTS)):
         path = f"{path_stem}.png" if n_outputs == 1 else f"{path_stem}_y{j}.png"
         what = "output" if layer is None else f"layer '{layer}', unit"
-        title = None if n_outputs == 1 else (f"{what} y{j} (of {n_outputs}"
-                                             + (f"; the first {MAX_OUTPUT_PLOTS} drawn" if n_outputs > MAX_OUTPUT_PLOTS
-                                                else "") + "): network and formula")
+        title = "network and formula" if n_outputs == 1 else (
+            f"{what} y{j} (of {n_outputs}" + (f"; the first {MAX_OUTPUT_PLOTS} drawn" if n_outputs > MAX_OUTPUT_PLOTS
+                                              else "") + "): network and formula")
+        title = f"{title}\n({description})" if description else (None if n_outputs == 1 else title)
         paths.append(plot_inputs(curves, train_box, wide, path, feature_names, domain_box=domain_box, output=j,
                                  title=title))
     return paths

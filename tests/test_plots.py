@@ -269,8 +269,29 @@ def test_a_difference_map_has_a_tick_per_decade_and_a_hidden_unit_is_titled_so(t
     plots.plot_network_vs_formula(network, lambda Z: network(Z) + 0.3 * Z[:, :1] ** 3, X, tmp_path / "n",
                                   domain_box=[(-1.2, 1.2), (-1.2, 1.2)], layer="body.1")
     title, ticks, texts = seen[0]
-    assert title.startswith("layer 'body.1', unit y0 (of 2): network and formula (dashed: training box; dotted: "
+    assert title.startswith("layer 'body.1', unit y0 (of 2): network and formula\n(dashed: training box; dotted: "
                             "explanation domain)")
     positive = sorted(t for t in ticks if t > 0)
     assert len(positive) >= 3 and all(b / a >= 2.5 for a, b in zip(positive, positive[1:]))  # decades between
     assert any("each minus the network" in text for text in texts)  # the empty panel says how to read them
+
+
+def test_network_vs_formula_names_the_formula_and_its_figures_in_the_title(tmp_path, monkeypatch):
+    """Its title named neither the formula shown nor the figures printed for it ("network and explanations inside
+    and outside the training range"): a reader could not place the printed R^2 on the picture."""
+    import numpy as np
+
+    import srnet.plots as plots
+
+    titles = []
+
+    def keep(fig, path):
+        titles.append(fig.get_suptitle() or fig.axes[0].get_title())
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    X = np.linspace(-1, 1, 50)[:, None]
+    plots.plot_network_vs_formula(np.sin, lambda Z: Z - Z ** 3 / 6, X, tmp_path / "nvf",
+                                  description="direct-8, 7 nodes; R2 against the network: rows 0.9999")
+    assert titles == ["network and formula\n(direct-8, 7 nodes; R2 against the network: rows 0.9999)"]
