@@ -135,7 +135,8 @@ def _read(entry: dict) -> str:
 
 #: Every plot an explanation may draw (those a run does not draw are removed from its folder: a 1-input demo's
 #: network_vs_formula.png stayed beside the report of a 3-input network explained into the same --out).
-EXPLANATION_PLOTS = ("convergence.png", "pareto.png", "layers.png", "network_vs_formula.png")
+EXPLANATION_PLOTS = ("convergence.png", "pareto.png", "layers.png", "network_vs_formula.png",
+                     "decision_boundaries.png")
 
 
 #: What the first Ctrl-C after the search does while an explanation is printed and written.
@@ -147,8 +148,15 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     """report.json and the plots of an explanation, in out_dir.  ``finishing``: the
     :class:`~srnet.cgp.driver.FinishOnInterrupt` the explanation is delivered under; once a Ctrl-C has
     requested the finish, report.json is still written (marked interrupted) and the remaining plots skipped."""
+    from srnet.compare import most_varied_inputs
     from srnet.jsonio import dumps
-    from srnet.plots import plot_convergence, plot_layer_fits, plot_network_vs_formula, plot_pareto
+    from srnet.plots import (
+        plot_convergence,
+        plot_decision_boundaries,
+        plot_layer_fits,
+        plot_network_vs_formula,
+        plot_pareto,
+    )
     from srnet.probe import module_kinds, plan_layers, probe
 
     def interrupted() -> bool:
@@ -176,6 +184,13 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
                                              out_dir / "pareto.png")])
     drawings.append(lambda: [plot_layer_fits(probe(network, X, model.layer_names_), model.predict_layers(X),
                                              model.layer_names_, out_dir / "layers.png", kinds=module_kinds(network))])
+    if model.is_classifier_ and model.formula_ is not None and X.shape[1] >= 2:
+        # where the formula's class differs from the network's, over its two most varied inputs (an explained
+        # classifier drew no picture of its errors at all)
+        drawings.append(lambda: [plot_decision_boundaries(
+            {"network": lambda Z: probe(network, Z, model.layer_names_, finite=False)[-1], "formula": model.predict},
+            X, most_varied_inputs(X), out_dir / "decision_boundaries.png",
+            feature_names=None if feature_names is None else list(feature_names))])
     if not model.is_classifier_:
         drawings.append(lambda: plot_network_vs_formula(
             # beyond the domain the network may overflow (fit only noted it): drawn, not refused

@@ -139,3 +139,6 @@ def test_whole_number_labels_are_written_as_whole_numbers(tmp_path):
                  "--quiet"]) == 0
     classes = json.loads((tmp_path / "out" / "report.json").read_text())["classes"]
     assert classes == [0, 1, 2] and all(isinstance(c, int) for c in classes)
+    # a classifier's explanation draws where the formula's class differs from the network's (it drew none)
+    assert (tmp_path / "out" / "decision_boundaries.png").is_file()
+    assert not (tmp_path / "out" / "network_vs_formula.png").exists()
