@@ -180,8 +180,12 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
                                                f"\n(the formula selected came from another search: {source})")
     drawings = [lambda: [plot_convergence(model.history_, out_dir / "convergence.png", title=convergence_title)]]
     if model.formula_ is not None:
+        # (a hidden layer's front, --layers, is no front of formulas of the network: say whose it is)
+        whose = ("the network" if model.layer_names_[-1] == plan_layers(network).output
+                 else f"layer '{model.layer_names_[-1]}'")
         drawings.append(lambda: [plot_pareto(model.candidates_, model.pareto_, model.formula_.source,
-                                             out_dir / "pareto.png")])
+                                             out_dir / "pareto.png",
+                                             title=f"formulas of {whose}: size against fidelity")])
     drawings.append(lambda: [plot_layer_fits(probe(network, X, model.layer_names_), model.predict_layers(X),
                                              model.layer_names_, out_dir / "layers.png", kinds=module_kinds(network))])
     if model.is_classifier_ and model.formula_ is not None and X.shape[1] >= 2:
