@@ -202,7 +202,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
             out_dir / "network_vs_formula",
             # which formula, and the figures printed for it (the title said neither)
             description=None if model.formula_ is None else "{}, {} nodes; {}: {}".format(
-                model.formula_.source, model.report()["complexity"], *_region_figures(model)),
+                model.formula_.source, report["complexity"], *_region_figures(model)),
             feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box"),
             layer=None if model.layer_names_[-1] == plan_layers(network).output else model.layer_names_[-1]))
     plots = []

@@ -415,7 +415,7 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
             ax.set_title(label)
             continue
         # where the class differs from the first panel's, hatched (compared by eye across panels, it was missed)
-        differs = (classes != reference[0]) | (chosen != reference[1])
+        differs = (chosen != reference[1]) | (chosen & (classes != reference[0]))  # (no class in both: alike)
         if differs.any():
             differs_anywhere = True
             ax.contourf(A, B, differs.reshape(A.shape).astype(float), levels=[0.5, 1.5], colors="none",
