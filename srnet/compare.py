@@ -423,7 +423,8 @@ def write_comparison(comparison: Comparison, network: NetworkFunction, out_dir, 
         writer.writerows({**r, "formula": "; ".join(r["formula"]) if r.get("formula") else ""}
                          for r in comparison.records)
     written = [out_dir / "compare.json", out_dir / "compare.csv",
-               plots.plot_fidelity(comparison.records, out_dir / "fidelity.png")]
+               plots.plot_fidelity(comparison.records, out_dir / "fidelity.png",
+                                   counts={domain: len(points) for domain, points in comparison.points.items()})]
     functions = {"network": network, **{name: e.predict for name, e in comparison.explainers.items()}}
     if comparison.task == "regression" and comparison.boxes["training"].shape[0] <= 2:
         training, test = comparison.boxes["training"], comparison.boxes["test"]

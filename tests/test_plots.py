@@ -295,3 +295,21 @@ def test_network_vs_formula_names_the_formula_and_its_figures_in_the_title(tmp_p
     plots.plot_network_vs_formula(np.sin, lambda Z: Z - Z ** 3 / 6, X, tmp_path / "nvf",
                                   description="direct-8, 7 nodes; R2 against the network: rows 0.9999")
     assert titles == ["network and formula\n(direct-8, 7 nodes; R2 against the network: rows 0.9999)"]
+
+
+def test_the_fidelity_legend_counts_each_domain_s_points(tmp_path, monkeypatch):
+    """With 38 test rows one row is 2.6 % of disagreement: the legend said nothing of how many."""
+    import srnet.plots as plots
+
+    legends = []
+
+    def keep(fig, path):
+        legends.append([t.get_text() for t in fig.legends[0].get_texts()])
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    records = [dict(explainer="srnet", domain=d, rmse=None, agreement=a) for d, a in (("train", 0.99), ("test", 0.97))]
+    plots.plot_fidelity(records, tmp_path / "f.png", counts={"train": 112, "test": 38})
+    plots.plot_fidelity([dict(r, agreement=None, rmse=0.1) for r in records], tmp_path / "g.png")
+    assert legends == [["train (112 rows)", "test (38 rows)"], ["train", "test"]]
