@@ -234,6 +234,13 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
         top.set_title(label)
         if k:
             diff_image = bottom.pcolormesh(A, B, differences[label], norm=norm, shading="auto", cmap=difference_map)
+            # contours of |difference| at each decade, labelled: on the symlog colours an error of 0.06 and one of
+            # 0.32 read alike (both "saturated"); the lines say where the error passes 0.1, 1, ...
+            size = np.ma.masked_invalid(np.abs(differences[label]))
+            levels = [10.0**k for k in range(-12, 13) if threshold < 10.0**k < float(size.max() or 0.0)]
+            if levels:
+                lines = bottom.contour(A, B, size, levels=levels, colors="k", linewidths=0.6, alpha=0.7)
+                bottom.clabel(lines, fmt=lambda v: f"{v:g}", fontsize=7)
             bottom.set_title(f"{label} - {reference_label}")
         else:
             bottom.axis("off")
@@ -259,7 +266,8 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
         bar.ax.set_yticklabels([f"{t:.2g}" for t in ticks])
         # the reference's own difference is 0: its panel says how to read the others'
         axes[1][0].text(0.5, 0.5, f"below: each minus the {reference_label}\n(red: above it, blue: below)\n"
-                                  f"white within ±{threshold:.2g},\nlogarithmic beyond",
+                                  f"white within ±{threshold:.2g},\nlogarithmic beyond;\nlines: |difference| at "
+                                  f"each decade",
                         ha="center", va="center", transform=axes[1][0].transAxes, fontsize=10, color="0.25")
     key = "dashed: training box" + ("; dotted: explanation domain" if domain_box is not None else "")
     fig.suptitle(f"{title}\n({key})" if title else f"network and explanations ({key})")  # (on one line, a long

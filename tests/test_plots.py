@@ -313,3 +313,30 @@ def test_the_fidelity_legend_counts_each_domain_s_points(tmp_path, monkeypatch):
     plots.plot_fidelity(records, tmp_path / "f.png", counts={"train": 112, "test": 38})
     plots.plot_fidelity([dict(r, agreement=None, rmse=0.1) for r in records], tmp_path / "g.png")
     assert legends == [["train (112 rows)", "test (38 rows)"], ["train", "test"]]
+
+
+def test_difference_maps_draw_a_labelled_line_where_the_error_passes_each_decade(tmp_path, monkeypatch):
+    """On the symlog colours an error of 0.06 and one of 0.32 read alike ("saturated"): lines of |difference| at
+    0.01, 0.1, 1 say which is which."""
+    import numpy as np
+    from matplotlib.contour import ContourSet
+
+    import srnet.plots as plots
+
+    seen = {}
+
+    def keep(fig, path):
+        for ax in fig.axes:
+            contours = [c for c in ax.get_children() if isinstance(c, ContourSet)]
+            if contours:
+                seen[ax.get_title()] = (list(contours[0].levels), sorted(t.get_text() for t in ax.texts))
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    net = lambda Z: np.sin(Z[:, 0]) * np.cos(Z[:, 1])  # noqa: E731
+    plots.plot_surfaces_2d({"network": net, "poor": lambda Z: net(Z) + 0.32 * Z[:, 0] * Z[:, 1]},
+                           np.array([[-1, 1], [-1, 1]]), np.array([[-2, 2], [-2, 2]]), tmp_path / "s.png")
+    levels, labels = seen["poor - network"]
+    assert levels == [0.01, 0.1, 1.0]  # (|difference| reaches 1.28 at the corners; the white zone ends at 0.005)
+    assert {"0.01", "0.1", "1"} <= set(labels)
