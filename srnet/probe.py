@@ -53,7 +53,6 @@ records what the module's forward returns, whatever that forward does.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,8 +146,8 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
     linears = [module for _, module in modules if _is_linear(module)]
     if not linears:
         raise ValueError(f"srnet probes networks built from nn.Linear layers; {_kind(model)} has none")
-    n_features, ordered = _run_order(model, linears)
-    leaves = _classify_leaves(model, n_features, ordered)
+    n_features, ordered, widths = _run_order(model, linears)
+    leaves = _classify_leaves(model, n_features, ordered, widths)
     default, output, is_classifier = _default_layers(model, leaves)
     if is_classifier:
         _check_softmax(dict(model.named_modules())[leaves[-1].name], leaves[-1])
@@ -167,9 +166,7 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
             if name not in known:
                 raise ValueError(f"unknown layer '{name}'; valid names: {', '.join(known)}")
         # in the order forward runs them (their first leaf's place in the chain), as the leaves are
-        place = {leaf.name: i for i, leaf in enumerate(leaves)}
-        first = {name: min((place[leaf] for leaf in place if leaf == name or leaf.startswith(name + ".")),
-                           default=len(leaves) + known.index(name)) for name in set(layers)}
+        first = {name: min(_inside(leaves, name), default=len(leaves) + known.index(name)) for name in set(layers)}
         names = sorted(set(layers), key=lambda name: (first[name], known.index(name)))
     return LayerPlan(
         names=tuple(names),
@@ -187,9 +184,14 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
     )
 
 
+def _inside(leaves: list[_Leaf], name: str) -> list[int]:
+    """The positions in ``leaves`` of module ``name``'s leaves (itself, or those under it)."""
+    return [i for i, leaf in enumerate(leaves) if leaf.name == name or leaf.name.startswith(name + ".")]
+
+
 def _next_leaf(leaves: list[_Leaf], name: str) -> str | None:
     """The leaf run right after the last leaf of ``name``'s subtree (None when it is the last)."""
-    inside = [i for i, leaf in enumerate(leaves) if leaf.name == name or leaf.name.startswith(name + ".")]
+    inside = _inside(leaves, name)
     return leaves[inside[-1] + 1].name if inside and inside[-1] + 1 < len(leaves) else None
 
 
@@ -197,8 +199,7 @@ def _steps_between(leaves: list[_Leaf], before: str, after: str) -> tuple[str, .
     """The modules that compute layer ``after`` from layer ``before``'s output when the layers feed one another:
     the leaves run between their subtrees, then ``after`` itself (a named block runs its own forward);
     () where the subtrees are not one after the other."""
-    first = [i for i, leaf in enumerate(leaves) if leaf.name == before or leaf.name.startswith(before + ".")]
-    second = [i for i, leaf in enumerate(leaves) if leaf.name == after or leaf.name.startswith(after + ".")]
+    first, second = _inside(leaves, before), _inside(leaves, after)
     if not first or not second or first[-1] >= second[0]:
         return ()
     return (*(leaf.name for leaf in leaves[first[-1] + 1 : second[0]]), after)
@@ -236,32 +237,48 @@ def _leaf_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return leaves
 
 
-def _run_order(model: nn.Module, linears: list) -> tuple[int, list[tuple[str, nn.Module]]]:
-    """(the network's input width, its leaves in the order forward first runs them, those it never runs left out).
+def _run_order(model: nn.Module, linears: list) -> tuple[int, list[tuple[str, nn.Module]], dict[str, int]]:
+    """(the network's input width, its leaves in the order forward first runs them, those it never runs left out,
+    and the width of each leaf's output in that pass).
 
     Declared order is not run order in common code: Linears declared first and activations after, Linears and
     activations in two ModuleLists (a container named as a layer, "did not run"), a head declared before the
     body.  The order is read from one forward pass of two rows of zeros, in eval mode, tried at each Linear's
     input width (the first that runs is the network's); a network that runs at none of them, or takes no
-    hooks (TorchScript), keeps the declared order and its first Linear's width."""
-    declared = _leaf_modules(model)
-    fallback = int(linears[0].weight.shape[1]), declared
-    order: list[str] = []
+    hooks (TorchScript), keeps the declared order and its first Linear's width, and no widths are measured.
 
-    def note(name):
+    The widths: tried alone on rows of the width that reaches them, modules that reshape (Unflatten, a Conv1d,
+    Flatten) kept the width before them: Linear(3, 6), Unflatten, Conv1d(kernel 3), Flatten, Tanh listed the
+    Tanh as 6 units wide where the network gives 4.  A leaf whose output is no table (n, width) has none."""
+    declared = _leaf_modules(model)
+    fallback = int(linears[0].weight.shape[1]), declared, {}
+    order: list[str] = []
+    widths: dict[str, int | None] = {}
+
+    def enter(name):
         def hook(module, args):
             if name not in order:
                 order.append(name)
         return hook
 
+    def leave(name):
+        def hook(module, args, output):
+            widths[name] = int(output.shape[1]) if isinstance(output, torch.Tensor) and output.ndim == 2 else None
+        return hook
+
+    handles = []
     try:
-        handles = [module.register_forward_pre_hook(note(name)) for name, module in declared]
+        for name, module in declared:
+            handles += [module.register_forward_pre_hook(enter(name)), module.register_forward_hook(leave(name))]
     except (AttributeError, RuntimeError):  # TorchScript modules take no hooks
+        for handle in handles:
+            handle.remove()
         return fallback
     parameter = _input_parameter(model)
     try:
         for width in dict.fromkeys(int(linear.weight.shape[1]) for linear in linears):
             order.clear()
+            widths.clear()
             try:
                 with in_eval_mode(model), torch.no_grad():
                     model(torch.zeros(2, width, dtype=parameter.dtype, device=parameter.device))
@@ -270,16 +287,18 @@ def _run_order(model: nn.Module, linears: list) -> tuple[int, list[tuple[str, nn
             ran = dict(declared)
             if not any(_is_linear(ran[name]) for name in order):  # its children's hooks do not fire (traced)
                 return fallback
-            return width, [(name, ran[name]) for name in order]
+            return width, [(name, ran[name]) for name in order], {k: v for k, v in widths.items() if v is not None}
     finally:
         for handle in handles:
             handle.remove()
     return fallback
 
 
-def _classify_leaves(model: nn.Module, n_features: int, ordered: list[tuple[str, nn.Module]]) -> list[_Leaf]:
+def _classify_leaves(model: nn.Module, n_features: int, ordered: list[tuple[str, nn.Module]],
+                     widths: dict[str, int]) -> list[_Leaf]:
     """Every leaf module of ``ordered`` (in run order) with its role, found by trying it (in eval mode,
-    without gradients) on a few inputs of the width that reaches it."""
+    without gradients) on a few inputs of the width that reaches it, and its output's width (``widths``: as
+    measured in the network's forward pass, where it was; see :func:`_run_order`)."""
     leaves, width = [], n_features
     with in_eval_mode(model), torch.no_grad():
         for name, module in ordered:
@@ -290,40 +309,8 @@ def _classify_leaves(model: nn.Module, n_features: int, ordered: list[tuple[str,
             else:
                 role, out_width = _affine_role(module, width, model)
                 width = out_width if out_width is not None else width
-            leaves.append(_Leaf(name, _kind(module), role, width))
-    return _measured_widths(model, leaves, n_features)
-
-
-def _measured_widths(model: nn.Module, leaves: list[_Leaf], n_features: int) -> list[_Leaf]:
-    """``leaves`` with the widths of their outputs in a forward pass of the whole network on two rows.
-
-    Tried alone on rows of the width that reaches them, modules that reshape (Unflatten, a Conv1d, Flatten)
-    kept the width before them: Linear(3, 6), Unflatten, Conv1d(kernel 3), Flatten, Tanh listed the Tanh as
-    6 units wide where the network gives 4.  A leaf whose output is no table (n, width) keeps its width; a network
-    that cannot run on zeros, or takes no hooks (TorchScript), keeps the widths tried alone."""
-    parameter = _input_parameter(model)
-    seen: dict[str, int | None] = {}
-
-    def record(name):
-        def hook(module, args, output):
-            seen[name] = int(output.shape[1]) if isinstance(output, torch.Tensor) and output.ndim == 2 else None
-        return hook
-
-    modules = dict(model.named_modules())
-    try:
-        handles = [modules[leaf.name].register_forward_hook(record(leaf.name)) for leaf in leaves]
-    except (AttributeError, RuntimeError, KeyError):  # TorchScript modules take no hooks
-        return leaves
-    try:
-        with in_eval_mode(model), torch.no_grad():
-            model(torch.zeros(2, n_features, dtype=parameter.dtype, device=parameter.device))
-    except Exception:  # noqa: BLE001 - probe() says why a network cannot run; the widths tried alone stay
-        return leaves
-    finally:
-        for handle in handles:
-            handle.remove()
-    return [dataclasses.replace(leaf, width=seen[leaf.name]) if seen.get(leaf.name) is not None else leaf
-            for leaf in leaves]
+            leaves.append(_Leaf(name, _kind(module), role, widths.get(name, width)))
+    return leaves
 
 
 #: Most values of the unit vectors tried on a module at once (float64): its output for them all at once held
@@ -495,7 +482,7 @@ def _block_name(leaves: list[_Leaf], start: int, end: int) -> str:
     path = leaves[end].name.split(".")
     for depth in range(1, len(path) + 1):
         candidate = ".".join(path[:depth])
-        inside = [i for i, leaf in enumerate(leaves) if leaf.name == candidate or leaf.name.startswith(candidate + ".")]
+        inside = _inside(leaves, candidate)
         # (its leaves one run: in run order a ModuleList of activations has the Linears' between its own)
         if inside and inside[0] >= start and inside == list(range(inside[0], end + 1)):
             return candidate
@@ -504,7 +491,7 @@ def _block_name(leaves: list[_Leaf], start: int, end: int) -> str:
 
 def _output_width(leaves: list[_Leaf], name: str, n_features: int) -> int:
     """The output width of the last leaf at or before the end of ``name``'s subtree."""
-    inside = [i for i, leaf in enumerate(leaves) if leaf.name == name or leaf.name.startswith(name + ".")]
+    inside = _inside(leaves, name)
     width = leaves[inside[-1]].width if inside else None
     return n_features if width is None else width
 
