@@ -179,10 +179,11 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
     convergence_title = "layer-wise search" + ("" if source.startswith("layerwise") else
                                                f"\n(the formula selected came from another search: {source})")
     drawings = [lambda: [plot_convergence(model.history_, out_dir / "convergence.png", title=convergence_title)]]
+    # the layer explained when it is not the network's output (--layers): its plots are titled so
+    hidden = None if model.layer_names_[-1] == plan_layers(network).output else model.layer_names_[-1]
     if model.formula_ is not None:
         # (a hidden layer's front, --layers, is no front of formulas of the network: say whose it is)
-        whose = ("the network" if model.layer_names_[-1] == plan_layers(network).output
-                 else f"layer '{model.layer_names_[-1]}'")
+        whose = "the network" if hidden is None else f"layer '{hidden}'"
         drawings.append(lambda: [plot_pareto(model.candidates_, model.pareto_, model.formula_.source,
                                              out_dir / "pareto.png",
                                              title=f"formulas of {whose}: size against fidelity")])
@@ -204,7 +205,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
             description=None if model.formula_ is None else "{}, {} nodes; {}: {}".format(
                 model.formula_.source, report["complexity"], *_region_figures(model)),
             feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box"),
-            layer=None if model.layer_names_[-1] == plan_layers(network).output else model.layer_names_[-1]))
+            layer=hidden))
     plots = []
     try:
         for draw in drawings:
