@@ -174,7 +174,8 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
         n_features=n_features,
         is_classifier=is_classifier and names[-1] == output,
         output=output,
-        folded=tuple(leaf.name for leaf in leaves if leaf.role in ("diagonal", "affine")),
+        # (a recorded module is a layer, not folded: an Identity ending the chain is the output it records)
+        folded=tuple(leaf.name for leaf in leaves if leaf.role in ("diagonal", "affine") and leaf.name not in names),
         # the last layer explained feeds none explained (a direct formula of the output: layers=[output]),
         # but a classifier's logits must be what its softmax runs on (softmax(fc(h) / T) or softmax(fc(h) +
         # prior) were explained through fc's values, 97 % agreement reported against 75 % true)

@@ -132,6 +132,14 @@ def test_sequential_classifier_skips_a_trailing_softmax(X):
     assert "logits" in str(plan) and "softmax skipped" in str(plan)
 
 
+def test_an_identity_before_the_softmax_is_the_logits_layer_and_not_said_to_be_folded(X):
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 3), nn.Identity(), nn.Softmax(dim=1))
+    plan = plan_layers(model)
+    assert plan.names == ("1", "3") and plan.output == "3" and plan.folded == ()
+    assert "folded" not in str(plan)
+    np.testing.assert_allclose(probe(model, X)[-1], _affine(model[2], probe(model, X)[0]), atol=1e-5)
+
+
 def test_a_classifier_explained_up_to_a_hidden_layer_explains_hidden_units_not_classes(X):
     """--layers ending at a hidden layer: its units are not class scores (no agreement, no argmax, no lift)."""
     from srnet.extract import SRNet
