@@ -183,6 +183,9 @@ def check_matrix(X, name: str = "X", locate=None) -> np.ndarray:
     if raw.dtype.kind in "mM":  # dates became nanoseconds since 1970
         raise ValueError(f"{name} holds dates or durations ({raw.dtype}); convert them to numbers first")
     try:
+        found = first_rejected_cell(raw) if raw.dtype.kind in "OU" else None  # text read as numbers, strictly
+        if found is not None:
+            raise OverflowError if found[2] else ValueError
         matrix = np.ascontiguousarray(raw, dtype=np.float64)
     except OverflowError:
         raise ValueError(f"{name} holds an integer beyond float64{_first_non_numeric(raw, locate)}") from None
@@ -206,12 +209,26 @@ def _where(locate, row, column) -> str:
     return f"row {row}, column {column}" if locate is None else locate(int(row), int(column))
 
 
+# A number as a data file writes one: Python's float() also reads "5_1" as 51 and Arabic-Indic digits, a
+# typo or a locale's digits read silently as another number
+_NUMBER_TEXT = re.compile(r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*",
+                          re.IGNORECASE | re.ASCII)
+
+
+def number_cell(cell) -> float:
+    """``float(cell)``, text read strictly as a number is written (no ``_`` separators, ASCII digits only)."""
+    if isinstance(cell, str) and not _NUMBER_TEXT.fullmatch(cell):
+        raise ValueError(f"not a number: {cell!r}")
+    return float(cell)
+
+
 def first_rejected_cell(raw: np.ndarray) -> tuple[tuple[int, ...], object, bool] | None:
-    """The index and value of the first cell of ``raw`` (in row-major order) that ``float`` rejects, and whether it
-    was a number too long for a float (an overflow) rather than no number at all; None when every cell reads."""
+    """The index and value of the first cell of ``raw`` (in row-major order) that :func:`number_cell` rejects, and
+    whether it was a number too long for a float (an overflow) rather than no number at all; None when every cell
+    reads."""
     for index, cell in np.ndenumerate(raw):
         try:
-            float(cell)
+            number_cell(cell)
         except OverflowError:
             return index, cell, True
         except (TypeError, ValueError):
@@ -225,7 +242,8 @@ def _first_non_numeric(raw: np.ndarray, locate=None) -> str:
     if found is None:
         return ""
     (row, column), cell, overflow = found
-    return f" (first at {_where(locate, row, column)}: {f'{len(str(cell))} digits' if overflow else repr(cell)})"
+    shown = f"{len(str(cell))} digits" if overflow else "a missing value" if _missing_label(cell) else repr(cell)
+    return f" (first at {_where(locate, row, column)}: {shown})"
 
 
 def check_vector(y, n_samples: int, name: str = "y", locate=None) -> np.ndarray:
@@ -501,6 +519,11 @@ def _read_delimited(path: Path, delimiter: str) -> tuple[np.ndarray, list[str] |
         raise ValueError(f"'{path.name}' starts with an unnamed column numbering the rows: an index written with "
                          f"the table (pandas' to_csv, R's write.csv); save it without (to_csv(..., index=False), "
                          f"write.csv(..., row.names=FALSE)), or drop that column")
+    if names:  # an empty header cell: pandas names it 'Unnamed: 1', a name the file does not have
+        blank = [j for j, cell in enumerate(head.iloc[0]) if not isinstance(cell, str) or not cell.strip()]
+        if blank:
+            raise ValueError(f"'{path.name}' names its columns in its first row but leaves column {blank[0] + 1} "
+                             f"unnamed: give every column a name")
     return frame.to_numpy(), names
 
 
@@ -566,7 +589,7 @@ def _is_row_index(column) -> bool:
     """Whether ``column`` numbers the rows: 0..n-1 (pandas) or 1..n (R), in any order (a shuffled frame)."""
     try:
         values = sorted(int(v) for v in column if float(v) == int(v))
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError):
         return False
     return len(values) == len(column) and values in (list(range(len(column))), list(range(1, len(column) + 1)))
 
@@ -651,7 +674,7 @@ def _one_line(error: Exception) -> str:
 
 def _is_number(cell) -> bool:
     try:
-        float(cell)
+        number_cell(cell)
     except (TypeError, ValueError):
         return False
     return True
@@ -757,11 +780,20 @@ def _separator_note(cell) -> str:
             f"commas, .tsv on tabs, .txt on spaces)" if other else "")
 
 
+_MISSING_MARKS = frozenset({"", "?", "-", ".", "na", "n/a", "nan", "null", "none", "missing"})
+
+
 def _target_values(raw: np.ndarray, n_samples: int, name: str, locate=None) -> np.ndarray:
     """A target column: numbers as float64 (checked), or class labels as text
     ("yes"/"no", "setosa", ...) when any cell is not a number."""
     if not any(isinstance(cell, str) and not _is_number(cell) for cell in raw):
         return check_vector(raw, n_samples, name=f"target column '{name}'", locate=locate)
+    texts = [row for row, cell in enumerate(raw) if isinstance(cell, str) and not _is_number(cell)]
+    if len(texts) < len(raw) and all(str(raw[row]).strip().lower() in _MISSING_MARKS for row in texts):
+        # numbers with a '?' among them: a missing value, not a third class '?' (nor a regressor's "text labels")
+        where = f"row {texts[0]}" if locate is None else locate(texts[0], 0)
+        raise ValueError(f"target column '{name}' holds {raw[texts[0]]!r} among numbers (first at {where}): a missing "
+                         f"value? drop those rows or fill them in")
     missing = [row for row, cell in enumerate(raw) if not isinstance(cell, str) and not _is_number(cell)
                or isinstance(cell, float) and math.isnan(cell) or str(cell).strip() == ""]  # ' ' named class ''
     if missing:
@@ -933,6 +965,14 @@ def label_array(labels) -> np.ndarray:
     return np.asarray(labels)
 
 
+def _missing_label(value) -> bool:
+    """None, NaN or pandas' NA (whose ``!=`` answers NA, "ambiguous" as a truth value)."""
+    try:
+        return value is None or bool(value != value)
+    except TypeError:
+        return True
+
+
 def class_indices(labels) -> tuple[np.ndarray, np.ndarray]:
     """Any label encoding as class indices 0..K-1.
 
@@ -950,10 +990,10 @@ def class_indices(labels) -> tuple[np.ndarray, np.ndarray]:
     labels = label_array(labels)
     if labels.ndim != 1:
         raise ValueError(f"class labels must be 1-D; got shape {labels.shape}")
-    missing = [i for i, value in enumerate(labels.tolist()) if value is None or value != value]  # None or NaN
+    missing = [i for i, value in enumerate(labels.tolist()) if _missing_label(value)]
     if missing:
-        raise ValueError(f"class labels are missing (None or NaN) on {len(missing)} rows, first row {missing[0]}; "
-                         f"drop those rows or give them a class")
+        raise ValueError(f"class labels are missing (None, NaN or NA) on {counted(len(missing), 'row')}, first row "
+                         f"{missing[0]}; drop those rows or give them a class")
     if labels.dtype.kind == "O":
         texts = [value for value in labels.tolist() if isinstance(value, str)]
         if texts and len(texts) != len(labels):  # 1 and "1" would become one class, or none compare

@@ -26,7 +26,7 @@ from srnet.expr.symbolic import (
     to_sympy,
 )
 from srnet.formulas import Formula, singularities
-from srnet.names import feature_symbols
+from srnet.names import feature_symbols, frame_columns
 from srnet.progress import SearchProgress
 
 
@@ -133,7 +133,9 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
     """scikit-learn's ``validate_data``, with its NaN/inf error in one line that says where the first one is
     (scikit-learn's is a paragraph recommending other estimators)."""
     # dates: a frame's ended in numpy's DTypePromotionError (a paragraph), an array's fitted days since 1970
-    dates = [f" (column {column!r})" for column, dtype in getattr(X, "dtypes", {}).items()
+    frame_columns(X)  # (text and numbered names mixed: scikit-learn's TypeError, a paragraph)
+    # (a Series' dtypes is one dtype: its own dtype is checked below)
+    dates = [f" (column {column!r})" for column, dtype in (X.dtypes.items() if hasattr(X, "columns") else ())
              if getattr(dtype, "kind", None) in ("m", "M")]
     if dates or getattr(getattr(X, "dtype", None), "kind", None) in ("m", "M"):
         raise ValueError(f"X holds dates or durations{dates[0] if dates else ''}; convert them to numbers first")

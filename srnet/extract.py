@@ -67,7 +67,7 @@ from srnet.formulas import (
 from srnet.jsonio import finite_or_none, shown
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.metrics import class_agreement, mse, rmse_r2
-from srnet.names import feature_symbols, name_list
+from srnet.names import feature_symbols, frame_columns, name_list
 from srnet.networks import as_network
 from srnet.probe import in_training_mode, plan_layers, probe
 from srnet.progress import SearchProgress, warm_up_kernels
@@ -519,13 +519,7 @@ class SRNet(BaseEstimator):
         modules' names; default layer1, layer2, ...).
         """
         started = time.perf_counter()
-        columns = getattr(X, "columns", None)
-        if columns is not None:  # as scikit-learn: a DataFrame's columns name the inputs when all are text
-            text = [isinstance(c, str) for c in columns]
-            if any(text) and not all(text):
-                raise ValueError("X's columns mix text and other names (e.g. 'a' and 1); name every column with "
-                                 "text (X.columns = X.columns.astype(str)), or none")
-            columns = columns if all(text) else None  # numbered: x0, x1, ... as for an array
+        columns = frame_columns(X)
         if feature_names is None:
             feature_names = columns
         # the inputs' names (a DataFrame's text columns, else the model's or feature_names=): a DataFrame's

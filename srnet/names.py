@@ -43,6 +43,20 @@ def name_list(names) -> list[str] | None:
     return [str(name) for name in names]
 
 
+def frame_columns(X):
+    """A DataFrame's column names when all are text (they name the inputs, as scikit-learn reads them), None
+    for an array or a numbered frame; a frame mixing text and other names is refused in one line (scikit-learn's
+    own refusal is a paragraph)."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    text = [isinstance(c, str) for c in columns]
+    if any(text) and not all(text):
+        raise ValueError("X's columns mix text and other names (e.g. 'a' and 1); name every column with "
+                         "text (X.columns = X.columns.astype(str)), or none")
+    return columns if all(text) else None  # numbered: x0, x1, ... as for an array
+
+
 def feature_symbols(names) -> list[str]:
     """One symbol name per feature name, in order (see the module docstring).
 

@@ -461,9 +461,10 @@ def test_torch_tensors_are_matrices_whatever_their_grad_or_precision():
 
 @pytest.mark.parametrize("labels, message", [
     ([1, "a"] * 10, r"class labels mix text and other values \(such as 'a' and 1\)"),
-    (["a", None] * 10, r"class labels are missing \(None or NaN\) on 10 rows, first row 1"),
-    (np.array([0.0, np.nan] * 10), r"class labels are missing \(None or NaN\) on 10 rows, first row 1"),
+    (["a", None] * 10, r"class labels are missing \(None, NaN or NA\) on 10 rows, first row 1"),
+    (np.array([0.0, np.nan] * 10), r"class labels are missing \(None, NaN or NA\) on 10 rows, first row 1"),
     (pd.Series(["a", np.nan] * 10).to_numpy(), r"class labels are missing"),
+    (pd.Series(["a", pd.NA] + ["b"] * 18, dtype="string"), r"class labels are missing \(None, NaN or NA\) on 1 row, first row 1"),
 ])
 def test_missing_or_mixed_class_labels_are_one_line(labels, message):
     from srnet.data import class_indices

@@ -3,6 +3,7 @@ srnet.train and srnet.networks: each input below gave a traceback, a misleading 
 wrong answer."""
 
 import gzip
+import re
 import shutil
 import zipfile
 from io import BytesIO
@@ -204,3 +205,35 @@ def test_a_comment_line_at_the_top_is_named(tmp_path):
     with pytest.raises(ValueError, match=r"^cannot read 't\.csv' as a table: .*; its first line is a comment \('#'\): "
                                          r"remove the comment lines$"):
         load_table(tmp_path / "t.csv", target="last")
+
+
+@pytest.mark.parametrize("cell", ["5_1", "\u0665.1"])
+def test_a_number_python_reads_and_a_data_file_does_not_write_is_refused(tmp_path, cell):
+    """float() reads '5_1' as 51 and Arabic-Indic digits as digits: a typo was silently another number."""
+    path = tmp_path / "iris.csv"
+    path.write_text(f"a,b,y\n1.5,2,0\n{cell},3,1\n2.5,4,0\n")
+    with pytest.raises(ValueError, match=r"non-numeric values \(first at line 3, column 'a': "):
+        load_table(path, target="last")
+    path.write_text("a,b,y\n1.5,2,0\n1e3,-.5,1\n+2.5, 7 ,0\n")  # what files do write still reads
+    X, y, _ = load_table(path, target="last")
+    assert X[:2].tolist() == [[1.5, 2.0], [1000.0, -0.5]] and X[2, 0] == 2.5 and y.tolist() == [0, 1, 0]
+
+
+@pytest.mark.parametrize("mark", ["?", "-"])
+def test_a_missing_value_mark_among_numeric_targets_is_named_not_read_as_a_class(tmp_path, mark):
+    """A '?' among the numbers 0, 1, 2 made the target text labels: a fourth class '?' for a classifier, and
+    for a regressor "the target column holds text labels" (the real problem, a missing value, unsaid)."""
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i * 2},{i % 3}\n" for i in range(5)) + f"5,10,{mark}\n")
+    with pytest.raises(ValueError, match=rf"^target column 'y' holds '{re.escape(mark)}' among numbers \(first at "
+                                         rf"line 7, column 'y'\): a missing value\? drop those rows or fill them in$"):
+        load_table(path, target="last")
+
+
+def test_an_empty_name_in_the_header_is_refused_not_called_unnamed(tmp_path):
+    """pandas named it 'Unnamed: 1', a name the file does not have, and the formulas read Unnamed_1."""
+    path = tmp_path / "data.csv"
+    path.write_text("a,,b,y\n" + "".join(f"{i},{i + 1},{i * 2},{i % 2}\n" for i in range(5)))
+    with pytest.raises(ValueError, match=r"^'data.csv' names its columns in its first row but leaves column 2 "
+                                         r"unnamed: give every column a name$"):
+        load_table(path, target="last")

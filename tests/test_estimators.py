@@ -315,6 +315,27 @@ def test_dates_are_refused_as_check_matrix_refuses_them():
         model.predict(days)
 
 
+def test_a_series_mixed_column_names_and_missing_labels_are_one_line_for_every_estimator():
+    """A Series as X was an AttributeError about a dtype's .items(); text and numbered columns mixed were
+    scikit-learn's TypeError paragraph; a pandas NA among XNetClassifier's labels "boolean value of NA is
+    ambiguous"."""
+    import pandas as pd
+
+    from srnet.xnet import XNetClassifier, XNetRegressor
+
+    a = np.linspace(-1, 1, 20)
+    for model in (CGPRegressor(max_generations=2), XNetRegressor(max_iterations=2, max_seconds=None),
+                  XNetClassifier(max_iterations=2, max_seconds=None)):
+        y = np.arange(20) % 2
+        with pytest.raises(ValueError, match=r"^Expected a 2-dimensional container"):
+            model.fit(pd.Series(a, name="mass"), y)
+        with pytest.raises(ValueError, match=r"^X's columns mix text and other names \(e\.g\. 'a' and 1\); "):
+            model.fit(pd.DataFrame({"a": a, 0: a * a}), y)
+    labels = pd.Series(["a", "b"] * 9 + [pd.NA, "a"], dtype="string")
+    with pytest.raises(ValueError, match=r"^class labels are missing \(None, NaN or NA\) on 1 row, first row 18;"):
+        XNetClassifier(max_iterations=2, max_seconds=None).fit(a.reshape(-1, 1), labels)
+
+
 def test_a_text_column_is_named_with_what_to_do():
     """numpy's "could not convert string to float: np.str_('a')" named neither the column nor what to do."""
     import pandas as pd
