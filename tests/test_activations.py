@@ -714,3 +714,32 @@ def test_a_formula_of_make_symbols_converts_with_plain_symbols_of_the_same_name(
     assert program(np.array([[3.0]])).tolist() == [10.0]
     with pytest.raises(ValueError, match="^device must name a torch device"):
         resolve_device("bogus")
+
+
+def test_clone_copies_what_the_constructor_accepted_and_save_refuses_what_load_would(tmp_path):
+    """clone() rebuilt through from_dict, whose checks are a file's: an activation built with check_range=None
+    (finite in float64, beyond float32) or of more steps than a file holds was refused its own copy, and save()
+    wrote files that load() then refused."""
+    big = ExpressionActivation.from_sympy(sympy.exp(VARIABLE / 10) * 1e39, check_range=None, protected=True)
+    long = ExpressionActivation.from_sympy(sum(sympy.sin(k * VARIABLE + 1) / k for k in range(1, 400)),
+                                           check_range=None, protected=True)
+    x = torch.linspace(-2, 2, 9, dtype=torch.float64)
+    for module in (big, long):
+        again = module.clone()
+        assert again.program == module.program and again.check_range is None
+        torch.testing.assert_close(again(x), module(x), rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"^cannot save this activation, its file would be refused on loading: "
+                                         r"the formula g\(x\) = .* overflows float32 on \[-1, 1\]"):
+        big.to_json()
+    with pytest.raises(ValueError, match=r"^cannot save this activation, its file would be refused on loading: "
+                                         r"the program has \d+ steps, constants and outputs; an activation file "
+                                         r"holds at most 2000$"):
+        long.save(tmp_path / "long.json")
+    assert not (tmp_path / "long.json").exists()
+    trained = ExpressionActivation.from_sympy(sympy.sin(VARIABLE), affine=True)
+    trained(x.float()).sum().backward()
+    twin = trained.clone()
+    assert trained.a.grad is not None and twin.a.grad is None and twin.a is not trained.a
+    with torch.no_grad():
+        twin.a.fill_(2.0)
+    assert trained.a.item() == 1.0

@@ -39,6 +39,7 @@ eager for the rest of the process, so raise that limit first.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import warnings
@@ -428,13 +429,8 @@ class ExpressionActivation(nn.Module):
             program = Program.from_dict(data["program"])
         except ValueError as error:
             raise ValueError(f"activation JSON: {error}") from None
-        size = len(program.steps) + len(program.constants) + len(program.outputs)
-        if size > MAX_FILE_SIZE:  # its check holds 16,003 values per entry: a 52 KB file took 800 MB
-            raise malformed(f"the program has {size} steps, constants and outputs; an activation file holds at most "
-                            f"{MAX_FILE_SIZE}", "activation")
         check_range = _check_range_from_json(data.get("check_range", CHECK_RANGE))
-        if check_range is None:  # the file asks for no check: it is still no file's to switch off finiteness
-            check_finite_activation(program, NULL_RANGE_CHECK)
+        _check_file_program(program, check_range)
         module = cls(program, affine=_affine_from_json(data.get("affine")), check_range=check_range,
                      label=_label_from_json(data.get("label")))
         dtype = data.get("affine_dtype")
@@ -457,6 +453,11 @@ class ExpressionActivation(nn.Module):
         return module
 
     def to_json(self) -> str:
+        try:  # refused here, not when the file is loaded back (save wrote what load refused)
+            _check_file_program(self.program, self.check_range)
+        except ValueError as error:
+            raise ValueError(f"cannot save this activation, its file would be refused on loading: "
+                             f"{str(error).removeprefix('malformed srnet activation: ')}") from None
         data = self.to_dict()
         bad = [name for name, value in (data["affine"] or {}).items() if not math.isfinite(value)]
         if bad:  # NaN is not JSON, and a diverged activation is nothing to keep
@@ -483,13 +484,13 @@ class ExpressionActivation(nn.Module):
         return cls.from_json(text)
 
     def clone(self) -> ExpressionActivation:
-        """An independent copy (own affine parameters), on the same device."""
-        copy = type(self).from_dict(self.to_dict())
-        copy.fused = self.fused
-        if self.a is not None:
-            for name in _AFFINE:
-                getattr(copy, name).requires_grad_(getattr(self, name).requires_grad)
-        return copy.to(self.constants.device)
+        """An independent copy (own affine parameters, without their gradients), on the same device.  Copied,
+        not rebuilt through :meth:`from_dict`, whose checks are a file's: an activation built with
+        ``check_range=None``, or larger than a file may hold, was refused its own copy."""
+        clone = copy.deepcopy(self)
+        for parameter in clone.parameters():
+            parameter.grad = None
+        return clone
 
 
 #: Where :meth:`ExpressionActivation.from_sympy` compares the activation with its formula: the exp cap only
@@ -619,6 +620,18 @@ def _label_from_json(value) -> str | None:
 #: Where an activation file whose check_range is null is still checked for finite values (in float64 and
 #: float32): a hostile 1e308*sin(x) is inf there, and a formula saved unchecked on purpose is finite near 0.
 NULL_RANGE_CHECK = (-1.0, 1.0)
+
+
+def _check_file_program(program: Program, check_range) -> None:
+    """What an activation file may hold, checked on saving and on loading: at most :data:`MAX_FILE_SIZE` steps,
+    constants and outputs (its check holds 16,003 values per entry: a 52 KB file took 800 MB), and finite values
+    on :data:`NULL_RANGE_CHECK` when it asks for no range check (it is still no file's to switch off finiteness)."""
+    size = len(program.steps) + len(program.constants) + len(program.outputs)
+    if size > MAX_FILE_SIZE:
+        raise malformed(f"the program has {size} steps, constants and outputs; an activation file holds at most "
+                        f"{MAX_FILE_SIZE}", "activation")
+    if check_range is None:
+        check_finite_activation(program, NULL_RANGE_CHECK)
 
 #: Inputs computed in float32 and rounded back, as torch computes its own activations of half-precision
 #: tensors: in float16, exp's cap of 80 is no cap (65504 is reached at x ~ 11: softplus(12) was inf and
