@@ -32,7 +32,13 @@ from srnet.explain.base import LocalLinearExplainer
 
 SUPPORTING_FORESTS = ("random_forest", "gradient_boosting")
 
-_CHUNK = 1024  # query points per batch: bounds the (chunk, k, k) moment arrays
+_CHUNK_VALUES = 2**24  # values of the (chunk, k, k) moment arrays of a batch of query points (128 MiB)
+
+
+def _chunk(n_features: int) -> int:
+    """Query points per batch: at most 1024, fewer as the moment arrays grow with the features' square (1024
+    points of 1000 features were 8 GB a copy)."""
+    return max(1, min(1024, _CHUNK_VALUES // max(1, n_features) ** 2))
 
 
 class MapleExplainer(LocalLinearExplainer):
@@ -205,27 +211,47 @@ class MapleExplainer(LocalLinearExplainer):
         ranking = self.feature_ranking_
         penalty = self._penalty[ranking]
         squared_errors = np.zeros(len(ranking))
-        for start in range(0, len(X_valid), _CHUNK):
-            X, Y = X_valid[start:start + _CHUNK], Y_valid[start:start + _CHUNK]
+        chunk = _chunk(len(ranking))
+        for start in range(0, len(X_valid), chunk):
+            X, Y = X_valid[start:start + chunk], Y_valid[start:start + chunk]
             mean_z, mean_y, cov_zz, cov_zy = self._local_moments(X, ranking)
             offsets = (X - self._mean)[:, ranking] - mean_z
-            for k in range(1, len(ranking) + 1):
-                slopes = _solve(cov_zz[:, :k, :k] + np.diag(penalty[:k]), cov_zy[:, :k])
-                predictions = mean_y + np.einsum("nk,nko->no", offsets[:, :k], slopes)
-                squared_errors[k - 1] += np.sum((predictions - Y) ** 2)
+            predictions = mean_y[:, None, :] + _nested_ridge_terms(cov_zz + np.diag(penalty), cov_zy, offsets)
+            squared_errors += np.sum((predictions - Y[:, None, :]) ** 2, axis=(0, 2))
         return squared_errors / Y_valid.size
 
     def _local_models(self, X):
         features = self.selected_features_
         intercepts = np.empty((len(X), self.n_outputs_))
         coefs = np.zeros((len(X), self.n_outputs_, X.shape[1]))
-        for start in range(0, len(X), _CHUNK):
-            rows = slice(start, start + _CHUNK)
+        chunk = _chunk(len(features))
+        for start in range(0, len(X), chunk):
+            rows = slice(start, start + chunk)
             mean_z, mean_y, cov_zz, cov_zy = self._local_moments(X[rows], features)
             slopes = _solve(cov_zz + np.diag(self._penalty[features]), cov_zy)
             intercepts[rows] = mean_y - np.einsum("nk,nko->no", mean_z + self._mean[features], slopes)
             coefs[rows, :, features] = slopes.transpose(0, 2, 1)
         return intercepts, coefs
+
+
+def _nested_ridge_terms(A, B, offsets):
+    """``offsets[:, :k] . solve(A[:, :k, :k], B[:, :k])`` for every k = 1 .. d at once, shape (n, d, n_outputs).
+
+    With ``A = L L^T`` (Cholesky), the leading k x k block of ``A`` is ``L_k L_k^T`` and the leading k entries of
+    ``L^{-1} v`` are ``L_k^{-1} v_k``; so ``o_k . A_k^{-1} b_k = (L^{-1} o)_k . (L^{-1} b)_k``, a prefix sum: one
+    factorisation per point for all k (O(d^3)) where a solve per k cost O(d^4); the feature selection of a table
+    of 100 inputs took 25 times as long.  A system Cholesky cannot factor (alpha=0 with a constant or collinear
+    feature) is solved k by k as :func:`_solve` solves it."""
+    try:
+        factor = np.linalg.cholesky(A)
+    except np.linalg.LinAlgError:
+        d = A.shape[-1]
+        return np.stack([np.einsum("nk,nko->no", offsets[:, :k], _solve(A[:, :k, :k], B[:, :k]))
+                         for k in range(1, d + 1)], axis=1)
+    # (solve with the triangular factor; numpy has no batched triangular solve, and a general one is O(d^3) too)
+    whitened_b = np.linalg.solve(factor, B)
+    whitened_o = np.linalg.solve(factor, offsets[..., None])
+    return np.cumsum(whitened_o * whitened_b, axis=1)
 
 
 def _solve(A, B):

@@ -143,3 +143,23 @@ def test_alpha_zero_with_a_constant_feature_gives_the_least_squares_fit():
     X = np.column_stack([uniform(80, 1, 3)[:, 0], np.ones(80)])
     maple = MapleExplainer(n_estimators=20, alpha=0).fit(lambda Z: 2 * Z[:, 0] - 1, X, random_state=0)
     np.testing.assert_allclose(maple.predict(X[:10]), 2 * X[:10, 0] - 1, atol=1e-8)
+
+
+@pytest.mark.parametrize("n_features, n_outputs, collinear", [(1, 1, False), (6, 1, False), (40, 3, False),
+                                                               (6, 2, True)])
+def test_the_nested_ridge_terms_are_a_solve_per_k_of_the_leading_block(n_features, n_outputs, collinear):
+    """The feature selection's local predictions for every k at once (one Cholesky factor per point) are, for each
+    k, np.linalg's solve of the leading k x k system; a singular system (alpha=0, a repeated feature) the
+    least-squares solution of least norm, as before."""
+    from srnet.explain.maple import _nested_ridge_terms
+
+    rng = np.random.default_rng(n_features)
+    Z = rng.normal(size=(7, 60, n_features))
+    if collinear:
+        Z[:, :, 3] = Z[:, :, 1]
+    A = np.einsum("nij,nik->njk", Z, Z) / 60 + (0.0 if collinear else 1e-8) * np.eye(n_features)
+    B, offsets = rng.normal(size=(7, n_features, n_outputs)), rng.normal(size=(7, n_features))
+    solve = np.linalg.pinv if collinear else np.linalg.inv
+    expected = np.stack([np.einsum("nk,nko->no", offsets[:, :k], solve(A[:, :k, :k]) @ B[:, :k])
+                         for k in range(1, n_features + 1)], axis=1)
+    np.testing.assert_allclose(_nested_ridge_terms(A, B, offsets), expected, rtol=1e-9, atol=1e-9)
