@@ -587,7 +587,8 @@ def _add_loading_options(parser) -> None:
                                        "dataset name")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--arch", help="architecture of a state_dict, e.g. mlp:3-4-4-1:sigmoid (a classifier: "
-                                       "mlp:4-16-3:tanh:softmax; mlp:sigmoid takes the widths from the weights)")
+                                       "mlp:4-16-3:tanh:softmax; a binary one of one output, its logit: "
+                                       "mlp:6-8-1:tanh:logit; mlp:sigmoid takes the widths from the weights)")
     parser.add_argument("--target", type=_target,
                         help="target column to drop from the data: an integer is a 0-based index (negative counts "
                              "from the end; an index even where a column is named like a number), 'last' the last "

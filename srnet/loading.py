@@ -17,7 +17,7 @@ from torch import nn
 
 from srnet.data import class_indices, counted, load_table
 from srnet.metrics import rmse_r2
-from srnet.networks import load_network, parse_architecture
+from srnet.networks import BINARY_LOGIT, load_network, parse_architecture
 from srnet.probe import accepts_width, plan_layers
 from srnet.reference import load_reference
 
@@ -170,17 +170,32 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
         return (f"the network has {outputs} outputs and no softmax head, and the target {outputs} classes: "
                 f"a classifier? then {way}")
     poor = r2 is not None and r2 < POOR_FIT_R2
-    if poor and outputs == 1 and y.dtype.kind in "iuf" and set(np.unique(y).tolist()) == {0, 1}:
-        # a BCEWithLogitsLoss network: its logit against 0/1 labels read as a wrong --arch (R2 -312)
-        head = "add ':softmax' to --arch" if workload.architecture is not None else "a Softmax after them"
-        return (f"the network's R2 against the target is {r2:.4g}, with one output and the classes 0 and 1: a "
-                f"one-logit binary classifier (BCEWithLogitsLoss)? srnet explains its output, the logit, as a "
-                f"regression; to explain its classes, give it the two logits (0, z) (a final Linear of 2 outputs "
-                f"whose first row of weights and first bias are 0) and {head}")
+    two_classes = outputs == 1 and y.dtype.kind in "iuf" and set(np.unique(y).tolist()) == {0, 1}
+    sigmoid_head = two_classes and workload.architecture is not None and \
+        parse_architecture(workload.architecture).output_activation == "sigmoid"
+    if two_classes and (poor or sigmoid_head):
+        # a BCEWithLogitsLoss network: its logit against 0/1 labels read as a wrong --arch (R2 -312); a BCELoss one
+        # (a sigmoid head): its probability explained as a regression, no class agreement
+        if workload.architecture is not None:
+            way = (f"end --arch with ':{BINARY_LOGIT}' ({_with_logit_head(workload.architecture)}): srnet then "
+                   f"explains its logit and its classes")
+        else:
+            way = ("to explain its classes, save it with the two logits (0, z) (a final Linear of 2 outputs whose "
+                   "first row of weights and first bias are 0) and a Softmax after them")
+        what = (f"the network's R2 against the target is {r2:.4g}, with one output" if poor else
+                "the network has one output, after a sigmoid,")
+        return (f"{what} and the classes 0 and 1: a binary classifier (BCEWithLogitsLoss, or BCELoss after a "
+                f"sigmoid)? srnet explains its output as a regression; {way}")
     if poor:
         return (f"the network's R2 against the target is {r2:.4g}: is --arch right (its activation, its "
                 f"widths), is --target the network's target?")
     return None
+
+
+def _with_logit_head(architecture: str) -> str:
+    """``architecture`` with the head ':logit' in place of its own (a sigmoid's, or none)."""
+    spec = parse_architecture(architecture)
+    return str(dataclasses.replace(spec, output_activation=BINARY_LOGIT))
 
 
 def _resolved(architecture, model) -> str:
@@ -189,5 +204,8 @@ def _resolved(architecture, model) -> str:
     spec = parse_architecture(architecture) if isinstance(architecture, str) else architecture
     if spec.widths is None:
         linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-        spec = dataclasses.replace(spec, widths=(linears[0].in_features, *(m.out_features for m in linears)))
+        widths = (linears[0].in_features, *(m.out_features for m in linears))
+        # (a ':logit' head's one output, built as the two logits (0, z))
+        spec = dataclasses.replace(spec, widths=widths[:-1] + (1,) if spec.output_activation == BINARY_LOGIT
+                                   else widths)
     return str(spec)

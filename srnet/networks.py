@@ -47,6 +47,10 @@ ACTIVATIONS = {
     "identity": nn.Identity,
 }
 OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": lambda: nn.Softmax(dim=1)}
+#: The head of a binary classifier of one output, its class-1 logit z (trained with BCEWithLogitsLoss; a
+#: sigmoid head's weights too, the sigmoid left out): built as the two logits (0, z) and a softmax, the
+#: classifier srnet explains (sigmoid(z) = softmax((0, z))[1]).
+BINARY_LOGIT = "logit"
 LAYOUTS = ("sequential", "paper")
 
 _EXAMPLE = "'mlp:3-16-16-1:sigmoid' or 'mlp:14-100-100-2:sigmoid:softmax'"
@@ -67,7 +71,8 @@ class MLPSpec:
         Hidden activation, a key of ``ACTIVATIONS``.
     output_activation : str or None
         Applied after the last Linear (a key of ``OUTPUT_ACTIVATIONS``), or
-        None for a linear output.
+        None for a linear output; ``"logit"`` (:data:`BINARY_LOGIT`): a
+        binary classifier whose one output is its class-1 logit.
     """
 
     widths: tuple[int, ...] | None
@@ -82,11 +87,14 @@ class MLPSpec:
             raise ValueError(f"layer widths {self.widths} need an input and an output width, all positive")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation '{self.activation}'; choose from {', '.join(ACTIVATIONS)}")
-        if self.output_activation is not None and self.output_activation not in OUTPUT_ACTIVATIONS:
+        if self.output_activation is not None and self.output_activation not in (*OUTPUT_ACTIVATIONS, BINARY_LOGIT):
             raise ValueError(
                 f"unknown output activation '{self.output_activation}'; "
-                f"choose from {', '.join(OUTPUT_ACTIVATIONS)}"
+                f"choose from {', '.join(OUTPUT_ACTIVATIONS)} or {BINARY_LOGIT}"
             )
+        if self.output_activation == BINARY_LOGIT and self.widths is not None and self.widths[-1] != 1:
+            raise ValueError(f"':{BINARY_LOGIT}' is the head of a binary classifier of one output (its class-1 "
+                             f"logit); this network has {self.widths[-1]} (with one logit per class, use ':softmax')")
         if self.output_activation == "softmax" and self.widths is not None and self.widths[-1] < 2:
             # a softmax of one output is the constant 1: every formula would "agree" with it
             raise ValueError(f"a softmax head needs at least 2 outputs; this network has {self.widths[-1]} "
@@ -179,6 +187,8 @@ def build_mlp(spec: MLPSpec | str, *, layout: str = "sequential", biases=None) -
         spec = parse_architecture(spec)
     if spec.widths is None:
         raise ValueError(f"architecture '{spec}' gives no layer widths; write them like {_EXAMPLE}")
+    if spec.output_activation == BINARY_LOGIT:
+        return _as_two_logits(build_mlp(_one_output(spec), layout=layout, biases=biases))
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout '{layout}'; choose from {', '.join(LAYOUTS)}")
     biases = [True] * (len(spec.widths) - 1) if biases is None else list(biases)
@@ -199,6 +209,29 @@ def build_mlp(spec: MLPSpec | str, *, layout: str = "sequential", biases=None) -
     )
     blocks[f"fc{len(linears)}"] = nn.Sequential(linears[-1], head) if head else linears[-1]
     return nn.Sequential(blocks)
+
+
+def _one_output(spec: MLPSpec) -> MLPSpec:
+    """A ``:logit`` network as its weights hold it: one linear output."""
+    return MLPSpec(spec.widths, spec.activation, None)
+
+
+def two_logits(last: nn.Linear) -> nn.Sequential:
+    """The Linear of one logit z as the two logits (0, z) and a softmax: the class probabilities of a binary
+    classifier, sigmoid(z) = softmax((0, z))[1], in the form srnet explains classifiers."""
+    pair = nn.Linear(last.in_features, 2, bias=last.bias is not None, dtype=last.weight.dtype)
+    with torch.no_grad():
+        pair.weight.copy_(torch.cat([torch.zeros_like(last.weight), last.weight]))
+        if last.bias is not None:
+            pair.bias.copy_(torch.cat([torch.zeros_like(last.bias), last.bias]))
+    return nn.Sequential(pair, nn.Softmax(dim=1))
+
+
+def _as_two_logits(model: nn.Sequential) -> nn.Sequential:
+    """``model`` (either layout, its last child the one-logit Linear) with that Linear as :func:`two_logits`."""
+    name, last = list(model.named_children())[-1]
+    setattr(model, name, two_logits(last))
+    return model
 
 
 def load_network(path, architecture: MLPSpec | str | None = None) -> nn.Module:
@@ -432,6 +465,8 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
                              f"weights (convert them with .float() before saving)")
         if tensor.layout != torch.strided:
             raise ValueError(f"tensor '{key}' is {tensor.layout}, not dense: save the weights dense (.to_dense())")
+    binary = spec.output_activation == BINARY_LOGIT
+    spec = _one_output(spec) if binary else spec  # the weights hold the one logit; made two once loaded
     if layout == "paper":
         _check_paper_head(weights, spec)
     if spec.widths is None:
@@ -451,6 +486,11 @@ def network_from_state_dict(state_dict: dict[str, torch.Tensor], spec: MLPSpec) 
     # the widest of the weights' dtypes (a float64 layer after a bfloat16 one was rounded to bfloat16)
     model.to(functools.reduce(torch.promote_types, (tensor.dtype for tensor in state_dict.values())))
     model.load_state_dict(state_dict)
+    if binary:
+        if spec.widths[-1] != 1:
+            raise ValueError(f"':{BINARY_LOGIT}' is the head of a binary classifier of one output (its class-1 "
+                             f"logit); these weights give {spec.widths[-1]} outputs (use ':softmax')")
+        model = _as_two_logits(model)
     return model.eval()
 
 
@@ -708,11 +748,7 @@ def from_sklearn(estimator) -> nn.Sequential:
     elif out == "softmax":
         blocks[name] = nn.Sequential(last, nn.Softmax(dim=1))
     elif out == "logistic" and last.out_features == 1:  # binary: sigmoid(z) = softmax((0, z))[1]
-        pair = nn.Linear(last.in_features, 2, dtype=torch.float64)
-        with torch.no_grad():
-            pair.weight.copy_(torch.cat([torch.zeros_like(last.weight), last.weight]))
-            pair.bias.copy_(torch.cat([torch.zeros_like(last.bias), last.bias]))
-        blocks[name] = nn.Sequential(pair, nn.Softmax(dim=1))
+        blocks[name] = two_logits(last)
     elif out == "logistic":
         blocks[name] = nn.Sequential(last, nn.Sigmoid())
     elif out == "exp":  # MLPRegressor(loss="poisson")

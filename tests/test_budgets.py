@@ -660,12 +660,18 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
     assert fit_warning(classifier, {"network_accuracy": 0.7}) is None
     # a one-logit binary classifier (BCEWithLogitsLoss): its logit against 0/1 read as a wrong --arch (R2 -312)
     one_logit = Workload(model=nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), X=X, y=(y > 0) * 1.0,
-                         feature_names=["a", "b"], name="n", architecture="mlp")
-    assert fit_warning(one_logit, {"network_r2": -312.4}).startswith(
-        "the network's R2 against the target is -312.4, with one output and the classes 0 and 1: a one-logit binary "
-        "classifier (BCEWithLogitsLoss)?")
-    assert "add ':softmax' to --arch" in fit_warning(one_logit, {"network_r2": -312.4})
+                         feature_names=["a", "b"], name="n", architecture="mlp:2-4-1:tanh")
+    assert fit_warning(one_logit, {"network_r2": -312.4}) == (
+        "the network's R2 against the target is -312.4, with one output and the classes 0 and 1: a binary "
+        "classifier (BCEWithLogitsLoss, or BCELoss after a sigmoid)? srnet explains its output as a regression; end "
+        "--arch with ':logit' (mlp:2-4-1:tanh:logit): srnet then explains its logit and its classes")
     assert fit_warning(one_logit, {"network_r2": 0.991}) is None  # a good regressor of 0/1 labels: nothing to say
+    # a BCELoss network (a sigmoid head): its probability explained as a regression, however well it fits
+    sigmoid = Workload(model=nn.Sequential(*one_logit.model, nn.Sigmoid()), X=X, y=(y > 0) * 1.0,
+                       feature_names=["a", "b"], name="n", architecture="mlp:2-4-1:tanh:sigmoid")
+    assert fit_warning(sigmoid, {"network_r2": 0.82}).startswith(
+        "the network has one output, after a sigmoid, and the classes 0 and 1: a binary classifier")
+    assert "end --arch with ':logit' (mlp:2-4-1:tanh:logit)" in fit_warning(sigmoid, {"network_r2": 0.82})
     scripted_logit = Workload(model=one_logit.model, X=X, y=(y > 0) * 1.0, feature_names=["a", "b"], name="n")
     assert fit_warning(scripted_logit, {"network_r2": -312.4}).endswith("and a Softmax after them")
 

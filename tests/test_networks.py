@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from srnet.networks import MLPSpec, build_mlp, load_network, network_from_state_dict, parse_architecture
+from srnet.probe import plan_layers
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
@@ -441,3 +442,28 @@ def test_a_training_checkpoint_is_told_which_entry_holds_the_weights(tmp_path):
     torch.save({"epoch": 3, "loss": [0.5]}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match=r"keys \['epoch', 'loss'\], not a state_dict of named tensors$"):
         load_network(tmp_path / "other.pt", "mlp:2-4-1:tanh")
+
+
+@pytest.mark.parametrize("layout", ["sequential", "paper"])
+def test_a_one_logit_binary_classifier_loads_as_the_two_logits_zero_and_z(tmp_path, layout):
+    """':logit': a BCEWithLogitsLoss network (one output z, the class-1 logit) is the classifier softmax((0, z)):
+    its class probabilities are (1 - sigmoid(z), sigmoid(z)), and srnet explains it as a classifier."""
+    torch.manual_seed(0)
+    one = build_mlp("mlp:3-5-1:tanh", layout=layout).double()
+    path = tmp_path / "binary.pt"
+    torch.save(one.state_dict(), path)
+    x = torch.randn(40, 3, dtype=torch.float64)
+    z = one(x)[:, 0]
+    for arch in ("mlp:3-5-1:tanh:logit", "mlp:tanh:logit"):
+        two = load_network(path, arch)
+        torch.testing.assert_close(two(x), torch.stack([1 - torch.sigmoid(z), torch.sigmoid(z)], dim=1))
+        assert plan_layers(two).is_classifier and plan_layers(two).widths[-1] == 2
+    built = build_mlp("mlp:3-5-1:tanh:logit", layout=layout)
+    assert [type(m).__name__ for m in built.modules()][-2:] == ["Linear", "Softmax"]
+    with pytest.raises(ValueError, match=r"^':logit' is the head of a binary classifier of one output \(its class-1 "
+                                         r"logit\); this network has 2 \(with one logit per class, use ':softmax'\)$"):
+        parse_architecture("mlp:3-5-2:tanh:logit")
+    torch.save(build_mlp("mlp:3-5-2:tanh", layout=layout).state_dict(), path)
+    with pytest.raises(ValueError, match=r"^':logit' is the head of a binary classifier of one output .* these "
+                                         r"weights give 2 outputs \(use ':softmax'\)$"):
+        load_network(path, "mlp:tanh:logit")
