@@ -514,6 +514,25 @@ def r2_axis(ax, which: str = "y") -> None:
     getattr(ax, f"set_{which}ticks")(R2_TICKS, [f"{t:g}" for t in R2_TICKS])
 
 
+#: The most points a plot names, each by its dataset.
+NAMED_POINTS = 40
+
+
+def _name_points(ax, series) -> None:
+    """Name each point of ``series`` (``(x, y, datasets)`` per series) by its dataset, when there are at most
+    :data:`NAMED_POINTS`; call once the axes' scales and limits are final."""
+    if sum(len(names) for _, _, names in series) > NAMED_POINTS:
+        return
+    for xs, ys, names in series:
+        for x, y, name in zip(xs, ys, names):
+            if not (np.isfinite(x) and np.isfinite(y)):
+                continue
+            # a point in the right half named on its left: "192_vineyard" at the largest size ran past the frame
+            right = ax.transAxes.inverted().transform(ax.transData.transform((x, y)))[0] > 0.5
+            ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(-3 if right else 3, 3),
+                        ha="right" if right else "left", fontsize=6, alpha=0.8)
+
+
 #: Every plot :func:`write_plots` may draw.
 REPORT_PLOTS = ("fidelity_per_dataset.png", "srnet_vs_maple.png", "time_per_job.png", "complexity_vs_fidelity.png")
 
@@ -587,7 +606,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
             maple, srnet = _fidelity_value(part, "maple", task), _fidelity_value(part, "srnet", task)
             if maple is not None and srnet is not None:  # both measured by compare, on the same points
                 pairs.append((task, f"{task}, {method}" if several else task, srnet.to_numpy(float),
-                              maple.to_numpy(float)))
+                              maple.to_numpy(float), part["dataset"].to_numpy()))
     if pairs:
         # a panel per task: an agreement and an R^2 on one pair of axes (the R^2's scale) read as one measure
         shown = list(dict.fromkeys(pair[0] for pair in pairs))
@@ -596,12 +615,14 @@ def write_plots(frame, folder: Path) -> list[Path]:
             # below the floor (R^2 below -1; null: no figure) drawn at it as an "x": a -3 against a -25 read as a
             # tie on the diagonal.  An agreement's floor is 0: at -1, a null one squeezed the others into a corner
             floor = -1.0 if task == "regression" else 0.0
-            lowest = 1.0
-            for k, (_, label, srnet, maple) in enumerate(pair for pair in pairs if pair[0] == task):
+            lowest, named, wins = 1.0, [], np.zeros(3, dtype=int)  # wins: SRNet above, on, below the diagonal
+            for k, (_, label, srnet, maple, datasets) in enumerate(pair for pair in pairs if pair[0] == task):
                 x, y = np.nan_to_num(maple, nan=-np.inf), np.nan_to_num(srnet, nan=-np.inf)
+                wins += [int(np.sum(y > x)), int(np.sum(y == x)), int(np.sum(y < x))]
                 floored = (x < floor) | (y < floor)
                 x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
                 lowest = min([lowest, *x, *y])
+                named.append((x, y, datasets))
                 ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=label)
                 if floored.any():
                     ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}", label=f"{label}: " + (
@@ -611,14 +632,19 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 r2_axis(ax, "x")
                 r2_axis(ax, "y")
                 measure = "R^2 in the training box, clipped at -1"
-            else:  # room beyond 1: an agreement of 1 (MAPLE's, often) sat on the frame, its point cut in half
-                ax.set_xlim(min(lowest, 0.5) - 0.02, 1.02)
-                ax.set_ylim(min(lowest, 0.5) - 0.02, 1.02)
+            else:  # room beyond 1: an agreement of 1 (MAPLE's, often) sat on the frame, its point cut in half;
+                # from a little below the lowest point (from 0.5, points of 0.9 to 1 crowded one corner)
+                margin = max(0.02, 0.04 * (1.0 - lowest))
+                ax.set_xlim(lowest - margin, 1.0 + margin)
+                ax.set_ylim(lowest - margin, 1.0 + margin)
                 measure = "test agreement"
             ax.set_aspect("equal")
+            _name_points(ax, named)
             ax.set_xlabel(f"MAPLE fidelity ({measure})")
             ax.set_ylabel(f"SRNet fidelity ({measure})")
-            ax.set_title(f"SRNet vs MAPLE ({task})")
+            above, tied, below = wins.tolist()
+            ax.set_title(f"SRNet vs MAPLE ({task})\nSRNet higher on {above} of {wins.sum()} jobs, tied on {tied}, "
+                         f"lower on {below}", fontsize=10)
             ax.legend(fontsize=8)
         written.append(save_figure(fig, folder / "srnet_vs_maple.png"))
 
@@ -667,14 +693,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
         if task == "regression":
             r2_axis(ax)
         ax.autoscale_view()  # (lazy otherwise: the data's transform below would not know the limits yet)
-        if len(part) <= 40:  # few enough points to name each one
-            for sizes, y, names in named:
-                for size, value, name in zip(sizes, y, names):
-                    # a point in the right half named on its left: "192_vineyard" at the largest size ran past
-                    # the frame, off the figure (the axes are final here: their scales and limits are set)
-                    right = ax.transAxes.inverted().transform(ax.transData.transform((size, value)))[0] > 0.5
-                    ax.annotate(str(name), (size, value), textcoords="offset points", xytext=(-3 if right else 3, 3),
-                                ha="right" if right else "left", fontsize=6, alpha=0.8)
+        _name_points(ax, named)
         ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box (clipped at -1)")
         ax.set_title(f"complexity vs fidelity ({task})")
         ax.legend(fontsize=8)
