@@ -546,7 +546,8 @@ class SRNet(BaseEstimator):
             raise ValueError(f"{len(layer_names)} layer names for {len(targets)} recorded layers")
         if classification and targets[-1].shape[0] < 2:  # argmax of one column: 100 % agreement, always
             raise ValueError("classification needs one output (logit) per class, at least 2; for a network "
-                             "with one logit, pass classification=False, or its logits as two columns (0, z)")
+                             "with one logit, pass classification=False, or its logits as two columns (0, z) (fit "
+                             "takes such a network as srnet.networks.binary_classifier(model))")
         feature_names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
         if len(feature_names) != X.shape[1]:
             raise ValueError(f"{len(feature_names)} feature names for {counted(X.shape[1], 'column')} of X")

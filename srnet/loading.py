@@ -180,8 +180,8 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
             way = (f"end --arch with ':{BINARY_LOGIT}' ({_with_logit_head(workload.architecture)}): srnet then "
                    f"explains its logit and its classes")
         else:
-            way = ("to explain its classes, save it with the two logits (0, z) (a final Linear of 2 outputs whose "
-                   "first row of weights and first bias are 0) and a Softmax after them")
+            way = ("to explain its classes, save it with the two logits (0, z) and a Softmax after them: "
+                   "torch.jit.save(torch.jit.script(srnet.networks.binary_classifier(model)), 'net.pt')")
         what = (f"the network's R2 against the target is {r2:.4g}, with one output" if poor else
                 "the network has one output, after a sigmoid,")
         return (f"{what} and the classes 0 and 1: a binary classifier (BCEWithLogitsLoss, or BCELoss after a "

@@ -227,6 +227,48 @@ def two_logits(last: nn.Linear) -> nn.Sequential:
     return nn.Sequential(pair, nn.Softmax(dim=1))
 
 
+def binary_classifier(model: nn.Module) -> nn.Sequential:
+    """A binary classifier of one output, its class-1 logit z (trained with ``BCEWithLogitsLoss``), as the
+    classifier srnet explains: ``model``, then the two logits (0, z) and a softmax (whose class-1 probability
+    is sigmoid(z)).  A ``nn.Sequential`` ending in ``nn.Sigmoid`` (trained with ``BCELoss``) is taken without
+    it.  The modules keep their names under ``model.`` (``model.0``, ...); ``model`` itself is not changed.
+
+    >>> explained = SRNet().fit(binary_classifier(net), X)  # doctest: +SKIP
+
+    Raises
+    ------
+    ValueError
+        When ``model`` does not give one output per row.
+    """
+    model = as_network(model)
+    if isinstance(model, nn.Sequential) and len(model) > 1 and isinstance(model[-1], nn.Sigmoid):
+        model = model[:-1]
+    logits = nn.Linear(1, 2, bias=False, dtype=_input_dtype(model))
+    with torch.no_grad():
+        logits.weight.copy_(torch.tensor([[0.0], [1.0]]))
+    logits.requires_grad_(False)
+    wrapped = nn.Sequential(OrderedDict(model=model, logits=logits, softmax=nn.Softmax(dim=1))).eval()
+    width = _first_linear(model).in_features
+    with torch.no_grad():
+        out = model(torch.zeros(2, width, dtype=logits.weight.dtype))
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[1] != 1:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"binary_classifier wraps a network of one output per row (its class-1 logit); this one "
+                         f"gives {shape} for 2 rows (a network with a logit per class ends in nn.Softmax instead)")
+    return wrapped
+
+
+def _first_linear(model: nn.Module) -> nn.Linear:
+    linear = next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
+    if linear is None:
+        raise ValueError(f"srnet explains networks built from nn.Linear layers; this {type(model).__name__} has none")
+    return linear
+
+
+def _input_dtype(model: nn.Module) -> torch.dtype:
+    return _first_linear(model).weight.dtype
+
+
 def _as_two_logits(model: nn.Sequential) -> nn.Sequential:
     """``model`` (either layout, its last child the one-logit Linear) with that Linear as :func:`two_logits`."""
     name, last = list(model.named_children())[-1]

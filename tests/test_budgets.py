@@ -673,7 +673,9 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
         "the network has one output, after a sigmoid, and the classes 0 and 1: a binary classifier")
     assert "end --arch with ':logit' (mlp:2-4-1:tanh:logit)" in fit_warning(sigmoid, {"network_r2": 0.82})
     scripted_logit = Workload(model=one_logit.model, X=X, y=(y > 0) * 1.0, feature_names=["a", "b"], name="n")
-    assert fit_warning(scripted_logit, {"network_r2": -312.4}).endswith("and a Softmax after them")
+    assert fit_warning(scripted_logit, {"network_r2": -312.4}).endswith(
+        "and a Softmax after them: torch.jit.save(torch.jit.script(srnet.networks.binary_classifier(model)), "
+        "'net.pt')")
 
 
 def test_progress_must_be_true_or_false():

@@ -467,3 +467,27 @@ def test_a_one_logit_binary_classifier_loads_as_the_two_logits_zero_and_z(tmp_pa
     with pytest.raises(ValueError, match=r"^':logit' is the head of a binary classifier of one output .* these "
                                          r"weights give 2 outputs \(use ':softmax'\)$"):
         load_network(path, "mlp:tanh:logit")
+
+
+def test_binary_classifier_wraps_a_one_logit_network_as_the_classifier_srnet_explains(tmp_path):
+    """A torch network of one output z (BCEWithLogitsLoss) was explained as a regression of its logit; wrapped, it
+    is softmax((0, z)), a classifier whose class-1 probability is sigmoid(z), in eager and TorchScript alike."""
+    from srnet.networks import binary_classifier
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
+    x = torch.randn(30, 3)
+    wrapped = binary_classifier(net)
+    z = net(x)[:, 0]
+    torch.testing.assert_close(wrapped(x), torch.stack([1 - torch.sigmoid(z), torch.sigmoid(z)], dim=1))
+    plan = plan_layers(wrapped)
+    assert plan.is_classifier and plan.names == ("model.1", "logits") and plan.widths == (5, 2)
+    # a BCELoss network's sigmoid is left out: the same classifier
+    torch.testing.assert_close(binary_classifier(nn.Sequential(*net, nn.Sigmoid()))(x), wrapped(x))
+    assert net[0].weight.requires_grad and not wrapped.logits.weight.requires_grad  # the user's net untouched
+    scripted = torch.jit.script(wrapped)
+    torch.testing.assert_close(scripted(x), wrapped(x))
+    assert plan_layers(scripted).is_classifier
+    with pytest.raises(ValueError, match=r"^binary_classifier wraps a network of one output per row \(its class-1 "
+                                         r"logit\); this one gives \(2, 3\) for 2 rows"):
+        binary_classifier(nn.Sequential(nn.Linear(3, 3)))
