@@ -1,0 +1,140 @@
+"""Tests that kill the surviving mutants of a mutmut run on srnet/probe.py (80 of its 1262 mutants sampled,
+seeded: 69 killed, 11 survived, 4 of them equivalent; each test below failed on its mutant, named in its
+docstring, and passes on the code).  See experiments/results/mutation.json."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from srnet.probe import in_training_mode, module_kinds, plan_layers, probe
+
+
+class SqueezedRegressor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.act = nn.Tanh()
+        self.fc2 = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x))).squeeze(-1)  # (n,), the last module gives (n, 1)
+
+
+def test_a_forward_that_squeezes_its_output_column_is_probed():
+    """Kills _check_output__mutmut_10 (the reshape before the comparison flipped): a forward that squeezes its one
+    output column computes what its last Linear computes, and is probed, not refused."""
+    torch.manual_seed(0)
+    model = SqueezedRegressor()
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    hidden, output = probe(model, X)  # default layers: ["act", "fc2"], fc2 checked against forward's (n,)
+    assert hidden.shape == (20, 4) and output.shape == (20, 1)
+    with torch.no_grad():
+        want = model(torch.tensor(X, dtype=torch.float32)).double().numpy()
+    np.testing.assert_allclose(output[:, 0], want, rtol=1e-6, atol=1e-6)
+
+
+def test_a_forward_that_rescales_its_output_is_still_refused():
+    """The reshape only reconciles shapes: different values are refused as before."""
+
+    class Rescaled(SqueezedRegressor):
+        def forward(self, x):
+            return 10 * super().forward(x)
+
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match="returns something other than its last module"):
+        probe(Rescaled(), np.random.default_rng(0).normal(size=(20, 3)))
+
+
+
+def test_block_kind_adds_the_ellipsis_only_past_four_leaves():
+    """Kills x__block_kind__mutmut_14 ("+..." always appended)."""
+    model = nn.Sequential(nn.Sequential(nn.Linear(2, 3), nn.Sigmoid()),
+                          nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1)))
+    kinds = module_kinds(model)
+    assert kinds["0"] == "Linear+Sigmoid"
+    assert kinds["1"] == "Linear+Tanh+Linear+Tanh+..."
+    assert kinds["0.0"] == "Linear"
+
+
+def test_explicit_layers_come_back_in_forward_order_not_name_order():
+    """Kills x_plan_layers__mutmut_69 (names sorted alphabetically: 'decoder' before 'encoder')."""
+
+    class AutoEncoderish(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
+            self.decoder = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.decoder(self.encoder(x))
+
+    plan = plan_layers(AutoEncoderish(), ["decoder", "encoder"])
+    assert plan.names == ("encoder", "decoder")
+    assert plan.widths == (4, 2)
+
+
+def test_a_batch_size_of_one_is_accepted():
+    """Kills x_probe__mutmut_40 (batch_size <= 1 refused)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    X = np.random.default_rng(1).normal(size=(5, 3))
+    one = probe(model, X, batch_size=1)
+    whole = probe(model, X)
+    for a, b in zip(one, whole):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        probe(model, X, batch_size=0)
+
+
+def test_instance_norm_without_running_stats_is_not_reported_as_training_mode():
+    """Kills x_in_training_mode__mutmut_10 (the InstanceNorm exception bypassed): an InstanceNorm that tracks
+    no running statistics computes the same in both modes, so it is no reason to warn."""
+    plain = nn.Sequential(nn.Linear(3, 3), nn.InstanceNorm1d(3), nn.Linear(3, 1))
+    tracked = nn.Sequential(nn.Linear(3, 3), nn.InstanceNorm1d(3, track_running_stats=True), nn.Linear(3, 1))
+    assert in_training_mode(plain) == []
+    assert in_training_mode(tracked) == ["1"]
+
+
+class _Pair(nn.Module):
+    def forward(self, x):
+        return x, x
+
+
+class _PairNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.pair = _Pair()
+        self.fc2 = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.pair(self.fc1(x))[0]))
+
+
+def test_a_layer_returning_a_tuple_is_refused_by_name():
+    """Kills x__to_numpy__mutmut_2 (ValueError(None): the message naming the layer and its tuple lost)."""
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match=r"layer 'pair' returned tuple; srnet records tensor outputs"):
+        probe(_PairNet(), np.random.default_rng(0).normal(size=(6, 3)), layers=["pair", "fc2"])
+
+
+class _ViewNet(nn.Module):
+    """Fails in its forward's own code (a view), after fc1 has run and returned."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.fc2 = nn.Linear(7, 1)
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x).view(-1, 7))
+
+
+def test_a_failure_in_forward_s_own_code_blames_no_module():
+    """Kills x__where_failed__mutmut_10 (a finished module stays 'running'): the view after fc1 fails, and
+    fc1, which returned normally, must not be named as the module that failed."""
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match="failed on the data's rows") as info:
+        probe(_ViewNet(), np.random.default_rng(0).normal(size=(5, 3)), layers=["fc2"])
+    assert "it failed in module" not in str(info.value)
