@@ -589,7 +589,7 @@ def _is_row_index(column) -> bool:
     """Whether ``column`` numbers the rows: 0..n-1 (pandas) or 1..n (R), in any order (a shuffled frame)."""
     try:
         values = sorted(int(v) for v in column if float(v) == int(v))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
     return len(values) == len(column) and values in (list(range(len(column))), list(range(1, len(column) + 1)))
 

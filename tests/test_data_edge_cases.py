@@ -237,3 +237,13 @@ def test_an_empty_name_in_the_header_is_refused_not_called_unnamed(tmp_path):
     with pytest.raises(ValueError, match=r"^'data.csv' names its columns in its first row but leaves column 2 "
                                          r"unnamed: give every column a name$"):
         load_table(path, target="last")
+
+
+def test_an_unnamed_first_column_of_infinities_is_not_an_index_and_is_named_unnamed(tmp_path):
+    """Whether an unnamed first column numbers the rows is asked of its values: int(inf) overflows (a traceback
+    when not caught); such a column is no index, and its missing name is what is refused."""
+    path = tmp_path / "data.csv"
+    path.write_text(",a,y\ninf,1,0\n1,2,1\n3,4,0\n")
+    with pytest.raises(ValueError, match=r"^'data.csv' names its columns in its first row but leaves column 1 "
+                                         r"unnamed: give every column a name$"):
+        load_table(path, target="last")
