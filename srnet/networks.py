@@ -243,30 +243,20 @@ def binary_classifier(model: nn.Module) -> nn.Sequential:
     model = as_network(model)
     if isinstance(model, nn.Sequential) and len(model) > 1 and isinstance(model[-1], nn.Sigmoid):
         model = model[:-1]
-    logits = nn.Linear(1, 2, bias=False, dtype=_input_dtype(model))
-    with torch.no_grad():
-        logits.weight.copy_(torch.tensor([[0.0], [1.0]]))
-    logits.requires_grad_(False)
-    wrapped = nn.Sequential(OrderedDict(model=model, logits=logits, softmax=nn.Softmax(dim=1))).eval()
-    width = _first_linear(model).in_features
-    with torch.no_grad():
-        out = model(torch.zeros(2, width, dtype=logits.weight.dtype))
+    first = next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
+    if first is None:
+        raise ValueError(f"srnet explains networks built from nn.Linear layers; this {type(model).__name__} has none")
+    with in_eval_mode(model), torch.no_grad():  # (its training flags, and BatchNorm's statistics, left as they are)
+        out = model(torch.zeros(2, first.in_features, dtype=first.weight.dtype))
     if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[1] != 1:
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise ValueError(f"binary_classifier wraps a network of one output per row (its class-1 logit); this one "
                          f"gives {shape} for 2 rows (a network with a logit per class ends in nn.Softmax instead)")
-    return wrapped
-
-
-def _first_linear(model: nn.Module) -> nn.Linear:
-    linear = next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
-    if linear is None:
-        raise ValueError(f"srnet explains networks built from nn.Linear layers; this {type(model).__name__} has none")
-    return linear
-
-
-def _input_dtype(model: nn.Module) -> torch.dtype:
-    return _first_linear(model).weight.dtype
+    logits = nn.Linear(1, 2, bias=False, dtype=first.weight.dtype)
+    with torch.no_grad():
+        logits.weight.copy_(torch.tensor([[0.0], [1.0]]))
+    logits.requires_grad_(False)
+    return nn.Sequential(OrderedDict(model=model, logits=logits, softmax=nn.Softmax(dim=1)))
 
 
 def _as_two_logits(model: nn.Sequential) -> nn.Sequential:

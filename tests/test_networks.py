@@ -484,7 +484,11 @@ def test_binary_classifier_wraps_a_one_logit_network_as_the_classifier_srnet_exp
     assert plan.is_classifier and plan.names == ("model.1", "logits") and plan.widths == (5, 2)
     # a BCELoss network's sigmoid is left out: the same classifier
     torch.testing.assert_close(binary_classifier(nn.Sequential(*net, nn.Sigmoid()))(x), wrapped(x))
-    assert net[0].weight.requires_grad and not wrapped.logits.weight.requires_grad  # the user's net untouched
+    # the user's net untouched: its parameters trainable, its training flag (and BatchNorm's statistics) as they were
+    assert net[0].weight.requires_grad and not wrapped.logits.weight.requires_grad
+    normed = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1)).train()
+    binary_classifier(normed)
+    assert normed.training and normed[1].num_batches_tracked.item() == 0
     scripted = torch.jit.script(wrapped)
     torch.testing.assert_close(scripted(x), wrapped(x))
     assert plan_layers(scripted).is_classifier
