@@ -786,9 +786,9 @@ _MISSING_MARKS = frozenset({"", "?", "-", ".", "na", "n/a", "nan", "null", "none
 def _target_values(raw: np.ndarray, n_samples: int, name: str, locate=None) -> np.ndarray:
     """A target column: numbers as float64 (checked), or class labels as text
     ("yes"/"no", "setosa", ...) when any cell is not a number."""
-    if not any(isinstance(cell, str) and not _is_number(cell) for cell in raw):
-        return check_vector(raw, n_samples, name=f"target column '{name}'", locate=locate)
     texts = [row for row, cell in enumerate(raw) if isinstance(cell, str) and not _is_number(cell)]
+    if not texts:
+        return check_vector(raw, n_samples, name=f"target column '{name}'", locate=locate)
     if len(texts) < len(raw) and all(str(raw[row]).strip().lower() in _MISSING_MARKS for row in texts):
         # numbers with a '?' among them: a missing value, not a third class '?' (nor a regressor's "text labels")
         where = f"row {texts[0]}" if locate is None else locate(texts[0], 0)
