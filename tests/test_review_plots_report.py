@@ -147,6 +147,9 @@ def test_srnet_vs_maple_zooms_on_its_points_names_them_and_counts_who_is_higher(
     assert ax.get_xlim() == pytest.approx((0.9, 1.02)) and ax.get_ylim() == pytest.approx((0.9, 1.02))
     assert [t.get_text() for t in ax.texts] == ["d0", "d1", "d2"]
     assert ax.get_title().splitlines()[1] == "SRNet higher on 1 of 3 jobs, tied on 1, lower on 1"
+    write_plots(_frame([("classification", 0.92, 0.95), ("classification", None, None)]), tmp_path)
+    assert drawn["srnet_vs_maple.png"].axes[0].get_title().splitlines()[1] == (
+        "SRNet higher on 0 of 1 jobs, tied on 0, lower on 1; 1 without both figures")  # no figures: no tie
 
 
 def test_the_complexity_panels_of_two_tasks_do_not_print_over_each_other(drawn, tmp_path):

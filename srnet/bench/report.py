@@ -615,10 +615,13 @@ def write_plots(frame, folder: Path) -> list[Path]:
             # below the floor (R^2 below -1; null: no figure) drawn at it as an "x": a -3 against a -25 read as a
             # tie on the diagonal.  An agreement's floor is 0: at -1, a null one squeezed the others into a corner
             floor = -1.0 if task == "regression" else 0.0
-            lowest, named, wins = 1.0, [], np.zeros(3, dtype=int)  # wins: SRNet above, on, below the diagonal
+            # wins: SRNet above, on and below the diagonal, of the jobs where both have a figure; then the others
+            lowest, named, wins = 1.0, [], np.zeros(4, dtype=int)
             for k, (_, label, srnet, maple, datasets) in enumerate(pair for pair in pairs if pair[0] == task):
                 x, y = np.nan_to_num(maple, nan=-np.inf), np.nan_to_num(srnet, nan=-np.inf)
-                wins += [int(np.sum(y > x)), int(np.sum(y == x)), int(np.sum(y < x))]
+                both = np.isfinite(x) & np.isfinite(y)
+                wins += [int(np.sum(both & (y > x))), int(np.sum(both & (y == x))), int(np.sum(both & (y < x))),
+                         int(np.sum(~both))]
                 floored = (x < floor) | (y < floor)
                 x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
                 lowest = min([lowest, *x, *y])
@@ -642,9 +645,10 @@ def write_plots(frame, folder: Path) -> list[Path]:
             _name_points(ax, named)
             ax.set_xlabel(f"MAPLE fidelity ({measure})")
             ax.set_ylabel(f"SRNet fidelity ({measure})")
-            above, tied, below = wins.tolist()
-            ax.set_title(f"SRNet vs MAPLE ({task})\nSRNet higher on {above} of {wins.sum()} jobs, tied on {tied}, "
-                         f"lower on {below}", fontsize=10)
+            above, tied, below, unmeasured = wins.tolist()
+            ax.set_title(f"SRNet vs MAPLE ({task})\nSRNet higher on {above} of {above + tied + below} jobs, tied on "
+                         f"{tied}, lower on {below}" + (f"; {unmeasured} without both figures" if unmeasured else ""),
+                         fontsize=10)
             ax.legend(fontsize=8)
         written.append(save_figure(fig, folder / "srnet_vs_maple.png"))
 
