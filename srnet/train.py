@@ -202,7 +202,8 @@ def _check_target_shape(model: nn.Module, inputs: torch.Tensor, targets: torch.T
 def _as_tensor(values, device, dtype) -> torch.Tensor:
     if isinstance(values, torch.Tensor):  # a float64 tensor (torch.tensor of a NumPy array) met a float32 model
         return values.to(device=device, dtype=dtype if values.dtype.is_floating_point else values.dtype)
-    return torch.as_tensor(np.asarray(values), dtype=dtype, device=device)
+    # (a copy: torch warns of a NumPy array that is not writable, as pandas' .to_numpy() and srnet's checks give)
+    return torch.tensor(np.asarray(values), dtype=dtype, device=device)
 
 
 def torch_device(device) -> torch.device:
@@ -306,11 +307,11 @@ def train_mlp(
         targets, classes = _regression_targets(y, X.shape[0]), None
         _check_float32("y", targets)
         n_outputs, loss_function = targets.shape[1], nn.MSELoss()
-        targets = torch.as_tensor(targets, dtype=torch.float32, device=device)
+        targets = torch.tensor(targets, dtype=torch.float32, device=device)  # (a copy: see _as_tensor)
     else:
         classes, indices = _class_indices(y, X.shape[0])
         n_outputs, loss_function = len(classes), nn.CrossEntropyLoss()
-        targets = torch.as_tensor(indices, dtype=torch.long, device=device)
+        targets = torch.tensor(indices, dtype=torch.long, device=device)
     _check_float32("X", X)
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable):  # 16 for (16,): a TypeError
         raise ValueError(f"hidden must be a sequence of layer widths such as (16, 16), got {hidden!r}")
@@ -318,7 +319,7 @@ def train_mlp(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(random_state)
         model = build_mlp(spec, layout=layout).to(device)
-    inputs = torch.as_tensor(X, dtype=torch.float32, device=device)
+    inputs = torch.tensor(X, dtype=torch.float32, device=device)
     train_rows, valid_rows = _validation_split(X.shape[0], validation_fraction, None if classes is None else indices,
                                                random_state)
     validation = None if valid_rows is None else (inputs[valid_rows], targets[valid_rows])

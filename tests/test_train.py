@@ -268,3 +268,19 @@ def test_a_divergence_after_a_best_epoch_keeps_that_epochs_weights():
         kept = float(nn.MSELoss()(model(torch.as_tensor(Xv, dtype=torch.float32)),
                                   torch.as_tensor(Xv[:, :1], dtype=torch.float32)))
     assert kept == pytest.approx(history["validation_loss"][1], rel=1e-6) and not model.training
+
+
+def test_read_only_arrays_train_without_torch_s_warning():
+    """pandas' .to_numpy() of a column, and srnet's own checks, give arrays that are not writable: torch.as_tensor
+    warned "The given NumPy array is not writable" from inside srnet on every train_mlp."""
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = X[:, 0] - X[:, 1]
+    for values in (X, y):
+        values.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train_mlp(X, y, hidden=(4,), epochs=2)
+        train_mlp(X, (y > 0).astype(int), hidden=(4,), epochs=2, task="classification")
+        fit_network(nn.Sequential(nn.Linear(2, 1)), X, y[:, None], nn.MSELoss(), epochs=2, batch_size=8, lr=0.01)
