@@ -973,6 +973,18 @@ def _missing_label(value) -> bool:
         return True
 
 
+def check_labels_present(labels) -> None:
+    """Refuse, in one line, class labels of which any is missing (None, NaN or pandas' NA), whatever their shape
+    (None itself: no labels, for the caller to refuse)."""
+    if labels is None:
+        return
+    values = np.asarray(labels, dtype=object).reshape(-1)
+    missing = [i for i, value in enumerate(values.tolist()) if _missing_label(value)]
+    if missing:
+        raise ValueError(f"class labels are missing (None, NaN or NA) on {counted(len(missing), 'row')}, first row "
+                         f"{missing[0]}; drop those rows or give them a class")
+
+
 def class_indices(labels) -> tuple[np.ndarray, np.ndarray]:
     """Any label encoding as class indices 0..K-1.
 
@@ -990,10 +1002,7 @@ def class_indices(labels) -> tuple[np.ndarray, np.ndarray]:
     labels = label_array(labels)
     if labels.ndim != 1:
         raise ValueError(f"class labels must be 1-D; got shape {labels.shape}")
-    missing = [i for i, value in enumerate(labels.tolist()) if _missing_label(value)]
-    if missing:
-        raise ValueError(f"class labels are missing (None, NaN or NA) on {counted(len(missing), 'row')}, first row "
-                         f"{missing[0]}; drop those rows or give them a class")
+    check_labels_present(labels)
     if labels.dtype.kind == "O":
         texts = [value for value in labels.tolist() if isinstance(value, str)]
         if texts and len(texts) != len(labels):  # 1 and "1" would become one class, or none compare

@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp.primitives import function_names, primitive
-from srnet.data import check_budget, class_indices, random_generator
+from srnet.data import check_budget, check_labels_present, random_generator
 from srnet.estimators import (
     ReadableFormulaMixin,
     last_fit_kept_on_failure,
@@ -435,7 +435,7 @@ class XNetClassifier(ClassifierMixin, _XNetBase):
     def fit(self, X, y):
         """Train on X (n_samples, n_features) and class labels y (n_samples,)."""
         with last_fit_kept_on_failure(self):
-            class_indices(y)  # missing labels (None, NaN, pandas' NA) in one line, before scikit-learn's checks
+            check_labels_present(y)  # None, NaN, pandas' NA: one line, before scikit-learn's checks
             X, y = validate_data(self, X, y, dtype=np.float64)
             try:
                 check_classification_targets(y)
