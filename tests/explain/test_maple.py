@@ -74,6 +74,23 @@ def test_weights_match_the_papers_definition_tree_by_tree():
     assert weights.sum() == pytest.approx(1.0)
 
 
+def test_local_moments_are_the_weighted_moments_of_the_training_points():
+    """The local distribution's means and covariances around each point, against numpy's weighted sums over all
+    training points (the products run over each point's neighbours alone)."""
+    maple = MapleExplainer(n_estimators=20).fit(softmax_linear, uniform(300, 2, 4), task="classification",
+                                                random_state=0)
+    X = uniform(7, 2, 5)
+    features = np.array([1, 0])
+    mean_z, mean_y, cov_zz, cov_zy = maple._local_moments(X, features)
+    W = maple._local_weights(X).toarray()
+    Z, Y = (maple.X_train_ - maple._mean)[:, features], maple._Y_train
+    for i, w in enumerate(W):
+        np.testing.assert_allclose(mean_z[i], w @ Z, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(mean_y[i], w @ Y, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(cov_zz[i], np.cov(Z.T, aweights=w, bias=True), rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(cov_zy[i], (Z - w @ Z).T @ (w[:, None] * (Y - w @ Y)), rtol=1e-10, atol=1e-13)
+
+
 def test_explanation_coefficients_give_its_prediction():
     maple = MapleExplainer(n_estimators=50).fit(smooth, uniform(400, 3, 7), random_state=0)
     x = np.array([0.2, -0.5, 0.7])
