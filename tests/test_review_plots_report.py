@@ -152,6 +152,19 @@ def test_srnet_vs_maple_zooms_on_its_points_names_them_and_counts_who_is_higher(
         "SRNet higher on 0 of 1 jobs, tied on 0, lower on 1; 1 without both figures")  # no figures: no tie
 
 
+def test_names_of_crowded_points_are_not_written_over_each_other(drawn, tmp_path):
+    """Five tables at agreements of 0.997 to 1 wrote five long names over each other at one corner, none legible."""
+    from srnet.bench.report import write_plots
+
+    write_plots(_frame([("classification", 1.0 - k * 0.001, 1.0 - k * 0.0005) for k in range(5)]
+                       + [("classification", 0.9, 0.95)]), tmp_path)
+    fig = drawn["srnet_vs_maple.png"]
+    fig.canvas.draw()
+    boxes = [text.get_window_extent() for text in fig.axes[0].texts]
+    assert 2 <= len(boxes) < 6 and "d5" in [text.get_text() for text in fig.axes[0].texts]
+    assert not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+
+
 def test_the_complexity_panels_of_two_tasks_do_not_print_over_each_other(drawn, tmp_path):
     from srnet.bench.report import write_plots
 

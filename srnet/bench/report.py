@@ -520,17 +520,28 @@ NAMED_POINTS = 40
 
 def _name_points(ax, series) -> None:
     """Name each point of ``series`` (``(x, y, datasets)`` per series) by its dataset, when there are at most
-    :data:`NAMED_POINTS`; call once the axes' scales and limits are final."""
+    :data:`NAMED_POINTS`, but for a name that would cover one already written (points at one corner wrote
+    their names over each other, none legible); call once the axes' scales and limits are final."""
     if sum(len(names) for _, _, names in series) > NAMED_POINTS:
         return
+    size = 6  # points
+    pixels = size * ax.figure.dpi / 72
+    placed = []  # (left, bottom, right, top) of each name written, in display pixels
     for xs, ys, names in series:
         for x, y, name in zip(xs, ys, names):
             if not (np.isfinite(x) and np.isfinite(y)):
                 continue
+            px, py = ax.transData.transform((x, y))
             # a point in the right half named on its left: "192_vineyard" at the largest size ran past the frame
-            right = ax.transAxes.inverted().transform(ax.transData.transform((x, y)))[0] > 0.5
+            right = ax.transAxes.inverted().transform((px, py))[0] > 0.5
+            width, offset = 0.6 * pixels * len(str(name)), 3 * ax.figure.dpi / 72
+            left = px - offset - width if right else px + offset
+            box = (left, py + offset, left + width, py + offset + pixels)
+            if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                continue
+            placed.append(box)
             ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(-3 if right else 3, 3),
-                        ha="right" if right else "left", fontsize=6, alpha=0.8)
+                        ha="right" if right else "left", fontsize=size, alpha=0.8)
 
 
 #: Every plot :func:`write_plots` may draw.
