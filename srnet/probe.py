@@ -623,15 +623,14 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
     plan = plan_layers(model, layers)
     X = check_matrix(X)
     if X.shape[1] != plan.n_features:
-        if accepts_width(model, X.shape[1]):  # the data fit: the layers are declared out of forward order
-            reason = (f"its first declared layer takes {plan.n_features} inputs, yet it runs on {X.shape[1]}: "
-                      f"its layers are not declared in the order forward runs them, or a module before its first "
-                      f"Linear changes the width (srnet's formulas read the Linear layers' inputs)")
+        if accepts_width(model, X.shape[1]):  # the data fit the network, not its first Linear
+            runs = f"takes {plan.n_features} inputs, yet it runs on {X.shape[1]}"
+            widened = ("a module before its first Linear changes the width (srnet's formulas read the Linear "
+                       "layers' inputs)")
             if isinstance(model, torch.jit.ScriptModule):  # (eager modules are read in the order they run)
-                raise _undecomposable(model, reason)
-            raise ValueError(f"cannot probe {_kind(model)}: its first Linear layer takes {plan.n_features} inputs, "
-                             f"yet it runs on {X.shape[1]}: a module before its first Linear changes the width "
-                             f"(srnet's formulas read the Linear layers' inputs)")
+                raise _undecomposable(model, f"its first declared layer {runs}: its layers are not declared in the "
+                                             f"order forward runs them, or {widened}")
+            raise ValueError(f"cannot probe {_kind(model)}: its first Linear layer {runs}: {widened}")
         raise ValueError(
             f"X has {counted(X.shape[1], 'column')} but the network's first layer expects {plan.n_features}"
         )
