@@ -138,3 +138,23 @@ def test_a_failure_in_forward_s_own_code_blames_no_module():
     with pytest.raises(ValueError, match="failed on the data's rows") as info:
         probe(_ViewNet(), np.random.default_rng(0).normal(size=(5, 3)), layers=["fc2"])
     assert "it failed in module" not in str(info.value)
+
+
+class _ConvFirst(nn.Module):
+    """A Conv1d before its first Linear: the network runs on 4 inputs, its first Linear takes 3."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 1, 2)
+        self.fc = nn.Linear(3, 1)
+
+    def forward(self, x):
+        return self.fc(self.conv(x[:, None, :])[:, 0])
+
+
+def test_data_of_the_network_s_width_but_not_its_first_linear_s_is_refused_in_one_line():
+    """The eager refusal of a module that changes the width before the first Linear (no test read it)."""
+    with pytest.raises(ValueError, match=r"^cannot probe _ConvFirst: its first Linear layer takes 3 inputs, yet it "
+                                         r"runs on 4: a module before its first Linear changes the width \(srnet's "
+                                         r"formulas read the Linear layers' inputs\)$"):
+        probe(_ConvFirst(), np.zeros((5, 4)))
