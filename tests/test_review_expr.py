@@ -168,3 +168,72 @@ def test_a_phase_within_half_a_period_or_exact_is_kept():
     assert str(round_constants(sympy.sin(x - 4), 4)) == "sin(x0 - 4)"  # an exact number within a period
     # a phase past LARGEST_REDUCED_PHASE swallowed the input's digits as computed: no wave is made of it
     assert str(round_constants(sympy.sin(x + 1e20), 4)) == "sin(x0 + 1.0e+20)"
+
+
+def test_a_term_is_residue_only_where_it_is_negligible_beside_the_rest_at_every_point():
+    """A flag's weight of 1.5e10 beside 2.3*x1 + 0.7: largest value against largest value, the rest looked like
+    residue and was dropped (printed 1.5e10*x0, which is 0 where the flag is 0 and the program 2.3*x1 + 0.7);
+    at 1.5e13 even expression_'s tidying dropped it.  Judged point by point, it stays."""
+    from srnet.expr.symbolic import residue_points, round_faithfully, tidy_constants
+
+    symbols = make_symbols(2)
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(0, 2, 40), rng.uniform(1, 5, 40)])
+    points = residue_points(symbols, X)
+    columns = {s.name: X[:, j] for j, s in enumerate(symbols)}
+    for weight in (3.7e9, 1.5e10, 1.5e13):
+        program = Program(2, (), (), (0, 1), [[weight], [2.3]], [0.7])
+        tidy = tidy_constants(to_sympy(program, symbols)[0], points=points)
+        np.testing.assert_allclose(values_at(tidy, columns, 40), program(X), rtol=1e-12)
+        shown = round_faithfully(tidy, 4, points)
+        flag_off = X[:, 0] == 0
+        np.testing.assert_allclose(values_at(shown, columns, 40)[flag_off], program(X)[flag_off], rtol=1e-3)
+    # where the rest is 0 (an input at 0), a residue still goes when it is tiny beside the rest's values
+    assert str(round_constants(sympy.Float(3e-6) * x + sympy.Float(1e-19), 3, {"x": np.linspace(0, 1, 16)})) \
+        == "3.0e-6*x"
+    # and a monomial of a sum is kept where the other terms cancel (0.5*x - 0.5*y at x = y)
+    y = sympy.Symbol("y", real=True)
+    pair = {"x": np.array([1.0, 2.0, 3.0]), "y": np.array([1.0, 0.0, 3.0])}
+    assert round_constants(sympy.Float(1e-12) * x**2 + x - y, 4, pair).has(x**2)
+
+
+def test_numbers_too_long_to_read_are_rounded_and_tidying_makes_no_whole_numbers_past_2_to_the_53():
+    """cube(3e7)*x was printed 27000000000000000000000*x0, a division by 30425026352721.0 as x0/30425026352721,
+    and expression_ of 6.02214076e23*x held 602214075999999987023872*x0 (every float64 from 2**53 on is whole)."""
+    from srnet.expr.symbolic import tidy_constants
+
+    (x0,) = make_symbols(1)
+    cubed = Program(1, (3e7,), (("cube", 1, 0), ("mul", 2, 0)), (3,), [[1.0]], [0.0])
+    (formula,) = to_sympy(cubed, [x0])
+    assert not formula.atoms(sympy.Integer) - {sympy.Integer(1), sympy.Integer(-1)}
+    assert str(round_constants(formula, 4)) == "2.7e+22*x0"
+    divided = Program(1, (30425026352721.0,), (("div", 0, 1),), (2,), [[1.0]], [0.0])
+    assert str(round_constants(to_sympy(divided, [x0])[0], 4)) == "3.287e-14*x0"
+    avogadro = tidy_constants(sympy.Float(6.02214076e23) * x0 + sympy.Float(0.5))
+    assert avogadro.has(sympy.Float(6.02214076e23)) and str(round_constants(avogadro, 4)) == "6.022e+23*x0"
+    assert round_constants(sympy.Integer(120000) * x0, 4) == 120000 * x0  # a whole number of few digits stays
+
+
+def test_a_truth_with_irrational_constants_is_recognised_and_the_time_is_spent_once():
+    """A search finds 3.14159*x, never pi*x: is_equivalent compared it with the exact pi and always said no."""
+    import time
+
+    from srnet.expr import is_equivalent
+
+    assert is_equivalent(sympy.Float(3.14159265) * x, sympy.pi * x)
+    assert is_equivalent(sympy.Float(0.1591549) * x**2, x**2 / (2 * sympy.pi))
+    assert is_equivalent(sympy.Float(1.41421356) * sympy.sin(x), sympy.sqrt(2) * sympy.sin(x))
+    assert not is_equivalent(sympy.Float(3.3) * x, sympy.pi * x)
+    started = time.monotonic()
+    assert not is_equivalent(sympy.Float(2.7) * sympy.sin(x), sympy.E * sympy.cos(x), max_seconds=0.5)
+    assert time.monotonic() - started < 3  # up to 12 simplifications in all, not 0.5 s each
+
+
+def test_a_rounded_constant_is_judged_at_the_decimal_printed():
+    """Float('248.1', 4) holds 248.099609375 (17 bits): values_at computed -1.09987 for 0.1235*t - 248.1 at
+    t = 2000 where the printed formula (and lambdify) gives -1.1, so faithfulness was judged on other numbers."""
+    t = sympy.Symbol("t", real=True)
+    printed = round_constants(sympy.Float(0.12345) * t - sympy.Float(248.1234), 4)
+    assert str(printed) == "0.1235*t - 248.1"
+    assert values_at(printed, {"t": np.array([2000.0])}, 1)[0] == pytest.approx(0.1235 * 2000 - 248.1, abs=1e-12)
+    assert sympy.lambdify(t, printed)(2000.0) == pytest.approx(values_at(printed, {"t": np.array([2000.0])}, 1)[0])

@@ -7,15 +7,16 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srnet.expr.symbolic import SIMPLE_NUMERATOR, _simple_rational
+from srnet.expr.symbolic import SIMPLE_NUMERATOR, _simple_rational, round_constants
 
 
 def nsimplify_reference(value: float, rounded: float, digits: int):
-    """The rule as sympy's nsimplify applies it (the former implementation)."""
+    """The rule as sympy's nsimplify applies it (the former implementation), a whole number taken however far
+    the value lies within rounding."""
     if not 1 / 13 < abs(value) < 2 * SIMPLE_NUMERATOR or not math.isfinite(rounded):
         return None
     rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)
-    close = rational != 0 and abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value)
+    close = rational != 0 and (rational.q == 1 or abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value))
     return rational if close and rational.q <= 12 and abs(rational.p) < SIMPLE_NUMERATOR else None
 
 
@@ -29,6 +30,18 @@ def test_a_decimal_that_is_a_simple_rational_becomes_it_in_lowest_terms(p, q, di
     if not 1 / 13 < abs(value) or rounded != p / q:  # a decimal of more digits than shown
         return
     assert _simple_rational(value, rounded, digits) == sympy.Rational(p, q)
+
+
+def test_a_value_that_rounds_to_a_whole_number_is_printed_as_it():
+    """1.00004 at 4 digits is 1: it was printed 1.0*x (two digits shown where four were asked for), 3.0002 as
+    3.0, 125.956 as 126.0; a value that rounds to another decimal stays a decimal (248.1, not 2481/10)."""
+    x = sympy.Symbol("x", real=True)
+    assert _simple_rational(1.00004, 1.0, 4) == 1 and _simple_rational(-125.956, -126.0, 4) == -126
+    assert str(round_constants(sympy.Float(1.00004) * x + 1, 4)) == "x + 1"
+    assert str(round_constants(sympy.Float(3.0002) * x, 4)) == "3*x"
+    assert str(round_constants(x ** sympy.Float(1.00004), 4)) == "x"
+    assert str(round_constants(sympy.Float(248.1234) * x, 4)) == "248.1*x"
+    assert str(round_constants(sympy.Float(2.50004) * x, 4)) == "2.5*x"
 
 
 def test_a_decimal_near_a_rational_stays_a_decimal():

@@ -244,7 +244,9 @@ def _folded(prim, args) -> sympy.Expr | None:
     if not all(arg.is_finite for arg in args):  # tanh(oo): the float64 value, not sympy's limits
         return _number(value)
     exact = prim.sympy(*args)  # an exact rational that float64 computes too stays exact: x0/3, not 0.3333*x0
-    return exact if exact.is_Rational and float(exact) == value else _number(value)
+    # (of a size float64 holds exactly: cube(3e7) was the integer 27000000000000000000000, not 2.7e22)
+    simple = exact.is_Rational and max(abs(exact.p), exact.q) < 2**53
+    return exact if simple and float(exact) == value else _number(value)
 
 
 def to_sympy(program: Program, symbols: Sequence[sympy.Expr]) -> list[sympy.Expr]:
@@ -310,7 +312,8 @@ def tidy_constants(expr: sympy.Expr, tolerance: float = 1e-12, points: dict | No
     near_integers = {}
     for number in expr.atoms(sympy.Float):
         value = float(number)
-        if math.isfinite(value) and abs(value - round(value)) <= tolerance * min(abs(value), 1.0):
+        # (from 2**53 on every float64 is a whole number: 6.02214076e23 became 602214075999999987023872)
+        if abs(value) < 2.0**53 and abs(value - round(value)) <= tolerance * min(abs(value), 1.0):
             near_integers[number] = sympy.Integer(round(value))
     return rebuilt(expr, lambda: expr.xreplace(near_integers))
 
@@ -342,6 +345,8 @@ def values_at(expr: sympy.Expr, columns: dict, count: int) -> np.ndarray:
     def walk(node) -> np.ndarray:
         if node.is_Symbol:
             return np.asarray(columns[node.name][:count], dtype=np.float64)
+        if node.is_Float and node._prec < 53:  # a rounded constant: the decimal printed, as lambdify reads it
+            return np.full(count, float(str(node)))  # (Float('248.1', 4) holds 248.099609375 in 17 bits)
         if node.is_number:
             try:
                 number = complex(node)
@@ -370,11 +375,27 @@ def values_at(expr: sympy.Expr, columns: dict, count: int) -> np.ndarray:
     return np.where(np.isfinite(values), values, math.nan)
 
 
+#: Where the rest of a sum is 0 at a point (an input that is 0 there, as a flag or a count is), a term is judged
+#: against this share of the rest's largest value instead (see :func:`_negligible`).
+VANISHING_REST = 1e-13
+
+
+def _negligible(term: np.ndarray, rest: np.ndarray, share: float) -> bool:
+    """Whether a term of a sum (its values ``term`` at the points) is below ``share`` of the rest of the sum
+    (``rest``) at every point, and, where the rest is 0, below :data:`VANISHING_REST` of the rest's largest
+    value: point by point, not largest against largest (``1.5e10*flag + 2.3*x + 0.7`` was printed as
+    ``1.5e10*flag``, which is 0 where the flag is 0 and the formula 2.3*x + 0.7).  NaN: not negligible."""
+    largest = float(np.max(np.abs(rest), initial=0.0))
+    bound = np.where(rest == 0, min(share, VANISHING_REST) * largest, share * np.abs(rest))
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.abs(term) < bound))
+
+
 def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None) -> sympy.Expr:
     """``expr`` without the float term of a sum that is below ``share`` of the
     largest coefficient of the sum's other terms (``3e-6*x + 4e-19``: the
     round-off residue of folded constants) and, given ``points`` (symbol name
-    -> values), below ``share`` of the other terms' largest value there: a
+    -> values), below ``share`` of the other terms' value at every point there (:func:`_negligible`): a
     coefficient's size says nothing of a term's when the inputs are in SI
     units (``1.2e19*x + 0.5`` for charges x ~ 1e-19), and the values do.  A
     sum whose other terms cannot be evaluated there keeps its float.  Only
@@ -396,8 +417,9 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
         values = values_at(rest, columns, count)
         if not np.all(np.isfinite(values)):
             return False
-        largest = float(np.max(np.abs(values), initial=0.0))
-        return largest == 0 or abs(constant) < share * largest  # 0 everywhere there: the values say nothing
+        if not np.any(values):  # 0 everywhere there: the values say nothing
+            return True
+        return _negligible(np.full(count, constant), values, share)
 
     def drop(node, shifted: bool):
         if not node.is_Add:
@@ -437,9 +459,9 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
         kept = []
         for term, value in zip(terms, values):
             size = float(np.max(np.abs(value)))
-            others = float(np.max(np.abs(total - value)))
             # (0 at every point: the points say nothing, as of an input that is 0 there; NaN: not negligible)
-            if monomial(term) and 0 < size < share * others and (not shifted or size < share):
+            if monomial(term) and size > 0 and _negligible(value, total - value, share) \
+                    and (not shifted or size < share):
                 continue
             kept.append(term)
         return node if len(kept) == len(terms) else sympy.Add(*kept)
@@ -470,17 +492,20 @@ EXACT_DECIMAL = 1e-14
 
 def _simple_rational(value: float, rounded: float, digits: int) -> sympy.Rational | None:
     """The simple nonzero rational (see :func:`round_constants`) that the rounded decimal ``rounded`` is, when
-    it lies within rounding of ``value``, or None.  Such a rational p/q (q <= 12) is at least 1/12 in size: a
-    smaller value has none.  The decimal must be the rational itself (0.375 is 3/8; 0.667 is not 2/3, and
-    9.91 is not 109/11, however close): plain arithmetic, as sympy's nsimplify decided it, which took a
-    fifth of the display rounding of a 168-input classifier's formulas."""
+    it is a whole number or lies within rounding of ``value``, or None.  Such a rational p/q (q <= 12) is at
+    least 1/12 in size: a smaller value has none.  The decimal must be the rational itself (0.375 is 3/8;
+    0.667 is not 2/3, and 9.91 is not 109/11, however close): plain arithmetic, as sympy's nsimplify decided
+    it, which took a fifth of the display rounding of a 168-input classifier's formulas.  A whole number is
+    one however far the value is within rounding (1.00004 at 4 digits was printed ``1.0*x``: two digits
+    shown where four were asked for; :func:`round_faithfully` adds digits where that moves the formula);
+    248.1234 stays 248.1, not 2481/10."""
     if not 1 / 13 < abs(value) < 2 * SIMPLE_NUMERATOR or not math.isfinite(rounded):
         return None
     for q in range(1, SIMPLE_DENOMINATOR + 1):  # the smallest denominator: the rational in lowest terms
         p = round(rounded * q)
         if p != 0 and abs(p / q - rounded) <= EXACT_DECIMAL * abs(rounded):
-            close = abs(p / q - value) <= 10 ** -(digits + 1) * abs(value) and abs(p) < SIMPLE_NUMERATOR
-            return sympy.Rational(p, q) if close else None
+            close = q == 1 or abs(p / q - value) <= 10 ** -(digits + 1) * abs(value)
+            return sympy.Rational(p, q) if close and abs(p) < SIMPLE_NUMERATOR else None
     return None
 
 
@@ -528,16 +553,20 @@ def _reduced_phases(expr: sympy.Expr) -> sympy.Expr:
 def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = None) -> sympy.Expr:
     """Round every float in ``expr`` to ``digits`` significant decimals and turn
     floats within rounding of a simple nonzero rational (1/2, 2, -3, ...; a
-    numerator below :data:`SIMPLE_NUMERATOR`) into it.  A sin, cos or tan's
-    phase far from 0 is first moved into [-pi/2, pi/2] (:func:`_reduced_phases`).
+    numerator below :data:`SIMPLE_NUMERATOR`) into it; an exact number with a
+    numerator or denominator from :data:`SIMPLE_NUMERATOR` on is rounded too.
+    A sin, cos or tan's phase far from 0 is first moved into [-pi/2, pi/2]
+    (:func:`_reduced_phases`).
 
     Both are relative: a network's weights of 3e-6 stay 3e-6 (an absolute
     tolerance rounded them to 0).  Only the float term of a sum below 1e-9 of
     the sum's largest coefficient becomes 0: the round-off residue of folded
     constants (an intercept of 4e-19 beside weights of 3e-6).  ``points``
     (symbol name -> values: a few inputs where the formula is read) make
-    that judgement on the values too: an intercept of 0.5 beside
-    ``1.2e19*x`` stays when x is about 1e-19."""
+    that judgement on the values too (an intercept of 0.5 beside
+    ``1.2e19*x`` stays when x is about 1e-19), and a monomial below 1e-9 of
+    the rest of its sum at every point goes too (``3.9e-15*h**2`` left by
+    expanding a square); see :func:`_without_residue`."""
     expr = reduced_phases(_without_residue(_expression(expr, "round_constants"), RESIDUE, points))
     replacements = {}
     for number in expr.atoms(sympy.Float):
@@ -549,6 +578,9 @@ def round_constants(expr: sympy.Expr, digits: int = 3, points: dict | None = Non
             continue
         text = f"{value:.{digits}g}"  # as text: 1.7977e308 rounds up past float64's largest (it printed inf)
         replacements[number] = _simple_rational(value, float(text), digits) or sympy.Float(text, digits)
+    for number in expr.atoms(sympy.Rational):  # exact, and too long to read: x/30425026352721
+        if max(abs(number.p), number.q) >= SIMPLE_NUMERATOR and math.isfinite(value := float(number)):
+            replacements[number] = sympy.Float(f"{value:.{digits}g}", digits)
     return rebuilt(expr, lambda: expr.xreplace(replacements))
 
 
@@ -729,9 +761,12 @@ def latex(expr: sympy.Expr, digits: int = 4) -> str:
 
 
 def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, max_seconds: float = 10.0) -> bool:
-    """Whether ``candidate`` equals ``truth`` after rounding its constants.
+    """Whether ``candidate`` equals ``truth`` after rounding its constants to ``digits``.
 
-    Symbols are matched by name; both are simplified (difference and ratio).
+    Symbols are matched by name; both are simplified (difference and ratio),
+    within ``max_seconds`` in all.  A truth with irrational constants (pi,
+    sqrt(2)) is also compared written with them rounded alike: a search finds
+    3.14159*x, never pi*x.
     """
     candidate, truth = _expression(candidate, "is_equivalent"), _expression(truth, "is_equivalent")
     by_name = {s.name: s for s in truth.free_symbols}
@@ -741,11 +776,14 @@ def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, max
                                   lambda e: e.func(e.args[0].args[0]))
     # rounding first keeps exact constants such as 3*E/2; folding first
     # cancels numeric residue such as -1.9545 + cos(1) + sqrt(2)
-    for rounded in (round_constants(candidate, digits), round_constants(fold_constants(candidate), digits)):
-        difference = rounded - truth
-        for test in (difference, rounded / truth - 1, sympy.logcombine(difference, force=True)):
-            if simplify(test, max_seconds) == 0:
-                return True
+    deadline = time.monotonic() + max_seconds
+    rounded_truth = round_constants(fold_constants(truth), digits)
+    for target in (truth,) if rounded_truth == truth else (truth, rounded_truth):
+        for rounded in (round_constants(candidate, digits), round_constants(fold_constants(candidate), digits)):
+            difference = rounded - target
+            for test in (difference, rounded / target - 1, sympy.logcombine(difference, force=True)):
+                if simplify(test, max(0.0, deadline - time.monotonic())) == 0:
+                    return True
     return False
 
 
