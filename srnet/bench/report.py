@@ -498,20 +498,39 @@ R2_TICKS = (-1.0, 0.0, 0.9, 0.99, 0.999, 0.9999, 1.0)
 R2_MARGIN = 0.03
 
 
+#: The agreement axis of the classification plots, on the same kind of scale: 0.9, 0.99 and 1 a step apart (on
+#: a linear axis 100 of 160 tables crowded the corner at 1); its resolution about one of 1000 test rows.
+AGREEMENT_SCALE_EPS = 1e-3
+AGREEMENT_TICKS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+def near_one_axis(ax, which: str, eps: float, ticks, low: float) -> None:
+    """Draw ``ax``'s ``which`` axis (a figure from ``low`` to 1, and :data:`R2_MARGIN` beyond) on the scale
+    -log10(1 + eps - figure), its ticks figures (those from ``low`` on)."""
+    def forward(r):  # (defined a decade past 1 + eps: the margin above 1 lies there)
+        return -np.log10(np.maximum(1.0 + eps - np.asarray(r, dtype=float), eps / 10))
+
+    def inverse(v):
+        return 1.0 + eps - 10.0 ** (-np.asarray(v, dtype=float))
+
+    getattr(ax, f"set_{which}scale")("function", functions=(forward, inverse))
+    bottom, top = forward(low), forward(1.0)
+    margin = R2_MARGIN * (top - bottom)
+    getattr(ax, f"set_{which}lim")(float(inverse(bottom - margin)), float(inverse(top + margin)))
+    shown = [t for t in ticks if t >= low]
+    getattr(ax, f"set_{which}ticks")(shown, [f"{t:g}" for t in shown])
+
+
 def r2_axis(ax, which: str = "y") -> None:
     """Draw ``ax``'s ``which`` axis (R^2 in [-1, 1], and :data:`R2_MARGIN` beyond) on the scale of
     :data:`R2_SCALE_EPS`, its ticks R^2 values."""
-    def forward(r):  # (defined a decade past 1 + R2_SCALE_EPS: the margin above 1 lies there)
-        return -np.log10(np.maximum(1.0 + R2_SCALE_EPS - np.asarray(r, dtype=float), R2_SCALE_EPS / 10))
+    near_one_axis(ax, which, R2_SCALE_EPS, R2_TICKS, -1.0)
 
-    def inverse(v):
-        return 1.0 + R2_SCALE_EPS - 10.0 ** (-np.asarray(v, dtype=float))
 
-    getattr(ax, f"set_{which}scale")("function", functions=(forward, inverse))
-    low, high = forward(-1.0), forward(1.0)
-    margin = R2_MARGIN * (high - low)
-    getattr(ax, f"set_{which}lim")(float(inverse(low - margin)), float(inverse(high + margin)))
-    getattr(ax, f"set_{which}ticks")(R2_TICKS, [f"{t:g}" for t in R2_TICKS])
+def agreement_axis(ax, which: str = "y", low: float = 0.0) -> None:
+    """Draw ``ax``'s ``which`` axis (an agreement from ``low`` to 1) on the scale of :data:`AGREEMENT_SCALE_EPS`,
+    its ticks agreements."""
+    near_one_axis(ax, which, AGREEMENT_SCALE_EPS, AGREEMENT_TICKS, low)
 
 
 #: The most points a plot names, each by its dataset.
@@ -600,6 +619,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
         rows_used = "compare's sample of the test rows" if srnet_column != "fidelity" else "test rows"
         if task == "classification":
             ax.axhline(AGREEMENT_TARGET, color="grey", lw=0.8, ls="--")
+            agreement_axis(ax)
             ax.set_ylabel(f"agreement with the network\n({rows_used})")
         else:
             r2_axis(ax)
@@ -646,11 +666,9 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 r2_axis(ax, "x")
                 r2_axis(ax, "y")
                 measure = "R^2 in the training box, clipped at -1"
-            else:  # room beyond 1: an agreement of 1 (MAPLE's, often) sat on the frame, its point cut in half;
-                # from a little below the lowest point (from 0.5, points of 0.9 to 1 crowded one corner)
-                margin = max(0.02, 0.04 * (1.0 - lowest))
-                ax.set_xlim(lowest - margin, 1.0 + margin)
-                ax.set_ylim(lowest - margin, 1.0 + margin)
+            else:  # from the lowest point (from 0.5, points of 0.9 to 1 crowded one corner)
+                agreement_axis(ax, "x", lowest)
+                agreement_axis(ax, "y", lowest)
                 measure = "test agreement"
             ax.set_aspect("equal")
             _name_points(ax, named)
@@ -707,6 +725,8 @@ def write_plots(frame, folder: Path) -> list[Path]:
         ax.set_xlabel("SRNet formula complexity (nodes)")
         if task == "regression":
             r2_axis(ax)
+        else:
+            agreement_axis(ax)
         ax.autoscale_view()  # (lazy otherwise: the data's transform below would not know the limits yet)
         _name_points(ax, named)
         ax.set_ylabel("test agreement" if task == "classification" else "R^2, training box (clipped at -1)")
