@@ -505,8 +505,8 @@ AGREEMENT_TICKS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0)
 
 
 def near_one_axis(ax, which: str, eps: float, ticks, low: float) -> None:
-    """Draw ``ax``'s ``which`` axis (a figure from ``low`` to 1, and :data:`R2_MARGIN` beyond) on the scale
-    -log10(1 + eps - figure), its ticks figures (those from ``low`` on)."""
+    """Draw ``ax``'s ``which`` axis (a figure from ``low``, at most 1 - 10 eps, to 1, and :data:`R2_MARGIN`
+    beyond) on the scale -log10(1 + eps - figure), its ticks figures (those from ``low`` on)."""
     def forward(r):  # (defined a decade past 1 + eps: the margin above 1 lies there)
         return -np.log10(np.maximum(1.0 + eps - np.asarray(r, dtype=float), eps / 10))
 
@@ -514,6 +514,7 @@ def near_one_axis(ax, which: str, eps: float, ticks, low: float) -> None:
         return 1.0 + eps - 10.0 ** (-np.asarray(v, dtype=float))
 
     getattr(ax, f"set_{which}scale")("function", functions=(forward, inverse))
+    low = min(low, 1.0 - 10 * eps)  # (every point at 1: an axis from 1 to 1)
     bottom, top = forward(low), forward(1.0)
     margin = R2_MARGIN * (top - bottom)
     getattr(ax, f"set_{which}lim")(float(inverse(bottom - margin)), float(inverse(top + margin)))
