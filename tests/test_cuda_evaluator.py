@@ -109,7 +109,24 @@ def simulator_results() -> dict:
     except ValueError as error:
         results["bad_shape"] = str(error)
     results["evolve"] = [_evolve_on_the_gpu() for _ in range(2)]
+    results["chunks"] = _chunk_counts()
     return results
+
+
+def _chunk_counts() -> list:
+    """(generations, evaluations, node evaluations, parent) of a GPU search with single-active mutation run as
+    one chunk of 4 generations and as four chunks of 1."""
+    from srnet.cgp.driver import Limits
+    from srnet.cgp.evolve import FITNESS_MODES, MUTATIONS, CudaCGPSearch
+
+    spec, X_rows, Y_rows = _evolve_problem()
+    searches = [CudaCGPSearch(spec, X_rows[:, :8], Y_rows[:, :8], fitness="scaled", mode=FITNESS_MODES["scaled"],
+                              ridge=1e-8, n_offspring=2, operator=MUTATIONS["single"], mutation_rate=0.05,
+                              run_seed=5, restart_after=None, initial=None) for _ in range(2)]
+    searches[0].step(Limits(generations=4, evaluations=None, deadline=None, target_fitness=0.0))
+    for _ in range(4):
+        searches[1].step(Limits(generations=1, evaluations=None, deadline=None, target_fitness=0.0))
+    return [[s.generation, s.evaluations, s.node_evaluations, s.parent.nodes.tolist()] for s in searches]
 
 
 def _evolve_on_the_gpu() -> dict:
@@ -309,6 +326,16 @@ def test_evolve_on_the_simulated_gpu_is_reproducible_and_reports_the_float64_fit
     assert first["fitness"] == fitness_of(genome, X_rows, Y_rows)
     assert first["generations"] == 6 and first["evaluations"] >= 1
     assert np.all(np.diff(first["history"][:-1]) <= 0)
+
+
+@pytest.mark.slow
+def test_a_gpu_search_counts_every_generation_of_a_chunk_and_mutates_as_asked(simulated):
+    """Single-active mutation evaluates every offspring of every generation, and the counts do not depend on
+    where chunks end (mutation testing: counting only a chunk's last generation, or passing no mutation
+    operator, which ran point mutation, survived every test)."""
+    one_chunk, four_chunks = simulated["chunks"]
+    assert one_chunk[:2] == four_chunks[:2] == [4, 1 + 4 * 2]  # the first parent, then 2 offspring a generation
+    assert one_chunk[2] == four_chunks[2] and one_chunk[3] == four_chunks[3]
 
 
 def test_evolve_on_cuda_without_a_gpu_is_refused_in_one_line_and_auto_stays_on_the_cpu():

@@ -80,7 +80,10 @@ def fitness_of(genome: Genome, X_rows: np.ndarray, Y_rows: np.ndarray, mode: str
     as a constant where evolve had found it exact."""
     X_rows, Y_rows = check_problem(genome.spec, X_rows, Y_rows, mode)
     ridge = check_budget("ridge", ridge, positive=False)
-    X_rows = X_rows.astype(search_dtype(precision), copy=False)
+    dtype = search_dtype(precision)
+    if dtype == np.float32:  # as evolve refuses them (scored as a constant, or inf, without a word)
+        check_float32_rows(X_rows)
+    X_rows = X_rows.astype(dtype, copy=False)
     return float(_kernels.fitness_of(outputs_of(genome, X_rows), Y_rows, FITNESS_MODES[mode], ridge))
 
 
