@@ -237,3 +237,37 @@ def test_a_rounded_constant_is_judged_at_the_decimal_printed():
     assert str(printed) == "0.1235*t - 248.1"
     assert values_at(printed, {"t": np.array([2000.0])}, 1)[0] == pytest.approx(0.1235 * 2000 - 248.1, abs=1e-12)
     assert sympy.lambdify(t, printed)(2000.0) == pytest.approx(values_at(printed, {"t": np.array([2000.0])}, 1)[0])
+
+
+def test_folded_constants_are_the_correctly_rounded_float64_value():
+    """Mutation testing: folding at sympy's default 15 digits left sqrt(3) + cos(3) one float64 step off the value
+    the program computes, and no test saw it."""
+    from srnet.expr.symbolic import fold_constants
+
+    exact = sympy.sqrt(3) + sympy.cos(3)
+    folded = fold_constants(exact)
+    assert folded.is_Float and float(folded) == float(exact.evalf(50))
+
+
+def test_an_intercept_stays_where_the_rest_of_its_sum_is_not_finite_at_a_point():
+    """Mutation testing: dropping an intercept where the rest of its sum is NaN or inf at a point (log|x1| at
+    x1 = 0) survived every test; there the values say nothing, and elsewhere 0.5 is 40 % of the sum."""
+    from srnet.expr.symbolic import tidy_constants
+
+    x0, x1 = make_symbols(2)
+    expr = sympy.Float(1.2e19) * x0 + sympy.log(sympy.Abs(x1)) + sympy.Float(0.5)
+    points = {"x0": [1e-19, 2e-19, 3e-19], "x1": [0.0, 1.0, 1.0]}
+    assert round_constants(expr, 3, points).as_coeff_Add()[0] == sympy.Rational(1, 2)
+    assert tidy_constants(expr, 1e-12, points).as_coeff_Add()[0] == sympy.Float(0.5)
+
+
+def test_a_long_deadline_and_plain_numbers_and_infinite_values_are_taken_as_they_come():
+    """simplify(x + x, max_seconds=3e6) (or inf) was an OverflowError from the pipe's poll; round_faithfully(2.5)
+    an AttributeError; evaluate_sympy gave inf for exp(1e10), where its docstring (and values_at) say NaN."""
+    from srnet.expr import is_equivalent, simplify
+    from srnet.expr.symbolic import evaluate_sympy, round_faithfully
+
+    assert simplify(x + x, max_seconds=3e6) == 2 * x and simplify(x + x, max_seconds=math.inf) == 2 * x
+    assert is_equivalent(sympy.Float(2.0) * x, 2 * x, max_seconds=math.inf)
+    assert round_faithfully(2.5, 4, None) == sympy.Rational(5, 2)
+    assert math.isnan(evaluate_sympy(sympy.exp(x), (x,), [[1e10]])[0])

@@ -609,6 +609,7 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
     digits to stay within 1e-3 of a spread of 0.003, where any 4-digit rounding keeps its class).  Where
     no rounding stays within the bound, ``expr`` comes back as it is, exact.  Past
     :data:`FAITHFUL_TRIES_NODES` nodes, the most digits at once."""
+    expr = _expression(expr, "round_faithfully")
     if complexity(expr) > FAITHFUL_TRIES_NODES:
         return round_constants(expr, max(digits, MORE_DIGITS[-1]), points)
     rounded = round_constants(expr, digits, points)
@@ -690,6 +691,10 @@ _NOT_FINITE = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 IN_PROCESS_SECONDS = 1.0
 
 
+#: The longest :func:`simplify` waits for its child's next form at once (a pipe's poll takes up to about 24 days).
+LONGEST_WAIT_SECONDS = 1e6
+
+
 def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 400) -> sympy.Expr:
     """``sympy.simplify`` with a deadline; whatever is done when time runs out.
 
@@ -733,7 +738,8 @@ def simplify(expr: sympy.Expr, max_seconds: float = 5.0, max_complexity: int = 4
     child.start()
     sender.close()
     try:
-        while receiver.poll(max(0.0, deadline - time.monotonic())):
+        # (poll refuses a wait past about 2**31 ms: a max_seconds of 3e6, or inf, was an OverflowError)
+        while receiver.poll(min(max(0.0, deadline - time.monotonic()), LONGEST_WAIT_SECONDS)):
             result = receiver.recv()
             if better(result):
                 best = result
@@ -795,7 +801,8 @@ def evaluate_sympy(expr: sympy.Expr, symbols, X) -> list[float]:
         value = expr.xreplace({s: sympy.Float(float(v), 30) for s, v in zip(symbols, row)}).evalf(20)
         try:
             number = complex(value)
-            out.append(number.real if abs(number.imag) <= 1e-12 * max(1.0, abs(number.real)) else math.nan)
+            real = abs(number.imag) <= 1e-12 * max(1.0, abs(number.real)) and math.isfinite(number.real)
+            out.append(number.real if real else math.nan)
         except TypeError:
             out.append(math.nan)
     return out
