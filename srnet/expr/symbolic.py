@@ -691,7 +691,8 @@ _NOT_FINITE = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 IN_PROCESS_SECONDS = 1.0
 
 
-#: The longest :func:`simplify` waits for its child's next form at once (a pipe's poll takes up to about 24 days).
+#: The longest :func:`simplify` waits for its child's next form (a pipe's poll takes up to about 24 days): a
+#: later deadline, or none (inf), waits this long.
 LONGEST_WAIT_SECONDS = 1e6
 
 
