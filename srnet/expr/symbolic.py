@@ -785,8 +785,9 @@ def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, max
     # cancels numeric residue such as -1.9545 + cos(1) + sqrt(2)
     deadline = time.monotonic() + max_seconds
     rounded_truth = round_constants(fold_constants(truth), digits)
+    candidates = (round_constants(candidate, digits), round_constants(fold_constants(candidate), digits))
     for target in (truth,) if rounded_truth == truth else (truth, rounded_truth):
-        for rounded in (round_constants(candidate, digits), round_constants(fold_constants(candidate), digits)):
+        for rounded in candidates:
             difference = rounded - target
             for test in (difference, rounded / target - 1, sympy.logcombine(difference, force=True)):
                 if simplify(test, max(0.0, deadline - time.monotonic())) == 0:
