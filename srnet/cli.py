@@ -38,9 +38,9 @@ def _region_figures(model) -> tuple[str, str]:
                                                 for name, figures in model.regions_.items())
 
 
-def _print_explanation(model, output: str | None = None, kinds: dict | None = None) -> None:
+def _print_explanation(model, output: str | None = None, labels: dict | None = None) -> None:
     """``output``: the network's output module, when the layers explained stop before it (``--layers``);
-    ``kinds``: each module's class by name (:func:`srnet.probe.module_kinds`), printed beside its name."""
+    ``labels``: each layer's modules and their classes (:func:`srnet.probe.layer_labels`), printed for its name."""
     from srnet.domain import as_domain, description_text
     from srnet.metrics import format_r2
     report = model.report()
@@ -53,8 +53,8 @@ def _print_explanation(model, output: str | None = None, kinds: dict | None = No
     for layer in report["layers"]:
         units = f"{layer['width']} unit" + ("s" if layer["width"] != 1 else "")
         r2 = format_r2(layer["r2"])  # None: the report's JSON null
-        kind = (kinds or {}).get(layer["name"])
-        print(f"  layer {layer['index']} (module '{layer['name']}', {kind + ', ' if kind else ''}{units}, R2 {r2}): "
+        label = (labels or {}).get(layer["name"], f"module '{layer['name']}'")
+        print(f"  layer {layer['index']} ({label}, {units}, R2 {r2}): "
               f"F = {_shown(layer['expression'])}")
     if model.formula_ is None:  # teacher forcing: no whole-network formula
         return
@@ -157,7 +157,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
         plot_network_vs_formula,
         plot_pareto,
     )
-    from srnet.probe import module_kinds, plan_layers, probe
+    from srnet.probe import layer_labels, plan_layers, probe
 
     def interrupted() -> bool:
         return finishing is not None and finishing.requested
@@ -188,7 +188,8 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
                                              out_dir / "pareto.png",
                                              title=f"formulas of {whose}: size against fidelity")])
     drawings.append(lambda: [plot_layer_fits(probe(network, X, model.layer_names_), model.predict_layers(X),
-                                             model.layer_names_, out_dir / "layers.png", kinds=module_kinds(network))])
+                                             model.layer_names_, out_dir / "layers.png",
+                                             labels=layer_labels(network, model.layer_names_))])
     if model.is_classifier_ and model.formula_ is not None and X.shape[1] >= 2:
         # where the formula's class differs from the network's, over its two most varied inputs (an explained
         # classifier drew no picture of its errors at all)
@@ -247,7 +248,7 @@ def _demo(args) -> int:
     import torch
 
     from srnet.benchmarks import get_benchmark
-    from srnet.probe import module_kinds
+    from srnet.probe import layer_labels
     from srnet.train import train_mlp
 
     bench = get_benchmark(DEMO_BENCHMARK)
@@ -261,7 +262,7 @@ def _demo(args) -> int:
     from srnet.cgp.driver import FinishOnInterrupt
 
     with FinishOnInterrupt(DELIVERING) as finishing:  # a Ctrl-C now must not lose the explanation found
-        _print_explanation(model, kinds=module_kinds(network))
+        _print_explanation(model, labels=layer_labels(network, model.layer_names_))
         print(_fit_figures(model, len(X)))
         report = _write_explanation(model, network, X, Path(args.out), feature_names=list(bench.variables),
                                     extra={"benchmark": bench.name}, others={"true function": bench.truth},
@@ -437,10 +438,10 @@ def _sources(args) -> dict:
 def _deliver(model, workload, own: dict, args, finishing) -> int:
     """What ``srnet explain`` prints and writes of a fitted explanation."""
     from srnet.networks import as_network
-    from srnet.probe import module_kinds, plan_layers
+    from srnet.probe import layer_labels, plan_layers
 
     output = plan_layers(as_network(workload.model)).output if args.layers else None
-    _print_explanation(model, output, module_kinds(workload.model))
+    _print_explanation(model, output, layer_labels(workload.model, model.layer_names_))
     # what was explained, to run it again: the files and the target column (the stem alone named neither)
     extra = {"network": workload.name, "architecture": workload.architecture, **_sources(args), **own}
     if model.is_classifier_:

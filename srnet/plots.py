@@ -57,11 +57,11 @@ def plot_convergence(history, path, title="search convergence") -> Path:
     return save_figure(fig, path)
 
 
-def plot_layer_fits(targets, approximations, names, path, max_points=2000, kinds=None) -> Path:
+def plot_layer_fits(targets, approximations, names, path, max_points=2000, labels=None) -> Path:
     """Per explained layer (all units): the formula against the network
     (top), and the error formula - network against the network (bottom),
-    which shows what a parity plot hides at R^2 near 1.  ``kinds``: each
-    module's class by name (:func:`srnet.probe.module_kinds`), in the titles."""
+    which shows what a parity plot hides at R^2 near 1.  ``labels``: each
+    layer's modules and their classes (:func:`srnet.probe.layer_labels`), in the titles."""
     n = len(targets)
     fig, axes = plt.subplots(2, n, figsize=(3.8 * n, 6.4), squeeze=False, constrained_layout=True)
     rng = np.random.default_rng(0)
@@ -93,8 +93,8 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, kinds
         note = f"; {missing} of {values} values not finite (red, top edge)" if missing else ""
         # R^2 as the command line prints it: a far-off one in 4 digits (-3e300 as .6f was a 300-digit title
         # running over the next panel's)
-        kind = (kinds or {}).get(name)  # the module's class: module '1' of an nn.Sequential says nothing alone
-        module = f"module '{name}', {kind}" if kind else f"module '{name}'"
+        # the layer's modules and their classes: module '1' of an nn.Sequential says nothing alone
+        module = (labels or {}).get(name, f"module '{name}'")
         top.set_title(f"layer {k + 1} ({module}, {units} unit{'s' * (units != 1)})\n"
                       f"R\u00b2 {format_r2(r2)}, RMSE {rmse:.3g}{note}", fontsize=9)
         top.set_xlabel("network")

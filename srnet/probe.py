@@ -406,20 +406,31 @@ def in_training_mode(model) -> list[str]:
             and (not _kind(module).startswith("InstanceNorm") or getattr(module, "track_running_stats", False))]
 
 
-def module_kinds(model) -> dict[str, str]:
-    """Each submodule's class name by its name in ``model`` (see :func:`srnet.networks.as_network` for the models
-    accepted): explanations name a layer by both, since module '1' of an nn.Sequential says nothing alone.  A
-    block is named by what it holds, ``Linear+Sigmoid`` (the paper's fc1 = Sequential(Linear, Sigmoid) read
-    "Sequential", which says nothing either)."""
-    return {name: _block_kind(module) for name, module in as_network(model).named_modules() if name}
-
-
-def _block_kind(module: nn.Module) -> str:
-    """A module's class name, or for a block (a module with children, not a Linear) its leaves' joined by +."""
-    leaves = [] if _is_linear(module) else [_kind(leaf) for _, leaf in _leaf_modules(module)]
-    if not leaves:
-        return _kind(module)
-    return "+".join(leaves[:4]) + ("+..." if len(leaves) > 4 else "")
+def layer_labels(model, layers) -> dict[str, str]:
+    """How explanations name each explained layer (module names of ``model``, as ``plan_layers`` gives them): the
+    modules forward runs from the layer before (the input, for the first) through this one, with their classes.
+    Module '2' of ``nn.Sequential(Linear, LayerNorm, Tanh, Linear)`` read "module '2', Tanh", which said neither
+    that the layer is Linear '0' nor the LayerNorm between them; now "modules '0' to '2', Linear+LayerNorm+Tanh".
+    A block read by its name, "module 'fc1', Linear+Sigmoid" (the paper's fc1 = Sequential(Linear, Sigmoid))."""
+    model = as_network(model)
+    linears = [module for _, module in model.named_modules() if _is_linear(module)]
+    if not linears:
+        raise ValueError(f"srnet probes networks built from nn.Linear layers; {_kind(model)} has none")
+    _, ordered, _ = _run_order(model, linears)
+    leaves = [_Leaf(name, _kind(module), "", None) for name, module in ordered]
+    labels, start = {}, 0
+    for name in layers:
+        inside = _inside(leaves, name)
+        if not inside:  # a module forward never runs, or one not in the model: its name alone
+            labels[name] = f"module '{name}'"
+            continue
+        # (a layer run before the one explained before it, past a skip connection: its own modules)
+        run = leaves[start if start <= inside[0] else inside[0]: inside[-1] + 1]
+        start = inside[-1] + 1
+        kinds = "+".join(leaf.kind for leaf in run[:4]) + ("+..." if len(run) > 4 else "")
+        within = all(leaf.name == name or leaf.name.startswith(name + ".") for leaf in run)
+        labels[name] = f"module '{name}', {kinds}" if within else f"modules '{run[0].name}' to '{name}', {kinds}"
+    return labels
 
 
 def _is_linear(module: nn.Module) -> bool:

@@ -38,7 +38,7 @@ from srnet.formulas import (
     select,
     singularities,
 )
-from srnet.probe import module_kinds
+from srnet.probe import layer_labels
 
 QUICK = dict(max_seconds=None, simplify_seconds=0, random_state=0, n_threads=1)
 
@@ -971,10 +971,10 @@ def test_explain_prints_the_readable_alternative_to_a_long_formula(explained, ca
     capped = SRNet(select=READABLE_COMPLEXITY, **E2E).fit(tiny_network(), X)  # the same run, capped at 30
     assert capped.selected_["source"] == readable["source"] and capped.readable_ is None
     assert model.report()["readable"]["source"] == readable["source"]
-    _print_explanation(model, kinds=module_kinds(tiny_network()))
+    _print_explanation(model, labels=layer_labels(tiny_network(), model.layer_names_))
     out = capsys.readouterr().out
     # which module of the network each layer is, and its class (module '1' of a Sequential says nothing alone)
-    assert f"layer 1 (module '{model.layer_names_[0]}', Sigmoid, " in out
+    assert f"layer 1 (modules '0' to '{model.layer_names_[0]}', Linear+Sigmoid, " in out
     assert ", 1 unit, R2" in out and "1 units" not in out  # the output layer, in English
     assert f"too long to read? --complexity {readable['complexity']} selects {readable['expression'][0]}" in out
     # a shorter formula far off the network is not offered as the answer (the front still shows it)

@@ -209,7 +209,7 @@ def test_points_where_a_formula_is_not_finite_are_drawn_and_counted_not_dropped(
     a = t.copy()
     a[t[:, 0] > 0.5] = np.nan
     a[t[:, 0] < -0.9] = np.inf
-    plots.plot_layer_fits([t], [a], ["fc"], tmp_path / "l.png", kinds={"fc": "Linear"})
+    plots.plot_layer_fits([t], [a], ["fc"], tmp_path / "l.png", labels={"fc": "module 'fc', Linear"})
     titles, _, red = seen[-1]
     missing = int((~np.isfinite(a)).sum())
     assert any(title.startswith("layer 1 (module 'fc', Linear, 1 unit)") for title in titles)

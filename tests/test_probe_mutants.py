@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from srnet.probe import in_training_mode, module_kinds, plan_layers, probe
+from srnet.probe import in_training_mode, layer_labels, plan_layers, probe
 
 
 class SqueezedRegressor(nn.Module):
@@ -47,14 +47,22 @@ def test_a_forward_that_rescales_its_output_is_still_refused():
 
 
 
-def test_block_kind_adds_the_ellipsis_only_past_four_leaves():
-    """Kills x__block_kind__mutmut_14 ("+..." always appended)."""
-    model = nn.Sequential(nn.Sequential(nn.Linear(2, 3), nn.Sigmoid()),
+def test_layer_labels_name_every_module_a_layer_runs_with_their_classes():
+    """A layer is named by the modules forward runs from the layer before through it: module '2' of
+    Sequential(Linear, LayerNorm, Tanh, Linear) read "module '2', Tanh" (neither the Linear nor the LayerNorm
+    named); a block by its own name; past four modules an ellipsis."""
+    model = nn.Sequential(nn.Linear(2, 4), nn.LayerNorm(4), nn.Tanh(), nn.Linear(4, 1))
+    assert layer_labels(model, plan_layers(model).names) == {
+        "2": "modules '0' to '2', Linear+LayerNorm+Tanh", "3": "module '3', Linear"}
+    model = nn.Sequential(nn.Sequential(nn.Linear(2, 3), nn.Sigmoid()), nn.Dropout(),
                           nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1)))
-    kinds = module_kinds(model)
-    assert kinds["0"] == "Linear+Sigmoid"
-    assert kinds["1"] == "Linear+Tanh+Linear+Tanh+..."
-    assert kinds["0.0"] == "Linear"
+    assert layer_labels(model, ["0", "2"]) == {"0": "module '0', Linear+Sigmoid",
+                                               "2": "modules '1' to '2', Dropout+Linear+Tanh+Linear+..."}
+    assert layer_labels(model, ["0", "2.1", "2.4"]) == {
+        "0": "module '0', Linear+Sigmoid", "2.1": "modules '1' to '2.1', Dropout+Linear+Tanh",
+        "2.4": "modules '2.2' to '2.4', Linear+Tanh+Linear"}
+    assert layer_labels(model, ["2.4"])["2.4"] == "modules '0.0' to '2.4', Linear+Sigmoid+Dropout+Linear+..."
+    assert layer_labels(model, ["9"]) == {"9": "module '9'"}  # a name no forward runs: the name alone
 
 
 def test_explicit_layers_come_back_in_forward_order_not_name_order():
