@@ -48,9 +48,8 @@ from srnet.cgp import driver
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, description_text, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
-from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
+from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer, readable_formulas
 from srnet.explain.network import NetworkFunction
-from srnet.expr.symbolic import make_symbols, residue_points, round_constants
 from srnet.metrics import class_agreement, rmse_r2
 from srnet.names import feature_symbols, name_list
 from srnet.progress import warm_up_kernels
@@ -353,16 +352,14 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
 
 
 def _formula_text(explainer, feature_names=None, X=None) -> list[str] | None:
-    """A formula explainer's formula per output, rounded for reading (a sum's
-    intercept judged round-off by its size beside the sum's values at a few
-    rows of ``X``, when given: see :func:`srnet.expr.symbolic.round_constants`),
-    in the features' names when given (explainers write x0, x1, ...; None for
-    LIME and MAPLE, whose explanation is a local model per point)."""
+    """A formula explainer's formula per output as read, the one its ``size_`` counts
+    (:func:`srnet.explain.formulas.readable_formulas`, ``X``: the points it was fitted on), in the features'
+    names when given (explainers write x0, x1, ...; None for LIME and MAPLE, whose explanation is a local model
+    per point)."""
     formulas = getattr(explainer, "formulas_", None)
     if formulas is None:
         return None
-    points = None if X is None else residue_points(make_symbols(X.shape[1]), X)
-    formulas = [round_constants(f, 4, points) for f in formulas]
+    formulas = readable_formulas(formulas, X)
     if feature_names is not None:
         named = feature_symbols(feature_names)
         formulas = [f.xreplace({s: sympy.Symbol(named[int(s.name[1:])], **s.assumptions0)

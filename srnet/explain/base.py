@@ -106,7 +106,8 @@ class Explainer(BaseEstimator, ABC):
     size_ : int
         Size of one explanation: for local linear surrogates the number of
         local coefficients, intercepts included, summed over outputs; for
-        formulas their complexity.  What the fidelity comparison sets against
+        formulas the nodes of the formulas as read, constants rounded
+        (:func:`srnet.explain.formulas.readable_size`).  What the fidelity comparison sets against
         accuracy.
     """
 

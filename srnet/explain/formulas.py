@@ -35,8 +35,26 @@ import sympy
 from srnet.data import check_budget
 from srnet.explain.base import Explainer
 from srnet.explain.network import NetworkFunction
-from srnet.expr.symbolic import complexity, make_symbols, simplify
+from srnet.expr.symbolic import complexity, make_symbols, residue_points, round_constants, simplify
 from srnet.metrics import softmax
+
+#: Significant digits of a formula's constants as the comparison prints it, and counts its nodes.
+READING_DIGITS = 4
+
+
+def readable_formulas(formulas, X: np.ndarray | None = None) -> list[sympy.Expr]:
+    """``formulas`` as a person reads them: constants rounded to :data:`READING_DIGITS` digits, a sum's intercept
+    judged round-off by its size beside the sum's values at a few rows of ``X`` (the points the formulas were
+    fitted on; see :func:`srnet.expr.symbolic.round_constants`)."""
+    points = None if X is None else residue_points(make_symbols(X.shape[1]), X)
+    return [round_constants(formula, READING_DIGITS, points) for formula in formulas]
+
+
+def readable_size(formulas, X: np.ndarray | None = None) -> int:
+    """Every formula explainer's ``size_``: the nodes of its formulas as read (:func:`readable_formulas`), summed.
+    One count for all: srnet's was its rounded formula's, pyoperon's and cgp_direct's their full-precision
+    formulas' (1.0000003*x0 two nodes where srnet's 1.0*x0 was one) and gplearn's its unsimplified program's."""
+    return sum(complexity(formula) for formula in readable_formulas(formulas, X))
 
 
 def _learning_points(X_train, X_valid):
@@ -83,14 +101,12 @@ class SRNetExplainer(Explainer):
         self.model_.fit(predict.module, _learning_points(X_train, X_valid), layers=predict.layers)
         expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
             self.model_.expression_]
-        # the nodes srnet explain prints (rounded; a two-class formula as its logit difference d, not -d/2 and
-        # d/2 counted twice), as the Pareto front and select= count them
+        # a two-class formula shown and counted as srnet explain shows it: its logit difference d = y1 - y0 (not
+        # -d/2 and d/2, d counted twice)
         selected = self.model_.selected_
-        self.size_ = selected["complexity"] if selected is not None else sum(complexity(e) for e in expressions)
-        # a two-class formula shown as it is counted: its logit difference d = y1 - y0 (both logits were shown,
-        # beside a size that counts d once)
         self.is_decision_ = selected is not None and selected["decision"] is not None and len(expressions) == 2
         self.formulas_ = [expressions[1] - expressions[0]] if self.is_decision_ else list(expressions)
+        self.size_ = readable_size(self.formulas_, X_train)
 
     def _predict(self, X):
         output = self.model_.predict(X).reshape(len(X), -1)  # the selected formula, whose size is size_
@@ -118,7 +134,6 @@ class _DirectRegressionExplainer(Explainer):
         self.constant_ = np.all(targets == targets[:1], axis=0)
         self.values_ = targets[0].copy()
         self.model_ = None
-        self.size_ = int(self.constant_.sum())
         self.formulas_ = [sympy.Float(float(v)) for v in self.values_]  # one per output, constants as they are
         if not self.constant_.all():
             varying = targets[:, ~self.constant_]
@@ -126,9 +141,9 @@ class _DirectRegressionExplainer(Explainer):
             self.model_.fit(X, varying[:, 0] if varying.shape[1] == 1 else varying)
             expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
                 self.model_.expression_]
-            self.size_ += sum(complexity(e) for e in expressions)
             for column, expression in zip(np.flatnonzero(~self.constant_), expressions):
                 self.formulas_[column] = expression
+        self.size_ = readable_size(self.formulas_, X_train)
 
     def _predict(self, X):
         output = np.tile(self.values_, (len(X), 1))
@@ -218,8 +233,8 @@ class GplearnExplainer(Explainer):
                 model.set_params(generations=model.generations + 1)
                 model.fit(X, column)
             self.models_.append(model)
-        self.size_ = sum(model._program.length_ for model in self.models_)
         self.formulas_ = [gplearn_to_sympy(model._program.program, X.shape[1]) for model in self.models_]
+        self.size_ = readable_size(self.formulas_, X_train)
 
     def _predict(self, X):
         output = np.column_stack([model.predict(X) for model in self.models_])
@@ -361,7 +376,7 @@ class PyoperonExplainer(Explainer):
         The formula of each output in ``x0, x1, ...`` (constant outputs: their
         value), read from pyoperon's trees (see :func:`operon_tree_to_sympy`).
     size_ : int
-        Nodes of the formulas (:func:`srnet.expr.symbolic.complexity`), summed.
+        Nodes of the formulas as read (:func:`readable_size`), summed.
     """
 
     name = "pyoperon"
@@ -418,8 +433,8 @@ class PyoperonExplainer(Explainer):
             by_hash = {h: s for h, s in zip(model.variables_, self.symbols_)}  # variables_: input order
             expressions.append(simplify(operon_tree_to_sympy(model.model_, by_hash), self.simplify_seconds))
         self.expression_ = expressions[0] if len(expressions) == 1 else expressions
-        self.size_ = sum(complexity(e) for e in expressions)
         self.formulas_ = list(expressions)
+        self.size_ = readable_size(self.formulas_, X_train)
 
     def _predict(self, X):
         output = np.tile(self.values_, (len(X), 1))

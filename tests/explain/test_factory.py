@@ -12,6 +12,7 @@ from srnet.bench.suites import BatchSettings, resolve_suite
 from srnet.cli import main
 from srnet.explain import EXPLAINERS, LimeExplainer, check_explainers, factory, make_explainer
 from srnet.explain.factory import LIME_SAMPLES
+from srnet.explain.formulas import readable_formulas, readable_size
 from srnet.loading import Workload
 from srnet.networks import MLPSpec, build_mlp
 
@@ -111,7 +112,7 @@ def test_a_missing_optional_package_is_one_clear_line(monkeypatch, tmp_path, cap
     assert check_explainers(["srnet", "lime"]) == ("srnet", "lime")
 
 
-def test_srnets_size_is_the_complexity_explain_prints():
+def test_srnets_size_counts_the_two_class_formula_once_as_read():
     """The size compared with LIME's and MAPLE's was the sum of both logits' unrounded sizes: a two-class
     formula, printed (and selected) as its logit difference d, counted about twice (116 against 58)."""
     import torch
@@ -125,6 +126,22 @@ def test_srnets_size_is_the_complexity_explain_prints():
     X = np.random.default_rng(0).normal(size=(150, 3))
     explainer = make_explainer("srnet", max_seconds=None, max_generations=20)
     explainer.fit(NetworkFunction(net), X, task="classification", random_state=0)
-    selected = explainer.model_.selected_
-    assert explainer.size_ == selected["complexity"] == explainer.model_.report()["complexity"]
-    assert explainer.size_ < sum(complexity(e) for e in explainer.model_.expression_)
+    y0, y1 = explainer.model_.expression_
+    assert explainer.formulas_ == [y1 - y0] and explainer.size_ == readable_size([y1 - y0], X)
+    assert explainer.size_ < complexity(y0) + complexity(y1)
+
+
+def test_every_formula_explainer_counts_nodes_as_read():
+    """srnet's size was its rounded formula's nodes, pyoperon's and cgp_direct's their full-precision
+    formulas' (1.0000003*x0 two nodes where srnet's 1.0*x0 is x0, one), gplearn's its unsimplified program's:
+    the comparison of sizes favoured srnet.  One count now, of the formula the comparison prints."""
+    import sympy
+
+    from srnet.expr.symbolic import complexity, make_symbols
+
+    x0, x1 = make_symbols(2)
+    X = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+    exact = 1.0000003 * x0 + 2.0000001 * sympy.sin(x1) + 3.1e-13
+    assert complexity(exact) == 9  # every number, symbol and operation a node
+    assert readable_formulas([exact], X) == [x0 + 2 * sympy.sin(x1)]
+    assert readable_size([exact], X) == 6 and readable_size([exact, sympy.Float(0.25)], X) == 7

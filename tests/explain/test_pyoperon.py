@@ -10,8 +10,7 @@ from torch import nn
 
 from srnet.cli import main
 from srnet.explain import NetworkFunction, PyoperonExplainer, factory, make_explainer, pyoperon_available
-from srnet.explain.formulas import operon_tree_to_sympy
-from srnet.expr.symbolic import complexity
+from srnet.explain.formulas import operon_tree_to_sympy, readable_size
 
 needs_pyoperon = pytest.mark.skipif(not pyoperon_available(), reason="pyoperon is not installed")
 
@@ -44,7 +43,7 @@ def test_fits_a_tiny_network_fast_and_its_formula_is_its_predict(tiny_network):
     assert time.perf_counter() - started < 30
     assert isinstance(explainer.expression_, sympy.Expr)
     assert explainer.expression_.free_symbols <= set(explainer.symbols_)
-    assert explainer.size_ == complexity(explainer.expression_) > 1
+    assert explainer.size_ == readable_size([explainer.expression_], X) > 1  # counted as read, as srnet's
     X_wide = np.random.default_rng(1).uniform(-3, 3, (300, 2))
     predicted = explainer.predict(X_wide)
     formula = np.broadcast_to(sympy.lambdify(explainer.symbols_, explainer.expression_, "numpy")(*X_wide.T),
