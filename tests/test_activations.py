@@ -466,6 +466,22 @@ def test_a_wide_check_range_tells_a_smooth_bend_from_a_jump(width):
             ExpressionActivation.from_sympy(singular, check_range=(-width, width))
 
 
+@pytest.mark.parametrize("shift", [0.0, 0.3, -2.2])
+def test_waves_that_pile_up_without_end_are_refused_and_a_wave_packet_is_not(shift):
+    """sin(1/x) passed the check: the grid's steepest secant fell at random among waves it could not resolve,
+    and the zoom into it resolved one wave, which settled as a smooth bend.  Its slope grows as 1/x**2 with its
+    sign flipping without end: no activation.  x*sin(1/x) too (mild slopes, endless waves); a wave packet, steep
+    sin(200 x) and x**2*sin(1/x) (bounded slope) are no singularity."""
+    for piled in (sympy.sin(1 / (x - shift)), (x - shift) * sympy.cos(1 / (x - shift))):
+        with pytest.raises(DegenerateActivationError, match=r"pole, a jump or a singular slope near x = (\S+) "
+                                                            r"\(waves pile up there") as caught:
+            ExpressionActivation.from_sympy(piled)
+        assert abs(float(caught.value.args[0].split("near x = ")[1].split(" ")[0]) - shift) < 1e-3
+    for smooth in (sympy.sin(1000 * x) * sympy.exp(-10000 * x**2), sympy.sin(200 * x), x**2 * sympy.sin(1 / x),
+                   sympy.tanh(100 * x)):
+        ExpressionActivation.from_sympy(smooth)
+
+
 def test_a_check_range_wider_than_float64_is_refused_not_blamed_on_the_formula():
     """(-1e308, 1e308): high - low overflows, the grid was NaN, and tanh was "not finite ... (g(nan) = nan)"."""
     with pytest.raises(ValueError, match=r"^check_range \[-1e\+308, 1e\+308\] is wider than float64 holds"):

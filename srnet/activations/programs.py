@@ -41,6 +41,12 @@ _SPECIAL_POINTS = (0.0, 1e-12, -1e-12)
 #: holds down to its resolution), and the points of each zoom on either side of it.
 _MAX_ZOOMS = 400
 _ZOOM_POINTS = 64
+#: A steep stretch of the check's grid narrower than this share of its range is zoomed into for waves that pile
+#: up without end (sin(1/x)), :data:`_WAVE_ZOOMS` times, each _REFINE-fold narrower, and judged so when every zoom
+#: shows :data:`_PILED_EXTREMES` local extremes or more.
+_LOCAL_SHARE = 0.25
+_WAVE_ZOOMS = 6
+_PILED_EXTREMES = 8
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 VARIABLE = sympy.Symbol("x", real=True)
@@ -153,7 +159,8 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
     finite, or not trainable, there even when no grid point falls on the
     singular point itself.  Mild singular slopes pass, wherever
     they lie (``sqrt|x|``; ``log|x|``, whose slope grows as 1/|x| and which
-    the protection bounds below by log(1e-10)).
+    the protection bounds below by log(1e-10)), but not waves that pile up
+    without end (``sin(1/x)``, ``x*sin(1/x)``: :func:`_waves_pile_up`).
     """
     check_one_variable(program)
     low, high = check_range_bounds(value_range, "value_range")
@@ -193,13 +200,19 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
         k = int(np.argmax(fine_slopes))
         fine, where = float(fine_slopes[k]), float(0.5 * (shifted[k] + shifted[k + 1]))
         coarse = float(np.max(wide_slopes))
-        verdicts.append((fine > 4 * coarse and fine > 100 * typical, fine, coarse, where))
-    if all(singular for singular, *_ in verdicts) and _steepens_on(program, verdicts[0][3], step, verdicts[0][1]):
-        _, fine, coarse, where = verdicts[0]
+        verdicts.append((fine > 4 * coarse and fine > 100 * typical, fine, coarse, where, shifted, fine_slopes))
+    _, fine, coarse, where, shifted, fine_slopes = verdicts[0]
+    if all(singular for singular, *_ in verdicts) and _steepens_on(program, where, step, fine):
         raise DegenerateActivationError(
             f"the formula g(x) = {formula_text(program)} has a pole, a jump or a singular slope near "
             f"x = {where:.4g} (its steepest secant on {span} grows from {coarse:.3g} to {fine:.3g} when the "
             f"step shrinks {_REFINE}-fold); it cannot be trained as an activation")
+    piled = _waves_pile_up(program, shifted, fine_slopes, high - low)  # (x*sin(1/x): mild slopes, endless waves)
+    if piled is not None:
+            raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} has a pole, a jump or a singular slope near "
+            f"x = {piled:.4g} (waves pile up there without end, {_PILED_EXTREMES}+ local extremes in every "
+            f"window down to {_REFINE}**{_WAVE_ZOOMS} times narrower); it cannot be trained as an activation")
 
 
 def check_finite_activation(program: Program, value_range=CHECK_RANGE) -> None:
@@ -289,6 +302,35 @@ def _steepens_on(program: Program, where: float, step: float, slope: float) -> b
             return False
         slope, where, width = float(slopes[k]), float(0.5 * (x[k] + x[k + 1])), width / _REFINE
     return True
+
+
+def _waves_pile_up(program: Program, x: np.ndarray, slopes: np.ndarray, span: float) -> float | None:
+    """Where the formula's waves pile up without end (sin(1/x) at 0, its slope ~ 1/x**2), or None.  The grid's
+    steepest secant falls at random among waves it cannot resolve, and zoomed into, one wave is resolved and its
+    secant settles: :func:`_steepens_on` read sin(1/x) as a smooth bend.  Here the grid's steep stretch (secants
+    ``slopes`` between the points ``x`` above 1/_REFINE of the steepest), when it is a small part of the range
+    (steep everywhere: a smooth function on a range too wide for the grid, sin on [-1e6, 1e6]), is zoomed into
+    about its middle, each zoom _REFINE-fold narrower: a smooth function, however steep or wavy, shows a few
+    local extremes once a window is narrow enough; piled-up waves show many in every window."""
+    if not slopes.max() > 0:  # flat wherever the grid falls (exp(-x**2) on [-1e12, 1e12])
+        return None
+    steep = x[:-1][slopes > slopes.max() / _REFINE]
+    if steep[-1] - steep[0] > _LOCAL_SHARE * span:
+        return None
+    middle, half = 0.5 * (steep[0] + steep[-1]), max(0.5 * (steep[-1] - steep[0]), _REFINE * (x[1] - x[0]))
+    for _ in range(_WAVE_ZOOMS):
+        window = np.linspace(middle - half, middle + half, _CHECK_POINTS)
+        g = program(window[:, None])
+        if not np.all(np.isfinite(g)):
+            return middle
+        rises = np.sign(np.diff(g))
+        rises = rises[rises != 0]
+        if np.count_nonzero(rises[1:] != rises[:-1]) < _PILED_EXTREMES:
+            return None
+        slopes = np.abs(np.diff(g))
+        steep = window[:-1][slopes > slopes.max() / _REFINE]
+        middle, half = 0.5 * (steep[0] + steep[-1]), half / _REFINE
+    return middle
 
 
 def collapse_inputs(program: Program, output: int | None = None) -> Program:
