@@ -297,6 +297,32 @@ def test_network_vs_formula_names_the_formula_and_its_figures_in_the_title(tmp_p
     assert titles == ["network and formula\n(direct-8, 7 nodes; R2 against the network: rows 0.9999)"]
 
 
+def test_the_fidelity_values_of_one_explainer_never_overlap(tmp_path, monkeypatch):
+    """Both domains' values were written right of their dots: with equal RMSEs (a formula as good outside its
+    data as inside) the first label ran under the second dot and read 0.0063 for 0.00635."""
+    import srnet.plots as plots
+
+    boxes = []
+
+    def keep(fig, path):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes.extend((t.get_text(), t.get_window_extent(renderer)) for t in fig.axes[0].texts)
+        dots = [fig.axes[0].transData.transform(c.get_offsets()[0]) for c in fig.axes[0].collections]
+        boxes.append(("dots", dots))
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    records = [dict(explainer="srnet", domain=d, rmse=v, agreement=None)
+               for d, v in (("interpolation", 0.00635), ("extrapolation", 0.00633))]
+    plots.plot_fidelity(records, tmp_path / "f.png")
+    (first, left), (second, right), (_, dots) = boxes
+    assert (first, second) == ("0.00635", "0.00633")
+    assert not left.overlaps(right)
+    assert left.x1 < dots[0][0] < dots[1][0] < right.x0  # each label on its own side, clear of both dots
+
+
 def test_the_fidelity_legend_counts_each_domain_s_points(tmp_path, monkeypatch):
     """With 38 test rows one row is 2.6 % of disagreement: the legend said nothing of how many."""
     import srnet.plots as plots
