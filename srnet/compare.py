@@ -50,6 +50,7 @@ from srnet.domain import check_box, description_text, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
 from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer, readable_formulas
 from srnet.explain.network import NetworkFunction
+from srnet.expr.symbolic import common_factor_out
 from srnet.metrics import class_agreement, rmse_r2
 from srnet.names import feature_symbols, name_list
 from srnet.progress import warm_up_kernels
@@ -362,9 +363,10 @@ def _formula_text(explainer, feature_names=None, X=None) -> list[str] | None:
     formulas = readable_formulas(formulas, X)
     if feature_names is not None:
         named = feature_symbols(feature_names)
-        formulas = [f.xreplace({s: sympy.Symbol(named[int(s.name[1:])], **s.assumptions0)
-                                for s in f.free_symbols
-                                if re.fullmatch(r"x\d+", s.name) and int(s.name[1:]) < len(named)})
+        # (renaming rebuilds the sum, and sympy distributes a factored-out coefficient again: factored anew)
+        formulas = [common_factor_out(f.xreplace({s: sympy.Symbol(named[int(s.name[1:])], **s.assumptions0)
+                                                  for s in f.free_symbols
+                                                  if re.fullmatch(r"x\d+", s.name) and int(s.name[1:]) < len(named)}))
                     for f in formulas]
     if getattr(explainer, "is_decision_", False):  # a two-class SRNet formula: its logit difference
         return [f"d = y1 - y0 = {formulas[0]}"]

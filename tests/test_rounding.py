@@ -7,7 +7,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srnet.expr.symbolic import SIMPLE_NUMERATOR, _simple_rational, round_constants
+from srnet.expr.symbolic import SIMPLE_NUMERATOR, _simple_rational, complexity, round_constants
 
 
 def nsimplify_reference(value: float, rounded: float, digits: int):
@@ -74,3 +74,25 @@ def test_no_rational_for_small_huge_or_non_finite_values():
     assert _simple_rational(3e7, 3e7, 4) is None  # numerator past SIMPLE_NUMERATOR
     assert _simple_rational(0.5, math.inf, 4) is None
     assert _simple_rational(7 / 13, 0.5385, 4) is None  # denominator past SIMPLE_DENOMINATOR
+
+
+def test_a_coefficient_shared_by_terms_of_the_sum_is_factored_out_of_them():
+    """A search's output weight, distributed by sympy over the sum it scales, printed six times over a diabetes
+    network's formula: 24.14*bmi + 14.14*bp + 24.14*s5 - 14.14*sex - ... (26 nodes).  Each coefficient shared
+    by two terms or more, up to sign, is written once: the same values in 24 nodes (14.14*(bp - sex) one more
+    than apart, -sex being -1*sex, but a contrast of two inputs in plain sight)."""
+    bmi, bp, s5, sex, s3, age = sympy.symbols("bmi bp s5 sex s3 age", real=True)
+    w, v = 24.1393472354755, 14.1377776528479
+    exact = w * bmi + v * bp + w * s5 - v * sex - w * sympy.tanh(s3) + w * sympy.sqrt(sympy.Abs(age + sex)) + 120.72
+    shown = round_constants(exact, 4)
+    assert str(shown) == "14.14*(bp - sex) + 24.14*(bmi + s5 - tanh(s3) + sqrt(Abs(age + sex))) + 120.7"
+    assert complexity(shown) == complexity(exact) - 2
+    symbols = (bmi, bp, s5, sex, s3, age)
+    X = np.random.default_rng(0).normal(size=(6, 50))
+    apart = sympy.lambdify(symbols, round_constants(exact, 4).xreplace({}).expand(), "numpy")(*X)
+    np.testing.assert_allclose(sympy.lambdify(symbols, shown, "numpy")(*X), apart, rtol=1e-12)
+    # all of a group negative: the minus sign outside; a coefficient of one term, or of 1, stays where it is
+    assert str(round_constants(-2.5 * bmi - 2.5 * sympy.sin(bp) + 3 * s5 + 1, 4)) == "3*s5 - 5*(bmi + sin(bp))/2 + 1"
+    assert str(round_constants(2 * bmi - 2 * bp - 2 * s5 + 1, 4)) == "1 - 2*(-bmi + bp + s5)"  # most signs outside
+    for unchanged in (2 * bmi + 3 * bp + 1, bmi - bp + 2, 3 * bmi):
+        assert round_constants(unchanged, 4) == unchanged
