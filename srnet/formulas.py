@@ -280,14 +280,18 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
     """Figures of ``formula`` per region: ``regions`` maps a name to (X, network output).
 
     A classifier's (``classification``: outputs are logits) add its class agreement and
-    ``probability_rmse`` and ``probability_r2``, of the softmax probabilities: its ``r2`` compares
-    logits, which a formula refined to the network's probabilities may shift or sharpen freely.
+    ``probability_rmse`` and ``probability_r2``, of the softmax probabilities; its ``rmse`` and ``r2``
+    compare logits less each row's mean, the shift softmax ignores (a two-class formula is written as
+    the logits -d/2, d/2, and a network's may read 0, z: logit 0 had R2 -inf beside class probabilities
+    of R2 0.99), which a formula refined to the network's probabilities may still sharpen freely.
 
     With several outputs, ``r2_per_output`` stands beside the pooled ``r2``: the pooled figure weighs
     each output by its variance, so a poor output of small variance hides in it."""
     figures = {}
     for name, (X, target) in regions.items():
         predicted = formula(X)
+        if classification:
+            target, predicted = _centred(target), _centred(predicted)
         rmse, r2 = rmse_r2(target, predicted)
         figures[name] = {"rmse": rmse, "r2": r2}
         target = np.asarray(target)
@@ -301,6 +305,12 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
             probability_rmse, probability_r2 = rmse_r2(softmax(target), softmax(predicted))
             figures[name].update(probability_rmse=probability_rmse, probability_r2=probability_r2)
     return figures
+
+
+def _centred(logits) -> np.ndarray:
+    """Each row's logits less their mean: what softmax reads of them."""
+    logits = np.asarray(logits, dtype=np.float64)
+    return logits - logits.mean(axis=-1, keepdims=True) if logits.ndim == 2 else logits
 
 
 def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:

@@ -1024,15 +1024,22 @@ def test_each_output_has_its_own_r2_beside_the_pooled_one():
 
 def test_a_classifier_is_measured_on_its_class_probabilities():
     """Logits are free up to a shift per row: a formula whose logits are the network's plus a per-row shift
-    has the network's class probabilities exactly (probability R2 1, RMSE 0: oracle softmax by NumPy), while
-    the logits' R2 says it is far off; a formula with the classes swapped is caught by both."""
+    has the network's class probabilities exactly (probability R2 1, RMSE 0: oracle softmax by NumPy), and
+    its logits' figures compare them less each row's mean (they said it was far off: R2 below 0.5, and a
+    two-class network's logit 0 against the formula's -d/2 had R2 -inf); a formula with the classes swapped
+    is caught by both."""
     x = np.linspace(-2, 2, 60)[:, None]
     two = Formula("direct-4", (Program(1, (), (("sin", 0, 0),), (0, 1), [[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0]),))
     logits = np.column_stack([x[:, 0], np.sin(x[:, 0])])
     shifted = logits + 5.0 * x[:, :1] ** 2  # the same softmax as the formula's, other logits
     figures = measure(two, {"domain": (x, shifted)}, classification=True)["domain"]
-    assert figures["r2"] < 0.5 and figures["agreement"] == 1.0
+    assert figures["r2"] == pytest.approx(1.0) and figures["rmse"] < 1e-12 and figures["agreement"] == 1.0
+    assert figures["r2_per_output"] == pytest.approx([1.0, 1.0])
     assert figures["probability_r2"] == pytest.approx(1.0) and figures["probability_rmse"] < 1e-12
+    sharper = measure(two, {"domain": (x, 2 * shifted)}, classification=True)["domain"]  # not a shift
+    centred = 2 * logits - (2 * logits).mean(axis=1, keepdims=True)
+    mine = logits - logits.mean(axis=1, keepdims=True)
+    assert sharper["rmse"] == pytest.approx(np.sqrt(np.mean((centred - mine) ** 2)))
     swapped = measure(two, {"domain": (x, shifted[:, ::-1])}, classification=True)["domain"]
     oracle = np.exp(shifted[:, ::-1]) / np.exp(shifted[:, ::-1]).sum(axis=1, keepdims=True)
     mine = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
