@@ -143,10 +143,7 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
     """
     model = as_network(model)
     modules = [(name, module) for name, module in model.named_modules() if name]
-    linears = [module for _, module in modules if _is_linear(module)]
-    if not linears:
-        raise ValueError(f"srnet probes networks built from nn.Linear layers; {_kind(model)} has none")
-    n_features, ordered, widths = _run_order(model, linears)
+    n_features, ordered, widths = _run_order(model, _linears(model))
     leaves = _classify_leaves(model, n_features, ordered, widths)
     default, output, is_classifier = _default_layers(model, leaves)
     if is_classifier:
@@ -413,10 +410,7 @@ def layer_labels(model, layers) -> dict[str, str]:
     that the layer is Linear '0' nor the LayerNorm between them; now "modules '0' to '2', Linear+LayerNorm+Tanh".
     A block read by its name, "module 'fc1', Linear+Sigmoid" (the paper's fc1 = Sequential(Linear, Sigmoid))."""
     model = as_network(model)
-    linears = [module for _, module in model.named_modules() if _is_linear(module)]
-    if not linears:
-        raise ValueError(f"srnet probes networks built from nn.Linear layers; {_kind(model)} has none")
-    _, ordered, _ = _run_order(model, linears)
+    _, ordered, _ = _run_order(model, _linears(model))
     leaves = [_Leaf(name, _kind(module), "", None) for name, module in ordered]
     labels, start = {}, 0
     for name in layers:
@@ -431,6 +425,14 @@ def layer_labels(model, layers) -> dict[str, str]:
         within = all(leaf.name == name or leaf.name.startswith(name + ".") for leaf in run)
         labels[name] = f"module '{name}', {kinds}" if within else f"modules '{run[0].name}' to '{name}', {kinds}"
     return labels
+
+
+def _linears(model: nn.Module) -> list[nn.Module]:
+    """The Linear submodules of ``model``; a ValueError where it has none (no network srnet can probe)."""
+    linears = [module for name, module in model.named_modules() if name and _is_linear(module)]
+    if not linears:
+        raise ValueError(f"srnet probes networks built from nn.Linear layers; {_kind(model)} has none")
+    return linears
 
 
 def _is_linear(module: nn.Module) -> bool:
