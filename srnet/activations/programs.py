@@ -209,7 +209,7 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
             f"step shrinks {_REFINE}-fold); it cannot be trained as an activation")
     piled = _waves_pile_up(program, shifted, fine_slopes, high - low)  # (x*sin(1/x): mild slopes, endless waves)
     if piled is not None:
-            raise DegenerateActivationError(
+        raise DegenerateActivationError(
             f"the formula g(x) = {formula_text(program)} has a pole, a jump or a singular slope near "
             f"x = {piled:.4g} (waves pile up there without end, {_PILED_EXTREMES}+ local extremes in every "
             f"window down to {_REFINE}**{_WAVE_ZOOMS} times narrower); it cannot be trained as an activation")
