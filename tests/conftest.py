@@ -68,3 +68,7 @@ def _deterministic_torch():
     torch.manual_seed(0)
     np.random.seed(0)
     yield
+    # a test that leaves a torch function mode on (torch.set_default_device("cpu") pushes one) makes every later
+    # tensor "have a torch function": activations then took their unfused path in every test after it
+    assert not torch.overrides.has_torch_function((torch.empty(0),)), \
+        "this test left a torch function mode on (torch.set_default_device(None) turns the default device's off)"

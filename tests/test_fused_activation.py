@@ -635,7 +635,7 @@ def test_an_activation_builds_and_exports_wherever_torch_puts_tensors():
     try:
         module = activation(sympy.sin(x) * x, fused=False)
     finally:
-        torch.set_default_device("cpu")
+        torch.set_default_device(None)  # ("cpu" left a device mode on: every later module took the unfused path)
     network = torch.nn.Sequential(torch.nn.Linear(3, 2), module)
     exported = torch.export.export(network, (torch.randn(4, 3),), strict=True)
     inputs = torch.randn(4, 3)
