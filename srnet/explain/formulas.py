@@ -53,7 +53,8 @@ def readable_formulas(formulas, X: np.ndarray | None = None) -> list[sympy.Expr]
 def readable_size(formulas, X: np.ndarray | None = None) -> int:
     """Every formula explainer's ``size_``: the nodes of its formulas as read (:func:`readable_formulas`), summed.
     One count for all: srnet's was its rounded formula's, pyoperon's and cgp_direct's their full-precision
-    formulas' (1.0000003*x0 two nodes where srnet's 1.0*x0 was one) and gplearn's its unsimplified program's."""
+    formulas' (1.0000003*x0 three nodes where srnet's rounding reads x0, one) and gplearn's its unsimplified
+    program's."""
     return sum(complexity(formula) for formula in readable_formulas(formulas, X))
 
 

@@ -133,7 +133,7 @@ def test_srnets_size_counts_the_two_class_formula_once_as_read():
 
 def test_every_formula_explainer_counts_nodes_as_read():
     """srnet's size was its rounded formula's nodes, pyoperon's and cgp_direct's their full-precision
-    formulas' (1.0000003*x0 two nodes where srnet's 1.0*x0 is x0, one), gplearn's its unsimplified program's:
+    formulas' (1.0000003*x0 three nodes where srnet's rounding reads x0, one), gplearn's its unsimplified program's:
     the comparison of sizes favoured srnet.  One count now, of the formula the comparison prints."""
     import sympy
 
