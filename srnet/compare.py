@@ -48,7 +48,7 @@ from srnet.cgp import driver
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, description_text, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer
-from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer, readable_formulas
+from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import common_factor_out
 from srnet.metrics import class_agreement, rmse_r2
@@ -343,7 +343,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
             record.update({f"{key}_around": value for key, value in
                            _metrics(network_nearby[domain], around[domain], task).items()})
             record.update(seconds=seconds, size=int(explainer.size_), interrupted=interrupted,
-                          formula=_formula_text(explainer, feature_names, X_train))
+                          formula=_formula_text(explainer, feature_names))
             records.append(record)
         if checkpoint is not None and not interrupted:
             checkpoint(Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes))
@@ -352,15 +352,13 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     return Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes, interrupted)
 
 
-def _formula_text(explainer, feature_names=None, X=None) -> list[str] | None:
-    """A formula explainer's formula per output as read, the one its ``size_`` counts
-    (:func:`srnet.explain.formulas.readable_formulas`, ``X``: the points it was fitted on), in the features'
-    names when given (explainers write x0, x1, ...; None for LIME and MAPLE, whose explanation is a local model
-    per point)."""
-    formulas = getattr(explainer, "formulas_", None)
+def _formula_text(explainer, feature_names=None) -> list[str] | None:
+    """A formula explainer's formula per output as read, the one its ``size_`` counts (``readable_formulas_``),
+    in the features' names when given (explainers write x0, x1, ...; None for LIME and MAPLE, whose explanation
+    is a local model per point)."""
+    formulas = getattr(explainer, "readable_formulas_", None)
     if formulas is None:
         return None
-    formulas = readable_formulas(formulas, X)
     if feature_names is not None:
         named = feature_symbols(feature_names)
         # (renaming rebuilds the sum, and sympy distributes a factored-out coefficient again: factored anew)

@@ -107,7 +107,7 @@ class Explainer(BaseEstimator, ABC):
         Size of one explanation: for local linear surrogates the number of
         local coefficients, intercepts included, summed over outputs; for
         formulas the nodes of the formulas as read, constants rounded
-        (:func:`srnet.explain.formulas.readable_size`).  What the fidelity comparison sets against
+        (their ``readable_formulas_``).  What the fidelity comparison sets against
         accuracy.
     """
 

@@ -50,12 +50,13 @@ def readable_formulas(formulas, X: np.ndarray | None = None) -> list[sympy.Expr]
     return [round_constants(formula, READING_DIGITS, points) for formula in formulas]
 
 
-def readable_size(formulas, X: np.ndarray | None = None) -> int:
-    """Every formula explainer's ``size_``: the nodes of its formulas as read (:func:`readable_formulas`), summed.
-    One count for all: srnet's was its rounded formula's, pyoperon's and cgp_direct's their full-precision
-    formulas' (1.0000003*x0 three nodes where srnet's rounding reads x0, one) and gplearn's its unsimplified
-    program's."""
-    return sum(complexity(formula) for formula in readable_formulas(formulas, X))
+def _read(explainer: Explainer, X: np.ndarray) -> None:
+    """Every formula explainer's ``readable_formulas_`` (its ``formulas_`` as printed, rounded once here at the
+    points it was fitted on) and ``size_``, their nodes summed: one count for all, of what the comparison prints.
+    srnet's was its rounded formula's, pyoperon's and cgp_direct's their full-precision formulas' (1.0000003*x0
+    three nodes where srnet's rounding reads x0, one) and gplearn's its unsimplified program's."""
+    explainer.readable_formulas_ = readable_formulas(explainer.formulas_, X)
+    explainer.size_ = sum(complexity(formula) for formula in explainer.readable_formulas_)
 
 
 def _learning_points(X_train, X_valid):
@@ -107,7 +108,7 @@ class SRNetExplainer(Explainer):
         selected = self.model_.selected_
         self.is_decision_ = selected is not None and selected["decision"] is not None and len(expressions) == 2
         self.formulas_ = [expressions[1] - expressions[0]] if self.is_decision_ else list(expressions)
-        self.size_ = readable_size(self.formulas_, X_train)
+        _read(self, X_train)
 
     def _predict(self, X):
         output = self.model_.predict(X).reshape(len(X), -1)  # the selected formula, whose size is size_
@@ -144,7 +145,7 @@ class _DirectRegressionExplainer(Explainer):
                 self.model_.expression_]
             for column, expression in zip(np.flatnonzero(~self.constant_), expressions):
                 self.formulas_[column] = expression
-        self.size_ = readable_size(self.formulas_, X_train)
+        _read(self, X_train)
 
     def _predict(self, X):
         output = np.tile(self.values_, (len(X), 1))
@@ -235,7 +236,7 @@ class GplearnExplainer(Explainer):
                 model.fit(X, column)
             self.models_.append(model)
         self.formulas_ = [gplearn_to_sympy(model._program.program, X.shape[1]) for model in self.models_]
-        self.size_ = readable_size(self.formulas_, X_train)
+        _read(self, X_train)
 
     def _predict(self, X):
         output = np.column_stack([model.predict(X) for model in self.models_])
@@ -377,7 +378,7 @@ class PyoperonExplainer(Explainer):
         The formula of each output in ``x0, x1, ...`` (constant outputs: their
         value), read from pyoperon's trees (see :func:`operon_tree_to_sympy`).
     size_ : int
-        Nodes of the formulas as read (:func:`readable_size`), summed.
+        Nodes of the formulas as read (``readable_formulas_``), summed.
     """
 
     name = "pyoperon"
@@ -435,7 +436,7 @@ class PyoperonExplainer(Explainer):
             expressions.append(simplify(operon_tree_to_sympy(model.model_, by_hash), self.simplify_seconds))
         self.expression_ = expressions[0] if len(expressions) == 1 else expressions
         self.formulas_ = list(expressions)
-        self.size_ = readable_size(self.formulas_, X_train)
+        _read(self, X_train)
 
     def _predict(self, X):
         output = np.tile(self.values_, (len(X), 1))

@@ -102,12 +102,15 @@ def test_a_compared_formulas_intercept_is_judged_by_the_values_on_the_data():
     import sympy
 
     from srnet.compare import _formula_text
+    from srnet.explain.formulas import readable_formulas
 
     x0 = sympy.Symbol("x0", real=True)
-    fitted = SimpleNamespace(formulas_=[sympy.Float(1.2e19) * x0 + sympy.Float(0.5)])
+    formulas = [sympy.Float(1.2e19) * x0 + sympy.Float(0.5)]
     X = np.random.default_rng(0).uniform(1e-19, 3e-19, (50, 1))
-    assert _formula_text(fitted, ["q"], X) == ["1.2e+19*q + 1/2"]
-    assert _formula_text(fitted, ["q"]) == ["1.2e+19*q"]  # without data: the coefficients' judgement alone
+    assert _formula_text(SimpleNamespace(readable_formulas_=readable_formulas(formulas, X)), ["q"]) == [
+        "1.2e+19*q + 1/2"]
+    # without data: the coefficients' judgement alone
+    assert _formula_text(SimpleNamespace(readable_formulas_=readable_formulas(formulas)), ["q"]) == ["1.2e+19*q"]
 
 
 def test_classifiers_are_compared_on_agreement():

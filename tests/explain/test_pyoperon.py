@@ -10,7 +10,8 @@ from torch import nn
 
 from srnet.cli import main
 from srnet.explain import NetworkFunction, PyoperonExplainer, factory, make_explainer, pyoperon_available
-from srnet.explain.formulas import operon_tree_to_sympy, readable_size
+from srnet.explain.formulas import operon_tree_to_sympy, readable_formulas
+from srnet.expr.symbolic import complexity
 
 needs_pyoperon = pytest.mark.skipif(not pyoperon_available(), reason="pyoperon is not installed")
 
@@ -43,7 +44,8 @@ def test_fits_a_tiny_network_fast_and_its_formula_is_its_predict(tiny_network):
     assert time.perf_counter() - started < 30
     assert isinstance(explainer.expression_, sympy.Expr)
     assert explainer.expression_.free_symbols <= set(explainer.symbols_)
-    assert explainer.size_ == readable_size([explainer.expression_], X) > 1  # counted as read, as srnet's
+    (read,) = explainer.readable_formulas_  # counted as read, as srnet's
+    assert read == readable_formulas([explainer.expression_], X)[0] and explainer.size_ == complexity(read) > 1
     X_wide = np.random.default_rng(1).uniform(-3, 3, (300, 2))
     predicted = explainer.predict(X_wide)
     formula = np.broadcast_to(sympy.lambdify(explainer.symbols_, explainer.expression_, "numpy")(*X_wide.T),
