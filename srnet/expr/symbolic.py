@@ -598,11 +598,12 @@ def common_factor_out(expr: sympy.Expr) -> sympy.Expr:
     for term in sympy.Add.make_args(rest):
         coefficient, factor = term.as_coeff_Mul()
         groups.setdefault(abs(coefficient), []).append((coefficient, factor))
-    if all(len(members) < 2 or size in (0, 1) for size, members in groups.items()):
+    shared = {size for size, members in groups.items() if len(members) >= 2 and size not in (0, 1)}
+    if not shared:
         return expr
     parts = []
     for size, members in groups.items():
-        if len(members) < 2 or size in (0, 1):
+        if size not in shared:
             parts += [coefficient * factor for coefficient, factor in members]
             continue
         # the sign most of them carry outside: -x counts as -1*x, so a pair of opposite signs alone counts one
