@@ -96,3 +96,25 @@ def test_a_coefficient_shared_by_terms_of_the_sum_is_factored_out_of_them():
     assert str(round_constants(2 * bmi - 2 * bp - 2 * s5 + 1, 4)) == "1 - 2*(-bmi + bp + s5)"  # most signs outside
     for unchanged in (2 * bmi + 3 * bp + 1, bmi - bp + 2, 3 * bmi):
         assert round_constants(unchanged, 4) == unchanged
+
+
+def test_a_factor_the_terms_of_a_shared_coefficient_share_is_written_once():
+    """A three-output network's formula printed 3.095*(x0*x1 + x0*x2): two coefficients 3.0952 and 3.0948
+    that rounding made one, over terms that also share x0.  It reads 3.095*x0*(x1 + x2), equal in value; a
+    long sum is left as grouped."""
+    x0, x1, x2 = sympy.symbols("x0 x1 x2", real=True)
+    exact = -6.19 * x2 + 3.0952 * x0 * x1 + 3.0948 * x0 * x2 + 21.14
+    shown = round_constants(exact, 4)
+    assert str(shown) == "3.095*x0*(x1 + x2) - 6.19*x2 + 21.14"
+    assert complexity(shown) < complexity(sympy.expand(shown))  # x0 once, not twice
+    a, b, c = np.random.default_rng(1).normal(size=(3, 40))
+    np.testing.assert_allclose(sympy.lambdify((x0, x1, x2), shown, "numpy")(a, b, c),
+                               3.095 * a * (b + c) - 6.19 * c + 21.14, rtol=1e-4)
+    # a contrast sharing x0: 2.5*x0*(x1 - x2), the values of the terms apart
+    contrast = round_constants(2.5 * x0 * x1 - 2.5 * x0 * x2 + x2 ** 3, 4)
+    assert str(contrast) == "5*x0*(x1 - x2)/2 + x2**3"
+    np.testing.assert_allclose(sympy.lambdify((x0, x1, x2), contrast, "numpy")(a, b, c),
+                               2.5 * a * b - 2.5 * a * c + c ** 3, rtol=1e-12)
+    many = sympy.symbols("y0:60", real=True)
+    long_sum = round_constants(sum(1.5 * x0 * y for y in many) + 1, 4)  # past SHARED_FACTOR_NODES: x0 stays in
+    assert "x0*y0" in str(long_sum) and "x0*(" not in str(long_sum)
