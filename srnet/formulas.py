@@ -290,14 +290,16 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
     figures = {}
     for name, (X, target) in regions.items():
         predicted = formula(X)
-        if classification:
-            target, predicted = _centred(target), _centred(predicted)
-        rmse, r2 = rmse_r2(target, predicted)
+        # a classifier's logits compared less each row's mean; its classes and probabilities from the logits
+        # themselves (centred, a row with an infinite logit was all NaN: agreement 0.67 for 1.0)
+        compared = (_centred(target), _centred(predicted)) if classification else (target, predicted)
+        rmse, r2 = rmse_r2(*compared)
         figures[name] = {"rmse": rmse, "r2": r2}
-        target = np.asarray(target)
-        if target.ndim == 2 and target.shape[1] > 1:
-            predicted = np.asarray(predicted).reshape(target.shape)
-            per_output = [rmse_r2(target[:, j], predicted[:, j]) for j in range(target.shape[1])]
+        compared_target = np.asarray(compared[0])
+        if compared_target.ndim == 2 and compared_target.shape[1] > 1:
+            compared_predicted = np.asarray(compared[1]).reshape(compared_target.shape)
+            per_output = [rmse_r2(compared_target[:, j], compared_predicted[:, j])
+                          for j in range(compared_target.shape[1])]
             figures[name]["r2_per_output"] = [r2 for _, r2 in per_output]
             figures[name]["rmse_per_output"] = [rmse for rmse, _ in per_output]
         if classification:  # logits are free up to a shift per row: the probabilities are what compares
@@ -308,9 +310,14 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
 
 
 def _centred(logits) -> np.ndarray:
-    """Each row's logits less their mean: what softmax reads of them."""
+    """Each row's logits less their mean: what softmax reads of them (the mean summed from shares, as logits
+    of 1e308 overflow a plain sum; a row with an infinite logit as it is, NaN centred)."""
     logits = np.asarray(logits, dtype=np.float64)
-    return logits - logits.mean(axis=-1, keepdims=True) if logits.ndim == 2 else logits
+    if logits.ndim != 2:
+        return logits
+    with np.errstate(invalid="ignore"):
+        mean = (logits / logits.shape[-1]).sum(axis=-1, keepdims=True)
+    return logits - np.where(np.isfinite(mean), mean, 0.0)
 
 
 def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
@@ -631,13 +638,15 @@ def warm_up_refinement() -> float:
 
 
 def _validation_error(formula: Formula, X, Y, classification: bool) -> tuple:
-    """(RMSE,), or for a classifier (disagreement with the network's class, RMSE): smaller is better (the
-    RMSE, not the MSE: it does not overflow for outputs beyond 1e154)."""
+    """(RMSE,), or for a classifier (disagreement with the network's class, RMSE of the logits less each
+    row's mean, as :func:`measure` reports it): smaller is better (the RMSE, not the MSE: it does not
+    overflow for outputs beyond 1e154)."""
     predicted = formula(X)
     if not np.all(np.isfinite(predicted)):
         return (math.inf, math.inf)
-    error, _ = rmse_r2(Y, predicted)
-    return (1.0 - class_agreement(predicted, Y), error) if classification else (error,)
+    if not classification:
+        return (rmse_r2(Y, predicted)[0],)
+    return (1.0 - class_agreement(predicted, Y), rmse_r2(_centred(Y), _centred(predicted))[0])
 
 
 #: Formulas whose outputs differ by at most this share of each output's largest magnitude at every point

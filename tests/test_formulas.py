@@ -1048,6 +1048,23 @@ def test_a_classifier_is_measured_on_its_class_probabilities():
     assert "probability_r2" not in measure(two, {"domain": (x, logits)})["domain"]  # regression: no softmax
 
 
+def test_an_infinite_logit_chooses_its_class_and_probability_as_it_is_before_centring():
+    """A formula's logit that overflows to -inf in one row: centred, the whole row read NaN, and its
+    agreement was 0.67 for 1.0 and its probability RMSE inf.  Classes and probabilities come from the
+    logits themselves (oracle softmax by NumPy); only the logit RMSE, infinite, says the row is off."""
+    target = np.array([[0.0, 3.0], [0.0, -2.0], [0.0, 5.0]])
+    logits = np.array([[-1.5, 1.5], [1.0, -1.0], [-np.inf, 2.0]])
+    figures = measure(lambda X: logits, {"rows": (np.zeros((3, 1)), target)}, classification=True)["rows"]
+    assert figures["agreement"] == 1.0
+    oracle = np.exp(target) / np.exp(target).sum(axis=1, keepdims=True)
+    mine = np.array([np.exp(r) / np.exp(r).sum() for r in logits[:2]] + [[0.0, 1.0]])
+    assert figures["probability_rmse"] == pytest.approx(np.sqrt(np.mean((oracle - mine) ** 2)))
+    assert figures["rmse"] == np.inf and figures["rmse_per_output"][1] < np.inf  # the finite column compares
+    huge = measure(lambda X: np.full((3, 2), 1e308), {"rows": (np.zeros((3, 1)), target)}, classification=True)
+    centred = target - target.mean(axis=1, keepdims=True)  # equal logits of 1e308 (a sum past the largest
+    assert huge["rows"]["rmse"] == pytest.approx(np.sqrt(np.mean(centred ** 2)))  # float) centre to 0, 0
+
+
 def test_explain_prints_each_output_s_own_r2(explained, capsys):
     from srnet.cli import _print_explanation
 

@@ -29,6 +29,18 @@ def test_a_classifier_s_formulas_are_ordered_by_class_agreement_before_rmse():
     assert most_promising_first([close, agrees], X, logits, classification=False) == [close, agrees]
 
 
+def test_among_a_classifier_s_formulas_of_equal_agreement_the_logits_are_compared_less_each_row_s_mean():
+    """A two-class formula written as the logits -d/2, d/2 computes the network's 0, d up to the shift softmax
+    ignores: it ranks before one nearer the network's logits as written but of other probabilities."""
+    X = np.random.default_rng(5).normal(size=(300, 2))
+    d = X[:, 0] + 0.1 * X[:, 1]
+    logits = np.column_stack([np.zeros(300), d])
+    symmetric = linear_formula(X, np.column_stack([-d / 2, d / 2]))  # the network's softmax exactly
+    nearer_as_written = linear_formula(X, np.column_stack([np.zeros(300), 0.8 * d]))  # same classes, flatter
+    assert most_promising_first([nearer_as_written, symmetric], X, logits, classification=True) == [
+        symmetric, nearer_as_written]
+
+
 def test_srnet_refines_its_most_accurate_formula_first(monkeypatch):
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
