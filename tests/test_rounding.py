@@ -94,7 +94,8 @@ def test_a_coefficient_shared_by_terms_of_the_sum_is_factored_out_of_them():
     # all of a group negative: the minus sign outside; a coefficient of one term, or of 1, stays where it is
     assert str(round_constants(-2.5 * bmi - 2.5 * sympy.sin(bp) + 3 * s5 + 1, 4)) == "3*s5 - 5*(bmi + sin(bp))/2 + 1"
     assert str(round_constants(2 * bmi - 2 * bp - 2 * s5 + 1, 4)) == "1 - 2*(-bmi + bp + s5)"  # most signs outside
-    for unchanged in (2 * bmi + 3 * bp + 1, bmi - bp + 2, 3 * bmi):
+    for unchanged in (2 * bmi + 3 * bp + 1, bmi - bp + 2, 3 * bmi, sympy.oo * bmi + sympy.oo * bp,
+                      2 - sympy.oo * bmi - sympy.oo * bp):  # oo*(bmi + bp) was built as oo*nan
         assert round_constants(unchanged, 4) == unchanged
 
 

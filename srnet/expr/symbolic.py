@@ -605,7 +605,9 @@ def common_factor_out(expr: sympy.Expr) -> sympy.Expr:
     for term in sympy.Add.make_args(rest):
         coefficient, factor = term.as_coeff_Mul()
         groups.setdefault(abs(coefficient), []).append((coefficient, factor))
-    shared = {size for size, members in groups.items() if len(members) >= 2 and size not in (0, 1)}
+    # (an infinite coefficient is not factored: oo*(x + y) would be built from sign(oo/oo), NaN)
+    shared = {size for size, members in groups.items() if len(members) >= 2 and size not in (0, 1)
+              and size.is_finite}
     if not shared:
         return expr
     parts = []
