@@ -419,10 +419,11 @@ def layer_labels(model, layers) -> dict[str, str]:
             labels[name] = f"module '{name}'"
             continue
         # (a layer run before the one explained before it, past a skip connection: its own modules)
-        run = leaves[start if start <= inside[0] else inside[0]: inside[-1] + 1]
+        first = start if start <= inside[0] else inside[0]
+        run = leaves[first: inside[-1] + 1]
         start = inside[-1] + 1
         kinds = "+".join(leaf.kind for leaf in run[:4]) + ("+..." if len(run) > 4 else "")
-        within = all(leaf.name == name or leaf.name.startswith(name + ".") for leaf in run)
+        within = first == inside[0] and len(run) == len(inside)  # the run is the layer's own modules alone
         labels[name] = f"module '{name}', {kinds}" if within else f"modules '{run[0].name}' to '{name}', {kinds}"
     return labels
 
