@@ -482,6 +482,22 @@ def test_waves_that_pile_up_without_end_are_refused_and_a_wave_packet_is_not(shi
         ExpressionActivation.from_sympy(smooth)
 
 
+@pytest.mark.parametrize("piled, near", [
+    (sympy.sin(1 / (x - 1)) + sympy.sin(1 / (x + 1)), (-1.0, 1.0)),
+    (x * sympy.sin(1 / (x - 2)) + x * sympy.sin(1 / (x + 2)), (-2.0, 2.0)),
+    (x * sympy.sin(1 / x) + x**3, (0.0,)),
+    (x * sympy.sin(1 / x) + sympy.tanh(x), (0.0,))])
+def test_waves_that_pile_up_beside_other_steep_stretches_are_refused(piled, near):
+    """The check looked at one spot, from the grid's first steep point to its last: two points where waves
+    pile up, or one beside another steep term (x**3 at the ends of [-5, 5]), made it as wide as the range, and
+    these passed.  Each steep stretch is looked at; and each zoom follows where the extremes crowd (one that
+    followed the steep secants drifted off x*sin(1/x) + tanh(x)'s waves at 0)."""
+    with pytest.raises(DegenerateActivationError, match=r"near x = (\S+) \(waves pile up there") as caught:
+        ExpressionActivation.from_sympy(piled)
+    where = float(caught.value.args[0].split("near x = ")[1].split(" ")[0])
+    assert min(abs(where - point) for point in near) < 1e-3
+
+
 def test_a_check_range_wider_than_float64_is_refused_not_blamed_on_the_formula():
     """(-1e308, 1e308): high - low overflows, the grid was NaN, and tanh was "not finite ... (g(nan) = nan)"."""
     with pytest.raises(ValueError, match=r"^check_range \[-1e\+308, 1e\+308\] is wider than float64 holds"):

@@ -45,6 +45,8 @@ _ZOOM_POINTS = 64
 #: up without end (sin(1/x)), :data:`_WAVE_ZOOMS` times, each _REFINE-fold narrower, and judged so when every zoom
 #: shows :data:`_PILED_EXTREMES` local extremes or more.
 _LOCAL_SHARE = 0.25
+#: Steep points of the check's grid further apart than this share of its range belong to two stretches.
+_STRETCH_GAP = 0.03
 _WAVE_ZOOMS = 6
 _PILED_EXTREMES = 8
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -307,29 +309,44 @@ def _steepens_on(program: Program, where: float, step: float, slope: float) -> b
 def _waves_pile_up(program: Program, x: np.ndarray, slopes: np.ndarray, span: float) -> float | None:
     """Where the formula's waves pile up without end (sin(1/x) at 0, its slope ~ 1/x**2), or None.  The grid's
     steepest secant falls at random among waves it cannot resolve, and zoomed into, one wave is resolved and its
-    secant settles: :func:`_steepens_on` read sin(1/x) as a smooth bend.  Here the grid's steep stretch (secants
-    ``slopes`` between the points ``x`` above 1/_REFINE of the steepest), when it is a small part of the range
-    (steep everywhere: a smooth function on a range too wide for the grid, sin on [-1e6, 1e6]), is zoomed into
-    about its middle, each zoom _REFINE-fold narrower: a smooth function, however steep or wavy, shows a few
-    local extremes once a window is narrow enough; piled-up waves show many in every window."""
+    secant settles: :func:`_steepens_on` read sin(1/x) as a smooth bend.  Here each steep stretch of the grid
+    (secants ``slopes`` between the points ``x`` above 1/_REFINE of the steepest; stretches apart by more than
+    :data:`_STRETCH_GAP` of the range are two), when it is a small part of the range (steep everywhere: a
+    smooth function on a range too wide for the grid, sin on [-1e6, 1e6]), is zoomed into about its middle,
+    each zoom _REFINE-fold narrower: a smooth function, however steep or wavy, shows a few local extremes once a
+    window is narrow enough; piled-up waves show many in every window.  Each stretch: one spot alone was
+    looked at, from the first steep point to the last, and two of them (sin(1/(x - 1)) + sin(1/(x + 1))), or
+    one beside another steep term (x*sin(1/x) + x**3), made that spot as wide as the range, and passed."""
     if not slopes.max() > 0:  # flat wherever the grid falls (exp(-x**2) on [-1e12, 1e12])
         return None
     steep = x[:-1][slopes > slopes.max() / _REFINE]
-    if steep[-1] - steep[0] > _LOCAL_SHARE * span:
-        return None
-    middle, half = 0.5 * (steep[0] + steep[-1]), max(0.5 * (steep[-1] - steep[0]), _REFINE * (x[1] - x[0]))
+    breaks = np.flatnonzero(np.diff(steep) > _STRETCH_GAP * span) + 1
+    for stretch in np.split(steep, breaks):
+        if stretch[-1] - stretch[0] > _LOCAL_SHARE * span:
+            continue
+        middle = 0.5 * (stretch[0] + stretch[-1])
+        piled = _zoom_for_waves(program, middle, max(0.5 * (stretch[-1] - stretch[0]), _REFINE * (x[1] - x[0])))
+        if piled is not None:
+            return piled
+    return None
+
+
+def _zoom_for_waves(program: Program, middle: float, half: float) -> float | None:
+    """:func:`_waves_pile_up`'s zooms into one steep stretch (``middle`` +- ``half``): where the waves pile up,
+    or None.  Each zoom is centred where the window's local extremes crowd (their median): centred between
+    its first and last steep secant, a zoom into x*sin(1/x) + tanh(x) drifted to x = -0.0079 and lost the
+    waves at 0."""
     for _ in range(_WAVE_ZOOMS):
         window = np.linspace(middle - half, middle + half, _CHECK_POINTS)
         g = program(window[:, None])
         if not np.all(np.isfinite(g)):
             return middle
         rises = np.sign(np.diff(g))
-        rises = rises[rises != 0]
-        if np.count_nonzero(rises[1:] != rises[:-1]) < _PILED_EXTREMES:
+        moving = rises != 0
+        turns = window[:-1][moving][1:][rises[moving][1:] != rises[moving][:-1]]  # the local extremes
+        if turns.size < _PILED_EXTREMES:
             return None
-        slopes = np.abs(np.diff(g))
-        steep = window[:-1][slopes > slopes.max() / _REFINE]
-        middle, half = 0.5 * (steep[0] + steep[-1]), half / _REFINE
+        middle, half = float(np.median(turns)), half / _REFINE  # where they crowd
     return middle
 
 
