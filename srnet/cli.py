@@ -295,7 +295,8 @@ def _hold_out(workload, test_size: float, seed: int):
     cut = len(order) - max(2, round(test_size * len(order)))  # R^2 needs two rows (one gave -inf)
     if cut < MIN_ROWS:
         raise ValueError(f"--test-size {test_size:g} of {len(order)} rows leaves {cut} to explain, fewer than "
-                         f"{MIN_ROWS}; hold out fewer rows (or none: --test-size 0)")
+                         f"{MIN_ROWS} (2 rows at least are held out: an R2 needs two); hold out none "
+                         f"(--test-size 0) or give more rows")
     train, test = np.sort(order[:cut]), np.sort(order[cut:])
     print(f"holding out {len(test)} of {len(order)} rows (--test-size {test_size:g}) to measure the formula on")
     changes = dict(X=workload.X[train], X_test=workload.X[test])
@@ -805,6 +806,8 @@ def _check_budgets(args) -> None:
     if getattr(args, "generations", None) is not None and getattr(args, "seconds_given", False):
         print(f"note: the budget is --generations {args.generations}, which replaces --seconds; --seconds "
               f"{args.seconds:g} is not used")
+    if getattr(args, "complexity", None) is not None and getattr(args, "select", "best") != "best":
+        print(f"note: --complexity {args.complexity} selects the formula; --select {args.select} is not used")
     if getattr(args, "test_size", 0) >= 1:
         raise ValueError(f"--test-size must be < 1 (a fraction of the rows), got {args.test_size}")
     if getattr(args, "points", 2) < 2:  # compare refused 1 only after loading the network, naming n_points

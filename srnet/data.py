@@ -716,6 +716,8 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
     if table.ndim != 2:
         raise ValueError(f"'{label}' must hold a 2-D table; got shape {table.shape}")
     given_names = names is not None
+    if table.shape[0] == 0:  # (was "is empty: shape (0, 1)", the features' shape, of a table of two columns)
+        raise ValueError(f"'{label}' has no data rows" + (" (a name row alone)" if given_names else ""))
     names = names or _default_names(table.shape[1])
 
     def locator(columns):
@@ -871,6 +873,9 @@ def fetch_pmlb_frame(name: str, pmlb_cache=None, *, download: bool = False):
     cache = pmlb_cache_dir(pmlb_cache)
     cached = pmlb_cached(cache, name)
     if not cached and name not in pmlb.dataset_names:
+        if Path(name).is_dir():  # ("is neither a file nor a PMLB dataset" of a folder one can see)
+            raise IsADirectoryError(f"'{name}' is a folder, and no PMLB dataset: give the data file in it (.csv, "
+                                    f".tsv, .txt, .npy, .npz)")
         raise ValueError(f"'{name}' is neither a file nor a PMLB dataset{pmlb_name_hint(name)}")
     where = (f"put {name}/{name}.tsv.gz there, point --pmlb-cache (pmlb_cache=) or ${PMLB_CACHE_ENV} at a folder "
              f"that has it")

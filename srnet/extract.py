@@ -431,7 +431,8 @@ class SRNet(BaseEstimator):
         domain = as_domain(self.domain).resolved(X)
         box = domain.bounds(X)
         if box is not None:
-            _check_squarable(np.asarray(box), "the explanation domain", "choose a smaller box")
+            _check_squarable(np.asarray(box), "the explanation domain",
+                             "choose a smaller widen factor" if domain.kind == "widen" else "choose a smaller box")
         n_rows = min(len(X), self.max_samples)
         # one seed for the whole fit: drawn again in fit_activations, random_state=None (or a Generator) held out
         # other rows than the domain's jitter had left out, and copies of the validation rows were searched on

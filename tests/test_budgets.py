@@ -467,7 +467,8 @@ def test_a_test_size_that_leaves_too_few_rows_names_the_option():
     from srnet.loading import Workload
 
     workload = Workload("w", None, np.zeros((11, 2)), ["a", "b"])
-    with pytest.raises(ValueError, match=r"^--test-size 0.05 of 11 rows leaves 9 to explain, fewer than 10"):
+    with pytest.raises(ValueError, match=r"^--test-size 0.05 of 11 rows leaves 9 to explain, fewer than 10 \(2 "
+                                         r"rows at least are held out: an R2 needs two\)"):  # (0.05 of 11 is 1)
         _hold_out(workload, 0.05, 0)
     held = _hold_out(Workload("w", None, np.arange(24.0).reshape(12, 2), ["a", "b"]), 0.05, 0)
     assert held.X.shape == (10, 2) and held.X_test.shape == (2, 2)
@@ -779,3 +780,16 @@ def test_quiet_draws_no_progress_bars(tmp_path, capsys):
     assert captured.err == "" and "wrote" in captured.out
     main(["compare", *common, "--out", str(tmp_path / "c"), "--explainers", "maple", "--points", "20"])
     assert "fitting maple" in capsys.readouterr().err  # (without --quiet, the bars are there)
+
+
+def test_select_beside_complexity_is_named_as_unused(capsys):
+    """srnet demo --select layerwise --complexity 5 took the 5-node formula without a word about --select."""
+    from argparse import Namespace
+
+    from srnet.cli import _check_budgets
+
+    _check_budgets(Namespace(complexity=5, select="layerwise"))
+    assert capsys.readouterr().out == "note: --complexity 5 selects the formula; --select layerwise is not used\n"
+    _check_budgets(Namespace(complexity=5, select="best"))  # the default: nothing to say
+    _check_budgets(Namespace(complexity=None, select="layerwise"))
+    assert capsys.readouterr().out == ""

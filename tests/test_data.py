@@ -428,6 +428,25 @@ def test_unknown_pmlb_name_suggests_close_names(tmp_path):
         load_table("zzzzqqq", pmlb_cache=tmp_path)
 
 
+def test_a_folder_named_as_data_is_called_a_folder(tmp_path, monkeypatch):
+    """A bare folder name was read as a PMLB name: "'emptydir' is neither a file nor a PMLB dataset"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "emptydir").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"^'emptydir' is a folder, and no PMLB dataset: give the data file"):
+        load_table("emptydir", pmlb_cache=tmp_path / "cache")
+
+
+def test_a_table_of_no_data_rows_says_so(tmp_path):
+    """A name row alone read "'header.csv' is empty: shape (0, 1)": the shape of its features, of a table of
+    two columns; a (0, 2) array the same."""
+    (tmp_path / "header.csv").write_text("x,y\n")
+    with pytest.raises(ValueError, match=r"^'header.csv' has no data rows \(a name row alone\)$"):
+        load_table(tmp_path / "header.csv", target="last")
+    np.save(tmp_path / "none.npy", np.zeros((0, 2)))
+    with pytest.raises(ValueError, match=r"^'none.npy' has no data rows$"):
+        load_table(tmp_path / "none.npy", target="last")
+
+
 def test_a_ragged_or_empty_table_is_one_line_naming_the_file(tmp_path):
     (tmp_path / "ragged.csv").write_text("a,b,c\n1,2,3\n4,5,6\n7,8,9,10\n")
     (tmp_path / "empty.csv.gz").write_bytes(gzip.compress(b""))

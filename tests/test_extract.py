@@ -573,6 +573,8 @@ def test_inputs_whose_squares_overflow_are_one_line(where):
     else:
         with pytest.raises(ValueError, match=r"^the explanation domain reaches 1e\+200.*choose a smaller box"):
             SRNet(domain=[(0, 1e200), (0, 1)], **settings).fit(net, X)
+        with pytest.raises(ValueError, match=r"^the explanation domain reaches .*choose a smaller widen factor$"):
+            SRNet(domain="widen:1e200", **settings).fit(net, X)  # (a box was asked of a widen factor)
 
 
 def test_numbered_columns_are_not_names_and_mixed_ones_are_refused(small_regression):

@@ -49,6 +49,7 @@ def test_gplearns_population_size_is_checked_in_one_line(size, message):
 def test_one_explainer_may_be_named_by_a_string():
     """Its letters were checked as names: "unknown explainer 'l'"."""
     assert check_explainers("lime") == ("lime",)
+    assert check_explainers(["srnet", "lime", "srnet"]) == ("srnet", "lime")  # each once (measured once anyway)
     assert list(make_explainers("maple")) == ["maple"]
     with pytest.raises(ValueError, match=r"^unknown explainer 'lim'"):
         check_explainers("lim")

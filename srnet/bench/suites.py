@@ -337,6 +337,9 @@ def resolve_suite(suite: str, *, seeds=(0,), methods=("srnet",), settings: Batch
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
     head, colon, tail = str(suite).partition(":")
     if colon and not tail.strip(" ,"):  # "nguyen:$EMPTY" ran the whole suite
+        if head == "pmlb":  # (no suite of that name: "drop the ':'" sent the user to an unknown suite)
+            raise ValueError("suite 'pmlb:' names no datasets after ':'; name them (pmlb:iris,wine) or run a whole "
+                             "suite: pmlb-classification or pmlb-regression")
         raise ValueError(f"suite {suite!r} names no datasets after ':'; drop the ':' for the whole suite")
     notes: list[str] = []
     if head in ("pmlb-classification", "pmlb-regression") and not tail:

@@ -44,14 +44,16 @@ INSTALL_HINT = "pip install 'srnet[bench]'"
 
 def check_explainers(names) -> tuple[str, ...]:
     """``names`` as a tuple, after checking each is known and its package installed; one name may be
-    given as a string (``"lime"``, whose letters were checked as names: "unknown explainer 'l'").
+    given as a string (``"lime"``, whose letters were checked as names: "unknown explainer 'l'"); each
+    name once, in the order given.
 
     Raises
     ------
     ValueError
         One line: the unknown name and the valid ones, or the missing package.
     """
-    names = (names,) if isinstance(names, str) else tuple(names)
+    # each once, in the order given ("comparing srnet, srnet, lime" measured srnet once)
+    names = (names,) if isinstance(names, str) else tuple(dict.fromkeys(names))
     for name in names:
         if name not in EXPLAINERS:
             raise ValueError(f"unknown explainer {name!r}; valid: {', '.join(EXPLAINERS)}")

@@ -25,6 +25,8 @@ def snapshot(store):
     (["pmlb:iris,wine_recognition"], "not in the cache folder"),
     (["nguyen", "--seeds", "x"], "bad seed"),
     (["nguyen:"], "suite 'nguyen:' names no datasets after ':'; drop the ':' for the whole suite"),
+    (["pmlb:"], "suite 'pmlb:' names no datasets after ':'; name them (pmlb:iris,wine) or run a whole suite: "
+                "pmlb-classification or pmlb-regression"),  # (there is no suite 'pmlb' to drop the ':' to)
     (["pmlb-regression: ,"], "names no datasets after ':'"),
     (["nguyen", "--scheduler", "ucx://127.0.0.1:1"], "--scheduler 'ucx://127.0.0.1:1' is not a Dask scheduler "
                                                      "address such as tcp://HOST:8786"),
