@@ -789,11 +789,14 @@ def _target_values(raw: np.ndarray, n_samples: int, name: str, locate=None) -> n
     """A target column: numbers as float64 (checked), or class labels as text
     ("yes"/"no", "setosa", ...) when any cell is not a number."""
     texts = [row for row, cell in enumerate(raw) if isinstance(cell, str) and not _is_number(cell)]
+    if locate is None:  # a column of an array: its row alone (its column 0 named another column than 'x1')
+        def locate(row, column):
+            return f"row {row}"
     if not texts:
         return check_vector(raw, n_samples, name=f"target column '{name}'", locate=locate)
     if len(texts) < len(raw) and all(str(raw[row]).strip().lower() in _MISSING_MARKS for row in texts):
         # numbers with a '?' among them: a missing value, not a third class '?' (nor a regressor's "text labels")
-        where = f"row {texts[0]}" if locate is None else locate(texts[0], 0)
+        where = locate(texts[0], 0)
         raise ValueError(f"target column '{name}' holds {raw[texts[0]]!r} among numbers (first at {where}): a missing "
                          f"value? drop those rows or fill them in")
     missing = [row for row, cell in enumerate(raw) if not isinstance(cell, str) and not _is_number(cell)

@@ -436,6 +436,16 @@ def test_a_folder_named_as_data_is_called_a_folder(tmp_path, monkeypatch):
         load_table("emptydir", pmlb_cache=tmp_path / "cache")
 
 
+def test_a_bad_target_value_of_an_array_is_placed_by_its_row(tmp_path):
+    """A NaN target in an array's last column read "target column 'x1' contains ... (first at row 37, column
+    0)": column 0 of the target alone, beside the name of column 1."""
+    table = np.random.default_rng(0).normal(size=(50, 2))
+    table[37, 1] = np.nan
+    np.save(tmp_path / "nan.npy", table)
+    with pytest.raises(ValueError, match=r"^target column 'x1' contains 1 NaN/inf value \(first at row 37\)$"):
+        load_table(tmp_path / "nan.npy", target="last")
+
+
 def test_a_table_of_no_data_rows_says_so(tmp_path):
     """A name row alone read "'header.csv' is empty: shape (0, 1)": the shape of its features, of a table of
     two columns; a (0, 2) array the same."""
