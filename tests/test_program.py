@@ -10,7 +10,7 @@ import torch
 
 from srnet.cgp import Genome, GenomeSpec
 from srnet.expr import Program, ProgramModule, complexity, latex, make_symbols, round_constants, simplify, to_sympy
-from srnet.expr.symbolic import _real_valued, evaluate_sympy, is_equivalent
+from srnet.expr.symbolic import _real_valued, evaluate_sympy, is_equivalent, tidy_constants
 
 
 @pytest.fixture
@@ -300,7 +300,6 @@ def test_a_constant_program_runs_in_torch_as_in_numpy():
 
 
 def test_tidy_constants_drops_noise_and_keeps_full_precision():
-    from srnet.expr.symbolic import tidy_constants
 
     x = sympy.Symbol("x", real=True)
     noisy = sympy.Float(1.0) * sympy.log(x**2 + 1) + sympy.Float(2.220446049250313e-16)
@@ -317,7 +316,6 @@ def test_only_a_sums_residue_is_zeroed_never_a_small_constant_that_matters():
     """A float small beside the formula's largest is not residue: 0.0002 in exp(-0.0002*sqft) beside a price
     of 450000 decides the formula, as 0.43 does inside 1e14*sin(x + 0.43); only a sum's float term tiny beside
     the sum's own coefficients goes."""
-    from srnet.expr.symbolic import tidy_constants
 
     x, sqft = sympy.symbols("x sqft", real=True)
     price = sympy.Float(120000.0) + sympy.Float(450000.0) / (1 + sympy.Float(1.6487) * sympy.exp(
@@ -372,7 +370,6 @@ def test_an_intercept_is_residue_only_when_tiny_beside_the_sums_values_where_the
     """Inputs in SI units: 1.2e19*x + 0.5 for charges x ~ 1e-19.  Beside the coefficient 1.2e19 the
     0.5 looked like residue and was dropped, so CGPRegressor's expression_ differed from predict by 0.5."""
     from srnet.estimators import CGPRegressor
-    from srnet.expr.symbolic import tidy_constants
 
     x = sympy.Symbol("x", real=True)
     charges = {"x": np.linspace(1e-19, 3e-19, 40)}
@@ -665,3 +662,19 @@ def test_a_monomial_negligible_at_the_points_is_dropped_as_residue():
     assert round_constants(sympy.Float(1e-6) * x**3 + x, 4, points).has(x**3)  # 1e-6 of its sum: it matters
     # inside a shifted function, only a term tiny itself goes (it moves the argument by its own size)
     assert round_constants(sympy.sin(sympy.Float(2.5e12) * x + sympy.Float(1e-4) * x**2), 4, points).has(x**2)
+
+
+def test_a_term_that_varies_is_no_residue_beside_a_large_intercept():
+    """X-Net fitted y = 1e12 + 0.5*x0 - 0.25*x1 (predict R2 1.0), and its expression_ read 1000000000000: each
+    varying term was below 1e-12 of the sum beside the intercept, and went as residue.  A term is residue only
+    when its variation is also negligible beside the rest's: the formula keeps what predict computes (values
+    by NumPy); an expansion's residue beside terms that vary still goes."""
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    X = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+    points = {"x0": X[:, 0], "x1": X[:, 1]}
+    tidied = tidy_constants(sympy.Float(0.5) * x0 - sympy.Float(0.25) * x1 + sympy.Float(1e12), points=points)
+    values = sympy.lambdify((x0, x1), tidied, "numpy")(X[:, 0], X[:, 1])
+    np.testing.assert_allclose(values - 1e12, 0.5 * X[:, 0] - 0.25 * X[:, 1], atol=1e-3)
+    assert tidy_constants(sympy.Float(1e-9) * x0 + sympy.Float(1e4), points=points).has(x0)  # the only variation
+    residue = sympy.Float(3.9e-15) * x0**2 + sympy.Float(0.85) * x0 + 2
+    assert str(tidy_constants(residue, points=points)) == "0.85*x0 + 2"

@@ -459,9 +459,12 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None)
         kept = []
         for term, value in zip(terms, values):
             size = float(np.max(np.abs(value)))
+            rest = total - value
             # (0 at every point: the points say nothing, as of an input that is 0 there; NaN: not negligible)
-            if monomial(term) and size > 0 and _negligible(value, total - value, share) \
-                    and (not shifted or size < share):
+            # and a term that varies is no residue beside a rest that does not vary as much: tiny beside an
+            # intercept of 1e12, 0.5*x0 - 0.25*x1 went, and the formula printed a constant where predict varies
+            if monomial(term) and size > 0 and _negligible(value, rest, share) \
+                    and np.ptp(value) < share * np.ptp(rest) and (not shifted or size < share):
                 continue
             kept.append(term)
         return node if len(kept) == len(terms) else sympy.Add(*kept)
