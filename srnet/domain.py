@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from srnet.data import counted, data_box, widen_box
+from srnet.data import counted, data_box, number_cell, widen_box
 
 #: Inputs up to which "auto" uses a widened box (beyond: jittered rows).
 AUTO_BOX_MAX_INPUTS = 4
@@ -394,22 +394,26 @@ def as_domain(value) -> Domain:
 
 def parse_domain(text: str) -> Domain:
     """``rows``, ``auto``, ``widen:F``, ``jitter:S`` or ``box:L,H;L,H;...``."""
-    kind, _, argument = text.strip().partition(":")
+    # numbers read as files write them (number_cell: widen:1_5 was a 15-fold widening, Python's float of "1_5")
+    kind, colon, argument = text.strip().partition(":")
     kind = kind.strip().lower()
     if kind in ("rows", "auto"):
-        if argument:
+        if colon:  # ("rows:" too)
             raise ValueError(f"domain {kind} takes no argument, got {text!r}")
         return Domain(kind)
     if kind in ("widen", "jitter"):
         try:
-            return Domain(kind, float(argument))
+            return Domain(kind, number_cell(argument.strip()))
         except ValueError as error:
             if "domain" in str(error):
                 raise
             raise ValueError(f"domain {kind} needs a number, as in {kind}:1.5; got {text!r}") from None
     if kind == "box":
+        parts = argument.split(";")
+        if parts[-1].strip() == "":  # a closing ';' is fine ("box:1,2;"); an empty pair between two is not
+            parts = parts[:-1]
         try:
-            pairs = tuple(tuple(float(v) for v in part.split(",")) for part in argument.split(";") if part.strip())
+            pairs = tuple(tuple(number_cell(v.strip()) for v in part.split(",")) for part in parts)
         except ValueError:
             raise ValueError(f"domain box needs numbers, as in box:-1,1;0,2; got {text!r}") from None
         if any(len(pair) != 2 for pair in pairs):

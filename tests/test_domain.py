@@ -122,11 +122,21 @@ def test_bad_boxes_are_one_clear_line(box, match):
     ("jitter:-0.1", "finite factor >= 0"),
     ("jitter:nan", "finite factor >= 0"),
     ("rows:3", "takes no argument"),
+    ("rows:", "takes no argument"),  # (accepted, as if the ':' were not there)
+    ("auto:", "takes no argument"),
+    ("widen:1_5", "needs a number"),  # (Python's float reads 1_5 as 15: a 15-fold widening for a typo of 1.5)
+    ("jitter:0_1", "needs a number"),
+    ("box:1,2;;3,4", "numbers"),  # (the empty pair was dropped: a box of two inputs for three)
 ])
 def test_bad_domain_strings_are_one_clear_line(text, match):
     with pytest.raises(ValueError, match=match) as excinfo:
         parse_domain(text)
     one_line(excinfo)
+
+
+def test_a_domain_string_may_be_spaced_and_end_with_a_semicolon():
+    assert parse_domain("box: -1, 1 ; 0,2;") == Domain("box", box=((-1.0, 1.0), (0.0, 2.0)))
+    assert parse_domain(" widen: 1.5 ") == Domain("widen", 1.5)
 
 
 @pytest.mark.parametrize("value", [5, [1, 2], object()])
