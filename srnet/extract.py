@@ -483,7 +483,9 @@ class SRNet(BaseEstimator):
         apart = [] if box is None else [j for j, (low, high) in enumerate(np.asarray(box, dtype=np.float64))
                                         if high < X[:, j].min() or low > X[:, j].max()]
         if apart:  # (the demo's box:5,6 printed "domain -220" for the rows without a word)
-            names = feature_names if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
+            # (a DataFrame's columns name them: the note said x0 beside a formula in 'speed')
+            names = (feature_names if feature_names is not None else [str(c) for c in columns]
+                     if columns is not None else [f"x{j}" for j in range(X.shape[1])])
             missed = (f"the domain box misses the data's range of {', '.join(str(names[j]) for j in apart)}: "
                       f"every row lies outside it, and the rows' figures judge the formula where it was not fitted")
             skipped = missed if skipped is None else f"{skipped}; {missed}"

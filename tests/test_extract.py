@@ -697,3 +697,7 @@ def test_a_domain_box_that_misses_the_data_is_noted():
                                      "the rows' figures judge the formula where it was not fitted")
     inside = SRNet(max_generations=3, domain=[(0.5, 6.0), (-1.0, 1.0)], **QUICK).fit(net, X)
     assert inside.domain_["note"] is None  # overlapping: nothing to say
+    import pandas as pd  # a DataFrame's columns name the input missed (it said x0 beside a formula in speed)
+    frame = SRNet(max_generations=3, domain=[(-1.0, 1.0), (5.0, 6.0)], **QUICK).fit(
+        net, pd.DataFrame(X, columns=["speed", "mass"]))
+    assert frame.domain_["note"].startswith("the domain box misses the data's range of mass: ")
