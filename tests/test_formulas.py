@@ -1176,7 +1176,10 @@ def test_a_formula_far_from_its_network_is_printed_at_four_digits_and_a_close_on
     x, y = sympy.symbols("x y", real=True)
     points = {"x": np.linspace(0, 1, 50), "y": np.linspace(1, 2, 50)}
     expr = sympy.Float(0.65677) * x + sympy.Float(0.682975) * y - sympy.Float(1.16242)
-    assert "0.682975" in str(round_faithfully(expr, 4, points))  # exact: the 1e-3 rule
+    # the 1e-3 rule: 5 digits, the fewest that keep it (6 were printed when 4 failed, 5 untried)
+    assert str(round_faithfully(expr, 4, points)) == "0.65677*x + 0.68297*y - 1.1624"
+    line = sympy.Float(1.05062) * x + sympy.Float(0.026458)  # asked for 2 digits: 3 keep it, not 6
+    assert str(round_faithfully(line, 2, points)) == "1.05*x + 0.0265"
     assert str(round_faithfully(expr, 4, points, tolerance=0.01)) == "0.6568*x + 0.683*y - 1.162"
     X = np.column_stack([points["x"], points["y"]])
     target = 0.65677 * X[:, 0] + 0.682975 * X[:, 1] - 1.16242

@@ -631,7 +631,8 @@ def common_factor_out(expr: sympy.Expr) -> sympy.Expr:
     return sympy.Add(*parts, constant)
 
 
-#: Digits :func:`round_faithfully` tries after the first, and how close the rounded formula must stay.
+#: Digits :func:`round_faithfully` tries after the first (and each below the first of these), and how close the
+#: rounded formula must stay.
 MORE_DIGITS = (6, 8, 12)
 FAITHFUL_ROUNDING = 1e-3
 #: Nodes (:func:`complexity`) beyond which :func:`round_faithfully` rounds once, to the most digits, instead
@@ -677,7 +678,8 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
     scale = float(np.std(exact)) or float(np.max(np.abs(exact)))
     if by_size:
         scale = max(scale, float(np.median(np.abs(exact))))
-    for more in (digits, *(d for d in MORE_DIGITS if d > digits)):
+    # each digit up to MORE_DIGITS' first, then its others (asked for 2, it printed 6 where 3 stayed as close)
+    for more in (digits, *range(digits + 1, MORE_DIGITS[0]), *(d for d in MORE_DIGITS if d > digits)):
         if more != digits:
             rounded = round_constants(expr, more, points)
         error = values(rounded)[finite] - exact
