@@ -1178,8 +1178,8 @@ def test_a_formula_far_from_its_network_is_printed_at_four_digits_and_a_close_on
     expr = sympy.Float(0.65677) * x + sympy.Float(0.682975) * y - sympy.Float(1.16242)
     # the 1e-3 rule: 5 digits, the fewest that keep it (6 were printed when 4 failed, 5 untried)
     assert str(round_faithfully(expr, 4, points)) == "0.65677*x + 0.68297*y - 1.1624"
-    line = sympy.Float(1.05062) * x + sympy.Float(0.026458)  # asked for 2 digits: 3 keep it, not 6
-    assert str(round_faithfully(line, 2, points)) == "1.05*x + 0.0265"
+    line = sympy.Float(1.05062) * x + sympy.Float(0.026458)  # asked for 2 digits: 5 keep it, not 6
+    assert str(round_faithfully(line, 2, points)) == "1.0506*x + 0.026458"
     assert str(round_faithfully(expr, 4, points, tolerance=0.01)) == "0.6568*x + 0.683*y - 1.162"
     X = np.column_stack([points["x"], points["y"]])
     target = 0.65677 * X[:, 0] + 0.682975 * X[:, 1] - 1.16242
