@@ -12,10 +12,11 @@ from srnet.probe import _BASIS_VALUES, plan_layers, probe
 
 @pytest.mark.parametrize("text", ["x", "x\n", "a\n"])
 def test_a_one_column_csv_of_a_header_and_no_rows_is_one_line(tmp_path, text):
-    """A one-column file holding only a header was an IndexError from the separator hint."""
+    """A one-column file holding only a header was an IndexError from the separator hint (and then "is
+    empty: shape (0, 1)"; it has no data rows)."""
     path = tmp_path / "t.csv"
     path.write_text(text)
-    with pytest.raises(ValueError, match=r"^'t.csv' is empty"):
+    with pytest.raises(ValueError, match=r"^'t.csv' has no data rows \(a name row alone\)$"):
         load_table(path)
 
 
