@@ -36,7 +36,7 @@ from srnet.data import (
     counted,
     nonfinite_count,
 )
-from srnet.domain import as_domain, sample_rows_box
+from srnet.domain import MAX_CATEGORIES, as_domain, categories, sample_rows_box
 from srnet.expr.symbolic import (
     complexity,
     fold_constants,
@@ -480,15 +480,23 @@ class SRNet(BaseEstimator):
             samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)
         if classes is None and plan.is_classifier:  # (explained up to a hidden layer, its outputs are not classes)
             classes = model_labels
+        # (a DataFrame's columns name the inputs: the note said x0 beside a formula in 'speed')
+        names = (feature_names if feature_names is not None else [str(c) for c in columns]
+                 if columns is not None else [f"x{j}" for j in range(X.shape[1])])
         apart = [] if box is None else [j for j, (low, high) in enumerate(np.asarray(box, dtype=np.float64))
                                         if high < X[:, j].min() or low > X[:, j].max()]
         if apart:  # (the demo's box:5,6 printed "domain -220" for the rows without a word)
-            # (a DataFrame's columns name them: the note said x0 beside a formula in 'speed')
-            names = (feature_names if feature_names is not None else [str(c) for c in columns]
-                     if columns is not None else [f"x{j}" for j in range(X.shape[1])])
             missed = (f"the domain box misses the data's range of {', '.join(str(names[j]) for j in apart)}: "
                       f"every row lies outside it, and the rows' figures judge the formula where it was not fitted")
             skipped = missed if skipped is None else f"{skipped}; {missed}"
+        kept = sorted(categories(X)) if domain.kind in ("widen", "jitter") else []
+        if kept:  # (widen:3 of a grid of whole numbers 0..9 was the rows' own points, without a word)
+            shown = ", ".join(str(names[j]) for j in kept[:4]) + (", ..." if len(kept) > 4 else "")
+            which = ("every input takes" if len(kept) == X.shape[1] else
+                     f"{counted(len(kept), 'input')} ({shown}) {'takes' if len(kept) == 1 else 'take'}")
+            read = (f"{which} at most {MAX_CATEGORIES} whole-number values, read as categories: the domain keeps "
+                    f"{'it on its' if len(kept) == 1 else 'them on their'} own values")
+            skipped = read if skipped is None else f"{skipped}; {read}"
         return self.fit_activations(given, activations, classification=plan.is_classifier, classes=classes,
                                     feature_names=feature_names, callback=callback, domain_samples=samples,
                                     layer_names=list(plan.names), _run_seed=run_seed,

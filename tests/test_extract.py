@@ -701,3 +701,18 @@ def test_a_domain_box_that_misses_the_data_is_noted():
     frame = SRNet(max_generations=3, domain=[(-1.0, 1.0), (5.0, 6.0)], **QUICK).fit(
         net, pd.DataFrame(X, columns=["speed", "mass"]))
     assert frame.domain_["note"].startswith("the domain box misses the data's range of mass: ")
+
+
+def test_inputs_read_as_categories_are_noted():
+    """widen:3 of a grid of whole numbers 0..9 sampled the rows' own points (each input read as categories, kept
+    on its values) without a word: the factor given seemed used.  Every such input is named."""
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    grid = np.array([(i, j) for i in range(10) for j in range(10)], dtype=float)
+    model = SRNet(max_generations=2, domain="widen:3", **QUICK).fit(net, grid)
+    assert model.domain_["note"] == ("every input takes at most 10 whole-number values, read as categories: the "
+                                     "domain keeps them on their own values")
+    X = np.column_stack([np.random.default_rng(0).uniform(-1, 1, 60), np.random.default_rng(1).integers(0, 2, 60)])
+    flagged = SRNet(max_generations=2, **QUICK).fit(net, X, feature_names=["speed", "flag"])
+    assert flagged.domain_["note"] == ("1 input (flag) takes at most 10 whole-number values, read as categories: "
+                                       "the domain keeps it on its own values")
+    assert SRNet(max_generations=2, domain="rows", **QUICK).fit(net, X).domain_["note"] is None  # rows: as they are
