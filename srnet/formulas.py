@@ -292,14 +292,13 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
         predicted = formula(X)
         # a classifier's logits compared less each row's mean; its classes and probabilities from the logits
         # themselves (centred, a row with an infinite logit was all NaN: agreement 0.67 for 1.0)
-        compared = (_centred(target), _centred(predicted)) if classification else (target, predicted)
-        rmse, r2 = rmse_r2(*compared)
+        reference, compared = (_centred(target), _centred(predicted)) if classification else (target, predicted)
+        rmse, r2 = rmse_r2(reference, compared)
         figures[name] = {"rmse": rmse, "r2": r2}
-        compared_target = np.asarray(compared[0])
-        if compared_target.ndim == 2 and compared_target.shape[1] > 1:
-            compared_predicted = np.asarray(compared[1]).reshape(compared_target.shape)
-            per_output = [rmse_r2(compared_target[:, j], compared_predicted[:, j])
-                          for j in range(compared_target.shape[1])]
+        reference = np.asarray(reference)
+        if reference.ndim == 2 and reference.shape[1] > 1:
+            compared = np.asarray(compared).reshape(reference.shape)
+            per_output = [rmse_r2(reference[:, j], compared[:, j]) for j in range(reference.shape[1])]
             figures[name]["r2_per_output"] = [r2 for _, r2 in per_output]
             figures[name]["rmse_per_output"] = [rmse for rmse, _ in per_output]
         if classification:  # logits are free up to a shift per row: the probabilities are what compares

@@ -314,9 +314,9 @@ def _waves_pile_up(program: Program, x: np.ndarray, slopes: np.ndarray, span: fl
     :data:`_STRETCH_GAP` of the range are two), when it is a small part of the range (steep everywhere: a
     smooth function on a range too wide for the grid, sin on [-1e6, 1e6]), is zoomed into about its middle,
     each zoom _REFINE-fold narrower: a smooth function, however steep or wavy, shows a few local extremes once a
-    window is narrow enough; piled-up waves show many in every window.  Each stretch: one spot alone was
-    looked at, from the first steep point to the last, and two of them (sin(1/(x - 1)) + sin(1/(x + 1))), or
-    one beside another steep term (x*sin(1/x) + x**3), made that spot as wide as the range, and passed."""
+    window is narrow enough; piled-up waves show many in every window.  (One spot alone was looked at before,
+    from the first steep point to the last: two stretches, sin(1/(x - 1)) + sin(1/(x + 1)), or one beside
+    another steep term, x*sin(1/x) + x**3, made it as wide as the range, and they passed.)"""
     if not slopes.max() > 0:  # flat wherever the grid falls (exp(-x**2) on [-1e12, 1e12])
         return None
     steep = x[:-1][slopes > slopes.max() / _REFINE]

@@ -46,8 +46,9 @@ def readable_formulas(formulas, X: np.ndarray | None = None) -> list[sympy.Expr]
     """``formulas`` as a person reads them: constants rounded to :data:`READING_DIGITS` digits, or to more where
     that would move a formula by over 1e-3 of its spread at a few rows of ``X`` (the points the formulas were
     fitted on), and a sum's intercept judged round-off by its size beside the sum's values there (see
-    :func:`srnet.expr.symbolic.round_faithfully`, as srnet's own formulas and the estimators' are read:
-    ``0.12345678*x0 - 246.9`` for x0 near 2000 read ``0.1235*x0 - 2469/10``, R2 0.986 against itself)."""
+    :func:`srnet.expr.symbolic.round_faithfully`, as srnet's own formulas and the estimators' are read; at 4
+    digits alone, ``0.12345678*x0 - 246.9`` for x0 near 2000 was printed ``0.1235*x0 - 2469/10``, R2 0.986
+    against itself)."""
     points = None if X is None else residue_points(make_symbols(X.shape[1]), X)
     return [round_faithfully(formula, READING_DIGITS, points) for formula in formulas]
 

@@ -598,9 +598,8 @@ def common_factor_out(expr: sympy.Expr) -> sympy.Expr:
     24.42*tanh(s3) + 24.42*sqrt(Abs(age)) + 120.7`` (a search's output weight, which sympy distributes over the
     sum it scales): fewer nodes, and the sum's shape in plain sight; a factor those terms share is written
     once too (``3.095*x0*(x1 + x2)``, where rounding made 3.0952*x0*x1 and 3.0948*x0*x2 one coefficient's
-    terms).  The top-level sum only; the products
-    are left unevaluated (sympy would distribute them again), so rebuilding the result (``xreplace``,
-    ``subs``) writes the terms apart again."""
+    terms).  The top-level sum only; the products are left unevaluated (sympy would distribute them again),
+    so rebuilding the result (``xreplace``, ``subs``) writes the terms apart again."""
     if not expr.is_Add:
         return expr
     constant, rest = expr.as_coeff_Add()
