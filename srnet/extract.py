@@ -480,9 +480,10 @@ class SRNet(BaseEstimator):
             samples["poles"] = (domain.sample(X, max(n_rows, POLE_POINTS), rng), None)
         if classes is None and plan.is_classifier:  # (explained up to a hidden layer, its outputs are not classes)
             classes = model_labels
-        # (a DataFrame's columns name the inputs: the note said x0 beside a formula in 'speed')
-        names = (feature_names if feature_names is not None else [str(c) for c in columns]
-                 if columns is not None else [f"x{j}" for j in range(X.shape[1])])
+        # (a DataFrame's text columns name the inputs, as fit_activations reads them: the note said x0 beside a
+        # formula in 'speed')
+        named = feature_names if feature_names is not None else frame_columns(given)
+        names = [str(n) for n in named] if named is not None else [f"x{j}" for j in range(X.shape[1])]
         apart = [] if box is None else [j for j, (low, high) in enumerate(np.asarray(box, dtype=np.float64))
                                         if high < X[:, j].min() or low > X[:, j].max()]
         if apart:  # (the demo's box:5,6 printed "domain -220" for the rows without a word)
