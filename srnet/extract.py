@@ -412,6 +412,8 @@ class SRNet(BaseEstimator):
         columns = getattr(X, "columns", None)
         # the network would be fed its inputs scrambled, and the formula name them wrongly
         _check_columns(columns, model_names, "the features the model was fitted on", "pass X[model.feature_names_in_]")
+        for known, whose in ((frame_columns(X), "X's columns"), (model_names, "the model's features")):
+            _check_renaming(name_list(feature_names), known, whose)
         if feature_names is None and columns is None:
             feature_names = model_names
         self._checked_settings()  # every parameter, before any probing or searching
@@ -425,7 +427,8 @@ class SRNet(BaseEstimator):
         training = in_training_mode(model)
         if training:  # (a Dropout network in train mode scored R^2 0.38 against the formula reported at 0.994)
             shown_modules = ", ".join(f"'{name}'" for name in training[:3]) + (", ..." if len(training) > 3 else "")
-            warnings.warn(f"the network is in training mode ({shown_modules} compute otherwise there); srnet "
+            modules = f"module {shown_modules} computes" if len(training) == 1 else f"modules {shown_modules} compute"
+            warnings.warn(f"the network is in training mode ({modules} otherwise there); srnet "
                           f"explains it in eval mode, as model.eval() runs it: call model.eval() before comparing "
                           f"the formula with it", UserWarning, stacklevel=2)
         domain = as_domain(self.domain).resolved(X)
@@ -568,6 +571,9 @@ class SRNet(BaseEstimator):
         classes = None if classes is None else np.asarray(classes).reshape(-1)
         if classes is not None and len(classes) != targets[-1].shape[0]:
             raise ValueError(f"{len(classes)} class labels for the network's {targets[-1].shape[0]} outputs")
+        if classes is not None and len(set(classes.tolist())) < len(classes):  # predict_class could not tell them
+            twice = next(label for j, label in enumerate(classes.tolist()) if label in classes.tolist()[:j])
+            raise ValueError(f"class labels must be distinct, one per output: {twice!r} labels two of them")
         direct_share = self._direct_share(classification)
         # every check passed; a refit refused above leaves the previous fit whole (its names beside another
         # fit's programs made predict refuse the data it was fitted on), and so does one that fails from here
@@ -1053,6 +1059,18 @@ class SRNet(BaseEstimator):
             "teacher_forced_layer_mse": self.teacher_forced_layer_mse_,
             "teacher_forced_layer_r2": self.teacher_forced_layer_r2_,
         })
+
+
+def _check_renaming(names, known, whose: str) -> None:
+    """``feature_names`` may rename the inputs, not move a name to another input: ``["b", "a"]`` for a model
+    fitted on columns a, b printed the model's a as b, without a word (a DataFrame in that order is refused)."""
+    if names is None or known is None:
+        return
+    position = {str(name): j for j, name in enumerate(known)}
+    for j, name in enumerate(names):
+        if position.get(name, j) != j:
+            raise ValueError(f"feature_names names input {j} {name!r}, input {position[name]}'s name in {whose}; "
+                             f"name the inputs in the order they are given")
 
 
 def _check_columns(columns, expected, whose: str, fix: str | None = None) -> None:

@@ -40,7 +40,18 @@ def name_list(names) -> list[str] | None:
         return None
     if isinstance(names, (str, bytes)):
         raise TypeError(f"feature_names must be a list of names, one per input; got the text {names!r}")
-    return [str(name) for name in names]
+    return _distinct([str(name) for name in names], "feature_names")
+
+
+def _distinct(names: list[str], what: str) -> list[str]:
+    """``names``, refused in one line when two are equal: the formula reads them ``a`` and ``a_2`` and nothing
+    says which column is which (``feature_symbols_``, name -> symbol, kept one of them)."""
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            raise ValueError(f"{what} must be distinct: {name!r} names inputs {seen[name]} and {j}")
+        seen[name] = j
+    return names
 
 
 def frame_columns(X):
@@ -54,7 +65,10 @@ def frame_columns(X):
     if any(text) and not all(text):
         raise ValueError("X's columns mix text and other names (e.g. 'a' and 1); name every column with "
                          "text (X.columns = X.columns.astype(str)), or none")
-    return columns if all(text) else None  # numbered: x0, x1, ... as for an array
+    if not all(text):
+        return None  # numbered: x0, x1, ... as for an array
+    _distinct(list(columns), "X's columns")
+    return columns
 
 
 def feature_symbols(names) -> list[str]:

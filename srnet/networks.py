@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import numbers
 import pickle
 import re
@@ -699,6 +700,8 @@ def as_network(model) -> nn.Module:
     """
     if isinstance(model, nn.Linear):  # a bare Linear is a network of one layer, named "0" (as in a Sequential)
         return nn.Sequential(model)
+    if isinstance(model, torch.jit.TopLevelTracedModule):
+        return _reloaded(model)
     if isinstance(model, nn.Module):
         return model
     if _sklearn_kind(model) is not None:
@@ -712,6 +715,16 @@ def as_network(model) -> nn.Module:
         raise TypeError(f"got a path ({str(model)!r}); load it with srnet.networks.load_network(path, "
                         f"architecture) first. srnet explains {ACCEPTED}")
     raise TypeError(f"srnet cannot explain a {type(model).__name__}; it explains {ACCEPTED}")
+
+
+def _reloaded(traced) -> nn.Module:
+    """A ``torch.jit.trace`` result as TorchScript loads it back: the submodules of a traced module cannot be
+    called ("Trace submodules cannot be called"), so its layers could not be probed in order, and srnet said
+    so of a plain chain; saved and loaded (in memory), the same code runs them one by one."""
+    buffer = io.BytesIO()
+    torch.jit.save(traced, buffer)
+    buffer.seek(0)
+    return torch.jit.load(buffer)
 
 
 def _sklearn_kind(model) -> str | None:
@@ -761,6 +774,10 @@ def from_sklearn(estimator) -> nn.Sequential:
         raise TypeError(f"from_sklearn converts fitted MLPRegressor/MLPClassifier; got {type(estimator).__name__}")
     if not hasattr(estimator, "coefs_"):
         raise ValueError(f"this {type(estimator).__name__} is not fitted yet; call fit before explaining it")
+    labels = getattr(estimator, "classes_", None)
+    if labels is not None and len(labels) < 2:  # (scikit-learn fits one; srnet said "1 class labels for 2 outputs")
+        raise ValueError(f"this {type(estimator).__name__} was fitted on one class ({labels.tolist()[0]!r}): it always "
+                         f"answers it, and there is nothing to explain")
     if estimator.activation not in _SKLEARN_ACTIVATIONS:
         raise ValueError(f"unknown scikit-learn activation {estimator.activation!r}")
     linears = []

@@ -153,6 +153,11 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
     else:
         if isinstance(layers, str):
             layers = [layers]
+        try:  # a NumPy array or a pandas Index of names too (their truth value was ambiguous in "not layers")
+            layers = [str(name) if isinstance(name, str) else name for name in layers]
+        except TypeError:
+            raise ValueError(f"layers must be a module name or a list of them (strings such as "
+                             f"{modules[0][0] if modules else '0'!r}); got {layers!r}") from None
         if not layers:
             raise ValueError("layers is empty; name at least one module, or pass None for the defaults")
         known = [name for name, _ in modules]

@@ -91,7 +91,7 @@ def test_a_network_left_in_training_mode_is_explained_in_eval_mode_and_the_user_
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(2, 6), torch.nn.Tanh(), torch.nn.Dropout(0.3), torch.nn.Linear(6, 1))
     X = np.random.default_rng(0).uniform(-1, 1, (60, 2))
-    with pytest.warns(UserWarning, match=r"^the network is in training mode \('2' compute otherwise there\); srnet "
+    with pytest.warns(UserWarning, match=r"^the network is in training mode \(module '2' computes otherwise there\); srnet "
                                          r"explains it in eval mode, as model.eval\(\) runs it"):
         SRNet(max_seconds=None, **QUICK).fit(net, X)
     assert net.training and net[2].training  # (its flags are its own again)

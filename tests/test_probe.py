@@ -315,9 +315,13 @@ def test_undecomposable_scripted_module_is_refused(X):
     np.testing.assert_array_equal(probe(scripted, X)[0], want)
 
 
-def test_traced_modules_are_refused_because_their_children_cannot_be_called(X):
-    with pytest.raises(ValueError, match=r"^cannot probe TorchScript module PaperMLP: .*Trace submodules cannot be called"):
-        probe(torch.jit.trace(PaperMLP(), torch.zeros(1, 2)), X)
+def test_traced_modules_are_probed_as_their_network_is(X):
+    """A traced module's children cannot be called ("Trace submodules cannot be called"), and it was refused; it is
+    saved and loaded in memory (srnet.networks.as_network), whose TorchScript runs them, with the same numbers."""
+    network = PaperMLP()
+    traced = probe(torch.jit.trace(network, torch.zeros(1, 2)), X)
+    for layer, expected in zip(traced, probe(network, X)):
+        np.testing.assert_array_equal(layer, expected)
 
 
 # --- bad input ---------------------------------------------------------------------------

@@ -303,7 +303,8 @@ def _number(e) -> float:
     except (TypeError, ValueError):
         value = complex(float("nan"))
     if value.imag != 0 or not np.isfinite(value.real):
-        raise ValueError(f"the expression holds {e}, which is not a finite real number")
+        shown = str(e) if len(str(e)) <= 40 else sympy.sstr(sympy.N(e, 4))  # 10**400 was shown in 401 digits
+        raise ValueError(f"the expression holds {shown}, which is not a finite real number")
     return value.real
 
 

@@ -101,6 +101,8 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
 def subsample_rows(n: int, max_samples: int | None, rng: np.random.Generator) -> np.ndarray:
     """Sorted indices of at most ``max_samples`` of ``n`` rows (all when None or n is small)."""
     max_samples = check_budget("max_samples", max_samples, allow_none=True, integer=True)
+    if max_samples is not None and max_samples < 2 <= n:  # (1 read "n_samples = 1" beside 50 rows given)
+        raise ValueError(f"max_samples must be at least 2 (rows a formula is fitted on), got {max_samples}")
     if max_samples is None or n <= max_samples:
         return np.arange(n)
     return np.sort(rng.choice(n, max_samples, replace=False))

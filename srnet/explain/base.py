@@ -27,6 +27,20 @@ from srnet.data import TASKS, check_matrix, counted, random_generator
 Network = Callable[[np.ndarray], np.ndarray]
 
 
+def as_network_function(predict):
+    """``predict`` as the function explainers query: a torch module, or a scikit-learn MLP srnet converts, wrapped
+    in :class:`srnet.explain.network.NetworkFunction` (given the module itself, every explainer failed inside
+    torch: a numpy array passed to Linear); any other callable as it is."""
+    from torch import nn
+
+    from srnet.explain.network import NetworkFunction
+    from srnet.networks import _sklearn_kind, as_network
+
+    if isinstance(predict, nn.Module) or _sklearn_kind(predict) is not None:
+        return NetworkFunction(as_network(predict))
+    return predict
+
+
 def as_points(X, name: str = "X") -> np.ndarray:
     """``X`` as a non-empty, finite float64 array of shape (n_samples, n_features): srnet's one check of a
     data matrix (:func:`srnet.data.check_matrix`; a complex X was cut to its real part here, and a masked
@@ -136,7 +150,10 @@ class Explainer(BaseEstimator, ABC):
         """
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
+        predict = as_network_function(predict)
         X_train = as_points(X_train, "X_train")
+        if len(X_train) < 2:  # cgp_direct, xnet and lime fitted one row: a constant, or a neighbourhood of nothing
+            raise ValueError("X_train has 1 row: an explainer learns from 2 rows or more, labelled by the network")
         Y_train = network_outputs(predict, X_train, task)
         n_features = X_train.shape[1]
         n_outputs = 1 if task == "regression" else Y_train.shape[1]

@@ -148,7 +148,8 @@ def test_same_seed_same_explainer():
     ({"alpha": -1.0}, uniform(50, 2, 0), "alpha must be >= 0"),
     ({"alpha": float("nan")}, uniform(50, 2, 0), "alpha must be a finite number"),  # trained, predicted NaN
     ({"valid_fraction": 1.5}, uniform(50, 2, 0), r"valid_fraction must be in \(0, 1\)"),
-    ({}, uniform(1, 2, 0), "1 of its 1 rows, leaving none to learn from"),
+    ({}, uniform(1, 2, 0), "X_train has 1 row: an explainer learns from 2 rows or more"),  # (every explainer's)
+    ({"valid_fraction": 0.9}, uniform(2, 2, 0), "2 of its 2 rows, leaving none to learn from"),
 ])
 def test_bad_parameters_are_named(params, X_train, message):
     with pytest.raises(ValueError, match=message):
