@@ -859,6 +859,8 @@ def pmlb_name_hint(name: str) -> str:
     known = sorted(set(pmlb.dataset_names) | set(pmlb.classification_dataset_names)
                    | set(pmlb.regression_dataset_names))
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    # the names that begin with it too: "wine" is wine_recognition or wine_quality_red (difflib found none)
+    close += [c for c in known if c.lower().startswith(name.lower()) and c not in close][:3 - len(close)]
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 

@@ -148,7 +148,7 @@ def write_report(folder, *, plots: bool = True) -> Report:
         raise NotADirectoryError(f"'{store.root}' is a file, not a folder: give the --out folder of srnet bench")
     if not store.root.is_dir():
         raise FileNotFoundError(f"no such folder: '{store.root}'")
-    if not store.results.is_dir():
+    if not store.results.is_dir() and not store.manifest_path.exists():  # (with batch.json: every job missing)
         raise FileNotFoundError(f"'{store.root}' holds no results/ folder: not an srnet bench output")
     payloads, corrupt = store.load_all()
     if not payloads and not store.manifest_path.exists():
@@ -186,8 +186,8 @@ def write_report(folder, *, plots: bool = True) -> Report:
                                             if not store.path(job_id).exists()])
     frame.to_csv(store.root / "summary.csv", index=False)
     report.written.append(store.root / "summary.csv")
-    report.headline = headline(frame) + _unknown_task_line(rows) + _unfinished_line(manifest, report.missing) + (
-        [unread] if unread else [])
+    report.headline = headline(frame) + _unknown_task_line(rows) + _unfinished_line(
+        manifest, report.missing, store.holder()) + ([unread] if unread else [])
     atomic_write_text(store.root / "summary.md", markdown(frame, corrupt, report.headline, manifest,
                                                          report.missing))
     report.written.append(store.root / "summary.md")
@@ -249,7 +249,7 @@ def _unknown_task_line(rows: list[dict]) -> list[str]:
 MISSING_SHOWN = 10
 
 
-def _unfinished_line(manifest, missing: list[dict]) -> list[str]:
+def _unfinished_line(manifest, missing: list[dict], holder: str | None = None) -> list[str]:
     """Lines saying the batch is not finished: its last run never closed (killed, or still running), and the
     planned jobs of any run that have no result file (``missing``).  A report of such a folder looked complete.
 
@@ -260,8 +260,11 @@ def _unfinished_line(manifest, missing: list[dict]) -> list[str]:
     last = runs[-1] if runs else {}
     if not isinstance(last, dict) or not isinstance(last.get("started_at"), str):  # not a run srnet recorded
         last = {}
-    if last and not isinstance(last.get("ok"), int):
-        lines.append(f"the last run (started {last.get('started_at')}) did not finish (still running, or killed): "
+    if last and not isinstance(last.get("ok"), int) and holder is not None:  # (rerun, it said: the lock refuses)
+        lines.append(f"the last run (started {last.get('started_at')}) is still running (pid {holder}): this "
+                     f"report shows what it has finished so far")
+    elif last and not isinstance(last.get("ok"), int):
+        lines.append(f"the last run (started {last.get('started_at')}) did not finish (killed, or stopped): "
                      f"rerun the same srnet bench command to finish the batch")
     if missing:
         # each job named: after a rerun of fewer datasets, the earlier run's jobs left undone were in no count

@@ -338,6 +338,7 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
            "workers": workers, "scheduler": scheduler, "retry_failed": retry_failed, "host": host(),
            "versions": versions(), **(run_info or {})}
     manifest = store.check_batch(settings)
+    store.check_writable()
     removed = store.clean_temporaries()
     if removed:
         log(f"removed {removed} temporary file(s) of an interrupted write")

@@ -26,6 +26,7 @@ import fcntl
 import hashlib
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +182,19 @@ class ResultStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def holder(self) -> str | None:
+        """The pid of the srnet bench that holds the folder now (see :meth:`lock`), or None when none does."""
+        try:
+            with open(self.root / ".lock") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return handle.read().strip() or "unknown"
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except OSError:  # no lock file: never run, or an older srnet's folder
+            return None
+        return None
 
     def path(self, job_id: str) -> Path:
         return self.results / f"{job_id}.json"
@@ -373,6 +387,19 @@ class ResultStore:
         if jobs:
             manifest.setdefault("jobs", {}).update({job.job_id: planned_job(job) for job in jobs})
         atomic_write_text(self.manifest_path, dumps(manifest, indent=1) + "\n")
+
+    def check_writable(self) -> None:
+        """Refuse, in one line, a folder whose results/ or batch.json cannot be written: before the cluster
+        starts and any job runs (the first job trained and searched, then its result was lost with the batch)."""
+        self.results.mkdir(parents=True, exist_ok=True)
+        for folder in (self.root, self.results):
+            try:
+                handle, probe = tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIX}check-", dir=folder)
+                os.close(handle)
+                os.unlink(probe)
+            except OSError as error:
+                raise ValueError(f"'{folder}' is not writable ({error.strerror or error}): no result could be "
+                                 f"kept; make it writable, or use another --out folder") from None
 
     def close_batch(self, started_at: str, outcome: dict) -> None:
         """Add what a run did (``outcome``: finished_at, seconds, ok, failed, ...) to its manifest record."""

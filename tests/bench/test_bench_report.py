@@ -1,6 +1,7 @@
 """``srnet report``: one row per job, corrupt files listed and not counted, the plots."""
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -333,8 +334,12 @@ def test_the_report_of_an_unfinished_batch_says_so(tmp_path):
     store.open_batch(store.check_batch(BatchSettings()), {"started_at": "t0"})
     store.write(fake_payload(jobs[0], 0))
     report = write_report(tmp_path, plots=False)  # killed: its run never closed
-    assert report.headline[-1] == ("the last run (started t0) did not finish (still running, or killed): rerun the "
+    assert report.headline[-1] == ("the last run (started t0) did not finish (killed, or stopped): rerun the "
                                    "same srnet bench command to finish the batch")
+    with store.lock():  # while a bench holds the folder, a rerun is refused: the report said to rerun
+        assert write_report(tmp_path, plots=False).headline[-1] == (
+            f"the last run (started t0) is still running (pid {os.getpid()}): this report shows what it has "
+            f"finished so far")
     store.close_batch("t0", {"ok": 1, "failed": 0, "unfinished": 2, "wall_seconds": 29.0})
     report = write_report(tmp_path, plots=False)
     assert report.headline[-1] == ("2 job(s) of the last run have no result yet (interrupted, or lost to the "
