@@ -234,38 +234,27 @@ def description_text(described: dict, shown: int = 4) -> str:
     return ranges if described["kind"] == "box" else f"{kind}, {ranges}"
 
 
-#: An input with at most this many distinct values, whole numbers or evenly spaced ones, is categorical (jitter:
-#: see Domain.sample).
+#: An input with at most this many distinct values, all whole numbers, is categorical; so is one of two values
+#: (a flag, standardised or not) repeated over the rows (jitter: see Domain.sample).
 MAX_CATEGORIES = 10
-#: How far (in steps) an evenly spaced value may sit from its grid point: float32 data standardised in float64.
-GRID_TOLERANCE = 1e-5
 
 
 def categories(X: np.ndarray) -> dict[int, np.ndarray]:
     """Input index -> its distinct values, for the inputs that take at most
-    MAX_CATEGORIES distinct values that are whole numbers (0/1 flags, one-hot
-    codes, small counts) or the same scaled and shifted: a grid of one step
-    (a standardised flag reads -0.8 and 1.25, a standardised count of 0..3
-    four values a step of 0.9 apart), repeated (twice as many rows as values
-    at least; 3 rows of 3 readings are not codes).  One rule for the data and
-    its standardised copy: a network trained on standardised inputs (srnet
-    bench standardises PMLB's) never saw a flag at 0.27 either."""
+    MAX_CATEGORIES distinct whole numbers (0/1 flags, one-hot codes, small
+    counts), or two values of any kind, each on two rows at least: a flag
+    scaled and shifted (a standardised 0/1 flag reads -0.8 and 1.25; srnet
+    bench standardises PMLB's inputs), which a network trained on it never
+    saw at 0.27 either.  More values that are not whole numbers stay a range:
+    0, 0.1, ..., 0.9 is as likely a grid of a measured input (a designed
+    experiment) as a standardised count, and a grid's box is its domain."""
     found = {}
     for column in range(X.shape[1]):
         values = np.unique(X[:, column])
-        if values.size <= MAX_CATEGORIES and (np.all(values == np.round(values)) or _repeated_grid(values, len(X))):
+        whole = values.size <= MAX_CATEGORIES and np.all(values == np.round(values))
+        if whole or (values.size == 2 and len(X) >= 4):
             found[column] = values
     return found
-
-
-def _repeated_grid(values: np.ndarray, n_rows: int) -> bool:
-    """Whether sorted distinct ``values`` (2 or more) lie on a grid of one step, their smallest gap, and the
-    rows repeat them (at least two rows per value)."""
-    if values.size < 2 or n_rows < 2 * values.size or not np.all(np.isfinite(values)):
-        return False
-    with np.errstate(over="ignore", invalid="ignore"):
-        steps = (values - values[0]) / np.diff(values).min()
-    return bool(np.all(np.isfinite(steps)) and np.all(np.abs(steps - np.round(steps)) <= GRID_TOLERANCE))
 
 
 def independent_inputs(X: np.ndarray, *, rows: int = 1000, probes: int = 200) -> bool:

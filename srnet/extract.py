@@ -498,7 +498,7 @@ class SRNet(BaseEstimator):
             shown = ", ".join(str(names[j]) for j in kept[:4]) + (", ..." if len(kept) > 4 else "")
             which = ("every input takes" if len(kept) == X.shape[1] else
                      f"{counted(len(kept), 'input')} ({shown}) {'takes' if len(kept) == 1 else 'take'}")
-            read = (f"{which} at most {MAX_CATEGORIES} values, whole or evenly spaced, read as categories: the domain "
+            read = (f"{which} at most {MAX_CATEGORIES} whole numbers or two values, read as categories: the domain "
                     f"keeps {'it on its' if len(kept) == 1 else 'them on their'} own values")
             skipped = read if skipped is None else f"{skipped}; {read}"
         return self.fit_activations(given, activations, classification=plan.is_classifier, classes=classes,

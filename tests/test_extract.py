@@ -709,10 +709,10 @@ def test_inputs_read_as_categories_are_noted():
     net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
     grid = np.array([(i, j) for i in range(10) for j in range(10)], dtype=float)
     model = SRNet(max_generations=2, domain="widen:3", **QUICK).fit(net, grid)
-    assert model.domain_["note"] == ("every input takes at most 10 values, whole or evenly spaced, read as "
+    assert model.domain_["note"] == ("every input takes at most 10 whole numbers or two values, read as "
                                      "categories: the domain keeps them on their own values")
     X = np.column_stack([np.random.default_rng(0).uniform(-1, 1, 60), np.random.default_rng(1).integers(0, 2, 60)])
     flagged = SRNet(max_generations=2, **QUICK).fit(net, X, feature_names=["speed", "flag"])
-    assert flagged.domain_["note"] == ("1 input (flag) takes at most 10 values, whole or evenly spaced, read as "
+    assert flagged.domain_["note"] == ("1 input (flag) takes at most 10 whole numbers or two values, read as "
                                        "categories: the domain keeps it on its own values")
     assert SRNet(max_generations=2, domain="rows", **QUICK).fit(net, X).domain_["note"] is None  # rows: as they are
