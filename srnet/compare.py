@@ -47,7 +47,7 @@ import sympy
 from srnet.cgp import driver
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, description_text, sample_box
-from srnet.explain.base import Explainer, LocalLinearExplainer
+from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_function
 from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import common_factor_out
@@ -215,7 +215,8 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
 
     Parameters
     ----------
-    network : NetworkFunction
+    network : NetworkFunction, torch module or fitted scikit-learn MLP
+        The network (a module is wrapped in a NetworkFunction, as the explainers wrap it).
     X_train : array-like of shape (n, n_features)
     explainers : dict of name -> unfitted Explainer
     task : {"regression", "classification"} or None
@@ -256,6 +257,10 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     if n_points < 2:  # one point has no variance: R^2 -inf beside a tiny RMSE
         raise ValueError(f"n_points must be >= 2 (R^2 needs two points), got {n_points}")
     X_train = check_rows(check_matrix(X_train, "X_train"), name="X_train")
+    network = as_network_function(network)
+    if not isinstance(network, NetworkFunction):  # ('function' object has no attribute 'plan')
+        raise TypeError(f"compare measures a network srnet can probe (a torch module, a fitted scikit-learn MLP or "
+                        f"a NetworkFunction), not a {type(network).__name__}")
     n_features = network.plan.n_features
     if X_train.shape[1] != n_features:
         raise ValueError(f"X_train has {counted(X_train.shape[1], 'column')} but the network expects {n_features}")

@@ -8,6 +8,7 @@ rows, and composes the layers into one formula of the network's inputs.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import sys
@@ -423,6 +424,9 @@ class SRNet(BaseEstimator):
         X = check_matrix(X)
         check_rows(X)
         _check_squarable(X, "X")
+        if layers is not None and not isinstance(layers, str):
+            with contextlib.suppress(TypeError):  # (plan_layers names what layers must be)
+                layers = list(layers)  # read twice, by plan_layers and probe: a generator was empty the second time
         plan = plan_layers(model, layers)
         training = in_training_mode(model)
         if training:  # (a Dropout network in train mode scored R^2 0.38 against the formula reported at 0.994)
@@ -1062,15 +1066,16 @@ class SRNet(BaseEstimator):
 
 
 def _check_renaming(names, known, whose: str) -> None:
-    """``feature_names`` may rename the inputs, not move a name to another input: ``["b", "a"]`` for a model
-    fitted on columns a, b printed the model's a as b, without a word (a DataFrame in that order is refused)."""
-    if names is None or known is None:
+    """``feature_names`` may rename the inputs, not reorder their names: ``["b", "a"]`` for a model fitted on
+    columns a, b printed the model's a as b, without a word (a DataFrame in that order is refused).  Other
+    names are a renaming (x1, x2 read x0, x1), and a count that differs is refused later, as such."""
+    if names is None or known is None or len(names) != len(known):
         return
-    position = {str(name): j for j, name in enumerate(known)}
-    for j, name in enumerate(names):
-        if position.get(name, j) != j:
-            raise ValueError(f"feature_names names input {j} {name!r}, input {position[name]}'s name in {whose}; "
-                             f"name the inputs in the order they are given")
+    known = [str(name) for name in known]
+    if sorted(names) == sorted(known) and names != known:
+        j = next(j for j, (name, other) in enumerate(zip(names, known)) if name != other)
+        raise ValueError(f"feature_names names input {j} {names[j]!r}, input {known.index(names[j])}'s name in "
+                         f"{whose}: they are its names in another order; name the inputs in the order given")
 
 
 def _check_columns(columns, expected, whose: str, fix: str | None = None) -> None:

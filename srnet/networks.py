@@ -721,10 +721,20 @@ def _reloaded(traced) -> nn.Module:
     """A ``torch.jit.trace`` result as TorchScript loads it back: the submodules of a traced module cannot be
     called ("Trace submodules cannot be called"), so its layers could not be probed in order, and srnet said
     so of a plain chain; saved and loaded (in memory), the same code runs them one by one."""
+    from srnet.probe import in_training_mode  # (srnet.probe reads this module)
+
     buffer = io.BytesIO()
-    torch.jit.save(traced, buffer)
-    buffer.seek(0)
-    return torch.jit.load(buffer)
+    with warnings.catch_warnings():  # torch's own deprecation notes of jit.save and jit.load: srnet's doing
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(traced, buffer)
+        buffer.seek(0)
+        reloaded = torch.jit.load(buffer)
+    training = in_training_mode(reloaded)
+    if training:  # the trace holds training behaviour (a batch's statistics, dropout); eval() does not change it
+        raise ValueError(f"this module was traced in training mode, and its module '{training[0]}' computes as in "
+                         f"training inside the trace (model.eval() does not change a trace): call model.eval() "
+                         f"before torch.jit.trace, or pass the module itself")
+    return reloaded
 
 
 def _sklearn_kind(model) -> str | None:

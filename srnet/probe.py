@@ -813,7 +813,9 @@ def _not_fed(model, what: str) -> ValueError:
 def _check_output(model, outputs: dict, output, final) -> None:
     """The layer explained as the output is what the network returns (of a tuple or list, its first tensor)."""
     if isinstance(final, (tuple, list)):  # (output, auxiliary, ...): a forward returning (10 * o, o) passed unchecked
-        final = next((item for item in final if isinstance(item, torch.Tensor)), None)
+        final = next((item for item in final if isinstance(item, (torch.Tensor, np.ndarray))), None)
+    if isinstance(final, np.ndarray) and final.dtype.kind in "biuf":  # a forward answering in NumPy (10 * o + 5
+        final = torch.as_tensor(final)  # of its last Linear o) passed unchecked, and its Linear was explained
     if output is None or not isinstance(final, torch.Tensor):
         return
     last = outputs[output]

@@ -77,7 +77,7 @@ def test_layers_may_be_a_numpy_array_or_a_pandas_index(net):
 
 def test_feature_names_may_rename_inputs_but_not_move_a_name(X):
     """feature_names=["b", "a"] for a model fitted on columns a, b printed the model's a as b without a word (a
-    DataFrame in that order is refused); other names rename the inputs, as before."""
+    DataFrame in that order is refused); other names rename the inputs, as before, and a wrong count is named."""
     mlp = MLPRegressor(hidden_layer_sizes=(4,), max_iter=50, random_state=0)
     with pytest.warns(Warning):  # (50 iterations: scikit-learn's ConvergenceWarning)
         mlp.fit(pd.DataFrame(X, columns=["a", "b"]), X[:, 0])
@@ -85,8 +85,13 @@ def test_feature_names_may_rename_inputs_but_not_move_a_name(X):
         SRNet(**QUICK).fit(mlp, X, feature_names=["b", "a"])
     assert SRNet(**QUICK).fit(mlp, X, feature_names=["speed", "mass"]).feature_names_ == ["speed", "mass"]
     net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
-    with pytest.raises(ValueError, match=r"^feature_names names input 0 'b', input 1's name in X's columns"):
-        SRNet(**QUICK).fit(net, pd.DataFrame(X, columns=["a", "b"]), feature_names=["b", "c"])
+    with pytest.raises(ValueError, match=r"^feature_names names input 0 'b', input 1's name in X's columns: they "
+                                         r"are its names in another order"):
+        SRNet(**QUICK).fit(net, pd.DataFrame(X, columns=["a", "b"]), feature_names=["b", "a"])
+    shifted = SRNet(**QUICK).fit(net, pd.DataFrame(X, columns=["x1", "x2"]), feature_names=["x0", "x1"])
+    assert shifted.feature_names_ == ["x0", "x1"]  # a renaming (1-based columns read 0-based), not a reordering
+    with pytest.raises(ValueError, match=r"^3 feature names for 2 columns of X$"):  # the count, not a move
+        SRNet(**QUICK).fit(net, pd.DataFrame(X, columns=["a", "b"]), feature_names=["x", "a", "b"])
 
 
 def test_names_and_class_labels_must_be_distinct(X):
@@ -123,3 +128,67 @@ def test_messages_that_read_plainly():
     z = np.linspace(-2, 2, 50)[:, None]
     with pytest.raises(ValueError, match=r"^max_samples must be at least 2 \(rows a formula is fitted on\), got 1$"):
         activation_from_data(z, np.tanh(z[:, 0]), max_samples=1, max_generations=5, max_seconds=None)
+
+
+# A review of this stop's diff: what wrapping a module, reloading a trace and the name checks missed ---------------
+
+class _AnswersInNumpy(nn.Module):
+    """A forward that adapts NumPy in and out, and rescales its last Linear's output after it."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+
+    def forward(self, X):
+        with torch.no_grad():
+            return self.net(torch.as_tensor(np.asarray(X), dtype=torch.float32)).numpy().ravel() * 10 + 5
+
+
+def test_a_forward_that_answers_in_numpy_is_checked_against_its_last_module(X):
+    """Its last Linear was explained without the 10 * o + 5 after it (the check skipped a non-tensor answer),
+    by SRNet and, given the module, by every explainer: a formula of another function, without a word."""
+    for fit in (lambda: make_explainer("maple", max_seconds=1.0).fit(_AnswersInNumpy().eval(), X),
+                lambda: SRNet(**QUICK).fit(_AnswersInNumpy().eval(), X)):
+        with pytest.raises(ValueError, match=r"^_AnswersInNumpy returns something other than its last module "
+                                             r"'net.2' computes"):
+            fit()
+
+
+def test_a_module_traced_in_training_mode_is_refused_as_such(X):
+    """A BatchNorm traced in training mode holds a batch's statistics (one point's output changed with its batch)
+    and srnet said it explained the module in eval mode, which cannot change a trace."""
+    net = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 1))
+    with pytest.warns(Warning):  # (torch: jit.trace is deprecated)
+        traced = torch.jit.trace(net.train(), torch.zeros(5, 2))
+    with pytest.raises(ValueError, match=r"^this module was traced in training mode, and its module '1' computes "
+                                         r"as in training inside the trace"):
+        SRNet(**QUICK).fit(traced, X)
+
+
+def test_an_explainer_given_a_module_takes_its_task_from_its_head(X):
+    """A logits-only classifier fitted with task='classification' had its raw logits read as class probabilities
+    (MAPLE answered -0.126, 0.085, 0.109 where srnet's explainer answered a softmax)."""
+    logits = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+    with pytest.raises(ValueError, match=r"^the network is a regression network \(no softmax head\), but "
+                                         r"task='classification' was asked"):
+        make_explainer("maple", max_seconds=1.0).fit(logits, X, task="classification")
+    classifier = nn.Sequential(*logits, nn.Softmax(dim=1))
+    with pytest.raises(ValueError, match=r"pass task='classification'$"):
+        make_explainer("maple", max_seconds=1.0).fit(classifier, X)
+
+
+def test_compare_takes_the_module_itself(net, X):
+    """The README's Python line names a module; compare() raised "'Sequential' object has no attribute 'plan'"."""
+    from srnet.compare import compare
+    from srnet.explain import make_explainers
+
+    comparison = compare(net, X, make_explainers(["maple"], max_seconds=1.0), n_points=50, random_state=0)
+    assert set(comparison.explainers) == {"maple"}
+    with pytest.raises(TypeError, match=r"^compare measures a network srnet can probe .*, not a function$"):
+        compare(lambda Z: Z[:, 0], X, make_explainers(["maple"]))
+
+
+def test_layers_given_as_a_generator_are_read_once(net, X):
+    """plan_layers read the generator and probe found it empty: "layers is empty; name at least one module"."""
+    assert SRNet(**QUICK).fit(net, X, layers=(name for name in ["1", "2"])).layer_names_ == ["1", "2"]
