@@ -25,14 +25,17 @@ Per job kind:
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import platform
 import socket
+import subprocess
 import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 
@@ -111,7 +114,30 @@ def versions() -> dict:
             found[package] = version(package)
         except PackageNotFoundError:
             found[package] = None
+    found["srnet_commit"] = source_commit()
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def source_commit() -> str | None:
+    """The git commit of the srnet code running (``+changes`` when its srnet/ differs from it), or None outside a
+    git checkout: every commit's srnet is version 0.1.0, so a batch resumed after a ``git pull`` mixed two codes'
+    results under one version (the report names the commits when they differ)."""
+    source = Path(__file__).resolve().parents[1]
+    try:
+        # srnet's own files tracked there (an installed copy inside a virtual environment inside some repository
+        # is not that repository's code)
+        tracked = subprocess.run(["git", "-C", str(source), "ls-files", "--error-unmatch", "__init__.py"],
+                                 capture_output=True, timeout=10)
+        commit = subprocess.run(["git", "-C", str(source), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                                text=True, timeout=10)
+        if tracked.returncode != 0 or commit.returncode != 0:
+            return None
+        changed = subprocess.run(["git", "-C", str(source), "diff", "--quiet", "HEAD", "--", "."],
+                                 capture_output=True, timeout=10).returncode == 1
+    except (OSError, subprocess.SubprocessError):  # no git, or one that hangs
+        return None
+    return commit.stdout.strip() + ("+changes" if changed else "")
 
 
 def host() -> dict:

@@ -186,7 +186,7 @@ def write_report(folder, *, plots: bool = True) -> Report:
                                             if not store.path(job_id).exists()])
     frame.to_csv(store.root / "summary.csv", index=False)
     report.written.append(store.root / "summary.csv")
-    report.headline = headline(frame) + _unknown_task_line(rows) + _unfinished_line(
+    report.headline = headline(frame) + _unknown_task_line(rows) + _mixed_code_line(payloads) + _unfinished_line(
         manifest, report.missing, store.holder()) + ([unread] if unread else [])
     atomic_write_text(store.root / "summary.md", markdown(frame, corrupt, report.headline, manifest,
                                                          report.missing))
@@ -247,6 +247,23 @@ def _unknown_task_line(rows: list[dict]) -> list[str]:
 
 #: Planned jobs without a result that the headline names (summary.md lists every one).
 MISSING_SHOWN = 10
+
+
+def _mixed_code_line(payloads: list[dict]) -> list[str]:
+    """A line naming the srnet commits of the counted results when there are several (a batch resumed after a
+    ``git pull`` averaged two codes' numbers under one version, without a word); results of an srnet outside a
+    git checkout, or of an older srnet, record none and are not counted here."""
+    commits: dict[str, int] = {}
+    for payload in payloads:
+        recorded = payload.get("versions") if isinstance(payload.get("versions"), dict) else {}
+        commit = recorded.get("srnet_commit")
+        if isinstance(commit, str):
+            commits[commit] = commits.get(commit, 0) + 1
+    if len(commits) < 2:
+        return []
+    shown = ", ".join(f"{commit} ({count})" for commit, count in sorted(commits.items(), key=lambda kv: -kv[1]))
+    return [f"the results were made by {len(commits)} versions of srnet's code (commit: results): {shown}; "
+            f"a resumed batch mixes them: rerun into a new --out folder to compare like with like"]
 
 
 def _unfinished_line(manifest, missing: list[dict], holder: str | None = None) -> list[str]:

@@ -515,3 +515,22 @@ def test_a_worker_s_warm_up_is_timed_apart_from_its_first_job(tmp_path, pmlb_cac
     line = next(line for line in table(pd.DataFrame([row]), "classification") if line.startswith("| iris |"))
     assert line.endswith("| 12 | 10 |")
 
+
+def test_a_report_names_the_code_versions_it_mixes(tmp_path):
+    """Every commit's srnet is version 0.1.0: a batch resumed after a git pull averaged two codes' results with
+    no remark.  Each result records the commit it ran (jobs.source_commit), and the report names them when they
+    differ; results of an srnet outside a git checkout record none."""
+    from srnet.bench.jobs import source_commit, versions
+
+    assert versions()["srnet_commit"] == source_commit()
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2,nguyen-3", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"started_at": "t0"}, jobs)
+    store.close_batch("t0", {"ok": 3, "failed": 0, "unfinished": 0, "wall_seconds": 1.0})
+    for job, commit in zip(jobs, ("aaaa", "aaaa", None)):
+        store.write({**fake_payload(job, 1.0), "versions": {"srnet": "0.1.0", "srnet_commit": commit}})
+    assert not any("versions of srnet's code" in line for line in write_report(tmp_path, plots=False).headline)
+    store.write({**fake_payload(jobs[2], 1.0), "versions": {"srnet": "0.1.0", "srnet_commit": "bbbb+changes"}})
+    assert write_report(tmp_path, plots=False).headline[-1] == (
+        "the results were made by 2 versions of srnet's code (commit: results): aaaa (2), bbbb+changes (1); a "
+        "resumed batch mixes them: rerun into a new --out folder to compare like with like")

@@ -59,3 +59,4 @@ def test_a_pmlb_name_that_begins_datasets_names_is_answered_with_them():
     assert pmlb_name_hint("wine") == "; did you mean 'wine_quality_red', 'wine_quality_white', 'wine_recognition'?"
     assert pmlb_name_hint("irsi").startswith("; did you mean 'iris'")
     assert pmlb_name_hint("zzzz") == ""
+
