@@ -585,6 +585,8 @@ def _name_points(ax, series) -> None:
 
 
 #: Every plot :func:`write_plots` may draw.
+#: Marker of each series in a plot of several explainers' figures per dataset ("x" marks a missing figure).
+SERIES_MARKERS = ("o", "s", "^", "D", "v", "P")
 REPORT_PLOTS = ("fidelity_per_dataset.png", "srnet_vs_maple.png", "time_per_job.png", "complexity_vs_fidelity.png")
 
 
@@ -626,14 +628,18 @@ def write_plots(frame, folder: Path) -> list[Path]:
                                                                - set(first.index))))
         x = np.arange(len(order))
         floor = -1.0 if task == "regression" else 0.0
+        # each series a little to the side of the dataset's tick, in a shape of its own: equal figures (1.0 for
+        # all three explainers) were drawn on one spot, the last series' marker hiding the others
+        step = min(0.25, 0.8 / len(series))
         for k, (name, values) in enumerate(series.items()):
             y = values.reindex(order).to_numpy(dtype=float)
             if task == "regression":
                 y = np.clip(y, -1, 1)
-            ax.plot(x, y, "o", ms=3.5, color=f"C{k}", label=name, alpha=0.8)
+            beside = x + (k - (len(series) - 1) / 2) * step
+            ax.plot(beside, y, SERIES_MARKERS[k % len(SERIES_MARKERS)], ms=3.5, color=f"C{k}", label=name, alpha=0.8)
             missing = np.isin(order, values.index) & ~np.isfinite(y)  # measured, but a seed has no figure
             if missing.any():
-                ax.plot(x[missing], np.full(missing.sum(), floor), "x", ms=6, color=f"C{k}",
+                ax.plot(beside[missing], np.full(missing.sum(), floor), "x", ms=6, color=f"C{k}",
                         label=f"{name}: a seed without a figure (drawn at {floor:g})")
         ax.set_xticks(x)
         ax.set_xticklabels(order, rotation=90, fontsize=max(4, min(8, 600 // max(len(order), 1))))

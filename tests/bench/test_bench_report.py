@@ -534,3 +534,26 @@ def test_a_report_names_the_code_versions_it_mixes(tmp_path):
     assert write_report(tmp_path, plots=False).headline[-1] == (
         "the results were made by 2 versions of srnet's code (commit: results): aaaa (2), bbbb+changes (1); a "
         "resumed batch mixes them: rerun into a new --out folder to compare like with like")
+
+
+def test_explainers_of_equal_figures_are_drawn_side_by_side(folder, monkeypatch):
+    """srnet, lime and maple all at 1.0 on a dataset were drawn on one spot, the last series' marker hiding the
+    others (a report-only review saw only maple's dot on prnn_crabs); each series now sits beside the dataset's
+    tick, in a marker of its own."""
+    import srnet.plots
+
+    drawn = {}
+
+    def keep(fig, path):
+        drawn[path.name] = {line.get_label(): (line.get_xydata(), line.get_marker()) for ax in fig.axes
+                            for line in ax.get_lines() if line.get_label() in ("srnet", "maple")}
+        srnet.plots.plt.close(fig)
+        return path
+
+    monkeypatch.setattr(srnet.plots, "save_figure", keep)
+    write_report(folder)
+    (srnet_points, srnet_marker), (maple_points, maple_marker) = (drawn["fidelity_per_dataset.png"][name]
+                                                                  for name in ("srnet", "maple"))
+    np.testing.assert_array_equal(srnet_points[:, 1], maple_points[:, 1])  # the fake results tie everywhere
+    assert np.all(maple_points[:, 0] - srnet_points[:, 0] > 0.1) and srnet_marker != maple_marker
+    assert np.all(np.abs(srnet_points[:, 0] - np.round(srnet_points[:, 0])) <= 0.4)  # still at its dataset
