@@ -430,13 +430,20 @@ def same_settings(have, want: dict) -> bool:
     return canonical(have) == canonical(want)
 
 
+#: The command-line option of each batch setting srnet bench takes (the others, such as steps, keep their names).
+SETTING_OPTIONS = {"seconds": "--seconds", "generations": "--generations", "explainers": "--explainers",
+                   "hidden": "--hidden", "activation": "--activation", "epochs": "--epochs",
+                   "early_stopping": "--early-stopping", "max_rows": "--max-rows", "n_points": "--points"}
+
+
 def differences(have, want: dict, words=("folder", "now")) -> str:
     """The settings that differ, ``"key: folder A, now B; ..."`` (``words`` name the two sides; ``have``
     that is not a dict, a hand-edited file's, counts as none)."""
     have = have if isinstance(have, dict) else {}
     keys = sorted(set(have) | set(want))
-    parts = [f"{key}: {words[0]} {setting_text(have.get(key))}, {words[1]} {setting_text(want.get(key))}"
-             for key in keys if have.get(key) != want.get(key)]
+    # by the option a user gives (--points 50 read "n_points: folder 1000, now 50")
+    parts = [f"{SETTING_OPTIONS.get(key, key)}: {words[0]} {setting_text(have.get(key))}, {words[1]} "
+             f"{setting_text(want.get(key))}" for key in keys if have.get(key) != want.get(key)]
     return "; ".join(parts)
 
 

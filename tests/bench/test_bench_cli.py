@@ -81,13 +81,13 @@ def test_corrupt_result_is_redone_and_settings_are_guarded(tmp_path, capsys):
 
     changed = [a if a != "5" else "6" for a in argv]  # --generations 6
     assert main(changed) == 2
-    assert "other settings (generations: folder 5, now 6)" in capsys.readouterr().err
+    assert "other settings (--generations: folder 5, now 6)" in capsys.readouterr().err
 
     # without its manifest, the results themselves refuse other settings, and the refusal writes nothing:
     # it wrote the other settings' manifest, after which the folder's own command was refused
     (out / "batch.json").unlink()
     assert main(changed) == 2
-    assert "no batch.json and 2 result(s) made with other settings (generations: folder 5, now 6)" in \
+    assert "no batch.json and 2 result(s) made with other settings (--generations: folder 5, now 6)" in \
         capsys.readouterr().err
     assert not (out / "batch.json").exists()
     # nor may another suite's jobs join them under other settings (only the suite's own files were checked)

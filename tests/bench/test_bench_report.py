@@ -195,7 +195,7 @@ def test_a_result_of_other_settings_copied_in_is_listed_not_counted(folder, pmlb
     store.write(fake_payload(job, agreement=0.2))
     report = write_report(folder)
     listed = dict((path.name, why) for path, why in report.corrupt)
-    assert "generations: file 5, batch unset" in listed["iris__srnet__seed2.json"]
+    assert "--generations: file 5, batch unset" in listed["iris__srnet__seed2.json"]
     frame = pd.read_csv(folder / "summary.csv")  # not counted: a seed missing from its row, not a figure in it
     uncounted = frame.loc[frame["status"] == "not counted", ["dataset", "seed"]].values.tolist()
     assert len(frame) == 7 and sorted(uncounted) == [["breast", 1], ["iris", 2]]
@@ -285,7 +285,7 @@ def test_without_a_manifest_results_of_other_settings_are_listed_not_averaged(fo
     store.write(fake_payload(job, agreement=0.2))
     report = write_report(folder, plots=False)
     listed = dict((path.name, why) for path, why in report.corrupt)
-    assert "other settings than most of the folder's results' (generations: file 5, most unset" in \
+    assert "other settings than most of the folder's results' (--generations: file 5, most unset" in \
         listed["iris__srnet__seed2.json"]
     frame = pd.read_csv(folder / "summary.csv")
     assert sorted(frame.loc[frame["status"] == "not counted", "dataset"]) == ["breast", "iris"]

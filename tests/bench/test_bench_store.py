@@ -96,7 +96,7 @@ def test_manifest_refuses_other_settings_once_the_folder_holds_results(tmp_path,
     store.write(payload(jobs[0]))
     store.open_batch(store.check_batch(BatchSettings(seconds=6.0)), {"run": 3})
     assert [run["run"] for run in store.read_manifest()["runs"]] == [1, 2, 3]
-    with pytest.raises(ValueError, match=r"other settings \(seconds: folder 6.0, now 10.0\)"):
+    with pytest.raises(ValueError, match=r"other settings \(--seconds: folder 6.0, now 10.0\)"):
         store.check_batch(BatchSettings(seconds=10.0))
 
 
@@ -132,7 +132,7 @@ def test_result_of_other_settings_is_refused(tmp_path):
     store.write(payload(old))
     new = resolve_suite("nguyen:nguyen-1", settings=BatchSettings(seconds=6.0)).jobs
     with pytest.raises(ValueError, match=r"1 result file\(s\) in .* made with other settings than this batch's: "
-                                         r"nguyen-1__srnet__seed0.json \(seconds: folder 5.0, now 6.0\); use another"):
+                                         r"nguyen-1__srnet__seed0.json \(--seconds: folder 5.0, now 6.0\); use another"):
         store.plan(new)
 
 
@@ -179,4 +179,4 @@ def test_differences_read_as_settings_not_python_reprs():
 
     assert differences({"generations": 20, "seconds": None, "explainers": ["lime"]},
                        {"generations": None, "seconds": 2.0, "explainers": []}) == (
-        "explainers: folder [lime], now []; generations: folder 20, now unset; seconds: folder unset, now 2.0")
+        "--explainers: folder [lime], now []; --generations: folder 20, now unset; --seconds: folder unset, now 2.0")

@@ -60,3 +60,12 @@ def test_a_pmlb_name_that_begins_datasets_names_is_answered_with_them():
     assert pmlb_name_hint("irsi").startswith("; did you mean 'iris'")
     assert pmlb_name_hint("zzzz") == ""
 
+
+
+def test_other_settings_are_named_by_their_options():
+    """--points 50 into a folder of 1000 read "n_points: folder 1000, now 50", a name the user never typed."""
+    from srnet.bench.store import differences
+
+    folder, now = BatchSettings().to_dict(), BatchSettings(n_points=50, max_rows=800, steps=10).to_dict()
+    assert differences(folder, now) == ("--max-rows: folder 5000, now 800; --points: folder 1000, now 50; "
+                                        "steps: folder 2000, now 10")
