@@ -584,9 +584,9 @@ def _name_points(ax, series) -> None:
                         ha="right" if right else "left", fontsize=size, alpha=0.8)
 
 
-#: Every plot :func:`write_plots` may draw.
 #: Marker of each series in a plot of several explainers' figures per dataset ("x" marks a missing figure).
 SERIES_MARKERS = ("o", "s", "^", "D", "v", "P")
+#: Every plot :func:`write_plots` may draw.
 REPORT_PLOTS = ("fidelity_per_dataset.png", "srnet_vs_maple.png", "time_per_job.png", "complexity_vs_fidelity.png")
 
 
