@@ -20,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
+import struct
 import sys
 import time
 import uuid
@@ -98,6 +100,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
 
     if scheduler is not None:
         check_scheduler(scheduler)
+        _check_greets_as_dask(scheduler, timeout=min(timeout, GREETING_SECONDS))
         try:
             client = Client(scheduler, timeout=timeout)
         except Exception as error:  # OSError, TimeoutError, or a transport this installation lacks
@@ -120,6 +123,47 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
             _start_workers_deaf_to_ctrl_c(cluster, n_workers)
             client.wait_for_workers(n_workers)
             yield client
+
+
+#: Seconds a server at ``--scheduler`` has to greet a new connection before it is taken for something else.
+GREETING_SECONDS = 10.0
+#: A Dask handshake's size bound: its first message is a small dict of versions and options.
+_GREETING_MAX_BYTES = 1 << 20
+
+
+def _check_greets_as_dask(scheduler: str, *, timeout: float) -> None:
+    """Refuse a ``tcp://`` address whose server does not greet like a Dask scheduler.
+
+    A Dask scheduler writes its handshake as soon as a connection opens (a message whose first 8 bytes give
+    its length); distributed's client then waits for that handshake without a deadline, so a web server or
+    any other service at the address (which waits for the client to speak first) hung ``srnet bench
+    --scheduler`` for good, and one that greets with text (SSH's banner) read as a message of exabytes.
+    Other schemes (``tls://``) are left to distributed."""
+    from distributed.comm import get_address_host_port, parse_address
+
+    scheme, _ = parse_address(scheduler)
+    if scheme != "tcp":
+        return
+    host, port = get_address_host_port(scheduler)
+    greeting = b""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            while len(greeting) < 8:
+                chunk = connection.recv(8 - len(greeting))
+                if not chunk:
+                    break
+                greeting += chunk
+    except TimeoutError:
+        if not greeting:
+            raise ValueError(f"the server at {scheduler} said nothing in {timeout:g} s after the connection "
+                             f"opened, where a Dask scheduler greets at once: is it a Dask scheduler?") from None
+    except OSError as error:
+        raise ValueError(f"could not connect to the Dask scheduler at {scheduler}: {error}") from None
+    size = struct.unpack("<Q", greeting)[0] if len(greeting) == 8 else 0
+    if not 0 < size <= _GREETING_MAX_BYTES:
+        raise ValueError(f"the server at {scheduler} does not greet like a Dask scheduler "
+                         f"(it began {greeting!r}): is the address right?")
 
 
 #: Seconds to wait for local worker processes to exist (spawned; importing their libraries takes longer).

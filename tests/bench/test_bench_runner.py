@@ -2,6 +2,8 @@
 
 import functools
 import os
+import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -142,6 +144,40 @@ def test_an_existing_cluster_through_its_scheduler_address(tmp_path, client):
     assert (run["ok"], run["failed"], run["unfinished"]) == (2, 0, 0) and run["wall_seconds"] > 0
 
 
+def _one_connection_server(greeting: bytes):
+    """A loopback server that accepts one connection, writes ``greeting`` (nothing, for a server that waits
+    for its client to speak first, as a web server does) and holds the connection open; its address."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        connection, _ = listener.accept()
+        connection.sendall(greeting)
+        time.sleep(5)
+        connection.close()
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("greeting, message", [
+    (b"", "said nothing in 1 s after the connection opened, where a Dask scheduler greets at once"),
+    (b"SSH-2.0-OpenSSH_9.6\r\n", "does not greet like a Dask scheduler (it began b'SSH-2.0-'"),
+])
+def test_a_server_that_is_not_a_dask_scheduler_is_named_not_waited_on_for_ever(greeting, message):
+    """distributed's client waits for the scheduler's handshake without a deadline: a web server at the
+    address hung srnet bench --scheduler for good."""
+    address = _one_connection_server(greeting)
+    started = time.monotonic()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        with dask_client(scheduler=address, timeout=1):
+            pass
+    assert time.monotonic() - started < 4
+
+
 def _sleep_long(_):
     import time
 
@@ -151,8 +187,6 @@ def _sleep_long(_):
 def test_after_ctrl_c_a_local_cluster_closes_without_waiting_for_running_jobs():
     """Closing a local cluster waits for the jobs its workers run; after
     Ctrl-C srnet bench ends those workers first, so it exits at once."""
-    import time
-
     import psutil
 
     from srnet.bench.runner import dask_client, stop_local_workers
