@@ -539,6 +539,7 @@ class SRNet(BaseEstimator):
         """
         started = time.perf_counter()
         columns = frame_columns(X)
+        _check_renaming(name_list(feature_names), columns, "X's columns")  # (as fit does)
         if feature_names is None:
             feature_names = columns
         # the inputs' names (a DataFrame's text columns, else the model's or feature_names=): a DataFrame's

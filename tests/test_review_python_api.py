@@ -91,6 +91,9 @@ def test_feature_names_may_rename_inputs_but_not_move_a_name(X):
     with pytest.raises(ValueError, match=r"^feature_names names input 0 'b', input 1's name in X's columns: they "
                                          r"are its names in another order"):
         SRNet(**QUICK).fit(net, pd.DataFrame(X, columns=["a", "b"]), feature_names=["b", "a"])
+    frame = pd.DataFrame(X, columns=["a", "b"])  # recorded activations of that frame: the same refusal
+    with pytest.raises(ValueError, match=r"^feature_names names input 0 'b', input 1's name in X's columns"):
+        SRNet(**QUICK).fit_activations(frame, [X[:, :1] * 2 + X[:, 1:]], feature_names=["b", "a"])
     shifted = SRNet(**QUICK).fit(net, pd.DataFrame(X, columns=["x1", "x2"]), feature_names=["x0", "x1"])
     assert shifted.feature_names_ == ["x0", "x1"]  # a renaming (1-based columns read 0-based), not a reordering
     with pytest.raises(ValueError, match=r"^3 feature names for 2 columns of X$"):  # the count, not a move
