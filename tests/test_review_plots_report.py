@@ -197,3 +197,24 @@ def test_classification_fidelity_is_drawn_on_a_scale_that_tells_0_99_from_1(draw
         ninety, ninety_nine, one = (ax.transData.transform([(1, v)])[0][1] for v in (0.9, 0.99, 1.0))
         zero = ax.transData.transform([(1, 0.0)])[0][1]
         assert ax.get_yscale() == "function" and one - ninety_nine > 0.8 * (ninety - zero), name
+
+
+def test_a_suite_of_160_datasets_keeps_its_names_legible_and_its_plot_tall(drawn, tmp_path):
+    """At PMLB's 160 tables the labels of fidelity_per_dataset.png and time_per_job.png shrank to 3-4 pt in a
+    figure 2700 px wide (no name could be read); at a readable size, names of 60 characters (the GAMETES sets)
+    squeezed the plot above them into a strip.  Each label keeps 7 pt, the figure grows in both directions,
+    and the points start at the left edge (an inch of margin stood empty at each end)."""
+    from srnet.bench.report import write_plots
+
+    frame = _frame([("classification", 0.5 + 0.003 * k, 0.9) for k in range(160)])
+    frame.loc[0, "dataset"] = "GAMETES_Heterogeneity_20atts_1600_Het_0.4_0.2_75_EDM_2_001"
+    write_plots(frame, tmp_path)
+    for name in ("fidelity_per_dataset.png", "time_per_job.png"):
+        fig = drawn[name]
+        ax = fig.axes[0]
+        labels = ax.get_xticklabels()
+        assert len(labels) == 160 and {label.get_fontsize() for label in labels} == {7}, name
+        fig.canvas.draw()
+        plot_height = ax.get_window_extent().height / fig.dpi  # inches of the plot itself, above the names
+        assert plot_height > 2.5, (name, plot_height)
+        assert ax.get_xlim() == (-1, 160), name

@@ -590,6 +590,20 @@ SERIES_MARKERS = ("o", "s", "^", "D", "v", "P")
 REPORT_PLOTS = ("fidelity_per_dataset.png", "srnet_vs_maple.png", "time_per_job.png", "complexity_vs_fidelity.png")
 
 
+#: Width per dataset (or job) of the plots with one tick each, and their labels' size: the figure grows with
+#: the count, so the labels keep a size a person reads (they shrank to 3-4 pt at the PMLB suite's 160 datasets,
+#: in a figure 2700 px wide whose names nobody could read).
+TICK_INCHES, TICK_FONT = 0.13, 7
+
+
+def _label_inches(labels) -> float:
+    """About the length of the longest of ``labels`` written upright at :data:`TICK_FONT` (half an em a
+    character): the figure's height grows by it, or a name of 60 characters (PMLB's GAMETES sets) squeezed
+    the plot above it into a strip."""
+    longest = max((len(str(label)) for label in labels), default=0)
+    return longest * TICK_FONT * 0.5 / 72
+
+
 def write_plots(frame, folder: Path) -> list[Path]:
     """The four plots of a summary frame; returns the files written."""
     import pandas as pd
@@ -603,7 +617,8 @@ def write_plots(frame, folder: Path) -> list[Path]:
 
     # 1. fidelity per dataset, one series per explainer (SRNet: per method)
     fig, axes = plt.subplots(len(tasks), 1, squeeze=False, layout="constrained",
-                             figsize=(max(7.0, 0.13 * ok["dataset"].nunique() + 2), 4.2 * len(tasks)))
+                             figsize=(max(7.0, TICK_INCHES * ok["dataset"].nunique() + 2),
+                                      (3.4 + _label_inches(frame["dataset"])) * len(tasks)))
     for ax, task in zip(axes[:, 0], tasks):
         # every job of the task, a failed or uncounted one's figures NaN: a seed without a figure leaves its
         # dataset without a mean, as the table stars it (dropping failed jobs first drew an ordinary mean)
@@ -642,7 +657,8 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 ax.plot(beside[missing], np.full(missing.sum(), floor), "x", ms=6, color=f"C{k}",
                         label=f"{name}: a seed without a figure (drawn at {floor:g})")
         ax.set_xticks(x)
-        ax.set_xticklabels(order, rotation=90, fontsize=max(4, min(8, 600 // max(len(order), 1))))
+        ax.set_xticklabels(order, rotation=90, fontsize=TICK_FONT)
+        ax.set_xlim(-1, len(order))  # (matplotlib's margin left an inch empty at each end of 160 datasets)
         rows_used = "compare's sample of the test rows" if srnet_column != "fidelity" else "test rows"
         if task == "classification":
             ax.axhline(AGREEMENT_TARGET, color="grey", lw=0.8, ls="--")
@@ -711,7 +727,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
     # 3. time per job: load, train, explain
     times = frame.assign(label=frame["dataset"] + " " + frame["method"] + " s" + frame["seed"].astype(str))
     times = times.sort_values("total_seconds", na_position="first")
-    fig, ax = plt.subplots(figsize=(max(7.0, 0.1 * len(times) + 2), 4.2))
+    fig, ax = plt.subplots(figsize=(max(7.0, TICK_INCHES * len(times) + 2), 3.4 + _label_inches(times["label"])))
     x = np.arange(len(times))
     bottom = np.zeros(len(times))
     for k, part in enumerate(("load_seconds", "train_seconds", "explain_seconds", "warm_up_seconds")):
@@ -724,7 +740,8 @@ def write_plots(frame, folder: Path) -> list[Path]:
     other = np.maximum(times["total_seconds"].fillna(0).to_numpy(float) - bottom, 0)
     ax.bar(x, other, bottom=bottom, color="lightgrey", label="other", width=0.85)
     ax.set_xticks(x)
-    ax.set_xticklabels(times["label"], rotation=90, fontsize=max(3, min(8, 600 // max(len(times), 1))))
+    ax.set_xticklabels(times["label"], rotation=90, fontsize=TICK_FONT)
+    ax.set_xlim(-1, len(times))
     ax.set_ylabel("seconds (on its worker)")
     ax.set_title(f"time per job ({len(times)} job{'s' * (len(times) != 1)})")
     ax.legend(fontsize=8)
