@@ -489,6 +489,9 @@ SHIFT_SENSITIVE = (sympy.sin, sympy.cos, sympy.tan, sympy.exp, sympy.tanh)
 SIMPLE_NUMERATOR = 10**7
 #: ... and a denominator up to this (a decimal shown is p/q only where it is exact: 0.375 is 3/8).
 SIMPLE_DENOMINATOR = 12
+#: A fraction (q > 1) only with a numerator below this: x/2 and 3*x/8 read as easily as 0.5*x and 0.375*x,
+#: but 1937/10 - 5.261*x**2 (a linnerud formula's intercept) did not read as 193.7, nor 25/2 as 12.5.
+SIMPLE_FRACTION_NUMERATOR = 10
 #: How close (relative) a rounded decimal must be to p/q to be it: float64's error in writing it.
 EXACT_DECIMAL = 1e-14
 
@@ -501,14 +504,16 @@ def _simple_rational(value: float, rounded: float, digits: int) -> sympy.Rationa
     it, which took a fifth of the display rounding of a 168-input classifier's formulas.  A whole number is
     one however far the value is within rounding (1.00004 at 4 digits was printed ``1.0*x``: two digits
     shown where four were asked for; :func:`round_faithfully` adds digits where that moves the formula);
-    248.1234 stays 248.1, not 2481/10."""
+    248.1234 stays 248.1, not 2481/10, and 193.70001 stays 193.7: a fraction's numerator is below
+    :data:`SIMPLE_FRACTION_NUMERATOR`."""
     if not 1 / 13 < abs(value) < 2 * SIMPLE_NUMERATOR or not math.isfinite(rounded):
         return None
     for q in range(1, SIMPLE_DENOMINATOR + 1):  # the smallest denominator: the rational in lowest terms
         p = round(rounded * q)
         if p != 0 and abs(p / q - rounded) <= EXACT_DECIMAL * abs(rounded):
             close = q == 1 or abs(p / q - value) <= 10 ** -(digits + 1) * abs(value)
-            return sympy.Rational(p, q) if close and abs(p) < SIMPLE_NUMERATOR else None
+            short = abs(p) < (SIMPLE_NUMERATOR if q == 1 else SIMPLE_FRACTION_NUMERATOR)
+            return sympy.Rational(p, q) if close and short else None
     return None
 
 
