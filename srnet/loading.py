@@ -85,9 +85,18 @@ def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, p
                          f"{expected}{hint}")
     if workload.y is not None and not workload.is_classifier and np.asarray(workload.y).dtype.kind in "USO":
         raise ValueError("the target column holds text labels, but the network is a regressor (it does not end in "
-                         "Softmax or LogSoftmax): pass a numeric target, or a classifier (in --arch, add "
-                         "':softmax')")
+                         "Softmax or LogSoftmax): pass a numeric target, or for a classifier, "
+                         f"{_softmax_way(workload)}")
     return workload
+
+
+def _softmax_way(workload: Workload) -> str:
+    """How to give a logits-only classifier its softmax head: in --arch, or, for a TorchScript archive (which
+    refuses --arch), saved again with one (the advice to add ':softmax' to --arch was a dead end there)."""
+    if workload.architecture is not None:
+        return "add ':softmax' to --arch"
+    return ("save it with nn.Softmax(dim=1) after its last layer (torch.jit.script(nn.Sequential(model, "
+            "nn.Softmax(dim=1))))")
 
 
 #: Class labels a note lists before "...".
@@ -164,11 +173,8 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
     outputs = plan_layers(workload.model).widths[-1]
     if r2 is None and outputs > 1 and y.dtype.kind in "iuf" and np.all(y == np.round(y)) \
             and len(np.unique(y)) == outputs:
-        way = ("add ':softmax' to --arch" if workload.architecture is not None else  # TorchScript has no --arch
-               "save it with nn.Softmax(dim=1) after its last layer (torch.jit.script(nn.Sequential(model, "
-               "nn.Softmax(dim=1))))")
         return (f"the network has {outputs} outputs and no softmax head, and the target {outputs} classes: "
-                f"a classifier? then {way}")
+                f"a classifier? then {_softmax_way(workload)}")
     poor = r2 is not None and r2 < POOR_FIT_R2
     two_classes = outputs == 1 and y.dtype.kind in "iuf" and set(np.unique(y).tolist()) == {0, 1}
     sigmoid_head = two_classes and workload.architecture is not None and \

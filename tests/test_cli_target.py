@@ -89,7 +89,19 @@ def test_text_labels_for_a_regression_network_are_named_in_one_line(files, capsy
     assert code == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "srnet explain: error: the target column holds text labels, but the network is a regressor (it does not end "
-        "in Softmax or LogSoftmax): pass a numeric target, or a classifier (in --arch, add ':softmax')"]
+        "in Softmax or LogSoftmax): pass a numeric target, or for a classifier, add ':softmax' to --arch"]
+    # a TorchScript archive refuses --arch: the advice is to save it with a softmax head (it was a dead end)
+    import torch
+    from torch import nn
+
+    torch.jit.script(nn.Sequential(nn.Linear(3, 2))).save(str(path / "logits.pt"))
+    code = main(["explain", str(path / "logits.pt"), "--data", str(path / "labelled.csv"),
+                 "--out", str(path / "out"), "--target", "last"])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "srnet explain: error: the target column holds text labels, but the network is a regressor (it does not end "
+        "in Softmax or LogSoftmax): pass a numeric target, or for a classifier, save it with nn.Softmax(dim=1) after "
+        "its last layer (torch.jit.script(nn.Sequential(model, nn.Softmax(dim=1))))"]
 
 
 def test_report_records_the_architecture_with_the_widths_the_weights_gave(tmp_path):
