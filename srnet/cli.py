@@ -32,10 +32,16 @@ def _region_figures(model) -> tuple[str, str]:
     if model.selected_["validation_agreement"] is not None:  # judged by its classes: a formula refined to the
         # network's probabilities need not match its logits
         return "class agreement with the network", ", ".join(
-            f"{name} {100 * figures['agreement']:.1f} %" for name, figures in model.regions_.items()
+            f"{name} {100 * figures['agreement']:.1f} %" for name, figures in _reported(model.regions_)
             if figures.get("agreement") is not None)
     return "R2 against the network", ", ".join(f"{name} {format_r2(figures['r2'])}"
-                                                for name, figures in model.regions_.items())
+                                                for name, figures in _reported(model.regions_))
+
+
+def _reported(regions: dict):
+    """The regions whose figures are printed: all but the domain's validation sample, which selected the formula
+    and reads optimistic (the front below prints it, as what selection weighed)."""
+    return [(name, figures) for name, figures in regions.items() if name != "validation"]
 
 
 def _print_explanation(model, output: str | None = None, labels: dict | None = None) -> None:
@@ -113,6 +119,8 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     if classifier:  # the class probabilities' R2 (logits are free up to a shift per row: theirs says little)
         judged = ("class agreement (validation rows and domain alike) and " if "validation-rows" in model.regions_
                   else "class agreement and ") + "class-probability R2 on the domain"
+    if "validation" in model.regions_:  # the figures selection weighed, on a sample the headline's are not
+        judged += "'s validation sample"
     print(f"Pareto front (nodes, {judged}, formula; --complexity N selects another):")
     shown = list(model.pareto_)
     if all(entry["source"] != report["formula_source"] for entry in shown):  # chosen for being pole-free
@@ -120,9 +128,9 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     for entry in shown:
         mark = "  <- selected" if entry["source"] == report["formula_source"] else ""
         poles = "  (pole in the domain)" if entry["singularities"] else ""
-        domain = entry["figures"]["domain"]
+        validation = entry["figures"].get("validation") or entry["figures"]["domain"]
         agreement = f"{100 * entry['validation_agreement']:6.1f} %  " if classifier else ""
-        r2 = domain["probability_r2"] if classifier else domain["r2"]
+        r2 = validation["probability_r2"] if classifier else validation["r2"]
         print(f"  {entry['complexity']:>6}  {agreement}{format_r2(r2):>8}  "
               f"{_shown(_read(entry))}{poles}{mark}")
 
@@ -187,10 +195,15 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
         drawings.append(lambda: [plot_pareto(model.candidates_, model.pareto_, model.formula_.source,
                                              out_dir / "pareto.png",
                                              title=f"formulas of {whose}: size against fidelity")])
+    decision_map = model.is_classifier_ and model.formula_ is not None and X.shape[1] >= 2
+    # where layers.png's title says the selected formula is drawn (it named network_vs_formula for classifiers)
+    selected_in = ("decision_boundaries.png" if decision_map else None if model.is_classifier_ or
+                   model.formula_ is None else "network_vs_formula")
     drawings.append(lambda: [plot_layer_fits(probe(network, X, model.layer_names_), model.predict_layers(X),
                                              model.layer_names_, out_dir / "layers.png",
-                                             labels=layer_labels(network, model.layer_names_))])
-    if model.is_classifier_ and model.formula_ is not None and X.shape[1] >= 2:
+                                             labels=layer_labels(network, model.layer_names_),
+                                             selected_in=selected_in)])
+    if decision_map:
         # where the formula's class differs from the network's, over its two most varied inputs (an explained
         # classifier drew no picture of its errors at all)
         drawings.append(lambda: [plot_decision_boundaries(

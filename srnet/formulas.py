@@ -188,17 +188,23 @@ class Candidate:
     shown: list | None = field(default=None, repr=False)
 
     @property
+    def validation(self) -> dict:
+        """The figures selection reads: on the domain's validation sample (SRNet.fit's region "validation"),
+        or on the domain where it has none (its rows, without a network to probe)."""
+        return self.figures.get("validation") or self.figures["domain"]
+
+    @property
     def validation_rmse(self) -> float:
-        return self.figures["domain"]["rmse"]
+        return self.validation["rmse"]
 
     @property
     def validation_r2(self) -> float:
-        return self.figures["domain"]["r2"]
+        return self.validation["r2"]
 
     @property
     def validation_agreement(self) -> float | None:
-        """A classifier's agreement with the network's class: on the domain
-        and on the rows held out of every fit to validate on (SRNet's
+        """A classifier's agreement with the network's class: on the domain's
+        validation sample and on the rows held out of every fit to validate on (SRNet's
         "validation-rows" region), weighted equally; the domain's alone
         without them (None for regression).
 
@@ -208,7 +214,7 @@ class Candidate:
         96 % of the domain and 59 % of the rows); the domain alone would
         select for that region.  Held out, because the rows a formula was
         fitted on favour formulas that learned them."""
-        domain = self.figures["domain"].get("agreement")
+        domain = self.validation.get("agreement")
         rows = self.figures.get("validation-rows")
         return domain if domain is None or rows is None else (domain + rows["agreement"]) / 2
 
@@ -222,7 +228,7 @@ class Candidate:
         agreement = self.validation_agreement
         if agreement is None:
             return (self.validation_rmse,)
-        return (1.0 - agreement, self.figures["domain"]["probability_rmse"])
+        return (1.0 - agreement, self.validation["probability_rmse"])
 
     def rounded(self, digits: int = DISPLAY_DIGITS) -> list:
         """The expressions, then the decision if any, with constants rounded to ``digits`` significant

@@ -57,11 +57,14 @@ def plot_convergence(history, path, title="search convergence") -> Path:
     return save_figure(fig, path)
 
 
-def plot_layer_fits(targets, approximations, names, path, max_points=2000, labels=None) -> Path:
+def plot_layer_fits(targets, approximations, names, path, max_points=2000, labels=None,
+                    selected_in: str | None = None) -> Path:
     """Per explained layer (all units): the formula against the network
     (top), and the error formula - network against the network (bottom),
     which shows what a parity plot hides at R^2 near 1.  ``labels``: each
-    layer's modules and their classes (:func:`srnet.probe.layer_labels`), in the titles."""
+    layer's modules and their classes (:func:`srnet.probe.layer_labels`), in the titles; ``selected_in``:
+    the file that draws the selected whole-network formula, named in the title (it named
+    network_vs_formula where none was written)."""
     n = len(targets)
     fig, axes = plt.subplots(2, n, figsize=(3.8 * n, 6.4), squeeze=False, constrained_layout=True)
     rng = np.random.default_rng(0)
@@ -108,9 +111,14 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
         bottom.axhline(0, color="k", lw=0.8)
         bottom.set_xlabel("network")
         bottom.set_ylabel("formula - network")
+    # (a layer of over 10 units is drawn in one colour: the title said "colours: units" beside it)
+    coloured = [1 < (np.shape(t)[1] if np.ndim(t) == 2 else 1) <= 10 for t in targets]
+    notes = ["colours: units" if all(coloured) else "colours: units, in layers of up to 10" if any(coloured)
+             else ""]
+    notes.append(f"the selected whole-network formula is drawn in {selected_in}" if selected_in else "")
+    notes = "; ".join(note for note in notes if note)
     fig.suptitle("each layer's formula against the network: the layer-wise chain, all units, chained from the "
-                 "inputs\n(colours: units; the selected whole-network formula is drawn in network_vs_formula)",
-                 fontsize=10)
+                 "inputs" + (f"\n({notes})" if notes else ""), fontsize=10)
     return save_figure(fig, path)
 
 
@@ -298,15 +306,15 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
     hidden layer, ``--layers``) one file each, ``<stem>_y<j>.png``, the first
     MAX_OUTPUT_PLOTS of them (only the first was drawn, a wrong second one
     unseen).  ``layer``: the module explained, when it is not the network's output (its units are titled
-    so, not "output y6"); ``description``: the formula's source, size and figures, in the title."""
+    so, not "output y6"); ``description``: the formula's source, size and figures, in the title.  Of 3
+    inputs or more, the formula against the network at the rows and in the domain's box
+    (:func:`plot_parity`)."""
     train_box = data_box(X) if box is None else np.asarray(box, dtype=np.float64)
     wide = widen_box(train_box)
     if domain_box is not None:
         around = widen_box(np.asarray(domain_box, dtype=np.float64), 0.25)
         wide = np.column_stack([np.minimum(wide[:, 0], around[:, 0]), np.maximum(wide[:, 1], around[:, 1])])
     curves = {"network": network, "formula": formula, **(others or {})}
-    if train_box.shape[0] not in (1, 2):
-        return []
     with np.errstate(all="ignore"):
         n_outputs = np.asarray(network(train_box.mean(axis=1)[None, :]), dtype=np.float64).reshape(1, -1).shape[1]
     paths = []
@@ -317,9 +325,61 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
             f"{what} y{j} (of {n_outputs}" + (f"; the first {MAX_OUTPUT_PLOTS} drawn" if n_outputs > MAX_OUTPUT_PLOTS
                                               else "") + "): network and formula")
         title = f"{title}\n({description})" if description else (None if n_outputs == 1 else title)
-        paths.append(plot_inputs(curves, train_box, wide, path, feature_names, domain_box=domain_box, output=j,
-                                 title=title))
+        if train_box.shape[0] in (1, 2):
+            paths.append(plot_inputs(curves, train_box, wide, path, feature_names, domain_box=domain_box, output=j,
+                                     title=title))
+        else:
+            paths.append(plot_parity(network, formula, X, path, domain_box=domain_box, output=j,
+                                     title=title or "network and formula"))
     return paths
+
+
+#: Points of the explanation domain's box drawn by :func:`plot_parity`.
+PARITY_DOMAIN_POINTS = 2000
+
+
+def plot_parity(network, formula, X, path, domain_box=None, output: int = 0, title="network and formula",
+                seed: int = 0) -> Path:
+    """Of 3 inputs or more, where no curve or surface can be drawn: the formula against the network (top) and
+    the error formula - network against the network (bottom, what a parity plot hides at R^2 near 1), at the
+    rows and, given ``domain_box``, at points drawn uniformly in it, each set with its R^2 (a regression of
+    3+ inputs had no picture of the selected formula at all).  A formula not finite at a point is drawn as a
+    red cross on the top edge and counted."""
+    sets = {"rows": np.asarray(X, dtype=np.float64)}
+    if domain_box is not None:
+        box = np.asarray(domain_box, dtype=np.float64)
+        sets["domain box"] = np.random.default_rng(seed).uniform(box[:, 0], box[:, 1],
+                                                                 size=(PARITY_DOMAIN_POINTS, box.shape[0]))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 7.2), sharex=True, constrained_layout=True)
+    low, high = math.inf, -math.inf
+    for k, (name, points) in enumerate(reversed(sets.items())):  # the rows drawn last, over the domain's
+        with np.errstate(all="ignore"):
+            t = np.asarray(network(points), dtype=np.float64).reshape(len(points), -1)[:, output]
+            a = np.asarray(formula(points), dtype=np.float64).reshape(len(points), -1)[:, output]
+        shown = np.isfinite(t)  # (beyond the data the network may overflow: no point to compare there)
+        t, a = t[shown], a[shown]
+        finite = np.isfinite(a)
+        _, r2 = rmse_r2(t, a) if len(t) else (math.nan, math.nan)
+        colour = "tab:orange" if name != "rows" else "tab:blue"
+        label = f"{name} ({len(t)} points): R\u00b2 {format_r2(r2)}" + (
+            f", {np.count_nonzero(~finite)} not finite (red, top edge)" if not finite.all() else "")
+        top.scatter(t[finite], a[finite], s=5, alpha=0.4, color=colour, label=label)
+        bottom.scatter(t[finite], a[finite] - t[finite], s=5, alpha=0.4, color=colour)
+        for panel in (top, bottom):
+            panel.scatter(t[~finite], np.ones(np.count_nonzero(~finite)), s=16, marker="x", color="red",
+                          clip_on=False, transform=panel.get_xaxis_transform())
+        values = np.concatenate([t, a[finite]])
+        if values.size:
+            low, high = min(low, float(values.min())), max(high, float(values.max()))
+    if math.isfinite(low):
+        top.plot([low, high], [low, high], color="k", lw=0.8, label="formula = network")
+    bottom.axhline(0, color="k", lw=0.8)
+    top.set_ylabel("formula")
+    bottom.set_ylabel("formula - network")
+    bottom.set_xlabel("network")
+    top.legend(fontsize=8, loc="upper left")
+    top.set_title(title, fontsize=10)
+    return save_figure(fig, path)
 
 
 def plot_fidelity(records, path, title="fidelity to the network", counts: dict | None = None) -> Path:
@@ -513,7 +573,9 @@ def plot_pareto(candidates, front, selected_source, path,
     classifier = candidates[0]["validation_agreement"] is not None
 
     def raw_error(c) -> float:
-        value = c["validation_agreement"] if classifier else c["figures"]["domain"]["r2"]
+        # as selection weighs it: on the domain's validation sample (SRNet.fit's region "validation")
+        value = c["validation_agreement"] if classifier else c["figures"].get("validation",
+                                                                              c["figures"]["domain"])["r2"]
         if value is None:  # None: -inf in a report (JSON)
             return math.inf
         return 100.0 * (1.0 - value) if classifier else 1.0 - value

@@ -64,7 +64,7 @@ def test_a_saturating_network_explained_on_a_widened_box_stays_faithful_there(sa
     assert widened.domain_["kind"] == "widen" and widened.domain_["factor"] == 2
     np.testing.assert_allclose(widened.domain_["box"], [[-2.0, 2.0]], atol=1e-12)
     # the selected formula's figures are reported per region, the domain's on the domain
-    assert set(widened.regions_) == {"rows", "domain", "beyond"}
+    assert set(widened.regions_) == {"rows", "validation", "domain", "beyond"}
     assert widened.regions_["domain"]["rmse"] < 0.2
 
 

@@ -708,9 +708,11 @@ def test_the_report_has_a_sorted_front_figures_per_region_and_is_json(explained)
     report = json.loads(json.dumps(model.report()))
     pareto = report["pareto"]
     assert pareto and [p["complexity"] for p in pareto] == sorted({p["complexity"] for p in pareto})
-    errors = [p["figures"]["domain"]["rmse"] for p in pareto]
+    errors = [p["figures"]["validation"]["rmse"] for p in pareto]  # the front is by what selection weighs
     assert all(a > b for a, b in zip(errors, errors[1:]))
-    assert set(report["regions"]) == {"rows", "domain", "beyond"}  # auto: a widened box for 2 inputs
+    # auto: a widened box for 2 inputs; its validation sample selected, its figures from a sample of their own
+    assert set(report["regions"]) == {"rows", "validation", "domain", "beyond"}
+    assert report["regions"]["validation"] != report["regions"]["domain"]
     assert all({"rmse", "r2"} <= set(figures) for figures in report["regions"].values())
     assert report["domain"]["kind"] == "widen"
     assert report["formula_source"] == model.formula_.source

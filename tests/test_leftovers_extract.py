@@ -40,7 +40,7 @@ def test_srnet_reports_no_region_beyond_a_network_of_flags():
     net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
     X = np.column_stack([np.arange(40) % 2, np.arange(40) % 3]).astype(float)
     model = SRNet(max_generations=2, domain="widen:1.2", **QUICK).fit(net, X)
-    assert set(model.regions_) == {"rows", "domain"}
+    assert set(model.regions_) == {"rows", "validation", "domain"}
     assert "beyond" not in model.report()["regions"]
 
 

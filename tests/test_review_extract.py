@@ -43,7 +43,7 @@ def test_no_figures_beyond_the_domain_where_the_network_s_squares_overflow_and_t
     model = SRNet(domain="box:-1,1", **QUICK).fit(exp_network(300.0), X)
     assert "beyond" not in model.regions_
     assert "beyond" in model.domain_["note"] and "too large to square" in model.domain_["note"]
-    assert set(model.regions_) == {"rows", "domain"}
+    assert set(model.regions_) == {"rows", "validation", "domain"}
 
 
 def test_a_jitter_whose_points_squares_overflow_is_one_line_before_the_search():
