@@ -209,7 +209,8 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
         drawings.append(lambda: [plot_decision_boundaries(
             {"network": lambda Z: probe(network, Z, model.layer_names_, finite=False)[-1], "formula": model.predict},
             X, most_varied_inputs(X), out_dir / "decision_boundaries.png",
-            feature_names=None if feature_names is None else list(feature_names))])
+            feature_names=None if feature_names is None else list(feature_names),
+            class_labels=getattr(model, "classes_", None))])
     if not model.is_classifier_:
         drawings.append(lambda: plot_network_vs_formula(
             # beyond the domain the network may overflow (fit only noted it): drawn, not refused

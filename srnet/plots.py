@@ -453,9 +453,11 @@ def plot_fidelity(records, path, title="fidelity to the network", counts: dict |
 
 
 def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_points=40,
-                             feature_names=None) -> Path:
+                             feature_names=None, class_labels=None) -> Path:
     """Predicted class over a grid of two inputs (the others fixed at the
-    training median), one panel per classifier (label -> f(X) -> scores)."""
+    training median), one panel per classifier (label -> f(X) -> scores).
+    ``class_labels``: each output's class label, in the legend (it read "class 0" beside a run that printed
+    setosa); default the output indices."""
     X = np.asarray(X, dtype=np.float64)
     i, j = features
     fixed = np.median(X, axis=0) if fixed is None else np.asarray(fixed, dtype=np.float64)
@@ -493,7 +495,9 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
                         hatches=["xxxx"])
         ax.set_title(f"{label}\nits class differs on {100 * differs.mean():.1f} % of this map")
     # which colour is which class (the network's output index), under the panels
-    handles = [matplotlib.patches.Patch(color=cmap(c % 10), alpha=0.8, label=f"class {c}") for c in sorted(seen)]
+    named = None if class_labels is None else list(class_labels)
+    handles = [matplotlib.patches.Patch(color=cmap(c % 10), alpha=0.8, label=f"class {c}" if named is None
+                                        or c >= len(named) else f"{named[c]} (output {c})") for c in sorted(seen)]
     handles += [matplotlib.patches.Patch(color="magenta", alpha=0.8, label="no class (no finite score)")] * no_class
     first = next(iter(classifiers), "")
     handles += [matplotlib.patches.Patch(facecolor="none", hatch="xxxx", label=f"class differs from the {first}'s")

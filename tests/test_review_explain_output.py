@@ -127,3 +127,22 @@ def test_a_layer_of_many_units_is_not_said_to_be_coloured_by_unit(tmp_path, monk
     kept.clear()
     plots.plot_layer_fits([wide], [wide], ["b"], "l.png")
     assert "colours" not in kept["fig"].get_suptitle() and "selected" not in kept["fig"].get_suptitle()
+
+
+def test_the_decision_map_names_the_classes_the_explanation_printed(tmp_path, monkeypatch):
+    """decision_boundaries.png's legend read class 0, 1, 2 beside a run that printed setosa, versicolor and
+    virginica."""
+    kept = {}
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: kept.setdefault("fig", fig) and path)
+    X = np.random.default_rng(0).uniform(-1, 1, size=(40, 2))
+
+    def scores(Z):
+        return np.column_stack([Z[:, 0], -Z[:, 0], Z[:, 1]])
+
+    plots.plot_decision_boundaries({"network": scores, "formula": scores}, X, (0, 1), "d.png",
+                                   class_labels=np.array(["setosa", "versicolor", "virginica"]))
+    texts = [t.get_text() for t in kept["fig"].legends[0].get_texts()]
+    assert texts == ["setosa (output 0)", "versicolor (output 1)", "virginica (output 2)"]
+    kept.clear()
+    plots.plot_decision_boundaries({"network": scores}, X, (0, 1), "d.png")
+    assert [t.get_text() for t in kept["fig"].legends[0].get_texts()] == ["class 0", "class 1", "class 2"]
