@@ -424,6 +424,10 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
         refused = isinstance(error, pickle.UnpicklingError) and "weights only load failed" in text
         pickled = _starts_like_a_pickle(path)
         if refused and ("unsupported global" in text or pickled):
+            if _names_scikit_learn(path):  # it has no state_dict: the advice below was a dead end for it
+                raise ValueError(f"'{path}' holds a pickled scikit-learn model, which srnet will not unpickle "
+                                 f"because that can run arbitrary code; explain it from Python, where you load it: "
+                                 f"srnet.SRNet().fit(model, X)") from None
             raise ValueError(
                 f"'{path}' holds a pickled Python object (a whole model?), which srnet will not "
                 f"unpickle because that can run arbitrary code; save model.state_dict() with "
@@ -451,6 +455,16 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
                 f"network's alone, torch.save(checkpoint[{inside[0]!r}], 'net.pt'))" if inside else "")
         raise ValueError(f"'{path}' holds {described}, not a state_dict of named tensors{hint}")
     return dict(loaded)
+
+
+def _names_scikit_learn(path, head: int = 1 << 16) -> bool:
+    """Whether a pickle's first bytes name a scikit-learn class (its GLOBAL opcodes hold module names as text):
+    read as bytes, never unpickled."""
+    try:
+        with open(path, "rb") as file:
+            return b"sklearn." in file.read(head)
+    except OSError:
+        return False
 
 
 def _starts_like_a_pickle(path) -> bool:

@@ -209,6 +209,25 @@ def test_pickled_whole_model_is_refused_with_advice(tmp_path):
             load_network(tmp_path / "plain.pkl", "mlp:sigmoid")
 
 
+def test_a_pickled_scikit_learn_model_is_sent_to_the_python_api(tmp_path):
+    """It was told to save its state_dict(), which a scikit-learn model does not have: a dead end."""
+    import joblib
+    from sklearn.neural_network import MLPRegressor
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (scikit-learn's ConvergenceWarning, or none)
+        model = MLPRegressor(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit([[0.0], [1.0]], [0.0, 1.0])
+    joblib.dump(model, tmp_path / "mlp.joblib")
+    with open(tmp_path / "mlp.pkl", "wb") as file:
+        pickle.dump(model, file)
+    for name in ("mlp.joblib", "mlp.pkl"):
+        with pytest.raises(ValueError) as error:
+            load_network(tmp_path / name, "mlp:sigmoid")
+        assert str(error.value) == (f"'{tmp_path / name}' holds a pickled scikit-learn model, which srnet will not "
+                                    "unpickle because that can run arbitrary code; explain it from Python, where you "
+                                    "load it: srnet.SRNet().fit(model, X)")
+
+
 @pytest.mark.parametrize("junk", [b"\x00\x01 damaged bytes", b"hello world"])
 def test_damaged_bytes_are_not_called_a_pickled_model(tmp_path, junk):
     """The weights-only unpickler refuses them like a pickled model; the message must not say it is one."""
