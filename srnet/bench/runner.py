@@ -353,6 +353,15 @@ def run_batch(jobs, store: ResultStore, client, *, retry_failed: bool = False, p
     return outcome
 
 
+def no_workers_note(client, scheduler: str | None) -> str | None:
+    """A line for an existing cluster that has no workers (yet): its jobs wait for workers to join, and the
+    progress bar sat at 0 without a word (a local cluster starts its own)."""
+    if scheduler is None or client.scheduler_info().get("workers"):
+        return None
+    return (f"note: the Dask cluster at {scheduler} has no workers yet: the jobs wait until some join (start one "
+            f"with: dask worker {scheduler}); Ctrl-C stops the batch and keeps the results written")
+
+
 def run_suite(suite, out, *, retry_failed: bool = False, workers: int | None = None, scheduler: str | None = None,
               progress: bool = True, run_info: dict | None = None, log=print) -> BatchOutcome:
     """Run a resolved :class:`srnet.bench.suites.Suite` into the folder ``out``.
@@ -406,6 +415,9 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
     started = time.perf_counter()
     with dask_client(workers, scheduler) as client:  # a bad scheduler fails here, before the run is recorded
         cluster_seconds = time.perf_counter() - started
+        note = no_workers_note(client, scheduler)
+        if note:
+            log(note)
         store.open_batch(manifest, run, suite.jobs)
         outcome = run_batch(suite.jobs, store, client, plan=plan, progress=progress)
         outcome.cluster_seconds = cluster_seconds

@@ -178,6 +178,23 @@ def test_a_server_that_is_not_a_dask_scheduler_is_named_not_waited_on_for_ever(g
     assert time.monotonic() - started < 4
 
 
+def test_an_existing_cluster_without_workers_is_named_before_its_jobs_wait():
+    """The progress bar sat at 0 without a word while the jobs waited for workers that were never started."""
+    from distributed import Client, LocalCluster
+
+    from srnet.bench.runner import no_workers_note
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+        address = cluster.scheduler_address
+        assert no_workers_note(client, address) == (
+            f"note: the Dask cluster at {address} has no workers yet: the jobs wait until some join (start one "
+            f"with: dask worker {address}); Ctrl-C stops the batch and keeps the results written")
+        assert no_workers_note(client, None) is None  # a local cluster starts its own
+        cluster.scale(1)
+        client.wait_for_workers(1, timeout=60)
+        assert no_workers_note(client, address) is None
+
+
 def _sleep_long(_):
     import time
 
