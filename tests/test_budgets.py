@@ -487,7 +487,8 @@ def test_an_empty_out_folder_name_is_refused_not_the_current_folder(tmp_path, da
 
 def test_an_explanation_into_a_used_folder_says_so_and_leaves_no_plot_of_the_last_one(tmp_path, capsys):
     """A 1-input demo's network_vs_formula.png stayed beside the report of a 3-input network explained into the
-    same --out (which draws none), and nothing said the earlier report was replaced."""
+    same --out (which drew none then), and nothing said the earlier report was replaced: a plot this run does
+    not draw (a classifier's decision map, beside a regression) is removed, one it draws is replaced."""
     from torch import nn
 
     net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.Linear(3, 1))
@@ -495,7 +496,7 @@ def test_an_explanation_into_a_used_folder_says_so_and_leaves_no_plot_of_the_las
     np.savetxt(tmp_path / "data.csv", np.random.default_rng(0).uniform(-1, 1, (40, 3)), delimiter=",")
     out = tmp_path / "out"
     out.mkdir()
-    for name in ("report.json", "network_vs_formula.png", "notes.txt"):
+    for name in ("report.json", "network_vs_formula.png", "decision_boundaries.png", "notes.txt"):
         (out / name).write_text("an earlier run's")
     argv = ["explain", str(tmp_path / "net.pt"), "--data", str(tmp_path / "data.csv"), "--arch", "mlp:3-3-1:sigmoid",
             "--out", str(out), "--generations", "5"]
@@ -511,7 +512,8 @@ def test_an_explanation_into_a_used_folder_says_so_and_leaves_no_plot_of_the_las
     (out / "report.json").write_text('{"layers": [], "expression": "x", "formula_source": "linear"}')
     assert main(argv) == 0
     assert f"note: {out} held an explanation; it is replaced" in capsys.readouterr().out
-    assert not (out / "network_vs_formula.png").exists() and (out / "layers.png").is_file()
+    assert not (out / "decision_boundaries.png").exists() and (out / "layers.png").is_file()
+    assert (out / "network_vs_formula.png").read_bytes()[:4] == b"\x89PNG"  # this run's, of its 3 inputs
     assert (out / "notes.txt").read_text() == "an earlier run's"  # not srnet's: kept
 
 
