@@ -229,7 +229,7 @@ def test_a_state_dict_of_another_formula_is_refused_and_the_paths_keep_agreeing(
     inputs = torch.linspace(-4, 4, 9, dtype=torch.float64)
     before = both_paths(second, inputs)
     with pytest.raises(RuntimeError, match="constants holds another formula's numbers; this activation computes "
-                                           r"g\(x\) = 0.1429\*x \+ sin\(0.2\*x\)"):
+                                           r"g\(x\) = 0.1429\*x \+ sin\(x/5\)"):
         second.load_state_dict(first.state_dict())
     for got, want in zip(both_paths(second, inputs), before):
         assert torch.equal(got, want)

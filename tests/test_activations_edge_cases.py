@@ -80,7 +80,7 @@ def test_an_output_of_weight_zero_adds_nothing_when_it_overflows(fused):
     program = Program(1, (), (("square", 0, 0),), (1,), [[0.0]], [0.5])  # g(x) = 0 * x**2 + 0.5
     activation = ExpressionActivation(program, check_range=None, fused=fused)
     x = np.array([1.0, 1e200, math.inf])
-    assert activation.formula == "0.5000"
+    assert activation.formula == "1/2"
     np.testing.assert_array_equal(program(x[:, None]), [0.5, 0.5, 0.5])
     got = activation(torch.tensor(x, dtype=torch.float64)).numpy()
     np.testing.assert_array_equal(got, [0.5, 0.5, 0.5])  # got [0.5, nan, nan]
@@ -175,6 +175,10 @@ def test_an_activation_file_whose_formula_was_edited_by_hand_says_the_program_is
         assert ExpressionActivation.from_dict(json.loads(json.dumps(data))).formula == original.formula
     data["formula"] = "x*tanh(x)"
     with pytest.warns(UserWarning, match=r"^the activation file's formula reads 'x\*tanh\(x\)', but its program "
-                                         r"computes 0\.5\*sin\(x\) \+ tanh\(x\): srnet loads the program"):
+                                         r"computes sin\(x\)/2 \+ tanh\(x\): srnet loads the program"):
         loaded = ExpressionActivation.from_dict(data)
     assert loaded.formula == original.formula
+    data["formula"] = "0.5*sin(x) + tanh(x)"  # as files written before formulas printed 1/2 read: the file's own
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ExpressionActivation.from_dict(data).formula == "sin(x)/2 + tanh(x)"

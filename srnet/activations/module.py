@@ -163,6 +163,10 @@ class ExpressionActivation(nn.Module):
         exact float64 (cast to the input's dtype when used).  They follow the
         module's device but not its dtype, and a state_dict loads only if it
         holds these same numbers (:meth:`_apply`, :meth:`_load_from_state_dict`).
+        A state_dict holds the formula's numbers, not its operations: one saved
+        from x*sin(x) loads into x*tanh(x) (no numbers either way), as a GELU
+        network's weights load into a ReLU network.  The formula itself travels
+        as JSON (:meth:`to_json`).
     a, b, c, d : nn.Parameter or None
         The affine parameters (float32 scalars), None without ``affine``.
     fused : bool
@@ -225,7 +229,10 @@ class ExpressionActivation(nn.Module):
         and ``log|a|`` is 0 where b or a is within 1e-10 of 0, so
         ``(1 - cos(x))/x`` is 1 at x = 0, where it tends to 0.  Where the
         activation so differs from the formula a warning says where, unless
-        ``protected=True`` asks for the protected semantics.
+        ``protected=True`` asks for the protected semantics.  The comparison
+        is on a grid (out to +-1e6, and near 0): a protection that fires at
+        one point off it, such as x = 0.123 in ``(1 - cos(x - 0.123))/(x -
+        0.123)``, goes unseen.
         """
         if isinstance(expr, str):
             raise TypeError("give a sympy expression, not a string: srnet does not parse text")
@@ -234,6 +241,8 @@ class ExpressionActivation(nn.Module):
             raise TypeError(f"expected a sympy expression, got {type(expr).__name__}")
         free = sorted(expr.free_symbols, key=str)
         if variable is None:
+            if not free and expr.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):  # (x + nan is nan: no variable)
+                raise ValueError(f"the expression is {expr}, which is not a finite real number")
             if not free:
                 raise DegenerateActivationError(f"{expr} has no variable: a constant cannot be an activation")
             if len(free) > 1:
@@ -445,7 +454,9 @@ class ExpressionActivation(nn.Module):
                     raise malformed(f"affine parameter {name} = {data['affine'][name]:g} is beyond {dtype}",
                                     "activation")
         written = data.get("formula")
-        if isinstance(written, str) and written != module.formula:  # edited by hand: loaded silently as the old one
+        # edited by hand: loaded silently as the old one (an older file prints its floats plainly)
+        if isinstance(written, str) and written not in (module.formula,
+                                                        formula_text(program, plain_floats=True)):
             warnings.warn(f"the activation file's formula reads {shown(written)}, but its program computes "
                           f"{module.formula}: srnet loads the program (the formula is written for readers; to "
                           f"change the activation, build it with ExpressionActivation.from_sympy)", UserWarning,
