@@ -626,12 +626,15 @@ def plot_pareto(candidates, front, selected_source, path,
                     fontsize=8, arrowprops=dict(arrowstyle="-", lw=0.5, color="0.5", shrinkA=0, shrinkB=2)
                     if turn % 3 else None)
     ax.set_xlabel("complexity (nodes of the formula as printed)")
+    # where selection measured them, as the printed front says: fit's validation sample of the domain, or (fitted
+    # on recorded activations, without a network to probe) the rows
+    where = "the domain's validation sample" if "validation" in candidates[0]["figures"] else "the rows"
     if not classifier:
-        measure = "1 - R\u00b2 against the network (validation, domain)"
+        measure = f"1 - R\u00b2 against the network\n({where})"
     elif "validation-rows" in candidates[0]["figures"]:
-        measure = "points whose class differs from the network's, %\n(validation rows and domain alike)"
+        measure = f"points whose class differs from the network's, %\n(validation rows and {where} alike)"
     else:
-        measure = "points whose class differs from the network's, %\n(validation, domain)"
+        measure = f"points whose class differs from the network's, %\n({where})"
     ax.set_ylabel(measure)
     ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected")
     ax.legend(loc="best")

@@ -146,3 +146,26 @@ def test_the_decision_map_names_the_classes_the_explanation_printed(tmp_path, mo
     kept.clear()
     plots.plot_decision_boundaries({"network": scores}, X, (0, 1), "d.png")
     assert [t.get_text() for t in kept["fig"].legends[0].get_texts()] == ["class 0", "class 1", "class 2"]
+
+
+def test_the_pareto_plot_says_where_selection_measured_its_errors(monkeypatch):
+    """Its axis said "(validation, domain)" whichever sample the errors came from."""
+    kept = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: kept.append(fig) or path)
+
+    def entry(source, size, figures):
+        return {"source": source, "complexity": size, "figures": figures, "validation_agreement": None,
+                "singularities": []}
+
+    fitted = [entry("a", 3, {"validation": {"r2": 0.9}, "domain": {"r2": 0.5}}),
+              entry("b", 9, {"validation": {"r2": 0.99}, "domain": {"r2": 0.6}})]
+    plots.plot_pareto(fitted, fitted, "b", "p.png")
+    ax = kept[-1].axes[0]
+    assert ax.get_ylabel() == "1 - R\u00b2 against the network\n(the domain's validation sample)"
+    # the errors drawn are the validation sample's (0.1 and 0.01), not the domain's (0.5 and 0.4)
+    drawn = sorted(float(y) for c in ax.collections for _, y in c.get_offsets())
+    np.testing.assert_allclose(drawn, [0.01, 0.1])
+    recorded = [entry("a", 3, {"domain": {"r2": 0.9}}),  # fit_activations: the rows are the domain
+                entry("b", 9, {"domain": {"r2": 0.99}})]
+    plots.plot_pareto(recorded, recorded, "a", "p.png")
+    assert kept[-1].axes[0].get_ylabel() == "1 - R\u00b2 against the network\n(the rows)"
