@@ -608,6 +608,9 @@ def plot_pareto(candidates, front, selected_source, path,
         top = max(error for _, error, _, _ in points)
         ax.set_ylim(-0.05 * max(top, 1.0), 1.15 * max(top, 1.0))
     else:
+        errors = {error for _, error, _, _ in points}
+        if len(errors) == 1:  # one error (a single candidate): matplotlib warned of singular limits on the terminal
+            ax.set_ylim(min(errors) / 10, min(errors) * 10)
         ax.set_yscale("log")
     ax.autoscale_view(scaley=not classifier)
     sizes = {source: size for size, _, source, _ in points}
