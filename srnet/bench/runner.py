@@ -100,7 +100,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
 
     if scheduler is not None:
         check_scheduler(scheduler)
-        _check_greets_as_dask(scheduler, timeout=min(timeout, GREETING_SECONDS))
+        _check_greets_as_dask(scheduler, timeout=min(timeout, GREETING_SECONDS), connect_timeout=timeout)
         try:
             client = Client(scheduler, timeout=timeout)
         except Exception as error:  # OSError, TimeoutError, or a transport this installation lacks
@@ -131,7 +131,7 @@ GREETING_SECONDS = 10.0
 _GREETING_MAX_BYTES = 1 << 20
 
 
-def _check_greets_as_dask(scheduler: str, *, timeout: float) -> None:
+def _check_greets_as_dask(scheduler: str, *, timeout: float, connect_timeout: float) -> None:
     """Refuse a ``tcp://`` address whose server does not greet like a Dask scheduler.
 
     A Dask scheduler writes its handshake as soon as a connection opens (a message whose first 8 bytes give
@@ -145,21 +145,25 @@ def _check_greets_as_dask(scheduler: str, *, timeout: float) -> None:
     if scheme != "tcp":
         return
     host, port = get_address_host_port(scheduler)
+    try:  # (a host that does not answer is no server that said nothing)
+        connection = socket.create_connection((host, port), timeout=connect_timeout)
+    except OSError as error:  # TimeoutError included
+        raise ValueError(f"could not connect to the Dask scheduler at {scheduler}: {str(error) or 'timed out'}") from None
     greeting = b""
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as connection:
-            connection.settimeout(timeout)
+    with connection:
+        connection.settimeout(timeout)
+        try:
             while len(greeting) < 8:
                 chunk = connection.recv(8 - len(greeting))
                 if not chunk:
                     break
                 greeting += chunk
-    except TimeoutError:
-        if not greeting:
-            raise ValueError(f"the server at {scheduler} said nothing in {timeout:g} s after the connection "
-                             f"opened, where a Dask scheduler greets at once: is it a Dask scheduler?") from None
-    except OSError as error:
-        raise ValueError(f"could not connect to the Dask scheduler at {scheduler}: {error}") from None
+        except TimeoutError:
+            if not greeting:
+                raise ValueError(f"the server at {scheduler} said nothing in {timeout:g} s after the connection "
+                                 f"opened, where a Dask scheduler greets at once: is it a Dask scheduler?") from None
+        except OSError as error:
+            raise ValueError(f"could not read from the Dask scheduler at {scheduler}: {error}") from None
     size = struct.unpack("<Q", greeting)[0] if len(greeting) == 8 else 0
     if not 0 < size <= _GREETING_MAX_BYTES:
         raise ValueError(f"the server at {scheduler} does not greet like a Dask scheduler "

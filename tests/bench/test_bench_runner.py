@@ -178,6 +178,21 @@ def test_a_server_that_is_not_a_dask_scheduler_is_named_not_waited_on_for_ever(g
     assert time.monotonic() - started < 4
 
 
+def test_a_scheduler_that_cannot_be_reached_is_named_so_not_as_a_silent_server(monkeypatch):
+    """A connection that timed out (a host that does not answer) was reported as a server that said nothing
+    after the connection opened."""
+    import socket
+
+    def unreachable(address, timeout):
+        raise TimeoutError()
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    with pytest.raises(ValueError, match=r"^could not connect to the Dask scheduler at tcp://10\.255\.255\.1:8786: "
+                                         r"timed out$"):
+        with dask_client(scheduler="tcp://10.255.255.1:8786", timeout=1):
+            pass
+
+
 def test_an_existing_cluster_without_workers_is_named_before_its_jobs_wait():
     """The progress bar sat at 0 without a word while the jobs waited for workers that were never started."""
     from distributed import Client, LocalCluster
