@@ -97,6 +97,7 @@ def run_one(task):
 
     torch.set_num_threads(1)
     from srnet.extract import SRNet
+    from srnet.formulas import selection_figures
     from srnet.metrics import class_agreement
     from srnet.probe import probe
     from srnet.reference import load_reference
@@ -132,6 +133,8 @@ def run_one(task):
                       selected_regions=report["regions"], selected_expression=report["expression"],
                       layerwise_complexity=report["layerwise_complexity"],
                       pareto=[{"source": c["source"], "complexity": c["complexity"],
+                               # what selection ranked (the front's order); the domain's own sample beside it
+                               "validation_r2": selection_figures(c["figures"])["r2"],
                                "domain_r2": c["figures"]["domain"]["r2"],
                                "agreement": c["validation_agreement"],  # what selection weighed
                                "expression": c["expression"]} for c in report["pareto"]])
@@ -252,9 +255,11 @@ def print_table(records):
             print(f"median selected complexity over the {len(complexities)} regression networks: "
                   f"{np.median(complexities):.0f} nodes")
         for r in readable:
-            print(f"\nPareto front of {r['name']} (first seed): nodes, domain R2, formula")
+            print(f"\nPareto front of {r['name']} (first seed): nodes, R2 on the domain's validation sample, formula")
             for c in r["pareto_first_seed"]:
-                print(f"  {c['complexity']:>6}  {_shown(c['domain_r2'], '.6f'):>8}  {'; '.join(c['expression'])[:110]}")
+                # (a front recorded before validation_r2 was: its domain_r2 was the validation sample's)
+                shown = _shown(c.get("validation_r2", c["domain_r2"]), ".6f")
+                print(f"  {c['complexity']:>6}  {shown:>8}  {'; '.join(c['expression'])[:110]}")
     classified = [r for r in records if "agreement_train" in r]
     if classified:
         print(f"\n{'network':<18}{'agreement train':>16}{'test':>8}{'paper train':>13}{'paper test':>12}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import numbers
 import sys
 import time
 import warnings
@@ -48,7 +47,9 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     """``output``: the network's output module, when the layers explained stop before it (``--layers``);
     ``labels``: each layer's modules and their classes (:func:`srnet.probe.layer_labels`), printed for its name."""
     from srnet.domain import as_domain, description_text
+    from srnet.formulas import selection_figures
     from srnet.metrics import format_r2
+    from srnet.names import class_name
     report = model.report()
     renamed = {name: symbol for name, symbol in (model.feature_symbols_ or {}).items() if name != symbol}
     if renamed:  # the formulas read x2x and dose_mg: which columns are they?
@@ -72,8 +73,7 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
           f"{measure}: {regions}):")
     texts = model.selected_["expression"]
     labels = getattr(model, "classes_", None)  # without labels, the outputs: no class is named wrongly
-    labels = (None if labels is None else
-              [f"class {int(v) if isinstance(v, numbers.Real) and float(v).is_integer() else v}" for v in labels])
+    labels = None if labels is None else [class_name(v) for v in labels]
     if model.selected_["decision"] is not None:  # two classes: the logit difference decides; a person reads it
         labels = labels or ("output 0", "output 1")
         print(f"  d = y1 - y0 = {_shown(model.selected_['decision'], 800)}\n"
@@ -101,26 +101,26 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     if model.domain_.get("note"):
         print(f"  note: {model.domain_['note']}")
     alternative = model.readable_  # what --complexity 30 (or its own size) selects, when the selected is longer
-    quality = None if alternative is None else (
-        alternative["validation_agreement"] if classifier else alternative["figures"]["domain"]["r2"])
+    # judged, as the headline, on the domain's own sample (the validation sample's agreement reads optimistic)
+    quality = None if alternative is None else alternative["figures"]["domain"]["agreement" if classifier else "r2"]
     if alternative is not None and (quality is None or not quality >= READABLE_AT_LEAST):
         # an "alternative" of R2 0.47 is no answer to "too long to read?": the front below shows it anyway
-        reach = f"class agreement {100 * READABLE_AT_LEAST:g} %" if classifier else \
+        reach = f"class agreement {100 * READABLE_AT_LEAST:g} % on the domain" if classifier else \
             f"R2 on the domain {READABLE_AT_LEAST:g}"
         print(f"  (no formula of <= {alternative['complexity']} nodes reaches {reach}: the front below has the "
               f"best of each size)")
     elif alternative is not None:
-        score = (f"class agreement {100 * alternative['validation_agreement']:.1f} %" if classifier
-                 else f"R2 on the domain {format_r2(alternative['figures']['domain']['r2'])}")
+        score = (f"class agreement on the domain {100 * quality:.1f} %" if classifier
+                 else f"R2 on the domain {format_r2(quality)}")
         poles = "; pole in the domain" if alternative["singularities"] else ""
         print(f"  too long to read? --complexity {alternative['complexity']} selects "
               f"{_read(alternative)}  ({score}{poles})")
-    judged = "R2 on the domain"
+    # the figures selection weighed: on the domain's validation sample, which the headline's are not
+    where = "the domain's validation sample" if "validation" in model.regions_ else "the domain"
+    judged = f"R2 on {where}"
     if classifier:  # the class probabilities' R2 (logits are free up to a shift per row: theirs says little)
-        judged = ("class agreement (validation rows and domain alike) and " if "validation-rows" in model.regions_
-                  else "class agreement and ") + "class-probability R2 on the domain"
-    if "validation" in model.regions_:  # the figures selection weighed, on a sample the headline's are not
-        judged += "'s validation sample"
+        judged = (f"class agreement (validation rows and {where} alike) and " if "validation-rows" in model.regions_
+                  else "class agreement and ") + f"class-probability R2 on {where}"
     print(f"Pareto front (nodes, {judged}, formula; --complexity N selects another):")
     shown = list(model.pareto_)
     if all(entry["source"] != report["formula_source"] for entry in shown):  # chosen for being pole-free
@@ -128,7 +128,7 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     for entry in shown:
         mark = "  <- selected" if entry["source"] == report["formula_source"] else ""
         poles = "  (pole in the domain)" if entry["singularities"] else ""
-        validation = entry["figures"].get("validation") or entry["figures"]["domain"]
+        validation = selection_figures(entry["figures"])
         agreement = f"{100 * entry['validation_agreement']:6.1f} %  " if classifier else ""
         r2 = validation["probability_r2"] if classifier else validation["r2"]
         print(f"  {entry['complexity']:>6}  {agreement}{format_r2(r2):>8}  "

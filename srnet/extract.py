@@ -286,7 +286,7 @@ class SRNet(BaseEstimator):
         The selected formula as data (JSON, torch through its programs).
     pareto_ : list of dict
         The Pareto front of candidate formulas by (complexity, validation
-        error: RMSE on the domain; for classifiers 1 - validation_agreement
+        error: RMSE on the domain's validation sample; for classifiers 1 - validation_agreement
         first), simplest first: source, complexity, figures per region,
         ``validation_agreement`` (classifiers), formula text (constants to 4
         digits), poles found in the domain; ``latex`` for the selected

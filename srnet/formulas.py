@@ -164,6 +164,13 @@ class Formula:
         return formula
 
 
+def selection_figures(figures: dict) -> dict:
+    """Of a candidate's figures per region, those selection reads: on the domain's validation sample
+    (SRNet.fit's region "validation"), or on the domain where there is none (its rows, fitted on recorded
+    activations without a network to probe).  The region "domain" proper is a sample selection never saw."""
+    return figures.get("validation") or figures["domain"]
+
+
 #: Display rounding may move a regression formula by this share of its own RMSE against the network.
 ROUNDING_SHARE = 0.05
 
@@ -189,9 +196,8 @@ class Candidate:
 
     @property
     def validation(self) -> dict:
-        """The figures selection reads: on the domain's validation sample (SRNet.fit's region "validation"),
-        or on the domain where it has none (its rows, without a network to probe)."""
-        return self.figures.get("validation") or self.figures["domain"]
+        """The figures selection reads (:func:`selection_figures`)."""
+        return selection_figures(self.figures)
 
     @property
     def validation_rmse(self) -> float:

@@ -113,4 +113,13 @@ def _candidate(name: str, j: int) -> str:
     return symbol
 
 
-__all__ = ["feature_symbols", "name_list"]
+def class_name(label) -> str:
+    """A class label as printed, "class 1" (a whole number, 1.0 or 1) or "class setosa": one way for the
+    explanation's lines and its decision map's legend (which read "1.0 (output 0)" beside "class 1")."""
+    import numbers
+
+    shown = int(label) if isinstance(label, numbers.Real) and float(label).is_integer() else label
+    return f"class {shown}"
+
+
+__all__ = ["class_name", "feature_symbols", "name_list"]

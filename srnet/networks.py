@@ -426,7 +426,8 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
         if refused and ("unsupported global" in text or pickled):
             if _names_scikit_learn(path):  # it has no state_dict: the advice below was a dead end for it
                 raise ValueError(f"'{path}' holds a pickled scikit-learn model, which srnet will not unpickle "
-                                 f"because that can run arbitrary code; explain it from Python, where you load it: "
+                                 f"because that can run arbitrary code; an MLPRegressor or MLPClassifier (or a "
+                                 f"Pipeline ending in one) is explained from Python, where you load it: "
                                  f"srnet.SRNet().fit(model, X)") from None
             raise ValueError(
                 f"'{path}' holds a pickled Python object (a whole model?), which srnet will not "

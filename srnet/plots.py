@@ -18,7 +18,9 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from srnet.data import data_box, widen_box  # noqa: E402
+from srnet.formulas import selection_figures  # noqa: E402
 from srnet.metrics import _classes, format_r2, rmse_r2  # noqa: E402
+from srnet.names import class_name  # noqa: E402
 
 
 def save_figure(fig, path) -> Path:
@@ -57,6 +59,17 @@ def plot_convergence(history, path, title="search convergence") -> Path:
     return save_figure(fig, path)
 
 
+def _points_drawn(target: np.ndarray, approx: np.ndarray, max_points: int, rng) -> np.ndarray:
+    """Indices of ``max_points`` of the points to draw: the worst twentieth (not finite first) always among them
+    (a random sample left out the one point that made R^2 -inf, and the panels showed a perfect fit under it),
+    the rest at random."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        miss = np.abs(approx - target)
+    worst = np.argsort(np.where(np.isnan(miss), np.inf, miss), kind="stable")[-(max_points // 20):]
+    rest = np.setdiff1d(np.arange(target.size), worst)
+    return np.concatenate([worst, rng.choice(rest, max_points - worst.size, replace=False)])
+
+
 def plot_layer_fits(targets, approximations, names, path, max_points=2000, labels=None,
                     selected_in: str | None = None) -> Path:
     """Per explained layer (all units): the formula against the network
@@ -75,13 +88,7 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
         rmse, r2 = rmse_r2(np.asarray(target, dtype=np.float64), np.asarray(approx, dtype=np.float64))
         missing, values = int((~np.isfinite(a)).sum()), a.size  # counted on every value, not on the sample drawn
         if t.size > max_points:
-            # the worst points (not finite first) always among those drawn: a random sample left out the one
-            # point that made R^2 -inf, and the panels showed a perfect fit under it
-            with np.errstate(invalid="ignore", over="ignore"):
-                miss = np.abs(a - t)
-            worst = np.argsort(np.where(np.isnan(miss), np.inf, miss), kind="stable")[-(max_points // 20):]
-            rest = np.setdiff1d(np.arange(t.size), worst)
-            keep = np.concatenate([worst, rng.choice(rest, max_points - worst.size, replace=False)])
+            keep = _points_drawn(t, a, max_points, rng)
             t, a, unit = t[keep], a[keep], unit[keep]
         top, bottom = axes[0, k], axes[1, k]
         # one colour per unit (up to 10): pooled in one colour, a unit fitted badly could not be told apart
@@ -111,10 +118,11 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
         bottom.axhline(0, color="k", lw=0.8)
         bottom.set_xlabel("network")
         bottom.set_ylabel("formula - network")
-    # (a layer of over 10 units is drawn in one colour: the title said "colours: units" beside it)
-    coloured = [1 < (np.shape(t)[1] if np.ndim(t) == 2 else 1) <= 10 for t in targets]
-    notes = ["colours: units" if all(coloured) else "colours: units, in layers of up to 10" if any(coloured)
-             else ""]
+    # (a layer of over 10 units is drawn in one colour: the title said "colours: units" beside it; one of a
+    # single unit needs none)
+    widths = [np.shape(t)[1] if np.ndim(t) == 2 else 1 for t in targets]
+    notes = ["" if not any(1 < w <= 10 for w in widths) else "colours: units" if max(widths) <= 10
+             else "colours: units, in layers of up to 10"]
     notes.append(f"the selected whole-network formula is drawn in {selected_in}" if selected_in else "")
     notes = "; ".join(note for note in notes if note)
     fig.suptitle("each layer's formula against the network: the layer-wise chain, all units, chained from the "
@@ -339,12 +347,14 @@ PARITY_DOMAIN_POINTS = 2000
 
 
 def plot_parity(network, formula, X, path, domain_box=None, output: int = 0, title="network and formula",
-                seed: int = 0) -> Path:
+                seed: int = 0, max_points: int = PARITY_DOMAIN_POINTS) -> Path:
     """Of 3 inputs or more, where no curve or surface can be drawn: the formula against the network (top) and
     the error formula - network against the network (bottom, what a parity plot hides at R^2 near 1), at the
     rows and, given ``domain_box``, at points drawn uniformly in it, each set with its R^2 (a regression of
     3+ inputs had no picture of the selected formula at all).  A formula not finite at a point is drawn as a
-    red cross on the top edge and counted."""
+    red cross on the top edge and counted.  Each set's R^2 and counts are of all its points; at most
+    ``max_points`` of it are drawn (:func:`_points_drawn`).  Other curves (a benchmark's true function) are
+    drawn only of 1-2 inputs (:func:`plot_network_vs_formula`)."""
     sets = {"rows": np.asarray(X, dtype=np.float64)}
     if domain_box is not None:
         box = np.asarray(domain_box, dtype=np.float64)
@@ -363,6 +373,9 @@ def plot_parity(network, formula, X, path, domain_box=None, output: int = 0, tit
         colour = "tab:orange" if name != "rows" else "tab:blue"
         label = f"{name} ({len(t)} points): R\u00b2 {format_r2(r2)}" + (
             f", {np.count_nonzero(~finite)} not finite (red, top edge)" if not finite.all() else "")
+        if len(t) > max_points:
+            keep = _points_drawn(t, a, max_points, np.random.default_rng(seed))
+            t, a, finite = t[keep], a[keep], finite[keep]
         top.scatter(t[finite], a[finite], s=5, alpha=0.4, color=colour, label=label)
         bottom.scatter(t[finite], a[finite] - t[finite], s=5, alpha=0.4, color=colour)
         for panel in (top, bottom):
@@ -497,7 +510,8 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
     # which colour is which class (the network's output index), under the panels
     named = None if class_labels is None else list(class_labels)
     handles = [matplotlib.patches.Patch(color=cmap(c % 10), alpha=0.8, label=f"class {c}" if named is None
-                                        or c >= len(named) else f"{named[c]} (output {c})") for c in sorted(seen)]
+                                        or c >= len(named) else f"{class_name(named[c])} (output {c})")
+               for c in sorted(seen)]
     handles += [matplotlib.patches.Patch(color="magenta", alpha=0.8, label="no class (no finite score)")] * no_class
     first = next(iter(classifiers), "")
     handles += [matplotlib.patches.Patch(facecolor="none", hatch="xxxx", label=f"class differs from the {first}'s")
@@ -577,9 +591,7 @@ def plot_pareto(candidates, front, selected_source, path,
     classifier = candidates[0]["validation_agreement"] is not None
 
     def raw_error(c) -> float:
-        # as selection weighs it: on the domain's validation sample (SRNet.fit's region "validation")
-        value = c["validation_agreement"] if classifier else c["figures"].get("validation",
-                                                                              c["figures"]["domain"])["r2"]
+        value = c["validation_agreement"] if classifier else selection_figures(c["figures"])["r2"]
         if value is None:  # None: -inf in a report (JSON)
             return math.inf
         return 100.0 * (1.0 - value) if classifier else 1.0 - value

@@ -224,8 +224,9 @@ def test_a_pickled_scikit_learn_model_is_sent_to_the_python_api(tmp_path):
         with pytest.raises(ValueError) as error:
             load_network(tmp_path / name, "mlp:sigmoid")
         assert str(error.value) == (f"'{tmp_path / name}' holds a pickled scikit-learn model, which srnet will not "
-                                    "unpickle because that can run arbitrary code; explain it from Python, where you "
-                                    "load it: srnet.SRNet().fit(model, X)")
+                                    "unpickle because that can run arbitrary code; an MLPRegressor or MLPClassifier "
+                                    "(or a Pipeline ending in one) is explained from Python, where you load it: "
+                                    "srnet.SRNet().fit(model, X)")
 
 
 @pytest.mark.parametrize("junk", [b"\x00\x01 damaged bytes", b"hello world"])

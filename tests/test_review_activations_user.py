@@ -46,3 +46,16 @@ def test_an_activation_s_formula_is_printed_as_srnet_prints_formulas():
     assert ExpressionActivation.from_sympy(3 * x * sympy.sin(x)).formula == "3*x*sin(x)"
     assert ExpressionActivation.from_sympy(x * sympy.tanh(x) / 2 + 2).formula == "x*tanh(x)/2 + 2"
     assert ExpressionActivation.from_sympy(1.64123456 * sympy.sin(2 * x)).formula == "1.641*sin(2*x)"
+
+
+@pytest.mark.parametrize("expr, spread", [(sympy.exp(x**2), "6.6e-24"), (sympy.exp(4 * x), "0.00053")])
+def test_a_formula_whose_variance_lies_far_out_is_refused_as_flat_once_standardised(expr, spread):
+    """exp(x**2) has no finite variance under N(0, 1) (its exp capped at 80, it lives beyond |x| = 8.9): it was
+    standardised to 2.5e-26*exp(x**2) - 1.1e-9, flat (std 2e-19) on every input a network sees."""
+    from srnet.activations.programs import DegenerateActivationError
+
+    with pytest.raises(DegenerateActivationError, match=rf"draws its variance under N\(0, 1\) from \|x\| > 3 almost "
+                                                        rf"alone: standardised, its spread where inputs lie would be "
+                                                        rf"{spread}$"):
+        standardise_program(program_from_sympy(expr, [x]))
+    standardise_program(program_from_sympy(sympy.exp(3 * x), [x]))  # 0.036 of its spread there: kept

@@ -13,7 +13,7 @@ from torch import nn
 import srnet.formulas as formulas
 import srnet.plots as plots
 from srnet.extract import REPORT_POINTS, SRNet
-from srnet.formulas import Candidate, Formula
+from srnet.formulas import Candidate, Formula, pareto_front, select
 
 QUICK = dict(max_generations=15, max_seconds=None, simplify_seconds=0, random_state=0, n_threads=1,
              direct_budget=0, refine=False)
@@ -37,7 +37,8 @@ def test_the_domain_s_figures_are_measured_on_points_selection_never_saw(monkeyp
 
     monkeypatch.setattr(formulas, "measure", spy)
     X = np.random.default_rng(0).uniform(-1, 1, size=(60, 3))
-    model = SRNet(**QUICK).fit(tanh_net(3), X)
+    model = SRNet(**{**QUICK, "direct_budget": 0.5, "select": "accurate"}).fit(tanh_net(3), X)
+    assert len(model.candidates_) >= 3  # (a choice to make: direct searches and the linear map beside the chain)
     regions = measured[-1]
     assert set(regions) == {"rows", "validation", "domain", "beyond"}
     assert len(regions["validation"]) == 60 and len(regions["domain"]) == REPORT_POINTS
@@ -45,7 +46,8 @@ def test_the_domain_s_figures_are_measured_on_points_selection_never_saw(monkeyp
     assert not np.isin(regions["domain"].view([("", float)] * 3), regions["validation"].view([("", float)] * 3)).any()
     chosen = next(c for c in model.candidates_ if c["source"] == model.formula_.source)
     assert model.regions_["domain"] == chosen["figures"]["domain"] != chosen["figures"]["validation"]
-    # the front and selection by the validation sample's error: the selected is the front's most accurate
+    # "accurate" selects the front's most accurate on the validation sample (here also on the domain's; the
+    # next test pins that a candidate is judged on the validation sample where the two disagree)
     best = min(model.pareto_, key=lambda entry: entry["figures"]["validation"]["rmse"])
     assert model.selected_["source"] == best["source"]
 
@@ -59,6 +61,13 @@ def test_a_candidate_is_judged_on_the_validation_sample_where_there_is_one():
     assert judged.error == (1 - 0.95, 0.2)
     rows_only = Candidate(formula, [sympy.Integer(0)], 1, {"domain": figures["domain"]}, [])  # fit_activations
     assert (rows_only.validation_rmse, rows_only.error) == (0.5, (1 - 0.8, 0.3))
+    # where the samples disagree, the validation sample chooses (the domain's figures are reported, not used)
+    chosen = Candidate(Formula("a", ()), [sympy.Integer(0)], 5, {"validation": {"rmse": 0.1, "r2": 0.99},
+                                                                  "domain": {"rmse": 0.3, "r2": 0.9}}, [])
+    other = Candidate(Formula("b", ()), [sympy.Integer(0)], 5, {"validation": {"rmse": 0.2, "r2": 0.98},
+                                                                 "domain": {"rmse": 0.1, "r2": 0.99}}, [])
+    assert select([other, chosen], "accurate") is chosen and select([other, chosen], "best") is chosen
+    assert pareto_front([other, chosen]) == [chosen]
 
 
 def test_a_regression_of_three_inputs_draws_its_formula_against_the_network(tmp_path):
@@ -111,10 +120,9 @@ def test_layers_png_names_the_plot_that_draws_the_selected_formula(tmp_path, mon
     if classifier:
         net = nn.Sequential(*net, nn.Softmax(dim=1)).eval()
     model = SRNet(**QUICK).fit(net, X)
-    written = _write_explanation(model, net, X, tmp_path, feature_names=None)
+    _write_explanation(model, net, X, tmp_path, feature_names=None)
     assert titles == ["decision_boundaries.png" if classifier else "network_vs_formula"]
     assert (tmp_path / ("decision_boundaries.png" if classifier else "network_vs_formula.png")).exists()
-    assert written["regions"]["domain"] == model.regions_["domain"]
 
 
 def test_a_layer_of_many_units_is_not_said_to_be_coloured_by_unit(tmp_path, monkeypatch):
@@ -129,6 +137,9 @@ def test_a_layer_of_many_units_is_not_said_to_be_coloured_by_unit(tmp_path, monk
     kept.clear()
     plots.plot_layer_fits([wide], [wide], ["b"], "l.png")
     assert "colours" not in kept["fig"].get_suptitle() and "selected" not in kept["fig"].get_suptitle()
+    kept.clear()  # the commonest network: a hidden layer of a few units, an output of one
+    plots.plot_layer_fits([small, small[:, :1]], [small, small[:, :1]], ["a", "b"], "l.png")
+    assert "(colours: units)" in kept["fig"].get_suptitle()
 
 
 def test_the_decision_map_names_the_classes_the_explanation_printed(tmp_path, monkeypatch):
@@ -144,7 +155,11 @@ def test_the_decision_map_names_the_classes_the_explanation_printed(tmp_path, mo
     plots.plot_decision_boundaries({"network": scores, "formula": scores}, X, (0, 1), "d.png",
                                    class_labels=np.array(["setosa", "versicolor", "virginica"]))
     texts = [t.get_text() for t in kept["fig"].legends[0].get_texts()]
-    assert texts == ["setosa (output 0)", "versicolor (output 1)", "virginica (output 2)"]
+    assert texts == ["class setosa (output 0)", "class versicolor (output 1)", "class virginica (output 2)"]
+    kept.clear()  # whole numbers as the explanation prints them (1.0 read "1.0 (output 0)" beside "class 1")
+    plots.plot_decision_boundaries({"network": scores}, X, (0, 1), "d.png", class_labels=np.array([1.0, 2.0, 5.0]))
+    assert [t.get_text() for t in kept["fig"].legends[0].get_texts()] == [
+        "class 1 (output 0)", "class 2 (output 1)", "class 5 (output 2)"]
     kept.clear()
     plots.plot_decision_boundaries({"network": scores}, X, (0, 1), "d.png")
     assert [t.get_text() for t in kept["fig"].legends[0].get_texts()] == ["class 0", "class 1", "class 2"]
@@ -173,3 +188,22 @@ def test_the_pareto_plot_says_where_selection_measured_its_errors(monkeypatch):
         plots.plot_pareto(recorded, recorded, "a", "p.png")
     assert kept[-1].axes[0].get_ylabel() == "1 - R\u00b2 against the network\n(the rows)"
     np.testing.assert_allclose(kept[-1].axes[0].get_ylim(), [0.01, 1.0])
+
+
+def test_a_parity_plot_of_many_rows_draws_a_sample_with_the_worst_and_counts_them_all(monkeypatch):
+    kept = {}
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: kept.setdefault("fig", fig) and path)
+    X = np.random.default_rng(0).uniform(-1, 1, size=(5000, 3))
+
+    def network(Z):
+        return Z.sum(axis=1)
+
+    def formula(Z):
+        return Z.sum(axis=1) + (Z[:, 0] > 0.999) * 5.0  # off at a handful of rows
+
+    plots.plot_parity(network, formula, X, "p.png")
+    top = kept["fig"].axes[0]
+    drawn = top.collections[0].get_offsets()
+    assert len(drawn) == 2000 and top.get_legend().get_texts()[0].get_text().startswith("rows (5000 points)")
+    off = int(np.count_nonzero(X[:, 0] > 0.999))
+    assert off and np.count_nonzero(np.abs(drawn[:, 1] - drawn[:, 0]) > 4) == off  # every one drawn

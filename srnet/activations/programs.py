@@ -423,6 +423,10 @@ def simplify_program(program: Program, value_range=CHECK_RANGE) -> Program:
 #: rule is exact to ~1e-7 for kinks (|x|, relu) and smooth growth alike; beyond 12 the normal's weight is
 #: below 1e-32.
 NORMAL_REACH, NORMAL_STEP = 12.0, 5e-4
+#: A formula whose spread on |x| <= NORMAL_TYPICAL (99.7 % of N(0, 1)) is below FLAT_SHARE of its standard
+#: deviation is refused, as flat once standardised: exp(x**2) (6.6e-24 there) and exp(4x) (5.3e-4); exp(3x)
+#: keeps 0.036, exp(2x) 0.39, x**9 0.16.
+NORMAL_TYPICAL, FLAT_SHARE = 3.0, 1e-3
 
 
 def _normal_points() -> tuple[np.ndarray, np.ndarray]:
@@ -448,6 +452,15 @@ def standardise_program(program: Program) -> Program:
     if not (np.all(np.isfinite(g)) and math.isfinite(std)):
         raise DegenerateActivationError(f"the formula g(x) = {formula_text(program)} is not finite "
                                         "for standard normal inputs")
+    typical = np.abs(x) <= NORMAL_TYPICAL
+    share = weights[typical] / weights[typical].sum()
+    spread = math.sqrt(float(share @ (g[typical] - share @ g[typical]) ** 2))
+    if not spread >= FLAT_SHARE * std:
+        # exp(x**2) (its exp capped at 80) has its variance under N(0, 1) from |x| > 8.9 alone: scaled by it, the
+        # activation was flat (std 2e-19) on every input a network sees
+        raise DegenerateActivationError(f"the formula g(x) = {formula_text(program)} draws its variance under "
+                                        f"N(0, 1) from |x| > {NORMAL_TYPICAL:g} almost alone: standardised, its "
+                                        f"spread where inputs lie would be {spread / std:.2g}")
     if not std > 1e-9 * max(1.0, abs(mean)):
         raise DegenerateActivationError(f"the formula g(x) = {formula_text(program)} is constant for "
                                         "standard normal inputs; it cannot be standardised")
