@@ -148,7 +148,8 @@ def _check_greets_as_dask(scheduler: str, *, timeout: float, connect_timeout: fl
     try:  # (a host that does not answer is no server that said nothing)
         connection = socket.create_connection((host, port), timeout=connect_timeout)
     except OSError as error:  # TimeoutError included
-        raise ValueError(f"could not connect to the Dask scheduler at {scheduler}: {str(error) or 'timed out'}") from None
+        why = str(error) or "timed out"
+        raise ValueError(f"could not connect to the Dask scheduler at {scheduler}: {why}") from None
     greeting = b""
     with connection:
         connection.settimeout(timeout)
