@@ -72,3 +72,25 @@ def _deterministic_torch():
     # tensor "have a torch function": activations then took their unfused path in every test after it
     assert not torch.overrides.has_torch_function((torch.empty(0),)), \
         "this test left a torch function mode on (torch.set_default_device(None) turns the default device's off)"
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures srnet.plots would save, by file name (the last saved under each), kept open for the test
+    and closed after it: what a plot draws is read from its matplotlib Figure, no PNG written."""
+    import matplotlib.pyplot as plt
+
+    import srnet.plots as plots
+
+    figures, every = {}, []
+
+    def keep(fig, path):  # returns a Path, as save_figure does
+        path = Path(path)
+        figures[path.name] = fig
+        every.append(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    yield figures
+    for fig in every:
+        plt.close(fig)

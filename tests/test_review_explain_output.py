@@ -70,7 +70,7 @@ def test_a_candidate_is_judged_on_the_validation_sample_where_there_is_one():
     assert pareto_front([other, chosen]) == [chosen]
 
 
-def test_a_regression_of_three_inputs_draws_its_formula_against_the_network(tmp_path):
+def test_a_regression_of_three_inputs_draws_its_formula_against_the_network(tmp_path, drawn):
     """Of 3+ inputs no curve or surface can be drawn, and network_vs_formula.png was not written at all (while
     layers.png's title sent the reader to it): now the formula against the network, at the rows and in the
     domain's box, with the error below, each set with its R^2, and the points where it is not finite counted."""
@@ -83,16 +83,10 @@ def test_a_regression_of_three_inputs_draws_its_formula_against_the_network(tmp_
         return np.where(Z[:, 0] > 1.1, np.nan, Z[:, 0] + Z[:, 1] * Z[:, 2])  # NaN only beyond the rows
 
     box = np.array([[-1.5, 1.5]] * 3)
-    kept = {}
-    original = plots.save_figure
     paths = plots.plot_network_vs_formula(network, formula, X, tmp_path / "nvf", domain_box=box, description="d")
-    assert [p.name for p in paths] == ["nvf.png"] and paths[0].exists()
-    plots.save_figure = lambda fig, path: kept.setdefault("fig", fig) and path
-    try:
-        plots.plot_parity(network, formula, X, tmp_path / "p.png", domain_box=box, title="t")
-    finally:
-        plots.save_figure = original
-    top, bottom = kept["fig"].axes
+    assert [p.name for p in paths] == ["nvf.png"] and list(drawn) == ["nvf.png"]
+    top, bottom = drawn["nvf.png"].axes
+    assert top.get_title() == "network and formula\n(d)"
     labels = [text.get_text() for text in top.get_legend().get_texts()]
     rows_r2 = 1 - np.mean((formula(X) - network(X)) ** 2) / np.var(network(X))
     assert any(label.startswith("rows (50 points): R\u00b2 ") and f"{rows_r2:.6f}" in label for label in labels)
@@ -125,28 +119,23 @@ def test_layers_png_names_the_plot_that_draws_the_selected_formula(tmp_path, mon
     assert (tmp_path / ("decision_boundaries.png" if classifier else "network_vs_formula.png")).exists()
 
 
-def test_a_layer_of_many_units_is_not_said_to_be_coloured_by_unit(tmp_path, monkeypatch):
-    kept = {}
-    monkeypatch.setattr(plots, "save_figure", lambda fig, path: kept.setdefault("fig", fig) and path)
+def test_a_layer_of_many_units_is_not_said_to_be_coloured_by_unit(drawn):
     rng = np.random.default_rng(0)
     small, wide = rng.normal(size=(30, 4)), rng.normal(size=(30, 16))
     plots.plot_layer_fits([small, wide], [small, wide], ["a", "b"], "l.png", selected_in="network_vs_formula")
-    title = kept["fig"].get_suptitle()
+    title = drawn["l.png"].get_suptitle()
     assert "(colours: units, in layers of up to 10; the selected whole-network formula is drawn in " \
            "network_vs_formula)" in title
-    kept.clear()
     plots.plot_layer_fits([wide], [wide], ["b"], "l.png")
-    assert "colours" not in kept["fig"].get_suptitle() and "selected" not in kept["fig"].get_suptitle()
-    kept.clear()  # the commonest network: a hidden layer of a few units, an output of one
+    assert "colours" not in drawn["l.png"].get_suptitle() and "selected" not in drawn["l.png"].get_suptitle()
+    # the commonest network: a hidden layer of a few units, an output of one
     plots.plot_layer_fits([small, small[:, :1]], [small, small[:, :1]], ["a", "b"], "l.png")
-    assert "(colours: units)" in kept["fig"].get_suptitle()
+    assert "(colours: units)" in drawn["l.png"].get_suptitle()
 
 
-def test_the_decision_map_names_the_classes_the_explanation_printed(tmp_path, monkeypatch):
+def test_the_decision_map_names_the_classes_the_explanation_printed(drawn):
     """decision_boundaries.png's legend read class 0, 1, 2 beside a run that printed setosa, versicolor and
     virginica."""
-    kept = {}
-    monkeypatch.setattr(plots, "save_figure", lambda fig, path: kept.setdefault("fig", fig) and path)
     X = np.random.default_rng(0).uniform(-1, 1, size=(40, 2))
 
     def scores(Z):
@@ -154,21 +143,18 @@ def test_the_decision_map_names_the_classes_the_explanation_printed(tmp_path, mo
 
     plots.plot_decision_boundaries({"network": scores, "formula": scores}, X, (0, 1), "d.png",
                                    class_labels=np.array(["setosa", "versicolor", "virginica"]))
-    texts = [t.get_text() for t in kept["fig"].legends[0].get_texts()]
+    texts = [t.get_text() for t in drawn["d.png"].legends[0].get_texts()]
     assert texts == ["class setosa (output 0)", "class versicolor (output 1)", "class virginica (output 2)"]
-    kept.clear()  # whole numbers as the explanation prints them (1.0 read "1.0 (output 0)" beside "class 1")
+    # whole numbers as the explanation prints them (1.0 read "1.0 (output 0)" beside "class 1")
     plots.plot_decision_boundaries({"network": scores}, X, (0, 1), "d.png", class_labels=np.array([1.0, 2.0, 5.0]))
-    assert [t.get_text() for t in kept["fig"].legends[0].get_texts()] == [
+    assert [t.get_text() for t in drawn["d.png"].legends[0].get_texts()] == [
         "class 1 (output 0)", "class 2 (output 1)", "class 5 (output 2)"]
-    kept.clear()
     plots.plot_decision_boundaries({"network": scores}, X, (0, 1), "d.png")
-    assert [t.get_text() for t in kept["fig"].legends[0].get_texts()] == ["class 0", "class 1", "class 2"]
+    assert [t.get_text() for t in drawn["d.png"].legends[0].get_texts()] == ["class 0", "class 1", "class 2"]
 
 
-def test_the_pareto_plot_says_where_selection_measured_its_errors(monkeypatch):
+def test_the_pareto_plot_says_where_selection_measured_its_errors(drawn):
     """Its axis said "(validation, domain)" whichever sample the errors came from."""
-    kept = []
-    monkeypatch.setattr(plots, "save_figure", lambda fig, path: kept.append(fig) or path)
 
     def entry(source, size, figures):
         return {"source": source, "complexity": size, "figures": figures, "validation_agreement": None,
@@ -177,22 +163,20 @@ def test_the_pareto_plot_says_where_selection_measured_its_errors(monkeypatch):
     fitted = [entry("a", 3, {"validation": {"r2": 0.9}, "domain": {"r2": 0.5}}),
               entry("b", 9, {"validation": {"r2": 0.99}, "domain": {"r2": 0.6}})]
     plots.plot_pareto(fitted, fitted, "b", "p.png")
-    ax = kept[-1].axes[0]
+    ax = drawn["p.png"].axes[0]
     assert ax.get_ylabel() == "1 - R\u00b2 against the network\n(the domain's validation sample)"
     # the errors drawn are the validation sample's (0.1 and 0.01), not the domain's (0.5 and 0.4)
-    drawn = sorted(float(y) for c in ax.collections for _, y in c.get_offsets())
-    np.testing.assert_allclose(drawn, [0.01, 0.1])
+    errors = sorted(float(y) for c in ax.collections for _, y in c.get_offsets())
+    np.testing.assert_allclose(errors, [0.01, 0.1])
     recorded = [entry("a", 3, {"domain": {"r2": 0.9}})]  # fit_activations: the rows are the domain
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # one candidate: matplotlib warned of singular limits on the terminal
         plots.plot_pareto(recorded, recorded, "a", "p.png")
-    assert kept[-1].axes[0].get_ylabel() == "1 - R\u00b2 against the network\n(the rows)"
-    np.testing.assert_allclose(kept[-1].axes[0].get_ylim(), [0.01, 1.0])
+    assert drawn["p.png"].axes[0].get_ylabel() == "1 - R\u00b2 against the network\n(the rows)"
+    np.testing.assert_allclose(drawn["p.png"].axes[0].get_ylim(), [0.01, 1.0])
 
 
-def test_a_parity_plot_of_many_rows_draws_a_sample_with_the_worst_and_counts_them_all(monkeypatch):
-    kept = {}
-    monkeypatch.setattr(plots, "save_figure", lambda fig, path: kept.setdefault("fig", fig) and path)
+def test_a_parity_plot_of_many_rows_draws_a_sample_with_the_worst_and_counts_them_all(drawn):
     X = np.random.default_rng(0).uniform(-1, 1, size=(5000, 3))
 
     def network(Z):
@@ -202,8 +186,8 @@ def test_a_parity_plot_of_many_rows_draws_a_sample_with_the_worst_and_counts_the
         return Z.sum(axis=1) + (Z[:, 0] > 0.999) * 5.0  # off at a handful of rows
 
     plots.plot_parity(network, formula, X, "p.png")
-    top = kept["fig"].axes[0]
-    drawn = top.collections[0].get_offsets()
-    assert len(drawn) == 2000 and top.get_legend().get_texts()[0].get_text().startswith("rows (5000 points)")
+    top = drawn["p.png"].axes[0]
+    points = top.collections[0].get_offsets()
+    assert len(points) == 2000 and top.get_legend().get_texts()[0].get_text().startswith("rows (5000 points)")
     off = int(np.count_nonzero(X[:, 0] > 0.999))
-    assert off and np.count_nonzero(np.abs(drawn[:, 1] - drawn[:, 0]) > 4) == off  # every one drawn
+    assert off and np.count_nonzero(np.abs(points[:, 1] - points[:, 0]) > 4) == off  # every one drawn

@@ -1,27 +1,11 @@
 """Plots that show an error instead of hiding it: a rare non-finite value of a layer, a far-off R^2 in a title,
 a classifier's region without a finite score, and the bench report's SRNet-vs-MAPLE and complexity plots."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
 import srnet.plots as plots
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures the plots would save, by file name, kept open for the test (closed after it)."""
-    figures = {}
-
-    def keep(fig, path):
-        figures[str(path).rsplit("/", 1)[-1]] = fig
-        return path
-
-    monkeypatch.setattr(plots, "save_figure", keep)
-    yield figures
-    for fig in figures.values():
-        plt.close(fig)
 
 
 def test_a_rare_non_finite_value_of_a_layer_is_counted_and_drawn_though_the_sample_misses_it(drawn):

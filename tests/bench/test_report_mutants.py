@@ -13,29 +13,12 @@ one float, now count as overlapping).
 Each test names the mutant it kills and what a user would see go wrong.
 """
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-import srnet.plots as plots
 from srnet.bench.report import headline, write_plots, write_report
 from srnet.bench.store import ResultStore
 from srnet.bench.suites import BatchSettings, resolve_suite
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures write_plots would save, by file name, kept open for the test (closed after it)."""
-    figures = {}
-
-    def keep(fig, path):
-        figures[path.name] = fig
-        return path
-
-    monkeypatch.setattr(plots, "save_figure", keep)
-    yield figures
-    for fig in figures.values():
-        plt.close(fig)
 
 
 def _frame(rows):
