@@ -70,6 +70,14 @@ def _points_drawn(target: np.ndarray, approx: np.ndarray, max_points: int, rng) 
     return np.concatenate([worst, rng.choice(rest, max_points - worst.size, replace=False)])
 
 
+def _cross_not_finite(panels, network_values: np.ndarray, finite: np.ndarray) -> None:
+    """A red cross on each panel's top edge, at the network's value, where the formula is not finite (the
+    finite points alone showed a perfect fit)."""
+    for panel in panels:
+        panel.scatter(network_values[~finite], np.ones(np.count_nonzero(~finite)), s=16, marker="x", color="red",
+                      clip_on=False, transform=panel.get_xaxis_transform())
+
+
 def plot_layer_fits(targets, approximations, names, path, max_points=2000, labels=None,
                     selected_in: str | None = None) -> Path:
     """Per explained layer (all units): the formula against the network
@@ -111,9 +119,7 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
         top.set_ylabel("formula")
         bottom.scatter(t, a - t, s=4, alpha=0.4, c=colours if colours is not None else "tab:orange")
         if not finite.all():
-            for panel in (top, bottom):
-                panel.scatter(t[~finite], np.ones(np.count_nonzero(~finite)), s=16, marker="x", color="red",
-                              clip_on=False, transform=panel.get_xaxis_transform())
+            _cross_not_finite((top, bottom), t, finite)
             bottom.set_xlim(top.get_xlim())  # the network's whole range, the points not finite included
         bottom.axhline(0, color="k", lw=0.8)
         bottom.set_xlabel("network")
@@ -378,9 +384,8 @@ def plot_parity(network, formula, X, path, domain_box=None, output: int = 0, tit
             t, a, finite = t[keep], a[keep], finite[keep]
         top.scatter(t[finite], a[finite], s=5, alpha=0.4, color=colour, label=label)
         bottom.scatter(t[finite], a[finite] - t[finite], s=5, alpha=0.4, color=colour)
-        for panel in (top, bottom):
-            panel.scatter(t[~finite], np.ones(np.count_nonzero(~finite)), s=16, marker="x", color="red",
-                          clip_on=False, transform=panel.get_xaxis_transform())
+        if not finite.all():
+            _cross_not_finite((top, bottom), t, finite)
         values = np.concatenate([t, a[finite]])
         if values.size:
             low, high = min(low, float(values.min())), max(high, float(values.max()))
