@@ -47,7 +47,7 @@ import sympy
 from srnet.cgp import driver
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, description_text, sample_box
-from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_function
+from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_function, check_task
 from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import common_factor_out
@@ -265,9 +265,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     if X_train.shape[1] != n_features:
         raise ValueError(f"X_train has {counted(X_train.shape[1], 'column')} but the network expects {n_features}")
     task = task or network.task
-    if task != network.task:
-        raise ValueError(f"the network is a {network.task} network (softmax head: {network.is_classifier}), "
-                         f"but task={task!r} was asked")
+    check_task(network, task)
     if not explainers:
         raise ValueError("no explainers to compare")
     feature_names = name_list(feature_names)

@@ -101,6 +101,18 @@ def network_outputs(predict: Network, X: np.ndarray, task: str, n_outputs: int |
     return Y
 
 
+def check_task(network, task: str) -> None:
+    """Refuse a ``task`` other than a NetworkFunction's own, read from its head (a bare function has none):
+    a logits-only classifier's raw logits were read as class probabilities.  Explainers and
+    :func:`srnet.compare.compare` alike."""
+    network_task = getattr(network, "task", task)
+    if network_task != task:
+        head = "a softmax head" if network_task == "classification" else "no softmax head"
+        raise ValueError(f"the network is a {network_task} network ({head}), but task={task!r} was asked; "
+                         f"pass task={network_task!r}" + ("" if network_task == "classification" else
+                                                          ", or end a classifier in nn.Softmax"))
+
+
 class Explainer(BaseEstimator, ABC):
     """Base of every explainer: learn to imitate a network from its answers.
 
@@ -151,12 +163,7 @@ class Explainer(BaseEstimator, ABC):
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
         predict = as_network_function(predict)
-        network_task = getattr(predict, "task", task)  # a NetworkFunction's, read from its head
-        if network_task != task:  # (a logits-only classifier's raw logits were read as class probabilities)
-            head = "a softmax head" if network_task == "classification" else "no softmax head"
-            raise ValueError(f"the network is a {network_task} network ({head}), but task={task!r} was asked; "
-                             f"pass task={network_task!r}" + ("" if network_task == "classification" else
-                                                              ", or end a classifier in nn.Softmax"))
+        check_task(predict, task)
         X_train = as_points(X_train, "X_train")
         if len(X_train) < 2:  # cgp_direct, xnet and lime fitted one row: a constant, or a neighbourhood of nothing
             raise ValueError("X_train has 1 row: an explainer learns from 2 rows or more, labelled by the network")
