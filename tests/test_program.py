@@ -366,6 +366,29 @@ def test_a_formula_no_rounding_keeps_close_is_printed_exact():
         "sin(x + 1.235)"  # where 4 digits stay close, 4 digits
 
 
+def test_for_reading_a_constant_that_moves_the_formula_by_nothing_goes_and_one_that_moves_it_stays():
+    """A gradient leaves biases of 1e-6 that are no round-off residue (1e-9): X-Net printed
+    (0.6151*x1 + 5.727e-7)*(1.626*sin(x0 + 1.309e-6) - 6.64e-7) for the x1*sin(x0) it is to 1e-6, and a term
+    2.469e-12*(...)**2 beside a constant.  They go for reading where the formula without them stays within
+    1e-5 of its spread at the points; a constant of the same size that the formula's variation is made of stays."""
+    from srnet.expr.symbolic import round_faithfully
+
+    x0, x1, x2 = sympy.symbols("x0 x1 x2", real=True)
+    grid = np.linspace(-2, 2, 16)
+    points = {"x0": grid, "x1": np.roll(grid, 5), "x2": np.roll(grid, 11)}
+    hidden = (sympy.Float(0.6151) * x1 + sympy.Float(5.727e-7)) * (
+        sympy.Float(1.626) * sympy.sin(x0 + sympy.Float(1.309e-6)) - sympy.Float(6.64e-7))
+    assert str(round_faithfully(hidden, 4, points)) == "x1*sin(x0)"
+    beside_a_constant = x1 * x2 + sympy.Float(0.7467) * sympy.sin(x0) * (
+        sympy.Float(3.029) - sympy.Float(2.469e-12) * (sympy.Float(0.02651) * sympy.sin(x0) + sympy.Float(0.001423)) ** 2)
+    assert str(round_faithfully(beside_a_constant, 4, points)) == "x1*x2 + 2.262*sin(x0)"
+    # the same 5e-5 beside x1 of 1 to 2 looks negligible in its sum, but it is all the formula's variation
+    away = {"x0": grid, "x1": np.linspace(1, 2, 16)}
+    variation = x0 * (x1 + sympy.Float(5e-5)) - x0 * x1
+    assert round_faithfully(variation, 4, away).has(sympy.Float(5e-5, 4))
+    np.testing.assert_allclose(float(round_faithfully(variation, 4, away).subs({x0: 1.0, x1: 1.5})), 5e-5, rtol=1e-3)
+
+
 def test_an_intercept_is_residue_only_when_tiny_beside_the_sums_values_where_the_formula_is_read():
     """Inputs in SI units: 1.2e19*x + 0.5 for charges x ~ 1e-19.  Beside the coefficient 1.2e19 the
     0.5 looked like residue and was dropped, so CGPRegressor's expression_ differed from predict by 0.5."""
