@@ -214,8 +214,11 @@ def validate_regression(estimator, X, y):
     if X.shape[0] < 2:
         raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
     Y = y.reshape(len(y), -1)
-    if np.any(np.ptp(Y, axis=0) == 0):
-        raise ValueError("y is constant: there is no formula to find (every target needs some variance)")
+    constant = np.flatnonzero(np.ptp(Y, axis=0) == 0)
+    if constant.size:  # of several targets, which (y as a whole was not constant)
+        which = ("y is" if y.ndim == 1 else f"y's column {constant[0]} is" if constant.size == 1 else
+                 f"y's columns {', '.join(str(c) for c in constant)} are")
+        raise ValueError(f"{which} constant: there is no formula to find (every target needs some variance)")
     with np.errstate(over="ignore", under="ignore"):
         variance = Y.var(axis=0)
     # squared errors are the fitness: beyond float64's range every formula scores inf (or 0), and the

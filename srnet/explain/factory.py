@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 
+from srnet.data import check_budget
 from srnet.explain.base import Explainer
 from srnet.explain.formulas import (
     CGPDirectExplainer,
@@ -77,7 +78,7 @@ def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generatio
         Wall budget of each formula search (``srnet``, ``cgp_direct``,
         ``pyoperon``, ``gplearn``, ``xnet``); None for no time limit (give ``max_generations`` then).
     max_generations : int or None, default=None
-        Generation budget of each formula search.
+        Generation budget of each formula search (``xnet``: its iterations; ``gplearn`` keeps its own 20).
     n_threads : int or None, default=None
         Engine threads of ``srnet``, ``cgp_direct`` and ``pyoperon`` (None: numba's default); ``gplearn``
         and ``xnet`` run on one.
@@ -88,9 +89,13 @@ def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generatio
     Raises
     ------
     ValueError
-        See :func:`check_explainers`.
+        See :func:`check_explainers`; or a budget that is not one (checked here, by the names given: X-Net's
+        own is ``max_iterations``), or none for ``xnet``.
     """
     check_explainers([name])
+    max_generations = check_budget("max_generations", max_generations, allow_none=True, integer=True)
+    if name == "xnet" and max_seconds is None and max_generations is None:
+        raise ValueError("explainer 'xnet' needs a budget: max_seconds or max_generations (both are None)")
     engine = {key: value for key, value in (("n_threads", n_threads), ("max_generations", max_generations))
               if value is not None}
     if name == "srnet":
