@@ -51,7 +51,7 @@ from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_funct
 from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import common_factor_out
-from srnet.metrics import class_agreement, rmse_r2
+from srnet.metrics import class_agreement, format_r2, is_constant, rmse_r2
 from srnet.names import feature_symbols, name_list
 from srnet.progress import warm_up_kernels
 
@@ -81,16 +81,24 @@ class Comparison:
         def share(value):
             return "" if value is None else f"{value:.1%}"
 
-        rows = [[r["explainer"], r["domain"], f"{r['rmse']:.4g}", f"{r['r2']:.4f}", share(r["agreement"]),
+        rows = [[r["explainer"], r["domain"], f"{r['rmse']:.4g}", format_r2(r["r2"]), share(r["agreement"]),
                  f"{r['rmse_around']:.4g}", share(r["agreement_around"]), f"{r['seconds']:.1f}", str(r["size"])]
                 for r in self.records]
         # a classifier's rmse and r2 are of its class probabilities (explain's are of the logits): say so
         prob = "prob " if self.task == "classification" else ""
         table = format_table(["explainer", "domain", f"{prob}rmse", f"{prob}r2", "agreement", f"{prob}rmse around",
                               "agr. around", "seconds", "size"], rows, left=2)
+        notes = [f"note: the network's output is the same at every {domain} point: R2 there is 1 for an explanation "
+                 f"that matches it exactly, else -inf (null in compare.json); the RMSE says how close each comes"
+                 for domain in self.constant_domains()]
         formulas = {r["explainer"]: r["formula"] for r in self.records if r.get("formula")}
         lines = [f"  {name}: {cut_text('; '.join(texts), see='compare.json')}" for name, texts in formulas.items()]
-        return table + ("\nformulas compared:\n" + "\n".join(lines) if lines else "")
+        return "\n".join([table, *notes]) + ("\nformulas compared:\n" + "\n".join(lines) if lines else "")
+
+    def constant_domains(self) -> list[str]:
+        """The point sets on which the network's output does not vary (a saturated classifier's test rows), where
+        R^2 has no variance to explain (:func:`srnet.metrics.rmse_r2`: 1 or -inf)."""
+        return [domain for domain, output in self.network_outputs.items() if is_constant(output)]
 
 
 #: Characters of a formula printed in the terminal (the JSON written beside keeps it whole).
@@ -208,7 +216,26 @@ def _network_on(network, domain: str, X: np.ndarray, boxes: dict) -> np.ndarray:
             from None
 
 
-def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer], *, task: str | None = None,
+def _checked_explainers(explainers) -> dict[str, Explainer]:
+    """``explainers`` as ``{name: Explainer}``: a list of names built with :func:`make_explainers`'s defaults
+    (``compare(net, X, ["maple"])`` was an AttributeError: 'list' object has no attribute 'items'), every value
+    checked before any explainer is fitted (a wrong one was found only after the ones before it had run)."""
+    if isinstance(explainers, str):
+        explainers = [explainers]
+    if not hasattr(explainers, "items"):
+        from srnet.explain.factory import make_explainers
+
+        explainers = make_explainers(list(explainers))
+    if not explainers:
+        raise ValueError("no explainers to compare")
+    for name, explainer in explainers.items():
+        if not isinstance(explainer, Explainer):
+            raise TypeError(f"explainers[{name!r}] is a {type(explainer).__name__}, not an unfitted srnet Explainer "
+                            f"(make one with srnet.explain.make_explainer({name!r}), or pass a list of names)")
+    return dict(explainers)
+
+
+def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer] | list[str], *, task: str | None = None,
             X_test=None, boxes: dict | None = None, n_points: int = 1000, random_state=None,
             progress: bool = False, feature_names=None, checkpoint=None) -> Comparison:
     """Fit every explainer on ``X_train`` and measure it against the network.
@@ -218,7 +245,8 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
     network : NetworkFunction, torch module or fitted scikit-learn MLP
         The network (a module is wrapped in a NetworkFunction, as the explainers wrap it).
     X_train : array-like of shape (n, n_features)
-    explainers : dict of name -> unfitted Explainer
+    explainers : dict of name -> unfitted Explainer, or a list of names
+        Names are built by :func:`srnet.explain.make_explainers` with its defaults (10 s per search).
     task : {"regression", "classification"} or None
         Checked against the network (a classifier has a softmax head); None
         takes the network's.
@@ -266,8 +294,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer],
         raise ValueError(f"X_train has {counted(X_train.shape[1], 'column')} but the network expects {n_features}")
     task = task or network.task
     check_task(network, task)
-    if not explainers:
-        raise ValueError("no explainers to compare")
+    explainers = _checked_explainers(explainers)
     feature_names = name_list(feature_names)
     if feature_names is not None and len(feature_names) != n_features:  # else half the formula is renamed
         raise ValueError(f"{len(feature_names)} feature names for a network of {n_features} inputs")

@@ -57,14 +57,12 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     rmse = scale * math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
     # constant and matched are judged column by column, each in units of its own size: in the largest column's,
     # a column varying in [0, 1] beside a constant 1e15 was "constant", and a prediction of 0 for it scored R^2 1
-    own = np.max(np.abs(target), axis=0)
-    own = np.where(own > 0, own, 1.0)
+    own = _own_sizes(target)
     with np.errstate(over="ignore", invalid="ignore"):
-        spread = np.sqrt(np.mean((deviation / own) ** 2, axis=0))
         miss = np.sqrt(np.mean((difference / own) ** 2, axis=0))
     if sse == 0:  # an exact prediction
         r2 = 1.0
-    elif np.any(spread > CONSTANT_SPREAD):  # the mean of a constant need not be exact
+    elif not is_constant(target):  # the mean of a constant need not be exact
         # 1 - SSE/SST, each in its own units (a column of 1e-200 beside 1 has no SST in them); a ratio beyond
         # float64 is R^2 -inf
         ratio = math.sqrt(sse / sst) * (scale / unit) if math.isfinite(sse) and sst > 0 else math.inf
@@ -72,6 +70,22 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     else:  # a constant target: matched within rounding or not at all
         r2 = 1.0 if np.all(miss <= CONSTANT_MATCH) else -math.inf
     return rmse, r2
+
+
+def _own_sizes(target: np.ndarray) -> np.ndarray:
+    """Each column's largest magnitude (1 for a column of zeros): the unit it is judged constant or matched in."""
+    own = np.max(np.abs(target), axis=0)
+    return np.where(own > 0, own, 1.0)
+
+
+def is_constant(target) -> bool:
+    """Whether no column of ``target`` (finite values) varies beyond rounding (:data:`CONSTANT_SPREAD` of its own
+    size): where R^2 has no variance to explain, and :func:`rmse_r2` gives 1 for a match and -inf otherwise."""
+    target = np.asarray(target, dtype=np.float64)
+    target = target.reshape(len(target), -1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.sqrt(np.mean(((target - target.mean(axis=0)) / _own_sizes(target)) ** 2, axis=0))
+    return not bool(np.any(spread > CONSTANT_SPREAD))
 
 
 def format_r2(value) -> str:

@@ -89,10 +89,11 @@ def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generatio
     Raises
     ------
     ValueError
-        See :func:`check_explainers`; or a budget that is not one (checked here, by the names given: X-Net's
-        own is ``max_iterations``), or none for ``xnet``.
+        See :func:`check_explainers`; or a budget that is not one (checked here, by the names given, before any
+        explainer runs: X-Net's own is ``max_iterations``), or none for ``xnet``.
     """
     check_explainers([name])
+    max_seconds = check_budget("max_seconds", max_seconds, allow_none=True)  # (not at fit, after others ran)
     max_generations = check_budget("max_generations", max_generations, allow_none=True, integer=True)
     if name == "xnet" and max_seconds is None and max_generations is None:
         raise ValueError("explainer 'xnet' needs a budget: max_seconds or max_generations (both are None)")
