@@ -439,12 +439,14 @@ def plot_fidelity(records, path, title="fidelity to the network", counts: dict |
                             va="center", ha="right" if d == 0 else "left", fontsize=7)
             elif classification:  # the figure people quote, on its bar (99.96 %, not a rounded 100.0 %)
                 agreement = 100 * (1 - value)
-                ax.text(x, value, f"{agreement:.1f} %" if agreement < 99.95 else f"{agreement:.4g} %", ha="center",
-                        va="bottom", fontsize=7, rotation=90)
+                ax.annotate(f"{agreement:.1f} %" if agreement < 99.95 else f"{agreement:.4g} %", (x, value),
+                            xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                            rotation=90)  # (2 points above the bar: drawn at its top, the label began inside it)
     ax.set_xticks(np.arange(len(names)) + width * (len(domains) - 1) / 2, names)
     ax.set_xlim(-0.5, len(names) - 0.5 + width * (len(domains) - 1))  # every slot shown, bars or notes
     if any_bar:
-        ax.set_ylabel("share of rows whose class differs from the network's\n(log scale; bars: agreement)"
+        ax.set_ylabel("share of rows whose class differs from the network's\n(log scale, lower is better; "
+                      "on each bar: the agreement)"
                       if classification else "RMSE against the network at the points\n(log scale; lower is better)")
         ax.set_yscale("log")
         if not classification:  # room above and below the dots for their values
