@@ -66,7 +66,7 @@ def reference_networks(parser, gecco_dir, only=None, pmlb_cache=None):
             parser.error(f"--only names no network, got {only!r}")
         unknown = wanted - {n for _, n in names}
         if unknown:
-            parser.error(f"unknown network(s): {', '.join(sorted(unknown))}")
+            parser.error(f"unknown network(s): {', '.join(sorted(unknown))}; valid: {', '.join(n for _, n in names)}")
         names = [(k, n) for k, n in names if n in wanted]
     from srnet.data import pmlb_cache_dir, pmlb_cached
 
