@@ -425,7 +425,9 @@ def markdown(frame, corrupt, lines, manifest, missing=()) -> str:
     if len(failed):
         out += ["## Failed jobs", "", "| dataset | method | seed | error |", "| --- | --- | --- | --- |"]
         out += [f"| {r.dataset} | {r.method} | {r.seed} | "
-                + (r.error_type if r.error_message == r.error_type else f"{r.error_type}: {str(r.error_message)[:120]}")
+                # the whole line error_line kept (cut at 120 characters, 'domain=[' ended mid-token), | escaped
+                + (r.error_type if r.error_message == r.error_type else
+                   f"{r.error_type}: {str(r.error_message)}".replace("|", "\\|"))
                 + " |" for r in failed.itertuples()]
         out.append("")
     if corrupt:

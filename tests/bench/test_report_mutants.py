@@ -169,3 +169,19 @@ def test_the_time_plot_names_each_part_of_a_job_s_time(drawn, tmp_path):
     write_plots(_frame([("d0", 0.9, 0.8)]), tmp_path)
     ax = drawn["time_per_job.png"].axes[0]
     assert [text.get_text() for text in ax.get_legend().get_texts()] == ["load", "train", "explain", "other"]
+
+
+def test_a_failed_job_s_whole_message_line_is_listed_with_its_bars_escaped(tmp_path):
+    """summary.md cut a failure's message at 120 characters, mid-token ('... a box domain: domain=['), where the
+    result holds up to 300; a '|' in it split the table's row into more cells."""
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
+    store.write(_job_payload(jobs[0]))
+    failed = _job_payload(jobs[1], status="failed")
+    message = "explain: every row is the same; give rows that vary, or a box domain: " + "x" * 100 + " a|b end"
+    failed["error"]["message"] = message
+    store.write(failed)
+    write_report(tmp_path, plots=False)
+    assert f"| nguyen-2 | srnet | 0 | ValueError: {message.replace('|', chr(92) + '|')} |" in (
+        tmp_path / "summary.md").read_text()
