@@ -677,7 +677,8 @@ def build_parser() -> argparse.ArgumentParser:
     comparing.add_argument("--explainers", default="srnet,lime,maple,cgp_direct",
                            help="comma-separated (default: srnet,lime,maple,cgp_direct; also xnet, gplearn, pyoperon)")
     comparing.add_argument("--seconds", type=float, default=10.0,
-                           help="budget of each formula search (default: 10)")
+                           help="budget of each formula search (default: 10); srnet then composes and simplifies "
+                                "its formulas with sympy, a few seconds more")
     comparing.add_argument("--points", type=int, default=1000, help="evaluation points per box (default: 1000)")
     comparing.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     _add_quiet_option(comparing)
@@ -694,7 +695,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--explainers", default="", help="extra explainers per job: lime,maple,cgp_direct,gplearn,"
                                                          "pyoperon,xnet (default: none)")
     bench.add_argument("--seconds", type=float, default=10.0, action=_GivenSeconds,
-                       help="budget of each formula search (default: 10)")
+                       help="budget of each formula search (default: 10); srnet then composes and simplifies its "
+                            "formulas with sympy, a few seconds more")
     bench.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     where = bench.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, help="local Dask workers (default: one per core)")

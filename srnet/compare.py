@@ -86,8 +86,12 @@ class Comparison:
                 for r in self.records]
         # a classifier's rmse and r2 are of its class probabilities (explain's are of the logits): say so
         prob = "prob " if self.task == "classification" else ""
-        table = format_table(["explainer", "domain", f"{prob}rmse", f"{prob}r2", "agreement", f"{prob}rmse around",
-                              "agr. around", "seconds", "size"], rows, left=2)
+        header = ["explainer", "domain", f"{prob}rmse", f"{prob}r2", "agreement", f"{prob}rmse around",
+                  "agr. around", "seconds", "size"]
+        if self.task != "classification":  # a regression has no classes: two empty columns
+            keep = [k for k, name in enumerate(header) if name not in ("agreement", "agr. around")]
+            header, rows = [header[k] for k in keep], [[row[k] for k in keep] for row in rows]
+        table = format_table(header, rows, left=2)
         notes = [f"note: the network's output is the same at every {domain} point: R2 there is 1 for an explanation "
                  f"that matches it exactly, else -inf (null in compare.json); the RMSE says how close each comes"
                  for domain in self.constant_domains()]

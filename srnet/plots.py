@@ -137,6 +137,16 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
 
 
 LINE_STYLES = ("-", "--", ":", "-.", (0, (3, 1, 1, 1)), (0, (5, 1)))
+#: A curve's colour by its name, the same in every plot (by the order given, MAPLE was red in one run and green
+#: in the next); other names take the colours left, in order.
+CURVE_COLOURS = {"formula": "C0", "srnet": "C0", "lime": "C1", "maple": "C2", "cgp_direct": "C3", "gplearn": "C4",
+                 "pyoperon": "C5", "xnet": "C6", "true function": "C9"}
+
+
+def curve_colours(labels) -> dict:
+    """``{label: colour}``: :data:`CURVE_COLOURS`' for its names, the unused ones of the cycle for the others."""
+    spare = iter([f"C{k}" for k in range(10) if f"C{k}" not in CURVE_COLOURS.values()] * len(labels))
+    return {label: CURVE_COLOURS.get(label) or next(spare) for label in labels}
 
 
 def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", title=None,
@@ -172,14 +182,17 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
         low, high = low - margin, high + margin
     # one style per curve, cycled: zipped with five styles, a sixth curve (a fifth explainer) was dropped unsaid
     styles = [LINE_STYLES[k % len(LINE_STYLES)] for k in range(len(values))]
-    for k, ((label, y), style) in enumerate(zip(values.items(), styles)):
+    colours = curve_colours([label for label in values if label != "network"])
+    for (label, y), style in zip(values.items(), styles):
         broken = ~np.isfinite(y)  # where a curve is NaN/inf it simply stopped: shaded and said so
         leaves = low is not None and bool(np.any(~broken & ((y < low) | (y > high))))
         for panel in axes[:, 0] if broken.any() else ():
             panel.fill_between(x, 0, 1, where=broken, color="red", alpha=0.15,
                                transform=panel.get_xaxis_transform(), lw=0)
-        top.plot(x, y, linestyle=style, color=f"C{k}",
-                 label=label + (" (not finite where shaded red)" if broken.any() else "")
+        # the network a wide grey band under the others: drawn as one of them, a faithful curve hid it
+        look = (dict(color="k", lw=4, alpha=0.3, zorder=1.5) if label == "network" else
+                dict(linestyle=style, color=colours[label], zorder=2))
+        top.plot(x, y, **look, label=label + (" (not finite where shaded red)" if broken.any() else "")
                  + (" (leaves this view)" if leaves else ""))
     if low is not None:
         top.set_ylim(low, high)
@@ -194,10 +207,10 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
         for edge in domain_edges:
             bottom.axvline(edge, color="0.5", lw=0.9, ls="--")
         scale = max(float(np.std(finite_reference)) if finite_reference.size else 0.0, 1e-12)
-        for k, ((label, y), style) in enumerate(zip(values.items(), styles)):
+        for (label, y), style in zip(values.items(), styles):
             if label != "network":  # same colour and style as above
                 with np.errstate(all="ignore"):
-                    bottom.plot(x, y - reference, linestyle=style, color=f"C{k}", label=label)
+                    bottom.plot(x, y - reference, linestyle=style, color=colours[label], label=label)
         bottom.axhline(0, color="k", lw=0.8)
         threshold = float(f"{1e-2 * scale:.1g}")  # a round number: it is a tick label
         bottom.set_yscale("symlog", linthresh=threshold)

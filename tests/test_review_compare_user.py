@@ -100,3 +100,32 @@ def test_an_unknown_network_is_refused_with_the_valid_names(experiment_script, c
         experiment.main(["--only", "iris", "--trials", "1", "--gecco-dir", str(tmp_path)])
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "unknown network(s): iris; valid: kkk0, " in error and "analcatdata_aids" in error, error
+
+
+def test_a_regression_table_has_no_empty_agreement_columns(network):
+    table = compare(network, X, ["maple"], n_points=20, random_state=0).table()
+    assert table.splitlines()[0].split() == ["explainer", "domain", "rmse", "r2", "rmse", "around", "seconds", "size"]
+
+
+def test_each_explainer_keeps_its_colour_and_the_network_shows_under_them(drawn):
+    """explainers.png coloured curves by the order given (MAPLE red in one run, green in the next), and drew the
+    network as one more thin curve, which a faithful explainer's covered."""
+    from matplotlib.colors import to_hex
+
+    from srnet.plots import CURVE_COLOURS, plot_curves_1d
+
+    box, wide = np.array([[-1.0, 1.0]]), np.array([[-2.0, 2.0]])
+    colour_of = {}
+    for order in (["network", "lime", "maple", "mine"], ["network", "maple", "mine", "lime"]):
+        curves = {name: (lambda X, k=k: np.sin(X) + 0.01 * k) for k, name in enumerate(order)}
+        figure = plot_curves_1d(curves, box, wide, "explainers.png") and drawn["explainers.png"]
+        lines = {line.get_label().split(" (")[0]: line for line in figure.axes[0].get_lines()}
+        colours = {name: to_hex(lines[name].get_color()) for name in order}
+        assert colours["lime"] == to_hex(CURVE_COLOURS["lime"]) and colours["maple"] == to_hex(CURVE_COLOURS["maple"])
+        assert colours["mine"] not in {to_hex(c) for c in CURVE_COLOURS.values()}
+        network = lines["network"]
+        assert network.get_linewidth() > 2 * lines["lime"].get_linewidth()
+        assert network.get_zorder() < lines["lime"].get_zorder()
+        colour_of[tuple(order)] = colours
+    first, second = colour_of.values()
+    assert first == second
