@@ -570,7 +570,12 @@ def _name_points(ax, series) -> None:
     pixels = size * ax.figure.dpi / 72
     placed = []  # (left, bottom, right, top) of each name written, in display pixels
     for xs, ys, names in series:
+        # points at one place named once, with their count: seven datasets tied at (1, 1) read as the one named
+        here = {}
         for x, y, name in zip(xs, ys, names):
+            here.setdefault((x, y), []).append(str(name))
+        for (x, y), together in here.items():
+            name = together[0] + (f" and {len(together) - 1} more here" if len(together) > 1 else "")
             if not (np.isfinite(x) and np.isfinite(y)):
                 continue
             px, py = ax.transData.transform((x, y))

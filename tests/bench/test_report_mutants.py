@@ -185,3 +185,10 @@ def test_a_failed_job_s_whole_message_line_is_listed_with_its_bars_escaped(tmp_p
     write_report(tmp_path, plots=False)
     assert f"| nguyen-2 | srnet | 0 | ValueError: {message.replace('|', chr(92) + '|')} |" in (
         tmp_path / "summary.md").read_text()
+
+
+def test_datasets_tied_at_one_point_are_named_once_with_their_count(drawn, tmp_path):
+    """Seven datasets tied at SRNet 1, MAPLE 1 were named as the first alone: the plot read as one dataset there."""
+    write_plots(_frame([("d0", 1.0, 1.0), ("d1", 0.9, 0.6), ("d2", 1.0, 1.0), ("d3", 1.0, 1.0)]), tmp_path)
+    texts = sorted((text.get_text(), tuple(map(float, text.xy))) for text in drawn["srnet_vs_maple.png"].axes[0].texts)
+    assert texts == [("d0 and 2 more here", (1.0, 1.0)), ("d1", (0.6, 0.9))]
