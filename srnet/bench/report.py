@@ -464,7 +464,8 @@ def table(part, task: str) -> list[str]:
             if percent else
             "Columns: R2 of each explainer against the network (not the labels), inside the training box "
             "(`interp`) and in the wider test box (`extrap`); `net test R2` is the network against the labels.")
-    what += (" `seconds`: each job's own time on its worker, the worker's one-time warm-up of the kernels apart "
+    what += (" `seconds`: each job's own time on its worker, the worker's one-time warm-up (torch's set-up, the "
+             "kernels) apart "
              "(summary.csv's warm_up_seconds).")
     lines = [f"## {task.capitalize()}", "", what, "", "| " + " | ".join(header) + " |",
              "|" + "---|" * len(header)]
@@ -741,7 +742,7 @@ def write_plots(frame, folder: Path) -> list[Path]:
         if part not in times:  # (a frame of an older srnet's summary.csv has no warm-up)
             continue
         height = times[part].fillna(0).to_numpy(float)
-        label = "worker warm-up (kernels, once per worker)" if part == "warm_up_seconds" else part.split("_")[0]
+        label = "worker warm-up (torch, kernels: once per worker)" if part == "warm_up_seconds" else part.split("_")[0]
         ax.bar(x, height, bottom=bottom, color=f"C{k}", label=label, width=0.85)
         bottom += height
     other = np.maximum(times["total_seconds"].fillna(0).to_numpy(float) - bottom, 0)
