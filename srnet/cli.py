@@ -815,6 +815,9 @@ def _is_srnet_document(path: Path, keys: set[str]) -> bool:
 def _check_budgets(args) -> None:
     from srnet.data import MIN_ROWS, check_budget
 
+    # compare refused 1 only after loading the network, naming n_points; 0 was '> 0', 1 '>= 2': one rule
+    if getattr(args, "points", 2) < 2:
+        raise ValueError(f"--points must be >= 2 (an R^2 needs two points), got {args.points}")
     for key, rules in _BUDGET_OPTIONS.items():
         if hasattr(args, key):
             rules = {k: MIN_ROWS if v == "MIN_ROWS" else v for k, v in rules.items()}
@@ -826,8 +829,6 @@ def _check_budgets(args) -> None:
         print(f"note: --complexity {args.complexity} selects the formula; --select {args.select} is not used")
     if getattr(args, "test_size", 0) >= 1:
         raise ValueError(f"--test-size must be < 1 (a fraction of the rows), got {args.test_size}")
-    if getattr(args, "points", 2) < 2:  # compare refused 1 only after loading the network, naming n_points
-        raise ValueError(f"--points must be >= 2 (an R^2 needs two points), got {args.points}")
     if isinstance(getattr(args, "domain", None), str):  # parsed here: one line, as every other bad option
         from srnet.domain import parse_domain  # (as an argparse type, its error printed the usage block)
 

@@ -151,7 +151,7 @@ def write_workload(folder, X):
     (["demo", "--seconds", "nan"], "--seconds must be a finite number"),
     (["demo", "--seconds", "-5"], "--seconds must be > 0"),
     (["compare", "x", "--out", "o", "--seconds", "-1"], "--seconds must be > 0"),
-    (["compare", "x", "--out", "o", "--points", "0"], "--points must be > 0"),
+    (["compare", "x", "--out", "o", "--points", "0"], "--points must be >= 2 (an R^2 needs two points), got 0"),
     (["bench", "nguyen", "--out", "o", "--max-rows", "3"], "--max-rows must be >= 10"),
     (["bench", "nguyen", "--out", "o", "--workers", "0"], "--workers must be > 0"),
     (["bench", "nguyen", "--out", "o", "--seconds", "inf"], "--seconds must be a finite number"),
@@ -329,11 +329,11 @@ def test_comparison_table_columns_never_touch():
     lines = Comparison("regression", records, {}, {}, {}, {}).table().splitlines()
     header = lines[0].split()
     assert header[:3] == ["explainer", "domain", "rmse"]
-    for line in lines[1:]:  # every cell stands apart (the two agreement cells are empty for regression)
+    for line in lines[1:]:  # every cell stands apart (a regression has no agreement columns)
         assert len(line.split()) == 7
-    assert lines[1].split()[2:4] == ["291", "-44866.8208"]
+    assert lines[1].split()[2:4] == ["291", "-4.487e+04"]  # (R2 as srnet prints it: srnet.metrics.format_r2)
     # right-aligned numbers end in the same column
-    ends = {line.index(cell) + len(cell) for line, cell in zip(lines[1:], ["-44866.8208", "-inf", "1.0000"])}
+    ends = {line.index(cell) + len(cell) for line, cell in zip(lines[1:], ["-4.487e+04", "-inf", "1.000000"])}
     assert len(ends) == 1
     assert format_table(["a", "b"], [["x", "-1"], ["yy", "10"]]) == "a    b\nx   -1\nyy  10"
 
