@@ -264,11 +264,14 @@ def test_comparison_table_has_one_aligned_row_per_record():
     records = [{"explainer": name, "domain": domain, "rmse": 0.5, "r2": 0.25, "agreement": None,
                 "rmse_around": 0.75, "agreement_around": 0.5, "seconds": 1.0, "size": 3}
                for name in ("srnet", "maple") for domain in ("interpolation", "extrapolation")]
-    lines = Comparison("regression", records, {}, {}, {}, {}).table().splitlines()
-    assert lines[0].split() == ["explainer", "domain", "rmse", "r2", "agreement", "rmse", "around", "agr.",
-                                "around", "seconds", "size"]
+    lines = Comparison("classification", records, {}, {}, {}, {}).table().splitlines()
+    assert lines[0].split() == ["explainer", "domain", "prob", "rmse", "prob", "r2", "agreement", "prob", "rmse",
+                                "around", "agr.", "around", "seconds", "size"]
     assert [line.split()[:2] for line in lines[1:]] == [[r["explainer"], r["domain"]] for r in records]
-    assert lines[1].split()[2:] == ["0.5", "0.2500", "0.75", "50.0%", "1.0", "3"]
+    assert lines[1].split()[2:] == ["0.5", "0.250000", "0.75", "50.0%", "1.0", "3"]
+    regression = Comparison("regression", records, {}, {}, {}, {}).table().splitlines()  # (no agreement there)
+    assert regression[0].split() == ["explainer", "domain", "rmse", "r2", "rmse", "around", "seconds", "size"]
+    assert regression[1].split()[2:] == ["0.5", "0.250000", "0.75", "1.0", "3"]
 
 
 def test_write_comparison_draws_no_decision_boundaries_for_a_regression():

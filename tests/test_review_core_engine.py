@@ -123,7 +123,7 @@ def oracle_layerwise(specs, X, targets, run_seed, generations, n_offspring, rate
     parent = [Genome.random(spec, rng) for spec in specs]
 
     def score(genome, layer_input, k):
-        """The engine's score (its least squares, checked against NumPy's to 1e-9) and the approximation the
+        """The engine's score (its least squares, checked against NumPy's to 1e-7) and the approximation the
         next layer reads: two codes of least squares differ in their last bits, and a near-tie between two
         functions (x + x, 2x) then went either way, by host; with the engine's one score the oracle follows the
         engine's ties and is compared over every generation."""
@@ -134,7 +134,8 @@ def oracle_layerwise(specs, X, targets, run_seed, generations, n_offspring, rate
             approximation, _, _, engine_mse = layer_approximation(genome.nodes, genome.outputs,
                                                                   genome.constant_values(),
                                                                   np.ascontiguousarray(layer_input), targets[k], ridge)
-            assert engine_mse == pytest.approx(mse, rel=1e-9, abs=1e-15)
+            # (to 1e-7: with the ridge of 1e-8 a near-singular Gram's two solvers part at 1.5e-9 on numpy 2.4.6)
+            assert engine_mse == pytest.approx(mse, rel=1e-7, abs=1e-15)
             mse = engine_mse
         return mse, approximation
 

@@ -170,10 +170,10 @@ def _warm_up(spec: JobSpec | None = None) -> float:
     """Once per worker process, before its first job: its data loaded once (the imports and first read of the
     loaders: pandas, pmlb, scikit-learn), a first training of a tiny network (torch's one-time set-up), the
     engine's kernels compiled or loaded from numba's cache, torch's L-BFGS set up; the seconds it took, 0 on
-    later jobs.  Timed apart from the job, where a worker's
-    first job took them (iris at --seconds 2 read 291 s, of which 8 explaining; which seed ran first on a fresh
-    worker decided which one looked slow; counted in its loading and training, the first job trained 0.9 s where
-    the next took 0.1, and loaded its table in 0.9 s, the next in 0.01)."""
+    later jobs.  Timed apart from the job, where a worker's first job took them (iris at --seconds 2 read 291 s,
+    of which 8 explaining; which seed ran first on a fresh worker decided which one looked slow; counted in its
+    loading and training, the first job trained 0.9 s where the next took 0.1, and loaded its table in 0.9 s,
+    the next in 0.01)."""
     global _warmed
     if _warmed:
         return 0.0
