@@ -68,7 +68,8 @@ class ReadableFormulaMixin:
         """``expression_`` with its constants rounded to ``digits`` significant digits, or to more where that
         rounding would move the formula by over 1e-3 of its spread at the training rows
         (:func:`srnet.expr.symbolic.round_faithfully`: terms that nearly cancel keep their difference), without
-        the tiny terms and biases that move it by under 1e-5 of its spread; a list for several targets.  For
+        the tiny terms and biases that move it by under 1e-5 of its spread there (none inside a log or a
+        divisor); a list for several targets.  For
         reading: ``predict`` computes ``expression_`` itself, every digit."""
         check_is_fitted(self, "expression_")
         digits = check_budget("digits", digits, integer=True)

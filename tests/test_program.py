@@ -387,6 +387,14 @@ def test_for_reading_a_constant_that_moves_the_formula_by_nothing_goes_and_one_t
     variation = x0 * (x1 + sympy.Float(5e-5)) - x0 * x1
     assert round_faithfully(variation, 4, away).has(sympy.Float(5e-5, 4))
     np.testing.assert_allclose(float(round_faithfully(variation, 4, away).subs({x0: 1.0, x1: 1.5})), 5e-5, rtol=1e-3)
+    # inside a log or a divisor a tiny constant is what keeps the formula finite where the points may not look:
+    # log|x0 + 3e-7| printed log|x0|, -inf at a training row x0 = 0 between the 16 points checked
+    for near_pole in (sympy.log(sympy.Abs(x0 + sympy.Float(3e-7))), x1 + 1 / (x0 + sympy.Float(3e-7))):
+        assert round_faithfully(near_pole, 4, points).has(sympy.Float(3e-7, 4)), near_pole
+    # a two-class decision keeps its sign at every point (by_size): the term moves d by 2e-7 of 0.25, and its sign
+    d = (x0 + sympy.Float(5e-7) * x1) ** 2 - sympy.Rational(1, 4)
+    edge = {"x0": np.r_[np.linspace(0.3, 1, 15), 0.4999998], "x1": np.r_[np.linspace(1, 2, 15), 1.0]}
+    assert round_faithfully(d, 4, edge, by_size=True).has(sympy.Float(5e-7, 4))
 
 
 def test_an_intercept_is_residue_only_when_tiny_beside_the_sums_values_where_the_formula_is_read():

@@ -408,7 +408,8 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None,
     however large the rest: ``sin(2.5e12*x + 1.37)`` printed as
     ``sin(2.5e12*x)``, another wave; there only one below ``share`` goes.
     ``any_term``: a term of any form with a float coefficient is judged as a
-    monomial is (for reading, where the formula without it is checked)."""
+    monomial is (for reading, where the formula without it is checked), and
+    nothing goes inside a log or a divisor."""
     columns = None if points is None else {name: np.asarray(values, dtype=np.float64).ravel()[:RESIDUE_POINTS]
                                            for name, values in points.items()}
 
@@ -473,12 +474,16 @@ def _without_residue(expr: sympy.Expr, share: float, points: dict | None = None,
             kept.append(term)
         return node if len(kept) == len(terms) else sympy.Add(*kept)
 
-    def walk(node, shifted: bool = False):
+    def walk(node, shifted: bool = False, near_pole: bool = False):
         if not node.args:
             return node
         inside = shifted or isinstance(node, SHIFT_SENSITIVE)
-        args = tuple(walk(arg, inside) for arg in node.args)
-        return drop(drop_terms(node if args == node.args else node.func(*args), shifted), shifted)
+        # (any_term: nothing goes inside a log or a divisor, where a tiny constant keeps the formula finite at a
+        # point the sample may miss: log|x0 + 3e-7| printed log|x0|, -inf at a training row x0 = 0)
+        pole = near_pole or isinstance(node, sympy.log) or (node.is_Pow and bool(node.exp.is_negative))
+        args = tuple(walk(arg, inside, pole) for arg in node.args)
+        node = node if args == node.args else node.func(*args)
+        return node if any_term and near_pole else drop(drop_terms(node, shifted), shifted)
 
     return rebuilt(expr, lambda: walk(expr))
 
@@ -662,8 +667,9 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
     moves the formula at ``points`` (symbol name -> values) by more than :data:`FAITHFUL_ROUNDING` of its
     spread there: terms that nearly cancel (``0.1235*year - 248.1`` for years near 2000) lose their
     difference to rounding each constant alone, and a formula printed beside R2 1 scored 0.965.  Constants that
-    move the formula by less than :data:`NEGLIGIBLE_MOVE` of its spread go first (:data:`READING_RESIDUE`: the
-    tiny biases a gradient leaves, which keep sympy from merging the factors around them).  Formulas
+    move the formula by less than :data:`NEGLIGIBLE_MOVE` of its spread at ``points`` go first (below
+    :data:`READING_RESIDUE` of the rest of their sum, outside logs and divisors; ``by_size``: of its size, its
+    sign kept: the tiny biases a gradient leaves, which keep sympy from merging the factors around them).  Formulas
     of any size are checked (a 700-node chain printed at 4 digits scored 0.99999 for 1.0), at the points
     where the exact formula is finite (a log of an input that is 0 at one point would not leave the rest
     unchecked).  ``tolerance``: a move the formula may make anyway (a share of its own error against
@@ -696,8 +702,11 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
         scale = max(scale, float(np.median(np.abs(exact))))
     base = _without_residue(expr, READING_RESIDUE, columns, any_term=True)  # rounded: without negligible terms
     if base != expr:
-        moved = values(base)[finite] - exact
-        if np.all(np.isfinite(moved)) and float(np.max(np.abs(moved), initial=0.0)) <= NEGLIGIBLE_MOVE * scale:
+        without = values(base)[finite]
+        moved = without - exact
+        # (by_size: a decision's sign is what it says, kept at every point)
+        if np.all(np.isfinite(moved)) and float(np.max(np.abs(moved), initial=0.0)) <= NEGLIGIBLE_MOVE * scale \
+                and (not by_size or np.array_equal(np.sign(without), np.sign(exact))):
             rounded = round_constants(base, digits, points)
         else:
             base = expr
