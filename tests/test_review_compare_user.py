@@ -43,9 +43,19 @@ def test_compare_refuses_what_is_no_explainer_before_fitting_any(network):
 def test_a_bad_budget_is_refused_when_the_explainer_is_made(seconds):
     """make_explainer('cgp_direct', max_seconds=nan) was accepted; srnet's -1 was refused only at its fit, after
     the explainers before it in a comparison had run."""
-    for name in ("cgp_direct", "srnet", "pyoperon"):
+    for name in ("cgp_direct", "srnet", "xnet"):  # (not the optional peers: CI has no bench extra)
         with pytest.raises(ValueError, match=r"^max_seconds must be"):
             make_explainer(name, max_seconds=seconds)
+
+
+@pytest.mark.parametrize("name", ["cgp_direct", "xnet", "pyoperon"])
+def test_an_explainer_without_a_budget_of_its_own_is_refused_none_when_made(name):
+    """make_explainer('cgp_direct', max_seconds=None) was accepted, and refused only at its fit."""
+    if name == "pyoperon":
+        pytest.importorskip("pyoperon")
+    with pytest.raises(ValueError, match=rf"^explainer '{name}' needs a budget: max_seconds or max_generations"):
+        make_explainer(name, max_seconds=None)
+    assert make_explainer(name, max_seconds=None, max_generations=3) is not None
 
 
 def test_the_table_prints_r2_as_srnet_does_and_says_why_a_constant_network_reads_minus_inf(network):

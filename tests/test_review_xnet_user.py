@@ -39,12 +39,11 @@ def test_the_explainers_budget_is_refused_by_the_name_the_user_gave(name):
     """make_explainer('xnet', max_generations=0) was refused at fit as 'max_iterations must be > 0', X-Net's
     own name, and without a budget as 'give a budget: max_seconds or max_iterations'; gplearn took
     max_generations=-2 silently.  Now every explainer's generations are checked where they are given."""
+    if name == "gplearn":
+        pytest.importorskip("gplearn")  # (the bench extra; CI has the test extra only)
     for bad in (0, -2, 1.5):
         with pytest.raises(ValueError, match=r"^max_generations must be"):
             make_explainer(name, max_seconds=1, max_generations=bad)
-    if name == "xnet":
-        with pytest.raises(ValueError, match=r"^explainer 'xnet' needs a budget: max_seconds or max_generations"):
-            make_explainer(name, max_seconds=None)
 
 
 def test_the_xnet_explainer_s_generations_are_x_net_s_iterations():

@@ -41,6 +41,8 @@ EXPLAINERS = {explainer.name: explainer for explainer in (SRNetExplainer, LimeEx
 # explainer -> the import it needs beyond srnet's own
 OPTIONAL_PACKAGES = {"gplearn": "gplearn", "pyoperon": "pyoperon"}
 INSTALL_HINT = "pip install 'srnet[bench]'"
+#: The explainers with no budget of their own (srnet has its default generations, gplearn its 20).
+NEEDS_A_BUDGET = ("cgp_direct", "pyoperon", "xnet")
 
 
 def check_explainers(names) -> tuple[str, ...]:
@@ -90,13 +92,13 @@ def make_explainer(name: str, *, max_seconds: float | None = 10.0, max_generatio
     ------
     ValueError
         See :func:`check_explainers`; or a budget that is not one (checked here, by the names given, before any
-        explainer runs: X-Net's own is ``max_iterations``), or none for ``xnet``.
+        explainer runs: X-Net's own is ``max_iterations``), or none for those of :data:`NEEDS_A_BUDGET`.
     """
     check_explainers([name])
     max_seconds = check_budget("max_seconds", max_seconds, allow_none=True)  # (not at fit, after others ran)
     max_generations = check_budget("max_generations", max_generations, allow_none=True, integer=True)
-    if name == "xnet" and max_seconds is None and max_generations is None:
-        raise ValueError("explainer 'xnet' needs a budget: max_seconds or max_generations (both are None)")
+    if name in NEEDS_A_BUDGET and max_seconds is None and max_generations is None:
+        raise ValueError(f"explainer {name!r} needs a budget: max_seconds or max_generations (both are None)")
     engine = {key: value for key, value in (("n_threads", n_threads), ("max_generations", max_generations))
               if value is not None}
     if name == "srnet":
