@@ -185,7 +185,7 @@ def print_test_box(rows, summary, explainers):
             cells.append("-" if figures is None else
                          f"{_number(figures['rmse'])} / {_number(figures['rmse_around'])}")
         complexity = "-" if row["srnet_complexity"] is None else f"{row['srnet_complexity']:.0f}"
-        verdict = ", ".join(f"{rival}{'' if beaten else ' NO'}" for rival, beaten in row["srnet_beats"].items()
+        verdict = ", ".join(f"{rival}{'' if beaten else ': no'}" for rival, beaten in row["srnet_beats"].items()
                             if beaten is not None)
         print(f"{row['network']:<10}" + "".join(f"{c:>{width}}" for c in cells) + f"{complexity:>13}  {verdict}")
     parts = [f"{label} on {summary[f'srnet_beats_{rival}']} of {summary[f'compared_with_{rival}']}"

@@ -464,8 +464,8 @@ def table(part, task: str) -> list[str]:
             if percent else
             "Columns: R2 of each explainer against the network (not the labels), inside the training box "
             "(`interp`) and in the wider test box (`extrap`); `net test R2` is the network against the labels.")
-    what += (" `seconds`: each job's own time on its worker, the worker's one-time warm-up (torch's set-up, the "
-             "kernels) apart "
+    what += (" `seconds`: each job's own time on its worker, the worker's one-time warm-up (its first data load, "
+             "torch's set-up, the kernels) apart "
              "(summary.csv's warm_up_seconds).")
     lines = [f"## {task.capitalize()}", "", what, "", "| " + " | ".join(header) + " |",
              "|" + "---|" * len(header)]
@@ -562,19 +562,23 @@ NAMED_POINTS = 40
 
 
 def _name_points(ax, series) -> None:
-    """Name each point of ``series`` (``(x, y, datasets)`` per series) by its dataset, when there are at most
-    :data:`NAMED_POINTS`, but for a name that would cover one already written (points at one corner wrote
-    their names over each other, none legible); call once the axes' scales and limits are final."""
-    if sum(len(names) for _, _, names in series) > NAMED_POINTS:
+    """Name each point of ``series`` (``(x, y, datasets)`` per series) by its dataset (datasets at one place once,
+    with their count), when there are at most :data:`NAMED_POINTS` places, but for a name that would cover one
+    already written (points at one corner wrote their names over each other, none legible); call once the axes'
+    scales and limits are final."""
+    # points at one place named once, with their count: seven datasets tied at (1, 1) read as the one named
+    places = []
+    for xs, ys, names in series:
+        here = {}
+        for x, y, name in zip(xs, ys, names):
+            here.setdefault((x, y), []).append(str(name))
+        places.append(here)
+    if sum(len(here) for here in places) > NAMED_POINTS:  # (places: 41 datasets tied at one named none)
         return
     size = 6  # points
     pixels = size * ax.figure.dpi / 72
     placed = []  # (left, bottom, right, top) of each name written, in display pixels
-    for xs, ys, names in series:
-        # points at one place named once, with their count: seven datasets tied at (1, 1) read as the one named
-        here = {}
-        for x, y, name in zip(xs, ys, names):
-            here.setdefault((x, y), []).append(str(name))
+    for here in places:
         for (x, y), together in here.items():
             name = together[0] + (f" and {len(together) - 1} more here" if len(together) > 1 else "")
             if not (np.isfinite(x) and np.isfinite(y)):
@@ -742,7 +746,8 @@ def write_plots(frame, folder: Path) -> list[Path]:
         if part not in times:  # (a frame of an older srnet's summary.csv has no warm-up)
             continue
         height = times[part].fillna(0).to_numpy(float)
-        label = "worker warm-up (torch, kernels: once per worker)" if part == "warm_up_seconds" else part.split("_")[0]
+        label = ("worker warm-up (first load, torch, kernels: once per worker)" if part == "warm_up_seconds" else
+                 part.split("_")[0])
         ax.bar(x, height, bottom=bottom, color=f"C{k}", label=label, width=0.85)
         bottom += height
     other = np.maximum(times["total_seconds"].fillna(0).to_numpy(float) - bottom, 0)

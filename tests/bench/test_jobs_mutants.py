@@ -159,7 +159,7 @@ def test_a_workers_warm_up_prints_no_compile_notice(monkeypatch, capsys):
     seconds = jobs._warm_up()
     time.sleep(0.05)  # (a notice's timer thread has had its time)
     assert capsys.readouterr().err == ""
-    assert 0.55 <= seconds < 5
+    assert 0.55 <= seconds < 60  # (a tiny first training besides: a loaded CI host is slow, never this slow)
     assert jobs._warm_up() == 0.0
 
 
@@ -173,6 +173,26 @@ def test_a_workers_first_job_is_timed_without_the_workers_one_time_costs(monkeyp
     job = resolve_suite("nguyen:nguyen-1", settings=TINY).jobs[0]
     assert jobs._warm_up(job) > 0 and loads == ["nguyen-1"] and jobs._warmed
     assert jobs._warm_up(job) == 0.0 and loads == ["nguyen-1"]
+
+
+def test_the_warm_up_comes_before_the_job_and_a_bad_table_fails_the_job_not_the_warm_up(monkeypatch):
+    """Warmed after the job's load and training (as before), those paid the worker's one-time costs; a table that
+    cannot load fails the job with its own error, and the warm-up is still timed and done."""
+    order = []
+    monkeypatch.setattr(jobs, "_warmed", False)
+    monkeypatch.setattr(jobs, "_one_thread", lambda: None)
+    monkeypatch.setattr("srnet.progress.warm_up_kernels", lambda notice: order.append("kernels"))
+    monkeypatch.setattr("srnet.formulas.warm_up_refinement", lambda: 0.0)
+
+    def bad_table(spec):
+        order.append("load")
+        raise ValueError("bad table")
+
+    monkeypatch.setattr(jobs, "prepare_data", bad_table)
+    result = run_job(resolve_suite("nguyen:nguyen-1", settings=TINY).jobs[0])
+    assert order == ["load", "kernels", "load"] and jobs._warmed
+    assert result["status"] == "failed" and result["error"]["message"] == "bad table"
+    assert result["timings"]["warm_up"] > 0
 
 
 def test_host_names_the_machine_and_process():

@@ -192,3 +192,10 @@ def test_datasets_tied_at_one_point_are_named_once_with_their_count(drawn, tmp_p
     write_plots(_frame([("d0", 1.0, 1.0), ("d1", 0.9, 0.6), ("d2", 1.0, 1.0), ("d3", 1.0, 1.0)]), tmp_path)
     texts = sorted((text.get_text(), tuple(map(float, text.xy))) for text in drawn["srnet_vs_maple.png"].axes[0].texts)
     assert texts == [("d0 and 2 more here", (1.0, 1.0)), ("d1", (0.6, 0.9))]
+
+
+def test_more_datasets_than_named_points_at_few_places_are_still_named(drawn, tmp_path):
+    """The count of names was of datasets, not places: 41 datasets tied at one point named none at all."""
+    write_plots(_frame([(f"d{k}", 1.0, 1.0) for k in range(41)] + [("odd", 0.9, 0.6)]), tmp_path)
+    texts = sorted(text.get_text() for text in drawn["srnet_vs_maple.png"].axes[0].texts)
+    assert texts == ["d0 and 40 more here", "odd"]
