@@ -144,8 +144,10 @@ CURVE_COLOURS = {"formula": "C0", "srnet": "C0", "lime": "C1", "maple": "C2", "c
 
 
 def curve_colours(labels) -> dict:
-    """``{label: colour}``: :data:`CURVE_COLOURS`' for its names, the unused ones of the cycle for the others."""
-    spare = iter([f"C{k}" for k in range(10) if f"C{k}" not in CURVE_COLOURS.values()] * len(labels))
+    """``{label: colour}``: :data:`CURVE_COLOURS`' for its names, the cycle's unused one (C8) and then the others
+    again (each curve also has its own line style) for the rest."""
+    # the cycle's unused olive first, then the others again (not its grey, near the network's grey band)
+    spare = iter(["C8"] + [f"C{k}" for k in range(10) if k not in (7, 8)] * len(labels))
     return {label: CURVE_COLOURS.get(label) or next(spare) for label in labels}
 
 
