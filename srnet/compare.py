@@ -224,12 +224,17 @@ def _checked_explainers(explainers) -> dict[str, Explainer]:
     """``explainers`` as ``{name: Explainer}``: a list of names built with :func:`make_explainers`'s defaults
     (``compare(net, X, ["maple"])`` was an AttributeError: 'list' object has no attribute 'items'), every value
     checked before any explainer is fitted (a wrong one was found only after the ones before it had run)."""
-    if isinstance(explainers, str):
+    if explainers is None:
+        raise ValueError("no explainers to compare")
+    if isinstance(explainers, (str, Explainer)):
         explainers = [explainers]
-    if not hasattr(explainers, "items"):
+    if not hasattr(explainers, "items"):  # names, or explainers named by their own name (as make_explainers does)
         from srnet.explain.factory import make_explainers
 
-        explainers = make_explainers(list(explainers))
+        given = list(explainers)
+        made = make_explainers([e for e in given if not isinstance(e, Explainer)])
+        explainers = {(e.name if isinstance(e, Explainer) else e): (e if isinstance(e, Explainer) else made[e])
+                      for e in given}
     if not explainers:
         raise ValueError("no explainers to compare")
     for name, explainer in explainers.items():
@@ -249,8 +254,9 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer] 
     network : NetworkFunction, torch module or fitted scikit-learn MLP
         The network (a module is wrapped in a NetworkFunction, as the explainers wrap it).
     X_train : array-like of shape (n, n_features)
-    explainers : dict of name -> unfitted Explainer, or a list of names
-        Names are built by :func:`srnet.explain.make_explainers` with its defaults (10 s per search).
+    explainers : dict of name -> unfitted Explainer, or a list of names or unfitted Explainers
+        Names are built by :func:`srnet.explain.make_explainers` with its defaults (10 s per search); an
+        Explainer in a list goes by its own name.
     task : {"regression", "classification"} or None
         Checked against the network (a classifier has a softmax head); None
         takes the network's.

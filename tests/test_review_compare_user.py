@@ -35,8 +35,16 @@ def test_compare_refuses_what_is_no_explainer_before_fitting_any(network):
     with pytest.raises(TypeError, match=r"^explainers\['srnet'\] is a str, not an unfitted srnet Explainer"):
         compare(network, X, {"maple": fitted, "srnet": "srnet"}, n_points=20)
     assert not hasattr(fitted, "task_")  # (nothing fitted)
-    with pytest.raises(ValueError, match="no explainers to compare"):
-        compare(network, X, [], n_points=20)
+    for nothing in ([], None, {}):
+        with pytest.raises(ValueError, match="no explainers to compare"):
+            compare(network, X, nothing, n_points=20)
+
+
+def test_a_list_may_hold_explainers_each_going_by_its_own_name(network):
+    """[MapleExplainer(), "lime"] was 'unknown explainer MapleExplainer(...)'."""
+    maple = MapleExplainer()
+    result = compare(network, X, [maple, "lime"], n_points=20, random_state=0)
+    assert list(result.explainers) == ["maple", "lime"] and result.explainers["maple"] is maple
 
 
 @pytest.mark.parametrize("seconds", [math.nan, -1.0, math.inf])
