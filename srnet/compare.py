@@ -95,6 +95,9 @@ class Comparison:
         notes = [f"note: the network's output is the same at every {domain} point: R2 there is 1 for an explanation "
                  f"that matches it exactly, else -inf (null in compare.json); the RMSE says how close each comes"
                  for domain in self.constant_domains()]
+        cut = {r["explainer"]: r["seconds"] for r in self.records if r.get("interrupted")}
+        notes += [f"note: {name}'s search was cut short by Ctrl-C after {seconds:.1f} s: its figures are of its best "
+                  f"formula so far" for name, seconds in cut.items()]  # (said in the CSV and the last line only)
         formulas = {r["explainer"]: r["formula"] for r in self.records if r.get("formula")}
         lines = [f"  {name}: {cut_text('; '.join(texts), see='compare.json')}" for name, texts in formulas.items()]
         return "\n".join([table, *notes]) + ("\nformulas compared:\n" + "\n".join(lines) if lines else "")

@@ -147,3 +147,15 @@ def test_each_explainer_keeps_its_colour_and_the_network_shows_under_them(drawn)
         colour_of[tuple(order)] = colours
     first, second = colour_of.values()
     assert first == second
+
+
+def test_the_table_says_which_explainer_a_ctrl_c_cut_short(network):
+    """An explainer cut short by Ctrl-C (cgp_direct, 1.1 s of its 4) was marked only in compare.csv and the last
+    line printed: the table read its figures as a full search's."""
+    result = compare(network, X, ["maple"], n_points=20, random_state=0)
+    assert "note: maple's search" not in result.table()
+    for record in result.records:
+        record.update(interrupted=True, seconds=1.1)
+    notes = [line for line in result.table().splitlines() if line.startswith("note:")]
+    assert notes == ["note: maple's search was cut short by Ctrl-C after 1.1 s: its figures are of its best formula "
+                     "so far"]
