@@ -142,7 +142,10 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
     if dates or getattr(getattr(X, "dtype", None), "kind", None) in ("m", "M"):
         raise ValueError(f"X holds dates or durations{dates[0] if dates else ''}; convert them to numbers first")
     try:
-        return sklearn_validate_data(estimator, X, y, **kwargs)
+        # (its finiteness check sums the values first: inputs near 1e308 overflowed there, and numpy's "invalid
+        # value encountered in reduce" reached the user beside a fit that was right)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return sklearn_validate_data(estimator, X, y, **kwargs)
     except ValueError as error:
         if str(error).startswith("could not convert string to float"):
             raise ValueError(_text_column(X) or _prose(error)) from None
