@@ -69,6 +69,21 @@ def output_file(text: str) -> str:
     return text
 
 
+def output_folder(text: str) -> str:
+    """``--out FOLDER`` made, or an ArgumentTypeError saying why it cannot be (a file there, a folder that cannot
+    be made or written in: each was a traceback)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"'{text}' is a file; give a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot make the folder '{text}' ({error.strerror or error})") from None
+    if not os.access(path, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write in the folder '{text}'")
+    return text
+
+
 def parse_with_quick_defaults(parser, argv, **quick):
     """``parser.parse_args(argv)``, with ``quick`` as the defaults when ``--quick`` is given: an option given
     beside it still counts (the scripts overwrote the parsed options with their quick values)."""

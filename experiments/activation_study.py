@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _options import check_numbers, names_once, output_file, run_script, shared_path
+from _options import check_numbers, names_once, output_file, output_folder, run_script, shared_path
 from _provenance import write_results
 from _summary import mean_std, shown_std
 
@@ -68,7 +68,7 @@ from srnet.activations import (
     split,
 )
 from srnet.activations.study_models import standardise  # not yet exported by srnet.activations under this spelling
-from srnet.data import PMLB_CACHE_ENV, load_table
+from srnet.data import PMLB_CACHE_ENV, load_table, pmlb_cache_dir
 from srnet.jsonio import dumps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,6 +189,9 @@ def summarise(runs):
 
 
 def print_table(rows) -> None:
+    counts = sorted({r["seeds"] for r in rows})
+    print(f"test figures, mean ± std over {' or '.join(map(str, counts))} seed(s) (one split and training each); "
+          f"E = ROC AUC / log10(parameters); gain and dAUC against the Heavy network of the same dataset")
     header = (f"{'dataset':<10} {'model':<18} {'params':>7} {'accuracy':>15} {'ROC AUC':>15} "
               f"{'E=AUC/log10(P)':>15} {'gain vs Heavy':>15} {'dAUC vs Heavy':>15}")
     print(header)
@@ -244,8 +247,10 @@ def write_csv(rows, path: Path) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     datasets, seeds, device = args.dataset_list, args.seed_list, args.device
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:  # (a file there, or a folder that cannot be made, was a traceback)
+        out = Path(output_folder(args.out))
+    except argparse.ArgumentTypeError as error:
+        raise SystemExit(f"error: --out: {error}") from None
     cache = args.pmlb_cache
     needed = list(dict.fromkeys(([args.transfer_source] if args.transfer_source else []) + datasets))
     print(f"activation study: datasets {', '.join(datasets)}; seeds {seeds}; device {device}; "
@@ -257,6 +262,9 @@ def main(argv=None) -> int:
         try:
             X, y, _ = load_table(name, pmlb_cache=cache)
         except (ValueError, FileNotFoundError) as error:  # a misspelt name: one line, not a traceback
+            if not Path(pmlb_cache_dir(cache)).is_dir():  # (load_table's advice named a --download it lacks)
+                raise SystemExit(f"error: --pmlb-cache '{pmlb_cache_dir(cache)}' is no folder: give the folder of "
+                                 f"PMLB tables (this script downloads nothing)") from None
             raise SystemExit(f"error: dataset {name!r}: {error}") from None
         labels, positive = one_vs_rest(y)
         tables[name] = (X, labels)
