@@ -268,7 +268,7 @@ def print_report(results: dict) -> None:
     if nguyen_part:
         print("\nNguyen: test R^2 (mean +- std over seeds), nodes, parameters, exact seeds, t_solve (seconds to "
               "R^2 >= 0.9999, mean over the seeds that reached it); CGP at the same budget; the smallest MLP to reach "
-              "X-Net's R^2 (reached: seeds where one did)")
+              "X-Net's R^2, else the widest (reached: seeds where one did)")
         print(f"{'problem':<11}{'X-Net R2':>22}{'nodes':>7}{'params':>7}{'exact':>6}{'t_solve':>8}"
               f"{'CGP R2':>11}{'exact':>6}{'t_solve':>8}{'MLP R2':>10}{'params':>7}{'reached':>8}")
         for name, p in nguyen_part["problems"].items():
