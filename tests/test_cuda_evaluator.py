@@ -8,15 +8,13 @@ protection.  On a machine with a CUDA GPU: the real device, on larger data.
 """
 
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _cudasim import cpu_reference, hand_genome, run_simulated, stack
 
-from srnet.cgp import Genome, GenomeSpec, _kernels, evaluate_population, evolve, fitness_of, outputs_of
+from srnet.cgp import Genome, GenomeSpec, _kernels, evolve, fitness_of, outputs_of
 from srnet.cgp.gpu import (
     FITNESS_MODES,
     CudaEvaluator,
@@ -29,22 +27,6 @@ from srnet.cgp.gpu import (
 from srnet.cgp.primitives import ARITIES, PRIMITIVE_CODES, PRIMITIVES
 
 ALL_FUNCTIONS = tuple(PRIMITIVE_CODES)
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def hand_genome(spec: GenomeSpec, steps, outputs, constants=None) -> Genome:
-    """A genome running ``steps`` [(function, a, b)] at nodes 0, 1, ...;
-    the other nodes add(x0, x0).  Addresses as in the spec (inputs, constants, nodes)."""
-    nodes = np.tile(np.array([PRIMITIVE_CODES["add"], 0, 0], dtype=np.int32), (spec.n_nodes, 1))
-    for k, (name, a, b) in enumerate(steps):
-        nodes[k] = (PRIMITIVE_CODES[name], a, b)
-    constants = np.zeros(spec.n_constants, dtype=np.int32) if constants is None else constants
-    return Genome(spec, nodes, np.array(outputs, dtype=np.int32), np.array(constants, dtype=np.int32))
-
-
-def stack(genomes):
-    return (np.stack([g.nodes for g in genomes]), np.stack([g.outputs for g in genomes]),
-            np.stack([g.constants for g in genomes]))
 
 
 def cases():
@@ -147,16 +129,7 @@ def _evolve_problem():
 
 @pytest.fixture(scope="module")
 def simulated():
-    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-    environment = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=path)
-    process = subprocess.run([sys.executable, __file__], cwd=REPO_ROOT, env=environment, capture_output=True,
-                             text=True, timeout=300)
-    assert process.returncode == 0, process.stderr[-3000:]
-    return json.loads(process.stdout.strip().splitlines()[-1])
-
-
-def cpu_reference(spec, genomes, X_rows, Y_rows, fitness):
-    return evaluate_population(spec, *stack(genomes), X_rows, Y_rows, fitness=fitness, precision="float32")
+    return run_simulated(__file__)
 
 
 @pytest.mark.slow

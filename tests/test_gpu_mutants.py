@@ -5,8 +5,8 @@ decorated functions, so the ``@njit`` host kernels and ``_kernels``, whose ``@cu
 ``@functools.cache`` function, get none).  40 drawn with ``random.Random(6060)``: over the sorted names of each of its
 14 functions, two each (``simulating`` has one) and thirteen more shared by mutant count (evaluate 5, __init__ 3,
 _rescore 2, _moment_pairs, _blocks and _branch 1).  Each was run alone (MUTANT_UNDER_TEST, ``-n 0 -x``, from inside
-mutants/, whose simulator subprocess imports the mutated code: tests/test_cuda_evaluator.py puts its own checkout,
-mutants/, first on the subprocess's PYTHONPATH) against tests/test_cuda_evaluator.py,
+mutants/, whose simulator subprocess imports the mutated code: tests/_cudasim.py's run_simulated puts its own
+checkout, mutants/, first on the subprocess's PYTHONPATH) against tests/test_cuda_evaluator.py,
 tests/test_review_engine_parallel.py and tests/test_engine_edge_cases.py.  Twelve survived.  Ten are killed
 here: x__device__mutmut_2, x__multiprocessors__mutmut_2, x_cuda_available__mutmut_2,
 x_evaluate_population_cuda__mutmut_9 and _18, xǁCudaEvaluatorǁ__init____mutmut_21, _53 and _56,
@@ -23,20 +23,16 @@ needed); the ones that run kernels use numba's CUDA simulator in a subprocess, a
 """
 
 import json
-import os
-import subprocess
 import sys
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _cudasim import cpu_reference, hand_genome, run_simulated, stack
 
 import srnet.cgp.gpu as gpu
 from srnet.cgp import Genome, GenomeSpec
-from srnet.cgp.primitives import PRIMITIVE_CODES
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The multiprocessors of the fake GPU (an H100 has 132).
 FAKE_MULTIPROCESSORS = 132
 
@@ -107,7 +103,7 @@ def test_device_functions_are_compiled_for_the_device_off_the_simulator(fake_gpu
     assert device is not add and isinstance(device, CUDADispatcher)
 
 
-def test_a_broken_cuda_install_means_no_gpu_and_auto_stays_on_the_cpu(monkeypatch):
+def test_a_broken_cuda_install_means_no_gpu_and_auto_stays_on_thecpu_reference(monkeypatch):
     """x_cuda_available__mutmut_2 (an exception from numba.cuda.is_available() answered True): with a broken driver
     or toolkit, ``evolve(device="auto")`` on large data chose the GPU and then failed, instead of searching on the
     CPU; ``device="cuda"`` failed deep in numba instead of with "no CUDA GPU is available"."""
@@ -141,28 +137,14 @@ def test_bad_targets_are_named_y_rows(Y_rows, message):
 # the simulator, in a subprocess
 # --------------------------------------------------------------------------
 
-def _genome(spec, steps, outputs, constants=None):
-    """Nodes 0, 1, ... run ``steps`` [(function, a, b)], the others add(x0, x0)."""
-    nodes = np.tile(np.array([PRIMITIVE_CODES["add"], 0, 0], dtype=np.int32), (spec.n_nodes, 1))
-    for k, (name, a, b) in enumerate(steps):
-        nodes[k] = (PRIMITIVE_CODES[name], a, b)
-    constants = np.zeros(spec.n_constants, dtype=np.int32) if constants is None else np.array(constants, np.int32)
-    return Genome(spec, nodes, np.array(outputs, dtype=np.int32), constants)
-
-
-def _stack(genomes):
-    return (np.stack([g.nodes for g in genomes]), np.stack([g.outputs for g in genomes]),
-            np.stack([g.constants for g in genomes]))
-
-
 def _lstsq_problem():
     """Two outputs fitted jointly to one target (address 0 = x, 1 = the constant, nodes from 2)."""
     spec = GenomeSpec(n_inputs=1, n_outputs=2, n_columns=6, n_constants=1,
                       functions=("add", "sub", "mul", "sin", "cos", "square", "exp"))
     x = np.linspace(-2.0, 2.0, 23)[None, :]
-    genomes = [_genome(spec, [("sin", 0, 0), ("square", 0, 0)], [2, 3]),      # the target's own terms
-               _genome(spec, [("cos", 0, 0)], [0, 2]),
-               _genome(spec, [("exp", 0, 0), ("mul", 0, 0)], [2, 1], [3]),   # and a constant output
+    genomes = [hand_genome(spec, [("sin", 0, 0), ("square", 0, 0)], [2, 3]),      # the target's own terms
+               hand_genome(spec, [("cos", 0, 0)], [0, 2]),
+               hand_genome(spec, [("exp", 0, 0), ("mul", 0, 0)], [2, 1], [3]),   # and a constant output
                Genome.random(spec, np.random.default_rng(4))]
     return spec, genomes, x, 2.0 * np.sin(x) + 0.5 * x**2 + 1.0
 
@@ -171,13 +153,13 @@ def _scaled_problem():
     """Seven genomes of one output, four of them exact fits of the target (so rescored from their residuals)."""
     spec = GenomeSpec(n_inputs=1, n_columns=5, n_constants=1, functions=("add", "sub", "sin", "neg", "square"))
     x = np.linspace(-3.0, 3.0, 29)[None, :]
-    genomes = [_genome(spec, [("sin", 0, 0)], [2]),                       # exact
-               _genome(spec, [("square", 0, 0)], [2]),
-               _genome(spec, [("sin", 0, 0), ("neg", 2, 0)], [3]),        # exact, a negative scale
-               _genome(spec, [], [0]),
-               _genome(spec, [("sin", 0, 0), ("add", 2, 1)], [3], [2]),   # exact, shifted by a constant
-               _genome(spec, [("square", 0, 0), ("sin", 0, 0), ("sub", 3, 2)], [4]),
-               _genome(spec, [("neg", 0, 0), ("sin", 2, 0)], [3])]        # exact: sin(-x)
+    genomes = [hand_genome(spec, [("sin", 0, 0)], [2]),                       # exact
+               hand_genome(spec, [("square", 0, 0)], [2]),
+               hand_genome(spec, [("sin", 0, 0), ("neg", 2, 0)], [3]),        # exact, a negative scale
+               hand_genome(spec, [], [0]),
+               hand_genome(spec, [("sin", 0, 0), ("add", 2, 1)], [3], [2]),   # exact, shifted by a constant
+               hand_genome(spec, [("square", 0, 0), ("sin", 0, 0), ("sub", 3, 2)], [4]),
+               hand_genome(spec, [("neg", 0, 0), ("sin", 2, 0)], [3])]        # exact: sin(-x)
     return spec, genomes, x, 2.5 * np.sin(x) + 1.0
 
 
@@ -187,7 +169,7 @@ def simulator_results() -> dict:
     results = {}
     spec, genomes, X_rows, Y_rows = _lstsq_problem()
     try:
-        fitness, n_active = gpu.evaluate_population_cuda(spec, *_stack(genomes), X_rows, Y_rows, fitness="lstsq",
+        fitness, n_active = gpu.evaluate_population_cuda(spec, *stack(genomes), X_rows, Y_rows, fitness="lstsq",
                                                          ridge=0.1)
         results["one_call"] = {"fitness": fitness.tolist(), "n_active": n_active.tolist()}
     except Exception as error:  # noqa: BLE001  (reported to the test)
@@ -199,10 +181,10 @@ def simulator_results() -> dict:
     rescore = evaluator._rescore
     evaluator._rescore = lambda kernels, genome_args, d_shift, which, *rest: (
         rescored.append(which.tolist()) or rescore(kernels, genome_args, d_shift, which, *rest))
-    whole = evaluator.evaluate(spec, *_stack(genomes))[0]
+    whole = evaluator.evaluate(spec, *stack(genomes))[0]
     max_grid_y, gpu.MAX_GRID_Y = gpu.MAX_GRID_Y, 2  # as a population beyond 65535 genomes is split
     try:
-        chunked = evaluator.evaluate(spec, *_stack(genomes))[0].tolist()
+        chunked = evaluator.evaluate(spec, *stack(genomes))[0].tolist()
     except Exception as error:  # noqa: BLE001  (reported to the test)
         chunked = f"{type(error).__name__}: {error}"
     finally:
@@ -213,26 +195,14 @@ def simulator_results() -> dict:
 
 @pytest.fixture(scope="module")
 def simulated():
-    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-    environment = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=path)
-    process = subprocess.run([sys.executable, __file__], cwd=REPO_ROOT, env=environment, capture_output=True,
-                             text=True, timeout=300)
-    assert process.returncode == 0, process.stderr[-3000:]
-    return json.loads(process.stdout.strip().splitlines()[-1])
-
-
-def _cpu(spec, genomes, X_rows, Y_rows, fitness, ridge=1e-8):
-    from srnet.cgp import evaluate_population
-
-    return evaluate_population(spec, *_stack(genomes), X_rows, Y_rows, fitness=fitness, ridge=ridge,
-                               precision="float32")
+    return run_simulated(__file__)
 
 
 def test_evaluate_population_cuda_scores_as_the_cpu_with_the_fitness_and_ridge_asked(simulated):
     """x_evaluate_population_cuda__mutmut_18 (the ridge passed as the fitness) and _9 (the nodes left out): the
     one-call GPU evaluator raised "unknown fitness 0.1" or a TypeError for every population; no test called it."""
     spec, genomes, X_rows, Y_rows = _lstsq_problem()
-    expected, n_active = _cpu(spec, genomes, X_rows, Y_rows, "lstsq", ridge=0.1)
+    expected, n_active = cpu_reference(spec, genomes, X_rows, Y_rows, "lstsq", ridge=0.1)
     got = simulated["one_call"]
     assert isinstance(got, dict), got  # else the error the call raised
     assert got["n_active"] == n_active.tolist()
@@ -252,7 +222,7 @@ def test_a_population_split_into_several_launches_scores_as_one_launch(simulated
     chunks = simulated["chunks"]
     assert chunks["chunked"] == chunks["whole"]  # (or the error the split evaluation raised)
     assert chunks["rescored"] == [[0, 2, 4, 6]] * 2  # both evaluations rescore the four exact fits
-    expected, _ = _cpu(spec, genomes, X_rows, Y_rows, "scaled")
+    expected, _ = cpu_reference(spec, genomes, X_rows, Y_rows, "scaled")
     np.testing.assert_allclose(chunks["whole"], expected, rtol=2e-4, atol=1e-9 * Y_rows.var())
 
 
