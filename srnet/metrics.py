@@ -62,7 +62,7 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
         miss = np.sqrt(np.mean((difference / own) ** 2, axis=0))
     if sse == 0:  # an exact prediction
         r2 = 1.0
-    elif not is_constant(target):  # the mean of a constant need not be exact
+    elif _varies(deviation, own):  # the mean of a constant need not be exact
         # 1 - SSE/SST, each in its own units (a column of 1e-200 beside 1 has no SST in them); a ratio beyond
         # float64 is R^2 -inf
         ratio = math.sqrt(sse / sst) * (scale / unit) if math.isfinite(sse) and sst > 0 else math.inf
@@ -78,14 +78,20 @@ def _own_sizes(target: np.ndarray) -> np.ndarray:
     return np.where(own > 0, own, 1.0)
 
 
+def _varies(deviation: np.ndarray, own: np.ndarray) -> bool:
+    """Whether a column whose deviations from its mean are ``deviation`` varies beyond :data:`CONSTANT_SPREAD` of
+    its own size ``own`` (:func:`_own_sizes`)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.sqrt(np.mean((deviation / own) ** 2, axis=0))
+    return bool(np.any(spread > CONSTANT_SPREAD))
+
+
 def is_constant(target) -> bool:
     """Whether no column of ``target`` (finite values) varies beyond rounding (:data:`CONSTANT_SPREAD` of its own
     size): where R^2 has no variance to explain, and :func:`rmse_r2` gives 1 for a match and -inf otherwise."""
     target = np.asarray(target, dtype=np.float64)
     target = target.reshape(len(target), -1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        spread = np.sqrt(np.mean(((target - target.mean(axis=0)) / _own_sizes(target)) ** 2, axis=0))
-    return not bool(np.any(spread > CONSTANT_SPREAD))
+    return not _varies(target - target.mean(axis=0), _own_sizes(target))
 
 
 def format_r2(value) -> str:
