@@ -43,13 +43,13 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from _options import check_numbers, output_file, pool_map, run_script, try_import
+from _options import check_numbers, output_file, pool_map, run_script
 from _provenance import write_results
 from _summary import mean_std
 from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
 
 from srnet.explain import check_explainers
-from srnet.explain.factory import INSTALL_HINT, OPTIONAL_PACKAGES
+from srnet.explain.factory import INSTALL_HINT, installed
 
 #: Every explainer compared unless --explainers names others (the optional peers only where installed).
 DEFAULT_EXPLAINERS = ("srnet", "lime", "maple", "cgp_direct", "gplearn", "pyoperon")
@@ -253,7 +253,7 @@ def print_tables(records, explainers):
 def installed_defaults() -> list[str]:
     """:data:`DEFAULT_EXPLAINERS` without the optional peers that are not installed, each said so on a line (the
     README's quick look stopped at 'explainer 'gplearn' needs the package ...' where the bench extra was missing)."""
-    absent = [e for e in DEFAULT_EXPLAINERS if e in OPTIONAL_PACKAGES and try_import(OPTIONAL_PACKAGES[e]) is None]
+    absent = [e for e in DEFAULT_EXPLAINERS if not installed(e)]
     for name in absent:
         print(f"{name}: not installed ({INSTALL_HINT}); left out")
     return [e for e in DEFAULT_EXPLAINERS if e not in absent]

@@ -45,6 +45,12 @@ INSTALL_HINT = "pip install 'srnet[bench]'"
 NEEDS_A_BUDGET = ("cgp_direct", "pyoperon", "xnet")
 
 
+def installed(name: str) -> bool:
+    """Whether the package explainer ``name`` needs beyond srnet's own (:data:`OPTIONAL_PACKAGES`) is installed."""
+    package = OPTIONAL_PACKAGES.get(name)
+    return package is None or importlib.util.find_spec(package) is not None
+
+
 def check_explainers(names) -> tuple[str, ...]:
     """``names`` as a tuple, after checking each is known and its package installed; one name may be
     given as a string (``"lime"``, whose letters were checked as names: "unknown explainer 'l'"); each
@@ -60,10 +66,9 @@ def check_explainers(names) -> tuple[str, ...]:
     for name in names:
         if name not in EXPLAINERS:
             raise ValueError(f"unknown explainer {name!r}; valid: {', '.join(EXPLAINERS)}")
-        package = OPTIONAL_PACKAGES.get(name)
-        if package is not None and importlib.util.find_spec(package) is None:
-            raise ValueError(f"explainer {name!r} needs the package {package!r}, which is not installed: "
-                             f"{INSTALL_HINT}")
+        if not installed(name):
+            raise ValueError(f"explainer {name!r} needs the package {OPTIONAL_PACKAGES[name]!r}, which is not "
+                             f"installed: {INSTALL_HINT}")
     return names
 
 
