@@ -90,6 +90,11 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
     beyond, domain = model.regions_.get("beyond"), model.regions_.get("domain")
+    fit = None if domain is None else domain.get("agreement" if classifier else "r2")
+    if fit is not None and fit < READABLE_AT_LEAST:  # printed like the rest, the figure above was easy to miss
+        shown = f"class agreement {100 * fit:.1f} %" if classifier else f"R2 {format_r2(fit)}"
+        print(f"  warning: the formula follows the network only loosely on the domain ({shown}): read it as a "
+              f"sketch, not the network's law; a longer search (--seconds) may do better")
     if not classifier and beyond and domain and beyond["r2"] < min(0.0, domain["r2"] - 0.5):
         # selection reads the domain alone: a formula wildly off just past it is no answer there (feynman1's
         # 1493-node chain: domain 0.997, beyond -57777)
@@ -397,7 +402,7 @@ def _print_columns(workload, args) -> None:
 
 
 def _explain(args) -> int:
-    from srnet.data import check_rows
+    from srnet.data import check_rows, counted
     from srnet.loading import fit_warning, load_workload, network_fit
     from srnet.metrics import format_r2
 
@@ -406,7 +411,8 @@ def _explain(args) -> int:
                              pmlb_cache=args.pmlb_cache, download=args.download)
     check_rows(workload.X, name="--data")  # before any line that reads as a start: the one line printed
     workload = _hold_out(workload, args.test_size, args.seed)
-    print(f"explaining {workload.name} on {workload.X.shape[0]} rows x {workload.X.shape[1]} inputs")
+    rows, inputs = workload.X.shape
+    print(f"explaining {workload.name} on {counted(rows, 'row')} x {counted(inputs, 'input')}")
     _print_columns(workload, args)
     own = network_fit(workload)  # the network against the data's target: a wrong --arch shows here
     for key, value in own.items():

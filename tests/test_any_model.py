@@ -105,6 +105,26 @@ def test_a_two_class_explanation_prints_the_logit_difference_that_decides(data, 
     assert "(class 2 where d > 0, else class 1;" in capsys.readouterr().out
 
 
+def test_an_explanation_says_when_its_formula_follows_the_network_only_loosely(data, capsys):
+    """A formula of domain R2 0.29 was printed like one of 0.9999, its figure in a list on the line above: the
+    console now says to read it as a sketch, and only then."""
+    from srnet.cli import _print_explanation
+
+    X, _ = data
+    hard = _fit(MLPRegressor(hidden_layer_sizes=(8,), activation="tanh", max_iter=300, random_state=0), X,
+                np.sin(3 * X[:, 0]) * np.cos(X[:, 1]) + 0.1 * X[:, 1])
+    near = np.random.default_rng(0).normal(size=(120, 2))
+    close = _fit(MLPRegressor(hidden_layer_sizes=(5,), activation="tanh", solver="lbfgs", max_iter=500,
+                              random_state=0), near, np.sin(near[:, 0]) + 0.5 * near[:, 1])
+    for network, inputs, generations in ((hard, X, 1), (close, near, 50)):
+        model = SRNet(**{**QUICK, "max_generations": generations}).fit(network, inputs)
+        _print_explanation(model)
+        printed, r2 = capsys.readouterr().out, model.regions_["domain"]["r2"]
+        warned = f"warning: the formula follows the network only loosely on the domain (R2 {r2:.6f})" in printed
+        assert warned == (r2 < 0.9), (r2, printed)
+    assert not warned  # the second fit is close: both branches ran
+
+
 def test_fit_takes_the_classes_a_torch_classifier_cannot_name(data):
     """A torch classifier knows no labels: classes= gives them at fit (they were set on the model afterwards), and
     a count other than the outputs' is one line."""
