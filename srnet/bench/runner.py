@@ -79,6 +79,21 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+#: What a script that starts a local batch needs, when each worker process imports it again (spawn).
+MAIN_GUARD = "put the call under `if __name__ == \"__main__\":` (each Dask worker process imports your script again)"
+
+
+def _check_not_in_a_worker_import() -> None:
+    """Refuse to start a batch inside a worker process that is importing the user's script: a script that
+    calls srnet's batch run at its top level, unguarded, ran it again in every worker (multiprocessing's
+    spawn imports the main script while the process is still starting, the flag its own check reads), whose
+    start then failed, and the batch waited for its workers for good."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(f"a batch was started inside a Dask worker process: {MAIN_GUARD}")
+
+
 def check_workers(workers) -> int | None:
     """``workers`` as an int >= 1, or None for the default (one per core);
     0 or fewer is a ValueError, never taken as "not given"."""
@@ -108,6 +123,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
         with client:
             yield client
         return
+    _check_not_in_a_worker_import()
     n_workers = check_workers(workers)
     if n_workers is None:
         n_workers = available_cores()
@@ -121,8 +137,20 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR,
                           host="127.0.0.1") as cluster, Client(cluster) as client:
             _start_workers_deaf_to_ctrl_c(cluster, n_workers)
-            client.wait_for_workers(n_workers)
+            _wait_for_workers(cluster, client, n_workers)
             yield client
+
+
+def _wait_for_workers(cluster, client, n_workers: int) -> None:
+    """Wait until the local cluster's ``n_workers`` workers have joined; refuse in one line when one of them
+    failed to start (distributed logs why, and then waits for good: ``Client.wait_for_workers`` hung)."""
+    from distributed.core import Status
+
+    while len(client.nthreads()) < n_workers:
+        if any(getattr(worker, "status", None) == Status.failed for worker in cluster.workers.values()):
+            raise RuntimeError(f"a Dask worker process failed to start (its error is logged above); if a script "
+                               f"of yours starts the batch, {MAIN_GUARD}")
+        time.sleep(0.1)
 
 
 #: Seconds a server at ``--scheduler`` has to greet a new connection before it is taken for something else.
@@ -381,7 +409,12 @@ def run_suite(suite, out, *, retry_failed: bool = False, workers: int | None = N
         ``workers`` is not a whole number >= 1; the folder is in use by
         another batch or holds results of other settings; the scheduler is
         unreachable.
+    RuntimeError
+        A local worker failed to start, or this is a worker importing a
+        script that starts the batch at its top level (guard the call with
+        ``if __name__ == "__main__":``).
     """
+    _check_not_in_a_worker_import()
     check_workers(workers)  # before the folder is touched
     check_scheduler(scheduler)
     store = ResultStore(out)

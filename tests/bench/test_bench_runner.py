@@ -281,3 +281,24 @@ if __name__ == "__main__":
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.stdout.split() == ["True", "True"], done.stderr[-2000:]
+
+
+def test_a_script_that_starts_a_batch_unguarded_is_told_to_guard_it_not_left_waiting(tmp_path):
+    """Each spawned worker imports the user's script again: one that starts a local batch at its top level
+    started it again in every worker, whose start failed, and the batch waited for its workers for good. Now
+    the worker refuses to start a batch, and the batch stops at once, naming the `if __name__` guard."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text("from srnet.bench.runner import dask_client\n\n"
+                      "with dask_client(1) as client:\n    print('workers', len(client.nthreads()))\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode != 0 and "workers" not in done.stdout, (done.stdout, done.stderr[-2000:])
+    assert "a batch was started inside a Dask worker process" in done.stderr  # the worker's own line
+    assert done.stderr.rstrip().splitlines()[-1] == (
+        "RuntimeError: a Dask worker process failed to start (its error is logged above); if a script of yours "
+        "starts the batch, put the call under `if __name__ == \"__main__\":` (each Dask worker process imports "
+        "your script again)")
+    assert time.monotonic() - started < 120
