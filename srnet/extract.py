@@ -678,7 +678,7 @@ class SRNet(BaseEstimator):
             outcome = run(search, max_generations=settings["max_generations"], max_seconds=settings["max_seconds"],
                           target_fitness=0.0, callback=bar.following(callback))
         self.stop_reason_ = outcome.stop_reason
-        if self.stop_reason_ == "interrupted" and self.progress:
+        if self.stop_reason_ == "interrupted":  # said under --quiet too: the wait that follows is no hang
             print(f"interrupted after {search.generation} generations: composing the best explanation so far "
                   f"(Ctrl-C again quits at once)", file=sys.stderr, flush=True)
         elif self.progress:  # seconds more (8-20 s on iris): not a silence after the bar

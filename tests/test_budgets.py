@@ -218,10 +218,12 @@ def stop_after(generations):
     return callback
 
 
-def test_ctrl_c_inside_srnet_fit_keeps_the_best_explanation_so_far(data):
+def test_ctrl_c_inside_srnet_fit_keeps_the_best_explanation_so_far(data, capsys):
     net = tiny_network()
     model = SRNet(max_seconds=1e12, domain="rows", **QUICK).fit(net, data, callback=stop_after(30))
     assert model.stop_reason_ == "interrupted" and model.report()["interrupted"] is True
+    # said without progress bars too (--quiet): the seconds of composing that follow are no hang
+    assert f"interrupted after {model.n_generations_} generations: composing" in capsys.readouterr().err
     assert 30 <= model.n_generations_ <= 31
     assert model.fitness_ == pytest.approx(model.search_fitness_, rel=1e-6)  # all rows are the search rows
     assert np.all(np.isfinite(model.predict(data)))
