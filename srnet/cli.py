@@ -38,9 +38,10 @@ def _region_figures(model) -> tuple[str, str]:
 
 
 def _reported(regions: dict):
-    """The regions whose figures are printed: all but the domain's validation sample, which selected the formula
-    and reads optimistic (the front below prints it, as what selection weighed)."""
-    return [(name, figures) for name, figures in regions.items() if name != "validation"]
+    """The regions whose figures are printed: all but those that selected the formula, the domain's validation
+    sample and a classifier's validation rows, which read optimistic (the front below prints what selection
+    weighed: a headline of rows 98.1 %, domain 95.6 %, validation-rows 100.0 % read as the best of the three)."""
+    return [(name, figures) for name, figures in regions.items() if name not in ("validation", "validation-rows")]
 
 
 def _print_explanation(model, output: str | None = None, labels: dict | None = None) -> None:
@@ -490,8 +491,9 @@ def _deliver(model, workload, own: dict, args, finishing) -> int:
 
             network_output = probe(workload.model, workload.X_test, model.layer_names_)[-1]
             extra["agreement_test"] = class_agreement(model.predict(workload.X_test), network_output)
-        print("agreement with the network's class: " + ", ".join(
-            f"{k.split('_')[1]} {v:.1%}" for k, v in extra.items() if k.startswith("agreement")))
+            # as a regression's held-out figure is printed (the rows explained are the headline's "rows")
+            print(f"on the {len(workload.X_test)} held-out rows: class agreement with the network "
+                  f"{100 * extra['agreement_test']:.1f} %")
         _note_one_class(model, workload)
     print(_fit_figures(model, len(workload.X), output))
     extra.update(_held_out_fit(model, workload, output))
