@@ -91,7 +91,7 @@ def test_a_regression_of_three_inputs_draws_its_formula_against_the_network(tmp_
     rows_r2 = 1 - np.mean((formula(X) - network(X)) ** 2) / np.var(network(X))
     assert any(label.startswith("rows (50 points): R\u00b2 ") and f"{rows_r2:.6f}" in label for label in labels)
     outside = np.count_nonzero(np.random.default_rng(0).uniform(box[:, 0], box[:, 1], size=(2000, 3))[:, 0] > 1.1)
-    assert any(label.startswith("domain box (2000 points)") and f"{outside} not finite" in label for label in labels)
+    assert any(label.startswith("domain box, a sample of its own (2000 points)") and f"{outside} not finite" in label for label in labels)
     assert bottom.get_ylabel() == "formula - network"
 
 
