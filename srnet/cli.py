@@ -679,8 +679,16 @@ def _add_quiet_option(parser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars (in a log, each redraw is a line)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one line as srnet's own are (argparse printed its usage block, eight
+    lines, above "error: argument --seconds: invalid float value: 'abc'"), with where the options are listed."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="srnet", description="Open trained neural networks up into mathematics.")
+    parser = _Parser(prog="srnet", description="Open trained neural networks up into mathematics.")
     parser.add_argument("--version", action="version", version=f"srnet {__import__('srnet').__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -4,6 +4,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from srnet.cli import main
 
 
@@ -78,3 +80,17 @@ def test_the_headline_of_a_classifier_with_validation_rows_leaves_them_out(capsy
     headline = next(line for line in capsys.readouterr().out.splitlines() if " as one formula (" in line)
     shown = {name: figures["agreement"] for name, figures in model.regions_.items() if "validation" not in name}
     assert headline.endswith(": " + ", ".join(f"{name} {100 * value:.1f} %" for name, value in shown.items()) + "):")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["explain", "m.pt", "--out", "o", "--seconds", "abc"],
+     "srnet explain: error: argument --seconds: invalid float value: 'abc' (see srnet explain -h)"),
+    (["explain", "m.pt"], "srnet explain: error: the following arguments are required: --out (see srnet explain -h)"),
+    (["bogus"], "srnet: error: argument command: invalid choice: 'bogus' (choose from 'demo', 'explain', 'compare', "
+                "'bench', 'report') (see srnet -h)"),
+])
+def test_an_argument_argparse_refuses_is_one_line_as_srnet_own_errors_are(argv, message, capsys):
+    """argparse printed its eight-line usage block above the error; srnet's own errors are one line."""
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2 and capsys.readouterr().err == message + "\n"
