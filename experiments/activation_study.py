@@ -68,7 +68,7 @@ from srnet.activations import (
     split,
 )
 from srnet.activations.study_models import standardise  # not yet exported by srnet.activations under this spelling
-from srnet.data import PMLB_CACHE_ENV, load_table, pmlb_cache_dir
+from srnet.data import PMLB_CACHE_ENV, load_table, pmlb_cache_dir, pmlb_cached
 from srnet.jsonio import dumps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,25 +78,39 @@ MODEL_ORDER = ("Heavy", "Light-ReLU", "Light-GELU", "Light-SiLU", "Hybrid-Specia
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", default="magic,satimage,spambase")
-    parser.add_argument("--seeds", default="42,43,44")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1, ...")
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--batch-size", type=int, default=1024)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--route", choices=("data", "search"), default="data")
-    parser.add_argument("--search-seconds", type=float, default=30.0, help="budget of each activation search")
+    parser.add_argument("--datasets", default="magic,satimage,spambase",
+                        help="PMLB tables, comma-separated (default: magic,satimage,spambase)")
+    parser.add_argument("--seeds", default="42,43,44",
+                        help="one split, search and training per seed, comma-separated (default: 42,43,44)")
+    parser.add_argument("--device", default="auto",
+                        help="auto (CUDA when present), cpu, cuda, cuda:1, ... (default: auto)")
+    parser.add_argument("--epochs", type=int, default=15, help="training epochs of every model (default: 15)")
+    parser.add_argument("--batch-size", type=int, default=1024, help="training batch size (default: 1024)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (default: 0.001)")
+    parser.add_argument("--route", choices=("data", "search"), default="data",
+                        help="how the activation is found: data, symbolic regression of the labels; search, the "
+                             "evolved-activation search (default: data)")
+    parser.add_argument("--search-seconds", type=float, default=30.0,
+                        help="budget of each activation search in seconds (default: 30)")
     parser.add_argument("--search-generations", type=int, default=None,
                         help="budget each search in generations instead (reproducible: a seed gives one formula; "
-                             "a seconds budget depends on the machine's speed)")
-    parser.add_argument("--search-samples", type=int, default=2000, help="rows each search sees")
-    parser.add_argument("--attempts", type=int, default=3, help="tries per route (new seed after a degenerate formula)")
+                             "a seconds budget depends on the machine's speed; default: none, --search-seconds "
+                             "budgets it)")
+    parser.add_argument("--search-samples", type=int, default=2000, help="rows each search sees (default: 2000)")
+    parser.add_argument("--attempts", type=int, default=3,
+                        help="tries per route (new seed after a degenerate formula; default: 3)")
     parser.add_argument("--fallback", choices=("search", "data", "none"), default="search",
-                        help="route used when --route gives only degenerate formulas")
-    parser.add_argument("--transfer-source", default="magic")
+                        help="route used when --route gives only degenerate formulas (default: search)")
+    parser.add_argument("--transfer-source", default="magic",
+                        help="the PMLB table whose activation every dataset's Hybrid-Transfer model uses; '' for "
+                             "none (default: magic)")
     parser.add_argument("--affine", action="store_true", help="learnable a*g(b*x + c) + d around found formulas")
-    parser.add_argument("--pmlb-cache", default=shared_path(PMLB_CACHE_ENV, "pmlb"))
-    parser.add_argument("--out", default=str(REPO / "runs" / "activation_study"))
+    parser.add_argument("--pmlb-cache", default=shared_path(PMLB_CACHE_ENV, "pmlb"),
+                        help=f"the folder of PMLB tables, read in place; nothing is downloaded (default: "
+                             f"${PMLB_CACHE_ENV}, else ../shared/pmlb beside the repository)")
+    parser.add_argument("--out", default=str(REPO / "runs" / "activation_study"),
+                        help="the folder for the CSV files, report.json and activations.png (default: "
+                             "runs/activation_study in the repository)")
     parser.add_argument("--json", type=output_file, default=None, help="also write the JSON report here")
     args = parser.parse_args(argv)
     # one line per bad value (epochs 0 reported untrained models)
@@ -244,6 +258,28 @@ def write_csv(rows, path: Path) -> None:
 
 # --------------------------------------------------------------------- main
 
+def refusal(name: str, cache, error: Exception) -> SystemExit:
+    """One line for a table that cannot be read, not a traceback."""
+    if not Path(pmlb_cache_dir(cache)).is_dir():  # (load_table's advice named a --download it lacks)
+        return SystemExit(f"error: --pmlb-cache '{pmlb_cache_dir(cache)}' is no folder: give the folder of PMLB "
+                          f"tables (this script downloads nothing)")
+    return SystemExit(f"error: dataset {name!r}: {error}")
+
+
+def check_tables(names, cache) -> None:
+    """Refuse a name no table answers to before any table is read: ``--datasets nosuch`` read the transfer
+    source's 19,020 rows (magic) first.  A file or a table in the PMLB cache is there; for any other name (this
+    script downloads nothing) load_table reads nothing and says why: not PMLB's (with close names), or not
+    cached."""
+    for name in names:
+        if Path(name).is_file() or pmlb_cached(pmlb_cache_dir(cache), name):
+            continue
+        try:
+            load_table(name, pmlb_cache=cache)
+        except (ValueError, OSError) as error:
+            raise refusal(name, cache, error) from None
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     datasets, seeds, device = args.dataset_list, args.seed_list, args.device
@@ -257,15 +293,13 @@ def main(argv=None) -> int:
           f"route {args.route} ({_budget(args)}); {args.epochs} epochs, batch {args.batch_size}, "
           f"lr {args.lr:g}; PMLB cache {cache}")
 
+    check_tables(needed, cache)
     tables, info = {}, {}
     for name in needed:
         try:
             X, y, _ = load_table(name, pmlb_cache=cache)
-        except (ValueError, FileNotFoundError) as error:  # a misspelt name: one line, not a traceback
-            if not Path(pmlb_cache_dir(cache)).is_dir():  # (load_table's advice named a --download it lacks)
-                raise SystemExit(f"error: --pmlb-cache '{pmlb_cache_dir(cache)}' is no folder: give the folder of "
-                                 f"PMLB tables (this script downloads nothing)") from None
-            raise SystemExit(f"error: dataset {name!r}: {error}") from None
+        except (ValueError, OSError) as error:  # (a damaged table)
+            raise refusal(name, cache, error) from None
         labels, positive = one_vs_rest(y)
         tables[name] = (X, labels)
         info[name] = {"rows": int(X.shape[0]), "features": int(X.shape[1]), "classes": int(np.unique(y).size),

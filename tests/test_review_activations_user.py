@@ -1,12 +1,16 @@
 """Activations as a researcher derives and uses them (a report-only review): standardised formulas have unit
 variance for growing formulas too, a NaN formula is named as such, and formulas print as srnet's others do."""
 
+import gzip
+import re
+import warnings
+
 import numpy as np
 import pytest
 import sympy
 from numpy.polynomial.hermite_e import hermegauss
 
-from srnet.activations import ExpressionActivation
+from srnet.activations import DegenerateActivationError, ExpressionActivation
 from srnet.activations.from_sympy import program_from_sympy
 from srnet.activations.programs import standardise_program
 
@@ -59,3 +63,84 @@ def test_a_formula_whose_variance_lies_far_out_is_refused_as_flat_once_standardi
                                                         rf"{spread}$"):
         standardise_program(program_from_sympy(expr, [x]))
     standardise_program(program_from_sympy(sympy.exp(3 * x), [x]))  # 0.036 of its spread there: kept
+
+
+def _warnings_of(expr, **kwargs) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ExpressionActivation.from_sympy(expr, x, **kwargs)
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+def test_a_pole_beyond_the_checked_range_is_warned_of_where_it_is():
+    """1/x was refused for its pole, while 1/(x - 7) and x/(x**2 - 36) built silently: only [-5, 5] was
+    checked, and a hidden layer's pre-activations often pass 5.  Poles that keep the denominator's sign
+    ((x - 7)**2) or lie where sympy could not solve for them (exp(x) = 1000) are found too; a formula with no
+    pole (a removable singularity, log's mild one) builds silently, and check_range=None asks for no check."""
+    tail = r"beyond the range \[-5, 5\] it was checked on: keep pre-activations inside that range"
+    for expr, places in [(1 / (x - 7), "a pole at x = 7"), (x / (x**2 - 36), "poles at x = -6 and x = 6"),
+                         ((x - 7) ** -2, "a pole at x = 7"), (1 / (sympy.exp(x) - 1000), "a pole at x = 6.90776")]:
+        (message,) = _warnings_of(expr, protected=True)
+        assert re.fullmatch(rf"g\(x\) = .* has {places} \(the denominator of div reaches 0 there\), {tail} "
+                            rf"\(normalise the layer's inputs\) or choose a formula without poles", message), message
+    (message,) = _warnings_of(1 / sympy.cos(x / 4), protected=True)
+    assert "poles at x = -6.28319, x = 6.28319, x = -18.8496, x = 18.8496 and " in message
+    assert " more up to |x| = 10000 (" in message
+    quiet = [x / (1 + sympy.exp(-x)), sympy.tanh(x), sympy.sin(x) / x, sympy.sin(x - 7) / (x - 7),
+             sympy.log(sympy.Abs(x - 7)), 1 / (x**2 + 1), 1 / (x - 20000)]
+    assert [_warnings_of(expr, protected=True) for expr in quiet] == [[]] * len(quiet)
+    assert _warnings_of(1 / (x - 7), protected=True, check_range=None) == []
+
+
+def test_a_formula_refused_for_its_pole_gets_no_advice_to_protect_it_first():
+    """1/x warned 'pass protected=True', then was refused for its pole either way: two messages for one
+    problem, the first of them advice that could not help.  A formula that is built is still warned of."""
+    for protected in (False, True):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(DegenerateActivationError, match=r"has a pole, a jump or a singular slope near"):
+                ExpressionActivation.from_sympy(1 / x, x, protected=protected)
+        assert [str(w.message) for w in caught] == []
+    (message,) = _warnings_of(sympy.log(1 + sympy.exp(x)))
+    assert message.startswith("srnet computes exp(a) as exp(min(a, 80))")
+
+
+def test_an_activation_from_a_genome_refuses_what_is_no_genome_in_one_line():
+    """from_genome("x") failed with "'str' object has no attribute 'spec'", where every other wrong type is a
+    TypeError naming what was expected."""
+    for wrong, name in (("x", "str"), (program_from_sympy(x, [x]), "Program")):
+        with pytest.raises(TypeError, match=rf"^expected an srnet\.cgp\.Genome, got {name}$"):
+            ExpressionActivation.from_genome(wrong)
+
+
+def test_the_activation_study_s_help_gives_every_option_s_default(experiment_script, capsys):
+    """--datasets, --seeds, --epochs, --batch-size, --lr, --route, --transfer-source, --pmlb-cache and --out had
+    no help nor default shown; --out's (runs/activation_study in the repository) was stated nowhere."""
+    study = experiment_script("activation_study")
+    with pytest.raises(SystemExit):
+        study.parse_args(["--help"])
+    out = capsys.readouterr().out
+    # each option's entry: its line (two spaces, then the option) and the lines that continue its help
+    options = [" ".join(entry.split()) for entry in re.split(r"\n(?=  -)", out.split("options:\n", 1)[1])]
+    assert len(options) == 18
+    assert [option.split()[0] for option in options if "default: " not in option] == ["-h,", "--affine", "--json"]
+    assert "(default: runs/activation_study in the repository)" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("argv", [["--datasets", "nosuch"], ["--datasets", "magic,nosuch", "--transfer-source", ""]])
+def test_the_activation_study_refuses_an_unknown_dataset_before_reading_any(experiment_script, monkeypatch,
+                                                                             tmp_path, argv):
+    """--datasets nosuch read the 19,020 rows of magic (the transfer source, read first) before it refused the
+    name; so did --datasets magic,nosuch."""
+    cache = tmp_path / "pmlb"
+    (cache / "magic").mkdir(parents=True)
+    with gzip.open(cache / "magic" / "magic.tsv.gz", "wt") as table:
+        table.write("a\tb\ttarget\n" + "".join(f"{k}\t{k % 3}\t{k % 2}\n" for k in range(20)))
+    study = experiment_script("activation_study")
+    read = []
+    real = study.load_table
+    monkeypatch.setattr(study, "load_table", lambda name, **kwargs: (read.append(name), real(name, **kwargs))[1])
+    with pytest.raises(SystemExit) as stop:
+        study.main([*argv, "--device", "cpu", "--pmlb-cache", str(cache), "--out", str(tmp_path / "study")])
+    assert str(stop.value.code) == "error: dataset 'nosuch': 'nosuch' is neither a file nor a PMLB dataset"
+    assert read == ["nosuch"]

@@ -5,7 +5,7 @@ element-wise, computing what the engine computes (protected division, log|a|,
 sqrt|a|, exp clipped at 80), differentiably, on any device.  No source text is
 generated or executed.
 
-Two paths, the same numbers (float32 rounding aside):
+Two paths, the same numbers (float32 rounding aside; input-gradients at +-inf below):
 
 * fused (the default, ``fused=True``): the whole formula runs as one kernel
   forward, which also computes the derivative g'(x) in forward mode through
@@ -18,6 +18,12 @@ Two paths, the same numbers (float32 rounding aside):
   dtype, ``torch.jit.trace``, ``torch.func`` transforms): the module walks
   the program's steps through the primitive table's torch forms, one
   operation per node, and autograd differentiates them (to any order).
+
+The input-gradients of the two paths agree on finite inputs; at x = +-inf they may differ: the fused
+derivative drops a term whose factor is exactly 0 (:func:`srnet.activations.fused._chain`), so SiLU
+``x/(1 + exp(-x))`` has the slope 1 at +inf and 0 at -inf, where autograd's chain rule multiplies inf by 0 and
+gives NaN.  Masking every torch form's backward to match would slow the unfused path down for inputs no
+finite pre-activation is.
 
 Saved as JSON (the program plus the affine parameters), never pickled.
 
@@ -56,6 +62,7 @@ from srnet.activations.from_sympy import program_from_sympy
 from srnet.activations.fused import FusedPlan, backend, forward_mode_apply, functorch_active, fused_apply
 from srnet.activations.programs import (
     CHECK_RANGE,
+    POLE_REACH,
     VARIABLE,
     DegenerateActivationError,
     check_activation,
@@ -64,6 +71,7 @@ from srnet.activations.programs import (
     check_range_bounds,
     formula_text,
     merge_outputs,
+    poles_beyond,
 )
 from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import PRIMITIVES, primitive
@@ -233,6 +241,10 @@ class ExpressionActivation(nn.Module):
         is on a grid (out to +-1e6, and near 0): a protection that fires at
         one point off it, such as x = 0.123 in ``(1 - cos(x - 0.123))/(x -
         0.123)``, goes unseen.
+
+        A pole beyond ``check_range`` (``1/(x - 7)``, ``x/(x**2 - 36)``), where pre-activations that wander out
+        of the range would meet it, is warned of with its places, up to |x| = 1e4
+        (:func:`~srnet.activations.programs.poles_beyond`); ``check_range=None`` checks nothing and warns of none.
         """
         if isinstance(expr, str):
             raise TypeError("give a sympy expression, not a string: srnet does not parse text")
@@ -261,13 +273,19 @@ class ExpressionActivation(nn.Module):
             raise ValueError(f"{expr} depends on {others} besides the variable {variable}; an activation "
                              "is a function of one variable")
         program = program_from_sympy(expr, [variable], protected=protected)
+        activation = cls(program, **kwargs)
+        # warned of once it is built: 1/x was advised protected=True, then refused for its pole either way
         if not protected:
             _warn_of_protection(expr, variable, program)
-        return cls(program, **kwargs)
+        if activation.check_range is not None:
+            _warn_of_poles(activation)
+        return activation
 
     @classmethod
     def from_genome(cls, genome: Genome, weights=None, intercept=None, **kwargs) -> ExpressionActivation:
         """An activation from a one-input CGP genome (and an optional output map)."""
+        if not isinstance(genome, Genome):  # "x" was "'str' object has no attribute 'spec'"
+            raise TypeError(f"expected an srnet.cgp.Genome, got {type(genome).__name__}")
         return cls(Program.from_genome(genome, weights, intercept), **kwargs)
 
     # -------------------------------------------------------- the numbers
@@ -543,6 +561,30 @@ def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Progr
                       f"from the formula from about {variable} = {at:.4g} ({computed[i]:.4g} where the formula is "
                       f"{reference[i]:.4g}); pass protected=True to accept the engine's protected semantics",
                       UserWarning, stacklevel=3)
+
+
+#: Poles named by the warning of :func:`_warn_of_poles`, nearest 0 first (1/cos(x/4) has hundreds).
+_SHOWN_POLES = 4
+
+
+def _warn_of_poles(activation: ExpressionActivation) -> None:
+    """Warn of poles beyond the range the constructor checked: 1/x was refused while 1/(x - 7) and
+    x/(x**2 - 36) built silently, as if poles were caught everywhere, and a hidden layer's pre-activations often
+    pass 5."""
+    poles = poles_beyond(activation.program, activation.check_range)
+    if not poles:
+        return
+    places = [f"x = {at:.6g}" for at, _ in poles[:_SHOWN_POLES]]
+    more = len(poles) - len(places)
+    if more:
+        places.append(f"{more} more up to |x| = {POLE_REACH:g}")
+    shown_places = " and ".join([", ".join(places[:-1]), places[-1]] if len(places) > 1 else places)
+    arguments = " and ".join(dict.fromkeys(argument for _, argument in poles))
+    low, high = activation.check_range
+    warnings.warn(f"g(x) = {activation.formula} has {'a pole' if len(poles) == 1 else 'poles'} at {shown_places} "
+                  f"(the {arguments} reaches 0 there), beyond the range [{low:g}, {high:g}] it was checked on: keep "
+                  f"pre-activations inside that range (normalise the layer's inputs) or choose a formula without "
+                  f"poles", UserWarning, stacklevel=3)
 
 
 def _fired(program: Program, at: float) -> list[str]:

@@ -234,6 +234,115 @@ def check_finite_activation(program: Program, value_range=CHECK_RANGE) -> None:
                                         f"activation asks for)") from None
 
 
+#: How far :func:`poles_beyond` looks: |x| up to POLE_REACH, on a grid log-spaced in |x| (0.5 % apart: 0.03 at
+#: x = 7, 46 at 1e4) with a denser stretch near 0, where pre-activations mostly lie.
+POLE_REACH = 1e4
+_POLE_GRID = np.unique(np.concatenate([-np.logspace(np.log10(POLE_REACH), -3, 3500), np.linspace(-20, 20, 801),
+                                       np.logspace(-3, np.log10(POLE_REACH), 3500)]))
+#: Halvings of a bracket and golden-section steps: from a grid step (46 at most) down to float64's resolution.
+_POLE_ITERATIONS = 80
+#: A minimum of |argument| on the grid is refined when it is under _DIP of its deeper neighbour's, and
+#: reaches 0 when it comes out under _TOUCHING of it ((x - 7)**2).
+_DIP = 0.25
+_TOUCHING = 1e-6
+#: Distances (times max(1, |x|)) from which a zero of a guarded argument is approached.  A pole's value grows
+#: over _BLOWUP-fold at each of the last two 10-fold steps closer (10-fold for a simple pole, 3.2-fold for
+#: 1/sqrt|x - 7|), where sin(x - 7)/(x - 7) stays put and log|c*(x - 7)| (a mild singular slope, which
+#: check_activation accepts) cannot grow 2.5-fold twice in a row, whatever c.  The nearest distance read is
+#: the nearest where the protection does not fire yet: at 7e-6 from 7, (x - 7)**2 is below 1e-10 and the
+#: protected 1/(x - 7)**2 reads 1.
+_APPROACH = 10.0 ** -np.arange(1, 9)
+_BLOWUP = 2.5
+
+
+def poles_beyond(program: Program, value_range) -> list[tuple[float, str]]:
+    """The poles of ``program`` (one input) outside ``value_range`` and within |x| <= POLE_REACH, nearest 0
+    first, each with the argument that reaches 0 there as the primitive table names it ("denominator of div"):
+    points where a protected primitive's guarded argument reaches 0 and the primitive's value blows up.
+
+    Found numerically on the program that runs, not by sympy (``solve``, ``singularities``), which takes
+    unbounded time that cannot be interrupted in-process, gives up on transcendental denominators
+    (``exp(x) - 1000``) and reads the plain formula rather than the protected program: every guarded argument
+    on a fixed grid, its sign changes bisected and the minima of its magnitude refined (golden section) to see
+    whether they reach 0 ((x - 7)**2 keeps its sign), then the blow-up test (:data:`_APPROACH`).  It costs a
+    fixed number of evaluations of the program, of all its guarded arguments at once, whatever the formula.
+    Poles closer together than the grid's step may show as one; a zero so flat that the protection fires a
+    hundredth of max(1, |x|) away from it (1/(x - 7)**6), or an argument that is 0 on a whole stretch, shows
+    none.
+    """
+    low, high = value_range
+    first_step = program.n_inputs + len(program.constants)
+    guarded = [(first_step + k, (a, b)[guard.operand], guard) for k, (name, a, b) in enumerate(program.steps)
+               if (guard := primitive(name).guard) is not None and guard.where == "zero"]
+    if not guarded:
+        return []
+    with np.errstate(all="ignore"):
+        points, which = _zeros(program, np.array([read for _, read, _ in guarded]))
+        beyond = ((points < low) | (points > high)) & (np.abs(points) <= POLE_REACH)
+        points, which = points[beyond], which[beyond]
+        poles = _blows_up(program, points, which, guarded)
+    found: dict[float, str] = {}
+    for point, j in zip(points[poles], which[poles]):
+        found.setdefault(float(f"{point:.9g}"), guarded[j][2].argument)
+    return sorted(found.items(), key=lambda item: (abs(item[0]), item[0]))
+
+
+def _at(program: Program, points: np.ndarray, *addresses: np.ndarray) -> list[np.ndarray]:
+    """Per array of ``addresses``, the program's value at ``addresses[i]`` for the input ``points[i]`` (one
+    evaluation of the program: its cost is mostly per step, whatever the number of points)."""
+    values = np.asarray(program.values(points[:, None]))
+    return [values[where, np.arange(len(points))] for where in addresses]
+
+
+def _zeros(program: Program, reads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the program's values at ``reads`` reach 0 on :data:`_POLE_GRID`'s span, and the index into
+    ``reads`` of each: their sign changes, bisected, and the minima of their magnitude that reach 0, refined
+    by golden section, side by side."""
+    x = _POLE_GRID
+    v = np.asarray(program.values(x[:, None]))[reads]
+    which, left = np.nonzero(np.sign(v[:, :-1]) * np.sign(v[:, 1:]) < 0)
+    # minima of |v| that keep its sign (a crossing is bisected) and are deep enough to be a touch of 0: sampled
+    # anywhere near one, a quadratic's is under a ninth of its deeper neighbour's (cos(x) + 1.5's is not)
+    size, sign = np.abs(v), np.sign(v)
+    inner, before, after = size[:, 1:-1], size[:, :-2], size[:, 2:]
+    dips, i = np.nonzero((inner <= before) & (inner <= after) & (inner < _DIP * np.maximum(before, after))
+                         & (sign[:, :-2] * sign[:, 1:-1] >= 0) & (sign[:, 1:-1] * sign[:, 2:] >= 0))
+    lo, hi, start = x[left], x[left + 1], sign[which, left]
+    a, b, ratio = x[i], x[i + 2], (math.sqrt(5) - 1) / 2
+    addresses = np.concatenate([reads[which], reads[dips], reads[dips]])
+    for _ in range(_POLE_ITERATIONS):
+        middle, c, d = lo + 0.5 * (hi - lo), b - ratio * (b - a), a + ratio * (b - a)
+        at_middle, at_c, at_d = np.split(_at(program, np.concatenate([middle, c, d]), addresses)[0],
+                                         [len(middle), len(middle) + len(c)])
+        same = np.sign(at_middle) == start
+        lo, hi = np.where(same, middle, lo), np.where(same, hi, middle)
+        nearer = np.abs(at_c) < np.abs(at_d)
+        a, b = np.where(nearer, a, c), np.where(nearer, d, b)
+    lowest = a + 0.5 * (b - a)
+    reaches = np.abs(_at(program, lowest, reads[dips])[0]) <= _TOUCHING * np.maximum(size[dips, i], size[dips, i + 2])
+    return np.concatenate([lo + 0.5 * (hi - lo), lowest[reaches]]), np.concatenate([which, dips[reaches]])
+
+
+def _blows_up(program: Program, points: np.ndarray, which: np.ndarray, guarded) -> np.ndarray:
+    """Whether the guarded step ``guarded[which[i]]`` (its address, its argument's address, its guard) blows
+    up at ``points[i]``, a zero of its argument: see :data:`_APPROACH`."""
+    n, m = len(points), len(_APPROACH)
+    around, kinds = np.repeat(points, m), np.repeat(which, m)
+    offsets = (np.maximum(1.0, np.abs(points))[:, None] * _APPROACH).ravel()
+    steps, reads = (np.array([entry[column] for entry in guarded])[kinds] for column in (0, 1))
+    fired, size = np.zeros(n * m, dtype=bool), np.zeros(n * m)
+    for sign in (-1, 1):
+        argument, value = _at(program, around + sign * offsets, reads, steps)
+        for j, (_, _, guard) in enumerate(guarded):
+            fired[kinds == j] |= guard.fires(argument[kinds == j])
+        size = np.maximum(size, np.abs(value))
+    fired, size = fired.reshape(n, m), size.reshape(n, m)
+    nearest = np.maximum(np.where(fired, -1, np.arange(m)).max(axis=1, initial=-1), 2)
+    rows = np.arange(n)
+    near, middle, far = (size[rows, nearest - step] for step in range(3))
+    return ~fired[rows, nearest] & (near > _BLOWUP * middle) & (middle > _BLOWUP * far)
+
+
 def _check_finite(program: Program, grid: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
     """The checks of finiteness of :func:`check_activation` on ``grid`` plus the special points; returns the
     points and the formula's values there."""
@@ -480,4 +589,4 @@ def collapse_variables(expr: sympy.Expr, variable: sympy.Symbol = VARIABLE) -> s
 
 __all__ = ["CHECK_RANGE", "VARIABLE", "DegenerateActivationError", "check_activation", "check_finite_activation",
            "check_nonlinear", "check_one_variable", "collapse_inputs", "collapse_variables", "formula_text",
-           "simplify_program", "standardise_program", "standardize_program"]
+           "poles_beyond", "simplify_program", "standardise_program", "standardize_program"]
