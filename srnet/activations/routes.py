@@ -149,6 +149,9 @@ def activation_from_data(X, y, *, max_seconds: float = 30.0, max_generations: in
         Give the activation the learnable wrapper a*g(b*x + c) + d.
     check_range : (float, float), default=(-5, 5)
     random_state : int or None
+        Reproduces the formula under a generation budget (``max_seconds=None, max_generations=N``); under a
+        seconds budget the generations reached, and so the formula, depend on the machine's speed and load
+        (the same call gave a formula once and ``DegenerateActivationError`` the next time).
     n_threads : int or None
     """
     started = time.perf_counter()
