@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import sympy
+import torch
 from numpy.polynomial.hermite_e import hermegauss
 
 from srnet.activations import DegenerateActivationError, ExpressionActivation
@@ -144,3 +145,27 @@ def test_the_activation_study_refuses_an_unknown_dataset_before_reading_any(expe
         study.main([*argv, "--device", "cpu", "--pmlb-cache", str(cache), "--out", str(tmp_path / "study")])
     assert str(stop.value.code) == "error: dataset 'nosuch': 'nosuch' is neither a file nor a PMLB dataset"
     assert read == ["nosuch"]
+
+
+def test_the_readme_recipe_turns_a_feature_of_an_explain_report_into_an_activation(tmp_path):
+    """A user of `srnet explain` has report.json, not a fitted SRNet: the README's recipe reads a layer's program
+    from it and makes an activation of one feature, whose values are that feature along the diagonal."""
+    import json
+
+    from srnet.activations import collapse_inputs, make_activation
+    from srnet.cli import main
+    from srnet.expr import Program
+
+    assert main(["demo", "--out", str(tmp_path / "out"), "--generations", "30", "--quiet"]) == 0
+    x, made = np.linspace(-3, 3, 61), 0
+    for layer in json.loads((tmp_path / "out" / "report.json").read_text())["layers"]:
+        program = Program.from_dict(layer["program"])
+        features = program.raw_outputs(np.repeat(x[:, None], program.n_inputs, axis=1))  # along the diagonal
+        for j in range(len(program.outputs)):
+            try:
+                act = make_activation(collapse_inputs(program, output=j), normalize=False, simplify=False)
+            except DegenerateActivationError:  # (constant, linear or with a pole in [-5, 5] there: refused)
+                continue
+            made += 1
+            np.testing.assert_allclose(act(torch.tensor(x)).detach().numpy(), features[:, j], rtol=1e-9, atol=1e-12)
+    assert made >= 1
