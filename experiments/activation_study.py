@@ -217,7 +217,10 @@ def print_table(rows) -> None:
               f"{pm('efficiency'):>15} {pm('gain_vs_heavy', 100, 1) + '%':>15} {pm('auc_vs_heavy'):>15}")
 
 
-def plot_activations(found, path: Path) -> None:
+def plot_activations(found, path: Path, route: str | None = None) -> None:
+    """Each dataset's found activations beside ReLU, GELU and SiLU on [-4, 4], every curve whole (a fixed [-3, 5]
+    cut the minimum of -3.057 + 4.002*sin(x)**2/x**2 off); a formula from another route than ``route`` (the
+    fallback's) is marked so in the legend, as the CSV and JSON say."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -235,11 +238,11 @@ def plot_activations(found, path: Path) -> None:
         for f in (f for f in found if f["dataset"] == dataset):
             with torch.no_grad():
                 y = f["module"].cpu()(x)
-            label = f"seed {f['seed']}: {f['formula']}"
-            ax.plot(x, y, lw=2, label=label if len(label) < 60 else label[:57] + "...")
+            other = f" (route {f['route']})" if route is not None and f.get("route") not in (None, route) else ""
+            text = f"{f['formula'][:48]}..." if len(f["formula"]) > 51 else f["formula"]
+            ax.plot(x, y, lw=2, label=f"seed {f['seed']}{other}: {text}")
         ax.set_title(f"activations found on {dataset}")
         ax.set_xlabel("x")
-        ax.set_ylim(-3, 5)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -359,7 +362,7 @@ def main(argv=None) -> int:
     for f in found_list:
         print(f"  {f['dataset']:<9} seed {f['seed']} [{f['route']}]: {f['formula']}"
               + (f"   ({len(f['rejected'])} degenerate formulas rejected first)" if f["rejected"] else ""))
-    plot_activations([f for f in found_list if "module" in f], out / "activations.png")
+    plot_activations([f for f in found_list if "module" in f], out / "activations.png", route=args.route)
     write_csv(runs, out / "results.csv")
     write_csv(summary, out / "summary.csv")
     report = {

@@ -169,3 +169,24 @@ def test_the_readme_recipe_turns_a_feature_of_an_explain_report_into_an_activati
             made += 1
             np.testing.assert_allclose(act(torch.tensor(x)).detach().numpy(), features[:, j], rtol=1e-9, atol=1e-12)
     assert made >= 1
+
+
+def test_the_study_s_activation_plot_draws_each_curve_whole_and_marks_the_fallback_route(experiment_script,
+                                                                                        tmp_path, monkeypatch):
+    """activations.png cut every curve at [-3, 5] (a found -3.057 + 4.002*sin(x)**2/x**2 lost its minimum) and did
+    not say which formula came from the fallback route."""
+    import matplotlib.pyplot as plt
+
+    study = experiment_script("activation_study")
+    deep = ExpressionActivation.from_sympy(-3.057 + 4.002 * sympy.sin(x) ** 2 / x ** 2, x)
+    found = [{"dataset": "magic", "seed": 42, "route": "search", "formula": deep.formula, "module": deep},
+             {"dataset": "magic", "seed": 43, "route": "data", "formula": "x*sin(x)",
+              "module": ExpressionActivation.from_sympy(x * sympy.sin(x), x)}]
+    drawn = {}
+    monkeypatch.setattr(plt.Figure, "savefig", lambda figure, path, **kwargs: drawn.update(figure=figure))
+    study.plot_activations(found, tmp_path / "a.png", route="data")
+    ax = drawn["figure"].axes[0]
+    low, high = ax.get_ylim()
+    assert low < -3.057 and high >= 4  # its minimum, -3.057 at x = +-pi; ReLU's 4 at x = 4
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert f"seed 42 (route search): {deep.formula}" in labels and "seed 43: x*sin(x)" in labels
