@@ -84,14 +84,15 @@ MAIN_GUARD = "put the call under `if __name__ == \"__main__\":` (each Dask worke
 
 
 def _check_not_in_a_worker_import() -> None:
-    """Refuse to start a batch inside a worker process that is importing the user's script: a script that
-    calls srnet's batch run at its top level, unguarded, ran it again in every worker (multiprocessing's
-    spawn imports the main script while the process is still starting, the flag its own check reads), whose
-    start then failed, and the batch waited for its workers for good."""
+    """Refuse to start a batch inside a process that multiprocessing is still starting: a script that calls
+    srnet's batch run at its top level, unguarded, ran it again in every worker (spawn imports the main script
+    while the process starts), whose start then failed, and the batch waited for its workers for good.  The
+    flag read is private, the one multiprocessing's own check reads (``spawn._check_not_importing_main``)."""
     import multiprocessing
 
     if getattr(multiprocessing.current_process(), "_inheriting", False):
-        raise RuntimeError(f"a batch was started inside a Dask worker process: {MAIN_GUARD}")
+        raise RuntimeError(f"a batch was started inside a process that multiprocessing is starting (a Dask worker "
+                           f"importing your script again): {MAIN_GUARD}")
 
 
 def check_workers(workers) -> int | None:
@@ -141,15 +142,26 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
             yield client
 
 
-def _wait_for_workers(cluster, client, n_workers: int) -> None:
+#: Seconds the local workers have to join (each imports srnet, numba and torch: 5-10 s on 2 busy cores).
+JOIN_SECONDS = 300.0
+
+
+def _wait_for_workers(cluster, client, n_workers: int, deadline: float = JOIN_SECONDS) -> None:
     """Wait until the local cluster's ``n_workers`` workers have joined; refuse in one line when one of them
-    failed to start (distributed logs why, and then waits for good: ``Client.wait_for_workers`` hung)."""
+    stopped before it did (distributed logs why, and then waits for good: ``Client.wait_for_workers`` hung on
+    a worker whose start failed), or when they have not joined within ``deadline`` seconds (a worker hanging
+    in its imports).  A ChildProcessError, an OSError: the command line's one line, not a traceback."""
     from distributed.core import Status
 
+    starting = {Status.init, Status.starting, Status.running}
+    ends = time.monotonic() + deadline
     while len(client.nthreads()) < n_workers:
-        if any(getattr(worker, "status", None) == Status.failed for worker in cluster.workers.values()):
-            raise RuntimeError(f"a Dask worker process failed to start (its error is logged above); if a script "
-                               f"of yours starts the batch, {MAIN_GUARD}")
+        stopped = any(getattr(worker, "status", Status.running) not in starting
+                      for worker in list(cluster.workers.values()))  # (the event loop's thread changes the dict)
+        if stopped or time.monotonic() > ends:
+            what = "failed to start (its error is logged above)" if stopped else f"did not join in {deadline:g} s"
+            raise ChildProcessError(f"a Dask worker process {what}; if a script of yours starts the batch, "
+                                    f"{MAIN_GUARD}")
         time.sleep(0.1)
 
 
@@ -409,10 +421,11 @@ def run_suite(suite, out, *, retry_failed: bool = False, workers: int | None = N
         ``workers`` is not a whole number >= 1; the folder is in use by
         another batch or holds results of other settings; the scheduler is
         unreachable.
+    ChildProcessError
+        A local worker failed to start or to join in time.
     RuntimeError
-        A local worker failed to start, or this is a worker importing a
-        script that starts the batch at its top level (guard the call with
-        ``if __name__ == "__main__":``).
+        This is a worker importing a script that starts the batch at its
+        top level (guard the call with ``if __name__ == "__main__":``).
     """
     _check_not_in_a_worker_import()
     check_workers(workers)  # before the folder is touched
