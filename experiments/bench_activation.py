@@ -45,7 +45,7 @@ one thread (``torch.set_num_threads(1)``, also the fused kernel's).  Models
 and modules are compiled with static shapes (``dynamic=False``).
 
 Run ``python experiments/bench_activation.py --json data/results/bench_activation.json``
-(``--quick``: three formulas, few rounds, a check that everything runs).
+(``--quick``: three formulas, few rounds, 64k and 1M elements, a check that everything runs).
 """
 
 from __future__ import annotations

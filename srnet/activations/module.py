@@ -581,10 +581,11 @@ def _warn_of_poles(activation: ExpressionActivation) -> None:
     shown_places = " and ".join([", ".join(places[:-1]), places[-1]] if len(places) > 1 else places)
     arguments = " and ".join(dict.fromkeys(argument for _, argument in poles))
     low, high = activation.check_range
-    warnings.warn(f"g(x) = {activation.formula} has {'a pole' if len(poles) == 1 else 'poles'} at {shown_places} "
+    # "singular", not "a pole": the guarded step blows up there, g itself may stay bounded (tanh(1/(x - 7)))
+    warnings.warn(f"g(x) = {activation.formula} is singular at {shown_places} "
                   f"(the {arguments} reaches 0 there), beyond the range [{low:g}, {high:g}] it was checked on: keep "
                   f"pre-activations inside that range (normalise the layer's inputs) or choose a formula without "
-                  f"poles", UserWarning, stacklevel=3)
+                  f"singular points", UserWarning, stacklevel=3)
 
 
 def _fired(program: Program, at: float) -> list[str]:
