@@ -401,3 +401,13 @@ def test_on_cuda_the_model_its_windows_and_the_scorer_s_runs_are_on_the_device()
     assert _Where.devices and set(_Where.devices) == {"cuda"}
     _, searched = search_lm_activation(train, train, TINY_TRAINING, device="cuda", **SEARCH)
     assert searched.device.type == "cuda"
+
+
+def test_validation_windows_wider_than_the_context_are_refused_before_any_training():
+    """Found by mutation testing: they passed the check before training, the whole training ran, and only then
+    did the model refuse them ("input of 16 tokens is longer than the context (8)")."""
+    model = build_language_model(SMALL)
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"^validation windows are 16 tokens, longer than the model's context \(8\)"):
+        train_language_model(model, windows(8), windows(16), SMALL)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # not one training step taken

@@ -362,8 +362,10 @@ def train_language_model(model: nn.Module, train: tuple, validation: tuple, conf
     """
     _check_config(config)
     # before the training: no windows was a ZeroDivisionError, and no validation windows an error after the training
-    inputs, targets = _check_windows("train", train, "training")
-    _check_windows("validation", validation, "perplexity")
+    # validation windows wider than the model's context failed only after the whole training
+    context = getattr(getattr(model, "config", None), "context", None)
+    inputs, targets = _check_windows("train", train, "training", context)
+    _check_windows("validation", validation, "perplexity", context)
     if config.max_train_windows is not None:
         inputs, targets = inputs[: config.max_train_windows], targets[: config.max_train_windows]
     device = next(model.parameters()).device if device is None else resolve_device(device)
