@@ -191,3 +191,17 @@ def test_the_study_s_activation_plot_draws_each_curve_whole_and_marks_the_fallba
     assert low < -3.057 and high >= 4  # its minimum, -3.057 at x = +-pi; ReLU's 4 at x = 4
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert f"seed 42 (route search): {deep.formula}" in labels and "seed 43: x*sin(x)" in labels
+
+
+def test_an_activation_made_from_a_program_warns_of_a_singular_point_beyond_its_range_as_from_sympy_does():
+    """make_activation (the data and layer routes, the README's recipe) built x + 1/(x - 7) in silence, while
+    from_sympy warned of it; a search's candidates (warn=False) stay quiet."""
+    from srnet.activations import make_activation
+
+    program = program_from_sympy(x + 1 / (x - 7), [x])
+    with pytest.warns(UserWarning, match=r"is singular at x = 7 \(the denominator of div reaches 0 there\)"):
+        make_activation(program, normalize=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_activation(program, normalize=False, warn=False)
+        make_activation(program_from_sympy(x + 1 / (x**2 + 1), [x]), normalize=False)

@@ -278,7 +278,7 @@ class ExpressionActivation(nn.Module):
         if not protected:
             _warn_of_protection(expr, variable, program)
         if activation.check_range is not None:
-            _warn_of_poles(activation)
+            warn_of_poles(activation)
         return activation
 
     @classmethod
@@ -563,11 +563,11 @@ def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Progr
                       UserWarning, stacklevel=3)
 
 
-#: Poles named by the warning of :func:`_warn_of_poles`, nearest 0 first (1/cos(x/4) has hundreds).
+#: Singular points named by the warning of :func:`warn_of_poles`, nearest 0 first (1/cos(x/4) has hundreds).
 _SHOWN_POLES = 4
 
 
-def _warn_of_poles(activation: ExpressionActivation) -> None:
+def warn_of_poles(activation: ExpressionActivation) -> None:
     """Warn of poles beyond the range the constructor checked: 1/x was refused while 1/(x - 7) and
     x/(x**2 - 36) built silently, as if poles were caught everywhere, and a hidden layer's pre-activations often
     pass 5."""

@@ -268,7 +268,7 @@ def poles_beyond(program: Program, value_range) -> list[tuple[float, str]]:
     fixed number of evaluations of the program, of all its guarded arguments at once, whatever the formula.
     Poles closer together than the grid's step may show as one; a zero so flat that the protection fires a
     hundredth of max(1, |x|) away from it (1/(x - 7)**6), or an argument that is 0 on a whole stretch, shows
-    none.
+    none; nor do tan's poles (tan has no guard: ``tan(x/4)`` is infinite at x = 2*pi, unseen here).
     """
     low, high = value_range
     first_step = program.n_inputs + len(program.constants)

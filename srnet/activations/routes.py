@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from srnet.activations.module import ExpressionActivation, affine_values
+from srnet.activations.module import ExpressionActivation, affine_values, warn_of_poles
 from srnet.activations.programs import (
     CHECK_RANGE,
     check_activation,
@@ -78,13 +78,16 @@ class FoundActivation:
 
 
 def make_activation(program: Program, *, normalize: bool, simplify: bool = True, affine=False,
-                    check_range=CHECK_RANGE, label: str | None = None) -> ExpressionActivation:
+                    check_range=CHECK_RANGE, label: str | None = None, warn: bool = True) -> ExpressionActivation:
     """Check a one-variable program, simplify it, optionally standardise it,
     and wrap it.
 
     The degeneracy check runs on the formula as found (before standardising),
     so a constant formula is reported as such; simplifying keeps only a
-    shorter program with the same values (:func:`simplify_program`).
+    shorter program with the same values (:func:`simplify_program`).  A
+    singular point beyond ``check_range`` is warned of, as
+    :meth:`ExpressionActivation.from_sympy` warns (``x + 1/(x - 7)`` was
+    built in silence by this route); ``warn=False`` for a search's candidates.
     """
     check_flag("normalize", normalize)
     check_flag("simplify", simplify)
@@ -95,7 +98,10 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
         program = simplify_program(program, CHECK_RANGE if check_range is None else check_range)
     if normalize:
         program = standardise_program(program)
-    return ExpressionActivation(program, affine=affine, check_range=check_range, label=label)
+    activation = ExpressionActivation(program, affine=affine, check_range=check_range, label=label)
+    if warn and check_range is not None:
+        warn_of_poles(activation)
+    return activation
 
 
 def subsample_rows(n: int, max_samples: int | None, rng: np.random.Generator) -> np.ndarray:

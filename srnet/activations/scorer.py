@@ -52,7 +52,7 @@ class ActivationScorer(ABC):
     def activation(self, program: Program):
         """The standardised activation of a program, or None if degenerate."""
         try:
-            return make_activation(program, normalize=True, check_range=self.check_range)
+            return make_activation(program, normalize=True, check_range=self.check_range, warn=False)
         except DegenerateActivationError:
             return None
 
