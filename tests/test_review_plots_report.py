@@ -80,8 +80,10 @@ def test_a_decision_map_hatches_where_an_explanation_s_class_differs_from_the_ne
     grid = np.column_stack([A.ravel(), B.ravel()])
     share = 100 * np.mean(np.argmax(shifted(grid), axis=1) != np.argmax(_scores(grid), axis=1))
     assert 0 < share < 50
-    assert fig.axes[1].get_title() == f"shifted\nits class differs on {share:.1f} % of this map"
-    assert fig.axes[2].get_title() == "same\nits class differs on 0.0 % of this map"
+    on_rows = 100 * np.mean(np.argmax(shifted(X), axis=1) != np.argmax(_scores(X), axis=1))
+    assert fig.axes[1].get_title() == (f"shifted\nits class differs on {share:.1f} % of this map\n"
+                                       f"and on {on_rows:.1f} % of the rows (dots)")
+    assert fig.axes[2].get_title() == "same\nits class differs on 0.0 % of this map\nand on 0.0 % of the rows (dots)"
     assert len(fig.axes[1].collections) > len(fig.axes[2].collections)  # the hatched band, on the shifted only
     assert "class differs from the network's" in [t.get_text() for t in fig.legends[0].get_texts()]
 
