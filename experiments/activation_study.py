@@ -44,7 +44,6 @@ import argparse
 import csv
 import json
 import math
-import platform
 import sys
 import time
 from pathlib import Path
@@ -52,7 +51,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _options import check_numbers, names_once, output_file, output_folder, run_script, shared_path
-from _provenance import write_results
+from _provenance import cpu_model, write_results
 from _summary import mean_std, shown_std
 
 from srnet.activations import (
@@ -194,7 +193,9 @@ def summarise(runs):
                   key=lambda k: (k[0], MODEL_ORDER.index(k[1]) if k[1] in MODEL_ORDER else 99))
     for dataset, model in keys:
         group = [r for r in runs if r["dataset"] == dataset and r["model"] == model]
-        row = {"dataset": dataset, "model": model, "seeds": len(group), "activation": group[0]["activation"],
+        # each seed's own formula (the first seed's stood for all of them), once each
+        activations = " | ".join(dict.fromkeys(str(r["activation"]) for r in group))
+        row = {"dataset": dataset, "model": model, "seeds": len(group), "activation": activations,
                "parameters": group[0]["parameters"]}
         for metric in ("accuracy", "roc_auc", "efficiency", "gain_vs_heavy", "auc_vs_heavy", "seconds"):
             row[metric], row[metric + "_std"] = mean_std(r[metric] for r in group)
@@ -368,7 +369,8 @@ def main(argv=None) -> int:
     report = {
         "settings": {k: str(v) if isinstance(v, torch.device) else v for k, v in vars(args).items()},
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
+        # (platform.processor() is '' on Linux: the CPU's model name, as every script's provenance records it)
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model(),
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "wall_seconds": time.perf_counter() - started,

@@ -205,3 +205,16 @@ def test_an_activation_made_from_a_program_warns_of_a_singular_point_beyond_its_
         warnings.simplefilter("error")
         make_activation(program, normalize=False, warn=False)
         make_activation(program_from_sympy(x + 1 / (x**2 + 1), [x]), normalize=False)
+
+
+def test_the_study_s_summary_names_every_seed_s_formula_not_the_first_seed_s(experiment_script):
+    """A Hybrid-Specialist row of summary.csv named the first seed's formula for all its seeds, each of which had
+    its own."""
+    study = experiment_script("activation_study")
+    figures = dict(accuracy=0.8, roc_auc=0.85, efficiency=0.5, seconds=1.0, parameters=100)
+    runs = [{"dataset": "magic", "model": "Heavy", "seed": s, "activation": "relu", **figures} for s in (1, 2, 3)]
+    runs += [{"dataset": "magic", "model": "Hybrid-Specialist", "seed": s, "activation": f, **figures}
+             for s, f in ((1, "[data] sin(x)"), (2, "[data] x*tanh(x)"), (3, "[data] sin(x)"))]
+    rows = {row["model"]: row for row in study.summarise(runs)}
+    assert rows["Hybrid-Specialist"]["activation"] == "[data] sin(x) | [data] x*tanh(x)"
+    assert rows["Heavy"]["activation"] == "relu" and rows["Hybrid-Specialist"]["seeds"] == 3
