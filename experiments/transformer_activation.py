@@ -382,12 +382,12 @@ def main(argv=None) -> int:
     train_tokens, held_out = split_tokens(tokens, HELD_OUT)
     search_tokens, test_tokens = split_tokens(held_out, 0.5)  # the search's validation, then the test
     context = setup["model"].context
-    try:
-        train = make_windows(train_tokens, context)
-        search_validation = make_windows(search_tokens, context)
-        test = make_windows(test_tokens, context)
-    except ValueError as error:
-        raise SystemExit(f"error: the corpus is too short: {error}") from None
+    parts = {"training": train_tokens, "search-validation": search_tokens, "test": test_tokens}
+    short = next((part for part, part_tokens in parts.items() if len(part_tokens) < context + 1), None)
+    if short is not None:  # (make_windows' "the text has 30 bytes" counted the part, read as the corpus)
+        raise SystemExit(f"error: the corpus is too short: of its {len(tokens):,} bytes, the {short} part has "
+                         f"{len(parts[short]):,}, shorter than one window ({context + 1} bytes)")
+    train, search_validation, test = (make_windows(part_tokens, context) for part_tokens in parts.values())
     print(f"corpus: {len(tokens):,} bytes ({args.corpus or 'pydoc_data.topics'}); {train[0].shape[0]} training, "
           f"{search_validation[0].shape[0]} search-validation and {test[0].shape[0]} test windows of {context} "
           f"(the search scores on search-validation; the table and the MLP block report test perplexity); "

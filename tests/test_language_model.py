@@ -513,3 +513,15 @@ def test_explain_block_names_its_own_parameter_when_a_width_is_too_large():
         explain_block(X, np.tanh(X), n_inputs=40)
     with pytest.raises(ValueError, match=r"^n_outputs = 9 exceeds min\(rows, columns\) = 8$"):
         explain_block(X, np.tanh(X), n_outputs=9)
+
+
+def test_a_corpus_too_short_for_the_study_names_its_part_and_its_own_size(experiment_script, tmp_path, capsys):
+    """"the text has 30 bytes" counted the test part of a 600-byte corpus, and read as the corpus's size."""
+    study = experiment_script("transformer_activation")
+    corpus = tmp_path / "short.txt"
+    corpus.write_text("the cat sat on the mat. " * 25)  # 600 bytes: 540 for training, 30 each for the others
+    with pytest.raises(SystemExit) as error:
+        study.main(["--quick", "--corpus", str(corpus)])
+    context = study.CONFIGS["quick"]["model"].context
+    assert str(error.value) == (f"error: the corpus is too short: of its 600 bytes, the search-validation part has "
+                                f"30, shorter than one window ({context + 1} bytes)")
