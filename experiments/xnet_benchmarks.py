@@ -288,7 +288,7 @@ def print_report(results: dict) -> None:
     rows = results.get("classification")
     if rows:
         print("\nClassification: test accuracy (mean +- std), parameters")
-        print(f"{'dataset':<26}{'X-Net':>16}{'params':>8}{'MLP':>16}{'params':>8}  within 1 point, <= 10 %?")
+        print(f"{'dataset':<26}{'X-Net':>18}{'params':>8}{'MLP':>18}{'params':>8}  within 1 point, <= 10 %?")
         for row in rows:
             ok = row["within_1_point"] and row["parameter_share"] <= 0.1
             print(f"{row['dataset']:<26}{row['xnet_accuracy']:>9.3f} +- {shown_std(row['xnet_accuracy_std'], '.3f'):<5}"
