@@ -67,7 +67,7 @@ from srnet.activations import (
     split,
 )
 from srnet.activations.study_models import standardise  # not yet exported by srnet.activations under this spelling
-from srnet.data import PMLB_CACHE_ENV, load_table, pmlb_cache_dir, pmlb_cached
+from srnet.data import PMLB_CACHE_ENV, counted, load_table, pmlb_cache_dir, pmlb_cached
 from srnet.jsonio import dumps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -362,7 +362,7 @@ def main(argv=None) -> int:
     print("\nformulas found:")
     for f in found_list:
         print(f"  {f['dataset']:<9} seed {f['seed']} [{f['route']}]: {f['formula']}"
-              + (f"   ({len(f['rejected'])} degenerate formulas rejected first)" if f["rejected"] else ""))
+              + (f"   ({counted(len(f['rejected']), 'degenerate formula')} rejected first)" if f["rejected"] else ""))
     plot_activations([f for f in found_list if "module" in f], out / "activations.png", route=args.route)
     write_csv(runs, out / "results.csv")
     write_csv(summary, out / "summary.csv")

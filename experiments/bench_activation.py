@@ -68,6 +68,7 @@ from _options import check_numbers, names_once, output_file, parse_with_quick_de
 from _provenance import write_results  # noqa: E402
 
 from srnet.activations import VARIABLE, ExpressionActivation, light_network, load_builtin  # noqa: E402
+from srnet.data import counted  # noqa: E402
 
 x = VARIABLE
 SIZES = (65536, 1048576, 16777216)
@@ -212,7 +213,7 @@ def kernel_times(activations: dict, hand: dict, device, args) -> dict:
         rounds = args.rounds if size <= 1 << 20 else max(3, args.rounds // 3)
         started = time.perf_counter()
         results[size] = interleaved(candidates, run, rounds, args.warmup, device, args.statistic)
-        print(f"  {size} elements: {len(candidates)} candidates x {rounds} rounds in "
+        print(f"  {size} elements: {counted(len(candidates), 'candidate')} x {counted(rounds, 'round')} in "
               f"{time.perf_counter() - started:.0f} s")
         del inputs, grad_out, run
     return results
@@ -273,7 +274,7 @@ def train_candidates(activations: dict, device, args) -> dict:
 
         started = time.perf_counter()
         results[network] = interleaved(candidates, step, args.train_steps, args.warmup, device, args.statistic)
-        print(f"  {network}: {len(candidates)} models x {args.train_steps} steps in "
+        print(f"  {network}: {counted(len(candidates), 'model')} x {counted(args.train_steps, 'step')} in "
               f"{time.perf_counter() - started:.0f} s")
     return results
 
@@ -391,7 +392,7 @@ def main(argv=None) -> int:
         hand[name] = by_hand
     load_before = os.getloadavg()
     started = time.perf_counter()
-    print(f"{device_name(device)}: {len(activations)} formulas, sizes {', '.join(map(str, args.sizes))}")
+    print(f"{device_name(device)}: {counted(len(activations), 'formula')}, sizes {', '.join(map(str, args.sizes))}")
     kernels = kernel_times(activations, hand, device, args)
     training = None if args.no_train else train_candidates(activations, device, args)
     print_tables(device, activations, kernels, training)

@@ -32,6 +32,8 @@ import time
 from _options import load_average, output_file, run_script
 from _provenance import write_results
 
+from srnet.data import counted
+
 
 def warm_up() -> float:
     """One tiny job in this worker: imports and compiled kernels are loaded."""
@@ -104,7 +106,8 @@ def main(argv=None) -> int:
     except ValueError as error:
         parser.error(str(error))
     load = load_average()
-    print(f"bench_batch: {len(suite.jobs)} jobs of {args.suite}, {args.generations} generations each, "
+    print(f"bench_batch: {counted(len(suite.jobs), 'job')} of {args.suite}, "
+          f"{counted(args.generations, 'generation')} each, "
           f"{os.cpu_count()} cores, load average {load}", flush=True)
     if load is not None and load > 0.5:
         print("warning: the machine is busy (load average > 0.5): other processes take cores from the workers")

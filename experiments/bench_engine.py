@@ -75,6 +75,7 @@ from _provenance import cpu_model, write_results
 import srnet
 from srnet.benchmarks import NGUYEN, get_benchmark
 from srnet.cgp import Genome, GenomeSpec, as_feature_rows, evaluate_population, evolve, gpu
+from srnet.data import counted
 
 FUNCTIONS = ("add", "sub", "mul", "div", "sin", "cos", "log", "sqrt")
 ACTIVE_RANGE = (28, 32)  # function nodes per random program
@@ -593,7 +594,8 @@ def main(argv=None) -> int:
     run_operon_all = inrun_pyoperon(args.seconds, os.cpu_count() or 1) if op is not None else None
     run_gplearn = inrun_gplearn(args.seconds) if gplearn is not None else None
 
-    print(f"measuring time to target (Nguyen: {len(problems)} problems x {args.ttt_seeds} seeds, "
+    print(f"measuring time to target (Nguyen: {counted(len(problems), 'problem')} x "
+          f"{counted(args.ttt_seeds, 'seed')}, "
           f"{args.ttt_seconds:g} s budget) ...", flush=True)
     ttt_nguyen = bench_nguyen_time_to_target(threads, problems, args.ttt_seeds, args.ttt_seconds)
     ttt_gecco = None
@@ -714,7 +716,7 @@ def main(argv=None) -> int:
 
     print()
     print(f"Time to target, median over runs (a miss counts as infinitely long): Nguyen "
-          f"({len(problems)} problems x {args.ttt_seeds} seeds, training R^2 >= {SOLVED_R2}, "
+          f"({counted(len(problems), 'problem')} x {counted(args.ttt_seeds, 'seed')}, training R^2 >= {SOLVED_R2}, "
           f"{args.ttt_seconds:g} s budget)" + ("" if ttt_gecco is None else
                                                f"; reference networks ({len(networks)} x {args.gecco_seeds} seeds, "
                                                f"the paper's best fitness, {args.gecco_seconds:g} s budget)"))

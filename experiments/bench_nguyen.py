@@ -65,6 +65,7 @@ from _provenance import write_results
 import srnet
 from srnet import CGPRegressor
 from srnet.benchmarks import NGUYEN, get_benchmark
+from srnet.data import counted
 from srnet.expr.symbolic import (
     complexity,
     evaluate_sympy,
@@ -384,7 +385,8 @@ def main(argv=None) -> int:
         parser.error("--problems and --methods must each name at least one")
 
     available = {m: m == "srnet" or try_import(PEER_MODULES[m]) is not None for m in METHODS}
-    print(f"srnet {srnet.__version__}; {len(problems)} problems x {args.seeds} seeds x {args.seconds:g} s; "
+    print(f"srnet {srnet.__version__}; {counted(len(problems), 'problem')} x {counted(args.seeds, 'seed')} x "
+          f"{args.seconds:g} s; "
           + ", ".join(f"{m}: {'yes' if available[m] else 'not installed'}" for m in METHODS), flush=True)
     results: dict[str, dict | None] = {}
     absent = {m: "not installed" if not available[m] else "not run" for m in METHODS}

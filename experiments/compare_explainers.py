@@ -48,6 +48,7 @@ from _provenance import write_results
 from _summary import mean_std
 from srnet_gecco import CLASSIFICATION, REGRESSION, add_reference_options, classification_split, reference_networks
 
+from srnet.data import counted
 from srnet.explain import check_explainers
 from srnet.explain.factory import INSTALL_HINT, installed
 
@@ -330,8 +331,8 @@ def main(argv=None):
                 "learn_on": args.learn_on, "srnet_select": args.srnet_select,
                 "srnet_direct_budget": args.srnet_direct_budget, "srnet_domain": args.srnet_domain}
     tasks = [(kind, name, trial, settings) for kind, name in names for trial in range(args.trials)]
-    print(f"{len(tasks)} trials ({len(names)} networks x {args.trials}), explainers {', '.join(explainers)}, "
-          f"{args.jobs} at once; regression explainers learn on the {args.learn_on} box")
+    print(f"{counted(len(tasks), 'trial')} ({counted(len(names), 'network')} x {args.trials}), explainers "
+          f"{', '.join(explainers)}, {args.jobs} at once; regression explainers learn on the {args.learn_on} box")
     def report(result):
         print(f"  {result[0]['network']} trial {result[0]['trial']} done", flush=True)
 

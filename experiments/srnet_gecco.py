@@ -38,6 +38,8 @@ import numpy as np
 from _options import check_numbers, output_file, pool_map, run_script, shared_path
 from _provenance import write_results
 
+from srnet.data import counted
+
 REGRESSION = ["kkk0", "kkk1", "kkk2", "kkk3", "kkk4", "kkk5",
               "feynman0", "feynman1", "feynman2", "feynman3", "feynman4", "feynman5"]
 CLASSIFICATION = ["adult", "agaricus_lepiota", "analcatdata_aids", "breast", "car"]
@@ -301,7 +303,8 @@ def main(argv=None):
     settings = {"gecco_dir": str(gecco), "pmlb_cache": str(args.pmlb_cache), "seconds": args.seconds,
                 "preset": args.preset, "points": args.points, "domain": args.domain}
     tasks = [(kind, name, seed, settings) for kind, name in names for seed in range(args.seeds)]
-    print(f"{len(tasks)} runs ({len(names)} networks x {args.seeds} seeds), {args.seconds:g} s each, "
+    print(f"{counted(len(tasks), 'run')} ({counted(len(names), 'network')} x {counted(args.seeds, 'seed')}), "
+          f"{args.seconds:g} s each, "
           f"preset '{args.preset}', {args.jobs} at once")
     if args.points == "train+validation":
         print(f"regression points: train+validation (recorded inputs + as many points of the paper's validation "

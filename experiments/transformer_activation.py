@@ -84,6 +84,7 @@ from srnet.activations.mlp_block import (
     replace_module,
 )
 from srnet.activations.search import search_activation
+from srnet.data import counted
 from srnet.metrics import rmse_r2
 
 SEARCH_SEED = 1000
@@ -402,7 +403,8 @@ def main(argv=None) -> int:
     candidates = [(name, "baseline", name) for name in BASELINES]
     candidates += [(a.formula, "search", a) for a in found]
     candidates += [(f"{name}: {load_builtin(name).formula}", "study", load_builtin(name)) for name in study]
-    print(f"\n2. table: {len(candidates)} activations x {args.seeds} seeds at the full budget, test perplexity",
+    print(f"\n2. table: {counted(len(candidates), 'activation')} x {counted(args.seeds, 'seed')} at the full "
+          f"budget, test perplexity",
           flush=True)
     rows, runs, gelu_model = run_table(args, setup, candidates, train, test, device)
     print()
