@@ -53,6 +53,7 @@ records what the module's forward returns, whatever that forward does.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -811,8 +812,15 @@ def _not_fed(model, what: str) -> ValueError:
 
 
 def _check_output(model, outputs: dict, output, final) -> None:
-    """The layer explained as the output is what the network returns (of a tuple or list, its first tensor)."""
-    if isinstance(final, (tuple, list)):  # (output, auxiliary, ...): a forward returning (10 * o, o) passed unchecked
+    """The layer explained as the output is what the network returns (of a tuple or list, its first tensor; a
+    dict is refused: which of its values is the output is the user's to say)."""
+    if isinstance(final, Mapping):  # {"y": 10 * o + 3, "features": h}: passed unchecked, o explained (R2 -0.91)
+        keys = ", ".join(repr(key) for key in list(final)[:4]) + (", ..." if len(final) > 4 else "")
+        raise ValueError(f"{_kind(model)} returns a {type(final).__name__} ({keys}): srnet explains a network that "
+                         f"returns its output; wrap it in a module whose forward returns the value to explain "
+                         f"(e.g. model(x)['y'])")
+    container = type(final).__name__ if isinstance(final, (tuple, list)) else None
+    if container:  # (output, auxiliary, ...): a forward returning (10 * o, o) passed unchecked
         final = next((item for item in final if isinstance(item, (torch.Tensor, np.ndarray))), None)
     if isinstance(final, np.ndarray) and final.dtype.kind in "biuf":  # a forward answering in NumPy (10 * o + 5
         final = torch.as_tensor(final)  # of its last Linear o) passed unchecked, and its Linear was explained
@@ -824,6 +832,11 @@ def _check_output(model, outputs: dict, output, final) -> None:
     # in float64: a forward may cast after its last module (.double(), .float())
     if last.shape != final.shape or not torch.allclose(last.double(), final.double(), rtol=1e-5,
                                                        atol=1e-6, equal_nan=True):
+        if container:  # ((features, y): the first tensor is srnet's reading, not necessarily the user's output)
+            raise ValueError(
+                f"{_kind(model)} returns a {container} whose first tensor, which "
+                f"srnet reads as the output, is not what its last module '{output}' computes: wrap it in a module "
+                f"whose forward returns the output alone, or make any step after '{output}' a module")
         raise ValueError(
             f"{_kind(model)} returns something other than its last module '{output}' computes: "
             f"its forward does more after it (a rescaling, a functional softmax, ...); srnet explains "

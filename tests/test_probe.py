@@ -1,5 +1,7 @@
 """srnet.probe: recording layer outputs with hooks, and choosing the layers."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -746,9 +748,21 @@ def test_affine_modules_fold_in_half_precision_too(dtype):
 def test_a_forward_returning_a_tuple_is_checked_on_its_first_tensor():
     """(10 * o, o) was probed unchecked: the formula explained o, while the network's output is 10 * o."""
     X = np.random.default_rng(0).uniform(-1, 1, (10, 2))
-    with pytest.raises(ValueError, match="returns something other than its last module 'net.2' computes"):
+    with pytest.raises(ValueError, match=r"^_RescaledOutput returns a tuple whose first tensor, which srnet reads as "
+                                         r"the output, is not what its last module 'net.2' computes: wrap it"):
         probe(_RescaledOutput(lambda o: (10 * o, o)), X)
     assert probe(_RescaledOutput(lambda o: (o, 10 * o)), X)[-1].shape == (10, 3)  # (output, auxiliary)
+
+
+@pytest.mark.parametrize("returned", [lambda o: {"y": 10 * o + 3, "features": o}, lambda o: {"y": o}])
+def test_a_forward_returning_a_dict_is_refused_with_its_keys(returned):
+    """{"y": 10 * o + 3, "features": h} was never checked: o was explained, R2 -0.91 against the network's y. Which
+    value is the output is the user's to say: refused, even where it is the last module's."""
+    X = np.random.default_rng(0).uniform(-1, 1, (10, 2))
+    keys = ", ".join(repr(key) for key in returned(0))
+    with pytest.raises(ValueError, match=re.escape(f"_RescaledOutput returns a dict ({keys}): srnet explains a "
+                                                   f"network that returns its output; wrap it")):
+        probe(_RescaledOutput(returned), X)
 
 
 def test_a_module_declared_but_never_run_is_named_with_the_way_out():
