@@ -168,9 +168,10 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
                                  f"({type(name).__name__})")
             if name not in known:
                 raise ValueError(f"unknown layer '{name}'; valid names: {', '.join(known)}")
-        # in the order forward runs them (their first leaf's place in the chain), as the leaves are
-        first = {name: min(_inside(leaves, name), default=len(leaves) + known.index(name)) for name in set(layers)}
-        names = sorted(set(layers), key=lambda name: (first[name], known.index(name)))
+        # in the order forward gives their outputs (their last leaf's place in the chain): by their first leaf, a
+        # container ran "before" its first block, and ["encoder.block1", "encoder"] was explained backwards
+        last = {name: max(_inside(leaves, name), default=len(leaves) + known.index(name)) for name in set(layers)}
+        names = sorted(set(layers), key=lambda name: (last[name], known.index(name)))
     return LayerPlan(
         names=tuple(names),
         widths=tuple(_output_width(leaves, name, n_features) for name in names),

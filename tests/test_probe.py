@@ -800,3 +800,28 @@ def test_a_forward_that_raises_on_the_data_is_one_line(scripted):
     model = torch.jit.script(model) if scripted else model
     with pytest.raises(ValueError, match=r"^_FailsOnLargeBatches failed on the data's rows: RuntimeError: boom$"):
         probe(model, np.zeros((20, 1)))
+
+
+def test_nested_layers_are_ordered_by_when_forward_gives_their_outputs():
+    """["encoder.block1", "encoder"] was ordered by each module's first leaf: the container 'encoder' (whose first
+    leaf is block1's) came first, and block1, which runs first, was explained from the encoder's later output."""
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block1 = nn.Sequential(nn.Linear(2, 16), nn.Tanh())
+            self.block2 = nn.Sequential(nn.Linear(16, 8), nn.Tanh())
+
+        def forward(self, x):
+            return self.block2(self.block1(x))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.head = Encoder(), nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.head(self.encoder(x))
+
+    plan = plan_layers(Net(), ["encoder", "head", "encoder.block1"])
+    assert plan.names == ("encoder.block1", "encoder", "head") and plan.widths == (16, 8, 1)
