@@ -704,7 +704,8 @@ def as_network(model) -> nn.Module:
     """``model`` as a torch module srnet can probe.
 
     Torch and TorchScript modules are returned as they are (a bare Linear
-    as a Sequential of it); a fitted
+    as a Sequential of it; ``torch.compile(module)`` as the module it
+    compiled); a fitted
     scikit-learn MLP (or a Pipeline of scalers and one) is converted by
     :func:`from_sklearn`.
 
@@ -717,6 +718,11 @@ def as_network(model) -> nn.Module:
         return nn.Sequential(model)
     if isinstance(model, torch.jit.TopLevelTracedModule):
         return _reloaded(model)
+    compiled = getattr(model, "_orig_mod", None)  # torch.compile's wrapper (an OptimizedModule) of the module
+    if isinstance(model, nn.Module) and isinstance(compiled, nn.Module) and type(model).__name__ == "OptimizedModule":
+        # the module it wraps: its layers were named '_orig_mod.1', its own names refused, and every probe of the
+        # wrapper recompiled (9 s to plan the layers); the same numbers, eager
+        return as_network(compiled)
     if isinstance(model, nn.Module):
         return model
     if _sklearn_kind(model) is not None:

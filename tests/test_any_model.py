@@ -429,3 +429,17 @@ def test_feature_symbols_are_unique_and_keep_every_name_that_qualifies(names):
     for j, name in enumerate(names):
         if feature_symbols([name]) == [name] and name not in names[:j]:
             assert symbols[j] == name  # a name that qualifies is never given to another feature
+
+
+def test_a_compiled_module_is_explained_as_the_module_it_compiled():
+    """torch.compile(model) was probed through its wrapper: layers named '_orig_mod.1', its own names ('2')
+    refused, 9 s of recompiles to plan the layers. It is the same function, eager."""
+    from srnet.networks import as_network
+
+    network = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    compiled = torch.compile(network)
+    assert as_network(compiled) is network
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    model = SRNet(**QUICK).fit(compiled, X)
+    assert model.layer_names_ == ["1", "2"]
+    np.testing.assert_allclose(probe(compiled, X)[-1], probe(network, X)[-1])
