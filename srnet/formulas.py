@@ -561,6 +561,17 @@ def refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: 
     after it, and L-BFGS stops there with the constants it has reached."""
     import torch
 
+    # with gradients whatever the caller's mode: under torch.inference_mode() every refinement failed, unsaid
+    with torch.inference_mode(False), torch.enable_grad():
+        return _refine(formula, X_fit, Y_fit, X_valid, Y_valid, classification=classification,
+                       max_iterations=max_iterations, deadline=deadline)
+
+
+def _refine(formula: Formula, X_fit, Y_fit, X_valid, Y_valid, *, classification: bool, max_iterations: int,
+            deadline: float | None) -> Formula | None:
+    """:func:`refine`, with gradients on."""
+    import torch
+
     from srnet.expr.torch_module import ProgramModule, torch_threads
 
     if deadline is not None and time.perf_counter() >= deadline:

@@ -443,3 +443,15 @@ def test_a_compiled_module_is_explained_as_the_module_it_compiled():
     model = SRNet(**QUICK).fit(compiled, X)
     assert model.layer_names_ == ["1", "2"]
     np.testing.assert_allclose(probe(compiled, X)[-1], probe(network, X)[-1])
+
+
+def test_a_fit_under_inference_mode_refines_its_formulas_as_any_other(data):
+    """Under torch.inference_mode() refinement had no gradients: every '+refined' candidate was lost, unsaid."""
+    X, y = data
+    network = _fit(MLPRegressor(hidden_layer_sizes=(5,), activation="tanh", max_iter=200, random_state=0), X, y)
+    with torch.inference_mode():
+        inside = SRNet(**{**QUICK, "max_generations": 20}).fit(network, X)
+    outside = SRNet(**{**QUICK, "max_generations": 20}).fit(network, X)
+    sources = [c["source"] for c in inside.candidates_]
+    assert any(source.endswith("+refined") for source in sources)
+    assert sources == [c["source"] for c in outside.candidates_]
