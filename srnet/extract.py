@@ -973,7 +973,10 @@ class SRNet(BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The selected formula (``expression_``) at each row: (n,) for one
-        output, else (n, n_outputs).  With teacher forcing, the layers chained."""
+        output, else (n, n_outputs).  With teacher forcing, the layers chained.
+        For a classifier these are its logits (the layer before the softmax,
+        as the formulas are written): :meth:`predict_class` gives classes,
+        ``srnet.metrics.softmax(predict(X))`` probabilities."""
         check_is_fitted(self, "programs_")
         if self.formula_ is None:
             output = self.predict_layers(X)[-1]
