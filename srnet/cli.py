@@ -8,6 +8,8 @@ import time
 import warnings
 from pathlib import Path
 
+from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING
+
 DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
 _STARTED = [time.perf_counter()]  # when main() started: the report's command_seconds
 
@@ -22,7 +24,7 @@ def _shown(text, limit: int | None = None) -> str:
 
 #: The class agreement or R^2 on the domain a shorter formula needs to be offered as the readable option, and
 #: below which the selected formula is called loose (and a closer one offered only if it reaches it).
-READABLE_AT_LEAST = 0.9
+READABLE_AT_LEAST = LOOSE_BELOW
 
 
 def _figure(value: float, classifier: bool) -> str:
@@ -955,6 +957,8 @@ def main(argv=None) -> int:
     try:
         with warnings.catch_warnings():  # (restores the display after the command)
             warnings.showwarning = _warning_line(args.command)
+            # (the explanation prints its own line for a loose formula, with what the front offers instead)
+            warnings.filterwarnings("ignore", message=LOOSE_WARNING)
             _check_budgets(args)
             _check_output_folder(args)
             code = args.run(args)

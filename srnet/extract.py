@@ -67,7 +67,7 @@ from srnet.formulas import (
 )
 from srnet.jsonio import finite_or_none, shown
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
-from srnet.metrics import class_agreement, mse, rmse_r2
+from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, class_agreement, mse, rmse_r2
 from srnet.names import feature_symbols, frame_columns, name_list
 from srnet.networks import as_network
 from srnet.probe import in_training_mode, plan_layers, probe
@@ -147,6 +147,15 @@ def searched_rows(X: np.ndarray, fitted: np.ndarray, size: int, rng) -> np.ndarr
     extremes = fitted[extremes[: size // 2]]
     rest = np.setdiff1d(fitted, extremes)
     return np.sort(np.concatenate([extremes, rng.choice(rest, size - len(extremes), replace=False)]))
+
+
+def _warn_if_loose(domain: dict, classification: bool) -> None:
+    """Warn when the selected formula's figure on the domain is below :data:`srnet.metrics.LOOSE_BELOW`."""
+    fit = domain.get("agreement" if classification else "r2")
+    if fit is not None and fit < LOOSE_BELOW:
+        shown = f"class agreement {100 * fit:.1f} %" if classification else f"R2 {fit:.6f}"
+        warnings.warn(f"{LOOSE_WARNING} ({shown}): read it as a sketch; pareto_ holds the best formula of each "
+                      f"size, and a longer search (max_seconds) may do better", UserWarning, stacklevel=4)
 
 
 #: Points of the domain the candidate formulas are checked for poles on (see
@@ -890,6 +899,7 @@ class SRNet(BaseEstimator):
                 summary_of[id(reported)]["latex"] = reported.latex()
             self.expression_ = chosen.expressions[0] if len(chosen.expressions) == 1 else chosen.expressions
             self.regions_ = chosen.figures
+            _warn_if_loose(chosen.figures.get("domain", {}), classification)
             figures = chosen.figures["rows"]
             predicted = self.formula_(X)
         # a classifier's: of its class probabilities, as printed (its logits' R2, free up to a shift per row,

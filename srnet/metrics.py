@@ -94,6 +94,15 @@ def is_constant(target) -> bool:
     return not _varies(target - target.mean(axis=0), _own_sizes(target))
 
 
+#: Below this R^2 against the network on the domain (a classifier: class agreement), a formula follows the
+#: network only loosely: SRNet.fit warns of its selected one (a 50-input network's formula of R2 0.44 was chosen
+#: in silence), and ``srnet explain`` prints its own line, with what the front offers instead (and offers a
+#: shorter formula only from this figure on).
+LOOSE_BELOW = 0.9
+#: How SRNet.fit's warning of a loose formula begins (the command line leaves it to its own line).
+LOOSE_WARNING = "the selected formula follows the network only loosely on the domain"
+
+
 def format_r2(value) -> str:
     """An R^2 as srnet prints it (command line, plots): six decimals near [0, 1], where they tell 0.99 from
     0.9999; a far-off one in four significant digits (-4120665.815867 read as a wall of digits, and -3e297
