@@ -447,6 +447,15 @@ class SRNet(BaseEstimator):
             with contextlib.suppress(TypeError):  # (plan_layers names what layers must be)
                 layers = list(layers)  # read twice, by plan_layers and probe: a generator was empty the second time
         plan = plan_layers(model, layers)
+        linears = [name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)]
+        if layers is None and len(plan.names) == 1 and len(linears) > 1:
+            # (a forward calling F.relu or torch.tanh between its Linears has no activation module to end a layer:
+            # its layer-wise explanation became a direct formula without a word)
+            warnings.warn(f"srnet sees no layer boundary in the network (its {len(linears)} Linear modules are "
+                          f"joined by no activation module: its forward calls functions such as F.relu itself, or "
+                          f"none), "
+                          f"so it explains the output directly from the inputs; to explain it layer by layer, "
+                          f"write the activations as modules (nn.ReLU())", UserWarning, stacklevel=2)
         training = in_training_mode(model)
         if training:  # (a Dropout network in train mode scored R^2 0.38 against the formula reported at 0.994)
             shown_modules = ", ".join(f"'{name}'" for name in training[:3]) + (", ..." if len(training) > 3 else "")

@@ -462,3 +462,26 @@ def test_a_fit_under_inference_mode_refines_its_formulas_as_any_other(data):
     sources = [c["source"] for c in inside.candidates_]
     assert any(source.endswith("+refined") for source in sources)
     assert sources == [c["source"] for c in outside.candidates_]
+
+
+def test_a_network_whose_activations_are_functions_is_said_to_be_explained_directly():
+    """A forward calling F.relu and torch.tanh between its Linears has no module that ends a layer: its
+    layer-wise explanation became a direct formula of the output without a word."""
+    import torch.nn.functional as F
+
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.out = nn.Linear(2, 8), nn.Linear(8, 8), nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.out(torch.tanh(self.fc2(F.relu(self.fc1(x)))))
+
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    with pytest.warns(UserWarning, match=r"^srnet sees no layer boundary in the network \(its 3 Linear modules"):
+        model = SRNet(**{**QUICK, "max_generations": 5}).fit(Functional(), X)
+    assert model.layer_names_ == ["out"]
+    with warnings.catch_warnings(record=True) as caught:  # a network of activation modules: no such word
+        warnings.simplefilter("always")
+        SRNet(**{**QUICK, "max_generations": 5}).fit(nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), X)
+    assert not [w for w in caught if "no layer boundary" in str(w.message)]
