@@ -602,8 +602,8 @@ def main(argv=None) -> int:
     # every network's folder, not the folder alone: a missing one failed after every other table was measured
     absent = [name for name in networks if not (gecco_dir / "regression" / name / "nn_module.pt").is_file()]
     if not absent:
-        print(f"measuring time to the paper's best fitness ({len(networks)} reference networks x "
-              f"{args.gecco_seeds} seeds, {args.gecco_seconds:g} s budget) ...", flush=True)
+        print(f"measuring time to the paper's best fitness ({counted(len(networks), 'reference network')} x "
+              f"{counted(args.gecco_seeds, 'seed')}, {args.gecco_seconds:g} s budget) ...", flush=True)
         ttt_gecco = bench_gecco_time_to_target(gecco_dir, threads, networks, args.gecco_seeds, args.gecco_seconds)
     else:
         print(f"no reference network{'s' if len(absent) > 1 else ''} {', '.join(absent)} under {gecco_dir}: "
@@ -718,7 +718,8 @@ def main(argv=None) -> int:
     print(f"Time to target, median over runs (a miss counts as infinitely long): Nguyen "
           f"({counted(len(problems), 'problem')} x {counted(args.ttt_seeds, 'seed')}, training R^2 >= {SOLVED_R2}, "
           f"{args.ttt_seconds:g} s budget)" + ("" if ttt_gecco is None else
-                                               f"; reference networks ({len(networks)} x {args.gecco_seeds} seeds, "
+                                               f"; reference networks ({len(networks)} x "
+                                               f"{counted(args.gecco_seeds, 'seed')}, "
                                                f"the paper's best fitness, {args.gecco_seconds:g} s budget)"))
     versus = f"x {threads[0]} thread{'s' * (threads[0] != 1)}"  # the first count given (--threads 2: x 2)
     print(f"{'threads':>8}{'Nguyen s':>11}{'solved':>9}{versus:>12}"

@@ -55,7 +55,7 @@ from _summary import mean_std, shown_std
 
 from srnet import XNetClassifier, XNetRegressor
 from srnet.benchmarks import NGUYEN, get_benchmark
-from srnet.data import load_table, pmlb_cached
+from srnet.data import counted, load_table, pmlb_cached
 from srnet.expr.symbolic import complexity, is_equivalent
 from srnet.metrics import rmse_r2
 from srnet.train import train_mlp
@@ -343,8 +343,9 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     widths, mlp_iterations = ((16,), 1000) if quick else (MLP_WIDTHS, 5000)
     class_epochs = 100 if quick else 300
-    print(f"X-Net benchmarks: {len(problems)} Nguyen problems x {seeds} seeds x {seconds:g} s; "
-          f"{len(datasets)} classification sets x {seeds} seeds x {class_seconds:g} s", flush=True)
+    print(f"X-Net benchmarks: {counted(len(problems), 'Nguyen problem')} x {counted(seeds, 'seed')} x {seconds:g} s; "
+          f"{counted(len(datasets), 'classification set')} x {counted(seeds, 'seed')} x {class_seconds:g} s",
+          flush=True)
     results = {}
     started = time.perf_counter()
     if problems:

@@ -8,7 +8,7 @@ import time
 import warnings
 from pathlib import Path
 
-from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING
+from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, fidelity_text
 
 DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
 _STARTED = [time.perf_counter()]  # when main() started: the report's command_seconds
@@ -25,13 +25,6 @@ def _shown(text, limit: int | None = None) -> str:
 #: The class agreement or R^2 on the domain a shorter formula needs to be offered as the readable option, and
 #: below which the selected formula is called loose (and a closer one offered only if it reaches it).
 READABLE_AT_LEAST = LOOSE_BELOW
-
-
-def _figure(value: float, classifier: bool) -> str:
-    """A formula's figure on a region as the explanation prints it: "class agreement 95.6 %" or "R2 0.998560"."""
-    from srnet.metrics import format_r2
-
-    return f"class agreement {100 * value:.1f} %" if classifier else f"R2 {format_r2(value)}"
 
 
 def _region_figures(model) -> tuple[str, str]:
@@ -103,9 +96,9 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     beyond, domain = model.regions_.get("beyond"), model.regions_.get("domain")
     fit = None if domain is None else domain.get("agreement" if classifier else "r2")
     if fit is not None and fit < READABLE_AT_LEAST:  # printed like the rest, the figure above was easy to miss
-        print(f"  warning: the formula follows the network only loosely on the domain ({_figure(fit, classifier)}): "
-              f"read it as a "
-              f"sketch, not the network's law; {_closer_formula(model, classifier)}")
+        print(f"  warning: the formula follows the network only loosely on the domain "
+              f"({fidelity_text(fit, classifier)}): read it as a sketch, not the network's law; "
+              f"{_closer_formula(model, classifier)}")
     if not classifier and beyond and domain and beyond["r2"] < min(0.0, domain["r2"] - 0.5):
         # selection reads the domain alone: a formula wildly off just past it is no answer there (feynman1's
         # 1493-node chain: domain 0.997, beyond -57777)
@@ -162,8 +155,8 @@ def _closer_formula(model, classifier: bool) -> str:
     if not close:
         return "a longer search (--seconds) may do better"
     figure, best = max(close, key=lambda pair: pair[0])
-    return (f"the front below has one of {best['complexity']} nodes at {_figure(figure, classifier)} on the domain: "
-            f"--complexity {best['complexity']}")
+    return (f"the front below has one of {best['complexity']} nodes at {fidelity_text(figure, classifier)} on the "
+            f"domain: --complexity {best['complexity']}")
 
 
 def _read(entry: dict) -> str:
@@ -386,7 +379,7 @@ def _held_out_fit(model, workload, output: str | None = None) -> dict:
         from srnet.metrics import class_agreement
 
         agreement = class_agreement(model.predict(workload.X_test), network_output)
-        print(f"on the {len(workload.X_test)} held-out rows: {_figure(agreement, True)} with the network")
+        print(f"on the {len(workload.X_test)} held-out rows: {fidelity_text(agreement, True)} with the network")
         return {"agreement_test": agreement}
     rmse, r2 = rmse_r2(network_output, model.predict(workload.X_test).reshape(len(network_output), -1))
     what = _explained(model, output)

@@ -14,6 +14,7 @@ import numbers
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import sympy
@@ -67,7 +68,7 @@ from srnet.formulas import (
 )
 from srnet.jsonio import finite_or_none, shown
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
-from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, class_agreement, mse, rmse_r2
+from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, class_agreement, fidelity_text, mse, rmse_r2
 from srnet.names import feature_symbols, frame_columns, name_list
 from srnet.networks import as_network
 from srnet.probe import in_training_mode, plan_layers, probe
@@ -153,9 +154,29 @@ def _warn_if_loose(domain: dict, classification: bool) -> None:
     """Warn when the selected formula's figure on the domain is below :data:`srnet.metrics.LOOSE_BELOW`."""
     fit = domain.get("agreement" if classification else "r2")
     if fit is not None and fit < LOOSE_BELOW:
-        shown = f"class agreement {100 * fit:.1f} %" if classification else f"R2 {fit:.6f}"
-        warnings.warn(f"{LOOSE_WARNING} ({shown}): read it as a sketch; pareto_ holds the best formula of each "
-                      f"size, and a longer search (max_seconds) may do better", UserWarning, stacklevel=4)
+        warnings.warn(f"{LOOSE_WARNING} ({fidelity_text(fit, classification)}): read it as a sketch; pareto_ holds "
+                      f"the best formula of each size, and a longer search (max_seconds) may do better", UserWarning,
+                      stacklevel=_caller_outside_srnet())
+
+
+def _caller_outside_srnet() -> int:
+    """The ``stacklevel`` that names, from the function calling this one, the first frame outside srnet: a
+    warning raised deep in a fit pointed at srnet's own lines (``skip_file_prefixes`` needs Python 3.12)."""
+    root = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(root):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+@contextlib.contextmanager
+def without_loose_warning():
+    """srnet's own fits (an explainer in a comparison, a transformer block's explanation) are judged by their
+    figures where they are used: the loose-formula warning, whose advice the user cannot act on there, is left
+    out of them."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=LOOSE_WARNING)
+        yield
 
 
 #: Points of the domain the candidate formulas are checked for poles on (see
@@ -438,7 +459,7 @@ class SRNet(BaseEstimator):
             feature_names = model_names
         self._checked_settings()  # every parameter, before any probing or searching
         model_labels = getattr(model, "classes_", None)  # a scikit-learn classifier's, for predict_class
-        model = as_network(model)
+        original, model = model, as_network(model)
         given = X  # a DataFrame's columns name the features (fit_activations reads them)
         X = check_matrix(X)
         check_rows(X)
@@ -447,15 +468,6 @@ class SRNet(BaseEstimator):
             with contextlib.suppress(TypeError):  # (plan_layers names what layers must be)
                 layers = list(layers)  # read twice, by plan_layers and probe: a generator was empty the second time
         plan = plan_layers(model, layers)
-        linears = [name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)]
-        if layers is None and len(plan.names) == 1 and len(linears) > 1:
-            # (a forward calling F.relu or torch.tanh between its Linears has no activation module to end a layer:
-            # its layer-wise explanation became a direct formula without a word)
-            warnings.warn(f"srnet sees no layer boundary in the network (its {len(linears)} Linear modules are "
-                          f"joined by no activation module: its forward calls functions such as F.relu itself, or "
-                          f"none), "
-                          f"so it explains the output directly from the inputs; to explain it layer by layer, "
-                          f"write the activations as modules (nn.ReLU())", UserWarning, stacklevel=2)
         training = in_training_mode(model)
         if training:  # (a Dropout network in train mode scored R^2 0.38 against the formula reported at 0.994)
             shown_modules = ", ".join(f"'{name}'" for name in training[:3]) + (", ..." if len(training) > 3 else "")
@@ -474,6 +486,13 @@ class SRNet(BaseEstimator):
         run_seed = seed_from(self.random_state)
         rng = np.random.default_rng([run_seed, 2])
         activations = probe(model, X, layers)  # (first: X of the wrong width is named as such)
+        if layers is None and len(plan.names) == 1 and plan.linears > 1 and isinstance(original, torch.nn.Module):
+            # (a forward calling F.relu or torch.tanh between its Linears has no activation module to end a layer:
+            # its layer-wise explanation became a direct formula without a word)
+            warnings.warn(f"srnet sees no layer boundary in the network (its forward runs {plan.linears} Linear "
+                          f"modules joined by no activation module: it calls functions such as F.relu itself, or "
+                          f"none), so it explains the output directly from the inputs; to explain it layer by "
+                          f"layer, write the activations as modules (nn.ReLU())", UserWarning, stacklevel=2)
         self._check_activations(X, activations)  # before the domain's: the rows' range is no domain's fault
         if domain.kind != "box":  # (a box's points vary whatever the rows)
             check_varies(X, "explain", "give rows that vary, or a box domain: domain=[(low, high), ...], on the "

@@ -103,6 +103,11 @@ LOOSE_BELOW = 0.9
 LOOSE_WARNING = "the selected formula follows the network only loosely on the domain"
 
 
+def fidelity_text(value: float, classification: bool) -> str:
+    """A formula's figure against the network as srnet says it: "class agreement 95.6 %" or "R2 0.998560"."""
+    return f"class agreement {100 * value:.1f} %" if classification else f"R2 {format_r2(value)}"
+
+
 def format_r2(value) -> str:
     """An R^2 as srnet prints it (command line, plots): six decimals near [0, 1], where they tell 0.99 from
     0.9999; a far-off one in four significant digits (-4120665.815867 read as a wall of digits, and -3e297

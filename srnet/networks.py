@@ -30,6 +30,7 @@ import io
 import numbers
 import pickle
 import re
+import sys
 import warnings
 import zipfile
 from collections import OrderedDict
@@ -718,11 +719,11 @@ def as_network(model) -> nn.Module:
         return nn.Sequential(model)
     if isinstance(model, torch.jit.TopLevelTracedModule):
         return _reloaded(model)
-    compiled = getattr(model, "_orig_mod", None)  # torch.compile's wrapper (an OptimizedModule) of the module
-    if isinstance(model, nn.Module) and isinstance(compiled, nn.Module) and type(model).__name__ == "OptimizedModule":
+    dynamo = sys.modules.get("torch._dynamo.eval_frame")  # (loaded by torch.compile: without it, no wrapper)
+    if dynamo is not None and isinstance(model, dynamo.OptimizedModule):  # torch.compile's wrapper of a module
         # the module it wraps: its layers were named '_orig_mod.1', its own names refused, and every probe of the
         # wrapper recompiled (9 s to plan the layers); the same numbers, eager
-        return as_network(compiled)
+        return as_network(model._orig_mod)
     if isinstance(model, nn.Module):
         return model
     if _sklearn_kind(model) is not None:

@@ -106,6 +106,8 @@ class LayerPlan:
     #: per recorded layer but the last, the modules that compute the next recorded layer from its output: the
     #: leaves run between them, then the next layer's module (checked on a first batch to reproduce it)
     steps: tuple[tuple[str, ...], ...] = ()
+    #: the Linear modules forward runs (one layer among several of them: no activation module between)
+    linears: int = 0
 
     def __str__(self) -> str:
         kind = "classifier (softmax skipped; logits explained)" if self.is_classifier else "network"
@@ -186,6 +188,7 @@ def plan_layers(model: nn.Module, layers=None) -> LayerPlan:
         fed=tuple(_next_leaf(leaves, name) for name in names[:-1])
         + ((leaves[-1].name,) if is_classifier and names[-1] == output else (None,)),
         steps=tuple(_steps_between(leaves, before, after) for before, after in zip(names, names[1:])),
+        linears=sum(_is_linear(module) for _, module in ordered),
     )
 
 

@@ -122,9 +122,11 @@ def test_an_explanation_says_when_its_formula_follows_the_network_only_loosely(d
             model = SRNet(**{**QUICK, "max_generations": generations}).fit(network, inputs)
         loose = [str(w.message) for w in caught if "follows the network only loosely" in str(w.message)]
         r2 = model.regions_["domain"]["r2"]
+        assert (r2 < 0.9) == (network is hard), r2  # one fit of each kind
         assert loose == ([f"the selected formula follows the network only loosely on the domain (R2 {r2:.6f}): read "
                           f"it as a sketch; pareto_ holds the best formula of each size, and a longer search "
                           f"(max_seconds) may do better"] if r2 < 0.9 else []), (r2, loose)
+        assert all(w.filename == __file__ for w in caught if "loosely" in str(w.message))  # the user's line
         _print_explanation(model)
         printed, r2 = capsys.readouterr().out, model.regions_["domain"]["r2"]
         warned = f"warning: the formula follows the network only loosely on the domain (R2 {r2:.6f})" in printed
@@ -478,10 +480,24 @@ def test_a_network_whose_activations_are_functions_is_said_to_be_explained_direc
             return self.out(torch.tanh(self.fc2(F.relu(self.fc1(x)))))
 
     X = np.random.default_rng(0).normal(size=(60, 2))
-    with pytest.warns(UserWarning, match=r"^srnet sees no layer boundary in the network \(its 3 Linear modules"):
+    with pytest.warns(UserWarning, match=r"^srnet sees no layer boundary in the network \(its forward runs 3 "
+                                         r"Linear modules"):
         model = SRNet(**{**QUICK, "max_generations": 5}).fit(Functional(), X)
     assert model.layer_names_ == ["out"]
     with warnings.catch_warnings(record=True) as caught:  # a network of activation modules: no such word
         warnings.simplefilter("always")
         SRNet(**{**QUICK, "max_generations": 5}).fit(nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), X)
+    assert not [w for w in caught if "no layer boundary" in str(w.message)]
+
+    class Unused(nn.Module):  # one Linear run, one never: a layer of its own, no boundary missed
+        def __init__(self):
+            super().__init__()
+            self.fc, self.unused = nn.Linear(2, 1), nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SRNet(**{**QUICK, "max_generations": 5}).fit(Unused(), X)
     assert not [w for w in caught if "no layer boundary" in str(w.message)]

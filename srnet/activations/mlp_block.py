@@ -344,7 +344,7 @@ def explain_block(inputs, outputs, *, n_inputs: int = 4, n_outputs: int = 4, max
         Other :class:`srnet.SRNet` parameters; ``select`` defaults to
         ``"accurate"`` here (the formula replaces the block: fidelity first).
     """
-    from srnet.extract import SRNet
+    from srnet.extract import SRNet, without_loose_warning
 
     started = time.perf_counter()
     X, Y = check_matrix(inputs, "inputs"), check_matrix(outputs, "outputs")
@@ -358,7 +358,8 @@ def explain_block(inputs, outputs, *, n_inputs: int = 4, n_outputs: int = 4, max
     srnet_params = {"select": "accurate", **srnet_params}
     model = SRNet(n_outputs=n_features, max_seconds=max_seconds, max_samples=max_samples, random_state=random_state,
                   n_threads=n_threads, **srnet_params)
-    model.fit_activations(Z, [U], feature_names=[f"z{j}" for j in range(n_inputs)])
+    with without_loose_warning():  # (the block's replacement is measured by its R^2 and the perplexity)
+        model.fit_activations(Z, [U], feature_names=[f"z{j}" for j in range(n_inputs)])
     module = ExplainedBlock(reduction_in, reduction_out, model.formula_)
     with torch.no_grad():
         replaced = module(torch.as_tensor(X, dtype=torch.float32)).double().numpy()

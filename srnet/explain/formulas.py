@@ -94,7 +94,7 @@ class SRNetExplainer(Explainer):
         self.srnet_params = srnet_params
 
     def _fit(self, predict, X_train, Y_train, X_valid, Y_valid, rng):
-        from srnet.extract import SRNet
+        from srnet.extract import SRNet, without_loose_warning
 
         if not isinstance(predict, NetworkFunction):
             raise ValueError("SRNet explains a torch network layer by layer: pass a NetworkFunction, "
@@ -103,7 +103,8 @@ class SRNetExplainer(Explainer):
         params = {"max_seconds": self.max_seconds, "random_state": int(rng.integers(2**31)), "simplify_seconds": 2.0,
                   **(self.srnet_params or {})}
         self.model_ = SRNet(**params)
-        self.model_.fit(predict.module, _learning_points(X_train, X_valid), layers=predict.layers)
+        with without_loose_warning():  # (the comparison measures it)
+            self.model_.fit(predict.module, _learning_points(X_train, X_valid), layers=predict.layers)
         expressions = self.model_.expression_ if isinstance(self.model_.expression_, list) else [
             self.model_.expression_]
         # a two-class formula shown and counted as srnet explain shows it: its logit difference d = y1 - y0 (not
