@@ -517,7 +517,9 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
         classes, chosen = _classes(np.asarray(f(grid), dtype=np.float64), 1, label)
         seen.update(int(c) for c in np.unique(classes[chosen]))
         no_class = no_class or not chosen.all()
-        ax.pcolormesh(A, B, np.ma.masked_array(classes, ~chosen).reshape(A.shape), shading="auto", cmap=cmap,
+        # colour c % 10, as the legend names them (classes 10 and up were painted class 9's "over" colour, while
+        # the legend gave class 10 class 0's blue)
+        ax.pcolormesh(A, B, np.ma.masked_array(classes % 10, ~chosen).reshape(A.shape), shading="auto", cmap=cmap,
                       vmin=0, vmax=9, alpha=0.8)
         ax.scatter(X[:, i], X[:, j], s=3, c="k", alpha=0.3)
         ax.set_xlabel(names[i])

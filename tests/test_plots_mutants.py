@@ -861,3 +861,25 @@ def test_a_single_map_or_a_network_nowhere_finite_is_still_drawn(drawn):
     assert len(tops) == 1 and len(bars) == 1
     _, tops, _, _ = _surfaces(drawn, {"network": lambda Z: np.full(len(Z), np.nan), "formula": _network})
     assert (tops[0].collections[0].norm.vmin, tops[0].collections[0].norm.vmax) == (0.0, 1.0)
+
+
+def test_a_decision_map_of_more_than_ten_classes_paints_each_class_in_its_legend_colour(drawn):
+    """Found by mutation testing: classes 10 and up were painted in tab10's 'over' colour (class 9's cyan) while the
+    legend gave class 10 class 0's blue and class 11 class 1's orange."""
+    X = np.random.default_rng(0).uniform(-1, 1, size=(200, 2))
+
+    def twelve(Z):  # class k on the k-th of 12 vertical bands
+        band = np.clip(((Z[:, 0] + 1) / 2 * 12).astype(int), 0, 11)
+        return np.eye(12)[band]
+
+    plots.plot_decision_boundaries({"network": twelve}, X, (0, 1), "map.png", n_points=48)
+    fig = drawn["map.png"]
+    mesh = fig.axes[0].collections[0]
+    painted = mesh.to_rgba(mesh.get_array())  # the colours drawn, cell by cell
+    A = np.meshgrid(*(np.linspace(*plots.data_box(X)[k], 48) for k in (0, 1)))[0].ravel()
+    band = np.clip(((A + 1) / 2 * 12).astype(int), 0, 11)
+    legend = {text.get_text(): patch.get_facecolor() for text, patch in
+              zip(fig.legends[0].get_texts(), fig.legends[0].get_patches())}
+    for k in (0, 9, 10, 11):
+        cells = painted.reshape(-1, 4)[band == k]
+        assert len(cells) and np.allclose(cells[:, :3], legend[f"class {k}"][:3]), k
