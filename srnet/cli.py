@@ -8,7 +8,7 @@ import time
 import warnings
 from pathlib import Path
 
-from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, fidelity_text
+from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, fidelity_text, loose_figure
 
 DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
 _STARTED = [time.perf_counter()]  # when main() started: the report's command_seconds
@@ -20,11 +20,6 @@ def _shown(text, limit: int | None = None) -> str:
     from srnet.compare import FORMULA_CHARACTERS, cut_text
 
     return cut_text(text, FORMULA_CHARACTERS if limit is None else limit)
-
-
-#: The class agreement or R^2 on the domain a shorter formula needs to be offered as the readable option, and
-#: below which the selected formula is called loose (and a closer one offered only if it reaches it).
-READABLE_AT_LEAST = LOOSE_BELOW
 
 
 def _region_figures(model) -> tuple[str, str]:
@@ -94,8 +89,8 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
     beyond, domain = model.regions_.get("beyond"), model.regions_.get("domain")
-    fit = None if domain is None else domain.get("agreement" if classifier else "r2")
-    if fit is not None and fit < READABLE_AT_LEAST:  # printed like the rest, the figure above was easy to miss
+    fit = loose_figure(domain, classifier)
+    if fit is not None and fit < LOOSE_BELOW:  # printed like the rest, the figure above was easy to miss
         print(f"  warning: the formula follows the network only loosely on the domain "
               f"({fidelity_text(fit, classifier)}): read it as a sketch, not the network's law; "
               f"{_closer_formula(model, classifier)}")
@@ -111,11 +106,11 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
         print(f"  note: {model.domain_['note']}")
     alternative = model.readable_  # what --complexity 30 (or its own size) selects, when the selected is longer
     # judged, as the headline, on the domain's own sample (the validation sample's agreement reads optimistic)
-    quality = None if alternative is None else alternative["figures"]["domain"]["agreement" if classifier else "r2"]
-    if alternative is not None and (quality is None or not quality >= READABLE_AT_LEAST):
+    quality = None if alternative is None else loose_figure(alternative["figures"]["domain"], classifier)
+    if alternative is not None and (quality is None or not quality >= LOOSE_BELOW):
         # an "alternative" of R2 0.47 is no answer to "too long to read?": the front below shows it anyway
-        reach = f"class agreement {100 * READABLE_AT_LEAST:g} % on the domain" if classifier else \
-            f"R2 on the domain {READABLE_AT_LEAST:g}"
+        reach = f"class agreement {100 * LOOSE_BELOW:g} % on the domain" if classifier else \
+            f"R2 on the domain {LOOSE_BELOW:g}"
         print(f"  (no formula of <= {alternative['complexity']} nodes reaches {reach}: the front below has the "
               f"best of each size)")
     elif alternative is not None:
@@ -149,9 +144,9 @@ def _closer_formula(model, classifier: bool) -> str:
     (a search cut short headlined a linear map of R2 0.16 beside a 604-node formula of 0.988, and advised a
     longer search), else search longer.  Judged on the domain, as the headline figure is (the front prints its
     validation sample's)."""
-    key = "agreement" if classifier else "r2"
-    figures = [(entry["figures"]["domain"].get(key), entry) for entry in model.pareto_ if not entry["singularities"]]
-    close = [(figure, entry) for figure, entry in figures if figure is not None and figure >= READABLE_AT_LEAST]
+    figures = [(loose_figure(entry["figures"]["domain"], classifier), entry)
+               for entry in model.pareto_ if not entry["singularities"]]
+    close = [(figure, entry) for figure, entry in figures if figure is not None and figure >= LOOSE_BELOW]
     if not close:
         return "a longer search (--seconds) may do better"
     figure, best = max(close, key=lambda pair: pair[0])

@@ -68,7 +68,7 @@ from srnet.formulas import (
 )
 from srnet.jsonio import finite_or_none, shown
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
-from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, class_agreement, fidelity_text, mse, rmse_r2
+from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, class_agreement, fidelity_text, loose_figure, mse, rmse_r2
 from srnet.names import feature_symbols, frame_columns, name_list
 from srnet.networks import as_network
 from srnet.probe import in_training_mode, plan_layers, probe
@@ -152,7 +152,7 @@ def searched_rows(X: np.ndarray, fitted: np.ndarray, size: int, rng) -> np.ndarr
 
 def _warn_if_loose(domain: dict, classification: bool) -> None:
     """Warn when the selected formula's figure on the domain is below :data:`srnet.metrics.LOOSE_BELOW`."""
-    fit = domain.get("agreement" if classification else "r2")
+    fit = loose_figure(domain, classification)
     if fit is not None and fit < LOOSE_BELOW:
         warnings.warn(f"{LOOSE_WARNING} ({fidelity_text(fit, classification)}): read it as a sketch; pareto_ holds "
                       f"the best formula of each size, and a longer search (max_seconds) may do better", UserWarning,

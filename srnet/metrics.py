@@ -103,6 +103,12 @@ LOOSE_BELOW = 0.9
 LOOSE_WARNING = "the selected formula follows the network only loosely on the domain"
 
 
+def loose_figure(domain: dict | None, classification: bool) -> float | None:
+    """The figure of a formula's domain figures that :data:`LOOSE_BELOW` is read against (a classifier's class
+    agreement, else R^2); None where there is none (no domain measured, or not finite)."""
+    return None if domain is None else domain.get("agreement" if classification else "r2")
+
+
 def fidelity_text(value: float, classification: bool) -> str:
     """A formula's figure against the network as srnet says it: "class agreement 95.6 %" or "R2 0.998560"."""
     return f"class agreement {100 * value:.1f} %" if classification else f"R2 {format_r2(value)}"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srnet.metrics import class_agreement, mse
+from srnet.metrics import class_agreement, loose_figure, mse
 
 
 def test_class_agreement_on_labels_and_scores():
@@ -23,6 +23,15 @@ def test_a_non_finite_score_never_chooses_its_class():
     """NaN (argmax's first pick) and +inf from a formula's overflow are no choice; SRNet.predict_class agrees."""
     scores = np.array([[np.nan, 0.2, 0.1], [1.0, np.inf, 0.5], [-np.inf, -5.0, -6.0], [np.nan, np.nan, 0.0]])
     assert class_agreement(scores, np.array([1, 0, 1, 2])) == 1.0
+
+
+def test_loose_figure_reads_a_classifiers_agreement_and_a_regressions_r2():
+    """One choice of figure for the fit's warning, explain's warning and the front's closer formula."""
+    domain = {"r2": 0.5, "agreement": 0.95, "probability_r2": 0.4}
+    assert loose_figure(domain, classification=True) == 0.95
+    assert loose_figure(domain, classification=False) == 0.5
+    assert loose_figure(None, classification=False) is None
+    assert loose_figure({"r2": None}, classification=False) is None
 
 
 @pytest.mark.parametrize("first, second, match", [([0, 1], [0], "as many"), ([], [], "no samples"),
