@@ -74,6 +74,7 @@ from srnet.activations.language_model import (
     perplexity,
     split_tokens,
     train_language_model,
+    window_bytes,
 )
 from srnet.activations.mlp_block import (
     ProjectedBlock,
@@ -384,10 +385,10 @@ def main(argv=None) -> int:
     search_tokens, test_tokens = split_tokens(held_out, 0.5)  # the search's validation, then the test
     context = setup["model"].context
     parts = {"training": train_tokens, "search-validation": search_tokens, "test": test_tokens}
-    short = next((part for part, part_tokens in parts.items() if len(part_tokens) < context + 1), None)
+    short = next((part for part, part_tokens in parts.items() if len(part_tokens) < window_bytes(context)), None)
     if short is not None:  # (make_windows' "the text has 30 bytes" counted the part, read as the corpus)
         raise SystemExit(f"error: the corpus is too short: of its {len(tokens):,} bytes, the {short} part has "
-                         f"{len(parts[short]):,}, shorter than one window ({context + 1} bytes)")
+                         f"{len(parts[short]):,}, shorter than one window ({window_bytes(context)} bytes)")
     train, search_validation, test = (make_windows(part_tokens, context) for part_tokens in parts.values())
     print(f"corpus: {len(tokens):,} bytes ({args.corpus or 'pydoc_data.topics'}); {train[0].shape[0]} training, "
           f"{search_validation[0].shape[0]} search-validation and {test[0].shape[0]} test windows of {context} "

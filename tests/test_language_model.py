@@ -22,6 +22,7 @@ from srnet.activations.language_model import (
     search_lm_activation,
     split_tokens,
     train_language_model,
+    window_bytes,
 )
 from srnet.activations.mlp_block import (
     ExplainedBlock,
@@ -96,6 +97,14 @@ def test_windows_hold_next_byte_targets():
     assert decode(inputs[2]) == "ghi" and decode(targets[2]) == "hij"
     with pytest.raises(ValueError, match="too short"):
         make_windows(encode("ab"), 3)
+
+
+def test_window_bytes_is_the_shortest_text_make_windows_takes():
+    """experiments/transformer_activation.py checks each corpus part against it before training."""
+    for context in (1, 3, 8):
+        assert make_windows(np.zeros(window_bytes(context), np.int64), context)[0].shape == (1, context)
+        with pytest.raises(ValueError, match=f"one window of {window_bytes(context)} bytes"):
+            make_windows(np.zeros(window_bytes(context) - 1, np.int64), context)
 
 
 def test_validation_is_the_unseen_tail():

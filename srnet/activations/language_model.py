@@ -120,6 +120,12 @@ def split_tokens(tokens, validation: float = 0.1) -> tuple[np.ndarray, np.ndarra
     return tokens[:cut], tokens[cut:]
 
 
+def window_bytes(context: int) -> int:
+    """The bytes one window of ``context`` takes: its inputs and, one byte on, their next-byte targets (the
+    shortest text :func:`make_windows` accepts)."""
+    return context + 1
+
+
 def make_windows(tokens, context: int, *, max_windows: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Non-overlapping windows: inputs ``(n, context)`` and next-byte targets
     ``(n, context)`` (int64), in corpus order.  ``max_windows`` keeps the
@@ -135,7 +141,7 @@ def make_windows(tokens, context: int, *, max_windows: int | None = None) -> tup
     max_windows = check_budget("max_windows", max_windows, allow_none=True, integer=True)  # 0 made none
     n = (len(tokens) - 1) // context
     if n < 1:
-        raise ValueError(f"the text has {len(tokens)} bytes: too short for one window of {context + 1} bytes")
+        raise ValueError(f"the text has {len(tokens)} bytes: too short for one window of {window_bytes(context)} bytes")
     if max_windows is not None:
         n = min(n, int(max_windows))
     span = torch.as_tensor(tokens[: n * context + 1].astype(np.int64))
@@ -496,4 +502,4 @@ def search_lm_activation(train, validation, config: LMConfig, *, random_state: i
 __all__ = ["DEFAULT_CORPUS", "VOCAB_SIZE", "LMConfig", "LanguageModelScorer", "TinyGPT", "TrainingRun",
            "activation_module", "build_language_model", "decode", "encode", "eval_tokens_per_second", "load_corpus",
            "lm_loss", "make_windows", "perplexity", "search_lm_activation", "split_tokens",
-           "train_language_model"]
+           "train_language_model", "window_bytes"]
