@@ -286,7 +286,9 @@ def _run(kind: str, plan: FusedPlan, x: torch.Tensor, derivative: bool, value: b
         # evaluation is not behind this lock: nothing in srnet runs the two at once)
         if threads > 1 and xs.size >= PARALLEL_MIN_ELEMENTS and not _FORKED[0] \
                 and _PARALLEL.acquire(blocking=False):
-            previous = numba.get_num_threads()
+            from srnet.cgp._kernels import numba_thread_count  # (first: numba's pool start keeps torch's count)
+
+            previous = numba_thread_count()
             try:
                 numba.set_num_threads(threads)
                 _fused_cpu.run_parallel(xs, *plan.arrays, ys, dys, gs)

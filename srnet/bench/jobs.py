@@ -158,6 +158,9 @@ def _one_thread() -> None:
     import numba
     import torch
 
+    from srnet.cgp._kernels import numba_thread_count
+
+    numba_thread_count()  # numba's pool started first: its start would set OpenMP's (torch's) count to numba's
     torch.set_num_threads(1)
     numba.set_num_threads(1)
 

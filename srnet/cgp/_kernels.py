@@ -230,10 +230,44 @@ def layer_pick(pool, arities, X, Y, y_sst, ridge, parent_mse, same_input, paper_
     return best, False, mse, approximation, evaluations, node_evaluations
 
 
+#: Whether :func:`numba_thread_count` has started numba's thread pool (once per process).
+_POOL_STARTED = [False]
+
+
+def numba_thread_count() -> int:
+    """``numba.get_num_threads()``, numba's thread pool first started so that the process's OpenMP thread count
+    stays as it was.
+
+    Why: numba's OpenMP layer starts its pool (on the first parallel kernel or thread query) by setting
+    OpenMP's thread count to ``NUMBA_NUM_THREADS``, and pip's torch loads the same ``libgomp.so.1``: a user's
+    ``torch.set_num_threads(1)`` read 2 after a fit, and a batch worker's single torch thread became two.
+    Every srnet path into numba's threads comes through here first."""
+    if not _POOL_STARTED[0]:
+        openmp = _openmp_controllers()
+        before = [library.num_threads for library in openmp]
+        count = numba.get_num_threads()  # starts the pool
+        for library, threads in zip(openmp, before):
+            if library.num_threads != threads:
+                library.set_num_threads(threads)
+        _POOL_STARTED[0] = True
+        return count
+    return numba.get_num_threads()
+
+
+def _openmp_controllers() -> list:
+    """The process's loaded OpenMP runtimes (threadpoolctl's controllers; none where threadpoolctl is missing)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - scikit-learn requires it
+        return []
+    return ThreadpoolController().select(user_api="openmp").lib_controllers
+
+
 def thread_count(n_threads: int | None) -> int:
     """The threads a search runs on: numba's current count, or ``n_threads`` capped at numba's (64 on 2 cores
     made 64 islands that 2 threads ran)."""
-    return numba.get_num_threads() if n_threads is None else min(n_threads, numba.config.NUMBA_NUM_THREADS)
+    count = numba_thread_count()
+    return count if n_threads is None else min(n_threads, numba.config.NUMBA_NUM_THREADS)
 
 
 @contextlib.contextmanager
@@ -244,7 +278,7 @@ def engine_threads(n_threads: int):
     thread pool only adds contention, badly so on a busy machine, and the
     engine parallelises over candidates itself.
     """
-    previous = numba.get_num_threads()
+    previous = numba_thread_count()
     numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
     try:
         with _blas_controller().limit(limits=1):
@@ -275,6 +309,7 @@ def warm_up(dtype=np.float64):
     dtype = np.dtype(dtype)
     if dtype in _WARM:
         return
+    numba_thread_count()  # numba's pool started here, as srnet starts it (below, a parallel kernel would)
     from srnet.cgp.primitives import ARITIES
 
     grid = Grid(1, 1, 1, 2, 2, 2)

@@ -403,9 +403,9 @@ class PyoperonExplainer(Explainer):
             raise ValueError("pyoperon needs a budget: max_seconds or max_generations")
         threads = self.n_threads
         if threads is None:
-            import numba
+            from srnet.cgp._kernels import numba_thread_count
 
-            threads = numba.get_num_threads()
+            threads = numba_thread_count()
         params = {"allowed_symbols": ",".join([*self.allowed_symbols, "constant", "variable"]),
                   "n_threads": int(threads), "random_state": seed,
                   # the wall budget is the limit: no generation or evaluation cap unless asked
