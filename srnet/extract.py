@@ -624,7 +624,9 @@ class SRNet(BaseEstimator):
         if len(feature_names) != X.shape[1]:
             raise ValueError(f"{len(feature_names)} feature names for {counted(X.shape[1], 'column')} of X")
         if classes is not None and not classification:
-            raise ValueError("classes= names a classifier's outputs; this network is not one (no softmax head)")
+            raise ValueError("classes= names a classifier's outputs; this network is not one (no softmax head); "
+                             "if its outputs are class logits (trained with CrossEntropyLoss), fit "
+                             "nn.Sequential(model, nn.Softmax(dim=1))")
         classes = None if classes is None else np.asarray(classes).reshape(-1)
         if classes is not None and len(classes) != targets[-1].shape[0]:
             raise ValueError(f"{len(classes)} class labels for the network's {targets[-1].shape[0]} outputs")

@@ -169,8 +169,12 @@ def test_fit_takes_the_classes_a_torch_classifier_cannot_name(data):
     assert np.mean(model.predict_class(X) == np.array(["no", "yes"])[index]) == model.agreement_
     with pytest.raises(ValueError, match=r"^3 class labels for the network's 2 outputs$"):
         SRNet(**QUICK).fit(network, X, classes=[0, 1, 2])
-    with pytest.raises(ValueError, match=r"^classes= names a classifier's outputs; this network is not one"):
+    with pytest.raises(ValueError, match=r"^classes= names a classifier's outputs; this network is not one .*"
+                                         r"fit nn\.Sequential\(model, nn\.Softmax\(dim=1\)\)$"):
         SRNet(**QUICK).fit(network[:3], X, classes=["no", "yes"])
+    # the advice taken: a CrossEntropyLoss network of raw logits, wrapped, is explained as a classifier
+    wrapped = SRNet(**QUICK).fit(torch.nn.Sequential(network[:3], torch.nn.Softmax(dim=1)), X, classes=["no", "yes"])
+    assert wrapped.is_classifier_ and list(wrapped.classes_) == ["no", "yes"]
 
 
 def test_explain_names_a_torch_classifier_s_classes_from_the_data_s_labels(tmp_path, capsys):
