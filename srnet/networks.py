@@ -25,6 +25,7 @@ shapes.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import io
 import numbers
@@ -724,6 +725,13 @@ def as_network(model) -> nn.Module:
         # the module it wraps: its layers were named '_orig_mod.1', its own names refused, and every probe of the
         # wrapper recompiled (9 s to plan the layers); the same numbers, eager
         return as_network(model._orig_mod)
+    if getattr(model, "_compiled_call_impl", None) is not None:  # model.compile(), in place (torch >= 2.2)
+        # probed through its compiled call, every new batch size recompiled (6 s for a probe of a 17-weight
+        # network): the same module, eager, in a shallow copy (its layers and weights shared; the user's stays
+        # compiled)
+        eager = copy.copy(model)
+        eager._compiled_call_impl = None
+        return eager
     if isinstance(model, nn.Module):
         return model
     if _sklearn_kind(model) is not None:
