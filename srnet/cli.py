@@ -54,6 +54,12 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     if renamed:  # the formulas read x2x and dose_mg: which columns are they?
         print("inputs renamed in the formulas (a symbol must read one way): " + ", ".join(
             f"{symbol} is column '{name}'" for name, symbol in renamed.items()))
+    if report["search_coordinates"] is not None:  # why the formulas read 0.0565*age - 2.927 where age was given
+        coordinates = report["search_coordinates"]
+        moved = [(symbol, c, s) for symbol, c, s in zip(model.input_symbols_, coordinates["centre"],
+                                                         coordinates["scale"]) if c != 0 or s != 1]
+        print("searched on standardised inputs (srnet's functions suit inputs of unit scale), written back in the "
+              "inputs' own units: " + ", ".join(f"({symbol} - {c:g})/{s:g}" for symbol, c, s in moved))
     print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:

@@ -28,6 +28,7 @@ from srnet.cgp.evolve import as_feature_rows, check_mutation, check_offspring, c
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
+from srnet.coordinates import formula_in_input_units, in_input_units, search_coordinates
 from srnet.data import (
     MIN_ROWS,
     check_budget,
@@ -343,6 +344,14 @@ class SRNet(BaseEstimator):
         bounds, for boxes), and ``note``: why a region has no figures (the
         network is NaN/inf beyond the box), else None.
     programs_ : list of srnet.expr.Program
+        Each explained layer's program (the first reads X's own units).
+    input_map_ : srnet.coordinates.InputMap or None
+        The inputs far from unit scale (beyond +-10, or of a spread under
+        0.05) were searched as ``(x - centre) / scale`` (their mean and
+        standard deviation): srnet's functions and constants suit inputs of
+        unit scale (an input in [20, 80] made a 12-node law a formula of
+        1,673 nodes).  Every formula, program and figure reads X's own units;
+        None when every input was searched as given.
     layer_mse_, layer_r2_ : list of float
         Each layer's formula chained from the inputs (what predict_layers
         computes) against the network's layer, on all rows.
@@ -670,6 +679,8 @@ class SRNet(BaseEstimator):
             "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()}}
 
         domain_samples = domain_samples or {}
+        # inputs far from unit scale are searched in coordinates of their own; formulas come back in X's units
+        self.input_map_ = search_coordinates(X)
         search_size = self.max_samples // 2 if "fit" in domain_samples else self.max_samples
         held, fitted = held_out_rows(X.shape[0], run_seed) if classification and "fit" in domain_samples else (
             None, np.arange(X.shape[0]))
@@ -683,6 +694,7 @@ class SRNet(BaseEstimator):
             search_targets = [np.hstack([t, d[:, :search_size]]) for t, d in zip(search_targets, there)]
             fit_X = np.vstack([fit_X, points])
             fit_targets = [np.hstack([t, d]) for t, d in zip(fit_targets, there)]
+        search_X, fit_X = self._in_search_coordinates(search_X), self._in_search_coordinates(fit_X)
         specs = make_specs(X.shape[1], [t.shape[0] for t in targets], form=settings["form"], n_outputs=self.n_outputs,
                            n_rows=settings["n_rows"], n_columns=settings["n_columns"],
                            levels_back=settings["levels_back"], functions=settings["functions"],
@@ -739,8 +751,10 @@ class SRNet(BaseEstimator):
                                "refinement and simplification (Ctrl-C again quits at once)",
                                requested=self.stop_reason_ == "interrupted") as finishing:
             composing = time.perf_counter()
-            self.programs_, _, _ = fit_layer_programs(self.genomes_, as_feature_rows(fit_X), fit_targets, self.ridge,
-                                                      self.teacher_forcing)
+            self._search_programs, _, _ = fit_layer_programs(self.genomes_, as_feature_rows(fit_X), fit_targets,
+                                                             self.ridge, self.teacher_forcing)
+            # the first layer's program reads X's own units (the genomes, the search coordinates)
+            self.programs_ = [in_input_units(self._search_programs[0], self.input_map_), *self._search_programs[1:]]
             self.teacher_forced_layer_mse_ = self.teacher_forced_layer_r2_ = None
             if self.teacher_forcing:  # each layer fed the network's own previous layer, on the rows
                 inputs = [X] + [t.T for t in targets[:-1]]
@@ -857,7 +871,8 @@ class SRNet(BaseEstimator):
         # poles are looked for on many points: the domain's, or between the rows when they are the domain
         domain_X = (domain_samples["poles"][0] if "poles" in domain_samples
                     else sample_rows_box(X, POLE_POINTS, np.random.default_rng([run_seed, 7])))
-        formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self.programs_))]
+        # searched and refined in the search coordinates (fit_X's), measured and written in X's units
+        formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self._search_programs))]
         direct = bool(direct_seconds or direct_evaluations)  # direct_budget=0: the layer-wise chain alone
         # finishing.requested: the search was interrupted, or a Ctrl-C came since (FinishOnInterrupt); then
         # there is no time for searches, and least squares is instant.  So too when the callback stopped the
@@ -882,13 +897,16 @@ class SRNet(BaseEstimator):
         self.direct_seconds_ = time.perf_counter() - started
         refining = time.perf_counter()
         # a formula found twice (a direct search that kept the linear map) is refined, composed and listed once
-        formulas = distinct(formulas, np.vstack([points for points, _ in regions.values()] + [domain_X]))
+        formulas = distinct(formulas, self._in_search_coordinates(
+            np.vstack([points for points, _ in regions.values()] + [domain_X])))
         if self.refine and not finishing.requested:
             sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
-            in_turn = most_promising_first(formulas, valid_X, valid_output, classification=classification)
-            formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], valid_X, valid_output,
+            search_valid_X = self._in_search_coordinates(valid_X)
+            in_turn = most_promising_first(formulas, search_valid_X, valid_output, classification=classification)
+            formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], search_valid_X, valid_output,
                                             classification=classification, deadline=deadline)
                                      for f in in_turn) if f is not None]
+        formulas = [formula_in_input_units(f, self.input_map_) for f in formulas]
         self.refine_seconds_ = time.perf_counter() - refining
         # the layer-wise chain in sympy after refinement: the budget's last seconds refine constants, sympy
         # comes after them (composed first, a 90-input, 15-class chain took 2.35 s of the 2.5 s left after
@@ -938,6 +956,10 @@ class SRNet(BaseEstimator):
         self.output_rmse_, self.output_r2_ = figures[f"{probability}rmse"], figures[f"{probability}r2"]
         self.agreement_ = class_agreement(predicted, output) if classification else None
         self.select_seconds_ = time.perf_counter() - started - composed
+
+    def _in_search_coordinates(self, X) -> np.ndarray:
+        """Rows of X's units in the coordinates the layers were searched in (:mod:`srnet.coordinates`)."""
+        return X if self.input_map_ is None else self.input_map_.apply(X)
 
     def _layerwise_list(self):
         e = self.layerwise_expression_
@@ -1002,7 +1024,7 @@ class SRNet(BaseEstimator):
         """Each explained layer's approximation (n_samples, width), chained
         from X exactly as the composed formula computes it."""
         check_is_fitted(self, "programs_")
-        rows = as_feature_rows(self._checked_input(X))
+        rows = as_feature_rows(self._in_search_coordinates(self._checked_input(X)))  # as the genomes read them
         out = []
         for genome, program in zip(self.genomes_, self.programs_):
             F = _kernels.evaluate_outputs(genome.nodes, genome.outputs, genome.constant_values(), ARITIES, rows)
@@ -1096,6 +1118,8 @@ class SRNet(BaseEstimator):
             "feature_names": self.feature_names_,
             "feature_symbols": self.feature_symbols_,  # column -> the symbol its formulas use (when renamed)
             "inputs_assumed_positive": [s.name for s in self.input_symbols_ if s.is_positive],
+            # inputs searched as (x - centre) / scale (None: as given); every formula above reads X's units
+            "search_coordinates": None if self.input_map_ is None else self.input_map_.to_dict(),
             "generations": self.n_generations_,
             "evaluations": self.n_evaluations_,
             "islands": self.n_islands_,

@@ -1,0 +1,108 @@
+"""The coordinates SRNet searches its inputs in, and formulas put back in the inputs' own units.
+
+Why: the engine's primitives and constant pool suit inputs of unit scale.  An input in the tens (an age,
+[20, 80]) or thousands made ``sin(z0)*z1 + 0.5*z0**2`` a 1673-node formula of raw ``x0`` where the same network
+on standardised inputs gave the 12-node law itself.  So an input that leaves [-10, 10], or whose spread is
+under :data:`SMALL_SPREAD`, is searched as ``(x - centre) / scale``, its mean and standard deviation to three
+significant digits (each left at 0 and 1 where it is near them: :data:`NEAR_UNIT`).  That is the
+standardisation a network most often applies to its inputs, so the network's own law reads in short constants
+(a power of ten for the scale left ``sin(0.578*z0)`` to find, and the search did not).  The other inputs are
+searched as they are.
+
+Every formula is written in the inputs' own units: :func:`in_input_units` puts the map into a formula's first
+program as its first steps, so the formula, its JSON and its torch module read raw inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from srnet.cgp.primitives import primitive
+from srnet.expr.program import Program
+from srnet.formulas import Formula
+
+#: An input whose values all lie within this bound is searched as it is (unless its spread is small).
+UNIT_BOUND = 10.0
+#: An input whose standard deviation is below this (and not 0) is rescaled.
+SMALL_SPREAD = 0.05
+#: An input moved keeps its scale where its standard deviation lies in this range, and its centre where its
+#: mean is within one standard deviation of 0 (a standardised input with outliers beyond 10 stays as it is).
+NEAR_UNIT = (0.5, 2.0)
+
+
+@dataclass(frozen=True)
+class InputMap:
+    """Inputs searched as ``(x - centre) / scale``, column by column (centre 0 and scale 1: as they are)."""
+
+    centre: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def moved(self) -> list[int]:
+        """The columns the map changes."""
+        return [j for j in range(len(self.centre)) if self.centre[j] != 0 or self.scale[j] != 1]
+
+    def apply(self, X) -> np.ndarray:
+        """X (n_samples, n_features) in search coordinates: the very operations the formulas' first steps run."""
+        X = np.asarray(X, dtype=np.float64)
+        return (X - self.centre) / self.scale
+
+    def to_dict(self) -> dict:
+        return {"centre": [float(c) for c in self.centre], "scale": [float(s) for s in self.scale]}
+
+
+def search_coordinates(X) -> InputMap | None:
+    """The map of X's columns to search coordinates; None where every column is searched as it is."""
+    X = np.asarray(X, dtype=np.float64)
+    spread = X.std(axis=0)
+    centre, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+    for j in range(X.shape[1]):
+        far = np.max(np.abs(X[:, j])) > UNIT_BOUND
+        if not far and not 0 < spread[j] < SMALL_SPREAD:
+            continue
+        mean = float(np.mean(X[:, j]))
+        # near unit spread, or near zero: left so (a standardised input with outliers beyond 10 is no news)
+        scale[j] = float(f"{spread[j]:.3g}") if spread[j] > 0 and not NEAR_UNIT[0] <= spread[j] <= NEAR_UNIT[1] else 1.0
+        # the mean to three significant digits of the spread (1001.5 of spread 0.88, not 1000)
+        decimals = 2 - int(np.floor(np.log10(spread[j]))) if spread[j] > 0 else 6 - int(np.floor(np.log10(abs(mean))))
+        centre[j] = float(np.round(mean, decimals)) if abs(mean) > spread[j] else 0.0
+    mapped = InputMap(centre, scale)
+    return mapped if mapped.moved else None
+
+
+def in_input_units(program: Program, mapping: InputMap | None) -> Program:
+    """``program`` (reading search coordinates) as a program of the raw inputs: each moved input's
+    ``(x - centre) / scale`` computed by steps of its own before the program's, its constants after the
+    program's own (so the program's addresses of inputs, constants and steps shift, and nothing else)."""
+    if mapping is None:
+        return program
+    n, own = program.n_inputs, len(program.constants)
+    moved = mapping.moved
+    constants = list(program.constants)
+    steps: list[tuple[str, int, int]] = []
+    first_step = n + own + 2 * len(moved)  # the address of the first step
+    address = list(range(n))  # where each input's search coordinate is
+    for j in moved:
+        constants += [float(mapping.centre[j]), float(mapping.scale[j])]
+        centre_at, scale_at = n + len(constants) - 2, n + len(constants) - 1
+        steps.append(("sub", j, centre_at))
+        steps.append(("div", first_step + len(steps) - 1, scale_at))
+        address[j] = first_step + len(steps) - 1
+    shift = 2 * len(moved) + len(steps)  # the program's own steps come after the new constants and steps
+
+    def moved_address(a: int) -> int:
+        return address[a] if a < n else a if a < n + own else a + shift
+
+    for name, a, b in program.steps:
+        steps.append((name, moved_address(a), moved_address(b) if primitive(name).arity == 2 else b))
+    return Program(n, tuple(constants), tuple(steps), tuple(moved_address(o) for o in program.outputs),
+                   program.weights, program.intercept)
+
+
+def formula_in_input_units(formula: Formula, mapping: InputMap | None) -> Formula:
+    """``formula`` (reading search coordinates) as a formula of the raw inputs (:func:`in_input_units`)."""
+    if mapping is None:
+        return formula
+    return Formula(formula.source, (in_input_units(formula.programs[0], mapping),) + tuple(formula.programs[1:]))

@@ -1,0 +1,93 @@
+"""Inputs far from unit scale are searched in coordinates of their own, and every formula reads X's units."""
+
+import numpy as np
+import sympy
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srnet import SRNet
+from srnet.coordinates import InputMap, formula_in_input_units, in_input_units, search_coordinates
+from srnet.expr.program import Program
+from srnet.expr.symbolic import to_sympy
+from srnet.formulas import Formula
+from tests.test_formulas import random_chains
+
+
+def test_only_inputs_beyond_ten_or_of_tiny_spread_are_moved():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(20, 80, 500), rng.uniform(-1, 1, 500), rng.uniform(0, 0.01, 500),
+                         rng.integers(0, 2, 500), np.full(500, 3.0), rng.normal(0, 2, 500)])
+    mapping = search_coordinates(X)
+    assert mapping.moved == [0, 2]
+    assert mapping.centre[0] == float(f"{X[:, 0].mean():.3g}") and mapping.scale[0] == float(f"{X[:, 0].std():.3g}")
+    assert mapping.scale[2] == float(f"{X[:, 2].std():.3g}")
+    Z = mapping.apply(X)
+    assert abs(Z[:, 0].mean()) < 0.01 and abs(Z[:, 0].std() - 1) < 0.01
+    np.testing.assert_array_equal(Z[:, 1:2], X[:, 1:2])
+    assert search_coordinates(X[:, [1, 3, 4]]) is None  # nothing to move: searched as given
+    assert search_coordinates(np.full((10, 1), 500.0)).scale[0] == 1.0  # a constant far off: shifted, not divided
+    outliers = np.concatenate([rng.normal(0, 1, 500), [14.0]])  # standardised, with an outlier beyond 10
+    assert search_coordinates(outliers[:, None]) is None
+    counts = np.column_stack([np.arange(31.0)])  # beyond 10, of spread 8.9 and mean 15: both moved
+    assert search_coordinates(counts).centre[0] == 15.0 and search_coordinates(counts).scale[0] == 8.94
+    near = np.column_stack([np.linspace(1000, 1003, 50)])  # far off, of spread 0.88: shifted only
+    assert search_coordinates(near).scale[0] == 1.0 and search_coordinates(near).centre[0] == 1001.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(formula=random_chains(), centre=st.lists(st.sampled_from([0.0, 51.8, -3e4]), min_size=3, max_size=3),
+       scale=st.lists(st.sampled_from([1.0, 17.7, 1e-3]), min_size=3, max_size=3))
+def test_a_formula_in_input_units_computes_the_search_formula_of_the_mapped_inputs(formula, centre, scale):
+    n = formula.programs[0].n_inputs
+    mapping = InputMap(np.array(centre[:n]), np.array(scale[:n]))
+    X = np.random.default_rng(0).uniform(-1, 1, (30, n)) * mapping.scale + mapping.centre
+    raw = formula_in_input_units(formula, mapping)
+    assert len(raw.programs) == len(formula.programs) and raw.programs[1:] == formula.programs[1:]
+    np.testing.assert_array_equal(raw(X), formula(mapping.apply(X)))  # the same operations, bit for bit
+    assert in_input_units(formula.programs[0], None) is formula.programs[0]
+
+
+def test_the_printed_first_program_substitutes_the_map():
+    x = sympy.symbols("x0:2", real=True)
+    search = Program(2, (), (("sin", 0, 0), ("mul", 2, 1)), (3,), [[2.0]], [0.5])
+    raw = in_input_units(search, InputMap(np.array([50.0, 0.0]), np.array([10.0, 1.0])))
+    expected = 2 * sympy.sin((x[0] - 50) / 10) * x[1] + 0.5
+    assert sympy.simplify(to_sympy(raw, x)[0] - expected) == 0
+
+
+def test_a_network_of_raw_inputs_is_explained_by_its_short_law():
+    """A network that standardises its own inputs (an age in [20, 80]): its law, 12 nodes on standardised
+    inputs, was a formula of 1,673 nodes of raw x0; searched in the map's coordinates it is the law again."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(20, 80, 400), rng.uniform(-1, 1, 400)])
+    mean, std = X.mean(axis=0), X.std(axis=0)
+
+    class Standardise(torch.nn.Module):
+        def forward(self, x):
+            return (x - torch.as_tensor(mean)) / torch.as_tensor(std)
+
+    torch.manual_seed(0)
+    core = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 16), torch.nn.Tanh(),
+                               torch.nn.Linear(16, 1)).double()
+    Z = torch.as_tensor((X - mean) / std)
+    y = (torch.sin(Z[:, :1]) * Z[:, 1:] + 0.5 * Z[:, :1] ** 2)
+    optimiser = torch.optim.Adam(core.parameters(), 0.01)
+    for _ in range(1500):
+        optimiser.zero_grad()
+        loss = ((core(Z) - y) ** 2).mean()
+        loss.backward()
+        optimiser.step()
+    network = torch.nn.Sequential(Standardise(), core)
+    model = SRNet(max_generations=300, random_state=0, progress=False).fit(network, X)
+    assert model.input_map_.moved == [0]
+    assert model.selected_["complexity"] <= 40, model.selected_["expression"]
+    assert model.regions_["domain"]["r2"] > 0.99
+    # the formula reads X's units: predict, the printed expression and the report's formula agree on raw rows
+    x0, x1 = model.input_symbols_
+    printed = sympy.lambdify((x0, x1), model.expression_, "numpy")(X[:, 0], X[:, 1])
+    np.testing.assert_allclose(model.predict(X), printed, rtol=1e-9, atol=1e-9)
+    reloaded = Formula.from_dict(model.report()["formula"])
+    np.testing.assert_allclose(reloaded(X)[:, 0], model.predict(X), rtol=1e-12)
+    assert model.report()["search_coordinates"] == {"centre": list(model.input_map_.centre),
+                                                    "scale": list(model.input_map_.scale)}
