@@ -59,7 +59,7 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
         moved = [(symbol, c, s) for symbol, c, s in zip(model.input_symbols_, coordinates["centre"],
                                                          coordinates["scale"]) if c != 0 or s != 1]
         print("searched on standardised inputs (srnet's functions suit inputs of unit scale), written back in the "
-              "inputs' own units: " + ", ".join(f"({symbol} - {c:g})/{s:g}" for symbol, c, s in moved))
+              "inputs' own units: " + ", ".join(_standardised(symbol, c, s) for symbol, c, s in moved))
     print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:
@@ -143,6 +143,12 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
         r2 = validation["probability_r2"] if classifier else validation["r2"]
         print(f"  {entry['complexity']:>6}  {agreement}{format_r2(r2):>8}  "
               f"{_shown(_read(entry))}{poles}{mark}")
+
+
+def _standardised(symbol, centre: float, scale: float) -> str:
+    """How an input was searched, as a person writes it: "(age - 51.8)/17.7", "(t + 3000)", "x/0.002"."""
+    shifted = str(symbol) if centre == 0 else f"({symbol} {'-' if centre > 0 else '+'} {abs(centre):g})"
+    return shifted if scale == 1 else f"{shifted}/{scale:g}"
 
 
 def _closer_formula(model, classifier: bool) -> str:

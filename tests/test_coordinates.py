@@ -1,6 +1,7 @@
 """Inputs far from unit scale are searched in coordinates of their own, and every formula reads X's units."""
 
 import numpy as np
+import pytest
 import sympy
 import torch
 from hypothesis import given, settings
@@ -91,3 +92,28 @@ def test_a_network_of_raw_inputs_is_explained_by_its_short_law():
     np.testing.assert_allclose(reloaded(X)[:, 0], model.predict(X), rtol=1e-12)
     assert model.report()["search_coordinates"] == {"centre": list(model.input_map_.centre),
                                                     "scale": list(model.input_map_.scale)}
+
+
+def test_explain_says_which_inputs_were_searched_standardised(tmp_path, capsys):
+    from srnet.cli import main
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(20, 80, 120), rng.uniform(-1, 1, 120), rng.uniform(-3100, -2900, 120)])
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
+    torch.jit.script(net).save(str(tmp_path / "net.pt"))
+    np.savetxt(tmp_path / "data.csv", X, delimiter=",", header="age,b,t", comments="")
+    assert main(["explain", str(tmp_path / "net.pt"), "--data", str(tmp_path / "data.csv"), "--out",
+                 str(tmp_path / "out"), "--generations", "5", "--seed", "0", "--quiet"]) == 0
+    mapping = search_coordinates(X)
+    printed = capsys.readouterr().out
+    assert (f"written back in the inputs' own units: (age - {mapping.centre[0]:g})/{mapping.scale[0]:g}, "
+            f"(t + {-mapping.centre[2]:g})/{mapping.scale[2]:g}\n") in printed
+
+
+@pytest.mark.parametrize("centre, scale, text", [(51.8, 17.7, "(age - 51.8)/17.7"), (-3000.0, 1.0, "(age + 3000)"),
+                                                 (0.0, 0.002, "age/0.002")])
+def test_a_standardised_input_is_written_as_a_person_would(centre, scale, text):
+    from srnet.cli import _standardised
+
+    assert _standardised(sympy.Symbol("age"), centre, scale) == text
