@@ -240,8 +240,8 @@ def numba_thread_count() -> int:
 
     Why: numba's OpenMP layer starts its pool (on the first parallel kernel or thread query) by setting
     OpenMP's thread count to ``NUMBA_NUM_THREADS``, and pip's torch loads the same ``libgomp.so.1``: a user's
-    ``torch.set_num_threads(1)`` read 2 after a fit, and a batch worker's single torch thread became two.
-    Every srnet path into numba's threads comes through here first."""
+    ``torch.set_num_threads(1)`` read 2 after a fit.  Every srnet path into numba's threads comes through here
+    first."""
     if not _POOL_STARTED[0]:
         openmp = _openmp_controllers()
         before = [library.num_threads for library in openmp]
