@@ -147,7 +147,11 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
 
 def _standardised(symbol, centre: float, scale: float) -> str:
     """How an input was searched, as a person writes it: "(age - 51.8)/17.7", "(t + 3000)", "x/0.002"."""
-    shifted = str(symbol) if centre == 0 else f"({symbol} {'-' if centre > 0 else '+'} {abs(centre):g})"
+    import numpy as np
+
+    # the centre with every digit it has (1700000159.2 of a spread of 88.5 read 1.7e+09, 1.8 spreads off)
+    shifted = str(symbol) if centre == 0 else \
+        f"({symbol} {'-' if centre > 0 else '+'} {np.format_float_positional(abs(centre), trim='-')})"
     return shifted if scale == 1 else f"{shifted}/{scale:g}"
 
 

@@ -44,10 +44,16 @@ class InputMap:
         """The columns the map changes."""
         return [j for j in range(len(self.centre)) if self.centre[j] != 0 or self.scale[j] != 1]
 
+    @property
+    def factor(self) -> np.ndarray:
+        """``1 / scale``: the map multiplies by it (srnet's protected division returns 1 for a divisor of 1e-10
+        or less, and an input of spread 1e-11 came back as a constant)."""
+        return 1.0 / self.scale
+
     def apply(self, X) -> np.ndarray:
         """X (n_samples, n_features) in search coordinates: the very operations the formulas' first steps run."""
         X = np.asarray(X, dtype=np.float64)
-        return (X - self.centre) / self.scale
+        return (X - self.centre) * self.factor
 
     def to_dict(self) -> dict:
         return {"centre": [float(c) for c in self.centre], "scale": [float(s) for s in self.scale]}
@@ -74,7 +80,7 @@ def search_coordinates(X) -> InputMap | None:
 
 def in_input_units(program: Program, mapping: InputMap | None) -> Program:
     """``program`` (reading search coordinates) as a program of the raw inputs: each moved input's
-    ``(x - centre) / scale`` computed by steps of its own before the program's, its constants after the
+    ``(x - centre) * (1 / scale)`` computed by steps of its own before the program's, its constants after the
     program's own (so the program's addresses of inputs, constants and steps shift, and nothing else)."""
     if mapping is None:
         return program
@@ -85,10 +91,10 @@ def in_input_units(program: Program, mapping: InputMap | None) -> Program:
     first_step = n + own + 2 * len(moved)  # the address of the first step
     address = list(range(n))  # where each input's search coordinate is
     for j in moved:
-        constants += [float(mapping.centre[j]), float(mapping.scale[j])]
-        centre_at, scale_at = n + len(constants) - 2, n + len(constants) - 1
+        constants += [float(mapping.centre[j]), float(mapping.factor[j])]
+        centre_at, factor_at = n + len(constants) - 2, n + len(constants) - 1
         steps.append(("sub", j, centre_at))
-        steps.append(("div", first_step + len(steps) - 1, scale_at))
+        steps.append(("mul", first_step + len(steps) - 1, factor_at))
         address[j] = first_step + len(steps) - 1
     shift = 2 * len(moved) + len(steps)  # the program's own steps come after the new constants and steps
 

@@ -47,7 +47,8 @@ from srnet.expr.symbolic import (
     linear_combination,
     make_symbols,
     raw_sympy,
-    round_constants,
+    residue_points,
+    round_faithfully,
     simplify,
     to_sympy,
 )
@@ -967,6 +968,9 @@ class SRNet(BaseEstimator):
 
     def _compose(self, X, finishing=None):
         self.input_symbols_ = make_symbols(X.shape[1], self.feature_names_)  # real, no sign assumed from X
+        # where the first layer's features are read when printed: terms that nearly cancel (a standardised
+        # year, 0.1134*year - 227.4) lose their difference to rounding each constant alone
+        self._input_points = residue_points(self.input_symbols_, X)
         self.layer_features_ = []
         self.layer_expressions_ = []
         self.formula_steps_ = []
@@ -1069,7 +1073,8 @@ class SRNet(BaseEstimator):
         check_is_fitted(self, "programs_")
         layers = []
         for k, (program, features) in enumerate(zip(self.programs_, self.layer_features_)):
-            text = ", ".join(str(round_constants(f, DISPLAY_DIGITS)) for f in features)  # exact: "program"
+            points = getattr(self, "_input_points", None) if k == 0 else None  # (later layers' inputs: units)
+            text = ", ".join(str(round_faithfully(f, DISPLAY_DIGITS, points)) for f in features)  # exact: "program"
             layers.append({
                 "index": k + 1,
                 "name": self.layer_names_[k],
