@@ -27,6 +27,8 @@ from srnet.formulas import Formula
 UNIT_BOUND = 10.0
 #: An input whose standard deviation is below this (and not 0) is rescaled.
 SMALL_SPREAD = 0.05
+#: A spread below this share of an input's largest value is float rounding, not a spread.
+NOISE = 1e-12
 #: An input moved keeps its scale where its standard deviation lies in this range, and its centre where its
 #: mean is within one standard deviation of 0 (a standardised input with outliers beyond 10 stays as it is).
 NEAR_UNIT = (0.5, 2.0)
@@ -63,6 +65,9 @@ def search_coordinates(X) -> InputMap | None:
     """The map of X's columns to search coordinates; None where every column is searched as it is."""
     X = np.asarray(X, dtype=np.float64)
     spread = X.std(axis=0)
+    # a constant column's float mean can be an ulp off, and its spread 1e-17 of rounding: no spread (it was taken
+    # for a small one and divided out, reading 7e10 at 0.1 + 1e-6)
+    spread[spread <= NOISE * np.max(np.abs(X), axis=0, initial=0.0)] = 0.0
     centre, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
     for j in range(X.shape[1]):
         far = np.max(np.abs(X[:, j])) > UNIT_BOUND
