@@ -6,13 +6,13 @@ import sympy
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_formulas import random_chains
 
 from srnet import SRNet
 from srnet.coordinates import InputMap, formula_in_input_units, in_input_units, search_coordinates
 from srnet.expr.program import Program
 from srnet.expr.symbolic import to_sympy
 from srnet.formulas import Formula
-from tests.test_formulas import random_chains
 
 
 def test_only_inputs_beyond_ten_or_of_tiny_spread_are_moved():
