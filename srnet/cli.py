@@ -58,8 +58,9 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
         coordinates = report["search_coordinates"]
         moved = [(symbol, c, s) for symbol, c, s in zip(model.input_symbols_, coordinates["centre"],
                                                          coordinates["scale"]) if c != 0 or s != 1]
-        print("searched on standardised inputs (srnet's functions suit inputs of unit scale), written back in the "
-              "inputs' own units: " + ", ".join(_standardised(symbol, c, s) for symbol, c, s in moved))
+        print("inputs far from unit scale searched centred and scaled (srnet's functions suit inputs of unit "
+              "scale), the formulas written back in the inputs' own units: "
+              + ", ".join(_standardised(symbol, c, s) for symbol, c, s in moved))
     print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import sympy
 import torch
+from _chains import random_chains
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_formulas import random_chains
 
 from srnet import SRNet
 from srnet.coordinates import InputMap, formula_in_input_units, in_input_units, search_coordinates
