@@ -199,8 +199,10 @@ def activation_from_layer(explainer, layer: int, *, feature: int | None = None, 
     ``explainer`` is a fitted :class:`srnet.extract.SRNet`; with
     ``form="paper"`` each layer k has one feature f_k and every unit is
     ``w_kj * f_k(h_{k-1}) + b_kj``, so f_k is the layer's shared shape.  Its
-    inputs are the previous layer's units (the network inputs for k = 0);
-    the same diagonal assumption as :func:`activation_from_data` applies.
+    inputs are the previous layer's units (the network inputs for k = 0, in
+    their own units: where SRNet searched some of them centred and scaled,
+    ``explainer.input_map_``, layer 0's feature reads that map too); the
+    same diagonal assumption as :func:`activation_from_data` applies.
 
     Parameters
     ----------
