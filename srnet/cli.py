@@ -54,13 +54,12 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     if renamed:  # the formulas read x2x and dose_mg: which columns are they?
         print("inputs renamed in the formulas (a symbol must read one way): " + ", ".join(
             f"{symbol} is column '{name}'" for name, symbol in renamed.items()))
-    if report["search_coordinates"] is not None:  # why the formulas read 0.0565*age - 2.927 where age was given
-        coordinates = report["search_coordinates"]
-        moved = [(symbol, c, s) for symbol, c, s in zip(model.input_symbols_, coordinates["centre"],
-                                                         coordinates["scale"]) if c != 0 or s != 1]
+    mapping = model.input_map_
+    if mapping is not None:  # why the formulas read 0.0565*age - 2.927 where age was given
         print("inputs far from unit scale searched centred and scaled (srnet's functions suit inputs of unit "
               "scale), the formulas written back in the inputs' own units: "
-              + ", ".join(_standardised(symbol, c, s) for symbol, c, s in moved))
+              + ", ".join(_standardised(model.input_symbols_[j], mapping.centre[j], mapping.scale[j])
+                          for j in mapping.moved))
     print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:

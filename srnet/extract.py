@@ -756,10 +756,10 @@ class SRNet(BaseEstimator):
                                "refinement and simplification (Ctrl-C again quits at once)",
                                requested=self.stop_reason_ == "interrupted") as finishing:
             composing = time.perf_counter()
-            self._search_programs, _, _ = fit_layer_programs(self.genomes_, as_feature_rows(fit_X), fit_targets,
-                                                             self.ridge, self.teacher_forcing)
+            search_programs, _, _ = fit_layer_programs(self.genomes_, as_feature_rows(fit_X), fit_targets,
+                                                       self.ridge, self.teacher_forcing)
             # the first layer's program reads X's own units (the genomes, the search coordinates)
-            self.programs_ = [in_input_units(self._search_programs[0], self.input_map_), *self._search_programs[1:]]
+            self.programs_ = [in_input_units(search_programs[0], self.input_map_), *search_programs[1:]]
             self.teacher_forced_layer_mse_ = self.teacher_forced_layer_r2_ = None
             if self.teacher_forcing:  # each layer fed the network's own previous layer, on the rows
                 inputs = [X] + [t.T for t in targets[:-1]]
@@ -773,6 +773,7 @@ class SRNet(BaseEstimator):
             self.fitness_ = paper_fitness(self.layer_mse_)
             self.compose_seconds_ = time.perf_counter() - composing  # and the sympy part, after refinement
             self._select_formula(X, targets[-1].T, fit_X, fit_targets[-1].T, domain_samples, classification,
+                                 layerwise=Formula("layerwise", tuple(search_programs)),
                                  direct_seconds=None if search_seconds is None else search_seconds * direct_share,
                                  # a generation budget caps the direct searches' evaluations too (seconds alone
                                  # would let them outrun it, and an evaluation count is reproducible)
@@ -843,12 +844,14 @@ class SRNet(BaseEstimator):
             return self.input_symbols_
         return tuple(layer_symbols(self.input_symbols_, k, self.programs_[k - 1].n_targets))
 
-    def _select_formula(self, X, output, fit_X, fit_output, domain_samples, classification, *, direct_seconds,
-                        direct_evaluations, run_seed, threads, settings, finishing, deadline=None, held_out=None):
+    def _select_formula(self, X, output, fit_X, fit_output, domain_samples, classification, *, layerwise,
+                        direct_seconds, direct_evaluations, run_seed, threads, settings, finishing, deadline=None,
+                        held_out=None):
         """Gather whole-network formulas (the layer-wise chain, direct ones),
         refine their constants, keep the Pareto front and select one.
 
-        ``held_out``: a classifier's rows held out of every fit, (X, output),
+        ``layerwise``: the layer-wise chain as searched (in fit_X's search coordinates, as the direct searches'
+        formulas are until refined).  ``held_out``: a classifier's rows held out of every fit, (X, output),
         a region of their own ("validation-rows") that selection weighs as
         much as the domain.  ``finishing``: the :class:`FinishOnInterrupt`
         after the search; once it is requested, the optional steps are skipped.
@@ -877,7 +880,7 @@ class SRNet(BaseEstimator):
         domain_X = (domain_samples["poles"][0] if "poles" in domain_samples
                     else sample_rows_box(X, POLE_POINTS, np.random.default_rng([run_seed, 7])))
         # searched and refined in the search coordinates (fit_X's), measured and written in X's units
-        formulas = [] if self.teacher_forcing else [Formula("layerwise", tuple(self._search_programs))]
+        formulas = [] if self.teacher_forcing else [layerwise]
         direct = bool(direct_seconds or direct_evaluations)  # direct_budget=0: the layer-wise chain alone
         # finishing.requested: the search was interrupted, or a Ctrl-C came since (FinishOnInterrupt); then
         # there is no time for searches, and least squares is instant.  So too when the callback stopped the
