@@ -340,6 +340,11 @@ class SRNet(BaseEstimator):
         The inputs' names (a DataFrame's columns, else the model's or
         ``feature_names``), when known: a DataFrame given to ``predict``
         must have these columns, in this order.
+    feature_names_ : list of str
+        The symbol each input is read by in the formulas (x0, x1, ... when
+        unnamed; a name that would read ambiguously made a symbol).
+    feature_symbols_ : dict or None
+        Each named input's own name -> its symbol (None when unnamed).
     regions_ : dict
         The selected formula's figures per region (rows, domain, beyond a
         box, a classifier's validation-rows; "validation": the domain's
@@ -1127,8 +1132,10 @@ class SRNet(BaseEstimator):
             "is_classifier": self.is_classifier_,
             # the class each output (logit) is of, in order: y0, y1, ... (None: the outputs' indices)
             "classes": None if getattr(self, "classes_", None) is None else self.classes_.tolist(),
-            "feature_names": self.feature_names_,
-            "feature_symbols": self.feature_symbols_,  # column -> the symbol its formulas use (when renamed)
+            # the inputs' own names (a renamed one is read in the formulas by its symbol in feature_symbols)
+            "feature_names": (self.feature_names_ if self.feature_symbols_ is None
+                              else list(self.feature_symbols_)),
+            "feature_symbols": self.feature_symbols_,  # name -> the symbol the formulas use (None: x0, x1, ...)
             "inputs_assumed_positive": [s.name for s in self.input_symbols_ if s.is_positive],
             # inputs searched as (x - centre) / scale (None: as given); every formula above reads X's units
             "search_coordinates": None if self.input_map_ is None else self.input_map_.to_dict(),

@@ -414,6 +414,7 @@ def test_explain_command_records_the_architecture_and_the_networks_own_fit(tmp_p
     assert right["architecture"] == "mlp:2-4-1:sigmoid" and right["network_r2"] > 0.95
     assert wrong["network_r2"] < right["network_r2"] - 0.1
     assert right["feature_symbols"] == {"a-1": "a_1", "b": "b"}
+    assert right["feature_names"] == ["a-1", "b"]  # the columns' own names, not the symbols (read a_1)
 
 
 # --- TorchScript ---------------------------------------------------------------------------------
