@@ -54,12 +54,19 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     if renamed:  # the formulas read x2x and dose_mg: which columns are they?
         print("inputs renamed in the formulas (a symbol must read one way): " + ", ".join(
             f"{symbol} is column '{name}'" for name, symbol in renamed.items()))
+    from srnet.coordinates import map_text
     mapping = model.input_map_
-    if mapping is not None:  # why the formulas read 0.0565*age - 2.927 where age was given
+    written = model.standardised_symbols_
+    maps = [map_text(model.input_symbols_[j], mapping.centre[j], mapping.scale[j]) for j in mapping.moved] \
+        if mapping is not None else []
+    own = [text for text in maps if text not in written.values()]
+    if own:  # why the formulas read 0.0565*age - 2.927 where age was given
         print("inputs far from unit scale searched centred and scaled (srnet's functions suit inputs of unit "
-              "scale), the formulas written back in the inputs' own units: "
-              + ", ".join(_standardised(model.input_symbols_[j], mapping.centre[j], mapping.scale[j])
-                          for j in mapping.moved))
+              "scale), the formulas written back in the inputs' own units: " + ", ".join(own))
+    if written:  # a Unix time's constants need ten digits in its own units
+        print("inputs far from 0 for their spread written as their centred and scaled form (in their own units "
+              "each constant would need many more digits; report.json's formula reads the inputs' own units): "
+              + ", ".join(f"{z} = {text}" for z, text in written.items()))
     print("layer by layer (each layer's features F from the layer before; hK_j, unit j of layer K, is a weighted "
           "sum of layer K's F: report.json's formula_steps write each F with those sums substituted):")
     for layer in report["layers"]:
@@ -143,16 +150,6 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
         r2 = validation["probability_r2"] if classifier else validation["r2"]
         print(f"  {entry['complexity']:>6}  {agreement}{format_r2(r2):>8}  "
               f"{_shown(_read(entry))}{poles}{mark}")
-
-
-def _standardised(symbol, centre: float, scale: float) -> str:
-    """How an input was searched, as a person writes it: "(age - 51.8)/17.7", "(t + 3000)", "x/0.002"."""
-    import numpy as np
-
-    # the centre with every digit it has (1700000159.2 of a spread of 88.5 read 1.7e+09, 1.8 spreads off)
-    shifted = str(symbol) if centre == 0 else \
-        f"({symbol} {'-' if centre > 0 else '+'} {np.format_float_positional(abs(centre), trim='-')})"
-    return shifted if scale == 1 else f"{shifted}/{scale:g}"
 
 
 def _closer_formula(model, classifier: bool) -> str:

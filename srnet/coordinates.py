@@ -10,7 +10,9 @@ standardisation a network most often applies to its inputs, so the network's own
 searched as they are.
 
 Every formula is written in the inputs' own units: :func:`in_input_units` puts the map into a formula's first
-program as its first steps, so the formula, its JSON and its torch module read raw inputs.
+program as its first steps, so the formula, its JSON and its torch module read raw inputs.  Only what a person
+reads of an input whose centre lies far from 0 for its spread (a Unix time) is written in its search coordinate
+``z_t`` instead, defined beside the formula (:func:`written_standardised`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import sympy
 
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
@@ -32,6 +35,12 @@ NOISE = 1e-12
 #: An input moved keeps its scale where its standard deviation lies in this range, and its centre where its
 #: mean is within one standard deviation of 0 (a standardised input with outliers beyond 10 stays as it is).
 NEAR_UNIT = (0.5, 2.0)
+
+
+#: An input whose centre lies this many of its scales from 0, or more, is printed as its search coordinate: in its
+#: own units each constant beside it needs that many times the digits' precision (a Unix time t searched as
+#: (t - 1700011000)/102000 printed 9.80392e-6*t - 16666.7745 where z_t reads z_t).
+FAR_OFFSET = 100.0
 
 
 @dataclass(frozen=True)
@@ -117,3 +126,30 @@ def formula_in_input_units(formula: Formula, mapping: InputMap | None) -> Formul
     if mapping is None:
         return formula
     return Formula(formula.source, (in_input_units(formula.programs[0], mapping),) + tuple(formula.programs[1:]))
+
+
+def written_standardised(mapping: InputMap | None, symbols) -> dict:
+    """The inputs a person reads in their search coordinate (centre at least :data:`FAR_OFFSET` scales from 0):
+    input symbol -> (``z_<name>``, centre, scale), each z a real symbol no input has; empty when there are none."""
+    if mapping is None:
+        return {}
+    taken = {symbol.name for symbol in symbols}
+    written = {}
+    for j in mapping.moved:
+        centre, scale = float(mapping.centre[j]), float(mapping.scale[j])
+        if abs(centre) < FAR_OFFSET * scale:
+            continue
+        name = f"z_{symbols[j].name}"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        written[symbols[j]] = (sympy.Symbol(name, real=True), centre, scale)
+    return written
+
+
+def map_text(symbol, centre: float, scale: float) -> str:
+    """How an input was searched, as a person writes it: "(age - 51.8)/17.7", "(t + 3000)", "x/0.002"."""
+    # the centre with every digit it has (1700000159.2 of a spread of 88.5 read 1.7e+09, 1.8 spreads off)
+    shifted = str(symbol) if centre == 0 else \
+        f"({symbol} {'-' if centre > 0 else '+'} {np.format_float_positional(abs(centre), trim='-')})"
+    return shifted if scale == 1 else f"{shifted}/{scale:g}"

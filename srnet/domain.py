@@ -229,9 +229,17 @@ def description_text(described: dict, shown: int = 4) -> str:
     box = described["box"]
     if box is None:
         return kind
-    intervals = " x ".join(f"[{low:.4g}, {high:.4g}]" for low, high in box[:shown])
+    intervals = " x ".join(interval_text(low, high) for low, high in box[:shown])
     ranges = f"box {intervals}" + (f" x ... ({len(box)} inputs)" if len(box) > shown else "")
     return ranges if described["kind"] == "box" else f"{kind}, {ranges}"
+
+
+def interval_text(low: float, high: float) -> str:
+    """``[low, high]`` at 4 significant digits, or as many more as tell the two apart to 3 digits of the width
+    (a Unix time's box read [1.7e+09, 1.7e+09])."""
+    size, width = max(abs(low), abs(high)), high - low
+    digits = 4 if not 0 < width < size else max(4, math.ceil(math.log10(size / width)) + 3)
+    return f"[{low:.{digits}g}, {high:.{digits}g}]"
 
 
 #: An input with at most this many distinct values, all whole numbers, is categorical; so is one of two values

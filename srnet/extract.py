@@ -28,7 +28,13 @@ from srnet.cgp.evolve import as_feature_rows, check_mutation, check_offspring, c
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL
 from srnet.cgp.islands import Islands, island_seed
 from srnet.cgp.primitives import ARITIES
-from srnet.coordinates import formula_in_input_units, in_input_units, search_coordinates
+from srnet.coordinates import (
+    formula_in_input_units,
+    in_input_units,
+    map_text,
+    search_coordinates,
+    written_standardised,
+)
 from srnet.data import (
     MIN_ROWS,
     check_budget,
@@ -48,8 +54,10 @@ from srnet.expr.symbolic import (
     make_symbols,
     raw_sympy,
     residue_points,
+    rewritten,
     round_faithfully,
     simplify,
+    standardised_form,
     to_sympy,
 )
 from srnet.formulas import (
@@ -362,6 +370,14 @@ class SRNet(BaseEstimator):
         unit scale (an input in [20, 80] made a 12-node law a formula of
         1,673 nodes).  Every formula, program and figure reads X's own units;
         None when every input was searched as given.
+    standardised_symbols_ : dict
+        Inputs whose centre lies 100 scales or more from 0 (a Unix time) are
+        written in the printed formulas (``pareto_``, ``selected_``, the
+        report's texts) as their search coordinate, ``z_t`` ->
+        ``"(t - 1700011000)/102000"``: in the input's own units every
+        constant beside it needs many more digits.  ``expression_``,
+        ``formula_`` and ``predict`` read the inputs' own units.  Empty when
+        none.
     layer_mse_, layer_r2_ : list of float
         Each layer's formula chained from the inputs (what predict_layers
         computes) against the network's layer, on all rows.
@@ -932,7 +948,8 @@ class SRNet(BaseEstimator):
         seconds = 0 if finishing.requested else self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))
         candidates = [candidate(f, self.input_symbols_, regions, domain_X, classification=classification,
                                 simplify_seconds=seconds,
-                                expressions=self._layerwise_list() if f.source == "layerwise" else None)
+                                expressions=self._layerwise_list() if f.source == "layerwise" else None,
+                                written=self._written)
                       for f in formulas]
         if not candidates:  # teacher forcing: the chained layers are the only formula
             self.formula_ = self.selected_ = self.readable_ = None
@@ -983,6 +1000,10 @@ class SRNet(BaseEstimator):
         # where the first layer's features are read when printed: terms that nearly cancel (a standardised
         # year, 0.1134*year - 227.4) lose their difference to rounding each constant alone
         self._input_points = residue_points(self.input_symbols_, X)
+        # what a person reads of an input far from 0 for its spread: its search coordinate, defined beside
+        self._written = written_standardised(self.input_map_, self.input_symbols_)
+        self.standardised_symbols_ = {z.name: map_text(x, centre, scale)
+                                      for x, (z, centre, scale) in self._written.items()}
         self.layer_features_ = []
         self.layer_expressions_ = []
         self.formula_steps_ = []
@@ -1086,6 +1107,9 @@ class SRNet(BaseEstimator):
         layers = []
         for k, (program, features) in enumerate(zip(self.programs_, self.layer_features_)):
             points = getattr(self, "_input_points", None) if k == 0 else None  # (later layers' inputs: units)
+            if k == 0 and self._written:  # a far-offset input read as its search coordinate, as the formulas
+                replacements, points = standardised_form(self._written, points)
+                features = [rewritten(f, replacements, points) for f in features]
             text = ", ".join(str(round_faithfully(f, DISPLAY_DIGITS, points)) for f in features)  # exact: "program"
             layers.append({
                 "index": k + 1,
@@ -1139,6 +1163,8 @@ class SRNet(BaseEstimator):
             "inputs_assumed_positive": [s.name for s in self.input_symbols_ if s.is_positive],
             # inputs searched as (x - centre) / scale (None: as given); every formula above reads X's units
             "search_coordinates": None if self.input_map_ is None else self.input_map_.to_dict(),
+            # the printed formulas (expression, pareto, layers) write these inputs so: z_t is (t - centre)/scale
+            "standardised_symbols": self.standardised_symbols_ or None,
             "generations": self.n_generations_,
             "evaluations": self.n_evaluations_,
             "islands": self.n_islands_,

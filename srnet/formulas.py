@@ -28,9 +28,11 @@ from srnet.expr.symbolic import (
     complexity,
     reduced_phases,
     residue_points,
+    rewritten,
     round_constants,
     round_faithfully,
     simplify_all,
+    standardised_form,
     time_limit,
     to_sympy,
 )
@@ -193,6 +195,10 @@ class Candidate:
     decision: object = field(default=None, repr=False)
     #: The expressions (then the decision, if any) as printed: rounded by :meth:`rounded`, once.
     shown: list | None = field(default=None, repr=False)
+    #: Inputs a person reads in their search coordinate (input Symbol -> centre + scale*z, ``points`` holding
+    #: z's values; :func:`srnet.coordinates.written_standardised`), None for none: ``expressions`` stay in the
+    #: inputs' own units, what is printed reads z.
+    written: dict | None = field(default=None, repr=False)
 
     @property
     def validation(self) -> dict:
@@ -247,8 +253,11 @@ class Candidate:
         # a two-class formula decides by the sign of d: its rounding is judged against d's size (several
         # logits decide by their differences, whatever their common size: those stay judged by their spread)
         by_size = self.decision is not None
+        read = [*self.expressions, *decision]
+        if self.written:
+            read = [rewritten(e, self.written, self.points) for e in read]
         return [round_faithfully(e, digits, self.points, tolerance, by_size=by_size)
-                for e, tolerance in zip([*self.expressions, *decision], tolerances)]
+                for e, tolerance in zip(read, tolerances)]
 
     def _rounding_tolerances(self) -> list[float]:
         """Per expression, how far display rounding may move a regression formula anyway:
@@ -516,8 +525,9 @@ def _difference(formula: Formula) -> Formula:
 
 
 def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarray, *, classification: bool,
-              simplify_seconds: float, expressions=None) -> Candidate:
-    """Measure and simplify one formula (``expressions``: already simplified ones)."""
+              simplify_seconds: float, expressions=None, written: dict | None = None) -> Candidate:
+    """Measure and simplify one formula (``expressions``: already simplified ones; ``written``: inputs printed
+    in their search coordinate, see :attr:`Candidate.written`)."""
     # a two-class classifier's class is the sign of y1 - y0: a person reads that one formula, written from the
     # program with one output (w1 - w0, b1 - b0): y1 and y0 simplified apart wrote their shared sqrt(P) once
     # expanded and once not, and d carried both (52 nodes for 13.33*sqrt(P) - 45.72)
@@ -530,8 +540,9 @@ def candidate(formula: Formula, symbols, regions: dict, domain_points: np.ndarra
         left = max(0.0, simplify_seconds - (time.perf_counter() - started))
         # phases reduced as the printed form's are: the exact formula is then that form with every digit
         expressions = [reduced_phases(e) for e in simplify_all(formula.expressions(symbols), left)]
+    replacements, points = standardised_form(written or {}, residue_points(symbols, domain_points))
     measured = Candidate(formula, expressions, 0, measure(formula, regions, classification=classification), [],
-                         residue_points(symbols, domain_points), decision)
+                         points, decision, written=replacements or None)
     shown = measured.rounded()  # the nodes counted are those printed (a weight of 1.0000000002 reads 1)
     size = complexity(shown[-1]) if decision is not None else sum(complexity(e) for e in shown)
     return replace(measured, complexity=size, singularities=singularities(formula, domain_points, symbols),

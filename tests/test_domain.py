@@ -577,3 +577,13 @@ def test_fit_activations_says_the_domain_is_not_its_own_and_refuses_a_bad_one():
         SRNet(max_generations=5, domain="widen:3", **QUICK).fit_activations(X, layers)
     with pytest.raises(ValueError, match=r"^unknown domain 'garbage'"):
         SRNet(max_generations=5, domain="garbage", **QUICK).fit_activations(X, layers)
+
+
+@pytest.mark.parametrize("low, high, text", [(0.9023, 2.0981, "[0.9023, 2.098]"), (-1.189, 1.198, "[-1.189, 1.198]"),
+                                             (1699829000.3, 1700193000.7, "[1.699829e+09, 1.700193e+09]"),
+                                             (1000.25, 1001.75, "[1000.25, 1001.75]"), (5.0, 5.0, "[5, 5]")])
+def test_a_box_is_printed_with_the_digits_that_tell_its_bounds_apart(low, high, text):
+    """A Unix time's box was printed [1.7e+09, 1.7e+09]."""
+    from srnet.domain import interval_text
+
+    assert interval_text(low, high) == text

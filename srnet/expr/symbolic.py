@@ -330,6 +330,45 @@ def residue_points(symbols, X: np.ndarray) -> dict:
     return {symbol.name: X[spread, j] for j, symbol in enumerate(symbols)}
 
 
+def rewritten(expr: sympy.Expr, replacements: dict, points: dict | None) -> sympy.Expr:
+    """``expr`` with symbols replaced by ``centre + scale*z`` (``replacements``: Symbol -> that sum), or ``expr``
+    itself where the two part at ``points`` (symbol name -> values, the new symbols' included) by more than
+    round-off: written so, a power sympy expanded in a Unix time cancels terms of 1e17 in floats.  Round-off
+    is that of ``expr`` itself, which reads t in its own units: up to :data:`ROUND_OFF` x centre/scale of the
+    formula's size (t/90.4 - 18805311.5 in float64 is 4e-9 off)."""
+    new = expr.xreplace(replacements)
+    if points is None or new == expr:
+        return new
+    ratios = [abs(float(c)) / abs(float(rest.as_coeff_Mul()[0])) for c, rest in
+              (r.as_coeff_Add() for r in replacements.values())]
+    tolerance = ROUND_OFF * max(1.0, *ratios)
+    count = min(len(values) for values in points.values())
+    before, after = values_at(expr, points, count), values_at(new, points, count)
+    finite = np.isfinite(before)
+    size = float(np.max(np.abs(before[finite]), initial=0.0))
+    agree = np.array_equal(finite, np.isfinite(after)) and bool(
+        np.all(np.abs(after[finite] - before[finite]) <= tolerance * max(size, 1e-300)))
+    return new if agree else expr
+
+
+#: A formula's float round-off, per unit of a term's size relative to its result (:func:`rewritten`).
+ROUND_OFF = 1e3 * float(np.finfo(np.float64).eps)
+
+
+def standardised_form(written: dict, points: dict | None) -> tuple[dict, dict | None]:
+    """For :func:`rewritten`: ``written`` (input Symbol -> (z Symbol, centre, scale), z = (input - centre)/scale)
+    as replacements (input -> centre + scale*z), and ``points`` with each z's values added."""
+    replacements = {x: sympy.Float(centre) + sympy.Float(scale) * z for x, (z, centre, scale) in written.items()}
+    if points is None:
+        return replacements, None
+    points = dict(points)
+    for x, (z, centre, scale) in written.items():
+        points[z.name] = (np.asarray(points[x.name], dtype=np.float64) - centre) / scale
+    return replacements, points
+
+
+
+
 #: NumPy forms of the functions sympy writes srnet's formulas with (protected forms are sympy expressions of
 #: these: log|a|, a/b), for :func:`values_at`.
 _NUMPY_FUNCTIONS = {sympy.sin: np.sin, sympy.cos: np.cos, sympy.tan: np.tan, sympy.tanh: np.tanh,
