@@ -199,12 +199,26 @@ def test_sympy_of_an_affine_activation_matches_its_output():
         assert np.allclose(module(torch.tensor(values)).numpy(), f(values), rtol=1e-6)
 
 
-def test_state_dict_holds_constants_and_parameters():
+def test_state_dict_holds_the_affine_parameters_alone():
     module = ExpressionActivation.from_sympy(sympy.sin(x + 2) * 3 + x, affine=True)
-    keys = set(module.state_dict())
-    assert {"constants", "a", "b", "c", "d"} <= keys
+    assert set(module.state_dict()) == {"a", "b", "c", "d"}
     twin = ExpressionActivation.from_dict(module.to_dict())
+    with torch.no_grad():
+        module.a.fill_(2.5)
     twin.load_state_dict(module.state_dict())
+    assert float(twin.a.detach()) == 2.5
+
+
+def test_a_gelu_network_s_weights_load_into_the_network_with_a_found_activation_and_back():
+    """The formula's numbers were saved as buffers: a GELU network's state_dict was refused (missing
+    "1.constants", ...), and the other way round, where an activation holds no state in PyTorch."""
+    torch.manual_seed(0)
+    gelu = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.GELU(), torch.nn.Linear(4, 1))
+    found = torch.nn.Sequential(torch.nn.Linear(3, 4), ExpressionActivation.from_sympy(x * sympy.tanh(x) + 0.1),
+                                torch.nn.Linear(4, 1))
+    found.load_state_dict(gelu.state_dict())
+    assert torch.equal(found[0].weight, gelu[0].weight)
+    gelu.load_state_dict(found.state_dict())
 
 
 def both_paths(module, inputs):
@@ -228,9 +242,14 @@ def test_a_state_dict_of_another_formula_is_refused_and_the_paths_keep_agreeing(
     second = ExpressionActivation.from_sympy(sympy.sin(x / 5) + x / 7, affine=True)
     inputs = torch.linspace(-4, 4, 9, dtype=torch.float64)
     before = both_paths(second, inputs)
+
+    def saved_with_numbers(module):  # as srnet 0.1 saved it: the formula's numbers beside the affine parameters
+        return {**module.state_dict(), **{name: getattr(module, name) for name in
+                                          ("constants", "out_weights", "out_intercept")}}
+
     with pytest.raises(RuntimeError, match="constants holds another formula's numbers; this activation computes "
                                            r"g\(x\) = 0.1429\*x \+ sin\(x/5\)"):
-        second.load_state_dict(first.state_dict())
+        second.load_state_dict(saved_with_numbers(first))
     for got, want in zip(both_paths(second, inputs), before):
         assert torch.equal(got, want)
     # the same formula's state loads (the affine parameters), also saved in half precision
@@ -238,7 +257,7 @@ def test_a_state_dict_of_another_formula_is_refused_and_the_paths_keep_agreeing(
     with torch.no_grad():
         first.a.fill_(2.5)
     state = {name: value.half() if name in ("constants", "out_weights") else value
-             for name, value in first.state_dict().items()}
+             for name, value in saved_with_numbers(first).items()}
     twin.load_state_dict(state)
     assert float(twin.a.detach()) == 2.5 and twin.constants.dtype == torch.float64
     fused, unfused = both_paths(twin, inputs)

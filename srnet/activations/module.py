@@ -169,12 +169,13 @@ class ExpressionActivation(nn.Module):
     constants, out_weights, out_intercept : Tensor (buffers)
         The formula's numbers: the execution plan's constants and output map,
         exact float64 (cast to the input's dtype when used).  They follow the
-        module's device but not its dtype, and a state_dict loads only if it
-        holds these same numbers (:meth:`_apply`, :meth:`_load_from_state_dict`).
-        A state_dict holds the formula's numbers, not its operations: one saved
-        from x*sin(x) loads into x*tanh(x) (no numbers either way), as a GELU
-        network's weights load into a ReLU network.  The formula itself travels
-        as JSON (:meth:`to_json`).
+        module's device but not its dtype (:meth:`_apply`), and are not part of
+        the state_dict: the formula is fixed when the module is built, as
+        GELU's is, so a GELU network's weights load into the same network with
+        a found activation and back (a state_dict saved by srnet 0.1 with these
+        numbers loads where they are this formula's, and is refused where they
+        are another's: :meth:`_load_from_state_dict`).  The formula itself
+        travels as JSON (:meth:`to_json`).
     a, b, c, d : nn.Parameter or None
         The affine parameters (float32 scalars), None without ``affine``.
     fused : bool
@@ -206,8 +207,8 @@ class ExpressionActivation(nn.Module):
                                      float(program.intercept[0]))
         self._uses_x = self._fused_plan.uses_x()
         self.fused = fused
-        for name, values in self._numbers().items():
-            self.register_buffer(name, torch.tensor(values, dtype=torch.float64))
+        for name, values in self._numbers().items():  # (not saved: a GELU network's state_dict loads)
+            self.register_buffer(name, torch.tensor(values, dtype=torch.float64), persistent=False)
         initial = affine_values(affine)
         for name in _AFFINE:
             value = None if initial is None else nn.Parameter(torch.tensor(initial[name], dtype=torch.float32))
@@ -313,11 +314,13 @@ class ExpressionActivation(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
         # The formula (steps and numbers) is fixed when the module is built, from
-        # its program; a state_dict restores the affine parameters, and must hold
-        # this formula's numbers (at any precision it was saved in): another
-        # formula's would reach the unfused walk alone, which would then compute
+        # its program; a state_dict restores the affine parameters.  One saved
+        # with the formula's numbers (srnet 0.1 saved them) must hold this
+        # formula's (at any precision it was saved in): another formula's were
+        # loaded once and reached the unfused walk alone, which then computed
         # neither the fused plan's function nor the program's (JSON, sympy()).
-        for name, values in self._numbers().items():
+        numbers = self._numbers()
+        for name, values in numbers.items():
             saved = state_dict.get(prefix + name)
             if isinstance(saved, torch.Tensor) and not torch.equal(
                     saved.detach().cpu(), torch.tensor(values, dtype=torch.float64).to(saved.dtype)):
@@ -326,7 +329,8 @@ class ExpressionActivation(nn.Module):
                 return
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs)
-        self._exact_numbers()  # not the numbers as saved in half precision
+        # this formula's own numbers, as saved before: nothing unexpected
+        unexpected_keys[:] = [key for key in unexpected_keys if key not in {prefix + name for name in numbers}]
 
     # ------------------------------------------------------------- forward
 
