@@ -376,3 +376,14 @@ def test_an_activation_file_of_a_huge_program_is_refused_before_it_is_checked():
     data["program"] = program.to_dict()
     with pytest.raises(ValueError, match=r"^malformed srnet activation: the program has 3001 steps, .* at most 2000"):
         ExpressionActivation.from_dict(data)
+
+
+@pytest.mark.parametrize("check_range", [(-5.0, 5.0), None])
+def test_a_straight_line_is_refused_with_or_without_the_range_check(check_range):
+    """With check_range=None, 4*x + 9 was standardised into the identity, in silence."""
+    from srnet.activations.routes import make_activation
+    from srnet.expr.program import Program
+
+    line = Program(1, (), (("add", 0, 0),), (1,), [[2.0]], [9.0])  # 4x + 9
+    with pytest.raises(DegenerateActivationError, match=r"is a straight line"):
+        make_activation(line, normalize=True, check_range=check_range)

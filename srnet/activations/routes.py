@@ -93,7 +93,9 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
     check_flag("simplify", simplify)
     if check_range is not None:
         check_activation(program, check_range)
-        check_nonlinear(program, check_range)
+    # a line found by a route is no activation, range check or not (check_range=None standardised 4*x + 9 into
+    # the identity, in silence)
+    check_nonlinear(program, CHECK_RANGE if check_range is None else check_range)
     if simplify:
         program = simplify_program(program, CHECK_RANGE if check_range is None else check_range)
     if normalize:
