@@ -388,6 +388,18 @@ def test_bad_input_is_a_clear_error():
         FusedPlan(("sin",), ((0, 0),), (), (1,), (), 0.0)
 
 
+def test_asking_for_triton_where_it_is_not_installed_says_so(monkeypatch):
+    """It read "no fused kernel 'triton' for torch.float32 tensors on cpu with primitives div, sin", as if the
+    formula were the problem."""
+    from srnet.activations import _fused_triton
+
+    monkeypatch.setattr(_fused_triton, "triton", None)
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    plan = activation(FORMULAS[0])._fused_plan
+    with pytest.raises(ValueError, match=r"^no fused kernel 'triton': Triton is not installed"):
+        evaluate(plan, torch.linspace(-1, 1, 5), derivative=False, kind="triton")
+
+
 # -------------------------------------------------------------- Triton
 
 # Triton's interpreter patches triton.language in the process that runs it

@@ -709,3 +709,14 @@ def test_a_term_that_varies_is_no_residue_beside_a_large_intercept():
     assert tidy_constants(sympy.Float(1e-9) * x0 + sympy.Float(1e4), points=points).has(x0)  # the only variation
     residue = sympy.Float(3.9e-15) * x0**2 + sympy.Float(0.85) * x0 + 2
     assert str(tidy_constants(residue, points=points)) == "0.85*x0 + 2"
+def test_a_program_document_s_errors_name_the_fields_and_stay_one_short_line():
+    """A 5000-letter primitive name was echoed whole; a second intercept read "weights have shape (1, 1),
+    expected (1, 2)", naming the field that was right."""
+    document = {"format": "srnet.program", "version": 1, "n_inputs": 1, "constants": [],
+                "steps": [["x" * 5000, 0, 0]], "outputs": [1], "weights": [[1.0]], "intercept": [0.0]}
+    with pytest.raises(ValueError, match=r"^unknown primitive 'x+\.\.\.; valid primitives: add, ") as error:
+        Program.from_dict(document)
+    assert len(str(error.value)) < 300
+    document.update(steps=[["sin", 0, 0]], intercept=[0.0, 1.0])
+    with pytest.raises(ValueError, match=r"a row per output \(1\), a column per intercept \(2\)"):
+        Program.from_dict(document)

@@ -243,6 +243,11 @@ def _checked_kind(plan: FusedPlan, x: torch.Tensor, kind: str | None) -> str:
 
         runs = plan.triton and _fused_triton.interpreting()
     kind = kind or chosen
+    if not runs and kind == "triton":
+        from srnet.activations import _fused_triton
+
+        if not _fused_triton.available():  # (it read as if the formula's primitives were the problem)
+            raise ValueError("no fused kernel 'triton': Triton is not installed (pip install 'srnet[gpu]')")
     if not runs:
         raise ValueError(f"no fused kernel{'' if kind is None else ' ' + repr(kind)} for {x.dtype} tensors on "
                          f"{x.device.type} with primitives {', '.join(sorted(set(plan.names))) or '(none)'}")

@@ -152,9 +152,10 @@ class ExpressionActivation(nn.Module):
         "c": .., "d": ..}`` gives its initial values.
     check_range : (float, float) or None, default=(-5, 5)
         Reject a formula that is constant, not finite, beyond float32, or
-        has a pole, jump or singular slope on this range
-        (:class:`DegenerateActivationError`, see :func:`check_activation`);
-        None skips the check.
+        has a pole, jump or wildly singular slope on this range
+        (:class:`DegenerateActivationError`, see :func:`check_activation`:
+        mild singular slopes pass, ``sqrt|x|``, and ``log|x|``, which the
+        protection bounds at log(1e-10)); None skips the check.
     label : str or None
         Free text kept with the activation (where it came from).
     fused : bool, default=True

@@ -357,7 +357,8 @@ def primitive(name: str) -> Primitive:
         return PRIMITIVES[PRIMITIVE_CODES[name]]
     except KeyError:
         valid = ", ".join(PRIMITIVE_CODES)
-        raise ValueError(f"unknown primitive {name!r}; valid primitives: {valid}") from None
+        given = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."  # (a file's 5000-letter name)
+        raise ValueError(f"unknown primitive {given}; valid primitives: {valid}") from None
 
 
 def function_names(functions) -> tuple[str, ...]:

@@ -114,8 +114,8 @@ class Program:
         if any(not 0 <= o < top for o in self.outputs):
             return f"an output address is outside [0, {top})"
         if self.weights.shape != (len(self.outputs), self.intercept.size):
-            return (f"weights have shape {self.weights.shape}, expected "
-                    f"({len(self.outputs)}, {self.intercept.size})")
+            return (f"weights have shape {self.weights.shape}, expected ({len(self.outputs)}, {self.intercept.size}): "
+                    f"a row per output ({len(self.outputs)}), a column per intercept ({self.intercept.size})")
         if not (np.all(np.isfinite(self.weights)) and np.all(np.isfinite(self.intercept))):
             return "weights or intercept are not finite"
         if not all(np.isfinite(self.constants)):
