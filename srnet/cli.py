@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import warnings
@@ -596,15 +597,51 @@ def _bench(args) -> int:
                           limit=args.limit, download=args.download, task=args.task)
     for note in suite.notes:
         print(note)
-    outcome = run_suite(suite, args.out, retry_failed=args.retry_failed, workers=args.workers,
-                        scheduler=args.scheduler, progress=not args.quiet, run_info={"argv": sys.argv[1:]})
+    with _terminate_as_interrupt() as terminated:
+        outcome = run_suite(suite, args.out, retry_failed=args.retry_failed, workers=args.workers,
+                            scheduler=args.scheduler, progress=not args.quiet, run_info={"argv": sys.argv[1:]})
     print(f"{outcome.describe()}; results in {Path(args.out) / 'results'}; summarise with: srnet report {args.out}")
+    if terminated:
+        print("stopped by SIGTERM (a job scheduler's stop, `timeout`, `kill`): the results written are kept; the "
+              "same command finishes the rest")
+        return 143
     if outcome.interrupted:
         return 130
     if outcome.unfinished:  # jobs lost to the cluster: the batch did not finish
         return 3
     # a batch whose every job failed (--hidden 100000000) exited 0, as if it had succeeded
     return 1 if outcome.failed or outcome.plan.failed_kept else 0
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """A SIGTERM (SLURM's scancel, ``timeout``, ``kill``) stops a batch as Ctrl-C does: the batch closed its run
+    and stopped its workers on Ctrl-C, but a SIGTERM ended the process where it stood, without a word (the run
+    left open, the workers' semaphores leaked).  Yields a list that holds True once a SIGTERM came."""
+    import logging
+    import signal
+    import threading
+
+    terminated: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():  # (signal handlers live on the main thread)
+        yield terminated
+        return
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
+
+    def stop(signum, frame):
+        terminated.append(True)
+        # `timeout` and a job scheduler signal the whole process group: the workers are gone at once, and Dask's
+        # scheduler logged an ERROR for each while the batch stopped them, which it does anyway
+        dask_log.setLevel(logging.CRITICAL)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield terminated
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        dask_log.setLevel(level)
 
 
 def _report(args) -> int:

@@ -320,3 +320,26 @@ def test_waiting_for_local_workers_ends_when_one_stopped_or_none_joined_in_time(
         _wait_for_workers(cluster, client, 1, deadline=0.3)
     joined = SimpleNamespace(nthreads=lambda: {"tcp://127.0.0.1:1": 1})
     _wait_for_workers(cluster, joined, 1, deadline=0.3)  # joined: no wait, whatever the statuses
+
+
+def test_a_sigterm_stops_a_batch_as_ctrl_c_does():
+    """SLURM's scancel and `timeout` send SIGTERM: the batch ended where it stood, without a word, its run left
+    open. Now SIGTERM is a Ctrl-C while the batch runs (the command then says so and exits 143), and the
+    handler is the previous one after it. (In a fresh process: signal handlers live on the main thread.)"""
+    import subprocess
+    import sys
+
+    script = """
+import os, signal
+from srnet.cli import _terminate_as_interrupt
+
+try:
+    with _terminate_as_interrupt() as terminated:
+        os.kill(os.getpid(), signal.SIGTERM)
+        signal.pause() if hasattr(signal, "pause") else None
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted", bool(terminated), signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["interrupted", "True", "True"], done.stderr[-2000:]
