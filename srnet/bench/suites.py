@@ -427,9 +427,13 @@ def _pmlb_names(names, cache: Path, download: bool, task: str | None = None, not
     for name in names:
         listed = "classification" if name in classification else "regression" if name in regression else None
         if task is not None:  # the user's word, if the labels allow it
-            check_task(_labels(cache, name), task, f"PMLB dataset {name!r}")
+            labels = _labels(cache, name)
+            check_task(labels, task, f"PMLB dataset {name!r}")
             if listed is not None and listed != task:
-                notes.append(f"{name}: run as {task} (--task); PMLB lists it as {listed}")
+                # (a regression target run as classes: 228_elusage's 55 rows made 52 classes, unsaid)
+                classes = (f" ({len(np.unique(labels))} classes on {len(labels)} rows)" if task == "classification"
+                           else "")
+                notes.append(f"{name}: run as {task} (--task){classes}; PMLB lists it as {listed}")
             chosen = task
         elif listed is not None:
             chosen = listed

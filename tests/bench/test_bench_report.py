@@ -101,7 +101,8 @@ def test_report_of_a_folder_whose_manifest_has_no_settings_dict(tmp_path):
     assert "is unreadable" in write_report(tmp_path, plots=False).headline[-1]
 
 
-def test_a_manifest_run_without_its_figures_is_left_out_of_the_report(tmp_path):
+def test_a_manifest_run_without_its_figures_is_listed_as_not_finished(tmp_path):
+    """A killed run (never closed: no figures) was left out of summary.md's runs, while its results counted."""
     job = resolve_suite("nguyen:nguyen-1", settings=BatchSettings()).jobs[0]
     store = ResultStore(tmp_path)
     store.open_batch(store.check_batch(BatchSettings()), {"run": 1})
@@ -112,7 +113,8 @@ def test_a_manifest_run_without_its_figures_is_left_out_of_the_report(tmp_path):
     store.manifest_path.write_text(json.dumps(manifest))  # the first run was hand-edited: KeyError before
     write_report(tmp_path, plots=False)
     summary = (tmp_path / "summary.md").read_text()
-    assert "- run started then: 1 ok, 0 failed in 4 s wall" in summary and summary.count("- run started") == 1
+    assert "- run started then: 1 ok, 0 failed in 4 s wall\n- run started now: did not finish (killed, or still " \
+           "running)\n" in summary and summary.count("- run started") == 2  # (the run with no start: not a run)
 
 
 def test_report_of_a_folder_without_results(tmp_path):
@@ -422,10 +424,13 @@ def test_the_headline_names_a_network_that_answers_one_class():
     frame = pd.DataFrame({"dataset": ["parity5", "iris", "old"], "method": ["srnet"] * 3, "status": ["ok"] * 3,
                           "task": ["classification"] * 3, "srnet_agreement_test_all": [1.0, 0.97, 0.96],
                           "network_test_classes_answered": [1, 3, None]})  # old: written before the figure
-    assert headline(frame)[-1] == (
+    assert headline(frame) == [
+        "srnet: 2 of 2 classification datasets with SRNet test agreement >= 0.95 (mean over seeds; 1 left out, "
+        "named below)",
         "1 classification dataset(s) whose network answers one class on every test row (its explanation is of a "
-        "constant; agreement there says nothing): parity5")
-    assert len(headline(frame.drop(columns="network_test_classes_answered"))) == 1
+        "constant; agreement there says nothing, and the count above leaves it out): parity5"]
+    assert headline(frame.drop(columns="network_test_classes_answered")) == [
+        "srnet: 3 of 3 classification datasets with SRNet test agreement >= 0.95 (mean over seeds)"]
 
 
 def test_the_headline_names_datasets_whose_rows_with_missing_values_were_left_out():

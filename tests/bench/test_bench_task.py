@@ -87,7 +87,7 @@ def test_task_overrides_the_guess_and_pmlb(cache, monkeypatch):
     assert listed.jobs[0].task == "regression"  # PMLB's word, with a hint
     assert "PMLB lists it as regression, but its target holds only 2 values (-1, 1)" in listed.notes[0]
     stated = resolve_suite("pmlb:signs", settings=TINY, pmlb_cache=cache, task="classification")
-    assert stated.notes == ["signs: run as classification (--task); PMLB lists it as regression"]
+    assert stated.notes == ["signs: run as classification (--task) (2 classes on 120 rows); PMLB lists it as regression"]
     check_classification(run_job(stated.jobs[0]), [-1.0, 1.0])
 
 

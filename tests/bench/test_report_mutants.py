@@ -81,7 +81,7 @@ def test_the_headline_names_every_dataset_whose_network_answers_one_class():
                           "network_test_classes_answered": [1, 1, 3]})
     assert headline(frame)[-1] == (
         "2 classification dataset(s) whose network answers one class on every test row (its explanation is of a "
-        "constant; agreement there says nothing): parity5, xor")
+        "constant; agreement there says nothing, and the count above leaves it out): parity5, xor")
 
 
 def test_a_dataset_whose_only_result_is_corrupt_and_task_unknown_is_named(tmp_path):
