@@ -928,7 +928,7 @@ def _finish(model, args, report: dict) -> int:
     print(f"{model.n_generations_} generations; budget {budget}: search {model.search_seconds_:.1f} s layer-wise + "
           f"{model.direct_seconds_:.1f} s direct + refine {model.refine_seconds_:.1f} s; then compose "
           f"{model.compose_seconds_:.1f} s and select {choosing:.1f} s (sympy's simplification, up to "
-          f"{model.simplify_seconds:g} s, included); besides: compile {model.compile_seconds_:.1f} s, set-up "
+          f"{model.simplify_seconds_:g} s, included); besides: compile {model.compile_seconds_:.1f} s, set-up "
           f"{model.setup_seconds_:.1f} s, report and plots {report['report_seconds']:.1f} s; "
           f"whole command {report['command_seconds']:.1f} s")
     if report["interrupted"]:

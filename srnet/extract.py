@@ -108,6 +108,8 @@ REFINE_POINTS = 1000
 #: the searches given all of it, 10 s of budget took 13.4-15.0 s on the paper's networks (1-2.4 s of them
 #: refining), where pyoperon and gplearn take 10.6-11.6 s: the comparisons at equal time were not.
 FINISH_SHARE = 0.25
+#: ``simplify_seconds="auto"``: sympy's time for the formulas shown, at most (half of a shorter budget).
+AUTO_SIMPLIFY_SECONDS = 5.0
 #: Generations between the meetings of the layer-wise search's islands, where
 #: the driver's clock and callback see them (a few milliseconds).
 ISLANDS_MEET_EVERY = 25
@@ -294,9 +296,11 @@ class SRNet(BaseEstimator):
         ``teacher_forced_layer_r2_``.
     ridge : float, default=1e-8
         Relative ridge of the per-layer least squares.
-    simplify_seconds : float, default=5.0
+    simplify_seconds : float or "auto", default="auto"
         Time for sympy to simplify every formula shown, in all (half for the
-        layer-wise composition, half shared by the other candidates).  The
+        layer-wise composition, half shared by the other candidates).
+        "auto": 5 s, or half of ``max_seconds`` where that is less (a 2 s
+        budget took 6 s with 5 s of sympy after it).  The
         search with ``max_generations`` is reproducible; a simplification
         cut off by this limit on a busy machine can change a formula's
         printed size and so, rarely, which one is selected: 0 makes the
@@ -407,7 +411,7 @@ class SRNet(BaseEstimator):
                  functions=None, n_constants=1, constant_pool=DEFAULT_CONSTANT_POOL, n_offspring=None,
                  mutation=None, mutation_rate=None, selection=None, max_generations=None, max_seconds=None,
                  max_samples=2000, domain=None, direct_budget="auto", refine=True, select="best",
-                 teacher_forcing=False, ridge=1e-8, simplify_seconds=5.0, random_state=None, n_threads=None,
+                 teacher_forcing=False, ridge=1e-8, simplify_seconds="auto", random_state=None, n_threads=None,
                  progress=False):
         self.preset = preset
         self.form = form
@@ -703,6 +707,10 @@ class SRNet(BaseEstimator):
             "seed": self.random_state if isinstance(self.random_state, (int, np.integer)) else None,
             "preset": self.preset, "select": self.select, "teacher_forcing": self.teacher_forcing,
             "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()}}
+        # sympy's time for the formulas shown: "auto" keeps it within half a short budget
+        self.simplify_seconds_ = float(self.simplify_seconds) if self.simplify_seconds != "auto" else \
+            AUTO_SIMPLIFY_SECONDS if settings["max_seconds"] is None else \
+            min(AUTO_SIMPLIFY_SECONDS, settings["max_seconds"] / 2)
 
         domain_samples = domain_samples or {}
         # inputs far from unit scale are searched in coordinates of their own; formulas come back in X's units
@@ -817,7 +825,8 @@ class SRNet(BaseEstimator):
         settings["n_offspring"] = check_offspring(settings["n_offspring"])
         check_mutation(settings["mutation"], settings["mutation_rate"])  # (a KeyError deep in the search)
         check_budget("max_samples", self.max_samples, integer=True, minimum=MIN_ROWS)
-        check_budget("simplify_seconds", self.simplify_seconds, positive=False)
+        if not (isinstance(self.simplify_seconds, str) and self.simplify_seconds == "auto"):
+            check_budget("simplify_seconds", self.simplify_seconds, positive=False)
         check_budget("ridge", self.ridge, positive=False)
         check_budget("n_threads", self.n_threads, allow_none=True, integer=True)
         check_select(self.select)
@@ -945,7 +954,7 @@ class SRNet(BaseEstimator):
         composed = time.perf_counter() - composing
         self.compose_seconds_ += composed
         # the other half of simplify_seconds, shared by every expression of every candidate
-        seconds = 0 if finishing.requested else self.simplify_seconds / 2 / max(1, sum(f.n_targets for f in formulas))
+        seconds = 0 if finishing.requested else self.simplify_seconds_ / 2 / max(1, sum(f.n_targets for f in formulas))
         candidates = [candidate(f, self.input_symbols_, regions, domain_X, classification=classification,
                                 simplify_seconds=seconds,
                                 expressions=self._layerwise_list() if f.source == "layerwise" else None,
@@ -1040,7 +1049,7 @@ class SRNet(BaseEstimator):
             composed = Formula("layerwise", tuple(self.programs_)).expressions(self.input_symbols_)
             # half of simplify_seconds for the layer-wise formula, half for the other candidates
             composed = [simplify(e, 0 if finishing is not None and finishing.requested
-                                 else self.simplify_seconds / 2 / len(composed)) for e in composed]
+                                 else self.simplify_seconds_ / 2 / len(composed)) for e in composed]
         self.layerwise_expression_ = None if composed is None else (
             composed[0] if len(composed) == 1 else composed)
 

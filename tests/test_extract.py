@@ -503,7 +503,7 @@ def test_a_dead_unit_composes_through_the_protected_primitives_not_into_zoo():
     second = Program(2, (), (("log", 1, 0), ("add", 0, 2)), (3,), np.array([[1.0]]), np.array([0.0]))
     model = SRNet(simplify_seconds=0)
     model.programs_, model.feature_names_, model.teacher_forcing = [first, second], ["x0"], False
-    model.input_map_ = None
+    model.input_map_, model.simplify_seconds_ = None, 0.0
     model._compose(np.zeros((3, 1)))
     x0 = model.input_symbols_[0]
     assert model.layerwise_expression_ == x0
