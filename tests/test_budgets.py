@@ -797,3 +797,21 @@ def test_select_beside_complexity_is_named_as_unused(capsys):
     _check_budgets(Namespace(complexity=5, select="best"))  # the default: nothing to say
     _check_budgets(Namespace(complexity=None, select="layerwise"))
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("params, limit", [({"max_seconds": 1.0, "max_generations": None}, 0.5),
+                                           ({"max_seconds": 30.0, "max_generations": 5}, 5.0),
+                                           ({"max_seconds": None, "max_generations": 5}, 5.0),
+                                           ({"max_seconds": 1.0, "max_generations": None, "simplify_seconds": 3}, 3.0)])
+def test_sympy_s_time_follows_a_short_budget_unless_given(params, limit):
+    """5 s of sympy after a 2 s budget: a vowel network's explanation took 6 s."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    X = np.linspace(-1, 1, 40)[:, None]
+    model = SRNet(random_state=0, progress=False, n_threads=1, **params).fit(net, X)
+    assert model.simplify_seconds_ == limit
+
+
+def test_a_simplify_budget_that_is_not_a_number_or_auto_is_one_line():
+    with pytest.raises(ValueError, match="simplify_seconds"):
+        SRNet(simplify_seconds="fast", max_generations=2).fit(nn.Linear(1, 1).double(), np.zeros((20, 1)))
