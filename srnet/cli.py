@@ -438,11 +438,11 @@ def _print_columns(workload, args) -> None:
 
 
 def _explain(args) -> int:
+    _check_model_path(args.model)  # (before torch is imported: a mistyped path answered after 4 s)
     from srnet.data import check_rows, counted
     from srnet.loading import fit_warning, load_workload, network_fit
     from srnet.metrics import format_r2
 
-    _check_model_path(args.model)
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache, download=args.download)
     check_rows(workload.X, name="--data")  # before any line that reads as a start: the one line printed
@@ -850,9 +850,9 @@ def _check_output_folder(args) -> None:
 def _written_files(command: str) -> tuple[tuple[str, ...], set[str]]:
     """The files ``command`` writes in --out, its JSON document first, and the keys that mark that document as
     srnet's."""
-    from srnet.compare import COMPARISON_PLOTS
-
     if command == "compare":
+        from srnet.compare import COMPARISON_PLOTS  # (torch and the explainers: seconds, for compare alone)
+
         return ("compare.json", "compare.csv", *COMPARISON_PLOTS), {"task", "records"}
     return ("report.json", *EXPLANATION_PLOTS), {"expression", "formula_source", "layers"}
 
