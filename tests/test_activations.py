@@ -243,7 +243,7 @@ def test_a_state_dict_of_another_formula_is_refused_and_the_paths_keep_agreeing(
     inputs = torch.linspace(-4, 4, 9, dtype=torch.float64)
     before = both_paths(second, inputs)
 
-    def saved_with_numbers(module):  # as srnet 0.1 saved it: the formula's numbers beside the affine parameters
+    def saved_with_numbers(module):  # as srnet saved it before: the formula's numbers beside the affine parameters
         return {**module.state_dict(), **{name: getattr(module, name) for name in
                                           ("constants", "out_weights", "out_intercept")}}
 

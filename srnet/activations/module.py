@@ -173,9 +173,9 @@ class ExpressionActivation(nn.Module):
         module's device but not its dtype (:meth:`_apply`), and are not part of
         the state_dict: the formula is fixed when the module is built, as
         GELU's is, so a GELU network's weights load into the same network with
-        a found activation and back (a state_dict saved by srnet 0.1 with these
-        numbers loads where they are this formula's, and is refused where they
-        are another's: :meth:`_load_from_state_dict`).  The formula itself
+        a found activation and back (a state_dict saved with these numbers, as
+        srnet saved them before, loads where they are this formula's, and is
+        refused where they are another's: :meth:`_load_from_state_dict`).  The formula itself
         travels as JSON (:meth:`to_json`).
     a, b, c, d : nn.Parameter or None
         The affine parameters (float32 scalars), None without ``affine``.
@@ -316,7 +316,7 @@ class ExpressionActivation(nn.Module):
                               error_msgs):
         # The formula (steps and numbers) is fixed when the module is built, from
         # its program; a state_dict restores the affine parameters.  One saved
-        # with the formula's numbers (srnet 0.1 saved them) must hold this
+        # with the formula's numbers (as srnet saved them before) must hold this
         # formula's (at any precision it was saved in): another formula's were
         # loaded once and reached the unfused walk alone, which then computed
         # neither the fused plan's function nor the program's (JSON, sympy()).
