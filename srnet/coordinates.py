@@ -73,16 +73,22 @@ class InputMap:
 def search_coordinates(X) -> InputMap | None:
     """The map of X's columns to search coordinates; None where every column is searched as it is."""
     X = np.asarray(X, dtype=np.float64)
-    spread = X.std(axis=0)
+    peak = np.max(np.abs(X), axis=0, initial=0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread, means = X.std(axis=0), X.mean(axis=0)
+    huge = ~(np.isfinite(spread) & np.isfinite(means))  # 1e160 squared overflows: measured in units of the peak
+    if huge.any():
+        unit = peak[huge]
+        spread[huge], means[huge] = (X[:, huge] / unit).std(axis=0) * unit, (X[:, huge] / unit).mean(axis=0) * unit
     # a constant column's float mean can be an ulp off, and its spread 1e-17 of rounding: no spread (it was taken
     # for a small one and divided out, reading 7e10 at 0.1 + 1e-6)
-    spread[spread <= NOISE * np.max(np.abs(X), axis=0, initial=0.0)] = 0.0
+    spread[spread <= NOISE * peak] = 0.0
     centre, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
     for j in range(X.shape[1]):
-        far = np.max(np.abs(X[:, j])) > UNIT_BOUND
+        far = peak[j] > UNIT_BOUND
         if not far and not 0 < spread[j] < SMALL_SPREAD:
             continue
-        mean = float(np.mean(X[:, j]))
+        mean = float(means[j])
         # near unit spread, or near zero: left so (a standardised input with outliers beyond 10 is no news)
         scale[j] = float(f"{spread[j]:.3g}") if spread[j] > 0 and not NEAR_UNIT[0] <= spread[j] <= NEAR_UNIT[1] else 1.0
         # the mean to three significant digits of the spread (1001.5 of spread 0.88, not 1000)

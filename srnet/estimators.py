@@ -15,6 +15,7 @@ from srnet.cgp.driver import FinishOnInterrupt, check_budgets
 from srnet.cgp.evolve import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
+from srnet.coordinates import in_input_units, search_coordinates
 from srnet.data import check_budget, check_finite, first_rejected_cell
 from srnet.expr.program import Program
 from srnet.expr.symbolic import (
@@ -313,6 +314,12 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
     program_ : srnet.expr.Program
         The formula as data: evaluate it, export it to torch, save it as JSON.
     genome_ : srnet.cgp.Genome
+        The evolved genome, which reads the inputs in search coordinates
+        (``input_map_``); ``program_`` and ``expression_`` read X's own units.
+    input_map_ : srnet.coordinates.InputMap or None
+        Inputs beyond +-10, or of a spread under 0.05, searched as
+        ``(x - centre) / scale`` (see :mod:`srnet.coordinates`); None when
+        every input was searched as given.
     fitness_ : float
         Training mean squared error (the mean over targets for several).
     history_ : ndarray of shape (k, 4)
@@ -384,7 +391,10 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         spec = GenomeSpec(n_inputs=X.shape[1], n_outputs=Y.shape[1], n_rows=self.n_rows, n_columns=self.n_columns,
                           levels_back=self.levels_back, functions=self.functions, n_constants=self.n_constants,
                           constant_pool=self.constant_pool)
-        X_rows = as_feature_rows(X)
+        # inputs far from unit scale searched centred and scaled, as SRNet searches them: on ages in [20, 80] the
+        # formulas reached R2 0.90-0.92 where the same search on standardised ages reached 0.98-0.99
+        input_map = search_coordinates(X)
+        X_rows = as_feature_rows(X if input_map is None else input_map.apply(X))
         check_budgets(self.max_generations, self.max_evaluations, self.max_seconds)  # before a bar is drawn
         with SearchProgress(self.progress, "CGPRegressor", self.max_seconds, self.max_generations) as bar:
             result = evolve(spec, X_rows, np.ascontiguousarray(weighted.T), fitness="scaled",
@@ -398,12 +408,12 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         if not (math.isfinite(result.fitness) and np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
             raise ValueError("no formula with finite outputs on the data was found within the budget; "
                              "raise the budget, or rescale X (e.g. standardise it)")
-        program = Program.from_genome(result.genome, np.diag(a), b)
+        program = in_input_units(Program.from_genome(result.genome, np.diag(a), b), input_map)  # X's own units
         # "interrupted" after Ctrl-C: the best formula so far; every fitted attribute is set after the formulas
         # (a second Ctrl-C there leaves the estimator as it was, not half of a new fit)
         formulas = program_formulas(self, program, X, self.simplify_seconds,
                                     interrupted=result.stop_reason == "interrupted")
-        self.genome_, self.program_ = result.genome, program
+        self.genome_, self.program_, self.input_map_ = result.genome, program, input_map
         self.fitness_ = result.fitness if Y.shape[1] == 1 else float(np.mean((Y - program.combine(
             outputs_of(result.genome, X_rows).T)) ** 2))
         self.history_ = result.history
@@ -423,7 +433,8 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         """The formula's value at each row of X: (n_samples,) or (n_samples, n_targets)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        Y = self.program_.combine(outputs_of(self.genome_, as_feature_rows(X)).T)
+        searched = X if self.input_map_ is None else self.input_map_.apply(X)  # the genome reads search coordinates
+        Y = self.program_.combine(outputs_of(self.genome_, as_feature_rows(searched)).T)
         return Y[:, 0] if self._single_target else Y
 
     def __sklearn_tags__(self):
