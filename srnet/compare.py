@@ -47,12 +47,12 @@ import sympy
 from srnet.cgp import driver
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, description_text, sample_box
-from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_function, check_task
+from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_function, check_task, input_names
 from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import common_factor_out
 from srnet.metrics import class_agreement, format_r2, is_constant, rmse_r2
-from srnet.names import feature_symbols, name_list
+from srnet.names import check_columns, feature_symbols, name_list
 from srnet.progress import warm_up_kernels
 
 NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width
@@ -297,6 +297,11 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer] 
     n_points = check_budget("n_points", n_points, integer=True)
     if n_points < 2:  # one point has no variance: R^2 -inf beside a tiny RMSE
         raise ValueError(f"n_points must be >= 2 (R^2 needs two points), got {n_points}")
+    # a DataFrame in another column order than the model's was compared in silence (SRNet refuses it); its names,
+    # or the model's, name the formulas' inputs (they read x0, x1, ... where SRNet.fit read the columns)
+    names = input_names(X_train, network)
+    if X_test is not None:
+        check_columns(getattr(X_test, "columns", None), names, "X_train's")
     X_train = check_rows(check_matrix(X_train, "X_train"), name="X_train")
     network = as_network_function(network)
     if not isinstance(network, NetworkFunction):  # ('function' object has no attribute 'plan')
@@ -308,7 +313,7 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer] 
     task = task or network.task
     check_task(network, task)
     explainers = _checked_explainers(explainers)
-    feature_names = name_list(feature_names)
+    feature_names = name_list(feature_names) if feature_names is not None else names
     if feature_names is not None and len(feature_names) != n_features:  # else half the formula is renamed
         raise ValueError(f"{len(feature_names)} feature names for a network of {n_features} inputs")
     X_valid = None

@@ -76,10 +76,10 @@ from srnet.formulas import (
     select,
     warm_up_refinement,
 )
-from srnet.jsonio import finite_or_none, shown
+from srnet.jsonio import finite_or_none
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, class_agreement, fidelity_text, loose_figure, mse, rmse_r2
-from srnet.names import feature_symbols, frame_columns, name_list
+from srnet.names import check_columns, feature_symbols, frame_columns, name_list
 from srnet.networks import as_network
 from srnet.probe import in_training_mode, plan_layers, probe
 from srnet.progress import SearchProgress, warm_up_kernels
@@ -491,7 +491,7 @@ class SRNet(BaseEstimator):
         model_names = getattr(model, "feature_names_in_", None)  # a scikit-learn model fitted on a DataFrame
         columns = getattr(X, "columns", None)
         # the network would be fed its inputs scrambled, and the formula name them wrongly
-        _check_columns(columns, model_names, "the features the model was fitted on", "pass X[model.feature_names_in_]")
+        check_columns(columns, model_names, "the features the model was fitted on", "pass X[model.feature_names_in_]")
         for known, whose in ((frame_columns(X), "X's columns"), (model_names, "the model's features")):
             _check_renaming(name_list(feature_names), known, whose)
         if feature_names is None and columns is None:
@@ -1059,7 +1059,7 @@ class SRNet(BaseEstimator):
         """X as a checked float matrix of the fitted width; a DataFrame's
         columns must be the ones fitted on, in the same order (the formula
         reads inputs by position: reordered columns gave wrong numbers)."""
-        _check_columns(getattr(X, "columns", None), getattr(self, "feature_names_in_", None),
+        check_columns(getattr(X, "columns", None), getattr(self, "feature_names_in_", None),
                        "those SRNet was fitted on")
         X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
@@ -1214,19 +1214,6 @@ def _check_renaming(names, known, whose: str) -> None:
         j = next(j for j, (name, other) in enumerate(zip(names, known)) if name != other)
         raise ValueError(f"feature_names names input {j} {names[j]!r}, input {known.index(names[j])}'s name in "
                          f"{whose}: they are its names in another order; name the inputs in the order given")
-
-
-def _check_columns(columns, expected, whose: str, fix: str | None = None) -> None:
-    """A DataFrame's ``columns`` must be ``expected`` (when both are known),
-    in that order: formulas and networks read inputs by position."""
-    if columns is None or expected is None:
-        return
-    columns, expected = [str(c) for c in columns], [str(n) for n in expected]
-    if columns != expected:
-        same = sorted(columns) == sorted(expected)
-        fix = fix or ("reorder them" if same else "pass the same features")
-        raise ValueError(f"X's columns {'are in another order than' if same else 'differ from'} {whose} "
-                         f"({shown(expected)}); {fix}")
 
 
 __all__ = ["SRNet"]

@@ -19,6 +19,8 @@ import unicodedata
 
 import sympy
 
+from srnet.jsonio import shown
+
 #: srnet's own symbols: layer units, layer features, outputs, and the printed ``d = y1 - y0`` and ``F = ...``.
 _OWN_SYMBOLS = re.compile(r"(h\d+_\d+|f\d+_\d+|y\d*|d|F)")
 
@@ -123,3 +125,16 @@ def class_name(label) -> str:
 
 
 __all__ = ["class_name", "feature_symbols", "name_list"]
+
+
+def check_columns(columns, expected, whose: str, fix: str | None = None) -> None:
+    """A DataFrame's ``columns`` must be ``expected`` (when both are known),
+    in that order: formulas and networks read inputs by position."""
+    if columns is None or expected is None:
+        return
+    columns, expected = [str(c) for c in columns], [str(n) for n in expected]
+    if columns != expected:
+        same = sorted(columns) == sorted(expected)
+        fix = fix or ("reorder them" if same else "pass the same features")
+        raise ValueError(f"X's columns {'are in another order than' if same else 'differ from'} {whose} "
+                         f"({shown(expected)}); {fix}")

@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from srnet.data import TASKS, check_matrix, counted, random_generator
+from srnet.names import check_columns, frame_columns
 
 Network = Callable[[np.ndarray], np.ndarray]
 
@@ -126,6 +127,10 @@ class Explainer(BaseEstimator, ABC):
         Short name of the method (``"lime"``, ``"maple"``, ...), a class attribute.
     n_features_in_ : int
         Number of input features seen at fit.
+    feature_names_in_ : ndarray of str
+        The inputs' names (a DataFrame's columns, else the model's), when
+        known: a DataFrame given to ``predict`` must have these columns, in
+        this order.
     task_ : {"regression", "classification"}
     n_outputs_ : int
         1 for regression, the number of classes for classification.
@@ -162,6 +167,9 @@ class Explainer(BaseEstimator, ABC):
         """
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
+        # a DataFrame's columns, in the order the model was fitted on (explained in another order, MAPLE fitted
+        # and predicted another function, in silence, where SRNet refuses it)
+        names = input_names(X_train, predict)
         predict = as_network_function(predict)
         check_task(predict, task)
         X_train = as_points(X_train, "X_train")
@@ -179,9 +187,12 @@ class Explainer(BaseEstimator, ABC):
         rng = random_generator(random_state)
         # _fit reads these; a fit that fails (a bad setting) takes them back: a new explainer passed for fitted (an
         # AttributeError at predict), a fitted one kept its old model under the failed fit's task and width
-        fitted = {"n_features_in_": n_features, "task_": task, "n_outputs_": n_outputs}
+        fitted = {"n_features_in_": n_features, "task_": task, "n_outputs_": n_outputs,
+                  "feature_names_in_": None if names is None else np.array(names, dtype=object)}
         previous = {key: vars(self)[key] for key in fitted if key in vars(self)}
         vars(self).update(fitted)
+        if names is None:  # (scikit-learn's convention: the attribute only when the inputs are named)
+            del self.feature_names_in_
         try:
             self._fit(predict, X_train, Y_train.reshape(len(X_train), n_outputs), X_valid, Y_valid, rng)
         except BaseException:
@@ -231,6 +242,8 @@ class Explainer(BaseEstimator, ABC):
     def _check_query(self, X) -> np.ndarray:
         """Points to explain, checked against what the explainer was fitted on."""
         check_is_fitted(self)
+        check_columns(getattr(X, "columns", None), getattr(self, "feature_names_in_", None),
+                      "those the explainer was fitted on")
         X = as_points(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {counted(X.shape[1], 'column')} but the explainer was fitted on "
@@ -307,3 +320,13 @@ class LocalLinearExplainer(Explainer):
     @abstractmethod
     def _local_models(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Intercepts (n, n_outputs_) and coefficients (n, n_outputs_, n_features) at validated points."""
+
+
+def input_names(X, model) -> list[str] | None:
+    """The inputs' names: a DataFrame's text columns (checked against a scikit-learn model's
+    ``feature_names_in_``, order included), else the model's; None when neither names them."""
+    columns = frame_columns(X)
+    expected = getattr(model, "feature_names_in_", None)
+    check_columns(columns, expected, "the features the model was fitted on", "pass X[model.feature_names_in_]")
+    names = columns if columns is not None else expected
+    return None if names is None else [str(name) for name in names]

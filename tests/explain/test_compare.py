@@ -267,3 +267,31 @@ def test_a_regression_comparison_measures_the_test_rows_it_is_given(small_networ
     assert by["test"]["rmse"] == pytest.approx(expected, rel=1e-9)
     with pytest.raises(ValueError, match="X_test has 3 columns but the network expects 2"):
         compare(network, X, {"constant": ConstantExplainer()}, X_test=np.zeros((5, 3)), n_points=40)
+
+
+def test_a_data_frame_in_another_column_order_is_refused_and_its_names_name_the_formulas():
+    """compare() and the explainers took a DataFrame whose columns were in another order than the model's in
+    silence (MAPLE fitted on [a, b, c] predicted [c, a, b] as if it were [a, b, c]), where SRNet refuses it;
+    and the formulas read x0, x1, x2 where SRNet.fit read the columns' names."""
+    import pandas as pd
+    from sklearn.neural_network import MLPRegressor
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.uniform(-1, 1, (120, 3)), columns=["a", "b", "c"])
+    mlp = MLPRegressor(hidden_layer_sizes=(8,), activation="tanh", max_iter=200, random_state=0).fit(
+        frame, 2 * frame.a + np.sin(3 * frame.c))
+    reordered = frame[["c", "a", "b"]]
+    with pytest.raises(ValueError, match=r"^X's columns are in another order than the features the model was"):
+        compare(mlp, reordered, {"maple": MapleExplainer()})
+    maple = MapleExplainer().fit(mlp, frame, random_state=0)
+    assert maple.feature_names_in_.tolist() == ["a", "b", "c"]
+    with pytest.raises(ValueError, match=r"^X's columns are in another order than those the explainer was fitted"):
+        maple.predict(reordered)
+    np.testing.assert_array_equal(maple.predict(frame), maple.predict(frame.to_numpy()))
+    # on an array, the model's names (a DataFrame in another order is refused at predict all the same)
+    assert MapleExplainer().fit(mlp, frame.to_numpy(), random_state=0).feature_names_in_.tolist() == ["a", "b", "c"]
+    comparison = compare(mlp, frame, {"cgp_direct": CGPDirectExplainer(max_seconds=None,
+                                                                       regressor_params={"max_generations": 50})},
+                         n_points=50, random_state=0)
+    formula = comparison.records[0]["formula"][0]
+    assert "x0" not in formula and {"a", "c"} & {s.name for s in sympy.sympify(formula).free_symbols}
