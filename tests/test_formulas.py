@@ -1219,3 +1219,21 @@ def test_a_singularity_note_writes_the_argument_that_reaches_zero():
                                 Program(1, (0.5,), (("sub", 0, 1), ("div", 1, 2)), (3,), [[1.0]], [0.0])))
     assert singularities(two, X, [x0, x1]) == ["layer 2: the denominator of div, h1_0 - 1/2, crosses 0 inside the "
                                                "domain"]
+
+
+def test_a_classifier_s_readable_alternative_counts_nodes_per_class():
+    """READABLE_COMPLEXITY (30) counted all of an iris formula's three logits: the shortest, 14 nodes per class,
+    was never offered beside a 225-node formula. The cap is 30 per formula read, as select='best' reads it."""
+    from sklearn.datasets import load_iris
+
+    from srnet.train import train_mlp
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    net, _ = train_mlp(X, y, hidden=(8,), activation="tanh", task="classification", epochs=200, random_state=0)
+    params = dict(max_generations=40, max_seconds=None, random_state=0, n_threads=1, progress=False)
+    model = SRNet(select="layerwise", **params).fit(net, X)
+    assert model.selected_["complexity"] > 90 and model.readable_ is not None
+    capped = SRNet(select=90, **params).fit(net, X)  # the same run, capped at 30 nodes per class
+    assert model.readable_["source"] == capped.selected_["source"]
+    assert model.readable_["complexity"] == capped.selected_["complexity"] <= 90
