@@ -2,7 +2,7 @@
 
     python experiments/compare_explainers.py --gecco-dir ../shared/srnet_gecco [--trials 10] [--json PATH]
         [--seconds 10] [--points 1000] [--jobs 2] [--only kkk0,adult] [--explainers srnet,lime,...]
-        [--learn-on validation|test] [--srnet-domain auto|widen:F|jitter:S|rows]
+        [--learn-on validation|test] [--srnet-domain compared|auto|widen:F|jitter:S|rows]
 
 Regression (12 networks): every explainer learns from the network's recorded
 inputs and points of the paper's validation box (MAPLE selects features on
@@ -78,7 +78,9 @@ def run_trial(task):
     reference = load_reference(Path(settings["gecco_dir"]) / kind / name)
     network = NetworkFunction(reference.model)
     srnet_params = {"form": settings["srnet_form"], "select": settings["srnet_select"],
-                    "direct_budget": settings["srnet_direct_budget"], "domain": settings["srnet_domain"]}
+                    "direct_budget": settings["srnet_direct_budget"]}
+    if settings["srnet_domain"] != "compared":  # (compared: the box every explainer learns from, the default)
+        srnet_params["domain"] = settings["srnet_domain"]
     explainers = make_explainers(settings["explainers"], settings["seconds"], srnet_params)
     if kind == "regression":
         boxes = dict(reference.boxes)
@@ -293,8 +295,10 @@ def main(argv=None):
     parser.add_argument("--srnet-direct-budget", default="auto", type=_direct_budget,
                         help="SRNet's share of the budget for direct searches, in [0, 1) (default: auto, SRNet's "
                              "own: 0.75 for these regression networks, 0.25 for the classifiers)")
-    parser.add_argument("--srnet-domain", default="auto",
-                        help="SRNet's explanation domain, as srnet explain --domain reads it (default: auto)")
+    parser.add_argument("--srnet-domain", default="compared",
+                        help="SRNet's explanation domain, as srnet explain --domain reads it, or 'compared' "
+                             "(default): the box of the points every explainer learns from (auto widened it "
+                             "1.2-fold beyond them: a comparison not like for like)")
     parser.add_argument("--learn-on", default="validation", choices=["validation", "test"],
                         help="regression: the box whose network-labelled points every explainer learns from "
                              "(default: the paper's validation box; test: the box it is measured on)")
@@ -313,7 +317,8 @@ def main(argv=None):
     from srnet.domain import parse_domain
 
     try:
-        parse_domain(args.srnet_domain)
+        if args.srnet_domain != "compared":
+            parse_domain(args.srnet_domain)
     except ValueError as error:
         parser.error(f"--srnet-domain: {error}")
     gecco = Path(args.gecco_dir)
