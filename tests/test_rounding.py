@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srnet.expr.symbolic import (
+    DECIMAL_DENOMINATORS,
     SIMPLE_FRACTION_NUMERATOR,
     SIMPLE_NUMERATOR,
     _simple_rational,
@@ -24,7 +25,7 @@ def nsimplify_reference(value: float, rounded: float, digits: int):
     rational = sympy.nsimplify(rounded, tolerance=10 ** -(digits + 1) * abs(rounded), rational=True)
     close = rational != 0 and (rational.q == 1 or abs(float(rational) - value) <= 10 ** -(digits + 1) * abs(value))
     short = abs(rational.p) < (SIMPLE_NUMERATOR if rational.q == 1 else SIMPLE_FRACTION_NUMERATOR)
-    return rational if close and rational.q <= 12 and short else None
+    return rational if close and rational.q <= 12 and rational.q not in DECIMAL_DENOMINATORS and short else None
 
 
 @given(st.integers(-500, 500).filter(bool), st.sampled_from([1, 2, 4, 5, 8, 10]), st.integers(3, 10),
@@ -38,7 +39,7 @@ def test_a_decimal_that_is_a_simple_rational_becomes_it_in_lowest_terms(p, q, di
     if not 1 / 13 < abs(value) or rounded != p / q:  # a decimal of more digits than shown
         return
     exact = sympy.Rational(p, q)
-    short = exact.q == 1 or abs(exact.p) < SIMPLE_FRACTION_NUMERATOR
+    short = (exact.q == 1 or abs(exact.p) < SIMPLE_FRACTION_NUMERATOR) and exact.q not in DECIMAL_DENOMINATORS
     assert _simple_rational(value, rounded, digits) == (exact if short else None)
 
 
@@ -131,3 +132,11 @@ def test_a_factor_the_terms_of_a_shared_coefficient_share_is_written_once():
     many = sympy.symbols("y0:60", real=True)
     long_sum = round_constants(sum(1.5 * x0 * y for y in many) + 1, 4)  # past SHARED_FACTOR_NODES: x0 stays in
     assert "x0*y0" in str(long_sum) and "x0*(" not in str(long_sum)
+
+
+def test_tenths_and_fifths_stay_decimals_and_other_simple_fractions_do_not():
+    """7/10 and 4*z/5 were printed for 0.7 and 0.8*z; x/2, 3*x/8 and 1/3 of a unit still read as fractions."""
+    x = sympy.Symbol("x")
+    assert str(round_constants(sympy.Float(0.7) * x + sympy.Float(0.8), 4)) == "0.7*x + 0.8"
+    assert str(round_constants(sympy.Float(0.2) * x - sympy.Float(0.5), 4)) == "0.2*x - 1/2"
+    assert str(round_constants(sympy.Float(0.375) * x, 4)) == "3*x/8"

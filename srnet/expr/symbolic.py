@@ -544,6 +544,8 @@ SIMPLE_DENOMINATOR = 12
 #: A fraction (q > 1) only with a numerator below this: x/2 and 3*x/8 read as easily as 0.5*x and 0.375*x,
 #: but 1937/10 - 5.261*x**2 (a linnerud formula's intercept) did not read as 193.7, nor 25/2 as 12.5.
 SIMPLE_FRACTION_NUMERATOR = 10
+#: Tenths and fifths stay decimals: 0.3*z and 0.7 read at once, 3*z/10 and 7/10 (as they were printed) do not.
+DECIMAL_DENOMINATORS = (5, 10)
 #: How close (relative) a rounded decimal must be to p/q to be it: float64's error in writing it.
 EXACT_DECIMAL = 1e-14
 
@@ -561,6 +563,8 @@ def _simple_rational(value: float, rounded: float, digits: int) -> sympy.Rationa
     if not 1 / 13 < abs(value) < 2 * SIMPLE_NUMERATOR or not math.isfinite(rounded):
         return None
     for q in range(1, SIMPLE_DENOMINATOR + 1):  # the smallest denominator: the rational in lowest terms
+        if q in DECIMAL_DENOMINATORS:
+            continue
         p = round(rounded * q)
         if p != 0 and abs(p / q - rounded) <= EXACT_DECIMAL * abs(rounded):
             close = q == 1 or abs(p / q - value) <= 10 ** -(digits + 1) * abs(value)
