@@ -57,7 +57,7 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
             f"{symbol} is column '{name}'" for name, symbol in renamed.items()))
     from srnet.coordinates import map_text
     mapping = model.input_map_
-    written = model.standardised_symbols_
+    written = getattr(model, "standardised_symbols_", None) or {}
     maps = [map_text(model.input_symbols_[j], mapping.centre[j], mapping.scale[j]) for j in mapping.moved] \
         if mapping is not None else []
     own = [text for text in maps if text not in written.values()]

@@ -375,6 +375,8 @@ class SRNet(BaseEstimator):
         unit scale (an input in [20, 80] made a 12-node law a formula of
         1,673 nodes).  Every formula, program and figure reads X's own units;
         None when every input was searched as given.
+    simplify_seconds_ : float
+        The time sympy had to simplify the formulas shown (``simplify_seconds``, "auto" resolved).
     standardised_symbols_ : dict
         Inputs whose centre lies 100 scales or more from 0 (a Unix time) are
         written in the printed formulas (``pareto_``, ``selected_``, the
@@ -1063,7 +1065,7 @@ class SRNet(BaseEstimator):
         columns must be the ones fitted on, in the same order (the formula
         reads inputs by position: reordered columns gave wrong numbers)."""
         check_columns(getattr(X, "columns", None), getattr(self, "feature_names_in_", None),
-                       "those SRNet was fitted on")
+                      "those SRNet was fitted on")
         X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {counted(X.shape[1], 'column')} but SRNet was fitted on {self.n_features_in_}")
@@ -1119,8 +1121,9 @@ class SRNet(BaseEstimator):
         layers = []
         for k, (program, features) in enumerate(zip(self.programs_, self.layer_features_)):
             points = getattr(self, "_input_points", None) if k == 0 else None  # (later layers' inputs: units)
-            if k == 0 and self._written:  # a far-offset input read as its search coordinate, as the formulas
-                replacements, points = standardised_form(self._written, points)
+            written = getattr(self, "_written", None)  # (a fit pickled before it was kept: none)
+            if k == 0 and written:  # a far-offset input read as its search coordinate, as the formulas
+                replacements, points = standardised_form(written, points)
                 features = [rewritten(f, replacements, points) for f in features]
             text = ", ".join(str(round_faithfully(f, DISPLAY_DIGITS, points)) for f in features)  # exact: "program"
             layers.append({
@@ -1176,7 +1179,7 @@ class SRNet(BaseEstimator):
             # inputs searched as (x - centre) / scale (None: as given); every formula above reads X's units
             "search_coordinates": None if self.input_map_ is None else self.input_map_.to_dict(),
             # the printed formulas (expression, pareto, layers) write these inputs so: z_t is (t - centre)/scale
-            "standardised_symbols": self.standardised_symbols_ or None,
+            "standardised_symbols": getattr(self, "standardised_symbols_", None) or None,
             "generations": self.n_generations_,
             "evaluations": self.n_evaluations_,
             "islands": self.n_islands_,

@@ -124,9 +124,6 @@ def class_name(label) -> str:
     return f"class {shown}"
 
 
-__all__ = ["class_name", "feature_symbols", "name_list"]
-
-
 def check_columns(columns, expected, whose: str, fix: str | None = None) -> None:
     """A DataFrame's ``columns`` must be ``expected`` (when both are known),
     in that order: formulas and networks read inputs by position."""
@@ -138,3 +135,6 @@ def check_columns(columns, expected, whose: str, fix: str | None = None) -> None
         fix = fix or ("reorder them" if same else "pass the same features")
         raise ValueError(f"X's columns {'are in another order than' if same else 'differ from'} {whose} "
                          f"({shown(expected)}); {fix}")
+
+
+__all__ = ["check_columns", "class_name", "feature_symbols", "name_list"]

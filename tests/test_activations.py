@@ -248,7 +248,7 @@ def test_a_state_dict_of_another_formula_is_refused_and_the_paths_keep_agreeing(
                                           ("constants", "out_weights", "out_intercept")}}
 
     with pytest.raises(RuntimeError, match="constants holds another formula's numbers; this activation computes "
-                                           r"g\(x\) = 0.1429\*x \+ sin\(x/5\)"):
+                                           r"g\(x\) = 0.1429\*x \+ sin\(0.2\*x\)"):
         second.load_state_dict(saved_with_numbers(first))
     for got, want in zip(both_paths(second, inputs), before):
         assert torch.equal(got, want)

@@ -394,7 +394,8 @@ def _run_line(run: dict) -> str:
         return f"- run started {run['started_at']}: did not finish (killed, or still running)"
     unfinished = run.get("unfinished")
     return (f"- run started {run['started_at']}: {run['ok']} ok, {run['failed']} failed"
-            + (f", {unfinished} unfinished" if isinstance(unfinished, int) and unfinished > 0 else "")
+            + (f", {unfinished} unfinished" if isinstance(unfinished, int) and not isinstance(unfinished, bool)
+               and unfinished > 0 else "")
             + f" in {run['wall_seconds']:.0f} s wall")
 
 

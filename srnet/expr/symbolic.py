@@ -368,8 +368,6 @@ def standardised_form(written: dict, points: dict | None) -> tuple[dict, dict | 
     return replacements, points
 
 
-
-
 #: NumPy forms of the functions sympy writes srnet's formulas with (protected forms are sympy expressions of
 #: these: log|a|, a/b), for :func:`values_at`.
 _NUMPY_FUNCTIONS = {sympy.sin: np.sin, sympy.cos: np.cos, sympy.tan: np.tan, sympy.tanh: np.tanh,
