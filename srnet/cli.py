@@ -55,12 +55,12 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     if renamed:  # the formulas read x2x and dose_mg: which columns are they?
         print("inputs renamed in the formulas (a symbol must read one way): " + ", ".join(
             f"{symbol} is column '{name}'" for name, symbol in renamed.items()))
-    from srnet.coordinates import map_text
-    mapping = model.input_map_
+    from srnet.coordinates import map_text, written_standardised
+    mapping, symbols = model.input_map_, model.input_symbols_
+    read_as_z = written_standardised(mapping, symbols)  # (the rule standardised_symbols_ was written by)
+    own = [map_text(symbols[j], mapping.centre[j], mapping.scale[j]) for j in mapping.moved
+           if symbols[j] not in read_as_z] if mapping is not None else []
     written = getattr(model, "standardised_symbols_", None) or {}
-    maps = [map_text(model.input_symbols_[j], mapping.centre[j], mapping.scale[j]) for j in mapping.moved] \
-        if mapping is not None else []
-    own = [text for text in maps if text not in written.values()]
     if own:  # why the formulas read 0.0565*age - 2.927 where age was given
         print("inputs far from unit scale searched centred and scaled (srnet's functions suit inputs of unit "
               "scale), the formulas written back in the inputs' own units: " + ", ".join(own))

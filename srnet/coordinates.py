@@ -98,6 +98,11 @@ def search_coordinates(X) -> InputMap | None:
     return mapped if mapped.moved else None
 
 
+def in_search_coordinates(X, mapping: InputMap | None) -> np.ndarray:
+    """Rows of X's units in the coordinates the inputs were searched in (X itself where none moved)."""
+    return X if mapping is None else mapping.apply(X)
+
+
 def in_input_units(program: Program, mapping: InputMap | None) -> Program:
     """``program`` (reading search coordinates) as a program of the raw inputs: each moved input's
     ``(x - centre) * (1 / scale)`` computed by steps of its own before the program's, its constants after the

@@ -15,7 +15,7 @@ from srnet.cgp.driver import FinishOnInterrupt, check_budgets
 from srnet.cgp.evolve import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
-from srnet.coordinates import in_input_units, search_coordinates
+from srnet.coordinates import in_input_units, in_search_coordinates, search_coordinates
 from srnet.data import check_budget, check_finite, first_rejected_cell
 from srnet.expr.program import Program
 from srnet.expr.symbolic import (
@@ -394,7 +394,7 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         # inputs far from unit scale searched centred and scaled, as SRNet searches them: on ages in [20, 80] the
         # formulas reached R2 0.90-0.92 where the same search on standardised ages reached 0.98-0.99
         input_map = search_coordinates(X)
-        X_rows = as_feature_rows(X if input_map is None else input_map.apply(X))
+        X_rows = as_feature_rows(in_search_coordinates(X, input_map))
         check_budgets(self.max_generations, self.max_evaluations, self.max_seconds)  # before a bar is drawn
         with SearchProgress(self.progress, "CGPRegressor", self.max_seconds, self.max_generations) as bar:
             result = evolve(spec, X_rows, np.ascontiguousarray(weighted.T), fitness="scaled",
@@ -433,8 +433,8 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         """The formula's value at each row of X: (n_samples,) or (n_samples, n_targets)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        searched = X if self.input_map_ is None else self.input_map_.apply(X)  # the genome reads search coordinates
-        Y = self.program_.combine(outputs_of(self.genome_, as_feature_rows(searched)).T)
+        rows = as_feature_rows(in_search_coordinates(X, self.input_map_))  # as the genome reads them
+        Y = self.program_.combine(outputs_of(self.genome_, rows).T)
         return Y[:, 0] if self._single_target else Y
 
     def __sklearn_tags__(self):

@@ -31,6 +31,7 @@ from srnet.cgp.primitives import ARITIES
 from srnet.coordinates import (
     formula_in_input_units,
     in_input_units,
+    in_search_coordinates,
     map_text,
     search_coordinates,
     written_standardised,
@@ -731,7 +732,7 @@ class SRNet(BaseEstimator):
             search_targets = [np.hstack([t, d[:, :search_size]]) for t, d in zip(search_targets, there)]
             fit_X = np.vstack([fit_X, points])
             fit_targets = [np.hstack([t, d]) for t, d in zip(fit_targets, there)]
-        search_X, fit_X = self._in_search_coordinates(search_X), self._in_search_coordinates(fit_X)
+        search_X, fit_X = (in_search_coordinates(rows, self.input_map_) for rows in (search_X, fit_X))
         specs = make_specs(X.shape[1], [t.shape[0] for t in targets], form=settings["form"], n_outputs=self.n_outputs,
                            n_rows=settings["n_rows"], n_columns=settings["n_columns"],
                            levels_back=settings["levels_back"], functions=settings["functions"],
@@ -938,11 +939,11 @@ class SRNet(BaseEstimator):
         self.direct_seconds_ = time.perf_counter() - started
         refining = time.perf_counter()
         # a formula found twice (a direct search that kept the linear map) is refined, composed and listed once
-        formulas = distinct(formulas, self._in_search_coordinates(
-            np.vstack([points for points, _ in regions.values()] + [domain_X])))
+        formulas = distinct(formulas, in_search_coordinates(
+            np.vstack([points for points, _ in regions.values()] + [domain_X]), self.input_map_))
         if self.refine and not finishing.requested:
             sample = np.random.default_rng([run_seed, 3]).permutation(len(fit_X))[:REFINE_POINTS]
-            search_valid_X = self._in_search_coordinates(valid_X)
+            search_valid_X = in_search_coordinates(valid_X, self.input_map_)
             in_turn = most_promising_first(formulas, search_valid_X, valid_output, classification=classification)
             formulas += [f for f in (refine(f, fit_X[sample], fit_output[sample], search_valid_X, valid_output,
                                             classification=classification, deadline=deadline)
@@ -984,7 +985,7 @@ class SRNet(BaseEstimator):
             self.selected_ = summary_of[id(chosen)]
             # per formula a person reads (a class's logit, or a two-class decision): an iris formula of 225 nodes
             # had a 42-node one at 93.8 % beside it, 14 per class, and no line said so (30 counted all three)
-            cap = READABLE_COMPLEXITY * (1 if chosen.decision is not None else max(1, len(chosen.expressions)))
+            cap = READABLE_COMPLEXITY * chosen.formulas_read
             readable = select(candidates, cap) if chosen.complexity > cap else None
             self.readable_ = summary_of[id(readable)] if readable is not None and readable.complexity <= cap else None
             for reported in [chosen] + ([readable] if self.readable_ is not None else []):
@@ -1000,10 +1001,6 @@ class SRNet(BaseEstimator):
         self.output_rmse_, self.output_r2_ = figures[f"{probability}rmse"], figures[f"{probability}r2"]
         self.agreement_ = class_agreement(predicted, output) if classification else None
         self.select_seconds_ = time.perf_counter() - started - composed
-
-    def _in_search_coordinates(self, X) -> np.ndarray:
-        """Rows of X's units in the coordinates the layers were searched in (:mod:`srnet.coordinates`)."""
-        return X if self.input_map_ is None else self.input_map_.apply(X)
 
     def _layerwise_list(self):
         e = self.layerwise_expression_
@@ -1075,7 +1072,7 @@ class SRNet(BaseEstimator):
         """Each explained layer's approximation (n_samples, width), chained
         from X exactly as the composed formula computes it."""
         check_is_fitted(self, "programs_")
-        rows = as_feature_rows(self._in_search_coordinates(self._checked_input(X)))  # as the genomes read them
+        rows = as_feature_rows(in_search_coordinates(self._checked_input(X), self.input_map_))  # as the genomes do
         out = []
         for genome, program in zip(self.genomes_, self.programs_):
             F = _kernels.evaluate_outputs(genome.nodes, genome.outputs, genome.constant_values(), ARITIES, rows)

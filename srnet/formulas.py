@@ -201,6 +201,12 @@ class Candidate:
     written: dict | None = field(default=None, repr=False)
 
     @property
+    def formulas_read(self) -> int:
+        """How many formulas a person reads: one per output, or a two-class classifier's decision alone (the
+        readable size, :data:`READABLE_COMPLEXITY`, is per formula read)."""
+        return 1 if self.decision is not None else max(1, len(self.expressions))
+
+    @property
     def validation(self) -> dict:
         """The figures selection reads (:func:`selection_figures`)."""
         return selection_figures(self.figures)
@@ -818,7 +824,7 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     best_r2 = max(_quality(c) for c in pool)  # rule "best", for regression
     if not best_r2 >= FAITHFUL_R2:  # per output: a hidden layer's 10 units had 30 nodes in all, and the least
         # accurate formula (constants for units) won over the linear map
-        return _most_accurate_within(candidates, READABLE_COMPLEXITY * max(1, len(candidates[0].expressions)))
+        return _most_accurate_within(candidates, READABLE_COMPLEXITY * candidates[0].formulas_read)
     good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
     chosen = good[0]
     for c in good[1:]:
