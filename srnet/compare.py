@@ -414,7 +414,7 @@ def _formula_text(explainer, feature_names=None) -> list[str] | None:
                                                   for s in f.free_symbols
                                                   if re.fullmatch(r"x\d+", s.name) and int(s.name[1:]) < len(named)}))
                     for f in formulas]
-    if getattr(explainer, "is_decision_", False):  # a two-class SRNet formula: its logit difference
+    if getattr(explainer, "is_decision_", False):  # a two-class formula: its logit difference
         return [f"d = y1 - y0 = {formulas[0]}"]
     return [str(f) for f in formulas]
 

@@ -62,6 +62,16 @@ def _read(explainer: Explainer, X: np.ndarray) -> None:
     explainer.size_ = sum(complexity(formula) for formula in explainer.readable_formulas_)
 
 
+def _as_decision(explainer: Explainer) -> None:
+    """A two-class network with a constant logit (a one-logit classifier explains as the logits (0, z)) is decided
+    by its other logit alone: its ``formulas_`` become the one logit difference d = y1 - y0, shown and counted
+    as SRNet's two-class formula is (``is_decision_``), where the comparison printed "0; formula"."""
+    explainer.is_decision_ = (explainer.task_ == "classification" and len(explainer.formulas_) == 2
+                              and bool(explainer.constant_.any()))
+    if explainer.is_decision_:
+        explainer.formulas_ = [explainer.formulas_[1] - explainer.formulas_[0]]
+
+
 def _learning_points(X_train, X_valid):
     return X_train if X_valid is None else np.vstack([X_train, X_valid])
 
@@ -161,6 +171,7 @@ class _DirectRegressionExplainer(Explainer):
                 self.model_.expression_]
             for column, expression in zip(np.flatnonzero(~self.constant_), expressions):
                 self.formulas_[column] = expression
+        _as_decision(self)
         _read(self, X_train)
 
     def _predict(self, X):
@@ -217,7 +228,8 @@ class GplearnExplainer(Explainer):
     until it or ``generations`` runs out, so that it runs at the others'
     budget; None: ``generations`` alone.  ``formulas_``: each search's
     program as sympy (gplearn's protected div, log and sqrt written as the
-    mathematics, as srnet's formulas are)."""
+    mathematics, as srnet's formulas are); an output that never changes (a
+    saturated logit) is its value, not searched."""
 
     name = "gplearn"
 
@@ -238,11 +250,13 @@ class GplearnExplainer(Explainer):
         seconds = check_budget("max_seconds", self.max_seconds, allow_none=True)
         X = _learning_points(X_train, X_valid)
         targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
+        self.constant_ = np.all(targets == targets[:1], axis=0)  # a saturated logit: its value, no search
+        self.values_ = targets[0].copy()
         started = time.perf_counter()
         self.models_ = []
-        for k, column in enumerate(targets.T):
+        for k, column in enumerate(targets[:, ~self.constant_].T):
             # this search's share of what is left (it ran 1000 x 20 whatever --seconds: 9.6 s against 1 s)
-            deadline = None if seconds is None else started + seconds * (k + 1) / targets.shape[1]
+            deadline = None if seconds is None else started + seconds * (k + 1) / int((~self.constant_).sum())
             model = SymbolicRegressor(population_size=self.population_size, generations=1, warm_start=True,
                                       function_set=self.function_set, random_state=int(rng.integers(2**31)),
                                       n_jobs=1)
@@ -251,11 +265,16 @@ class GplearnExplainer(Explainer):
                 model.set_params(generations=model.generations + 1)
                 model.fit(X, column)
             self.models_.append(model)
-        self.formulas_ = [gplearn_to_sympy(model._program.program, X.shape[1]) for model in self.models_]
+        self.formulas_ = [sympy.Float(float(v)) for v in self.values_]
+        for column, model in zip(np.flatnonzero(~self.constant_), self.models_):
+            self.formulas_[column] = gplearn_to_sympy(model._program.program, X.shape[1])
+        _as_decision(self)
         _read(self, X_train)
 
     def _predict(self, X):
-        output = np.column_stack([model.predict(X) for model in self.models_])
+        output = np.tile(self.values_, (len(X), 1))
+        for column, model in zip(np.flatnonzero(~self.constant_), self.models_):
+            output[:, column] = model.predict(X)
         return softmax(output) if self.task_ == "classification" else output
 
 
@@ -452,6 +471,7 @@ class PyoperonExplainer(Explainer):
             expressions.append(simplify(operon_tree_to_sympy(model.model_, by_hash), self.simplify_seconds))
         self.expression_ = expressions[0] if len(expressions) == 1 else expressions
         self.formulas_ = list(expressions)
+        _as_decision(self)
         _read(self, X_train)
 
     def _predict(self, X):

@@ -315,3 +315,41 @@ def test_srnet_s_domain_beside_the_other_explainers_is_the_box_they_learn_from()
     own = SRNetExplainer(max_seconds=None, srnet_params={**quick, "domain": "auto"}).fit(NetworkFunction(net), X,
                                                                                          random_state=0)
     assert own.model_.domain == "auto"  # the user's choice, when given, stands
+
+
+
+def test_a_one_logit_classifier_is_compared_by_its_one_formula_d():
+    """A one-logit binary classifier explains as the logits (0, z): a direct regression (cgp_direct; gplearn
+    and pyoperon where installed) shows and counts the one formula that decides, d = y1 - y0 (it printed
+    "0; formula" and counted the constant's node), and that formula is the network's class-1 logit."""
+    from srnet.explain.formulas import GplearnExplainer, PyoperonExplainer, gplearn_available, pyoperon_available
+    from srnet.expr.symbolic import make_symbols
+    from srnet.networks import binary_classifier
+
+    torch.manual_seed(0)
+    X = np.random.default_rng(3).normal(size=(200, 2))
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)).double()
+    network = NetworkFunction(binary_classifier(model))
+    explainers = {"cgp_direct": CGPDirectExplainer(**FAST_CGP)}
+    if gplearn_available():
+        explainers["gplearn"] = GplearnExplainer(population_size=200, generations=5)
+    if pyoperon_available():
+        explainers["pyoperon"] = PyoperonExplainer(max_seconds=None, max_generations=20, n_threads=1)
+    result = compare(network, X, explainers, n_points=60, random_state=0)
+    for name, explainer in result.explainers.items():
+        record = next(r for r in result.records if r["explainer"] == name and r["domain"] == "test")
+        (shown,) = record["formula"]
+        assert shown.startswith("d = y1 - y0 = ") and ";" not in shown, shown
+        assert explainer.is_decision_ and len(explainer.formulas_) == 1
+        assert record["size"] == complexity(explainer.readable_formulas_[0])  # d's nodes alone
+        d = np.broadcast_to(sympy.lambdify(make_symbols(2), explainer.formulas_[0], "numpy")(X[:, 0], X[:, 1]),
+                            len(X))
+        probabilities = explainer.predict(X)
+        np.testing.assert_allclose(d, np.log(probabilities[:, 1] / probabilities[:, 0]), atol=1e-6)  # what it predicts
+    d = sympy.lambdify(make_symbols(2), result.explainers["cgp_direct"].formulas_[0], "numpy")(X[:, 0], X[:, 1])
+    assert np.corrcoef(d, network.logits(X)[:, 1])[0, 1] > 0.99  # the class-1 logit, class 0's being 0
+    # a network of two varying logits keeps both formulas
+    two = NetworkFunction(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2), nn.Softmax(dim=1)).double())
+    both = compare(two, X, {"cgp_direct": CGPDirectExplainer(**FAST_CGP)}, n_points=60, random_state=0)
+    assert not both.explainers["cgp_direct"].is_decision_
+    assert len(next(r for r in both.records if r["domain"] == "test")["formula"]) == 2
