@@ -725,20 +725,24 @@ def test_ctrl_c_in_the_middle_of_a_polish_keeps_the_steps_taken(monkeypatch):
 
 def test_the_search_works_on_inputs_far_from_unit_scale():
     """Candidates are clipped on their raw values (1e6): with inputs of 1e3 a product x0*x1 could never be
-    chosen (R2 0.70), with 1e7 not even a leaf reading an input.  Such inputs are searched scaled by a power
-    of two, folded into the leaves: the formula reads X as given."""
-    from srnet.xnet.estimators import _input_scales
+    chosen (R2 0.70), with 1e7 not even a leaf reading an input; inputs far from 0 (a year) read in
+    constants the library does not suit.  Such inputs are searched as (x - centre) / scale (srnet.coordinates,
+    as CGPRegressor and SRNet search them), folded into the leaves: the formula reads X as given."""
     rng = np.random.default_rng(0)
     Z = rng.uniform(-2, 2, (200, 4))
-    assert _input_scales(Z).tolist() == [1.0] * 4  # (Nguyen's inputs are searched as they are)
-    assert _input_scales(Z * 1e3).tolist() == [2.0 ** -11] * 4 and _input_scales(Z * 1e-5).tolist() == [2.0**16] * 4
-    for scale in (1e3, 1e7):
-        X = Z * scale
-        y = X[:, 0] * X[:, 1] + X[:, 2] - X[:, 3]
-        model = XNetRegressor(max_seconds=None, max_iterations=80, simplify_seconds=0, random_state=0).fit(X, y)
-        assert model.score(X, y) > 0.9999
+    model = XNetRegressor(max_seconds=None, max_iterations=80, simplify_seconds=0, random_state=0)
+    assert model.fit(Z, Z[:, 0] * Z[:, 1]).input_map_ is None  # (Nguyen's inputs are searched as they are)
+    for scale, offset in ((1e3, 0.0), (1e7, 0.0), (10.0, 2000.0)):
+        X = Z * scale + offset
+        y = Z[:, 0] * Z[:, 1] + Z[:, 2] - Z[:, 3]
+        model.fit(X, y)
+        assert model.input_map_.moved == [0, 1, 2, 3]
+        # centred where the mean lies beyond a spread from 0 (the year), scaled to unit spread
+        np.testing.assert_allclose(model.input_map_.centre, X.mean(axis=0) if offset else 0, atol=0.01 * scale)
+        np.testing.assert_allclose(model.input_map_.scale, X.std(axis=0), rtol=0.01)
+        assert model.score(X, y) > 0.9999, (scale, offset)
         np.testing.assert_allclose(evaluate_sympy(model.expression_, make_symbols(4), X), model.predict(X),
-                                   rtol=1e-9)
+                                   rtol=1e-9, atol=1e-9)
 
 
 def test_a_refit_that_fails_leaves_the_last_fit_whole():

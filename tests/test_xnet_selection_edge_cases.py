@@ -3,8 +3,9 @@
 import numpy as np
 import torch
 
+from srnet.coordinates import search_coordinates
 from srnet.xnet import XNetRegressor
-from srnet.xnet.estimators import _fold_input_scales, _input_scales
+from srnet.xnet.estimators import _fold_input_map
 from srnet.xnet.forward import Plan
 from srnet.xnet.losses import derivatives
 from srnet.xnet.select import apply_all, propose, targets
@@ -52,19 +53,24 @@ def test_sqrt_is_offered_on_an_argument_that_touches_zero_without_changing_sign(
     assert found[0].candidate.op == "sqrt" and found[0].gain == 1.0
 
 
-def test_folding_the_scale_of_a_subnormal_column_keeps_the_tree_finite():
-    """estimators.py:65/74: a column of magnitude ~1e-310 gets the scale 2**1023 (the exponent clip); a leaf
-    that reads it with weight 3 in the search then folds to 3 * 2**1023 = inf, and to_program refuses the
-    tree ("a neuron's weight or bias is not finite"): the value the search computed, 3 * (s * x), is finite."""
-    X = np.column_stack([np.linspace(1, 2, 5), np.linspace(1, 2, 5) * 1e-310])
-    scales = _input_scales(X)
-    root = Node("add", [leaf(0), leaf(1, weight=3.0)])
+def test_folding_the_input_map_into_the_leaves_reads_x_as_given():
+    """The search reads each moved input as (x - centre) / scale (an age, a year, a column of 1e7 and one of
+    1e-4 here); folded into the leaves' weights and biases, the trees compute on raw X what the search
+    computed on the mapped X (oracle: the searched forest's own torch pass)."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(20, 80, 30), rng.uniform(1990, 2010, 30), rng.normal(0, 1e7, 30),
+                         rng.uniform(-1e-4, 1e-4, 30), rng.uniform(-1, 1, 30)])
+    mapping = search_coordinates(X)
+    assert mapping.moved == [0, 1, 2, 3]  # (the last column is searched as it is)
+    root = Node("add", [Node("mul", [leaf(0, weight=0.7, bias=0.2), leaf(1, weight=-1.3, bias=0.5)]),
+                        Node("sin", [Node("add", [leaf(2, weight=2.0, bias=-0.1), leaf(3, weight=0.4)])])])
+    root = Node("sub", [root, leaf(4, weight=1.5, bias=0.3)])
     searched = Plan.of([root])
-    expected = searched.predict(torch.as_tensor(X * scales), *searched.parameters(torch.float64, "cpu")).numpy()
-    assert np.all(np.isfinite(expected))
-    _fold_input_scales([root], scales)
-    program = to_program([root], 2)  # raises ValueError on the code as reviewed
-    np.testing.assert_allclose(program(X), expected[:, 0], rtol=1e-12)
+    expected = searched.predict(torch.as_tensor(mapping.apply(X)), *searched.parameters(torch.float64, "cpu"))
+    _fold_input_map([root], mapping)
+    np.testing.assert_allclose(to_program([root], 5)(X), expected.numpy()[:, 0], rtol=1e-9, atol=1e-12)
+    _fold_input_map([root], None)  # no map: nothing to fold
+    np.testing.assert_allclose(to_program([root], 5)(X), expected.numpy()[:, 0], rtol=1e-9, atol=1e-12)
 
 
 def test_a_fit_on_a_subnormal_column_does_not_crash_after_its_search():

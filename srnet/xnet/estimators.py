@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from srnet.cgp.primitives import function_names, primitive
+from srnet.coordinates import InputMap, in_search_coordinates, search_coordinates
 from srnet.data import check_budget, check_labels_present, random_generator
 from srnet.estimators import (
     ReadableFormulaMixin,
@@ -56,36 +57,21 @@ def split_library(functions) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (tuple(p.name for p in prims if p.arity == 1), tuple(p.name for p in prims if p.arity == 2))
 
 
-#: Inputs whose largest magnitude lies outside [1/INPUT_RANGE, INPUT_RANGE] are searched scaled by a power of
-#: two: the search clips a neuron's raw value at ``clip`` (1e6), so with inputs of 1e3 a product x0*x1 could
-#: never be chosen (R2 0.70 on x0*x1 + x2 - x3), with 1e7 not even a leaf.  Inputs in that range (every
-#: Nguyen problem's) are searched as they are.
-INPUT_RANGE = 64.0
-
-
-#: The largest input scale is 2**MAX_SCALE_EXPONENT (see _input_scales).
-MAX_SCALE_EXPONENT = 960
-
-
-def _input_scales(X: np.ndarray) -> np.ndarray:
-    """Per input, the power of two that brings its largest magnitude near 1 (1 where it is in range), at
-    most 2**MAX_SCALE_EXPONENT: a column below 2**-960 (1e-289) stays below 1 and reads as near-constant, as
-    its formula's coefficients of 1e289 and more would overflow when folded into the leaves' weights."""
-    largest = np.max(np.abs(X), axis=0) if len(X) else np.ones(X.shape[1])
-    out_of_range = (largest > INPUT_RANGE) | ((largest < 1 / INPUT_RANGE) & (largest > 0))
-    exponents = np.where(out_of_range, -np.round(np.log2(np.where(largest > 0, largest, 1.0))), 0.0)
-    # a subnormal column: 2**1063 is inf; and at most 2**960, a leaf's weight below 2**63 folds into a finite
-    # one (3 * 2**1023 was inf, and fit failed after its whole search)
-    return np.ldexp(1.0, np.clip(exponents, -1022, MAX_SCALE_EXPONENT).astype(int))
-
-
-def _fold_input_scales(roots, scales: np.ndarray) -> None:
-    """Leaves read ``scale * x`` during the search: their weights take the scale, in place (a power of
-    two: exact)."""
+def _fold_input_map(roots, mapping: InputMap | None) -> None:
+    """Leaves read an input's search coordinate ``(x - centre) / scale`` during the search (see
+    :mod:`srnet.coordinates`: the map CGPRegressor's and SRNet's searches use); a leaf ``w*z + b`` is then
+    ``(w/scale)*x + (b - w*centre/scale)``, so its weight and bias take the map, in place, and the trees read X
+    as given.  Why the map: the search clips a neuron's raw value at ``clip`` (1e6), so with inputs of 1e3 a
+    product x0*x1 could never be chosen (R2 0.70 on x0*x1 + x2 - x3), with 1e7 not even a leaf; and an input
+    in the tens (an age) or far from 0 (a year) reads in constants the library's functions do not suit."""
+    if mapping is None:
+        return
     for root in roots:
         for node in postorder(root):
             if node.op == LEAF:
-                node.weight *= float(scales[node.var])
+                factor, centre = float(mapping.factor[node.var]), float(mapping.centre[node.var])
+                node.bias -= node.weight * factor * centre
+                node.weight *= factor
 
 
 class _XNetBase(ReadableFormulaMixin, BaseEstimator):
@@ -192,8 +178,8 @@ class _XNetBase(ReadableFormulaMixin, BaseEstimator):
         threads = check_budget("n_threads", self.n_threads, integer=True, minimum=1)
         device = torch_device(self.device)
         rng = random_generator(self.random_state)
-        scales = _input_scales(X)
-        X_t = torch.tensor(X * scales, dtype=torch.float64, device=device)  # a copy: X may be read-only
+        input_map = search_coordinates(X)
+        X_t = torch.tensor(in_search_coordinates(X, input_map), dtype=torch.float64, device=device)  # (a copy)
         rows, valid = self._split(len(X), fraction, strata, rng)
         if valid is not None:
             valid = (X_t[valid], Y[valid])
@@ -201,7 +187,7 @@ class _XNetBase(ReadableFormulaMixin, BaseEstimator):
         with torch_threads(threads), SearchProgress(self.progress, type(self).__name__, settings.max_seconds,
                                                      settings.max_iterations, unit="it", loss_name="loss") as bar:
             result = train(X_t, Y, loss, n_trees, settings, rng, valid, on_iteration=bar, on_phase=bar.phase)
-            _fold_input_scales(result.roots, scales)  # the trees read X as given from here on
+            _fold_input_map(result.roots, input_map)  # the trees read X as given from here on
             program = to_program(result.roots, X.shape[1], scale, offset)
             bar.phase("writing the formula")  # seconds for a forest of a thousand neurons
             # every fitted attribute is set after the formulas (a second Ctrl-C there leaves the estimator as it
@@ -211,6 +197,7 @@ class _XNetBase(ReadableFormulaMixin, BaseEstimator):
         for name, value in (fitted or {}).items():
             setattr(self, name, value)
         self.trees_ = result.roots
+        self.input_map_ = input_map
         self.program_ = program
         self.loss_ = result.loss
         self.front_ = result.front
@@ -340,7 +327,13 @@ _PARAMETERS_DOC = """
 
 _ATTRIBUTES_DOC = """
     trees_ : list of srnet.xnet.tree.Node
-        The trained trees (see :func:`srnet.xnet.tree.describe`).
+        The trained trees (see :func:`srnet.xnet.tree.describe`), reading X
+        as given: the input map is folded into their leaves.
+    input_map_ : srnet.coordinates.InputMap or None
+        Inputs beyond +-10, or of a spread under 0.05, searched as
+        ``(x - centre) / scale`` (see :mod:`srnet.coordinates`), as
+        :class:`srnet.CGPRegressor` searches them; None when every input was
+        searched as given.
     program_ : srnet.expr.Program
         The trees as data: evaluate, export to torch
         (:class:`srnet.expr.ProgramModule`), save as JSON.

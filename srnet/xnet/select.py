@@ -238,7 +238,8 @@ def propose(plan, outs, target, weight, X, unary, binary, *, max_nodes: int, cli
 def _best_of_each(plan, cands, raws, ok, target, weight, clip: float, margin: float) -> list[Proposal]:
     """Each neuron's best candidate among ``cands`` that beats its current function."""
     # clipped on the raw value, as the search always was (clipping the weighted output instead was tried and
-    # put back: no gain on Nguyen); inputs far from unit scale are scaled before the search (_input_scales)
+    # put back: no gain on Nguyen); inputs far from unit scale are searched standardised
+    # (estimators._fold_input_map)
     ok = ok & (raws.abs() <= clip).all(dim=1)
     node_of = torch.tensor([c.node for c in cands], device=raws.device)
     w, b, error = _fit(raws, target[node_of], weight[node_of])
