@@ -88,6 +88,12 @@ class MLPSpec:
             raise ValueError(f"layer widths must be whole numbers, got {self.widths}")
         if self.widths is not None and (len(self.widths) < 2 or min(self.widths) < 1):
             raise ValueError(f"layer widths {self.widths} need an input and an output width, all positive")
+        if self.activation in (*OUTPUT_ACTIVATIONS, BINARY_LOGIT) and self.activation not in ACTIVATIONS:
+            # 'mlp:4-1:logit' read the head as an unknown hidden activation
+            outputs = 1 if self.activation == BINARY_LOGIT else 3
+            raise ValueError(f"'{self.activation}' is an output head: name the hidden activation before it, like "
+                             f"'mlp:4-8-{outputs}:tanh:{self.activation}' (no hidden layer: "
+                             f"'mlp:4-{outputs}:identity:{self.activation}')")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation '{self.activation}'; choose from {', '.join(ACTIVATIONS)}")
         if self.output_activation is not None and self.output_activation not in (*OUTPUT_ACTIVATIONS, BINARY_LOGIT):

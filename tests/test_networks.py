@@ -53,6 +53,10 @@ def test_spec_string_round_trips():
         ("mlp:3-4-1:swish", r"unknown activation 'swish'; choose from sigmoid, tanh, relu, gelu, silu, identity"),
         ("mlp:3-4-1:sigmoid:sparsemax", r"unknown output activation 'sparsemax'; choose from .*softmax"),
         ("mlp:3-4-1:sigmoid:softmax", r"a softmax head needs at least 2 outputs; this network has 1"),
+        # a head alone was read as an unknown hidden activation ("choose from sigmoid, tanh, ...")
+        ("mlp:4-1:logit", r"'logit' is an output head: name the hidden activation before it, like "
+                          r"'mlp:4-8-1:tanh:logit' \(no hidden layer: 'mlp:4-1:identity:logit'\)"),
+        ("mlp:4-3:softmax", r"'softmax' is an output head: .*'mlp:4-8-3:tanh:softmax'"),
     ],
 )
 def test_parse_architecture_errors(text, message):
