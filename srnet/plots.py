@@ -489,6 +489,10 @@ def plot_fidelity(records, path, title="fidelity to the network", counts: dict |
     return save_figure(fig, path)
 
 
+#: Panels per row of a decision-boundary map.
+PANELS_PER_ROW = 4
+
+
 def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_points=40,
                              feature_names=None, class_labels=None) -> Path:
     """Predicted class over a grid of two inputs (the others fixed at the
@@ -505,15 +509,20 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
     A, B = np.meshgrid(g0, g1)
     grid = np.tile(fixed, (A.size, 1))
     grid[:, i], grid[:, j] = A.ravel(), B.ravel()
-    # constrained: the figure's title printed over the panels' titles
-    fig, axes = plt.subplots(1, len(classifiers), figsize=(3.8 * len(classifiers), 3.9), squeeze=False,
-                             layout="constrained")
+    # constrained: the figure's title printed over the panels' titles; at most PANELS_PER_ROW a row (eight
+    # panels in one row made a 3661-pixel-wide strip, read at a tenth of its size)
+    columns = min(len(classifiers), PANELS_PER_ROW)
+    rows = -(-len(classifiers) // columns)
+    fig, grid_axes = plt.subplots(rows, columns, figsize=(3.8 * columns, 3.9 * rows + 0.4), squeeze=False,
+                                  layout="constrained")
+    for unused in grid_axes.ravel()[len(classifiers):]:
+        unused.set_visible(False)
     names = feature_names or [f"x{k}" for k in range(X.shape[1])]
     # where no score is finite there is no class (as class_agreement counts it): magenta, not the arg-max of
     # NaN scores, which numpy reads as the first NaN's class (a formula's NaN region was painted class 0)
     cmap = matplotlib.colormaps["tab10"].with_extremes(bad="magenta")
     seen, no_class, reference, differs_anywhere = set(), False, None, False
-    for ax, (label, f) in zip(axes[0], classifiers.items()):
+    for ax, (label, f) in zip(grid_axes.ravel(), classifiers.items()):
         classes, chosen = _classes(np.asarray(f(grid), dtype=np.float64), 1, label)
         seen.update(int(c) for c in np.unique(classes[chosen]))
         no_class = no_class or not chosen.all()

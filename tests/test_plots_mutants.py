@@ -883,3 +883,19 @@ def test_a_decision_map_of_more_than_ten_classes_paints_each_class_in_its_legend
     for k in (0, 9, 10, 11):
         cells = painted.reshape(-1, 4)[band == k]
         assert len(cells) and np.allclose(cells[:, :3], legend[f"class {k}"][:3]), k
+
+
+def test_a_decision_map_of_many_panels_wraps_into_rows_of_four(drawn):
+    """Six panels in one row made a strip 6 x 3.8 inches wide (eight: 3661 pixels), read at a tenth of its size:
+    they wrap into rows of at most PANELS_PER_ROW, the slots left over hidden, each panel still its own map."""
+    X = np.random.default_rng(0).uniform(-1, 1, size=(100, 2))
+    panels = {f"panel {k}": _three_classes for k in range(6)}
+    plots.plot_decision_boundaries(panels, X, (0, 1), "d.png", n_points=10)
+    fig = drawn["d.png"]
+    drawn_axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(drawn_axes) == 6 and len(fig.axes) == 8 and plots.PANELS_PER_ROW == 4
+    rows = sorted({round(ax.get_subplotspec().rowspan.start) for ax in drawn_axes})
+    assert rows == [0, 1] and fig.get_size_inches()[0] == pytest.approx(4 * 3.8)
+    assert [ax.get_title().split("\n")[0] for ax in drawn_axes] == list(panels)
+    plots.plot_decision_boundaries(dict(list(panels.items())[:2]), X, (0, 1), "two.png", n_points=10)
+    assert len(drawn["two.png"].axes) == 2 and drawn["two.png"].get_size_inches()[0] == pytest.approx(2 * 3.8)

@@ -353,3 +353,17 @@ def test_a_one_logit_classifier_is_compared_by_its_one_formula_d():
     both = compare(two, X, {"cgp_direct": CGPDirectExplainer(**FAST_CGP)}, n_points=60, random_state=0)
     assert not both.explainers["cgp_direct"].is_decision_
     assert len(next(r for r in both.records if r["domain"] == "test")["formula"]) == 2
+
+
+def test_the_map_s_second_input_is_not_a_copy_of_the_first():
+    """Standardised inputs all have a spread near 1, and the map took two near-copies (breast cancer's area
+    and radius, r = 0.99): its slice lay on a thin diagonal of the data.  The second input is the most varied
+    once its correlation with the first is discounted."""
+    from srnet.compare import most_varied_inputs
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=500)
+    X = np.column_stack([a, a + 0.01 * rng.normal(size=500), rng.normal(size=500), 5 + 0.1 * rng.normal(size=500)])
+    first, second = most_varied_inputs(X)
+    assert {first, second} == {0, 2} or {first, second} == {1, 2}
+    assert most_varied_inputs(np.column_stack([a, 3 + 0 * a, rng.normal(size=500)]))[1] == 2  # (a constant: r NaN)
