@@ -348,11 +348,15 @@ def test_a_one_logit_classifier_is_compared_by_its_one_formula_d():
         np.testing.assert_allclose(d, np.log(probabilities[:, 1] / probabilities[:, 0]), atol=1e-6)  # what it predicts
     d = sympy.lambdify(make_symbols(2), result.explainers["cgp_direct"].formulas_[0], "numpy")(X[:, 0], X[:, 1])
     assert np.corrcoef(d, network.logits(X)[:, 1])[0, 1] > 0.99  # the class-1 logit, class 0's being 0
+    # the printout says what d is to a user who knows one logit z
+    assert "d = y1 - y0: the logit difference that decides the class" in result.table()
+    assert "so d is z" in result.table()
     # a network of two varying logits keeps both formulas
     two = NetworkFunction(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2), nn.Softmax(dim=1)).double())
     both = compare(two, X, {"cgp_direct": CGPDirectExplainer(**FAST_CGP)}, n_points=60, random_state=0)
     assert not both.explainers["cgp_direct"].is_decision_
     assert len(next(r for r in both.records if r["domain"] == "test")["formula"]) == 2
+    assert "d = y1 - y0:" not in both.table()
 
 
 def test_the_map_s_second_input_is_not_a_copy_of_the_first():
