@@ -82,3 +82,53 @@ def test_a_fit_on_a_subnormal_column_does_not_crash_after_its_search():
     y = X[:, 0] + (X[:, 1] * 1e300) * 1e10
     model = XNetRegressor(max_seconds=None, max_iterations=5, simplify_seconds=0, random_state=2).fit(X, y)
     assert np.all(np.isfinite(model.predict(X)))
+
+
+def test_the_constants_steps_never_move_a_divisor_across_zero_at_the_rows():
+    """The selection step gives a neuron div only where its divisor keeps one sign at the rows; the constants'
+    steps then moved it across 0 (a breast-cancer classifier's logit jumped from 182 to -223 between two
+    training rows, its formula's divisor 29.09*area_error - 7006).  A target with a pole among the rows pulls
+    the divisor there: each step rule stops short of it, and a forest whose divisor crosses 0 has no loss."""
+    import math
+
+    from srnet.xnet.constants import forest_loss, gradient_steps, newton_steps
+
+    rng = np.random.default_rng(0)
+    X = torch.tensor(np.column_stack([rng.uniform(1, 2, 80), rng.uniform(0.5, 2, 80)]))
+    Y = (X[:, 0] / (X[:, 1] - 1.0)).clamp(-20, 20).reshape(-1, 1)  # the pole at x1 = 1, among the rows
+    for rule in ("newton", "gradient"):
+        root = Node("div", [leaf(0), leaf(1, weight=1.0, bias=0.0)])
+        plan = Plan.of([root])
+        before = forest_loss(plan, X, Y, "mse", *plan.parameters(torch.float64, "cpu"))
+        if rule == "newton":
+            newton_steps(plan, X, Y, "mse", 1e-3, 200, 1e6)
+        else:
+            gradient_steps(plan, X, Y, "mse", 0.1, 2000, 1e6, 1.0)
+        divisor = root.children[1].weight * X[:, 1] + root.children[1].bias
+        assert bool((divisor > 0).all() or (divisor < 0).all()), rule  # (Newton's steps crossed: -44.6 to 20.7)
+        after = forest_loss(plan, X, Y, "mse", *plan.parameters(torch.float64, "cpu"))
+        assert after < before and math.isfinite(after), rule  # (the steps did move: towards the pole, not across)
+    root.children[1].weight, root.children[1].bias = 1.0, -1.0  # through 0 at x1 = 1
+    assert forest_loss(plan, X, Y, "mse", *plan.parameters(torch.float64, "cpu")) == math.inf
+
+
+def test_singularities_of_an_x_net_name_a_pole_between_the_rows(monkeypatch):
+    """XNet's estimators report where expression_ is not what predict computes (``singularities_``), as
+    CGPRegressor does: training keeps divisors clear of 0 at the training rows, which leaves the box beyond
+    them.  A forest whose divisor x1 - 0.51 changes sign between rows is named; a clean fit has none."""
+    import srnet.xnet.estimators as estimators
+    from srnet.xnet.train import Result
+
+    X = np.column_stack([np.linspace(1, 2, 41), np.linspace(0, 1, 41)])
+    y = X[:, 0] + X[:, 1]
+    assert estimators.XNetRegressor(max_seconds=None, max_iterations=3, simplify_seconds=0,
+                                    random_state=0).fit(X, y).singularities_ == []
+
+    def searched(X_, Y_, loss, n_trees, settings, rng, valid=None, **_):
+        root = Node("div", [leaf(0), leaf(1, bias=-0.51)])
+        return Result([root], 0.0, [(3, 0.0)], np.zeros((0, 4)), 1, 0, 0, "max_iterations")
+
+    monkeypatch.setattr(estimators, "train", searched)
+    model = estimators.XNetRegressor(max_seconds=None, max_iterations=3, simplify_seconds=0).fit(X, y)
+    (note,) = model.singularities_
+    assert note == "the denominator of div, x1 - 0.51, crosses 0 inside the domain"

@@ -12,7 +12,9 @@ next step grow):
   (:meth:`srnet.xnet.forward.Plan.linearize`), and trees have few constants,
   so a step costs about what a gradient step does and converges in a few.
 
-Both work on the training forward pass, whose neuron outputs are clipped.
+Both work on the training forward pass, whose neuron outputs are clipped, and
+neither takes a step that moves a neuron's function off its domain at the
+training rows (:func:`forest_loss`).
 """
 
 from __future__ import annotations
@@ -29,9 +31,14 @@ RULES = ("newton", "gradient")
 
 
 def forest_loss(plan, X, Y, loss, w, b, clip=None) -> float:
-    """The loss of the forest with constants ``(w, b)`` (inf where it is not finite)."""
+    """The loss of the forest with constants ``(w, b)``: inf where it is not finite, or where a neuron's
+    function leaves its domain at the rows of X (:meth:`Plan.in_domain`: a divisor or log's argument crossing
+    0, a protection firing), so that no step of the constants puts a pole among the rows."""
     with torch.no_grad():
-        value = float(loss_value(loss, plan.predict(X, w, b, clip), Y))
+        outs = plan.forward(X, w, b, clip)
+        if not plan.in_domain(outs):
+            return math.inf
+        value = float(loss_value(loss, torch.stack([outs[r] for r in plan.roots], dim=1), Y))
     return value if math.isfinite(value) else math.inf
 
 
@@ -46,8 +53,9 @@ def gradient_steps(plan: Plan, X, Y, loss: str, lr: float, steps: int, clip: flo
             break
         w.requires_grad_(True)
         b.requires_grad_(True)
-        value = loss_value(loss, plan.predict(X, w, b, clip), Y)
-        current = float(value.detach())
+        outs = plan.forward(X, w, b, clip)
+        value = loss_value(loss, torch.stack([outs[r] for r in plan.roots], dim=1), Y)
+        current = float(value.detach()) if plan.in_domain(outs) else math.inf  # (a step off it: undone)
         if best is None and not math.isfinite(current):
             break  # a start whose loss is not finite has no gradient to follow (halving the rate at every step
             # of every iteration left it near 0 for the forest that came next)

@@ -28,7 +28,9 @@ from srnet.estimators import (
     validate_data,
     validate_regression,
 )
+from srnet.expr.symbolic import make_symbols
 from srnet.expr.torch_module import torch_threads
+from srnet.formulas import Formula, singularities
 from srnet.metrics import softmax
 from srnet.progress import SearchProgress
 from srnet.train import torch_device
@@ -206,6 +208,10 @@ class _XNetBase(ReadableFormulaMixin, BaseEstimator):
         self.n_restarts_ = result.restarts
         self.n_perturbations_ = result.perturbations
         self.stop_reason_ = result.stop_reason
+        # where expression_ is not what predict computes in the data's box (a divisor or log's argument at or
+        # through 0 between the rows: the steps keep them clear of it at the training rows, not beyond)
+        self.singularities_ = singularities(Formula("xnet", (program,)), X, make_symbols(
+            X.shape[1], getattr(self, "feature_symbols_", None) and list(self.feature_symbols_.values())))
         self.n_nodes_ = count_nodes(result.roots)
         self.n_parameters_ = 2 * self.n_nodes_  # a weight and a bias per neuron
         # one formula for a 1-D y or a binary classifier; a list for a 2-D y, one column or more
@@ -337,6 +343,14 @@ _ATTRIBUTES_DOC = """
     program_ : srnet.expr.Program
         The trees as data: evaluate, export to torch
         (:class:`srnet.expr.ProgramModule`), save as JSON.
+    singularities_ : list of str
+        Where ``expression_`` is not what ``predict`` computes inside the
+        training data's box, one note each (empty when nowhere): a divisor or
+        a log's argument within 1e-10 of 0, or crossing 0 between the rows
+        (:func:`srnet.formulas.singularities`).  Training keeps every
+        neuron's function on its domain at the training rows (the selection
+        step and the constants' steps alike), so a note means a pole between
+        them and the box's corners, or at validation rows.
     n_nodes_ : int
         Neurons in all trees.
     n_parameters_ : int

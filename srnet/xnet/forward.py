@@ -18,6 +18,32 @@ from srnet.cgp.primitives import primitive
 from srnet.xnet.tree import LEAF, Node, postorder
 
 
+def in_domain(op: str, args) -> torch.Tensor:
+    """(K,) bool: whether the primitive ``op`` (a function, not a leaf) is used on its mathematical domain at
+    every sample, per row of its (K, n) operands ``args`` (one tensor per operand): its protection never fires
+    (div's divisor and log's argument clear of 0, exp's argument below its cap), div's divisor and log's
+    argument keep one sign (a continuous argument of both signs crosses 0 between the samples: a pole there),
+    and sqrt|a|'s argument keeps one sign, touching 0 or not (no protection fires at 0, but |a| bends there).
+    Both halves of the training keep neurons on it: the selection step's candidates (:mod:`srnet.xnet.select`)
+    and the constants' steps (:meth:`Plan.in_domain`)."""
+    ok = torch.ones(args[0].shape[0], dtype=torch.bool, device=args[0].device)
+    if op == "sqrt":
+        a = args[0]
+        return (a >= 0).all(dim=1) | (a <= 0).all(dim=1)
+    guard = primitive(op).guard
+    if guard is None:
+        return ok
+    a = args[guard.operand]
+    ok = ~guard.fires(a).any(dim=1)
+    if guard.where == "zero":
+        ok &= (a > 0).all(dim=1) | (a < 0).all(dim=1)
+    return ok
+
+
+#: The functions whose domain the constants' steps check (see :func:`in_domain`).
+BOUNDED = ("div", "log", "exp", "sqrt")
+
+
 @dataclass
 class Plan:
     """A forest's neurons in evaluation order.
@@ -41,6 +67,9 @@ class Plan:
     args: list
     roots: list
     tree_of: list
+    #: Per bounded function (:data:`BOUNDED`) in the forest, its neurons' operands' positions, one tuple per
+    #: operand: what :meth:`in_domain` checks.
+    bounded: dict
 
     @classmethod
     def of(cls, roots: list[Node]) -> "Plan":
@@ -54,7 +83,25 @@ class Plan:
                 args.append(tuple(position[id(c)] for c in node.children))
                 tree_of.append(t)
             root_positions.append(len(nodes) - 1)
-        return cls(nodes, fns, args, root_positions, tree_of)
+        bounded: dict = {}
+        for node, operands in zip(nodes, args):
+            if node.op in BOUNDED:
+                bounded.setdefault(node.op, []).append(operands)
+        return cls(nodes, fns, args, root_positions, tree_of,
+                   {op: tuple(zip(*operands)) for op, operands in bounded.items()})
+
+    def in_domain(self, outs: list) -> bool:
+        """Whether every neuron's function is used on its domain (:func:`in_domain`) at the samples of
+        ``outs`` (:meth:`forward`'s).  The constants' steps keep a forest there, as the selection step keeps
+        its candidates: a step of Levenberg-Marquardt moved a divisor that the selection step had chosen clear
+        of 0 across it, and a breast-cancer classifier's logit jumped from 182 to -223 between two
+        training rows."""
+        with torch.no_grad():
+            for op, positions in self.bounded.items():
+                operands = [torch.stack([outs[p] for p in operand]) for operand in positions]
+                if not bool(in_domain(op, operands).all()):
+                    return False
+        return True
 
     def parameters(self, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
         """The neurons' weights and biases as two fresh (n_nodes,) tensors."""

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from srnet.cgp.primitives import primitive
+from srnet.xnet.forward import in_domain
 from srnet.xnet.tree import LEAF, n_nodes, postorder, substitute
 
 #: Neurons whose candidates are built and fitted together; a larger forest goes a chunk at a time, in random
@@ -82,15 +83,8 @@ def _admissible(op: str, args, raw) -> torch.Tensor:
     """(K,) bool: rows of ``raw`` a neuron may take (see the module docstring; the clip applies in
     :func:`_best_of_each`)."""
     finite = torch.isfinite(raw).all(dim=1)
-    guard = None if op == LEAF else primitive(op).guard
-    if op == "sqrt":  # sqrt|a| has no protection at 0: an argument may touch 0, as data with exact zeros do
-        a = args[0]
-        finite &= ((a >= 0).all(dim=1) | (a <= 0).all(dim=1))
-    elif guard is not None:  # one sign, clear of log's and div's protection near 0; exp below its cap
-        a = args[guard.operand]
-        finite &= ~guard.fires(a).any(dim=1)
-        if guard.where == "zero":
-            finite &= (a > 0).all(dim=1) | (a < 0).all(dim=1)
+    if op != LEAF:
+        finite &= in_domain(op, args)
     spread = raw.amax(dim=1) - raw.amin(dim=1)
     return finite & (spread > 1e-9 * (1.0 + raw.abs().amax(dim=1)))
 
