@@ -426,8 +426,8 @@ def _formula_text(explainer, feature_names=None) -> list[str] | None:
 def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:
     """Two inputs for a 2-D map: the one of the largest standardised spread, then the one whose spread is
     largest once its correlation with the first is discounted (spread x (1 - |r|)): standardised breast-cancer
-    inputs, all of spread near 1, gave area against radius (r = 0.99), a map that lies off the data but on a
-    thin diagonal."""
+    inputs, all of spread near 1, gave area against radius (r = 0.99), whose rows lie on a thin diagonal of
+    the map and leave the rest of it off the data."""
     std = np.std(X, axis=0)
     spread = std / (np.abs(np.mean(X, axis=0)) + std + 1e-300)
     first = int(np.argmax(spread))
