@@ -105,6 +105,15 @@ def program_formulas(estimator, program: Program, X: np.ndarray, simplify_second
     return formulas
 
 
+def program_singularities(estimator, program: Program, X: np.ndarray, source: str) -> list[str]:
+    """Where the formula of a fitted estimator's ``program`` is not what ``predict`` computes inside X's box
+    (:func:`srnet.formulas.singularities`), its inputs named as ``expression_`` names them: the
+    ``singularities_`` of CGPRegressor and of X-Net's estimators."""
+    symbols = getattr(estimator, "feature_symbols_", None)
+    return singularities(Formula(source, (program,)), X,
+                         make_symbols(X.shape[1], symbols and list(symbols.values())))
+
+
 #: A target varying less than this has squared errors that underflow float64 (a 1e-162 target scored 0
 #: at generation 2 with a poor formula): refused, with advice to rescale.
 SMALLEST_VARIANCE = 1e-280
@@ -426,8 +435,7 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         # where expression_ is not what predict computes on the data's box (a divisor or log's argument at or
         # through 0: the search uses a protected x2/x2 as "x2 != 0" on count columns); the docstring said to
         # build a Formula by hand for it
-        self.singularities_ = singularities(Formula("direct", (program,)), X, make_symbols(
-            X.shape[1], getattr(self, "feature_symbols_", None) and list(self.feature_symbols_.values())))
+        self.singularities_ = program_singularities(self, program, X, "direct")
         return self
 
     def predict(self, X):

@@ -25,12 +25,11 @@ from srnet.estimators import (
     ReadableFormulaMixin,
     last_fit_kept_on_failure,
     program_formulas,
+    program_singularities,
     validate_data,
     validate_regression,
 )
-from srnet.expr.symbolic import make_symbols
 from srnet.expr.torch_module import torch_threads
-from srnet.formulas import Formula, singularities
 from srnet.metrics import softmax
 from srnet.progress import SearchProgress
 from srnet.train import torch_device
@@ -210,8 +209,7 @@ class _XNetBase(ReadableFormulaMixin, BaseEstimator):
         self.stop_reason_ = result.stop_reason
         # where expression_ is not what predict computes in the data's box (a divisor or log's argument at or
         # through 0 between the rows: the steps keep them clear of it at the training rows, not beyond)
-        self.singularities_ = singularities(Formula("xnet", (program,)), X, make_symbols(
-            X.shape[1], getattr(self, "feature_symbols_", None) and list(self.feature_symbols_.values())))
+        self.singularities_ = program_singularities(self, program, X, "xnet")
         self.n_nodes_ = count_nodes(result.roots)
         self.n_parameters_ = 2 * self.n_nodes_  # a weight and a bias per neuron
         # one formula for a 1-D y or a binary classifier; a list for a 2-D y, one column or more
