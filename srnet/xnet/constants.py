@@ -38,7 +38,7 @@ def forest_loss(plan, X, Y, loss, w, b, clip=None) -> float:
         outs = plan.forward(X, w, b, clip)
         if not plan.in_domain(outs):
             return math.inf
-        value = float(loss_value(loss, torch.stack([outs[r] for r in plan.roots], dim=1), Y))
+        value = float(loss_value(loss, plan.root_outputs(outs), Y))
     return value if math.isfinite(value) else math.inf
 
 
@@ -54,7 +54,7 @@ def gradient_steps(plan: Plan, X, Y, loss: str, lr: float, steps: int, clip: flo
         w.requires_grad_(True)
         b.requires_grad_(True)
         outs = plan.forward(X, w, b, clip)
-        value = loss_value(loss, torch.stack([outs[r] for r in plan.roots], dim=1), Y)
+        value = loss_value(loss, plan.root_outputs(outs), Y)
         current = float(value.detach()) if plan.in_domain(outs) else math.inf  # (a step off it: undone)
         if best is None and not math.isfinite(current):
             break  # a start whose loss is not finite has no gradient to follow (halving the rate at every step

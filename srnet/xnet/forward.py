@@ -26,13 +26,12 @@ def in_domain(op: str, args) -> torch.Tensor:
     and sqrt|a|'s argument keeps one sign, touching 0 or not (no protection fires at 0, but |a| bends there).
     Both halves of the training keep neurons on it: the selection step's candidates (:mod:`srnet.xnet.select`)
     and the constants' steps (:meth:`Plan.in_domain`)."""
-    ok = torch.ones(args[0].shape[0], dtype=torch.bool, device=args[0].device)
     if op == "sqrt":
         a = args[0]
         return (a >= 0).all(dim=1) | (a <= 0).all(dim=1)
     guard = primitive(op).guard
     if guard is None:
-        return ok
+        return torch.ones(args[0].shape[0], dtype=torch.bool, device=args[0].device)
     a = args[guard.operand]
     ok = ~guard.fires(a).any(dim=1)
     if guard.where == "zero":
@@ -141,7 +140,10 @@ class Plan:
 
     def predict(self, X: torch.Tensor, w: torch.Tensor, b: torch.Tensor, clip: float | None = None) -> torch.Tensor:
         """The roots' outputs, (n_samples, n_trees)."""
-        outs = self.forward(X, w, b, clip)
+        return self.root_outputs(self.forward(X, w, b, clip))
+
+    def root_outputs(self, outs: list) -> torch.Tensor:
+        """The roots' outputs among every neuron's (:meth:`forward`'s ``outs``), (n_samples, n_trees)."""
         return torch.stack([outs[r] for r in self.roots], dim=1)
 
     def linearize(self, X: torch.Tensor, w: torch.Tensor, b: torch.Tensor, clip: float | None = None):
@@ -157,7 +159,7 @@ class Plan:
         w = w.detach().requires_grad_(True)
         raws: list = []
         outs = self.forward(X, w, b.detach(), clip, raws)
-        Z = torch.stack([outs[r] for r in self.roots], dim=1)
+        Z = self.root_outputs(outs)
         grads = torch.autograd.grad(Z.sum(), outs, allow_unused=True)
         J = torch.stack([torch.zeros_like(outs[k]) if g is None else g for k, g in enumerate(grads)])
         return (torch.stack([o.detach() for o in outs]), torch.stack([r.detach() for r in raws]), Z.detach(),
