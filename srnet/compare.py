@@ -100,7 +100,7 @@ class Comparison:
                   f"formula so far" for name, seconds in cut.items()]  # (said in the CSV and the last line only)
         formulas = {r["explainer"]: r["formula"] for r in self.records if r.get("formula")}
         lines = [f"  {name}: {cut_text('; '.join(texts), see='compare.json')}" for name, texts in formulas.items()]
-        if any(text.startswith("d = y1 - y0") for texts in formulas.values() for text in texts):
+        if any(getattr(explainer, "is_decision_", False) for explainer in self.explainers.values()):
             # (a one-logit network's user knows its logit z, not y0 and y1: the (0, z) it is explained as)
             lines.append("  (d = y1 - y0: the logit difference that decides the class, class 1 where d > 0; a "
                          "network of one logit z is explained as the logits (0, z), so d is z)")

@@ -62,6 +62,22 @@ def _read(explainer: Explainer, X: np.ndarray) -> None:
     explainer.size_ = sum(complexity(formula) for formula in explainer.readable_formulas_)
 
 
+def _constant_outputs(explainer: Explainer, targets: np.ndarray) -> None:
+    """``constant_`` and ``values_``: the network outputs that never change at the learning points (a saturated
+    classifier's logit) are explained by their value, without a search (there is no formula to search for, and
+    the regressors rightly refuse a constant target)."""
+    explainer.constant_ = np.all(targets == targets[:1], axis=0)
+    explainer.values_ = targets[0].copy()
+
+
+def _outputs(explainer: Explainer, varying: np.ndarray) -> np.ndarray:
+    """The explainer's outputs: each constant output's value beside ``varying``, the (n, k) predictions of the
+    others in their order; a classifier's as class probabilities."""
+    output = np.tile(explainer.values_, (len(varying), 1))
+    output[:, ~explainer.constant_] = varying
+    return softmax(output) if explainer.task_ == "classification" else output
+
+
 def _as_decision(explainer: Explainer) -> None:
     """A two-class network with a constant logit (a one-logit classifier explains as the logits (0, z)) is decided
     by its other logit alone: its ``formulas_`` become the one logit difference d = y1 - y0, shown and counted
@@ -157,10 +173,7 @@ class _DirectRegressionExplainer(Explainer):
         params = {"simplify_seconds": 2.0, **(self.regressor_params or {})}
         X = _learning_points(X_train, X_valid)
         targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
-        # A network output that never changes (a saturated classifier's logit) is explained by its value:
-        # there is no formula to search for, and the regressors rightly refuse a constant target.
-        self.constant_ = np.all(targets == targets[:1], axis=0)
-        self.values_ = targets[0].copy()
+        _constant_outputs(self, targets)
         self.model_ = None
         self.formulas_ = [sympy.Float(float(v)) for v in self.values_]  # one per output, constants as they are
         if not self.constant_.all():
@@ -175,10 +188,8 @@ class _DirectRegressionExplainer(Explainer):
         _read(self, X_train)
 
     def _predict(self, X):
-        output = np.tile(self.values_, (len(X), 1))
-        if self.model_ is not None:
-            output[:, ~self.constant_] = self.model_.predict(X).reshape(len(X), -1)
-        return softmax(output) if self.task_ == "classification" else output
+        varying = np.empty((len(X), 0)) if self.model_ is None else self.model_.predict(X).reshape(len(X), -1)
+        return _outputs(self, varying)
 
 
 class CGPDirectExplainer(_DirectRegressionExplainer):
@@ -250,8 +261,7 @@ class GplearnExplainer(Explainer):
         seconds = check_budget("max_seconds", self.max_seconds, allow_none=True)
         X = _learning_points(X_train, X_valid)
         targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
-        self.constant_ = np.all(targets == targets[:1], axis=0)  # a saturated logit: its value, no search
-        self.values_ = targets[0].copy()
+        _constant_outputs(self, targets)
         started = time.perf_counter()
         self.models_ = []
         for k, column in enumerate(targets[:, ~self.constant_].T):
@@ -272,10 +282,8 @@ class GplearnExplainer(Explainer):
         _read(self, X_train)
 
     def _predict(self, X):
-        output = np.tile(self.values_, (len(X), 1))
-        for column, model in zip(np.flatnonzero(~self.constant_), self.models_):
-            output[:, column] = model.predict(X)
-        return softmax(output) if self.task_ == "classification" else output
+        varying = [model.predict(X) for model in self.models_]
+        return _outputs(self, np.column_stack(varying) if varying else np.empty((len(X), 0)))
 
 
 _GPLEARN_SYMPY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
@@ -455,8 +463,7 @@ class PyoperonExplainer(Explainer):
         check_budget("n_threads", self.n_threads, allow_none=True, integer=True)
         X = _learning_points(X_train, X_valid)
         targets = _network_targets(predict, X, self.task_).reshape(len(X), -1)
-        self.constant_ = np.all(targets == targets[:1], axis=0)  # a saturated logit: its value, no search
-        self.values_ = targets[0].copy()
+        _constant_outputs(self, targets)
         self.symbols_ = make_symbols(X.shape[1])
         self.models_ = []
         expressions = []
@@ -475,9 +482,6 @@ class PyoperonExplainer(Explainer):
         _read(self, X_train)
 
     def _predict(self, X):
-        output = np.tile(self.values_, (len(X), 1))
-        varying = np.flatnonzero(~self.constant_)
-        for j, model in zip(varying, self.models_):
-            with np.errstate(all="ignore"):
-                output[:, j] = np.asarray(model.predict(X), dtype=np.float64)
-        return softmax(output) if self.task_ == "classification" else output
+        with np.errstate(all="ignore"):
+            varying = [np.asarray(model.predict(X), dtype=np.float64) for model in self.models_]
+        return _outputs(self, np.column_stack(varying) if varying else np.empty((len(X), 0)))
