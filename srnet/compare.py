@@ -35,7 +35,6 @@ Two protocols, both reported:
 from __future__ import annotations
 
 import math
-import re
 import sys
 import time
 import zlib
@@ -45,6 +44,7 @@ import numpy as np
 import sympy
 
 from srnet.cgp import driver
+from srnet.coordinates import map_text
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, description_text, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_function, check_task, input_names
@@ -100,6 +100,11 @@ class Comparison:
                   f"formula so far" for name, seconds in cut.items()]  # (said in the CSV and the last line only)
         formulas = {r["explainer"]: r["formula"] for r in self.records if r.get("formula")}
         lines = [f"  {name}: {cut_text('; '.join(texts), see='compare.json')}" for name, texts in formulas.items()]
+        definitions = list(dict.fromkeys(r["standardised_symbols"] for r in self.records
+                                         if r.get("standardised_symbols")))
+        if definitions:  # (one map of the data for every explainer: the same text, said once)
+            lines.append(f"  (inputs far from 0 for their spread are written centred and scaled, as in their own units "
+                         f"each constant would need many more digits: {'; '.join(definitions)})")
         if any(getattr(explainer, "is_decision_", False) for explainer in self.explainers.values()):
             # (a one-logit network's user knows its logit z, not y0 and y1: the (0, z) it is explained as)
             lines.append("  (d = y1 - y0: the logit difference that decides the class, class 1 where d > 0; a "
@@ -395,7 +400,8 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer] 
             record.update({f"{key}_around": value for key, value in
                            _metrics(network_nearby[domain], around[domain], task).items()})
             record.update(seconds=seconds, size=int(explainer.size_), interrupted=interrupted,
-                          formula=_formula_text(explainer, feature_names))
+                          formula=_formula_text(explainer, feature_names),
+                          standardised_symbols=_definitions_text(explainer, feature_names))
             records.append(record)
         if checkpoint is not None and not interrupted:
             checkpoint(Comparison(task, records, points, network_outputs, predictions, fitted, used_boxes))
@@ -406,21 +412,46 @@ def compare(network: NetworkFunction, X_train, explainers: dict[str, Explainer] 
 
 def _formula_text(explainer, feature_names=None) -> list[str] | None:
     """A formula explainer's formula per output as read, the one its ``size_`` counts (``readable_formulas_``),
-    in the features' names when given (explainers write x0, x1, ...; None for LIME and MAPLE, whose explanation
-    is a local model per point)."""
+    in the features' names when given (explainers write x0, x1, ... and z_x0 for an input far from 0; None for
+    LIME and MAPLE, whose explanation is a local model per point)."""
     formulas = getattr(explainer, "readable_formulas_", None)
     if formulas is None:
         return None
     if feature_names is not None:
-        named = feature_symbols(feature_names)
+        named = _named_symbols(feature_names)
         # (renaming rebuilds the sum, and sympy distributes a factored-out coefficient again: factored anew)
-        formulas = [common_factor_out(f.xreplace({s: sympy.Symbol(named[int(s.name[1:])], **s.assumptions0)
-                                                  for s in f.free_symbols
-                                                  if re.fullmatch(r"x\d+", s.name) and int(s.name[1:]) < len(named)}))
+        formulas = [common_factor_out(f.xreplace({s: sympy.Symbol(named[s.name], **s.assumptions0)
+                                                  for s in f.free_symbols if s.name in named}))
                     for f in formulas]
     if getattr(explainer, "is_decision_", False):  # a two-class formula: its logit difference
         return [f"d = y1 - y0 = {formulas[0]}"]
     return [str(f) for f in formulas]
+
+
+def _named_symbols(feature_names) -> dict[str, str]:
+    """The explainers' symbol names (x0, x1, ..., and z_x0 for x0 written centred and scaled: see
+    :func:`srnet.explain.formulas.readable_formulas`) -> the features' (year, z_year), each z unlike any feature."""
+    named = feature_symbols(feature_names)
+    taken = set(named)
+    renamed = {f"x{j}": name for j, name in enumerate(named)}
+    for j, name in enumerate(named):
+        z = f"z_{name}"
+        while z in taken:
+            z += "_"
+        taken.add(z)
+        renamed[f"z_x{j}"] = z
+    return renamed
+
+
+def _definitions_text(explainer, feature_names=None) -> str | None:
+    """The z an explainer's formulas write for inputs far from 0, as "z_year = (year - 2005)/8.66", in the
+    features' names when given; None when it writes none (LIME, MAPLE: no formula)."""
+    written = getattr(explainer, "_written", None)
+    if not written:
+        return None
+    named = _named_symbols(feature_names) if feature_names is not None else {}
+    return "; ".join(f"{named.get(z.name, z.name)} = {map_text(named.get(x.name, x.name), centre, scale)}"
+                     for x, (z, centre, scale) in written.items())
 
 
 def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:

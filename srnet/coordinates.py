@@ -158,6 +158,12 @@ def written_standardised(mapping: InputMap | None, symbols) -> dict:
     return written
 
 
+def written_definitions(written: dict) -> dict[str, str]:
+    """Each z of :func:`written_standardised` by name, with its definition as a person reads it
+    (``{"z_t": "(t - 1700011000)/102000"}``): the ``standardised_symbols_`` printed beside the formulas."""
+    return {z.name: map_text(x, centre, scale) for x, (z, centre, scale) in written.items()}
+
+
 def map_text(symbol, centre: float, scale: float) -> str:
     """How an input was searched, as a person writes it: "(age - 51.8)/17.7", "(t + 3000)", "x/0.002"."""
     # the centre with every digit it has (1700000159.2 of a spread of 88.5 read 1.7e+09, 1.8 spreads off)

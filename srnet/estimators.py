@@ -6,6 +6,7 @@ import contextlib
 import math
 
 import numpy as np
+import sympy
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.validation import validate_data as sklearn_validate_data
@@ -15,14 +16,23 @@ from srnet.cgp.driver import FinishOnInterrupt, check_budgets
 from srnet.cgp.evolve import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, as_feature_rows, evolve, outputs_of
 from srnet.cgp.genome import DEFAULT_CONSTANT_POOL, GenomeSpec
 from srnet.cgp.primitives import PAPER_FUNCTIONS
-from srnet.coordinates import in_input_units, in_search_coordinates, search_coordinates
+from srnet.coordinates import (
+    InputMap,
+    in_input_units,
+    in_search_coordinates,
+    search_coordinates,
+    written_definitions,
+    written_standardised,
+)
 from srnet.data import check_budget, check_finite, first_rejected_cell
 from srnet.expr.program import Program
 from srnet.expr.symbolic import (
     make_symbols,
+    reduced_phases,
     residue_points,
     round_faithfully,
     simplify_all,
+    standardised_form,
     tidy_constants,
     to_sympy,
 )
@@ -72,29 +82,44 @@ class ReadableFormulaMixin:
         nearly cancel keep their difference), without the tiny terms and biases that move it by under 1e-5 of
         its spread there (none inside a log or a divisor); a list for several targets.  Between those rows the
         rounded formula may move further (a breast-cancer classifier's logit by 3e-3 of its spread at its
-        worst row, no class changed).  For reading: ``predict`` computes ``expression_`` itself, every digit."""
+        worst row, no class changed).  An input whose centre lies 100 spreads or more from 0 (a year, a Unix
+        time) is written as its search coordinate, defined in ``standardised_symbols_`` (``z_year`` ->
+        ``"(year - 2005)/8.66"``), as SRNet's formulas write it: in its own units, X-Net's formula of
+        3*exp(-0.14*(year - 2000)) read ``1.201e+122*exp(-0.14*year)``.  Periodic functions' phases are
+        moved into [-pi/2, pi/2] (:func:`srnet.expr.symbolic.reduced_phases`).  For reading: ``predict``
+        computes ``expression_`` itself, every digit."""
         check_is_fitted(self, "expression_")
         digits = check_budget("digits", digits, integer=True)
         several = isinstance(self.expression_, list)
-        rounded = [round_faithfully(f, digits, getattr(self, "_formula_points", None))  # (None: pickled before it)
-                   for f in (self.expression_ if several else [self.expression_])]
+        written = getattr(self, "_written_formulas", None)  # (None too: pickled before they were kept)
+        read = written or (self.expression_ if several else [self.expression_])
+        rounded = [round_faithfully(reduced_phases(f), digits, getattr(self, "_formula_points", None)) for f in read]
         return rounded if several else rounded[0]
 
 
 def program_formulas(estimator, program: Program, X: np.ndarray, simplify_seconds: float, *,
-                     interrupted: bool) -> list:
+                     interrupted: bool, mapping: InputMap | None) -> list:
     """The program's formulas (one per target) as the estimator's ``expression_`` prints them: constants tidied
     against the data, then simplified within ``simplify_seconds``.  Run as the finish of a search: a Ctrl-C
     here (or one that ended the search, ``interrupted``) keeps the tidied formulas instead of losing the fit,
-    and a second one interrupts (:class:`srnet.cgp.driver.FinishOnInterrupt`)."""
+    and a second one interrupts (:class:`srnet.cgp.driver.FinishOnInterrupt`).  Records what ``formula()``
+    reads: the rows it rounds at, ``standardised_symbols_`` and the formulas written with them.
+
+    An input whose centre lies far from 0 for its spread (:func:`srnet.coordinates.written_standardised` of
+    ``mapping``, the search's map) is simplified as its search coordinate z, and ``expression_`` is that formula
+    with z put back as ``(x - centre)/scale``: simplified in a year's own units, X-Net's polynomial of
+    ``(year - 2006)/9.04`` was multiplied out into terms of 1e12 that cancel in float64, and its exponential
+    read ``1.201e+122*exp(-0.14*year)``."""
     # plain real symbols: the formula must equal predict on every real input, not only on the data's signs
     symbols = make_symbols(X.shape[1], record_feature_symbols(estimator))
+    written = written_standardised(mapping, symbols)
     # an intercept is round-off only when it is tiny beside the formula's values on the data, not only beside
-    # its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5)
-    points = residue_points(symbols, X)
+    # its coefficients (inputs in SI units: 1.2e19*x0 + 0.5 lost its 0.5); z's values beside the inputs'
+    replacements, points = standardised_form(written, residue_points(symbols, X))
+    read_as = [replacements.get(symbol, symbol) for symbol in symbols]  # x, or centre + scale*z
     with FinishOnInterrupt("interrupted: finishing the formula found so far (Ctrl-C again to abandon the fit)",
                            requested=interrupted) as finishing:
-        formulas = [tidy_constants(f, points=points) for f in to_sympy(program, symbols)]
+        formulas = [tidy_constants(f, points=points) for f in to_sympy(program, read_as)]
         if not finishing.requested:
             # tidied again where simplifying changed a formula: multiplied out, 1.0*(x0 + 1e-16)**2 leaves its
             # rounding noise as terms of their own (1.0*x0**2 - 1.658e-16*x0 + 1.0*x1 + 1.34e-15 for x0**2 + x1)
@@ -102,7 +127,10 @@ def program_formulas(estimator, program: Program, X: np.ndarray, simplify_second
             formulas = [f if f is before else tidy_constants(f, points=points)
                         for f, before in zip(simplified, formulas)]
     estimator._formula_points = points  # (formula() rounds at them; set with the formulas, as the fit's own)
-    return formulas
+    estimator.standardised_symbols_ = written_definitions(written)
+    estimator._written_formulas = formulas if written else None
+    back = {z: (x - sympy.Float(centre)) / sympy.Float(scale) for x, (z, centre, scale) in written.items()}
+    return [f.xreplace(back) for f in formulas] if written else formulas
 
 
 def program_singularities(estimator, program: Program, X: np.ndarray, source: str) -> list[str]:
@@ -330,6 +358,11 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         Inputs beyond +-10, or of a spread under 0.05, searched as
         ``(x - centre) / scale`` (see :mod:`srnet.coordinates`); None when
         every input was searched as given.
+    standardised_symbols_ : dict
+        The inputs ``formula()`` writes as their search coordinate (a centre
+        100 scales or more from 0: a year, a Unix time), ``z_year`` ->
+        ``"(year - 2005)/8.66"``; empty when none.  ``expression_`` reads the
+        inputs' own units.
     fitness_ : float
         Training mean squared error (the mean over targets for several).
     history_ : ndarray of shape (k, 4)
@@ -422,7 +455,7 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
         # "interrupted" after Ctrl-C: the best formula so far; every fitted attribute is set after the formulas
         # (a second Ctrl-C there leaves the estimator as it was, not half of a new fit)
         formulas = program_formulas(self, program, X, self.simplify_seconds,
-                                    interrupted=result.stop_reason == "interrupted")
+                                    interrupted=result.stop_reason == "interrupted", mapping=input_map)
         self.genome_, self.program_, self.input_map_ = result.genome, program, input_map
         self.fitness_ = result.fitness if Y.shape[1] == 1 else float(np.mean((Y - program.combine(
             outputs_of(result.genome, X_rows).T)) ** 2))

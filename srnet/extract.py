@@ -32,8 +32,8 @@ from srnet.coordinates import (
     formula_in_input_units,
     in_input_units,
     in_search_coordinates,
-    map_text,
     search_coordinates,
+    written_definitions,
     written_standardised,
 )
 from srnet.data import (
@@ -1013,8 +1013,7 @@ class SRNet(BaseEstimator):
         self._input_points = residue_points(self.input_symbols_, X)
         # what a person reads of an input far from 0 for its spread: its search coordinate, defined beside
         self._written = written_standardised(self.input_map_, self.input_symbols_)
-        self.standardised_symbols_ = {z.name: map_text(x, centre, scale)
-                                      for x, (z, centre, scale) in self._written.items()}
+        self.standardised_symbols_ = written_definitions(self._written)
         self.layer_features_ = []
         self.layer_expressions_ = []
         self.formula_steps_ = []

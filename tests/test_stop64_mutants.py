@@ -252,9 +252,9 @@ def test_two_varying_logits_get_a_formula_each(operon_stub):
 
 def test_formulas_are_read_at_the_points_they_were_fitted_on(gplearn_stub):
     """xǁ_DirectRegressionExplainerǁ_fit__mutmut_73, xǁGplearnExplainerǁ_fit__mutmut_132 (``_read(self, None)``):
-    without the points, 0.12345678*x0 - 246.9 for x0 near 2000 was read 0.1235*x0 - 246.9, a formula 0.2 off
-    over a spread of 2.5 (see readable_formulas)."""
-    X = np.random.default_rng(0).uniform(1990, 2010, (50, 1))
+    without the points, 0.12345678*x0 - 246.9 for x0 in [1900, 2100] was read 0.1235*x0 - 246.9, a formula 0.09
+    off over a spread of 25 (see readable_formulas; within 100 spreads of 0, x0 is read as itself)."""
+    X = np.random.default_rng(0).uniform(1900, 2100, (50, 1))
     network = _linear_network([[0.12345678]], [-246.9], classifier=False)
     for explainer in (_StubDirect(), GplearnExplainer(population_size=10, generations=1)):
         explainer.fit(network, X, random_state=0)

@@ -32,33 +32,54 @@ import time
 import numpy as np
 import sympy
 
+from srnet.coordinates import search_coordinates, written_definitions, written_standardised
 from srnet.data import check_budget
 from srnet.explain.base import Explainer
 from srnet.explain.network import NetworkFunction
-from srnet.expr.symbolic import complexity, make_symbols, residue_points, round_faithfully, simplify
+from srnet.expr.symbolic import (
+    complexity,
+    make_symbols,
+    residue_points,
+    rewritten,
+    round_faithfully,
+    simplify,
+    standardised_form,
+)
 from srnet.metrics import softmax
 
 #: Significant digits of a formula's constants as the comparison prints it, and counts its nodes.
 READING_DIGITS = 4
 
 
-def readable_formulas(formulas, X: np.ndarray | None = None) -> list[sympy.Expr]:
-    """``formulas`` as a person reads them: constants rounded to :data:`READING_DIGITS` digits, or to more where
-    that would move a formula by over 1e-3 of its spread at a few rows of ``X`` (the points the formulas were
-    fitted on), and a sum's intercept judged round-off by its size beside the sum's values there (see
-    :func:`srnet.expr.symbolic.round_faithfully`, as srnet's own formulas and the estimators' are read; at 4
-    digits alone, ``0.12345678*x0 - 246.9`` for x0 near 2000 was printed ``0.1235*x0 - 2469/10``, R2 0.986
-    against itself)."""
-    points = None if X is None else residue_points(make_symbols(X.shape[1]), X)
-    return [round_faithfully(formula, READING_DIGITS, points) for formula in formulas]
+def readable_formulas(formulas, X: np.ndarray | None = None) -> tuple[list[sympy.Expr], dict]:
+    """``formulas`` as a person reads them, and the inputs they write centred and scaled:
+    constants rounded to :data:`READING_DIGITS` digits, or to more where that would move a formula by over 1e-3
+    of its spread at a few rows of ``X`` (the points the formulas were fitted on), and a sum's intercept judged
+    round-off by its size beside the sum's values there (see :func:`srnet.expr.symbolic.round_faithfully`, as
+    srnet's own formulas and the estimators' are read; at 4 digits alone, ``0.12345678*x0 - 246.9`` for x0 near
+    2000 was printed ``0.1235*x0 - 2469/10``, R2 0.986 against itself).  An input of ``X`` whose centre lies far
+    from 0 for its spread (a year) is written as its centred and scaled form z, as SRNet's formulas write it
+    (:func:`srnet.coordinates.written_standardised`: ``{x0: (z_x0, 2005, 8.66)}``), where the formula stays
+    within round-off of itself so (:func:`srnet.expr.symbolic.rewritten`)."""
+    if X is None:
+        return [round_faithfully(formula, READING_DIGITS, None) for formula in formulas], {}
+    symbols = make_symbols(X.shape[1])
+    written = written_standardised(search_coordinates(X), symbols)
+    replacements, points = standardised_form(written, residue_points(symbols, X))
+    read = [rewritten(formula, replacements, points) if written else formula for formula in formulas]
+    used = set().union(*(formula.free_symbols for formula in read)) if read else set()
+    return ([round_faithfully(formula, READING_DIGITS, points) for formula in read],
+            {x: entry for x, entry in written.items() if entry[0] in used})
 
 
 def _read(explainer: Explainer, X: np.ndarray) -> None:
     """Every formula explainer's ``readable_formulas_`` (its ``formulas_`` as printed, rounded once here at the
-    points it was fitted on) and ``size_``, their nodes summed: one count for all, of what the comparison prints.
+    points it was fitted on), ``standardised_symbols_`` (the z it writes for inputs far from 0, by name, with
+    their definitions) and ``size_``, their nodes summed: one count for all, of what the comparison prints.
     srnet's was its rounded formula's, pyoperon's and cgp_direct's their full-precision formulas' (1.0000003*x0
     three nodes where srnet's rounding reads x0, one) and gplearn's its unsimplified program's."""
-    explainer.readable_formulas_ = readable_formulas(explainer.formulas_, X)
+    explainer.readable_formulas_, explainer._written = readable_formulas(explainer.formulas_, X)
+    explainer.standardised_symbols_ = written_definitions(explainer._written)
     explainer.size_ = sum(complexity(formula) for formula in explainer.readable_formulas_)
 
 

@@ -194,7 +194,7 @@ class _XNetBase(ReadableFormulaMixin, BaseEstimator):
             # every fitted attribute is set after the formulas (a second Ctrl-C there leaves the estimator as it
             # was)
             formulas = program_formulas(self, program, X, self.simplify_seconds,
-                                        interrupted=result.stop_reason == "interrupted")
+                                        interrupted=result.stop_reason == "interrupted", mapping=input_map)
         for name, value in (fitted or {}).items():
             setattr(self, name, value)
         self.trees_ = result.roots
@@ -338,6 +338,11 @@ _ATTRIBUTES_DOC = """
         ``(x - centre) / scale`` (see :mod:`srnet.coordinates`), as
         :class:`srnet.CGPRegressor` searches them; None when every input was
         searched as given.
+    standardised_symbols_ : dict
+        The inputs ``formula()`` writes as their search coordinate (a centre
+        100 scales or more from 0: a year, a Unix time), ``z_year`` ->
+        ``"(year - 2005)/8.66"``; empty when none.  ``expression_`` reads the
+        inputs' own units.
     program_ : srnet.expr.Program
         The trees as data: evaluate, export to torch
         (:class:`srnet.expr.ProgramModule`), save as JSON.

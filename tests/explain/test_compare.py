@@ -109,14 +109,14 @@ def test_a_compared_formulas_intercept_is_judged_by_the_values_on_the_data():
     x0 = sympy.Symbol("x0", real=True)
     formulas = [sympy.Float(1.2e19) * x0 + sympy.Float(0.5)]
     X = np.random.default_rng(0).uniform(1e-19, 3e-19, (50, 1))
-    assert _formula_text(SimpleNamespace(readable_formulas_=readable_formulas(formulas, X)), ["q"]) == [
+    assert _formula_text(SimpleNamespace(readable_formulas_=readable_formulas(formulas, X)[0]), ["q"]) == [
         "1.2e+19*q + 1/2"]
     # without data: the coefficients' judgement alone
-    assert _formula_text(SimpleNamespace(readable_formulas_=readable_formulas(formulas)), ["q"]) == ["1.2e+19*q"]
+    assert _formula_text(SimpleNamespace(readable_formulas_=readable_formulas(formulas)[0]), ["q"]) == ["1.2e+19*q"]
 
 
 def test_a_compared_formula_keeps_the_digits_its_values_need():
-    """Terms that nearly cancel at the data (0.12345678*year - 246.9 for years near 2000) lose their
+    """Terms that nearly cancel at the data (0.12345678*year - 246.9 for years in [1900, 2100]) lose their
     difference to rounding each constant to 4 digits: the comparison printed 0.1235*year - 2469/10, R2 0.986
     against the formula it scored.  It is read as srnet's own formulas are, with the digits that keep it
     within 1e-3 of its spread there (values by NumPy)."""
@@ -125,12 +125,34 @@ def test_a_compared_formula_keeps_the_digits_its_values_need():
     from srnet.explain.formulas import readable_formulas
 
     x0 = sympy.Symbol("x0", real=True)
-    X = np.random.default_rng(0).uniform(1990, 2010, (50, 1))
-    (read,) = readable_formulas([sympy.Float(0.12345678) * x0 - sympy.Float(246.9)], X)
+    X = np.random.default_rng(0).uniform(1900, 2100, (50, 1))
+    (read,), definitions = readable_formulas([sympy.Float(0.12345678) * x0 - sympy.Float(246.9)], X)
     exact = 0.12345678 * X[:, 0] - 246.9
     shown = sympy.lambdify(x0, read, "numpy")(X[:, 0])
     assert np.max(np.abs(shown - exact)) <= 1e-3 * np.std(exact)
-    assert str(read) == "0.123457*x0 - 246.9"  # 6 digits, the first that keep it (4 moved it 12 % of it)
+    assert str(read) == "0.12346*x0 - 246.9" and definitions == {}  # 5 digits, the first that keep it; no z
+
+
+def test_a_compared_formula_writes_an_input_far_from_zero_as_its_standardised_form():
+    """Years in [1990, 2010] lie 340 spreads from 0: in their own units each constant needs digits for the
+    offset (``0.123457*x0 - 246.9``, and X-Net's formula of 3*exp(-0.14*(year - 2000)) read
+    1.201e+122*exp(-0.14*year)).  The comparison writes them as z, defined beside, as SRNet's formulas do."""
+    import sympy
+
+    from srnet.explain.formulas import readable_formulas
+
+    x0 = sympy.Symbol("x0", real=True)
+    X = np.random.default_rng(0).uniform(1990, 2010, (50, 1))
+    formulas = [sympy.Float(0.12345678) * x0 - sympy.Float(246.9), 1 + sympy.Float(1.2e122) * sympy.exp(-0.14 * x0)]
+    read, written = readable_formulas(formulas, X)
+    assert {x.name: (z.name, centre, scale) for x, (z, centre, scale) in written.items()} == {
+        "x0": ("z_x0", 2000.54, 5.83)}
+    assert [str(f) for f in read] == ["0.7198*z_x0 + 0.08023", "1 + 2.779*exp(-0.8162*z_x0)"]
+    z = (X[:, 0] - 2000.54) / 5.83
+    z_x0 = sympy.Symbol("z_x0", real=True)
+    for formula, shown in zip(formulas, read):
+        exact = sympy.lambdify(x0, formula, "numpy")(X[:, 0])
+        assert np.max(np.abs(sympy.lambdify(z_x0, shown, "numpy")(z) - exact)) <= 1e-3 * np.std(exact)
 
 
 def test_classifiers_are_compared_on_agreement():

@@ -45,7 +45,7 @@ def test_fits_a_tiny_network_fast_and_its_formula_is_its_predict(tiny_network):
     assert isinstance(explainer.expression_, sympy.Expr)
     assert explainer.expression_.free_symbols <= set(explainer.symbols_)
     (read,) = explainer.readable_formulas_  # counted as read, as srnet's
-    assert read == readable_formulas([explainer.expression_], X)[0] and explainer.size_ == complexity(read) > 1
+    assert read == readable_formulas([explainer.expression_], X)[0][0] and explainer.size_ == complexity(read) > 1
     X_wide = np.random.default_rng(1).uniform(-3, 3, (300, 2))
     predicted = explainer.predict(X_wide)
     formula = np.broadcast_to(sympy.lambdify(explainer.symbols_, explainer.expression_, "numpy")(*X_wide.T),
