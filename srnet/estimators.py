@@ -72,6 +72,11 @@ def record_feature_symbols(estimator) -> list[str] | None:
     return symbols
 
 
+#: The most significant digits ``formula()`` prints: every float64 is read back from 17 (``expression_`` holds
+#: them all), and 15 are exact for any decimal of that many.
+MAX_DIGITS = 15
+
+
 class ReadableFormulaMixin:
     """``formula(digits)``: ``expression_`` as a person reads it, for the estimators that fit one."""
 
@@ -86,10 +91,12 @@ class ReadableFormulaMixin:
         time) is written as its search coordinate, defined in ``standardised_symbols_`` (``z_year`` ->
         ``"(year - 2005)/8.66"``), as SRNet's formulas write it: in its own units, X-Net's formula of
         3*exp(-0.14*(year - 2000)) read ``1.201e+122*exp(-0.14*year)``.  Periodic functions' phases are
-        moved into [-pi/2, pi/2] (:func:`srnet.expr.symbolic.reduced_phases`).  For reading: ``predict``
-        computes ``expression_`` itself, every digit."""
+        moved into [-pi/2, pi/2] (:func:`srnet.expr.symbolic.reduced_phases`).  ``digits`` beyond
+        :data:`MAX_DIGITS` (15) print 15.  For reading: ``predict`` computes ``expression_`` itself, every
+        digit."""
         check_is_fitted(self, "expression_")
-        digits = check_budget("digits", digits, integer=True)
+        # (float64 holds 15 to 17 significant digits: formula(20) printed 3.1415899999999994385 for 3.14159)
+        digits = min(check_budget("digits", digits, integer=True), MAX_DIGITS)
         several = isinstance(self.expression_, list)
         written = getattr(self, "_written_formulas", None)  # (None too: pickled before they were kept)
         read = written or (self.expression_ if several else [self.expression_])
@@ -186,7 +193,8 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
         with np.errstate(over="ignore", invalid="ignore"):
             return sklearn_validate_data(estimator, X, y, **kwargs)
     except ValueError as error:
-        if str(error).startswith("could not convert string to float"):
+        # text: "could not convert string to float" (numpy's string dtype: "Cannot cast str dtype to float64")
+        if "string to float" in str(error) or "str dtype" in str(error):
             raise ValueError(_text_column(X) or _prose(error)) from None
         if "NaN" not in str(error) and "infinity" not in str(error):
             raise ValueError(_prose(error)) from None
@@ -232,10 +240,16 @@ def _prose(error: Exception) -> str:
     return " ".join(f"{line}." if i in listed else line for i, line in enumerate(prose)) or " ".join(lines[:1])
 
 
+#: Fewest samples a formula regressor fits: the output's linear scaling a*f + b fits any two points exactly
+#: (on two rows CGPRegressor returned 578.1*sin(log|x0|)**4 - 59.99, predicting 125.5 where y was 1.1).
+MIN_SAMPLES = 3
+
+
 def validate_regression(estimator, X, y):
     """What every formula regressor checks in ``fit``: scikit-learn's
-    ``validate_data`` (float64, one or more targets), at least 2 samples,
-    and no constant target (there is no formula to find).
+    ``validate_data`` (float64, one or more targets), at least
+    :data:`MIN_SAMPLES` samples, and no constant target (there is no formula
+    to find).
 
     Returns
     -------
@@ -254,8 +268,9 @@ def validate_regression(estimator, X, y):
             raise ValueError(f"y must be numbers; got text such as '{y.flat[0]}'") from None
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or inf")
-    if X.shape[0] < 2:
-        raise ValueError(f"n_samples = {X.shape[0]}: at least 2 samples are needed to fit a formula")
+    if X.shape[0] < MIN_SAMPLES:
+        raise ValueError(f"n_samples = {X.shape[0]}: at least {MIN_SAMPLES} samples are needed to fit a formula "
+                         f"(a*f + b fits any two points with any formula f)")
     Y = y.reshape(len(y), -1)
     constant = np.flatnonzero(np.ptp(Y, axis=0) == 0)
     if constant.size:  # of several targets, which (y as a whole was not constant)

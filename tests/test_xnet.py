@@ -487,7 +487,7 @@ def test_bad_starts_give_a_clear_error(params, message):
     (np.arange(6.0).reshape(3, 2), np.full(3, 2.5), "y is constant"),
     (np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0]) * 1e160, r"y's scale \(3e\+160\) is outside"),
     (np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0]) * 1e-200, r"y's scale \(3e-200\) is outside"),
-    (np.zeros((1, 2)), np.zeros(1), "at least 2 samples"),
+    (np.zeros((1, 2)), np.zeros(1), "at least 3 samples"),
 ])
 def test_bad_input_gives_a_clear_error(X, y, message):
     with pytest.raises(ValueError, match=message):
