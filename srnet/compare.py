@@ -47,12 +47,12 @@ from srnet.cgp import driver
 from srnet.coordinates import map_text
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, description_text, sample_box
-from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_function, check_task, input_names
+from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_function, check_task
 from srnet.explain.formulas import CGPDirectExplainer, SRNetExplainer
 from srnet.explain.network import NetworkFunction
 from srnet.expr.symbolic import common_factor_out
 from srnet.metrics import class_agreement, format_r2, is_constant, rmse_r2
-from srnet.names import check_columns, feature_symbols, name_list
+from srnet.names import check_columns, feature_symbols, input_names, name_list
 from srnet.progress import warm_up_kernels
 
 NEIGHBOURHOOD = 0.05  # step of the "around" protocol, as a fraction of the training box's width

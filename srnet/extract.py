@@ -80,7 +80,7 @@ from srnet.formulas import (
 from srnet.jsonio import finite_or_none
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
 from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, class_agreement, fidelity_text, loose_figure, mse, rmse_r2
-from srnet.names import check_columns, feature_symbols, frame_columns, name_list
+from srnet.names import check_columns, feature_symbols, frame_columns, input_names, name_list
 from srnet.networks import as_network
 from srnet.probe import in_training_mode, plan_layers, probe
 from srnet.progress import SearchProgress, warm_up_kernels
@@ -494,8 +494,7 @@ class SRNet(BaseEstimator):
         """
         model_names = getattr(model, "feature_names_in_", None)  # a scikit-learn model fitted on a DataFrame
         columns = getattr(X, "columns", None)
-        # the network would be fed its inputs scrambled, and the formula name them wrongly
-        check_columns(columns, model_names, "the features the model was fitted on", "pass X[model.feature_names_in_]")
+        input_names(X, model)  # X's columns in another order than the model's: fed scrambled, named wrongly
         for known, whose in ((frame_columns(X), "X's columns"), (model_names, "the model's features")):
             _check_renaming(name_list(feature_names), known, whose)
         if feature_names is None and columns is None:

@@ -137,4 +137,16 @@ def check_columns(columns, expected, whose: str, fix: str | None = None) -> None
                          f"({shown(expected)}); {fix}")
 
 
-__all__ = ["check_columns", "class_name", "feature_symbols", "name_list"]
+def input_names(X, model) -> list[str] | None:
+    """The inputs' names: a DataFrame's text columns (checked against a scikit-learn model's
+    ``feature_names_in_``, order included), else the model's; None when neither names them.  One check for
+    ``SRNet.fit``, the explainers and ``compare`` (MAPLE explained a frame in another column order in silence
+    where SRNet refused it)."""
+    columns = frame_columns(X)
+    expected = getattr(model, "feature_names_in_", None)
+    check_columns(columns, expected, "the features the model was fitted on", "pass X[model.feature_names_in_]")
+    names = columns if columns is not None else expected
+    return None if names is None else [str(name) for name in names]
+
+
+__all__ = ["check_columns", "class_name", "feature_symbols", "input_names", "name_list"]

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from srnet.data import TASKS, check_matrix, counted, random_generator
-from srnet.names import check_columns, frame_columns
+from srnet.names import check_columns, input_names
 
 Network = Callable[[np.ndarray], np.ndarray]
 
@@ -322,11 +322,3 @@ class LocalLinearExplainer(Explainer):
         """Intercepts (n, n_outputs_) and coefficients (n, n_outputs_, n_features) at validated points."""
 
 
-def input_names(X, model) -> list[str] | None:
-    """The inputs' names: a DataFrame's text columns (checked against a scikit-learn model's
-    ``feature_names_in_``, order included), else the model's; None when neither names them."""
-    columns = frame_columns(X)
-    expected = getattr(model, "feature_names_in_", None)
-    check_columns(columns, expected, "the features the model was fitted on", "pass X[model.feature_names_in_]")
-    names = columns if columns is not None else expected
-    return None if names is None else [str(name) for name in names]
