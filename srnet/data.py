@@ -17,6 +17,7 @@ import math
 import numbers
 import os
 import re
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -1063,3 +1064,13 @@ def check_task(labels, task: str, what: str) -> None:
             raise ValueError(f"{what} cannot be a regression: its target has NaN/inf values")
     elif len(class_indices(labels)[0]) < 2:
         raise ValueError(f"{what} cannot be a classification: its labels hold fewer than 2 classes")
+
+
+def caller_outside_srnet() -> int:
+    """The ``stacklevel`` that names, from the function calling this one, the first frame outside srnet: a
+    warning raised deep in a fit pointed at srnet's own lines (``skip_file_prefixes`` needs Python 3.12)."""
+    root = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(root):
+        frame, level = frame.f_back, level + 1
+    return level

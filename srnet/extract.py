@@ -14,7 +14,6 @@ import numbers
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import sympy
@@ -38,6 +37,7 @@ from srnet.coordinates import (
 )
 from srnet.data import (
     MIN_ROWS,
+    caller_outside_srnet,
     check_budget,
     check_flag,
     check_matrix,
@@ -173,17 +173,7 @@ def _warn_if_loose(figures: dict, classification: bool) -> None:
     if fit is not None and fit < LOOSE_BELOW:
         warnings.warn(f"{LOOSE_WARNING} ({fidelity_text(fit, classification)}{on_rows}): read it as a sketch; "
                       f"pareto_ holds the best formula of each size, and a longer search (max_seconds) may do better",
-                      UserWarning, stacklevel=_caller_outside_srnet())
-
-
-def _caller_outside_srnet() -> int:
-    """The ``stacklevel`` that names, from the function calling this one, the first frame outside srnet: a
-    warning raised deep in a fit pointed at srnet's own lines (``skip_file_prefixes`` needs Python 3.12)."""
-    root = str(Path(__file__).resolve().parent)
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(root):
-        frame, level = frame.f_back, level + 1
-    return level
+                      UserWarning, stacklevel=caller_outside_srnet())
 
 
 @contextlib.contextmanager

@@ -32,3 +32,22 @@ def test_formula_prints_no_more_digits_than_a_float_holds():
     model = CGPRegressor(max_generations=3000, random_state=0, constant_pool=(3.14159,)).fit(X, Y)
     assert str(model.formula(20)) == str(model.formula(15))
     assert "99999" not in str(model.formula(20)) and "00000" not in str(model.formula(20))
+
+
+def test_a_formula_that_reads_a_constant_column_says_so():
+    """A column x2 = 7 on every row was used as the number 7 (x0**2 + x1 - x2 + 7 is right on the data and off
+    wherever x2 is not 7), in silence; a formula that does not read it says nothing."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=(100, 2)), np.full(100, 7.0)]
+    y = X[:, 0] ** 2 + X[:, 1]
+    with pytest.warns(UserWarning, match=r"the formula reads x2 \(always 7\), constant on every training row") as seen:
+        model = CGPRegressor(max_generations=2000, random_state=0).fit(X, y)
+    assert "x2" in {s.name for s in model.expression_.free_symbols}
+    assert seen[0].filename == __file__  # the user's line, not srnet's
+    X[:, 2] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = CGPRegressor(max_generations=2000, random_state=0).fit(X, y)
+    assert {s.name for s in model.expression_.free_symbols} == {"x0", "x1"}
