@@ -613,11 +613,18 @@ def _bench(args) -> int:
     return 1 if outcome.failed or outcome.plan.failed_kept else 0
 
 
+#: A second SIGTERM or SIGINT this soon after the first is the same stop delivered twice (``timeout`` signals its
+#: child, then its own process group): ignored, where it cut the batch's clean-up short (exit 130, the run left
+#: open, a Dask traceback).  A Ctrl-C pressed later stops the clean-up, as Python's own handler would.
+DUPLICATE_SIGNAL_SECONDS = 2.0
+
+
 @contextlib.contextmanager
 def _terminate_as_interrupt():
     """A SIGTERM (SLURM's scancel, ``timeout``, ``kill``) stops a batch as Ctrl-C does: the batch closed its run
     and stopped its workers on Ctrl-C, but a SIGTERM ended the process where it stood, without a word (the run
-    left open, the workers' semaphores leaked).  Yields a list that holds True once a SIGTERM came."""
+    left open, the workers' semaphores leaked).  Either signal delivered twice at once stops it once
+    (:data:`DUPLICATE_SIGNAL_SECONDS`).  Yields a list that holds True once a SIGTERM came."""
     import logging
     import signal
     import threading
@@ -628,19 +635,27 @@ def _terminate_as_interrupt():
         return
     dask_log = logging.getLogger("distributed")
     level = dask_log.level
+    first: list[float] = []  # when the first stop came
 
     def stop(signum, frame):
-        terminated.append(True)
+        if first and time.monotonic() - first[0] < DUPLICATE_SIGNAL_SECONDS:
+            return  # the same stop, delivered twice: the batch is already stopping
+        first[:] = [time.monotonic()]
+        if signum == signal.SIGTERM:
+            terminated.append(True)
         # `timeout` and a job scheduler signal the whole process group: the workers are gone at once, and Dask's
         # scheduler logged an ERROR for each while the batch stopped them, which it does anyway
         dask_log.setLevel(logging.CRITICAL)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    # (SIGINT only where Python's own handler has it: a batch started in the background of a script ignores it)
+    ours = [signal.SIGTERM] + [signal.SIGINT] * (signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    previous = {number: signal.signal(number, stop) for number in ours}
     try:
         yield terminated
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         dask_log.setLevel(level)
 
 

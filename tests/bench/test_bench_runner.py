@@ -343,3 +343,35 @@ except KeyboardInterrupt:
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["interrupted", "True", "True"], done.stderr[-2000:]
+
+
+def test_a_stop_delivered_twice_stops_the_batch_once():
+    """`timeout` signals its child, then its own process group: the batch got SIGTERM (or SIGINT) twice, and the
+    second KeyboardInterrupt cut its clean-up short (exit 130, the run left open in batch.json).  A second signal
+    within DUPLICATE_SIGNAL_SECONDS is ignored; the handlers are the previous ones after."""
+    import subprocess
+    import sys
+
+    script = """
+import os, signal, time
+from srnet.cli import _terminate_as_interrupt
+
+for first, second in ((signal.SIGTERM, signal.SIGTERM), (signal.SIGINT, signal.SIGTERM), (signal.SIGINT, signal.SIGINT)):
+    stops = 0
+    try:
+        with _terminate_as_interrupt() as terminated:
+            try:
+                os.kill(os.getpid(), first)
+                time.sleep(5)
+            except KeyboardInterrupt:
+                stops += 1
+                os.kill(os.getpid(), second)  # the duplicate, during the clean-up
+                time.sleep(0.2)
+    except KeyboardInterrupt:
+        stops += 10
+    print(stops, bool(terminated), signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+          signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split("\n")[:3] == ["1 True True True", "1 False True True", "1 False True True"], \
+        done.stdout + done.stderr[-2000:]
