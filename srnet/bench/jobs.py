@@ -313,7 +313,8 @@ def split_rows(X, y, names, spec: JobSpec) -> Prepared:
     (stratified for classification where every class has two rows)."""
     settings = spec.settings
     classification = spec.task == "classification"
-    info = {"rows": int(len(X)), "features": int(X.shape[1])}
+    # (the formulas read x0, x1, ... of the standardised columns: these name them)
+    info = {"rows": int(len(X)), "features": int(X.shape[1]), "feature_names": [str(n) for n in names]}
     if classification:
         info["classes"] = int(len(np.unique(y)))
     keep = math.ceil(settings.max_rows / (1 - settings.test_fraction))

@@ -100,6 +100,7 @@ def summary_row(payload: dict) -> dict:
     if decision:
         formula = f"d = {decision}"
     row["srnet_formula"] = " ; ".join(formula) if isinstance(formula, list) else formula
+    row["srnet_formula_reads"] = formula_reads(data.get("standardised"))
     for key, value in row.items():  # a sealed file with text for a figure ended srnet report in pandas' TypeError
         if key not in _TEXT_COLUMNS and value is not None and (isinstance(value, bool)
                                                                or not isinstance(value, (int, float))):
@@ -109,7 +110,21 @@ def summary_row(payload: dict) -> dict:
 
 #: The columns of a summary row that hold text; every other one holds a number or nothing.
 _TEXT_COLUMNS = {"dataset", "method", "status", "task", "kind", "error_type", "error_message", "class_labels",
-                 "srnet_formula"}
+                 "srnet_formula", "srnet_formula_reads"}
+
+
+def formula_reads(standardised) -> str | None:
+    """What a job's formula reads (summary.csv's ``srnet_formula_reads``), from its data's ``standardised``: a
+    PMLB table's columns are standardised over the training rows before its network is trained, so x0 is
+    (column 0 - mean)/sd and a regression formula gives the standardised target; a reviewer fed raw
+    temperatures to 228_elusage's formula and scored R2 -3.47 where it scores 0.83.  None: unknown (no data)."""
+    if standardised is None:
+        return None
+    if not standardised:
+        return "the inputs as given"
+    target = " and gives the standardised target" if standardised.get("target") else ""
+    return (f"standardised columns, x_j = (column j - mean_j)/sd_j over the training rows{target} (the job's JSON: "
+            f"data.feature_names and data.standardised's means and scales)")
 
 
 def error_line(error: dict) -> str:
@@ -123,8 +138,8 @@ def summary_frame(rows: list[dict]):
     import pandas as pd
 
     columns = list(_FIRST)
-    extra = sorted({key for row in rows for key in row} - set(columns) - {"srnet_formula"})
-    frame = pd.DataFrame(rows, columns=columns + extra + ["srnet_formula"])
+    extra = sorted({key for row in rows for key in row} - set(columns) - {"srnet_formula", "srnet_formula_reads"})
+    frame = pd.DataFrame(rows, columns=columns + extra + ["srnet_formula", "srnet_formula_reads"])
     if len(frame):
         frame = frame.sort_values(["dataset", "method", "seed"], kind="stable").reset_index(drop=True)
     return frame
@@ -487,6 +502,12 @@ def table(part, task: str) -> list[str]:
              "torch's set-up, the kernels) apart "
              "(summary.csv's warm_up_seconds).")
     # (98.68 % read 98.6 beside a sum that said nothing of it; a mean of 1180 and 100 nodes read 640)
+    reads = part.get("srnet_formula_reads")  # (absent from a summary written before it)
+    if reads is not None and reads.astype(str).str.startswith("standardised").any():  # (PMLB tables)
+        what += (" SRNet's formulas (summary.csv's srnet_formula) read each PMLB table's columns standardised over "
+                 "its training rows, x_j = (column j - mean_j)/sd_j, and a regression formula gives the "
+                 "standardised target: srnet_formula_reads says so per job, and each job's JSON holds the columns' "
+                 "names, means and scales (data.feature_names, data.standardised).")
     what += (" Every figure is the mean over a dataset's seeds (complexity too: nodes of the selected formula); "
              "percentages and R2 are rounded *down* (98.68 reads 98.6), as the headline counts them against its "
              "thresholds; summary.csv holds every digit.")

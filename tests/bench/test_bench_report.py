@@ -562,3 +562,27 @@ def test_explainers_of_equal_figures_are_drawn_side_by_side(folder, monkeypatch)
     np.testing.assert_array_equal(srnet_points[:, 1], maple_points[:, 1])  # the fake results tie everywhere
     assert np.all(maple_points[:, 0] - srnet_points[:, 0] > 0.1) and srnet_marker != maple_marker
     assert np.all(np.abs(srnet_points[:, 0] - np.round(srnet_points[:, 0])) <= 0.4)  # still at its dataset
+
+
+def test_the_summary_says_what_the_formulas_read():
+    """A PMLB table's formula reads its standardised columns (and gives a regression's standardised target): fed
+    raw temperatures, a reviewer scored 228_elusage's formula R2 -3.47 where it scores 0.83.  summary.csv says it
+    per job and summary.md under its table."""
+    import pandas as pd
+
+    from srnet.bench.report import formula_reads, table
+
+    assert formula_reads({"features": True, "target": True, "mean": [1.0], "scale": [2.0]}).startswith(
+        "standardised columns, x_j = (column j - mean_j)/sd_j over the training rows and gives the standardised "
+        "target")
+    assert "target" not in formula_reads({"features": True, "target": False, "mean": [1.0], "scale": [2.0]})
+    assert formula_reads(False) == "the inputs as given" and formula_reads(None) is None
+    rows = pd.DataFrame({"dataset": ["a", "b"], "method": ["m"] * 2, "status": ["ok"] * 2,
+                         "srnet_interpolation_r2": [0.995, 0.99], "srnet_extrapolation_r2": [0.9, 0.9],
+                         "network_test_r2": [1.0] * 2, "srnet_complexity": [10] * 2, "total_seconds": [1.0] * 2,
+                         "srnet_formula_reads": [formula_reads({"features": True, "target": True}),
+                                                 formula_reads(False)]})
+    note = "SRNet's formulas (summary.csv's srnet_formula) read each PMLB table's columns standardised"
+    assert any(note in line for line in table(rows, "regression"))
+    rows["srnet_formula_reads"] = formula_reads(False)
+    assert not any(note in line for line in table(rows, "regression"))
