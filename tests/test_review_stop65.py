@@ -51,3 +51,12 @@ def test_a_formula_that_reads_a_constant_column_says_so():
         warnings.simplefilter("error")
         model = CGPRegressor(max_generations=2000, random_state=0).fit(X, y)
     assert {s.name for s in model.expression_.free_symbols} == {"x0", "x1"}
+
+
+def test_python_dash_m_srnet_is_the_srnet_command():
+    """``python -m srnet`` said "No module named srnet.__main__"."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "srnet", "--version"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("srnet "), done.stderr[-500:]

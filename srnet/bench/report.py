@@ -292,7 +292,10 @@ def _unfinished_line(manifest, missing: list[dict], holder: str | None = None) -
     last = runs[-1] if runs else {}
     if not isinstance(last, dict) or not isinstance(last.get("started_at"), str):  # not a run srnet recorded
         last = {}
-    if last and not isinstance(last.get("ok"), int) and holder is not None:  # (rerun, it said: the lock refuses)
+    running = last and not isinstance(last.get("ok"), int) and holder is not None
+    # (while it runs, a rerun is refused by the folder's lock: the jobs without a result are its own, to come)
+    finish = "the running batch is still to write them" if running else "rerun srnet bench on them to finish the batch"
+    if running:
         lines.append(f"the last run (started {last.get('started_at')}) is still running (pid {holder}): this "
                      f"report shows what it has finished so far")
     elif last and not isinstance(last.get("ok"), int):
@@ -304,7 +307,7 @@ def _unfinished_line(manifest, missing: list[dict], holder: str | None = None) -
         more = f", and {len(missing) - MISSING_SHOWN} more (listed in summary.md)" if len(missing) > MISSING_SHOWN \
             else ""
         lines.append(f"{counted(len(missing), 'planned job')} with no result yet (interrupted, killed or lost to "
-                     f"the cluster), in no count above: {shown}{more}; rerun srnet bench on them to finish the batch")
+                     f"the cluster), in no count above: {shown}{more}; {finish}")
     elif last and not (manifest or {}).get("jobs"):
         unfinished = last.get("unfinished")
         if isinstance(unfinished, int) and not isinstance(unfinished, bool) and unfinished > 0:

@@ -586,3 +586,16 @@ def test_the_summary_says_what_the_formulas_read():
     assert any(note in line for line in table(rows, "regression"))
     rows["srnet_formula_reads"] = formula_reads(False)
     assert not any(note in line for line in table(rows, "regression"))
+
+
+def test_a_report_of_a_running_batch_does_not_advise_a_rerun(tmp_path):
+    """While a bench holds the folder, the report said "still running" and then "rerun srnet bench on them to
+    finish the batch", which the folder's lock refuses: the jobs without a result are the running batch's."""
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"started_at": "t0"}, jobs)
+    store.write(fake_payload(jobs[0], 0))
+    with store.lock():
+        headline = write_report(tmp_path, plots=False).headline
+    assert headline[-1].endswith("; the running batch is still to write them") and "rerun" not in headline[-1]
+    assert write_report(tmp_path, plots=False).headline[-1].endswith("; rerun srnet bench on them to finish the batch")
