@@ -599,3 +599,19 @@ def test_a_report_of_a_running_batch_does_not_advise_a_rerun(tmp_path):
         headline = write_report(tmp_path, plots=False).headline
     assert headline[-1].endswith("; the running batch is still to write them") and "rerun" not in headline[-1]
     assert write_report(tmp_path, plots=False).headline[-1].endswith("; rerun srnet bench on them to finish the batch")
+
+
+def test_a_regression_table_shows_every_explainer_beyond_the_box():
+    """SRNet's extrapolation R2 (-685 on 192_vineyard) stood beside LIME's and MAPLE's inside the box only."""
+    import pandas as pd
+
+    from srnet.bench.report import table
+
+    rows = pd.DataFrame({"dataset": ["a"], "method": ["m"], "status": ["ok"], "srnet_interpolation_r2": [0.98],
+                         "srnet_extrapolation_r2": [-685.0], "network_test_r2": [0.9], "srnet_complexity": [10],
+                         "total_seconds": [1.0], "lime_interpolation_r2": [0.99], "lime_extrapolation_r2": [0.986]})
+    lines = table(rows, "regression")
+    header = next(line for line in lines if line.startswith("| dataset |"))
+    assert "| lime R2 interp | lime R2 extrap |" in header
+    row = next(line for line in lines if line.startswith("| a |"))
+    assert row.split(" | ")[4:8] == ["-685", "0.9000", "0.9900", "0.9860"]
