@@ -661,6 +661,7 @@ def _terminate_as_interrupt():
 
 def _report(args) -> int:
     from srnet.bench.report import write_report
+    from srnet.data import counted
 
     if not str(args.dir).strip():  # Path("") is the current folder: a report of it was written there
         raise ValueError("give the --out folder of srnet bench; got an empty name")
@@ -669,8 +670,11 @@ def _report(args) -> int:
         print(f"result file {path.name} not counted: {why}")
     for line in report.headline:
         print(line)
-    jobs = len(report.rows)
-    print(f"{jobs} job{'s' * (jobs != 1)}; wrote {', '.join(p.name for p in report.written)} in {args.dir}")
+    # (every row, the files not counted included, read "7 jobs" beside 6 counted)
+    jobs = sum(row.get("status") != "not counted" for row in report.rows)
+    aside = f", {counted(len(report.corrupt), 'result file')} not counted" if report.corrupt else ""
+    print(f"{jobs} job{'s' * (jobs != 1)} counted{aside}; wrote {', '.join(p.name for p in report.written)} in "
+          f"{args.dir}")
     return 0
 
 

@@ -615,3 +615,17 @@ def test_a_regression_table_shows_every_explainer_beyond_the_box():
     assert "| lime R2 interp | lime R2 extrap |" in header
     row = next(line for line in lines if line.startswith("| a |"))
     assert row.split(" | ")[4:8] == ["-685", "0.9000", "0.9900", "0.9860"]
+
+
+def test_srnet_report_counts_the_jobs_it_counted(tmp_path, capsys):
+    """It printed "7 jobs" where 6 were counted and one file was not (made with other settings)."""
+    from srnet.cli import main
+
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    store.open_batch(store.check_batch(BatchSettings()), {"started_at": "t0"}, jobs)
+    store.write(fake_payload(jobs[0], 0))
+    store.path(jobs[1].job_id).write_text("{")  # a truncated file
+    assert main(["report", str(tmp_path), "--no-plots"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("1 job counted, 1 result file not counted; wrote summary.csv, summary.md in ")
