@@ -113,6 +113,25 @@ _TEXT_COLUMNS = {"dataset", "method", "status", "task", "kind", "error_type", "e
                  "srnet_formula", "srnet_formula_reads"}
 
 
+#: Columns of counts: written as whole numbers in summary.csv, a gap (a regression's classes) left empty.
+_COUNT_COLUMNS = {"seed", "rows", "features", "classes", "train_rows", "test_rows", "rows_dropped_missing",
+                  "network_test_classes_answered", "srnet_generations", "srnet_complexity"}
+
+
+def _with_whole_counts(frame):
+    """``frame`` as summary.csv writes it: its count columns as whole numbers beside a gap (a regression's
+    classes), which pandas wrote as floats ("3.0" classes).  The frame itself stays float for the tables and
+    plots."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for column in sorted(_COUNT_COLUMNS & set(frame.columns)):
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if values.dropna().mod(1).eq(0).all():
+            frame[column] = values.astype("Int64")
+    return frame
+
+
 def formula_reads(standardised) -> str | None:
     """What a job's formula reads (summary.csv's ``srnet_formula_reads``), from its data's ``standardised``: a
     PMLB table's columns are standardised over the training rows before its network is trained, so x0 is
@@ -199,7 +218,7 @@ def write_report(folder, *, plots: bool = True) -> Report:
     frame = summary_frame(rows)
     report = Report(rows, corrupt, missing=[{"id": job_id, **job} for job_id, job in planned.items()
                                             if not store.path(job_id).exists()])
-    frame.to_csv(store.root / "summary.csv", index=False)
+    _with_whole_counts(frame).to_csv(store.root / "summary.csv", index=False)
     report.written.append(store.root / "summary.csv")
     report.headline = headline(frame) + _unknown_task_line(rows) + _mixed_code_line(payloads) + _unfinished_line(
         manifest, report.missing, store.holder()) + ([unread] if unread else [])

@@ -629,3 +629,17 @@ def test_srnet_report_counts_the_jobs_it_counted(tmp_path, capsys):
     assert main(["report", str(tmp_path), "--no-plots"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("1 job counted, 1 result file not counted; wrote summary.csv, summary.md in ")
+
+
+def test_summary_csv_writes_counts_as_whole_numbers(tmp_path):
+    """A count with a gap (a regression's classes beside a classifier's) made pandas write it as a float
+    ("3.0" classes)."""
+    jobs = resolve_suite("nguyen:nguyen-1,nguyen-2", settings=BatchSettings()).jobs
+    store = ResultStore(tmp_path)
+    for job, classes in zip(jobs, (3, None)):
+        payload = fake_payload(job, 0.0)
+        payload["data"]["classes"] = classes
+        store.write(payload)
+    write_report(tmp_path, plots=False)
+    rows = pd.read_csv(tmp_path / "summary.csv", dtype=str, keep_default_na=False)
+    assert rows["classes"].tolist() == ["3", ""]
