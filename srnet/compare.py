@@ -44,7 +44,7 @@ import numpy as np
 import sympy
 
 from srnet.cgp import driver
-from srnet.coordinates import map_text
+from srnet.coordinates import written_definitions, z_name
 from srnet.data import MIN_ROWS, check_budget, check_matrix, check_rows, counted, data_box, random_generator, widen_box
 from srnet.domain import check_box, description_text, sample_box
 from srnet.explain.base import Explainer, LocalLinearExplainer, as_network_function, check_task
@@ -434,12 +434,7 @@ def _named_symbols(feature_names) -> dict[str, str]:
     named = feature_symbols(feature_names)
     taken = set(named)
     renamed = {f"x{j}": name for j, name in enumerate(named)}
-    for j, name in enumerate(named):
-        z = f"z_{name}"
-        while z in taken:
-            z += "_"
-        taken.add(z)
-        renamed[f"z_x{j}"] = z
+    renamed.update({f"z_x{j}": z_name(name, taken) for j, name in enumerate(named)})
     return renamed
 
 
@@ -450,8 +445,9 @@ def _definitions_text(explainer, feature_names=None) -> str | None:
     if not written:
         return None
     named = _named_symbols(feature_names) if feature_names is not None else {}
-    return "; ".join(f"{named.get(z.name, z.name)} = {map_text(named.get(x.name, x.name), centre, scale)}"
-                     for x, (z, centre, scale) in written.items())
+    renamed = {sympy.Symbol(named.get(x.name, x.name)): (sympy.Symbol(named.get(z.name, z.name)), centre, scale)
+               for x, (z, centre, scale) in written.items()}
+    return "; ".join(f"{z} = {text}" for z, text in written_definitions(renamed).items())
 
 
 def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:

@@ -150,12 +150,18 @@ def written_standardised(mapping: InputMap | None, symbols) -> dict:
         centre, scale = float(mapping.centre[j]), float(mapping.scale[j])
         if abs(centre) < FAR_OFFSET * scale:
             continue
-        name = f"z_{symbols[j].name}"
-        while name in taken:
-            name += "_"
-        taken.add(name)
-        written[symbols[j]] = (sympy.Symbol(name, real=True), centre, scale)
+        written[symbols[j]] = (sympy.Symbol(z_name(symbols[j].name, taken), real=True), centre, scale)
     return written
+
+
+def z_name(name: str, taken: set) -> str:
+    """The name of input ``name``'s search coordinate, ``z_<name>``, made unlike every name in ``taken`` (with
+    trailing underscores), which it joins."""
+    z = f"z_{name}"
+    while z in taken:
+        z += "_"
+    taken.add(z)
+    return z
 
 
 def written_definitions(written: dict) -> dict[str, str]:
