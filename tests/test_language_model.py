@@ -349,8 +349,10 @@ def test_the_replacement_reproduces_the_block_within_the_reported_r2():
     assert X.shape == Y.shape == (1200, 16)
     with torch.no_grad():  # the probe is the block's own input -> output
         np.testing.assert_allclose(block(torch.as_tensor(X, dtype=torch.float32)).numpy(), Y, atol=1e-5)
-    explanation = explain_block(X, Y, n_inputs=3, n_outputs=3, max_seconds=2, random_state=0, n_threads=1,
-                                simplify_seconds=0.5)
+    # a generation budget and no simplification give the same formula on every machine, however busy (a 2 s
+    # budget once found, on a loaded CI host, a formula whose float32 module strayed 1.4e-3 from its oracle)
+    explanation = explain_block(X, Y, n_inputs=3, n_outputs=3, max_seconds=None, max_generations=400,
+                                random_state=0, n_threads=1, simplify_seconds=0)
     assert isinstance(explanation.module, ExplainedBlock)
     # oracle, by hand in float64 NumPy: whiten the input onto its 3 directions, evaluate the selected formula
     # with its NumPy programs, lift its scores back with the output's directions
