@@ -386,6 +386,7 @@ def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
                 fixed.append(fixed[a] and (prim.arity == 1 or fixed[b]) or (name in ("sub", "div") and a == b)
                              or (name == "mul" and any(fixed[v] and not np.any(values[v]) for v in (a, b))))
                 argument = source = None
+                crosses, nears = "crosses 0", f"comes within {TOUCHING_ZERO:g} of its typical size to 0"
                 guard = prim.guard
                 # div and log: the protection fires near 0, a pole (or log 0) where the argument crosses 0
                 pole = guard is not None and guard.where == "zero"
@@ -394,13 +395,14 @@ def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
                     pass  # its value is weighted 0 wherever it goes, or it is one number (x/x reads 1): no pole
                 elif pole:
                     what, argument, source = guard.argument, values[read], values[zeros_of[read]]
-                elif name == "tan":
-                    what, argument = "argument of tan (an odd multiple of pi/2)", np.cos(values[a])
+                elif name == "tan":  # (the pole is where cos of the argument crosses 0)
+                    what, argument = "argument of tan", np.cos(values[a])
+                    crosses, nears = "reaches an odd multiple of pi/2", "comes close to an odd multiple of pi/2"
                 layer = f"layer {k + 1}" if len(formula.programs) > 1 else ""
                 where = f"{layer + ', ' if layer else ''}step {step + 1}"
                 # the note's start, written only for a note (sympy per step would be quadratic in big programs)
                 lead = None if argument is None else functools.partial(_note_lead, program, read, symbols, k, layer,
-                                                                        where, what)
+                                                                        where, what, name == "tan")
                 # exact zeros (a binary or count input) fire the protection: even where the quotient has a
                 # limit (2x/x), the protected value (1) need not be it, and the printed formula is undefined
                 protected = int(np.sum(guard.fires(argument))) if pole and argument is not None else 0
@@ -411,13 +413,12 @@ def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
                                  f"the protected {name} gives {guard.value:g} (the formula as printed is "
                                  f"undefined or far from it there)")
                 elif argument is not None and np.any(argument > 0) and np.any(argument < 0):
-                    found.append(f"{lead()} crosses 0 inside the domain")
+                    found.append(f"{lead()} {crosses} inside the domain")
                 elif source is not None and np.any(source > 0) and np.any(source < 0):  # sqrt|x|, x^2 of an x that does
                     found.append(f"{lead()} reaches 0 inside the domain (where the value it is a power or |.| of "
                                  f"crosses 0)")
                 elif argument is not None and not (pole and never_zero[read]) and _touches_zero(argument):
-                    found.append(f"{lead()} comes within {TOUCHING_ZERO:g} of its typical size to 0 inside the "
-                                 f"domain (a likely pole)")
+                    found.append(f"{lead()} {nears} inside the domain (a likely pole)")
                 if guard is not None and guard.where == "cap" and step in live[k] and not fixed[read]:
                     # the printed exp is not capped: it is not the model there (a number's exp is printed capped)
                     capped = int(np.sum(guard.fires(values[read])))
@@ -440,10 +441,14 @@ def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
 _ARGUMENT_CHARACTERS = 80
 
 
-def _note_lead(program: Program, value: int, symbols, k: int, layer: str, where: str, what: str) -> str:
+def _note_lead(program: Program, value: int, symbols, k: int, layer: str, where: str, what: str,
+               of_tan: bool = False) -> str:
     """How a singularity note begins: "the denominator of div, 0.9233*sin(x) - 4.487," (with symbols, where the
-    argument is short enough to read), else "step 3: the denominator of div"."""
-    text = None if symbols is None else _value_text(program, value, layer_symbols(symbols, k, program.n_inputs))
+    argument is short enough to read), else "step 3: the denominator of div".  ``of_tan``: the value is tan's
+    argument, written with the phase the printed formula gives it (tan(sin(x) + 4.416) prints as
+    tan(sin(x) + 1.274): a note naming sin(x) + 4.416 named nothing a reader sees)."""
+    text = None if symbols is None else _value_text(program, value, layer_symbols(symbols, k, program.n_inputs),
+                                                    of_tan)
     if text is None:
         return f"{where}: the {what}"
     return f"{layer + ': ' if layer else ''}the {what}, {text},"
@@ -455,14 +460,19 @@ def layer_symbols(symbols, k: int, width: int) -> list:
     return list(symbols) if k == 0 else [sympy.Symbol(f"h{k}_{j}", real=True) for j in range(width)]
 
 
-def _value_text(program: Program, value: int, symbols) -> str | None:
+def _value_text(program: Program, value: int, symbols, of_tan: bool = False) -> str | None:
     """Value ``value`` of ``program`` (its inputs, then constants, then steps) as a formula of ``symbols`` with
-    constants at 4 digits; None where it is too long to read in a note, or cannot be written."""
+    constants at 4 digits, its periodic functions' phases reduced as the printed formula's are (``of_tan``: and
+    its own, as tan's argument); None where it is too long to read in a note, or cannot be written."""
     n_sources = program.n_inputs + len(program.constants)
     steps = program.steps[: max(0, value - n_sources + 1)]
     try:
         part = Program(program.n_inputs, program.constants, steps, (value,), np.ones((1, 1)), np.zeros(1))
-        text = str(round_constants(to_sympy(part, symbols)[0], 4))
+        expr = to_sympy(part, symbols)[0]
+        if of_tan:  # tan's phase, reduced by multiples of pi (its sign is tan's, not the argument's)
+            reduced = reduced_phases(sympy.tan(expr))
+            expr = reduced.args[0] if isinstance(reduced, sympy.tan) else expr
+        text = str(round_constants(reduced_phases(expr), 4))
     except (ValueError, RecursionError, TypeError, ArithmeticError):  # (FormulaTooLarge is a ValueError)
         return None
     return text if len(text) <= _ARGUMENT_CHARACTERS else None

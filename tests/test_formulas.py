@@ -1221,6 +1221,29 @@ def test_a_singularity_note_writes_the_argument_that_reaches_zero():
                                                "domain"]
 
 
+def test_a_tan_note_says_where_its_pole_is_and_writes_the_phase_the_printed_formula_shows():
+    """tan's note read "the argument of tan (an odd multiple of pi/2), x0, crosses 0" (it is cos(x0) that crosses
+    0), and wrote tan(sin(x) + 4.416)'s argument as sin(x0) + 4.416 where the formula prints tan(sin(x0) + 1.274)
+    (phases reduced by multiples of pi, 4.416 - pi = 1.274): a note naming nothing the reader sees."""
+    from srnet.expr.symbolic import make_symbols
+
+    x0, = make_symbols(1)
+    X = np.linspace(-2, 2, 201)[:, None]
+    shifted = Formula("direct-2", (Program(1, (4.416,), (("sin", 0, 0), ("add", 2, 1), ("tan", 3, 3)), (4,),
+                                           [[1.0]], [0.0]),))
+    assert singularities(shifted, X, [x0]) == [
+        "the argument of tan, sin(x0) + 1.274, reaches an odd multiple of pi/2 inside the domain"]
+    printed = candidate(shifted, [x0], {"domain": (X, shifted(X))}, X, classification=False,
+                        simplify_seconds=0).display()[0]
+    assert "sin(x0) + 1.274" in printed and "4.41" not in printed
+    # near a pole from one side: sin(x0) + 0.5708 reaches 1.5708 - 1e-7 (cos 1e-7 of its typical size)
+    edge = np.linspace(-1.5, 1.5707963, 400)[:, None]
+    plain = Formula("direct-1", (Program(1, (), (("tan", 0, 0),), (1,), [[1.0]], [0.0]),))
+    assert singularities(plain, edge, [x0]) == [
+        "the argument of tan, x0, comes close to an odd multiple of pi/2 inside the domain (a likely pole)"]
+    assert singularities(plain, np.linspace(-1.2, 1.2, 50)[:, None], [x0]) == []
+
+
 def test_a_classifier_s_readable_alternative_counts_nodes_per_class():
     """READABLE_COMPLEXITY (30) counted all of an iris formula's three logits: the shortest, 14 nodes per class,
     was never offered beside a 225-node formula. The cap is 30 per formula read, as select='best' reads it."""

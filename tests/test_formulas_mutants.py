@@ -160,7 +160,7 @@ def test_a_denominator_that_comes_near_0_from_one_side_is_a_likely_pole_unless_i
 
 def test_tan_s_pole_is_named_and_a_pole_behind_sqrt_is_found_for_values_below_1():
     assert singularities(unary_formula("tan"), 2 * SPANNING) == [
-        "step 1: the argument of tan (an odd multiple of pi/2) crosses 0 inside the domain"]
+        "step 1: the argument of tan reaches an odd multiple of pi/2 inside the domain"]
     X = np.random.default_rng(0).uniform(-0.9, 0.9, (2000, 1))  # |x| < 1: sqrt|x| below 1 on both sides of 0
     formula = one((("sqrt", 0, 0), ("div", 1, 2)), constants=(1.0,))
     assert singularities(formula, X) == ["step 2: the denominator of div reaches 0 inside the domain (where the "
