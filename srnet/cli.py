@@ -127,7 +127,19 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
             f"R2 on the domain {LOOSE_BELOW:g}"
         print(f"  (no formula of <= {alternative['complexity']} nodes reaches {reach}: the front below has the "
               f"best of each size)")
-    elif alternative is not None:
+    elif alternative is None and model.selected_ is not None:
+        # (a wine classifier's 123 nodes, none of its formulas under 90: nothing was said, where the README
+        # promised an answer to "too long to read?")
+        from srnet.data import counted
+        from srnet.formulas import READABLE_COMPLEXITY
+
+        selected = model.selected_
+        cap = READABLE_COMPLEXITY * (1 if selected["decision"] is not None else max(1, len(selected["expression"])))
+        if selected["complexity"] > cap:
+            per = f", {READABLE_COMPLEXITY} per formula read" if cap != READABLE_COMPLEXITY else ""
+            print(f"  (no formula found has {counted(cap, 'node')} or fewer{per}: the front below has the shortest "
+                  f"of them)")
+    else:
         score = (f"class agreement on the domain {100 * quality:.1f} %" if classifier
                  else f"R2 on the domain {format_r2(quality)}")
         poles = "; pole in the domain" if alternative["singularities"] else ""
@@ -154,18 +166,17 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
 
 
 def _closer_formula(model, classifier: bool) -> str:
-    """What to do about a loose formula: select the front's pole-free one that is not loose, when it holds one
-    (a search cut short headlined a linear map of R2 0.16 beside a 604-node formula of 0.988, and advised a
-    longer search), else search longer.  Judged on the domain, as the headline figure is (the front prints its
-    validation sample's)."""
-    figures = [(loose_figure(entry["figures"]["domain"], classifier), entry)
-               for entry in model.pareto_ if not entry["singularities"]]
-    close = [(figure, entry) for figure, entry in figures if figure is not None and figure >= LOOSE_BELOW]
-    if not close:
-        return "a longer search (--seconds) may do better"
-    figure, best = max(close, key=lambda pair: pair[0])
-    return (f"the front below has one of {best['complexity']} nodes at {fidelity_text(figure, classifier)} on the "
-            f"domain: --complexity {best['complexity']}")
+    """What to do about a loose formula: name its pole if it has one, and select the front's pole-free one that
+    is not loose, when it holds one (:func:`srnet.extract.closer_formula`), else search longer.  Judged on the
+    domain, as the headline figure is (the front prints its validation sample's)."""
+    from srnet.extract import closer_formula
+
+    pole = "it has a pole inside the domain (see its singularities); " if model.selected_["singularities"] else ""
+    closer = closer_formula(model.pareto_, classifier)
+    if closer is None:
+        return f"{pole}a longer search (--seconds) may do better"
+    return (f"{pole}the front below has one of {closer[0]} nodes at {fidelity_text(closer[1], classifier)} on the "
+            f"domain: --complexity {closer[0]}")
 
 
 def _read(entry: dict) -> str:
@@ -551,7 +562,8 @@ def _compare(args) -> int:
     from srnet.cgp.driver import FinishOnInterrupt
 
     with FinishOnInterrupt("interrupted: writing the comparison measured (Ctrl-C again quits at once)") as finishing:
-        print(comparison.table())  # a Ctrl-C from here to the files lost every explainer measured
+        # (a Ctrl-C from here to the files lost every explainer measured)
+        print(comparison.table(written_to="compare.json"))
         if replacing:
             print(f"note: {args.out} held a comparison; it is replaced")
         written = write_comparison(comparison, network, args.out, feature_names=workload.feature_names,

@@ -76,8 +76,11 @@ class Comparison:
 
     interrupted: bool = False
 
-    def table(self) -> str:
-        """The records as a text table whose columns never touch."""
+    def table(self, written_to: str | None = None) -> str:
+        """The records as a text table whose columns never touch.  ``written_to``: the file the records are
+        written to (the command line's compare.json), where a formula cut here is whole; else the records
+        themselves (a table printed from Python pointed at a compare.json that no one had written)."""
+        where = written_to or "the records"
         def share(value):
             return "" if value is None else f"{value:.1%}"
 
@@ -92,14 +95,15 @@ class Comparison:
             keep = [k for k, name in enumerate(header) if name not in ("agreement", "agr. around")]
             header, rows = [header[k] for k in keep], [[row[k] for k in keep] for row in rows]
         table = format_table(header, rows, left=2)
+        minus = f"null in {written_to}" if written_to else "in the records"
         notes = [f"note: the network's output is the same at every {domain} point: R2 there is 1 for an explanation "
-                 f"that matches it exactly, else -inf (null in compare.json); the RMSE says how close each comes"
+                 f"that matches it exactly, else -inf ({minus}); the RMSE says how close each comes"
                  for domain in self.constant_domains()]
         cut = {r["explainer"]: r["seconds"] for r in self.records if r.get("interrupted")}
         notes += [f"note: {name}'s search was cut short by Ctrl-C after {seconds:.1f} s: its figures are of its best "
                   f"formula so far" for name, seconds in cut.items()]  # (said in the CSV and the last line only)
         formulas = {r["explainer"]: r["formula"] for r in self.records if r.get("formula")}
-        lines = [f"  {name}: {cut_text('; '.join(texts), see='compare.json')}" for name, texts in formulas.items()]
+        lines = [f"  {name}: {cut_text('; '.join(texts), see=where)}" for name, texts in formulas.items()]
         definitions = list(dict.fromkeys(r["standardised_symbols"] for r in self.records
                                          if r.get("standardised_symbols")))
         if definitions:  # (one map of the data for every explainer: the same text, said once)

@@ -126,6 +126,9 @@ def network_fit(workload: Workload) -> dict:
     if workload.is_classifier:
         classes, indices = class_indices(y.reshape(-1))  # as train_mlp numbers them, and explain names them
         if len(classes) != outputs:
+            if _continuous(y):  # (a regression network given ':logit' read "the target holds 214 classes")
+                return {"network_accuracy": None, "network_fit_note": f"the target holds {len(classes)} values, "
+                        f"not whole numbers: no classes to score"}
             if classes.dtype.kind not in "iuf" or not all(value == int(value) and 0 <= value < outputs
                                                          for value in classes.tolist()):
                 return {"network_accuracy": None, "network_fit_note": f"the target holds {len(classes)} classes, "
@@ -147,6 +150,26 @@ def network_fit(workload: Workload) -> dict:
     return {"network_r2": rmse_r2(target, output)[1]}
 
 
+def _continuous(y: np.ndarray) -> bool:
+    """Whether a target holds numbers that are not all whole: a regression's, not class labels."""
+    return y.dtype.kind == "f" and not np.all(y == np.round(y))
+
+
+def _rescaled_r2(workload: Workload) -> float:
+    """R^2 of the network's output against the target after the best affine map of each output column: how a
+    network trained on a standardised (or scaled) target fits the target as given (R2 -3.7 as given, 0.88
+    rescaled: the data's units, not the network, were wrong)."""
+    from srnet.probe import probe
+
+    output = probe(workload.model, workload.X, [plan_layers(workload.model).output])[0]
+    target = np.asarray(workload.y).reshape(len(output), -1).astype(np.float64)
+    rescaled = np.empty_like(target)
+    for j in range(target.shape[1]):
+        design = np.column_stack([output[:, j], np.ones(len(output))])
+        rescaled[:, j] = design @ np.linalg.lstsq(design, target[:, j], rcond=None)[0]
+    return rmse_r2(target, rescaled)[1]
+
+
 #: Below this R^2 against the data's target, a network is likely loaded wrong (or is a poor network).
 POOR_FIT_R2 = 0.5
 
@@ -160,6 +183,11 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
     if workload.y is None:
         return None
     if workload.is_classifier:
+        if _continuous(np.asarray(workload.y).reshape(-1)):
+            head = ("drop ':softmax' or ':logit' from --arch" if workload.architecture is not None else
+                    "explain it without its softmax")
+            return (f"the target holds {len(np.unique(workload.y))} values, not whole numbers, and the network "
+                    f"is read as a classifier: a regression network? then {head}")
         accuracy = own.get("network_accuracy")
         _, counts = np.unique(np.asarray(workload.y).reshape(-1), return_counts=True)
         commonest = counts.max() / counts.sum()
@@ -193,8 +221,13 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
         return (f"{what} and the classes 0 and 1: a binary classifier (BCEWithLogitsLoss, or BCELoss after a "
                 f"sigmoid)? srnet explains its output as a regression; {way}")
     if poor:
+        rescaled = _rescaled_r2(workload)
+        if rescaled >= POOR_FIT_R2 and rescaled - r2 > 0.1:  # (a poor network is about as poor rescaled)
+            return (f"the network's R2 against the target is {r2:.4g}, and {rescaled:.4g} once its output is "
+                    f"rescaled (a * output + b): was the target standardised or scaled to train it? then give "
+                    f"the target in the network's units (the formula explains the network's output, in its units)")
         return (f"the network's R2 against the target is {r2:.4g}: is --arch right (its activation, its "
-                f"widths), is --target the network's target?")
+                f"widths), are the columns in the order it was trained on, is --target the network's target?")
     return None
 
 

@@ -151,10 +151,16 @@ def test_a_loose_formula_s_advice_names_the_front_s_formula_that_is_not_loose(cl
 
     front = [entry(11, 0.16), entry(60, 0.89), entry(300, 0.95, ["a pole"]), entry(604, 0.988), entry(900, 0.93)]
     shown = "class agreement 98.8 %" if classifier else "R2 0.988000"
-    assert _closer_formula(SimpleNamespace(pareto_=front), classifier) == (
+    fine = {"singularities": []}
+    assert _closer_formula(SimpleNamespace(pareto_=front, selected_=fine), classifier) == (
         f"the front below has one of 604 nodes at {shown} on the domain: --complexity 604")
     loose = [entry(11, 0.16), entry(60, 0.89), entry(300, 0.95, ["a pole"]), entry(70, None)]
-    assert _closer_formula(SimpleNamespace(pareto_=loose), classifier) == "a longer search (--seconds) may do better"
+    assert _closer_formula(SimpleNamespace(pareto_=loose, selected_=fine), classifier) == (
+        "a longer search (--seconds) may do better")
+    # a selected formula with a pole says so (a 12-row network's, R2 -1e4 on the domain, was sent to search longer)
+    assert _closer_formula(SimpleNamespace(pareto_=front, selected_={"singularities": ["a pole"]}), classifier) == (
+        f"it has a pole inside the domain (see its singularities); the front below has one of 604 nodes at {shown} "
+        f"on the domain: --complexity 604")
 
 
 def test_fit_takes_the_classes_a_torch_classifier_cannot_name(data):
@@ -184,12 +190,26 @@ def test_the_loose_warning_gives_the_rows_figure_where_that_is_loose_too():
     from srnet.extract import _warn_if_loose
 
     with pytest.warns(UserWarning, match=r"loosely on the domain \(R2 0\.637425; R2 -0\.686000 on the rows\): "):
-        _warn_if_loose({"domain": {"r2": 0.637425}, "rows": {"r2": -0.686}}, classification=False)
+        _warn_if_loose({"domain": {"r2": 0.637425}, "rows": {"r2": -0.686}}, classification=False, pareto=[],
+                       singular=False)
     with pytest.warns(UserWarning, match=r"loosely on the domain \(class agreement 80\.0 %\): "):
-        _warn_if_loose({"domain": {"agreement": 0.8}, "rows": {"agreement": 0.95}}, classification=True)
+        _warn_if_loose({"domain": {"agreement": 0.8}, "rows": {"agreement": 0.95}}, classification=True, pareto=[],
+                       singular=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _warn_if_loose({"domain": {"r2": 0.95}, "rows": {"r2": 0.2}}, classification=False)  # the domain decides
+        _warn_if_loose({"domain": {"r2": 0.95}, "rows": {"r2": 0.2}}, classification=False, pareto=[],
+                       singular=False)  # the domain decides
+    # a pole, and the front's closer pole-free formula, named (a 12-row network's formula of domain R2 -1e4,
+    # a pole inside the domain, was told that a longer search may do better)
+    front = [{"complexity": 12, "singularities": [], "figures": {"domain": {"r2": 0.93}}},
+             {"complexity": 30, "singularities": ["a pole"], "figures": {"domain": {"r2": -1e4}}}]
+    with pytest.warns(UserWarning) as caught:
+        _warn_if_loose({"domain": {"r2": -1e4}, "rows": {"r2": 0.95}}, classification=False, pareto=front,
+                       singular=True)
+    assert str(caught[0].message) == (
+        "the selected formula follows the network only loosely on the domain (R2 -1e+04): read it as a sketch; "
+        "it has a pole inside the domain (singularities_); pareto_ holds a pole-free one of 12 nodes at R2 0.930000 "
+        "on the domain: select=12")
 
 
 def test_explain_names_a_torch_classifier_s_classes_from_the_data_s_labels(tmp_path, capsys):

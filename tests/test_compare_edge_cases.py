@@ -74,9 +74,13 @@ def test_far_off_r2_prints_in_four_digits_and_long_formulas_are_cut():
     assert _r2(-4120665.815867) == "-4.121e+06" and _r2(None) == "not finite"
     record = {"explainer": "srnet", "domain": "test", "rmse": 0.1, "r2": 0.9, "agreement": None, "rmse_around": 0.1,
               "agreement_around": None, "seconds": 1.0, "size": 900, "formula": ["x0 + " * 400 + "1"]}
-    lines = Comparison("regression", [record], {}, {}, {}, {}).table().splitlines()
+    lines = Comparison("regression", [record], {}, {}, {}, {}).table(written_to="compare.json").splitlines()
     formula_line = next(line for line in lines if line.startswith("  srnet:"))
     assert len(formula_line) <= FORMULA_CHARACTERS + 20 and "see compare.json" in formula_line
+    # printed from Python, where no file was written, it points at the records (it named compare.json)
+    line = next(line for line in Comparison("regression", [record], {}, {}, {}, {}).table().splitlines()
+                if line.startswith("  srnet:"))
+    assert line.endswith("(2001 characters: see the records)") and "compare.json" not in line
 
 
 def test_explain_notes_a_network_that_answers_one_class_everywhere(capsys):

@@ -78,6 +78,8 @@ def test_the_table_prints_r2_as_srnet_does_and_says_why_a_constant_network_reads
     assert " 0.999970 " in table and "1.0000" not in table
     (note,) = [line for line in table.splitlines() if line.startswith("note:")]
     assert note.startswith("note: the network's output is the same at every extrapolation point: R2 there is 1")
+    assert "else -inf (in the records)" in note  # printed from Python: no compare.json was written
+    assert "else -inf (null in compare.json)" in result.table(written_to="compare.json")
     assert result.constant_domains() == ["extrapolation"]
 
 

@@ -12,7 +12,7 @@ from torch import nn
 
 import srnet.formulas as formulas
 import srnet.plots as plots
-from srnet.extract import REPORT_POINTS, SRNet
+from srnet.extract import MIN_DOMAIN_POINTS, REPORT_POINTS, SRNet
 from srnet.formulas import Candidate, Formula, pareto_front, select
 
 QUICK = dict(max_generations=15, max_seconds=None, simplify_seconds=0, random_state=0, n_threads=1,
@@ -41,7 +41,7 @@ def test_the_domain_s_figures_are_measured_on_points_selection_never_saw(monkeyp
     assert len(model.candidates_) >= 3  # (a choice to make: direct searches and the linear map beside the chain)
     regions = measured[-1]
     assert set(regions) == {"rows", "validation", "domain", "beyond"}
-    assert len(regions["validation"]) == 60 and len(regions["domain"]) == REPORT_POINTS
+    assert len(regions["validation"]) == MIN_DOMAIN_POINTS and len(regions["domain"]) == REPORT_POINTS
     # two samples of the domain's box: no point in common
     assert not np.isin(regions["domain"].view([("", float)] * 3), regions["validation"].view([("", float)] * 3)).any()
     chosen = next(c for c in model.candidates_ if c["source"] == model.formula_.source)

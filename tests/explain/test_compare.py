@@ -79,7 +79,7 @@ def test_comparison_reports_every_metric_and_a_broken_explainer_scores_worse(sma
     assert by[("srnet", "interpolation")]["size"] == sum(complexity(e) for e in explainers["srnet"].readable_formulas_)
     # (a long one cut, pointing to where it is whole)
     assert by[("lime", "interpolation")]["formula"] is None
-    assert f"  srnet: {cut_text(shown[0], see='compare.json')}" in result.table()
+    assert f"  srnet: {cut_text(shown[0], see='compare.json')}" in result.table(written_to="compare.json")
     written = write_comparison(result, network, tmp_path)
     assert {p.name for p in written} == {"compare.json", "compare.csv", "fidelity.png", "explainers.png"}
     assert (tmp_path / "compare.csv").read_text().count("\n") == 1 + len(result.records)
