@@ -84,12 +84,16 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
             else f"layer '{model.layer_names_[-1]}' (not the network's output, '{output}')")
     print(f"{what} as one formula ({report['formula_source']}, {report['complexity']} nodes; "
           f"{measure}: {regions}):")
-    texts = model.selected_["expression"]
+    # a part the formula repeats is written once, under a name (a logit difference spelt out one 11-term linear
+    # form three times)
+    shared = model.selected_.get("shared")
+    texts = (shared or {}).get("expression") or model.selected_["expression"]
+    decision = (shared or {}).get("decision") or model.selected_["decision"]
     labels = getattr(model, "classes_", None)  # without labels, the outputs: no class is named wrongly
     labels = None if labels is None else [class_name(v) for v in labels]
-    if model.selected_["decision"] is not None:  # two classes: the logit difference decides; a person reads it
+    if decision is not None:  # two classes: the logit difference decides; a person reads it
         labels = labels or ("output 0", "output 1")
-        print(f"  d = y1 - y0 = {_shown(model.selected_['decision'], 800)}\n"
+        print(f"  d = y1 - y0 = {_shown(decision, 800)}\n"
               f"  ({labels[1]} where d > 0, else {labels[0]}; the two logits y0, y1 are in report.json)")
     else:
         names = ["y"] if len(texts) == 1 else [f"y{j}" for j in range(len(texts))]
@@ -100,6 +104,11 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
             figure = "" if own is None else f"; R2 on the domain {format_r2(own[j])}"
             which = f"{labels[j]}'s logit; " if classifier and labels and len(labels) == len(texts) else ""
             print(f"  {name} = {_shown(text, 800)}" + (f"   ({which}{size} nodes{figure})" if len(texts) > 1 else ""))
+    if shared:
+        for name, part in shared["parts"].items():
+            print(f"  where {name} = {_shown(part, 800)}")
+        print("  (each part the formula repeats is written once, under its name; report.json's expression spells "
+              "them out)")
     for problem in report["singularities"] or []:
         print(f"  warning: {problem}")
     beyond, domain = model.regions_.get("beyond"), model.regions_.get("domain")

@@ -1195,6 +1195,8 @@ class SRNet(BaseEstimator):
             "complexity": self.selected_["complexity"] if selected else None,
             "complexity_per_output": self.selected_["complexity_per_output"] if selected else None,
             "decision": self.selected_["decision"] if selected else None,
+            # the same text with each part it repeats written once, under a name (None: none repeats)
+            "shared": self.selected_["shared"] if selected else None,
             "formula_source": self.formula_.source if selected else None,
             "formula": self.formula_.to_dict() if selected else None,
             "singularities": self.selected_["singularities"] if selected else None,

@@ -31,6 +31,7 @@ from srnet.expr.symbolic import (
     rewritten,
     round_constants,
     round_faithfully,
+    shared_parts,
     simplify_all,
     standardised_form,
     time_limit,
@@ -288,17 +289,34 @@ class Candidate:
         """The expressions as printed (see :meth:`rounded`), in LaTeX."""
         return [sympy.latex(e) for e in self.rounded()[:len(self.expressions)]]
 
+    def shared(self) -> dict | None:
+        """What a person reads (a two-class decision d alone, else the formulas) with each part it repeats
+        written once under a name (:func:`srnet.expr.symbolic.shared_parts`): ``{"expression": [...] or None,
+        "decision": str or None, "parts": {"u1": text, ...}}``, or None where no part repeats."""
+        read = self.rounded()
+        decision = self.decision is not None
+        # (a name no input has, printed or not: the domain points name every input)
+        rewritten_read, named = shared_parts(read[-1:] if decision else read[:len(self.expressions)],
+                                             taken=(self.points or {}).keys())
+        if not named:
+            return None
+        return {"expression": None if decision else [str(e) for e in rewritten_read],
+                "decision": str(rewritten_read[0]) if decision else None,
+                "parts": {str(name): str(part) for name, part in named}}
+
     def summary(self, latex: bool = True) -> dict:
         """JSON-ready: source, complexity, figures per region (and a
         classifier's agreement as selection weighs it), formula text and
         LaTeX (as printed; None without ``latex``: sympy prints a 90-input,
-        15-class candidate's LaTeX in 0.45 s), poles."""
+        15-class candidate's LaTeX in 0.45 s), the same text with its
+        repeated parts named (``shared``, :meth:`shared`), poles."""
         shown = self.rounded()[:len(self.expressions)]
         return {"source": self.formula.source, "complexity": self.complexity,
                 "complexity_per_output": [complexity(e) for e in shown],
                 "figures": self.figures, "validation_agreement": self.validation_agreement,
                 "expression": [str(e) for e in shown], "decision": self.display_decision(),
                 "latex": [sympy.latex(e) for e in shown] if latex else None,
+                "shared": self.shared(),
                 "singularities": self.singularities,
                 "formula": self.formula.to_dict()}
 

@@ -145,3 +145,68 @@ def test_a_long_formula_with_nothing_shorter_says_so(monkeypatch, capsys):
     _print_explanation(model)
     assert "  (no formula found has 1 node or fewer: the front below has the shortest of them)" in \
         capsys.readouterr().out
+
+
+def test_a_part_a_formula_repeats_is_named_once_and_substitutes_back_to_it():
+    """A reviewer's two-class decision spelt out one 11-term linear form three times (cos(L), tan(sin(L)),
+    sin(L)); wine's logits repeated (0.4219*color_intensity - 2.152)."""
+    import sympy
+
+    from srnet.expr.symbolic import SHARED_MAX_PARTS, SHARED_MIN_NODES, complexity, make_symbols, shared_parts
+
+    x0, x1, x2 = make_symbols(3)
+    linear = 0.5 * x0 - 1.2 * x1 + 3.1 * x2 + 0.7
+    d = 0.354 * (sympy.tan(sympy.sin(linear)) - sympy.cos(linear)) + 0.708 * sympy.sin(linear) + 0.328
+    (written,), named = shared_parts([d])
+    assert [(str(name), part) for name, part in named] == [("u1", linear)]
+    assert str(written) == "0.708*sin(u1) - 0.354*cos(u1) + 0.354*tan(sin(u1)) + 0.328"
+    assert written.xreplace(dict(named)) == d  # the oracle: the names put back give the formula
+    # a linear form beside other intercepts counts as one part; each keeps its number
+    bare = 0.5 * x0 - 1.2 * x1 + 3.1 * x2
+    two = sympy.sin(bare + 1.76) * sympy.cos(bare - 0.2)
+    (written,), named = shared_parts([two])
+    assert named == [(sympy.Symbol("u1", real=True), bare)] and str(written) == "sin(u1 + 1.76)*cos(u1 - 0.2)"
+    assert written.xreplace(dict(named)) == two
+    # across outputs, and a name the inputs use is not taken
+    u1 = sympy.Symbol("u1", real=True)
+    outputs = [sympy.sin(bare) + u1, sympy.exp(bare)]
+    written, named = shared_parts(outputs)
+    assert [str(name) for name, _ in named] == ["u1_"] and [str(e) for e in written] == ["u1 + sin(u1_)", "exp(u1_)"]
+    # small parts stay: x0*x1 reads as quickly as a name
+    small = x0 * x1 + sympy.sin(x0 * x1)
+    assert complexity(x0 * x1) < SHARED_MIN_NODES and shared_parts([small]) == ([small], [])
+    # at most SHARED_MAX_PARTS names, the largest saving first
+    parts = [sympy.sin(x0 + k * x1 + x2 * x0) for k in range(2, 7)]
+    many = sum(sympy.cos(p) * sympy.tan(p) for p in parts)
+    (written,), named = shared_parts([many])
+    assert len(named) == SHARED_MAX_PARTS
+    for name, part in reversed(named):  # (a part may read an earlier name: the last put back first)
+        written = written.xreplace({name: part})
+    assert written == many
+
+
+def test_the_printed_formula_names_its_repeated_parts_and_report_json_keeps_both(capsys):
+    """Candidate.summary's "shared", report.json's "shared", and `srnet explain`'s lines: y written with u1,
+    then "where u1 = ..." (the full formula stays report.json's expression)."""
+    from srnet.cli import _print_explanation
+    from srnet.expr.program import Program
+    from srnet.expr.symbolic import make_symbols
+    from srnet.formulas import Formula, candidate
+
+    program = Program(2, (), (("mul", 0, 1), ("sin", 0, 0), ("add", 2, 3), ("sin", 4, 4), ("cos", 4, 4),
+                              ("add", 5, 6)), (7,), [[1.0]], [0.0])
+    formula = Formula("direct-6", (program,))
+    X = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    made = candidate(formula, make_symbols(2), {"domain": (X, formula(X))}, X, classification=False,
+                     simplify_seconds=0)
+    assert made.display() == ["sin(x0*x1 + sin(x0)) + cos(x0*x1 + sin(x0))"]
+    assert made.summary()["shared"] == {"expression": ["sin(u1) + cos(u1)"], "decision": None,
+                                        "parts": {"u1": "x0*x1 + sin(x0)"}}
+    # printed by explain: a fitted explanation whose selected formula is this one
+    model = SRNet(max_generations=5, random_state=0, simplify_seconds=0, direct_budget=0).fit(Counting(),
+                                                                                               np.c_[X, X[:, 0]])
+    model.selected_ = {**model.selected_, **made.summary(), "complexity_per_output": [12]}
+    _print_explanation(model)
+    printed = capsys.readouterr().out
+    assert "  y = sin(u1) + cos(u1)\n  where u1 = x0*x1 + sin(x0)\n  (each part the formula repeats" in printed
+    assert model.report()["shared"] == made.summary()["shared"]

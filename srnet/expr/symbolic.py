@@ -296,6 +296,74 @@ def complexity(expr: sympy.Expr) -> int:
     return sum(1 for _ in sympy.preorder_traversal(_expression(expr, "complexity")))
 
 
+#: A part of a formula written once under a name of its own (:func:`shared_parts`) has at least this many
+#: nodes: a repeated x0*x1 reads as quickly as a name would.
+SHARED_MIN_NODES = 6
+#: At most this many parts are named (the largest first): a formula is read, not decoded.
+SHARED_MAX_PARTS = 3
+#: Formulas of more nodes than this in all are left as they are (a chain of thousands of nodes is read in
+#: report.json's formula_steps, and comparing every part of it with every other takes seconds).
+SHARED_MAX_NODES = 2000
+
+
+def shared_parts(exprs: list, taken=()) -> tuple[list, list]:
+    """``exprs`` with each part that occurs twice or more (of :data:`SHARED_MIN_NODES` nodes at least, the
+    largest saving first, :data:`SHARED_MAX_PARTS` at most) written as a name u1, u2, ..., and the parts
+    named: (rewritten expressions, [(name, part)]).  Nothing named, or more than :data:`SHARED_MAX_NODES`
+    nodes in all: (``exprs``, []).  A sum recurring with other numbers added counts as recurring.  A
+    classifier's decision spelt out one 11-term linear form three times (``0.354*(tan(sin(L)) - cos(L)) +
+    0.708*sin(L)``); a part named may read an earlier name.  ``taken``: names the formulas already use (the
+    inputs')."""
+    if sum(complexity(e) for e in exprs) > SHARED_MAX_NODES:
+        return exprs, []
+    taken = {str(name) for name in taken} | {symbol.name for e in exprs for symbol in e.free_symbols}
+    named = []
+    for _ in range(SHARED_MAX_PARTS):
+        counts: dict = {}
+        for e in exprs:
+            for part in sympy.preorder_traversal(e):
+                # a sum counts as itself and as its terms less its number: a linear form recurs with another
+                # intercept (L + 1.762 and L - 0.2057 in one decision)
+                for whole in {part, _without_number(part)} - {None}:
+                    counts[whole] = counts.get(whole, 0) + 1
+        repeated = [(complexity(part) * (count - 1), str(part), part) for part, count in counts.items()
+                    if count > 1 and complexity(part) >= SHARED_MIN_NODES]
+        if not repeated:
+            break
+        part = max(repeated, key=lambda item: item[:2])[2]
+        index = len(named) + 1
+        name = f"u{index}"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        symbol = sympy.Symbol(name, real=True)
+        exprs = [_named(e, part, symbol) for e in exprs]
+        named = [(n, _named(p, part, symbol)) for n, p in named] + [(symbol, part)]
+    return exprs, named
+
+
+def _without_number(part: sympy.Expr) -> sympy.Expr | None:
+    """A sum's terms less its number (``L`` of ``L + 1.762``); None for anything else, or a sum without one."""
+    if part.is_Atom or not part.is_Add:
+        return None
+    number, rest = part.as_coeff_Add()
+    return rest if number != 0 and rest.is_Add else None
+
+
+def _named(expr: sympy.Expr, part: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    """``expr`` with ``part`` written as ``symbol``: where it occurs whole, and as a sum's terms beside a number."""
+    def walk(node):
+        if node == part:
+            return symbol
+        if node.is_Atom:
+            return node
+        if node.is_Add and _without_number(node) == part:
+            return node.as_coeff_Add()[0] + symbol
+        return node.func(*(walk(arg) for arg in node.args))
+
+    return walk(expr)
+
+
 #: A sum's float term below this share of its largest coefficient is round-off residue (see round_constants).
 RESIDUE = 1e-9
 
