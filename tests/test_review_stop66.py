@@ -210,3 +210,20 @@ def test_the_printed_formula_names_its_repeated_parts_and_report_json_keeps_both
     printed = capsys.readouterr().out
     assert "  y = sin(u1) + cos(u1)\n  where u1 = x0*x1 + sin(x0)\n  (each part the formula repeats" in printed
     assert model.report()["shared"] == made.summary()["shared"]
+
+
+def test_the_validation_experiment_writes_its_table_and_json(experiment_script, tmp_path, capsys):
+    """experiments/xnet_validation.py, the evidence behind XNetRegressor's default validation_fraction: one
+    bundled dataset, one seed, each fraction's test R^2 per dataset, their mean and median, the JSON keys."""
+    import json
+
+    out = tmp_path / "v.json"
+    code = experiment_script("xnet_validation").main(["--datasets", "diabetes", "--seeds", "1", "--seconds", "0.5",
+                                                       "--fractions", "0,0.2", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "diabetes" in printed and "held 0.2" in printed and "median" in printed
+    results = json.loads(out.read_text())["results"]
+    assert results["fractions"] == [0.0, 0.2] and results["datasets"][0]["rows"] == 442
+    assert set(results["mean_r2"]) == {"0.0", "0.2"} and all(np.isfinite(v) for v in results["median_r2"].values())
+    run = results["datasets"][0]["runs"]["0.2"]
+    assert len(run) == 1 and run[0] == results["mean_r2"]["0.2"]
