@@ -315,10 +315,10 @@ _PARAMETERS_DOC = """
         returned; None: 0.2 (a classifier's training loss can always be
         lowered by larger trees and logits; a regressor chosen on its
         training rows alone scored test R^2 -44 on PMLB's bodyfat and -1.7
-        on vineyard, 0.965 and 0.02 with a fifth held out, and Nguyen-1..12
-        0.99715 on average, 0.99958 held out: see the project's notes for
-        the datasets it costs).  At least 2 rows, and a row of each class,
-        are kept to train on.
+        on vineyard, 0.97 and 0.23 with a fifth held out, and Nguyen-1..12
+        0.99715 on average, 0.99959 held out; it costs up to 0.2 on others:
+        experiments/xnet_validation.py).  At least 2 rows, and a row of each
+        class, are kept to train on.
     clip : float, default=1e6
         Bound on every neuron's output during training.
     simplify_seconds : float, default=2.0
