@@ -126,7 +126,7 @@ def test_a_summary_holds_every_figure_a_report_prints():
                            "figures": figures, "validation_agreement": None,
                            "expression": ["2*x0 + sin(x0)"], "decision": None,
                            "latex": [r"2 x_{0} + \sin{\left(x_{0} \right)}"], "singularities": poles,
-                           "formula": formula.to_dict()}
+                           "shared": None, "formula": formula.to_dict()}
 
 
 def test_selection_helpers_are_importable():
