@@ -572,8 +572,11 @@ class SRNet(BaseEstimator):
             held, fitted = held_out_rows(len(X), run_seed) if plan.is_classifier else (None, None)
             centres = X[fitted] if held is not None and domain.kind == "jitter" else X
             # the search's sample, selection's ("validation"), and the domain's figures' own, which neither sees
-            n_points = max(n_rows, min(MIN_DOMAIN_POINTS, self.max_samples))
-            regions = {"fit": domain.sample(centres, n_rows, rng), "validation": domain.sample(X, n_points, rng)}
+            regions = {"fit": domain.sample(centres, n_rows, rng), "validation": domain.sample(X, n_rows, rng)}
+            extra = min(MIN_DOMAIN_POINTS, self.max_samples) - n_rows
+            if extra > 0:  # (from a stream of their own: the draws after these stay those of larger data)
+                regions["validation"] = np.vstack([regions["validation"],
+                                                   domain.sample(X, extra, np.random.default_rng([run_seed, 10]))])
             regions["domain"] = domain.sample(X, max(n_rows, REPORT_POINTS), np.random.default_rng([run_seed, 8]))
             if box is None:  # a jitter's points, as far out as its S says (a box's bounds were checked above): a
                 # jitter of 1e155 std failed after the whole search, "invalid program: weights ... are not finite"
