@@ -487,9 +487,11 @@ def _value_text(program: Program, value: int, symbols, of_tan: bool = False) -> 
     try:
         part = Program(program.n_inputs, program.constants, steps, (value,), np.ones((1, 1)), np.zeros(1))
         expr = to_sympy(part, symbols)[0]
-        if of_tan:  # tan's phase, reduced by multiples of pi (its sign is tan's, not the argument's)
-            reduced = reduced_phases(sympy.tan(expr))
-            expr = reduced.args[0] if isinstance(reduced, sympy.tan) else expr
+        if of_tan:  # tan's phase, reduced by multiples of pi (sympy writes tan(4.416 - x) as -tan(x - 4.416))
+            factors = sympy.Mul.make_args(reduced_phases(sympy.tan(expr)))
+            tans = [f for f in factors if isinstance(f, sympy.tan)]
+            if len(tans) == 1 and all(f.is_Number for f in factors if f is not tans[0]):
+                expr = tans[0].args[0]
         text = str(round_constants(reduced_phases(expr), 4))
     except (ValueError, RecursionError, TypeError, ArithmeticError):  # (FormulaTooLarge is a ValueError)
         return None

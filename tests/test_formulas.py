@@ -1236,6 +1236,12 @@ def test_a_tan_note_says_where_its_pole_is_and_writes_the_phase_the_printed_form
     printed = candidate(shifted, [x0], {"domain": (X, shifted(X))}, X, classification=False,
                         simplify_seconds=0).display()[0]
     assert "sin(x0) + 1.274" in printed and "4.41" not in printed
+    # tan(4.416 - x0), which sympy writes -tan(x0 - 4.416): the note reads the printed -tan(x0 - 1.274)
+    negated = Formula("direct-2", (Program(1, (4.416,), (("sub", 1, 0), ("tan", 2, 2)), (3,), [[1.0]], [0.0]),))
+    assert singularities(negated, X, [x0]) == [
+        "the argument of tan, x0 - 1.274, reaches an odd multiple of pi/2 inside the domain"]
+    assert candidate(negated, [x0], {"domain": (X, negated(X))}, X, classification=False,
+                     simplify_seconds=0).display() == ["-tan(x0 - 1.2744)"]
     # near a pole from one side: sin(x0) + 0.5708 reaches 1.5708 - 1e-7 (cos 1e-7 of its typical size)
     edge = np.linspace(-1.5, 1.5707963, 400)[:, None]
     plain = Formula("direct-1", (Program(1, (), (("tan", 0, 0),), (1,), [[1.0]], [0.0]),))
