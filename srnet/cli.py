@@ -140,10 +140,10 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
         # (a wine classifier's 123 nodes, none of its formulas under 90: nothing was said, where the README
         # promised an answer to "too long to read?")
         from srnet.data import counted
-        from srnet.formulas import READABLE_COMPLEXITY
+        from srnet.formulas import READABLE_COMPLEXITY, readable_cap
 
         selected = model.selected_
-        cap = READABLE_COMPLEXITY * (1 if selected["decision"] is not None else max(1, len(selected["expression"])))
+        cap = readable_cap(selected["decision"], len(selected["expression"]))
         if selected["complexity"] > cap:
             per = f", {READABLE_COMPLEXITY} per formula read" if cap != READABLE_COMPLEXITY else ""
             print(f"  (no formula found has {counted(cap, 'node')} or fewer{per}: the front below has the shortest "

@@ -25,6 +25,7 @@ import sympy
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
 from srnet.formulas import Formula
+from srnet.names import unused_name
 
 #: An input whose values all lie within this bound is searched as it is (unless its spread is small).
 UNIT_BOUND = 10.0
@@ -156,12 +157,8 @@ def written_standardised(mapping: InputMap | None, symbols) -> dict:
 
 def z_name(name: str, taken: set) -> str:
     """The name of input ``name``'s search coordinate, ``z_<name>``, made unlike every name in ``taken`` (with
-    trailing underscores), which it joins."""
-    z = f"z_{name}"
-    while z in taken:
-        z += "_"
-    taken.add(z)
-    return z
+    trailing underscores, :func:`srnet.names.unused_name`), which it joins."""
+    return unused_name(f"z_{name}", taken)
 
 
 def written_definitions(written: dict) -> dict[str, str]:

@@ -63,7 +63,6 @@ from srnet.expr.symbolic import (
 )
 from srnet.formulas import (
     DISPLAY_DIGITS,
-    READABLE_COMPLEXITY,
     Formula,
     candidate,
     check_select,
@@ -1013,7 +1012,7 @@ class SRNet(BaseEstimator):
             self.selected_ = summary_of[id(chosen)]
             # per formula a person reads (a class's logit, or a two-class decision): an iris formula of 225 nodes
             # had a 42-node one at 93.8 % beside it, 14 per class, and no line said so (30 counted all three)
-            cap = READABLE_COMPLEXITY * chosen.formulas_read
+            cap = chosen.readable_cap
             readable = select(candidates, cap) if chosen.complexity > cap else None
             self.readable_ = summary_of[id(readable)] if readable is not None and readable.complexity <= cap else None
             for reported in [chosen] + ([readable] if self.readable_ is not None else []):

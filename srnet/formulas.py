@@ -178,6 +178,12 @@ def selection_figures(figures: dict) -> dict:
 ROUNDING_SHARE = 0.05
 
 
+def readable_cap(decision, n_expressions: int) -> int:
+    """The most nodes a person reads as one formula per formula read (:data:`READABLE_COMPLEXITY` each): one per
+    output, or a two-class classifier's decision alone."""
+    return READABLE_COMPLEXITY * (1 if decision is not None else max(1, n_expressions))
+
+
 @dataclass
 class Candidate:
     """A formula with what a person reads (its simplified expressions) and
@@ -202,10 +208,9 @@ class Candidate:
     written: dict | None = field(default=None, repr=False)
 
     @property
-    def formulas_read(self) -> int:
-        """How many formulas a person reads: one per output, or a two-class classifier's decision alone (the
-        readable size, :data:`READABLE_COMPLEXITY`, is per formula read)."""
-        return 1 if self.decision is not None else max(1, len(self.expressions))
+    def readable_cap(self) -> int:
+        """The most nodes of a readable formula of this kind (:func:`readable_cap`)."""
+        return readable_cap(self.decision, len(self.expressions))
 
     @property
     def validation(self) -> dict:
@@ -854,7 +859,7 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     best_r2 = max(_quality(c) for c in pool)  # rule "best", for regression
     if not best_r2 >= FAITHFUL_R2:  # per output: a hidden layer's 10 units had 30 nodes in all, and the least
         # accurate formula (constants for units) won over the linear map
-        return _most_accurate_within(candidates, READABLE_COMPLEXITY * candidates[0].formulas_read)
+        return _most_accurate_within(candidates, candidates[0].readable_cap)
     good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
     chosen = good[0]
     for c in good[1:]:

@@ -115,6 +115,15 @@ def _candidate(name: str, j: int) -> str:
     return symbol
 
 
+def unused_name(name: str, taken: set) -> str:
+    """``name``, with trailing underscores until it is unlike every name in ``taken``, which it then joins: the
+    names srnet gives its own symbols beside the inputs' (z_year, u1)."""
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
 def class_name(label) -> str:
     """A class label as printed, "class 1" (a whole number, 1.0 or 1) or "class setosa": one way for the
     explanation's lines and its decision map's legend (which read "1.0 (output 0)" beside "class 1")."""

@@ -133,15 +133,13 @@ def test_score_measures_the_formula_against_the_network_on_rows_it_was_not_fitte
 def test_a_long_formula_with_nothing_shorter_says_so(monkeypatch, capsys):
     """A wine classifier's formulas ran to 123 nodes, none of its candidates under 90, and `srnet explain` said
     nothing where the README promised an answer to "too long to read?"."""
-    import srnet.extract
+    import srnet.formulas
     from srnet.cli import _print_explanation
 
     X = np.random.default_rng(0).normal(size=(60, 3))
-    monkeypatch.setattr(srnet.extract, "READABLE_COMPLEXITY", 1)  # every formula found is longer than 1 node
+    monkeypatch.setattr(srnet.formulas, "READABLE_COMPLEXITY", 1)  # every formula found is longer than 1 node
     model = SRNet(max_generations=10, random_state=0, simplify_seconds=0, direct_budget=0).fit(Counting(), X)
     assert model.readable_ is None and model.selected_["complexity"] > 1
-    import srnet.formulas
-    monkeypatch.setattr(srnet.formulas, "READABLE_COMPLEXITY", 1)
     _print_explanation(model)
     assert "  (no formula found has 1 node or fewer: the front below has the shortest of them)" in \
         capsys.readouterr().out

@@ -132,6 +132,11 @@ def _with_whole_counts(frame):
     return frame
 
 
+#: How ``srnet_formula_reads`` begins for a job whose formulas read standardised columns (summary.md's note
+#: looks for it).
+STANDARDISED_READS = "standardised columns"
+
+
 def formula_reads(standardised) -> str | None:
     """What a job's formula reads (summary.csv's ``srnet_formula_reads``), from its data's ``standardised``: a
     PMLB table's columns are standardised over the training rows before its network is trained, so x0 is
@@ -142,7 +147,7 @@ def formula_reads(standardised) -> str | None:
     if not standardised:
         return "the inputs as given"
     target = " and gives the standardised target" if standardised.get("target") else ""
-    return (f"standardised columns, x_j = (column j - mean_j)/sd_j over the training rows{target} (the job's JSON: "
+    return (f"{STANDARDISED_READS}, x_j = (column j - mean_j)/sd_j over the training rows{target} (the job's JSON: "
             f"data.feature_names and data.standardised's means and scales)")
 
 
@@ -528,7 +533,7 @@ def table(part, task: str) -> list[str]:
              "(summary.csv's warm_up_seconds).")
     # (98.68 % read 98.6 beside a sum that said nothing of it; a mean of 1180 and 100 nodes read 640)
     reads = part.get("srnet_formula_reads")  # (absent from a summary written before it)
-    if reads is not None and reads.astype(str).str.startswith("standardised").any():  # (PMLB tables)
+    if reads is not None and reads.astype(str).str.startswith(STANDARDISED_READS).any():  # (PMLB tables)
         what += (" SRNet's formulas (summary.csv's srnet_formula) read each PMLB table's columns standardised over "
                  "its training rows, x_j = (column j - mean_j)/sd_j, and a regression formula gives the "
                  "standardised target: srnet_formula_reads says so per job, and each job's JSON holds the columns' "

@@ -31,6 +31,7 @@ from mpmath.libmp import prec_to_dps, to_str
 
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
+from srnet.names import unused_name
 
 
 class SympyTimeout(BaseException):
@@ -331,12 +332,7 @@ def shared_parts(exprs: list, taken=()) -> tuple[list, list]:
         if not repeated:
             break
         part = max(repeated, key=lambda item: item[:2])[2]
-        index = len(named) + 1
-        name = f"u{index}"
-        while name in taken:
-            name += "_"
-        taken.add(name)
-        symbol = sympy.Symbol(name, real=True)
+        symbol = sympy.Symbol(unused_name(f"u{len(named) + 1}", taken), real=True)
         exprs = [_named(e, part, symbol) for e in exprs]
         named = [(n, _named(p, part, symbol)) for n, p in named] + [(symbol, part)]
     return exprs, named
