@@ -394,26 +394,21 @@ def _fit_figures(model, n_rows: int, output: str | None = None) -> str:
 
 
 def _held_out_fit(model, workload, output: str | None = None) -> dict:
-    """The selected formula against the network on the held-out rows: a regression's R2 and RMSE, a classifier's
-    class agreement (printed "train 98.1%, test 97.9%" before the rows' figures, the rows named otherwise than
-    the headline's "rows")."""
+    """The selected formula against the network on the held-out rows (``SRNet.fidelity``): a regression's R2 and
+    RMSE, a classifier's class agreement (printed "train 98.1%, test 97.9%" before the rows' figures, the rows
+    named otherwise than the headline's "rows")."""
     from srnet.metrics import format_r2
     if workload.X_test is None:
         return {}
-    from srnet.compare import rmse_r2
-    from srnet.probe import probe
-
-    network_output = probe(workload.model, workload.X_test, model.layer_names_)[-1]
+    figures = model.fidelity(workload.model, workload.X_test)
     if model.is_classifier_:
-        from srnet.metrics import class_agreement
-
-        agreement = class_agreement(model.predict(workload.X_test), network_output)
-        print(f"on the {len(workload.X_test)} held-out rows: {fidelity_text(agreement, True)} with the network")
-        return {"agreement_test": agreement}
-    rmse, r2 = rmse_r2(network_output, model.predict(workload.X_test).reshape(len(network_output), -1))
+        print(f"on the {len(workload.X_test)} held-out rows: {fidelity_text(figures['agreement'], True)} with the "
+              "network")
+        return {"agreement_test": figures["agreement"]}
     what = _explained(model, output)
-    print(f"on the {len(workload.X_test)} held-out rows: {what} R2 {format_r2(r2)}, {what} RMSE {rmse:.4g}")
-    return {"output_r2_test": r2, "output_rmse_test": rmse, "test_rows": len(workload.X_test)}
+    print(f"on the {len(workload.X_test)} held-out rows: {what} R2 {format_r2(figures['r2'])}, {what} RMSE "
+          f"{figures['rmse']:.4g}")
+    return {"output_r2_test": figures["r2"], "output_rmse_test": figures["rmse"], "test_rows": len(workload.X_test)}
 
 
 def _class_labels(workload, layers):

@@ -1136,11 +1136,12 @@ class SRNet(BaseEstimator):
         labels = getattr(self, "classes_", None)
         return index if labels is None else labels[index]
 
-    def score(self, model, X) -> float:
+    def fidelity(self, model, X) -> dict:
         """How faithful the selected formula is to ``model`` at the rows of X (rows it was not fitted on, say:
-        where fidelity drops): R^2 of the formula against the explained layer's output, or for a classifier the
-        class agreement (the share of rows where both give the same class), as ``srnet explain --test-size``
-        reports it.  ``model`` is the network the explanation was fitted to (as ``fit`` takes it)."""
+        where fidelity drops), as ``srnet explain --test-size`` reports it: ``{"r2": ..., "rmse": ...}`` of the
+        formula against the explained layer's output, or for a classifier ``{"agreement": ...}``, the share of
+        rows where both give the same class.  ``model`` is the network the explanation was fitted to (as
+        ``fit`` takes it)."""
         check_is_fitted(self, "programs_")
         rows = self._checked_input(X)
         input_names(X, model)  # a DataFrame's columns in another order than a scikit-learn model's
@@ -1155,8 +1156,14 @@ class SRNet(BaseEstimator):
             raise ValueError(f"the model's explained layer has {output.shape[1]} outputs where the formula has "
                              f"{predicted.shape[1]}: is it the network this explanation was fitted to?")
         if self.is_classifier_:
-            return class_agreement(predicted, output)
-        return rmse_r2(output, predicted)[1]
+            return {"agreement": class_agreement(predicted, output)}
+        rmse, r2 = rmse_r2(output, predicted)
+        return {"r2": r2, "rmse": rmse}
+
+    def score(self, model, X) -> float:
+        """:meth:`fidelity` as one number: R^2 of the formula against ``model``'s explained layer at the rows
+        of X, or for a classifier the class agreement."""
+        return self.fidelity(model, X)["agreement" if self.is_classifier_ else "r2"]
 
     # ---------------------------------------------------------------- report
 

@@ -109,6 +109,10 @@ def test_score_measures_the_formula_against_the_network_on_rows_it_was_not_fitte
     with torch.no_grad():
         output = network(torch.as_tensor(X_new, dtype=torch.float32)).double().numpy()
     assert model.score(network, X_new) == pytest.approx(rmse_r2(output[:, 0], model.predict(X_new))[1], abs=1e-6)
+    # fidelity gives the RMSE beside it (the command line's --test-size reads it), a classifier's agreement
+    rmse, r2 = rmse_r2(output[:, 0], model.predict(X_new))
+    assert model.fidelity(network, X_new) == pytest.approx({"r2": r2, "rmse": rmse}, abs=1e-6)
+    assert rmse > 0
     assert model.score(network, X) == pytest.approx(model.regions_["rows"]["r2"], abs=1e-6)
     with pytest.raises(ValueError, match="X has 2 columns but SRNet was fitted on 3"):
         model.score(network, X_new[:, :2])
@@ -120,6 +124,7 @@ def test_score_measures_the_formula_against_the_network_on_rows_it_was_not_fitte
     with torch.no_grad():
         logits = classifier[:3](torch.as_tensor(X_new, dtype=torch.float32)).double().numpy()
     assert explained.score(classifier, X_new) == pytest.approx(class_agreement(explained.predict(X_new), logits))
+    assert explained.fidelity(classifier, X_new) == {"agreement": explained.score(classifier, X_new)}
     # another network: its explained layer of another width, or no such layer, one line each
     wide = Counting()
     wide.net[2] = torch.nn.Linear(8, 3)
