@@ -516,8 +516,8 @@ def table(part, task: str) -> list[str]:
         own.append(("SRNet sample %", FIDELITY_SAMPLE[task]))
     columns = own + [(f"{name} {label}", c) for name, c in others.items()]
     if not percent:  # SRNet's extrapolation stood beside theirs inside the box alone (R2 -685 beside nothing)
-        columns += [(f"{name} R2 extrap", c.replace("_interpolation_", "_extrapolation_")) for name, c in others.items()
-                    if c.replace("_interpolation_", "_extrapolation_") in part.columns]
+        extrapolation = {name: c.replace("_interpolation_", "_extrapolation_") for name, c in others.items()}
+        columns += [(f"{name} R2 extrap", c) for name, c in extrapolation.items() if c in part.columns]
     columns += [("complexity", "srnet_complexity"), ("seconds", "job_seconds")]
     header = ["dataset", "method", "ok/jobs"] + [name for name, _ in columns]
     what = ("Columns: `SRNet train %` and `SRNet test %` are the agreement of the formula's class with the "
