@@ -53,6 +53,7 @@ from srnet.expr.symbolic import (
     latex,
     linear_combination,
     make_symbols,
+    printed,
     raw_sympy,
     residue_points,
     rewritten,
@@ -1177,7 +1178,7 @@ class SRNet(BaseEstimator):
             if k == 0 and written:  # a far-offset input read as its search coordinate, as the formulas
                 replacements, points = standardised_form(written, points)
                 features = [rewritten(f, replacements, points) for f in features]
-            text = ", ".join(str(round_faithfully(f, DISPLAY_DIGITS, points)) for f in features)  # exact: "program"
+            text = ", ".join(printed(round_faithfully(f, DISPLAY_DIGITS, points)) for f in features)  # exact: "program"
             layers.append({
                 "index": k + 1,
                 "name": self.layer_names_[k],
@@ -1199,7 +1200,7 @@ class SRNet(BaseEstimator):
         return finite_or_none({
             "layers": layers,
             "expression": one_or_list(self.selected_["expression"]) if selected else None,
-            "expression_exact": one_or_list([str(e) for e in expressions]) if selected else None,
+            "expression_exact": one_or_list([printed(e) for e in expressions]) if selected else None,
             "latex": self.selected_["latex"] if selected else None,  # as "expression" is printed
             "complexity": self.selected_["complexity"] if selected else None,
             "complexity_per_output": self.selected_["complexity_per_output"] if selected else None,
@@ -1215,7 +1216,7 @@ class SRNet(BaseEstimator):
             "select": self.fitted_with_["select"],
             "pareto": self.pareto_,
             "candidates": self.candidates_,
-            "layerwise_expression": None if layerwise is None else one_or_list([str(e) for e in layerwise]),
+            "layerwise_expression": None if layerwise is None else one_or_list([printed(e) for e in layerwise]),
             "layerwise_complexity": None if layerwise is None else sum(complexity(e) for e in layerwise),
             "formula_steps": [f"{name} = {expr}" for name, expr in self.formula_steps_],
             "fitness": self.fitness_,

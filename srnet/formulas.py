@@ -26,6 +26,7 @@ from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
 from srnet.expr.program import Program
 from srnet.expr.symbolic import (
     complexity,
+    printed,
     reduced_phases,
     residue_points,
     rewritten,
@@ -284,15 +285,15 @@ class Candidate:
 
     def display(self, digits: int = DISPLAY_DIGITS) -> list[str]:
         """The expressions as printed (see :meth:`rounded`)."""
-        return [str(e) for e in self.rounded(digits)[:len(self.expressions)]]
+        return [printed(e) for e in self.rounded(digits)[:len(self.expressions)]]
 
     def display_decision(self, digits: int = DISPLAY_DIGITS) -> str | None:
         """A two-class classifier's logit difference, rounded as :meth:`display`; None otherwise."""
-        return None if self.decision is None else str(self.rounded(digits)[-1])
+        return None if self.decision is None else printed(self.rounded(digits)[-1])
 
     def latex(self) -> list[str]:
         """The expressions as printed (see :meth:`rounded`), in LaTeX."""
-        return [sympy.latex(e) for e in self.rounded()[:len(self.expressions)]]
+        return [printed(e, latex=True) for e in self.rounded()[:len(self.expressions)]]
 
     def shared(self) -> dict | None:
         """What a person reads (a two-class decision d alone, else the formulas) with each part it repeats
@@ -305,9 +306,9 @@ class Candidate:
                                              taken=(self.points or {}).keys())
         if not named:
             return None
-        return {"expression": None if decision else [str(e) for e in rewritten_read],
-                "decision": str(rewritten_read[0]) if decision else None,
-                "parts": {str(name): str(part) for name, part in named}}
+        return {"expression": None if decision else [printed(e) for e in rewritten_read],
+                "decision": printed(rewritten_read[0]) if decision else None,
+                "parts": {str(name): printed(part) for name, part in named}}
 
     def summary(self, latex: bool = True) -> dict:
         """JSON-ready: source, complexity, figures per region (and a
@@ -319,8 +320,8 @@ class Candidate:
         return {"source": self.formula.source, "complexity": self.complexity,
                 "complexity_per_output": [complexity(e) for e in shown],
                 "figures": self.figures, "validation_agreement": self.validation_agreement,
-                "expression": [str(e) for e in shown], "decision": self.display_decision(),
-                "latex": [sympy.latex(e) for e in shown] if latex else None,
+                "expression": [printed(e) for e in shown], "decision": self.display_decision(),
+                "latex": [printed(e, latex=True) for e in shown] if latex else None,
                 "shared": self.shared(),
                 "singularities": self.singularities,
                 "formula": self.formula.to_dict()}

@@ -145,6 +145,25 @@ def rebuilt(expr: sympy.Expr, build):
         return build()
 
 
+#: How long sympy's printer may order a formula's terms, in seconds: a base and per node of the formula.  On
+#: a 2,000-node candidate of kkk3's network it ran for minutes (ordering the terms of a sum asks sympy whether
+#: each power of Abs(...) is positive, and those questions expanded polynomials without end): the fit hung.
+PRINT_SECONDS = 2.0
+PRINT_SECONDS_PER_NODE = 1e-3
+
+
+def printed(expr, latex: bool = False) -> str:
+    """``str(expr)`` (``sympy.latex(expr)`` with ``latex``), or, where sympy's printer takes longer than
+    :data:`PRINT_SECONDS` (and per node) to order its terms, the same formula with each sum's terms in the order
+    sympy stores them (``order="none"``, which asks sympy nothing)."""
+    printer = sympy.latex if latex else str
+    if not isinstance(expr, sympy.Basic):
+        return printer(expr)
+    with time_limit(PRINT_SECONDS + PRINT_SECONDS_PER_NODE * complexity(expr)):
+        return printer(expr)
+    return sympy.latex(expr, order="none") if latex else sympy.sstr(expr, order="none")
+
+
 def make_symbols(n: int, names: Sequence[str] | None = None, positive: Sequence[bool] | None = None):
     """Real sympy symbols ``x0 .. x{n-1}`` (or ``names``), optionally positive.
 
@@ -954,7 +973,7 @@ def simplify_all(expressions, max_seconds: float = 5.0, max_complexity: int = 40
 def latex(expr: sympy.Expr, digits: int = 4) -> str:
     """LaTeX of ``expr`` rounded as its text is printed by :func:`round_constants` (a candidate's formulas,
     rounded faithfully at its points, write their LaTeX from the rounded form): the two read the same."""
-    return sympy.latex(round_constants(_expression(expr, "latex"), digits))
+    return printed(round_constants(_expression(expr, "latex"), digits), latex=True)
 
 
 def is_equivalent(candidate: sympy.Expr, truth: sympy.Expr, digits: int = 3, max_seconds: float = 10.0) -> bool:
