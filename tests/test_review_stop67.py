@@ -39,3 +39,39 @@ def test_a_formula_whose_terms_sympy_cannot_order_in_time_is_printed_in_stored_o
     assert printed(x**2 + sympy.sin(x) + 1) == str(x**2 + sympy.sin(x) + 1) == "x**2 + sin(x) + 1"
     assert printed(x**2 + 1, latex=True) == sympy.latex(x**2 + 1)
     assert printed(3.5) == "3.5"
+
+
+def test_a_protected_value_at_a_cusp_is_warned_of():
+    """x/sqrt|x| + x tends to 0 at 0, where srnet's protected division gives 1: its slope is unbounded there,
+    and read 1e-4 and 1e-3 away it did not settle, so no limit was taken and the activation built silently."""
+    import warnings
+
+    from srnet.activations import ExpressionActivation
+
+    x = sympy.Symbol("x", real=True)
+    for expr in (x / sympy.sqrt(sympy.Abs(x)) + x, sympy.sin(x) / sympy.sqrt(sympy.Abs(x))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ExpressionActivation.from_sympy(expr)
+        texts = [str(w.message) for w in caught]
+        assert any("differs from the formula from about x = 0 (1 where the formula is 0)" in t for t in texts), texts
+    # a formula whose protected value at 0 is its limit builds silently, as before
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ExpressionActivation.from_sympy(sympy.sin(x) / x)
+        ExpressionActivation.from_sympy(x * sympy.log(sympy.Abs(x)))
+
+
+def test_values_near_zero_are_compared_at_full_precision():
+    """(exp(x) - 1)/x is 1 - 5e-13 at x = -1e-12, where float64 read 1.0000889 (exp(x) - 1 cancels): the
+    activation's protected 1 was warned of as '1 where the formula is 1'.  Its only difference is the exp cap."""
+    import warnings
+
+    from srnet.activations import ExpressionActivation
+
+    x = sympy.Symbol("x", real=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ExpressionActivation.from_sympy((sympy.exp(x) - 1) / x)
+    texts = [str(w.message) for w in caught]
+    assert len(texts) == 1 and "exp(min(a, 80))" in texts[0] and "from about x = 80.6" in texts[0], texts

@@ -77,7 +77,7 @@ from srnet.cgp.genome import Genome
 from srnet.cgp.primitives import PRIMITIVES, primitive
 from srnet.data import check_flag
 from srnet.expr.program import Program
-from srnet.expr.symbolic import fold_constants, to_sympy, values_at
+from srnet.expr.symbolic import fold_constants, time_limit, to_sympy, values_at
 from srnet.expr.torch_module import check_floating, torch_steps, walk_steps
 from srnet.jsonio import as_real, as_sequence, atomic_write_text, check_document, malformed, parse_json, shown
 
@@ -534,8 +534,16 @@ CAP_CHECK_POINTS = np.concatenate([-np.logspace(6, -3, 300), np.linspace(-10, 10
 NEAR_ZERO_POINTS = np.array([-5e-6, -1e-6, -1e-9, -1e-12, 0.0, 1e-12, 1e-9, 1e-6, 5e-6])
 #: The primitives whose protection changes a finite value (div, log, exp), in the table's order.
 _GUARDED = tuple(p.name for p in PRIMITIVES if p.guard is not None)
-#: Steps either side of a point where the formula is undefined (0/0), to read the value it tends to there.
+#: Steps either side of a point where the formula is undefined (0/0), to read the value it tends to there;
+#: where it does not settle at these, the closer ones: x/sqrt|x| moves 0.02 between 1e-4 and 1e-3 (its slope
+#: is unbounded at 0), read as no limit, and its protected 1 at 0 (the limit is 0) built silently.
 _LIMIT_STEPS = (1e-4, 1e-3)
+_CLOSER_LIMIT_STEPS = (1e-8, 1e-6)
+#: Significant digits the formula's values near 0 are computed to (sympy's evalf), and the seconds that may
+#: take: in float64, (exp(x) - 1)/x read 1.0000889 at x = -1e-12 (exp(x) - 1 loses all but 4 digits there),
+#: and the activation's exact 1 was warned of as "1 where the formula is 1".
+_PRECISE_DIGITS = 30
+_PRECISE_SECONDS = 2.0
 
 
 def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Program) -> None:
@@ -550,6 +558,8 @@ def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Progr
     points = np.concatenate([CAP_CHECK_POINTS, NEAR_ZERO_POINTS])
     with np.errstate(all="ignore"):
         plain = _plain_values(expr, variable, points)
+        near = slice(len(CAP_CHECK_POINTS), None)
+        plain[near] = _precise_values(expr, variable, points[near], plain[near])
         computed = program(points[:, None])
         reference = np.array(plain, dtype=np.float64)  # (a copy)
         undefined = ~np.isfinite(plain)
@@ -606,10 +616,30 @@ def _plain_values(expr: sympy.Expr, variable: sympy.Symbol, points: np.ndarray) 
     return values_at(expr, {variable.name: points}, len(points))
 
 
+def _precise_values(expr: sympy.Expr, variable: sympy.Symbol, points: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The formula's values at ``points`` computed to :data:`_PRECISE_DIGITS` digits (NaN where it is undefined),
+    as far as :data:`_PRECISE_SECONDS` allow; ``values`` (float64's) elsewhere."""
+    out = np.array(values, dtype=np.float64)
+    with time_limit(_PRECISE_SECONDS):
+        for i, point in enumerate(points):
+            value = expr.xreplace({variable: sympy.Rational(float(point))}).evalf(_PRECISE_DIGITS)
+            out[i] = float(value) if value.is_extended_real and value.is_finite else math.nan
+    return out
+
+
 def _limits(expr: sympy.Expr, variable: sympy.Symbol, points: np.ndarray) -> np.ndarray:
     """The value the formula tends to at each point, where it settles from both sides (NaN elsewhere: a pole,
-    log|x| at 0)."""
-    near, far = (np.maximum(1.0, np.abs(points)) * step for step in _LIMIT_STEPS)
+    log|x| at 0), read :data:`_LIMIT_STEPS` away, else :data:`_CLOSER_LIMIT_STEPS` away."""
+    limits = _limits_at(expr, variable, points, _LIMIT_STEPS)
+    unsettled = np.isnan(limits)
+    if unsettled.any():
+        limits[unsettled] = _limits_at(expr, variable, points[unsettled], _CLOSER_LIMIT_STEPS)
+    return limits
+
+
+def _limits_at(expr: sympy.Expr, variable: sympy.Symbol, points: np.ndarray, steps) -> np.ndarray:
+    """:func:`_limits` read ``steps`` (near, far) away from each point."""
+    near, far = (np.maximum(1.0, np.abs(points)) * step for step in steps)
     left, right = _plain_values(expr, variable, points - near), _plain_values(expr, variable, points + near)
     settled = np.ones(len(points), dtype=bool)
     for side, sign in ((left, -1), (right, 1)):
