@@ -2,6 +2,7 @@
 
 import time
 
+import pytest
 import sympy
 
 from srnet.expr import symbolic
@@ -75,3 +76,19 @@ def test_values_near_zero_are_compared_at_full_precision():
         ExpressionActivation.from_sympy((sympy.exp(x) - 1) / x)
     texts = [str(w.message) for w in caught]
     assert len(texts) == 1 and "exp(min(a, 80))" in texts[0] and "from about x = 80.6" in texts[0], texts
+
+
+def test_collapsing_a_layers_program_names_its_raw_outputs_and_targets_apart():
+    """A layer's program (3 raw outputs mapped to 8 features) was refused with "the program has 8 targets; pick
+    one raw output with output=j (0 <= j < 3)", which read as if 8 and 3 counted the same thing."""
+    import numpy as np
+
+    from srnet.activations import collapse_inputs
+    from srnet.expr import Program
+
+    program = Program(2, (), (("sin", 0, 0), ("cos", 1, 0), ("mul", 0, 1)), (2, 3, 4), np.ones((3, 8)),
+                      np.zeros(8))
+    with pytest.raises(ValueError, match=r"^the program maps its 3 raw outputs to 8 targets, and an activation is "
+                                         r"one function; pick one raw output with output=j \(0 <= j < 3\)$"):
+        collapse_inputs(program)
+    assert collapse_inputs(program, output=1).n_inputs == 1

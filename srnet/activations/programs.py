@@ -490,7 +490,8 @@ def collapse_inputs(program: Program, output: int | None = None) -> Program:
     steps = tuple((name, remap(a), remap(b) if primitive(name).arity == 2 else 0) for name, a, b in program.steps)
     if output is None:
         if program.n_targets != 1:
-            raise ValueError(f"the program has {program.n_targets} targets; pick one raw output with output=j "
+            raise ValueError(f"the program maps its {len(program.outputs)} raw outputs to {program.n_targets} "
+                             f"targets, and an activation is one function; pick one raw output with output=j "
                              f"(0 <= j < {len(program.outputs)})")
         outputs, weights, intercept = tuple(map(remap, program.outputs)), program.weights, program.intercept
     else:

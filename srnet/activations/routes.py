@@ -55,7 +55,9 @@ class FoundActivation:
         ``"data"``, ``"layer"``, ``"neurons"`` or ``"search"``.
     source : str
         The formula the route found, before it was collapsed to one variable
-        and standardised.
+        and standardised; route 1's is the search's raw output, without the
+        weight and intercept fitted to the labels (``sin(x0)*cos(x1)`` for
+        ``2*sin(x0)*cos(x1)``).
     seconds : float
         Wall time of the route.
     details : dict
