@@ -148,7 +148,7 @@ def rebuilt(expr: sympy.Expr, build):
 #: How long sympy's printer may order a formula's terms, in seconds: a base and per node of the formula.  On
 #: a 2,000-node candidate of kkk3's network it ran for minutes (ordering the terms of a sum asks sympy whether
 #: each power of Abs(...) is positive, and those questions expanded polynomials without end): the fit hung.
-PRINT_SECONDS = 2.0
+PRINT_SECONDS = 0.5
 PRINT_SECONDS_PER_NODE = 1e-3
 
 
