@@ -92,3 +92,28 @@ def test_collapsing_a_layers_program_names_its_raw_outputs_and_targets_apart():
                                          r"one function; pick one raw output with output=j \(0 <= j < 3\)$"):
         collapse_inputs(program)
     assert collapse_inputs(program, output=1).n_inputs == 1
+
+
+def test_a_file_that_asks_for_no_check_is_loaded_with_a_warning(tmp_path):
+    """A colleague's file with "check_range": null and a tan step loaded silently: only finiteness on [-1, 1] is
+    checked there, and the poles the README says are refused came in without a word."""
+    import json
+    import warnings
+
+    from srnet.activations import ExpressionActivation
+
+    x = sympy.Symbol("x", real=True)
+    unchecked = ExpressionActivation.from_sympy(sympy.tan(x), check_range=None)
+    unchecked.save(tmp_path / "tan.json")
+    assert json.loads((tmp_path / "tan.json").read_text())["check_range"] is None
+    with pytest.warns(UserWarning, match=r"^the activation's file asks for no check of its formula \(check_range "
+                                         r"null\): tan\(x\) was checked for finite values on \[-1, 1\] only, not for "
+                                         r"poles or jumps; ExpressionActivation\(activation.program\) checks it on "
+                                         r"\[-5, 5\]$"):
+        loaded = ExpressionActivation.load(tmp_path / "tan.json")
+    assert loaded.check_range is None
+    # a checked one loads silently
+    ExpressionActivation.from_sympy(sympy.sin(x)).save(tmp_path / "sin.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ExpressionActivation.load(tmp_path / "sin.json")

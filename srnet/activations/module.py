@@ -463,6 +463,13 @@ class ExpressionActivation(nn.Module):
             raise ValueError(f"activation JSON: {error}") from None
         check_range = _check_range_from_json(data.get("check_range", CHECK_RANGE))
         _check_file_program(program, check_range)
+        if check_range is None:  # (a hand-edited null let a tan step's poles in without a word)
+            low, high = NULL_RANGE_CHECK
+            warnings.warn(f"the activation's file asks for no check of its formula (check_range null): "
+                          f"{formula_text(program)} was checked for finite values on [{low:g}, {high:g}] only, not "
+                          f"for poles or jumps; ExpressionActivation(activation.program) checks it on "
+                          f"[{CHECK_RANGE[0]:g}, {CHECK_RANGE[1]:g}]",
+                          UserWarning, stacklevel=2)
         module = cls(program, affine=_affine_from_json(data.get("affine")), check_range=check_range,
                      label=_label_from_json(data.get("label")))
         dtype = data.get("affine_dtype")
