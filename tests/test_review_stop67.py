@@ -117,3 +117,23 @@ def test_a_file_that_asks_for_no_check_is_loaded_with_a_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ExpressionActivation.load(tmp_path / "sin.json")
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.3, -2.2])
+def test_waves_that_pile_up_on_a_log_scale_are_refused(shift):
+    """sin(log|x|) came out of search_activation and activation_from_layer for a reviewer, and passed the check:
+    an extreme at every e**pi-fold step towards 0, its slope 1.7e8 at x = 1e-8 (a trained network's largest
+    weight gradient 2240), yet a linear window, however zoomed, shows only a few of its waves."""
+    from srnet.activations import DegenerateActivationError, ExpressionActivation
+
+    x = sympy.Symbol("x", real=True)
+    near = sympy.log(sympy.Abs(x - shift))
+    for piled in (sympy.sin(near), 1.837 * sympy.sin(near) + 0.4559):
+        with pytest.raises(DegenerateActivationError, match=rf"singular slope near x = {shift:g} \(waves pile up "
+                                                            r"there without end, 8\+ local extremes as x nears it "
+                                                            r"from 0.001 to 1e-10 away\)"):
+            ExpressionActivation.from_sympy(piled)
+    # waves that shrink as x nears the point (a bounded slope), a log's mild slope and a rounding wobble pass
+    for smooth in ((x - shift) * sympy.cos(near), near, (x - shift) ** 2 * sympy.sin(1 / (x - shift)),
+                   (sympy.exp(x - shift) - 1) / (x - shift), sympy.tanh(near)):
+        ExpressionActivation.from_sympy(smooth, protected=True)

@@ -219,6 +219,66 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
             f"the formula g(x) = {formula_text(program)} has a pole, a jump or a singular slope near "
             f"x = {piled:.4g} (waves pile up there without end, {_PILED_EXTREMES}+ local extremes in every "
             f"window down to {_REFINE}**{_WAVE_ZOOMS} times narrower); it cannot be trained as an activation")
+    piled = _waves_on_log_scale(program, low, high)  # (sin(log|x|): its waves pile up at 0 on a log scale)
+    if piled is not None:
+        raise DegenerateActivationError(
+            f"the formula g(x) = {formula_text(program)} has a pole, a jump or a singular slope near "
+            f"x = {piled:.4g} (waves pile up there without end, {_PILED_EXTREMES}+ local extremes as x nears it "
+            f"from {_LOG_COUNTED:g} to {_LOG_REACH[0]:g} away); it cannot be trained as an activation")
+
+
+#: How near a zero of a guarded argument :func:`_waves_on_log_scale` looks (times max(1, |x|)): from where the
+#: protections fire (1e-10) out to a tenth, its waves counted within the first number of these.
+_LOG_REACH = (1e-10, 0.1)
+_LOG_COUNTED = 1e-3
+#: Of the range of values the formula takes there, the least rise or fall counted as a wave: (exp(x) - 1)/x
+#: wobbles by 1e-6 near 0 as float64 cancels, a wave of sin(log|x|) spans 2, and x**2*sin(1/x)'s (a bounded
+#: slope) are under 1e-6 within 1e-3 of 0, where its range out to 0.1 is 0.01.
+_WAVE_TOLERANCE = 1e-3
+
+
+def _waves_on_log_scale(program: Program, low: float, high: float) -> float | None:
+    """A zero of a guarded argument (log's, a divisor) inside [low, high] where the formula's waves pile up on
+    a logarithmic scale, or None.  sin(log|x|) has an extreme at every e**pi-fold step towards 0 and a slope
+    ~ 1/|x| there (1e8 at x = 1e-8), yet on a linear grid, however zoomed, a window shows only a few of them:
+    :func:`_waves_pile_up` passed it.  Here the formula is read at log-spaced distances from each zero (see
+    :data:`_LOG_REACH`), on both sides, and its rises and falls of at least :data:`_WAVE_TOLERANCE` of its
+    range there are counted within :data:`_LOG_COUNTED` of the zero: waves that keep their size as they
+    near it (an unbounded slope), not those that shrink with it (x*cos(log|x|), x**2*sin(1/x))."""
+    reads = [(a, b)[guard.operand] for name, a, b in program.steps
+             if (guard := primitive(name).guard) is not None and guard.where == "zero"]
+    if not reads:
+        return None
+    with np.errstate(all="ignore"):
+        points, _ = _zeros(program, np.array(reads))
+        for point in np.unique(points[(points >= low) & (points <= high)]):
+            distances = max(1.0, abs(point)) * np.logspace(np.log10(_LOG_REACH[0]), np.log10(_LOG_REACH[1]),
+                                                           _CHECK_POINTS)
+            sides = [program((point + side * distances)[:, None]) for side in (-1.0, 1.0)]
+            if not all(np.all(np.isfinite(g)) for g in sides):
+                return round(float(point), 12)
+            tolerance = _WAVE_TOLERANCE * float(np.ptp(np.concatenate(sides)))
+            counted = distances <= max(1.0, abs(point)) * _LOG_COUNTED
+            turns = sum(_turns(g[counted], tolerance) for g in sides)
+            if turns >= _PILED_EXTREMES:
+                return round(float(point), 12)  # (|x|'s zero is found 3e-21 from 0)
+    return None
+
+
+def _turns(values: np.ndarray, tolerance: float) -> int:
+    """How many times ``values`` turn (a rise, then a fall, or the reverse), a move counted once it goes more
+    than ``tolerance`` beyond the last extreme (a zigzag count: rounding's wobbles are no turns)."""
+    turns, direction, extreme = 0, 0, float(values[0])
+    for value in values[1:].tolist():
+        if direction >= 0 and value > extreme + (tolerance if direction == 0 else 0.0):
+            direction, extreme = 1, value
+        elif direction <= 0 and value < extreme - (tolerance if direction == 0 else 0.0):
+            direction, extreme = -1, value
+        elif direction > 0 and value < extreme - tolerance:
+            turns, direction, extreme = turns + 1, -1, value
+        elif direction < 0 and value > extreme + tolerance:
+            turns, direction, extreme = turns + 1, 1, value
+    return turns
 
 
 def check_finite_activation(program: Program, value_range=CHECK_RANGE) -> None:
