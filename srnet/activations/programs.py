@@ -166,7 +166,8 @@ def check_activation(program: Program, value_range=CHECK_RANGE) -> None:
     singular point itself.  Mild singular slopes pass, wherever
     they lie (``sqrt|x|``; ``log|x|``, whose slope grows as 1/|x| and which
     the protection bounds below by log(1e-10)), but not waves that pile up
-    without end (``sin(1/x)``, ``x*sin(1/x)``: :func:`_waves_pile_up`).
+    without end (``sin(1/x)``, ``x*sin(1/x)``: :func:`_waves_pile_up`; ``sin(log|x|)``, on a log scale:
+    :func:`_waves_on_log_scale`).
     """
     check_one_variable(program)
     low, high = check_range_bounds(value_range, "value_range")
