@@ -137,3 +137,29 @@ def test_waves_that_pile_up_on_a_log_scale_are_refused(shift):
     for smooth in ((x - shift) * sympy.cos(near), near, (x - shift) ** 2 * sympy.sin(1 / (x - shift)),
                    (sympy.exp(x - shift) - 1) / (x - shift), sympy.tanh(near)):
         ExpressionActivation.from_sympy(smooth, protected=True)
+
+
+def test_reset_parameters_initialises_an_activation_built_on_the_meta_device():
+    """A model built under torch.device("meta") and moved with to_empty() held affine scalars of 9.2e26, and
+    ExpressionActivation had no reset_parameters() to set them, as nn.Linear has."""
+    import torch
+
+    from srnet.activations import ExpressionActivation
+
+    x = sympy.Symbol("x", real=True)
+    formula = 1.5 * sympy.sin(x) + 0.25 * x
+    reference = ExpressionActivation.from_sympy(formula, affine={"a": 2.0, "b": 0.5, "c": 0.1, "d": -1.0})
+    with torch.device("meta"):
+        model = torch.nn.Sequential(torch.nn.Linear(3, 4), ExpressionActivation.from_sympy(
+            formula, affine={"a": 2.0, "b": 0.5, "c": 0.1, "d": -1.0}))
+    model.to_empty(device="cpu")
+    activation = model[1]
+    activation.reset_parameters()
+    assert [float(getattr(activation, n).detach()) for n in "abcd"] == pytest.approx([2.0, 0.5, 0.1, -1.0], rel=1e-7)
+    z = torch.linspace(-3, 3, 13)
+    torch.testing.assert_close(activation(z), reference(z))
+    # trained values are overwritten back to the initial ones, as nn.Linear's reset does
+    with torch.no_grad():
+        reference.a.fill_(7.0)
+    reference.reset_parameters()
+    assert float(reference.a.detach()) == 2.0

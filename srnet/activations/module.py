@@ -211,10 +211,23 @@ class ExpressionActivation(nn.Module):
         for name, values in self._numbers().items():  # (not saved: a GELU network's state_dict loads)
             self.register_buffer(name, torch.tensor(values, dtype=torch.float64), persistent=False)
         initial = affine_values(affine)
+        self._initial_affine = initial  # (reset_parameters' values)
         for name in _AFFINE:
             value = None if initial is None else nn.Parameter(torch.tensor(initial[name], dtype=torch.float32))
             self.register_parameter(name, value)
         self._formula = None
+
+    def reset_parameters(self) -> None:
+        """The affine scalars back to their values at construction, and the formula's numbers to the formula's,
+        in place: what ``module.to_empty(device=...)`` leaves uninitialised after a model was built on the meta
+        device (its a, b, c, d held 9.2e26), as ``nn.Linear.reset_parameters`` does for its weights."""
+        with torch.no_grad():
+            initial = getattr(self, "_initial_affine", None)
+            if initial is not None and self.a is not None:
+                for name in _AFFINE:
+                    getattr(self, name).fill_(initial[name])
+            for name, values in self._numbers().items():
+                getattr(self, name).copy_(torch.tensor(values, dtype=torch.float64))
 
     def __setattr__(self, name, value):
         if name == "fused":  # activation.fused = "no" was true: the fused path ran
@@ -770,7 +783,9 @@ def affine_values(affine) -> dict | None:
             raise ValueError(f"affine parameter {name} must be a number, got {affine[name]!r}") from None
         if not math.isfinite(values[name]):
             raise ValueError(f"affine parameter {name} is not finite ({values[name]})")
-        if not math.isfinite(torch.tensor(values[name], dtype=torch.float32).item()):  # the parameters' dtype
+        with np.errstate(over="ignore"):  # (in NumPy: under torch.device("meta"), a tensor's .item() fails)
+            in_float32 = float(np.float32(values[name]))
+        if not math.isfinite(in_float32):  # the parameters' dtype
             raise ValueError(f"affine parameter {name} = {values[name]:g} is beyond float32 (the parameters' dtype)")
     return values
 
