@@ -163,3 +163,15 @@ def test_reset_parameters_initialises_an_activation_built_on_the_meta_device():
         reference.a.fill_(7.0)
     reference.reset_parameters()
     assert float(reference.a.detach()) == 2.0
+
+
+def test_from_dict_given_json_text_points_at_from_json():
+    from srnet.activations import ExpressionActivation
+
+    x = sympy.Symbol("x", real=True)
+    text = ExpressionActivation.from_sympy(sympy.sin(x)).to_json()
+    with pytest.raises(TypeError, match=r"^from_dict takes the dict to_dict returns; for JSON text use "
+                                        r"ExpressionActivation.from_json\(text\), for a file "
+                                        r"ExpressionActivation.load\(path\)$"):
+        ExpressionActivation.from_dict(text)
+    assert ExpressionActivation.from_json(text).formula == "sin(x)"

@@ -467,6 +467,9 @@ class ExpressionActivation(nn.Module):
     @classmethod
     def from_dict(cls, data: dict) -> ExpressionActivation:
         """Rebuild an activation from :meth:`to_dict` output, validating it."""
+        if isinstance(data, (str, bytes, bytearray)):  # (it read "missing 'format'" of the text)
+            raise TypeError("from_dict takes the dict to_dict returns; for JSON text use "
+                            "ExpressionActivation.from_json(text), for a file ExpressionActivation.load(path)")
         check_document(data, FORMAT, FORMAT_VERSION, "activation")
         if "program" not in data:
             raise ValueError("malformed srnet activation: no 'program'")
