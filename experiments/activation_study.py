@@ -242,7 +242,8 @@ def plot_activations(found, path: Path, route: str | None = None) -> None:
             other = f" (route {f['route']})" if route is not None and f.get("route") not in (None, route) else ""
             text = f"{f['formula'][:48]}..." if len(f["formula"]) > 51 else f["formula"]
             ax.plot(x, y, lw=2, label=f"seed {f['seed']}{other}: {text}")
-        ax.set_title(f"activations found on {dataset}")
+        # (the study's route in the title: a curve of another route is tagged in the legend)
+        ax.set_title(f"activations found on {dataset}" + (f" (route {route})" if route is not None else ""))
         ax.set_xlabel("x")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)

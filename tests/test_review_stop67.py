@@ -175,3 +175,10 @@ def test_from_dict_given_json_text_points_at_from_json():
                                         r"ExpressionActivation.load\(path\)$"):
         ExpressionActivation.from_dict(text)
     assert ExpressionActivation.from_json(text).formula == "sin(x)"
+
+
+def test_a_text_of_one_byte_is_one_byte():
+    from srnet.activations.language_model import make_windows
+
+    with pytest.raises(ValueError, match=r"^the text has 1 byte: too short for one window of \d+ bytes$"):
+        make_windows([65], 4)

@@ -141,7 +141,8 @@ def make_windows(tokens, context: int, *, max_windows: int | None = None) -> tup
     max_windows = check_budget("max_windows", max_windows, allow_none=True, integer=True)  # 0 made none
     n = (len(tokens) - 1) // context
     if n < 1:
-        raise ValueError(f"the text has {len(tokens)} bytes: too short for one window of {window_bytes(context)} bytes")
+        count = f"{len(tokens)} byte" + ("" if len(tokens) == 1 else "s")
+        raise ValueError(f"the text has {count}: too short for one window of {window_bytes(context)} bytes")
     if max_windows is not None:
         n = min(n, int(max_windows))
     span = torch.as_tensor(tokens[: n * context + 1].astype(np.int64))
