@@ -182,3 +182,21 @@ def test_a_text_of_one_byte_is_one_byte():
 
     with pytest.raises(ValueError, match=r"^the text has 1 byte: too short for one window of \d+ bytes$"):
         make_windows([65], 4)
+
+
+def test_neuron_pairs_refuses_the_layers_in_reverse_order():
+    """neuron_pairs(net, X, "1", "0") gave the activation's outputs as pre-activations and the Linear's as
+    outputs, and route 2b fitted the inverse of the network's activation without a word."""
+    import numpy as np
+    import torch
+
+    from srnet.activations import neuron_pairs
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    before, after = neuron_pairs(net, X, "0", "1")
+    np.testing.assert_allclose(after, np.tanh(before), atol=1e-6)
+    with pytest.raises(ValueError, match=r"^'0' comes before '1' in the model: pass the Linear layer first and the "
+                                         r"activation after it, neuron_pairs\(model, X, '0', '1'\)$"):
+        neuron_pairs(net, X, "1", "0")

@@ -260,6 +260,10 @@ def neuron_pairs(model, X, pre: str, post: str) -> tuple[np.ndarray, np.ndarray]
     """
     from srnet.probe import probe
 
+    order = [name for name, _ in model.named_modules()] if hasattr(model, "named_modules") else []
+    if pre in order and post in order and order.index(post) < order.index(pre):  # (the pairs came back swapped)
+        raise ValueError(f"'{post}' comes before '{pre}' in the model: pass the Linear layer first and the "
+                         f"activation after it, neuron_pairs(model, X, {post!r}, {pre!r})")
     before, after = probe(model, X, layers=[pre, post])
     if before.shape != after.shape:
         raise ValueError(f"'{pre}' has width {before.shape[1]} but '{post}' has {after.shape[1]}: "
