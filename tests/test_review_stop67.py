@@ -200,3 +200,19 @@ def test_neuron_pairs_refuses_the_layers_in_reverse_order():
     with pytest.raises(ValueError, match=r"^'0' comes before '1' in the model: pass the Linear layer first and the "
                                          r"activation after it, neuron_pairs\(model, X, '0', '1'\)$"):
         neuron_pairs(net, X, "1", "0")
+
+
+def test_a_formula_too_large_to_print_names_its_size_in_a_few_characters():
+    """A chain of squarings printed its written-out size in full: 2,305,843,009,213,693,951 nodes at 60 steps,
+    about 900 characters at 1990."""
+    from srnet.activations.programs import too_large_to_print
+    from srnet.expr import Program
+
+    def squarings(n):  # x*x, then that times itself, ...: each step reads the last twice
+        return Program(1, (), tuple(("mul", k, k) for k in range(n)), (n,), [[1.0]], [0.0])
+
+    assert too_large_to_print(squarings(20)) == ("<a formula of 20 steps, 2,097,151 nodes written out: too large "
+                                                 "to print>")
+    assert too_large_to_print(squarings(1990)) == ("<a formula of 1990 steps, about 10^599 nodes written out: "
+                                                   "too large to print>")
+    assert too_large_to_print(squarings(5)) is None

@@ -76,7 +76,9 @@ def too_large_to_print(program: Program) -> str | None:
     """What stands for ``program``'s formula when it writes out past MAX_PRINTED_NODES; None if it does not."""
     nodes = written_nodes(program)
     if nodes > MAX_PRINTED_NODES:
-        return f"<a formula of {len(program.steps)} steps, {nodes:,} nodes written out: too large to print>"
+        # (a chain of 1990 squarings has a 600-digit count: its order of magnitude reads as well)
+        count = f"{nodes:,}" if nodes < 10**12 else f"about 10^{len(str(nodes)) - 1}"
+        return f"<a formula of {len(program.steps)} steps, {count} nodes written out: too large to print>"
     return None
 
 
