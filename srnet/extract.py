@@ -1218,7 +1218,7 @@ class SRNet(BaseEstimator):
             "candidates": self.candidates_,
             "layerwise_expression": None if layerwise is None else one_or_list([printed(e) for e in layerwise]),
             "layerwise_complexity": None if layerwise is None else sum(complexity(e) for e in layerwise),
-            "formula_steps": [f"{name} = {expr}" for name, expr in self.formula_steps_],
+            "formula_steps": [f"{name} = {printed(expr)}" for name, expr in self.formula_steps_],
             "fitness": self.fitness_,
             "output_r2": self.output_r2_,
             "output_rmse": self.output_rmse_,
