@@ -32,14 +32,16 @@ MAX_ROWS = 1000
 
 
 def load(name: str, cache: str):
+    """``(X, y)``, their first :data:`MAX_ROWS` rows: scikit-learn's diabetes, else a PMLB table of the cache
+    (read as srnet reads every table, :func:`srnet.data.load_table`)."""
     if name == "diabetes":
         from sklearn.datasets import load_diabetes
 
         X, y = load_diabetes(return_X_y=True)
     else:
-        import pmlb
+        from srnet.data import load_table
 
-        X, y = pmlb.fetch_data(name, return_X_y=True, local_cache_dir=cache)
+        X, y, _ = load_table(name, pmlb_cache=cache)
     return np.asarray(X, dtype=float)[:MAX_ROWS], np.asarray(y, dtype=float)[:MAX_ROWS]
 
 

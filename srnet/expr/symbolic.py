@@ -346,8 +346,9 @@ def shared_parts(exprs: list, taken=()) -> tuple[list, list]:
                 # intercept (L + 1.762 and L - 0.2057 in one decision)
                 for whole in {part, _without_number(part)} - {None}:
                     counts[whole] = counts.get(whole, 0) + 1
-        repeated = [(complexity(part) * (count - 1), str(part), part) for part, count in counts.items()
-                    if count > 1 and complexity(part) >= SHARED_MIN_NODES]
+        sizes = {part: complexity(part) for part, count in counts.items() if count > 1}
+        repeated = [(size * (counts[part] - 1), str(part), part) for part, size in sizes.items()
+                    if size >= SHARED_MIN_NODES]
         if not repeated:
             break
         part = max(repeated, key=lambda item: item[:2])[2]
