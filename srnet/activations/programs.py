@@ -284,6 +284,67 @@ def _turns(values: np.ndarray, tolerance: float) -> int:
     return turns
 
 
+#: How far a protected value may stand from the value the formula tends to at its point, as a share of the
+#: formula's range on the checked range (:func:`check_protected_points`).
+_JUMP_SHARE = 1e-3
+
+
+def check_protected_points(program: Program, value_range=CHECK_RANGE) -> None:
+    """Raise :class:`DegenerateActivationError` where a protection fires at a point inside ``value_range`` and
+    gives a value the formula does not tend to there: the search routes found
+    ``1.955*sin((1.414*x/sqrt|x| - sqrt|x|)*cos(cos(x))) + 0.3655``, 1.371 at x = 0 where it tends to 0.3655 from
+    both sides (the protected division's 1 at 0/0), and a pre-activation of exactly 0 (zero inputs, padding) is
+    common.  :func:`check_activation` lets such a point pass (it is no pole: its slopes stay mild), as a formula
+    the user builds on purpose with ``protected=True`` may keep it; a route's formula may not.
+
+    At each zero of a guarded argument inside the range where the guard fires, the formula is read at
+    log-spaced distances from the point (:data:`_APPROACH`) on both sides; where the nearest reading without
+    the protection firing settles (its 10-fold farther one within :data:`_JUMP_SHARE` of the range) to the
+    same value on both sides, the protected value must be within that share of it.  A pole or an endless
+    slope (log|x|) does not settle and is left to :func:`check_activation`; sin(x)/x's 1 at 0 is its limit.
+    """
+    low, high = check_range_bounds(value_range, "value_range")
+    first_step = program.n_inputs + len(program.constants)
+    guarded = [(first_step + k, (a, b)[guard.operand], guard) for k, (name, a, b) in enumerate(program.steps)
+               if (guard := primitive(name).guard) is not None and guard.where == "zero"]
+    if not guarded:
+        return
+    with np.errstate(all="ignore"):
+        points, which = _zeros(program, np.array([read for _, read, _ in guarded]))
+        inside = (points >= low) & (points <= high)
+        points, which = points[inside], which[inside]
+        if not points.size:
+            return
+        share = _JUMP_SHARE * float(np.ptp(program(np.linspace(low, high, _CHECK_POINTS)[:, None])))
+        for point, j in zip(points, which):
+            read, guard = guarded[j][1], guarded[j][2]
+            # the guard fires at the zero found, or at it rounded ((x - 7)/sqrt|x - 7| only at 7.0 itself;
+            # |x|'s zero is found 3e-21 from 0)
+            tried = np.array([round(float(point), 12), float(point)])
+            fired = guard.fires(_at(program, tried, np.full(2, read))[0])
+            if not fired.any():
+                continue
+            point = float(tried[np.argmax(fired)])
+            distances = max(1.0, abs(point)) * _APPROACH
+            tends = []
+            for side in (-1.0, 1.0):
+                near = point + side * distances
+                arguments = _at(program, near, np.full(len(near), read))[0]
+                values = program(near[:, None])
+                unfired = np.flatnonzero(~guard.fires(arguments))
+                nearest = unfired.max(initial=-1)
+                if nearest < 1 or not abs(values[nearest] - values[nearest - 1]) <= share:
+                    break
+                tends.append(float(values[nearest]))
+            else:
+                value, limit = float(program(np.array([[point]]))[0]), 0.5 * sum(tends)
+                if abs(tends[0] - tends[1]) <= share and not abs(value - limit) <= share:
+                    raise DegenerateActivationError(
+                        f"the formula g(x) = {formula_text(program)} gives {value:.4g} at x = {point:.4g}, where "
+                        f"it tends to {round(limit, 12):.4g} from both sides: the {guard.argument} is 0 there and "
+                        f"srnet's protected value stands in; it cannot be an activation")
+
+
 def check_finite_activation(program: Program, value_range=CHECK_RANGE) -> None:
     """Raise :class:`DegenerateActivationError` unless ``program`` is finite in float64 and in float32 on
     ``value_range``: the least an activation read from a file must be, whatever check it asks for (a file whose

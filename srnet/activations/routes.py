@@ -31,6 +31,7 @@ from srnet.activations.programs import (
     CHECK_RANGE,
     check_activation,
     check_nonlinear,
+    check_protected_points,
     check_range_bounds,
     collapse_inputs,
     simplify_program,
@@ -87,6 +88,8 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
     The degeneracy check runs on the formula as found (before standardising),
     so a constant formula is reported as such; simplifying keeps only a
     shorter program with the same values (:func:`simplify_program`).  A
+    protected value at a point the formula does not tend to is refused too
+    (:func:`check_protected_points`): a route's formula keeps none.  A
     singular point beyond ``check_range`` is warned of, as
     :meth:`ExpressionActivation.from_sympy` warns (``x + 1/(x - 7)`` was
     built in silence by this route); ``warn=False`` for a search's candidates.
@@ -98,6 +101,8 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
     # a line found by a route is no activation, range check or not (check_range=None standardised 4*x + 9 into
     # the identity, in silence)
     check_nonlinear(program, CHECK_RANGE if check_range is None else check_range)
+    if check_range is not None:  # (after the line's check: x*x/x is a line, but for its protected 1 at 0)
+        check_protected_points(program, check_range)
     if simplify:
         program = simplify_program(program, CHECK_RANGE if check_range is None else check_range)
     if normalize:

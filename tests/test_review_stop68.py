@@ -1,0 +1,65 @@
+"""Stop 68: findings of this stop's own runs and of its review."""
+
+import warnings
+
+import pytest
+import sympy
+
+from srnet.activations import DegenerateActivationError, ExpressionActivation, check_protected_points
+from srnet.activations.from_sympy import program_from_sympy
+from srnet.activations.routes import make_activation
+
+x = sympy.Symbol("x")
+
+
+def _program(expr):
+    return program_from_sympy(expr, [x], protected=True)
+
+
+@pytest.mark.parametrize("expr, at, value, limit", [
+    # the formula a reviewer's activation study found: the protected division's 1 at 0/0 inside a sine
+    (1.955 * sympy.sin((1.414 * x / sympy.sqrt(abs(x)) - sympy.sqrt(abs(x))) * sympy.cos(sympy.cos(x))) + 0.3655,
+     "0", "1.371", "0.365"),
+    ((1 - sympy.cos(x)) / x, "0", "1", "0"),
+    (x + (x - 1) / sympy.sqrt(abs(x - 1)), "1", "2", "1"),  # away from 0
+])
+def test_a_routes_formula_with_a_protected_value_it_does_not_tend_to_is_refused(expr, at, value, limit):
+    with pytest.raises(DegenerateActivationError, match=rf"gives {value} at x = {at}, where it tends to {limit}\d* "
+                                                        r"from both sides: the denominator of div is 0 there"):
+        make_activation(_program(expr), normalize=False)
+    # built on purpose with the protected semantics, the module keeps it (the check is the routes')
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ExpressionActivation(_program(expr))
+
+
+@pytest.mark.parametrize("expr", [
+    sympy.sin(x) / x,                                      # 1 at 0: its limit
+    (sympy.exp(x) - 1) / x,
+    sympy.sin(x) ** 2 / x ** 2 + x,                       # protected on |x| < 1e-5, its limit there
+    sympy.log(abs(x)) + x,                                 # unbounded: no limit, left to check_activation
+    x * sympy.log(abs(x)),
+    sympy.sin(x - 1) / (x - 1),
+])
+def test_a_protected_value_that_is_the_formulas_limit_passes(expr):
+    check_protected_points(_program(expr))
+    make_activation(_program(expr), normalize=False)
+
+
+def test_a_protected_point_outside_the_range_is_not_read():
+    program = _program(x + (x - 7) / sympy.sqrt(abs(x - 7)))
+    check_protected_points(program, (-5, 5))
+    with pytest.raises(DegenerateActivationError, match="at x = 7,"):
+        check_protected_points(program, (-10, 10))
+
+
+def test_the_jump_is_measured_against_the_formulas_range():
+    # a protected 1 where the formula tends to 0: beside 2000*tanh(x) (a range of about 4000) a rounding,
+    # beside 100*tanh(x) a jump
+    for scale, refused in ((2000, False), (100, True)):
+        program = _program(scale * sympy.tanh(x) + (1 - sympy.cos(x)) / x)
+        if refused:
+            with pytest.raises(DegenerateActivationError, match="gives 1 at x = 0, where it tends to 0 "):
+                check_protected_points(program)
+        else:
+            check_protected_points(program)
