@@ -1,5 +1,6 @@
 """Stop 68: findings of this stop's own runs and of its review."""
 
+import time
 import warnings
 
 import pytest
@@ -8,6 +9,8 @@ import sympy
 from srnet.activations import DegenerateActivationError, ExpressionActivation, check_protected_points
 from srnet.activations.from_sympy import program_from_sympy
 from srnet.activations.routes import make_activation
+from srnet.expr import symbolic
+from srnet.expr.symbolic import printed
 
 x = sympy.Symbol("x")
 
@@ -63,3 +66,38 @@ def test_the_jump_is_measured_against_the_formulas_range():
                 check_protected_points(program)
         else:
             check_protected_points(program)
+
+
+class SlowToOrder(sympy.Function):
+    """A term whose printing spins while the printer orders terms (see test_review_stop67)."""
+
+    nargs = 1
+
+    def _sympystr(self, printer):
+        while printer._settings.get("order") != "none":  # (pure Python: the time limit interrupts it)
+            pass
+        return f"slow({printer._print(self.args[0])})"
+
+    def _latex(self, printer):
+        while printer._settings.get("order") != "none":
+            pass
+        return rf"\operatorname{{slow}}({printer._print(self.args[0])})"
+
+
+def test_a_formula_that_was_slow_to_order_is_printed_unordered_at_once_the_next_time(monkeypatch):
+    monkeypatch.setattr(symbolic, "PRINT_SECONDS", 0.3)
+    monkeypatch.setattr(symbolic, "_SLOW_KEPT", 2)
+    monkeypatch.setattr(symbolic, "_SLOW_TO_ORDER", {})
+    expr = 2 * SlowToOrder(x) + x
+    started = time.perf_counter()
+    first = printed(expr)
+    assert time.perf_counter() - started >= 0.3  # waited out the limit once
+    started = time.perf_counter()
+    assert printed(expr) == first and printed(expr, latex=True).replace(" ", "") in (
+        r"2\operatorname{slow}(x)+x", r"x+2\operatorname{slow}(x)")
+    assert time.perf_counter() - started < 0.2  # not again, as text or as LaTeX
+    # the newest few remembered: two more slow formulas push the first out
+    for other in (SlowToOrder(x) + 1, SlowToOrder(x) - x):
+        printed(other)
+    assert list(symbolic._SLOW_TO_ORDER) == [SlowToOrder(x) + 1, SlowToOrder(x) - x]
+    assert printed(x**2 + 1) == "x**2 + 1" and x**2 + 1 not in symbolic._SLOW_TO_ORDER

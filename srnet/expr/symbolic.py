@@ -150,17 +150,27 @@ def rebuilt(expr: sympy.Expr, build):
 #: each power of Abs(...) is positive, and those questions expanded polynomials without end): the fit hung.
 PRINT_SECONDS = 0.5
 PRINT_SECONDS_PER_NODE = 1e-3
+#: Formulas whose terms the printer did not order in time, printed in stored order at once from then on (a
+#: candidate is printed as text, as LaTeX and in the summary, and each print waited out the limit again: a 30 s
+#: fit took 50 s); the newest :data:`_SLOW_KEPT` are remembered.
+_SLOW_TO_ORDER: dict[sympy.Basic, None] = {}
+_SLOW_KEPT = 256
 
 
 def printed(expr, latex: bool = False) -> str:
     """``str(expr)`` (``sympy.latex(expr)`` with ``latex``), or, where sympy's printer takes longer than
     :data:`PRINT_SECONDS` (and per node) to order its terms, the same formula with each sum's terms in the order
-    sympy stores them (``order="none"``, which asks sympy nothing)."""
+    sympy stores them (``order="none"``, which asks sympy nothing), at once for a formula that took too long
+    before."""
     printer = sympy.latex if latex else str
     if not isinstance(expr, sympy.Basic):
         return printer(expr)
-    with time_limit(PRINT_SECONDS + PRINT_SECONDS_PER_NODE * complexity(expr)):
-        return printer(expr)
+    if expr not in _SLOW_TO_ORDER:
+        with time_limit(PRINT_SECONDS + PRINT_SECONDS_PER_NODE * complexity(expr)):
+            return printer(expr)
+        _SLOW_TO_ORDER[expr] = None
+        if len(_SLOW_TO_ORDER) > _SLOW_KEPT:
+            del _SLOW_TO_ORDER[next(iter(_SLOW_TO_ORDER))]
     return sympy.latex(expr, order="none") if latex else sympy.sstr(expr, order="none")
 
 
