@@ -5,10 +5,13 @@ import warnings
 
 import pytest
 import sympy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from srnet.activations import DegenerateActivationError, ExpressionActivation, check_protected_points
 from srnet.activations.from_sympy import program_from_sympy
 from srnet.activations.routes import make_activation
+from srnet.bench.suites import parse_seeds, seeds_named
 from srnet.expr import symbolic
 from srnet.expr.symbolic import printed
 
@@ -101,3 +104,20 @@ def test_a_formula_that_was_slow_to_order_is_printed_unordered_at_once_the_next_
         printed(other)
     assert list(symbolic._SLOW_TO_ORDER) == [SlowToOrder(x) + 1, SlowToOrder(x) - x]
     assert printed(x**2 + 1) == "x**2 + 1" and x**2 + 1 not in symbolic._SLOW_TO_ORDER
+
+
+@given(st.sets(st.integers(0, 40), min_size=1))
+def test_a_batch_names_its_seeds_as_seeds_reads_them(seeds):
+    text = seeds_named(seeds)
+    word, listed = text.split(" ")
+    assert word == ("seed" if len(seeds) == 1 else "seeds")
+    assert parse_seeds(listed) == tuple(sorted(seeds))
+    assert len(listed.split(",")) == 1 + sum(b - a > 1 for a, b in zip(sorted(seeds), sorted(seeds)[1:]))
+
+
+def test_the_plan_line_names_the_seeds(tmp_path, capsys):
+    from srnet.cli import main
+
+    assert main(["bench", "nguyen:nguyen-1", "--out", str(tmp_path / "run"), "--seeds", "3", "--seconds", "0.2",
+                 "--epochs", "2", "--quiet"]) == 0
+    assert "nguyen:nguyen-1: 1 job (1 dataset, seed 3): 1 to run" in capsys.readouterr().out

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from srnet.bench.jobs import error_info, host, now, run_job, to_jsonable, versions
 from srnet.bench.store import Plan, ResultStore
-from srnet.bench.suites import JobSpec
+from srnet.bench.suites import JobSpec, seeds_named
 from srnet.data import check_budget, counted
 
 ALLOWED_FAILURES = 2  # worker deaths a job may cause before it is recorded as failed
@@ -450,8 +450,8 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
     for job_id, why in plan.corrupt:
         log(f"corrupt result {job_id} ({why}): moved to {store.corrupt}/ and redone")
     jobs, datasets = len(suite.jobs), len(suite.datasets)
-    log(f"{suite.name}: {jobs} job{'s' * (jobs != 1)} ({datasets} dataset{'s' * (datasets != 1)}): "
-        f"{plan.describe()}")
+    log(f"{suite.name}: {jobs} job{'s' * (jobs != 1)} ({datasets} dataset{'s' * (datasets != 1)}, "
+        f"{seeds_named(sorted({job.seed for job in suite.jobs}))}): {plan.describe()}")
     if not plan.todo:  # recorded as a run that found every job done: a run killed after its last result (never
         # closed) then no longer reads as the batch's unfinished last run, with advice to rerun forever
         store.open_batch(manifest, {**run, "finished_at": now(), "wall_seconds": 0.0, "batch_seconds": 0.0,

@@ -231,6 +231,21 @@ MAX_SEED = 2**32 - 2
 MAX_SEEDS = 10_000
 
 
+def seeds_named(seeds) -> str:
+    """``"seed 3"``, ``"seeds 0-4"`` or ``"seeds 0-2,7"``: sorted ``seeds`` as :func:`parse_seeds` reads them (a
+    batch's plan line names them: ``--seeds 3`` is seed 3, one run, where the experiments' ``--seeds 3`` counts
+    three, and the plan said only "1 job")."""
+    seeds = sorted(seeds)
+    runs: list[list[int]] = []
+    for seed in seeds:
+        if runs and seed == runs[-1][1] + 1:
+            runs[-1][1] = seed
+        else:
+            runs.append([seed, seed])
+    text = ",".join(f"{low}" if low == high else f"{low}-{high}" for low, high in runs)
+    return f"seed{'s' * (len(seeds) != 1)} {text}"
+
+
 def parse_seeds(text) -> tuple[int, ...]:
     """Seeds from ``"0,1,2"``, ``["0", "1"]`` or ``"0-4"`` (inclusive range),
     each in [0, :data:`MAX_SEED`], at most :data:`MAX_SEEDS` of them."""
