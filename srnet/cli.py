@@ -9,7 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
-from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, fidelity_text, loose_figure
+from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, fidelity_text, loose_figure, loose_outputs, loose_outputs_text
 
 DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
 _STARTED = [time.perf_counter()]  # when main() started: the report's command_seconds
@@ -117,6 +117,10 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
         print(f"  warning: the formula follows the network only loosely on the domain "
               f"({fidelity_text(fit, classifier)}): read it as a sketch, not the network's law; "
               f"{_closer_formula(model, classifier)}")
+    elif fit is not None and not classifier and (loose := loose_outputs(domain)):
+        print(f"  warning: the formula follows the network only loosely on the domain "
+              f"{loose_outputs_text(loose, fit)}; read {'those outputs' if len(loose) > 1 else 'that output'} "
+              f"as a sketch (each output's R2 is printed beside its formula above)")
     if not classifier and beyond and domain and beyond["r2"] < min(0.0, domain["r2"] - 0.5):
         # selection reads the domain alone: a formula wildly off just past it is no answer there (feynman1's
         # 1493-node chain: domain 0.997, beyond -57777)

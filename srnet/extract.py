@@ -79,7 +79,17 @@ from srnet.formulas import (
 )
 from srnet.jsonio import finite_or_none
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
-from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, class_agreement, fidelity_text, loose_figure, mse, rmse_r2
+from srnet.metrics import (
+    LOOSE_BELOW,
+    LOOSE_WARNING,
+    class_agreement,
+    fidelity_text,
+    loose_figure,
+    loose_outputs,
+    loose_outputs_text,
+    mse,
+    rmse_r2,
+)
 from srnet.names import check_columns, feature_symbols, frame_columns, input_names, name_list
 from srnet.networks import as_network
 from srnet.probe import in_training_mode, plan_layers, probe
@@ -193,6 +203,11 @@ def _warn_if_loose(figures: dict, classification: bool, pareto: list[dict], sing
                   f"{fidelity_text(closer[1], classification)} on the domain: select={closer[0]}")
         warnings.warn(f"{LOOSE_WARNING} ({fidelity_text(fit, classification)}{on_rows}): read it as a sketch; "
                       f"{pole}{advice}", UserWarning, stacklevel=caller_outside_srnet())
+    elif fit is not None and not classification and (loose := loose_outputs(figures.get("domain"))):
+        warnings.warn(f"{LOOSE_WARNING} {loose_outputs_text(loose, fit)}; read "
+                      f"{'those outputs' if len(loose) > 1 else 'that output'} as a sketch; each output's R2 is in "
+                      f"r2_per_output of the figures (pareto_ holds the best formula of each size: select=N)",
+                      UserWarning, stacklevel=caller_outside_srnet())
 
 
 @contextlib.contextmanager
@@ -1141,8 +1156,9 @@ class SRNet(BaseEstimator):
         """How faithful the selected formula is to ``model`` at the rows of X (rows it was not fitted on, say:
         where fidelity drops), as ``srnet explain --test-size`` reports it: ``{"r2": ..., "rmse": ...}`` of the
         formula against the explained layer's output, or for a classifier ``{"agreement": ...}``, the share of
-        rows where both give the same class.  ``model`` is the network the explanation was fitted to (as
-        ``fit`` takes it)."""
+        rows where both give the same class.  With several outputs, ``"r2_per_output"`` and ``"rmse_per_output"``
+        stand beside the pooled figures, which weigh outputs by their variance.  ``model`` is the network the
+        explanation was fitted to (as ``fit`` takes it)."""
         check_is_fitted(self, "programs_")
         rows = self._checked_input(X)
         input_names(X, model)  # a DataFrame's columns in another order than a scikit-learn model's
@@ -1159,7 +1175,11 @@ class SRNet(BaseEstimator):
         if self.is_classifier_:
             return {"agreement": class_agreement(predicted, output)}
         rmse, r2 = rmse_r2(output, predicted)
-        return {"r2": r2, "rmse": rmse}
+        if output.shape[1] == 1:
+            return {"r2": r2, "rmse": rmse}
+        # several outputs: each one's own figures beside the pooled ones, which weigh outputs by their variance
+        own = [rmse_r2(output[:, j], predicted[:, j]) for j in range(output.shape[1])]
+        return {"r2": r2, "rmse": rmse, "r2_per_output": [r for _, r in own], "rmse_per_output": [r for r, _ in own]}
 
     def score(self, model, X) -> float:
         """:meth:`fidelity` as one number: R^2 of the formula against ``model``'s explained layer at the rows

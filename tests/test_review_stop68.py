@@ -3,8 +3,10 @@
 import time
 import warnings
 
+import numpy as np
 import pytest
 import sympy
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +16,7 @@ from srnet.activations.routes import make_activation
 from srnet.bench.suites import parse_seeds, seeds_named
 from srnet.expr import symbolic
 from srnet.expr.symbolic import printed
+from srnet.metrics import format_r2
 
 x = sympy.Symbol("x")
 
@@ -121,3 +124,84 @@ def test_the_plan_line_names_the_seeds(tmp_path, capsys):
     assert main(["bench", "nguyen:nguyen-1", "--out", str(tmp_path / "run"), "--seeds", "3", "--seconds", "0.2",
                  "--epochs", "2", "--quiet"]) == 0
     assert "nguyen:nguyen-1: 1 job (1 dataset, seed 3): 1 to run" in capsys.readouterr().out
+
+
+def test_an_output_the_pooled_r2_hides_is_named():
+    """A reviewer's two-output network (outputs scaled by 1000 and 0.001): the selected formula read R2 0.994
+    pooled, its second output 0.79 (worse than the linear map's 0.81), and nothing warned."""
+    import math
+
+    from srnet.extract import _warn_if_loose
+    from srnet.metrics import loose_outputs
+
+    assert loose_outputs({"r2": 0.994, "r2_per_output": [0.9943, 0.793, -math.inf, None, 0.95]}) == [(1, 0.793)]
+    assert loose_outputs({"r2": 0.5}) == [] and loose_outputs(None) == []
+    domain = {"r2": 0.994285, "rmse": 1.0, "r2_per_output": [0.994285, 0.792986, 0.31]}
+    with pytest.warns(UserWarning) as caught:
+        _warn_if_loose({"domain": domain}, False, [], False)
+    assert [str(w.message) for w in caught] == [
+        "the selected formula follows the network only loosely on the domain for outputs 1 (R2 0.792986), "
+        "2 (R2 0.310000), which the pooled R2 0.994285 hides (it weighs outputs by their variance); read those "
+        "outputs as a sketch; each output's R2 is in r2_per_output of the figures (pareto_ holds the best formula "
+        "of each size: select=N)"]
+    # a loose pooled figure is warned of once, as before; a classifier is judged by its classes
+    with pytest.warns(UserWarning) as caught:
+        _warn_if_loose({"domain": {**domain, "r2": 0.5}}, False, [], False)
+    assert len(caught) == 1 and "(R2 0.500000)" in str(caught[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_if_loose({"domain": {**domain, "agreement": 0.99}}, True, [], False)
+        _warn_if_loose({"domain": {**domain, "r2_per_output": [0.995, 0.93]}}, False, [], False)
+
+
+@pytest.mark.filterwarnings("ignore:the selected formula follows the network only loosely")
+def test_fidelity_gives_each_outputs_figures_beside_the_pooled_ones():
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    from srnet import SRNet
+
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    with torch.no_grad():
+        network[2].weight[1] *= 1e-3
+    rng = np.random.default_rng(0)
+    X, X_new = rng.uniform(-2, 2, (80, 2)), rng.uniform(-2, 2, (50, 2))
+    model = SRNet(max_generations=20, random_state=0, simplify_seconds=0, direct_budget=0).fit(network, X)
+    with torch.no_grad():
+        output = network(torch.as_tensor(X_new, dtype=torch.float32)).double().numpy()
+    predicted = model.predict(X_new)
+    figures = model.fidelity(network, X_new)
+    assert figures["r2_per_output"] == pytest.approx(r2_score(output, predicted, multioutput="raw_values"))
+    assert figures["rmse_per_output"] == pytest.approx(
+        np.sqrt(mean_squared_error(output, predicted, multioutput="raw_values")))
+    assert figures["r2"] == pytest.approx(r2_score(output, predicted, multioutput="variance_weighted"))
+    assert figures["r2"] != pytest.approx(r2_score(output, predicted))  # pooled, not the outputs' mean
+
+
+class _Scaled(torch.nn.Module):
+    def forward(self, h):
+        return h * torch.tensor([1000.0, 0.001])
+
+
+def test_srnet_explain_names_an_output_the_pooled_r2_hides(capsys):
+    """The reviewer's network: output 0 of slow units scaled by 1000, output 1 of fast ones by 0.001."""
+    from srnet import SRNet
+    from srnet.cli import _print_explanation
+
+    rng = np.random.default_rng(23)
+    torch.manual_seed(23)
+    X = rng.uniform(-2, 2, (300, 2))
+    network = torch.nn.Sequential(torch.nn.Linear(2, 24), torch.nn.Tanh(), torch.nn.Linear(24, 2), _Scaled())
+    with torch.no_grad():
+        network[0].weight[12:].mul_(5)
+        network[2].weight[0, 12:] = 0
+        network[2].weight[1, :12] = 0
+        network[2].weight[0, :12] *= 3
+    with pytest.warns(UserWarning, match=r"loosely on the domain for output 1 \(R2 0\.\d+\), which the pooled R2 0\.99"):
+        model = SRNet(max_generations=200, random_state=0, simplify_seconds=0).fit(network, X)
+    domain = model.regions_["domain"]
+    assert domain["r2"] >= 0.99 and domain["r2_per_output"][1] < 0.9
+    _print_explanation(model)
+    assert (f"  warning: the formula follows the network only loosely on the domain for output 1 (R2 "
+            f"{format_r2(domain['r2_per_output'][1])}), which the pooled R2 {format_r2(domain['r2'])} hides (it "
+            f"weighs outputs by their variance); read that output as a sketch") in capsys.readouterr().out
