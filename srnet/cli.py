@@ -47,7 +47,7 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     """``output``: the network's output module, when the layers explained stop before it (``--layers``);
     ``labels``: each layer's modules and their classes (:func:`srnet.probe.layer_labels`), printed for its name."""
     from srnet.domain import as_domain, description_text
-    from srnet.formulas import selection_figures
+    from srnet.formulas import readable_cap, selection_figures
     from srnet.metrics import format_r2
     from srnet.names import class_name
     report = model.report()
@@ -138,13 +138,15 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
         # an "alternative" of R2 0.47 is no answer to "too long to read?": the front below shows it anyway
         reach = f"class agreement {100 * LOOSE_BELOW:g} % on the domain" if classifier else \
             f"R2 on the domain {LOOSE_BELOW:g}"
-        print(f"  (no formula of <= {alternative['complexity']} nodes reaches {reach}: the front below has the "
-              f"best of each size)")
+        # named by the cap it was chosen under: "no formula of <= 11 nodes" read as if 29 nodes were not tried
+        cap = readable_cap(model.selected_["decision"], len(model.selected_["expression"]))
+        print(f"  (the most faithful formula of <= {cap} nodes, of {alternative['complexity']}, stays below {reach}: "
+              f"the front below has the best of each size)")
     elif alternative is None and model.selected_ is not None:
         # (a wine classifier's 123 nodes, none of its formulas under 90: nothing was said, where the README
         # promised an answer to "too long to read?")
         from srnet.data import counted
-        from srnet.formulas import READABLE_COMPLEXITY, readable_cap
+        from srnet.formulas import READABLE_COMPLEXITY
 
         selected = model.selected_
         cap = readable_cap(selected["decision"], len(selected["expression"]))
