@@ -248,8 +248,7 @@ def _waves_on_log_scale(program: Program, low: float, high: float) -> float | No
     :data:`_LOG_REACH`), on both sides, and its rises and falls of at least :data:`_WAVE_TOLERANCE` of its
     range there are counted within :data:`_LOG_COUNTED` of the zero: waves that keep their size as they
     near it (an unbounded slope), not those that shrink with it (x*cos(log|x|), x**2*sin(1/x))."""
-    reads = [(a, b)[guard.operand] for name, a, b in program.steps
-             if (guard := primitive(name).guard) is not None and guard.where == "zero"]
+    reads = [read for _, read, _ in _zero_guards(program)]
     if not reads:
         return None
     with np.errstate(all="ignore"):
@@ -304,9 +303,7 @@ def check_protected_points(program: Program, value_range=CHECK_RANGE) -> None:
     slope (log|x|) does not settle and is left to :func:`check_activation`; sin(x)/x's 1 at 0 is its limit.
     """
     low, high = check_range_bounds(value_range, "value_range")
-    first_step = program.n_inputs + len(program.constants)
-    guarded = [(first_step + k, (a, b)[guard.operand], guard) for k, (name, a, b) in enumerate(program.steps)
-               if (guard := primitive(name).guard) is not None and guard.where == "zero"]
+    guarded = _zero_guards(program)
     if not guarded:
         return
     with np.errstate(all="ignore"):
@@ -317,7 +314,7 @@ def check_protected_points(program: Program, value_range=CHECK_RANGE) -> None:
             return
         share = _JUMP_SHARE * float(np.ptp(program(np.linspace(low, high, _CHECK_POINTS)[:, None])))
         for point, j in zip(points, which):
-            read, guard = guarded[j][1], guarded[j][2]
+            _, read, guard = guarded[j]
             # the guard fires at the zero found, or at it rounded ((x - 7)/sqrt|x - 7| only at 7.0 itself;
             # |x|'s zero is found 3e-21 from 0)
             tried = np.array([round(float(point), 12), float(point)])
@@ -379,6 +376,14 @@ _APPROACH = 10.0 ** -np.arange(1, 9)
 _BLOWUP = 2.5
 
 
+def _zero_guards(program: Program) -> list[tuple[int, int, object]]:
+    """(address, address of the guarded argument, guard) of each step whose protection fires where an argument
+    nears 0 (div's divisor, log's argument)."""
+    first_step = program.n_inputs + len(program.constants)
+    return [(first_step + k, (a, b)[guard.operand], guard) for k, (name, a, b) in enumerate(program.steps)
+            if (guard := primitive(name).guard) is not None and guard.where == "zero"]
+
+
 def poles_beyond(program: Program, value_range) -> list[tuple[float, str]]:
     """The poles of ``program`` (one input) outside ``value_range`` and within |x| <= POLE_REACH, nearest 0
     first, each with the argument that reaches 0 there as the primitive table names it ("denominator of div"):
@@ -395,9 +400,7 @@ def poles_beyond(program: Program, value_range) -> list[tuple[float, str]]:
     none; nor do tan's poles (tan has no guard: ``tan(x/4)`` is infinite at x = 2*pi, unseen here).
     """
     low, high = value_range
-    first_step = program.n_inputs + len(program.constants)
-    guarded = [(first_step + k, (a, b)[guard.operand], guard) for k, (name, a, b) in enumerate(program.steps)
-               if (guard := primitive(name).guard) is not None and guard.where == "zero"]
+    guarded = _zero_guards(program)
     if not guarded:
         return []
     with np.errstate(all="ignore"):
