@@ -23,15 +23,20 @@ def _shown(text, limit: int | None = None) -> str:
     return cut_text(text, FORMULA_CHARACTERS if limit is None else limit)
 
 
-def _region_figures(model) -> tuple[str, str]:
+def _region_figures(model, output: int | None = None) -> tuple[str, str]:
     """(what is measured, its figure per region: "rows 0.999991, domain 0.999980, ...") of the selected formula,
-    as the explanation prints them and network_vs_formula.png's title repeats them."""
+    as the explanation prints them and network_vs_formula.png's title repeats them; ``output``: of that output
+    alone, where there are several (output y1's plot was titled with the pooled figures, 0.98 for its 0.91)."""
     from srnet.metrics import format_r2
     if model.selected_["validation_agreement"] is not None:  # judged by its classes: a formula refined to the
         # network's probabilities need not match its logits
         return "class agreement with the network", ", ".join(
             f"{name} {100 * figures['agreement']:.1f} %" for name, figures in _reported(model.regions_)
             if figures.get("agreement") is not None)
+    if output is not None:
+        return f"R2 of y{output} against the network", ", ".join(
+            f"{name} {format_r2(figures['r2_per_output'][output])}" for name, figures in _reported(model.regions_)
+            if "r2_per_output" in figures)
     return "R2 against the network", ", ".join(f"{name} {format_r2(figures['r2'])}"
                                                 for name, figures in _reported(model.regions_))
 
@@ -271,13 +276,16 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
             feature_names=None if feature_names is None else list(feature_names),
             class_labels=getattr(model, "classes_", None))])
     if not model.is_classifier_:
+        n_outputs = 0 if model.formula_ is None else len(model.selected_["expression"])
         drawings.append(lambda: plot_network_vs_formula(
             # beyond the domain the network may overflow (fit only noted it): drawn, not refused
             lambda Z: probe(network, Z, model.layer_names_, finite=False)[-1], model.predict, X,
             out_dir / "network_vs_formula",
-            # which formula, and the figures printed for it (the title said neither)
-            description=None if model.formula_ is None else "{}, {} nodes; {}: {}".format(
-                model.formula_.source, report["complexity"], *_region_figures(model)),
+            # which formula, and the figures printed for it (the title said neither), each output's own
+            description=None if model.formula_ is None else [
+                "{}, {} nodes; {}: {}".format(model.formula_.source, report["complexity"],
+                                              *_region_figures(model, None if n_outputs == 1 else j))
+                for j in range(n_outputs)],
             feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box"),
             layer=hidden))
     plots = []

@@ -335,7 +335,8 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
     hidden layer, ``--layers``) one file each, ``<stem>_y<j>.png``, the first
     MAX_OUTPUT_PLOTS of them (only the first was drawn, a wrong second one
     unseen).  ``layer``: the module explained, when it is not the network's output (its units are titled
-    so, not "output y6"); ``description``: the formula's source, size and figures, in the title.  Of 3
+    so, not "output y6"); ``description``: the formula's source, size and figures, in the title (or one such text
+    per output).  Of 3
     inputs or more, the formula against the network at the rows and in the domain's box
     (:func:`plot_parity`)."""
     train_box = data_box(X) if box is None else np.asarray(box, dtype=np.float64)
@@ -353,7 +354,8 @@ def plot_network_vs_formula(network, formula, X, path_stem, feature_names=None, 
         title = "network and formula" if n_outputs == 1 else (
             f"{what} y{j} (of {n_outputs}" + (f"; the first {MAX_OUTPUT_PLOTS} drawn" if n_outputs > MAX_OUTPUT_PLOTS
                                               else "") + "): network and formula")
-        title = f"{title}\n({description})" if description else (None if n_outputs == 1 else title)
+        text = description[j] if isinstance(description, (list, tuple)) else description
+        title = f"{title}\n({text})" if text else (None if n_outputs == 1 else title)
         if train_box.shape[0] in (1, 2):
             paths.append(plot_inputs(curves, train_box, wide, path, feature_names, domain_box=domain_box, output=j,
                                      title=title))
