@@ -813,23 +813,13 @@ def _quality(c: Candidate) -> float:
     return -math.inf if math.isnan(quality) else quality
 
 
-def _worst_r2(c: Candidate) -> float:
-    """A regression formula's validation R^2 as "best" judges it: with several outputs, its worst output's (of
-    those with a finite one): the pooled figure weighs outputs by their variance, and a reviewer's formula of
-    R^2 0.76 on an output of small variance was chosen for its pooled 0.994 over one of 0.98 and 0.93."""
-    own = [r for r in c.validation.get("r2_per_output") or [] if r is not None and math.isfinite(r)]
-    worst = min([c.validation_r2, *own])
-    return -math.inf if math.isnan(worst) else worst
-
-
 def select(candidates: list[Candidate], rule="best") -> Candidate:
     """Pick one formula: a non-dominated one among those the rule judges
     (the pole-free ones when they are close to the best; under a cap, those
     within it), except for "layerwise".
 
     ``"best"``: when some formula is faithful (validation R^2 >=
-    ``FAITHFUL_R2``; with several outputs, on every output: :func:`_worst_r2`,
-    as the R^2s below), among formulas whose validation R^2 is within
+    ``FAITHFUL_R2``), among formulas whose validation R^2 is within
     ``R2_TOLERANCE`` of the most accurate one's, start from the simplest and
     move to a more complex one whenever it divides the validation MSE by 10
     per ``NODES_PER_DECADE`` nodes added (``NODES_PER_DECADE_BEYOND`` once
@@ -867,15 +857,15 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     if pool[0].validation_agreement is not None:  # rule "best", for classifiers
         best_agreement = max(_quality(c) for c in pool)
         return next(c for c in pool if c.validation_agreement >= best_agreement - AGREEMENT_TOLERANCE)
-    best_r2 = max(_worst_r2(c) for c in pool)  # rule "best", for regression: every output judged
+    best_r2 = max(_quality(c) for c in pool)  # rule "best", for regression
     if not best_r2 >= FAITHFUL_R2:  # per output: a hidden layer's 10 units had 30 nodes in all, and the least
         # accurate formula (constants for units) won over the linear map
         return _most_accurate_within(candidates, candidates[0].readable_cap)
-    good = [c for c in pool if _worst_r2(c) >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
+    good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
     chosen = good[0]
     for c in good[1:]:
         decades = math.log10(max(chosen.validation_rmse, 1e-150) / max(c.validation_rmse, 1e-150)) * 2
-        worth = (NODES_PER_DECADE if _worst_r2(chosen) < ENOUGH_R2 or _worst_r2(c) >= EXACT_R2
+        worth = (NODES_PER_DECADE if chosen.validation_r2 < ENOUGH_R2 or c.validation_r2 >= EXACT_R2
                  else NODES_PER_DECADE_BEYOND)
         if decades * worth >= c.complexity - chosen.complexity:
             chosen = c

@@ -198,21 +198,11 @@ def test_srnet_explain_names_an_output_the_pooled_r2_hides(capsys):
         network[2].weight[0, 12:] = 0
         network[2].weight[1, :12] = 0
         network[2].weight[0, :12] *= 3
-    # "best" judges every output (below); the layer-wise chain, asked for, is the formula the reviewer was given
+    # the layer-wise chain, the formula the reviewer was given ("best" picks among formulas by the pooled figures)
     with pytest.warns(UserWarning, match=r"loosely on the domain for output 1 \(R2 0\.\d+\), which the pooled R2 0\.99"):
         model = SRNet(max_generations=200, random_state=0, simplify_seconds=0, select="layerwise").fit(network, X)
     domain = model.regions_["domain"]
     assert domain["r2"] >= 0.99 and domain["r2_per_output"][1] < 0.9
-    # selected by "best", a formula of every output's R2 >= 0.9 instead: 29 nodes, 0.97 and 0.93, where the chain
-    # of 262 nodes reads 0.991 and 0.77 on the validation sample
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        best = SRNet(max_generations=200, random_state=0, simplify_seconds=0).fit(network, X)
-    front = {entry["source"]: entry["figures"]["validation"]["r2_per_output"] for entry in best.pareto_}
-    chosen = best.selected_["figures"]["validation"]["r2_per_output"]
-    assert best.selected_["source"] != "layerwise" and best.selected_["complexity"] <= 60
-    assert min(chosen) == max(min(own) for own in front.values()) and min(chosen) > min(front["layerwise"]) + 0.1
-    assert best.regions_["validation"]["r2"] < model.regions_["validation"]["r2"]  # pooled, it reads less
     _print_explanation(model)
     assert (f"  warning: the formula follows the network only loosely on the domain for output 1 (R2 "
             f"{format_r2(domain['r2_per_output'][1])}), which the pooled R2 {format_r2(domain['r2'])} hides (it "
