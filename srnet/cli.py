@@ -124,8 +124,7 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
               f"{_closer_formula(model, classifier)}")
     elif fit is not None and not classifier and (loose := loose_outputs(domain)):
         print(f"  warning: the formula follows the network only loosely on the domain "
-              f"{loose_outputs_text(loose, fit)}; read {'those outputs' if len(loose) > 1 else 'that output'} "
-              f"as a sketch (each output's R2 is printed beside its formula above)")
+              f"{loose_outputs_text(loose, fit)} (each output's R2 is printed beside its formula above)")
     if not classifier and beyond and domain and beyond["r2"] < min(0.0, domain["r2"] - 0.5):
         # selection reads the domain alone: a formula wildly off just past it is no answer there (feynman1's
         # 1493-node chain: domain 0.997, beyond -57777)
@@ -142,11 +141,11 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     if alternative is not None and (quality is None or not quality >= LOOSE_BELOW):
         # an "alternative" of R2 0.47 is no answer to "too long to read?": the front below shows it anyway
         reach = f"class agreement {100 * LOOSE_BELOW:g} % on the domain" if classifier else \
-            f"R2 on the domain {LOOSE_BELOW:g}"
+            f"R2 {LOOSE_BELOW:g} on the domain"
         # named by the cap it was chosen under: "no formula of <= 11 nodes" read as if 29 nodes were not tried
         cap = readable_cap(model.selected_["decision"], len(model.selected_["expression"]))
-        print(f"  (the most faithful formula of <= {cap} nodes, of {alternative['complexity']}, stays below {reach}: "
-              f"the front below has the best of each size)")
+        print(f"  (the most faithful formula of at most {cap} nodes, {alternative['complexity']} nodes long, stays "
+              f"below {reach}: the front below has the best of each size)")
     elif alternative is None and model.selected_ is not None:
         # (a wine classifier's 123 nodes, none of its formulas under 90: nothing was said, where the README
         # promised an answer to "too long to read?")

@@ -89,6 +89,7 @@ from srnet.metrics import (
     loose_outputs_text,
     mse,
     rmse_r2,
+    rmse_r2_per_output,
 )
 from srnet.names import check_columns, feature_symbols, frame_columns, input_names, name_list
 from srnet.networks import as_network
@@ -204,9 +205,8 @@ def _warn_if_loose(figures: dict, classification: bool, pareto: list[dict], sing
         warnings.warn(f"{LOOSE_WARNING} ({fidelity_text(fit, classification)}{on_rows}): read it as a sketch; "
                       f"{pole}{advice}", UserWarning, stacklevel=caller_outside_srnet())
     elif fit is not None and not classification and (loose := loose_outputs(figures.get("domain"))):
-        warnings.warn(f"{LOOSE_WARNING} {loose_outputs_text(loose, fit)}; read "
-                      f"{'those outputs' if len(loose) > 1 else 'that output'} as a sketch; each output's R2 is in "
-                      f"r2_per_output of the figures (pareto_ holds the best formula of each size: select=N)",
+        warnings.warn(f"{LOOSE_WARNING} {loose_outputs_text(loose, fit)}; each output's R2 is in r2_per_output of "
+                      f"the figures (pareto_ holds the best formula of each size: select=N)",
                       UserWarning, stacklevel=caller_outside_srnet())
 
 
@@ -1178,7 +1178,7 @@ class SRNet(BaseEstimator):
         if output.shape[1] == 1:
             return {"r2": r2, "rmse": rmse}
         # several outputs: each one's own figures beside the pooled ones, which weigh outputs by their variance
-        own = [rmse_r2(output[:, j], predicted[:, j]) for j in range(output.shape[1])]
+        own = rmse_r2_per_output(output, predicted)
         return {"r2": r2, "rmse": rmse, "r2_per_output": [r for _, r in own], "rmse_per_output": [r for r, _ in own]}
 
     def score(self, model, X) -> float:

@@ -39,7 +39,7 @@ from srnet.expr.symbolic import (
     to_sympy,
 )
 from srnet.jsonio import check_document, malformed, shown
-from srnet.metrics import class_agreement, class_divergence, rmse_r2, softmax
+from srnet.metrics import class_agreement, class_divergence, rmse_r2, rmse_r2_per_output, softmax
 
 #: Steps whose value is 0 exactly where their argument is: a pole of 1/sqrt|x| or log sqrt|x| is where x
 #: crosses 0, which the never-negative sqrt|x| does not show (nor its median-relative minimum, at 2000 points)
@@ -348,8 +348,7 @@ def measure(formula: Formula, regions: dict, *, classification: bool = False) ->
         figures[name] = {"rmse": rmse, "r2": r2}
         reference = np.asarray(reference)
         if reference.ndim == 2 and reference.shape[1] > 1:
-            compared = np.asarray(compared).reshape(reference.shape)
-            per_output = [rmse_r2(reference[:, j], compared[:, j]) for j in range(reference.shape[1])]
+            per_output = rmse_r2_per_output(reference, compared)
             figures[name]["r2_per_output"] = [r2 for _, r2 in per_output]
             figures[name]["rmse_per_output"] = [rmse for rmse, _ in per_output]
         if classification:  # logits are free up to a shift per row: the probabilities are what compares

@@ -120,10 +120,19 @@ def loose_outputs(domain: dict | None) -> list[tuple[int, float]]:
 
 
 def loose_outputs_text(loose: list[tuple[int, float]], pooled: float) -> str:
-    """``loose`` (:func:`loose_outputs`) as srnet's warnings name them, beside the pooled figure."""
-    which = ", ".join(f"{j} (R2 {format_r2(r2)})" for j, r2 in loose)
-    return (f"for output{'s' * (len(loose) > 1)} {which}, which the pooled R2 {format_r2(pooled)} hides (it weighs "
-            f"outputs by their variance)")
+    """``loose`` (:func:`loose_outputs`) as srnet's warnings name them (y1, as the formulas' lines do), beside the
+    pooled figure, and what to do."""
+    named = [f"y{j} (R2 {format_r2(r2)})" for j, r2 in loose]
+    which = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return (f"for {which}, which the pooled R2 {format_r2(pooled)} hides (it weighs outputs by their variance); "
+            f"read {'those outputs' if len(loose) > 1 else 'that output'} as a sketch")
+
+
+def rmse_r2_per_output(target: np.ndarray, predicted: np.ndarray) -> list[tuple[float, float]]:
+    """:func:`rmse_r2` of each column of ``target`` (n, m) against the same column of ``predicted``: each output's
+    own figures, which the pooled ones weigh by the outputs' variance."""
+    target, predicted = _paired(target, predicted)
+    return [rmse_r2(target[:, j], predicted[:, j]) for j in range(target.shape[1])]
 
 
 def fidelity_text(value: float, classification: bool) -> str:

@@ -967,8 +967,8 @@ def test_explain_prints_the_readable_alternative_to_a_long_formula(explained, ca
     out = capsys.readouterr().out
     assert "too long to read?" not in out
     # named by the cap it was chosen under, not by its own size (a reviewer read "no formula of <= 11 nodes")
-    assert (f"(the most faithful formula of <= {READABLE_COMPLEXITY} nodes, of {readable['complexity']}, stays below "
-            f"R2 on the domain 0.9: the front below has the best of each size)") in out
+    assert (f"(the most faithful formula of at most {READABLE_COMPLEXITY} nodes, {readable['complexity']} nodes long, "
+            f"stays below R2 0.9 on the domain: the front below has the best of each size)") in out
 
     short = SRNet(select=readable["complexity"], **E2E).fit(tiny_network(), X)
     assert short.selected_["source"] == readable["source"] and short.readable_ is None

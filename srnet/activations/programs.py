@@ -283,23 +283,22 @@ def _turns(values: np.ndarray, tolerance: float) -> int:
     return turns
 
 
-#: How far a protected value may stand from the value the formula tends to at its point, as a share of the
+#: How far a protected value may stand from the value the formula takes beside its point, as a share of the
 #: formula's range on the checked range (:func:`check_protected_points`).
 _JUMP_SHARE = 1e-3
 
 
 def check_protected_points(program: Program, value_range=CHECK_RANGE) -> None:
     """Raise :class:`DegenerateActivationError` where a protection fires at a point inside ``value_range`` and
-    gives a value the formula does not tend to there: the search routes found
-    ``1.955*sin((1.414*x/sqrt|x| - sqrt|x|)*cos(cos(x))) + 0.3655``, 1.371 at x = 0 where it tends to 0.3655 from
-    both sides (the protected division's 1 at 0/0), and a pre-activation of exactly 0 (zero inputs, padding) is
+    gives a value the formula does not take beside it: the search routes found
+    ``1.955*sin((1.414*x/sqrt|x| - sqrt|x|)*cos(cos(x))) + 0.3655``, 1.371 at x = 0 where it reads 0.3655 on both
+    sides (the protected division's 1 at 0/0), and a pre-activation of exactly 0 (zero inputs, padding) is
     common.  :func:`check_activation` lets such a point pass (it is no pole: its slopes stay mild), as a formula
     the user builds on purpose with ``protected=True`` may keep it; a route's formula may not.
 
-    At each zero of a guarded argument inside the range where the guard fires, the formula is read at
-    log-spaced distances from the point (:data:`_APPROACH`) on both sides; where the nearest reading without
-    the protection firing settles (its 10-fold farther one within :data:`_JUMP_SHARE` of the range) to the
-    same value on both sides, the protected value must be within that share of it.  A pole or an endless
+    At each zero of a guarded argument inside the range where the guard fires, the formula is read on both
+    sides (:func:`_settled_reading`); where both readings settle to the same value, within :data:`_JUMP_SHARE`
+    of the formula's range, the protected value must be within that share of them.  A pole or an endless
     slope (log|x|) does not settle and is left to :func:`check_activation`; sin(x)/x's 1 at 0 is its limit.
     """
     low, high = check_range_bounds(value_range, "value_range")
@@ -322,24 +321,31 @@ def check_protected_points(program: Program, value_range=CHECK_RANGE) -> None:
             if not fired.any():
                 continue
             point = float(tried[np.argmax(fired)])
-            distances = max(1.0, abs(point)) * _APPROACH
-            tends = []
-            for side in (-1.0, 1.0):
-                near = point + side * distances
-                arguments = _at(program, near, np.full(len(near), read))[0]
-                values = program(near[:, None])
-                unfired = np.flatnonzero(~guard.fires(arguments))
-                nearest = unfired.max(initial=-1)
-                if nearest < 1 or not abs(values[nearest] - values[nearest - 1]) <= share:
-                    break
-                tends.append(float(values[nearest]))
-            else:
-                value, limit = float(program(np.array([[point]]))[0]), 0.5 * sum(tends)
-                if abs(tends[0] - tends[1]) <= share and not abs(value - limit) <= share:
-                    raise DegenerateActivationError(
-                        f"the formula g(x) = {formula_text(program)} gives {value:.4g} at x = {point:.4g}, where "
-                        f"it tends to {round(limit, 12):.4g} from both sides: the {guard.argument} is 0 there and "
-                        f"srnet's protected value stands in; it cannot be an activation")
+            sides = [_settled_reading(program, point, side, read, guard, share) for side in (-1.0, 1.0)]
+            if None in sides or not abs(sides[0][0] - sides[1][0]) <= share:
+                continue  # unsettled, or a jump between the sides (check_activation's)
+            value, beside = float(program(np.array([[point]]))[0]), 0.5 * (sides[0][0] + sides[1][0])
+            if not abs(value - beside) <= share:
+                raise DegenerateActivationError(
+                    f"the formula g(x) = {formula_text(program)} gives {value:.4g} at x = {point:.4g}, where it "
+                    f"reads {round(beside, 12):.4g} on both sides ({max(sides[0][1], sides[1][1]):.0e} away): the "
+                    f"{guard.argument} is 0 there and srnet's protected value stands in; it cannot be an activation")
+
+
+def _settled_reading(program: Program, point: float, side: float, read: int, guard, share: float):
+    """(value, distance) of the formula read on one ``side`` of ``point`` at the nearest of :data:`_APPROACH`'s
+    distances (times max(1, |point|)) where the guard of the argument at address ``read`` does not fire, when
+    the 10-fold farther reading is within ``share`` of it; None where the formula does not settle there."""
+    distances = max(1.0, abs(point)) * _APPROACH
+    near = point + side * distances
+    unfired = np.flatnonzero(~guard.fires(_at(program, near, np.full(len(near), read))[0]))
+    nearest = unfired.max(initial=-1)
+    if nearest < 1:
+        return None
+    values = program(near[:, None])
+    if not abs(values[nearest] - values[nearest - 1]) <= share:
+        return None
+    return float(values[nearest]), float(distances[nearest])
 
 
 def check_finite_activation(program: Program, value_range=CHECK_RANGE) -> None:

@@ -101,8 +101,8 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
     # a line found by a route is no activation, range check or not (check_range=None standardised 4*x + 9 into
     # the identity, in silence)
     check_nonlinear(program, CHECK_RANGE if check_range is None else check_range)
-    if check_range is not None:  # (after the line's check: x*x/x is a line, but for its protected 1 at 0)
-        check_protected_points(program, check_range)
+    # (after the line's check: x*x/x is a line, but for its protected 1 at 0; without a range, on the default one)
+    check_protected_points(program, CHECK_RANGE if check_range is None else check_range)
     if simplify:
         program = simplify_program(program, CHECK_RANGE if check_range is None else check_range)
     if normalize:

@@ -451,7 +451,7 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
         log(f"corrupt result {job_id} ({why}): moved to {store.corrupt}/ and redone")
     jobs, datasets = len(suite.jobs), len(suite.datasets)
     log(f"{suite.name}: {jobs} job{'s' * (jobs != 1)} ({datasets} dataset{'s' * (datasets != 1)}, "
-        f"{seeds_named(sorted({job.seed for job in suite.jobs}))}): {plan.describe()}")
+        f"{seeds_named({job.seed for job in suite.jobs})}): {plan.describe()}")
     if not plan.todo:  # recorded as a run that found every job done: a run killed after its last result (never
         # closed) then no longer reads as the batch's unfinished last run, with advice to rerun forever
         store.open_batch(manifest, {**run, "finished_at": now(), "wall_seconds": 0.0, "batch_seconds": 0.0,

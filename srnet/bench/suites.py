@@ -235,7 +235,7 @@ def seeds_named(seeds) -> str:
     """``"seed 3"``, ``"seeds 0-4"`` or ``"seeds 0-2,7"``: sorted ``seeds`` as :func:`parse_seeds` reads them (a
     batch's plan line names them: ``--seeds 3`` is seed 3, one run, where the experiments' ``--seeds 3`` counts
     three, and the plan said only "1 job")."""
-    seeds = sorted(seeds)
+    seeds = sorted(set(seeds))
     runs: list[list[int]] = []
     for seed in seeds:
         if runs and seed == runs[-1][1] + 1:

@@ -152,9 +152,11 @@ PRINT_SECONDS = 0.5
 PRINT_SECONDS_PER_NODE = 1e-3
 #: Formulas whose terms the printer did not order in time, printed in stored order at once from then on (a
 #: candidate is printed as text, as LaTeX and in the summary, and each print waited out the limit again: a 30 s
-#: fit took 50 s); the newest :data:`_SLOW_KEPT` are remembered.
+#: fit took 50 s); the newest :data:`_SLOW_KEPT` are remembered, for the process (a formula that timed out
+#: once, on a busy machine, say, keeps its stored order from then on).
 _SLOW_TO_ORDER: dict[sympy.Basic, None] = {}
 _SLOW_KEPT = 256
+_SLOW_LOCK = threading.Lock()  # (fits run in threads: two evicting at once deleted one key twice)
 
 
 def printed(expr, latex: bool = False) -> str:
@@ -168,9 +170,10 @@ def printed(expr, latex: bool = False) -> str:
     if expr not in _SLOW_TO_ORDER:
         with time_limit(PRINT_SECONDS + PRINT_SECONDS_PER_NODE * complexity(expr)):
             return printer(expr)
-        _SLOW_TO_ORDER[expr] = None
-        if len(_SLOW_TO_ORDER) > _SLOW_KEPT:
-            del _SLOW_TO_ORDER[next(iter(_SLOW_TO_ORDER))]
+        with _SLOW_LOCK:
+            _SLOW_TO_ORDER[expr] = None
+            if len(_SLOW_TO_ORDER) > _SLOW_KEPT:
+                del _SLOW_TO_ORDER[next(iter(_SLOW_TO_ORDER))]
     return sympy.latex(expr, order="none") if latex else sympy.sstr(expr, order="none")
 
 
