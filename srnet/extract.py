@@ -1198,7 +1198,8 @@ class SRNet(BaseEstimator):
             if k == 0 and written:  # a far-offset input read as its search coordinate, as the formulas
                 replacements, points = standardised_form(written, points)
                 features = [rewritten(f, replacements, points) for f in features]
-            text = ", ".join(printed(round_faithfully(f, DISPLAY_DIGITS, points)) for f in features)  # exact: "program"
+            # (exact: "program"; each sum reads its terms by their spread at the points, as the formulas do)
+            text = ", ".join(printed(round_faithfully(f, DISPLAY_DIGITS, points), points=points) for f in features)
             layers.append({
                 "index": k + 1,
                 "name": self.layer_names_[k],

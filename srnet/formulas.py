@@ -37,6 +37,7 @@ from srnet.expr.symbolic import (
     standardised_form,
     time_limit,
     to_sympy,
+    values_at,
 )
 from srnet.jsonio import check_document, malformed, shown
 from srnet.metrics import class_agreement, class_divergence, rmse_r2, rmse_r2_per_output, softmax
@@ -285,15 +286,15 @@ class Candidate:
 
     def display(self, digits: int = DISPLAY_DIGITS) -> list[str]:
         """The expressions as printed (see :meth:`rounded`)."""
-        return [printed(e) for e in self.rounded(digits)[:len(self.expressions)]]
+        return [printed(e, points=self.points) for e in self.rounded(digits)[:len(self.expressions)]]
 
     def display_decision(self, digits: int = DISPLAY_DIGITS) -> str | None:
         """A two-class classifier's logit difference, rounded as :meth:`display`; None otherwise."""
-        return None if self.decision is None else printed(self.rounded(digits)[-1])
+        return None if self.decision is None else printed(self.rounded(digits)[-1], points=self.points)
 
     def latex(self) -> list[str]:
         """The expressions as printed (see :meth:`rounded`), in LaTeX."""
-        return [printed(e, latex=True) for e in self.rounded()[:len(self.expressions)]]
+        return [printed(e, latex=True, points=self.points) for e in self.rounded()[:len(self.expressions)]]
 
     def shared(self) -> dict | None:
         """What a person reads (a two-class decision d alone, else the formulas) with each part it repeats
@@ -306,9 +307,10 @@ class Candidate:
                                              taken=(self.points or {}).keys())
         if not named:
             return None
-        return {"expression": None if decision else [printed(e) for e in rewritten_read],
-                "decision": printed(rewritten_read[0]) if decision else None,
-                "parts": {str(name): printed(part) for name, part in named}}
+        points = _with_parts(self.points, named)
+        return {"expression": None if decision else [printed(e, points=points) for e in rewritten_read],
+                "decision": printed(rewritten_read[0], points=points) if decision else None,
+                "parts": {str(name): printed(part, points=points) for name, part in named}}
 
     def summary(self, latex: bool = True) -> dict:
         """JSON-ready: source, complexity, figures per region (and a
@@ -320,11 +322,28 @@ class Candidate:
         return {"source": self.formula.source, "complexity": self.complexity,
                 "complexity_per_output": [complexity(e) for e in shown],
                 "figures": self.figures, "validation_agreement": self.validation_agreement,
-                "expression": [printed(e) for e in shown], "decision": self.display_decision(),
-                "latex": [printed(e, latex=True) for e in shown] if latex else None,
+                "expression": [printed(e, points=self.points) for e in shown], "decision": self.display_decision(),
+                "latex": [printed(e, latex=True, points=self.points) for e in shown] if latex else None,
                 "shared": self.shared(),
                 "singularities": self.singularities,
                 "formula": self.formula.to_dict()}
+
+
+def _with_parts(points: dict | None, named: list) -> dict | None:
+    """``points`` with the values of each named part (:func:`srnet.expr.symbolic.shared_parts`) under its name,
+    so that the sums reading them are ordered by spread too; a part that cannot be computed is left out."""
+    if not points:
+        return points
+    points, count = dict(points), min(len(values) for values in points.values())
+    waiting = list(named)
+    while waiting:  # a part may read another part's name: each once the names it reads have values
+        ready = [(name, part) for name, part in waiting if all(s.name in points for s in part.free_symbols)]
+        if not ready:
+            break
+        for name, part in ready:
+            points[str(name)] = values_at(part, points, count)
+        waiting = [item for item in waiting if item not in ready]
+    return points
 
 
 def measure(formula: Formula, regions: dict, *, classification: bool = False) -> dict:

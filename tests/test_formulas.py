@@ -850,7 +850,8 @@ def test_a_two_class_formula_is_read_and_counted_as_its_logit_difference():
     assert np.allclose(sympy.lambdify(x, two.decision)(*X.T), d[:, 0])  # y1 - y0 is d
     shown = two.rounded()  # the logits, then the decision, as printed: what is counted
     assert two.complexity == complexity(shown[-1]) < sum(complexity(e) for e in shown[:2])
-    assert two.summary()["decision"].startswith("x0 - 2*x1") and class_agreement(logits, logits) == 1.0
+    # (x1's term spreads most: it is read first)
+    assert two.summary()["decision"].startswith("-2*x1 + x0") and class_agreement(logits, logits) == 1.0
     three = candidate(linear_formula(X, np.column_stack([d, -d, 2 * d])), x, {"domain": (X, logits[:, :1].repeat(3, 1))},
                       X, classification=True, simplify_seconds=0)
     assert three.decision is None and three.summary()["decision"] is None

@@ -1,0 +1,77 @@
+"""Sums printed with their terms largest spread first (srnet.expr.symbolic.by_spread, printed(points=...)):
+what moves a formula most is what a person reads first, numbers last."""
+
+import numpy as np
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srnet.expr.symbolic import SPREAD_ORDER_MAX_NODES, by_spread, printed, values_at
+from srnet.formulas import Candidate, _with_parts
+
+x, y, z = sympy.symbols("x y z", real=True)
+RNG = np.random.default_rng(0)
+POINTS = {"x": RNG.uniform(-1, 1, 16), "y": RNG.uniform(-10, 10, 16), "z": RNG.uniform(1, 3, 16)}
+
+
+def test_the_widest_term_comes_first_and_the_number_last():
+    expr = 0.5 * x + 0.3 * y + 2.0  # y spreads about 30x more than x at the points
+    assert printed(expr) == "0.5*x + 0.3*y + 2.0"  # sympy's order, without points
+    assert printed(expr, points=POINTS) == "0.3*y + 0.5*x + 2.0"
+    # sympy put a number between two terms: it goes last
+    assert printed(3 * sympy.sin(x) - 0.5 + y / z, points=POINTS) == "y/z + 3*sin(x) - 0.5"
+
+
+def test_nested_sums_are_ordered_each_by_its_own_terms():
+    expr = sympy.sin(0.01 * x + 2 * y) * 4 + 1
+    assert printed(expr, points=POINTS) == "4*sin(2*y + 0.01*x) + 1"
+
+
+def test_latex_is_ordered_as_the_text():
+    text = printed(0.5 * x + 0.3 * y + 2.0, latex=True, points=POINTS)
+    assert text.index("y") < text.index("x")
+
+
+def test_a_sum_reading_a_symbol_without_values_keeps_sympys_order():
+    u = sympy.Symbol("u1", real=True)
+    assert printed(0.5 * x + 0.3 * u + 2.0, points=POINTS) == printed(0.5 * x + 0.3 * u + 2.0)
+
+
+def test_a_formula_past_the_cap_is_printed_as_sympy_orders_it():
+    big = sum(sympy.Float(k + 1) * sympy.sin(x + k) for k in range(SPREAD_ORDER_MAX_NODES // 4))
+    assert printed(0.1 * x + big, points=POINTS) == printed(0.1 * x + big)
+
+
+def test_an_undefined_term_is_read_first():
+    # log|x - 2| is defined at every point; 1/(x - x) would be NaN: its spread is unknown, so it is not hidden last
+    expr = 0.5 * y + sympy.log(sympy.Abs(z - z + x - 5)) + sympy.sqrt(x - 2)
+    assert printed(expr, points=POINTS).startswith("sqrt(x - 2)")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-100, 100, allow_nan=False).filter(lambda c: abs(c) > 1e-3), min_size=3, max_size=3),
+       st.floats(-100, 100, allow_nan=False))
+def test_the_ordered_formula_is_the_same_formula_and_reads_by_spread(weights, intercept):
+    terms = [weights[0] * x, weights[1] * y ** 2, weights[2] * sympy.cos(z)]
+    expr = sympy.Add(*terms) + intercept
+    ordered = by_spread(expr, POINTS)
+    np.testing.assert_allclose(values_at(ordered, POINTS, 16), values_at(expr, POINTS, 16), rtol=1e-12, atol=1e-9)
+    spreads = [float(np.std(values_at(t, POINTS, 16))) for t in ordered.args if not t.is_number]
+    assert spreads == sorted(spreads, reverse=True)
+    assert all(not t.is_number for t in ordered.args[:len(spreads)])  # a number is the last term, if any
+
+
+def test_named_parts_get_values_so_the_sums_reading_them_are_ordered():
+    u1, u2 = sympy.symbols("u1 u2", real=True)
+    named = [(u2, 5 * u1 + 1), (u1, x + y)]  # u2 reads u1: u1 first
+    points = _with_parts(POINTS, named)
+    np.testing.assert_allclose(points["u1"], POINTS["x"] + POINTS["y"])
+    np.testing.assert_allclose(points["u2"], 5 * (POINTS["x"] + POINTS["y"]) + 1)
+    assert _with_parts(None, named) is None
+
+
+def test_a_candidate_displays_its_terms_by_spread():
+    candidate = Candidate(formula=None, expressions=[0.5 * x + 0.3 * y + 2.0], complexity=7, figures={},
+                          singularities=[], points=POINTS)
+    assert candidate.display() == ["0.3*y + x/2 + 2"]  # (display rounding writes 0.5 as 1/2)
+    assert candidate.latex()[0].index("y") < candidate.latex()[0].index("x")
