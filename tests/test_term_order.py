@@ -75,3 +75,15 @@ def test_a_candidate_displays_its_terms_by_spread():
                           singularities=[], points=POINTS)
     assert candidate.display() == ["0.3*y + x/2 + 2"]  # (display rounding writes 0.5 as 1/2)
     assert candidate.latex()[0].index("y") < candidate.latex()[0].index("x")
+
+
+def test_ordering_that_runs_out_of_time_prints_as_before(monkeypatch):
+    import srnet.expr.symbolic as symbolic
+
+    def stalls(expr, points):
+        while True:
+            pass
+
+    monkeypatch.setattr(symbolic, "by_spread", stalls)
+    monkeypatch.setattr(symbolic, "PRINT_SECONDS", 0.05)
+    assert printed(0.5 * x + 0.3 * y + 2.0, points=POINTS) == "0.5*x + 0.3*y + 2.0"

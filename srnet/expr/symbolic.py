@@ -168,9 +168,10 @@ def printed(expr, latex: bool = False, points: dict | None = None) -> str:
     printer = sympy.latex if latex else str
     if not isinstance(expr, sympy.Basic):
         return printer(expr)
-    if points and complexity(expr) <= SPREAD_ORDER_MAX_NODES:
-        expr = by_spread(expr, points)
-        return sympy.latex(expr, order="none") if latex else sympy.sstr(expr, order="none")
+    if points and (size := complexity(expr)) <= SPREAD_ORDER_MAX_NODES:
+        with time_limit(PRINT_SECONDS + PRINT_SECONDS_PER_NODE * size):  # (else as below)
+            ordered = by_spread(expr, points)
+            return sympy.latex(ordered, order="none") if latex else sympy.sstr(ordered, order="none")
     if expr not in _SLOW_TO_ORDER:
         with time_limit(PRINT_SECONDS + PRINT_SECONDS_PER_NODE * complexity(expr)):
             return printer(expr)
