@@ -340,6 +340,10 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
     simplify_seconds : float, default=2.0
         Time allowed to simplify ``expression_`` (0: only cheap clean-ups).
     random_state : int, Generator or None, default=None
+        With a generation or evaluation budget, the same seed gives the
+        same formula; a ``max_seconds`` budget stops wherever the clock
+        says, so set ``max_seconds=None`` and ``max_generations`` to
+        reproduce a fit.
     n_threads : int or None, default=None
         Threads (None: numba's default).  On small data each thread evolves
         its own island; on large data they share each generation's

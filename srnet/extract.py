@@ -1160,10 +1160,12 @@ class SRNet(BaseEstimator):
         stand beside the pooled figures, which weigh outputs by their variance.  ``model`` is the network the
         explanation was fitted to (as ``fit`` takes it)."""
         check_is_fitted(self, "programs_")
+        # the model first: scikit-learn's score(X, y) order read y as X and advised reshaping it
+        network = as_network(model)
         rows = self._checked_input(X)
         input_names(X, model)  # a DataFrame's columns in another order than a scikit-learn model's
         try:
-            output = probe(as_network(model), rows, self.layer_names_)[-1]
+            output = probe(network, rows, self.layer_names_)[-1]
         except ValueError as error:
             if not str(error).startswith("unknown layer"):
                 raise

@@ -244,3 +244,16 @@ def test_each_outputs_plot_is_titled_with_its_own_figures(tmp_path, monkeypatch)
         figures = ", ".join(f"{name} {format_r2(report['regions'][name]['r2_per_output'][j])}"
                             for name in ("rows", "domain", "beyond"))
         assert f"; R2 of y{j} against the network: {figures})" in titles[f"network_vs_formula_y{j}.png"]
+
+
+def test_score_with_scikit_learns_argument_order_names_the_model_first():
+    """score(X, y), scikit-learn's order, read y as X and advised reshaping it; the model is checked first."""
+    from srnet.extract import SRNet
+
+    X = np.random.default_rng(0).uniform(-1, 1, size=(60, 2))
+    net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
+    model = SRNet(max_seconds=None, max_generations=5, progress=False).fit(net, X)
+    with pytest.raises(TypeError, match="cannot explain a ndarray"):
+        model.score(X, X[:, 0])
+    with pytest.raises(TypeError, match="cannot explain a ndarray"):
+        model.fidelity(X, X[:, 0])

@@ -38,11 +38,14 @@ def test_a_validation_fraction_near_one_holds_out_all_it_can():
     """0.97 of 60 rows held out 58, but 0.99 held out none (it left one row to train on), silently; the
     stratified split, which keeps a row of each class anyway, held out none at 0.99 either."""
     rows, valid = _XNetBase._split(60, 0.99, None, np.random.default_rng(0))
-    assert len(rows) == 2 and len(valid) == 58
+    assert len(rows) == 3 and len(valid) == 57  # (a regressor keeps the 3 rows it needs to fit)
     labels = np.array([0] * 30 + [1] * 29 + [2])
     rows, valid = _XNetBase._split(60, 0.99, labels, np.random.default_rng(0))
     assert sorted(labels[rows].tolist()) == [0, 1, 2] and len(valid) == 57
     assert _XNetBase._split(2, 0.5, None, np.random.default_rng(0)) == (None, None)  # 2 rows: none to spare
+    # 3 rows: a regressor holds none out (it fitted 2, which a*f + b meets exactly: R2 -1.5 on the rest)
+    assert _XNetBase._split(3, 0.2, None, np.random.default_rng(0)) == (None, None)
+    assert len(_XNetBase._split(4, 0.25, None, np.random.default_rng(0))[0]) == 3
     X = np.random.default_rng(0).normal(size=(60, 2))
     model = XNetRegressor(**FAST, validation_fraction=0.99).fit(X, X[:, 0] * X[:, 1])
     assert np.all(np.isfinite(model.predict(X)))

@@ -22,6 +22,7 @@ from srnet.cgp.primitives import function_names, primitive
 from srnet.coordinates import InputMap, in_search_coordinates, search_coordinates
 from srnet.data import check_budget, check_labels_present, random_generator
 from srnet.estimators import (
+    MIN_SAMPLES,
     ReadableFormulaMixin,
     last_fit_kept_on_failure,
     program_formulas,
@@ -221,9 +222,10 @@ class _XNetBase(ReadableFormulaMixin, BaseEstimator):
     @staticmethod
     def _split(n: int, fraction: float, strata, rng):
         """Training and validation row indices (validation None when there is none to hold out)."""
-        # at most n - 2 rows held out: a fraction near 1 holds out all it can (it held out none at 0.99 of 60
-        # rows, while 0.97 held out 58; and the stratified split, which keeps a row of each class, none too)
-        n_valid = min(int(round(fraction * n)), n - 2)
+        # a regressor keeps 3 rows at least, as it needs 3 to fit (a*f + b fits any 2 exactly: 3 rows were fitted
+        # on 2, R2 -1.5 on the rest); a classifier 2, a row of each class; a fraction near 1 holds out all it can
+        # (it held out none at 0.99 of 60 rows, while 0.97 held out 58)
+        n_valid = min(int(round(fraction * n)), n - (2 if strata is not None else MIN_SAMPLES))
         if n_valid < 1:
             return None, None
         if strata is None:
@@ -317,8 +319,8 @@ _PARAMETERS_DOC = """
         training rows alone scored test R^2 -44 on PMLB's bodyfat and -1.7
         on vineyard, 0.97 and 0.23 with a fifth held out, and Nguyen-1..12
         0.99715 on average, 0.99959 held out; it costs up to 0.2 on others:
-        experiments/xnet_validation.py).  At least 2 rows, and a row of each
-        class, are kept to train on.
+        experiments/xnet_validation.py).  A regressor keeps at least 3 rows
+        to train on; a classifier 2, and a row of each class.
     clip : float, default=1e6
         Bound on every neuron's output during training.
     simplify_seconds : float, default=2.0
