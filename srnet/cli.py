@@ -41,6 +41,15 @@ def _region_figures(model, output: int | None = None) -> tuple[str, str]:
                                                 for name, figures in _reported(model.regions_))
 
 
+def _size_of(model, output: int, n_outputs: int) -> str:
+    """The selected formula's size as an output's plot names it: "10 nodes", or with several outputs that output's
+    own beside the whole ("y0: 6 nodes (14 in all)"; y0's plot named the 14 of both)."""
+    total = model.selected_["complexity"]
+    if n_outputs == 1:
+        return f"{total} nodes"
+    return f"y{output}: {model.selected_['complexity_per_output'][output]} nodes ({total} in all)"
+
+
 def _reported(regions: dict):
     """The regions whose figures are printed: all but those that selected the formula, the domain's validation
     sample and a classifier's validation rows, which read optimistic (the front below prints what selection
@@ -273,7 +282,7 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
             {"network": lambda Z: probe(network, Z, model.layer_names_, finite=False)[-1], "formula": model.predict},
             X, most_varied_inputs(X), out_dir / "decision_boundaries.png",
             feature_names=None if feature_names is None else list(feature_names),
-            class_labels=getattr(model, "classes_", None))])
+            class_labels=getattr(model, "classes_", None), domain_box=model.domain_.get("box"))])
     if not model.is_classifier_:
         n_outputs = 0 if model.formula_ is None else len(model.selected_["expression"])
         drawings.append(lambda: plot_network_vs_formula(
@@ -282,8 +291,8 @@ def _write_explanation(model, network, X, out_dir: Path, *, feature_names, box=N
             out_dir / "network_vs_formula",
             # which formula, and the figures printed for it (the title said neither), each output's own
             description=None if model.formula_ is None else [
-                "{}, {} nodes; {}: {}".format(model.formula_.source, report["complexity"],
-                                              *_region_figures(model, None if n_outputs == 1 else j))
+                "{}, {}; {}: {}".format(model.formula_.source, _size_of(model, j, n_outputs),
+                                        *_region_figures(model, None if n_outputs == 1 else j))
                 for j in range(n_outputs)],
             feature_names=feature_names, box=box, others=others, domain_box=model.domain_.get("box"),
             layer=hidden))

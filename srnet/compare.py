@@ -458,7 +458,7 @@ def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:
     """Two inputs for a 2-D map: the one of the largest standardised spread, then the one whose spread is
     largest once its correlation with the first is discounted (spread x (1 - |r|)): standardised breast-cancer
     inputs, all of spread near 1, gave area against radius (r = 0.99), whose rows lie on a thin diagonal of
-    the map and leave the rest of it off the data."""
+    the map and leave the rest of it off the data.  In the inputs' order (a two-input map drew v across, u up)."""
     std = np.std(X, axis=0)
     spread = std / (np.abs(np.mean(X, axis=0)) + std + 1e-300)
     first = int(np.argmax(spread))
@@ -467,7 +467,8 @@ def most_varied_inputs(X: np.ndarray) -> tuple[int, int]:
         r = centred.T @ centred[:, first] / (len(X) * std * std[first])
     independent = spread * (1.0 - np.nan_to_num(np.abs(r), nan=0.0).clip(0.0, 1.0))
     independent[first] = -np.inf
-    return first, int(np.argmax(independent))
+    second = int(np.argmax(independent))
+    return min(first, second), max(first, second)
 
 
 #: Every plot a comparison may draw (a sine network's explainers.png stayed beside an iris comparison's report).

@@ -12,6 +12,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.lines  # noqa: E402
 import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
@@ -89,19 +90,26 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
     n = len(targets)
     fig, axes = plt.subplots(2, n, figsize=(3.8 * n, 6.4), squeeze=False, constrained_layout=True)
     rng = np.random.default_rng(0)
+    widths = []
     for k, (target, approx, name) in enumerate(zip(targets, approximations, names)):
+        target, approx, shown, left_out = _without_fixed_units(target, approx)
         t, a = np.ravel(target), np.ravel(approx)
-        units = np.shape(target)[1] if np.ndim(target) == 2 else 1
+        units = len(shown)
+        widths.append(units)
         unit = np.tile(np.arange(units), t.size // units)  # each value's unit (rows of (n, units), raveled)
-        rmse, r2 = rmse_r2(np.asarray(target, dtype=np.float64), np.asarray(approx, dtype=np.float64))
+        rmse, r2 = rmse_r2(target, approx)
         missing, values = int((~np.isfinite(a)).sum()), a.size  # counted on every value, not on the sample drawn
         if t.size > max_points:
             keep = _points_drawn(t, a, max_points, rng)
             t, a, unit = t[keep], a[keep], unit[keep]
         top, bottom = axes[0, k], axes[1, k]
         # one colour per unit (up to 10): pooled in one colour, a unit fitted badly could not be told apart
-        colours = matplotlib.colormaps["tab10"](unit % 10) if 1 < units <= 10 else None
+        colours = matplotlib.colormaps["tab10"](unit % 10) if 1 < units <= 10 else "C0"  # (pooled: one colour)
         top.scatter(t, a, s=4, alpha=0.4, c=colours)
+        if 1 < units <= 10:  # which colour is which unit (orange meant unit 1 here and the errors there)
+            top.legend(handles=[matplotlib.lines.Line2D([], [], ls="", marker="o", ms=4, color=f"C{u % 10}",
+                                                        label=f"unit {j}") for u, j in enumerate(shown)],
+                       fontsize=6, ncols=2, loc="upper left", handletextpad=0.1, columnspacing=0.6, framealpha=0.6)
         finite = np.isfinite(a)
         low = float(min(t.min(), a[finite].min())) if finite.any() else float(t.min())
         high = float(max(t.max(), a[finite].max())) if finite.any() else float(t.max())
@@ -113,11 +121,13 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
         # running over the next panel's)
         # the layer's modules and their classes: module '1' of an nn.Sequential says nothing alone
         module = (labels or {}).get(name, f"module '{name}'")
-        top.set_title(f"layer {k + 1} ({module}, {units} unit{'s' * (units != 1)})\n"
-                      f"R\u00b2 {format_r2(r2)}, RMSE {rmse:.3g}{note}", fontsize=9)
+        width = units + left_out
+        dropped = f"\n{left_out} constant unit{'s' * (left_out != 1)}, matched exactly, not drawn" if left_out else ""
+        top.set_title(f"layer {k + 1} ({module}, {width} unit{'s' * (width != 1)})\n"
+                      f"R\u00b2 {format_r2(r2)}, RMSE {rmse:.3g}{note}{dropped}", fontsize=9)
         top.set_xlabel("network")
         top.set_ylabel("formula")
-        bottom.scatter(t, a - t, s=4, alpha=0.4, c=colours if colours is not None else "tab:orange")
+        bottom.scatter(t, a - t, s=4, alpha=0.4, c=colours)
         if not finite.all():
             _cross_not_finite((top, bottom), t, finite)
             bottom.set_xlim(top.get_xlim())  # the network's whole range, the points not finite included
@@ -126,7 +136,6 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
         bottom.set_ylabel("formula - network")
     # (a layer of over 10 units is drawn in one colour: the title said "colours: units" beside it; one of a
     # single unit needs none)
-    widths = [np.shape(t)[1] if np.ndim(t) == 2 else 1 for t in targets]
     notes = ["" if not any(1 < w <= 10 for w in widths) else "colours: units" if max(widths) <= 10
              else "colours: units, in layers of up to 10"]
     notes.append(f"the selected whole-network formula is drawn in {selected_in}" if selected_in else "")
@@ -134,6 +143,18 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
     fig.suptitle("each layer's formula against the network: the layer-wise chain, all units, chained from the "
                  "inputs" + (f"\n({notes})" if notes else ""), fontsize=10)
     return save_figure(fig, path)
+
+
+def _without_fixed_units(target, approx):
+    """``(target, approx, units shown, count left out)`` of a layer, (n, units) float64, without the units that are
+    one constant in the network and exactly that in the formula: a two-class classifier's logit 0 beside its
+    logit, drawn as a unit at (0, 0), halved the layer's MSE in the title.  A layer of such units only is kept."""
+    target = np.asarray(target, dtype=np.float64).reshape(len(target), -1)
+    approx = np.asarray(approx, dtype=np.float64).reshape(target.shape)
+    fixed = np.all(target == target[:1], axis=0) & np.all(approx == target, axis=0)
+    if not fixed.any() or fixed.all():
+        return target, approx, list(range(target.shape[1])), 0
+    return target[:, ~fixed], approx[:, ~fixed], np.flatnonzero(~fixed).tolist(), int(fixed.sum())
 
 
 LINE_STYLES = ("-", "--", ":", "-.", (0, (3, 1, 1, 1)), (0, (5, 1)))
@@ -420,7 +441,7 @@ def plot_parity(network, formula, X, path, domain_box=None, output: int = 0, tit
 
 
 def plot_fidelity(records, path, title="fidelity to the network", counts: dict | None = None) -> Path:
-    """Bars per explainer and domain: RMSE (regression) or disagreement with the network's class
+    """Dots per explainer and domain: RMSE (regression) or disagreement with the network's class
     (classification), each on a log axis, lower is better: agreements of 100, 97.3 and 93.8 % drawn on a
     linear axis up to 1 looked alike; as disagreements of 0, 2.7 and 6.2 % they do not.  ``counts``: the
     points (rows) of each domain, in the legend (with 38 test rows, one row is 2.6 %)."""
@@ -429,7 +450,7 @@ def plot_fidelity(records, path, title="fidelity to the network", counts: dict |
     classification = records[0]["agreement"] is not None
     fig, ax = plt.subplots(figsize=(2.6 + 1.3 * len(names), 4), layout="constrained")
     width = 0.8 / len(domains)
-    any_bar, heights = False, []
+    any_dot, heights = False, []
     for d, domain in enumerate(domains):
         found = [next(r for r in records if r["explainer"] == name and r["domain"] == domain) for name in names]
         values = [(None if r["agreement"] is None else 1.0 - r["agreement"]) if classification else r["rmse"]
@@ -437,13 +458,12 @@ def plot_fidelity(records, path, title="fidelity to the network", counts: dict |
         positions = np.arange(len(names)) + d * width
         drawn = [value is not None and math.isfinite(value) and value > 0 for value in values]
         shown = [v for v, ok in zip(values, drawn) if ok]
-        if classification:
-            ax.bar(positions[drawn], shown, width, label=domain, color=f"C{d}")
-        else:  # a dot per RMSE, its value beside it: on a log axis a bar's length runs from an arbitrary floor
-            ax.scatter(positions[drawn], shown, s=36, color=f"C{d}", zorder=3, label=domain)
-        any_bar = any_bar or any(drawn)
+        # a dot per figure, its value beside it: on a log axis a bar's length runs from an arbitrary floor (LIME's
+        # 7.9 % looked 2.5 times srnet's 0.9 %, not 9 times)
+        ax.scatter(positions[drawn], shown, s=36, color=f"C{d}", zorder=3, label=domain)
+        any_dot = any_dot or any(drawn)
         heights += shown
-        for x, value, ok in zip(positions, values, drawn):  # no bar to see on a log axis (0) or at all: say so
+        for x, value, ok in zip(positions, values, drawn):  # no dot to see on a log axis (0) or at all: say so
             if not ok:
                 text = "none" if value is None or math.isnan(value) else (
                     "inf (overflow)" if math.isinf(value) else
@@ -453,24 +473,23 @@ def plot_fidelity(records, path, title="fidelity to the network", counts: dict |
                 if value is not None and math.isinf(value):  # the worst of all, at the top (no mark read as best)
                     ax.scatter([x], [1.0], marker="^", s=60, color="crimson", clip_on=False, zorder=3,
                                transform=ax.get_xaxis_transform())
-            elif not classification:  # the first domain's value on its left: two equal RMSEs' labels overlapped
-                ax.annotate(f"{value:.3g}", (x, value), xytext=(-5 if d == 0 else 5, 0), textcoords="offset points",
-                            va="center", ha="right" if d == 0 else "left", fontsize=7)
-            elif classification:  # the figure people quote, on its bar (99.96 %, not a rounded 100.0 %)
+            else:  # the first domain's value on its left: two equal RMSEs' labels overlapped; a classifier's is the
+                # figure people quote, its agreement (99.96 %, not a rounded 100.0 %)
                 agreement = 100 * (1 - value)
-                ax.annotate(f"{agreement:.1f} %" if agreement < 99.95 else f"{agreement:.4g} %", (x, value),
-                            xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7,
-                            rotation=90)  # (2 points above the bar: drawn at its top, the label began inside it)
+                text = (f"{agreement:.1f} %" if agreement < 99.95 else f"{agreement:.4g} %") if classification \
+                    else f"{value:.3g}"
+                ax.annotate(text, (x, value), xytext=(-5 if d == 0 else 5, 0), textcoords="offset points",
+                            va="center", ha="right" if d == 0 else "left", fontsize=7)
     ax.set_xticks(np.arange(len(names)) + width * (len(domains) - 1) / 2, names)
-    ax.set_xlim(-0.5, len(names) - 0.5 + width * (len(domains) - 1))  # every slot shown, bars or notes
-    if any_bar:
+    ax.set_xlim(-0.5, len(names) - 0.5 + width * (len(domains) - 1))  # every slot shown, dots or notes
+    if any_dot:
         ax.set_ylabel("share of rows whose class differs from the network's\n(log scale, lower is better; "
-                      "on each bar: the agreement)"
+                      "beside each dot: the agreement)"
                       if classification else "RMSE against the network at the points\n(log scale; lower is better)")
         ax.set_yscale("log")
         if not classification:  # room above and below the dots for their values
             ax.set_ylim(min(heights) / 3, max(heights) * 3)
-        if classification:  # shares as percentages, with room above the bars for their labels
+        if classification:  # shares as percentages, with room above the dots
             from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
             ax.set_ylim(min(heights) / 3, min(1.0, max(heights)) * 4)
@@ -481,12 +500,12 @@ def plot_fidelity(records, path, title="fidelity to the network", counts: dict |
     else:  # every figure is 0, inf or missing: nothing a log axis can show (the notes say which)
         ax.set_ylabel("disagreement with the network's class" if classification else "RMSE against the network")
         ax.set_ylim(0, 1)
-    from matplotlib.patches import Patch  # (a domain with no bar drawn would have no colour in the legend)
+    from matplotlib.patches import Patch  # (a domain with no dot drawn would have no colour in the legend)
 
     unit = "rows" if classification else "points"
     fig.legend(handles=[Patch(color=f"C{d}", label=domain if domain not in (counts or {}) else
                               f"{domain} ({counts[domain]} {unit})") for d, domain in enumerate(domains)],
-               loc="outside right upper", title="domain", fontsize=8)  # inside, it covered bars near 1
+               loc="outside right upper", title="domain", fontsize=8)  # inside, it covered dots near 1
     ax.set_title(title)
     return save_figure(fig, path)
 
@@ -496,17 +515,26 @@ PANELS_PER_ROW = 4
 
 
 def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_points=40,
-                             feature_names=None, class_labels=None) -> Path:
+                             feature_names=None, class_labels=None, domain_box=None) -> Path:
     """Predicted class over a grid of two inputs (the others fixed at the
-    training median), one panel per classifier (label -> f(X) -> scores).
+    training median, their values in the title), one panel per classifier (label -> f(X) -> scores).
     ``class_labels``: each output's class label, in the legend (it read "class 0" beside a run that printed
     setosa); default the output indices.  Each later panel's title gives the share of the map where its class
     differs from the first panel's, and the share of the rows ``X`` (a slice at the median lies mostly off
-    the data where inputs are correlated)."""
+    the data where inputs are correlated).  The rows are dots filled with the first panel's class at their own
+    row (a setosa row drawn black on the slice's versicolor read as the network calling it versicolor).  With
+    ``domain_box`` (per input (low, high): where the formula was asked to agree), the map spans it widened by
+    25 % and outlines it, dotted, beside the rows' box, dashed: on the rows' box alone the map never showed
+    where the formula was weakest, past them."""
     X = np.asarray(X, dtype=np.float64)
     i, j = features
     fixed = np.median(X, axis=0) if fixed is None else np.asarray(fixed, dtype=np.float64)
-    box = data_box(X[:, [i, j]])
+    rows_box = data_box(X[:, [i, j]])
+    box = rows_box
+    if domain_box is not None:
+        domain_box = np.asarray(domain_box, dtype=np.float64)[[i, j]]
+        around = widen_box(domain_box, 0.25)
+        box = np.column_stack([np.minimum(box[:, 0], around[:, 0]), np.maximum(box[:, 1], around[:, 1])])
     g0, g1 = np.linspace(*box[0], n_points), np.linspace(*box[1], n_points)
     A, B = np.meshgrid(g0, g1)
     grid = np.tile(fixed, (A.size, 1))
@@ -532,11 +560,20 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
         # the legend gave class 10 class 0's blue)
         ax.pcolormesh(A, B, np.ma.masked_array(classes % 10, ~chosen).reshape(A.shape), shading="auto", cmap=cmap,
                       vmin=0, vmax=9, alpha=0.8)
-        ax.scatter(X[:, i], X[:, j], s=3, c="k", alpha=0.3)
-        ax.set_xlabel(names[i])
-        ax.set_ylabel(names[j])
         if reference is None:  # the first panel (the network): the others are read against it
             reference = (classes, chosen, np.asarray(f(X), dtype=np.float64))
+            row_classes, row_chosen = _classes(reference[2], 1, label)
+            seen.update(int(c) for c in np.unique(row_classes[row_chosen]))
+            no_class = no_class or not row_chosen.all()
+            dots = np.ma.masked_array(row_classes % 10, ~row_chosen)
+        ax.scatter(X[:, i], X[:, j], s=9, c=dots, cmap=cmap, vmin=0, vmax=9, edgecolors="k", linewidths=0.4,
+                   plotnonfinite=True)
+        for edges, style in [(rows_box, "--")] + ([(domain_box, ":")] if domain_box is not None else []):
+            (u0, u1), (v0, v1) = edges
+            ax.plot([u0, u1, u1, u0, u0], [v0, v0, v1, v1, v0], color="k", lw=1.0, ls=style)
+        ax.set_xlabel(names[i])
+        ax.set_ylabel(names[j])
+        if ax is grid_axes.ravel()[0]:
             ax.set_title(label)
             continue
         # where the class differs from the first panel's, hatched (compared by eye across panels, it was missed)
@@ -561,8 +598,25 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
                 ] * differs_anywhere
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 10), fontsize=8)
     # a slice: with correlated inputs most of it lies off the data (the rows' figure in each title is the data's)
-    fig.suptitle("predicted class (other inputs at their median)")
+    fig.suptitle(f"predicted class{_slice_text(names, fixed, (i, j))}\ndots: the rows, in the {first}'s class at "
+                 f"each; dashed: the rows' box" + ("; dotted: the explanation domain" if domain_box is not None
+                                                  else ""))
     return save_figure(fig, path)
+
+
+#: The most inputs held fixed that a decision map's title names one by one (more are counted).
+NAMED_FIXED = 4
+
+
+def _slice_text(names, fixed, drawn) -> str:
+    """Where a decision map's slice lies: ``", other inputs at their median: a = 4.35, b = 5.8"``; nothing with no
+    other input (a two-input map said its other inputs were at their median)."""
+    others = [k for k in range(len(names)) if k not in drawn]
+    if not others:
+        return ""
+    if len(others) > NAMED_FIXED:
+        return f", the {len(others)} other inputs at their median"
+    return ", other inputs at their median: " + ", ".join(f"{names[k]} = {fixed[k]:.3g}" for k in others)
 
 
 #: Points whose labels would overlap share one: closer than this fraction of
@@ -695,8 +749,15 @@ def plot_pareto(candidates, front, selected_source, path,
     else:
         measure = f"points whose class differs from the network's, %\n({where})"
     ax.set_ylabel(measure)
-    ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected")
-    ax.legend(loc="best")
+    ax.scatter([], [], marker="o", s=36, color="tab:blue", label="a formula")
+    if with_poles:  # (the crosses had no key)
+        ax.scatter([], [], marker="x", s=36, color="tab:blue", label="a formula with a pole in the domain")
+    off_front = "" if selected_source in {c["source"] for c in front} else \
+        " (off the front: it has no pole in the domain)" if with_poles - {selected_source} \
+        and selected_source not in with_poles else " (off the front)"
+    # (a star off the line read as a slip: selection passes over a formula with a pole unless it is far better)
+    ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected" + off_front)
+    ax.legend(loc="best", fontsize=8)
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     return save_figure(fig, path)

@@ -129,8 +129,8 @@ def test_classifier_fidelity_plot_draws_disagreement_on_a_log_axis(tmp_path):
         plots.save_figure = original
     ax = shown["axes"]
     assert ax.get_yscale() == "log"
-    heights = sorted(round(p.get_height(), 3) for p in ax.patches)
-    assert heights == [0.027, 0.062, 0.08]  # disagreements; the exact agreement is a note, not a bar
+    heights = sorted(round(float(y), 3) for c in ax.collections for _, y in c.get_offsets())
+    assert heights == [0.027, 0.062, 0.08]  # disagreements, as dots; the exact agreement is a note, not a dot
     assert any("agrees on every row" in t.get_text() for t in ax.texts)
     plt.close("all")
 

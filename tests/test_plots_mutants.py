@@ -168,7 +168,9 @@ def test_the_decision_map_s_legend_matches_its_hatch_and_names_classes_beyond_th
                              "class differs from the network's"]
     hatch = entries["class differs from the network's"]
     assert hatch.get_hatch() == cs.hatches[0] and hatch.get_facecolor()[3] == 0
-    assert fig.get_suptitle() == "predicted class (other inputs at their median)"
+    # (two inputs: no other input to hold at its median; the stop-69 review)
+    assert fig.get_suptitle() == ("predicted class\ndots: the rows, in the network's class at each; dashed: the "
+                                  "rows' box")
 
 
 # ------------------------------------------------------------------------------------------------------ parity
@@ -311,7 +313,7 @@ def test_the_disagreement_bars_say_the_agreement_on_a_log_axis_of_percentages(dr
     fig, ax = _fidelity(drawn, records, counts={"train": 100, "test": 38})
     assert sorted(t.get_text() for t in ax.texts) == ["97.3 %", "99.96 %", "agrees on every row", "none"]
     assert ax.get_ylabel() == ("share of rows whose class differs from the network's\n(log scale, lower is better; "
-                               "on each bar: the agreement)")
+                               "beside each dot: the agreement)")
     assert ax.get_yscale() == "log"
     heights = [1 - 0.9731, 1 - 0.9996]
     np.testing.assert_allclose(ax.get_ylim(), [min(heights) / 3, max(heights) * 4])
@@ -322,8 +324,9 @@ def test_the_disagreement_bars_say_the_agreement_on_a_log_axis_of_percentages(dr
     formatter = ax.yaxis.get_major_formatter()
     assert [formatter(v, 0) for v in (0.01, 0.5, 1.0, 2.0)] == ["1 %", "50 %", "100 %", ""]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["train (100 rows)", "test (38 rows)"]
-    for label in (t for t in ax.texts if t.get_text().endswith(" %")):  # on its bar, just above it
-        assert label.anncoords == "offset points" and label.xyann[1] > 0 and label.xy[1] in heights
+    for label in (t for t in ax.texts if t.get_text().endswith(" %")):  # beside its dot, as a regression's RMSE
+        assert label.anncoords == "offset points" and label.xyann[1] == 0 and abs(label.xyann[0]) == 5 \
+            and label.xy[1] in heights
     fig, _ = _fidelity(drawn, [dict(r, rmse=0.1, agreement=None) for r in records], counts={"train": 100})
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["train (100 points)", "test"]
 
@@ -461,7 +464,7 @@ def test_each_layer_s_panels_title_line_colours_and_errors(drawn):
         np.testing.assert_allclose(bottom.lines[0].get_ydata(), [0, 0])
         assert (top.get_xlabel(), top.get_ylabel()) == ("network", "formula")
         assert (bottom.get_xlabel(), bottom.get_ylabel()) == ("network", "formula - network")
-    assert _rgb(bottom1.collections[0].get_facecolor()[0]) == _rgb("tab:orange")  # one unit: no unit colours
+    assert _rgb(bottom1.collections[0].get_facecolor()[0]) == _rgb("C0")  # one unit: one colour, above and below
     tab10 = [tuple(plots.matplotlib.colormaps["tab10"](k)[:3]) for k in [0, 1] * 30]
     for panel in (top2, bottom2):  # each unit its colour, above and below
         assert [tuple(c[:3]) for c in panel.collections[0].get_facecolor()] == tab10
@@ -557,9 +560,10 @@ def test_a_classifier_s_pareto_plot_draws_disagreement_in_percent_from_0(drawn):
     assert list(front.get_xdata()) == [5, 9]
     np.testing.assert_allclose(front.get_ydata(), [20.0, 0.0])
     legend = ax.get_legend()
-    assert [t.get_text() for t in legend.get_texts()] == ["Pareto front", "selected"]
-    np.testing.assert_allclose(legend.legend_handles[1].get_paths()[0].vertices, _marker("*"))
-    assert _rgb(legend.legend_handles[1].get_facecolor()[0]) == _rgb("tab:red")
+    assert [t.get_text() for t in legend.get_texts()] == ["Pareto front", "a formula",
+                                                          "a formula with a pole in the domain", "selected"]
+    np.testing.assert_allclose(legend.legend_handles[-1].get_paths()[0].vertices, _marker("*"))
+    assert _rgb(legend.legend_handles[-1].get_facecolor()[0]) == _rgb("tab:red")
     assert ax.get_ylabel() == ("points whose class differs from the network's, %\n(validation rows and the domain's "
                                "validation sample alike)")
     assert ax.get_xlabel() == "complexity (nodes of the formula as printed)"
