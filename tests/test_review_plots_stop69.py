@@ -125,3 +125,18 @@ def test_the_pareto_plot_keys_its_crosses_and_says_why_the_star_is_off_the_front
     assert "a formula with a pole in the domain" in legend
     assert "selected (off the front: it has no pole in the domain)" in legend
     plt.close(shown["fig"])
+
+
+def test_each_difference_map_titles_its_rmse_in_the_box_and_on_the_map(tmp_path, monkeypatch):
+    """On the symlog colours an explainer of R2 0.99 and one of 0.81 looked alike: the titles give the number."""
+    shown = _captured(monkeypatch)
+    surfaces = {"network": lambda Z: Z[:, :1] * 0.0, "off": lambda Z: np.ones((len(Z), 1)) * (np.abs(Z[:, :1]) > 1)}
+    plots.plot_surfaces_2d(surfaces, np.array([[-1.0, 1.0], [-1.0, 1.0]]), np.array([[-2.0, 2.0], [-2.0, 2.0]]),
+                           tmp_path / "s.png", n_points=41)
+    title = [t for t in shown["titles"] if t.startswith("off - network")][0]
+    grid = np.linspace(-2, 2, 41)
+    on_map = np.sqrt(np.mean(np.repeat((np.abs(grid) > 1)[None, :], 41, axis=0)))  # |u| > 1 on the map
+    assert title == f"off - network\nRMSE 0 in the dashed box, {on_map:.3g} on the map"
+    plt.close(shown["fig"])
+    assert plots._rmse_text(np.array([1.0, np.inf])) == "inf" and plots._rmse_text(np.array([])) == "none"
+    assert plots._rmse_text(np.array([3.0, -4.0])) == f"{np.sqrt(12.5):.3g}"
