@@ -813,7 +813,7 @@ def test_the_maps_show_each_function_on_the_network_s_range_and_its_difference_o
     assert difference.cmap.name.startswith("RdBu_r") and _rgb(difference.cmap.get_bad()) == _rgb("magenta")
     threshold, limit = difference.norm.linthresh, difference.norm.vmax
     assert limit == np.abs(d).max() == pytest.approx(1.0) and difference.norm.vmin == -limit
-    assert bottoms[1].get_title() == "formula - network"
+    assert bottoms[1].get_title().startswith("formula - network\nRMSE ")  # (its numbers: test_review_plots_stop69)
     (contour,) = [c for c in bottoms[1].get_children() if isinstance(c, ContourSet)]
     levels = [10.0 ** k for k in range(-12, 13) if threshold < 10.0 ** k < limit]
     assert list(contour.levels) == levels
