@@ -55,6 +55,8 @@ def test_a_validation_fraction_near_one_holds_out_all_it_can():
     (np.array(["a", None, "a", None, "b", "a"], dtype=object),  # a None is a missing label, said so
      r"^class labels are missing \(None, NaN or NA\) on 2 rows, first row 1; drop those rows or give them a class$"),
     (np.array(["a", 1, "a", 1, "b", "a"], dtype=object), "y's labels must be of one sortable kind; got int, str$"),
+    # a number first: scikit-learn's check answered "Unknown label type: unknown" (a scikit-learn user's review)
+    (np.array([1, "a", "b", 1, "a", "b"], dtype=object), "y's labels must be of one sortable kind; got int, str$"),
     (np.zeros(6, dtype=int), r"^y has only one class \(0\); a classifier needs at least 2$"),  # not (np.int64(0))
 ])
 def test_labels_that_cannot_be_classes_are_one_clear_error(labels, message):

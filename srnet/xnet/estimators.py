@@ -450,12 +450,12 @@ class XNetClassifier(ClassifierMixin, _XNetBase):
         with last_fit_kept_on_failure(self):
             check_labels_present(y)  # None, NaN, pandas' NA: one line, before scikit-learn's checks
             X, y = validate_data(self, X, y, dtype=np.float64)
-            try:
-                check_classification_targets(y)
+            try:  # (sorted first: scikit-learn's check read labels 1, "a", "b" as "Unknown label type: unknown")
                 classes, indices = np.unique(y, return_inverse=True)
-            except TypeError:  # numpy's "'<' not supported between instances of 'NoneType' and 'str'"
+            except TypeError:  # numpy's "'<' not supported between instances of 'int' and 'str'"
                 kinds = sorted({type(label).__name__ for label in y})
                 raise ValueError(f"y's labels must be of one sortable kind; got {', '.join(kinds)}") from None
+            check_classification_targets(y)
             if len(classes) < 2:
                 raise ValueError(f"y has only one class ({classes.tolist()[0]!r}); a classifier needs at least 2")
             device = torch_device(self.device)
