@@ -202,16 +202,16 @@ def test_the_printed_formula_names_its_repeated_parts_and_report_json_keeps_both
     X = np.random.default_rng(0).uniform(-1, 1, (100, 2))
     made = candidate(formula, make_symbols(2), {"domain": (X, formula(X))}, X, classification=False,
                      simplify_seconds=0)
-    assert made.display() == ["sin(x0*x1 + sin(x0)) + cos(x0*x1 + sin(x0))"]
+    assert made.display() == ["sin(sin(x0) + x0*x1) + cos(sin(x0) + x0*x1)"]
     assert made.summary()["shared"] == {"expression": ["sin(u1) + cos(u1)"], "decision": None,
-                                        "parts": {"u1": "x0*x1 + sin(x0)"}}
+                                        "parts": {"u1": "sin(x0) + x0*x1"}}
     # printed by explain: a fitted explanation whose selected formula is this one
     model = SRNet(max_generations=5, random_state=0, simplify_seconds=0, direct_budget=0).fit(Counting(),
                                                                                                np.c_[X, X[:, 0]])
     model.selected_ = {**model.selected_, **made.summary(), "complexity_per_output": [12]}
     _print_explanation(model)
     printed = capsys.readouterr().out
-    assert "  y = sin(u1) + cos(u1)\n  where u1 = x0*x1 + sin(x0)\n  (each part the formula repeats" in printed
+    assert "  y = sin(u1) + cos(u1)\n  where u1 = sin(x0) + x0*x1\n  (each part the formula repeats" in printed
     assert model.report()["shared"] == made.summary()["shared"]
 
 

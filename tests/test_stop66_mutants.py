@@ -161,7 +161,7 @@ def test_a_two_class_candidate_names_the_parts_its_decision_repeats():
     made = candidate(formula, make_symbols(2), {"domain": (X, formula(X))}, X, classification=True,
                      simplify_seconds=0)
     assert made.shared() == {"expression": None, "decision": "2*sin(u1) + 2*cos(u1) - 1",
-                             "parts": {"u1": "x0*x1 + sin(x0)"}}
+                             "parts": {"u1": "sin(x0) + x0*x1"}}
 
 
 def test_a_part_of_exactly_the_fewest_nodes_is_named_and_one_node_fewer_is_not():
@@ -288,7 +288,7 @@ def test_a_regression_s_part_repeated_across_its_outputs_is_named():
     made = candidate(formula, make_symbols(2), {"domain": (X, formula(X))}, X, classification=False,
                      simplify_seconds=0)
     assert made.shared() == {"expression": ["sin(u1)", "cos(u1)"], "decision": None,
-                             "parts": {"u1": "x0*x1 + sin(x0)"}}
+                             "parts": {"u1": "sin(x0) + x0*x1"}}
 
 
 def test_a_candidate_does_not_name_a_part_after_an_input_its_formula_does_not_read():
@@ -308,7 +308,7 @@ def test_a_candidate_does_not_name_a_part_after_an_input_its_formula_does_not_re
     made = candidate(formula, symbols, {"domain": (X, formula(X))}, X, classification=False, simplify_seconds=0)
     assert "u1" not in made.display()[0]
     assert made.shared() == {"expression": ["sin(u1_) + cos(u1_)"], "decision": None,
-                             "parts": {"u1_": "x0*x1 + sin(x0)"}}
+                             "parts": {"u1_": "sin(x0) + x0*x1"}}
 
 
 def _loose_message(figures, classification=False, pareto=(), singular=False):
