@@ -222,8 +222,9 @@ def by_spread(expr: sympy.Expr, points: dict) -> sympy.Expr:
 
 
 def _orderable(node: sympy.Expr) -> bool:
-    """Whether sympy can order a sum's terms at once: only numbers and symbols' products and powers (a power of
-    Abs(...) makes sympy ask questions that ran for minutes, see :data:`PRINT_SECONDS`)."""
+    """Whether sympy's own order of a sum's terms is asked for (the tie-break of :func:`by_spread`): not where the
+    sum holds an Abs (a power of Abs(...) makes sympy ask questions that ran for minutes, see
+    :data:`PRINT_SECONDS`); there the stored order stands."""
     return not node.has(sympy.Abs)
 
 
