@@ -638,7 +638,10 @@ def _bench(args) -> int:
     with _terminate_as_interrupt() as terminated:
         outcome = run_suite(suite, args.out, retry_failed=args.retry_failed, workers=args.workers,
                             scheduler=args.scheduler, progress=not args.quiet, run_info={"argv": sys.argv[1:]})
-    print(f"{outcome.describe()}; results in {Path(args.out) / 'results'}; summarise with: srnet report {args.out}")
+    # (a summary.md of an earlier report is not rewritten by bench: it read "1 results" after 3 were in)
+    stale = " (summary.md there predates this run)" if (Path(args.out) / "summary.md").exists() else ""
+    print(f"{outcome.describe()}; results in {Path(args.out) / 'results'}; summarise with: srnet report "
+          f"{args.out}{stale}")
     if terminated:
         print("stopped by SIGTERM (a job scheduler's stop, `timeout`, `kill`): the results written are kept; the "
               "same command finishes the rest")
@@ -856,7 +859,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="share of a network's training rows held out to stop its training early, keeping its "
                             "best weights (default: 0.2; 0: train on every row for all the epochs)")
     bench.add_argument("--max-rows", type=int, default=5000,
-                       help="training rows at most, Nguyen's 200 points too (default: 5000)")
+                       help="training rows at most, Nguyen's 200 points too: a larger table is first cut to as many "
+                            "rows as that many training rows and their share of test rows need, so its test rows "
+                            "shrink with it (default: 5000)")
     bench.add_argument("--points", type=int, default=1000, help="evaluation points per domain (default: 1000)")
     _add_quiet_option(bench)
     bench.set_defaults(run=_bench)

@@ -188,7 +188,10 @@ def write_report(folder, *, plots: bool = True) -> Report:
     if not store.root.is_dir():
         raise FileNotFoundError(f"no such folder: '{store.root}'")
     if not store.results.is_dir() and not store.manifest_path.exists():  # (with batch.json: every job missing)
-        raise FileNotFoundError(f"'{store.root}' holds no results/ folder: not an srnet bench output")
+        parent = store.root.parent  # (the results/ folder itself given: the bench folder is its parent)
+        hint = (f"; give the bench folder, '{parent}'" if store.root.name == "results"
+                and (parent / "batch.json").exists() else "")
+        raise FileNotFoundError(f"'{store.root}' holds no results/ folder: not an srnet bench output{hint}")
     payloads, corrupt = store.load_all()
     if not payloads and not store.manifest_path.exists():
         # another tool's results/ folder: its summary.csv and summary.md were overwritten, and a plot of the
@@ -776,12 +779,13 @@ def write_plots(frame, folder: Path) -> list[Path]:
             # tie on the diagonal.  An agreement's floor is 0: at -1, a null one squeezed the others into a corner
             floor = -1.0 if task == "regression" else 0.0
             # wins: SRNet above, on and below the diagonal, of the jobs where both have a figure; then the others
-            lowest, named, wins = 1.0, [], np.zeros(4, dtype=int)
+            # (per method: srnet's and srnet-paper's jobs were counted as one, "higher on 2 of 6")
+            lowest, named, wins = 1.0, [], {}
             for k, (_, label, srnet, maple, datasets) in enumerate(pair for pair in pairs if pair[0] == task):
                 x, y = np.nan_to_num(maple, nan=-np.inf), np.nan_to_num(srnet, nan=-np.inf)
                 both = np.isfinite(x) & np.isfinite(y)
-                wins += [int(np.sum(both & (y > x))), int(np.sum(both & (y == x))), int(np.sum(both & (y < x))),
-                         int(np.sum(~both))]
+                wins[label.removeprefix(f"{task}, ")] = [int(np.sum(both & (y > x))), int(np.sum(both & (y == x))),
+                                                         int(np.sum(both & (y < x))), int(np.sum(~both))]
                 floored = (x < floor) | (y < floor)
                 x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
                 lowest = min([lowest, *x, *y])
@@ -803,10 +807,12 @@ def write_plots(frame, folder: Path) -> list[Path]:
             _name_points(ax, named)
             ax.set_xlabel(f"MAPLE fidelity ({measure})")
             ax.set_ylabel(f"SRNet fidelity ({measure})")
-            above, tied, below, unmeasured = wins.tolist()
-            ax.set_title(f"SRNet vs MAPLE ({task})\nSRNet higher on {above} of {above + tied + below} jobs, tied on "
-                         f"{tied}, lower on {below}" + (f"; {unmeasured} without both figures" if unmeasured else ""),
-                         fontsize=10)
+            counts = []
+            for method, (above, tied, below, unmeasured) in wins.items():
+                who = "SRNet" if len(wins) == 1 else method
+                counts.append(f"{who} higher on {above} of {above + tied + below} jobs, tied on {tied}, lower on "
+                              f"{below}" + (f"; {unmeasured} without both figures" if unmeasured else ""))
+            ax.set_title(f"SRNet vs MAPLE ({task})\n" + "\n".join(counts), fontsize=10)
             ax.legend(fontsize=8)
         written.append(save_figure(fig, folder / "srnet_vs_maple.png"))
 

@@ -252,6 +252,8 @@ def parse_seeds(text) -> tuple[int, ...]:
     items = text if isinstance(text, (list, tuple)) else [text]
     seeds = []
     for item in items:
+        if re.search(r"^\s*,|,\s*,", str(item)):  # "0,,1": a seed left out? ("0," before "1", as --seeds 0, 1 splits)
+            raise ValueError(f"an empty seed in {str(item)!r}: seeds are integers >= 0, like 0,1,2 or 0-4")
         for part in str(item).replace(",", " ").split():
             match = re.fullmatch(r"(\d+)-(\d+)", part)
             if match:
