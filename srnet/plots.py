@@ -257,8 +257,8 @@ def _rmse_text(differences: np.ndarray) -> str:
         return "none"
     if not np.all(np.isfinite(differences)):
         return "inf"
-    with np.errstate(over="ignore"):
-        return f"{float(np.sqrt(np.mean(differences ** 2))):.3g}"
+    size = float(np.max(np.abs(differences))) or 1.0  # (in its own units: squares of 1e200 overflowed to inf)
+    return f"{float(np.sqrt(np.mean((differences / size) ** 2))) * size:.3g}"
 
 
 def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None,

@@ -87,3 +87,13 @@ def test_ordering_that_runs_out_of_time_prints_as_before(monkeypatch):
     monkeypatch.setattr(symbolic, "by_spread", stalls)
     monkeypatch.setattr(symbolic, "PRINT_SECONDS", 0.05)
     assert printed(0.5 * x + 0.3 * y + 2.0, points=POINTS) == "0.5*x + 0.3*y + 2.0"
+
+
+def test_terms_past_float64s_squares_are_still_ordered_and_warn_of_nothing():
+    """np.std of values near 1e160 overflowed: a RuntimeWarning, and every such term tied at an infinite spread."""
+    import warnings
+
+    points = {"x": np.linspace(-1, 1, 16), "y": np.linspace(-10, 10, 16)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert printed(1e160 * x + 1e170 * y, points=points) == "1.0e+170*y + 1.0e+160*x"

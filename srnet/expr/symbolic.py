@@ -202,7 +202,10 @@ def by_spread(expr: sympy.Expr, points: dict) -> sympy.Expr:
         with np.errstate(all="ignore"):
             values = values_at(term, points, count)
         finite = values[np.isfinite(values)]
-        return float(np.std(finite)) if len(finite) else math.inf  # (undefined somewhere: the reader must see it)
+        if not len(finite):
+            return math.inf  # (undefined at every point: the reader must see it)
+        size = float(np.max(np.abs(finite))) or 1.0  # (in its own units: 1e160*x's squares overflowed to a tie)
+        return float(np.std(finite / size)) * size
 
     def walk(node):
         if not node.args or node.is_number or isinstance(node, sympy.Symbol):
