@@ -35,3 +35,4 @@ def test_report_on_the_results_folder_names_the_bench_folder(tmp_path):
     (tmp_path / "batch.json").write_text("{}")
     with pytest.raises(FileNotFoundError, match=f"give the bench folder, '{tmp_path}'"):
         write_report(tmp_path / "results", plots=False)
+

@@ -26,6 +26,7 @@ Per job kind:
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import os
 import platform
@@ -226,6 +227,7 @@ def prepare_data(spec: JobSpec) -> Prepared:
         X, y, names, dropped, labels = load_pmlb(spec.source, spec.pmlb_cache, spec.task)
         prepared = split_rows(X, y, names, spec)
         prepared.info["rows_dropped_missing"] = dropped
+        prepared.info["table_sha256"] = table_digest(X, y, names)
         if labels is not None:
             prepared.info["class_labels"] = labels
         _standardise(prepared, target=spec.task == "regression")
@@ -271,6 +273,15 @@ def _reference_data(spec: JobSpec) -> Prepared:
                              class_labels=labels)
     prepared.module = reference.model
     return prepared
+
+
+def table_digest(X, y, names) -> str:
+    """SHA-256 of a table as a job reads it (columns' names, features, target): a resumed batch compares it with
+    its results' (:func:`srnet.bench.runner.check_same_tables`)."""
+    digest = hashlib.sha256("\x1f".join(map(str, names)).encode())
+    digest.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    digest.update(np.ascontiguousarray(y).astype(np.float64).tobytes())
+    return digest.hexdigest()
 
 
 def load_pmlb(name: str, pmlb_cache, task: str = "regression"):

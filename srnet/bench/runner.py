@@ -27,10 +27,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from srnet.bench.jobs import error_info, host, now, run_job, to_jsonable, versions
+from srnet.bench.jobs import error_info, host, load_pmlb, now, run_job, table_digest, to_jsonable, versions
 from srnet.bench.store import Plan, ResultStore
 from srnet.bench.suites import JobSpec, seeds_named
-from srnet.data import check_budget, counted
+from srnet.data import check_budget, counted, pmlb_cache_dir
 
 ALLOWED_FAILURES = 2  # worker deaths a job may cause before it is recorded as failed
 
@@ -407,6 +407,27 @@ def no_workers_note(client, scheduler: str | None) -> str | None:
             f"with: dask worker {scheduler}); Ctrl-C stops the batch and keeps the results written")
 
 
+def check_same_tables(todo, store: ResultStore) -> None:
+    """Raise ValueError where a PMLB table a job to run reads is not the one this folder's results of that dataset
+    were made on (their ``data.table_sha256``): another cache, or a table re-downloaded, mixed two tables' results
+    in one summary, in silence.  Only datasets with both a result and a job to run are read here."""
+    recorded: dict[str, set] = {}
+    for payload in store.load_all()[0]:
+        job, data = payload.get("job") or {}, payload.get("data") or {}
+        if job.get("kind") == "pmlb" and data.get("table_sha256"):
+            recorded.setdefault(job.get("source"), set()).add(data["table_sha256"])
+    checked = set()
+    for job in todo:
+        if job.kind != "pmlb" or job.source not in recorded or job.source in checked:
+            continue
+        checked.add(job.source)
+        X, y, names, _, _ = load_pmlb(job.source, job.pmlb_cache, job.task)
+        if table_digest(X, y, names) not in recorded[job.source]:
+            raise ValueError(f"PMLB dataset {job.source!r} in {pmlb_cache_dir(job.pmlb_cache)} is not the table this "
+                             f"folder's results of it were made on (another cache, or the table changed): use another "
+                             f"--out folder, or move those results away to redo them")
+
+
 def run_suite(suite, out, *, retry_failed: bool = False, workers: int | None = None, scheduler: str | None = None,
               progress: bool = True, run_info: dict | None = None, log=print) -> BatchOutcome:
     """Run a resolved :class:`srnet.bench.suites.Suite` into the folder ``out``.
@@ -447,6 +468,7 @@ def _run_locked(suite, store: ResultStore, *, retry_failed, workers, scheduler, 
     if removed:
         log(f"removed {removed} temporary file(s) of an interrupted write")
     plan = store.plan(suite.jobs, retry_failed=retry_failed)  # refuses results of other settings: before a write
+    check_same_tables(plan.todo, store)
     for job_id, why in plan.corrupt:
         log(f"corrupt result {job_id} ({why}): moved to {store.corrupt}/ and redone")
     jobs, datasets = len(suite.jobs), len(suite.datasets)
