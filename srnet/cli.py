@@ -834,7 +834,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "pyoperon,xnet (default: none)")
     bench.add_argument("--seconds", type=float, default=10.0, action=_GivenSeconds,
                        help="budget of each formula search (default: 10); srnet then composes and simplifies its "
-                            "formulas with sympy, a few seconds more")
+                            "formulas with sympy, a few seconds more, and a job also trains its network and runs the "
+                            "other explainers (LIME, a local fit per evaluation point, took 12 s of a job of "
+                            "--seconds 2 on a 37-row table): not a job's wall time")
     bench.add_argument("--generations", type=int, default=None, help="generation budget instead of seconds")
     where = bench.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, help="local Dask workers (default: one per core)")
