@@ -64,11 +64,11 @@ def test_a_sum_with_abs_is_not_given_to_sympy_to_order():
 
 
 def test_a_number_is_left_as_it_is():
-    """by_spread returns a number (here a sum of two, stored pi + log(2)) itself: walking it as a sum rebuilt it
-    unevaluated, in sympy's order, log(2) + pi."""
+    """by_spread returns a number (here a sum of two) itself, printed as sympy prints it (log(2) + pi), as it is
+    without points."""
     number = sympy.pi + sympy.log(2)
     assert by_spread(number, POINTS) is number
-    assert printed(x * number + y, points=POINTS) == "y + x*(pi + log(2))"
+    assert printed(x * number + y, points=POINTS) == "y + x*(log(2) + pi)"
 
 
 def test_a_formula_of_exactly_the_cap_is_ordered():

@@ -77,16 +77,25 @@ def test_a_candidate_displays_its_terms_by_spread():
     assert candidate.latex()[0].index("y") < candidate.latex()[0].index("x")
 
 
-def test_ordering_that_runs_out_of_time_prints_as_before(monkeypatch):
+def test_ordering_that_runs_out_of_time_prints_in_stored_order_at_once_from_then_on(monkeypatch):
+    """Ordering by spread runs under the printer's time limit and memo, as sympy's ordering does: past the limit
+    the formula is printed in stored order, and the next print does not wait again (a candidate is printed as text,
+    as LaTeX and in the summary)."""
     import srnet.expr.symbolic as symbolic
 
+    calls = []
+
     def stalls(expr, points):
+        calls.append(expr)
         while True:
             pass
 
     monkeypatch.setattr(symbolic, "by_spread", stalls)
     monkeypatch.setattr(symbolic, "PRINT_SECONDS", 0.05)
-    assert printed(0.5 * x + 0.3 * y + 2.0, points=POINTS) == "0.5*x + 0.3*y + 2.0"
+    monkeypatch.setattr(symbolic, "_SLOW_TO_ORDER", {})
+    expr = 0.5 * x + 0.3 * y + 2.0
+    assert printed(expr, points=POINTS) == sympy.sstr(expr, order="none")
+    assert printed(expr, points=POINTS, latex=True) == sympy.latex(expr, order="none") and len(calls) == 1
 
 
 def test_terms_past_float64s_squares_are_still_ordered_and_warn_of_nothing():
@@ -97,3 +106,14 @@ def test_terms_past_float64s_squares_are_still_ordered_and_warn_of_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert printed(1e160 * x + 1e170 * y, points=points) == "1.0e+170*y + 1.0e+160*x"
+
+
+def test_products_read_as_sympy_orders_them_and_a_piecewise_prints():
+    """order="none" throughout turned exp(x0)*cos(x1) round; a Piecewise's condition pairs took no evaluate=False."""
+    points = {"x": POINTS["x"], "y": POINTS["y"], "z": POINTS["z"]}
+    for expr in (sympy.exp(x) * sympy.cos(y), z * sympy.exp(x) * sympy.cos(y)):
+        assert printed(expr, points=points) == printed(expr)
+        assert printed(expr, latex=True, points=points) == printed(expr, latex=True)
+    assert printed(z * sympy.exp(x) * (0.1 * x + y), points=points) == "z*(y + 0.1*x)*exp(x)"
+    piecewise = sympy.Piecewise((x + y, x > 0), (y, True))
+    assert printed(piecewise, points=points) == printed(piecewise)

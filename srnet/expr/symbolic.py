@@ -28,6 +28,8 @@ from typing import Sequence
 import numpy as np
 import sympy
 from mpmath.libmp import prec_to_dps, to_str
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
 
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
@@ -168,18 +170,43 @@ def printed(expr, latex: bool = False, points: dict | None = None) -> str:
     printer = sympy.latex if latex else str
     if not isinstance(expr, sympy.Basic):
         return printer(expr)
-    if points and (size := complexity(expr)) <= SPREAD_ORDER_MAX_NODES:
-        with time_limit(PRINT_SECONDS + PRINT_SECONDS_PER_NODE * size):  # (else as below)
-            ordered = by_spread(expr, points)
-            return sympy.latex(ordered, order="none") if latex else sympy.sstr(ordered, order="none")
     if expr not in _SLOW_TO_ORDER:
-        with time_limit(PRINT_SECONDS + PRINT_SECONDS_PER_NODE * complexity(expr)):
+        size = complexity(expr)
+        with time_limit(PRINT_SECONDS + PRINT_SECONDS_PER_NODE * size):
+            if points and size <= SPREAD_ORDER_MAX_NODES:
+                return _printed_by_spread(by_spread(expr, points), latex)
             return printer(expr)
         with _SLOW_LOCK:
             _SLOW_TO_ORDER[expr] = None
             if len(_SLOW_TO_ORDER) > _SLOW_KEPT:
                 del _SLOW_TO_ORDER[next(iter(_SLOW_TO_ORDER))]
     return sympy.latex(expr, order="none") if latex else sympy.sstr(expr, order="none")
+
+
+class _SumsAsBuilt:
+    """A printer's mixin: the sums :func:`by_spread` built are printed in their terms' order; every other sum,
+    and every product, as sympy orders it (``order="none"`` throughout turned ``exp(x0)*cos(x1)`` round)."""
+
+    def __init__(self, built: set):
+        super().__init__()
+        self._built = built
+
+    def _as_ordered_terms(self, expr, order=None):
+        return list(expr.args) if id(expr) in self._built else super()._as_ordered_terms(expr, order=order)
+
+
+class _StrBySpread(_SumsAsBuilt, StrPrinter):
+    pass
+
+
+class _LatexBySpread(_SumsAsBuilt, LatexPrinter):
+    pass
+
+
+def _printed_by_spread(ordered: sympy.Expr, latex: bool) -> str:
+    """``ordered`` (:func:`by_spread`'s) as text or LaTeX, its built sums in their order."""
+    built = {id(node) for node in sympy.preorder_traversal(ordered) if node.is_Add and not node.is_number}
+    return (_LatexBySpread if latex else _StrBySpread)(built).doprint(ordered)
 
 
 #: The largest formula whose terms :func:`printed` orders by their spread (a term's values are computed once per
@@ -193,7 +220,8 @@ def by_spread(expr: sympy.Expr, points: dict) -> sympy.Expr:
     ``order="none"`` keeps that order: ``4.2*x1 - 0.3*x0**2 + 1.1`` where sympy printed ``-0.3*x0**2 + 4.2*x1 +
     1.1``, and a classifier's logit names its most telling inputs first.  Where a term's spread cannot be
     computed (a symbol without values, as a shared part's name), the sum keeps sympy's order; equal spreads keep
-    it too.  Only the sums read differently."""
+    it too.  Only the sums read differently (printed by :func:`_printed_by_spread`, products as sympy orders
+    them)."""
     count = min((len(values) for values in points.values()), default=0)
 
     def spread(term) -> float:
@@ -219,7 +247,10 @@ def by_spread(expr: sympy.Expr, points: dict) -> sympy.Expr:
         walked = [walk(arg) for arg in node.args]
         if all(new is old for new, old in zip(walked, node.args)):
             return node  # (evaluated: printed as ever)
-        return node.func(*walked, evaluate=False)
+        try:
+            return node.func(*walked, evaluate=False)
+        except TypeError:  # a node built otherwise (Piecewise's condition pairs): its sums as sympy orders them
+            return node
 
     return walk(expr)
 
