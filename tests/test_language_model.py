@@ -435,6 +435,9 @@ def test_distilling_lowers_the_divergence_and_keeps_the_formula_s_structure(tiny
     assert [p.steps for p in result.module.formula.programs] == [p.steps for p in explanation.module.formula.programs]
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in original.items())  # the model is untouched
     assert not any(p.requires_grad for p in result.module.parameters())
+    # tuned unbounded, bounded again by the formula's rows (stop 69): its JSON says so
+    np.testing.assert_array_equal(result.module.reduction_in.bounds, explanation.module.reduction_in.bounds)
+    assert result.to_dict()["reduction_in"]["bounds"] == explanation.module.reduction_in.bounds.tolist()
     # oracle: the divergence it reports is the one measured by hand, through the module rebuilt from its JSON parts
     rebuilt = ExplainedBlock(result.module.reduction_in.to_reduction(), result.module.reduction_out.to_reduction(),
                              Formula.from_dict(json.loads(json.dumps(result.to_dict()["formula"]))))

@@ -34,7 +34,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -102,7 +102,7 @@ class Reduction:
     ones; ``explained`` is the share of the total variance each direction holds;
     ``bounds`` (n_components, 2), the scores' least and greatest on the rows the
     directions came from (None: unknown), where :class:`ExplainedBlock` holds a
-    formula's inputs.
+    formula's inputs (a distilled block keeps its formula's, as first reduced).
     """
 
     mean: np.ndarray
@@ -126,6 +126,10 @@ class Reduction:
         return ReductionModule(self, trainable=trainable)
 
 
+#: How far past its rows' extremes a score is held (times 1 + |bound|): a few float32 steps.
+BOUNDS_MARGIN = 1e-5
+
+
 class ReductionModule(nn.Module):
     """A :class:`Reduction` in torch: the same :meth:`transform` and
     :meth:`inverse` on tensors of any leading shape, in the input's dtype.
@@ -143,7 +147,6 @@ class ReductionModule(nn.Module):
                 setattr(self, name, nn.Parameter(value))
             else:
                 self.register_buffer(name, value)
-        # (float64: the scores' own extremes, kept whole, so that no row of the fit is moved by its bound)
         self.bounds = None if reduction.bounds is None else np.asarray(reduction.bounds, dtype=np.float64)
 
     def to_reduction(self) -> Reduction:
@@ -156,7 +159,10 @@ class ReductionModule(nn.Module):
         """Scores ``z`` (..., n_components) held within :attr:`Reduction.bounds` (unchanged without them)."""
         if self.bounds is None:
             return z
-        low, high = (torch.as_tensor(self.bounds[:, k], dtype=z.dtype, device=z.device) for k in (0, 1))
+        # a little wider than the rows' extremes, so that no row of the fit is moved by its float32 rounding
+        margin = BOUNDS_MARGIN * (1.0 + np.abs(self.bounds))
+        low, high = (torch.as_tensor(self.bounds[:, k] + side * margin[:, k], dtype=z.dtype, device=z.device)
+                     for k, side in ((0, -1.0), (1, 1.0)))
         return torch.maximum(torch.minimum(z, high), low)
 
     def _buffers_as(self, x: torch.Tensor):
@@ -444,7 +450,9 @@ class Distillation:
 
 
 def _reduction_dict(reduction: Reduction) -> dict:
-    return {name: np.asarray(getattr(reduction, name)).tolist() for name in ("mean", "components", "scale")}
+    bounds = None if reduction.bounds is None else np.asarray(reduction.bounds).tolist()
+    return {**{name: np.asarray(getattr(reduction, name)).tolist() for name in ("mean", "components", "scale")},
+            "bounds": bounds}
 
 
 @torch.no_grad()
@@ -494,8 +502,9 @@ def distil_block(model: nn.Module, name: str, block: ExplainedBlock, inputs: tor
     if inputs.shape[0] == 0 or validation.shape[0] == 0:
         raise ValueError("distil_block needs training and validation windows, got none")
     started = time.perf_counter()
-    student = ExplainedBlock(block.reduction_in.to_reduction(), block.reduction_out.to_reduction(), block.formula,
-                             trainable=True)
+    # tuned unbounded (a row held at a bound has no gradient through its score), bounded again once frozen below
+    student = ExplainedBlock(replace(block.reduction_in.to_reduction(), bounds=None),
+                             block.reduction_out.to_reduction(), block.formula, trainable=True)
     replaced = replace_module(model, name, student)
     for parameter in replaced.parameters():
         parameter.requires_grad_(False)
@@ -524,6 +533,7 @@ def distil_block(model: nn.Module, name: str, block: ExplainedBlock, inputs: tor
             if max_seconds is not None and time.perf_counter() - started >= max_seconds:
                 break
         tuned_block = student.frozen(f"{block.formula.source}+distilled")
+        tuned_block.reduction_in.bounds = block.reduction_in.bounds  # (the formula's rows, as first reduced)
         after = _mean_divergence(model, replace_module(model, name, tuned_block), validation, batch_size)
     after = after if math.isfinite(after) else math.inf  # a diverged tuning
     kept = after < before
