@@ -81,7 +81,7 @@ def _cross_not_finite(panels, network_values: np.ndarray, finite: np.ndarray) ->
 
 def plot_layer_fits(targets, approximations, names, path, max_points=2000, labels=None,
                     selected_in: str | None = None) -> Path:
-    """Per explained layer (all units): the formula against the network
+    """Per explained layer (all units but those one constant and matched exactly): the formula against the network
     (top), and the error formula - network against the network (bottom),
     which shows what a parity plot hides at R^2 near 1.  ``labels``: each
     layer's modules and their classes (:func:`srnet.probe.layer_labels`), in the titles; ``selected_in``:
@@ -122,7 +122,8 @@ def plot_layer_fits(targets, approximations, names, path, max_points=2000, label
         # the layer's modules and their classes: module '1' of an nn.Sequential says nothing alone
         module = (labels or {}).get(name, f"module '{name}'")
         width = units + left_out
-        dropped = f"\n{left_out} constant unit{'s' * (left_out != 1)}, matched exactly, not drawn" if left_out else ""
+        dropped = (f"\n{left_out} constant unit{'s' * (left_out != 1)}, matched exactly, not drawn nor counted"
+                   if left_out else "")
         top.set_title(f"layer {k + 1} ({module}, {width} unit{'s' * (width != 1)})\n"
                       f"R\u00b2 {format_r2(r2)}, RMSE {rmse:.3g}{note}{dropped}", fontsize=9)
         top.set_xlabel("network")
@@ -766,9 +767,14 @@ def plot_pareto(candidates, front, selected_source, path,
     ax.scatter([], [], marker="o", s=36, color="tab:blue", label="a formula")
     if with_poles:  # (the crosses had no key)
         ax.scatter([], [], marker="x", s=36, color="tab:blue", label="a formula with a pole in the domain")
+    # the pole is the reason only where every formula at least as short and more faithful has one (not so with
+    # select="layerwise", or a pole-free formula that beats it)
+    chosen = next((size, error) for size, error, source, _ in points if source == selected_source)
+    better = [source for size, error, source, _ in points if source != selected_source and size <= chosen[0]
+              and error < chosen[1]]
     off_front = "" if selected_source in {c["source"] for c in front} else \
-        " (off the front: it has no pole in the domain)" if with_poles - {selected_source} \
-        and selected_source not in with_poles else " (off the front)"
+        " (off the front: it has no pole in the domain)" if better and selected_source not in with_poles \
+        and set(better) <= with_poles else " (off the front)"
     # (a star off the line read as a slip: selection passes over a formula with a pole unless it is far better)
     ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected" + off_front)
     ax.legend(loc="best", fontsize=8)

@@ -87,7 +87,7 @@ def test_a_layer_drops_units_that_are_one_constant_matched_exactly_and_keys_its_
     plots.plot_layer_fits([target, rng.normal(size=(50, 3))], [approx, rng.normal(size=(50, 3))], ["a", "b"],
                           tmp_path / "l.png")
     first = shown["titles"][0]
-    assert "2 units" in first and "1 constant unit, matched exactly, not drawn" in first
+    assert "2 units" in first and "1 constant unit, matched exactly, not drawn nor counted" in first
     rmse = float(np.sqrt(np.mean((approx[:, 1] - logit[:, 0]) ** 2)))  # of the drawn unit alone, not halved
     assert f"RMSE {rmse:.3g}" in first
     assert shown["legends"] == [["unit 0", "unit 1", "unit 2"]]  # (the 3-unit layer; one unit drawn needs none)
@@ -124,6 +124,12 @@ def test_the_pareto_plot_keys_its_crosses_and_says_why_the_star_is_off_the_front
     (legend,) = shown["legends"]
     assert "a formula with a pole in the domain" in legend
     assert "selected (off the front: it has no pole in the domain)" in legend
+    plt.close(shown["fig"])
+    # a pole-free formula shorter and more faithful than the selected one (select="layerwise", say): no pole reason
+    candidates.append(candidate("layerwise", 20, 0.95, False))
+    plots.plot_pareto(candidates, front, "layerwise", tmp_path / "q.png")
+    (legend,) = shown["legends"]
+    assert "selected (off the front)" in legend
     plt.close(shown["fig"])
 
 
