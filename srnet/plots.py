@@ -251,15 +251,18 @@ def plot_curves_1d(curves, train_box, wide_box, path, n_points=600, xlabel="x", 
     return save_figure(fig, path)
 
 
+def _outline(ax, box, **style) -> None:
+    """The rectangle of a box's first two inputs ((low, high) each), drawn on ``ax`` in ``style``."""
+    (x0, x1), (y0, y1) = np.asarray(box, dtype=np.float64)[:2]
+    ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], **style)
+
+
 def _rmse_text(differences: np.ndarray) -> str:
     """The root mean square of ``differences`` as a title prints it: "inf" where one is not finite."""
-    differences = np.asarray(differences, dtype=np.float64)
+    differences = np.asarray(differences, dtype=np.float64).ravel()
     if differences.size == 0:
         return "none"
-    if not np.all(np.isfinite(differences)):
-        return "inf"
-    size = float(np.max(np.abs(differences))) or 1.0  # (in its own units: squares of 1e200 overflowed to inf)
-    return f"{float(np.sqrt(np.mean((differences / size) ** 2))) * size:.3g}"
+    return f"{rmse_r2(np.zeros_like(differences), differences)[0]:.3g}"  # (srnet's one RMSE: inf where not finite)
 
 
 def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None,
@@ -318,12 +321,9 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
         else:
             bottom.axis("off")
         for ax in (top, bottom) if k else (top,):
-            ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color="white" if ax is top else "k", lw=1.5,
-                    ls="--")
+            _outline(ax, train_box, color="white" if ax is top else "k", lw=1.5, ls="--")
             if domain_box is not None:
-                (u0, u1), (v0, v1) = np.asarray(domain_box, dtype=np.float64)[:2]
-                ax.plot([u0, u1, u1, u0, u0], [v0, v0, v1, v1, v0], color="white" if ax is top else "k", lw=1.2,
-                        ls=":")
+                _outline(ax, domain_box, color="white" if ax is top else "k", lw=1.2, ls=":")
             ax.set_xlabel(labels[0])
             ax.set_ylabel(labels[1])
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, extend="both",
@@ -584,8 +584,7 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
         ax.scatter(X[:, i], X[:, j], s=9, c=dots, cmap=cmap, vmin=0, vmax=9, edgecolors="k", linewidths=0.4,
                    plotnonfinite=True)
         for edges, style in [(rows_box, "--")] + ([(domain_box, ":")] if domain_box is not None else []):
-            (u0, u1), (v0, v1) = edges
-            ax.plot([u0, u1, u1, u0, u0], [v0, v0, v1, v1, v0], color="k", lw=1.0, ls=style)
+            _outline(ax, edges, color="k", lw=1.0, ls=style)
         ax.set_xlabel(names[i])
         ax.set_ylabel(names[j])
         if ax is grid_axes.ravel()[0]:

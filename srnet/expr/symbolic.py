@@ -33,6 +33,7 @@ from sympy.printing.str import StrPrinter
 
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
+from srnet.metrics import rmse_r2
 from srnet.names import unused_name
 
 
@@ -232,8 +233,9 @@ def by_spread(expr: sympy.Expr, points: dict) -> sympy.Expr:
         finite = values[np.isfinite(values)]
         if not len(finite):
             return math.inf  # (undefined at every point: the reader must see it)
-        size = float(np.max(np.abs(finite))) or 1.0  # (in its own units: 1e160*x's squares overflowed to a tie)
-        return float(np.std(finite / size)) * size
+        # the standard deviation as srnet's one RMSE computes it, in the values' own units (np.std of 1e160*x's
+        # values overflowed: a warning, and such terms tied)
+        return rmse_r2(np.full(len(finite), float(np.mean(finite))), finite)[0]
 
     def walk(node):
         if not node.args or node.is_number or isinstance(node, sympy.Symbol):
