@@ -1220,10 +1220,11 @@ class SRNet(BaseEstimator):
             return values[0] if len(values) == 1 else values
 
         selected = self.formula_ is not None
+        points = getattr(self, "_input_points", None)  # (the exact formulas' sums read by spread too, as printed)
         return finite_or_none({
             "layers": layers,
             "expression": one_or_list(self.selected_["expression"]) if selected else None,
-            "expression_exact": one_or_list([printed(e) for e in expressions]) if selected else None,
+            "expression_exact": one_or_list([printed(e, points=points) for e in expressions]) if selected else None,
             "latex": self.selected_["latex"] if selected else None,  # as "expression" is printed
             "complexity": self.selected_["complexity"] if selected else None,
             "complexity_per_output": self.selected_["complexity_per_output"] if selected else None,
@@ -1239,7 +1240,8 @@ class SRNet(BaseEstimator):
             "select": self.fitted_with_["select"],
             "pareto": self.pareto_,
             "candidates": self.candidates_,
-            "layerwise_expression": None if layerwise is None else one_or_list([printed(e) for e in layerwise]),
+            "layerwise_expression": None if layerwise is None else one_or_list([printed(e, points=points)
+                                                                                for e in layerwise]),
             "layerwise_complexity": None if layerwise is None else sum(complexity(e) for e in layerwise),
             "formula_steps": [f"{name} = {printed(expr)}" for name, expr in self.formula_steps_],
             "fitness": self.fitness_,

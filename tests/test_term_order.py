@@ -117,3 +117,20 @@ def test_products_read_as_sympy_orders_them_and_a_piecewise_prints():
     assert printed(z * sympy.exp(x) * (0.1 * x + y), points=points) == "z*(y + 0.1*x)*exp(x)"
     piecewise = sympy.Piecewise((x + y, x > 0), (y, True))
     assert printed(piecewise, points=points) == printed(piecewise)
+
+
+def test_report_jsons_exact_formulas_read_by_spread_as_the_printed_ones():
+    """expression_exact and layerwise_expression kept sympy's order beside an "expression" read by spread."""
+    import torch
+
+    from srnet import SRNet
+
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).uniform(-1, 1, size=(80, 2)) * np.array([1.0, 10.0])
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
+    model = SRNet(max_seconds=None, max_generations=5, random_state=0, simplify_seconds=0, direct_budget=0).fit(net, X)
+    report = model.report()
+    points = model._input_points
+    assert report["expression_exact"] == printed(model.expression_, points=points)
+    layerwise = model._layerwise_list()
+    assert report["layerwise_expression"] == printed(layerwise[0], points=points)
