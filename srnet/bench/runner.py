@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from srnet.bench.jobs import error_info, host, load_pmlb, now, run_job, table_digest, to_jsonable, versions
-from srnet.bench.store import Plan, ResultStore
+from srnet.bench.store import CorruptResult, Plan, ResultStore, read_result
 from srnet.bench.suites import JobSpec, seeds_named
 from srnet.data import check_budget, counted, pmlb_cache_dir
 
@@ -410,19 +410,22 @@ def no_workers_note(client, scheduler: str | None) -> str | None:
 def check_same_tables(todo, store: ResultStore) -> None:
     """Raise ValueError where a PMLB table a job to run reads is not the one this folder's results of that dataset
     were made on (their ``data.table_sha256``): another cache, or a table re-downloaded, mixed two tables' results
-    in one summary, in silence.  Only datasets with both a result and a job to run are read here."""
-    recorded: dict[str, set] = {}
-    for payload in store.load_all()[0]:
-        job, data = payload.get("job") or {}, payload.get("data") or {}
-        if job.get("kind") == "pmlb" and data.get("table_sha256"):
-            recorded.setdefault(job.get("source"), set()).add(data["table_sha256"])
-    checked = set()
-    for job in todo:
-        if job.kind != "pmlb" or job.source not in recorded or job.source in checked:
+    in one summary, in silence.  Only the results of the datasets with a job to run are read, and only the tables
+    of those that have results."""
+    for job in {job.source: job for job in todo if job.kind == "pmlb"}.values():
+        recorded = set()
+        for path in store.results.glob(f"{job.dataset}__*.json"):  # (a job id is dataset__method__seed<k>)
+            try:
+                payload = read_result(path)
+            except CorruptResult:  # (moved aside and redone by the plan)
+                continue
+            if (payload.get("job") or {}).get("source") == job.source:
+                recorded.add((payload.get("data") or {}).get("table_sha256"))
+        recorded.discard(None)
+        if not recorded:
             continue
-        checked.add(job.source)
         X, y, names, _, _ = load_pmlb(job.source, job.pmlb_cache, job.task)
-        if table_digest(X, y, names) not in recorded[job.source]:
+        if table_digest(X, y, names) not in recorded:
             raise ValueError(f"PMLB dataset {job.source!r} in {pmlb_cache_dir(job.pmlb_cache)} is not the table this "
                              f"folder's results of it were made on (another cache, or the table changed): use another "
                              f"--out folder, or move those results away to redo them")
