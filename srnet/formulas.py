@@ -322,8 +322,8 @@ class Candidate:
         return {"source": self.formula.source, "complexity": self.complexity,
                 "complexity_per_output": [complexity(e) for e in shown],
                 "figures": self.figures, "validation_agreement": self.validation_agreement,
-                "expression": [printed(e, points=self.points) for e in shown], "decision": self.display_decision(),
-                "latex": [printed(e, latex=True, points=self.points) for e in shown] if latex else None,
+                "expression": self.display(), "decision": self.display_decision(),
+                "latex": self.latex() if latex else None,
                 "shared": self.shared(),
                 "singularities": self.singularities,
                 "formula": self.formula.to_dict()}
