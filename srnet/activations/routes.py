@@ -100,11 +100,12 @@ def make_activation(program: Program, *, normalize: bool, simplify: bool = True,
         check_activation(program, check_range)
     # a line found by a route is no activation, range check or not (check_range=None standardised 4*x + 9 into
     # the identity, in silence)
-    check_nonlinear(program, CHECK_RANGE if check_range is None else check_range)
+    checked_on = CHECK_RANGE if check_range is None else check_range
+    check_nonlinear(program, checked_on)
     # (after the line's check: x*x/x is a line, but for its protected 1 at 0; without a range, on the default one)
-    check_protected_points(program, CHECK_RANGE if check_range is None else check_range)
+    check_protected_points(program, checked_on)
     if simplify:
-        program = simplify_program(program, CHECK_RANGE if check_range is None else check_range)
+        program = simplify_program(program, checked_on)
     if normalize:
         program = standardise_program(program)
     activation = ExpressionActivation(program, affine=affine, check_range=check_range, label=label)
