@@ -50,7 +50,6 @@ from srnet.domain import MAX_CATEGORIES, as_domain, categories, sample_rows_box
 from srnet.expr.symbolic import (
     complexity,
     fold_constants,
-    latex,
     linear_combination,
     make_symbols,
     printed,
@@ -1201,13 +1200,15 @@ class SRNet(BaseEstimator):
                 replacements, points = standardised_form(written, points)
                 features = [rewritten(f, replacements, points) for f in features]
             # (exact: "program"; each sum reads its terms by their spread at the points, as the formulas do)
-            text = ", ".join(printed(round_faithfully(f, DISPLAY_DIGITS, points), points=points) for f in features)
+            rounded = [round_faithfully(f, DISPLAY_DIGITS, points) for f in features]
+            text = ", ".join(printed(f, points=points) for f in rounded)
             layers.append({
                 "index": k + 1,
                 "name": self.layer_names_[k],
                 "width": program.n_targets,
                 "expression": f"[{text}]",
-                "latex": r"\left[" + ", ".join(latex(f) for f in features) + r"\right]",
+                # (the text's rounding and order: round_constants alone could read a constant differently)
+                "latex": r"\left[" + ", ".join(printed(f, latex=True, points=points) for f in rounded) + r"\right]",
                 "mse": self.layer_mse_[k],
                 "r2": self.layer_r2_[k],
                 "complexity": sum(complexity(f) for f in features),

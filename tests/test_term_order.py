@@ -134,3 +134,23 @@ def test_report_jsons_exact_formulas_read_by_spread_as_the_printed_ones():
     assert report["expression_exact"] == printed(model.expression_, points=points)
     layerwise = model._layerwise_list()
     assert report["layerwise_expression"] == printed(layerwise[0], points=points)
+
+
+def test_layer_latex_reads_the_constants_and_order_of_the_layer_text():
+    """report.json's layer LaTeX was rounded by round_constants, in sympy's order, beside a text rounded
+    faithfully at the points and read by spread: the two could disagree in a constant and in order."""
+    import re
+
+    import torch
+
+    from srnet import SRNet
+
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).uniform(-1, 1, size=(80, 2)) * np.array([1.0, 10.0])
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
+    model = SRNet(max_seconds=None, max_generations=40, random_state=1, simplify_seconds=0, direct_budget=0).fit(net, X)
+    layer = model.report()["layers"][0]  # [tanh(x1 - 1.5574)**2, x1, tanh(x1)]; its LaTeX read 1.557
+    numbers = re.compile(r"\d+\.\d+")
+    assert numbers.findall(layer["latex"]) == numbers.findall(layer["expression"])
+    inputs = re.compile(r"x_?\{?([01])")
+    assert inputs.findall(layer["latex"]) == inputs.findall(layer["expression"])
