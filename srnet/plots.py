@@ -258,11 +258,23 @@ def _outline(ax, box, **style) -> None:
 
 
 def _rmse_text(differences: np.ndarray) -> str:
-    """The root mean square of ``differences`` as a title prints it: "inf" where one is not finite."""
+    """The root mean square of the finite ``differences`` as a title prints it (:func:`_not_finite_text` says
+    how many are not: "inf" alone hid the error everywhere else on the map)."""
     differences = np.asarray(differences, dtype=np.float64).ravel()
-    if differences.size == 0:
-        return "none"
-    return f"{rmse_r2(np.zeros_like(differences), differences)[0]:.3g}"  # (srnet's one RMSE: inf where not finite)
+    finite = differences[np.isfinite(differences)]
+    if finite.size == 0:
+        return "none" if differences.size == 0 else "not finite anywhere"
+    return f"{rmse_r2(np.zeros(finite.size), finite)[0]:.3g}"  # (srnet's one RMSE)
+
+
+def _not_finite_text(differences: np.ndarray, inside: np.ndarray) -> str:
+    """A title's last line where some ``differences`` are not finite: "(of the finite ones; not finite on 8.3 % of
+    the map, 1 % of the box)", the box being where ``inside``; nothing where all are finite."""
+    bad = ~np.isfinite(np.asarray(differences, dtype=np.float64))
+    if not bad.any():
+        return ""
+    box = f", {100 * bad[inside].mean():.2g} % of the box" if bad[inside].any() else ""
+    return f"\n(of the finite ones; not finite on {100 * bad.mean():.2g} % of the map{box})"
 
 
 def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None,
@@ -317,7 +329,8 @@ def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("
             # the error as a number: on the symlog colours two explainers of R2 0.99 and 0.81 looked alike
             inside = (A >= x0) & (A <= x1) & (B >= y0) & (B <= y1)
             bottom.set_title(f"{label} - {reference_label}\nRMSE {_rmse_text(differences[label][inside])} in the "
-                             f"dashed box, {_rmse_text(differences[label])} on the map", fontsize=9)
+                             f"dashed box, {_rmse_text(differences[label])} on the map"
+                             f"{_not_finite_text(differences[label], inside)}", fontsize=9)
         else:
             bottom.axis("off")
         for ax in (top, bottom) if k else (top,):
@@ -543,6 +556,7 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
     where the formula was weakest, past them."""
     X = np.asarray(X, dtype=np.float64)
     i, j = features
+    at = "at their median" if fixed is None else "at the values given"
     fixed = np.median(X, axis=0) if fixed is None else np.asarray(fixed, dtype=np.float64)
     rows_box = data_box(X[:, [i, j]])
     box = rows_box
@@ -612,7 +626,7 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
                 ] * differs_anywhere
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 10), fontsize=8)
     # a slice: with correlated inputs most of it lies off the data (the rows' figure in each title is the data's)
-    fig.suptitle(f"predicted class{_slice_text(names, fixed, (i, j))}\ndots: the rows, in the {first}'s class at "
+    fig.suptitle(f"predicted class{_slice_text(names, fixed, (i, j), at)}\ndots: the rows, in the {first}'s class at "
                  f"each; dashed: the rows' box" + ("; dotted: the explanation domain" if domain_box is not None
                                                   else ""))
     return save_figure(fig, path)
@@ -622,15 +636,16 @@ def plot_decision_boundaries(classifiers, X, features, path, fixed=None, n_point
 NAMED_FIXED = 4
 
 
-def _slice_text(names, fixed, drawn) -> str:
-    """Where a decision map's slice lies: ``", other inputs at their median: a = 4.35, b = 5.8"``; nothing with no
-    other input (a two-input map said its other inputs were at their median)."""
+def _slice_text(names, fixed, drawn, at: str = "at their median") -> str:
+    """Where a decision map's slice lies: ``", other inputs at their median: a = 4.35, b = 5.8"`` (``at``: how
+    they were fixed; a caller's own values are not a median); nothing with no other input (a two-input map said
+    its other inputs were at their median)."""
     others = [k for k in range(len(names)) if k not in drawn]
     if not others:
         return ""
     if len(others) > NAMED_FIXED:
-        return f", the {len(others)} other inputs at their median"
-    return ", other inputs at their median: " + ", ".join(f"{names[k]} = {fixed[k]:.3g}" for k in others)
+        return f", the {len(others)} other inputs {at}"
+    return f", other inputs {at}: " + ", ".join(f"{names[k]} = {fixed[k]:.3g}" for k in others)
 
 
 #: Points whose labels would overlap share one: closer than this fraction of

@@ -28,6 +28,22 @@ def test_a_map_names_its_slice_and_says_nothing_of_other_inputs_when_there_are_n
     assert plots._slice_text(names, np.zeros(7), (2, 5)) == ", the 5 other inputs at their median"
 
 
+def test_a_map_at_a_callers_values_does_not_call_them_the_median(tmp_path, monkeypatch):
+    shown = _captured(monkeypatch)
+    X = np.random.default_rng(0).uniform(0, 1, size=(40, 3))
+
+    def scores(Z):
+        return np.column_stack([Z[:, 0], Z[:, 1]])
+
+    plots.plot_decision_boundaries({"network": scores}, X, (0, 1), tmp_path / "m.png", fixed=[0.0, 0.0, 7.0],
+                                   feature_names=["u", "v", "w"])
+    assert "other inputs at the values given: w = 7" in shown["suptitle"] and "median" not in shown["suptitle"]
+    plt.close(shown["fig"])
+    plots.plot_decision_boundaries({"network": scores}, X, (0, 1), tmp_path / "m.png", feature_names=["u", "v", "w"])
+    assert f"other inputs at their median: w = {np.median(X[:, 2]):.3g}" in shown["suptitle"]
+    plt.close(shown["fig"])
+
+
 def test_the_two_inputs_of_a_map_keep_the_inputs_order():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(size=200), 10 * rng.normal(size=200)])  # the second varies most
@@ -144,5 +160,13 @@ def test_each_difference_map_titles_its_rmse_in_the_box_and_on_the_map(tmp_path,
     on_map = np.sqrt(np.mean(np.repeat((np.abs(grid) > 1)[None, :], 41, axis=0)))  # |u| > 1 on the map
     assert title == f"off - network\nRMSE 0 in the dashed box, {on_map:.3g} on the map"
     plt.close(shown["fig"])
-    assert plots._rmse_text(np.array([1.0, np.inf])) == "inf" and plots._rmse_text(np.array([])) == "none"
+    assert plots._rmse_text(np.array([])) == "none"
+    # where the formula is not finite on part of the map, the title still gives its error elsewhere ("inf" hid it)
+    assert plots._rmse_text(np.array([3.0, -4.0, np.inf, np.nan])) == f"{np.sqrt(12.5):.3g}"
+    assert plots._rmse_text(np.array([np.nan, np.inf])) == "not finite anywhere"
+    differences, inside = np.r_[np.ones(3599), np.nan], np.r_[np.ones(1800, bool), np.zeros(1800, bool)]
+    assert plots._not_finite_text(differences, inside) == "\n(of the finite ones; not finite on 0.028 % of the map)"
+    assert plots._not_finite_text(differences, ~inside) == \
+        "\n(of the finite ones; not finite on 0.028 % of the map, 0.056 % of the box)"
+    assert plots._not_finite_text(np.ones(4), np.ones(4, bool)) == ""
     assert plots._rmse_text(np.array([3.0, -4.0])) == f"{np.sqrt(12.5):.3g}"
