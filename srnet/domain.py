@@ -250,7 +250,7 @@ MAX_CATEGORIES = 10
 def categories(X: np.ndarray) -> dict[int, np.ndarray]:
     """Input index -> its distinct values, for the inputs that take at most
     MAX_CATEGORIES distinct whole numbers (0/1 flags, one-hot codes, small
-    counts), or two values of any kind, each on two rows at least: a flag
+    counts), or two values of any kind over four rows or more: a flag
     scaled and shifted (a standardised 0/1 flag reads -0.8 and 1.25; srnet
     bench standardises PMLB's inputs), which a network trained on it never
     saw at 0.27 either.  More values that are not whole numbers stay a range:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 
 import numpy as np
 import sympy
@@ -25,7 +24,7 @@ from srnet.coordinates import (
     written_definitions,
     written_standardised,
 )
-from srnet.data import caller_outside_srnet, check_budget, check_finite, first_rejected_cell
+from srnet.data import check_budget, check_finite, first_rejected_cell
 from srnet.expr.program import Program
 from srnet.expr.symbolic import (
     make_symbols,
@@ -37,7 +36,7 @@ from srnet.expr.symbolic import (
     tidy_constants,
     to_sympy,
 )
-from srnet.formulas import Formula, singularities
+from srnet.formulas import Formula, singularities, warn_of_constant_inputs
 from srnet.names import feature_symbols, frame_columns
 from srnet.progress import SearchProgress
 
@@ -139,21 +138,8 @@ def program_formulas(estimator, program: Program, X: np.ndarray, simplify_second
     estimator._written_formulas = formulas if written else None
     back = {z: (x - sympy.Float(centre)) / sympy.Float(scale) for x, (z, centre, scale) in written.items()}
     formulas = [f.xreplace(back) for f in formulas] if written else formulas
-    _warn_constant_inputs(formulas, X, symbols)
+    warn_of_constant_inputs(formulas, X, symbols)
     return formulas
-
-
-def _warn_constant_inputs(formulas, X: np.ndarray, symbols) -> None:
-    """A warning where a formula reads an input that never varied in X: the search used it as a number (a column
-    x2 = 7 fitted ``x0**2 + x1 - x2 + 7``, right on the data and off wherever x2 is not 7)."""
-    used = set().union(*(f.free_symbols for f in formulas))
-    constant = [(symbol, X[0, j]) for j, symbol in enumerate(symbols)
-                if symbol in used and np.all(X[:, j] == X[0, j])]
-    if constant:
-        listed = ", ".join(f"{symbol} (always {value:g})" for symbol, value in constant)
-        warnings.warn(f"the formula reads {listed}, constant on every training row: it is used there as a number, "
-                      f"and the formula elsewhere changes with it; drop the column, or fit on rows where it varies",
-                      UserWarning, stacklevel=caller_outside_srnet())
 
 
 def program_singularities(estimator, program: Program, X: np.ndarray, source: str) -> list[str]:

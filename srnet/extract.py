@@ -75,6 +75,7 @@ from srnet.formulas import (
     refine,
     select,
     warm_up_refinement,
+    warn_of_constant_inputs,
 )
 from srnet.jsonio import finite_or_none
 from srnet.layers import FORMS, PRESETS, SELECTIONS, LayerwiseSearch, fit_layer_programs, make_specs, paper_fitness
@@ -1035,6 +1036,7 @@ class SRNet(BaseEstimator):
             self.expression_ = chosen.expressions[0] if len(chosen.expressions) == 1 else chosen.expressions
             self.regions_ = chosen.figures
             _warn_if_loose(chosen.figures, classification, self.pareto_, bool(chosen.singularities))
+            warn_of_constant_inputs(chosen.expressions, X, self.input_symbols_)
             figures = chosen.figures["rows"]
             predicted = self.formula_(X)
         # a classifier's: of its class probabilities, as printed (its logits' R2, free up to a shift per row,

@@ -17,12 +17,14 @@ from __future__ import annotations
 import functools
 import math
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import sympy
 
 from srnet.cgp.primitives import EXP_MAX, PROTECTION_EPS, primitive
+from srnet.data import caller_outside_srnet
 from srnet.expr.program import Program
 from srnet.expr.symbolic import (
     complexity,
@@ -1079,3 +1081,17 @@ def direct_formulas(X_fit, Y_fit, *, functions, n_constants, constant_pool, max_
         if result.stop_reason in ("interrupted", "callback"):  # Ctrl-C, or the caller asked to finish
             break
     return formulas
+
+
+def warn_of_constant_inputs(formulas, X: np.ndarray, symbols) -> None:
+    """A warning where a formula reads an input that never varied in X: the search used it as a number (a column
+    x2 = 7 fitted ``x0**2 + x1 - x2 + 7``, right on the data and off wherever x2 is not 7; an SRNet formula read
+    a column always 2.5 as ``sin(x1)``, R2 -9.8 against its network where that input was 3)."""
+    used = set().union(*(f.free_symbols for f in formulas))
+    constant = [(symbol, X[0, j]) for j, symbol in enumerate(symbols)
+                if symbol in used and np.all(X[:, j] == X[0, j])]
+    if constant:
+        listed = ", ".join(f"{symbol} (always {value:g})" for symbol, value in constant)
+        warnings.warn(f"the formula reads {listed}, constant on every row fitted on: it is used there as a number, "
+                      f"and the formula elsewhere changes with it; drop the column, or fit on rows where it varies",
+                      UserWarning, stacklevel=caller_outside_srnet())

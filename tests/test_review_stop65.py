@@ -42,7 +42,7 @@ def test_a_formula_that_reads_a_constant_column_says_so():
     rng = np.random.default_rng(0)
     X = np.c_[rng.normal(size=(100, 2)), np.full(100, 7.0)]
     y = X[:, 0] ** 2 + X[:, 1]
-    with pytest.warns(UserWarning, match=r"the formula reads x2 \(always 7\), constant on every training row") as seen:
+    with pytest.warns(UserWarning, match=r"the formula reads x2 \(always 7\), constant on every row fitted on") as seen:
         model = CGPRegressor(max_generations=2000, random_state=0).fit(X, y)
     assert "x2" in {s.name for s in model.expression_.free_symbols}
     assert seen[0].filename == __file__  # the user's line, not srnet's

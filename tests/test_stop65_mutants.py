@@ -71,7 +71,7 @@ def test_formula_rounds_at_the_rows_program_formulas_records():
 
 
 def test_the_constant_input_warning_names_each_constant_input_read():
-    """Kills in ``_warn_constant_inputs``: ``constant = None`` (mutmut _2), ``symbol in used or ...`` (_5),
+    """Kills in ``warn_of_constant_inputs`` (once ``_warn_constant_inputs``): ``constant = None`` (mutmut _2), ``symbol in used or ...`` (_5),
     ``symbol not in used`` (_6), ``np.all(None)`` (_7), ``!=`` for ``==`` (_8), ``listed = None`` / join of None
     / ``"XX, XX"`` (_10, _11, _12), ``warnings.warn(None, ...)`` / ``warn(UserWarning)`` (_13, _16) and
     ``stacklevel=None`` (_15).  A column constant on every training row that the formula reads is a number there
@@ -81,18 +81,18 @@ def test_the_constant_input_warning_names_each_constant_input_read():
 
     import pytest
 
-    from srnet.estimators import _warn_constant_inputs
+    from srnet.formulas import warn_of_constant_inputs
 
     x0, x1, x2, x3 = symbols = make_symbols(4)
     X = np.c_[np.random.default_rng(0).normal(size=(50, 1)), np.full(50, 7.0), np.full(50, -0.5), np.full(50, 3.0)]
     with pytest.warns(UserWarning) as seen:
-        _warn_constant_inputs([x0**2 + x1, x0 - x2], X, symbols)
+        warn_of_constant_inputs([x0**2 + x1, x0 - x2], X, symbols)
     assert [str(w.message) for w in seen] == [
-        "the formula reads x1 (always 7), x2 (always -0.5), constant on every training row: it is used there as a "
+        "the formula reads x1 (always 7), x2 (always -0.5), constant on every row fitted on: it is used there as a "
         "number, and the formula elsewhere changes with it; drop the column, or fit on rows where it varies"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _warn_constant_inputs([x0**2 + 1], X, symbols)  # x1, x2, x3 constant but not read; x0 read but varies
+        warn_of_constant_inputs([x0**2 + 1], X, symbols)  # x1, x2, x3 constant but not read; x0 read but varies
 
 
 def test_too_few_rows_are_counted_as_rows_not_columns():
