@@ -813,8 +813,9 @@ class SRNet(BaseEstimator):
                           target_fitness=0.0, callback=bar.following(callback))
         self.stop_reason_ = outcome.stop_reason
         if self.stop_reason_ == "interrupted":  # said under --quiet too: the wait that follows is no hang
-            print(f"interrupted after {search.generation} generations: composing the best explanation so far "
-                  f"(Ctrl-C again quits at once)", file=sys.stderr, flush=True)
+            print(f"interrupted after {search.generation} generations: composing the best explanation so far from "
+                  f"the layer-wise search alone (the direct searches, where short formulas mostly come from, are "
+                  f"skipped; Ctrl-C again quits at once)", file=sys.stderr, flush=True)
         elif self.progress:  # seconds more (8-20 s on iris): not a silence after the bar
             print("the direct searches, refining constants, then composing the layers and choosing the formula...",
                   file=sys.stderr, flush=True)

@@ -848,7 +848,8 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     beats a 10-node approximate one; a 2000-node one gaining a little over a
     17-node one does not); when none is, the most accurate formula of at
     most ``READABLE_COMPLEXITY`` nodes per output (an approximation either
-    way: the readable one explains more); ``"accurate"``: the most accurate;
+    way: the readable one explains more) among those that explain more than
+    the mean (validation R^2 > 0), where any does; ``"accurate"``: the most accurate;
     ``"layerwise"``: the layer-wise chain (SRNet's own formula; its refined
     constants when refinement lowered the validation error); an int N:
     the most accurate with complexity <= N (the simplest if none is).
@@ -880,7 +881,10 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     best_r2 = max(_quality(c) for c in pool)  # rule "best", for regression
     if not best_r2 >= FAITHFUL_R2:  # per output: a hidden layer's 10 units had 30 nodes in all, and the least
         # accurate formula (constants for units) won over the linear map
-        return _most_accurate_within(candidates, candidates[0].readable_cap)
+        # a readable formula worse than the mean explains nothing: an interrupted search left a linear map at
+        # R2 -0.065, chosen over a 165-node formula at 0.969; only those that explain something, where any does
+        explaining = [c for c in candidates if c.validation_r2 > 0]
+        return _most_accurate_within(explaining or candidates, candidates[0].readable_cap)
     good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
     chosen = good[0]
     for c in good[1:]:

@@ -407,6 +407,19 @@ def test_best_reads_per_output_when_nothing_is_faithful():
     assert select([of_outputs(12, 0.71, 1), of_outputs(210, 0.26, 1)], "best").complexity == 12  # one output: 30
 
 
+def test_best_passes_over_a_readable_formula_worse_than_the_mean():
+    """A search interrupted early left a linear map at R^2 -0.065 beside a 165-node formula at 0.969 and the
+    6356-node chain: "best" took the line, worse than a constant, as the most accurate readable formula."""
+    line, middle = fake(8, 1.032, source="linear"), fake(165, 0.176)  # R^2 -0.065, 0.969
+    chain = fake(6356, 0.15, source="layerwise")  # R^2 0.9775
+    assert select([line, middle, chain], "best") is middle
+    assert select([line, middle, chain], 30) is line  # a cap the user asks for is the user's
+    small = fake(12, 0.9)  # R^2 0.19: readable, and it explains something
+    assert select([line, small, middle, chain], "best") is small
+    worse = [fake(8, 1.1), fake(100, 1.2)]  # none explains anything: the rule as before
+    assert select(worse, "best") is worse[0]
+
+
 def test_a_pole_free_line_does_not_win_by_default_among_readable_formulas():
     # the paper's Korns network, 3 + 2.13 ln|x| on a box around 0: every good formula has the log's pole;
     # a pole-free 60-node formula close to the best keeps the big pool pole-free, where the only readable
