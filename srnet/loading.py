@@ -136,10 +136,7 @@ def network_fit(workload: Workload) -> dict:
             indices = y.reshape(-1).astype(np.int64)  # labels that are output indices: those outputs
         fit = {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices.reshape(-1)))}
         if len(classes) == outputs and (classes.dtype.kind not in "iuf" or classes.tolist() != list(range(outputs))):
-            shown = ", ".join(str(int(label) if isinstance(label, float) and label.is_integer() else label)
-                              for label in classes.tolist()[:MAX_LABELS_SHOWN]) + (
-                ", ..." if len(classes) > MAX_LABELS_SHOWN else "")  # said, not silent (1, not 1.0, from a CSV)
-            fit["network_fit_note"] = f"labels {shown} read as outputs 0..{outputs - 1} in that order"
+            fit["network_fit_note"] = f"labels {_labels_text(classes)} read as outputs 0..{outputs - 1} in that order"
         return fit
     target = y.reshape(len(y), -1).astype(np.float64)
     if target.shape[1] != outputs:
@@ -148,6 +145,14 @@ def network_fit(workload: Workload) -> dict:
     if not np.any(target != target[0]):
         return {"network_r2": None, "network_fit_note": "the target is constant: it has no R2"}
     return {"network_r2": rmse_r2(target, output)[1]}
+
+
+def _labels_text(labels: np.ndarray) -> str:
+    """Sorted class labels as a line names them: "benign, malignant"; 1, not 1.0, from a CSV; the first
+    MAX_LABELS_SHOWN, then "..."."""
+    return ", ".join(str(int(label) if isinstance(label, float) and label.is_integer() else label)
+                     for label in labels.tolist()[:MAX_LABELS_SHOWN]) + (", ..." if len(labels) > MAX_LABELS_SHOWN
+                                                                         else "")
 
 
 def _continuous(y: np.ndarray) -> bool:
@@ -172,6 +177,9 @@ def _rescaled_r2(workload: Workload) -> float:
 
 #: Below this R^2 against the data's target, a network is likely loaded wrong (or is a poor network).
 POOR_FIT_R2 = 0.5
+#: A poor fit that rescaling the output lifts to this R^2 or more is a scaled target; below it, a scale alone
+#: does not explain it, and the architecture is asked about too.
+RESCALED_GOOD_R2 = 0.9
 
 
 def fit_warning(workload: Workload, own: dict) -> str | None:
@@ -189,12 +197,17 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
             return (f"the target holds {len(np.unique(workload.y))} values, not whole numbers, and the network "
                     f"is read as a classifier: a regression network? then {head}")
         accuracy = own.get("network_accuracy")
-        _, counts = np.unique(np.asarray(workload.y).reshape(-1), return_counts=True)
+        labels, counts = np.unique(np.asarray(workload.y).reshape(-1), return_counts=True)
         commonest = counts.max() / counts.sum()
         if accuracy is not None and accuracy < commonest:
+            # two classes the other way round score 1 - accuracy: a network trained with 1 = benign, its labels
+            # benign and malignant sorted, read 0.007 and printed each class under the other's name
+            swapped = (f"; read the other way round it scores {1 - accuracy:.4g}: is output 0 "
+                       f"{_labels_text(labels[1:])}? then recode the labels so that, sorted, they follow the outputs "
+                       f"(as 0 and 1)" if len(labels) == 2 and 1 - accuracy > commonest else "")
             return (f"the network's accuracy against the labels is {accuracy:.4g}, below the {commonest:.4g} of "
-                    f"always answering the commonest label: are its outputs in the labels' sorted order, is "
-                    f"--target the label column, is --arch right?")
+                    f"always answering the commonest label: are its outputs in the labels' sorted order "
+                    f"({_labels_text(labels)}), is --target the label column, is --arch right?{swapped}")
         return None
     r2 = own.get("network_r2")
     y = np.asarray(workload.y).reshape(-1)
@@ -223,9 +236,14 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
     if poor:
         rescaled = _rescaled_r2(workload)
         if rescaled >= POOR_FIT_R2 and rescaled - r2 > 0.1:  # (a poor network is about as poor rescaled)
+            # a tanh network loaded as sigmoid read 0.08, and 0.64 rescaled: a scale alone would not leave it poor
+            arch = ("" if rescaled >= RESCALED_GOOD_R2 else
+                    "; if not, is --arch right (its activation, its widths), are the columns in the order it was "
+                    "trained on?")
             return (f"the network's R2 against the target is {r2:.4g}, and {rescaled:.4g} once its output is "
                     f"rescaled (a * output + b): was the target standardised or scaled to train it? then give "
-                    f"the target in the network's units (the formula explains the network's output, in its units)")
+                    f"the target in the network's units (the formula explains the network's output, in its "
+                    f"units){arch}")
         return (f"the network's R2 against the target is {r2:.4g}: is --arch right (its activation, its "
                 f"widths), are the columns in the order it was trained on, is --target the network's target?")
     return None

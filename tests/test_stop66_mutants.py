@@ -105,7 +105,7 @@ def test_a_classifier_less_accurate_than_the_commonest_label_is_warned():
     workload = Workload("w", net, np.zeros((10, 2)), ["a", "b"], is_classifier=True, y=y)
     assert fit_warning(workload, {"network_accuracy": 0.3}) == (
         "the network's accuracy against the labels is 0.3, below the 0.7 of always answering the commonest label: "
-        "are its outputs in the labels' sorted order, is --target the label column, is --arch right?")
+        "are its outputs in the labels' sorted order (0, 1), is --target the label column, is --arch right?")
     assert fit_warning(workload, {"network_accuracy": 0.7}) is None
 
 
@@ -384,8 +384,9 @@ def test_a_note_whose_argument_is_too_long_to_read_names_its_step():
         "step 18: the denominator of div crosses 0 inside the domain"]
 
 
-@pytest.mark.parametrize("r2, rescaled, told", [(-3.0, 0.3, False), (-1.0, 0.5, True), (0.3, 0.9, True)])
-def test_a_poor_network_is_told_of_a_rescaled_target_only_where_rescaling_makes_it_fit(r2, rescaled, told):
+@pytest.mark.parametrize("r2, rescaled, told, arch", [(-3.0, 0.3, False, True), (-1.0, 0.5, True, True),
+                                                      (0.3, 0.9, True, False)])
+def test_a_poor_network_is_told_of_a_rescaled_target_only_where_rescaling_makes_it_fit(r2, rescaled, told, arch):
     """Kills x_fit_warning__mutmut_105 ('or': R2 -3 rescaled to 0.3, still poor, was told its target was
     standardised), _106 ('rescaled > POOR_FIT_R2': exactly 0.5 rescaled is a fit) and _109 ('> 1.1': R2 0.3
     rescaled to 0.9, a gain of 0.6, was sent to check --arch)."""
@@ -399,7 +400,8 @@ def test_a_poor_network_is_told_of_a_rescaled_target_only_where_rescaling_makes_
         warning = fit_warning(workload, {"network_r2": r2})
     assert warning.startswith(f"the network's R2 against the target is {r2:.4g}")
     assert ("once its output is rescaled (a * output + b)" in warning) is told
-    assert ("is --arch right" in warning) is not told
+    # (rescaled to R2 0.5 the fit is still loose: a tanh network loaded as sigmoid read 0.64; --arch is asked too)
+    assert ("is --arch right" in warning) is arch
 
 
 def test_a_two_output_network_of_any_depth_given_two_classes_is_asked_if_it_is_a_classifier():
