@@ -744,7 +744,11 @@ def _split_target(table, names: list[str] | None, target, label: str, line_of=No
             if last_text:  # text labels in the last column: the target not named
                 raise ValueError(f"{error}; is the last column the target? give it (--target last)") from None
             raise
-    column = _target_column(target, names, label)
+    try:
+        column = _target_column(target, names, label)
+    except ValueError as error:  # 'a;b;y' one name: no column 'y' (--target last was told of the semicolons)
+        note = _separator_note(names[0]) if text_of is not None and len(names) == 1 else ""
+        raise ValueError(f"{error}{note}") from None
     features = [j for j in range(table.shape[1]) if j != column]
     if not features:
         hint = _separator_note(table[0, 0]) if table.size and text_of is not None else ""  # a text file's

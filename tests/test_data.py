@@ -169,6 +169,13 @@ def test_file_errors(tmp_path):
     semicolons.write_text("a;b;c\n5.1;3.5;0\n4.9;3.0;1\n")
     with pytest.raises(ValueError, match=r"no features \(its rows are separated by semicolons, which the file's"):
         load_table(semicolons, target="last")
+    # named, the target was sought among one column named 'a;b;c', and the semicolons went unsaid
+    with pytest.raises(ValueError, match=r"has no column 'c'; columns: a;b;c \(its rows are separated by semicolons"):
+        load_table(semicolons, target="c")
+    commas = tmp_path / "comma.csv"
+    commas.write_text("a,b,c\n1,2,3\n1,2,4\n")
+    with pytest.raises(ValueError, match=r"has no column 'd'; columns: a, b, c$"):  # no separator to speak of
+        load_table(commas, target="d")
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     with pytest.raises(ValueError, match=r"holds no data$"):
