@@ -776,7 +776,7 @@ def _add_search_options(parser, seconds: float) -> None:
                              "the most accurate, or SRNet's layer-wise chain")
     parser.add_argument("--complexity", type=int, default=None, metavar="N",
                         help="select the most accurate formula of at most N nodes instead (the simplest, "
-                             "with a note, when none is that small)")
+                             "with a warning, when none is that small)")
     _add_quiet_option(parser)
 
 
@@ -816,7 +816,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="comma-separated (default: srnet,lime,maple,cgp_direct; also xnet, gplearn, pyoperon)")
     comparing.add_argument("--seconds", type=float, default=10.0,
                            help="budget of each formula search (default: 10); srnet then composes and simplifies "
-                                "its formulas with sympy, a few seconds more")
+                                "its formulas with sympy, a few seconds more; LIME and MAPLE are not bound by it "
+                                "(LIME fits a local model per evaluation point: a minute or more at 1000 points)")
     comparing.add_argument("--points", type=int, default=1000, help="evaluation points per box (default: 1000)")
     comparing.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     _add_quiet_option(comparing)
