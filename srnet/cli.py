@@ -181,10 +181,12 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
                   else "class agreement and ") + f"class-probability R2 on {where}"
     print(f"Pareto front (nodes, {judged}, formula; --complexity N selects another):")
     shown = list(model.pareto_)
-    if all(entry["source"] != report["formula_source"] for entry in shown):  # chosen for being pole-free
+    off_front = all(entry["source"] != report["formula_source"] for entry in shown)
+    if off_front:  # chosen for being pole-free (report.json's "pareto" leaves it out: the line says why)
         shown = sorted(shown + [model.selected_], key=lambda entry: entry["complexity"])
     for entry in shown:
-        mark = "  <- selected" if entry["source"] == report["formula_source"] else ""
+        mark = ("" if entry["source"] != report["formula_source"] else
+                "  <- selected (off the front: it has no pole in the domain)" if off_front else "  <- selected")
         poles = "  (pole in the domain)" if entry["singularities"] else ""
         validation = selection_figures(entry["figures"])
         agreement = f"{100 * entry['validation_agreement']:6.1f} %  " if classifier else ""

@@ -82,3 +82,22 @@ def test_removable_zeros_are_named_only_where_the_protected_value_is_not_the_lim
     x_sin_x = (("square", 0, 0), ("sin", 0, 0), ("mul", 2, 0), ("div", 3, 1))  # x sin(x) / x**2: 1 both
     assert singularities(_one_input(x_sin_x), X) == []
     assert singularities(_one_input((("add", 0, 0), ("div", 1, 0))), X + 3.5) == []  # no zero in [0.5, 6.5]
+
+
+def test_the_printed_front_says_why_a_selected_formula_stands_off_it(capsys):
+    """A formula chosen for having no pole is off the front (report.json's "pareto" leaves it out), yet the
+    printed front listed it "<- selected" among the front's formulas with no word of why."""
+    from srnet.cli import _print_explanation
+
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).uniform(-1, 1, size=(80, 1))
+    net = torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
+    model = SRNet(max_generations=5, random_state=0, simplify_seconds=0, direct_budget=0).fit(net, X)
+    source = model.report()["formula_source"]
+    _print_explanation(model)
+    printed = capsys.readouterr().out
+    assert "<- selected" in printed and "off the front" not in printed
+    model.pareto_ = [entry for entry in model.pareto_ if entry["source"] != source]  # as where a pole dominated it
+    _print_explanation(model)
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "<- selected" in line]
+    assert line.endswith("<- selected (off the front: it has no pole in the domain)")
