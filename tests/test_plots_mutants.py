@@ -266,7 +266,7 @@ def _fidelity(drawn, records, **options):
 
 
 def test_the_rmse_dots_sit_in_their_slots_on_a_log_axis_that_holds_every_domain_s(drawn):
-    """Kills the slot width (1.8 for 0.8: a second domain's dot in the next explainer's slot), the ticks and limits
+    """Kills the slot width (1.5 for 0.5: a second domain's dot in the next explainer's slot), the ticks and limits
     moved off the slots, the limits read from the last domain only (`heights = shown`) or left to autoscale,
     the value labels' offsets read in data units, the inf's triangle turned into a dot, the notes moved off the
     axes, and the default title, axis label and legend title changed."""
@@ -282,10 +282,10 @@ def test_the_rmse_dots_sit_in_their_slots_on_a_log_axis_that_holds_every_domain_
     np.testing.assert_allclose(ax.get_ylim(), [0.01 / 3, 2.0 * 3])
     dots = {(round(float(x), 9), float(y)) for c in ax.collections if c.get_offset_transform() is ax.transData
             for x, y in c.get_offsets()}
-    assert dots == {(0.0, 0.01), (0.4, 0.5), (1.4, 2.0), (2.4, 0.2)}  # slot k + 0.4 * domain (two domains)
-    np.testing.assert_allclose(ax.get_xticks(), [0.2, 1.2, 2.2])
+    assert dots == {(0.0, 0.01), (0.25, 0.5), (1.25, 2.0), (2.25, 0.2)}  # slot k + 0.25 * domain (two domains)
+    np.testing.assert_allclose(ax.get_xticks(), [0.125, 1.125, 2.125])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
-    np.testing.assert_allclose(ax.get_xlim(), [-0.5, 2.9])
+    np.testing.assert_allclose(ax.get_xlim(), [-0.5, 2.75])
     (triangle,) = [c for c in ax.collections if c.get_offset_transform() is not ax.transData]
     np.testing.assert_allclose(triangle.get_offsets(), [[2.0, 1.0]])  # c inside: at the top of the axis
     top_edge = triangle.get_offset_transform().transform([[2.0, 1.0]])[0, 1]
