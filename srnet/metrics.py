@@ -41,18 +41,18 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     target, predicted = _paired(target, predicted)
     if not np.all(np.isfinite(target)):  # no figure measures a match to inf or NaN
         return math.inf, -math.inf
-    # sums of squares in units of the target's largest magnitude (targets beyond 1e154 have squares beyond
-    # float64), the residuals' in units of their own largest (a target of 1e-300 against 1: squared in the
-    # target's units, the RMSE of 1 read inf)
-    unit = float(np.max(np.abs(target))) or 1.0
+    # each sum of squares in units of its own largest term (beyond 1e154 squares pass float64's range; below
+    # 1e-154 they vanish): the residuals' in theirs (a residual of 1e-200 beside a constant column of 1, squared in
+    # the target's units, was 0, and the prediction "exact"), the deviations' in theirs
     with np.errstate(over="ignore", invalid="ignore"):
         difference = predicted - target
         finite = bool(np.all(np.isfinite(difference)))
-        scale = max(float(np.max(np.abs(difference))), unit) if finite else unit
+        scale = (float(np.max(np.abs(difference))) if finite else 0.0) or 1.0
         residual = difference / scale
         sse = float(np.sum(residual * residual)) if finite else math.inf
     deviation = target - target.mean(axis=0)
-    centred = deviation / unit
+    spread = float(np.max(np.abs(deviation))) or 1.0
+    centred = deviation / spread
     sst = float(np.sum(centred * centred))
     rmse = scale * math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
     # constant and matched are judged column by column, each in units of its own size: in the largest column's,
@@ -65,7 +65,7 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     elif _varies(deviation, own):  # the mean of a constant need not be exact
         # 1 - SSE/SST, each in its own units (a column of 1e-200 beside 1 has no SST in them); a ratio beyond
         # float64 is R^2 -inf
-        ratio = math.sqrt(sse / sst) * (scale / unit) if math.isfinite(sse) and sst > 0 else math.inf
+        ratio = math.sqrt(sse / sst) * (scale / spread) if math.isfinite(sse) and sst > 0 else math.inf
         r2 = 1.0 - ratio * ratio if ratio < 1e150 else -math.inf
     else:  # a constant target: matched within rounding or not at all
         r2 = 1.0 if np.all(miss <= CONSTANT_MATCH) else -math.inf
