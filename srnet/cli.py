@@ -436,19 +436,22 @@ def _held_out_fit(model, workload, output: str | None = None) -> dict:
 
 
 def _class_labels(workload, layers):
-    """The data's class labels, sorted as network_fit numbers the network's outputs: None without a target, for
-    a model that names its own (a scikit-learn classifier's classes_), or where their count is not the outputs'
-    (a regression network, or a layer explained instead of the output: predict_class names outputs by index)."""
-    if workload.y is None or getattr(workload.model, "classes_", None) is not None:
-        return None
+    """The outputs' class labels: those --classes gives, else the data's, sorted as network_fit numbers the
+    network's outputs; None without either, for a model that names its own (a scikit-learn classifier's
+    classes_), or where their count is not the outputs' (a regression network, or a layer explained instead of
+    the output: predict_class names outputs by index)."""
     import numpy as np
 
     from srnet.data import class_indices
     from srnet.probe import plan_layers
 
+    if (workload.y is None and workload.classes is None) or getattr(workload.model, "classes_", None) is not None:
+        return None
     plan = plan_layers(workload.model, layers)
     if not plan.is_classifier:  # a regression network's targets are no class labels (NaN among them: no error)
         return None
+    if workload.classes is not None:  # the outputs' labels, as given
+        return np.array(workload.classes) if len(workload.classes) == plan.widths[-1] else None
     labels = class_indices(np.asarray(workload.y).reshape(-1))[0]
     if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
         labels = labels.astype(np.int64)  # a CSV's labels 0, 1, 2 read as floats: report.json read [0.0, 1.0, 2.0]
@@ -479,11 +482,13 @@ def _print_columns(workload, args) -> None:
 def _explain(args) -> int:
     _check_model_path(args.model)  # (before torch is imported: a mistyped path answered after 4 s)
     from srnet.data import check_rows, counted
-    from srnet.loading import fit_warning, load_workload, network_fit
+    from srnet.loading import fit_warning, load_workload, network_fit, with_classes
     from srnet.metrics import format_r2
 
     workload = load_workload(args.model, args.data, architecture=args.arch, target=args.target,
                              pmlb_cache=args.pmlb_cache, download=args.download)
+    if args.classes is not None:
+        workload = with_classes(workload, args.classes)
     check_rows(workload.X, name="--data")  # before any line that reads as a start: the one line printed
     workload = _hold_out(workload, args.test_size, args.seed)
     rows, inputs = workload.X.shape
@@ -807,6 +812,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="explain a trained network layer by layer")
     _add_loading_options(explain)
     _add_search_options(explain, seconds=30.0)
+    explain.add_argument("--classes", help="a classifier's class label of each output, in order, joined by ',' "
+                                           "(default: the target's labels sorted; a network trained with 1 = "
+                                           "benign reads benign,malignant swapped: give --classes malignant,benign)")
     explain.add_argument("--test-size", type=float, default=0.0,
                          help="fraction of the data rows held out to measure the formula on (class agreement "
                               "or R2 on unseen rows; default: 0, or the reference folder's test rows)")

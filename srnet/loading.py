@@ -29,7 +29,8 @@ class Workload:
     ``X_test`` are extra points (a classifier's test split); ``boxes`` the
     paper's training/validation/test boxes for reference networks; ``y`` the
     data's target column, when there is one; ``architecture`` the ``--arch``
-    a state_dict was built with.
+    a state_dict was built with; ``classes`` the label of each output (see
+    :func:`with_classes`).
     """
 
     name: str
@@ -41,6 +42,8 @@ class Workload:
     is_classifier: bool = False
     y: np.ndarray | None = None
     architecture: str | None = None
+    #: the class label of each network output, in order (``--classes``); None: the target's labels sorted
+    classes: tuple[str, ...] | None = None
 
 
 def load_workload(model_arg, data_arg=None, *, architecture=None, target=None, pmlb_cache=None,
@@ -123,6 +126,12 @@ def network_fit(workload: Workload) -> dict:
     y = np.asarray(workload.y)
     output = probe(workload.model, workload.X, [plan_layers(workload.model).output])[0]
     outputs = output.shape[1]
+    if workload.is_classifier and workload.classes is not None:  # the outputs' labels as given (with_classes)
+        given = list(workload.classes)
+        indices = np.array([given.index(label_text(label)) for label in y.reshape(-1).tolist()])
+        return {"network_accuracy": float(np.mean(output.argmax(axis=1) == indices)),
+                "network_fit_note": f"labels read as outputs 0..{outputs - 1} in the order given: "
+                                    f"{_labels_text(np.array(given))}"}
     if workload.is_classifier:
         classes, indices = class_indices(y.reshape(-1))  # as train_mlp numbers them, and explain names them
         if len(classes) != outputs:
@@ -147,12 +156,40 @@ def network_fit(workload: Workload) -> dict:
     return {"network_r2": rmse_r2(target, output)[1]}
 
 
+def label_text(label) -> str:
+    """A class label as text, as ``--classes`` names it: 1, not 1.0, from a CSV."""
+    return str(int(label) if isinstance(label, float) and label.is_integer() else label).strip()
+
+
 def _labels_text(labels: np.ndarray) -> str:
-    """Sorted class labels as a line names them: "benign, malignant"; 1, not 1.0, from a CSV; the first
-    MAX_LABELS_SHOWN, then "..."."""
-    return ", ".join(str(int(label) if isinstance(label, float) and label.is_integer() else label)
-                     for label in labels.tolist()[:MAX_LABELS_SHOWN]) + (", ..." if len(labels) > MAX_LABELS_SHOWN
-                                                                         else "")
+    """Class labels as a line names them: "benign, malignant"; the first MAX_LABELS_SHOWN, then "..."."""
+    return ", ".join(label_text(label) for label in labels.tolist()[:MAX_LABELS_SHOWN]) + (
+        ", ..." if len(labels) > MAX_LABELS_SHOWN else "")
+
+
+def with_classes(workload: Workload, text: str) -> Workload:
+    """The workload with ``classes``, the label of each network output in order, read from ``--classes``
+    ("malignant,benign"): a network whose outputs follow its labels in another order than sorted (trained with 1
+    = benign) read accuracy 0.007 and named each class by the other's label.  One clear ValueError where the
+    network is no classifier, the count is not its outputs', a label repeats, or a label of the target is not
+    among them."""
+    classes = tuple(label.strip() for label in text.split(","))
+    if not workload.is_classifier:
+        raise ValueError("--classes names a classifier's outputs, and this network is none (no softmax or logit "
+                         "head in --arch)")
+    outputs = plan_layers(workload.model).widths[-1]
+    if len(classes) != outputs or not all(classes):
+        raise ValueError(f"--classes names {counted(len([c for c in classes if c]), 'label')}, and the network has "
+                         f"{counted(outputs, 'output')}: give one label per output, in order, joined by ','")
+    repeated = next((label for j, label in enumerate(classes) if label in classes[:j]), None)
+    if repeated is not None:
+        raise ValueError(f"--classes names '{repeated}' twice: each output is one class")
+    if workload.y is not None:
+        missing = sorted({label_text(label) for label in np.asarray(workload.y).reshape(-1).tolist()} - set(classes))
+        if missing:
+            raise ValueError(f"--classes has no output for the target's label{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(missing[:MAX_LABELS_SHOWN])}; its labels: {', '.join(classes)}")
+    return dataclasses.replace(workload, classes=classes)
 
 
 def _continuous(y: np.ndarray) -> bool:
@@ -202,12 +239,16 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
         if accuracy is not None and accuracy < commonest:
             # two classes the other way round score 1 - accuracy: a network trained with 1 = benign, its labels
             # benign and malignant sorted, read 0.007 and printed each class under the other's name
+            other_way = ",".join(label_text(label) for label in labels[::-1].tolist())
             swapped = (f"; read the other way round it scores {1 - accuracy:.4g}: is output 0 "
-                       f"{_labels_text(labels[1:])}? then recode the labels so that, sorted, they follow the outputs "
-                       f"(as 0 and 1)" if len(labels) == 2 and 1 - accuracy > commonest else "")
+                       f"{_labels_text(labels[1:])}? then give --classes {other_way}"
+                       if len(labels) == 2 and 1 - accuracy > commonest and workload.classes is None else "")
             return (f"the network's accuracy against the labels is {accuracy:.4g}, below the {commonest:.4g} of "
-                    f"always answering the commonest label: are its outputs in the labels' sorted order "
-                    f"({_labels_text(labels)}), is --target the label column, is --arch right?{swapped}")
+                    f"always answering the commonest label: "
+                    + ("are its outputs in the order --classes gives" if workload.classes is not None else
+                       f"are its outputs in the labels' sorted order ({_labels_text(labels)}"
+                       f"{')' if swapped else '; else give --classes)'}")
+                    + f", is --target the label column, is --arch right?{swapped}")
         return None
     r2 = own.get("network_r2")
     y = np.asarray(workload.y).reshape(-1)

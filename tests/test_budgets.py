@@ -662,14 +662,14 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
     assert fit_warning(classifier, {"network_accuracy": 0.0}) == (
         "the network's accuracy against the labels is 0, below the 0.6667 of always answering the commonest label: "
         "are its outputs in the labels' sorted order (a, b), is --target the label column, is --arch right?; read "
-        "the other way round it scores 1: is output 0 b? then recode the labels so that, sorted, they follow the "
-        "outputs (as 0 and 1)")
-    assert fit_warning(classifier, {"network_accuracy": 0.5}).endswith("is --arch right?")  # 0.5 swapped: no hint
+        "the other way round it scores 1: is output 0 b? then give --classes b,a")
+    assert fit_warning(classifier, {"network_accuracy": 0.5}).endswith(  # 0.5 swapped: no hint of which way
+        "sorted order (a, b; else give --classes), is --target the label column, is --arch right?")
     assert fit_warning(classifier, {"network_accuracy": 0.7}) is None
     three = Workload(model=nn.Sequential(logits, nn.Softmax(dim=1)), X=X, y=np.array([1.0, 2.0, 3.0, 3.0] * 5),
                      feature_names=["a", "b"], name="n", architecture="mlp", is_classifier=True)
-    assert fit_warning(three, {"network_accuracy": 0.0}).endswith("sorted order (1, 2, 3), is --target the label "
-                                                                   "column, is --arch right?")  # no swap of three
+    assert fit_warning(three, {"network_accuracy": 0.0}).endswith("sorted order (1, 2, 3; else give --classes), "
+                                                                   "is --target the label column, is --arch right?")
     # a one-logit binary classifier (BCEWithLogitsLoss): its logit against 0/1 read as a wrong --arch (R2 -312)
     one_logit = Workload(model=nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), X=X, y=(y > 0) * 1.0,
                          feature_names=["a", "b"], name="n", architecture="mlp:2-4-1:tanh")

@@ -1,9 +1,11 @@
 """From stop 70's reviews: an SRNet formula that reads an input constant on every row is warned of (as
-CGPRegressor's and X-Net's are); a report's layer LaTeX and plots titles as their texts (see their own files)."""
+CGPRegressor's and X-Net's are); a removable zero whose protected value is off the limit is a singularity; the
+printed front says why the selected formula is off it; --classes names a classifier's outputs."""
 
 import warnings
 
 import numpy as np
+import pytest
 import torch
 
 from srnet import SRNet
@@ -101,3 +103,58 @@ def test_the_printed_front_says_why_a_selected_formula_stands_off_it(capsys):
     _print_explanation(model)
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "<- selected" in line]
     assert line.endswith("<- selected (off the front: it has no pole in the domain)")
+
+
+def _two_class_workload(y, **kw):
+    from srnet.loading import Workload
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Softmax(dim=1))
+    X = np.random.default_rng(0).normal(size=(len(y), 2))
+    return Workload("w", net, X, ["a", "b"], y=np.asarray(y), is_classifier=True, architecture="mlp", **kw)
+
+
+def test_classes_give_the_outputs_labels_and_network_fit_reads_the_target_by_them():
+    """A network trained with output 0 = malignant, its labels sorted benign, malignant: accuracy 0.007 and each
+    class printed under the other's name; --classes malignant,benign reads them as the network does."""
+    from srnet.cli import _class_labels
+    from srnet.loading import network_fit, with_classes
+
+    work = _two_class_workload(["benign", "malignant", "benign", "malignant", "benign", "benign"])
+    scores = work.model(torch.tensor(work.X, dtype=torch.float32)).detach().numpy()
+    predicted = scores.argmax(axis=1)
+    sorted_accuracy = float(np.mean(predicted == np.array([0, 1, 0, 1, 0, 0])))
+    assert network_fit(work)["network_accuracy"] == pytest.approx(sorted_accuracy)
+    given = with_classes(work, "malignant, benign")
+    assert given.classes == ("malignant", "benign")
+    fit = network_fit(given)
+    assert fit["network_accuracy"] == pytest.approx(float(np.mean(predicted == np.array([1, 0, 1, 0, 1, 1]))))
+    assert fit["network_fit_note"] == "labels read as outputs 0..1 in the order given: malignant, benign"
+    assert _class_labels(given, None).tolist() == ["malignant", "benign"]
+    assert _class_labels(work, None).tolist() == ["benign", "malignant"]
+    numeric = with_classes(_two_class_workload([1.0, 0.0, 1.0, 0.0]), "1,0")  # a CSV's labels read as floats
+    assert network_fit(numeric)["network_accuracy"] == pytest.approx(
+        float(np.mean(numeric.model(torch.tensor(numeric.X, dtype=torch.float32)).argmax(1).numpy()
+                      == np.array([0, 1, 0, 1]))))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("benign", "--classes names 1 label, and the network has 2 outputs: give one label per output, in order"),
+    ("benign,,", "--classes names 1 label, and the network has 2 outputs"),
+    ("benign,benign", "--classes names 'benign' twice: each output is one class"),
+    ("benign,other", "--classes has no output for the target's label malignant; its labels: benign, other"),
+])
+def test_classes_that_cannot_be_the_outputs_labels_are_refused_in_one_line(text, message):
+    from srnet.loading import with_classes
+
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        with_classes(_two_class_workload(["benign", "malignant"] * 3), text)
+
+
+def test_classes_of_a_regression_network_are_refused():
+    from srnet.loading import Workload, with_classes
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    work = Workload("w", net, np.zeros((4, 2)), ["a", "b"], y=np.arange(4.0))
+    with pytest.raises(ValueError, match="^--classes names a classifier's outputs, and this network is none"):
+        with_classes(work, "a")

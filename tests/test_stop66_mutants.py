@@ -105,7 +105,8 @@ def test_a_classifier_less_accurate_than_the_commonest_label_is_warned():
     workload = Workload("w", net, np.zeros((10, 2)), ["a", "b"], is_classifier=True, y=y)
     assert fit_warning(workload, {"network_accuracy": 0.3}) == (
         "the network's accuracy against the labels is 0.3, below the 0.7 of always answering the commonest label: "
-        "are its outputs in the labels' sorted order (0, 1), is --target the label column, is --arch right?")
+        "are its outputs in the labels' sorted order (0, 1; else give --classes), is --target the label column, is "
+        "--arch right?")
     assert fit_warning(workload, {"network_accuracy": 0.7}) is None
 
 
