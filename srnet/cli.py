@@ -9,7 +9,15 @@ import time
 import warnings
 from pathlib import Path
 
-from srnet.metrics import LOOSE_BELOW, LOOSE_WARNING, fidelity_text, loose_figure, loose_outputs, loose_outputs_text
+from srnet.metrics import (
+    LOOSE_BELOW,
+    LOOSE_WARNING,
+    fidelity_text,
+    loose_figure,
+    loose_outputs,
+    loose_outputs_text,
+    quiet_network_text,
+)
 
 DEMO_BENCHMARK = "kkk0"  # sin x + sin(x + x^2), the SRNet paper's first network
 _STARTED = [time.perf_counter()]  # when main() started: the report's command_seconds
@@ -128,8 +136,9 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     beyond, domain = model.regions_.get("beyond"), model.regions_.get("domain")
     fit = loose_figure(domain, classifier)
     if fit is not None and fit < LOOSE_BELOW:  # printed like the rest, the figure above was easy to miss
+        quiet = "" if classifier else quiet_network_text(domain, model.regions_.get("rows"))
         print(f"  warning: the formula follows the network only loosely on the domain "
-              f"({fidelity_text(fit, classifier)}): read it as a sketch, not the network's law; "
+              f"({fidelity_text(fit, classifier)}{quiet}): read it as a sketch, not the network's law; "
               f"{_closer_formula(model, classifier)}")
     elif fit is not None and not classifier and (loose := loose_outputs(domain)):
         print(f"  warning: the formula follows the network only loosely on the domain "

@@ -88,6 +88,7 @@ from srnet.metrics import (
     loose_outputs,
     loose_outputs_text,
     mse,
+    quiet_network_text,
     rmse_r2,
     rmse_r2_per_output,
 )
@@ -202,8 +203,9 @@ def _warn_if_loose(figures: dict, classification: bool, pareto: list[dict], sing
         advice = ("pareto_ holds the best formula of each size, and a longer search (max_seconds) may do better"
                   if closer is None else f"pareto_ holds a pole-free one of {closer[0]} nodes at "
                   f"{fidelity_text(closer[1], classification)} on the domain: select={closer[0]}")
-        warnings.warn(f"{LOOSE_WARNING} ({fidelity_text(fit, classification)}{on_rows}): read it as a sketch; "
-                      f"{pole}{advice}", UserWarning, stacklevel=caller_outside_srnet())
+        quiet = "" if classification else quiet_network_text(figures.get("domain"), figures.get("rows"))
+        warnings.warn(f"{LOOSE_WARNING} ({fidelity_text(fit, classification)}{on_rows}{quiet}): read it as a "
+                      f"sketch; {pole}{advice}", UserWarning, stacklevel=caller_outside_srnet())
     elif fit is not None and not classification and (loose := loose_outputs(figures.get("domain"))):
         warnings.warn(f"{LOOSE_WARNING} {loose_outputs_text(loose, fit)}; each output's R2 is in r2_per_output of "
                       f"the figures (pareto_ holds the best formula of each size: select=N)",

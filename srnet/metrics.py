@@ -128,6 +128,27 @@ def loose_outputs_text(loose: list[tuple[int, float]], pooled: float) -> str:
             f"read {'those outputs' if len(loose) > 1 else 'that output'} as a sketch")
 
 
+#: A network whose spread on the domain is below this share of its spread on the rows barely varies there.
+QUIET_SHARE = 0.1
+
+
+def quiet_network_text(domain: dict | None, rows: dict | None) -> str:
+    """"; the network varies little on the domain ..." where its spread there (from a region's figures: RMSE /
+    sqrt(1 - R2), the target's standard deviation) is below :data:`QUIET_SHARE` of its spread on the rows, with
+    the RMSE there: a domain where the network barely moves (a slice at a = 0 of a network of a*sin(b)) read R2
+    -6.3 for a formula 0.009 off it, and the warning said only to search longer; else ""."""
+    def spread(figures):
+        if not figures or not all(math.isfinite(figures.get(key, math.nan)) for key in ("rmse", "r2")):
+            return None
+        return figures["rmse"] / math.sqrt(1.0 - figures["r2"]) if figures["r2"] < 1.0 else None
+
+    on_domain, on_rows = spread(domain), spread(rows)
+    if on_domain is None or not on_rows or on_domain >= QUIET_SHARE * on_rows:
+        return ""
+    return (f"; the network varies little on the domain (its spread {on_domain:.3g} against {on_rows:.3g} on the "
+            f"rows), where R2 weighs small misses: the formula's RMSE there is {domain['rmse']:.3g}")
+
+
 def rmse_r2_per_output(target: np.ndarray, predicted: np.ndarray) -> list[tuple[float, float]]:
     """:func:`rmse_r2` of each column of ``target`` (n, m) against the same column of ``predicted``: each output's
     own figures, which the pooled ones weigh by the outputs' variance."""

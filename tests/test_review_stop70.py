@@ -158,3 +158,23 @@ def test_classes_of_a_regression_network_are_refused():
     work = Workload("w", net, np.zeros((4, 2)), ["a", "b"], y=np.arange(4.0))
     with pytest.raises(ValueError, match="^--classes names a classifier's outputs, and this network is none"):
         with_classes(work, "a")
+
+
+def test_a_loose_figure_where_the_network_barely_varies_says_so_with_the_rmse():
+    """A domain at a slice a = 0 of a network of a*sin(b) + a**2/2 read R2 -6.3 for a formula 0.003 off it, and
+    the warning said only that a longer search may do better.  Oracle: a region's spread is RMSE / sqrt(1 - R2),
+    the target's standard deviation."""
+    from srnet.metrics import QUIET_SHARE, quiet_network_text
+
+    rows = {"rmse": 0.01, "r2": 0.9999}  # spread 1.0
+    quiet = {"rmse": 0.00309, "r2": -6.29}  # spread 0.00309 / sqrt(7.29) = 0.00114
+    assert quiet_network_text(quiet, rows) == (
+        "; the network varies little on the domain (its spread 0.00114 against 1 on the rows), where R2 weighs "
+        "small misses: the formula's RMSE there is 0.00309")
+    lively = {"rmse": 0.5, "r2": 0.75}  # spread 1.0: as on the rows
+    assert quiet_network_text(lively, rows) == ""
+    edge = {"rmse": QUIET_SHARE * 1.0001 * np.sqrt(0.5), "r2": 0.5}  # spread just above the share
+    assert quiet_network_text(edge, rows) == ""
+    assert quiet_network_text({"rmse": 0.0, "r2": 1.0}, rows) == ""  # exact: no spread to read
+    assert quiet_network_text(None, rows) == "" and quiet_network_text(quiet, None) == ""
+    assert quiet_network_text({"rmse": np.inf, "r2": -np.inf}, rows) == ""
