@@ -424,7 +424,7 @@ def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
             fixed = list(fixed_in) + [True] * len(program.constants)
             for step, (name, a, b) in enumerate(program.steps):
                 prim = primitive(name)
-                zeros_of.append(zeros_of[a] if name in _ZEROS_KEPT else len(values))
+                zeros_of.append(zeros_of[a] if name in _ZEROS_KEPT else _zeros_of_product(name, a, b, values, zeros_of))
                 never_zero.append(name in _NEVER_ZERO or (name in _NONZERO_KEPT and never_zero[a]
                                                           and (prim.arity == 1 or never_zero[b])))
                 fixed.append(fixed[a] and (prim.arity == 1 or fixed[b]) or (name in ("sub", "div") and a == b)
@@ -454,9 +454,10 @@ def singularities(formula: Formula, X: np.ndarray, symbols=None) -> list[str]:
                 if name == "div" and argument is not None and not _quotient_blows_up(values[a], argument):
                     # a removable singularity (x/x, sin(x)/x, x/sqrt|x|): it stays bounded, but where the
                     # denominator reaches 0 the protected value need not be the limit (2x/x gives 1, not 2)
-                    reaches = (np.any(argument > 0) and np.any(argument < 0) or np.any(source > 0) and
-                               np.any(source < 0) or not never_zero[read] and _touches_zero(argument))
-                    limits = _limits_off_protection(values[a], argument, guard.value) if reaches else None
+                    # (reaching 0 is crossing it, or a value it is a power, |.| or multiple of crossing it: one
+                    # that only comes near 0, as x on [1e-4, 3], keeps the protection off on the domain)
+                    reaches = np.any(argument > 0) and np.any(argument < 0) or np.any(source > 0) and np.any(source < 0)
+                    limits = _limits_off_protection(values[a], argument, source, guard.value) if reaches else None
                     argument = source = None
                 if protected:  # zeros (a binary or count input) or nearly (2*exp(x0) below x0 = -23)
                     found.append(f"{lead()} is within {PROTECTION_EPS:g} of 0 at {protected} of {n} points, where "
@@ -582,22 +583,49 @@ def _quotient_blows_up(numerator: np.ndarray, denominator: np.ndarray) -> bool:
 #: A removable singularity's protected value is the quotient's limit when it lies within this share of the
 #: quotient's spread over the domain of the quotient beside the zero (sin(x)/x: 1 beside 0.99998).
 LIMIT_TOLERANCE = 0.01
+#: Samples whose divisor is within this share of its median magnitude are beside its zeros: where a quotient
+#: read there is its limit (sin(x)/x at x = 0.83, the nearest of 30 rows on [-10, 10], read 0.89, not 1).
+BESIDE_ZERO = 0.02
 
 
-def _limits_off_protection(numerator: np.ndarray, denominator: np.ndarray, protected: float):
-    """(least, largest) of a / b at the samples nearest the zeros of b (the 2 % of them, as
-    :func:`_quotient_blows_up` reads them): the limits the quotient tends to there, where the protected value
-    lies off them by more than LIMIT_TOLERANCE of the quotient's spread (2x/x: 2, protected 1; an explained
-    network's formula read 0.829 at (0, 0) against its limit -0.159); None where it lies among them (sin(x)/x)."""
-    finite = np.isfinite(numerator) & np.isfinite(denominator) & (denominator != 0)
+def _limits_off_protection(numerator: np.ndarray, denominator: np.ndarray, zeros: np.ndarray, protected: float):
+    """(least, largest) of a / b at the samples beside the zeros of b (the 2 % where ``zeros``, the value that is
+    0 where b is, is nearest 0, within BESIDE_ZERO of its median magnitude: sqrt|x| is 0.1 of its median where
+    x is 0.01 of its), where most of them
+    differ from the protected value by more than LIMIT_TOLERANCE of the quotient's spread: the limits the
+    quotient tends to there are not what the model computes (2x/x: 2, protected 1; 2xy/x: 2y, y in [-1, 1];
+    an explained network's formula read 0.829 at (0, 0) against its limit -0.159); None where the protected
+    value is the limit (sin(x)/x), or where no sample lies beside a zero (too few rows to tell)."""
+    finite = np.isfinite(numerator) & np.isfinite(denominator) & np.isfinite(zeros) & (denominator != 0)
     if finite.sum() < 2:
         return None
-    a, b = numerator[finite], denominator[finite]
-    quotient = a / b
-    near = quotient[np.argsort(np.abs(b))[: max(1, len(b) // 50)]]
-    low, high = float(near.min()), float(near.max())
+    quotient, size = numerator[finite] / denominator[finite], np.abs(zeros[finite])
+    nearest = np.argsort(size)[: max(1, len(size) // 50)]
+    near = quotient[nearest[size[nearest] <= BESIDE_ZERO * float(np.median(size))]]
+    if not near.size:
+        return None
     slack = LIMIT_TOLERANCE * max(float(quotient.max() - quotient.min()), abs(protected), 1e-12)
-    return None if low - slack <= protected <= high + slack else (low, high)
+    if np.mean(np.abs(near - protected) > slack) <= 0.5:
+        return None
+    return float(near.min()), float(near.max())
+
+
+def _zeros_of_product(name: str, a: int, b: int, values: list, zeros_of: list) -> int:
+    """The value that is 0 exactly where a step's value is (see :func:`singularities`): a product's, its factor's
+    that reaches 0 where the other stays away from 0 on the domain ((sin(b)**2 + 3.81)*tanh(u)**2 is 0 where u
+    is, and u crosses 0 where the product only touches it); else the step's own."""
+    if name == "mul":
+        if _away_from_zero(values[a]):
+            return zeros_of[b]
+        if _away_from_zero(values[b]):
+            return zeros_of[a]
+    return len(values)
+
+
+def _away_from_zero(values: np.ndarray) -> bool:
+    """Whether values stay away from 0 for their size: the smallest magnitude at least a tenth of the median."""
+    size = np.abs(values[np.isfinite(values)])
+    return bool(size.size) and float(size.min()) >= 0.1 * float(np.median(size)) > 0
 
 
 def _touches_zero(argument: np.ndarray) -> bool:

@@ -178,3 +178,22 @@ def test_a_loose_figure_where_the_network_barely_varies_says_so_with_the_rmse():
     assert quiet_network_text({"rmse": 0.0, "r2": 1.0}, rows) == ""  # exact: no spread to read
     assert quiet_network_text(None, rows) == "" and quiet_network_text(quiet, None) == ""
     assert quiet_network_text({"rmse": np.inf, "r2": -np.inf}, rows) == ""
+
+
+def test_a_removable_zero_is_judged_only_beside_it_and_sample_by_sample():
+    """A diff review's cases: sin(x)/x on 30 rows (the nearest |x| 0.83, its quotient 0.89) and sin(2x)/x on
+    [1e-4, 3] (x never 0 there: the protection never fires) were named; 2xy/x, whose limit 2y spans the
+    protected 1 for y in [-1, 1], was not."""
+    from srnet.expr.program import Program
+    from srnet.formulas import Formula, singularities
+
+    sinc = _one_input((("sin", 0, 0), ("div", 1, 0)))
+    for seed in range(5):
+        assert singularities(sinc, np.random.default_rng(seed).uniform(-10, 10, (30, 1))) == []
+    sin_2x = _one_input((("add", 0, 0), ("sin", 1, 1), ("div", 2, 0)))
+    assert singularities(sin_2x, np.random.default_rng(0).uniform(1e-4, 3, (2000, 1))) == []
+    two_xy = Formula("direct-4", (Program(2, (), (("mul", 0, 1), ("add", 2, 2), ("div", 3, 0)), (4,), [[1.0]],
+                                          [0.0]),))
+    np.testing.assert_allclose(two_xy(np.array([[0.0, -1.0], [1e-9, -1.0]]))[:, 0], [1.0, -2.0])
+    (note,) = singularities(two_xy, np.random.default_rng(0).uniform(-1, 1, (400, 2)))
+    assert "reaches 0 inside the domain: the quotient reads -" in note and "protected div gives 1 on them" in note
