@@ -1039,7 +1039,8 @@ class SRNet(BaseEstimator):
             self.expression_ = chosen.expressions[0] if len(chosen.expressions) == 1 else chosen.expressions
             self.regions_ = chosen.figures
             _warn_if_loose(chosen.figures, classification, self.pareto_, bool(chosen.singularities))
-            warn_of_constant_inputs(chosen.expressions, X, self.input_symbols_)
+            # (constant on the rows and on the domain: a box that gives the column a width was fitted across it)
+            warn_of_constant_inputs(chosen.expressions, np.vstack([X, domain_X]), self.input_symbols_)
             figures = chosen.figures["rows"]
             predicted = self.formula_(X)
         # a classifier's: of its class probabilities, as printed (its logits' R2, free up to a shift per row,

@@ -197,3 +197,17 @@ def test_a_removable_zero_is_judged_only_beside_it_and_sample_by_sample():
     np.testing.assert_allclose(two_xy(np.array([[0.0, -1.0], [1e-9, -1.0]]))[:, 0], [1.0, -2.0])
     (note,) = singularities(two_xy, np.random.default_rng(0).uniform(-1, 1, (400, 2)))
     assert "reaches 0 inside the domain: the quotient reads -" in note and "protected div gives 1 on them" in note
+
+
+def test_no_constant_input_warning_where_the_domain_gives_the_input_a_width():
+    """A box domain that gives the rows' constant x1 a range is fitted across it: the formula reading x1 was
+    warned of as a number all the same (a diff review's case: it followed the network at x1 = 3.4)."""
+    rng = np.random.default_rng(7)
+    X = np.column_stack([rng.uniform(-1, 1, 200), np.full(200, 2.5)])
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 6), torch.nn.Tanh(), torch.nn.Linear(6, 1)).double().eval()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        model = SRNet(max_generations=10, random_state=0, simplify_seconds=0, domain=[(-1, 1), (1.5, 3.5)]).fit(net, X)
+    assert "x1" in {s.name for s in model.expression_.free_symbols}
+    assert not [w for w in seen if "constant on every row fitted on" in str(w.message)]
