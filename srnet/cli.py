@@ -69,7 +69,7 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
     """``output``: the network's output module, when the layers explained stop before it (``--layers``);
     ``labels``: each layer's modules and their classes (:func:`srnet.probe.layer_labels`), printed for its name."""
     from srnet.domain import as_domain, description_text
-    from srnet.formulas import readable_cap, selection_figures
+    from srnet.formulas import off_front_note, readable_cap, selection_figures
     from srnet.metrics import format_r2
     from srnet.names import class_name
     report = model.report()
@@ -190,12 +190,11 @@ def _print_explanation(model, output: str | None = None, labels: dict | None = N
                   else "class agreement and ") + f"class-probability R2 on {where}"
     print(f"Pareto front (nodes, {judged}, formula; --complexity N selects another):")
     shown = list(model.pareto_)
-    off_front = all(entry["source"] != report["formula_source"] for entry in shown)
-    if off_front:  # chosen for being pole-free (report.json's "pareto" leaves it out: the line says why)
+    off_front = off_front_note(model.candidates_, shown, report["formula_source"])
+    if off_front:  # chosen for being pole-free, or by select="layerwise" (report.json's "pareto" leaves it out)
         shown = sorted(shown + [model.selected_], key=lambda entry: entry["complexity"])
     for entry in shown:
-        mark = ("" if entry["source"] != report["formula_source"] else
-                "  <- selected (off the front: it has no pole in the domain)" if off_front else "  <- selected")
+        mark = "" if entry["source"] != report["formula_source"] else f"  <- selected{off_front}"
         poles = "  (pole in the domain)" if entry["singularities"] else ""
         validation = selection_figures(entry["figures"])
         agreement = f"{100 * entry['validation_agreement']:6.1f} %  " if classifier else ""

@@ -171,6 +171,27 @@ class Formula:
         return formula
 
 
+def off_front_note(candidates: list[dict], front: list[dict], selected_source: str) -> str:
+    """Why the selected formula (candidate summaries, ``summary()``; its source ``selected_source``) is not on the
+    ``front``: " (off the front: it has no pole in the domain)" where every formula at least as short and more
+    faithful has a pole, " (off the front)" otherwise (``select="layerwise"``, or a pole-free formula beats it),
+    and "" where it is on the front.  The one rule for the Pareto plot's key and the printed front."""
+    if selected_source in {c["source"] for c in front}:
+        return ""
+
+    def error(c) -> float:  # (as selection weighs them; -inf in a report is None)
+        value = (c["validation_agreement"] if c["validation_agreement"] is not None
+                 else selection_figures(c["figures"])["r2"])
+        return math.inf if value is None or math.isnan(value) else -value
+
+    chosen = next(c for c in candidates if c["source"] == selected_source)
+    better = [c for c in candidates if c["source"] != selected_source and c["complexity"] <= chosen["complexity"]
+              and error(c) < error(chosen)]
+    if better and not chosen["singularities"] and all(c["singularities"] for c in better):
+        return " (off the front: it has no pole in the domain)"
+    return " (off the front)"
+
+
 def selection_figures(figures: dict) -> dict:
     """Of a candidate's figures per region, those selection reads: on the domain's validation sample
     (SRNet.fit's region "validation"), or on the domain where there is none (its rows, fitted on recorded

@@ -19,7 +19,7 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from srnet.data import data_box, widen_box  # noqa: E402
-from srnet.formulas import selection_figures  # noqa: E402
+from srnet.formulas import off_front_note, selection_figures  # noqa: E402
 from srnet.metrics import _classes, class_agreement, format_r2, rmse_r2  # noqa: E402
 from srnet.names import class_name  # noqa: E402
 
@@ -783,14 +783,7 @@ def plot_pareto(candidates, front, selected_source, path,
     ax.scatter([], [], marker="o", s=36, color="tab:blue", label="a formula")
     if with_poles:  # (the crosses had no key)
         ax.scatter([], [], marker="x", s=36, color="tab:blue", label="a formula with a pole in the domain")
-    # the pole is the reason only where every formula at least as short and more faithful has one (not so with
-    # select="layerwise", or a pole-free formula that beats it)
-    chosen = next((size, error) for size, error, source, _ in points if source == selected_source)
-    better = [source for size, error, source, _ in points if source != selected_source and size <= chosen[0]
-              and error < chosen[1]]
-    off_front = "" if selected_source in {c["source"] for c in front} else \
-        " (off the front: it has no pole in the domain)" if better and selected_source not in with_poles \
-        and set(better) <= with_poles else " (off the front)"
+    off_front = off_front_note(candidates, front, selected_source)
     # (a star off the line read as a slip: selection passes over a formula with a pole unless it is far better)
     ax.scatter([], [], marker="*", s=160, color="tab:red", label="selected" + off_front)
     ax.legend(loc="best", fontsize=8)

@@ -102,7 +102,25 @@ def test_the_printed_front_says_why_a_selected_formula_stands_off_it(capsys):
     model.pareto_ = [entry for entry in model.pareto_ if entry["source"] != source]  # as where a pole dominated it
     _print_explanation(model)
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "<- selected" in line]
-    assert line.endswith("<- selected (off the front: it has no pole in the domain)")
+    assert line.endswith("<- selected (off the front)")  # (no formula with a pole beats it: no reason to give)
+
+
+def _summary(source, complexity, r2, poles=False):
+    return {"source": source, "complexity": complexity, "validation_agreement": None,
+            "figures": {"domain": {"r2": r2, "rmse": 1 - r2}}, "singularities": ["a pole"] if poles else []}
+
+
+def test_the_off_front_note_gives_the_pole_as_the_reason_only_where_it_is_one():
+    """The printed front said "it has no pole in the domain" of a chain selected by select="layerwise" beside a
+    pole-free linear map that beat it (a diff review); the plot's key had its own rule, now the one for both."""
+    from srnet.formulas import off_front_note
+
+    chain, line = _summary("layerwise", 125, 0.996), _summary("linear", 8, 0.999999)
+    assert off_front_note([chain, line], [line], "layerwise") == " (off the front)"
+    poled = _summary("direct-8", 10, 0.9999, poles=True)
+    pole_free = _summary("direct-16", 20, 0.999)
+    assert off_front_note([poled, pole_free], [poled], "direct-16") == " (off the front: it has no pole in the domain)"
+    assert off_front_note([poled, pole_free], [poled, pole_free], "direct-16") == ""  # on the front
 
 
 def _two_class_workload(y, **kw):
