@@ -85,6 +85,10 @@ READABLE_COMPLEXITY = 30
 #: Classifiers: "best" is the simplest formula whose class agreement with the
 #: network (validation rows and domain alike) is within this of the highest.
 AGREEMENT_TOLERANCE = 0.01
+#: "best", when no formula is faithful: a readable formula is chosen only if its validation R^2 is above this
+#: share of the most faithful formula's (and above 0): a linear map at R^2 0.01 beside a 165-node formula at
+#: 0.969 explains nothing of the network.
+EXPLAINS_SHARE = 0.5
 #: A formula with a pole inside the domain is chosen only when it beats every
 #: pole-free one by more than this (validation R^2, or class agreement).
 POLE_TOLERANCE = 0.05
@@ -930,8 +934,9 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     beats a 10-node approximate one; a 2000-node one gaining a little over a
     17-node one does not); when none is, the most accurate formula of at
     most ``READABLE_COMPLEXITY`` nodes per output (an approximation either
-    way: the readable one explains more) among those that explain more than
-    the mean (validation R^2 > 0), where any does; ``"accurate"``: the most accurate;
+    way: the readable one explains more; the simplest where none is that
+    small) among those whose validation R^2 is above ``EXPLAINS_SHARE`` of
+    the most faithful one's (and above 0), where any is; ``"accurate"``: the most accurate;
     ``"layerwise"``: the layer-wise chain (SRNet's own formula; its refined
     constants when refinement lowered the validation error); an int N:
     the most accurate with complexity <= N (the simplest if none is).
@@ -963,9 +968,11 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     best_r2 = max(_quality(c) for c in pool)  # rule "best", for regression
     if not best_r2 >= FAITHFUL_R2:  # per output: a hidden layer's 10 units had 30 nodes in all, and the least
         # accurate formula (constants for units) won over the linear map
-        # a readable formula worse than the mean explains nothing: an interrupted search left a linear map at
-        # R2 -0.065, chosen over a 165-node formula at 0.969; only those that explain something, where any does
-        explaining = [c for c in candidates if c.validation_r2 > 0]
+        # a readable formula that explains little beside the most faithful one is no explanation of the
+        # network: an interrupted search left a linear map at R2 -0.065 (or 0.01), chosen over a 165-node
+        # formula at 0.969; only those that explain at least EXPLAINS_SHARE of what it does, where any does
+        enough = max(0.0, EXPLAINS_SHARE * best_r2)
+        explaining = [c for c in candidates if c.validation_r2 > enough]
         return _most_accurate_within(explaining or candidates, candidates[0].readable_cap)
     good = [c for c in pool if c.validation_r2 >= best_r2 - R2_TOLERANCE]  # simplest first (a front)
     chosen = good[0]

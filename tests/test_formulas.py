@@ -24,6 +24,7 @@ from srnet.expr.symbolic import evaluate_sympy
 from srnet.expr.torch_module import ProgramModule
 from srnet.extract import SRNet
 from srnet.formulas import (
+    EXPLAINS_SHARE,
     FAITHFUL_R2,
     POLE_TOLERANCE,
     R2_TOLERANCE,
@@ -338,8 +339,9 @@ def test_select_picks_what_it_says(candidates, cap):
         assert any(best is c for c in pool)
         assert not any(dominates(c, best) for c in pool)
         assert best.validation_r2 >= max(c.validation_r2 for c in pool) - R2_TOLERANCE
-    else:  # nothing faithful: the most accurate readable one of those that explain more than the mean
-        explaining = [c for c in candidates if c.validation_r2 > 0]
+    else:  # nothing faithful: the most accurate readable one of those that explain enough beside the best
+        enough = max(0.0, EXPLAINS_SHARE * max(c.validation_r2 for c in pool))
+        explaining = [c for c in candidates if c.validation_r2 > enough]
         assert best is select(explaining or candidates, READABLE_COMPLEXITY)
 
     layerwise = [c for c in candidates if c.formula.source.startswith("layerwise")]
@@ -408,17 +410,24 @@ def test_best_reads_per_output_when_nothing_is_faithful():
     assert select([of_outputs(12, 0.71, 1), of_outputs(210, 0.26, 1)], "best").complexity == 12  # one output: 30
 
 
-def test_best_passes_over_a_readable_formula_worse_than_the_mean():
+def test_best_passes_over_a_readable_formula_that_explains_little():
     """A search interrupted early left a linear map at R^2 -0.065 beside a 165-node formula at 0.969 and the
     6356-node chain: "best" took the line, worse than a constant, as the most accurate readable formula."""
     line, middle = fake(8, 1.032, source="linear"), fake(165, 0.176)  # R^2 -0.065, 0.969
     chain = fake(6356, 0.15, source="layerwise")  # R^2 0.9775
     assert select([line, middle, chain], "best") is middle
     assert select([line, middle, chain], 30) is line  # a cap the user asks for is the user's
-    small = fake(12, 0.9)  # R^2 0.19: readable, and it explains something
-    assert select([line, small, middle, chain], "best") is small
+    small = fake(12, 0.9)  # R^2 0.19: readable, but it explains little beside the chain's 0.9775
+    assert select([line, small, middle, chain], "best") is middle
+    good_enough = fake(20, 0.6)  # R^2 0.64: readable, and more than half the chain's
+    assert select([line, small, good_enough, middle, chain], "best") is good_enough
     worse = [fake(8, 1.1), fake(100, 1.2)]  # none explains anything: the rule as before
     assert select(worse, "best") is worse[0]
+    barely = fake(8, 0.995)  # R^2 0.01: no more an explanation of the network beside 0.969
+    assert select([barely, middle, chain], "best") is middle
+    half = fake(12, math.sqrt(1 - 0.48))  # R^2 0.48, just below half of the chain's 0.9775
+    assert select([half, middle, chain], "best") is middle
+    assert select([fake(12, math.sqrt(1 - 0.5)), middle, chain], "best").complexity == 12  # 0.5: above half
 
 
 def test_a_pole_free_line_does_not_win_by_default_among_readable_formulas():
