@@ -242,7 +242,8 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
             other_way = ",".join(label_text(label) for label in labels[::-1].tolist())
             swapped = (f"; read the other way round it scores {1 - accuracy:.4g}: is output 0 "
                        f"{_labels_text(labels[1:])}? then give --classes {other_way}"
-                       if len(labels) == 2 and 1 - accuracy > commonest and workload.classes is None else "")
+                       if len(labels) == 2 and plan_layers(workload.model).widths[-1] == 2  # (two outputs: 1 - acc)
+                       and 1 - accuracy > commonest and workload.classes is None else "")
             return (f"the network's accuracy against the labels is {accuracy:.4g}, below the {commonest:.4g} of "
                     f"always answering the commonest label: "
                     + ("are its outputs in the order --classes gives" if workload.classes is not None else

@@ -666,6 +666,10 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
     assert fit_warning(classifier, {"network_accuracy": 0.5}).endswith(  # 0.5 swapped: no hint of which way
         "sorted order (a, b; else give --classes), is --target the label column, is --arch right?")
     assert fit_warning(classifier, {"network_accuracy": 0.7}) is None
+    # two labels that are indices of three outputs (0 and 2): 1 - accuracy is no swapped accuracy, no hint
+    of_three = Workload(model=nn.Sequential(logits, nn.Softmax(dim=1)), X=X, y=np.array([0.0, 2.0, 2.0] * 10),
+                        feature_names=["a", "b"], name="n", architecture="mlp", is_classifier=True)
+    assert fit_warning(of_three, {"network_accuracy": 0.0}).endswith("is --arch right?")
     three = Workload(model=nn.Sequential(logits, nn.Softmax(dim=1)), X=X, y=np.array([1.0, 2.0, 3.0, 3.0] * 5),
                      feature_names=["a", "b"], name="n", architecture="mlp", is_classifier=True)
     assert fit_warning(three, {"network_accuracy": 0.0}).endswith("sorted order (1, 2, 3; else give --classes), "
