@@ -657,7 +657,8 @@ def test_a_classifier_loaded_without_softmax_and_a_poor_fit_are_warned_of():
     assert "R2 against the target is -227.3: is --arch right" in fit_warning(work, {"network_r2": -227.3})
     assert fit_warning(work, {"network_r2": 0.97}) is None
     # a classifier whose labels are read in another order than its outputs': accuracy 0, without a word
-    classifier = Workload(model=nn.Sequential(logits, nn.Softmax(dim=1)), X=X, y=np.array(["a", "b", "b"] * 10),
+    two = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2), nn.Softmax(dim=1))
+    classifier = Workload(model=two, X=X, y=np.array(["a", "b", "b"] * 10),
                           feature_names=["a", "b"], name="n", architecture="mlp", is_classifier=True)
     assert fit_warning(classifier, {"network_accuracy": 0.0}) == (
         "the network's accuracy against the labels is 0, below the 0.6667 of always answering the commonest label: "
