@@ -816,8 +816,8 @@ class SRNet(BaseEstimator):
         self.stop_reason_ = outcome.stop_reason
         if self.stop_reason_ == "interrupted":  # said under --quiet too: the wait that follows is no hang
             print(f"interrupted after {search.generation} generations: composing the best explanation so far from "
-                  f"the layer-wise search alone (the direct searches, where short formulas mostly come from, are "
-                  f"skipped; Ctrl-C again quits at once)", file=sys.stderr, flush=True)
+                  f"the layer-wise chain and a linear map (the direct searches, where short formulas mostly come "
+                  f"from, are skipped; Ctrl-C again quits at once)", file=sys.stderr, flush=True)
         elif self.progress:  # seconds more (8-20 s on iris): not a silence after the bar
             print("the direct searches, refining constants, then composing the layers and choosing the formula...",
                   file=sys.stderr, flush=True)

@@ -65,7 +65,8 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     elif _varies(deviation, own):  # the mean of a constant need not be exact
         # 1 - SSE/SST, each in its own units (a column of 1e-200 beside 1 has no SST in them); a ratio beyond
         # float64 is R^2 -inf
-        ratio = math.sqrt(sse / sst) * (scale / spread) if math.isfinite(sse) and sst > 0 else math.inf
+        # (sst >= 1: the largest centred deviation is 1 where a column varies)
+        ratio = math.sqrt(sse / sst) * (scale / spread) if math.isfinite(sse) else math.inf
         r2 = 1.0 - ratio * ratio if ratio < 1e150 else -math.inf
     else:  # a constant target: matched within rounding or not at all
         r2 = 1.0 if np.all(miss <= CONSTANT_MATCH) else -math.inf

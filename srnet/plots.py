@@ -271,10 +271,10 @@ def _not_finite_text(differences: np.ndarray, inside: np.ndarray) -> str:
     """A title's last line where some ``differences`` are not finite: "(of the finite ones; not finite on 8.3 % of
     the map, 1 % of the box)", the box being where ``inside``; nothing where all are finite."""
     bad = ~np.isfinite(np.asarray(differences, dtype=np.float64))
-    if not bad.any():
+    if not bad.any() or bad.all():  # (none at all: the RMSE itself says "not finite anywhere")
         return ""
-    box = f", {100 * bad[inside].mean():.2g} % of the box" if bad[inside].any() else ""
-    return f"\n(of the finite ones; not finite on {100 * bad.mean():.2g} % of the map{box})"
+    box = f", {100 * bad[inside].mean():.3g} % of the box" if bad[inside].any() else ""
+    return f"\n(of the finite ones; not finite on {100 * bad.mean():.3g} % of the map{box})"
 
 
 def plot_surfaces_2d(surfaces, train_box, wide_box, path, n_points=60, labels=("x0", "x1"), title=None,

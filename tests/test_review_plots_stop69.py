@@ -165,8 +165,11 @@ def test_each_difference_map_titles_its_rmse_in_the_box_and_on_the_map(tmp_path,
     assert plots._rmse_text(np.array([3.0, -4.0, np.inf, np.nan])) == f"{np.sqrt(12.5):.3g}"
     assert plots._rmse_text(np.array([np.nan, np.inf])) == "not finite anywhere"
     differences, inside = np.r_[np.ones(3599), np.nan], np.r_[np.ones(1800, bool), np.zeros(1800, bool)]
-    assert plots._not_finite_text(differences, inside) == "\n(of the finite ones; not finite on 0.028 % of the map)"
+    assert plots._not_finite_text(differences, inside) == "\n(of the finite ones; not finite on 0.0278 % of the map)"
     assert plots._not_finite_text(differences, ~inside) == \
-        "\n(of the finite ones; not finite on 0.028 % of the map, 0.056 % of the box)"
+        "\n(of the finite ones; not finite on 0.0278 % of the map, 0.0556 % of the box)"
     assert plots._not_finite_text(np.ones(4), np.ones(4, bool)) == ""
+    assert plots._not_finite_text(np.full(4, np.nan), np.ones(4, bool)) == ""  # "not finite anywhere" says it
+    assert plots._not_finite_text(np.r_[np.nan, np.ones(3)], np.r_[True, False, False, False]) == \
+        "\n(of the finite ones; not finite on 25 % of the map, 100 % of the box)"  # (1e+02 % read .2g's 100)
     assert plots._rmse_text(np.array([3.0, -4.0])) == f"{np.sqrt(12.5):.3g}"

@@ -114,9 +114,9 @@ def test_class_agreement_names_the_predicted_argument_in_its_refusal():
         class_agreement(np.zeros(2), np.zeros((2, 2, 2)))
 
 
-def test_rmse_r2_of_a_varying_column_with_no_sum_of_squares_in_the_largest_units_is_minus_inf():
+def test_rmse_r2_of_a_miss_far_beyond_a_tiny_columns_variance_is_minus_inf():
     """rmse_r2: a column of 1e-200 beside a constant column of 1 varies, by a total sum of squares of 5e-401: a
-    miss of 0.5 on the constant column is R^2 -inf (a mutant divided by a sum of squares of 0)."""
+    miss of 0.5 on the constant column is R^2 -inf (1 - SSE/SST is past float64's range)."""
     target = np.column_stack([[1e-200, 2e-200], [1.0, 1.0]])
     predicted = np.column_stack([[0.0, 0.0], [1.5, 1.5]])
     rmse, r2 = rmse_r2(target, predicted)
