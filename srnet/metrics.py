@@ -50,19 +50,23 @@ def rmse_r2(target: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
         scale = (float(np.max(np.abs(difference))) if finite else 0.0) or 1.0
         residual = difference / scale
         sse = float(np.sum(residual * residual)) if finite else math.inf
+    # constant and matched are judged column by column, each in units of its own size: in the largest column's,
+    # a column varying in [0, 1] beside a constant 1e15 was "constant", and a prediction of 0 for it scored R^2 1
+    own = _own_sizes(target)
     deviation = target - target.mean(axis=0)
+    varying = _varying(deviation, own)
+    # a constant column's deviations are its mean's rounding, no variance (a constant 1e200's, 1.7e184, swamped a
+    # column varying by 1e18 beside it, and a prediction of 0 for that column scored R^2 1)
+    deviation = np.where(varying, deviation, 0.0)
     spread = float(np.max(np.abs(deviation))) or 1.0
     centred = deviation / spread
     sst = float(np.sum(centred * centred))
     rmse = scale * math.sqrt(sse / target.size) if math.isfinite(sse) else math.inf
-    # constant and matched are judged column by column, each in units of its own size: in the largest column's,
-    # a column varying in [0, 1] beside a constant 1e15 was "constant", and a prediction of 0 for it scored R^2 1
-    own = _own_sizes(target)
     with np.errstate(over="ignore", invalid="ignore"):
         miss = np.sqrt(np.mean((difference / own) ** 2, axis=0))
     if sse == 0:  # an exact prediction
         r2 = 1.0
-    elif _varies(deviation, own):  # the mean of a constant need not be exact
+    elif varying.any():  # the mean of a constant need not be exact
         # 1 - SSE/SST, each in its own units (a column of 1e-200 beside 1 has no SST in them); a ratio beyond
         # float64 is R^2 -inf
         # (sst >= 1: the largest centred deviation is 1 where a column varies)
@@ -79,12 +83,12 @@ def _own_sizes(target: np.ndarray) -> np.ndarray:
     return np.where(own > 0, own, 1.0)
 
 
-def _varies(deviation: np.ndarray, own: np.ndarray) -> bool:
-    """Whether a column whose deviations from its mean are ``deviation`` varies beyond :data:`CONSTANT_SPREAD` of
-    its own size ``own`` (:func:`_own_sizes`)."""
+def _varying(deviation: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Per column whose deviations from its mean are ``deviation``, whether it varies beyond
+    :data:`CONSTANT_SPREAD` of its own size ``own`` (:func:`_own_sizes`)."""
     with np.errstate(over="ignore", invalid="ignore"):
         spread = np.sqrt(np.mean((deviation / own) ** 2, axis=0))
-    return bool(np.any(spread > CONSTANT_SPREAD))
+    return spread > CONSTANT_SPREAD
 
 
 def is_constant(target) -> bool:
@@ -92,7 +96,7 @@ def is_constant(target) -> bool:
     size): where R^2 has no variance to explain, and :func:`rmse_r2` gives 1 for a match and -inf otherwise."""
     target = np.asarray(target, dtype=np.float64)
     target = target.reshape(len(target), -1)
-    return not _varies(target - target.mean(axis=0), _own_sizes(target))
+    return not _varying(target - target.mean(axis=0), _own_sizes(target)).any()
 
 
 #: Below this R^2 against the network on the domain (a classifier: class agreement), a formula follows the

@@ -81,7 +81,7 @@ def test_rmse_r2_of_a_float32_target_is_computed_in_float64():
 
 
 def test_is_constant_judges_each_column_not_the_pooled_spread():
-    """is_constant (_varies): one column varying just beyond rounding beside constant ones varies (the mutant
+    """is_constant (_varying): one column varying just beyond rounding beside constant ones varies (the mutant
     pooled the spread over every column, which the constant ones dilute below CONSTANT_SPREAD)."""
     varying = np.array([1 - 3e-14, 1 + 3e-14])  # spread 3e-14 of its size, beyond 64 ulps (1.4e-14)
     assert not is_constant(varying)
@@ -270,3 +270,15 @@ def test_failed_payload_records_the_versions_and_the_client_as_recorder():
     assert payload["status"] == "failed" and payload["job"]["id"] == job.job_id
     assert payload["error"]["type"] == "RuntimeError" and payload["error"]["message"] == "the job broke"
     assert payload["host"]["recorded_by"] == "client" and payload["timings"] == {}
+
+
+def test_rmse_r2_reads_no_variance_in_a_constant_columns_rounded_mean():
+    """rmse_r2: a column fixed at 1e200 has deviations of 1.7e184 from its rounded mean, which swamped the sum of
+    squares of a column varying by 1e18 beside it: predicting that column as 0 scored pooled R^2 1 (a diff
+    review).  Oracle: the constant column adds nothing to either sum, so the pooled R^2 is the varying column's."""
+    varying = np.array([-9.7e17, -1.4e18, -1.42e18, 2.7e18, -1.57e18, 4.3e17])
+    target = np.column_stack([np.full(6, 1e200), varying])
+    predicted = np.column_stack([np.full(6, 1e200), np.zeros(6)])
+    expected = 1.0 - np.sum(varying**2) / np.sum((varying - varying.mean()) ** 2)
+    assert rmse_r2(target, predicted)[1] == pytest.approx(expected, rel=1e-9)
+    assert rmse_r2(target, predicted)[0] == pytest.approx(np.sqrt(np.sum(varying**2) / 12), rel=1e-12)
