@@ -229,3 +229,31 @@ def test_no_constant_input_warning_where_the_domain_gives_the_input_a_width():
         model = SRNet(max_generations=10, random_state=0, simplify_seconds=0, domain=[(-1, 1), (1.5, 3.5)]).fit(net, X)
     assert "x1" in {s.name for s in model.expression_.free_symbols}
     assert not [w for w in seen if "constant on every row fitted on" in str(w.message)]
+
+
+def test_an_activation_with_tan_poles_beyond_the_checked_range_is_warned_of():
+    """tan(x/4), infinite at x = 2*pi, built in silence where 1/(x - 7) was warned of (an activations review):
+    tan has no guard, so its poles were never looked for.  Oracle: x/4 = pi/2 + k*pi."""
+    import re
+
+    import sympy
+
+    from srnet.activations import ExpressionActivation
+    from srnet.activations.programs import poles_beyond
+
+    x = sympy.Symbol("x")
+    with pytest.warns(UserWarning, match=r"is singular at x = -6\.28319, x = 6\.28319, x = -18\.8496, x = 18\.8496 "
+                                         r"and \d+ more up to \|x\| = 10000 \(the argument of tan reaches an odd "
+                                         r"multiple of pi/2 there\), beyond the range \[-5, 5\]"):
+        activation = ExpressionActivation.from_sympy(sympy.tan(x / 4), x)
+    # (up to |x| = 1000, where the search grid's step is below the poles' spacing of 4*pi)
+    poles = [at for at, what in poles_beyond(activation.program, (-5, 5)) if what == "argument of tan" and abs(at) < 1e3]
+    expected = sorted(p for p in (4 * (np.pi / 2 + k * np.pi) for k in range(-100, 100)) if abs(p) < 1e3)
+    np.testing.assert_allclose(sorted(poles), expected, rtol=1e-8)
+    with pytest.warns(UserWarning, match=re.escape("(the argument of tan reaches an odd multiple of pi/2 and the "
+                                                   "denominator of div reaches 0 there)")):
+        ExpressionActivation.from_sympy(sympy.tan(x / 4) / (x - 9), x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ExpressionActivation.from_sympy(sympy.tan(sympy.sin(x)) + x, x)  # |sin x| < pi/2: no pole anywhere
+        ExpressionActivation.from_sympy(sympy.sin(x), x)

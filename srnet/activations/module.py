@@ -617,11 +617,13 @@ def warn_of_poles(activation: ExpressionActivation) -> None:
     if more:
         places.append(f"{more} more up to |x| = {POLE_REACH:g}")
     shown_places = " and ".join([", ".join(places[:-1]), places[-1]] if len(places) > 1 else places)
-    arguments = " and ".join(dict.fromkeys(argument for _, argument in poles))
+    arguments = " and ".join(dict.fromkeys(
+        f"the {argument} reaches " + ("an odd multiple of pi/2" if argument == "argument of tan" else "0")
+        for _, argument in poles))
     low, high = activation.check_range
     # "singular", not "a pole": the guarded step blows up there, g itself may stay bounded (tanh(1/(x - 7)))
     warnings.warn(f"g(x) = {activation.formula} is singular at {shown_places} "
-                  f"(the {arguments} reaches 0 there), beyond the range [{low:g}, {high:g}] it was checked on: keep "
+                  f"({arguments} there), beyond the range [{low:g}, {high:g}] it was checked on: keep "
                   f"pre-activations inside that range (normalise the layer's inputs) or choose a formula without "
                   f"singular points", UserWarning, stacklevel=3)
 

@@ -403,21 +403,49 @@ def poles_beyond(program: Program, value_range) -> list[tuple[float, str]]:
     fixed number of evaluations of the program, of all its guarded arguments at once, whatever the formula.
     Poles closer together than the grid's step may show as one; a zero so flat that the protection fires a
     hundredth of max(1, |x|) away from it (1/(x - 7)**6), or an argument that is 0 on a whole stretch, shows
-    none; nor do tan's poles (tan has no guard: ``tan(x/4)`` is infinite at x = 2*pi, unseen here).
+    none.  tan has no guard: its poles are where its argument crosses an odd multiple of pi/2 (``tan(x/4)``
+    at x = 2*pi, built in silence before), found by bisection too, and named "argument of tan"; each of them
+    is singular (tan blows up there).
     """
     low, high = value_range
-    guarded = _zero_guards(program)
-    if not guarded:
-        return []
-    with np.errstate(all="ignore"):
-        points, which = _zeros(program, np.array([read for _, read, _ in guarded]))
-        beyond = ((points < low) | (points > high)) & (np.abs(points) <= POLE_REACH)
-        points, which = points[beyond], which[beyond]
-        poles = _blows_up(program, points, which, guarded)
     found: dict[float, str] = {}
-    for point, j in zip(points[poles], which[poles]):
-        found.setdefault(float(f"{point:.9g}"), guarded[j][2].argument)
+    guarded = _zero_guards(program)
+    with np.errstate(all="ignore"):
+        if guarded:
+            points, which = _zeros(program, np.array([read for _, read, _ in guarded]))
+            beyond = ((points < low) | (points > high)) & (np.abs(points) <= POLE_REACH)
+            points, which = points[beyond], which[beyond]
+            poles = _blows_up(program, points, which, guarded)
+            for point, j in zip(points[poles], which[poles]):
+                found.setdefault(float(f"{point:.9g}"), guarded[j][2].argument)
+        for point in _tan_poles(program):
+            if (point < low or point > high) and abs(point) <= POLE_REACH:
+                found.setdefault(float(f"{point:.9g}"), "argument of tan")
     return sorted(found.items(), key=lambda item: (abs(item[0]), item[0]))
+
+
+def _tan_poles(program: Program) -> np.ndarray:
+    """Where the argument of a tan step crosses an odd multiple of pi/2 on :data:`_POLE_GRID`'s span (its
+    first one between two grid points), bisected to float64's resolution."""
+    reads = np.array([a for name, a, _ in program.steps if name == "tan"], dtype=np.int64)
+    if not reads.size:
+        return np.empty(0)
+    x = _POLE_GRID
+    v = np.asarray(program.values(x[:, None]))[reads]
+    turns = np.floor((v - math.pi / 2) / math.pi)  # which odd multiple of pi/2 lies below each value
+    which, left = np.nonzero(np.isfinite(turns[:, :-1]) & np.isfinite(turns[:, 1:]) & (turns[:, :-1] != turns[:, 1:]))
+    if not which.size:
+        return np.empty(0)
+    # the first odd multiple crossed: above the left value where the argument rises, else at or below it
+    rising = turns[which, left + 1] > turns[which, left]
+    target = math.pi / 2 + math.pi * np.where(rising, turns[which, left] + 1, turns[which, left])
+    lo, hi, addresses = x[left], x[left + 1], reads[which]
+    start = np.sign(v[which, left] - target)
+    for _ in range(_POLE_ITERATIONS):
+        middle = lo + 0.5 * (hi - lo)
+        same = np.sign(_at(program, middle, addresses)[0] - target) == start
+        lo, hi = np.where(same, middle, lo), np.where(same, hi, middle)
+    return lo + 0.5 * (hi - lo)
 
 
 def _at(program: Program, points: np.ndarray, *addresses: np.ndarray) -> list[np.ndarray]:
