@@ -257,3 +257,23 @@ def test_an_activation_with_tan_poles_beyond_the_checked_range_is_warned_of():
         warnings.simplefilter("error")
         ExpressionActivation.from_sympy(sympy.tan(sympy.sin(x)) + x, x)  # |sin x| < pi/2: no pole anywhere
         ExpressionActivation.from_sympy(sympy.sin(x), x)
+
+
+def test_a_neurons_formula_wild_beyond_the_pre_activations_seen_is_warned_of():
+    """A ReLU layer's formula 0.006074*x*(x + cos(x) + 2)**4 + 0.07012, fitted on pre-activations in [-2.05, 2.19],
+    reads 85.5 at x = 5 of the checked range, and was returned without a word (an activations review)."""
+    from srnet.activations import activation_from_neurons, neuron_pairs
+
+    torch.manual_seed(0)
+    torch.nn.Linear(2, 8), torch.nn.Linear(8, 1)  # (the draws of the reviewer's first network, before X)
+    X = torch.randn(400, 2)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    pre, post = neuron_pairs(net, X.numpy(), "0", "1")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        found = activation_from_neurons(pre, post, max_seconds=None, max_generations=3000, random_state=0)
+    said = [str(w.message) for w in seen if "was fitted on pre-activations in" in str(w.message)]
+    g5 = float(found.activation(torch.tensor([5.0], dtype=torch.float64))[0])
+    assert (abs(g5) > post.max() + 2 * np.ptp(post)) == bool(said)  # warned exactly where it is wild
+    assert said and said[0].startswith("the neurons' formula g(x) = ")
+    assert f"on the range [-5, 5] it is checked on, it reads {g5:.4g} at 5: an extrapolation" in said[0]

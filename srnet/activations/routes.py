@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,7 @@ from srnet.activations.programs import (
     check_protected_points,
     check_range_bounds,
     collapse_inputs,
+    formula_text,
     simplify_program,
     standardise_program,
     too_large_to_print,
@@ -313,7 +315,37 @@ def activation_from_neurons(pre, post, *, max_seconds: float = 10.0, max_generat
                                  label=f"route 2 (neurons): h ~ {source}")
     details = {"r2": float(model.score(z[:, None], h)), "generations": int(model.n_generations_),
                "samples": len(rows), "pre_range": [float(z.min()), float(z.max())]}
+    _warn_if_wild_beyond(model, z, h, activation.check_range, formula_text(program))
     return FoundActivation(activation, "neurons", source, time.perf_counter() - started, details)
+
+
+#: Beyond the pre-activations seen, a neurons' formula that leaves the outputs' seen span widened by this many
+#: times its width on the checked range is warned of.
+WILD_SPANS = 2.0
+
+
+def _warn_if_wild_beyond(model, z: np.ndarray, h: np.ndarray, check_range, formula: str) -> None:
+    """Warn where the formula fitted to the neurons on their pre-activations (``z`` in [low, high]) leaves the
+    outputs' span (``h``) by more than WILD_SPANS of its width on the part of ``check_range`` beyond them: a
+    ReLU layer's formula 0.006074*z*(z + cos(z) + 2)**4 + 0.07012, fitted on [-2.05, 2.19], read 85.5 at 5
+    and was returned without a word (ReLU(5) = 5)."""
+    low, high = float(z.min()), float(z.max())
+    beyond = np.concatenate([np.linspace(check_range[0], low, 50) if check_range[0] < low else [],
+                             np.linspace(high, check_range[1], 50) if check_range[1] > high else []])
+    if not beyond.size:
+        return
+    with np.errstate(all="ignore"):
+        values = np.asarray(model.predict(beyond[:, None]), dtype=np.float64)
+    span = float(np.ptp(h))
+    wild = ~np.isfinite(values) | (values > h.max() + WILD_SPANS * span) | (values < h.min() - WILD_SPANS * span)
+    if wild.any():
+        at = beyond[np.argmax(np.where(np.isfinite(values), np.abs(values), np.inf))]
+        warnings.warn(f"the neurons' formula g(x) = {formula} was fitted on pre-activations in [{low:.4g}, "
+                      f"{high:.4g}], where the neurons "
+                      f"output [{h.min():.4g}, {h.max():.4g}]; beyond them, on the range [{check_range[0]:g}, "
+                      f"{check_range[1]:g}] it is checked on, it reads {values[beyond == at][0]:.4g} at "
+                      f"{at:.4g}: an extrapolation; fit on data that reach that range, or check it on the one seen",
+                      UserWarning, stacklevel=3)
 
 
 __all__ = ["FoundActivation", "activation_from_data", "activation_from_layer", "activation_from_neurons",
