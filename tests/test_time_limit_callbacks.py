@@ -33,29 +33,3 @@ def test_a_time_limit_waits_until_a_gc_callback_has_returned(monkeypatch):
         gc.callbacks.remove(diagnosis._gc_callback)
     assert limit.expired and diagnosis.calls > 10
     assert not ignored, [str(a.exc_type) for a in ignored]
-
-
-def test_limits_share_one_watchdog_thread_and_each_stops_its_own_block():
-    """A thread started per limit (one per sympy call, thousands in a batch) once hung a Dask worker for good in
-    Thread.start: now one watchdog serves every limit of the process; limits in four threads at once, half
-    of them expiring, each stop their own block and no other."""
-    import threading
-
-    def work(outcomes):
-        for k in range(60):
-            with time_limit(0.002 if k % 2 else 5) as limit:
-                while k % 2:
-                    sum(range(100))
-            outcomes.append(limit.expired == bool(k % 2))
-
-    with time_limit(5):
-        pass  # (the watchdog is up)
-    before = threading.active_count()
-    outcomes = []
-    workers = [threading.Thread(target=work, args=(outcomes,)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    while any(worker.is_alive() for worker in workers):
-        assert threading.active_count() <= before + 4  # the four workers, no thread per limit
-        time.sleep(0.005)
-    assert len(outcomes) == 240 and all(outcomes)

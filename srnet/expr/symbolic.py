@@ -73,62 +73,15 @@ def _in_callback(thread_id: int, depth: int = 4) -> bool:
     return False
 
 
-class _Watchdog:
-    """The one thread that stops every :class:`time_limit` of the process at its deadline.  A thread started per
-    limit (thousands in a batch, one per sympy call) once hung a Dask worker for good: its task stood in
-    ``Thread.start`` (``_start_new_thread``) while the worker's garbage-collection callback waited, and the
-    batch with it.  Limits are registered as they are entered and taken out as they end; the thread sleeps
-    until the nearest deadline."""
-
-    def __init__(self):
-        self._lock = threading.Condition()
-        self._limits: set = set()
-        self._thread = None
-
-    def add(self, limit) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():  # (first use, or a forked child's)
-                self._thread = threading.Thread(target=self._run, name="srnet time limits", daemon=True)
-                self._thread.start()
-            self._limits.add(limit)
-            limit._armed = True  # only now may it fire (an outer stop raised in this method leaves it unarmed)
-            self._lock.notify()
-
-    def remove(self, limit) -> None:
-        with self._lock:
-            self._limits.discard(limit)
-
-    def _run(self) -> None:
-        with self._lock:
-            while True:
-                now = time.monotonic()
-                for limit in [limit for limit in self._limits if limit._armed and limit._next <= now]:
-                    # not inside a callback (seen once a suite: "Exception ignored in gc_callback"): a moment
-                    # later; again every REPEAT_SECONDS: one raised inside a weakref callback or __del__ is ignored
-                    if _in_callback(limit._target):
-                        limit._next = now + CALLBACK_WAIT_SECONDS
-                    else:
-                        limit._fired = True
-                        _raise_in(limit._target, limit._signal)
-                        limit._next = now + limit.REPEAT_SECONDS
-                waits = [limit._next - now for limit in self._limits if limit._armed]
-                self._lock.wait(max(0.0, min(waits)) if waits else None)
-
-
-_WATCHDOG = _Watchdog()
-if hasattr(os, "register_at_fork"):  # a forked child (simplify's) has no watchdog thread, and may have copied
-    # its lock held: it starts afresh
-    os.register_at_fork(after_in_child=_WATCHDOG.__init__)
-
-
 class time_limit:
     """``with time_limit(seconds) as limit:`` stops the block once it has run ``seconds``; then
     ``limit.expired`` is True and the caller falls back.
 
-    The process's watchdog thread (:class:`_Watchdog`) raises this limit's own :class:`SympyTimeout` in this
-    thread (any thread, unlike a signal alarm: Dask runs its tasks in worker threads), and only this limit's
-    ``with`` stops it: limits nest, an outer one's deadline passes through the inner ones.  It interrupts
-    Python code only, which is all sympy runs.
+    A watchdog thread raises this limit's own :class:`SympyTimeout` in this
+    thread (any thread, unlike a signal alarm: Dask runs its tasks in worker
+    threads), and only this limit's ``with`` stops it: limits nest, an outer
+    one's deadline passes through the inner ones.  It interrupts Python code
+    only, which is all sympy runs.
     """
 
     REPEAT_SECONDS = 0.1
@@ -140,15 +93,36 @@ class time_limit:
     def __enter__(self):
         self._signal = type("SympyTimeout", (SympyTimeout,), {})
         self._target = threading.get_ident()
-        self._fired, self._armed = False, False
-        self._next = time.monotonic() + self.seconds
-        _WATCHDOG.add(self)  # (last: a stop raised before it is armed must not fire after an escaped with)
+        self._lock = threading.Lock()
+        self._active, self._fired = True, False
+        self._entered, self._done = threading.Event(), threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
+        self._entered.set()  # only now may it fire: raised inside threading's own start(), it escaped the with
         return self
+
+    def _watch(self):
+        self._entered.wait()
+        if self._done.wait(self.seconds):
+            return
+        while True:  # again every REPEAT_SECONDS: one raised inside a weakref callback or __del__ is ignored
+            with self._lock:
+                if not self._active:
+                    return
+                # not inside a callback (seen once a suite: "Exception ignored in gc_callback"): a moment later
+                waiting = _in_callback(self._target)
+                if not waiting:
+                    self._fired = True
+                    _raise_in(self._target, self._signal)
+            if self._done.wait(CALLBACK_WAIT_SECONDS if waiting else self.REPEAT_SECONDS):
+                return
 
     def __exit__(self, kind, value, traceback) -> bool:
         while True:  # the timeout may be raised here, as the block ends: it is this limit's all the same
             try:
-                _WATCHDOG.remove(self)  # (under the watchdog's lock: it cannot fire once this returns)
+                with self._lock:
+                    self._active = False
+                self._done.set()
                 if self._fired:  # fired as the block ended: cancel it if it has not been raised yet
                     _raise_in(self._target, None)
                 break
