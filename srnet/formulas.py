@@ -598,7 +598,7 @@ def _quotient_blows_up(numerator: np.ndarray, denominator: np.ndarray) -> bool:
         return True
     a, b = numerator[finite], denominator[finite]
     size = np.abs(b)
-    nearest = np.argsort(size)[: max(1, len(b) // 50)]  # the 2 % of samples closest to the zero of b
+    nearest = _nearest_to_zero(size)
     with np.errstate(all="ignore"):
         quotient = np.abs(a / np.where(size > 0, b, np.finfo(float).tiny))
     typical = float(np.median(quotient))
@@ -613,19 +613,24 @@ LIMIT_TOLERANCE = 0.01
 BESIDE_ZERO = 0.02
 
 
+def _nearest_to_zero(size: np.ndarray) -> np.ndarray:
+    """Indices of the 2 % of samples (one at least) whose ``size`` (a magnitude) is least: those beside a zero."""
+    return np.argsort(size)[: max(1, len(size) // 50)]
+
+
 def _limits_off_protection(numerator: np.ndarray, denominator: np.ndarray, zeros: np.ndarray, protected: float):
-    """(least, largest) of a / b at the samples beside the zeros of b (the 2 % where ``zeros``, the value that is
-    0 where b is, is nearest 0, within BESIDE_ZERO of its median magnitude: sqrt|x| is 0.1 of its median where
-    x is 0.01 of its), where most of them
-    differ from the protected value by more than LIMIT_TOLERANCE of the quotient's spread: the limits the
-    quotient tends to there are not what the model computes (2x/x: 2, protected 1; 2xy/x: 2y, y in [-1, 1];
-    an explained network's formula read 0.829 at (0, 0) against its limit -0.159); None where the protected
-    value is the limit (sin(x)/x), or where no sample lies beside a zero (too few rows to tell)."""
+    """(least, largest) of a / b at the samples beside the zeros of b (:func:`_nearest_to_zero` of ``zeros``, the
+    value that is 0 where b is, and within BESIDE_ZERO of its median magnitude: sqrt|x| is 0.1 of its median
+    where x is 0.01 of its), where most of them differ from the protected value by more than LIMIT_TOLERANCE of
+    the quotient's spread: the limits the quotient tends to there are not what the model computes (2x/x: 2,
+    protected 1; 2xy/x: 2y, y in [-1, 1]; an explained network's formula read 0.829 at (0, 0) against its limit
+    -0.159); None where the protected value is the limit (sin(x)/x), or where no sample lies beside a zero (too
+    few rows to tell)."""
     finite = np.isfinite(numerator) & np.isfinite(denominator) & np.isfinite(zeros) & (denominator != 0)
     if finite.sum() < 2:
         return None
     quotient, size = numerator[finite] / denominator[finite], np.abs(zeros[finite])
-    nearest = np.argsort(size)[: max(1, len(size) // 50)]
+    nearest = _nearest_to_zero(size)
     near = quotient[nearest[size[nearest] <= BESIDE_ZERO * float(np.median(size))]]
     if not near.size:
         return None

@@ -339,13 +339,12 @@ def _warn_if_wild_beyond(model, z: np.ndarray, h: np.ndarray, check_range, formu
     span = float(np.ptp(h))
     wild = ~np.isfinite(values) | (values > h.max() + WILD_SPANS * span) | (values < h.min() - WILD_SPANS * span)
     if wild.any():
-        at = beyond[np.argmax(np.where(np.isfinite(values), np.abs(values), np.inf))]
+        worst = int(np.argmax(np.where(np.isfinite(values), np.abs(values), np.inf)))
         warnings.warn(f"the neurons' formula g(x) = {formula} was fitted on pre-activations in [{low:.4g}, "
-                      f"{high:.4g}], where the neurons "
-                      f"output [{h.min():.4g}, {h.max():.4g}]; beyond them, on the range [{check_range[0]:g}, "
-                      f"{check_range[1]:g}] it is checked on, it reads {values[beyond == at][0]:.4g} at "
-                      f"{at:.4g}: an extrapolation; fit on data that reach that range, or check it on the one seen",
-                      UserWarning, stacklevel=3)
+                      f"{high:.4g}], where the neurons output [{h.min():.4g}, {h.max():.4g}]; beyond them, on the "
+                      f"range [{check_range[0]:g}, {check_range[1]:g}] it is checked on, it reads "
+                      f"{values[worst]:.4g} at {beyond[worst]:.4g}: an extrapolation; fit on data that reach that "
+                      f"range, or check it on the one seen", UserWarning, stacklevel=3)
 
 
 __all__ = ["FoundActivation", "activation_from_data", "activation_from_layer", "activation_from_neurons",
