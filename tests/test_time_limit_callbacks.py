@@ -26,10 +26,75 @@ def test_a_time_limit_waits_until_a_gc_callback_has_returned(monkeypatch):
     diagnosis = GCDiagnosis()
     gc.callbacks.append(diagnosis._gc_callback)
     try:
-        with time_limit(0.05) as limit:
-            while True:
-                gc.collect(0)
+        for _ in range(15):  # (each stop is a new chance to land in the callback: the watchdog may lose the
+            # interpreter to this thread between looking where it is and raising)
+            with time_limit(0.01) as limit:
+                while True:
+                    gc.collect(0)
+                    end = time.perf_counter() + 0.001  # (a little time outside the callback: with none, the
+                    while time.perf_counter() < end:    # watchdog waited up to a minute for a moment to stop it)
+                        pass
+            assert limit.expired
     finally:
         gc.callbacks.remove(diagnosis._gc_callback)
-    assert limit.expired and diagnosis.calls > 10
+    assert diagnosis.calls > 30
     assert not ignored, [str(a.exc_type) for a in ignored]
+
+
+def test_limits_share_one_watchdog_thread_and_each_stops_its_own_block():
+    """A thread started per limit (one per sympy call, thousands in a batch) once hung a Dask worker for good in
+    Thread.start: now one watchdog serves every limit of the process; limits in four threads at once, half
+    of them expiring, each stop their own block and no other."""
+    import threading
+
+    def work(outcomes):
+        for k in range(60):
+            with time_limit(0.002 if k % 2 else 5) as limit:
+                while k % 2:
+                    sum(range(100))
+            outcomes.append(limit.expired == bool(k % 2))
+
+    with time_limit(5):
+        pass  # (the watchdog is up)
+    before = threading.active_count()
+    outcomes = []
+    workers = [threading.Thread(target=work, args=(outcomes,)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    while any(worker.is_alive() for worker in workers):
+        assert threading.active_count() <= before + 4  # the four workers, no thread per limit
+        time.sleep(0.005)
+    assert len(outcomes) == 240 and all(outcomes)
+
+
+def test_outer_stops_landing_as_inner_limits_begin_and_end_neither_hang_nor_leave_a_limit_behind(monkeypatch):
+    """Nested limits in three threads, the outer ones expiring every millisecond or so while the inner ones are
+    entered and left as fast as they can be: with a thread per limit this hung within seconds (a stop landed in
+    a watchdog being started, which shares its starter's id until it runs); an outer stop that lands as an inner
+    limit ends must take that limit out all the same (else it fires later, outside any with of its own)."""
+    import random
+    import threading
+
+    from srnet.expr.symbolic import _WATCHDOG
+
+    def work(seed, outcomes):
+        rng = random.Random(seed)
+        for _ in range(150):
+            with time_limit(rng.uniform(0.0005, 0.003)) as outer:
+                while True:
+                    with time_limit(5):
+                        sum(range(20))
+            outcomes.append(outer.expired)
+
+    ignored = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda hook_args: ignored.append(hook_args))
+    outcomes = []
+    workers = [threading.Thread(target=work, args=(seed, outcomes), daemon=True) for seed in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(worker.is_alive() for worker in workers), "a time limit hung"
+    assert len(outcomes) == 450 and all(outcomes)
+    assert not _WATCHDOG._limits  # every limit, inner and outer, taken out as its block ended
+    assert not ignored, [str(a.exc_type) for a in ignored]  # (with a thread per limit: stops in starting threads)

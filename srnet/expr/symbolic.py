@@ -48,8 +48,8 @@ def _raise_in(thread_id: int, exception) -> None:
                                                None if exception is None else ctypes.py_object(exception))
 
 
-#: How long the watchdog waits before looking again when the thread is inside a callback.
-CALLBACK_WAIT_SECONDS = 0.002
+#: How long the watchdog waits before looking again when the thread is where no stop may land.
+UNSAFE_WAIT_SECONDS = 0.002
 
 #: Frames a stop must not land in: there it is "ignored" (printed as "Exception ignored in ...", and a weakref
 #: callback cut short may leave its dictionary holding a dead entry); the watchdog waits them out.
@@ -59,10 +59,14 @@ _CALLBACK_FILES = ("weakref.py", "_weakrefset.py")
 _CALLBACK_NAMES = ("__del__", "gc_callback")
 
 
-def _in_callback(thread_id: int, depth: int = 4) -> bool:
+def _unsafe_to_stop(thread_id: int, depth: int = 4) -> bool:
     """Whether the thread runs (within ``depth`` frames of its top) a weakref callback, a finaliser or a
-    garbage-collection callback."""
+    garbage-collection callback, or is itself inside threading's code (a stop there leaves a lock or condition
+    half changed, and a thread being started shares its starter's id until it runs: the stop lands in both) or
+    at the start of a time limit's own leaving (:data:`_LIMITS_OWN_CODE`)."""
     frame = sys._current_frames().get(thread_id)
+    if frame is not None and (frame.f_code in _LIMITS_OWN_CODE or frame.f_code.co_filename == threading.__file__):
+        return True
     for _ in range(depth):
         if frame is None:
             return False
@@ -73,15 +77,87 @@ def _in_callback(thread_id: int, depth: int = 4) -> bool:
     return False
 
 
+class _Watchdog:
+    """The one thread that stops every :class:`time_limit` of the process at its deadline.  A thread started per
+    limit (thousands in a batch, one per sympy call) once hung a Dask worker for good, its task standing in
+    ``Thread.start``: until a new thread first runs, its thread state carries its starter's id, so an outer
+    limit's stop raised in the starter at that moment landed in the new thread too, which died before saying it
+    had started, and the starter waited for ever (reproduced: nested limits in three threads hung within
+    seconds).  No thread is started inside a limit now.  Limits are registered as they are entered and taken
+    out as they end; the thread sleeps until the nearest deadline."""
+
+    def __init__(self):
+        # Only C locks on the paths a limited thread takes (no Condition, no Event: a stop that lands inside
+        # threading's own code, as it can when the watchdog loses the interpreter between looking where the
+        # thread is and raising, left a Condition's lock held for good, and every thread waiting on it).  A
+        # thread waiting for ``_lock`` stands in srnet's frame: a stop lands once the lock is held, inside the
+        # ``with``, which lets it go.
+        self._lock = threading.Lock()
+        self._asleep = threading.Lock()  # held while the watchdog sleeps: released, it wakes
+        self._asleep.acquire()
+        self._limits: set = set()
+        self._thread = None
+
+    def add(self, limit) -> None:
+        with self._lock:
+            if self._thread is None:  # first use in this process (a forked child starts afresh): no limit is
+                # active anywhere, so no stop can land in the thread being started
+                self._thread = threading.Thread(target=self._run, name="srnet time limits", daemon=True)
+                self._thread.start()
+            self._limits.add(limit)
+        try:
+            self._asleep.release()  # (its deadline may be the nearest)
+        except RuntimeError:
+            pass  # awake already
+
+    def remove(self, limit) -> None:
+        with self._lock:
+            self._limits.discard(limit)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                for limit in [limit for limit in self._limits if limit._armed and limit._next <= now]:
+                    self._fire(limit, now)
+                # (a limit not yet armed is an instant from being so, and then wakes no one: looked at again soon)
+                waits = [limit._next - now if limit._armed else UNSAFE_WAIT_SECONDS for limit in self._limits]
+            # until woken or the nearest deadline; either way held again (a limit added since is looked at next)
+            self._asleep.acquire(timeout=max(0.0, min(waits)) if waits else -1)
+
+    @staticmethod
+    def _fire(limit, now: float) -> None:
+        """Raise the limit's stop in its thread, unless that thread stands where no stop may land
+        (:func:`_unsafe_to_stop`; seen once a suite: "Exception ignored in gc_callback"): then a moment later.
+        Again every REPEAT_SECONDS: one that lands in a weakref callback or a finaliser all the same is ignored."""
+        limit._next = now + UNSAFE_WAIT_SECONDS
+        if _unsafe_to_stop(limit._target):
+            return
+        limit._fired = True
+        _raise_in(limit._target, limit._signal)
+        # Looked at again: if this thread lost the interpreter between the look and the raise (a busy host), the
+        # target may have run on into a callback or threading's code; there the stop is cancelled before it can
+        # land, and tried a moment later.  Only a second loss, between the raise and this look, lets one through.
+        if _unsafe_to_stop(limit._target):
+            _raise_in(limit._target, None)
+        else:
+            limit._next = now + limit.REPEAT_SECONDS
+
+
+_WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):  # a forked child (simplify's) has no watchdog thread, and may have copied
+    # its lock held: it starts afresh
+    os.register_at_fork(after_in_child=_WATCHDOG.__init__)
+
+
 class time_limit:
     """``with time_limit(seconds) as limit:`` stops the block once it has run ``seconds``; then
     ``limit.expired`` is True and the caller falls back.
 
-    A watchdog thread raises this limit's own :class:`SympyTimeout` in this
-    thread (any thread, unlike a signal alarm: Dask runs its tasks in worker
-    threads), and only this limit's ``with`` stops it: limits nest, an outer
-    one's deadline passes through the inner ones.  It interrupts Python code
-    only, which is all sympy runs.
+    The process's watchdog thread (:class:`_Watchdog`) raises this limit's own :class:`SympyTimeout` in this
+    thread (any thread, unlike a signal alarm: Dask runs its tasks in worker threads), and only this limit's
+    ``with`` stops it: limits nest, an outer one's deadline passes through the inner ones.  It interrupts
+    Python code only, which is all sympy runs.
     """
 
     REPEAT_SECONDS = 0.1
@@ -93,43 +169,44 @@ class time_limit:
     def __enter__(self):
         self._signal = type("SympyTimeout", (SympyTimeout,), {})
         self._target = threading.get_ident()
-        self._lock = threading.Lock()
-        self._active, self._fired = True, False
-        self._entered, self._done = threading.Event(), threading.Event()
-        self._watcher = threading.Thread(target=self._watch, daemon=True)
-        self._watcher.start()
-        self._entered.set()  # only now may it fire: raised inside threading's own start(), it escaped the with
+        self._fired, self._armed, self._landed = False, False, False
+        self._next = time.monotonic() + self.seconds
+        try:
+            _WATCHDOG.add(self)
+        except SympyTimeout:  # an outer limit's stop, landed as this one was entered: this one must not outlive it
+            self._leave()
+            raise
+        self._armed = True  # only now may it fire: its stop must land inside the with, which alone catches it
         return self
 
-    def _watch(self):
-        self._entered.wait()
-        if self._done.wait(self.seconds):
-            return
-        while True:  # again every REPEAT_SECONDS: one raised inside a weakref callback or __del__ is ignored
-            with self._lock:
-                if not self._active:
-                    return
-                # not inside a callback (seen once a suite: "Exception ignored in gc_callback"): a moment later
-                waiting = _in_callback(self._target)
-                if not waiting:
-                    self._fired = True
-                    _raise_in(self._target, self._signal)
-            if self._done.wait(CALLBACK_WAIT_SECONDS if waiting else self.REPEAT_SECONDS):
-                return
-
     def __exit__(self, kind, value, traceback) -> bool:
-        while True:  # the timeout may be raised here, as the block ends: it is this limit's all the same
+        outer = self._leave()
+        self.expired = self._landed or (kind is not None and issubclass(kind, self._signal))
+        if outer is not None:  # an outer limit's deadline passed as this block ended: it stops the outer block
+            raise outer
+        return self.expired
+
+    def _leave(self) -> SympyTimeout | None:
+        """Take this limit out of the watchdog, whatever stops land meanwhile (its own, or an outer limit's as
+        the block ends, which must not leave it registered to fire later, outside any ``with`` of its own);
+        returns an outer limit's stop that landed, to be raised again."""
+        outer = None
+        while True:
             try:
-                with self._lock:
-                    self._active = False
-                self._done.set()
+                _WATCHDOG.remove(self)  # (under the watchdog's lock: it cannot fire once this returns)
                 if self._fired:  # fired as the block ended: cancel it if it has not been raised yet
                     _raise_in(self._target, None)
-                break
+                return outer
             except self._signal:
-                kind = self._signal
-        self.expired = kind is not None and issubclass(kind, self._signal)
-        return self.expired
+                self._landed = True
+            except SympyTimeout as stop:
+                outer = stop
+
+
+#: Where a time limit's stop must not land: before ``_leave``'s ``try`` (a stop at the very start of ``__exit__``
+#: left its limit registered, to fire later outside any ``with`` of its own).  Everywhere else in entering and
+#: leaving, a stop is caught and the registration undone.
+_LIMITS_OWN_CODE = frozenset((time_limit.__exit__.__code__, time_limit._leave.__code__))
 
 
 #: A rebuild's time beyond :data:`IN_PROCESS_SECONDS` per node of the expression (a 6500-operation chain's
