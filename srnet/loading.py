@@ -17,6 +17,7 @@ from torch import nn
 
 from srnet.data import class_indices, counted, load_table
 from srnet.metrics import rmse_r2
+from srnet.names import label_text
 from srnet.networks import BINARY_LOGIT, load_network, parse_architecture
 from srnet.probe import accepts_width, plan_layers
 from srnet.reference import load_reference
@@ -154,11 +155,6 @@ def network_fit(workload: Workload) -> dict:
     if not np.any(target != target[0]):
         return {"network_r2": None, "network_fit_note": "the target is constant: it has no R2"}
     return {"network_r2": rmse_r2(target, output)[1]}
-
-
-def label_text(label) -> str:
-    """A class label as text, as ``--classes`` names it: 1, not 1.0, from a CSV."""
-    return str(int(label) if isinstance(label, float) and label.is_integer() else label).strip()
 
 
 def _labels_text(labels: np.ndarray) -> str:

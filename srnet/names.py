@@ -124,13 +124,20 @@ def unused_name(name: str, taken: set) -> str:
     return name
 
 
+def label_text(label) -> str:
+    """A class label as text: 1, not 1.0 (a whole number, as a CSV's float column holds it), True and setosa as
+    they are.  One way for ``--classes`` (which names labels so), the lines that list a target's labels and
+    :func:`class_name`."""
+    import numbers
+
+    whole = isinstance(label, numbers.Real) and not isinstance(label, bool) and float(label).is_integer()
+    return str(int(label) if whole else label).strip()
+
+
 def class_name(label) -> str:
     """A class label as printed, "class 1" (a whole number, 1.0 or 1) or "class setosa": one way for the
     explanation's lines and its decision map's legend (which read "1.0 (output 0)" beside "class 1")."""
-    import numbers
-
-    shown = int(label) if isinstance(label, numbers.Real) and float(label).is_integer() else label
-    return f"class {shown}"
+    return f"class {label_text(label)}"
 
 
 def check_columns(columns, expected, whose: str, fix: str | None = None) -> None:
