@@ -6,7 +6,9 @@ import gc
 import sys
 import time
 
-from srnet.expr.symbolic import time_limit
+import pytest
+
+from srnet.expr.symbolic import SympyTimeout, time_limit
 
 
 class GCDiagnosis:  # the shape of distributed.gc.GCDiagnosis: a bound method named _gc_callback
@@ -98,3 +100,52 @@ def test_outer_stops_landing_as_inner_limits_begin_and_end_neither_hang_nor_leav
     assert len(outcomes) == 450 and all(outcomes)
     assert not _WATCHDOG._limits  # every limit, inner and outer, taken out as its block ended
     assert not ignored, [str(a.exc_type) for a in ignored]  # (with a thread per limit: stops in starting threads)
+
+
+def _held_as_the_limit_is_left(seconds):
+    """A profile hook that holds the thread for ``seconds`` at the entry of the watchdog's ``remove`` (as when it
+    loses the interpreter there, or waits for the watchdog's lock): a deadline passes as the limit is left."""
+    from srnet.expr.symbolic import _Watchdog
+
+    def hook(frame, event, arg):
+        if event == "call" and frame.f_code is _Watchdog.remove.__code__:
+            sys.setprofile(None)
+            time.sleep(seconds)
+    return hook
+
+
+def test_a_stop_landing_as_a_limit_is_left_swallows_neither_the_blocks_error_nor_an_outer_stop():
+    """A limit's own stop that lands as it is left marks it expired and swallows nothing (it returned True from
+    __exit__: a ValueError leaving the block vanished, and an outer limit's stop passing through was caught by
+    the inner limit, the outer block running on and reading not expired)."""
+    with pytest.raises(ValueError, match="the block's own"):
+        with time_limit(0.01) as limit:
+            sys.setprofile(_held_as_the_limit_is_left(0.05))
+            raise ValueError("the block's own")
+    assert limit.expired
+
+    reached = False
+    with time_limit(0.01) as outer:
+        with time_limit(0.03) as inner:
+            try:
+                while True:
+                    pass
+            except SympyTimeout:
+                sys.setprofile(_held_as_the_limit_is_left(0.05))
+                raise
+        reached = True
+    assert outer.expired and inner.expired and not reached
+
+
+def test_a_limit_of_infinite_seconds_leaves_the_watchdog_serving_the_others():
+    """inf seconds (or any beyond threading.TIMEOUT_MAX) killed the watchdog thread with an OverflowError: no
+    later limit ever stopped."""
+    import math
+
+    with time_limit(math.inf) as unlimited:
+        time.sleep(0.02)
+    start = time.monotonic()
+    with time_limit(0.02) as limit:
+        while time.monotonic() - start < 5:
+            pass
+    assert not unlimited.expired and limit.expired and time.monotonic() - start < 2

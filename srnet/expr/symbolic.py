@@ -62,7 +62,7 @@ _CALLBACK_NAMES = ("__del__", "gc_callback")
 def _unsafe_to_stop(thread_id: int, depth: int = 4) -> bool:
     """Whether the thread runs (within ``depth`` frames of its top) a weakref callback, a finaliser or a
     garbage-collection callback, or is itself inside threading's code (a stop there leaves a lock or condition
-    half changed, and a thread being started shares its starter's id until it runs: the stop lands in both) or
+    half changed, and a thread being started shares its starter's id until it runs: the stop lands there) or
     at the start of a time limit's own leaving (:data:`_LIMITS_OWN_CODE`)."""
     frame = sys._current_frames().get(thread_id)
     if frame is not None and (frame.f_code in _LIMITS_OWN_CODE or frame.f_code.co_filename == threading.__file__):
@@ -81,10 +81,11 @@ class _Watchdog:
     """The one thread that stops every :class:`time_limit` of the process at its deadline.  A thread started per
     limit (thousands in a batch, one per sympy call) once hung a Dask worker for good, its task standing in
     ``Thread.start``: until a new thread first runs, its thread state carries its starter's id, so an outer
-    limit's stop raised in the starter at that moment landed in the new thread too, which died before saying it
+    limit's stop raised in the starter at that moment landed in the new thread instead, which died before saying it
     had started, and the starter waited for ever (reproduced: nested limits in three threads hung within
-    seconds).  No thread is started inside a limit now.  Limits are registered as they are entered and taken
-    out as they end; the thread sleeps until the nearest deadline."""
+    seconds).  srnet starts no thread inside a limit now (a block that starts or joins threads itself stands in
+    threading's code, where the watchdog waits: it is stopped late).  Limits are registered as they are entered
+    and taken out as they end; the thread sleeps until the nearest deadline."""
 
     def __init__(self):
         # Only C locks on the paths a limited thread takes (no Condition, no Event: a stop that lands inside
@@ -92,7 +93,8 @@ class _Watchdog:
         # thread is and raising, left a Condition's lock held for good, and every thread waiting on it).  A
         # thread waiting for ``_lock`` stands in srnet's frame: a stop lands once the lock is held, inside the
         # ``with``, which lets it go.
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # (re-entrant: a finaliser run by a collection in the watchdog thread may
+        # enter a limit)
         self._asleep = threading.Lock()  # held while the watchdog sleeps: released, it wakes
         self._asleep.acquire()
         self._limits: set = set()
@@ -118,12 +120,14 @@ class _Watchdog:
         while True:
             with self._lock:
                 now = time.monotonic()
-                for limit in [limit for limit in self._limits if limit._armed and limit._next <= now]:
+                limits = list(self._limits)
+                for limit in [limit for limit in limits if limit._armed and limit._next <= now]:
                     self._fire(limit, now)
                 # (a limit not yet armed is an instant from being so, and then wakes no one: looked at again soon)
-                waits = [limit._next - now if limit._armed else UNSAFE_WAIT_SECONDS for limit in self._limits]
-            # until woken or the nearest deadline; either way held again (a limit added since is looked at next)
-            self._asleep.acquire(timeout=max(0.0, min(waits)) if waits else -1)
+                waits = [limit._next - now if limit._armed else UNSAFE_WAIT_SECONDS for limit in limits]
+            # until woken or the nearest deadline (a limit of inf seconds, or over TIMEOUT_MAX, killed the thread
+            # with an OverflowError); either way held again (a limit added since is looked at next)
+            self._asleep.acquire(timeout=min(max(0.0, min(waits)), threading.TIMEOUT_MAX) if waits else -1)
 
     @staticmethod
     def _fire(limit, now: float) -> None:
@@ -137,7 +141,8 @@ class _Watchdog:
         _raise_in(limit._target, limit._signal)
         # Looked at again: if this thread lost the interpreter between the look and the raise (a busy host), the
         # target may have run on into a callback or threading's code; there the stop is cancelled before it can
-        # land, and tried a moment later.  Only a second loss, between the raise and this look, lets one through.
+        # land (any pending stop of that thread: others are raised again), and tried a moment later.  Only a
+        # second loss, between the raise and this look, lets one through.
         if _unsafe_to_stop(limit._target):
             _raise_in(limit._target, None)
         else:
@@ -156,7 +161,8 @@ class time_limit:
 
     The process's watchdog thread (:class:`_Watchdog`) raises this limit's own :class:`SympyTimeout` in this
     thread (any thread, unlike a signal alarm: Dask runs its tasks in worker threads), and only this limit's
-    ``with`` stops it: limits nest, an outer one's deadline passes through the inner ones.  It interrupts
+    ``with`` stops it: limits nest, an outer one's deadline passes through the inner ones, and so does any
+    other exception leaving the block.  It interrupts
     Python code only, which is all sympy runs.
     """
 
@@ -181,10 +187,12 @@ class time_limit:
 
     def __exit__(self, kind, value, traceback) -> bool:
         outer = self._leave()
-        self.expired = self._landed or (kind is not None and issubclass(kind, self._signal))
+        own = kind is not None and issubclass(kind, self._signal)
+        self.expired = self._landed or own
         if outer is not None:  # an outer limit's deadline passed as this block ended: it stops the outer block
             raise outer
-        return self.expired
+        return own  # (a stop of its own that landed as it ended swallows nothing: the block's error goes on, an
+        # outer limit's stop too)
 
     def _leave(self) -> SympyTimeout | None:
         """Take this limit out of the watchdog, whatever stops land meanwhile (its own, or an outer limit's as
