@@ -269,9 +269,13 @@ def binary_classifier(model: nn.Module) -> nn.Sequential:
 
 
 def _as_two_logits(model: nn.Sequential) -> nn.Sequential:
-    """``model`` (either layout, its last child the one-logit Linear) with that Linear as :func:`two_logits`."""
+    """``model`` (either layout, its last child the one-logit Linear) with that Linear as :func:`two_logits`:
+    the pair of logits under the Linear's own name, the softmax after it (a child "softmax"), so that the layer
+    explained is named as the user's state_dict names it ('2', not '2.0', which their network has not)."""
     name, last = list(model.named_children())[-1]
-    setattr(model, name, two_logits(last))
+    pair, softmax = two_logits(last)
+    setattr(model, name, pair)
+    model.add_module("softmax", softmax)
     return model
 
 
