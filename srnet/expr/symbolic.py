@@ -162,8 +162,7 @@ class time_limit:
     The process's watchdog thread (:class:`_Watchdog`) raises this limit's own :class:`SympyTimeout` in this
     thread (any thread, unlike a signal alarm: Dask runs its tasks in worker threads), and only this limit's
     ``with`` stops it: limits nest, an outer one's deadline passes through the inner ones, and so does any
-    other exception leaving the block.  It interrupts
-    Python code only, which is all sympy runs.
+    other exception leaving the block.  It interrupts Python code only, which is all sympy runs.
     """
 
     REPEAT_SECONDS = 0.1
