@@ -63,15 +63,18 @@ _THREADS = textwrap.dedent("""
 
     def work():
         for _ in range(10):
-            if not torch.allclose(act(t), want, atol=1e-5):
-                errors.append(1)
+            got = act(t)
+            if not torch.allclose(got, want, atol=1e-5):  # what differs, for a failure to say where
+                bad = (~torch.isclose(got, want, atol=1e-5)).nonzero().flatten()
+                errors.append(f"{bad.numel()} elements from {int(bad[0])} to {int(bad[-1])}: "
+                              f"got {got[bad[:3]].tolist()}, want {want[bad[:3]].tolist()}")
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    assert not errors
+    assert not errors, errors[:4]
     print("ok")
 """)
 
