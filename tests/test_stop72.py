@@ -23,3 +23,20 @@ def test_no_protection_warning_where_no_protection_fires(expr):
 def test_the_protection_warning_still_names_the_primitive_that_fires():
     with pytest.warns(UserWarning, match=r"exp\(a\) as exp\(min\(a, 80\)\).*from about x = 80.6 \(80 where"):
         ExpressionActivation.from_sympy(sympy.log(1 + sympy.exp(x)), check_range=None)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_a_power_of_a_sigmoid_is_built_on_the_sigmoid(fused):
+    """(1 + exp(-x))**-4, sigmoid(x)**4, was built as 1/(1 + exp(-x))**4: its unfused gradient at x = -50 in
+    float32 was NaN (inf * 0), which spread to every weight, where torch.sigmoid(x)**4's is 0."""
+    import torch
+
+    act = ExpressionActivation.from_sympy((1 + sympy.exp(-x)) ** -4, check_range=None, fused=fused)
+    assert [name for name, _, _ in act.program.steps] == ["sigmoid", "square", "square"]
+    t = torch.tensor([-50.0, 1.0, 30.0], requires_grad=True)
+    act(t).sum().backward()
+    u = t.detach().clone().requires_grad_()
+    (torch.sigmoid(u) ** 4).sum().backward()
+    assert torch.allclose(t.grad, u.grad, atol=1e-7) and torch.isfinite(t.grad).all()
+    inside = ExpressionActivation.from_sympy(x / (1 + sympy.exp(-2 * x)) ** 2, check_range=None)
+    assert "div" not in [name for name, _, _ in inside.program.steps]

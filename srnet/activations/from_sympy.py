@@ -12,6 +12,7 @@ of the shapes below is picked up without touching this module:
 * ``u**n`` and ``Abs(u)**n``                 (square, cube; sqrt = |u|**(1/2)),
 * ``-u``                                     (neg),
 * any other unary form, matched as a pattern (sigmoid: ``1/(1 + exp(-u))``),
+  and the negative integer powers of its reciprocal (``(1 + exp(-u))**-4``: sigmoid(u)**4),
 * ``u + v``, ``u - v``, ``u*v``, ``u/v``     (add, sub, mul, div).
 
 Mapping rules (the program computes the engine's protected semantics):
@@ -265,6 +266,10 @@ class _Builder:
         return self.negate(ref) if sign < 0 else ref
 
     def _is_pattern(self, e) -> bool:
+        """A pattern of the table (sigmoid's ``1/(1 + exp(-u))``), or a negative integer power of one's
+        reciprocal (``(1 + exp(-u))**-4``, sigmoid(u)**4), kept out of the denominator as such."""
+        if _pattern_power(e):
+            return True
         return any(e.func == p.func and e.match(p) is not None for p, _ in _TABLE.patterns)
 
     def _pow(self, e):
@@ -275,6 +280,9 @@ class _Builder:
                 n = int(value)
                 if n == 0:
                     return self.constant(1.0)
+                if _pattern_power(e):  # sigmoid(u)**4 as such: (1 + exp(-u))**4 overflowed, and its gradient
+                    # at x = -50 in float32 was NaN (inf * 0) where the fused kernel and torch.sigmoid give 0
+                    return self.power(self.convert(sympy.Pow(base, -1)), -n)
                 ref = self.power(self.convert(base), abs(n))
                 return ref if n > 0 else self.binary("div", self.constant(1.0), ref)
             half = sympy.Rational(1, 2)
@@ -294,6 +302,14 @@ class _Builder:
             return self.convert(sympy.exp(exponent * sympy.log(base)))
         raise ValueError(f"{e}: a power with a variable exponent needs a positive numeric base "
                          "(b**t is converted as exp(t*log(b)))")
+
+
+def _pattern_power(e) -> bool:
+    """``e`` is ``b**-n`` (an integer n > 1) with ``1/b`` a pattern of the table."""
+    if not (e.is_Pow and e.exp.is_Integer and e.exp < -1):
+        return False
+    reciprocal = sympy.Pow(e.base, -1)
+    return any(reciprocal.func == p.func and reciprocal.match(p) is not None for p, _ in _TABLE.patterns)
 
 
 def _number(e) -> float:
