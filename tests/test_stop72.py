@@ -40,3 +40,22 @@ def test_a_power_of_a_sigmoid_is_built_on_the_sigmoid(fused):
     assert torch.allclose(t.grad, u.grad, atol=1e-7) and torch.isfinite(t.grad).all()
     inside = ExpressionActivation.from_sympy(x / (1 + sympy.exp(-2 * x)) ** 2, check_range=None)
     assert "div" not in [name for name, _, _ in inside.program.steps]
+
+
+def test_an_activations_printed_formula_computes_what_it_does_on_its_range():
+    """Constants were always printed to 4 digits: log(|cos((1.565469*x + 0.326)**3)| + 1/2) printed 1.565, which
+    reads -0.037 at x = 4.5 where the activation computes -0.450.  Now as srnet's explanations print theirs:
+    more digits where 4 would move the formula on the activation's range; 4 where they do not."""
+    import numpy as np
+    import torch
+
+    from srnet.expr.symbolic import values_at
+
+    act = ExpressionActivation.from_sympy(sympy.log(sympy.Abs(sympy.cos((1.565469 * x + 0.326) ** 3)) + 0.5))
+    points = np.linspace(-5, 5, 41)
+    printed = values_at(sympy.sympify(act.formula, locals={"x": x}), {"x": points}, len(points))
+    computed = act(torch.tensor(points)).numpy()
+    finite = np.isfinite(printed) & np.isfinite(computed)
+    assert finite.sum() > 30 and np.max(np.abs(printed - computed)[finite]) < 1e-2 * np.std(computed[finite])
+    assert "1.565469" in act.formula
+    assert ExpressionActivation.from_sympy(sympy.sin(x / 5) + x / 7).formula == "0.1429*x + sin(0.2*x)"

@@ -437,9 +437,11 @@ class ExpressionActivation(nn.Module):
 
     @property
     def formula(self) -> str:
-        """The formula g(x) as text, floats to 4 significant digits."""
+        """The formula g(x) as text, floats to 4 significant digits, or more where those would move it on
+        ``check_range`` (else [-5, 5]): log(|cos((1.565469*x + 0.326)**3)| + 1/2) printed 1.565 read -0.037 at
+        x = 4.5, where the activation computes -0.450."""
         if self._formula is None:
-            self._formula = formula_text(self.program)
+            self._formula = formula_text(self.program, span=self.check_range or CHECK_RANGE)
         return self._formula
 
     def extra_repr(self) -> str:
@@ -501,7 +503,7 @@ class ExpressionActivation(nn.Module):
                                     "activation")
         written = data.get("formula")
         # edited by hand: loaded silently as the old one (an older file prints its floats plainly)
-        if isinstance(written, str) and written not in (module.formula,
+        if isinstance(written, str) and written not in (module.formula, formula_text(program),
                                                         formula_text(program, plain_floats=True)):
             warnings.warn(f"the activation file's formula reads {shown(written)}, but its program computes "
                           f"{module.formula}: srnet loads the program (the formula is written for readers; to "

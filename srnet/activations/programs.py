@@ -25,7 +25,7 @@ import torch
 from srnet.activations.from_sympy import program_from_sympy
 from srnet.cgp.primitives import primitive
 from srnet.expr.program import Program
-from srnet.expr.symbolic import FormulaTooLarge, round_constants, to_sympy
+from srnet.expr.symbolic import RESIDUE_POINTS, FormulaTooLarge, round_constants, round_faithfully, to_sympy
 from srnet.expr.torch_module import ProgramModule
 
 #: Range on which formulas are checked by default (standardised pre-activations
@@ -82,8 +82,10 @@ def too_large_to_print(program: Program) -> str | None:
     return None
 
 
-def formula_text(program: Program, digits: int = 4, *, plain_floats: bool = False) -> str:
-    """The formula in ``x``, constants at ``digits`` significant digits; a formula too large to read
+def formula_text(program: Program, digits: int = 4, *, plain_floats: bool = False, span=None) -> str:
+    """The formula in ``x``, constants at ``digits`` significant digits (with ``span``, a range (low, high):
+    more where those move the formula there, as srnet's explanations print theirs,
+    :func:`~srnet.expr.symbolic.round_faithfully`); a formula too large to read
     (written out past MAX_PRINTED_NODES: 48 steps of shared sub-expressions printed 0.9 MB in 17 s, in repr,
     save and every error message) or nested too deeply for sympy's printer (about 200 steps: a RecursionError)
     is named by its size instead.  ``plain_floats``: every float at ``digits`` digits, whole or not
@@ -97,7 +99,10 @@ def formula_text(program: Program, digits: int = 4, *, plain_floats: bool = Fals
         if plain_floats:
             return str(expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)}))
         # read as srnet's formulas are: 3.0*x*sin(x) is 3*x*sin(x), 0.5*x is x/2 (round_constants)
-        return str(round_constants(expr, digits))
+        if span is None:
+            return str(round_constants(expr, digits))
+        points = np.linspace(*span, RESIDUE_POINTS)  # (as many as it reads)
+        return str(round_faithfully(expr, digits, {VARIABLE.name: points}))
     except RecursionError:  # sympy's printer
         return f"<a formula of {len(program.steps)} steps, nested too deeply to print>"
     except FormulaTooLarge as error:  # building the formula: nested too deeply, or of too high a degree
