@@ -72,6 +72,7 @@ from srnet.formulas import (
     most_promising_first,
     network_linear_formula,
     pareto_front,
+    passed_over_for_a_pole,
     refine,
     select,
     warm_up_refinement,
@@ -1023,6 +1024,16 @@ class SRNet(BaseEstimator):
             if cap is not None and chosen.complexity > cap:  # select=N takes the simplest when none is that small
                 warnings.warn(f"no formula of <= {cap} nodes was found; select={cap} took the simplest "
                               f"({chosen.complexity} nodes)", UserWarning, stacklevel=3)
+            passed = None if cap is None else passed_over_for_a_pole(candidates, cap, chosen)
+            if passed is not None:
+                def judged(c):  # (as select ranks them: on the validation sample)
+                    return (f"class agreement {100 * c.validation_agreement:.1f} %" if classification
+                            else f"R2 {c.validation_r2:.6f}")
+
+                warnings.warn(f"select={cap}: the most faithful formula of <= {cap} nodes ({passed.complexity} "
+                              f"nodes, {judged(passed)}) has a pole in the domain ({passed.singularities[0]}); "
+                              f"the most faithful without one is selected ({chosen.complexity} nodes, "
+                              f"{judged(chosen)})", UserWarning, stacklevel=3)
             self.formula_ = chosen.formula
             # each rounds and prints its formulas once; LaTeX only for the formulas the report shows
             self.candidates_ = [c.summary(latex=False) for c in candidates]

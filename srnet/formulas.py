@@ -990,6 +990,17 @@ def select(candidates: list[Candidate], rule="best") -> Candidate:
     return chosen
 
 
+def passed_over_for_a_pole(candidates: list[Candidate], cap: int, chosen: Candidate) -> Candidate | None:
+    """The most accurate formula of at most ``cap`` nodes where :func:`select` took another (``chosen``) for
+    having no pole in the domain: a user who asked for ``--complexity 23`` got a 15-node formula in silence
+    while the front listed a more faithful one of 23 nodes (marked "pole in the domain")."""
+    within = [c for c in candidates if c.complexity <= cap]
+    if not within:
+        return None
+    best = min(within, key=lambda c: (_error(c), c.complexity))
+    return best if best is not chosen and best.singularities and not chosen.singularities else None
+
+
 def _pole_free_if_close(candidates: list[Candidate]) -> list[Candidate]:
     """The pole-free candidates, unless a formula with a pole beats them all
     by more than POLE_TOLERANCE (then all of them)."""

@@ -59,3 +59,19 @@ def test_an_activations_printed_formula_computes_what_it_does_on_its_range():
     assert finite.sum() > 30 and np.max(np.abs(printed - computed)[finite]) < 1e-2 * np.std(computed[finite])
     assert "1.565469" in act.formula
     assert ExpressionActivation.from_sympy(sympy.sin(x / 5) + x / 7).formula == "0.1429*x + sin(0.2*x)"
+
+
+def test_a_cap_that_passes_over_its_most_faithful_formula_for_a_pole_says_so():
+    """--complexity 23 selected a 15-node formula in silence while the front listed a more faithful 23-node one
+    marked "pole in the domain" (a reviewer's find): the formula passed over is named."""
+    from test_formulas_mutants import regression
+
+    from srnet.formulas import passed_over_for_a_pole, select
+
+    short, poled, long = regression(15, 0.17), regression(23, 0.15, poles=True), regression(40, 0.05)
+    candidates = [short, poled, long]
+    chosen = select(candidates, 23)
+    assert chosen is short
+    assert passed_over_for_a_pole(candidates, 23, chosen) is poled
+    assert passed_over_for_a_pole(candidates, 15, select(candidates, 15)) is None  # nothing passed over
+    assert passed_over_for_a_pole([short, regression(23, 0.16)], 23, short) is None  # pole-free, less faithful
