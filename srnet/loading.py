@@ -245,7 +245,8 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
                     + ("are its outputs in the order --classes gives" if workload.classes is not None else
                        f"are its outputs in the labels' sorted order ({_labels_text(labels)}"
                        f"{')' if swapped else '; else give --classes)'}")
-                    + f", is --target the label column, is --arch right?{swapped}")
+                    + f", is --target the label column{', is --arch right' if workload.architecture else ''}?"
+                    + swapped)  # (no --arch for a TorchScript file: a question it cannot answer)
         return None
     r2 = own.get("network_r2")
     y = np.asarray(workload.y).reshape(-1)
@@ -276,15 +277,21 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
         if rescaled >= POOR_FIT_R2 and rescaled - r2 > 0.1:  # (a poor network is about as poor rescaled)
             # a tanh network loaded as sigmoid read 0.08, and 0.64 rescaled: a scale alone would not leave it poor
             arch = ("" if rescaled >= RESCALED_GOOD_R2 else
-                    "; if not, is --arch right (its activation, its widths), are the columns in the order it was "
-                    "trained on?")
+                    f"; if not, {_arch_question(workload)}are the columns in the order it was trained on?")
             return (f"the network's R2 against the target is {r2:.4g}, and {rescaled:.4g} once its output is "
                     f"rescaled (a * output + b): was the target standardised or scaled to train it? then give "
                     f"the target in the network's units (the formula explains the network's output, in its "
                     f"units){arch}")
-        return (f"the network's R2 against the target is {r2:.4g}: is --arch right (its activation, its "
-                f"widths), are the columns in the order it was trained on, is --target the network's target?")
+        return (f"the network's R2 against the target is {r2:.4g}: {_arch_question(workload)}are the columns in "
+                f"the order it was trained on, is --target the network's target? (or is the target that noisy: "
+                f"then nothing is wrong)")
     return None
+
+
+def _arch_question(workload) -> str:
+    """Asked only of a network loaded with --arch: a TorchScript file (no --arch) was asked whether its --arch
+    was right."""
+    return "is --arch right (its activation, its widths), " if workload.architecture is not None else ""
 
 
 def _with_logit_head(architecture: str) -> str:

@@ -105,8 +105,8 @@ def test_a_classifier_less_accurate_than_the_commonest_label_is_warned():
     workload = Workload("w", net, np.zeros((10, 2)), ["a", "b"], is_classifier=True, y=y)
     assert fit_warning(workload, {"network_accuracy": 0.3}) == (
         "the network's accuracy against the labels is 0.3, below the 0.7 of always answering the commonest label: "
-        "are its outputs in the labels' sorted order (0, 1; else give --classes), is --target the label column, is "
-        "--arch right?")
+        "are its outputs in the labels' sorted order (0, 1; else give --classes), is --target the label column?")
+    # (loaded without --arch, a TorchScript file: not asked whether its --arch is right)
     assert fit_warning(workload, {"network_accuracy": 0.7}) is None
 
 
@@ -395,7 +395,7 @@ def test_a_poor_network_is_told_of_a_rescaled_target_only_where_rescaling_makes_
     from srnet.loading import Workload, fit_warning
 
     net = torch.nn.Sequential(torch.nn.Linear(2, 1))
-    workload = Workload("w", net, np.zeros((4, 2)), ["a", "b"], y=np.array([0.3, 1.7, 2.2, 5.1]))
+    workload = Workload("w", net, np.zeros((4, 2)), ["a", "b"], y=np.array([0.3, 1.7, 2.2, 5.1]), architecture="mlp")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(srnet.loading, "_rescaled_r2", lambda workload: rescaled)
         warning = fit_warning(workload, {"network_r2": r2})
@@ -425,6 +425,6 @@ def test_a_network_of_exactly_the_poor_fit_r2_is_not_poor():
     from srnet.loading import POOR_FIT_R2, Workload, fit_warning
 
     net = torch.nn.Sequential(torch.nn.Linear(2, 1))
-    workload = Workload("w", net, np.zeros((4, 2)), ["a", "b"], y=np.array([0.3, 1.7, 2.2, 5.1]))
+    workload = Workload("w", net, np.zeros((4, 2)), ["a", "b"], y=np.array([0.3, 1.7, 2.2, 5.1]), architecture="mlp")
     assert fit_warning(workload, {"network_r2": POOR_FIT_R2}) is None
     assert fit_warning(workload, {"network_r2": POOR_FIT_R2 - 0.3}) is not None

@@ -75,3 +75,22 @@ def test_a_cap_that_passes_over_its_most_faithful_formula_for_a_pole_says_so():
     assert passed_over_for_a_pole(candidates, 23, chosen) is poled
     assert passed_over_for_a_pole(candidates, 15, select(candidates, 15)) is None  # nothing passed over
     assert passed_over_for_a_pole([short, regression(23, 0.16)], 23, short) is None  # pole-free, less faithful
+
+
+def test_a_poor_fit_asks_of_arch_only_where_there_is_one():
+    """A TorchScript network (no --arch) of R2 0.469 on diabetes was asked "is --arch right"; a poor fit may also
+    be a noisy target, which the question now allows."""
+    import numpy as np
+    import torch
+
+    from srnet.loading import Workload, fit_warning
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    y = np.array([0.3, 1.7, 2.2, 5.1])
+    scripted = fit_warning(Workload("w", net, np.zeros((4, 2)), ["a", "b"], y=y), {"network_r2": 0.469})
+    assert "--arch" not in scripted and scripted.startswith("the network's R2 against the target is 0.469: are the "
+                                                            "columns in the order it was trained on")
+    assert scripted.endswith("(or is the target that noisy: then nothing is wrong)")
+    loaded = fit_warning(Workload("w", net, np.zeros((4, 2)), ["a", "b"], y=y, architecture="mlp"),
+                         {"network_r2": 0.469})
+    assert "is --arch right (its activation, its widths), are the columns" in loaded
