@@ -94,3 +94,32 @@ def test_a_poor_fit_asks_of_arch_only_where_there_is_one():
     loaded = fit_warning(Workload("w", net, np.zeros((4, 2)), ["a", "b"], y=y, architecture="mlp"),
                          {"network_r2": 0.469})
     assert "is --arch right (its activation, its widths), are the columns" in loaded
+
+
+def test_a_neurons_formula_that_turns_back_beyond_the_range_seen_is_warned_of():
+    """An untrained tanh layer's pre-activations in [-2.1, 2.0] gave 1.021*sin(sin(x)) at R2 0.999, -0.70 at x = 4
+    where tanh is 0.999, returned without a word (a reviewer's find): its values never left the outputs' span."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from srnet.activations.routes import _warn_if_turns_beyond
+
+    z = np.linspace(-2.1, 2.0, 300)
+
+    def formula(f):
+        return SimpleNamespace(predict=lambda X: f(X[:, 0]))
+
+    with pytest.warns(UserWarning, match=r"outputs rise with their pre-activations on all the range seen, "
+                                         r"\[-2.1, 2\], but the formula g\(x\) = sin\(x\) turns back beyond it \(by x = 2\.2,"):
+        _warn_if_turns_beyond(formula(np.sin), z, np.tanh(z), (-5.0, 5.0), "sin(x)")
+    with pytest.warns(UserWarning, match="outputs fall with .* turns back"):  # falling neurons, and leftwards
+        _warn_if_turns_beyond(formula(lambda v: -np.sin(v)), z, -np.tanh(z), (-5.0, 5.0), "-sin(x)")
+    with pytest.warns(UserWarning, match=r"by x = -0\.4"):  # turning back leftwards only: x**2 on z >= 0
+        zr = np.linspace(0.0, 2.0, 50)
+        _warn_if_turns_beyond(formula(np.square), zr, zr**2, (-5.0, 5.0), "x**2")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_if_turns_beyond(formula(np.tanh), z, np.tanh(z), (-5.0, 5.0), "tanh(x)")
+        gelu = z * 0.5 * (1 + np.tanh(0.8 * z))  # not monotone where seen: nothing to hold the formula to
+        _warn_if_turns_beyond(formula(np.sin), z, gelu, (-5.0, 5.0), "sin(x)")

@@ -345,6 +345,44 @@ def _warn_if_wild_beyond(model, z: np.ndarray, h: np.ndarray, check_range, formu
                       f"range [{check_range[0]:g}, {check_range[1]:g}] it is checked on, it reads "
                       f"{values[worst]:.4g} at {beyond[worst]:.4g}: an extrapolation; fit on data that reach that "
                       f"range, or check it on the one seen", UserWarning, stacklevel=3)
+    else:
+        _warn_if_turns_beyond(model, z, h, check_range, formula)
+
+
+#: A formula of monotone neurons that falls back (or rises back) by more than this share of the outputs' span
+#: beyond the pre-activations seen is warned of.
+TURN_SHARE = 0.05
+
+
+def _warn_if_turns_beyond(model, z: np.ndarray, h: np.ndarray, check_range, formula: str) -> None:
+    """Warn where the neurons' outputs rise (or fall) with their pre-activations on all the range seen but the
+    formula turns back beyond it, on ``check_range``: an untrained tanh layer's pre-activations in [-2.1, 2.0]
+    gave 1.021*sin(sin(x)) at R2 0.999, which reads -0.70 at x = 4 where tanh reads 0.999, without a word (its
+    values stay within the span, so :func:`_warn_if_wild_beyond` is silent)."""
+    order = np.argsort(z, kind="stable")
+    steps = np.diff(h[order])
+    span = float(np.ptp(h))
+    slack = 1e-6 * span
+    rising, falling = bool(np.all(steps >= -slack)), bool(np.all(steps <= slack))
+    if rising == falling:  # neither (a GELU's dip, noise) or flat
+        return
+    low, high = float(z.min()), float(z.max())
+    grid = np.linspace(min(check_range[0], low), max(check_range[1], high), 801)
+    with np.errstate(all="ignore"):
+        values = np.asarray(model.predict(grid[:, None]), dtype=np.float64)
+    up = values if rising else -values  # rising, walking out of the range seen
+    turns = []
+    for outward, moves_up in ((np.flatnonzero(grid >= high), True), (np.flatnonzero(grid <= low)[::-1], False)):
+        u = up[outward] if moves_up else -up[outward]  # (leftwards a rising formula keeps falling)
+        back = np.maximum.accumulate(u) - u  # how far it falls back from its farthest so far
+        turns += [float(grid[outward[i]]) for i in np.flatnonzero(back > TURN_SHARE * span)[:1]]
+    if turns:
+        at = min(turns, key=abs)
+        way = "rise" if rising else "fall"
+        warnings.warn(f"the neurons' outputs {way} with their pre-activations on all the range seen, [{low:.4g}, "
+                      f"{high:.4g}], but the formula g(x) = {formula} turns back beyond it (by x = {at:.4g}, on "
+                      f"the range [{check_range[0]:g}, {check_range[1]:g}] it is checked on): an extrapolation; fit "
+                      f"on pre-activations that reach the range it will be used on", UserWarning, stacklevel=4)
 
 
 __all__ = ["FoundActivation", "activation_from_data", "activation_from_layer", "activation_from_neurons",
