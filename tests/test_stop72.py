@@ -123,3 +123,17 @@ def test_a_neurons_formula_that_turns_back_beyond_the_range_seen_is_warned_of():
         _warn_if_turns_beyond(formula(np.tanh), z, np.tanh(z), (-5.0, 5.0), "tanh(x)")
         gelu = z * 0.5 * (1 + np.tanh(0.8 * z))  # not monotone where seen: nothing to hold the formula to
         _warn_if_turns_beyond(formula(np.sin), z, gelu, (-5.0, 5.0), "sin(x)")
+
+
+@pytest.mark.parametrize("output", [1.0, True, "1"])
+def test_collapse_inputs_refuses_an_output_that_is_not_an_index(output):
+    """output=1.0 was a TypeError from tuple indexing ('tuple indices must be integers'), and True read as 1."""
+    import numpy as np
+
+    from srnet.activations.programs import collapse_inputs
+    from srnet.expr.program import Program
+
+    program = Program(2, (), (("sin", 0, 0), ("cos", 1, 0)), (2, 3), np.eye(2), np.zeros(2))
+    with pytest.raises(TypeError, match=f"output must be a whole number .*got {output!r}"):
+        collapse_inputs(program, output=output)
+    assert collapse_inputs(program, output=np.int64(1)).steps == (("sin", 0, 0), ("cos", 0, 0))

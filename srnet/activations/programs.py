@@ -661,6 +661,9 @@ def collapse_inputs(program: Program, output: int | None = None) -> Program:
                              f"(0 <= j < {len(program.outputs)})")
         outputs, weights, intercept = tuple(map(remap, program.outputs)), program.weights, program.intercept
     else:
+        # (1.0 was a TypeError from tuple indexing, and True read as output 1)
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
+            raise TypeError(f"output must be a whole number (a raw output's index) or None, got {output!r}")
         if not 0 <= output < len(program.outputs):
             raise ValueError(f"output={output} but the program has {len(program.outputs)} raw outputs")
         outputs, weights, intercept = (remap(program.outputs[output]),), [[1.0]], [0.0]
