@@ -33,7 +33,7 @@ from srnet.expr.symbolic import (
     residue_points,
     rewritten,
     round_constants,
-    round_faithfully,
+    round_faithfully_together,
     shared_parts,
     simplify_all,
     standardised_form,
@@ -285,8 +285,9 @@ class Candidate:
 
     def rounded(self, digits: int = DISPLAY_DIGITS) -> list:
         """The expressions, then the decision if any, with constants rounded to ``digits`` significant
-        digits, or more where that rounding would move a formula at the domain points
-        (:func:`srnet.expr.symbolic.round_faithfully`): the formulas a person reads."""
+        digits, or more where that rounding would move a formula at the domain points, all to as many as the
+        most demanding needs (:func:`srnet.expr.symbolic.round_faithfully_together`): the formulas a person
+        reads."""
         if digits == DISPLAY_DIGITS and self.shown is not None:
             return self.shown
         decision = [] if self.decision is None else [self.decision]
@@ -297,8 +298,8 @@ class Candidate:
         read = [*self.expressions, *decision]
         if self.written:
             read = [rewritten(e, self.written, self.points) for e in read]
-        return [round_faithfully(e, digits, self.points, tolerance, by_size=by_size)
-                for e, tolerance in zip(read, tolerances)]
+        # all to one number of digits: a part the outputs share reads alike in each (and is named once)
+        return round_faithfully_together(read, digits, self.points, tolerances, by_size=by_size)
 
     def _rounding_tolerances(self) -> list[float]:
         """Per expression, how far display rounding may move a regression formula anyway:

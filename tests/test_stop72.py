@@ -137,3 +137,21 @@ def test_collapse_inputs_refuses_an_output_that_is_not_an_index(output):
     with pytest.raises(TypeError, match=f"output must be a whole number .*got {output!r}"):
         collapse_inputs(program, output=output)
     assert collapse_inputs(program, output=np.int64(1)).steps == (("sin", 0, 0), ("cos", 0, 0))
+
+
+def test_a_formulas_outputs_are_rounded_alike_so_a_shared_part_reads_one_way():
+    """An iris classifier's logits were rounded to 4, 5 and 5 digits, each alone: the part all three share was
+    named u2 in two and spelled out in the third (a reviewer's find)."""
+    import numpy as np
+
+    from srnet.expr.symbolic import round_faithfully, round_faithfully_together
+
+    t = sympy.Symbol("t", real=True)
+    part = sympy.tanh(sympy.Float(1.23456789) * t)
+    near_cancelling = 100 * part - sympy.Float(123.456789) * t  # needs 5 digits where the part alone needs 4
+    points = {"t": np.linspace(-0.1, 0.1, 16)}
+    alone = [round_faithfully(e, 4, points) for e in (part, near_cancelling)]
+    assert str(alone[0]) == "tanh(1.235*t)" and "1.2346" in str(alone[1])
+    together = round_faithfully_together([part, near_cancelling], 4, points)
+    assert [str(e) for e in together] == ["tanh(1.2346*t)", "-123.46*t + 100*tanh(1.2346*t)"]
+    assert round_faithfully_together([part], 4, points) == [alone[0]]

@@ -1014,13 +1014,34 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
     digits to stay within 1e-3 of a spread of 0.003, where any 4-digit rounding keeps its class).  Where
     no rounding stays within the bound, ``expr`` comes back as it is, exact.  Past
     :data:`FAITHFUL_TRIES_NODES` nodes, the most digits at once."""
+    base, found = _faithful_digits(expr, digits, points, tolerance, by_size=by_size)
+    return base if found is None else round_constants(base, found, points)
+
+
+def round_faithfully_together(exprs, digits: int, points: dict | None, tolerances=None, *,
+                              by_size: bool = False) -> list:
+    """:func:`round_faithfully` of each of ``exprs`` (a formula's outputs), all to the digits the most demanding
+    one needs: an iris classifier's three logits read 4, 5 and 5 digits, and the part they share
+    (``tanh(tan(tanh(sin(-2.512*...))))``) was named u2 in two of them and spelled out in the third."""
+    tolerances = [0.0] * len(exprs) if tolerances is None else tolerances
+    plans = [_faithful_digits(e, digits, points, t, by_size=by_size) for e, t in zip(exprs, tolerances)]
+    found = [d for _, d in plans]
+    if len(plans) > 1 and None not in found:
+        plans = [(base, max(found)) for base, _ in plans]
+    return [base if d is None else round_constants(base, d, points) for base, d in plans]
+
+
+def _faithful_digits(expr: sympy.Expr, digits: int, points: dict | None, tolerance: float = 0.0, *,
+                     by_size: bool = False) -> tuple[sympy.Expr, int | None]:
+    """What :func:`round_faithfully` rounds (``expr``, or ``expr`` without its negligible terms) and to how many
+    digits (None: to none, ``expr`` is printed exact)."""
     expr = _expression(expr, "round_faithfully")
     if complexity(expr) > FAITHFUL_TRIES_NODES:
-        return round_constants(expr, max(digits, MORE_DIGITS[-1]), points)
+        return expr, max(digits, MORE_DIGITS[-1])
     rounded = round_constants(expr, digits, points)
     names = {s.name for s in expr.free_symbols}
     if points is None or not names or any(name not in points for name in names):
-        return rounded
+        return expr, digits
     columns = {name: np.asarray(points[name], dtype=np.float64).ravel()[:RESIDUE_POINTS] for name in names}
     count = min(column.size for column in columns.values())
 
@@ -1030,7 +1051,7 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
     exact = values(expr)
     finite = np.isfinite(exact)
     if not finite.any():
-        return rounded
+        return expr, digits
     exact = exact[finite]
     scale = float(np.std(exact)) or float(np.max(np.abs(exact)))
     if by_size:
@@ -1052,8 +1073,9 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
         error = values(rounded)[finite] - exact
         allowed = max(FAITHFUL_ROUNDING * scale, tolerance)
         if np.all(np.isfinite(error)) and float(np.max(np.abs(error), initial=0.0)) <= allowed:
-            return rounded
-    return expr  # no rounding stays that close (sin(x + 1641913388.37779) at 12 digits moved 3e-3 of its spread)
+            return base, more
+    return expr, None  # no rounding stays that close (sin(x + 1641913388.37779) at 12 digits moved 3e-3 of its
+    # spread)
 
 
 def _cancel(expr: sympy.Expr) -> sympy.Expr:
