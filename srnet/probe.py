@@ -670,7 +670,7 @@ def probe(model: nn.Module, X, layers=None, batch_size: int = 4096, *, finite: b
         # cast to the network's dtype, such values became inf: the network ran on other inputs than X holds
         raise ValueError(f"X holds values up to {largest:.3g}, beyond the largest {parameter.dtype} "
                          f"({torch.finfo(parameter.dtype).max:.4g}) of the network's weights; scale X, or convert "
-                         f"the network to a wider dtype (model.double())")
+                         f"the network to a wider dtype (model.double(), before saving it for srnet explain)")
     batches = (  # copies: an in-place first module (clamp_, ReLU(inplace=True)) must not write into X
         torch.tensor(X[start : start + batch_size], dtype=parameter.dtype, device=parameter.device)
         for start in range(0, X.shape[0], batch_size)

@@ -155,3 +155,17 @@ def test_a_formulas_outputs_are_rounded_alike_so_a_shared_part_reads_one_way():
     together = round_faithfully_together([part, near_cancelling], 4, points)
     assert [str(e) for e in together] == ["tanh(1.2346*t)", "-123.46*t + 100*tanh(1.2346*t)"]
     assert round_faithfully_together([part], 4, points) == [alone[0]]
+
+
+def test_values_beyond_the_networks_dtype_advise_what_a_command_line_user_can_do():
+    """The advice read 'model.double()', Python to a user of srnet explain, whose network is read in the dtype it
+    was saved in."""
+    import numpy as np
+    import torch
+
+    from srnet.probe import probe
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    with pytest.raises(ValueError, match=r"up to 1e\+39, beyond the largest torch.float32 .*model.double\(\), "
+                                         r"before saving it for srnet explain"):
+        probe(net, np.array([[1e39, 0.0], [0.0, 1.0]]))
