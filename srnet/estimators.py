@@ -30,7 +30,7 @@ from srnet.expr.symbolic import (
     make_symbols,
     reduced_phases,
     residue_points,
-    round_faithfully,
+    round_faithfully_together,
     simplify_all,
     standardised_form,
     tidy_constants,
@@ -100,7 +100,8 @@ class ReadableFormulaMixin:
         several = isinstance(self.expression_, list)
         written = getattr(self, "_written_formulas", None)  # (None too: pickled before they were kept)
         read = written or (self.expression_ if several else [self.expression_])
-        rounded = [round_faithfully(reduced_phases(f), digits, getattr(self, "_formula_points", None)) for f in read]
+        rounded = round_faithfully_together([reduced_phases(f) for f in read], digits,  # (outputs alike)
+                                            getattr(self, "_formula_points", None))
         return rounded if several else rounded[0]
 
 

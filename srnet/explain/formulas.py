@@ -42,6 +42,7 @@ from srnet.expr.symbolic import (
     residue_points,
     rewritten,
     round_faithfully,
+    round_faithfully_together,
     simplify,
     standardised_form,
 )
@@ -68,7 +69,7 @@ def readable_formulas(formulas, X: np.ndarray | None = None) -> tuple[list[sympy
     replacements, points = standardised_form(written, residue_points(symbols, X))
     read = [rewritten(formula, replacements, points) if written else formula for formula in formulas]
     used = set().union(*(formula.free_symbols for formula in read)) if read else set()
-    return ([round_faithfully(formula, READING_DIGITS, points) for formula in read],
+    return (round_faithfully_together(read, READING_DIGITS, points),  # (one digit count: outputs read alike)
             {x: entry for x, entry in written.items() if entry[0] in used})
 
 

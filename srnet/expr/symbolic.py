@@ -1022,12 +1022,18 @@ def round_faithfully_together(exprs, digits: int, points: dict | None, tolerance
                               by_size: bool = False) -> list:
     """:func:`round_faithfully` of each of ``exprs`` (a formula's outputs), all to the digits the most demanding
     one needs: an iris classifier's three logits read 4, 5 and 5 digits, and the part they share
-    (``tanh(tan(tanh(sin(-2.512*...))))``) was named u2 in two of them and spelled out in the third."""
-    tolerances = [0.0] * len(exprs) if tolerances is None else tolerances
+    (``tanh(tan(tanh(sin(-2.512*...))))``) was named u2 in two of them and spelled out in the third.  An output
+    no rounding keeps faithful stays exact, and one past :data:`FAITHFUL_TRIES_NODES` nodes takes the most
+    digits, as alone; neither sets the others' count."""
+    exprs = list(exprs)
+    tolerances = [0.0] * len(exprs) if tolerances is None else list(tolerances)
     plans = [_faithful_digits(e, digits, points, t, by_size=by_size) for e, t in zip(exprs, tolerances)]
-    found = [d for _, d in plans]
-    if len(plans) > 1 and None not in found:
-        plans = [(base, max(found)) for base, _ in plans]
+    # only outputs whose digits were measured set and take the common count: one printed exact (no rounding
+    # stays close) keeps its exact form, and one too large to measure (FAITHFUL_TRIES_NODES) its most digits,
+    # without forcing 12 digits on the rest
+    measured = [d is not None and complexity(e) <= FAITHFUL_TRIES_NODES for e, (_, d) in zip(exprs, plans)]
+    common = max((d for (_, d), m in zip(plans, measured) if m), default=None)
+    plans = [(base, common if m else d) for (base, d), m in zip(plans, measured)]
     return [base if d is None else round_constants(base, d, points) for base, d in plans]
 
 
