@@ -245,7 +245,7 @@ def fit_warning(workload: Workload, own: dict) -> str | None:
                     + ("are its outputs in the order --classes gives" if workload.classes is not None else
                        f"are its outputs in the labels' sorted order ({_labels_text(labels)}"
                        f"{')' if swapped else '; else give --classes)'}")
-                    + f", is --target the label column{', is --arch right' if workload.architecture else ''}?"
+                    + f", is --target the label column{', is --arch right' * (workload.architecture is not None)}?"
                     + swapped)  # (no --arch for a TorchScript file: a question it cannot answer)
         return None
     r2 = own.get("network_r2")

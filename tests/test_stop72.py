@@ -169,3 +169,34 @@ def test_values_beyond_the_networks_dtype_advise_what_a_command_line_user_can_do
     with pytest.raises(ValueError, match=r"up to 1e\+39, beyond the largest torch.float32 .*model.double\(\), "
                                          r"before saving it for srnet explain"):
         probe(net, np.array([[1e39, 0.0], [0.0, 1.0]]))
+
+
+def test_rounding_outputs_together_is_set_only_by_outputs_whose_digits_were_measured(monkeypatch):
+    """A diff review's finds: an output printed exact (no rounding faithful) sent the others back to their own
+    counts, and one too large to measure forced 12 digits on every other output; a generator was refused."""
+    import numpy as np
+
+    import srnet.expr.symbolic as symbolic
+    from srnet.expr.symbolic import round_faithfully_together
+
+    t = sympy.Symbol("t", real=True)
+    part = sympy.tanh(sympy.Float(1.23456789) * t)
+    near_cancelling = 100 * part - sympy.Float(123.456789) * t
+    exact = sympy.sin(t + sympy.Float(1641913388.37779))
+    points = {"t": np.linspace(-0.1, 0.1, 16)}
+    out = round_faithfully_together((e for e in [exact, near_cancelling, part]), 4, points)
+    assert out[0] == exact and str(out[2]) == "tanh(1.2346*t)"
+    monkeypatch.setattr(symbolic, "FAITHFUL_TRIES_NODES", 5)  # the near-cancelling sum is "too large" now
+    assert [str(e) for e in round_faithfully_together([part, near_cancelling], 4, points)][0] == "tanh(1.235*t)"
+
+
+def test_an_activations_printed_formula_is_quiet_and_off_the_grid_points():
+    """repr warned 'overflow encountered in square' for exp(x**4) (built without a range check), and a pole on a
+    grid point of the rounding's check (x = 1/3) printed 1.23456/(x - 0.333333333333333)."""
+    act = ExpressionActivation.from_sympy(1.23456 / (x - sympy.Rational(1, 3)), check_range=None)
+    assert act.formula in ("1.235/(x - 0.3333)", "1.2346/(x - 0.33333)")  # (5 digits where 4 move it beside the pole)
+    with pytest.warns(UserWarning, match="exp"):  # (its capped exp: warned of as it is built)
+        steep = ExpressionActivation.from_sympy(1.23456 * sympy.exp(x**4), check_range=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "exp(x**4)" in repr(steep)

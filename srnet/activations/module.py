@@ -438,8 +438,9 @@ class ExpressionActivation(nn.Module):
     @property
     def formula(self) -> str:
         """The formula g(x) as text, floats to 4 significant digits, or more where those would move it on
-        ``check_range`` (else [-5, 5]): log(|cos((1.565469*x + 0.326)**3)| + 1/2) printed 1.565 read -0.037 at
-        x = 4.5, where the activation computes -0.450."""
+        ``check_range`` (else [-5, 5]), without terms too small to move it there (``sin(x) + 1e-6*x`` reads
+        ``sin(x)``; the program computes them): log(|cos((1.565469*x + 0.326)**3)| + 1/2) printed 1.565 read
+        -0.037 at x = 4.5, where the activation computes -0.450."""
         if self._formula is None:
             self._formula = formula_text(self.program, span=self.check_range or CHECK_RANGE)
         return self._formula

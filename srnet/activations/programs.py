@@ -82,10 +82,15 @@ def too_large_to_print(program: Program) -> str | None:
     return None
 
 
+#: Where in each of its equal parts of the range :func:`formula_text` checks a rounding (a share of the part,
+#: 1 - 1/golden ratio: off the round numbers a pole or a zero sits on).
+OFF_GRID = 0.381966
+
+
 def formula_text(program: Program, digits: int = 4, *, plain_floats: bool = False, span=None) -> str:
     """The formula in ``x``, constants at ``digits`` significant digits (with ``span``, a range (low, high):
-    more where those move the formula there, as srnet's explanations print theirs,
-    :func:`~srnet.expr.symbolic.round_faithfully`); a formula too large to read
+    more where those move the formula there, and without terms too small to move it, as srnet's explanations
+    print theirs, :func:`~srnet.expr.symbolic.round_faithfully`); a formula too large to read
     (written out past MAX_PRINTED_NODES: 48 steps of shared sub-expressions printed 0.9 MB in 17 s, in repr,
     save and every error message) or nested too deeply for sympy's printer (about 200 steps: a RecursionError)
     is named by its size instead.  ``plain_floats``: every float at ``digits`` digits, whole or not
@@ -101,8 +106,12 @@ def formula_text(program: Program, digits: int = 4, *, plain_floats: bool = Fals
         # read as srnet's formulas are: 3.0*x*sin(x) is 3*x*sin(x), 0.5*x is x/2 (round_constants)
         if span is None:
             return str(round_constants(expr, digits))
-        points = np.linspace(*span, RESIDUE_POINTS)  # (as many as it reads)
-        return str(round_faithfully(expr, digits, {VARIABLE.name: points}))
+        # as many points as it reads, off round numbers (a pole at 1/3 on a grid point printed 1.23456/(x -
+        # 0.333333333333333), no rounding faithful beside the value there); quiet where the formula overflows
+        low, high = span
+        points = low + (high - low) * (np.arange(RESIDUE_POINTS) + OFF_GRID) / RESIDUE_POINTS
+        with np.errstate(all="ignore"):
+            return str(round_faithfully(expr, digits, {VARIABLE.name: points}))
     except RecursionError:  # sympy's printer
         return f"<a formula of {len(program.steps)} steps, nested too deeply to print>"
     except FormulaTooLarge as error:  # building the formula: nested too deeply, or of too high a degree

@@ -381,8 +381,9 @@ def _warn_if_turns_beyond(model, z: np.ndarray, h: np.ndarray, check_range, form
         way = "rise" if rising else "fall"
         warnings.warn(f"the neurons' outputs {way} with their pre-activations on all the range seen, [{low:.4g}, "
                       f"{high:.4g}], but the formula g(x) = {formula} turns back beyond it (by x = {at:.4g}, on "
-                      f"the range [{check_range[0]:g}, {check_range[1]:g}] it is checked on): an extrapolation; fit "
-                      f"on pre-activations that reach the range it will be used on", UserWarning, stacklevel=4)
+                      f"the range [{check_range[0]:g}, {check_range[1]:g}] it is checked on): what it does there is "
+                      f"not from the neurons (right for SiLU or GELU, not for tanh); if they will see pre-activations "
+                      f"there, fit on pre-activations that reach them", UserWarning, stacklevel=4)
 
 
 __all__ = ["FoundActivation", "activation_from_data", "activation_from_layer", "activation_from_neurons",
