@@ -1044,7 +1044,6 @@ def _faithful_digits(expr: sympy.Expr, digits: int, points: dict | None, toleran
     expr = _expression(expr, "round_faithfully")
     if complexity(expr) > FAITHFUL_TRIES_NODES:
         return expr, max(digits, MORE_DIGITS[-1])
-    rounded = round_constants(expr, digits, points)
     names = {s.name for s in expr.free_symbols}
     if points is None or not names or any(name not in points for name in names):
         return expr, digits
@@ -1058,6 +1057,7 @@ def _faithful_digits(expr: sympy.Expr, digits: int, points: dict | None, toleran
     finite = np.isfinite(exact)
     if not finite.any():
         return expr, digits
+    rounded = round_constants(expr, digits, points)  # (only here: the caller rounds what is returned)
     exact = exact[finite]
     scale = float(np.std(exact)) or float(np.max(np.abs(exact)))
     if by_size:
