@@ -1027,8 +1027,8 @@ class SRNet(BaseEstimator):
             passed = None if cap is None else passed_over_for_a_pole(candidates, cap, chosen)
             if passed is not None:
                 def judged(c):  # (as select ranks them: on the validation sample)
-                    return (f"class agreement {100 * c.validation_agreement:.1f} %" if classification
-                            else f"R2 {c.validation_r2:.6f}")
+                    return fidelity_text(c.validation_agreement if classification else c.validation_r2,
+                                         classification)
 
                 warnings.warn(f"select={cap}: the most faithful formula of <= {cap} nodes ({passed.complexity} "
                               f"nodes, {judged(passed)}) has a pole in the domain ({passed.singularities[0]}); "
