@@ -504,8 +504,9 @@ class ExpressionActivation(nn.Module):
                                     "activation")
         written = data.get("formula")
         # edited by hand: loaded silently as the old one (an older file prints its floats plainly)
-        if isinstance(written, str) and written not in (module.formula, formula_text(program),
-                                                        formula_text(program, plain_floats=True)):
+        # (each text built only where the one before it differs: each is a sympy build of the formula)
+        if isinstance(written, str) and written != module.formula and written != formula_text(program) \
+                and written != formula_text(program, plain_floats=True):
             warnings.warn(f"the activation file's formula reads {shown(written)}, but its program computes "
                           f"{module.formula}: srnet loads the program (the formula is written for readers; to "
                           f"change the activation, build it with ExpressionActivation.from_sympy)", UserWarning,
@@ -594,13 +595,14 @@ def _warn_of_protection(expr: sympy.Expr, variable: sympy.Symbol, program: Progr
     differs = np.isfinite(reference) & ~(np.abs(computed - reference) <= 1e-6 * np.maximum(1.0, np.abs(reference)))
     # only where a protection fires: elsewhere a difference is rounding (exp(sin(x**2)) at x = 4e5, where x**2
     # carries no digit of the sine's argument, was warned of as "1.8 where the formula is 1.8", naming no primitive)
-    differs &= _fires_at(program, points)
+    firing = _guards_firing(program, points)
+    differs &= np.any(list(firing.values()), axis=0)  # (a guarded step there is: else no call)
     if differs.any():
         where = np.flatnonzero(differs)
         i = int(where[np.argmin(np.abs(points[where]))])  # the difference nearest 0
         at = points[i]
-        fired = _fired(program, at)
-        which = " and ".join(primitive(name).guard.computes for name in fired) or "its protected primitives"
+        fired = [name for name in _GUARDED if name in firing and firing[name][i]]
+        which = " and ".join(primitive(name).guard.computes for name in fired)  # (one fires there at least)
         warnings.warn(f"srnet computes {which} (its protected primitives never fail): this activation differs "
                       f"from the formula from about {variable} = {at:.4g} ({computed[i]:.4g} where the formula is "
                       f"{reference[i]:.4g}); pass protected=True to accept the engine's protected semantics",
@@ -634,24 +636,17 @@ def warn_of_poles(activation: ExpressionActivation) -> None:
                   f"singular points", UserWarning, stacklevel=3)
 
 
-def _fires_at(program: Program, points: np.ndarray) -> np.ndarray:
-    """(n,) bool: whether any protected primitive's protection fires at each of ``points``."""
+def _guards_firing(program: Program, points: np.ndarray) -> dict[str, np.ndarray]:
+    """Per protected primitive of the program (its guard in the primitive table), where at ``points`` its
+    protection fires: (n,) bool, any of its steps."""
     with np.errstate(all="ignore"):
         values = program.values(np.asarray(points, dtype=np.float64)[:, None])
-    fires = np.zeros(len(points), dtype=bool)
+    firing: dict[str, np.ndarray] = {}
     for name, a, b in program.steps:
         if (guard := primitive(name).guard) is not None:
-            fires |= np.asarray(guard.fires(values[(a, b)[guard.operand]]), dtype=bool).reshape(-1)
-    return fires
-
-
-def _fired(program: Program, at: float) -> list[str]:
-    """The protected primitives whose protection fires at x = ``at`` (their guards in the primitive table)."""
-    with np.errstate(all="ignore"):
-        values = program.values(np.array([[at]]))
-    fired = {name for name, a, b in program.steps
-             if (guard := primitive(name).guard) is not None and guard.fires(values[(a, b)[guard.operand]])[0]}
-    return [name for name in _GUARDED if name in fired]
+            fires = np.asarray(guard.fires(values[(a, b)[guard.operand]]), dtype=bool).reshape(-1)
+            firing[name] = firing[name] | fires if name in firing else fires
+    return firing
 
 
 def _plain_values(expr: sympy.Expr, variable: sympy.Symbol, points: np.ndarray) -> np.ndarray:
