@@ -1014,7 +1014,7 @@ def round_faithfully(expr: sympy.Expr, digits: int, points: dict | None, toleran
     digits to stay within 1e-3 of a spread of 0.003, where any 4-digit rounding keeps its class).  Where
     no rounding stays within the bound, ``expr`` comes back as it is, exact.  Past
     :data:`FAITHFUL_TRIES_NODES` nodes, the most digits at once."""
-    base, found = _faithful_digits(expr, digits, points, tolerance, by_size=by_size)
+    base, found, _ = _faithful_digits(expr, digits, points, tolerance, by_size=by_size)
     return base if found is None else round_constants(base, found, points)
 
 
@@ -1031,22 +1031,23 @@ def round_faithfully_together(exprs, digits: int, points: dict | None, tolerance
     # only outputs whose digits were measured set and take the common count: one printed exact (no rounding
     # stays close) keeps its exact form, and one too large to measure (FAITHFUL_TRIES_NODES) its most digits,
     # without forcing 12 digits on the rest
-    measured = [d is not None and complexity(e) <= FAITHFUL_TRIES_NODES for e, (_, d) in zip(exprs, plans)]
-    common = max((d for (_, d), m in zip(plans, measured) if m), default=None)
-    plans = [(base, common if m else d) for (base, d), m in zip(plans, measured)]
+    measured = [d is not None and not too_large for _, d, too_large in plans]
+    common = max((d for (_, d, _), m in zip(plans, measured) if m), default=None)
+    plans = [(base, common if m else d) for (base, d, _), m in zip(plans, measured)]
     return [base if d is None else round_constants(base, d, points) for base, d in plans]
 
 
 def _faithful_digits(expr: sympy.Expr, digits: int, points: dict | None, tolerance: float = 0.0, *,
-                     by_size: bool = False) -> tuple[sympy.Expr, int | None]:
-    """What :func:`round_faithfully` rounds (``expr``, or ``expr`` without its negligible terms) and to how many
-    digits (None: to none, ``expr`` is printed exact)."""
+                     by_size: bool = False) -> tuple[sympy.Expr, int | None, bool]:
+    """What :func:`round_faithfully` rounds (``expr``, or ``expr`` without its negligible terms), to how many
+    digits (None: to none, ``expr`` is printed exact), and whether ``expr`` was too large to measure (past
+    :data:`FAITHFUL_TRIES_NODES`: the most digits, unmeasured)."""
     expr = _expression(expr, "round_faithfully")
     if complexity(expr) > FAITHFUL_TRIES_NODES:
-        return expr, max(digits, MORE_DIGITS[-1])
+        return expr, max(digits, MORE_DIGITS[-1]), True
     names = {s.name for s in expr.free_symbols}
     if points is None or not names or any(name not in points for name in names):
-        return expr, digits
+        return expr, digits, False
     columns = {name: np.asarray(points[name], dtype=np.float64).ravel()[:RESIDUE_POINTS] for name in names}
     count = min(column.size for column in columns.values())
 
@@ -1056,7 +1057,7 @@ def _faithful_digits(expr: sympy.Expr, digits: int, points: dict | None, toleran
     exact = values(expr)
     finite = np.isfinite(exact)
     if not finite.any():
-        return expr, digits
+        return expr, digits, False
     rounded = round_constants(expr, digits, points)  # (only here: the caller rounds what is returned)
     exact = exact[finite]
     scale = float(np.std(exact)) or float(np.max(np.abs(exact)))
@@ -1079,8 +1080,8 @@ def _faithful_digits(expr: sympy.Expr, digits: int, points: dict | None, toleran
         error = values(rounded)[finite] - exact
         allowed = max(FAITHFUL_ROUNDING * scale, tolerance)
         if np.all(np.isfinite(error)) and float(np.max(np.abs(error), initial=0.0)) <= allowed:
-            return base, more
-    return expr, None  # no rounding stays that close (sin(x + 1641913388.37779) at 12 digits moved 3e-3 of its
+            return base, more, False
+    return expr, None, False  # no rounding stays that close (sin(x + 1641913388.37779) at 12 digits moved 3e-3 of its
     # spread)
 
 
