@@ -315,7 +315,9 @@ def activation_from_neurons(pre, post, *, max_seconds: float = 10.0, max_generat
                                  label=f"route 2 (neurons): h ~ {source}")
     details = {"r2": float(model.score(z[:, None], h)), "generations": int(model.n_generations_),
                "samples": len(rows), "pre_range": [float(z.min()), float(z.max())]}
-    _warn_if_wild_beyond(model, z, h, activation.check_range, formula_text(program))
+    formula = formula_text(program)
+    if not _warn_if_wild_beyond(model, z, h, activation.check_range, formula):  # (a wild one turns as well)
+        _warn_if_turns_beyond(model, z, h, activation.check_range, formula)
     return FoundActivation(activation, "neurons", source, time.perf_counter() - started, details)
 
 
@@ -324,16 +326,16 @@ def activation_from_neurons(pre, post, *, max_seconds: float = 10.0, max_generat
 WILD_SPANS = 2.0
 
 
-def _warn_if_wild_beyond(model, z: np.ndarray, h: np.ndarray, check_range, formula: str) -> None:
+def _warn_if_wild_beyond(model, z: np.ndarray, h: np.ndarray, check_range, formula: str) -> bool:
     """Warn where the formula fitted to the neurons on their pre-activations (``z`` in [low, high]) leaves the
     outputs' span (``h``) by more than WILD_SPANS of its width on the part of ``check_range`` beyond them: a
     ReLU layer's formula 0.006074*z*(z + cos(z) + 2)**4 + 0.07012, fitted on [-2.05, 2.19], read 85.5 at 5
-    and was returned without a word (ReLU(5) = 5)."""
+    and was returned without a word (ReLU(5) = 5).  Returns whether it warned."""
     low, high = float(z.min()), float(z.max())
     beyond = np.concatenate([np.linspace(check_range[0], low, 50) if check_range[0] < low else [],
                              np.linspace(high, check_range[1], 50) if check_range[1] > high else []])
     if not beyond.size:
-        return
+        return False
     with np.errstate(all="ignore"):
         values = np.asarray(model.predict(beyond[:, None]), dtype=np.float64)
     span = float(np.ptp(h))
@@ -345,8 +347,7 @@ def _warn_if_wild_beyond(model, z: np.ndarray, h: np.ndarray, check_range, formu
                       f"range [{check_range[0]:g}, {check_range[1]:g}] it is checked on, it reads "
                       f"{values[worst]:.4g} at {beyond[worst]:.4g}: an extrapolation; fit on data that reach that "
                       f"range, or check it on the one seen", UserWarning, stacklevel=3)
-    else:
-        _warn_if_turns_beyond(model, z, h, check_range, formula)
+    return bool(wild.any())
 
 
 #: A formula of monotone neurons that falls back (or rises back) by more than this share of the outputs' span
@@ -383,7 +384,7 @@ def _warn_if_turns_beyond(model, z: np.ndarray, h: np.ndarray, check_range, form
                       f"{high:.4g}], but the formula g(x) = {formula} turns back beyond it (by x = {at:.4g}, on "
                       f"the range [{check_range[0]:g}, {check_range[1]:g}] it is checked on): what it does there is "
                       f"not from the neurons (right for SiLU or GELU, not for tanh); if they will see pre-activations "
-                      f"there, fit on pre-activations that reach them", UserWarning, stacklevel=4)
+                      f"there, fit on pre-activations that reach them", UserWarning, stacklevel=3)
 
 
 __all__ = ["FoundActivation", "activation_from_data", "activation_from_layer", "activation_from_neurons",
