@@ -268,9 +268,7 @@ class _Builder:
     def _is_pattern(self, e) -> bool:
         """A pattern of the table (sigmoid's ``1/(1 + exp(-u))``), or a negative integer power of one's
         reciprocal (``(1 + exp(-u))**-4``, sigmoid(u)**4), kept out of the denominator as such."""
-        if _pattern_power(e):
-            return True
-        return any(e.func == p.func and e.match(p) is not None for p, _ in _TABLE.patterns)
+        return _pattern_power(e) or _matches_pattern(e)
 
     def _pow(self, e):
         base, exponent = e.base, e.exp
@@ -308,8 +306,12 @@ def _pattern_power(e) -> bool:
     """``e`` is ``b**-n`` (an integer n > 1) with ``1/b`` a pattern of the table."""
     if not (e.is_Pow and e.exp.is_Integer and e.exp < -1):
         return False
-    reciprocal = sympy.Pow(e.base, -1)
-    return any(reciprocal.func == p.func and reciprocal.match(p) is not None for p, _ in _TABLE.patterns)
+    return _matches_pattern(sympy.Pow(e.base, -1))
+
+
+def _matches_pattern(e) -> bool:
+    """``e`` is one of the table's patterns (sigmoid's ``1/(1 + exp(-u))``)."""
+    return any(e.func == p.func and e.match(p) is not None for p, _ in _TABLE.patterns)
 
 
 def _number(e) -> float:
