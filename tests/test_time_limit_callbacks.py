@@ -110,12 +110,12 @@ def test_outer_stops_landing_as_inner_limits_begin_and_end_neither_hang_nor_leav
 def _lost_in_a_callback(hook_args) -> bool:
     """A time limit's stop that Python ignored in a weakref callback or a finaliser (see
     srnet.expr.symbolic._quiet_lost_stops)."""
-    from srnet.expr.symbolic import SympyTimeout
+    from srnet.expr.symbolic import _CALLBACK_FILES, _CALLBACK_NAMES, SympyTimeout
 
     module = getattr(hook_args.object, "__module__", None) or ""
     name = getattr(hook_args.object, "__qualname__", None) or ""
-    return issubclass(hook_args.exc_type, SympyTimeout) and (module in ("weakref", "_weakrefset")
-                                                             or name.endswith(("__del__", "gc_callback")))
+    return issubclass(hook_args.exc_type, SympyTimeout) and (f"{module}.py" in _CALLBACK_FILES
+                                                             or name.endswith(_CALLBACK_NAMES))
 
 
 def test_a_stop_landing_as_a_limit_is_left_swallows_neither_the_blocks_error_nor_an_outer_stop():
