@@ -211,7 +211,7 @@ def test_x0_sin_x1_is_recovered_with_a_fixed_seed():
     assert model.stop_reason_ == "tol"
 
 
-@pytest.mark.parametrize("seed", [1, 4])  # (seeds whose search ends in x0**2 + x1, after many steps)
+@pytest.mark.parametrize("seed", [1, 5])  # (seeds whose search ends in x0**2 + x1, after many steps)
 def test_an_exact_fit_prints_without_rounding_noise(seed):
     """Simplifying multiplied a neuron's weights out, and their round-off stayed as terms of its own:
     1.0*x0**2 + 1.33e-16*x0 + 1.0*x1 + 1.17e-16 for x0**2 + x1."""

@@ -211,3 +211,68 @@ def test_the_constants_come_out_in_the_dtype_asked_and_go_back_exactly(dtype):
     plan.store(exact, -exact)
     w, b = plan.parameters(torch.float64, "cpu")
     assert torch.equal(w, exact) and torch.equal(b, -exact)  # float64 weights kept to the last bit
+
+
+# ------------------------------------------------------------------- the roots' closed form (refit_roots)
+
+def _power_problem(n=100, seed=0):
+    """Nguyen-11's x0**x1 on [0, 1]^2, standardised as the estimator standardises a target, and its own
+    formula exp(x1*log(x0)) with weights 1 and biases 0 (x0 down to 0.006: log's leaf near its domain's edge)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, size=(n, 2))
+    y = X[:, 0] ** X[:, 1]
+    Y = torch.tensor(((y - y.mean()) / y.std())[:, None])
+    plan = Plan.of([Node("exp", [Node("mul", [leaf(1), Node("log", [leaf(0)])])])])
+    return torch.tensor(X), Y, plan, y
+
+
+def test_refit_roots_gives_each_root_the_least_squares_weight_and_bias_of_np_linalg_lstsq():
+    from srnet.xnet.constants import refit_roots
+
+    rng = np.random.default_rng(3)
+    X = torch.tensor(rng.normal(size=(50, 2)))
+    Y = torch.tensor(np.column_stack([np.sin(X[:, 0]) * 3 - 1 + 0.1 * rng.normal(size=50),
+                                      X[:, 0] * X[:, 1] + 2]))
+    plan = Plan.of([Node("sin", [leaf(0, 1.1, 0.1)]), Node("mul", [leaf(0), leaf(1, 0.9)])])
+    inner = [(n.weight, n.bias) for n in plan.nodes if n not in (plan.nodes[r] for r in plan.roots)]
+    refit_roots(plan, X, Y, CLIP)
+    for t, r in enumerate(plan.roots):
+        raws: list = []
+        plan.forward(X, *plan.parameters(X.dtype, X.device), CLIP, raws)
+        design = np.column_stack([raws[r].numpy(), np.ones(50)])
+        w, b = np.linalg.lstsq(design, Y[:, t].numpy(), rcond=None)[0]
+        assert plan.nodes[r].weight == pytest.approx(w, rel=1e-10) and plan.nodes[r].bias == pytest.approx(b, abs=1e-10)
+    assert [(n.weight, n.bias) for n in plan.nodes if n not in (plan.nodes[r] for r in plan.roots)] == inner
+
+
+def test_refit_roots_keeps_the_constants_unless_the_clipped_loss_falls():
+    """Under the clip the closed form (of the unclipped root) need not lower the loss: for 3 + x/10 clipped at
+    0.5, it gives outputs of 0.5, as the constant 0.5 already did; then nothing changes.  Unclipped, it is
+    taken.  Nor does a root whose output is constant change (no spread to fit a weight to)."""
+    from srnet.xnet.constants import refit_roots
+
+    X = torch.linspace(-1, 1, 41, dtype=torch.float64)[:, None]
+    Y = 3.0 + 0.1 * X
+    plan = Plan.of([leaf(0, 0.0, 0.5)])
+    refit_roots(plan, X, Y, 0.5)
+    assert (plan.nodes[0].weight, plan.nodes[0].bias) == (0.0, 0.5)
+    refit_roots(plan, X, Y, None)
+    assert (plan.nodes[0].weight, plan.nodes[0].bias) == (pytest.approx(0.1), pytest.approx(3.0))
+    flat = Plan.of([Node("cos", [leaf(0, 0.0, 1.0)])])
+    refit_roots(flat, X, Y, CLIP)
+    assert (flat.nodes[-1].weight, flat.nodes[-1].bias) == (1.0, 0.0)
+
+
+def test_newton_steps_alone_stall_on_x0_to_the_x1_and_the_closed_form_of_its_root_solves_it():
+    """The Levenberg-Marquardt steps move every constant at once: every step that rescales the root also moved
+    log's leaf across 0, was refused, and the exact structure stayed at a loss of 0.9; with the root's
+    least-squares constants first, a few steps reach rounding."""
+    from srnet.xnet.constants import refit_roots
+
+    X, Y, stalled, _ = _power_problem()
+    newton_steps(stalled, X, Y, "mse", 1e-3, 20, CLIP)
+    assert forest_loss(stalled, X, Y, "mse", *stalled.parameters(X.dtype, X.device)) > 0.5
+    X, Y, plan, _ = _power_problem()
+    refit_roots(plan, X, Y, CLIP)
+    newton_steps(plan, X, Y, "mse", 1e-3, 5, CLIP)
+    assert forest_loss(plan, X, Y, "mse", *plan.parameters(X.dtype, X.device)) < 1e-20

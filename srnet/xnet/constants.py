@@ -77,6 +77,35 @@ def gradient_steps(plan: Plan, X, Y, loss: str, lr: float, steps: int, clip: flo
     return lr
 
 
+def refit_roots(plan: Plan, X, Y, clip=None) -> None:
+    """Each root's weight and bias set to their least-squares values under the squared error, in place, where
+    that lowers the loss.
+
+    A root's weight and bias enter a squared error linearly, so their best values given the rest of its tree
+    are a closed form (the "variable projection" of separable least squares).  Why: a Levenberg-Marquardt step
+    moves every constant at once, and where a leaf under ``log`` sits near the edge of its domain (x0 down to
+    0.006 on Nguyen-11), each step large enough to rescale the root also pushed that leaf across 0 and was
+    refused: exp(x1*log(x0)) itself, started at weights 1 and biases 0, stayed at a loss of 0.9, where
+    rescaling its root gives 1e-31.
+    """
+    w, b = plan.parameters(X.dtype, X.device)
+    raws: list = []
+    with torch.no_grad():
+        current = forest_loss(plan, X, Y, "mse", w, b, clip)
+        plan.forward(X, w, b, clip, raws)
+        trial_w, trial_b = w.clone(), b.clone()
+        for t, r in enumerate(plan.roots):
+            raw, target = raws[r], Y[:, t]
+            centred = raw - raw.mean()
+            spread = (centred * centred).sum()
+            if not bool(torch.isfinite(spread)) or float(spread) <= 0.0:
+                continue  # a constant root: its bias alone is fitted by the steps
+            trial_w[r] = (centred * (target - target.mean())).sum() / spread
+            trial_b[r] = target.mean() - trial_w[r] * raw.mean()
+    if forest_loss(plan, X, Y, "mse", trial_w, trial_b, clip) < current:
+        plan.store(trial_w, trial_b)
+
+
 #: Damping bounds of the Levenberg-Marquardt steps.
 DAMPING_MIN, DAMPING_MAX = 1e-9, 1e9
 

@@ -15,7 +15,10 @@ One iteration (Li et al. 2024, "alternating backpropagation"):
 3. **perturbation**: after ``patience`` iterations without improvement, a
    random neuron gets a random function.
 
-Beyond the paper, trees may start as a weighted sum of every input
+Beyond the paper, the constants may take Levenberg-Marquardt steps instead
+(``constants="newton"``, the default), and under a squared error each
+root's weight and bias are first set to their least-squares values
+(:func:`srnet.xnet.constants.refit_roots`).  And trees may start as a weighted sum of every input
 (``init="linear"``) rather than as random trees: with many inputs, a random
 tree reads a few of them, and the selection step has little to work from.
 And for a budgeted search: after ``restart_after`` iterations (or
@@ -37,7 +40,7 @@ import numpy as np
 import torch
 
 from srnet.cgp.driver import StopOnInterrupt
-from srnet.xnet.constants import forest_loss, gradient_steps, newton_steps
+from srnet.xnet.constants import forest_loss, gradient_steps, newton_steps, refit_roots
 from srnet.xnet.forward import Plan
 from srnet.xnet.losses import derivatives, loss_value
 from srnet.xnet.select import apply, apply_all, propose, targets
@@ -309,6 +312,8 @@ def train(X: torch.Tensor, Y: torch.Tensor, loss: str, n_trees: int, settings: S
                 lr = gradient_steps(plan, X, Y, loss, lr, settings.constant_steps, settings.clip, settings.grad_clip,
                                     deadline=search_deadline)
             else:
+                if loss == "mse":  # the roots' closed form first (see refit_roots: a step cannot always get there)
+                    refit_roots(plan, X, Y, settings.clip)
                 damping = newton_steps(plan, X, Y, loss, damping, settings.constant_steps, settings.clip,
                                        deadline=search_deadline)
             if loss == "softmax":
