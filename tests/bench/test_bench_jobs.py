@@ -142,3 +142,29 @@ def test_a_damaged_pmlb_table_is_named_damaged(tmp_path, text, why):
         handle.write("a\ttarget\nnan\t1\n")  # a whole table whose every row misses a value: said so, as before
     with pytest.raises(ValueError, match="^every row of PMLB dataset 'haberman' has a missing value$"):
         load_pmlb("haberman", tmp_path, "classification")
+
+
+def test_a_regression_jobs_output_r2_is_of_the_training_rows_themselves(monkeypatch):
+    """summary.csv's srnet_output_r2 is the formula against the network on the training rows (the README); it
+    was the model's own output_r2_, of every point fitted: the rows and the validation box's points (0.838
+    where the rows gave 0.916).  Recorded here: the network, the rows and the model compare ran on."""
+    import srnet.compare
+    from srnet.metrics import rmse_r2
+
+    seen = {}
+    real = srnet.compare.compare
+
+    def recording(network, X_train, explainers, **kwargs):
+        comparison = real(network, X_train, explainers, **kwargs)
+        seen.update(network=network, X=X_train, model=comparison.explainers["srnet"].model_)
+        return comparison
+
+    monkeypatch.setattr(srnet.compare, "compare", recording)
+    job = resolve_suite("nguyen:nguyen-3", settings=TINY).jobs[0]
+    result = run_job(job)
+    assert result["status"] == "ok", result["error"]
+    X, model, network = seen["X"], seen["model"], seen["network"]
+    rmse, r2 = rmse_r2(np.asarray(network(X)).reshape(-1), np.asarray(model.predict(X)).reshape(-1))
+    srnet = result["metrics"]["srnet"]
+    assert srnet["output_r2"] == pytest.approx(r2, rel=1e-9) and srnet["output_rmse"] == pytest.approx(rmse, rel=1e-9)
+    assert srnet["output_r2"] != pytest.approx(model.output_r2_, rel=1e-6)  # the fitted points' figure differs
