@@ -391,6 +391,8 @@ def headline(frame) -> list[str]:
         # explanation, and it counted as one (228_elusage's network, 0 % accurate: "2 of 2 ... >= 0.95")
         one_class = set(_one_class_datasets(part))
         part = part[~part["dataset"].isin(one_class)]
+        if one_class and not len(part):  # (the line below spoke of "the count above", and none was printed)
+            lines.append(f"no {task} dataset counted: {len(one_class)} left out, named below")
         for method, rows in part.groupby("method"):
             # a seed without a finite figure (null: a formula that overflowed) or that failed keeps its
             # dataset from the count, and in the denominator
@@ -549,9 +551,10 @@ def table(part, task: str) -> list[str]:
     headline_column = "srnet_agreement_test_all" if percent else "srnet_interpolation_r2"  # what headline counts
     gaps = set()  # the columns with a starred cell
     unmeasured = False  # a network figure of no held-out rows
+    one_class = set(_one_class_datasets(part)) if percent else set()
     for (dataset, method), rows in part.groupby(["dataset", "method"], sort=True):
         good = rows[rows["status"] == "ok"]
-        cells = [str(dataset), str(method), f"{len(good)}/{len(rows)}"]
+        cells = [str(dataset) + " (one class)" * (dataset in one_class), str(method), f"{len(good)}/{len(rows)}"]
         for name, column in columns:
             value = good[column].mean() if column in good and len(good) and good[column].notna().any() else None
             kind = "percent" if "%" in name else ("score" if "R2" in name else "")
@@ -568,6 +571,9 @@ def table(part, task: str) -> list[str]:
                 gaps.add(column)
             cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
+    if one_class:  # (its row read 100.0 | 100.0 like a perfect explanation)
+        lines += ["", "`(one class)`: the network answers one class on every test row; any constant agrees with it, "
+                      "so its agreement says nothing, and the headline leaves the dataset out."]
     if unmeasured:
         lines += ["", "`n/a`: the network has no held-out rows to measure it on (a reference network, which the "
                       "bench does not train)."]
@@ -746,7 +752,13 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 ax.plot(beside[missing], np.full(missing.sum(), floor), "x", ms=6, color=f"C{k}",
                         label=f"{name}: a seed without a figure (drawn at {floor:g})")
         ax.set_xticks(x)
-        ax.set_xticklabels(order, rotation=90, fontsize=TICK_FONT)
+        # a one-class network's dataset drawn at agreement 1, unmarked, read as a perfect explanation
+        one_class = set(_one_class_datasets(part)) if task == "classification" else set()
+        ax.set_xticklabels([f"{name} (one class)" if name in one_class else name for name in order], rotation=90,
+                           fontsize=TICK_FONT)
+        for label, name in zip(ax.get_xticklabels(), order):
+            if name in one_class:
+                label.set_color("tab:red")
         ax.set_xlim(-1, len(order))  # (matplotlib's margin left an inch empty at each end of 160 datasets)
         rows_used = "compare's sample of the test rows" if srnet_column != "fidelity" else "test rows"
         if task == "classification":
@@ -754,9 +766,12 @@ def write_plots(frame, folder: Path) -> list[Path]:
             agreement_axis(ax)
             ax.set_ylabel(f"agreement with the network\n({rows_used})")
         else:
+            ax.axhline(R2_TARGET, color="grey", lw=0.8, ls="--")  # (the headline's threshold, as agreement's)
             r2_axis(ax)
             ax.set_ylabel("R^2 vs the network, training box\n(clipped at -1; 0.99, 0.999, 0.9999 a step apart)")
-        ax.set_title(f"fidelity per {task} dataset")
+        ax.set_title(f"fidelity per {task} dataset" + (
+            "\n(red: the network answers one class on every test row; any constant agrees with it)"
+            if one_class else ""))
         ax.legend(fontsize=8)
     written.append(save_figure(fig, folder / "fidelity_per_dataset.png"))
 

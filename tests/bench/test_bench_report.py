@@ -643,3 +643,35 @@ def test_summary_csv_writes_counts_as_whole_numbers(tmp_path):
     write_report(tmp_path, plots=False)
     rows = pd.read_csv(tmp_path / "summary.csv", dtype=str, keep_default_na=False)
     assert rows["classes"].tolist() == ["3", ""]
+
+
+def test_a_one_class_network_is_marked_in_the_table_and_the_plot_and_an_empty_count_says_so(tmp_path, monkeypatch):
+    """A batch whose one classifier answers one class: the headline said "the count above leaves it out" of a count
+    it never printed, and the table's row (100.0 | 100.0) and the plot's dot at 1 read as a perfect explanation."""
+    import matplotlib.pyplot as plt
+
+    import srnet.plots as plots
+    from srnet.bench.report import headline, table
+
+    axes = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: axes.extend((path.name, ax) for ax in fig.axes) or path)
+    frame = pd.DataFrame({"dataset": ["aids", "aids", "iris"], "method": ["srnet"] * 3, "status": ["ok"] * 3,
+                          "seed": [0, 1, 0], "task": ["classification"] * 3, "srnet_agreement_test_all": [1.0, 1.0, 0.97],
+                          "fidelity": [1.0, 1.0, 0.97], "network_test_classes_answered": [1, 2, 3]})
+    only = frame[frame["dataset"] == "aids"]
+    assert headline(only)[0] == "no classification dataset counted: 1 left out, named below"
+    assert headline(frame)[0].startswith("srnet: 1 of 1 classification datasets")
+    lines = table(frame, "classification")
+    assert any(line.startswith("| aids (one class) | srnet |") for line in lines)
+    assert any(line.startswith("| iris | srnet |") for line in lines)
+    assert any(line.startswith("`(one class)`: the network answers one class") for line in lines)
+    assert not any("(one class)" in line for line in table(frame.drop(columns="network_test_classes_answered"),
+                                                            "classification"))
+    from srnet.bench.report import write_plots
+
+    write_plots(frame.assign(job_seconds=1.0, total_seconds=1.0, srnet_complexity=12), tmp_path)
+    ax = next(ax for name, ax in axes if name == "fidelity_per_dataset.png")
+    labels = {label.get_text(): label.get_color() for label in ax.get_xticklabels()}
+    assert labels["aids (one class)"] == "tab:red" and labels["iris"] != "tab:red"
+    assert "answers one class" in ax.get_title()
+    plt.close("all")
