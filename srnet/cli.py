@@ -636,6 +636,15 @@ def _comparison_checkpoint(out: Path, names: list[str], extra: dict):
     return checkpoint
 
 
+def _summary_is_stale(out: Path) -> bool:
+    """Whether ``out`` holds a summary.md older than a result file (a run that ran nothing said it predated it)."""
+    summary = out / "summary.md"
+    if not summary.exists():
+        return False
+    written = summary.stat().st_mtime
+    return any(path.stat().st_mtime > written for path in (out / "results").glob("*.json"))
+
+
 def _bench(args) -> int:
     from srnet.bench.runner import run_suite
     from srnet.bench.suites import BatchSettings, parse_names, parse_seeds, parse_widths, resolve_suite
@@ -654,7 +663,7 @@ def _bench(args) -> int:
         outcome = run_suite(suite, args.out, retry_failed=args.retry_failed, workers=args.workers,
                             scheduler=args.scheduler, progress=not args.quiet, run_info={"argv": sys.argv[1:]})
     # (a summary.md of an earlier report is not rewritten by bench: it read "1 results" after 3 were in)
-    stale = " (summary.md there predates this run)" if (Path(args.out) / "summary.md").exists() else ""
+    stale = " (summary.md there predates these results)" if _summary_is_stale(Path(args.out)) else ""
     print(f"{outcome.describe()}; results in {Path(args.out) / 'results'}; summarise with: srnet report "
           f"{args.out}{stale}")
     if terminated:

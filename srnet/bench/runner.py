@@ -51,6 +51,8 @@ class BatchOutcome:
 
     def describe(self) -> str:
         text = f"{self.ok} ok, {self.failed} failed in {self.seconds:.1f} s"
+        if self.plan.failed_kept:  # (a batch of them alone read "0 ok, 0 failed" and exited 1)
+            text += f"; {len(self.plan.failed_kept)} failed before, kept (--retry-failed redoes them)"
         if self.unfinished:
             text += f"; {len(self.unfinished)} unfinished (run the same command again to finish them)"
         return text

@@ -139,6 +139,12 @@ class BatchSettings:
             raise ValueError(f"--early-stopping must be in [0, 1) (0: off); got {self.early_stopping}")
         if not 0 < self.test_fraction < 1:
             raise ValueError(f"test fraction must be in (0, 1); got {self.test_fraction}")
+        if self.early_stopping and self.max_rows is not None:  # (else every job failed, one by one, on it)
+            held = int(round(self.early_stopping * self.max_rows))
+            if held < 1 or self.max_rows - held < 1:
+                raise ValueError(f"--early-stopping {self.early_stopping:g} of --max-rows {self.max_rows} training "
+                                 f"rows leaves no row to " + ("stop on" if held < 1 else "train on")
+                                 + ": raise --max-rows, or change --early-stopping (0: off)")
         return self
 
     def to_dict(self) -> dict:
@@ -278,8 +284,11 @@ def parse_seeds(text) -> tuple[int, ...]:
 
 
 def parse_names(text: str, what: str, *, allow_empty: bool = False) -> tuple[str, ...]:
-    """Comma-separated names, stripped, without repeats."""
+    """Comma-separated names, stripped, without repeats; where none may be given, ``none`` says so (as the
+    options' help writes their default)."""
     names = tuple(dict.fromkeys(n.strip() for n in str(text or "").split(",") if n.strip()))
+    if allow_empty and names == ("none",):
+        return ()
     if not names and not allow_empty:
         raise ValueError(f"no {what} given")
     return names
