@@ -805,7 +805,10 @@ def write_plots(frame, folder: Path) -> list[Path]:
                 x, y = np.clip(x, floor, 1), np.clip(y, floor, 1)
                 lowest = min([lowest, *x, *y])
                 named.append((x, y, datasets))
-                ax.plot(x[~floored], y[~floored], "o", ms=4, alpha=0.7, color=f"C{k}", label=label)
+                # a later method's points larger and hollow: two methods at one spot (iris at (1, 1)) drew the second
+                # over the first, one of them unseen
+                ax.plot(x[~floored], y[~floored], "o", ms=4 + 3 * k, alpha=0.7, color=f"C{k}", label=label,
+                        fillstyle="full" if k == 0 else "none")
                 if floored.any():
                     ax.plot(x[floored], y[floored], "x", ms=6, color=f"C{k}", label=f"{label}: " + (
                         "below -1 or no figure (drawn at -1)" if task == "regression" else "no figure (drawn at 0)"))

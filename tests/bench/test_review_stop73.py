@@ -51,3 +51,26 @@ def test_summary_md_is_stale_only_where_a_result_is_newer(tmp_path):
     assert not _summary_is_stale(tmp_path)
     os.utime(result, (3_000, 3_000))
     assert _summary_is_stale(tmp_path)
+
+
+def test_two_methods_at_one_spot_of_srnet_vs_maple_are_both_seen(tmp_path, monkeypatch):
+    """srnet's and srnet-paper's points at (1, 1) for iris: the second drawn over the first, one unseen; the later
+    method's markers are larger and hollow."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    import srnet.plots as plots
+    from srnet.bench.report import write_plots
+
+    axes = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: axes.extend((path.name, ax) for ax in fig.axes) or path)
+    frame = pd.DataFrame({"dataset": ["iris", "iris"], "method": ["srnet", "srnet-paper"], "seed": [0, 0],
+                          "status": ["ok"] * 2, "task": ["classification"] * 2, "fidelity": [1.0, 1.0],
+                          "srnet_agreement_test_all": [1.0, 1.0], "srnet_test_agreement": [1.0, 1.0],
+                          "maple_test_agreement": [1.0, 1.0], "job_seconds": 1.0, "total_seconds": 1.0,
+                          "srnet_complexity": 12})
+    write_plots(frame, tmp_path)
+    ax = next(ax for name, ax in axes if name == "srnet_vs_maple.png")
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [(d.get_fillstyle(), d.get_markersize()) for d in dots] == [("full", 4), ("none", 7)]
+    plt.close("all")
