@@ -276,3 +276,41 @@ def test_newton_steps_alone_stall_on_x0_to_the_x1_and_the_closed_form_of_its_roo
     refit_roots(plan, X, Y, CLIP)
     newton_steps(plan, X, Y, "mse", 1e-3, 5, CLIP)
     assert forest_loss(plan, X, Y, "mse", *plan.parameters(X.dtype, X.device)) < 1e-20
+
+
+# ------------------------------------------------------------------- the constants' bound (CONSTANT_BOUND)
+
+def test_a_constant_beyond_the_bound_has_an_infinite_loss_and_no_step_takes_one_there():
+    from srnet.xnet.constants import CONSTANT_BOUND
+
+    X = torch.linspace(-1, 1, 21, dtype=torch.float64)[:, None]
+    plan = Plan.of([leaf(0)])
+    w, b = plan.parameters(X.dtype, X.device)
+    Y = 2.0 * CONSTANT_BOUND * X  # its least squares: a weight of twice the bound
+    for at in (w, b):
+        at[0] = CONSTANT_BOUND
+        assert math.isfinite(forest_loss(plan, X, Y, "mse", w, b))
+        at[0] = -CONSTANT_BOUND * (1 + 1e-12)
+        assert forest_loss(plan, X, Y, "mse", w, b) == math.inf
+        at[0] = 1.0 if at is w else 0.0
+    newton_steps(plan, X, Y, "mse", 1e-3, 20, None)
+    gradient_steps(plan, X, Y, "mse", 1e5, 20, None, 1e9)
+    assert abs(plan.nodes[0].weight) <= CONSTANT_BOUND and abs(plan.nodes[0].bias) <= CONSTANT_BOUND
+    assert plan.nodes[0].weight > 1e5  # it did step towards the fit, up to the bound
+
+
+def test_the_selection_step_offers_no_candidate_whose_fitted_constants_pass_the_bound():
+    """A target 1e7 times a leaf's spread: the leaf's own least-squares weight is beyond the bound, so the
+    neuron proposes nothing rather than take it."""
+    from srnet.xnet.constants import CONSTANT_BOUND
+    from srnet.xnet.select import propose
+
+    X = torch.linspace(-1, 1, 21, dtype=torch.float64)[:, None]
+    plan = Plan.of([Node("sin", [leaf(0)])])
+    outs = plan.forward(X, *plan.parameters(X.dtype, X.device))
+    target = torch.stack([o * 0 for o in outs])
+    target[-1] = 10 * CONSTANT_BOUND * X[:, 0]  # the root's: x itself, times 1e7
+    proposals = propose(plan, outs, target, torch.ones_like(target), X, ("sin", "exp"), ("add", "mul"),
+                        max_nodes=5, clip=1e30, margin=0.0, rng=np.random.default_rng(0))
+    assert all(abs(p.weight) <= CONSTANT_BOUND and abs(p.bias) <= CONSTANT_BOUND for p in proposals)
+    assert not any(p.node == 1 and p.candidate.op == "x" for p in proposals)  # the exact fit, 1e7 * x, refused

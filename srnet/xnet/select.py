@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from srnet.cgp.primitives import primitive
+from srnet.xnet.constants import CONSTANT_BOUND
 from srnet.xnet.forward import in_domain
 from srnet.xnet.tree import LEAF, n_nodes, postorder, substitute
 
@@ -237,7 +238,8 @@ def _best_of_each(plan, cands, raws, ok, target, weight, clip: float, margin: fl
     ok = ok & (raws.abs() <= clip).all(dim=1)
     node_of = torch.tensor([c.node for c in cands], device=raws.device)
     w, b, error = _fit(raws, target[node_of], weight[node_of])
-    ok &= torch.isfinite(w) & torch.isfinite(b) & torch.isfinite(error)
+    # (within the constants' bound, as every step of theirs keeps them: srnet.xnet.constants.CONSTANT_BOUND)
+    ok &= (w.abs() <= CONSTANT_BOUND) & (b.abs() <= CONSTANT_BOUND) & torch.isfinite(error)
     error = torch.where(ok, error, torch.full_like(error, float("inf"))).cpu().numpy()
     w, b = w.cpu().numpy(), b.cpu().numpy()
     best: dict[int, int] = {}
