@@ -504,4 +504,7 @@ class CGPRegressor(ReadableFormulaMixin, RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        # a time budget stops wherever the clock says (see random_state): only a generation or evaluation budget
+        # alone reproduces a fit
+        tags.non_deterministic = self.max_seconds is not None
         return tags

@@ -1,5 +1,6 @@
 """scikit-learn users' path (a report-only review of stop 73): an X-Net classifier of a short iteration budget, as
-a cross-validation runs it, computes the formula it prints and is no worse than the class shares."""
+a cross-validation runs it, computes the formula it prints and is no worse than the class shares; and an estimator
+of a time budget says it is not deterministic."""
 
 import math
 
@@ -25,3 +26,17 @@ def test_a_short_xnet_classifier_prints_the_formula_it_computes_and_beats_the_cl
     for j, expression in enumerate(model.expression_):
         written = np.broadcast_to(np.asarray(sympy.lambdify(symbols, expression, "numpy")(*X.T), dtype=float), n)
         np.testing.assert_allclose(written, logits[:, j], rtol=1e-9, atol=1e-9)
+
+
+def test_a_time_budget_is_tagged_non_deterministic_and_an_iteration_budget_is_not():
+    """scikit-learn's check_fit_idempotent failed for CGPRegressor and XNetRegressor of a time budget, whose tags
+    said they were deterministic."""
+    from sklearn.utils import get_tags
+
+    from srnet import CGPRegressor, XNetRegressor
+
+    for estimator, counted in ((CGPRegressor, "max_generations"), (XNetRegressor, "max_iterations"),
+                               (XNetClassifier, "max_iterations")):
+        assert get_tags(estimator()).non_deterministic
+        assert get_tags(estimator(max_seconds=2.0, **{counted: 10})).non_deterministic  # whichever ends first
+        assert not get_tags(estimator(max_seconds=None, **{counted: 10})).non_deterministic

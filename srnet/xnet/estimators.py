@@ -241,6 +241,13 @@ class _XNetBase(ReadableFormulaMixin, BaseEstimator):
             return None, None
         return rows, valid
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # a time budget ends where the machine's speed says: two fits of one random_state may differ (scikit-learn's
+        # check_fit_idempotent failed on it, the tag saying otherwise); an iteration budget alone is reproducible
+        tags.non_deterministic = self.max_seconds is not None
+        return tags
+
     def _outputs(self, X) -> np.ndarray:
         """The program's outputs at X, (n_samples, n_outputs)."""
         check_is_fitted(self)
