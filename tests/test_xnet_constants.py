@@ -314,3 +314,22 @@ def test_the_selection_step_offers_no_candidate_whose_fitted_constants_pass_the_
                         max_nodes=5, clip=1e30, margin=0.0, rng=np.random.default_rng(0))
     assert all(abs(p.weight) <= CONSTANT_BOUND and abs(p.bias) <= CONSTANT_BOUND for p in proposals)
     assert not any(p.node == 1 and p.candidate.op == "x" for p in proposals)  # the exact fit, 1e7 * x, refused
+
+
+@pytest.mark.parametrize("constants, loss, called", [("newton", "mse", True), ("gradient", "mse", False),
+                                                     ("newton", "softmax", False)])
+def test_the_search_refits_its_roots_before_the_newton_steps_of_a_squared_error(monkeypatch, constants, loss, called):
+    """train() calls refit_roots each iteration, before Levenberg-Marquardt's steps, for a squared error only
+    (a softmax's logits are not linear in the loss; the paper's gradient rule stays the paper's)."""
+    import srnet.xnet.train as train_module
+    from srnet.xnet.train import Settings, train
+
+    calls = []
+    real = train_module.refit_roots
+    monkeypatch.setattr(train_module, "refit_roots", lambda *args: calls.append(len(args)) or real(*args))
+    rng = np.random.default_rng(0)
+    X = torch.tensor(rng.uniform(0.1, 1, size=(30, 2)))
+    Y = (X[:, :1] * X[:, 1:]) if loss == "mse" else torch.tensor(rng.integers(0, 2, 30))
+    settings = Settings(("sin", "log"), ("mul",), max_seconds=None, max_iterations=4, constants=constants)
+    train(X, Y, loss, 1 if loss == "mse" else 2, settings, rng)
+    assert bool(calls) == called
