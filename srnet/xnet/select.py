@@ -14,8 +14,10 @@ Candidates are *domain-aware*: a function is not offered where its protection
 would fire or its argument crosses a singularity (``div`` by an argument
 that changes sign or touches 0, ``log`` and ``sqrt`` of one that changes
 sign), nor where its output is not finite, exceeds the clipping bound or is
-constant.  ``tan`` is not checked for its poles at pi/2 + k pi (it is not in
-the default library): its output's clipping bound is what keeps it off them.
+constant, nor where the weight or bias fitted to it would exceed the
+constants' bound (:data:`srnet.xnet.constants.CONSTANT_BOUND`).  ``tan`` is
+not checked for its poles at pi/2 + k pi (it is not in the default library):
+its output's clipping bound is what keeps it off them.
 """
 
 from __future__ import annotations

@@ -18,8 +18,10 @@ One iteration (Li et al. 2024, "alternating backpropagation"):
 Beyond the paper, the constants may take Levenberg-Marquardt steps instead
 (``constants="newton"``, the default), and under a squared error each
 root's weight and bias are first set to their least-squares values
-(:func:`srnet.xnet.constants.refit_roots`).  And trees may start as a weighted sum of every input
-(``init="linear"``) rather than as random trees: with many inputs, a random
+(:func:`srnet.xnet.constants.refit_roots`); every weight and bias stays
+within :data:`srnet.xnet.constants.CONSTANT_BOUND`.  And trees may start as
+a weighted sum of every input (``init="linear"``) rather than as random
+trees: with many inputs, a random
 tree reads a few of them, and the selection step has little to work from.
 And for a budgeted search: after ``restart_after`` iterations (or
 :data:`STUCK_SHARE` of a time budget) without a new best the forest
