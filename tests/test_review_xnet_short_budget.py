@@ -40,3 +40,20 @@ def test_a_time_budget_is_tagged_non_deterministic_and_an_iteration_budget_is_no
         assert get_tags(estimator()).non_deterministic
         assert get_tags(estimator(max_seconds=2.0, **{counted: 10})).non_deterministic  # whichever ends first
         assert not get_tags(estimator(max_seconds=None, **{counted: 10})).non_deterministic
+
+
+def test_a_search_that_found_no_forest_of_finite_loss_says_so():
+    """One iteration on a 3-class set: for 19 of 30 seeds every forest left a function's domain, and the model,
+    loss_ inf and probabilities 0.5/0.5, came back without a word."""
+    import pytest
+
+    rng = np.random.default_rng(1)
+    n = 120
+    X = np.c_[rng.uniform(0.5, 2, n), rng.normal(size=n), rng.normal(size=n), rng.integers(1990, 2020, n)]
+    X = X.astype(float)
+    labels = np.digitize(X[:, 0] * X[:, 1] + X[:, 2], [-0.5, 0.5])
+    with pytest.warns(RuntimeWarning, match=r"^XNetClassifier found no forest of finite loss in 1 iteration\(s\) "
+                                            r"\(each overflowed or left a function's domain\): its predictions mean "
+                                            r"nothing; give it more max_iterations or max_seconds$"):
+        model = XNetClassifier(max_seconds=None, max_iterations=1, random_state=0, simplify_seconds=0).fit(X, labels)
+    assert not math.isfinite(model.loss_)
