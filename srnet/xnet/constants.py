@@ -51,10 +51,14 @@ def forest_loss(plan, X, Y, loss, w, b, clip=None) -> float:
     if not _within_bound(w, b):
         return math.inf
     with torch.no_grad():
-        outs = plan.forward(X, w, b, clip)
-        if not plan.in_domain(outs):
-            return math.inf
-        value = float(loss_value(loss, plan.root_outputs(outs), Y))
+        return _loss_of_outputs(plan, plan.forward(X, w, b, clip), Y, loss)
+
+
+def _loss_of_outputs(plan, outs, Y, loss) -> float:
+    """:func:`forest_loss` of the neurons' outputs ``outs`` (:meth:`Plan.forward`'s), constants within bound."""
+    if not plan.in_domain(outs):
+        return math.inf
+    value = float(loss_value(loss, plan.root_outputs(outs), Y))
     return value if math.isfinite(value) else math.inf
 
 
@@ -108,8 +112,8 @@ def refit_roots(plan: Plan, X, Y, clip=None) -> None:
     w, b = plan.parameters(X.dtype, X.device)
     raws: list = []
     with torch.no_grad():
-        current = forest_loss(plan, X, Y, "mse", w, b, clip)
-        plan.forward(X, w, b, clip, raws)
+        outs = plan.forward(X, w, b, clip, raws)  # (once: its raws and the loss to beat)
+        current = _loss_of_outputs(plan, outs, Y, "mse") if _within_bound(w, b) else math.inf
         trial_w, trial_b = w.clone(), b.clone()
         for t, r in enumerate(plan.roots):
             raw, target = raws[r], Y[:, t]
