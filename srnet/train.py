@@ -350,6 +350,12 @@ def _check_float32(name: str, values: np.ndarray) -> None:
                          f"(its squared errors overflow); rescale {name} (e.g. standardise it)")
 
 
+def held_out_rows(n_rows: int, fraction: float) -> int:
+    """How many of ``n_rows`` training rows early stopping holds out at ``fraction``: the one rule the training
+    (below) and a batch's check of its settings before any job (:mod:`srnet.bench.suites`) apply."""
+    return int(round(fraction * n_rows))
+
+
 def _validation_split(n_rows: int, fraction, labels, random_state: int):
     """Row indices to train on and to stop early on (all rows and None without ``fraction``)."""
     everything = torch.arange(n_rows)
@@ -358,7 +364,7 @@ def _validation_split(n_rows: int, fraction, labels, random_state: int):
     fraction = check_budget("validation_fraction", fraction)
     if not fraction < 1:
         raise ValueError(f"validation_fraction must be < 1, got {fraction}")
-    n_valid = int(round(fraction * n_rows))
+    n_valid = held_out_rows(n_rows, fraction)
     if n_valid < 1 or n_rows - n_valid < 1:
         raise ValueError(f"validation_fraction={fraction} of {n_rows} rows leaves no row to train on or to validate "
                          f"on")

@@ -140,7 +140,9 @@ class BatchSettings:
         if not 0 < self.test_fraction < 1:
             raise ValueError(f"test fraction must be in (0, 1); got {self.test_fraction}")
         if self.early_stopping and self.max_rows is not None:  # (else every job failed, one by one, on it)
-            held = int(round(self.early_stopping * self.max_rows))
+            from srnet.train import held_out_rows
+
+            held = held_out_rows(self.max_rows, self.early_stopping)
             if held < 1 or self.max_rows - held < 1:
                 raise ValueError(f"--early-stopping {self.early_stopping:g} of --max-rows {self.max_rows} training "
                                  f"rows leaves no row to " + ("stop on" if held < 1 else "train on")
